@@ -1,0 +1,231 @@
+/**
+ * The runtime's public shapes. The agent's tRPC routers, the CLI and (later) the
+ * dashboard all speak these, so they follow Docker's names where Docker has one.
+ */
+
+export interface PullProgress {
+  /** layer digest, or 'manifest' / 'config' for the small blobs */
+  id: string;
+  status: 'resolving' | 'waiting' | 'downloading' | 'verifying' | 'extracting' | 'done' | 'exists';
+  current?: number;
+  total?: number;
+}
+
+export interface ImageSummary {
+  id: string; // sha256:<config digest>
+  repoTags: string[];
+  repoDigests: string[];
+  created: string; // RFC3339
+  size: number; // unpacked bytes
+}
+
+export interface ImageConfig {
+  User?: string;
+  Env?: string[];
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  WorkingDir?: string;
+  Labels?: Record<string, string> | null;
+  ExposedPorts?: Record<string, object>;
+  Volumes?: Record<string, object>;
+  StopSignal?: string;
+}
+
+export interface ImageInspect extends ImageSummary {
+  architecture: string;
+  os: string;
+  config: ImageConfig;
+  rootFS: { type: 'layers'; diffIDs: string[] };
+  manifestDigest: string;
+  layers: { digest: string; diffID: string; size: number; mediaType: string }[];
+}
+
+export type RestartPolicy =
+  | { name: 'no' }
+  | { name: 'on-failure'; maximumRetryCount?: number }
+  | { name: 'always' }
+  | { name: 'unless-stopped' };
+
+export interface ContainerCreateSpec {
+  image: string;
+  name?: string;
+  cmd?: string[];
+  entrypoint?: string[]; // [] clears the image entrypoint
+  env?: string[];
+  workingDir?: string;
+  user?: string;
+  hostname?: string;
+  labels?: Record<string, string>;
+  tty?: boolean;
+  openStdin?: boolean;
+  autoRemove?: boolean;
+  init?: boolean;
+  readOnly?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  restartPolicy?: RestartPolicy;
+  network?: string; // 'none' | 'host' | (later) 'bridge' or a user network
+  memory?: number; // bytes
+  memorySwap?: number;
+  nanoCpus?: number; // --cpus * 1e9
+  cpuShares?: number;
+  pidsLimit?: number;
+  stopSignal?: string;
+  stopTimeout?: number;
+}
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'removing' | 'dead';
+
+export interface ContainerSummary {
+  id: string;
+  names: string[]; // ['/name'] as Docker
+  image: string;
+  imageId: string;
+  command: string;
+  created: number; // unix seconds
+  state: ContainerStatus;
+  status: string; // "Up 3 minutes", "Exited (0) 2 seconds ago"
+  labels: Record<string, string>;
+}
+
+export interface ListContainersOptions {
+  all?: boolean;
+  filters?: { status?: ContainerStatus[]; name?: string[]; label?: string[]; id?: string[] };
+}
+
+export interface LogsOptions {
+  follow?: boolean;
+  tail?: number; // lines from the end; undefined = all
+  since?: number; // unix seconds (fractional allowed)
+  until?: number;
+  timestamps?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+}
+
+export interface LogEntry {
+  stream: 'stdout' | 'stderr';
+  time: string; // RFC3339Nano
+  line: string; // includes the trailing newline when the program wrote one
+}
+
+export interface ExecSpec {
+  cmd: string[];
+  tty?: boolean;
+  stdin?: boolean;
+  env?: string[];
+  workingDir?: string;
+  user?: string;
+  privileged?: boolean;
+}
+
+export interface ProcessList {
+  titles: string[];
+  processes: string[][];
+}
+
+export interface ContainerStats {
+  read: string;
+  cpuPercent: number;
+  cpuTotalNs: number;
+  systemNs: number;
+  onlineCpus: number;
+  memoryUsage: number;
+  memoryLimit: number;
+  pids: number;
+  netRx: number;
+  netTx: number;
+  blockRead: number;
+  blockWrite: number;
+}
+
+export interface FileChange {
+  path: string;
+  kind: 0 | 1 | 2; // Docker: 0 modified (C), 1 added (A), 2 deleted (D)
+}
+
+/** A live byte stream to a container's stdio (attach) or an exec session. */
+export interface StdioSession {
+  /** bytes to the process's stdin (ignored when stdin is not open) */
+  write(data: Buffer): void;
+  /** close the process's stdin (EOF) */
+  closeStdin(): void;
+  resize(rows: number, cols: number): void;
+  /** detach from the session without affecting the process */
+  detach(): void;
+  on(event: 'stdout' | 'stderr', listener: (chunk: Buffer) => void): this;
+  /** the process ended; for attach this is the container's exit code */
+  on(event: 'exit', listener: (code: number) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+}
+
+export interface ImageService {
+  pull(ref: string, opts?: { onProgress?: (p: PullProgress) => void; signal?: AbortSignal; auth?: { username: string; password: string } }): Promise<ImageInspect>;
+  list(opts?: { all?: boolean; dangling?: boolean }): Promise<ImageSummary[]>;
+  inspect(refOrId: string): Promise<ImageInspect>;
+  tag(source: string, target: string): Promise<void>;
+  /** untags or deletes; refuses while a container uses the image unless force */
+  remove(refOrId: string, opts?: { force?: boolean }): Promise<{ untagged: string[]; deleted: string[] }>;
+  prune(): Promise<{ deleted: string[]; spaceReclaimed: number }>;
+}
+
+export interface ContainerService {
+  create(spec: ContainerCreateSpec): Promise<{ id: string; warnings: string[] }>;
+  start(idOrName: string): Promise<void>;
+  /** create + start; with attach the returned session is connected before the process execs */
+  run(spec: ContainerCreateSpec, opts?: { attach?: boolean }): Promise<{ id: string; session?: StdioSession }>;
+  stop(idOrName: string, opts?: { timeout?: number; signal?: string }): Promise<void>;
+  kill(idOrName: string, signal?: string): Promise<void>;
+  restart(idOrName: string, opts?: { timeout?: number }): Promise<void>;
+  pause(idOrName: string): Promise<void>;
+  unpause(idOrName: string): Promise<void>;
+  remove(idOrName: string, opts?: { force?: boolean; volumes?: boolean }): Promise<void>;
+  list(opts?: ListContainersOptions): Promise<ContainerSummary[]>;
+  /** Docker-like inspect JSON (Id, Name, State, Config, HostConfig, Mounts, NetworkSettings, ...) */
+  inspect(idOrName: string): Promise<Record<string, unknown>>;
+  logs(idOrName: string, opts?: LogsOptions & { signal?: AbortSignal }): AsyncIterable<LogEntry>;
+  attach(idOrName: string): Promise<StdioSession>;
+  exec(idOrName: string, spec: ExecSpec): Promise<StdioSession>;
+  top(idOrName: string, psArgs?: string): Promise<ProcessList>;
+  stats(idOrName: string): Promise<ContainerStats>;
+  /** resolves with the exit code once the container is not running */
+  wait(idOrName: string, opts?: { signal?: AbortSignal }): Promise<{ statusCode: number }>;
+  rename(idOrName: string, newName: string): Promise<void>;
+  /** tar stream of a path in the container (like `docker cp ctr:path -`) */
+  copyFrom(idOrName: string, path: string): Promise<NodeJS.ReadableStream>;
+  /** extract a tar stream into a directory in the container */
+  copyTo(idOrName: string, path: string, tar: NodeJS.ReadableStream): Promise<void>;
+  diff(idOrName: string): Promise<FileChange[]>;
+}
+
+export interface SystemInfo {
+  version: string;
+  root: string;
+  kernel: string;
+  os: string;
+  cpus: number;
+  memTotal: number;
+  cgroupVersion: 1 | 2;
+  containers: number;
+  containersRunning: number;
+  containersPaused: number;
+  containersStopped: number;
+  images: number;
+}
+
+export interface RuntimeApi {
+  images: ImageService;
+  containers: ContainerService;
+  info(): Promise<SystemInfo>;
+  /** lifecycle events (Docker's `events`): container create/start/die/destroy..., image pull/tag/delete */
+  onEvent(listener: (e: RuntimeEvent) => void): () => void;
+  close(): Promise<void>;
+}
+
+export interface RuntimeEvent {
+  type: 'container' | 'image';
+  action: string;
+  id: string;
+  attributes: Record<string, string>;
+  time: number; // unix ns
+}
