@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs everything Skiff needs on a fresh Debian machine: system packages, npm
+# dependencies (native parts are compiled from source by node-gyp), generated code.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  build-essential python3 pkg-config libseccomp-dev   # native addon + shim
+  iproute2 nftables util-linux procps                  # networking, nsenter/script, ps
+  busybox-static docker-registry zstd skopeo openssl   # test images and the local registry
+)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "skiff: installing system packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "skiff: installing npm dependencies"
+  npm ci --no-audit --no-fund
+fi
+npm run build --silent

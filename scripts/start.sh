@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what is missing, then starts the agent (API + dashboard) on the embedded
+# defaults: runtime root /var/lib/skiff, SQLite inside it, socket /run/skiff/skiff.sock,
+# HTTP on 127.0.0.1:7777. Logs go to /var/log/skiff-agent.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+if ./skiff version >/dev/null 2>&1; then
+  echo "skiff: agent already running"
+else
+  mkdir -p /run/skiff
+  nohup ./skiff daemon >>/var/log/skiff-agent.log 2>&1 &
+  for _ in $(seq 1 100); do ./skiff version >/dev/null 2>&1 && break; sleep 0.1; done
+  ./skiff version >/dev/null || { echo "skiff: agent failed to start, see /var/log/skiff-agent.log" >&2; exit 1; }
+fi
+echo "skiff: agent running — dashboard http://127.0.0.1:${SKIFF_HTTP_PORT:-7777}/ — try: ./skiff run --rm busybox echo hello"

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every test (unit, runtime with real containers, agent + CLI, db, e2e) and ends
+# with one line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh || { echo "0 passed, 1 failed"; exit 1; }
+report=$(mktemp /tmp/skiff-vitest-XXXXXX.json)
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+code=$?
+node scripts/summarize-tests.mjs "$report" || code=1
+rm -f "$report"
+exit $code
