@@ -10,7 +10,7 @@
     {
       "target_name": "skiff-shim",
       "type": "executable",
-      "sources": ["native/shim/main.c"],
+      "sources": ["native/shim/main.c", "native/shim/conf.c", "native/shim/util.c", "native/shim/caps.c", "native/shim/seccomp.c", "native/shim/process.c", "native/shim/rootfs.c", "native/shim/logfile.c", "native/shim/start.c", "native/shim/exec.c"],
       "cflags": ["-std=gnu11", "-O2", "-Wall"],
       "libraries": ["-lseccomp"]
     }

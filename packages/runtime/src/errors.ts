@@ -12,13 +12,16 @@ export type SkiffErrorCode =
   | 'INTERNAL';
 
 export class SkiffError extends Error {
+  /** Docker's CLI exit status for this failure when it is not 125 (126 not executable, 127 not found) */
+  readonly exitStatus?: number;
   constructor(
     readonly code: SkiffErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; exitStatus?: number },
   ) {
     super(message, options);
     this.name = new.target.name;
+    if (options?.exitStatus !== undefined) this.exitStatus = options.exitStatus;
   }
 }
 
@@ -40,6 +43,11 @@ export class InvalidArgument extends SkiffError {
 export class Unauthorized extends SkiffError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('UNAUTHORIZED', message, options);
+  }
+}
+export class Forbidden extends SkiffError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FORBIDDEN', message, options);
   }
 }
 export class Unavailable extends SkiffError {

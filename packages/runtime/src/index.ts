@@ -1,2 +1,3 @@
 export * from './errors.js';
 export * from './types.js';
+export { createRuntime, SKIFF_VERSION, type Runtime, type RuntimeOptions } from './runtime.js';

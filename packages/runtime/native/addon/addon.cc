@@ -1,3 +1,115 @@
+// skiff_native: the few syscalls Node lacks and the runtime needs on the agent side
+// (layer unpacking: mknod for devices/whiteouts, xattrs; cp into stopped containers: mount).
 #include <napi.h>
-static Napi::Object Init(Napi::Env env, Napi::Object exports) { return exports; }
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
+namespace {
+
+Napi::Value ThrowErrno(Napi::Env env, const char *syscall, const std::string &path) {
+  int e = errno;
+  Napi::Error err = Napi::Error::New(env, std::string(syscall) + " " + path + ": " + strerror(e));
+  err.Set("code", Napi::String::New(env, strerrorname_np(e) ? strerrorname_np(e) : "EUNKNOWN"));
+  err.Set("errno", Napi::Number::New(env, e));
+  err.Set("syscall", Napi::String::New(env, syscall));
+  err.Set("path", Napi::String::New(env, path));
+  err.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+bool CheckArgs(const Napi::CallbackInfo &info, size_t n) {
+  if (info.Length() < n) {
+    Napi::TypeError::New(info.Env(), "wrong number of arguments").ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
+// mknod(path, mode, major, minor): mode includes the file type bits (S_IFCHR, S_IFBLK, S_IFIFO)
+Napi::Value Mknod(const Napi::CallbackInfo &info) {
+  if (!CheckArgs(info, 4)) return info.Env().Undefined();
+  std::string path = info[0].As<Napi::String>();
+  mode_t mode = info[1].As<Napi::Number>().Uint32Value();
+  unsigned maj = info[2].As<Napi::Number>().Uint32Value(), min = info[3].As<Napi::Number>().Uint32Value();
+  if (mknod(path.c_str(), mode, makedev(maj, min)) < 0) return ThrowErrno(info.Env(), "mknod", path);
+  return info.Env().Undefined();
+}
+
+Napi::Value Lsetxattr(const Napi::CallbackInfo &info) {
+  if (!CheckArgs(info, 3)) return info.Env().Undefined();
+  std::string path = info[0].As<Napi::String>(), name = info[1].As<Napi::String>();
+  Napi::Buffer<char> value = info[2].As<Napi::Buffer<char>>();
+  if (lsetxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), 0) < 0) return ThrowErrno(info.Env(), "lsetxattr", path);
+  return info.Env().Undefined();
+}
+
+Napi::Value Lgetxattr(const Napi::CallbackInfo &info) {
+  if (!CheckArgs(info, 2)) return info.Env().Undefined();
+  std::string path = info[0].As<Napi::String>(), name = info[1].As<Napi::String>();
+  ssize_t n = lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+  if (n < 0) {
+    if (errno == ENODATA) return info.Env().Null();
+    return ThrowErrno(info.Env(), "lgetxattr", path);
+  }
+  std::vector<char> buf(n > 0 ? n : 1);
+  n = lgetxattr(path.c_str(), name.c_str(), buf.data(), buf.size());
+  if (n < 0) return ThrowErrno(info.Env(), "lgetxattr", path);
+  return Napi::Buffer<char>::Copy(info.Env(), buf.data(), n);
+}
+
+Napi::Value Llistxattr(const Napi::CallbackInfo &info) {
+  if (!CheckArgs(info, 1)) return info.Env().Undefined();
+  std::string path = info[0].As<Napi::String>();
+  ssize_t n = llistxattr(path.c_str(), nullptr, 0);
+  if (n < 0) return ThrowErrno(info.Env(), "llistxattr", path);
+  std::vector<char> buf(n > 0 ? n : 1);
+  n = llistxattr(path.c_str(), buf.data(), buf.size());
+  if (n < 0) return ThrowErrno(info.Env(), "llistxattr", path);
+  Napi::Array out = Napi::Array::New(info.Env());
+  uint32_t k = 0;
+  for (ssize_t i = 0; i < n;) {
+    std::string name(buf.data() + i);
+    out.Set(k++, Napi::String::New(info.Env(), name));
+    i += name.size() + 1;
+  }
+  return out;
+}
+
+Napi::Value Mount(const Napi::CallbackInfo &info) {
+  if (!CheckArgs(info, 5)) return info.Env().Undefined();
+  std::string src = info[0].As<Napi::String>(), target = info[1].As<Napi::String>(), type = info[2].As<Napi::String>();
+  unsigned long flags = (unsigned long)info[3].As<Napi::Number>().Int64Value();
+  std::string data = info[4].As<Napi::String>();
+  if (mount(src.c_str(), target.c_str(), type.empty() ? nullptr : type.c_str(), flags, data.empty() ? nullptr : data.c_str()) < 0)
+    return ThrowErrno(info.Env(), "mount", target);
+  return info.Env().Undefined();
+}
+
+Napi::Value Umount2(const Napi::CallbackInfo &info) {
+  if (!CheckArgs(info, 2)) return info.Env().Undefined();
+  std::string target = info[0].As<Napi::String>();
+  int flags = info[1].As<Napi::Number>().Int32Value();
+  if (umount2(target.c_str(), flags) < 0) return ThrowErrno(info.Env(), "umount2", target);
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("mknod", Napi::Function::New(env, Mknod));
+  exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
+  exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));
+  exports.Set("llistxattr", Napi::Function::New(env, Llistxattr));
+  exports.Set("mount", Napi::Function::New(env, Mount));
+  exports.Set("umount2", Napi::Function::New(env, Umount2));
+  return exports;
+}
+
+}  // namespace
+
 NODE_API_MODULE(skiff_native, Init)

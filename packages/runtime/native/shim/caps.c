@@ -1,0 +1,81 @@
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+static const char *const CAP_NAMES[] = {
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
+    "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+};
+#define NCAPS ((int)(sizeof CAP_NAMES / sizeof CAP_NAMES[0]))
+
+int cap_from_name(const char *name) {
+  for (int i = 0; i < NCAPS; i++)
+    if (strcmp(CAP_NAMES[i], name) == 0) return i;
+  return -1;
+}
+
+static int last_cap(void) {
+  FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+  int n = NCAPS - 1;
+  if (f) {
+    if (fscanf(f, "%d", &n) != 1) n = NCAPS - 1;
+    fclose(f);
+  }
+  return n;
+}
+
+/* Bounding set first, while still root with CAP_SETPCAP: only the kept list survives. */
+int drop_bounding_caps(const char **names, size_t n, char *err, size_t errlen) {
+  uint64_t keep = 0;
+  for (size_t i = 0; i < n; i++) {
+    int c = cap_from_name(names[i]);
+    if (c < 0) {
+      snprintf(err, errlen, "unknown capability %s", names[i]);
+      return -1;
+    }
+    keep |= 1ULL << c;
+  }
+  int last = last_cap();
+  for (int c = 0; c <= last; c++) {
+    if (keep & (1ULL << c)) continue;
+    if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) {
+      snprintf(err, errlen, "dropping capability %d: %s", c, strerror(errno));
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* After setuid: a root process keeps the list as effective/permitted/inheritable (what
+ * Docker gives it); for any other uid setuid already emptied those sets, as in Docker. */
+int apply_capabilities(const char **names, size_t n, uid_t uid, char *err, size_t errlen) {
+  uint64_t keep = 0;
+  for (size_t i = 0; i < n; i++) {
+    int c = cap_from_name(names[i]);
+    if (c >= 0) keep |= 1ULL << c;
+  }
+  if (uid != 0) return 0;
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  memset(data, 0, sizeof data);
+  data[0].effective = data[0].permitted = data[0].inheritable = (uint32_t)keep;
+  data[1].effective = data[1].permitted = data[1].inheritable = (uint32_t)(keep >> 32);
+  if (syscall(SYS_capset, &hdr, data) < 0) {
+    snprintf(err, errlen, "capset: %s", strerror(errno));
+    return -1;
+  }
+  return 0;
+}

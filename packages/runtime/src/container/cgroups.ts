@@ -1,0 +1,187 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Per-container cgroups. The agent creates the directories and writes the limits; the
+ * shim moves the container's init into them before exec and removes them after exit.
+ * cgroup v2 is used when the unified hierarchy has controllers (a v2-only host);
+ * otherwise the v1 hierarchies (this project's CI host) are used.
+ */
+
+const CGROUP_ROOT = process.env.SKIFF_CGROUP_ROOT ?? '/sys/fs/cgroup';
+const V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'pids', 'freezer', 'blkio', 'cpuset', 'devices'] as const;
+
+export type CgroupVersion = 1 | 2;
+
+export interface CgroupLimits {
+  memory?: number;
+  memorySwap?: number;
+  nanoCpus?: number;
+  cpuShares?: number;
+  pidsLimit?: number;
+}
+
+let detected: CgroupVersion | undefined;
+export function cgroupVersion(): CgroupVersion {
+  detected ??= existsSync(join(CGROUP_ROOT, 'cgroup.controllers')) ? 2 : 1;
+  return detected;
+}
+
+export class ContainerCgroup {
+  constructor(
+    readonly version: CgroupVersion,
+    /** v1: controller → dir; v2: { unified: dir } */
+    readonly dirs: Record<string, string>,
+  ) {}
+
+  static for(parent: string, id: string): ContainerCgroup {
+    const version = cgroupVersion();
+    if (version === 2) return new ContainerCgroup(2, { unified: join(CGROUP_ROOT, parent, id) });
+    const dirs: Record<string, string> = {};
+    for (const c of V1_CONTROLLERS) {
+      if (existsSync(join(CGROUP_ROOT, c))) dirs[c] = join(CGROUP_ROOT, c, parent, id);
+    }
+    return new ContainerCgroup(1, dirs);
+  }
+
+  /** every directory the shim must join, deduplicated (cpu and cpuacct may be co-mounted) */
+  get joinDirs(): string[] {
+    return [...new Set(Object.values(this.dirs))];
+  }
+
+  get oomFile(): string | undefined {
+    if (this.version === 2) return join(this.dirs.unified!, 'memory.events');
+    return this.dirs.memory ? join(this.dirs.memory, 'memory.oom_control') : undefined;
+  }
+
+  async create(limits: CgroupLimits): Promise<void> {
+    for (const [ctrl, dir] of Object.entries(this.dirs)) {
+      await mkdir(dir, { recursive: true });
+      if (ctrl === 'cpuset') await inheritCpuset(dir);
+    }
+    if (this.version === 2) await this.writeV2Limits(limits);
+    else await this.writeV1Limits(limits);
+  }
+
+  private async writeV1Limits(l: CgroupLimits): Promise<void> {
+    const { memory, cpu, pids } = this.dirs;
+    if (memory && l.memory) {
+      await writeFile(join(memory, 'memory.limit_in_bytes'), String(l.memory));
+      // Docker's default: swap limit = 2x memory unless told otherwise; -1 means unlimited.
+      const swap = l.memorySwap ?? l.memory * 2;
+      await writeFile(join(memory, 'memory.memsw.limit_in_bytes'), String(swap)).catch(() => {});
+    }
+    if (cpu && l.nanoCpus) {
+      const period = 100_000;
+      await writeFile(join(cpu, 'cpu.cfs_period_us'), String(period));
+      await writeFile(join(cpu, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round((l.nanoCpus / 1e9) * period))));
+    }
+    if (cpu && l.cpuShares) await writeFile(join(cpu, 'cpu.shares'), String(l.cpuShares));
+    if (pids && l.pidsLimit && l.pidsLimit > 0) await writeFile(join(pids, 'pids.max'), String(l.pidsLimit));
+  }
+
+  private async writeV2Limits(l: CgroupLimits): Promise<void> {
+    const dir = this.dirs.unified!;
+    const parent = join(dir, '..');
+    await writeFile(join(parent, 'cgroup.subtree_control'), '+memory +cpu +pids +io').catch(() => {});
+    if (l.memory) {
+      await writeFile(join(dir, 'memory.max'), String(l.memory));
+      const swap = l.memorySwap === -1 ? 'max' : String(Math.max(0, (l.memorySwap ?? l.memory * 2) - l.memory));
+      await writeFile(join(dir, 'memory.swap.max'), swap).catch(() => {});
+    }
+    if (l.nanoCpus) await writeFile(join(dir, 'cpu.max'), `${Math.round((l.nanoCpus / 1e9) * 100_000)} 100000`);
+    // v2 weight: Docker's conversion from shares (2..262144) to weight (1..10000)
+    if (l.cpuShares) await writeFile(join(dir, 'cpu.weight'), String(1 + Math.round(((l.cpuShares - 2) * 9999) / 262142)));
+    if (l.pidsLimit && l.pidsLimit > 0) await writeFile(join(dir, 'pids.max'), String(l.pidsLimit));
+  }
+
+  async freeze(frozen: boolean): Promise<void> {
+    if (this.version === 2) {
+      await writeFile(join(this.dirs.unified!, 'cgroup.freeze'), frozen ? '1' : '0');
+      return;
+    }
+    const dir = this.dirs.freezer;
+    if (!dir) throw new Error('the freezer cgroup controller is not available');
+    await writeFile(join(dir, 'freezer.state'), frozen ? 'FROZEN' : 'THAWED');
+    // FROZEN is reached asynchronously; wait so `pause` returns with the container stopped.
+    for (let i = 0; i < 200; i++) {
+      const state = (await readFile(join(dir, 'freezer.state'), 'utf8')).trim();
+      if (state === (frozen ? 'FROZEN' : 'THAWED')) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  async pids(): Promise<number[]> {
+    const dir = this.version === 2 ? this.dirs.unified! : (this.dirs.pids ?? this.dirs.memory ?? Object.values(this.dirs)[0]!);
+    const text = await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '');
+    return text.split('\n').filter(Boolean).map(Number);
+  }
+
+  async stats(): Promise<{ cpuNs: number; memUsage: number; memLimit: number; pids: number; blkRead: number; blkWrite: number }> {
+    const read = (p: string | undefined) => (p ? readFile(p, 'utf8').catch(() => '') : Promise.resolve(''));
+    if (this.version === 2) {
+      const d = this.dirs.unified!;
+      const [cpu, mem, max, pids, io] = await Promise.all([
+        read(join(d, 'cpu.stat')), read(join(d, 'memory.current')), read(join(d, 'memory.max')),
+        read(join(d, 'pids.current')), read(join(d, 'io.stat')),
+      ]);
+      const usec = Number(/usage_usec (\d+)/.exec(cpu)?.[1] ?? 0);
+      let blkRead = 0, blkWrite = 0;
+      for (const m of io.matchAll(/rbytes=(\d+) wbytes=(\d+)/g)) { blkRead += Number(m[1]); blkWrite += Number(m[2]); }
+      return { cpuNs: usec * 1000, memUsage: Number(mem) || 0, memLimit: max.trim() === 'max' || !max ? 0 : Number(max), pids: Number(pids) || 0, blkRead, blkWrite };
+    }
+    const { memory, cpuacct, pids, blkio } = this.dirs;
+    const [cpu, usage, limit, memStat, pidsCur, io] = await Promise.all([
+      read(cpuacct && join(cpuacct, 'cpuacct.usage')), read(memory && join(memory, 'memory.usage_in_bytes')),
+      read(memory && join(memory, 'memory.limit_in_bytes')), read(memory && join(memory, 'memory.stat')),
+      read(pids && join(pids, 'pids.current')), read(blkio && join(blkio, 'blkio.throttle.io_service_bytes')),
+    ]);
+    // Docker subtracts the page cache ("total_inactive_file") from the usage it shows.
+    const inactive = Number(/total_inactive_file (\d+)/.exec(memStat)?.[1] ?? 0);
+    let blkRead = 0, blkWrite = 0;
+    for (const m of io.matchAll(/^\S+ (Read|Write) (\d+)$/gm)) {
+      if (m[1] === 'Read') blkRead += Number(m[2]);
+      else blkWrite += Number(m[2]);
+    }
+    const lim = Number(limit) || 0;
+    return {
+      cpuNs: Number(cpu) || 0,
+      memUsage: Math.max(0, (Number(usage) || 0) - inactive),
+      memLimit: lim >= 2 ** 62 ? 0 : lim,
+      pids: Number(pidsCur) || 0,
+      blkRead, blkWrite,
+    };
+  }
+
+  /** Removes the directories (the shim normally does this; the agent retries for crashed shims). */
+  async remove(): Promise<void> {
+    for (const dir of this.joinDirs) {
+      for (let i = 0; i < 20; i++) {
+        try {
+          await rmdir(dir);
+          break;
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT') break;
+          if (code !== 'EBUSY') throw e;
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      }
+    }
+  }
+}
+
+/** A new v1 cpuset cgroup starts with empty cpus/mems; copy the parent's so joining works. */
+async function inheritCpuset(dir: string): Promise<void> {
+  const chain: string[] = [];
+  for (let d = dir; d !== join(CGROUP_ROOT, 'cpuset'); d = join(d, '..')) chain.unshift(d);
+  for (const d of chain) {
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+      const cur = (await readFile(join(d, f), 'utf8').catch(() => '')).trim();
+      if (cur) continue;
+      const parent = (await readFile(join(d, '..', f), 'utf8')).trim();
+      await writeFile(join(d, f), parent);
+    }
+  }
+}

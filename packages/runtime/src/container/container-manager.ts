@@ -1,0 +1,628 @@
+import { randomBytes } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { mkdir, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Conflict, InvalidArgument, SkiffError, Unavailable } from '../errors.js';
+import { MNT_DETACH, mount as nativeMount, umount2 } from '../native/addon.js';
+import type {
+  ContainerCreateSpec, ContainerService, ContainerStats, ContainerSummary, ExecSpec, FileChange, ImageInspect,
+  ListContainersOptions, LogEntry, LogsOptions, ProcessList, RuntimeEvent, StdioSession,
+} from '../types.js';
+import { AttachSession, connectAttachSocket } from './attach-client.js';
+import { ContainerCgroup } from './cgroups.js';
+import { ALL_CAPABILITIES, ZERO_TIME, type ContainerState } from './container-record.js';
+import { buildRecord, mergeEnv } from './container-spec.js';
+import { ContainerStore, type StoredContainer } from './container-store.js';
+import { packFromRoot, unpackIntoRoot } from './copy.js';
+import { containerDiff } from './diff.js';
+import { writeEtcFiles } from './etc-files.js';
+import { ExecSession } from './exec-session.js';
+import { readExitRecord } from './exit-record.js';
+import { containerInspect, containerSummary } from './inspect.js';
+import { readContainerLogs } from './log-reader.js';
+import { isShimAlive } from './process-info.js';
+import { formatShimConf } from './shim-conf.js';
+import { launchShim } from './shim-launcher.js';
+import { parseSignal } from './signals.js';
+import { sampleStats } from './stats.js';
+import { containerTop } from './top.js';
+import { resolveUser } from './user.js';
+
+/** What the container manager needs from the image store. */
+export interface ImageProvider {
+  resolve(refOrId: string): Promise<ImageInspect>;
+  /** overlay lower dirs of the image, top-most first */
+  layerDirs(imageId: string): Promise<string[]>;
+}
+
+export interface ContainerManagerOptions {
+  root: string;
+  images: ImageProvider;
+  emit: (e: Omit<RuntimeEvent, 'time'>) => void;
+  /** cgroup parent under every hierarchy (default `skiff`) */
+  cgroupParent?: string;
+  /** log rotation (default 20 MiB x 5 files, like Docker's `local` driver) */
+  logMaxSize?: number;
+  logMaxFiles?: number;
+}
+
+const SWEEP_MS = 1000;
+const nowIso = () => new Date().toISOString().replace(/Z$/, '000000Z').replace(/\.(\d{9})\d*Z$/, '.$1Z');
+
+/**
+ * The container lifecycle: records on disk, one detached shim per running container,
+ * exit detection (inotify on exit.json plus a sweep for shims that died hard), restart
+ * policies, and re-adoption of running containers when the agent starts again.
+ */
+export class ContainerManager implements ContainerService {
+  private readonly monitors = new Map<string, FSWatcher | undefined>();
+  private readonly exitWaiters = new Map<string, (() => void)[]>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private sweepTimer?: NodeJS.Timeout;
+  private closed = false;
+
+  private constructor(
+    private readonly store: ContainerStore,
+    private readonly opts: ContainerManagerOptions,
+  ) {}
+
+  static async open(opts: ContainerManagerOptions): Promise<ContainerManager> {
+    const m = new ContainerManager(await ContainerStore.open(opts.root), opts);
+    await m.adoptAll();
+    m.sweepTimer = setInterval(() => void m.sweep(), SWEEP_MS);
+    m.sweepTimer.unref();
+    return m;
+  }
+
+  /** true while some container (in any state) was created from the image */
+  usesImage(imageId: string): boolean {
+    return this.store.all().some((c) => c.record.imageId === imageId);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweepTimer);
+    for (const w of this.monitors.values()) w?.close();
+    this.monitors.clear();
+    for (const t of this.restartTimers.values()) clearTimeout(t);
+  }
+
+  // ---- serialisation -------------------------------------------------------------
+
+  private async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(id) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(fn);
+    this.locks.set(id, next);
+    try {
+      return await next;
+    } finally {
+      if (this.locks.get(id) === next) this.locks.delete(id);
+    }
+  }
+
+  private emit(c: StoredContainer, action: string, extra: Record<string, string> = {}): void {
+    this.opts.emit({
+      type: 'container',
+      action,
+      id: c.record.id,
+      attributes: { name: c.record.name, image: c.record.image, ...c.record.labels, ...extra },
+    });
+  }
+
+  private async setState(c: StoredContainer, patch: Partial<ContainerState>): Promise<void> {
+    Object.assign(c.state, patch);
+    await this.store.saveState(c);
+  }
+
+  private cgroup(c: StoredContainer): ContainerCgroup {
+    return ContainerCgroup.for(this.opts.cgroupParent ?? 'skiff', c.record.id);
+  }
+
+  // ---- create / start --------------------------------------------------------------
+
+  async create(spec: ContainerCreateSpec): Promise<{ id: string; warnings: string[] }> {
+    if (!spec || typeof spec.image !== 'string' || !spec.image) throw new InvalidArgument('an image is required');
+    const image = await this.opts.images.resolve(spec.image);
+    const name = spec.name ? this.store.validateName(spec.name) : this.store.newName();
+    const id = this.store.newId();
+    const record = buildRecord(spec, image, { id, name, created: nowIso() });
+    const c = await this.store.add(record);
+    try {
+      await mkdir(join(c.dir, 'upper'), { recursive: true });
+      await mkdir(join(c.dir, 'work'), { recursive: true });
+      await mkdir(join(c.dir, 'rootfs'), { recursive: true });
+      await writeEtcFiles(c.dir, record.hostname, record.spec.network ?? 'none');
+    } catch (e) {
+      await this.store.delete(c);
+      throw e;
+    }
+    this.emit(c, 'create');
+    return { id, warnings: [] };
+  }
+
+  async start(idOrName: string): Promise<void> {
+    const c = this.store.get(idOrName);
+    await this.withLock(c.record.id, () => this.startLocked(c, false));
+  }
+
+  async run(spec: ContainerCreateSpec, opts: { attach?: boolean } = {}): Promise<{ id: string; session?: StdioSession }> {
+    const { id } = await this.create(spec);
+    const c = this.store.get(id);
+    try {
+      await this.withLock(id, () => this.startLocked(c, !!opts.attach));
+    } catch (e) {
+      if (spec.autoRemove) await this.remove(id, { force: true }).catch(() => {});
+      throw e;
+    }
+    if (!opts.attach) return { id };
+    return { id, session: await this.attachTo(c) };
+  }
+
+  private async startLocked(c: StoredContainer, waitAttach: boolean): Promise<void> {
+    if (c.state.status === 'running') return;
+    if (c.state.status === 'paused') throw new Conflict(`container ${c.record.name} is paused, unpause it instead`);
+    if (c.state.status === 'removing') throw new Conflict(`container ${c.record.name} is being removed`);
+    const r = c.record;
+    const spec = r.spec;
+    const lowers = await this.opts.images.layerDirs(r.imageId);
+    const upper = join(c.dir, 'upper');
+    const cg = this.cgroup(c);
+    await cg.create({ memory: spec.memory, memorySwap: spec.memorySwap, nanoCpus: spec.nanoCpus, cpuShares: spec.cpuShares, pidsLimit: spec.pidsLimit });
+    try {
+      const user = await resolveUser(r.user, [upper, ...lowers]);
+      const network = spec.network ?? 'none';
+      const conf = formatShimConf([
+        ['id', r.id],
+        ['lower', lowers],
+        ['upper', upper],
+        ['work', join(c.dir, 'work')],
+        ['rootfs', join(c.dir, 'rootfs')],
+        ['readonly', !!spec.readOnly],
+        ['hostname', r.hostname],
+        ['netns', network === 'host' ? 'host' : 'new'],
+        ['arg', [r.path, ...r.args]],
+        ['env', r.env],
+        ['cwd', r.workingDir],
+        ['uid', user.uid],
+        ['gid', user.gid],
+        ['group', user.groups],
+        ['cap', r.capabilities],
+        ['noNewPrivileges', true],
+        ['seccomp', 'default'],
+        ['tty', !!spec.tty],
+        ['stdin', !!spec.openStdin],
+        ['waitAttach', waitAttach],
+        ['init', !!spec.init],
+        ['cgroup', cg.joinDirs],
+        ['oomFile', cg.oomFile],
+        ['hostsFile', join(c.dir, 'hosts')],
+        ['hostnameFile', join(c.dir, 'hostname')],
+        ['resolvFile', join(c.dir, 'resolv.conf')],
+        ['logPath', join(c.dir, 'container.log')],
+        ['logMaxSize', this.opts.logMaxSize ?? 20 * 1024 * 1024],
+        ['logMaxFiles', this.opts.logMaxFiles ?? 5],
+      ]);
+      await writeFile(join(c.dir, 'shim.conf'), conf);
+      await unlink(join(c.dir, 'exit.json')).catch(() => {});
+      const { pid, shimPid } = await launchShim(c.dir);
+      await this.setState(c, {
+        status: 'running', pid, shimPid, startedAt: nowIso(), finishedAt: ZERO_TIME,
+        exitCode: 0, oomKilled: false, error: '', stoppedByUser: false,
+      });
+    } catch (e) {
+      await cg.remove().catch(() => {});
+      const err = e as SkiffError;
+      await this.setState(c, { error: err.message, exitCode: err.exitStatus ?? 125 });
+      throw e;
+    }
+    this.monitor(c);
+    this.emit(c, 'start');
+  }
+
+  // ---- exit detection ------------------------------------------------------------------
+
+  private monitor(c: StoredContainer): void {
+    if (this.monitors.has(c.record.id)) return;
+    let w: FSWatcher | undefined;
+    try {
+      w = watch(c.dir, (_ev, file) => {
+        if (file === 'exit.json') void this.checkExit(c);
+      });
+      w.on('error', () => {});
+    } catch {
+      /* the sweep still catches it */
+    }
+    this.monitors.set(c.record.id, w);
+    void this.checkExit(c); // the container may have finished before the watch was armed
+  }
+
+  private unmonitor(id: string): void {
+    this.monitors.get(id)?.close();
+    this.monitors.delete(id);
+  }
+
+  private async sweep(): Promise<void> {
+    for (const id of [...this.monitors.keys()]) {
+      const c = this.store.find(id);
+      if (c) await this.checkExit(c).catch(() => {});
+      else this.unmonitor(id);
+    }
+  }
+
+  private async checkExit(c: StoredContainer): Promise<void> {
+    if (c.state.status !== 'running' && c.state.status !== 'paused') return;
+    const exit = await readExitRecord(c.dir);
+    if (!exit && (await isShimAlive(c.state.shimPid))) return;
+    await this.withLock(c.record.id, () => this.finishExit(c));
+  }
+
+  private async finishExit(c: StoredContainer): Promise<void> {
+    if (c.state.status !== 'running' && c.state.status !== 'paused') return;
+    let exit = await readExitRecord(c.dir);
+    if (!exit) {
+      // exit.json is written before the shim exits; give a racing write a moment.
+      await new Promise((r) => setTimeout(r, 50));
+      exit = await readExitRecord(c.dir);
+    }
+    if (!exit && (await isShimAlive(c.state.shimPid))) return;
+    this.unmonitor(c.record.id);
+    const patch: Partial<ContainerState> = exit
+      ? { exitCode: exit.exitCode, oomKilled: exit.oomKilled, finishedAt: exit.finishedAt }
+      : { exitCode: 255, error: 'the container shim exited unexpectedly', finishedAt: nowIso() };
+    await this.setState(c, { ...patch, status: 'exited', pid: 0, shimPid: 0 });
+    const cg = this.cgroup(c);
+    if (c.state.oomKilled) this.emit(c, 'oom');
+    this.emit(c, 'die', { exitCode: String(c.state.exitCode) });
+    await cg.remove().catch(() => {});
+    const waiters = this.exitWaiters.get(c.record.id) ?? [];
+    this.exitWaiters.delete(c.record.id);
+    for (const w of waiters) w();
+    if (this.closed) return;
+    if (c.record.spec.autoRemove) {
+      void this.removeLocked(c).catch(() => {});
+      return;
+    }
+    this.maybeRestart(c);
+  }
+
+  private maybeRestart(c: StoredContainer): void {
+    const p = c.record.restartPolicy;
+    const s = c.state;
+    if (s.stoppedByUser || p.name === 'no') return;
+    if (p.name === 'on-failure' && (s.exitCode === 0 || (p.maximumRetryCount && s.restartCount >= p.maximumRetryCount))) return;
+    // Docker's back-off: 100 ms doubling, reset when the container ran for 10 s or more.
+    const ranMs = Date.parse(s.finishedAt) - Date.parse(s.startedAt);
+    const delay = ranMs >= 10_000 ? 100 : Math.min(60_000, 100 * 2 ** Math.min(s.restartCount, 10));
+    void this.setState(c, { status: 'restarting' });
+    const t = setTimeout(() => {
+      this.restartTimers.delete(c.record.id);
+      void this.withLock(c.record.id, async () => {
+        if (c.state.status !== 'restarting' || !this.store.find(c.record.id)) return;
+        c.state.restartCount++;
+        c.state.status = 'exited';
+        await this.startLocked(c, false).catch(async (e) => {
+          await this.setState(c, { status: 'exited', error: (e as Error).message });
+        });
+        if ((c.state.status as string) === 'running') this.emit(c, 'restart');
+      });
+    }, delay);
+    t.unref();
+    this.restartTimers.set(c.record.id, t);
+  }
+
+  /** Agent start: re-adopt live shims, record exits that happened while the agent was away. */
+  private async adoptAll(): Promise<void> {
+    for (const c of this.store.all()) {
+      if (c.state.status === 'running' || c.state.status === 'paused') {
+        if (await isShimAlive(c.state.shimPid)) this.monitor(c);
+        else await this.finishExit(c);
+      } else if (c.state.status === 'restarting') {
+        await this.setState(c, { status: 'exited' });
+        this.maybeRestart(c);
+      } else if (c.state.status === 'removing') {
+        await this.removeLocked(c).catch(() => {});
+      }
+    }
+  }
+
+  // ---- stop / kill / restart / pause ----------------------------------------------------
+
+  private requireRunning(c: StoredContainer): void {
+    if (c.state.status !== 'running' && c.state.status !== 'paused') {
+      throw new Conflict(`container ${c.record.id.slice(0, 12)} is not running`);
+    }
+  }
+
+  private waitExitEvent(c: StoredContainer, timeoutMs: number): Promise<boolean> {
+    if (c.state.status !== 'running' && c.state.status !== 'paused') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const list = this.exitWaiters.get(c.record.id) ?? [];
+      const t = setTimeout(() => resolve(false), timeoutMs);
+      list.push(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+      this.exitWaiters.set(c.record.id, list);
+      void this.checkExit(c);
+    });
+  }
+
+  private signal(c: StoredContainer, sig: number): void {
+    try {
+      process.kill(c.state.pid, sig);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+    }
+  }
+
+  async stop(idOrName: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const c = this.store.get(idOrName);
+    const timer = this.restartTimers.get(c.record.id);
+    if (timer) {
+      clearTimeout(timer);
+      this.restartTimers.delete(c.record.id);
+      await this.setState(c, { status: 'exited', stoppedByUser: true });
+      return;
+    }
+    if (c.state.status !== 'running' && c.state.status !== 'paused') return; // Docker: 304, not an error
+    const timeout = opts.timeout ?? c.record.stopTimeout;
+    const sig = parseSignal(opts.signal ?? c.record.stopSignal);
+    await this.setState(c, { stoppedByUser: true });
+    if (c.state.status === 'paused') await this.cgroup(c).freeze(false).catch(() => {});
+    this.signal(c, sig);
+    if (timeout >= 0 && (await this.waitExitEvent(c, timeout * 1000))) return;
+    this.signal(c, 9);
+    if (!(await this.waitExitEvent(c, 10_000))) throw new Unavailable(`container ${c.record.name} did not exit after SIGKILL`);
+  }
+
+  async kill(idOrName: string, signal = 'SIGKILL'): Promise<void> {
+    const c = this.store.get(idOrName);
+    this.requireRunning(c);
+    const sig = parseSignal(signal);
+    if (sig === 9) await this.setState(c, { stoppedByUser: true });
+    if (c.state.status === 'paused' && sig === 9) await this.cgroup(c).freeze(false).catch(() => {});
+    this.signal(c, sig);
+    this.emit(c, 'kill', { signal: String(sig) });
+    if (sig === 9) await this.waitExitEvent(c, 10_000);
+  }
+
+  async restart(idOrName: string, opts: { timeout?: number } = {}): Promise<void> {
+    const c = this.store.get(idOrName);
+    await this.stop(c.record.id, opts);
+    await this.withLock(c.record.id, () => this.startLocked(c, false));
+    this.emit(c, 'restart');
+  }
+
+  async pause(idOrName: string): Promise<void> {
+    const c = this.store.get(idOrName);
+    await this.withLock(c.record.id, async () => {
+      if (c.state.status === 'paused') throw new Conflict(`container ${c.record.name} is already paused`);
+      this.requireRunning(c);
+      await this.cgroup(c).freeze(true);
+      await this.setState(c, { status: 'paused' });
+    });
+    this.emit(c, 'pause');
+  }
+
+  async unpause(idOrName: string): Promise<void> {
+    const c = this.store.get(idOrName);
+    await this.withLock(c.record.id, async () => {
+      if (c.state.status !== 'paused') throw new Conflict(`container ${c.record.name} is not paused`);
+      await this.cgroup(c).freeze(false);
+      await this.setState(c, { status: 'running' });
+    });
+    this.emit(c, 'unpause');
+  }
+
+  // ---- remove / rename -------------------------------------------------------------
+
+  async remove(idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const c = this.store.get(idOrName);
+    if (c.state.status === 'running' || c.state.status === 'paused') {
+      if (!opts.force) {
+        throw new Conflict(`cannot remove container "${c.record.name}": container is ${c.state.status}: stop the container before removing or force remove`);
+      }
+      await this.setState(c, { stoppedByUser: true });
+      if (c.state.status === 'paused') await this.cgroup(c).freeze(false).catch(() => {});
+      this.signal(c, 9);
+      await this.waitExitEvent(c, 10_000);
+    }
+    const timer = this.restartTimers.get(c.record.id);
+    if (timer) clearTimeout(timer);
+    await this.withLock(c.record.id, () => this.removeLocked(c));
+  }
+
+  private async removeLocked(c: StoredContainer): Promise<void> {
+    if (!this.store.find(c.record.id)) return;
+    await this.setState(c, { status: 'removing' });
+    this.unmonitor(c.record.id);
+    await this.cgroup(c).remove().catch(() => {});
+    await this.store.delete(c);
+    this.emit(c, 'destroy');
+  }
+
+  async rename(idOrName: string, newName: string): Promise<void> {
+    const c = this.store.get(idOrName);
+    const old = c.record.name;
+    await this.store.rename(c, newName);
+    this.emit(c, 'rename', { oldName: `/${old}` });
+  }
+
+  // ---- queries --------------------------------------------------------------------------
+
+  async list(opts: ListContainersOptions = {}): Promise<ContainerSummary[]> {
+    const f = opts.filters ?? {};
+    const all = opts.all || !!f.status?.length;
+    const labelMatch = (labels: Record<string, string>, expr: string) => {
+      const eq = expr.indexOf('=');
+      return eq < 0 ? expr in labels : labels[expr.slice(0, eq)] === expr.slice(eq + 1);
+    };
+    return this.store
+      .all()
+      .filter((c) => all || c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'restarting')
+      .filter((c) => !f.status?.length || f.status.includes(c.state.status))
+      .filter((c) => !f.name?.length || f.name.some((n) => c.record.name.includes(n.replace(/^\//, ''))))
+      .filter((c) => !f.id?.length || f.id.some((i) => c.record.id.startsWith(i)))
+      .filter((c) => !f.label?.length || f.label.every((l) => labelMatch(c.record.labels, l)))
+      .sort((a, b) => b.record.created.localeCompare(a.record.created))
+      .map(containerSummary);
+  }
+
+  async inspect(idOrName: string): Promise<Record<string, unknown>> {
+    const c = this.store.get(idOrName);
+    const lowers = await this.opts.images.layerDirs(c.record.imageId).catch(() => []);
+    return containerInspect(c, lowers);
+  }
+
+  /** the stored container (for the agent's own bookkeeping, e.g. a TTY flag before attaching) */
+  get(idOrName: string): StoredContainer {
+    return this.store.get(idOrName);
+  }
+
+  logs(idOrName: string, opts: LogsOptions & { signal?: AbortSignal } = {}): AsyncIterable<LogEntry> {
+    const c = this.store.get(idOrName);
+    const isDone = () => c.state.status !== 'running' && c.state.status !== 'paused' && c.state.status !== 'restarting';
+    return readContainerLogs(c.dir, opts, isDone);
+  }
+
+  async attach(idOrName: string): Promise<StdioSession> {
+    const c = this.store.get(idOrName);
+    this.requireRunning(c);
+    return this.attachTo(c);
+  }
+
+  private async attachTo(c: StoredContainer): Promise<StdioSession> {
+    const session = new AttachSession(await connectAttachSocket(c.dir));
+    // The shim sends an exit frame; if the socket just closes (shim killed), report the recorded exit.
+    session.on('close', () => {
+      void this.wait(c.record.id).then(
+        ({ statusCode }) => session.emit('exit', statusCode),
+        () => session.emit('exit', 255),
+      );
+    });
+    return session;
+  }
+
+  async exec(idOrName: string, spec: ExecSpec): Promise<StdioSession> {
+    const c = this.store.get(idOrName);
+    if (c.state.status === 'paused') throw new Conflict(`container ${c.record.name} is paused, unpause the container before exec`);
+    this.requireRunning(c);
+    if (!spec.cmd?.length || !spec.cmd[0]) throw new InvalidArgument('no exec command specified');
+    if (spec.workingDir && !spec.workingDir.startsWith('/')) throw new InvalidArgument(`the working directory '${spec.workingDir}' is invalid, it needs to be an absolute path`);
+    const lowers = await this.opts.images.layerDirs(c.record.imageId);
+    const user = await resolveUser(spec.user ?? c.record.user, [join(c.dir, 'upper'), ...lowers]);
+    const confPath = join(c.dir, `exec-${randomBytes(6).toString('hex')}.conf`);
+    await writeFile(
+      confPath,
+      formatShimConf([
+        ['pid', c.state.pid],
+        ['arg', spec.cmd],
+        ['env', mergeEnv(c.record.env, spec.tty ? ['TERM=xterm'] : [], spec.env)],
+        ['cwd', spec.workingDir || c.record.workingDir],
+        ['uid', user.uid],
+        ['gid', user.gid],
+        ['group', user.groups],
+        ['cap', spec.privileged ? ALL_CAPABILITIES : c.record.capabilities],
+        ['noNewPrivileges', true],
+        ['seccomp', spec.privileged ? 'unconfined' : 'default'],
+        ['tty', !!spec.tty],
+      ]),
+    );
+    this.emit(c, 'exec_start', { execCommand: spec.cmd.join(' ') });
+    return new ExecSession(confPath, !!spec.tty, spec.stdin ?? false);
+  }
+
+  async top(idOrName: string, psArgs?: string): Promise<ProcessList> {
+    const c = this.store.get(idOrName);
+    this.requireRunning(c);
+    return containerTop(await this.cgroup(c).pids(), psArgs);
+  }
+
+  async stats(idOrName: string): Promise<ContainerStats> {
+    const c = this.store.get(idOrName);
+    return sampleStats(c.record.id, this.cgroup(c), c.state.status === 'running' || c.state.status === 'paused' ? c.state.pid : 0);
+  }
+
+  async wait(idOrName: string, opts: { signal?: AbortSignal } = {}): Promise<{ statusCode: number }> {
+    const c = this.store.get(idOrName);
+    if (c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'restarting') {
+      await new Promise<void>((resolve, reject) => {
+        const list = this.exitWaiters.get(c.record.id) ?? [];
+        const done = () => resolve();
+        list.push(done);
+        this.exitWaiters.set(c.record.id, list);
+        opts.signal?.addEventListener('abort', () => reject(new InvalidArgument('wait aborted')), { once: true });
+        void this.checkExit(c);
+      });
+    }
+    return { statusCode: c.state.exitCode };
+  }
+
+  async diff(idOrName: string): Promise<FileChange[]> {
+    const c = this.store.get(idOrName);
+    return containerDiff(join(c.dir, 'upper'), await this.opts.images.layerDirs(c.record.imageId));
+  }
+
+  async copyFrom(idOrName: string, path: string): Promise<NodeJS.ReadableStream> {
+    const c = this.store.get(idOrName);
+    if (c.state.status === 'running' || c.state.status === 'paused') return packFromRoot(`/proc/${c.state.pid}/root`, path);
+    // A stopped container's files are read through a temporary overlay mount, released
+    // once the tar stream ends.
+    const release = await this.mountRootfs(c);
+    try {
+      const stream = await packFromRoot(join(c.dir, 'rootfs'), path);
+      let released = false;
+      const done = () => {
+        if (!released) {
+          released = true;
+          release();
+        }
+      };
+      stream.once('end', done);
+      stream.once('close', done);
+      stream.once('error', done);
+      return stream;
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  async copyTo(idOrName: string, path: string, tarStream: NodeJS.ReadableStream): Promise<void> {
+    const c = this.store.get(idOrName);
+    if (c.state.status === 'running' || c.state.status === 'paused') {
+      await unpackIntoRoot(`/proc/${c.state.pid}/root`, path, tarStream);
+      return;
+    }
+    const release = await this.mountRootfs(c);
+    try {
+      await unpackIntoRoot(join(c.dir, 'rootfs'), path, tarStream);
+    } finally {
+      release();
+    }
+  }
+
+  private async mountRootfs(c: StoredContainer): Promise<() => void> {
+    const lowers = await this.opts.images.layerDirs(c.record.imageId);
+    const target = join(c.dir, 'rootfs');
+    await mkdir(target, { recursive: true });
+    const data = `lowerdir=${lowers.join(':')},upperdir=${join(c.dir, 'upper')},workdir=${join(c.dir, 'work')}`;
+    nativeMount('overlay', target, 'overlay', 0, data);
+    return () => {
+      try {
+        umount2(target, MNT_DETACH);
+      } catch {
+        /* already gone */
+      }
+    };
+  }
+
+  counts(): { total: number; running: number; paused: number; stopped: number } {
+    const all = this.store.all();
+    const running = all.filter((c) => c.state.status === 'running').length;
+    const paused = all.filter((c) => c.state.status === 'paused').length;
+    return { total: all.length, running, paused, stopped: all.length - running - paused };
+  }
+}
+

@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Conflict, InvalidArgument, NotFound } from '../errors.js';
+import { writeJsonAtomic } from '../store/atomic-file.js';
+import { initialState, type ContainerRecord, type ContainerState } from './container-record.js';
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+export interface StoredContainer {
+  record: ContainerRecord;
+  state: ContainerState;
+  dir: string;
+}
+
+/**
+ * The on-disk container table (`<root>/containers/<id>/`), with an in-memory index of
+ * ids and names. Disk is the source of truth; the index is rebuilt on open.
+ */
+export class ContainerStore {
+  private readonly byId = new Map<string, StoredContainer>();
+  private readonly byName = new Map<string, string>();
+
+  private constructor(readonly dir: string) {}
+
+  static async open(root: string): Promise<ContainerStore> {
+    const store = new ContainerStore(join(root, 'containers'));
+    await mkdir(store.dir, { recursive: true });
+    for (const id of await readdir(store.dir)) {
+      const dir = join(store.dir, id);
+      try {
+        const record = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as ContainerRecord;
+        const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8').catch(() => 'null')) ?? initialState();
+        store.index({ record, state, dir });
+      } catch {
+        // A create that died before writing config.json: nothing references it.
+        await rm(dir, { recursive: true, force: true }).catch(() => {});
+      }
+    }
+    return store;
+  }
+
+  private index(c: StoredContainer): void {
+    this.byId.set(c.record.id, c);
+    this.byName.set(c.record.name, c.record.id);
+  }
+
+  newId(): string {
+    let id: string;
+    do id = randomBytes(32).toString('hex');
+    while (this.byId.has(id));
+    return id;
+  }
+
+  /** Docker-style generated name, unique among existing containers. */
+  newName(): string {
+    const adjectives = ['brave', 'calm', 'eager', 'fond', 'keen', 'lucid', 'merry', 'nimble', 'quiet', 'swift', 'tidy', 'wise'];
+    const nouns = ['otter', 'heron', 'lynx', 'marten', 'puffin', 'tern', 'vole', 'wren', 'ibis', 'kestrel', 'newt', 'pike'];
+    for (;;) {
+      const pick = (a: string[]) => a[randomBytes(1)[0]! % a.length]!;
+      const name = `${pick(adjectives)}_${pick(nouns)}${randomBytes(1)[0]! % 100}`;
+      if (!this.byName.has(name)) return name;
+    }
+  }
+
+  validateName(name: string): string {
+    const n = name.startsWith('/') ? name.slice(1) : name;
+    if (!NAME_RE.test(n)) throw new InvalidArgument(`invalid container name "${name}", only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const existing = this.byName.get(n);
+    if (existing) {
+      throw new Conflict(`the container name "/${n}" is already in use by container "${existing}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    return n;
+  }
+
+  async add(record: ContainerRecord): Promise<StoredContainer> {
+    const dir = join(this.dir, record.id);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const c: StoredContainer = { record, state: initialState(), dir };
+    await this.saveState(c);
+    await writeJsonAtomic(join(dir, 'config.json'), record);
+    this.index(c);
+    return c;
+  }
+
+  async saveRecord(c: StoredContainer): Promise<void> {
+    await writeJsonAtomic(join(c.dir, 'config.json'), c.record);
+  }
+
+  async saveState(c: StoredContainer): Promise<void> {
+    await writeJsonAtomic(join(c.dir, 'state.json'), c.state);
+  }
+
+  async rename(c: StoredContainer, newName: string): Promise<void> {
+    const n = this.validateName(newName);
+    this.byName.delete(c.record.name);
+    c.record.name = n;
+    this.byName.set(n, c.record.id);
+    await this.saveRecord(c);
+  }
+
+  async delete(c: StoredContainer): Promise<void> {
+    this.byId.delete(c.record.id);
+    this.byName.delete(c.record.name);
+    await rm(c.dir, { recursive: true, force: true });
+  }
+
+  all(): StoredContainer[] {
+    return [...this.byId.values()];
+  }
+
+  /** Full id, unique id prefix, or name (with or without the leading slash), as Docker resolves. */
+  get(idOrName: string): StoredContainer {
+    const found = this.find(idOrName);
+    if (!found) throw new NotFound(`no such container: ${idOrName}`);
+    return found;
+  }
+
+  find(idOrName: string): StoredContainer | undefined {
+    if (!idOrName) return undefined;
+    const direct = this.byId.get(idOrName);
+    if (direct) return direct;
+    const name = idOrName.startsWith('/') ? idOrName.slice(1) : idOrName;
+    const byName = this.byName.get(name);
+    if (byName) return this.byId.get(byName);
+    if (!/^[0-9a-f]+$/.test(idOrName)) return undefined;
+    const matches = [...this.byId.keys()].filter((id) => id.startsWith(idOrName));
+    if (matches.length > 1) throw new InvalidArgument(`multiple containers match the id prefix "${idOrName}"; use more characters`);
+    return matches.length ? this.byId.get(matches[0]!) : undefined;
+  }
+}

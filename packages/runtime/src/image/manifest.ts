@@ -1,0 +1,50 @@
+import { InvalidArgument, NotFound } from '../errors.js';
+import { MEDIA } from './registry-client.js';
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: { os?: string; architecture?: string; variant?: string };
+}
+
+export interface ImageManifest {
+  schemaVersion: number;
+  mediaType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+}
+
+export interface ImageIndexManifest {
+  schemaVersion: number;
+  mediaType?: string;
+  manifests: Descriptor[];
+}
+
+export function isIndex(mediaType: string, body: { manifests?: unknown }): boolean {
+  return mediaType === MEDIA.ociIndex || mediaType === MEDIA.dockerList || (!mediaType && Array.isArray(body.manifests));
+}
+
+export function parseJson<T>(body: Buffer, what: string): T {
+  try {
+    return JSON.parse(body.toString('utf8')) as T;
+  } catch {
+    throw new InvalidArgument(`${what} is not valid JSON`);
+  }
+}
+
+/** Picks linux/amd64 from an image index, as `docker pull` does on this host. */
+export function selectPlatform(index: ImageIndexManifest, ref: string): Descriptor {
+  const match = index.manifests.find((m) => m.platform?.os === 'linux' && m.platform?.architecture === 'amd64');
+  if (!match) {
+    const have = index.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`).join(', ');
+    throw new NotFound(`no matching manifest for linux/amd64 in the manifest list entries of ${ref} (available: ${have || 'none'})`);
+  }
+  return match;
+}
+
+export function validateManifest(m: ImageManifest, ref: string): void {
+  if (m.schemaVersion !== 2 || !m.config?.digest || !Array.isArray(m.layers)) {
+    throw new InvalidArgument(`unsupported manifest for ${ref} (only schema 2 / OCI image manifests are supported)`);
+  }
+}

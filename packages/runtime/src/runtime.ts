@@ -1,0 +1,71 @@
+import { readFile } from 'node:fs/promises';
+import { cpus, release, totalmem } from 'node:os';
+import { mkdir } from 'node:fs/promises';
+import { cgroupVersion } from './container/cgroups.js';
+import { ContainerManager } from './container/container-manager.js';
+import { ImageStore } from './image/image-store.js';
+import type { RuntimeApi, RuntimeEvent, SystemInfo } from './types.js';
+
+export const SKIFF_VERSION = '0.1.0';
+
+export interface RuntimeOptions {
+  root: string;
+  /** registries reached over plain HTTP (`host:port`), like Docker's --insecure-registry */
+  insecureRegistries?: string[];
+  cgroupParent?: string;
+}
+
+export interface Runtime extends RuntimeApi {
+  containers: ContainerManager;
+  images: ImageStore;
+}
+
+/** Opens the runtime rooted at `root`, re-adopting containers whose shims are still running. */
+export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  await mkdir(opts.root, { recursive: true, mode: 0o711 });
+  const listeners = new Set<(e: RuntimeEvent) => void>();
+  const emit = (e: Omit<RuntimeEvent, 'time'>) => {
+    const event = { ...e, time: Date.now() * 1_000_000 };
+    for (const l of listeners) {
+      try {
+        l(event);
+      } catch {
+        /* a listener's failure is its own */
+      }
+    }
+  };
+  const images = await ImageStore.open({ root: opts.root, insecureRegistries: opts.insecureRegistries ?? [], emit });
+  const containers = await ContainerManager.open({ root: opts.root, images, emit, cgroupParent: opts.cgroupParent });
+  images.setUsageCheck((imageId) => containers.usesImage(imageId));
+
+  return {
+    images,
+    containers,
+    async info(): Promise<SystemInfo> {
+      const counts = containers.counts();
+      const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
+      return {
+        version: SKIFF_VERSION,
+        root: opts.root,
+        kernel: release(),
+        os: /^PRETTY_NAME="?([^"\n]*)"?/m.exec(osRelease)?.[1] ?? 'Linux',
+        cpus: cpus().length,
+        memTotal: totalmem(),
+        cgroupVersion: cgroupVersion(),
+        containers: counts.total,
+        containersRunning: counts.running,
+        containersPaused: counts.paused,
+        containersStopped: counts.stopped,
+        images: (await images.list()).length,
+      };
+    },
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      await containers.close();
+      listeners.clear();
+    },
+  };
+}

@@ -1,0 +1,234 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import tar from 'tar-stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
+import { runCollect, TestRuntime, waitFor } from './helpers.js';
+
+let t: TestRuntime;
+let image: string;
+
+beforeAll(async () => {
+  const reg = await fixtureRegistry();
+  image = `${reg.host}/skiff-test/busybox:latest`;
+  t = await TestRuntime.create([reg.host]);
+  await t.rt.images.pull(image);
+}, 120_000);
+
+afterAll(async () => {
+  await t?.dispose();
+  await stopFixtureRegistry();
+}, 60_000);
+
+const sh = (script: string) => ['sh', '-c', script];
+
+describe('run', () => {
+  it('streams output and returns the exit code', async () => {
+    const ok = await runCollect(t.rt, { image, cmd: sh('echo hello; echo oops >&2'), autoRemove: true });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe('hello\n');
+    expect(ok.stderr).toBe('oops\n');
+    const failed = await runCollect(t.rt, { image, cmd: sh('exit 3'), autoRemove: true });
+    expect(failed.code).toBe(3);
+  });
+
+  it('is isolated: pid 1, own hostname, no host mounts, masked paths, Docker caps, no-new-privs, seccomp', async () => {
+    const r = await runCollect(t.rt, {
+      image,
+      hostname: 'boat',
+      cmd: sh('echo pid=$$; hostname; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; wc -c < /proc/timer_list; ls /sys/firmware | wc -l; cat /proc/mounts; touch /proc/sys/kernel/x 2>&1 || echo rosys'),
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('pid=1\n');
+    expect(r.stdout).toContain('boat\n');
+    expect(r.stdout).toMatch(/CapEff:\s+00000000a80425fb/);
+    expect(r.stdout).toMatch(/NoNewPrivs:\s+1/);
+    expect(r.stdout).toMatch(/Seccomp:\s+2/);
+    expect(r.stdout).toMatch(/^0\n0\n/m); // /proc/timer_list is /dev/null, /sys/firmware an empty tmpfs
+    // the host's own mounts are not visible, only the container's
+    const mountPoints = r.stdout.split('\n').filter((l) => / (proc|sysfs|tmpfs|overlay|devpts|mqueue|ext4|xfs|btrfs) /.test(l)).map((l) => l.split(' ')[1]!);
+    expect(mountPoints).toContain('/');
+    expect(mountPoints.filter((m) => m.startsWith('/tmp') || m.startsWith('/work') || m.startsWith('/var/lib'))).toEqual([]);
+    expect(r.stdout).toContain('rosys');
+  });
+
+  it('sets user, working dir and environment', async () => {
+    const r = await runCollect(t.rt, { image, user: 'app', workingDir: '/work/dir', env: ['FOO=bar baz'], cmd: sh('id -u; id -g; pwd; echo "$FOO"; echo $HOSTNAME') });
+    expect(r.stdout.split('\n').slice(0, 4)).toEqual(['1000', '1000', '/work/dir', 'bar baz']);
+    const numeric = await runCollect(t.rt, { image, user: '4242:4343', cmd: sh('id -u; id -g') });
+    expect(numeric.stdout).toBe('4242\n4343\n');
+  });
+
+  it('passes stdin to the container and runs with a tty', async () => {
+    const piped = await runCollect(t.rt, { image, openStdin: true, cmd: ['cat'] }, 'through stdin\n');
+    expect(piped.stdout).toBe('through stdin\n');
+    const tty = await runCollect(t.rt, { image, tty: true, cmd: ['tty'] });
+    expect(tty.stdout.trim()).toBe('/dev/pts/0');
+  });
+
+  it('reports a missing command with 127 and an unknown image clearly', async () => {
+    await expect(t.rt.containers.run({ image, cmd: ['no-such-binary'] })).rejects.toMatchObject({ exitStatus: 127 });
+    await expect(t.rt.containers.create({ image: '127.0.0.1:1/nope/missing:latest' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('rejects bad input without leaving anything behind', async () => {
+    const before = (await t.rt.containers.list({ all: true })).length;
+    await t.rt.containers.create({ image, name: 'taken', cmd: ['true'] });
+    await expect(t.rt.containers.create({ image, name: 'taken', cmd: ['true'] })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(t.rt.containers.create({ image, name: 'bad name!' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(t.rt.containers.create({ image, memory: 1024 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(t.rt.containers.create({ image, workingDir: 'relative' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(t.rt.containers.create({ image, capAdd: ['NOT_A_CAP'] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect((await t.rt.containers.list({ all: true })).length).toBe(before + 1);
+    await t.rt.containers.remove('taken');
+  });
+});
+
+describe('a detached container', () => {
+  let id: string;
+  beforeAll(async () => {
+    ({ id } = await t.rt.containers.run({ image, name: 'worker', stopTimeout: 1, cmd: sh('echo started; echo err >&2; while true; do sleep 1; done') }));
+  });
+
+  it('is listed, logged, inspected', async () => {
+    const ps = await t.rt.containers.list();
+    expect(ps.find((c) => c.id === id)).toMatchObject({ names: ['/worker'], state: 'running' });
+    const logs = await waitFor(async () => {
+      const lines = [];
+      for await (const e of t.rt.containers.logs('worker')) lines.push(e);
+      return lines.length >= 2 && lines;
+    });
+    expect(logs.map((l) => [l.stream, l.line])).toEqual([['stdout', 'started\n'], ['stderr', 'err\n']]);
+    const info = await t.rt.containers.inspect(id.slice(0, 12));
+    expect(info).toMatchObject({ Id: id, Name: '/worker', State: { Status: 'running', Running: true } });
+  });
+
+  it('runs exec in its namespaces with exit codes', async () => {
+    const s = await t.rt.containers.exec('worker', { cmd: sh('cat /proc/1/cmdline | tr "\\0" " "; exit 5') });
+    let out = '';
+    s.on('stdout', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number>((r) => s.on('exit', r));
+    expect(code).toBe(5);
+    expect(out).toContain('sh -c echo started');
+    const missing = await t.rt.containers.exec('worker', { cmd: ['nope'] });
+    expect(await new Promise<number>((r) => missing.on('exit', r))).toBe(127);
+  });
+
+  it('exec with a tty and as another user', async () => {
+    const s = await t.rt.containers.exec('worker', { cmd: sh('tty; id -u'), tty: true, user: 'app' });
+    let out = '';
+    s.on('stdout', (d: Buffer) => (out += d.toString()));
+    expect(await new Promise<number>((r) => s.on('exit', r))).toBe(0);
+    expect(out).toMatch(/\/dev\/pts\/\d+\r?\n1000/);
+  });
+
+  it('shows top and stats, pauses and unpauses', async () => {
+    const top = await t.rt.containers.top('worker');
+    expect(top.titles).toContain('PID');
+    expect(top.processes.some((p) => p.join(' ').includes('sleep'))).toBe(true);
+    const stats = await t.rt.containers.stats('worker');
+    expect(stats.pids).toBeGreaterThan(0);
+    expect(stats.memoryUsage).toBeGreaterThan(0);
+    await t.rt.containers.pause('worker');
+    expect((await t.rt.containers.inspect('worker')).State).toMatchObject({ Status: 'paused', Paused: true });
+    await t.rt.containers.unpause('worker');
+    expect((await t.rt.containers.inspect('worker')).State).toMatchObject({ Status: 'running' });
+  });
+
+  it('copies files in and out and shows the diff', async () => {
+    const pack = tar.pack();
+    pack.entry({ name: 'hello.txt', mode: 0o644 }, 'copied in\n');
+    pack.finalize();
+    await t.rt.containers.copyTo('worker', '/tmp', pack as unknown as NodeJS.ReadableStream);
+    const s = await t.rt.containers.exec('worker', { cmd: sh('cat /tmp/hello.txt; rm /bin/ls') });
+    let out = '';
+    s.on('stdout', (d: Buffer) => (out += d.toString()));
+    await new Promise((r) => s.on('exit', () => r(null)));
+    expect(out).toBe('copied in\n');
+    const extract = tar.extract();
+    const names: string[] = [];
+    let content = '';
+    extract.on('entry', (h, stream, next) => {
+      names.push(h.name);
+      stream.on('data', (d: Buffer) => (content += d));
+      stream.on('end', next);
+    });
+    (await t.rt.containers.copyFrom('worker', '/etc/hostname')).pipe(extract);
+    await new Promise((r) => extract.on('finish', r));
+    expect(names).toEqual(['hostname']);
+    expect(content).toBe(`${id.slice(0, 12)}\n`);
+    const diff = await t.rt.containers.diff('worker');
+    expect(diff).toContainEqual({ path: '/tmp/hello.txt', kind: 1 });
+    expect(diff).toContainEqual({ path: '/bin/ls', kind: 2 });
+  });
+
+  it('refuses a hostile cp path', async () => {
+    const s = await t.rt.containers.exec('worker', { cmd: sh('ln -s / /escape && ln -s ../../../../etc /tmp/up') });
+    await new Promise((r) => s.on('exit', () => r(null)));
+    const pack = tar.pack();
+    pack.entry({ name: 'escape/tmp/skiff-pwned', mode: 0o644 }, 'x');
+    pack.entry({ name: '../outside', mode: 0o644 }, 'x');
+    pack.finalize();
+    await expect(t.rt.containers.copyTo('worker', '/', pack as unknown as NodeJS.ReadableStream)).rejects.toThrow();
+    expect(existsSync('/tmp/skiff-pwned')).toBe(false);
+    // a symlink in the container resolves inside it, never to the host's /etc
+    const extract = tar.extract();
+    let hostname = '';
+    extract.on('entry', (_h, stream, next) => {
+      stream.on('data', (d: Buffer) => (hostname += d));
+      stream.on('end', next);
+    });
+    (await t.rt.containers.copyFrom('worker', '/tmp/up/hostname')).pipe(extract);
+    await new Promise((r) => extract.on('finish', r));
+    expect(hostname).not.toBe(await readFile('/etc/hostname', 'utf8'));
+  });
+
+  it('survives a runtime restart and is still managed', async () => {
+    const rt = await t.reopen();
+    expect((await rt.containers.list()).map((c) => c.id)).toContain(id);
+    const s = await rt.containers.exec('worker', { cmd: ['echo', 'still here'] });
+    let out = '';
+    s.on('stdout', (d: Buffer) => (out += d.toString()));
+    await new Promise((r) => s.on('exit', () => r(null)));
+    expect(out).toBe('still here\n');
+  });
+
+  it('stops with SIGKILL after the timeout when PID 1 ignores SIGTERM', async () => {
+    const started = Date.now();
+    await t.rt.containers.stop('worker', { timeout: 1 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    const state = (await t.rt.containers.inspect('worker')).State as Record<string, unknown>;
+    expect(state).toMatchObject({ Status: 'exited', ExitCode: 137, Running: false });
+    await t.rt.containers.remove('worker');
+    expect(await t.rt.containers.list({ all: true, filters: { name: ['worker'] } })).toEqual([]);
+  });
+});
+
+describe('limits and policies', () => {
+  it('records an OOM kill under a memory limit', async () => {
+    const { id } = await t.rt.containers.run({ image, memory: 16 * 1024 * 1024, memorySwap: 16 * 1024 * 1024, cmd: sh('x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done') });
+    const { statusCode } = await t.rt.containers.wait(id);
+    expect(statusCode).toBe(137);
+    expect(((await t.rt.containers.inspect(id)).State as { OOMKilled: boolean }).OOMKilled).toBe(true);
+  });
+
+  it('enforces the pids limit', async () => {
+    const r = await runCollect(t.rt, { image, pidsLimit: 5, cmd: sh('for i in 1 2 3 4 5 6 7 8; do sleep 2 & done 2>&1; wait; echo done') });
+    expect(r.stdout + r.stderr).toMatch(/can't fork|Resource temporarily unavailable/);
+  });
+
+  it('restarts on failure up to the maximum', async () => {
+    const { id } = await t.rt.containers.run({ image, restartPolicy: { name: 'on-failure', maximumRetryCount: 2 }, cmd: sh('exit 1') });
+    await waitFor(async () => {
+      const i = await t.rt.containers.inspect(id);
+      return i.RestartCount === 2 && (i.State as { Status: string }).Status === 'exited';
+    }, 15_000, 'two restarts');
+  });
+
+  it('makes the root filesystem read-only on request and removes --rm containers', async () => {
+    const r = await runCollect(t.rt, { image, readOnly: true, autoRemove: true, cmd: sh('touch /x 2>&1; echo ok > /tmp/y 2>&1; echo end') });
+    expect(r.stdout).toMatch(/Read-only file system/);
+    await waitFor(async () => !(await t.rt.containers.list({ all: true })).some((c) => c.id === r.id), 5000, '--rm removal');
+  });
+});
+

@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, rmdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRuntime, type Runtime } from '../src/runtime.js';
+import type { ContainerCreateSpec } from '../src/types.js';
+
+/** A runtime on a throw-away root and cgroup parent; `dispose` removes everything it made. */
+export class TestRuntime {
+  private constructor(
+    public rt: Runtime,
+    readonly root: string,
+    readonly cgroupParent: string,
+    private readonly insecureRegistries: string[],
+  ) {}
+
+  static async create(insecureRegistries: string[]): Promise<TestRuntime> {
+    const root = await mkdtemp(join(tmpdir(), 'skiff-rt-'));
+    const cgroupParent = `skiff-test-${randomBytes(4).toString('hex')}`;
+    return new TestRuntime(await createRuntime({ root, insecureRegistries, cgroupParent }), root, cgroupParent, insecureRegistries);
+  }
+
+  /** closes and opens the runtime again on the same root, like an agent restart */
+  async reopen(): Promise<Runtime> {
+    await this.rt.close();
+    this.rt = await createRuntime({ root: this.root, insecureRegistries: this.insecureRegistries, cgroupParent: this.cgroupParent });
+    return this.rt;
+  }
+
+  async dispose(): Promise<void> {
+    for (const c of await this.rt.containers.list({ all: true }).catch(() => [])) {
+      await this.rt.containers.remove(c.id, { force: true }).catch(() => {});
+    }
+    await this.rt.close();
+    for (const ctrl of ['memory', 'cpu', 'cpuacct', 'pids', 'freezer', 'blkio', 'cpuset', 'devices', 'unified']) {
+      const dir = join('/sys/fs/cgroup', ctrl, this.cgroupParent);
+      if (existsSync(dir)) await rmdir(dir).catch(() => {});
+    }
+    await rm(this.root, { recursive: true, force: true });
+  }
+}
+
+/** Runs a container attached and collects its output and exit code. */
+export async function runCollect(rt: Runtime, spec: ContainerCreateSpec, stdin?: string): Promise<{ id: string; code: number; stdout: string; stderr: string }> {
+  const { id, session } = await rt.containers.run(spec, { attach: true });
+  let stdout = '';
+  let stderr = '';
+  session!.on('stdout', (d: Buffer) => (stdout += d.toString()));
+  session!.on('stderr', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number>((resolve) => {
+    session!.on('exit', resolve);
+    if (stdin !== undefined) {
+      session!.write(Buffer.from(stdin));
+      session!.closeStdin();
+    }
+  });
+  return { id, code, stdout, stderr };
+}
+
+export async function waitFor<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
