@@ -1,0 +1,75 @@
+import { connect } from 'node:net';
+import { createTRPCClient, createWSClient, wsLink, type TRPCClient } from '@trpc/client';
+import WebSocket from 'ws';
+import type { AppRouter } from '../routers/index.js';
+import { CliError } from './errors.js';
+
+export type SkiffClient = TRPCClient<AppRouter>;
+
+export interface AgentAddress {
+  display: string;
+  wsUrl: string;
+  probe: () => Promise<void>;
+}
+
+/** SKIFF_HOST: `unix:///path/to.sock` (default /run/skiff/skiff.sock) or `http://127.0.0.1:PORT`. */
+export function agentAddress(host = process.env.SKIFF_HOST || 'unix:///run/skiff/skiff.sock'): AgentAddress {
+  if (host.startsWith('unix://')) {
+    const path = host.slice('unix://'.length);
+    return {
+      display: host,
+      wsUrl: `ws+unix://${path}:/trpc`,
+      probe: () => probe(() => connect(path)),
+    };
+  }
+  const m = /^(?:https?|tcp|ws):\/\/([^/:]+):(\d+)\/?$/.exec(host);
+  if (!m) throw new CliError(`invalid SKIFF_HOST "${host}": use unix:///path/to.sock or http://127.0.0.1:PORT`);
+  return { display: host, wsUrl: `ws://${m[1]}:${m[2]}/trpc`, probe: () => probe(() => connect(Number(m[2]), m[1])) };
+}
+
+function probe(open: () => import('node:net').Socket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = open();
+    s.once('connect', () => {
+      s.destroy();
+      resolve();
+    });
+    s.once('error', (e) => reject(e));
+  });
+}
+
+/**
+ * One WebSocket carries every call (queries, mutations and the stdio/log/progress
+ * subscriptions), over the unix socket or loopback TCP.
+ */
+export async function connectAgent(): Promise<{ client: SkiffClient; close: () => void }> {
+  const addr = agentAddress();
+  try {
+    await addr.probe();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const hint = code === 'EACCES' ? ' (permission denied: the socket is root-only)' : ' — is `skiff daemon` running?';
+    throw new CliError(`cannot connect to the skiff agent at ${addr.display}${hint}`);
+  }
+  const ws = createWSClient({
+    url: addr.wsUrl,
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    retryDelayMs: () => 500,
+    onClose: () => {
+      // the agent went away mid-command: nothing sensible to retry for a CLI
+      if (!closing) {
+        process.stderr.write(`skiff: lost the connection to the agent at ${addr.display}\n`);
+        process.exit(125);
+      }
+    },
+  });
+  let closing = false;
+  const client = createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] });
+  return {
+    client,
+    close: () => {
+      closing = true;
+      void ws.close();
+    },
+  };
+}

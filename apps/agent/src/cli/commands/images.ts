@@ -1,0 +1,117 @@
+import type { ImageSummary, PullProgress } from '@skiff/runtime';
+import { parseArgs } from '../args.js';
+import type { SkiffClient } from '../client.js';
+import { CliError } from '../errors.js';
+import { humanSize, shortId, table, timeAgo } from '../format.js';
+
+const STATUS_TEXT: Record<PullProgress['status'], string> = {
+  resolving: 'Resolving',
+  waiting: 'Waiting',
+  downloading: 'Downloading',
+  verifying: 'Verifying Checksum',
+  extracting: 'Extracting',
+  done: 'Pull complete',
+  exists: 'Already exists',
+};
+
+/** Pulls with Docker-like progress lines (one per layer state change, not per byte). */
+export function pullImage(client: SkiffClient, ref: string, opts: { quiet: boolean; stream: NodeJS.WritableStream }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const last = new Map<string, string>();
+    if (!opts.quiet) opts.stream.write(`Pulling from ${ref}\n`);
+    const sub = client.images.pull.subscribe(
+      { ref },
+      {
+        onData(ev) {
+          if ('image' in ev && ev.image) {
+            if (!opts.quiet) {
+              opts.stream.write(`Digest: ${ev.image.repoDigests[0]?.split('@')[1] ?? ev.image.id}\n`);
+              opts.stream.write(`Status: Downloaded image for ${ref}\n`);
+            }
+            sub.unsubscribe();
+            resolve();
+            return;
+          }
+          if (!('progress' in ev) || opts.quiet) return;
+          const p = ev.progress;
+          if (p.id === 'manifest') return;
+          const text = STATUS_TEXT[p.status];
+          if (last.get(p.id) === text) return;
+          last.set(p.id, text);
+          opts.stream.write(`${shortId(p.id)}: ${text}${p.total && p.status === 'downloading' ? ` (${humanSize(p.total)})` : ''}\n`);
+        },
+        onError: reject,
+      },
+    );
+  });
+}
+
+export async function pullCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  const { flags, args } = parseArgs(argv, [{ names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' }], { command: 'pull' });
+  if (args.length !== 1) throw new CliError('"skiff pull" requires exactly 1 argument.\nUsage: skiff pull [OPTIONS] NAME[:TAG|@DIGEST]');
+  await pullImage(client, args[0]!, { quiet: !!flags.quiet, stream: process.stdout });
+  if (flags.quiet) process.stdout.write(`${args[0]}\n`);
+  return 0;
+}
+
+function splitRepoTag(t: string): [string, string] {
+  const i = t.lastIndexOf(':');
+  return i > t.lastIndexOf('/') ? [t.slice(0, i), t.slice(i + 1)] : [t, '<none>'];
+}
+
+export async function imagesCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  const { flags } = parseArgs(
+    argv,
+    [
+      { names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' },
+      { names: ['-a', '--all'], kind: 'bool', key: 'all' },
+      { names: ['--format'], kind: 'string', key: 'format' },
+      { names: ['--digests'], kind: 'bool', key: 'digests' },
+      { names: ['--no-trunc'], kind: 'bool', key: 'noTrunc' },
+    ],
+    { command: 'images' },
+  );
+  const images: ImageSummary[] = await client.images.list.query({ all: !!flags.all });
+  if (flags.quiet) {
+    process.stdout.write([...new Set(images.map((i) => (flags.noTrunc ? i.id : shortId(i.id))))].map((i) => `${i}\n`).join(''));
+    return 0;
+  }
+  if (flags.format === 'json') {
+    for (const i of images) process.stdout.write(`${JSON.stringify(i)}\n`);
+    return 0;
+  }
+  const rows: string[][] = [];
+  for (const i of images) {
+    const tags = i.repoTags.length ? i.repoTags : ['<none>:<none>'];
+    for (const t of tags) {
+      const [repo, tag] = splitRepoTag(t);
+      rows.push([repo, tag, flags.noTrunc ? i.id : shortId(i.id), timeAgo(Date.parse(i.created)), humanSize(i.size)]);
+    }
+  }
+  process.stdout.write(table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows));
+  return 0;
+}
+
+export async function rmiCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  const { flags, args } = parseArgs(argv, [{ names: ['-f', '--force'], kind: 'bool', key: 'force' }], { command: 'rmi' });
+  if (!args.length) throw new CliError('"skiff rmi" requires at least 1 argument.');
+  let code = 0;
+  for (const ref of args) {
+    try {
+      const r = await client.images.remove.mutate({ ref, force: !!flags.force });
+      for (const u of r.untagged) process.stdout.write(`Untagged: ${u}\n`);
+      for (const d of r.deleted) process.stdout.write(`Deleted: ${d}\n`);
+    } catch (e) {
+      process.stderr.write(`Error response from agent: ${(e as Error).message}\n`);
+      code = 1;
+    }
+  }
+  return code;
+}
+
+export async function tagCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  const { args } = parseArgs(argv, [], { command: 'tag' });
+  if (args.length !== 2) throw new CliError('"skiff tag" requires exactly 2 arguments.\nUsage: skiff tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]');
+  await client.images.tag.mutate({ source: args[0]!, target: args[1]! });
+  return 0;
+}

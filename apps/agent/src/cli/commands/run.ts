@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+import type { ContainerCreateSpec, RestartPolicy } from '@skiff/runtime';
+import { parseArgs, parseBytes, parseNumber, type FlagSpec } from '../args.js';
+import type { SkiffClient } from '../client.js';
+import { CliError, isNotFound } from '../errors.js';
+import { streamSession } from '../stdio.js';
+import { pullImage } from './images.js';
+
+export const CREATE_FLAGS: FlagSpec[] = [
+  { names: ['-d', '--detach'], kind: 'bool', key: 'detach' },
+  { names: ['-i', '--interactive'], kind: 'bool', key: 'interactive' },
+  { names: ['-t', '--tty'], kind: 'bool', key: 'tty' },
+  { names: ['--rm'], kind: 'bool', key: 'rm' },
+  { names: ['--name'], kind: 'string', key: 'name' },
+  { names: ['-e', '--env'], kind: 'list', key: 'env' },
+  { names: ['--env-file'], kind: 'list', key: 'envFile' },
+  { names: ['-w', '--workdir'], kind: 'string', key: 'workdir' },
+  { names: ['-u', '--user'], kind: 'string', key: 'user' },
+  { names: ['--entrypoint'], kind: 'string', key: 'entrypoint' },
+  { names: ['-h', '--hostname'], kind: 'string', key: 'hostname' },
+  { names: ['--restart'], kind: 'string', key: 'restart' },
+  { names: ['-m', '--memory'], kind: 'string', key: 'memory' },
+  { names: ['--memory-swap'], kind: 'string', key: 'memorySwap' },
+  { names: ['--cpus'], kind: 'string', key: 'cpus' },
+  { names: ['-c', '--cpu-shares'], kind: 'string', key: 'cpuShares' },
+  { names: ['--pids-limit'], kind: 'string', key: 'pidsLimit' },
+  { names: ['--init'], kind: 'bool', key: 'init' },
+  { names: ['--read-only'], kind: 'bool', key: 'readOnly' },
+  { names: ['--cap-add'], kind: 'list', key: 'capAdd' },
+  { names: ['--cap-drop'], kind: 'list', key: 'capDrop' },
+  { names: ['-l', '--label'], kind: 'list', key: 'label' },
+  { names: ['--network', '--net'], kind: 'string', key: 'network' },
+  { names: ['--stop-signal'], kind: 'string', key: 'stopSignal' },
+  { names: ['--stop-timeout'], kind: 'string', key: 'stopTimeout' },
+  { names: ['--pull'], kind: 'string', key: 'pull' },
+];
+
+/** KEY=VALUE, or KEY alone meaning "take it from my environment" (Docker's rule). */
+function envEntries(list: string[]): string[] {
+  const out: string[] = [];
+  for (const e of list) {
+    if (e.includes('=')) out.push(e);
+    else if (process.env[e] !== undefined) out.push(`${e}=${process.env[e]}`);
+  }
+  return out;
+}
+
+function readEnvFile(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new CliError(`open ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+  }
+  return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+}
+
+function parseRestart(v: string): RestartPolicy {
+  const [name, max] = v.split(':');
+  if (name === 'no' || name === 'always' || name === 'unless-stopped') {
+    if (max !== undefined) throw new CliError(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+    return { name };
+  }
+  if (name === 'on-failure') return { name, maximumRetryCount: max === undefined ? undefined : parseNumber(max, '--restart', { integer: true }) };
+  throw new CliError(`invalid restart policy "${v}": use no, always, unless-stopped or on-failure[:max-retries]`);
+}
+
+export function specFromArgs(argv: string[], command: string): { spec: ContainerCreateSpec; flags: Record<string, unknown> } {
+  const { flags, args } = parseArgs(argv, CREATE_FLAGS, { stopAtPositional: true, command });
+  const [image, ...cmd] = args;
+  if (!image) throw new CliError(`"skiff ${command}" requires at least 1 argument.\nUsage: skiff ${command} [OPTIONS] IMAGE [COMMAND] [ARG...]`);
+  const f = flags as Record<string, string | boolean | string[] | undefined>;
+  const labels: Record<string, string> = {};
+  for (const l of (f.label as string[] | undefined) ?? []) {
+    const eq = l.indexOf('=');
+    labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
+  }
+  if (f.rm && f.restart && f.restart !== 'no') throw new CliError('conflicting options: cannot specify both --restart and --rm');
+  const spec: ContainerCreateSpec = {
+    image,
+    cmd: cmd.length ? cmd : undefined,
+    name: f.name as string | undefined,
+    env: [...((f.envFile as string[] | undefined) ?? []).flatMap(readEnvFile), ...envEntries((f.env as string[] | undefined) ?? [])],
+    workingDir: f.workdir as string | undefined,
+    user: f.user as string | undefined,
+    entrypoint: f.entrypoint !== undefined ? ((f.entrypoint as string) === '' ? [] : [f.entrypoint as string]) : undefined,
+    hostname: f.hostname as string | undefined,
+    labels,
+    tty: !!f.tty,
+    openStdin: !!f.interactive,
+    autoRemove: !!f.rm,
+    init: f.init ? true : undefined,
+    readOnly: !!f.readOnly,
+    capAdd: f.capAdd as string[] | undefined,
+    capDrop: f.capDrop as string[] | undefined,
+    restartPolicy: f.restart ? parseRestart(f.restart as string) : undefined,
+    network: f.network as string | undefined,
+    memory: f.memory ? parseBytes(f.memory as string, '--memory') : undefined,
+    memorySwap: f.memorySwap ? (f.memorySwap === '-1' ? -1 : parseBytes(f.memorySwap as string, '--memory-swap')) : undefined,
+    nanoCpus: f.cpus ? Math.round(parseNumber(f.cpus as string, '--cpus') * 1e9) : undefined,
+    cpuShares: f.cpuShares ? parseNumber(f.cpuShares as string, '--cpu-shares', { integer: true }) : undefined,
+    pidsLimit: f.pidsLimit ? parseNumber(f.pidsLimit as string, '--pids-limit', { integer: true }) : undefined,
+    stopSignal: f.stopSignal as string | undefined,
+    stopTimeout: f.stopTimeout ? parseNumber(f.stopTimeout as string, '--stop-timeout', { integer: true }) : undefined,
+  };
+  if (spec.nanoCpus !== undefined && spec.nanoCpus <= 0) throw new CliError('invalid value for --cpus: must be positive');
+  for (const k of Object.keys(spec) as (keyof ContainerCreateSpec)[]) if (spec[k] === undefined) delete spec[k];
+  return { spec, flags: f };
+}
+
+/** Runs `fn`; if the image is missing locally, pulls it first (like `docker run`). */
+async function withPull<T>(client: SkiffClient, image: string, pullPolicy: string | undefined, fn: () => Promise<T>): Promise<T> {
+  if (pullPolicy === 'always') await pullImage(client, image, { quiet: false, stream: process.stderr });
+  try {
+    return await fn();
+  } catch (e) {
+    if (!isNotFound(e) || pullPolicy === 'never' || !/no such image/i.test((e as Error).message)) throw e;
+    process.stderr.write(`Unable to find image '${image}' locally\n`);
+    await pullImage(client, image, { quiet: false, stream: process.stderr });
+    return fn();
+  }
+}
+
+export async function runCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  const { spec, flags } = specFromArgs(argv, 'run');
+  const detach = !!flags.detach;
+  const { id, sessionId } = await withPull(client, spec.image, flags.pull as string | undefined, () =>
+    client.containers.run.mutate({ spec, attach: !detach }),
+  );
+  if (detach || !sessionId) {
+    process.stdout.write(`${id}\n`);
+    return 0;
+  }
+  return streamSession(client, sessionId, { tty: !!spec.tty, stdin: !!spec.openStdin });
+}
+
+export async function createCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  const { spec, flags } = specFromArgs(argv, 'create');
+  const { id, warnings } = await withPull(client, spec.image, flags.pull as string | undefined, () => client.containers.create.mutate(spec));
+  for (const w of warnings) process.stderr.write(`WARNING: ${w}\n`);
+  process.stdout.write(`${id}\n`);
+  return 0;
+}

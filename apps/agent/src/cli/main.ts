@@ -1,0 +1,122 @@
+import { SKIFF_VERSION } from '@skiff/runtime';
+import { connectAgent, type SkiffClient } from './client.js';
+import { CliError, exitCodeOf, messageOf } from './errors.js';
+import * as c from './commands/containers.js';
+import { cpCommand } from './commands/cp.js';
+import { imagesCommand, pullCommand, rmiCommand, tagCommand } from './commands/images.js';
+import { createCommand, runCommand } from './commands/run.js';
+import { infoCommand, versionCommand } from './commands/system.js';
+
+type Handler = (client: SkiffClient, argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Handler> = {
+  run: runCommand,
+  create: createCommand,
+  start: c.startCommand,
+  stop: (cl, a) => c.stopCommand(cl, a, 'stop'),
+  restart: (cl, a) => c.stopCommand(cl, a, 'restart'),
+  kill: c.killCommand,
+  pause: (cl, a) => c.simpleCommand(cl, a, 'pause'),
+  unpause: (cl, a) => c.simpleCommand(cl, a, 'unpause'),
+  rm: c.rmCommand,
+  ps: c.psCommand,
+  inspect: c.inspectCommand,
+  logs: c.logsCommand,
+  exec: c.execCommand,
+  attach: c.attachCommand,
+  top: c.topCommand,
+  stats: c.statsCommand,
+  wait: c.waitCommand,
+  diff: c.diffCommand,
+  rename: c.renameCommand,
+  cp: cpCommand,
+  pull: pullCommand,
+  images: imagesCommand,
+  rmi: rmiCommand,
+  tag: tagCommand,
+  info: infoCommand,
+};
+const ALIASES: Record<string, string> = { container: '', image: '' };
+
+const USAGE = `Usage: skiff COMMAND [OPTIONS]
+
+A self-hosted container platform: an agent with its own runtime, and this CLI.
+
+Commands:
+  daemon      Run the agent (root)
+  run         Create and run a new container from an image
+  create      Create a new container
+  start/stop/restart/kill/pause/unpause/rm   Container lifecycle
+  ps          List containers
+  inspect     Low-level information on containers and images
+  logs        Fetch the logs of a container
+  exec        Run a command in a running container
+  attach      Attach to a running container's stdio
+  top         Running processes of a container
+  stats       Resource usage of containers
+  wait        Block until containers stop, print their exit codes
+  cp          Copy files between a container and the host
+  diff        Changes to a container's filesystem
+  rename      Rename a container
+  pull        Pull an image from a registry
+  images      List images
+  rmi         Remove images
+  tag         Tag an image
+  info        System-wide information
+  version     Client and agent versions
+
+The agent is found through SKIFF_HOST (default unix:///run/skiff/skiff.sock).
+`;
+
+async function main(argv: string[]): Promise<number> {
+  let [command, ...rest] = argv;
+  // `skiff container ls` / `skiff image ls` forms
+  if (command && command in ALIASES && rest.length) {
+    const sub = rest.shift()!;
+    command = { ls: command === 'image' ? 'images' : 'ps', list: command === 'image' ? 'images' : 'ps', rm: command === 'image' ? 'rmi' : 'rm' }[sub] ?? sub;
+  }
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 0;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`Skiff version ${SKIFF_VERSION}\n`);
+    return 0;
+  }
+  if (command === 'daemon') {
+    const { runDaemon } = await import('../daemon/main.js');
+    return runDaemon(rest);
+  }
+  if (command === 'version') {
+    const conn = await connectAgent().catch(() => undefined);
+    try {
+      return await versionCommand(conn?.client, SKIFF_VERSION);
+    } finally {
+      conn?.close();
+    }
+  }
+  const handler = COMMANDS[command];
+  if (!handler) throw new CliError(`unknown command "${command}" for "skiff"\nRun 'skiff --help' for usage.`);
+  if (rest.includes('--help')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const { client, close } = await connectAgent();
+  try {
+    return await handler(client, rest);
+  } finally {
+    close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // open handles (stdin, sockets) must not keep a finished command alive
+    setImmediate(() => process.exit(code));
+  },
+  (e: unknown) => {
+    process.stderr.write(`skiff: ${messageOf(e)}\n`);
+    process.exit(exitCodeOf(e));
+  },
+);

@@ -1,0 +1,39 @@
+export interface DaemonOptions {
+  root: string;
+  socket: string;
+  http?: { host: string; port: number };
+  insecureRegistries: string[];
+}
+
+const USAGE = 'usage: skiff daemon [--root DIR] [--socket PATH] [--http 127.0.0.1:PORT | --http off] [--insecure-registry HOST:PORT ...]';
+
+/** Flags win over the environment (SKIFF_ROOT, SKIFF_SOCKET, SKIFF_HTTP, SKIFF_INSECURE_REGISTRIES). */
+export function parseDaemonOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): DaemonOptions {
+  let root = env.SKIFF_ROOT || '/var/lib/skiff';
+  let socket = env.SKIFF_SOCKET || '/run/skiff/skiff.sock';
+  let http: string | undefined = env.SKIFF_HTTP || '127.0.0.1:7777';
+  const insecure = (env.SKIFF_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`flag needs an argument: ${flag}\n${USAGE}`);
+      return v;
+    };
+    switch (flag) {
+      case '--root': root = value(); break;
+      case '--socket': socket = value(); break;
+      case '--http': http = value(); break;
+      case '--insecure-registry': insecure.push(value()); break;
+      default: throw new Error(`unknown flag: ${arg}\n${USAGE}`);
+    }
+  }
+  let httpAddr: DaemonOptions['http'];
+  if (http && http !== 'off') {
+    const m = /^(.*):(\d+)$/.exec(http);
+    if (!m) throw new Error(`invalid --http address "${http}" (want HOST:PORT)`);
+    httpAddr = { host: m[1] || '127.0.0.1', port: Number(m[2]) };
+  }
+  return { root, socket, http: httpAddr, insecureRegistries: insecure };
+}

@@ -1,0 +1,110 @@
+import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import { createRuntime, type Runtime } from '@skiff/runtime';
+import { WebSocketServer } from 'ws';
+import { appRouter } from '../routers/index.js';
+import { SessionRegistry } from '../sessions.js';
+import type { Context } from '../trpc.js';
+import type { DaemonOptions } from './options.js';
+
+export interface RunningDaemon {
+  runtime: Runtime;
+  close(): Promise<void>;
+}
+
+/** Is some agent already answering on this socket? (a stale socket file is not) */
+function socketAlive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * The agent: one runtime, one tRPC router, served over HTTP and WebSocket on the unix
+ * socket (root only; the CLI's transport) and on a loopback TCP port (the dashboard's).
+ */
+export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
+  if (existsSync(opts.socket)) {
+    if (await socketAlive(opts.socket)) throw new Error(`another skiff agent is already listening on ${opts.socket}`);
+    unlinkSync(opts.socket);
+  }
+  const runtime = await createRuntime({ root: opts.root, insecureRegistries: opts.insecureRegistries });
+  const sessions = new SessionRegistry();
+  const createContext = (): Context => ({ runtime, sessions });
+  const handler = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/' });
+
+  const servers: Server[] = [];
+  const wsServers: WebSocketServer[] = [];
+  const serve = async (listen: (srv: Server) => Promise<void>) => {
+    const srv = createServer((req, res) => {
+      if (req.url?.startsWith('/trpc/')) return handler(req, res);
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    });
+    const wss = new WebSocketServer({ noServer: true, maxPayload: 8 * 1024 * 1024 });
+    applyWSSHandler({ wss, router: appRouter, createContext, keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 } });
+    srv.on('upgrade', (req, socket, head) => {
+      if (!req.url?.startsWith('/trpc')) return socket.destroy();
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    });
+    await listen(srv);
+    servers.push(srv);
+    wsServers.push(wss);
+  };
+
+  mkdirSync(dirname(opts.socket), { recursive: true, mode: 0o755 });
+  await serve(
+    (srv) =>
+      new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(opts.socket, () => {
+          chmodSync(opts.socket, 0o600); // root only: the socket is the trusted admin channel
+          resolve();
+        });
+      }),
+  );
+  if (opts.http) {
+    const { host, port } = opts.http;
+    await serve(
+      (srv) =>
+        new Promise<void>((resolve, reject) => {
+          srv.once('error', (e: NodeJS.ErrnoException) =>
+            reject(e.code === 'EADDRINUSE' ? new Error(`cannot listen on ${host}:${port}: the address is in use`) : e),
+          );
+          srv.listen(port, host, () => resolve());
+        }),
+    ).catch(async (e) => {
+      for (const s of servers) s.close();
+      await runtime.close();
+      throw e;
+    });
+  }
+
+  return {
+    runtime,
+    async close() {
+      sessions.closeAll();
+      for (const w of wsServers) {
+        for (const c of w.clients) c.terminate();
+        w.close();
+      }
+      await Promise.all(
+        servers.map((s) => {
+          const closed = new Promise((r) => s.close(r));
+          s.closeAllConnections();
+          return closed;
+        }),
+      );
+      if (existsSync(opts.socket)) unlinkSync(opts.socket);
+      await runtime.close(); // containers keep running: their shims own them
+    },
+  };
+}

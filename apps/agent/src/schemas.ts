@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+const name = z.string().min(1).max(256);
+export const idOrName = z.string().min(1).max(256);
+
+export const restartPolicy = z.discriminatedUnion('name', [
+  z.object({ name: z.literal('no') }),
+  z.object({ name: z.literal('on-failure'), maximumRetryCount: z.number().int().min(0).optional() }),
+  z.object({ name: z.literal('always') }),
+  z.object({ name: z.literal('unless-stopped') }),
+]);
+
+/** ContainerCreateSpec at the edge: every field the runtime accepts, nothing else. */
+export const containerCreateSpec = z
+  .object({
+    image: z.string().min(1).max(512),
+    name: name.optional(),
+    cmd: z.array(z.string()).optional(),
+    entrypoint: z.array(z.string()).optional(),
+    env: z.array(z.string().min(1)).optional(),
+    workingDir: z.string().optional(),
+    user: z.string().optional(),
+    hostname: z.string().max(63).optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    tty: z.boolean().optional(),
+    openStdin: z.boolean().optional(),
+    autoRemove: z.boolean().optional(),
+    init: z.boolean().optional(),
+    readOnly: z.boolean().optional(),
+    capAdd: z.array(z.string()).optional(),
+    capDrop: z.array(z.string()).optional(),
+    restartPolicy: restartPolicy.optional(),
+    network: z.string().optional(),
+    memory: z.number().int().min(0).optional(),
+    memorySwap: z.number().int().min(-1).optional(),
+    nanoCpus: z.number().int().min(0).optional(),
+    cpuShares: z.number().int().min(0).optional(),
+    pidsLimit: z.number().int().optional(),
+    stopSignal: z.string().optional(),
+    stopTimeout: z.number().int().optional(),
+  })
+  .strict();
+
+export const execSpec = z
+  .object({
+    cmd: z.array(z.string()).min(1),
+    tty: z.boolean().optional(),
+    stdin: z.boolean().optional(),
+    env: z.array(z.string()).optional(),
+    workingDir: z.string().optional(),
+    user: z.string().optional(),
+    privileged: z.boolean().optional(),
+  })
+  .strict();
+
+export const logsOptions = z
+  .object({
+    follow: z.boolean().optional(),
+    tail: z.number().int().min(0).optional(),
+    since: z.number().optional(),
+    until: z.number().optional(),
+    timestamps: z.boolean().optional(),
+    stdout: z.boolean().optional(),
+    stderr: z.boolean().optional(),
+  })
+  .strict();

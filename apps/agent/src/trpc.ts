@@ -1,0 +1,60 @@
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { Runtime } from '@skiff/runtime';
+import { isSkiffError, type SkiffErrorCode } from '@skiff/runtime';
+import type { SessionRegistry } from './sessions.js';
+
+export interface Context {
+  runtime: Runtime;
+  sessions: SessionRegistry;
+}
+
+const TRPC_CODE: Record<SkiffErrorCode, TRPCError['code']> = {
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  INVALID_ARGUMENT: 'BAD_REQUEST',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL: 'INTERNAL_SERVER_ERROR',
+};
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    const skiff = isSkiffError(cause) ? cause : undefined;
+    return {
+      ...shape,
+      message: skiff ? skiff.message : shape.message,
+      data: {
+        ...shape.data,
+        stack: undefined,
+        /** the runtime's own code and Docker's CLI exit status (126/127) when there is one */
+        skiffCode: skiff?.code,
+        exitStatus: skiff?.exitStatus,
+      },
+    };
+  },
+});
+
+/** Runtime errors become tRPC errors with the matching code and the runtime's message. */
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && isSkiffError(result.error.cause)) {
+    const cause = result.error.cause;
+    result.error = new TRPCError({ code: TRPC_CODE[cause.code], message: cause.message, cause });
+  }
+  return result;
+});
+
+export const router = t.router;
+export const procedure = t.procedure.use(mapErrors);
+
+/** Wraps a runtime call so a thrown SkiffError reaches the middleware as the cause. */
+export async function call<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isSkiffError(e)) throw new TRPCError({ code: TRPC_CODE[e.code], message: e.message, cause: e });
+    throw e;
+  }
+}
