@@ -1,0 +1,78 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from '../../../packages/runtime/test/fixtures/registry.js';
+
+export const SKIFF = resolve(import.meta.dirname, '../../../skiff');
+
+/** A real `skiff daemon` child process on a temp root, socket and loopback port. */
+export class AgentHarness {
+  daemon?: ChildProcess;
+  private constructor(
+    readonly dir: string,
+    readonly socket: string,
+    readonly port: number,
+    readonly insecure: string[],
+  ) {}
+
+  static async create(insecure: string[]): Promise<AgentHarness> {
+    const dir = await mkdtemp(join(tmpdir(), 'skiff-agent-'));
+    const h = new AgentHarness(dir, join(dir, 's.sock'), await freePort(), insecure);
+    await h.start();
+    return h;
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return { ...process.env, SKIFF_HOST: `unix://${this.socket}` };
+  }
+
+  async start(): Promise<void> {
+    const args = ['daemon', '--root', join(this.dir, 'root'), '--socket', this.socket, '--http', `127.0.0.1:${this.port}`, ...this.insecure.flatMap((r) => ['--insecure-registry', r])];
+    const d = spawn(SKIFF, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.daemon = d;
+    let out = '';
+    await new Promise<void>((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error(`agent did not start: ${out}`)), 30_000);
+      const onData = (b: Buffer) => {
+        out += b.toString();
+        if (out.includes('ready')) {
+          clearTimeout(timer);
+          ok();
+        }
+      };
+      d.stdout!.on('data', onData);
+      d.stderr!.on('data', onData);
+      d.once('exit', (code) => {
+        clearTimeout(timer);
+        fail(new Error(`agent exited (${code}): ${out}`));
+      });
+    });
+  }
+
+  /** SIGKILL, like an OOM-killed or crashed agent */
+  async kill(): Promise<void> {
+    const d = this.daemon;
+    if (!d || d.exitCode !== null) return;
+    const exited = new Promise((r) => d.once('exit', r));
+    d.kill('SIGKILL');
+    await exited;
+  }
+
+  cli(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): { code: number; stdout: string; stderr: string } {
+    const r = spawnSync(SKIFF, args, { env: { ...this.env, ...opts.env }, input: opts.input ?? '', encoding: 'utf8', timeout: 60_000 });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  async dispose(): Promise<void> {
+    try {
+      if (this.daemon?.exitCode === null) {
+        const ids = this.cli(['ps', '-aq']).stdout.split('\n').filter(Boolean);
+        if (ids.length) this.cli(['rm', '-f', ...ids]);
+      }
+    } finally {
+      await this.kill();
+      await rm(this.dir, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { parseArgs, parseBytes } from '../src/cli/args.js';
+import { specFromArgs } from '../src/cli/commands/run.js';
+import { parseDaemonOptions } from '../src/daemon/options.js';
+
+describe('docker-style flag parsing', () => {
+  it('combines short flags and stops at the image', () => {
+    const { spec, flags } = specFromArgs(['-dit', '--name=web', '-e', 'A=1', '-eB=2', '-m', '64m', '--cpus', '1.5', 'busybox', 'sh', '-c', 'echo -e hi'], 'run');
+    expect(flags.detach).toBe(true);
+    expect(spec).toMatchObject({ image: 'busybox', name: 'web', tty: true, openStdin: true, env: ['A=1', 'B=2'], memory: 64 * 1024 * 1024, nanoCpus: 1.5e9, cmd: ['sh', '-c', 'echo -e hi'] });
+  });
+
+  it('understands restart policies, labels, entrypoint and users', () => {
+    const { spec } = specFromArgs(['--restart', 'on-failure:3', '-l', 'a=b', '--label', 'flag', '--entrypoint', '', '-u', 'app:staff', 'img'], 'run');
+    expect(spec).toMatchObject({ restartPolicy: { name: 'on-failure', maximumRetryCount: 3 }, labels: { a: 'b', flag: '' }, entrypoint: [], user: 'app:staff' });
+  });
+
+  it('rejects bad flags with clear messages', () => {
+    expect(() => specFromArgs(['--bogus', 'img'], 'run')).toThrow(/unknown flag: --bogus/);
+    expect(() => specFromArgs(['-Z', 'img'], 'run')).toThrow(/unknown shorthand flag: 'Z'/);
+    expect(() => specFromArgs(['-m', 'lots', 'img'], 'run')).toThrow(/invalid value "lots" for --memory/);
+    expect(() => specFromArgs(['--restart', 'sometimes', 'img'], 'run')).toThrow(/invalid restart policy/);
+    expect(() => specFromArgs(['--rm', '--restart', 'always', 'img'], 'run')).toThrow(/conflicting options/);
+    expect(() => specFromArgs([], 'run')).toThrow(/requires at least 1 argument/);
+    expect(() => parseArgs(['--name'], [{ names: ['--name'], kind: 'string', key: 'name' }], { command: 'x' })).toThrow(/needs an argument/);
+  });
+
+  it('parses sizes and daemon options', () => {
+    expect(parseBytes('1g', '-m')).toBe(1024 ** 3);
+    expect(parseBytes('512', '-m')).toBe(512);
+    const o = parseDaemonOptions(['--root', '/r', '--insecure-registry', 'h:1', '--http=127.0.0.1:9'], { SKIFF_INSECURE_REGISTRIES: 'a:1,b:2' });
+    expect(o).toEqual({ root: '/r', socket: '/run/skiff/skiff.sock', http: { host: '127.0.0.1', port: 9 }, insecureRegistries: ['a:1', 'b:2', 'h:1'] });
+    expect(() => parseDaemonOptions(['--nope'], {})).toThrow(/unknown flag/);
+  });
+});

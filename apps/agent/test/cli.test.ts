@@ -1,0 +1,129 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
+import { AgentHarness, SKIFF } from './agent-harness.js';
+
+let agent: AgentHarness;
+let image: string;
+
+beforeAll(async () => {
+  const reg = await fixtureRegistry();
+  image = `${reg.host}/skiff-test/busybox:latest`;
+  agent = await AgentHarness.create([reg.host]);
+}, 90_000);
+
+afterAll(async () => {
+  await agent?.dispose();
+  await stopFixtureRegistry();
+}, 60_000);
+
+describe('skiff CLI against a real agent', () => {
+  it('pulls and lists images', () => {
+    const pull = agent.cli(['pull', image]);
+    expect(pull.code).toBe(0);
+    expect(pull.stdout).toMatch(/Pull complete/);
+    const images = agent.cli(['images']);
+    expect(images.stdout).toMatch(/REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE/);
+    expect(images.stdout).toContain('skiff-test/busybox');
+  });
+
+  it('runs a container in the foreground with its output and exit code', () => {
+    const r = agent.cli(['run', '--rm', image, 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    expect(r).toMatchObject({ code: 3, stdout: 'out\n', stderr: 'err\n' });
+    const piped = agent.cli(['run', '--rm', '-i', image, 'tr', 'a-z', 'A-Z'], { input: 'shout\n' });
+    expect(piped).toMatchObject({ code: 0, stdout: 'SHOUT\n' });
+  });
+
+  it('gives one-line errors and Docker exit codes', () => {
+    const missing = agent.cli(['run', '--rm', image, 'no-such-command']);
+    expect(missing.code).toBe(127);
+    expect(missing.stderr).toContain('executable file not found');
+    expect(agent.cli(['run', '--bogus', image]).code).toBe(125);
+    const unknown = agent.cli(['run', '--rm', '127.0.0.1:1/none/such:1']);
+    expect(unknown.code).toBe(125);
+    expect(unknown.stderr.trim().split('\n').pop()).toMatch(/^skiff: cannot reach registry/);
+    expect(agent.cli(['stop', 'ghost']).stderr).toMatch(/no such container: ghost/);
+    const noAgent = agent.cli(['ps'], { env: { SKIFF_HOST: `unix://${join(agent.dir, 'missing.sock')}` } });
+    expect(noAgent.code).toBe(125);
+    expect(noAgent.stderr).toMatch(/cannot connect to the skiff agent/);
+    for (const r of [missing, unknown, noAgent]) expect(r.stderr).not.toMatch(/\n\s+at /); // never a stack trace
+  });
+
+  it('manages a detached container: ps, logs, exec, top, stats, inspect, pause, rename, cp, diff, stop, rm', () => {
+    const run = agent.cli(['run', '-d', '--name', 'svc', '-e', 'GREETING=hi there', image, 'sh', '-c', 'echo "$GREETING"; while true; do sleep 1; done']);
+    expect(run.code).toBe(0);
+    const id = run.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect(agent.cli(['run', '-d', '--name', 'svc', image, 'true'])).toMatchObject({ code: 125 });
+
+    const ps = agent.cli(['ps', '--format', 'json']).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(ps.find((c) => c.Id === id)).toMatchObject({ Names: 'svc', State: 'running' });
+    expect(agent.cli(['logs', 'svc']).stdout).toBe('hi there\n');
+    expect(agent.cli(['logs', '-t', 'svc']).stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z hi there\n$/);
+    expect(agent.cli(['exec', 'svc', 'sh', '-c', 'echo $$ $GREETING; exit 7'])).toMatchObject({ code: 7 });
+    expect(agent.cli(['exec', '-u', 'app', '-w', '/tmp', 'svc', 'sh', '-c', 'id -u; pwd']).stdout).toBe('1000\n/tmp\n');
+    expect(agent.cli(['top', 'svc']).stdout).toMatch(/PID[\s\S]*sleep/);
+    expect(agent.cli(['stats', '--no-stream', 'svc']).stdout).toMatch(/CONTAINER ID\s+NAME\s+CPU %[\s\S]*svc/);
+    const inspect = JSON.parse(agent.cli(['inspect', 'svc']).stdout);
+    expect(inspect[0]).toMatchObject({ Id: id, Name: '/svc', State: { Running: true }, Config: { Env: expect.arrayContaining(['GREETING=hi there']) } });
+    expect(agent.cli(['inspect', '-f', '{{.State.Status}}', 'svc']).stdout).toBe('running\n');
+
+    expect(agent.cli(['pause', 'svc']).code).toBe(0);
+    expect(agent.cli(['inspect', '-f', '{{.State.Status}}', 'svc']).stdout).toBe('paused\n');
+    expect(agent.cli(['unpause', 'svc']).code).toBe(0);
+    expect(agent.cli(['rename', 'svc', 'svc2']).code).toBe(0);
+
+    const dir = mkdtempSync(join(tmpdir(), 'skiff-cp-'));
+    try {
+      writeFileSync(join(dir, 'in.txt'), 'from the host\n');
+      expect(agent.cli(['cp', join(dir, 'in.txt'), 'svc2:/tmp/']).code).toBe(0);
+      expect(agent.cli(['exec', 'svc2', 'cat', '/tmp/in.txt']).stdout).toBe('from the host\n');
+      expect(agent.cli(['cp', 'svc2:/etc/hostname', join(dir, 'hostname')]).code).toBe(0);
+      expect(readFileSync(join(dir, 'hostname'), 'utf8')).toBe(`${id.slice(0, 12)}\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(agent.cli(['diff', 'svc2']).stdout).toContain('A /tmp/in.txt');
+
+    expect(agent.cli(['rm', 'svc2'])).toMatchObject({ code: 1 });
+    expect(agent.cli(['stop', '-t', '1', 'svc2'])).toMatchObject({ code: 0, stdout: 'svc2\n' });
+    expect(agent.cli(['wait', 'svc2']).stdout).toBe('137\n');
+    expect(agent.cli(['ps', '-a', '--filter', 'status=exited', '-q']).stdout).toContain(id.slice(0, 12));
+    expect(agent.cli(['rm', 'svc2']).code).toBe(0);
+    expect(agent.cli(['ps', '-aq']).stdout).not.toContain(id.slice(0, 12));
+  });
+
+  it('gives `run -it` a real terminal', () => {
+    // util-linux `script` gives the CLI a pseudo-terminal, as a user's shell would
+    const r = spawnSync('script', ['-qec', `${SKIFF} run -it --rm ${image} sh`, '/dev/null'], {
+      env: agent.env,
+      input: 'tty; echo "answer=$((6*7))"; exit 5\n',
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const out = r.stdout.replace(/\r/g, '');
+    expect(out).toContain('/dev/pts/0');
+    expect(out).toContain('answer=42');
+    expect(r.status).toBe(5);
+  });
+
+  it('keeps containers running across an agent crash and manages them after the restart', async () => {
+    const id = agent.cli(['run', '-d', '--name', 'survivor', image, 'sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done']).stdout.trim();
+    await agent.kill();
+    await new Promise((r) => setTimeout(r, 700));
+    const alive = spawnSync('sh', ['-c', `grep -l ${id} /proc/*/cmdline 2>/dev/null | head -1`], { encoding: 'utf8' });
+    expect(alive.stdout).toMatch(/proc/);
+    await agent.start();
+    expect(agent.cli(['ps', '-q']).stdout).toContain(id.slice(0, 12));
+    const logs = agent.cli(['logs', '--tail', '2', 'survivor']).stdout;
+    expect(logs).toMatch(/^tick \d+\ntick \d+\n$/);
+    expect(Number(/tick (\d+)\n$/.exec(logs)![1])).toBeGreaterThan(3); // it kept running (and logging) without the agent
+    expect(agent.cli(['exec', 'survivor', 'echo', 'still managed'])).toMatchObject({ code: 0, stdout: 'still managed\n' });
+    expect(agent.cli(['stop', '-t', '0', 'survivor']).code).toBe(0);
+    expect(agent.cli(['inspect', '-f', '{{.State.Status}}', 'survivor']).stdout).toBe('exited\n');
+    agent.cli(['rm', 'survivor']);
+  });
+});
