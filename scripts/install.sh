@@ -8,6 +8,7 @@ APT_PACKAGES=(
   build-essential python3 pkg-config libseccomp-dev   # native addon + shim
   iproute2 nftables util-linux procps                  # networking, nsenter/script, ps
   busybox-static docker-registry zstd skopeo openssl   # test images and the local registry
+  postgresql                                           # the PostgreSQL back end is tested for real
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done

@@ -96,6 +96,16 @@ describe('skiff CLI against a real agent', () => {
     expect(agent.cli(['ps', '-aq']).stdout).not.toContain(id.slice(0, 12));
   });
 
+  it('is scriptable from TypeScript over HTTP and WebSocket (docs/api.md example)', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../examples/automate.ts'), image], {
+      env: { ...process.env, SKIFF_URL: `http://127.0.0.1:${agent.port}` },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^pulled sha256:[0-9a-f]{64}\nstarted [0-9a-f]{12}\nexit code 3\n\[stdout\] hello from [0-9a-f]{12}\n$/);
+  });
+
   it('gives `run -it` a real terminal', () => {
     // util-linux `script` gives the CLI a pseudo-terminal, as a user's shell would
     const r = spawnSync('script', ['-qec', `${SKIFF} run -it --rm ${image} sh`, '/dev/null'], {

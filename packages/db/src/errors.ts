@@ -1,0 +1,3 @@
+export class InvalidDatabaseUrl extends Error {
+  readonly code = 'INVALID_ARGUMENT';
+}
