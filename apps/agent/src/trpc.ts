@@ -1,11 +1,16 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { Runtime } from '@skiff/runtime';
 import { isSkiffError, type SkiffErrorCode } from '@skiff/runtime';
+import type { Db } from '@skiff/db';
 import type { SessionRegistry } from './sessions.js';
 
 export interface Context {
   runtime: Runtime;
   sessions: SessionRegistry;
+  db: Db;
+  /** who is calling: `root` on the unix socket; users and tokens arrive with auth (issue 4) */
+  actor: string;
+  ip?: string;
 }
 
 const TRPC_CODE: Record<SkiffErrorCode, TRPCError['code']> = {
@@ -46,8 +51,31 @@ const mapErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/** Every mutation lands in the audit log (who, what, target, result), never blocking the call. */
+const audit = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
+  const result = await next();
+  if (type === 'mutation' && !path.startsWith('containers.session')) {
+    const input = (await getRawInput().catch(() => undefined)) as Record<string, unknown> | undefined;
+    const spec = input?.spec as Record<string, unknown> | undefined;
+    const target = [input?.id, input?.ref, input?.source, spec?.name, spec?.image, input?.image].find((v) => typeof v === 'string') as string | undefined;
+    void ctx.db.auditEntry
+      .create({
+        data: {
+          actor: ctx.actor,
+          action: path,
+          target,
+          result: result.ok ? 'ok' : 'error',
+          detail: result.ok ? undefined : result.error.message.slice(0, 500),
+          ip: ctx.ip,
+        },
+      })
+      .catch(() => {});
+  }
+  return result;
+});
+
 export const router = t.router;
-export const procedure = t.procedure.use(mapErrors);
+export const procedure = t.procedure.use(mapErrors).use(audit);
 
 /** Wraps a runtime call so a thrown SkiffError reaches the middleware as the cause. */
 export async function call<T>(fn: () => Promise<T>): Promise<T> {

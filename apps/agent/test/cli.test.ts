@@ -106,6 +106,14 @@ describe('skiff CLI against a real agent', () => {
     expect(r.stdout).toMatch(/^pulled sha256:[0-9a-f]{64}\nstarted [0-9a-f]{12}\nexit code 3\n\[stdout\] hello from [0-9a-f]{12}\n$/);
   });
 
+  it('records every mutation in the audit log (SQLite in the agent root, migrated at start)', async () => {
+    const res = await fetch(`http://127.0.0.1:${agent.port}/trpc/audit.list?input=${encodeURIComponent(JSON.stringify({ action: 'containers.run' }))}`);
+    const entries = ((await res.json()) as { result: { data: { actor: string; action: string; target: string; result: string }[] } }).result.data;
+    expect(entries.length).toBeGreaterThan(0);
+    expect(entries).toContainEqual(expect.objectContaining({ actor: 'root', action: 'containers.run', result: 'ok' }));
+    expect(entries.some((e) => e.result === 'error')).toBe(true); // the failed runs are there too
+  });
+
   it('gives `run -it` a real terminal', () => {
     // util-linux `script` gives the CLI a pseudo-terminal, as a user's shell would
     const r = spawnSync('script', ['-qec', `${SKIFF} run -it --rm ${image} sh`, '/dev/null'], {

@@ -150,11 +150,13 @@ describe('a detached container', () => {
     let content = '';
     extract.on('entry', (h, stream, next) => {
       names.push(h.name);
-      stream.on('data', (d: Buffer) => (content += d));
-      stream.on('end', next);
+      stream.on('data', (d: unknown) => {
+        content += String(d);
+      });
+      stream.on('end', () => next());
     });
     (await t.rt.containers.copyFrom('worker', '/etc/hostname')).pipe(extract);
-    await new Promise((r) => extract.on('finish', r));
+    await new Promise<void>((r) => extract.on('finish', () => r()));
     expect(names).toEqual(['hostname']);
     expect(content).toBe(`${id.slice(0, 12)}\n`);
     const diff = await t.rt.containers.diff('worker');
@@ -175,11 +177,13 @@ describe('a detached container', () => {
     const extract = tar.extract();
     let hostname = '';
     extract.on('entry', (_h, stream, next) => {
-      stream.on('data', (d: Buffer) => (hostname += d));
-      stream.on('end', next);
+      stream.on('data', (d: unknown) => {
+        hostname += String(d);
+      });
+      stream.on('end', () => next());
     });
     (await t.rt.containers.copyFrom('worker', '/tmp/up/hostname')).pipe(extract);
-    await new Promise((r) => extract.on('finish', r));
+    await new Promise<void>((r) => extract.on('finish', () => r()));
     expect(hostname).not.toBe(await readFile('/etc/hostname', 'utf8'));
   });
 

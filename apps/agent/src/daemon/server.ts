@@ -1,9 +1,10 @@
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import { openDb } from '@skiff/db';
 import { createRuntime, type Runtime } from '@skiff/runtime';
 import { WebSocketServer } from 'ws';
 import { appRouter } from '../routers/index.js';
@@ -38,8 +39,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     unlinkSync(opts.socket);
   }
   const runtime = await createRuntime({ root: opts.root, insecureRegistries: opts.insecureRegistries });
+  // the database is opened (and migrated) at every start; it holds no container state
+  const { db } = await openDb({ root: opts.root }).catch(async (e) => {
+    await runtime.close();
+    throw new Error(`cannot open the database: ${(e as Error).message}`);
+  });
   const sessions = new SessionRegistry();
-  const createContext = (): Context => ({ runtime, sessions });
+  const createContext = ({ req }: { req: IncomingMessage }): Context => {
+    const local = !req.socket.remoteAddress; // unix socket peers have no address
+    return { runtime, sessions, db, actor: local ? 'root' : 'anonymous', ip: req.socket.remoteAddress ?? undefined };
+  };
   const handler = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/' });
 
   const servers: Server[] = [];
@@ -105,6 +114,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       );
       if (existsSync(opts.socket)) unlinkSync(opts.socket);
       await runtime.close(); // containers keep running: their shims own them
+      await db.$disconnect();
     },
   };
 }

@@ -1,4 +1,5 @@
 import { router } from '../trpc.js';
+import { auditRouter } from './audit.js';
 import { containersRouter } from './containers.js';
 import { imagesRouter } from './images.js';
 import { systemRouter } from './system.js';
@@ -7,6 +8,7 @@ export const appRouter = router({
   containers: containersRouter,
   images: imagesRouter,
   system: systemRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;
