@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what is missing, then starts the agent (API + dashboard) on the embedded
+# Installs what is missing, then starts the agent (the dashboard joins it in issue 5) on the embedded
 # defaults: runtime root /var/lib/skiff, SQLite inside it, socket /run/skiff/skiff.sock,
 # HTTP on 127.0.0.1:7777. Logs go to /var/log/skiff-agent.log.
 set -euo pipefail
@@ -13,4 +13,4 @@ else
   for _ in $(seq 1 100); do ./skiff version >/dev/null 2>&1 && break; sleep 0.1; done
   ./skiff version >/dev/null || { echo "skiff: agent failed to start, see /var/log/skiff-agent.log" >&2; exit 1; }
 fi
-echo "skiff: agent running — dashboard http://127.0.0.1:${SKIFF_HTTP_PORT:-7777}/ — try: ./skiff run --rm busybox echo hello"
+echo "skiff: agent running — API http://127.0.0.1:7777/trpc and unix:///run/skiff/skiff.sock — try: ./skiff info"

@@ -88,12 +88,18 @@ async function main(argv: string[]): Promise<number> {
     return runDaemon(rest);
   }
   if (command === 'version') {
-    const conn = await connectAgent().catch(() => undefined);
+    let failure: unknown;
+    const conn = await connectAgent().catch((e: unknown) => {
+      failure = e;
+      return undefined;
+    });
     try {
-      return await versionCommand(conn?.client, SKIFF_VERSION);
+      await versionCommand(conn?.client, SKIFF_VERSION);
     } finally {
       conn?.close();
     }
+    if (failure) throw failure; // like `docker version`: client part printed, then the error
+    return 0;
   }
   const handler = COMMANDS[command];
   if (!handler) throw new CliError(`unknown command "${command}" for "skiff"\nRun 'skiff --help' for usage.`);
