@@ -13,6 +13,9 @@ export interface RuntimeOptions {
   /** registries reached over plain HTTP (`host:port`), like Docker's --insecure-registry */
   insecureRegistries?: string[];
   cgroupParent?: string;
+  /** container log rotation: bytes per file and files kept (default 20 MiB x 5) */
+  logMaxSize?: number;
+  logMaxFiles?: number;
 }
 
 export interface Runtime extends RuntimeApi {
@@ -35,7 +38,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     }
   };
   const images = await ImageStore.open({ root: opts.root, insecureRegistries: opts.insecureRegistries ?? [], emit });
-  const containers = await ContainerManager.open({ root: opts.root, images, emit, cgroupParent: opts.cgroupParent });
+  const containers = await ContainerManager.open({ root: opts.root, images, emit, cgroupParent: opts.cgroupParent, logMaxSize: opts.logMaxSize, logMaxFiles: opts.logMaxFiles });
   images.setUsageCheck((imageId) => containers.usesImage(imageId));
 
   return {

@@ -236,3 +236,71 @@ describe('limits and policies', () => {
   });
 });
 
+
+describe('more of docker run', () => {
+  it('--init runs a minimal init as PID 1 that reaps and forwards signals', async () => {
+    const r = await runCollect(t.rt, { image, init: true, cmd: sh('echo pid=$$; cat /proc/1/cmdline | tr "\\0" " "; echo') });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^pid=\d+\n\/sbin\/skiff-init/);
+    expect(r.stdout).not.toContain('pid=1\n');
+    // SIGTERM reaches a shell that would ignore it as PID 1
+    const { id } = await t.rt.containers.run({ image, init: true, cmd: sh('trap "exit 9" TERM; while true; do sleep 0.1; done') });
+    await new Promise((res) => setTimeout(res, 300));
+    await t.rt.containers.stop(id, { timeout: 5 });
+    expect(((await t.rt.containers.inspect(id)).State as { ExitCode: number }).ExitCode).toBe(9);
+  });
+
+  it('writes CPU limits into the cgroup', async () => {
+    const { id } = await t.rt.containers.run({ image, nanoCpus: 0.5e9, cpuShares: 512, cmd: ['sleep', '30'] });
+    try {
+      const dir = `/sys/fs/cgroup/cpu/${t.cgroupParent}/${id}`;
+      expect((await readFile(`${dir}/cpu.cfs_quota_us`, 'utf8')).trim()).toBe('50000');
+      expect((await readFile(`${dir}/cpu.cfs_period_us`, 'utf8')).trim()).toBe('100000');
+      expect((await readFile(`${dir}/cpu.shares`, 'utf8')).trim()).toBe('512');
+      const info = (await t.rt.containers.inspect(id)).HostConfig as Record<string, unknown>;
+      expect(info).toMatchObject({ NanoCpus: 0.5e9, CpuShares: 512 });
+    } finally {
+      await t.rt.containers.remove(id, { force: true });
+    }
+    expect(existsSync(`/sys/fs/cgroup/cpu/${t.cgroupParent}/${id}`)).toBe(false); // cleaned up with the container
+  });
+
+  it('attaches to a running container and emits lifecycle events', async () => {
+    const events: string[] = [];
+    const off = t.rt.onEvent((e) => events.push(`${e.type}:${e.action}`));
+    const { id } = await t.rt.containers.run({ image, openStdin: true, cmd: ['sh'] });
+    const s = await t.rt.containers.attach(id);
+    let out = '';
+    s.on('stdout', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number>((r) => s.on('exit', r));
+    s.write(Buffer.from('echo attached; exit 6\n'));
+    expect(await exited).toBe(6);
+    expect(out).toBe('attached\n');
+    await t.rt.containers.remove(id);
+    off();
+    expect(events).toEqual(expect.arrayContaining(['container:create', 'container:start', 'container:die', 'container:destroy']));
+  });
+});
+
+describe('log rotation', () => {
+  it('rotates by size and still serves every line', async () => {
+    const small = await TestRuntime.create([image.split('/')[0]!], { logMaxSize: 4096, logMaxFiles: 3 });
+    try {
+      await small.rt.images.pull(image);
+      const r = await runCollect(small.rt, { image, cmd: sh('i=0; while [ $i -lt 100 ]; do echo line-$i; i=$((i+1)); done') });
+      expect(r.code).toBe(0);
+      const dir = `${small.root}/containers/${r.id}`;
+      expect(existsSync(`${dir}/container.log.1`)).toBe(true);
+      expect(existsSync(`${dir}/container.log.3`)).toBe(false); // at most logMaxFiles files
+      const lines: string[] = [];
+      for await (const e of small.rt.containers.logs(r.id)) lines.push(e.line);
+      expect(lines.at(-1)).toBe('line-99\n');
+      expect(lines.length).toBeGreaterThan(40); // older lines beyond the kept files are gone, as in Docker
+      const tail: string[] = [];
+      for await (const e of small.rt.containers.logs(r.id, { tail: 3 })) tail.push(e.line);
+      expect(tail).toEqual(['line-97\n', 'line-98\n', 'line-99\n']);
+    } finally {
+      await small.dispose();
+    }
+  });
+});

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRuntime, type Runtime } from '../src/runtime.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime.js';
 import type { ContainerCreateSpec } from '../src/types.js';
 
 /** A runtime on a throw-away root and cgroup parent; `dispose` removes everything it made. */
@@ -15,10 +15,10 @@ export class TestRuntime {
     private readonly insecureRegistries: string[],
   ) {}
 
-  static async create(insecureRegistries: string[]): Promise<TestRuntime> {
+  static async create(insecureRegistries: string[], extra: Partial<RuntimeOptions> = {}): Promise<TestRuntime> {
     const root = await mkdtemp(join(tmpdir(), 'skiff-rt-'));
     const cgroupParent = `skiff-test-${randomBytes(4).toString('hex')}`;
-    return new TestRuntime(await createRuntime({ root, insecureRegistries, cgroupParent }), root, cgroupParent, insecureRegistries);
+    return new TestRuntime(await createRuntime({ root, insecureRegistries, cgroupParent, ...extra }), root, cgroupParent, insecureRegistries);
   }
 
   /** closes and opens the runtime again on the same root, like an agent restart */

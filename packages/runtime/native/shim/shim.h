@@ -57,6 +57,9 @@ void logfile_write(struct logfile *lf, const char *stream, const char *data, siz
 void logfile_flush(struct logfile *lf); /* writes pending partial lines */
 void logfile_close(struct logfile *lf);
 
+extern char *shim_argv_area;
+extern size_t shim_argv_len;
+
 /* ---- start.c / exec.c -------------------------------------------------------------- */
 int shim_start(const char *dir);
 int shim_exec(const char *conf_path);

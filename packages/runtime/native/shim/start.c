@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -98,6 +99,12 @@ static void run_init(struct child_args *a, const char *path, int tty) {
   }
   close(a->status_w);
   init_child = pid;
+  /* inside the container PID 1 shows as "/sbin/skiff-init", not as the shim's host command line */
+  if (shim_argv_area && shim_argv_len > 16) {
+    memset(shim_argv_area, 0, shim_argv_len);
+    snprintf(shim_argv_area, shim_argv_len, "/sbin/skiff-init");
+  }
+  prctl(PR_SET_NAME, "skiff-init", 0, 0, 0);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = init_forward;

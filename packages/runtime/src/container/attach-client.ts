@@ -43,14 +43,13 @@ export function connectAttachSocket(containerDir: string): Promise<Socket> {
 /** A StdioSession over one attach.sock connection. */
 export class AttachSession extends EventEmitter implements StdioSession {
   private buf: Buffer = Buffer.alloc(0);
-  private exited = false;
+  exited = false;
+  detached = false;
 
   constructor(private readonly sock: Socket) {
     super();
     sock.on('data', (d: Buffer) => this.onData(d));
-    sock.on('close', () => {
-      if (!this.exited) this.emit('close');
-    });
+    sock.on('close', () => this.emit('close'));
     sock.on('error', (e) => this.emit('error', e));
   }
 
@@ -66,7 +65,8 @@ export class AttachSession extends EventEmitter implements StdioSession {
       else if (type === Frame.stderr) this.emit('stderr', payload);
       else if (type === Frame.exit) {
         this.exited = true;
-        this.emit('exit', payload.readInt32BE(0));
+        // the owner turns this into 'exit' once the runtime has recorded the exit too
+        this.emit('exitFrame', payload.readInt32BE(0));
       }
     }
   }
@@ -87,6 +87,7 @@ export class AttachSession extends EventEmitter implements StdioSession {
   }
 
   detach(): void {
+    this.detached = true;
     this.sock.destroy();
   }
 }

@@ -494,12 +494,21 @@ export class ContainerManager implements ContainerService {
 
   private async attachTo(c: StoredContainer): Promise<StdioSession> {
     const session = new AttachSession(await connectAttachSocket(c.dir));
-    // The shim sends an exit frame; if the socket just closes (shim killed), report the recorded exit.
-    session.on('close', () => {
+    // 'exit' fires only once the runtime has recorded the exit too, so a caller can act on
+    // the container (rm, inspect) right away. Without an exit frame (shim killed, or a
+    // detach) the recorded exit code is used.
+    let finished = false;
+    const finish = (frameCode?: number) => {
+      if (finished) return;
+      finished = true;
       void this.wait(c.record.id).then(
-        ({ statusCode }) => session.emit('exit', statusCode),
-        () => session.emit('exit', 255),
+        ({ statusCode }) => session.emit('exit', frameCode ?? statusCode),
+        () => session.emit('exit', frameCode ?? 255),
       );
+    };
+    session.on('exitFrame', (code: number) => finish(code));
+    session.on('close', () => {
+      if (!session.exited && !session.detached && !finished) finish();
     });
     return session;
   }
