@@ -68,6 +68,8 @@ describe('run', () => {
 
   it('reports a missing command with 127 and an unknown image clearly', async () => {
     await expect(t.rt.containers.run({ image, cmd: ['no-such-binary'] })).rejects.toMatchObject({ exitStatus: 127 });
+    await expect(t.rt.containers.run({ image, cmd: ['/etc/passwd'] })).rejects.toMatchObject({ exitStatus: 126 });
+    await expect(t.rt.containers.run({ image, cmd: ['/etc'] })).rejects.toMatchObject({ exitStatus: 126 });
     await expect(t.rt.containers.create({ image: '127.0.0.1:1/nope/missing:latest' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 

@@ -248,6 +248,26 @@ describe('tag, remove, prune', () => {
     expect((await store.list()).map((i) => i.id)).toEqual([layers.id]);
   });
 
+  it('pushes to a registry; a clean root pulls back the same digests', async () => {
+    const { store } = await freshStore();
+    const img = await store.pull(`${host}/skiff-test/layers:latest`);
+    const target = `${host}/skiff-test/pushed-${randomBytes(3).toString('hex')}:v1`;
+    await store.tag(img.id, target);
+    const progress: string[] = [];
+    const { digest } = await store.push(target, { onProgress: (p) => progress.push(p.status) });
+    expect(digest).toBe(img.manifestDigest);
+    expect(progress).toContain('done');
+    // the second push finds every blob in place
+    const again: string[] = [];
+    await store.push(target, { onProgress: (p) => again.push(p.status) });
+    expect(again.every((s) => s === 'exists')).toBe(true);
+    const { store: clean } = await freshStore();
+    const back = await clean.pull(target);
+    expect(back.id).toBe(img.id);
+    expect(back.manifestDigest).toBe(img.manifestDigest);
+    expect(back.layers.map((l) => l.digest)).toEqual(img.layers.map((l) => l.digest));
+  });
+
   it('keeps working after a reopen (index on disk)', async () => {
     const { store, root } = await freshStore();
     await store.pull(`${host}/skiff-test/busybox:latest`);
