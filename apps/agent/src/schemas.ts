@@ -10,6 +10,18 @@ export const restartPolicy = z.discriminatedUnion('name', [
   z.object({ name: z.literal('unless-stopped') }),
 ]);
 
+export const mountRequest = z
+  .object({
+    type: z.enum(['bind', 'volume', 'tmpfs']),
+    source: z.string().max(4096).optional(),
+    target: z.string().min(1).max(4096),
+    readOnly: z.boolean().optional(),
+    tmpfsSize: z.number().int().min(0).optional(),
+    tmpfsMode: z.number().int().min(0).max(0o7777).optional(),
+    noCopy: z.boolean().optional(),
+  })
+  .strict();
+
 /** ContainerCreateSpec at the edge: every field the runtime accepts, nothing else. */
 export const containerCreateSpec = z
   .object({
@@ -38,6 +50,8 @@ export const containerCreateSpec = z
     pidsLimit: z.number().int().optional(),
     stopSignal: z.string().optional(),
     stopTimeout: z.number().int().optional(),
+    mounts: z.array(mountRequest).max(256).optional(),
+    volumesFrom: z.array(z.string().min(1)).optional(),
   })
   .strict();
 

@@ -128,6 +128,28 @@ describe('skiff CLI against a real agent', () => {
     expect(r.status).toBe(5);
   });
 
+  it('manages volumes from the CLI; named volume data survives rm and an agent crash', async () => {
+    expect(agent.cli(['volume', 'create', '--label', 'app=db', 'pgdata'])).toMatchObject({ code: 0, stdout: 'pgdata\n' });
+    expect(agent.cli(['run', '--rm', '-v', 'pgdata:/var/lib/db', image, 'sh', '-c', 'echo row1 > /var/lib/db/table']).code).toBe(0);
+    await agent.kill();
+    await agent.start();
+    expect(agent.cli(['run', '--rm', '-v', 'pgdata:/var/lib/db:ro', image, 'cat', '/var/lib/db/table']).stdout).toBe('row1\n');
+    expect(agent.cli(['volume', 'ls', '-q', '--filter', 'label=app=db']).stdout).toBe('pgdata\n');
+    const v = JSON.parse(agent.cli(['volume', 'inspect', 'pgdata']).stdout)[0];
+    expect(v).toMatchObject({ Name: 'pgdata', Driver: 'local', Labels: { app: 'db' } });
+    expect(v.Mountpoint).toMatch(/\/volumes\/pgdata\/_data$/);
+    const dir = mkdtempSync(join(tmpdir(), 'skiff-bind-'));
+    try {
+      writeFileSync(join(dir, 'conf'), 'bound\n');
+      const r = spawnSync(SKIFF, ['run', '--rm', '-v', '.:/cfg:ro', image, 'cat', '/cfg/conf'], { cwd: dir, env: agent.env, encoding: 'utf8' });
+      expect(r.stdout).toBe('bound\n'); // relative bind sources resolve against the caller's directory
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(agent.cli(['run', '--rm', '-v', 'bad/name:/x', image, 'true'])).toMatchObject({ code: 125 });
+    expect(agent.cli(['volume', 'rm', 'pgdata'])).toMatchObject({ code: 0, stdout: 'pgdata\n' });
+  });
+
   it('keeps containers running across an agent crash and manages them after the restart', async () => {
     const id = agent.cli(['run', '-d', '--name', 'survivor', image, 'sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done']).stdout.trim();
     await agent.kill();

@@ -1,3 +1,5 @@
 export * from './errors.js';
 export * from './types.js';
 export { createRuntime, SKIFF_VERSION, type Runtime, type RuntimeOptions } from './runtime.js';
+export { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from './volume/mount-spec.js';
+export { validateVolumeName, type Volume } from './volume/volume-store.js';

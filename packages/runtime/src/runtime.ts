@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { cgroupVersion } from './container/cgroups.js';
 import { ContainerManager } from './container/container-manager.js';
 import { ImageStore } from './image/image-store.js';
+import { VolumeStore } from './volume/volume-store.js';
 import type { RuntimeApi, RuntimeEvent, SystemInfo } from './types.js';
 
 export const SKIFF_VERSION = '0.1.0';
@@ -21,6 +22,7 @@ export interface RuntimeOptions {
 export interface Runtime extends RuntimeApi {
   containers: ContainerManager;
   images: ImageStore;
+  volumes: VolumeStore;
 }
 
 /** Opens the runtime rooted at `root`, re-adopting containers whose shims are still running. */
@@ -38,12 +40,15 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     }
   };
   const images = await ImageStore.open({ root: opts.root, insecureRegistries: opts.insecureRegistries ?? [], emit });
-  const containers = await ContainerManager.open({ root: opts.root, images, emit, cgroupParent: opts.cgroupParent, logMaxSize: opts.logMaxSize, logMaxFiles: opts.logMaxFiles });
+  const volumes = await VolumeStore.open(opts.root);
+  const containers = await ContainerManager.open({ root: opts.root, images, volumes, emit, cgroupParent: opts.cgroupParent, logMaxSize: opts.logMaxSize, logMaxFiles: opts.logMaxFiles });
   images.setUsageCheck((imageId) => containers.usesImage(imageId));
+  volumes.setUsage((name) => containers.volumeUsers(name));
 
   return {
     images,
     containers,
+    volumes,
     async info(): Promise<SystemInfo> {
       const counts = containers.counts();
       const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');

@@ -46,6 +46,19 @@ export type RestartPolicy =
   | { name: 'always' }
   | { name: 'unless-stopped' };
 
+/** One mount of a container, as requested (Docker's `-v`, `--mount`, `--tmpfs`). */
+export interface MountRequest {
+  type: 'bind' | 'volume' | 'tmpfs';
+  /** host path (bind), volume name (volume; empty = anonymous), unused for tmpfs */
+  source?: string;
+  target: string;
+  readOnly?: boolean;
+  tmpfsSize?: number;
+  tmpfsMode?: number;
+  /** volume: don't copy the image's content in (volume-nocopy) */
+  noCopy?: boolean;
+}
+
 export interface ContainerCreateSpec {
   image: string;
   name?: string;
@@ -72,6 +85,9 @@ export interface ContainerCreateSpec {
   pidsLimit?: number;
   stopSignal?: string;
   stopTimeout?: number;
+  mounts?: MountRequest[];
+  /** `--volumes-from CONTAINER[:ro|rw]` */
+  volumesFrom?: string[];
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'removing' | 'dead';

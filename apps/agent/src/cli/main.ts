@@ -6,6 +6,7 @@ import { cpCommand } from './commands/cp.js';
 import { imagesCommand, pullCommand, rmiCommand, tagCommand } from './commands/images.js';
 import { createCommand, runCommand } from './commands/run.js';
 import { infoCommand, versionCommand } from './commands/system.js';
+import { volumeCommand } from './commands/volumes.js';
 
 type Handler = (client: SkiffClient, argv: string[]) => Promise<number>;
 
@@ -35,6 +36,7 @@ const COMMANDS: Record<string, Handler> = {
   rmi: rmiCommand,
   tag: tagCommand,
   info: infoCommand,
+  volume: volumeCommand,
 };
 const ALIASES: Record<string, string> = { container: '', image: '' };
 
@@ -62,6 +64,7 @@ Commands:
   images      List images
   rmi         Remove images
   tag         Tag an image
+  volume      Manage volumes (create, ls, inspect, rm, prune)
   info        System-wide information
   version     Client and agent versions
 

@@ -3,10 +3,12 @@ import { auditRouter } from './audit.js';
 import { containersRouter } from './containers.js';
 import { imagesRouter } from './images.js';
 import { systemRouter } from './system.js';
+import { volumesRouter } from './volumes.js';
 
 export const appRouter = router({
   containers: containersRouter,
   images: imagesRouter,
+  volumes: volumesRouter,
   system: systemRouter,
   audit: auditRouter,
 });

@@ -27,6 +27,8 @@ import { parseSignal } from './signals.js';
 import { sampleStats } from './stats.js';
 import { containerTop } from './top.js';
 import { resolveUser } from './user.js';
+import { inspectMounts, resolveMounts, shimMountLines, type ResolvedMount } from './mounts.js';
+import type { VolumeStore } from '../volume/volume-store.js';
 
 /** What the container manager needs from the image store. */
 export interface ImageProvider {
@@ -38,6 +40,7 @@ export interface ImageProvider {
 export interface ContainerManagerOptions {
   root: string;
   images: ImageProvider;
+  volumes: VolumeStore;
   emit: (e: Omit<RuntimeEvent, 'time'>) => void;
   /** cgroup parent under every hierarchy (default `skiff`) */
   cgroupParent?: string;
@@ -73,6 +76,11 @@ export class ContainerManager implements ContainerService {
     m.sweepTimer = setInterval(() => void m.sweep(), SWEEP_MS);
     m.sweepTimer.unref();
     return m;
+  }
+
+  /** ids of the containers (any state) that mount a volume */
+  volumeUsers(name: string): string[] {
+    return this.store.all().filter((c) => c.record.mounts?.some((m) => m.name === name)).map((c) => c.record.id);
   }
 
   /** true while some container (in any state) was created from the image */
@@ -127,7 +135,17 @@ export class ContainerManager implements ContainerService {
     const name = spec.name ? this.store.validateName(spec.name) : this.store.newName();
     const id = this.store.newId();
     const record = buildRecord(spec, image, { id, name, created: nowIso() });
-    const c = await this.store.add(record);
+    record.mounts = await resolveMounts(spec.mounts ?? [], {
+      volumes: this.opts.volumes,
+      lowers: await this.opts.images.layerDirs(image.id),
+      imageVolumes: Object.keys(image.config?.Volumes ?? {}),
+      volumesFrom: this.volumesFrom(spec.volumesFrom ?? []),
+      tmpDir: join(this.opts.root, 'tmp'),
+    });
+    const c = await this.store.add(record).catch(async (e) => {
+      await this.removeAnonymousVolumes(record.mounts);
+      throw e;
+    });
     try {
       await mkdir(join(c.dir, 'upper'), { recursive: true });
       await mkdir(join(c.dir, 'work'), { recursive: true });
@@ -135,10 +153,34 @@ export class ContainerManager implements ContainerService {
       await writeEtcFiles(c.dir, record.hostname, record.spec.network ?? 'none');
     } catch (e) {
       await this.store.delete(c);
+      await this.removeAnonymousVolumes(record.mounts);
       throw e;
     }
     this.emit(c, 'create');
     return { id, warnings: [] };
+  }
+
+  /** `--volumes-from CONTAINER[:ro|rw]`: that container's volumes and binds, same targets */
+  private volumesFrom(list: string[]): ResolvedMount[] {
+    const out: ResolvedMount[] = [];
+    for (const entry of list) {
+      const [ref, mode] = entry.split(':');
+      if (mode && mode !== 'ro' && mode !== 'rw') throw new InvalidArgument(`invalid mode "${mode}" in --volumes-from ${entry}`);
+      const src = this.store.get(ref!);
+      for (const m of src.record.mounts ?? []) {
+        if (m.type === 'tmpfs') continue;
+        out.push({ ...m, readOnly: mode === 'ro' ? true : mode === 'rw' ? false : m.readOnly });
+      }
+    }
+    return out;
+  }
+
+  private async removeAnonymousVolumes(mounts: ResolvedMount[] = [], exceptUsedBy?: string): Promise<void> {
+    for (const m of mounts) {
+      if (!m.anonymous || !m.name) continue;
+      if (this.volumeUsers(m.name).some((id) => id !== exceptUsedBy)) continue;
+      await this.opts.volumes.remove(m.name, { force: true }).catch(() => {});
+    }
   }
 
   async start(idOrName: string): Promise<void> {
@@ -199,6 +241,7 @@ export class ContainerManager implements ContainerService {
         ['hostsFile', join(c.dir, 'hosts')],
         ['hostnameFile', join(c.dir, 'hostname')],
         ['resolvFile', join(c.dir, 'resolv.conf')],
+        ['mount', shimMountLines(r.mounts ?? [])],
         ['logPath', join(c.dir, 'container.log')],
         ['logMaxSize', this.opts.logMaxSize ?? 20 * 1024 * 1024],
         ['logMaxFiles', this.opts.logMaxFiles ?? 5],
@@ -280,7 +323,7 @@ export class ContainerManager implements ContainerService {
     for (const w of waiters) w();
     if (this.closed) return;
     if (c.record.spec.autoRemove) {
-      void this.removeLocked(c).catch(() => {});
+      void this.removeLocked(c, true).catch(() => {});
       return;
     }
     this.maybeRestart(c);
@@ -321,7 +364,7 @@ export class ContainerManager implements ContainerService {
         await this.setState(c, { status: 'exited' });
         this.maybeRestart(c);
       } else if (c.state.status === 'removing') {
-        await this.removeLocked(c).catch(() => {});
+        await this.removeLocked(c, !!c.record.spec.autoRemove).catch(() => {});
       }
     }
   }
@@ -430,15 +473,17 @@ export class ContainerManager implements ContainerService {
     }
     const timer = this.restartTimers.get(c.record.id);
     if (timer) clearTimeout(timer);
-    await this.withLock(c.record.id, () => this.removeLocked(c));
+    await this.withLock(c.record.id, () => this.removeLocked(c, !!opts.volumes));
   }
 
-  private async removeLocked(c: StoredContainer): Promise<void> {
+  private async removeLocked(c: StoredContainer, volumes = false): Promise<void> {
     if (!this.store.find(c.record.id)) return;
     await this.setState(c, { status: 'removing' });
     this.unmonitor(c.record.id);
     await this.cgroup(c).remove().catch(() => {});
     await this.store.delete(c);
+    // anonymous volumes go with `rm -v` and `--rm`; named volumes always stay
+    if (volumes) await this.removeAnonymousVolumes(c.record.mounts);
     this.emit(c, 'destroy');
   }
 

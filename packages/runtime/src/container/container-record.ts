@@ -1,4 +1,5 @@
 import type { ContainerCreateSpec, RestartPolicy } from '../types.js';
+import type { ResolvedMount } from './mounts.js';
 
 /**
  * What the agent persists per container in `containers/<id>/config.json`. The shape is
@@ -26,6 +27,7 @@ export interface ContainerRecord {
   stopSignal: string;
   stopTimeout: number;
   capabilities: string[];
+  mounts: ResolvedMount[];
 }
 
 /** `containers/<id>/state.json`: the agent's view; exit.json from the shim wins for exits. */

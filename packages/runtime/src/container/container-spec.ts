@@ -84,5 +84,6 @@ export function buildRecord(
     stopSignal,
     stopTimeout: spec.stopTimeout ?? 10,
     capabilities: resolveCapabilities(spec.capAdd, spec.capDrop),
+    mounts: [],
   };
 }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { ContainerSummary } from '../types.js';
 import type { StoredContainer } from './container-store.js';
 import { humanDuration } from './human-duration.js';
+import { inspectMounts } from './mounts.js';
 
 /** Docker's `docker inspect` JSON for a container, derived from the record and state on disk. */
 export function containerInspect(c: StoredContainer, lowerDirs: string[]): Record<string, unknown> {
@@ -50,12 +51,14 @@ export function containerInspect(c: StoredContainer, lowerDirs: string[]): Recor
       CpuShares: spec.cpuShares ?? 0,
       PidsLimit: spec.pidsLimit ?? null,
       LogConfig: { Type: 'json-file', Config: {} },
+      Binds: (r.mounts ?? []).filter((m) => m.type === 'bind' || (m.type === 'volume' && !m.anonymous)).map((m) => `${m.name ?? m.source}:${m.target}${m.readOnly ? ':ro' : ''}`),
+      VolumesFrom: spec.volumesFrom ?? null,
     },
     GraphDriver: {
       Name: 'overlay',
       Data: { LowerDir: lowerDirs.join(':'), UpperDir: join(dir, 'upper'), WorkDir: join(dir, 'work'), MergedDir: join(dir, 'rootfs') },
     },
-    Mounts: [],
+    Mounts: inspectMounts(r.mounts ?? []),
     Config: {
       Hostname: r.hostname,
       Domainname: '',

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { ContainerCreateSpec, RestartPolicy } from '@skiff/runtime';
+import { resolve as resolvePath } from 'node:path';
+import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag, type ContainerCreateSpec, type MountRequest, type RestartPolicy } from '@skiff/runtime';
 import { parseArgs, parseBytes, parseNumber, type FlagSpec } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError, isNotFound } from '../errors.js';
@@ -33,7 +34,30 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { names: ['--stop-signal'], kind: 'string', key: 'stopSignal' },
   { names: ['--stop-timeout'], kind: 'string', key: 'stopTimeout' },
   { names: ['--pull'], kind: 'string', key: 'pull' },
+  { names: ['-v', '--volume'], kind: 'list', key: 'volume' },
+  { names: ['--mount'], kind: 'list', key: 'mount' },
+  { names: ['--tmpfs'], kind: 'list', key: 'tmpfs' },
+  { names: ['--volumes-from'], kind: 'list', key: 'volumesFrom' },
 ];
+
+/** Mount flags parsed here, with relative bind sources made absolute against this shell's cwd. */
+function mountsFromFlags(f: Record<string, unknown>): MountRequest[] {
+  const wrap = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+  };
+  const list = (k: string) => (f[k] as string[] | undefined) ?? [];
+  const mounts = [
+    ...list('volume').map((v) => wrap(() => parseVolumeFlag(v))),
+    ...list('mount').map((v) => wrap(() => parseMountFlag(v))),
+    ...list('tmpfs').map((v) => wrap(() => parseTmpfsFlag(v))),
+  ];
+  for (const m of mounts) if (m.type === 'bind' && m.source && !m.source.startsWith('/')) m.source = resolvePath(m.source);
+  return mounts;
+}
 
 /** KEY=VALUE, or KEY alone meaning "take it from my environment" (Docker's rule). */
 function envEntries(list: string[]): string[] {
@@ -103,6 +127,9 @@ export function specFromArgs(argv: string[], command: string): { spec: Container
     stopSignal: f.stopSignal as string | undefined,
     stopTimeout: f.stopTimeout ? parseNumber(f.stopTimeout as string, '--stop-timeout', { integer: true }) : undefined,
   };
+  const mounts = mountsFromFlags(f);
+  if (mounts.length) spec.mounts = mounts;
+  if ((f.volumesFrom as string[] | undefined)?.length) spec.volumesFrom = f.volumesFrom as string[];
   if (spec.nanoCpus !== undefined && spec.nanoCpus <= 0) throw new CliError('invalid value for --cpus: must be positive');
   for (const k of Object.keys(spec) as (keyof ContainerCreateSpec)[]) if (spec[k] === undefined) delete spec[k];
   return { spec, flags: f };

@@ -1,0 +1,85 @@
+import { parseArgs } from '../args.js';
+import type { SkiffClient } from '../client.js';
+import { CliError, messageOf } from '../errors.js';
+import { table } from '../format.js';
+
+/** `skiff volume create|ls|inspect|rm|prune` */
+export async function volumeCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'create': {
+      const { flags, args } = parseArgs(rest, [{ names: ['-l', '--label'], kind: 'list', key: 'label' }], { command: 'volume create' });
+      const labels = Object.fromEntries(((flags.label as string[] | undefined) ?? []).map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
+      const v = await client.volumes.create.mutate({ name: args[0], labels });
+      process.stdout.write(`${v.name}\n`);
+      return 0;
+    }
+    case 'ls':
+    case 'list': {
+      const { flags } = parseArgs(
+        rest,
+        [
+          { names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' },
+          { names: ['-f', '--filter'], kind: 'list', key: 'filter' },
+          { names: ['--format'], kind: 'string', key: 'format' },
+        ],
+        { command: 'volume ls' },
+      );
+      const filters: { dangling?: boolean; label?: string[]; name?: string[] } = {};
+      for (const f of (flags.filter as string[] | undefined) ?? []) {
+        const [k, ...v] = f.split('=');
+        const value = v.join('=');
+        if (k === 'dangling') filters.dangling = value === 'true' || value === '1';
+        else if (k === 'label') (filters.label ??= []).push(value);
+        else if (k === 'name') (filters.name ??= []).push(value);
+        else throw new CliError(`invalid filter '${f}' (supported: dangling=, label=, name=)`);
+      }
+      const list = await client.volumes.list.query(filters);
+      if (flags.quiet) process.stdout.write(list.map((v) => `${v.name}\n`).join(''));
+      else if (flags.format === 'json') for (const v of list) process.stdout.write(`${JSON.stringify(v)}\n`);
+      else process.stdout.write(table(['DRIVER', 'VOLUME NAME'], list.map((v) => [v.driver, v.name])));
+      return 0;
+    }
+    case 'inspect': {
+      if (!rest.length) throw new CliError('"skiff volume inspect" requires at least 1 argument.');
+      const out = [];
+      for (const name of rest) {
+        const v = await client.volumes.inspect.query({ name });
+        out.push({ CreatedAt: v.createdAt, Driver: v.driver, Labels: v.labels, Mountpoint: v.mountpoint, Name: v.name, Scope: 'local', UsedBy: v.usedBy });
+      }
+      process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+      return 0;
+    }
+    case 'rm':
+    case 'remove': {
+      const { flags, args } = parseArgs(rest, [{ names: ['-f', '--force'], kind: 'bool', key: 'force' }], { command: 'volume rm' });
+      if (!args.length) throw new CliError('"skiff volume rm" requires at least 1 argument.');
+      let code = 0;
+      for (const name of args) {
+        try {
+          await client.volumes.remove.mutate({ name, force: !!flags.force });
+          process.stdout.write(`${name}\n`);
+        } catch (e) {
+          process.stderr.write(`Error response from agent: ${messageOf(e)}\n`);
+          code = 1;
+        }
+      }
+      return code;
+    }
+    case 'prune': {
+      const { flags } = parseArgs(
+        rest,
+        [
+          { names: ['-a', '--all'], kind: 'bool', key: 'all' },
+          { names: ['-f', '--force'], kind: 'bool', key: 'force' },
+        ],
+        { command: 'volume prune' },
+      );
+      const r = await client.volumes.prune.mutate({ all: !!flags.all });
+      process.stdout.write(`Deleted Volumes:\n${r.deleted.map((d) => `${d}\n`).join('')}\nTotal reclaimed space: ${r.spaceReclaimed}B\n`);
+      return 0;
+    }
+    default:
+      throw new CliError(`usage: skiff volume create|ls|inspect|rm|prune ...`);
+  }
+}

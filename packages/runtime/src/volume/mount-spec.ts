@@ -1,0 +1,67 @@
+import { InvalidArgument } from '../errors.js';
+import type { MountRequest } from '../types.js';
+
+export type { MountRequest };
+
+function absTarget(t: string, what: string): string {
+  if (!t.startsWith('/')) throw new InvalidArgument(`invalid ${what}: mount path must be absolute: "${t}"`);
+  if (t.split('/').includes('..')) throw new InvalidArgument(`invalid ${what}: mount path may not contain "..": "${t}"`);
+  return t.replace(/\/+$/, '') || '/';
+}
+
+/** `-v SRC:DST[:ro|rw]`, `-v NAME:DST`, `-v DST` (anonymous volume). */
+export function parseVolumeFlag(v: string): MountRequest {
+  const parts = v.split(':');
+  if (parts.length === 1) return { type: 'volume', source: '', target: absTarget(parts[0]!, `volume spec "${v}"`) };
+  if (parts.length > 3) throw new InvalidArgument(`invalid volume specification: "${v}"`);
+  const [src, dst, mode] = parts as [string, string, string | undefined];
+  const modes = (mode ?? '').split(',').filter(Boolean);
+  for (const m of modes) if (!['ro', 'rw', 'z', 'Z', 'nocopy'].includes(m)) throw new InvalidArgument(`invalid mode "${m}" in volume specification "${v}"`);
+  const readOnly = modes.includes('ro');
+  if (!src) throw new InvalidArgument(`invalid volume specification: "${v}": empty source`);
+  const target = absTarget(dst, `volume spec "${v}"`);
+  if (src.startsWith('/') || src.startsWith('.')) return { type: 'bind', source: src, target, readOnly };
+  return { type: 'volume', source: src, target, readOnly, noCopy: modes.includes('nocopy') };
+}
+
+/** `--mount type=bind,source=/a,target=/b,readonly` (Docker's long form) */
+export function parseMountFlag(v: string): MountRequest {
+  const kv = new Map<string, string>();
+  for (const field of v.split(',')) {
+    const eq = field.indexOf('=');
+    kv.set((eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase(), eq < 0 ? 'true' : field.slice(eq + 1));
+  }
+  const type = kv.get('type') ?? 'volume';
+  if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs') throw new InvalidArgument(`invalid mount type "${type}" (bind, volume or tmpfs)`);
+  const target = kv.get('target') ?? kv.get('destination') ?? kv.get('dst');
+  if (!target) throw new InvalidArgument(`invalid mount "${v}": target is required`);
+  const ro = kv.get('readonly') ?? kv.get('ro');
+  const m: MountRequest = { type, source: kv.get('source') ?? kv.get('src') ?? '', target: absTarget(target, `mount "${v}"`), readOnly: ro !== undefined && ro !== 'false' && ro !== '0' };
+  if (type === 'bind' && !m.source) throw new InvalidArgument(`invalid mount "${v}": a bind mount needs a source`);
+  if (type === 'tmpfs') {
+    if (m.source) throw new InvalidArgument(`invalid mount "${v}": tmpfs takes no source`);
+    if (kv.has('tmpfs-size')) m.tmpfsSize = Number(kv.get('tmpfs-size'));
+    if (kv.has('tmpfs-mode')) m.tmpfsMode = parseInt(kv.get('tmpfs-mode')!, 8);
+  }
+  if (type === 'volume' && kv.get('volume-nocopy') === 'true') m.noCopy = true;
+  return m;
+}
+
+/** `--tmpfs /run[:size=64m,mode=1777]` */
+export function parseTmpfsFlag(v: string): MountRequest {
+  const [target, opts] = v.split(':', 2) as [string, string | undefined];
+  const m: MountRequest = { type: 'tmpfs', target: absTarget(target, `tmpfs "${v}"`) };
+  for (const o of (opts ?? '').split(',').filter(Boolean)) {
+    const [k, val] = o.split('=');
+    if (k === 'size') m.tmpfsSize = parseSize(val ?? '');
+    else if (k === 'mode') m.tmpfsMode = parseInt(val ?? '', 8);
+    else if (k === 'ro') m.readOnly = true;
+  }
+  return m;
+}
+
+function parseSize(v: string): number {
+  const m = /^(\d+)([kmg]?)$/i.exec(v);
+  if (!m) throw new InvalidArgument(`invalid tmpfs size "${v}"`);
+  return Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as 'k'] ?? 1);
+}
