@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,9 +28,13 @@ export class AgentHarness {
     return { ...process.env, SKIFF_HOST: `unix://${this.socket}` };
   }
 
+  /** the test agent's own bridge and nft table, so a real agent on this host is never touched */
+  readonly bridge = `ska${randomBytes(3).toString('hex')}`;
+  readonly nftTable = `skiff_a${randomBytes(3).toString('hex')}`;
+
   async start(): Promise<void> {
     const args = ['daemon', '--root', join(this.dir, 'root'), '--socket', this.socket, '--http', `127.0.0.1:${this.port}`, ...this.insecure.flatMap((r) => ['--insecure-registry', r])];
-    const d = spawn(SKIFF, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const d = spawn(SKIFF, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SKIFF_BRIDGE: this.bridge, SKIFF_NFT_TABLE: this.nftTable } });
     this.daemon = d;
     let out = '';
     await new Promise<void>((ok, fail) => {
@@ -70,8 +75,12 @@ export class AgentHarness {
         const ids = this.cli(['ps', '-aq']).stdout.split('\n').filter(Boolean);
         if (ids.length) this.cli(['rm', '-f', ...ids]);
       }
+      const nets = this.cli(['network', 'ls', '-q']).stdout.split('\n').filter(Boolean);
+      for (const n of nets) this.cli(['network', 'rm', n]);
     } finally {
       await this.kill();
+      spawnSync('ip', ['link', 'del', this.bridge]);
+      spawnSync('nft', ['delete', 'table', 'ip', this.nftTable]);
       await rm(this.dir, { recursive: true, force: true });
     }
   }

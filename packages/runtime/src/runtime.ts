@@ -5,6 +5,7 @@ import { cgroupVersion } from './container/cgroups.js';
 import { ContainerManager } from './container/container-manager.js';
 import { ImageStore } from './image/image-store.js';
 import { VolumeStore } from './volume/volume-store.js';
+import { NetworkManager } from './network/network-manager.js';
 import type { RuntimeApi, RuntimeEvent, SystemInfo } from './types.js';
 
 export const SKIFF_VERSION = '0.1.0';
@@ -17,12 +18,18 @@ export interface RuntimeOptions {
   /** container log rotation: bytes per file and files kept (default 20 MiB x 5) */
   logMaxSize?: number;
   logMaxFiles?: number;
+  /** the default bridge device and subnet (tests use their own to stay apart from a running agent) */
+  bridgeName?: string;
+  defaultSubnet?: string;
+  /** the nftables table this runtime owns */
+  nftTable?: string;
 }
 
 export interface Runtime extends RuntimeApi {
   containers: ContainerManager;
   images: ImageStore;
   volumes: VolumeStore;
+  networks: NetworkManager;
 }
 
 /** Opens the runtime rooted at `root`, re-adopting containers whose shims are still running. */
@@ -41,7 +48,8 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   };
   const images = await ImageStore.open({ root: opts.root, insecureRegistries: opts.insecureRegistries ?? [], emit });
   const volumes = await VolumeStore.open(opts.root);
-  const containers = await ContainerManager.open({ root: opts.root, images, volumes, emit, cgroupParent: opts.cgroupParent, logMaxSize: opts.logMaxSize, logMaxFiles: opts.logMaxFiles });
+  const networks = await NetworkManager.open(opts.root, { bridgeName: opts.bridgeName, defaultSubnet: opts.defaultSubnet, nftTable: opts.nftTable });
+  const containers = await ContainerManager.open({ root: opts.root, images, volumes, networks, emit, cgroupParent: opts.cgroupParent, logMaxSize: opts.logMaxSize, logMaxFiles: opts.logMaxFiles });
   images.setUsageCheck((imageId) => containers.usesImage(imageId));
   volumes.setUsage((name) => containers.volumeUsers(name));
 
@@ -49,6 +57,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     images,
     containers,
     volumes,
+    networks,
     async info(): Promise<SystemInfo> {
       const counts = containers.counts();
       const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
@@ -73,6 +82,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     },
     async close() {
       await containers.close();
+      networks.close();
       listeners.clear();
     },
   };

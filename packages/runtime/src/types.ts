@@ -59,6 +59,14 @@ export interface MountRequest {
   noCopy?: boolean;
 }
 
+/** `-p [ip:][hostPort:]containerPort[/proto]`; hostPort 0/absent = a random free port */
+export interface PortBinding {
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+  hostIp?: string;
+  hostPort?: number;
+}
+
 export interface ContainerCreateSpec {
   image: string;
   name?: string;
@@ -88,6 +96,18 @@ export interface ContainerCreateSpec {
   mounts?: MountRequest[];
   /** `--volumes-from CONTAINER[:ro|rw]` */
   volumesFrom?: string[];
+  ports?: PortBinding[];
+  /** -P: publish every port the image EXPOSEs on a random host port */
+  publishAll?: boolean;
+  /** --ip on a user-defined network */
+  ip?: string;
+  networkAliases?: string[];
+  /** --link NAME[:ALIAS] (default bridge) */
+  links?: string[];
+  dns?: string[];
+  /** --add-host host:ip */
+  extraHosts?: string[];
+  macAddress?: string;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'removing' | 'dead';
@@ -102,6 +122,8 @@ export interface ContainerSummary {
   state: ContainerStatus;
   status: string; // "Up 3 minutes", "Exited (0) 2 seconds ago"
   labels: Record<string, string>;
+  ports: { privatePort: number; publicPort?: number; type: 'tcp' | 'udp'; ip?: string }[];
+  networks: string[];
 }
 
 export interface ListContainersOptions {

@@ -12,19 +12,22 @@ export class TestRuntime {
     public rt: Runtime,
     readonly root: string,
     readonly cgroupParent: string,
-    private readonly insecureRegistries: string[],
+    private readonly options: RuntimeOptions,
   ) {}
 
   static async create(insecureRegistries: string[], extra: Partial<RuntimeOptions> = {}): Promise<TestRuntime> {
     const root = await mkdtemp(join(tmpdir(), 'skiff-rt-'));
-    const cgroupParent = `skiff-test-${randomBytes(4).toString('hex')}`;
-    return new TestRuntime(await createRuntime({ root, insecureRegistries, cgroupParent, ...extra }), root, cgroupParent, insecureRegistries);
+    const tag = randomBytes(3).toString('hex');
+    const cgroupParent = `skiff-test-${tag}`;
+    // its own bridge and nft table, so tests never touch a real agent's networking
+    const options: RuntimeOptions = { root, insecureRegistries, cgroupParent, bridgeName: `skt${tag}`, nftTable: `skiff_t${tag}`, ...extra };
+    return new TestRuntime(await createRuntime(options), root, cgroupParent, options);
   }
 
   /** closes and opens the runtime again on the same root, like an agent restart */
   async reopen(): Promise<Runtime> {
     await this.rt.close();
-    this.rt = await createRuntime({ root: this.root, insecureRegistries: this.insecureRegistries, cgroupParent: this.cgroupParent });
+    this.rt = await createRuntime(this.options);
     return this.rt;
   }
 
@@ -32,6 +35,7 @@ export class TestRuntime {
     for (const c of await this.rt.containers.list({ all: true }).catch(() => [])) {
       await this.rt.containers.remove(c.id, { force: true }).catch(() => {});
     }
+    await this.rt.networks.destroyAll().catch(() => {});
     await this.rt.close();
     for (const ctrl of ['memory', 'cpu', 'cpuacct', 'pids', 'freezer', 'blkio', 'cpuset', 'devices', 'unified']) {
       const dir = join('/sys/fs/cgroup', ctrl, this.cgroupParent);

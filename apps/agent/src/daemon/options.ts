@@ -3,6 +3,9 @@ export interface DaemonOptions {
   socket: string;
   http?: { host: string; port: number };
   insecureRegistries: string[];
+  /** default bridge device and nftables table (SKIFF_BRIDGE, SKIFF_NFT_TABLE): lets a second agent (tests) coexist */
+  bridge?: string;
+  nftTable?: string;
 }
 
 const USAGE = 'usage: skiff daemon [--root DIR] [--socket PATH] [--http 127.0.0.1:PORT | --http off] [--insecure-registry HOST:PORT ...]';
@@ -35,5 +38,8 @@ export function parseDaemonOptions(argv: string[], env: NodeJS.ProcessEnv = proc
     if (!m) throw new Error(`invalid --http address "${http}" (want HOST:PORT)`);
     httpAddr = { host: m[1] || '127.0.0.1', port: Number(m[2]) };
   }
-  return { root, socket, http: httpAddr, insecureRegistries: insecure };
+  const out: DaemonOptions = { root, socket, http: httpAddr, insecureRegistries: insecure };
+  if (env.SKIFF_BRIDGE) out.bridge = env.SKIFF_BRIDGE;
+  if (env.SKIFF_NFT_TABLE) out.nftTable = env.SKIFF_NFT_TABLE;
+  return out;
 }

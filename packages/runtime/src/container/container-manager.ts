@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Conflict, InvalidArgument, SkiffError, Unavailable } from '../errors.js';
+import { Conflict, InvalidArgument, NotFound, SkiffError, Unavailable } from '../errors.js';
 import { MNT_DETACH, mount as nativeMount, umount2 } from '../native/addon.js';
 import type {
   ContainerCreateSpec, ContainerService, ContainerStats, ContainerSummary, ExecSpec, FileChange, ImageInspect,
@@ -29,6 +29,8 @@ import { containerTop } from './top.js';
 import { resolveUser } from './user.js';
 import { inspectMounts, resolveMounts, shimMountLines, type ResolvedMount } from './mounts.js';
 import type { VolumeStore } from '../volume/volume-store.js';
+import type { NetworkManager } from '../network/network-manager.js';
+import type { PortBinding } from '../types.js';
 
 /** What the container manager needs from the image store. */
 export interface ImageProvider {
@@ -41,6 +43,7 @@ export interface ContainerManagerOptions {
   root: string;
   images: ImageProvider;
   volumes: VolumeStore;
+  networks: NetworkManager;
   emit: (e: Omit<RuntimeEvent, 'time'>) => void;
   /** cgroup parent under every hierarchy (default `skiff`) */
   cgroupParent?: string;
@@ -135,6 +138,8 @@ export class ContainerManager implements ContainerService {
     const name = spec.name ? this.store.validateName(spec.name) : this.store.newName();
     const id = this.store.newId();
     const record = buildRecord(spec, image, { id, name, created: nowIso() });
+    for (const n of record.networks) this.opts.networks.get(n.network); // NotFound for a typo'd network
+    for (const l of spec.links ?? []) this.store.get(l.split(':')[0]!);
     record.mounts = await resolveMounts(spec.mounts ?? [], {
       volumes: this.opts.volumes,
       lowers: await this.opts.images.layerDirs(image.id),
@@ -150,7 +155,7 @@ export class ContainerManager implements ContainerService {
       await mkdir(join(c.dir, 'upper'), { recursive: true });
       await mkdir(join(c.dir, 'work'), { recursive: true });
       await mkdir(join(c.dir, 'rootfs'), { recursive: true });
-      await writeEtcFiles(c.dir, record.hostname, record.spec.network ?? 'none');
+      await writeEtcFiles(c.dir, { hostname: record.hostname, network: networkMode(record.spec.network) });
     } catch (e) {
       await this.store.delete(c);
       await this.removeAnonymousVolumes(record.mounts);
@@ -210,10 +215,33 @@ export class ContainerManager implements ContainerService {
     const lowers = await this.opts.images.layerDirs(r.imageId);
     const upper = join(c.dir, 'upper');
     const cg = this.cgroup(c);
+    const network = networkMode(spec.network);
+    let netns: string | undefined;
     await cg.create({ memory: spec.memory, memorySwap: spec.memorySwap, nanoCpus: spec.nanoCpus, cpuShares: spec.cpuShares, pidsLimit: spec.pidsLimit });
     try {
       const user = await resolveUser(r.user, [upper, ...lowers]);
-      const network = spec.network ?? 'none';
+      const hostEntries: [string, ...string[]][] = [];
+      for (const l of spec.links ?? []) {
+        const [ref, alias] = l.split(':');
+        const target = this.store.get(ref!);
+        const ip = this.opts.networks.networkingOf(target.record.id)?.endpoints[0]?.ip;
+        if (!ip) throw new Conflict(`cannot link to ${ref}: the container is not running on a bridge network`);
+        hostEntries.push([ip, ...(alias ? [alias] : []), target.record.name, target.record.id.slice(0, 12)]);
+      }
+      for (const h of spec.extraHosts ?? []) {
+        const i = h.indexOf(':');
+        hostEntries.push([h.slice(i + 1), h.slice(0, i)]);
+      }
+      let ip: string | undefined;
+      let dnsServer: string | undefined;
+      if (network === 'bridge') {
+        const net = await this.opts.networks.setup(r.id, r.name, r.networks, this.portsOf(c));
+        netns = net.netns;
+        ip = net.endpoints[0]?.ip;
+        const userNet = net.endpoints.find((e) => !this.opts.networks.get(e.networkId).isDefault);
+        dnsServer = userNet?.gateway;
+      }
+      await writeEtcFiles(c.dir, { hostname: r.hostname, network, ip, hostEntries, dnsServer, dns: spec.dns });
       const conf = formatShimConf([
         ['id', r.id],
         ['lower', lowers],
@@ -222,7 +250,7 @@ export class ContainerManager implements ContainerService {
         ['rootfs', join(c.dir, 'rootfs')],
         ['readonly', !!spec.readOnly],
         ['hostname', r.hostname],
-        ['netns', network === 'host' ? 'host' : 'new'],
+        ['netns', network === 'host' ? 'host' : (netns ?? 'new')],
         ['arg', [r.path, ...r.args]],
         ['env', r.env],
         ['cwd', r.workingDir],
@@ -255,6 +283,7 @@ export class ContainerManager implements ContainerService {
       });
     } catch (e) {
       await cg.remove().catch(() => {});
+      if (netns) await this.opts.networks.teardown(r.id).catch(() => {});
       const err = e as SkiffError;
       await this.setState(c, { error: err.message, exitCode: err.exitStatus ?? 125 });
       throw e;
@@ -314,6 +343,7 @@ export class ContainerManager implements ContainerService {
       ? { exitCode: exit.exitCode, oomKilled: exit.oomKilled, finishedAt: exit.finishedAt }
       : { exitCode: 255, error: 'the container shim exited unexpectedly', finishedAt: nowIso() };
     await this.setState(c, { ...patch, status: 'exited', pid: 0, shimPid: 0 });
+    await this.opts.networks.teardown(c.record.id).catch(() => {});
     const cg = this.cgroup(c);
     if (c.state.oomKilled) this.emit(c, 'oom');
     this.emit(c, 'die', { exitCode: String(c.state.exitCode) });
@@ -367,6 +397,47 @@ export class ContainerManager implements ContainerService {
         await this.removeLocked(c, !!c.record.spec.autoRemove).catch(() => {});
       }
     }
+    const running = new Set(this.store.all().filter((c) => c.state.status === 'running' || c.state.status === 'paused').map((c) => c.record.id));
+    await this.opts.networks.reconcile(running).catch(() => {});
+  }
+
+  /** -p bindings plus, with -P, every EXPOSEd port on a random host port */
+  private portsOf(c: StoredContainer): PortBinding[] {
+    const ports = [...(c.record.spec.ports ?? [])];
+    if (c.record.spec.publishAll) {
+      for (const e of c.record.exposedPorts ?? []) {
+        const [port, proto = 'tcp'] = e.split('/');
+        const containerPort = Number(port);
+        const protocol = proto === 'udp' ? 'udp' : 'tcp';
+        if (!ports.some((p) => p.containerPort === containerPort && p.protocol === protocol)) ports.push({ containerPort, protocol });
+      }
+    }
+    return ports;
+  }
+
+  /** `network connect`: joins now if running, and on every later start */
+  async connect(idOrName: string, network: string, opts: { ip?: string; aliases?: string[] } = {}): Promise<void> {
+    const c = this.store.get(idOrName);
+    const n = this.opts.networks.get(network);
+    if (n.driver !== 'bridge') throw new InvalidArgument(`container cannot be connected to the ${n.name} network`);
+    if (networkMode(c.record.spec.network) !== 'bridge') throw new Conflict(`container ${c.record.name} uses the ${c.record.spec.network} network mode and cannot join other networks`);
+    if (c.record.networks.some((r) => this.opts.networks.get(r.network).id === n.id)) throw new Conflict(`endpoint with name ${c.record.name} already exists in network ${n.name}`);
+    const req = { network: n.name, ip: opts.ip, aliases: opts.aliases };
+    if (c.state.status === 'running' || c.state.status === 'paused') await this.opts.networks.connect(c.record.id, req);
+    c.record.networks.push(req);
+    await this.store.saveRecord(c);
+    this.emit(c, 'connect', { network: n.name });
+  }
+
+  async disconnect(idOrName: string, network: string): Promise<void> {
+    const c = this.store.get(idOrName);
+    const n = this.opts.networks.get(network);
+    const idx = c.record.networks.findIndex((r) => this.opts.networks.get(r.network).id === n.id);
+    if (idx < 0) throw new NotFound(`container ${c.record.name} is not connected to network ${n.name}`);
+    if (c.state.status === 'running' || c.state.status === 'paused') await this.opts.networks.disconnect(c.record.id, n.id);
+    c.record.networks.splice(idx, 1);
+    await this.store.saveRecord(c);
+    this.emit(c, 'disconnect', { network: n.name });
   }
 
   // ---- stop / kill / restart / pause ----------------------------------------------------
@@ -481,6 +552,7 @@ export class ContainerManager implements ContainerService {
     await this.setState(c, { status: 'removing' });
     this.unmonitor(c.record.id);
     await this.cgroup(c).remove().catch(() => {});
+    await this.opts.networks.teardown(c.record.id).catch(() => {});
     await this.store.delete(c);
     // anonymous volumes go with `rm -v` and `--rm`; named volumes always stay
     if (volumes) await this.removeAnonymousVolumes(c.record.mounts);
@@ -511,13 +583,13 @@ export class ContainerManager implements ContainerService {
       .filter((c) => !f.id?.length || f.id.some((i) => c.record.id.startsWith(i)))
       .filter((c) => !f.label?.length || f.label.every((l) => labelMatch(c.record.labels, l)))
       .sort((a, b) => b.record.created.localeCompare(a.record.created))
-      .map(containerSummary);
+      .map((c) => containerSummary(c, this.opts.networks.networkingOf(c.record.id)));
   }
 
   async inspect(idOrName: string): Promise<Record<string, unknown>> {
     const c = this.store.get(idOrName);
     const lowers = await this.opts.images.layerDirs(c.record.imageId).catch(() => []);
-    return containerInspect(c, lowers);
+    return containerInspect(c, lowers, this.opts.networks.networkingOf(c.record.id));
   }
 
   /** the stored container (for the agent's own bookkeeping, e.g. a TTY flag before attaching) */
@@ -680,3 +752,7 @@ export class ContainerManager implements ContainerService {
   }
 }
 
+
+function networkMode(network: string | undefined): 'none' | 'host' | 'bridge' {
+  return network === 'none' || network === 'host' ? network : 'bridge';
+}

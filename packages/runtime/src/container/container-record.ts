@@ -1,5 +1,6 @@
 import type { ContainerCreateSpec, RestartPolicy } from '../types.js';
 import type { ResolvedMount } from './mounts.js';
+import type { NetworkRequest } from '../network/network-manager.js';
 
 /**
  * What the agent persists per container in `containers/<id>/config.json`. The shape is
@@ -28,6 +29,10 @@ export interface ContainerRecord {
   stopTimeout: number;
   capabilities: string[];
   mounts: ResolvedMount[];
+  /** bridge networks the container joins at start (the first carries its ports) */
+  networks: NetworkRequest[];
+  /** the image's EXPOSE list ("80/tcp"), for -P */
+  exposedPorts: string[];
 }
 
 /** `containers/<id>/state.json`: the agent's view; exit.json from the shim wins for exits. */

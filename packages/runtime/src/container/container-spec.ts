@@ -42,9 +42,18 @@ export function buildRecord(
   const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
   if (!argv.length || !argv[0]) throw new InvalidArgument('no command specified');
 
-  const network = spec.network ?? 'none';
-  if (!['none', 'host'].includes(network)) {
-    throw new InvalidArgument(`network "${network}" is not available: only "none" and "host" are supported so far`);
+  const network = spec.network || 'bridge';
+  if ((network === 'host' || network === 'none') && (spec.ports?.length || spec.publishAll)) {
+    throw new InvalidArgument(`published ports are discarded when using ${network} network mode`);
+  }
+  if (network === 'host' && spec.hostname) throw new InvalidArgument('conflicting options: hostname and the network mode host');
+  for (const p of spec.ports ?? []) {
+    if (!Number.isInteger(p.containerPort) || p.containerPort < 1 || p.containerPort > 65535) throw new InvalidArgument(`invalid container port: ${p.containerPort}`);
+    if (p.hostPort !== undefined && (!Number.isInteger(p.hostPort) || p.hostPort < 0 || p.hostPort > 65535)) throw new InvalidArgument(`invalid host port: ${p.hostPort}`);
+    if (p.protocol !== 'tcp' && p.protocol !== 'udp') throw new InvalidArgument(`invalid protocol: ${p.protocol}`);
+  }
+  for (const h of spec.extraHosts ?? []) {
+    if (!/^[^:\s]+:[0-9a-fA-F.:]+$/.test(h)) throw new InvalidArgument(`invalid --add-host "${h}": want host:ip`);
   }
   for (const [k, v] of [['memory', spec.memory], ['nanoCpus', spec.nanoCpus], ['cpuShares', spec.cpuShares]] as const) {
     if (v !== undefined && (!Number.isFinite(v) || v < 0)) throw new InvalidArgument(`invalid ${k}: ${v}`);
@@ -85,5 +94,7 @@ export function buildRecord(
     stopTimeout: spec.stopTimeout ?? 10,
     capabilities: resolveCapabilities(spec.capAdd, spec.capDrop),
     mounts: [],
+    networks: network === 'host' || network === 'none' ? [] : [{ network, ip: spec.ip, aliases: spec.networkAliases, mac: spec.macAddress }],
+    exposedPorts: Object.keys(ic.ExposedPorts ?? {}),
   };
 }

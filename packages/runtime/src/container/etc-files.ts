@@ -1,37 +1,50 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+export interface EtcOptions {
+  hostname: string;
+  network: 'none' | 'host' | 'bridge';
+  /** the container's own address on its first network */
+  ip?: string;
+  /** --link and --add-host entries: [address, names...] */
+  hostEntries?: [string, ...string[]][];
+  /** the embedded DNS (user-defined networks): the network's gateway */
+  dnsServer?: string;
+  dns?: string[];
+}
+
 /**
  * /etc/hostname, /etc/hosts and /etc/resolv.conf are per-container files that the shim
  * bind-mounts over the image's, so editing them inside never touches the image.
  */
-export async function writeEtcFiles(dir: string, hostname: string, network: string): Promise<void> {
-  if (network === 'host') {
-    await writeFile(join(dir, 'hostname'), `${hostname}\n`);
-    await writeFile(join(dir, 'hosts'), await readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n'));
+export async function writeEtcFiles(dir: string, o: EtcOptions): Promise<void> {
+  await writeFile(join(dir, 'hostname'), `${o.hostname}\n`);
+  let hosts: string;
+  if (o.network === 'host') {
+    hosts = await readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n');
   } else {
-    await writeFile(join(dir, 'hostname'), `${hostname}\n`);
-    await writeFile(
-      join(dir, 'hosts'),
-      [
-        '127.0.0.1\tlocalhost',
-        '::1\tlocalhost ip6-localhost ip6-loopback',
-        'fe00::0\tip6-localnet',
-        'ff00::0\tip6-mcastprefix',
-        'ff02::1\tip6-allnodes',
-        'ff02::2\tip6-allrouters',
-        ...(hostname ? [`127.0.1.1\t${hostname}`] : []),
-        '',
-      ].join('\n'),
-    );
+    hosts = [
+      '127.0.0.1\tlocalhost',
+      '::1\tlocalhost ip6-localhost ip6-loopback',
+      'fe00::0\tip6-localnet',
+      'ff00::0\tip6-mcastprefix',
+      'ff02::1\tip6-allnodes',
+      'ff02::2\tip6-allrouters',
+      ...(o.hostEntries ?? []).map((e) => e.join('\t')),
+      ...(o.hostname ? [`${o.ip ?? '127.0.1.1'}\t${o.hostname}`] : []),
+      '',
+    ].join('\n');
   }
-  await writeFile(join(dir, 'resolv.conf'), await containerResolvConf(network));
+  await writeFile(join(dir, 'hosts'), hosts);
+  await writeFile(join(dir, 'resolv.conf'), await resolvConf(o));
 }
 
-/** The host's resolv.conf; for a private network namespace loopback resolvers are useless, so they are dropped. */
-async function containerResolvConf(network: string): Promise<string> {
+/** Docker's rules: user networks ask the embedded DNS; otherwise the host's resolvers minus loopback ones. */
+async function resolvConf(o: EtcOptions): Promise<string> {
   const host = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-  if (network === 'host') return host;
-  const lines = host.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l));
-  return lines.join('\n').trimEnd() + '\n';
+  if (o.network === 'host' && !o.dns?.length) return host;
+  const keep = host.split('\n').filter((l) => !/^\s*nameserver\s/.test(l) && l.trim() && !l.startsWith('#'));
+  let servers = o.dns?.length ? o.dns : o.dnsServer ? [o.dnsServer] : host.split('\n').map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1]).filter((s): s is string => !!s && !/^(127\.|::1$)/.test(s));
+  if (o.dnsServer && o.dns?.length) servers = [o.dnsServer]; // --dns becomes the embedded server's upstream in Docker; here the gateway answers and forwards
+  return [...servers.map((s) => `nameserver ${s}`), ...keep, ...(o.dnsServer ? ['options ndots:0'] : []), ''].join('\n');
 }

@@ -3,12 +3,33 @@ import type { ContainerSummary } from '../types.js';
 import type { StoredContainer } from './container-store.js';
 import { humanDuration } from './human-duration.js';
 import { inspectMounts } from './mounts.js';
+import type { ContainerNetworking } from '../network/network-manager.js';
 
 /** Docker's `docker inspect` JSON for a container, derived from the record and state on disk. */
-export function containerInspect(c: StoredContainer, lowerDirs: string[]): Record<string, unknown> {
+export function containerInspect(c: StoredContainer, lowerDirs: string[], net?: ContainerNetworking): Record<string, unknown> {
   const { record: r, state: s, dir } = c;
   const spec = r.spec;
-  const network = spec.network ?? 'none';
+  const network = spec.network || 'bridge';
+  const first = net?.endpoints[0];
+  const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+  for (const e of r.exposedPorts ?? []) ports[e.includes('/') ? e : `${e}/tcp`] = null;
+  for (const p of spec.ports ?? []) ports[`${p.containerPort}/${p.protocol}`] ??= null;
+  for (const p of net?.ports ?? []) (ports[`${p.containerPort}/${p.protocol}`] ??= [])!.push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
+  const networks: Record<string, unknown> = {};
+  if (network === 'host' || network === 'none') networks[network] = { IPAddress: '', Gateway: '', MacAddress: '', NetworkID: network };
+  for (const req of r.networks ?? []) {
+    const ep = net?.endpoints.find((e) => e.networkName === req.network || e.networkId === req.network);
+    networks[req.network] = {
+      Aliases: req.aliases ?? null,
+      NetworkID: ep?.networkId ?? '',
+      EndpointID: ep ? ep.hostVeth : '',
+      Gateway: ep?.gateway ?? '',
+      IPAddress: ep?.ip ?? '',
+      IPPrefixLen: ep?.prefix ?? 0,
+      MacAddress: ep?.mac ?? '',
+      IPAMConfig: req.ip ? { IPv4Address: req.ip } : null,
+    };
+  }
   return {
     Id: r.id,
     Created: r.created,
@@ -38,6 +59,11 @@ export function containerInspect(c: StoredContainer, lowerDirs: string[]): Recor
     Platform: 'linux',
     HostConfig: {
       NetworkMode: network,
+      PortBindings: Object.fromEntries((spec.ports ?? []).map((p) => [`${p.containerPort}/${p.protocol}`, [{ HostIp: p.hostIp ?? '', HostPort: p.hostPort ? String(p.hostPort) : '' }]])),
+      PublishAllPorts: !!spec.publishAll,
+      Links: spec.links ?? null,
+      Dns: spec.dns ?? [],
+      ExtraHosts: spec.extraHosts ?? null,
       RestartPolicy: { Name: r.restartPolicy.name, MaximumRetryCount: r.restartPolicy.name === 'on-failure' ? (r.restartPolicy.maximumRetryCount ?? 0) : 0 },
       AutoRemove: !!spec.autoRemove,
       CapAdd: spec.capAdd ?? null,
@@ -79,12 +105,13 @@ export function containerInspect(c: StoredContainer, lowerDirs: string[]): Recor
       StopTimeout: r.stopTimeout,
     },
     NetworkSettings: {
-      Networks: { [network]: { IPAddress: '', Gateway: '', MacAddress: '', NetworkID: network } },
-      IPAddress: '',
-      Gateway: '',
-      MacAddress: '',
-      Ports: {},
-      SandboxKey: s.pid && network !== 'host' ? `/proc/${s.pid}/ns/net` : '',
+      Networks: networks,
+      IPAddress: first?.ip ?? '',
+      IPPrefixLen: first?.prefix ?? 0,
+      Gateway: first?.gateway ?? '',
+      MacAddress: first?.mac ?? '',
+      Ports: ports,
+      SandboxKey: net?.netns ?? (s.pid && network !== 'host' ? `/proc/${s.pid}/ns/net` : ''),
     },
   };
 }
@@ -109,8 +136,13 @@ export function statusText(c: StoredContainer, now = Date.now()): string {
   }
 }
 
-export function containerSummary(c: StoredContainer): ContainerSummary {
+export function containerSummary(c: StoredContainer, net?: ContainerNetworking): ContainerSummary {
   const r = c.record;
+  const ports: ContainerSummary['ports'] = (net?.ports ?? []).map((p) => ({ privatePort: p.containerPort, publicPort: p.hostPort, type: p.protocol, ip: p.hostIp }));
+  for (const e of r.exposedPorts ?? []) {
+    const [port, proto = 'tcp'] = e.split('/');
+    if (!ports.some((p) => p.privatePort === Number(port) && p.type === proto)) ports.push({ privatePort: Number(port), type: proto as 'tcp' | 'udp' });
+  }
   return {
     id: r.id,
     names: [`/${r.name}`],
@@ -121,5 +153,7 @@ export function containerSummary(c: StoredContainer): ContainerSummary {
     state: c.state.status === 'dead' ? 'dead' : c.state.status,
     status: statusText(c),
     labels: r.labels,
+    ports,
+    networks: r.networks?.length ? r.networks.map((n) => n.network) : [r.spec.network || 'bridge'],
   };
 }

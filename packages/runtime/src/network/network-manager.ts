@@ -1,0 +1,497 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { join } from 'node:path';
+import { Conflict, InvalidArgument, NotFound } from '../errors.js';
+import { writeJsonAtomic } from '../store/atomic-file.js';
+import type { PortBinding } from '../types.js';
+import { ipBatch, ipJson, nftApply, sysctl } from './commands.js';
+import { DnsServer } from './dns-server.js';
+import { Ipam } from './ipam.js';
+import { buildRuleset, deleteRuleset, type PortRule } from './nft-ruleset.js';
+import { builtinId, NetworkStore, type NetworkRecord } from './network-store.js';
+import { formatCidr, intToIp, ipToInt, overlaps, parseCidr, type Subnet } from './subnet.js';
+
+export interface Endpoint {
+  networkId: string;
+  networkName: string;
+  ip: string;
+  prefix: number;
+  gateway: string;
+  mac: string;
+  ifname: string; // eth0, eth1… inside
+  hostVeth: string;
+  aliases: string[];
+}
+
+export interface ContainerNetworking {
+  containerId: string;
+  name: string; // container name, for DNS
+  netns: string; // /run/netns/skiff-<id12>
+  endpoints: Endpoint[];
+  ports: PortRule[];
+}
+
+export interface NetworkRequest {
+  network: string;
+  ip?: string;
+  aliases?: string[];
+  mac?: string;
+}
+
+const NETNS_DIR = '/run/netns';
+const DEFAULT_BRIDGE = 'skiff0';
+const EPHEMERAL = [32768, 60999];
+
+/**
+ * Bridges, veth pairs, addresses, NAT and published ports for containers.
+ *
+ * A container on a bridge network gets a named network namespace (`ip netns add`, a bind
+ * mount under /run/netns that outlives the agent), created before its shim starts; the
+ * shim joins it. Everything about a running container's networking is recorded in
+ * `networks/endpoints.json`, from which the nftables table is rebuilt and leftovers of a
+ * crash are reconciled at start.
+ */
+export class NetworkManager {
+  private endpoints = new Map<string, ContainerNetworking>();
+  private readonly ipams = new Map<string, Ipam>();
+  private readonly dns: DnsServer;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly root: string,
+    private readonly store: NetworkStore,
+    private readonly bridgeName: string,
+    private readonly defaultSubnet?: string,
+    private readonly table = 'skiff',
+  ) {
+    this.dns = new DnsServer((netId, name) => this.resolveName(netId, name));
+  }
+
+  static async open(root: string, opts: { bridgeName?: string; defaultSubnet?: string; nftTable?: string } = {}): Promise<NetworkManager> {
+    const m = new NetworkManager(root, await NetworkStore.open(root), opts.bridgeName ?? DEFAULT_BRIDGE, opts.defaultSubnet, opts.nftTable);
+    await m.loadEndpoints();
+    await m.ensureBuiltins();
+    return m;
+  }
+
+  // ---- persistence / serialisation -------------------------------------------------
+
+  private get endpointsFile(): string {
+    return join(this.root, 'networks', 'endpoints.json');
+  }
+
+  private async loadEndpoints(): Promise<void> {
+    const list = await readFile(this.endpointsFile, 'utf8').then((t) => JSON.parse(t) as ContainerNetworking[], () => []);
+    this.endpoints = new Map(list.map((e) => [e.containerId, e]));
+  }
+
+  private async saveEndpoints(): Promise<void> {
+    await writeJsonAtomic(this.endpointsFile, [...this.endpoints.values()]);
+  }
+
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.catch(() => {}).then(fn);
+    this.queue = run;
+    return run;
+  }
+
+  private ipam(n: NetworkRecord): Ipam {
+    let i = this.ipams.get(n.id);
+    if (!i) {
+      i = new Ipam(this.store.ipamFile(n), n.subnet!, n.gateway!, n.ipRange);
+      this.ipams.set(n.id, i);
+    }
+    return i;
+  }
+
+  // ---- networks ------------------------------------------------------------------------
+
+  private async ensureBuiltins(): Promise<void> {
+    for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const) {
+      if (!this.store.find(name)) await this.store.save({ id: builtinId(name), name, driver, internal: false, labels: {}, created: new Date().toISOString(), builtin: true });
+    }
+  }
+
+  /** Subnets in use by the host's routes and by our networks: a new subnet must not clash. */
+  private async usedSubnets(): Promise<Subnet[]> {
+    const routes = await ipJson<{ dst: string }[]>(['-4', 'route', 'show', 'table', 'all']).catch(() => []);
+    const used: Subnet[] = [];
+    for (const r of routes) {
+      if (!r.dst || r.dst === 'default') continue;
+      const [addr, len] = r.dst.split('/');
+      try {
+        const prefix = len ? Number(len) : 32;
+        const base = prefix === 0 ? 0 : (ipToInt(addr!) & (~0 << (32 - prefix))) >>> 0;
+        used.push({ base, prefix });
+      } catch {
+        /* not IPv4 */
+      }
+    }
+    for (const n of this.store.all()) if (n.subnet) used.push(parseCidr(n.subnet));
+    return used;
+  }
+
+  private async pickSubnet(): Promise<Subnet> {
+    const used = await this.usedSubnets();
+    const candidates: Subnet[] = [];
+    for (let b = 17; b <= 31; b++) candidates.push({ base: ipToInt(`172.${b}.0.0`), prefix: 16 });
+    for (let c = 0; c < 256; c += 16) candidates.push({ base: ipToInt(`192.168.${c}.0`), prefix: 20 });
+    const free = candidates.find((c) => !used.some((u) => overlaps(c, u)));
+    if (!free) throw new Conflict('no free address pool for a new network: pass --subnet');
+    return free;
+  }
+
+  /** The default `bridge` network exists once any container asks for it. */
+  private async defaultBridge(): Promise<NetworkRecord> {
+    const existing = this.store.find('bridge');
+    if (existing) {
+      await this.ensureBridgeDevice(existing);
+      return existing;
+    }
+    return this.createLocked('bridge', { subnet: this.defaultSubnet, isDefault: true, bridge: this.bridgeName, id: builtinId('bridge') });
+  }
+
+  create(name: string, opts: { subnet?: string; gateway?: string; ipRange?: string; internal?: boolean; labels?: Record<string, string> } = {}): Promise<NetworkRecord> {
+    return this.locked(async () => {
+      if ((['bridge', 'host', 'none'] as string[]).includes(name)) throw new Conflict(`network with name ${name} already exists`);
+      return this.createLocked(name, opts);
+    });
+  }
+
+  private async createLocked(
+    name: string,
+    opts: { subnet?: string; gateway?: string; ipRange?: string; internal?: boolean; labels?: Record<string, string>; isDefault?: boolean; bridge?: string; id?: string },
+  ): Promise<NetworkRecord> {
+    this.store.validateNewName(name);
+    let subnet: Subnet;
+    if (opts.subnet) {
+      subnet = parseCidr(opts.subnet);
+      const clash = (await this.usedSubnets()).find((u) => overlaps(u, subnet));
+      if (clash) throw new Conflict(`subnet ${opts.subnet} overlaps with ${formatCidr(clash)}, which is already in use`);
+    } else {
+      if (opts.gateway || opts.ipRange) throw new InvalidArgument('--gateway and --ip-range need --subnet');
+      subnet = await this.pickSubnet();
+    }
+    const gateway = opts.gateway ?? intToIp(subnet.base + 1);
+    const g = ipToInt(gateway);
+    if (g <= subnet.base || g >= subnet.base + 2 ** (32 - subnet.prefix) - 1) throw new InvalidArgument(`gateway ${gateway} is not in subnet ${formatCidr(subnet)}`);
+    if (opts.ipRange) {
+      const r = parseCidr(opts.ipRange);
+      if (r.base < subnet.base || r.base + 2 ** (32 - r.prefix) > subnet.base + 2 ** (32 - subnet.prefix)) throw new InvalidArgument(`ip range ${opts.ipRange} is not inside subnet ${formatCidr(subnet)}`);
+    }
+    const id = opts.id ?? this.store.newId();
+    const rec: NetworkRecord = {
+      id,
+      name,
+      driver: 'bridge',
+      subnet: formatCidr(subnet),
+      gateway,
+      ipRange: opts.ipRange,
+      internal: !!opts.internal,
+      labels: opts.labels ?? {},
+      created: new Date().toISOString(),
+      bridge: opts.bridge ?? `skbr-${id.slice(0, 10)}`,
+      isDefault: opts.isDefault,
+    };
+    await this.ensureBridgeDevice(rec);
+    await this.store.save(rec);
+    await this.applyRules();
+    return rec;
+  }
+
+  private async ensureBridgeDevice(n: NetworkRecord): Promise<void> {
+    const prefix = n.subnet!.split('/')[1];
+    const exists = existsSync(`/sys/class/net/${n.bridge}`);
+    await ipBatch(
+      [
+        ...(exists ? [] : [`link add name ${n.bridge} type bridge`]),
+        `addr replace ${n.gateway}/${prefix} dev ${n.bridge}`,
+        `link set ${n.bridge} up`,
+      ],
+    );
+    await sysctl('net.ipv4.ip_forward', '1');
+    // published ports reached through 127.0.0.1 are routed onto the bridge
+    await sysctl(`net.ipv4.conf.${n.bridge}.route_localnet`, '1');
+    if (!n.isDefault) await this.dns.listen(n.id, n.gateway!).catch(() => {});
+  }
+
+  remove(idOrName: string): Promise<void> {
+    return this.locked(async () => {
+      const n = this.store.get(idOrName);
+      if (n.builtin || n.isDefault) throw new Conflict(`${n.name} is a pre-defined network and cannot be removed`);
+      const users = this.containersOn(n.id);
+      if (users.length) throw new Conflict(`error while removing network: network ${n.name} id ${n.id} has active endpoints (${users.join(', ')})`);
+      await this.removeNetworkLocked(n);
+    });
+  }
+
+  private async removeNetworkLocked(n: NetworkRecord): Promise<void> {
+    this.dns.close(n.id);
+    if (n.bridge) await ipBatch([`link del ${n.bridge}`], { force: true }).catch(() => {});
+    this.ipams.delete(n.id);
+    await this.store.delete(n);
+    await this.applyRules();
+  }
+
+  prune(): Promise<string[]> {
+    return this.locked(async () => {
+      const removed: string[] = [];
+      for (const n of this.store.all()) {
+        if (n.builtin || n.isDefault || this.containersOn(n.id).length) continue;
+        await this.removeNetworkLocked(n);
+        removed.push(n.name);
+      }
+      return removed;
+    });
+  }
+
+  list(): NetworkRecord[] {
+    const builtins = ['bridge', 'host', 'none'];
+    return this.store.all().sort((a, b) => (builtins.indexOf(b.name) - builtins.indexOf(a.name)) || a.name.localeCompare(b.name));
+  }
+
+  get(idOrName: string): NetworkRecord {
+    if (idOrName === 'bridge' && !this.store.find('bridge')) {
+      return { id: builtinId('bridge'), name: 'bridge', driver: 'bridge', internal: false, labels: {}, created: new Date().toISOString(), isDefault: true, bridge: this.bridgeName };
+    }
+    return this.store.get(idOrName);
+  }
+
+  private containersOn(networkId: string): string[] {
+    return [...this.endpoints.values()].filter((e) => e.endpoints.some((p) => p.networkId === networkId)).map((e) => e.containerId);
+  }
+
+  /** Docker's network inspect `Containers` map */
+  endpointsOf(networkId: string): { containerId: string; name: string; endpoint: Endpoint }[] {
+    const out: { containerId: string; name: string; endpoint: Endpoint }[] = [];
+    for (const e of this.endpoints.values()) for (const p of e.endpoints) if (p.networkId === networkId) out.push({ containerId: e.containerId, name: e.name, endpoint: p });
+    return out;
+  }
+
+  networkingOf(containerId: string): ContainerNetworking | undefined {
+    return this.endpoints.get(containerId);
+  }
+
+  private resolveName(networkId: string, name: string): string | undefined {
+    for (const e of this.endpoints.values()) {
+      for (const p of e.endpoints) {
+        if (p.networkId !== networkId) continue;
+        if (e.name === name || p.aliases.includes(name) || e.containerId.slice(0, 12) === name) return p.ip;
+      }
+    }
+    return undefined;
+  }
+
+  // ---- containers ----------------------------------------------------------------------
+
+  /**
+   * Creates the container's namespace with one interface per network and publishes its
+   * ports. Nothing is left behind when any step fails (a taken port included).
+   */
+  setup(containerId: string, name: string, requests: NetworkRequest[], ports: PortBinding[]): Promise<ContainerNetworking> {
+    return this.locked(async () => {
+      if (this.endpoints.has(containerId)) await this.teardownLocked(containerId);
+      const netnsName = `skiff-${containerId.slice(0, 12)}`;
+      const netns = join(NETNS_DIR, netnsName);
+      const cn: ContainerNetworking = { containerId, name, netns, endpoints: [], ports: [] };
+      this.endpoints.set(containerId, cn);
+      try {
+        await mkdir(NETNS_DIR, { recursive: true });
+        await ipBatch([`netns add ${netnsName}`]);
+        await ipBatch(['link set lo up'], { netns: netnsName });
+        for (const req of requests) await this.addEndpoint(cn, req);
+        cn.ports = await this.allocatePorts(containerId, cn.endpoints[0], ports);
+        await this.saveEndpoints();
+        await this.applyRules();
+        return cn;
+      } catch (e) {
+        await this.teardownLocked(containerId);
+        throw e;
+      }
+    });
+  }
+
+  private async addEndpoint(cn: ContainerNetworking, req: NetworkRequest): Promise<Endpoint> {
+    const n = req.network === 'bridge' ? await this.defaultBridge() : this.store.get(req.network);
+    if (n.driver !== 'bridge') throw new InvalidArgument(`container cannot be connected to network ${n.name}: use --network ${n.name} alone`);
+    if (cn.endpoints.some((p) => p.networkId === n.id)) throw new Conflict(`container ${cn.name} is already connected to network ${n.name}`);
+    if (n.isDefault && req.aliases?.length) throw new InvalidArgument('network-scoped aliases are only supported for user-defined networks');
+    if (n.isDefault && req.ip) throw new InvalidArgument('user specified IP address is supported only on user-defined networks');
+    await this.ensureBridgeDevice(n);
+    const ip = await this.ipam(n).allocate(cn.containerId, req.ip);
+    const ifname = `eth${cn.endpoints.length}`;
+    const hostVeth = `veth${randomBytes(4).toString('hex').slice(0, 7)}`;
+    const mac = req.mac ?? macFor(ip);
+    if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac)) throw new InvalidArgument(`invalid MAC address: ${mac}`);
+    const prefix = Number(n.subnet!.split('/')[1]);
+    const ep: Endpoint = { networkId: n.id, networkName: n.name, ip, prefix, gateway: n.gateway!, mac, ifname, hostVeth, aliases: req.aliases ?? [] };
+    cn.endpoints.push(ep);
+    const ns = cn.netns.split('/').pop()!;
+    await ipBatch([
+      `link add ${hostVeth} type veth peer name ${ifname} netns ${ns}`,
+      `link set ${hostVeth} master ${n.bridge} up`,
+    ]);
+    await ipBatch(
+      [
+        `link set ${ifname} address ${mac}`,
+        `addr add ${ip}/${prefix} dev ${ifname}`,
+        `link set ${ifname} up`,
+        // the first non-internal network carries the default route; internal networks have no way out
+        ...(!n.internal && !cn.endpoints.slice(0, -1).some((p) => !this.store.find(p.networkId)?.internal) ? [`route add default via ${n.gateway}`] : []),
+      ],
+      { netns: ns },
+    );
+    return ep;
+  }
+
+  /** `network connect` for a running container */
+  connect(containerId: string, req: NetworkRequest): Promise<Endpoint> {
+    return this.locked(async () => {
+      const cn = this.endpoints.get(containerId);
+      if (!cn) throw new Conflict('container is not running on a bridge network: start it on one first');
+      try {
+        const ep = await this.addEndpoint(cn, req);
+        await this.saveEndpoints();
+        return ep;
+      } catch (e) {
+        const n = this.store.find(req.network);
+        const last = cn.endpoints.at(-1);
+        if (n && last?.networkId === n.id) {
+          cn.endpoints.pop();
+          await ipBatch([`link del ${last.hostVeth}`], { force: true }).catch(() => {});
+          await this.ipam(n).release(containerId);
+        }
+        throw e;
+      }
+    });
+  }
+
+  disconnect(containerId: string, network: string): Promise<void> {
+    return this.locked(async () => {
+      const cn = this.endpoints.get(containerId);
+      const n = this.store.get(network);
+      const ep = cn?.endpoints.find((p) => p.networkId === n.id);
+      if (!cn || !ep) throw new NotFound(`container is not connected to network ${n.name}`);
+      await ipBatch([`link del ${ep.hostVeth}`], { force: true }).catch(() => {});
+      cn.endpoints = cn.endpoints.filter((p) => p !== ep);
+      await this.ipam(n).release(containerId);
+      await this.saveEndpoints();
+    });
+  }
+
+  teardown(containerId: string): Promise<void> {
+    return this.locked(() => this.teardownLocked(containerId));
+  }
+
+  private async teardownLocked(containerId: string): Promise<void> {
+    const cn = this.endpoints.get(containerId);
+    const nsName = `skiff-${containerId.slice(0, 12)}`;
+    // deleting the namespace takes its veth ends (and so the host ends) with it
+    if (existsSync(join(NETNS_DIR, nsName))) await ipBatch([`netns del ${nsName}`], { force: true }).catch(() => {});
+    for (const ep of cn?.endpoints ?? []) {
+      if (existsSync(`/sys/class/net/${ep.hostVeth}`)) await ipBatch([`link del ${ep.hostVeth}`], { force: true }).catch(() => {});
+      const n = this.store.find(ep.networkId);
+      if (n) await this.ipam(n).release(containerId);
+    }
+    this.endpoints.delete(containerId);
+    await this.saveEndpoints();
+    if (cn?.ports.length) await this.applyRules();
+  }
+
+  /** Agent start: drop namespaces, addresses and rules of containers that are not running. */
+  reconcile(running: Set<string>): Promise<void> {
+    return this.locked(async () => {
+      for (const id of [...this.endpoints.keys()]) if (!running.has(id)) await this.teardownLocked(id);
+      const nsNames = new Set([...this.endpoints.values()].map((e) => e.netns.split('/').pop()));
+      for (const ns of await readdir(NETNS_DIR).catch(() => [] as string[])) {
+        if (ns.startsWith('skiff-') && !nsNames.has(ns)) await ipBatch([`netns del ${ns}`], { force: true }).catch(() => {});
+      }
+      for (const n of this.store.all()) {
+        if (n.driver !== 'bridge') continue;
+        await this.ensureBridgeDevice(n).catch(() => {});
+        await this.ipam(n).reconcile(running);
+      }
+      await this.applyRules();
+    });
+  }
+
+  // ---- ports -----------------------------------------------------------------------------
+
+  private async allocatePorts(containerId: string, ep: Endpoint | undefined, ports: PortBinding[]): Promise<PortRule[]> {
+    if (!ports.length) return [];
+    if (!ep) throw new InvalidArgument('published ports need a bridge network');
+    const taken = new Set<string>();
+    for (const e of this.endpoints.values()) {
+      if (e.containerId === containerId) continue;
+      for (const p of e.ports) taken.add(`${p.protocol}/${p.hostPort}`);
+    }
+    const rules: PortRule[] = [];
+    for (const p of ports) {
+      const hostIp = p.hostIp || '0.0.0.0';
+      let hostPort = p.hostPort ?? 0;
+      if (!hostPort) {
+        hostPort = await this.randomPort(p.protocol, hostIp, taken);
+      } else {
+        if (taken.has(`${p.protocol}/${hostPort}`)) throw new Conflict(`Bind for ${hostIp}:${hostPort} failed: port is already allocated`);
+        if (!(await portFree(p.protocol, hostIp, hostPort))) throw new Conflict(`Bind for ${hostIp}:${hostPort} failed: port is already in use on the host`);
+      }
+      taken.add(`${p.protocol}/${hostPort}`);
+      rules.push({ protocol: p.protocol, hostIp, hostPort, containerIp: ep.ip, containerPort: p.containerPort });
+    }
+    return rules;
+  }
+
+  private async randomPort(protocol: 'tcp' | 'udp', hostIp: string, taken: Set<string>): Promise<number> {
+    for (let i = 0; i < 200; i++) {
+      const port = EPHEMERAL[0]! + Math.floor(Math.random() * (EPHEMERAL[1]! - EPHEMERAL[0]!));
+      if (!taken.has(`${protocol}/${port}`) && (await portFree(protocol, hostIp, port))) return port;
+    }
+    throw new Conflict('no free host port found for a random port mapping');
+  }
+
+  private async applyRules(): Promise<void> {
+    const ports = [...this.endpoints.values()].flatMap((e) => e.ports);
+    const bridges = this.store.all().filter((n) => n.driver === 'bridge');
+    if (!bridges.length && !ports.length) {
+      await nftApply(deleteRuleset(this.table)).catch(() => {});
+      return;
+    }
+    await nftApply(buildRuleset(bridges, ports, this.table));
+  }
+
+  /** Removes everything this manager created on the host (tests, uninstall). */
+  async destroyAll(): Promise<void> {
+    await this.locked(async () => {
+      for (const id of [...this.endpoints.keys()]) await this.teardownLocked(id);
+      for (const n of this.store.all()) if (n.driver === 'bridge') await this.removeNetworkLocked(n);
+      await nftApply(deleteRuleset(this.table)).catch(() => {});
+    });
+  }
+
+  close(): void {
+    this.dns.close();
+  }
+}
+
+/** Docker's MAC scheme: 02:42 followed by the IPv4 address */
+function macFor(ip: string): string {
+  return ['02', '42', ...ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0'))].join(':');
+}
+
+/** A host port is free if we can bind it right now (a host process owning it would clash with the DNAT). */
+function portFree(protocol: 'tcp' | 'udp', hostIp: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (protocol === 'udp') {
+      const s = createSocket('udp4');
+      s.once('error', () => resolve(false));
+      s.bind(port, hostIp, () => s.close(() => resolve(true)));
+      return;
+    }
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, hostIp, () => srv.close(() => resolve(true)));
+  });
+}

@@ -1,0 +1,145 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
+import { runCollect, TestRuntime, waitFor } from './helpers.js';
+
+let t: TestRuntime;
+let image: string;
+const sh = (s: string) => ['sh', '-c', s];
+/** a busybox web server answering with its own name */
+const httpd = (text: string) => sh(`mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www`);
+
+beforeAll(async () => {
+  const reg = await fixtureRegistry();
+  image = `${reg.host}/skiff-test/busybox:latest`;
+  t = await TestRuntime.create([reg.host]);
+  await t.rt.images.pull(image);
+}, 120_000);
+
+afterAll(async () => {
+  const bridge = (t as unknown as { options: { bridgeName: string } })?.options?.bridgeName;
+  await t?.dispose();
+  await stopFixtureRegistry();
+  // nothing of ours is left on the host
+  if (bridge) expect(existsSync(`/sys/class/net/${bridge}`)).toBe(false);
+  expect(readdirSync('/run/netns').filter((n) => n.startsWith('skiff-'))).toEqual([]);
+}, 60_000);
+
+async function ipOf(id: string): Promise<string> {
+  return ((await t.rt.containers.inspect(id)).NetworkSettings as { IPAddress: string }).IPAddress;
+}
+
+async function fetchText(url: string): Promise<string> {
+  return waitFor(async () => {
+    const r = await fetch(url).catch(() => undefined);
+    return r?.ok ? r.text() : undefined;
+  }, 10_000, url);
+}
+
+describe('default bridge', () => {
+  it('gives each container eth0 with an address, a default route, and reachability by address', async () => {
+    const { id: a } = await t.rt.containers.run({ image, name: 'bridge-a', cmd: httpd('from-a') });
+    const ipA = await ipOf(a);
+    expect(ipA).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const r = await runCollect(t.rt, { image, autoRemove: true, cmd: sh(`ip -4 addr show eth0 | grep -o "inet [0-9./]*"; ip route | grep default; wget -qO- http://${ipA}/; nslookup bridge-a >/dev/null 2>&1 || echo no-names`) });
+    expect(r.stdout).toMatch(/^inet \d+\.\d+\.\d+\.\d+\/\d+\ndefault via \d+\.\d+\.\d+\.1 dev eth0/);
+    expect(r.stdout).toContain('from-a\n');
+    expect(r.stdout).toContain('no-names'); // no name resolution on the default bridge
+    const hosts = await runCollect(t.rt, { image, autoRemove: true, links: ['bridge-a:site'], cmd: sh('wget -qO- http://site/; grep -c bridge-a /etc/hosts') });
+    expect(hosts.stdout).toBe('from-a\n1\n'); // --link writes /etc/hosts, one way
+    await t.rt.containers.remove(a, { force: true });
+  });
+
+  it('publishes ports on 127.0.0.1, on a random port, and refuses a taken one cleanly', async () => {
+    const port = 20000 + Math.floor(Math.random() * 10000);
+    const { id } = await t.rt.containers.run({ image, ports: [{ containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: port }, { containerPort: 80, protocol: 'tcp' }], cmd: httpd('published') });
+    expect(await fetchText(`http://127.0.0.1:${port}/`)).toBe('published\n');
+    const ports = (await t.rt.containers.inspect(id)).NetworkSettings as { Ports: Record<string, { HostIp: string; HostPort: string }[]> };
+    const random = ports.Ports['80/tcp']!.find((p) => p.HostPort !== String(port))!;
+    expect(Number(random.HostPort)).toBeGreaterThanOrEqual(32768);
+    expect(await fetchText(`http://127.0.0.1:${random.HostPort}/`)).toBe('published\n');
+    expect((await t.rt.containers.list()).find((c) => c.id === id)!.ports).toContainEqual({ privatePort: 80, publicPort: port, type: 'tcp', ip: '127.0.0.1' });
+
+    // the same host port again: a clear error, and nothing half-created
+    const before = readdirSync('/run/netns').length;
+    await expect(t.rt.containers.run({ image, name: 'clash', ports: [{ containerPort: 80, protocol: 'tcp', hostPort: port }], cmd: ['true'] })).rejects.toThrow(/port is already allocated/);
+    expect(readdirSync('/run/netns').length).toBe(before);
+    expect(((await t.rt.containers.inspect('clash')).State as { Running: boolean }).Running).toBe(false);
+    await t.rt.containers.remove('clash');
+    // a port some host process holds
+    const holder: Server = createServer();
+    const held = await new Promise<number>((r) => holder.listen(0, '127.0.0.1', () => r((holder.address() as { port: number }).port)));
+    await expect(t.rt.containers.run({ image, autoRemove: true, ports: [{ containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: held }], cmd: ['true'] })).rejects.toThrow(/already in use/);
+    holder.close();
+    await t.rt.containers.remove(id, { force: true });
+    await expect(fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) })).rejects.toThrow(); // rule gone with the container
+  });
+});
+
+describe('user-defined networks', () => {
+  it('resolve containers by name and alias, with --subnet/--gateway/--ip', async () => {
+    const net = await t.rt.networks.create('appnet', { subnet: '10.123.45.0/24', gateway: '10.123.45.254' });
+    expect(net).toMatchObject({ subnet: '10.123.45.0/24', gateway: '10.123.45.254', driver: 'bridge' });
+    const { id: web } = await t.rt.containers.run({ image, name: 'web', network: 'appnet', ip: '10.123.45.10', networkAliases: ['www'], cmd: httpd('by-name') });
+    expect(await ipOf(web)).toBe('10.123.45.10');
+    const r = await runCollect(t.rt, { image, autoRemove: true, network: 'appnet', cmd: sh('wget -qO- http://web/; wget -qO- http://www/; nslookup web | grep -c 10.123.45.10; cat /etc/resolv.conf | grep nameserver') });
+    expect(r.stdout).toBe('by-name\nby-name\n1\nnameserver 10.123.45.254\n');
+    await expect(t.rt.containers.run({ image, network: 'appnet', ip: '10.123.45.10', cmd: ['true'] })).rejects.toThrow(/already in use/);
+    await expect(t.rt.containers.create({ image, network: 'nosuchnet' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(t.rt.networks.remove('appnet')).rejects.toMatchObject({ code: 'CONFLICT' });
+    const eps = t.rt.networks.endpointsOf(net.id);
+    expect(eps.map((e) => [e.name, e.endpoint.ip])).toContainEqual(['web', '10.123.45.10']);
+    await t.rt.containers.remove(web, { force: true });
+    await t.rt.networks.remove('appnet');
+    expect(existsSync(`/sys/class/net/${net.bridge}`)).toBe(false);
+  });
+
+  it('keeps networks apart, and an --internal network has no way out', async () => {
+    await t.rt.networks.create('left');
+    await t.rt.networks.create('sealed', { internal: true });
+    const { id: web } = await t.rt.containers.run({ image, name: 'lefty', network: 'left', cmd: httpd('left') });
+    const leftIp = await ipOf(web);
+    const r = await runCollect(t.rt, { image, autoRemove: true, network: 'sealed', cmd: sh(`ip route; wget -qO- -T 2 http://${leftIp}/ || echo blocked`) });
+    expect(r.stdout).not.toMatch(/default/);
+    expect(r.stdout).toContain('blocked');
+    await t.rt.containers.remove(web, { force: true });
+    expect((await t.rt.networks.prune()).sort()).toEqual(['left', 'sealed']);
+  });
+
+  it('connects and disconnects a running container', async () => {
+    await t.rt.networks.create('extra');
+    const { id } = await t.rt.containers.run({ image, cmd: ['sleep', '30'] });
+    await t.rt.containers.connect(id, 'extra', { aliases: ['second'] });
+    const s = await t.rt.containers.exec(id, { cmd: sh('ip -4 -o addr show eth1 | wc -l') });
+    let out = '';
+    s.on('stdout', (d: Buffer) => (out += d.toString()));
+    await new Promise((r) => s.on('exit', r));
+    expect(out).toBe('1\n');
+    expect(Object.keys((await t.rt.containers.inspect(id)).NetworkSettings.Networks as object).sort()).toEqual(['bridge', 'extra']);
+    await t.rt.containers.disconnect(id, 'extra');
+    expect(Object.keys((await t.rt.containers.inspect(id)).NetworkSettings.Networks as object)).toEqual(['bridge']);
+    await t.rt.containers.remove(id, { force: true });
+    await t.rt.networks.remove('extra');
+  });
+
+  it('leaks nothing over 200 create/start/remove cycles', async () => {
+    await t.rt.networks.create('churn', { subnet: '10.124.0.0/24' });
+    const links = () => execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n').length;
+    const before = links();
+    for (let i = 0; i < 200; i++) {
+      const { id } = await t.rt.containers.run({ image, network: 'churn', ports: i % 10 === 0 ? [{ containerPort: 80, protocol: 'tcp' }] : undefined, cmd: ['true'] });
+      await t.rt.containers.wait(id);
+      await t.rt.containers.remove(id);
+    }
+    expect(links()).toBe(before);
+    expect(readdirSync('/run/netns').filter((n) => n.startsWith('skiff-'))).toEqual([]);
+    const net = t.rt.networks.get('churn');
+    expect(JSON.parse(await readFile(`${t.root}/networks/${net.id}/ipam.json`, 'utf8')).allocated).toEqual({});
+    const table = execFileSync('nft', ['list', 'table', 'ip', (t as unknown as { options: { nftTable: string } }).options.nftTable], { encoding: 'utf8' });
+    expect(table).not.toMatch(/dnat to/);
+    await t.rt.networks.remove('churn');
+  }, 120_000);
+});
