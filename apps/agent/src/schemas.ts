@@ -52,6 +52,24 @@ export const containerCreateSpec = z
     stopTimeout: z.number().int().optional(),
     mounts: z.array(mountRequest).max(256).optional(),
     volumesFrom: z.array(z.string().min(1)).optional(),
+    ports: z
+      .array(
+        z.object({
+          containerPort: z.number().int().min(1).max(65535),
+          protocol: z.enum(['tcp', 'udp']),
+          hostIp: z.string().max(64).optional(),
+          hostPort: z.number().int().min(0).max(65535).optional(),
+        }),
+      )
+      .max(1024)
+      .optional(),
+    publishAll: z.boolean().optional(),
+    ip: z.string().max(64).optional(),
+    networkAliases: z.array(z.string().min(1).max(255)).optional(),
+    links: z.array(z.string().min(1)).optional(),
+    dns: z.array(z.string().min(1).max(64)).optional(),
+    extraHosts: z.array(z.string().min(1).max(300)).optional(),
+    macAddress: z.string().max(32).optional(),
   })
   .strict();
 

@@ -25,6 +25,19 @@ describe('docker-style flag parsing', () => {
     expect(() => parseArgs(['--name'], [{ names: ['--name'], kind: 'string', key: 'name' }], { command: 'x' })).toThrow(/needs an argument/);
   });
 
+  it('parses -p like Docker', () => {
+    const { spec } = specFromArgs(['-p', '8080:80', '-p', '127.0.0.1:53:53/udp', '-p', '9000', '-p', '7000-7001:70-71', 'img'], 'run');
+    expect(spec.ports).toEqual([
+      { containerPort: 80, protocol: 'tcp', hostPort: 8080 },
+      { containerPort: 53, protocol: 'udp', hostIp: '127.0.0.1', hostPort: 53 },
+      { containerPort: 9000, protocol: 'tcp' },
+      { containerPort: 70, protocol: 'tcp', hostPort: 7000 },
+      { containerPort: 71, protocol: 'tcp', hostPort: 7001 },
+    ]);
+    expect(() => specFromArgs(['-p', '1-3:1-2', 'img'], 'run')).toThrow(/ranges differ/);
+    expect(() => specFromArgs(['-p', '80/sctp', 'img'], 'run')).toThrow(/invalid protocol/);
+  });
+
   it('parses sizes and daemon options', () => {
     expect(parseBytes('1g', '-m')).toBe(1024 ** 3);
     expect(parseBytes('512', '-m')).toBe(512);

@@ -150,6 +150,30 @@ describe('skiff CLI against a real agent', () => {
     expect(agent.cli(['volume', 'rm', 'pgdata'])).toMatchObject({ code: 0, stdout: 'pgdata\n' });
   });
 
+  it('networks: create, name resolution, published ports, inspect, port, rm', async () => {
+    const port = 21000 + Math.floor(Math.random() * 9000);
+    expect(agent.cli(['network', 'create', '--subnet', '10.77.0.0/24', '--gateway', '10.77.0.1', 'shop']).code).toBe(0);
+    expect(agent.cli(['network', 'ls']).stdout).toMatch(/NETWORK ID\s+NAME\s+DRIVER\s+SCOPE[\s\S]*shop\s+bridge\s+local/);
+    const web = agent.cli(['run', '-d', '--name', 'shopweb', '--network', 'shop', '--network-alias', 'store', '-p', `127.0.0.1:${port}:80`, image, 'sh', '-c', 'mkdir /www; echo hi-from-shop > /www/index.html; exec httpd -f -p 80 -h /www']);
+    expect(web.code).toBe(0);
+    expect(agent.cli(['run', '--rm', '--network', 'shop', image, 'wget', '-qO-', 'http://store/']).stdout).toBe('hi-from-shop\n');
+    let body = '';
+    for (let i = 0; i < 50 && !body; i++) {
+      body = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => '');
+      if (!body) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(body).toBe('hi-from-shop\n');
+    expect(agent.cli(['ps']).stdout).toContain(`127.0.0.1:${port}->80/tcp`);
+    expect(agent.cli(['port', 'shopweb', '80']).stdout).toBe(`127.0.0.1:${port}\n`);
+    const net = JSON.parse(agent.cli(['network', 'inspect', 'shop']).stdout)[0];
+    expect(Object.values(net.Containers)).toContainEqual(expect.objectContaining({ Name: 'shopweb', IPv4Address: expect.stringMatching(/^10\.77\.0\.\d+\/24$/) }));
+    expect(agent.cli(['network', 'rm', 'shop']).code).toBe(1); // in use
+    expect(agent.cli(['run', '--rm', '-p', `127.0.0.1:${port}:80`, image, 'true']).stderr).toMatch(/port is already allocated/);
+    agent.cli(['rm', '-f', 'shopweb']);
+    expect(agent.cli(['network', 'rm', 'shop'])).toMatchObject({ code: 0, stdout: 'shop\n' });
+    expect(agent.cli(['run', '--rm', '-p', '99999:80', image, 'true'])).toMatchObject({ code: 125 });
+  });
+
   it('keeps containers running across an agent crash and manages them after the restart', async () => {
     const id = agent.cli(['run', '-d', '--name', 'survivor', image, 'sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done']).stdout.trim();
     await agent.kill();

@@ -7,6 +7,7 @@ import { imagesCommand, pullCommand, rmiCommand, tagCommand } from './commands/i
 import { createCommand, runCommand } from './commands/run.js';
 import { infoCommand, versionCommand } from './commands/system.js';
 import { volumeCommand } from './commands/volumes.js';
+import { networkCommand } from './commands/networks.js';
 
 type Handler = (client: SkiffClient, argv: string[]) => Promise<number>;
 
@@ -37,6 +38,8 @@ const COMMANDS: Record<string, Handler> = {
   tag: tagCommand,
   info: infoCommand,
   volume: volumeCommand,
+  network: networkCommand,
+  port: c.portCommand,
 };
 const ALIASES: Record<string, string> = { container: '', image: '' };
 
@@ -65,6 +68,8 @@ Commands:
   rmi         Remove images
   tag         Tag an image
   volume      Manage volumes (create, ls, inspect, rm, prune)
+  network     Manage networks (create, ls, inspect, rm, prune, connect, disconnect)
+  port        List a container's published ports
   info        System-wide information
   version     Client and agent versions
 

@@ -4,11 +4,13 @@ import { containersRouter } from './containers.js';
 import { imagesRouter } from './images.js';
 import { systemRouter } from './system.js';
 import { volumesRouter } from './volumes.js';
+import { networksRouter } from './networks.js';
 
 export const appRouter = router({
   containers: containersRouter,
   images: imagesRouter,
   volumes: volumesRouter,
+  networks: networksRouter,
   system: systemRouter,
   audit: auditRouter,
 });

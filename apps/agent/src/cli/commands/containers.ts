@@ -133,10 +133,32 @@ export async function psCommand(client: SkiffClient, argv: string[]): Promise<nu
     JSON.stringify(flags.noTrunc ? c.command : truncate(c.command, 20)),
     timeAgo(c.created * 1000),
     c.status,
-    '',
+    formatPorts(c.ports),
     c.names.map((n) => n.slice(1)).join(','),
   ]);
   process.stdout.write(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows));
+  return 0;
+}
+
+/** Docker's PORTS column: "127.0.0.1:8080->80/tcp, 443/tcp" */
+export function formatPorts(ports: ContainerSummary['ports']): string {
+  return ports.map((p) => (p.publicPort ? `${p.ip ?? '0.0.0.0'}:${p.publicPort}->${p.privatePort}/${p.type}` : `${p.privatePort}/${p.type}`)).join(', ');
+}
+
+export async function portCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  const { args } = parseArgs(argv, [], { command: 'port' });
+  need(args, 1, 'port', 'CONTAINER [PRIVATE_PORT[/PROTO]]');
+  const info = (await client.containers.inspect.query({ id: args[0]! })) as { NetworkSettings: { Ports: Record<string, { HostIp: string; HostPort: string }[] | null> } };
+  const want = args[1] ? (args[1].includes('/') ? args[1] : `${args[1]}/tcp`) : undefined;
+  let found = false;
+  for (const [key, binds] of Object.entries(info.NetworkSettings.Ports ?? {})) {
+    if (want && key !== want) continue;
+    for (const b of binds ?? []) {
+      found = true;
+      process.stdout.write(want ? `${b.HostIp}:${b.HostPort}\n` : `${key} -> ${b.HostIp}:${b.HostPort}\n`);
+    }
+  }
+  if (want && !found) throw new CliError(`no public port '${want}' published for ${args[0]}`);
   return 0;
 }
 
@@ -162,7 +184,12 @@ export async function inspectCommand(client: SkiffClient, argv: string[]): Promi
           if (flags.type === 'container') throw e;
         }
       }
-      out.push(await client.images.inspect.query({ ref: name }));
+      try {
+        out.push(await client.images.inspect.query({ ref: name }));
+      } catch (e) {
+        if (flags.type === 'image') throw e;
+        out.push(await client.networks.inspect.query({ id: name }));
+      }
     } catch {
       process.stderr.write(`Error: No such object: ${name}\n`);
       code = 1;

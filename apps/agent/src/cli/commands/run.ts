@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag, type ContainerCreateSpec, type MountRequest, type RestartPolicy } from '@skiff/runtime';
+import { parseMountFlag, parsePublishFlag, parseTmpfsFlag, parseVolumeFlag, type ContainerCreateSpec, type MountRequest, type RestartPolicy } from '@skiff/runtime';
 import { parseArgs, parseBytes, parseNumber, type FlagSpec } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError, isNotFound } from '../errors.js';
@@ -38,6 +38,14 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { names: ['--mount'], kind: 'list', key: 'mount' },
   { names: ['--tmpfs'], kind: 'list', key: 'tmpfs' },
   { names: ['--volumes-from'], kind: 'list', key: 'volumesFrom' },
+  { names: ['-p', '--publish'], kind: 'list', key: 'publish' },
+  { names: ['-P', '--publish-all'], kind: 'bool', key: 'publishAll' },
+  { names: ['--ip'], kind: 'string', key: 'ip' },
+  { names: ['--network-alias', '--alias'], kind: 'list', key: 'alias' },
+  { names: ['--link'], kind: 'list', key: 'link' },
+  { names: ['--dns'], kind: 'list', key: 'dns' },
+  { names: ['--add-host'], kind: 'list', key: 'addHost' },
+  { names: ['--mac-address'], kind: 'string', key: 'mac' },
 ];
 
 /** Mount flags parsed here, with relative bind sources made absolute against this shell's cwd. */
@@ -127,6 +135,19 @@ export function specFromArgs(argv: string[], command: string): { spec: Container
     stopSignal: f.stopSignal as string | undefined,
     stopTimeout: f.stopTimeout ? parseNumber(f.stopTimeout as string, '--stop-timeout', { integer: true }) : undefined,
   };
+  try {
+    const ports = ((f.publish as string[] | undefined) ?? []).flatMap((p) => parsePublishFlag(p));
+    if (ports.length) spec.ports = ports;
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  if (f.publishAll) spec.publishAll = true;
+  if (f.ip) spec.ip = f.ip as string;
+  if ((f.alias as string[] | undefined)?.length) spec.networkAliases = f.alias as string[];
+  if ((f.link as string[] | undefined)?.length) spec.links = f.link as string[];
+  if ((f.dns as string[] | undefined)?.length) spec.dns = f.dns as string[];
+  if ((f.addHost as string[] | undefined)?.length) spec.extraHosts = f.addHost as string[];
+  if (f.mac) spec.macAddress = f.mac as string;
   const mounts = mountsFromFlags(f);
   if (mounts.length) spec.mounts = mounts;
   if ((f.volumesFrom as string[] | undefined)?.length) spec.volumesFrom = f.volumesFrom as string[];

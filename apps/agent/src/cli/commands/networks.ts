@@ -1,0 +1,104 @@
+import { parseArgs } from '../args.js';
+import type { SkiffClient } from '../client.js';
+import { CliError, messageOf } from '../errors.js';
+import { table } from '../format.js';
+
+/** `skiff network create|ls|inspect|rm|prune|connect|disconnect` */
+export async function networkCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'create': {
+      const { flags, args } = parseArgs(
+        rest,
+        [
+          { names: ['--subnet'], kind: 'string', key: 'subnet' },
+          { names: ['--gateway'], kind: 'string', key: 'gateway' },
+          { names: ['--ip-range'], kind: 'string', key: 'ipRange' },
+          { names: ['--internal'], kind: 'bool', key: 'internal' },
+          { names: ['-l', '--label'], kind: 'list', key: 'label' },
+          { names: ['-d', '--driver'], kind: 'string', key: 'driver' },
+        ],
+        { command: 'network create' },
+      );
+      if (args.length !== 1) throw new CliError('"skiff network create" requires exactly 1 argument.\nUsage: skiff network create [OPTIONS] NETWORK');
+      if (flags.driver && flags.driver !== 'bridge') throw new CliError(`unsupported network driver "${flags.driver}" (only bridge)`);
+      const labels = Object.fromEntries(((flags.label as string[] | undefined) ?? []).map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
+      const n = await client.networks.create.mutate({
+        name: args[0]!,
+        subnet: flags.subnet as string | undefined,
+        gateway: flags.gateway as string | undefined,
+        ipRange: flags.ipRange as string | undefined,
+        internal: !!flags.internal,
+        labels,
+      });
+      process.stdout.write(`${n.id}\n`);
+      return 0;
+    }
+    case 'ls':
+    case 'list': {
+      const { flags } = parseArgs(
+        rest,
+        [
+          { names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' },
+          { names: ['--format'], kind: 'string', key: 'format' },
+          { names: ['--no-trunc'], kind: 'bool', key: 'noTrunc' },
+        ],
+        { command: 'network ls' },
+      );
+      const list = await client.networks.list.query();
+      const id = (s: string) => (flags.noTrunc ? s : s.slice(0, 12));
+      if (flags.quiet) process.stdout.write(list.map((n) => `${id(n.id)}\n`).join(''));
+      else if (flags.format === 'json') for (const n of list) process.stdout.write(`${JSON.stringify(n)}\n`);
+      else process.stdout.write(table(['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], list.map((n) => [id(n.id), n.name, n.driver, 'local'])));
+      return 0;
+    }
+    case 'inspect': {
+      if (!rest.length) throw new CliError('"skiff network inspect" requires at least 1 argument.');
+      const out = [];
+      for (const id of rest) out.push(await client.networks.inspect.query({ id }));
+      process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+      return 0;
+    }
+    case 'rm':
+    case 'remove': {
+      if (!rest.length) throw new CliError('"skiff network rm" requires at least 1 argument.');
+      let code = 0;
+      for (const id of rest) {
+        try {
+          await client.networks.remove.mutate({ id });
+          process.stdout.write(`${id}\n`);
+        } catch (e) {
+          process.stderr.write(`Error response from agent: ${messageOf(e)}\n`);
+          code = 1;
+        }
+      }
+      return code;
+    }
+    case 'prune': {
+      const removed = await client.networks.prune.mutate();
+      process.stdout.write(removed.length ? `Deleted Networks:\n${removed.map((n) => `${n}\n`).join('')}` : '');
+      return 0;
+    }
+    case 'connect': {
+      const { flags, args } = parseArgs(
+        rest,
+        [
+          { names: ['--ip'], kind: 'string', key: 'ip' },
+          { names: ['--alias'], kind: 'list', key: 'alias' },
+        ],
+        { command: 'network connect' },
+      );
+      if (args.length !== 2) throw new CliError('"skiff network connect" requires exactly 2 arguments.\nUsage: skiff network connect [OPTIONS] NETWORK CONTAINER');
+      await client.networks.connect.mutate({ network: args[0]!, container: args[1]!, ip: flags.ip as string | undefined, aliases: flags.alias as string[] | undefined });
+      return 0;
+    }
+    case 'disconnect': {
+      const { args } = parseArgs(rest, [{ names: ['-f', '--force'], kind: 'bool', key: 'force' }], { command: 'network disconnect' });
+      if (args.length !== 2) throw new CliError('"skiff network disconnect" requires exactly 2 arguments.\nUsage: skiff network disconnect NETWORK CONTAINER');
+      await client.networks.disconnect.mutate({ network: args[0]!, container: args[1]! });
+      return 0;
+    }
+    default:
+      throw new CliError('usage: skiff network create|ls|inspect|rm|prune|connect|disconnect ...');
+  }
+}
