@@ -79,6 +79,44 @@ describe('default bridge', () => {
   });
 });
 
+describe('run options', () => {
+  it('-P publishes EXPOSEd ports; --dns, --add-host, --mac-address, --hostname take effect', async () => {
+    const web = image.replace('/busybox:', '/web:');
+    await t.rt.images.pull(web);
+    const { id } = await t.rt.containers.run({ image: web, publishAll: true });
+    const info = (await t.rt.containers.inspect(id)).NetworkSettings as { Ports: Record<string, { HostPort: string }[]> };
+    expect(await fetchText(`http://127.0.0.1:${info.Ports['80/tcp']![0]!.HostPort}/`)).toBe('exposed\n');
+    await t.rt.containers.remove(id, { force: true });
+    const r = await runCollect(t.rt, {
+      image,
+      autoRemove: true,
+      hostname: 'db1',
+      dns: ['10.9.9.9'],
+      extraHosts: ['registry.local:10.1.2.3'],
+      macAddress: '02:42:aa:bb:cc:dd',
+      cmd: sh('hostname; grep nameserver /etc/resolv.conf; grep registry.local /etc/hosts; cat /sys/class/net/eth0/address; grep -c db1 /etc/hosts'),
+    });
+    expect(r.stdout).toBe('db1\nnameserver 10.9.9.9\n10.1.2.3\tregistry.local\n02:42:aa:bb:cc:dd\n1\n');
+  });
+
+  it('reconciles after an agent crash: a container that exited meanwhile loses its namespace and address', async () => {
+    await t.rt.networks.create('crashnet', { subnet: '10.125.0.0/24' });
+    const { id } = await t.rt.containers.run({ image, network: 'crashnet', cmd: ['sleep', '1'] });
+    const ns = `/run/netns/skiff-${id.slice(0, 12)}`;
+    expect(existsSync(ns)).toBe(true);
+    // the runtime goes away (like a killed agent) while the container is still running
+    await t.rt.close();
+    await new Promise((r) => setTimeout(r, 1500));
+    const rt = await t.reopen();
+    expect(existsSync(ns)).toBe(false);
+    const net = rt.networks.get('crashnet');
+    expect(JSON.parse(await readFile(`${t.root}/networks/${net.id}/ipam.json`, 'utf8')).allocated).toEqual({});
+    expect(((await rt.containers.inspect(id)).State as { Status: string }).Status).toBe('exited');
+    await rt.containers.remove(id);
+    await rt.networks.remove('crashnet');
+  });
+});
+
 describe('user-defined networks', () => {
   it('resolve containers by name and alias, with --subnet/--gateway/--ip', async () => {
     const net = await t.rt.networks.create('appnet', { subnet: '10.123.45.0/24', gateway: '10.123.45.254' });
@@ -118,9 +156,9 @@ describe('user-defined networks', () => {
     s.on('stdout', (d: Buffer) => (out += d.toString()));
     await new Promise((r) => s.on('exit', r));
     expect(out).toBe('1\n');
-    expect(Object.keys((await t.rt.containers.inspect(id)).NetworkSettings.Networks as object).sort()).toEqual(['bridge', 'extra']);
+    expect(Object.keys(((await t.rt.containers.inspect(id)).NetworkSettings as { Networks: object }).Networks).sort()).toEqual(['bridge', 'extra']);
     await t.rt.containers.disconnect(id, 'extra');
-    expect(Object.keys((await t.rt.containers.inspect(id)).NetworkSettings.Networks as object)).toEqual(['bridge']);
+    expect(Object.keys(((await t.rt.containers.inspect(id)).NetworkSettings as { Networks: object }).Networks)).toEqual(['bridge']);
     await t.rt.containers.remove(id, { force: true });
     await t.rt.networks.remove('extra');
   });

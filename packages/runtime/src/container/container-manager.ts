@@ -398,7 +398,8 @@ export class ContainerManager implements ContainerService {
       }
     }
     const running = new Set(this.store.all().filter((c) => c.state.status === 'running' || c.state.status === 'paused').map((c) => c.record.id));
-    await this.opts.networks.reconcile(running).catch(() => {});
+    const known = new Set(this.store.all().map((c) => c.record.id));
+    await this.opts.networks.reconcile(running, known).catch(() => {});
   }
 
   /** -p bindings plus, with -P, every EXPOSEd port on a random host port */

@@ -401,13 +401,18 @@ export class NetworkManager {
     if (cn?.ports.length) await this.applyRules();
   }
 
-  /** Agent start: drop namespaces, addresses and rules of containers that are not running. */
-  reconcile(running: Set<string>): Promise<void> {
+  /**
+   * Agent start: drop namespaces, addresses and rules of containers that are not running.
+   * Only namespaces of this runtime's own containers (`known`) are touched: another agent
+   * or a test runtime on the same host keeps its own.
+   */
+  reconcile(running: Set<string>, known: Set<string>): Promise<void> {
     return this.locked(async () => {
       for (const id of [...this.endpoints.keys()]) if (!running.has(id)) await this.teardownLocked(id);
       const nsNames = new Set([...this.endpoints.values()].map((e) => e.netns.split('/').pop()));
+      const knownNs = new Set([...known].map((id) => `skiff-${id.slice(0, 12)}`));
       for (const ns of await readdir(NETNS_DIR).catch(() => [] as string[])) {
-        if (ns.startsWith('skiff-') && !nsNames.has(ns)) await ipBatch([`netns del ${ns}`], { force: true }).catch(() => {});
+        if (knownNs.has(ns) && !nsNames.has(ns)) await ipBatch([`netns del ${ns}`], { force: true }).catch(() => {});
       }
       for (const n of this.store.all()) {
         if (n.driver !== 'bridge') continue;
