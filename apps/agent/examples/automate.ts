@@ -2,22 +2,30 @@
  * Automating Skiff from TypeScript: pull an image, run a container, wait for it, read its
  * logs. Fully typed through the agent's exported `AppRouter`.
  *
- *   SKIFF_URL=http://127.0.0.1:7777 npx tsx apps/agent/examples/automate.ts busybox
+ *   SKIFF_URL=http://127.0.0.1:7777 SKIFF_TOKEN=sk_… npx tsx apps/agent/examples/automate.ts busybox
  */
 import { createTRPCClient, createWSClient, httpLink, splitLink, wsLink } from '@trpc/client';
 import WebSocket from 'ws';
 import type { AppRouter } from '@skiff/agent';
 
 const base = process.env.SKIFF_URL ?? 'http://127.0.0.1:7777';
+const token = process.env.SKIFF_TOKEN; // an API token: `skiff token create --scope operate --user admin ci`
 const image = process.argv[2] ?? 'busybox';
+const headers = token ? { authorization: `Bearer ${token}` } : {};
 
-const ws = createWSClient({ url: `${base.replace(/^http/, 'ws')}/trpc`, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket });
+/** the WebSocket carries the token in its upgrade request */
+class AuthedWebSocket extends WebSocket {
+  constructor(url: string, protocols?: string | string[]) {
+    super(url, protocols, { headers });
+  }
+}
+const ws = createWSClient({ url: `${base.replace(/^http/, 'ws')}/trpc`, WebSocket: AuthedWebSocket as unknown as typeof globalThis.WebSocket });
 const skiff = createTRPCClient<AppRouter>({
   links: [
     splitLink({
       condition: (op) => op.type === 'subscription', // streams over WebSocket, the rest over HTTP
       true: wsLink({ client: ws }),
-      false: httpLink({ url: `${base}/trpc` }),
+      false: httpLink({ url: `${base}/trpc`, headers }),
     }),
   ],
 });

@@ -3,14 +3,29 @@ import type { Runtime } from '@skiff/runtime';
 import { isSkiffError, type SkiffErrorCode } from '@skiff/runtime';
 import type { Db } from '@skiff/db';
 import type { SessionRegistry } from './sessions.js';
+import { allows, type Principal, type Role } from './auth/principal.js';
+import type { SecretBox } from './auth/secrets.js';
+import type { FailureLimiter } from './auth/rate-limit.js';
 
 export interface Context {
   runtime: Runtime;
   sessions: SessionRegistry;
   db: Db;
-  /** who is calling: `root` on the unix socket; users and tokens arrive with auth (issue 4) */
-  actor: string;
+  services: AgentServices;
+  principal: Principal;
+  /** the raw session cookie of this request (for logout) */
+  sessionToken?: string;
   ip?: string;
+  /** set a response header (HTTP only: a WebSocket context cannot set cookies) */
+  setHeader?: (name: string, value: string | string[]) => void;
+}
+
+/** agent-wide helpers the routers share */
+export interface AgentServices {
+  secrets: SecretBox;
+  loginLimiter: FailureLimiter;
+  /** whether the TCP listener is plain HTTP on loopback (cookies then are not `Secure`) */
+  secureCookies: boolean;
 }
 
 const TRPC_CODE: Record<SkiffErrorCode, TRPCError['code']> = {
@@ -61,7 +76,7 @@ const audit = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
     void ctx.db.auditEntry
       .create({
         data: {
-          actor: ctx.actor,
+          actor: ctx.principal.username,
           action: path,
           target,
           result: result.ok ? 'ok' : 'error',
@@ -74,8 +89,24 @@ const audit = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
   return result;
 });
 
+/** Every procedure states the least role it needs; the unix socket (root) passes all. */
+const requireRole = (role: Role) =>
+  t.middleware(({ ctx, next }) => {
+    if (ctx.principal.kind === 'anonymous') throw new TRPCError({ code: 'UNAUTHORIZED', message: 'authentication required: log in or send an API token (Authorization: Bearer …)' });
+    if (!allows(ctx.principal, role)) throw new TRPCError({ code: 'FORBIDDEN', message: `this needs the ${role} role; ${ctx.principal.username} is ${ctx.principal.role}` });
+    return next();
+  });
+
+const base = t.procedure.use(mapErrors).use(audit);
 export const router = t.router;
-export const procedure = t.procedure.use(mapErrors).use(audit);
+/** no authentication (login, first-time setup, ping) */
+export const publicProcedure = base;
+/** read-only: lists, inspect, logs, stats */
+export const viewerProcedure = base.use(requireRole('viewer'));
+/** changes containers, images, volumes, networks; exec */
+export const operatorProcedure = base.use(requireRole('operator'));
+/** users, everyone's tokens, audit log, registry credentials */
+export const adminProcedure = base.use(requireRole('admin'));
 
 /** Wraps a runtime call so a thrown SkiffError reaches the middleware as the cause. */
 export async function call<T>(fn: () => Promise<T>): Promise<T> {

@@ -17,11 +17,29 @@ export class AgentHarness {
     readonly insecure: string[],
   ) {}
 
-  static async create(insecure: string[]): Promise<AgentHarness> {
+  static ADMIN_PASSWORD = 'admin-pass-for-tests';
+  /** what the agent printed (the setup link, when started without an admin password) */
+  output = '';
+
+  static async create(insecure: string[], opts: { adminPassword?: string | null } = {}): Promise<AgentHarness> {
     const dir = await mkdtemp(join(tmpdir(), 'skiff-agent-'));
     const h = new AgentHarness(dir, join(dir, 's.sock'), await freePort(), insecure);
+    h.adminPassword = opts.adminPassword === null ? undefined : (opts.adminPassword ?? AgentHarness.ADMIN_PASSWORD);
     await h.start();
     return h;
+  }
+
+  adminPassword?: string;
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** an API token of the admin user with the given scope, made over the trusted socket */
+  token(scope: 'read' | 'operate' | 'admin', user = 'admin'): string {
+    const r = this.cli(['token', 'create', '--scope', scope, '--user', user, `t-${scope}-${randomBytes(2).toString('hex')}`]);
+    if (r.code !== 0) throw new Error(`token create failed: ${r.stderr}`);
+    return r.stdout.trim();
   }
 
   get env(): NodeJS.ProcessEnv {
@@ -34,13 +52,17 @@ export class AgentHarness {
 
   async start(): Promise<void> {
     const args = ['daemon', '--root', join(this.dir, 'root'), '--socket', this.socket, '--http', `127.0.0.1:${this.port}`, ...this.insecure.flatMap((r) => ['--insecure-registry', r])];
-    const d = spawn(SKIFF, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SKIFF_BRIDGE: this.bridge, SKIFF_NFT_TABLE: this.nftTable } });
+    const env: NodeJS.ProcessEnv = { ...process.env, SKIFF_BRIDGE: this.bridge, SKIFF_NFT_TABLE: this.nftTable };
+    if (this.adminPassword) env.SKIFF_ADMIN_PASSWORD = this.adminPassword;
+    else delete env.SKIFF_ADMIN_PASSWORD;
+    const d = spawn(SKIFF, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     this.daemon = d;
     let out = '';
     await new Promise<void>((ok, fail) => {
       const timer = setTimeout(() => fail(new Error(`agent did not start: ${out}`)), 30_000);
       const onData = (b: Buffer) => {
         out += b.toString();
+        this.output += b.toString();
         if (out.includes('ready')) {
           clearTimeout(timer);
           ok();
@@ -67,6 +89,19 @@ export class AgentHarness {
   cli(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): { code: number; stdout: string; stderr: string } {
     const r = spawnSync(SKIFF, args, { env: { ...this.env, ...opts.env }, input: opts.input ?? '', encoding: 'utf8', timeout: 60_000 });
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** like cli() but without blocking this process (needed when this process serves something the agent calls) */
+  cliAsync(args: string[], opts: { input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(SKIFF, args, { env: this.env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      child.stdin.end(opts.input ?? '');
+    });
   }
 
   async dispose(): Promise<void> {

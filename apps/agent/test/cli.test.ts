@@ -98,7 +98,7 @@ describe('skiff CLI against a real agent', () => {
 
   it('is scriptable from TypeScript over HTTP and WebSocket (docs/api.md example)', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../examples/automate.ts'), image], {
-      env: { ...process.env, SKIFF_URL: `http://127.0.0.1:${agent.port}` },
+      env: { ...process.env, SKIFF_URL: `http://127.0.0.1:${agent.port}`, SKIFF_TOKEN: agent.token('operate') },
       encoding: 'utf8',
       timeout: 60_000,
     });
@@ -107,7 +107,9 @@ describe('skiff CLI against a real agent', () => {
   });
 
   it('records every mutation in the audit log (SQLite in the agent root, migrated at start)', async () => {
-    const res = await fetch(`http://127.0.0.1:${agent.port}/trpc/audit.list?input=${encodeURIComponent(JSON.stringify({ action: 'containers.run' }))}`);
+    const res = await fetch(`http://127.0.0.1:${agent.port}/trpc/audit.list?input=${encodeURIComponent(JSON.stringify({ action: 'containers.run' }))}`, {
+      headers: { authorization: `Bearer ${agent.token('admin')}` },
+    });
     const entries = ((await res.json()) as { result: { data: { actor: string; action: string; target: string; result: string }[] } }).result.data;
     expect(entries.length).toBeGreaterThan(0);
     expect(entries).toContainEqual(expect.objectContaining({ actor: 'root', action: 'containers.run', result: 'ok' }));

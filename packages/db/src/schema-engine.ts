@@ -30,7 +30,12 @@ export interface OpenedSchemaEngine {
   close(): Promise<void>;
 }
 
-export async function openSchemaEngine(schema: { path: string; content: string }, factory: SqlMigrationAwareDriverAdapterFactory): Promise<OpenedSchemaEngine> {
+export interface SchemaFile {
+  path: string;
+  content: string;
+}
+
+export async function openSchemaEngine(schemas: SchemaFile | SchemaFile[], factory: SqlMigrationAwareDriverAdapterFactory): Promise<OpenedSchemaEngine> {
   await loadWasm();
   const opened: { dispose(): Promise<void> }[] = [];
   const tracked: SqlMigrationAwareDriverAdapterFactory = {
@@ -48,7 +53,7 @@ export async function openSchemaEngine(schema: { path: string; content: string }
     },
   };
   const log = () => {};
-  const engine = await bg.SchemaEngine.new({ datamodels: [[schema.path, schema.content]] }, log, bindMigrationAwareSqlAdapterFactory(tracked));
+  const engine = await bg.SchemaEngine.new({ datamodels: [schemas].flat().map((s) => [s.path, s.content] as [string, string]) }, log, bindMigrationAwareSqlAdapterFactory(tracked));
   return {
     engine,
     async close() {

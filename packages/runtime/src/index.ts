@@ -5,3 +5,4 @@ export { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from './volume/mount-
 export { validateVolumeName, type Volume } from './volume/volume-store.js';
 export { parsePublishFlag } from './network/port-spec.js';
 export type { NetworkRecord } from './network/network-store.js';
+export { parseReference, formatReference, type ImageReference } from './image/reference.js';

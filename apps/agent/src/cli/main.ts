@@ -8,6 +8,7 @@ import { createCommand, runCommand } from './commands/run.js';
 import { infoCommand, versionCommand } from './commands/system.js';
 import { volumeCommand } from './commands/volumes.js';
 import { networkCommand } from './commands/networks.js';
+import { loginCommand, logoutCommand, tokenCommand, userCommand } from './commands/access.js';
 
 type Handler = (client: SkiffClient, argv: string[]) => Promise<number>;
 
@@ -40,6 +41,10 @@ const COMMANDS: Record<string, Handler> = {
   volume: volumeCommand,
   network: networkCommand,
   port: c.portCommand,
+  user: userCommand,
+  token: tokenCommand,
+  login: loginCommand,
+  logout: logoutCommand,
 };
 const ALIASES: Record<string, string> = { container: '', image: '' };
 
@@ -70,6 +75,9 @@ Commands:
   volume      Manage volumes (create, ls, inspect, rm, prune)
   network     Manage networks (create, ls, inspect, rm, prune, connect, disconnect)
   port        List a container's published ports
+  login       Store registry credentials in the agent (used by pull)
+  user        Manage dashboard/API users (create, ls, rm, passwd)
+  token       Manage API tokens (create, ls, rm)
   info        System-wide information
   version     Client and agent versions
 

@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
@@ -9,7 +9,11 @@ import { createRuntime, type Runtime } from '@skiff/runtime';
 import { WebSocketServer } from 'ws';
 import { appRouter } from '../routers/index.js';
 import { SessionRegistry } from '../sessions.js';
-import type { Context } from '../trpc.js';
+import type { AgentServices, Context } from '../trpc.js';
+import { authenticate, parseCookies, sameOrigin, SESSION_COOKIE } from '../auth/authenticate.js';
+import { bootstrapAdmin } from '../auth/bootstrap.js';
+import { FailureLimiter } from '../auth/rate-limit.js';
+import { SecretBox } from '../auth/secrets.js';
 import type { DaemonOptions } from './options.js';
 
 export interface RunningDaemon {
@@ -45,10 +49,23 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     throw new Error(`cannot open the database: ${(e as Error).message}`);
   });
   const sessions = new SessionRegistry();
-  const createContext = ({ req }: { req: IncomingMessage }): Context => {
-    const local = !req.socket.remoteAddress; // unix socket peers have no address
-    return { runtime, sessions, db, actor: local ? 'root' : 'anonymous', ip: req.socket.remoteAddress ?? undefined };
-  };
+  const services: AgentServices = { secrets: new SecretBox(opts.root), loginLimiter: new FailureLimiter(), secureCookies: false };
+  await bootstrapAdmin(db, {
+    adminPassword: process.env.SKIFF_ADMIN_PASSWORD,
+    baseUrl: opts.http ? `http://${opts.http.host}:${opts.http.port}` : undefined,
+    log: (l) => process.stdout.write(`${l}\n`),
+  });
+  const createContext = async ({ req, res }: { req: IncomingMessage; res?: unknown }): Promise<Context> => ({
+    runtime,
+    sessions,
+    db,
+    services,
+    principal: await authenticate(req, db),
+    sessionToken: parseCookies(req.headers.cookie)[SESSION_COOKIE],
+    ip: req.socket.remoteAddress ?? undefined,
+    // an HTTP response can set cookies; a WebSocket (the WS adapter passes the socket) cannot
+    setHeader: res instanceof ServerResponse ? (name, value) => res.setHeader(name, value) : undefined,
+  });
   const handler = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/' });
 
   const servers: Server[] = [];
@@ -62,7 +79,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     applyWSSHandler({ wss, router: appRouter, createContext, keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 } });
     srv.on('upgrade', (req, socket, head) => {
       if (!req.url?.startsWith('/trpc')) return socket.destroy();
-      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      // every WebSocket is authenticated at the upgrade; a browser from another origin never gets one
+      void authenticate(req, db).then(
+        (p) => {
+          if (p.kind === 'anonymous' || !sameOrigin(req)) {
+            socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+            return;
+          }
+          wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+        },
+        () => socket.destroy(),
+      );
     });
     await listen(srv);
     servers.push(srv);

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { call, procedure, router } from '../trpc.js';
+import { call, operatorProcedure, viewerProcedure, router } from '../trpc.js';
 import { containerCreateSpec, execSpec, idOrName, logsOptions } from '../schemas.js';
 
 const statusEnum = z.enum(['created', 'running', 'paused', 'restarting', 'exited', 'removing', 'dead']);
@@ -18,7 +18,7 @@ async function streamToBase64(stream: NodeJS.ReadableStream, limit = 512 * 1024 
 }
 
 export const containersRouter = router({
-  list: procedure
+  list: viewerProcedure
     .input(
       z
         .object({
@@ -31,12 +31,12 @@ export const containersRouter = router({
     )
     .query(({ ctx, input }) => call(() => ctx.runtime.containers.list(input ?? {}))),
 
-  inspect: procedure.input(z.object({ id: idOrName })).query(({ ctx, input }) => call(() => ctx.runtime.containers.inspect(input.id))),
+  inspect: viewerProcedure.input(z.object({ id: idOrName })).query(({ ctx, input }) => call(() => ctx.runtime.containers.inspect(input.id))),
 
-  create: procedure.input(containerCreateSpec).mutation(({ ctx, input }) => call(() => ctx.runtime.containers.create(input))),
+  create: operatorProcedure.input(containerCreateSpec).mutation(({ ctx, input }) => call(() => ctx.runtime.containers.create(input))),
 
   /** create + start; with `attach` the returned session id streams the output from the first byte */
-  run: procedure
+  run: operatorProcedure
     .input(z.object({ spec: containerCreateSpec, attach: z.boolean().optional() }))
     .mutation(({ ctx, input }) =>
       call(async () => {
@@ -45,40 +45,40 @@ export const containersRouter = router({
       }),
     ),
 
-  start: procedure.input(z.object({ id: idOrName })).mutation(({ ctx, input }) => call(() => ctx.runtime.containers.start(input.id))),
-  stop: procedure
+  start: operatorProcedure.input(z.object({ id: idOrName })).mutation(({ ctx, input }) => call(() => ctx.runtime.containers.start(input.id))),
+  stop: operatorProcedure
     .input(z.object({ id: idOrName, timeout: z.number().int().optional(), signal: z.string().optional() }))
     .mutation(({ ctx, input }) => call(() => ctx.runtime.containers.stop(input.id, { timeout: input.timeout, signal: input.signal }))),
-  restart: procedure
+  restart: operatorProcedure
     .input(z.object({ id: idOrName, timeout: z.number().int().optional() }))
     .mutation(({ ctx, input }) => call(() => ctx.runtime.containers.restart(input.id, { timeout: input.timeout }))),
-  kill: procedure
+  kill: operatorProcedure
     .input(z.object({ id: idOrName, signal: z.string().optional() }))
     .mutation(({ ctx, input }) => call(() => ctx.runtime.containers.kill(input.id, input.signal))),
-  pause: procedure.input(z.object({ id: idOrName })).mutation(({ ctx, input }) => call(() => ctx.runtime.containers.pause(input.id))),
-  unpause: procedure.input(z.object({ id: idOrName })).mutation(({ ctx, input }) => call(() => ctx.runtime.containers.unpause(input.id))),
-  remove: procedure
+  pause: operatorProcedure.input(z.object({ id: idOrName })).mutation(({ ctx, input }) => call(() => ctx.runtime.containers.pause(input.id))),
+  unpause: operatorProcedure.input(z.object({ id: idOrName })).mutation(({ ctx, input }) => call(() => ctx.runtime.containers.unpause(input.id))),
+  remove: operatorProcedure
     .input(z.object({ id: idOrName, force: z.boolean().optional(), volumes: z.boolean().optional() }))
     .mutation(({ ctx, input }) => call(() => ctx.runtime.containers.remove(input.id, input))),
-  rename: procedure
+  rename: operatorProcedure
     .input(z.object({ id: idOrName, name: z.string().min(1) }))
     .mutation(({ ctx, input }) => call(() => ctx.runtime.containers.rename(input.id, input.name))),
-  top: procedure
+  top: viewerProcedure
     .input(z.object({ id: idOrName, psArgs: z.string().max(200).optional() }))
     .query(({ ctx, input }) => call(() => ctx.runtime.containers.top(input.id, input.psArgs))),
-  stats: procedure.input(z.object({ id: idOrName })).query(({ ctx, input }) => call(() => ctx.runtime.containers.stats(input.id))),
-  diff: procedure.input(z.object({ id: idOrName })).query(({ ctx, input }) => call(() => ctx.runtime.containers.diff(input.id))),
+  stats: viewerProcedure.input(z.object({ id: idOrName })).query(({ ctx, input }) => call(() => ctx.runtime.containers.stats(input.id))),
+  diff: viewerProcedure.input(z.object({ id: idOrName })).query(({ ctx, input }) => call(() => ctx.runtime.containers.diff(input.id))),
 
   /** a tar archive of a path in the container, base64 */
-  copyFrom: procedure
+  copyFrom: viewerProcedure
     .input(z.object({ id: idOrName, path: z.string().min(1) }))
     .query(({ ctx, input }) => call(async () => ({ tar: await streamToBase64(await ctx.runtime.containers.copyFrom(input.id, input.path)) }))),
-  copyTo: procedure
+  copyTo: operatorProcedure
     .input(z.object({ id: idOrName, path: z.string().min(1), tar: z.string() }))
     .mutation(({ ctx, input }) => call(() => ctx.runtime.containers.copyTo(input.id, input.path, Readable.from([Buffer.from(input.tar, 'base64')])))),
 
   /** live stats, one sample per second (docker stats) */
-  statsStream: procedure.input(z.object({ id: idOrName })).subscription(async function* ({ ctx, input, signal }) {
+  statsStream: viewerProcedure.input(z.object({ id: idOrName })).subscription(async function* ({ ctx, input, signal }) {
     while (!signal?.aborted) {
       yield await call(() => ctx.runtime.containers.stats(input.id));
       await new Promise((r) => setTimeout(r, 1000));
@@ -86,16 +86,16 @@ export const containersRouter = router({
   }),
 
   /** resolves (as a one-event stream) when the container stops */
-  wait: procedure.input(z.object({ id: idOrName })).subscription(async function* ({ ctx, input, signal }) {
+  wait: viewerProcedure.input(z.object({ id: idOrName })).subscription(async function* ({ ctx, input, signal }) {
     yield await call(() => ctx.runtime.containers.wait(input.id, { signal }));
   }),
 
-  logs: procedure.input(z.object({ id: idOrName, options: logsOptions.optional() })).subscription(async function* ({ ctx, input, signal }) {
+  logs: viewerProcedure.input(z.object({ id: idOrName, options: logsOptions.optional() })).subscription(async function* ({ ctx, input, signal }) {
     const entries = await call(async () => ctx.runtime.containers.logs(input.id, { ...input.options, signal }));
     for await (const e of entries) yield e;
   }),
 
-  attach: procedure.input(z.object({ id: idOrName })).mutation(({ ctx, input }) =>
+  attach: operatorProcedure.input(z.object({ id: idOrName })).mutation(({ ctx, input }) =>
     call(async () => {
       const info = (await ctx.runtime.containers.inspect(input.id)) as { Config: { Tty: boolean } };
       const session = await ctx.runtime.containers.attach(input.id);
@@ -103,7 +103,7 @@ export const containersRouter = router({
     }),
   ),
 
-  exec: procedure.input(z.object({ id: idOrName, spec: execSpec })).mutation(({ ctx, input }) =>
+  exec: operatorProcedure.input(z.object({ id: idOrName, spec: execSpec })).mutation(({ ctx, input }) =>
     call(async () => {
       const session = await ctx.runtime.containers.exec(input.id, input.spec);
       return { sessionId: ctx.sessions.add(session, !!input.spec.tty).id };
@@ -111,25 +111,25 @@ export const containersRouter = router({
   ),
 
   // ---- stdio sessions: output as a subscription, input as mutations ----
-  sessionOutput: procedure.input(z.object({ sessionId: z.string() })).subscription(async function* ({ ctx, input, signal }) {
+  sessionOutput: operatorProcedure.input(z.object({ sessionId: z.string() })).subscription(async function* ({ ctx, input, signal }) {
     const s = ctx.sessions.get(input.sessionId);
     if (!s) throw new TRPCError({ code: 'NOT_FOUND', message: `no such session: ${input.sessionId}` });
     yield* s.events(signal);
   }),
-  sessionInput: procedure
+  sessionInput: operatorProcedure
     .input(z.object({ sessionId: z.string(), data: z.string().max(1024 * 1024) }))
     .mutation(({ ctx, input }) => {
       ctx.sessions.get(input.sessionId)?.session.write(Buffer.from(input.data, 'base64'));
     }),
-  sessionResize: procedure
+  sessionResize: operatorProcedure
     .input(z.object({ sessionId: z.string(), rows: z.number().int().min(1).max(10000), cols: z.number().int().min(1).max(10000) }))
     .mutation(({ ctx, input }) => {
       ctx.sessions.get(input.sessionId)?.session.resize(input.rows, input.cols);
     }),
-  sessionCloseStdin: procedure.input(z.object({ sessionId: z.string() })).mutation(({ ctx, input }) => {
+  sessionCloseStdin: operatorProcedure.input(z.object({ sessionId: z.string() })).mutation(({ ctx, input }) => {
     ctx.sessions.get(input.sessionId)?.session.closeStdin();
   }),
-  sessionDetach: procedure.input(z.object({ sessionId: z.string() })).mutation(({ ctx, input }) => {
+  sessionDetach: operatorProcedure.input(z.object({ sessionId: z.string() })).mutation(({ ctx, input }) => {
     ctx.sessions.get(input.sessionId)?.close();
   }),
 });

@@ -5,6 +5,10 @@ import { imagesRouter } from './images.js';
 import { systemRouter } from './system.js';
 import { volumesRouter } from './volumes.js';
 import { networksRouter } from './networks.js';
+import { authRouter } from './auth.js';
+import { usersRouter } from './users.js';
+import { tokensRouter } from './tokens.js';
+import { registriesRouter } from './registries.js';
 
 export const appRouter = router({
   containers: containersRouter,
@@ -13,6 +17,10 @@ export const appRouter = router({
   networks: networksRouter,
   system: systemRouter,
   audit: auditRouter,
+  auth: authRouter,
+  users: usersRouter,
+  tokens: tokensRouter,
+  registries: registriesRouter,
 });
 
 export type AppRouter = typeof appRouter;

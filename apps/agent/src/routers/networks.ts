@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { call, procedure, router } from '../trpc.js';
+import { call, operatorProcedure, viewerProcedure, router } from '../trpc.js';
 
 const name = z.string().min(1).max(128);
 
 export const networksRouter = router({
-  list: procedure.query(({ ctx }) => ctx.runtime.networks.list()),
+  list: viewerProcedure.query(({ ctx }) => ctx.runtime.networks.list()),
   /** Docker-shaped: IPAM config and the connected containers with their addresses */
-  inspect: procedure.input(z.object({ id: name })).query(({ ctx, input }) =>
+  inspect: viewerProcedure.input(z.object({ id: name })).query(({ ctx, input }) =>
     call(async () => {
       const n = ctx.runtime.networks.get(input.id);
       const containers: Record<string, unknown> = {};
@@ -29,7 +29,7 @@ export const networksRouter = router({
       };
     }),
   ),
-  create: procedure
+  create: operatorProcedure
     .input(
       z.object({
         name,
@@ -42,12 +42,12 @@ export const networksRouter = router({
       }),
     )
     .mutation(({ ctx, input }) => call(() => ctx.runtime.networks.create(input.name, input))),
-  remove: procedure.input(z.object({ id: name })).mutation(({ ctx, input }) => call(() => ctx.runtime.networks.remove(input.id))),
-  prune: procedure.mutation(({ ctx }) => call(() => ctx.runtime.networks.prune())),
-  connect: procedure
+  remove: operatorProcedure.input(z.object({ id: name })).mutation(({ ctx, input }) => call(() => ctx.runtime.networks.remove(input.id))),
+  prune: operatorProcedure.mutation(({ ctx }) => call(() => ctx.runtime.networks.prune())),
+  connect: operatorProcedure
     .input(z.object({ network: name, container: z.string().min(1), ip: z.string().optional(), aliases: z.array(z.string()).optional() }))
     .mutation(({ ctx, input }) => call(() => ctx.runtime.containers.connect(input.container, input.network, { ip: input.ip, aliases: input.aliases }))),
-  disconnect: procedure
+  disconnect: operatorProcedure
     .input(z.object({ network: name, container: z.string().min(1) }))
     .mutation(({ ctx, input }) => call(() => ctx.runtime.containers.disconnect(input.container, input.network))),
 });

@@ -1,15 +1,15 @@
 import type { RuntimeEvent } from '@skiff/runtime';
 import { SKIFF_VERSION } from '@skiff/runtime';
 import { z } from 'zod';
-import { call, procedure, router } from '../trpc.js';
+import { call, publicProcedure, viewerProcedure, router } from '../trpc.js';
 
 export const systemRouter = router({
-  info: procedure.query(({ ctx }) => call(() => ctx.runtime.info())),
-  version: procedure.query(() => ({ version: SKIFF_VERSION, apiVersion: '1', node: process.version, os: process.platform, arch: process.arch })),
-  ping: procedure.query(() => 'OK' as const),
+  info: viewerProcedure.query(({ ctx }) => call(() => ctx.runtime.info())),
+  version: viewerProcedure.query(() => ({ version: SKIFF_VERSION, apiVersion: '1', node: process.version, os: process.platform, arch: process.arch })),
+  ping: publicProcedure.query(() => 'OK' as const),
 
   /** lifecycle events as they happen (docker events) */
-  events: procedure
+  events: viewerProcedure
     .input(z.object({ type: z.enum(['container', 'image']).optional() }).optional())
     .subscription(async function* ({ ctx, input, signal }) {
       const queue: RuntimeEvent[] = [];

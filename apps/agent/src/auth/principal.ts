@@ -1,0 +1,25 @@
+export type Role = 'viewer' | 'operator' | 'admin';
+
+/** Who is calling. The unix socket is root-only, so its callers are trusted as admin. */
+export interface Principal {
+  kind: 'root' | 'session' | 'token' | 'anonymous';
+  username: string;
+  role?: Role;
+  userId?: string;
+  tokenId?: string;
+}
+
+export const ANONYMOUS: Principal = { kind: 'anonymous', username: 'anonymous' };
+export const ROOT: Principal = { kind: 'root', username: 'root', role: 'admin' };
+
+const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
+
+export function allows(p: Principal, needed: Role): boolean {
+  return !!p.role && RANK[p.role] >= RANK[needed];
+}
+
+/** A token's scopes never exceed its owner's role. */
+export function roleFromScopes(scopes: string[], ownerRole: Role): Role {
+  const scopeRole: Role = scopes.includes('admin') ? 'admin' : scopes.includes('operate') ? 'operator' : 'viewer';
+  return RANK[scopeRole] <= RANK[ownerRole] ? scopeRole : ownerRole;
+}

@@ -1,0 +1,111 @@
+import { parseArgs } from '../args.js';
+import type { SkiffClient } from '../client.js';
+import { CliError } from '../errors.js';
+import { table } from '../format.js';
+
+async function readSecret(flag: string | undefined, fromStdin: boolean, what: string): Promise<string> {
+  if (flag) return flag;
+  if (fromStdin) {
+    let s = '';
+    for await (const c of process.stdin) s += c;
+    return s.replace(/\r?\n$/, '');
+  }
+  throw new CliError(`${what} required: pass --password or --password-stdin`);
+}
+
+/** `skiff user create|ls|rm|passwd|role` (admin) */
+export async function userCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { flags, args } = parseArgs(
+    rest,
+    [
+      { names: ['--role'], kind: 'string', key: 'role' },
+      { names: ['-p', '--password'], kind: 'string', key: 'password' },
+      { names: ['--password-stdin'], kind: 'bool', key: 'stdin' },
+    ],
+    { command: `user ${sub}` },
+  );
+  const role = (flags.role as string | undefined) as 'admin' | 'operator' | 'viewer' | undefined;
+  switch (sub) {
+    case 'create':
+      if (args.length !== 1) throw new CliError('usage: skiff user create [--role admin|operator|viewer] (--password P | --password-stdin) NAME');
+      await client.users.create.mutate({ username: args[0]!, role: role ?? 'viewer', password: await readSecret(flags.password as string, !!flags.stdin, 'a password') });
+      process.stdout.write(`${args[0]}\n`);
+      return 0;
+    case 'ls':
+    case 'list': {
+      const users = await client.users.list.query();
+      process.stdout.write(table(['USERNAME', 'ROLE', 'DISABLED', 'CREATED'], users.map((u) => [u.username, u.role, String(u.disabled), new Date(u.createdAt).toISOString()])));
+      return 0;
+    }
+    case 'rm':
+      for (const u of args) await client.users.remove.mutate({ username: u });
+      return 0;
+    case 'passwd':
+    case 'update':
+      if (args.length !== 1) throw new CliError('usage: skiff user passwd [--role R] [--password P | --password-stdin] NAME');
+      await client.users.update.mutate({ username: args[0]!, role, password: flags.password || flags.stdin ? await readSecret(flags.password as string, !!flags.stdin, 'a password') : undefined });
+      return 0;
+    default:
+      throw new CliError('usage: skiff user create|ls|rm|passwd ...');
+  }
+}
+
+/** `skiff token create|ls|rm` */
+export async function tokenCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { flags, args } = parseArgs(
+    rest,
+    [
+      { names: ['--scope'], kind: 'list', key: 'scope' },
+      { names: ['--user'], kind: 'string', key: 'user' },
+      { names: ['--expires-days'], kind: 'string', key: 'days' },
+    ],
+    { command: `token ${sub}` },
+  );
+  switch (sub) {
+    case 'create': {
+      if (args.length !== 1) throw new CliError('usage: skiff token create [--scope read|operate|admin] [--user NAME] [--expires-days N] NAME');
+      const scopes = ((flags.scope as string[] | undefined) ?? ['read']) as ('read' | 'operate' | 'admin')[];
+      const t = await client.tokens.create.mutate({ name: args[0]!, scopes, username: flags.user as string | undefined, expiresInDays: flags.days ? Number(flags.days) : undefined });
+      process.stdout.write(`${t.token}\n`);
+      return 0;
+    }
+    case 'ls':
+    case 'list': {
+      const list = await client.tokens.list.query();
+      process.stdout.write(table(['ID', 'NAME', 'USER', 'SCOPES', 'PREFIX', 'EXPIRES', 'LAST USED'], list.map((t) => [t.id, t.name, t.user.username, t.scopes, t.prefix, t.expiresAt ? new Date(t.expiresAt).toISOString() : 'never', t.lastUsedAt ? new Date(t.lastUsedAt).toISOString() : '-'])));
+      return 0;
+    }
+    case 'rm':
+    case 'revoke':
+      for (const id of args) await client.tokens.revoke.mutate({ id });
+      return 0;
+    default:
+      throw new CliError('usage: skiff token create|ls|rm ...');
+  }
+}
+
+/** `skiff login [-u USER] [-p PASS | --password-stdin] REGISTRY`: stored encrypted by the agent */
+export async function loginCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  const { flags, args } = parseArgs(
+    argv,
+    [
+      { names: ['-u', '--username'], kind: 'string', key: 'username' },
+      { names: ['-p', '--password'], kind: 'string', key: 'password' },
+      { names: ['--password-stdin'], kind: 'bool', key: 'stdin' },
+    ],
+    { command: 'login' },
+  );
+  if (args.length !== 1 || !flags.username) throw new CliError('usage: skiff login -u USER (-p PASS | --password-stdin) REGISTRY');
+  const { registry } = await client.registries.login.mutate({ registry: args[0]!, username: flags.username as string, password: await readSecret(flags.password as string, !!flags.stdin, 'a password') });
+  process.stdout.write(`Login Succeeded (credentials for ${registry} stored by the agent)\n`);
+  return 0;
+}
+
+export async function logoutCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  if (argv.length !== 1) throw new CliError('usage: skiff logout REGISTRY');
+  await client.registries.logout.mutate({ registry: argv[0]! });
+  process.stdout.write(`Removing login credentials for ${argv[0]}\n`);
+  return 0;
+}

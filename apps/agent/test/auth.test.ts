@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startFakeRegistry } from '../../../packages/runtime/test/fixtures/fake-registry.js';
+import { buildImage, busyboxEntries, buildLayer, BUSYBOX_CONFIG, fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
+import { AgentHarness } from './agent-harness.js';
+
+let agent: AgentHarness;
+let image: string;
+
+beforeAll(async () => {
+  const reg = await fixtureRegistry();
+  image = `${reg.host}/skiff-test/busybox:latest`;
+  agent = await AgentHarness.create([reg.host]);
+  expect(agent.cli(['pull', '-q', image]).code).toBe(0);
+}, 90_000);
+
+afterAll(async () => {
+  await agent?.dispose();
+  await stopFixtureRegistry();
+}, 60_000);
+
+type TrpcReply = { status: number; data?: unknown; error?: { message: string; data: { code: string } }; setCookie?: string | null };
+
+async function call(kind: 'query' | 'mutation', path: string, input: unknown, headers: Record<string, string> = {}): Promise<TrpcReply> {
+  const url = `${agent.url}/trpc/${path}`;
+  const res =
+    kind === 'query'
+      ? await fetch(`${url}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, { headers })
+      : await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(input ?? null) });
+  const body = (await res.json()) as { result?: { data: unknown }; error?: TrpcReply['error'] };
+  return { status: res.status, data: body.result?.data, error: body.error, setCookie: res.headers.get('set-cookie') };
+}
+const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+
+describe('authentication', () => {
+  it('refuses anonymous HTTP calls and WebSocket upgrades', async () => {
+    const r = await call('query', 'containers.list', {});
+    expect(r.status).toBe(401);
+    expect(r.error?.message).toMatch(/authentication required/);
+    expect((await call('query', 'system.ping', undefined)).data).toBe('OK');
+    const upgrade = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${agent.port}/trpc`);
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+      ws.on('error', () => {});
+    });
+    expect(upgrade).toBe(401);
+    const withToken = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${agent.port}/trpc`, { headers: bearer(agent.token('read')) });
+      ws.on('open', () => {
+        ws.close();
+        resolve(101);
+      });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    });
+    expect(withToken).toBe(101);
+  });
+
+  it('logs in with a password into an httpOnly SameSite session cookie, rate-limits failures, refuses other origins', async () => {
+    const bad = await call('mutation', 'auth.login', { username: 'admin', password: 'nope' }, { 'x-forwarded-for': 'ignored' });
+    expect(bad.status).toBe(401);
+    const ok = await call('mutation', 'auth.login', { username: 'admin', password: AgentHarness.ADMIN_PASSWORD });
+    expect(ok.status).toBe(200);
+    expect(ok.setCookie).toMatch(/^skiff_session=[\w-]+; HttpOnly; SameSite=Strict; Path=\//);
+    const cookie = ok.setCookie!.split(';')[0]!;
+    expect((await call('query', 'auth.me', undefined, { cookie })).data).toEqual({ username: 'admin', role: 'admin', via: 'session' });
+    // a page on another origin riding the cookie gets nothing
+    expect((await call('query', 'containers.list', {}, { cookie, origin: 'http://evil.example' })).status).toBe(401);
+    await call('mutation', 'auth.logout', null, { cookie });
+    expect((await call('query', 'auth.me', undefined, { cookie })).status).toBe(401);
+    // five failures, then even the right password waits
+    for (let i = 0; i < 5; i++) await call('mutation', 'auth.login', { username: 'admin', password: `wrong-${i}` });
+    const limited = await call('mutation', 'auth.login', { username: 'admin', password: AgentHarness.ADMIN_PASSWORD });
+    expect(limited.status).toBe(429);
+  });
+});
+
+describe('roles', () => {
+  it('viewer reads, operator runs, admin manages users; the rest is FORBIDDEN', async () => {
+    expect(agent.cli(['user', 'create', '--role', 'viewer', '--password', 'viewer-pass-1', 'vera']).code).toBe(0);
+    expect(agent.cli(['user', 'create', '--role', 'operator', '--password', 'operator-pass-1', 'otto']).code).toBe(0);
+    const viewer = bearer(agent.token('admin', 'vera')); // scopes never exceed the owner's role
+    const operator = bearer(agent.token('operate', 'otto'));
+    const admin = bearer(agent.token('admin'));
+    const spec = { spec: { image, cmd: ['true'], autoRemove: true } };
+
+    expect((await call('query', 'containers.list', {}, viewer)).status).toBe(200);
+    expect((await call('query', 'auth.me', undefined, viewer)).data).toMatchObject({ username: 'vera', role: 'viewer' });
+    expect((await call('mutation', 'containers.run', spec, viewer)).status).toBe(403);
+    expect((await call('query', 'users.list', undefined, viewer)).status).toBe(403);
+
+    expect((await call('mutation', 'containers.run', spec, operator)).status).toBe(200);
+    expect((await call('query', 'users.list', undefined, operator)).status).toBe(403);
+    expect((await call('query', 'audit.list', {}, operator)).status).toBe(403);
+
+    const users = await call('query', 'users.list', undefined, admin);
+    expect((users.data as { username: string }[]).map((u) => u.username)).toEqual(['admin', 'otto', 'vera']);
+    expect(JSON.stringify(users.data)).not.toMatch(/passwordHash/);
+    const audit = (await call('query', 'audit.list', { action: 'containers.run' }, admin)).data as { actor: string; result: string }[];
+    expect(audit).toContainEqual(expect.objectContaining({ actor: 'otto', result: 'ok' }));
+    expect(audit).toContainEqual(expect.objectContaining({ actor: 'vera', result: 'error' }));
+  });
+
+  it('serves 500 concurrent API calls', async () => {
+    const token = bearer(agent.token('read'));
+    const replies = await Promise.all(Array.from({ length: 500 }, (_, i) => call('query', i % 2 ? 'system.info' : 'containers.list', i % 2 ? undefined : { all: true }, token)));
+    expect(replies.filter((r) => r.status !== 200)).toEqual([]);
+  });
+
+  it('expired and revoked tokens stop working', async () => {
+    const t = agent.token('read');
+    expect((await call('query', 'containers.list', {}, bearer(t))).status).toBe(200);
+    const list = agent.cli(['token', 'ls']).stdout;
+    const id = list.split('\n').find((l) => l.includes(t.split('_').slice(0, 2).join('_')))!.split(/\s+/)[0]!;
+    expect(agent.cli(['token', 'rm', id]).code).toBe(0);
+    expect((await call('query', 'containers.list', {}, bearer(t))).status).toBe(401);
+  });
+});
+
+describe('registry credentials', () => {
+  it('skiff login stores them encrypted and pull uses them', async () => {
+    const img = buildImage([await buildLayer(busyboxEntries())], BUSYBOX_CONFIG);
+    const fake = await startFakeRegistry({ image: img, auth: { kind: 'basic', username: 'ci', password: 'registry-secret' } });
+    try {
+      // (async: this process serves the fake registry the agent pulls from)
+      expect((await agent.cliAsync(['pull', `${fake.host}/test/image:latest`])).stderr).toMatch(/requires a login|unauthorized|denied/i);
+      expect((await agent.cliAsync(['login', '-u', 'ci', '--password-stdin', fake.host], { input: 'registry-secret\n' })).code).toBe(0);
+      expect((await agent.cliAsync(['pull', `${fake.host}/test/image:latest`])).code).toBe(0);
+      const db = await import('node:child_process').then((cp) => cp.execFileSync('grep', ['-c', 'registry-secret', `${agent.dir}/root/skiff.db`], { encoding: 'utf8' }).trim()).catch(() => '0');
+      expect(db).toBe('0'); // never stored in clear
+    } finally {
+      await fake.stop();
+    }
+  });
+});
+
+describe('first start without an admin password', () => {
+  it('prints a one-time setup link that creates the admin once', async () => {
+    const fresh = await AgentHarness.create([], { adminPassword: null });
+    try {
+      const token = /setup\?token=([\w-]+)/.exec(fresh.output)?.[1];
+      expect(token).toBeTruthy();
+      const post = (body: unknown) =>
+        fetch(`${fresh.url}/trpc/auth.setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect((await post({ token: 'wrong', username: 'boss', password: 'boss-password' })).status).toBe(403);
+      const ok = await post({ token, username: 'boss', password: 'boss-password' });
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('set-cookie')).toMatch(/^skiff_session=/);
+      expect((await post({ token, username: 'again', password: 'again-password' })).status).toBe(403);
+    } finally {
+      await fresh.dispose();
+    }
+  });
+});
