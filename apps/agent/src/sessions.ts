@@ -3,8 +3,10 @@ import type { StdioSession } from '@skiff/runtime';
 
 export type SessionEvent = { type: 'stdout' | 'stderr'; data: string } | { type: 'exit'; code: number };
 
-/** Output kept for a session nobody reads yet (or a client that lags); beyond it the oldest output goes. */
-const MAX_BUFFERED = 4 * 1024 * 1024;
+/** Output queued for a session's reader; above it the source is paused (exec pipes then block the process, as in Docker). */
+const HIGH_WATER = 1024 * 1024;
+/** Hard cap for sources that cannot be paused (an attach socket the shim feeds): the oldest output goes. */
+const MAX_BUFFERED = 16 * 1024 * 1024;
 /** A session nobody subscribes to within this time is detached (a CLI that died between calls). */
 const UNCLAIMED_MS = 30_000;
 
@@ -39,9 +41,15 @@ export class StreamSession {
     this.claimTimer.unref();
   }
 
+  private paused = false;
+
   private push(e: SessionEvent, size: number): void {
     this.queue.push(e);
     this.queued += size;
+    if (this.queued > HIGH_WATER && !this.paused && this.session.pause) {
+      this.paused = true;
+      this.session.pause();
+    }
     while (this.queued > MAX_BUFFERED && this.queue.length > 1) {
       const old = this.queue.shift()!;
       if (old.type !== 'exit') {
@@ -60,6 +68,10 @@ export class StreamSession {
         while (this.queue.length) {
           const e = this.queue.shift()!;
           if (e.type !== 'exit') this.queued -= Buffer.byteLength(e.data, 'base64');
+          if (this.paused && this.queued < HIGH_WATER / 2) {
+            this.paused = false;
+            this.session.resume?.();
+          }
           yield e;
           if (e.type === 'exit') return;
         }

@@ -16,6 +16,8 @@ export interface Context {
   /** the raw session cookie of this request (for logout) */
   sessionToken?: string;
   ip?: string;
+  /** the WebSocket carrying this call, for back-pressure on streams */
+  ws?: { bufferedAmount: number; readyState: number };
   /** set a response header (HTTP only: a WebSocket context cannot set cookies) */
   setHeader?: (name: string, value: string | string[]) => void;
 }
@@ -115,5 +117,19 @@ export async function call<T>(fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     if (isSkiffError(e)) throw new TRPCError({ code: TRPC_CODE[e.code], message: e.message, cause: e });
     throw e;
+  }
+}
+
+const WS_HIGH_WATER = 1024 * 1024;
+
+/**
+ * Back-pressure for streams: the WebSocket adapter sends each yielded event at once, so a
+ * slow client would grow the socket's buffer without bound. Streams call this after each
+ * event and wait while more than 1 MiB is still unsent; the source is then not read
+ * (exec output stays in its pipe), so nothing is lost and memory stays bounded.
+ */
+export async function drained(ctx: Context, signal?: AbortSignal): Promise<void> {
+  while (ctx.ws && ctx.ws.readyState === 1 && ctx.ws.bufferedAmount > WS_HIGH_WATER && !signal?.aborted) {
+    await new Promise((r) => setTimeout(r, 5));
   }
 }

@@ -191,6 +191,9 @@ export interface StdioSession {
   resize(rows: number, cols: number): void;
   /** detach from the session without affecting the process */
   detach(): void;
+  /** stop / restart reading output (flow control for slow readers) */
+  pause?(): void;
+  resume?(): void;
   on(event: 'stdout' | 'stderr', listener: (chunk: Buffer) => void): this;
   /** the process ended; for attach this is the container's exit code */
   on(event: 'exit', listener: (code: number) => void): this;

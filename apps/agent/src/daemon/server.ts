@@ -6,7 +6,7 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { openDb } from '@skiff/db';
 import { createRuntime, type Runtime } from '@skiff/runtime';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { appRouter } from '../routers/index.js';
 import { SessionRegistry } from '../sessions.js';
 import type { AgentServices, Context } from '../trpc.js';
@@ -65,6 +65,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     ip: req.socket.remoteAddress ?? undefined,
     // an HTTP response can set cookies; a WebSocket (the WS adapter passes the socket) cannot
     setHeader: res instanceof ServerResponse ? (name, value) => res.setHeader(name, value) : undefined,
+    ws: res instanceof WebSocket ? res : undefined,
   });
   const handler = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/' });
 

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { call, operatorProcedure, viewerProcedure, router } from '../trpc.js';
+import { call, drained, operatorProcedure, viewerProcedure, router } from '../trpc.js';
 import { containerCreateSpec, execSpec, idOrName, logsOptions } from '../schemas.js';
 
 const statusEnum = z.enum(['created', 'running', 'paused', 'restarting', 'exited', 'removing', 'dead']);
@@ -92,7 +92,10 @@ export const containersRouter = router({
 
   logs: viewerProcedure.input(z.object({ id: idOrName, options: logsOptions.optional() })).subscription(async function* ({ ctx, input, signal }) {
     const entries = await call(async () => ctx.runtime.containers.logs(input.id, { ...input.options, signal }));
-    for await (const e of entries) yield e;
+    for await (const e of entries) {
+      yield e;
+      await drained(ctx, signal);
+    }
   }),
 
   attach: operatorProcedure.input(z.object({ id: idOrName })).mutation(({ ctx, input }) =>
@@ -114,7 +117,10 @@ export const containersRouter = router({
   sessionOutput: operatorProcedure.input(z.object({ sessionId: z.string() })).subscription(async function* ({ ctx, input, signal }) {
     const s = ctx.sessions.get(input.sessionId);
     if (!s) throw new TRPCError({ code: 'NOT_FOUND', message: `no such session: ${input.sessionId}` });
-    yield* s.events(signal);
+    for await (const e of s.events(signal)) {
+      yield e;
+      await drained(ctx, signal);
+    }
   }),
   sessionInput: operatorProcedure
     .input(z.object({ sessionId: z.string(), data: z.string().max(1024 * 1024) }))

@@ -86,6 +86,15 @@ export class AttachSession extends EventEmitter implements StdioSession {
     if (!this.sock.destroyed) this.sock.write(encodeFrame(Frame.resize, p));
   }
 
+  /** the shim drops an attach client that falls more than 1 MiB behind; the container never waits */
+  pause(): void {
+    this.sock.pause();
+  }
+
+  resume(): void {
+    this.sock.resume();
+  }
+
   detach(): void {
     this.detached = true;
     this.sock.destroy();

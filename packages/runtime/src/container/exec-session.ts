@@ -72,6 +72,16 @@ export class ExecSession extends EventEmitter implements StdioSession {
     if (!this.control.destroyed) this.control.write(`resize ${Math.max(1, rows | 0)} ${Math.max(1, cols | 0)}\n`);
   }
 
+  pause(): void {
+    this.child.stdout?.pause();
+    this.child.stderr?.pause();
+  }
+
+  resume(): void {
+    this.child.stdout?.resume();
+    this.child.stderr?.resume();
+  }
+
   /** Ends the caller's interest: the exec'd process sees its pipes (or terminal) close. */
   detach(): void {
     this.child.stdin?.destroy();
