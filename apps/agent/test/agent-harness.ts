@@ -21,15 +21,17 @@ export class AgentHarness {
   /** what the agent printed (the setup link, when started without an admin password) */
   output = '';
 
-  static async create(insecure: string[], opts: { adminPassword?: string | null } = {}): Promise<AgentHarness> {
+  static async create(insecure: string[], opts: { adminPassword?: string | null; env?: NodeJS.ProcessEnv } = {}): Promise<AgentHarness> {
     const dir = await mkdtemp(join(tmpdir(), 'skiff-agent-'));
     const h = new AgentHarness(dir, join(dir, 's.sock'), await freePort(), insecure);
     h.adminPassword = opts.adminPassword === null ? undefined : (opts.adminPassword ?? AgentHarness.ADMIN_PASSWORD);
+    h.extraEnv = opts.env ?? {};
     await h.start();
     return h;
   }
 
   adminPassword?: string;
+  extraEnv: NodeJS.ProcessEnv = {};
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -52,7 +54,7 @@ export class AgentHarness {
 
   async start(): Promise<void> {
     const args = ['daemon', '--root', join(this.dir, 'root'), '--socket', this.socket, '--http', `127.0.0.1:${this.port}`, ...this.insecure.flatMap((r) => ['--insecure-registry', r])];
-    const env: NodeJS.ProcessEnv = { ...process.env, SKIFF_BRIDGE: this.bridge, SKIFF_NFT_TABLE: this.nftTable };
+    const env: NodeJS.ProcessEnv = { ...process.env, SKIFF_BRIDGE: this.bridge, SKIFF_NFT_TABLE: this.nftTable, ...this.extraEnv };
     if (this.adminPassword) env.SKIFF_ADMIN_PASSWORD = this.adminPassword;
     else delete env.SKIFF_ADMIN_PASSWORD;
     const d = spawn(SKIFF, args, { stdio: ['ignore', 'pipe', 'pipe'], env });

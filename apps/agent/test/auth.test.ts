@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startFakeRegistry } from '../../../packages/runtime/test/fixtures/fake-registry.js';
@@ -151,4 +153,27 @@ describe('first start without an admin password', () => {
       await fresh.dispose();
     }
   });
+});
+
+describe('PostgreSQL instead of SQLite', () => {
+  it('runs the agent on DATABASE_URL=postgresql://… with migrations applied at start', async () => {
+    const { postgresAvailable, startPostgres } = await import('../../../packages/db/test/postgres-server.js');
+    if (!postgresAvailable()) return;
+    const pg = await startPostgres();
+    const onPg = await AgentHarness.create([], { env: { DATABASE_URL: pg.url } });
+    try {
+      const login = await fetch(`${onPg.url}/trpc/auth.login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password: AgentHarness.ADMIN_PASSWORD }),
+      });
+      expect(login.status).toBe(200);
+      const users = execFileSync('runuser', ['-u', 'postgres', '--', 'psql', pg.url, '-tAc', 'select username, role from "User"'], { encoding: 'utf8' });
+      expect(users.trim()).toBe('admin|admin');
+      expect(existsSync(`${onPg.dir}/root/skiff.db`)).toBe(false); // nothing went to SQLite
+    } finally {
+      await onPg.dispose();
+      pg.stop();
+    }
+  }, 90_000);
 });

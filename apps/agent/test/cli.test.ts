@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,6 +174,28 @@ describe('skiff CLI against a real agent', () => {
     agent.cli(['rm', '-f', 'shopweb']);
     expect(agent.cli(['network', 'rm', 'shop'])).toMatchObject({ code: 0, stdout: 'shop\n' });
     expect(agent.cli(['run', '--rm', '-p', '99999:80', image, 'true'])).toMatchObject({ code: 125 });
+  });
+
+  it('streams events; shows disk usage; prunes', async () => {
+    const events = spawn(SKIFF, ['events', '--format', 'json'], { env: agent.env });
+    let out = '';
+    events.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise((r) => setTimeout(r, 1500));
+    agent.cli(['volume', 'create', 'evvol']);
+    agent.cli(['network', 'create', 'evnet']);
+    agent.cli(['run', '--name', 'evctr', image, 'true']);
+    agent.cli(['volume', 'rm', 'evvol']);
+    agent.cli(['network', 'rm', 'evnet']);
+    await new Promise((r) => setTimeout(r, 500));
+    events.kill();
+    const seen = out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; action: string });
+    for (const want of ['volume:create', 'network:create', 'container:create', 'container:start', 'container:die', 'volume:destroy', 'network:destroy']) {
+      expect(seen.map((e) => `${e.type}:${e.action}`)).toContain(want);
+    }
+    expect(agent.cli(['system', 'df']).stdout).toMatch(/TYPE\s+TOTAL\s+SIZE\nImages\s+\d+[\s\S]*Local Volumes/);
+    const pruned = agent.cli(['container', 'prune']);
+    expect(pruned.stdout).toMatch(/Deleted Containers:\n[0-9a-f]{64}/);
+    expect(agent.cli(['ps', '-a', '--filter', 'status=exited', '-q']).stdout).toBe('');
   });
 
   it('keeps containers running across an agent crash and manages them after the restart', async () => {

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { adapterFor } from '../src/adapters.js';
+import { migrationAdapterFor } from '../src/adapters.js';
 import { migrationList, NO_FILTERS, schemaFile, type Provider } from '../src/migrations.js';
 import { openSchemaEngine } from '../src/schema-engine.js';
 
@@ -23,7 +23,7 @@ for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
   }
   const schema = schemaFile(provider);
   const list = migrationList(provider);
-  const { engine, close } = await openSchemaEngine(schema, adapterFor(url));
+  const { engine, close } = await openSchemaEngine(schema, migrationAdapterFor(url));
   const from = list.migrationDirectories.length ? { tag: 'migrations' as const, ...list } : { tag: 'empty' as const };
   const diff = await engine.diff({ from, to: { tag: 'schemaDatamodel', files: [schema] }, script: true, exitCode: null, filters: NO_FILTERS });
   await close();

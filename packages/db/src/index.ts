@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PrismaClient as SqliteClient } from '../generated/sqlite/client.js';
 import { PrismaClient as PostgresClient } from '../generated/postgresql/client.js';
-import { adapterFor, providerOf } from './adapters.js';
+import { clientAdapterFor, providerOf } from './adapters.js';
 import { applyMigrations } from './migrate.js';
 
 export type { Provider } from './migrations.js';
@@ -28,7 +28,7 @@ export async function openDb(opts: OpenDbOptions = {}): Promise<{ db: Db; provid
   const provider = providerOf(url);
   if (provider === 'sqlite') mkdirSync(dirname(url.slice('file:'.length)), { recursive: true });
   const applied = await applyMigrations(url);
-  const adapter = adapterFor(url);
+  const adapter = clientAdapterFor(url);
   const db = (provider === 'sqlite' ? new SqliteClient({ adapter: adapter as never }) : new PostgresClient({ adapter: adapter as never })) as Db;
   return { db, provider, applied };
 }

@@ -1,4 +1,4 @@
-import { adapterFor, providerOf } from './adapters.js';
+import { migrationAdapterFor, providerOf } from './adapters.js';
 import { migrationList, NO_FILTERS, schemaFile } from './migrations.js';
 import { openSchemaEngine } from './schema-engine.js';
 
@@ -9,7 +9,7 @@ import { openSchemaEngine } from './schema-engine.js';
  */
 export async function applyMigrations(url: string): Promise<string[]> {
   const provider = providerOf(url);
-  const { engine, close } = await openSchemaEngine(schemaFile(provider), adapterFor(url));
+  const { engine, close } = await openSchemaEngine(schemaFile(provider), migrationAdapterFor(url));
   try {
     const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList: migrationList(provider), filters: NO_FILTERS });
     return appliedMigrationNames;

@@ -52,6 +52,8 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const containers = await ContainerManager.open({ root: opts.root, images, volumes, networks, emit, cgroupParent: opts.cgroupParent, logMaxSize: opts.logMaxSize, logMaxFiles: opts.logMaxFiles });
   images.setUsageCheck((imageId) => containers.usesImage(imageId));
   volumes.setUsage((name) => containers.volumeUsers(name));
+  volumes.onEvent = (action, name) => emit({ type: 'volume', action, id: name, attributes: { driver: 'local' } });
+  networks.onEvent = (action, n, container) => emit({ type: 'network', action, id: n.id, attributes: { name: n.name, type: n.driver, ...(container ? { container } : {}) } });
 
   return {
     images,

@@ -264,7 +264,7 @@ export interface RuntimeApi {
 }
 
 export interface RuntimeEvent {
-  type: 'container' | 'image';
+  type: 'container' | 'image' | 'volume' | 'network';
   action: string;
   id: string;
   attributes: Record<string, string>;

@@ -5,7 +5,7 @@ import * as c from './commands/containers.js';
 import { cpCommand } from './commands/cp.js';
 import { imagesCommand, pullCommand, rmiCommand, tagCommand } from './commands/images.js';
 import { createCommand, runCommand } from './commands/run.js';
-import { infoCommand, versionCommand } from './commands/system.js';
+import { eventsCommand, infoCommand, systemCommand, versionCommand } from './commands/system.js';
 import { volumeCommand } from './commands/volumes.js';
 import { networkCommand } from './commands/networks.js';
 import { loginCommand, logoutCommand, tokenCommand, userCommand } from './commands/access.js';
@@ -45,6 +45,8 @@ const COMMANDS: Record<string, Handler> = {
   token: tokenCommand,
   login: loginCommand,
   logout: logoutCommand,
+  system: systemCommand,
+  events: eventsCommand,
 };
 const ALIASES: Record<string, string> = { container: '', image: '' };
 
@@ -79,6 +81,8 @@ Commands:
   user        Manage dashboard/API users (create, ls, rm, passwd)
   token       Manage API tokens (create, ls, rm)
   info        System-wide information
+  system      df, prune, events
+  events      Lifecycle events as they happen
   version     Client and agent versions
 
 The agent is found through SKIFF_HOST (default unix:///run/skiff/skiff.sock).
@@ -89,6 +93,21 @@ async function main(argv: string[]): Promise<number> {
   // `skiff container ls` / `skiff image ls` forms
   if (command && command in ALIASES && rest.length) {
     const sub = rest.shift()!;
+    if (sub === 'prune') {
+      const conn = await connectAgent();
+      try {
+        if (command === 'container') {
+          const r = await conn.client.containers.prune.mutate();
+          process.stdout.write(`Deleted Containers:\n${r.deleted.map((d) => `${d}\n`).join('')}`);
+        } else {
+          const r = await conn.client.images.prune.mutate();
+          process.stdout.write(`Deleted Images:\n${r.deleted.map((d) => `${d}\n`).join('')}Total reclaimed space: ${r.spaceReclaimed}B\n`);
+        }
+        return 0;
+      } finally {
+        conn.close();
+      }
+    }
     command = { ls: command === 'image' ? 'images' : 'ps', list: command === 'image' ? 'images' : 'ps', rm: command === 'image' ? 'rmi' : 'rm' }[sub] ?? sub;
   }
   if (!command || command === '--help' || command === '-h' || command === 'help') {

@@ -33,6 +33,7 @@ export const containersRouter = router({
 
   inspect: viewerProcedure.input(z.object({ id: idOrName })).query(({ ctx, input }) => call(() => ctx.runtime.containers.inspect(input.id))),
 
+  prune: operatorProcedure.mutation(({ ctx }) => call(() => ctx.runtime.containers.prune())),
   create: operatorProcedure.input(containerCreateSpec).mutation(({ ctx, input }) => call(() => ctx.runtime.containers.create(input))),
 
   /** create + start; with `attach` the returned session id streams the output from the first byte */

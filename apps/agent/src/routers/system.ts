@@ -1,16 +1,41 @@
 import type { RuntimeEvent } from '@skiff/runtime';
 import { SKIFF_VERSION } from '@skiff/runtime';
 import { z } from 'zod';
-import { call, publicProcedure, viewerProcedure, router } from '../trpc.js';
+import { call, operatorProcedure, publicProcedure, viewerProcedure, router } from '../trpc.js';
 
 export const systemRouter = router({
   info: viewerProcedure.query(({ ctx }) => call(() => ctx.runtime.info())),
   version: viewerProcedure.query(() => ({ version: SKIFF_VERSION, apiVersion: '1', node: process.version, os: process.platform, arch: process.arch })),
   ping: publicProcedure.query(() => 'OK' as const),
 
+  /** docker system df */
+  df: viewerProcedure.query(({ ctx }) =>
+    call(async () => {
+      const images = await ctx.runtime.images.list();
+      const containers = await ctx.runtime.containers.diskUsage();
+      const volumes = await ctx.runtime.volumes.list();
+      const volumeSizes = await Promise.all(volumes.map(async (v) => ({ name: v.name, size: await ctx.runtime.volumes.size(v.name), usedBy: v.usedBy.length })));
+      return {
+        images: { count: images.length, size: images.reduce((a, i) => a + i.size, 0) },
+        containers: { count: containers.length, size: containers.reduce((a, c) => a + c.size, 0), items: containers },
+        volumes: { count: volumes.length, size: volumeSizes.reduce((a, v) => a + v.size, 0), items: volumeSizes },
+      };
+    }),
+  ),
+
+  /** docker system prune: stopped containers, unused networks, dangling images (and unused anonymous volumes with volumes) */
+  prune: operatorProcedure.input(z.object({ volumes: z.boolean().optional() }).optional()).mutation(({ ctx, input }) =>
+    call(async () => ({
+      containers: (await ctx.runtime.containers.prune()).deleted,
+      networks: await ctx.runtime.networks.prune(),
+      images: (await ctx.runtime.images.prune()).deleted,
+      volumes: input?.volumes ? (await ctx.runtime.volumes.prune()).deleted : [],
+    })),
+  ),
+
   /** lifecycle events as they happen (docker events) */
   events: viewerProcedure
-    .input(z.object({ type: z.enum(['container', 'image']).optional() }).optional())
+    .input(z.object({ type: z.enum(['container', 'image', 'volume', 'network']).optional() }).optional())
     .subscription(async function* ({ ctx, input, signal }) {
       const queue: RuntimeEvent[] = [];
       let wake: (() => void) | undefined;

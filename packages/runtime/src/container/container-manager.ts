@@ -745,6 +745,23 @@ export class ContainerManager implements ContainerService {
     };
   }
 
+  /** `container prune`: every stopped container */
+  async prune(): Promise<{ deleted: string[] }> {
+    const deleted: string[] = [];
+    for (const c of this.store.all()) {
+      if (c.state.status !== 'exited' && c.state.status !== 'created' && c.state.status !== 'dead') continue;
+      await this.remove(c.record.id).then(() => deleted.push(c.record.id), () => {});
+    }
+    return { deleted };
+  }
+
+  /** bytes in each container's writable layer (`system df`) */
+  async diskUsage(): Promise<{ id: string; name: string; size: number }[]> {
+    const out: { id: string; name: string; size: number }[] = [];
+    for (const c of this.store.all()) out.push({ id: c.record.id, name: c.record.name, size: await dirSize(join(c.dir, 'upper')) });
+    return out;
+  }
+
   counts(): { total: number; running: number; paused: number; stopped: number } {
     const all = this.store.all();
     const running = all.filter((c) => c.state.status === 'running').length;
@@ -756,4 +773,15 @@ export class ContainerManager implements ContainerService {
 
 function networkMode(network: string | undefined): 'none' | 'host' | 'bridge' {
   return network === 'none' || network === 'host' ? network : 'bridge';
+}
+
+async function dirSize(path: string): Promise<number> {
+  const { lstat, readdir } = await import('node:fs/promises');
+  let total = 0;
+  for (const e of await readdir(path, { withFileTypes: true }).catch(() => [])) {
+    const p = join(path, e.name);
+    if (e.isDirectory()) total += await dirSize(p);
+    else total += (await lstat(p).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
 }

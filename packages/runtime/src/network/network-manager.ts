@@ -59,6 +59,8 @@ export class NetworkManager {
   private readonly ipams = new Map<string, Ipam>();
   private readonly dns: DnsServer;
   private queue: Promise<unknown> = Promise.resolve();
+  /** lifecycle events (create, destroy, connect, disconnect) for `events` */
+  onEvent: (action: string, network: NetworkRecord, container?: string) => void = () => {};
 
   private constructor(
     private readonly root: string,
@@ -199,6 +201,7 @@ export class NetworkManager {
     await this.ensureBridgeDevice(rec);
     await this.store.save(rec);
     await this.applyRules();
+    this.onEvent('create', rec);
     return rec;
   }
 
@@ -234,6 +237,7 @@ export class NetworkManager {
     this.ipams.delete(n.id);
     await this.store.delete(n);
     await this.applyRules();
+    this.onEvent('destroy', n);
   }
 
   prune(): Promise<string[]> {

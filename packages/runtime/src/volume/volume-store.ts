@@ -30,6 +30,8 @@ export function validateVolumeName(name: string): string {
 export class VolumeStore {
   private readonly dir: string;
   private inUse: (name: string) => string[] = () => [];
+  /** lifecycle events (create, destroy) for `events` */
+  onEvent: (action: string, name: string) => void = () => {};
 
   private constructor(root: string) {
     this.dir = join(root, 'volumes');
@@ -59,6 +61,7 @@ export class VolumeStore {
     await mkdir(join(dir, '_data'), { recursive: true, mode: 0o755 });
     const v: Volume = { name: n, driver: 'local', mountpoint: join(dir, '_data'), createdAt: new Date().toISOString(), labels: opts.labels ?? {}, anonymous };
     await writeJsonAtomic(join(dir, 'meta.json'), v);
+    this.onEvent('create', n);
     return v;
   }
 
@@ -99,6 +102,11 @@ export class VolumeStore {
     const users = this.inUse(v.name);
     if (users.length) throw new Conflict(`remove ${name}: volume is in use - [${users.join(', ')}]`);
     await rm(this.path(v.name), { recursive: true, force: true });
+    this.onEvent('destroy', v.name);
+  }
+
+  async size(name: string): Promise<number> {
+    return du(join(this.path(name), '_data'));
   }
 
   /** Removes unused volumes; like Docker, only anonymous ones unless `all`. */

@@ -1,6 +1,7 @@
 import { parseArgs } from '../args.js';
 import type { SkiffClient } from '../client.js';
-import { humanBinary } from '../format.js';
+import { humanBinary, humanSize, table } from '../format.js';
+import { CliError } from '../errors.js';
 
 export async function infoCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, [{ names: ['-f', '--format'], kind: 'string', key: 'format' }], { command: 'info' });
@@ -36,5 +37,52 @@ export async function versionCommand(client: SkiffClient | undefined, clientVers
   if (!client) return 0;
   const v = await client.system.version.query();
   process.stdout.write(`Server: Skiff agent\n Version:    ${v.version}\n API:        ${v.apiVersion}\n Node:       ${v.node}\n OS/Arch:    ${v.os}/${v.arch}\n`);
+  return 0;
+}
+
+/** `skiff system df|prune|events` */
+export async function systemCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'df') {
+    const d = await client.system.df.query();
+    process.stdout.write(
+      table(
+        ['TYPE', 'TOTAL', 'SIZE'],
+        [
+          ['Images', String(d.images.count), humanSize(d.images.size)],
+          ['Containers', String(d.containers.count), humanSize(d.containers.size)],
+          ['Local Volumes', String(d.volumes.count), humanSize(d.volumes.size)],
+        ],
+      ),
+    );
+    return 0;
+  }
+  if (sub === 'prune') {
+    const { flags } = parseArgs(rest, [{ names: ['--volumes'], kind: 'bool', key: 'volumes' }, { names: ['-f', '--force'], kind: 'bool', key: 'force' }, { names: ['-a', '--all'], kind: 'bool', key: 'all' }], { command: 'system prune' });
+    const r = await client.system.prune.mutate({ volumes: !!flags.volumes });
+    process.stdout.write(`Deleted Containers:\n${r.containers.map((c) => `${c}\n`).join('')}Deleted Networks:\n${r.networks.map((n) => `${n}\n`).join('')}Deleted Images:\n${r.images.map((i) => `${i}\n`).join('')}${flags.volumes ? `Deleted Volumes:\n${r.volumes.map((v) => `${v}\n`).join('')}` : ''}`);
+    return 0;
+  }
+  if (sub === 'events') return eventsCommand(client, rest);
+  throw new CliError('usage: skiff system df|prune|events');
+}
+
+/** `skiff events [--filter type=container]`: lifecycle events as they happen */
+export async function eventsCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  const { flags } = parseArgs(argv, [{ names: ['-f', '--filter'], kind: 'list', key: 'filter' }, { names: ['--format'], kind: 'string', key: 'format' }], { command: 'events' });
+  const type = ((flags.filter as string[] | undefined) ?? []).map((f) => /^type=(\w+)$/.exec(f)?.[1]).find(Boolean) as 'container' | 'image' | 'volume' | 'network' | undefined;
+  await new Promise<void>((resolve, reject) => {
+    client.system.events.subscribe(type ? { type } : undefined, {
+      onData(e) {
+        if (flags.format === 'json') process.stdout.write(`${JSON.stringify(e)}\n`);
+        else {
+          const attrs = Object.entries(e.attributes).map(([k, v]) => `${k}=${v}`).join(', ');
+          process.stdout.write(`${new Date(e.time / 1e6).toISOString()} ${e.type} ${e.action} ${e.id}${attrs ? ` (${attrs})` : ''}\n`);
+        }
+      },
+      onError: reject,
+      onComplete: resolve,
+    });
+  });
   return 0;
 }
