@@ -9,6 +9,7 @@ APT_PACKAGES=(
   iproute2 nftables util-linux procps                  # networking, nsenter/script, ps
   busybox-static docker-registry zstd skopeo openssl   # test images and the local registry
   postgresql                                           # the PostgreSQL back end is tested for real
+  chromium                                             # the dashboard e2e tests (playwright-core drives it)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done

@@ -21,7 +21,7 @@ export class AgentHarness {
   /** what the agent printed (the setup link, when started without an admin password) */
   output = '';
 
-  static async create(insecure: string[], opts: { adminPassword?: string | null; env?: NodeJS.ProcessEnv } = {}): Promise<AgentHarness> {
+  static async create(insecure: string[], opts: { adminPassword?: string | null; env?: Record<string, string> } = {}): Promise<AgentHarness> {
     const dir = await mkdtemp(join(tmpdir(), 'skiff-agent-'));
     const h = new AgentHarness(dir, join(dir, 's.sock'), await freePort(), insecure);
     h.adminPassword = opts.adminPassword === null ? undefined : (opts.adminPassword ?? AgentHarness.ADMIN_PASSWORD);
@@ -31,7 +31,7 @@ export class AgentHarness {
   }
 
   adminPassword?: string;
-  extraEnv: NodeJS.ProcessEnv = {};
+  extraEnv: Record<string, string> = {};
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -88,7 +88,7 @@ export class AgentHarness {
     await exited;
   }
 
-  cli(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): { code: number; stdout: string; stderr: string } {
+  cli(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): { code: number; stdout: string; stderr: string } {
     const r = spawnSync(SKIFF, args, { env: { ...this.env, ...opts.env }, input: opts.input ?? '', encoding: 'utf8', timeout: 60_000 });
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   }

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Generates both Prisma clients offline. `prisma generate` never runs the native schema
-# engine, but the CLI insists on finding (or downloading) it first; pointing it at a stub
-# skips the download. Migrations use the WebAssembly schema engine (src/schema-engine.ts).
+# Generates both Prisma clients (generated/sqlite, generated/postgresql), offline.
+# `prisma generate` itself never runs the schema engine, but the CLI looks for it (and
+# would download it) first: PRISMA_SCHEMA_ENGINE_BINARY points it at bin/schema-engine,
+# the WebAssembly engine from npm (also set by prisma.config.ts; see docs/database.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PRISMA_SCHEMA_ENGINE_BINARY="$PWD/scripts/no-native-schema-engine.sh"
+export PRISMA_SCHEMA_ENGINE_BINARY="$PWD/bin/schema-engine"
 export PRISMA_HIDE_UPDATE_MESSAGE=1 CHECKPOINT_DISABLE=1
+bash scripts/ensure-sqlite-driver.sh
 node --import tsx scripts/schemas.ts
 for provider in sqlite postgresql; do
   npx --no-install prisma generate --schema "../../prisma/$provider/schema.prisma" >/dev/null

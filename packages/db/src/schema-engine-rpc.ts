@@ -166,7 +166,8 @@ function logLine(level: 'INFO' | 'ERROR', message: string) {
 function errorPayload(e: unknown) {
   const err = e as { message?: string; code?: string; meta?: unknown };
   const message = err?.message ?? String(e);
-  // the wasm engine throws user-facing errors whose message is JSON ({ error_code, message, meta })
+  // the wasm engine's known errors carry a Prisma code (P1014, P3005, …); some messages are
+  // JSON ({ error_code, message, meta })
   let known: { error_code?: string; message?: string; meta?: unknown } | undefined;
   try {
     const parsed = JSON.parse(message);
@@ -177,7 +178,7 @@ function errorPayload(e: unknown) {
   return {
     code: 4466,
     message: 'An error happened. Check the data field for details.',
-    data: { is_panic: false, message: known?.message ?? message, meta: known?.meta ?? null, error_code: known?.error_code ?? null },
+    data: { is_panic: false, message: known?.message ?? message, meta: known?.meta ?? null, error_code: known?.error_code ?? (typeof err?.code === 'string' && /^P\d{4}$/.test(err.code) ? err.code : null) },
   };
 }
 

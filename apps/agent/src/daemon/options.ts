@@ -11,7 +11,7 @@ export interface DaemonOptions {
 const USAGE = 'usage: skiff daemon [--root DIR] [--socket PATH] [--http 127.0.0.1:PORT | --http off] [--insecure-registry HOST:PORT ...]';
 
 /** Flags win over the environment (SKIFF_ROOT, SKIFF_SOCKET, SKIFF_HTTP, SKIFF_INSECURE_REGISTRIES). */
-export function parseDaemonOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): DaemonOptions {
+export function parseDaemonOptions(argv: string[], env: Record<string, string | undefined> = process.env): DaemonOptions {
   let root = env.SKIFF_ROOT || '/var/lib/skiff';
   let socket = env.SKIFF_SOCKET || '/run/skiff/skiff.sock';
   let http: string | undefined = env.SKIFF_HTTP || '127.0.0.1:7777';

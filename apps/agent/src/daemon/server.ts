@@ -15,6 +15,7 @@ import { bootstrapAdmin } from '../auth/bootstrap.js';
 import { FailureLimiter } from '../auth/rate-limit.js';
 import { SecretBox } from '../auth/secrets.js';
 import type { DaemonOptions } from './options.js';
+import { loadWebHandler } from './web.js';
 
 export interface RunningDaemon {
   runtime: Runtime;
@@ -69,11 +70,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   });
   const handler = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/' });
 
+  const web = opts.http ? await loadWebHandler() : undefined;
   const servers: Server[] = [];
   const wsServers: WebSocketServer[] = [];
   const serve = async (listen: (srv: Server) => Promise<void>) => {
     const srv = createServer((req, res) => {
       if (req.url?.startsWith('/trpc/')) return handler(req, res);
+      // the dashboard only on TCP; the unix socket is the API's alone
+      if (web && req.socket.remoteAddress) return web(req, res);
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     });
     const wss = new WebSocketServer({ noServer: true, maxPayload: 8 * 1024 * 1024 });
