@@ -1,3 +1,5 @@
+import { platformFetch } from './http-fetch.js';
+
 /** The registry's `WWW-Authenticate` challenge (RFC 7235), as Docker Hub and distribution send it. */
 export interface AuthChallenge {
   scheme: 'bearer' | 'basic';
@@ -38,7 +40,7 @@ export async function fetchBearerToken(challenge: AuthChallenge, scope: string, 
   url.searchParams.set('scope', challenge.params.scope && !scope ? challenge.params.scope : scope);
   const headers: Record<string, string> = {};
   if (creds) headers.authorization = basicHeader(creds);
-  const res = await fetch(url, { headers });
+  const res = await platformFetch(url, { headers });
   if (res.status === 401 || res.status === 403) throw Object.assign(new Error(`authentication to ${url.host} failed: ${res.status}`), { status: res.status });
   if (!res.ok) throw new Error(`token server ${url.host} answered ${res.status}`);
   const body = (await res.json()) as { token?: string; access_token?: string };

@@ -1,3 +1,4 @@
+import { platformFetch } from './http-fetch.js';
 import { Readable } from 'node:stream';
 import { InvalidArgument, NotFound, SkiffError, Unauthorized, Unavailable } from '../errors.js';
 import { basicHeader, fetchBearerToken, parseChallenge, type Credentials } from './registry-auth.js';
@@ -43,7 +44,7 @@ export class RegistryClient {
     const send = (auth?: string) => {
       const headers = new Headers(init.headers);
       if (auth) headers.set('authorization', auth);
-      return fetch(url, { ...init, headers, redirect: 'follow' });
+      return platformFetch(url, { ...init, headers, redirect: 'follow' });
     };
     let res: Response;
     try {

@@ -205,9 +205,13 @@ export class NetworkManager {
     return rec;
   }
 
+  /** networks whose bridge, sysctls and DNS listener this process has already set up */
+  private readonly ensured = new Set<string>();
+
   private async ensureBridgeDevice(n: NetworkRecord): Promise<void> {
-    const prefix = n.subnet!.split('/')[1];
     const exists = existsSync(`/sys/class/net/${n.bridge}`);
+    if (exists && this.ensured.has(n.id)) return; // the hot path: nothing to do per container start
+    const prefix = n.subnet!.split('/')[1];
     await ipBatch(
       [
         ...(exists ? [] : [`link add name ${n.bridge} type bridge`]),
@@ -219,6 +223,7 @@ export class NetworkManager {
     // published ports reached through 127.0.0.1 are routed onto the bridge
     await sysctl(`net.ipv4.conf.${n.bridge}.route_localnet`, '1');
     if (!n.isDefault) await this.dns.listen(n.id, n.gateway!).catch(() => {});
+    this.ensured.add(n.id);
   }
 
   remove(idOrName: string): Promise<void> {
@@ -233,6 +238,7 @@ export class NetworkManager {
 
   private async removeNetworkLocked(n: NetworkRecord): Promise<void> {
     this.dns.close(n.id);
+    this.ensured.delete(n.id);
     if (n.bridge) await ipBatch([`link del ${n.bridge}`], { force: true }).catch(() => {});
     this.ipams.delete(n.id);
     await this.store.delete(n);
@@ -309,7 +315,7 @@ export class NetworkManager {
         for (const req of requests) await this.addEndpoint(cn, req);
         cn.ports = await this.allocatePorts(containerId, cn.endpoints[0], ports);
         await this.saveEndpoints();
-        await this.applyRules();
+        if (cn.ports.length) await this.applyRules(); // NAT for the subnet is already in place
         return cn;
       } catch (e) {
         await this.teardownLocked(containerId);
