@@ -68,6 +68,24 @@ describe('dashboard', () => {
     await page.close();
   }, 120_000);
 
+  it('creates and removes volumes and networks', async () => {
+    const page = await browser.newPage();
+    await login(page, 'admin', AgentHarness.ADMIN_PASSWORD);
+    await page.getByRole('link', { name: 'Volumes' }).click();
+    await page.getByLabel('volume name').fill('from-ui');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('cell', { name: 'from-ui', exact: true }).waitFor();
+    expect(agent.cli(['volume', 'ls', '-q']).stdout).toContain('from-ui');
+    await page.getByRole('link', { name: 'Networks' }).click();
+    await page.getByLabel('network name').fill('ui-net');
+    await page.getByLabel('subnet').fill('10.99.7.0/24');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByText('10.99.7.0/24').waitFor();
+    await page.getByRole('row', { name: /ui-net/ }).getByRole('button', { name: 'remove' }).click();
+    await expect.poll(() => page.getByText('10.99.7.0/24').count()).toBe(0);
+    await page.close();
+  }, 60_000);
+
   it('shows a viewer no way to change anything, and refuses a wrong password inline', async () => {
     expect(agent.cli(['user', 'create', '--role', 'viewer', '--password', 'viewer-password', 'watcher']).code).toBe(0);
     const page = await browser.newPage();

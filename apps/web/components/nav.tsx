@@ -16,6 +16,8 @@ export function Nav() {
         <span className="mr-4 font-semibold">⛵ Skiff</span>
         {item('/', 'Containers')}
         {item('/images', 'Images')}
+        {item('/volumes', 'Volumes')}
+        {item('/networks', 'Networks')}
         <span className="flex-1" />
         <button className="btn" onClick={() => document.documentElement.classList.toggle('dark')}>
           theme
