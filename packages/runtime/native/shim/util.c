@@ -1,6 +1,4 @@
-#define _GNU_SOURCE
 #include <errno.h>
-#include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -82,17 +80,4 @@ void die_report(int fd, int code, const char *fmt, ...) {
     if (*p == '\n') *p = ' ';
   dprintf(fd, "E %d %s\n", code, msg);
   _exit(code);
-}
-
-void reset_signals(void) {
-  /* ignored dispositions and the blocked mask survive execve; the shim ignores SIGPIPE
-   * and SIGHUP and blocks SIGCHLD, none of which the container process should inherit */
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = SIG_DFL;
-  for (int s = 1; s < NSIG; s++)
-    if (s != SIGKILL && s != SIGSTOP) sigaction(s, &sa, NULL);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
 }
