@@ -64,6 +64,8 @@ describe('dashboard', () => {
     await page.getByTestId('terminal').click();
     await page.keyboard.type('echo hello-$((6*7)); tty\n');
     await expect.poll(() => page.locator('.xterm-rows').textContent(), { timeout: 10_000 }).toMatch(/hello-42.*\/dev\/pts\/\d/);
+    await page.getByRole('button', { name: 'stats' }).click();
+    await expect.poll(() => page.getByTestId('stats-mem').textContent(), { timeout: 10_000 }).toMatch(/Memory [\d.]+ MiB/);
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);

@@ -4,7 +4,7 @@ import { Terminal } from '../../../components/terminal';
 import { useMe } from '../../../components/use-auth';
 import { api, errorMessage } from '../../../lib/trpc';
 
-type Tab = 'overview' | 'logs' | 'terminal' | 'inspect';
+type Tab = 'overview' | 'logs' | 'terminal' | 'stats' | 'inspect';
 
 export default function ContainerPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = use(params);
@@ -19,7 +19,7 @@ export default function ContainerPage({ params }: { params: Promise<{ id: string
   if (error) return <p role="alert" className="text-rose-600">{error}</p>;
   if (!info) return <p>loading…</p>;
   const state = info.State;
-  const tabs: Tab[] = ['overview', 'logs', ...(me?.role !== 'viewer' && state.Running ? (['terminal'] as Tab[]) : []), 'inspect'];
+  const tabs: Tab[] = ['overview', 'logs', ...(me?.role !== 'viewer' && state.Running ? (['terminal'] as Tab[]) : []), ...(state.Running ? (['stats'] as Tab[]) : []), 'inspect'];
   return (
     <div className="space-y-3">
       <h1 className="text-xl font-semibold">{info.Name.slice(1)} <span className="text-sm text-zinc-500">{info.Id.slice(0, 12)}</span></h1>
@@ -42,6 +42,7 @@ export default function ContainerPage({ params }: { params: Promise<{ id: string
       )}
       {tab === 'logs' && <Logs id={id} />}
       {tab === 'terminal' && <Terminal id={id} />}
+      {tab === 'stats' && <Stats id={id} />}
       {tab === 'inspect' && <pre className="card overflow-auto text-xs">{JSON.stringify(info, null, 2)}</pre>}
     </div>
   );
@@ -76,6 +77,35 @@ function Logs({ id }: { id: string }) {
         ))}
         <div ref={end} />
       </pre>
+    </div>
+  );
+}
+
+type Sample = { cpuPercent: number; memoryUsage: number; memoryLimit: number; pids: number; netRx: number; netTx: number };
+
+/** one sample a second from the agent; CPU and memory as sparkline bars over the last minute */
+function Stats({ id }: { id: string }) {
+  const [samples, setSamples] = useState<Sample[]>([]);
+  useEffect(() => {
+    const sub = api().containers.statsStream.subscribe({ id }, { onData: (s) => setSamples((xs) => [...xs.slice(-59), s]) });
+    return () => sub.unsubscribe();
+  }, [id]);
+  const last = samples.at(-1);
+  const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+  const bars = (values: number[], max: number) => (
+    <div className="flex h-16 items-end gap-px">
+      {values.map((v, i) => (
+        <div key={i} className="w-1.5 bg-sky-500" style={{ height: `${Math.max(2, (v / (max || 1)) * 100)}%` }} />
+      ))}
+    </div>
+  );
+  if (!last) return <p className="text-sm">collecting…</p>;
+  return (
+    <div className="grid grid-cols-2 gap-3 text-sm">
+      <div className="card" data-testid="stats-cpu">CPU {last.cpuPercent.toFixed(1)}%{bars(samples.map((s) => s.cpuPercent), 100)}</div>
+      <div className="card" data-testid="stats-mem">Memory {mib(last.memoryUsage)} / {mib(last.memoryLimit)}{bars(samples.map((s) => s.memoryUsage), Math.max(...samples.map((s) => s.memoryUsage)))}</div>
+      <div className="card">Processes {last.pids}</div>
+      <div className="card">Network {mib(last.netRx)} in / {mib(last.netTx)} out</div>
     </div>
   );
 }
