@@ -6,7 +6,7 @@ export default defineConfig({
     // Tests create real cgroups, mounts and processes as root; running files one at a
     // time keeps them from competing for the 2 cores and keeps failures readable.
     fileParallelism: false,
-    testTimeout: 60_000,
+    testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
   },

@@ -94,7 +94,7 @@ describe('skiff CLI against a real agent', () => {
     expect(agent.cli(['ps', '-a', '--filter', 'status=exited', '-q']).stdout).toContain(id.slice(0, 12));
     expect(agent.cli(['rm', 'svc2']).code).toBe(0);
     expect(agent.cli(['ps', '-aq']).stdout).not.toContain(id.slice(0, 12));
-  });
+  }, 240_000); // ~30 CLI round trips: generous for slow CI machines
 
   it('is scriptable from TypeScript over HTTP and WebSocket (docs/api.md example)', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../examples/automate.ts'), image], {
