@@ -23,7 +23,17 @@ afterAll(async () => {
 
 type TrpcReply = { status: number; data?: unknown; error?: { message: string; data: { code: string } }; setCookie?: string | null };
 
-async function call(kind: 'query' | 'mutation', path: string, input: unknown, headers: Record<string, string> = {}): Promise<TrpcReply> {
+async function call(kind: 'query' | 'mutation', path: string, input: unknown, headers: Record<string, string> = {}, attempt = 0): Promise<TrpcReply> {
+  try {
+    return await callOnce(kind, path, input, headers);
+  } catch (e) {
+    // a pooled keep-alive socket can be closed under a request on a loaded machine: one retry
+    if (attempt === 0 && e instanceof TypeError) return call(kind, path, input, headers, 1);
+    throw e;
+  }
+}
+
+async function callOnce(kind: 'query' | 'mutation', path: string, input: unknown, headers: Record<string, string>): Promise<TrpcReply> {
   const url = `${agent.url}/trpc/${path}`;
   const res =
     kind === 'query'

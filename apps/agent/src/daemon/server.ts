@@ -96,6 +96,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         () => socket.destroy(),
       );
     });
+    // keep idle connections longer than clients typically pool them (Node's default is 5 s,
+    // which races with clients reusing a pooled socket just as the server closes it)
+    srv.keepAliveTimeout = 65_000;
+    srv.headersTimeout = 66_000;
     await listen(srv);
     servers.push(srv);
     wsServers.push(wss);
