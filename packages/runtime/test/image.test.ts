@@ -1,11 +1,14 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageStore } from '../src/image/image-store.js';
-import { parseReference } from '../src/image/reference.js';
+import { formatReference, parseReference, registryEndpoint } from '../src/image/reference.js';
+import { InvalidArgument } from '../src/errors.js';
+import { waitFor } from './helpers.js';
 import { RegistryClient } from '../src/image/registry-client.js';
 import { lgetxattr } from '../src/native/addon.js';
 import { startFakeRegistry } from './fixtures/fake-registry.js';
@@ -47,6 +50,13 @@ describe('references', () => {
     expect(() => parseReference('UPPER/case')).toThrow(/must be lowercase/);
     expect(() => parseReference('a:b:c')).toThrow(/invalid reference/);
     expect(() => parseReference('x@sha256:123')).toThrow(/bad digest/);
+    expect(formatReference(parseReference('busybox'))).toBe('docker.io/library/busybox:latest');
+    expect(registryEndpoint(parseReference('busybox').registry)).toBe('registry-1.docker.io');
+    expect(parseReference('[::1]:5000/a/b:c')).toMatchObject({ registry: '[::1]:5000', repository: 'a/b', tag: 'c' });
+    expect(parseReference('127.0.0.1:5000/a:v@sha256:' + 'b'.repeat(64))).toMatchObject({ registry: '127.0.0.1:5000', tag: 'v', digest: 'sha256:' + 'b'.repeat(64) });
+    for (const bad of ['', ' ', 'a//b', '-a', 'a/', 'host:99999999/x', 'a:' + 'x'.repeat(129), 'a@sha512:00']) {
+      expect(() => parseReference(bad), bad).toThrow(InvalidArgument);
+    }
   });
 });
 
@@ -84,6 +94,24 @@ describe('pull', () => {
     expect(lgetxattr(join(top!, 'data/xattr'), 'user.skiff')?.toString()).toBe('1');
     const owned = lstatSync(join(top!, 'data/owned'));
     expect([owned.uid, owned.gid, owned.mode & 0o777]).toEqual([1000, 1000, 0o640]);
+  });
+
+  it('pulls by digest: no tag, a repo digest, found again by that digest', async () => {
+    const { store } = await freshStore();
+    const ref = `${host}/skiff-test/busybox@${fixtures.busybox.manifestDigest}`;
+    const img = await store.pull(ref);
+    expect(img.repoTags).toEqual([]);
+    expect(img.repoDigests).toEqual([ref]);
+    expect((await store.inspect(ref)).id).toBe(img.id);
+    await expect(store.pull(`${host}/skiff-test/busybox@sha256:${'0'.repeat(64)}`)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('pulls the same image twice at once: one download and unpack per layer, both succeed', async () => {
+    const { store, root } = await freshStore();
+    const [a, b] = await Promise.all([store.pull(`${host}/skiff-test/layers:latest`), store.pull(`${host}/skiff-test/layers:latest`)]);
+    expect(a.id).toBe(b.id);
+    expect(readdirSync(join(root, 'layers'))).toHaveLength(3);
+    expect(readdirSync(join(root, 'tmp'))).toEqual([]);
   });
 
   it('picks linux/amd64 from a manifest list', async () => {
@@ -192,6 +220,105 @@ describe('scripted registries', () => {
     }
   });
 
+  it('cuts off a blob longer than its descriptor', async () => {
+    const img = image();
+    const fake = await startFakeRegistry({ image: img, oversize: img.layers[0]!.digest });
+    try {
+      const { store, root } = await freshStore([fake.host]);
+      await expect(store.pull(`${fake.host}/test/image:latest`)).rejects.toThrow(/oversized/);
+      assertNothingLeft(root);
+      expect(existsSync(join(root, 'blobs/sha256', img.layers[0]!.digest.slice(7)))).toBe(false);
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('a pull killed with SIGKILL leaves nothing visible once the store reopens', async () => {
+    const img = image();
+    const fake = await startFakeRegistry({ image: img, stall: img.layers[0]!.digest });
+    const root = await mkdtemp(join(tmpdir(), 'skiff-img-'));
+    roots.push(root);
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures/pull-child.ts'), root, `${fake.host}/test/image:latest`, fake.host], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise((r) => child.once('exit', r));
+      await waitFor(async () => out.includes('"downloading"') && readdirSync(join(root, 'tmp')).length > 0, 15_000, 'the child to start downloading');
+      child.kill('SIGKILL');
+      await exited;
+      const store = await ImageStore.open({ root, insecureRegistries: [fake.host] });
+      expect(await store.list()).toEqual([]);
+      assertNothingLeft(root);
+      expect(existsSync(join(root, 'blobs/sha256', img.layers[0]!.digest.slice(7)))).toBe(false);
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('an aborted pull does not break a concurrent pull of the same layer', async () => {
+    const img = image();
+    const fake = await startFakeRegistry({ image: img, stallFirst: img.layers[0]!.digest });
+    try {
+      const { store, root } = await freshStore([fake.host]);
+      const ref = `${fake.host}/test/image:latest`;
+      const ac = new AbortController();
+      const first = store.pull(ref, { signal: ac.signal });
+      first.catch(() => {});
+      await waitFor(async () => fake.requests.some((r) => r.endsWith(img.layers[0]!.digest)), 10_000, 'the first pull to download');
+      let waiting = false;
+      const second = store.pull(ref, { onProgress: (p) => (waiting ||= p.status === 'waiting') });
+      await waitFor(async () => waiting, 10_000, 'the second pull to reach the layers');
+      await new Promise((r) => setTimeout(r, 100));
+      ac.abort();
+      await expect(first).rejects.toThrow();
+      expect((await second).id).toBe(img.configDigest);
+      expect(readdirSync(join(root, 'layers'))).toHaveLength(1);
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('removing another image mid-pull keeps what the pull already stored', async () => {
+    const other = buildImage([await buildLayer([{ name: 'only-here', content: randomBytes(8).toString('hex') }])], { Cmd: ['/only-here'] });
+    const fake = await startFakeRegistry({ image: other, stall: other.layers[0]!.digest });
+    try {
+      const { store } = await freshStore([host, fake.host]);
+      const busybox = await store.pull(`${host}/skiff-test/busybox:latest`);
+      const ac = new AbortController();
+      const pulling = store.pull(`${fake.host}/test/image:latest`, { signal: ac.signal });
+      pulling.catch(() => {});
+      await waitFor(async () => fake.requests.some((r) => r.endsWith(other.layers[0]!.digest)), 10_000, 'the pull to reach its layer');
+      expect(await store.blobs.has(other.configDigest)).toBe(true);
+      await store.remove(busybox.id);
+      expect(await store.blobs.has(other.configDigest)).toBe(true);
+      ac.abort();
+      await expect(pulling).rejects.toThrow();
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('refuses oversized manifests and non-image artifacts', async () => {
+    const img = image();
+    for (const [manifest, message] of [
+      [Buffer.alloc(5 * 1024 * 1024, 0x20), /larger than 4194304 bytes/],
+      [Buffer.from(JSON.stringify({ ...JSON.parse(img.manifest.toString()), config: { mediaType: 'application/vnd.cncf.helm.config.v1+json', digest: img.configDigest, size: img.config.length } })), /not a container image/],
+      [Buffer.from('{"schemaVersion":1,"fsLayers":[]}'), /only schema 2/],
+      [Buffer.from('not json'), /not valid JSON/],
+    ] as const) {
+      const fake = await startFakeRegistry({ image: img, manifest });
+      try {
+        const { store, root } = await freshStore([fake.host]);
+        await expect(store.pull(`${fake.host}/test/image:latest`)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(message) });
+        expect(readdirSync(join(root, 'blobs/sha256'))).toEqual([]);
+      } finally {
+        await fake.stop();
+      }
+    }
+  });
+
   it('follows the bearer token challenge (the Docker Hub flow)', async () => {
     const fake = await startFakeRegistry({ image: image(), auth: { kind: 'bearer' } });
     try {
@@ -248,6 +375,17 @@ describe('tag, remove, prune', () => {
     expect((await store.list()).map((i) => i.id)).toEqual([layers.id]);
   });
 
+  it('removing by digest while a tag remains only drops the digest reference', async () => {
+    const { store } = await freshStore();
+    const byDigest = `${host}/skiff-test/busybox@${fixtures.busybox.manifestDigest}`;
+    await store.pull(byDigest);
+    const img = await store.pull(`${host}/skiff-test/busybox:latest`);
+    expect(img.repoDigests).toEqual([byDigest]);
+    expect(await store.remove(byDigest)).toEqual({ untagged: [byDigest], deleted: [] });
+    expect((await store.inspect(img.id)).repoTags).toEqual([`${host}/skiff-test/busybox:latest`]);
+    await expect(store.inspect('sha256:' + 'f'.repeat(64))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/no such image/) });
+  });
+
   it('pushes to a registry; a clean root pulls back the same digests', async () => {
     const { store } = await freshStore();
     const img = await store.pull(`${host}/skiff-test/layers:latest`);
@@ -273,5 +411,7 @@ describe('tag, remove, prune', () => {
     await store.pull(`${host}/skiff-test/busybox:latest`);
     const reopened = await ImageStore.open({ root, insecureRegistries: [host] });
     expect((await reopened.list()).map((i) => i.repoTags[0])).toEqual([`${host}/skiff-test/busybox:latest`]);
+    writeFileSync(join(root, 'images/index.json'), '{"images": [');
+    await expect(ImageStore.open({ root, insecureRegistries: [] })).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/index.json is corrupt/) });
   });
 });

@@ -1,8 +1,15 @@
 // skiff_native: the few syscalls Node lacks and the runtime needs on the agent side
-// (layer unpacking: mknod for devices/whiteouts, xattrs; cp into stopped containers: mount).
+// (layer unpacking: mknod for devices/whiteouts, xattrs; cp into stopped containers: mount;
+// terminals for exec/attach clients: pty pairs and window sizes).
 #include <napi.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -24,17 +31,28 @@ Napi::Value ThrowErrno(Napi::Env env, const char *syscall, const std::string &pa
   return env.Undefined();
 }
 
-bool CheckArgs(const Napi::CallbackInfo &info, size_t n) {
+// Checks the arguments against a signature ('s' string, 'n' number, 'b' buffer): without
+// C++ exceptions a wrong type would otherwise become a pending exception mid-call.
+bool CheckArgs(const Napi::CallbackInfo &info, const char *sig) {
+  size_t n = strlen(sig);
   if (info.Length() < n) {
     Napi::TypeError::New(info.Env(), "wrong number of arguments").ThrowAsJavaScriptException();
     return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    bool ok = sig[i] == 's' ? info[i].IsString() : sig[i] == 'n' ? info[i].IsNumber() : info[i].IsBuffer();
+    if (!ok) {
+      const char *want = sig[i] == 's' ? "a string" : sig[i] == 'n' ? "a number" : "a Buffer";
+      Napi::TypeError::New(info.Env(), "argument " + std::to_string(i + 1) + " must be " + want).ThrowAsJavaScriptException();
+      return false;
+    }
   }
   return true;
 }
 
 // mknod(path, mode, major, minor): mode includes the file type bits (S_IFCHR, S_IFBLK, S_IFIFO)
 Napi::Value Mknod(const Napi::CallbackInfo &info) {
-  if (!CheckArgs(info, 4)) return info.Env().Undefined();
+  if (!CheckArgs(info, "snnn")) return info.Env().Undefined();
   std::string path = info[0].As<Napi::String>();
   mode_t mode = info[1].As<Napi::Number>().Uint32Value();
   unsigned maj = info[2].As<Napi::Number>().Uint32Value(), min = info[3].As<Napi::Number>().Uint32Value();
@@ -43,7 +61,7 @@ Napi::Value Mknod(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value Lsetxattr(const Napi::CallbackInfo &info) {
-  if (!CheckArgs(info, 3)) return info.Env().Undefined();
+  if (!CheckArgs(info, "ssb")) return info.Env().Undefined();
   std::string path = info[0].As<Napi::String>(), name = info[1].As<Napi::String>();
   Napi::Buffer<char> value = info[2].As<Napi::Buffer<char>>();
   if (lsetxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), 0) < 0) return ThrowErrno(info.Env(), "lsetxattr", path);
@@ -51,7 +69,7 @@ Napi::Value Lsetxattr(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value Lgetxattr(const Napi::CallbackInfo &info) {
-  if (!CheckArgs(info, 2)) return info.Env().Undefined();
+  if (!CheckArgs(info, "ss")) return info.Env().Undefined();
   std::string path = info[0].As<Napi::String>(), name = info[1].As<Napi::String>();
   ssize_t n = lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
   if (n < 0) {
@@ -65,7 +83,7 @@ Napi::Value Lgetxattr(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value Llistxattr(const Napi::CallbackInfo &info) {
-  if (!CheckArgs(info, 1)) return info.Env().Undefined();
+  if (!CheckArgs(info, "s")) return info.Env().Undefined();
   std::string path = info[0].As<Napi::String>();
   ssize_t n = llistxattr(path.c_str(), nullptr, 0);
   if (n < 0) return ThrowErrno(info.Env(), "llistxattr", path);
@@ -83,7 +101,7 @@ Napi::Value Llistxattr(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value Mount(const Napi::CallbackInfo &info) {
-  if (!CheckArgs(info, 5)) return info.Env().Undefined();
+  if (!CheckArgs(info, "sssns")) return info.Env().Undefined();
   std::string src = info[0].As<Napi::String>(), target = info[1].As<Napi::String>(), type = info[2].As<Napi::String>();
   unsigned long flags = (unsigned long)info[3].As<Napi::Number>().Int64Value();
   std::string data = info[4].As<Napi::String>();
@@ -93,11 +111,61 @@ Napi::Value Mount(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value Umount2(const Napi::CallbackInfo &info) {
-  if (!CheckArgs(info, 2)) return info.Env().Undefined();
+  if (!CheckArgs(info, "sn")) return info.Env().Undefined();
   std::string target = info[0].As<Napi::String>();
   int flags = info[1].As<Napi::Number>().Int32Value();
   if (umount2(target.c_str(), flags) < 0) return ThrowErrno(info.Env(), "umount2", target);
   return info.Env().Undefined();
+}
+
+// openpty() -> { master, slave, path }. Both fds are close-on-exec so they never leak into
+// unrelated children; passing one as a child's stdio (dup2) clears the flag on the copy.
+Napi::Value Openpty(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) return ThrowErrno(env, "posix_openpt", "/dev/ptmx");
+  char name[PATH_MAX];
+  if (grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof name) != 0) {
+    int e = errno;
+    close(master);
+    errno = e;
+    return ThrowErrno(env, "unlockpt", "/dev/ptmx");
+  }
+  int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) {
+    int e = errno;
+    close(master);
+    errno = e;
+    return ThrowErrno(env, "open", name);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("master", Napi::Number::New(env, master));
+  out.Set("slave", Napi::Number::New(env, slave));
+  out.Set("path", Napi::String::New(env, name));
+  return out;
+}
+
+// setWinsize(fd, rows, cols): TIOCSWINSZ; the foreground process group gets SIGWINCH
+Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
+  if (!CheckArgs(info, "nnn")) return info.Env().Undefined();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct winsize ws = {};
+  ws.ws_row = (unsigned short)info[1].As<Napi::Number>().Uint32Value();
+  ws.ws_col = (unsigned short)info[2].As<Napi::Number>().Uint32Value();
+  if (ioctl(fd, TIOCSWINSZ, &ws) < 0) return ThrowErrno(info.Env(), "ioctl(TIOCSWINSZ)", "fd " + std::to_string(fd));
+  return info.Env().Undefined();
+}
+
+// getWinsize(fd) -> { rows, cols }
+Napi::Value GetWinsize(const Napi::CallbackInfo &info) {
+  if (!CheckArgs(info, "n")) return info.Env().Undefined();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct winsize ws = {};
+  if (ioctl(fd, TIOCGWINSZ, &ws) < 0) return ThrowErrno(info.Env(), "ioctl(TIOCGWINSZ)", "fd " + std::to_string(fd));
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("rows", Napi::Number::New(info.Env(), ws.ws_row));
+  out.Set("cols", Napi::Number::New(info.Env(), ws.ws_col));
+  return out;
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -107,6 +175,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("llistxattr", Napi::Function::New(env, Llistxattr));
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("umount2", Napi::Function::New(env, Umount2));
+  exports.Set("openpty", Napi::Function::New(env, Openpty));
+  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
+  exports.Set("getWinsize", Napi::Function::New(env, GetWinsize));
   return exports;
 }
 

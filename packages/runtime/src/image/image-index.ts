@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../store/atomic-file.js';
+import { SkiffError } from '../errors.js';
 import type { ImageConfig } from '../types.js';
 
 export interface LayerRecord {
@@ -42,8 +43,17 @@ export class ImageIndex {
 
   async load(): Promise<void> {
     await mkdir(join(this.file, '..'), { recursive: true });
-    const text = await readFile(this.file, 'utf8').catch(() => '');
-    const list = text ? (JSON.parse(text) as { images: ImageRecord[] }).images : [];
+    const text = await readFile(this.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return '';
+      throw e;
+    });
+    let list: ImageRecord[] = [];
+    try {
+      if (text) list = (JSON.parse(text) as { images: ImageRecord[] }).images;
+    } catch (e) {
+      // refuse to start on it rather than silently forget every image
+      throw new SkiffError('INTERNAL', `${this.file} is corrupt (${(e as Error).message}); move it away to start with no images`, { cause: e });
+    }
     this.images = new Map(list.map((i) => [i.id, i]));
   }
 

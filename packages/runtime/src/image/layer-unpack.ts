@@ -1,16 +1,38 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, realpath, rm, symlink, utimes } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { InvalidArgument } from '../errors.js';
 import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../native/addon.js';
-import { AutoDecompress } from './decompress.js';
+import { decompressorFor } from './decompress.js';
+import { installRawPaxXattrs, xattrValue } from './tar-pax-raw.js';
+
+installRawPaxXattrs();
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE = '.wh..wh..opq';
+/**
+ * overlayfs interprets these itself (opaque dirs, redirects, metacopy); a layer must express
+ * whiteouts with `.wh.` names, never smuggle the xattrs in, or it could redirect lookups.
+ */
+const RESERVED_XATTR = /^(trusted|user)\.overlay\./;
+
+/**
+ * Like containerd, an xattr the filesystem or the kernel will not take (no `user.*` support,
+ * a `security.*` namespace no LSM owns) is skipped rather than failing the whole image.
+ */
+function setEntryXattr(path: string, name: string, value: Buffer, entryName: string): void {
+  try {
+    lsetxattr(path, name, value);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'EOPNOTSUPP' || code === 'ENOTSUP' || code === 'EPERM') return;
+    throw new InvalidArgument(`layer entry "${entryName}": cannot set xattr ${name}: ${code ?? (e as Error).message}`, { cause: e });
+  }
+}
 
 /** entry name → path relative to the layer root, or an error for anything that escapes */
 export function confineEntryName(name: string): string {
@@ -34,7 +56,6 @@ export async function unpackLayer(input: Readable, dest: string, signal?: AbortS
       cb(null, chunk);
     },
   });
-  const dirs: { path: string; mode: number; mtime?: Date }[] = [];
   let size = 0;
 
   const ensureParents = async (rel: string, entryName: string) => {
@@ -49,12 +70,26 @@ export async function unpackLayer(input: Readable, dest: string, signal?: AbortS
     }
   };
 
+  // Replacing a path drops the deferred metadata of everything below it: a directory that a
+  // later entry turned into a symlink must never receive a chmod/utimes through that link.
+  let pending: { path: string; mode: number; mtime?: Date }[] = [];
+  const removeExisting = async (path: string) => {
+    await rm(path, { recursive: true, force: true });
+    pending = pending.filter((d) => d.path !== path && !d.path.startsWith(`${path}/`));
+  };
+
   const extract = tar.extract();
+  // an entry that fails after the pipeline has settled reports into a finished extract;
+  // the pipeline already has the first error, a late one must not crash the agent
+  extract.on('error', () => {});
   extract.on('entry', (header, stream, next) => {
+    // a cut-off layer destroys the entry's stream with the extract's error, possibly before
+    // the handler below reads from it; that error is already the pipeline's to report
+    stream.on('error', () => {});
     void (async () => {
       const rel = confineEntryName(header.name);
       if (!rel) {
-        if (header.type === 'directory') dirs.push({ path: dest, mode: (header.mode ?? 0o755) & 0o7777, mtime: header.mtime });
+        if (header.type === 'directory') pending.push({ path: dest, mode: (header.mode ?? 0o755) & 0o7777, mtime: header.mtime });
         stream.resume();
         return;
       }
@@ -69,20 +104,24 @@ export async function unpackLayer(input: Readable, dest: string, signal?: AbortS
         return;
       }
       if (base.startsWith(WHITEOUT_PREFIX)) {
-        const hidden = posix.join(parent, base.slice(WHITEOUT_PREFIX.length));
-        await rm(hidden, { recursive: true, force: true });
+        const name = base.slice(WHITEOUT_PREFIX.length);
+        if (!name || name === '.' || name === '..' || name.startsWith(WHITEOUT_PREFIX)) {
+          throw new InvalidArgument(`layer entry "${header.name}" is not a valid whiteout`);
+        }
+        const hidden = posix.join(parent, name);
+        await removeExisting(hidden);
         mknod(hidden, S_IFCHR | 0o600, 0, 0);
         stream.resume();
         return;
       }
 
       const existing = await lstat(target).catch(() => undefined);
-      if (existing && !(existing.isDirectory() && header.type === 'directory')) await rm(target, { recursive: true, force: true });
+      if (existing && !(existing.isDirectory() && header.type === 'directory')) await removeExisting(target);
       const mode = (header.mode ?? 0o644) & 0o7777;
       switch (header.type) {
         case 'directory':
           if (!existing) await mkdir(target, { mode: 0o755 });
-          dirs.push({ path: target, mode, mtime: header.mtime });
+          pending.push({ path: target, mode, mtime: header.mtime });
           stream.resume();
           break;
         case 'file':
@@ -103,6 +142,7 @@ export async function unpackLayer(input: Readable, dest: string, signal?: AbortS
           const linkTarget = posix.join(dest, linkRel);
           const st = await lstat(linkTarget).catch(() => undefined);
           if (!st) throw new InvalidArgument(`layer entry "${header.name}" is a hard link to "${header.linkname}", which is not in the layer`);
+          if (st.isDirectory()) throw new InvalidArgument(`layer entry "${header.name}" is a hard link to the directory "${header.linkname}"`);
           await link(linkTarget, target);
           stream.resume();
           break;
@@ -125,8 +165,11 @@ export async function unpackLayer(input: Readable, dest: string, signal?: AbortS
       }
       if (header.type === 'link') return; // shares the inode (and metadata) of its target
       await lchown(target, header.uid ?? 0, header.gid ?? 0);
-      for (const [key, value] of Object.entries(header.pax ?? {})) {
-        if (key.startsWith('SCHILY.xattr.')) lsetxattr(target, key.slice('SCHILY.xattr.'.length), Buffer.from(String(value), 'latin1'));
+      const pax = (header.pax ?? {}) as Record<string, unknown>;
+      for (const key of Object.keys(pax)) {
+        if (!key.startsWith('SCHILY.xattr.')) continue;
+        const name = key.slice('SCHILY.xattr.'.length);
+        if (!RESERVED_XATTR.test(name)) setEntryXattr(target, name, xattrValue(pax, key), header.name);
       }
       if (header.type !== 'symlink' && header.type !== 'directory') await chmod(target, mode);
       if (header.mtime && header.type !== 'directory') {
@@ -141,9 +184,15 @@ export async function unpackLayer(input: Readable, dest: string, signal?: AbortS
     );
   });
 
-  await pipeline(input, new AutoDecompress(), tap, extract, { signal });
+  const decompress = await decompressorFor(input);
+  if (decompress) await pipeline(input, decompress, tap, extract, { signal });
+  else await pipeline(input, tap, extract, { signal });
   // directory modes last: a read-only directory must not block the entries inside it
-  for (const d of dirs.reverse()) {
+  const realDest = await realpath(dest);
+  for (const d of pending.reverse()) {
+    // belt and braces: only a real directory reached without any symlink is touched
+    const real = await realpath(d.path).catch(() => undefined);
+    if (real !== posix.join(realDest, posix.relative(dest, d.path))) continue;
     await chmod(d.path, d.mode);
     if (d.mtime) await utimes(d.path, d.mtime, d.mtime).catch(() => {});
   }

@@ -43,8 +43,16 @@ export function selectPlatform(index: ImageIndexManifest, ref: string): Descript
   return match;
 }
 
+const CONFIG_TYPES: readonly string[] = [MEDIA.ociConfig, MEDIA.dockerConfig];
+
 export function validateManifest(m: ImageManifest, ref: string): void {
   if (m.schemaVersion !== 2 || !m.config?.digest || !Array.isArray(m.layers)) {
     throw new InvalidArgument(`unsupported manifest for ${ref} (only schema 2 / OCI image manifests are supported)`);
   }
+  // OCI artifacts (helm charts, signatures, ...) use the same manifest shape with another config type
+  if (m.config.mediaType && !CONFIG_TYPES.includes(m.config.mediaType)) {
+    throw new InvalidArgument(`${ref} is not a container image (config media type ${m.config.mediaType})`);
+  }
+  const encrypted = m.layers.find((l) => /\+encrypted$/.test(l.mediaType ?? ''));
+  if (encrypted) throw new InvalidArgument(`${ref} has an encrypted layer (${encrypted.mediaType}), which is not supported`);
 }

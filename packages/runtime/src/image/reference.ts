@@ -42,7 +42,7 @@ export function parseReference(input: string): ImageReference {
   let registry = DOCKER_HUB;
   if (parts.length > 1 && (parts[0]!.includes('.') || parts[0]!.includes(':') || parts[0] === 'localhost')) {
     registry = parts.shift()!;
-    if (!/^[a-zA-Z0-9.-]+(:\d{1,5})?$/.test(registry)) throw new InvalidArgument(`invalid reference format: bad registry "${registry}"`);
+    if (!/^(?:[a-zA-Z0-9.-]+|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/.test(registry)) throw new InvalidArgument(`invalid reference format: bad registry "${registry}"`);
   }
   if (registry === 'index.docker.io' || registry === 'registry-1.docker.io') registry = DOCKER_HUB;
   if (!parts.length || parts.some((p) => !COMPONENT.test(p))) {
@@ -69,6 +69,12 @@ export function familiarName(r: ImageReference): string {
 
 export function familiarTag(r: ImageReference): string {
   return `${familiarName(r)}:${r.tag ?? 'latest'}`;
+}
+
+/** The host part of a registry name (`[::1]:5000` → `::1`, `127.0.0.1:5000` → `127.0.0.1`). */
+export function registryHost(registry: string): string {
+  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(registry);
+  return m ? m[1]! : registry.replace(/:\d+$/, '');
 }
 
 /** Where the Distribution API lives for a registry name. */

@@ -17,6 +17,22 @@ export const MEDIA = {
   dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
 } as const;
 
+/** Docker's limit: manifests are small JSON documents; anything bigger is refused unread */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+async function readLimited(res: Response, limit: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  if (!res.body) return Buffer.alloc(0);
+  // leaving the loop by throwing cancels the body
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.length;
+    if (total > limit) throw new InvalidArgument(`${what} is larger than ${limit} bytes`);
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks);
+}
+
 const MANIFEST_ACCEPT = [MEDIA.ociIndex, MEDIA.ociManifest, MEDIA.dockerList, MEDIA.dockerManifest].join(', ');
 
 export interface RegistryClientOptions {
@@ -38,13 +54,24 @@ export class RegistryClient {
     this.base = `${opts.insecure ? 'http' : 'https'}://${registryEndpoint(opts.registry)}`;
   }
 
-  private async request(repo: string, path: string, init: RequestInit & { push?: boolean } = {}): Promise<Response> {
+  /**
+   * One API request with the auth flow. `body` may be a function: a streamed body can be
+   * sent once only, so the retry after an auth challenge asks for a fresh one.
+   */
+  private async request(
+    repo: string,
+    path: string,
+    init: Omit<RequestInit, 'body'> & { push?: boolean; body?: BodyInit | (() => BodyInit) } = {},
+  ): Promise<Response> {
     const scope = `repository:${repo}:${init.push ? 'pull,push' : 'pull'}`;
     const url = path.startsWith('http') ? path : `${this.base}/v2/${repo}/${path}`;
+    const { push: _push, body, ...rest } = init;
     const send = (auth?: string) => {
       const headers = new Headers(init.headers);
       if (auth) headers.set('authorization', auth);
-      return platformFetch(url, { ...init, headers, redirect: 'follow' });
+      const b = typeof body === 'function' ? body() : body;
+      const streamed = b instanceof ReadableStream;
+      return platformFetch(url, { ...rest, body: b, headers, redirect: 'follow', ...(streamed ? { duplex: 'half' } : {}) } as RequestInit);
     };
     let res: Response;
     try {
@@ -67,11 +94,15 @@ export class RegistryClient {
       }
       if (res.status === 401) {
         await res.body?.cancel();
-        throw new Unauthorized(`pull access denied for ${this.opts.registry}/${repo}: authentication failed`);
+        const what = `${init.push ? 'push' : 'pull'} access denied for ${this.opts.registry}/${repo}`;
+        throw new Unauthorized(
+          this.opts.credentials ? `${what}: the registry refused these credentials` : `${what}, repository does not exist or may require authentication`,
+        );
       }
       return res;
     } catch (e) {
-      if (e instanceof SkiffError) throw e;
+      // a cancelled request is the caller's doing, not an unreachable registry
+      if (e instanceof SkiffError || (e as Error).name === 'AbortError') throw e;
       const cause = (e as { cause?: { code?: string } }).cause;
       throw new Unavailable(`cannot reach registry ${this.opts.registry}: ${cause?.code ?? (e as Error).message}`, { cause: e });
     }
@@ -92,8 +123,8 @@ export class RegistryClient {
     throw new Unavailable(`${what}: registry answered ${res.status}${detail ? ` (${detail})` : ''}`);
   }
 
-  async getManifest(repo: string, reference: string): Promise<{ mediaType: string; body: Buffer; digest?: string }> {
-    const res = await this.request(repo, `manifests/${reference}`, { headers: { accept: MANIFEST_ACCEPT } });
+  async getManifest(repo: string, reference: string, signal?: AbortSignal): Promise<{ mediaType: string; body: Buffer; digest?: string }> {
+    const res = await this.request(repo, `manifests/${reference}`, { headers: { accept: MANIFEST_ACCEPT }, signal });
     if (!res.ok) {
       if (res.status === 404) {
         await res.body?.cancel();
@@ -101,7 +132,7 @@ export class RegistryClient {
       }
       return this.failure(res, `manifest ${this.opts.registry}/${repo}:${reference}`);
     }
-    const body = Buffer.from(await res.arrayBuffer());
+    const body = await readLimited(res, MAX_MANIFEST_BYTES, `manifest ${this.opts.registry}/${repo}:${reference}`);
     const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
     return { mediaType, body, digest: res.headers.get('docker-content-digest') ?? undefined };
   }
@@ -121,8 +152,11 @@ export class RegistryClient {
     return this.failure(res, `blob ${digest}`);
   }
 
-  /** Monolithic upload: POST to open a session, PUT the bytes with the digest. */
-  async uploadBlob(repo: string, digest: string, data: Buffer): Promise<void> {
+  /**
+   * Monolithic upload: POST to open a session, PUT the bytes with the digest. `data` may be
+   * a function returning a fresh stream of the blob (`size` bytes) for large blobs.
+   */
+  async uploadBlob(repo: string, digest: string, data: Buffer | { size: number; open: () => Readable }): Promise<void> {
     const start = await this.request(repo, 'blobs/uploads/', { method: 'POST', push: true });
     if (start.status !== 202) return this.failure(start, `starting upload of ${digest}`);
     await start.body?.cancel();
@@ -133,8 +167,8 @@ export class RegistryClient {
     const put = await this.request(repo, url.toString(), {
       method: 'PUT',
       push: true,
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(data.length) },
-      body: new Uint8Array(data),
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(Buffer.isBuffer(data) ? data.length : data.size) },
+      body: Buffer.isBuffer(data) ? new Uint8Array(data) : () => Readable.toWeb(data.open()) as ReadableStream,
     });
     if (put.status !== 201) return this.failure(put, `uploading ${digest}`);
     await put.body?.cancel();

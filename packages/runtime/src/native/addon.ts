@@ -1,6 +1,27 @@
 import { createRequire } from 'node:module';
 import { NATIVE_BUILD_DIR } from './paths.js';
 
+/**
+ * Typed access to `build/Release/skiff_native.node`. Every function throws an Error whose
+ * `code` is the errno name ('EPERM', 'ENOENT', ...) with `errno`, `syscall` and `path` set,
+ * like Node's own fs errors.
+ */
+export interface NativeError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  path: string;
+}
+
+export interface PtyPair {
+  /** the side the agent reads/writes */
+  master: number;
+  /** the side handed to the process as its stdio / controlling terminal */
+  slave: number;
+  /** `/dev/pts/N` */
+  path: string;
+}
+
 interface NativeAddon {
   mknod(path: string, mode: number, major: number, minor: number): void;
   lsetxattr(path: string, name: string, value: Buffer): void;
@@ -8,6 +29,9 @@ interface NativeAddon {
   llistxattr(path: string): string[];
   mount(source: string, target: string, fstype: string, flags: number, data: string): void;
   umount2(target: string, flags: number): void;
+  openpty(): PtyPair;
+  setWinsize(fd: number, rows: number, cols: number): void;
+  getWinsize(fd: number): { rows: number; cols: number };
 }
 
 let addon: NativeAddon | undefined;
@@ -17,17 +41,37 @@ function load(): NativeAddon {
   return addon;
 }
 
+// file type bits for mknod
 export const S_IFCHR = 0o020000;
 export const S_IFBLK = 0o060000;
 export const S_IFIFO = 0o010000;
+
+// mount(2) flags (linux/mount.h)
 export const MS_RDONLY = 1;
+export const MS_NOSUID = 2;
+export const MS_NODEV = 4;
+export const MS_NOEXEC = 8;
+export const MS_REMOUNT = 32;
 export const MS_BIND = 4096;
+export const MS_MOVE = 8192;
 export const MS_REC = 16384;
+export const MS_PRIVATE = 1 << 18;
+export const MS_SLAVE = 1 << 19;
+export const MS_SHARED = 1 << 20;
+
+// umount2(2) flags
+export const MNT_FORCE = 1;
 export const MNT_DETACH = 2;
 
-export const mknod = (path: string, mode: number, major = 0, minor = 0) => load().mknod(path, mode, major, minor);
-export const lsetxattr = (path: string, name: string, value: Buffer) => load().lsetxattr(path, name, value);
-export const lgetxattr = (path: string, name: string) => load().lgetxattr(path, name);
-export const llistxattr = (path: string) => load().llistxattr(path);
-export const mount = (source: string, target: string, fstype: string, flags: number, data: string) => load().mount(source, target, fstype, flags, data);
-export const umount2 = (target: string, flags: number) => load().umount2(target, flags);
+export const mknod = (path: string, mode: number, major = 0, minor = 0): void => load().mknod(path, mode, major, minor);
+export const lsetxattr = (path: string, name: string, value: Buffer): void => load().lsetxattr(path, name, value);
+/** the attribute's value, or null when the file has no such attribute */
+export const lgetxattr = (path: string, name: string): Buffer | null => load().lgetxattr(path, name);
+export const llistxattr = (path: string): string[] => load().llistxattr(path);
+export const mount = (source: string, target: string, fstype: string, flags: number, data = ''): void =>
+  load().mount(source, target, fstype, flags, data);
+export const umount2 = (target: string, flags = 0): void => load().umount2(target, flags);
+/** a new pty pair; both fds are O_CLOEXEC and must be closed by the caller (fs.closeSync) */
+export const openpty = (): PtyPair => load().openpty();
+export const setWinsize = (fd: number, rows: number, cols: number): void => load().setWinsize(fd, rows, cols);
+export const getWinsize = (fd: number): { rows: number; cols: number } => load().getWinsize(fd);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -60,7 +60,16 @@ export class BlobStore {
 
   async putBuffer(data: Buffer): Promise<string> {
     const digest = sha256(data);
-    if (!(await this.has(digest))) await writeFileAtomic(this.path(digest), data);
+    if (await this.has(digest)) return digest;
+    // staged in tmp/ (cleared on open) so a crash never leaves debris next to the blobs
+    const tmpPath = join(this.tmp, `blob-${digestHex(digest).slice(0, 16)}-${randomBytes(4).toString('hex')}`);
+    try {
+      await writeFileAtomic(tmpPath, data);
+      await rename(tmpPath, this.path(digest));
+    } catch (e) {
+      await unlink(tmpPath).catch(() => {});
+      throw e;
+    }
     return digest;
   }
 
@@ -72,8 +81,13 @@ export class BlobStore {
     let received = 0;
     const meter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
         received += chunk.length;
+        // a registry that sends more than the descriptor says is cut off, not stored
+        if (opts.size !== undefined && received > opts.size) {
+          cb(new InvalidArgument(`blob ${digest} is oversized: expected ${opts.size} bytes, the registry sent more`));
+          return;
+        }
+        hash.update(chunk);
         opts.onBytes?.(received);
         cb(null, chunk);
       },
@@ -81,7 +95,7 @@ export class BlobStore {
     try {
       await pipeline(input, meter, createWriteStream(tmpPath), { signal: opts.signal });
       if (opts.size !== undefined && received !== opts.size) {
-        throw new InvalidArgument(`blob ${digest} is truncated or oversized: expected ${opts.size} bytes, got ${received}`);
+        throw new InvalidArgument(`blob ${digest} is truncated: expected ${opts.size} bytes, got ${received}`);
       }
       const actual = hash.digest('hex');
       if (actual !== hex) throw new InvalidArgument(`digest mismatch for blob ${digest}: the content hashes to sha256:${actual}`);
@@ -90,6 +104,11 @@ export class BlobStore {
       await unlink(tmpPath).catch(() => {});
       throw e;
     }
+  }
+
+  /** digests of every stored blob */
+  async list(): Promise<string[]> {
+    return (await readdir(this.dir)).filter((n) => /^[a-f0-9]{64}$/.test(n)).map((hex) => `sha256:${hex}`);
   }
 
   async remove(digest: string): Promise<void> {
