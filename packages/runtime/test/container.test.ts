@@ -66,6 +66,25 @@ describe('run', () => {
     expect(tty.stdout.trim()).toBe('/dev/pts/0');
   });
 
+  it('keeps Docker\'s default capabilities; --cap-drop ALL leaves none, --cap-add adds one', async () => {
+    const capEff = async (spec: object) =>
+      (await runCollect(t.rt, { image, cmd: ['sh', '-c', 'grep CapEff /proc/self/status'], ...spec })).stdout.trim();
+    expect(await capEff({})).toMatch(/CapEff:\s+00000000a80425fb$/);
+    expect(await capEff({ capDrop: ['ALL'] })).toMatch(/CapEff:\s+0000000000000000$/);
+    expect(await capEff({ capDrop: ['ALL'], capAdd: ['NET_ADMIN'] })).toMatch(/CapEff:\s+0000000000001000$/);
+    // exec gets the container's set too (the shim's exec mode writes its own `cap` lines)
+    const { id } = await t.rt.containers.run({ image, cmd: ['sleep', '30'], capDrop: ['ALL'] });
+    try {
+      const s = await t.rt.containers.exec(id, { cmd: ['sh', '-c', 'grep CapEff /proc/self/status'] });
+      let out = '';
+      s.on('stdout', (d: Buffer) => (out += d.toString()));
+      expect(await new Promise<number>((r) => s.on('exit', r))).toBe(0);
+      expect(out.trim()).toMatch(/CapEff:\s+0000000000000000$/);
+    } finally {
+      await t.rt.containers.remove(id, { force: true });
+    }
+  });
+
   it('reports a missing command with 127 and an unknown image clearly', async () => {
     await expect(t.rt.containers.run({ image, cmd: ['no-such-binary'] })).rejects.toMatchObject({ exitStatus: 127 });
     await expect(t.rt.containers.run({ image, cmd: ['/etc/passwd'] })).rejects.toMatchObject({ exitStatus: 126 });

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdio.h>
+#include <strings.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -21,10 +22,30 @@ static const char *const CAP_NAMES[] = {
 };
 #define NCAPS ((int)(sizeof CAP_NAMES / sizeof CAP_NAMES[0]))
 
-int cap_from_name(const char *name) {
+
+static int cap_from_name(const char *name) {
+  const char *n = strncmp(name, "CAP_", 4) == 0 ? name + 4 : name;
   for (int i = 0; i < NCAPS; i++)
-    if (strcmp(CAP_NAMES[i], name) == 0) return i;
+    if (strcasecmp(CAP_NAMES[i] + 4, n) == 0) return i;
   return -1;
+}
+
+int caps_from_conf(const struct conf *c, uint64_t *keep, char *err, size_t errlen) {
+  const char *names[MAX_LIST];
+  /* Fail closed: the agent always lists the set it wants (Docker's defaults are resolved
+   * in TypeScript), so a conf without `cap` lines means "none", never "some default". */
+  size_t n = conf_list(c, "cap", names, MAX_LIST);
+  *keep = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!names[i][0]) continue; /* `cap=` alone: an explicitly empty set */
+    int bit = cap_from_name(names[i]);
+    if (bit < 0) {
+      snprintf(err, errlen, "unknown capability %s", names[i]);
+      return -1;
+    }
+    *keep |= CAP_BIT(bit);
+  }
+  return 0;
 }
 
 static int last_cap(void) {
@@ -38,36 +59,26 @@ static int last_cap(void) {
 }
 
 /* Bounding set first, while still root with CAP_SETPCAP: only the kept list survives. */
-int drop_bounding_caps(const char **names, size_t n, char *err, size_t errlen) {
-  uint64_t keep = 0;
-  for (size_t i = 0; i < n; i++) {
-    int c = cap_from_name(names[i]);
-    if (c < 0) {
-      snprintf(err, errlen, "unknown capability %s", names[i]);
-      return -1;
-    }
-    keep |= 1ULL << c;
-  }
+int drop_bounding_caps(uint64_t keep, char *err, size_t errlen) {
   int last = last_cap();
   for (int c = 0; c <= last; c++) {
-    if (keep & (1ULL << c)) continue;
+    if (keep & CAP_BIT(c)) continue;
     if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) {
-      snprintf(err, errlen, "dropping capability %d: %s", c, strerror(errno));
+      snprintf(err, errlen, "dropping capability %d from the bounding set: %s", c, strerror(errno));
       return -1;
     }
   }
   return 0;
 }
 
-/* After setuid: a root process keeps the list as effective/permitted/inheritable (what
- * Docker gives it); for any other uid setuid already emptied those sets, as in Docker. */
-int apply_capabilities(const char **names, size_t n, uid_t uid, char *err, size_t errlen) {
-  uint64_t keep = 0;
-  for (size_t i = 0; i < n; i++) {
-    int c = cap_from_name(names[i]);
-    if (c >= 0) keep |= 1ULL << c;
+/* After setuid. Root keeps the list as effective/permitted/inheritable/ambient (what
+ * Docker gives it); for any other uid setuid has already emptied the permitted and
+ * effective sets, so exec leaves it without capabilities, as in Docker. */
+int apply_capabilities(uint64_t keep, uid_t uid, char *err, size_t errlen) {
+  if (uid != 0) {
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    return 0;
   }
-  if (uid != 0) return 0;
   struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2];
   memset(data, 0, sizeof data);
@@ -77,5 +88,9 @@ int apply_capabilities(const char **names, size_t n, uid_t uid, char *err, size_
     snprintf(err, errlen, "capset: %s", strerror(errno));
     return -1;
   }
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  int last = last_cap();
+  for (int c = 0; c <= last; c++)
+    if (keep & CAP_BIT(c)) prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0); /* best effort: old kernels */
   return 0;
 }

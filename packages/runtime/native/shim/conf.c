@@ -72,10 +72,3 @@ size_t conf_list(const struct conf *c, const char *key, const char **out, size_t
     if (strcmp(c->entries[i].key, key) == 0) out[k++] = c->entries[i].value;
   return k;
 }
-
-size_t conf_count(const struct conf *c, const char *key) {
-  size_t k = 0;
-  for (size_t i = 0; i < c->n; i++)
-    if (strcmp(c->entries[i].key, key) == 0) k++;
-  return k;
-}

@@ -12,6 +12,7 @@
  * 16 KiB is split into several entries; size-based rotation to <path>.1 ... <path>.N. */
 
 #define MAX_LINE (16 * 1024)
+#define OUT_FLUSH (256 * 1024)
 
 struct stream_buf {
   char data[MAX_LINE];
@@ -21,10 +22,13 @@ struct stream_buf {
 struct logfile {
   char path[4096];
   int fd;
-  long size;
+  long size; /* of the current file, including what is still in `out` */
   long max_size;
   int max_files;
-  struct stream_buf out, err;
+  struct stream_buf stdout_buf, stderr_buf;
+  char ts[64];        /* one timestamp per chunk read from the container, as Docker does */
+  char *out;          /* encoded entries not yet written: one write per chunk, not per line */
+  size_t outlen, outcap;
 };
 
 struct logfile *logfile_open(const char *path, long max_size, int max_files) {
@@ -38,8 +42,14 @@ struct logfile *logfile_open(const char *path, long max_size, int max_files) {
   return lf;
 }
 
+static void flush_out(struct logfile *lf) {
+  if (lf->outlen && lf->fd >= 0) write_all(lf->fd, lf->out, lf->outlen);
+  lf->outlen = 0;
+}
+
 static void rotate(struct logfile *lf) {
   char from[4200], to[4200];
+  flush_out(lf);
   if (lf->max_files <= 1) {
     if (ftruncate(lf->fd, 0) == 0) lf->size = 0;
     return;
@@ -56,7 +66,7 @@ static void rotate(struct logfile *lf) {
 }
 
 /* JSON string escaping; bytes that are not valid UTF-8 become U+FFFD, as Go's encoder does. */
-static size_t json_escape(char *out, const unsigned char *s, size_t n) {
+size_t json_escape(char *out, const unsigned char *s, size_t n) {
   size_t o = 0;
   for (size_t i = 0; i < n;) {
     unsigned char ch = s[i];
@@ -84,35 +94,60 @@ static size_t json_escape(char *out, const unsigned char *s, size_t n) {
 
 static void emit(struct logfile *lf, const char *stream, const char *data, size_t len) {
   if (lf->fd < 0) return;
-  static char line[MAX_LINE * 6 + 256];
-  char ts[64];
-  format_rfc3339nano(ts, sizeof ts);
-  size_t o = (size_t)snprintf(line, sizeof line, "{\"log\":\"");
+  size_t need = len * 6 + 128 + sizeof lf->ts;
+  if (lf->outlen + need > lf->outcap) {
+    size_t cap = (lf->outlen + need) * 2;
+    char *o = realloc(lf->out, cap);
+    if (!o) return;
+    lf->out = o;
+    lf->outcap = cap;
+  }
+  char *line = lf->out + lf->outlen;
+  size_t o = (size_t)sprintf(line, "{\"log\":\"");
   o += json_escape(line + o, (const unsigned char *)data, len);
-  o += (size_t)snprintf(line + o, sizeof line - o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, ts);
-  if (lf->max_size > 0 && lf->size + (long)o > lf->max_size && lf->size > 0) rotate(lf);
-  if (write_all(lf->fd, line, o) == 0) lf->size += (long)o;
+  o += (size_t)sprintf(line + o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, lf->ts);
+  if (lf->max_size > 0 && lf->size > 0 && lf->size + (long)o > lf->max_size) {
+    /* the entry goes to the fresh file: write what precedes it, rotate, keep it queued */
+    size_t before = lf->outlen;
+    if (before && lf->fd >= 0) write_all(lf->fd, lf->out, before);
+    memmove(lf->out, line, o);
+    lf->outlen = 0;
+    rotate(lf);
+    line = lf->out;
+  }
+  lf->outlen += o;
+  lf->size += (long)o;
+  if (lf->outlen >= OUT_FLUSH) flush_out(lf);
 }
 
-void logfile_write(struct logfile *lf, const char *stream, const char *data, size_t len) {
-  struct stream_buf *b = strcmp(stream, "stderr") == 0 ? &lf->err : &lf->out;
-  for (size_t i = 0; i < len; i++) {
-    b->data[b->len++] = data[i];
-    if (data[i] == '\n' || b->len == MAX_LINE) {
+static void append(struct logfile *lf, const char *stream, struct stream_buf *b, const char *data, size_t len) {
+  while (len) {
+    const char *nl = memchr(data, '\n', len);
+    size_t take = nl ? (size_t)(nl - data) + 1 : len;
+    if (take > MAX_LINE - b->len) take = MAX_LINE - b->len;
+    memcpy(b->data + b->len, data, take);
+    b->len += take;
+    data += take;
+    len -= take;
+    if (b->data[b->len - 1] == '\n' || b->len == MAX_LINE) {
       emit(lf, stream, b->data, b->len);
       b->len = 0;
     }
   }
 }
 
-void logfile_flush(struct logfile *lf) {
-  if (lf->out.len) emit(lf, "stdout", lf->out.data, lf->out.len);
-  if (lf->err.len) emit(lf, "stderr", lf->err.data, lf->err.len);
-  lf->out.len = lf->err.len = 0;
+void logfile_write(struct logfile *lf, const char *stream, const char *data, size_t len) {
+  format_rfc3339nano(lf->ts, sizeof lf->ts);
+  append(lf, stream, strcmp(stream, "stderr") == 0 ? &lf->stderr_buf : &lf->stdout_buf, data, len);
+  flush_out(lf);
 }
 
 void logfile_close(struct logfile *lf) {
-  logfile_flush(lf);
+  format_rfc3339nano(lf->ts, sizeof lf->ts);
+  if (lf->stdout_buf.len) emit(lf, "stdout", lf->stdout_buf.data, lf->stdout_buf.len);
+  if (lf->stderr_buf.len) emit(lf, "stderr", lf->stderr_buf.data, lf->stderr_buf.len);
+  flush_out(lf);
   if (lf->fd >= 0) close(lf->fd);
+  free(lf->out);
   free(lf);
 }

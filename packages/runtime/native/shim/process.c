@@ -10,10 +10,10 @@
 
 #include "shim.h"
 
-#define MAX_LIST 4096
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static const char *env_lookup(const struct conf *c, const char *name) {
-  const char *env[MAX_LIST];
+  static const char *env[MAX_LIST];
   size_t n = conf_list(c, "env", env, MAX_LIST), nl = strlen(name);
   const char *v = NULL;
   for (size_t i = 0; i < n; i++)
@@ -21,25 +21,25 @@ static const char *env_lookup(const struct conf *c, const char *name) {
   return v;
 }
 
+/* execvp's rule: a PATH entry counts when it is a regular file with an execute bit */
 static int is_executable_file(const char *path) {
   struct stat st;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
 }
 
 /* arg[0] is looked up in the container's PATH (from its env), inside the container root. */
 int resolve_executable(const struct conf *c, char *out, size_t outlen, char *err, size_t errlen) {
-  const char *cmd = conf_get(c, "arg");
   const char *args[1];
   if (conf_list(c, "arg", args, 1) == 0 || !args[0][0]) {
     snprintf(err, errlen, "no command specified");
     return 125;
   }
-  cmd = args[0];
+  const char *cmd = args[0];
   if (strchr(cmd, '/')) {
     struct stat st;
     if (stat(cmd, &st) < 0) {
-      snprintf(err, errlen, "exec: \"%s\": stat %s: no such file or directory", cmd, cmd);
-      return 127;
+      snprintf(err, errlen, "exec: \"%s\": stat %s: %s", cmd, cmd, errno == ENOENT ? "no such file or directory" : strerror(errno));
+      return errno == ENOENT || errno == ENOTDIR ? 127 : 126;
     }
     if (S_ISDIR(st.st_mode)) {
       snprintf(err, errlen, "exec: \"%s\": is a directory", cmd);
@@ -49,7 +49,7 @@ int resolve_executable(const struct conf *c, char *out, size_t outlen, char *err
     return 0;
   }
   const char *path = env_lookup(c, "PATH");
-  if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  if (!path) path = DEFAULT_PATH;
   char *dup = strdup(path), *save = NULL;
   for (char *dir = strtok_r(dup, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
     snprintf(out, outlen, "%s/%s", *dir ? dir : ".", cmd);
@@ -63,29 +63,27 @@ int resolve_executable(const struct conf *c, char *out, size_t outlen, char *err
   return 127;
 }
 
+/* Order matters: seccomp while still privileged, bounding set while CAP_SETPCAP is held,
+ * then groups/gid/uid, then the final capability sets (setuid to non-root clears them). */
 int apply_identity_and_security(const struct conf *c, char *err, size_t errlen) {
   uid_t uid = (uid_t)conf_long(c, "uid", 0);
   gid_t gid = (gid_t)conf_long(c, "gid", 0);
-  const char *groups_s[MAX_LIST];
+  static const char *groups_s[MAX_LIST];
+  static gid_t groups[MAX_LIST];
   size_t ng = conf_list(c, "group", groups_s, MAX_LIST);
-  gid_t groups[MAX_LIST];
   for (size_t i = 0; i < ng; i++) groups[i] = (gid_t)strtoul(groups_s[i], NULL, 10);
+  uint64_t keep;
+  if (caps_from_conf(c, &keep, err, errlen) < 0) return 125;
 
   if (conf_flag(c, "noNewPrivileges") && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
     snprintf(err, errlen, "no_new_privs: %s", strerror(errno));
     return 125;
   }
-  const char *caps[64];
-  size_t ncaps = conf_list(c, "cap", caps, 64);
-  int keep_admin = 0;
-  for (size_t i = 0; i < ncaps; i++)
-    if (strcmp(caps[i], "CAP_SYS_ADMIN") == 0) keep_admin = 1;
-  /* seccomp first, while still fully privileged (loading needs CAP_SYS_ADMIN or NNP) */
   const char *sc = conf_get(c, "seccomp");
   if (!sc || strcmp(sc, "unconfined") != 0) {
-    if (apply_default_seccomp(keep_admin, err, errlen) < 0) return 125;
+    if (apply_default_seccomp(keep, err, errlen) < 0) return 125;
   }
-  if (drop_bounding_caps(caps, ncaps, err, errlen) < 0) return 125;
+  if (drop_bounding_caps(keep, err, errlen) < 0) return 125;
   if (setgroups(ng, groups) < 0) {
     snprintf(err, errlen, "setgroups: %s", strerror(errno));
     return 125;
@@ -98,7 +96,7 @@ int apply_identity_and_security(const struct conf *c, char *err, size_t errlen) 
     snprintf(err, errlen, "setuid %u: %s", uid, strerror(errno));
     return 125;
   }
-  if (apply_capabilities(caps, ncaps, uid, err, errlen) < 0) return 125;
+  if (apply_capabilities(keep, uid, err, errlen) < 0) return 125;
   return 0;
 }
 
@@ -110,6 +108,6 @@ int exec_process(const struct conf *c, const char *path, char *err, size_t errle
   envp[ne] = NULL;
   execve(path, (char *const *)argv, (char *const *)envp);
   int e = errno;
-  snprintf(err, errlen, "exec: \"%s\": %s", argv[0], strerror(e));
+  snprintf(err, errlen, "exec: \"%s\": %s", argv[0], e == ENOENT ? "no such file or directory" : e == EACCES ? "permission denied" : strerror(e));
   return e == ENOENT ? 127 : 126;
 }

@@ -7,13 +7,11 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "shim.h"
 
-#define MAX_LIST 256
-
+/* Docker's defaults (moby oci/defaults.go) */
 static const char *const DEFAULT_MASKED[] = {
     "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
     "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
@@ -23,10 +21,10 @@ static const char *const DEFAULT_READONLY[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
 };
 
-#define FAIL(...)                          \
-  do {                                     \
-    snprintf(err, errlen, __VA_ARGS__);    \
-    return -1;                             \
+#define FAIL(...)                       \
+  do {                                  \
+    snprintf(err, errlen, __VA_ARGS__); \
+    return -1;                          \
   } while (0)
 
 static int do_mount(const char *src, const char *dst, const char *type, unsigned long flags, const char *data, char *err, size_t errlen) {
@@ -34,7 +32,7 @@ static int do_mount(const char *src, const char *dst, const char *type, unsigned
   return 0;
 }
 
-/* A bind target must exist and be of the same kind (file or directory) as the source. */
+/* A mount target must exist and be of the same kind (file or directory) as the source. */
 static int ensure_target(const char *target, int is_dir) {
   struct stat st;
   if (lstat(target, &st) == 0) return 0;
@@ -52,39 +50,45 @@ static int ensure_target(const char *target, int is_dir) {
   return 0;
 }
 
-static int mount_dev(const char *root, char *err, size_t errlen) {
-  char p[4096], q[4096];
-  snprintf(p, sizeof p, "%s/dev", root);
-  ensure_target(p, 1);
-  if (do_mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", err, errlen) < 0) return -1;
-  static const struct { const char *name; unsigned maj, min; } devs[] = {
-      {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
-  };
-  for (size_t i = 0; i < sizeof devs / sizeof *devs; i++) {
-    snprintf(p, sizeof p, "%s/dev/%s", root, devs[i].name);
-    if (mknod(p, S_IFCHR | 0666, makedev(devs[i].maj, devs[i].min)) < 0) FAIL("mknod %s: %s", p, strerror(errno));
-    chmod(p, 0666); /* mknod honours the umask */
+/* Overlay options must fit in one page; a deep image with long layer paths overflows
+ * it. Then every dir is opened and named by its fd number relative to /proc/self/fd
+ * (overlayfs resolves the options against the cwd at mount time): ~4 bytes a layer. */
+static int mount_overlay(const struct conf *c, const char *root, const char **lowers, size_t nl, char *err, size_t errlen) {
+  const char *upper = conf_get(c, "upper"), *work = conf_get(c, "work");
+  if (!upper || !work) FAIL("shim.conf has lower dirs but no upper/work");
+  static const char *paths[MAX_LIST + 2];
+  static char names[MAX_LIST + 2][16];
+  static int fds[MAX_LIST + 2];
+  size_t n = nl + 2, total = 64;
+  for (size_t i = 0; i < nl; i++) paths[i] = lowers[i];
+  paths[nl] = upper;
+  paths[nl + 1] = work;
+  for (size_t i = 0; i < n; i++) total += strlen(paths[i]) + 1;
+  int by_fd = total > 4000;
+  for (size_t i = 0; i < n; i++) fds[i] = -1;
+  if (by_fd) {
+    for (size_t i = 0; i < n; i++) {
+      fds[i] = open(paths[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (fds[i] < 0) {
+        snprintf(err, errlen, "opening overlay dir %s: %s", paths[i], strerror(errno));
+        for (size_t k = 0; k < i; k++) close(fds[k]);
+        return -1;
+      }
+      snprintf(names[i], sizeof names[i], "%d", fds[i]);
+      paths[i] = names[i];
+    }
+    if (chdir("/proc/self/fd") < 0) FAIL("chdir /proc/self/fd: %s", strerror(errno));
   }
-  snprintf(p, sizeof p, "%s/dev/pts", root);
-  mkdir(p, 0755);
-  if (do_mount("devpts", p, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5", err, errlen) < 0) return -1;
-  snprintf(p, sizeof p, "%s/dev/ptmx", root);
-  symlink("pts/ptmx", p);
-  snprintf(p, sizeof p, "%s/dev/shm", root);
-  mkdir(p, 01777);
-  if (do_mount("shm", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", err, errlen) < 0) return -1;
-  snprintf(p, sizeof p, "%s/dev/mqueue", root);
-  mkdir(p, 0755);
-  mount("mqueue", p, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL); /* optional */
-  static const char *const links[][2] = {
-      {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
-      {"/proc/self/fd/2", "stderr"}, {"/proc/kcore", "core"},
-  };
-  for (size_t i = 0; i < sizeof links / sizeof *links; i++) {
-    snprintf(q, sizeof q, "%s/dev/%s", root, links[i][1]);
-    symlink(links[i][0], q);
+  static char data[65536];
+  size_t off = (size_t)snprintf(data, sizeof data, "lowerdir=");
+  for (size_t i = 0; i < nl; i++) off += (size_t)snprintf(data + off, sizeof data - off, "%s%s", i ? ":" : "", paths[i]);
+  snprintf(data + off, sizeof data - off, ",upperdir=%s,workdir=%s", paths[nl], paths[nl + 1]);
+  int r = do_mount("overlay", root, "overlay", 0, data, err, errlen);
+  if (by_fd) {
+    for (size_t i = 0; i < n; i++) close(fds[i]);
+    if (chdir("/") < 0) {}
   }
-  return 0;
+  return r;
 }
 
 static unsigned long parse_mount_options(char *opts, char *data, size_t datalen, int *bind) {
@@ -100,7 +104,8 @@ static unsigned long parse_mount_options(char *opts, char *data, size_t datalen,
     else if (!strcmp(o, "nosuid")) flags |= MS_NOSUID;
     else if (!strcmp(o, "nodev")) flags |= MS_NODEV;
     else if (!strcmp(o, "noexec")) flags |= MS_NOEXEC;
-    else if (!strcmp(o, "private") || !strcmp(o, "rprivate") || !strcmp(o, "shared") || !strcmp(o, "slave")) {}
+    else if (!strcmp(o, "private") || !strcmp(o, "rprivate") || !strcmp(o, "shared") || !strcmp(o, "rshared") ||
+             !strcmp(o, "slave") || !strcmp(o, "rslave")) {}
     else {
       size_t l = strlen(data);
       snprintf(data + l, datalen - l, "%s%s", l ? "," : "", o);
@@ -109,8 +114,9 @@ static unsigned long parse_mount_options(char *opts, char *data, size_t datalen,
   return flags;
 }
 
+/* `mount=type\tsource\ttarget\toptions` lines, in order. */
 static int apply_extra_mounts(const struct conf *c, const char *root, char *err, size_t errlen) {
-  const char *mounts[MAX_LIST];
+  static const char *mounts[MAX_LIST];
   size_t n = conf_list(c, "mount", mounts, MAX_LIST);
   for (size_t i = 0; i < n; i++) {
     char buf[8192];
@@ -122,20 +128,23 @@ static int apply_extra_mounts(const struct conf *c, const char *root, char *err,
     if (!target) FAIL("bad mount line: %s", mounts[i]);
     *target++ = 0;
     char *opts = strchr(target, '\t');
-    if (opts) *opts++ = 0; else opts = (char *)"";
-    char data[4096], path[4096];
+    if (opts) *opts++ = 0;
+    else opts = (char *)"";
+    char data[4096], path[8192];
     int bind;
     unsigned long flags = parse_mount_options(opts, data, sizeof data, &bind);
+    if (!strcmp(type, "bind")) bind = 1, flags |= MS_BIND;
     snprintf(path, sizeof path, "%s%s", root, target);
     struct stat st;
     int is_dir = !bind || (stat(src, &st) == 0 && S_ISDIR(st.st_mode));
     if (ensure_target(path, is_dir) < 0) FAIL("creating mount point %s: %s", target, strerror(errno));
     if (bind) {
       if (do_mount(src, path, NULL, flags & (MS_BIND | MS_REC), NULL, err, errlen) < 0) return -1;
+      /* bind mounts take ro/nosuid/... only on a remount */
       if (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC))
         if (do_mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | (flags & ~(MS_BIND | MS_REC)), NULL, err, errlen) < 0) return -1;
-    } else {
-      if (do_mount(src, path, type, flags, data[0] ? data : NULL, err, errlen) < 0) return -1;
+    } else if (do_mount(src, path, type, flags, data[0] ? data : NULL, err, errlen) < 0) {
+      return -1;
     }
   }
   return 0;
@@ -149,46 +158,61 @@ static int bind_file(const char *src, const char *root, const char *target, char
   return do_mount(src, path, NULL, MS_BIND, NULL, err, errlen);
 }
 
+static const char *const *path_list(const struct conf *c, const char *key, const char *const *dflt, const char **buf) {
+  size_t n = conf_list(c, key, buf, MAX_LIST - 1);
+  if (!n) return dflt;
+  buf[n] = NULL;
+  return buf;
+}
+
+/* Files get /dev/null bound over them, directories an empty read-only tmpfs. */
 static void mask_paths(const struct conf *c) {
-  const char *list[MAX_LIST];
-  size_t n = conf_list(c, "maskedPath", list, MAX_LIST);
-  const char *const *paths = n ? list : DEFAULT_MASKED;
-  if (n) list[n] = NULL;
+  static const char *buf[MAX_LIST];
+  const char *const *paths = path_list(c, "maskedPath", DEFAULT_MASKED, buf);
   for (size_t i = 0; paths[i]; i++) {
     struct stat st;
-    if (stat(paths[i], &st) < 0) continue;
+    if (!paths[i][0] || stat(paths[i], &st) < 0) continue;
     if (S_ISDIR(st.st_mode)) mount("tmpfs", paths[i], "tmpfs", MS_RDONLY, "size=0");
     else mount("/dev/null", paths[i], NULL, MS_BIND, NULL);
   }
 }
 
 static void readonly_paths(const struct conf *c) {
-  const char *list[MAX_LIST];
-  size_t n = conf_list(c, "readonlyPath", list, MAX_LIST);
-  const char *const *paths = n ? list : DEFAULT_READONLY;
-  if (n) list[n] = NULL;
+  static const char *buf[MAX_LIST];
+  const char *const *paths = path_list(c, "readonlyPath", DEFAULT_READONLY, buf);
   for (size_t i = 0; paths[i]; i++) {
-    if (mount(paths[i], paths[i], NULL, MS_BIND | MS_REC, NULL) < 0) continue;
+    if (!paths[i][0] || mount(paths[i], paths[i], NULL, MS_BIND | MS_REC, NULL) < 0) continue;
     mount(NULL, paths[i], NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
   }
 }
 
-/* Runs in the container's fresh mount namespace, before pivot_root. */
+static int mount_sys(const struct conf *c, const char *root, char *err, size_t errlen) {
+  char p[4096];
+  snprintf(p, sizeof p, "%s/sys", root);
+  ensure_target(p, 1);
+  const char *netns = conf_get(c, "netns");
+  unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  if (netns && strcmp(netns, "host") == 0) {
+    /* a fresh sysfs is refused while sharing the host's network namespace: bind it */
+    if (do_mount("/sys", p, NULL, MS_BIND | MS_REC, NULL, err, errlen) < 0) return -1;
+    return do_mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | ro, NULL, err, errlen);
+  }
+  return do_mount("sysfs", p, "sysfs", ro, NULL, err, errlen);
+}
+
+/* Runs in the container's fresh mount namespace; ends inside the new root. */
 int setup_rootfs(const struct conf *c, char *err, size_t errlen) {
   const char *root = conf_get(c, "rootfs");
-  if (!root) FAIL("shim.conf has no rootfs");
+  if (!root || !*root) FAIL("shim.conf has no rootfs");
+  /* nothing we mount may leak back to the host */
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) FAIL("making mounts private: %s", strerror(errno));
 
-  const char *lowers[MAX_LIST];
+  static const char *lowers[MAX_LIST];
   size_t nl = conf_list(c, "lower", lowers, MAX_LIST);
   if (nl) {
-    static char data[65536];
-    size_t off = (size_t)snprintf(data, sizeof data, "lowerdir=");
-    for (size_t i = 0; i < nl; i++) off += (size_t)snprintf(data + off, sizeof data - off, "%s%s", i ? ":" : "", lowers[i]);
-    snprintf(data + off, sizeof data - off, ",upperdir=%s,workdir=%s", conf_get(c, "upper"), conf_get(c, "work"));
-    if (do_mount("overlay", root, "overlay", 0, data, err, errlen) < 0) return -1;
+    if (mount_overlay(c, root, lowers, nl, err, errlen) < 0) return -1;
   } else if (do_mount(root, root, NULL, MS_BIND | MS_REC, NULL, err, errlen) < 0) {
-    return -1;
+    return -1; /* pivot_root needs a mount point */
   }
 
   char p[4096];
@@ -196,25 +220,15 @@ int setup_rootfs(const struct conf *c, char *err, size_t errlen) {
   ensure_target(p, 1);
   if (do_mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err, errlen) < 0) return -1;
   if (mount_dev(root, err, errlen) < 0) return -1;
-
-  snprintf(p, sizeof p, "%s/sys", root);
-  ensure_target(p, 1);
-  const char *netns = conf_get(c, "netns");
-  unsigned long roflags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-  if (netns && strcmp(netns, "host") == 0) {
-    /* sysfs can't be mounted fresh while sharing the host's net namespace: bind it */
-    if (do_mount("/sys", p, NULL, MS_BIND | MS_REC, NULL, err, errlen) < 0) return -1;
-    mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | roflags, NULL);
-  } else if (do_mount("sysfs", p, "sysfs", roflags, NULL, err, errlen) < 0) {
-    return -1;
-  }
+  if (mount_sys(c, root, err, errlen) < 0) return -1;
 
   if (bind_file(conf_get(c, "hostsFile"), root, "/etc/hosts", err, errlen) < 0) return -1;
   if (bind_file(conf_get(c, "hostnameFile"), root, "/etc/hostname", err, errlen) < 0) return -1;
   if (bind_file(conf_get(c, "resolvFile"), root, "/etc/resolv.conf", err, errlen) < 0) return -1;
   if (apply_extra_mounts(c, root, err, errlen) < 0) return -1;
 
-  /* pivot_root(".", ".") then detach the old root: no put_old directory needed */
+  /* pivot_root(".", ".") stacks the old root under the new one; detaching it leaves
+   * only the container's mounts (no put_old directory needed) */
   if (chdir(root) < 0) FAIL("chdir %s: %s", root, strerror(errno));
   if (syscall(SYS_pivot_root, ".", ".") < 0) FAIL("pivot_root: %s", strerror(errno));
   if (umount2(".", MNT_DETACH) < 0) FAIL("detaching the old root: %s", strerror(errno));
@@ -222,21 +236,10 @@ int setup_rootfs(const struct conf *c, char *err, size_t errlen) {
 
   mask_paths(c);
   readonly_paths(c);
+  /* Docker creates a missing working dir; it has to happen before / turns read-only */
+  const char *cwd = conf_get(c, "cwd");
+  if (cwd && *cwd && mkdir_p(cwd, 0755) < 0) FAIL("creating working directory %s: %s", cwd, strerror(errno));
   if (conf_flag(c, "readonly") && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
     FAIL("remounting / read-only: %s", strerror(errno));
-  return 0;
-}
-
-/* A pty from the container's own devpts instance, so `tty` inside says /dev/pts/N. */
-int open_container_pty(int *master, int *slave, char *err, size_t errlen) {
-  int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (m < 0) FAIL("open /dev/ptmx: %s", strerror(errno));
-  if (grantpt(m) < 0 || unlockpt(m) < 0) FAIL("unlockpt: %s", strerror(errno));
-  char name[128];
-  if (ptsname_r(m, name, sizeof name) != 0) FAIL("ptsname: %s", strerror(errno));
-  int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (s < 0) FAIL("open %s: %s", name, strerror(errno));
-  *master = m;
-  *slave = s;
   return 0;
 }

@@ -2,11 +2,15 @@
 #ifndef SKIFF_SHIM_H
 #define SKIFF_SHIM_H
 
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-/* ---- conf.c: shim.conf / exec conf ------------------------------------------------ */
+#define REPORT_FD 3
+#define MAX_LIST 1024
+
+/* ---- conf.c: shim.conf / exec conf (key=value lines, lists repeat the key) ------------ */
 struct conf_entry {
   char *key;
   char *value;
@@ -16,51 +20,92 @@ struct conf {
   size_t n;
 };
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
-const char *conf_get(const struct conf *c, const char *key);          /* last value or NULL */
-int conf_flag(const struct conf *c, const char *key);                /* "1" -> 1 */
+const char *conf_get(const struct conf *c, const char *key); /* last value or NULL */
+int conf_flag(const struct conf *c, const char *key);       /* "1" -> 1 */
 long conf_long(const struct conf *c, const char *key, long dflt);
-size_t conf_list(const struct conf *c, const char *key, const char **out, size_t max); /* all values */
-size_t conf_count(const struct conf *c, const char *key);
+size_t conf_list(const struct conf *c, const char *key, const char **out, size_t max);
 
-/* ---- util.c -------------------------------------------------------------------- */
+/* ---- util.c ------------------------------------------------------------------------ */
 void format_rfc3339nano(char *buf, size_t len);
 int write_all(int fd, const void *buf, size_t len);
 int write_file_str(const char *path, const char *s);
 int write_file_atomic(const char *path, const char *s);
 int mkdir_p(const char *path, mode_t mode);
+void close_fds_from(int first); /* close_range(first, ~0) */
+int reserve_fd3(void); /* 1 if the caller passed fd 3 */
+void reset_signals(void); /* default dispositions, nothing blocked: what an exec'd process expects */
+/* Container-side failure before exec: "E <code> <msg>" on the status pipe, then _exit(code). */
 void die_report(int fd, int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
 
-/* ---- process.c: what start and exec share (user, caps, nnp, seccomp, exec) ---------- */
-/* Applies user/groups, capabilities, no-new-privs and seccomp from conf, then execs
- * arg[] with env[]. On failure writes "<code> <message>" into err and returns the Docker
- * exit code (126 / 127 / 125). */
+/* ---- process.c: what start and exec share (lookup, user, caps, nnp, seccomp, exec) ---- */
+/* Each returns 0 or the Docker exit code (126 / 127 / 125) with a message in err. */
 int resolve_executable(const struct conf *c, char *out, size_t outlen, char *err, size_t errlen);
 int apply_identity_and_security(const struct conf *c, char *err, size_t errlen);
 int exec_process(const struct conf *c, const char *path, char *err, size_t errlen);
 
-/* ---- seccomp.c ----------------------------------------------------------------- */
-int apply_default_seccomp(int keep_sys_admin, char *err, size_t errlen);
+/* ---- seccomp.c --------------------------------------------------------------------- */
+int apply_default_seccomp(uint64_t keep_caps, char *err, size_t errlen);
 
-/* ---- caps.c ---------------------------------------------------------------------- */
-int cap_from_name(const char *name);
-int drop_bounding_caps(const char **names, size_t n, char *err, size_t errlen);
-int apply_capabilities(const char **names, size_t n, uid_t uid, char *err, size_t errlen);
+/* ---- caps.c ------------------------------------------------------------------------ */
+/* The kept capability set: the conf's `cap` lines, or Docker's 14 defaults when absent. */
+int caps_from_conf(const struct conf *c, uint64_t *keep, char *err, size_t errlen);
+int drop_bounding_caps(uint64_t keep, char *err, size_t errlen);
+int apply_capabilities(uint64_t keep, uid_t uid, char *err, size_t errlen);
+#define CAP_BIT(n) (1ULL << (n))
 
-/* ---- rootfs.c: the container's mount namespace ----------------------------------------- */
+/* ---- rootfs.c / devfs.c: the container's mount namespace --------------------------- */
 int setup_rootfs(const struct conf *c, char *err, size_t errlen);
+int mount_dev(const char *root, char *err, size_t errlen);
 int open_container_pty(int *master, int *slave, char *err, size_t errlen);
 
-/* ---- logfile.c ---------------------------------------------------------------------- */
+/* ---- logfile.c: Docker json-file log with rotation ---------------------------------- */
 struct logfile;
 struct logfile *logfile_open(const char *path, long max_size, int max_files);
 void logfile_write(struct logfile *lf, const char *stream, const char *data, size_t len);
-void logfile_flush(struct logfile *lf); /* writes pending partial lines */
-void logfile_close(struct logfile *lf);
+void logfile_close(struct logfile *lf); /* writes pending partial lines */
+size_t json_escape(char *out, const unsigned char *s, size_t n); /* out: 6*n bytes */
+
+/* ---- attach.c: attach.sock clients ------------------------------------------------- */
+enum { F_STDIN = 0, F_STDOUT = 1, F_STDERR = 2, F_RESIZE = 3, F_CLOSE_STDIN = 4, F_EXIT = 5 };
+struct attach_handler {
+  void (*on_stdin)(void *ctx, const unsigned char *data, size_t len);
+  void (*on_resize)(void *ctx, unsigned rows, unsigned cols);
+  void (*on_close_stdin)(void *ctx);
+  void (*on_first_client)(void *ctx);
+  void *ctx;
+};
+int attach_listen(const char *name); /* relative name, bound in the cwd (sun_path is 108 bytes) */
+int attach_pollfds(struct pollfd *pfd, int max);   /* fills client fds, returns the count */
+void attach_accept(int lfd, const struct attach_handler *h);
+void attach_handle(struct pollfd *pfd, int n, const struct attach_handler *h); /* the slots from attach_pollfds */
+void attach_broadcast(int type, const void *data, size_t len);
+void attach_finish(int timeout_ms); /* flushes queued frames, then disconnects everyone */
+
+/* ---- exitrec.c: oom counter, cgroup removal, exit.json (relative to the cwd) -------- */
+int read_oom_killed(const struct conf *c);
+void remove_cgroups(const struct conf *c);
+int write_exit_record(int exit_code, int exit_signal, int oom);
+
+/* ---- init.c: the optional minimal PID 1 --------------------------------------------- */
+void run_init(const struct conf *c, const char *path, int tty, int status_w) __attribute__((noreturn));
+
+/* ---- container.c / start.c / exec.c ------------------------------------------------- */
+struct child_args {
+  struct conf *c;
+  int status_w;              /* CLOEXEC: EOF = exec'd, "R" = waiting for attach, "E ..." = failed */
+  int go_r;                  /* waitAttach: one byte arrives when the first client connects */
+  int pty_sock;              /* tty: the pty master travels back to the shim over this socket */
+  int stdin_r, stdout_w, stderr_w;
+  int close_fds[8];          /* the shim's ends of the pipes, closed in the container */
+  int nclose;
+};
+int container_main(void *arg);
+int send_fd(int sock, int fd);
+int recv_fd(int sock);
 
 extern char *shim_argv_area;
 extern size_t shim_argv_len;
 
-/* ---- start.c / exec.c -------------------------------------------------------------- */
 int shim_start(const char *dir);
 int shim_exec(const char *conf_path);
 

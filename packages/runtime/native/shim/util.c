@@ -1,4 +1,6 @@
+#define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -6,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <dirent.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -80,4 +84,44 @@ void die_report(int fd, int code, const char *fmt, ...) {
     if (*p == '\n') *p = ' ';
   dprintf(fd, "E %d %s\n", code, msg);
   _exit(code);
+}
+
+void reset_signals(void) {
+  /* ignored dispositions and the blocked mask survive execve; the shim ignores SIGPIPE
+   * and SIGHUP and blocks SIGCHLD, none of which the container process should inherit */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; s++)
+    if (s != SIGKILL && s != SIGSTOP) sigaction(s, &sa, NULL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Whatever the spawner leaked to us must not reach the container (nor keep its pipes
+ * open for as long as the container runs). */
+void close_fds_from(int first) {
+  if (syscall(SYS_close_range, (unsigned)first, ~0U, 0) == 0) return;
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) return;
+  int self = dirfd(d);
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    int fd = atoi(e->d_name);
+    if (fd >= first && fd != self) close(fd);
+  }
+  closedir(d);
+}
+
+/* fd 3 has a meaning (report pipe / resize channel); when the caller did not pass it,
+ * park /dev/null there so that no later open() lands on 3 and gets mistaken for it. */
+int reserve_fd3(void) {
+  if (fcntl(3, F_GETFD) >= 0) return 1;
+  int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (fd >= 0 && fd != 3) {
+    dup3(fd, 3, O_CLOEXEC);
+    close(fd);
+  }
+  return 0;
 }
