@@ -1,7 +1,7 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
-import { fixtureRegistry, stopFixtureRegistry } from '../packages/runtime/test/fixtures/index.js';
+import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../packages/runtime/test/fixtures/index.js';
 
 /**
  * The dashboard in a real browser (Debian's chromium through playwright-core) against a
@@ -40,11 +40,14 @@ describe('dashboard', () => {
   it('signs in, runs a container (pulling it), follows its logs and opens a terminal in it', async () => {
     const page = await browser.newPage();
     await login(page, 'admin', AgentHarness.ADMIN_PASSWORD);
+    await page.getByTestId('running-count').waitFor();
+    await page.getByRole('link', { name: 'Containers' }).click();
+    await page.getByRole('button', { name: 'Run a container' }).click();
     await page.getByLabel('image').fill(image);
     await page.getByLabel('name').fill('from-browser');
     await page.getByLabel('command').fill('while true; do echo tick-tock; sleep 1; done');
     expect(await page.locator('code').textContent()).toContain(`skiff run -d --name from-browser ${image}`);
-    await page.getByRole('button', { name: 'Run' }).click();
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
     const row = page.getByTestId('row-from-browser');
     await row.waitFor({ timeout: 30_000 });
     await expect.poll(() => row.textContent(), { timeout: 15_000 }).toMatch(/Up/);
@@ -79,12 +82,13 @@ describe('dashboard', () => {
     await page.getByRole('cell', { name: 'from-ui', exact: true }).waitFor();
     expect(agent.cli(['volume', 'ls', '-q']).stdout).toContain('from-ui');
     await page.getByRole('link', { name: 'Networks' }).click();
+    const uiNet = freeTestSubnet().subnet;
     await page.getByLabel('network name').fill('ui-net');
-    await page.getByLabel('subnet').fill('10.99.7.0/24');
+    await page.getByLabel('subnet').fill(uiNet);
     await page.getByRole('button', { name: 'Create' }).click();
-    await page.getByText('10.99.7.0/24').waitFor();
+    await page.getByText(uiNet).waitFor();
     await page.getByRole('row', { name: /ui-net/ }).getByRole('button', { name: 'remove' }).click();
-    await expect.poll(() => page.getByText('10.99.7.0/24').count()).toBe(0);
+    await expect.poll(() => page.getByText(uiNet).count()).toBe(0);
     await page.close();
   }, 60_000);
 
@@ -97,8 +101,10 @@ describe('dashboard', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.locator('p[role=alert]').textContent()).toMatch(/wrong user name or password/);
     await login(page, 'watcher', 'viewer-password');
+    await page.getByRole('link', { name: 'Containers' }).click();
     await page.getByTestId('row-from-browser').waitFor();
-    expect(await page.getByLabel('image').count()).toBe(0); // no run form
+    expect(await page.getByRole('button', { name: 'Run a container' }).count()).toBe(0);
+    expect(await page.getByLabel('select from-browser').count()).toBe(0); // no bulk actions
     expect(await page.getByRole('button', { name: 'remove' }).count()).toBe(0);
     await page.close();
   }, 60_000);

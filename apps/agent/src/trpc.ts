@@ -3,6 +3,7 @@ import type { Runtime } from '@skiff/runtime';
 import { isSkiffError, type SkiffErrorCode } from '@skiff/runtime';
 import type { Db } from '@skiff/db';
 import type { SessionRegistry } from './sessions.js';
+import type { EventHistory } from './event-history.js';
 import { allows, type Principal, type Role } from './auth/principal.js';
 import type { SecretBox } from './auth/secrets.js';
 import type { FailureLimiter } from './auth/rate-limit.js';
@@ -28,6 +29,8 @@ export interface AgentServices {
   loginLimiter: FailureLimiter;
   /** whether the TCP listener is plain HTTP on loopback (cookies then are not `Secure`) */
   secureCookies: boolean;
+  /** the runtime's latest events, newest first (dashboard home) */
+  events: EventHistory;
 }
 
 const TRPC_CODE: Record<SkiffErrorCode, TRPCError['code']> = {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
+import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
 import { AgentHarness, SKIFF } from './agent-harness.js';
 
 let agent: AgentHarness;
@@ -154,7 +154,8 @@ describe('skiff CLI against a real agent', () => {
 
   it('networks: create, name resolution, published ports, inspect, port, rm', async () => {
     const port = 21000 + Math.floor(Math.random() * 9000);
-    expect(agent.cli(['network', 'create', '--subnet', '10.77.0.0/24', '--gateway', '10.77.0.1', 'shop']).code).toBe(0);
+    const shopNet = freeTestSubnet();
+    expect(agent.cli(['network', 'create', '--subnet', shopNet.subnet, '--gateway', shopNet.gateway, 'shop']).code).toBe(0);
     expect(agent.cli(['network', 'ls']).stdout).toMatch(/NETWORK ID\s+NAME\s+DRIVER\s+SCOPE[\s\S]*shop\s+bridge\s+local/);
     const web = agent.cli(['run', '-d', '--name', 'shopweb', '--network', 'shop', '--network-alias', 'store', '-p', `127.0.0.1:${port}:80`, image, 'sh', '-c', 'mkdir /www; echo hi-from-shop > /www/index.html; exec httpd -f -p 80 -h /www']);
     expect(web.code).toBe(0);
@@ -168,7 +169,7 @@ describe('skiff CLI against a real agent', () => {
     expect(agent.cli(['ps']).stdout).toContain(`127.0.0.1:${port}->80/tcp`);
     expect(agent.cli(['port', 'shopweb', '80']).stdout).toBe(`127.0.0.1:${port}\n`);
     const net = JSON.parse(agent.cli(['network', 'inspect', 'shop']).stdout)[0];
-    expect(Object.values(net.Containers)).toContainEqual(expect.objectContaining({ Name: 'shopweb', IPv4Address: expect.stringMatching(/^10\.77\.0\.\d+\/24$/) }));
+    expect(Object.values(net.Containers)).toContainEqual(expect.objectContaining({ Name: 'shopweb', IPv4Address: expect.stringMatching(new RegExp(`^${shopNet.prefix.replaceAll('.', '\\.')}\\.\\d+/24$`)) }));
     expect(agent.cli(['network', 'rm', 'shop']).code).toBe(1); // in use
     expect(agent.cli(['run', '--rm', '-p', `127.0.0.1:${port}:80`, image, 'true']).stderr).toMatch(/port is already allocated/);
     agent.cli(['rm', '-f', 'shopweb']);

@@ -1,31 +1,28 @@
 'use client';
 import Link from 'next/link';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { useMe } from '../components/use-auth';
-import { RunForm } from '../components/run-form';
+import { ago, bytes } from '../lib/format';
 import { api, errorMessage } from '../lib/trpc';
 
-type Row = Awaited<ReturnType<ReturnType<typeof api>['containers']['list']['query']>>[number];
+type Info = Awaited<ReturnType<ReturnType<typeof api>['system']['info']['query']>>;
+type Df = Awaited<ReturnType<ReturnType<typeof api>['system']['df']['query']>>;
+type Event = Awaited<ReturnType<ReturnType<typeof api>['system']['recentEvents']['query']>>[number];
 
-const STATE_COLOUR: Record<string, string> = {
-  running: 'bg-emerald-500',
-  paused: 'bg-amber-500',
-  restarting: 'bg-amber-500',
-  exited: 'bg-zinc-400',
-  created: 'bg-sky-400',
-};
-
-export default function ContainersPage() {
+/** Dashboard home: the host, what runs on it, what just happened. */
+export default function HomePage() {
   const me = useMe();
-  const [rows, setRows] = useState<Row[]>([]);
-  const [info, setInfo] = useState<{ containersRunning: number; containers: number; images: number; kernel: string } | null>(null);
+  const [info, setInfo] = useState<Info | null>(null);
+  const [df, setDf] = useState<Df | null>(null);
+  const [counts, setCounts] = useState<{ volumes: number; networks: number } | null>(null);
+  const [events, setEvents] = useState<Event[]>([]);
   const [error, setError] = useState('');
-  const [filter, setFilter] = useState('');
 
   const refresh = useCallback(async () => {
     try {
-      setRows(await api().containers.list.query({ all: true }));
-      setInfo(await api().system.info.query());
+      const [i, v, n] = await Promise.all([api().system.info.query(), api().volumes.list.query(), api().networks.list.query()]);
+      setInfo(i);
+      setCounts({ volumes: v.length, networks: n.length });
     } catch (e) {
       setError(errorMessage(e));
     }
@@ -34,80 +31,92 @@ export default function ContainersPage() {
   useEffect(() => {
     if (!me) return;
     void refresh();
-    // live: every lifecycle event refreshes the table (no manual reload)
-    const sub = api().system.events.subscribe(undefined, { onData: () => void refresh() });
-    return () => sub.unsubscribe();
+    api().system.df.query().then(setDf, () => undefined);
+    api().system.recentEvents.query({ limit: 20 }).then(setEvents, () => undefined);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const sub = api().system.events.subscribe(undefined, {
+      onData: (e) => {
+        setEvents((xs) => [e, ...xs].slice(0, 20));
+        clearTimeout(timer);
+        timer = setTimeout(() => void refresh(), 300);
+      },
+    });
+    return () => {
+      clearTimeout(timer);
+      sub.unsubscribe();
+    };
   }, [me, refresh]);
 
-  const act = async (fn: () => Promise<unknown>) => {
-    setError('');
-    try {
-      await fn();
-    } catch (e) {
-      setError(errorMessage(e));
-    }
-    await refresh();
-  };
-  const canOperate = me?.role === 'operator' || me?.role === 'admin';
-  const shown = rows.filter((r) => !filter || r.names[0]!.includes(filter) || r.image.includes(filter));
+  const stat = (label: string, value: ReactNode, href?: string, testId?: string) => (
+    <div className="card">
+      <div className="text-xs uppercase tracking-wide text-zinc-500">{label}</div>
+      <div className="mt-1 text-2xl font-semibold" data-testid={testId}>
+        {href ? (
+          <Link href={href} className="hover:underline">
+            {value}
+          </Link>
+        ) : (
+          value
+        )}
+      </div>
+    </div>
+  );
 
   return (
     <div className="space-y-4">
-      {info && (
-        <div className="grid grid-cols-3 gap-3 text-sm">
-          <div className="card">Running <b data-testid="running-count">{info.containersRunning}</b> / {info.containers}</div>
-          <div className="card">Images <b>{info.images}</b></div>
-          <div className="card">Kernel {info.kernel}</div>
-        </div>
-      )}
-      {canOperate && <RunForm onDone={refresh} onError={setError} />}
       {error && <p role="alert" className="rounded bg-rose-100 p-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">{error}</p>}
-      <div className="card overflow-x-auto">
-        <div className="mb-2 flex items-center gap-2">
-          <h2 className="font-semibold">Containers</h2>
-          <input className="input max-w-xs" placeholder="filter" aria-label="filter" value={filter} onChange={(e) => setFilter(e.target.value)} />
-        </div>
-        <table className="w-full text-left text-sm">
-          <thead className="text-zinc-500">
-            <tr>
-              <th>Name</th>
-              <th>Image</th>
-              <th>State</th>
-              <th>Ports</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((c) => (
-              <tr key={c.id} className="border-t border-zinc-100 dark:border-zinc-800" data-testid={`row-${c.names[0]!.slice(1)}`}>
-                <td className="py-2">
-                  <Link className="text-sky-600 hover:underline" href={`/containers/${c.id}`}>
-                    {c.names[0]!.slice(1)}
-                  </Link>
-                </td>
-                <td className="font-mono text-xs">{c.image}</td>
-                <td>
-                  <span className={`mr-2 inline-block h-2 w-2 rounded-full ${STATE_COLOUR[c.state] ?? 'bg-zinc-400'}`} />
-                  {c.status}
-                </td>
-                <td className="text-xs">
-                  {c.ports.filter((p) => p.publicPort).map((p) => (
-                    <a key={`${p.publicPort}`} className="mr-2 text-sky-600 hover:underline" href={`http://${location.hostname}:${p.publicPort}/`} target="_blank" rel="noreferrer">
-                      {p.publicPort}→{p.privatePort}
-                    </a>
-                  ))}
-                </td>
-                <td className="space-x-1 text-right">
-                  {canOperate && c.state !== 'running' && <button className="btn" onClick={() => act(() => api().containers.start.mutate({ id: c.id }))}>start</button>}
-                  {canOperate && c.state === 'running' && <button className="btn" onClick={() => act(() => api().containers.stop.mutate({ id: c.id, timeout: 3 }))}>stop</button>}
-                  {canOperate && <button className="btn-danger" onClick={() => act(() => api().containers.remove.mutate({ id: c.id, force: true }))}>remove</button>}
-                </td>
-              </tr>
+      {info && (
+        <>
+          <div className="grid grid-cols-2 gap-3 md:grid-cols-4">
+            {stat('Running', <>{info.containersRunning}<span className="text-base text-zinc-500"> / {info.containers}</span></>, '/containers', 'running-count')}
+            {stat('Stopped', info.containersStopped, '/containers?state=exited', 'stopped-count')}
+            {stat('Images', info.images, '/images', 'image-count')}
+            {stat('Volumes · networks', counts ? `${counts.volumes} · ${counts.networks}` : '…', '/volumes')}
+          </div>
+          <div className="grid gap-3 md:grid-cols-2">
+            <section className="card text-sm" aria-label="host">
+              <h2 className="mb-2 font-semibold">Host</h2>
+              <dl className="grid grid-cols-[8rem_1fr] gap-y-1">
+                <dt className="text-zinc-500">OS</dt><dd>{info.os}</dd>
+                <dt className="text-zinc-500">Kernel</dt><dd data-testid="kernel">{info.kernel}</dd>
+                <dt className="text-zinc-500">CPUs</dt><dd>{info.cpus}</dd>
+                <dt className="text-zinc-500">Memory</dt><dd>{bytes(info.memTotal)}</dd>
+                <dt className="text-zinc-500">cgroups</dt><dd>v{info.cgroupVersion}</dd>
+                <dt className="text-zinc-500">Skiff</dt><dd>{info.version} · root {info.root}</dd>
+              </dl>
+            </section>
+            <section className="card text-sm" aria-label="disk usage">
+              <h2 className="mb-2 font-semibold">Disk used</h2>
+              {df ? (
+                <dl className="grid grid-cols-[8rem_1fr] gap-y-1" data-testid="disk">
+                  <dt className="text-zinc-500">Images</dt><dd>{bytes(df.images.size)} ({df.images.count})</dd>
+                  <dt className="text-zinc-500">Containers</dt><dd>{bytes(df.containers.size)} ({df.containers.count})</dd>
+                  <dt className="text-zinc-500">Volumes</dt><dd>{bytes(df.volumes.size)} ({df.volumes.count})</dd>
+                </dl>
+              ) : (
+                <p className="text-zinc-500">measuring…</p>
+              )}
+            </section>
+          </div>
+        </>
+      )}
+      <section className="card text-sm" aria-label="recent events">
+        <h2 className="mb-2 font-semibold">Recent events</h2>
+        {events.length ? (
+          <ul className="divide-y divide-zinc-100 dark:divide-zinc-800" data-testid="events">
+            {events.map((e, i) => (
+              <li key={`${e.time}-${i}`} className="flex gap-3 py-1">
+                <span className="w-28 shrink-0 text-zinc-500">{ago(Math.floor(e.time / 1e6))}</span>
+                <span className="w-20 shrink-0">{e.type}</span>
+                <span className="w-24 shrink-0 font-medium">{e.action}</span>
+                <span className="truncate font-mono text-xs">{e.attributes.name ?? e.id.slice(0, 12)}</span>
+              </li>
             ))}
-          </tbody>
-        </table>
-        {!shown.length && <p className="py-6 text-center text-sm text-zinc-500">No containers yet.</p>}
-      </div>
+          </ul>
+        ) : (
+          <p className="text-zinc-500">Nothing yet.</p>
+        )}
+      </section>
     </div>
   );
 }

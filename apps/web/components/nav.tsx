@@ -1,27 +1,69 @@
 'use client';
 import Link from 'next/link';
-import { usePathname } from 'next/navigation';
+import { usePathname, useRouter } from 'next/navigation';
+import { useEffect, useState } from 'react';
+import { api } from '../lib/trpc';
+import { applyTheme, nextTheme, storedTheme, type Theme } from '../lib/theme';
+
+const LINKS: { href: string; label: string; admin?: boolean }[] = [
+  { href: '/', label: 'Home' },
+  { href: '/containers', label: 'Containers' },
+  { href: '/images', label: 'Images' },
+  { href: '/volumes', label: 'Volumes' },
+  { href: '/networks', label: 'Networks' },
+  { href: '/users', label: 'Users' },
+  { href: '/registries', label: 'Registries', admin: true },
+  { href: '/audit', label: 'Audit', admin: true },
+];
 
 export function Nav() {
   const path = usePathname();
+  const router = useRouter();
+  const [me, setMe] = useState<{ username: string; role: string } | null>(null);
+  const [theme, setTheme] = useState<Theme>('system');
+  useEffect(() => setTheme(storedTheme()), []);
+  useEffect(() => {
+    if (path === '/login' || path === '/setup') return;
+    api().auth.me.query().then(setMe, () => setMe(null));
+  }, [path]);
   if (path === '/login' || path === '/setup') return null;
-  const item = (href: string, label: string) => (
-    <Link href={href} className={`px-2 py-1 rounded ${path === href ? 'bg-zinc-200 dark:bg-zinc-800' : 'hover:underline'}`}>
-      {label}
-    </Link>
-  );
+  const active = (href: string) => (href === '/' ? path === '/' : path.startsWith(href));
+  const signOut = async () => {
+    await api().auth.logout.mutate().catch(() => undefined);
+    router.replace('/login');
+  };
   return (
     <header className="border-b border-zinc-200 dark:border-zinc-800">
-      <nav className="mx-auto flex max-w-6xl items-center gap-2 p-3 text-sm">
-        <span className="mr-4 font-semibold">⛵ Skiff</span>
-        {item('/', 'Containers')}
-        {item('/images', 'Images')}
-        {item('/volumes', 'Volumes')}
-        {item('/networks', 'Networks')}
+      <nav className="mx-auto flex max-w-7xl flex-wrap items-center gap-1 p-3 text-sm" aria-label="main">
+        <span className="mr-3 font-semibold">⛵ Skiff</span>
+        {LINKS.filter((l) => !l.admin || me?.role === 'admin').map((l) => (
+          <Link key={l.href} href={l.href} aria-current={active(l.href) ? 'page' : undefined} className={`rounded px-2 py-1 ${active(l.href) ? 'bg-zinc-200 dark:bg-zinc-800' : 'hover:underline'}`}>
+            {l.label}
+          </Link>
+        ))}
         <span className="flex-1" />
-        <button className="btn" onClick={() => document.documentElement.classList.toggle('dark')}>
-          theme
+        <button
+          className="btn"
+          aria-label="theme"
+          title="light / dark / system"
+          onClick={() => {
+            const t = nextTheme(theme);
+            setTheme(t);
+            applyTheme(t);
+          }}
+        >
+          {theme === 'dark' ? '☾ dark' : theme === 'light' ? '☀ light' : '◐ system'}
         </button>
+        {me && (
+          <>
+            <span className="px-2 text-zinc-500" data-testid="whoami">
+              {me.username} · {me.role}
+            </span>
+            <button className="btn" onClick={() => void signOut()}>
+              Sign out
+            </button>
+          </>
+        )}
       </nav>
     </header>
   );

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
+import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from './fixtures/index.js';
 import { runCollect, TestRuntime, waitFor } from './helpers.js';
 
 let t: TestRuntime;
@@ -102,7 +102,7 @@ describe('run options', () => {
   });
 
   it('reconciles after an agent crash: a container that exited meanwhile loses its namespace and address', async () => {
-    await t.rt.networks.create('crashnet', { subnet: '10.125.0.0/24' });
+    await t.rt.networks.create('crashnet', { subnet: freeTestSubnet().subnet });
     const { id } = await t.rt.containers.run({ image, network: 'crashnet', cmd: ['sleep', '1'] });
     const ns = `/run/netns/skiff-${id.slice(0, 12)}`;
     expect(existsSync(ns)).toBe(true);
@@ -121,17 +121,18 @@ describe('run options', () => {
 
 describe('user-defined networks', () => {
   it('resolve containers by name and alias, with --subnet/--gateway/--ip', async () => {
-    const net = await t.rt.networks.create('appnet', { subnet: '10.123.45.0/24', gateway: '10.123.45.254' });
-    expect(net).toMatchObject({ subnet: '10.123.45.0/24', gateway: '10.123.45.254', driver: 'bridge' });
-    const { id: web } = await t.rt.containers.run({ image, name: 'web', network: 'appnet', ip: '10.123.45.10', networkAliases: ['www'], cmd: httpd('by-name') });
-    expect(await ipOf(web)).toBe('10.123.45.10');
-    const r = await runCollect(t.rt, { image, autoRemove: true, network: 'appnet', cmd: sh('wget -qO- http://web/; wget -qO- http://www/; nslookup web | grep -c 10.123.45.10; cat /etc/resolv.conf | grep nameserver') });
-    expect(r.stdout).toBe('by-name\nby-name\n1\nnameserver 10.123.45.254\n');
-    await expect(t.rt.containers.run({ image, network: 'appnet', ip: '10.123.45.10', cmd: ['true'] })).rejects.toThrow(/already in use/);
+    const { prefix: p } = freeTestSubnet();
+    const net = await t.rt.networks.create('appnet', { subnet: `${p}.0/24`, gateway: `${p}.254` });
+    expect(net).toMatchObject({ subnet: `${p}.0/24`, gateway: `${p}.254`, driver: 'bridge' });
+    const { id: web } = await t.rt.containers.run({ image, name: 'web', network: 'appnet', ip: `${p}.10`, networkAliases: ['www'], cmd: httpd('by-name') });
+    expect(await ipOf(web)).toBe(`${p}.10`);
+    const r = await runCollect(t.rt, { image, autoRemove: true, network: 'appnet', cmd: sh(`wget -qO- http://web/; wget -qO- http://www/; nslookup web | grep -c ${p}.10; cat /etc/resolv.conf | grep nameserver`) });
+    expect(r.stdout).toBe(`by-name\nby-name\n1\nnameserver ${p}.254\n`);
+    await expect(t.rt.containers.run({ image, network: 'appnet', ip: `${p}.10`, cmd: ['true'] })).rejects.toThrow(/already in use/);
     await expect(t.rt.containers.create({ image, network: 'nosuchnet' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(t.rt.networks.remove('appnet')).rejects.toMatchObject({ code: 'CONFLICT' });
     const eps = t.rt.networks.endpointsOf(net.id);
-    expect(eps.map((e) => [e.name, e.endpoint.ip])).toContainEqual(['web', '10.123.45.10']);
+    expect(eps.map((e) => [e.name, e.endpoint.ip])).toContainEqual(['web', `${p}.10`]);
     await t.rt.containers.remove(web, { force: true });
     await t.rt.networks.remove('appnet');
     expect(existsSync(`/sys/class/net/${net.bridge}`)).toBe(false);
@@ -166,7 +167,7 @@ describe('user-defined networks', () => {
   });
 
   it('leaks nothing over 200 create/start/remove cycles', async () => {
-    const churn = await t.rt.networks.create('churn', { subnet: '10.124.0.0/24' });
+    const churn = await t.rt.networks.create('churn', { subnet: freeTestSubnet().subnet });
     // veths left on the network's bridge (other agents on the host have their own)
     const links = () => execFileSync('ip', ['-o', 'link', 'show', 'master', churn.bridge!], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
     const before = links();

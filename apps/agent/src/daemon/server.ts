@@ -8,6 +8,7 @@ import { openDb } from '@skiff/db';
 import { createRuntime, type Runtime } from '@skiff/runtime';
 import { WebSocket, WebSocketServer } from 'ws';
 import { appRouter } from '../routers/index.js';
+import { EventHistory } from '../event-history.js';
 import { SessionRegistry } from '../sessions.js';
 import type { AgentServices, Context } from '../trpc.js';
 import { authenticate, parseCookies, sameOrigin, SESSION_COOKIE } from '../auth/authenticate.js';
@@ -50,7 +51,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     throw new Error(`cannot open the database: ${(e as Error).message}`);
   });
   const sessions = new SessionRegistry();
-  const services: AgentServices = { secrets: new SecretBox(opts.root), loginLimiter: new FailureLimiter(), secureCookies: false };
+  const services: AgentServices = { secrets: new SecretBox(opts.root), loginLimiter: new FailureLimiter(), secureCookies: false, events: new EventHistory(runtime) };
   await bootstrapAdmin(db, {
     adminPassword: process.env.SKIFF_ADMIN_PASSWORD,
     baseUrl: opts.http ? `http://${opts.http.host}:${opts.http.port}` : undefined,

@@ -68,6 +68,20 @@ export const containersRouter = router({
     .input(z.object({ id: idOrName, psArgs: z.string().max(200).optional() }))
     .query(({ ctx, input }) => call(() => ctx.runtime.containers.top(input.id, input.psArgs))),
   stats: viewerProcedure.input(z.object({ id: idOrName })).query(({ ctx, input }) => call(() => ctx.runtime.containers.stats(input.id))),
+  /** CPU % and memory of many running containers in one call (the dashboard list's columns); stopped or unknown ones are left out */
+  statsSummary: viewerProcedure.input(z.object({ ids: z.array(idOrName).max(500) })).query(({ ctx, input }) =>
+    call(async () => {
+      const rows = await Promise.all(
+        input.ids.map((id) =>
+          ctx.runtime.containers.stats(id).then(
+            (s) => ({ id, cpuPercent: s.cpuPercent, memoryUsage: s.memoryUsage, memoryLimit: s.memoryLimit }),
+            () => null,
+          ),
+        ),
+      );
+      return rows.filter((r) => r !== null);
+    }),
+  ),
   diff: viewerProcedure.input(z.object({ id: idOrName })).query(({ ctx, input }) => call(() => ctx.runtime.containers.diff(input.id))),
 
   /** a tar archive of a path in the container, base64 */

@@ -33,6 +33,11 @@ export const systemRouter = router({
     })),
   ),
 
+  /** the runtime's last events (up to 200 kept in memory), newest first */
+  recentEvents: viewerProcedure
+    .input(z.object({ limit: z.number().int().min(1).max(200).optional() }).optional())
+    .query(({ ctx, input }) => ctx.services.events.recent(input?.limit ?? 50)),
+
   /** lifecycle events as they happen (docker events) */
   events: viewerProcedure
     .input(z.object({ type: z.enum(['container', 'image', 'volume', 'network']).optional() }).optional())

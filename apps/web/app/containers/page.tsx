@@ -1,0 +1,276 @@
+'use client';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import Link from 'next/link';
+import { useSearchParams } from 'next/navigation';
+import { Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { RunForm } from '../../components/run-form';
+import { useMe } from '../../components/use-auth';
+import { bytes } from '../../lib/format';
+import { api, errorMessage } from '../../lib/trpc';
+
+type Row = Awaited<ReturnType<ReturnType<typeof api>['containers']['list']['query']>>[number];
+type Usage = { cpuPercent: number; memoryUsage: number; memoryLimit: number };
+
+const STATE_COLOUR: Record<string, string> = {
+  running: 'bg-emerald-500',
+  paused: 'bg-amber-500',
+  restarting: 'bg-amber-500',
+  exited: 'bg-zinc-400',
+  dead: 'bg-rose-500',
+  created: 'bg-sky-400',
+};
+const STATES = ['all', 'running', 'paused', 'exited', 'created'] as const;
+const ROW_HEIGHT = 44;
+
+type Bulk = 'start' | 'stop' | 'restart' | 'kill' | 'remove';
+
+/** One bulk action on one container, through the same API calls as the single-row buttons. */
+function bulkCall(action: Bulk, id: string): Promise<unknown> {
+  const c = api().containers;
+  switch (action) {
+    case 'start': return c.start.mutate({ id });
+    case 'stop': return c.stop.mutate({ id, timeout: 3 });
+    case 'restart': return c.restart.mutate({ id, timeout: 3 });
+    case 'kill': return c.kill.mutate({ id });
+    case 'remove': return c.remove.mutate({ id, force: true });
+  }
+}
+
+export default function ContainersPageShell() {
+  // useSearchParams needs a Suspense boundary in a statically rendered page
+  return (
+    <Suspense>
+      <ContainersPage />
+    </Suspense>
+  );
+}
+
+function ContainersPage() {
+  const me = useMe();
+  const params = useSearchParams();
+  const [rows, setRows] = useState<Row[]>([]);
+  const [loaded, setLoaded] = useState(false);
+  const [error, setError] = useState('');
+  const [notice, setNotice] = useState('');
+  const [search, setSearch] = useState('');
+  const [state, setState] = useState<(typeof STATES)[number]>(() => (STATES as readonly string[]).includes(params.get('state') ?? '') ? (params.get('state') as (typeof STATES)[number]) : 'all');
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [usage, setUsage] = useState<Record<string, Usage>>({});
+  const [showRun, setShowRun] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const canOperate = me?.role === 'operator' || me?.role === 'admin';
+
+  const refresh = useCallback(async () => {
+    try {
+      setRows(await api().containers.list.query({ all: true }));
+      setLoaded(true);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  }, []);
+
+  useEffect(() => {
+    if (!me) return;
+    void refresh();
+    // live: lifecycle events refresh the table; a burst (bulk actions, 1000 containers) collapses into one fetch
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const sub = api().system.events.subscribe(
+      { type: 'container' },
+      {
+        onData: () => {
+          clearTimeout(timer);
+          timer = setTimeout(() => void refresh(), 250);
+        },
+      },
+    );
+    return () => {
+      clearTimeout(timer);
+      sub.unsubscribe();
+    };
+  }, [me, refresh]);
+
+  const shown = useMemo(() => {
+    const q = search.trim().toLowerCase();
+    return rows.filter(
+      (r) =>
+        (state === 'all' || r.state === state) &&
+        (!q || r.names[0]!.toLowerCase().includes(q) || r.image.toLowerCase().includes(q) || r.id.startsWith(q) || r.ports.some((p) => `${p.publicPort}`.startsWith(q))),
+    );
+  }, [rows, search, state]);
+
+  // drop selections that no longer exist or are filtered away
+  useEffect(() => {
+    setSelected((s) => {
+      const visible = new Set(shown.map((r) => r.id));
+      const next = new Set([...s].filter((id) => visible.has(id)));
+      return next.size === s.size ? s : next;
+    });
+  }, [shown]);
+
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtual = useVirtualizer({ count: shown.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 10 });
+  const items = virtual.getVirtualItems();
+
+  // CPU/memory for the running rows on screen, every 5 s (never for 1000 rows at once)
+  const visibleRunning = items.map((i) => shown[i.index]).filter((r) => r && r.state === 'running').map((r) => r!.id);
+  const visibleKey = visibleRunning.join(',');
+  useEffect(() => {
+    if (!me || !visibleKey) return;
+    let stop = false;
+    const ids = visibleKey.split(',');
+    const poll = async () => {
+      const got = await api().containers.statsSummary.query({ ids }).catch(() => []);
+      if (!stop) setUsage((u) => ({ ...u, ...Object.fromEntries(got.map((g) => [g.id, g])) }));
+    };
+    void poll();
+    const t = setInterval(poll, 5000);
+    return () => {
+      stop = true;
+      clearInterval(t);
+    };
+  }, [me, visibleKey]);
+
+  const act = async (fn: () => Promise<unknown>) => {
+    setError('');
+    try {
+      await fn();
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+    await refresh();
+  };
+
+  const bulk = async (action: Bulk) => {
+    const ids = [...selected];
+    if (action === 'remove' && !window.confirm(`Remove ${ids.length} container(s)? Running ones are killed.`)) return;
+    setBusy(true);
+    setError('');
+    setNotice(`${action}: 0 / ${ids.length}`);
+    const failures: string[] = [];
+    let done = 0;
+    // a few at a time: fast, without flooding the agent with 1000 parallel stops
+    const queue = [...ids];
+    await Promise.all(
+      Array.from({ length: Math.min(4, queue.length) }, async () => {
+        for (let id = queue.shift(); id; id = queue.shift()) {
+          const name = rows.find((r) => r.id === id)?.names[0]?.slice(1) ?? id.slice(0, 12);
+          await bulkCall(action, id).catch((e) => failures.push(`${name}: ${errorMessage(e)}`));
+          setNotice(`${action}: ${++done} / ${ids.length}`);
+        }
+      }),
+    );
+    setBusy(false);
+    setNotice(failures.length ? '' : `${action}: ${ids.length} done`);
+    if (failures.length) setError(`${failures.length} failed — ${failures.slice(0, 5).join('; ')}${failures.length > 5 ? '; …' : ''}`);
+    if (action === 'remove') setSelected(new Set());
+    await refresh();
+  };
+
+  const allSelected = shown.length > 0 && selected.size === shown.length;
+  const toggle = (id: string) =>
+    setSelected((s) => {
+      const n = new Set(s);
+      if (n.has(id)) n.delete(id);
+      else n.add(id);
+      return n;
+    });
+  const counts = useMemo(() => Object.fromEntries(STATES.map((s) => [s, s === 'all' ? rows.length : rows.filter((r) => r.state === s).length])), [rows]);
+
+  return (
+    <div className="space-y-3">
+      <div className="flex flex-wrap items-center gap-2">
+        <h1 className="mr-2 text-lg font-semibold">Containers</h1>
+        <input className="input max-w-xs" type="search" placeholder="search name, image, id, port" aria-label="search" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <div className="flex gap-1" role="group" aria-label="state filter">
+          {STATES.map((s) => (
+            <button key={s} className={s === state ? 'btn-primary' : 'btn'} aria-pressed={s === state} onClick={() => setState(s)}>
+              {s} <span className="opacity-70">{counts[s]}</span>
+            </button>
+          ))}
+        </div>
+        <span className="flex-1" />
+        {canOperate && (
+          <button className="btn-primary" aria-expanded={showRun} onClick={() => setShowRun((v) => !v)}>
+            {showRun ? 'Close' : 'Run a container'}
+          </button>
+        )}
+      </div>
+      {canOperate && showRun && <RunForm onDone={() => void refresh()} onError={setError} />}
+      {error && <p role="alert" className="rounded bg-rose-100 p-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">{error}</p>}
+      {canOperate && selected.size > 0 && (
+        <div className="card flex flex-wrap items-center gap-2 py-2 text-sm" role="toolbar" aria-label="bulk actions">
+          <span data-testid="selected-count">{selected.size} selected</span>
+          {(['start', 'stop', 'restart', 'kill'] as const).map((a) => (
+            <button key={a} className="btn" disabled={busy} onClick={() => void bulk(a)}>
+              {a}
+            </button>
+          ))}
+          <button className="btn-danger" disabled={busy} onClick={() => void bulk('remove')}>
+            remove
+          </button>
+          <button className="btn" disabled={busy} onClick={() => setSelected(new Set())}>
+            clear
+          </button>
+          {notice && <span className="text-zinc-500" data-testid="bulk-progress">{notice}</span>}
+        </div>
+      )}
+      <div className="card p-0">
+        <div className="grid grid-cols-[2rem_minmax(8rem,1.4fr)_minmax(8rem,1.4fr)_minmax(7rem,1fr)_minmax(5rem,0.8fr)_4rem_5rem_minmax(8rem,auto)] items-center gap-2 border-b border-zinc-200 px-3 py-2 text-xs text-zinc-500 dark:border-zinc-800" role="row">
+          <span>{canOperate && <input type="checkbox" aria-label="select all" checked={allSelected} onChange={() => setSelected(allSelected ? new Set() : new Set(shown.map((r) => r.id)))} />}</span>
+          <span>Name</span>
+          <span>Image</span>
+          <span>State</span>
+          <span>Ports</span>
+          <span>CPU</span>
+          <span>Memory</span>
+          <span />
+        </div>
+        <div ref={scroller} className="max-h-[70vh] overflow-auto" data-testid="container-rows">
+          <div style={{ height: virtual.getTotalSize(), position: 'relative' }}>
+            {items.map((item) => {
+              const c = shown[item.index]!;
+              const name = c.names[0]!.slice(1);
+              const u = usage[c.id];
+              const running = c.state === 'running';
+              return (
+                <div
+                  key={c.id}
+                  role="row"
+                  data-testid={`row-${name}`}
+                  className="absolute left-0 grid w-full grid-cols-[2rem_minmax(8rem,1.4fr)_minmax(8rem,1.4fr)_minmax(7rem,1fr)_minmax(5rem,0.8fr)_4rem_5rem_minmax(8rem,auto)] items-center gap-2 border-b border-zinc-100 px-3 text-sm dark:border-zinc-800"
+                  style={{ top: item.start, height: ROW_HEIGHT }}
+                >
+                  <span>{canOperate && <input type="checkbox" aria-label={`select ${name}`} checked={selected.has(c.id)} onChange={() => toggle(c.id)} />}</span>
+                  <Link className="truncate text-sky-600 hover:underline" href={`/containers/${c.id}`} title={c.id}>
+                    {name}
+                  </Link>
+                  <span className="truncate font-mono text-xs" title={c.image}>{c.image}</span>
+                  <span className="truncate" title={c.status}>
+                    <span className={`mr-2 inline-block h-2 w-2 rounded-full ${STATE_COLOUR[c.state] ?? 'bg-zinc-400'}`} />
+                    {c.status}
+                  </span>
+                  <span className="truncate text-xs">
+                    {c.ports.filter((p) => p.publicPort).map((p) => (
+                      <a key={`${p.publicPort}/${p.type}`} className="mr-2 text-sky-600 hover:underline" href={`http://${location.hostname}:${p.publicPort}/`} target="_blank" rel="noreferrer">
+                        {p.publicPort}→{p.privatePort}
+                      </a>
+                    ))}
+                  </span>
+                  <span className="text-xs tabular-nums">{running && u ? `${u.cpuPercent.toFixed(1)}%` : '—'}</span>
+                  <span className="text-xs tabular-nums">{running && u ? bytes(u.memoryUsage) : '—'}</span>
+                  <span className="space-x-1 whitespace-nowrap text-right">
+                    {canOperate && !running && c.state !== 'paused' && <button className="btn" onClick={() => act(() => api().containers.start.mutate({ id: c.id }))}>start</button>}
+                    {canOperate && running && <button className="btn" onClick={() => act(() => api().containers.stop.mutate({ id: c.id, timeout: 3 }))}>stop</button>}
+                    {canOperate && <button className="btn-danger" onClick={() => act(() => api().containers.remove.mutate({ id: c.id, force: true }))}>remove</button>}
+                  </span>
+                </div>
+              );
+            })}
+          </div>
+        </div>
+        {loaded && !shown.length && <p className="py-6 text-center text-sm text-zinc-500">{rows.length ? 'No container matches.' : 'No containers yet.'}</p>}
+        <p className="px-3 py-1 text-right text-xs text-zinc-500" data-testid="shown-count">{shown.length} of {rows.length}</p>
+      </div>
+    </div>
+  );
+}
