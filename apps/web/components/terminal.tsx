@@ -5,69 +5,117 @@ import { api, errorMessage } from '../lib/trpc';
 const toB64 = (s: string) => btoa(String.fromCharCode(...new TextEncoder().encode(s)));
 const fromB64 = (b: string) => Uint8Array.from(atob(b), (c) => c.charCodeAt(0));
 
-/** An xterm.js terminal on an exec session of the container (the runtime's own PTY). */
-export function Terminal({ id, command = '/bin/sh' }: { id: string; command?: string }) {
+type XTerm = import('@xterm/xterm').Terminal;
+
+/**
+ * An xterm.js terminal on an exec session of the container (the runtime's own PTY).
+ * The PTY follows the element's size (window resize, full screen); `generation`
+ * changes to reconnect.
+ */
+export function Terminal({ id, cmd = ['/bin/sh'], user, generation = 0 }: { id: string; cmd?: string[]; user?: string; generation?: number }) {
   const ref = useRef<HTMLDivElement>(null);
+  const term = useRef<XTerm | null>(null);
+  const send = useRef<(d: string) => void>(() => {});
   const [state, setState] = useState('connecting');
+  const [full, setFull] = useState(false);
+  const key = JSON.stringify(cmd);
+
   useEffect(() => {
     let disposed = false;
     let cleanup = () => {};
+    setState('connecting');
     void (async () => {
-      const [{ Terminal: XTerm }, { FitAddon }] = await Promise.all([import('@xterm/xterm'), import('@xterm/addon-fit')]);
+      const [{ Terminal: XTermCtor }, { FitAddon }] = await Promise.all([import('@xterm/xterm'), import('@xterm/addon-fit')]);
       if (disposed || !ref.current) return;
-      const term = new XTerm({ cursorBlink: true, fontSize: 13, convertEol: false });
+      const t = new XTermCtor({ cursorBlink: true, fontSize: 13, convertEol: false });
       const fit = new FitAddon();
-      term.loadAddon(fit);
-      term.open(ref.current);
+      t.loadAddon(fit);
+      t.open(ref.current);
       fit.fit();
+      term.current = t;
       try {
-        const { sessionId } = await api().containers.exec.mutate({ id, spec: { cmd: [command], tty: true, stdin: true } });
+        const { sessionId } = await api().containers.exec.mutate({ id, spec: { cmd: JSON.parse(key) as string[], tty: true, stdin: true, user: user || undefined } });
+        if (disposed) return;
         setState('connected');
         const sub = api().containers.sessionOutput.subscribe(
           { sessionId },
           {
             onData: (e) => {
               if (e.type === 'exit') {
-                term.write(`\r\n[process exited with code ${e.code}]\r\n`);
+                t.write(`\r\n[process exited with code ${e.code}]\r\n`);
                 setState(`exited ${e.code}`);
-              } else term.write(fromB64(e.data));
+              } else t.write(fromB64(e.data));
             },
-            onError: (err) => setState(errorMessage(err)),
+            onError: (err) => setState(`disconnected: ${errorMessage(err)}`),
           },
         );
+        let size = '';
         const resize = () => {
           fit.fit();
-          void api().containers.sessionResize.mutate({ sessionId, rows: term.rows, cols: term.cols });
+          if (`${t.rows}x${t.cols}` === size) return;
+          size = `${t.rows}x${t.cols}`;
+          void api().containers.sessionResize.mutate({ sessionId, rows: t.rows, cols: t.cols }).catch(() => {});
         };
         resize();
-        window.addEventListener('resize', resize);
+        const observer = new ResizeObserver(() => resize());
+        observer.observe(ref.current!);
         // keystrokes in order: each waits for the previous one
         let chain = Promise.resolve();
-        const input = term.onData((d) => {
-          chain = chain.then(() => api().containers.sessionInput.mutate({ sessionId, data: toB64(d) })).catch(() => {});
-        });
-        term.focus();
+        send.current = (d: string) => {
+          chain = chain.then(() => api().containers.sessionInput.mutate({ sessionId, data: toB64(d) })).then(() => {}, () => {});
+        };
+        const input = t.onData((d) => send.current(d));
+        t.focus();
         cleanup = () => {
-          window.removeEventListener('resize', resize);
+          observer.disconnect();
           input.dispose();
           sub.unsubscribe();
-          term.dispose();
+          // leaving the tab or reconnecting lets go of the session (its PTY closes, like an ssh window)
+          void api().containers.sessionDetach.mutate({ sessionId }).catch(() => {});
+          t.dispose();
         };
       } catch (err) {
-        term.write(`\r\n${errorMessage(err)}\r\n`);
+        t.write(`\r\n${errorMessage(err)}\r\n`);
         setState('error');
-        cleanup = () => term.dispose();
+        cleanup = () => t.dispose();
       }
     })();
     return () => {
       disposed = true;
+      term.current = null;
+      send.current = () => {};
       cleanup();
     };
-  }, [id, command]);
+  }, [id, key, user, generation]);
+
+  useEffect(() => {
+    if (!full) return;
+    const esc = (e: KeyboardEvent) => e.key === 'Escape' && e.shiftKey && setFull(false);
+    window.addEventListener('keydown', esc);
+    return () => window.removeEventListener('keydown', esc);
+  }, [full]);
+
+  const copy = () => {
+    const s = term.current?.getSelection();
+    if (s) void navigator.clipboard?.writeText(s);
+    term.current?.focus();
+  };
+  const paste = async () => {
+    const s = await navigator.clipboard?.readText().catch(() => '');
+    if (s) send.current(s);
+    term.current?.focus();
+  };
+
   return (
-    <div>
-      <p className="mb-1 text-xs text-zinc-500" data-testid="terminal-state">{state}</p>
-      <div ref={ref} className="h-80 rounded bg-black p-1" data-testid="terminal" />
+    <div className={full ? 'fixed inset-0 z-50 flex flex-col bg-black p-2' : ''}>
+      <div className="mb-1 flex items-center gap-2 text-xs">
+        <span className={full ? 'text-zinc-300' : 'text-zinc-500'} data-testid="terminal-state">{state}</span>
+        <span className="flex-1" />
+        <button className="btn" onClick={copy} title="copy the selection">copy</button>
+        <button className="btn" onClick={() => void paste()} title="paste from the clipboard">paste</button>
+        <button className="btn" aria-pressed={full} onClick={() => setFull((f) => !f)} title="Shift+Esc leaves full screen">{full ? 'exit full screen' : 'full screen'}</button>
+      </div>
+      <div ref={ref} className={`${full ? 'flex-1' : 'h-96'} rounded bg-black p-1`} data-testid="terminal" />
     </div>
   );
 }

@@ -1,3 +1,4 @@
+import { parseByteSize } from '@skiff/runtime';
 import { CliError } from './errors.js';
 
 export type FlagKind = 'bool' | 'string' | 'list';
@@ -72,10 +73,9 @@ export function parseArgs(argv: string[], specs: FlagSpec[], opts: { stopAtPosit
 
 /** `512m`, `1g`, `1024` (bytes), as docker's -m */
 export function parseBytes(v: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$/i.exec(v.trim());
-  if (!m) throw new CliError(`invalid value "${v}" for ${flag}: expected a size like 512m or 1g`);
-  const mult = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as 'k'];
-  return Math.round(Number(m[1]) * mult);
+  const n = parseByteSize(v);
+  if (n === undefined) throw new CliError(`invalid value "${v}" for ${flag}: expected a size like 512m or 1g`);
+  return n;
 }
 
 export function parseNumber(v: string, flag: string, opts: { integer?: boolean } = {}): number {

@@ -1,4 +1,4 @@
-import { InvalidArgument } from '../errors.js';
+import { InvalidArgument } from '../errors.ts';
 import type { PortBinding } from '../types.js';
 
 function range(s: string, what: string): [number, number] {

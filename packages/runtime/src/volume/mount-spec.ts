@@ -1,5 +1,6 @@
-import { InvalidArgument } from '../errors.js';
+import { InvalidArgument } from '../errors.ts';
 import type { MountRequest } from '../types.js';
+import { parseByteSize } from '../spec/byte-size.ts';
 
 export type { MountRequest };
 
@@ -61,7 +62,7 @@ export function parseTmpfsFlag(v: string): MountRequest {
 }
 
 function parseSize(v: string): number {
-  const m = /^(\d+)([kmg]?)$/i.exec(v);
-  if (!m) throw new InvalidArgument(`invalid tmpfs size "${v}"`);
-  return Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as 'k'] ?? 1);
+  const n = parseByteSize(v);
+  if (n === undefined) throw new InvalidArgument(`invalid tmpfs size "${v}"`);
+  return n;
 }

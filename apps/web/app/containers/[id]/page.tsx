@@ -1,111 +1,129 @@
 'use client';
-import { use, useEffect, useRef, useState } from 'react';
+import Link from 'next/link';
+import { use, useCallback, useEffect, useState } from 'react';
+import { ContainerActions } from '../../../components/container/actions';
+import type { ContainerInspect } from '../../../components/container/inspect-types';
+import { JsonTree } from '../../../components/container/json-tree';
+import { Logs } from '../../../components/container/logs';
+import { Overview } from '../../../components/container/overview';
+import { Stats } from '../../../components/container/stats';
+import { Top } from '../../../components/container/top';
 import { Terminal } from '../../../components/terminal';
 import { useMe } from '../../../components/use-auth';
 import { api, errorMessage } from '../../../lib/trpc';
 
-type Tab = 'overview' | 'logs' | 'terminal' | 'stats' | 'inspect';
+type Tab = 'overview' | 'logs' | 'terminal' | 'stats' | 'top' | 'inspect';
+const SHELLS = ['/bin/sh', '/bin/bash', '/bin/ash'];
 
 export default function ContainerPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = use(params);
   const me = useMe();
   const [tab, setTab] = useState<Tab>('overview');
-  const [info, setInfo] = useState<Record<string, any> | null>(null);
+  const [info, setInfo] = useState<ContainerInspect | null>(null);
   const [error, setError] = useState('');
+  const [gone, setGone] = useState(false);
+
+  const load = useCallback(
+    () =>
+      api()
+        .containers.inspect.query({ id })
+        .then(
+          (i) => setInfo(i as unknown as ContainerInspect),
+          (e) => (/no such container/i.test(errorMessage(e)) ? setGone(true) : setError(errorMessage(e))),
+        ),
+    [id],
+  );
+
   useEffect(() => {
     if (!me) return;
-    api().containers.inspect.query({ id }).then(setInfo, (e) => setError(errorMessage(e)));
-  }, [me, id, tab]);
-  if (error) return <p role="alert" className="text-rose-600">{error}</p>;
-  if (!info) return <p>loading…</p>;
+    void load();
+    // the page follows the container: start/stop/die/rename from anywhere show up here
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const sub = api().system.events.subscribe(
+      { type: 'container' },
+      {
+        onData: (e) => {
+          if (!e.id.startsWith(id) && e.attributes.name !== id) return;
+          clearTimeout(timer);
+          timer = setTimeout(() => void load(), 150);
+        },
+      },
+    );
+    return () => {
+      clearTimeout(timer);
+      sub.unsubscribe();
+    };
+  }, [me, id, load]);
+
+  if (gone) return <p className="card">This container no longer exists. <Link className="text-sky-600 hover:underline" href="/containers">Back to containers</Link></p>;
+  if (!info) return error ? <p role="alert" className="text-rose-600">{error}</p> : <p>loading…</p>;
   const state = info.State;
-  const tabs: Tab[] = ['overview', 'logs', ...(me?.role !== 'viewer' && state.Running ? (['terminal'] as Tab[]) : []), ...(state.Running ? (['stats'] as Tab[]) : []), 'inspect'];
+  const canOperate = me?.role === 'operator' || me?.role === 'admin';
+  const tabs: Tab[] = ['overview', 'logs', ...(canOperate && state.Running ? (['terminal'] as Tab[]) : []), ...(state.Running ? (['stats', 'top'] as Tab[]) : []), 'inspect'];
+  const current = tabs.includes(tab) ? tab : 'overview';
   return (
     <div className="space-y-3">
-      <h1 className="text-xl font-semibold">{info.Name.slice(1)} <span className="text-sm text-zinc-500">{info.Id.slice(0, 12)}</span></h1>
-      <div className="flex gap-1">
+      <div className="flex flex-wrap items-center gap-3">
+        <h1 className="text-xl font-semibold">
+          {info.Name.slice(1)} <span className="text-sm font-normal text-zinc-500">{info.Id.slice(0, 12)}</span>
+        </h1>
+        <span className={`rounded px-2 py-0.5 text-xs ${state.Running ? (state.Paused ? 'bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300' : 'bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300') : 'bg-zinc-200 text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300'}`}>{state.Status}</span>
+        <span className="flex-1" />
+        {canOperate && <ContainerActions info={info} onChanged={() => void load()} onError={setError} />}
+      </div>
+      {error && <p role="alert" className="rounded bg-rose-100 p-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">{error}</p>}
+      <div className="flex flex-wrap gap-1" role="tablist">
         {tabs.map((t) => (
-          <button key={t} className={t === tab ? 'btn-primary' : 'btn'} onClick={() => setTab(t)}>
+          <button key={t} role="tab" aria-selected={t === current} className={t === current ? 'btn-primary' : 'btn'} onClick={() => setTab(t)}>
             {t}
           </button>
         ))}
       </div>
-      {tab === 'overview' && (
-        <div className="card grid grid-cols-2 gap-2 text-sm">
-          <div>State</div><div data-testid="state">{state.Status}{state.OOMKilled ? ' (OOM killed)' : ''}</div>
-          <div>Exit code</div><div>{state.ExitCode}</div>
-          <div>Image</div><div className="font-mono text-xs">{info.Config.Image}</div>
-          <div>Command</div><div className="font-mono text-xs">{[info.Path, ...info.Args].join(' ')}</div>
-          <div>IP address</div><div>{info.NetworkSettings.IPAddress || '—'}</div>
-          <div>Started</div><div>{state.StartedAt}</div>
+      {current === 'overview' && <Overview info={info} />}
+      {current === 'logs' && <Logs id={id} name={info.Name.slice(1)} />}
+      {current === 'terminal' && <TerminalTab id={id} />}
+      {current === 'stats' && <Stats id={id} />}
+      {current === 'top' && <Top id={id} />}
+      {current === 'inspect' && (
+        <div className="card overflow-auto font-mono text-xs" data-testid="inspect">
+          <button className="btn mb-2" onClick={() => void navigator.clipboard?.writeText(JSON.stringify(info, null, 2))}>copy JSON</button>
+          <JsonTree value={info} />
         </div>
       )}
-      {tab === 'logs' && <Logs id={id} />}
-      {tab === 'terminal' && <Terminal id={id} />}
-      {tab === 'stats' && <Stats id={id} />}
-      {tab === 'inspect' && <pre className="card overflow-auto text-xs">{JSON.stringify(info, null, 2)}</pre>}
     </div>
   );
 }
 
-function Logs({ id }: { id: string }) {
-  const [lines, setLines] = useState<{ stream: string; time: string; line: string }[]>([]);
-  const [timestamps, setTimestamps] = useState(false);
-  const end = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    setLines([]);
-    const sub = api().containers.logs.subscribe(
-      { id, options: { follow: true, tail: 500 } },
-      { onData: (e) => setLines((l) => [...l.slice(-4999), e]) },
-    );
-    return () => sub.unsubscribe();
-  }, [id]);
-  useEffect(() => {
-    end.current?.scrollIntoView({ block: 'end' });
-  }, [lines]);
+/** Which command and user to exec, then the terminal; "reconnect" starts a fresh session. */
+function TerminalTab({ id }: { id: string }) {
+  const [shell, setShell] = useState(SHELLS[0]!);
+  const [custom, setCustom] = useState('');
+  const [user, setUser] = useState('');
+  const [session, setSession] = useState({ cmd: [SHELLS[0]!], user: '', generation: 0 });
+  const connect = () => setSession((s) => ({ cmd: shell === 'custom' ? custom.trim().split(/\s+/).filter(Boolean) : [shell], user, generation: s.generation + 1 }));
   return (
-    <div className="card">
-      <label className="mb-2 flex items-center gap-2 text-xs">
-        <input type="checkbox" checked={timestamps} onChange={(e) => setTimestamps(e.target.checked)} /> timestamps
-      </label>
-      <pre className="max-h-96 overflow-auto text-xs" data-testid="logs">
-        {lines.map((l, i) => (
-          <span key={i} className={l.stream === 'stderr' ? 'text-rose-500' : ''}>
-            {timestamps ? `${l.time} ` : ''}
-            {l.line}
-          </span>
-        ))}
-        <div ref={end} />
-      </pre>
-    </div>
-  );
-}
-
-type Sample = { cpuPercent: number; memoryUsage: number; memoryLimit: number; pids: number; netRx: number; netTx: number };
-
-/** one sample a second from the agent; CPU and memory as sparkline bars over the last minute */
-function Stats({ id }: { id: string }) {
-  const [samples, setSamples] = useState<Sample[]>([]);
-  useEffect(() => {
-    const sub = api().containers.statsStream.subscribe({ id }, { onData: (s) => setSamples((xs) => [...xs.slice(-59), s]) });
-    return () => sub.unsubscribe();
-  }, [id]);
-  const last = samples.at(-1);
-  const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
-  const bars = (values: number[], max: number) => (
-    <div className="flex h-16 items-end gap-px">
-      {values.map((v, i) => (
-        <div key={i} className="w-1.5 bg-sky-500" style={{ height: `${Math.max(2, (v / (max || 1)) * 100)}%` }} />
-      ))}
-    </div>
-  );
-  if (!last) return <p className="text-sm">collecting…</p>;
-  return (
-    <div className="grid grid-cols-2 gap-3 text-sm">
-      <div className="card" data-testid="stats-cpu">CPU {last.cpuPercent.toFixed(1)}%{bars(samples.map((s) => s.cpuPercent), 100)}</div>
-      <div className="card" data-testid="stats-mem">Memory {mib(last.memoryUsage)} / {mib(last.memoryLimit)}{bars(samples.map((s) => s.memoryUsage), Math.max(...samples.map((s) => s.memoryUsage)))}</div>
-      <div className="card">Processes {last.pids}</div>
-      <div className="card">Network {mib(last.netRx)} in / {mib(last.netTx)} out</div>
+    <div className="card space-y-2">
+      <form className="flex flex-wrap items-end gap-2 text-xs" onSubmit={(e) => { e.preventDefault(); connect(); }}>
+        <label>
+          <span className="label">Command</span>
+          <select className="input w-32" aria-label="shell" value={shell} onChange={(e) => setShell(e.target.value)}>
+            {SHELLS.map((s) => <option key={s}>{s}</option>)}
+            <option value="custom">custom…</option>
+          </select>
+        </label>
+        {shell === 'custom' && (
+          <label>
+            <span className="label">Custom command</span>
+            <input className="input w-56 font-mono" aria-label="custom command" placeholder="top -d 1" value={custom} onChange={(e) => setCustom(e.target.value)} />
+          </label>
+        )}
+        <label>
+          <span className="label">User</span>
+          <input className="input w-32" aria-label="exec user" placeholder="default" value={user} onChange={(e) => setUser(e.target.value)} />
+        </label>
+        <button className="btn-primary" disabled={shell === 'custom' && !custom.trim()}>{session.generation ? 'reconnect' : 'connect'}</button>
+      </form>
+      <Terminal id={id} cmd={session.cmd} user={session.user} generation={session.generation} />
     </div>
   );
 }

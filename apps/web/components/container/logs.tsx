@@ -1,0 +1,133 @@
+'use client';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { api, errorMessage } from '../../lib/trpc';
+
+type Entry = { stream: string; time: string; line: string };
+const KEEP = 5000;
+const TAILS = [100, 500, 1000, 5000, 0] as const;
+
+/** Live logs: follow, tail N, timestamps, search, stdout/stderr colours, download of the full log. */
+export function Logs({ id, name }: { id: string; name: string }) {
+  const [lines, setLines] = useState<Entry[]>([]);
+  const [tail, setTail] = useState<number>(500);
+  const [follow, setFollow] = useState(true);
+  const [timestamps, setTimestamps] = useState(false);
+  const [search, setSearch] = useState('');
+  const [streams, setStreams] = useState({ stdout: true, stderr: true });
+  const [error, setError] = useState('');
+  const [downloading, setDownloading] = useState(false);
+  const box = useRef<HTMLPreElement>(null);
+  const stuckToBottom = useRef(true);
+
+  useEffect(() => {
+    setLines([]);
+    setError('');
+    // a chatty container sends thousands of lines a second: render once per frame, not per line
+    let pending: Entry[] = [];
+    let frame = 0;
+    const flush = () => {
+      frame = 0;
+      const batch = pending;
+      pending = [];
+      setLines((l) => (l.length + batch.length > KEEP ? [...l, ...batch].slice(-KEEP) : [...l, ...batch]));
+    };
+    const sub = api().containers.logs.subscribe(
+      { id, options: { follow, tail: tail || undefined } },
+      {
+        onData: (e) => {
+          pending.push(e);
+          frame ||= requestAnimationFrame(flush);
+        },
+        onError: (e) => setError(errorMessage(e)),
+      },
+    );
+    return () => {
+      cancelAnimationFrame(frame);
+      sub.unsubscribe();
+    };
+  }, [id, follow, tail]);
+
+  const shown = useMemo(() => {
+    const q = search.toLowerCase();
+    return lines.filter((l) => streams[l.stream as 'stdout'] !== false && (!q || l.line.toLowerCase().includes(q)));
+  }, [lines, search, streams]);
+
+  useEffect(() => {
+    const el = box.current;
+    if (el && stuckToBottom.current) el.scrollTop = el.scrollHeight;
+  }, [shown]);
+
+  /** the whole log (not just what is on screen), as the agent has it */
+  const download = async () => {
+    setDownloading(true);
+    const all: string[] = [];
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const sub = api().containers.logs.subscribe(
+          { id, options: { follow: false, timestamps: true } },
+          { onData: (e) => all.push(`${e.time} ${e.stream} ${e.line}`), onError: reject, onComplete: () => { sub.unsubscribe(); resolve(); } },
+        );
+      });
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(new Blob([all.join('')], { type: 'text/plain' }));
+      a.download = `${name}.log`;
+      a.click();
+      URL.revokeObjectURL(a.href);
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setDownloading(false);
+    }
+  };
+
+  const highlight = (text: string) => {
+    if (!search) return text;
+    const i = text.toLowerCase().indexOf(search.toLowerCase());
+    return i < 0 ? text : (
+      <>
+        {text.slice(0, i)}
+        <mark>{text.slice(i, i + search.length)}</mark>
+        {text.slice(i + search.length)}
+      </>
+    );
+  };
+
+  return (
+    <div className="card space-y-2">
+      <div className="flex flex-wrap items-center gap-3 text-xs">
+        <input className="input w-48" type="search" placeholder="search logs" aria-label="search logs" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <label className="flex items-center gap-1">
+          tail
+          <select className="input w-24" aria-label="tail" value={tail} onChange={(e) => setTail(Number(e.target.value))}>
+            {TAILS.map((t) => <option key={t} value={t}>{t || 'all'}</option>)}
+          </select>
+        </label>
+        <label className="flex items-center gap-1"><input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> follow</label>
+        <label className="flex items-center gap-1"><input type="checkbox" checked={timestamps} onChange={(e) => setTimestamps(e.target.checked)} /> timestamps</label>
+        <label className="flex items-center gap-1"><input type="checkbox" checked={streams.stdout} onChange={(e) => setStreams((s) => ({ ...s, stdout: e.target.checked }))} /> stdout</label>
+        <label className="flex items-center gap-1"><input type="checkbox" checked={streams.stderr} onChange={(e) => setStreams((s) => ({ ...s, stderr: e.target.checked }))} /> <span className="text-rose-500">stderr</span></label>
+        <span className="flex-1" />
+        <span className="text-zinc-500" data-testid="log-count">{shown.length} lines</span>
+        <button className="btn" onClick={() => setLines([])}>clear</button>
+        <button className="btn" disabled={downloading} onClick={() => void download()}>{downloading ? 'downloading…' : 'download'}</button>
+      </div>
+      {error && <p role="alert" className="text-sm text-rose-600">{error}</p>}
+      <pre
+        ref={box}
+        className="h-[28rem] overflow-auto whitespace-pre-wrap break-all rounded bg-zinc-950 p-2 text-xs text-zinc-100"
+        data-testid="logs"
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          stuckToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+        }}
+      >
+        {shown.map((l, i) => (
+          <span key={i} className={l.stream === 'stderr' ? 'text-rose-400' : ''}>
+            {timestamps && <span className="text-zinc-500">{l.time} </span>}
+            {highlight(l.line)}
+          </span>
+        ))}
+      </pre>
+    </div>
+  );
+}
