@@ -77,7 +77,7 @@ const audit = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
   if (type === 'mutation' && !path.startsWith('containers.session')) {
     const input = (await getRawInput().catch(() => undefined)) as Record<string, unknown> | undefined;
     const spec = input?.spec as Record<string, unknown> | undefined;
-    const target = [input?.id, input?.ref, input?.source, spec?.name, spec?.image, input?.image].find((v) => typeof v === 'string') as string | undefined;
+    const target = [input?.id, input?.ref, input?.source, spec?.name, spec?.image, input?.image, input?.username, input?.registry, input?.name].find((v) => typeof v === 'string') as string | undefined;
     void ctx.db.auditEntry
       .create({
         data: {

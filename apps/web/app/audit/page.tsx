@@ -1,0 +1,113 @@
+'use client';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { AdminsOnly, adminError, ErrorAlert, TableCard, When } from '../../components/admin/common';
+import { useMe } from '../../components/use-auth';
+import { api } from '../../lib/trpc';
+
+type Entry = Awaited<ReturnType<ReturnType<typeof api>['audit']['list']['query']>>[number];
+const PAGE = 50;
+
+export default function AuditPage() {
+  const me = useMe();
+  if (!me) return null;
+  if (me.role !== 'admin') return <AdminsOnly what="the audit log is for admins" />;
+  return <AuditLog />;
+}
+
+/** The audit log, newest first, filtered by user and action, a page at a time. */
+function AuditLog() {
+  const [entries, setEntries] = useState<Entry[]>([]);
+  const [user, setUser] = useState('');
+  const [action, setAction] = useState('');
+  const [more, setMore] = useState(false);
+  const [loaded, setLoaded] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  // answers of an older filter arriving late are dropped
+  const generation = useRef(0);
+
+  const load = useCallback(async (filters: { user: string; action: string }, before?: string) => {
+    const gen = before ? generation.current : ++generation.current;
+    setBusy(true);
+    setError('');
+    try {
+      const page = await api().audit.list.query({
+        limit: PAGE,
+        actorContains: filters.user.trim() || undefined,
+        actionContains: filters.action.trim() || undefined,
+        before,
+      });
+      if (gen !== generation.current) return;
+      setEntries((old) => (before ? [...old, ...page] : page));
+      setMore(page.length === PAGE);
+      setLoaded(true);
+    } catch (e) {
+      if (gen === generation.current) setError(adminError(e));
+    } finally {
+      if (gen === generation.current) setBusy(false);
+    }
+  }, []);
+
+  // filters apply as you type, a moment after the last key
+  useEffect(() => {
+    const t = setTimeout(() => void load({ user, action }), 250);
+    return () => clearTimeout(t);
+  }, [user, action, load]);
+
+  return (
+    <div className="space-y-3">
+      <div className="flex flex-wrap items-center gap-2">
+        <h1 className="mr-2 text-lg font-semibold">Audit log</h1>
+        <input className="input max-w-[14rem]" type="search" placeholder="user" aria-label="filter user" value={user} onChange={(e) => setUser(e.target.value)} />
+        <input className="input max-w-[14rem]" type="search" placeholder="action, e.g. users. or containers.run" aria-label="filter action" value={action} onChange={(e) => setAction(e.target.value)} />
+        <button className="btn" disabled={busy} onClick={() => void load({ user, action })}>
+          Refresh
+        </button>
+      </div>
+      <ErrorAlert error={error} />
+      <TableCard label="audit log">
+        <thead className="text-zinc-500">
+          <tr className="[&>th]:px-3 [&>th]:py-2">
+            <th>Time</th>
+            <th>User</th>
+            <th>Action</th>
+            <th>Target</th>
+            <th>Result</th>
+            <th>Address</th>
+          </tr>
+        </thead>
+        <tbody>
+          {entries.map((e) => (
+            <tr key={e.id} data-testid="audit-row" className="border-t border-zinc-100 align-top dark:border-zinc-800 [&>td]:px-3 [&>td]:py-2">
+              <td className="whitespace-nowrap">
+                <When t={e.createdAt} />
+              </td>
+              <td>{e.actor}</td>
+              <td className="font-mono text-xs">{e.action}</td>
+              <td className="max-w-[16rem] truncate font-mono text-xs" title={e.target ?? undefined}>
+                {e.target ?? <span className="text-zinc-400">—</span>}
+              </td>
+              <td>
+                {e.result === 'ok' ? (
+                  <span className="rounded bg-emerald-100 px-1.5 text-xs text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300">ok</span>
+                ) : (
+                  <span className="text-xs">
+                    <span className="rounded bg-rose-100 px-1.5 text-rose-800 dark:bg-rose-950 dark:text-rose-300">{e.result}</span>
+                    {e.detail && <span className="ml-2 break-words text-zinc-500">{e.detail}</span>}
+                  </span>
+                )}
+              </td>
+              <td className="font-mono text-xs text-zinc-500">{e.ip ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </TableCard>
+      {loaded && !entries.length && <p className="text-sm text-zinc-500">{user || action ? 'No entry matches.' : 'Nothing recorded yet.'}</p>}
+      {more && (
+        <button className="btn" disabled={busy} onClick={() => void load({ user, action }, entries[entries.length - 1]?.id)}>
+          Load more
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,130 @@
+'use client';
+import { useCallback, useEffect, useState } from 'react';
+import { AdminsOnly, adminError, ErrorAlert, TableCard, When } from '../../components/admin/common';
+import { useMe } from '../../components/use-auth';
+import { api } from '../../lib/trpc';
+
+type Credential = Awaited<ReturnType<ReturnType<typeof api>['registries']['list']['query']>>[number];
+
+export default function RegistriesPage() {
+  const me = useMe();
+  if (!me) return null;
+  if (me.role !== 'admin') return <AdminsOnly what="registry credentials are for admins" />;
+  return <Registries />;
+}
+
+/** Stored registry logins (the agent keeps the password encrypted and never returns it). */
+function Registries() {
+  const [list, setList] = useState<Credential[]>([]);
+  const [loaded, setLoaded] = useState(false);
+  const [registry, setRegistry] = useState('');
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState('');
+  const [notice, setNotice] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  const refresh = useCallback(async () => {
+    try {
+      setList(await api().registries.list.query());
+      setLoaded(true);
+    } catch (e) {
+      setError(adminError(e));
+    }
+  }, []);
+  useEffect(() => {
+    void refresh();
+  }, [refresh]);
+
+  const login = async () => {
+    setError('');
+    setNotice('');
+    setBusy(true);
+    try {
+      const r = await api().registries.login.mutate({ registry: registry.trim(), username: username.trim(), password });
+      setNotice(`Credentials for ${r.registry} stored; pulls and pushes use them.`);
+      setRegistry('');
+      setUsername('');
+      setPassword('');
+    } catch (e) {
+      setError(adminError(e));
+    } finally {
+      setBusy(false);
+    }
+    await refresh();
+  };
+
+  const logout = async (c: Credential) => {
+    if (!window.confirm(`Forget the credentials for ${c.registry}?`)) return;
+    setError('');
+    setNotice('');
+    try {
+      await api().registries.logout.mutate({ registry: c.registry });
+    } catch (e) {
+      setError(adminError(e));
+    }
+    await refresh();
+  };
+
+  return (
+    <div className="space-y-3">
+      <h1 className="text-lg font-semibold">Registries</h1>
+      <form
+        className="card flex flex-wrap items-end gap-2"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void login();
+        }}
+      >
+        <label className="min-w-[12rem] flex-1 text-xs text-zinc-500">
+          Registry
+          <input className="input mt-1" aria-label="registry" placeholder="registry.example.com:5000 or docker.io" required value={registry} onChange={(e) => setRegistry(e.target.value)} />
+        </label>
+        <label className="min-w-[10rem] flex-1 text-xs text-zinc-500">
+          User name
+          <input className="input mt-1" aria-label="registry username" required autoComplete="off" value={username} onChange={(e) => setUsername(e.target.value)} />
+        </label>
+        <label className="min-w-[10rem] flex-1 text-xs text-zinc-500">
+          Password or access token
+          <input className="input mt-1" aria-label="registry password" type="password" required autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+        </label>
+        <button className="btn-primary" disabled={busy}>
+          Log in
+        </button>
+      </form>
+      <ErrorAlert error={error} />
+      {notice && (
+        <p role="status" className="text-sm text-emerald-700 dark:text-emerald-400">
+          {notice}
+        </p>
+      )}
+      <TableCard label="registry credentials">
+        <thead className="text-zinc-500">
+          <tr className="[&>th]:px-3 [&>th]:py-2">
+            <th>Registry</th>
+            <th>User name</th>
+            <th>Stored</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {list.map((c) => (
+            <tr key={c.registry} data-testid={`registry-${c.registry}`} className="border-t border-zinc-100 dark:border-zinc-800 [&>td]:px-3 [&>td]:py-2">
+              <td className="font-mono text-xs">{c.registry}</td>
+              <td>{c.username}</td>
+              <td className="whitespace-nowrap">
+                <When t={c.updatedAt} />
+              </td>
+              <td className="text-right">
+                <button className="btn-danger" onClick={() => void logout(c)}>
+                  Log out
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </TableCard>
+      {loaded && !list.length && <p className="text-sm text-zinc-500">No registry logins stored: pulls are anonymous.</p>}
+    </div>
+  );
+}

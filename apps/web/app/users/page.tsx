@@ -1,0 +1,17 @@
+'use client';
+import { AdminsOnly } from '../../components/admin/common';
+import { TokensSection } from '../../components/admin/tokens';
+import { UsersSection } from '../../components/admin/users';
+import { useMe } from '../../components/use-auth';
+
+/** Users (admins) and everyone's own API tokens. */
+export default function UsersPage() {
+  const me = useMe();
+  if (!me) return null;
+  return (
+    <div className="space-y-8">
+      {me.role === 'admin' ? <UsersSection me={me} /> : <AdminsOnly what="ask an admin to manage users" />}
+      <TokensSection me={me} />
+    </div>
+  );
+}
