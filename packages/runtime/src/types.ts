@@ -19,6 +19,18 @@ export interface ImageSummary {
   size: number; // unpacked bytes
 }
 
+/** One entry of an image's build history (`docker history`), newest first */
+export interface ImageHistoryEntry {
+  /** the image id on the newest entry, '<missing>' below it (as Docker shows pulled images) */
+  id: string;
+  created: string; // RFC3339, '' when the config does not say
+  createdBy: string;
+  comment: string;
+  /** unpacked bytes of the layer this step made; 0 for metadata-only steps */
+  size: number;
+  emptyLayer: boolean;
+}
+
 export interface ImageConfig {
   User?: string;
   Env?: string[];
@@ -207,7 +219,10 @@ export interface ImageService {
   tag(source: string, target: string): Promise<void>;
   /** untags or deletes; refuses while a container uses the image unless force */
   remove(refOrId: string, opts?: { force?: boolean }): Promise<{ untagged: string[]; deleted: string[] }>;
-  prune(): Promise<{ deleted: string[]; spaceReclaimed: number }>;
+  /** dangling images (no tag, no container), or with `all` every image no container uses */
+  prune(opts?: { all?: boolean }): Promise<{ deleted: string[]; spaceReclaimed: number }>;
+  /** the config's `history`, newest first, with each filesystem layer's unpacked size */
+  history(refOrId: string): Promise<ImageHistoryEntry[]>;
 }
 
 export interface ContainerService {

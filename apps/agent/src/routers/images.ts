@@ -31,7 +31,12 @@ export const imagesRouter = router({
   remove: operatorProcedure
     .input(z.object({ ref: z.string().min(1), force: z.boolean().optional() }))
     .mutation(({ ctx, input }) => call(() => ctx.runtime.images.remove(input.ref, { force: input.force }))),
-  prune: operatorProcedure.mutation(({ ctx }) => call(() => ctx.runtime.images.prune())),
+  /** dangling images only, or with `all` every image no container uses (docker image prune [-a]) */
+  prune: operatorProcedure
+    .input(z.object({ all: z.boolean().optional() }).optional())
+    .mutation(({ ctx, input }) => call(() => ctx.runtime.images.prune({ all: input?.all }))),
+  /** docker history: the config's build steps, newest first, with each layer's unpacked size */
+  history: viewerProcedure.input(z.object({ ref: z.string().min(1) })).query(({ ctx, input }) => call(() => ctx.runtime.images.history(input.ref))),
 
   /** pull with per-layer progress events; the last event carries the pulled image */
   pull: operatorProcedure.input(z.object({ ref: z.string().min(1), auth: credentials })).subscription(async function* ({ ctx, input, signal }) {

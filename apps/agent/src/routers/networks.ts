@@ -4,12 +4,13 @@ import { call, operatorProcedure, viewerProcedure, router } from '../trpc.js';
 const name = z.string().min(1).max(128);
 
 export const networksRouter = router({
-  list: viewerProcedure.query(({ ctx }) => ctx.runtime.networks.list()),
+  /** every network with the number of containers connected to it */
+  list: viewerProcedure.query(({ ctx }) => ctx.runtime.networks.list().map((n) => ({ ...n, containers: ctx.runtime.networks.endpointsOf(n.id).length }))),
   /** Docker-shaped: IPAM config and the connected containers with their addresses */
   inspect: viewerProcedure.input(z.object({ id: name })).query(({ ctx, input }) =>
     call(async () => {
       const n = ctx.runtime.networks.get(input.id);
-      const containers: Record<string, unknown> = {};
+      const containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string; Aliases: string[] }> = {};
       for (const e of ctx.runtime.networks.endpointsOf(n.id)) {
         containers[e.containerId] = { Name: e.name, EndpointID: e.endpoint.hostVeth, MacAddress: e.endpoint.mac, IPv4Address: `${e.endpoint.ip}/${e.endpoint.prefix}`, IPv6Address: '', Aliases: e.endpoint.aliases };
       }

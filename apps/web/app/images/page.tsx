@@ -1,66 +1,228 @@
 'use client';
-import { useCallback, useEffect, useState } from 'react';
+import { Fragment, useCallback, useEffect, useMemo, useState } from 'react';
+import { ImageHistoryView } from '../../components/resources/image-history';
+import { PullPanel } from '../../components/resources/pull-panel';
+import { ErrorAlert, Notice, ROLE_CAN_OPERATE, ROW, TABLE, THEAD, useLiveRefresh, type ContainerRow, type ImageRow } from '../../components/resources/shared';
 import { useMe } from '../../components/use-auth';
+import { ago, bytes } from '../../lib/format';
 import { api, errorMessage } from '../../lib/trpc';
 
-type Image = Awaited<ReturnType<ReturnType<typeof api>['images']['list']['query']>>[number];
+const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
 export default function ImagesPage() {
   const me = useMe();
-  const [images, setImages] = useState<Image[]>([]);
-  const [ref, setRef] = useState('');
-  const [progress, setProgress] = useState<Record<string, { status: string; current?: number; total?: number }>>({});
+  const canOperate = ROLE_CAN_OPERATE(me?.role);
+  const [images, setImages] = useState<ImageRow[]>([]);
+  const [containers, setContainers] = useState<ContainerRow[]>([]);
+  const [loaded, setLoaded] = useState(false);
+  const [search, setSearch] = useState('');
   const [error, setError] = useState('');
-  const refresh = useCallback(() => api().images.list.query().then(setImages, (e) => setError(errorMessage(e))), []);
+  const [notice, setNotice] = useState('');
+  const [expanded, setExpanded] = useState<string | null>(null);
+  const [tagging, setTagging] = useState<string | null>(null);
+  const [newTag, setNewTag] = useState('');
+  const [pruneAll, setPruneAll] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  const refresh = useCallback(async () => {
+    try {
+      const [i, c] = await Promise.all([api().images.list.query(), api().containers.list.query({ all: true })]);
+      setImages(i);
+      setContainers(c);
+      setLoaded(true);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  }, []);
   useEffect(() => {
     if (me) void refresh();
   }, [me, refresh]);
-  const pull = () => {
+  useLiveRefresh(!!me, ['image', 'container'], refresh);
+
+  const usage = useMemo(() => {
+    const m = new Map<string, number>();
+    for (const c of containers) m.set(c.imageId, (m.get(c.imageId) ?? 0) + 1);
+    return m;
+  }, [containers]);
+
+  const shown = useMemo(() => {
+    const q = search.trim().toLowerCase();
+    if (!q) return images;
+    return images.filter((i) => shortId(i.id).startsWith(q.replace(/^sha256:/, '')) || i.repoTags.some((t) => t.toLowerCase().includes(q)) || i.repoDigests.some((d) => d.toLowerCase().includes(q)));
+  }, [images, search]);
+
+  const act = async (fn: () => Promise<unknown>, done?: string) => {
     setError('');
-    setProgress({});
-    api().images.pull.subscribe(
-      { ref },
-      {
-        onData: (d) => {
-          if ('image' in d) {
-            setProgress({});
-            void refresh();
-          } else if (d.progress.id !== 'manifest') setProgress((p) => ({ ...p, [d.progress.id]: d.progress }));
-        },
-        onError: (e) => setError(errorMessage(e)),
-      },
-    );
+    setNotice('');
+    setBusy(true);
+    try {
+      await fn();
+      if (done) setNotice(done);
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+    await refresh();
   };
+
+  const remove = (i: ImageRow) => {
+    const users = usage.get(i.id) ?? 0;
+    const name = i.repoTags[0] ?? shortId(i.id);
+    const message = users
+      ? `${name} is used by ${users} container(s). Force removal? Its tags are removed; the containers keep the image.`
+      : i.repoTags.length > 1
+        ? `Remove image ${shortId(i.id)} and all its tags (${i.repoTags.join(', ')})?`
+        : `Remove image ${name}?`;
+    if (!window.confirm(message)) return;
+    void act(async () => {
+      const r = await api().images.remove.mutate({ ref: i.id, force: users > 0 || i.repoTags.length > 1 });
+      setNotice(`${r.untagged.length ? `Untagged ${r.untagged.join(', ')}. ` : ''}${r.deleted.length ? `Deleted ${r.deleted.length} image/layer(s).` : ''}`.trim());
+    });
+  };
+
+  const untag = (i: ImageRow, tag: string) => {
+    if (i.repoTags.length === 1 && !window.confirm(`${tag} is the last tag of ${shortId(i.id)}: removing it removes the image${usage.get(i.id) ? ' name (containers keep the image)' : ''}. Continue?`)) return;
+    void act(() => api().images.remove.mutate({ ref: tag, force: (usage.get(i.id) ?? 0) > 0 }), `Untagged ${tag}`);
+  };
+
+  const tag = (i: ImageRow) => {
+    const target = newTag.trim();
+    if (!target) return;
+    void act(async () => {
+      await api().images.tag.mutate({ source: i.id, target });
+      setTagging(null);
+      setNewTag('');
+    }, `Tagged ${shortId(i.id)} as ${target}`);
+  };
+
+  const prune = () => {
+    const what = pruneAll ? 'every image no container uses (tagged ones too)' : 'dangling images (no tag, no container)';
+    if (!window.confirm(`Remove ${what}?`)) return;
+    void act(async () => {
+      const r = await api().images.prune.mutate({ all: pruneAll });
+      setNotice(`Pruned ${r.deleted.length} image/layer(s), reclaimed ${bytes(r.spaceReclaimed)}`);
+    });
+  };
+
   return (
     <div className="space-y-3">
-      {me?.role !== 'viewer' && (
-        <form className="card flex gap-2" onSubmit={(e) => { e.preventDefault(); pull(); }}>
-          <input className="input" placeholder="registry/repo:tag" aria-label="image reference" value={ref} onChange={(e) => setRef(e.target.value)} />
-          <button className="btn-primary">Pull</button>
-        </form>
-      )}
-      {Object.entries(progress).map(([id, p]) => (
-        <div key={id} className="text-xs">
-          <span className="font-mono">{id.slice(7, 19)}</span> {p.status}
-          {p.total ? <progress className="ml-2 align-middle" max={p.total} value={p.current ?? (p.status === 'done' ? p.total : 0)} /> : null}
-        </div>
-      ))}
-      {error && <p role="alert" className="text-sm text-rose-600">{error}</p>}
-      <table className="card w-full text-left text-sm">
-        <thead className="text-zinc-500"><tr><th>Repository:tag</th><th>Id</th><th>Size</th><th /></tr></thead>
-        <tbody>
-          {images.map((i) => (
-            <tr key={i.id} className="border-t border-zinc-100 dark:border-zinc-800">
-              <td className="py-2 font-mono text-xs">{i.repoTags.join(', ') || '<none>'}</td>
-              <td className="font-mono text-xs">{i.id.slice(7, 19)}</td>
-              <td>{(i.size / 1e6).toFixed(1)} MB</td>
-              <td className="text-right">
-                {me?.role !== 'viewer' && <button className="btn-danger" onClick={() => api().images.remove.mutate({ ref: i.id, force: true }).then(refresh, (e) => setError(errorMessage(e)))}>remove</button>}
-              </td>
+      <div className="flex flex-wrap items-center gap-2">
+        <h1 className="mr-2 text-lg font-semibold">Images</h1>
+        <input className="input max-w-xs" type="search" placeholder="search tag, digest, id" aria-label="search images" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <span className="flex-1" />
+        {canOperate && (
+          <div className="flex items-center gap-2" role="group" aria-label="prune images">
+            <select className="input w-auto" aria-label="prune mode" value={pruneAll ? 'all' : 'dangling'} onChange={(e) => setPruneAll(e.target.value === 'all')}>
+              <option value="dangling">dangling only</option>
+              <option value="all">all unused</option>
+            </select>
+            <button className="btn" disabled={busy} onClick={prune}>
+              Prune
+            </button>
+          </div>
+        )}
+      </div>
+      {canOperate && <PullPanel onPulled={() => void refresh()} />}
+      <ErrorAlert message={error} onClose={() => setError('')} />
+      <Notice message={notice} testId="images-notice" />
+      <div className="card overflow-x-auto p-0">
+        <table className={TABLE}>
+          <thead className={THEAD}>
+            <tr>
+              <th className="px-3 py-2 font-medium">Repository:tag</th>
+              <th className="px-2 font-medium">Id</th>
+              <th className="px-2 text-right font-medium">Size</th>
+              <th className="px-2 font-medium">Created</th>
+              <th className="px-2 font-medium">In use</th>
+              <th className="px-3" />
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {shown.map((i) => {
+              const users = usage.get(i.id) ?? 0;
+              const open = expanded === i.id;
+              return (
+                <Fragment key={i.id}>
+                  <tr className={ROW} data-testid={`image-${shortId(i.id)}`}>
+                    <td className="px-3 py-2">
+                      <span className="flex flex-wrap gap-1">
+                        {i.repoTags.length ? (
+                          i.repoTags.map((t) => (
+                            <span key={t} className="inline-flex items-center gap-1 rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-xs dark:bg-zinc-800" data-testid="image-tag">
+                              <span>{t}</span>
+                              {canOperate && (
+                                <button className="text-zinc-500 hover:text-rose-600" aria-label={`untag ${t}`} title={`untag ${t}`} disabled={busy} onClick={() => untag(i, t)}>
+                                  ×
+                                </button>
+                              )}
+                            </span>
+                          ))
+                        ) : (
+                          <span className="font-mono text-xs text-zinc-400">&lt;none&gt;:&lt;none&gt;</span>
+                        )}
+                      </span>
+                      {canOperate && tagging === i.id && (
+                        <form
+                          className="mt-2 flex max-w-md gap-1"
+                          onSubmit={(e) => {
+                            e.preventDefault();
+                            tag(i);
+                          }}
+                        >
+                          <input className="input" aria-label="new tag" placeholder="repository:tag" value={newTag} onChange={(e) => setNewTag(e.target.value)} autoFocus required />
+                          <button className="btn-primary" disabled={busy || !newTag.trim()}>
+                            Add tag
+                          </button>
+                        </form>
+                      )}
+                    </td>
+                    <td className="px-2 font-mono text-xs" title={i.id}>{shortId(i.id)}</td>
+                    <td className="whitespace-nowrap px-2 text-right tabular-nums">{bytes(i.size)}</td>
+                    <td className="whitespace-nowrap px-2" title={i.created}>{ago(i.created)}</td>
+                    <td className="px-2" data-testid="in-use">
+                      {users ? <span className="rounded bg-sky-100 px-1.5 py-0.5 text-xs text-sky-800 dark:bg-sky-950 dark:text-sky-300">{users} container{users > 1 ? 's' : ''}</span> : <span className="text-zinc-400">unused</span>}
+                    </td>
+                    <td className="space-x-1 whitespace-nowrap px-3 py-1 text-right">
+                      <button className="btn" aria-expanded={open} onClick={() => setExpanded(open ? null : i.id)}>
+                        history
+                      </button>
+                      {canOperate && (
+                        <>
+                          <button
+                            className="btn"
+                            aria-expanded={tagging === i.id}
+                            onClick={() => {
+                              setTagging(tagging === i.id ? null : i.id);
+                              setNewTag(i.repoTags[0]?.replace(/:[^:/]+$/, ':') ?? '');
+                            }}
+                          >
+                            tag
+                          </button>
+                          <button className="btn-danger" disabled={busy} onClick={() => remove(i)}>
+                            {users ? 'force remove' : 'remove'}
+                          </button>
+                        </>
+                      )}
+                    </td>
+                  </tr>
+                  {open && (
+                    <tr>
+                      <td colSpan={6} className="bg-zinc-50 px-3 py-2 dark:bg-zinc-950">
+                        <ImageHistoryView imageId={i.id} />
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
+              );
+            })}
+          </tbody>
+        </table>
+        {loaded && !shown.length && <p className="py-6 text-center text-sm text-zinc-500">{images.length ? 'No image matches.' : 'No images yet.'}</p>}
+        <p className="px-3 py-1 text-right text-xs text-zinc-500">
+          {shown.length} of {images.length} · {bytes(images.reduce((a, i) => a + i.size, 0))}
+        </p>
+      </div>
     </div>
   );
 }

@@ -1,51 +1,161 @@
 'use client';
-import { useCallback, useEffect, useState } from 'react';
+import { Fragment, useCallback, useEffect, useState } from 'react';
+import { NetworkInspectView } from '../../components/resources/network-inspect';
+import { ErrorAlert, Notice, parseLabels, ROLE_CAN_OPERATE, ROW, TABLE, THEAD, useLiveRefresh, type ContainerRow, type NetworkRow } from '../../components/resources/shared';
 import { useMe } from '../../components/use-auth';
 import { api, errorMessage } from '../../lib/trpc';
 
-type Network = Awaited<ReturnType<ReturnType<typeof api>['networks']['list']['query']>>[number];
+const BUILTIN = new Set(['bridge', 'host', 'none']);
 
 export default function NetworksPage() {
   const me = useMe();
-  const [networks, setNetworks] = useState<Network[]>([]);
+  const canOperate = ROLE_CAN_OPERATE(me?.role);
+  const [networks, setNetworks] = useState<NetworkRow[]>([]);
+  const [containers, setContainers] = useState<ContainerRow[]>([]);
   const [name, setName] = useState('');
   const [subnet, setSubnet] = useState('');
+  const [gateway, setGateway] = useState('');
+  const [labels, setLabels] = useState('');
   const [internal, setInternal] = useState(false);
+  const [expanded, setExpanded] = useState<string | null>(null);
   const [error, setError] = useState('');
-  const refresh = useCallback(() => api().networks.list.query().then(setNetworks, (e) => setError(errorMessage(e))), []);
+  const [notice, setNotice] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  const refresh = useCallback(async () => {
+    try {
+      const [n, c] = await Promise.all([api().networks.list.query(), api().containers.list.query({ all: true })]);
+      setNetworks(n);
+      setContainers(c);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  }, []);
   useEffect(() => {
     if (me) void refresh();
   }, [me, refresh]);
-  const act = (fn: () => Promise<unknown>) => {
+  useLiveRefresh(!!me, ['network', 'container'], refresh);
+
+  const act = async (fn: () => Promise<string | void>) => {
     setError('');
-    fn().then(refresh, (e) => setError(errorMessage(e)));
+    setNotice('');
+    setBusy(true);
+    try {
+      const msg = await fn();
+      if (msg) setNotice(msg);
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+    await refresh();
   };
-  const canOperate = me?.role === 'operator' || me?.role === 'admin';
+
+  const create = () =>
+    act(async () => {
+      const n = await api().networks.create.mutate({ name: name.trim(), subnet: subnet.trim() || undefined, gateway: gateway.trim() || undefined, internal, labels: parseLabels(labels) });
+      setName('');
+      setSubnet('');
+      setGateway('');
+      setLabels('');
+      setInternal(false);
+      return `Created network ${n.name}`;
+    });
+
+  const prune = () => {
+    if (!window.confirm('Remove every user-defined network no container is connected to?')) return;
+    void act(async () => {
+      const removed = await api().networks.prune.mutate();
+      return removed.length ? `Pruned ${removed.length} network(s): ${removed.join(', ')}` : 'No unused network to prune';
+    });
+  };
+
+  const removable = (n: NetworkRow) => !n.builtin && !n.isDefault && !BUILTIN.has(n.name);
+
   return (
     <div className="space-y-3">
+      <div className="flex flex-wrap items-center gap-2">
+        <h1 className="mr-2 text-lg font-semibold">Networks</h1>
+        <span className="flex-1" />
+        {canOperate && (
+          <button className="btn" disabled={busy} onClick={prune}>
+            Prune unused
+          </button>
+        )}
+      </div>
       {canOperate && (
-        <form className="card flex flex-wrap items-center gap-2" onSubmit={(e) => { e.preventDefault(); act(() => api().networks.create.mutate({ name, subnet: subnet || undefined, internal })); }}>
-          <input className="input max-w-xs" placeholder="network name" aria-label="network name" value={name} onChange={(e) => setName(e.target.value)} required />
-          <input className="input max-w-xs" placeholder="subnet (optional) 10.10.0.0/24" aria-label="subnet" value={subnet} onChange={(e) => setSubnet(e.target.value)} />
-          <label className="text-sm"><input type="checkbox" checked={internal} onChange={(e) => setInternal(e.target.checked)} /> internal</label>
-          <button className="btn-primary">Create</button>
+        <form
+          className="card flex flex-wrap items-center gap-2"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void create();
+          }}
+        >
+          <input className="input max-w-[12rem]" placeholder="name" aria-label="network name" value={name} onChange={(e) => setName(e.target.value)} required />
+          <input className="input max-w-[12rem]" placeholder="subnet (optional) 10.10.0.0/24" aria-label="subnet" value={subnet} onChange={(e) => setSubnet(e.target.value)} />
+          <input className="input max-w-[10rem]" placeholder="gateway (optional)" aria-label="gateway" value={gateway} onChange={(e) => setGateway(e.target.value)} />
+          <input className="input max-w-[14rem]" placeholder="labels: k=v, k2=v2" aria-label="network labels" value={labels} onChange={(e) => setLabels(e.target.value)} />
+          <label className="text-sm">
+            <input type="checkbox" checked={internal} onChange={(e) => setInternal(e.target.checked)} /> internal
+          </label>
+          <button className="btn-primary" disabled={busy}>
+            Create
+          </button>
         </form>
       )}
-      {error && <p role="alert" className="text-sm text-rose-600">{error}</p>}
-      <table className="card w-full text-left text-sm">
-        <thead className="text-zinc-500"><tr><th>Name</th><th>Driver</th><th>Subnet</th><th>Gateway</th><th /></tr></thead>
-        <tbody>
-          {networks.map((n) => (
-            <tr key={n.id} className="border-t border-zinc-100 dark:border-zinc-800">
-              <td className="py-2">{n.name}{n.internal ? ' (internal)' : ''}</td>
-              <td>{n.driver}</td>
-              <td className="font-mono text-xs">{n.subnet ?? '—'}</td>
-              <td className="font-mono text-xs">{n.gateway ?? '—'}</td>
-              <td className="text-right">{canOperate && !n.builtin && !n.isDefault && <button className="btn-danger" onClick={() => act(() => api().networks.remove.mutate({ id: n.id }))}>remove</button>}</td>
+      <ErrorAlert message={error} onClose={() => setError('')} />
+      <Notice message={notice} testId="networks-notice" />
+      <div className="card overflow-x-auto p-0">
+        <table className={TABLE}>
+          <thead className={THEAD}>
+            <tr>
+              <th className="px-3 py-2 font-medium">Name</th>
+              <th className="px-2 font-medium">Driver</th>
+              <th className="px-2 font-medium">Subnet</th>
+              <th className="px-2 font-medium">Gateway</th>
+              <th className="px-2 font-medium">Containers</th>
+              <th className="px-3" />
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {networks.map((n) => {
+              const open = expanded === n.id;
+              return (
+                <Fragment key={n.id}>
+                  <tr className={ROW} data-testid={`network-${n.name}`}>
+                    <td className="px-3 py-2">
+                      {n.name}
+                      {n.internal ? <span className="ml-1 text-xs text-zinc-500">(internal)</span> : null}
+                      {!removable(n) ? <span className="ml-1 text-xs text-zinc-500">(built-in)</span> : null}
+                    </td>
+                    <td className="px-2">{n.driver}</td>
+                    <td className="px-2 font-mono text-xs">{n.subnet ?? '—'}</td>
+                    <td className="px-2 font-mono text-xs">{n.gateway ?? '—'}</td>
+                    <td className="px-2 tabular-nums" data-testid="network-containers">{n.containers}</td>
+                    <td className="space-x-1 whitespace-nowrap px-3 py-1 text-right">
+                      <button className="btn" aria-expanded={open} onClick={() => setExpanded(open ? null : n.id)}>
+                        inspect
+                      </button>
+                      {canOperate && removable(n) && (
+                        <button className="btn-danger" disabled={busy} onClick={() => void act(() => api().networks.remove.mutate({ id: n.id }))}>
+                          remove
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                  {open && (
+                    <tr>
+                      <td colSpan={6} className="bg-zinc-50 px-3 py-2 dark:bg-zinc-950">
+                        <NetworkInspectView network={n} containers={containers} canOperate={canOperate} onChanged={() => void refresh()} />
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }

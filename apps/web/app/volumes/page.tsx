@@ -1,47 +1,193 @@
 'use client';
-import { useCallback, useEffect, useState } from 'react';
+import Link from 'next/link';
+import { Fragment, useCallback, useEffect, useMemo, useState } from 'react';
+import { containerNames, ErrorAlert, Labels, Notice, parseLabels, ROLE_CAN_OPERATE, ROW, TABLE, THEAD, useLiveRefresh, type ContainerRow, type VolumeRow } from '../../components/resources/shared';
 import { useMe } from '../../components/use-auth';
+import { ago, bytes } from '../../lib/format';
 import { api, errorMessage } from '../../lib/trpc';
-
-type Volume = Awaited<ReturnType<ReturnType<typeof api>['volumes']['list']['query']>>[number];
 
 export default function VolumesPage() {
   const me = useMe();
-  const [volumes, setVolumes] = useState<Volume[]>([]);
+  const canOperate = ROLE_CAN_OPERATE(me?.role);
+  const [volumes, setVolumes] = useState<VolumeRow[]>([]);
+  const [containers, setContainers] = useState<ContainerRow[]>([]);
+  const [loaded, setLoaded] = useState(false);
   const [name, setName] = useState('');
+  const [labels, setLabels] = useState('');
+  const [search, setSearch] = useState('');
+  const [pruneAll, setPruneAll] = useState(true);
+  const [expanded, setExpanded] = useState<string | null>(null);
   const [error, setError] = useState('');
-  const refresh = useCallback(() => api().volumes.list.query().then(setVolumes, (e) => setError(errorMessage(e))), []);
+  const [notice, setNotice] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  const refresh = useCallback(async () => {
+    try {
+      const [v, c] = await Promise.all([api().volumes.list.query(), api().containers.list.query({ all: true })]);
+      setVolumes(v);
+      setContainers(c);
+      setLoaded(true);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  }, []);
   useEffect(() => {
     if (me) void refresh();
   }, [me, refresh]);
-  const act = (fn: () => Promise<unknown>) => {
+  useLiveRefresh(!!me, ['volume', 'container'], refresh);
+
+  const names = useMemo(() => containerNames(containers), [containers]);
+  const shown = useMemo(() => {
+    const q = search.trim().toLowerCase();
+    return q ? volumes.filter((v) => v.name.toLowerCase().includes(q) || Object.entries(v.labels).some(([k, val]) => `${k}=${val}`.toLowerCase().includes(q))) : volumes;
+  }, [volumes, search]);
+
+  const act = async (fn: () => Promise<string | void>) => {
     setError('');
-    fn().then(refresh, (e) => setError(errorMessage(e)));
+    setNotice('');
+    setBusy(true);
+    try {
+      const msg = await fn();
+      if (msg) setNotice(msg);
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+    await refresh();
   };
-  const canOperate = me?.role === 'operator' || me?.role === 'admin';
+
+  const create = () =>
+    act(async () => {
+      const v = await api().volumes.create.mutate({ name: name.trim() || undefined, labels: parseLabels(labels) });
+      setName('');
+      setLabels('');
+      return `Created volume ${v.name.length > 30 ? `${v.name.slice(0, 12)}…` : v.name}`;
+    });
+
+  const prune = () => {
+    if (!window.confirm(pruneAll ? 'Remove every volume no container uses (named ones too)? Their data is lost.' : 'Remove unused anonymous volumes? Their data is lost.')) return;
+    void act(async () => {
+      const r = await api().volumes.prune.mutate({ all: pruneAll });
+      return `Pruned ${r.deleted.length} volume(s), reclaimed ${bytes(r.spaceReclaimed)}`;
+    });
+  };
+
+  const remove = (v: VolumeRow) => {
+    if (!window.confirm(`Remove volume ${v.name}? Its data is lost.`)) return;
+    void act(async () => {
+      await api().volumes.remove.mutate({ name: v.name });
+    });
+  };
+
   return (
     <div className="space-y-3">
+      <div className="flex flex-wrap items-center gap-2">
+        <h1 className="mr-2 text-lg font-semibold">Volumes</h1>
+        <input className="input max-w-xs" type="search" placeholder="search name or label" aria-label="search volumes" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <span className="flex-1" />
+        {canOperate && (
+          <div className="flex items-center gap-2" role="group" aria-label="prune volumes">
+            <select className="input w-auto" aria-label="prune mode" value={pruneAll ? 'all' : 'anonymous'} onChange={(e) => setPruneAll(e.target.value === 'all')}>
+              <option value="all">all unused</option>
+              <option value="anonymous">anonymous only</option>
+            </select>
+            <button className="btn" disabled={busy} onClick={prune}>
+              Prune
+            </button>
+          </div>
+        )}
+      </div>
       {canOperate && (
-        <form className="card flex gap-2" onSubmit={(e) => { e.preventDefault(); act(() => api().volumes.create.mutate({ name: name || undefined })); setName(''); }}>
-          <input className="input" placeholder="volume name" aria-label="volume name" value={name} onChange={(e) => setName(e.target.value)} />
-          <button className="btn-primary">Create</button>
-          <button type="button" className="btn" onClick={() => act(() => api().volumes.prune.mutate({}))}>Prune unused</button>
+        <form
+          className="card flex flex-wrap items-center gap-2"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void create();
+          }}
+        >
+          <input className="input max-w-xs" placeholder="name (empty: anonymous)" aria-label="volume name" value={name} onChange={(e) => setName(e.target.value)} />
+          <input className="input max-w-sm" placeholder="labels: key=value, key2=value2" aria-label="labels" value={labels} onChange={(e) => setLabels(e.target.value)} />
+          <button className="btn-primary" disabled={busy}>
+            Create
+          </button>
         </form>
       )}
-      {error && <p role="alert" className="text-sm text-rose-600">{error}</p>}
-      <table className="card w-full text-left text-sm">
-        <thead className="text-zinc-500"><tr><th>Name</th><th>Mountpoint</th><th>In use by</th><th /></tr></thead>
-        <tbody>
-          {volumes.map((v) => (
-            <tr key={v.name} className="border-t border-zinc-100 dark:border-zinc-800">
-              <td className="py-2 font-mono text-xs">{v.name.length > 30 ? `${v.name.slice(0, 12)}…` : v.name}</td>
-              <td className="font-mono text-xs">{v.mountpoint}</td>
-              <td>{v.usedBy.length}</td>
-              <td className="text-right">{canOperate && <button className="btn-danger" onClick={() => act(() => api().volumes.remove.mutate({ name: v.name }))}>remove</button>}</td>
+      <ErrorAlert message={error} onClose={() => setError('')} />
+      <Notice message={notice} testId="volumes-notice" />
+      <div className="card overflow-x-auto p-0">
+        <table className={TABLE}>
+          <thead className={THEAD}>
+            <tr>
+              <th className="px-3 py-2 font-medium">Name</th>
+              <th className="px-2 font-medium">Driver</th>
+              <th className="px-2 font-medium">Mountpoint</th>
+              <th className="px-2 font-medium">Created</th>
+              <th className="px-2 font-medium">Labels</th>
+              <th className="px-2 font-medium">Used by</th>
+              <th className="px-3" />
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {shown.map((v) => {
+              const open = expanded === v.name;
+              return (
+                <Fragment key={v.name}>
+                  <tr className={ROW} data-testid={`volume-${v.name}`}>
+                    <td className="px-3 py-2 font-mono text-xs" title={v.name}>{v.name.length > 30 ? `${v.name.slice(0, 12)}…` : v.name}</td>
+                    <td className="px-2">{v.driver}</td>
+                    <td className="max-w-[16rem] truncate px-2 font-mono text-xs" title={v.mountpoint}>{v.mountpoint}</td>
+                    <td className="whitespace-nowrap px-2" title={v.createdAt}>{ago(v.createdAt)}</td>
+                    <td className="px-2"><Labels labels={v.labels} /></td>
+                    <td className="px-2">{v.usedBy.length ? `${v.usedBy.length} container${v.usedBy.length > 1 ? 's' : ''}` : <span className="text-zinc-400">unused</span>}</td>
+                    <td className="space-x-1 whitespace-nowrap px-3 py-1 text-right">
+                      <button className="btn" aria-expanded={open} onClick={() => setExpanded(open ? null : v.name)}>
+                        inspect
+                      </button>
+                      {canOperate && (
+                        <button className="btn-danger" disabled={busy || v.usedBy.length > 0} title={v.usedBy.length ? 'in use' : undefined} onClick={() => remove(v)}>
+                          remove
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                  {open && (
+                    <tr>
+                      <td colSpan={7} className="bg-zinc-50 px-3 py-2 text-xs dark:bg-zinc-950" data-testid="volume-inspect">
+                        <dl className="grid grid-cols-[8rem_1fr] gap-1">
+                          <dt className="text-zinc-500">Name</dt>
+                          <dd className="break-all font-mono">{v.name}</dd>
+                          <dt className="text-zinc-500">Mountpoint</dt>
+                          <dd className="break-all font-mono">{v.mountpoint}</dd>
+                          <dt className="text-zinc-500">Anonymous</dt>
+                          <dd>{v.anonymous ? 'yes' : 'no'}</dd>
+                          <dt className="text-zinc-500">Containers</dt>
+                          <dd>
+                            {v.usedBy.length ? (
+                              <ul>
+                                {v.usedBy.map((id) => (
+                                  <li key={id}>
+                                    <Link className="text-sky-600 hover:underline" href={`/containers/${id}`}>
+                                      {names.get(id) ?? id.slice(0, 12)}
+                                    </Link>
+                                  </li>
+                                ))}
+                              </ul>
+                            ) : (
+                              'none'
+                            )}
+                          </dd>
+                        </dl>
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
+              );
+            })}
+          </tbody>
+        </table>
+        {loaded && !shown.length && <p className="py-6 text-center text-sm text-zinc-500">{volumes.length ? 'No volume matches.' : 'No volumes yet.'}</p>}
+      </div>
     </div>
   );
 }

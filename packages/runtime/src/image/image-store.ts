@@ -1,7 +1,7 @@
 import { Conflict, InvalidArgument, NotFound } from '../errors.js';
 import { BlobStore, digestHex } from '../store/blob-store.js';
 import { rm, mkdir } from 'node:fs/promises';
-import type { ImageInspect, ImageService, ImageSummary, PullProgress, RuntimeEvent } from '../types.js';
+import type { ImageHistoryEntry, ImageInspect, ImageService, ImageSummary, PullProgress, RuntimeEvent } from '../types.js';
 import { ImageIndex, type ImageRecord } from './image-index.js';
 import { LayerStore } from './layer-store.js';
 import { pullImage } from './pull.js';
@@ -235,15 +235,44 @@ export class ImageStore implements ImageService {
     return removed;
   }
 
-  async prune(): Promise<{ deleted: string[]; spaceReclaimed: number }> {
+  async prune(opts: { all?: boolean } = {}): Promise<{ deleted: string[]; spaceReclaimed: number }> {
     const deleted: string[] = [];
     let spaceReclaimed = 0;
     for (const i of this.index.all()) {
-      if (i.repoTags.length || this.isUsed(i.id)) continue;
+      if ((i.repoTags.length && !opts.all) || this.isUsed(i.id)) continue;
       spaceReclaimed += i.size;
-      deleted.push(...(await this.remove(i.id)).deleted);
+      // with `all` a tagged image goes with every tag (force: several tags are no reason to keep it)
+      deleted.push(...(await this.remove(i.id, { force: opts.all })).deleted);
     }
     return { deleted, spaceReclaimed };
+  }
+
+  async history(refOrId: string): Promise<ImageHistoryEntry[]> {
+    const { image } = this.find(refOrId);
+    let entries: Record<string, unknown>[] = [];
+    try {
+      const config = JSON.parse((await this.blobs.read(image.configDigest)).toString('utf8')) as { history?: unknown };
+      if (Array.isArray(config.history)) entries = config.history.filter((h): h is Record<string, unknown> => !!h && typeof h === 'object');
+    } catch {
+      // a config without history (or unreadable) still lists the layers below
+    }
+    const sizes = await Promise.all(image.chainIDs.map(async (c, i) => (await this.layers.meta(c))?.size ?? image.layers[i]?.size ?? 0));
+    const out: Omit<ImageHistoryEntry, 'id'>[] = [];
+    let layer = 0;
+    for (const h of entries) {
+      const empty = h.empty_layer === true || layer >= sizes.length;
+      out.push({
+        created: typeof h.created === 'string' ? h.created : '',
+        createdBy: typeof h.created_by === 'string' ? h.created_by : '',
+        comment: typeof h.comment === 'string' ? h.comment : '',
+        size: empty ? 0 : sizes[layer]!,
+        emptyLayer: empty,
+      });
+      if (!empty) layer++;
+    }
+    // layers the history does not account for (configs without history)
+    for (; layer < sizes.length; layer++) out.push({ created: image.created, createdBy: '', comment: '', size: sizes[layer]!, emptyLayer: false });
+    return out.reverse().map((e, i) => ({ id: i === 0 ? image.id : '<missing>', ...e }));
   }
 
   // ---- push ------------------------------------------------------------------------------
