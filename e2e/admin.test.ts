@@ -131,7 +131,7 @@ describe('admin pages', () => {
     const row = page.getByRole('row', { name: /from-ui/ });
     await expect.poll(() => row.textContent()).toMatch(/in 7 days/);
     await page.reload();
-    await expect.poll(() => row.textContent()).toMatch(/ago/); // last used
+    await expect.poll(() => row.textContent()).toMatch(/ago|now/); // last used
     expect(await page.getByTestId('new-token-secret').count()).toBe(0); // never again
     await fitsTablet(page);
     expect(await page.content()).not.toContain(secret);
@@ -189,7 +189,15 @@ describe('admin pages', () => {
     await page.getByRole('button', { name: 'Log in' }).click();
     await expect.poll(() => page.locator('p[role=alert]').textContent()).toMatch(/registry: .*255/);
 
+    // a password the registry refuses is reported and not stored (like docker login)
+    provoke(401);
     await page.getByLabel('registry', { exact: true }).fill(`http://${registry.host}`);
+    await page.getByLabel('registry password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect.poll(() => page.locator('p[role=alert]').textContent()).toMatch(/refused these credentials/);
+    expect(await page.getByTestId(`registry-${registry.host}`).count()).toBe(0);
+
+    await page.getByLabel('registry password').fill(TEST_REGISTRY_USER.password);
     await page.getByRole('button', { name: 'Log in' }).click();
     const row = page.getByTestId(`registry-${registry.host}`);
     await row.waitFor();

@@ -136,6 +136,11 @@ describe('registry credentials', () => {
     try {
       // (async: this process serves the fake registry the agent pulls from)
       expect((await agent.cliAsync(['pull', `${fake.host}/test/image:latest`])).stderr).toMatch(/requires a login|unauthorized|denied/i);
+      // like docker login, a password the registry refuses is not stored
+      const refused = await agent.cliAsync(['login', '-u', 'ci', '--password-stdin', fake.host], { input: 'not-the-secret\n' });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/refused these credentials/);
+      expect((await agent.cliAsync(['pull', `${fake.host}/test/image:latest`])).code).not.toBe(0);
       expect((await agent.cliAsync(['login', '-u', 'ci', '--password-stdin', fake.host], { input: 'registry-secret\n' })).code).toBe(0);
       expect((await agent.cliAsync(['pull', `${fake.host}/test/image:latest`])).code).toBe(0);
       const db = await import('node:child_process').then((cp) => cp.execFileSync('grep', ['-c', 'registry-secret', `${agent.dir}/root/skiff.db`], { encoding: 'utf8' }).trim()).catch(() => '0');

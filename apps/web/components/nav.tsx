@@ -35,7 +35,12 @@ export function Nav() {
   return (
     <header className="border-b border-zinc-200 dark:border-zinc-800">
       <nav className="mx-auto flex max-w-7xl flex-wrap items-center gap-1 p-3 text-sm" aria-label="main">
-        <span className="mr-3 font-semibold">⛵ Skiff</span>
+        <span className="mr-3 flex items-center gap-1 font-semibold">
+          <svg viewBox="0 0 16 16" className="h-4 w-4 fill-sky-600" aria-hidden>
+            <path d="M8 1 L8 11 L3 11 Z M9 3 L13 11 L9 11 Z M1 12.5 H15 L13 15 H3 Z" />
+          </svg>
+          Skiff
+        </span>
         {LINKS.filter((l) => !l.admin || me?.role === 'admin').map((l) => (
           <Link key={l.href} href={l.href} aria-current={active(l.href) ? 'page' : undefined} className={`rounded px-2 py-1 ${active(l.href) ? 'bg-zinc-200 dark:bg-zinc-800' : 'hover:underline'}`}>
             {l.label}

@@ -56,13 +56,18 @@ export function RunForm({ onDone, onError }: { onDone: () => void; onError: (m: 
     onError('');
     const { spec } = plan;
     try {
-      if (alwaysPull) await pull(spec.image, setStatus);
+      // pull first when the image is not here (or always, on request), so progress shows from the start
+      const local = images.includes(spec.image) || images.includes(`${spec.image}:latest`);
+      if (alwaysPull || !local) {
+        await pull(spec.image, setStatus);
+        setImages((i) => [...i, spec.image]);
+      }
       try {
         setStatus('starting…');
         await api().containers.run.mutate({ spec });
       } catch (e) {
         if (alwaysPull || !/no such image/i.test(errorMessage(e))) throw e;
-        // pull-if-missing, like docker run
+        // removed meanwhile: pull-if-missing, like docker run
         await pull(spec.image, setStatus);
         setStatus('starting…');
         await api().containers.run.mutate({ spec });

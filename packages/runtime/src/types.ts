@@ -223,6 +223,8 @@ export interface ImageService {
   prune(opts?: { all?: boolean }): Promise<{ deleted: string[]; spaceReclaimed: number }>;
   /** the config's `history`, newest first, with each filesystem layer's unpacked size */
   history(refOrId: string): Promise<ImageHistoryEntry[]>;
+  /** `docker login`'s check: resolves when `registry` accepts the credentials, Unauthorized when it refuses them */
+  checkLogin(registry: string, credentials: { username: string; password: string }): Promise<void>;
 }
 
 export interface ContainerService {

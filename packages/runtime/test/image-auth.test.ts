@@ -52,6 +52,12 @@ describe('basic auth (htpasswd)', () => {
     expect(await store.list()).toHaveLength(1);
   });
 
+  it('checks a login like docker login: right credentials pass, wrong ones are refused', async () => {
+    const store = await freshStore();
+    await expect(store.checkLogin(reg.host, reg.credentials)).resolves.toBeUndefined();
+    await expect(store.checkLogin(reg.host, { username: reg.credentials.username, password: 'wrong' })).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringMatching(/refused these credentials/) });
+  });
+
   it('pushes with credentials', async () => {
     const store = await freshStore();
     const img = await store.pull(`${reg.host}/skiff-test/busybox:latest`, { auth: reg.credentials });
@@ -90,6 +96,15 @@ describe('token auth (the Docker Hub flow)', () => {
     const img = await store.pull(ref, { auth: reg.credentials });
     expect(img.repoTags).toEqual([ref]);
     expect(reg.tokenServer!.requests.at(-1)).toEqual({ scopes: ['repository:private/busybox:pull'], user: 'skiff' });
+  });
+
+  it('checks a login with an unscoped token, as docker login does', async () => {
+    const store = await freshStore();
+    const before = reg.tokenServer!.requests.length;
+    await expect(store.checkLogin(reg.host, reg.credentials)).resolves.toBeUndefined();
+    expect(reg.tokenServer!.requests.slice(before)).toEqual([{ scopes: [], user: 'skiff' }]);
+    await expect(store.checkLogin(reg.host, { username: 'skiff', password: 'nope' })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(store.checkLogin('127.0.0.1:1', reg.credentials)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
 
   it('pushes with a pull,push token', async () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { adminProcedure, router } from '../trpc.js';
+import { adminProcedure, call, router } from '../trpc.js';
 
 /** Registry credentials (skiff login): stored encrypted, used by pull and push. */
 export const registriesRouter = router({
@@ -8,6 +8,8 @@ export const registriesRouter = router({
     .input(z.object({ registry: z.string().min(1).max(255), username: z.string().min(1).max(255), password: z.string().min(1).max(4096) }))
     .mutation(async ({ ctx, input }) => {
       const registry = normaliseRegistry(input.registry);
+      // like `docker login`: only credentials the registry accepts are kept
+      await call(() => ctx.runtime.images.checkLogin(registry, { username: input.username, password: input.password }));
       const secretEncrypted = ctx.services.secrets.seal(input.password);
       await ctx.db.registryCredential.upsert({
         where: { registry },

@@ -21,6 +21,8 @@ const STATE_COLOUR: Record<string, string> = {
 };
 const STATES = ['all', 'running', 'paused', 'exited', 'created'] as const;
 const ROW_HEIGHT = 44;
+// tablets drop the CPU and memory columns rather than cutting off the row's buttons
+const COLUMNS = 'grid-cols-[2rem_minmax(6rem,1.4fr)_minmax(6rem,1.2fr)_minmax(6rem,1fr)_minmax(4rem,0.8fr)_auto] lg:grid-cols-[2rem_minmax(8rem,1.4fr)_minmax(8rem,1.4fr)_minmax(7rem,1fr)_minmax(5rem,0.8fr)_4rem_5rem_auto]';
 
 type Bulk = 'start' | 'stop' | 'restart' | 'kill' | 'remove';
 
@@ -107,6 +109,20 @@ function ContainersPage() {
     });
   }, [shown]);
 
+  // "/" jumps to the search box, as on GitHub; Escape clears the selection
+  const searchBox = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement || e.target instanceof HTMLSelectElement;
+      if (e.key === '/' && !typing) {
+        e.preventDefault();
+        searchBox.current?.focus();
+      } else if (e.key === 'Escape' && !typing) setSelected(new Set());
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
   const scroller = useRef<HTMLDivElement>(null);
   const virtual = useVirtualizer({ count: shown.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 10 });
   const items = virtual.getVirtualItems();
@@ -180,7 +196,7 @@ function ContainersPage() {
     <div className="space-y-3">
       <div className="flex flex-wrap items-center gap-2">
         <h1 className="mr-2 text-lg font-semibold">Containers</h1>
-        <input className="input max-w-xs" type="search" placeholder="search name, image, id, port" aria-label="search" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <input ref={searchBox} className="input max-w-xs" type="search" placeholder="search name, image, id, port  ( / )" aria-label="search" value={search} onChange={(e) => setSearch(e.target.value)} />
         <div className="flex gap-1" role="group" aria-label="state filter">
           {STATES.map((s) => (
             <button key={s} className={s === state ? 'btn-primary' : 'btn'} aria-pressed={s === state} onClick={() => setState(s)}>
@@ -215,14 +231,14 @@ function ContainersPage() {
         </div>
       )}
       <div className="card p-0">
-        <div className="grid grid-cols-[2rem_minmax(8rem,1.4fr)_minmax(8rem,1.4fr)_minmax(7rem,1fr)_minmax(5rem,0.8fr)_4rem_5rem_minmax(8rem,auto)] items-center gap-2 border-b border-zinc-200 px-3 py-2 text-xs text-zinc-500 dark:border-zinc-800" role="row">
+        <div className={`grid ${COLUMNS} items-center gap-2 border-b border-zinc-200 px-3 py-2 text-xs text-zinc-500 dark:border-zinc-800`} role="row">
           <span>{canOperate && <input type="checkbox" aria-label="select all" checked={allSelected} onChange={() => setSelected(allSelected ? new Set() : new Set(shown.map((r) => r.id)))} />}</span>
           <span>Name</span>
           <span>Image</span>
           <span>State</span>
           <span>Ports</span>
-          <span>CPU</span>
-          <span>Memory</span>
+          <span className="hidden lg:block">CPU</span>
+          <span className="hidden lg:block">Memory</span>
           <span />
         </div>
         <div ref={scroller} className="max-h-[70vh] overflow-auto" data-testid="container-rows">
@@ -237,7 +253,7 @@ function ContainersPage() {
                   key={c.id}
                   role="row"
                   data-testid={`row-${name}`}
-                  className="absolute left-0 grid w-full grid-cols-[2rem_minmax(8rem,1.4fr)_minmax(8rem,1.4fr)_minmax(7rem,1fr)_minmax(5rem,0.8fr)_4rem_5rem_minmax(8rem,auto)] items-center gap-2 border-b border-zinc-100 px-3 text-sm dark:border-zinc-800"
+                  className={`absolute left-0 grid w-full ${COLUMNS} items-center gap-2 border-b border-zinc-100 px-3 text-sm dark:border-zinc-800`}
                   style={{ top: item.start, height: ROW_HEIGHT }}
                 >
                   <span>{canOperate && <input type="checkbox" aria-label={`select ${name}`} checked={selected.has(c.id)} onChange={() => toggle(c.id)} />}</span>
@@ -256,8 +272,8 @@ function ContainersPage() {
                       </a>
                     ))}
                   </span>
-                  <span className="text-xs tabular-nums">{running && u ? `${u.cpuPercent.toFixed(1)}%` : '—'}</span>
-                  <span className="text-xs tabular-nums">{running && u ? bytes(u.memoryUsage) : '—'}</span>
+                  <span className="hidden text-xs tabular-nums lg:block">{running && u ? `${u.cpuPercent.toFixed(1)}%` : '—'}</span>
+                  <span className="hidden text-xs tabular-nums lg:block">{running && u ? bytes(u.memoryUsage) : '—'}</span>
                   <span className="space-x-1 whitespace-nowrap text-right">
                     {canOperate && !running && c.state !== 'paused' && <button className="btn" onClick={() => act(() => api().containers.start.mutate({ id: c.id }))}>start</button>}
                     {canOperate && running && <button className="btn" onClick={() => act(() => api().containers.stop.mutate({ id: c.id, timeout: 3 }))}>stop</button>}

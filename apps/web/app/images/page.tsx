@@ -181,9 +181,10 @@ export default function ImagesPage() {
                     <td className="whitespace-nowrap px-2 text-right tabular-nums">{bytes(i.size)}</td>
                     <td className="whitespace-nowrap px-2" title={i.created}>{ago(i.created)}</td>
                     <td className="px-2" data-testid="in-use">
-                      {users ? <span className="rounded bg-sky-100 px-1.5 py-0.5 text-xs text-sky-800 dark:bg-sky-950 dark:text-sky-300">{users} container{users > 1 ? 's' : ''}</span> : <span className="text-zinc-400">unused</span>}
+                      {users ? <span className="whitespace-nowrap rounded bg-sky-100 px-1.5 py-0.5 text-xs text-sky-800 dark:bg-sky-950 dark:text-sky-300">{users} container{users > 1 ? 's' : ''}</span> : <span className="text-zinc-400">unused</span>}
                     </td>
-                    <td className="space-x-1 whitespace-nowrap px-3 py-1 text-right">
+                    <td className="px-3 py-1">
+                      <div className="flex flex-wrap justify-end gap-1">
                       <button className="btn" aria-expanded={open} onClick={() => setExpanded(open ? null : i.id)}>
                         history
                       </button>
@@ -204,6 +205,7 @@ export default function ImagesPage() {
                           </button>
                         </>
                       )}
+                      </div>
                     </td>
                   </tr>
                   {open && (

@@ -20,7 +20,7 @@ export function Overview({ info }: { info: ContainerInspect }) {
     <div className="grid gap-3 lg:grid-cols-2">
       <dl className="card grid grid-cols-[8rem_1fr] gap-x-3 gap-y-1 text-sm">
         <Row label="State">
-          <span data-testid="state">{s.Status}</span>
+          <span>{s.Status}</span>
           {s.OOMKilled && <span className="ml-2 rounded bg-rose-100 px-1 text-xs text-rose-700 dark:bg-rose-950 dark:text-rose-300">OOM killed</span>}
         </Row>
         {!s.Running && s.FinishedAt && !s.FinishedAt.startsWith('0001') && <Row label="Exit code"><span data-testid="exit-code">{s.ExitCode}</span> · {ago(s.FinishedAt)}</Row>}

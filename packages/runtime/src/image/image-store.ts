@@ -6,7 +6,7 @@ import { ImageIndex, type ImageRecord } from './image-index.js';
 import { LayerStore } from './layer-store.js';
 import { pullImage } from './pull.js';
 import { pushImage } from './push.js';
-import { familiarName, familiarTag, formatReference, parseReference, registryHost, type ImageReference } from './reference.js';
+import { familiarName, familiarTag, formatReference, parseReference, registryHost } from './reference.js';
 import type { Credentials } from './registry-auth.js';
 import { RegistryClient } from './registry-client.js';
 
@@ -56,10 +56,15 @@ export class ImageStore implements ImageService {
     this.opts.emit?.({ type: 'image', action, id, attributes: { name } });
   }
 
-  private client(ref: ImageReference, credentials?: Credentials): RegistryClient {
-    const host = registryHost(ref.registry);
-    const insecure = this.opts.insecureRegistries.includes(ref.registry) || host === 'localhost' || /^127\./.test(host) || host === '::1';
-    return new RegistryClient({ registry: ref.registry, insecure, credentials });
+  private client(registry: string, credentials?: Credentials): RegistryClient {
+    const host = registryHost(registry);
+    const insecure = this.opts.insecureRegistries.includes(registry) || host === 'localhost' || /^127\./.test(host) || host === '::1';
+    return new RegistryClient({ registry, insecure, credentials });
+  }
+
+  /** `skiff login`: does `registry` accept these credentials? (Unauthorized when not) */
+  checkLogin(registry: string, credentials: Credentials): Promise<void> {
+    return this.client(registry, credentials).checkLogin();
   }
 
   layerDir(chainID: string): string {
@@ -77,7 +82,7 @@ export class ImageStore implements ImageService {
     this.pins.add(pinned);
     try {
       const pulled = await pullImage(
-        { blobs: this.blobs, layers: this.layers, client: this.client(ref, opts.auth), pin: (d) => pinned.add(d) },
+        { blobs: this.blobs, layers: this.layers, client: this.client(ref.registry, opts.auth), pin: (d) => pinned.add(d) },
         ref,
         { onProgress: opts.onProgress, signal: opts.signal },
       );
@@ -284,7 +289,7 @@ export class ImageStore implements ImageService {
   async push(refStr: string, opts: { onProgress?: (p: PullProgress) => void; auth?: Credentials } = {}): Promise<{ digest: string }> {
     const { image } = this.find(refStr);
     const ref = parseReference(refStr);
-    const result = await pushImage(this.client(ref, opts.auth), this.blobs, image, ref.repository, ref.digest ?? ref.tag ?? 'latest', opts.onProgress);
+    const result = await pushImage(this.client(ref.registry, opts.auth), this.blobs, image, ref.repository, ref.digest ?? ref.tag ?? 'latest', opts.onProgress);
     this.emit('push', image.id, formatReference(ref));
     return result;
   }

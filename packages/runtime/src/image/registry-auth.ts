@@ -37,7 +37,8 @@ export async function fetchBearerToken(challenge: AuthChallenge, scope: string, 
   if (!realm) throw new Error('registry sent a bearer challenge without a realm');
   const url = new URL(realm);
   if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
-  url.searchParams.set('scope', challenge.params.scope && !scope ? challenge.params.scope : scope);
+  const wanted = challenge.params.scope && !scope ? challenge.params.scope : scope;
+  if (wanted) url.searchParams.set('scope', wanted); // `docker login` asks with no scope at all
   const headers: Record<string, string> = {};
   if (creds) headers.authorization = basicHeader(creds);
   const res = await platformFetch(url, { headers });

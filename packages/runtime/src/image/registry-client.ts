@@ -108,6 +108,42 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * What `docker login` does: `GET /v2/` with these credentials through whatever auth the
+   * registry asks for (basic, or a bearer token with no scope). Resolves when they are
+   * accepted (or the registry needs none); throws Unauthorized when refused.
+   */
+  async checkLogin(signal?: AbortSignal): Promise<void> {
+    const url = `${this.base}/v2/`;
+    const refused = () => new Unauthorized(`login to ${this.opts.registry} failed: the registry refused these credentials`);
+    try {
+      let res = await platformFetch(url, { signal });
+      if (res.status !== 401) {
+        await res.body?.cancel();
+        if (!res.ok) throw new Unavailable(`${this.opts.registry}: /v2/ answered ${res.status}; is this a registry?`);
+        return;
+      }
+      const challenge = parseChallenge(res.headers.get('www-authenticate'));
+      await res.body?.cancel();
+      if (!challenge || !this.opts.credentials) throw refused();
+      let auth = basicHeader(this.opts.credentials);
+      if (challenge.scheme !== 'basic') {
+        const token = await fetchBearerToken(challenge, '', this.opts.credentials).catch((e: Error & { status?: number }) => {
+          throw e.status ? refused() : new Unavailable(e.message);
+        });
+        auth = `Bearer ${token}`;
+      }
+      res = await platformFetch(url, { signal, headers: { authorization: auth } });
+      await res.body?.cancel();
+      if (res.status === 401 || res.status === 403) throw refused();
+      if (!res.ok) throw new Unavailable(`${this.opts.registry}: /v2/ answered ${res.status}`);
+    } catch (e) {
+      if (e instanceof SkiffError || (e as Error).name === 'AbortError') throw e;
+      const cause = (e as { cause?: { code?: string } }).cause;
+      throw new Unavailable(`cannot reach registry ${this.opts.registry}: ${cause?.code ?? (e as Error).message}`, { cause: e });
+    }
+  }
+
   private async failure(res: Response, what: string): Promise<never> {
     const text = await res.text().catch(() => '');
     let detail = text.slice(0, 300);

@@ -67,7 +67,7 @@ export default function ContainerPage({ params }: { params: Promise<{ id: string
         <h1 className="text-xl font-semibold">
           {info.Name.slice(1)} <span className="text-sm font-normal text-zinc-500">{info.Id.slice(0, 12)}</span>
         </h1>
-        <span className={`rounded px-2 py-0.5 text-xs ${state.Running ? (state.Paused ? 'bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300' : 'bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300') : 'bg-zinc-200 text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300'}`}>{state.Status}</span>
+        <span className={`rounded px-2 py-0.5 text-xs ${state.Running ? (state.Paused ? 'bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300' : 'bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300') : 'bg-zinc-200 text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300'}`} data-testid="state">{state.Status}</span>
         <span className="flex-1" />
         {canOperate && <ContainerActions info={info} onChanged={() => void load()} onError={setError} />}
       </div>
