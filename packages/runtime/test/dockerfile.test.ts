@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { keyValues, parseDockerfile } from '../src/build/dockerfile.js';
+import { stageBase, stagesToBuild } from '../src/build/stages.js';
 import { processWord, processWords } from '../src/build/shell-words.js';
 
 const env: Record<string, string> = { A: 'one', EMPTY: '', SP: 'a b' };
@@ -90,5 +91,24 @@ describe('Dockerfile parsing', () => {
   it('treats a malformed JSON array as shell form, as Docker does', () => {
     const df = parseDockerfile("FROM a\nCMD ['single', 'quotes']\n");
     expect(df.stages[0]!.instructions[0]!.json).toBeUndefined();
+  });
+});
+
+describe('stages to build', () => {
+  const df = parseDockerfile(
+    ['ARG TAG=1.0', 'FROM base:${TAG} AS deps', 'RUN make deps', 'FROM deps AS build', 'COPY --from=tools /bin/x /', 'FROM scratch AS tools', 'FROM busybox AS unused', 'FROM scratch', 'COPY --from=build /out /', 'COPY --from=alpine:3 /etc/os-release /'].join('\n'),
+  );
+
+  it('builds only what the target needs, in order, skipping unrelated stages', () => {
+    expect(stagesToBuild(df, {}).map((s) => s.index)).toEqual([0, 1, 4]);
+    expect(stagesToBuild(df, {}, 'deps').map((s) => s.name)).toEqual(['deps']);
+    expect(() => stagesToBuild(df, {}, 'nope')).toThrow(/failed to reach build target nope/);
+  });
+
+  it('expands global ARGs in FROM, with build args overriding defaults', () => {
+    expect(stageBase(df, df.stages[0]!, {})).toEqual({ kind: 'image', ref: 'base:1.0' });
+    expect(stageBase(df, df.stages[0]!, { TAG: '2.0' })).toEqual({ kind: 'image', ref: 'base:2.0' });
+    expect(stageBase(df, df.stages[1]!, {})).toEqual({ kind: 'stage', index: 0 });
+    expect(stageBase(df, df.stages[2]!, {})).toEqual({ kind: 'scratch' });
   });
 });
