@@ -9,6 +9,8 @@ export type SkiffClient = TRPCClient<AppRouter>;
 export interface AgentAddress {
   display: string;
   wsUrl: string;
+  /** where plain HTTP requests go (binary streams: save/load/import/export) */
+  http: { socketPath: string } | { host: string; port: number };
   probe: () => Promise<void>;
 }
 
@@ -19,12 +21,13 @@ export function agentAddress(host = process.env.SKIFF_HOST || 'unix:///run/skiff
     return {
       display: host,
       wsUrl: `ws+unix://${path}:/trpc`,
+      http: { socketPath: path },
       probe: () => probe(() => connect(path)),
     };
   }
   const m = /^(?:https?|tcp|ws):\/\/([^/:]+):(\d+)\/?$/.exec(host);
   if (!m) throw new CliError(`invalid SKIFF_HOST "${host}": use unix:///path/to.sock or http://127.0.0.1:PORT`);
-  return { display: host, wsUrl: `ws://${m[1]}:${m[2]}/trpc`, probe: () => probe(() => connect(Number(m[2]), m[1])) };
+  return { display: host, wsUrl: `ws://${m[1]}:${m[2]}/trpc`, http: { host: m[1]!, port: Number(m[2]) }, probe: () => probe(() => connect(Number(m[2]), m[1])) };
 }
 
 function probe(open: () => import('node:net').Socket): Promise<void> {

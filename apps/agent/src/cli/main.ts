@@ -4,6 +4,7 @@ import { CliError, exitCodeOf, messageOf } from './errors.js';
 import * as c from './commands/containers.js';
 import { cpCommand } from './commands/cp.js';
 import { imagesCommand, pullCommand, rmiCommand, tagCommand } from './commands/images.js';
+import { exportCommand, importCommand, loadCommand, saveCommand } from './commands/image-io.js';
 import { createCommand, runCommand } from './commands/run.js';
 import { eventsCommand, infoCommand, systemCommand, versionCommand } from './commands/system.js';
 import { volumeCommand } from './commands/volumes.js';
@@ -37,6 +38,10 @@ const COMMANDS: Record<string, Handler> = {
   images: imagesCommand,
   rmi: rmiCommand,
   tag: tagCommand,
+  save: saveCommand,
+  load: loadCommand,
+  export: exportCommand,
+  import: importCommand,
   info: infoCommand,
   volume: volumeCommand,
   network: networkCommand,
@@ -74,6 +79,10 @@ Commands:
   images      List images
   rmi         Remove images
   tag         Tag an image
+  save        Save images to a tar archive (docker-archive + OCI layout; stdout by default)
+  load        Load images from a tar archive or stdin
+  export      Export a container's filesystem as a tar archive
+  import      Import a filesystem tarball as an image
   volume      Manage volumes (create, ls, inspect, rm, prune)
   network     Manage networks (create, ls, inspect, rm, prune, connect, disconnect)
   port        List a container's published ports

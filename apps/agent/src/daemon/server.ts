@@ -17,6 +17,7 @@ import { FailureLimiter } from '../auth/rate-limit.js';
 import { SecretBox } from '../auth/secrets.js';
 import type { DaemonOptions } from './options.js';
 import { loadWebHandler } from './web.js';
+import { binaryStreamHandler } from './binary-streams.js';
 
 export interface RunningDaemon {
   runtime: Runtime;
@@ -71,12 +72,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   });
   const handler = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/' });
 
+  const binary = binaryStreamHandler(runtime, db);
   const web = opts.http ? await loadWebHandler() : undefined;
   const servers: Server[] = [];
   const wsServers: WebSocketServer[] = [];
   const serve = async (listen: (srv: Server) => Promise<void>) => {
     const srv = createServer((req, res) => {
       if (req.url?.startsWith('/trpc/')) return handler(req, res);
+      // tar streams (save/load/import/export) as plain HTTP bodies, on both listeners
+      if (req.url?.startsWith('/api/')) return void binary(req, res);
       // the dashboard only on TCP; the unix socket is the API's alone
       if (web && req.socket.remoteAddress) return web(req, res);
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rmdir, unlink, writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { Conflict, InvalidArgument, NotFound, SkiffError, Unavailable } from '../errors.js';
-import { MNT_DETACH, mount as nativeMount, umount2 } from '../native/addon.js';
+import { MNT_DETACH, MS_RDONLY, mount as nativeMount, umount2 } from '../native/addon.js';
 import type {
   ContainerCreateSpec, ContainerService, ContainerStats, ContainerSummary, ExecSpec, FileChange, ImageInspect,
   ListContainersOptions, LogEntry, LogsOptions, ProcessList, RuntimeEvent, StdioSession,
@@ -727,6 +728,43 @@ export class ContainerManager implements ContainerService {
       await unpackIntoRoot(join(c.dir, 'rootfs'), path, tarStream);
     } finally {
       release();
+    }
+  }
+
+  /**
+   * `docker export`: the container's filesystem (image layers plus its changes; no volumes,
+   * bind mounts or /proc) as a tar stream. It reads a private read-only overlay of the
+   * container's upper dir over the image layers (no upper/work dir, so it never clashes with
+   * the container's own mount), unmounted once the stream ends.
+   */
+  async export(idOrName: string): Promise<Readable> {
+    const c = this.store.get(idOrName);
+    const lowers = await this.opts.images.layerDirs(c.record.imageId);
+    const target = join(c.dir, `export-${randomBytes(4).toString('hex')}`);
+    await mkdir(target);
+    let mounted = false;
+    const release = () => {
+      if (mounted) {
+        mounted = false;
+        try {
+          umount2(target, MNT_DETACH);
+        } catch {
+          /* already gone */
+        }
+      }
+      void rmdir(target).catch(() => {});
+    };
+    try {
+      nativeMount('overlay', target, 'overlay', MS_RDONLY, `lowerdir=${[join(c.dir, 'upper'), ...lowers].join(':')}`);
+      mounted = true;
+      const stream = await packFromRoot(target, '/.');
+      stream.once('end', release);
+      stream.once('close', release);
+      stream.once('error', release);
+      return stream;
+    } catch (e) {
+      release();
+      throw e;
     }
   }
 

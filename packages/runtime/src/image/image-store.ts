@@ -1,14 +1,24 @@
-import { Conflict, InvalidArgument, NotFound } from '../errors.js';
+import { Conflict, InvalidArgument, isSkiffError, NotFound } from '../errors.js';
 import { BlobStore, digestHex } from '../store/blob-store.js';
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { rm, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { ImageHistoryEntry, ImageInspect, ImageService, ImageSummary, PullProgress, RuntimeEvent } from '../types.js';
 import { ImageIndex, type ImageRecord } from './image-index.js';
 import { LayerStore } from './layer-store.js';
+import { archiveManifest } from './archive-format.js';
+import { materialize, parseArchive } from './archive-load.js';
+import { saveArchive, type SaveItem } from './archive-save.js';
+import { stageArchive } from './archive-staging.js';
+import { applyChanges } from './config-changes.js';
+import { importConfig, importLayerBlob } from './image-import.js';
 import { pullImage } from './pull.js';
 import { pushImage } from './push.js';
 import { familiarName, familiarTag, formatReference, parseReference, registryHost } from './reference.js';
 import type { Credentials } from './registry-auth.js';
-import { RegistryClient } from './registry-client.js';
+import { MEDIA, RegistryClient } from './registry-client.js';
 
 export interface ImageStoreOptions {
   root: string;
@@ -223,14 +233,17 @@ export class ImageStore implements ImageService {
   /** Removes layers and blobs that no image references and no running pull relies on. */
   private async collectGarbage(): Promise<string[]> {
     const images = this.index.all();
-    const keep = new Set<string>(images.flatMap((i) => [i.configDigest, i.manifestDigest, ...i.chainIDs, ...i.layers.map((l) => l.digest)]));
+    // layers by ChainID, blobs by digest: kept apart, since a base layer's ChainID is its diffID,
+    // which is also the digest of its uncompressed blob (loaded archives, imports)
+    const keepLayers = new Set<string>(images.flatMap((i) => i.chainIDs));
+    const keep = new Set<string>(images.flatMap((i) => [i.configDigest, i.manifestDigest, ...i.layers.map((l) => l.digest)]));
     // index manifests (manifest lists) stay while an image's repoDigest names them
     for (const i of images) for (const r of i.repoDigests) keep.add(r.slice(r.lastIndexOf('@') + 1));
     // pins are checked at each step: a pull may start while this runs
     const pinned = (d: string) => [...this.pins].some((p) => p.has(d));
     const removed: string[] = [];
     for (const chainID of await this.layers.list()) {
-      if (keep.has(chainID) || pinned(chainID)) continue;
+      if (keepLayers.has(chainID) || pinned(chainID)) continue;
       await this.layers.remove(chainID);
       removed.push(chainID);
     }
@@ -292,5 +305,135 @@ export class ImageStore implements ImageService {
     const result = await pushImage(this.client(ref.registry, opts.auth), this.blobs, image, ref.repository, ref.digest ?? ref.tag ?? 'latest', opts.onProgress);
     this.emit('push', image.id, formatReference(ref));
     return result;
+  }
+
+  // ---- save / load / import --------------------------------------------------------------
+
+  /**
+   * `docker save`: one tar that is a docker-archive and an OCI image layout (Docker 25+).
+   * An image named by repo:tag is saved under that tag, one named by id without names.
+   * Unknown names fail here, before any byte is streamed.
+   */
+  save(refs: string[]): Readable {
+    if (refs.length === 0) throw new InvalidArgument('save needs at least one image');
+    const items = new Map<string, SaveItem>();
+    for (const r of refs) {
+      const { image, byName } = this.find(r);
+      const item = items.get(image.id) ?? { image, tags: [] };
+      if (byName && !byName.includes('@') && !item.tags.includes(byName)) item.tags.push(byName);
+      items.set(image.id, item);
+    }
+    // the blobs it reads stay while it streams, whatever rmi or prune do meanwhile
+    const pinned = new Set<string>([...items.values()].flatMap(({ image: i }) => [i.configDigest, ...i.layers.map((l) => l.digest)]));
+    this.pins.add(pinned);
+    return saveArchive(this.blobs, [...items.values()], () => this.pins.delete(pinned));
+  }
+
+  /**
+   * `docker load`: a docker-archive (Docker 25+ or the older `<id>/layer.tar` layout) or an
+   * OCI image layout tar, plain or compressed. Every file is checked against its digest and
+   * every layer against its diffID before any image is registered: a malformed, hostile or
+   * truncated archive registers nothing and leaves no blob or layer behind.
+   */
+  async load(input: Readable, opts: { signal?: AbortSignal } = {}): Promise<{ loaded: string[] }> {
+    const dir = join(this.blobs.tmp, `load-${randomBytes(6).toString('hex')}`);
+    const pinned = new Set<string>();
+    this.pins.add(pinned);
+    let stored = false;
+    try {
+      await mkdir(dir, { recursive: true });
+      const staged = await stageArchive(input, dir, opts.signal);
+      const parsed = await parseArchive(staged);
+      stored = true;
+      const records: { record: Omit<ImageRecord, 'repoTags' | 'repoDigests'>; tags: string[] }[] = [];
+      for (const p of parsed) {
+        opts.signal?.throwIfAborted();
+        records.push({ record: await materialize({ blobs: this.blobs, layers: this.layers, pin: (d) => pinned.add(d) }, p), tags: p.tags });
+      }
+      await this.register(records);
+      stored = false;
+      const loaded: string[] = [];
+      for (const { record, tags } of records) {
+        loaded.push(...(tags.length ? tags : [record.id]));
+        this.emit('load', record.id, tags[0] ?? record.id);
+      }
+      return { loaded };
+    } catch (e) {
+      if (!stored) throw e;
+      // blobs and layers of a load that failed midway are referenced by nothing: drop them
+      this.pins.delete(pinned);
+      await this.collectGarbage().catch(() => {});
+      throw e;
+    } finally {
+      this.pins.delete(pinned);
+      input.resume(); // an unread rest of a refused archive must not stall the sender
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * `docker import`: a filesystem tarball (plain, gzip or zstd) becomes a one-layer image,
+   * with `changes` (Dockerfile instructions) applied to an empty config.
+   */
+  async import(input: Readable, opts: { ref?: string; changes?: string[]; message?: string; signal?: AbortSignal } = {}): Promise<{ id: string }> {
+    let tag: string | undefined;
+    if (opts.ref) {
+      const ref = parseReference(opts.ref);
+      if (ref.digest) throw new InvalidArgument(`refusing to create a tag with a digest reference: ${opts.ref}`);
+      tag = familiarTag(ref);
+    }
+    const config = applyChanges({}, opts.changes ?? []);
+    const pinned = new Set<string>();
+    this.pins.add(pinned);
+    try {
+      const { diffID, size } = await importLayerBlob(this.blobs, input, opts.signal).finally(() => input.resume());
+      pinned.add(diffID);
+      try {
+        const configBlob = importConfig(diffID, config, opts.message || 'Imported from -');
+        const configDigest = await this.blobs.putBuffer(configBlob);
+        pinned.add(configDigest);
+        const { meta } = await this.layers
+          .ensure({ chainID: diffID, diffID, digest: diffID }, () => createReadStream(this.blobs.path(diffID)), { signal: opts.signal })
+          .catch((e: unknown) => {
+            if (isSkiffError(e) || (e as Error).name === 'AbortError') throw e;
+            throw new InvalidArgument(`the imported file is not a valid tar archive: ${(e as Error).message}`, { cause: e });
+          });
+        const manifest = archiveManifest({ digest: configDigest, size: configBlob.length }, [{ mediaType: MEDIA.ociLayer, digest: diffID, size }]);
+        const manifestDigest = await this.blobs.putBuffer(manifest);
+        const parsed = JSON.parse(configBlob.toString('utf8')) as { created: string };
+        await this.register([
+          {
+            record: {
+              id: configDigest, manifestDigest, manifestMediaType: MEDIA.ociManifest, configDigest,
+              layers: [{ digest: diffID, diffID, size, mediaType: MEDIA.ociLayer }], chainIDs: [diffID],
+              created: parsed.created, architecture: 'amd64', os: 'linux', config, size: meta.size,
+            },
+            tags: tag ? [tag] : [],
+          },
+        ]);
+        this.emit('import', configDigest, tag ?? configDigest);
+        return { id: configDigest };
+      } catch (e) {
+        this.pins.delete(pinned);
+        await this.collectGarbage().catch(() => {});
+        throw e;
+      }
+    } finally {
+      this.pins.delete(pinned);
+    }
+  }
+
+  /** Records images under their tags in one index write (a tag moves to its new image, as in Docker). */
+  private async register(records: { record: Omit<ImageRecord, 'repoTags' | 'repoDigests'>; tags: string[] }[]): Promise<void> {
+    await this.index.update((images) => {
+      for (const { record: fields, tags } of records) {
+        const record: ImageRecord = images.get(fields.id) ?? { ...fields, repoTags: [], repoDigests: [] };
+        for (const tag of tags) {
+          for (const other of images.values()) if (other.id !== record.id) other.repoTags = other.repoTags.filter((t) => t !== tag);
+          if (!record.repoTags.includes(tag)) record.repoTags.push(tag);
+        }
+        images.set(record.id, record);
+      }
+    });
   }
 }

@@ -1,0 +1,90 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from '../args.js';
+import { agentRequest, readJson } from '../agent-http.js';
+import type { SkiffClient } from '../client.js';
+import { CliError } from '../errors.js';
+
+/** Writes a tar response to FILE, or to stdout unless that is a terminal (Docker's rule). */
+async function writeTar(res: IncomingMessage, file: string | undefined): Promise<void> {
+  if (!file) {
+    await pipeline(res, process.stdout).catch((e: Error) => {
+      throw new CliError(`the archive is incomplete: ${e.message}`);
+    });
+    return;
+  }
+  try {
+    await pipeline(res, createWriteStream(file));
+  } catch (e) {
+    await unlink(file).catch(() => {});
+    throw new CliError(`the archive is incomplete: ${(e as Error).message}`);
+  }
+}
+
+function refuseTerminal(file: string | undefined): void {
+  if (!file && process.stdout.isTTY) throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+}
+
+/** `skiff save [-o FILE] IMAGE...` */
+export async function saveCommand(_client: SkiffClient, argv: string[]): Promise<number> {
+  const { flags, args } = parseArgs(argv, [{ names: ['-o', '--output'], kind: 'string', key: 'output' }], { command: 'save' });
+  if (args.length === 0) throw new CliError('"skiff save" requires at least 1 argument.\nUsage: skiff save [OPTIONS] IMAGE [IMAGE...]');
+  const file = flags.output as string | undefined;
+  refuseTerminal(file);
+  const query = new URLSearchParams(args.map((a) => ['names', a]));
+  await writeTar(await agentRequest('GET', `/api/images/get?${query}`), file);
+  return 0;
+}
+
+/** `skiff load [-i FILE] [-q]` */
+export async function loadCommand(_client: SkiffClient, argv: string[]): Promise<number> {
+  const { flags, args } = parseArgs(
+    argv,
+    [
+      { names: ['-i', '--input'], kind: 'string', key: 'input' },
+      { names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' },
+    ],
+    { command: 'load' },
+  );
+  if (args.length) throw new CliError('"skiff load" accepts no arguments.\nUsage: skiff load [OPTIONS]');
+  const file = flags.input as string | undefined;
+  if (!file && process.stdin.isTTY) throw new CliError('requested load from stdin, but stdin is empty');
+  const body = file ? createReadStream(file) : process.stdin;
+  const { loaded } = await readJson<{ loaded: string[] }>(await agentRequest('POST', '/api/images/load', body));
+  for (const name of loaded) process.stdout.write(name.startsWith('sha256:') ? `Loaded image ID: ${name}\n` : `Loaded image: ${name}\n`);
+  return 0;
+}
+
+/** `skiff export [-o FILE] CONTAINER` */
+export async function exportCommand(_client: SkiffClient, argv: string[]): Promise<number> {
+  const { flags, args } = parseArgs(argv, [{ names: ['-o', '--output'], kind: 'string', key: 'output' }], { command: 'export' });
+  if (args.length !== 1) throw new CliError('"skiff export" requires exactly 1 argument.\nUsage: skiff export [OPTIONS] CONTAINER');
+  const file = flags.output as string | undefined;
+  refuseTerminal(file);
+  await writeTar(await agentRequest('GET', `/api/containers/${encodeURIComponent(args[0]!)}/export`), file);
+  return 0;
+}
+
+/** `skiff import FILE|- [REPOSITORY[:TAG]] [-m MSG] [-c CHANGE]...` */
+export async function importCommand(_client: SkiffClient, argv: string[]): Promise<number> {
+  const { flags, args } = parseArgs(
+    argv,
+    [
+      { names: ['-m', '--message'], kind: 'string', key: 'message' },
+      { names: ['-c', '--change'], kind: 'list', key: 'change' },
+    ],
+    { command: 'import' },
+  );
+  if (args.length < 1 || args.length > 2) throw new CliError('"skiff import" requires 1 or 2 arguments.\nUsage: skiff import [OPTIONS] file|- [REPOSITORY[:TAG]]');
+  const [src, ref] = args as [string, string | undefined];
+  const query = new URLSearchParams();
+  if (ref) query.set('ref', ref);
+  if (flags.message) query.set('message', flags.message as string);
+  for (const c of (flags.change as string[] | undefined) ?? []) query.append('changes', c);
+  const body = src === '-' ? process.stdin : createReadStream(src);
+  const { id } = await readJson<{ id: string }>(await agentRequest('POST', `/api/images/import?${query}`, body));
+  process.stdout.write(`${id}\n`);
+  return 0;
+}
