@@ -32,6 +32,7 @@ const COMMANDS: Record<string, Handler> = {
   stats: c.statsCommand,
   wait: c.waitCommand,
   diff: c.diffCommand,
+  commit: c.commitCommand,
   rename: c.renameCommand,
   cp: cpCommand,
   pull: pullCommand,
@@ -74,6 +75,7 @@ Commands:
   wait        Block until containers stop, print their exit codes
   cp          Copy files between a container and the host
   diff        Changes to a container's filesystem
+  commit      Create a new image from a container's changes
   rename      Rename a container
   pull        Pull an image from a registry
   images      List images

@@ -83,6 +83,19 @@ export const containersRouter = router({
     }),
   ),
   diff: viewerProcedure.input(z.object({ id: idOrName })).query(({ ctx, input }) => call(() => ctx.runtime.containers.diff(input.id))),
+  /** docker commit: the container's changes as a new image (tagged with `ref`, else dangling) */
+  commit: operatorProcedure
+    .input(
+      z.object({
+        id: idOrName,
+        ref: z.string().min(1).max(512).optional(),
+        message: z.string().max(4096).optional(),
+        author: z.string().max(1024).optional(),
+        changes: z.array(z.string().max(4096)).max(100).optional(),
+        pause: z.boolean().optional(),
+      }),
+    )
+    .mutation(({ ctx, input }) => call(() => ctx.runtime.containers.commit(input.id, input))),
 
   /** a tar archive of a path in the container, base64 */
   copyFrom: viewerProcedure

@@ -16,6 +16,7 @@ import { buildRecord, mergeEnv } from './container-spec.js';
 import { ContainerStore, type StoredContainer } from './container-store.js';
 import { packFromRoot, unpackIntoRoot } from './copy.js';
 import { containerDiff } from './diff.js';
+import { runtimePlaceholders } from './runtime-placeholders.js';
 import { writeEtcFiles } from './etc-files.js';
 import { ExecSession } from './exec-session.js';
 import { readExitRecord } from './exit-record.js';
@@ -30,6 +31,8 @@ import { containerTop } from './top.js';
 import { resolveUser } from './user.js';
 import { inspectMounts, resolveMounts, shimMountLines, type ResolvedMount } from './mounts.js';
 import type { VolumeStore } from '../volume/volume-store.js';
+import { applyChanges } from '../image/commit-changes.js';
+import type { NewImageSpec } from '../image/image-create.js';
 import type { NetworkManager } from '../network/network-manager.js';
 import type { PortBinding } from '../types.js';
 
@@ -38,6 +41,22 @@ export interface ImageProvider {
   resolve(refOrId: string): Promise<ImageInspect>;
   /** overlay lower dirs of the image, top-most first */
   layerDirs(imageId: string): Promise<string[]>;
+  /** a new image from a layer source on top of a parent (commit, build) */
+  createImage(spec: NewImageSpec): Promise<ImageInspect>;
+}
+
+/** `docker commit` options */
+export interface CommitOptions {
+  /** `repo[:tag]` for the new image; without it the image is dangling (`<none>`) */
+  ref?: string;
+  /** the history entry's comment (`-m`) */
+  message?: string;
+  /** the image's author (`-a`) */
+  author?: string;
+  /** Dockerfile instructions applied to the config (`-c`): CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, VOLUME, STOPSIGNAL, ONBUILD */
+  changes?: string[];
+  /** freeze a running container while its layer is written (default true, like Docker) */
+  pause?: boolean;
 }
 
 export interface ContainerManagerOptions {
@@ -689,7 +708,73 @@ export class ContainerManager implements ContainerService {
 
   async diff(idOrName: string): Promise<FileChange[]> {
     const c = this.store.get(idOrName);
-    return containerDiff(join(c.dir, 'upper'), await this.opts.images.layerDirs(c.record.imageId));
+    const upper = join(c.dir, 'upper');
+    const lowers = await this.opts.images.layerDirs(c.record.imageId);
+    return containerDiff(upper, lowers, await runtimePlaceholders(upper, lowers));
+  }
+
+  /**
+   * `docker commit`: the container's upper dir becomes one layer on top of its image. The
+   * config is the image's with the container's Env (without the runtime-added HOSTNAME and
+   * TERM), Cmd, Entrypoint, WorkingDir, User, Labels, ExposedPorts and StopSignal, then
+   * `changes` on top. A running container is frozen until the layer is written unless
+   * `pause` is false.
+   */
+  async commit(idOrName: string, opts: CommitOptions = {}): Promise<{ id: string }> {
+    const c = this.store.get(idOrName);
+    const r = c.record;
+    const image = await this.opts.images.resolve(r.imageId);
+    const ic = image.config ?? {};
+    const userEnv = new Set((r.spec.env ?? []).map((e) => e.split('=')[0]!));
+    const env = r.env.filter((e) => {
+      if (e === `HOSTNAME=${r.hostname}` && !userEnv.has('HOSTNAME')) return false;
+      if (e === 'TERM=xterm' && r.spec.tty && !userEnv.has('TERM') && !(ic.Env ?? []).includes(e)) return false;
+      return true;
+    });
+    const exposed: Record<string, object> = { ...(ic.ExposedPorts ?? {}) };
+    for (const p of r.spec.ports ?? []) exposed[`${p.containerPort}/${p.protocol}`] = {};
+    let config: NewImageSpec['config'] = {
+      Env: env,
+      Cmd: r.cmd,
+      Entrypoint: r.entrypoint,
+      WorkingDir: r.spec.workingDir || ic.WorkingDir || '',
+      User: r.user,
+      Labels: Object.keys(r.labels).length ? { ...r.labels } : (ic.Labels ?? null),
+      ExposedPorts: Object.keys(exposed).length ? exposed : undefined,
+      StopSignal: r.spec.stopSignal ?? ic.StopSignal,
+    };
+    config = applyChanges(config, opts.changes ?? []);
+
+    let frozen = false;
+    const thaw = async () => {
+      if (!frozen) return;
+      frozen = false;
+      await this.cgroup(c).freeze(false).catch(() => {});
+    };
+    if (opts.pause !== false && c.state.status === 'running') {
+      await this.withLock(r.id, async () => {
+        if (c.state.status !== 'running') return;
+        await this.cgroup(c).freeze(true);
+        frozen = true;
+      });
+    }
+    const upper = join(c.dir, 'upper');
+    let created: ImageInspect;
+    try {
+      created = await this.opts.images.createImage({
+        parent: r.imageId,
+        source: { kind: 'overlay-upper', dir: upper, exclude: await runtimePlaceholders(upper, await this.opts.images.layerDirs(r.imageId)) },
+        config,
+        history: { created_by: [r.path, ...r.args].join(' '), comment: opts.message || undefined, author: opts.author || undefined },
+        author: opts.author,
+        ref: opts.ref,
+        onLayerWritten: thaw,
+      });
+    } finally {
+      await thaw();
+    }
+    this.emit(c, 'commit', { comment: opts.message ?? '', imageID: created.id, imageRef: opts.ref ?? '' });
+    return { id: created.id };
   }
 
   async copyFrom(idOrName: string, path: string): Promise<NodeJS.ReadableStream> {

@@ -16,6 +16,7 @@ import { applyChanges } from './config-changes.js';
 import { importConfig, importLayerBlob } from './image-import.js';
 import { pullImage } from './pull.js';
 import { pushImage } from './push.js';
+import { createImage, type NewImageSpec } from './image-create.js';
 import { familiarName, familiarTag, formatReference, parseReference, registryHost } from './reference.js';
 import type { Credentials } from './registry-auth.js';
 import { MEDIA, RegistryClient } from './registry-client.js';
@@ -25,6 +26,13 @@ export interface ImageStoreOptions {
   /** `host:port` of registries spoken to over plain HTTP (localhost and 127.0.0.0/8 always are, as in Docker) */
   insecureRegistries: string[];
   emit?: (e: Omit<RuntimeEvent, 'time'>) => void;
+}
+
+/** `repo[:tag]` of a commit/build, as stored (familiar form, `:latest` when no tag) */
+function commitTag(ref: string): string {
+  const r = parseReference(ref);
+  if (r.digest) throw new InvalidArgument(`refusing to create a tag with a digest reference: ${ref}`);
+  return familiarTag(r);
 }
 
 /**
@@ -291,6 +299,34 @@ export class ImageStore implements ImageService {
     // layers the history does not account for (configs without history)
     for (; layer < sizes.length; layer++) out.push({ created: image.created, createdBy: '', comment: '', size: sizes[layer]!, emptyLayer: false });
     return out.reverse().map((e, i) => ({ id: i === 0 ? image.id : '<missing>', ...e }));
+  }
+
+  // ---- commit / build ----------------------------------------------------------------------
+
+  /**
+   * A new image: `spec.source` written as one layer (see layer-writer.ts) on top of
+   * `spec.parent`, with the given runtime config and one more history entry. Tagged with
+   * `spec.ref` when given (the tag moves from any other image), else dangling.
+   */
+  async createImage(spec: NewImageSpec): Promise<ImageInspect> {
+    const pinned = new Set<string>();
+    this.pins.add(pinned);
+    try {
+      const tag = spec.ref ? commitTag(spec.ref) : undefined;
+      const parent = spec.parent ? this.find(spec.parent).image : undefined;
+      const record = await createImage({ blobs: this.blobs, layers: this.layers, pin: (d) => pinned.add(d) }, parent, spec);
+      await this.index.update((images) => {
+        const existing = images.get(record.id);
+        const r: ImageRecord = existing ?? { ...record, repoTags: [], repoDigests: [] };
+        if (tag) for (const other of images.values()) if (other.id !== r.id) other.repoTags = other.repoTags.filter((t) => t !== tag);
+        if (tag && !r.repoTags.includes(tag)) r.repoTags.push(tag);
+        images.set(r.id, r);
+      });
+      this.emit('commit', record.id, tag ?? record.id);
+      return this.inspect(record.id);
+    } finally {
+      this.pins.delete(pinned);
+    }
   }
 
   // ---- push ------------------------------------------------------------------------------

@@ -55,3 +55,37 @@ export function xattrValue(pax: Record<string, unknown>, key: string): Buffer {
   const raw = pax[RAW_XATTR_PREFIX + key];
   return Buffer.isBuffer(raw) ? raw : Buffer.from(String(pax[key]), 'utf8');
 }
+
+type PaxEncoder = (opts: { name?: string; linkname?: string; pax?: Record<string, string | Buffer> }) => Buffer;
+let encodeInstalled = false;
+
+/** One PAX record, `"<len> <key>=<value>\n"`, where `<len>` counts its own digits too. */
+function paxRecord(key: string, value: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`, 'utf8'), value, Buffer.from('\n')]);
+  let digits = 1;
+  while (String(body.length + digits).length !== digits) digits++;
+  return Buffer.concat([Buffer.from(String(body.length + digits), 'latin1'), body]);
+}
+
+/**
+ * The writing side of {@link installRawPaxXattrs}: tar-stream's PAX encoder turns every
+ * value into UTF-8 text, so a Buffer value (a binary xattr such as `security.capability`)
+ * would be mangled. This replacement writes Buffer values byte for byte; string values
+ * come out exactly as tar-stream writes them.
+ */
+export function installRawPaxEncode(): void {
+  if (encodeInstalled) return;
+  encodeInstalled = true;
+  const require = createRequire(import.meta.url);
+  // pack.js calls `headers.encodePax` through the module object, like extract.js for decode
+  const headers = require(join(dirname(require.resolve('tar-stream')), 'headers.js')) as { encodePax: PaxEncoder };
+  headers.encodePax = (opts) => {
+    const records: Buffer[] = [];
+    if (opts.name) records.push(paxRecord('path', Buffer.from(opts.name, 'utf8')));
+    if (opts.linkname) records.push(paxRecord('linkpath', Buffer.from(opts.linkname, 'utf8')));
+    for (const [key, value] of Object.entries(opts.pax ?? {})) {
+      records.push(paxRecord(key, Buffer.isBuffer(value) ? value : Buffer.from(String(value), 'utf8')));
+    }
+    return Buffer.concat(records);
+  };
+}

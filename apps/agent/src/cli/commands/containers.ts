@@ -387,3 +387,29 @@ export async function diffCommand(client: SkiffClient, argv: string[]): Promise<
 }
 
 export { shortId };
+
+/** `skiff commit [-a AUTHOR] [-m MSG] [-c CHANGE]... [--pause=false] CONTAINER [REPO[:TAG]]` */
+export async function commitCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  const { flags, args } = parseArgs(
+    argv,
+    [
+      { names: ['-a', '--author'], kind: 'string', key: 'author' },
+      { names: ['-m', '--message'], kind: 'string', key: 'message' },
+      { names: ['-c', '--change'], kind: 'list', key: 'change' },
+      { names: ['-p', '--pause'], kind: 'bool', key: 'pause' },
+    ],
+    { command: 'commit' },
+  );
+  const usage = 'Usage: skiff commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]';
+  if (args.length < 1 || args.length > 2) throw new CliError(`"skiff commit" requires at least 1 and at most 2 arguments.\n${usage}`);
+  const { id } = await client.containers.commit.mutate({
+    id: args[0]!,
+    ref: args[1],
+    author: flags.author as string | undefined,
+    message: flags.message as string | undefined,
+    changes: flags.change as string[] | undefined,
+    pause: flags.pause !== false,
+  });
+  process.stdout.write(`${id}\n`);
+  return 0;
+}
