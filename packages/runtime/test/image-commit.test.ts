@@ -1,3 +1,4 @@
+import type { ImageConfig } from '../src/types.js';
 import { execFileSync } from 'node:child_process';
 import { createReadStream, linkSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync, chmodSync, chownSync, utimesSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,7 +9,7 @@ import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgument, NotFound } from '../src/errors.js';
-import { applyChanges } from '../src/image/commit-changes.js';
+import { applyChanges } from '../src/image/config-changes.js';
 import { ImageStore } from '../src/image/image-store.js';
 import { unpackLayer } from '../src/image/layer-unpack.js';
 import { writeLayer, type WrittenLayer } from '../src/image/layer-writer.js';
@@ -249,7 +250,7 @@ describe('commit changes', () => {
       Volumes: { '/data': {}, '/logs': {}, '/cache': {} },
       StopSignal: '9',
     });
-    expect(applyChanges({}, ['cmd ["a", 1]']).Cmd).toEqual(['/bin/sh', '-c', '["a", 1]']); // not a string array: shell form
+    expect(applyChanges<ImageConfig>({}, ['cmd ["a", 1]']).Cmd).toEqual(['/bin/sh', '-c', '["a", 1]']); // not a string array: shell form
     expect(() => applyChanges({}, ['EXPOSE abc'])).toThrow(InvalidArgument);
     expect(() => applyChanges({}, ['COPY a b'])).toThrow(/COPY is not a valid change command/);
   });

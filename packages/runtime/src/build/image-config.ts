@@ -1,4 +1,5 @@
 import { InvalidArgument } from '../errors.js';
+import { parseSignal } from '../container/signals.js';
 import { keyValues, type Instruction } from './dockerfile.js';
 import { processWord, processWords, type Lookup } from './shell-words.js';
 
@@ -31,6 +32,8 @@ export interface ApplyContext {
   /** ARG values in scope (build args and defaults); the config's Env wins over them */
   args?: Lookup;
   escape?: string;
+  /** shared across the instructions of one stage (or one set of `-c` changes): whether CMD was set there */
+  stage?: { cmdSet: boolean };
 }
 
 export function envLookup(env: string[] | undefined, args?: Lookup): Lookup {
@@ -118,14 +121,20 @@ export function applyMetadata(config: ImageRunConfig, ins: Instruction, ctx: App
     }
     case 'STOPSIGNAL':
       c.StopSignal = word(ins.raw.trim());
+      try {
+        parseSignal(c.StopSignal);
+      } catch {
+        throw new InvalidArgument(`Dockerfile:${ins.line}: invalid signal: ${c.StopSignal}`);
+      }
       return { config: c, createdBy: `STOPSIGNAL ${c.StopSignal}` };
     case 'CMD':
       c.Cmd = commandOf(ins, c.Shell);
+      if (ctx.stage) ctx.stage.cmdSet = true;
       return { config: c, createdBy: `CMD ${JSON.stringify(c.Cmd)}` };
     case 'ENTRYPOINT':
-      // Docker: a new ENTRYPOINT drops the CMD inherited from the base image
+      // Docker: a new ENTRYPOINT drops the CMD inherited from the base image (not one set in this stage)
       c.Entrypoint = ins.json ?? (ins.raw.trim() ? commandOf(ins, c.Shell) : null);
-      c.Cmd = null;
+      if (!ctx.stage?.cmdSet) c.Cmd = null;
       return { config: c, createdBy: `ENTRYPOINT ${JSON.stringify(c.Entrypoint)}` };
     case 'SHELL':
       c.Shell = ins.json!;

@@ -31,7 +31,7 @@ import { containerTop } from './top.js';
 import { resolveUser } from './user.js';
 import { inspectMounts, resolveMounts, shimMountLines, type ResolvedMount } from './mounts.js';
 import type { VolumeStore } from '../volume/volume-store.js';
-import { applyChanges } from '../image/commit-changes.js';
+import { applyChanges } from '../image/config-changes.js';
 import type { NewImageSpec } from '../image/image-create.js';
 import type { NetworkManager } from '../network/network-manager.js';
 import type { PortBinding } from '../types.js';
