@@ -7,3 +7,4 @@ export { parsePublishFlag } from './network/port-spec.js';
 export { parseByteSize } from './spec/byte-size.js';
 export type { NetworkRecord } from './network/network-store.js';
 export { parseReference, formatReference, type ImageReference } from './image/reference.js';
+export type { BuildEvent, BuildOptions } from './build/builder.js';

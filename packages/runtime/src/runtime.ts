@@ -7,6 +7,10 @@ import { ImageStore } from './image/image-store.js';
 import { VolumeStore } from './volume/volume-store.js';
 import { NetworkManager } from './network/network-manager.js';
 import type { RuntimeApi, RuntimeEvent, SystemInfo } from './types.js';
+import { join } from 'node:path';
+import { BuildCache } from './build/build-cache.js';
+import { Builder, type BuildOptions } from './build/builder.js';
+import { runtimeBackend } from './build/runtime-backend.js';
 
 export const SKIFF_VERSION = '0.1.0';
 
@@ -30,6 +34,8 @@ export interface Runtime extends RuntimeApi {
   images: ImageStore;
   volumes: VolumeStore;
   networks: NetworkManager;
+  /** `docker build`: a Dockerfile in a context directory into an image */
+  build(opts: BuildOptions): Promise<{ id: string }>;
 }
 
 /** Opens the runtime rooted at `root`, re-adopting containers whose shims are still running. */
@@ -55,11 +61,13 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   volumes.onEvent = (action, name) => emit({ type: 'volume', action, id: name, attributes: { driver: 'local' } });
   networks.onEvent = (action, n, container) => emit({ type: 'network', action, id: n.id, attributes: { name: n.name, type: n.driver, ...(container ? { container } : {}) } });
 
+  const builder = new Builder(runtimeBackend(images, containers, join(opts.root, 'tmp')), new BuildCache(join(opts.root, 'build-cache.json')));
   return {
     images,
     containers,
     volumes,
     networks,
+    build: (o) => builder.build(o),
     async info(): Promise<SystemInfo> {
       const counts = containers.counts();
       const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');

@@ -30,10 +30,10 @@ export class BuildCache {
     this.loaded = true;
   }
 
-  async get(key: string, exists: (imageId: string) => boolean): Promise<string | undefined> {
+  async get(key: string, exists: (imageId: string) => boolean | Promise<boolean>): Promise<string | undefined> {
     await this.load();
     const id = this.entries[key];
-    return id && exists(id) ? id : undefined;
+    return id && (await exists(id)) ? id : undefined;
   }
 
   async set(key: string, imageId: string): Promise<void> {

@@ -34,7 +34,7 @@ import type { VolumeStore } from '../volume/volume-store.js';
 import { applyChanges } from '../image/config-changes.js';
 import type { NewImageSpec } from '../image/image-create.js';
 import type { NetworkManager } from '../network/network-manager.js';
-import type { PortBinding } from '../types.js';
+import type { ImageConfig, PortBinding } from '../types.js';
 
 /** What the container manager needs from the image store. */
 export interface ImageProvider {
@@ -57,6 +57,10 @@ export interface CommitOptions {
   changes?: string[];
   /** freeze a running container while its layer is written (default true, like Docker) */
   pause?: boolean;
+  /** the whole image config instead of the one derived from the container (a build's RUN step) */
+  config?: ImageConfig & { OnBuild?: string[] | null };
+  /** the history's created_by instead of the container's command */
+  createdBy?: string;
 }
 
 export interface ContainerManagerOptions {
@@ -743,7 +747,7 @@ export class ContainerManager implements ContainerService {
       ExposedPorts: Object.keys(exposed).length ? exposed : undefined,
       StopSignal: r.spec.stopSignal ?? ic.StopSignal,
     };
-    config = applyChanges(config, opts.changes ?? []);
+    config = applyChanges(opts.config ?? config, opts.changes ?? []);
 
     let frozen = false;
     const thaw = async () => {
@@ -765,7 +769,7 @@ export class ContainerManager implements ContainerService {
         parent: r.imageId,
         source: { kind: 'overlay-upper', dir: upper, exclude: await runtimePlaceholders(upper, await this.opts.images.layerDirs(r.imageId)) },
         config,
-        history: { created_by: [r.path, ...r.args].join(' '), comment: opts.message || undefined, author: opts.author || undefined },
+        history: { created_by: opts.createdBy ?? [r.path, ...r.args].join(' '), comment: opts.message || undefined, author: opts.author || undefined },
         author: opts.author,
         ref: opts.ref,
         onLayerWritten: thaw,

@@ -4,7 +4,7 @@ import type { ImageConfig } from '../types.js';
 import { chainIDs } from './chain-id.js';
 import type { ImageRecord, LayerRecord } from './image-index.js';
 import type { LayerStore } from './layer-store.js';
-import { writeLayer, type LayerSource, type WriteLayerOptions, type WrittenLayer } from './layer-writer.js';
+import { EMPTY_TAR_DIFF_ID, writeLayer, type LayerSource, type WriteLayerOptions, type WrittenLayer } from './layer-writer.js';
 import { parseJson } from './manifest.js';
 import { MEDIA } from './registry-client.js';
 
@@ -20,8 +20,8 @@ export interface HistoryEntry {
 export interface NewImageSpec {
   /** the image (id or name) the layer goes on top of; absent for an image from scratch */
   parent?: string;
-  /** what becomes the new layer */
-  source: LayerSource;
+  /** what becomes the new layer; absent for a config-only step (an `empty_layer` history entry) */
+  source?: LayerSource;
   layerOptions?: WriteLayerOptions;
   /** the new image's runtime config (Docker's `config`: Env, Cmd, Entrypoint, ...), replacing the parent's */
   config: ImageConfig & { OnBuild?: string[] | null };
@@ -63,9 +63,11 @@ const nowNano = () => new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000000
  * Returns the record for the image index (names are the caller's).
  */
 export async function createImage(ctx: CreateContext, parent: ImageRecord | undefined, spec: NewImageSpec): Promise<Omit<ImageRecord, 'repoTags' | 'repoDigests'>> {
-  const layer = await writeLayer(spec.source, ctx.blobs, spec.layerOptions);
-  ctx.pin(layer.digest);
-  await spec.onLayerWritten?.(layer);
+  const layer: WrittenLayer = spec.source ? await writeLayer(spec.source, ctx.blobs, spec.layerOptions) : { diffID: EMPTY_TAR_DIFF_ID, digest: '', size: 0, mediaType: '', empty: true };
+  if (spec.source) {
+    ctx.pin(layer.digest);
+    await spec.onLayerWritten?.(layer);
+  }
 
   const parentBlob: ConfigBlob = parent ? parseJson<ConfigBlob>(await ctx.blobs.read(parent.configDigest), `config of ${parent.id}`) : {};
   const docker = parent?.manifestMediaType === MEDIA.dockerManifest;

@@ -1,0 +1,81 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { ContainerManager } from '../container/container-manager.js';
+import { unpackIntoRoot } from '../container/copy.js';
+import { resolveUser } from '../container/user.js';
+import type { ImageStore } from '../image/image-store.js';
+import type { ImageConfig } from '../types.js';
+import type { BuildBackend } from './builder.js';
+import type { ImageRunConfig } from './image-config.js';
+
+/** The builder's runtime parts: this runtime's image store and containers. */
+export function runtimeBackend(images: ImageStore, containers: ContainerManager, tmpRoot: string): BuildBackend {
+  const asImageConfig = (c: ImageRunConfig) => c as ImageConfig & { OnBuild?: string[] | null };
+  return {
+    async resolveImage(ref, onStatus, signal) {
+      let img = await images.inspect(ref).catch(() => undefined);
+      if (!img) {
+        onStatus(`Pulling ${ref}`);
+        img = await images.pull(ref, { signal, onProgress: (p) => p.status === 'done' && p.id !== 'manifest' && p.id !== 'config' && onStatus(`${p.id.replace(/^sha256:/, '').slice(0, 12)}: Pull complete`) });
+      }
+      return { id: img.id, config: img.config as ImageRunConfig };
+    },
+    imageExists: (id) => images.inspect(id).then(() => true, () => false),
+    imageConfig: async (id) => (await images.inspect(id)).config as ImageRunConfig,
+    async deriveImage(parent, change) {
+      if (change.layer?.kind === 'container') {
+        const { id } = await containers.commit(change.layer.containerId, { config: asImageConfig(change.config), createdBy: change.createdBy, pause: false });
+        return id;
+      }
+      const created = await images.createImage({
+        parent,
+        source: change.layer ? { kind: 'directory', dir: change.layer.dir } : undefined,
+        config: asImageConfig(change.config),
+        history: { created_by: change.createdBy },
+      });
+      return created.id;
+    },
+    async runStep(image, spec, onOutput, signal) {
+      if (!image) throw new Error('RUN needs a base image with a shell: this stage is FROM scratch with no files');
+      const { id, session } = await containers.run(
+        { image, cmd: spec.cmd, entrypoint: [], env: spec.env, user: spec.user || undefined, workingDir: spec.workingDir || undefined, network: spec.network },
+        { attach: true },
+      );
+      const onAbort = () => void containers.kill(id).catch(() => {});
+      signal?.addEventListener('abort', onAbort);
+      try {
+        const exitCode = await new Promise<number>((resolve) => {
+          session!.on('stdout', (d: Buffer) => onOutput('stdout', d));
+          session!.on('stderr', (d: Buffer) => onOutput('stderr', d));
+          session!.on('exit', resolve);
+        });
+        return { containerId: id, exitCode };
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    },
+    removeContainer: (id) => containers.remove(id, { force: true }),
+    async copyFromImage(image, paths, dest) {
+      const { id } = await containers.create({ image, cmd: ['true'], entrypoint: [], network: 'none' });
+      try {
+        for (const p of paths) {
+          const parent = posix.dirname(p);
+          await mkdir(join(dest, parent), { recursive: true });
+          await unpackIntoRoot(dest, parent, await containers.copyFrom(id, p));
+        }
+      } finally {
+        await containers.remove(id, { force: true }).catch(() => {});
+      }
+    },
+    async resolveOwner(image, spec) {
+      const u = await resolveUser(spec, image ? await images.layerDirs(image) : []);
+      return { uid: u.uid, gid: u.gid };
+    },
+    async tempDir() {
+      await mkdir(tmpRoot, { recursive: true });
+      const dir = await mkdtemp(join(tmpRoot, 'build-'));
+      return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+    },
+    tag: (id, ref) => images.tag(id, ref),
+  };
+}
