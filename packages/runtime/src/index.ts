@@ -8,3 +8,4 @@ export { parseByteSize } from './spec/byte-size.js';
 export type { NetworkRecord } from './network/network-store.js';
 export { parseReference, formatReference, type ImageReference } from './image/reference.js';
 export type { BuildEvent, BuildOptions } from './build/builder.js';
+export { BuildContext } from './build/context.js';
