@@ -9,3 +9,4 @@ export type { NetworkRecord } from './network/network-store.js';
 export { parseReference, formatReference, type ImageReference } from './image/reference.js';
 export type { BuildEvent, BuildOptions } from './build/builder.js';
 export { BuildContext } from './build/context.js';
+export { parseRestartPolicy } from './spec/restart-policy.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { parseMountFlag, parsePublishFlag, parseTmpfsFlag, parseVolumeFlag, type ContainerCreateSpec, type MountRequest, type RestartPolicy } from '@skiff/runtime';
+import { parseMountFlag, parsePublishFlag, parseRestartPolicy, parseTmpfsFlag, parseVolumeFlag, type ContainerCreateSpec, type MountRequest } from '@skiff/runtime';
 import { parseArgs, parseBytes, parseNumber, type FlagSpec } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError, isNotFound } from '../errors.js';
@@ -87,16 +87,6 @@ function readEnvFile(path: string): string[] {
   return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 }
 
-function parseRestart(v: string): RestartPolicy {
-  const [name, max] = v.split(':');
-  if (name === 'no' || name === 'always' || name === 'unless-stopped') {
-    if (max !== undefined) throw new CliError(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
-    return { name };
-  }
-  if (name === 'on-failure') return { name, maximumRetryCount: max === undefined ? undefined : parseNumber(max, '--restart', { integer: true }) };
-  throw new CliError(`invalid restart policy "${v}": use no, always, unless-stopped or on-failure[:max-retries]`);
-}
-
 export function specFromArgs(argv: string[], command: string): { spec: ContainerCreateSpec; flags: Record<string, unknown> } {
   const { flags, args } = parseArgs(argv, CREATE_FLAGS, { stopAtPositional: true, command });
   const [image, ...cmd] = args;
@@ -125,7 +115,7 @@ export function specFromArgs(argv: string[], command: string): { spec: Container
     readOnly: !!f.readOnly,
     capAdd: f.capAdd as string[] | undefined,
     capDrop: f.capDrop as string[] | undefined,
-    restartPolicy: f.restart ? parseRestart(f.restart as string) : undefined,
+    restartPolicy: f.restart ? parseRestartPolicy(f.restart as string) : undefined,
     network: f.network as string | undefined,
     memory: f.memory ? parseBytes(f.memory as string, '--memory') : undefined,
     memorySwap: f.memorySwap ? (f.memorySwap === '-1' ? -1 : parseBytes(f.memorySwap as string, '--memory-swap')) : undefined,
