@@ -118,6 +118,9 @@ describe('health checks', () => {
     const { id: overridden } = await t.rt.containers.run({ image: img, name: 'hc-override', network: 'none', healthcheck: { test: ['CMD-SHELL', 'exit 1'], retries: 1 } });
     expect(((await t.rt.containers.inspect(overridden)).Config as { Healthcheck: unknown }).Healthcheck).toEqual({ Test: ['CMD-SHELL', 'exit 1'], Interval: 150 * MS, Retries: 1 });
     await healthIs(overridden, 'unhealthy');
+    // commit keeps the container's merged check, as docker commit does
+    const { id: committed } = await t.rt.containers.commit(overridden, { ref: 'skiff-health-test/hc:committed' });
+    expect((await t.rt.images.inspect(committed)).config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'exit 1'], Interval: 150 * MS, Retries: 1 });
 
     const { id: disabled } = await t.rt.containers.run({ image: img, name: 'hc-none', network: 'none', healthcheck: { test: ['NONE'] } });
     const inspect = await t.rt.containers.inspect(disabled);
@@ -128,6 +131,7 @@ describe('health checks', () => {
 
     for (const id of [base, fromImage, overridden, disabled]) await t.rt.containers.remove(id, { force: true });
     await t.rt.images.remove(img);
+    await t.rt.images.remove('skiff-health-test/hc:committed');
   });
 
   it('refuses durations under 1ms and negative retries', async () => {

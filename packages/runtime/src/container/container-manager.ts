@@ -762,7 +762,7 @@ export class ContainerManager implements ContainerService {
   /**
    * `docker commit`: the container's upper dir becomes one layer on top of its image. The
    * config is the image's with the container's Env (without the runtime-added HOSTNAME and
-   * TERM), Cmd, Entrypoint, WorkingDir, User, Labels, ExposedPorts and StopSignal, then
+   * TERM), Cmd, Entrypoint, WorkingDir, User, Labels, ExposedPorts, StopSignal and Healthcheck, then
    * `changes` on top. A running container is frozen until the layer is written unless
    * `pause` is false.
    */
@@ -788,6 +788,7 @@ export class ContainerManager implements ContainerService {
       Labels: Object.keys(r.labels).length ? { ...r.labels } : (ic.Labels ?? null),
       ExposedPorts: Object.keys(exposed).length ? exposed : undefined,
       StopSignal: r.spec.stopSignal ?? ic.StopSignal,
+      Healthcheck: r.healthcheck ?? ic.Healthcheck,
     };
     config = applyChanges(opts.config ?? config, opts.changes ?? []);
 
