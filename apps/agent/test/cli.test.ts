@@ -210,6 +210,8 @@ describe('skiff CLI against a real agent', () => {
       ps = agent.cli(['ps', '--filter', 'name=cli-health']).stdout;
     }
     expect(ps).toMatch(/Up .* \(healthy\)/);
+    expect(agent.cli(['ps', '-q', '--filter', 'health=healthy']).stdout).toContain(run.stdout.trim().slice(0, 12));
+    expect(agent.cli(['ps', '-q', '--filter', 'health=none']).stdout).not.toContain(run.stdout.trim().slice(0, 12));
     expect(agent.cli(['inspect', '-f', '{{.State.Health.Status}}', 'cli-health']).stdout).toBe('healthy\n');
     expect(JSON.parse(agent.cli(['inspect', '-f', '{{json .Config.Healthcheck}}', 'cli-health']).stdout)).toEqual({ Test: ['CMD-SHELL', 'test -e /bin/sh'], Interval: 200e6, Retries: 2 });
     expect(agent.cli(['rm', '-f', 'cli-health']).code).toBe(0);

@@ -181,7 +181,8 @@ export interface ContainerSummary {
 
 export interface ListContainersOptions {
   all?: boolean;
-  filters?: { status?: ContainerStatus[]; name?: string[]; label?: string[]; id?: string[] };
+  /** health: a check's status, or 'none' for containers without one (Docker's `health=` filter) */
+  filters?: { status?: ContainerStatus[]; name?: string[]; label?: string[]; id?: string[]; health?: (HealthState['Status'] | 'none')[] };
 }
 
 export interface LogsOptions {

@@ -53,6 +53,8 @@ describe('health checks', () => {
     expect(Date.parse(h.Log[0]!.End)).toBeGreaterThanOrEqual(Date.parse(h.Log[0]!.Start));
     expect(await psStatus(id)).toMatch(/^Up .* \(healthy\)$/);
     expect((await t.rt.containers.list({ filters: { id: [id] } }))[0]!.health).toBe('healthy');
+    expect((await t.rt.containers.list({ filters: { health: ['healthy'] } })).map((c) => c.id)).toContain(id);
+    expect((await t.rt.containers.list({ filters: { health: ['none', 'unhealthy'] } })).map((c) => c.id)).not.toContain(id);
     const config = (await t.rt.containers.inspect(id)).Config as { Healthcheck: unknown };
     expect(config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'echo ok from $HOSTNAME'], Interval: 200 * MS });
     await waitFor(async () => events.includes('hc-pass health_status: healthy'), 5000, 'the healthy event');

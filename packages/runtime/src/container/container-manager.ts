@@ -645,6 +645,7 @@ export class ContainerManager implements ContainerService {
       .filter((c) => !f.name?.length || f.name.some((n) => c.record.name.includes(n.replace(/^\//, ''))))
       .filter((c) => !f.id?.length || f.id.some((i) => c.record.id.startsWith(i)))
       .filter((c) => !f.label?.length || f.label.every((l) => labelMatch(c.record.labels, l)))
+      .filter((c) => !f.health?.length || f.health.includes(c.state.health?.Status ?? 'none'))
       .sort((a, b) => b.record.created.localeCompare(a.record.created))
       .map((c) => containerSummary(c, this.opts.networks.networkingOf(c.record.id)));
   }
