@@ -323,6 +323,7 @@ export class ContainerManager implements ContainerService {
       throw e;
     }
     this.monitor(c);
+    this.stopHealth(c); // a monitor left from the previous run would keep its old schedule
     this.startHealth(c);
     this.emit(c, 'start');
   }
