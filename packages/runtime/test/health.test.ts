@@ -44,7 +44,7 @@ const psStatus = async (id: string) => (await t.rt.containers.list({ all: true, 
 
 describe('health checks', () => {
   it('turns healthy after a passing CMD-SHELL check, shown in inspect, ps and events', async () => {
-    const { id } = await run('hc-pass', { healthcheck: { test: ['CMD-SHELL', 'echo ok from $HOSTNAME'], interval: 200 * MS } });
+    const { id } = await run('hc-pass', { healthcheck: { test: ['CMD-SHELL', 'echo ok from $HOSTNAME'], interval: 500 * MS } });
     expect((await health(id))?.Status).toBe('starting');
     expect(await psStatus(id)).toMatch(/^Up .* \(health: starting\)$/);
     const h = await healthIs(id, 'healthy');
@@ -56,7 +56,7 @@ describe('health checks', () => {
     expect((await t.rt.containers.list({ filters: { health: ['healthy'] } })).map((c) => c.id)).toContain(id);
     expect((await t.rt.containers.list({ filters: { health: ['none', 'unhealthy'] } })).map((c) => c.id)).not.toContain(id);
     const config = (await t.rt.containers.inspect(id)).Config as { Healthcheck: unknown };
-    expect(config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'echo ok from $HOSTNAME'], Interval: 200 * MS });
+    expect(config.Healthcheck).toEqual({ Test: ['CMD-SHELL', 'echo ok from $HOSTNAME'], Interval: 500 * MS });
     await waitFor(async () => events.includes('hc-pass health_status: healthy'), 5000, 'the healthy event');
     await t.rt.containers.remove(id, { force: true });
   });
@@ -78,7 +78,7 @@ describe('health checks', () => {
 
   it('does not count failures inside the start period, and truncates output at 4096 bytes', async () => {
     const { id } = await run('hc-grace', {
-      healthcheck: { test: ['CMD-SHELL', 'head -c 5000 /dev/zero | tr "\\0" x; exit 1'], interval: 100 * MS, startPeriod: 1500 * MS, startInterval: 100 * MS, retries: 1 },
+      healthcheck: { test: ['CMD-SHELL', 'head -c 5000 /dev/zero | tr "\\0" x; exit 1'], interval: 100 * MS, startPeriod: 3000 * MS, startInterval: 100 * MS, retries: 1 },
     });
     const early = await waitFor(async () => {
       const x = await health(id);
@@ -143,7 +143,8 @@ describe('health checks', () => {
   });
 
   it('resets to starting on restart and reads unhealthy once stopped, like Docker', async () => {
-    const { id } = await run('hc-restart', { healthcheck: { test: ['CMD-SHELL', 'exit 0'], interval: 200 * MS }, stopSignal: 'SIGKILL' });
+    // a 1s interval leaves room to see "starting" right after the restart
+    const { id } = await run('hc-restart', { healthcheck: { test: ['CMD-SHELL', 'exit 0'], interval: 1000 * MS }, stopSignal: 'SIGKILL' });
     const before = await healthIs(id, 'healthy');
     await t.rt.containers.restart(id, { timeout: 0 });
     const after = (await health(id))!;
