@@ -6,7 +6,7 @@ import type { ComposeProject, LoadOptions, ServiceConfig } from './model.js';
 import { normalizeService, type ServiceContext } from './normalize-service.js';
 import { defaultNetwork, normalizeNetworks, normalizeVolumes, resolveProjectName } from './normalize-top-level.js';
 import { validateSchema } from './schema.js';
-import { locOf, parseYaml } from './yaml-source.js';
+import { keyLocOf, locOf, parseYaml } from './yaml-source.js';
 
 type Obj = Record<string, unknown>;
 
@@ -81,7 +81,7 @@ function checkDependencies(services: Record<string, ServiceConfig>, raw: Record<
       const i = deps.map(String).indexOf(dep);
       return { loc: locOf(deps, i >= 0 ? i : undefined) ?? locOf(raw[svc], 'depends_on'), path: `services.${svc}.depends_on${i >= 0 ? `[${i}]` : ''}` };
     }
-    if (deps && typeof deps === 'object' && dep in deps) return { loc: locOf(deps, dep), path: `services.${svc}.depends_on.${dep}` };
+    if (deps && typeof deps === 'object' && dep in deps) return { loc: keyLocOf(deps, dep), path: `services.${svc}.depends_on.${dep}` };
     return { loc: locOf(raw[svc]), path: `services.${svc}` };
   };
   for (const svc of Object.values(services)) {

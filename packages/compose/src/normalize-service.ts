@@ -10,7 +10,7 @@ import { dependsToMap, hostsToList, keyedToMap, namesToMap } from './merge.js';
 import type { DependsOnCondition, ServiceConfig, ServiceHealthcheck, ServicePort, ServiceVolume } from './model.js';
 import { parsePortSpec } from './ports.js';
 import { isPathSource, parseShortVolume } from './volumes.js';
-import { locOf } from './yaml-source.js';
+import { keyLocOf, locOf } from './yaml-source.js';
 
 /**
  * One service of the merged file → ServiceConfig: short syntaxes expanded, relative paths
@@ -106,7 +106,7 @@ export async function normalizeService(name: string, raw: Obj, ctx: ServiceConte
     const nets = namesToMap(raw.networks);
     for (const [net, opts] of Object.entries(nets)) {
       const p = `${base}.networks.${net}`;
-      if (!ctx.networks.has(net)) fail(nets, net, p, `service "${name}" refers to undefined network "${net}"`);
+      if (!ctx.networks.has(net)) throw new ComposeError(`service "${name}" refers to undefined network "${net}"`, keyLocOf(nets, net), p);
       const o = (opts ?? {}) as Obj;
       svc.networks[net] = { aliases: strings(o.aliases) };
       if (typeof o.ipv4_address === 'string') svc.networks[net]!.ipv4Address = o.ipv4_address;

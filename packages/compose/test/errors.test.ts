@@ -86,7 +86,7 @@ describe('located errors', () => {
       'docker-compose.yml:5:9: services.web.depends_on[0]: service "web" depends on undefined service "db"',
     );
     expect(await loadError('services:\n  web:\n    image: nginx\n    depends_on:\n      db:\n        condition: service_started\n')).toBe(
-      'docker-compose.yml:6:9: services.web.depends_on.db: service "web" depends on undefined service "db"',
+      'docker-compose.yml:5:7: services.web.depends_on.db: service "web" depends on undefined service "db"',
     );
   });
 
