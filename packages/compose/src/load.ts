@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ComposeError } from './errors.js';
+import { applyExtends, type LoadRaw } from './extends.js';
 import { interpolateTree } from './interpolate.js';
 import { mergeFiles } from './merge.js';
 import type { ComposeProject, LoadOptions, ServiceConfig } from './model.js';
@@ -25,16 +27,37 @@ export async function loadProject(opts: LoadOptions): Promise<ComposeProject> {
   const lookup = (name: string) => opts.env[name];
   const unset = new Set<string>();
 
-  const roots: Obj[] = [];
-  for (const file of opts.files) {
-    const shown = displayPath(file.path);
-    const root = parseYaml(file.content, shown) ?? {};
+  const prepare = (content: string, filePath: string): Obj => {
+    const shown = displayPath(filePath);
+    const root = parseYaml(content, shown) ?? {};
     if (typeof root !== 'object' || Array.isArray(root)) {
       throw new ComposeError('a Compose file must be a mapping at the top level', locOf(root) ?? { file: shown, line: 1, col: 1 });
     }
     interpolateTree(root, lookup).forEach((n) => unset.add(n));
     validateSchema(root, shown);
-    roots.push(root as Obj);
+    return root as Obj;
+  };
+  // files named by `extends.file`, read once however many services use them
+  const extendsFiles = new Map<string, Promise<Obj>>();
+  const loadRaw: LoadRaw = (abs, from) => {
+    let p = extendsFiles.get(abs);
+    if (!p) {
+      p = readFile(abs, 'utf8').then(
+        (text) => prepare(text, abs),
+        (e: NodeJS.ErrnoException) => {
+          throw new ComposeError(`cannot read ${abs}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, locOf(from.container, from.key), from.path);
+        },
+      );
+      extendsFiles.set(abs, p);
+    }
+    return p;
+  };
+
+  const roots: Obj[] = [];
+  for (const file of opts.files) {
+    const root = prepare(file.content, file.path);
+    await applyExtends(root, path.resolve(file.path), loadRaw);
+    roots.push(root);
   }
   const merged = mergeFiles(roots);
 
