@@ -166,10 +166,17 @@ export function toComposeError(errors: ErrorObject[], root: unknown, file: strin
         }
       }
       const got = value === null ? 'null' : Array.isArray(value) ? 'list' : typeof value === 'object' ? 'mapping' : typeof value;
-      return new ComposeError(`must be ${[...types].join(' or ')}, not ${got}${typeof value === 'string' || typeof value === 'number' ? ` ${JSON.stringify(value)}` : ''}`, loc, path);
+      const list = [...types];
+      const expected = list.length > 1 ? `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}` : list[0];
+      return new ComposeError(`must be ${expected}, not ${got}${typeof value === 'string' || typeof value === 'number' ? ` ${JSON.stringify(value)}` : ''}`, loc, path);
     }
-    case 'uniqueItems':
-      return new ComposeError('must not list the same item twice', loc, path);
+    case 'uniqueItems': {
+      // ajv gives the indexes of the two equal items: point at the later one
+      const { i, j } = best.params as { i: number; j: number };
+      const dup = Math.max(i, j);
+      const item = (value as unknown[])[dup];
+      return new ComposeError(`${JSON.stringify(item)} is listed twice`, locOf(value, dup) ?? loc, `${path}[${dup}]`);
+    }
     default:
       return new ComposeError(best.message ?? 'invalid value', loc, path);
   }

@@ -54,6 +54,16 @@ describe('located errors', () => {
     );
   });
 
+  it('a list item given twice points at the second one', async () => {
+    expect(await loadError('services:\n  web:\n    image: nginx\n    ports: ["80", "80"]\n')).toBe('docker-compose.yml:4:19: services.web.ports[1]: "80" is listed twice');
+  });
+
+  it('a value of the wrong type inside a mapping', async () => {
+    expect(await loadError('services:\n  web:\n    image: nginx\n    environment: {A: [1]}\n')).toBe(
+      'docker-compose.yml:4:22: services.web.environment.A: must be string, number, boolean or null, not list',
+    );
+  });
+
   it('bad enum value', async () => {
     expect(await loadError('services:\n  web:\n    image: nginx\n    depends_on:\n      db: {condition: started}\n  db:\n    image: x\n')).toMatch(
       /^docker-compose\.yml:5:23: services\.web\.depends_on\.db\.condition: must be one of service_started, service_healthy, service_completed_successfully/,
