@@ -130,11 +130,16 @@ export async function normalizeService(name: string, raw: Obj, ctx: ServiceConte
   const viaMode = /^service:(.+)$/.exec(svc.networkMode ?? '');
   if (viaMode) svc.dependsOn[viaMode[1]!] ??= { condition: 'service_started', required: true, restart: false };
 
-  svc.restart = restart(raw, base, fail);
+  const policy = restart(raw, base, fail);
+  if (policy !== undefined) svc.restart = policy;
   if (raw.healthcheck !== undefined && raw.healthcheck !== null) svc.healthcheck = healthcheck(raw.healthcheck as Obj, `${base}.healthcheck`, fail);
 
   for (const [k, v] of Object.entries(keyedToMap(raw.labels ?? []))) svc.labels[k] = v === null ? '' : String(v);
-  if (typeof raw.container_name === 'string') svc.containerName = raw.container_name;
+  if (typeof raw.container_name === 'string') {
+    // Docker's rule for container names, checked here to point at the file
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(raw.container_name)) fail(raw, 'container_name', `${base}.container_name`, `invalid container name "${raw.container_name}": use [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
+    svc.containerName = raw.container_name;
+  }
   if (typeof raw.hostname === 'string') svc.hostname = raw.hostname;
   if (typeof raw.working_dir === 'string') svc.workingDir = raw.working_dir;
   if (raw.user !== undefined && raw.user !== null) svc.user = String(raw.user);
@@ -246,9 +251,9 @@ async function environment(raw: Obj, base: string, ctx: ServiceContext, fail: Fa
   }
   for (const [k, v] of Object.entries(keyedToMap(raw.environment ?? []))) {
     if (v === null) {
-      // `- KEY` / `KEY:` without a value: passed through from the loader's environment
+      // `- KEY` / `KEY:` without a value: passed through from the loader's environment when
+      // set there; otherwise not added (an env_file's value for it stays)
       if (ctx.env[k] !== undefined) env[k] = ctx.env[k]!;
-      else delete env[k];
     } else env[k] = String(v);
   }
   return env;
@@ -350,6 +355,9 @@ function restart(raw: Obj, base: string, fail: Fail): string | undefined {
 
 function healthcheck(raw: Obj, base: string, fail: Fail): ServiceHealthcheck {
   const hc: ServiceHealthcheck = { disable: raw.disable === true };
+  if (hc.disable && raw.test !== undefined && !(Array.isArray(raw.test) && raw.test[0] === 'NONE')) {
+    fail(raw, 'disable', `${base}.disable`, 'a healthcheck cannot set both disable: true and a test');
+  }
   if (hc.disable) {
     hc.test = ['NONE'];
     return hc;

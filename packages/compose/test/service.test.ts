@@ -122,6 +122,9 @@ describe('service normalisation', () => {
     expect((await one('    healthcheck:\n      disable: true\n')).healthcheck).toEqual({ test: ['NONE'], disable: true });
     expect((await one('    healthcheck:\n      test: ["NONE"]\n')).healthcheck).toEqual({ test: ['NONE'], disable: true });
     expect(await loadError('services:\n  web:\n    image: x\n    healthcheck:\n      test: ["curl", "x"]\n')).toMatch(/must start with CMD, CMD-SHELL or NONE/);
+    expect(await loadError('services:\n  web:\n    image: x\n    healthcheck:\n      test: "true"\n      disable: true\n')).toBe(
+      'docker-compose.yml:6:16: services.web.healthcheck.disable: a healthcheck cannot set both disable: true and a test',
+    );
   });
 
   it('labels list and map; simple scalars', async () => {
@@ -179,6 +182,12 @@ describe('service normalisation', () => {
     expect(await loadError('services:\n  web:\n    image: x\n    mem_limit: lots\n')).toMatch(/services\.web\.mem_limit: invalid memory size "lots"/);
     expect(await loadError('services:\n  web:\n    image: x\n    scale: 2\n    deploy:\n      replicas: 3\n')).toMatch(/can't set distinct values on scale and deploy\.replicas/);
     expect(await loadError('services:\n  web:\n    image: x\n    container_name: one\n    scale: 2\n')).toMatch(/container names must be unique/);
+  });
+
+  it('container_name must be a valid container name', async () => {
+    expect(await loadError('services:\n  web:\n    image: x\n    container_name: "my web"\n')).toMatch(
+      /^docker-compose\.yml:4:21: services\.web\.container_name: invalid container name "my web"/,
+    );
   });
 
   it('warns about keys Skiff does not implement', async () => {
