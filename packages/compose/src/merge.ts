@@ -1,9 +1,10 @@
-import { copyLoc, copySelfLoc, setLoc, locOf } from './yaml-source.js';
+import { copyLoc, copySelfLoc, locOf, mergeTagOf, resetKeys, setLoc } from './yaml-source.js';
 
 /**
  * Compose's rules for `-f a.yml -f b.yml` (and for `extends`): mappings are merged key by
  * key with the later file winning on scalars; a few lists are really keyed sets and are
- * merged as such. Works on the raw (validated) file contents and keeps source positions.
+ * merged as such. `!reset` in a later file removes a key, `!override` replaces it whole.
+ * Works on the raw (validated) file contents and keeps source positions.
  */
 
 type Obj = Record<string, unknown>;
@@ -30,12 +31,15 @@ export function mergeFiles(roots: Obj[]): Obj {
 function mergeTop(a: Obj, b: Obj): Obj {
   const out = shallowCopy(a);
   copySelfLoc(b, out);
+  for (const k of resetKeys(b)) delete out[k];
   for (const [k, bv] of Object.entries(b)) {
     const av = out[k];
-    if (k === 'services' && isObj(av) && isObj(bv)) {
+    if (mergeTagOf(b, k)) out[k] = bv;
+    else if (k === 'services' && isObj(av) && isObj(bv)) {
       const services = shallowCopy(av);
+      for (const name of resetKeys(bv)) delete services[name];
       for (const [name, sv] of Object.entries(bv)) {
-        services[name] = isObj(services[name]) && isObj(sv) ? mergeService(services[name] as Obj, sv) : sv;
+        services[name] = isObj(services[name]) && isObj(sv) && !mergeTagOf(bv, name) ? mergeService(services[name] as Obj, sv) : sv;
         copyLoc(bv, name, services, name);
       }
       out[k] = services;
@@ -50,9 +54,10 @@ function mergeTop(a: Obj, b: Obj): Obj {
 export function mergeService(a: Obj, b: Obj): Obj {
   const out = shallowCopy(a);
   copySelfLoc(b, out);
+  for (const k of resetKeys(b)) delete out[k];
   for (const [k, bv] of Object.entries(b)) {
     const av = out[k];
-    if (av === undefined || av === null || bv === null || REPLACE.has(k)) out[k] = bv;
+    if (av === undefined || av === null || bv === null || REPLACE.has(k) || mergeTagOf(b, k) === 'override') out[k] = bv;
     else if (KEYED.has(k)) out[k] = deepMerge(keyedToMap(av), keyedToMap(bv));
     else if (k === 'extra_hosts') out[k] = union(hostsToList(av), hostsToList(bv));
     else if (UNION.has(k)) out[k] = union(asList(av), asList(bv));
@@ -91,9 +96,10 @@ function shallowCopy(a: Obj): Obj {
 export function deepMerge(a: Obj, b: Obj): Obj {
   const out = shallowCopy(a);
   copySelfLoc(b, out);
+  for (const k of resetKeys(b)) delete out[k];
   for (const [k, bv] of Object.entries(b)) {
     const av = out[k];
-    out[k] = isObj(av) && isObj(bv) ? deepMerge(av, bv) : bv;
+    out[k] = isObj(av) && isObj(bv) && !mergeTagOf(b, k) ? deepMerge(av, bv) : bv;
     copyLoc(b, k, out, k);
   }
   return out;

@@ -12,7 +12,11 @@ interface Meta {
   self?: Loc;
   keys: Map<string | number, Loc>;
   values: Map<string | number, Loc>;
+  /** Compose's merge tags on entries of this mapping: `!reset` (removed here) and `!override` */
+  tags?: Map<string, MergeTag>;
 }
+
+export type MergeTag = 'reset' | 'override';
 
 const metas = new WeakMap<object, Meta>();
 
@@ -50,6 +54,16 @@ export function setLoc(container: object, key: string | number | undefined, loc:
   }
   if (loc) m.values.set(key, loc);
   if (keyLoc) m.keys.set(key, keyLoc);
+}
+
+/** the `!reset` / `!override` tag written on `container[key]`, if any */
+export function mergeTagOf(container: object, key: string): MergeTag | undefined {
+  return metas.get(container)?.tags?.get(key);
+}
+
+/** the keys of a mapping that were written with `!reset` (and so are absent from it) */
+export function resetKeys(container: object): string[] {
+  return [...(metas.get(container)?.tags ?? [])].filter(([, t]) => t === 'reset').map(([k]) => k);
 }
 
 /** carry the position of `from[fromKey]` over to `to[toKey]` */
@@ -126,8 +140,12 @@ class Converter {
         }
         const key = isScalar(keyNode) ? String(keyNode.value) : String(this.convert(keyNode, depth + 1));
         const valueNode = pair.value as Node | null;
-        out[key] = this.convert(valueNode, depth + 1);
         setLoc(out, key, this.locOfNode(valueNode) ?? this.locOfNode(keyNode), this.locOfNode(keyNode));
+        // `key: !reset …` removes what earlier files set; `key: !override …` replaces it whole
+        const tag = valueNode?.tag === '!reset' ? 'reset' : valueNode?.tag === '!override' ? 'override' : undefined;
+        if (tag) (metaOf(out).tags ??= new Map()).set(key, tag);
+        if (tag === 'reset') continue;
+        out[key] = this.convert(valueNode, depth + 1);
       }
       // merge keys add only what the mapping does not set itself; earlier sources win
       for (const m of merges) {

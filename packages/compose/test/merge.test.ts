@@ -113,3 +113,19 @@ networks:
     expect(err).toMatch(/^compose\.1\.yml:5:9: services\.a\.volumes\[1\]: service "a" refers to undefined volume "cache"/);
   });
 });
+
+describe('merge tags', () => {
+  it('!reset removes what earlier files set, !override replaces it whole', async () => {
+    const p = await loadProject({
+      files: files(
+        'services:\n  web:\n    image: x\n    ports: ["80:80"]\n    environment: {A: "1", B: "2"}\n    dns: [1.1.1.1]\n  debug:\n    image: y\n',
+        'services:\n  web:\n    ports: !reset []\n    environment: !override\n      C: "3"\n    dns: !reset null\n  debug: !reset\n',
+      ),
+      env: {},
+    });
+    expect(p.services.web!.ports).toEqual([]);
+    expect(p.services.web!.environment).toEqual({ C: '3' });
+    expect(p.services.web!.dns).toEqual([]);
+    expect(Object.keys(p.services)).toEqual(['web']);
+  });
+});
