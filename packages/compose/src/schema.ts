@@ -26,7 +26,7 @@ function stripIds(node: unknown): void {
   if (Array.isArray(node)) node.forEach(stripIds);
   else if (node && typeof node === 'object') {
     const o = node as Json;
-    if (typeof o.id === 'string' && o.id.includes('#') || o.id === 'compose_spec.json') delete o.id;
+    if (typeof o.id === 'string' && (o.id.includes('#') || o.id.endsWith('.json'))) delete o.id;
     Object.values(o).forEach(stripIds);
   }
 }
