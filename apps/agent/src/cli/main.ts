@@ -5,6 +5,7 @@ import * as c from './commands/containers.js';
 import { cpCommand } from './commands/cp.js';
 import { historyCommand, imagesCommand, pullCommand, pushCommand, rmiCommand, tagCommand } from './commands/images.js';
 import { buildCommand } from './commands/build.js';
+import { composeCommand } from './commands/compose.js';
 import { exportCommand, importCommand, loadCommand, saveCommand } from './commands/image-io.js';
 import { createCommand, runCommand } from './commands/run.js';
 import { eventsCommand, infoCommand, systemCommand, versionCommand } from './commands/system.js';
@@ -43,6 +44,7 @@ const COMMANDS: Record<string, Handler> = {
   push: pushCommand,
   history: historyCommand,
   build: buildCommand,
+  compose: composeCommand,
   save: saveCommand,
   load: loadCommand,
   export: exportCommand,
@@ -92,6 +94,7 @@ Commands:
   load        Load images from a tar archive or stdin
   export      Export a container's filesystem as a tar archive
   import      Import a filesystem tarball as an image
+  compose     Multi-container apps from compose.yaml (up, down, ps, logs, exec, …)
   volume      Manage volumes (create, ls, inspect, rm, prune)
   network     Manage networks (create, ls, inspect, rm, prune, connect, disconnect)
   port        List a container's published ports

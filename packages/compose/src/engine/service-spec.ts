@@ -25,6 +25,14 @@ function ports(list: ServicePort[]): PortBinding[] {
   });
 }
 
+/** the service's healthcheck over the image's, field by field; `disable` is `test: ['NONE']` as `--no-healthcheck` */
+function healthcheck(service: ServiceConfig): ContainerCreateSpec['healthcheck'] {
+  const h = service.healthcheck;
+  if (!h) return undefined;
+  if (h.disable) return { test: ['NONE'] };
+  return { test: h.test, interval: h.interval, timeout: h.timeout, startPeriod: h.startPeriod, startInterval: h.startInterval, retries: h.retries };
+}
+
 function mounts(project: ComposeProject, service: ServiceConfig): MountRequest[] {
   return service.volumes.map((v) => {
     if (v.type === 'volume') return { type: 'volume', source: v.source ? (project.volumes[v.source]?.name ?? v.source) : undefined, target: v.target, readOnly: v.readOnly };
@@ -82,6 +90,7 @@ export function replicaSpec(project: ComposeProject, service: ServiceConfig, num
     ports: ports(service.ports),
     extraHosts: service.extraHosts.length ? service.extraHosts : undefined,
     dns: service.dns.length ? service.dns : undefined,
+    healthcheck: healthcheck(service),
   };
   return { spec, extraNetworks: service.networkMode ? [] : extraNetworks };
 }
