@@ -170,4 +170,28 @@ describe('skiff compose', () => {
     expect(agent.cli(['volume', 'ls']).stdout).not.toContain(project);
     expect(compose(['ls']).stdout).not.toContain(project);
   });
+
+  it('builds a service from its build context (up --build rebuilds after a change), and names the image <project>-<service>', async () => {
+    const built = `${project}b`;
+    const root = mkdtempSync(join(dir, 'build-'));
+    mkdirSync(join(root, 'app'));
+    writeFileSync(join(root, 'app', 'Dockerfile'), 'ARG BASE\nFROM ${BASE}\nCOPY msg.txt /msg.txt\nCMD ["sh", "-c", "cat /msg.txt; sleep 300"]\n');
+    writeFileSync(join(root, 'app', 'msg.txt'), 'version one\n');
+    writeFileSync(join(root, 'compose.yaml'), `services:\n  app:\n    build:\n      context: ./app\n      args:\n        BASE: \${IMAGE}\n    network_mode: none\n`);
+    const run = (args: string[]) => spawnSync(SKIFF, ['compose', '-p', built, ...args], { cwd: root, env: { ...agent.env, IMAGE: image }, encoding: 'utf8', timeout: 120_000 });
+    const up = run(['up', '-d']);
+    expect(up.stderr).toBe('');
+    expect(up.stdout).toContain('Step 1/');
+    expect(up.stdout).toContain(`Service app  Built`);
+    expect(agent.cli(['images']).stdout).toMatch(new RegExp(`^${built}-app\\s+latest`, 'm'));
+    await waitFor(() => run(['logs', 'app']).stdout.includes('version one'), 15_000, 'app output');
+
+    writeFileSync(join(root, 'app', 'msg.txt'), 'version two\n');
+    expect(run(['up', '-d']).stdout).not.toContain('Built'); // the image exists: no rebuild without --build
+    const rebuilt = run(['up', '-d', '--build']);
+    expect(rebuilt.stdout).toContain(`Container ${built}-app-1  Recreate`);
+    await waitFor(() => run(['logs', 'app']).stdout.includes('version two'), 15_000, 'rebuilt app output');
+    expect(run(['down']).status).toBe(0);
+  });
 });
+
