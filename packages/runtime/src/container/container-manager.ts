@@ -223,6 +223,17 @@ export class ContainerManager implements ContainerService {
     await this.withLock(c.record.id, () => this.startLocked(c, false));
   }
 
+  /**
+   * Starts a created container with a session already connected, so no early output is
+   * lost (Docker's attach-then-start, as `docker run` without -d does it).
+   */
+  async startAttached(idOrName: string): Promise<StdioSession> {
+    const c = this.store.get(idOrName);
+    if (c.state.status === 'running' || c.state.status === 'paused') throw new Conflict(`container ${c.record.name} is already running`);
+    await this.withLock(c.record.id, () => this.startLocked(c, true));
+    return this.attachTo(c);
+  }
+
   async run(spec: ContainerCreateSpec, opts: { attach?: boolean } = {}): Promise<{ id: string; session?: StdioSession }> {
     const { id } = await this.create(spec);
     const c = this.store.get(id);
