@@ -88,4 +88,27 @@ describe('the docker CLI against the Docker API socket', () => {
     expect(docker(['rm', 'web'])).toMatchObject({ code: 0, stdout: 'web\n' });
     expect(docker(['ps', '-aq']).stdout).toBe('');
   });
+
+  it('exec: output and exit code, stdin with -i, a terminal with -it (through a pty), -d, -u, -w, -e', () => {
+    expect(docker(['run', '-d', '--name', 'box', image, 'sleep', '300']).code).toBe(0);
+    expect(docker(['exec', 'box', 'sh', '-c', 'echo out; echo err >&2; exit 4'])).toMatchObject({ code: 4, stdout: 'out\n', stderr: 'err\n' });
+    expect(docker(['exec', '-i', 'box', 'sh', '-c', 'tr a-z A-Z'], 'piped through\n').stdout).toBe('PIPED THROUGH\n');
+    expect(docker(['exec', '-u', 'nobody', '-w', '/tmp', '-e', 'X=1', 'box', 'sh', '-c', 'echo $(id -un) $(pwd) $X']).stdout).toBe('nobody /tmp 1\n');
+    expect(docker(['exec', '-d', 'box', 'sh', '-c', 'echo detached > /tmp/d']).code).toBe(0);
+    let detached = '';
+    for (let i = 0; i < 30 && detached !== 'detached\n'; i++) detached = docker(['exec', 'box', 'cat', '/tmp/d']).stdout;
+    expect(detached).toBe('detached\n');
+    // -it needs a terminal on the client side: script gives docker one
+    const tty = spawnSync('script', ['-qec', 'docker exec -it box sh -c "tty; stty size; exit 7"', '/dev/null'], {
+      env: { ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir, COLUMNS: '100', LINES: '30' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(tty.stdout).toMatch(/\/dev\/pts\/\d+/);
+    expect(tty.status).toBe(7);
+    expect(docker(['stop', '-t', '0', 'box']).code).toBe(0);
+    expect(docker(['exec', 'box', 'true']).stderr).toMatch(/is not running/);
+    expect(docker(['rm', 'box']).code).toBe(0);
+  });
 });
+

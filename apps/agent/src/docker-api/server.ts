@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Runtime, StdioSession } from '@skiff/runtime';
 import { DockerApiError, sendError } from './http.js';
+import { DockerExecs } from './exec.js';
 import { attach, ROUTES } from './routes.js';
 
 /** `/v1.47/containers/json` → `/containers/json`: every version we serve behaves the same */
@@ -18,31 +19,35 @@ function routePath(url: URL): string {
  */
 export async function startDockerApi(runtime: Runtime, socketPath: string): Promise<Server> {
   const pendingAttach = new Map<string, (session: StdioSession) => void>();
+  const execs = new DockerExecs(runtime);
+  const routes = [...ROUTES, ...execs.routes];
   const srv = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://docker');
     const path = routePath(url);
     const method = req.method === 'HEAD' ? 'GET' : req.method;
-    const match = ROUTES.map((r) => ({ r, m: r.method === method ? r.pattern.exec(path) : null })).find((x) => x.m);
+    const match = routes.map((r) => ({ r, m: r.method === method ? r.pattern.exec(path) : null })).find((x) => x.m);
     if (!match) {
-      const known = ROUTES.some((r) => r.pattern.test(path));
+      const known = routes.some((r) => r.pattern.test(path));
       sendError(res, new DockerApiError(known ? 405 : 404, known ? `${req.method} is not allowed on ${path}` : `page not found: ${path} is not served by Skiff (see docs/docker-compat.md)`));
       return;
     }
     match.r.handle({ req, res, url, params: match.m!.slice(1), runtime, pendingAttach }).catch((e) => sendError(res, e));
   });
-  // attach is a hijacked connection: the client asks for an upgrade to a raw TCP stream
-  const hijack = (req: IncomingMessage, socket: Duplex) => {
+  // attach and exec start are hijacked connections: the client asks for an upgrade to a raw TCP stream
+  const hijack = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://docker');
-    const m = /^\/containers\/([^/]+)\/attach$/.exec(routePath(url));
-    if (req.method !== 'POST' || !m) {
-      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    attach(runtime, pendingAttach, req, socket, decodeURIComponent(m[1]!), url).catch((e: Error) => {
-      const body = JSON.stringify({ message: e.message });
-      const status = (e as { code?: string }).code === 'NOT_FOUND' ? '404 Not Found' : '500 Internal Server Error';
+    const path = routePath(url);
+    const attachTo = /^\/containers\/([^/]+)\/attach$/.exec(path);
+    const execStart = /^\/exec\/([^/]+)\/start$/.exec(path);
+    const fail = (e: unknown) => {
+      const body = JSON.stringify({ message: (e as Error).message });
+      const code = (e as { code?: string }).code;
+      const status = e instanceof DockerApiError ? `${e.status} Error` : code === 'NOT_FOUND' ? '404 Not Found' : code === 'CONFLICT' ? '409 Conflict' : '500 Internal Server Error';
       socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    });
+    };
+    if (req.method === 'POST' && attachTo) attach(runtime, pendingAttach, req, socket, decodeURIComponent(attachTo[1]!), url).catch(fail);
+    else if (req.method === 'POST' && execStart) execs.hijack(req, socket, head, execStart[1]!).catch(fail);
+    else socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
   };
   srv.on('upgrade', hijack);
   srv.keepAliveTimeout = 65_000;
