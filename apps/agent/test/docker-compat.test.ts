@@ -1,4 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
 import { freePort } from '../../../packages/runtime/test/fixtures/registry.js';
@@ -109,6 +112,30 @@ describe('the docker CLI against the Docker API socket', () => {
     expect(docker(['stop', '-t', '0', 'box']).code).toBe(0);
     expect(docker(['exec', 'box', 'true']).stderr).toMatch(/is not running/);
     expect(docker(['rm', 'box']).code).toBe(0);
+  });
+
+  it('docker build: steps, cache, tags, a failing step', () => {
+    const ctx = mkdtempSync(join(tmpdir(), 'skiff-dbuild-'));
+    try {
+      writeFileSync(join(ctx, 'Dockerfile'), `FROM ${image}\nCOPY hello.txt /hello.txt\nRUN echo built-by-docker-cli >> /hello.txt\nCMD ["cat", "/hello.txt"]\n`);
+      writeFileSync(join(ctx, 'hello.txt'), 'hello\n');
+      const first = docker(['build', '-t', 'dockerbuilt:1', ctx]);
+      expect(first.stderr).not.toMatch(/error/i);
+      expect(first.code).toBe(0);
+      expect(first.stdout).toMatch(/Step 1\/4 : FROM /);
+      expect(first.stdout).toContain('Successfully tagged dockerbuilt:1');
+      expect(docker(['run', '--rm', 'dockerbuilt:1']).stdout).toBe('hello\nbuilt-by-docker-cli\n');
+      expect(docker(['build', '-t', 'dockerbuilt:2', ctx]).stdout.match(/Using cache/g)).toHaveLength(3);
+      const quiet = docker(['build', '-q', ctx]);
+      expect(quiet.stdout.trim()).toMatch(/^sha256:[0-9a-f]{64}$/);
+
+      writeFileSync(join(ctx, 'Dockerfile'), `FROM ${image}\nRUN exit 5\n`);
+      const failed = docker(['build', ctx]);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(/returned a non-zero code: 5/);
+    } finally {
+      rmSync(ctx, { recursive: true, force: true });
+    }
   });
 });
 

@@ -78,7 +78,8 @@ export const ROUTES: Route[] = [
     method: 'GET',
     pattern: /^\/_ping$/,
     async handle({ res }) {
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'api-version': API_VERSION, 'docker-experimental': 'false', ostype: 'linux', 'cache-control': 'no-cache, no-store, must-revalidate' }).end('OK');
+      // builder-version 1: the client uses the classic /build protocol (no BuildKit session)
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'api-version': API_VERSION, 'builder-version': '1', 'docker-experimental': 'false', ostype: 'linux', 'cache-control': 'no-cache, no-store, must-revalidate' }).end('OK');
     },
   },
   {

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Runtime, StdioSession } from '@skiff/runtime';
 import { DockerApiError, sendError } from './http.js';
+import { BUILD_ROUTES } from './build.js';
 import { DockerExecs } from './exec.js';
 import { attach, ROUTES } from './routes.js';
 
@@ -20,7 +21,7 @@ function routePath(url: URL): string {
 export async function startDockerApi(runtime: Runtime, socketPath: string): Promise<Server> {
   const pendingAttach = new Map<string, (session: StdioSession) => void>();
   const execs = new DockerExecs(runtime);
-  const routes = [...ROUTES, ...execs.routes];
+  const routes = [...ROUTES, ...execs.routes, ...BUILD_ROUTES];
   const srv = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://docker');
     const path = routePath(url);
