@@ -16,6 +16,7 @@ export interface DockerCreateBody {
   StopSignal?: string;
   StopTimeout?: number;
   Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number };
+  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; Links?: string[] | null } | null> | null };
   HostConfig?: {
     Binds?: string[] | null;
     PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null;
@@ -76,6 +77,11 @@ export function createSpecFromDocker(body: DockerCreateBody, name: string | unde
   if (!body.Image) throw new DockerApiError(400, 'config cannot be empty in order to create a container: no image');
   const h = body.HostConfig ?? {};
   const hc = body.Healthcheck;
+  // the endpoint of the network the container is created on: its aliases (how Compose makes
+  // service names resolve) and a fixed address
+  const endpoints = body.NetworkingConfig?.EndpointsConfig ?? {};
+  const network = !h.NetworkMode || h.NetworkMode === 'default' ? undefined : h.NetworkMode;
+  const endpoint = (network && endpoints[network]) || Object.values(endpoints)[0] || undefined;
   return {
     image: body.Image,
     name,
@@ -95,7 +101,9 @@ export function createSpecFromDocker(body: DockerCreateBody, name: string | unde
     capDrop: h.CapDrop ?? undefined,
     restartPolicy: restart(h.RestartPolicy),
     // Docker's "default" is its bridge
-    network: !h.NetworkMode || h.NetworkMode === 'default' ? undefined : h.NetworkMode,
+    network,
+    networkAliases: endpoint?.Aliases?.length ? endpoint.Aliases : undefined,
+    ip: endpoint?.IPAMConfig?.IPv4Address || undefined,
     memory: h.Memory || undefined,
     memorySwap: h.MemorySwap || undefined,
     nanoCpus: h.NanoCpus || undefined,
