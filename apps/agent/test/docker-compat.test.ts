@@ -55,7 +55,7 @@ describe('the docker CLI against the Docker API socket', () => {
     const missing = docker(['run', '--rm', '127.0.0.1:1/nope/none:latest', 'true']);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/Error response from daemon|Unable to find image/);
-    expect(docker(['rm', 'no-such-container']).stderr).toMatch(/Error response from daemon: no such container: no-such-container/);
+    expect(docker(['rm', 'no-such-container']).stderr).toMatch(/Error response from daemon: No such container: no-such-container/);
   });
 
   it('run -d with a published port, ps, logs (-f), inspect, stop, rm', async () => {

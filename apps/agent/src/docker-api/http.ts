@@ -27,12 +27,20 @@ export class DockerApiError extends Error {
 /** Docker's error body, `{"message": …}`, with the status a runtime error maps to */
 export function sendError(res: ServerResponse, e: unknown): void {
   const status = e instanceof DockerApiError ? e.status : isSkiffError(e) ? STATUS[e.code] : 500;
-  const message = e instanceof Error ? e.message : String(e);
+  const message = dockerMessage(e instanceof Error ? e.message : String(e));
   if (res.headersSent) {
     res.destroy();
     return;
   }
   sendJson(res, status, { message });
+}
+
+/**
+ * Docker's wording where clients parse it: docker-py (and so docker-compose) tells a
+ * missing image from other 404s by "No such image", with that capital N.
+ */
+export function dockerMessage(message: string): string {
+  return message.replace(/^no such (image|container)/, (_m, what: string) => `No such ${what}`);
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
