@@ -219,17 +219,19 @@ export default function BuildPage() {
         <fieldset className="space-y-1">
           <legend className="label">Build args</legend>
           {args.map((a, i) => (
-            <div key={i} className="flex gap-2">
-              <input className="input w-1/3 font-mono" placeholder="NAME" aria-label={`build arg name ${i + 1}`} value={a.key} onChange={(e) => setArgs(args.map((x, j) => (j === i ? { ...x, key: e.target.value } : x)))} />
-              <input className="input flex-1 font-mono" placeholder="value" aria-label={`build arg value ${i + 1}`} value={a.value} onChange={(e) => setArgs(args.map((x, j) => (j === i ? { ...x, value: e.target.value } : x)))} />
+            <div key={i} className="grid grid-cols-[1fr_2fr_auto] gap-2">
+              <input className="input font-mono" placeholder="NAME" aria-label={`build arg name ${i + 1}`} value={a.key} onChange={(e) => setArgs(args.map((x, j) => (j === i ? { ...x, key: e.target.value } : x)))} />
+              <input className="input font-mono" placeholder="value" aria-label={`build arg value ${i + 1}`} value={a.value} onChange={(e) => setArgs(args.map((x, j) => (j === i ? { ...x, value: e.target.value } : x)))} />
               <button type="button" className="btn" aria-label={`remove build arg ${i + 1}`} onClick={() => setArgs(args.filter((_, j) => j !== i))}>
                 ×
               </button>
             </div>
           ))}
-          <button type="button" className="btn" onClick={() => setArgs([...args, { key: '', value: '' }])}>
-            add build arg
-          </button>
+          <div>
+            <button type="button" className="btn" onClick={() => setArgs([...args, { key: '', value: '' }])}>
+              add build arg
+            </button>
+          </div>
         </fieldset>
         <div className="flex flex-wrap items-center gap-3">
           <label className="flex items-center gap-1 text-sm">
