@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // see the file: vitest's worker RPC must tolerate tests that block on spawnSync
+    poolOptions: { forks: { execArgv: ['--import', new URL('./test-support/patient-timers.mjs', import.meta.url).href] } },
   },
 });

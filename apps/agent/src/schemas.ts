@@ -70,6 +70,18 @@ export const containerCreateSpec = z
     dns: z.array(z.string().min(1).max(64)).optional(),
     extraHosts: z.array(z.string().min(1).max(300)).optional(),
     macAddress: z.string().max(32).optional(),
+    healthcheck: z
+      .object({
+        test: z.array(z.string()).max(4096).optional(),
+        // nanoseconds, as Docker's API
+        interval: z.number().int().min(0).optional(),
+        timeout: z.number().int().min(0).optional(),
+        startPeriod: z.number().int().min(0).optional(),
+        startInterval: z.number().int().min(0).optional(),
+        retries: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -77,22 +77,18 @@ const audit = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
   if (type === 'mutation' && !path.startsWith('containers.session')) {
     const input = (await getRawInput().catch(() => undefined)) as Record<string, unknown> | undefined;
     const spec = input?.spec as Record<string, unknown> | undefined;
-    const target = [input?.id, input?.ref, input?.source, spec?.name, spec?.image, input?.image, input?.username, input?.registry, input?.name].find((v) => typeof v === 'string') as string | undefined;
-    void ctx.db.auditEntry
-      .create({
-        data: {
-          actor: ctx.principal.username,
-          action: path,
-          target,
-          result: result.ok ? 'ok' : 'error',
-          detail: result.ok ? undefined : result.error.message.slice(0, 500),
-          ip: ctx.ip,
-        },
-      })
-      .catch(() => {});
+    const target = [input?.id, input?.ref, input?.source, spec?.name, spec?.image, input?.image, input?.username, input?.registry, input?.name, input?.projectName].find((v) => typeof v === 'string') as string | undefined;
+    recordAudit(ctx, path, target, result.ok ? undefined : result.error.message);
   }
   return result;
 });
+
+/** An audit-log row, written in the background (subscriptions that change things call this themselves). */
+export function recordAudit(ctx: Context, action: string, target: string | undefined, error?: string): void {
+  void ctx.db.auditEntry
+    .create({ data: { actor: ctx.principal.username, action, target, result: error === undefined ? 'ok' : 'error', detail: error?.slice(0, 500), ip: ctx.ip } })
+    .catch(() => {});
+}
 
 /** Every procedure states the least role it needs; the unix socket (root) passes all. */
 const requireRole = (role: Role) =>

@@ -33,6 +33,11 @@ export class AgentHarness {
   adminPassword?: string;
   extraEnv: Record<string, string> = {};
 
+  /** the agent's Docker Engine API socket (DOCKER_HOST=unix://…) */
+  get dockerSocket(): string {
+    return join(this.dir, 'docker.sock');
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
@@ -53,7 +58,7 @@ export class AgentHarness {
   readonly nftTable = `skiff_a${randomBytes(3).toString('hex')}`;
 
   async start(): Promise<void> {
-    const args = ['daemon', '--root', join(this.dir, 'root'), '--socket', this.socket, '--http', `127.0.0.1:${this.port}`, ...this.insecure.flatMap((r) => ['--insecure-registry', r])];
+    const args = ['daemon', '--root', join(this.dir, 'root'), '--socket', this.socket, '--docker-socket', this.dockerSocket, '--http', `127.0.0.1:${this.port}`, ...this.insecure.flatMap((r) => ['--insecure-registry', r])];
     const env: NodeJS.ProcessEnv = { ...process.env, SKIFF_BRIDGE: this.bridge, SKIFF_NFT_TABLE: this.nftTable, ...this.extraEnv };
     if (this.adminPassword) env.SKIFF_ADMIN_PASSWORD = this.adminPassword;
     else delete env.SKIFF_ADMIN_PASSWORD;

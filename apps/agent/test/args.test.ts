@@ -25,6 +25,17 @@ describe('docker-style flag parsing', () => {
     expect(() => parseArgs(['--name'], [{ names: ['--name'], kind: 'string', key: 'name' }], { command: 'x' })).toThrow(/needs an argument/);
   });
 
+  it('turns --health-* into a healthcheck with only the given fields (nanoseconds), as docker', () => {
+    const { spec } = specFromArgs(['--health-cmd', 'curl -f localhost || exit 1', '--health-interval=1m30s', '--health-timeout', '500ms', '--health-retries', '5', '--health-start-period', '2s', '--health-start-interval', '1s', 'img'], 'run');
+    expect(spec.healthcheck).toEqual({ test: ['CMD-SHELL', 'curl -f localhost || exit 1'], interval: 90e9, timeout: 500e6, retries: 5, startPeriod: 2e9, startInterval: 1e9 });
+    expect(specFromArgs(['--health-retries', '2', 'img'], 'run').spec.healthcheck).toEqual({ retries: 2 });
+    expect(specFromArgs(['--no-healthcheck', 'img'], 'run').spec.healthcheck).toEqual({ test: ['NONE'] });
+    expect(specFromArgs(['img'], 'run').spec.healthcheck).toBeUndefined();
+    expect(() => specFromArgs(['--no-healthcheck', '--health-cmd', 'true', 'img'], 'run')).toThrow('--no-healthcheck conflicts with --health-* options');
+    expect(() => specFromArgs(['--health-interval', '5', 'img'], 'run')).toThrow(/invalid duration "5"/);
+    expect(() => specFromArgs(['--health-timeout', '-1s', 'img'], 'run')).toThrow('--health-timeout cannot be negative');
+  });
+
   it('parses -p like Docker', () => {
     const { spec } = specFromArgs(['-p', '8080:80', '-p', '127.0.0.1:53:53/udp', '-p', '9000', '-p', '7000-7001:70-71', 'img'], 'run');
     expect(spec.ports).toEqual([

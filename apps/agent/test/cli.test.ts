@@ -199,6 +199,24 @@ describe('skiff CLI against a real agent', () => {
     expect(agent.cli(['ps', '-a', '--filter', 'status=exited', '-q']).stdout).toBe('');
   });
 
+  it('runs a health check from --health-* flags; ps and inspect show it', async () => {
+    const run = agent.cli(['run', '-d', '--name', 'cli-health', '--health-cmd', 'test -e /bin/sh', '--health-interval', '200ms', '--health-retries', '2', image, 'sleep', '60']);
+    expect(run.code).toBe(0);
+    const end = Date.now() + 15_000;
+    let ps = '';
+    while (!/cli-health/.test(ps) || !/\(healthy\)/.test(ps)) {
+      if (Date.now() > end) throw new Error(`never healthy:\n${ps}`);
+      await new Promise((r) => setTimeout(r, 200));
+      ps = agent.cli(['ps', '--filter', 'name=cli-health']).stdout;
+    }
+    expect(ps).toMatch(/Up .* \(healthy\)/);
+    expect(agent.cli(['ps', '-q', '--filter', 'health=healthy']).stdout).toContain(run.stdout.trim().slice(0, 12));
+    expect(agent.cli(['ps', '-q', '--filter', 'health=none']).stdout).not.toContain(run.stdout.trim().slice(0, 12));
+    expect(agent.cli(['inspect', '-f', '{{.State.Health.Status}}', 'cli-health']).stdout).toBe('healthy\n');
+    expect(JSON.parse(agent.cli(['inspect', '-f', '{{json .Config.Healthcheck}}', 'cli-health']).stdout)).toEqual({ Test: ['CMD-SHELL', 'test -e /bin/sh'], Interval: 200e6, Retries: 2 });
+    expect(agent.cli(['rm', '-f', 'cli-health']).code).toBe(0);
+  });
+
   it('keeps containers running across an agent crash and manages them after the restart', async () => {
     const id = agent.cli(['run', '-d', '--name', 'survivor', image, 'sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done']).stdout.trim();
     await agent.kill();

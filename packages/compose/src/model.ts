@@ -13,6 +13,8 @@ export interface ComposeProject {
   /** always has `default` unless every service sets `networks` or `network_mode` */
   networks: Record<string, NetworkConfig>;
   volumes: Record<string, VolumeConfig>;
+  /** things the user should hear about that are not errors: unset variables, ignored keys */
+  warnings?: string[];
 }
 
 export type DependsOnCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';

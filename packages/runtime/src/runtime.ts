@@ -8,9 +8,11 @@ import { VolumeStore } from './volume/volume-store.js';
 import { NetworkManager } from './network/network-manager.js';
 import type { RuntimeApi, RuntimeEvent, SystemInfo } from './types.js';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { BuildCache } from './build/build-cache.js';
 import { Builder, type BuildOptions } from './build/builder.js';
 import { runtimeBackend } from './build/runtime-backend.js';
+import { receiveContext } from './build/context-archive.js';
 
 export const SKIFF_VERSION = '0.1.0';
 
@@ -36,6 +38,8 @@ export interface Runtime extends RuntimeApi {
   networks: NetworkManager;
   /** `docker build`: a Dockerfile in a context directory into an image */
   build(opts: BuildOptions): Promise<{ id: string }>;
+  /** `docker build` over an API: the context arrives as a tar stream (or a bare Dockerfile) */
+  buildFromArchive(context: Readable, opts: Omit<BuildOptions, 'context'>): Promise<{ id: string }>;
 }
 
 /** Opens the runtime rooted at `root`, re-adopting containers whose shims are still running. */
@@ -68,6 +72,14 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     volumes,
     networks,
     build: (o) => builder.build(o),
+    async buildFromArchive(input, o) {
+      const ctx = await receiveContext(input, join(opts.root, 'tmp'), o.signal);
+      try {
+        return await builder.build({ ...o, context: ctx.dir, dockerfileText: o.dockerfileText ?? ctx.dockerfileText });
+      } finally {
+        await ctx.remove();
+      }
+    },
     async info(): Promise<SystemInfo> {
       const counts = containers.counts();
       const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');

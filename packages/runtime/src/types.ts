@@ -41,6 +41,40 @@ export interface ImageConfig {
   ExposedPorts?: Record<string, object>;
   Volumes?: Record<string, object>;
   StopSignal?: string;
+  Healthcheck?: HealthConfig;
+  /** SHELL: what a CMD-SHELL health check runs under (default /bin/sh -c) */
+  Shell?: string[];
+}
+
+/**
+ * Docker's health check config (image `Healthcheck`, inspect `Config.Healthcheck`).
+ * Test: ['CMD', argv...] | ['CMD-SHELL', command] | ['NONE'] (disabled) | [] (inherit).
+ * Durations are nanoseconds; 0 or absent means "inherit, else the default".
+ */
+export interface HealthConfig {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
+}
+
+/** inspect `State.Health`, persisted as is in the container's state.json */
+export interface HealthState {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  /** the last 5 probes, oldest first */
+  Log: HealthLogEntry[];
+}
+
+export interface HealthLogEntry {
+  Start: string; // RFC3339Nano
+  End: string;
+  /** 0 healthy, anything else a failure; -1 when the probe timed out or could not run */
+  ExitCode: number;
+  /** stdout and stderr together, at most 4096 bytes (then "...") */
+  Output: string;
 }
 
 export interface ImageInspect extends ImageSummary {
@@ -120,6 +154,11 @@ export interface ContainerCreateSpec {
   /** --add-host host:ip */
   extraHosts?: string[];
   macAddress?: string;
+  /**
+   * `--health-*` / `--no-healthcheck`: overrides the image's HEALTHCHECK field by field
+   * (`test: ['NONE']` disables it). Durations in nanoseconds, as Docker's API.
+   */
+  healthcheck?: { test?: string[]; interval?: number; timeout?: number; startPeriod?: number; startInterval?: number; retries?: number };
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'removing' | 'dead';
@@ -132,7 +171,9 @@ export interface ContainerSummary {
   command: string;
   created: number; // unix seconds
   state: ContainerStatus;
-  status: string; // "Up 3 minutes", "Exited (0) 2 seconds ago"
+  status: string; // "Up 3 minutes (healthy)", "Exited (0) 2 seconds ago"
+  /** health of a running container that has a health check */
+  health?: HealthState['Status'];
   labels: Record<string, string>;
   ports: { privatePort: number; publicPort?: number; type: 'tcp' | 'udp'; ip?: string }[];
   networks: string[];
@@ -140,7 +181,8 @@ export interface ContainerSummary {
 
 export interface ListContainersOptions {
   all?: boolean;
-  filters?: { status?: ContainerStatus[]; name?: string[]; label?: string[]; id?: string[] };
+  /** health: a check's status, or 'none' for containers without one (Docker's `health=` filter) */
+  filters?: { status?: ContainerStatus[]; name?: string[]; label?: string[]; id?: string[]; health?: (HealthState['Status'] | 'none')[] };
 }
 
 export interface LogsOptions {

@@ -3,7 +3,9 @@ import { connectAgent, type SkiffClient } from './client.js';
 import { CliError, exitCodeOf, messageOf } from './errors.js';
 import * as c from './commands/containers.js';
 import { cpCommand } from './commands/cp.js';
-import { imagesCommand, pullCommand, rmiCommand, tagCommand } from './commands/images.js';
+import { historyCommand, imagesCommand, pullCommand, pushCommand, rmiCommand, tagCommand } from './commands/images.js';
+import { buildCommand } from './commands/build.js';
+import { composeCommand } from './commands/compose.js';
 import { exportCommand, importCommand, loadCommand, saveCommand } from './commands/image-io.js';
 import { createCommand, runCommand } from './commands/run.js';
 import { eventsCommand, infoCommand, systemCommand, versionCommand } from './commands/system.js';
@@ -39,6 +41,10 @@ const COMMANDS: Record<string, Handler> = {
   images: imagesCommand,
   rmi: rmiCommand,
   tag: tagCommand,
+  push: pushCommand,
+  history: historyCommand,
+  build: buildCommand,
+  compose: composeCommand,
   save: saveCommand,
   load: loadCommand,
   export: exportCommand,
@@ -77,7 +83,10 @@ Commands:
   diff        Changes to a container's filesystem
   commit      Create a new image from a container's changes
   rename      Rename a container
+  build       Build an image from a Dockerfile (context dir, or - for a tar/Dockerfile on stdin)
+  history     Show the history of an image
   pull        Pull an image from a registry
+  push        Push an image to a registry
   images      List images
   rmi         Remove images
   tag         Tag an image
@@ -85,6 +94,7 @@ Commands:
   load        Load images from a tar archive or stdin
   export      Export a container's filesystem as a tar archive
   import      Import a filesystem tarball as an image
+  compose     Multi-container apps from compose.yaml (up, down, ps, logs, exec, …)
   volume      Manage volumes (create, ls, inspect, rm, prune)
   network     Manage networks (create, ls, inspect, rm, prune, connect, disconnect)
   port        List a container's published ports

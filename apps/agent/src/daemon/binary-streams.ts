@@ -4,6 +4,7 @@ import type { Db } from '@skiff/db';
 import { isSkiffError, type Runtime, type SkiffErrorCode } from '@skiff/runtime';
 import { authenticate } from '../auth/authenticate.js';
 import { allows, type Principal, type Role } from '../auth/principal.js';
+import { streamBuild } from './build-stream.js';
 
 const HTTP_STATUS: Record<SkiffErrorCode, number> = {
   NOT_FOUND: 404,
@@ -103,6 +104,13 @@ const ROUTES: Route[] = [
     },
   },
   {
+    method: 'POST',
+    pattern: /^\/api\/build$/,
+    role: 'operator',
+    action: 'images.build',
+    handle: ({ req, res, url, runtime }) => streamBuild(runtime, body(req), url, res),
+  },
+  {
     method: 'GET',
     pattern: /^\/api\/containers\/([^/]+)\/export$/,
     role: 'viewer',
@@ -121,9 +129,9 @@ function authError(p: Principal, role: Role): HttpError | undefined {
 }
 
 /**
- * Binary streams (image save/load/import, container export) as plain HTTP, next to tRPC:
- * tar bodies go through as bytes, never as base64 JSON. Same principals and roles as the
- * router (save/export: viewer; load/import: operator), mutations in the audit log.
+ * Binary streams (image save/load/import, build, container export) as plain HTTP, next to
+ * tRPC: tar bodies go through as bytes, never as base64 JSON. Same principals and roles as
+ * the router (save/export: viewer; load/import/build: operator), mutations in the audit log.
  * Errors are `{ message }` with the HTTP status of the runtime error.
  */
 export function binaryStreamHandler(runtime: Runtime, db: Db) {
@@ -150,7 +158,8 @@ export function binaryStreamHandler(runtime: Runtime, db: Db) {
       const message = e instanceof Error ? e.message : String(e);
       if (principal && route && principal.kind !== 'anonymous') audit(db, principal, route, undefined, ip, message);
       if (res.headersSent) {
-        res.destroy();
+        // a stream that already ended carried its own error line; one cut midway must look cut
+        if (!res.writableEnded) res.destroy();
         return;
       }
       // the rest of a refused upload is read and dropped, so the client gets this answer

@@ -2,19 +2,22 @@ export interface DaemonOptions {
   root: string;
   socket: string;
   http?: { host: string; port: number };
+  /** the Docker Engine API's unix socket (root only); undefined = off */
+  dockerSocket?: string;
   insecureRegistries: string[];
   /** default bridge device and nftables table (SKIFF_BRIDGE, SKIFF_NFT_TABLE): lets a second agent (tests) coexist */
   bridge?: string;
   nftTable?: string;
 }
 
-const USAGE = 'usage: skiff daemon [--root DIR] [--socket PATH] [--http 127.0.0.1:PORT | --http off] [--insecure-registry HOST:PORT ...]';
+const USAGE = 'usage: skiff daemon [--root DIR] [--socket PATH] [--http 127.0.0.1:PORT | --http off] [--docker-socket PATH | off] [--insecure-registry HOST:PORT ...]';
 
 /** Flags win over the environment (SKIFF_ROOT, SKIFF_SOCKET, SKIFF_HTTP, SKIFF_INSECURE_REGISTRIES). */
 export function parseDaemonOptions(argv: string[], env: Record<string, string | undefined> = process.env): DaemonOptions {
   let root = env.SKIFF_ROOT || '/var/lib/skiff';
   let socket = env.SKIFF_SOCKET || '/run/skiff/skiff.sock';
   let http: string | undefined = env.SKIFF_HTTP || '127.0.0.1:7777';
+  let dockerSocket = env.SKIFF_DOCKER_SOCKET || '/run/skiff/docker.sock';
   const insecure = (env.SKIFF_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -28,6 +31,7 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
       case '--root': root = value(); break;
       case '--socket': socket = value(); break;
       case '--http': http = value(); break;
+      case '--docker-socket': dockerSocket = value(); break;
       case '--insecure-registry': insecure.push(value()); break;
       default: throw new Error(`unknown flag: ${arg}\n${USAGE}`);
     }
@@ -39,6 +43,7 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
     httpAddr = { host: m[1] || '127.0.0.1', port: Number(m[2]) };
   }
   const out: DaemonOptions = { root, socket, http: httpAddr, insecureRegistries: insecure };
+  if (dockerSocket !== 'off') out.dockerSocket = dockerSocket;
   if (env.SKIFF_BRIDGE) out.bridge = env.SKIFF_BRIDGE;
   if (env.SKIFF_NFT_TABLE) out.nftTable = env.SKIFF_NFT_TABLE;
   return out;

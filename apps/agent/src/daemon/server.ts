@@ -18,6 +18,7 @@ import { SecretBox } from '../auth/secrets.js';
 import type { DaemonOptions } from './options.js';
 import { loadWebHandler } from './web.js';
 import { binaryStreamHandler } from './binary-streams.js';
+import { startDockerApi } from '../docker-api/server.js';
 
 export interface RunningDaemon {
   runtime: Runtime;
@@ -136,6 +137,22 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       await runtime.close();
       throw e;
     });
+  }
+
+  if (opts.dockerSocket) {
+    // optional: a second agent (or dockerd's socket path) must not stop this one from starting
+    const path = opts.dockerSocket;
+    if (existsSync(path) && (await socketAlive(path))) process.stderr.write(`warning: ${path} is in use; the Docker API is not served\n`);
+    else {
+      const srv = await startDockerApi(runtime, path).catch((e: Error) => {
+        process.stderr.write(`warning: cannot serve the Docker API on ${path}: ${e.message}\n`);
+        return undefined;
+      });
+      if (srv) {
+        servers.push(srv);
+        srv.on('close', () => existsSync(path) && unlinkSync(path));
+      }
+    }
   }
 
   return {

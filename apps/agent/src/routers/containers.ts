@@ -24,7 +24,7 @@ export const containersRouter = router({
         .object({
           all: z.boolean().optional(),
           filters: z
-            .object({ status: z.array(statusEnum).optional(), name: z.array(z.string()).optional(), label: z.array(z.string()).optional(), id: z.array(z.string()).optional() })
+            .object({ status: z.array(statusEnum).optional(), name: z.array(z.string()).optional(), label: z.array(z.string()).optional(), id: z.array(z.string()).optional(), health: z.array(z.enum(['starting', 'healthy', 'unhealthy', 'none'])).optional() })
             .optional(),
         })
         .optional(),

@@ -9,6 +9,7 @@ import { authRouter } from './auth.js';
 import { usersRouter } from './users.js';
 import { tokensRouter } from './tokens.js';
 import { registriesRouter } from './registries.js';
+import { composeRouter } from './compose.js';
 
 export const appRouter = router({
   containers: containersRouter,
@@ -21,6 +22,7 @@ export const appRouter = router({
   users: usersRouter,
   tokens: tokensRouter,
   registries: registriesRouter,
+  compose: composeRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,4 +1,11 @@
 /** The parts of `docker inspect` JSON the detail page reads (the agent returns Docker's shape). */
+/** `State.Health` when the container has a health check */
+export interface ContainerHealth {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  Log: { Start: string; End: string; ExitCode: number; Output: string }[];
+}
+
 export interface ContainerInspect {
   Id: string;
   Name: string;
@@ -6,7 +13,7 @@ export interface ContainerInspect {
   Path: string;
   Args: string[];
   RestartCount: number;
-  State: { Status: string; Running: boolean; Paused: boolean; OOMKilled: boolean; Pid: number; ExitCode: number; Error: string; StartedAt: string; FinishedAt: string };
+  State: { Status: string; Running: boolean; Paused: boolean; OOMKilled: boolean; Pid: number; ExitCode: number; Error: string; StartedAt: string; FinishedAt: string; Health?: ContainerHealth };
   HostConfig: { NetworkMode: string; RestartPolicy: { Name: string; MaximumRetryCount: number }; Memory: number; NanoCpus: number; AutoRemove: boolean };
   Mounts: { Type: string; Name?: string; Source: string; Destination: string; RW: boolean }[];
   Config: { Image: string; Env: string[] | null; Labels: Record<string, string> | null; Tty: boolean; User: string; WorkingDir: string; Hostname: string };

@@ -1,6 +1,6 @@
 'use client';
 import { ago, bytes } from '../../lib/format';
-import type { ContainerInspect } from './inspect-types';
+import type { ContainerHealth, ContainerInspect } from './inspect-types';
 
 const Row = ({ label, children }: { label: string; children: React.ReactNode }) => (
   <>
@@ -8,6 +8,28 @@ const Row = ({ label, children }: { label: string; children: React.ReactNode }) 
     <dd className="min-w-0 break-words">{children}</dd>
   </>
 );
+
+const HEALTH_TONE: Record<ContainerHealth['Status'], string> = {
+  healthy: 'bg-emerald-100 text-emerald-700 dark:bg-emerald-950 dark:text-emerald-300',
+  unhealthy: 'bg-rose-100 text-rose-700 dark:bg-rose-950 dark:text-rose-300',
+  starting: 'bg-amber-100 text-amber-700 dark:bg-amber-950 dark:text-amber-300',
+};
+
+/** Status, streak and the last probe's output: what someone debugging a failing check looks at first. */
+function HealthSummary({ health }: { health: ContainerHealth }) {
+  const last = health.Log[health.Log.length - 1];
+  return (
+    <span data-testid="health">
+      <span className={`rounded px-1 text-xs ${HEALTH_TONE[health.Status]}`}>{health.Status}</span>
+      {health.FailingStreak > 0 && <span className="ml-2 text-zinc-500">failing streak {health.FailingStreak}</span>}
+      {last && (
+        <span className="mt-0.5 block truncate font-mono text-xs text-zinc-500" title={last.Output}>
+          exit {last.ExitCode} · {ago(last.End)}{last.Output.trim() ? ` · ${last.Output.trim()}` : ''}
+        </span>
+      )}
+    </span>
+  );
+}
 
 /** State, configuration and wiring of one container, from its inspect JSON. */
 export function Overview({ info }: { info: ContainerInspect }) {
@@ -25,6 +47,7 @@ export function Overview({ info }: { info: ContainerInspect }) {
         </Row>
         {!s.Running && s.FinishedAt && !s.FinishedAt.startsWith('0001') && <Row label="Exit code"><span data-testid="exit-code">{s.ExitCode}</span> · {ago(s.FinishedAt)}</Row>}
         {s.Error && <Row label="Error"><span className="text-rose-600">{s.Error}</span></Row>}
+        {s.Health && <Row label="Health"><HealthSummary health={s.Health} /></Row>}
         {s.Running && <Row label="Started">{ago(s.StartedAt)} · PID {s.Pid}</Row>}
         <Row label="Created">{ago(info.Created)}</Row>
         <Row label="Image"><span className="font-mono text-xs">{info.Config.Image}</span></Row>

@@ -59,7 +59,8 @@ export type BuildEvent =
   | { type: 'cached' }
   | { type: 'output'; stream: 'stdout' | 'stderr'; data: string }
   | { type: 'status'; text: string }
-  | { type: 'built'; id: string };
+  | { type: 'built'; id: string }
+  | { type: 'tagged'; ref: string };
 
 /** ARGs predefined by Docker: usable without declaring them, never in the image history */
 const PREDEFINED_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
@@ -116,8 +117,11 @@ export class Builder {
       last = state.image;
     }
     if (!last) throw new InvalidArgument('the build produced no image: a scratch stage needs at least one instruction');
-    for (const t of opts.tags ?? []) await this.backend.tag(last, t);
     emit({ type: 'built', id: last });
+    for (const t of opts.tags ?? []) {
+      await this.backend.tag(last, t);
+      emit({ type: 'tagged', ref: t });
+    }
     return { id: last };
   }
 
@@ -160,8 +164,11 @@ export class Builder {
       // build args reach RUN as environment (not saved in the image), and key the cache
       const argEnv = [...state.args].filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
       for (const p of PREDEFINED_ARGS) if (env.buildArgs[p] !== undefined && !state.args.has(p)) argEnv.push(`${p}=${env.buildArgs[p]}`);
-      const createdBy = `RUN ${ins.json ? JSON.stringify(ins.json) : `${(state.config.Shell ?? ['/bin/sh', '-c']).join(' ')} ${ins.raw}`}`;
-      await this.cached(state, createdBy, argEnv.filter((e) => !PREDEFINED_ARGS.includes(e.split('=')[0]!)), opts, emit, async () => {
+      const declared = argEnv.filter((e) => !PREDEFINED_ARGS.includes(e.split('=')[0]!));
+      // Docker's history shows the build args a RUN saw: `RUN |2 A=1 B=2 /bin/sh -c …`
+      const argPrefix = declared.length ? `|${declared.length} ${declared.join(' ')} ` : '';
+      const createdBy = `RUN ${argPrefix}${ins.json ? JSON.stringify(ins.json) : `${(state.config.Shell ?? ['/bin/sh', '-c']).join(' ')} ${ins.raw}`}`;
+      await this.cached(state, createdBy, declared, opts, emit, async () => {
         const netFlag = ins.flags.network;
         if (netFlag && !['default', 'none', 'host'].includes(netFlag)) throw new InvalidArgument(`Dockerfile:${ins.line}: RUN --network must be default, none or host`);
         const { containerId, exitCode } = await this.backend.runStep(

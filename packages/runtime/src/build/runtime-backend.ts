@@ -37,8 +37,9 @@ export function runtimeBackend(images: ImageStore, containers: ContainerManager,
     },
     async runStep(image, spec, onOutput, signal) {
       if (!image) throw new Error('RUN needs a base image with a shell: this stage is FROM scratch with no files');
+      // no health probes inside a RUN step: they would race the step and could write into its layer
       const { id, session } = await containers.run(
-        { image, cmd: spec.cmd, entrypoint: [], env: spec.env, user: spec.user || undefined, workingDir: spec.workingDir || undefined, network: spec.network },
+        { image, cmd: spec.cmd, entrypoint: [], env: spec.env, user: spec.user || undefined, workingDir: spec.workingDir || undefined, network: spec.network, healthcheck: { test: ['NONE'] } },
         { attach: true },
       );
       const onAbort = () => void containers.kill(id).catch(() => {});

@@ -19,6 +19,8 @@ import { containerDiff } from './diff.js';
 import { runtimePlaceholders } from './runtime-placeholders.js';
 import { writeEtcFiles } from './etc-files.js';
 import { ExecSession } from './exec-session.js';
+import { healthSchedule } from './health-config.js';
+import { HealthMonitor } from './health-monitor.js';
 import { readExitRecord } from './exit-record.js';
 import { containerInspect, containerSummary } from './inspect.js';
 import { readContainerLogs } from './log-reader.js';
@@ -89,6 +91,7 @@ export class ContainerManager implements ContainerService {
   private readonly exitWaiters = new Map<string, (() => void)[]>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly healthMonitors = new Map<string, HealthMonitor>();
   private sweepTimer?: NodeJS.Timeout;
   private closed = false;
 
@@ -121,6 +124,9 @@ export class ContainerManager implements ContainerService {
     for (const w of this.monitors.values()) w?.close();
     this.monitors.clear();
     for (const t of this.restartTimers.values()) clearTimeout(t);
+    // the containers keep running; the next agent resumes their checks from state.json
+    for (const h of this.healthMonitors.values()) h.stop();
+    this.healthMonitors.clear();
   }
 
   // ---- serialisation -------------------------------------------------------------
@@ -217,6 +223,17 @@ export class ContainerManager implements ContainerService {
     await this.withLock(c.record.id, () => this.startLocked(c, false));
   }
 
+  /**
+   * Starts a created container with a session already connected, so no early output is
+   * lost (Docker's attach-then-start, as `docker run` without -d does it).
+   */
+  async startAttached(idOrName: string): Promise<StdioSession> {
+    const c = this.store.get(idOrName);
+    if (c.state.status === 'running' || c.state.status === 'paused') throw new Conflict(`container ${c.record.name} is already running`);
+    await this.withLock(c.record.id, () => this.startLocked(c, true));
+    return this.attachTo(c);
+  }
+
   async run(spec: ContainerCreateSpec, opts: { attach?: boolean } = {}): Promise<{ id: string; session?: StdioSession }> {
     const { id } = await this.create(spec);
     const c = this.store.get(id);
@@ -301,9 +318,13 @@ export class ContainerManager implements ContainerService {
       await writeFile(join(c.dir, 'shim.conf'), conf);
       await unlink(join(c.dir, 'exit.json')).catch(() => {});
       const { pid, shimPid } = await launchShim(c.dir);
+      // Docker: every start begins "starting" with a clear streak; the log carries over
+      const health = healthSchedule(r.healthcheck, r.healthShell)
+        ? { Status: 'starting' as const, FailingStreak: 0, Log: c.state.health?.Log ?? [] }
+        : undefined;
       await this.setState(c, {
         status: 'running', pid, shimPid, startedAt: nowIso(), finishedAt: ZERO_TIME,
-        exitCode: 0, oomKilled: false, error: '', stoppedByUser: false,
+        exitCode: 0, oomKilled: false, error: '', stoppedByUser: false, health,
       });
     } catch (e) {
       await cg.remove().catch(() => {});
@@ -313,7 +334,30 @@ export class ContainerManager implements ContainerService {
       throw e;
     }
     this.monitor(c);
+    this.stopHealth(c); // a monitor left from the previous run would keep its old schedule
+    this.startHealth(c);
     this.emit(c, 'start');
+  }
+
+  // ---- health checks ---------------------------------------------------------------------
+
+  private startHealth(c: StoredContainer): void {
+    const schedule = healthSchedule(c.record.healthcheck, c.record.healthShell);
+    if (!schedule || this.closed || this.healthMonitors.has(c.record.id)) return;
+    const m = new HealthMonitor({
+      container: c,
+      schedule,
+      exec: (argv) => this.startExec(c, { cmd: argv }),
+      save: () => this.store.saveState(c),
+      onStatus: (status) => this.emit(c, `health_status: ${status}`),
+    });
+    this.healthMonitors.set(c.record.id, m);
+    m.start();
+  }
+
+  private stopHealth(c: StoredContainer): void {
+    this.healthMonitors.get(c.record.id)?.stop();
+    this.healthMonitors.delete(c.record.id);
   }
 
   // ---- exit detection ------------------------------------------------------------------
@@ -363,6 +407,9 @@ export class ContainerManager implements ContainerService {
     }
     if (!exit && (await isShimAlive(c.state.shimPid))) return;
     this.unmonitor(c.record.id);
+    this.stopHealth(c);
+    // dockerd marks a stopped container's health unhealthy ("for compatibility reasons")
+    if (c.state.health) c.state.health.Status = 'unhealthy';
     const patch: Partial<ContainerState> = exit
       ? { exitCode: exit.exitCode, oomKilled: exit.oomKilled, finishedAt: exit.finishedAt }
       : { exitCode: 255, error: 'the container shim exited unexpectedly', finishedAt: nowIso() };
@@ -412,8 +459,10 @@ export class ContainerManager implements ContainerService {
   private async adoptAll(): Promise<void> {
     for (const c of this.store.all()) {
       if (c.state.status === 'running' || c.state.status === 'paused') {
-        if (await isShimAlive(c.state.shimPid)) this.monitor(c);
-        else await this.finishExit(c);
+        if (await isShimAlive(c.state.shimPid)) {
+          this.monitor(c);
+          this.startHealth(c);
+        } else await this.finishExit(c);
       } else if (c.state.status === 'restarting') {
         await this.setState(c, { status: 'exited' });
         this.maybeRestart(c);
@@ -576,6 +625,7 @@ export class ContainerManager implements ContainerService {
     if (!this.store.find(c.record.id)) return;
     await this.setState(c, { status: 'removing' });
     this.unmonitor(c.record.id);
+    this.stopHealth(c);
     await this.cgroup(c).remove().catch(() => {});
     await this.opts.networks.teardown(c.record.id).catch(() => {});
     await this.store.delete(c);
@@ -607,6 +657,7 @@ export class ContainerManager implements ContainerService {
       .filter((c) => !f.name?.length || f.name.some((n) => c.record.name.includes(n.replace(/^\//, ''))))
       .filter((c) => !f.id?.length || f.id.some((i) => c.record.id.startsWith(i)))
       .filter((c) => !f.label?.length || f.label.every((l) => labelMatch(c.record.labels, l)))
+      .filter((c) => !f.health?.length || f.health.includes(c.state.health?.Status ?? 'none'))
       .sort((a, b) => b.record.created.localeCompare(a.record.created))
       .map((c) => containerSummary(c, this.opts.networks.networkingOf(c.record.id)));
   }
@@ -656,7 +707,11 @@ export class ContainerManager implements ContainerService {
   }
 
   async exec(idOrName: string, spec: ExecSpec): Promise<StdioSession> {
-    const c = this.store.get(idOrName);
+    return this.startExec(this.store.get(idOrName), spec);
+  }
+
+  /** the one exec path: `exec` for callers, and the health monitor's probes */
+  private async startExec(c: StoredContainer, spec: ExecSpec): Promise<ExecSession> {
     if (c.state.status === 'paused') throw new Conflict(`container ${c.record.name} is paused, unpause the container before exec`);
     this.requireRunning(c);
     if (!spec.cmd?.length || !spec.cmd[0]) throw new InvalidArgument('no exec command specified');
@@ -720,7 +775,7 @@ export class ContainerManager implements ContainerService {
   /**
    * `docker commit`: the container's upper dir becomes one layer on top of its image. The
    * config is the image's with the container's Env (without the runtime-added HOSTNAME and
-   * TERM), Cmd, Entrypoint, WorkingDir, User, Labels, ExposedPorts and StopSignal, then
+   * TERM), Cmd, Entrypoint, WorkingDir, User, Labels, ExposedPorts, StopSignal and Healthcheck, then
    * `changes` on top. A running container is frozen until the layer is written unless
    * `pause` is false.
    */
@@ -746,6 +801,7 @@ export class ContainerManager implements ContainerService {
       Labels: Object.keys(r.labels).length ? { ...r.labels } : (ic.Labels ?? null),
       ExposedPorts: Object.keys(exposed).length ? exposed : undefined,
       StopSignal: r.spec.stopSignal ?? ic.StopSignal,
+      Healthcheck: r.healthcheck ?? ic.Healthcheck,
     };
     config = applyChanges(opts.config ?? config, opts.changes ?? []);
 

@@ -1,4 +1,4 @@
-import type { ContainerCreateSpec, RestartPolicy } from '../types.js';
+import type { ContainerCreateSpec, HealthConfig, HealthState, RestartPolicy } from '../types.js';
 import type { ResolvedMount } from './mounts.js';
 import type { NetworkRequest } from '../network/network-manager.js';
 
@@ -33,6 +33,10 @@ export interface ContainerRecord {
   networks: NetworkRequest[];
   /** the image's EXPOSE list ("80/tcp"), for -P */
   exposedPorts: string[];
+  /** the image's HEALTHCHECK merged with `run`'s flags (absent: no check) */
+  healthcheck?: HealthConfig;
+  /** the image's SHELL, which a CMD-SHELL check runs under */
+  healthShell?: string[];
 }
 
 /** `containers/<id>/state.json`: the agent's view; exit.json from the shim wins for exits. */
@@ -48,6 +52,8 @@ export interface ContainerState {
   restartCount: number;
   /** set by an explicit stop/kill so restart policies (and unless-stopped after reboot) hold back */
   stoppedByUser: boolean;
+  /** kept here, not in memory, so a restarted agent carries on with the same streak and log */
+  health?: HealthState;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -2,6 +2,7 @@ import { hostname as osHostname } from 'node:os';
 import { InvalidArgument } from '../errors.js';
 import type { ContainerCreateSpec, ImageInspect, RestartPolicy } from '../types.js';
 import { resolveCapabilities } from './capabilities.js';
+import { mergeHealthcheck } from './health-config.js';
 import type { ContainerRecord } from './container-record.js';
 import { parseSignal } from './signals.js';
 
@@ -69,6 +70,7 @@ export function buildRecord(
   if (spec.workingDir && !spec.workingDir.startsWith('/')) {
     throw new InvalidArgument(`the working directory '${spec.workingDir}' is invalid, it needs to be an absolute path`);
   }
+  const healthcheck = mergeHealthcheck(spec.healthcheck, ic.Healthcheck);
   const hostname = spec.hostname ?? (network === 'host' ? osHostname() : ids.id.slice(0, 12));
   const baseEnv = ic.Env && ic.Env.some((e) => e.startsWith('PATH=')) ? ic.Env : [DEFAULT_PATH, ...(ic.Env ?? [])];
   const env = mergeEnv(baseEnv, [`HOSTNAME=${hostname}`], spec.tty ? ['TERM=xterm'] : [], spec.env);
@@ -96,5 +98,7 @@ export function buildRecord(
     mounts: [],
     networks: network === 'host' || network === 'none' ? [] : [{ network, ip: spec.ip, aliases: spec.networkAliases, mac: spec.macAddress }],
     exposedPorts: Object.keys(ic.ExposedPorts ?? {}),
+    ...(healthcheck ? { healthcheck } : {}),
+    ...(healthcheck && ic.Shell?.length ? { healthShell: ic.Shell } : {}),
   };
 }

@@ -20,6 +20,7 @@ export interface StoredContainer {
 export class ContainerStore {
   private readonly byId = new Map<string, StoredContainer>();
   private readonly byName = new Map<string, string>();
+  private readonly stateWrites = new Map<string, Promise<void>>();
 
   private constructor(readonly dir: string) {}
 
@@ -87,8 +88,20 @@ export class ContainerStore {
     await writeJsonAtomic(join(c.dir, 'config.json'), c.record);
   }
 
+  /**
+   * Writes are queued per container and each serialises the state when its turn comes:
+   * the health monitor saves on its own clock, and an older snapshot renamed into place
+   * after a newer one would roll the state back on disk.
+   */
   async saveState(c: StoredContainer): Promise<void> {
-    await writeJsonAtomic(join(c.dir, 'state.json'), c.state);
+    const prev = this.stateWrites.get(c.record.id) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(() => writeJsonAtomic(join(c.dir, 'state.json'), c.state));
+    this.stateWrites.set(c.record.id, next);
+    try {
+      await next;
+    } finally {
+      if (this.stateWrites.get(c.record.id) === next) this.stateWrites.delete(c.record.id);
+    }
   }
 
   async rename(c: StoredContainer, newName: string): Promise<void> {

@@ -4,6 +4,7 @@ import { unlink } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { SHIM_PATH } from '../native/paths.js';
 import type { StdioSession } from '../types.js';
+import { childPids } from './process-info.js';
 import { signalNumber } from './signals.js';
 
 /**
@@ -80,6 +81,26 @@ export class ExecSession extends EventEmitter implements StdioSession {
   resume(): void {
     this.child.stdout?.resume();
     this.child.stderr?.resume();
+  }
+
+  /**
+   * SIGKILLs the exec'd process (a health check past its timeout). The shim cannot forward
+   * SIGKILL, so it goes to the shim's child, the process in the container; the shim then
+   * exits with 137. Before the fork there is no child and the shim itself goes. Output
+   * pipes are dropped so a grandchild still holding them cannot delay 'exit'.
+   */
+  async kill(): Promise<void> {
+    const shim = this.child.pid;
+    if (!shim || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const children = await childPids(shim);
+    for (const pid of children.length ? children : [shim]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    this.detach();
   }
 
   /** Ends the caller's interest: the exec'd process sees its pipes (or terminal) close. */

@@ -47,6 +47,8 @@ export function containerInspect(c: StoredContainer, lowerDirs: string[], net?: 
       Error: s.error,
       StartedAt: s.startedAt,
       FinishedAt: s.finishedAt,
+      // a copy: the monitor keeps updating the live one
+      ...(s.health ? { Health: structuredClone(s.health) } : {}),
     },
     Image: r.imageId,
     ResolvConfPath: join(dir, 'resolv.conf'),
@@ -103,6 +105,7 @@ export function containerInspect(c: StoredContainer, lowerDirs: string[], net?: 
       Labels: r.labels,
       StopSignal: r.stopSignal,
       StopTimeout: r.stopTimeout,
+      ...(r.healthcheck ? { Healthcheck: r.healthcheck } : {}),
     },
     NetworkSettings: {
       Networks: networks,
@@ -122,7 +125,7 @@ export function statusText(c: StoredContainer, now = Date.now()): string {
     case 'created':
       return 'Created';
     case 'running':
-      return `Up ${humanDuration(now - Date.parse(s.startedAt))}`;
+      return `Up ${humanDuration(now - Date.parse(s.startedAt))}${healthSuffix(c)}`;
     case 'paused':
       return `Up ${humanDuration(now - Date.parse(s.startedAt))} (Paused)`;
     case 'restarting':
@@ -134,6 +137,13 @@ export function statusText(c: StoredContainer, now = Date.now()): string {
     default:
       return 'Dead';
   }
+}
+
+/** Docker's State.String(): " (health: starting)", " (healthy)", " (unhealthy)" */
+function healthSuffix(c: StoredContainer): string {
+  const h = c.state.health;
+  if (!h) return '';
+  return h.Status === 'starting' ? ' (health: starting)' : ` (${h.Status})`;
 }
 
 export function containerSummary(c: StoredContainer, net?: ContainerNetworking): ContainerSummary {
@@ -152,6 +162,7 @@ export function containerSummary(c: StoredContainer, net?: ContainerNetworking):
     created: Math.floor(Date.parse(r.created) / 1000),
     state: c.state.status === 'dead' ? 'dead' : c.state.status,
     status: statusText(c),
+    ...(c.state.health && c.state.status === 'running' ? { health: c.state.health.Status } : {}),
     labels: r.labels,
     ports,
     networks: r.networks?.length ? r.networks.map((n) => n.network) : [r.spec.network || 'bridge'],

@@ -42,13 +42,21 @@ export function confineEntryName(name: string): string {
   return norm === '.' || norm === './' ? '' : norm.replace(/\/+$/, '');
 }
 
+export interface UnpackOptions {
+  /**
+   * A plain archive (a build context), not a layer: `.wh.` names are ordinary files, and
+   * device nodes, fifos and xattrs are left out, since nothing in it describes a filesystem.
+   */
+  plain?: boolean;
+}
+
 /**
  * Unpacks one layer tar (gzip, zstd or plain) into `dest`, returning its diffID (sha256 of
  * the uncompressed tar). OCI whiteouts become overlayfs whiteouts (0:0 char devices and
  * the opaque xattr). Nothing is ever written through a symlink: a parent that is a symlink
  * in this layer, or a hard link that leaves the layer, fails the whole layer.
  */
-export async function unpackLayer(input: Readable, dest: string, signal?: AbortSignal): Promise<{ diffID: string; size: number }> {
+export async function unpackLayer(input: Readable, dest: string, signal?: AbortSignal, opts: UnpackOptions = {}): Promise<{ diffID: string; size: number }> {
   const hash = createHash('sha256');
   const tap = new Transform({
     transform(chunk: Buffer, _e, cb) {
@@ -98,12 +106,16 @@ export async function unpackLayer(input: Readable, dest: string, signal?: AbortS
       const base = posix.basename(rel);
       const parent = posix.dirname(target);
 
-      if (base === OPAQUE) {
+      if (opts.plain && ['character-device', 'block-device', 'fifo'].includes(header.type ?? '')) {
+        stream.resume();
+        return;
+      }
+      if (base === OPAQUE && !opts.plain) {
         lsetxattr(parent, 'trusted.overlay.opaque', Buffer.from('y'));
         stream.resume();
         return;
       }
-      if (base.startsWith(WHITEOUT_PREFIX)) {
+      if (base.startsWith(WHITEOUT_PREFIX) && !opts.plain) {
         const name = base.slice(WHITEOUT_PREFIX.length);
         if (!name || name === '.' || name === '..' || name.startsWith(WHITEOUT_PREFIX)) {
           throw new InvalidArgument(`layer entry "${header.name}" is not a valid whiteout`);
@@ -167,7 +179,7 @@ export async function unpackLayer(input: Readable, dest: string, signal?: AbortS
       await lchown(target, header.uid ?? 0, header.gid ?? 0);
       const pax = (header.pax ?? {}) as Record<string, unknown>;
       for (const key of Object.keys(pax)) {
-        if (!key.startsWith('SCHILY.xattr.')) continue;
+        if (opts.plain || !key.startsWith('SCHILY.xattr.')) continue;
         const name = key.slice('SCHILY.xattr.'.length);
         if (!RESERVED_XATTR.test(name)) setEntryXattr(target, name, xattrValue(pax, key), header.name);
       }

@@ -103,12 +103,13 @@ const PS_FLAGS: FlagSpec[] = [
 
 export async function psCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, PS_FLAGS, { command: 'ps' });
-  const filters: { status?: ContainerSummary['state'][]; name?: string[]; label?: string[]; id?: string[] } = {};
+  const filters: { status?: ContainerSummary['state'][]; name?: string[]; label?: string[]; id?: string[]; health?: string[] } = {};
   for (const f of (flags.filter as string[] | undefined) ?? []) {
     const eq = f.indexOf('=');
     const key = f.slice(0, eq);
     const value = f.slice(eq + 1);
-    if (eq < 0 || !['status', 'name', 'label', 'id'].includes(key)) throw new CliError(`invalid filter '${f}' (supported: status=, name=, label=, id=)`);
+    if (eq < 0 || !['status', 'name', 'label', 'id', 'health'].includes(key)) throw new CliError(`invalid filter '${f}' (supported: status=, name=, label=, id=, health=)`);
+    if (key === 'health' && !['starting', 'healthy', 'unhealthy', 'none'].includes(value)) throw new CliError(`invalid filter 'health=${value}' (starting, healthy, unhealthy or none)`);
     ((filters as Record<string, string[]>)[key] ??= []).push(value);
   }
   let list = await client.containers.list.query({ all: !!flags.all || !!flags.latest || !!flags.last, filters: filters as never });

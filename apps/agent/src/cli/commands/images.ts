@@ -2,7 +2,7 @@ import type { ImageSummary, PullProgress } from '@skiff/runtime';
 import { parseArgs } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError } from '../errors.js';
-import { humanSize, shortId, table, timeAgo } from '../format.js';
+import { humanSize, shortId, table, timeAgo, truncate } from '../format.js';
 
 const STATUS_TEXT: Record<PullProgress['status'], string> = {
   resolving: 'Resolving',
@@ -113,5 +113,53 @@ export async function tagCommand(client: SkiffClient, argv: string[]): Promise<n
   const { args } = parseArgs(argv, [], { command: 'tag' });
   if (args.length !== 2) throw new CliError('"skiff tag" requires exactly 2 arguments.\nUsage: skiff tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]');
   await client.images.tag.mutate({ source: args[0]!, target: args[1]! });
+  return 0;
+}
+
+/** `skiff history [-H=false] [--no-trunc] [-q] IMAGE`: build steps, newest first */
+export async function historyCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  const { flags, args } = parseArgs(
+    argv,
+    [
+      { names: ['-H', '--human'], kind: 'bool', key: 'human' },
+      { names: ['--no-trunc'], kind: 'bool', key: 'noTrunc' },
+      { names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' },
+      { names: ['--format'], kind: 'string', key: 'format' },
+    ],
+    { command: 'history' },
+  );
+  if (args.length !== 1) throw new CliError('"skiff history" requires exactly 1 argument.\nUsage: skiff history [OPTIONS] IMAGE');
+  const entries = await client.images.history.query({ ref: args[0]! });
+  const noTrunc = !!flags.noTrunc;
+  const id = (i: string) => (i === '<missing>' || noTrunc ? i : shortId(i));
+  if (flags.quiet) {
+    process.stdout.write(entries.map((e) => `${id(e.id)}\n`).join(''));
+    return 0;
+  }
+  if (flags.format === 'json') {
+    for (const e of entries) process.stdout.write(`${JSON.stringify(e)}\n`);
+    return 0;
+  }
+  const human = flags.human !== 'false' && flags.human !== false;
+  const rows = entries.map((e) => [
+    id(e.id),
+    e.created ? (human ? timeAgo(Date.parse(e.created)) : e.created) : 'N/A',
+    noTrunc ? e.createdBy : truncate(e.createdBy.replace(/\s+/g, ' '), 45),
+    human ? humanSize(e.size) : String(e.size),
+    e.comment,
+  ]);
+  process.stdout.write(table(['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], rows));
+  return 0;
+}
+
+/** `skiff push NAME[:TAG]`: with the credentials saved by `skiff login` for its registry */
+export async function pushCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  const { flags, args } = parseArgs(argv, [{ names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' }], { command: 'push' });
+  if (args.length !== 1) throw new CliError('"skiff push" requires exactly 1 argument.\nUsage: skiff push [OPTIONS] NAME[:TAG]');
+  const ref = args[0]!;
+  if (!flags.quiet) process.stdout.write(`The push refers to repository [${ref.replace(/[:@][^:/@]*$/, '')}]\n`);
+  const { digest } = await client.images.push.mutate({ ref });
+  const tag = /:([^:/@]+)$/.exec(ref)?.[1] ?? 'latest';
+  process.stdout.write(flags.quiet ? `${ref}\n` : `${tag}: digest: ${digest}\n`);
   return 0;
 }

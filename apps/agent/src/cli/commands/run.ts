@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { parseMountFlag, parsePublishFlag, parseTmpfsFlag, parseVolumeFlag, type ContainerCreateSpec, type MountRequest, type RestartPolicy } from '@skiff/runtime';
+import { parseDuration, parseMountFlag, parsePublishFlag, parseRestartPolicy, parseTmpfsFlag, parseVolumeFlag, type ContainerCreateSpec, type MountRequest } from '@skiff/runtime';
 import { parseArgs, parseBytes, parseNumber, type FlagSpec } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError, isNotFound } from '../errors.js';
@@ -46,7 +46,46 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { names: ['--dns'], kind: 'list', key: 'dns' },
   { names: ['--add-host'], kind: 'list', key: 'addHost' },
   { names: ['--mac-address'], kind: 'string', key: 'mac' },
+  { names: ['--health-cmd'], kind: 'string', key: 'healthCmd' },
+  { names: ['--health-interval'], kind: 'string', key: 'healthInterval' },
+  { names: ['--health-timeout'], kind: 'string', key: 'healthTimeout' },
+  { names: ['--health-retries'], kind: 'string', key: 'healthRetries' },
+  { names: ['--health-start-period'], kind: 'string', key: 'healthStartPeriod' },
+  { names: ['--health-start-interval'], kind: 'string', key: 'healthStartInterval' },
+  { names: ['--no-healthcheck'], kind: 'bool', key: 'noHealthcheck' },
 ];
+
+/**
+ * `--health-*` / `--no-healthcheck` as docker's CLI turns them into a HealthConfig: only
+ * the flags given are set, so the image's HEALTHCHECK fills the rest on the agent.
+ */
+function healthFromFlags(f: Record<string, unknown>): ContainerCreateSpec['healthcheck'] {
+  const duration = (key: string, flag: string) => {
+    const v = f[key] as string | undefined;
+    if (v === undefined) return undefined;
+    const ns = parseDuration(v);
+    if (ns === undefined) throw new CliError(`invalid argument "${v}" for "${flag}" flag: time: invalid duration "${v}"`);
+    if (ns < 0) throw new CliError(`${flag} cannot be negative`);
+    return ns;
+  };
+  const hc: NonNullable<ContainerCreateSpec['healthcheck']> = {
+    interval: duration('healthInterval', '--health-interval'),
+    timeout: duration('healthTimeout', '--health-timeout'),
+    startPeriod: duration('healthStartPeriod', '--health-start-period'),
+    startInterval: duration('healthStartInterval', '--health-start-interval'),
+  };
+  if (f.healthRetries !== undefined) {
+    hc.retries = parseNumber(f.healthRetries as string, '--health-retries', { integer: true });
+    if (hc.retries < 0) throw new CliError('--health-retries cannot be negative');
+  }
+  if (f.healthCmd) hc.test = ['CMD-SHELL', f.healthCmd as string];
+  for (const k of Object.keys(hc) as (keyof typeof hc)[]) if (!hc[k]) delete hc[k]; // 0 means "inherit", as in docker
+  if (f.noHealthcheck) {
+    if (Object.keys(hc).length) throw new CliError('--no-healthcheck conflicts with --health-* options');
+    return { test: ['NONE'] };
+  }
+  return Object.keys(hc).length ? hc : undefined;
+}
 
 /** Mount flags parsed here, with relative bind sources made absolute against this shell's cwd. */
 function mountsFromFlags(f: Record<string, unknown>): MountRequest[] {
@@ -87,16 +126,6 @@ function readEnvFile(path: string): string[] {
   return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 }
 
-function parseRestart(v: string): RestartPolicy {
-  const [name, max] = v.split(':');
-  if (name === 'no' || name === 'always' || name === 'unless-stopped') {
-    if (max !== undefined) throw new CliError(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
-    return { name };
-  }
-  if (name === 'on-failure') return { name, maximumRetryCount: max === undefined ? undefined : parseNumber(max, '--restart', { integer: true }) };
-  throw new CliError(`invalid restart policy "${v}": use no, always, unless-stopped or on-failure[:max-retries]`);
-}
-
 export function specFromArgs(argv: string[], command: string): { spec: ContainerCreateSpec; flags: Record<string, unknown> } {
   const { flags, args } = parseArgs(argv, CREATE_FLAGS, { stopAtPositional: true, command });
   const [image, ...cmd] = args;
@@ -125,7 +154,7 @@ export function specFromArgs(argv: string[], command: string): { spec: Container
     readOnly: !!f.readOnly,
     capAdd: f.capAdd as string[] | undefined,
     capDrop: f.capDrop as string[] | undefined,
-    restartPolicy: f.restart ? parseRestart(f.restart as string) : undefined,
+    restartPolicy: f.restart ? parseRestartPolicy(f.restart as string) : undefined,
     network: f.network as string | undefined,
     memory: f.memory ? parseBytes(f.memory as string, '--memory') : undefined,
     memorySwap: f.memorySwap ? (f.memorySwap === '-1' ? -1 : parseBytes(f.memorySwap as string, '--memory-swap')) : undefined,
@@ -151,6 +180,8 @@ export function specFromArgs(argv: string[], command: string): { spec: Container
   const mounts = mountsFromFlags(f);
   if (mounts.length) spec.mounts = mounts;
   if ((f.volumesFrom as string[] | undefined)?.length) spec.volumesFrom = f.volumesFrom as string[];
+  const healthcheck = healthFromFlags(f);
+  if (healthcheck) spec.healthcheck = healthcheck;
   if (spec.nanoCpus !== undefined && spec.nanoCpus <= 0) throw new CliError('invalid value for --cpus: must be positive');
   for (const k of Object.keys(spec) as (keyof ContainerCreateSpec)[]) if (spec[k] === undefined) delete spec[k];
   return { spec, flags: f };

@@ -1,0 +1,271 @@
+import type { ContainerSummary } from '@skiff/runtime';
+import { stringify } from 'yaml';
+import { parseArgs } from '../args.js';
+import type { SkiffClient } from '../client.js';
+import { composeRequest } from '../compose-files.js';
+import { CliError } from '../errors.js';
+import { table, timeAgo, truncate } from '../format.js';
+import { execCommand, formatPorts } from './containers.js';
+
+const USAGE = `Usage: skiff compose [-f FILE]... [-p PROJECT] [--env-file FILE] [--profile NAME] COMMAND
+
+Commands:
+  up [-d] [--build] [--force-recreate] [--remove-orphans] [SERVICE...]
+  down [-v] [--remove-orphans]
+  ps [-a] [-q] [SERVICE...]      logs [-f] [-t] [-n N] [SERVICE...]
+  start|stop|restart [SERVICE...] pull [SERVICE...]
+  config [--services]            exec [-T] [-u USER] [-w DIR] [-e K=V] SERVICE COMMAND...
+  ls`;
+
+type ComposeEvent = { kind: string; name: string; status: string; detail?: string };
+type Global = { files: string[]; projectName?: string; envFiles: string[]; profiles: string[]; projectDirectory?: string };
+
+const SERVICE_LABEL = 'com.docker.compose.service';
+const NUMBER_LABEL = 'com.docker.compose.container-number';
+
+function printEvent(e: ComposeEvent): void {
+  if (e.kind === 'Warning') {
+    process.stderr.write(`WARN ${e.status}\n`);
+    return;
+  }
+  if (e.detail !== undefined) {
+    process.stdout.write(e.detail.endsWith('\n') ? e.detail : `${e.detail}\n`);
+    return;
+  }
+  process.stdout.write(` ${e.status === 'Error' ? '✘' : '✔'} ${e.kind} ${e.name}  ${e.status}\n`);
+}
+
+/** runs a progress subscription to its end, printing each line */
+function follow(subscribe: (handlers: { onData: (d: unknown) => void; onError: (e: unknown) => void }) => { unsubscribe(): void }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sub = subscribe({
+      onData(d) {
+        const item = d as { event?: ComposeEvent; done?: boolean };
+        if (item.event) printEvent(item.event);
+        if (item.done) {
+          sub.unsubscribe();
+          resolve();
+        }
+      },
+      onError: reject,
+    });
+  });
+}
+
+/** the project a command acts on: `-p`, or the name the agent derives from the compose file */
+async function projectName(client: SkiffClient, g: Global): Promise<string> {
+  const named = g.projectName ?? process.env.COMPOSE_PROJECT_NAME;
+  if (named) return named;
+  return (await client.compose.config.query(await composeRequest(g))).name;
+}
+
+function containerName(c: ContainerSummary): string {
+  return c.names[0]!.slice(1);
+}
+
+/** every selected container's log stream, each line prefixed with its container name, Compose style */
+async function logs(client: SkiffClient, containers: ContainerSummary[], opts: { follow: boolean; timestamps: boolean; tail?: number }): Promise<void> {
+  const width = Math.max(...containers.map((c) => containerName(c).length));
+  await Promise.all(
+    containers.map(
+      (c) =>
+        new Promise<void>((resolve, reject) => {
+          const prefix = `${containerName(c).padEnd(width)}  | `;
+          let pending = '';
+          const sub = client.containers.logs.subscribe(
+            { id: c.id, options: { follow: opts.follow, tail: opts.tail } },
+            {
+              onData(e) {
+                const text = pending + (opts.timestamps ? `${e.time} ${e.line}` : e.line);
+                const lines = text.split('\n');
+                pending = lines.pop()!;
+                for (const l of lines) process.stdout.write(`${prefix}${l}\n`);
+              },
+              onError: reject,
+              onComplete() {
+                if (pending) process.stdout.write(`${prefix}${pending}\n`);
+                sub.unsubscribe();
+                resolve();
+              },
+            },
+          );
+        }),
+    ),
+  );
+}
+
+/** `skiff compose …` */
+export async function composeCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  const { flags, args } = parseArgs(
+    argv,
+    [
+      { names: ['-f', '--file'], kind: 'list', key: 'file' },
+      { names: ['-p', '--project-name'], kind: 'string', key: 'project' },
+      { names: ['--env-file'], kind: 'list', key: 'envFile' },
+      { names: ['--profile'], kind: 'list', key: 'profile' },
+      { names: ['--project-directory'], kind: 'string', key: 'projectDirectory' },
+    ],
+    { command: 'compose', stopAtPositional: true },
+  );
+  const [sub, ...rest] = args;
+  if (!sub) throw new CliError(USAGE);
+  const g: Global = {
+    files: (flags.file as string[] | undefined) ?? [],
+    projectName: flags.project as string | undefined,
+    envFiles: (flags.envFile as string[] | undefined) ?? [],
+    profiles: (flags.profile as string[] | undefined) ?? [],
+    projectDirectory: flags.projectDirectory as string | undefined,
+  };
+
+  switch (sub) {
+    case 'up': {
+      const { flags: f, args: services } = parseArgs(
+        rest,
+        [
+          { names: ['-d', '--detach'], kind: 'bool', key: 'detach' },
+          { names: ['--build'], kind: 'bool', key: 'build' },
+          { names: ['--force-recreate'], kind: 'bool', key: 'forceRecreate' },
+          { names: ['--remove-orphans'], kind: 'bool', key: 'removeOrphans' },
+        ],
+        { command: 'compose up' },
+      );
+      const req = await composeRequest(g);
+      await follow((h) => client.compose.up.subscribe({ ...req, services, build: !!f.build, forceRecreate: !!f.forceRecreate, removeOrphans: !!f.removeOrphans }, h));
+      if (f.detach) return 0;
+      // attached: follow the logs until Ctrl-C, then stop the project like Compose does
+      const name = (await client.compose.config.query(req)).name;
+      const cs = await client.compose.ps.query({ projectName: name, services: services.length ? services : undefined });
+      const stop = async () => {
+        process.stdout.write('Gracefully stopping... (press Ctrl+C again to force)\n');
+        process.once('SIGINT', () => process.exit(130));
+        await client.compose.stop.mutate({ projectName: name, services: services.length ? services : undefined });
+        process.exit(130);
+      };
+      process.once('SIGINT', () => void stop());
+      await logs(client, cs, { follow: true, timestamps: false });
+      return 0;
+    }
+    case 'down': {
+      const { flags: f } = parseArgs(
+        rest,
+        [
+          { names: ['-v', '--volumes'], kind: 'bool', key: 'volumes' },
+          { names: ['--remove-orphans'], kind: 'bool', key: 'removeOrphans' },
+        ],
+        { command: 'compose down' },
+      );
+      const name = await projectName(client, g);
+      await follow((h) => client.compose.down.subscribe({ projectName: name, volumes: !!f.volumes }, h));
+      return 0;
+    }
+    case 'ps': {
+      const { flags: f, args: services } = parseArgs(
+        rest,
+        [
+          { names: ['-a', '--all'], kind: 'bool', key: 'all' },
+          { names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' },
+          { names: ['--services'], kind: 'bool', key: 'services' },
+        ],
+        { command: 'compose ps' },
+      );
+      const name = await projectName(client, g);
+      const cs = await client.compose.ps.query({ projectName: name, all: !!f.all, services: services.length ? services : undefined });
+      if (f.quiet) process.stdout.write(cs.map((c) => `${c.id}\n`).join(''));
+      else if (f.services) process.stdout.write([...new Set(cs.map((c) => c.labels[SERVICE_LABEL]))].map((s) => `${s}\n`).join(''));
+      else
+        process.stdout.write(
+          table(
+            ['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'],
+            cs.map((c) => [containerName(c), c.image, `"${truncate(c.command, 20)}"`, c.labels[SERVICE_LABEL] ?? '', timeAgo(c.created * 1000), c.status, formatPorts(c.ports)]),
+          ),
+        );
+      return 0;
+    }
+    case 'logs': {
+      const { flags: f, args: services } = parseArgs(
+        rest,
+        [
+          { names: ['-f', '--follow'], kind: 'bool', key: 'follow' },
+          { names: ['-t', '--timestamps'], kind: 'bool', key: 'timestamps' },
+          { names: ['-n', '--tail'], kind: 'string', key: 'tail' },
+          { names: ['--no-log-prefix'], kind: 'bool', key: 'noPrefix' },
+        ],
+        { command: 'compose logs' },
+      );
+      const name = await projectName(client, g);
+      const cs = await client.compose.ps.query({ projectName: name, all: true, services: services.length ? services : undefined });
+      if (!cs.length) return 0;
+      const tail = f.tail === undefined || f.tail === 'all' ? undefined : Number(f.tail);
+      if (tail !== undefined && !Number.isInteger(tail)) throw new CliError(`invalid --tail "${f.tail}"`);
+      await logs(client, cs, { follow: !!f.follow, timestamps: !!f.timestamps, tail });
+      return 0;
+    }
+    case 'start':
+    case 'stop':
+    case 'restart': {
+      const { args: services } = parseArgs(rest, [{ names: ['-t', '--timeout'], kind: 'string', key: 'timeout' }], { command: `compose ${sub}` });
+      const name = await projectName(client, g);
+      await client.compose[sub].mutate({ projectName: name, services: services.length ? services : undefined });
+      return 0;
+    }
+    case 'pull': {
+      const { args: services } = parseArgs(rest, [{ names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' }], { command: 'compose pull' });
+      const req = await composeRequest(g);
+      await follow((h) => client.compose.pull.subscribe({ ...req, services: services.length ? services : undefined }, h));
+      return 0;
+    }
+    case 'config': {
+      const { flags: f } = parseArgs(
+        rest,
+        [
+          { names: ['--services'], kind: 'bool', key: 'services' },
+          { names: ['--format'], kind: 'string', key: 'format' },
+          { names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' },
+        ],
+        { command: 'compose config' },
+      );
+      const project = await client.compose.config.query(await composeRequest(g));
+      if (f.quiet) return 0;
+      if (f.services) process.stdout.write(Object.keys(project.services).map((s) => `${s}\n`).join(''));
+      else process.stdout.write(f.format === 'json' ? `${JSON.stringify(project, null, 2)}\n` : stringify(project));
+      return 0;
+    }
+    case 'exec': {
+      // `compose exec` has a TTY by default; -T turns it off. The rest is `skiff exec`.
+      const { flags: f, args: execArgs } = parseArgs(
+        rest,
+        [
+          { names: ['-T', '--no-TTY'], kind: 'bool', key: 'noTty' },
+          { names: ['-d', '--detach'], kind: 'bool', key: 'detach' },
+          { names: ['-u', '--user'], kind: 'string', key: 'user' },
+          { names: ['-w', '--workdir'], kind: 'string', key: 'workdir' },
+          { names: ['-e', '--env'], kind: 'list', key: 'env' },
+          { names: ['--index'], kind: 'string', key: 'index' },
+        ],
+        { command: 'compose exec', stopAtPositional: true },
+      );
+      const [service, ...cmd] = execArgs;
+      if (!service || !cmd.length) throw new CliError('"skiff compose exec" requires at least 2 arguments.\nUsage: skiff compose exec [OPTIONS] SERVICE COMMAND [ARGS...]');
+      const name = await projectName(client, g);
+      const index = (f.index as string | undefined) ?? '1';
+      const target = (await client.compose.ps.query({ projectName: name, services: [service] })).find((c) => c.labels[NUMBER_LABEL] === index);
+      if (!target) throw new CliError(`service "${service}" is not running`, 1);
+      const tty = !f.noTty && process.stdin.isTTY;
+      const passthrough = [
+        ...(tty ? ['-it'] : ['-i']),
+        ...(f.detach ? ['-d'] : []),
+        ...(f.user ? ['-u', f.user as string] : []),
+        ...(f.workdir ? ['-w', f.workdir as string] : []),
+        ...((f.env as string[] | undefined) ?? []).flatMap((e) => ['-e', e]),
+      ];
+      return execCommand(client, [...passthrough, target.id, ...cmd]);
+    }
+    case 'ls': {
+      const projects = await client.compose.ls.query();
+      process.stdout.write(table(['NAME', 'STATUS', 'CONFIG FILES'], projects.map((p) => [p.name, p.status, p.workingDir])));
+      return 0;
+    }
+    default:
+      throw new CliError(`unknown compose command "${sub}"\n${USAGE}`);
+  }
+}

@@ -1,0 +1,55 @@
+import { PassThrough } from 'node:stream';
+import { parseBuildQuery } from '../daemon/build-stream.js';
+import { API_VERSION } from './http.js';
+import type { Route } from './routes.js';
+
+/**
+ * `POST /build` for the classic builder protocol (the client uses it when /_ping says
+ * `Builder-Version: 1`): the context tar in the body, Docker's `{"stream": …}` lines back,
+ * `{"aux": {"ID": …}}` for the image, and a failure as the last `{"error": …}` line.
+ */
+export const BUILD_ROUTES: Route[] = [
+  {
+    method: 'POST',
+    pattern: /^\/build$/,
+    async handle({ req, res, url, runtime }) {
+      const q = parseBuildQuery(url);
+      const context = new PassThrough();
+      req.pipe(context);
+      const ac = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) ac.abort(new Error('the client went away: build cancelled'));
+      });
+      res.writeHead(200, { 'content-type': 'application/json', 'api-version': API_VERSION });
+      const line = (o: unknown) => !res.destroyed && res.write(`${JSON.stringify(o)}\n`);
+      const quiet = url.searchParams.get('q') === '1' || url.searchParams.get('q') === 'true';
+      try {
+        await runtime.buildFromArchive(context, {
+          tags: q.tags,
+          dockerfile: q.dockerfile,
+          target: q.target,
+          noCache: q.noCache,
+          network: q.network === 'default' ? undefined : q.network,
+          buildArgs: q.buildArgs,
+          signal: ac.signal,
+          onEvent: (e) => {
+            if (e.type === 'built') {
+              line({ aux: { ID: e.id } });
+              // quiet: the id is the only output (the client prints the stream it got)
+              line({ stream: quiet ? `${e.id}\n` : `Successfully built ${e.id.replace(/^sha256:/, '').slice(0, 12)}\n` });
+            } else if (quiet) return;
+            else if (e.type === 'step' || e.type === 'status') line({ stream: `${e.text}\n` });
+            else if (e.type === 'cached') line({ stream: ' ---> Using cache\n' });
+            else if (e.type === 'output') line({ stream: e.data });
+            else if (e.type === 'tagged') line({ stream: `Successfully tagged ${e.ref}\n` });
+          },
+        });
+      } catch (e) {
+        const message = (e as Error).message;
+        line({ errorDetail: { message }, error: message });
+        context.resume();
+      }
+      res.end();
+    },
+  },
+];

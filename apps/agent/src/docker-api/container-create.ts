@@ -1,0 +1,123 @@
+import { parseVolumeFlag, type ContainerCreateSpec, type MountRequest, type PortBinding, type RestartPolicy } from '@skiff/runtime';
+import { DockerApiError } from './http.js';
+
+/** The parts of Docker's `POST /containers/create` body that map onto the runtime */
+export interface DockerCreateBody {
+  Image?: string;
+  Cmd?: string[] | string | null;
+  Entrypoint?: string[] | string | null;
+  Env?: string[] | null;
+  WorkingDir?: string;
+  User?: string;
+  Hostname?: string;
+  Labels?: Record<string, string> | null;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  StopSignal?: string;
+  StopTimeout?: number;
+  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number };
+  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; Links?: string[] | null } | null> | null };
+  HostConfig?: {
+    Binds?: string[] | null;
+    PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null;
+    PublishAllPorts?: boolean;
+    AutoRemove?: boolean;
+    RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
+    Memory?: number;
+    MemorySwap?: number;
+    NanoCpus?: number;
+    CpuShares?: number;
+    PidsLimit?: number | null;
+    NetworkMode?: string;
+    Mounts?: { Type?: string; Source?: string; Target?: string; ReadOnly?: boolean }[] | null;
+    Init?: boolean | null;
+    ReadonlyRootfs?: boolean;
+    CapAdd?: string[] | null;
+    CapDrop?: string[] | null;
+    ExtraHosts?: string[] | null;
+    Dns?: string[] | null;
+    VolumesFrom?: string[] | null;
+    Links?: string[] | null;
+  };
+}
+
+const words = (v: string[] | string | null | undefined) => (v == null ? undefined : Array.isArray(v) ? v : [v]);
+
+function ports(bindings: NonNullable<DockerCreateBody['HostConfig']>['PortBindings']): PortBinding[] {
+  const out: PortBinding[] = [];
+  for (const [key, hosts] of Object.entries(bindings ?? {})) {
+    const m = /^(\d+)(?:\/(tcp|udp))?$/.exec(key);
+    if (!m) throw new DockerApiError(400, `invalid port specification: "${key}"`);
+    for (const h of hosts?.length ? hosts : [{}]) {
+      out.push({ containerPort: Number(m[1]), protocol: (m[2] ?? 'tcp') as 'tcp' | 'udp', hostIp: h.HostIp || undefined, hostPort: h.HostPort ? Number(h.HostPort) : undefined });
+    }
+  }
+  return out;
+}
+
+function restart(p: NonNullable<DockerCreateBody['HostConfig']>['RestartPolicy']): RestartPolicy | undefined {
+  if (!p?.Name || p.Name === 'no') return undefined;
+  if (p.Name === 'on-failure') return { name: 'on-failure', maximumRetryCount: p.MaximumRetryCount || undefined };
+  if (p.Name === 'always' || p.Name === 'unless-stopped') return { name: p.Name };
+  throw new DockerApiError(400, `invalid restart policy "${p.Name}"`);
+}
+
+function mounts(h: NonNullable<DockerCreateBody['HostConfig']>): MountRequest[] {
+  const out: MountRequest[] = (h.Binds ?? []).map((b) => parseVolumeFlag(b));
+  for (const m of h.Mounts ?? []) {
+    if (m.Type !== 'bind' && m.Type !== 'volume' && m.Type !== 'tmpfs') throw new DockerApiError(400, `mount type "${m.Type}" is not supported`);
+    if (!m.Target) throw new DockerApiError(400, 'a mount needs a Target');
+    out.push({ type: m.Type, source: m.Source || undefined, target: m.Target, readOnly: m.ReadOnly });
+  }
+  return out;
+}
+
+/** Docker's create body (plus `?name=`) as the runtime's spec */
+export function createSpecFromDocker(body: DockerCreateBody, name: string | undefined): ContainerCreateSpec {
+  if (!body.Image) throw new DockerApiError(400, 'config cannot be empty in order to create a container: no image');
+  const h = body.HostConfig ?? {};
+  const hc = body.Healthcheck;
+  // the endpoint of the network the container is created on: its aliases (how Compose makes
+  // service names resolve) and a fixed address
+  const endpoints = body.NetworkingConfig?.EndpointsConfig ?? {};
+  const network = !h.NetworkMode || h.NetworkMode === 'default' ? undefined : h.NetworkMode;
+  const endpoint = (network && endpoints[network]) || Object.values(endpoints)[0] || undefined;
+  return {
+    image: body.Image,
+    name,
+    cmd: words(body.Cmd),
+    entrypoint: words(body.Entrypoint),
+    env: body.Env ?? undefined,
+    workingDir: body.WorkingDir || undefined,
+    user: body.User || undefined,
+    hostname: body.Hostname || undefined,
+    labels: body.Labels ?? undefined,
+    tty: !!body.Tty,
+    openStdin: !!body.OpenStdin,
+    autoRemove: !!h.AutoRemove,
+    init: h.Init ?? undefined,
+    readOnly: !!h.ReadonlyRootfs,
+    capAdd: h.CapAdd ?? undefined,
+    capDrop: h.CapDrop ?? undefined,
+    restartPolicy: restart(h.RestartPolicy),
+    // Docker's "default" is its bridge
+    network,
+    networkAliases: endpoint?.Aliases?.length ? endpoint.Aliases : undefined,
+    ip: endpoint?.IPAMConfig?.IPv4Address || undefined,
+    memory: h.Memory || undefined,
+    memorySwap: h.MemorySwap || undefined,
+    nanoCpus: h.NanoCpus || undefined,
+    cpuShares: h.CpuShares || undefined,
+    pidsLimit: h.PidsLimit && h.PidsLimit > 0 ? h.PidsLimit : undefined,
+    stopSignal: body.StopSignal || undefined,
+    stopTimeout: body.StopTimeout ?? undefined,
+    mounts: mounts(h),
+    volumesFrom: h.VolumesFrom ?? undefined,
+    ports: ports(h.PortBindings),
+    publishAll: !!h.PublishAllPorts,
+    links: h.Links ?? undefined,
+    extraHosts: h.ExtraHosts ?? undefined,
+    dns: h.Dns ?? undefined,
+    healthcheck: hc && (hc.Test || hc.Interval || hc.Timeout || hc.Retries) ? { test: hc.Test, interval: hc.Interval || undefined, timeout: hc.Timeout || undefined, startPeriod: hc.StartPeriod || undefined, startInterval: hc.StartInterval || undefined, retries: hc.Retries || undefined } : undefined,
+  };
+}

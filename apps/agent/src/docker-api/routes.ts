@@ -1,0 +1,381 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { arch, cpus, release, totalmem } from 'node:os';
+import { SKIFF_VERSION, type ContainerSummary, type ImageInspect, type Runtime, type StdioSession } from '@skiff/runtime';
+import { createSpecFromDocker, type DockerCreateBody } from './container-create.js';
+import { frame } from './frames.js';
+import { API_VERSION, DockerApiError, MIN_API_VERSION, readJsonBody, sendJson, truthy } from './http.js';
+
+export interface Call {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  params: string[];
+  runtime: Runtime;
+  /** attach sessions opened before start, handed to the start call (Docker's attach-then-start) */
+  pendingAttach: Map<string, (session: StdioSession) => void>;
+}
+
+export interface Route {
+  method: string;
+  pattern: RegExp;
+  handle(call: Call): Promise<void>;
+}
+
+const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
+
+function containerJson(c: ContainerSummary) {
+  return {
+    Id: c.id,
+    Names: c.names,
+    Image: c.image,
+    ImageID: c.imageId,
+    Command: c.command,
+    Created: c.created,
+    State: c.state,
+    Status: c.status,
+    Ports: c.ports.map((p) => ({ ...(p.publicPort ? { IP: p.ip ?? '0.0.0.0', PublicPort: p.publicPort } : {}), PrivatePort: p.privatePort, Type: p.type })),
+    Labels: c.labels,
+    HostConfig: { NetworkMode: c.networks[0] ?? 'default' },
+    NetworkSettings: { Networks: Object.fromEntries(c.networks.map((n) => [n, {}])) },
+    Mounts: [],
+  };
+}
+
+function imageJson(i: ImageInspect) {
+  return {
+    Id: i.id,
+    RepoTags: i.repoTags,
+    RepoDigests: i.repoDigests,
+    Parent: '',
+    Comment: '',
+    Created: i.created,
+    Config: i.config,
+    Architecture: i.architecture,
+    Os: i.os,
+    Size: i.size,
+    RootFS: { Type: 'layers', Layers: i.rootFS.diffIDs },
+    Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
+  };
+}
+
+/** `?filters={"label":["a=b"],"status":["exited"]}` (values as a list, or as Docker's old {"v":true} map) */
+function filters(url: URL): Record<string, string[]> {
+  const raw = url.searchParams.get('filters');
+  if (!raw) return {};
+  try {
+    const f = JSON.parse(raw) as Record<string, string[] | Record<string, boolean>>;
+    return Object.fromEntries(Object.entries(f).map(([k, v]) => [k, Array.isArray(v) ? v : Object.keys(v).filter((x) => v[x])]));
+  } catch {
+    throw new DockerApiError(400, 'invalid filters');
+  }
+}
+
+const id = (c: Call) => decodeURIComponent(c.params[0]!);
+
+export const ROUTES: Route[] = [
+  {
+    method: 'GET',
+    pattern: /^\/_ping$/,
+    async handle({ res }) {
+      // builder-version 1: the client uses the classic /build protocol (no BuildKit session)
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'api-version': API_VERSION, 'builder-version': '1', 'docker-experimental': 'false', ostype: 'linux', 'cache-control': 'no-cache, no-store, must-revalidate' }).end('OK');
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/version$/,
+    async handle({ res }) {
+      sendJson(res, 200, {
+        Platform: { Name: 'Skiff' },
+        Components: [{ Name: 'Engine', Version: SKIFF_VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: GOARCH[arch()] ?? arch() } }],
+        Version: SKIFF_VERSION,
+        ApiVersion: API_VERSION,
+        MinAPIVersion: MIN_API_VERSION,
+        Os: 'linux',
+        Arch: GOARCH[arch()] ?? arch(),
+        KernelVersion: release(),
+        GoVersion: `node${process.versions.node}`,
+        GitCommit: 'skiff',
+      });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/info$/,
+    async handle({ res, runtime }) {
+      const i = await runtime.info();
+      sendJson(res, 200, {
+        ID: 'skiff',
+        Containers: i.containers,
+        ContainersRunning: i.containersRunning,
+        ContainersPaused: i.containersPaused,
+        ContainersStopped: i.containersStopped,
+        Images: i.images,
+        Driver: 'overlay2',
+        CgroupDriver: 'cgroupfs',
+        CgroupVersion: String(i.cgroupVersion),
+        KernelVersion: i.kernel,
+        OperatingSystem: i.os,
+        OSType: 'linux',
+        Architecture: arch() === 'x64' ? 'x86_64' : arch(),
+        NCPU: cpus().length,
+        MemTotal: totalmem(),
+        DockerRootDir: i.root,
+        Name: 'skiff',
+        ServerVersion: SKIFF_VERSION,
+        Runtimes: { skiff: { path: 'skiff-shim' } },
+        DefaultRuntime: 'skiff',
+        SecurityOptions: ['name=seccomp,profile=builtin', 'name=no-new-privileges'],
+        Warnings: [],
+      });
+    },
+  },
+  // ---- images ---------------------------------------------------------------------------
+  {
+    method: 'GET',
+    pattern: /^\/images\/json$/,
+    async handle({ res, url, runtime }) {
+      const list = await runtime.images.list({ all: truthy(url.searchParams.get('all')), dangling: filters(url).dangling?.[0] === 'true' || undefined });
+      sendJson(
+        res,
+        200,
+        list.map((i) => ({ Id: i.id, ParentId: '', RepoTags: i.repoTags, RepoDigests: i.repoDigests, Created: Math.floor(Date.parse(i.created) / 1000), Size: i.size, SharedSize: -1, Labels: {}, Containers: -1 })),
+      );
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/images\/create$/,
+    async handle({ res, url, runtime }) {
+      const from = url.searchParams.get('fromImage');
+      if (!from) throw new DockerApiError(400, 'fromImage is required (import from a tar is not supported here; use /images/load)');
+      const tag = url.searchParams.get('tag');
+      const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from.includes(':') || from.includes('@') ? from : `${from}:latest`;
+      // the progress stream starts at once; a failure is its last line, as dockerd sends it
+      res.writeHead(200, { 'content-type': 'application/json', 'api-version': API_VERSION });
+      const line = (o: unknown) => res.write(`${JSON.stringify(o)}\n`);
+      line({ status: `Pulling from ${from}`, id: tag ?? 'latest' });
+      try {
+        const img = await runtime.images.pull(ref, {
+          onProgress: (p) => {
+            if (p.id === 'manifest' || p.id === 'config') return;
+            const short = p.id.replace(/^sha256:/, '').slice(0, 12);
+            const status = { waiting: 'Waiting', downloading: 'Downloading', verifying: 'Verifying Checksum', extracting: 'Extracting', done: 'Pull complete', exists: 'Already exists', resolving: 'Pulling fs layer' }[p.status];
+            line({ status, id: short, ...(p.total ? { progressDetail: { current: p.current ?? 0, total: p.total } } : {}) });
+          },
+        });
+        line({ status: `Digest: ${img.repoDigests[0]?.split('@')[1] ?? img.id}` });
+        line({ status: `Status: Downloaded newer image for ${ref}` });
+      } catch (e) {
+        line({ errorDetail: { message: (e as Error).message }, error: (e as Error).message });
+      }
+      res.end();
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/images\/(.+)\/json$/,
+    async handle(c) {
+      sendJson(c.res, 200, imageJson(await c.runtime.images.inspect(id(c))));
+    },
+  },
+  {
+    method: 'DELETE',
+    pattern: /^\/images\/(.+)$/,
+    async handle(c) {
+      const r = await c.runtime.images.remove(id(c), { force: truthy(c.url.searchParams.get('force')) });
+      sendJson(c.res, 200, [...r.untagged.map((u) => ({ Untagged: u })), ...r.deleted.map((d) => ({ Deleted: d }))]);
+    },
+  },
+  // ---- containers -----------------------------------------------------------------------
+  {
+    method: 'GET',
+    pattern: /^\/containers\/json$/,
+    async handle({ res, url, runtime }) {
+      const f = filters(url);
+      const list = await runtime.containers.list({
+        all: truthy(url.searchParams.get('all')),
+        filters: { label: f.label, name: f.name, id: f.id, status: f.status as ContainerSummary['state'][] | undefined },
+      });
+      const limit = Number(url.searchParams.get('limit') ?? -1);
+      sendJson(res, 200, (limit > 0 ? list.slice(0, limit) : list).map(containerJson));
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/containers\/create$/,
+    async handle({ req, res, url, runtime }) {
+      const body = (await readJsonBody<DockerCreateBody>(req)) ?? {};
+      const r = await runtime.containers.create(createSpecFromDocker(body, url.searchParams.get('name') ?? undefined));
+      sendJson(res, 201, { Id: r.id, Warnings: r.warnings });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/containers\/([^/]+)\/json$/,
+    async handle(c) {
+      sendJson(c.res, 200, await c.runtime.containers.inspect(id(c)));
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/containers\/([^/]+)\/start$/,
+    async handle(c) {
+      const target = await c.runtime.containers.inspect(id(c));
+      const full = String(target.Id);
+      if ((target.State as { Running?: boolean }).Running) {
+        c.res.writeHead(304).end();
+        return;
+      }
+      const waiting = c.pendingAttach.get(full);
+      if (waiting) {
+        c.pendingAttach.delete(full);
+        waiting(await c.runtime.containers.startAttached(full));
+      } else await c.runtime.containers.start(full);
+      c.res.writeHead(204).end();
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/containers\/([^/]+)\/(stop|restart)$/,
+    async handle(c) {
+      const t = c.url.searchParams.get('t');
+      const timeout = t === null ? undefined : Number(t);
+      if (c.params[1] === 'stop') await c.runtime.containers.stop(id(c), { timeout, signal: c.url.searchParams.get('signal') ?? undefined });
+      else await c.runtime.containers.restart(id(c), { timeout });
+      c.res.writeHead(204).end();
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/containers\/([^/]+)\/kill$/,
+    async handle(c) {
+      await c.runtime.containers.kill(id(c), c.url.searchParams.get('signal') ?? 'SIGKILL');
+      c.res.writeHead(204).end();
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/containers\/([^/]+)\/wait$/,
+    async handle(c) {
+      const full = String((await c.runtime.containers.inspect(id(c))).Id);
+      const condition = c.url.searchParams.get('condition') ?? 'not-running';
+      // headers first: the client waits on this response while it starts the container
+      c.res.writeHead(200, { 'content-type': 'application/json', 'api-version': API_VERSION });
+      c.res.flushHeaders();
+      const ac = new AbortController();
+      c.res.once('close', () => ac.abort());
+      try {
+        let code: number;
+        if (condition === 'next-exit' || condition === 'removed') {
+          // the next exit: wait for a start first when it has not happened yet
+          code = await nextExit(c.runtime, full, ac.signal);
+          if (condition === 'removed') await untilRemoved(c.runtime, full, ac.signal);
+        } else code = (await c.runtime.containers.wait(full, { signal: ac.signal })).statusCode;
+        c.res.end(JSON.stringify({ StatusCode: code, Error: null }));
+      } catch (e) {
+        c.res.end(JSON.stringify({ StatusCode: -1, Error: { Message: (e as Error).message } }));
+      }
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/containers\/([^/]+)\/logs$/,
+    async handle(c) {
+      const q = c.url.searchParams;
+      const info = await c.runtime.containers.inspect(id(c));
+      const tty = !!(info.Config as { Tty?: boolean }).Tty;
+      const stdout = truthy(q.get('stdout'));
+      const stderr = truthy(q.get('stderr'));
+      if (!stdout && !stderr) throw new DockerApiError(400, 'you must choose at least one stream');
+      const tail = q.get('tail');
+      c.res.writeHead(200, { 'content-type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream', 'api-version': API_VERSION });
+      const ac = new AbortController();
+      c.res.once('close', () => ac.abort());
+      const timestamps = truthy(q.get('timestamps'));
+      try {
+        for await (const e of c.runtime.containers.logs(String(info.Id), {
+          follow: truthy(q.get('follow')),
+          tail: tail && tail !== 'all' ? Number(tail) : undefined,
+          since: q.get('since') ? Number(q.get('since')) : undefined,
+          until: q.get('until') ? Number(q.get('until')) : undefined,
+          stdout,
+          stderr,
+          signal: ac.signal,
+        })) {
+          const data = Buffer.from(timestamps ? `${e.time} ${e.line}` : e.line);
+          if (!c.res.write(tty ? data : frame(e.stream, data))) await new Promise((r) => c.res.once('drain', r));
+        }
+      } catch (e) {
+        if (!ac.signal.aborted) throw e;
+      }
+      c.res.end();
+    },
+  },
+  {
+    method: 'DELETE',
+    pattern: /^\/containers\/([^/]+)$/,
+    async handle(c) {
+      await c.runtime.containers.remove(id(c), { force: truthy(c.url.searchParams.get('force')), volumes: truthy(c.url.searchParams.get('v')) });
+      c.res.writeHead(204).end();
+    },
+  },
+];
+
+async function nextExit(runtime: Runtime, full: string, signal: AbortSignal): Promise<number> {
+  const state = () => runtime.containers.inspect(full).then((i) => i.State as { Status: string; Running: boolean });
+  // a created container has not run yet: its next exit comes after a start
+  while ((await state()).Status === 'created') {
+    signal.throwIfAborted();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return (await runtime.containers.wait(full, { signal })).statusCode;
+}
+
+async function untilRemoved(runtime: Runtime, full: string, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    signal.throwIfAborted();
+    const gone = await runtime.containers.inspect(full).then(
+      () => false,
+      () => true,
+    );
+    if (gone) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * `POST /containers/{id}/attach?stream=1&stdout=1&stderr=1`: the connection is hijacked
+ * (101 UPGRADED, then raw bytes both ways). Before start, the session is parked until the
+ * start call creates it, so the first output is never missed.
+ */
+export async function attach(runtime: Runtime, pendingAttach: Call['pendingAttach'], req: IncomingMessage, socket: Duplex, containerId: string, url: URL): Promise<void> {
+  const info = await runtime.containers.inspect(containerId);
+  const full = String(info.Id);
+  const tty = !!(info.Config as { Tty?: boolean }).Tty;
+  const running = !!(info.State as { Running?: boolean }).Running;
+  const wantStdin = truthy(url.searchParams.get('stdin'));
+  const wantStdout = truthy(url.searchParams.get('stdout'));
+  const wantStderr = truthy(url.searchParams.get('stderr'));
+  const upgrade = req.headers.upgrade ? 'Connection: Upgrade\r\nUpgrade: tcp\r\n' : '';
+  socket.write(`HTTP/1.1 ${upgrade ? '101 UPGRADED' : '200 OK'}\r\nContent-Type: ${tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream'}\r\n${upgrade}\r\n`);
+  const wire = (session: StdioSession) => {
+    if (wantStdout) session.on('stdout', (d: Buffer) => socket.write(tty ? d : frame('stdout', d)));
+    if (wantStderr) session.on('stderr', (d: Buffer) => socket.write(tty ? d : frame('stderr', d)));
+    session.on('exit', () => socket.end());
+    session.on('error', () => socket.destroy());
+    if (wantStdin) {
+      socket.on('data', (d: Buffer) => session.write(d));
+      socket.on('end', () => session.closeStdin());
+    }
+    socket.on('close', () => session.detach());
+  };
+  if (running) wire(await runtime.containers.attach(full));
+  else {
+    pendingAttach.set(full, wire);
+    socket.on('close', () => {
+      if (pendingAttach.get(full) === wire) pendingAttach.delete(full);
+    });
+  }
+}

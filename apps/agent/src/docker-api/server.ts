@@ -1,0 +1,65 @@
+import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { dirname } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { Runtime, StdioSession } from '@skiff/runtime';
+import { DockerApiError, sendError } from './http.js';
+import { BUILD_ROUTES } from './build.js';
+import { DockerExecs } from './exec.js';
+import { attach, ROUTES } from './routes.js';
+
+/** `/v1.47/containers/json` → `/containers/json`: every version we serve behaves the same */
+function routePath(url: URL): string {
+  return url.pathname.replace(/^\/v\d+\.\d+(?=\/)/, '');
+}
+
+/**
+ * The Docker Engine API on its own unix socket (root only, like dockerd's), mapped onto the
+ * runtime, so the `docker` CLI and tools built on the API work against Skiff.
+ * docs/docker-compat.md lists what is served.
+ */
+export async function startDockerApi(runtime: Runtime, socketPath: string): Promise<Server> {
+  const pendingAttach = new Map<string, (session: StdioSession) => void>();
+  const execs = new DockerExecs(runtime);
+  const routes = [...ROUTES, ...execs.routes, ...BUILD_ROUTES];
+  const srv = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://docker');
+    const path = routePath(url);
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    const match = routes.map((r) => ({ r, m: r.method === method ? r.pattern.exec(path) : null })).find((x) => x.m);
+    if (!match) {
+      const known = routes.some((r) => r.pattern.test(path));
+      sendError(res, new DockerApiError(known ? 405 : 404, known ? `${req.method} is not allowed on ${path}` : `page not found: ${path} is not served by Skiff (see docs/docker-compat.md)`));
+      return;
+    }
+    match.r.handle({ req, res, url, params: match.m!.slice(1), runtime, pendingAttach }).catch((e) => sendError(res, e));
+  });
+  // attach and exec start are hijacked connections: the client asks for an upgrade to a raw TCP stream
+  const hijack = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://docker');
+    const path = routePath(url);
+    const attachTo = /^\/containers\/([^/]+)\/attach$/.exec(path);
+    const execStart = /^\/exec\/([^/]+)\/start$/.exec(path);
+    const fail = (e: unknown) => {
+      const body = JSON.stringify({ message: (e as Error).message });
+      const code = (e as { code?: string }).code;
+      const status = e instanceof DockerApiError ? `${e.status} Error` : code === 'NOT_FOUND' ? '404 Not Found' : code === 'CONFLICT' ? '409 Conflict' : '500 Internal Server Error';
+      socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    };
+    if (req.method === 'POST' && attachTo) attach(runtime, pendingAttach, req, socket, decodeURIComponent(attachTo[1]!), url).catch(fail);
+    else if (req.method === 'POST' && execStart) execs.hijack(req, socket, head, execStart[1]!).catch(fail);
+    else socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+  };
+  srv.on('upgrade', hijack);
+  srv.keepAliveTimeout = 65_000;
+  mkdirSync(dirname(socketPath), { recursive: true, mode: 0o755 });
+  if (existsSync(socketPath)) unlinkSync(socketPath);
+  await new Promise<void>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(socketPath, () => {
+      chmodSync(socketPath, 0o600);
+      resolve();
+    });
+  });
+  return srv;
+}

@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
+import { freePort } from '../../../packages/runtime/test/fixtures/registry.js';
+import { AgentHarness, SKIFF } from './agent-harness.js';
+
+let agent: AgentHarness;
+let image: string;
+let dir: string;
+let port: number;
+const project = `st${randomBytes(3).toString('hex')}`;
+const subnet = freeTestSubnet();
+
+/** the seed notes' kind of stack: a web server and a client that reaches it by service name */
+function composeYaml(opts: { clientMode?: string } = {}): string {
+  return `
+services:
+  web:
+    image: \${IMAGE}
+    command: ["sh", "-c", "mkdir -p /www && echo \\"hello from \${GREETING:-web}\\" > /www/index.html && exec httpd -f -p 80 -h /www"]
+    ports:
+      - "127.0.0.1:${port}:80"
+    volumes:
+      - data:/data
+    healthcheck:
+      test: ["CMD-SHELL", "wget -qO- http://127.0.0.1/ >/dev/null"]
+      interval: 300ms
+      timeout: 2s
+      retries: 20
+    labels:
+      app.tier: front
+  client:
+    image: \${IMAGE}
+    depends_on:
+      web:
+        condition: service_healthy
+    environment:
+      MODE: ${opts.clientMode ?? 'first'}
+    command: sh -c 'while true; do wget -qO- http://web/; sleep 0.5; done'
+networks:
+  default:
+    ipam:
+      config:
+        - subnet: ${subnet.subnet}
+volumes:
+  data: {}
+`;
+}
+
+function compose(args: string[], opts: { cwd?: string } = {}) {
+  const r = spawnSync(SKIFF, ['compose', ...args], { cwd: opts.cwd ?? dir, env: { ...agent.env, IMAGE: image, COMPOSE_PROJECT_NAME: project }, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function waitFor<T>(fn: () => T | undefined | false, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+beforeAll(async () => {
+  const reg = await fixtureRegistry();
+  image = `${reg.host}/skiff-test/busybox:latest`;
+  agent = await AgentHarness.create([reg.host]);
+  dir = mkdtempSync(join(tmpdir(), 'skiff-compose-'));
+  port = await freePort();
+  writeFileSync(join(dir, 'compose.yaml'), composeYaml());
+  writeFileSync(join(dir, '.env'), 'GREETING=compose\n');
+}, 90_000);
+
+afterAll(async () => {
+  if (agent) compose(['down', '-v']);
+  await agent?.dispose();
+  await stopFixtureRegistry();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 90_000);
+
+describe('skiff compose', () => {
+  it('up -d: pulls, creates the network and volume, waits for the healthy web before the client, publishes the port', async () => {
+    const up = compose(['up', '-d']);
+    expect(up.stderr).toBe('');
+    expect(up.code).toBe(0);
+    const lines = up.stdout.split('\n');
+    const at = (s: string) => lines.findIndex((l) => l.includes(s));
+    expect(at(`Network ${project}_default  Created`)).toBeGreaterThanOrEqual(0);
+    expect(at(`Volume ${project}_data  Created`)).toBeGreaterThanOrEqual(0);
+    expect(at(`Container ${project}-web-1  Healthy`)).toBeGreaterThan(at(`Container ${project}-web-1  Started`));
+    expect(at(`Container ${project}-client-1  Started`)).toBeGreaterThan(at(`Container ${project}-web-1  Healthy`));
+
+    // .env feeds interpolation; the port answers on 127.0.0.1
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('hello from compose\n');
+    const ps = compose(['ps']);
+    expect(ps.stdout).toMatch(/^NAME\s+IMAGE\s+COMMAND\s+SERVICE\s+CREATED\s+STATUS\s+PORTS/);
+    expect(ps.stdout).toMatch(new RegExp(`${project}-web-1 .* web .*\\(healthy\\).*127\\.0\\.0\\.1:${port}->80/tcp`));
+    expect(compose(['ps', '--services']).stdout).toBe('client\nweb\n');
+    expect(compose(['ls']).stdout).toMatch(new RegExp(`${project}\\s+running\\(2\\)`));
+
+    // the client reaches web by its service name on the project network
+    await waitFor(() => compose(['logs', 'client']).stdout.includes(`${project}-client-1  | hello from compose`), 20_000, 'client output');
+    expect(compose(['exec', '-T', 'web', 'cat', '/www/index.html'])).toMatchObject({ code: 0, stdout: 'hello from compose\n' });
+    expect(compose(['exec', '-T', 'nosuch', 'true']).stderr).toMatch(/service "nosuch" is not running/);
+    const inspect = JSON.parse(agent.cli(['inspect', `${project}-web-1`]).stdout)[0];
+    expect(inspect.Config.Labels).toMatchObject({ 'com.docker.compose.project': project, 'com.docker.compose.service': 'web', 'app.tier': 'front' });
+  });
+
+  it('a second up changes nothing; editing one service recreates only it', () => {
+    const idOf = (name: string) => agent.cli(['inspect', '-f', '{{.Id}}', name]).stdout.trim();
+    const web = idOf(`${project}-web-1`);
+    const client = idOf(`${project}-client-1`);
+    const again = compose(['up', '-d']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`Container ${project}-web-1  Running`);
+    expect(again.stdout).not.toMatch(/Recreate|Creating/);
+    expect([idOf(`${project}-web-1`), idOf(`${project}-client-1`)]).toEqual([web, client]);
+
+    writeFileSync(join(dir, 'compose.yaml'), composeYaml({ clientMode: 'second' }));
+    const edited = compose(['up', '-d']);
+    expect(edited.code).toBe(0);
+    expect(edited.stdout).toContain(`Container ${project}-client-1  Recreate`);
+    expect(edited.stdout).not.toContain(`Container ${project}-web-1  Recreate`);
+    expect(idOf(`${project}-web-1`)).toBe(web);
+    expect(idOf(`${project}-client-1`)).not.toBe(client);
+  });
+
+  it('config prints the normalised project; malformed YAML, unknown keys and bad values are located errors', () => {
+    const config = compose(['config']);
+    expect(config.code).toBe(0);
+    expect(config.stdout).toContain(`name: ${project}`);
+    expect(config.stdout).toContain(`image: ${image}`);
+    expect(compose(['config', '--services']).stdout).toBe('web\nclient\n');
+
+    const bad = mkdtempSync(join(dir, 'bad-'));
+    const check = (yaml: string, pattern: RegExp) => {
+      writeFileSync(join(bad, 'compose.yaml'), yaml);
+      const r = compose(['config'], { cwd: bad });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(pattern);
+    };
+    check('services:\n  web:\n    image: [unclosed\n', /compose\.yaml:\d+:\d+: /);
+    check('services:\n  web:\n    imagee: busybox\n', /compose\.yaml:3:5: services\.web: unknown key "imagee" \(did you mean "image"\?\)/);
+    check('services:\n  web:\n    image: busybox\n    ports:\n      - "80:80:80:80"\n', /compose\.yaml:5:9: services\.web\.ports\[0\]: invalid port/);
+    check('services:\n  web:\n    image: busybox\n    depends_on: [db]\n', /depends on undefined service "?db"?|unknown service|"db"/);
+    mkdirSync(join(bad, 'empty'));
+    const none = compose(['ps'], { cwd: join(bad, 'empty') });
+    expect(none.code).toBe(0); // COMPOSE_PROJECT_NAME names the project without a file
+  });
+
+  it('stop, start and restart; down -v leaves no container, network or volume behind', async () => {
+    expect(compose(['stop']).code).toBe(0);
+    expect(compose(['ps']).stdout.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(compose(['ps', '-a']).stdout).toMatch(/Exited/);
+    expect(compose(['start']).code).toBe(0);
+    await waitFor(() => (compose(['ps', '-q']).stdout.split('\n').filter(Boolean).length === 2 ? true : undefined), 20_000, 'both running');
+    expect(compose(['restart', 'client']).code).toBe(0);
+
+    const down = compose(['down', '-v']);
+    expect(down.code).toBe(0);
+    expect(down.stdout).toContain(`Network ${project}_default  Removed`);
+    expect(down.stdout).toContain(`Volume ${project}_data  Removed`);
+    expect(agent.cli(['ps', '-aq']).stdout).toBe('');
+    expect(agent.cli(['network', 'ls']).stdout).not.toContain(project);
+    expect(agent.cli(['volume', 'ls']).stdout).not.toContain(project);
+    expect(compose(['ls']).stdout).not.toContain(project);
+  });
+
+  it('builds a service from its build context (up --build rebuilds after a change), and names the image <project>-<service>', async () => {
+    const built = `${project}b`;
+    const root = mkdtempSync(join(dir, 'build-'));
+    mkdirSync(join(root, 'app'));
+    writeFileSync(join(root, 'app', 'Dockerfile'), 'ARG BASE\nFROM ${BASE}\nCOPY msg.txt /msg.txt\nCMD ["sh", "-c", "cat /msg.txt; sleep 300"]\n');
+    writeFileSync(join(root, 'app', 'msg.txt'), 'version one\n');
+    writeFileSync(join(root, 'compose.yaml'), `services:\n  app:\n    build:\n      context: ./app\n      args:\n        BASE: \${IMAGE}\n    network_mode: none\n`);
+    const run = (args: string[]) => spawnSync(SKIFF, ['compose', '-p', built, ...args], { cwd: root, env: { ...agent.env, IMAGE: image }, encoding: 'utf8', timeout: 120_000 });
+    const up = run(['up', '-d']);
+    expect(up.stderr).toBe('');
+    expect(up.stdout).toContain('Step 1/');
+    expect(up.stdout).toContain(`Service app  Built`);
+    expect(agent.cli(['images']).stdout).toMatch(new RegExp(`^${built}-app\\s+latest`, 'm'));
+    await waitFor(() => run(['logs', 'app']).stdout.includes('version one'), 15_000, 'app output');
+
+    writeFileSync(join(root, 'app', 'msg.txt'), 'version two\n');
+    expect(run(['up', '-d']).stdout).not.toContain('Built'); // the image exists: no rebuild without --build
+    const rebuilt = run(['up', '-d', '--build']);
+    expect(rebuilt.stdout).toContain(`Container ${built}-app-1  Recreate`);
+    await waitFor(() => run(['logs', 'app']).stdout.includes('version two'), 15_000, 'rebuilt app output');
+    expect(run(['down']).status).toBe(0);
+  });
+});
+

@@ -1,0 +1,19 @@
+import { loadProject } from '../src/index.js';
+import type { ComposeProject, LoadOptions } from '../src/index.js';
+
+export const DIR = '/srv/notes';
+
+/** one in-memory file at /srv/notes/docker-compose.yml (paths are resolved, never read) */
+export function load(yaml: string, opts: Partial<LoadOptions> = {}): Promise<ComposeProject> {
+  return loadProject({ files: [{ path: `${DIR}/docker-compose.yml`, content: yaml }], env: {}, ...opts });
+}
+
+/** the message of the error the load fails with */
+export async function loadError(yaml: string, opts: Partial<LoadOptions> = {}): Promise<string> {
+  try {
+    await load(yaml, opts);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected the load to fail');
+}
