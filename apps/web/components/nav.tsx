@@ -5,10 +5,11 @@ import { useEffect, useState } from 'react';
 import { api } from '../lib/trpc';
 import { applyTheme, nextTheme, storedTheme, type Theme } from '../lib/theme';
 
-const LINKS: { href: string; label: string; admin?: boolean }[] = [
+const LINKS: { href: string; label: string; admin?: boolean; operator?: boolean }[] = [
   { href: '/', label: 'Home' },
   { href: '/containers', label: 'Containers' },
   { href: '/images', label: 'Images' },
+  { href: '/build', label: 'Build', operator: true },
   { href: '/volumes', label: 'Volumes' },
   { href: '/networks', label: 'Networks' },
   { href: '/users', label: 'Users' },
@@ -41,7 +42,7 @@ export function Nav() {
           </svg>
           Skiff
         </span>
-        {LINKS.filter((l) => !l.admin || me?.role === 'admin').map((l) => (
+        {LINKS.filter((l) => (!l.admin || me?.role === 'admin') && (!l.operator || me?.role === 'admin' || me?.role === 'operator')).map((l) => (
           <Link key={l.href} href={l.href} aria-current={active(l.href) ? 'page' : undefined} className={`rounded px-2 py-1 ${active(l.href) ? 'bg-zinc-200 dark:bg-zinc-800' : 'hover:underline'}`}>
             {l.label}
           </Link>

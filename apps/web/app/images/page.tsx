@@ -23,6 +23,13 @@ export default function ImagesPage() {
   const [newTag, setNewTag] = useState('');
   const [pruneAll, setPruneAll] = useState(false);
   const [busy, setBusy] = useState(false);
+  const [pushes, setPushes] = useState<Record<string, PushState>>({});
+
+  // /images?q=… (the Build page's and the commit dialog's links) starts with that search
+  useEffect(() => {
+    const q = new URLSearchParams(window.location.search).get('q');
+    if (q) setSearch(q);
+  }, []);
 
   const refresh = useCallback(async () => {
     try {
@@ -96,6 +103,22 @@ export default function ImagesPage() {
     }, `Tagged ${shortId(i.id)} as ${target}`);
   };
 
+  /** pushes run side by side, each with its own spinner and result under the image's tags */
+  const push = async (tag: string) => {
+    setPushes((p) => ({ ...p, [tag]: { state: 'pushing' } }));
+    try {
+      const r = await api().images.push.mutate({ ref: tag });
+      setPushes((p) => ({ ...p, [tag]: { state: 'done', digest: r.digest } }));
+    } catch (e) {
+      setPushes((p) => ({ ...p, [tag]: { state: 'error', message: errorMessage(e) } }));
+    }
+  };
+  const dismissPush = (tag: string) =>
+    setPushes((p) => {
+      const { [tag]: _, ...rest } = p;
+      return rest;
+    });
+
   const prune = () => {
     const what = pruneAll ? 'every image no container uses (tagged ones too)' : 'dangling images (no tag, no container)';
     if (!window.confirm(`Remove ${what}?`)) return;
@@ -152,6 +175,17 @@ export default function ImagesPage() {
                             <span key={t} className="inline-flex items-center gap-1 rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-xs dark:bg-zinc-800" data-testid="image-tag">
                               <span>{t}</span>
                               {canOperate && (
+                                <button
+                                  className="text-sky-700 hover:underline disabled:opacity-50 dark:text-sky-400"
+                                  aria-label={`push ${t}`}
+                                  title={`push ${t} to its registry`}
+                                  disabled={pushes[t]?.state === 'pushing'}
+                                  onClick={() => void push(t)}
+                                >
+                                  {pushes[t]?.state === 'pushing' ? <Spinner /> : 'push'}
+                                </button>
+                              )}
+                              {canOperate && (
                                 <button className="text-zinc-500 hover:text-rose-600" aria-label={`untag ${t}`} title={`untag ${t}`} disabled={busy} onClick={() => untag(i, t)}>
                                   ×
                                 </button>
@@ -162,6 +196,13 @@ export default function ImagesPage() {
                           <span className="font-mono text-xs text-zinc-400">&lt;none&gt;:&lt;none&gt;</span>
                         )}
                       </span>
+                      {i.repoTags.some((t) => pushes[t]) && (
+                        <ul className="mt-1 space-y-0.5 text-xs" aria-label="push results">
+                          {i.repoTags.filter((t) => pushes[t]).map((t) => (
+                            <PushLine key={t} tag={t} s={pushes[t]!} onDismiss={() => dismissPush(t)} />
+                          ))}
+                        </ul>
+                      )}
                       {canOperate && tagging === i.id && (
                         <form
                           className="mt-2 flex max-w-md gap-1"
@@ -226,5 +267,41 @@ export default function ImagesPage() {
         </p>
       </div>
     </div>
+  );
+}
+
+type PushState = { state: 'pushing' } | { state: 'done'; digest: string } | { state: 'error'; message: string };
+
+function Spinner() {
+  return <span className="inline-block h-3 w-3 animate-spin rounded-full border-2 border-current border-t-transparent align-[-2px]" role="progressbar" aria-label="pushing" />;
+}
+
+/** one tag's push: a spinner while it runs, then the digest or the error */
+function PushLine({ tag, s, onDismiss }: { tag: string; s: PushState; onDismiss: () => void }) {
+  return (
+    <li
+      data-testid="push-status"
+      role={s.state === 'error' ? 'alert' : 'status'}
+      className={`flex items-start gap-2 break-all ${s.state === 'error' ? 'text-rose-700 dark:text-rose-300' : s.state === 'done' ? 'text-emerald-700 dark:text-emerald-400' : 'text-zinc-500'}`}
+    >
+      <span className="flex-1">
+        {s.state === 'pushing' && (
+          <>
+            <Spinner /> Pushing {tag}…
+          </>
+        )}
+        {s.state === 'done' && (
+          <>
+            Pushed {tag} · <span className="font-mono">{s.digest}</span>
+          </>
+        )}
+        {s.state === 'error' && <>Push of {tag} failed: {s.message}</>}
+      </span>
+      {s.state !== 'pushing' && (
+        <button className="text-zinc-500 underline" aria-label={`dismiss push result of ${tag}`} onClick={onDismiss}>
+          dismiss
+        </button>
+      )}
+    </li>
   );
 }

@@ -2,14 +2,19 @@
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { api, errorMessage } from '../../lib/trpc';
+import { CommitDialog } from './commit-dialog';
 import type { ContainerInspect } from './inspect-types';
 
-/** Lifecycle buttons that fit the container's state, plus rename; errors go to the page's alert. */
+/**
+ * Lifecycle buttons that fit the container's state, plus rename and commit; errors go to
+ * the page's alert. The page shows this toolbar to operators and admins only.
+ */
 export function ContainerActions({ info, onChanged, onError }: { info: ContainerInspect; onChanged: () => void; onError: (m: string) => void }) {
   const router = useRouter();
   const [busy, setBusy] = useState('');
   const [renaming, setRenaming] = useState(false);
   const [newName, setNewName] = useState(info.Name.slice(1));
+  const [committing, setCommitting] = useState(false);
   const c = api().containers;
   const id = info.Id;
   const { Running: running, Paused: paused } = info.State;
@@ -58,6 +63,10 @@ export function ContainerActions({ info, onChanged, onError }: { info: Container
       ) : (
         <button className="btn" onClick={() => setRenaming(true)}>rename</button>
       )}
+      <button className="btn" aria-haspopup="dialog" onClick={() => setCommitting(true)}>
+        commit
+      </button>
+      {committing && <CommitDialog containerId={id} containerName={info.Name.slice(1)} onClose={() => setCommitting(false)} />}
       <button
         className="btn-danger"
         disabled={!!busy}
