@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
 import { freePort } from '../../../packages/runtime/test/fixtures/registry.js';
@@ -192,6 +192,24 @@ describe('skiff compose', () => {
     expect(rebuilt.stdout).toContain(`Container ${built}-app-1  Recreate`);
     await waitFor(() => run(['logs', 'app']).stdout.includes('version two'), 15_000, 'rebuilt app output');
     expect(run(['down']).status).toBe(0);
+  });
+
+  it('up without -d follows the logs with service prefixes and stops the project on Ctrl-C', async () => {
+    const attached = `${project}a`;
+    const root = mkdtempSync(join(dir, 'attached-'));
+    writeFileSync(join(root, 'compose.yaml'), 'services:\n  talker:\n    image: ${IMAGE}\n    network_mode: none\n    command: sh -c \'trap "exit 0" TERM; while true; do echo tick; sleep 0.3; done\'\n');
+    const child = spawn(SKIFF, ['compose', '-p', attached, 'up'], { cwd: root, env: { ...agent.env, IMAGE: image } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    await waitFor(() => out.includes(`${attached}-talker-1  | tick`), 30_000, 'prefixed log lines');
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(out).toContain('Gracefully stopping...');
+    const ps = spawnSync(SKIFF, ['compose', '-p', attached, 'ps', '-a'], { cwd: root, env: agent.env, encoding: 'utf8' });
+    expect(ps.stdout).toMatch(/Exited \(0\)/);
+    expect(spawnSync(SKIFF, ['compose', '-p', attached, 'down'], { cwd: root, env: agent.env }).status).toBe(0);
   });
 });
 

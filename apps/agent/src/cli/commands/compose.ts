@@ -135,15 +135,17 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
       // attached: follow the logs until Ctrl-C, then stop the project like Compose does
       const name = (await client.compose.config.query(req)).name;
       const cs = await client.compose.ps.query({ projectName: name, services: services.length ? services : undefined });
-      const stop = async () => {
+      let stopping: Promise<void> | undefined;
+      process.once('SIGINT', () => {
         process.stdout.write('Gracefully stopping... (press Ctrl+C again to force)\n');
         process.once('SIGINT', () => process.exit(130));
-        await client.compose.stop.mutate({ projectName: name, services: services.length ? services : undefined });
-        process.exit(130);
-      };
-      process.once('SIGINT', () => void stop());
+        stopping = client.compose.stop.mutate({ projectName: name, services: services.length ? services : undefined });
+      });
       await logs(client, cs, { follow: true, timestamps: false });
-      return 0;
+      // the logs end when the containers stop: by Ctrl-C (exit 130, as Compose) or on their own
+      if (!stopping) return 0;
+      await stopping;
+      return 130;
     }
     case 'down': {
       const { flags: f } = parseArgs(
