@@ -5,6 +5,13 @@ import type { Duplex } from 'node:stream';
 import type { Runtime, StdioSession } from '@skiff/runtime';
 import { DockerApiError, sendError } from './http.js';
 import { attach, ROUTES } from './routes.js';
+import { CONTAINER_EXTRA_ROUTES } from './containers-extra-routes.js';
+import { IMAGE_EXTRA_ROUTES } from './images-extra-routes.js';
+import { NETWORK_ROUTES } from './networks-routes.js';
+import { recordEvents, SYSTEM_ROUTES } from './system-routes.js';
+import { VOLUME_ROUTES } from './volumes-routes.js';
+
+const ALL_ROUTES = [...ROUTES, ...VOLUME_ROUTES, ...NETWORK_ROUTES, ...IMAGE_EXTRA_ROUTES, ...SYSTEM_ROUTES, ...CONTAINER_EXTRA_ROUTES];
 
 /** `/v1.47/containers/json` → `/containers/json`: every version we serve behaves the same */
 function routePath(url: URL): string {
@@ -18,13 +25,14 @@ function routePath(url: URL): string {
  */
 export async function startDockerApi(runtime: Runtime, socketPath: string): Promise<Server> {
   const pendingAttach = new Map<string, (session: StdioSession) => void>();
+  recordEvents(runtime);
   const srv = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://docker');
     const path = routePath(url);
     const method = req.method === 'HEAD' ? 'GET' : req.method;
-    const match = ROUTES.map((r) => ({ r, m: r.method === method ? r.pattern.exec(path) : null })).find((x) => x.m);
+    const match = ALL_ROUTES.map((r) => ({ r, m: r.method === method ? r.pattern.exec(path) : null })).find((x) => x.m);
     if (!match) {
-      const known = ROUTES.some((r) => r.pattern.test(path));
+      const known = ALL_ROUTES.some((r) => r.pattern.test(path));
       sendError(res, new DockerApiError(known ? 405 : 404, known ? `${req.method} is not allowed on ${path}` : `page not found: ${path} is not served by Skiff (see docs/docker-compat.md)`));
       return;
     }
