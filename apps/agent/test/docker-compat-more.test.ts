@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -143,7 +143,25 @@ describe('the docker CLI: events, system df, running containers', () => {
     expect(docker(['inspect', name]).code).not.toBe(0);
   });
 
-  it('system df', () => {
+  it('live events, filtered', async () => {
+    const name = u('live-ev');
+    const follower = spawn('docker', ['events', '--filter', `container=${name}`, '--filter', 'event=die', '--format', '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}'], { env: dockerEnv() });
+    let out = '';
+    follower.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const closed = new Promise((r) => follower.on('close', r));
+    try {
+      await sleep(500);
+      expect(docker(['run', '--rm', '--name', name, image, 'sh', '-c', 'exit 4']).code).toBe(4);
+      for (let i = 0; i < 50 && !out.includes('die'); i++) await sleep(100);
+      expect(out).toBe(`die ${name} 4\n`);
+    } finally {
+      follower.kill();
+      await closed;
+    }
+  });
+
+  it('system df, image prune', () => {
+    expect(ok(['image', 'prune', '-f'])).toContain('Total reclaimed space');
     const df = ok(['system', 'df']);
     expect(df).toMatch(/^Images\s+\d+\s+\d+/m);
     expect(df).toMatch(/^Containers\s+\d+/m);
