@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
@@ -208,6 +208,10 @@ describe('the docker CLI: events, system df, running containers', () => {
     // a directory
     ok(['cp', `${renamed}:/etc`, join(dir, 'etc-copy')]);
     expect(existsSync(join(dir, 'etc-copy', 'passwd'))).toBe(true);
+    // a directory's content ("dir/."), names kept as they are
+    ok(['cp', `${renamed}:/etc/.`, join(dir, 'etc-content')]);
+    expect(readdirSync(join(dir, 'etc-content')).sort()).toEqual(expect.arrayContaining(['group', 'passwd']));
+    expect(readdirSync(join(dir, 'etc-content')).every((n) => !n.includes('etc-content'))).toBe(true);
     expect(docker(['cp', `${renamed}:/no/such/file`, dir]).stderr).toMatch(/Error response from daemon|No such container:path|could not find/);
 
     // a stopped container too

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
 import { NotFound, type ContainerStats, type Runtime } from '@skiff/runtime';
 import { API_VERSION, DockerApiError, sendJson, truthy } from './http.js';
 import { param, startJsonStream } from './query.js';
@@ -173,6 +174,33 @@ async function statPath(runtime: Runtime, id: string, path: string): Promise<{ s
   }
 }
 
+/**
+ * A directory's content (`dir/.`) as dockerd sends it: the directory itself as `.` and every
+ * entry under `./`, which the client renames to the destination (the runtime's tar has the
+ * bare names, which the client would mangle: it replaces the first "." of each name).
+ */
+function asDotEntries(src: Readable, dir: PathStat): Readable {
+  const extract = tar.extract();
+  const pack = tar.pack();
+  pack.entry({ name: '.', type: 'directory', mode: dir.mode & 0o7777, mtime: new Date(dir.mtime) });
+  extract.on('entry', (h, body, next) => {
+    const header = { ...h, name: `./${h.name}` };
+    if (h.type === 'file' || h.type === 'contiguous-file') {
+      body.pipe(pack.entry(header, (err) => (err ? extract.destroy(err) : next())));
+    } else {
+      pack.entry(header);
+      body.on('end', () => next());
+      body.resume();
+    }
+  });
+  extract.on('finish', () => pack.finalize());
+  extract.on('error', (e) => pack.destroy(e));
+  pack.on('close', () => src.destroy());
+  src.on('error', (e) => extract.destroy(e));
+  src.pipe(extract);
+  return pack as unknown as Readable;
+}
+
 async function getArchive(c: Call): Promise<void> {
   const path = c.url.searchParams.get('path');
   if (!path) throw new DockerApiError(400, 'path is required');
@@ -184,10 +212,12 @@ async function getArchive(c: Call): Promise<void> {
     c.res.writeHead(200, headers).end();
     return;
   }
-  // a directory's content ("dir/.") or the root: the stream of the stat is not the one sent
-  const reuse = src && !path.endsWith('/.');
-  if (src && !reuse) src.destroy();
-  const body = reuse ? src : ((await c.runtime.containers.copyFrom(id, path)) as Readable);
+  // dockerd's tar of "/" names entries in a way the client cannot rebase either; "/." works
+  if (!src && !path.endsWith('/.')) throw new DockerApiError(400, 'copying the whole root filesystem out is not supported: copy ctr:/. or use docker export');
+  // a directory's content ("dir/."): the stream of the stat is not the one sent
+  const reuse = !!src && !path.endsWith('/.');
+  if (!reuse) src?.destroy();
+  const body = reuse ? src! : asDotEntries((await c.runtime.containers.copyFrom(id, path)) as Readable, stat);
   c.res.writeHead(200, headers);
   const chunks = async function* () {
     try {
