@@ -58,6 +58,10 @@ describe('the docker CLI: volumes, networks, images', () => {
     ok(['run', '-d', '--name', user, '-v', `${vol}:/data`, image, 'sleep', '300']);
     expect(docker(['volume', 'rm', vol]).stderr).toMatch(/Error response from daemon: .*in use/);
     ok(['volume', 'create', u('spare')]);
+    ok(['volume', 'create', '--label', 'drop=yes', u('labelled')]);
+    const byLabel = ok(['volume', 'prune', '-af', '--filter', 'label=drop=yes']);
+    expect(byLabel).toContain(u('labelled'));
+    expect(byLabel).not.toContain(u('spare'));
     const pruned = ok(['volume', 'prune', '-af']);
     expect(pruned).toContain(u('spare'));
     expect(pruned).not.toContain(vol);
@@ -139,8 +143,14 @@ describe('the docker CLI: events, system df, running containers', () => {
     expect(lines.indexOf(`container start ${name}`)).toBeLessThan(lines.indexOf(`container die ${name}`));
     // the type filter keeps them out
     expect(docker(['events', '--since', since, '--until', until, '--filter', 'type=volume', '--filter', `container=${name}`]).stdout).toBe('');
-    expect(ok(['container', 'prune', '-f'])).toContain('Deleted Containers');
+    const kept = u('kept');
+    ok(['run', '--name', kept, '-l', 'keep=yes', image, 'true']);
+    const filtered = ok(['container', 'prune', '-f', '--filter', 'label!=keep=yes']);
+    expect(filtered).toContain('Deleted Containers');
     expect(docker(['inspect', name]).code).not.toBe(0);
+    expect(ok(['inspect', '-f', '{{.State.Status}}', kept]).trim()).toBe('exited');
+    ok(['container', 'prune', '-f']);
+    expect(docker(['inspect', kept]).code).not.toBe(0);
   });
 
   it('live events, filtered', async () => {

@@ -49,6 +49,14 @@ function eventFilter(f: Record<string, string[]>): (e: RuntimeEvent) => boolean 
     (!f.network?.length || (e.type === 'network' && f.network.some((v) => named(e, v))));
 }
 
+/** prune's `until`: a unix timestamp, an RFC 3339 time or a duration before now (`24h`, `10m`), in unix seconds */
+function pruneUntil(v: string): number {
+  const d = /^(\d+(?:\.\d+)?)(h|m|s)$/.exec(v);
+  if (d) return Date.now() / 1000 - Number(d[1]) * { h: 3600, m: 60, s: 1 }[d[2] as 'h' | 'm' | 's'];
+  const ns = timeNs(v);
+  return ns === undefined ? Infinity : ns / 1e9;
+}
+
 /** events, system df, container prune */
 export const SYSTEM_ROUTES: Route[] = [
   {
@@ -128,9 +136,18 @@ export const SYSTEM_ROUTES: Route[] = [
   {
     method: 'POST',
     pattern: /^\/containers\/prune$/,
-    async handle({ res, runtime }) {
+    async handle({ res, url, runtime }) {
+      const f = queryFilters(url);
       const before = new Map((await runtime.containers.diskUsage()).map((u) => [u.id, u.size]));
-      const { deleted } = await runtime.containers.prune();
+      let deleted: string[];
+      if (f.label?.length || f['label!']?.length || f.until?.length) {
+        // filtered: the stopped containers that match, one by one
+        const until = f.until?.length ? pruneUntil(f.until[0]!) : undefined;
+        const stopped = await runtime.containers.list({ all: true, filters: { status: ['exited', 'created', 'dead'] } });
+        const chosen = stopped.filter((c) => (f.label ?? []).every((l) => labelMatches(c.labels, l)) && !(f['label!'] ?? []).some((l) => labelMatches(c.labels, l)) && (until === undefined || c.created < until));
+        deleted = [];
+        for (const c of chosen) await runtime.containers.remove(c.id).then(() => deleted.push(c.id), () => {});
+      } else ({ deleted } = await runtime.containers.prune());
       sendJson(res, 200, { ContainersDeleted: deleted, SpaceReclaimed: deleted.reduce((a, d) => a + (before.get(d) ?? 0), 0) });
     },
   },
