@@ -141,6 +141,8 @@ describe('the docker CLI: events, system df, running containers', () => {
     expect(lines).toContain(`container start ${name}`);
     expect(lines).toContain(`container die ${name}`);
     expect(lines.indexOf(`container start ${name}`)).toBeLessThan(lines.indexOf(`container die ${name}`));
+    // --until alone replays what was kept up to then
+    expect(ok(['events', '--until', until, '--filter', `container=${name}`, '--filter', 'event=die', '--format', '{{.Action}}']).trim()).toBe('die');
     // the type filter keeps them out
     expect(docker(['events', '--since', since, '--until', until, '--filter', 'type=volume', '--filter', `container=${name}`]).stdout).toBe('');
     const kept = u('kept');

@@ -73,6 +73,7 @@ export const SYSTEM_ROUTES: Route[] = [
       // subscribe before the replay, so nothing falls between the two
       const off = runtime.onEvent((e) => {
         live.push(e);
+        if (live.length > 10_000) live.shift(); // a client that stopped reading loses the oldest
         wake?.();
       });
       let closed = false;
@@ -80,9 +81,12 @@ export const SYSTEM_ROUTES: Route[] = [
         closed = true;
         wake?.();
       });
-      const timer = until !== undefined ? setTimeout(() => ((closed = true), wake?.()), Math.max(0, until / 1e6 - Date.now())) : undefined;
+      // (a bound beyond setTimeout's range ends at the first event after it instead)
+      const left = until === undefined ? Infinity : Math.max(0, until / 1e6 - Date.now());
+      const timer = left < 2 ** 31 - 1 ? setTimeout(() => ((closed = true), wake?.()), left) : undefined;
       try {
-        const replay = since !== undefined ? (logs.get(runtime) ?? []).slice() : [];
+        // like dockerd: either bound replays the kept events that fall inside the window
+        const replay = since !== undefined || until !== undefined ? (logs.get(runtime) ?? []).slice() : [];
         const replayed = new Set(replay);
         for (const e of replay) if (inWindow(e) && match(e)) line(dockerEvent(e));
         while (!closed) {
