@@ -7,6 +7,13 @@ import { DockerApiError, sendError } from './http.js';
 import { BUILD_ROUTES } from './build.js';
 import { DockerExecs } from './exec.js';
 import { attach, ROUTES } from './routes.js';
+import { CONTAINER_EXTRA_ROUTES } from './containers-extra-routes.js';
+import { IMAGE_EXTRA_ROUTES } from './images-extra-routes.js';
+import { NETWORK_ROUTES } from './networks-routes.js';
+import { recordEvents, SYSTEM_ROUTES } from './system-routes.js';
+import { VOLUME_ROUTES } from './volumes-routes.js';
+
+const ALL_ROUTES = [...ROUTES, ...VOLUME_ROUTES, ...NETWORK_ROUTES, ...IMAGE_EXTRA_ROUTES, ...SYSTEM_ROUTES, ...CONTAINER_EXTRA_ROUTES];
 
 /** `/v1.47/containers/json` → `/containers/json`: every version we serve behaves the same */
 function routePath(url: URL): string {
@@ -21,7 +28,8 @@ function routePath(url: URL): string {
 export async function startDockerApi(runtime: Runtime, socketPath: string): Promise<Server> {
   const pendingAttach = new Map<string, (session: StdioSession) => void>();
   const execs = new DockerExecs(runtime);
-  const routes = [...ROUTES, ...execs.routes, ...BUILD_ROUTES];
+  const routes = [...ALL_ROUTES, ...execs.routes, ...BUILD_ROUTES];
+  recordEvents(runtime);
   const srv = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://docker');
     const path = routePath(url);

@@ -1,0 +1,118 @@
+import type { NetworkRecord, Runtime } from '@skiff/runtime';
+import { DockerApiError, readJsonBody, sendJson } from './http.js';
+import { labelMatches, param, queryFilters } from './query.js';
+import type { Route } from './routes.js';
+
+/** Docker's network inspect shape (the same as the tRPC networks.inspect) */
+export function networkJson(runtime: Runtime, n: NetworkRecord) {
+  const containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }> = {};
+  for (const e of runtime.networks.endpointsOf(n.id)) {
+    containers[e.containerId] = { Name: e.name, EndpointID: e.endpoint.hostVeth, MacAddress: e.endpoint.mac, IPv4Address: `${e.endpoint.ip}/${e.endpoint.prefix}`, IPv6Address: '' };
+  }
+  return {
+    Name: n.name,
+    Id: n.id,
+    Created: n.created,
+    Scope: 'local',
+    Driver: n.driver,
+    EnableIPv4: true,
+    EnableIPv6: false,
+    IPAM: { Driver: 'default', Options: null, Config: n.subnet ? [{ Subnet: n.subnet, ...(n.gateway ? { Gateway: n.gateway } : {}), ...(n.ipRange ? { IPRange: n.ipRange } : {}) }] : [] },
+    Internal: n.internal,
+    Attachable: false,
+    Ingress: false,
+    ConfigFrom: { Network: '' },
+    ConfigOnly: false,
+    Containers: containers,
+    Options: n.bridge ? { 'com.docker.network.bridge.name': n.bridge } : {},
+    Labels: n.labels,
+  };
+}
+
+interface CreateBody {
+  Name?: string;
+  Driver?: string;
+  Internal?: boolean;
+  EnableIPv6?: boolean;
+  IPAM?: { Driver?: string; Config?: { Subnet?: string; Gateway?: string; IPRange?: string }[] };
+  Options?: Record<string, string>;
+  Labels?: Record<string, string>;
+}
+
+interface ConnectBody {
+  Container?: string;
+  Force?: boolean;
+  EndpointConfig?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null };
+}
+
+/** Docker's network endpoints over runtime.networks (bridge driver; host/none are built in) */
+export const NETWORK_ROUTES: Route[] = [
+  {
+    method: 'GET',
+    pattern: /^\/networks$/,
+    async handle({ res, url, runtime }) {
+      const f = queryFilters(url);
+      const builtin = (n: NetworkRecord) => !!(n.builtin || n.isDefault);
+      const list = runtime.networks.list().filter(
+        (n) =>
+          (!f.name?.length || f.name.some((x) => n.name.includes(x))) &&
+          (!f.id?.length || f.id.some((x) => n.id.startsWith(x))) &&
+          (!f.driver?.length || f.driver.includes(n.driver)) &&
+          (!f.label?.length || f.label.every((l) => labelMatches(n.labels, l))) &&
+          (!f.type?.length || f.type.includes(builtin(n) ? 'builtin' : 'custom')) &&
+          (!f.dangling?.length || (f.dangling[0] === 'true' || f.dangling[0] === '1') === (!builtin(n) && runtime.networks.endpointsOf(n.id).length === 0)),
+      );
+      sendJson(res, 200, list.map((n) => networkJson(runtime, n)));
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/networks\/create$/,
+    async handle({ req, res, runtime }) {
+      const body = (await readJsonBody<CreateBody>(req)) ?? {};
+      if (!body.Name) throw new DockerApiError(400, 'network name is required');
+      if (body.Driver && body.Driver !== 'bridge') throw new DockerApiError(400, `network driver ${body.Driver} is not supported: Skiff creates bridge networks`);
+      if (body.EnableIPv6) throw new DockerApiError(400, 'IPv6 networks are not supported');
+      const ipam = body.IPAM?.Config ?? [];
+      if (ipam.length > 1) throw new DockerApiError(400, 'one IPAM config (one IPv4 subnet) per network is supported');
+      const n = await runtime.networks.create(body.Name, { subnet: ipam[0]?.Subnet || undefined, gateway: ipam[0]?.Gateway || undefined, ipRange: ipam[0]?.IPRange || undefined, internal: !!body.Internal, labels: body.Labels ?? {} });
+      sendJson(res, 201, { Id: n.id, Warning: '' });
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/networks\/prune$/,
+    async handle({ res, runtime }) {
+      sendJson(res, 200, { NetworksDeleted: await runtime.networks.prune() });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/networks\/([^/]+)$/,
+    async handle(c) {
+      sendJson(c.res, 200, networkJson(c.runtime, c.runtime.networks.get(param(c))));
+    },
+  },
+  {
+    method: 'DELETE',
+    pattern: /^\/networks\/([^/]+)$/,
+    async handle(c) {
+      await c.runtime.networks.remove(param(c));
+      c.res.writeHead(204).end();
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/networks\/([^/]+)\/(connect|disconnect)$/,
+    async handle(c) {
+      const body = (await readJsonBody<ConnectBody>(c.req)) ?? {};
+      if (!body.Container) throw new DockerApiError(400, 'Container is required');
+      const network = c.runtime.networks.get(param(c)).name;
+      if (c.params[1] === 'connect') {
+        const e = body.EndpointConfig ?? {};
+        await c.runtime.containers.connect(body.Container, network, { ip: e.IPAMConfig?.IPv4Address || undefined, aliases: e.Aliases?.length ? e.Aliases : undefined });
+      } else await c.runtime.containers.disconnect(body.Container, network);
+      c.res.writeHead(200, { 'content-length': 0 }).end();
+    },
+  },
+];

@@ -1,0 +1,34 @@
+import type { ServerResponse } from 'node:http';
+import { API_VERSION, DockerApiError } from './http.js';
+import type { Call } from './routes.js';
+
+/** `?filters={"label":["a=b"]}` (values as a list, or as Docker's old {"v":true} map) */
+export function queryFilters(url: URL): Record<string, string[]> {
+  const raw = url.searchParams.get('filters');
+  if (!raw) return {};
+  try {
+    const f = JSON.parse(raw) as Record<string, string[] | Record<string, boolean>>;
+    return Object.fromEntries(Object.entries(f).map(([k, v]) => [k, Array.isArray(v) ? v : Object.keys(v).filter((x) => v[x])]));
+  } catch {
+    throw new DockerApiError(400, 'invalid filters');
+  }
+}
+
+/** the n-th path parameter, URL-decoded */
+export const param = (c: Call, n = 0) => decodeURIComponent(c.params[n]!);
+
+/** a label filter (`k` or `k=v`) against a label map */
+export function labelMatches(labels: Record<string, string>, expr: string): boolean {
+  const eq = expr.indexOf('=');
+  return eq < 0 ? expr in labels : labels[expr.slice(0, eq)] === expr.slice(eq + 1);
+}
+
+/** a JSON-lines stream (pull/push/load progress, events, stats): headers go out at once */
+export function startJsonStream(res: ServerResponse): (o: unknown) => boolean {
+  res.writeHead(200, { 'content-type': 'application/json', 'api-version': API_VERSION });
+  res.flushHeaders();
+  return (o) => res.write(`${JSON.stringify(o)}\n`);
+}
+
+/** RFC3339 → unix seconds */
+export const unixSeconds = (iso: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);

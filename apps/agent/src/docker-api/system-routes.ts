@@ -1,0 +1,158 @@
+import type { Runtime, RuntimeEvent } from '@skiff/runtime';
+import { DockerApiError, sendJson } from './http.js';
+import { labelMatches, queryFilters, startJsonStream, unixSeconds } from './query.js';
+import type { Route } from './routes.js';
+
+const KEPT = 1000;
+const logs = new WeakMap<Runtime, RuntimeEvent[]>();
+
+/**
+ * Keeps the runtime's last events so `docker events --since` can replay them (dockerd keeps
+ * 1024 too). Called once when the API starts.
+ */
+export function recordEvents(runtime: Runtime): void {
+  if (logs.has(runtime)) return;
+  const log: RuntimeEvent[] = [];
+  logs.set(runtime, log);
+  runtime.onEvent((e) => {
+    log.push(e);
+    if (log.length > KEPT) log.splice(0, log.length - KEPT);
+  });
+}
+
+/** Docker's event message: the current fields and the deprecated status/id/from */
+function dockerEvent(e: RuntimeEvent) {
+  const legacy = e.type === 'container' ? { status: e.action, id: e.id, from: e.attributes.image ?? '' } : e.type === 'image' ? { status: e.action, id: e.attributes.name ?? e.id } : {};
+  return { ...legacy, Type: e.type, Action: e.action, Actor: { ID: e.id, Attributes: e.attributes }, scope: 'local', time: Math.floor(e.time / 1e9), timeNano: e.time };
+}
+
+/** `since` / `until` as the client sends them: unix seconds with optional `.nanoseconds` */
+function timeNs(v: string | null): number | undefined {
+  if (!v) return undefined;
+  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v);
+  if (m) return Number(m[1]) * 1e9 + Number((m[2] ?? '').padEnd(9, '0'));
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new DockerApiError(400, `invalid timestamp: ${v}`);
+  return t * 1e6;
+}
+
+function eventFilter(f: Record<string, string[]>): (e: RuntimeEvent) => boolean {
+  const any = (k: string, test: (v: string) => boolean) => !f[k]?.length || f[k]!.some(test);
+  const named = (e: RuntimeEvent, v: string) => e.id === v || (v.length >= 3 && e.id.startsWith(v)) || e.attributes.name === v || e.attributes.name === v.replace(/^\//, '');
+  return (e) =>
+    any('type', (v) => v === e.type) &&
+    any('event', (v) => v === e.action || e.action.startsWith(`${v}:`)) &&
+    (!f.label?.length || f.label.every((l) => labelMatches(e.attributes, l))) &&
+    (!f.container?.length || (e.type === 'container' && f.container.some((v) => named(e, v)))) &&
+    (!f.image?.length || f.image.some((v) => (e.type === 'image' ? named(e, v) : e.attributes.image === v))) &&
+    (!f.volume?.length || (e.type === 'volume' && f.volume.some((v) => named(e, v)))) &&
+    (!f.network?.length || (e.type === 'network' && f.network.some((v) => named(e, v))));
+}
+
+/** prune's `until`: a unix timestamp, an RFC 3339 time or a duration before now (`24h`, `10m`), in unix seconds */
+function pruneUntil(v: string): number {
+  const d = /^(\d+(?:\.\d+)?)(h|m|s)$/.exec(v);
+  if (d) return Date.now() / 1000 - Number(d[1]) * { h: 3600, m: 60, s: 1 }[d[2] as 'h' | 'm' | 's'];
+  const ns = timeNs(v);
+  return ns === undefined ? Infinity : ns / 1e9;
+}
+
+/** events, system df, container prune */
+export const SYSTEM_ROUTES: Route[] = [
+  {
+    method: 'GET',
+    pattern: /^\/events$/,
+    async handle({ res, url, runtime }) {
+      const since = timeNs(url.searchParams.get('since'));
+      const until = timeNs(url.searchParams.get('until'));
+      const match = eventFilter(queryFilters(url));
+      const inWindow = (e: RuntimeEvent) => (since === undefined || e.time >= since) && (until === undefined || e.time <= until);
+      const line = startJsonStream(res);
+      const live: RuntimeEvent[] = [];
+      let wake: (() => void) | undefined;
+      // subscribe before the replay, so nothing falls between the two
+      const off = runtime.onEvent((e) => {
+        live.push(e);
+        if (live.length > 10_000) live.shift(); // a client that stopped reading loses the oldest
+        wake?.();
+      });
+      let closed = false;
+      res.once('close', () => {
+        closed = true;
+        wake?.();
+      });
+      // (a bound beyond setTimeout's range ends at the first event after it instead)
+      const left = until === undefined ? Infinity : Math.max(0, until / 1e6 - Date.now());
+      const timer = left < 2 ** 31 - 1 ? setTimeout(() => ((closed = true), wake?.()), left) : undefined;
+      try {
+        // like dockerd: either bound replays the kept events that fall inside the window
+        const replay = since !== undefined || until !== undefined ? (logs.get(runtime) ?? []).slice() : [];
+        const replayed = new Set(replay);
+        for (const e of replay) if (inWindow(e) && match(e)) line(dockerEvent(e));
+        while (!closed) {
+          while (live.length) {
+            const e = live.shift()!;
+            if (replayed.has(e)) continue;
+            if (inWindow(e) && match(e)) line(dockerEvent(e));
+          }
+          if (until !== undefined && Date.now() * 1e6 > until) break;
+          await new Promise<void>((r) => (wake = r));
+          wake = undefined;
+        }
+      } finally {
+        off();
+        clearTimeout(timer);
+      }
+      res.end();
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/system\/df$/,
+    async handle({ res, runtime }) {
+      const [images, containers, usage, volumes] = await Promise.all([runtime.images.list(), runtime.containers.list({ all: true }), runtime.containers.diskUsage(), runtime.volumes.list()]);
+      const sizeOf = new Map(usage.map((u) => [u.id, u.size]));
+      const users = new Map<string, number>();
+      for (const c of containers) users.set(c.imageId, (users.get(c.imageId) ?? 0) + 1);
+      const volumeSizes = await Promise.all(volumes.map((v) => runtime.volumes.size(v.name).catch(() => -1)));
+      sendJson(res, 200, {
+        LayersSize: images.reduce((a, i) => a + i.size, 0),
+        Images: images.map((i) => ({ Id: i.id, ParentId: '', RepoTags: i.repoTags, RepoDigests: i.repoDigests, Created: unixSeconds(i.created), Size: i.size, SharedSize: 0, Labels: {}, Containers: users.get(i.id) ?? 0 })),
+        Containers: containers.map((c) => ({
+          Id: c.id,
+          Names: c.names,
+          Image: c.image,
+          ImageID: c.imageId,
+          Command: c.command,
+          Created: c.created,
+          State: c.state,
+          Status: c.status,
+          Labels: c.labels,
+          Mounts: [],
+          SizeRw: sizeOf.get(c.id) ?? 0,
+          SizeRootFs: (sizeOf.get(c.id) ?? 0) + (images.find((i) => i.id === c.imageId)?.size ?? 0),
+        })),
+        Volumes: volumes.map((v, i) => ({ Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: v.createdAt, Labels: v.labels, Scope: 'local', Options: null, UsageData: { Size: volumeSizes[i], RefCount: v.usedBy.length } })),
+        BuildCache: [],
+      });
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/containers\/prune$/,
+    async handle({ res, url, runtime }) {
+      const f = queryFilters(url);
+      const before = new Map((await runtime.containers.diskUsage()).map((u) => [u.id, u.size]));
+      let deleted: string[];
+      if (f.label?.length || f['label!']?.length || f.until?.length) {
+        // filtered: the stopped containers that match, one by one
+        const until = f.until?.length ? pruneUntil(f.until[0]!) : undefined;
+        const stopped = await runtime.containers.list({ all: true, filters: { status: ['exited', 'created', 'dead'] } });
+        const chosen = stopped.filter((c) => (f.label ?? []).every((l) => labelMatches(c.labels, l)) && !(f['label!'] ?? []).some((l) => labelMatches(c.labels, l)) && (until === undefined || c.created < until));
+        deleted = [];
+        for (const c of chosen) await runtime.containers.remove(c.id).then(() => deleted.push(c.id), () => {});
+      } else ({ deleted } = await runtime.containers.prune());
+      sendJson(res, 200, { ContainersDeleted: deleted, SpaceReclaimed: deleted.reduce((a, d) => a + (before.get(d) ?? 0), 0) });
+    },
+  },
+];
