@@ -1,0 +1,92 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
+import { freePort } from '../../../packages/runtime/test/fixtures/registry.js';
+import { AgentHarness } from './agent-harness.js';
+
+let agent: AgentHarness;
+let image: string;
+let dir: string;
+let port: number;
+const project = `dc${randomBytes(3).toString('hex')}`;
+const subnet = freeTestSubnet();
+
+/** Debian's docker-compose (1.29, docker-py) against the agent's Docker API socket */
+function compose(args: string[]) {
+  const r = spawnSync('docker-compose', ['-p', project, ...args], { cwd: dir, env: { ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir }, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(async () => {
+  if (spawnSync('docker-compose', ['version']).status !== 0) throw new Error("docker-compose is needed for these tests (scripts/test.sh installs Debian's package when it is missing)");
+  const reg = await fixtureRegistry();
+  image = `${reg.host}/skiff-test/busybox:latest`;
+  agent = await AgentHarness.create([reg.host]);
+  dir = mkdtempSync(join(tmpdir(), 'skiff-dcv1-'));
+  port = await freePort();
+  writeFileSync(
+    join(dir, 'docker-compose.yml'),
+    `version: "3.7"
+services:
+  web:
+    image: ${image}
+    command: ["sh", "-c", "mkdir -p /www && echo from-web > /www/index.html && exec httpd -f -p 80 -h /www"]
+    ports:
+      - "127.0.0.1:${port}:80"
+    volumes:
+      - data:/data
+  client:
+    image: ${image}
+    depends_on: [web]
+    command: ["sh", "-c", "while true; do wget -qO- http://web/; sleep 0.5; done"]
+networks:
+  default:
+    ipam:
+      config:
+        - subnet: ${subnet.subnet}
+volumes:
+  data: {}
+`,
+  );
+}, 90_000);
+
+afterAll(async () => {
+  if (agent) compose(['down', '-v', '-t', '1']);
+  await agent?.dispose();
+  await stopFixtureRegistry();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 90_000);
+
+describe('docker-compose (Debian, docker-py) against Skiff', () => {
+  it('brings a two-service stack up, serves the port, resolves service names, and takes it down with its volume', async () => {
+    const up = compose(['up', '-d']);
+    expect(up.stderr).toMatch(new RegExp(`Creating ${project}_web_1 .*done`));
+    expect(up.code).toBe(0);
+    let body = '';
+    for (let i = 0; i < 50 && body !== 'from-web\n'; i++) {
+      body = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => '');
+      if (body !== 'from-web\n') await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(body).toBe('from-web\n');
+    const ps = compose(['ps']);
+    expect(ps.stdout).toMatch(new RegExp(`${project}_web_1 .* Up .*127\\.0\\.0\\.1:${port}->80/tcp`));
+    let logs = '';
+    for (let i = 0; i < 40 && !logs.includes('from-web'); i++) {
+      logs = compose(['logs', 'client']).stdout;
+      if (!logs.includes('from-web')) await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(logs).toContain('from-web');
+
+    const down = compose(['down', '-v', '-t', '1']);
+    expect(down.code).toBe(0);
+    expect(down.stderr).toContain(`Removing network ${project}_default`);
+    const left = spawnSync('docker', ['ps', '-aq'], { env: { ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir }, encoding: 'utf8' });
+    expect(left.stdout).toBe('');
+    expect(agent.cli(['volume', 'ls']).stdout).not.toContain(project);
+    expect(agent.cli(['network', 'ls']).stdout).not.toContain(project);
+  });
+});
