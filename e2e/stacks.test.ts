@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
@@ -35,6 +37,7 @@ afterAll(async () => {
   await stopFixtureRegistry();
 }, 90_000);
 
+const SHOTS = join(import.meta.dirname, 'screenshots');
 const FOREIGN = /\/favicon\.ico$/;
 
 async function openPage(errors: string[]): Promise<Page> {
@@ -92,6 +95,8 @@ describe('stacks page', () => {
     expect(await page.getByTestId('validation-location').textContent()).toBe('compose.yaml line 3, column 5');
     expect(await page.getByTestId('error-line').textContent()).toBe('3');
     expect(await page.getByRole('button', { name: 'Save', exact: true }).isDisabled()).toBe(true);
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, 'stack-error-1280.png'), fullPage: true });
 
     // fixed: valid, saved, and the page becomes the stack's own
     await page.getByLabel('compose file').fill(file('image'));
@@ -124,6 +129,23 @@ describe('stacks page', () => {
     await page.getByRole('link', { name: `${stack}-web-1` }).click();
     await page.waitForURL(/\/containers\/[0-9a-f]{64}$/);
     await page.goBack();
+
+    // laid out without sideways overflow at laptop and tablet widths, light and dark (screenshots in e2e/screenshots/)
+    mkdirSync(SHOTS, { recursive: true });
+    for (const width of [1280, 768]) {
+      await page.setViewportSize({ width, height: 1000 });
+      for (const [shot, path] of [['stacks', '/stacks'], ['stack', `/stacks/${stack}`]] as const) {
+        await page.goto(`${agent.url}${path}`);
+        await page.locator('main h1').first().waitFor();
+        await page.waitForTimeout(500);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(overflow, `${shot} at ${width}px overflows by ${overflow}px`).toBeLessThanOrEqual(0);
+        await page.screenshot({ path: join(SHOTS, `${shot}-${width}.png`), fullPage: true });
+      }
+    }
+    await page.evaluate(() => document.documentElement.classList.add('dark'));
+    await page.screenshot({ path: join(SHOTS, 'stack-768-dark.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 1000 });
 
     // remove: containers, network and the stored stack are gone
     await page.getByRole('button', { name: 'Remove' }).click();

@@ -57,6 +57,18 @@ async function loadStored(ctx: Context, name: string) {
   return stack;
 }
 
+/** stacks being deployed or removed right now: a second deploy of the same stack waits its turn by being refused */
+const busy = new Set<string>();
+async function* exclusive<T>(name: string, work: () => AsyncGenerator<T>): AsyncGenerator<T> {
+  if (busy.has(name)) throw new TRPCError({ code: 'CONFLICT', message: `stack "${name}" is already being deployed` });
+  busy.add(name);
+  try {
+    yield* work();
+  } finally {
+    busy.delete(name);
+  }
+}
+
 type Summary = { name: string; status: string; containers: number };
 /** a coarse state from the engine's "running(2), exited(1)" */
 function stateOf(p: Summary | undefined): 'running' | 'partial' | 'stopped' | 'not deployed' {
@@ -123,7 +135,7 @@ export const stacksRouter = router({
   /** `compose up -d` of the stored file and .env, written to the stack's directory first; streams progress lines */
   deploy: operatorProcedure
     .input(byName.extend({ pull: z.boolean().optional(), forceRecreate: z.boolean().optional() }))
-    .subscription(async function* ({ ctx, input, signal }) {
+    .subscription(({ ctx, input, signal }) => exclusive(input.name, async function* () {
       const stack = await loadStored(ctx, input.name);
       const dir = stackDir(ctx, stack.name);
       const v = await validateStack(ctx, stack);
@@ -136,7 +148,7 @@ export const stacksRouter = router({
         if (input.pull) await engine.pull(v.project, undefined, emit);
         await engine.up(v.project, { forceRecreate: input.forceRecreate, removeOrphans: true, signal, onEvent: emit });
       });
-    }),
+    })),
 
   start: operatorProcedure.input(byName).mutation(({ ctx, input }) => collect((emit) => engineOf(ctx).start(input.name, undefined, emit))),
   stop: operatorProcedure.input(byName).mutation(({ ctx, input }) => collect((emit) => engineOf(ctx).stop(input.name, undefined, emit))),
