@@ -31,6 +31,8 @@ export interface AgentServices {
   secureCookies: boolean;
   /** the runtime's latest events, newest first (dashboard home) */
   events: EventHistory;
+  /** the runtime's root directory (stacks keep their files under `<root>/stacks/<name>/`) */
+  root: string;
 }
 
 const TRPC_CODE: Record<SkiffErrorCode, TRPCError['code']> = {

@@ -8,6 +8,7 @@ import { applyTheme, nextTheme, storedTheme, type Theme } from '../lib/theme';
 const LINKS: { href: string; label: string; admin?: boolean; operator?: boolean }[] = [
   { href: '/', label: 'Home' },
   { href: '/containers', label: 'Containers' },
+  { href: '/stacks', label: 'Stacks' },
   { href: '/images', label: 'Images' },
   { href: '/build', label: 'Build', operator: true },
   { href: '/volumes', label: 'Volumes' },

@@ -139,6 +139,18 @@ function suite(name: string, provider: Provider, setup: () => Promise<{ url: str
       expect(await client().registryCredential.count()).toBe(0);
     });
 
+    it('stacks: one per name, update bumps updatedAt, delete', async () => {
+      const created = await client().stack.create({ data: { name: 'web', composeFile: 'services: {}\n', updatedBy: 'admin' } });
+      expect(created.envFile).toBe('');
+      expect(isUniqueViolation(await client().stack.create({ data: { name: 'web', composeFile: 'x' } }).catch((e: unknown) => e))).toBe(true);
+      await new Promise((r) => setTimeout(r, 5));
+      const updated = await client().stack.update({ where: { name: 'web' }, data: { envFile: 'A=1\n', updatedBy: 'bob' } });
+      expect(updated.updatedAt.getTime()).toBeGreaterThan(created.updatedAt.getTime());
+      expect(await client().stack.findUnique({ where: { name: 'web' } })).toMatchObject({ envFile: 'A=1\n', updatedBy: 'bob' });
+      await client().stack.delete({ where: { name: 'web' } });
+      expect(await client().stack.count()).toBe(0);
+    });
+
     it('transactions roll back as a whole', async () => {
       await expect(
         client().$transaction(async (tx) => {

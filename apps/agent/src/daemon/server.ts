@@ -53,7 +53,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     throw new Error(`cannot open the database: ${(e as Error).message}`);
   });
   const sessions = new SessionRegistry();
-  const services: AgentServices = { secrets: new SecretBox(opts.root), loginLimiter: new FailureLimiter(), secureCookies: false, events: new EventHistory(runtime) };
+  const services: AgentServices = { secrets: new SecretBox(opts.root), loginLimiter: new FailureLimiter(), secureCookies: false, events: new EventHistory(runtime), root: opts.root };
   await bootstrapAdmin(db, {
     adminPassword: process.env.SKIFF_ADMIN_PASSWORD,
     baseUrl: opts.http ? `http://${opts.http.host}:${opts.http.port}` : undefined,

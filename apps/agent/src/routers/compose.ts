@@ -3,7 +3,7 @@ import { ComposeEngine, loadProject, type ComposeEvent } from '@skiff/compose';
 import { call, operatorProcedure, recordAudit, router, viewerProcedure, type Context } from '../trpc.js';
 import { eventStream } from './event-stream.js';
 
-const projectName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a project name is lowercase letters, digits, "-" and "_"').max(128);
+export const projectName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a project name is lowercase letters, digits, "-" and "_"').max(128);
 const services = z.array(z.string().min(1).max(128)).max(256).optional();
 
 /**
@@ -19,10 +19,10 @@ const projectInput = z.object({
 });
 
 const load = (input: z.infer<typeof projectInput>) => call(() => loadProject({ files: input.files, projectName: input.projectName, env: input.env, profiles: input.profiles }));
-const engineOf = (ctx: Context) => new ComposeEngine(ctx.runtime);
+export const engineOf = (ctx: Context) => new ComposeEngine(ctx.runtime);
 
 /** a stream of compose progress lines whose end (or error) is also an audit-log entry */
-async function* audited(ctx: Context, action: string, target: string, work: (emit: (e: ComposeEvent) => void) => Promise<void>) {
+export async function* audited(ctx: Context, action: string, target: string, work: (emit: (e: ComposeEvent) => void) => Promise<void>) {
   try {
     for await (const item of eventStream(work)) if ('event' in item) yield item;
     recordAudit(ctx, action, target);

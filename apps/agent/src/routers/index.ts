@@ -10,6 +10,7 @@ import { usersRouter } from './users.js';
 import { tokensRouter } from './tokens.js';
 import { registriesRouter } from './registries.js';
 import { composeRouter } from './compose.js';
+import { stacksRouter } from './stacks.js';
 
 export const appRouter = router({
   containers: containersRouter,
@@ -23,6 +24,7 @@ export const appRouter = router({
   tokens: tokensRouter,
   registries: registriesRouter,
   compose: composeRouter,
+  stacks: stacksRouter,
 });
 
 export type AppRouter = typeof appRouter;
