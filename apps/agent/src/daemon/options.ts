@@ -4,13 +4,15 @@ export interface DaemonOptions {
   http?: { host: string; port: number };
   /** the Docker Engine API's unix socket (root only); undefined = off */
   dockerSocket?: string;
+  /** the Docker Engine API on TCP, API tokens only; off unless asked for */
+  dockerTcp?: { host: string; port: number };
   insecureRegistries: string[];
   /** default bridge device and nftables table (SKIFF_BRIDGE, SKIFF_NFT_TABLE): lets a second agent (tests) coexist */
   bridge?: string;
   nftTable?: string;
 }
 
-const USAGE = 'usage: skiff daemon [--root DIR] [--socket PATH] [--http 127.0.0.1:PORT | --http off] [--docker-socket PATH | off] [--insecure-registry HOST:PORT ...]';
+const USAGE = 'usage: skiff daemon [--root DIR] [--socket PATH] [--http 127.0.0.1:PORT | --http off] [--docker-socket PATH | off] [--docker-tcp HOST:PORT] [--insecure-registry HOST:PORT ...]';
 
 /** Flags win over the environment (SKIFF_ROOT, SKIFF_SOCKET, SKIFF_HTTP, SKIFF_INSECURE_REGISTRIES). */
 export function parseDaemonOptions(argv: string[], env: Record<string, string | undefined> = process.env): DaemonOptions {
@@ -18,6 +20,7 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
   let socket = env.SKIFF_SOCKET || '/run/skiff/skiff.sock';
   let http: string | undefined = env.SKIFF_HTTP || '127.0.0.1:7777';
   let dockerSocket = env.SKIFF_DOCKER_SOCKET || '/run/skiff/docker.sock';
+  let dockerTcp: string | undefined = env.SKIFF_DOCKER_TCP || undefined;
   const insecure = (env.SKIFF_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -32,6 +35,7 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
       case '--socket': socket = value(); break;
       case '--http': http = value(); break;
       case '--docker-socket': dockerSocket = value(); break;
+      case '--docker-tcp': dockerTcp = value(); break;
       case '--insecure-registry': insecure.push(value()); break;
       default: throw new Error(`unknown flag: ${arg}\n${USAGE}`);
     }
@@ -44,6 +48,11 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
   }
   const out: DaemonOptions = { root, socket, http: httpAddr, insecureRegistries: insecure };
   if (dockerSocket !== 'off') out.dockerSocket = dockerSocket;
+  if (dockerTcp && dockerTcp !== 'off') {
+    const m = /^(.*):(\d+)$/.exec(dockerTcp);
+    if (!m) throw new Error(`invalid --docker-tcp address "${dockerTcp}" (want HOST:PORT)`);
+    out.dockerTcp = { host: m[1] || '127.0.0.1', port: Number(m[2]) };
+  }
   if (env.SKIFF_BRIDGE) out.bridge = env.SKIFF_BRIDGE;
   if (env.SKIFF_NFT_TABLE) out.nftTable = env.SKIFF_NFT_TABLE;
   return out;

@@ -18,7 +18,8 @@ import { SecretBox } from '../auth/secrets.js';
 import type { DaemonOptions } from './options.js';
 import { loadWebHandler } from './web.js';
 import { binaryStreamHandler } from './binary-streams.js';
-import { startDockerApi } from '../docker-api/server.js';
+import { DockerApi } from '../docker-api/server.js';
+import { tokenAccess } from '../docker-api/token-access.js';
 
 export interface RunningDaemon {
   runtime: Runtime;
@@ -139,12 +140,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     });
   }
 
-  if (opts.dockerSocket) {
-    // optional: a second agent (or dockerd's socket path) must not stop this one from starting
+  if (opts.dockerSocket || opts.dockerTcp) {
+    const docker = new DockerApi(runtime);
     const path = opts.dockerSocket;
-    if (existsSync(path) && (await socketAlive(path))) process.stderr.write(`warning: ${path} is in use; the Docker API is not served\n`);
-    else {
-      const srv = await startDockerApi(runtime, path).catch((e: Error) => {
+    // optional: a second agent (or dockerd's socket path) must not stop this one from starting
+    if (path && existsSync(path) && (await socketAlive(path))) process.stderr.write(`warning: ${path} is in use; the Docker API is not served there\n`);
+    else if (path) {
+      const srv = await docker.listenUnix(path).catch((e: Error) => {
         process.stderr.write(`warning: cannot serve the Docker API on ${path}: ${e.message}\n`);
         return undefined;
       });
@@ -152,6 +154,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         servers.push(srv);
         srv.on('close', () => existsSync(path) && unlinkSync(path));
       }
+    }
+    if (opts.dockerTcp) {
+      // asked for explicitly, so a failure stops the agent rather than going unnoticed
+      const srv = await docker.listenTcp(opts.dockerTcp.host, opts.dockerTcp.port, tokenAccess(db)).catch(async (e: Error) => {
+        for (const s of servers) s.close();
+        await runtime.close();
+        throw e;
+      });
+      servers.push(srv);
     }
   }
 

@@ -20,54 +20,89 @@ function routePath(url: URL): string {
   return url.pathname.replace(/^\/v\d+\.\d+(?=\/)/, '');
 }
 
+/** Decides whether a request may go on; throws a DockerApiError (401/403) when not. */
+export type DockerApiAccess = (req: IncomingMessage) => Promise<void>;
+
 /**
- * The Docker Engine API on its own unix socket (root only, like dockerd's), mapped onto the
- * runtime, so the `docker` CLI and tools built on the API work against Skiff.
- * docs/docker-compat.md lists what is served.
+ * The Docker Engine API mapped onto the runtime, so the `docker` CLI and tools built on the
+ * API work against Skiff: on its own unix socket (root only, like dockerd's) and, when
+ * enabled, on a TCP address that takes API tokens only. docs/docker-compat.md lists what
+ * is served.
  */
-export async function startDockerApi(runtime: Runtime, socketPath: string): Promise<Server> {
-  const pendingAttach = new Map<string, (session: StdioSession) => void>();
-  const execs = new DockerExecs(runtime);
-  const routes = [...ALL_ROUTES, ...execs.routes, ...BUILD_ROUTES];
-  recordEvents(runtime);
-  const srv = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://docker');
-    const path = routePath(url);
-    const method = req.method === 'HEAD' ? 'GET' : req.method;
-    const match = routes.map((r) => ({ r, m: r.method === method ? r.pattern.exec(path) : null })).find((x) => x.m);
-    if (!match) {
-      const known = routes.some((r) => r.pattern.test(path));
-      sendError(res, new DockerApiError(known ? 405 : 404, known ? `${req.method} is not allowed on ${path}` : `page not found: ${path} is not served by Skiff (see docs/docker-compat.md)`));
-      return;
-    }
-    match.r.handle({ req, res, url, params: match.m!.slice(1), runtime, pendingAttach }).catch((e) => sendError(res, e));
-  });
-  // attach and exec start are hijacked connections: the client asks for an upgrade to a raw TCP stream
-  const hijack = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://docker');
-    const path = routePath(url);
-    const attachTo = /^\/containers\/([^/]+)\/attach$/.exec(path);
-    const execStart = /^\/exec\/([^/]+)\/start$/.exec(path);
-    const fail = (e: unknown) => {
-      const body = JSON.stringify({ message: (e as Error).message });
-      const code = (e as { code?: string }).code;
-      const status = e instanceof DockerApiError ? `${e.status} Error` : code === 'NOT_FOUND' ? '404 Not Found' : code === 'CONFLICT' ? '409 Conflict' : '500 Internal Server Error';
-      socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    };
-    if (req.method === 'POST' && attachTo) attach(runtime, pendingAttach, req, socket, decodeURIComponent(attachTo[1]!), url).catch(fail);
-    else if (req.method === 'POST' && execStart) execs.hijack(req, socket, head, execStart[1]!).catch(fail);
-    else socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
-  };
-  srv.on('upgrade', hijack);
-  srv.keepAliveTimeout = 65_000;
-  mkdirSync(dirname(socketPath), { recursive: true, mode: 0o755 });
-  if (existsSync(socketPath)) unlinkSync(socketPath);
-  await new Promise<void>((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(socketPath, () => {
-      chmodSync(socketPath, 0o600);
-      resolve();
+export class DockerApi {
+  private readonly pendingAttach = new Map<string, (session: StdioSession) => void>();
+  private readonly execs: DockerExecs;
+  private readonly routes;
+
+  constructor(private readonly runtime: Runtime) {
+    this.execs = new DockerExecs(runtime);
+    this.routes = [...ALL_ROUTES, ...this.execs.routes, ...BUILD_ROUTES];
+    recordEvents(runtime);
+  }
+
+  /** an HTTP server for the API; `access` guards every request and hijack (TCP listeners) */
+  server(access?: DockerApiAccess): Server {
+    const { runtime, pendingAttach, execs, routes } = this;
+    const srv = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://docker');
+      const path = routePath(url);
+      const method = req.method === 'HEAD' ? 'GET' : req.method;
+      const match = routes.map((r) => ({ r, m: r.method === method ? r.pattern.exec(path) : null })).find((x) => x.m);
+      if (!match) {
+        const known = routes.some((r) => r.pattern.test(path));
+        sendError(res, new DockerApiError(known ? 405 : 404, known ? `${req.method} is not allowed on ${path}` : `page not found: ${path} is not served by Skiff (see docs/docker-compat.md)`));
+        return;
+      }
+      (access ? access(req) : Promise.resolve())
+        .then(() => match.r.handle({ req, res, url, params: match.m!.slice(1), runtime, pendingAttach }))
+        .catch((e) => {
+          req.resume();
+          sendError(res, e);
+        });
     });
-  });
-  return srv;
+    // attach and exec start are hijacked connections: the client asks for an upgrade to a raw TCP stream
+    const hijack = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = new URL(req.url ?? '/', 'http://docker');
+      const path = routePath(url);
+      const attachTo = /^\/containers\/([^/]+)\/attach$/.exec(path);
+      const execStart = /^\/exec\/([^/]+)\/start$/.exec(path);
+      const fail = (e: unknown) => {
+        const body = JSON.stringify({ message: (e as Error).message });
+        const code = (e as { code?: string }).code;
+        const status = e instanceof DockerApiError ? `${e.status} Error` : code === 'NOT_FOUND' ? '404 Not Found' : code === 'CONFLICT' ? '409 Conflict' : '500 Internal Server Error';
+        socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      };
+      (access ? access(req) : Promise.resolve()).then(() => {
+        if (req.method === 'POST' && attachTo) return attach(runtime, pendingAttach, req, socket, decodeURIComponent(attachTo[1]!), url);
+        if (req.method === 'POST' && execStart) return execs.hijack(req, socket, head, execStart[1]!);
+        socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+      }).catch(fail);
+    };
+    srv.on('upgrade', hijack);
+    srv.keepAliveTimeout = 65_000;
+    return srv;
+  }
+
+  async listenUnix(socketPath: string): Promise<Server> {
+    const srv = this.server();
+    mkdirSync(dirname(socketPath), { recursive: true, mode: 0o755 });
+    if (existsSync(socketPath)) unlinkSync(socketPath);
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(socketPath, () => {
+        chmodSync(socketPath, 0o600);
+        resolve();
+      });
+    });
+    return srv;
+  }
+
+  async listenTcp(host: string, port: number, access: DockerApiAccess): Promise<Server> {
+    const srv = this.server(access);
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new Error(`cannot listen on ${host}:${port}: the address is in use`) : e));
+      srv.listen(port, host, () => resolve());
+    });
+    return srv;
+  }
 }
