@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
+import { fixtureRegistry, startRegistry, stopFixtureRegistry, TEST_REGISTRY_USER } from '../../../packages/runtime/test/fixtures/index.js';
 import { freePort } from '../../../packages/runtime/test/fixtures/registry.js';
 import { AgentHarness } from './agent-harness.js';
 
@@ -135,6 +135,30 @@ describe('the docker CLI against the Docker API socket', () => {
       expect(failed.stderr).toMatch(/returned a non-zero code: 5/);
     } finally {
       rmSync(ctx, { recursive: true, force: true });
+    }
+  });
+
+  it('docker login checks credentials through the agent; push and pull then carry them', async () => {
+    const reg = await startRegistry({ auth: 'basic' });
+    try {
+      const wrong = docker(['login', '-u', 'skiff', '--password-stdin', reg.host], 'wrong-password\n');
+      expect(wrong.code).not.toBe(0);
+      expect(wrong.stderr).toMatch(/Error response from daemon/);
+      const ok = docker(['login', '-u', TEST_REGISTRY_USER.username, '--password-stdin', reg.host], `${TEST_REGISTRY_USER.password}\n`);
+      expect(ok.stderr + ok.stdout).toContain('Login Succeeded');
+      const target = `${reg.host}/private/busybox:1`;
+      expect(docker(['pull', '-q', image]).code).toBe(0);
+      expect(docker(['tag', image, target]).code).toBe(0);
+      const pushed = docker(['push', target]);
+      expect(pushed.stderr).toBe('');
+      expect(pushed.code).toBe(0);
+      expect(docker(['rmi', target]).code).toBe(0);
+      expect(docker(['pull', target]).code).toBe(0);
+      expect(docker(['logout', reg.host]).code).toBe(0);
+      const anonymous = docker(['pull', target]);
+      expect(anonymous.code).not.toBe(0);
+    } finally {
+      await reg.stop();
     }
   });
 });

@@ -65,3 +65,14 @@ export async function readJsonBody<T>(req: IncomingMessage, limit = 4 * 1024 * 1
 }
 
 export const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
+
+/** `X-Registry-Auth`: base64(url) JSON {username, password}; an empty `{}` means none */
+export function registryAuth(header: string | string[] | undefined): { username: string; password: string } | undefined {
+  if (typeof header !== 'string' || !header) return undefined;
+  try {
+    const a = JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as { username?: string; password?: string };
+    return a.username ? { username: a.username, password: a.password ?? '' } : undefined;
+  } catch {
+    return undefined;
+  }
+}

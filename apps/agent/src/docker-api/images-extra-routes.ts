@@ -1,19 +1,8 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { API_VERSION, DockerApiError, sendJson } from './http.js';
+import { API_VERSION, DockerApiError, registryAuth, sendJson } from './http.js';
 import { param, queryFilters, startJsonStream, unixSeconds } from './query.js';
 import type { Route } from './routes.js';
-
-/** `X-Registry-Auth`: base64(url) JSON {username, password}; an empty `{}` means none */
-function registryAuth(header: string | string[] | undefined): { username: string; password: string } | undefined {
-  if (typeof header !== 'string' || !header) return undefined;
-  try {
-    const a = JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as { username?: string; password?: string };
-    return a.username ? { username: a.username, password: a.password ?? '' } : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
 

@@ -4,7 +4,7 @@ import { arch, cpus, release, totalmem } from 'node:os';
 import { SKIFF_VERSION, type ContainerSummary, type ImageInspect, type Runtime, type StdioSession } from '@skiff/runtime';
 import { createSpecFromDocker, type DockerCreateBody } from './container-create.js';
 import { frame } from './frames.js';
-import { API_VERSION, DockerApiError, MIN_API_VERSION, readJsonBody, sendJson, truthy } from './http.js';
+import { API_VERSION, DockerApiError, MIN_API_VERSION, readJsonBody, registryAuth, sendJson, truthy } from './http.js';
 
 export interface Call {
   req: IncomingMessage;
@@ -131,6 +131,18 @@ export const ROUTES: Route[] = [
       });
     },
   },
+  {
+    // `docker login`: the registry is asked as `skiff login` does; the CLI keeps the credentials itself
+    method: 'POST',
+    pattern: /^\/auth$/,
+    async handle({ req, res, runtime }) {
+      const body = (await readJsonBody<{ username?: string; password?: string; serveraddress?: string }>(req)) ?? {};
+      if (!body.username) throw new DockerApiError(400, 'a username is required');
+      const registry = (body.serveraddress || 'docker.io').replace(/^https?:\/\//, '').replace(/\/.*$/, '').replace(/^index\.docker\.io$|^registry-1\.docker\.io$/, 'docker.io');
+      await runtime.images.checkLogin(registry, { username: body.username, password: body.password ?? '' });
+      sendJson(res, 200, { Status: 'Login Succeeded', IdentityToken: '' });
+    },
+  },
   // ---- images ---------------------------------------------------------------------------
   {
     method: 'GET',
@@ -147,7 +159,7 @@ export const ROUTES: Route[] = [
   {
     method: 'POST',
     pattern: /^\/images\/create$/,
-    async handle({ res, url, runtime }) {
+    async handle({ req, res, url, runtime }) {
       const from = url.searchParams.get('fromImage');
       if (!from) throw new DockerApiError(400, 'fromImage is required (import from a tar is not supported here; use /images/load)');
       const tag = url.searchParams.get('tag');
@@ -158,6 +170,8 @@ export const ROUTES: Route[] = [
       line({ status: `Pulling from ${from}`, id: tag ?? 'latest' });
       try {
         const img = await runtime.images.pull(ref, {
+          // what `docker login` stored on the client side comes with each pull
+          auth: registryAuth(req.headers['x-registry-auth']),
           onProgress: (p) => {
             if (p.id === 'manifest' || p.id === 'config') return;
             const short = p.id.replace(/^sha256:/, '').slice(0, 12);
