@@ -39,8 +39,10 @@ export function StackEditor({ name: initialName }: { name?: string }) {
   const sub = useRef<{ unsubscribe(): void } | undefined>(undefined);
   useEffect(() => () => sub.current?.unsubscribe(), []);
 
+  // while a remove runs, the container events it causes must not re-read a stack that is going away
+  const removing = useRef(false);
   const load = useCallback(async () => {
-    if (creating) return;
+    if (creating || removing.current) return;
     try {
       const d = await api().stacks.get.query({ name: initialName });
       setDetail(d);
@@ -165,8 +167,14 @@ export function StackEditor({ name: initialName }: { name?: string }) {
 
   const remove = () => {
     if (!window.confirm(`Remove stack ${name}? Its containers and networks${withVolumes ? ' and volumes' : ''} are removed and the stored file is deleted.`)) return;
+    removing.current = true;
     void act(async () => {
-      await api().stacks.remove.mutate({ name, volumes: withVolumes });
+      try {
+        await api().stacks.remove.mutate({ name, volumes: withVolumes });
+      } catch (e) {
+        removing.current = false;
+        throw e;
+      }
       router.replace('/stacks');
     });
   };
