@@ -7,6 +7,7 @@ import type { EventHistory } from './event-history.js';
 import { allows, type Principal, type Role } from './auth/principal.js';
 import type { SecretBox } from './auth/secrets.js';
 import type { FailureLimiter } from './auth/rate-limit.js';
+import { writeAudit } from './auth/audit-log.js';
 
 export interface Context {
   runtime: Runtime;
@@ -87,9 +88,7 @@ const audit = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
 
 /** An audit-log row, written in the background (subscriptions that change things call this themselves). */
 export function recordAudit(ctx: Context, action: string, target: string | undefined, error?: string): void {
-  void ctx.db.auditEntry
-    .create({ data: { actor: ctx.principal.username, action, target, result: error === undefined ? 'ok' : 'error', detail: error?.slice(0, 500), ip: ctx.ip } })
-    .catch(() => {});
+  writeAudit(ctx.db, { actor: ctx.principal.username, action, target, ip: ctx.ip, error });
 }
 
 /** Every procedure states the least role it needs; the unix socket (root) passes all. */

@@ -1,20 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import type { Db } from '@skiff/db';
-import { isSkiffError, type Runtime, type SkiffErrorCode } from '@skiff/runtime';
+import { isSkiffError, type Runtime } from '@skiff/runtime';
+import { HTTP_STATUS } from '../http-status.js';
 import { authenticate } from '../auth/authenticate.js';
 import { allows, type Principal, type Role } from '../auth/principal.js';
 import { streamBuild } from './build-stream.js';
-
-const HTTP_STATUS: Record<SkiffErrorCode, number> = {
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  INVALID_ARGUMENT: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  UNAVAILABLE: 503,
-  INTERNAL: 500,
-};
+import { writeAudit } from '../auth/audit-log.js';
 
 class HttpError extends Error {
   constructor(
@@ -173,8 +165,5 @@ export function binaryStreamHandler(runtime: Runtime, db: Db) {
 }
 
 function audit(db: Db, p: Principal, route: Route, target: string | undefined, ip: string | undefined, error?: string): void {
-  if (!route.action) return;
-  void db.auditEntry
-    .create({ data: { actor: p.username, action: route.action, target, result: error ? 'error' : 'ok', detail: error?.slice(0, 500), ip } })
-    .catch(() => {});
+  if (route.action) writeAudit(db, { actor: p.username, action: route.action, target, ip, error });
 }

@@ -49,6 +49,11 @@ export function parseBuildQuery(url: URL): z.infer<typeof buildQuery> {
   return parsed.data;
 }
 
+/** the query as the runtime's build options (Docker's "default" network is the runtime's default) */
+export function buildOptionsOf(q: z.infer<typeof buildQuery>) {
+  return { tags: q.tags, dockerfile: q.dockerfile, target: q.target, noCache: q.noCache, network: q.network === 'default' ? undefined : q.network, buildArgs: q.buildArgs };
+}
+
 /**
  * Runs a build from an uploaded context and streams its events as JSON lines. The answer
  * starts (200) before the build does, so a failure is the stream's last line, not a status.
@@ -66,12 +71,7 @@ export async function streamBuild(runtime: Runtime, context: Readable, url: URL,
   };
   try {
     const { id } = await runtime.buildFromArchive(context, {
-      tags: q.tags,
-      dockerfile: q.dockerfile,
-      target: q.target,
-      noCache: q.noCache,
-      network: q.network === 'default' ? undefined : q.network,
-      buildArgs: q.buildArgs,
+      ...buildOptionsOf(q),
       signal: ac.signal,
       onEvent: send,
     });

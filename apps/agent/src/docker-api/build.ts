@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { parseBuildQuery } from '../daemon/build-stream.js';
+import { buildOptionsOf, parseBuildQuery } from '../daemon/build-stream.js';
 import { API_VERSION } from './http.js';
 import type { Route } from './routes.js';
 
@@ -25,12 +25,7 @@ export const BUILD_ROUTES: Route[] = [
       const quiet = url.searchParams.get('q') === '1' || url.searchParams.get('q') === 'true';
       try {
         await runtime.buildFromArchive(context, {
-          tags: q.tags,
-          dockerfile: q.dockerfile,
-          target: q.target,
-          noCache: q.noCache,
-          network: q.network === 'default' ? undefined : q.network,
-          buildArgs: q.buildArgs,
+          ...buildOptionsOf(q),
           signal: ac.signal,
           onEvent: (e) => {
             if (e.type === 'built') {

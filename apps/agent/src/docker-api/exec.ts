@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Runtime, StdioSession } from '@skiff/runtime';
-import { frame } from './frames.js';
+import { frame, pipeSession } from './frames.js';
 import { API_VERSION, DockerApiError, readJsonBody, sendJson } from './http.js';
 import type { Route } from './routes.js';
 
@@ -169,17 +169,8 @@ export class DockerExecs {
     const e = this.get(execId);
     const session = await this.begin(e);
     socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${e.tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream'}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
-    if (e.stdout) session.on('stdout', (d: Buffer) => socket.write(e.tty ? d : frame('stdout', d)));
-    if (e.stderr) session.on('stderr', (d: Buffer) => socket.write(e.tty ? d : frame('stderr', d)));
-    session.on('exit', () => socket.end());
-    session.on('error', () => socket.destroy());
-    if (e.stdin) {
-      if (rest.length) session.write(rest);
-      socket.on('data', (d: Buffer) => session.write(d));
-      socket.on('end', () => session.closeStdin());
-    }
-    socket.on('close', () => {
-      if (e.running) session.detach();
-    });
+    // stdin the client sent right behind the body comes first
+    if (e.stdin && rest.length) session.write(rest);
+    pipeSession(session, socket, { tty: e.tty, stdout: e.stdout, stderr: e.stderr, stdin: e.stdin, onClose: () => e.running && session.detach() });
   }
 }

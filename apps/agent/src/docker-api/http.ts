@@ -1,19 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isSkiffError, type SkiffErrorCode } from '@skiff/runtime';
+import { isSkiffError } from '@skiff/runtime';
+import { HTTP_STATUS } from '../http-status.js';
 
 /** The Engine API version served; the docker client negotiates down to it through /_ping. */
 export const API_VERSION = '1.47';
 export const MIN_API_VERSION = '1.24';
-
-const STATUS: Record<SkiffErrorCode, number> = {
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  INVALID_ARGUMENT: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  UNAVAILABLE: 503,
-  INTERNAL: 500,
-};
 
 export class DockerApiError extends Error {
   constructor(
@@ -24,9 +15,18 @@ export class DockerApiError extends Error {
   }
 }
 
+export function statusOf(e: unknown): number {
+  return e instanceof DockerApiError ? e.status : isSkiffError(e) ? HTTP_STATUS[e.code] : 500;
+}
+
+/** `/v1.47/containers/json` → `/containers/json`: every version we serve behaves the same */
+export function routePath(url: URL): string {
+  return url.pathname.replace(/^\/v\d+\.\d+(?=\/)/, '');
+}
+
 /** Docker's error body, `{"message": …}`, with the status a runtime error maps to */
 export function sendError(res: ServerResponse, e: unknown): void {
-  const status = e instanceof DockerApiError ? e.status : isSkiffError(e) ? STATUS[e.code] : 500;
+  const status = statusOf(e);
   const message = dockerMessage(e instanceof Error ? e.message : String(e));
   if (res.headersSent) {
     res.destroy();

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { arch, cpus, release, totalmem } from 'node:os';
 import { SKIFF_VERSION, type ContainerSummary, type ImageInspect, type Runtime, type StdioSession } from '@skiff/runtime';
 import { createSpecFromDocker, type DockerCreateBody } from './container-create.js';
-import { frame } from './frames.js';
+import { frame, pipeSession } from './frames.js';
 import { API_VERSION, DockerApiError, MIN_API_VERSION, readJsonBody, registryAuth, sendJson, truthy } from './http.js';
 
 export interface Call {
@@ -374,17 +374,7 @@ export async function attach(runtime: Runtime, pendingAttach: Call['pendingAttac
   const wantStderr = truthy(url.searchParams.get('stderr'));
   const upgrade = req.headers.upgrade ? 'Connection: Upgrade\r\nUpgrade: tcp\r\n' : '';
   socket.write(`HTTP/1.1 ${upgrade ? '101 UPGRADED' : '200 OK'}\r\nContent-Type: ${tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream'}\r\n${upgrade}\r\n`);
-  const wire = (session: StdioSession) => {
-    if (wantStdout) session.on('stdout', (d: Buffer) => socket.write(tty ? d : frame('stdout', d)));
-    if (wantStderr) session.on('stderr', (d: Buffer) => socket.write(tty ? d : frame('stderr', d)));
-    session.on('exit', () => socket.end());
-    session.on('error', () => socket.destroy());
-    if (wantStdin) {
-      socket.on('data', (d: Buffer) => session.write(d));
-      socket.on('end', () => session.closeStdin());
-    }
-    socket.on('close', () => session.detach());
-  };
+  const wire = (session: StdioSession) => pipeSession(session, socket, { tty, stdout: wantStdout, stderr: wantStderr, stdin: wantStdin, onClose: () => session.detach() });
   if (running) wire(await runtime.containers.attach(full));
   else {
     pendingAttach.set(full, wire);

@@ -1,9 +1,9 @@
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Runtime, StdioSession } from '@skiff/runtime';
-import { DockerApiError, sendError } from './http.js';
+import { DockerApiError, dockerMessage, routePath, sendError, statusOf } from './http.js';
 import { BUILD_ROUTES } from './build.js';
 import { DockerExecs } from './exec.js';
 import { attach, ROUTES } from './routes.js';
@@ -14,11 +14,6 @@ import { recordEvents, SYSTEM_ROUTES } from './system-routes.js';
 import { VOLUME_ROUTES } from './volumes-routes.js';
 
 const ALL_ROUTES = [...ROUTES, ...VOLUME_ROUTES, ...NETWORK_ROUTES, ...IMAGE_EXTRA_ROUTES, ...SYSTEM_ROUTES, ...CONTAINER_EXTRA_ROUTES];
-
-/** `/v1.47/containers/json` → `/containers/json`: every version we serve behaves the same */
-function routePath(url: URL): string {
-  return url.pathname.replace(/^\/v\d+\.\d+(?=\/)/, '');
-}
 
 /** Decides whether a request may go on; throws a DockerApiError (401/403) when not. */
 export type DockerApiAccess = (req: IncomingMessage) => Promise<void>;
@@ -67,10 +62,9 @@ export class DockerApi {
       const attachTo = /^\/containers\/([^/]+)\/attach$/.exec(path);
       const execStart = /^\/exec\/([^/]+)\/start$/.exec(path);
       const fail = (e: unknown) => {
-        const body = JSON.stringify({ message: (e as Error).message });
-        const code = (e as { code?: string }).code;
-        const status = e instanceof DockerApiError ? `${e.status} Error` : code === 'NOT_FOUND' ? '404 Not Found' : code === 'CONFLICT' ? '409 Conflict' : '500 Internal Server Error';
-        socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        const body = JSON.stringify({ message: dockerMessage((e as Error).message) });
+        const status = statusOf(e);
+        socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       };
       (access ? access(req) : Promise.resolve()).then(() => {
         if (req.method === 'POST' && attachTo) return attach(runtime, pendingAttach, req, socket, decodeURIComponent(attachTo[1]!), url);

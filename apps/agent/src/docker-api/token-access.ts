@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Db } from '@skiff/db';
 import { authenticate } from '../auth/authenticate.js';
 import { allows } from '../auth/principal.js';
-import { DockerApiError } from './http.js';
+import { writeAudit } from '../auth/audit-log.js';
+import { DockerApiError, routePath } from './http.js';
 import type { DockerApiAccess } from './server.js';
 
 /**
@@ -22,10 +23,8 @@ export function tokenAccess(db: Db): DockerApiAccess {
     const needed = read ? 'viewer' : 'operator';
     if (!allows(p, needed)) throw new DockerApiError(403, `this needs the ${needed} role; ${p.username} is ${p.role}`);
     if (!read) {
-      const path = new URL(req.url ?? '/', 'http://docker').pathname.replace(/^\/v\d+\.\d+(?=\/)/, '');
-      void db.auditEntry
-        .create({ data: { actor: p.username, action: `docker ${req.method} ${path.replace(/\/[0-9a-f]{64}(?=\/|$)/g, '/{id}')}`.slice(0, 200), target: path.slice(0, 200), result: 'ok', ip: req.socket.remoteAddress ?? undefined } })
-        .catch(() => {});
+      const path = routePath(new URL(req.url ?? '/', 'http://docker'));
+      writeAudit(db, { actor: p.username, action: `docker ${req.method} ${path.replace(/\/[0-9a-f]{64}(?=\/|$)/g, '/{id}')}`.slice(0, 200), target: path.slice(0, 200), ip: req.socket.remoteAddress ?? undefined });
     }
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { parseReference, type PullProgress } from '@skiff/runtime';
+import { parseReference, type ImageInspect, type PullProgress } from '@skiff/runtime';
 import { call, operatorProcedure, viewerProcedure, router, type Context } from '../trpc.js';
+import { eventStream } from './event-stream.js';
 
 const credentials = z.object({ username: z.string(), password: z.string() }).optional();
 
@@ -40,40 +41,13 @@ export const imagesRouter = router({
 
   /** pull with per-layer progress events; the last event carries the pulled image */
   pull: operatorProcedure.input(z.object({ ref: z.string().min(1), auth: credentials })).subscription(async function* ({ ctx, input, signal }) {
-    const queue: PullProgress[] = [];
-    let wake: (() => void) | undefined;
-    let done = false;
-    let failure: unknown;
     const auth = input.auth ?? (await storedCredentials(ctx, input.ref));
-    const result = ctx.runtime.images
-      .pull(input.ref, {
-        signal,
-        auth,
-        onProgress: (p) => {
-          queue.push(p);
-          if (queue.length > 1000) queue.splice(0, queue.length - 1000);
-          wake?.();
-        },
-      })
-      .then(
-        (image) => image,
-        (e) => {
-          failure = e;
-          return undefined;
-        },
-      )
-      .finally(() => {
-        done = true;
-        wake?.();
-      });
-    for (;;) {
-      while (queue.length) yield { progress: queue.shift()! };
-      if (done) break;
-      await new Promise<void>((r) => (wake = r));
-      wake = undefined;
+    try {
+      for await (const item of eventStream<PullProgress, ImageInspect>((emit) => ctx.runtime.images.pull(input.ref, { signal, auth, onProgress: emit }))) {
+        yield 'event' in item ? { progress: item.event } : { image: item.result };
+      }
+    } catch (e) {
+      await call(() => Promise.reject(e));
     }
-    const image = await result;
-    if (failure) await call(() => Promise.reject(failure));
-    yield { image: image! };
   }),
 });
