@@ -2,15 +2,17 @@
   "targets": [
     {
       "target_name": "skiff_native",
-      "sources": ["native/addon/addon.cc"],
+      "sources": ["native/addon/addon.cc", "native/addon/async-ops.cc", "native/addon/spawn.c", "native/addon/netns.c"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
-      "cflags_cc": ["-std=c++17", "-O2"]
+      "cflags_c": ["-std=gnu11", "-O2", "-Wall"],
+      "cflags_cc": ["-std=c++17", "-O2"],
+      "libraries": ["-lmnl", "-lpthread"]
     },
     {
       "target_name": "skiff-shim",
       "type": "executable",
-      "sources": ["native/shim/main.c", "native/shim/conf.c", "native/shim/util.c", "native/shim/caps.c", "native/shim/seccomp.c", "native/shim/process.c", "native/shim/rootfs.c", "native/shim/devfs.c", "native/shim/container.c", "native/shim/init.c", "native/shim/attach.c", "native/shim/logfile.c", "native/shim/exitrec.c", "native/shim/start.c", "native/shim/exec.c"],
+      "sources": ["native/shim/main.c", "native/shim/conf.c", "native/shim/util.c", "native/shim/caps.c", "native/shim/seccomp.c", "native/shim/process.c", "native/shim/rootfs.c", "native/shim/devfs.c", "native/shim/container.c", "native/shim/init.c", "native/shim/attach.c", "native/shim/logfile.c", "native/shim/exitrec.c", "native/shim/start.c", "native/shim/exec.c", "native/shim/trace.c"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-sign-compare"],
       "libraries": ["-lseccomp"]
     }

@@ -1,7 +1,10 @@
 // skiff_native: the few syscalls Node lacks and the runtime needs on the agent side
 // (layer unpacking: mknod for devices/whiteouts, xattrs; cp into stopped containers: mount;
-// terminals for exec/attach clients: pty pairs and window sizes).
+// terminals for exec/attach clients: pty pairs and window sizes) and, asynchronously,
+// the container start's hot path: spawning shims and network plumbing (async-ops.cc).
 #include <napi.h>
+
+#include "async-ops.h"
 
 #include <cerrno>
 #include <climits>
@@ -178,6 +181,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openpty", Napi::Function::New(env, Openpty));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("getWinsize", Napi::Function::New(env, GetWinsize));
+  RegisterAsyncOps(env, exports);
   return exports;
 }
 

@@ -111,6 +111,7 @@ int container_main(void *arg) {
   struct child_args *a = arg;
   struct conf *c = a->c;
   char err[2048];
+  trace_mark(TR_CHILD);
   reset_signals();
   close(REPORT_FD); /* the agent waits for EOF on the report pipe */
   for (int i = 0; i < a->nclose; i++)
@@ -118,8 +119,11 @@ int container_main(void *arg) {
   umask(022);
 
   join_network(c, a->status_w);
+  trace_mark(TR_NET);
   join_cgroups(c, a->status_w);
+  trace_mark(TR_CGROUP);
   if (setup_rootfs(c, err, sizeof err) < 0) die_report(a->status_w, 125, "%s", err);
+  trace_mark(TR_ROOTFS);
   const char *hostname = conf_get(c, "hostname");
   if (hostname && *hostname && sethostname(hostname, strlen(hostname)) < 0)
     die_report(a->status_w, 125, "sethostname: %s", strerror(errno));
@@ -136,6 +140,7 @@ int container_main(void *arg) {
   if (code) die_report(a->status_w, code, "%s", err);
   code = apply_identity_and_security(c, err, sizeof err);
   if (code) die_report(a->status_w, code, "%s", err);
+  trace_mark(TR_SECURITY);
 
   if (a->go_r >= 0) {
     /* waitAttach: the shim reports ok now; exec only once the first client is there */

@@ -22,11 +22,12 @@ int read_oom_killed(const struct conf *c) {
   return n > 0;
 }
 
-/* The last processes may still be leaving the cgroup for a moment after the reap. */
+/* The last processes may still be leaving the cgroup for a moment after the reap: retry
+ * from 1 ms, doubling up to 20 ms (about 2 s in all), so the usual case costs no sleep. */
 void remove_cgroups(const struct conf *c) {
   static const char *dirs[MAX_LIST];
   size_t n = conf_list(c, "cgroup", dirs, MAX_LIST);
-  for (int attempt = 0; attempt < 100; attempt++) {
+  for (int attempt = 0; attempt < 110; attempt++) {
     int left = 0;
     for (size_t i = 0; i < n; i++) {
       if (!dirs[i]) continue;
@@ -34,7 +35,7 @@ void remove_cgroups(const struct conf *c) {
       else dirs[i] = NULL;
     }
     if (!left) return;
-    usleep(20000);
+    usleep(attempt < 5 ? 1000u << attempt : 20000);
   }
 }
 
@@ -43,5 +44,5 @@ int write_exit_record(int exit_code, int exit_signal, int oom) {
   format_rfc3339nano(ts, sizeof ts);
   snprintf(json, sizeof json, "{\"exitCode\":%d,\"signal\":%d,\"finishedAt\":\"%s\",\"oomKilled\":%s}\n", exit_code, exit_signal, ts,
            oom ? "true" : "false");
-  return write_file_atomic("exit.json", json);
+  return write_file_atomic("exit.json", json, 1);
 }

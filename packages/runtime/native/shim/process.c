@@ -106,6 +106,7 @@ int exec_process(const struct conf *c, const char *path, char *err, size_t errle
   argv[na] = NULL;
   size_t ne = conf_list(c, "env", envp, MAX_LIST);
   envp[ne] = NULL;
+  trace_mark(TR_EXEC);
   execve(path, (char *const *)argv, (char *const *)envp);
   int e = errno;
   snprintf(err, errlen, "exec: \"%s\": %s", argv[0], e == ENOENT ? "no such file or directory" : e == EACCES ? "permission denied" : strerror(e));

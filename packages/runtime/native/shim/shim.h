@@ -29,7 +29,9 @@ size_t conf_list(const struct conf *c, const char *key, const char **out, size_t
 void format_rfc3339nano(char *buf, size_t len);
 int write_all(int fd, const void *buf, size_t len);
 int write_file_str(const char *path, const char *s);
-int write_file_atomic(const char *path, const char *s);
+/* temp file + rename; `durable` fsyncs first (pid files need not survive a power loss:
+ * no pid does) */
+int write_file_atomic(const char *path, const char *s, int durable);
 int mkdir_p(const char *path, mode_t mode);
 void close_fds_from(int first); /* close_range(first, ~0) */
 int reserve_fd3(void); /* 1 if the caller passed fd 3 */
@@ -100,6 +102,13 @@ struct child_args {
   int nclose;
 };
 int container_main(void *arg);
+
+/* trace.c: start-phase timestamps, reported only with trace=1 */
+enum trace_point { TR_MAIN, TR_CONF, TR_CLONE, TR_CHILD, TR_NET, TR_CGROUP, TR_ROOTFS, TR_SECURITY, TR_EXEC, TR_REPORT, TR_COUNT };
+void trace_begin(void);
+void trace_enable(void);
+void trace_mark(enum trace_point p);
+void trace_format(char *buf, size_t len); /* " trace=main:NS,..." or "" */
 int send_fd(int sock, int fd);
 int recv_fd(int sock);
 

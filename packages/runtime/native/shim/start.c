@@ -210,6 +210,7 @@ static int fail(int code, const char *fmt, const char *detail) {
 int shim_start(const char *dir) {
   static struct conf conf;
   char err[2048], path[4096];
+  trace_begin();
   close_fds_from(REPORT_FD + 1);
   reserve_fd3();
   signal(SIGPIPE, SIG_IGN);
@@ -218,6 +219,8 @@ int shim_start(const char *dir) {
   snprintf(path, sizeof path, "%s/shim.conf", dir);
   if (conf_load(&conf, path, err, sizeof err) < 0) return fail(125, "%s", err);
   if (chdir(dir) < 0) return fail(125, "chdir to the container dir: %s", strerror(errno));
+  if (conf_flag(&conf, "trace")) trace_enable();
+  trace_mark(TR_CONF);
 
   struct io io = {.out_fd = -1, .err_fd = -1, .master = -1, .stdin_fd = -1, .go_w = -1};
   io.tty = conf_flag(&conf, "tty");
@@ -247,6 +250,7 @@ int shim_start(const char *dir) {
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   sigprocmask(SIG_BLOCK, &chld, NULL);
+  trace_mark(TR_CLONE);
   pid_t pid = clone(container_main, stack + stack_size, flags, &a);
   if (pid < 0) return fail(125, "clone: %s", strerror(errno));
   close(status[1]);
@@ -291,9 +295,9 @@ int shim_start(const char *dir) {
 
   char pidbuf[32];
   snprintf(pidbuf, sizeof pidbuf, "%d\n", getpid());
-  int pw = write_file_atomic("shim.pid", pidbuf);
+  int pw = write_file_atomic("shim.pid", pidbuf, 0);
   snprintf(pidbuf, sizeof pidbuf, "%d\n", pid);
-  if (pw == 0) pw = write_file_atomic("init.pid", pidbuf);
+  if (pw == 0) pw = write_file_atomic("init.pid", pidbuf, 0);
   int lfd = pw == 0 ? attach_listen("attach.sock") : -1;
   if (lfd < 0) {
     int e = errno;
@@ -306,7 +310,10 @@ int shim_start(const char *dir) {
   io.log = logfile_open(log_path && *log_path ? log_path : "container.log", conf_long(&conf, "logMaxSize", 0), (int)conf_long(&conf, "logMaxFiles", 1));
   int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 
-  dprintf(REPORT_FD, "ok %d\n", pid);
+  trace_mark(TR_REPORT);
+  char trace[512];
+  trace_format(trace, sizeof trace);
+  dprintf(REPORT_FD, "ok %d%s\n", pid, trace);
   close(REPORT_FD);
   int devnull = open("/dev/null", O_RDWR);
   dup2(devnull, 0);

@@ -47,12 +47,12 @@ int write_file_str(const char *path, const char *s) {
   return r;
 }
 
-int write_file_atomic(const char *path, const char *s) {
+int write_file_atomic(const char *path, const char *s, int durable) {
   char tmp[4096];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return -1;
-  if (write_all(fd, s, strlen(s)) < 0 || fsync(fd) < 0) {
+  if (write_all(fd, s, strlen(s)) < 0 || (durable && fsync(fd) < 0)) {
     close(fd);
     unlink(tmp);
     return -1;

@@ -32,6 +32,35 @@ interface NativeAddon {
   openpty(): PtyPair;
   setWinsize(fd: number, rows: number, cols: number): void;
   getWinsize(fd: number): { rows: number; cols: number };
+  spawnReported(path: string, args: string[]): Promise<SpawnReport>;
+  netnsCreate(path: string): Promise<void>;
+  netnsDelete(path: string): Promise<void>;
+  linkDelete(name: string): Promise<void>;
+  vethSetup(spec: VethSpec): Promise<void>;
+}
+
+export interface SpawnReport {
+  pid: number;
+  /** everything the child wrote to fd 3 before closing it */
+  report: string;
+  /** the first 4 KiB of what it wrote to stderr before closing it */
+  stderr: string;
+}
+
+export interface VethSpec {
+  /** the container's namespace file (/run/netns/...) */
+  netns: string;
+  /** host-side name, attached to the bridge and up */
+  host: string;
+  /** name inside the namespace (eth0...) */
+  peer: string;
+  bridge: string;
+  /** the peer's MAC, 6 bytes */
+  mac: Buffer;
+  address: string;
+  prefix: number;
+  /** adds the default route via this address */
+  gateway?: string;
 }
 
 let addon: NativeAddon | undefined;
@@ -75,3 +104,19 @@ export const umount2 = (target: string, flags = 0): void => load().umount2(targe
 export const openpty = (): PtyPair => load().openpty();
 export const setWinsize = (fd: number, rows: number, cols: number): void => load().setWinsize(fd, rows, cols);
 export const getWinsize = (fd: number): { rows: number; cols: number } => load().getWinsize(fd);
+
+/**
+ * Spawns a program in its own session (stdin/stdout on /dev/null) and resolves once it has
+ * closed fd 3 and stderr: the shim's report protocol. posix_spawn keeps the cost flat
+ * however large the agent's heap is (child_process forks, which copies its page tables),
+ * and the addon reaps the child itself when it exits.
+ */
+export const spawnReported = (path: string, args: string[]): Promise<SpawnReport> => load().spawnReported(path, args);
+/** `ip netns add` over syscalls: a namespace bound at `path`, lo up */
+export const netnsCreate = (path: string): Promise<void> => load().netnsCreate(path);
+/** `ip netns del`; a missing namespace is not an error */
+export const netnsDelete = (path: string): Promise<void> => load().netnsDelete(path);
+/** `ip link del NAME` in the host namespace; a missing link is not an error */
+export const linkDelete = (name: string): Promise<void> => load().linkDelete(name);
+/** a veth pair over rtnetlink: host end on the bridge and up, the peer configured inside */
+export const vethSetup = (spec: VethSpec): Promise<void> => load().vethSetup(spec);
