@@ -14,6 +14,8 @@ import { Builder, type BuildOptions } from './build/builder.js';
 import { runtimeBackend } from './build/runtime-backend.js';
 import { receiveContext } from './build/context-archive.js';
 
+import type { StartPhases } from './container/start-timeline.js';
+
 export const SKIFF_VERSION = '0.1.0';
 
 export interface RuntimeOptions {
@@ -29,6 +31,8 @@ export interface RuntimeOptions {
   defaultSubnet?: string;
   /** the nftables table this runtime owns */
   nftTable?: string;
+  /** each container start's time per phase (benchmarks) */
+  onStartPhases?: (containerId: string, phases: StartPhases) => void;
 }
 
 export interface Runtime extends RuntimeApi {
@@ -59,7 +63,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const images = await ImageStore.open({ root: opts.root, insecureRegistries: opts.insecureRegistries ?? [], emit });
   const volumes = await VolumeStore.open(opts.root);
   const networks = await NetworkManager.open(opts.root, { bridgeName: opts.bridgeName, defaultSubnet: opts.defaultSubnet, nftTable: opts.nftTable });
-  const containers = await ContainerManager.open({ root: opts.root, images, volumes, networks, emit, cgroupParent: opts.cgroupParent, logMaxSize: opts.logMaxSize, logMaxFiles: opts.logMaxFiles });
+  const containers = await ContainerManager.open({ root: opts.root, images, volumes, networks, emit, cgroupParent: opts.cgroupParent, logMaxSize: opts.logMaxSize, logMaxFiles: opts.logMaxFiles, onStartPhases: opts.onStartPhases });
   images.setUsageCheck((imageId) => containers.usesImage(imageId));
   volumes.setUsage((name) => containers.volumeUsers(name));
   volumes.onEvent = (action, name) => emit({ type: 'volume', action, id: name, attributes: { driver: 'local' } });

@@ -179,6 +179,9 @@ export interface ContainerSummary {
   networks: string[];
 }
 
+/** Docker's `wait?condition=`; see ContainerManager.wait */
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
 export interface ListContainersOptions {
   all?: boolean;
   /** health: a check's status, or 'none' for containers without one (Docker's `health=` filter) */
@@ -288,8 +291,8 @@ export interface ContainerService {
   exec(idOrName: string, spec: ExecSpec): Promise<StdioSession>;
   top(idOrName: string, psArgs?: string): Promise<ProcessList>;
   stats(idOrName: string): Promise<ContainerStats>;
-  /** resolves with the exit code once the container is not running */
-  wait(idOrName: string, opts?: { signal?: AbortSignal }): Promise<{ statusCode: number }>;
+  /** resolves with the exit code once `condition` (default `not-running`) holds */
+  wait(idOrName: string, opts?: { signal?: AbortSignal; condition?: WaitCondition }): Promise<{ statusCode: number }>;
   rename(idOrName: string, newName: string): Promise<void>;
   /** tar stream of a path in the container (like `docker cp ctr:path -`) */
   copyFrom(idOrName: string, path: string): Promise<NodeJS.ReadableStream>;

@@ -177,6 +177,10 @@ describe('user-defined networks', () => {
       await t.rt.containers.wait(id);
       await t.rt.containers.remove(id);
     }
+    // the kernel destroys a namespace and its veth pair asynchronously once the container
+    // is gone (tens of ms); every one of the 200 must be gone by then
+    const deadline = Date.now() + 5000;
+    while (links() !== before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(links()).toBe(before);
     expect(readdirSync('/run/netns').filter((n) => created.has(n))).toEqual([]);
     const net = t.rt.networks.get('churn');

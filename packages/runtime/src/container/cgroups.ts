@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -55,10 +55,12 @@ export class ContainerCgroup {
     return this.dirs.memory ? join(this.dirs.memory, 'memory.oom_control') : undefined;
   }
 
+  /** cgroupfs is in memory: its few syscalls are done synchronously, on every start */
   async create(limits: CgroupLimits): Promise<void> {
     for (const [ctrl, dir] of Object.entries(this.dirs)) {
-      await mkdir(dir, { recursive: true });
-      if (ctrl === 'cpuset') await inheritCpuset(dir);
+      ensureParent(dir);
+      mkdirSync(dir, { recursive: true });
+      if (ctrl === 'cpuset') inheritCpuset(dir);
     }
     if (this.version === 2) await this.writeV2Limits(limits);
     else await this.writeV1Limits(limits);
@@ -159,7 +161,7 @@ export class ContainerCgroup {
     for (const dir of this.joinDirs) {
       for (let i = 0; i < 20; i++) {
         try {
-          await rmdir(dir);
+          rmdirSync(dir);
           break;
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
@@ -172,16 +174,31 @@ export class ContainerCgroup {
   }
 }
 
+const ensuredParents = new Set<string>();
+
+/** the parent (e.g. /sys/fs/cgroup/cpuset/skiff) once per process; v1 cpuset needs its cpus/mems */
+function ensureParent(dir: string): void {
+  const parent = join(dir, '..');
+  if (ensuredParents.has(parent)) return;
+  mkdirSync(parent, { recursive: true });
+  if (parent.startsWith(join(CGROUP_ROOT, 'cpuset') + '/')) inheritCpuset(parent);
+  ensuredParents.add(parent);
+}
+
 /** A new v1 cpuset cgroup starts with empty cpus/mems; copy the parent's so joining works. */
-async function inheritCpuset(dir: string): Promise<void> {
+function inheritCpuset(dir: string): void {
   const chain: string[] = [];
   for (let d = dir; d !== join(CGROUP_ROOT, 'cpuset'); d = join(d, '..')) chain.unshift(d);
   for (const d of chain) {
     for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-      const cur = (await readFile(join(d, f), 'utf8').catch(() => '')).trim();
+      let cur = '';
+      try {
+        cur = readFileSync(join(d, f), 'utf8').trim();
+      } catch {
+        /* not there yet */
+      }
       if (cur) continue;
-      const parent = (await readFile(join(d, '..', f), 'utf8')).trim();
-      await writeFile(join(d, f), parent);
+      writeFileSync(join(d, f), readFileSync(join(d, '..', f), 'utf8').trim());
     }
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
+import { mkdirSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { mkdir, rmdir, unlink, writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { Conflict, InvalidArgument, NotFound, SkiffError, Unavailable } from '..
 import { MNT_DETACH, MS_RDONLY, mount as nativeMount, umount2 } from '../native/addon.js';
 import type {
   ContainerCreateSpec, ContainerService, ContainerStats, ContainerSummary, ExecSpec, FileChange, ImageInspect,
-  ListContainersOptions, LogEntry, LogsOptions, ProcessList, RuntimeEvent, StdioSession,
+  ListContainersOptions, LogEntry, LogsOptions, ProcessList, RuntimeEvent, StdioSession, WaitCondition,
 } from '../types.js';
 import { AttachSession, connectAttachSocket } from './attach-client.js';
 import { ContainerCgroup } from './cgroups.js';
@@ -27,6 +27,7 @@ import { readContainerLogs } from './log-reader.js';
 import { isShimAlive } from './process-info.js';
 import { formatShimConf } from './shim-conf.js';
 import { launchShim } from './shim-launcher.js';
+import { StartTimeline, type StartPhases } from './start-timeline.js';
 import { parseSignal } from './signals.js';
 import { sampleStats } from './stats.js';
 import { containerTop } from './top.js';
@@ -76,6 +77,8 @@ export interface ContainerManagerOptions {
   /** log rotation (default 20 MiB x 5 files, like Docker's `local` driver) */
   logMaxSize?: number;
   logMaxFiles?: number;
+  /** receives each start's time per phase (benchmarks); the shim then reports its own marks too */
+  onStartPhases?: (containerId: string, phases: StartPhases) => void;
 }
 
 const SWEEP_MS = 1000;
@@ -89,9 +92,13 @@ const nowIso = () => new Date().toISOString().replace(/Z$/, '000000Z').replace(/
 export class ContainerManager implements ContainerService {
   private readonly monitors = new Map<string, FSWatcher | undefined>();
   private readonly exitWaiters = new Map<string, (() => void)[]>();
+  /** `wait --condition removed`: woken once the container's directory is gone */
+  private readonly removeWaiters = new Map<string, (() => void)[]>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly healthMonitors = new Map<string, HealthMonitor>();
+  /** containers whose exit is being recorded (and, with --rm, removed): wait() is not done yet */
+  private readonly finishing = new Set<string>();
   private sweepTimer?: NodeJS.Timeout;
   private closed = false;
 
@@ -182,9 +189,7 @@ export class ContainerManager implements ContainerService {
       throw e;
     });
     try {
-      await mkdir(join(c.dir, 'upper'), { recursive: true });
-      await mkdir(join(c.dir, 'work'), { recursive: true });
-      await mkdir(join(c.dir, 'rootfs'), { recursive: true });
+      for (const d of ['upper', 'work', 'rootfs']) mkdirSync(join(c.dir, d));
       await writeEtcFiles(c.dir, { hostname: record.hostname, network: networkMode(record.spec.network) });
     } catch (e) {
       await this.store.delete(c);
@@ -253,6 +258,7 @@ export class ContainerManager implements ContainerService {
     if (c.state.status === 'removing') throw new Conflict(`container ${c.record.name} is being removed`);
     const r = c.record;
     const spec = r.spec;
+    const timeline = this.opts.onStartPhases ? new StartTimeline() : undefined;
     const lowers = await this.opts.images.layerDirs(r.imageId);
     const upper = join(c.dir, 'upper');
     const cg = this.cgroup(c);
@@ -260,6 +266,7 @@ export class ContainerManager implements ContainerService {
     let netns: string | undefined;
     await cg.create({ memory: spec.memory, memorySwap: spec.memorySwap, nanoCpus: spec.nanoCpus, cpuShares: spec.cpuShares, pidsLimit: spec.pidsLimit });
     try {
+      timeline?.mark('image layers and cgroups');
       const user = await resolveUser(r.user, [upper, ...lowers]);
       const hostEntries: [string, ...string[]][] = [];
       for (const l of spec.links ?? []) {
@@ -275,6 +282,7 @@ export class ContainerManager implements ContainerService {
       }
       let ip: string | undefined;
       let dnsServer: string | undefined;
+      timeline?.mark('user and links');
       if (network === 'bridge') {
         const net = await this.opts.networks.setup(r.id, r.name, r.networks, this.portsOf(c));
         netns = net.netns;
@@ -282,6 +290,7 @@ export class ContainerManager implements ContainerService {
         const userNet = net.endpoints.find((e) => !this.opts.networks.get(e.networkId).isDefault);
         dnsServer = userNet?.gateway;
       }
+      timeline?.mark('network (netns, veth, address, ports)');
       await writeEtcFiles(c.dir, { hostname: r.hostname, network, ip, hostEntries, dnsServer, dns: spec.dns });
       const conf = formatShimConf([
         ['id', r.id],
@@ -314,10 +323,12 @@ export class ContainerManager implements ContainerService {
         ['logPath', join(c.dir, 'container.log')],
         ['logMaxSize', this.opts.logMaxSize ?? 20 * 1024 * 1024],
         ['logMaxFiles', this.opts.logMaxFiles ?? 5],
+        ['trace', timeline ? true : undefined],
       ]);
-      await writeFile(join(c.dir, 'shim.conf'), conf);
-      await unlink(join(c.dir, 'exit.json')).catch(() => {});
-      const { pid, shimPid } = await launchShim(c.dir);
+      writeFileSync(join(c.dir, 'shim.conf'), conf);
+      rmSync(join(c.dir, 'exit.json'), { force: true });
+      timeline?.mark('etc files and shim.conf');
+      const { pid, shimPid } = await launchShim(c.dir, timeline);
       // Docker: every start begins "starting" with a clear streak; the log carries over
       const health = healthSchedule(r.healthcheck, r.healthShell)
         ? { Status: 'starting' as const, FailingStreak: 0, Log: c.state.health?.Log ?? [] }
@@ -326,6 +337,7 @@ export class ContainerManager implements ContainerService {
         status: 'running', pid, shimPid, startedAt: nowIso(), finishedAt: ZERO_TIME,
         exitCode: 0, oomKilled: false, error: '', stoppedByUser: false, health,
       });
+      timeline?.mark('state.json');
     } catch (e) {
       await cg.remove().catch(() => {});
       if (netns) await this.opts.networks.teardown(r.id).catch(() => {});
@@ -337,6 +349,7 @@ export class ContainerManager implements ContainerService {
     this.stopHealth(c); // a monitor left from the previous run would keep its old schedule
     this.startHealth(c);
     this.emit(c, 'start');
+    if (timeline) this.opts.onStartPhases!(r.id, timeline.phases);
   }
 
   // ---- health checks ---------------------------------------------------------------------
@@ -406,27 +419,30 @@ export class ContainerManager implements ContainerService {
       exit = await readExitRecord(c.dir);
     }
     if (!exit && (await isShimAlive(c.state.shimPid))) return;
-    this.unmonitor(c.record.id);
-    this.stopHealth(c);
-    // dockerd marks a stopped container's health unhealthy ("for compatibility reasons")
-    if (c.state.health) c.state.health.Status = 'unhealthy';
-    const patch: Partial<ContainerState> = exit
-      ? { exitCode: exit.exitCode, oomKilled: exit.oomKilled, finishedAt: exit.finishedAt }
-      : { exitCode: 255, error: 'the container shim exited unexpectedly', finishedAt: nowIso() };
-    await this.setState(c, { ...patch, status: 'exited', pid: 0, shimPid: 0 });
-    await this.opts.networks.teardown(c.record.id).catch(() => {});
-    const cg = this.cgroup(c);
-    if (c.state.oomKilled) this.emit(c, 'oom');
-    this.emit(c, 'die', { exitCode: String(c.state.exitCode) });
-    await cg.remove().catch(() => {});
-    const waiters = this.exitWaiters.get(c.record.id) ?? [];
-    this.exitWaiters.delete(c.record.id);
-    for (const w of waiters) w();
-    if (this.closed) return;
-    if (c.record.spec.autoRemove) {
-      void this.removeLocked(c, true).catch(() => {});
-      return;
+    this.finishing.add(c.record.id);
+    try {
+      this.unmonitor(c.record.id);
+      this.stopHealth(c);
+      // dockerd marks a stopped container's health unhealthy ("for compatibility reasons")
+      if (c.state.health) c.state.health.Status = 'unhealthy';
+      const patch: Partial<ContainerState> = exit
+        ? { exitCode: exit.exitCode, oomKilled: exit.oomKilled, finishedAt: exit.finishedAt }
+        : { exitCode: 255, error: 'the container shim exited unexpectedly', finishedAt: nowIso() };
+      await this.setState(c, { ...patch, status: 'exited', pid: 0, shimPid: 0 });
+      await this.opts.networks.teardown(c.record.id).catch(() => {});
+      const cg = this.cgroup(c);
+      if (c.state.oomKilled) this.emit(c, 'oom');
+      this.emit(c, 'die', { exitCode: String(c.state.exitCode) });
+      await cg.remove().catch(() => {});
+      // `run --rm` ends once the container is gone, as docker's does (it waits for "removed")
+      if (c.record.spec.autoRemove && !this.closed) await this.removeLocked(c, true).catch(() => {});
+    } finally {
+      this.finishing.delete(c.record.id);
+      const waiters = this.exitWaiters.get(c.record.id) ?? [];
+      this.exitWaiters.delete(c.record.id);
+      for (const w of waiters) w();
     }
+    if (this.closed || c.record.spec.autoRemove) return;
     this.maybeRestart(c);
   }
 
@@ -632,6 +648,9 @@ export class ContainerManager implements ContainerService {
     // anonymous volumes go with `rm -v` and `--rm`; named volumes always stay
     if (volumes) await this.removeAnonymousVolumes(c.record.mounts);
     this.emit(c, 'destroy');
+    const waiters = this.removeWaiters.get(c.record.id) ?? [];
+    this.removeWaiters.delete(c.record.id);
+    for (const w of waiters) w();
   }
 
   async rename(idOrName: string, newName: string): Promise<void> {
@@ -750,18 +769,26 @@ export class ContainerManager implements ContainerService {
     return sampleStats(c.record.id, this.cgroup(c), c.state.status === 'running' || c.state.status === 'paused' ? c.state.pid : 0);
   }
 
-  async wait(idOrName: string, opts: { signal?: AbortSignal } = {}): Promise<{ statusCode: number }> {
+  /**
+   * Docker's wait conditions: `not-running` returns at once for a stopped container,
+   * `next-exit` waits for the next exit even from `created`, `removed` waits until the
+   * container is gone (its exit code kept). Waiters are registered before any state is
+   * re-read, so a container that starts, exits and is removed in a millisecond is not missed.
+   */
+  async wait(idOrName: string, opts: { signal?: AbortSignal; condition?: WaitCondition } = {}): Promise<{ statusCode: number }> {
     const c = this.store.get(idOrName);
-    if (c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'restarting') {
-      await new Promise<void>((resolve, reject) => {
-        const list = this.exitWaiters.get(c.record.id) ?? [];
-        const done = () => resolve();
-        list.push(done);
-        this.exitWaiters.set(c.record.id, list);
-        opts.signal?.addEventListener('abort', () => reject(new InvalidArgument('wait aborted')), { once: true });
-        void this.checkExit(c);
-      });
-    }
+    const condition = opts.condition ?? 'not-running';
+    const active = () => c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'restarting' || this.finishing.has(c.record.id);
+    if (condition === 'not-running' && !active()) return { statusCode: c.state.exitCode };
+    const map = condition === 'removed' ? this.removeWaiters : this.exitWaiters;
+    if (condition === 'removed' && !this.store.find(c.record.id)) return { statusCode: c.state.exitCode };
+    await new Promise<void>((resolve, reject) => {
+      const list = map.get(c.record.id) ?? [];
+      list.push(() => resolve());
+      map.set(c.record.id, list);
+      opts.signal?.addEventListener('abort', () => reject(new InvalidArgument('wait aborted')), { once: true });
+      if (active()) void this.checkExit(c);
+    });
     return { statusCode: c.state.exitCode };
   }
 

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Conflict, InvalidArgument, NotFound } from '../errors.js';
-import { writeJsonAtomic } from '../store/atomic-file.js';
+import { writeJsonAtomic, writeJsonAtomicUnsynced } from '../store/atomic-file.js';
 import { initialState, type ContainerRecord, type ContainerState } from './container-record.js';
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -20,18 +21,27 @@ export interface StoredContainer {
 export class ContainerStore {
   private readonly byId = new Map<string, StoredContainer>();
   private readonly byName = new Map<string, string>();
-  private readonly stateWrites = new Map<string, Promise<void>>();
 
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    /** removed containers' directories, deleted in the background */
+    private readonly trash: string,
+  ) {}
 
   static async open(root: string): Promise<ContainerStore> {
-    const store = new ContainerStore(join(root, 'containers'));
+    const store = new ContainerStore(join(root, 'containers'), join(root, 'trash'));
     await mkdir(store.dir, { recursive: true });
+    await mkdir(store.trash, { recursive: true });
+    // what an earlier agent had not finished deleting
+    for (const left of await readdir(store.trash)) void rm(join(store.trash, left), { recursive: true, force: true }).catch(() => {});
     for (const id of await readdir(store.dir)) {
       const dir = join(store.dir, id);
       try {
         const record = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as ContainerRecord;
-        const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8').catch(() => 'null')) ?? initialState();
+        // state.json is not fsync'ed: after a power loss it may be empty; the container stays
+        const state = await readFile(join(dir, 'state.json'), 'utf8')
+          .then((t) => JSON.parse(t) as ContainerState)
+          .catch(() => initialState());
         store.index({ record, state, dir });
       } catch {
         // A create that died before writing config.json: nothing references it.
@@ -89,19 +99,13 @@ export class ContainerStore {
   }
 
   /**
-   * Writes are queued per container and each serialises the state when its turn comes:
-   * the health monitor saves on its own clock, and an older snapshot renamed into place
-   * after a newer one would roll the state back on disk.
+   * Written synchronously, so writes land in call order and a late snapshot can never
+   * roll a newer one back (the health monitor saves on its own clock). Not fsync'ed:
+   * after a host crash the recorded state is checked against the shim anyway (a dead
+   * shim means exited), and open() survives an empty file.
    */
   async saveState(c: StoredContainer): Promise<void> {
-    const prev = this.stateWrites.get(c.record.id) ?? Promise.resolve();
-    const next = prev.catch(() => {}).then(() => writeJsonAtomic(join(c.dir, 'state.json'), c.state));
-    this.stateWrites.set(c.record.id, next);
-    try {
-      await next;
-    } finally {
-      if (this.stateWrites.get(c.record.id) === next) this.stateWrites.delete(c.record.id);
-    }
+    writeJsonAtomicUnsynced(join(c.dir, 'state.json'), c.state);
   }
 
   async rename(c: StoredContainer, newName: string): Promise<void> {
@@ -112,10 +116,19 @@ export class ContainerStore {
     await this.saveRecord(c);
   }
 
+  /** The directory leaves at once (a rename); its contents are deleted in the background. */
   async delete(c: StoredContainer): Promise<void> {
     this.byId.delete(c.record.id);
     this.byName.delete(c.record.name);
-    await rm(c.dir, { recursive: true, force: true });
+    const gone = join(this.trash, `${c.record.id}-${randomBytes(4).toString('hex')}`);
+    try {
+      mkdirSync(this.trash, { recursive: true });
+      renameSync(c.dir, gone);
+    } catch {
+      await rm(c.dir, { recursive: true, force: true });
+      return;
+    }
+    void rm(gone, { recursive: true, force: true }).catch(() => {});
   }
 
   all(): StoredContainer[] {

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface EtcOptions {
@@ -13,15 +13,24 @@ export interface EtcOptions {
   dns?: string[];
 }
 
+const readOr = (path: string, fallback: string) => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+};
+
 /**
  * /etc/hostname, /etc/hosts and /etc/resolv.conf are per-container files that the shim
- * bind-mounts over the image's, so editing them inside never touches the image.
+ * bind-mounts over the image's, so editing them inside never touches the image. Small
+ * page-cache writes on every start: done synchronously (see writeFileAtomicUnsynced).
  */
 export async function writeEtcFiles(dir: string, o: EtcOptions): Promise<void> {
-  await writeFile(join(dir, 'hostname'), `${o.hostname}\n`);
+  writeFileSync(join(dir, 'hostname'), `${o.hostname}\n`);
   let hosts: string;
   if (o.network === 'host') {
-    hosts = await readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n');
+    hosts = readOr('/etc/hosts', '127.0.0.1\tlocalhost\n');
   } else {
     hosts = [
       '127.0.0.1\tlocalhost',
@@ -35,13 +44,13 @@ export async function writeEtcFiles(dir: string, o: EtcOptions): Promise<void> {
       '',
     ].join('\n');
   }
-  await writeFile(join(dir, 'hosts'), hosts);
-  await writeFile(join(dir, 'resolv.conf'), await resolvConf(o));
+  writeFileSync(join(dir, 'hosts'), hosts);
+  writeFileSync(join(dir, 'resolv.conf'), resolvConf(o));
 }
 
 /** Docker's rules: user networks ask the embedded DNS; otherwise the host's resolvers minus loopback ones. */
-async function resolvConf(o: EtcOptions): Promise<string> {
-  const host = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+function resolvConf(o: EtcOptions): string {
+  const host = readOr('/etc/resolv.conf', '');
   if (o.network === 'host' && !o.dns?.length) return host;
   const keep = host.split('\n').filter((l) => !/^\s*nameserver\s/.test(l) && l.trim() && !l.startsWith('#'));
   let servers = o.dns?.length ? o.dns : o.dnsServer ? [o.dnsServer] : host.split('\n').map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1]).filter((s): s is string => !!s && !/^(127\.|::1$)/.test(s));

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** exit.json, written atomically by the shim once the container's init has exited */
@@ -11,7 +11,7 @@ export interface ExitRecord {
 
 export async function readExitRecord(containerDir: string): Promise<ExitRecord | undefined> {
   try {
-    return JSON.parse(await readFile(join(containerDir, 'exit.json'), 'utf8')) as ExitRecord;
+    return JSON.parse(readFileSync(join(containerDir, 'exit.json'), 'utf8')) as ExitRecord;
   } catch {
     return undefined;
   }

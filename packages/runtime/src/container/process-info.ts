@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 /** True when `pid` is alive and is a skiff shim (a recycled pid after a reboot is not). */
@@ -8,7 +9,12 @@ export async function isShimAlive(pid: number): Promise<boolean> {
   } catch {
     return false;
   }
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    /* gone meanwhile */
+  }
   // a zombie (exited, not yet reaped by this agent) has an empty cmdline and counts as dead
   return cmdline.includes('skiff-shim');
 }

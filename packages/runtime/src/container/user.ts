@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgument } from '../errors.js';
 
@@ -13,7 +13,7 @@ export interface ResolvedUser {
 async function readFromLayers(dirs: string[], path: string): Promise<string | undefined> {
   for (const d of dirs) {
     try {
-      return await readFile(join(d, path), 'utf8');
+      return readFileSync(join(d, path), 'utf8');
     } catch {
       /* not in this layer */
     }

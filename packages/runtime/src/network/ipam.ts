@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Conflict, InvalidArgument, Unavailable } from '../errors.js';
-import { writeJsonAtomic } from '../store/atomic-file.js';
+import { writeJsonAtomicUnsynced } from '../store/atomic-file.js';
 import { contains, intToIp, ipToInt, parseCidr, size } from './subnet.js';
 
 interface IpamState {
@@ -12,10 +12,13 @@ interface IpamState {
 
 /**
  * One network's address allocations, persisted (atomic rewrite) so they survive agent
- * restarts; calls are serialised per network.
+ * restarts; calls are serialised per network. The file is read once: this process is its
+ * only writer. It is not fsync'ed: after a host crash no container runs and reconcile()
+ * frees every address.
  */
 export class Ipam {
   private queue: Promise<unknown> = Promise.resolve();
+  private state?: IpamState;
 
   constructor(
     private readonly file: string,
@@ -25,15 +28,23 @@ export class Ipam {
   ) {}
 
   private async load(): Promise<IpamState> {
-    return readFile(this.file, 'utf8').then((t) => JSON.parse(t) as IpamState, () => ({ allocated: {}, cursor: 0 }));
+    this.state ??= await readFile(this.file, 'utf8').then((t) => JSON.parse(t) as IpamState, () => ({ allocated: {}, cursor: 0 }));
+    return this.state;
   }
 
   private locked<T>(fn: (s: IpamState) => T | Promise<T>): Promise<T> {
     const run = this.queue.catch(() => {}).then(async () => {
       const state = await this.load();
-      const result = await fn(state);
-      await writeJsonAtomic(this.file, state);
-      return result;
+      // a failed change must not stay in the cached state
+      const before = structuredClone(state);
+      try {
+        const result = await fn(state);
+        writeJsonAtomicUnsynced(this.file, state);
+        return result;
+      } catch (e) {
+        this.state = before;
+        throw e;
+      }
     });
     this.queue = run;
     return run;

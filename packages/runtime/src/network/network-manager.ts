@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
-import { Conflict, InvalidArgument, NotFound } from '../errors.js';
-import { writeJsonAtomic } from '../store/atomic-file.js';
+import { Conflict, InvalidArgument, NotFound, Unavailable } from '../errors.js';
+import { linkDelete, netnsCreate, netnsDelete, vethSetup } from '../native/addon.js';
+import { writeJsonAtomicUnsynced } from '../store/atomic-file.js';
 import type { PortBinding } from '../types.js';
 import { ipBatch, ipJson, nftApply, sysctl } from './commands.js';
 import { DnsServer } from './dns-server.js';
@@ -48,11 +49,12 @@ const EPHEMERAL = [32768, 60999];
 /**
  * Bridges, veth pairs, addresses, NAT and published ports for containers.
  *
- * A container on a bridge network gets a named network namespace (`ip netns add`, a bind
- * mount under /run/netns that outlives the agent), created before its shim starts; the
- * shim joins it. Everything about a running container's networking is recorded in
- * `networks/endpoints.json`, from which the nftables table is rebuilt and leftovers of a
- * crash are reconciled at start.
+ * A container on a bridge network gets a named network namespace (as `ip netns add` makes
+ * one: a bind mount under /run/netns that outlives the agent), created before its shim
+ * starts; the shim joins it. Namespaces and veths are made over rtnetlink by the addon:
+ * a start spawns no `ip` process. Everything about a running container's networking is
+ * recorded in `networks/endpoints/<id>.json`, from which the nftables table is rebuilt
+ * and leftovers of a crash are reconciled at start.
  */
 export class NetworkManager {
   private endpoints = new Map<string, ContainerNetworking>();
@@ -81,17 +83,42 @@ export class NetworkManager {
 
   // ---- persistence / serialisation -------------------------------------------------
 
-  private get endpointsFile(): string {
-    return join(this.root, 'networks', 'endpoints.json');
+  /** one file per container: a start writes its own few hundred bytes, not everybody's */
+  private get endpointsDir(): string {
+    return join(this.root, 'networks', 'endpoints');
+  }
+
+  private endpointFile(containerId: string): string {
+    return join(this.endpointsDir, `${containerId}.json`);
   }
 
   private async loadEndpoints(): Promise<void> {
-    const list = await readFile(this.endpointsFile, 'utf8').then((t) => JSON.parse(t) as ContainerNetworking[], () => []);
-    this.endpoints = new Map(list.map((e) => [e.containerId, e]));
+    await mkdir(this.endpointsDir, { recursive: true });
+    // the single file of earlier versions
+    const legacy = join(this.root, 'networks', 'endpoints.json');
+    for (const e of await readFile(legacy, 'utf8').then((t) => JSON.parse(t) as ContainerNetworking[], () => [])) {
+      await this.saveEndpoint(e);
+    }
+    await unlink(legacy).catch(() => {});
+    this.endpoints = new Map();
+    for (const f of await readdir(this.endpointsDir)) {
+      if (!f.endsWith('.json')) continue;
+      const e = await readFile(join(this.endpointsDir, f), 'utf8').then((t) => JSON.parse(t) as ContainerNetworking, () => undefined);
+      if (e?.containerId) this.endpoints.set(e.containerId, e);
+    }
   }
 
-  private async saveEndpoints(): Promise<void> {
-    await writeJsonAtomic(this.endpointsFile, [...this.endpoints.values()]);
+  /**
+   * Not fsync'ed: after a host crash no container is running, and reconcile() rebuilds
+   * everything from what is; an agent crash cannot tear an atomically renamed file.
+   */
+  private async saveEndpoint(cn: ContainerNetworking): Promise<void> {
+    writeJsonAtomicUnsynced(this.endpointFile(cn.containerId), cn);
+  }
+
+  private async dropEndpoint(containerId: string): Promise<void> {
+    this.endpoints.delete(containerId);
+    rmSync(this.endpointFile(containerId), { force: true });
   }
 
   private locked<T>(fn: () => Promise<T>): Promise<T> {
@@ -309,12 +336,10 @@ export class NetworkManager {
       const cn: ContainerNetworking = { containerId, name, netns, endpoints: [], ports: [] };
       this.endpoints.set(containerId, cn);
       try {
-        await mkdir(NETNS_DIR, { recursive: true });
-        await ipBatch([`netns add ${netnsName}`]);
-        await ipBatch(['link set lo up'], { netns: netnsName });
+        await netnsCreate(netns);
         for (const req of requests) await this.addEndpoint(cn, req);
         cn.ports = await this.allocatePorts(containerId, cn.endpoints[0], ports);
-        await this.saveEndpoints();
+        await this.saveEndpoint(cn);
         if (cn.ports.length) await this.applyRules(); // NAT for the subnet is already in place
         return cn;
       } catch (e) {
@@ -339,21 +364,14 @@ export class NetworkManager {
     const prefix = Number(n.subnet!.split('/')[1]);
     const ep: Endpoint = { networkId: n.id, networkName: n.name, ip, prefix, gateway: n.gateway!, mac, ifname, hostVeth, aliases: req.aliases ?? [] };
     cn.endpoints.push(ep);
-    const ns = cn.netns.split('/').pop()!;
-    await ipBatch([
-      `link add ${hostVeth} type veth peer name ${ifname} netns ${ns}`,
-      `link set ${hostVeth} master ${n.bridge} up`,
-    ]);
-    await ipBatch(
-      [
-        `link set ${ifname} address ${mac}`,
-        `addr add ${ip}/${prefix} dev ${ifname}`,
-        `link set ${ifname} up`,
-        // the first non-internal network carries the default route; internal networks have no way out
-        ...(!n.internal && !cn.endpoints.slice(0, -1).some((p) => !this.store.find(p.networkId)?.internal) ? [`route add default via ${n.gateway}`] : []),
-      ],
-      { netns: ns },
-    );
+    // the first non-internal network carries the default route; internal networks have no way out
+    const defaultRoute = !n.internal && !cn.endpoints.slice(0, -1).some((p) => !this.store.find(p.networkId)?.internal);
+    await vethSetup({
+      netns: cn.netns, host: hostVeth, peer: ifname, bridge: n.bridge!, mac: Buffer.from(mac.replaceAll(':', ''), 'hex'),
+      address: ip, prefix, gateway: defaultRoute ? n.gateway : undefined,
+    }).catch((e: Error) => {
+      throw new Unavailable(`connecting to network ${n.name}: ${e.message}`);
+    });
     return ep;
   }
 
@@ -364,14 +382,14 @@ export class NetworkManager {
       if (!cn) throw new Conflict('container is not running on a bridge network: start it on one first');
       try {
         const ep = await this.addEndpoint(cn, req);
-        await this.saveEndpoints();
+        await this.saveEndpoint(cn);
         return ep;
       } catch (e) {
         const n = this.store.find(req.network);
         const last = cn.endpoints.at(-1);
         if (n && last?.networkId === n.id) {
           cn.endpoints.pop();
-          await ipBatch([`link del ${last.hostVeth}`], { force: true }).catch(() => {});
+          await linkDelete(last.hostVeth).catch(() => {});
           await this.ipam(n).release(containerId);
         }
         throw e;
@@ -385,10 +403,10 @@ export class NetworkManager {
       const n = this.store.get(network);
       const ep = cn?.endpoints.find((p) => p.networkId === n.id);
       if (!cn || !ep) throw new NotFound(`container is not connected to network ${n.name}`);
-      await ipBatch([`link del ${ep.hostVeth}`], { force: true }).catch(() => {});
+      await linkDelete(ep.hostVeth).catch(() => {});
       cn.endpoints = cn.endpoints.filter((p) => p !== ep);
       await this.ipam(n).release(containerId);
-      await this.saveEndpoints();
+      await this.saveEndpoint(cn);
     });
   }
 
@@ -398,16 +416,18 @@ export class NetworkManager {
 
   private async teardownLocked(containerId: string): Promise<void> {
     const cn = this.endpoints.get(containerId);
-    const nsName = `skiff-${containerId.slice(0, 12)}`;
-    // deleting the namespace takes its veth ends (and so the host ends) with it
-    if (existsSync(join(NETNS_DIR, nsName))) await ipBatch([`netns del ${nsName}`], { force: true }).catch(() => {});
+    const netns = join(NETNS_DIR, `skiff-${containerId.slice(0, 12)}`);
+    // The kernel removes a namespace once its last user is gone, and its veths (host
+    // ends included) with it. Deleting each veth here would instead wait out an RCU grace
+    // period per link. Only a veth whose namespace is already gone is deleted by name.
+    const hadNetns = existsSync(netns);
+    if (hadNetns) await netnsDelete(netns).catch(() => {});
     for (const ep of cn?.endpoints ?? []) {
-      if (existsSync(`/sys/class/net/${ep.hostVeth}`)) await ipBatch([`link del ${ep.hostVeth}`], { force: true }).catch(() => {});
+      if (!hadNetns && existsSync(`/sys/class/net/${ep.hostVeth}`)) await linkDelete(ep.hostVeth).catch(() => {});
       const n = this.store.find(ep.networkId);
       if (n) await this.ipam(n).release(containerId);
     }
-    this.endpoints.delete(containerId);
-    await this.saveEndpoints();
+    await this.dropEndpoint(containerId);
     if (cn?.ports.length) await this.applyRules();
   }
 
@@ -422,7 +442,7 @@ export class NetworkManager {
       const nsNames = new Set([...this.endpoints.values()].map((e) => e.netns.split('/').pop()));
       const knownNs = new Set([...known].map((id) => `skiff-${id.slice(0, 12)}`));
       for (const ns of await readdir(NETNS_DIR).catch(() => [] as string[])) {
-        if (knownNs.has(ns) && !nsNames.has(ns)) await ipBatch([`netns del ${ns}`], { force: true }).catch(() => {});
+        if (knownNs.has(ns) && !nsNames.has(ns)) await netnsDelete(join(NETNS_DIR, ns)).catch(() => {});
       }
       for (const n of this.store.all()) {
         if (n.driver !== 'bridge') continue;

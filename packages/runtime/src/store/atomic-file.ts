@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 
 /**
@@ -20,6 +21,31 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
     await unlink(tmp).catch(() => {});
     throw e;
   }
+}
+
+/**
+ * The same without fsync, synchronously: for small state files on the start/stop path
+ * that are rebuilt from the running system after a host crash anyway (the rename alone
+ * keeps readers from a torn file when the agent dies), where four thread-pool round trips
+ * cost more than the page-cache writes themselves.
+ */
+export function writeFileAtomicUnsynced(path: string, data: string | Buffer, mode = 0o644): void {
+  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, data, { mode });
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
+    throw e;
+  }
+}
+
+export function writeJsonAtomicUnsynced(path: string, value: unknown): void {
+  writeFileAtomicUnsynced(path, JSON.stringify(value, null, 2) + '\n');
 }
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
