@@ -274,19 +274,15 @@ export const ROUTES: Route[] = [
     pattern: /^\/containers\/([^/]+)\/wait$/,
     async handle(c) {
       const full = String((await c.runtime.containers.inspect(id(c))).Id);
-      const condition = c.url.searchParams.get('condition') ?? 'not-running';
+      const condition = c.url.searchParams.get('condition') || 'not-running';
+      if (condition !== 'not-running' && condition !== 'next-exit' && condition !== 'removed') throw new DockerApiError(400, `invalid condition: "${condition}"`);
       // headers first: the client waits on this response while it starts the container
       c.res.writeHead(200, { 'content-type': 'application/json', 'api-version': API_VERSION });
       c.res.flushHeaders();
       const ac = new AbortController();
       c.res.once('close', () => ac.abort());
       try {
-        let code: number;
-        if (condition === 'next-exit' || condition === 'removed') {
-          // the next exit: wait for a start first when it has not happened yet
-          code = await nextExit(c.runtime, full, ac.signal);
-          if (condition === 'removed') await untilRemoved(c.runtime, full, ac.signal);
-        } else code = (await c.runtime.containers.wait(full, { signal: ac.signal })).statusCode;
+        const code = (await c.runtime.containers.wait(full, { signal: ac.signal, condition })).statusCode;
         c.res.end(JSON.stringify({ StatusCode: code, Error: null }));
       } catch (e) {
         c.res.end(JSON.stringify({ StatusCode: -1, Error: { Message: (e as Error).message } }));
@@ -336,28 +332,6 @@ export const ROUTES: Route[] = [
     },
   },
 ];
-
-async function nextExit(runtime: Runtime, full: string, signal: AbortSignal): Promise<number> {
-  const state = () => runtime.containers.inspect(full).then((i) => i.State as { Status: string; Running: boolean });
-  // a created container has not run yet: its next exit comes after a start
-  while ((await state()).Status === 'created') {
-    signal.throwIfAborted();
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return (await runtime.containers.wait(full, { signal })).statusCode;
-}
-
-async function untilRemoved(runtime: Runtime, full: string, signal: AbortSignal): Promise<void> {
-  for (;;) {
-    signal.throwIfAborted();
-    const gone = await runtime.containers.inspect(full).then(
-      () => false,
-      () => true,
-    );
-    if (gone) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * `POST /containers/{id}/attach?stream=1&stdout=1&stderr=1`: the connection is hijacked
