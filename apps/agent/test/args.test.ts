@@ -57,5 +57,6 @@ describe('docker-style flag parsing', () => {
     expect(parseDaemonOptions(['--docker-socket', 'off'], {}).dockerSocket).toBeUndefined();
     expect(parseDaemonOptions([], { SKIFF_DOCKER_SOCKET: '/tmp/d.sock' }).dockerSocket).toBe('/tmp/d.sock');
     expect(() => parseDaemonOptions(['--nope'], {})).toThrow(/unknown flag/);
+    expect(parseDaemonOptions([], { SKIFF_CGROUP_PARENT: 'skiff-b' }).cgroupParent).toBe('skiff-b');
   });
 });

@@ -10,6 +10,8 @@ export interface DaemonOptions {
   /** default bridge device and nftables table (SKIFF_BRIDGE, SKIFF_NFT_TABLE): lets a second agent (tests) coexist */
   bridge?: string;
   nftTable?: string;
+  /** cgroup parent of the containers under every hierarchy (SKIFF_CGROUP_PARENT, default `skiff`): a second agent's cgroups stay apart */
+  cgroupParent?: string;
 }
 
 const USAGE = 'usage: skiff daemon [--root DIR] [--socket PATH] [--http 127.0.0.1:PORT | --http off] [--docker-socket PATH | off] [--docker-tcp HOST:PORT] [--insecure-registry HOST:PORT ...]';
@@ -55,5 +57,6 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
   }
   if (env.SKIFF_BRIDGE) out.bridge = env.SKIFF_BRIDGE;
   if (env.SKIFF_NFT_TABLE) out.nftTable = env.SKIFF_NFT_TABLE;
+  if (env.SKIFF_CGROUP_PARENT) out.cgroupParent = env.SKIFF_CGROUP_PARENT;
   return out;
 }

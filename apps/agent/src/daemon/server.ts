@@ -47,7 +47,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     if (await socketAlive(opts.socket)) throw new Error(`another skiff agent is already listening on ${opts.socket}`);
     unlinkSync(opts.socket);
   }
-  const runtime = await createRuntime({ root: opts.root, insecureRegistries: opts.insecureRegistries, bridgeName: opts.bridge, nftTable: opts.nftTable });
+  const runtime = await createRuntime({ root: opts.root, insecureRegistries: opts.insecureRegistries, bridgeName: opts.bridge, nftTable: opts.nftTable, cgroupParent: opts.cgroupParent });
   // the database is opened (and migrated) at every start; it holds no container state
   const { db } = await openDb({ root: opts.root }).catch(async (e) => {
     await runtime.close();
