@@ -311,6 +311,24 @@ describe('skiff-shim start', () => {
     expect(alive(r.shim.pid!)).toBe(false);
   });
 
+  it('stays under 1 MiB RSS while the container idles, and still relays afterwards', async () => {
+    // density contract (docs/performance.md): a static shim that drops its setup pages
+    const dir = await container({ stdin: 1, arg: sh('read x; echo got $x') });
+    const r = await start(dir);
+    expect(r.report).toMatch(/^ok \d+\n$/);
+    await sleep(300);
+    const rollup = readFileSync(`/proc/${r.shim.pid}/smaps_rollup`, 'utf8');
+    const rssKb = Number(/^Rss:\s+(\d+)/m.exec(rollup)![1]);
+    expect(rssKb).toBeLessThan(1024);
+    // the code the relay needs faults back in: stdin, output and the exit frame all work
+    const a = await AttachClient.connect(dir);
+    a.send(0, Buffer.from('hi\n'));
+    await a.waitFor(() => a.exitCode !== undefined, 'exit frame');
+    expect(a.stdout).toBe('got hi\n');
+    expect(a.exitCode).toBe(0);
+    expect((await waitExit(dir)).exitCode).toBe(0);
+  });
+
   it('reports 127 for a missing command and 126 for one that cannot be executed', async () => {
     const missing = await start(await container({ arg: ['no-such-command'] }));
     expect(missing.report).toBe('error 127 exec: "no-such-command": executable file not found in $PATH\n');

@@ -88,6 +88,9 @@ int read_oom_killed(const struct conf *c);
 void remove_cgroups(const struct conf *c);
 int write_exit_record(int exit_code, int exit_signal, int oom);
 
+/* ---- memtrim.c: drop the setup code's pages once the container runs ---------------- */
+void trim_setup_pages(void);
+
 /* ---- init.c: the optional minimal PID 1 --------------------------------------------- */
 void run_init(const struct conf *c, const char *path, int tty, int status_w) __attribute__((noreturn));
 

@@ -321,6 +321,7 @@ int shim_start(const char *dir) {
   dup2(devnull, 2);
   if (devnull > 2) close(devnull);
 
+  trim_setup_pages();
   int ws = relay(&io, pid, lfd, sfd, status_r);
   int exit_code = 0, exit_signal = 0;
   if (WIFEXITED(ws)) exit_code = WEXITSTATUS(ws);
