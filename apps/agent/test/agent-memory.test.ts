@@ -1,0 +1,41 @@
+/**
+ * The agent's memory budget (docs/performance.md, "Density": ≤ 200 MiB with 1000 containers).
+ * A real `skiff daemon` started the way `./skiff daemon` starts it, with containers running.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
+import { AgentHarness } from './agent-harness.js';
+
+let agent: AgentHarness;
+let image: string;
+
+beforeAll(async () => {
+  const reg = await fixtureRegistry();
+  image = `${reg.host}/skiff-test/busybox:latest`;
+  agent = await AgentHarness.create([reg.host]);
+}, 90_000);
+
+afterAll(async () => {
+  await agent?.dispose();
+  await stopFixtureRegistry();
+}, 60_000);
+
+const rssMiB = (pid: number) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+describe('agent memory', () => {
+  it('stays well under its budget with containers running and listed', async () => {
+    expect(agent.cli(['pull', '-q', image]).code).toBe(0);
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const r = await agent.cliAsync(['run', '-d', image, 'sleep', '1d']);
+      expect(r.code).toBe(0);
+      ids.push(r.stdout.trim());
+    }
+    expect(agent.cli(['ps', '-q']).stdout.split('\n').filter(Boolean)).toHaveLength(8);
+    await new Promise((r) => setTimeout(r, 1000));
+    // without the daemon's memory settings in bin/skiff (Liftoff-only WebAssembly, fixed malloc thresholds) this is ~240 MiB
+    expect(rssMiB(agent.daemon!.pid!)).toBeLessThan(200);
+    expect(agent.cli(['rm', '-f', ...ids]).code).toBe(0);
+  }, 120_000);
+});
