@@ -1,7 +1,7 @@
 import type { NextConfig } from 'next';
 
 const config: NextConfig = {
-  // the agent serves this app in-process on its own port (apps/agent/src/daemon/web.ts)
+  // the agent runs this app's server in a child process and proxies it on its own port (apps/agent/src/daemon/web.ts)
   poweredByHeader: false,
   reactStrictMode: true,
   // types are checked by `npm run typecheck` (tsc) for the whole workspace, router types included

@@ -84,10 +84,15 @@ export class AgentHarness {
     });
   }
 
+  /** a killed process has a signalCode and a null exitCode */
+  get running(): boolean {
+    return !!this.daemon && this.daemon.exitCode === null && this.daemon.signalCode === null;
+  }
+
   /** SIGKILL, like an OOM-killed or crashed agent */
   async kill(): Promise<void> {
     const d = this.daemon;
-    if (!d || d.exitCode !== null) return;
+    if (!d || !this.running) return;
     const exited = new Promise((r) => d.once('exit', r));
     d.kill('SIGKILL');
     await exited;
@@ -113,11 +118,11 @@ export class AgentHarness {
 
   async dispose(): Promise<void> {
     try {
-      if (this.daemon?.exitCode === null) {
+      if (this.running) {
         const ids = this.cli(['ps', '-aq']).stdout.split('\n').filter(Boolean);
         if (ids.length) this.cli(['rm', '-f', ...ids]);
       }
-      const nets = this.cli(['network', 'ls', '-q']).stdout.split('\n').filter(Boolean);
+      const nets = this.running ? this.cli(['network', 'ls', '-q']).stdout.split('\n').filter(Boolean) : [];
       for (const n of nets) this.cli(['network', 'rm', n]);
     } finally {
       await this.kill();

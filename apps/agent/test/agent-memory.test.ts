@@ -2,7 +2,7 @@
  * The agent's memory budget (docs/performance.md, "Density": ≤ 200 MiB with 1000 containers).
  * A real `skiff daemon` started the way `./skiff daemon` starts it, with containers running.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
 import { AgentHarness } from './agent-harness.js';
@@ -38,4 +38,22 @@ describe('agent memory', () => {
     expect(rssMiB(agent.daemon!.pid!)).toBeLessThan(200);
     expect(agent.cli(['rm', '-f', ...ids]).code).toBe(0);
   }, 120_000);
+
+  it('serves the dashboard from its own process, which ends with the agent even on SIGKILL', async () => {
+    const built = existsSync(new URL('../../web/.next/BUILD_ID', import.meta.url));
+    const res = await fetch(`http://127.0.0.1:${agent.port}/login`);
+    expect(res.status).toBe(built ? 200 : 503);
+    if (!built) return;
+    expect(await res.text()).toContain('Skiff');
+    const agentPid = agent.daemon!.pid!;
+    const children = () =>
+      readFileSync(`/proc/${agentPid}/task/${agentPid}/children`, 'utf8').split(' ').filter(Boolean).map(Number)
+        .filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('web-server.mjs'));
+    const [web] = children();
+    expect(web).toBeGreaterThan(0);
+    await agent.kill();
+    const until = Date.now() + 5000;
+    while (existsSync(`/proc/${web}`) && !readFileSync(`/proc/${web}/stat`, 'utf8').includes(') Z') && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(`/proc/${web}`) && !readFileSync(`/proc/${web}/stat`, 'utf8').includes(') Z')).toBe(false);
+  }, 60_000);
 });

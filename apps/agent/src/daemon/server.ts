@@ -16,7 +16,7 @@ import { bootstrapAdmin } from '../auth/bootstrap.js';
 import { FailureLimiter } from '../auth/rate-limit.js';
 import { SecretBox } from '../auth/secrets.js';
 import type { DaemonOptions } from './options.js';
-import { loadWebHandler } from './web.js';
+import { startWebFrontend } from './web.js';
 import { binaryStreamHandler } from './binary-streams.js';
 import { DockerApi } from '../docker-api/server.js';
 import { tokenAccess } from '../docker-api/token-access.js';
@@ -75,7 +75,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const handler = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/' });
 
   const binary = binaryStreamHandler(runtime, db);
-  const web = opts.http ? await loadWebHandler() : undefined;
+  const web = opts.http ? startWebFrontend(opts.root) : undefined;
   const servers: Server[] = [];
   const wsServers: WebSocketServer[] = [];
   const serve = async (listen: (srv: Server) => Promise<void>) => {
@@ -84,7 +84,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       // tar streams (save/load/import/export) as plain HTTP bodies, on both listeners
       if (req.url?.startsWith('/api/')) return void binary(req, res);
       // the dashboard only on TCP; the unix socket is the API's alone
-      if (web && req.socket.remoteAddress) return web(req, res);
+      if (web && req.socket.remoteAddress) return web.handle(req, res);
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     });
     const wss = new WebSocketServer({ noServer: true, maxPayload: 8 * 1024 * 1024 });
@@ -135,6 +135,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         }),
     ).catch(async (e) => {
       for (const s of servers) s.close();
+      web?.close();
       await runtime.close();
       throw e;
     });
@@ -159,6 +160,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       // asked for explicitly, so a failure stops the agent rather than going unnoticed
       const srv = await docker.listenTcp(opts.dockerTcp.host, opts.dockerTcp.port, tokenAccess(db)).catch(async (e: Error) => {
         for (const s of servers) s.close();
+        web?.close();
         await runtime.close();
         throw e;
       });
@@ -182,6 +184,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         }),
       );
       if (existsSync(opts.socket)) unlinkSync(opts.socket);
+      web?.close();
       await runtime.close(); // containers keep running: their shims own them
       await db.$disconnect();
     },

@@ -1,25 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type WebHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
+export interface WebFrontend {
+  handle: WebHandler;
+  close(): void;
+}
+
 const WEB_DIR = fileURLToPath(new URL('../../../web', import.meta.url));
+const SERVER_SCRIPT = fileURLToPath(new URL('./web-server.mjs', import.meta.url));
 
 /**
- * The dashboard (apps/web, a Next.js app) is served in-process on the agent's own port,
- * so one start command and one address give both API and UI. Without a build, a short
- * page says how to get one.
+ * The dashboard (apps/web, a Next.js app) runs in a child process of the agent and is
+ * proxied on the agent's own port, so one start command and one address give both API and
+ * UI. Apart because Next.js costs ~80 MiB of resident memory that the privileged, long-lived
+ * agent (which holds every container's bookkeeping) should not carry, and a dashboard crash
+ * must not touch the API. The child is started at once (a first page should not wait for
+ * Next.js to boot) and again on the next request if it dies. Without a build, a short page
+ * says how to get one.
  */
-export async function loadWebHandler(): Promise<WebHandler> {
+export function startWebFrontend(runDir: string): WebFrontend {
   if (!existsSync(join(WEB_DIR, '.next', 'BUILD_ID'))) {
-    return (_req, res) => {
-      res.writeHead(503, { 'content-type': 'text/plain' }).end('The Skiff dashboard is not built: run `npm run build` (scripts/start.sh does). The API is at /trpc.\n');
+    return {
+      handle: (_req, res) => {
+        res.writeHead(503, { 'content-type': 'text/plain' }).end('The Skiff dashboard is not built: run `npm run build` (scripts/start.sh does). The API is at /trpc.\n');
+      },
+      close() {},
     };
   }
-  const { default: next } = (await import('next')) as unknown as { default: (o: object) => { prepare(): Promise<void>; getRequestHandler(): WebHandler } };
-  const app = next({ dev: false, dir: WEB_DIR, quiet: true });
-  await app.prepare();
-  return app.getRequestHandler();
+  const socketPath = join(runDir, 'web.sock');
+  let child: ChildProcess | undefined;
+  let ready: Promise<void> | undefined;
+  let closed = false;
+
+  const launch = (): Promise<void> => {
+    const c = spawn(process.execPath, [SERVER_SCRIPT, WEB_DIR, socketPath], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
+    child = c;
+    const up = new Promise<void>((resolve, reject) => {
+      c.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+      c.once('exit', (code, signal) => reject(new Error(`the dashboard server exited (${signal ?? code}) before it was ready`)));
+      c.once('error', reject);
+    });
+    c.once('exit', () => {
+      if (child === c) {
+        child = undefined;
+        ready = undefined;
+      }
+    });
+    return up;
+  };
+  ready = launch();
+  ready.catch((e: Error) => process.stderr.write(`warning: ${e.message}\n`));
+
+  return {
+    handle(req, res) {
+      if (closed) return void res.writeHead(503).end();
+      ready ??= launch();
+      ready.then(
+        () => {
+          const upstream = request({ socketPath, method: req.method, path: req.url, headers: req.headers }, (up) => {
+            res.writeHead(up.statusCode ?? 502, up.statusMessage, up.headers);
+            up.pipe(res);
+          });
+          upstream.on('error', () => {
+            if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end('the dashboard server is not answering\n');
+            else res.destroy();
+          });
+          res.on('close', () => upstream.destroy());
+          req.pipe(upstream);
+        },
+        (e: Error) => res.writeHead(502, { 'content-type': 'text/plain' }).end(`${e.message}\n`),
+      );
+    },
+    close() {
+      closed = true;
+      child?.stdin?.end();
+      child?.kill('SIGTERM');
+    },
+  };
 }
