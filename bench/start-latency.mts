@@ -1,89 +1,165 @@
 /**
- * Start latency: `run <busybox> true` to exit, Skiff vs crun and runc on an OCI bundle of
- * the same root filesystem, all measured in this run on this host. Prints medians and
- * ratios. Usage (root): npx tsx bench/start-latency.mts [runs]
+ * Start latency: `run --rm <busybox> true` to exit, measured in one run on this host for
+ * Skiff (runtime API, agent API, CLI) and its peers: crun and runc on an OCI bundle of the
+ * very same root filesystem, and podman with the same image. Prints medians, p90 and
+ * ratios, then where Skiff's own start spends its time.
+ *
+ * Usage (root): npx tsx bench/start-latency.mts [runs=30]
+ *
+ * Fairness: the tools take turns (one run of each per round, in a fixed order) and every
+ * measured run starts after GAP_MS of idle, so none inherits a warm kernel state from the
+ * previous one (a cgroup migration right after another is cheaper: the kernel's
+ * threadgroup rwsem is still in its fast mode for a moment).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AgentHarness, SKIFF } from '../apps/agent/test/agent-harness.js';
+import { connectAgent } from '../apps/agent/src/cli/client.js';
 import { createRuntime } from '../packages/runtime/src/runtime.js';
 import { fixtureRegistry, stopFixtureRegistry } from '../packages/runtime/test/fixtures/index.js';
+import { crunRunner } from './lib/crun-runner.mjs';
+import { ensureDebian, podman } from './lib/peers.mjs';
+import { median, percentile, report, timeMs, type Row } from './lib/report.mjs';
 
 const RUNS = Number(process.argv[2] ?? 30);
+const GAP_MS = 50;
 
-function ensurePeers(): void {
-  const missing = ['crun', 'runc'].filter((b) => spawnSync('which', [b]).status !== 0);
-  if (!missing.length) return;
-  execFileSync('apt-get', ['update', '-qq']);
-  execFileSync('apt-get', ['install', '-y', '-qq', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)]!;
-
-async function time(fn: () => Promise<void> | void): Promise<number> {
-  const t = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
-}
-
-ensurePeers();
+ensureDebian({ crun: 'crun', runc: 'runc' });
 const reg = await fixtureRegistry();
 const image = `${reg.host}/skiff-test/busybox:latest`;
-const root = mkdtempSync(join(tmpdir(), 'skiff-bench-'));
-const rt = await createRuntime({ root, insecureRegistries: [reg.host], cgroupParent: 'skiff-bench', bridgeName: 'skbench0', nftTable: 'skiff_bench' });
+const work = mkdtempSync(join(tmpdir(), 'skiff-bench-start-'));
+const phases: Record<string, number[]> = {};
+let bridgeRun = false;
+const rt = await createRuntime({
+  root: join(work, 'root'), insecureRegistries: [reg.host], cgroupParent: 'skiff-bench', bridgeName: 'skbench0', nftTable: 'skiff_bench',
+  // the bridge starts' phases: the full path (a --network none start skips the network phase)
+  onStartPhases: (_id, p) => {
+    if (!bridgeRun) return;
+    for (const [k, v] of Object.entries(p)) (phases[k] ??= []).push(v);
+  },
+});
 const img = await rt.images.pull(image);
 
-// the same root filesystem as an OCI bundle for crun and runc
-const bundle = mkdtempSync(join(tmpdir(), 'skiff-bundle-'));
+// the same root filesystem as an OCI bundle for crun and runc (runc's default spec: its
+// namespaces, mounts and capabilities; no network, like `--network none`)
+const bundle = join(work, 'bundle');
 cpSync((await rt.images.layerDirs(img.id))[0]!, join(bundle, 'rootfs'), { recursive: true, verbatimSymlinks: true });
 execFileSync('runc', ['spec'], { cwd: bundle });
-const spec = JSON.parse(execFileSync('cat', [join(bundle, 'config.json')], { encoding: 'utf8' }));
+const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
 spec.process.args = ['true'];
 spec.process.terminal = false;
 writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
 
-// a peer that cannot run on this host (crun refuses cgroup v1+v2 hybrid hosts) is reported, not measured
-const peers = ['crun', 'runc'].filter((peer) => {
-  const r = spawnSync(peer, ['run', '--bundle', bundle, `bench-probe-${peer}`], { encoding: 'utf8' });
-  if (r.status !== 0) console.log(`note: ${peer} cannot run here: ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
-  return r.status === 0;
-});
-const results: Record<string, number[]> = {};
-const record = (name: string, ms: number) => (results[name] ??= []).push(ms);
+const crun = crunRunner(work);
+const pm = podman();
+pm.run(['pull', '-q', '--tls-verify=false', image]);
+const agent = await AgentHarness.create([reg.host]);
+process.env.SKIFF_HOST = `unix://${agent.socket}`;
+const { client, close: closeClient } = await connectAgent();
+if (spawnSync(SKIFF, ['pull', image], { env: agent.env, stdio: 'ignore' }).status !== 0) throw new Error('skiff pull through the agent failed');
 
-for (let i = 0; i < RUNS; i++) {
-  for (const peer of peers) {
-    record(`${peer} run`, await time(() => {
-      const r = spawnSync(peer, ['run', '--bundle', bundle, `bench-${peer}-${i}`], { stdio: 'ignore' });
-      if (r.status !== 0) throw new Error(`${peer} run failed`);
-    }));
-  }
-  record('skiff runtime API, --network none', await time(async () => {
-    const { id } = await rt.containers.run({ image, cmd: ['true'], network: 'none' });
-    await rt.containers.wait(id);
-    await rt.containers.remove(id);
-  }));
-  record('skiff runtime API, bridge network', await time(async () => {
-    const { id } = await rt.containers.run({ image, cmd: ['true'] });
-    await rt.containers.wait(id);
-    await rt.containers.remove(id);
-  }));
+/** `skiff run --rm IMAGE true` as the CLI does it: run with an attached session, to the exit event */
+async function agentRun(network?: string): Promise<void> {
+  const { sessionId } = await client.containers.run.mutate({ spec: { image, cmd: ['true'], autoRemove: true, network }, attach: true });
+  await new Promise<void>((resolve, reject) => {
+    const sub = client.containers.sessionOutput.subscribe({ sessionId: sessionId! }, {
+      onData(e) {
+        if (e.type !== 'exit') return;
+        sub.unsubscribe();
+        if (e.code !== 0) reject(new Error(`exit ${e.code}`));
+        else resolve();
+      },
+      onError: reject,
+    });
+  });
 }
 
-const baseName = peers.includes('crun') ? 'crun run' : 'runc run';
-const base = median(results[baseName]!);
-const rows = Object.entries(results).map(([name, xs]) => ({ name, median: median(xs), p90: p90(xs), ratio: median(xs) / base }));
-console.log(`start latency, ${RUNS} runs each (run to exit of \`true\`), ${new Date().toISOString()}`);
-console.log(`| command | median ms | p90 ms | × ${baseName.split(' ')[0]} |`);
-console.log('| --- | ---: | ---: | ---: |');
-for (const r of rows) console.log(`| ${r.name} | ${r.median.toFixed(1)} | ${r.p90.toFixed(1)} | ${r.ratio.toFixed(2)} |`);
+function mustSucceed(r: { status: number | null; stderr?: string | Buffer }, what: string): void {
+  if (r.status !== 0) throw new Error(`${what} failed (${r.status}): ${String(r.stderr ?? '').trim().split('\n')[0]}`);
+}
 
-await rt.networks.destroyAll();
-await rt.close();
-await stopFixtureRegistry();
-rmSync(root, { recursive: true, force: true });
-rmSync(bundle, { recursive: true, force: true });
-for (const c of ['memory', 'cpu', 'cpuacct', 'pids', 'freezer', 'blkio', 'cpuset', 'devices']) if (existsSync(`/sys/fs/cgroup/${c}/skiff-bench`)) spawnSync('rmdir', [`/sys/fs/cgroup/${c}/skiff-bench`]);
+let n = 0;
+const cases: { label: string; peer?: boolean; run: () => Promise<unknown> }[] = [
+  { label: 'crun run', peer: true, run: async () => mustSucceed(await crun.run(['crun', 'run', '--bundle', bundle, `bench-crun-${n}`]), 'crun run') },
+  { label: 'runc run', peer: true, run: async () => mustSucceed(spawnSync('runc', ['run', '--bundle', bundle, `bench-runc-${n}`], { stdio: ['ignore', 'ignore', 'pipe'] }), 'runc run') },
+  { label: 'podman run --rm --network none', peer: true, run: async () => mustSucceed(spawnSync(pm.argv[0]!, [...pm.argv.slice(1), 'run', '--rm', ...pm.runFlags, '--network', 'none', image, 'true'], { stdio: ['ignore', 'ignore', 'pipe'] }), 'podman run') },
+  { label: 'podman run --rm (bridge)', peer: true, run: async () => mustSucceed(spawnSync(pm.argv[0]!, [...pm.argv.slice(1), 'run', '--rm', ...pm.runFlags, image, 'true'], { stdio: ['ignore', 'ignore', 'pipe'] }), 'podman run') },
+  {
+    label: 'skiff runtime API, --network none',
+    run: async () => {
+      const { id } = await rt.containers.run({ image, cmd: ['true'], network: 'none' });
+      await rt.containers.wait(id);
+      await rt.containers.remove(id);
+    },
+  },
+  {
+    label: 'skiff runtime API, bridge',
+    run: async () => {
+      bridgeRun = true;
+      const { id } = await rt.containers.run({ image, cmd: ['true'] }).finally(() => (bridgeRun = false));
+      await rt.containers.wait(id);
+      await rt.containers.remove(id);
+    },
+  },
+  { label: 'skiff agent API, --network none', run: () => agentRun('none') },
+  { label: 'skiff agent API, bridge', run: () => agentRun() },
+  { label: 'skiff CLI run --rm (bridge)', run: async () => mustSucceed(spawnSync(SKIFF, ['run', '--rm', image, 'true'], { env: agent.env, stdio: ['ignore', 'ignore', 'pipe'] }), 'skiff run') },
+];
+
+// peers that cannot run on this host are reported, not measured
+const usable = [];
+for (const c of cases) {
+  try {
+    await c.run();
+    usable.push(c);
+  } catch (e) {
+    console.log(`note: ${c.label} cannot run here: ${(e as Error).message}`);
+  }
+}
+for (const k of Object.keys(phases)) delete phases[k]; // warm-up runs do not count
+
+const times: Record<string, number[]> = {};
+try {
+  for (let i = 0; i < RUNS; i++) {
+    for (const c of usable) {
+      n++;
+      await sleep(GAP_MS);
+      (times[c.label] ??= []).push(await timeMs(c.run));
+    }
+  }
+} finally {
+  closeClient();
+  await agent.dispose();
+  crun.close();
+  pm.dispose();
+  await rt.networks.destroyAll();
+  await rt.close();
+  await stopFixtureRegistry();
+  rmSync(work, { recursive: true, force: true });
+  for (const c of ['memory', 'cpu', 'cpuacct', 'pids', 'freezer', 'blkio', 'cpuset', 'devices']) if (existsSync(`/sys/fs/cgroup/${c}/skiff-bench`)) spawnSync('rmdir', [`/sys/fs/cgroup/${c}/skiff-bench`]);
+}
+
+const med = (label: string) => (times[label] ? median(times[label]!) : NaN);
+const crunMs = med('crun run');
+const podmanMs = med('podman run --rm (bridge)');
+const rows: Row[] = Object.entries(times).map(([label, xs]) => ({
+  label,
+  value: median(xs),
+  unit: 'ms',
+  extra: { p90: percentile(xs, 90), '× crun': median(xs) / crunMs, '× podman (bridge)': median(xs) / podmanMs },
+}));
+// runtime API starts only (the agent's ran in the agent process), bridge and none alike
+const phaseRows: Row[] = Object.entries(phases).map(([label, xs]) => ({ label: `phase: ${label}`, value: median(xs), unit: 'ms', extra: { p90: percentile(xs, 90) } }));
+report({
+  name: 'start-latency',
+  title: `start latency: run to exit of \`true\`, ${RUNS} runs each, ${GAP_MS} ms idle before each`,
+  rows: [...rows, ...phaseRows],
+  notes: [
+    'crun runs in a private mount namespace where the cgroup v2 controller list reads empty (it refuses hybrid hosts otherwise)',
+    'phases: median per phase over the runtime-API starts on the bridge',
+  ],
+});
 process.exit(0);

@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
+import { plot } from './plot.mjs';
 
 export const RESULTS_DIR = join(import.meta.dirname, '..', 'results');
 
@@ -62,4 +63,5 @@ export function report(result: BenchResult): void {
   const file = join(RESULTS_DIR, `${result.name}.json`);
   writeFileSync(file, JSON.stringify({ ...result, date: new Date().toISOString(), cpus: cpus().length, kernel: release() }, null, 2) + '\n');
   console.log(`wrote ${file}`);
+  for (const png of plot(result)) console.log(`wrote ${png}`);
 }
