@@ -7,7 +7,7 @@
  *
  * Usage (root): npx tsx bench/density.mts [N...] [--concurrency C] [--ps-calls K] [--no-peer]
  *   default N = 100 500 1000, C = 8, K = 250
- *   DENSITY_AGENT_NODE_OPTIONS: NODE_OPTIONS for the agent only (profiling: "--cpu-prof --cpu-prof-dir=/tmp/prof")
+ *   DENSITY_AGENT_NODE_FLAGS: node flags for the agent only (profiling: "--cpu-prof --cpu-prof-dir=/tmp/prof")
  * Everything it creates is removed at the end, also on failure and Ctrl-C.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -130,7 +130,7 @@ async function startAgent(registry: string): Promise<Agent> {
   const socket = join(dir, 'skiff.sock');
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, SKIFF_BRIDGE: BRIDGE, SKIFF_NFT_TABLE: NFT_TABLE, SKIFF_CGROUP_PARENT: CGROUP_PARENT, SKIFF_ADMIN_PASSWORD: 'density-bench' };
-  if (process.env.DENSITY_AGENT_NODE_OPTIONS) env.NODE_OPTIONS = process.env.DENSITY_AGENT_NODE_OPTIONS;
+  if (process.env.DENSITY_AGENT_NODE_FLAGS) env.SKIFF_NODE_FLAGS = process.env.DENSITY_AGENT_NODE_FLAGS;
   // its own process group: a Ctrl-C reaches this script, which then removes the containers through the agent
   const proc = spawn(SKIFF, ['daemon', '--root', root, '--socket', socket, '--docker-socket', 'off', '--http', `127.0.0.1:${port}`, '--insecure-registry', registry], {
     env,
