@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -248,6 +249,22 @@ describe('limits and policies', () => {
       const i = await t.rt.containers.inspect(id);
       return i.RestartCount === 2 && (i.State as { Status: string }).Status === 'exited';
     }, 15_000, 'two restarts');
+  });
+
+  it('notices a shim killed without leaving an exit record (the sweep, not the watch)', async () => {
+    const { id } = await t.rt.containers.run({ image, cmd: ['sleep', '1d'] });
+    const dir = join(t.root, 'containers', id);
+    const shimPid = Number(readFileSync(join(dir, 'shim.pid'), 'utf8'));
+    const initPid = Number(readFileSync(join(dir, 'init.pid'), 'utf8'));
+    process.kill(shimPid, 'SIGKILL');
+    process.kill(initPid, 'SIGKILL');
+    const state = await waitFor(async () => {
+      const s = (await t.rt.containers.inspect(id)).State as { Status: string; ExitCode: number; Error: string };
+      return s.Status === 'exited' && s;
+    }, 10_000, 'the exit');
+    expect(state).toMatchObject({ ExitCode: 255, Error: 'the container shim exited unexpectedly' });
+    expect(existsSync(join(dir, 'exit.json'))).toBe(false);
+    await t.rt.containers.remove(id);
   });
 
   it('makes the root filesystem read-only on request and removes --rm containers', async () => {

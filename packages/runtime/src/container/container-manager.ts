@@ -19,6 +19,7 @@ import { containerDiff } from './diff.js';
 import { runtimePlaceholders } from './runtime-placeholders.js';
 import { writeEtcFiles } from './etc-files.js';
 import { ExecSession } from './exec-session.js';
+import { FULL_CHECK_EVERY, inSlices, shimMayHaveExited } from './exit-sweep.js';
 import { healthSchedule } from './health-config.js';
 import { HealthMonitor } from './health-monitor.js';
 import { readExitRecord } from './exit-record.js';
@@ -100,6 +101,8 @@ export class ContainerManager implements ContainerService {
   /** containers whose exit is being recorded (and, with --rm, removed): wait() is not done yet */
   private readonly finishing = new Set<string>();
   private sweepTimer?: NodeJS.Timeout;
+  private sweeping = false;
+  private sweeps = 0;
   private closed = false;
 
   private constructor(
@@ -396,10 +399,17 @@ export class ContainerManager implements ContainerService {
   }
 
   private async sweep(): Promise<void> {
-    for (const id of [...this.monitors.keys()]) {
-      const c = this.store.find(id);
-      if (c) await this.checkExit(c).catch(() => {});
-      else this.unmonitor(id);
+    if (this.sweeping) return; // a sweep sliced over many containers may outlast the interval
+    this.sweeping = true;
+    const round = this.sweeps++;
+    try {
+      await inSlices([...this.monitors.keys()], async (id, i) => {
+        const c = this.store.find(id);
+        if (!c) return this.unmonitor(id);
+        if ((i + round) % FULL_CHECK_EVERY === 0 || shimMayHaveExited(c.dir, c.state.shimPid)) await this.checkExit(c).catch(() => {});
+      });
+    } finally {
+      this.sweeping = false;
     }
   }
 

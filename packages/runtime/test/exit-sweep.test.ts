@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inSlices, shimMayHaveExited } from '../src/container/exit-sweep.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'skiff-exit-sweep-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('shimMayHaveExited', () => {
+  it('is false for a live process without an exit record, true once it has one or is gone', async () => {
+    const p = spawn('sleep', ['30'], { stdio: 'ignore' });
+    await new Promise((r) => p.once('spawn', r));
+    expect(shimMayHaveExited(dir, p.pid!)).toBe(false);
+    writeFileSync(join(dir, 'exit.json'), '{}');
+    expect(shimMayHaveExited(dir, p.pid!)).toBe(true);
+    rmSync(join(dir, 'exit.json'));
+    p.kill('SIGKILL');
+    await new Promise((r) => p.once('exit', r));
+    expect(shimMayHaveExited(dir, p.pid!)).toBe(true);
+    expect(shimMayHaveExited(dir, 0)).toBe(true);
+  });
+});
+
+describe('inSlices', () => {
+  it('visits every item in order while timers still run between slices', async () => {
+    // ~100 ms of synchronous work in all; done in one go it would hold every timer that long
+    const items = Array.from({ length: 2000 }, (_, i) => i);
+    const busy = () => {
+      const until = performance.now() + 0.05;
+      while (performance.now() < until);
+    };
+    let worstGap = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      worstGap = Math.max(worstGap, now - last);
+      last = now;
+    }, 1);
+    const seen: number[] = [];
+    await inSlices(items, async (item) => {
+      busy();
+      seen.push(item);
+    });
+    clearInterval(ticker);
+    worstGap = Math.max(worstGap, performance.now() - last);
+    expect(seen).toEqual(items);
+    expect(worstGap).toBeLessThan(40);
+  });
+});
