@@ -1,20 +1,47 @@
 import { readFile } from 'node:fs/promises';
 import { Conflict, InvalidArgument, Unavailable } from '../errors.js';
-import { writeJsonAtomicUnsynced } from '../store/atomic-file.js';
+import { writeFileAtomicUnsynced } from '../store/atomic-file.js';
 import { contains, intToIp, ipToInt, parseCidr, size } from './subnet.js';
 
-interface IpamState {
+/** the file's shape */
+interface IpamFile {
   /** ip → owner (container id) */
   allocated: Record<string, string>;
   /** next address to try: sequential like Docker, so a released address is not reused at once */
   cursor: number;
 }
 
+interface IpamState {
+  allocated: Map<string, string>;
+  /** owner → its addresses, so a release does not scan every allocation */
+  byOwner: Map<string, Set<string>>;
+  cursor: number;
+}
+
+function indexOwners(allocated: Map<string, string>): Map<string, Set<string>> {
+  const byOwner = new Map<string, Set<string>>();
+  for (const [ip, owner] of allocated) {
+    let ips = byOwner.get(owner);
+    if (!ips) byOwner.set(owner, (ips = new Set()));
+    ips.add(ip);
+  }
+  return byOwner;
+}
+
+/** the file's JSON, written straight from the Map (Object.fromEntries of a thousand addresses cost more than the write) */
+function serialize(s: IpamState): string {
+  const entries: string[] = [];
+  for (const [ip, owner] of s.allocated) entries.push(`${JSON.stringify(ip)}:${JSON.stringify(owner)}`);
+  return `{"allocated":{${entries.join(',')}},"cursor":${s.cursor}}\n`;
+}
+
 /**
  * One network's address allocations, persisted (atomic rewrite) so they survive agent
  * restarts; calls are serialised per network. The file is read once: this process is its
  * only writer. It is not fsync'ed: after a host crash no container runs and reconcile()
- * frees every address.
+ * frees every address. In memory the allocations are Maps with an owner index: with a
+ * thousand containers, a plain object that `delete` had turned into a dictionary made each
+ * release cost ~2 ms of scanning, copying and pretty-printing (2.3 s for 1000 releases).
  */
 export class Ipam {
   private queue: Promise<unknown> = Promise.resolve();
@@ -28,7 +55,11 @@ export class Ipam {
   ) {}
 
   private async load(): Promise<IpamState> {
-    this.state ??= await readFile(this.file, 'utf8').then((t) => JSON.parse(t) as IpamState, () => ({ allocated: {}, cursor: 0 }));
+    if (!this.state) {
+      const f = await readFile(this.file, 'utf8').then((t) => JSON.parse(t) as IpamFile, () => ({ allocated: {}, cursor: 0 }));
+      const allocated = new Map(Object.entries(f.allocated));
+      this.state = { allocated, byOwner: indexOwners(allocated), cursor: f.cursor };
+    }
     return this.state;
   }
 
@@ -36,18 +67,32 @@ export class Ipam {
     const run = this.queue.catch(() => {}).then(async () => {
       const state = await this.load();
       // a failed change must not stay in the cached state
-      const before = structuredClone(state);
+      const before = { allocated: new Map(state.allocated), cursor: state.cursor };
       try {
         const result = await fn(state);
-        writeJsonAtomicUnsynced(this.file, state);
+        writeFileAtomicUnsynced(this.file, serialize(state));
         return result;
       } catch (e) {
-        this.state = before;
+        this.state = { ...before, byOwner: indexOwners(before.allocated) };
         throw e;
       }
     });
     this.queue = run;
     return run;
+  }
+
+  private assign(s: IpamState, ip: string, owner: string): void {
+    const prev = s.allocated.get(ip);
+    if (prev !== undefined) s.byOwner.get(prev)?.delete(ip);
+    s.allocated.set(ip, owner);
+    let ips = s.byOwner.get(owner);
+    if (!ips) s.byOwner.set(owner, (ips = new Set()));
+    ips.add(ip);
+  }
+
+  private drop(s: IpamState, owner: string): void {
+    for (const ip of s.byOwner.get(owner) ?? []) s.allocated.delete(ip);
+    s.byOwner.delete(owner);
   }
 
   allocate(owner: string, requested?: string): Promise<string> {
@@ -60,9 +105,9 @@ export class Ipam {
       if (requested) {
         const n = ipToInt(requested);
         if (!contains(net, n) || !usable(n)) throw new InvalidArgument(`address ${requested} is not usable in subnet ${this.subnet}`);
-        const holder = s.allocated[requested];
+        const holder = s.allocated.get(requested);
         if (holder && holder !== owner) throw new Conflict(`address ${requested} is already in use`);
-        s.allocated[requested] = owner;
+        this.assign(s, requested, owner);
         return requested;
       }
       const poolSize = size(pool);
@@ -70,8 +115,8 @@ export class Ipam {
         const n = pool.base + ((s.cursor + i) % poolSize);
         if (!usable(n)) continue;
         const ip = intToIp(n);
-        if (s.allocated[ip]) continue;
-        s.allocated[ip] = owner;
+        if (s.allocated.has(ip)) continue;
+        this.assign(s, ip, owner);
         s.cursor = (n - pool.base + 1) % poolSize;
         return ip;
       }
@@ -81,19 +126,17 @@ export class Ipam {
 
   /** releases every address of `owner` */
   release(owner: string): Promise<void> {
-    return this.locked((s) => {
-      for (const [ip, o] of Object.entries(s.allocated)) if (o === owner) delete s.allocated[ip];
-    });
+    return this.locked((s) => this.drop(s, owner));
   }
 
   /** drops allocations whose owner is not in `alive` (agent start after a crash) */
   reconcile(alive: Set<string>): Promise<void> {
     return this.locked((s) => {
-      for (const [ip, o] of Object.entries(s.allocated)) if (!alive.has(o)) delete s.allocated[ip];
+      for (const owner of [...s.byOwner.keys()]) if (!alive.has(owner)) this.drop(s, owner);
     });
   }
 
   allocations(): Promise<Record<string, string>> {
-    return this.load().then((s) => s.allocated);
+    return this.load().then((s) => Object.fromEntries(s.allocated));
   }
 }
