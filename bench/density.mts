@@ -7,11 +7,12 @@
  *
  * Usage (root): npx tsx bench/density.mts [N...] [--concurrency C] [--ps-calls K] [--no-peer]
  *   default N = 100 500 1000, C = 8, K = 250
- *   DENSITY_AGENT_NODE_FLAGS: node flags for the agent only (profiling: "--cpu-prof --cpu-prof-dir=/tmp/prof")
+ *   DENSITY_AGENT_NODE_FLAGS: node flags for the agent only (profiling: "--cpu-prof --cpu-prof-dir=/tmp/prof", "--trace-gc")
+ *   DENSITY_AGENT_LOG: a file that gets the agent's output (e.g. --trace-gc's)
  * Everything it creates is removed at the end, also on failure and Ctrl-C.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -139,6 +140,8 @@ async function startAgent(registry: string): Promise<Agent> {
   });
   cleanups.push(() => stopAgentAndSweep(proc, dir, root));
   let out = '';
+  const log = process.env.DENSITY_AGENT_LOG;
+  if (log) for (const s of [proc.stdout!, proc.stderr!]) s.on('data', (b: Buffer) => appendFileSync(log, b));
   await new Promise<void>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`agent did not start: ${out}`)), 60_000);
     const onData = (b: Buffer) => {

@@ -687,7 +687,8 @@ export class ContainerManager implements ContainerService {
       .filter((c) => !f.id?.length || f.id.some((i) => c.record.id.startsWith(i)))
       .filter((c) => !f.label?.length || f.label.every((l) => labelMatch(c.record.labels, l)))
       .filter((c) => !f.health?.length || f.health.includes(c.state.health?.Status ?? 'none'))
-      .sort((a, b) => b.record.created.localeCompare(a.record.created))
+      // newest first; the timestamps share one ISO format, so code-unit order is time order (localeCompare went through ICU)
+      .sort((a, b) => (a.record.created < b.record.created ? 1 : a.record.created > b.record.created ? -1 : 0))
       .map((c) => containerSummary(c, this.opts.networks.networkingOf(c.record.id)));
   }
 

@@ -146,8 +146,21 @@ function healthSuffix(c: StoredContainer): string {
   return h.Status === 'starting' ? ' (health: starting)' : ` (${h.Status})`;
 }
 
+/** the parts of a summary that only change with the record (not at all, but a rename), worked out once: `ps` builds a thousand summaries a call */
+const recordParts = new WeakMap<StoredContainer['record'], { command: string; created: number }>();
+
+function partsOf(r: StoredContainer['record']): { command: string; created: number } {
+  let p = recordParts.get(r);
+  if (!p) {
+    p = { command: [r.path, ...r.args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' '), created: Math.floor(Date.parse(r.created) / 1000) };
+    recordParts.set(r, p);
+  }
+  return p;
+}
+
 export function containerSummary(c: StoredContainer, net?: ContainerNetworking): ContainerSummary {
   const r = c.record;
+  const parts = partsOf(r);
   const ports: ContainerSummary['ports'] = (net?.ports ?? []).map((p) => ({ privatePort: p.containerPort, publicPort: p.hostPort, type: p.protocol, ip: p.hostIp }));
   for (const e of r.exposedPorts ?? []) {
     const [port, proto = 'tcp'] = e.split('/');
@@ -158,8 +171,8 @@ export function containerSummary(c: StoredContainer, net?: ContainerNetworking):
     names: [`/${r.name}`],
     image: r.image,
     imageId: r.imageId,
-    command: [r.path, ...r.args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' '),
-    created: Math.floor(Date.parse(r.created) / 1000),
+    command: parts.command,
+    created: parts.created,
     state: c.state.status === 'dead' ? 'dead' : c.state.status,
     status: statusText(c),
     ...(c.state.health && c.state.status === 'running' ? { health: c.state.health.Status } : {}),
