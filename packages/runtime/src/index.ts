@@ -11,3 +11,4 @@ export { parseReference, formatReference, type ImageReference } from './image/re
 export type { BuildEvent, BuildOptions } from './build/builder.js';
 export { BuildContext } from './build/context.js';
 export { parseRestartPolicy } from './spec/restart-policy.js';
+export { chunkEntries } from './container/log-parse.js';

@@ -204,6 +204,17 @@ export interface LogEntry {
   line: string; // includes the trailing newline when the program wrote one
 }
 
+/**
+ * Consecutive log lines of one stream with one timestamp (the shim stamps everything it
+ * read from the container at once with one time): `text` is the lines as written. Only
+ * the last line of a chunk may lack its newline, so the entries can always be recovered.
+ */
+export interface LogChunk {
+  stream: 'stdout' | 'stderr';
+  time: string;
+  text: string;
+}
+
 export interface ExecSpec {
   cmd: string[];
   tty?: boolean;
@@ -287,6 +298,8 @@ export interface ContainerService {
   /** Docker-like inspect JSON (Id, Name, State, Config, HostConfig, Mounts, NetworkSettings, ...) */
   inspect(idOrName: string): Promise<Record<string, unknown>>;
   logs(idOrName: string, opts?: LogsOptions & { signal?: AbortSignal }): AsyncIterable<LogEntry>;
+  /** the same lines as chunks, a batch per read of the log: what streams that carry many lines send */
+  logChunks(idOrName: string, opts?: LogsOptions & { signal?: AbortSignal }): AsyncIterable<LogChunk[]>;
   attach(idOrName: string): Promise<StdioSession>;
   exec(idOrName: string, spec: ExecSpec): Promise<StdioSession>;
   top(idOrName: string, psArgs?: string): Promise<ProcessList>;

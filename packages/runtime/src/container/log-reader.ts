@@ -1,15 +1,14 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LogEntry, LogsOptions } from '../types.js';
-
-interface RawLogLine {
-  log: string;
-  stream: 'stdout' | 'stderr';
-  time: string;
-}
+import type { LogChunk, LogEntry, LogsOptions } from '../types.js';
+import { parseLogChunks, parseLogLines } from './log-parse.js';
 
 const FOLLOW_POLL_MS = 250;
+/** bytes read per step while following; one step is one batch of entries */
+const CHUNK = 1024 * 1024;
+/** history is handed out in batches of this many entries */
+const HISTORY_BATCH = 8192;
 
 /** container.log.N … container.log.1, container.log: oldest first */
 async function logFiles(dir: string): Promise<string[]> {
@@ -22,53 +21,151 @@ async function logFiles(dir: string): Promise<string[]> {
   return [...rotated, join(dir, 'container.log')];
 }
 
-function parseLine(line: string): LogEntry | undefined {
-  if (!line) return undefined;
-  try {
-    const raw = JSON.parse(line) as RawLogLine;
-    return { stream: raw.stream, time: raw.time, line: raw.log };
-  } catch {
-    return undefined; // a torn last line of a crashed shim
-  }
-}
+type Keep = (stream: LogEntry['stream'], time: string) => boolean;
 
-function wanted(e: LogEntry, opts: LogsOptions): boolean {
-  if (e.stream === 'stdout' && opts.stdout === false) return false;
-  if (e.stream === 'stderr' && opts.stderr === false) return false;
-  const t = Date.parse(e.time) / 1000;
-  if (opts.since !== undefined && t < opts.since) return false;
-  if (opts.until !== undefined && t > opts.until) return false;
-  return true;
+function filter(opts: LogsOptions): Keep {
+  const times = opts.since !== undefined || opts.until !== undefined;
+  // lines read together share one timestamp: parse each time once
+  let lastTime = '';
+  let lastInRange = true;
+  return (stream, time) => {
+    if (stream === 'stdout' && opts.stdout === false) return false;
+    if (stream === 'stderr' && opts.stderr === false) return false;
+    if (!times) return true;
+    if (time !== lastTime) {
+      const t = Date.parse(time) / 1000;
+      lastTime = time;
+      lastInRange = !(opts.since !== undefined && t < opts.since) && !(opts.until !== undefined && t > opts.until);
+    }
+    return lastInRange;
+  };
 }
 
 /**
- * Reads a container's json-file log: the existing lines (honouring tail/since/until/stream
- * filters) and, with `follow`, new lines as the shim appends them until `isDone()` says
- * the container has stopped and the file has been drained.
+ * One generation of the log (what is `container.log` between two rotations), held open:
+ * the shim renames it to `.1`, `.2` … and finally deletes it, and an open handle still
+ * reads all of it, so a follower that is behind loses nothing to rotation.
  */
-export async function* readContainerLogs(
-  dir: string,
-  opts: LogsOptions & { signal?: AbortSignal },
-  isDone: () => boolean,
-): AsyncGenerator<LogEntry> {
-  const files = await logFiles(dir);
-  const current = files[files.length - 1]!;
-  let offset = 0;
+interface Generation {
+  fh: FileHandle;
+  ino: number;
+  pos: number;
+}
 
-  // History. For --tail read from the newest file backwards only as far as needed.
-  let history: LogEntry[] = [];
-  for (let i = files.length - 1; i >= 0; i--) {
-    const text = await readWhole(files[i]!);
-    if (i === files.length - 1) offset = Buffer.byteLength(text);
-    const entries = text.split('\n').map(parseLine).filter((e): e is LogEntry => !!e && wanted(e, opts));
-    history = entries.concat(history);
-    if (opts.tail !== undefined && history.length >= opts.tail) break;
+async function openGeneration(path: string): Promise<Generation | undefined> {
+  const fh = await open(path, 'r').catch(() => undefined);
+  if (!fh) return undefined;
+  return { fh, ino: (await fh.stat()).ino, pos: 0 };
+}
+
+/** how a reader hands out what it parsed: entries (a line each) or chunks (runs of lines) */
+interface Format<T> {
+  parse(text: string, out: T[], keep: Keep): void;
+  fromEntries(entries: LogEntry[]): T[];
+}
+const ENTRIES: Format<LogEntry> = { parse: parseLogLines, fromEntries: (e) => e };
+const CHUNKS: Format<LogChunk> = {
+  parse: parseLogChunks,
+  fromEntries(entries) {
+    const out: LogChunk[] = [];
+    for (const e of entries) {
+      const last = out[out.length - 1];
+      if (last && last.stream === e.stream && last.time === e.time && last.text.endsWith('\n')) last.text += e.line;
+      else out.push({ stream: e.stream, time: e.time, text: e.line });
+    }
+    return out;
+  },
+};
+
+/**
+ * Reads a container's json-file log in batches of entries: the existing lines (honouring
+ * tail/since/until/stream filters) and, with `follow`, new lines as the shim appends them
+ * until `isDone()` says the container has stopped and the log has been drained.
+ */
+export function readContainerLogBatches(dir: string, opts: LogsOptions & { signal?: AbortSignal }, isDone: () => boolean): AsyncGenerator<LogEntry[]> {
+  return readLog(dir, opts, isDone, ENTRIES);
+}
+
+/** the same as chunks: consecutive lines with one stream and timestamp together (the cheap form for streams) */
+export function readContainerLogChunks(dir: string, opts: LogsOptions & { signal?: AbortSignal }, isDone: () => boolean): AsyncGenerator<LogChunk[]> {
+  return readLog(dir, opts, isDone, CHUNKS);
+}
+
+/** entry by entry; see readContainerLogBatches */
+export async function* readContainerLogs(dir: string, opts: LogsOptions & { signal?: AbortSignal }, isDone: () => boolean): AsyncGenerator<LogEntry> {
+  for await (const batch of readContainerLogBatches(dir, opts, isDone)) yield* batch;
+}
+
+/** pieces of `text` of about CHUNK bytes, cut after a newline */
+function* pieces(text: string): Generator<string> {
+  let pos = 0;
+  while (pos < text.length) {
+    const end = pos + CHUNK >= text.length ? text.length : text.indexOf('\n', pos + CHUNK) + 1 || text.length;
+    yield text.slice(pos, end);
+    pos = end;
   }
-  if (opts.tail !== undefined) history = opts.tail <= 0 ? [] : history.slice(-opts.tail);
-  for (const e of history) yield e;
-  if (!opts.follow) return;
+}
 
-  // Follow: inotify wake-ups with a poll as safety net; a rotation shows up as the file shrinking.
+async function* readLog<T>(dir: string, opts: LogsOptions & { signal?: AbortSignal }, isDone: () => boolean, format: Format<T>): AsyncGenerator<T[]> {
+  const keep = filter(opts);
+  const files = await logFiles(dir);
+  // the current file is opened first, so following continues exactly where history ends
+  const gens: Generation[] = [];
+  const current = await openGeneration(files[files.length - 1]!);
+  if (current) gens.push(current);
+  const readHistory = async (i: number): Promise<string> => {
+    if (i < files.length - 1) return readFile(files[i]!, 'utf8').catch(() => '');
+    if (!current) return '';
+    const size = (await current.fh.stat()).size;
+    const buf = Buffer.alloc(size);
+    const { bytesRead } = size ? await current.fh.read(buf, 0, size, 0) : { bytesRead: 0 };
+    // a last line still being written is read again by the follower
+    const cut = opts.follow ? buf.lastIndexOf(0x0a, bytesRead - 1) + 1 : bytesRead;
+    current.pos = cut;
+    return buf.toString('utf8', 0, cut);
+  };
+  try {
+    if (opts.tail !== undefined) {
+      // from the newest file backwards only as far as needed; the current one always, as
+      // that sets where a follow starts (`--tail 0 -f` shows only new lines)
+      let history: LogEntry[] = [];
+      for (let i = files.length - 1; i >= 0 && (i === files.length - 1 || history.length < opts.tail); i--) {
+        const entries: LogEntry[] = [];
+        parseLogLines(await readHistory(i), entries, keep);
+        history = history.length ? entries.concat(history) : entries;
+      }
+      history = opts.tail <= 0 ? [] : history.slice(-opts.tail);
+      for (let i = 0; i < history.length; i += HISTORY_BATCH) yield format.fromEntries(history.slice(i, i + HISTORY_BATCH));
+    } else {
+      for (let i = 0; i < files.length; i++) {
+        for (const piece of pieces(await readHistory(i))) {
+          const out: T[] = [];
+          format.parse(piece, out, keep);
+          if (out.length) yield out;
+        }
+      }
+    }
+    if (!opts.follow) return;
+    yield* follow(dir, gens, opts, keep, isDone, format);
+  } finally {
+    for (const g of gens) await g.fh.close().catch(() => {});
+  }
+}
+
+/**
+ * Follow: read the oldest generation held to its end, then move to the next. New
+ * generations are opened as soon as `container.log` is seen to be a new file (inotify
+ * wake-ups, a poll as safety net), before the shim can rotate them away.
+ */
+async function* follow<T>(
+  dir: string,
+  gens: Generation[],
+  opts: LogsOptions & { signal?: AbortSignal },
+  keep: Keep,
+  isDone: () => boolean,
+  format: Format<T>,
+): AsyncGenerator<T[]> {
+  const path = join(dir, 'container.log');
   let wake: (() => void) | undefined;
   let watcher: FSWatcher | undefined;
   try {
@@ -78,34 +175,47 @@ export async function* readContainerLogs(
   }
   const onAbort = () => wake?.();
   opts.signal?.addEventListener('abort', onAbort);
-  let partial = Buffer.alloc(0);
+  // a line cut at the end of a read; `buf` keeps it in front of the next read
+  let buf = Buffer.allocUnsafe(CHUNK);
+  let partial = 0;
   try {
     for (;;) {
       if (opts.signal?.aborted) return;
       const done = isDone();
-      const size = (await stat(current).catch(() => ({ size: 0 }))).size;
-      if (size < offset) {
-        // rotated: finish the renamed file first
-        const rotated = Buffer.from(await readWhole(`${current}.1`));
-        const rest = Buffer.concat([partial, rotated.subarray(offset)]).toString('utf8');
-        for (const e of rest.split('\n').map(parseLine)) if (e && wanted(e, opts)) yield e;
-        partial = Buffer.alloc(0);
-        offset = 0;
-        continue;
-      }
-      if (size > offset) {
-        const chunk = await readRange(current, offset, size);
-        offset = size;
-        // split on the last newline in bytes so a multi-byte character is never cut
-        const buf = Buffer.concat([partial, chunk]);
-        const cut = buf.lastIndexOf(0x0a);
-        partial = buf.subarray(cut + 1);
-        for (const l of buf.subarray(0, cut + 1).toString('utf8').split('\n')) {
-          const e = parseLine(l);
-          if (e && wanted(e, opts)) yield e;
+      await discoverGenerations(dir, path, gens);
+      const g = gens[0];
+      if (g) {
+        if (buf.length - partial < CHUNK / 2) {
+          const bigger = Buffer.allocUnsafe(buf.length * 2); // a line longer than the buffer
+          buf.copy(bigger, 0, 0, partial);
+          buf = bigger;
         }
-        if (opts.until !== undefined && Date.now() / 1000 > opts.until) return;
-        continue;
+        const { bytesRead } = await g.fh.read(buf, partial, buf.length - partial, g.pos);
+        if (bytesRead > 0) {
+          g.pos += bytesRead;
+          const end = partial + bytesRead;
+          // split on the last newline in bytes so a multi-byte character is never cut
+          const cut = buf.lastIndexOf(0x0a, end - 1) + 1;
+          const out: T[] = [];
+          if (cut > 0) format.parse(buf.toString('utf8', 0, cut), out, keep);
+          partial = end - cut;
+          if (partial) buf.copy(buf, 0, cut, end);
+          if (out.length) yield out;
+          if (opts.until !== undefined && Date.now() / 1000 > opts.until) return;
+          continue;
+        }
+        if (gens.length > 1) {
+          // finished, and the shim writes to a newer one: entries never span two files
+          partial = 0;
+          await gens.shift()!.fh.close().catch(() => {});
+          continue;
+        }
+        if ((await g.fh.stat()).size < g.pos) {
+          // truncated in place (rotation with a single file)
+          g.pos = 0;
+          partial = 0;
+          continue;
+        }
       }
       if (done) return;
       await new Promise<void>((resolve) => {
@@ -123,23 +233,28 @@ export async function* readContainerLogs(
   }
 }
 
-async function readWhole(path: string): Promise<string> {
-  const fh = await open(path, 'r').catch(() => undefined);
-  if (!fh) return '';
-  try {
-    return await fh.readFile('utf8');
-  } finally {
-    await fh.close();
+/**
+ * When `container.log` is no longer the newest generation held, opens every generation
+ * newer than that one, oldest first: all of them if it has already been deleted.
+ */
+async function discoverGenerations(dir: string, path: string, gens: Generation[]): Promise<void> {
+  const newest = gens[gens.length - 1];
+  const st = await stat(path).catch(() => undefined);
+  if (!st || st.ino === newest?.ino) return;
+  let found: Generation[] = [];
+  for (const file of await logFiles(dir)) {
+    const g = await openGeneration(file);
+    if (!g) continue;
+    if (gens.some((h) => h.ino === g.ino) || found.some((h) => h.ino === g.ino)) {
+      await g.fh.close();
+      // everything before the newest held one is older still
+      if (g.ino === newest?.ino) {
+        for (const old of found) await old.fh.close();
+        found = [];
+      }
+      continue;
+    }
+    found.push(g);
   }
-}
-
-async function readRange(path: string, from: number, to: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(to - from);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, from);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
+  gens.push(...found);
 }

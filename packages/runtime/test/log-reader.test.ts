@@ -1,0 +1,245 @@
+import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { chunkEntries } from '../src/container/log-parse.js';
+import { readContainerLogChunks, readContainerLogs } from '../src/container/log-reader.js';
+import type { LogChunk, LogEntry, LogsOptions } from '../src/types.js';
+import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
+import { TestRuntime, waitFor } from './helpers.js';
+
+/** json-file lines as the shim writes them, into files the reader reads: the reader's own input, no stand-in */
+const T1 = '2026-12-04T10:00:00.000000001Z';
+const T2 = '2026-12-04T10:00:01.000000001Z';
+const T3 = '2026-12-04T10:00:02.000000001Z';
+const line = (log: string, stream: LogEntry['stream'] = 'stdout', time = T1) => `${JSON.stringify({ log, stream, time })}\n`;
+
+let dir: string;
+let log: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'skiff-log-reader-'));
+  log = join(dir, 'container.log');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+type Opts = LogsOptions & { signal?: AbortSignal };
+async function entries(opts: Opts = {}, isDone = () => true): Promise<LogEntry[]> {
+  const out: LogEntry[] = [];
+  for await (const e of readContainerLogs(dir, opts, isDone)) out.push(e);
+  return out;
+}
+/** the chunk form, turned back into entries: must be the same entries */
+async function chunked(opts: Opts = {}, isDone = () => true): Promise<LogEntry[]> {
+  const out: LogEntry[] = [];
+  for await (const batch of readContainerLogChunks(dir, opts, isDone)) for (const c of batch) out.push(...chunkEntries(c));
+  return out;
+}
+const texts = (es: LogEntry[]) => es.map((e) => e.line).join('');
+
+/** the shim's rotation with `files` files kept: container.log -> .1 -> .2 …, the oldest dropped */
+function rotate(files: number) {
+  for (let i = files - 1; i >= 1; i--) {
+    try {
+      renameSync(i === 1 ? log : `${log}.${i - 1}`, `${log}.${i}`);
+    } catch {
+      /* not there yet */
+    }
+  }
+  writeFileSync(log, '');
+}
+
+describe('log reader: history', () => {
+  beforeEach(() => {
+    writeFileSync(`${log}.2`, line('a1\n') + line('a2\n', 'stderr'));
+    writeFileSync(`${log}.1`, line('b1\n', 'stdout', T2) + line('b2 ', 'stdout', T2) + line('rest\n', 'stdout', T2));
+    writeFileSync(log, line('c1\n', 'stderr', T3) + line('c2\n', 'stdout', T3) + line('c3\r\n', 'stdout', T3));
+  });
+
+  it('gives every line of every generation, oldest first, the same as entries and as chunks', async () => {
+    const all = await entries();
+    expect(texts(all)).toBe('a1\na2\nb1\nb2 rest\nc1\nc2\nc3\r\n');
+    expect(all.map((e) => e.stream)).toEqual(['stdout', 'stderr', 'stdout', 'stdout', 'stdout', 'stderr', 'stdout', 'stdout']);
+    expect(all[2]!.time).toBe(T2);
+    expect(await chunked()).toEqual(all);
+  });
+
+  it('honours tail, since/until and the stream selection alike in both forms', async () => {
+    const cases: Opts[] = [
+      { tail: 2 },
+      { tail: 5 }, // reaches into an older file
+      { tail: 100 },
+      { tail: 0 },
+      { since: Date.parse(T2) / 1000 },
+      { until: Date.parse(T2) / 1000 },
+      { since: Date.parse(T2) / 1000, until: Date.parse(T2) / 1000 },
+      { stdout: false },
+      { stderr: false },
+      { stderr: false, tail: 3 },
+    ];
+    const want = [
+      'c2\nc3\r\n',
+      'b2 rest\nc1\nc2\nc3\r\n',
+      'a1\na2\nb1\nb2 rest\nc1\nc2\nc3\r\n',
+      '',
+      'b1\nb2 rest\nc1\nc2\nc3\r\n',
+      'a1\na2\nb1\nb2 rest\n',
+      'b1\nb2 rest\n',
+      'a2\nc1\n',
+      'a1\nb1\nb2 rest\nc2\nc3\r\n',
+      'rest\nc2\nc3\r\n',
+    ];
+    for (const [i, opts] of cases.entries()) {
+      const e = await entries(opts);
+      expect(texts(e), JSON.stringify(opts)).toBe(want[i]);
+      expect(await chunked(opts), JSON.stringify(opts)).toEqual(e);
+    }
+  });
+
+  it('skips a torn last line when not following', async () => {
+    appendFileSync(log, line('torn\n').slice(0, 20));
+    expect(texts(await entries({ tail: 1 }))).toBe('c3\r\n');
+  });
+});
+
+describe('log reader: follow', () => {
+  const follow = (chunks: boolean, opts: Opts, isDone: () => boolean): AsyncIterable<LogEntry | LogChunk[]> =>
+    chunks ? readContainerLogChunks(dir, { ...opts, follow: true }, isDone) : readContainerLogs(dir, { ...opts, follow: true }, isDone);
+  const collect = (x: LogEntry | LogChunk[], got: LogEntry[]) => {
+    if (Array.isArray(x)) for (const c of x) got.push(...chunkEntries(c));
+    else got.push(x);
+  };
+  /** a follow that is read only when asked: what it gave so far, and a wait for more */
+  function follower(chunks: boolean, opts: Opts, isDone: () => boolean) {
+    const got: LogEntry[] = [];
+    let ended = false;
+    const pump = (async () => {
+      for await (const x of follow(chunks, opts, isDone)) collect(x, got);
+      ended = true;
+    })();
+    return { got, pump, ended: () => ended, text: () => texts(got) };
+  }
+
+  for (const chunks of [false, true]) {
+    const form = chunks ? 'chunks' : 'entries';
+
+    it(`${form}: --tail 0 shows only lines written after it started`, async () => {
+      writeFileSync(log, line('old1\n') + line('old2\n'));
+      let done = false;
+      const f = follower(chunks, { tail: 0 }, () => done);
+      await new Promise((r) => setTimeout(r, 100));
+      appendFileSync(log, line('new\n'));
+      await waitFor(async () => f.text() === 'new\n', 5000, 'the new line');
+      done = true;
+      await f.pump;
+      expect(f.text()).toBe('new\n');
+    });
+
+    it(`${form}: a line half written when the follow starts is given once, whole`, async () => {
+      const half = line('second\n', 'stderr');
+      writeFileSync(log, line('first\n') + half.slice(0, 15));
+      let done = false;
+      const f = follower(chunks, {}, () => done);
+      await waitFor(async () => f.text() === 'first\n', 5000, 'the first line');
+      appendFileSync(log, half.slice(15) + line('third\n'));
+      await waitFor(async () => f.got.length === 3, 5000, 'three lines');
+      done = true;
+      await f.pump;
+      expect(f.got.map((e) => [e.stream, e.line])).toEqual([['stdout', 'first\n'], ['stderr', 'second\n'], ['stdout', 'third\n']]);
+    });
+
+    it(`${form}: loses nothing when the log rotates twice while the follower is behind`, async () => {
+      writeFileSync(log, line('g0-a\n'));
+      let done = false;
+      const iter = follow(chunks, {}, () => done)[Symbol.asyncIterator]();
+      const got: LogEntry[] = [];
+      collect((await iter.next()).value, got); // history: the follower now holds generation 0 open
+      // the generator is not read meanwhile: the follower is behind
+      appendFileSync(log, line('g0-b\n'));
+      rotate(3);
+      appendFileSync(log, line('g1-a\n') + line('g1-b\n'));
+      rotate(3);
+      appendFileSync(log, line('g2-a\n'));
+      rotate(3); // generation 0 is deleted now
+      appendFileSync(log, line('g3-a\n'));
+      const reading = (async () => {
+        for (;;) {
+          const r = await iter.next();
+          if (r.done) return;
+          collect(r.value, got);
+        }
+      })();
+      await waitFor(async () => got.length === 6, 5000, 'six lines');
+      done = true;
+      await reading;
+      expect(texts(got)).toBe('g0-a\ng0-b\ng1-a\ng1-b\ng2-a\ng3-a\n');
+    });
+
+    it(`${form}: lines longer than the read buffer, stream selection and the end of the container`, async () => {
+      writeFileSync(log, '');
+      let done = false;
+      const f = follower(chunks, { stderr: false }, () => done);
+      const big = 'x'.repeat(3 * 1024 * 1024) + '\n';
+      appendFileSync(log, line('err\n', 'stderr') + line(big) + line('after\n'));
+      await waitFor(async () => f.got.length === 2, 10_000, 'two lines');
+      done = true; // the container stopped: the follow ends once drained
+      await f.pump;
+      expect(f.ended()).toBe(true);
+      expect(f.got.map((e) => e.line.length)).toEqual([big.length, 'after\n'.length]);
+    });
+
+    it(`${form}: ends at the abort signal`, async () => {
+      writeFileSync(log, line('x\n'));
+      const ac = new AbortController();
+      const f = follower(chunks, { signal: ac.signal }, () => false);
+      await waitFor(async () => f.got.length === 1, 5000, 'the line');
+      ac.abort();
+      await f.pump;
+      expect(f.ended()).toBe(true);
+    });
+  }
+});
+
+describe('log chunks of a real container', () => {
+  let t: TestRuntime;
+  let image: string;
+  beforeAll(async () => {
+    const reg = await fixtureRegistry();
+    image = `${reg.host}/skiff-test/busybox:latest`;
+    t = await TestRuntime.create([reg.host], { logMaxSize: 64 * 1024, logMaxFiles: 3 });
+    await t.rt.images.pull(image);
+  }, 120_000);
+  afterAll(async () => {
+    await t?.dispose();
+    await stopFixtureRegistry();
+  }, 60_000);
+
+  it('a follow through rotations gives the same lines as entries and as chunks', async () => {
+    // ~2000 lines, some on stderr, written in bursts so they share timestamps, rotated about 3 times
+    const script = 'i=0; while [ $i -lt 2000 ]; do echo "line $i of the log"; [ $((i % 7)) = 0 ] && echo "err $i" >&2; i=$((i+1)); [ $((i % 500)) = 0 ] && sleep 0.2; done';
+    const { id } = await t.rt.containers.run({ image, cmd: ['sh', '-c', script] });
+    const byEntry: LogEntry[] = [];
+    const byChunk: LogEntry[] = [];
+    let batches = 0;
+    let chunks = 0;
+    await Promise.all([
+      (async () => {
+        for await (const e of t.rt.containers.logs(id, { follow: true })) byEntry.push(e);
+      })(),
+      (async () => {
+        for await (const batch of t.rt.containers.logChunks(id, { follow: true })) {
+          batches++;
+          chunks += batch.length;
+          for (const c of batch) byChunk.push(...chunkEntries(c));
+        }
+      })(),
+    ]);
+    const stdout = byEntry.filter((e) => e.stream === 'stdout').map((e) => e.line);
+    expect(stdout).toEqual(Array.from({ length: 2000 }, (_, i) => `line ${i} of the log\n`));
+    expect(byEntry.filter((e) => e.stream === 'stderr')).toHaveLength(286);
+    expect(byChunk).toEqual(byEntry);
+    // runs of lines read together travel together
+    expect(chunks).toBeLessThan(byEntry.length);
+    expect(batches).toBeLessThan(chunks + 1);
+    await t.rt.containers.remove(id, { force: true });
+  }, 60_000);
+});
