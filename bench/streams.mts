@@ -7,7 +7,8 @@
  *   --keys   timed keystrokes per terminal (after 50 warm-up ones), default 500
  *   --mb     megabytes (10^6 bytes) each log writer produces, default 200
  *   --runs   log-follow runs per variant (the median is reported), default 3
- *   --followers  which log followers to run: trpc,docker,podman,floor (default all)
+ *   --lines  line lengths (bytes, newline included) of the log variants, default 100,16384
+ *   --followers  which log followers to run: trpc,trpc-lines,docker,podman,floor (default all)
  *   --cpu-prof  the agent is CPU-profiled (inspector) and writes a .cpuprofile to DIR when it stops
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -31,7 +32,8 @@ const { values: args } = parseArgs({
     mb: { type: 'string', default: '200' },
     runs: { type: 'string', default: '3' },
     only: { type: 'string' },
-    followers: { type: 'string', default: 'trpc,docker,podman,floor' },
+    followers: { type: 'string', default: 'trpc,trpc-lines,docker,podman,floor' },
+    lines: { type: 'string', default: '100,16384' },
     'cpu-prof': { type: 'string' },
   },
 });
@@ -41,10 +43,7 @@ const BYTES = Number(args.mb) * 1e6;
 const RUNS = Number(args.runs);
 const CGROUP_PARENT = 'skiff-bench-streams';
 /** the line lengths (newline included) the log writers produce */
-const LINE_VARIANTS = [
-  { name: '100 B lines', len: 100 },
-  { name: '16 KiB lines', len: 16 * 1024 },
-];
+const LINE_VARIANTS = args.lines!.split(',').map(Number).map((len) => ({ name: len % 1024 ? `${len} B lines` : `${len / 1024} KiB lines`, len }));
 const BUSYBOX = '/usr/bin/busybox';
 
 /** `len`-byte lines (newline included) in blocks of about 1 MB, repeated to make about BYTES */
@@ -170,8 +169,14 @@ try {
       for (let run = 0; run < RUNS; run++) {
         if (FOLLOWERS.has('trpc')) {
           const { id } = await client.containers.run.mutate({ spec: { image, cmd: writer(v.len), network: 'none' } });
+          const r = await followTrpcBatches(client, id, total);
+          record('skiff logs -f (tRPC logChunks: CLI, dashboard)', r.bytes, r.ms);
+          await client.containers.remove.mutate({ id, force: true });
+        }
+        if (FOLLOWERS.has('trpc-lines')) {
+          const { id } = await client.containers.run.mutate({ spec: { image, cmd: writer(v.len), network: 'none' } });
           const r = await followTrpc(client, id, total);
-          record('skiff logs -f (tRPC WebSocket)', r.bytes, r.ms);
+          record('skiff tRPC logs (an event per line)', r.bytes, r.ms);
           await client.containers.remove.mutate({ id, force: true });
         }
         if (FOLLOWERS.has('docker')) {
@@ -248,7 +253,25 @@ function byteCounter(total: number, stop: () => void) {
   };
 }
 
-/** a follow from the start through the tRPC subscription the CLI and dashboard use, counting the lines' bytes */
+/** a follow from the start through the batched tRPC subscription the CLI and dashboard use, counting the lines' bytes */
+function followTrpcBatches(client: Client, id: string, total: number): Promise<{ bytes: number; ms: number }> {
+  const counter = byteCounter(total, () => sub.unsubscribe());
+  const sub = client.containers.logChunks.subscribe(
+    { id, options: { follow: true } },
+    {
+      onData: (batch) => {
+        let n = 0;
+        for (const c of batch) n += Buffer.byteLength(c.text);
+        counter.add(n);
+      },
+      onComplete: counter.finish,
+      onError: counter.finish,
+    },
+  );
+  return counter.result;
+}
+
+/** the same through the per-line `containers.logs` subscription */
 function followTrpc(client: Client, id: string, total: number): Promise<{ bytes: number; ms: number }> {
   const counter = byteCounter(total, () => sub.unsubscribe());
   const sub = client.containers.logs.subscribe(
@@ -268,7 +291,11 @@ function followDockerApi(socketPath: string, id: string, total: number): Promise
     res.on('data', (d: Buffer) => {
       let i = 0;
       while (i < d.length) {
-        if (payloadLeft) {
+        if (!payloadLeft && headerLeft === 8 && i + 8 <= d.length) {
+          // the usual case: a whole header in this chunk
+          payloadLeft = d.readUInt32BE(i + 4);
+          i += 8;
+        } else if (payloadLeft) {
           const n = Math.min(payloadLeft, d.length - i);
           payloadLeft -= n;
           counter.add(n);

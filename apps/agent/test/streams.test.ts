@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LogChunk, LogEntry, LogsOptions } from '@skiff/runtime';
 import type { AppRouter } from '../src/index.js';
 import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
 import { AgentHarness } from './agent-harness.js';
@@ -98,6 +100,106 @@ describe('exec streams over WebSocket', () => {
       agent.cli(['rm', '-f', id]);
     } finally {
       b.close();
+    }
+  }, 60_000);
+});
+
+describe('log streams', () => {
+  type Client = ReturnType<typeof connect>['client'];
+  /** the reference: the per-line subscription, an event per entry */
+  const entries = (client: Client, id: string, options: LogsOptions = {}) =>
+    new Promise<LogEntry[]>((resolve, reject) => {
+      const out: LogEntry[] = [];
+      const sub = client.containers.logs.subscribe({ id, options }, { onData: (e) => out.push(e), onError: reject, onComplete: () => (sub.unsubscribe(), resolve(out)) });
+    });
+  const chunks = (client: Client, id: string, options: LogsOptions = {}) =>
+    new Promise<LogChunk[]>((resolve, reject) => {
+      const out: LogChunk[] = [];
+      const sub = client.containers.logChunks.subscribe({ id, options }, { onData: (b) => out.push(...b), onError: reject, onComplete: () => (sub.unsubscribe(), resolve(out)) });
+    });
+  /** GET /containers/{id}/logs on the Docker API socket, demultiplexed into (stream, text) runs */
+  const dockerLogs = (id: string, query: string) =>
+    new Promise<[string, string][]>((resolve, reject) => {
+      const req = request({ socketPath: agent.dockerSocket, path: `/v1.43/containers/${id}/logs?${query}` }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (d: Buffer) => parts.push(d));
+        res.on('end', () => {
+          const body = Buffer.concat(parts);
+          const runs: [string, string][] = [];
+          for (let i = 0; i < body.length; ) {
+            const stream = body[i] === 1 ? 'stdout' : 'stderr';
+            const n = body.readUInt32BE(i + 4);
+            runs.push([stream, body.subarray(i + 8, i + 8 + n).toString()]);
+            i += 8 + n;
+          }
+          resolve(merged(runs));
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  /** consecutive pieces of one stream joined: how they were framed does not matter, only bytes and order */
+  const merged = (runs: [string, string][]) =>
+    runs.reduce<[string, string][]>((out, [s, t]) => {
+      const last = out[out.length - 1];
+      if (last && last[0] === s) last[1] += t;
+      else if (t) out.push([s, t]);
+      return out;
+    }, []);
+  const stamp = (es: LogEntry[]) => merged(es.map((e) => [e.stream, `${e.time} ${e.line}`]));
+  const plain = (es: LogEntry[]) => merged(es.map((e) => [e.stream, e.line]));
+  const text = (es: LogEntry[], stream: string, stamped = false) =>
+    es.filter((e) => e.stream === stream).map((e) => (stamped ? `${e.time} ${e.line}` : e.line)).join('');
+
+  const SCRIPT = 'i=0; while [ $i -lt 10000 ]; do echo "out $i"; [ $((i % 5)) = 0 ] && echo "err $i" >&2; i=$((i+1)); [ $((i % 2500)) = 0 ] && sleep 0.3; done; printf "no newline at the end"';
+
+  it('the CLI, the chunk subscription and the Docker API give the bytes of the per-line stream', async () => {
+    const { client, close } = connect(agent.token('read'));
+    try {
+      const id = agent.cli(['run', '-d', image, 'sh', '-c', SCRIPT]).stdout.trim();
+      expect(agent.cli(['wait', id]).stdout.trim()).toBe('0');
+      const all = await entries(client, id);
+      expect(all.filter((e) => e.stream === 'stdout')).toHaveLength(10001);
+      expect(all.at(-1)!.line).toBe('no newline at the end');
+      const viaChunks = (await chunks(client, id)).flatMap((c) => c.text.split(/(?<=\n)/).map((line) => ({ stream: c.stream, time: c.time, line })));
+      expect(viaChunks).toEqual(all);
+
+      const cli = agent.cli(['logs', id]);
+      expect([cli.stdout, cli.stderr]).toEqual([text(all, 'stdout'), text(all, 'stderr')]);
+      const tail = await entries(client, id, { tail: 7 });
+      const cliTail = agent.cli(['logs', '-t', '--tail', '7', id]);
+      expect([cliTail.stdout, cliTail.stderr]).toEqual([text(tail, 'stdout', true), text(tail, 'stderr', true)]);
+
+      expect(await dockerLogs(id, 'stdout=1&stderr=1')).toEqual(plain(all));
+      expect(await dockerLogs(id, 'stdout=1&stderr=1&timestamps=1&tail=40')).toEqual(stamp(await entries(client, id, { tail: 40 })));
+      expect(await dockerLogs(id, 'stderr=1')).toEqual(plain(await entries(client, id, { stdout: false })));
+      const since = Date.parse(all[6000]!.time) / 1000;
+      expect(await dockerLogs(id, `stdout=1&stderr=1&since=${since}`)).toEqual(plain(await entries(client, id, { since })));
+      agent.cli(['rm', id]);
+    } finally {
+      close();
+    }
+  }, 60_000);
+
+  it('a follow from the start of a running container gives the same bytes in every form', async () => {
+    const { client, close } = connect(agent.token('read'));
+    try {
+      const id = agent.cli(['run', '-d', image, 'sh', '-c', `sleep 0.5; ${SCRIPT}`]).stdout.trim();
+      const [followed, followedChunks, docker, cli] = await Promise.all([
+        entries(client, id, { follow: true }),
+        chunks(client, id, { follow: true }),
+        dockerLogs(id, 'stdout=1&stderr=1&follow=1&timestamps=1'),
+        agent.cliAsync(['logs', '-f', id]),
+      ]);
+      const all = await entries(client, id);
+      expect(followed).toEqual(all);
+      expect(followedChunks.flatMap((c) => c.text.split(/(?<=\n)/).map((line) => ({ stream: c.stream, time: c.time, line })))).toEqual(all);
+      expect(docker).toEqual(stamp(all));
+      expect([cli.stdout, cli.stderr]).toEqual([text(all, 'stdout'), text(all, 'stderr')]);
+      agent.cli(['rm', id]);
+    } finally {
+      close();
     }
   }, 60_000);
 });

@@ -171,14 +171,20 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-    // open handles (stdin, sockets) must not keep a finished command alive
-    setImmediate(() => process.exit(code));
-  },
-  (e: unknown) => {
-    process.stderr.write(`skiff: ${messageOf(e)}\n`);
-    process.exit(exitCodeOf(e));
-  },
-);
+/**
+ * Exits once stdout and stderr have taken everything written to them: open handles (stdin,
+ * sockets) must not keep a finished command alive, but into a pipe or socket writes are
+ * queued, and exiting earlier drops the end of a long output (`skiff logs x | less`).
+ */
+function exitWhenWritten(code: number): void {
+  process.exitCode = code;
+  let left = 2;
+  const done = () => --left === 0 && process.exit(code);
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
+main(process.argv.slice(2)).then(exitWhenWritten, (e: unknown) => {
+  process.stderr.write(`skiff: ${messageOf(e)}\n`);
+  exitWhenWritten(exitCodeOf(e));
+});

@@ -126,6 +126,20 @@ export const containersRouter = router({
     }
   }),
 
+  /**
+   * The same lines as `logs` as batches of chunks (`{ stream, time, text }`: consecutive
+   * lines with one timestamp, `text` as written), an event per read of the log of up to
+   * ~1 MiB: what the CLI and the dashboard follow, since a tRPC event or even an object per
+   * line costs far more than the line.
+   */
+  logChunks: viewerProcedure.input(z.object({ id: idOrName, options: logsOptions.optional() })).subscription(async function* ({ ctx, input, signal }) {
+    const batches = await call(async () => ctx.runtime.containers.logChunks(input.id, { ...input.options, signal }));
+    for await (const batch of batches) {
+      yield batch;
+      await drained(ctx, signal);
+    }
+  }),
+
   attach: operatorProcedure.input(z.object({ id: idOrName })).mutation(({ ctx, input }) =>
     call(async () => {
       const info = (await ctx.runtime.containers.inspect(input.id)) as { Config: { Tty: boolean } };

@@ -6,6 +6,9 @@ type Entry = { stream: string; time: string; line: string };
 const KEEP = 5000;
 const TAILS = [100, 500, 1000, 5000, 0] as const;
 
+/** the lines of a log chunk (the agent sends runs of lines with one timestamp), each with its newline */
+const chunkLines = (text: string) => (text ? text.split(/(?<=\n)/) : []);
+
 /** Live logs: follow, tail N, timestamps, search, stdout/stderr colours, download of the full log. */
 export function Logs({ id, name }: { id: string; name: string }) {
   const [lines, setLines] = useState<Entry[]>([]);
@@ -31,11 +34,11 @@ export function Logs({ id, name }: { id: string; name: string }) {
       pending = [];
       setLines((l) => (l.length + batch.length > KEEP ? [...l, ...batch].slice(-KEEP) : [...l, ...batch]));
     };
-    const sub = api().containers.logs.subscribe(
+    const sub = api().containers.logChunks.subscribe(
       { id, options: { follow, tail: tail || undefined } },
       {
-        onData: (e) => {
-          pending.push(e);
+        onData: (batch) => {
+          for (const c of batch) for (const line of chunkLines(c.text)) pending.push({ stream: c.stream, time: c.time, line });
           frame ||= requestAnimationFrame(flush);
         },
         onError: (e) => setError(errorMessage(e)),
@@ -63,9 +66,9 @@ export function Logs({ id, name }: { id: string; name: string }) {
     const all: string[] = [];
     try {
       await new Promise<void>((resolve, reject) => {
-        const sub = api().containers.logs.subscribe(
+        const sub = api().containers.logChunks.subscribe(
           { id, options: { follow: false, timestamps: true } },
-          { onData: (e) => all.push(`${e.time} ${e.stream} ${e.line}`), onError: reject, onComplete: () => { sub.unsubscribe(); resolve(); } },
+          { onData: (batch) => { for (const c of batch) for (const line of chunkLines(c.text)) all.push(`${c.time} ${c.stream} ${line}`); }, onError: reject, onComplete: () => { sub.unsubscribe(); resolve(); } },
         );
       });
       const a = document.createElement('a');

@@ -5,7 +5,7 @@ import type { SkiffClient } from '../client.js';
 import { composeRequest } from '../compose-files.js';
 import { CliError } from '../errors.js';
 import { table, timeAgo, truncate } from '../format.js';
-import { execCommand, formatPorts } from './containers.js';
+import { execCommand, formatPorts, stamped } from './containers.js';
 
 const USAGE = `Usage: skiff compose [-f FILE]... [-p PROJECT] [--env-file FILE] [--profile NAME] COMMAND
 
@@ -72,14 +72,14 @@ async function logs(client: SkiffClient, containers: ContainerSummary[], opts: {
         new Promise<void>((resolve, reject) => {
           const prefix = `${containerName(c).padEnd(width)}  | `;
           let pending = '';
-          const sub = client.containers.logs.subscribe(
+          const sub = client.containers.logChunks.subscribe(
             { id: c.id, options: { follow: opts.follow, tail: opts.tail } },
             {
-              onData(e) {
-                const text = pending + (opts.timestamps ? `${e.time} ${e.line}` : e.line);
+              onData(batch) {
+                const text = pending + batch.map((ch) => (opts.timestamps ? stamped(ch.time, ch.text) : ch.text)).join('');
                 const lines = text.split('\n');
                 pending = lines.pop()!;
-                for (const l of lines) process.stdout.write(`${prefix}${l}\n`);
+                if (lines.length) process.stdout.write(lines.map((l) => `${prefix}${l}\n`).join(''));
               },
               onError: reject,
               onComplete() {

@@ -231,12 +231,14 @@ export async function logsCommand(client: SkiffClient, argv: string[]): Promise<
     until: flags.until ? parseTime(flags.until as string) : undefined,
   };
   await new Promise<void>((resolve, reject) => {
-    const sub = client.containers.logs.subscribe(
+    const sub = client.containers.logChunks.subscribe(
       { id: args[0]!, options },
       {
-        onData(e) {
-          const text = flags.timestamps ? `${e.time} ${e.line}` : e.line;
-          (e.stream === 'stderr' ? process.stderr : process.stdout).write(text);
+        onData(batch) {
+          for (const c of batch) {
+            const text = flags.timestamps ? stamped(c.time, c.text) : c.text;
+            (c.stream === 'stderr' ? process.stderr : process.stdout).write(text);
+          }
         },
         onError: reject,
         onComplete() {
@@ -247,6 +249,11 @@ export async function logsCommand(client: SkiffClient, argv: string[]): Promise<
     );
   });
   return 0;
+}
+
+/** every line of a log chunk with its time in front, as `docker logs -t` prints it */
+export function stamped(time: string, text: string): string {
+  return text ? text.split(/(?<=\n)/).map((l) => `${time} ${l}`).join('') : '';
 }
 
 /** `--since 10m`, `--since 2024-01-01T00:00:00Z` or unix seconds */
