@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  build-essential python3 pkg-config libseccomp-dev libmnl-dev  # native addon + shim
+  build-essential python3 pkg-config libseccomp-dev libmnl-dev libzstd-dev  # native addon + shim
   iproute2 nftables util-linux procps                  # networking, nsenter/script, ps
   busybox-static docker-registry zstd skopeo openssl   # test images and the local registry
   postgresql                                           # the PostgreSQL back end is tested for real

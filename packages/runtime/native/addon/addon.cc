@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include "async-ops.h"
+#include "image-ops.h"
 
 #include <cerrno>
 #include <climits>
@@ -182,6 +183,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("getWinsize", Napi::Function::New(env, GetWinsize));
   RegisterAsyncOps(env, exports);
+  RegisterImageOps(env, exports);
   return exports;
 }
 

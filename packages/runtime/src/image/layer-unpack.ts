@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, realpath, rm, symlink, utimes } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { InvalidArgument } from '../errors.js';
-import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../native/addon.js';
+import { S_IFBLK, S_IFCHR, S_IFIFO } from '../native/addon.js';
 import { decompressorFor } from './decompress.js';
 import { installRawPaxXattrs, xattrValue } from './tar-pax-raw.js';
+import { F_CHOWN, F_MTIME, F_TOLERANT, OP, UnpackQueue } from './unpack-queue.js';
 
 installRawPaxXattrs();
 
@@ -19,20 +19,6 @@ const OPAQUE = '.wh..wh..opq';
  * whiteouts with `.wh.` names, never smuggle the xattrs in, or it could redirect lookups.
  */
 const RESERVED_XATTR = /^(trusted|user)\.overlay\./;
-
-/**
- * Like containerd, an xattr the filesystem or the kernel will not take (no `user.*` support,
- * a `security.*` namespace no LSM owns) is skipped rather than failing the whole image.
- */
-function setEntryXattr(path: string, name: string, value: Buffer, entryName: string): void {
-  try {
-    lsetxattr(path, name, value);
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'EOPNOTSUPP' || code === 'ENOTSUP' || code === 'EPERM') return;
-    throw new InvalidArgument(`layer entry "${entryName}": cannot set xattr ${name}: ${code ?? (e as Error).message}`, { cause: e });
-  }
-}
 
 /** entry name → path relative to the layer root, or an error for anything that escapes */
 export function confineEntryName(name: string): string {
@@ -50,13 +36,26 @@ export interface UnpackOptions {
   plain?: boolean;
 }
 
+/** what the layer has put at a path so far (the destination starts empty) */
+type Kind = 'dir' | 'file' | 'symlink' | 'other';
+
 /**
- * Unpacks one layer tar (gzip, zstd or plain) into `dest`, returning its diffID (sha256 of
- * the uncompressed tar). OCI whiteouts become overlayfs whiteouts (0:0 char devices and
- * the opaque xattr). Nothing is ever written through a symlink: a parent that is a symlink
- * in this layer, or a hard link that leaves the layer, fails the whole layer.
+ * Unpacks one layer tar (gzip, zstd or plain) into the empty directory `dest`, returning
+ * its diffID (sha256 of the uncompressed tar). OCI whiteouts become overlayfs whiteouts
+ * (0:0 char devices and the opaque xattr). Nothing is ever written through a symlink: a
+ * parent that is a symlink in this layer, or a hard link that leaves the layer, fails the
+ * whole layer.
+ *
+ * Since `dest` starts empty, what is on disk below it is exactly what this layer created,
+ * so that is kept in memory (`kinds`) and checked there instead of with an lstat per path
+ * component; the filesystem work goes to the addon in batches (unpack-queue.ts), which
+ * makes a layer of many small files several times faster than one fs call per syscall.
+ * Metadata: owner before mode (chown clears set-id bits) and before xattrs (it clears
+ * security.capability); directories get their mode and times last, so a read-only
+ * directory does not block the entries inside it.
  */
 export async function unpackLayer(input: Readable, dest: string, signal?: AbortSignal, opts: UnpackOptions = {}): Promise<{ diffID: string; size: number }> {
+  if ((await readdir(dest)).length) throw new Error(`unpackLayer: ${dest} is not empty`);
   const hash = createHash('sha256');
   const tap = new Transform({
     transform(chunk: Buffer, _e, cb) {
@@ -65,26 +64,67 @@ export async function unpackLayer(input: Readable, dest: string, signal?: AbortS
     },
   });
   let size = 0;
+  const q = new UnpackQueue();
+  const kinds = new Map<string, Kind>();
+  const abs = (rel: string) => (rel ? `${dest}/${rel}` : dest);
+  // the parent directory the previous entry checked: tars list a directory's files together
+  let checkedParent: string | undefined;
 
-  const ensureParents = async (rel: string, entryName: string) => {
-    const parts = rel.split('/').slice(0, -1);
-    let cur = dest;
-    for (const p of parts) {
-      cur = posix.join(cur, p);
-      const st = await lstat(cur).catch(() => undefined);
-      if (!st) await mkdir(cur, { mode: 0o755 });
-      else if (st.isSymbolicLink()) throw new InvalidArgument(`layer entry "${entryName}" would be written through the symlink "/${posix.relative(dest, cur)}" (symlink escape)`);
-      else if (!st.isDirectory()) throw new InvalidArgument(`layer entry "${entryName}": "/${posix.relative(dest, cur)}" is not a directory`);
+  const ensureParents = (rel: string, entryName: string) => {
+    const slash = rel.lastIndexOf('/');
+    if (slash === -1) return;
+    const parentRel = rel.slice(0, slash);
+    if (parentRel === checkedParent) return;
+    for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1)) {
+      const p = rel.slice(0, i);
+      const k = kinds.get(p);
+      if (k === undefined) {
+        q.add(OP.mkdir, abs(p), entryName, { mode: 0o755 });
+        kinds.set(p, 'dir');
+      } else if (k === 'symlink') throw new InvalidArgument(`layer entry "${entryName}" would be written through the symlink "/${p}" (symlink escape)`);
+      else if (k !== 'dir') throw new InvalidArgument(`layer entry "${entryName}": "/${p}" is not a directory`);
     }
+    checkedParent = parentRel;
   };
 
   // Replacing a path drops the deferred metadata of everything below it: a directory that a
   // later entry turned into a symlink must never receive a chmod/utimes through that link.
-  let pending: { path: string; mode: number; mtime?: Date }[] = [];
-  const removeExisting = async (path: string) => {
-    await rm(path, { recursive: true, force: true });
-    pending = pending.filter((d) => d.path !== path && !d.path.startsWith(`${path}/`));
+  let pending: { rel: string; mode: number; mtime?: Date }[] = [];
+  const removeExisting = async (rel: string) => {
+    if (!kinds.has(rel)) return;
+    await q.drain();
+    await rm(abs(rel), { recursive: true, force: true });
+    const below = `${rel}/`;
+    for (const k of kinds.keys()) if (k === rel || k.startsWith(below)) kinds.delete(k);
+    pending = pending.filter((d) => d.rel !== rel && !d.rel.startsWith(below));
+    checkedParent = undefined;
   };
+
+  /** owner is part of the create op; xattrs follow it */
+  const addXattrs = (target: string, header: tar.Header) => {
+    if (opts.plain || !header.pax) return;
+    const pax = header.pax as Record<string, unknown>;
+    for (const key of Object.keys(pax)) {
+      if (!key.startsWith('SCHILY.xattr.')) continue;
+      const name = key.slice('SCHILY.xattr.'.length);
+      // like containerd, an xattr the filesystem or the kernel will not take (no `user.*`
+      // support, a `security.*` namespace no LSM owns) is skipped rather than failing the image
+      if (!RESERVED_XATTR.test(name)) q.add(OP.xattr, target, header.name, { arg: name, data: xattrValue(pax, key), flags: F_TOLERANT });
+    }
+  };
+
+  const writeFile = (stream: Readable, target: string, header: tar.Header) =>
+    new Promise<void>((resolve, reject) => {
+      q.add(OP.open, target, header.name);
+      stream.on('data', (chunk: Buffer) => {
+        q.write(target, header.name, chunk);
+        if (!q.full) return;
+        stream.pause();
+        q.submit().then(() => stream.resume(), reject);
+      });
+      stream.once('end', () => resolve());
+      stream.once('error', reject);
+    });
 
   const extract = tar.extract();
   // an entry that fails after the pipeline has settled reports into a finished extract;
@@ -97,21 +137,22 @@ export async function unpackLayer(input: Readable, dest: string, signal?: AbortS
     void (async () => {
       const rel = confineEntryName(header.name);
       if (!rel) {
-        if (header.type === 'directory') pending.push({ path: dest, mode: (header.mode ?? 0o755) & 0o7777, mtime: header.mtime });
+        if (header.type === 'directory') pending.push({ rel: '', mode: (header.mode ?? 0o755) & 0o7777, mtime: header.mtime });
         stream.resume();
         return;
       }
-      await ensureParents(rel, header.name);
-      const target = posix.join(dest, rel);
-      const base = posix.basename(rel);
-      const parent = posix.dirname(target);
+      ensureParents(rel, header.name);
+      const target = abs(rel);
+      const slash = rel.lastIndexOf('/');
+      const base = rel.slice(slash + 1);
+      const parentRel = slash === -1 ? '' : rel.slice(0, slash);
 
-      if (opts.plain && ['character-device', 'block-device', 'fifo'].includes(header.type ?? '')) {
+      if (opts.plain && (header.type === 'character-device' || header.type === 'block-device' || header.type === 'fifo')) {
         stream.resume();
         return;
       }
       if (base === OPAQUE && !opts.plain) {
-        lsetxattr(parent, 'trusted.overlay.opaque', Buffer.from('y'));
+        q.add(OP.xattr, abs(parentRel), header.name, { arg: 'trusted.overlay.opaque', data: Buffer.from('y') });
         stream.resume();
         return;
       }
@@ -120,73 +161,72 @@ export async function unpackLayer(input: Readable, dest: string, signal?: AbortS
         if (!name || name === '.' || name === '..' || name.startsWith(WHITEOUT_PREFIX)) {
           throw new InvalidArgument(`layer entry "${header.name}" is not a valid whiteout`);
         }
-        const hidden = posix.join(parent, name);
+        const hidden = parentRel ? `${parentRel}/${name}` : name;
         await removeExisting(hidden);
-        mknod(hidden, S_IFCHR | 0o600, 0, 0);
+        q.add(OP.mknod, abs(hidden), header.name, { mode: S_IFCHR | 0o600 });
+        kinds.set(hidden, 'other');
         stream.resume();
         return;
       }
 
-      const existing = await lstat(target).catch(() => undefined);
-      if (existing && !(existing.isDirectory() && header.type === 'directory')) await removeExisting(target);
+      const existing = kinds.get(rel);
+      if (existing && !(existing === 'dir' && header.type === 'directory')) await removeExisting(rel);
       const mode = (header.mode ?? 0o644) & 0o7777;
+      const meta = { uid: header.uid ?? 0, gid: header.gid ?? 0, mode, mtime: header.mtime };
       switch (header.type) {
         case 'directory':
-          if (!existing) await mkdir(target, { mode: 0o755 });
-          pending.push({ path: target, mode, mtime: header.mtime });
+          if (!kinds.has(rel)) q.add(OP.mkdir, target, header.name, { mode: 0o755 });
+          kinds.set(rel, 'dir');
+          q.add(OP.chown, target, header.name, meta);
+          addXattrs(target, header);
+          pending.push({ rel, mode, mtime: header.mtime });
           stream.resume();
           break;
         case 'file':
         case 'contiguous-file':
-          // 'wx': O_EXCL never follows a symlink that might have appeared at the target
-          await pipeline(stream, createWriteStream(target, { flags: 'wx', mode: 0o600 }));
+          kinds.set(rel, 'file');
+          // tar-stream's entry is a streamx Readable: the same data/end/error events and pause/resume
+          await writeFile(stream as unknown as Readable, target, header);
+          // the close op sets owner, mode and times through the file's descriptor
+          q.add(OP.close, target, header.name, { ...meta, flags: header.mtime ? F_MTIME : 0 });
+          addXattrs(target, header);
           size += header.size ?? 0;
           break;
         case 'symlink':
           // stored verbatim and never followed here; it resolves inside the container at run time
-          await symlink(header.linkname ?? '', target);
+          q.add(OP.symlink, target, header.name, { ...meta, arg: header.linkname ?? '', flags: header.mtime ? F_MTIME : 0 });
+          kinds.set(rel, 'symlink');
+          addXattrs(target, header);
           stream.resume();
           break;
         case 'link': {
           const linkRel = confineEntryName(header.linkname ?? '');
           if (!linkRel) throw new InvalidArgument(`layer entry "${header.name}" is a hard link to the layer root`);
-          await ensureParents(linkRel, header.name);
-          const linkTarget = posix.join(dest, linkRel);
-          const st = await lstat(linkTarget).catch(() => undefined);
-          if (!st) throw new InvalidArgument(`layer entry "${header.name}" is a hard link to "${header.linkname}", which is not in the layer`);
-          if (st.isDirectory()) throw new InvalidArgument(`layer entry "${header.name}" is a hard link to the directory "${header.linkname}"`);
-          await link(linkTarget, target);
+          ensureParents(linkRel, header.name);
+          const k = kinds.get(linkRel);
+          if (!k) throw new InvalidArgument(`layer entry "${header.name}" is a hard link to "${header.linkname}", which is not in the layer`);
+          if (k === 'dir') throw new InvalidArgument(`layer entry "${header.name}" is a hard link to the directory "${header.linkname}"`);
+          // shares the inode (and metadata) of its target
+          q.add(OP.link, target, header.name, { arg: abs(linkRel) });
+          kinds.set(rel, k);
           stream.resume();
           break;
         }
         case 'character-device':
-          mknod(target, S_IFCHR | mode, header.devmajor ?? 0, header.devminor ?? 0);
-          stream.resume();
-          break;
         case 'block-device':
-          mknod(target, S_IFBLK | mode, header.devmajor ?? 0, header.devminor ?? 0);
+        case 'fifo': {
+          const type = header.type === 'fifo' ? S_IFIFO : header.type === 'block-device' ? S_IFBLK : S_IFCHR;
+          q.add(OP.mknod, target, header.name, { ...meta, mode: type | mode, major: header.devmajor ?? 0, minor: header.devminor ?? 0, flags: F_CHOWN | (header.mtime ? F_MTIME : 0) });
+          kinds.set(rel, 'other');
+          addXattrs(target, header);
           stream.resume();
           break;
-        case 'fifo':
-          mknod(target, S_IFIFO | mode, 0, 0);
-          stream.resume();
-          break;
+        }
         default:
           stream.resume();
           return;
       }
-      if (header.type === 'link') return; // shares the inode (and metadata) of its target
-      await lchown(target, header.uid ?? 0, header.gid ?? 0);
-      const pax = (header.pax ?? {}) as Record<string, unknown>;
-      for (const key of Object.keys(pax)) {
-        if (opts.plain || !key.startsWith('SCHILY.xattr.')) continue;
-        const name = key.slice('SCHILY.xattr.'.length);
-        if (!RESERVED_XATTR.test(name)) setEntryXattr(target, name, xattrValue(pax, key), header.name);
-      }
-      if (header.type !== 'symlink' && header.type !== 'directory') await chmod(target, mode);
-      if (header.mtime && header.type !== 'directory') {
-        await (header.type === 'symlink' ? lutimes(target, header.mtime, header.mtime) : utimes(target, header.mtime, header.mtime)).catch(() => {});
-      }
+      if (q.full) await q.submit();
     })().then(
       () => next(),
       (e) => {
@@ -196,17 +236,16 @@ export async function unpackLayer(input: Readable, dest: string, signal?: AbortS
     );
   });
 
-  const decompress = await decompressorFor(input);
-  if (decompress) await pipeline(input, decompress, tap, extract, { signal });
-  else await pipeline(input, tap, extract, { signal });
-  // directory modes last: a read-only directory must not block the entries inside it
-  const realDest = await realpath(dest);
-  for (const d of pending.reverse()) {
-    // belt and braces: only a real directory reached without any symlink is touched
-    const real = await realpath(d.path).catch(() => undefined);
-    if (real !== posix.join(realDest, posix.relative(dest, d.path))) continue;
-    await chmod(d.path, d.mode);
-    if (d.mtime) await utimes(d.path, d.mtime, d.mtime).catch(() => {});
+  try {
+    const decompress = await decompressorFor(input);
+    if (decompress) await pipeline(input, decompress, tap, extract, { signal });
+    else await pipeline(input, tap, extract, { signal });
+    for (const d of pending.reverse()) q.add(OP.dirmeta, abs(d.rel), d.rel || '/', { mode: d.mode, mtime: d.mtime, flags: d.mtime ? F_MTIME : 0 });
+    await q.drain();
+  } catch (e) {
+    // nothing may still be writing into `dest` when the caller removes it
+    await q.settle();
+    throw e;
   }
   return { diffID: `sha256:${hash.digest('hex')}`, size };
 }

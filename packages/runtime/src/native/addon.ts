@@ -37,6 +37,24 @@ interface NativeAddon {
   netnsDelete(path: string): Promise<void>;
   linkDelete(name: string): Promise<void>;
   vethSetup(spec: VethSpec): Promise<void>;
+  unpackContext(): UnpackContext;
+  unpackRun(ctx: UnpackContext, ops: Buffer, data: Buffer): Promise<void>;
+  zstdContext(): ZstdContext;
+  zstdDecompress(ctx: ZstdContext, input: Buffer, offset: number, output: Buffer): Promise<ZstdStep>;
+}
+
+/** native state of one layer unpack (the file being written); freed with the object */
+export type UnpackContext = { readonly __unpack: unique symbol };
+/** a zstd decoder (ZSTD_DStream); freed with the object */
+export type ZstdContext = { readonly __zstd: unique symbol };
+
+export interface ZstdStep {
+  /** input bytes used (from the offset) */
+  consumed: number;
+  /** output bytes written (from 0) */
+  produced: number;
+  /** a frame ended with this step */
+  frameEnd: boolean;
 }
 
 export interface SpawnReport {
@@ -120,3 +138,14 @@ export const netnsDelete = (path: string): Promise<void> => load().netnsDelete(p
 export const linkDelete = (name: string): Promise<void> => load().linkDelete(name);
 /** a veth pair over rtnetlink: host end on the bridge and up, the peer configured inside */
 export const vethSetup = (spec: VethSpec): Promise<void> => load().vethSetup(spec);
+
+export const unpackContext = (): UnpackContext => load().unpackContext();
+/**
+ * Runs a batch of a layer's filesystem ops (see layer-unpack.ts) on a worker thread, in
+ * order. Rejects with a NativeError whose `index` is the op that failed.
+ */
+export const unpackRun = (ctx: UnpackContext, ops: Buffer, data: Buffer): Promise<void> => load().unpackRun(ctx, ops, data);
+export const zstdContext = (): ZstdContext => load().zstdContext();
+/** decodes from `input[offset..]` into `output` until either is used up (libzstd, on a worker thread) */
+export const zstdDecompress = (ctx: ZstdContext, input: Buffer, offset: number, output: Buffer): Promise<ZstdStep> =>
+  load().zstdDecompress(ctx, input, offset, output);
