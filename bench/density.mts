@@ -51,6 +51,8 @@ const SKIFF = resolve(import.meta.dirname, '..', 'skiff');
 
 const cleanups: (() => Promise<void> | void)[] = [];
 let cleaning: Promise<void> | undefined;
+/** set on Ctrl-C: the measuring pools stop taking new work, so cleanup is not racing them */
+let stopping = false;
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     for (const fn of cleanups.reverse()) {
@@ -65,7 +67,12 @@ function cleanup(): Promise<void> {
 }
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
-    console.error(`\n${sig}: cleaning up`);
+    if (stopping) {
+      console.error(`\n${sig} again: exiting without finishing the cleanup`);
+      process.exit(130);
+    }
+    stopping = true;
+    console.error(`\n${sig}: cleaning up (again to exit at once)`);
     void cleanup().finally(() => process.exit(130));
   });
 }
@@ -106,15 +113,18 @@ const readPid = (file: string) => Number(readFileSync(file, 'utf8').trim());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mib = (kb: number) => kb / 1024;
 
-/** runs fn over items with at most `limit` in flight */
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+/** runs fn over items with at most `limit` in flight; after Ctrl-C only with `always` */
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>, always = false): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
+      while (next < items.length && (always || !stopping)) await fn(items[next++]!);
     }),
   );
 }
+
+/** `p`, or undefined after `ms`: one stuck call must not hang the cleanup */
+const within = <T,>(p: Promise<T>, ms: number) => Promise.race([p, sleep(ms).then(() => undefined)]);
 
 // ---- the agent --------------------------------------------------------------------------
 
@@ -353,8 +363,8 @@ async function main(): Promise<void> {
   const agent = await startAgent(reg.host);
   cleanups.push(async () => {
     // through the agent while it lives: it tears down netns, veths and cgroups itself
-    const left = await agent.client.containers.list.query({ all: true }).catch(() => []);
-    await pool(left.map((c) => c.id), 16, (id) => agent.client.containers.remove.mutate({ id, force: true }).then(() => {}, () => {}));
+    const left = (await within(agent.client.containers.list.query({ all: true }), 10_000).catch(() => undefined)) ?? [];
+    await pool(left.map((c) => c.id), 16, (id) => within(agent.client.containers.remove.mutate({ id, force: true }), 10_000).then(() => {}, () => {}), true);
     agent.close();
   });
   await pullImage(agent.client, image, { quiet: true, stream: process.stdout });

@@ -101,7 +101,8 @@ try {
         });
       },
       async clean(ref) {
-        await rt.images.remove(ref, { force: true });
+        // after a failed pull there may be no image to remove, only its layers and blobs
+        if (!(await rt.images.remove(ref, { force: true }).then(() => true, () => false))) return;
         const left = readdirSync(join(work, 'skiff', 'layers')).length + readdirSync(join(work, 'skiff', 'blobs', 'sha256')).length;
         if (left) throw new Error(`skiff left ${left} layers/blobs behind after rmi`);
       },

@@ -41,6 +41,25 @@ async function rejects(entries: Entry[], message: RegExp): Promise<void> {
 }
 
 describe('layer unpack', () => {
+  it('unpacks big files across batches between thousands of small ones, byte for byte', async () => {
+    // more file data and more entries than one native batch holds (4 MiB, 4096 ops), with
+    // files whose data spans batches: their open, writes and close must stay in order
+    const big = (seed: number) => Buffer.from(Array.from({ length: 9 << 20 }, (_, i) => (i * 31 + seed * 7 + (i >> 12)) & 0xff));
+    const entries: Entry[] = [{ name: 'd', type: 'directory' }];
+    for (let i = 0; i < 6000; i++) {
+      if (i % 2000 === 0) entries.push({ name: `d/big${i}`, content: big(i), mode: 0o640 });
+      entries.push({ name: `d/s${i % 50}`, type: 'directory' }, { name: `d/s${i % 50}/f${i}`, content: `file ${i}\n`, mode: 0o600, uid: i % 3, gid: i % 5 });
+    }
+    const { dest } = await unpack(entries);
+    for (const i of [0, 2000, 4000]) expect(readFileSync(join(dest, `d/big${i}`)).equals(big(i))).toBe(true);
+    for (const i of [0, 1, 1999, 2001, 4095, 4097, 5999]) {
+      const p = join(dest, `d/s${i % 50}/f${i}`);
+      expect(readFileSync(p, 'utf8')).toBe(`file ${i}\n`);
+      const st = statSync(p);
+      expect([st.mode & 0o777, st.uid, st.gid]).toEqual([0o600, i % 3, i % 5]);
+    }
+  }, 60_000);
+
   it('gives the same tree and diffID for gzip, zstd and plain tar', async () => {
     const entries: Entry[] = [{ name: 'a', type: 'directory' }, { name: 'a/b', content: 'hello\n', mode: 0o600 }];
     const results = [await unpack(entries, 'gzip'), await unpack(entries, 'zstd'), await unpack(entries, 'none')];

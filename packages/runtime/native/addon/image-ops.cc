@@ -76,6 +76,9 @@ class UnpackWorker : public Napi::AsyncWorker {
       case EROFS: return "EROFS";
       case EIO: return "EIO";
       case EXDEV: return "EXDEV";
+      case EBADF: return "EBADF";
+      case ENOTEMPTY: return "ENOTEMPTY";
+      case EBUSY: return "EBUSY";
       default: return "EIO";
     }
   }

@@ -244,7 +244,7 @@ export async function unpackLayer(input: Readable, dest: string, signal?: AbortS
     await q.drain();
   } catch (e) {
     // nothing may still be writing into `dest` when the caller removes it
-    await q.settle();
+    await q.idle();
     throw e;
   }
   return { diffID: `sha256:${hash.digest('hex')}`, size };

@@ -122,7 +122,9 @@ export class UnpackQueue {
 
   /** hands the queued ops to the addon once the previous batch is done */
   async submit(): Promise<void> {
-    await this.settle();
+    // several callers may wait here (a file's data keeps coming while one waits): each
+    // starts its batch only when none runs, so batches never overlap and keep their order
+    while (this.running) await this.settle();
     if (this.failure) throw this.failure;
     const b = this.batch;
     if (!b.count) return;
@@ -138,15 +140,20 @@ export class UnpackQueue {
   /** everything queued is on disk */
   async drain(): Promise<void> {
     await this.submit();
-    await this.settle();
+    while (this.running) await this.settle();
     if (this.failure) throw this.failure;
   }
 
+  /** waits until no batch runs, whatever the outcomes */
+  async idle(): Promise<void> {
+    while (this.running) await this.settle();
+  }
+
   /** waits for the running batch, whatever its outcome */
-  async settle(): Promise<void> {
+  private async settle(): Promise<void> {
     const r = this.running;
-    this.running = undefined;
     await r;
+    if (this.running === r) this.running = undefined;
   }
 }
 
