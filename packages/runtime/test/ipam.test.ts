@@ -28,14 +28,18 @@ describe('Ipam', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ allocated: { '10.9.0.4': 'c' }, cursor: 6 });
   });
 
-  it('releases a thousand containers\' addresses without scanning all of them each time', async () => {
-    const ipam = new Ipam(fresh(), '10.10.0.0/16', '10.10.0.1');
+  it('releases a thousand containers\' addresses one by one and keeps the file in step', async () => {
+    const file = fresh();
+    const ipam = new Ipam(file, '10.10.0.0/16', '10.10.0.1');
     const owners = Array.from({ length: 1000 }, (_, i) => `${i}`.padStart(64, '0'));
     for (const o of owners) await ipam.allocate(o);
-    const started = performance.now();
-    for (const o of owners) await ipam.release(o);
-    // ~0.5 s here (one small file rewrite each); the object that `delete` turned into a dictionary took ~2.3 s
-    expect(performance.now() - started).toBeLessThan(1200);
+    // how long this takes is measured by bench/density.mts (not a timed test: it flakes under
+    // load); here the owner index must release exactly each owner's address
+    for (const [i, o] of owners.entries()) {
+      await ipam.release(o);
+      if (i === 499) expect(Object.keys(await ipam.allocations())).toHaveLength(500);
+    }
     expect(await ipam.allocations()).toEqual({});
+    expect(JSON.parse(readFileSync(file, 'utf8')).allocated).toEqual({});
   });
 });
