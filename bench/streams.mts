@@ -8,7 +8,7 @@
  *   --mb     megabytes (10^6 bytes) each log writer produces, default 200
  *   --runs   log-follow runs per variant (the median is reported), default 3
  *   --lines  line lengths (bytes, newline included) of the log variants, default 100,16384
- *   --followers  which log followers to run: trpc,trpc-lines,docker,podman,floor (default all)
+ *   --followers  which log followers to run: cli,trpc,trpc-lines,docker,podman,floor (default all)
  *   --cpu-prof  the agent is CPU-profiled (inspector) and writes a .cpuprofile to DIR when it stops
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { createTRPCClient, createWSClient, httpLink, wsLink } from '@trpc/client';
 import WebSocket from 'ws';
 import type { AppRouter } from '../apps/agent/src/index.js';
-import { AgentHarness } from '../apps/agent/test/agent-harness.js';
+import { AgentHarness, SKIFF } from '../apps/agent/test/agent-harness.js';
 import { fixtureRegistry, stopFixtureRegistry } from '../packages/runtime/test/fixtures/index.js';
 import { measureEcho, ptyTerminal, type EchoTerminal } from './lib/keystroke-echo.mts';
 import { podman as makePodman, type Podman } from './lib/peers.mts';
@@ -32,7 +32,7 @@ const { values: args } = parseArgs({
     mb: { type: 'string', default: '200' },
     runs: { type: 'string', default: '3' },
     only: { type: 'string' },
-    followers: { type: 'string', default: 'trpc,trpc-lines,docker,podman,floor' },
+    followers: { type: 'string', default: 'cli,trpc,trpc-lines,docker,podman,floor' },
     lines: { type: 'string', default: '100,16384' },
     'cpu-prof': { type: 'string' },
   },
@@ -167,10 +167,16 @@ try {
         (mbps[name] ??= []).push(bytes / 1e6 / (ms / 1000));
       };
       for (let run = 0; run < RUNS; run++) {
+        if (FOLLOWERS.has('cli')) {
+          const { id } = await client.containers.run.mutate({ spec: { image, cmd: writer(v.len), network: 'none' } });
+          const r = await followProcess([SKIFF, 'logs', '-f', id], total, agent.env);
+          record('skiff logs -f (CLI: HTTP byte stream)', r.bytes, r.ms);
+          await client.containers.remove.mutate({ id, force: true });
+        }
         if (FOLLOWERS.has('trpc')) {
           const { id } = await client.containers.run.mutate({ spec: { image, cmd: writer(v.len), network: 'none' } });
           const r = await followTrpcBatches(client, id, total);
-          record('skiff logs -f (tRPC logChunks: CLI, dashboard)', r.bytes, r.ms);
+          record('skiff tRPC logChunks (dashboard)', r.bytes, r.ms);
           await client.containers.remove.mutate({ id, force: true });
         }
         if (FOLLOWERS.has('trpc-lines')) {
@@ -253,7 +259,7 @@ function byteCounter(total: number, stop: () => void) {
   };
 }
 
-/** a follow from the start through the batched tRPC subscription the CLI and dashboard use, counting the lines' bytes */
+/** a follow from the start through the batched tRPC subscription the dashboard uses, counting the lines' bytes */
 function followTrpcBatches(client: Client, id: string, total: number): Promise<{ bytes: number; ms: number }> {
   const counter = byteCounter(total, () => sub.unsubscribe());
   const sub = client.containers.logChunks.subscribe(
@@ -320,9 +326,9 @@ function followDockerApi(socketPath: string, id: string, total: number): Promise
   return counter.result;
 }
 
-/** a process's stdout (podman logs -f, the floor's pipe) */
-function followProcess(argv: string[], total: number): Promise<{ bytes: number; ms: number }> {
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+/** a process's stdout (skiff logs -f, podman logs -f, the floor's pipe) */
+function followProcess(argv: string[], total: number, env?: NodeJS.ProcessEnv): Promise<{ bytes: number; ms: number }> {
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env });
   const counter = byteCounter(total, () => child.kill('SIGKILL'));
   child.stdout.on('data', (d: Buffer) => counter.add(d.length));
   child.on('error', counter.finish);

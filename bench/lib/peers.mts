@@ -30,7 +30,8 @@ export interface Podman {
 }
 
 export function podman(): Podman {
-  ensureDebian({ podman: 'podman' });
+  // podman's package pulls in crun, not the runc it is configured with here
+  ensureDebian({ podman: 'podman', runc: 'runc' });
   const dir = mkdtempSync(join(tmpdir(), 'skiff-bench-podman-'));
   const argv = ['podman', '--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', 'runc'];
   const run = (args: string[], opts: { input?: string } = {}) =>

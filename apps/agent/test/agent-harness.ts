@@ -26,7 +26,13 @@ export class AgentHarness {
     const h = new AgentHarness(dir, join(dir, 's.sock'), await freePort(), insecure);
     h.adminPassword = opts.adminPassword === null ? undefined : (opts.adminPassword ?? AgentHarness.ADMIN_PASSWORD);
     h.extraEnv = opts.env ?? {};
-    await h.start();
+    try {
+      await h.start();
+    } catch (e) {
+      // an agent that failed to come up may already have made its bridge and nft table
+      await h.dispose();
+      throw e;
+    }
     return h;
   }
 

@@ -182,6 +182,21 @@ describe('log streams', () => {
     }
   }, 60_000);
 
+  it('the byte stream behind `skiff logs` refuses a missing container, bad parameters and anonymous callers', async () => {
+    const missing = agent.cli(['logs', 'no-such-container']);
+    expect(missing.code).toBe(125);
+    expect(missing.stderr).toMatch(/no such container: no-such-container/i);
+    const get = async (path: string, token?: string) => {
+      const r = await fetch(`${agent.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      return [r.status, ((await r.json()) as { message: string }).message] as const;
+    };
+    expect(await get('/api/containers/x/logs')).toEqual([401, expect.stringMatching(/authentication required/)]);
+    const token = agent.token('read');
+    expect(await get('/api/containers/x/logs?tail=-1', token)).toEqual([400, expect.stringMatching(/invalid logs parameter tail/)]);
+    expect(await get('/api/containers/x/logs?since=soon', token)).toEqual([400, expect.stringMatching(/invalid logs parameter since/)]);
+    expect(await get('/api/containers/no-such-container/logs', token)).toEqual([404, expect.stringMatching(/no such container/i)]);
+  });
+
   it('a follow from the start of a running container gives the same bytes in every form', async () => {
     const { client, close } = connect(agent.token('read'));
     try {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chunkEntries } from '../src/container/log-parse.js';
-import { readContainerLogChunks, readContainerLogs } from '../src/container/log-reader.js';
+import { readContainerLogChunks, readContainerLogStream, readContainerLogs } from '../src/container/log-reader.js';
 import type { LogChunk, LogEntry, LogsOptions } from '../src/types.js';
 import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
 import { TestRuntime, waitFor } from './helpers.js';
@@ -36,6 +36,26 @@ async function chunked(opts: Opts = {}, isDone = () => true): Promise<LogEntry[]
 }
 const texts = (es: LogEntry[]) => es.map((e) => e.line).join('');
 
+/** Docker frames with timestamps back into entries (a line each; the time is what precedes the first space) */
+function unframe(buf: Buffer, out: LogEntry[] = []): LogEntry[] {
+  for (let off = 0; off < buf.length; ) {
+    const stream = buf[off] === 1 ? 'stdout' : 'stderr';
+    const n = buf.readUInt32BE(off + 4);
+    for (const l of buf.toString('utf8', off + 8, off + 8 + n).split(/(?<=\n)/)) {
+      const sp = l.indexOf(' ');
+      out.push({ stream, time: l.slice(0, sp), line: l.slice(sp + 1) });
+    }
+    off += 8 + n;
+  }
+  return out;
+}
+/** the byte form (frames, with timestamps) turned back into entries */
+async function streamed(opts: Opts = {}, isDone = () => true): Promise<LogEntry[]> {
+  const out: LogEntry[] = [];
+  for await (const buf of readContainerLogStream(dir, { ...opts, timestamps: true }, isDone)) unframe(buf, out);
+  return out;
+}
+
 /** the shim's rotation with `files` files kept: container.log -> .1 -> .2 …, the oldest dropped */
 function rotate(files: number) {
   for (let i = files - 1; i >= 1; i--) {
@@ -61,9 +81,12 @@ describe('log reader: history', () => {
     expect(all.map((e) => e.stream)).toEqual(['stdout', 'stderr', 'stdout', 'stdout', 'stdout', 'stderr', 'stdout', 'stdout']);
     expect(all[2]!.time).toBe(T2);
     expect(await chunked()).toEqual(all);
+    // the byte form stamps every entry, so the entry split in two reads as two lines' worth
+    expect((await streamed()).map((e) => e.line).join('')).toBe('a1\na2\nb1\nb2 ' + T2 + ' rest\nc1\nc2\nc3\r\n');
+    expect(await streamed({ tail: 3 })).toEqual(all.slice(-3));
   });
 
-  it('honours tail, since/until and the stream selection alike in both forms', async () => {
+  it('honours tail, since/until and the stream selection alike in every form', async () => {
     const cases: Opts[] = [
       { tail: 2 },
       { tail: 5 }, // reaches into an older file
@@ -92,6 +115,9 @@ describe('log reader: history', () => {
       const e = await entries(opts);
       expect(texts(e), JSON.stringify(opts)).toBe(want[i]);
       expect(await chunked(opts), JSON.stringify(opts)).toEqual(e);
+      // the entry split in two ('b2 ', 'rest\n') comes back as one line with the second stamp inside
+      const joined = (es: LogEntry[]) => texts(es).replace(`b2 ${T2} rest`, 'b2 rest');
+      expect(joined(await streamed(opts)), JSON.stringify(opts)).toBe(texts(e));
     }
   });
 
@@ -102,30 +128,35 @@ describe('log reader: history', () => {
 });
 
 describe('log reader: follow', () => {
-  const follow = (chunks: boolean, opts: Opts, isDone: () => boolean): AsyncIterable<LogEntry | LogChunk[]> =>
-    chunks ? readContainerLogChunks(dir, { ...opts, follow: true }, isDone) : readContainerLogs(dir, { ...opts, follow: true }, isDone);
-  const collect = (x: LogEntry | LogChunk[], got: LogEntry[]) => {
-    if (Array.isArray(x)) for (const c of x) got.push(...chunkEntries(c));
+  type Form = 'entries' | 'chunks' | 'bytes';
+  const follow = (form: Form, opts: Opts, isDone: () => boolean): AsyncIterable<LogEntry | LogChunk[] | Buffer> =>
+    form === 'chunks'
+      ? readContainerLogChunks(dir, { ...opts, follow: true }, isDone)
+      : form === 'bytes'
+        ? readContainerLogStream(dir, { ...opts, follow: true, timestamps: true }, isDone)
+        : readContainerLogs(dir, { ...opts, follow: true }, isDone);
+  const collect = (x: LogEntry | LogChunk[] | Buffer, got: LogEntry[]) => {
+    if (Buffer.isBuffer(x)) unframe(x, got);
+    else if (Array.isArray(x)) for (const c of x) got.push(...chunkEntries(c));
     else got.push(x);
   };
   /** a follow that is read only when asked: what it gave so far, and a wait for more */
-  function follower(chunks: boolean, opts: Opts, isDone: () => boolean) {
+  function follower(form: Form, opts: Opts, isDone: () => boolean) {
     const got: LogEntry[] = [];
     let ended = false;
     const pump = (async () => {
-      for await (const x of follow(chunks, opts, isDone)) collect(x, got);
+      for await (const x of follow(form, opts, isDone)) collect(x, got);
       ended = true;
     })();
     return { got, pump, ended: () => ended, text: () => texts(got) };
   }
 
-  for (const chunks of [false, true]) {
-    const form = chunks ? 'chunks' : 'entries';
+  for (const form of ['entries', 'chunks', 'bytes'] as const) {
 
     it(`${form}: --tail 0 shows only lines written after it started`, async () => {
       writeFileSync(log, line('old1\n') + line('old2\n'));
       let done = false;
-      const f = follower(chunks, { tail: 0 }, () => done);
+      const f = follower(form, { tail: 0 }, () => done);
       await new Promise((r) => setTimeout(r, 100));
       appendFileSync(log, line('new\n'));
       await waitFor(async () => f.text() === 'new\n', 5000, 'the new line');
@@ -138,7 +169,7 @@ describe('log reader: follow', () => {
       const half = line('second\n', 'stderr');
       writeFileSync(log, line('first\n') + half.slice(0, 15));
       let done = false;
-      const f = follower(chunks, {}, () => done);
+      const f = follower(form, {}, () => done);
       await waitFor(async () => f.text() === 'first\n', 5000, 'the first line');
       appendFileSync(log, half.slice(15) + line('third\n'));
       await waitFor(async () => f.got.length === 3, 5000, 'three lines');
@@ -150,7 +181,7 @@ describe('log reader: follow', () => {
     it(`${form}: loses nothing when the log rotates twice while the follower is behind`, async () => {
       writeFileSync(log, line('g0-a\n'));
       let done = false;
-      const iter = follow(chunks, {}, () => done)[Symbol.asyncIterator]();
+      const iter = follow(form, {}, () => done)[Symbol.asyncIterator]();
       const got: LogEntry[] = [];
       collect((await iter.next()).value, got); // history: the follower now holds generation 0 open
       // the generator is not read meanwhile: the follower is behind
@@ -177,7 +208,7 @@ describe('log reader: follow', () => {
     it(`${form}: lines longer than the read buffer, stream selection and the end of the container`, async () => {
       writeFileSync(log, '');
       let done = false;
-      const f = follower(chunks, { stderr: false }, () => done);
+      const f = follower(form, { stderr: false }, () => done);
       const big = 'x'.repeat(3 * 1024 * 1024) + '\n';
       appendFileSync(log, line('err\n', 'stderr') + line(big) + line('after\n'));
       await waitFor(async () => f.got.length === 2, 10_000, 'two lines');
@@ -190,7 +221,7 @@ describe('log reader: follow', () => {
     it(`${form}: ends at the abort signal`, async () => {
       writeFileSync(log, line('x\n'));
       const ac = new AbortController();
-      const f = follower(chunks, { signal: ac.signal }, () => false);
+      const f = follower(form, { signal: ac.signal }, () => false);
       await waitFor(async () => f.got.length === 1, 5000, 'the line');
       ac.abort();
       await f.pump;
@@ -213,12 +244,13 @@ describe('log chunks of a real container', () => {
     await stopFixtureRegistry();
   }, 60_000);
 
-  it('a follow through rotations gives the same lines as entries and as chunks', async () => {
+  it('a follow through rotations gives the same lines as entries, as chunks and as bytes', async () => {
     // ~2000 lines, some on stderr, written in bursts so they share timestamps, rotated about 3 times
     const script = 'i=0; while [ $i -lt 2000 ]; do echo "line $i of the log"; [ $((i % 7)) = 0 ] && echo "err $i" >&2; i=$((i+1)); [ $((i % 500)) = 0 ] && sleep 0.2; done';
     const { id } = await t.rt.containers.run({ image, cmd: ['sh', '-c', script] });
     const byEntry: LogEntry[] = [];
     const byChunk: LogEntry[] = [];
+    const byBytes: LogEntry[] = [];
     let batches = 0;
     let chunks = 0;
     await Promise.all([
@@ -232,11 +264,15 @@ describe('log chunks of a real container', () => {
           for (const c of batch) byChunk.push(...chunkEntries(c));
         }
       })(),
+      (async () => {
+        for await (const buf of t.rt.containers.logStream(id, { follow: true, timestamps: true })) unframe(buf, byBytes);
+      })(),
     ]);
     const stdout = byEntry.filter((e) => e.stream === 'stdout').map((e) => e.line);
     expect(stdout).toEqual(Array.from({ length: 2000 }, (_, i) => `line ${i} of the log\n`));
     expect(byEntry.filter((e) => e.stream === 'stderr')).toHaveLength(286);
     expect(byChunk).toEqual(byEntry);
+    expect(byBytes).toEqual(byEntry);
     // runs of lines read together travel together
     expect(chunks).toBeLessThan(byEntry.length);
     expect(batches).toBeLessThan(chunks + 1);

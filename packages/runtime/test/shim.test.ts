@@ -390,11 +390,14 @@ describe('skiff-shim start', () => {
     expect(await logOf(dir)).toBe('0\n39\n40\n');
   });
 
+  const CONTROL_BYTES = [...Array.from({ length: 31 }, (_, i) => i + 1).filter((b) => b !== 10), 0x7f, 0xc3, 0xa9, 0xe2, 0x82, 0x78, 10];
+  const CONTROL_OCTAL = CONTROL_BYTES.map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
+  const CONTROL_TEXT = `${String.fromCharCode(...CONTROL_BYTES.slice(0, 31))}é\ufffd\ufffdx\n`;
   it('escapes, splits and rotates the json log', async () => {
     const dir = await container({
       logMaxSize: 30_000,
       logMaxFiles: 5,
-      arg: sh(`printf 'q"b\\\\s\\001\\377\\ttab\\n'; head -c 40000 /dev/zero | tr '\\0' x; echo; printf 'partial'`),
+      arg: sh(`printf 'q"b\\\\s\\001\\377\\ttab\\n'; printf '${CONTROL_OCTAL}'; head -c 40000 /dev/zero | tr '\\0' x; echo; printf 'partial'`),
     });
     expect((await start(dir)).report).toMatch(/^ok/);
     expect((await waitExit(dir)).exitCode).toBe(0);
@@ -404,7 +407,9 @@ describe('skiff-shim start', () => {
     expect(files.length).toBeGreaterThan(1); // rotated
     const entries = files.flatMap((f) => parseLog(readFileSync(join(dir, f), 'utf8')));
     expect(entries[0]!.log).toBe('q"b\\s\u0001\ufffd\ttab\n');
-    const long = entries.slice(1, -1).map((e) => e.log);
+    // every control byte, DEL, a valid two-byte and a cut three-byte sequence
+    expect(entries[1]!.log).toBe(CONTROL_TEXT);
+    const long = entries.slice(2, -1).map((e) => e.log);
     expect(long.map((l) => l.length)).toEqual([16384, 16384, 40000 - 2 * 16384 + 1]);
     expect(long.join('')).toBe('x'.repeat(40000) + '\n');
     expect(entries.at(-1)!.log).toBe('partial');

@@ -6,6 +6,7 @@ import { HTTP_STATUS } from '../http-status.js';
 import { authenticate } from '../auth/authenticate.js';
 import { allows, type Principal, type Role } from '../auth/principal.js';
 import { streamBuild } from './build-stream.js';
+import { streamLogs } from './log-stream.js';
 import { writeAudit } from '../auth/audit-log.js';
 
 class HttpError extends Error {
@@ -104,6 +105,16 @@ const ROUTES: Route[] = [
   },
   {
     method: 'GET',
+    pattern: /^\/api\/containers\/([^/]+)\/logs$/,
+    role: 'viewer',
+    async handle({ res, url, params, runtime }) {
+      const id = decodeURIComponent(params[0]!);
+      await streamLogs(runtime, id, url, res);
+      return id;
+    },
+  },
+  {
+    method: 'GET',
     pattern: /^\/api\/containers\/([^/]+)\/export$/,
     role: 'viewer',
     async handle({ res, params, runtime }) {
@@ -121,7 +132,7 @@ function authError(p: Principal, role: Role): HttpError | undefined {
 }
 
 /**
- * Binary streams (image save/load/import, build, container export) as plain HTTP, next to
+ * Binary streams (image save/load/import, build, container export and logs) as plain HTTP, next to
  * tRPC: tar bodies go through as bytes, never as base64 JSON. Same principals and roles as
  * the router (save/export: viewer; load/import/build: operator), mutations in the audit log.
  * Errors are `{ message }` with the HTTP status of the runtime error.

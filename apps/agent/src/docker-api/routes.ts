@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { arch, cpus, release, totalmem } from 'node:os';
 import { SKIFF_VERSION, type ContainerSummary, type ImageInspect, type Runtime, type StdioSession } from '@skiff/runtime';
 import { createSpecFromDocker, type DockerCreateBody } from './container-create.js';
-import { framedLogs, pipeSession, rawLogs } from './frames.js';
+import { pipeSession } from './frames.js';
 import { API_VERSION, DockerApiError, MIN_API_VERSION, readJsonBody, registryAuth, sendJson, truthy } from './http.js';
 
 export interface Call {
@@ -305,17 +305,18 @@ export const ROUTES: Route[] = [
       c.res.once('close', () => ac.abort());
       const timestamps = truthy(q.get('timestamps'));
       try {
-        for await (const batch of c.runtime.containers.logChunks(String(info.Id), {
+        for await (const bytes of c.runtime.containers.logStream(String(info.Id), {
           follow: truthy(q.get('follow')),
           tail: tail && tail !== 'all' ? Number(tail) : undefined,
           since: q.get('since') ? Number(q.get('since')) : undefined,
           until: q.get('until') ? Number(q.get('until')) : undefined,
           stdout,
           stderr,
+          timestamps,
+          raw: tty,
           signal: ac.signal,
         })) {
-          // one write per batch: a socket write per line costs more than the line
-          if (!c.res.write(tty ? rawLogs(batch, timestamps) : framedLogs(batch, timestamps))) await new Promise((r) => c.res.once('drain', r));
+          if (!c.res.write(bytes)) await new Promise((r) => c.res.once('drain', r));
         }
       } catch (e) {
         if (!ac.signal.aborted) throw e;

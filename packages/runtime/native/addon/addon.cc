@@ -6,6 +6,7 @@
 
 #include "async-ops.h"
 #include "image-ops.h"
+#include "log-ops.h"
 
 #include <cerrno>
 #include <climits>
@@ -184,6 +185,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getWinsize", Napi::Function::New(env, GetWinsize));
   RegisterAsyncOps(env, exports);
   RegisterImageOps(env, exports);
+  RegisterLogOps(env, exports);
   return exports;
 }
 

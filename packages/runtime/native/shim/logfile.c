@@ -27,6 +27,7 @@ struct logfile {
   int max_files;
   struct stream_buf stdout_buf, stderr_buf;
   char ts[64];        /* one timestamp per chunk read from the container, as Docker does */
+  size_t ts_len;
   char *out;          /* encoded entries not yet written: one write per chunk, not per line */
   size_t outlen, outcap;
 };
@@ -65,17 +66,42 @@ static void rotate(struct logfile *lf) {
   lf->size = 0;
 }
 
-/* JSON string escaping; bytes that are not valid UTF-8 become U+FFFD, as Go's encoder does. */
+/* what a byte needs in a JSON string: 0 nothing, 1 an escape, 2 a UTF-8 check */
+static unsigned char byte_class[256];
+
+static void init_byte_class(void) {
+  if (byte_class['"']) return;
+  for (int c = 0; c < 0x20; c++) byte_class[c] = 1;
+  byte_class['"'] = byte_class['\\'] = byte_class[0x7f] = 1;
+  for (int c = 0x80; c < 0x100; c++) byte_class[c] = 2;
+}
+
+/* JSON string escaping; bytes that are not valid UTF-8 become U+FFFD, as Go's encoder does.
+ * Runs of plain bytes go out with one memcpy: the shim's log hot loop. */
 size_t json_escape(char *out, const unsigned char *s, size_t n) {
+  init_byte_class();
   size_t o = 0;
   for (size_t i = 0; i < n;) {
+    size_t run = i;
+    while (run < n && !byte_class[s[run]]) run++;
+    memcpy(out + o, s + i, run - i);
+    o += run - i;
+    i = run;
+    if (i == n) break;
     unsigned char ch = s[i];
     if (ch == '"' || ch == '\\') { out[o++] = '\\'; out[o++] = (char)ch; i++; continue; }
     if (ch == '\n') { out[o++] = '\\'; out[o++] = 'n'; i++; continue; }
     if (ch == '\r') { out[o++] = '\\'; out[o++] = 'r'; i++; continue; }
     if (ch == '\t') { out[o++] = '\\'; out[o++] = 't'; i++; continue; }
-    if (ch < 0x20 || ch == 0x7f) { o += (size_t)sprintf(out + o, "\\u%04x", ch); i++; continue; }
-    if (ch < 0x80) { out[o++] = (char)ch; i++; continue; }
+    if (ch < 0x20 || ch == 0x7f) {
+      static const char hex[] = "0123456789abcdef";
+      memcpy(out + o, "\\u00", 4);
+      out[o + 4] = hex[ch >> 4];
+      out[o + 5] = hex[ch & 15];
+      o += 6;
+      i++;
+      continue;
+    }
     size_t len = (ch & 0xe0) == 0xc0 ? 2 : (ch & 0xf0) == 0xe0 ? 3 : (ch & 0xf8) == 0xf0 ? 4 : 0;
     int valid = len && i + len <= n;
     for (size_t k = 1; valid && k < len; k++) valid = (s[i + k] & 0xc0) == 0x80;
@@ -92,9 +118,11 @@ size_t json_escape(char *out, const unsigned char *s, size_t n) {
   return o;
 }
 
+#define PUT(lit) (memcpy(line + o, lit, sizeof lit - 1), o += sizeof lit - 1)
+
 static void emit(struct logfile *lf, const char *stream, const char *data, size_t len) {
   if (lf->fd < 0) return;
-  size_t need = len * 6 + 128 + sizeof lf->ts;
+  size_t need = len * 6 + 64 + lf->ts_len;
   if (lf->outlen + need > lf->outcap) {
     size_t cap = (lf->outlen + need) * 2;
     char *o = realloc(lf->out, cap);
@@ -103,9 +131,16 @@ static void emit(struct logfile *lf, const char *stream, const char *data, size_
     lf->outcap = cap;
   }
   char *line = lf->out + lf->outlen;
-  size_t o = (size_t)sprintf(line, "{\"log\":\"");
+  size_t o = 0;
+  PUT("{\"log\":\"");
   o += json_escape(line + o, (const unsigned char *)data, len);
-  o += (size_t)sprintf(line + o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, lf->ts);
+  PUT("\",\"stream\":\"");
+  memcpy(line + o, stream, 6); /* "stdout" / "stderr" */
+  o += 6;
+  PUT("\",\"time\":\"");
+  memcpy(line + o, lf->ts, lf->ts_len);
+  o += lf->ts_len;
+  PUT("\"}\n");
   if (lf->max_size > 0 && lf->size > 0 && lf->size + (long)o > lf->max_size) {
     /* the entry goes to the fresh file: write what precedes it, rotate, keep it queued */
     size_t before = lf->outlen;
@@ -124,6 +159,13 @@ static void append(struct logfile *lf, const char *stream, struct stream_buf *b,
   while (len) {
     const char *nl = memchr(data, '\n', len);
     size_t take = nl ? (size_t)(nl - data) + 1 : len;
+    if (!b->len && nl && take <= MAX_LINE) {
+      /* a whole line with nothing held before it: encoded from where it is */
+      emit(lf, stream, data, take);
+      data += take;
+      len -= take;
+      continue;
+    }
     if (take > MAX_LINE - b->len) take = MAX_LINE - b->len;
     memcpy(b->data + b->len, data, take);
     b->len += take;
@@ -136,14 +178,19 @@ static void append(struct logfile *lf, const char *stream, struct stream_buf *b,
   }
 }
 
-void logfile_write(struct logfile *lf, const char *stream, const char *data, size_t len) {
+static void stamp(struct logfile *lf) {
   format_rfc3339nano(lf->ts, sizeof lf->ts);
+  lf->ts_len = strlen(lf->ts);
+}
+
+void logfile_write(struct logfile *lf, const char *stream, const char *data, size_t len) {
+  stamp(lf);
   append(lf, stream, strcmp(stream, "stderr") == 0 ? &lf->stderr_buf : &lf->stdout_buf, data, len);
   flush_out(lf);
 }
 
 void logfile_close(struct logfile *lf) {
-  format_rfc3339nano(lf->ts, sizeof lf->ts);
+  stamp(lf);
   if (lf->stdout_buf.len) emit(lf, "stdout", lf->stdout_buf.data, lf->stdout_buf.len);
   if (lf->stderr_buf.len) emit(lf, "stderr", lf->stderr_buf.data, lf->stderr_buf.len);
   flush_out(lf);

@@ -7,7 +7,7 @@ import { Conflict, InvalidArgument, NotFound, SkiffError, Unavailable } from '..
 import { MNT_DETACH, MS_RDONLY, mount as nativeMount, umount2 } from '../native/addon.js';
 import type {
   ContainerCreateSpec, ContainerService, ContainerStats, ContainerSummary, ExecSpec, FileChange, ImageInspect,
-  ListContainersOptions, LogChunk, LogEntry, LogsOptions, ProcessList, RuntimeEvent, StdioSession, WaitCondition,
+  ListContainersOptions, LogChunk, LogEntry, LogStreamOptions, LogsOptions, ProcessList, RuntimeEvent, StdioSession, WaitCondition,
 } from '../types.js';
 import { AttachSession, connectAttachSocket } from './attach-client.js';
 import { ContainerCgroup } from './cgroups.js';
@@ -24,7 +24,7 @@ import { healthSchedule } from './health-config.js';
 import { HealthMonitor } from './health-monitor.js';
 import { readExitRecord } from './exit-record.js';
 import { containerInspect, containerSummary } from './inspect.js';
-import { readContainerLogChunks, readContainerLogs } from './log-reader.js';
+import { readContainerLogChunks, readContainerLogStream, readContainerLogs } from './log-reader.js';
 import { isShimAlive } from './process-info.js';
 import { formatShimConf } from './shim-conf.js';
 import { launchShim } from './shim-launcher.js';
@@ -711,6 +711,12 @@ export class ContainerManager implements ContainerService {
   logChunks(idOrName: string, opts: LogsOptions & { signal?: AbortSignal } = {}): AsyncIterable<LogChunk[]> {
     const c = this.store.get(idOrName);
     return readContainerLogChunks(c.dir, opts, () => this.logDone(c));
+  }
+
+  /** the same lines as Docker's stream bytes: multiplexed frames, or raw for a TTY container (`raw`) */
+  logStream(idOrName: string, opts: LogsOptions & LogStreamOptions & { signal?: AbortSignal } = {}): AsyncIterable<Buffer> {
+    const c = this.store.get(idOrName);
+    return readContainerLogStream(c.dir, opts, () => this.logDone(c));
   }
 
   /** a follow ends once the container stopped (and the log is drained) */

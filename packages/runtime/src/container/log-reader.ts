@@ -1,7 +1,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { open, readdir, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LogChunk, LogEntry, LogsOptions } from '../types.js';
+import type { LogChunk, LogEntry, LogStreamOptions, LogsOptions } from '../types.js';
+import { encodeLogChunks, encodeLogLines } from './log-frames.js';
 import { parseLogChunks, parseLogLines } from './log-parse.js';
 
 const FOLLOW_POLL_MS = 250;
@@ -58,24 +59,42 @@ async function openGeneration(path: string): Promise<Generation | undefined> {
   return { fh, ino: (await fh.stat()).ino, pos: 0 };
 }
 
-/** how a reader hands out what it parsed: entries (a line each) or chunks (runs of lines) */
-interface Format<T> {
-  parse(text: string, out: T[], keep: Keep): void;
-  fromEntries(entries: LogEntry[]): T[];
+/** how a reader hands out what it parsed: a batch of entries (a line each), chunks (runs of lines) or bytes */
+interface Format<B> {
+  /** the whole lines in buf[start..end); undefined when none was kept */
+  parse(buf: Buffer, start: number, end: number, keep: Keep): B | undefined;
+  fromEntries(entries: LogEntry[]): B;
 }
-const ENTRIES: Format<LogEntry> = { parse: parseLogLines, fromEntries: (e) => e };
-const CHUNKS: Format<LogChunk> = {
-  parse: parseLogChunks,
-  fromEntries(entries) {
-    const out: LogChunk[] = [];
-    for (const e of entries) {
-      const last = out[out.length - 1];
-      if (last && last.stream === e.stream && last.time === e.time && last.text.endsWith('\n')) last.text += e.line;
-      else out.push({ stream: e.stream, time: e.time, text: e.line });
-    }
-    return out;
+const ENTRIES: Format<LogEntry[]> = {
+  parse(buf, start, end, keep) {
+    const out: LogEntry[] = [];
+    parseLogLines(buf.toString('utf8', start, end), out, keep);
+    return out.length ? out : undefined;
   },
+  fromEntries: (e) => e,
 };
+function chunksOf(entries: LogEntry[]): LogChunk[] {
+  const out: LogChunk[] = [];
+  for (const e of entries) {
+    const last = out[out.length - 1];
+    if (last && last.stream === e.stream && last.time === e.time && last.text.endsWith('\n')) last.text += e.line;
+    else out.push({ stream: e.stream, time: e.time, text: e.line });
+  }
+  return out;
+}
+const CHUNKS: Format<LogChunk[]> = {
+  parse(buf, start, end, keep) {
+    const out: LogChunk[] = [];
+    parseLogChunks(buf.toString('utf8', start, end), out, keep);
+    return out.length ? out : undefined;
+  },
+  fromEntries: chunksOf,
+};
+/** bytes on the wire; the addon filters by itself, so `keep` is not used */
+const bytes = (opts: LogsOptions & LogStreamOptions): Format<Buffer> => ({
+  parse: (buf, start, end) => encodeLogLines(buf, start, end, opts),
+  fromEntries: (entries) => encodeLogChunks(chunksOf(entries), opts),
+});
 
 /**
  * Reads a container's json-file log in batches of entries: the existing lines (honouring
@@ -91,38 +110,45 @@ export function readContainerLogChunks(dir: string, opts: LogsOptions & { signal
   return readLog(dir, opts, isDone, CHUNKS);
 }
 
+/** the same as Docker's stream bytes (see log-frames.ts): what `docker logs` and `skiff logs` read */
+export function readContainerLogStream(dir: string, opts: LogsOptions & LogStreamOptions & { signal?: AbortSignal }, isDone: () => boolean): AsyncGenerator<Buffer> {
+  return readLog(dir, opts, isDone, bytes(opts));
+}
+
 /** entry by entry; see readContainerLogBatches */
 export async function* readContainerLogs(dir: string, opts: LogsOptions & { signal?: AbortSignal }, isDone: () => boolean): AsyncGenerator<LogEntry> {
   for await (const batch of readContainerLogBatches(dir, opts, isDone)) yield* batch;
 }
 
-/** pieces of `text` of about CHUNK bytes, cut after a newline */
-function* pieces(text: string): Generator<string> {
+/** ranges of `buf` of about CHUNK bytes, cut after a newline */
+function* pieces(buf: Buffer): Generator<[number, number]> {
   let pos = 0;
-  while (pos < text.length) {
-    const end = pos + CHUNK >= text.length ? text.length : text.indexOf('\n', pos + CHUNK) + 1 || text.length;
-    yield text.slice(pos, end);
+  while (pos < buf.length) {
+    const end = pos + CHUNK >= buf.length ? buf.length : buf.indexOf(0x0a, pos + CHUNK) + 1 || buf.length;
+    yield [pos, end];
     pos = end;
   }
 }
 
-async function* readLog<T>(dir: string, opts: LogsOptions & { signal?: AbortSignal }, isDone: () => boolean, format: Format<T>): AsyncGenerator<T[]> {
+const EMPTY = Buffer.alloc(0);
+
+async function* readLog<B>(dir: string, opts: LogsOptions & { signal?: AbortSignal }, isDone: () => boolean, format: Format<B>): AsyncGenerator<B> {
   const keep = filter(opts);
   const files = await logFiles(dir);
   // the current file is opened first, so following continues exactly where history ends
   const gens: Generation[] = [];
   const current = await openGeneration(files[files.length - 1]!);
   if (current) gens.push(current);
-  const readHistory = async (i: number): Promise<string> => {
-    if (i < files.length - 1) return readFile(files[i]!, 'utf8').catch(() => '');
-    if (!current) return '';
+  const readHistory = async (i: number): Promise<Buffer> => {
+    if (i < files.length - 1) return readFile(files[i]!).catch(() => EMPTY);
+    if (!current) return EMPTY;
     const size = (await current.fh.stat()).size;
-    const buf = Buffer.alloc(size);
+    const buf = Buffer.allocUnsafe(size);
     const { bytesRead } = size ? await current.fh.read(buf, 0, size, 0) : { bytesRead: 0 };
     // a last line still being written is read again by the follower
     const cut = opts.follow ? buf.lastIndexOf(0x0a, bytesRead - 1) + 1 : bytesRead;
     current.pos = cut;
-    return buf.toString('utf8', 0, cut);
+    return buf.subarray(0, cut);
   };
   try {
     if (opts.tail !== undefined) {
@@ -131,17 +157,17 @@ async function* readLog<T>(dir: string, opts: LogsOptions & { signal?: AbortSign
       let history: LogEntry[] = [];
       for (let i = files.length - 1; i >= 0 && (i === files.length - 1 || history.length < opts.tail); i--) {
         const entries: LogEntry[] = [];
-        parseLogLines(await readHistory(i), entries, keep);
+        parseLogLines((await readHistory(i)).toString('utf8'), entries, keep);
         history = history.length ? entries.concat(history) : entries;
       }
       history = opts.tail <= 0 ? [] : history.slice(-opts.tail);
       for (let i = 0; i < history.length; i += HISTORY_BATCH) yield format.fromEntries(history.slice(i, i + HISTORY_BATCH));
     } else {
       for (let i = 0; i < files.length; i++) {
-        for (const piece of pieces(await readHistory(i))) {
-          const out: T[] = [];
-          format.parse(piece, out, keep);
-          if (out.length) yield out;
+        const buf = await readHistory(i);
+        for (const [start, end] of pieces(buf)) {
+          const batch = format.parse(buf, start, end, keep);
+          if (batch !== undefined) yield batch;
         }
       }
     }
@@ -157,14 +183,14 @@ async function* readLog<T>(dir: string, opts: LogsOptions & { signal?: AbortSign
  * generations are opened as soon as `container.log` is seen to be a new file (inotify
  * wake-ups, a poll as safety net), before the shim can rotate them away.
  */
-async function* follow<T>(
+async function* follow<B>(
   dir: string,
   gens: Generation[],
   opts: LogsOptions & { signal?: AbortSignal },
   keep: Keep,
   isDone: () => boolean,
-  format: Format<T>,
-): AsyncGenerator<T[]> {
+  format: Format<B>,
+): AsyncGenerator<B> {
   const path = join(dir, 'container.log');
   let wake: (() => void) | undefined;
   let watcher: FSWatcher | undefined;
@@ -196,11 +222,10 @@ async function* follow<T>(
           const end = partial + bytesRead;
           // split on the last newline in bytes so a multi-byte character is never cut
           const cut = buf.lastIndexOf(0x0a, end - 1) + 1;
-          const out: T[] = [];
-          if (cut > 0) format.parse(buf.toString('utf8', 0, cut), out, keep);
+          const batch = cut > 0 ? format.parse(buf, 0, cut, keep) : undefined;
           partial = end - cut;
           if (partial) buf.copy(buf, 0, cut, end);
-          if (out.length) yield out;
+          if (batch !== undefined) yield batch;
           if (opts.until !== undefined && Date.now() / 1000 > opts.until) return;
           continue;
         }

@@ -41,6 +41,17 @@ interface NativeAddon {
   unpackRun(ctx: UnpackContext, ops: Buffer, data: Buffer): Promise<void>;
   zstdContext(): ZstdContext;
   zstdDecompress(ctx: ZstdContext, input: Buffer, offset: number, output: Buffer): Promise<ZstdStep>;
+  logFrames(input: Buffer, start: number, end: number, output: Buffer, opts: LogFramesOptions): number;
+}
+
+/** which lines logFrames keeps and how it writes them (since/until: unix seconds) */
+export interface LogFramesOptions {
+  stdout: boolean;
+  stderr: boolean;
+  timestamps: boolean;
+  raw: boolean;
+  since?: number;
+  until?: number;
 }
 
 /** native state of one layer unpack (the file being written); freed with the object */
@@ -149,3 +160,9 @@ export const zstdContext = (): ZstdContext => load().zstdContext();
 /** decodes from `input[offset..]` into `output` until either is used up (libzstd, on a worker thread) */
 export const zstdDecompress = (ctx: ZstdContext, input: Buffer, offset: number, output: Buffer): Promise<ZstdStep> =>
   load().zstdDecompress(ctx, input, offset, output);
+/**
+ * json-file log lines in input[start..end) (whole lines) as Docker frames (or raw bytes)
+ * into `output`, which must be at least end - start bytes; returns the bytes written.
+ */
+export const logFrames = (input: Buffer, start: number, end: number, output: Buffer, opts: LogFramesOptions): number =>
+  load().logFrames(input, start, end, output, opts);

@@ -3,6 +3,8 @@ import { parseArgs, parseNumber, type FlagSpec } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError, messageOf } from '../errors.js';
 import { humanBinary, humanSize, shortId, table, timeAgo, truncate } from '../format.js';
+import { agentRequest } from '../agent-http.js';
+import { demuxFrames } from '../log-demux.js';
 import { streamSession } from '../stdio.js';
 
 function need(args: string[], n: number, command: string, usage: string): void {
@@ -230,24 +232,11 @@ export async function logsCommand(client: SkiffClient, argv: string[]): Promise<
     since: flags.since ? parseTime(flags.since as string) : undefined,
     until: flags.until ? parseTime(flags.until as string) : undefined,
   };
-  await new Promise<void>((resolve, reject) => {
-    const sub = client.containers.logChunks.subscribe(
-      { id: args[0]!, options },
-      {
-        onData(batch) {
-          for (const c of batch) {
-            const text = flags.timestamps ? stamped(c.time, c.text) : c.text;
-            (c.stream === 'stderr' ? process.stderr : process.stdout).write(text);
-          }
-        },
-        onError: reject,
-        onComplete() {
-          sub.unsubscribe();
-          resolve();
-        },
-      },
-    );
-  });
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries({ ...options, timestamps: !!flags.timestamps })) if (v !== undefined && v !== false) q.set(k, v === true ? '1' : String(v));
+  // the byte stream, not tRPC: JSON per batch cost more than the bytes it carried
+  const res = await agentRequest('GET', `/api/containers/${encodeURIComponent(args[0]!)}/logs?${q}`);
+  await demuxFrames(res, process.stdout, process.stderr);
   return 0;
 }
 
