@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
 import { AgentHarness } from './agent-harness.js';
+import { dockerClient } from './docker-cli.js';
 
 let agent: AgentHarness;
 let registry: string;
@@ -12,19 +13,7 @@ let image: string;
 const tag = randomBytes(3).toString('hex');
 const u = (name: string) => `${name}-${tag}`;
 
-const dockerEnv = () => ({ ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir });
-
-/** the real docker CLI, pointed at the agent's Docker API socket */
-function docker(args: string[], input = '') {
-  const r = spawnSync('docker', args, { env: dockerEnv(), input, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-function ok(args: string[]): string {
-  const r = docker(args);
-  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
+const { env: dockerEnv, docker, ok } = dockerClient(() => agent);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -231,5 +220,58 @@ describe('the docker CLI: events, system df, running containers', () => {
     ok(['cp', `${renamed}:/tmp/in.txt`, join(dir, 'stopped.txt')]);
     expect(readFileSync(join(dir, 'stopped.txt'), 'utf8')).toBe('from the host\n');
     ok(['rm', '-f', renamed]);
+  });
+});
+
+describe('the docker CLI: prune filters', () => {
+  it('image prune: dangling, label, label!, until (timestamp and duration), unknown filters', () => {
+    const ctx = join(agent.dir, `prune-ctx-${tag}`);
+    mkdirSync(ctx);
+    const mine = `label=prune.test=${tag}`;
+    const build = (kind: string, ...tagged: string[]) => {
+      writeFileSync(join(ctx, 'Dockerfile'), `FROM ${image}\nLABEL prune.test=${tag} prune.kind=${kind}\n`);
+      return ok(['build', '-q', ...tagged, ctx]).trim();
+    };
+    const exists = (ref: string) => docker(['image', 'inspect', ref]).code === 0;
+    const dangling = build('dangling');
+    const dropped = build('drop', '-t', `prune-drop:${tag}`);
+    const kept = build('keep', '-t', `prune-keep:${tag}`);
+    try {
+      // without -a only dangling images go
+      const first = ok(['image', 'prune', '-f', '--filter', mine]);
+      expect(first).toMatch(new RegExp(`^Deleted Images:\\ndeleted: ${dangling}\\n\\nTotal reclaimed space: `));
+      expect([exists(dangling), exists(dropped), exists(kept), exists(image)]).toEqual([false, true, true, true]);
+      // everything here is younger than an hour
+      expect(ok(['image', 'prune', '-a', '-f', '--filter', mine, '--filter', 'until=1h'])).toBe('Total reclaimed space: 0B\n');
+      const second = ok(['image', 'prune', '-a', '-f', '--filter', mine, '--filter', 'label!=prune.kind=keep']);
+      expect(second).toMatch(new RegExp(`^Deleted Images:\\nuntagged: prune-drop:${tag}\\ndeleted: ${dropped}\\n\\nTotal reclaimed space: `));
+      expect([exists(dropped), exists(kept), exists(image)]).toEqual([false, true, true]);
+      const later = String(Math.ceil(Date.now() / 1000) + 60);
+      expect(ok(['image', 'prune', '-a', '-f', '--filter', mine, '--filter', `until=${later}`])).toContain(`untagged: prune-keep:${tag}\ndeleted: ${kept}\n`);
+      expect([exists(kept), exists(image)]).toEqual([false, true]);
+      expect(docker(['image', 'prune', '-f', '--filter', 'reference=x'])).toMatchObject({ code: 1, stderr: "Error response from daemon: invalid filter 'reference'\n" });
+    } finally {
+      docker(['rmi', '-f', dangling, dropped, kept]);
+    }
+  });
+
+  it('network prune: label, label!, until (timestamp and duration), unknown filters', async () => {
+    const [a, b, c] = [u('prune-a'), u('prune-b'), u('prune-c')];
+    const create = (name: string, kind: string) => ok(['network', 'create', '--subnet', freeTestSubnet().subnet, '--label', `prune.test=${tag}`, '--label', `prune.kind=${kind}`, name]);
+    const mine = `label=prune.test=${tag}`;
+    try {
+      create(a, 'drop');
+      create(b, 'keep');
+      expect(ok(['network', 'prune', '-f', '--filter', mine, '--filter', 'label!=prune.kind=keep'])).toBe(`Deleted Networks:\n${a}\n\n`);
+      const between = (Date.now() / 1000).toFixed(3);
+      await sleep(50);
+      create(c, 'keep');
+      expect(ok(['network', 'prune', '-f', '--filter', mine, '--filter', `until=${between}`])).toBe(`Deleted Networks:\n${b}\n\n`);
+      expect(ok(['network', 'prune', '-f', '--filter', mine, '--filter', 'until=1h'])).toBe('');
+      expect(ok(['network', 'ls', '-q', '--filter', mine]).trim().split('\n')).toHaveLength(1);
+      expect(docker(['network', 'prune', '-f', '--filter', 'dangling=true'])).toMatchObject({ code: 1, stderr: "Error response from daemon: invalid filter 'dangling'\n" });
+    } finally {
+      for (const n of [a, b, c]) docker(['network', 'rm', n]);
+    }
   });
 });

@@ -7,7 +7,7 @@ export { parsePublishFlag } from './network/port-spec.js';
 export { parseByteSize } from './spec/byte-size.js';
 export { formatDuration, parseDuration } from './spec/duration.js';
 export type { NetworkRecord } from './network/network-store.js';
-export { parseReference, formatReference, type ImageReference } from './image/reference.js';
+export { parseReference, formatReference, familiarName, type ImageReference } from './image/reference.js';
 export type { BuildEvent, BuildOptions } from './build/builder.js';
 export { BuildContext } from './build/context.js';
 export { parseRestartPolicy } from './spec/restart-policy.js';

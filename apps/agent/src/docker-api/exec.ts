@@ -40,7 +40,7 @@ export class DockerExecs {
 
   private get(id: string): ExecEntry {
     const e = this.execs.get(id);
-    if (!e) throw new DockerApiError(404, `no such exec instance: ${id}`);
+    if (!e) throw new DockerApiError(404, `No such exec instance: ${id}`);
     return e;
   }
 
@@ -56,8 +56,12 @@ export class DockerExecs {
       handle: async ({ req, res, params }) => {
         this.sweep();
         const body = (await readJsonBody<{ Cmd?: string[] | string; Tty?: boolean; AttachStdin?: boolean; AttachStdout?: boolean; AttachStderr?: boolean; Env?: string[]; WorkingDir?: string; User?: string; Privileged?: boolean }>(req)) ?? {};
-        const info = await this.runtime.containers.inspect(decodeURIComponent(params[0]!));
-        if (!(info.State as { Running?: boolean }).Running) throw new DockerApiError(409, `container ${String(info.Id).slice(0, 12)} is not running`);
+        const ref = decodeURIComponent(params[0]!);
+        const info = await this.runtime.containers.inspect(ref);
+        const state = info.State as { Running?: boolean; Paused?: boolean };
+        // dockerd's words: the full id when not running, the name as given when paused
+        if (!state.Running) throw new DockerApiError(409, `Container ${String(info.Id)} is not running`);
+        if (state.Paused) throw new DockerApiError(409, `Container ${ref} is paused, unpause the container before exec`);
         const cmd = Array.isArray(body.Cmd) ? body.Cmd : body.Cmd ? [body.Cmd] : [];
         if (!cmd.length) throw new DockerApiError(400, 'no exec command specified');
         const id = randomBytes(32).toString('hex');

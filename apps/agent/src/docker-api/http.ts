@@ -1,6 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isSkiffError } from '@skiff/runtime';
-import { HTTP_STATUS } from '../http-status.js';
 
 /** The Engine API version served; the docker client negotiates down to it through /_ping. */
 export const API_VERSION = '1.47';
@@ -15,32 +13,9 @@ export class DockerApiError extends Error {
   }
 }
 
-export function statusOf(e: unknown): number {
-  return e instanceof DockerApiError ? e.status : isSkiffError(e) ? HTTP_STATUS[e.code] : 500;
-}
-
 /** `/v1.47/containers/json` → `/containers/json`: every version we serve behaves the same */
 export function routePath(url: URL): string {
   return url.pathname.replace(/^\/v\d+\.\d+(?=\/)/, '');
-}
-
-/** Docker's error body, `{"message": …}`, with the status a runtime error maps to */
-export function sendError(res: ServerResponse, e: unknown): void {
-  const status = statusOf(e);
-  const message = dockerMessage(e instanceof Error ? e.message : String(e));
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  sendJson(res, status, { message });
-}
-
-/**
- * Docker's wording where clients parse it: docker-py (and so docker-compose) tells a
- * missing image from other 404s by "No such image", with that capital N.
- */
-export function dockerMessage(message: string): string {
-  return message.replace(/^no such (image|container)/, (_m, what: string) => `No such ${what}`);
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { API_VERSION, DockerApiError, registryAuth, sendJson } from './http.js';
+import { pruneFilter } from './prune-filters.js';
 import { param, queryFilters, startJsonStream, unixSeconds } from './query.js';
 import type { Route } from './routes.js';
 
@@ -41,9 +42,11 @@ export const IMAGE_EXTRA_ROUTES: Route[] = [
     pattern: /^\/images\/prune$/,
     async handle({ res, url, runtime }) {
       const f = queryFilters(url);
+      const prune = pruneFilter(f, ['dangling', 'label', 'label!', 'until']);
+      // `docker image prune -a` sends dangling=false: every unused image, tagged or not
       const all = f.dangling?.[0] === 'false' || f.dangling?.[0] === '0';
-      const r = await runtime.images.prune({ all });
-      sendJson(res, 200, { ImagesDeleted: r.deleted.map((d) => ({ Deleted: d })), SpaceReclaimed: r.spaceReclaimed });
+      const r = await runtime.images.prune({ all, match: prune.narrowed ? (i) => prune.matches(i.labels, Date.parse(i.created) / 1000) : undefined });
+      sendJson(res, 200, { ImagesDeleted: [...r.untagged.map((u) => ({ Untagged: u })), ...r.deleted.map((d) => ({ Deleted: d }))], SpaceReclaimed: r.spaceReclaimed });
     },
   },
   {

@@ -1,5 +1,6 @@
 import type { NetworkRecord, Runtime } from '@skiff/runtime';
 import { DockerApiError, readJsonBody, sendJson } from './http.js';
+import { pruneFilter } from './prune-filters.js';
 import { labelMatches, param, queryFilters } from './query.js';
 import type { Route } from './routes.js';
 
@@ -82,8 +83,9 @@ export const NETWORK_ROUTES: Route[] = [
   {
     method: 'POST',
     pattern: /^\/networks\/prune$/,
-    async handle({ res, runtime }) {
-      sendJson(res, 200, { NetworksDeleted: await runtime.networks.prune() });
+    async handle({ res, url, runtime }) {
+      const prune = pruneFilter(queryFilters(url), ['label', 'label!', 'until']);
+      sendJson(res, 200, { NetworksDeleted: await runtime.networks.prune({ match: (n) => prune.matches(n.labels, Date.parse(n.created) / 1000) }) });
     },
   },
   {
@@ -97,7 +99,14 @@ export const NETWORK_ROUTES: Route[] = [
     method: 'DELETE',
     pattern: /^\/networks\/([^/]+)$/,
     async handle(c) {
-      await c.runtime.networks.remove(param(c));
+      const n = c.runtime.networks.get(param(c));
+      const endpoints = c.runtime.networks.endpointsOf(n.id);
+      // dockerd names what is still connected (libnetwork's ActiveEndpointsError, a 403)
+      if (endpoints.length && !n.builtin && !n.isDefault) {
+        const listed = endpoints.map((e) => `name:"${e.name}" id:"${e.endpoint.hostVeth.slice(0, 12)}"`).join(', ');
+        throw new DockerApiError(403, `error while removing network: network ${n.name} has active endpoints (${listed})`);
+      }
+      await c.runtime.networks.remove(n.id);
       c.res.writeHead(204).end();
     },
   },

@@ -32,3 +32,13 @@ export function startJsonStream(res: ServerResponse): (o: unknown) => boolean {
 
 /** RFC3339 → unix seconds */
 export const unixSeconds = (iso: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
+
+/** `since` / `until` as the client sends them: unix seconds with optional `.nanoseconds` */
+export function timeNs(v: string | null): number | undefined {
+  if (!v) return undefined;
+  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v);
+  if (m) return Number(m[1]) * 1e9 + Number((m[2] ?? '').padEnd(9, '0'));
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new DockerApiError(400, `invalid timestamp: ${v}`);
+  return t * 1e6;
+}

@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { arch, cpus, release, totalmem } from 'node:os';
-import { SKIFF_VERSION, type ContainerSummary, type ImageInspect, type Runtime, type StdioSession } from '@skiff/runtime';
+import { isSkiffError, SKIFF_VERSION, type ContainerSummary, type ImageInspect, type Runtime, type StdioSession } from '@skiff/runtime';
 import { createSpecFromDocker, type DockerCreateBody } from './container-create.js';
+import { dockerError } from './daemon-errors.js';
 import { pipeSession } from './frames.js';
 import { API_VERSION, DockerApiError, MIN_API_VERSION, readJsonBody, registryAuth, sendJson, truthy } from './http.js';
+import { queryFilters, startJsonStream } from './query.js';
 
 export interface Call {
   req: IncomingMessage;
@@ -57,18 +59,6 @@ function imageJson(i: ImageInspect) {
     RootFS: { Type: 'layers', Layers: i.rootFS.diffIDs },
     Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
   };
-}
-
-/** `?filters={"label":["a=b"],"status":["exited"]}` (values as a list, or as Docker's old {"v":true} map) */
-function filters(url: URL): Record<string, string[]> {
-  const raw = url.searchParams.get('filters');
-  if (!raw) return {};
-  try {
-    const f = JSON.parse(raw) as Record<string, string[] | Record<string, boolean>>;
-    return Object.fromEntries(Object.entries(f).map(([k, v]) => [k, Array.isArray(v) ? v : Object.keys(v).filter((x) => v[x])]));
-  } catch {
-    throw new DockerApiError(400, 'invalid filters');
-  }
 }
 
 const id = (c: Call) => decodeURIComponent(c.params[0]!);
@@ -148,7 +138,7 @@ export const ROUTES: Route[] = [
     method: 'GET',
     pattern: /^\/images\/json$/,
     async handle({ res, url, runtime }) {
-      const list = await runtime.images.list({ all: truthy(url.searchParams.get('all')), dangling: filters(url).dangling?.[0] === 'true' || undefined });
+      const list = await runtime.images.list({ all: truthy(url.searchParams.get('all')), dangling: queryFilters(url).dangling?.[0] === 'true' || undefined });
       sendJson(
         res,
         200,
@@ -164,25 +154,39 @@ export const ROUTES: Route[] = [
       if (!from) throw new DockerApiError(400, 'fromImage is required (import from a tar is not supported here; use /images/load)');
       const tag = url.searchParams.get('tag');
       const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from.includes(':') || from.includes('@') ? from : `${from}:latest`;
-      // the progress stream starts at once; a failure is its last line, as dockerd sends it
-      res.writeHead(200, { 'content-type': 'application/json', 'api-version': API_VERSION });
-      const line = (o: unknown) => res.write(`${JSON.stringify(o)}\n`);
-      line({ status: `Pulling from ${from}`, id: tag ?? 'latest' });
+      // Like dockerd, the progress stream starts once the manifest is resolved: a failure
+      // before that (unreachable registry, unknown tag, refused) is a plain error response,
+      // which `docker run` prints after "Error response from daemon:"; later ones are the
+      // stream's last line.
+      let line: ((o: unknown) => boolean) | undefined;
+      const started = () => {
+        if (!line) {
+          line = startJsonStream(res);
+          line({ status: `Pulling from ${from}`, id: tag ?? 'latest' });
+        }
+        return line;
+      };
       try {
         const img = await runtime.images.pull(ref, {
           // what `docker login` stored on the client side comes with each pull
           auth: registryAuth(req.headers['x-registry-auth']),
           onProgress: (p) => {
+            if (p.id === 'manifest' && p.status === 'resolving') return;
+            const out = started();
             if (p.id === 'manifest' || p.id === 'config') return;
             const short = p.id.replace(/^sha256:/, '').slice(0, 12);
             const status = { waiting: 'Waiting', downloading: 'Downloading', verifying: 'Verifying Checksum', extracting: 'Extracting', done: 'Pull complete', exists: 'Already exists', resolving: 'Pulling fs layer' }[p.status];
-            line({ status, id: short, ...(p.total ? { progressDetail: { current: p.current ?? 0, total: p.total } } : {}) });
+            out({ status, id: short, ...(p.total ? { progressDetail: { current: p.current ?? 0, total: p.total } } : {}) });
           },
         });
-        line({ status: `Digest: ${img.repoDigests[0]?.split('@')[1] ?? img.id}` });
-        line({ status: `Status: Downloaded newer image for ${ref}` });
+        const out = started();
+        out({ status: `Digest: ${img.repoDigests[0]?.split('@')[1] ?? img.id}` });
+        out({ status: `Status: Downloaded newer image for ${ref}` });
       } catch (e) {
-        line({ errorDetail: { message: (e as Error).message }, error: (e as Error).message });
+        // a registry's 401 is no 401 of this API: the client would take it as its own and prompt for a login
+        if (!line) throw isSkiffError(e) && e.code === 'UNAUTHORIZED' ? new DockerApiError(500, e.message) : e;
+        const { message } = dockerError(e);
+        line({ errorDetail: { message }, error: message });
       }
       res.end();
     },
@@ -207,7 +211,7 @@ export const ROUTES: Route[] = [
     method: 'GET',
     pattern: /^\/containers\/json$/,
     async handle({ res, url, runtime }) {
-      const f = filters(url);
+      const f = queryFilters(url);
       const list = await runtime.containers.list({
         all: truthy(url.searchParams.get('all')),
         filters: { label: f.label, name: f.name, id: f.id, status: f.status as ContainerSummary['state'][] | undefined },

@@ -3,7 +3,8 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'n
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Runtime, StdioSession } from '@skiff/runtime';
-import { DockerApiError, dockerMessage, routePath, sendError, statusOf } from './http.js';
+import { DockerApiError, routePath } from './http.js';
+import { dockerError, sendError } from './daemon-errors.js';
 import { BUILD_ROUTES } from './build.js';
 import { DockerExecs } from './exec.js';
 import { attach, ROUTES } from './routes.js';
@@ -62,8 +63,8 @@ export class DockerApi {
       const attachTo = /^\/containers\/([^/]+)\/attach$/.exec(path);
       const execStart = /^\/exec\/([^/]+)\/start$/.exec(path);
       const fail = (e: unknown) => {
-        const body = JSON.stringify({ message: dockerMessage((e as Error).message) });
-        const status = statusOf(e);
+        const { status, message } = dockerError(e);
+        const body = JSON.stringify({ message });
         socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       };
       (access ? access(req) : Promise.resolve()).then(() => {

@@ -1,6 +1,7 @@
 import type { Runtime, RuntimeEvent } from '@skiff/runtime';
-import { DockerApiError, sendJson } from './http.js';
-import { labelMatches, queryFilters, startJsonStream, unixSeconds } from './query.js';
+import { sendJson } from './http.js';
+import { pruneFilter } from './prune-filters.js';
+import { labelMatches, queryFilters, startJsonStream, timeNs, unixSeconds } from './query.js';
 import type { Route } from './routes.js';
 
 const KEPT = 1000;
@@ -26,16 +27,6 @@ function dockerEvent(e: RuntimeEvent) {
   return { ...legacy, Type: e.type, Action: e.action, Actor: { ID: e.id, Attributes: e.attributes }, scope: 'local', time: Math.floor(e.time / 1e9), timeNano: e.time };
 }
 
-/** `since` / `until` as the client sends them: unix seconds with optional `.nanoseconds` */
-function timeNs(v: string | null): number | undefined {
-  if (!v) return undefined;
-  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v);
-  if (m) return Number(m[1]) * 1e9 + Number((m[2] ?? '').padEnd(9, '0'));
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new DockerApiError(400, `invalid timestamp: ${v}`);
-  return t * 1e6;
-}
-
 function eventFilter(f: Record<string, string[]>): (e: RuntimeEvent) => boolean {
   const any = (k: string, test: (v: string) => boolean) => !f[k]?.length || f[k]!.some(test);
   const named = (e: RuntimeEvent, v: string) => e.id === v || (v.length >= 3 && e.id.startsWith(v)) || e.attributes.name === v || e.attributes.name === v.replace(/^\//, '');
@@ -47,14 +38,6 @@ function eventFilter(f: Record<string, string[]>): (e: RuntimeEvent) => boolean 
     (!f.image?.length || f.image.some((v) => (e.type === 'image' ? named(e, v) : e.attributes.image === v))) &&
     (!f.volume?.length || (e.type === 'volume' && f.volume.some((v) => named(e, v)))) &&
     (!f.network?.length || (e.type === 'network' && f.network.some((v) => named(e, v))));
-}
-
-/** prune's `until`: a unix timestamp, an RFC 3339 time or a duration before now (`24h`, `10m`), in unix seconds */
-function pruneUntil(v: string): number {
-  const d = /^(\d+(?:\.\d+)?)(h|m|s)$/.exec(v);
-  if (d) return Date.now() / 1000 - Number(d[1]) * { h: 3600, m: 60, s: 1 }[d[2] as 'h' | 'm' | 's'];
-  const ns = timeNs(v);
-  return ns === undefined ? Infinity : ns / 1e9;
 }
 
 /** events, system df, container prune */
@@ -141,14 +124,13 @@ export const SYSTEM_ROUTES: Route[] = [
     method: 'POST',
     pattern: /^\/containers\/prune$/,
     async handle({ res, url, runtime }) {
-      const f = queryFilters(url);
+      const prune = pruneFilter(queryFilters(url), ['label', 'label!', 'until']);
       const before = new Map((await runtime.containers.diskUsage()).map((u) => [u.id, u.size]));
       let deleted: string[];
-      if (f.label?.length || f['label!']?.length || f.until?.length) {
+      if (prune.narrowed) {
         // filtered: the stopped containers that match, one by one
-        const until = f.until?.length ? pruneUntil(f.until[0]!) : undefined;
         const stopped = await runtime.containers.list({ all: true, filters: { status: ['exited', 'created', 'dead'] } });
-        const chosen = stopped.filter((c) => (f.label ?? []).every((l) => labelMatches(c.labels, l)) && !(f['label!'] ?? []).some((l) => labelMatches(c.labels, l)) && (until === undefined || c.created < until));
+        const chosen = stopped.filter((c) => prune.matches(c.labels, c.created));
         deleted = [];
         for (const c of chosen) await runtime.containers.remove(c.id).then(() => deleted.push(c.id), () => {});
       } else ({ deleted } = await runtime.containers.prune());

@@ -1,6 +1,7 @@
 import type { Volume } from '@skiff/runtime';
 import { DockerApiError, readJsonBody, sendJson, truthy } from './http.js';
-import { labelMatches, param, queryFilters } from './query.js';
+import { pruneFilter } from './prune-filters.js';
+import { param, queryFilters } from './query.js';
 import type { Route } from './routes.js';
 
 function volumeJson(v: Volume & { usedBy?: string[] }) {
@@ -36,16 +37,17 @@ export const VOLUME_ROUTES: Route[] = [
     pattern: /^\/volumes\/prune$/,
     async handle({ res, url, runtime }) {
       const f = queryFilters(url);
+      const prune = pruneFilter(f, ['label', 'label!', 'all']);
       const all = bool(f.all?.[0]);
-      if (!f.label?.length && !f['label!']?.length) {
+      if (!prune.narrowed) {
         const r = await runtime.volumes.prune({ all });
         return sendJson(res, 200, { VolumesDeleted: r.deleted, SpaceReclaimed: r.spaceReclaimed });
       }
       // filtered by label: the unused volumes that match, one by one
       const deleted: string[] = [];
       let space = 0;
-      for (const v of await runtime.volumes.list({ dangling: true, label: f.label })) {
-        if ((!v.anonymous && !all) || (f['label!'] ?? []).some((l) => labelMatches(v.labels, l))) continue;
+      for (const v of await runtime.volumes.list({ dangling: true })) {
+        if ((!v.anonymous && !all) || !prune.matches(v.labels, Date.parse(v.createdAt) / 1000)) continue;
         const size = await runtime.volumes.size(v.name).catch(() => 0);
         await runtime.volumes.remove(v.name).then(
           () => (deleted.push(v.name), (space += size)),

@@ -261,16 +261,26 @@ export class ImageStore implements ImageService {
     return removed;
   }
 
-  async prune(opts: { all?: boolean } = {}): Promise<{ deleted: string[]; spaceReclaimed: number }> {
+  /**
+   * Removes dangling images no container uses (with `all`, every unused image); `match`
+   * narrows that down (the Docker API's label/until filters).
+   */
+  async prune(
+    opts: { all?: boolean; match?: (image: { created: string; labels: Record<string, string> }) => boolean } = {},
+  ): Promise<{ deleted: string[]; untagged: string[]; spaceReclaimed: number }> {
     const deleted: string[] = [];
+    const untagged: string[] = [];
     let spaceReclaimed = 0;
     for (const i of this.index.all()) {
       if ((i.repoTags.length && !opts.all) || this.isUsed(i.id)) continue;
+      if (opts.match && !opts.match({ created: i.created, labels: i.config.Labels ?? {} })) continue;
       spaceReclaimed += i.size;
       // with `all` a tagged image goes with every tag (force: several tags are no reason to keep it)
-      deleted.push(...(await this.remove(i.id, { force: opts.all })).deleted);
+      const r = await this.remove(i.id, { force: opts.all });
+      deleted.push(...r.deleted);
+      untagged.push(...r.untagged);
     }
-    return { deleted, spaceReclaimed };
+    return { deleted, untagged, spaceReclaimed };
   }
 
   async history(refOrId: string): Promise<ImageHistoryEntry[]> {

@@ -273,11 +273,13 @@ export class NetworkManager {
     this.onEvent('destroy', n);
   }
 
-  prune(): Promise<string[]> {
+  /** Removes the user-defined networks no container is on (`match` narrows that down); their names. */
+  prune(opts: { match?: (n: NetworkRecord) => boolean } = {}): Promise<string[]> {
     return this.locked(async () => {
       const removed: string[] = [];
       for (const n of this.store.all()) {
         if (n.builtin || n.isDefault || this.containersOn(n.id).length) continue;
+        if (opts.match && !opts.match(n)) continue;
         await this.removeNetworkLocked(n);
         removed.push(n.name);
       }

@@ -1,0 +1,39 @@
+import { spawnSync } from 'node:child_process';
+import { request } from 'node:http';
+import type { AgentHarness } from './agent-harness.js';
+
+/**
+ * The real docker CLI, and raw requests, against a test agent's Docker API socket. `agent`
+ * is a getter: the harness is made in beforeAll, after the file's helpers are.
+ */
+export function dockerClient(agent: () => AgentHarness) {
+  /** DOCKER_CONFIG in the agent's temp dir: no login or context of this host leaks in */
+  const env = () => ({ ...process.env, DOCKER_HOST: `unix://${agent().dockerSocket}`, DOCKER_CONFIG: agent().dir });
+
+  function docker(args: string[], input = '') {
+    const r = spawnSync('docker', args, { env: env(), input, encoding: 'utf8', timeout: 60_000 });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  function ok(args: string[]): string {
+    const r = docker(args);
+    if (r.code !== 0) throw new Error(`docker ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** one request without the CLI, for what it does not show (statuses, endpoints it has no command for) */
+  function api(method: string, path: string): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request({ socketPath: agent().dockerSocket, method, path }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  return { env, docker, ok, api };
+}
