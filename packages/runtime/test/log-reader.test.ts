@@ -1,7 +1,8 @@
-import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_HELD_GENERATIONS } from '../src/container/log-generations.js';
 import { chunkEntries } from '../src/container/log-parse.js';
 import { readContainerLogChunks, readContainerLogStream, readContainerLogs } from '../src/container/log-reader.js';
 import type { LogChunk, LogEntry, LogsOptions } from '../src/types.js';
@@ -203,6 +204,73 @@ describe('log reader: follow', () => {
       done = true;
       await reading;
       expect(texts(got)).toBe('g0-a\ng0-b\ng1-a\ng1-b\ng2-a\ng3-a\n');
+    });
+
+    it(`${form}: loses nothing when the log rotates past every kept file while the consumer does not read`, async () => {
+      writeFileSync(log, '');
+      let done = false;
+      const iter = follow(form, {}, () => done)[Symbol.asyncIterator]();
+      const first = iter.next(); // following now, waiting for a line
+      appendFileSync(log, line('live\n'));
+      const got: LogEntry[] = [];
+      collect((await first).value, got);
+      // the consumer stalls (a slow socket) while the shim, keeping 2 files, rotates 6 times
+      for (let i = 0; i < 6; i++) {
+        appendFileSync(log, line(`g${i}\n`));
+        rotate(2);
+        await new Promise((r) => setTimeout(r, 60));
+      }
+      appendFileSync(log, line('last\n'));
+      const reading = (async () => {
+        for (;;) {
+          const r = await iter.next();
+          if (r.done) return;
+          collect(r.value, got);
+        }
+      })();
+      await waitFor(async () => got.length === 8, 5000, 'eight lines');
+      done = true;
+      await reading;
+      expect(texts(got)).toBe('live\ng0\ng1\ng2\ng3\ng4\ng5\nlast\n');
+    });
+
+    it(`${form}: a consumer that never reads holds at most ${MAX_HELD_GENERATIONS} generations open`, async () => {
+      writeFileSync(log, '');
+      let done = false;
+      const iter = follow(form, {}, () => done)[Symbol.asyncIterator]();
+      const first = iter.next();
+      appendFileSync(log, line('live\n'));
+      const got: LogEntry[] = [];
+      collect((await first).value, got);
+      const heldLogs = () => readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(log);
+        } catch {
+          return false;
+        }
+      }).length;
+      for (let i = 0; i < MAX_HELD_GENERATIONS + 6; i++) {
+        appendFileSync(log, line(`g${i}\n`));
+        rotate(2);
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      await waitFor(async () => heldLogs() === MAX_HELD_GENERATIONS, 5000, 'the held generations capped');
+      appendFileSync(log, line('last\n'));
+      const reading = (async () => {
+        for (;;) {
+          const r = await iter.next();
+          if (r.done) return;
+          collect(r.value, got);
+        }
+      })();
+      await waitFor(async () => got.at(-1)?.line === 'last\n', 5000, 'the last line');
+      done = true;
+      await reading;
+      // the oldest unread generations were let go; what was read is in order
+      const lines = got.map((e) => e.line);
+      expect(lines.length).toBe(MAX_HELD_GENERATIONS + 1);
+      expect(lines.slice(1, -1)).toEqual([...lines.slice(1, -1)].sort((a, b) => Number(a.slice(1, -1)) - Number(b.slice(1, -1))));
+      expect(heldLogs()).toBe(0);
     });
 
     it(`${form}: lines longer than the read buffer, stream selection and the end of the container`, async () => {

@@ -1,26 +1,13 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { open, readdir, readFile, stat, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { LogChunk, LogEntry, LogStreamOptions, LogsOptions } from '../types.js';
 import { encodeLogChunks, encodeLogLines } from './log-frames.js';
+import { GenerationWatch, logFiles, openGeneration, type Generation } from './log-generations.js';
 import { parseLogChunks, parseLogLines } from './log-parse.js';
 
-const FOLLOW_POLL_MS = 250;
 /** bytes read per step while following; one step is one batch of entries */
 const CHUNK = 1024 * 1024;
 /** history is handed out in batches of this many entries */
 const HISTORY_BATCH = 8192;
-
-/** container.log.N … container.log.1, container.log: oldest first */
-async function logFiles(dir: string): Promise<string[]> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const rotated = names
-    .map((n) => /^container\.log\.(\d+)$/.exec(n))
-    .filter((m): m is RegExpExecArray => !!m)
-    .sort((a, b) => Number(b[1]) - Number(a[1]))
-    .map((m) => join(dir, m[0]));
-  return [...rotated, join(dir, 'container.log')];
-}
 
 type Keep = (stream: LogEntry['stream'], time: string) => boolean;
 
@@ -40,23 +27,6 @@ function filter(opts: LogsOptions): Keep {
     }
     return lastInRange;
   };
-}
-
-/**
- * One generation of the log (what is `container.log` between two rotations), held open:
- * the shim renames it to `.1`, `.2` … and finally deletes it, and an open handle still
- * reads all of it, so a follower that is behind loses nothing to rotation.
- */
-interface Generation {
-  fh: FileHandle;
-  ino: number;
-  pos: number;
-}
-
-async function openGeneration(path: string): Promise<Generation | undefined> {
-  const fh = await open(path, 'r').catch(() => undefined);
-  if (!fh) return undefined;
-  return { fh, ino: (await fh.stat()).ino, pos: 0 };
 }
 
 /** how a reader hands out what it parsed: a batch of entries (a line each), chunks (runs of lines) or bytes */
@@ -139,6 +109,8 @@ async function* readLog<B>(dir: string, opts: LogsOptions & { signal?: AbortSign
   const gens: Generation[] = [];
   const current = await openGeneration(files[files.length - 1]!);
   if (current) gens.push(current);
+  // from here on, rotations are noticed even while the consumer is still taking history
+  const watch = opts.follow ? new GenerationWatch(dir, gens) : undefined;
   const readHistory = async (i: number): Promise<Buffer> => {
     if (i < files.length - 1) return readFile(files[i]!).catch(() => EMPTY);
     if (!current) return EMPTY;
@@ -171,35 +143,28 @@ async function* readLog<B>(dir: string, opts: LogsOptions & { signal?: AbortSign
         }
       }
     }
-    if (!opts.follow) return;
-    yield* follow(dir, gens, opts, keep, isDone, format);
+    if (!watch) return;
+    yield* follow(watch, opts, keep, isDone, format);
   } finally {
+    await watch?.close();
     for (const g of gens) await g.fh.close().catch(() => {});
   }
 }
 
 /**
- * Follow: read the oldest generation held to its end, then move to the next. New
- * generations are opened as soon as `container.log` is seen to be a new file (inotify
- * wake-ups, a poll as safety net), before the shim can rotate them away.
+ * Follow: read the oldest generation held to its end, then move to the next. The watch
+ * opens new generations as soon as `container.log` is seen to be a new file, before the
+ * shim can rotate them away, also while this generator waits for its consumer.
  */
 async function* follow<B>(
-  dir: string,
-  gens: Generation[],
+  watch: GenerationWatch,
   opts: LogsOptions & { signal?: AbortSignal },
   keep: Keep,
   isDone: () => boolean,
   format: Format<B>,
 ): AsyncGenerator<B> {
-  const path = join(dir, 'container.log');
-  let wake: (() => void) | undefined;
-  let watcher: FSWatcher | undefined;
-  try {
-    watcher = watch(dir, () => wake?.());
-  } catch {
-    /* polling only */
-  }
-  const onAbort = () => wake?.();
+  const gens = watch.gens;
+  const onAbort = () => watch.interrupt();
   opts.signal?.addEventListener('abort', onAbort);
   // a line cut at the end of a read; `buf` keeps it in front of the next read
   let buf = Buffer.allocUnsafe(CHUNK);
@@ -208,7 +173,7 @@ async function* follow<B>(
     for (;;) {
       if (opts.signal?.aborted) return;
       const done = isDone();
-      await discoverGenerations(dir, path, gens);
+      await watch.discover();
       const g = gens[0];
       if (g) {
         if (buf.length - partial < CHUNK / 2) {
@@ -232,7 +197,10 @@ async function* follow<B>(
         if (gens.length > 1) {
           // finished, and the shim writes to a newer one: entries never span two files
           partial = 0;
-          await gens.shift()!.fh.close().catch(() => {});
+          await watch.exclusive(async () => {
+            if (gens[0] === g) gens.shift();
+            await g.fh.close().catch(() => {});
+          });
           continue;
         }
         if ((await g.fh.stat()).size < g.pos) {
@@ -243,43 +211,9 @@ async function* follow<B>(
         }
       }
       if (done) return;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, FOLLOW_POLL_MS);
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      wake = undefined;
+      await watch.idle();
     }
   } finally {
-    watcher?.close();
     opts.signal?.removeEventListener('abort', onAbort);
   }
-}
-
-/**
- * When `container.log` is no longer the newest generation held, opens every generation
- * newer than that one, oldest first: all of them if it has already been deleted.
- */
-async function discoverGenerations(dir: string, path: string, gens: Generation[]): Promise<void> {
-  const newest = gens[gens.length - 1];
-  const st = await stat(path).catch(() => undefined);
-  if (!st || st.ino === newest?.ino) return;
-  let found: Generation[] = [];
-  for (const file of await logFiles(dir)) {
-    const g = await openGeneration(file);
-    if (!g) continue;
-    if (gens.some((h) => h.ino === g.ino) || found.some((h) => h.ino === g.ino)) {
-      await g.fh.close();
-      // everything before the newest held one is older still
-      if (g.ino === newest?.ino) {
-        for (const old of found) await old.fh.close();
-        found = [];
-      }
-      continue;
-    }
-    found.push(g);
-  }
-  gens.push(...found);
 }
