@@ -76,6 +76,43 @@ describe('dockerd error text through the docker CLI', () => {
     }
   });
 
+  it('kill, pause and unpause in the wrong state; kill of a missing container', async () => {
+    const name = u('states');
+    try {
+      const id = ok(['create', '--name', name, image, 'sleep', '300']).trim();
+      // dockerd wraps every kill failure with the container as it was named
+      expect(docker(['kill', name])).toMatchObject({ code: 1, stdout: '', stderr: daemon(`cannot kill container: ${name}: Container ${id} is not running`) });
+      expect(docker(['kill', '-s', 'TERM', name]).stderr).toBe(daemon(`cannot kill container: ${name}: Container ${id} is not running`));
+      expect(docker(['kill', u('ghost')]).stderr).toBe(daemon(`cannot kill container: ${u('ghost')}: No such container: ${u('ghost')}`));
+      expect(docker(['pause', name])).toMatchObject({ code: 1, stderr: daemon(`Container ${id} is not running`) });
+      expect(docker(['unpause', name])).toMatchObject({ code: 1, stderr: daemon(`Container ${id} is not paused`) });
+      expect((await api('POST', `/containers/${name}/kill`)).status).toBe(409);
+      expect((await api('POST', `/containers/${name}/pause`)).status).toBe(409);
+      // dockerd's unpause raises an untyped error
+      expect((await api('POST', `/containers/${name}/unpause`)).status).toBe(500);
+
+      ok(['start', name]);
+      expect(docker(['unpause', name]).stderr).toBe(daemon(`Container ${id} is not paused`));
+      ok(['pause', name]);
+      expect(docker(['pause', name])).toMatchObject({ code: 1, stderr: daemon(`Container ${id} is already paused`) });
+      expect((await api('POST', `/containers/${name}/pause`)).status).toBe(409);
+      ok(['unpause', name]);
+      expect(ok(['kill', name])).toBe(`${name}\n`);
+    } finally {
+      docker(['rm', '-f', name]);
+    }
+  });
+
+  it('network rm of a built-in network is forbidden', async () => {
+    for (const net of ['bridge', 'host', 'none']) {
+      const rm = docker(['network', 'rm', net]);
+      expect(rm.code).toBe(1);
+      // the CLI adds "exit status 1" itself
+      expect(rm.stderr).toBe(`${daemon(`${net} is a pre-defined network and cannot be removed`)}exit status 1\n`);
+      expect(await api('DELETE', `/networks/${net}`)).toEqual({ status: 403, body: JSON.stringify({ message: `${net} is a pre-defined network and cannot be removed` }) });
+    }
+  });
+
   it('run and pull of an image the registry does not have print the pull error', async () => {
     const missing = `${registry}/skiff-test/busybox:nope-${tag}`;
     const manifestUnknown = `manifest for ${missing} not found: manifest unknown: manifest unknown`;

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { NotFound, type ContainerStats, type Runtime } from '@skiff/runtime';
+import { containerState, requireNotPaused, requirePaused, requireRunning } from './container-state.js';
 import { API_VERSION, DockerApiError, sendJson, truthy } from './http.js';
 import { param, startJsonStream } from './query.js';
 import type { Call, Route } from './routes.js';
@@ -276,8 +277,15 @@ export const CONTAINER_EXTRA_ROUTES: Route[] = [
     method: 'POST',
     pattern: /^\/containers\/([^/]+)\/(pause|unpause)$/,
     async handle(c) {
-      if (c.params[1] === 'pause') await c.runtime.containers.pause(param(c));
-      else await c.runtime.containers.unpause(param(c));
+      const state = await containerState(c.runtime, param(c));
+      if (c.params[1] === 'pause') {
+        requireRunning(state);
+        requireNotPaused(state);
+        await c.runtime.containers.pause(state.id);
+      } else {
+        requirePaused(state);
+        await c.runtime.containers.unpause(state.id);
+      }
       noContent(c.res);
     },
   },

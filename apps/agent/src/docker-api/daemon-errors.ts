@@ -58,6 +58,15 @@ export function dockerError(e: unknown): { status: number; message: string } {
   return { status, message };
 }
 
+/**
+ * An error with dockerd's context in front, as its routes wrap some (Go's errors.Wrapf):
+ * `cannot kill container: NAME: …`. The status stays the cause's.
+ */
+export function wrapDockerError(e: unknown, context: string): DockerApiError {
+  const { status, message } = dockerError(e);
+  return new DockerApiError(status, `${context}: ${message}`);
+}
+
 /** Docker's error body, `{"message": …}`; a response already under way can only be cut */
 export function sendError(res: ServerResponse, e: unknown): void {
   if (res.headersSent) {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Runtime, StdioSession } from '@skiff/runtime';
+import { containerState, requireRunning } from './container-state.js';
 import { frame, pipeSession } from './frames.js';
 import { API_VERSION, DockerApiError, readJsonBody, sendJson } from './http.js';
 import type { Route } from './routes.js';
@@ -57,17 +58,16 @@ export class DockerExecs {
         this.sweep();
         const body = (await readJsonBody<{ Cmd?: string[] | string; Tty?: boolean; AttachStdin?: boolean; AttachStdout?: boolean; AttachStderr?: boolean; Env?: string[]; WorkingDir?: string; User?: string; Privileged?: boolean }>(req)) ?? {};
         const ref = decodeURIComponent(params[0]!);
-        const info = await this.runtime.containers.inspect(ref);
-        const state = info.State as { Running?: boolean; Paused?: boolean };
-        // dockerd's words: the full id when not running, the name as given when paused
-        if (!state.Running) throw new DockerApiError(409, `Container ${String(info.Id)} is not running`);
-        if (state.Paused) throw new DockerApiError(409, `Container ${ref} is paused, unpause the container before exec`);
+        const state = await containerState(this.runtime, ref);
+        requireRunning(state);
+        // dockerd names the container as given here, not by its id
+        if (state.paused) throw new DockerApiError(409, `Container ${ref} is paused, unpause the container before exec`);
         const cmd = Array.isArray(body.Cmd) ? body.Cmd : body.Cmd ? [body.Cmd] : [];
         if (!cmd.length) throw new DockerApiError(400, 'no exec command specified');
         const id = randomBytes(32).toString('hex');
         this.execs.set(id, {
           id,
-          containerId: String(info.Id),
+          containerId: state.id,
           cmd,
           tty: !!body.Tty,
           stdin: !!body.AttachStdin,

@@ -100,9 +100,11 @@ export const NETWORK_ROUTES: Route[] = [
     pattern: /^\/networks\/([^/]+)$/,
     async handle(c) {
       const n = c.runtime.networks.get(param(c));
+      // dockerd refuses these as forbidden, not as a conflict
+      if (n.builtin || n.isDefault) throw new DockerApiError(403, `${n.name} is a pre-defined network and cannot be removed`);
       const endpoints = c.runtime.networks.endpointsOf(n.id);
       // dockerd names what is still connected (libnetwork's ActiveEndpointsError, a 403)
-      if (endpoints.length && !n.builtin && !n.isDefault) {
+      if (endpoints.length) {
         const listed = endpoints.map((e) => `name:"${e.name}" id:"${e.endpoint.hostVeth.slice(0, 12)}"`).join(', ');
         throw new DockerApiError(403, `error while removing network: network ${n.name} has active endpoints (${listed})`);
       }

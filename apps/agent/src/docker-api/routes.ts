@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import { arch, cpus, release, totalmem } from 'node:os';
 import { isSkiffError, SKIFF_VERSION, type ContainerSummary, type ImageInspect, type Runtime, type StdioSession } from '@skiff/runtime';
 import { createSpecFromDocker, type DockerCreateBody } from './container-create.js';
-import { dockerError } from './daemon-errors.js';
+import { containerState, requireRunning } from './container-state.js';
+import { dockerError, wrapDockerError } from './daemon-errors.js';
 import { pipeSession } from './frames.js';
 import { API_VERSION, DockerApiError, MIN_API_VERSION, readJsonBody, registryAuth, sendJson, truthy } from './http.js';
 import { queryFilters, startJsonStream } from './query.js';
@@ -269,7 +270,14 @@ export const ROUTES: Route[] = [
     method: 'POST',
     pattern: /^\/containers\/([^/]+)\/kill$/,
     async handle(c) {
-      await c.runtime.containers.kill(id(c), c.url.searchParams.get('signal') ?? 'SIGKILL');
+      // dockerd wraps whatever fails with the container as it was named
+      try {
+        const state = await containerState(c.runtime, id(c));
+        requireRunning(state);
+        await c.runtime.containers.kill(state.id, c.url.searchParams.get('signal') || 'SIGKILL');
+      } catch (e) {
+        throw wrapDockerError(e, `cannot kill container: ${id(c)}`);
+      }
       c.res.writeHead(204).end();
     },
   },
