@@ -1,7 +1,12 @@
 import { PassThrough } from 'node:stream';
 import { buildOptionsOf, parseBuildQuery } from '../daemon/build-stream.js';
-import { API_VERSION } from './http.js';
+import { API_VERSION, DockerApiError, sendJson } from './http.js';
+import { pruneFilter } from './prune-filters.js';
+import { queryFilters } from './query.js';
 import type { Route } from './routes.js';
+
+/** what dockerd's build cache prune takes (its BuildKit builder accepts label filters and ignores them) */
+const BUILD_CACHE_FILTERS = ['until', 'unused-for', 'label', 'label!', 'id', 'parent', 'type', 'description', 'inuse', 'shared', 'private'];
 
 /**
  * `POST /build` for the classic builder protocol (the client uses it when /_ping says
@@ -45,6 +50,19 @@ export const BUILD_ROUTES: Route[] = [
         context.resume();
       }
       res.end();
+    },
+  },
+  {
+    // `docker builder prune`, and the last step of `docker system prune`
+    method: 'POST',
+    pattern: /^\/build\/prune$/,
+    async handle({ res, url }) {
+      const f = queryFilters(url);
+      pruneFilter(f, BUILD_CACHE_FILTERS);
+      if (f.until?.length && f['unused-for']?.length) throw new DockerApiError(400, 'conflicting filters: "until" and "unused-for"');
+      // Skiff's build cache is the intermediate images themselves (the cache file only points
+      // at them), which image prune removes: there is nothing else to reclaim
+      sendJson(res, 200, { CachesDeleted: null, SpaceReclaimed: 0 });
     },
   },
 ];

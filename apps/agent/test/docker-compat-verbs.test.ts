@@ -1,0 +1,81 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
+import { AgentHarness } from './agent-harness.js';
+import { dockerClient } from './docker-cli.js';
+
+// The verbs a demanding docker user reaches for beyond run/ps/build: system and builder
+// prune, export / commit / import, update, pull of an image already there, images filters.
+// What the real docker CLI prints must be what it prints against dockerd, but for ids,
+// times and sizes.
+
+let agent: AgentHarness;
+let registry: string;
+let image: string;
+const tag = randomBytes(3).toString('hex');
+const u = (name: string) => `${name}-${tag}`;
+const { docker, ok, api } = dockerClient(() => agent);
+
+const daemon = (message: string) => `Error response from daemon: ${message}\n`;
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+beforeAll(async () => {
+  if (spawnSync('docker', ['--version']).status !== 0) throw new Error('the docker CLI is needed for these tests (scripts/test.sh installs Debian\'s docker.io when it is missing)');
+  const reg = await fixtureRegistry();
+  registry = reg.host;
+  image = `${reg.host}/skiff-test/busybox:latest`;
+  agent = await AgentHarness.create([reg.host]);
+  ok(['pull', image]);
+}, 120_000);
+
+afterAll(async () => {
+  await agent?.dispose();
+  await stopFixtureRegistry();
+}, 60_000);
+
+describe('docker system prune, docker builder prune', () => {
+  it('prunes containers, networks, volumes and images, then the build cache, as dockerd prints it', () => {
+    const ctr = u('pruned');
+    const net = u('prunednet');
+    try {
+      const id = ok(['create', '--name', ctr, image, 'true']).trim();
+      ok(['network', 'create', '--subnet', freeTestSubnet().subnet, net]);
+      const vol = ok(['volume', 'create']).trim();
+      const digest = ok(['image', 'inspect', '-f', '{{index .RepoDigests 0}}', image]).trim();
+      const imageId = ok(['image', 'inspect', '-f', '{{.Id}}', image]).trim();
+      const layers = ok(['image', 'inspect', '-f', '{{range .RootFS.Layers}}{{.}} {{end}}', image]).trim().split(' ');
+
+      // nothing left to remove: every step ran, the build cache's too, which dockerd answers with nothing
+      const nothing = docker(['system', 'prune', '-f', '--filter', `label=none-${tag}`]);
+      expect(nothing).toEqual({ code: 0, stdout: 'Total reclaimed space: 0B\n', stderr: '' });
+
+      const pruned = docker(['system', 'prune', '-a', '-f', '--volumes']);
+      expect(pruned.stderr).toBe('');
+      expect(pruned.code).toBe(0);
+      // one layer: its ChainID is its diffID
+      expect(pruned.stdout).toMatch(
+        new RegExp(
+          `^Deleted Containers:\\n${id}\\n\\nDeleted Networks:\\n${escape(net)}\\n\\nDeleted Volumes:\\n${vol}\\n\\n` +
+            `Deleted Images:\\nuntagged: ${escape(image)}\\nuntagged: ${escape(digest)}\\ndeleted: ${imageId}\\n${layers.map((l) => `deleted: ${l}\\n`).join('')}\\n` +
+            `Total reclaimed space: \\d+(\\.\\d+)?[kMG]?B\\n$`,
+        ),
+      );
+      expect(docker(['image', 'inspect', image]).code).toBe(1);
+    } finally {
+      docker(['rm', '-f', ctr]);
+      docker(['network', 'rm', net]);
+      ok(['pull', '-q', image]);
+    }
+  });
+
+  it('builder prune: nothing to reclaim; dockerd\'s filters', async () => {
+    // the legacy builder's deprecation notice comes from the CLI itself (no buildx here)
+    expect(docker(['builder', 'prune', '-f'])).toMatchObject({ code: 0, stdout: 'Total reclaimed space: 0B\n' });
+    expect(docker(['builder', 'prune', '-a', '-f', '--filter', 'until=24h'])).toMatchObject({ code: 0, stdout: 'Total reclaimed space: 0B\n' });
+    expect(docker(['builder', 'prune', '-f', '--filter', 'dangling=true'])).toMatchObject({ code: 1, stderr: expect.stringContaining(daemon("invalid filter 'dangling'")) });
+    expect(await api('POST', '/build/prune?all=1')).toEqual({ status: 200, body: '{"CachesDeleted":null,"SpaceReclaimed":0}' });
+    const conflicting = encodeURIComponent(JSON.stringify({ until: ['1h'], 'unused-for': ['1h'] }));
+    expect((await api('POST', `/build/prune?filters=${conflicting}`)).status).toBe(400);
+  });
+});
