@@ -34,6 +34,36 @@ afterAll(async () => {
   await stopFixtureRegistry();
 }, 60_000);
 
+describe('docker pull', () => {
+  it('of an image already here and unchanged: up to date, no layer lines; a fresh one: dockerd\'s layer lines', () => {
+    const repo = `${registry}/skiff-test/busybox`;
+    const other = `${repo}:other-${tag}`;
+    const digest = ok(['image', 'inspect', '-f', '{{index .RepoDigests 0}}', image]).trim().split('@')[1]!;
+    const layer = ok(['image', 'inspect', '-f', '{{index .RootFS.Layers 0}}', image]).trim();
+    const head = 'Using default tag: latest\nlatest: Pulling from skiff-test/busybox\n';
+    const tail = (status: string) => `Digest: ${digest}\nStatus: ${status} for ${image}\n${image}\n`;
+    try {
+      expect(docker(['pull', repo])).toEqual({ code: 0, stdout: head + tail('Image is up to date'), stderr: '' });
+      // the image is here but the tag named nothing: dockerd downloads nothing and still says newer
+      ok(['tag', image, other]);
+      ok(['rmi', image]);
+      expect(docker(['pull', repo])).toEqual({ code: 0, stdout: head + tail('Downloaded newer image'), stderr: '' });
+      ok(['rmi', '-f', image, other]);
+      // progress bars are left out when the output is no terminal; the layer is named by its blob's digest
+      const fresh = docker(['pull', repo]);
+      expect(fresh.code).toBe(0);
+      const layerLines = fresh.stdout.slice(head.length).split('\n').slice(0, 4);
+      expect(layerLines).toEqual(['Pulling fs layer', 'Verifying Checksum', 'Download complete', 'Pull complete'].map((s) => `${layerLines[0]!.split(':')[0]}: ${s}`));
+      expect(layerLines[0]).toMatch(/^[0-9a-f]{12}: /);
+      expect(fresh.stdout).toBe(`${head}${layerLines.join('\n')}\n${tail('Downloaded newer image')}`);
+      expect(ok(['image', 'inspect', '-f', '{{index .RootFS.Layers 0}}', image]).trim()).toBe(layer);
+    } finally {
+      docker(['rmi', other]);
+      if (docker(['image', 'inspect', image]).code !== 0) ok(['pull', '-q', image]);
+    }
+  });
+});
+
 describe('docker system prune, docker builder prune', () => {
   it('prunes containers, networks, volumes and images, then the build cache, as dockerd prints it', () => {
     const ctr = u('pruned');

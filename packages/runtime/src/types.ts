@@ -9,6 +9,8 @@ export interface PullProgress {
   status: 'resolving' | 'waiting' | 'downloading' | 'verifying' | 'extracting' | 'done' | 'exists';
   current?: number;
   total?: number;
+  /** the config's digest (the image id), on the config's events: whether the image is here already */
+  digest?: string;
 }
 
 export interface ImageSummary {

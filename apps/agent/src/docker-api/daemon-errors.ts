@@ -8,7 +8,7 @@ import { DockerApiError, sendJson } from './http.js';
  * TagNameOnly: `busybox` → `busybox:latest`, `docker.io/library/x:1` → `x:1`, a bare id →
  * `sha256:…`; anything that does not parse is left as it came.
  */
-function familiarRef(ref: string): string {
+export function familiarRef(ref: string): string {
   const id = /^(?:sha256:)?([0-9a-f]{64})$/.exec(ref);
   if (id) return `sha256:${id[1]}`;
   try {

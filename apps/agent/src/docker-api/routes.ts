@@ -1,13 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { arch, cpus, release, totalmem } from 'node:os';
-import { isSkiffError, SKIFF_VERSION, type ContainerSummary, type ImageInspect, type Runtime, type StdioSession } from '@skiff/runtime';
+import { SKIFF_VERSION, type ContainerSummary, type ImageInspect, type Runtime, type StdioSession } from '@skiff/runtime';
 import { createSpecFromDocker, type DockerCreateBody } from './container-create.js';
 import { containerState, requireRunning } from './container-state.js';
-import { dockerError, wrapDockerError } from './daemon-errors.js';
+import { wrapDockerError } from './daemon-errors.js';
 import { pipeSession } from './frames.js';
-import { API_VERSION, DockerApiError, MIN_API_VERSION, readJsonBody, registryAuth, sendJson, truthy } from './http.js';
-import { queryFilters, startJsonStream } from './query.js';
+import { pullImage } from './image-pull.js';
+import { API_VERSION, DockerApiError, MIN_API_VERSION, readJsonBody, sendJson, truthy } from './http.js';
+import { queryFilters } from './query.js';
 
 export interface Call {
   req: IncomingMessage;
@@ -150,46 +151,10 @@ export const ROUTES: Route[] = [
   {
     method: 'POST',
     pattern: /^\/images\/create$/,
-    async handle({ req, res, url, runtime }) {
-      const from = url.searchParams.get('fromImage');
+    async handle(c) {
+      const from = c.url.searchParams.get('fromImage');
       if (!from) throw new DockerApiError(400, 'fromImage is required (import from a tar is not supported here; use /images/load)');
-      const tag = url.searchParams.get('tag');
-      const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from.includes(':') || from.includes('@') ? from : `${from}:latest`;
-      // Like dockerd, the progress stream starts once the manifest is resolved: a failure
-      // before that (unreachable registry, unknown tag, refused) is a plain error response,
-      // which `docker run` prints after "Error response from daemon:"; later ones are the
-      // stream's last line.
-      let line: ((o: unknown) => boolean) | undefined;
-      const started = () => {
-        if (!line) {
-          line = startJsonStream(res);
-          line({ status: `Pulling from ${from}`, id: tag ?? 'latest' });
-        }
-        return line;
-      };
-      try {
-        const img = await runtime.images.pull(ref, {
-          // what `docker login` stored on the client side comes with each pull
-          auth: registryAuth(req.headers['x-registry-auth']),
-          onProgress: (p) => {
-            if (p.id === 'manifest' && p.status === 'resolving') return;
-            const out = started();
-            if (p.id === 'manifest' || p.id === 'config') return;
-            const short = p.id.replace(/^sha256:/, '').slice(0, 12);
-            const status = { waiting: 'Waiting', downloading: 'Downloading', verifying: 'Verifying Checksum', extracting: 'Extracting', done: 'Pull complete', exists: 'Already exists', resolving: 'Pulling fs layer' }[p.status];
-            out({ status, id: short, ...(p.total ? { progressDetail: { current: p.current ?? 0, total: p.total } } : {}) });
-          },
-        });
-        const out = started();
-        out({ status: `Digest: ${img.repoDigests[0]?.split('@')[1] ?? img.id}` });
-        out({ status: `Status: Downloaded newer image for ${ref}` });
-      } catch (e) {
-        // a registry's 401 is no 401 of this API: the client would take it as its own and prompt for a login
-        if (!line) throw isSkiffError(e) && e.code === 'UNAUTHORIZED' ? new DockerApiError(500, e.message) : e;
-        const { message } = dockerError(e);
-        line({ errorDetail: { message }, error: message });
-      }
-      res.end();
+      await pullImage(c, from);
     },
   },
   {

@@ -67,7 +67,7 @@ export async function pullImage(ctx: PullContext, ref: ImageReference, opts: Pul
   manifestMediaType ||= manifest.config.mediaType === MEDIA.dockerConfig ? MEDIA.dockerManifest : MEDIA.ociManifest;
   [topDigest, manifestDigest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)].forEach((d) => ctx.pin(d));
 
-  progress({ id: 'config', status: 'downloading', total: manifest.config.size });
+  progress({ id: 'config', status: 'downloading', total: manifest.config.size, digest: manifest.config.digest });
   const configDigest = manifest.config.digest;
   if (!(await ctx.blobs.has(configDigest))) {
     const { stream } = await ctx.client.getBlob(ref.repository, configDigest, opts.signal);
