@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
 import { AgentHarness } from './agent-harness.js';
@@ -60,6 +62,56 @@ describe('docker pull', () => {
     } finally {
       docker(['rmi', other]);
       if (docker(['image', 'inspect', image]).code !== 0) ok(['pull', '-q', image]);
+    }
+  });
+});
+
+describe('docker images', () => {
+  it('filters reference, label, dangling, before, since; Labels from the image config', async () => {
+    const ctx = join(agent.dir, `images-ctx-${tag}`);
+    mkdirSync(ctx);
+    const build = (labels: string, ...tagged: string[]) => {
+      writeFileSync(join(ctx, 'Dockerfile'), `FROM ${image}\nLABEL ${labels}\n`);
+      return ok(['build', '-q', ...tagged.flatMap((t) => ['-t', t]), ctx]).trim();
+    };
+    const [web, db, loose] = [`flt-web-${tag}:1`, `flt-db-${tag}:1`, `flt/nested-${tag}:1`];
+    const rows = (...args: string[]) => ok(['images', '--format', '{{.Repository}}:{{.Tag}}', ...args]).trim().split('\n').filter(Boolean).sort();
+    const dangling = build(`flt.test=${tag} role=dangling`);
+    const webId = build(`flt.test=${tag} role=web tier=front`, web, loose);
+    const dbId = build(`flt.test=${tag} role=db`, db);
+    try {
+      // a path pattern against repo:tag and repo; `*` stops at "/"
+      expect(rows('--filter', `reference=flt-*-${tag}`)).toEqual([db, web].sort());
+      expect(rows('--filter', `reference=flt-w?b-${tag}:*`)).toEqual([web]);
+      expect(rows('--filter', `reference=flt*${tag}`)).toEqual([db, web].sort());
+      expect(rows('--filter', 'reference=flt/*')).toEqual([loose]);
+      // only the names that match are listed, though the image has more
+      expect(rows(`flt-web-${tag}`)).toEqual([web]);
+      expect(rows('--filter', `label=flt.test=${tag}`, '--filter', 'dangling=false')).toEqual([db, loose, web].sort());
+      expect(rows('--filter', `label=flt.test=${tag}`, '--filter', 'label=tier')).toEqual([loose, web].sort());
+      expect(rows('--filter', `label=flt.test=${tag}`, '--filter', 'label=role=nope')).toEqual([]);
+      expect(ok(['images', '-q', '--no-trunc', '--filter', `label=flt.test=${tag}`, '--filter', 'dangling=true']).trim()).toBe(dangling);
+      // before / since an image: created earlier / later than it
+      expect(rows('--filter', `label=flt.test=${tag}`, '--filter', `before=${web}`)).toEqual(['<none>:<none>']);
+      expect(rows('--filter', `label=flt.test=${tag}`, '--filter', `since=${web}`)).toEqual([db]);
+      expect(rows('--filter', `label=flt.test=${tag}`, '--filter', `since=${dangling}`, '--filter', `before=${db}`)).toEqual([loose, web].sort());
+
+      expect(docker(['images', '--filter', 'dangling=maybe'])).toMatchObject({ code: 1, stderr: daemon("invalid filter 'dangling=maybe'") });
+      expect(docker(['images', '--filter', 'label!=x'])).toMatchObject({ code: 1, stderr: daemon("invalid filter 'label!'") });
+      expect(docker(['images', '--filter', `before=flt-none-${tag}:1`])).toMatchObject({ code: 1, stderr: daemon(`No such image: flt-none-${tag}:1`) });
+
+      // the CLI has no column for labels; the API lists them (null without any, as dockerd)
+      const filters = encodeURIComponent(JSON.stringify({ reference: [web, image] }));
+      const listed = JSON.parse((await api('GET', `/images/json?filters=${filters}`)).body) as { Id: string; RepoTags: string[]; Labels: Record<string, string> | null }[];
+      expect(listed.map((i) => [i.Id, i.RepoTags, i.Labels])).toEqual(
+        expect.arrayContaining([
+          [webId, [web], { 'flt.test': tag, role: 'web', tier: 'front' }],
+          [expect.stringMatching(/^sha256:/), [image], null],
+        ]),
+      );
+      expect(listed).toHaveLength(2);
+    } finally {
+      docker(['rmi', '-f', dangling, webId, dbId]);
     }
   });
 });

@@ -19,6 +19,8 @@ export interface ImageSummary {
   repoDigests: string[];
   created: string; // RFC3339
   size: number; // unpacked bytes
+  /** the config's labels (`LABEL`), which `images --filter label=` matches */
+  labels: Record<string, string>;
 }
 
 /** One entry of an image's build history (`docker history`), newest first */

@@ -6,6 +6,7 @@ import { createSpecFromDocker, type DockerCreateBody } from './container-create.
 import { containerState, requireRunning } from './container-state.js';
 import { wrapDockerError } from './daemon-errors.js';
 import { pipeSession } from './frames.js';
+import { listImages } from './image-list.js';
 import { pullImage } from './image-pull.js';
 import { API_VERSION, DockerApiError, MIN_API_VERSION, readJsonBody, sendJson, truthy } from './http.js';
 import { queryFilters } from './query.js';
@@ -140,12 +141,7 @@ export const ROUTES: Route[] = [
     method: 'GET',
     pattern: /^\/images\/json$/,
     async handle({ res, url, runtime }) {
-      const list = await runtime.images.list({ all: truthy(url.searchParams.get('all')), dangling: queryFilters(url).dangling?.[0] === 'true' || undefined });
-      sendJson(
-        res,
-        200,
-        list.map((i) => ({ Id: i.id, ParentId: '', RepoTags: i.repoTags, RepoDigests: i.repoDigests, Created: Math.floor(Date.parse(i.created) / 1000), Size: i.size, SharedSize: -1, Labels: {}, Containers: -1 })),
-      );
+      sendJson(res, 200, await listImages(runtime, url, truthy(url.searchParams.get('all'))));
     },
   },
   {

@@ -159,7 +159,7 @@ export class ImageStore implements ImageService {
   }
 
   private summary(i: ImageRecord): ImageSummary {
-    return { id: i.id, repoTags: [...i.repoTags], repoDigests: [...i.repoDigests], created: i.created, size: i.size };
+    return { id: i.id, repoTags: [...i.repoTags], repoDigests: [...i.repoDigests], created: i.created, size: i.size, labels: { ...i.config.Labels } };
   }
 
   async list(opts: { all?: boolean; dangling?: boolean } = {}): Promise<ImageSummary[]> {

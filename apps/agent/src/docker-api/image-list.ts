@@ -1,0 +1,75 @@
+import type { ImageSummary, Runtime } from '@skiff/runtime';
+import { DockerApiError } from './http.js';
+import { pathPattern } from './path-match.js';
+import { pruneFilter } from './prune-filters.js';
+import { queryFilters, unixSeconds } from './query.js';
+
+/** what dockerd's image list takes; anything else is `invalid filter 'x'` */
+const IMAGE_LIST_FILTERS = ['dangling', 'label', 'before', 'since', 'reference', 'until'];
+
+/** filters.Args.GetBoolOrDefault: one value, a Go boolean */
+function danglingFilter(values: string[] | undefined): boolean | undefined {
+  if (!values?.length) return undefined;
+  const v = values.length === 1 ? values[0] : undefined;
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new DockerApiError(400, `invalid filter 'dangling=${values.join(',')}'`);
+}
+
+/** `before` keeps what is older than the oldest image named, `since` what is newer than the newest */
+async function createdBound(runtime: Runtime, refs: string[] | undefined, pick: (a: number, b: number) => number): Promise<number | undefined> {
+  let bound: number | undefined;
+  for (const ref of refs ?? []) {
+    const created = Date.parse((await runtime.images.inspect(ref)).created);
+    bound = bound === undefined ? created : pick(bound, created);
+  }
+  return bound;
+}
+
+/** the name part of `name:tag` or `name@digest` (a registry's port has no `/` after it) */
+const nameOf = (ref: string) => ref.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
+
+/**
+ * `GET /images/json` as dockerd lists: the filters `dangling`, `label` (on the config's
+ * labels), `before` / `since` (an image), `until` and `reference` (Go path patterns against
+ * each name, as `repo:tag` and as `repo`; only the names that match are listed, and an
+ * image with none is left out).
+ */
+export async function listImages(runtime: Runtime, url: URL, all: boolean): Promise<unknown[]> {
+  const f = queryFilters(url);
+  // label and until match as the prunes do (every label; created at or before until)
+  const match = pruneFilter(f, IMAGE_LIST_FILTERS);
+  const dangling = danglingFilter(f.dangling);
+  const before = await createdBound(runtime, f.before, Math.min);
+  const since = await createdBound(runtime, f.since, Math.max);
+  const patterns = f.reference?.map(pathPattern);
+  const named = (ref: string) => !patterns || patterns.some((p) => p.test(ref) || p.test(nameOf(ref)));
+  const keep = (i: ImageSummary) => {
+    const created = Date.parse(i.created);
+    return (
+      (dangling === undefined || (i.repoTags.length === 0) === dangling) &&
+      match.matches(i.labels, created / 1000) &&
+      (before === undefined || created < before) &&
+      (since === undefined || created > since)
+    );
+  };
+  const out: unknown[] = [];
+  for (const i of await runtime.images.list({ all })) {
+    if (!keep(i)) continue;
+    const repoTags = i.repoTags.filter(named);
+    const repoDigests = i.repoDigests.filter(named);
+    if (patterns && !repoTags.length && !repoDigests.length) continue;
+    out.push({
+      Id: i.id,
+      ParentId: '',
+      RepoTags: repoTags,
+      RepoDigests: repoDigests,
+      Created: unixSeconds(i.created),
+      Size: i.size,
+      SharedSize: -1,
+      Labels: Object.keys(i.labels).length ? i.labels : null,
+      Containers: -1,
+    });
+  }
+  return out;
+}
