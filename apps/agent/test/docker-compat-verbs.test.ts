@@ -110,6 +110,8 @@ describe('docker images', () => {
         ]),
       );
       expect(listed).toHaveLength(2);
+      const df = JSON.parse((await api('GET', '/system/df')).body) as { Images: { Id: string; Labels: Record<string, string> }[] };
+      expect(df.Images.find((i) => i.Id === webId)?.Labels).toEqual({ 'flt.test': tag, role: 'web', tier: 'front' });
     } finally {
       docker(['rmi', '-f', dangling, webId, dbId]);
     }

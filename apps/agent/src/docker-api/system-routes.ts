@@ -100,7 +100,7 @@ export const SYSTEM_ROUTES: Route[] = [
       const volumeSizes = await Promise.all(volumes.map((v) => runtime.volumes.size(v.name).catch(() => -1)));
       sendJson(res, 200, {
         LayersSize: images.reduce((a, i) => a + i.size, 0),
-        Images: images.map((i) => ({ Id: i.id, ParentId: '', RepoTags: i.repoTags, RepoDigests: i.repoDigests, Created: unixSeconds(i.created), Size: i.size, SharedSize: 0, Labels: {}, Containers: users.get(i.id) ?? 0 })),
+        Images: images.map((i) => ({ Id: i.id, ParentId: '', RepoTags: i.repoTags, RepoDigests: i.repoDigests, Created: unixSeconds(i.created), Size: i.size, SharedSize: 0, Labels: i.labels, Containers: users.get(i.id) ?? 0 })),
         Containers: containers.map((c) => ({
           Id: c.id,
           Names: c.names,
