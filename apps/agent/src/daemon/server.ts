@@ -7,6 +7,7 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { openDb } from '@skiff/db';
 import { createRuntime, type Runtime } from '@skiff/runtime';
 import { WebSocket, WebSocketServer } from 'ws';
+import { wsEncoder } from './ws-encoder.js';
 import { appRouter } from '../routers/index.js';
 import { EventHistory } from '../event-history.js';
 import { SessionRegistry } from '../sessions.js';
@@ -88,7 +89,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     });
     const wss = new WebSocketServer({ noServer: true, maxPayload: 8 * 1024 * 1024 });
-    applyWSSHandler({ wss, router: appRouter, createContext, keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 } });
+    applyWSSHandler({ wss, router: appRouter, createContext, experimental_encoder: wsEncoder, keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 } });
     srv.on('upgrade', (req, socket, head) => {
       if (!req.url?.startsWith('/trpc')) return socket.destroy();
       // every WebSocket is authenticated at the upgrade; a browser from another origin never gets one

@@ -23,7 +23,8 @@ import { FULL_CHECK_EVERY, inSlices, shimMayHaveExited } from './exit-sweep.js';
 import { healthSchedule } from './health-config.js';
 import { HealthMonitor } from './health-monitor.js';
 import { readExitRecord } from './exit-record.js';
-import { containerInspect, containerSummary } from './inspect.js';
+import { containerInspect } from './inspect.js';
+import { ContainerSummaryCache } from './summary-cache.js';
 import { readContainerLogChunks, readContainerLogStream, readContainerLogs } from './log-reader.js';
 import { isShimAlive } from './process-info.js';
 import { formatShimConf } from './shim-conf.js';
@@ -100,6 +101,8 @@ export class ContainerManager implements ContainerService {
   private readonly healthMonitors = new Map<string, HealthMonitor>();
   /** containers whose exit is being recorded (and, with --rm, removed): wait() is not done yet */
   private readonly finishing = new Set<string>();
+  /** `ps` summaries reused while their container does not change */
+  private readonly summaries = new ContainerSummaryCache();
   private sweepTimer?: NodeJS.Timeout;
   private sweeping = false;
   private sweeps = 0;
@@ -153,6 +156,7 @@ export class ContainerManager implements ContainerService {
   }
 
   private emit(c: StoredContainer, action: string, extra: Record<string, string> = {}): void {
+    this.summaries.invalidate(c);
     this.opts.emit({
       type: 'container',
       action,
@@ -163,6 +167,7 @@ export class ContainerManager implements ContainerService {
 
   private async setState(c: StoredContainer, patch: Partial<ContainerState>): Promise<void> {
     Object.assign(c.state, patch);
+    this.summaries.invalidate(c);
     await this.store.saveState(c);
   }
 
@@ -679,17 +684,24 @@ export class ContainerManager implements ContainerService {
       const eq = expr.indexOf('=');
       return eq < 0 ? expr in labels : labels[expr.slice(0, eq)] === expr.slice(eq + 1);
     };
-    return this.store
-      .all()
-      .filter((c) => all || c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'restarting')
-      .filter((c) => !f.status?.length || f.status.includes(c.state.status))
-      .filter((c) => !f.name?.length || f.name.some((n) => c.record.name.includes(n.replace(/^\//, ''))))
-      .filter((c) => !f.id?.length || f.id.some((i) => c.record.id.startsWith(i)))
-      .filter((c) => !f.label?.length || f.label.every((l) => labelMatch(c.record.labels, l)))
-      .filter((c) => !f.health?.length || f.health.includes(c.state.health?.Status ?? 'none'))
-      // newest first; the timestamps share one ISO format, so code-unit order is time order (localeCompare went through ICU)
-      .sort((a, b) => (a.record.created < b.record.created ? 1 : a.record.created > b.record.created ? -1 : 0))
-      .map((c) => containerSummary(c, this.opts.networks.networkingOf(c.record.id)));
+    const keep = (c: StoredContainer): boolean => {
+      const status = c.state.status;
+      if (!all && status !== 'running' && status !== 'paused' && status !== 'restarting') return false;
+      if (f.status?.length && !f.status.includes(status)) return false;
+      if (f.name?.length && !f.name.some((n) => c.record.name.includes(n.replace(/^\//, '')))) return false;
+      if (f.id?.length && !f.id.some((i) => c.record.id.startsWith(i))) return false;
+      if (f.label?.length && !f.label.every((l) => labelMatch(c.record.labels, l))) return false;
+      if (f.health?.length && !f.health.includes(c.state.health?.Status ?? 'none')) return false;
+      return true;
+    };
+    const matching = this.store.all().filter(keep);
+    // newest first; the store holds them in creation order (the timestamps share one ISO
+    // format, so code-unit order is time order), so a reverse is usually all it takes
+    matching.reverse();
+    let sorted = true;
+    for (let i = 1; i < matching.length && sorted; i++) sorted = matching[i - 1]!.record.created >= matching[i]!.record.created;
+    if (!sorted) matching.sort((a, b) => (a.record.created < b.record.created ? 1 : a.record.created > b.record.created ? -1 : 0));
+    return this.summaries.list(JSON.stringify(opts), matching, (id) => this.opts.networks.networkingOf(id));
   }
 
   async inspect(idOrName: string): Promise<Record<string, unknown>> {

@@ -15,3 +15,20 @@ export function humanDuration(ms: number): string {
   if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`;
   return `${Math.floor(h / 24 / 365)} years`;
 }
+
+/**
+ * A number that is equal for two durations exactly when humanDuration gives them the same
+ * text: `ps` compares it to know whether a status text changed without building the text.
+ */
+export function humanDurationBucket(ms: number): number {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return s < 1 ? 0 : s;
+  const m = Math.round(s / 60);
+  if (m < 60) return 100 + m;
+  const h = Math.round(s / 3600);
+  if (h < 48) return 1000 + h;
+  if (h < 24 * 7 * 2) return 10_000 + Math.floor(h / 24);
+  if (h < 24 * 30 * 2) return 20_000 + Math.floor(h / 24 / 7);
+  if (h < 24 * 365 * 2) return 30_000 + Math.floor(h / 24 / 30);
+  return 40_000 + Math.floor(h / 24 / 365);
+}

@@ -121,17 +121,23 @@ export function containerInspect(c: StoredContainer, lowerDirs: string[], net?: 
 
 export function statusText(c: StoredContainer, now = Date.now()): string {
   const s = c.state;
+  return statusTextSince(c, now, Date.parse(s.status === 'running' || s.status === 'paused' ? s.startedAt : s.finishedAt));
+}
+
+/** statusText with the start (running, paused) or finish time it counts from already parsed */
+export function statusTextSince(c: StoredContainer, now: number, sinceMs: number): string {
+  const s = c.state;
   switch (s.status) {
     case 'created':
       return 'Created';
     case 'running':
-      return `Up ${humanDuration(now - Date.parse(s.startedAt))}${healthSuffix(c)}`;
+      return `Up ${humanDuration(now - sinceMs)}${healthSuffix(c)}`;
     case 'paused':
-      return `Up ${humanDuration(now - Date.parse(s.startedAt))} (Paused)`;
+      return `Up ${humanDuration(now - sinceMs)} (Paused)`;
     case 'restarting':
-      return `Restarting (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
+      return `Restarting (${s.exitCode}) ${humanDuration(now - sinceMs)} ago`;
     case 'exited':
-      return `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
+      return `Exited (${s.exitCode}) ${humanDuration(now - sinceMs)} ago`;
     case 'removing':
       return 'Removal In Progress';
     default:
@@ -158,7 +164,7 @@ function partsOf(r: StoredContainer['record']): { command: string; created: numb
   return p;
 }
 
-export function containerSummary(c: StoredContainer, net?: ContainerNetworking): ContainerSummary {
+export function containerSummary(c: StoredContainer, net?: ContainerNetworking, status = statusText(c)): ContainerSummary {
   const r = c.record;
   const parts = partsOf(r);
   const ports: ContainerSummary['ports'] = (net?.ports ?? []).map((p) => ({ privatePort: p.containerPort, publicPort: p.hostPort, type: p.protocol, ip: p.hostIp }));
@@ -174,7 +180,7 @@ export function containerSummary(c: StoredContainer, net?: ContainerNetworking):
     command: parts.command,
     created: parts.created,
     state: c.state.status === 'dead' ? 'dead' : c.state.status,
-    status: statusText(c),
+    status,
     ...(c.state.health && c.state.status === 'running' ? { health: c.state.health.Status } : {}),
     labels: r.labels,
     ports,
