@@ -17,7 +17,8 @@ let registry: string;
 let image: string;
 const tag = randomBytes(3).toString('hex');
 const u = (name: string) => `${name}-${tag}`;
-const { docker, ok, api } = dockerClient(() => agent);
+const { env: dockerEnv, docker, ok, api } = dockerClient(() => agent);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const daemon = (message: string) => `Error response from daemon: ${message}\n`;
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -62,6 +63,61 @@ describe('docker pull', () => {
     } finally {
       docker(['rmi', other]);
       if (docker(['image', 'inspect', image]).code !== 0) ok(['pull', '-q', image]);
+    }
+  });
+});
+
+describe('docker export, commit, import', () => {
+  it('export streams the filesystem; commit makes an image of the changes; import makes one of a tarball', async () => {
+    const ctr = u('exported');
+    const live = u('live');
+    const [committed, imported, piped] = [`committed-${tag}:1`, `imported-${tag}:1`, `piped-${tag}:1`];
+    const tarFile = join(agent.dir, `export-${tag}.tar`);
+    try {
+      ok(['run', '--name', ctr, image, 'sh', '-c', 'echo exported > /made.txt; rm /bin/ls']);
+      // to stdout and to a file; the container's changes are in, what it removed is not
+      const listing = spawnSync('sh', ['-c', `docker export ${ctr} | tar -t`], { env: dockerEnv(), encoding: 'utf8' });
+      expect(listing.status).toBe(0);
+      const names = listing.stdout.split('\n').map((n) => n.replace(/^\.\//, ''));
+      expect(names).toEqual(expect.arrayContaining(['made.txt', 'bin/sh', 'etc/passwd']));
+      expect(names).not.toContain('bin/ls');
+      expect(ok(['export', '-o', tarFile, ctr])).toBe('');
+      expect(docker(['export', u('ghost')])).toMatchObject({ code: 1, stderr: daemon(`No such container: ${u('ghost')}`) });
+
+      const id = ok(['commit', '-a', 'Verb Tester', '-m', 'made by commit', '-c', 'CMD ["cat","/made.txt"]', '-c', 'ENV FROM_COMMIT=1', ctr, committed]).trim();
+      expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(ok(['run', '--rm', committed])).toBe('exported\n');
+      expect(ok(['run', '--rm', committed, 'sh', '-c', 'echo $FROM_COMMIT; ls /bin/ls 2>&1 || true'])).toMatch(/^1\n.*No such file/);
+      expect(ok(['history', '--format', '{{.Comment}}', committed]).split('\n')[0]).toBe('made by commit');
+      expect(ok(['images', '--format', '{{.ID}}', '--no-trunc', committed]).trim()).toBe(id);
+      // a running container, without pausing it; no name: a dangling image
+      ok(['run', '-d', '--name', live, image, 'sh', '-c', 'echo live > /live.txt; exec sleep 300']);
+      for (let i = 0; i < 50 && !ok(['diff', live]).includes('/live.txt'); i++) await sleep(100);
+      const dangling = ok(['commit', '--pause=false', live]).trim();
+      expect(ok(['run', '--rm', dangling, 'cat', '/live.txt'])).toBe('live\n');
+      expect(ok(['inspect', '-f', '{{.State.Status}}', live]).trim()).toBe('running');
+      ok(['rmi', dangling]);
+      expect(docker(['commit', '-c', 'RUN true', ctr])).toMatchObject({ code: 1, stderr: daemon('run is not a valid change command') });
+      expect(docker(['commit', u('ghost')])).toMatchObject({ code: 1, stderr: daemon(`No such container: ${u('ghost')}`) });
+
+      // a file, and stdin with a message and changes
+      const importedId = ok(['import', tarFile, imported]).trim();
+      expect(importedId).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(ok(['run', '--rm', imported, 'cat', '/made.txt'])).toBe('exported\n');
+      expect(ok(['history', '--format', '{{.Comment}}', imported]).trim()).toBe('Imported from -');
+      const viaStdin = spawnSync('sh', ['-c', `docker import -m 'from a pipe' -c 'CMD ["cat","/made.txt"]' - ${piped} < ${tarFile}`], { env: dockerEnv(), encoding: 'utf8' });
+      expect(viaStdin).toMatchObject({ status: 0, stderr: '' });
+      expect(viaStdin.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+      expect(ok(['run', '--rm', piped])).toBe('exported\n');
+      expect(ok(['history', '--format', '{{.Comment}}', piped]).trim()).toBe('from a pipe');
+      const garbage = docker(['import', '-', `garbage-${tag}`], 'not a tarball\n');
+      expect(garbage.code).toBe(1);
+      expect(garbage.stderr).toMatch(/^Error response from daemon: .*tar/);
+      expect(docker(['image', 'inspect', `garbage-${tag}`]).code).toBe(1);
+      expect((await api('POST', '/images/create?fromSrc=http%3A%2F%2F127.0.0.1%3A1%2Fx.tar')).status).toBe(400);
+    } finally {
+      docker(['rm', '-f', ctr, live]);
+      docker(['rmi', committed, imported, piped]);
     }
   });
 });

@@ -53,7 +53,7 @@ function sendTar(res: ServerResponse, stream: Readable | NodeJS.ReadableStream, 
  * A request body for the runtime: piped through a PassThrough so a refused archive destroys
  * only that (a destroyed IncomingMessage takes the socket, and the error answer, with it).
  */
-function body(req: IncomingMessage): Readable {
+export function uploadBody(req: IncomingMessage): Readable {
   const pt = new PassThrough();
   req.pipe(pt);
   pt.once('close', () => req.unpipe(pt));
@@ -79,7 +79,7 @@ const ROUTES: Route[] = [
     role: 'operator',
     action: 'images.load',
     async handle({ req, res, runtime }) {
-      const r = await runtime.images.load(body(req));
+      const r = await runtime.images.load(uploadBody(req));
       sendJson(res, 200, r);
       return r.loaded.join(',');
     },
@@ -91,7 +91,7 @@ const ROUTES: Route[] = [
     action: 'images.import',
     async handle({ req, res, url, runtime }) {
       const ref = url.searchParams.get('ref') || undefined;
-      const r = await runtime.images.import(body(req), { ref, message: url.searchParams.get('message') ?? undefined, changes: url.searchParams.getAll('changes') });
+      const r = await runtime.images.import(uploadBody(req), { ref, message: url.searchParams.get('message') ?? undefined, changes: url.searchParams.getAll('changes') });
       sendJson(res, 200, r);
       return ref ?? r.id;
     },
@@ -101,7 +101,7 @@ const ROUTES: Route[] = [
     pattern: /^\/api\/build$/,
     role: 'operator',
     action: 'images.build',
-    handle: ({ req, res, url, runtime }) => streamBuild(runtime, body(req), url, res),
+    handle: ({ req, res, url, runtime }) => streamBuild(runtime, uploadBody(req), url, res),
   },
   {
     method: 'GET',

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { NotFound, type ContainerStats, type Runtime } from '@skiff/runtime';
 import { containerState, requireNotPaused, requirePaused, requireRunning } from './container-state.js';
-import { API_VERSION, DockerApiError, sendJson, truthy } from './http.js';
+import { API_VERSION, DockerApiError, sendJson, sendTar, truthy } from './http.js';
 import { param, startJsonStream } from './query.js';
 import type { Call, Route } from './routes.js';
 
@@ -244,7 +244,7 @@ function noContent(res: ServerResponse) {
   res.writeHead(204).end();
 }
 
-/** top, stats, changes, rename, pause/unpause, archive */
+/** top, stats, changes, rename, pause/unpause, export, archive */
 export const CONTAINER_EXTRA_ROUTES: Route[] = [
   {
     method: 'GET',
@@ -287,6 +287,14 @@ export const CONTAINER_EXTRA_ROUTES: Route[] = [
         await c.runtime.containers.unpause(state.id);
       }
       noContent(c.res);
+    },
+  },
+  {
+    // docker export: the container's whole filesystem, as the runtime packs it
+    method: 'GET',
+    pattern: /^\/containers\/([^/]+)\/export$/,
+    async handle(c) {
+      await sendTar(c.res, await c.runtime.containers.export(param(c)));
     },
   },
   { method: 'GET', pattern: /^\/containers\/([^/]+)\/archive$/, handle: getArchive },

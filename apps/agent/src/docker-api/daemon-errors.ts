@@ -34,6 +34,8 @@ const REWORDED: [RegExp, (m: RegExpExecArray) => string][] = [
     /^cannot remove container "\/?([^"]+)": container is (\w+): stop the container before removing or force remove$/,
     (m) => `cannot remove container "/${m[1]}": ${m[2] === 'paused' ? 'container is paused and must be unpaused first' : `container is ${m[2]}: stop the container before removing or force remove`}`,
   ],
+  // dockerd's Dockerfile parser lowercases the instruction, and names no list
+  [/^(\w+) is not a valid change command \(allowed: .*\)$/, (m) => `${m[1]!.toLowerCase()} is not a valid change command`],
   // dockerd appends the registry's own message, which is "manifest unknown" from distribution and Docker Hub
   [
     /^manifest for (\S+?):(sha256:[0-9a-f]{64}) not found: manifest unknown$/,

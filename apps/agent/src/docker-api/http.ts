@@ -1,4 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { familiarName, parseReference } from '@skiff/runtime';
 
 /** The Engine API version served; the docker client negotiates down to it through /_ping. */
 export const API_VERSION = '1.47';
@@ -21,6 +24,12 @@ export function routePath(url: URL): string {
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const data = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'api-version': API_VERSION, 'content-length': Buffer.byteLength(data) }).end(data);
+}
+
+/** a tar (docker save, docker export), streamed; what fails before the first byte is an error answer, later the connection is cut */
+export function sendTar(res: ServerResponse, tar: Readable): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/x-tar', 'api-version': API_VERSION });
+  return pipeline(tar, res).catch(() => void res.destroy());
 }
 
 export async function readJsonBody<T>(req: IncomingMessage, limit = 4 * 1024 * 1024): Promise<T | undefined> {
@@ -50,4 +59,17 @@ export function registryAuth(header: string | string[] | undefined): { username:
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The `repo` and `tag` parameters of commit and import as one `repo:tag` (dockerd's
+ * RepoTagReference): no repo, no name (a dangling image); `tag` replaces one in `repo`.
+ */
+export function repoTag(repo: string | null, tag: string | null): string | undefined {
+  if (!repo) return undefined;
+  const r = parseReference(repo);
+  if (r.digest) throw new DockerApiError(400, 'cannot import digest reference');
+  const named = `${familiarName(r)}:${tag || r.tag || 'latest'}`;
+  parseReference(named); // a bad tag is refused here, as dockerd's WithTag does
+  return named;
 }

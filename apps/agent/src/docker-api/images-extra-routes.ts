@@ -1,17 +1,9 @@
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { API_VERSION, DockerApiError, registryAuth, sendJson } from './http.js';
+import { DockerApiError, registryAuth, sendJson, sendTar } from './http.js';
 import { pruneFilter } from './prune-filters.js';
 import { param, queryFilters, startJsonStream, unixSeconds } from './query.js';
 import type { Route } from './routes.js';
 
 const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
-
-/** tar of images (docker save), streamed; unknown names fail before the first byte */
-function sendArchive(res: import('node:http').ServerResponse, tar: Readable): Promise<void> {
-  res.writeHead(200, { 'content-type': 'application/x-tar', 'api-version': API_VERSION });
-  return pipeline(tar, res).catch(() => void res.destroy());
-}
 
 /** tag, history, push, save (get), load, prune */
 export const IMAGE_EXTRA_ROUTES: Route[] = [
@@ -20,7 +12,7 @@ export const IMAGE_EXTRA_ROUTES: Route[] = [
     pattern: /^\/images\/get$/,
     async handle({ res, url, runtime }) {
       const names = url.searchParams.getAll('names').flatMap((n) => n.split(',')).filter(Boolean);
-      await sendArchive(res, runtime.images.save(names));
+      await sendTar(res, runtime.images.save(names));
     },
   },
   {
@@ -53,7 +45,7 @@ export const IMAGE_EXTRA_ROUTES: Route[] = [
     method: 'GET',
     pattern: /^\/images\/(.+)\/get$/,
     async handle(c) {
-      await sendArchive(c.res, c.runtime.images.save([param(c)]));
+      await sendTar(c.res, c.runtime.images.save([param(c)]));
     },
   },
   {

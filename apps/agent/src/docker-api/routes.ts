@@ -6,6 +6,7 @@ import { createSpecFromDocker, type DockerCreateBody } from './container-create.
 import { containerState, requireRunning } from './container-state.js';
 import { wrapDockerError } from './daemon-errors.js';
 import { pipeSession } from './frames.js';
+import { importImage } from './image-import.js';
 import { listImages } from './image-list.js';
 import { pullImage } from './image-pull.js';
 import { API_VERSION, DockerApiError, MIN_API_VERSION, readJsonBody, sendJson, truthy } from './http.js';
@@ -148,8 +149,9 @@ export const ROUTES: Route[] = [
     method: 'POST',
     pattern: /^\/images\/create$/,
     async handle(c) {
+      if (c.url.searchParams.has('fromSrc')) return importImage(c);
       const from = c.url.searchParams.get('fromImage');
-      if (!from) throw new DockerApiError(400, 'fromImage is required (import from a tar is not supported here; use /images/load)');
+      if (!from) throw new DockerApiError(400, 'fromImage or fromSrc is required');
       await pullImage(c, from);
     },
   },
