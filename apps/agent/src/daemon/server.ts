@@ -13,6 +13,7 @@ import { EventHistory } from '../event-history.js';
 import { SessionRegistry } from '../sessions.js';
 import type { AgentServices, Context } from '../trpc.js';
 import { authenticate, parseCookies, sameOrigin, SESSION_COOKIE } from '../auth/authenticate.js';
+import { flushAudit } from '../auth/audit-log.js';
 import { bootstrapAdmin } from '../auth/bootstrap.js';
 import { FailureLimiter } from '../auth/rate-limit.js';
 import { SecretBox } from '../auth/secrets.js';
@@ -187,6 +188,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       if (existsSync(opts.socket)) unlinkSync(opts.socket);
       web?.close();
       await runtime.close(); // containers keep running: their shims own them
+      await flushAudit(db);
       await db.$disconnect();
     },
   };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { flushAudit } from '../auth/audit-log.js';
 import { adminProcedure, router } from '../trpc.js';
 
 const text = z.string().trim().max(200);
@@ -23,8 +24,9 @@ export const auditRouter = router({
         })
         .optional(),
     )
-    .query(({ ctx, input }) =>
-      ctx.db.auditEntry.findMany({
+    .query(async ({ ctx, input }) => {
+      await flushAudit(ctx.db); // rows still queued are part of the log
+      return ctx.db.auditEntry.findMany({
         where: {
           AND: [
             { actor: input?.actor, action: input?.action },
@@ -36,6 +38,6 @@ export const auditRouter = router({
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         take: input?.limit ?? 100,
         ...(input?.before ? { cursor: { id: input.before }, skip: 1 } : {}),
-      }),
-    ),
+      });
+    }),
 });

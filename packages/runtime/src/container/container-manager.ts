@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { mkdirSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { mkdir, rmdir, unlink, writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -243,25 +244,30 @@ export class ContainerManager implements ContainerService {
   async startAttached(idOrName: string): Promise<StdioSession> {
     const c = this.store.get(idOrName);
     if (c.state.status === 'running' || c.state.status === 'paused') throw new Conflict(`container ${c.record.name} is already running`);
-    await this.withLock(c.record.id, () => this.startLocked(c, true));
-    return this.attachTo(c);
+    const { attach } = await this.withLock(c.record.id, () => this.startLocked(c, true));
+    return this.attachTo(c, attach);
   }
 
   async run(spec: ContainerCreateSpec, opts: { attach?: boolean } = {}): Promise<{ id: string; session?: StdioSession }> {
     const { id } = await this.create(spec);
     const c = this.store.get(id);
+    let attach: Promise<Socket> | undefined;
     try {
-      await this.withLock(id, () => this.startLocked(c, !!opts.attach));
+      ({ attach } = await this.withLock(id, () => this.startLocked(c, !!opts.attach)));
     } catch (e) {
       if (spec.autoRemove) await this.remove(id, { force: true }).catch(() => {});
       throw e;
     }
     if (!opts.attach) return { id };
-    return { id, session: await this.attachTo(c) };
+    return { id, session: await this.attachTo(c, attach) };
   }
 
-  private async startLocked(c: StoredContainer, waitAttach: boolean): Promise<void> {
-    if (c.state.status === 'running') return;
+  /**
+   * With `waitAttach` the container's process execs only once a client is connected to the
+   * shim's attach socket; `attach` is that connection, opened as soon as the shim is up.
+   */
+  private async startLocked(c: StoredContainer, waitAttach: boolean): Promise<{ attach?: Promise<Socket> }> {
+    if (c.state.status === 'running') return {};
     if (c.state.status === 'paused') throw new Conflict(`container ${c.record.name} is paused, unpause it instead`);
     if (c.state.status === 'removing') throw new Conflict(`container ${c.record.name} is being removed`);
     const r = c.record;
@@ -272,6 +278,7 @@ export class ContainerManager implements ContainerService {
     const cg = this.cgroup(c);
     const network = networkMode(spec.network);
     let netns: string | undefined;
+    let attach: Promise<Socket> | undefined;
     await cg.create({ memory: spec.memory, memorySwap: spec.memorySwap, nanoCpus: spec.nanoCpus, cpuShares: spec.cpuShares, pidsLimit: spec.pidsLimit });
     try {
       timeline?.mark('image layers and cgroups');
@@ -337,6 +344,11 @@ export class ContainerManager implements ContainerService {
       rmSync(join(c.dir, 'exit.json'), { force: true });
       timeline?.mark('etc files and shim.conf');
       const { pid, shimPid } = await launchShim(c.dir, timeline);
+      // the process waits for it: connect while state.json is written, not after
+      if (waitAttach) {
+        attach = connectAttachSocket(c.dir);
+        attach.catch(() => {}); // the caller awaits it; a start that fails drops it below
+      }
       // Docker: every start begins "starting" with a clear streak; the log carries over
       const health = healthSchedule(r.healthcheck, r.healthShell)
         ? { Status: 'starting' as const, FailingStreak: 0, Log: c.state.health?.Log ?? [] }
@@ -347,6 +359,7 @@ export class ContainerManager implements ContainerService {
       });
       timeline?.mark('state.json');
     } catch (e) {
+      attach?.then((s) => s.destroy(), () => {});
       await cg.remove().catch(() => {});
       if (netns) await this.opts.networks.teardown(r.id).catch(() => {});
       const err = e as SkiffError;
@@ -358,6 +371,7 @@ export class ContainerManager implements ContainerService {
     this.startHealth(c);
     this.emit(c, 'start');
     if (timeline) this.opts.onStartPhases!(r.id, timeline.phases);
+    return { attach };
   }
 
   // ---- health checks ---------------------------------------------------------------------
@@ -742,8 +756,8 @@ export class ContainerManager implements ContainerService {
     return this.attachTo(c);
   }
 
-  private async attachTo(c: StoredContainer): Promise<StdioSession> {
-    const session = new AttachSession(await connectAttachSocket(c.dir));
+  private async attachTo(c: StoredContainer, connection?: Promise<Socket>): Promise<StdioSession> {
+    const session = new AttachSession(await (connection ?? connectAttachSocket(c.dir)));
     // 'exit' fires only once the runtime has recorded the exit too, so a caller can act on
     // the container (rm, inspect) right away. Without an exit frame (shim killed, or a
     // detach) the recorded exit code is used.
