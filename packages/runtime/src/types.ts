@@ -165,6 +165,23 @@ export interface ContainerCreateSpec {
   healthcheck?: { test?: string[]; interval?: number; timeout?: number; startPeriod?: number; startInterval?: number; retries?: number };
 }
 
+/**
+ * `docker update`: new resource limits and restart policy for a container, running or not.
+ * What is left out stays as it is.
+ */
+export interface ContainerUpdateSpec {
+  /** bytes, at least 6 MiB */
+  memory?: number;
+  /** memory + swap in bytes; -1 for unlimited swap */
+  memorySwap?: number;
+  /** --cpus x 1e9 */
+  nanoCpus?: number;
+  cpuShares?: number;
+  /** 0 or less removes the limit */
+  pidsLimit?: number;
+  restartPolicy?: RestartPolicy;
+}
+
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'removing' | 'dead';
 
 export interface ContainerSummary {
@@ -321,6 +338,8 @@ export interface ContainerService {
   /** resolves with the exit code once `condition` (default `not-running`) holds */
   wait(idOrName: string, opts?: { signal?: AbortSignal; condition?: WaitCondition }): Promise<{ statusCode: number }>;
   rename(idOrName: string, newName: string): Promise<void>;
+  /** `docker update`: kept in the record (so restarts and a restarted agent keep it); a running container's cgroup takes it at once */
+  update(idOrName: string, spec: ContainerUpdateSpec): Promise<{ warnings: string[] }>;
   /** tar stream of a path in the container (like `docker cp ctr:path -`) */
   copyFrom(idOrName: string, path: string): Promise<NodeJS.ReadableStream>;
   /** extract a tar stream into a directory in the container */

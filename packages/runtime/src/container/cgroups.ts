@@ -22,6 +22,22 @@ export interface CgroupLimits {
   pidsLimit?: number;
 }
 
+const CFS_PERIOD = 100_000;
+
+/** --cpus as a CFS quota per 100 ms period (at least 1 ms, the kernel's floor) */
+const cfsQuota = (nanoCpus: number) => Math.max(1000, Math.round((nanoCpus / 1e9) * CFS_PERIOD));
+
+/** v2 weight: Docker's conversion from shares (2..262144) to weight (1..10000) */
+const cpuWeight = (shares: number) => 1 + Math.round(((shares - 2) * 9999) / 262142);
+
+/** v2's memory.swap.max is swap alone; Docker's memory-swap is memory + swap (-1: unlimited, default twice the memory) */
+const v2Swap = (memory: number, memorySwap: number | undefined) => (memorySwap === -1 ? 'max' : String(Math.max(0, (memorySwap ?? memory * 2) - memory)));
+
+/** a file the kernel may not offer (swap without swap accounting): left out, as at create */
+async function writeIfPresent(file: string, value: string): Promise<void> {
+  if (existsSync(file)) await writeFile(file, value);
+}
+
 let detected: CgroupVersion | undefined;
 export function cgroupVersion(): CgroupVersion {
   detected ??= existsSync(join(CGROUP_ROOT, 'cgroup.controllers')) ? 2 : 1;
@@ -75,9 +91,8 @@ export class ContainerCgroup {
       await writeFile(join(memory, 'memory.memsw.limit_in_bytes'), String(swap)).catch(() => {});
     }
     if (cpu && l.nanoCpus) {
-      const period = 100_000;
-      await writeFile(join(cpu, 'cpu.cfs_period_us'), String(period));
-      await writeFile(join(cpu, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round((l.nanoCpus / 1e9) * period))));
+      await writeFile(join(cpu, 'cpu.cfs_period_us'), String(CFS_PERIOD));
+      await writeFile(join(cpu, 'cpu.cfs_quota_us'), String(cfsQuota(l.nanoCpus)));
     }
     if (cpu && l.cpuShares) await writeFile(join(cpu, 'cpu.shares'), String(l.cpuShares));
     if (pids && l.pidsLimit && l.pidsLimit > 0) await writeFile(join(pids, 'pids.max'), String(l.pidsLimit));
@@ -89,13 +104,56 @@ export class ContainerCgroup {
     await writeFile(join(parent, 'cgroup.subtree_control'), '+memory +cpu +pids +io').catch(() => {});
     if (l.memory) {
       await writeFile(join(dir, 'memory.max'), String(l.memory));
-      const swap = l.memorySwap === -1 ? 'max' : String(Math.max(0, (l.memorySwap ?? l.memory * 2) - l.memory));
-      await writeFile(join(dir, 'memory.swap.max'), swap).catch(() => {});
+      await writeFile(join(dir, 'memory.swap.max'), v2Swap(l.memory, l.memorySwap)).catch(() => {});
     }
-    if (l.nanoCpus) await writeFile(join(dir, 'cpu.max'), `${Math.round((l.nanoCpus / 1e9) * 100_000)} 100000`);
-    // v2 weight: Docker's conversion from shares (2..262144) to weight (1..10000)
-    if (l.cpuShares) await writeFile(join(dir, 'cpu.weight'), String(1 + Math.round(((l.cpuShares - 2) * 9999) / 262142)));
+    if (l.nanoCpus) await writeFile(join(dir, 'cpu.max'), `${cfsQuota(l.nanoCpus)} ${CFS_PERIOD}`);
+    if (l.cpuShares) await writeFile(join(dir, 'cpu.weight'), String(cpuWeight(l.cpuShares)));
     if (l.pidsLimit && l.pidsLimit > 0) await writeFile(join(dir, 'pids.max'), String(l.pidsLimit));
+  }
+
+  /**
+   * `docker update` of a running container: every limit written again, what is unset as
+   * the kernel's "unlimited" (create only writes what is set, on a fresh cgroup).
+   */
+  async update(l: CgroupLimits): Promise<void> {
+    if (this.version === 2) await this.updateV2(l);
+    else await this.updateV1(l);
+  }
+
+  private async updateV1(l: CgroupLimits): Promise<void> {
+    const { memory, cpu, pids } = this.dirs;
+    if (memory) {
+      const limit = join(memory, 'memory.limit_in_bytes');
+      const swapLimit = join(memory, 'memory.memsw.limit_in_bytes');
+      const mem = l.memory || -1;
+      const swap = l.memory ? (l.memorySwap ?? l.memory * 2) : -1;
+      // the kernel keeps memory <= memory+swap at every write: raising goes swap first,
+      // lowering memory first (runc's order)
+      const current = Number((await readFile(limit, 'utf8')).trim());
+      if (swap === -1 || current < swap) {
+        await writeIfPresent(swapLimit, String(swap));
+        await writeFile(limit, String(mem));
+      } else {
+        await writeFile(limit, String(mem));
+        await writeIfPresent(swapLimit, String(swap));
+      }
+    }
+    if (cpu) {
+      await writeFile(join(cpu, 'cpu.cfs_period_us'), String(CFS_PERIOD));
+      await writeFile(join(cpu, 'cpu.cfs_quota_us'), String(l.nanoCpus ? cfsQuota(l.nanoCpus) : -1));
+      await writeFile(join(cpu, 'cpu.shares'), String(l.cpuShares || 1024));
+    }
+    if (pids) await writeFile(join(pids, 'pids.max'), l.pidsLimit && l.pidsLimit > 0 ? String(l.pidsLimit) : 'max');
+  }
+
+  private async updateV2(l: CgroupLimits): Promise<void> {
+    const dir = this.dirs.unified!;
+    // memory.max and memory.swap.max are independent in v2: no order to keep
+    await writeFile(join(dir, 'memory.max'), l.memory ? String(l.memory) : 'max');
+    await writeIfPresent(join(dir, 'memory.swap.max'), l.memory ? v2Swap(l.memory, l.memorySwap) : 'max');
+    await writeFile(join(dir, 'cpu.max'), `${l.nanoCpus ? cfsQuota(l.nanoCpus) : 'max'} ${CFS_PERIOD}`);
+    await writeFile(join(dir, 'cpu.weight'), String(l.cpuShares ? cpuWeight(l.cpuShares) : 100));
+    await writeFile(join(dir, 'pids.max'), l.pidsLimit && l.pidsLimit > 0 ? String(l.pidsLimit) : 'max');
   }
 
   async freeze(frozen: boolean): Promise<void> {

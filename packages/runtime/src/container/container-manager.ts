@@ -3,15 +3,17 @@ import type { Socket } from 'node:net';
 import { mkdirSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { mkdir, rmdir, unlink, writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Conflict, InvalidArgument, NotFound, SkiffError, Unavailable } from '../errors.js';
 import { MNT_DETACH, MS_RDONLY, mount as nativeMount, umount2 } from '../native/addon.js';
 import type {
-  ContainerCreateSpec, ContainerService, ContainerStats, ContainerSummary, ExecSpec, FileChange, ImageInspect,
+  ContainerCreateSpec, ContainerService, ContainerStats, ContainerSummary, ContainerUpdateSpec, ExecSpec, FileChange, ImageInspect,
   ListContainersOptions, LogChunk, LogEntry, LogStreamOptions, LogsOptions, ProcessList, RuntimeEvent, StdioSession, WaitCondition,
 } from '../types.js';
 import { AttachSession, connectAttachSocket } from './attach-client.js';
 import { ContainerCgroup } from './cgroups.js';
+import { applyUpdate } from './container-update.js';
 import { ALL_CAPABILITIES, ZERO_TIME, type ContainerState } from './container-record.js';
 import { buildRecord, mergeEnv } from './container-spec.js';
 import { ContainerStore, type StoredContainer } from './container-store.js';
@@ -687,6 +689,29 @@ export class ContainerManager implements ContainerService {
     const old = c.record.name;
     await this.store.rename(c, newName);
     this.emit(c, 'rename', { oldName: `/${old}` });
+  }
+
+  // ---- update -----------------------------------------------------------------------------
+
+  /**
+   * `docker update`: the new limits and restart policy go into the record, so a restart and
+   * a restarted agent keep them; a running (or paused) container's cgroup takes them first,
+   * and a refusal there leaves the record as it was.
+   */
+  async update(idOrName: string, u: ContainerUpdateSpec): Promise<{ warnings: string[] }> {
+    const c = this.store.get(idOrName);
+    await this.withLock(c.record.id, async () => {
+      if (c.state.status === 'removing' || c.state.status === 'dead') throw new Conflict('container is marked for removal and cannot be "update"');
+      const { spec, restartPolicy } = applyUpdate(c.record, u, cpus().length);
+      if (c.state.status === 'running' || c.state.status === 'paused') {
+        await this.cgroup(c).update({ memory: spec.memory, memorySwap: spec.memorySwap, nanoCpus: spec.nanoCpus, cpuShares: spec.cpuShares, pidsLimit: spec.pidsLimit });
+      }
+      c.record.spec = spec;
+      c.record.restartPolicy = restartPolicy;
+      await this.store.saveRecord(c);
+    });
+    this.emit(c, 'update');
+    return { warnings: [] };
   }
 
   // ---- queries --------------------------------------------------------------------------

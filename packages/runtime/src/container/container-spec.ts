@@ -4,6 +4,7 @@ import type { ContainerCreateSpec, ImageInspect, RestartPolicy } from '../types.
 import { resolveCapabilities } from './capabilities.js';
 import { mergeHealthcheck } from './health-config.js';
 import type { ContainerRecord } from './container-record.js';
+import { MIN_MEMORY } from './container-update.js';
 import { parseSignal } from './signals.js';
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -59,7 +60,7 @@ export function buildRecord(
   for (const [k, v] of [['memory', spec.memory], ['nanoCpus', spec.nanoCpus], ['cpuShares', spec.cpuShares]] as const) {
     if (v !== undefined && (!Number.isFinite(v) || v < 0)) throw new InvalidArgument(`invalid ${k}: ${v}`);
   }
-  if (spec.memory !== undefined && spec.memory > 0 && spec.memory < 6 * 1024 * 1024) {
+  if (spec.memory !== undefined && spec.memory > 0 && spec.memory < MIN_MEMORY) {
     throw new InvalidArgument('minimum memory limit allowed is 6MB');
   }
   if (spec.hostname !== undefined && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/.test(spec.hostname)) {
