@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
@@ -118,6 +118,71 @@ describe('docker export, commit, import', () => {
     } finally {
       docker(['rm', '-f', ctr, live]);
       docker(['rmi', committed, imported, piped]);
+    }
+  });
+});
+
+describe('docker update', () => {
+  const MiB = 1024 * 1024;
+  const limits = '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}} {{json .HostConfig.RestartPolicy}}';
+
+  it('changes a running container\'s limits and restart policy: inspect, its cgroup, after an agent restart', async () => {
+    const name = u('updated');
+    try {
+      const id = ok(['run', '-d', '--name', name, '-m', '64m', image, 'sleep', '300']).trim();
+      expect(ok(['inspect', '-f', limits, name])).toBe(`${64 * MiB} ${128 * MiB} 0 0 <no value> {"MaximumRetryCount":0,"Name":"no"}\n`);
+      expect(docker(['update', '-m', '256m', '--memory-swap', '512m', '--cpus', '0.5', '--cpu-shares', '256', '--pids-limit', '20', '--restart', 'on-failure:3', name])).toEqual({ code: 0, stdout: `${name}\n`, stderr: '' });
+      const updated = `${256 * MiB} ${512 * MiB} 500000000 256 20 {"MaximumRetryCount":3,"Name":"on-failure"}\n`;
+      expect(ok(['inspect', '-f', limits, name])).toBe(updated);
+      // at once, in the cgroup: stats shows the memory limit, and the pids limit holds
+      expect(ok(['stats', '--no-stream', '--format', '{{.MemUsage}}', name])).toMatch(/ \/ 256MiB\n$/);
+      const forks = docker(['exec', name, 'sh', '-c', 'for i in $(seq 30); do sleep 5 & done']);
+      expect(forks.stdout + forks.stderr).toMatch(/can't fork|Resource temporarily unavailable/);
+      const cgroup = (ctrl: string, file: string) => readFileSync(`/sys/fs/cgroup/${ctrl}/skiff/${id}/${file}`, 'utf8').trim();
+      expect([cgroup('memory', 'memory.limit_in_bytes'), cgroup('memory', 'memory.memsw.limit_in_bytes'), cgroup('cpu', 'cpu.cfs_quota_us'), cgroup('cpu', 'cpu.shares'), cgroup('pids', 'pids.max')]).toEqual([
+        String(256 * MiB), String(512 * MiB), '50000', '256', '20',
+      ]);
+
+      // the agent goes and comes back: the container ran on, its record kept the update
+      await agent.kill();
+      await agent.start();
+      expect(ok(['inspect', '-f', limits, name])).toBe(updated);
+      expect(cgroup('memory', 'memory.limit_in_bytes')).toBe(String(256 * MiB));
+      // and a restart of the container makes its new cgroup from it
+      ok(['restart', '-t', '0', name]);
+      expect(ok(['stats', '--no-stream', '--format', '{{.MemUsage}}', name])).toMatch(/ \/ 256MiB\n$/);
+      expect(ok(['update', '--pids-limit', '-1', name])).toBe(`${name}\n`);
+      expect(ok(['inspect', '-f', '{{.HostConfig.PidsLimit}}', name])).toBe('0\n');
+      expect(cgroup('pids', 'pids.max')).toBe('max');
+    } finally {
+      docker(['rm', '-f', name]);
+    }
+  });
+
+  it('refuses as dockerd does', async () => {
+    const name = u('refused');
+    const rm = u('autoremoved');
+    try {
+      const id = ok(['run', '-d', '--name', name, '-m', '64m', image, 'sleep', '300']).trim();
+      // above the memory + swap in place, without a new swap limit
+      expect(docker(['update', '-m', '512m', name])).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: daemon(`Cannot update container ${id}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time`),
+      });
+      expect(docker(['update', '-m', '1m', name]).stderr).toBe(daemon('Minimum memory limit allowed is 6MB'));
+      expect(docker(['update', '-m', '64m', '--memory-swap', '32m', name]).stderr).toBe(daemon('Minimum memoryswap limit should be larger than memory limit, see usage'));
+      expect(docker(['update', '--cpus', '1000', name]).stderr).toMatch(/^Error response from daemon: Range of CPUs is from 0\.01 to \d+\.00, as there are only \d+ CPUs available\n$/);
+      expect(docker(['update', '--cpus', '1', u('ghost')])).toMatchObject({ code: 1, stderr: daemon(`No such container: ${u('ghost')}`) });
+      ok(['run', '-d', '--rm', '--name', rm, image, 'sleep', '300']);
+      const rmId = ok(['inspect', '-f', '{{.Id}}', rm]).trim();
+      expect(docker(['update', '--restart', 'always', rm]).stderr).toBe(daemon(`Cannot update container ${rmId}: Restart policy cannot be updated because AutoRemove is enabled for the container`));
+      // what the runtime cannot change is refused, not dropped
+      expect(docker(['update', '--cpuset-cpus', '0', name])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^Error response from daemon: docker update of CpusetCpus is not supported by Skiff/) });
+      expect(ok(['inspect', '-f', limits, name])).toBe(`${64 * MiB} ${128 * MiB} 0 0 <no value> {"MaximumRetryCount":0,"Name":"no"}\n`);
+      expect((await api('POST', `/containers/${name}/update`)).status).toBe(200);
+    } finally {
+      docker(['rm', '-f', name, rm]);
     }
   });
 });

@@ -1,4 +1,4 @@
-import { DockerApiError, readJsonBody, repoTag, sendJson } from './http.js';
+import { DockerApiError, isZero, readJsonBody, repoTag, sendJson } from './http.js';
 import type { Route } from './routes.js';
 
 /** dockerd's BoolValueOrDefault: absent is the default; "", "0", "no", "false", "none" are false */
@@ -6,9 +6,6 @@ function boolOr(v: string | null, fallback: boolean): boolean {
   if (v === null) return fallback;
   return !['', '0', 'no', 'false', 'none'].includes(v.toLowerCase());
 }
-
-/** a Go zero value, which a client marshalling an empty Config struct sends for every field */
-const isZero = (v: unknown) => v === null || v === '' || v === false || v === 0 || (typeof v === 'object' && Object.keys(v as object).length === 0);
 
 /**
  * `POST /commit?container=&repo=&tag=&comment=&author=&pause=&changes=` (`docker commit`):

@@ -55,11 +55,22 @@ function ports(bindings: NonNullable<DockerCreateBody['HostConfig']>['PortBindin
   return out;
 }
 
-function restart(p: NonNullable<DockerCreateBody['HostConfig']>['RestartPolicy']): RestartPolicy | undefined {
-  if (!p?.Name || p.Name === 'no') return undefined;
-  if (p.Name === 'on-failure') return { name: 'on-failure', maximumRetryCount: p.MaximumRetryCount || undefined };
-  if (p.Name === 'always' || p.Name === 'unless-stopped') return { name: p.Name };
-  throw new DockerApiError(400, `invalid restart policy "${p.Name}"`);
+/**
+ * Docker's `RestartPolicy` (create and update) as the runtime's, checked as dockerd's
+ * ValidateRestartPolicy does; an empty name is none given.
+ */
+export function restartPolicyFromDocker(p: { Name?: string; MaximumRetryCount?: number } | null | undefined): RestartPolicy | undefined {
+  if (!p?.Name) return undefined;
+  const retries = p.MaximumRetryCount ?? 0;
+  if (p.Name === 'no' || p.Name === 'always' || p.Name === 'unless-stopped') {
+    if (retries !== 0) throw new DockerApiError(400, `invalid restart policy: maximum retry count can only be used with 'on-failure'${retries < 0 ? ' and cannot be negative' : ''}`);
+    return { name: p.Name };
+  }
+  if (p.Name === 'on-failure') {
+    if (retries < 0) throw new DockerApiError(400, 'invalid restart policy: maximum retry count cannot be negative');
+    return { name: 'on-failure', maximumRetryCount: retries || undefined };
+  }
+  throw new DockerApiError(400, `invalid restart policy: unknown policy '${p.Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
 }
 
 function mounts(h: NonNullable<DockerCreateBody['HostConfig']>): MountRequest[] {
@@ -99,7 +110,7 @@ export function createSpecFromDocker(body: DockerCreateBody, name: string | unde
     readOnly: !!h.ReadonlyRootfs,
     capAdd: h.CapAdd ?? undefined,
     capDrop: h.CapDrop ?? undefined,
-    restartPolicy: restart(h.RestartPolicy),
+    restartPolicy: restartPolicyFromDocker(h.RestartPolicy),
     // Docker's "default" is its bridge
     network,
     networkAliases: endpoint?.Aliases?.length ? endpoint.Aliases : undefined,

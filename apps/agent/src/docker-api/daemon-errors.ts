@@ -34,6 +34,11 @@ const REWORDED: [RegExp, (m: RegExpExecArray) => string][] = [
     /^cannot remove container "\/?([^"]+)": container is (\w+): stop the container before removing or force remove$/,
     (m) => `cannot remove container "/${m[1]}": ${m[2] === 'paused' ? 'container is paused and must be unpaused first' : `container is ${m[2]}: stop the container before removing or force remove`}`,
   ],
+  // the runtime's limits checks speak as dockerd, which starts these with a capital
+  [
+    /^(minimum memory limit allowed is 6MB|minimum memoryswap limit should be larger than memory limit, see usage|range of CPUs is from .*|memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time|restart policy cannot be updated because AutoRemove is enabled for the container)$/s,
+    (m) => m[1]!.charAt(0).toUpperCase() + m[1]!.slice(1),
+  ],
   // dockerd's Dockerfile parser lowercases the instruction, and names no list
   [/^(\w+) is not a valid change command \(allowed: .*\)$/, (m) => `${m[1]!.toLowerCase()} is not a valid change command`],
   // dockerd appends the registry's own message, which is "manifest unknown" from distribution and Docker Hub

@@ -48,6 +48,9 @@ export async function readJsonBody<T>(req: IncomingMessage, limit = 4 * 1024 * 1
   }
 }
 
+/** a Go zero value, which a client marshalling a struct sends for every field it did not set */
+export const isZero = (v: unknown) => v === null || v === '' || v === false || v === 0 || (typeof v === 'object' && Object.keys(v as object).length === 0);
+
 export const truthy = (v: string | null) => v === '1' || v === 'true' || v === 'True';
 
 /** `X-Registry-Auth`: base64(url) JSON {username, password}; an empty `{}` means none */

@@ -7,6 +7,7 @@ import { DockerApiError, routePath } from './http.js';
 import { dockerError, sendError } from './daemon-errors.js';
 import { BUILD_ROUTES } from './build.js';
 import { COMMIT_ROUTES } from './commit.js';
+import { UPDATE_ROUTES } from './container-update.js';
 import { DockerExecs } from './exec.js';
 import { attach, ROUTES } from './routes.js';
 import { CONTAINER_EXTRA_ROUTES } from './containers-extra-routes.js';
@@ -15,7 +16,7 @@ import { NETWORK_ROUTES } from './networks-routes.js';
 import { recordEvents, SYSTEM_ROUTES } from './system-routes.js';
 import { VOLUME_ROUTES } from './volumes-routes.js';
 
-const ALL_ROUTES = [...ROUTES, ...VOLUME_ROUTES, ...NETWORK_ROUTES, ...IMAGE_EXTRA_ROUTES, ...SYSTEM_ROUTES, ...CONTAINER_EXTRA_ROUTES, ...COMMIT_ROUTES];
+const ALL_ROUTES = [...ROUTES, ...VOLUME_ROUTES, ...NETWORK_ROUTES, ...IMAGE_EXTRA_ROUTES, ...SYSTEM_ROUTES, ...CONTAINER_EXTRA_ROUTES, ...COMMIT_ROUTES, ...UPDATE_ROUTES];
 
 /** Decides whether a request may go on; throws a DockerApiError (401/403) when not. */
 export type DockerApiAccess = (req: IncomingMessage) => Promise<void>;
