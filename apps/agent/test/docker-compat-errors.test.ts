@@ -103,6 +103,10 @@ describe('dockerd error text through the docker CLI', () => {
     }
   });
 
+  it('a memory limit below dockerd\'s minimum', () => {
+    expect(docker(['run', '--rm', '-m', '1m', image, 'true'])).toEqual({ code: 125, stdout: '', stderr: runFailure('Minimum memory limit allowed is 6MB') });
+  });
+
   it('network rm of a built-in network is forbidden', async () => {
     for (const net of ['bridge', 'host', 'none']) {
       const rm = docker(['network', 'rm', net]);
