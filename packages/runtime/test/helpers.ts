@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime.js';
 import type { ContainerCreateSpec } from '../src/types.js';
+import { afterAll, beforeAll } from 'vitest';
+import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
 
 /** A runtime on a throw-away root and cgroup parent; `dispose` removes everything it made. */
 export class TestRuntime {
@@ -70,4 +72,32 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | false>, timeo
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * The usual set-up of a test file that runs containers: the fixture registry, a TestRuntime
+ * and the busybox test image pulled before the tests, everything removed after them.
+ * Read `.t` and `.image` inside tests (they are set once beforeAll has run).
+ */
+export function useTestRuntime(extra: Partial<RuntimeOptions> = {}): { readonly t: TestRuntime; readonly image: string } {
+  let t: TestRuntime | undefined;
+  let image = '';
+  beforeAll(async () => {
+    const reg = await fixtureRegistry();
+    image = `${reg.host}/skiff-test/busybox:latest`;
+    t = await TestRuntime.create([reg.host], extra);
+    await t.rt.images.pull(image);
+  }, 120_000);
+  afterAll(async () => {
+    await t?.dispose();
+    await stopFixtureRegistry();
+  }, 60_000);
+  return {
+    get t() {
+      return t!;
+    },
+    get image() {
+      return image;
+    },
+  };
 }

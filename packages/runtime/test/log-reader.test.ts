@@ -152,6 +152,34 @@ describe('log reader: follow', () => {
     return { got, pump, ended: () => ended, text: () => texts(got) };
   }
 
+  /** reads an iterator to its end into `got` */
+  async function drain(iter: AsyncIterator<LogEntry | LogChunk[] | Buffer>, got: LogEntry[]): Promise<void> {
+    for (;;) {
+      const r = await iter.next();
+      if (r.done) return;
+      collect(r.value, got);
+    }
+  }
+  /** a follow of an empty log that has read its first line ('live'); its consumer then stops reading until resume() */
+  async function stalledFollower(form: Form) {
+    writeFileSync(log, '');
+    let done = false;
+    const iter = follow(form, {}, () => done)[Symbol.asyncIterator]();
+    const first = iter.next();
+    appendFileSync(log, line('live\n'));
+    const got: LogEntry[] = [];
+    collect((await first).value!, got);
+    let reading: Promise<void> | undefined;
+    return {
+      got,
+      resume: () => void (reading = drain(iter, got)),
+      end: async () => {
+        done = true;
+        await reading;
+      },
+    };
+  }
+
   for (const form of ['entries', 'chunks', 'bytes'] as const) {
 
     it(`${form}: --tail 0 shows only lines written after it started`, async () => {
@@ -193,13 +221,7 @@ describe('log reader: follow', () => {
       appendFileSync(log, line('g2-a\n'));
       rotate(3); // generation 0 is deleted now
       appendFileSync(log, line('g3-a\n'));
-      const reading = (async () => {
-        for (;;) {
-          const r = await iter.next();
-          if (r.done) return;
-          collect(r.value, got);
-        }
-      })();
+      const reading = drain(iter, got);
       await waitFor(async () => got.length === 6, 5000, 'six lines');
       done = true;
       await reading;
@@ -207,13 +229,7 @@ describe('log reader: follow', () => {
     });
 
     it(`${form}: loses nothing when the log rotates past every kept file while the consumer does not read`, async () => {
-      writeFileSync(log, '');
-      let done = false;
-      const iter = follow(form, {}, () => done)[Symbol.asyncIterator]();
-      const first = iter.next(); // following now, waiting for a line
-      appendFileSync(log, line('live\n'));
-      const got: LogEntry[] = [];
-      collect((await first).value, got);
+      const f = await stalledFollower(form);
       // the consumer stalls (a slow socket) while the shim, keeping 2 files, rotates 6 times
       for (let i = 0; i < 6; i++) {
         appendFileSync(log, line(`g${i}\n`));
@@ -221,27 +237,14 @@ describe('log reader: follow', () => {
         await new Promise((r) => setTimeout(r, 60));
       }
       appendFileSync(log, line('last\n'));
-      const reading = (async () => {
-        for (;;) {
-          const r = await iter.next();
-          if (r.done) return;
-          collect(r.value, got);
-        }
-      })();
-      await waitFor(async () => got.length === 8, 5000, 'eight lines');
-      done = true;
-      await reading;
-      expect(texts(got)).toBe('live\ng0\ng1\ng2\ng3\ng4\ng5\nlast\n');
+      f.resume();
+      await waitFor(async () => f.got.length === 8, 5000, 'eight lines');
+      await f.end();
+      expect(texts(f.got)).toBe('live\ng0\ng1\ng2\ng3\ng4\ng5\nlast\n');
     });
 
     it(`${form}: a consumer that never reads holds at most ${MAX_HELD_GENERATIONS} generations open`, async () => {
-      writeFileSync(log, '');
-      let done = false;
-      const iter = follow(form, {}, () => done)[Symbol.asyncIterator]();
-      const first = iter.next();
-      appendFileSync(log, line('live\n'));
-      const got: LogEntry[] = [];
-      collect((await first).value, got);
+      const f = await stalledFollower(form);
       const heldLogs = () => readdirSync('/proc/self/fd').filter((fd) => {
         try {
           return readlinkSync(`/proc/self/fd/${fd}`).startsWith(log);
@@ -256,18 +259,11 @@ describe('log reader: follow', () => {
       }
       await waitFor(async () => heldLogs() === MAX_HELD_GENERATIONS, 5000, 'the held generations capped');
       appendFileSync(log, line('last\n'));
-      const reading = (async () => {
-        for (;;) {
-          const r = await iter.next();
-          if (r.done) return;
-          collect(r.value, got);
-        }
-      })();
-      await waitFor(async () => got.at(-1)?.line === 'last\n', 5000, 'the last line');
-      done = true;
-      await reading;
+      f.resume();
+      await waitFor(async () => f.got.at(-1)?.line === 'last\n', 5000, 'the last line');
+      await f.end();
       // the oldest unread generations were let go; what was read is in order
-      const lines = got.map((e) => e.line);
+      const lines = f.got.map((e) => e.line);
       expect(lines.length).toBe(MAX_HELD_GENERATIONS + 1);
       expect(lines.slice(1, -1)).toEqual([...lines.slice(1, -1)].sort((a, b) => Number(a.slice(1, -1)) - Number(b.slice(1, -1))));
       expect(heldLogs()).toBe(0);

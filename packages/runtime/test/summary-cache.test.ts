@@ -1,27 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { summariesJsonOf } from '../src/container/summary-cache.js';
 import type { ContainerSummary } from '../src/types.js';
-import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from './fixtures/index.js';
-import { TestRuntime, waitFor } from './helpers.js';
+import { freeTestSubnet } from './fixtures/index.js';
+import { useTestRuntime, waitFor } from './helpers.js';
 
-let t: TestRuntime;
-let image: string;
-
-beforeAll(async () => {
-  const reg = await fixtureRegistry();
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  t = await TestRuntime.create([reg.host]);
-  await t.rt.images.pull(image);
-}, 120_000);
-
-afterAll(async () => {
-  await t?.dispose();
-  await stopFixtureRegistry();
-}, 60_000);
+const env = useTestRuntime();
 
 /** what `ps` shows, checked against its attached JSON text (what the agent sends) */
 async function ps(): Promise<ContainerSummary[]> {
-  const list = await t.rt.containers.list({ all: true });
+  const list = await env.t.rt.containers.list({ all: true });
   expect(JSON.parse(summariesJsonOf(list)!)).toEqual(JSON.parse(JSON.stringify(list)));
   return list;
 }
@@ -33,52 +20,52 @@ const byName = (list: ContainerSummary[], name: string) => list.find((s) => s.na
 
 describe('container summaries (ps)', () => {
   it('are reused while a container does not change, and follow every change that shows', async () => {
-    const { id: idle } = await t.rt.containers.run({ image, cmd: ['sleep', '300'], name: 'idle' });
-    const { id: busy } = await t.rt.containers.run({ image, cmd: ['sleep', '300'], name: 'busy', ports: [{ containerPort: 80, protocol: 'tcp' }] });
-    const { id: made } = await t.rt.containers.create({ image, cmd: ['true'], name: 'made' });
+    const { id: idle } = await env.t.rt.containers.run({ image: env.image, cmd: ['sleep', '300'], name: 'idle' });
+    const { id: busy } = await env.t.rt.containers.run({ image: env.image, cmd: ['sleep', '300'], name: 'busy', ports: [{ containerPort: 80, protocol: 'tcp' }] });
+    const { id: made } = await env.t.rt.containers.create({ image: env.image, cmd: ['true'], name: 'made' });
 
     const first = await ps();
     // the same answer, nothing built again, for each filter (a status that ticks over a
     // second between two calls makes a new one, so a few tries)
-    expect(await reusedWithin(() => t.rt.containers.list({ all: true }))).toBe(true);
-    expect(await reusedWithin(() => t.rt.containers.list({}))).toBe(true);
-    expect((await t.rt.containers.list({})).map((s) => s.names[0]).sort()).toEqual(['/busy', '/idle']);
+    expect(await reusedWithin(() => env.t.rt.containers.list({ all: true }))).toBe(true);
+    expect(await reusedWithin(() => env.t.rt.containers.list({}))).toBe(true);
+    expect((await env.t.rt.containers.list({})).map((s) => s.names[0]).sort()).toEqual(['/busy', '/idle']);
     expect(Object.isFrozen(first)).toBe(true);
     expect(Object.isFrozen(byName(first, 'busy').ports[0])).toBe(true);
     expect(byName(first, 'busy').ports).toEqual([expect.objectContaining({ privatePort: 80, publicPort: expect.any(Number) })]);
 
     // rename, stop, start and a network connect each show up at once
-    await t.rt.containers.rename(busy, 'renamed');
-    await t.rt.containers.stop(idle, { timeout: 0 });
-    await t.rt.containers.start(made);
+    await env.t.rt.containers.rename(busy, 'renamed');
+    await env.t.rt.containers.stop(idle, { timeout: 0 });
+    await env.t.rt.containers.start(made);
     await waitFor(async () => byName(await ps(), 'made').state === 'exited', 10_000, 'made to exit');
-    const net = await t.rt.networks.create('summaries', { subnet: freeTestSubnet().subnet });
-    await t.rt.containers.connect(busy, 'summaries');
+    const net = await env.t.rt.networks.create('summaries', { subnet: freeTestSubnet().subnet });
+    await env.t.rt.containers.connect(busy, 'summaries');
     const third = await ps();
     expect(byName(third, 'renamed')).toMatchObject({ id: busy, state: 'running', networks: ['bridge', 'summaries'] });
     expect(byName(third, 'idle')).toMatchObject({ state: 'exited', status: expect.stringMatching(/^Exited \(137\) /) });
     expect(byName(third, 'made')).toMatchObject({ state: 'exited', status: expect.stringMatching(/^Exited \(0\) /) });
     // and agree with summaries built from scratch (a new runtime on the same root, as after an agent restart)
-    await t.reopen();
+    await env.t.reopen();
     const fresh = await ps();
     const noStatus = (l: ContainerSummary[]) => l.map(({ status: _, ...rest }) => rest);
     expect(noStatus(fresh)).toEqual(noStatus(third));
 
-    await t.rt.containers.disconnect(busy, 'summaries');
+    await env.t.rt.containers.disconnect(busy, 'summaries');
     expect(byName(await ps(), 'renamed').networks).toEqual(['bridge']);
-    for (const id of [idle, busy, made]) await t.rt.containers.remove(id, { force: true });
-    await t.rt.networks.remove(net.id);
+    for (const id of [idle, busy, made]) await env.t.rt.containers.remove(id, { force: true });
+    await env.t.rt.networks.remove(net.id);
     expect(await ps()).toEqual([]);
   });
 
   it('tick with time: the status text is never older than the call', async () => {
-    const { id } = await t.rt.containers.run({ image, cmd: ['sleep', '300'], name: 'ticking' });
+    const { id } = await env.t.rt.containers.run({ image: env.image, cmd: ['sleep', '300'], name: 'ticking' });
     const first = byName(await ps(), 'ticking');
     expect(first.status).toMatch(/^Up (Less than a second|1 second)$/);
     await new Promise((r) => setTimeout(r, 2200));
     const later = byName(await ps(), 'ticking');
     expect(later.status).toMatch(/^Up [2-4] seconds$/);
     expect(later).not.toBe(first);
-    await t.rt.containers.remove(id, { force: true });
+    await env.t.rt.containers.remove(id, { force: true });
   });
 });
