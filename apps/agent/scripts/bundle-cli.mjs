@@ -2,7 +2,7 @@
 // so a CLI call starts Node and runs one file, instead of starting tsx, transpiling ~150
 // modules and resolving its npm dependencies' hundreds of files on every call (~0.6 s). `skiff daemon` is not in the bundle: bin/skiff runs it from
 // source with tsx, as paths next to its sources (the web app, the Prisma client) matter there.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -13,6 +13,9 @@ const result = await build({
   entryPoints: [`${agentDir}src/cli/main.ts`],
   outdir,
   bundle: true,
+  // each command's module in its own chunk, loaded when the command runs (main.ts)
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   format: 'esm',
   platform: 'node',
   target: 'node20',
@@ -42,8 +45,17 @@ const place = async (path, contents) => {
   await writeFile(`${path}.${process.pid}.tmp`, contents);
   await rename(`${path}.${process.pid}.tmp`, path);
 };
-await mkdir(outdir, { recursive: true });
-for (const f of result.outputFiles) if (f.path.endsWith('.map')) await place(f.path, f.contents);
-for (const f of result.outputFiles) if (!f.path.endsWith('.map')) await place(f.path, f.contents);
+await mkdir(`${outdir}/chunks`, { recursive: true });
+// maps, then chunks, then the entry: a CLI started meanwhile finds every chunk its entry
+// names (chunk names carry a content hash, so a new entry never loads an old chunk)
+const entry = `${outdir}/main.js`;
+const rank = (p) => (p.endsWith('.map') ? 0 : p === entry ? 2 : 1);
+for (const f of [...result.outputFiles].sort((a, b) => rank(a.path) - rank(b.path))) await place(f.path, f.contents);
+// chunks of earlier builds: left a day for CLIs that were running then, removed after
+const fresh = new Set(result.outputFiles.map((f) => f.path));
+for (const name of await readdir(`${outdir}/chunks`)) {
+  const path = `${outdir}/chunks/${name}`;
+  if (!fresh.has(path) && Date.now() - (await stat(path)).mtimeMs > 86_400_000) await unlink(path);
+}
 // bin/skiff uses the bundle only for the checkout it was built from
 await place(`${outdir}/.source-root`, fileURLToPath(new URL('../../..', import.meta.url)));

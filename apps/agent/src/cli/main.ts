@@ -1,64 +1,75 @@
 import { SKIFF_VERSION } from '@skiff/runtime';
-import { connectAgent, type SkiffClient } from './client.js';
+import { connectAgent } from './client.js';
 import { CliError, exitCodeOf, messageOf } from './errors.js';
-import * as c from './commands/containers.js';
-import { cpCommand } from './commands/cp.js';
-import { historyCommand, imagesCommand, pullCommand, pushCommand, rmiCommand, tagCommand } from './commands/images.js';
-import { buildCommand } from './commands/build.js';
-import { composeCommand } from './commands/compose.js';
-import { exportCommand, importCommand, loadCommand, saveCommand } from './commands/image-io.js';
-import { createCommand, runCommand } from './commands/run.js';
-import { eventsCommand, infoCommand, systemCommand, versionCommand } from './commands/system.js';
-import { volumeCommand } from './commands/volumes.js';
-import { networkCommand } from './commands/networks.js';
-import { loginCommand, logoutCommand, tokenCommand, userCommand } from './commands/access.js';
+import type { SkiffClient } from './client.js';
 
 type Handler = (client: SkiffClient, argv: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, Handler> = {
-  run: runCommand,
-  create: createCommand,
-  start: c.startCommand,
-  stop: (cl, a) => c.stopCommand(cl, a, 'stop'),
-  restart: (cl, a) => c.stopCommand(cl, a, 'restart'),
-  kill: c.killCommand,
-  pause: (cl, a) => c.simpleCommand(cl, a, 'pause'),
-  unpause: (cl, a) => c.simpleCommand(cl, a, 'unpause'),
-  rm: c.rmCommand,
-  ps: c.psCommand,
-  inspect: c.inspectCommand,
-  logs: c.logsCommand,
-  exec: c.execCommand,
-  attach: c.attachCommand,
-  top: c.topCommand,
-  stats: c.statsCommand,
-  wait: c.waitCommand,
-  diff: c.diffCommand,
-  commit: c.commitCommand,
-  rename: c.renameCommand,
-  cp: cpCommand,
-  pull: pullCommand,
-  images: imagesCommand,
-  rmi: rmiCommand,
-  tag: tagCommand,
-  push: pushCommand,
-  history: historyCommand,
-  build: buildCommand,
-  compose: composeCommand,
-  save: saveCommand,
-  load: loadCommand,
-  export: exportCommand,
-  import: importCommand,
-  info: infoCommand,
-  volume: volumeCommand,
-  network: networkCommand,
-  port: c.portCommand,
-  user: userCommand,
-  token: tokenCommand,
-  login: loginCommand,
-  logout: logoutCommand,
-  system: systemCommand,
-  events: eventsCommand,
+// Each command's module is loaded only when it runs: a CLI call parses the code of one
+// command (and its dependencies: yaml for compose, the Dockerfile parser for build, …),
+// not of all of them. See docs/performance.md, "Start latency".
+const containers = () => import('./commands/containers.js');
+const images = () => import('./commands/images.js');
+const imageIo = () => import('./commands/image-io.js');
+const system = () => import('./commands/system.js');
+const access = () => import('./commands/access.js');
+
+const COMMANDS: Record<string, () => Promise<Handler>> = {
+  run: async () => (await import('./commands/run.js')).runCommand,
+  create: async () => (await import('./commands/run.js')).createCommand,
+  start: async () => (await containers()).startCommand,
+  stop: async () => {
+    const c = await containers();
+    return (cl, a) => c.stopCommand(cl, a, 'stop');
+  },
+  restart: async () => {
+    const c = await containers();
+    return (cl, a) => c.stopCommand(cl, a, 'restart');
+  },
+  kill: async () => (await containers()).killCommand,
+  pause: async () => {
+    const c = await containers();
+    return (cl, a) => c.simpleCommand(cl, a, 'pause');
+  },
+  unpause: async () => {
+    const c = await containers();
+    return (cl, a) => c.simpleCommand(cl, a, 'unpause');
+  },
+  rm: async () => (await containers()).rmCommand,
+  ps: async () => (await containers()).psCommand,
+  inspect: async () => (await containers()).inspectCommand,
+  logs: async () => (await containers()).logsCommand,
+  exec: async () => (await containers()).execCommand,
+  attach: async () => (await containers()).attachCommand,
+  top: async () => (await containers()).topCommand,
+  stats: async () => (await containers()).statsCommand,
+  wait: async () => (await containers()).waitCommand,
+  diff: async () => (await containers()).diffCommand,
+  commit: async () => (await containers()).commitCommand,
+  rename: async () => (await containers()).renameCommand,
+  port: async () => (await containers()).portCommand,
+  cp: async () => (await import('./commands/cp.js')).cpCommand,
+  pull: async () => (await images()).pullCommand,
+  images: async () => (await images()).imagesCommand,
+  rmi: async () => (await images()).rmiCommand,
+  tag: async () => (await images()).tagCommand,
+  push: async () => (await images()).pushCommand,
+  history: async () => (await images()).historyCommand,
+  build: async () => (await import('./commands/build.js')).buildCommand,
+  compose: async () => (await import('./commands/compose.js')).composeCommand,
+  save: async () => (await imageIo()).saveCommand,
+  load: async () => (await imageIo()).loadCommand,
+  export: async () => (await imageIo()).exportCommand,
+  import: async () => (await imageIo()).importCommand,
+  info: async () => (await system()).infoCommand,
+  system: async () => (await system()).systemCommand,
+  events: async () => (await system()).eventsCommand,
+  volume: async () => (await import('./commands/volumes.js')).volumeCommand,
+  network: async () => (await import('./commands/networks.js')).networkCommand,
+  user: async () => (await access()).userCommand,
+  token: async () => (await access()).tokenCommand,
+  login: async () => (await access()).loginCommand,
+  logout: async () => (await access()).logoutCommand,
 };
 const ALIASES: Record<string, string> = { container: '', image: '' };
 
@@ -150,20 +161,21 @@ async function main(argv: string[]): Promise<number> {
       return undefined;
     });
     try {
-      await versionCommand(conn?.client, SKIFF_VERSION);
+      await (await system()).versionCommand(conn?.client, SKIFF_VERSION);
     } finally {
       conn?.close();
     }
     if (failure) throw failure; // like `docker version`: client part printed, then the error
     return 0;
   }
-  const handler = COMMANDS[command];
-  if (!handler) throw new CliError(`unknown command "${command}" for "skiff"\nRun 'skiff --help' for usage.`);
+  const load = COMMANDS[command];
+  if (!load) throw new CliError(`unknown command "${command}" for "skiff"\nRun 'skiff --help' for usage.`);
   if (rest.includes('--help')) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const { client, close } = await connectAgent();
+  // the command's code loads while the connection is made
+  const [handler, { client, close }] = await Promise.all([load(), connectAgent()]);
   try {
     return await handler(client, rest);
   } finally {
