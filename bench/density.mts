@@ -9,6 +9,7 @@
  *   default N = 100 500 1000, C = 8, K = 250
  *   DENSITY_AGENT_NODE_FLAGS: node flags for the agent only (profiling: "--cpu-prof --cpu-prof-dir=/tmp/prof", "--trace-gc")
  *   DENSITY_AGENT_LOG: a file that gets the agent's output (e.g. --trace-gc's)
+ *   DENSITY_PS_LOG: a file that gets each `ps` call as "N start-ms duration-ms" (wall clock, to line up with --trace-gc)
  * Everything it creates is removed at the end, also on failure and Ctrl-C.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -262,10 +263,14 @@ async function measureSkiff(agent: Agent, image: string, n: number): Promise<Sam
   for (let i = 0; i < 5; i++) await client.containers.list.query({});
   const psMs: number[] = [];
   let psBytes = 0;
+  // lines up with this process's --trace-gc times, which count from its start
+  if (process.env.DENSITY_PS_LOG) appendFileSync(process.env.DENSITY_PS_LOG, `origin ${performance.timeOrigin.toFixed(0)}\n`);
   for (let i = 0; i < PS_CALLS; i++) {
     let list: unknown;
+    const at = Date.now();
     psMs.push(await timeMs(async () => (list = await client.containers.list.query({}))));
     if (i === 0) psBytes = JSON.stringify(list).length;
+    if (process.env.DENSITY_PS_LOG) appendFileSync(process.env.DENSITY_PS_LOG, `${n} ${at} ${psMs[i]!.toFixed(2)}\n`);
   }
   const agentRss = processRss(agent.proc.pid!);
 

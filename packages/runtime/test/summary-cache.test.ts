@@ -9,7 +9,7 @@ const env = useTestRuntime();
 /** what `ps` shows, checked against its attached JSON text (what the agent sends) */
 async function ps(): Promise<ContainerSummary[]> {
   const list = await env.t.rt.containers.list({ all: true });
-  expect(JSON.parse(summariesJsonOf(list)!)).toEqual(JSON.parse(JSON.stringify(list)));
+  expect(JSON.parse(summariesJsonOf(list)!.toString())).toEqual(JSON.parse(JSON.stringify(list)));
   return list;
 }
 async function reusedWithin(list: () => Promise<ContainerSummary[]>): Promise<boolean> {

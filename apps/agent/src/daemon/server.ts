@@ -7,7 +7,7 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { openDb } from '@skiff/db';
 import { createRuntime, type Runtime } from '@skiff/runtime';
 import { WebSocket, WebSocketServer } from 'ws';
-import { wsEncoder } from './ws-encoder.js';
+import { textFramesForBuffers, wsEncoder } from './ws-encoder.js';
 import { appRouter } from '../routers/index.js';
 import { EventHistory } from '../event-history.js';
 import { SessionRegistry } from '../sessions.js';
@@ -100,7 +100,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
             socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
             return;
           }
-          wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+          wss.handleUpgrade(req, socket, head, (ws) => {
+            textFramesForBuffers(ws);
+            wss.emit('connection', ws, req);
+          });
         },
         () => socket.destroy(),
       );

@@ -5,15 +5,32 @@ import { humanDurationBucket } from './human-duration.js';
 import { containerSummary, statusTextSince } from './inspect.js';
 
 /**
- * The JSON text of a list of summaries, attached to the array `list()` returns: a transport
- * that sends JSON (the agent's WebSocket encoder) can send it instead of stringifying the
- * objects again. The array stays an ordinary (frozen) array for everyone else.
+ * The JSON text (UTF-8 bytes) of a list of summaries, attached to the array `list()`
+ * returns: a transport that sends JSON (the agent's WebSocket encoder) can send it instead
+ * of stringifying the objects again. Bytes rather than a string: a 360 kB string per call
+ * lands in V8's large-object space and is promoted by the next scavenge, a Buffer lives
+ * outside the heap. The array stays an ordinary (frozen) array for everyone else.
  */
 const SUMMARIES_JSON = Symbol.for('skiff.summariesJson');
 
-/** the JSON text attached by `ContainerSummaryCache.list`, if `value` is such an array */
-export function summariesJsonOf(value: unknown): string | undefined {
-  return Array.isArray(value) ? (value as { [SUMMARIES_JSON]?: string })[SUMMARIES_JSON] : undefined;
+/** the JSON bytes attached by `ContainerSummaryCache.list`, if `value` is such an array */
+export function summariesJsonOf(value: unknown): Buffer | undefined {
+  return Array.isArray(value) ? (value as { [SUMMARIES_JSON]?: Buffer })[SUMMARIES_JSON] : undefined;
+}
+
+/** `[a,b,…]` from the fragments' bytes, one allocation */
+function jsonArray(parts: Buffer[]): Buffer {
+  let size = parts.length ? parts.length + 1 : 2;
+  for (const p of parts) size += p.length;
+  const out = Buffer.allocUnsafe(size);
+  let off = 0;
+  out[off++] = 0x5b; // [
+  for (let i = 0; i < parts.length; i++) {
+    if (i) out[off++] = 0x2c; // ,
+    off += parts[i]!.copy(out, off);
+  }
+  out[off] = 0x5d; // ]
+  return out;
 }
 
 interface Entry {
@@ -27,7 +44,7 @@ interface Entry {
   ports: number;
   networks: number;
   summary: ContainerSummary;
-  json: string;
+  json: Buffer;
   /** the start/finish time the status text counts from, and its Date.parse (done once) */
   since: string;
   sinceMs: number;
@@ -70,7 +87,7 @@ export class ContainerSummaryCache {
     }
     if (same) return prev!.summaries;
     const summaries = entries.map((e) => e.summary);
-    Object.defineProperty(summaries, SUMMARIES_JSON, { value: `[${entries.map((e) => e.json).join(',')}]` });
+    Object.defineProperty(summaries, SUMMARIES_JSON, { value: jsonArray(entries.map((e) => e.json)) });
     Object.freeze(summaries);
     this.lists.delete(key);
     this.lists.set(key, { entries, summaries });
@@ -102,7 +119,7 @@ export class ContainerSummaryCache {
       return cached;
     }
     const summary = deepFreeze(containerSummary(c, net, statusTextSince(c, now, sinceMs)));
-    const entry: Entry = { tick, state: s.status, exitCode: s.exitCode, health, name: c.record.name, net, ports, networks, summary, json: JSON.stringify(summary), since, sinceMs };
+    const entry: Entry = { tick, state: s.status, exitCode: s.exitCode, health, name: c.record.name, net, ports, networks, summary, json: Buffer.from(JSON.stringify(summary)), since, sinceMs };
     this.entries.set(c, entry);
     return entry;
   }
