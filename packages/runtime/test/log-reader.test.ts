@@ -2,12 +2,11 @@ import { appendFileSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_HELD_GENERATIONS } from '../src/container/log-generations.js';
 import { chunkEntries } from '../src/container/log-parse.js';
 import { readContainerLogChunks, readContainerLogStream, readContainerLogs } from '../src/container/log-reader.js';
 import type { LogChunk, LogEntry, LogsOptions } from '../src/types.js';
 import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
-import { TestRuntime, waitFor } from './helpers.js';
+import { TestRuntime, useTestRuntime, waitFor } from './helpers.js';
 
 /** json-file lines as the shim writes them, into files the reader reads: the reader's own input, no stand-in */
 const T1 = '2026-12-04T10:00:00.000000001Z';
@@ -23,7 +22,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-type Opts = LogsOptions & { signal?: AbortSignal };
+type Opts = LogsOptions & { signal?: AbortSignal; maxHeldBytes?: number };
 async function entries(opts: Opts = {}, isDone = () => true): Promise<LogEntry[]> {
   const out: LogEntry[] = [];
   for await (const e of readContainerLogs(dir, opts, isDone)) out.push(e);
@@ -161,10 +160,10 @@ describe('log reader: follow', () => {
     }
   }
   /** a follow of an empty log that has read its first line ('live'); its consumer then stops reading until resume() */
-  async function stalledFollower(form: Form) {
+  async function stalledFollower(form: Form, opts: Opts = {}) {
     writeFileSync(log, '');
     let done = false;
-    const iter = follow(form, {}, () => done)[Symbol.asyncIterator]();
+    const iter = follow(form, opts, () => done)[Symbol.asyncIterator]();
     const first = iter.next();
     appendFileSync(log, line('live\n'));
     const got: LogEntry[] = [];
@@ -243,8 +242,9 @@ describe('log reader: follow', () => {
       expect(texts(f.got)).toBe('live\ng0\ng1\ng2\ng3\ng4\ng5\nlast\n');
     });
 
-    it(`${form}: a consumer that never reads holds at most ${MAX_HELD_GENERATIONS} generations open`, async () => {
-      const f = await stalledFollower(form);
+    it(`${form}: a consumer that never reads holds a bounded number of bytes of deleted generations`, async () => {
+      const L = line('g10\n').length; // each generation below holds one such line
+      const f = await stalledFollower(form, { maxHeldBytes: 5 * L });
       const heldLogs = () => readdirSync('/proc/self/fd').filter((fd) => {
         try {
           return readlinkSync(`/proc/self/fd/${fd}`).startsWith(log);
@@ -252,19 +252,22 @@ describe('log reader: follow', () => {
           return false;
         }
       }).length;
-      for (let i = 0; i < MAX_HELD_GENERATIONS + 6; i++) {
+      for (let i = 10; i < 32; i++) {
         appendFileSync(log, line(`g${i}\n`));
         rotate(2);
         await new Promise((r) => setTimeout(r, 40));
+        // the one being read, at most 5 lines' worth behind it, and the newest (empty) file
+        expect(heldLogs()).toBeLessThanOrEqual(7);
       }
-      await waitFor(async () => heldLogs() === MAX_HELD_GENERATIONS, 5000, 'the held generations capped');
       appendFileSync(log, line('last\n'));
       f.resume();
       await waitFor(async () => f.got.at(-1)?.line === 'last\n', 5000, 'the last line');
       await f.end();
-      // the oldest unread generations were let go; what was read is in order
+      // the oldest unread generations were let go; what was read is in order and ends with the newest
       const lines = f.got.map((e) => e.line);
-      expect(lines.length).toBe(MAX_HELD_GENERATIONS + 1);
+      expect(lines.length).toBeLessThan(25);
+      expect(lines.slice(0, 2)).toEqual(['live\n', 'g10\n']);
+      expect(lines.slice(-3)).toEqual(['g30\n', 'g31\n', 'last\n']);
       expect(lines.slice(1, -1)).toEqual([...lines.slice(1, -1)].sort((a, b) => Number(a.slice(1, -1)) - Number(b.slice(1, -1))));
       expect(heldLogs()).toBe(0);
     });
@@ -342,4 +345,37 @@ describe('log chunks of a real container', () => {
     expect(batches).toBeLessThan(chunks + 1);
     await t.rt.containers.remove(id, { force: true });
   }, 60_000);
+});
+
+describe('a slow follower of a log that rotates fast', () => {
+  // small files, many of them kept: dozens of rotations, yet the window is far wider than a consumer's pause
+  const env = useTestRuntime({ logMaxSize: 256 * 1024, logMaxFiles: 12 });
+
+  for (const form of ['chunks', 'bytes'] as const) {
+    it(`${form}: gets every line once, in order, while the shim rotates under it`, async () => {
+      const N = 100_000; // ~7 MB of json-file: ~27 rotations in well under a second
+      const { id } = await env.t.rt.containers.run({ image: env.image, cmd: ['sh', '-c', `sleep 0.3; seq 1 ${N}; sleep 60`], network: 'none' });
+      const ac = new AbortController();
+      let text = '';
+      const source =
+        form === 'chunks'
+          ? (async function* () {
+              for await (const batch of env.t.rt.containers.logChunks(id, { follow: true, signal: ac.signal })) yield batch.map((c) => c.text).join('');
+            })()
+          : (async function* () {
+              for await (const buf of env.t.rt.containers.logStream(id, { follow: true, raw: true, signal: ac.signal })) yield buf.toString();
+            })();
+      const timer = setTimeout(() => ac.abort(), 30_000);
+      for await (const piece of source) {
+        text += piece;
+        await new Promise((r) => setTimeout(r, 2)); // a consumer slower than the writer
+        if (text.endsWith(`\n${N}\n`)) break;
+      }
+      clearTimeout(timer);
+      const lines = text.split('\n').filter(Boolean);
+      expect(lines.length).toBe(N);
+      expect(lines.every((l, i) => l === String(i + 1))).toBe(true);
+      await env.t.rt.containers.remove(id, { force: true });
+    }, 60_000);
+  }
 });

@@ -1,52 +1,70 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { close, closeSync, fstat, fstatSync, openSync, read, readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 /**
  * One generation of the log (what is `container.log` between two rotations), held open:
- * the shim renames it to `.1`, `.2` … and finally deletes it, and an open handle still
+ * the shim renames it to `.1`, `.2` … and finally deletes it, and an open descriptor still
  * reads all of it, so a follower that is behind loses nothing to rotation.
  */
 export interface Generation {
-  fh: FileHandle;
+  fd: number;
   ino: number;
   pos: number;
 }
+
+const readAsync = promisify(read);
+const fstatAsync = promisify(fstat);
+
+export const readGeneration = async (g: Generation, buf: Buffer, offset: number, length: number, position: number): Promise<number> =>
+  (await readAsync(g.fd, buf, offset, length, position)).bytesRead;
+export const generationSize = async (g: Generation): Promise<number> => (await fstatAsync(g.fd)).size;
+export const closeGeneration = (g: Generation): Promise<void> => new Promise((resolve) => close(g.fd, () => resolve()));
 
 /** safety net for missed inotify events (and the only way on filesystems without them) */
 const POLL_MS = 250;
 /**
  * A follower that does not read at all (a paused `logs -f | less`) must not keep every
- * rotated file on disk forever: beyond this many held generations the oldest unread ones
- * are let go, as Docker's follower loses them too. With the default 20 MiB × 5 files that
- * is at most ~220 MiB of deleted files kept alive per stalled follower.
+ * rotated file on disk forever: once the generations it holds beyond the one it reads add
+ * up to more than this, the oldest unread ones are let go, as Docker's follower loses them
+ * too. Bytes, not files: the limit must not depend on how small the files are rotated.
  */
-export const MAX_HELD_GENERATIONS = 16;
+export const MAX_HELD_BYTES = 256 * 1024 * 1024;
 
-/** container.log.N … container.log.1, container.log: oldest first */
-export async function logFiles(dir: string): Promise<string[]> {
-  const names = await readdir(dir).catch(() => [] as string[]);
+const LOG_NAME = /^container\.log\.(\d+)$/;
+
+/** names → paths: container.log.N … container.log.1, container.log (oldest first) */
+function orderLogFiles(dir: string, names: string[]): string[] {
   const rotated = names
-    .map((n) => /^container\.log\.(\d+)$/.exec(n))
+    .map((n) => LOG_NAME.exec(n))
     .filter((m): m is RegExpExecArray => !!m)
     .sort((a, b) => Number(b[1]) - Number(a[1]))
     .map((m) => join(dir, m[0]));
   return [...rotated, join(dir, 'container.log')];
 }
 
-export async function openGeneration(path: string): Promise<Generation | undefined> {
-  const fh = await open(path, 'r').catch(() => undefined);
-  if (!fh) return undefined;
-  return { fh, ino: (await fh.stat()).ino, pos: 0 };
+export function openGeneration(path: string): Generation | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    return { fd, ino: fstatSync(fd).ino, pos: 0 };
+  } catch {
+    closeSync(fd);
+    return undefined;
+  }
 }
 
 /**
  * Keeps a follower's list of held generations current *while the follower is not reading*:
- * the shim can rotate a generation away in a few tens of milliseconds at full speed, and a
- * consumer that waits on a slow socket must not lose it. Discovery runs on the directory's
- * rename events and on a timer, independent of the consumer. The follower reads
- * `gens[0]` concurrently; it drops a finished generation only through `exclusive`, so a
- * discovery never sees a generation half-dropped (and re-opens it as new).
+ * the shim can rotate a generation away in a few milliseconds at full speed, and a consumer
+ * that waits on a slow socket must not lose it. Discovery runs on the directory's rename
+ * events and on a timer, independent of the consumer. The follower reads `gens[0]`
+ * concurrently; it drops a finished generation only through `exclusive`, so a discovery
+ * never sees a generation half-dropped.
  */
 export class GenerationWatch {
   private readonly path: string;
@@ -60,6 +78,7 @@ export class GenerationWatch {
   constructor(
     private readonly dir: string,
     readonly gens: Generation[],
+    private readonly maxHeldBytes = MAX_HELD_BYTES,
   ) {
     this.path = join(dir, 'container.log');
     try {
@@ -91,17 +110,20 @@ export class GenerationWatch {
     this.queued ??= this.exclusive(async () => {
       this.queued = undefined;
       if (this.closed) return;
-      await discoverGenerations(this.dir, this.path, this.gens).catch(() => {});
-      while (this.gens.length > MAX_HELD_GENERATIONS) {
-        // never gens[0]: the follower may be reading it right now
+      await discoverGenerations(this.dir, this.path, this.gens);
+      // never gens[0]: the follower may be reading it right now
+      let held = 0;
+      for (let i = 1; i < this.gens.length; i++) held += fstatSync(this.gens[i]!.fd).size;
+      while (this.gens.length > 2 && held > this.maxHeldBytes) {
         const [dropped] = this.gens.splice(1, 1);
-        await dropped!.fh.close().catch(() => {});
+        held -= fstatSync(dropped!.fd).size;
+        await closeGeneration(dropped!);
       }
     });
     return this.queued;
   }
 
-  /** resolves at the next event in the directory, a poll tick or `wake()` */
+  /** resolves at the next event in the directory, a poll tick or `interrupt()` */
   idle(): Promise<void> {
     return new Promise<void>((resolve) => {
       this.wake = () => {
@@ -125,28 +147,89 @@ export class GenerationWatch {
   }
 }
 
+interface Listed {
+  path: string;
+  ino: number;
+}
+
+/** the log's files, oldest first, with their inodes; undefined while a rotation is half done */
+function listing(dir: string, path: string): Listed[] | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  const out: Listed[] = [];
+  for (const p of orderLogFiles(dir, names)) {
+    try {
+      out.push({ path: p, ino: statSync(p).ino });
+    } catch {
+      if (p === path) return undefined; // container.log renamed, the new one not there yet
+    }
+  }
+  return out;
+}
+
+const sameListing = (a: Listed[], b: Listed[]) => a.length === b.length && a.every((x, i) => x.path === b[i]!.path && x.ino === b[i]!.ino);
+
+/** every generation of the log, oldest first, opened from one consistent look at the directory */
+export async function openGenerations(dir: string): Promise<Generation[]> {
+  const gens: Generation[] = [];
+  await discoverGenerations(dir, join(dir, 'container.log'), gens);
+  return gens;
+}
+
 /**
  * When `container.log` is no longer the newest generation held, opens every generation
  * newer than that one, oldest first: all of them if it has already been deleted.
+ *
+ * The shim may rotate meanwhile (every name moves one generation older), so the files are
+ * opened between two listings of the directory and kept only when both listings agree and
+ * each file opened is the one its name had. The scan is synchronous (a few dozen µs for a
+ * dozen files) so that it nearly always falls between two rotations even when the shim
+ * rotates every few milliseconds; when it does not, it yields and looks again.
  */
 async function discoverGenerations(dir: string, path: string, gens: Generation[]): Promise<void> {
-  const newest = gens[gens.length - 1];
-  const st = await stat(path).catch(() => undefined);
-  if (!st || st.ino === newest?.ino) return;
-  let found: Generation[] = [];
-  for (const file of await logFiles(dir)) {
-    const g = await openGeneration(file);
-    if (!g) continue;
-    if (gens.some((h) => h.ino === g.ino) || found.some((h) => h.ino === g.ino)) {
-      await g.fh.close();
-      // everything before the newest held one is older still
-      if (g.ino === newest?.ino) {
-        for (const old of found) await old.fh.close();
-        found = [];
-      }
-      continue;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const newest = gens[gens.length - 1];
+    let current: number;
+    try {
+      current = statSync(path).ino;
+    } catch {
+      current = -1; // mid-rotation, or no log yet
     }
-    found.push(g);
+    if (current === newest?.ino) return;
+    const before = current === -1 ? undefined : listing(dir, path);
+    const opened: Generation[] = [];
+    let consistent = !!before;
+    for (const f of before ?? []) {
+      const g = openGeneration(f.path);
+      if (!g || g.ino !== f.ino) {
+        if (g) closeSync(g.fd);
+        consistent = false;
+        break;
+      }
+      opened.push(g);
+    }
+    const after = consistent ? listing(dir, path) : undefined;
+    if (consistent && after && sameListing(before!, after)) {
+      // everything up to the newest held one is held already, or older still
+      const at = newest ? opened.findIndex((g) => g.ino === newest.ino) : -1;
+      for (const g of opened.slice(0, at + 1)) closeSync(g.fd);
+      gens.push(...opened.slice(at + 1));
+      return;
+    }
+    for (const g of opened) closeSync(g.fd);
+    if (current === -1 && !existsLog(dir)) return; // nothing to follow yet
+    await new Promise((r) => setImmediate(r)); // mid-rotation: let the shim finish it
   }
-  gens.push(...found);
+}
+
+function existsLog(dir: string): boolean {
+  try {
+    return readdirSync(dir).some((n) => n === 'container.log' || LOG_NAME.test(n));
+  } catch {
+    return false;
+  }
 }

@@ -1,13 +1,15 @@
-import { readFile } from 'node:fs/promises';
 import type { LogChunk, LogEntry, LogStreamOptions, LogsOptions } from '../types.js';
 import { encodeLogChunks, encodeLogLines } from './log-frames.js';
-import { GenerationWatch, logFiles, openGeneration, type Generation } from './log-generations.js';
+import { closeGeneration, GenerationWatch, generationSize, openGenerations, readGeneration, type Generation } from './log-generations.js';
 import { parseLogChunks, parseLogLines } from './log-parse.js';
 
 /** bytes read per step while following; one step is one batch of entries */
 const CHUNK = 1024 * 1024;
 /** history is handed out in batches of this many entries */
 const HISTORY_BATCH = 8192;
+
+/** what every reader takes; `maxHeldBytes` lowers MAX_HELD_BYTES (tests) */
+type ReadOptions = LogsOptions & { signal?: AbortSignal; maxHeldBytes?: number };
 
 type Keep = (stream: LogEntry['stream'], time: string) => boolean;
 
@@ -71,12 +73,12 @@ const bytes = (opts: LogsOptions & LogStreamOptions): Format<Buffer> => ({
  * tail/since/until/stream filters) and, with `follow`, new lines as the shim appends them
  * until `isDone()` says the container has stopped and the log has been drained.
  */
-export function readContainerLogBatches(dir: string, opts: LogsOptions & { signal?: AbortSignal }, isDone: () => boolean): AsyncGenerator<LogEntry[]> {
+export function readContainerLogBatches(dir: string, opts: ReadOptions, isDone: () => boolean): AsyncGenerator<LogEntry[]> {
   return readLog(dir, opts, isDone, ENTRIES);
 }
 
 /** the same as chunks: consecutive lines with one stream and timestamp together (the cheap form for streams) */
-export function readContainerLogChunks(dir: string, opts: LogsOptions & { signal?: AbortSignal }, isDone: () => boolean): AsyncGenerator<LogChunk[]> {
+export function readContainerLogChunks(dir: string, opts: ReadOptions, isDone: () => boolean): AsyncGenerator<LogChunk[]> {
   return readLog(dir, opts, isDone, CHUNKS);
 }
 
@@ -86,7 +88,7 @@ export function readContainerLogStream(dir: string, opts: LogsOptions & LogStrea
 }
 
 /** entry by entry; see readContainerLogBatches */
-export async function* readContainerLogs(dir: string, opts: LogsOptions & { signal?: AbortSignal }, isDone: () => boolean): AsyncGenerator<LogEntry> {
+export async function* readContainerLogs(dir: string, opts: ReadOptions, isDone: () => boolean): AsyncGenerator<LogEntry> {
   for await (const batch of readContainerLogBatches(dir, opts, isDone)) yield* batch;
 }
 
@@ -102,21 +104,26 @@ function* pieces(buf: Buffer): Generator<[number, number]> {
 
 const EMPTY = Buffer.alloc(0);
 
-async function* readLog<B>(dir: string, opts: LogsOptions & { signal?: AbortSignal }, isDone: () => boolean, format: Format<B>): AsyncGenerator<B> {
+async function* readLog<B>(dir: string, opts: ReadOptions, isDone: () => boolean, format: Format<B>): AsyncGenerator<B> {
   const keep = filter(opts);
-  const files = await logFiles(dir);
-  // the current file is opened first, so following continues exactly where history ends
-  const gens: Generation[] = [];
-  const current = await openGeneration(files[files.length - 1]!);
-  if (current) gens.push(current);
+  // every generation opened at once (names shift under a rotation; descriptors do not):
+  // the current one last, so following continues exactly where history ends
+  const history = await openGenerations(dir);
+  const current = history[history.length - 1];
+  const unread = new Set(history);
+  const gens: Generation[] = current ? [current] : [];
   // from here on, rotations are noticed even while the consumer is still taking history
-  const watch = opts.follow ? new GenerationWatch(dir, gens) : undefined;
+  const watch = opts.follow ? new GenerationWatch(dir, gens, opts.maxHeldBytes) : undefined;
   const readHistory = async (i: number): Promise<Buffer> => {
-    if (i < files.length - 1) return readFile(files[i]!).catch(() => EMPTY);
-    if (!current) return EMPTY;
-    const size = (await current.fh.stat()).size;
+    const g = history[i]!;
+    const size = await generationSize(g);
     const buf = Buffer.allocUnsafe(size);
-    const { bytesRead } = size ? await current.fh.read(buf, 0, size, 0) : { bytesRead: 0 };
+    const bytesRead = size ? await readGeneration(g, buf, 0, size, 0) : 0;
+    if (g !== current) {
+      unread.delete(g);
+      await closeGeneration(g);
+      return buf.subarray(0, bytesRead);
+    }
     // a last line still being written is read again by the follower
     const cut = opts.follow ? buf.lastIndexOf(0x0a, bytesRead - 1) + 1 : bytesRead;
     current.pos = cut;
@@ -126,16 +133,16 @@ async function* readLog<B>(dir: string, opts: LogsOptions & { signal?: AbortSign
     if (opts.tail !== undefined) {
       // from the newest file backwards only as far as needed; the current one always, as
       // that sets where a follow starts (`--tail 0 -f` shows only new lines)
-      let history: LogEntry[] = [];
-      for (let i = files.length - 1; i >= 0 && (i === files.length - 1 || history.length < opts.tail); i--) {
+      let lines: LogEntry[] = [];
+      for (let i = history.length - 1; i >= 0 && (i === history.length - 1 || lines.length < opts.tail); i--) {
         const entries: LogEntry[] = [];
         parseLogLines((await readHistory(i)).toString('utf8'), entries, keep);
-        history = history.length ? entries.concat(history) : entries;
+        lines = lines.length ? entries.concat(lines) : entries;
       }
-      history = opts.tail <= 0 ? [] : history.slice(-opts.tail);
-      for (let i = 0; i < history.length; i += HISTORY_BATCH) yield format.fromEntries(history.slice(i, i + HISTORY_BATCH));
+      lines = opts.tail <= 0 ? [] : lines.slice(-opts.tail);
+      for (let i = 0; i < lines.length; i += HISTORY_BATCH) yield format.fromEntries(lines.slice(i, i + HISTORY_BATCH));
     } else {
-      for (let i = 0; i < files.length; i++) {
+      for (let i = 0; i < history.length; i++) {
         const buf = await readHistory(i);
         for (const [start, end] of pieces(buf)) {
           const batch = format.parse(buf, start, end, keep);
@@ -147,7 +154,7 @@ async function* readLog<B>(dir: string, opts: LogsOptions & { signal?: AbortSign
     yield* follow(watch, opts, keep, isDone, format);
   } finally {
     await watch?.close();
-    for (const g of gens) await g.fh.close().catch(() => {});
+    for (const g of new Set([...unread, ...gens])) await closeGeneration(g);
   }
 }
 
@@ -158,7 +165,7 @@ async function* readLog<B>(dir: string, opts: LogsOptions & { signal?: AbortSign
  */
 async function* follow<B>(
   watch: GenerationWatch,
-  opts: LogsOptions & { signal?: AbortSignal },
+  opts: ReadOptions,
   keep: Keep,
   isDone: () => boolean,
   format: Format<B>,
@@ -181,7 +188,7 @@ async function* follow<B>(
           buf.copy(bigger, 0, 0, partial);
           buf = bigger;
         }
-        const { bytesRead } = await g.fh.read(buf, partial, buf.length - partial, g.pos);
+        const bytesRead = await readGeneration(g, buf, partial, buf.length - partial, g.pos);
         if (bytesRead > 0) {
           g.pos += bytesRead;
           const end = partial + bytesRead;
@@ -199,11 +206,11 @@ async function* follow<B>(
           partial = 0;
           await watch.exclusive(async () => {
             if (gens[0] === g) gens.shift();
-            await g.fh.close().catch(() => {});
+            await closeGeneration(g);
           });
           continue;
         }
-        if ((await g.fh.stat()).size < g.pos) {
+        if ((await generationSize(g)) < g.pos) {
           // truncated in place (rotation with a single file)
           g.pos = 0;
           partial = 0;
