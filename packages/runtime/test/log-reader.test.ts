@@ -2,6 +2,7 @@ import { appendFileSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { HoldLimits } from '../src/container/log-generations.js';
 import { chunkEntries } from '../src/container/log-parse.js';
 import { readContainerLogChunks, readContainerLogStream, readContainerLogs } from '../src/container/log-reader.js';
 import type { LogChunk, LogEntry, LogsOptions } from '../src/types.js';
@@ -22,7 +23,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-type Opts = LogsOptions & { signal?: AbortSignal; maxHeldBytes?: number };
+type Opts = LogsOptions & HoldLimits & { signal?: AbortSignal };
 async function entries(opts: Opts = {}, isDone = () => true): Promise<LogEntry[]> {
   const out: LogEntry[] = [];
   for await (const e of readContainerLogs(dir, opts, isDone)) out.push(e);
@@ -228,7 +229,8 @@ describe('log reader: follow', () => {
     });
 
     it(`${form}: loses nothing when the log rotates past every kept file while the consumer does not read`, async () => {
-      const f = await stalledFollower(form);
+      // a hold limit of one byte: a pause of well under STALLED_MS is not a stall
+      const f = await stalledFollower(form, { maxHeldBytes: 1 });
       // the consumer stalls (a slow socket) while the shim, keeping 2 files, rotates 6 times
       for (let i = 0; i < 6; i++) {
         appendFileSync(log, line(`g${i}\n`));
@@ -242,9 +244,9 @@ describe('log reader: follow', () => {
       expect(texts(f.got)).toBe('live\ng0\ng1\ng2\ng3\ng4\ng5\nlast\n');
     });
 
-    it(`${form}: a consumer that never reads holds a bounded number of bytes of deleted generations`, async () => {
+    it(`${form}: a consumer that stopped reading holds a bounded number of bytes of deleted generations`, async () => {
       const L = line('g10\n').length; // each generation below holds one such line
-      const f = await stalledFollower(form, { maxHeldBytes: 5 * L });
+      const f = await stalledFollower(form, { maxHeldBytes: 5 * L, stalledMs: 100 });
       const heldLogs = () => readdirSync('/proc/self/fd').filter((fd) => {
         try {
           return readlinkSync(`/proc/self/fd/${fd}`).startsWith(log);

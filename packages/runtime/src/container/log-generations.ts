@@ -25,11 +25,20 @@ export const closeGeneration = (g: Generation): Promise<void> => new Promise((re
 const POLL_MS = 250;
 /**
  * A follower that does not read at all (a paused `logs -f | less`) must not keep every
- * rotated file on disk forever: once the generations it holds beyond the one it reads add
- * up to more than this, the oldest unread ones are let go, as Docker's follower loses them
- * too. Bytes, not files: the limit must not depend on how small the files are rotated.
+ * rotated file on disk forever: once it has read nothing for STALLED_MS and the generations
+ * it holds beyond the one it reads add up to more than MAX_HELD_BYTES, the oldest unread
+ * ones are let go, as Docker's follower loses them too. A follower that is only slower than
+ * a burst of output keeps everything. Bytes, not files: the limit must not depend on how
+ * small the files are rotated.
  */
 export const MAX_HELD_BYTES = 256 * 1024 * 1024;
+export const STALLED_MS = 10_000;
+
+/** what bounds a follower's held generations (tests lower both) */
+export interface HoldLimits {
+  maxHeldBytes?: number;
+  stalledMs?: number;
+}
 
 const LOG_NAME = /^container\.log\.(\d+)$/;
 
@@ -74,12 +83,17 @@ export class GenerationWatch {
   private chain: Promise<unknown> = Promise.resolve();
   private queued?: Promise<void>;
   private closed = false;
+  private lastRead = Date.now();
+  private readonly maxHeldBytes: number;
+  private readonly stalledMs: number;
 
   constructor(
     private readonly dir: string,
     readonly gens: Generation[],
-    private readonly maxHeldBytes = MAX_HELD_BYTES,
+    limits: HoldLimits = {},
   ) {
+    this.maxHeldBytes = limits.maxHeldBytes ?? MAX_HELD_BYTES;
+    this.stalledMs = limits.stalledMs ?? STALLED_MS;
     this.path = join(dir, 'container.log');
     try {
       this.watcher = watch(dir, (event) => {
@@ -111,6 +125,7 @@ export class GenerationWatch {
       this.queued = undefined;
       if (this.closed) return;
       await discoverGenerations(this.dir, this.path, this.gens);
+      if (Date.now() - this.lastRead < this.stalledMs) return;
       // never gens[0]: the follower may be reading it right now
       let held = 0;
       for (let i = 1; i < this.gens.length; i++) held += fstatSync(this.gens[i]!.fd).size;
@@ -121,6 +136,11 @@ export class GenerationWatch {
       }
     });
     return this.queued;
+  }
+
+  /** the follower read something: it is not stalled */
+  noteRead(): void {
+    this.lastRead = Date.now();
   }
 
   /** resolves at the next event in the directory, a poll tick or `interrupt()` */

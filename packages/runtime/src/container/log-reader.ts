@@ -1,6 +1,6 @@
 import type { LogChunk, LogEntry, LogStreamOptions, LogsOptions } from '../types.js';
 import { encodeLogChunks, encodeLogLines } from './log-frames.js';
-import { closeGeneration, GenerationWatch, generationSize, openGenerations, readGeneration, type Generation } from './log-generations.js';
+import { closeGeneration, GenerationWatch, generationSize, openGenerations, readGeneration, type Generation, type HoldLimits } from './log-generations.js';
 import { parseLogChunks, parseLogLines } from './log-parse.js';
 
 /** bytes read per step while following; one step is one batch of entries */
@@ -8,8 +8,8 @@ const CHUNK = 1024 * 1024;
 /** history is handed out in batches of this many entries */
 const HISTORY_BATCH = 8192;
 
-/** what every reader takes; `maxHeldBytes` lowers MAX_HELD_BYTES (tests) */
-type ReadOptions = LogsOptions & { signal?: AbortSignal; maxHeldBytes?: number };
+/** what every reader takes; the hold limits are lowered by tests only */
+type ReadOptions = LogsOptions & HoldLimits & { signal?: AbortSignal };
 
 type Keep = (stream: LogEntry['stream'], time: string) => boolean;
 
@@ -113,7 +113,7 @@ async function* readLog<B>(dir: string, opts: ReadOptions, isDone: () => boolean
   const unread = new Set(history);
   const gens: Generation[] = current ? [current] : [];
   // from here on, rotations are noticed even while the consumer is still taking history
-  const watch = opts.follow ? new GenerationWatch(dir, gens, opts.maxHeldBytes) : undefined;
+  const watch = opts.follow ? new GenerationWatch(dir, gens, opts) : undefined;
   const readHistory = async (i: number): Promise<Buffer> => {
     const g = history[i]!;
     const size = await generationSize(g);
@@ -190,6 +190,7 @@ async function* follow<B>(
         }
         const bytesRead = await readGeneration(g, buf, partial, buf.length - partial, g.pos);
         if (bytesRead > 0) {
+          watch.noteRead();
           g.pos += bytesRead;
           const end = partial + bytesRead;
           // split on the last newline in bytes so a multi-byte character is never cut
