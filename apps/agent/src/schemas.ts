@@ -22,6 +22,18 @@ export const mountRequest = z
   })
   .strict();
 
+/** ContainerUpdateSpec at the edge (`docker update`) */
+export const containerUpdateSpec = z
+  .object({
+    memory: z.number().int().min(0).optional(),
+    memorySwap: z.number().int().min(-1).optional(),
+    nanoCpus: z.number().int().min(1).optional(),
+    cpuShares: z.number().int().min(0).optional(),
+    pidsLimit: z.number().int().optional(),
+    restartPolicy: restartPolicy.optional(),
+  })
+  .strict();
+
 /** ContainerCreateSpec at the edge: every field the runtime accepts, nothing else. */
 export const containerCreateSpec = z
   .object({

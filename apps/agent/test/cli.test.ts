@@ -116,6 +116,27 @@ describe('skiff CLI against a real agent', () => {
     expect(entries.some((e) => e.result === 'error')).toBe(true); // the failed runs are there too
   });
 
+  it('updates the limits and restart policy of a running container', () => {
+    const name = 'cli-update';
+    expect(agent.cli(['run', '-d', '--name', name, '-m', '32m', image, 'sleep', '300']).code).toBe(0);
+    try {
+      const r = agent.cli(['update', '-m', '64m', '--memory-swap', '128m', '--pids-limit', '50', '--cpus', '0.5', '--restart', 'on-failure:2', name]);
+      expect(r).toMatchObject({ code: 0, stdout: `${name}\n` });
+      const host = JSON.parse(agent.cli(['inspect', '-f', '{{json .HostConfig}}', name]).stdout) as Record<string, unknown>;
+      expect(host).toMatchObject({ Memory: 64 * 1024 * 1024, MemorySwap: 128 * 1024 * 1024, PidsLimit: 50, NanoCpus: 5e8, RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 2 } });
+      // the kernel has it: the pids cgroup of the container's process
+      const pid = agent.cli(['inspect', '-f', '{{.State.Pid}}', name]).stdout.trim();
+      const pidsPath = /^\d+:pids:(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))![1]!;
+      expect(readFileSync(`/sys/fs/cgroup/pids${pidsPath}/pids.max`, 'utf8').trim()).toBe('50');
+      expect(agent.cli(['update', name])).toMatchObject({ code: 125, stderr: expect.stringMatching(/one or more flags/) });
+      expect(agent.cli(['update', '--cpus', '0', name])).toMatchObject({ code: 125, stderr: expect.stringMatching(/--cpus/) });
+      const ghost = agent.cli(['update', '-m', '64m', 'no-such-ctr', name]);
+      expect(ghost).toMatchObject({ code: 1, stdout: `${name}\n`, stderr: expect.stringMatching(/no such container: no-such-ctr/) });
+    } finally {
+      agent.cli(['rm', '-f', name]);
+    }
+  });
+
   it('gives `run -it` a real terminal', () => {
     // util-linux `script` gives the CLI a pseudo-terminal, as a user's shell would
     const r = spawnSync('script', ['-qec', `${SKIFF} run -it --rm ${image} sh`, '/dev/null'], {

@@ -47,6 +47,7 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
   diff: async () => (await containers()).diffCommand,
   commit: async () => (await containers()).commitCommand,
   rename: async () => (await containers()).renameCommand,
+  update: async () => (await containers()).updateCommand,
   port: async () => (await containers()).portCommand,
   cp: async () => (await import('./commands/cp.js')).cpCommand,
   pull: async () => (await images()).pullCommand,
@@ -94,6 +95,7 @@ Commands:
   diff        Changes to a container's filesystem
   commit      Create a new image from a container's changes
   rename      Rename a container
+  update      Change a container's limits (-m, --memory-swap, --cpus, -c, --pids-limit) or --restart
   build       Build an image from a Dockerfile (context dir, or - for a tar/Dockerfile on stdin)
   history     Show the history of an image
   pull        Pull an image from a registry

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { call, drained, operatorProcedure, viewerProcedure, router } from '../trpc.js';
-import { containerCreateSpec, execSpec, idOrName, logsOptions } from '../schemas.js';
+import { containerCreateSpec, containerUpdateSpec, execSpec, idOrName, logsOptions } from '../schemas.js';
 
 const statusEnum = z.enum(['created', 'running', 'paused', 'restarting', 'exited', 'removing', 'dead']);
 
@@ -61,6 +61,11 @@ export const containersRouter = router({
   remove: operatorProcedure
     .input(z.object({ id: idOrName, force: z.boolean().optional(), volumes: z.boolean().optional() }))
     .mutation(({ ctx, input }) => call(() => ctx.runtime.containers.remove(input.id, input))),
+  /** `docker update`: resource limits and restart policy of an existing container, applied at once when it runs */
+  update: operatorProcedure
+    .input(z.object({ id: idOrName, spec: containerUpdateSpec }))
+    .mutation(({ ctx, input }) => call(() => ctx.runtime.containers.update(input.id, input.spec))),
+
   rename: operatorProcedure
     .input(z.object({ id: idOrName, name: z.string().min(1) }))
     .mutation(({ ctx, input }) => call(() => ctx.runtime.containers.rename(input.id, input.name))),
@@ -129,8 +134,8 @@ export const containersRouter = router({
   /**
    * The same lines as `logs` as batches of chunks (`{ stream, time, text }`: consecutive
    * lines with one timestamp, `text` as written), an event per read of the log of up to
-   * ~1 MiB: what the CLI and the dashboard follow, since a tRPC event or even an object per
-   * line costs far more than the line.
+   * ~1 MiB: what the dashboard follows, since a tRPC event or even an object per line costs
+   * far more than the line. (`skiff logs` reads the byte stream, GET /api/containers/{id}/logs.)
    */
   logChunks: viewerProcedure.input(z.object({ id: idOrName, options: logsOptions.optional() })).subscription(async function* ({ ctx, input, signal }) {
     const batches = await call(async () => ctx.runtime.containers.logChunks(input.id, { ...input.options, signal }));

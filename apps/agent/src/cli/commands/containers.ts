@@ -5,6 +5,7 @@ import { CliError, messageOf } from '../errors.js';
 import { humanBinary, humanSize, shortId, table, timeAgo, truncate } from '../format.js';
 import { agentRequest } from '../agent-http.js';
 import { demuxFrames } from '../log-demux.js';
+import { LIMIT_FLAGS, limitsFromFlags } from '../limits.js';
 import { streamSession } from '../stdio.js';
 
 function need(args: string[], n: number, command: string, usage: string): void {
@@ -409,4 +410,16 @@ export async function commitCommand(client: SkiffClient, argv: string[]): Promis
   });
   process.stdout.write(`${id}\n`);
   return 0;
+}
+
+/** `skiff update [OPTIONS] CONTAINER...`: new limits or restart policy; prints each name, as docker does */
+export async function updateCommand(client: SkiffClient, argv: string[]): Promise<number> {
+  const { flags, args } = parseArgs(argv, LIMIT_FLAGS, { command: 'update' });
+  need(args, 1, 'update', '[OPTIONS] CONTAINER [CONTAINER...]');
+  const spec = limitsFromFlags(flags);
+  if (!Object.keys(spec).length) throw new CliError('you must provide one or more flags when using this command');
+  return forEach(args, async (id) => {
+    const { warnings } = await client.containers.update.mutate({ id, spec });
+    for (const w of warnings) process.stderr.write(`${w}\n`);
+  });
 }

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { parseDuration, parseMountFlag, parsePublishFlag, parseRestartPolicy, parseTmpfsFlag, parseVolumeFlag, type ContainerCreateSpec, type MountRequest } from '@skiff/runtime';
+import { parseDuration, parseMountFlag, parsePublishFlag, parseTmpfsFlag, parseVolumeFlag, type ContainerCreateSpec, type MountRequest } from '@skiff/runtime';
 import { parseArgs, parseBytes, parseNumber, type FlagSpec } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError, isNotFound } from '../errors.js';
+import { LIMIT_FLAGS, limitsFromFlags } from '../limits.js';
 import { streamSession } from '../stdio.js';
 import { pullImage } from './images.js';
 
@@ -19,12 +20,7 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { names: ['-u', '--user'], kind: 'string', key: 'user' },
   { names: ['--entrypoint'], kind: 'string', key: 'entrypoint' },
   { names: ['-h', '--hostname'], kind: 'string', key: 'hostname' },
-  { names: ['--restart'], kind: 'string', key: 'restart' },
-  { names: ['-m', '--memory'], kind: 'string', key: 'memory' },
-  { names: ['--memory-swap'], kind: 'string', key: 'memorySwap' },
-  { names: ['--cpus'], kind: 'string', key: 'cpus' },
-  { names: ['-c', '--cpu-shares'], kind: 'string', key: 'cpuShares' },
-  { names: ['--pids-limit'], kind: 'string', key: 'pidsLimit' },
+  ...LIMIT_FLAGS,
   { names: ['--init'], kind: 'bool', key: 'init' },
   { names: ['--read-only'], kind: 'bool', key: 'readOnly' },
   { names: ['--cap-add'], kind: 'list', key: 'capAdd' },
@@ -154,13 +150,8 @@ export function specFromArgs(argv: string[], command: string): { spec: Container
     readOnly: !!f.readOnly,
     capAdd: f.capAdd as string[] | undefined,
     capDrop: f.capDrop as string[] | undefined,
-    restartPolicy: f.restart ? parseRestartPolicy(f.restart as string) : undefined,
+    ...limitsFromFlags(f),
     network: f.network as string | undefined,
-    memory: f.memory ? parseBytes(f.memory as string, '--memory') : undefined,
-    memorySwap: f.memorySwap ? (f.memorySwap === '-1' ? -1 : parseBytes(f.memorySwap as string, '--memory-swap')) : undefined,
-    nanoCpus: f.cpus ? Math.round(parseNumber(f.cpus as string, '--cpus') * 1e9) : undefined,
-    cpuShares: f.cpuShares ? parseNumber(f.cpuShares as string, '--cpu-shares', { integer: true }) : undefined,
-    pidsLimit: f.pidsLimit ? parseNumber(f.pidsLimit as string, '--pids-limit', { integer: true }) : undefined,
     stopSignal: f.stopSignal as string | undefined,
     stopTimeout: f.stopTimeout ? parseNumber(f.stopTimeout as string, '--stop-timeout', { integer: true }) : undefined,
   };
@@ -182,7 +173,6 @@ export function specFromArgs(argv: string[], command: string): { spec: Container
   if ((f.volumesFrom as string[] | undefined)?.length) spec.volumesFrom = f.volumesFrom as string[];
   const healthcheck = healthFromFlags(f);
   if (healthcheck) spec.healthcheck = healthcheck;
-  if (spec.nanoCpus !== undefined && spec.nanoCpus <= 0) throw new CliError('invalid value for --cpus: must be positive');
   for (const k of Object.keys(spec) as (keyof ContainerCreateSpec)[]) if (spec[k] === undefined) delete spec[k];
   return { spec, flags: f };
 }
