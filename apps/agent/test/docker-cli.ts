@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
-import type { AgentHarness } from './agent-harness.js';
+import { afterAll, beforeAll } from 'vitest';
+import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
+import { AgentHarness } from './agent-harness.js';
 
 /**
  * The real docker CLI, and raw requests, against a test agent's Docker API socket. `agent`
@@ -36,4 +38,25 @@ export function dockerClient(agent: () => AgentHarness) {
   }
 
   return { env, docker, ok, api };
+}
+
+/**
+ * The usual set-up of a file that drives the docker CLI: the docker CLI is there, the
+ * fixture registry, a test agent with the busybox test image pulled through the Docker API;
+ * `ready` gets them in beforeAll. Everything is removed after the file's tests.
+ */
+export function useDockerAgent(ready: (ctx: { agent: AgentHarness; registry: string; image: string }) => void): void {
+  let agent: AgentHarness | undefined;
+  beforeAll(async () => {
+    if (spawnSync('docker', ['--version']).status !== 0) throw new Error('the docker CLI is needed for these tests (scripts/test.sh installs Debian\'s docker.io when it is missing)');
+    const reg = await fixtureRegistry();
+    const image = `${reg.host}/skiff-test/busybox:latest`;
+    agent = await AgentHarness.create([reg.host]);
+    ready({ agent, registry: reg.host, image });
+    dockerClient(() => agent!).ok(['pull', image]);
+  }, 120_000);
+  afterAll(async () => {
+    await agent?.dispose();
+    await stopFixtureRegistry();
+  }, 60_000);
 }

@@ -1,9 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
-import { AgentHarness } from './agent-harness.js';
-import { dockerClient } from './docker-cli.js';
+import { describe, expect, it } from 'vitest';
+import { freeTestSubnet } from '../../../packages/runtime/test/fixtures/index.js';
+import type { AgentHarness } from './agent-harness.js';
+import { dockerClient, useDockerAgent } from './docker-cli.js';
 
 // What the docker CLI prints for the common daemon errors must be dockerd's own text
 // (docker 28; the moby source is the reference): the CLI prints it after "Error response
@@ -19,19 +18,7 @@ const { docker, ok, api } = dockerClient(() => agent);
 const daemon = (message: string) => `Error response from daemon: ${message}\n`;
 const runFailure = (message: string) => `docker: Error response from daemon: ${message}\n\nRun 'docker run --help' for more information\n`;
 
-beforeAll(async () => {
-  if (spawnSync('docker', ['--version']).status !== 0) throw new Error('the docker CLI is needed for these tests (scripts/test.sh installs Debian\'s docker.io when it is missing)');
-  const reg = await fixtureRegistry();
-  registry = reg.host;
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  agent = await AgentHarness.create([reg.host]);
-  ok(['pull', image]);
-}, 120_000);
-
-afterAll(async () => {
-  await agent?.dispose();
-  await stopFixtureRegistry();
-}, 60_000);
+useDockerAgent((ctx) => ({ agent, registry, image } = ctx));
 
 describe('dockerd error text through the docker CLI', () => {
   it('missing containers, images, volumes and networks', async () => {

@@ -2,10 +2,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
-import { AgentHarness } from './agent-harness.js';
-import { dockerClient } from './docker-cli.js';
+import { describe, expect, it } from 'vitest';
+import { freeTestSubnet } from '../../../packages/runtime/test/fixtures/index.js';
+import type { AgentHarness } from './agent-harness.js';
+import { dockerClient, useDockerAgent } from './docker-cli.js';
 
 let agent: AgentHarness;
 let registry: string;
@@ -17,20 +17,7 @@ const { env: dockerEnv, docker, ok } = dockerClient(() => agent);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-beforeAll(async () => {
-  const found = spawnSync('docker', ['--version']);
-  if (found.status !== 0) throw new Error('the docker CLI is needed for these tests (scripts/test.sh installs Debian\'s docker.io when it is missing)');
-  const reg = await fixtureRegistry();
-  registry = reg.host;
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  agent = await AgentHarness.create([reg.host]);
-  ok(['pull', image]);
-}, 120_000);
-
-afterAll(async () => {
-  await agent?.dispose();
-  await stopFixtureRegistry();
-}, 60_000);
+useDockerAgent((ctx) => ({ agent, registry, image } = ctx));
 
 describe('the docker CLI: volumes, networks, images', () => {
   it('volume create / ls / inspect / rm / prune', () => {

@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
-import { AgentHarness } from './agent-harness.js';
-import { dockerClient } from './docker-cli.js';
+import { describe, expect, it } from 'vitest';
+import { freeTestSubnet } from '../../../packages/runtime/test/fixtures/index.js';
+import type { AgentHarness } from './agent-harness.js';
+import { dockerClient, useDockerAgent } from './docker-cli.js';
 
 // The verbs a demanding docker user reaches for beyond run/ps/build: system and builder
 // prune, export / commit / import, update, pull of an image already there, images filters.
@@ -23,19 +23,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const daemon = (message: string) => `Error response from daemon: ${message}\n`;
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-beforeAll(async () => {
-  if (spawnSync('docker', ['--version']).status !== 0) throw new Error('the docker CLI is needed for these tests (scripts/test.sh installs Debian\'s docker.io when it is missing)');
-  const reg = await fixtureRegistry();
-  registry = reg.host;
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  agent = await AgentHarness.create([reg.host]);
-  ok(['pull', image]);
-}, 120_000);
-
-afterAll(async () => {
-  await agent?.dispose();
-  await stopFixtureRegistry();
-}, 60_000);
+useDockerAgent((ctx) => ({ agent, registry, image } = ctx));
 
 describe('docker pull', () => {
   it('of an image already here and unchanged: up to date, no layer lines; a fresh one: dockerd\'s layer lines', () => {

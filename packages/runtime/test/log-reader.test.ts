@@ -1,13 +1,12 @@
 import { appendFileSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HoldLimits } from '../src/container/log-generations.js';
 import { chunkEntries } from '../src/container/log-parse.js';
 import { readContainerLogChunks, readContainerLogStream, readContainerLogs } from '../src/container/log-reader.js';
 import type { LogChunk, LogEntry, LogsOptions } from '../src/types.js';
-import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
-import { TestRuntime, useTestRuntime, waitFor } from './helpers.js';
+import { useTestRuntime, waitFor } from './helpers.js';
 
 /** json-file lines as the shim writes them, into files the reader reads: the reader's own input, no stand-in */
 const T1 = '2026-12-04T10:00:00.000000001Z';
@@ -300,23 +299,12 @@ describe('log reader: follow', () => {
 });
 
 describe('log chunks of a real container', () => {
-  let t: TestRuntime;
-  let image: string;
-  beforeAll(async () => {
-    const reg = await fixtureRegistry();
-    image = `${reg.host}/skiff-test/busybox:latest`;
-    t = await TestRuntime.create([reg.host], { logMaxSize: 64 * 1024, logMaxFiles: 3 });
-    await t.rt.images.pull(image);
-  }, 120_000);
-  afterAll(async () => {
-    await t?.dispose();
-    await stopFixtureRegistry();
-  }, 60_000);
+  const env = useTestRuntime({ logMaxSize: 64 * 1024, logMaxFiles: 3 });
 
   it('a follow through rotations gives the same lines as entries, as chunks and as bytes', async () => {
     // ~2000 lines, some on stderr, written in bursts so they share timestamps, rotated about 3 times
     const script = 'i=0; while [ $i -lt 2000 ]; do echo "line $i of the log"; [ $((i % 7)) = 0 ] && echo "err $i" >&2; i=$((i+1)); [ $((i % 500)) = 0 ] && sleep 0.2; done';
-    const { id } = await t.rt.containers.run({ image, cmd: ['sh', '-c', script] });
+    const { id } = await env.t.rt.containers.run({ image: env.image, cmd: ['sh', '-c', script] });
     const byEntry: LogEntry[] = [];
     const byChunk: LogEntry[] = [];
     const byBytes: LogEntry[] = [];
@@ -324,17 +312,17 @@ describe('log chunks of a real container', () => {
     let chunks = 0;
     await Promise.all([
       (async () => {
-        for await (const e of t.rt.containers.logs(id, { follow: true })) byEntry.push(e);
+        for await (const e of env.t.rt.containers.logs(id, { follow: true })) byEntry.push(e);
       })(),
       (async () => {
-        for await (const batch of t.rt.containers.logChunks(id, { follow: true })) {
+        for await (const batch of env.t.rt.containers.logChunks(id, { follow: true })) {
           batches++;
           chunks += batch.length;
           for (const c of batch) byChunk.push(...chunkEntries(c));
         }
       })(),
       (async () => {
-        for await (const buf of t.rt.containers.logStream(id, { follow: true, timestamps: true })) unframe(buf, byBytes);
+        for await (const buf of env.t.rt.containers.logStream(id, { follow: true, timestamps: true })) unframe(buf, byBytes);
       })(),
     ]);
     const stdout = byEntry.filter((e) => e.stream === 'stdout').map((e) => e.line);
@@ -345,7 +333,7 @@ describe('log chunks of a real container', () => {
     // runs of lines read together travel together
     expect(chunks).toBeLessThan(byEntry.length);
     expect(batches).toBeLessThan(chunks + 1);
-    await t.rt.containers.remove(id, { force: true });
+    await env.t.rt.containers.remove(id, { force: true });
   }, 60_000);
 });
 

@@ -102,8 +102,6 @@ function* pieces(buf: Buffer): Generator<[number, number]> {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
-
 async function* readLog<B>(dir: string, opts: ReadOptions, isDone: () => boolean, format: Format<B>): AsyncGenerator<B> {
   const keep = filter(opts);
   // every generation opened at once (names shift under a rotation; descriptors do not):
