@@ -26,11 +26,20 @@ export async function streamLogs(runtime: Runtime, id: string, url: URL, res: Se
     const issue = parsed.error.issues[0]!;
     throw new InvalidArgument(`invalid logs parameter ${issue.path.join('.')}: ${issue.message}`);
   }
+  await sendLogBytes(res, { 'content-type': 'application/vnd.docker.multiplexed-stream' }, (signal) => runtime.containers.logStream(id, { ...parsed.data, signal }));
+}
+
+/**
+ * A log's bytes onto an HTTP response as they come, with back-pressure, until the log ends
+ * or the client goes away (which ends the follow). `open` runs before anything is sent, so
+ * its NotFound still becomes an error status. Serves `skiff logs` and the Docker API's
+ * `/containers/{id}/logs`.
+ */
+export async function sendLogBytes(res: ServerResponse, headers: Record<string, string>, open: (signal: AbortSignal) => AsyncIterable<Buffer>): Promise<void> {
   const ac = new AbortController();
-  // throws NotFound before anything is sent
-  const stream = runtime.containers.logStream(id, { ...parsed.data, signal: ac.signal });
+  const stream = open(ac.signal);
   res.once('close', () => ac.abort());
-  res.writeHead(200, { 'content-type': 'application/vnd.docker.multiplexed-stream' });
+  res.writeHead(200, headers);
   try {
     for await (const bytes of stream) {
       if (!res.write(bytes)) await new Promise((r) => res.once('drain', r));

@@ -11,6 +11,7 @@ import { listImages } from './image-list.js';
 import { pullImage } from './image-pull.js';
 import { API_VERSION, DockerApiError, MIN_API_VERSION, readJsonBody, sendJson, truthy } from './http.js';
 import { queryFilters } from './query.js';
+import { sendLogBytes } from '../daemon/log-stream.js';
 
 export interface Call {
   req: IncomingMessage;
@@ -275,28 +276,20 @@ export const ROUTES: Route[] = [
       const stderr = truthy(q.get('stderr'));
       if (!stdout && !stderr) throw new DockerApiError(400, 'you must choose at least one stream');
       const tail = q.get('tail');
-      c.res.writeHead(200, { 'content-type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream', 'api-version': API_VERSION });
-      const ac = new AbortController();
-      c.res.once('close', () => ac.abort());
-      const timestamps = truthy(q.get('timestamps'));
-      try {
-        for await (const bytes of c.runtime.containers.logStream(String(info.Id), {
+      const headers = { 'content-type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream', 'api-version': API_VERSION };
+      await sendLogBytes(c.res, headers, (signal) =>
+        c.runtime.containers.logStream(String(info.Id), {
           follow: truthy(q.get('follow')),
           tail: tail && tail !== 'all' ? Number(tail) : undefined,
           since: q.get('since') ? Number(q.get('since')) : undefined,
           until: q.get('until') ? Number(q.get('until')) : undefined,
           stdout,
           stderr,
-          timestamps,
+          timestamps: truthy(q.get('timestamps')),
           raw: tty,
-          signal: ac.signal,
-        })) {
-          if (!c.res.write(bytes)) await new Promise((r) => c.res.once('drain', r));
-        }
-      } catch (e) {
-        if (!ac.signal.aborted) throw e;
-      }
-      c.res.end();
+          signal,
+        }),
+      );
     },
   },
   {
