@@ -120,8 +120,12 @@ export function containerInspect(c: StoredContainer, lowerDirs: string[], net?: 
 }
 
 export function statusText(c: StoredContainer, now = Date.now()): string {
-  const s = c.state;
-  return statusTextSince(c, now, Date.parse(s.status === 'running' || s.status === 'paused' ? s.startedAt : s.finishedAt));
+  return statusTextSince(c, now, Date.parse(statusSince(c.state)));
+}
+
+/** the time a status text counts from: the start while the container is up, the finish otherwise */
+export function statusSince(s: StoredContainer['state']): string {
+  return s.status === 'running' || s.status === 'paused' ? s.startedAt : s.finishedAt;
 }
 
 /** statusText with the start (running, paused) or finish time it counts from already parsed */

@@ -2,7 +2,7 @@ import type { ContainerNetworking } from '../network/network-manager.js';
 import type { ContainerSummary } from '../types.js';
 import type { StoredContainer } from './container-store.js';
 import { humanDurationBucket } from './human-duration.js';
-import { containerSummary, statusTextSince } from './inspect.js';
+import { containerSummary, statusSince, statusTextSince } from './inspect.js';
 
 /**
  * The JSON text (UTF-8 bytes) of a list of summaries, attached to the array `list()`
@@ -97,7 +97,7 @@ export class ContainerSummaryCache {
 
   private entry(c: StoredContainer, networkingOf: (id: string) => ContainerNetworking | undefined, now: number): Entry {
     const s = c.state;
-    const since = (s.status === 'running' || s.status === 'paused' ? s.startedAt : s.finishedAt) ?? '';
+    const since = statusSince(s) ?? '';
     const cached = this.entries.get(c);
     const sinceMs = cached !== undefined && cached.since === since ? cached.sinceMs : Date.parse(since);
     const tick = humanDurationBucket(now - sinceMs);
