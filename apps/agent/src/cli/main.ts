@@ -13,64 +13,59 @@ const images = () => import('./commands/images.js');
 const imageIo = () => import('./commands/image-io.js');
 const system = () => import('./commands/system.js');
 const access = () => import('./commands/access.js');
+const run = () => import('./commands/run.js');
+
+/** the handler `pick` takes from a module, once `load` has loaded it */
+const from =
+  <M>(load: () => Promise<M>, pick: (m: M) => Handler) =>
+  async (): Promise<Handler> =>
+    pick(await load());
 
 const COMMANDS: Record<string, () => Promise<Handler>> = {
-  run: async () => (await import('./commands/run.js')).runCommand,
-  create: async () => (await import('./commands/run.js')).createCommand,
-  start: async () => (await containers()).startCommand,
-  stop: async () => {
-    const c = await containers();
-    return (cl, a) => c.stopCommand(cl, a, 'stop');
-  },
-  restart: async () => {
-    const c = await containers();
-    return (cl, a) => c.stopCommand(cl, a, 'restart');
-  },
-  kill: async () => (await containers()).killCommand,
-  pause: async () => {
-    const c = await containers();
-    return (cl, a) => c.simpleCommand(cl, a, 'pause');
-  },
-  unpause: async () => {
-    const c = await containers();
-    return (cl, a) => c.simpleCommand(cl, a, 'unpause');
-  },
-  rm: async () => (await containers()).rmCommand,
-  ps: async () => (await containers()).psCommand,
-  inspect: async () => (await containers()).inspectCommand,
-  logs: async () => (await containers()).logsCommand,
-  exec: async () => (await containers()).execCommand,
-  attach: async () => (await containers()).attachCommand,
-  top: async () => (await containers()).topCommand,
-  stats: async () => (await containers()).statsCommand,
-  wait: async () => (await containers()).waitCommand,
-  diff: async () => (await containers()).diffCommand,
-  commit: async () => (await containers()).commitCommand,
-  rename: async () => (await containers()).renameCommand,
-  update: async () => (await containers()).updateCommand,
-  port: async () => (await containers()).portCommand,
-  cp: async () => (await import('./commands/cp.js')).cpCommand,
-  pull: async () => (await images()).pullCommand,
-  images: async () => (await images()).imagesCommand,
-  rmi: async () => (await images()).rmiCommand,
-  tag: async () => (await images()).tagCommand,
-  push: async () => (await images()).pushCommand,
-  history: async () => (await images()).historyCommand,
-  build: async () => (await import('./commands/build.js')).buildCommand,
-  compose: async () => (await import('./commands/compose.js')).composeCommand,
-  save: async () => (await imageIo()).saveCommand,
-  load: async () => (await imageIo()).loadCommand,
-  export: async () => (await imageIo()).exportCommand,
-  import: async () => (await imageIo()).importCommand,
-  info: async () => (await system()).infoCommand,
-  system: async () => (await system()).systemCommand,
-  events: async () => (await system()).eventsCommand,
-  volume: async () => (await import('./commands/volumes.js')).volumeCommand,
-  network: async () => (await import('./commands/networks.js')).networkCommand,
-  user: async () => (await access()).userCommand,
-  token: async () => (await access()).tokenCommand,
-  login: async () => (await access()).loginCommand,
-  logout: async () => (await access()).logoutCommand,
+  run: from(run, (m) => m.runCommand),
+  create: from(run, (m) => m.createCommand),
+  start: from(containers, (m) => m.startCommand),
+  stop: from(containers, (m) => (cl, a) => m.stopCommand(cl, a, 'stop')),
+  restart: from(containers, (m) => (cl, a) => m.stopCommand(cl, a, 'restart')),
+  kill: from(containers, (m) => m.killCommand),
+  pause: from(containers, (m) => (cl, a) => m.simpleCommand(cl, a, 'pause')),
+  unpause: from(containers, (m) => (cl, a) => m.simpleCommand(cl, a, 'unpause')),
+  rm: from(containers, (m) => m.rmCommand),
+  ps: from(containers, (m) => m.psCommand),
+  inspect: from(containers, (m) => m.inspectCommand),
+  logs: from(containers, (m) => m.logsCommand),
+  exec: from(containers, (m) => m.execCommand),
+  attach: from(containers, (m) => m.attachCommand),
+  top: from(containers, (m) => m.topCommand),
+  stats: from(containers, (m) => m.statsCommand),
+  wait: from(containers, (m) => m.waitCommand),
+  diff: from(containers, (m) => m.diffCommand),
+  commit: from(containers, (m) => m.commitCommand),
+  rename: from(containers, (m) => m.renameCommand),
+  update: from(containers, (m) => m.updateCommand),
+  port: from(containers, (m) => m.portCommand),
+  cp: from(() => import('./commands/cp.js'), (m) => m.cpCommand),
+  pull: from(images, (m) => m.pullCommand),
+  images: from(images, (m) => m.imagesCommand),
+  rmi: from(images, (m) => m.rmiCommand),
+  tag: from(images, (m) => m.tagCommand),
+  push: from(images, (m) => m.pushCommand),
+  history: from(images, (m) => m.historyCommand),
+  build: from(() => import('./commands/build.js'), (m) => m.buildCommand),
+  compose: from(() => import('./commands/compose.js'), (m) => m.composeCommand),
+  save: from(imageIo, (m) => m.saveCommand),
+  load: from(imageIo, (m) => m.loadCommand),
+  export: from(imageIo, (m) => m.exportCommand),
+  import: from(imageIo, (m) => m.importCommand),
+  info: from(system, (m) => m.infoCommand),
+  system: from(system, (m) => m.systemCommand),
+  events: from(system, (m) => m.eventsCommand),
+  volume: from(() => import('./commands/volumes.js'), (m) => m.volumeCommand),
+  network: from(() => import('./commands/networks.js'), (m) => m.networkCommand),
+  user: from(access, (m) => m.userCommand),
+  token: from(access, (m) => m.tokenCommand),
+  login: from(access, (m) => m.loginCommand),
+  logout: from(access, (m) => m.logoutCommand),
 };
 const ALIASES: Record<string, string> = { container: '', image: '' };
 
