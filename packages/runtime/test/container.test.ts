@@ -2,24 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import tar from 'tar-stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
-import { runCollect, TestRuntime, waitFor } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCollect, TestRuntime, useTestRuntime, waitFor } from './helpers.js';
 
+const env = useTestRuntime();
 let t: TestRuntime;
 let image: string;
-
-beforeAll(async () => {
-  const reg = await fixtureRegistry();
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  t = await TestRuntime.create([reg.host]);
-  await t.rt.images.pull(image);
-}, 120_000);
-
-afterAll(async () => {
-  await t?.dispose();
-  await stopFixtureRegistry();
-}, 60_000);
+beforeAll(() => {
+  ({ t, image } = env);
+});
 
 const sh = (script: string) => ['sh', '-c', script];
 

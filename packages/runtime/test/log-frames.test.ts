@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeLogChunks, encodeLogLines } from '../src/container/log-frames.js';
 import { parseLogChunks } from '../src/container/log-parse.js';
 import type { LogChunk } from '../src/types.js';
+import { TRICKY_LOG_TEXTS } from './fixtures/log-texts.js';
 
 const TIME = '2026-12-04T14:08:17.123456789Z';
 const T2 = '2026-12-04T14:08:18.500000000Z';
@@ -37,28 +38,12 @@ function native(text: string, opts: Parameters<typeof encodeLogLines>[3] = {}): 
   return encodeLogLines(buf, start, start + Buffer.byteLength(text), opts) ?? Buffer.alloc(0);
 }
 
-const TRICKY = [
-  'hello\n',
-  'no newline',
-  '\n',
-  'tab\there\n',
-  'crlf\r\n',
-  'quote " and \\ backslash\n',
-  'ends with a backslash \\\n',
-  'a literal \\n then newline\n',
-  'looks like a key ","stream":"stderr","time":"x"}\n',
-  '","time":"',
-  'ünïcödé ✓ 🚀\n',
-  '\u0000\u001b[31mred\u001b[0m\u007f\r\n',
-  'slash / \b \f\n',
-  'x'.repeat(16384),
-];
 
 describe('log frames (addon)', () => {
   it('give the bytes the JavaScript reader gives, for plain, escaped and tricky text on both streams', () => {
-    const text = TRICKY.map((t, i) => entry(t, i % 3 ? 'stdout' : 'stderr')).join('\n') + '\n';
+    const text = TRICKY_LOG_TEXTS.map((t, i) => entry(t, i % 3 ? 'stdout' : 'stderr')).join('\n') + '\n';
     expect(demux(native(text))).toEqual(demux(viaJs(text)));
-    expect(demux(native(text)).map((r) => r.text).join('')).toBe(TRICKY.join(''));
+    expect(demux(native(text)).map((r) => r.text).join('')).toBe(TRICKY_LOG_TEXTS.join(''));
   });
 
   it('decode \\u escapes, surrogate pairs and lone surrogates as JSON.parse and UTF-8 do', () => {

@@ -1,28 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { chunkEntries, parseLogChunks, parseLogLines } from '../src/container/log-parse.js';
 import type { LogChunk, LogEntry } from '../src/types.js';
+import { TRICKY_LOG_TEXTS } from './fixtures/log-texts.js';
 
 const TIME = '2026-12-04T14:08:17.123456789Z';
 const entry = (log: string, stream = 'stdout') => JSON.stringify({ log, stream, time: TIME });
 
 describe('json-file line parser', () => {
   it('gives what JSON.parse gives, for plain, escaped and tricky text', () => {
-    const texts = [
-      'hello\n',
-      'no newline',
-      '',
-      '\n',
-      'tab\there\n',
-      'crlf\r\n',
-      'quote " and \\ backslash\n',
-      'ends with a backslash \\\n',
-      'a literal \\n then newline\n',
-      'looks like a key ","stream":"stderr","time":"x"}\n',
-      '","time":"',
-      'ünïcödé ✓ 🚀\n',
-      '\u0000\u001b[31mred\u001b[0m\r\n',
-      'x'.repeat(16384),
-    ];
+    const texts = TRICKY_LOG_TEXTS;
     const lines = texts.map((t, i) => entry(t, i % 3 ? 'stdout' : 'stderr'));
     const out: LogEntry[] = [];
     parseLogLines(lines.join('\n') + '\n', out);
