@@ -106,7 +106,13 @@ const cases: { label: string; peer?: boolean; run: () => Promise<unknown> }[] = 
   },
   { label: 'skiff agent API, --network none', run: () => agentRun('none') },
   { label: 'skiff agent API, bridge', run: () => agentRun() },
+  // `skiff` is the native client: the agent runs the call (apps/agent/src/daemon/cli-host.ts)
   { label: 'skiff CLI run --rm (bridge)', run: async () => mustSucceed(spawnSync(SKIFF, ['run', '--rm', image, 'true'], { env: agent.env, stdio: ['ignore', 'ignore', 'pipe'] }), 'skiff run') },
+  // the same call in a Node process of its own: what runs without the native client
+  {
+    label: 'skiff CLI (Node) run --rm (bridge)',
+    run: async () => mustSucceed(spawnSync(SKIFF, ['run', '--rm', image, 'true'], { env: { ...agent.env, SKIFF_CLIENT: 'node' }, stdio: ['ignore', 'ignore', 'pipe'] }), 'skiff run'),
+  },
 ];
 
 // peers that cannot run on this host are reported, not measured

@@ -20,13 +20,14 @@ beforeAll(() => {
 describe('the bundled CLI', () => {
   it('is what bin/skiff runs when it is fresh, with the same output as the sources', () => {
     expect(existsSync(bundle)).toBe(true);
-    const traced = spawnSync('bash', ['-x', bin, '--help'], { encoding: 'utf8' });
+    // (SKIFF_CLIENT=node: the Node CLI, not the native client that hands calls to the agent)
+    const traced = spawnSync('bash', ['-x', bin, '--help'], { encoding: 'utf8', env: { ...process.env, SKIFF_CLIENT: 'node' } });
     expect(traced.status).toBe(0);
     expect(traced.stderr).toContain(`exec node ${bundle} --help`);
     const fromSource = spawnSync(process.execPath, ['--import', 'tsx', resolve(agentDir, 'src/cli/main.ts'), '--help'], { encoding: 'utf8' });
     expect(traced.stdout).toBe(fromSource.stdout);
     // a command that needs the agent fails the same way, with the same exit code
-    const env = { ...process.env, SKIFF_HOST: 'unix:///nonexistent/skiff.sock' };
+    const env = { ...process.env, SKIFF_HOST: 'unix:///nonexistent/skiff.sock', SKIFF_CLIENT: 'node' };
     const a = spawnSync(bin, ['ps'], { encoding: 'utf8', env });
     const b = spawnSync(process.execPath, ['--import', 'tsx', resolve(agentDir, 'src/cli/main.ts'), 'ps'], { encoding: 'utf8', env });
     expect([a.status, a.stderr]).toEqual([b.status, b.stderr]);

@@ -2,6 +2,7 @@ import { request, type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { agentAddress } from './client.js';
 import { CliError } from './errors.js';
+import { io } from './io.js';
 
 /**
  * One plain HTTP request to the agent's binary-stream endpoints (`/api/...`), over the
@@ -12,7 +13,7 @@ import { CliError } from './errors.js';
 export function agentRequest(method: 'GET' | 'POST', path: string, body?: Readable | NodeJS.ReadableStream): Promise<IncomingMessage> {
   const addr = agentAddress();
   return new Promise((resolve, reject) => {
-    const req = request({ ...addr.http, method, path, headers: body ? { 'content-type': 'application/x-tar' } : {} }, (res) => {
+    const req = request({ ...addr.http, method, path, signal: io().signal, headers: body ? { 'content-type': 'application/x-tar' } : {} }, (res) => {
       if ((res.statusCode ?? 500) < 300) {
         resolve(res);
         return;

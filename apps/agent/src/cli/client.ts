@@ -1,5 +1,7 @@
+import { io } from './io.js';
 import { connect } from 'node:net';
-import { createTRPCClient, createWSClient, wsLink, type TRPCClient } from '@trpc/client';
+import { createTRPCClient, createWSClient, TRPCClientError, wsLink, type TRPCClient, type TRPCLink } from '@trpc/client';
+import { observable } from '@trpc/server/observable';
 import WebSocket from 'ws';
 import type { AppRouter } from '../routers/index.js';
 import { CliError } from './errors.js';
@@ -15,7 +17,7 @@ export interface AgentAddress {
 }
 
 /** SKIFF_HOST: `unix:///path/to.sock` (default /run/skiff/skiff.sock) or `http://127.0.0.1:PORT`. */
-export function agentAddress(host = process.env.SKIFF_HOST || 'unix:///run/skiff/skiff.sock'): AgentAddress {
+export function agentAddress(host = io().env.SKIFF_HOST || 'unix:///run/skiff/skiff.sock'): AgentAddress {
   if (host.startsWith('unix://')) {
     const path = host.slice('unix://'.length);
     return {
@@ -46,6 +48,7 @@ function probe(open: () => import('node:net').Socket): Promise<void> {
  * subscriptions), over the unix socket or loopback TCP.
  */
 export async function connectAgent(): Promise<{ client: SkiffClient; close: () => void }> {
+  const callIo = io();
   const addr = agentAddress();
   try {
     await addr.probe();
@@ -61,18 +64,27 @@ export async function connectAgent(): Promise<{ client: SkiffClient; close: () =
     onClose: () => {
       // the agent went away mid-command: nothing sensible to retry for a CLI
       if (!closing) {
-        process.stderr.write(`skiff: lost the connection to the agent at ${addr.display}\n`);
-        process.exit(125);
+        callIo.stderr.write(`skiff: lost the connection to the agent at ${addr.display}\n`);
+        callIo.exit(125);
       }
     },
   });
   let closing = false;
-  const client = createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] });
-  return {
-    client,
-    close: () => {
-      closing = true;
-      void ws.close();
-    },
+  // once closed, every call fails at once: a closed wsClient would reconnect for the next
+  // one, and a loop of calls (stats, a retry) in a call whose caller left must end
+  const closedGuard: TRPCLink<AppRouter> = () => ({ next, op }) =>
+    observable((observer) => {
+      if (closing) return void observer.error(TRPCClientError.from(new Error('the call has ended')));
+      return next(op).subscribe(observer);
+    });
+  const client = createTRPCClient<AppRouter>({ links: [closedGuard, wsLink({ client: ws })] });
+  const close = () => {
+    closing = true;
+    callIo.signal?.removeEventListener('abort', close);
+    void ws.close();
   };
+  // a call served in the agent whose caller went away: its subscriptions end with the socket
+  callIo.signal?.addEventListener('abort', close);
+  if (callIo.signal?.aborted) close();
+  return { client, close };
 }

@@ -1,3 +1,4 @@
+import { io } from './io.js';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { readEnvFile } from '@skiff/compose';
@@ -58,7 +59,7 @@ export async function composeRequest(opts: { files: string[]; projectName?: stri
     });
     if (text !== undefined) Object.assign(env, readEnvFile(text));
   }
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  const profiles = opts.profiles.length ? opts.profiles : (process.env.COMPOSE_PROFILES?.split(',').filter(Boolean) ?? []);
-  return { files, projectName: opts.projectName ?? process.env.COMPOSE_PROJECT_NAME, env, profiles };
+  for (const [k, v] of Object.entries(io().env)) if (v !== undefined) env[k] = v;
+  const profiles = opts.profiles.length ? opts.profiles : (io().env.COMPOSE_PROFILES?.split(',').filter(Boolean) ?? []);
+  return { files, projectName: opts.projectName ?? io().env.COMPOSE_PROJECT_NAME, env, profiles };
 }

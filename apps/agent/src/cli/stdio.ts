@@ -1,3 +1,4 @@
+import { io } from './io.js';
 import type { SkiffClient } from './client.js';
 
 /**
@@ -6,15 +7,16 @@ import type { SkiffClient } from './client.js';
  * Resolves with the process's exit code.
  */
 export function streamSession(client: SkiffClient, sessionId: string, opts: { tty: boolean; stdin: boolean }): Promise<number> {
+  const callIo = io(); // taken once: the callbacks below run outside the call's context
   return new Promise<number>((resolve, reject) => {
-    const rawTty = opts.tty && opts.stdin && process.stdin.isTTY;
+    const rawTty = opts.tty && opts.stdin && callIo.stdin.isTTY;
     const restore = () => {
-      if (rawTty) process.stdin.setRawMode(false);
-      process.stdin.pause();
-      process.stdout.removeListener('resize', onResize);
+      if (rawTty) callIo.stdin.setRawMode!(false);
+      callIo.stdin.pause();
+      callIo.stdout.removeListener('resize', onResize);
     };
     const onResize = () => {
-      void client.containers.sessionResize.mutate({ sessionId, rows: process.stdout.rows || 24, cols: process.stdout.columns || 80 }).catch(() => {});
+      void client.containers.sessionResize.mutate({ sessionId, rows: callIo.stdout.rows || 24, cols: callIo.stdout.columns || 80 }).catch(() => {});
     };
     let sending = Promise.resolve();
     const send = (fn: () => Promise<unknown>) => {
@@ -34,8 +36,8 @@ export function streamSession(client: SkiffClient, sessionId: string, opts: { tt
             return;
           }
           const buf = Buffer.from(e.data, 'base64');
-          if (e.type === 'stderr') process.stderr.write(buf);
-          else process.stdout.write(buf);
+          if (e.type === 'stderr') callIo.stderr.write(buf);
+          else callIo.stdout.write(buf);
         },
         onError(err) {
           restore();
@@ -44,15 +46,15 @@ export function streamSession(client: SkiffClient, sessionId: string, opts: { tt
       },
     );
 
-    if (opts.tty && process.stdout.isTTY) {
+    if (opts.tty && callIo.stdout.isTTY) {
       onResize();
-      process.stdout.on('resize', onResize);
+      callIo.stdout.on('resize', onResize);
     }
     if (opts.stdin) {
-      if (rawTty) process.stdin.setRawMode(true);
-      process.stdin.on('data', (d: Buffer) => send(() => client.containers.sessionInput.mutate({ sessionId, data: d.toString('base64') })));
-      process.stdin.on('end', () => send(() => client.containers.sessionCloseStdin.mutate({ sessionId })));
-      process.stdin.resume();
+      if (rawTty) callIo.stdin.setRawMode!(true);
+      callIo.stdin.on('data', (d: Buffer) => send(() => client.containers.sessionInput.mutate({ sessionId, data: d.toString('base64') })));
+      callIo.stdin.on('end', () => send(() => client.containers.sessionCloseStdin.mutate({ sessionId })));
+      callIo.stdin.resume();
     }
   });
 }

@@ -20,6 +20,7 @@ import { SecretBox } from '../auth/secrets.js';
 import type { DaemonOptions } from './options.js';
 import { startWebFrontend } from './web.js';
 import { binaryStreamHandler } from './binary-streams.js';
+import { CLI_UPGRADE, serveCliCall } from './cli-host.js';
 import { DockerApi } from '../docker-api/server.js';
 import { tokenAccess } from '../docker-api/token-access.js';
 
@@ -92,6 +93,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const wss = new WebSocketServer({ noServer: true, maxPayload: 8 * 1024 * 1024 });
     applyWSSHandler({ wss, router: appRouter, createContext, experimental_encoder: wsEncoder, keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 } });
     srv.on('upgrade', (req, socket, head) => {
+      if (req.url === '/cli' && req.headers.upgrade === CLI_UPGRADE) {
+        // the unix socket only: it is root's (0600), and the call runs as the agent
+        if (req.socket.remoteAddress) return void socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+        return serveCliCall(socket, head, opts.socket);
+      }
       if (!req.url?.startsWith('/trpc')) return socket.destroy();
       // every WebSocket is authenticated at the upgrade; a browser from another origin never gets one
       void authenticate(req, db).then(

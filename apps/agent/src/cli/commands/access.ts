@@ -1,3 +1,4 @@
+import { io } from '../io.js';
 import { parseArgs } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError } from '../errors.js';
@@ -7,7 +8,7 @@ async function readSecret(flag: string | undefined, fromStdin: boolean, what: st
   if (flag) return flag;
   if (fromStdin) {
     let s = '';
-    for await (const c of process.stdin) s += c;
+    for await (const c of io().stdin) s += c;
     return s.replace(/\r?\n$/, '');
   }
   throw new CliError(`${what} required: pass --password or --password-stdin`);
@@ -30,12 +31,12 @@ export async function userCommand(client: SkiffClient, argv: string[]): Promise<
     case 'create':
       if (args.length !== 1) throw new CliError('usage: skiff user create [--role admin|operator|viewer] (--password P | --password-stdin) NAME');
       await client.users.create.mutate({ username: args[0]!, role: role ?? 'viewer', password: await readSecret(flags.password as string, !!flags.stdin, 'a password') });
-      process.stdout.write(`${args[0]}\n`);
+      io().stdout.write(`${args[0]}\n`);
       return 0;
     case 'ls':
     case 'list': {
       const users = await client.users.list.query();
-      process.stdout.write(table(['USERNAME', 'ROLE', 'DISABLED', 'CREATED'], users.map((u) => [u.username, u.role, String(u.disabled), new Date(u.createdAt).toISOString()])));
+      io().stdout.write(table(['USERNAME', 'ROLE', 'DISABLED', 'CREATED'], users.map((u) => [u.username, u.role, String(u.disabled), new Date(u.createdAt).toISOString()])));
       return 0;
     }
     case 'rm':
@@ -68,13 +69,13 @@ export async function tokenCommand(client: SkiffClient, argv: string[]): Promise
       if (args.length !== 1) throw new CliError('usage: skiff token create [--scope read|operate|admin] [--user NAME] [--expires-days N] NAME');
       const scopes = ((flags.scope as string[] | undefined) ?? ['read']) as ('read' | 'operate' | 'admin')[];
       const t = await client.tokens.create.mutate({ name: args[0]!, scopes, username: flags.user as string | undefined, expiresInDays: flags.days ? Number(flags.days) : undefined });
-      process.stdout.write(`${t.token}\n`);
+      io().stdout.write(`${t.token}\n`);
       return 0;
     }
     case 'ls':
     case 'list': {
       const list = await client.tokens.list.query();
-      process.stdout.write(table(['ID', 'NAME', 'USER', 'SCOPES', 'PREFIX', 'EXPIRES', 'LAST USED'], list.map((t) => [t.id, t.name, t.user.username, t.scopes, t.prefix, t.expiresAt ? new Date(t.expiresAt).toISOString() : 'never', t.lastUsedAt ? new Date(t.lastUsedAt).toISOString() : '-'])));
+      io().stdout.write(table(['ID', 'NAME', 'USER', 'SCOPES', 'PREFIX', 'EXPIRES', 'LAST USED'], list.map((t) => [t.id, t.name, t.user.username, t.scopes, t.prefix, t.expiresAt ? new Date(t.expiresAt).toISOString() : 'never', t.lastUsedAt ? new Date(t.lastUsedAt).toISOString() : '-'])));
       return 0;
     }
     case 'rm':
@@ -99,13 +100,13 @@ export async function loginCommand(client: SkiffClient, argv: string[]): Promise
   );
   if (args.length !== 1 || !flags.username) throw new CliError('usage: skiff login -u USER (-p PASS | --password-stdin) REGISTRY');
   const { registry } = await client.registries.login.mutate({ registry: args[0]!, username: flags.username as string, password: await readSecret(flags.password as string, !!flags.stdin, 'a password') });
-  process.stdout.write(`Login Succeeded (credentials for ${registry} stored by the agent)\n`);
+  io().stdout.write(`Login Succeeded (credentials for ${registry} stored by the agent)\n`);
   return 0;
 }
 
 export async function logoutCommand(client: SkiffClient, argv: string[]): Promise<number> {
   if (argv.length !== 1) throw new CliError('usage: skiff logout REGISTRY');
   await client.registries.logout.mutate({ registry: argv[0]! });
-  process.stdout.write(`Removing login credentials for ${argv[0]}\n`);
+  io().stdout.write(`Removing login credentials for ${argv[0]}\n`);
   return 0;
 }

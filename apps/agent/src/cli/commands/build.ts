@@ -1,3 +1,4 @@
+import { io } from '../io.js';
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
@@ -32,7 +33,7 @@ function buildArgs(list: string[]): Record<string, string> {
     const eq = a.indexOf('=');
     if (eq === 0) throw new CliError(`invalid --build-arg "${a}": the name is empty`);
     if (eq > 0) out[a.slice(0, eq)] = a.slice(eq + 1);
-    else if (process.env[a] !== undefined) out[a] = process.env[a]!;
+    else if (io().env[a] !== undefined) out[a] = io().env[a]!;
   }
   return out;
 }
@@ -66,10 +67,10 @@ export async function buildCommand(_client: SkiffClient, argv: string[]): Promis
   let body: NodeJS.ReadableStream;
   if (contextArg === '-') {
     // stdin is the context: a tar (plain, gzip, zstd) or a bare Dockerfile; -f names a file inside it
-    if (process.stdin.isTTY) throw new CliError('the build context is stdin, but stdin is a terminal: pipe a tar archive or a Dockerfile into it');
+    if (io().stdin.isTTY) throw new CliError('the build context is stdin, but stdin is a terminal: pipe a tar archive or a Dockerfile into it');
     if (file === '-') throw new CliError('invalid argument: can\'t use stdin for both build context and dockerfile');
     if (file) query.set('dockerfile', file);
-    body = process.stdin;
+    body = io().stdin;
   } else {
     const dir = resolve(contextArg);
     const st = await stat(dir).catch(() => undefined);
@@ -81,7 +82,7 @@ export async function buildCommand(_client: SkiffClient, argv: string[]): Promis
       if (inContext && !inContext.startsWith('..') && !isAbsolute(inContext)) dockerfileRel = inContext;
       else {
         // a Dockerfile outside the context travels inside the archive under a name of its own, as with docker
-        const text = file === '-' ? await readAll(process.stdin) : await readFile(file, 'utf8').catch(() => undefined);
+        const text = file === '-' ? await readAll(io().stdin) : await readFile(file, 'utf8').catch(() => undefined);
         if (text === undefined) throw new CliError(`unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${resolve(file)}: no such file or directory`);
         dockerfileRel = `.dockerfile.${randomBytes(10).toString('hex')}`;
         extra.push({ name: dockerfileRel, content: text });
@@ -92,7 +93,7 @@ export async function buildCommand(_client: SkiffClient, argv: string[]): Promis
   }
 
   const res = await agentRequest('POST', `/api/build?${query}`, body);
-  const out = process.stdout;
+  const out = io().stdout;
   const quiet = !!flags.quiet;
   let id: string | undefined;
   let failure: string | undefined;
@@ -104,7 +105,7 @@ export async function buildCommand(_client: SkiffClient, argv: string[]): Promis
     if (quiet) continue;
     if (e.type === 'step' || e.type === 'status') out.write(`${e.text}\n`);
     else if (e.type === 'cached') out.write(' ---> Using cache\n');
-    else if (e.type === 'output') (e.stream === 'stderr' ? process.stderr : out).write(e.data);
+    else if (e.type === 'output') (e.stream === 'stderr' ? io().stderr : out).write(e.data);
     else if (e.type === 'built') out.write(`Successfully built ${shortId(e.id)}\n`);
     else if (e.type === 'tagged') out.write(`Successfully tagged ${e.ref}\n`);
   }

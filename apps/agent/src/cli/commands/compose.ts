@@ -1,3 +1,4 @@
+import { io } from '../io.js';
 import type { ContainerSummary } from '@skiff/runtime';
 import { stringify } from 'yaml';
 import { parseArgs } from '../args.js';
@@ -25,14 +26,14 @@ const NUMBER_LABEL = 'com.docker.compose.container-number';
 
 function printEvent(e: ComposeEvent): void {
   if (e.kind === 'Warning') {
-    process.stderr.write(`WARN ${e.status}\n`);
+    io().stderr.write(`WARN ${e.status}\n`);
     return;
   }
   if (e.detail !== undefined) {
-    process.stdout.write(e.detail.endsWith('\n') ? e.detail : `${e.detail}\n`);
+    io().stdout.write(e.detail.endsWith('\n') ? e.detail : `${e.detail}\n`);
     return;
   }
-  process.stdout.write(` ${e.status === 'Error' ? '✘' : '✔'} ${e.kind} ${e.name}  ${e.status}\n`);
+  io().stdout.write(` ${e.status === 'Error' ? '✘' : '✔'} ${e.kind} ${e.name}  ${e.status}\n`);
 }
 
 /** runs a progress subscription to its end, printing each line */
@@ -54,7 +55,7 @@ function follow(subscribe: (handlers: { onData: (d: unknown) => void; onError: (
 
 /** the project a command acts on: `-p`, or the name the agent derives from the compose file */
 async function projectName(client: SkiffClient, g: Global): Promise<string> {
-  const named = g.projectName ?? process.env.COMPOSE_PROJECT_NAME;
+  const named = g.projectName ?? io().env.COMPOSE_PROJECT_NAME;
   if (named) return named;
   return (await client.compose.config.query(await composeRequest(g))).name;
 }
@@ -79,11 +80,11 @@ async function logs(client: SkiffClient, containers: ContainerSummary[], opts: {
                 const text = pending + batch.map((ch) => (opts.timestamps ? stamped(ch.time, ch.text) : ch.text)).join('');
                 const lines = text.split('\n');
                 pending = lines.pop()!;
-                if (lines.length) process.stdout.write(lines.map((l) => `${prefix}${l}\n`).join(''));
+                if (lines.length) io().stdout.write(lines.map((l) => `${prefix}${l}\n`).join(''));
               },
               onError: reject,
               onComplete() {
-                if (pending) process.stdout.write(`${prefix}${pending}\n`);
+                if (pending) io().stdout.write(`${prefix}${pending}\n`);
                 sub.unsubscribe();
                 resolve();
               },
@@ -137,7 +138,7 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
       const cs = await client.compose.ps.query({ projectName: name, services: services.length ? services : undefined });
       let stopping: Promise<void> | undefined;
       process.once('SIGINT', () => {
-        process.stdout.write('Gracefully stopping... (press Ctrl+C again to force)\n');
+        io().stdout.write('Gracefully stopping... (press Ctrl+C again to force)\n');
         process.once('SIGINT', () => process.exit(130));
         stopping = client.compose.stop.mutate({ projectName: name, services: services.length ? services : undefined });
       });
@@ -172,10 +173,10 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
       );
       const name = await projectName(client, g);
       const cs = await client.compose.ps.query({ projectName: name, all: !!f.all, services: services.length ? services : undefined });
-      if (f.quiet) process.stdout.write(cs.map((c) => `${c.id}\n`).join(''));
-      else if (f.services) process.stdout.write([...new Set(cs.map((c) => c.labels[SERVICE_LABEL]))].map((s) => `${s}\n`).join(''));
+      if (f.quiet) io().stdout.write(cs.map((c) => `${c.id}\n`).join(''));
+      else if (f.services) io().stdout.write([...new Set(cs.map((c) => c.labels[SERVICE_LABEL]))].map((s) => `${s}\n`).join(''));
       else
-        process.stdout.write(
+        io().stdout.write(
           table(
             ['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'],
             cs.map((c) => [containerName(c), c.image, `"${truncate(c.command, 20)}"`, c.labels[SERVICE_LABEL] ?? '', timeAgo(c.created * 1000), c.status, formatPorts(c.ports)]),
@@ -228,8 +229,8 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
       );
       const project = await client.compose.config.query(await composeRequest(g));
       if (f.quiet) return 0;
-      if (f.services) process.stdout.write(Object.keys(project.services).map((s) => `${s}\n`).join(''));
-      else process.stdout.write(f.format === 'json' ? `${JSON.stringify(project, null, 2)}\n` : stringify(project));
+      if (f.services) io().stdout.write(Object.keys(project.services).map((s) => `${s}\n`).join(''));
+      else io().stdout.write(f.format === 'json' ? `${JSON.stringify(project, null, 2)}\n` : stringify(project));
       return 0;
     }
     case 'exec': {
@@ -252,7 +253,7 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
       const index = (f.index as string | undefined) ?? '1';
       const target = (await client.compose.ps.query({ projectName: name, services: [service] })).find((c) => c.labels[NUMBER_LABEL] === index);
       if (!target) throw new CliError(`service "${service}" is not running`, 1);
-      const tty = !f.noTty && process.stdin.isTTY;
+      const tty = !f.noTty && io().stdin.isTTY;
       const passthrough = [
         ...(tty ? ['-it'] : ['-i']),
         ...(f.detach ? ['-d'] : []),
@@ -264,7 +265,7 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
     }
     case 'ls': {
       const projects = await client.compose.ls.query();
-      process.stdout.write(table(['NAME', 'STATUS', 'CONFIG FILES'], projects.map((p) => [p.name, p.status, p.workingDir])));
+      io().stdout.write(table(['NAME', 'STATUS', 'CONFIG FILES'], projects.map((p) => [p.name, p.status, p.workingDir])));
       return 0;
     }
     default:

@@ -1,3 +1,4 @@
+import { io } from '../io.js';
 import type { ContainerStats, ContainerSummary } from '@skiff/runtime';
 import { parseArgs, parseNumber, type FlagSpec } from '../args.js';
 import type { SkiffClient } from '../client.js';
@@ -18,9 +19,9 @@ async function forEach(args: string[], fn: (id: string) => Promise<void>): Promi
   for (const id of args) {
     try {
       await fn(id);
-      process.stdout.write(`${id}\n`);
+      io().stdout.write(`${id}\n`);
     } catch (e) {
-      process.stderr.write(`Error response from agent: ${messageOf(e)}\n`);
+      io().stderr.write(`Error response from agent: ${messageOf(e)}\n`);
       code = 1;
     }
   }
@@ -119,12 +120,12 @@ export async function psCommand(client: SkiffClient, argv: string[]): Promise<nu
   if (flags.latest) list = list.slice(0, 1);
   if (flags.last) list = list.slice(0, parseNumber(flags.last as string, '--last', { integer: true }));
   if (flags.quiet) {
-    process.stdout.write(list.map((c) => `${flags.noTrunc ? c.id : c.id.slice(0, 12)}\n`).join(''));
+    io().stdout.write(list.map((c) => `${flags.noTrunc ? c.id : c.id.slice(0, 12)}\n`).join(''));
     return 0;
   }
   if (flags.format === 'json' || flags.format === '{{json .}}') {
     for (const c of list) {
-      process.stdout.write(
+      io().stdout.write(
         `${JSON.stringify({ ID: c.id.slice(0, 12), Id: c.id, Names: c.names.map((n) => n.slice(1)).join(','), Image: c.image, Command: c.command, CreatedAt: new Date(c.created * 1000).toISOString(), State: c.state, Status: c.status, Labels: c.labels })}\n`,
       );
     }
@@ -140,7 +141,7 @@ export async function psCommand(client: SkiffClient, argv: string[]): Promise<nu
     formatPorts(c.ports),
     c.names.map((n) => n.slice(1)).join(','),
   ]);
-  process.stdout.write(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows));
+  io().stdout.write(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows));
   return 0;
 }
 
@@ -159,7 +160,7 @@ export async function portCommand(client: SkiffClient, argv: string[]): Promise<
     if (want && key !== want) continue;
     for (const b of binds ?? []) {
       found = true;
-      process.stdout.write(want ? `${b.HostIp}:${b.HostPort}\n` : `${key} -> ${b.HostIp}:${b.HostPort}\n`);
+      io().stdout.write(want ? `${b.HostIp}:${b.HostPort}\n` : `${key} -> ${b.HostIp}:${b.HostPort}\n`);
     }
   }
   if (want && !found) throw new CliError(`no public port '${want}' published for ${args[0]}`);
@@ -195,7 +196,7 @@ export async function inspectCommand(client: SkiffClient, argv: string[]): Promi
         out.push(await client.networks.inspect.query({ id: name }));
       }
     } catch {
-      process.stderr.write(`Error: No such object: ${name}\n`);
+      io().stderr.write(`Error: No such object: ${name}\n`);
       code = 1;
     }
   }
@@ -205,10 +206,10 @@ export async function inspectCommand(client: SkiffClient, argv: string[]): Promi
     if (path === undefined) throw new CliError(`unsupported --format "${flags.format}" (use {{.Field.Sub}} or {{json .Field}})`);
     for (const o of out) {
       const v = path ? path.split('.').reduce<unknown>((acc, k) => (acc as Record<string, unknown> | undefined)?.[k], o) : o;
-      process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v)}\n`);
+      io().stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v)}\n`);
     }
   } else {
-    process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+    io().stdout.write(`${JSON.stringify(out, null, 4)}\n`);
   }
   return code;
 }
@@ -237,7 +238,7 @@ export async function logsCommand(client: SkiffClient, argv: string[]): Promise<
   for (const [k, v] of Object.entries({ ...options, timestamps: !!flags.timestamps })) if (v !== undefined && v !== false) q.set(k, v === true ? '1' : String(v));
   // the byte stream, not tRPC: JSON per batch cost more than the bytes it carried
   const res = await agentRequest('GET', `/api/containers/${encodeURIComponent(args[0]!)}/logs?${q}`);
-  await demuxFrames(res, process.stdout, process.stderr);
+  await demuxFrames(res, io().stdout, io().stderr);
   return 0;
 }
 
@@ -298,7 +299,7 @@ export async function topCommand(client: SkiffClient, argv: string[]): Promise<n
   const { args } = parseArgs(argv, [], { command: 'top', stopAtPositional: true });
   need(args, 1, 'top', 'CONTAINER [ps OPTIONS]');
   const r = await client.containers.top.query({ id: args[0]!, psArgs: args.length > 1 ? args.slice(1).join(' ') : undefined });
-  process.stdout.write(table(r.titles, r.processes));
+  io().stdout.write(table(r.titles, r.processes));
   return 0;
 }
 
@@ -337,12 +338,12 @@ export async function statsCommand(client: SkiffClient, argv: string[]): Promise
     const rows: string[][] = [];
     for (const c of wanted) {
       const s = await client.containers.stats.query({ id: c.id });
-      if (flags.format === 'json') process.stdout.write(`${JSON.stringify({ ID: c.id.slice(0, 12), Name: c.names[0]!.slice(1), ...s })}\n`);
+      if (flags.format === 'json') io().stdout.write(`${JSON.stringify({ ID: c.id.slice(0, 12), Name: c.names[0]!.slice(1), ...s })}\n`);
       else rows.push(statsRow(c.id, c.names[0]!.slice(1), s));
     }
     if (flags.format !== 'json') {
-      if (!flags.noStream && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
-      process.stdout.write(table(STATS_HEADERS, rows));
+      if (!flags.noStream && io().stdout.isTTY) io().stdout.write('\x1b[2J\x1b[H');
+      io().stdout.write(table(STATS_HEADERS, rows));
     }
     if (flags.noStream) return 0;
     await new Promise((r) => setTimeout(r, 1000));
@@ -367,9 +368,9 @@ export async function waitCommand(client: SkiffClient, argv: string[]): Promise<
           },
         );
       });
-      process.stdout.write(`${r.statusCode}\n`);
+      io().stdout.write(`${r.statusCode}\n`);
     } catch (e) {
-      process.stderr.write(`Error response from agent: ${messageOf(e)}\n`);
+      io().stderr.write(`Error response from agent: ${messageOf(e)}\n`);
       code = 1;
     }
   }
@@ -380,7 +381,7 @@ export async function diffCommand(client: SkiffClient, argv: string[]): Promise<
   const { args } = parseArgs(argv, [], { command: 'diff' });
   need(args, 1, 'diff', 'CONTAINER');
   const changes = await client.containers.diff.query({ id: args[0]! });
-  process.stdout.write(changes.map((c) => `${'CAD'[c.kind]} ${c.path}\n`).join(''));
+  io().stdout.write(changes.map((c) => `${'CAD'[c.kind]} ${c.path}\n`).join(''));
   return 0;
 }
 
@@ -408,7 +409,7 @@ export async function commitCommand(client: SkiffClient, argv: string[]): Promis
     changes: flags.change as string[] | undefined,
     pause: flags.pause !== false,
   });
-  process.stdout.write(`${id}\n`);
+  io().stdout.write(`${id}\n`);
   return 0;
 }
 
@@ -420,6 +421,6 @@ export async function updateCommand(client: SkiffClient, argv: string[]): Promis
   if (!Object.keys(spec).length) throw new CliError('you must provide one or more flags when using this command');
   return forEach(args, async (id) => {
     const { warnings } = await client.containers.update.mutate({ id, spec });
-    for (const w of warnings) process.stderr.write(`${w}\n`);
+    for (const w of warnings) io().stderr.write(`${w}\n`);
   });
 }

@@ -1,3 +1,4 @@
+import { io } from '../io.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdir, readdir, readlink, stat, symlink } from 'node:fs/promises';
 import { basename, dirname, join, posix, resolve } from 'node:path';
@@ -81,7 +82,7 @@ export async function cpCommand(client: SkiffClient, argv: string[]): Promise<nu
   if (src.container) {
     const { tar: b64 } = await client.containers.copyFrom.query({ id: src.container, path: src.path });
     const archive = Buffer.from(b64, 'base64');
-    if (dst.path === '-') process.stdout.write(archive);
+    if (dst.path === '-') io().stdout.write(archive);
     else await extractLocal(archive, dst.path);
     return 0;
   }

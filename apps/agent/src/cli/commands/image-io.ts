@@ -1,3 +1,4 @@
+import { io } from '../io.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
@@ -10,7 +11,7 @@ import { CliError } from '../errors.js';
 /** Writes a tar response to FILE, or to stdout unless that is a terminal (Docker's rule). */
 async function writeTar(res: IncomingMessage, file: string | undefined): Promise<void> {
   if (!file) {
-    await pipeline(res, process.stdout).catch((e: Error) => {
+    await pipeline(res, io().stdout).catch((e: Error) => {
       throw new CliError(`the archive is incomplete: ${e.message}`);
     });
     return;
@@ -24,7 +25,7 @@ async function writeTar(res: IncomingMessage, file: string | undefined): Promise
 }
 
 function refuseTerminal(file: string | undefined): void {
-  if (!file && process.stdout.isTTY) throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  if (!file && io().stdout.isTTY) throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
 }
 
 /** `skiff save [-o FILE] IMAGE...` */
@@ -50,10 +51,10 @@ export async function loadCommand(_client: SkiffClient, argv: string[]): Promise
   );
   if (args.length) throw new CliError('"skiff load" accepts no arguments.\nUsage: skiff load [OPTIONS]');
   const file = flags.input as string | undefined;
-  if (!file && process.stdin.isTTY) throw new CliError('requested load from stdin, but stdin is empty');
-  const body = file ? createReadStream(file) : process.stdin;
+  if (!file && io().stdin.isTTY) throw new CliError('requested load from stdin, but stdin is empty');
+  const body = file ? createReadStream(file) : io().stdin;
   const { loaded } = await readJson<{ loaded: string[] }>(await agentRequest('POST', '/api/images/load', body));
-  for (const name of loaded) process.stdout.write(name.startsWith('sha256:') ? `Loaded image ID: ${name}\n` : `Loaded image: ${name}\n`);
+  for (const name of loaded) io().stdout.write(name.startsWith('sha256:') ? `Loaded image ID: ${name}\n` : `Loaded image: ${name}\n`);
   return 0;
 }
 
@@ -83,8 +84,8 @@ export async function importCommand(_client: SkiffClient, argv: string[]): Promi
   if (ref) query.set('ref', ref);
   if (flags.message) query.set('message', flags.message as string);
   for (const c of (flags.change as string[] | undefined) ?? []) query.append('changes', c);
-  const body = src === '-' ? process.stdin : createReadStream(src);
+  const body = src === '-' ? io().stdin : createReadStream(src);
   const { id } = await readJson<{ id: string }>(await agentRequest('POST', `/api/images/import?${query}`, body));
-  process.stdout.write(`${id}\n`);
+  io().stdout.write(`${id}\n`);
   return 0;
 }

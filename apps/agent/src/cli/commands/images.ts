@@ -1,3 +1,4 @@
+import { io } from '../io.js';
 import type { ImageSummary, PullProgress } from '@skiff/runtime';
 import { parseArgs } from '../args.js';
 import type { SkiffClient } from '../client.js';
@@ -49,8 +50,8 @@ export function pullImage(client: SkiffClient, ref: string, opts: { quiet: boole
 export async function pullCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const { flags, args } = parseArgs(argv, [{ names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' }], { command: 'pull' });
   if (args.length !== 1) throw new CliError('"skiff pull" requires exactly 1 argument.\nUsage: skiff pull [OPTIONS] NAME[:TAG|@DIGEST]');
-  await pullImage(client, args[0]!, { quiet: !!flags.quiet, stream: process.stdout });
-  if (flags.quiet) process.stdout.write(`${args[0]}\n`);
+  await pullImage(client, args[0]!, { quiet: !!flags.quiet, stream: io().stdout });
+  if (flags.quiet) io().stdout.write(`${args[0]}\n`);
   return 0;
 }
 
@@ -73,11 +74,11 @@ export async function imagesCommand(client: SkiffClient, argv: string[]): Promis
   );
   const images: ImageSummary[] = await client.images.list.query({ all: !!flags.all });
   if (flags.quiet) {
-    process.stdout.write([...new Set(images.map((i) => (flags.noTrunc ? i.id : shortId(i.id))))].map((i) => `${i}\n`).join(''));
+    io().stdout.write([...new Set(images.map((i) => (flags.noTrunc ? i.id : shortId(i.id))))].map((i) => `${i}\n`).join(''));
     return 0;
   }
   if (flags.format === 'json') {
-    for (const i of images) process.stdout.write(`${JSON.stringify(i)}\n`);
+    for (const i of images) io().stdout.write(`${JSON.stringify(i)}\n`);
     return 0;
   }
   const rows: string[][] = [];
@@ -88,7 +89,7 @@ export async function imagesCommand(client: SkiffClient, argv: string[]): Promis
       rows.push([repo, tag, flags.noTrunc ? i.id : shortId(i.id), timeAgo(Date.parse(i.created)), humanSize(i.size)]);
     }
   }
-  process.stdout.write(table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows));
+  io().stdout.write(table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows));
   return 0;
 }
 
@@ -99,10 +100,10 @@ export async function rmiCommand(client: SkiffClient, argv: string[]): Promise<n
   for (const ref of args) {
     try {
       const r = await client.images.remove.mutate({ ref, force: !!flags.force });
-      for (const u of r.untagged) process.stdout.write(`Untagged: ${u}\n`);
-      for (const d of r.deleted) process.stdout.write(`Deleted: ${d}\n`);
+      for (const u of r.untagged) io().stdout.write(`Untagged: ${u}\n`);
+      for (const d of r.deleted) io().stdout.write(`Deleted: ${d}\n`);
     } catch (e) {
-      process.stderr.write(`Error response from agent: ${(e as Error).message}\n`);
+      io().stderr.write(`Error response from agent: ${(e as Error).message}\n`);
       code = 1;
     }
   }
@@ -133,11 +134,11 @@ export async function historyCommand(client: SkiffClient, argv: string[]): Promi
   const noTrunc = !!flags.noTrunc;
   const id = (i: string) => (i === '<missing>' || noTrunc ? i : shortId(i));
   if (flags.quiet) {
-    process.stdout.write(entries.map((e) => `${id(e.id)}\n`).join(''));
+    io().stdout.write(entries.map((e) => `${id(e.id)}\n`).join(''));
     return 0;
   }
   if (flags.format === 'json') {
-    for (const e of entries) process.stdout.write(`${JSON.stringify(e)}\n`);
+    for (const e of entries) io().stdout.write(`${JSON.stringify(e)}\n`);
     return 0;
   }
   const human = flags.human !== 'false' && flags.human !== false;
@@ -148,7 +149,7 @@ export async function historyCommand(client: SkiffClient, argv: string[]): Promi
     human ? humanSize(e.size) : String(e.size),
     e.comment,
   ]);
-  process.stdout.write(table(['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], rows));
+  io().stdout.write(table(['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], rows));
   return 0;
 }
 
@@ -157,9 +158,9 @@ export async function pushCommand(client: SkiffClient, argv: string[]): Promise<
   const { flags, args } = parseArgs(argv, [{ names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' }], { command: 'push' });
   if (args.length !== 1) throw new CliError('"skiff push" requires exactly 1 argument.\nUsage: skiff push [OPTIONS] NAME[:TAG]');
   const ref = args[0]!;
-  if (!flags.quiet) process.stdout.write(`The push refers to repository [${ref.replace(/[:@][^:/@]*$/, '')}]\n`);
+  if (!flags.quiet) io().stdout.write(`The push refers to repository [${ref.replace(/[:@][^:/@]*$/, '')}]\n`);
   const { digest } = await client.images.push.mutate({ ref });
   const tag = /:([^:/@]+)$/.exec(ref)?.[1] ?? 'latest';
-  process.stdout.write(flags.quiet ? `${ref}\n` : `${tag}: digest: ${digest}\n`);
+  io().stdout.write(flags.quiet ? `${ref}\n` : `${tag}: digest: ${digest}\n`);
   return 0;
 }

@@ -1,3 +1,4 @@
+import { io } from '../io.js';
 import { parseArgs } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError, messageOf } from '../errors.js';
@@ -31,7 +32,7 @@ export async function networkCommand(client: SkiffClient, argv: string[]): Promi
         internal: !!flags.internal,
         labels,
       });
-      process.stdout.write(`${n.id}\n`);
+      io().stdout.write(`${n.id}\n`);
       return 0;
     }
     case 'ls':
@@ -47,16 +48,16 @@ export async function networkCommand(client: SkiffClient, argv: string[]): Promi
       );
       const list = await client.networks.list.query();
       const id = (s: string) => (flags.noTrunc ? s : s.slice(0, 12));
-      if (flags.quiet) process.stdout.write(list.map((n) => `${id(n.id)}\n`).join(''));
-      else if (flags.format === 'json') for (const n of list) process.stdout.write(`${JSON.stringify(n)}\n`);
-      else process.stdout.write(table(['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], list.map((n) => [id(n.id), n.name, n.driver, 'local'])));
+      if (flags.quiet) io().stdout.write(list.map((n) => `${id(n.id)}\n`).join(''));
+      else if (flags.format === 'json') for (const n of list) io().stdout.write(`${JSON.stringify(n)}\n`);
+      else io().stdout.write(table(['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], list.map((n) => [id(n.id), n.name, n.driver, 'local'])));
       return 0;
     }
     case 'inspect': {
       if (!rest.length) throw new CliError('"skiff network inspect" requires at least 1 argument.');
       const out = [];
       for (const id of rest) out.push(await client.networks.inspect.query({ id }));
-      process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+      io().stdout.write(`${JSON.stringify(out, null, 4)}\n`);
       return 0;
     }
     case 'rm':
@@ -66,9 +67,9 @@ export async function networkCommand(client: SkiffClient, argv: string[]): Promi
       for (const id of rest) {
         try {
           await client.networks.remove.mutate({ id });
-          process.stdout.write(`${id}\n`);
+          io().stdout.write(`${id}\n`);
         } catch (e) {
-          process.stderr.write(`Error response from agent: ${messageOf(e)}\n`);
+          io().stderr.write(`Error response from agent: ${messageOf(e)}\n`);
           code = 1;
         }
       }
@@ -76,7 +77,7 @@ export async function networkCommand(client: SkiffClient, argv: string[]): Promi
     }
     case 'prune': {
       const removed = await client.networks.prune.mutate();
-      process.stdout.write(removed.length ? `Deleted Networks:\n${removed.map((n) => `${n}\n`).join('')}` : '');
+      io().stdout.write(removed.length ? `Deleted Networks:\n${removed.map((n) => `${n}\n`).join('')}` : '');
       return 0;
     }
     case 'connect': {

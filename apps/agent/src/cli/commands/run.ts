@@ -1,3 +1,4 @@
+import { io } from '../io.js';
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { parseDuration, parseMountFlag, parsePublishFlag, parseTmpfsFlag, parseVolumeFlag, type ContainerCreateSpec, type MountRequest } from '@skiff/runtime';
@@ -98,7 +99,7 @@ function mountsFromFlags(f: Record<string, unknown>): MountRequest[] {
     ...list('mount').map((v) => wrap(() => parseMountFlag(v))),
     ...list('tmpfs').map((v) => wrap(() => parseTmpfsFlag(v))),
   ];
-  for (const m of mounts) if (m.type === 'bind' && m.source && !m.source.startsWith('/')) m.source = resolvePath(m.source);
+  for (const m of mounts) if (m.type === 'bind' && m.source && !m.source.startsWith('/')) m.source = resolvePath(io().cwd, m.source);
   return mounts;
 }
 
@@ -107,7 +108,7 @@ function envEntries(list: string[]): string[] {
   const out: string[] = [];
   for (const e of list) {
     if (e.includes('=')) out.push(e);
-    else if (process.env[e] !== undefined) out.push(`${e}=${process.env[e]}`);
+    else if (io().env[e] !== undefined) out.push(`${e}=${io().env[e]}`);
   }
   return out;
 }
@@ -115,7 +116,7 @@ function envEntries(list: string[]): string[] {
 function readEnvFile(path: string): string[] {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(resolvePath(io().cwd, path), 'utf8');
   } catch (e) {
     throw new CliError(`open ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
   }
@@ -179,13 +180,13 @@ export function specFromArgs(argv: string[], command: string): { spec: Container
 
 /** Runs `fn`; if the image is missing locally, pulls it first (like `docker run`). */
 async function withPull<T>(client: SkiffClient, image: string, pullPolicy: string | undefined, fn: () => Promise<T>): Promise<T> {
-  if (pullPolicy === 'always') await pullImage(client, image, { quiet: false, stream: process.stderr });
+  if (pullPolicy === 'always') await pullImage(client, image, { quiet: false, stream: io().stderr });
   try {
     return await fn();
   } catch (e) {
     if (!isNotFound(e) || pullPolicy === 'never' || !/no such image/i.test((e as Error).message)) throw e;
-    process.stderr.write(`Unable to find image '${image}' locally\n`);
-    await pullImage(client, image, { quiet: false, stream: process.stderr });
+    io().stderr.write(`Unable to find image '${image}' locally\n`);
+    await pullImage(client, image, { quiet: false, stream: io().stderr });
     return fn();
   }
 }
@@ -197,7 +198,7 @@ export async function runCommand(client: SkiffClient, argv: string[]): Promise<n
     client.containers.run.mutate({ spec, attach: !detach }),
   );
   if (detach || !sessionId) {
-    process.stdout.write(`${id}\n`);
+    io().stdout.write(`${id}\n`);
     return 0;
   }
   return streamSession(client, sessionId, { tty: !!spec.tty, stdin: !!spec.openStdin });
@@ -206,7 +207,7 @@ export async function runCommand(client: SkiffClient, argv: string[]): Promise<n
 export async function createCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const { spec, flags } = specFromArgs(argv, 'create');
   const { id, warnings } = await withPull(client, spec.image, flags.pull as string | undefined, () => client.containers.create.mutate(spec));
-  for (const w of warnings) process.stderr.write(`WARNING: ${w}\n`);
-  process.stdout.write(`${id}\n`);
+  for (const w of warnings) io().stderr.write(`WARNING: ${w}\n`);
+  io().stdout.write(`${id}\n`);
   return 0;
 }

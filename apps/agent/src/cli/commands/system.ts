@@ -1,3 +1,4 @@
+import { io } from '../io.js';
 import { parseArgs } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { humanBinary, humanSize, table } from '../format.js';
@@ -7,10 +8,10 @@ export async function infoCommand(client: SkiffClient, argv: string[]): Promise<
   const { flags } = parseArgs(argv, [{ names: ['-f', '--format'], kind: 'string', key: 'format' }], { command: 'info' });
   const i = await client.system.info.query();
   if (flags.format === 'json') {
-    process.stdout.write(`${JSON.stringify(i)}\n`);
+    io().stdout.write(`${JSON.stringify(i)}\n`);
     return 0;
   }
-  process.stdout.write(
+  io().stdout.write(
     [
       `Containers: ${i.containers}`,
       ` Running: ${i.containersRunning}`,
@@ -33,10 +34,10 @@ export async function infoCommand(client: SkiffClient, argv: string[]): Promise<
 }
 
 export async function versionCommand(client: SkiffClient | undefined, clientVersion: string): Promise<number> {
-  process.stdout.write(`Client:\n Version:    ${clientVersion}\n Node:       ${process.version}\n\n`);
+  io().stdout.write(`Client:\n Version:    ${clientVersion}\n Node:       ${process.version}\n\n`);
   if (!client) return 0;
   const v = await client.system.version.query();
-  process.stdout.write(`Server: Skiff agent\n Version:    ${v.version}\n API:        ${v.apiVersion}\n Node:       ${v.node}\n OS/Arch:    ${v.os}/${v.arch}\n`);
+  io().stdout.write(`Server: Skiff agent\n Version:    ${v.version}\n API:        ${v.apiVersion}\n Node:       ${v.node}\n OS/Arch:    ${v.os}/${v.arch}\n`);
   return 0;
 }
 
@@ -45,7 +46,7 @@ export async function systemCommand(client: SkiffClient, argv: string[]): Promis
   const [sub, ...rest] = argv;
   if (sub === 'df') {
     const d = await client.system.df.query();
-    process.stdout.write(
+    io().stdout.write(
       table(
         ['TYPE', 'TOTAL', 'SIZE'],
         [
@@ -60,7 +61,7 @@ export async function systemCommand(client: SkiffClient, argv: string[]): Promis
   if (sub === 'prune') {
     const { flags } = parseArgs(rest, [{ names: ['--volumes'], kind: 'bool', key: 'volumes' }, { names: ['-f', '--force'], kind: 'bool', key: 'force' }, { names: ['-a', '--all'], kind: 'bool', key: 'all' }], { command: 'system prune' });
     const r = await client.system.prune.mutate({ volumes: !!flags.volumes });
-    process.stdout.write(`Deleted Containers:\n${r.containers.map((c) => `${c}\n`).join('')}Deleted Networks:\n${r.networks.map((n) => `${n}\n`).join('')}Deleted Images:\n${r.images.map((i) => `${i}\n`).join('')}${flags.volumes ? `Deleted Volumes:\n${r.volumes.map((v) => `${v}\n`).join('')}` : ''}`);
+    io().stdout.write(`Deleted Containers:\n${r.containers.map((c) => `${c}\n`).join('')}Deleted Networks:\n${r.networks.map((n) => `${n}\n`).join('')}Deleted Images:\n${r.images.map((i) => `${i}\n`).join('')}${flags.volumes ? `Deleted Volumes:\n${r.volumes.map((v) => `${v}\n`).join('')}` : ''}`);
     return 0;
   }
   if (sub === 'events') return eventsCommand(client, rest);
@@ -74,10 +75,10 @@ export async function eventsCommand(client: SkiffClient, argv: string[]): Promis
   await new Promise<void>((resolve, reject) => {
     client.system.events.subscribe(type ? { type } : undefined, {
       onData(e) {
-        if (flags.format === 'json') process.stdout.write(`${JSON.stringify(e)}\n`);
+        if (flags.format === 'json') io().stdout.write(`${JSON.stringify(e)}\n`);
         else {
           const attrs = Object.entries(e.attributes).map(([k, v]) => `${k}=${v}`).join(', ');
-          process.stdout.write(`${new Date(e.time / 1e6).toISOString()} ${e.type} ${e.action} ${e.id}${attrs ? ` (${attrs})` : ''}\n`);
+          io().stdout.write(`${new Date(e.time / 1e6).toISOString()} ${e.type} ${e.action} ${e.id}${attrs ? ` (${attrs})` : ''}\n`);
         }
       },
       onError: reject,

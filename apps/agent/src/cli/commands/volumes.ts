@@ -1,3 +1,4 @@
+import { io } from '../io.js';
 import { parseArgs } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError, messageOf } from '../errors.js';
@@ -11,7 +12,7 @@ export async function volumeCommand(client: SkiffClient, argv: string[]): Promis
       const { flags, args } = parseArgs(rest, [{ names: ['-l', '--label'], kind: 'list', key: 'label' }], { command: 'volume create' });
       const labels = Object.fromEntries(((flags.label as string[] | undefined) ?? []).map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
       const v = await client.volumes.create.mutate({ name: args[0], labels });
-      process.stdout.write(`${v.name}\n`);
+      io().stdout.write(`${v.name}\n`);
       return 0;
     }
     case 'ls':
@@ -35,9 +36,9 @@ export async function volumeCommand(client: SkiffClient, argv: string[]): Promis
         else throw new CliError(`invalid filter '${f}' (supported: dangling=, label=, name=)`);
       }
       const list = await client.volumes.list.query(filters);
-      if (flags.quiet) process.stdout.write(list.map((v) => `${v.name}\n`).join(''));
-      else if (flags.format === 'json') for (const v of list) process.stdout.write(`${JSON.stringify(v)}\n`);
-      else process.stdout.write(table(['DRIVER', 'VOLUME NAME'], list.map((v) => [v.driver, v.name])));
+      if (flags.quiet) io().stdout.write(list.map((v) => `${v.name}\n`).join(''));
+      else if (flags.format === 'json') for (const v of list) io().stdout.write(`${JSON.stringify(v)}\n`);
+      else io().stdout.write(table(['DRIVER', 'VOLUME NAME'], list.map((v) => [v.driver, v.name])));
       return 0;
     }
     case 'inspect': {
@@ -47,7 +48,7 @@ export async function volumeCommand(client: SkiffClient, argv: string[]): Promis
         const v = await client.volumes.inspect.query({ name });
         out.push({ CreatedAt: v.createdAt, Driver: v.driver, Labels: v.labels, Mountpoint: v.mountpoint, Name: v.name, Scope: 'local', UsedBy: v.usedBy });
       }
-      process.stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+      io().stdout.write(`${JSON.stringify(out, null, 4)}\n`);
       return 0;
     }
     case 'rm':
@@ -58,9 +59,9 @@ export async function volumeCommand(client: SkiffClient, argv: string[]): Promis
       for (const name of args) {
         try {
           await client.volumes.remove.mutate({ name, force: !!flags.force });
-          process.stdout.write(`${name}\n`);
+          io().stdout.write(`${name}\n`);
         } catch (e) {
-          process.stderr.write(`Error response from agent: ${messageOf(e)}\n`);
+          io().stderr.write(`Error response from agent: ${messageOf(e)}\n`);
           code = 1;
         }
       }
@@ -76,7 +77,7 @@ export async function volumeCommand(client: SkiffClient, argv: string[]): Promis
         { command: 'volume prune' },
       );
       const r = await client.volumes.prune.mutate({ all: !!flags.all });
-      process.stdout.write(`Deleted Volumes:\n${r.deleted.map((d) => `${d}\n`).join('')}\nTotal reclaimed space: ${r.spaceReclaimed}B\n`);
+      io().stdout.write(`Deleted Volumes:\n${r.deleted.map((d) => `${d}\n`).join('')}\nTotal reclaimed space: ${r.spaceReclaimed}B\n`);
       return 0;
     }
     default:
