@@ -28,6 +28,9 @@ const RUNS = Number(process.argv[2] ?? 30);
 const GAP_MS = 50;
 
 ensureDebian({ crun: 'crun', runc: 'runc' });
+// the CLI as installed: the native client and a bundle as fresh as the sources (a stale
+// bundle makes bin/skiff fall back to tsx, which is not what a user runs)
+execFileSync('npm', ['run', 'build', '-w', '@skiff/agent', '--silent'], { stdio: 'inherit' });
 const reg = await fixtureRegistry();
 const image = `${reg.host}/skiff-test/busybox:latest`;
 const work = mkdtempSync(join(tmpdir(), 'skiff-bench-start-'));

@@ -18,6 +18,7 @@ export const CLI_UPGRADE = 'skiff-cli/1';
 // agent → client: O stdout, E stderr, S/P start/stop reading stdin, R raw mode, X exit, F
 // "run the Node CLI instead"
 const MAX_FRAME = 16 << 20;
+const MAX_OUTPUT_FRAME = 1 << 20;
 
 export function serveCliCall(socket: Duplex, head: Buffer, agentSocket: string): void {
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${CLI_UPGRADE}\r\nConnection: Upgrade\r\n\r\n`);
@@ -53,7 +54,8 @@ export function serveCliCall(socket: Duplex, head: Buffer, agentSocket: string):
       case 'A':
         return void argv.push(payload.toString('utf8'));
       case 'D':
-        return void (cwd = payload.toString('utf8'));
+        // empty when the caller's directory was deleted
+        return void (cwd = payload.toString('utf8') || '/');
       case 'N': {
         const entry = payload.toString('utf8');
         const eq = entry.indexOf('=');
@@ -114,7 +116,17 @@ function startCall(setup: CallSetup) {
   const { term, send } = setup;
   const abort = new AbortController();
   const output = (type: 'O' | 'E', tty: boolean): CliOutput => {
-    const out: CliOutput = new Writable({ write: (chunk: Buffer, _enc, cb) => (chunk.length ? send(type, chunk, cb) : cb()) });
+    const out: CliOutput = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        // frames of at most 1 MiB: the client refuses a frame over 16 MiB, and one huge
+        // write (a JSON dump) should not be one huge frame anyway
+        for (let off = 0; off < chunk.length; off += MAX_OUTPUT_FRAME) {
+          const end = Math.min(off + MAX_OUTPUT_FRAME, chunk.length);
+          send(type, chunk.subarray(off, end), end === chunk.length ? cb : undefined);
+        }
+        if (!chunk.length) cb();
+      },
+    });
     out.on('error', () => {}); // a write after the call ended: there is no one left to tell
     out.isTTY = tty;
     if (tty) {
