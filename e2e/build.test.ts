@@ -6,6 +6,7 @@ import { chromium, type Browser, type Page, type Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
 import { fixtureRegistry, stopFixtureRegistry } from '../packages/runtime/test/fixtures/index.js';
+import { isHostNetworkChange } from './browser-noise.js';
 
 /**
  * The Build page, commit and push in a real browser against a real agent: a Dockerfile
@@ -60,7 +61,7 @@ async function openPage(errors: string[]): Promise<Page> {
   page.on('pageerror', (e) => errors.push(`${e.message} ${e.stack}`));
   page.on('console', (m) => {
     const url = m.location().url;
-    if (m.type() === 'error' && !(m.text().includes('status of 404') && FOREIGN.test(url))) errors.push(`${m.text()} ${url}`);
+    if (m.type() === 'error' && !isHostNetworkChange(m.text()) && !(m.text().includes('status of 404') && FOREIGN.test(url))) errors.push(`${m.text()} ${url}`);
   });
   page.on('dialog', (d) => void d.accept());
   return page;

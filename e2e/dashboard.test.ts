@@ -4,6 +4,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
 import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../packages/runtime/test/fixtures/index.js';
+import { isHostNetworkChange } from './browser-noise.js';
 
 /**
  * The dashboard in a real browser (Debian's chromium through playwright-core) against a
@@ -34,7 +35,7 @@ afterAll(async () => {
 function watchErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`${e.message} ${e.stack}`));
-  page.on('console', (m) => m.type() === 'error' && errors.push(`${m.text()} ${JSON.stringify(m.location())}`));
+  page.on('console', (m) => m.type() === 'error' && !isHostNetworkChange(m.text()) && errors.push(`${m.text()} ${JSON.stringify(m.location())}`));
   return errors;
 }
 

@@ -5,6 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
 import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../packages/runtime/test/fixtures/index.js';
+import { isHostNetworkChange } from './browser-noise.js';
 
 /**
  * The Stacks pages in a real browser against a real agent: a new stack typed into the
@@ -45,7 +46,7 @@ async function openPage(errors: string[]): Promise<Page> {
   page.on('pageerror', (e) => errors.push(`${e.message} ${e.stack}`));
   page.on('console', (m) => {
     const url = m.location().url;
-    if (m.type() === 'error' && !FOREIGN.test(url)) errors.push(`${m.text()} ${url}`);
+    if (m.type() === 'error' && !isHostNetworkChange(m.text()) && !FOREIGN.test(url)) errors.push(`${m.text()} ${url}`);
   });
   page.on('dialog', (d) => void d.accept());
   return page;

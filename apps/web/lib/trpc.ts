@@ -1,6 +1,7 @@
 'use client';
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink, TRPCClientError } from '@trpc/client';
 import type { AppRouter } from '@skiff/agent';
+import { networkRetryLink } from './network-retry';
 
 /**
  * The dashboard talks to the agent that serves it: HTTP for queries and mutations
@@ -11,7 +12,7 @@ let client: ReturnType<typeof make> | undefined;
 function make() {
   const ws = createWSClient({ url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/trpc`, lazy: { enabled: true, closeMs: 30_000 } });
   return createTRPCClient<AppRouter>({
-    links: [splitLink({ condition: (op) => op.type === 'subscription', true: wsLink({ client: ws }), false: httpBatchLink({ url: '/trpc' }) })],
+    links: [networkRetryLink, splitLink({ condition: (op) => op.type === 'subscription', true: wsLink({ client: ws }), false: httpBatchLink({ url: '/trpc' }) })],
   });
 }
 
