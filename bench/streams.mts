@@ -8,7 +8,7 @@
  *   --mb     megabytes (10^6 bytes) each log writer produces, default 200
  *   --runs   log-follow runs per variant (the median is reported), default 3
  *   --lines  line lengths (bytes, newline included) of the log variants, default 100,16384
- *   --followers  which log followers to run: cli,trpc,trpc-lines,docker,podman,floor (default all)
+ *   --followers  which log followers to run: cli,cli-node,trpc,trpc-lines,docker,podman,floor (default all)
  *   --cpu-prof  the agent is CPU-profiled (inspector) and writes a .cpuprofile to DIR when it stops
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -32,7 +32,7 @@ const { values: args } = parseArgs({
     mb: { type: 'string', default: '200' },
     runs: { type: 'string', default: '3' },
     only: { type: 'string' },
-    followers: { type: 'string', default: 'cli,trpc,trpc-lines,docker,podman,floor' },
+    followers: { type: 'string', default: 'cli,cli-node,trpc,trpc-lines,docker,podman,floor' },
     lines: { type: 'string', default: '100,16384' },
     'cpu-prof': { type: 'string' },
   },
@@ -171,6 +171,13 @@ try {
           const { id } = await client.containers.run.mutate({ spec: { image, cmd: writer(v.len), network: 'none' } });
           const r = await followProcess([SKIFF, 'logs', '-f', id], total, agent.env);
           record('skiff logs -f (CLI: HTTP byte stream)', r.bytes, r.ms);
+          await client.containers.remove.mutate({ id, force: true });
+        }
+        if (FOLLOWERS.has('cli-node')) {
+          // the same, the CLI in a Node process of its own instead of in the agent for the native client
+          const { id } = await client.containers.run.mutate({ spec: { image, cmd: writer(v.len), network: 'none' } });
+          const r = await followProcess([SKIFF, 'logs', '-f', id], total, { ...agent.env, SKIFF_CLIENT: 'node' });
+          record('skiff logs -f (Node CLI: HTTP byte stream)', r.bytes, r.ms);
           await client.containers.remove.mutate({ id, force: true });
         }
         if (FOLLOWERS.has('trpc')) {

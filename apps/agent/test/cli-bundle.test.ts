@@ -56,9 +56,13 @@ describe('the bundled CLI', () => {
     symlinkSync(bin, link);
     for (const [cwd, cmd] of [[repo, './skiff'], [repo, './apps/agent/bin/skiff'], [resolve(repo, 'apps'), '../skiff'], ['/tmp', resolve(repo, 'skiff')], ['/tmp', link]] as const) {
       // SHELLOPTS=xtrace traces the wrapper that bin/skiff is exec'd from, too
-      const traced = spawnSync(cmd, ['--version'], { encoding: 'utf8', cwd, env: { ...process.env, SHELLOPTS: 'xtrace' } });
+      const traced = spawnSync(cmd, ['--version'], { encoding: 'utf8', cwd, env: { ...process.env, SHELLOPTS: 'xtrace', SKIFF_CLIENT: 'node' } });
       expect(traced.status, `${cwd} ${cmd}`).toBe(0);
       expect(traced.stderr, `${cwd} ${cmd}`).toContain(`exec node ${bundle} --version`);
+      // without SKIFF_CLIENT=node, the native client (which hands the call to an agent, or back to the Node CLI)
+      const native = spawnSync(cmd, ['--version'], { encoding: 'utf8', cwd, env: { ...process.env, SHELLOPTS: 'xtrace', SKIFF_HOST: 'unix:///nonexistent/skiff.sock' } });
+      expect(native.stderr, `${cwd} ${cmd}`).toMatch(/exec \S*apps\/agent\/dist\/skiff-client --version/);
+      expect(native.stdout).toBe(traced.stdout);
     }
     rmSync(dirname(link), { recursive: true, force: true });
   });
