@@ -176,10 +176,8 @@ describe('skiff build through the agent', () => {
     const slow = await post('?t=api:slow', `FROM ${image}\nRUN echo started && sleep 60\n`, operator, ac.signal);
     const reader = slow.body!.getReader();
     let seen = '';
-    while (!seen.includes('started')) seen += new TextDecoder().decode((await reader.read()).value);
-    // (polled: the step's output can reach us a few ms before `ps` lists the step's
-    // container as running; the native client asks that fast)
-    for (const end = Date.now() + 5000; agent.cli(['ps', '-q']).stdout.trim() === '' && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+    // the step's own output, not its `RUN echo started …` line, which comes before its container exists
+    while (!/"type":"output"[^\n]*started/.test(seen)) seen += new TextDecoder().decode((await reader.read()).value);
     expect(agent.cli(['ps', '-q']).stdout.trim()).not.toBe('');
     ac.abort();
     const deadline = Date.now() + 20_000;
