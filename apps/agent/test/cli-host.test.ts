@@ -2,6 +2,7 @@
  * The agent's side of the native client's protocol (daemon/cli-host.ts), spoken frame by
  * frame: what the C client relies on beyond what a whole CLI call shows (cli-native.test.ts).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -80,5 +81,18 @@ describe('the agent side of the native client', () => {
   it('connects the call to its own socket, whatever SKIFF_HOST the caller had', async () => {
     const frames = await call(['ps']);
     expect(Buffer.concat(frames.filter((f) => f.type === 'E').map((f) => f.payload)).toString()).toContain(`cannot connect to the skiff agent at unix://${join(dir, 'no-agent.sock')}`);
+  });
+});
+
+describe('a failing call in the agent', () => {
+  it('ends that call (exit 125), not the agent; a failure outside calls still stops it', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/call-errors.mts')], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout).toBe(
+      'thrown: exit 125: skiff: internal error: a bug in a callback\n' +
+        'rejected: exit 125: skiff: internal error: a rejection nobody took\n' +
+        'agent still running\n',
+    );
+    expect(r.stderr).toContain('a bug outside any call');
+    expect(r.status).toBe(1);
   });
 });

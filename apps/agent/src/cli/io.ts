@@ -51,6 +51,11 @@ export function io(): CliIo {
   return current.getStore() ?? processIo;
 }
 
+/** the call whose code is running (its callbacks included), when it is not the process's own */
+export function currentCall(): CliIo | undefined {
+  return current.getStore();
+}
+
 /** runs `fn` (one CLI call) with `callIo` as what io() answers inside it */
 export function withIo<T>(callIo: CliIo, fn: () => T): T {
   return current.run(callIo, fn);

@@ -1,5 +1,6 @@
 import { Readable, Writable, type Duplex } from 'node:stream';
-import { withIo, type CliInput, type CliIo, type CliOutput } from '../cli/io.js';
+import { messageOf } from '../cli/errors.js';
+import { currentCall, withIo, type CliInput, type CliIo, type CliOutput } from '../cli/io.js';
 import { runCli, servedInAgent } from '../cli/run-cli.js';
 
 /**
@@ -21,6 +22,7 @@ const MAX_FRAME = 16 << 20;
 const MAX_OUTPUT_FRAME = 1 << 20;
 
 export function serveCliCall(socket: Duplex, head: Buffer, agentSocket: string): void {
+  containCallErrors();
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${CLI_UPGRADE}\r\nConnection: Upgrade\r\n\r\n`);
   const argv: string[] = [];
   const env: Record<string, string> = {};
@@ -101,6 +103,30 @@ export function serveCliCall(socket: Duplex, head: Buffer, agentSocket: string):
 }
 
 const EMPTY = Buffer.alloc(0);
+
+let containing = false;
+
+/**
+ * A call's own failure (an exception thrown in one of its callbacks, a rejection it left
+ * unhandled) ends that call with exit code 125, as it would have ended a CLI process, and
+ * not the agent. Anything else keeps Node's default: printed, and the agent exits 1. The
+ * call is known by the AsyncLocalStorage context the failing callback ran in.
+ */
+export function containCallErrors(): void {
+  if (containing) return;
+  containing = true;
+  const onError = (e: unknown) => {
+    const call = currentCall();
+    if (!call) {
+      process.stderr.write(`${e instanceof Error && e.stack ? e.stack : String(e)}\n`);
+      process.exit(1);
+    }
+    call.stderr.write(`skiff: internal error: ${messageOf(e)}\n`);
+    call.exit(125);
+  };
+  process.on('uncaughtException', onError);
+  process.on('unhandledRejection', onError);
+}
 
 interface CallSetup {
   argv: string[];
