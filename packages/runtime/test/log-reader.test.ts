@@ -338,8 +338,10 @@ describe('log chunks of a real container', () => {
 });
 
 describe('a slow follower of a log that rotates fast', () => {
-  // small files, many of them kept: dozens of rotations, yet the window is far wider than a consumer's pause
-  const env = useTestRuntime({ logMaxSize: 256 * 1024, logMaxFiles: 12 });
+  // small files, many of them kept: dozens of rotations, and a window (10 MiB) wider than
+  // all that is written (~7 MB), so nothing is deleted before the follower gets there even
+  // when a loaded machine stalls this process for a second (12 files, 3 MiB, lost lines then)
+  const env = useTestRuntime({ logMaxSize: 256 * 1024, logMaxFiles: 40 });
 
   for (const form of ['chunks', 'bytes'] as const) {
     it(`${form}: gets every line once, in order, while the shim rotates under it`, async () => {
