@@ -41,6 +41,15 @@ const agentSockets = () => readdirSync(`/proc/${agent.daemon!.pid}/fd`).filter((
   }
 }).length;
 
+/** the agent's socket count once the connections of earlier calls have finished closing */
+async function settledSockets(): Promise<number> {
+  for (let last = -1; ; await new Promise((r) => setTimeout(r, 200))) {
+    const now = agentSockets();
+    if (now === last) return now;
+    last = now;
+  }
+}
+
 async function waitFor(cond: () => boolean, ms = 5000): Promise<boolean> {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (cond()) return true;
   return cond();
@@ -85,8 +94,8 @@ describe('the native client', () => {
 
   it('ends a call whose caller went away', async () => {
     expect(agent.cli(['run', '-d', '--name', 'chatty', image, 'sh', '-c', 'while true; do echo tick; sleep 0.1; done']).code).toBe(0);
-    const before = agentSockets();
     for (const args of [['logs', '-f', 'chatty'], ['events'], ['stats', 'chatty']]) {
+      const before = await settledSockets();
       const call = spawn(SKIFF, args, { env: agent.env, stdio: 'ignore' });
       expect(await waitFor(() => agentSockets() > before)).toBe(true);
       await new Promise((r) => setTimeout(r, 300));
