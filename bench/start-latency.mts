@@ -85,6 +85,11 @@ function mustSucceed(r: { status: number | null; stderr?: string | Buffer }, wha
 }
 
 let n = 0;
+/** `skiff run --rm IMAGE true`, a new process per run */
+function cliRun(env: Record<string, string>): () => Promise<unknown> {
+  return async () => mustSucceed(spawnSync(SKIFF, ['run', '--rm', image, 'true'], { env: { ...agent.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] }), 'skiff run');
+}
+
 const cases: { label: string; peer?: boolean; run: () => Promise<unknown> }[] = [
   { label: 'crun run', peer: true, run: async () => mustSucceed(await crun.run(['crun', 'run', '--bundle', bundle, `bench-crun-${n}`]), 'crun run') },
   { label: 'runc run', peer: true, run: async () => mustSucceed(spawnSync('runc', ['run', '--bundle', bundle, `bench-runc-${n}`], { stdio: ['ignore', 'ignore', 'pipe'] }), 'runc run') },
@@ -110,12 +115,9 @@ const cases: { label: string; peer?: boolean; run: () => Promise<unknown> }[] = 
   { label: 'skiff agent API, --network none', run: () => agentRun('none') },
   { label: 'skiff agent API, bridge', run: () => agentRun() },
   // `skiff` is the native client: the agent runs the call (apps/agent/src/daemon/cli-host.ts)
-  { label: 'skiff CLI run --rm (bridge)', run: async () => mustSucceed(spawnSync(SKIFF, ['run', '--rm', image, 'true'], { env: agent.env, stdio: ['ignore', 'ignore', 'pipe'] }), 'skiff run') },
+  { label: 'skiff CLI run --rm (bridge)', run: cliRun({}) },
   // the same call in a Node process of its own: what runs without the native client
-  {
-    label: 'skiff CLI (Node) run --rm (bridge)',
-    run: async () => mustSucceed(spawnSync(SKIFF, ['run', '--rm', image, 'true'], { env: { ...agent.env, SKIFF_CLIENT: 'node' }, stdio: ['ignore', 'ignore', 'pipe'] }), 'skiff run'),
-  },
+  { label: 'skiff CLI (Node) run --rm (bridge)', run: cliRun({ SKIFF_CLIENT: 'node' }) },
 ];
 
 // peers that cannot run on this host are reported, not measured

@@ -167,17 +167,15 @@ try {
         (mbps[name] ??= []).push(bytes / 1e6 / (ms / 1000));
       };
       for (let run = 0; run < RUNS; run++) {
-        if (FOLLOWERS.has('cli')) {
+        // `skiff logs -f`: the native client (the agent runs the call), and the CLI in a Node process of its own
+        for (const [follower, name, env] of [
+          ['cli', 'skiff logs -f (CLI: HTTP byte stream)', {}],
+          ['cli-node', 'skiff logs -f (Node CLI: HTTP byte stream)', { SKIFF_CLIENT: 'node' }],
+        ] as const) {
+          if (!FOLLOWERS.has(follower)) continue;
           const { id } = await client.containers.run.mutate({ spec: { image, cmd: writer(v.len), network: 'none' } });
-          const r = await followProcess([SKIFF, 'logs', '-f', id], total, agent.env);
-          record('skiff logs -f (CLI: HTTP byte stream)', r.bytes, r.ms);
-          await client.containers.remove.mutate({ id, force: true });
-        }
-        if (FOLLOWERS.has('cli-node')) {
-          // the same, the CLI in a Node process of its own instead of in the agent for the native client
-          const { id } = await client.containers.run.mutate({ spec: { image, cmd: writer(v.len), network: 'none' } });
-          const r = await followProcess([SKIFF, 'logs', '-f', id], total, { ...agent.env, SKIFF_CLIENT: 'node' });
-          record('skiff logs -f (Node CLI: HTTP byte stream)', r.bytes, r.ms);
+          const r = await followProcess([SKIFF, 'logs', '-f', id], total, { ...agent.env, ...env });
+          record(name, r.bytes, r.ms);
           await client.containers.remove.mutate({ id, force: true });
         }
         if (FOLLOWERS.has('trpc')) {

@@ -46,6 +46,17 @@ const processIo: CliIo = {
 
 const current = new AsyncLocalStorage<CliIo>();
 
+/**
+ * `then`, once stdout and stderr have taken everything written to them so far: a call's
+ * end (its exit code, or the process's exit) must not overtake the end of its output.
+ */
+export function afterOutput(callIo: Pick<CliIo, 'stdout' | 'stderr'>, then: () => void): void {
+  let left = 2;
+  const done = () => --left === 0 && then();
+  callIo.stdout.write('', done);
+  callIo.stderr.write('', done);
+}
+
 /** the running call's stdio, cwd and env */
 export function io(): CliIo {
   return current.getStore() ?? processIo;

@@ -1,5 +1,6 @@
 // The `skiff` program: a CLI call in this process (run-cli.ts), or the agent (`skiff daemon`).
 import { exitCodeOf, messageOf } from './errors.js';
+import { afterOutput, io } from './io.js';
 import { runCli } from './run-cli.js';
 
 /**
@@ -9,10 +10,7 @@ import { runCli } from './run-cli.js';
  */
 function exitWhenWritten(code: number): void {
   process.exitCode = code;
-  let left = 2;
-  const done = () => --left === 0 && process.exit(code);
-  process.stdout.write('', done);
-  process.stderr.write('', done);
+  afterOutput(io(), () => process.exit(code));
 }
 
 const argv = process.argv.slice(2);

@@ -1,6 +1,6 @@
 import { Readable, Writable, type Duplex } from 'node:stream';
 import { messageOf } from '../cli/errors.js';
-import { currentCall, withIo, type CliInput, type CliIo, type CliOutput } from '../cli/io.js';
+import { afterOutput, currentCall, withIo, type CliInput, type CliIo, type CliOutput } from '../cli/io.js';
 import { runCli, servedInAgent } from '../cli/run-cli.js';
 
 /**
@@ -183,13 +183,8 @@ function startCall(setup: CallSetup) {
     setup.finish('X', payload);
   };
   const callIo: CliIo = { stdin, stdout, stderr, cwd: setup.cwd, env: setup.env, exit, signal: abort.signal };
-  void withIo(callIo, () => runCli(setup.argv)).then((code) => {
-    // X goes after what the call wrote: the frames are queued in order on the socket
-    let left = 2;
-    const done = () => --left === 0 && exit(code);
-    stdout.write('', done);
-    stderr.write('', done);
-  });
+  // X goes after what the call wrote: the frames are queued in order on the socket
+  void withIo(callIo, () => runCli(setup.argv)).then((code) => afterOutput(callIo, () => exit(code)));
 
   return {
     input(type: number, payload: Buffer) {
