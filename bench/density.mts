@@ -13,7 +13,7 @@
  * Everything it creates is removed at the end, also on failure and Ctrl-C.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,6 +21,7 @@ import { connectAgent, type SkiffClient } from '../apps/agent/src/cli/client.js'
 import { pullImage } from '../apps/agent/src/cli/commands/images.js';
 import { fixtureRegistry, stopFixtureRegistry } from '../packages/runtime/test/fixtures/index.js';
 import { freePort } from '../packages/runtime/test/fixtures/registry.js';
+import { sweepRuntimeLeftovers } from '../packages/runtime/test/fixtures/sweep.js';
 import { podman as startPodman, type Podman } from './lib/peers.mjs';
 import { median, percentile, report, timeMs, type BenchResult, type Row } from './lib/report.mjs';
 
@@ -45,7 +46,6 @@ const PEER_N = Math.min(100, Math.min(...SIZES));
 const BRIDGE = 'skbdensity0';
 const NFT_TABLE = 'skiff_b_density';
 const CGROUP_PARENT = 'skiff-b-density';
-const CGROUP_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'pids', 'freezer', 'blkio', 'cpuset', 'devices', 'net_cls', 'net_prio', 'perf_event', 'hugetlb', 'rdma', 'misc', 'unified', 'systemd'];
 const SKIFF = resolve(import.meta.dirname, '..', 'skiff');
 
 // ---- cleanup, also on failure and Ctrl-C --------------------------------------------------
@@ -182,28 +182,7 @@ async function stopAgentAndSweep(proc: ChildProcess, dir: string, root: string):
     await Promise.race([exited, sleep(10_000)]);
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
   }
-  const containers = join(root, 'containers');
-  const ids = existsSync(containers) ? readdirSync(containers) : [];
-  for (const id of ids) {
-    for (const f of ['init.pid', 'shim.pid']) {
-      try {
-        process.kill(readPid(join(containers, id, f)), 'SIGKILL');
-      } catch {
-        /* not running */
-      }
-    }
-  }
-  if (ids.length) await sleep(500);
-  for (const id of ids) spawnSync('ip', ['netns', 'del', `skiff-${id.slice(0, 12)}`], { stdio: 'ignore' });
-  spawnSync('ip', ['link', 'del', BRIDGE], { stdio: 'ignore' });
-  spawnSync('nft', ['delete', 'table', 'ip', NFT_TABLE], { stdio: 'ignore' });
-  for (const ctrl of CGROUP_CONTROLLERS) {
-    const parent = join('/sys/fs/cgroup', ctrl, CGROUP_PARENT);
-    if (!existsSync(parent)) continue;
-    for (const e of readdirSync(parent, { withFileTypes: true })) if (e.isDirectory()) spawnSync('rmdir', [join(parent, e.name)]);
-    spawnSync('rmdir', [parent]);
-  }
-  spawnSync('umount', ['-R', '-l', root], { stdio: 'ignore' });
+  await sweepRuntimeLeftovers({ root, bridge: BRIDGE, nftTable: NFT_TABLE, cgroupParent: CGROUP_PARENT });
   rmSync(dir, { recursive: true, force: true });
 }
 

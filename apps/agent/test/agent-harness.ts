@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../../packages/runtime/test/fixtures/registry.js';
+import { sweepRuntimeLeftovers } from '../../../packages/runtime/test/fixtures/sweep.js';
 
 export const SKIFF = resolve(import.meta.dirname, '../../../skiff');
 
@@ -59,13 +60,24 @@ export class AgentHarness {
     return { ...process.env, SKIFF_HOST: `unix://${this.socket}` };
   }
 
-  /** the test agent's own bridge and nft table, so a real agent on this host is never touched */
+  /** the test agent's own bridge, nft table and cgroup parent, so a real agent on this host is never touched */
   readonly bridge = `ska${randomBytes(3).toString('hex')}`;
   readonly nftTable = `skiff_a${randomBytes(3).toString('hex')}`;
+  private readonly ownCgroupParent = `skiff-a${randomBytes(3).toString('hex')}`;
+
+  /** the caller's SKIFF_CGROUP_PARENT (a bench measuring its cgroups) wins over the harness's own */
+  get cgroupParent(): string {
+    return this.extraEnv.SKIFF_CGROUP_PARENT ?? this.ownCgroupParent;
+  }
+
+  /** the agent's state: `containers/<id>/` holds each container's shim.pid and init.pid */
+  get root(): string {
+    return join(this.dir, 'root');
+  }
 
   async start(): Promise<void> {
-    const args = ['daemon', '--root', join(this.dir, 'root'), '--socket', this.socket, '--docker-socket', this.dockerSocket, '--http', `127.0.0.1:${this.port}`, ...this.insecure.flatMap((r) => ['--insecure-registry', r])];
-    const env: NodeJS.ProcessEnv = { ...process.env, SKIFF_BRIDGE: this.bridge, SKIFF_NFT_TABLE: this.nftTable, ...this.extraEnv };
+    const args = ['daemon', '--root', this.root, '--socket', this.socket, '--docker-socket', this.dockerSocket, '--http', `127.0.0.1:${this.port}`, ...this.insecure.flatMap((r) => ['--insecure-registry', r])];
+    const env: NodeJS.ProcessEnv = { ...process.env, SKIFF_BRIDGE: this.bridge, SKIFF_NFT_TABLE: this.nftTable, SKIFF_CGROUP_PARENT: this.cgroupParent, ...this.extraEnv };
     if (this.adminPassword) env.SKIFF_ADMIN_PASSWORD = this.adminPassword;
     else delete env.SKIFF_ADMIN_PASSWORD;
     const d = spawn(SKIFF, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
@@ -122,6 +134,11 @@ export class AgentHarness {
     });
   }
 
+  /**
+   * Removes the containers through the agent while it runs, then kills it; the sweep after
+   * removes what a crashed agent could not (shims, netns, cgroups, mounts), and the bridge
+   * and nft table.
+   */
   async dispose(): Promise<void> {
     try {
       if (this.running) {
@@ -132,8 +149,7 @@ export class AgentHarness {
       for (const n of nets) this.cli(['network', 'rm', n]);
     } finally {
       await this.kill();
-      spawnSync('ip', ['link', 'del', this.bridge]);
-      spawnSync('nft', ['delete', 'table', 'ip', this.nftTable]);
+      await sweepRuntimeLeftovers({ root: this.root, bridge: this.bridge, nftTable: this.nftTable, cgroupParent: this.cgroupParent });
       await rm(this.dir, { recursive: true, force: true });
     }
   }

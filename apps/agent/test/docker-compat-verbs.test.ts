@@ -126,7 +126,7 @@ describe('docker update', () => {
       expect(ok(['stats', '--no-stream', '--format', '{{.MemUsage}}', name])).toMatch(/ \/ 256MiB\n$/);
       const forks = docker(['exec', name, 'sh', '-c', 'for i in $(seq 30); do sleep 5 & done']);
       expect(forks.stdout + forks.stderr).toMatch(/can't fork|Resource temporarily unavailable/);
-      const cgroup = (ctrl: string, file: string) => readFileSync(`/sys/fs/cgroup/${ctrl}/skiff/${id}/${file}`, 'utf8').trim();
+      const cgroup = (ctrl: string, file: string) => readFileSync(`/sys/fs/cgroup/${ctrl}/${agent.cgroupParent}/${id}/${file}`, 'utf8').trim();
       expect([cgroup('memory', 'memory.limit_in_bytes'), cgroup('memory', 'memory.memsw.limit_in_bytes'), cgroup('cpu', 'cpu.cfs_quota_us'), cgroup('cpu', 'cpu.shares'), cgroup('pids', 'pids.max')]).toEqual([
         String(256 * MiB), String(512 * MiB), '50000', '256', '20',
       ]);
