@@ -3,23 +3,14 @@
  * A real `skiff daemon` started the way `./skiff daemon` starts it, with containers running.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
-import { AgentHarness } from './agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import type { AgentHarness } from './agent-harness.js';
+import { useAgent } from './use-agent.js';
 
 let agent: AgentHarness;
 let image: string;
 
-beforeAll(async () => {
-  const reg = await fixtureRegistry();
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  agent = await AgentHarness.create([reg.host]);
-}, 90_000);
-
-afterAll(async () => {
-  await agent?.dispose();
-  await stopFixtureRegistry();
-}, 60_000);
+useAgent({}, (ctx) => ({ agent, image } = ctx));
 
 const rssMiB = (pid: number) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 

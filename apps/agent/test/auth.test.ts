@@ -1,25 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startFakeRegistry } from '../../../packages/runtime/test/fixtures/fake-registry.js';
-import { buildImage, busyboxEntries, buildLayer, BUSYBOX_CONFIG, fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
+import { buildImage, busyboxEntries, buildLayer, BUSYBOX_CONFIG } from '../../../packages/runtime/test/fixtures/index.js';
 import { AgentHarness } from './agent-harness.js';
+import { useAgent } from './use-agent.js';
 
 let agent: AgentHarness;
 let image: string;
 
-beforeAll(async () => {
-  const reg = await fixtureRegistry();
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  agent = await AgentHarness.create([reg.host]);
-  expect(agent.cli(['pull', '-q', image]).code).toBe(0);
-}, 90_000);
-
-afterAll(async () => {
-  await agent?.dispose();
-  await stopFixtureRegistry();
-}, 60_000);
+useAgent({ pull: true }, (ctx) => ({ agent, image } = ctx));
 
 type TrpcReply = { status: number; data?: unknown; error?: { message: string; data: { code: string } }; setCookie?: string | null };
 

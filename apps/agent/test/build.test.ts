@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
-import { AgentHarness, SKIFF } from './agent-harness.js';
+import type { AgentHarness } from './agent-harness.js';
+import { useAgent } from './use-agent.js';
 
 let agent: AgentHarness;
 let image: string;
@@ -38,20 +38,15 @@ function events(text: string): { type: string; [k: string]: unknown }[] {
   return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
-beforeAll(async () => {
-  const reg = await fixtureRegistry();
-  registry = reg.host;
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  agent = await AgentHarness.create([reg.host]);
-  dir = mkdtempSync(join(tmpdir(), 'skiff-build-'));
-  expect(agent.cli(['pull', '-q', image]).code).toBe(0);
-}, 90_000);
+useAgent({ pull: true }, (ctx) => ({ agent, registry, image } = ctx));
 
-afterAll(async () => {
-  await agent?.dispose();
-  await stopFixtureRegistry();
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'skiff-build-'));
+});
+
+afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+});
 
 describe('skiff build through the agent', () => {
   it('builds a context directory with .dockerignore, prints Docker-like steps, and a rebuild uses the cache', () => {

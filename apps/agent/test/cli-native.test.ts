@@ -10,27 +10,23 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
-import { AgentHarness, SKIFF } from './agent-harness.js';
+import { SKIFF, type AgentHarness } from './agent-harness.js';
+import { useAgent } from './use-agent.js';
 
 const CLIENT = resolve(import.meta.dirname, '../dist/skiff-client');
 let agent: AgentHarness;
 let image: string;
 let work: string;
 
-beforeAll(async () => {
-  const reg = await fixtureRegistry();
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  agent = await AgentHarness.create([reg.host]);
-  expect(agent.cli(['pull', '-q', image]).code).toBe(0);
-  work = mkdtempSync(join(tmpdir(), 'skiff-native-'));
-}, 90_000);
+useAgent({ pull: true }, (ctx) => ({ agent, image } = ctx));
 
-afterAll(async () => {
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'skiff-native-'));
+});
+
+afterAll(() => {
   rmSync(work, { recursive: true, force: true });
-  await agent?.dispose();
-  await stopFixtureRegistry();
-}, 60_000);
+});
 
 /** the agent's open sockets: a call's connections back to the agent are among them */
 const agentSockets = () => readdirSync(`/proc/${agent.daemon!.pid}/fd`).filter((fd) => {

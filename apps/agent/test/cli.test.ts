@@ -2,23 +2,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
-import { AgentHarness, SKIFF } from './agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import { freeTestSubnet } from '../../../packages/runtime/test/fixtures/index.js';
+import { SKIFF, type AgentHarness } from './agent-harness.js';
+import { useAgent } from './use-agent.js';
 
 let agent: AgentHarness;
 let image: string;
 
-beforeAll(async () => {
-  const reg = await fixtureRegistry();
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  agent = await AgentHarness.create([reg.host]);
-}, 90_000);
-
-afterAll(async () => {
-  await agent?.dispose();
-  await stopFixtureRegistry();
-}, 60_000);
+useAgent({}, (ctx) => ({ agent, image } = ctx));
 
 describe('skiff CLI against a real agent', () => {
   it('pulls and lists images', () => {

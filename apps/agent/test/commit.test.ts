@@ -1,21 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
-import { AgentHarness } from './agent-harness.js';
+import { describe, expect, it } from 'vitest';
+import type { AgentHarness } from './agent-harness.js';
+import { useAgent } from './use-agent.js';
 
 let agent: AgentHarness;
 let image: string;
 
-beforeAll(async () => {
-  const reg = await fixtureRegistry();
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  agent = await AgentHarness.create([reg.host]);
-  expect(agent.cli(['pull', '-q', image]).code).toBe(0);
-}, 90_000);
-
-afterAll(async () => {
-  await agent?.dispose();
-  await stopFixtureRegistry();
-}, 60_000);
+useAgent({ pull: true }, (ctx) => ({ agent, image } = ctx));
 
 describe('skiff commit', () => {
   it('commits a container with -a/-m/-c and runs the new image', () => {

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
+import { freeTestSubnet } from '../../../packages/runtime/test/fixtures/index.js';
 import { freePort } from '../../../packages/runtime/test/fixtures/registry.js';
-import { AgentHarness, SKIFF } from './agent-harness.js';
+import { SKIFF, type AgentHarness } from './agent-harness.js';
+import { useAgent } from './use-agent.js';
 
 let agent: AgentHarness;
 let image: string;
@@ -66,22 +67,19 @@ async function waitFor<T>(fn: () => T | undefined | false, ms: number, what: str
   }
 }
 
+useAgent({}, (ctx) => ({ agent, image } = ctx));
+
 beforeAll(async () => {
-  const reg = await fixtureRegistry();
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  agent = await AgentHarness.create([reg.host]);
   dir = mkdtempSync(join(tmpdir(), 'skiff-compose-'));
   port = await freePort();
   writeFileSync(join(dir, 'compose.yaml'), composeYaml());
   writeFileSync(join(dir, '.env'), 'GREETING=compose\n');
-}, 90_000);
+});
 
-afterAll(async () => {
+afterAll(() => {
   if (agent) compose(['down', '-v']);
-  await agent?.dispose();
-  await stopFixtureRegistry();
   if (dir) rmSync(dir, { recursive: true, force: true });
-}, 90_000);
+});
 
 describe('skiff compose', () => {
   it('up -d: pulls, creates the network and volume, waits for the healthy web before the client, publishes the port', async () => {

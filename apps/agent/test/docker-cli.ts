@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
-import { afterAll, beforeAll } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
-import { AgentHarness } from './agent-harness.js';
+import { beforeAll } from 'vitest';
+import type { AgentHarness } from './agent-harness.js';
+import { useAgent } from './use-agent.js';
 
 /**
  * The real docker CLI, and raw requests, against a test agent's Docker API socket. `agent`
@@ -46,17 +46,11 @@ export function dockerClient(agent: () => AgentHarness) {
  * `ready` gets them in beforeAll. Everything is removed after the file's tests.
  */
 export function useDockerAgent(ready: (ctx: { agent: AgentHarness; registry: string; image: string }) => void): void {
-  let agent: AgentHarness | undefined;
-  beforeAll(async () => {
+  beforeAll(() => {
     if (spawnSync('docker', ['--version']).status !== 0) throw new Error('the docker CLI is needed for these tests (scripts/test.sh installs Debian\'s docker.io when it is missing)');
-    const reg = await fixtureRegistry();
-    const image = `${reg.host}/skiff-test/busybox:latest`;
-    agent = await AgentHarness.create([reg.host]);
-    ready({ agent, registry: reg.host, image });
-    dockerClient(() => agent!).ok(['pull', image]);
+  });
+  const fixture = useAgent({}, ready);
+  beforeAll(() => {
+    dockerClient(() => fixture.agent).ok(['pull', fixture.image]);
   }, 120_000);
-  afterAll(async () => {
-    await agent?.dispose();
-    await stopFixtureRegistry();
-  }, 60_000);
 }

@@ -2,10 +2,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, startRegistry, stopFixtureRegistry, TEST_REGISTRY_USER } from '../../../packages/runtime/test/fixtures/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startRegistry, TEST_REGISTRY_USER } from '../../../packages/runtime/test/fixtures/index.js';
 import { freePort } from '../../../packages/runtime/test/fixtures/registry.js';
-import { AgentHarness } from './agent-harness.js';
+import type { AgentHarness } from './agent-harness.js';
+import { useAgent } from './use-agent.js';
 
 let agent: AgentHarness;
 let image: string;
@@ -16,18 +17,12 @@ function docker(args: string[], input = '') {
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-beforeAll(async () => {
+beforeAll(() => {
   const found = spawnSync('docker', ['--version']);
   if (found.status !== 0) throw new Error('the docker CLI is needed for these tests (scripts/test.sh installs Debian\'s docker.io when it is missing)');
-  const reg = await fixtureRegistry();
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  agent = await AgentHarness.create([reg.host]);
-}, 90_000);
+});
 
-afterAll(async () => {
-  await agent?.dispose();
-  await stopFixtureRegistry();
-}, 60_000);
+useAgent({}, (ctx) => ({ agent, image } = ctx));
 
 describe('the docker CLI against the Docker API socket', () => {
   it('negotiates the API version: docker version and docker info', () => {

@@ -4,9 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
+import { freeTestSubnet } from '../../../packages/runtime/test/fixtures/index.js';
 import { freePort } from '../../../packages/runtime/test/fixtures/registry.js';
-import { AgentHarness } from './agent-harness.js';
+import type { AgentHarness } from './agent-harness.js';
+import { useAgent } from './use-agent.js';
 
 let agent: AgentHarness;
 let image: string;
@@ -21,11 +22,13 @@ function compose(args: string[]) {
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-beforeAll(async () => {
+beforeAll(() => {
   if (spawnSync('docker-compose', ['version']).status !== 0) throw new Error("docker-compose is needed for these tests (scripts/test.sh installs Debian's package when it is missing)");
-  const reg = await fixtureRegistry();
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  agent = await AgentHarness.create([reg.host]);
+});
+
+useAgent({}, (ctx) => ({ agent, image } = ctx));
+
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'skiff-dcv1-'));
   port = await freePort();
   writeFileSync(
@@ -52,14 +55,12 @@ volumes:
   data: {}
 `,
   );
-}, 90_000);
+});
 
-afterAll(async () => {
+afterAll(() => {
   if (agent) compose(['down', '-v', '-t', '1']);
-  await agent?.dispose();
-  await stopFixtureRegistry();
   if (dir) rmSync(dir, { recursive: true, force: true });
-}, 90_000);
+});
 
 describe('docker-compose (Debian, docker-py) against Skiff', () => {
   it('brings a two-service stack up, serves the port, resolves service names, and takes it down with its volume', async () => {

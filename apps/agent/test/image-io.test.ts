@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
-import { AgentHarness, SKIFF } from './agent-harness.js';
+import { SKIFF, type AgentHarness } from './agent-harness.js';
+import { useAgent } from './use-agent.js';
 
 let agent: AgentHarness;
 let image: string;
@@ -16,19 +16,15 @@ function skiffBin(args: string[], input?: Buffer): { code: number; stdout: Buffe
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr.toString() };
 }
 
-beforeAll(async () => {
-  const reg = await fixtureRegistry();
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  agent = await AgentHarness.create([reg.host]);
-  dir = mkdtempSync(join(tmpdir(), 'skiff-imgio-'));
-  expect(agent.cli(['pull', '-q', image]).code).toBe(0);
-}, 90_000);
+useAgent({ pull: true }, (ctx) => ({ agent, image } = ctx));
 
-afterAll(async () => {
-  await agent?.dispose();
-  await stopFixtureRegistry();
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'skiff-imgio-'));
+});
+
+afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+});
 
 describe('save / load / export / import through the agent', () => {
   it('save | load through stdout and stdin, and with -o / -i', () => {

@@ -5,8 +5,9 @@ import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../src/index.js';
-import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
-import { AgentHarness } from './agent-harness.js';
+import { freeTestSubnet } from '../../../packages/runtime/test/fixtures/index.js';
+import type { AgentHarness } from './agent-harness.js';
+import { useAgent } from './use-agent.js';
 
 let agent: AgentHarness;
 let image: string;
@@ -71,21 +72,18 @@ function deploy(stack: string): Promise<string[]> {
 
 const idOf = (c: string) => agent.cli(['inspect', '-f', '{{.Id}}', c]).stdout.trim();
 
-beforeAll(async () => {
-  const reg = await fixtureRegistry();
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  agent = await AgentHarness.create([reg.host]);
+useAgent({}, (ctx) => ({ agent, image } = ctx));
+
+beforeAll(() => {
   op = connect(agent.token('operate'));
   viewer = connect(agent.token('read'));
   admin = connect(agent.token('admin'));
-}, 90_000);
+});
 
 afterAll(async () => {
   await op?.client.stacks.remove.mutate({ name, volumes: true }).catch(() => undefined);
   for (const c of [op, viewer, admin]) c?.close();
-  await agent?.dispose();
-  await stopFixtureRegistry();
-}, 90_000);
+});
 
 describe('stacks', () => {
   it('an invalid file is refused with its located error; validate gives line and column', async () => {

@@ -2,26 +2,16 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LogChunk, LogEntry, LogsOptions } from '@skiff/runtime';
 import type { AppRouter } from '../src/index.js';
-import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
-import { AgentHarness } from './agent-harness.js';
+import type { AgentHarness } from './agent-harness.js';
+import { useAgent } from './use-agent.js';
 
 let agent: AgentHarness;
 let image: string;
 
-beforeAll(async () => {
-  const reg = await fixtureRegistry();
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  agent = await AgentHarness.create([reg.host]);
-  expect(agent.cli(['pull', '-q', image]).code).toBe(0);
-}, 90_000);
-
-afterAll(async () => {
-  await agent?.dispose();
-  await stopFixtureRegistry();
-}, 60_000);
+useAgent({ pull: true }, (ctx) => ({ agent, image } = ctx));
 
 function connect(token: string) {
   class Authed extends WebSocket {
