@@ -733,13 +733,7 @@ export class ContainerManager implements ContainerService {
       if (f.health?.length && !f.health.includes(c.state.health?.Status ?? 'none')) return false;
       return true;
     };
-    const matching = this.store.all().filter(keep);
-    // newest first; the store holds them in creation order (the timestamps share one ISO
-    // format, so code-unit order is time order), so a reverse is usually all it takes
-    matching.reverse();
-    let sorted = true;
-    for (let i = 1; i < matching.length && sorted; i++) sorted = matching[i - 1]!.record.created >= matching[i]!.record.created;
-    if (!sorted) matching.sort((a, b) => (a.record.created < b.record.created ? 1 : a.record.created > b.record.created ? -1 : 0));
+    const matching = this.store.newestFirst().filter(keep);
     return this.summaries.list(JSON.stringify(opts), matching, (id) => this.opts.networks.networkingOf(id));
   }
 

@@ -21,6 +21,8 @@ export interface StoredContainer {
 export class ContainerStore {
   private readonly byId = new Map<string, StoredContainer>();
   private readonly byName = new Map<string, string>();
+  /** newest first, kept between membership changes (see newestFirst) */
+  private newest?: readonly StoredContainer[];
 
   private constructor(
     readonly dir: string,
@@ -52,6 +54,7 @@ export class ContainerStore {
   }
 
   private index(c: StoredContainer): void {
+    this.newest = undefined;
     this.byId.set(c.record.id, c);
     this.byName.set(c.record.name, c.record.id);
   }
@@ -118,6 +121,7 @@ export class ContainerStore {
 
   /** The directory leaves at once (a rename); its contents are deleted in the background. */
   async delete(c: StoredContainer): Promise<void> {
+    this.newest = undefined;
     this.byId.delete(c.record.id);
     this.byName.delete(c.record.name);
     const gone = join(this.trash, `${c.record.id}-${randomBytes(4).toString('hex')}`);
@@ -133,6 +137,18 @@ export class ContainerStore {
 
   all(): StoredContainer[] {
     return [...this.byId.values()];
+  }
+
+  /**
+   * Every container, newest first, as `ps` lists them. Sorted once per add/delete, not per
+   * call: concurrent creates are indexed out of creation order (a create's timestamp is
+   * taken before its awaits) and a restarted agent indexes in readdir order, so the map's
+   * order alone would need a sort of 1000 timestamps on every `ps`. The timestamps share
+   * one ISO format, so code-unit order is time order.
+   */
+  newestFirst(): readonly StoredContainer[] {
+    this.newest ??= Object.freeze([...this.byId.values()].sort((a, b) => (a.record.created < b.record.created ? 1 : a.record.created > b.record.created ? -1 : 0)));
+    return this.newest;
   }
 
   /** Full id, unique id prefix, or name (with or without the leading slash), as Docker resolves. */
