@@ -25,8 +25,10 @@ describe('agent memory', () => {
     }
     expect(agent.cli(['ps', '-q']).stdout.split('\n').filter(Boolean)).toHaveLength(8);
     await new Promise((r) => setTimeout(r, 1000));
-    // without the daemon's memory settings in bin/skiff this is ~240 MiB (no Liftoff-only WebAssembly, no fixed malloc thresholds) or ~177 MiB (no semi-space cap)
-    expect(rssMiB(agent.daemon!.pid!)).toBeLessThan(180);
+    // without the daemon's memory settings in bin/skiff this is ~240 MiB (no Liftoff-only
+    // WebAssembly, no fixed malloc thresholds) or ~177 MiB (no semi-space cap), and
+    // 140–160 MiB run from source under tsx instead of its bundle (dist/daemon)
+    expect(rssMiB(agent.daemon!.pid!)).toBeLessThan(140);
     expect(agent.cli(['rm', '-f', ...ids]).code).toBe(0);
   }, 120_000);
 

@@ -1,9 +1,10 @@
 /**
- * The CLI runs from its esbuild bundle (apps/agent/dist/cli) instead of tsx-transpiled
- * sources: same behaviour, a fraction of the start-up (docs/performance.md, "Start latency").
+ * The CLI and the agent run from their esbuild bundles (apps/agent/dist/cli, dist/daemon)
+ * instead of tsx-transpiled sources: same behaviour, a fraction of the start-up
+ * (docs/performance.md, "Start latency") and, for the agent, less memory ("Density").
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,11 +12,30 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const agentDir = resolve(import.meta.dirname, '..');
 const bin = resolve(agentDir, 'bin/skiff');
 const bundle = resolve(agentDir, 'dist/cli/main.js');
+const daemonBundle = resolve(agentDir, 'dist/daemon/main.js');
 
 beforeAll(() => {
   // `npm run build` makes it; a test run right after an edit rebuilds it
-  execFileSync(process.execPath, [resolve(agentDir, 'scripts/bundle-cli.mjs')]);
+  execFileSync(process.execPath, [resolve(agentDir, 'scripts/bundle.mjs')]);
 }, 60_000);
+
+describe('the bundled agent', () => {
+  it('is what bin/skiff runs for `skiff daemon`, with its memory flags, and leaves npm packages to node_modules', () => {
+    const traced = spawnSync('bash', ['-x', bin, 'daemon', '--help'], { encoding: 'utf8' });
+    expect(traced.stderr).toContain(`exec node --liftoff-only --max-semi-space-size=4 --initial-old-space-size=64 ${daemonBundle} daemon --help`);
+    // the same answer as the sources (a usage error: `daemon` takes no --help)
+    const bundled = spawnSync(bin, ['daemon', '--help'], { encoding: 'utf8' });
+    const fromSource = spawnSync(process.execPath, ['--import', 'tsx', resolve(agentDir, 'src/cli/main.ts'), 'daemon', '--help'], { encoding: 'utf8' });
+    expect([bundled.status, bundled.stdout, bundled.stderr]).toEqual([fromSource.status, fromSource.stdout, fromSource.stderr]);
+    expect(bundled.stderr).toContain('usage: skiff daemon');
+    // Prisma, better-sqlite3 and Next.js find their own files next to theirs: not inlined
+    const code = [daemonBundle, ...readdirSync(resolve(agentDir, 'dist/daemon/chunks')).filter((f) => f.endsWith('.js')).map((f) => resolve(agentDir, 'dist/daemon/chunks', f))]
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('');
+    expect(code).toMatch(/from "@prisma\/adapter-better-sqlite3"/);
+    expect(code).toContain('serveCliCall');
+  });
+});
 
 describe('the bundled CLI', () => {
   it('is what bin/skiff runs when it is fresh, with the same output as the sources', () => {
