@@ -12,7 +12,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +20,7 @@ import { createRuntime } from '../packages/runtime/src/runtime.js';
 import { MEDIA, RegistryClient } from '../packages/runtime/src/image/registry-client.js';
 import { buildImage, pushImage, type BuiltLayer } from '../packages/runtime/test/fixtures/image-builder.js';
 import { startRegistry } from '../packages/runtime/test/fixtures/registry.js';
+import { removeCgroupParent } from '../packages/runtime/test/fixtures/sweep.js';
 import { compressLayer, layeredImage } from './lib/layered-image.mts';
 import { ensureDebian, podman } from './lib/peers.mts';
 import { median, percentile, report, timeMs, type Row } from './lib/report.mts';
@@ -187,9 +188,7 @@ try {
   await rt.close();
   await reg.stop();
   rmSync(work, { recursive: true, force: true });
-  for (const c of ['memory', 'cpu', 'cpuacct', 'pids', 'freezer', 'blkio', 'cpuset', 'devices']) {
-    if (existsSync(`/sys/fs/cgroup/${c}/skiff-b-pull`)) spawnSync('rmdir', [`/sys/fs/cgroup/${c}/skiff-b-pull`]);
-  }
+  await removeCgroupParent('skiff-b-pull');
 }
 
 function sha256hex(b: Buffer): string {

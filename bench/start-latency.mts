@@ -12,7 +12,7 @@
  * threadgroup rwsem is still in its fast mode for a moment).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +20,7 @@ import { AgentHarness, SKIFF } from '../apps/agent/test/agent-harness.js';
 import { connectAgent } from '../apps/agent/src/cli/client.js';
 import { createRuntime } from '../packages/runtime/src/runtime.js';
 import { fixtureRegistry, stopFixtureRegistry } from '../packages/runtime/test/fixtures/index.js';
+import { removeCgroupParent } from '../packages/runtime/test/fixtures/sweep.js';
 import { crunRunner } from './lib/crun-runner.mjs';
 import { ensureDebian, podman } from './lib/peers.mjs';
 import { median, percentile, report, timeMs, type Row } from './lib/report.mjs';
@@ -150,7 +151,7 @@ try {
   await rt.close();
   await stopFixtureRegistry();
   rmSync(work, { recursive: true, force: true });
-  for (const c of ['memory', 'cpu', 'cpuacct', 'pids', 'freezer', 'blkio', 'cpuset', 'devices']) if (existsSync(`/sys/fs/cgroup/${c}/skiff-bench`)) spawnSync('rmdir', [`/sys/fs/cgroup/${c}/skiff-bench`]);
+  await removeCgroupParent('skiff-bench');
 }
 
 const med = (label: string) => (times[label] ? median(times[label]!) : NaN);

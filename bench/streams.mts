@@ -11,8 +11,8 @@
  *   --followers  which log followers to run: cli,cli-node,trpc,trpc-lines,docker,podman,floor (default all)
  *   --cpu-prof  the agent is CPU-profiled (inspector) and writes a .cpuprofile to DIR when it stops
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
@@ -97,11 +97,7 @@ try {
   const agent = await AgentHarness.create([reg.host], { env });
   cleanups.push(async () => {
     await gracefulStop(agent);
-    await agent.dispose();
-    for (const c of ['memory', 'cpu,cpuacct', 'cpu', 'cpuacct', 'pids', 'freezer', 'blkio', 'cpuset', 'devices', 'unified', 'systemd', 'net_cls,net_prio', 'perf_event', 'hugetlb', 'rdma', 'misc']) {
-      const dir = `/sys/fs/cgroup/${c}/${CGROUP_PARENT}`;
-      if (existsSync(dir)) spawnSync('rmdir', [dir]);
-    }
+    await agent.dispose(); // its sweep removes the cgroup parent it was given (CGROUP_PARENT)
   });
   if (agent.cli(['pull', '-q', image]).code !== 0) throw new Error('skiff pull failed');
   pm.run(['pull', '-q', '--tls-verify=false', image]);

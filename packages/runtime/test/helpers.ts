@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, rmdir } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime.js';
 import type { ContainerCreateSpec } from '../src/types.js';
 import { afterAll, beforeAll } from 'vitest';
 import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
+import { removeCgroupParent } from './fixtures/sweep.js';
 
 /** A runtime on a throw-away root and cgroup parent; `dispose` removes everything it made. */
 export class TestRuntime {
@@ -39,10 +39,7 @@ export class TestRuntime {
     }
     await this.rt.networks.destroyAll().catch(() => {});
     await this.rt.close();
-    for (const ctrl of ['memory', 'cpu', 'cpuacct', 'pids', 'freezer', 'blkio', 'cpuset', 'devices', 'unified']) {
-      const dir = join('/sys/fs/cgroup', ctrl, this.cgroupParent);
-      if (existsSync(dir)) await rmdir(dir).catch(() => {});
-    }
+    await removeCgroupParent(this.cgroupParent);
     await rm(this.root, { recursive: true, force: true });
   }
 }
