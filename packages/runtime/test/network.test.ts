@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { execFileSync } from 'node:child_process';
@@ -78,6 +78,22 @@ describe('default bridge', () => {
     holder.close();
     await t.rt.containers.remove(id, { force: true });
     await expect(fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) })).rejects.toThrow(); // rule gone with the container
+  });
+  it('gives the veth ends no IPv6 addresses, so no DAD, MLD or router solicitation is flooded to every other port', async () => {
+    const { id } = await t.rt.containers.run({ image, cmd: ['sleep', '60'] });
+    const pid = String(((await t.rt.containers.inspect(id)).State as { Pid: number }).Pid);
+    const bridge = (t as unknown as { options: { bridgeName: string } }).options.bridgeName;
+    const hostEnds = execFileSync('ip', ['-o', 'link', 'show', 'master', bridge], { encoding: 'utf8' }).split('\n').filter(Boolean).map((l) => l.split(': ')[1]!.split('@')[0]!);
+    expect(hostEnds.length).toBeGreaterThan(0);
+    // a link-local address would have sent its DAD and MLD report by now, and a router solicitation
+    await new Promise((r) => setTimeout(r, 2500));
+    const inside = (file: string) => execFileSync('nsenter', ['-t', pid, '-n', 'cat', file], { encoding: 'utf8' });
+    expect(inside('/proc/net/if_inet6').trim().split('\n').map((l) => l.trim().split(/\s+/).at(-1))).toEqual(['lo']);
+    const eth0 = inside('/proc/net/dev').split('\n').find((l) => l.trim().startsWith('eth0:'))!.split(':')[1]!.trim().split(/\s+/).map(Number);
+    expect(eth0[9]).toBe(0); // packets the container sent: none of its own making
+    const hostV6 = readFileSync('/proc/net/if_inet6', 'utf8').split('\n').map((l) => l.trim().split(/\s+/).at(-1));
+    for (const v of hostEnds) expect(hostV6).not.toContain(v);
+    await t.rt.containers.remove(id, { force: true });
   });
 });
 

@@ -229,6 +229,27 @@ static int set_up(struct nl *n, int index) {
   return nl_call(n, h, NULL, NULL);
 }
 
+/* No IPv6 link-local address, hence no DAD, MLD reports or router solicitations: Skiff's
+ * networks are IPv4-only (Docker likewise turns IPv6 off on such endpoints), and on a bridge
+ * every one of those multicasts is flooded to every other port, so N containers starting
+ * cost N² packet deliveries in softirq. Set before the link has carrier: addresses are made
+ * at that moment. By name (index 0) or index; a kernel without IPv6 has nothing to turn off. */
+static int no_ipv6_addresses(struct nl *n, int index, const char *name) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *h = nl_msg(n, buf, RTM_NEWLINK, 0);
+  struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(h, sizeof *ifi);
+  ifi->ifi_family = AF_UNSPEC;
+  ifi->ifi_index = index;
+  if (!index) mnl_attr_put_strz(h, IFLA_IFNAME, name);
+  struct nlattr *spec = mnl_attr_nest_start(h, IFLA_AF_SPEC);
+  struct nlattr *inet6 = mnl_attr_nest_start(h, AF_INET6);
+  mnl_attr_put_u8(h, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+  mnl_attr_nest_end(h, inet6);
+  mnl_attr_nest_end(h, spec);
+  int e = nl_call(n, h, NULL, NULL);
+  return e == -EAFNOSUPPORT ? 0 : e;
+}
+
 static int add_address(struct nl *n, int index, unsigned addr, unsigned prefix) {
   char buf[MNL_SOCKET_BUFFER_SIZE];
   struct nlmsghdr *h = nl_msg(n, buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
@@ -284,6 +305,10 @@ int veth_setup(const struct veth_spec *s, char *err, size_t errlen) {
     say("creating veth %s: %s", s->host, strerror(-e));
     goto out;
   }
+  if ((e = no_ipv6_addresses(&host, 0, s->host)) < 0) {
+    say("%s: IPv6 address generation: %s", s->host, strerror(-e));
+    goto undo;
+  }
   if (nl_open_in(&inner, s->netns) < 0) {
     say("netlink in %s: %s", s->netns, strerror(errno));
     goto undo;
@@ -291,6 +316,10 @@ int veth_setup(const struct veth_spec *s, char *err, size_t errlen) {
   int index = link_index(&inner, s->peer);
   if (index < 0) {
     say("%s in the container: %s", s->peer, strerror(-index));
+    goto undo;
+  }
+  if ((e = no_ipv6_addresses(&inner, index, NULL)) < 0) {
+    say("%s: IPv6 address generation: %s", s->peer, strerror(-e));
     goto undo;
   }
   if ((e = add_address(&inner, index, s->addr, s->prefix)) < 0) {
