@@ -4,9 +4,10 @@ import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { textFramesForBuffers, wsEncoder } from '../src/daemon/ws-encoder.js';
 
-/** an array as ContainerSummaryCache.list hands it out: its JSON text attached */
+/** an array as ContainerSummaryCache.list hands it out: each item's JSON text attached */
 function preSerialized<T>(items: T[]): T[] {
-  Object.defineProperty(items, Symbol.for('skiff.summariesJson'), { value: Buffer.from(JSON.stringify(items)) });
+  const parts = items.map((i) => Buffer.from(JSON.stringify(i)));
+  Object.defineProperty(items, Symbol.for('skiff.summariesJson'), { value: { parts, bytes: Buffer.byteLength(JSON.stringify(items)) } });
   return items;
 }
 
@@ -18,6 +19,31 @@ describe('the agent WebSocket encoder', () => {
     expect(Buffer.isBuffer(sent)).toBe(true);
     expect(Buffer.from(sent).toString()).toBe(JSON.stringify({ id: 7, jsonrpc: '2.0', result: { type: 'data', data: items } }));
     expect(wsEncoder.decode(Buffer.from(sent).toString())).toEqual({ id: 7, jsonrpc: '2.0', result: { type: 'data', data: items } });
+  });
+
+  it('reuses a message\'s buffer once the socket has written it, never while it is lent out', async () => {
+    const items = Array.from({ length: 500 }, (_, i) => ({ id: `c${i}`, status: `Up ${i} seconds`, names: ['/ü-é'] }));
+    const message = (id: number) => ({ id, jsonrpc: '2.0', result: { type: 'data', data: preSerialized(items.map((i) => ({ ...i }))) } });
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await once(wss, 'listening');
+    const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+    const [server] = (await once(wss, 'connection')) as [WebSocket];
+    textFramesForBuffers(server);
+    const got: string[] = [];
+    const arrived = (n: number) => new Promise<void>((resolve) => client.on('message', (data: Buffer) => got.push(data.toString()) === n && resolve()));
+    const a = wsEncoder.encode(message(1)) as Buffer;
+    const b = wsEncoder.encode(message(2)) as Buffer;
+    expect(b.buffer).not.toBe(a.buffer); // a is not sent yet
+    const both = arrived(2);
+    server.send(a as never);
+    server.send(b as never);
+    await both;
+    await new Promise((r) => setImmediate(r));
+    const c = wsEncoder.encode(message(3)) as Buffer;
+    expect([a.buffer, b.buffer]).toContain(c.buffer);
+    expect(got.map((t) => JSON.parse(t) as unknown)).toEqual([1, 2].map((id) => ({ id, jsonrpc: '2.0', result: { type: 'data', data: items } })));
+    client.close();
+    wss.close();
   });
 
   it('stringifies everything else as the default encoder does', () => {

@@ -12,4 +12,4 @@ export type { BuildEvent, BuildOptions } from './build/builder.js';
 export { BuildContext } from './build/context.js';
 export { parseRestartPolicy } from './spec/restart-policy.js';
 export { chunkEntries } from './container/log-parse.js';
-export { summariesJsonOf } from './container/summary-cache.js';
+export { summariesJsonOf, writeJsonArray, type PreSerializedList } from './container/summary-cache.js';

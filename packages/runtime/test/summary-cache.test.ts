@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summariesJsonOf } from '../src/container/summary-cache.js';
+import { summariesJsonOf, writeJsonArray } from '../src/container/summary-cache.js';
 import type { ContainerSummary } from '../src/types.js';
 import { freeTestSubnet } from './fixtures/index.js';
 import { useTestRuntime, waitFor } from './helpers.js';
@@ -9,7 +9,10 @@ const env = useTestRuntime();
 /** what `ps` shows, checked against its attached JSON text (what the agent sends) */
 async function ps(): Promise<ContainerSummary[]> {
   const list = await env.t.rt.containers.list({ all: true });
-  expect(JSON.parse(summariesJsonOf(list)!.toString())).toEqual(JSON.parse(JSON.stringify(list)));
+  const json = summariesJsonOf(list)!;
+  const text = Buffer.alloc(json.bytes);
+  expect(writeJsonArray(json, text, 0)).toBe(json.bytes);
+  expect(JSON.parse(text.toString())).toEqual(JSON.parse(JSON.stringify(list)));
   return list;
 }
 async function reusedWithin(list: () => Promise<ContainerSummary[]>): Promise<boolean> {
@@ -45,6 +48,8 @@ describe('container summaries (ps)', () => {
     expect(byName(third, 'renamed')).toMatchObject({ id: busy, state: 'running', networks: ['bridge', 'summaries'] });
     expect(byName(third, 'idle')).toMatchObject({ state: 'exited', status: expect.stringMatching(/^Exited \(137\) /) });
     expect(byName(third, 'made')).toMatchObject({ state: 'exited', status: expect.stringMatching(/^Exited \(0\) /) });
+    // the running-only answer reused above drops the stopped ones (fewer entries, the rest unchanged)
+    expect((await env.t.rt.containers.list({})).map((s) => s.names[0])).toEqual(['/renamed']);
     // and agree with summaries built from scratch (a new runtime on the same root, as after an agent restart)
     await env.t.reopen();
     const fresh = await ps();

@@ -106,6 +106,8 @@ export class ContainerManager implements ContainerService {
   private readonly finishing = new Set<string>();
   /** `ps` summaries reused while their container does not change */
   private readonly summaries = new ContainerSummaryCache();
+  /** made once: `ps` hands it to the summary cache on every call */
+  private readonly networkingOf = (id: string) => this.opts.networks.networkingOf(id);
   private sweepTimer?: NodeJS.Timeout;
   private sweeping = false;
   private sweeps = 0;
@@ -733,8 +735,7 @@ export class ContainerManager implements ContainerService {
       if (f.health?.length && !f.health.includes(c.state.health?.Status ?? 'none')) return false;
       return true;
     };
-    const matching = this.store.newestFirst().filter(keep);
-    return this.summaries.list(JSON.stringify(opts), matching, (id) => this.opts.networks.networkingOf(id));
+    return this.summaries.list(JSON.stringify(opts), this.store.newestFirst(), keep, this.networkingOf);
   }
 
   async inspect(idOrName: string): Promise<Record<string, unknown>> {
