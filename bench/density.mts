@@ -8,8 +8,8 @@
  * Usage (root): npx tsx bench/density.mts [N...] [--concurrency C] [--ps-calls K] [--no-peer]
  *   default N = 100 500 1000, C = 8, K = 1000 (a p99 of 250 calls rests on its 3 slowest; of 1000, on 10)
  *   DENSITY_AGENT_NODE_FLAGS: node flags for the agent only (profiling: "--cpu-prof --cpu-prof-dir=/tmp/prof", "--trace-gc")
- *   DENSITY_AGENT_LOG: a file that gets the agent's output (e.g. --trace-gc's)
- *   DENSITY_PS_LOG: a file that gets each `ps` call as "N start-ms duration-ms" (wall clock, to line up with --trace-gc)
+ *   DENSITY_AGENT_LOG: a file that gets the agent's output (e.g. --trace-gc's), each chunk stamped "@epoch-ms" on arrival
+ *   DENSITY_PS_LOG: a file that gets each `ps` call of the client process as "N start-ms duration-ms" (wall clock, to line up with --trace-gc)
  * Everything it creates is removed at the end, also on failure and Ctrl-C.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -152,7 +152,9 @@ async function startAgent(registry: string): Promise<Agent> {
   cleanups.push(() => stopAgentAndSweep(proc, dir, root));
   let out = '';
   const log = process.env.DENSITY_AGENT_LOG;
-  if (log) for (const s of [proc.stdout!, proc.stderr!]) s.on('data', (b: Buffer) => appendFileSync(log, b));
+  // each chunk as it arrives, stamped: --trace-gc counts from the agent's start, and the
+  // stamp of its earliest line puts that start on DENSITY_PS_LOG's wall clock
+  if (log) for (const s of [proc.stdout!, proc.stderr!]) s.on('data', (b: Buffer) => appendFileSync(log, `@${Date.now()} ${b}`));
   await new Promise<void>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`agent did not start: ${out}`)), 60_000);
     const onData = (b: Buffer) => {
@@ -204,8 +206,17 @@ interface Sample {
   agentHwm: number;
   /** before the `ps` calls (their garbage shows in agentRss until V8's next full GC) */
   agentRssBeforePs: number;
+  /** from a client process of its own (bench/lib/ps-client.mts) */
   psMs: number[];
   psBytes: number;
+  /** the same calls from this process, whose heap starting N containers shaped */
+  psInBenchMs: number[];
+}
+
+/** `ps` latencies measured by bench/lib/ps-client.mts in a process of its own (same loader, same SKIFF_HOST) */
+async function psFromOwnProcess(calls: number): Promise<{ ms: number[]; bytes: number }> {
+  const { stdout } = await promisify(execFile)(process.execPath, [...process.execArgv, resolve(import.meta.dirname, 'lib', 'ps-client.mts'), String(calls)], { maxBuffer: 1 << 24 });
+  return JSON.parse(stdout) as { ms: number[]; bytes: number };
 }
 
 async function measureSkiff(agent: Agent, image: string, n: number): Promise<Sample> {
@@ -240,19 +251,12 @@ async function measureSkiff(agent: Agent, image: string, n: number): Promise<Sam
   const userKb = sum(shims.map((s) => s.pss)) + sum(inits.map((s) => s.pss)) + (agentAfter - agentBefore);
   const usedKb = before.MemAvailable! - after.MemAvailable!;
 
-  // `ps`: containers.list over the agent API, one call at a time
+  // `ps`: containers.list over the agent API, one call at a time; first from a client
+  // process of its own (the headline), then the same from this process
+  const ownClient = await psFromOwnProcess(PS_CALLS);
   for (let i = 0; i < 5; i++) await client.containers.list.query({});
-  const psMs: number[] = [];
-  let psBytes = 0;
-  // lines up with this process's --trace-gc times, which count from its start
-  if (process.env.DENSITY_PS_LOG) appendFileSync(process.env.DENSITY_PS_LOG, `origin ${performance.timeOrigin.toFixed(0)}\n`);
-  for (let i = 0; i < PS_CALLS; i++) {
-    let list: unknown;
-    const at = Date.now();
-    psMs.push(await timeMs(async () => (list = await client.containers.list.query({}))));
-    if (i === 0) psBytes = JSON.stringify(list).length;
-    if (process.env.DENSITY_PS_LOG) appendFileSync(process.env.DENSITY_PS_LOG, `${n} ${at} ${psMs[i]!.toFixed(2)}\n`);
-  }
+  const psInBenchMs: number[] = [];
+  for (let i = 0; i < PS_CALLS; i++) psInBenchMs.push(await timeMs(() => client.containers.list.query({})));
   const agentRss = processRss(agent.proc.pid!);
 
   // busybox sleep as PID 1 ignores SIGTERM, so stop -t 0 (SIGTERM then SIGKILL at once)
@@ -272,8 +276,9 @@ async function measureSkiff(agent: Agent, image: string, n: number): Promise<Sam
     agentRss: agentRss.rss,
     agentHwm: agentRss.hwm,
     agentRssBeforePs: agentAfter,
-    psMs,
-    psBytes,
+    psMs: ownClient.ms,
+    psBytes: ownClient.bytes,
+    psInBenchMs,
   };
 }
 
@@ -362,7 +367,7 @@ async function main(): Promise<void> {
     console.log(`skiff: ${n} containers…`);
     const s = await measureSkiff(agent, image, n);
     samples.push(s);
-    console.log(`  start ${(s.startMs / 1000).toFixed(1)} s, shim RSS median ${median(s.shimRss)} kB, agent RSS ${(mib(s.agentRss)).toFixed(0)} MiB, ps p99 ${percentile(s.psMs, 99).toFixed(1)} ms, stop ${(s.stopMs / 1000).toFixed(1)} s`);
+    console.log(`  start ${(s.startMs / 1000).toFixed(1)} s, shim RSS median ${median(s.shimRss)} kB, agent RSS ${(mib(s.agentRss)).toFixed(0)} MiB, ps p99 ${percentile(s.psMs, 99).toFixed(1)} ms (in the bench's process ${percentile(s.psInBenchMs, 99).toFixed(1)}), stop ${(s.stopMs / 1000).toFixed(1)} s`);
   }
   let peer: PeerSample | undefined;
   if (PEER) {
@@ -384,7 +389,8 @@ async function main(): Promise<void> {
     rows.push({ label: label('kernel memory per container'), value: mib(s.kernelPerContainer), unit: 'MiB', extra: { 'slab MiB': mib(s.slabPerContainer), 'MemAvailable-based MiB': mib(s.availPerContainer), ...(isPeerN ? { 'x podman': ratio(s.kernelPerContainer, peer!.kernelPerContainer) } : {}) } });
     rows.push({ label: label('agent RSS'), value: mib(s.agentRss), unit: 'MiB', extra: { max: mib(s.agentHwm), 'before ps': mib(s.agentRssBeforePs) } });
     rows.push({ label: label(`start all (concurrency ${CONCURRENCY})`), value: s.startMs / 1000, unit: 's', extra: { 'per container ms': s.startMs / s.n, ...(isPeerN ? { 'x podman': ratio(s.startMs, peer!.startMs) } : {}) } });
-    rows.push({ label: label(`ps (containers.list), ${s.psMs.length} calls`), value: median(s.psMs), unit: 'ms p50', extra: { p99: percentile(s.psMs, 99), 'response kB': s.psBytes / 1024 } });
+    rows.push({ label: label(`ps (containers.list), ${s.psMs.length} calls from a client process`), value: median(s.psMs), unit: 'ms p50', extra: { p99: percentile(s.psMs, 99), 'response kB': s.psBytes / 1024 } });
+    rows.push({ label: label(`ps, the same from the bench's process`), value: median(s.psInBenchMs), unit: 'ms p50', extra: { p99: percentile(s.psInBenchMs, 99) } });
     rows.push({ label: label(`stop all, -t 0 (concurrency ${CONCURRENCY * 4})`), value: s.stopMs / 1000, unit: 's', extra: { 'remove all s': s.removeMs / 1000, ...(isPeerN ? { 'x podman': ratio(s.stopMs, peer!.stopMs) } : {}) } });
   }
   if (peer) {

@@ -131,7 +131,7 @@ try {
       ['skiff exec -it, WebSocket in + out', () => skiffExec('ws')],
       ['skiff exec -it, HTTP in + WebSocket out (dashboard)', () => skiffExec('http')],
       ['podman exec -it (pty)', () => ptyTerminal([...pm.argv, 'exec', '-it', pmId, 'sh'])],
-      ['busybox sh on a local pty (floor)', () => ptyTerminal([BUSYBOX, 'sh', '-i'], { PATH: '/bin:/usr/bin', TERM: 'xterm', PS1: '/ # ' })],
+      ['busybox sh on a local pty (floor)', () => ptyTerminal([BUSYBOX, 'sh', '-i'], { PATH: '/bin:/usr/bin', TERM: 'xterm', PS1: '/ # ' } as Record<string, string> as NodeJS.ProcessEnv)],
     ];
     for (const [name, open] of terminals) {
       const term = await open();
