@@ -22,7 +22,7 @@ beforeAll(() => {
 describe('the bundled agent', () => {
   it('is what bin/skiff runs for `skiff daemon`, with its memory flags, and leaves npm packages to node_modules', () => {
     const traced = spawnSync('bash', ['-x', bin, 'daemon', '--help'], { encoding: 'utf8' });
-    expect(traced.stderr).toContain(`exec node --liftoff-only --max-semi-space-size=2 --initial-old-space-size=48 ${daemonBundle} daemon --help`);
+    expect(traced.stderr).toContain(`exec node --liftoff-only --max-semi-space-size=2 --initial-old-space-size=48 --heap-growing-percent=50 ${daemonBundle} daemon --help`);
     // the same answer as the sources (a usage error: `daemon` takes no --help)
     const bundled = spawnSync(bin, ['daemon', '--help'], { encoding: 'utf8' });
     const fromSource = spawnSync(process.execPath, ['--import', 'tsx', resolve(agentDir, 'src/cli/main.ts'), 'daemon', '--help'], { encoding: 'utf8' });
