@@ -618,6 +618,20 @@ describe('cgroups', () => {
     expect(existsSync(mem) || existsSync(pids)).toBe(false);
   });
 
+  it('joins a cgroup v2 directory, which has no tasks file, through cgroup.procs', async () => {
+    const v2 = join('/sys/fs/cgroup/unified', `skiff-test-${randomBytes(4).toString('hex')}`);
+    await mkdir(v2);
+    cgroupDirs.push(v2);
+    const { pids } = await makeCgroups();
+    const dir = await container({ cgroup: [pids, v2], arg: ['sleep', '1000'] });
+    const r = await start(dir);
+    expect(r.report).toMatch(/^ok/);
+    // v1 through `tasks`, v2 through `cgroup.procs`: the whole (single-threaded) process is in both
+    for (const d of [pids, v2]) expect(readFileSync(join(d, 'cgroup.procs'), 'utf8').trim().split('\n')).toEqual([String(r.pid)]);
+    process.kill(r.pid, 'SIGKILL');
+    await waitExit(dir);
+  });
+
   it('joins the cgroups, reports an OOM kill and removes the cgroups', async () => {
     const { mem, pids } = await makeCgroups();
     await writeFile(join(mem, 'memory.limit_in_bytes'), String(32 * 1024 * 1024));

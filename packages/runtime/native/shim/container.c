@@ -74,11 +74,8 @@ static void join_network(const struct conf *c, int status_w) {
 static void join_cgroups(const struct conf *c, int status_w) {
   static const char *dirs[MAX_LIST];
   size_t n = conf_list(c, "cgroup", dirs, MAX_LIST);
-  for (size_t i = 0; i < n; i++) {
-    char p[4200];
-    snprintf(p, sizeof p, "%s/cgroup.procs", dirs[i]);
-    if (write_file_str(p, "0") < 0) die_report(status_w, 125, "joining cgroup %s: %s", dirs[i], strerror(errno));
-  }
+  for (size_t i = 0; i < n; i++) /* the clone's only thread */
+    if (join_cgroup_self(dirs[i]) < 0) die_report(status_w, 125, "joining cgroup %s: %s", dirs[i], strerror(errno));
   if (unshare(CLONE_NEWCGROUP) < 0) die_report(status_w, 125, "cgroup namespace: %s", strerror(errno));
 }
 

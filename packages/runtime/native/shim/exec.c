@@ -59,7 +59,7 @@ static void join_cgroups(pid_t pid) {
     if (!cgpath) continue;
     *cgpath++ = 0;
     if (strcmp(cgpath, "/") == 0) continue; /* the root: nothing to join */
-    char dir[8192], procs[8300];
+    char dir[8192];
     if (!*ctrls) snprintf(dir, sizeof dir, "/sys/fs/cgroup%s%s", v2_only ? "" : "/unified", cgpath);
     else if (strncmp(ctrls, "name=", 5) == 0) snprintf(dir, sizeof dir, "/sys/fs/cgroup/%s%s", ctrls + 5, cgpath);
     else {
@@ -71,8 +71,7 @@ static void join_cgroups(pid_t pid) {
         snprintf(dir, sizeof dir, "/sys/fs/cgroup/%s%s", first, cgpath);
       }
     }
-    snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
-    write_file_str(procs, "0"); /* best effort: a hierarchy may be absent on this host */
+    join_cgroup_self(dir); /* best effort: a hierarchy may be absent on this host */
   }
   fclose(f);
 }

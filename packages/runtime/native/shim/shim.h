@@ -29,6 +29,8 @@ size_t conf_list(const struct conf *c, const char *key, const char **out, size_t
 void format_rfc3339nano(char *buf, size_t len);
 int write_all(int fd, const void *buf, size_t len);
 int write_file_str(const char *path, const char *s);
+/* moves the calling process into the cgroup at `dir`; the caller must be single-threaded */
+int join_cgroup_self(const char *dir);
 /* temp file + rename; `durable` fsyncs first (pid files need not survive a power loss:
  * no pid does) */
 int write_file_atomic(const char *path, const char *s, int durable);

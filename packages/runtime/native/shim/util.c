@@ -47,6 +47,19 @@ int write_file_str(const char *path, const char *s) {
   return r;
 }
 
+/* A single-threaded caller moves itself through v1's `tasks`: the kernel skips the global
+ * threadgroup rwsem for a thread moving itself, while `cgroup.procs` takes it for writing,
+ * which waits out an RCU grace period whenever no other migration ran just before: 5-15 ms
+ * per start on this host, against 0.1. cgroup v2 has no `tasks` file: `cgroup.procs` there. */
+int join_cgroup_self(const char *dir) {
+  char p[4200];
+  snprintf(p, sizeof p, "%s/tasks", dir);
+  if (write_file_str(p, "0") == 0) return 0;
+  if (errno != ENOENT) return -1;
+  snprintf(p, sizeof p, "%s/cgroup.procs", dir);
+  return write_file_str(p, "0");
+}
+
 int write_file_atomic(const char *path, const char *s, int durable) {
   char tmp[4096];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
