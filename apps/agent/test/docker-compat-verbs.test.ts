@@ -208,6 +208,8 @@ describe('docker images', () => {
       expect(docker(['images', '--filter', 'dangling=maybe'])).toMatchObject({ code: 1, stderr: daemon("invalid filter 'dangling=maybe'") });
       expect(docker(['images', '--filter', 'label!=x'])).toMatchObject({ code: 1, stderr: daemon("invalid filter 'label!'") });
       expect(docker(['images', '--filter', `before=flt-none-${tag}:1`])).toMatchObject({ code: 1, stderr: daemon(`No such image: flt-none-${tag}:1`) });
+      // a malformed pattern is Go's ErrBadPattern, passed on untyped (a 500)
+      expect(docker(['images', '--filter', 'reference=flt-[a'])).toMatchObject({ code: 1, stderr: daemon('syntax error in pattern') });
 
       // the CLI has no column for labels; the API lists them (null without any, as dockerd)
       const filters = encodeURIComponent(JSON.stringify({ reference: [web, image] }));

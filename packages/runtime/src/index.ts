@@ -11,5 +11,6 @@ export { parseReference, formatReference, familiarName, type ImageReference } fr
 export type { BuildEvent, BuildOptions } from './build/builder.js';
 export { BuildContext } from './build/context.js';
 export { parseRestartPolicy } from './spec/restart-policy.js';
+export { pathPattern } from './spec/path-match.js';
 export { chunkEntries } from './container/log-parse.js';
 export { summariesJsonOf, writeJsonArray, type PreSerializedList } from './container/summary-cache.js';

@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm, symlink, utimes, writeFile, chmod } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BuildContext, globToRegExp } from '../src/build/context.js';
+import { BuildContext } from '../src/build/context.js';
+import { pathPattern } from '../src/spec/path-match.js';
 
 let dir: string;
 
@@ -39,7 +40,9 @@ describe('build context', () => {
     expect(await ctx.match('src/[ab].*')).toEqual(['src/a.ts', 'src/b.js']);
     await expect(ctx.match('node_modules/x/index.js')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(ctx.match('../outside')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    expect(globToRegExp('a/*.c').test('a/b/c.c')).toBe(false);
+    expect(pathPattern('a/*.c').test('a/b/c.c')).toBe(false);
+    expect(pathPattern('src/[^b].ts').test('src/a.ts')).toBe(true);
+    expect(() => pathPattern('src/[a')).toThrow(/syntax error in pattern/);
   });
 
   it('never resolves a symlink to outside the context', async () => {

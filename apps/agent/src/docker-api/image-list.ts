@@ -1,6 +1,5 @@
-import type { ImageSummary, Runtime } from '@skiff/runtime';
+import { pathPattern, type ImageSummary, type Runtime } from '@skiff/runtime';
 import { DockerApiError } from './http.js';
-import { pathPattern } from './path-match.js';
 import { pruneFilter } from './prune-filters.js';
 import { queryFilters, unixSeconds } from './query.js';
 
@@ -42,7 +41,14 @@ export async function listImages(runtime: Runtime, url: URL, all: boolean): Prom
   const dangling = danglingFilter(f.dangling);
   const before = await createdBound(runtime, f.before, Math.min);
   const since = await createdBound(runtime, f.since, Math.max);
-  const patterns = f.reference?.map(pathPattern);
+  // a malformed pattern is Go's ErrBadPattern, which dockerd passes on untyped (a 500)
+  const patterns = f.reference?.map((r) => {
+    try {
+      return pathPattern(r);
+    } catch {
+      throw new DockerApiError(500, 'syntax error in pattern');
+    }
+  });
   const named = (ref: string) => !patterns || patterns.some((p) => p.test(ref) || p.test(nameOf(ref)));
   const keep = (i: ImageSummary) => {
     const created = Date.parse(i.created);

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import type { Ignore } from '@balena/dockerignore';
 import { InvalidArgument, NotFound } from '../errors.js';
 import { resolveInRoot } from '../container/rootfs-path.js';
+import { pathPattern } from '../spec/path-match.js';
 
 // a CommonJS module whose typings declare an ES default export: load it as what it is
 const ignore = createRequire(import.meta.url)('@balena/dockerignore') as (opts?: { ignorecase?: boolean }) => Ignore;
@@ -57,7 +58,7 @@ export class BuildContext {
     const clean = rel.replace(/\/$/, '').replace(/^\.$/, '');
     const all = files ?? (await this.files());
     if (clean === '' || clean === '.') return [''];
-    const re = /[*?[]/.test(clean) ? globToRegExp(clean) : undefined;
+    const re = /[*?[]/.test(clean) ? pathPattern(clean) : undefined;
     const hits = all.filter((f) => (re ? re.test(f) : f === clean));
     if (!hits.length) throw new NotFound(`failed to compute cache key: "/${clean}": not found`);
     return hits;
@@ -95,22 +96,4 @@ export class BuildContext {
     }
     return `sha256:${h.digest('hex')}`;
   }
-}
-
-/** Go's filepath.Match: `*` and `?` never cross a `/` */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end < 0) throw new InvalidArgument(`syntax error in pattern: ${glob}`);
-      re += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
-      i = end;
-    } else if (c === '\\' && i + 1 < glob.length) re += `\\${glob[++i]}`;
-    else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
 }

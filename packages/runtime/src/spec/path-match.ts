@@ -1,14 +1,15 @@
-import { DockerApiError } from './http.js';
+import { InvalidArgument } from '../errors.js';
 
 const SPECIAL = /[.*+?^${}()|[\]\\/]/g;
 
 /**
- * Go's path.Match, which dockerd's `reference` filters use: `*` and `?` stop at `/`,
- * `[a-z]` / `[^a-z]` classes, `\` escapes. The whole name must match. A malformed
- * pattern is Go's ErrBadPattern, which dockerd passes on untyped (a 500).
+ * Go's path.Match (and filepath.Match on Linux), which Docker uses for COPY/ADD sources and
+ * dockerd for `reference` filters: `*` and `?` stop at `/`, `[a-z]` / `[^a-z]` classes, `\`
+ * escapes. The whole name must match. A malformed pattern is Go's ErrBadPattern
+ * ("syntax error in pattern").
  */
 export function pathPattern(pattern: string): RegExp {
-  const bad = () => new DockerApiError(500, 'syntax error in pattern');
+  const bad = () => new InvalidArgument(`syntax error in pattern: ${pattern}`);
   let out = '';
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i]!;
