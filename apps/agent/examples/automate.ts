@@ -6,7 +6,12 @@
  */
 import { createTRPCClient, createWSClient, httpLink, splitLink, wsLink } from '@trpc/client';
 import WebSocket from 'ws';
+import type { inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '@skiff/agent';
+
+/** what a subscription yields, e.g. Events<'images', 'pull'> */
+type Events<R extends keyof Outputs, P extends keyof Outputs[R]> = Outputs[R][P] extends AsyncIterable<infer E> ? E : never;
+type Outputs = inferRouterOutputs<AppRouter>;
 
 const base = process.env.SKIFF_URL ?? 'http://127.0.0.1:7777';
 const token = process.env.SKIFF_TOKEN; // an API token: `skiff token create --scope operate --user admin ci`
@@ -49,7 +54,7 @@ function collect<T>(subscribe: (h: { onData: (d: T) => void; onError: (e: unknow
 }
 
 // 1. pull, with per-layer progress
-const pull = await collect((h) => skiff.images.pull.subscribe({ ref: image }, h), (e) => 'image' in e);
+const pull = await collect<Events<'images', 'pull'>>((h) => skiff.images.pull.subscribe({ ref: image }, h), (e) => 'image' in e);
 const pulled = pull.at(-1)!;
 console.log('pulled', 'image' in pulled ? pulled.image.id : '?');
 
@@ -58,11 +63,11 @@ const { id } = await skiff.containers.run.mutate({ spec: { image, cmd: ['sh', '-
 console.log('started', id.slice(0, 12));
 
 // 3. wait for it to exit
-const [{ statusCode }] = await collect((h) => skiff.containers.wait.subscribe({ id }, h), () => true);
+const [{ statusCode }] = await collect<Events<'containers', 'wait'>>((h) => skiff.containers.wait.subscribe({ id }, h), () => true);
 console.log('exit code', statusCode);
 
 // 4. read its logs
-const logs = await collect((h) => skiff.containers.logs.subscribe({ id, options: { timestamps: true } }, h));
+const logs = await collect<Events<'containers', 'logs'>>((h) => skiff.containers.logs.subscribe({ id, options: { timestamps: true } }, h));
 for (const l of logs) process.stdout.write(`[${l.stream}] ${l.line}`);
 
 await skiff.containers.remove.mutate({ id });

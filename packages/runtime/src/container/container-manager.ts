@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { mkdirSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
-import { mkdir, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rmdir, writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +37,7 @@ import { parseSignal } from './signals.js';
 import { sampleStats } from './stats.js';
 import { containerTop } from './top.js';
 import { resolveUser } from './user.js';
-import { inspectMounts, resolveMounts, shimMountLines, type ResolvedMount } from './mounts.js';
+import { resolveMounts, shimMountLines, type ResolvedMount } from './mounts.js';
 import type { VolumeStore } from '../volume/volume-store.js';
 import { applyChanges } from '../image/config-changes.js';
 import type { NewImageSpec } from '../image/image-create.js';

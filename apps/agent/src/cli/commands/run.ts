@@ -2,7 +2,7 @@ import { io } from '../io.js';
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { parseDuration, parseMountFlag, parsePublishFlag, parseTmpfsFlag, parseVolumeFlag, type ContainerCreateSpec, type MountRequest } from '@skiff/runtime';
-import { parseArgs, parseBytes, parseNumber, type FlagSpec } from '../args.js';
+import { parseArgs, parseNumber, type FlagSpec } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError, isNotFound } from '../errors.js';
 import { LIMIT_FLAGS, limitsFromFlags } from '../limits.js';
