@@ -96,20 +96,23 @@ export class ContainerSummaryCache {
    */
   list(key: string, source: readonly StoredContainer[], keep: (c: StoredContainer) => boolean, networkingOf: (id: string) => ContainerNetworking | undefined, now = Date.now()): ContainerSummary[] {
     const prev = this.lists.get(key);
-    if (prev !== undefined) {
-      const had = prev.entries;
-      let j = 0;
-      let same = true;
-      for (let i = 0; i < source.length && same; i++) {
-        const c = source[i]!;
-        if (!keep(c)) continue;
-        same = j < had.length && had[j] === this.entry(c, networkingOf, now);
-        j++;
-      }
-      if (same && j === had.length) return prev.summaries;
+    const had = prev?.entries ?? [];
+    // one pass: entries are collected only from the first one that differs from the last
+    // answer's (the ones before it are that answer's own)
+    let entries: Entry[] | undefined = prev === undefined ? [] : undefined;
+    let n = 0;
+    for (let i = 0; i < source.length; i++) {
+      const c = source[i]!;
+      if (!keep(c)) continue;
+      const e = this.entry(c, networkingOf, now);
+      if (entries === undefined && had[n] !== e) entries = had.slice(0, n);
+      entries?.push(e);
+      n++;
     }
-    const entries: Entry[] = [];
-    for (let i = 0; i < source.length; i++) if (keep(source[i]!)) entries.push(this.entry(source[i]!, networkingOf, now));
+    if (entries === undefined) {
+      if (n === had.length) return prev!.summaries;
+      entries = had.slice(0, n); // fewer kept, the rest unchanged
+    }
     const summaries = new Array<ContainerSummary>(entries.length);
     for (let i = 0; i < entries.length; i++) summaries[i] = entries[i]!.summary;
     Object.defineProperty(summaries, SUMMARIES_JSON, { value: preSerialized(entries) });
