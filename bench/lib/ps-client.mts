@@ -8,6 +8,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { connectAgent } from '../../apps/agent/src/cli/client.js';
+import { timeMs } from './report.mjs';
 
 const calls = Number(process.argv[2] ?? 1000);
 const log = process.env.DENSITY_PS_LOG;
@@ -17,9 +18,8 @@ const ms: number[] = [];
 let bytes = 0;
 for (let i = 0; i < calls; i++) {
   const at = Date.now();
-  const t = process.hrtime.bigint();
-  const list = await client.containers.list.query({});
-  ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+  let list: unknown[] = [];
+  ms.push(await timeMs(async () => (list = await client.containers.list.query({}))));
   if (i === 0) bytes = JSON.stringify(list).length;
   if (log) appendFileSync(log, `${list.length} ${at} ${ms[i]!.toFixed(2)}\n`);
 }
