@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include "async-ops.h"
+#include "device-filter.h"
 #include "image-ops.h"
 #include "log-ops.h"
 
@@ -173,6 +174,19 @@ Napi::Value GetWinsize(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// attachDeviceFilter(cgroupDir, rules): the cgroup v2 device allow-list (see device-filter.c)
+Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info) {
+  if (!CheckArgs(info, "ss")) return info.Env().Undefined();
+  std::string dir = info[0].As<Napi::String>(), rules = info[1].As<Napi::String>();
+  char err[512];
+  if (device_filter_attach(dir.c_str(), rules.c_str(), err, sizeof err) < 0) {
+    Napi::Error e = Napi::Error::New(info.Env(), err);
+    e.Set("path", Napi::String::New(info.Env(), dir));
+    e.ThrowAsJavaScriptException();
+  }
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mknod", Napi::Function::New(env, Mknod));
   exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
@@ -183,6 +197,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openpty", Napi::Function::New(env, Openpty));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("getWinsize", Napi::Function::New(env, GetWinsize));
+  exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   RegisterAsyncOps(env, exports);
   RegisterImageOps(env, exports);
   RegisterLogOps(env, exports);

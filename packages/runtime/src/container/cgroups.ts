@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { applyV1DeviceRules, applyV2DeviceRules } from './device-cgroup.js';
 
 /**
  * Per-container cgroups. The agent creates the directories and writes the limits; the
@@ -80,6 +81,9 @@ export class ContainerCgroup {
     }
     if (this.version === 2) await this.writeV2Limits(limits);
     else await this.writeV1Limits(limits);
+    // the device allow-list is set once here; `update` leaves it
+    if (this.version === 2) applyV2DeviceRules(this.dirs.unified!);
+    else if (this.dirs.devices) applyV1DeviceRules(this.dirs.devices);
   }
 
   private async writeV1Limits(l: CgroupLimits): Promise<void> {

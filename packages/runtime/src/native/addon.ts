@@ -23,6 +23,7 @@ export interface PtyPair {
 }
 
 interface NativeAddon {
+  attachDeviceFilter(cgroupDir: string, rules: string): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
   lsetxattr(path: string, name: string, value: Buffer): void;
   lgetxattr(path: string, name: string): Buffer | null;
@@ -130,6 +131,8 @@ export const mount = (source: string, target: string, fstype: string, flags: num
   load().mount(source, target, fstype, flags, data);
 export const umount2 = (target: string, flags = 0): void => load().umount2(target, flags);
 /** a new pty pair; both fds are O_CLOEXEC and must be closed by the caller (fs.closeSync) */
+/** cgroup v2: allow exactly these devices (v1 rule syntax, one a line) in the cgroup at `cgroupDir` */
+export const attachDeviceFilter = (cgroupDir: string, rules: string): void => load().attachDeviceFilter(cgroupDir, rules);
 export const openpty = (): PtyPair => load().openpty();
 export const setWinsize = (fd: number, rows: number, cols: number): void => load().setWinsize(fd, rows, cols);
 export const getWinsize = (fd: number): { rows: number; cols: number } => load().getWinsize(fd);
