@@ -1,9 +1,15 @@
 import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTestRuntime, waitFor } from './helpers.js';
 
 const env = useTestRuntime();
+const nftTable = () => (env.t as unknown as { options: { nftTable: string; bridgeName: string } }).options;
 const sh = (s: string) => ['sh', '-c', s];
 
 async function execOut(id: string, cmd: string[]): Promise<string> {
@@ -13,6 +19,12 @@ async function execOut(id: string, cmd: string[]): Promise<string> {
   s.on('stderr', (d: Buffer) => (out += d.toString()));
   await new Promise<number>((r) => s.on('exit', r));
   return out;
+}
+
+/** packets the loopback guard of this runtime's nft table dropped for their 127.0.0.0/8 destination */
+function guardDrops(): number {
+  const table = execFileSync('nft', ['list', 'table', 'ip', nftTable().nftTable], { encoding: 'utf8' });
+  return Number(/chain loopback_guard[\s\S]*?ip daddr 127\.0\.0\.0\/8 counter packets (\d+)/.exec(table)?.[1] ?? NaN);
 }
 
 function listenLoopback(text: string): Promise<{ server: Server; port: number }> {
@@ -49,13 +61,40 @@ describe('the host loopback behind the bridge (CVE-2020-8558)', () => {
       expect(await probe(published)).not.toContain('published'); // a port published on 127.0.0.1 only
 
       // the guard dropped them (so the probes did reach the host), in this runtime's own table
-      const table = execFileSync('nft', ['list', 'table', 'ip', (t as unknown as { options: { nftTable: string } }).options.nftTable], { encoding: 'utf8' });
-      const dropped = /chain loopback_guard[\s\S]*?ip daddr 127\.0\.0\.0\/8 counter packets (\d+)/.exec(table);
-      expect(Number(dropped?.[1])).toBeGreaterThan(0);
+      expect(guardDrops()).toBeGreaterThan(0);
     } finally {
       server.close();
       await t.rt.containers.remove(attacker, { force: true });
       await t.rt.containers.remove(web, { force: true });
+    }
+  }, 60_000);
+
+  it('drops a crafted frame to 127.0.0.1 from a container with only the default capabilities (CAP_NET_RAW)', async () => {
+    const { t, image } = env;
+    const dir = await mkdtemp(join(tmpdir(), 'skiff-rawframe-'));
+    const udp = createSocket('udp4');
+    const received: string[] = [];
+    udp.on('message', (m) => received.push(m.toString()));
+    const port = await new Promise<number>((r) => udp.bind(0, '127.0.0.1', () => r(udp.address().port)));
+    try {
+      execFileSync('gcc', ['-static', '-O2', '-o', join(dir, 'raw-udp-frame'), join(__dirname, 'fixtures', 'raw-udp-frame.c')]);
+      const { id } = await t.rt.containers.run({ image, cmd: ['sleep', '60'], mounts: [{ type: 'bind', source: dir, target: '/probe', readOnly: true }] });
+      try {
+        const ip = ((await t.rt.containers.inspect(id)).NetworkSettings as { IPAddress: string }).IPAddress;
+        const gatewayMac = readFileSync(`/sys/class/net/${nftTable().bridgeName}/address`, 'utf8').trim();
+        const before = guardDrops();
+        for (let i = 0; i < 3; i++) {
+          expect(await execOut(id, ['/probe/raw-udp-frame', 'eth0', gatewayMac, ip, '127.0.0.1', String(port), `reached-${i}`])).toBe('sent\n');
+        }
+        await new Promise((r) => setTimeout(r, 300));
+        expect(received).toEqual([]); // before the guard, the host's loopback-only socket got them
+        expect(guardDrops() - before).toBeGreaterThanOrEqual(3);
+      } finally {
+        await t.rt.containers.remove(id, { force: true });
+      }
+    } finally {
+      udp.close();
+      await rm(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });
