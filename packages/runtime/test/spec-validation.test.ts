@@ -46,8 +46,9 @@ describe('create refuses values that would be cut short or inject lines', () => 
     }
   });
 
-  it('a published port\'s host address must be an IP address (it goes into the nft rules)', async () => {
+  it('a published port\'s host address and --ip must be IP addresses', async () => {
     await expect(create({ ports: [{ containerPort: 80, protocol: 'tcp', hostIp: 'localhost', hostPort: 0 }] })).rejects.toThrow(/invalid host IP/);
+    await expect(create({ ip: '172.31.0.5\nx' })).rejects.toThrow(/invalid --ip/);
   });
 
   it('exec refuses NUL bytes and an out-of-range user too', async () => {

@@ -74,10 +74,11 @@ export function buildRecord(
   const hostname = spec.hostname ?? (network === 'host' ? osHostname() : ids.id.slice(0, 12));
   const baseEnv = ic.Env && ic.Env.some((e) => e.startsWith('PATH=')) ? ic.Env : [DEFAULT_PATH, ...(ic.Env ?? [])];
   const env = mergeEnv(baseEnv, [`HOSTNAME=${hostname}`], spec.tty ? ['TERM=xterm'] : [], spec.env);
-  // the image's own CMD, ENTRYPOINT, ENV and WORKDIR reach the shim as C strings too
+  // the image's own CMD, ENTRYPOINT, ENV, WORKDIR and HEALTHCHECK reach the shim as C strings too
   noNul('image command argument', argv);
   noNul('image environment variable', env);
   noNul('image working directory', [ic.WorkingDir]);
+  noNul('healthcheck command', healthcheck?.Test);
 
   return {
     id: ids.id,

@@ -56,6 +56,7 @@ export function validateCreateStrings(spec: ContainerCreateSpec): void {
   validateDns(spec.dns);
   for (const h of spec.extraHosts ?? []) validateExtraHost(h);
   for (const l of spec.links ?? []) validateLink(l);
+  if (spec.ip !== undefined && spec.ip !== '' && isIP(spec.ip) !== 4) throw new InvalidArgument(`invalid --ip ${JSON.stringify(spec.ip)}: not an IPv4 address`);
   for (const p of spec.ports ?? []) {
     // the host address is written into the nft ruleset
     if (p.hostIp && isIP(p.hostIp) === 0) throw new InvalidArgument(`invalid host IP ${JSON.stringify(p.hostIp)} for a published port`);
