@@ -1,4 +1,18 @@
+import { validateDns, validateExtraHost, validateLink, validateUserSpec } from '@skiff/runtime';
 import { z } from 'zod';
+
+/** a string the runtime's own validator accepts; its message becomes the 400's */
+const checkedBy = (check: (s: string) => void) =>
+  z.string().superRefine((s, ctx) => {
+    try {
+      check(s);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    }
+  });
+const validateDns1 = (s: string) => validateDns([s]);
+/** reaches the shim as a C string, where a NUL would silently cut it short */
+const cString = z.string().refine((s) => !s.includes('\0'), 'must not contain a NUL byte');
 
 const name = z.string().min(1).max(256);
 export const idOrName = z.string().min(1).max(256);
@@ -39,13 +53,13 @@ export const containerCreateSpec = z
   .object({
     image: z.string().min(1).max(512),
     name: name.optional(),
-    cmd: z.array(z.string()).optional(),
-    entrypoint: z.array(z.string()).optional(),
-    env: z.array(z.string().min(1)).optional(),
-    workingDir: z.string().optional(),
-    user: z.string().optional(),
+    cmd: z.array(cString).optional(),
+    entrypoint: z.array(cString).optional(),
+    env: z.array(cString.min(1)).optional(),
+    workingDir: cString.optional(),
+    user: checkedBy(validateUserSpec).optional(),
     hostname: z.string().max(63).optional(),
-    labels: z.record(z.string(), z.string()).optional(),
+    labels: z.record(cString, cString).optional(),
     tty: z.boolean().optional(),
     openStdin: z.boolean().optional(),
     autoRemove: z.boolean().optional(),
@@ -69,7 +83,7 @@ export const containerCreateSpec = z
         z.object({
           containerPort: z.number().int().min(1).max(65535),
           protocol: z.enum(['tcp', 'udp']),
-          hostIp: z.string().max(64).optional(),
+          hostIp: z.union([z.literal(''), z.ipv4(), z.ipv6()]).optional(),
           hostPort: z.number().int().min(0).max(65535).optional(),
         }),
       )
@@ -77,14 +91,14 @@ export const containerCreateSpec = z
       .optional(),
     publishAll: z.boolean().optional(),
     ip: z.string().max(64).optional(),
-    networkAliases: z.array(z.string().min(1).max(255)).optional(),
-    links: z.array(z.string().min(1)).optional(),
-    dns: z.array(z.string().min(1).max(64)).optional(),
-    extraHosts: z.array(z.string().min(1).max(300)).optional(),
+    networkAliases: z.array(cString.min(1).max(255)).optional(),
+    links: z.array(checkedBy(validateLink).min(1)).optional(),
+    dns: z.array(checkedBy(validateDns1).max(64)).optional(),
+    extraHosts: z.array(checkedBy(validateExtraHost).max(300)).optional(),
     macAddress: z.string().max(32).optional(),
     healthcheck: z
       .object({
-        test: z.array(z.string()).max(4096).optional(),
+        test: z.array(cString).max(4096).optional(),
         // nanoseconds, as Docker's API
         interval: z.number().int().min(0).optional(),
         timeout: z.number().int().min(0).optional(),
@@ -99,12 +113,12 @@ export const containerCreateSpec = z
 
 export const execSpec = z
   .object({
-    cmd: z.array(z.string()).min(1),
+    cmd: z.array(cString).min(1),
     tty: z.boolean().optional(),
     stdin: z.boolean().optional(),
-    env: z.array(z.string()).optional(),
-    workingDir: z.string().optional(),
-    user: z.string().optional(),
+    env: z.array(cString).optional(),
+    workingDir: cString.optional(),
+    user: checkedBy(validateUserSpec).optional(),
     privileged: z.boolean().optional(),
   })
   .strict();

@@ -4,6 +4,8 @@ export { createRuntime, SKIFF_VERSION, type Runtime, type RuntimeOptions } from 
 export { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from './volume/mount-spec.js';
 export { validateVolumeName, type Volume } from './volume/volume-store.js';
 export { parsePublishFlag } from './network/port-spec.js';
+export { validateDns, validateExtraHost, validateLink } from './container/spec-strings.js';
+export { validateUserSpec } from './container/user.js';
 export { parseByteSize } from './spec/byte-size.js';
 export { formatDuration, parseDuration } from './spec/duration.js';
 export type { NetworkRecord } from './network/network-store.js';

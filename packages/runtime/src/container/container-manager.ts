@@ -36,6 +36,7 @@ import { StartTimeline, type StartPhases } from './start-timeline.js';
 import { parseSignal } from './signals.js';
 import { sampleStats } from './stats.js';
 import { containerTop } from './top.js';
+import { validateExecStrings } from './spec-strings.js';
 import { resolveUser } from './user.js';
 import { resolveMounts, shimMountLines, type ResolvedMount } from './mounts.js';
 import type { VolumeStore } from '../volume/volume-store.js';
@@ -798,6 +799,7 @@ export class ContainerManager implements ContainerService {
   }
 
   async exec(idOrName: string, spec: ExecSpec): Promise<StdioSession> {
+    validateExecStrings(spec);
     return this.startExec(this.store.get(idOrName), spec);
   }
 

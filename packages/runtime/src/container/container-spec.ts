@@ -6,6 +6,7 @@ import { mergeHealthcheck } from './health-config.js';
 import type { ContainerRecord } from './container-record.js';
 import { MIN_MEMORY } from './container-update.js';
 import { parseSignal } from './signals.js';
+import { noNul, validateCreateStrings } from './spec-strings.js';
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -37,6 +38,7 @@ export function buildRecord(
   image: ImageInspect,
   ids: { id: string; name: string; created: string },
 ): ContainerRecord {
+  validateCreateStrings(spec);
   const ic = image.config ?? {};
   // An explicit entrypoint resets the image's CMD too (Docker's rule).
   const entrypoint = spec.entrypoint !== undefined ? (spec.entrypoint.length ? spec.entrypoint : null) : (ic.Entrypoint ?? null);
@@ -53,9 +55,6 @@ export function buildRecord(
     if (!Number.isInteger(p.containerPort) || p.containerPort < 1 || p.containerPort > 65535) throw new InvalidArgument(`invalid container port: ${p.containerPort}`);
     if (p.hostPort !== undefined && (!Number.isInteger(p.hostPort) || p.hostPort < 0 || p.hostPort > 65535)) throw new InvalidArgument(`invalid host port: ${p.hostPort}`);
     if (p.protocol !== 'tcp' && p.protocol !== 'udp') throw new InvalidArgument(`invalid protocol: ${p.protocol}`);
-  }
-  for (const h of spec.extraHosts ?? []) {
-    if (!/^[^:\s]+:[0-9a-fA-F.:]+$/.test(h)) throw new InvalidArgument(`invalid --add-host "${h}": want host:ip`);
   }
   for (const [k, v] of [['memory', spec.memory], ['nanoCpus', spec.nanoCpus], ['cpuShares', spec.cpuShares]] as const) {
     if (v !== undefined && (!Number.isFinite(v) || v < 0)) throw new InvalidArgument(`invalid ${k}: ${v}`);
@@ -75,6 +74,11 @@ export function buildRecord(
   const hostname = spec.hostname ?? (network === 'host' ? osHostname() : ids.id.slice(0, 12));
   const baseEnv = ic.Env && ic.Env.some((e) => e.startsWith('PATH=')) ? ic.Env : [DEFAULT_PATH, ...(ic.Env ?? [])];
   const env = mergeEnv(baseEnv, [`HOSTNAME=${hostname}`], spec.tty ? ['TERM=xterm'] : [], spec.env);
+  // the image's own CMD, ENTRYPOINT, ENV, WORKDIR and HEALTHCHECK reach the shim as C strings too
+  noNul('image command argument', argv);
+  noNul('image environment variable', env);
+  noNul('image working directory', [ic.WorkingDir]);
+  noNul('healthcheck command', healthcheck?.Test);
 
   return {
     id: ids.id,

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { InvalidArgument } from '../errors.js';
 
 export interface EtcOptions {
   hostname: string;
@@ -27,6 +28,10 @@ const readOr = (path: string, fallback: string) => {
  * page-cache writes on every start: done synchronously (see writeFileAtomicUnsynced).
  */
 export async function writeEtcFiles(dir: string, o: EtcOptions): Promise<void> {
+  // create validates these; a record from before that check must not inject lines either
+  for (const v of [o.hostname, o.ip, o.dnsServer, ...(o.dns ?? []), ...(o.hostEntries ?? []).flat()]) {
+    if (v !== undefined && /[\s\0]/.test(v)) throw new InvalidArgument(`invalid /etc/hosts or resolv.conf value ${JSON.stringify(v)}: contains whitespace or a NUL byte`);
+  }
   writeFileSync(join(dir, 'hostname'), `${o.hostname}\n`);
   let hosts: string;
   if (o.network === 'host') {

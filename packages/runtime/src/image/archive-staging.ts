@@ -5,6 +5,7 @@ import { join, posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
+import { refuseSparseOrUnknown } from './tar-sparse.js';
 import { InvalidArgument, isSkiffError } from '../errors.js';
 import { decompressorFor } from './decompress.js';
 
@@ -93,6 +94,7 @@ export async function stageArchive(input: Readable, dir: string, signal?: AbortS
   extract.on('entry', (header, stream, next) => {
     stream.on('error', () => {});
     void (async () => {
+      refuseSparseOrUnknown(header, 'image archive');
       const name = archivePath(header.name);
       if (!name || name === '.') {
         stream.resume();

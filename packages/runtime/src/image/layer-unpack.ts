@@ -8,6 +8,7 @@ import { InvalidArgument } from '../errors.js';
 import { S_IFBLK, S_IFCHR, S_IFIFO } from '../native/addon.js';
 import { decompressorFor } from './decompress.js';
 import { installRawPaxXattrs, xattrValue } from './tar-pax-raw.js';
+import { refuseSparseOrUnknown } from './tar-sparse.js';
 import { F_CHOWN, F_MTIME, F_TOLERANT, OP, UnpackQueue } from './unpack-queue.js';
 
 installRawPaxXattrs();
@@ -135,6 +136,7 @@ export async function unpackLayer(input: Readable, dest: string, signal?: AbortS
     // the handler below reads from it; that error is already the pipeline's to report
     stream.on('error', () => {});
     void (async () => {
+      refuseSparseOrUnknown(header, opts.plain ? 'archive' : 'layer');
       const rel = confineEntryName(header.name);
       if (!rel) {
         if (header.type === 'directory') pending.push({ rel: '', mode: (header.mode ?? 0o755) & 0o7777, mtime: header.mtime });

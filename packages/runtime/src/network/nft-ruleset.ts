@@ -19,13 +19,24 @@ export const TABLE = 'skiff';
  *    127.0.0.1, which needs route_localnet on the bridge and a masquerade so replies
  *    come back) for destinations that are local addresses;
  *  - outbound: masquerade of each non-internal subnet leaving through another interface;
- *  - isolation: bridges do not forward to each other; internal networks forward nowhere.
+ *  - isolation: bridges do not forward to each other; internal networks forward nowhere;
+ *  - loopback guard: route_localnet on a bridge would also let a container reach the host's
+ *    127.0.0.1-only services by sending frames addressed to 127.0.0.1 to the gateway's MAC
+ *    (CVE-2020-8558); no legitimate packet arriving from a bridge has a 127.0.0.0/8 source or
+ *    destination on the wire (127.0.0.1 -> container is masqueraded to the gateway before it
+ *    leaves), so such packets are dropped before conntrack and NAT ever see them.
  */
 export function buildRuleset(networks: NetworkRecord[], ports: PortRule[], table = TABLE): string {
   const bridges = networks.filter((n) => n.driver === 'bridge' && n.bridge && n.subnet);
   const q = (s: string) => JSON.stringify(s);
   const lines: string[] = [];
   lines.push(`table ip ${table} {}`, `delete table ip ${table}`, `table ip ${table} {`);
+
+  if (bridges.length) {
+    const iif = `{ ${bridges.map((n) => q(n.bridge!)).join(', ')} }`;
+    lines.push('  chain loopback_guard {', '    type filter hook prerouting priority -300; policy accept;');
+    lines.push(`    iifname ${iif} ip daddr 127.0.0.0/8 counter drop`, `    iifname ${iif} ip saddr 127.0.0.0/8 counter drop`, '  }');
+  }
 
   lines.push('  chain publish {');
   for (const p of ports) {
