@@ -14,7 +14,7 @@ export class TestRuntime {
     public rt: Runtime,
     readonly root: string,
     readonly cgroupParent: string,
-    private readonly options: RuntimeOptions,
+    readonly options: RuntimeOptions,
   ) {}
 
   static async create(insecureRegistries: string[], extra: Partial<RuntimeOptions> = {}): Promise<TestRuntime> {

@@ -8,6 +8,10 @@
 #include <sys/types.h>
 
 #define REPORT_FD 3
+/* flock'ed by the shim for its whole life (relative to the container dir) */
+#define SHIM_LOCK "shim.lock"
+/* the report's message when another shim holds the lock; the agent matches it */
+#define SHIM_BUSY_MESSAGE "the container is already running: another shim holds its lock"
 #define MAX_LIST 1024
 
 /* ---- conf.c: shim.conf / exec conf (key=value lines, lists repeat the key) ------------ */

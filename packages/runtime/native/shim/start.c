@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
@@ -219,6 +220,13 @@ int shim_start(const char *dir) {
   snprintf(path, sizeof path, "%s/shim.conf", dir);
   if (conf_load(&conf, path, err, sizeof err) < 0) return fail(125, "%s", err);
   if (chdir(dir) < 0) return fail(125, "chdir to the container dir: %s", strerror(errno));
+  /* One shim per container dir: the lock is held for the shim's whole life, so a second
+   * start on the same upper dir (an agent that lost track of this one) is refused. */
+  int lock_fd = open(SHIM_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0) return fail(125, "opening the container lock: %s", strerror(errno));
+  if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0)
+    return fail(125, errno == EWOULDBLOCK ? "%s" : "locking the container dir: %s",
+                errno == EWOULDBLOCK ? SHIM_BUSY_MESSAGE : strerror(errno));
   if (conf_flag(&conf, "trace")) trace_enable();
   trace_mark(TR_CONF);
 
@@ -236,7 +244,7 @@ int shim_start(const char *dir) {
   struct child_args a = {
       .c = &conf, .status_w = status[1], .go_r = go[0], .pty_sock = ptys[1],
       .stdin_r = in[0], .stdout_w = out[1], .stderr_w = errp[1],
-      .close_fds = {status[0], go[1], ptys[0], in[1], out[0], errp[0]}, .nclose = 6,
+      .close_fds = {status[0], go[1], ptys[0], in[1], out[0], errp[0], lock_fd}, .nclose = 7,
   };
   int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
   const char *netns = conf_get(&conf, "netns");
@@ -334,6 +342,9 @@ int shim_start(const char *dir) {
   remove_cgroups(&conf);
   close(lfd);
   unlink("attach.sock");
+  /* released before exit.json: from then on the agent may start the next instance */
+  unlink(SHIM_LOCK);
+  close(lock_fd);
   write_exit_record(exit_code, exit_signal, oom);
   unsigned char be[4] = {(unsigned char)(exit_code >> 24), (unsigned char)(exit_code >> 16), (unsigned char)(exit_code >> 8), (unsigned char)exit_code};
   attach_broadcast(F_EXIT, be, 4);

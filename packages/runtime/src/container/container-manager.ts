@@ -29,7 +29,10 @@ import { readExitRecord } from './exit-record.js';
 import { containerInspect } from './inspect.js';
 import { ContainerSummaryCache } from './summary-cache.js';
 import { readContainerLogChunks, readContainerLogStream, readContainerLogs } from './log-reader.js';
-import { isShimAlive } from './process-info.js';
+import { reconcileContainers } from './lifecycle/adopt.js';
+import { killCgroup } from './lifecycle/cgroup-kill.js';
+import { lifecycleWarn } from './lifecycle/log.js';
+import { isShimOf, liveOwner, readPidFile, waitShimDone } from './lifecycle/shim-process.js';
 import { formatShimConf } from './shim-conf.js';
 import { launchShim } from './shim-launcher.js';
 import { StartTimeline, type StartPhases } from './start-timeline.js';
@@ -174,7 +177,9 @@ export class ContainerManager implements ContainerService {
   private async setState(c: StoredContainer, patch: Partial<ContainerState>): Promise<void> {
     Object.assign(c.state, patch);
     this.summaries.invalidate(c);
-    await this.store.saveState(c);
+    // memory is the truth while the agent runs; a restarted one rebuilds from the shims,
+    // so a failed write (a full disk) must not fail a stop or a removal
+    await this.store.saveState(c).catch((e) => lifecycleWarn(`writing state.json (${c.state.status})`, c.record.id, e));
   }
 
   private cgroup(c: StoredContainer): ContainerCgroup {
@@ -275,6 +280,9 @@ export class ContainerManager implements ContainerService {
     if (c.state.status === 'running') return {};
     if (c.state.status === 'paused') throw new Conflict(`container ${c.record.name} is paused, unpause it instead`);
     if (c.state.status === 'removing') throw new Conflict(`container ${c.record.name} is being removed`);
+    if (!this.store.find(c.record.id)) throw new NotFound(`no such container: ${c.record.name}`);
+    // a shim this agent lost track of still owns the dir: that run is the container's
+    if (this.adoptOwner(c)) return {};
     const r = c.record;
     const spec = r.spec;
     const timeline = this.opts.onStartPhases ? new StartTimeline() : undefined;
@@ -440,11 +448,12 @@ export class ContainerManager implements ContainerService {
   private async checkExit(c: StoredContainer): Promise<void> {
     if (c.state.status !== 'running' && c.state.status !== 'paused') return;
     const exit = await readExitRecord(c.dir);
-    if (!exit && (await isShimAlive(c.state.shimPid))) return;
+    if (!exit && isShimOf(c.state.shimPid, c.dir)) return;
     await this.withLock(c.record.id, () => this.finishExit(c));
   }
 
-  private async finishExit(c: StoredContainer): Promise<void> {
+  /** `removing`: the caller removes the container next, so no --rm and no restart policy */
+  private async finishExit(c: StoredContainer, removing = false): Promise<void> {
     if (c.state.status !== 'running' && c.state.status !== 'paused') return;
     let exit = await readExitRecord(c.dir);
     if (!exit) {
@@ -452,7 +461,7 @@ export class ContainerManager implements ContainerService {
       await new Promise((r) => setTimeout(r, 50));
       exit = await readExitRecord(c.dir);
     }
-    if (!exit && (await isShimAlive(c.state.shimPid))) return;
+    if (!exit && isShimOf(c.state.shimPid, c.dir)) return;
     this.finishing.add(c.record.id);
     try {
       this.unmonitor(c.record.id);
@@ -463,20 +472,23 @@ export class ContainerManager implements ContainerService {
         ? { exitCode: exit.exitCode, oomKilled: exit.oomKilled, finishedAt: exit.finishedAt }
         : { exitCode: 255, error: 'the container shim exited unexpectedly', finishedAt: nowIso() };
       await this.setState(c, { ...patch, status: 'exited', pid: 0, shimPid: 0 });
-      await this.opts.networks.teardown(c.record.id).catch(() => {});
       const cg = this.cgroup(c);
+      // a shim that died leaves its container running, re-parented to the host's init:
+      // the cgroup goes first, and the address and ports only once its processes are gone
+      if (!(await killCgroup(cg))) lifecycleWarn('killing the processes its dead shim left', c.record.id, 'still there');
+      await this.opts.networks.teardown(c.record.id).catch((e) => lifecycleWarn('tearing down its network', c.record.id, e));
       if (c.state.oomKilled) this.emit(c, 'oom');
       this.emit(c, 'die', { exitCode: String(c.state.exitCode) });
       await cg.remove().catch(() => {});
       // `run --rm` ends once the container is gone, as docker's does (it waits for "removed")
-      if (c.record.spec.autoRemove && !this.closed) await this.removeLocked(c, true).catch(() => {});
+      if (c.record.spec.autoRemove && !this.closed && !removing) await this.removeLocked(c, true).catch((e) => lifecycleWarn('removing it (--rm)', c.record.id, e));
     } finally {
       this.finishing.delete(c.record.id);
       const waiters = this.exitWaiters.get(c.record.id) ?? [];
       this.exitWaiters.delete(c.record.id);
       for (const w of waiters) w();
     }
-    if (this.closed || c.record.spec.autoRemove) return;
+    if (this.closed || c.record.spec.autoRemove || removing) return;
     this.maybeRestart(c);
   }
 
@@ -493,8 +505,8 @@ export class ContainerManager implements ContainerService {
       this.restartTimers.delete(c.record.id);
       void this.withLock(c.record.id, async () => {
         if (c.state.status !== 'restarting' || !this.store.find(c.record.id)) return;
+        // "restarting" until the start is done: a removal waits for it rather than seeing "exited"
         c.state.restartCount++;
-        c.state.status = 'exited';
         await this.startLocked(c, false).catch(async (e) => {
           await this.setState(c, { status: 'exited', error: (e as Error).message });
         });
@@ -505,24 +517,52 @@ export class ContainerManager implements ContainerService {
     this.restartTimers.set(c.record.id, t);
   }
 
-  /** Agent start: re-adopt live shims, record exits that happened while the agent was away. */
+  /** Agent start: records checked against the shims that run (lifecycle/adopt.ts), then the network. */
   private async adoptAll(): Promise<void> {
-    for (const c of this.store.all()) {
-      if (c.state.status === 'running' || c.state.status === 'paused') {
-        if (await isShimAlive(c.state.shimPid)) {
-          this.monitor(c);
-          this.startHealth(c);
-        } else await this.finishExit(c);
-      } else if (c.state.status === 'restarting') {
-        await this.setState(c, { status: 'exited' });
-        this.maybeRestart(c);
-      } else if (c.state.status === 'removing') {
-        await this.removeLocked(c, !!c.record.spec.autoRemove).catch(() => {});
-      }
-    }
+    await reconcileContainers({
+      containersDir: this.store.dir,
+      all: () => this.store.all(),
+      cgroup: (c) => this.cgroup(c),
+      setState: (c, patch) => this.setState(c, patch),
+      watch: (c) => {
+        this.monitor(c);
+        this.startHealth(c);
+      },
+      finishExit: (c) => this.finishExit(c),
+      remove: (c) => this.removeLocked(c, !!c.record.spec.autoRemove),
+      restartLater: (c) => this.maybeRestart(c),
+      now: nowIso,
+    });
     const running = new Set(this.store.all().filter((c) => c.state.status === 'running' || c.state.status === 'paused').map((c) => c.record.id));
     const known = new Set(this.store.all().map((c) => c.record.id));
     await this.opts.networks.reconcile(running, known).catch(() => {});
+  }
+
+  /**
+   * Start's check for a second instance: when a live shim already owns the container dir
+   * (a run this agent did not record) it is adopted as the container's run instead. One
+   * stat when no shim runs; the shim's own flock refuses a second instance regardless.
+   */
+  private adoptOwner(c: StoredContainer): boolean {
+    const shimPid = liveOwner(c.dir);
+    const pid = shimPid && readPidFile(c.dir, 'init.pid');
+    if (!pid) return false;
+    Object.assign(c.state, { status: 'running', pid, shimPid, startedAt: nowIso(), finishedAt: ZERO_TIME, exitCode: 0, error: '' });
+    void this.setState(c, {});
+    this.monitor(c);
+    this.startHealth(c);
+    return true;
+  }
+
+  /**
+   * SIGKILLs the whole container (its cgroup, so a process a dead shim left goes too)
+   * and records the exit, all under the container's lock: nothing can start it meanwhile.
+   */
+  private async killLocked(c: StoredContainer): Promise<void> {
+    await this.setState(c, { stoppedByUser: true });
+    if (!(await killCgroup(this.cgroup(c)))) throw new Unavailable(`the processes of container ${c.record.name} did not exit after SIGKILL`);
+    if (!(await waitShimDone(c.dir, c.state.shimPid, 10_000))) throw new Unavailable(`the shim of container ${c.record.name} did not exit`);
+    await this.finishExit(c, true);
   }
 
   /** -p bindings plus, with -P, every EXPOSEd port on a random host port */
@@ -603,24 +643,33 @@ export class ContainerManager implements ContainerService {
       await this.setState(c, { status: 'exited', stoppedByUser: true });
       return;
     }
-    if (c.state.status !== 'running' && c.state.status !== 'paused') return; // Docker: 304, not an error
     const timeout = opts.timeout ?? c.record.stopTimeout;
     const sig = parseSignal(opts.signal ?? c.record.stopSignal);
-    await this.setState(c, { stoppedByUser: true });
-    if (c.state.status === 'paused') await this.cgroup(c).freeze(false).catch(() => {});
-    this.signal(c, sig);
+    // the signal goes under the lock (the pid is the current run's); the wait does not
+    const run = await this.withLock(c.record.id, async () => {
+      if (c.state.status !== 'running' && c.state.status !== 'paused') return 0; // Docker: 304, not an error
+      await this.setState(c, { stoppedByUser: true });
+      if (c.state.status === 'paused') await this.cgroup(c).freeze(false).catch(() => {});
+      this.signal(c, sig);
+      return c.state.shimPid;
+    });
+    if (!run) return;
     if (timeout >= 0 && (await this.waitExitEvent(c, timeout * 1000))) return;
-    this.signal(c, 9);
+    await this.withLock(c.record.id, async () => {
+      if (c.state.shimPid === run) await killCgroup(this.cgroup(c));
+    });
     if (!(await this.waitExitEvent(c, 10_000))) throw new Unavailable(`container ${c.record.name} did not exit after SIGKILL`);
   }
 
   async kill(idOrName: string, signal = 'SIGKILL'): Promise<void> {
     const c = this.store.get(idOrName);
-    this.requireRunning(c);
     const sig = parseSignal(signal);
-    if (sig === 9) await this.setState(c, { stoppedByUser: true });
-    if (c.state.status === 'paused' && sig === 9) await this.cgroup(c).freeze(false).catch(() => {});
-    this.signal(c, sig);
+    await this.withLock(c.record.id, async () => {
+      this.requireRunning(c);
+      if (sig === 9) await this.setState(c, { stoppedByUser: true });
+      if (c.state.status === 'paused' && sig === 9) await this.cgroup(c).freeze(false).catch(() => {});
+      this.signal(c, sig);
+    });
     this.emit(c, 'kill', { signal: String(sig) });
     if (sig === 9) await this.waitExitEvent(c, 10_000);
   }
@@ -655,29 +704,41 @@ export class ContainerManager implements ContainerService {
 
   // ---- remove / rename -------------------------------------------------------------
 
+  /**
+   * Status check, kill and removal in one hold of the container's lock, so a start queued
+   * meanwhile finds the container gone and one that ran before is killed: an `rm -f`
+   * racing a `run` never leaves a running container without a record.
+   */
   async remove(idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const c = this.store.get(idOrName);
-    if (c.state.status === 'running' || c.state.status === 'paused') {
-      if (!opts.force) {
-        throw new Conflict(`cannot remove container "${c.record.name}": container is ${c.state.status}: stop the container before removing or force remove`);
-      }
-      await this.setState(c, { stoppedByUser: true });
-      if (c.state.status === 'paused') await this.cgroup(c).freeze(false).catch(() => {});
-      this.signal(c, 9);
-      await this.waitExitEvent(c, 10_000);
-    }
     const timer = this.restartTimers.get(c.record.id);
     if (timer) clearTimeout(timer);
-    await this.withLock(c.record.id, () => this.removeLocked(c, !!opts.volumes));
+    await this.withLock(c.record.id, async () => {
+      if (!this.store.find(c.record.id)) return;
+      if (c.state.status === 'running' || c.state.status === 'paused') {
+        if (!opts.force) {
+          throw new Conflict(`cannot remove container "${c.record.name}": container is ${c.state.status}: stop the container before removing or force remove`);
+        }
+        await this.killLocked(c);
+      }
+      await this.removeLocked(c, !!opts.volumes);
+    });
   }
 
+  /**
+   * Needs no free disk space: the state write may fail (it is only a crash marker), the
+   * directory leaves by a rename. The address and ports go only once no process is left.
+   */
   private async removeLocked(c: StoredContainer, volumes = false): Promise<void> {
     if (!this.store.find(c.record.id)) return;
     await this.setState(c, { status: 'removing' });
     this.unmonitor(c.record.id);
     this.stopHealth(c);
-    await this.cgroup(c).remove().catch(() => {});
-    await this.opts.networks.teardown(c.record.id).catch(() => {});
+    const cg = this.cgroup(c);
+    if (!(await killCgroup(cg))) throw new Unavailable(`the processes of container ${c.record.name} did not exit after SIGKILL`);
+    if (c.state.shimPid && !(await waitShimDone(c.dir, c.state.shimPid, 10_000))) lifecycleWarn('waiting for its shim', c.record.id, 'it did not exit');
+    await cg.remove().catch((e) => lifecycleWarn('removing its cgroup', c.record.id, e));
+    await this.opts.networks.teardown(c.record.id).catch((e) => lifecycleWarn('tearing down its network', c.record.id, e));
     await this.store.delete(c);
     // anonymous volumes go with `rm -v` and `--rm`; named volumes always stay
     if (volumes) await this.removeAnonymousVolumes(c.record.mounts);

@@ -63,14 +63,24 @@ export class Ipam {
     return this.state;
   }
 
-  private locked<T>(fn: (s: IpamState) => T | Promise<T>): Promise<T> {
+  /**
+   * `freeing`: the change only gives addresses back (release, reconcile). It stands even
+   * when the file cannot be written (a full disk must not block a removal): a stale file
+   * holds extra addresses only, which reconcile() drops on the next open.
+   */
+  private locked<T>(fn: (s: IpamState) => T | Promise<T>, freeing = false): Promise<T> {
     const run = this.queue.catch(() => {}).then(async () => {
       const state = await this.load();
       // a failed change must not stay in the cached state
       const before = { allocated: new Map(state.allocated), cursor: state.cursor };
       try {
         const result = await fn(state);
-        writeFileAtomicUnsynced(this.file, serialize(state));
+        try {
+          writeFileAtomicUnsynced(this.file, serialize(state));
+        } catch (e) {
+          if (!freeing) throw e;
+          console.warn(`skiff runtime: writing ${this.file} after freeing addresses: ${(e as Error).message}`);
+        }
         return result;
       } catch (e) {
         this.state = { ...before, byOwner: indexOwners(before.allocated) };
@@ -126,14 +136,14 @@ export class Ipam {
 
   /** releases every address of `owner` */
   release(owner: string): Promise<void> {
-    return this.locked((s) => this.drop(s, owner));
+    return this.locked((s) => this.drop(s, owner), true);
   }
 
   /** drops allocations whose owner is not in `alive` (agent start after a crash) */
   reconcile(alive: Set<string>): Promise<void> {
     return this.locked((s) => {
       for (const owner of [...s.byOwner.keys()]) if (!alive.has(owner)) this.drop(s, owner);
-    });
+    }, true);
   }
 
   allocations(): Promise<Record<string, string>> {

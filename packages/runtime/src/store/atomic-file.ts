@@ -12,9 +12,13 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
   try {
     await fh.writeFile(data);
     await fh.sync();
-  } finally {
+  } catch (e) {
+    // a short write (a full disk) must not leave its partial temp file taking space
     await fh.close();
+    await unlink(tmp).catch(() => {});
+    throw e;
   }
+  await fh.close();
   try {
     await rename(tmp, path);
   } catch (e) {
@@ -31,8 +35,8 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
  */
 export function writeFileAtomicUnsynced(path: string, data: string | Buffer, mode = 0o644): void {
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, data, { mode });
   try {
+    writeFileSync(tmp, data, { mode });
     renameSync(tmp, path);
   } catch (e) {
     try {

@@ -1,0 +1,82 @@
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** the shim's lock file in the container dir; the shim flocks it for its whole life */
+export const SHIM_LOCK = 'shim.lock';
+/** the shim's report when another shim holds the lock (native/shim/shim.h SHIM_BUSY_MESSAGE) */
+export const SHIM_BUSY_MESSAGE = 'the container is already running: another shim holds its lock';
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return ''; // gone, or a zombie (its cmdline reads empty)
+  }
+}
+
+/**
+ * True when `pid` is the live shim of the container in `containerDir`. The command line
+ * names the directory, so a pid reused by any other process, another container's shim
+ * included, does not count; a zombie reads an empty command line and does not either.
+ */
+export function isShimOf(pid: number, containerDir: string): boolean {
+  if (!pid) return false;
+  const cl = cmdline(pid);
+  return cl.includes('skiff-shim') && cl.includes(`\0start\0${containerDir}\0`);
+}
+
+/**
+ * Every live `skiff-shim start` process under `containersDir`, by container id: what a
+ * restarted agent checks its records against (a start it never recorded, a shim it lost).
+ */
+export function findShims(containersDir: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const prefix = `\0start\0${containersDir}/`;
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    const cl = cmdline(Number(e));
+    const at = cl.indexOf(prefix);
+    if (at < 0 || !cl.includes('skiff-shim')) continue;
+    const id = cl.slice(at + prefix.length).split(/[/\0]/)[0]!;
+    if (id) out.set(id, Number(e));
+  }
+  return out;
+}
+
+/** the pid the shim wrote in `file` (shim.pid, init.pid), 0 when absent */
+export function readPidFile(containerDir: string, file: string): number {
+  try {
+    return Number(readFileSync(join(containerDir, file), 'utf8').trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * A live shim that already owns the container dir (its lock file is there and its pid
+ * file names a live shim of this dir), or 0. A lock file without a live shim is what a
+ * killed shim leaves; it is removed so the next check is one stat again.
+ */
+export function liveOwner(containerDir: string): number {
+  const lock = join(containerDir, SHIM_LOCK);
+  if (!existsSync(lock)) return 0;
+  const pid = readPidFile(containerDir, 'shim.pid');
+  if (pid && isShimOf(pid, containerDir) && !existsSync(join(containerDir, 'exit.json'))) return pid;
+  rmSync(lock, { force: true });
+  return 0;
+}
+
+/**
+ * Waits until the shim has recorded the exit (exit.json) or is gone, without the
+ * container's lock, which the caller may hold: true when it did within `ms`.
+ */
+export async function waitShimDone(containerDir: string, shimPid: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  for (let delay = 2; ; delay = Math.min(delay * 2, 25)) {
+    if (existsSync(join(containerDir, 'exit.json')) || !isShimOf(shimPid, containerDir)) return true;
+    if (Date.now() > until) return false;
+    await sleep(delay);
+  }
+}
