@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { mkdirSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, rmdir, writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { cpus } from 'node:os';
@@ -22,7 +22,6 @@ import { containerDiff } from './diff.js';
 import { runtimePlaceholders } from './runtime-placeholders.js';
 import { writeEtcFiles } from './etc-files.js';
 import { ExecSession } from './exec-session.js';
-import { FULL_CHECK_EVERY, inSlices, shimMayHaveExited } from './exit-sweep.js';
 import { healthSchedule } from './health-config.js';
 import { HealthMonitor } from './health-monitor.js';
 import { readExitRecord } from './exit-record.js';
@@ -31,6 +30,7 @@ import { ContainerSummaryCache } from './summary-cache.js';
 import { readContainerLogChunks, readContainerLogStream, readContainerLogs } from './log-reader.js';
 import { reconcileContainers } from './lifecycle/adopt.js';
 import { killCgroup } from './lifecycle/cgroup-kill.js';
+import { ExitWatch } from './lifecycle/exit-watch.js';
 import { lifecycleWarn } from './lifecycle/log.js';
 import { isShimOf, liveOwner, readPidFile, waitShimDone } from './lifecycle/shim-process.js';
 import { formatShimConf } from './shim-conf.js';
@@ -41,12 +41,13 @@ import { sampleStats } from './stats.js';
 import { containerTop } from './top.js';
 import { validateExecStrings } from './spec-strings.js';
 import { resolveUser } from './user.js';
+import { dirSize, networkMode, portsOf } from './record-helpers.js';
 import { resolveMounts, shimMountLines, type ResolvedMount } from './mounts.js';
 import type { VolumeStore } from '../volume/volume-store.js';
 import { applyChanges } from '../image/config-changes.js';
 import type { NewImageSpec } from '../image/image-create.js';
 import type { NetworkManager } from '../network/network-manager.js';
-import type { ImageConfig, PortBinding } from '../types.js';
+import type { ImageConfig } from '../types.js';
 
 /** What the container manager needs from the image store. */
 export interface ImageProvider {
@@ -90,7 +91,6 @@ export interface ContainerManagerOptions {
   onStartPhases?: (containerId: string, phases: StartPhases) => void;
 }
 
-const SWEEP_MS = 1000;
 const nowIso = () => new Date().toISOString().replace(/Z$/, '000000Z').replace(/\.(\d{9})\d*Z$/, '.$1Z');
 
 /**
@@ -99,7 +99,6 @@ const nowIso = () => new Date().toISOString().replace(/Z$/, '000000Z').replace(/
  * policies, and re-adoption of running containers when the agent starts again.
  */
 export class ContainerManager implements ContainerService {
-  private readonly monitors = new Map<string, FSWatcher | undefined>();
   private readonly exitWaiters = new Map<string, (() => void)[]>();
   /** `wait --condition removed`: woken once the container's directory is gone */
   private readonly removeWaiters = new Map<string, (() => void)[]>();
@@ -112,21 +111,19 @@ export class ContainerManager implements ContainerService {
   private readonly summaries = new ContainerSummaryCache();
   /** made once: `ps` hands it to the summary cache on every call */
   private readonly networkingOf = (id: string) => this.opts.networks.networkingOf(id);
-  private sweepTimer?: NodeJS.Timeout;
-  private sweeping = false;
-  private sweeps = 0;
+  private readonly exits: ExitWatch;
   private closed = false;
 
   private constructor(
     private readonly store: ContainerStore,
     private readonly opts: ContainerManagerOptions,
-  ) {}
+  ) {
+    this.exits = new ExitWatch((id) => this.store.find(id), (c) => this.checkExit(c));
+  }
 
   static async open(opts: ContainerManagerOptions): Promise<ContainerManager> {
     const m = new ContainerManager(await ContainerStore.open(opts.root), opts);
     await m.adoptAll();
-    m.sweepTimer = setInterval(() => void m.sweep(), SWEEP_MS);
-    m.sweepTimer.unref();
     return m;
   }
 
@@ -142,9 +139,7 @@ export class ContainerManager implements ContainerService {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.sweepTimer);
-    for (const w of this.monitors.values()) w?.close();
-    this.monitors.clear();
+    this.exits.close();
     for (const t of this.restartTimers.values()) clearTimeout(t);
     // the containers keep running; the next agent resumes their checks from state.json
     for (const h of this.healthMonitors.values()) h.stop();
@@ -312,7 +307,7 @@ export class ContainerManager implements ContainerService {
       let dnsServer: string | undefined;
       timeline?.mark('user and links');
       if (network === 'bridge') {
-        const net = await this.opts.networks.setup(r.id, r.name, r.networks, this.portsOf(c));
+        const net = await this.opts.networks.setup(r.id, r.name, r.networks, portsOf(c.record));
         netns = net.netns;
         ip = net.endpoints[0]?.ip;
         const userNet = net.endpoints.find((e) => !this.opts.networks.get(e.networkId).isDefault);
@@ -411,38 +406,11 @@ export class ContainerManager implements ContainerService {
   // ---- exit detection ------------------------------------------------------------------
 
   private monitor(c: StoredContainer): void {
-    if (this.monitors.has(c.record.id)) return;
-    let w: FSWatcher | undefined;
-    try {
-      w = watch(c.dir, (_ev, file) => {
-        if (file === 'exit.json') void this.checkExit(c);
-      });
-      w.on('error', () => {});
-    } catch {
-      /* the sweep still catches it */
-    }
-    this.monitors.set(c.record.id, w);
-    void this.checkExit(c); // the container may have finished before the watch was armed
+    this.exits.watch(c);
   }
 
   private unmonitor(id: string): void {
-    this.monitors.get(id)?.close();
-    this.monitors.delete(id);
-  }
-
-  private async sweep(): Promise<void> {
-    if (this.sweeping) return; // a sweep sliced over many containers may outlast the interval
-    this.sweeping = true;
-    const round = this.sweeps++;
-    try {
-      await inSlices([...this.monitors.keys()], async (id, i) => {
-        const c = this.store.find(id);
-        if (!c) return this.unmonitor(id);
-        if ((i + round) % FULL_CHECK_EVERY === 0 || shimMayHaveExited(c.dir, c.state.shimPid)) await this.checkExit(c).catch(() => {});
-      });
-    } finally {
-      this.sweeping = false;
-    }
+    this.exits.unwatch(id);
   }
 
   private async checkExit(c: StoredContainer): Promise<void> {
@@ -471,11 +439,11 @@ export class ContainerManager implements ContainerService {
       const patch: Partial<ContainerState> = exit
         ? { exitCode: exit.exitCode, oomKilled: exit.oomKilled, finishedAt: exit.finishedAt }
         : { exitCode: 255, error: 'the container shim exited unexpectedly', finishedAt: nowIso() };
-      await this.setState(c, { ...patch, status: 'exited', pid: 0, shimPid: 0 });
       const cg = this.cgroup(c);
-      // a shim that died leaves its container running, re-parented to the host's init:
-      // the cgroup goes first, and the address and ports only once its processes are gone
+      // a shim that died leaves its container running, re-parented to the host's init: it is
+      // "exited" once its cgroup is empty, and its address and ports go only after that
       if (!(await killCgroup(cg))) lifecycleWarn('killing the processes its dead shim left', c.record.id, 'still there');
+      await this.setState(c, { ...patch, status: 'exited', pid: 0, shimPid: 0 });
       await this.opts.networks.teardown(c.record.id).catch((e) => lifecycleWarn('tearing down its network', c.record.id, e));
       if (c.state.oomKilled) this.emit(c, 'oom');
       this.emit(c, 'die', { exitCode: String(c.state.exitCode) });
@@ -563,20 +531,6 @@ export class ContainerManager implements ContainerService {
     if (!(await killCgroup(this.cgroup(c)))) throw new Unavailable(`the processes of container ${c.record.name} did not exit after SIGKILL`);
     if (!(await waitShimDone(c.dir, c.state.shimPid, 10_000))) throw new Unavailable(`the shim of container ${c.record.name} did not exit`);
     await this.finishExit(c, true);
-  }
-
-  /** -p bindings plus, with -P, every EXPOSEd port on a random host port */
-  private portsOf(c: StoredContainer): PortBinding[] {
-    const ports = [...(c.record.spec.ports ?? [])];
-    if (c.record.spec.publishAll) {
-      for (const e of c.record.exposedPorts ?? []) {
-        const [port, proto = 'tcp'] = e.split('/');
-        const containerPort = Number(port);
-        const protocol = proto === 'udp' ? 'udp' : 'tcp';
-        if (!ports.some((p) => p.containerPort === containerPort && p.protocol === protocol)) ports.push({ containerPort, protocol });
-      }
-    }
-    return ports;
   }
 
   /** `network connect`: joins now if running, and on every later start */
@@ -861,7 +815,8 @@ export class ContainerManager implements ContainerService {
 
   async exec(idOrName: string, spec: ExecSpec): Promise<StdioSession> {
     validateExecStrings(spec);
-    return this.startExec(this.store.get(idOrName), spec);
+    const c = this.store.get(idOrName);
+    return this.withLock(c.record.id, () => this.startExec(c, spec)); // no rm or start between its check and spawn
   }
 
   /** the one exec path: `exec` for callers, and the health monitor's probes */
@@ -1113,20 +1068,4 @@ export class ContainerManager implements ContainerService {
     const paused = all.filter((c) => c.state.status === 'paused').length;
     return { total: all.length, running, paused, stopped: all.length - running - paused };
   }
-}
-
-
-function networkMode(network: string | undefined): 'none' | 'host' | 'bridge' {
-  return network === 'none' || network === 'host' ? network : 'bridge';
-}
-
-async function dirSize(path: string): Promise<number> {
-  const { lstat, readdir } = await import('node:fs/promises');
-  let total = 0;
-  for (const e of await readdir(path, { withFileTypes: true }).catch(() => [])) {
-    const p = join(path, e.name);
-    if (e.isDirectory()) total += await dirSize(p);
-    else total += (await lstat(p).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
 }
