@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hostViolations, type RecordedContainer } from '../../../packages/runtime/test/fixtures/host-invariants.js';
+import { hostViolations, pidNsDepth, type RecordedContainer } from '../../../packages/runtime/test/fixtures/host-invariants.js';
 import { useAgent } from './use-agent.js';
 
 const fx = useAgent({ pull: true });
@@ -42,7 +42,7 @@ function shimPids(root: string): number[] {
     } catch {
       continue;
     }
-    if (cl.includes('skiff-shim') && cl.includes(`${dir}/`)) out.push(Number(e));
+    if (cl.includes('skiff-shim') && cl.includes(`${dir}/`) && pidNsDepth(Number(e)) === pidNsDepth('self')) out.push(Number(e));
   }
   return out;
 }
@@ -146,6 +146,45 @@ describe('the lifecycle under faults', () => {
       expect(violations, `round ${round} of seed ${seed}`).toEqual([]);
     }
   }, 180_000);
+});
+
+describe('an agent killed while containers start', () => {
+  it('comes back with every started container recorded as running, and no start or rm -f makes a second or leaves one', async () => {
+    const { agent, image } = fx;
+    const everCreated = new Set<string>();
+    const noteIds = () => {
+      const dir = join(agent.root, 'containers');
+      for (const id of existsSync(dir) ? readdirSync(dir) : []) everCreated.add(id);
+    };
+    const names = Array.from({ length: 20 }, (_, i) => `boot${i}`);
+    const runs = names.map((n) => agent.cliAsync(['run', '-d', '--name', n, '-p', '80', image, 'sleep', '1d']));
+    // the kill lands while the starts are in flight: some have a shim, some a cgroup only
+    const until = Date.now() + 20_000;
+    while (shimPids(agent.root).length < 5 && Date.now() < until) await sleep(5);
+    noteIds();
+    await agent.kill();
+    await Promise.all(runs);
+    noteIds();
+    await agent.start();
+    const check = async () => {
+      for (const until = Date.now() + 6000; ; ) {
+        const v = hostViolations({ root: agent.root, cgroupParent: agent.cgroupParent, bridge: agent.bridge, nftTable: agent.nftTable, containers: recorded(agent), everCreated });
+        if (!v.length || Date.now() > until) return v;
+        await sleep(200);
+      }
+    };
+    expect(await check()).toEqual([]);
+    const states = recorded(agent);
+    console.log(`after the restart: ${states.map((c) => `${c.id.slice(0, 12)} ${c.status}`).join(', ')}`);
+    expect(states.filter((c) => c.status === 'running').length).toBeGreaterThanOrEqual(5);
+    // start of each: a running one stays the one instance, a created one starts once
+    for (const c of states) agent.cli(['start', c.id]);
+    expect(await check()).toEqual([]);
+    const ids = states.map((c) => c.id);
+    if (ids.length) expect(agent.cli(['rm', '-f', ...ids]).code).toBe(0);
+    expect(recorded(agent)).toEqual([]);
+    expect(await check()).toEqual([]);
+  }, 120_000);
 });
 
 /** the agent's records: every container's inspect (status, bridge addresses) */

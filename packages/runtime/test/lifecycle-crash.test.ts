@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnReported } from '../src/native/addon.js';
 import { SHIM_PATH } from '../src/native/paths.js';
-import { runtimeViolations } from './fixtures/host-invariants.js';
+import { pidNsDepth, runtimeViolations } from './fixtures/host-invariants.js';
 import { TestRuntime, useTestRuntime, waitFor } from './helpers.js';
 
 const env = useTestRuntime();
@@ -31,7 +31,7 @@ const cmdline = (pid: string) => {
 };
 /** live shims started on this container's dir */
 const shimsOf = (id: string) =>
-  readdirSync('/proc').filter((e) => /^\d+$/.test(e) && cmdline(e).includes('skiff-shim') && cmdline(e).includes(`${t.root}/containers/${id}`) && alive(Number(e))).length;
+  readdirSync('/proc').filter((e) => /^\d+$/.test(e) && cmdline(e).includes('skiff-shim') && cmdline(e).includes(`${t.root}/containers/${id}`) && alive(Number(e)) && pidNsDepth(Number(e)) === pidNsDepth('self')).length;
 
 async function runDetached(extra: Record<string, unknown> = {}): Promise<string> {
   const { id } = await t.rt.containers.run({ image, cmd: ['sleep', '1d'], ports: [{ containerPort: 80, protocol: 'tcp' }], ...extra });

@@ -27,18 +27,30 @@ export function isShimOf(pid: number, containerDir: string): boolean {
   return cl.includes('skiff-shim') && cl.includes(`\0start\0${containerDir}\0`);
 }
 
+/** how many pid namespaces deep `pid` is (NSpid's entries) */
+function pidNsDepth(pid: number | 'self'): number {
+  try {
+    return /^NSpid:(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]!.trim().split(/\s+/).length ?? 1;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Every live `skiff-shim start` process under `containersDir`, by container id: what a
  * restarted agent checks its records against (a start it never recorded, a shim it lost).
+ * A container's init carries the same command line until it execs; it lives one pid
+ * namespace deeper than its shim, which is how it is told apart.
  */
 export function findShims(containersDir: string): Map<string, number> {
   const out = new Map<string, number>();
   const prefix = `\0start\0${containersDir}/`;
+  const depth = pidNsDepth('self');
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     const cl = cmdline(Number(e));
     const at = cl.indexOf(prefix);
-    if (at < 0 || !cl.includes('skiff-shim')) continue;
+    if (at < 0 || !cl.includes('skiff-shim') || pidNsDepth(Number(e)) !== depth) continue;
     const id = cl.slice(at + prefix.length).split(/[/\0]/)[0]!;
     if (id) out.set(id, Number(e));
   }
