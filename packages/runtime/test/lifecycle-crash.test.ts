@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +90,31 @@ describe('crash consistency', () => {
     const second = await spawnReported(SHIM_PATH, ['start', dir]);
     expect(second.report).toMatch(/^error 125 the container is already running/);
     expect(shimsOf(id)).toBe(1);
+    await t.rt.containers.remove(id, { force: true });
+    expect(await runtimeViolations(t, created)).toEqual([]);
+  });
+
+  it('refuses to start while another process holds the container lock, and starts once it is free', async () => {
+    const { id } = await t.rt.containers.create({ image, cmd: ['sleep', '1d'] });
+    created.add(id);
+    const lock = join(t.root, 'containers', id, 'shim.lock');
+    // a shim mid-start: the lock is held, its pid files are not written yet
+    const holder = spawn('flock', ['-n', lock, 'sleep', '30'], { stdio: 'ignore', detached: true });
+    await waitFor(async () => readFileSync('/proc/locks', 'utf8').includes(` ${holder.pid} `), 5000, 'the lock');
+    await expect(t.rt.containers.start(id)).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/still starting/) });
+    const exited = new Promise((r) => holder.once('exit', r));
+    process.kill(-holder.pid!, 'SIGKILL'); // flock and its sleep, which shares the locked file
+    await exited;
+    await waitFor(async () => !readFileSync('/proc/locks', 'utf8').includes(` ${holder.pid} `), 5000, 'the lock released');
+    await t.rt.containers.start(id);
+    expect(shimsOf(id)).toBe(1);
+    await t.rt.containers.remove(id, { force: true });
+    expect(await runtimeViolations(t, created)).toEqual([]);
+  });
+
+  it('rm -f of a paused container leaves nothing', async () => {
+    const id = await runDetached();
+    await t.rt.containers.pause(id);
     await t.rt.containers.remove(id, { force: true });
     expect(await runtimeViolations(t, created)).toEqual([]);
   });

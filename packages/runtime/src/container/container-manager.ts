@@ -31,6 +31,7 @@ import { readContainerLogChunks, readContainerLogStream, readContainerLogs } fro
 import { reconcileContainers } from './lifecycle/adopt.js';
 import { killCgroup } from './lifecycle/cgroup-kill.js';
 import { ExitWatch } from './lifecycle/exit-watch.js';
+import { diskFullError } from './lifecycle/disk-errors.js';
 import { lifecycleWarn } from './lifecycle/log.js';
 import { isShimOf, liveOwner, readPidFile, waitShimDone } from './lifecycle/shim-process.js';
 import { formatShimConf } from './shim-conf.js';
@@ -208,7 +209,7 @@ export class ContainerManager implements ContainerService {
     } catch (e) {
       await this.store.delete(c);
       await this.removeAnonymousVolumes(record.mounts);
-      throw e;
+      throw diskFullError(e, `container ${name}'s files`);
     }
     this.emit(c, 'create');
     return { id, warnings: [] };
@@ -370,9 +371,9 @@ export class ContainerManager implements ContainerService {
       attach?.then((s) => s.destroy(), () => {});
       await cg.remove().catch(() => {});
       if (netns) await this.opts.networks.teardown(r.id).catch(() => {});
-      const err = e as SkiffError;
+      const err = diskFullError(e, `starting container ${r.name}`) as SkiffError;
       await this.setState(c, { error: err.message, exitCode: err.exitStatus ?? 125 });
-      throw e;
+      throw err;
     }
     this.monitor(c);
     this.stopHealth(c); // a monitor left from the previous run would keep its old schedule
@@ -515,8 +516,7 @@ export class ContainerManager implements ContainerService {
     const shimPid = liveOwner(c.dir);
     const pid = shimPid && readPidFile(c.dir, 'init.pid');
     if (!pid) return false;
-    Object.assign(c.state, { status: 'running', pid, shimPid, startedAt: nowIso(), finishedAt: ZERO_TIME, exitCode: 0, error: '' });
-    void this.setState(c, {});
+    void this.setState(c, { status: 'running', pid, shimPid, startedAt: nowIso(), finishedAt: ZERO_TIME, exitCode: 0, error: '' });
     this.monitor(c);
     this.startHealth(c);
     return true;

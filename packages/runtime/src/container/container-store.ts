@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Conflict, InvalidArgument, NotFound } from '../errors.js';
 import { writeJsonAtomic, writeJsonAtomicUnsynced } from '../store/atomic-file.js';
 import { initialState, type ContainerRecord, type ContainerState } from './container-record.js';
+import { diskFullError } from './lifecycle/disk-errors.js';
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -91,8 +92,13 @@ export class ContainerStore {
     const dir = join(this.dir, record.id);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const c: StoredContainer = { record, state: initialState(), dir };
-    await this.saveState(c);
-    await writeJsonAtomic(join(dir, 'config.json'), record);
+    try {
+      await this.saveState(c);
+      await writeJsonAtomic(join(dir, 'config.json'), record);
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true });
+      throw diskFullError(e, `the new container's record`);
+    }
     this.index(c);
     return c;
   }

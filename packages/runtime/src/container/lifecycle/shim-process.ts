@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, type Stats } from 'node:fs';
+import { Conflict } from '../../errors.js';
 import { join } from 'node:path';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -66,16 +67,40 @@ export function readPidFile(containerDir: string, file: string): number {
   }
 }
 
+/** the pid holding a flock on the file `st` describes (from /proc/locks), or 0 */
+function flockHolder(st: Stats): number {
+  const major = (st.dev >> 8) & 0xfff;
+  const minor = (st.dev & 0xff) | ((st.dev >> 12) & 0xfff00);
+  let locks = '';
+  try {
+    locks = readFileSync('/proc/locks', 'utf8');
+  } catch {
+    return 0; // no procfs view of locks: the shim's own flock still refuses a second instance
+  }
+  for (const m of locks.matchAll(/^\d+: FLOCK\s+\S+\s+WRITE\s+(\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/gm)) {
+    if (Number(m[4]) === st.ino && parseInt(m[2]!, 16) === major && parseInt(m[3]!, 16) === minor) return Number(m[1]);
+  }
+  return 0;
+}
+
 /**
  * A live shim that already owns the container dir (its lock file is there and its pid
- * file names a live shim of this dir), or 0. A lock file without a live shim is what a
- * killed shim leaves; it is removed so the next check is one stat again.
+ * file names a live shim of this dir), or 0. A lock file nobody holds is what a killed
+ * shim leaves; it is removed so the next check is one stat again. A lock held by a shim
+ * that has not written its pid file yet is a start in progress: Conflict.
  */
 export function liveOwner(containerDir: string): number {
   const lock = join(containerDir, SHIM_LOCK);
-  if (!existsSync(lock)) return 0;
+  let st: Stats;
+  try {
+    st = statSync(lock);
+  } catch {
+    return 0; // the usual case: no shim runs
+  }
   const pid = readPidFile(containerDir, 'shim.pid');
   if (pid && isShimOf(pid, containerDir) && !existsSync(join(containerDir, 'exit.json'))) return pid;
+  const holder = flockHolder(st);
+  if (holder) throw new Conflict(`the container is still starting: its shim (pid ${holder}) holds ${SHIM_LOCK}`);
   rmSync(lock, { force: true });
   return 0;
 }
