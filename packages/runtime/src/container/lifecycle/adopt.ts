@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ContainerCgroup } from '../cgroups.js';
 import { ZERO_TIME, type ContainerState } from '../container-record.js';
 import type { StoredContainer } from '../container-store.js';
@@ -71,6 +73,9 @@ export async function reconcileContainers(h: AdoptHost): Promise<void> {
 async function adoptUnrecorded(h: AdoptHost, c: StoredContainer, shimPid: number): Promise<boolean> {
   const until = Date.now() + START_GRACE_MS;
   while (isShimOf(shimPid, c.dir)) {
+    // a shim that wrote exit.json is a finished run on its way out (it lingers up to 1 s
+    // for its attach clients), not a start: a new start removes exit.json before its shim
+    if (existsSync(join(c.dir, 'exit.json'))) return false;
     const pid = readPidFile(c.dir, 'init.pid');
     if (readPidFile(c.dir, 'shim.pid') === shimPid && pid) {
       await h.setState(c, {
