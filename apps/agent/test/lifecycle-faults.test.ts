@@ -1,6 +1,6 @@
 /**
  * Fault injection for the container lifecycle: several clients run random interleavings of
- * run/start/stop/rm/exec against a real agent while the agent is SIGKILLed (and sometimes a
+ * run/start/stop/restart/kill/rm/exec against a real agent while the agent is SIGKILLed (and sometimes a
  * shim) at random moments; after every restart the host itself is checked against the
  * agent's records. A failure prints its seed: SKIFF_FAULT_SEED=<seed> replays the choices.
  */
@@ -67,10 +67,12 @@ describe('the lifecycle under faults', () => {
 
     const op = async (): Promise<string> => {
       const name = pick(NAMES);
-      const kind = pick(['run', 'run', 'start', 'stop', 'rm', 'exec']);
+      const kind = pick(['run', 'run', 'start', 'stop', 'rm', 'exec', 'kill', 'restart']);
       const args =
         kind === 'run' ? ['run', '-d', '--name', name, '-p', '80', ...(rand() < 0.3 ? ['-v', `${VOLUME}:/v`] : []), image, 'sleep', '1d']
         : kind === 'stop' ? ['stop', '-t', '0', name]
+        : kind === 'restart' ? ['restart', '-t', '0', name]
+        : kind === 'kill' ? ['kill', name]
         : kind === 'rm' ? ['rm', '-f', name]
         : kind === 'exec' ? ['exec', name, 'true']
         : ['start', name];
