@@ -119,6 +119,25 @@ describe('crash consistency', () => {
     expect(await runtimeViolations(t, created)).toEqual([]);
   });
 
+  it('is not fooled by a container process that forges a shim command line', async () => {
+    const { id } = await t.rt.containers.create({ image, cmd: ['sh', '-c', 'sleep 1d; :'] });
+    created.add(id);
+    // the container's init is `sh -c '…' skiff-shim start <its own container dir>`
+    const dir = join(t.root, 'containers', id);
+    const c = t.rt.containers.get(id);
+    c.record.args = [...c.record.args, 'skiff-shim', 'start', dir];
+    await t.rt.containers.start(id);
+    const init = pidOf(id, 'init.pid');
+    expect(readFileSync(`/proc/${init}/cmdline`, 'utf8')).toContain(`skiff-shim\0start\0${dir}\0`);
+    await t.rt.close();
+    process.kill(pidOf(id, 'shim.pid'), 'SIGKILL');
+    const rt = await t.reopen();
+    expect(((await rt.containers.inspect(id)).State as { Status: string }).Status).toBe('exited');
+    expect(alive(init)).toBe(false);
+    expect(await runtimeViolations(t, created)).toEqual([]);
+    await rt.containers.remove(id);
+  });
+
   it('finishes a removal the agent died in, killing what still ran', async () => {
     const id = await runDetached();
     const init = pidOf(id, 'init.pid');

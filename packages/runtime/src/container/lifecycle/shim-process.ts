@@ -21,11 +21,18 @@ function cmdline(pid: number): string {
  * True when `pid` is the live shim of the container in `containerDir`. The command line
  * names the directory, so a pid reused by any other process, another container's shim
  * included, does not count; a zombie reads an empty command line and does not either.
+ * A container process can forge its command line but lives in a deeper pid namespace.
  */
 export function isShimOf(pid: number, containerDir: string): boolean {
   if (!pid) return false;
   const cl = cmdline(pid);
-  return cl.includes('skiff-shim') && cl.includes(`\0start\0${containerDir}\0`);
+  return cl.includes('skiff-shim') && cl.includes(`\0start\0${containerDir}\0`) && pidNsDepth(pid) === ownPidNsDepth();
+}
+
+let ownDepth = 0;
+function ownPidNsDepth(): number {
+  ownDepth ||= pidNsDepth('self');
+  return ownDepth;
 }
 
 /** how many pid namespaces deep `pid` is (NSpid's entries) */
@@ -46,7 +53,7 @@ function pidNsDepth(pid: number | 'self'): number {
 export function findShims(containersDir: string): Map<string, number> {
   const out = new Map<string, number>();
   const prefix = `\0start\0${containersDir}/`;
-  const depth = pidNsDepth('self');
+  const depth = ownPidNsDepth();
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     const cl = cmdline(Number(e));
