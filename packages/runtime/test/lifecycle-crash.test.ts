@@ -64,6 +64,17 @@ describe('shim death is contained', () => {
   });
 });
 
+describe('shim death is contained (rm -f first)', () => {
+  it('rm -f right after a shim died, before the agent noticed, leaves nothing', async () => {
+    const id = await runDetached();
+    const initPid = pidOf(id, 'init.pid');
+    process.kill(pidOf(id, 'shim.pid'), 'SIGKILL');
+    await t.rt.containers.remove(id, { force: true });
+    expect(alive(initPid)).toBe(false);
+    expect(await runtimeViolations(t, created, 0)).toEqual([]);
+  });
+});
+
 describe('crash consistency', () => {
   it('adopts a run the agent never recorded, and never starts a second instance', async () => {
     const id = await runDetached();
