@@ -74,7 +74,9 @@ describe('a full disk', () => {
     expect(await t.rt.containers.list({ all: true })).toEqual([]);
     expect(await runtimeViolations(t, created)).toEqual([]);
 
-    // what needs space fails with the reason, and leaves no container behind
+    // what needs space fails with the reason, and leaves no container behind (the removals
+    // freed space in the background: fill it again)
+    fillDisk();
     await expect(t.rt.containers.run({ image, cmd: ['true'] })).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/^no space left on device for /) });
     expect(readdirSync(join(root, 'containers'))).toEqual([]);
     // an agent restart reads back only whole files
