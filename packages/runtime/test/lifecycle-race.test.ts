@@ -47,4 +47,21 @@ describe('one owner per container', () => {
       off();
     }
   }, 120_000);
+
+  it('rm -f racing start of created containers: started and removed, or never started', async () => {
+    const ids = await Promise.all(Array.from({ length: 20 }, async () => (await t.rt.containers.create({ image, ports: [{ containerPort: 80, protocol: 'tcp' }], cmd: ['sleep', '1d'] })).id));
+    const outcomes = await Promise.all(
+      ids.map(async (id, i) => {
+        // half the removals go first, half after the start was asked for
+        const first = i % 2 === 0 ? t.rt.containers.remove(id, { force: true }) : t.rt.containers.start(id);
+        await sleep(Math.random() * 20);
+        const second = i % 2 === 0 ? t.rt.containers.start(id) : t.rt.containers.remove(id, { force: true });
+        const [a, b] = await Promise.allSettled([first, second]);
+        return `${a.status}/${b.status}`;
+      }),
+    );
+    expect(new Set(outcomes)).toEqual(new Set(['fulfilled/rejected', 'fulfilled/fulfilled']));
+    expect(await t.rt.containers.list({ all: true })).toEqual([]);
+    expect(await runtimeViolations(t, ids, 5000)).toEqual([]);
+  }, 60_000);
 });
