@@ -66,4 +66,18 @@ describe('shim syscall and capability limits', () => {
     const admin = await runCollect(env.t.rt, { image, cmd: ['/uring'], capAdd: ['SYS_ADMIN'] });
     expect(admin.stdout).toBe(r.stdout);
   }, 60_000);
+
+  it('starts --cap-add ALL without the capabilities the bounding set lacks', async () => {
+    const r = await runCollect(env.t.rt, { image: env.image, cmd: ['sh', '-c', 'grep -E "^Cap(Eff|Bnd)" /proc/self/status'], capAdd: ['ALL'] });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // what this host has (some already lack one, e.g. CAP_SYS_RESOURCE), less what setpriv dropped
+    const hostBounding = BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`);
+    const want = hostBounding & ~((1n << 16n) | (1n << 17n)); // CAP_SYS_MODULE, CAP_SYS_RAWIO
+    const hex = want.toString(16).padStart(16, '0');
+    expect(r.stdout).toBe(`CapEff:\t${hex}\nCapBnd:\t${hex}\n`);
+    // the default set is untouched
+    const d = await runCollect(env.t.rt, { image: env.image, cmd: ['sh', '-c', 'grep ^CapEff /proc/self/status'] });
+    expect(d.stdout).toBe('CapEff:\t00000000a80425fb\n');
+  });
 });
