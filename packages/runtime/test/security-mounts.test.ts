@@ -11,7 +11,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidArgument } from '../src/errors.js';
 import { RegistryClient } from '../src/image/registry-client.js';
+import type { ContainerCreateSpec } from '../src/types.js';
 import { buildImage, buildLayer, busyboxEntries, BUSYBOX_CONFIG, pushImage, fixtureRegistry, type Entry } from './fixtures/index.js';
 import { runCollect, useTestRuntime } from './helpers.js';
 
@@ -136,3 +138,31 @@ for (const mode of ['openat2', 'walk'] as const) {
     });
   });
 }
+
+describe('mount paths at the spec edge', () => {
+  it('refuses control characters, relative targets and / with InvalidArgument before anything starts', async () => {
+    const bad: { mounts: ContainerCreateSpec['mounts']; error: RegExp }[] = [
+      { mounts: [{ type: 'tmpfs', target: '/run\tx' }], error: /invalid tmpfs mount target: path contains a control character: "\/run\\tx"/ },
+      { mounts: [{ type: 'tmpfs', target: '/run\nmount=bind' }], error: /control character/ },
+      { mounts: [{ type: 'bind', source: '/tmp\tx', target: '/data' }], error: /invalid bind mount source: path contains a control character/ },
+      { mounts: [{ type: 'volume', source: '', target: 'data' }], error: /mount path must be absolute/ },
+      { mounts: [{ type: 'tmpfs', target: '/a/../../etc' }], error: /may not contain "\.\."/ },
+      { mounts: [{ type: 'tmpfs', target: '/' }], error: /destination can't be '\/'/ },
+    ];
+    const before = (await env.t.rt.containers.list({ all: true })).length;
+    for (const b of bad) {
+      const err = await env.t.rt.containers.create({ image: env.image, cmd: ['true'], mounts: b.mounts }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidArgument);
+      expect((err as Error).message).toMatch(b.error);
+    }
+    expect((await env.t.rt.containers.list({ all: true })).length).toBe(before);
+  });
+
+  it('refuses an image whose VOLUME path has a control character', async () => {
+    const client = new RegistryClient({ registry, insecure: true });
+    await pushImage(client, 'skiff-test/volume-tab', 'latest', buildImage([await buildLayer(busyboxEntries())], { ...BUSYBOX_CONFIG, Volumes: { '/data\tnosuid': {} } }));
+    const image = `${registry}/skiff-test/volume-tab:latest`;
+    await env.t.rt.images.pull(image);
+    await expect(env.t.rt.containers.create({ image, cmd: ['true'] })).rejects.toThrow(/invalid VOLUME in the image config: path contains a control character/);
+  });
+});
