@@ -90,6 +90,7 @@ for (const mode of ['openat2', 'walk'] as const) {
         'cat /chain/deep/f.conf',
         'touch /abs/v/written',
         `test -d ${abs.path}/t && echo inside-root`,
+        '(echo x >> /chain/deep/f.conf) 2>/dev/null || echo read-only',
       ].join('; ');
       const r = await runCollect(env.t.rt, {
         image,
@@ -103,13 +104,37 @@ for (const mode of ['openat2', 'walk'] as const) {
       });
       for (const v of [abs, rel, chained]) expectUntouched(v);
       expect(r.stderr).toBe('');
-      expect(r.stdout).toBe('tmpfs\nbound dir\nbound file\ninside-root\n');
+      expect(r.stdout).toBe('tmpfs\nbound dir\nbound file\ninside-root\nread-only\n');
       expect(r.code).toBe(0);
       const vol = await env.t.rt.volumes.inspect(`secmnt-${mode}`);
       expect(readdirSync(vol.mountpoint)).toEqual(['written']);
       await env.t.rt.containers.remove(r.id, { force: true });
       await env.t.rt.volumes.remove(`secmnt-${mode}`);
     });
+
+    it('never follows a volume dir that a running container keeps swapping for a link to the host', async () => {
+      const target = victim(`race-${mode}`);
+      const vol = `race-${mode}`;
+      // the other container flips /v/sub between a directory, nothing and a link to the host dir
+      const flipper = await env.t.rt.containers.run(
+        { image: env.image, cmd: ['sh', '-c', `while :; do mkdir /v/sub; rmdir /v/sub; ln -s ${target.path} /v/sub; rm /v/sub; done`], mounts: [{ type: 'volume', source: vol, target: '/v' }] },
+        {},
+      );
+      let started = 0;
+      for (let i = 0; i < 25; i++) {
+        const r = await runCollect(env.t.rt, { image: env.image, cmd: ['true'], mounts: [{ type: 'volume', source: vol, target: '/data' }, { type: 'tmpfs', target: '/data/sub/t' }] }).catch(
+          (e: Error) => e,
+        );
+        if (!(r instanceof Error)) started++;
+        else expect(r.message).toMatch(/mount point \/data\/sub\/t|mount .* on \/data\/sub\/t/);
+        if (!(r instanceof Error)) await env.t.rt.containers.remove(r.id, { force: true });
+        expectUntouched(target);
+      }
+      expect(started).toBeGreaterThan(0);
+      await env.t.rt.containers.remove(flipper.id, { force: true });
+      for (const c of await env.t.rt.containers.list({ all: true })) await env.t.rt.containers.remove(c.id, { force: true });
+      await env.t.rt.volumes.remove(vol, { force: true });
+    }, 120_000);
 
     it('refuses /proc or /dev that is a symlink, with a clear error', async () => {
       for (const dir of ['proc', 'dev'] as const) {
