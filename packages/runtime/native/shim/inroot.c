@@ -123,7 +123,7 @@ static int walk_in_root(int rootfd, const char *rel, int create, int last_is_dir
     fd = -1;
     p = e;
   }
-  if (fd < 0) fd = depth > 0 ? dup(stack[depth]) : openat(rootfd, ".", O_PATH | O_CLOEXEC);
+  if (fd < 0) fd = depth > 0 ? stack[depth--] : openat(rootfd, ".", O_PATH | O_CLOEXEC); /* ended on a directory */
   while (depth > 0) close(stack[depth--]);
   return fd;
 fail: {
