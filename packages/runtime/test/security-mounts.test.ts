@@ -160,6 +160,8 @@ for (const mode of ['openat2', 'walk'] as const) {
     it('refuses a mount target that a link sends into /proc', async () => {
       const image = await pushHostile(`into-proc-${mode}`, [{ name: 'data', type: 'symlink', linkname: '/proc/sys' }]);
       await expect(runCollect(env.t.rt, { image, cmd: ['true'], mounts: [{ type: 'tmpfs', target: '/data' }] })).rejects.toThrow(/resolves into \/proc/);
+      const hosts = await pushHostile(`hosts-into-proc-${mode}`, [{ name: 'etc/hosts', type: 'symlink', linkname: '/proc/sys/kernel/core_pattern' }]);
+      await expect(runCollect(env.t.rt, { image: hosts, cmd: ['true'] })).rejects.toThrow(/mount point \/etc\/hosts resolves into \/proc/);
     });
   });
 }

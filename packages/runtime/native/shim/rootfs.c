@@ -116,6 +116,17 @@ static int proc_target_allowed(int fd, const char *target) {
   return 0;
 }
 
+/* A mount point opened (made when missing) inside the root, never one that lands in /proc. */
+static int open_mount_point(int rootfd, const char *target, int want, char *err, size_t errlen) {
+  int fd = open_in_root(rootfd, target, want, 1, err, errlen);
+  if (fd >= 0 && !proc_target_allowed(fd, target)) {
+    snprintf(err, errlen, "mount point %s resolves into /proc, which a mount may not cover", target);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 /* A bind mount: source and target both by fd; ro/nosuid/... need a remount of the new
  * mount, reached by resolving the target again and checked to be the source's inode. */
 static int bind_mount(int rootfd, const char *src, const char *target, unsigned long flags, char *err, size_t errlen) {
@@ -123,15 +134,11 @@ static int bind_mount(int rootfd, const char *src, const char *target, unsigned 
   if (sfd < 0) FAIL("bind source %s: %s", src, strerror(errno));
   struct stat sst;
   int want = fstat(sfd, &sst) == 0 && S_ISDIR(sst.st_mode) ? INROOT_DIR : INROOT_FILE;
-  int tfd = open_in_root(rootfd, target, want, 1, err, errlen);
+  int tfd = open_mount_point(rootfd, target, want, err, errlen);
   int r = -1;
   char spath[32];
   snprintf(spath, sizeof spath, "/proc/self/fd/%d", sfd);
   if (tfd < 0) goto out;
-  if (!proc_target_allowed(tfd, target)) {
-    snprintf(err, errlen, "mount point %s resolves into /proc, which a mount may not cover", target);
-    goto out;
-  }
   if (mount_on_fd(spath, tfd, NULL, flags & (MS_BIND | MS_REC), NULL) < 0) {
     snprintf(err, errlen, "bind-mounting %s on %s: %s", src, target, strerror(errno));
     goto out;
@@ -184,12 +191,10 @@ static int apply_extra_mounts(const struct conf *c, int rootfd, char *err, size_
       if (bind_mount(rootfd, src, target, flags, err, errlen) < 0) return -1;
       continue;
     }
-    int fd = open_in_root(rootfd, target, INROOT_DIR, 1, err, errlen);
+    int fd = open_mount_point(rootfd, target, INROOT_DIR, err, errlen);
     if (fd < 0) return -1;
-    int ok = proc_target_allowed(fd, target), r = ok ? mount_on_fd(src, fd, type, flags, data[0] ? data : NULL) : -1;
-    int e = errno;
+    int r = mount_on_fd(src, fd, type, flags, data[0] ? data : NULL), e = errno;
     close(fd);
-    if (!ok) FAIL("mount point %s resolves into /proc, which a mount may not cover", target);
     if (r < 0) FAIL("mount %s on %s (%s): %s", src, target, type, strerror(e));
   }
   return 0;
@@ -197,7 +202,7 @@ static int apply_extra_mounts(const struct conf *c, int rootfd, char *err, size_
 
 static int bind_file(const char *src, int rootfd, const char *target, char *err, size_t errlen) {
   if (!src || !*src) return 0;
-  int fd = open_in_root(rootfd, target, INROOT_FILE, 1, err, errlen);
+  int fd = open_mount_point(rootfd, target, INROOT_FILE, err, errlen);
   if (fd < 0) return -1;
   int r = mount_on_fd(src, fd, NULL, MS_BIND, NULL), e = errno;
   close(fd);
