@@ -7,6 +7,7 @@
 #include "async-ops.h"
 #include "image-ops.h"
 #include "log-ops.h"
+#include "safe-root-ops.h"
 
 #include <cerrno>
 #include <climits>
@@ -186,6 +187,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterAsyncOps(env, exports);
   RegisterImageOps(env, exports);
   RegisterLogOps(env, exports);
+  RegisterSafeRootOps(env, exports);
   return exports;
 }
 
