@@ -1,0 +1,181 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCollect, TestRuntime, useTestRuntime, waitFor } from './helpers.js';
+
+// Attacks on the agent's file operations on container filesystems (cp in/out, export,
+// volume seeding): a container swaps directories for symlinks to host paths while the
+// agent works, or an image carries such symlinks. Nothing may reach the host.
+
+const env = useTestRuntime();
+let t: TestRuntime;
+let image: string;
+let hostDir: string;
+let secret: string;
+let binDir: string;
+beforeAll(() => {
+  ({ t, image } = env);
+  hostDir = mkdtempSync(join(tmpdir(), 'skiff-fs-attack-'));
+  // the attacker's tool: exchanges two names with renameat2(RENAME_EXCHANGE) as fast as it can
+  binDir = mkdtempSync(join(tmpdir(), 'skiff-fs-swap-'));
+  writeFileSync(join(binDir, 'swap.c'), SWAP_C);
+  execFileSync('gcc', ['-static', '-O2', '-o', join(binDir, 'swap'), join(binDir, 'swap.c')]);
+  secret = randomBytes(24).toString('hex');
+  writeFileSync(join(hostDir, 'secret'), secret);
+  chmodSync(join(hostDir, 'secret'), 0o600);
+});
+afterAll(() => {
+  rmSync(hostDir, { recursive: true, force: true });
+  rmSync(binDir, { recursive: true, force: true });
+});
+
+const SWAP_C = `#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  if (argc < 3) return 2;
+  int pause = argc > 3 ? atoi(argv[3]) : 0;
+  for (;;) {
+    renameat2(AT_FDCWD, argv[1], AT_FDCWD, argv[2], RENAME_EXCHANGE);
+    if (pause) usleep(pause);
+  }
+}
+`;
+
+const sh = (script: string) => ['sh', '-c', script];
+
+/** a container that keeps exchanging directory `dir` with a symlink to the host path `to` */
+async function swapper(dir: string, to: string, fill = ''): Promise<string> {
+  const script = `mkdir -p ${dir} && ${fill} ln -s ${to} ${dir}.sym && touch /ready && exec /swapbin/swap ${dir} ${dir}.sym`;
+  const { id } = await t.rt.containers.run({ image, cmd: sh(script), mounts: [{ type: 'bind', source: binDir, target: '/swapbin', readOnly: true }] });
+  await waitFor(() => t.rt.containers.copyFrom(id, '/ready').then(readTar).then(() => true, () => false), 10_000, 'the swapper');
+  return id;
+}
+
+async function readTar(stream: NodeJS.ReadableStream): Promise<{ name: string; size: number; body: Buffer }[]> {
+  const out: { name: string; size: number; body: Buffer }[] = [];
+  const extract = tar.extract();
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('entry', (h, s, next) => {
+      const chunks: Buffer[] = [];
+      s.on('data', (d: unknown) => chunks.push(d as Buffer));
+      s.on('end', () => {
+        out.push({ name: h.name, size: h.size, body: Buffer.concat(chunks) });
+        next();
+      });
+    });
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+    (stream as Readable).on('error', reject);
+  });
+  (stream as Readable).pipe(extract);
+  await done;
+  return out;
+}
+
+const oneFileTar = (name: string, body: string) => {
+  const pack = tar.pack();
+  pack.entry({ name, mode: 0o644 }, body);
+  pack.finalize();
+  return pack as unknown as NodeJS.ReadableStream;
+};
+
+describe('cp and export against a container that swaps symlinks in', () => {
+  it('cp into a running container never writes to the host (CVE-2018-15664)', async () => {
+    const id = await swapper('/w/dir', hostDir);
+    try {
+      // before the fix about 1 copy in 100 landed on the host
+      for (let i = 0; i < 500; i++) {
+        await t.rt.containers.copyTo(id, '/w/dir', oneFileTar(`pwned-${i}`, 'x')).catch(() => undefined);
+        // a file name whose parent is the swapped directory, extracted at the root
+        await t.rt.containers.copyTo(id, '/', oneFileTar(`w/dir/pwned-root-${i}`, 'x')).catch(() => undefined);
+      }
+      expect(readdirSync(hostDir).sort()).toEqual(['secret']);
+    } finally {
+      await t.rt.containers.remove(id, { force: true });
+    }
+  }, 60_000);
+
+  it('cp out of a running container never reads a host file', async () => {
+    const id = await swapper('/r/dir', hostDir, 'echo decoy > /r/dir/secret &&');
+    try {
+      let leaked = 0;
+      let read = 0;
+      // before the fix about 4 reads in 100 returned the host file
+      for (let i = 0; i < 300; i++) {
+        const entries = await t.rt.containers
+          .copyFrom(id, i % 2 ? '/r/dir/secret' : '/r/dir/.')
+          .then(readTar)
+          .catch(() => []);
+        read += entries.length;
+        if (entries.some((e) => e.body.toString().includes(secret))) leaked++;
+      }
+      expect(leaked).toBe(0);
+      expect(read).toBeGreaterThan(0); // the decoy was read sometimes: the race ran
+    } finally {
+      await t.rt.containers.remove(id, { force: true });
+    }
+  }, 60_000);
+
+  it('export never reads a host file', async () => {
+    const id = await swapper('/r/dir', hostDir, 'echo decoy > /r/dir/secret &&');
+    try {
+      let leaked = 0;
+      for (let i = 0; i < 10; i++) {
+        const entries = await t.rt.containers
+          .export(id)
+          .then(readTar)
+          .catch(() => []);
+        if (entries.some((e) => e.name.startsWith('r/') && e.body.toString().includes(secret))) leaked++;
+      }
+      expect(leaked).toBe(0);
+    } finally {
+      await t.rt.containers.remove(id, { force: true });
+    }
+  }, 90_000);
+
+  it('copyFrom of a file that grows or shrinks while read: a well-formed tar or an error, never a crash', async () => {
+    // dd truncates the file, then grows it to 8 MiB, over and over
+    const { id } = await t.rt.containers.run({ image, cmd: sh('while :; do dd if=/dev/zero of=/g bs=64k count=128 2>/dev/null; done') });
+    try {
+      let ok = 0;
+      for (let i = 0; i < 30; i++) {
+        const entries = await t.rt.containers
+          .copyFrom(id, '/g')
+          .then(readTar)
+          .catch(() => undefined);
+        if (!entries) continue;
+        ok++;
+        expect(entries).toHaveLength(1);
+        expect(entries[0]!.body.length).toBe(entries[0]!.size);
+      }
+      expect(ok).toBeGreaterThan(0);
+    } finally {
+      await t.rt.containers.remove(id, { force: true });
+    }
+  }, 60_000);
+});
+
+describe('volume seeding from a hostile image', () => {
+  it('copies the image content at a symlinked mount point, never the host directory it names', async () => {
+    // the image: /hostetc -> <hostDir> (absolute, meaningless inside the image)
+    const base = await runCollect(t.rt, { image, cmd: sh(`ln -s ${hostDir} /hostetc && mkdir -p ${hostDir} && echo image-file > ${hostDir}/from-image`) });
+    expect(base.code).toBe(0);
+    const { id: imageId } = await t.rt.containers.commit(base.id, { ref: 'skiff-test/seed-attack:latest' });
+    await t.rt.containers.remove(base.id, { force: true });
+    const r = await runCollect(t.rt, { image: imageId, autoRemove: true, mounts: [{ type: 'volume', source: 'seed-attack', target: '/hostetc' }], cmd: sh('ls -A /hostetc') });
+    const seeded = readdirSync((await t.rt.volumes.inspect('seed-attack')).mountpoint);
+    expect(seeded).not.toContain('secret');
+    expect(r.stdout).not.toContain('secret');
+    // what the image itself has at the link's target is seeded, as Docker does
+    expect(seeded).toEqual(['from-image']);
+    await t.rt.volumes.remove('seed-attack');
+  }, 60_000);
+});
