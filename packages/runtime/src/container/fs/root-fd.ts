@@ -61,6 +61,15 @@ export async function withFd<T>(fd: number, fn: (fd: number) => T | Promise<T>):
   }
 }
 
+/** withFd for synchronous work */
+export function withFdSync<T>(fd: number, fn: (fd: number) => T): T {
+  try {
+    return fn(fd);
+  } finally {
+    closeQuietly(fd);
+  }
+}
+
 /** A single directory-entry name from an archive or readdir: no separators, not `.`/`..`. */
 export function assertEntryName(name: string): void {
   if (!name || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) throw new InvalidArgument(`invalid file name: ${JSON.stringify(name)}`);

@@ -22,6 +22,7 @@ import {
   O_WRONLY,
   openInRoot,
   withFd,
+  withFdSync,
 } from './root-fd.js';
 
 /**
@@ -161,12 +162,4 @@ function setMeta(fd: number, mode: number, header: tar.Header, mtimeMs: number |
   }
   fchmodSync(fd, mode); // after the chown, which clears set-id bits
   if (mtimeMs !== undefined) futimesSync(fd, mtimeMs / 1000, mtimeMs / 1000);
-}
-
-function withFdSync<T>(fd: number, fn: (fd: number) => T): T {
-  try {
-    return fn(fd);
-  } finally {
-    closeQuietly(fd);
-  }
 }
