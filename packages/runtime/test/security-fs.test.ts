@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ContainerCreateSpec } from '../src/types.js';
 import { runCollect, TestRuntime, useTestRuntime, waitFor } from './helpers.js';
 
 // Attacks on the agent's file operations on container filesystems (cp in/out, export,
@@ -37,25 +38,32 @@ afterAll(() => {
 const SWAP_C = `#define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
 int main(int argc, char **argv) {
-  if (argc < 3) return 2;
-  int pause = argc > 3 ? atoi(argv[3]) : 0;
-  for (;;) {
-    renameat2(AT_FDCWD, argv[1], AT_FDCWD, argv[2], RENAME_EXCHANGE);
-    if (pause) usleep(pause);
-  }
+  if (argc < 3 || argc % 2 == 0) return 2;
+  for (;;)
+    for (int i = 1; i + 1 < argc; i += 2) renameat2(AT_FDCWD, argv[i], AT_FDCWD, argv[i + 1], RENAME_EXCHANGE);
 }
 `;
 
 const sh = (script: string) => ['sh', '-c', script];
+/** a decoy "secret" in the container, as long as the host's (48 characters) */
+const DECOY = 'printf %048d 0 > secret';
 
-/** a container that keeps exchanging directory `dir` with a symlink to the host path `to` */
-async function swapper(dir: string, to: string, fill = ''): Promise<string> {
-  const script = `mkdir -p ${dir} && ${fill} ln -s ${to} ${dir}.sym && touch /ready && exec /swapbin/swap ${dir} ${dir}.sym`;
-  const { id } = await t.rt.containers.run({ image, cmd: sh(script), mounts: [{ type: 'bind', source: binDir, target: '/swapbin', readOnly: true }] });
-  await waitFor(() => t.rt.containers.copyFrom(id, '/ready').then(readTar).then(() => true, () => false), 10_000, 'the swapper');
+/**
+ * A container that keeps exchanging each directory in `dirs` with a symlink to the host path
+ * `to` (`fill` runs in each directory first).
+ */
+async function swapper(dirs: string[], to: string, fill = ''): Promise<string> {
+  const setup = dirs.map((d) => `mkdir -p ${d} && (cd ${d} && ${fill || 'true'}) && ln -s ${to} ${d}.sym`).join(' && ');
+  const pairs = dirs.map((d) => `${d} ${d}.sym`).join(' ');
+  const script = `${setup} && touch /ready && exec /swapbin/swap ${pairs}`;
+  return runReady(script, [{ type: 'bind', source: binDir, target: '/swapbin', readOnly: true }]);
+}
+
+/** a detached container running `script`, once the script has created /ready */
+async function runReady(script: string, mounts: ContainerCreateSpec['mounts'] = []): Promise<string> {
+  const { id } = await t.rt.containers.run({ image, cmd: sh(script), mounts });
+  await waitFor(() => t.rt.containers.copyFrom(id, '/ready').then(readTar).then(() => true, () => false), 10_000, 'the container to be ready');
   return id;
 }
 
@@ -89,7 +97,7 @@ const oneFileTar = (name: string, body: string) => {
 
 describe('cp and export against a container that swaps symlinks in', () => {
   it('cp into a running container never writes to the host (CVE-2018-15664)', async () => {
-    const id = await swapper('/w/dir', hostDir);
+    const id = await swapper(['/w/dir'], hostDir);
     try {
       // before the fix about 1 copy in 100 landed on the host
       for (let i = 0; i < 500; i++) {
@@ -104,7 +112,7 @@ describe('cp and export against a container that swaps symlinks in', () => {
   }, 60_000);
 
   it('cp out of a running container never reads a host file', async () => {
-    const id = await swapper('/r/dir', hostDir, 'echo decoy > /r/dir/secret &&');
+    const id = await swapper(['/r/dir'], hostDir, DECOY);
     try {
       let leaked = 0;
       let read = 0;
@@ -125,7 +133,7 @@ describe('cp and export against a container that swaps symlinks in', () => {
   }, 60_000);
 
   it('export never reads a host file', async () => {
-    const id = await swapper('/r/dir', hostDir, 'echo decoy > /r/dir/secret &&');
+    const id = await swapper(['/r/dir'], hostDir, DECOY);
     try {
       let leaked = 0;
       for (let i = 0; i < 10; i++) {
@@ -143,7 +151,7 @@ describe('cp and export against a container that swaps symlinks in', () => {
 
   it('copyFrom of a file that grows or shrinks while read: a well-formed tar or an error, never a crash', async () => {
     // dd truncates the file, then grows it to 8 MiB, over and over
-    const { id } = await t.rt.containers.run({ image, cmd: sh('while :; do dd if=/dev/zero of=/g bs=64k count=128 2>/dev/null; done') });
+    const id = await runReady('touch /g /ready; while :; do dd if=/dev/zero of=/g bs=64k count=128 2>/dev/null; done');
     // in the agent an uncaught error ends the process; here it is counted
     const uncaught: Error[] = [];
     const onUncaught = (e: Error) => uncaught.push(e);
@@ -169,9 +177,39 @@ describe('cp and export against a container that swaps symlinks in', () => {
   }, 60_000);
 });
 
+describe('commit of a container that swaps symlinks in', () => {
+  it('never puts a host file into the layer', async () => {
+    // eight swapped directories: eight chances per commit (before the fix about 1 commit in 10 leaked)
+    const dirs = Array.from({ length: 8 }, (_, i) => `/r/d${i}`);
+    const id = await swapper(dirs, hostDir, DECOY);
+    try {
+      let leaked = 0;
+      let made = 0;
+      for (let i = 0; i < 30; i++) {
+        // a directory swapped mid-walk may fail the commit with a clear error; that is fine
+        const image = await t.rt.containers.commit(id, { pause: false }).catch(() => undefined);
+        if (!image) continue;
+        made++;
+        const [top] = await t.rt.images.layerDirs(image.id);
+        for (const d of dirs.flatMap((d) => [d, `${d}.sym`])) {
+          // only a real directory in the layer is read: a symlink there would lead this test to the host
+          if (!lstatSync(join(top!, d), { throwIfNoEntry: false })?.isDirectory()) continue;
+          const f = join(top!, d, 'secret');
+          if (lstatSync(f, { throwIfNoEntry: false })?.isFile() && readFileSync(f, 'utf8').includes(secret)) leaked++;
+        }
+        await t.rt.images.remove(image.id).catch(() => undefined);
+      }
+      expect(leaked).toBe(0);
+      expect(made).toBeGreaterThan(0);
+    } finally {
+      await t.rt.containers.remove(id, { force: true });
+    }
+  }, 60_000);
+});
+
 describe('diff against hostile layers and a swapping container', () => {
   it('never lists a host directory or probes host paths through an image symlink', async () => {
-    const id = await swapper('/r/dir', hostDir, 'echo decoy > /r/dir/decoy &&');
+    const id = await swapper(['/r/dir'], hostDir, 'echo decoy > decoy');
     try {
       let leaked = 0;
       for (let i = 0; i < 100; i++) {
