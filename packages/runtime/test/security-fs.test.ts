@@ -234,6 +234,16 @@ describe('diff against hostile layers and a swapping container', () => {
   }, 60_000);
 });
 
+describe('user lookup in a hostile image', () => {
+  it('never reads a host file through an image symlink at /etc/passwd', async () => {
+    writeFileSync(join(hostDir, 'passwd'), 'hostuser:x:4242:4242::/hosthome:/bin/sh\n', { mode: 0o600 });
+    const base = await runCollect(t.rt, { image, cmd: sh(`rm /etc/passwd && ln -s ${hostDir}/passwd /etc/passwd`) });
+    const { id: imageId } = await t.rt.containers.commit(base.id);
+    await t.rt.containers.remove(base.id, { force: true });
+    await expect(runCollect(t.rt, { image: imageId, autoRemove: true, user: 'hostuser', cmd: ['id', '-u'] })).rejects.toThrow(/unable to find user hostuser/);
+  }, 30_000);
+});
+
 describe('volume seeding from a hostile image', () => {
   it('copies the image content at a symlinked mount point, never the host directory it names', async () => {
     // the image: /hostetc -> <hostDir> (absolute, meaningless inside the image)
