@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeQuietly, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_WRONLY, openInRoot, openRootDir } from '../src/container/fs/root-fd.js';
+import { openContainerRoot } from '../src/container/fs/container-root.js';
+import { Conflict } from '../src/errors.js';
 import { forceOpenat2Fallback, readlinkat } from '../src/native/addon.js';
 
 // openat2(RESOLVE_IN_ROOT) and its emulation for kernels without openat2 must resolve the
@@ -54,6 +56,12 @@ const codeOf = (fn: () => unknown) => {
     return (e as { code?: string }).code;
   }
 };
+
+describe('a running container\'s root', () => {
+  it('is refused when the pid is not in the container\'s cgroup (an exited container\'s pid reused)', () => {
+    expect(() => openContainerRoot(process.pid, 'f'.repeat(64))).toThrow(Conflict);
+  });
+});
 
 describe.each([
   ['openat2', false],

@@ -17,7 +17,8 @@ import { applyUpdate } from './container-update.js';
 import { ALL_CAPABILITIES, ZERO_TIME, type ContainerState } from './container-record.js';
 import { buildRecord, mergeEnv } from './container-spec.js';
 import { ContainerStore, type StoredContainer } from './container-store.js';
-import { packFromRoot, unpackIntoRoot } from './copy.js';
+import { packFromRoot, packFromRootFd, unpackIntoRoot, unpackIntoRootFd } from './copy.js';
+import { openContainerRoot } from './fs/container-root.js';
 import { containerDiff } from './diff.js';
 import { runtimePlaceholders } from './runtime-placeholders.js';
 import { writeEtcFiles } from './etc-files.js';
@@ -938,7 +939,7 @@ export class ContainerManager implements ContainerService {
 
   async copyFrom(idOrName: string, path: string): Promise<NodeJS.ReadableStream> {
     const c = this.store.get(idOrName);
-    if (c.state.status === 'running' || c.state.status === 'paused') return packFromRoot(`/proc/${c.state.pid}/root`, path);
+    if (c.state.status === 'running' || c.state.status === 'paused') return packFromRootFd(openContainerRoot(c.state.pid, c.record.id), path);
     // A stopped container's files are read through a temporary overlay mount, released
     // once the tar stream ends.
     const release = await this.mountRootfs(c);
@@ -964,7 +965,7 @@ export class ContainerManager implements ContainerService {
   async copyTo(idOrName: string, path: string, tarStream: NodeJS.ReadableStream): Promise<void> {
     const c = this.store.get(idOrName);
     if (c.state.status === 'running' || c.state.status === 'paused') {
-      await unpackIntoRoot(`/proc/${c.state.pid}/root`, path, tarStream);
+      await unpackIntoRootFd(openContainerRoot(c.state.pid, c.record.id), path, tarStream);
       return;
     }
     const release = await this.mountRootfs(c);

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { InvalidArgument } from '../errors.js';
 import { closeQuietly, lookupError, O_NOFOLLOW, O_PATH, openInRoot, openRootDir } from './fs/root-fd.js';
 import { packEntryFd } from './fs/tar-pack.js';
-import { unpackIntoRootFd } from './fs/tar-unpack.js';
+import { extractIntoRoot } from './fs/tar-unpack.js';
 
 /**
  * `docker cp` both ways, as tar streams, against a container root seen from the host
@@ -12,29 +12,37 @@ import { unpackIntoRootFd } from './fs/tar-unpack.js';
  * symlinks the container plants or swaps in can never lead a read or a write to the host.
  */
 export async function packFromRoot(root: string, path: string): Promise<Readable> {
-  if (!path.startsWith('/')) throw new InvalidArgument(`path must be absolute: "${path}"`);
-  // a trailing "/." copies the directory's content rather than the directory (Docker's rule);
-  // a final symlink is archived as itself unless the path ends in "/" or "/."
-  const contentOnly = path.endsWith('/.');
-  const rootFd = openRootDir(root);
+  return packFromRootFd(openRootDir(root), path);
+}
+
+/** packFromRoot from a root fd, which it closes */
+export async function packFromRootFd(rootFd: number, path: string): Promise<Readable> {
   let fd: number;
   try {
+    if (!path.startsWith('/')) throw new InvalidArgument(`path must be absolute: "${path}"`);
     fd = openInRoot(rootFd, path, O_PATH | O_NOFOLLOW);
   } catch (e) {
     throw lookupError(e, path);
   } finally {
     closeQuietly(rootFd);
   }
+  // a trailing "/." copies the directory's content rather than the directory (Docker's rule);
+  // a final symlink is archived as itself unless the path ends in "/" or "/."
+  const contentOnly = path.endsWith('/.');
   const base = contentOnly ? '' : posix.basename(path.replace(/\/+$/, '')) || '.';
   return packEntryFd(fd, base === '.' || base === '/' ? '' : base);
 }
 
 /** Extracts a tar stream into directory `path` of the container root. */
 export async function unpackIntoRoot(root: string, path: string, input: NodeJS.ReadableStream): Promise<void> {
-  if (!path.startsWith('/')) throw new InvalidArgument(`path must be absolute: "${path}"`);
-  const rootFd = openRootDir(root);
+  return unpackIntoRootFd(openRootDir(root), path, input);
+}
+
+/** unpackIntoRoot into a root fd, which it closes */
+export async function unpackIntoRootFd(rootFd: number, path: string, input: NodeJS.ReadableStream): Promise<void> {
   try {
-    await unpackIntoRootFd(rootFd, path, input);
+    if (!path.startsWith('/')) throw new InvalidArgument(`path must be absolute: "${path}"`);
+    await extractIntoRoot(rootFd, path, input);
   } finally {
     closeQuietly(rootFd);
   }

@@ -32,7 +32,7 @@ import {
  * calls on that parent's fd; files are written through the fd that created them (O_EXCL |
  * O_NOFOLLOW). Nothing is ever done on a path string the container could swap.
  */
-export async function unpackIntoRootFd(rootFd: number, dest: string, input: NodeJS.ReadableStream): Promise<void> {
+export async function extractIntoRoot(rootFd: number, dest: string, input: NodeJS.ReadableStream): Promise<void> {
   let destFd: number;
   try {
     destFd = openInRoot(rootFd, dest, O_PATH);
