@@ -88,6 +88,23 @@ async function readTar(stream: NodeJS.ReadableStream): Promise<{ name: string; s
   return out;
 }
 
+async function readTarHeaders(stream: NodeJS.ReadableStream): Promise<Map<string, tar.Header>> {
+  const out = new Map<string, tar.Header>();
+  const extract = tar.extract();
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('entry', (h, s, next) => {
+      out.set(h.name.replace(/\/$/, ''), h);
+      s.on('end', () => next());
+      s.resume();
+    });
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+  });
+  (stream as Readable).pipe(extract);
+  await done;
+  return out;
+}
+
 const oneFileTar = (name: string, body: string) => {
   const pack = tar.pack();
   pack.entry({ name, mode: 0o644 }, body);
@@ -175,6 +192,39 @@ describe('cp and export against a container that swaps symlinks in', () => {
       await t.rt.containers.remove(id, { force: true });
     }
   }, 60_000);
+});
+
+describe('cp semantics over fds', () => {
+  it('round-trips modes, owners, times, symlinks and hard links, and replaces what is in the way', async () => {
+    const id = await runReady('mkdir -p /dst/f && touch /ready && sleep 60');
+    try {
+      const mtime = new Date('2020-01-02T03:04:05Z');
+      const pack = tar.pack();
+      pack.entry({ name: 'tree', type: 'directory', mode: 0o750, uid: 1000, gid: 1001, mtime });
+      pack.entry({ name: 'tree/run.sh', mode: 0o4755, uid: 1000, gid: 1001, mtime }, '#!/bin/sh\n');
+      pack.entry({ name: 'tree/same', type: 'link', linkname: 'tree/run.sh' });
+      pack.entry({ name: 'tree/abs', type: 'symlink', linkname: '/etc/hostname', mtime });
+      pack.entry({ name: 'f', mode: 0o600 }, 'a file where a directory was');
+      pack.finalize();
+      // "f" is an empty directory in the container: a file entry replaces it
+      await t.rt.containers.copyTo(id, '/dst', pack as unknown as NodeJS.ReadableStream);
+      const entries = await readTarHeaders(await t.rt.containers.copyFrom(id, '/dst/tree'));
+      expect(entries.get('tree')).toMatchObject({ type: 'directory', mode: 0o750, uid: 1000, gid: 1001 });
+      expect(entries.get('tree/run.sh')).toMatchObject({ type: 'file', mode: 0o4755, uid: 1000, gid: 1001, mtime });
+      expect(entries.get('tree/abs')).toMatchObject({ type: 'symlink', linkname: '/etc/hostname' });
+      const r = await t.rt.containers.exec(id, { cmd: sh('stat -c %i /dst/tree/run.sh /dst/tree/same | uniq | wc -l; cat /dst/f') });
+      let out = '';
+      r.on('stdout', (d: Buffer) => (out += d.toString()));
+      await new Promise((res) => r.on('exit', res));
+      expect(out).toBe('1\na file where a directory was');
+      // a final symlink is copied as itself; with "/." the directory's content comes without the directory
+      expect([...(await readTarHeaders(await t.rt.containers.copyFrom(id, '/dst/tree/abs'))).keys()]).toEqual(['abs']);
+      expect([...(await readTarHeaders(await t.rt.containers.copyFrom(id, '/dst/tree/.'))).keys()].sort()).toEqual(['abs', 'run.sh', 'same']);
+      await expect(t.rt.containers.copyFrom(id, '/dst/missing')).rejects.toThrow(/could not find/);
+    } finally {
+      await t.rt.containers.remove(id, { force: true });
+    }
+  });
 });
 
 describe('commit of a container that swaps symlinks in', () => {

@@ -97,8 +97,10 @@ async function writeEntry(rootFd: number, dest: string, header: tar.Header, stre
       } catch (e) {
         throw lookupError(e, target);
       }
-      // AT_EMPTY_PATH links the inode the fd pins, which a later swap of the name cannot change
+      // AT_EMPTY_PATH links the inode the fd pins, which a later swap of the name cannot change;
+      // the inode keeps its owner, mode and times (a chown here would also clear set-id bits)
       await withFd(src, (fd) => linkat(fd, '', parent, name, AT_EMPTY_PATH));
+      return;
     } else {
       const fd = openInRoot(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
       try {
