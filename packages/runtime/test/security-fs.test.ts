@@ -309,4 +309,22 @@ describe('volume seeding from a hostile image', () => {
     expect(seeded).toEqual(['from-image']);
     await t.rt.volumes.remove('seed-attack');
   }, 60_000);
+
+  it('copies owners, modes, times, hard links, symlinks and fifos as they are', async () => {
+    const base = await runCollect(t.rt, {
+      image,
+      cmd: sh('mkdir -p /data/sub && echo hi > /data/f && chown -R 1000:1001 /data/sub && chmod 4755 /data/f && ln /data/f /data/hard && ln -s /etc/passwd /data/abs && mkfifo /data/fifo && touch -t 202001020304.05 /data/f'),
+    });
+    expect(base.code).toBe(0);
+    const { id: imageId } = await t.rt.containers.commit(base.id);
+    await t.rt.containers.remove(base.id, { force: true });
+    const r = await runCollect(t.rt, {
+      image: imageId,
+      autoRemove: true,
+      mounts: [{ type: 'volume', source: 'seed-fidelity', target: '/data' }],
+      cmd: sh('stat -c "%n %u:%g %a %F" /data/f /data/sub /data/fifo; stat -c %Y /data/f; stat -c %i /data/f /data/hard | uniq | wc -l; readlink /data/abs'),
+    });
+    expect(r.stdout).toBe('/data/f 0:0 4755 regular file\n/data/sub 1000:1001 755 directory\n/data/fifo 0:0 644 fifo\n1577934245\n1\n/etc/passwd\n');
+    await t.rt.volumes.remove('seed-fidelity');
+  }, 60_000);
 });

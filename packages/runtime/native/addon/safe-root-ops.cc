@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -165,6 +166,47 @@ Napi::Value Fstatat(const Napi::CallbackInfo &info) {
   return o;
 }
 
+// fxattrs(fd) -> { name: Buffer } (every extended attribute of an open file; {} if unsupported)
+Napi::Value Fxattrs(const Napi::CallbackInfo &info) {
+  if (!Args(info, "n")) return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  int fd = I32(info, 0);
+  Napi::Object out = Napi::Object::New(env);
+  ssize_t n = flistxattr(fd, nullptr, 0);
+  if (n < 0) {
+    if (errno == ENOTSUP) return out;
+    return ThrowAt(env, "flistxattr", "fd " + std::to_string(fd));
+  }
+  std::string names((size_t)n, '\0');
+  n = n ? flistxattr(fd, names.data(), names.size()) : 0;
+  if (n < 0) return ThrowAt(env, "flistxattr", "fd " + std::to_string(fd));
+  for (size_t i = 0; i < (size_t)n;) {
+    const char *name = names.c_str() + i;
+    size_t len = strlen(name);
+    ssize_t vn = fgetxattr(fd, name, nullptr, 0);
+    if (vn >= 0) {
+      std::string value((size_t)vn, '\0');
+      vn = vn ? fgetxattr(fd, name, value.data(), value.size()) : 0;
+      if (vn >= 0) out.Set(name, Napi::Buffer<char>::Copy(env, value.data(), (size_t)vn));
+    }
+    if (vn < 0 && errno != ENODATA) return ThrowAt(env, "fgetxattr", name);
+    i += len + 1;
+  }
+  return out;
+}
+
+// fsetxattr(fd, name, value)
+Napi::Value Fsetxattr(const Napi::CallbackInfo &info) {
+  if (!Args(info, "ns") || info.Length() < 3 || !info[2].IsBuffer()) {
+    if (!info.Env().IsExceptionPending()) Napi::TypeError::New(info.Env(), "fsetxattr(fd, name, Buffer)").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  std::string name = Str(info, 1);
+  auto value = info[2].As<Napi::Buffer<char>>();
+  if (fsetxattr(I32(info, 0), name.c_str(), value.Data(), value.Length(), 0) < 0) return ThrowAt(info.Env(), "fsetxattr", name);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void RegisterSafeRootOps(Napi::Env env, Napi::Object exports) {
@@ -179,4 +221,6 @@ void RegisterSafeRootOps(Napi::Env env, Napi::Object exports) {
   exports.Set("readlinkat", Napi::Function::New(env, Readlinkat));
   exports.Set("mknodat", Napi::Function::New(env, Mknodat));
   exports.Set("fstatat", Napi::Function::New(env, Fstatat));
+  exports.Set("fxattrs", Napi::Function::New(env, Fxattrs));
+  exports.Set("fsetxattr", Napi::Function::New(env, Fsetxattr));
 }

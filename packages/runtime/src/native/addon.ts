@@ -53,6 +53,8 @@ interface NativeAddon {
   readlinkat(dirfd: number, name: string): string;
   mknodat(dirfd: number, name: string, mode: number, major: number, minor: number): void;
   fstatat(dirfd: number, name: string, flags: number): StatAt;
+  fxattrs(fd: number): Record<string, Buffer>;
+  fsetxattr(fd: number, name: string, value: Buffer): void;
 }
 
 /** fstatat's answer (times in ms since the epoch) */
@@ -223,3 +225,6 @@ export const utimensat = (dirfd: number, name: string, atimeMs: number, mtimeMs:
 export const readlinkat = (dirfd: number, name: string): string => load().readlinkat(dirfd, name);
 export const mknodat = (dirfd: number, name: string, mode: number, major = 0, minor = 0): void => load().mknodat(dirfd, name, mode, major, minor);
 export const fstatat = (dirfd: number, name: string, flags: number): StatAt => load().fstatat(dirfd, name, flags);
+/** every extended attribute of an open (not O_PATH) file; {} where the filesystem has none */
+export const fxattrs = (fd: number): Record<string, Buffer> => load().fxattrs(fd);
+export const fsetxattr = (fd: number, name: string, value: Buffer): void => load().fsetxattr(fd, name, value);

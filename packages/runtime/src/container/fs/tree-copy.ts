@@ -1,7 +1,7 @@
 import { chmodSync, createReadStream, createWriteStream, fchmodSync, fchownSync, futimesSync, openSync, readdirSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { StatAt } from '../../native/addon.js';
-import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, fchownat, linkat, mkdirat, mknodat, readlinkat, symlinkat, utimensat } from '../../native/addon.js';
+import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, fchownat, fsetxattr, fxattrs, linkat, mkdirat, mknodat, readlinkat, symlinkat, utimensat } from '../../native/addon.js';
 import { assertEntryName, closeQuietly, fdPath, fsDebug, fstatFd, isDir, isFile, isSymlink, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_WRONLY, openInRoot, S_IFMT, withFd } from './root-fd.js';
 
 const S_IFCHR = 0o020000;
@@ -19,7 +19,7 @@ const S_IFIFO = 0o010000;
 export async function copyTreeFds(srcFd: number, dstFd: number): Promise<void> {
   const links = new Map<string, string>();
   await copyDirContent(srcFd, dstFd, dstFd, '', links);
-  await withFd(openSync(fdPath(dstFd), O_RDONLY | O_DIRECTORY), (fd) => setMeta(fd, fstatFd(srcFd)));
+  await withFd(openSync(fdPath(dstFd), O_RDONLY | O_DIRECTORY), (fd) => withFd(openSync(fdPath(srcFd), O_RDONLY | O_DIRECTORY), (from) => setMeta(fd, fstatFd(srcFd), from)));
 }
 
 async function copyDirContent(src: number, dst: number, dstRoot: number, rel: string, links: Map<string, string>): Promise<void> {
@@ -42,7 +42,7 @@ async function copyEntry(src: number, name: string, dst: number, dstRoot: number
     mkdirat(dst, name, 0o700);
     await withFd(openInRoot(dst, name, O_PATH | O_NOFOLLOW | O_DIRECTORY), async (d) => {
       await copyDirContent(src, d, dstRoot, rel, links);
-      await withFd(openSync(fdPath(d), O_RDONLY | O_DIRECTORY), (fd) => setMeta(fd, st));
+      await withFd(openSync(fdPath(d), O_RDONLY | O_DIRECTORY), (fd) => withFd(openSync(fdPath(src), O_RDONLY | O_DIRECTORY), (from) => setMeta(fd, st, from)));
     });
     return;
   }
@@ -64,7 +64,7 @@ async function copyEntry(src: number, name: string, dst: number, dstRoot: number
     })();
     try {
       await pipeline(createReadStream('', { fd: from, autoClose: false }), createWriteStream('', { fd: to, autoClose: false }));
-      setMeta(to, st);
+      setMeta(to, st, from);
     } finally {
       closeQuietly(from);
       closeQuietly(to);
@@ -85,9 +85,24 @@ async function copyEntry(src: number, name: string, dst: number, dstRoot: number
   if (st.nlink > 1) links.set(inode, rel);
 }
 
-function setMeta(fd: number, st: StatAt): void {
+/** overlayfs' bookkeeping and host labels are not content (as in the layer writer) */
+const SKIPPED_XATTR = /^(trusted\.overlay\.|user\.overlay\.|security\.selinux$)/;
+
+/** owner, extended attributes, mode and times of `from` onto `fd` (both open, not O_PATH) */
+function setMeta(fd: number, st: StatAt, from?: number): void {
   fchownSync(fd, st.uid, st.gid);
-  fchmodSync(fd, st.mode & 0o7777); // after the chown, which clears set-id bits
+  // after the chown, which drops security.capability and set-id bits
+  if (from !== undefined) {
+    for (const [name, value] of Object.entries(fxattrs(from))) {
+      if (SKIPPED_XATTR.test(name)) continue;
+      try {
+        fsetxattr(fd, name, value);
+      } catch (e) {
+        fsDebug('seed: xattr %s not copied: %s', name, (e as Error).message);
+      }
+    }
+  }
+  fchmodSync(fd, st.mode & 0o7777);
   futimesSync(fd, st.atimeMs / 1000, st.mtimeMs / 1000);
 }
 
