@@ -195,6 +195,27 @@ describe('cp and export against a container that swaps symlinks in', () => {
 });
 
 describe('cp semantics over fds', () => {
+  it('a reader that goes away mid-file leaves no fd open and no error uncaught', async () => {
+    const id = await runReady('dd if=/dev/zero of=/big bs=1M count=16 2>/dev/null; touch /ready; sleep 60');
+    const uncaught: Error[] = [];
+    const onUncaught = (e: Error) => uncaught.push(e);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const fds = () => readdirSync('/proc/self/fd').length;
+      const before = fds();
+      for (let i = 0; i < 20; i++) {
+        const s = (await t.rt.containers.copyFrom(id, '/big')) as Readable;
+        await new Promise<void>((resolve) => s.once('data', () => resolve()));
+        s.destroy();
+      }
+      await waitFor(async () => fds() <= before + 2, 5000, 'the fds to be closed');
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await t.rt.containers.remove(id, { force: true });
+    }
+  });
+
   it('round-trips modes, owners, times, symlinks and hard links, and replaces what is in the way', async () => {
     const id = await runReady('mkdir -p /dst/f && touch /ready && sleep 60');
     try {

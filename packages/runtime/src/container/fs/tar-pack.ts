@@ -76,24 +76,32 @@ async function fileEntry(pack: tar.Pack, fd: number, header: Partial<tar.Header>
         const chunk = bytesRead > 0 ? Buffer.from(buf.subarray(0, bytesRead)) : Buffer.alloc(want);
         left -= chunk.length;
         position += chunk.length;
-        if (!sink.write(chunk)) await new Promise<void>((r, j) => {
-          const onDrain = (): void => {
-            sink.off('error', onError);
-            r();
-          };
-          const onError = (e: Error): void => {
-            sink.off('drain', onDrain);
-            j(e);
-          };
-          sink.once('drain', onDrain);
-          sink.once('error', onError);
-        });
+        if (!sink.write(chunk)) await writable(sink);
       }
       sink.end(undefined);
     })().catch((e: Error) => {
       sink.destroy(e);
       reject(e);
     });
+  });
+}
+
+/** resolves on 'drain'; rejects when the entry fails or is closed first (the reader went away) */
+function writable(sink: NodeJS.EventEmitter): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (e?: Error): void => {
+      sink.off('drain', onDrain);
+      sink.off('error', onError);
+      sink.off('close', onClose);
+      if (e) reject(e);
+      else resolve();
+    };
+    const onDrain = (): void => done();
+    const onError = (e: Error): void => done(e);
+    const onClose = (): void => done(new Error('tar entry closed'));
+    sink.once('drain', onDrain);
+    sink.once('error', onError);
+    sink.once('close', onClose);
   });
 }
 
