@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -274,6 +274,27 @@ describe('commit of a container that swaps symlinks in', () => {
       expect(made).toBeGreaterThan(0);
     } finally {
       await t.rt.containers.remove(id, { force: true });
+    }
+  }, 60_000);
+});
+
+describe('system df of a container that swaps symlinks in', () => {
+  it('never walks a host directory', async () => {
+    // a sparse 1 TiB file on the host: counted once, it shows
+    const bigDir = mkdtempSync(join(tmpdir(), 'skiff-fs-big-'));
+    writeFileSync(join(bigDir, 'big'), '');
+    truncateSync(join(bigDir, 'big'), 2 ** 40);
+    const id = await swapper(['/r/d0', '/r/d1', '/r/d2', '/r/d3'], bigDir);
+    try {
+      let over = 0;
+      for (let i = 0; i < 100; i++) {
+        const usage = await t.rt.containers.diskUsage();
+        if ((usage.find((u) => u.id === id)?.size ?? 0) > 2 ** 30) over++;
+      }
+      expect(over).toBe(0);
+    } finally {
+      await t.rt.containers.remove(id, { force: true });
+      rmSync(bigDir, { recursive: true, force: true });
     }
   }, 60_000);
 });

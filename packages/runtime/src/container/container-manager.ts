@@ -19,6 +19,7 @@ import { buildRecord, mergeEnv } from './container-spec.js';
 import { ContainerStore, type StoredContainer } from './container-store.js';
 import { packFromRoot, packFromRootFd, unpackIntoRoot, unpackIntoRootFd } from './copy.js';
 import { openContainerRoot } from './fs/container-root.js';
+import { treeSize } from './fs/tree-size.js';
 import { containerDiff } from './diff.js';
 import { runtimePlaceholders } from './runtime-placeholders.js';
 import { writeEtcFiles } from './etc-files.js';
@@ -1041,7 +1042,7 @@ export class ContainerManager implements ContainerService {
   /** bytes in each container's writable layer (`system df`) */
   async diskUsage(): Promise<{ id: string; name: string; size: number }[]> {
     const out: { id: string; name: string; size: number }[] = [];
-    for (const c of this.store.all()) out.push({ id: c.record.id, name: c.record.name, size: await dirSize(join(c.dir, 'upper')) });
+    for (const c of this.store.all()) out.push({ id: c.record.id, name: c.record.name, size: await treeSize(join(c.dir, 'upper')) });
     return out;
   }
 
@@ -1058,13 +1059,3 @@ function networkMode(network: string | undefined): 'none' | 'host' | 'bridge' {
   return network === 'none' || network === 'host' ? network : 'bridge';
 }
 
-async function dirSize(path: string): Promise<number> {
-  const { lstat, readdir } = await import('node:fs/promises');
-  let total = 0;
-  for (const e of await readdir(path, { withFileTypes: true }).catch(() => [])) {
-    const p = join(path, e.name);
-    if (e.isDirectory()) total += await dirSize(p);
-    else total += (await lstat(p).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
-}

@@ -1,7 +1,7 @@
-import { readdirSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { AT_SYMLINK_NOFOLLOW, fstatat, openat2, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, type StatAt } from '../native/addon.js';
 import type { FileChange } from '../types.js';
-import { assertEntryName, closeQuietly, errCode, fdPath, fsDebug, isDir, O_DIRECTORY, O_NOFOLLOW, O_PATH, openInRoot, openRootDir, S_IFMT, withFd, withFdSync } from './fs/root-fd.js';
+import { assertEntryName, closeQuietly, errCode, fdPath, fsDebug, isDir, O_DIRECTORY, O_NOFOLLOW, O_PATH, openInRoot, openRootDir, S_IFMT, withFd } from './fs/root-fd.js';
 
 const S_IFCHR = 0o020000;
 
@@ -25,10 +25,10 @@ export async function containerDiff(upper: string, lowers: string[], exclude: Re
         return false; // missing, or behind a symlink: not the same path in that layer
       }
     });
-  const walk = (dir: number, rel: string): void => {
+  const walk = async (dir: number, rel: string): Promise<void> => {
     let names: string[];
     try {
-      names = readdirSync(fdPath(dir));
+      names = await readdir(fdPath(dir));
     } catch (e) {
       fsDebug('diff: cannot read %s: %s', rel || '/', (e as Error).message);
       return;
@@ -57,7 +57,7 @@ export async function containerDiff(upper: string, lowers: string[], exclude: Re
         fsDebug('diff: %s changed under the walk: %s', r, (e as Error).message);
         continue;
       }
-      withFdSync(child, (fd) => walk(fd, r));
+      await withFd(child, (fd) => walk(fd, r));
     }
   };
   let upperFd: number;
@@ -70,7 +70,7 @@ export async function containerDiff(upper: string, lowers: string[], exclude: Re
   try {
     await withFd(upperFd, (fd) => {
       for (const l of lowers) lowerFds.push(openRootDir(l));
-      walk(fd, '');
+      return walk(fd, '');
     });
   } finally {
     for (const fd of lowerFds) closeQuietly(fd);

@@ -1,4 +1,5 @@
-import { read, readdirSync, openSync } from 'node:fs';
+import { read, openSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
@@ -39,7 +40,7 @@ async function addEntry(pack: tar.Pack, self: number, name: string): Promise<voi
   const header = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: new Date(st.mtimeMs) };
   if (isDir(st)) {
     if (name) await entry(pack, { ...header, type: 'directory' });
-    for (const c of readdirSync(fdPath(self)).sort()) {
+    for (const c of (await readdir(fdPath(self))).sort()) {
       assertEntryName(c);
       let child: number;
       try {

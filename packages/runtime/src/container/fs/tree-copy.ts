@@ -1,4 +1,5 @@
-import { chmodSync, createReadStream, createWriteStream, fchmodSync, fchownSync, futimesSync, openSync, readdirSync } from 'node:fs';
+import { chmodSync, createReadStream, createWriteStream, fchmodSync, fchownSync, futimesSync, openSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { StatAt } from '../../native/addon.js';
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, fchownat, fsetxattr, fxattrs, linkat, mkdirat, mknodat, readlinkat, symlinkat, utimensat } from '../../native/addon.js';
@@ -23,7 +24,7 @@ export async function copyTreeFds(srcFd: number, dstFd: number): Promise<void> {
 }
 
 async function copyDirContent(src: number, dst: number, dstRoot: number, rel: string, links: Map<string, string>): Promise<void> {
-  for (const name of readdirSync(fdPath(src)).sort()) {
+  for (const name of (await readdir(fdPath(src))).sort()) {
     assertEntryName(name);
     let child: number;
     try {
