@@ -242,6 +242,9 @@ describe('cp semantics over fds', () => {
       expect([...(await readTarHeaders(await t.rt.containers.copyFrom(id, '/dst/tree/abs'))).keys()]).toEqual(['abs']);
       expect([...(await readTarHeaders(await t.rt.containers.copyFrom(id, '/dst/tree/.'))).keys()].sort()).toEqual(['abs', 'run.sh', 'same']);
       await expect(t.rt.containers.copyFrom(id, '/dst/missing')).rejects.toThrow(/could not find/);
+      // the CLI copies to a new name when the destination is missing and tells that by the message
+      await expect(t.rt.containers.copyTo(id, '/dst/new-name', oneFileTar('x', 'x'))).rejects.toThrow(/no such file/);
+      await expect(t.rt.containers.copyTo(id, '/dst/f', oneFileTar('x', 'x'))).rejects.toThrow(/not a directory/);
     } finally {
       await t.rt.containers.remove(id, { force: true });
     }

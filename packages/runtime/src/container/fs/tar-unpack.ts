@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { InvalidArgument } from '../../errors.js';
+import { InvalidArgument, NotFound } from '../../errors.js';
 import { AT_EMPTY_PATH, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, fchownat, linkat, mkdirat, symlinkat, unlinkat, utimensat } from '../../native/addon.js';
 import {
   closeQuietly,
@@ -37,6 +37,8 @@ export async function extractIntoRoot(rootFd: number, dest: string, input: NodeJ
   try {
     destFd = openInRoot(rootFd, dest, O_PATH);
   } catch (e) {
+    // the CLI tells "a new name" from a failure by this message (as with dockerd's ENOENT)
+    if (errCode(e) === 'ENOENT') throw new NotFound(`no such file or directory: ${dest}`);
     throw lookupError(e, dest);
   }
   try {
