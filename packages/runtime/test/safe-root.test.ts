@@ -91,6 +91,7 @@ describe.each([
     closeSync(fd);
     expect(codeOf(() => openInRoot(rootFd, 'abs', O_RDONLY | O_NOFOLLOW))).toBe('ELOOP');
     expect(codeOf(() => openInRoot(rootFd, 'd/rel', O_WRONLY | O_CREAT | O_EXCL, 0o644))).toBe('EEXIST');
+    expect(codeOf(() => openInRoot(rootFd, 'dangle', O_WRONLY | O_CREAT | O_EXCL, 0o644))).toBe('EEXIST');
     closeSync(openInRoot(rootFd, 'dangle', O_WRONLY | O_CREAT, 0o644));
     expect(readdirSync(root)).toContain('newfile');
     rmSync(join(root, 'newfile'));

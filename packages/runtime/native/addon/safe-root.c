@@ -141,7 +141,9 @@ static int emulate(int dirfd, const char *path, int flags, mode_t mode, uint64_t
       close(fd);
       goto out;
     }
-    if (S_ISLNK(sb.st_mode) && (!last || slash || !(flags & O_NOFOLLOW))) {
+    // a final symlink is followed unless O_NOFOLLOW, or O_CREAT|O_EXCL (which never follows: EEXIST)
+    const bool follow_last = !(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL));
+    if (S_ISLNK(sb.st_mode) && (!last || slash || follow_last)) {
       ssize_t n = no_symlinks ? -1 : readlinkat(fd, "", target, PATH_MAX);
       err = no_symlinks ? ELOOP : errno;
       close(fd);
