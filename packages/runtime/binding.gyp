@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "skiff_native",
-      "sources": ["native/addon/addon.cc", "native/addon/async-ops.cc", "native/addon/image-ops.cc", "native/addon/log-ops.cc", "native/addon/log-frames.c", "native/addon/unpack-ops.c", "native/addon/spawn.c", "native/addon/netns.c", "native/addon/device-filter.c"],
+      "sources": ["native/addon/addon.cc", "native/addon/async-ops.cc", "native/addon/image-ops.cc", "native/addon/log-ops.cc", "native/addon/log-frames.c", "native/addon/unpack-ops.c", "native/addon/spawn.c", "native/addon/netns.c", "native/addon/device-filter.c", "native/addon/safe-root.c", "native/addon/safe-root-ops.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_c": ["-std=gnu11", "-O2", "-Wall"],

@@ -8,6 +8,7 @@
 #include "device-filter.h"
 #include "image-ops.h"
 #include "log-ops.h"
+#include "safe-root-ops.h"
 
 #include <cerrno>
 #include <climits>
@@ -201,6 +202,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterAsyncOps(env, exports);
   RegisterImageOps(env, exports);
   RegisterLogOps(env, exports);
+  RegisterSafeRootOps(env, exports);
   return exports;
 }
 

@@ -17,7 +17,9 @@ import { applyUpdate } from './container-update.js';
 import { ALL_CAPABILITIES, ZERO_TIME, type ContainerState } from './container-record.js';
 import { buildRecord, mergeEnv } from './container-spec.js';
 import { ContainerStore, type StoredContainer } from './container-store.js';
-import { packFromRoot, unpackIntoRoot } from './copy.js';
+import { packFromRoot, packFromRootFd, unpackIntoRoot, unpackIntoRootFd } from './copy.js';
+import { openContainerRoot } from './fs/container-root.js';
+import { treeSize } from './fs/tree-size.js';
 import { containerDiff } from './diff.js';
 import { runtimePlaceholders } from './runtime-placeholders.js';
 import { writeEtcFiles } from './etc-files.js';
@@ -940,7 +942,7 @@ export class ContainerManager implements ContainerService {
 
   async copyFrom(idOrName: string, path: string): Promise<NodeJS.ReadableStream> {
     const c = this.store.get(idOrName);
-    if (c.state.status === 'running' || c.state.status === 'paused') return packFromRoot(`/proc/${c.state.pid}/root`, path);
+    if (c.state.status === 'running' || c.state.status === 'paused') return packFromRootFd(openContainerRoot(c.state.pid, c.record.id), path);
     // A stopped container's files are read through a temporary overlay mount, released
     // once the tar stream ends.
     const release = await this.mountRootfs(c);
@@ -966,7 +968,7 @@ export class ContainerManager implements ContainerService {
   async copyTo(idOrName: string, path: string, tarStream: NodeJS.ReadableStream): Promise<void> {
     const c = this.store.get(idOrName);
     if (c.state.status === 'running' || c.state.status === 'paused') {
-      await unpackIntoRoot(`/proc/${c.state.pid}/root`, path, tarStream);
+      await unpackIntoRootFd(openContainerRoot(c.state.pid, c.record.id), path, tarStream);
       return;
     }
     const release = await this.mountRootfs(c);
@@ -1042,7 +1044,7 @@ export class ContainerManager implements ContainerService {
   /** bytes in each container's writable layer (`system df`) */
   async diskUsage(): Promise<{ id: string; name: string; size: number }[]> {
     const out: { id: string; name: string; size: number }[] = [];
-    for (const c of this.store.all()) out.push({ id: c.record.id, name: c.record.name, size: await dirSize(join(c.dir, 'upper')) });
+    for (const c of this.store.all()) out.push({ id: c.record.id, name: c.record.name, size: await treeSize(join(c.dir, 'upper')) });
     return out;
   }
 
@@ -1059,13 +1061,3 @@ function networkMode(network: string | undefined): 'none' | 'host' | 'bridge' {
   return network === 'none' || network === 'host' ? network : 'bridge';
 }
 
-async function dirSize(path: string): Promise<number> {
-  const { lstat, readdir } = await import('node:fs/promises');
-  let total = 0;
-  for (const e of await readdir(path, { withFileTypes: true }).catch(() => [])) {
-    const p = join(path, e.name);
-    if (e.isDirectory()) total += await dirSize(p);
-    else total += (await lstat(p).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
-}
