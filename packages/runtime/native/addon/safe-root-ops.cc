@@ -3,6 +3,7 @@
 // find an entry, the *at() calls to create, link, remove, chown and stat entries of a
 // directory fd without following a final symlink. Synchronous: each is one short syscall.
 #include "safe-root-ops.h"
+#include "napi-util.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -22,42 +23,18 @@ extern "C" {
 
 namespace {
 
-Napi::Value ThrowAt(Napi::Env env, const char *syscall, const std::string &path) {
-  int e = errno;
-  Napi::Error err = Napi::Error::New(env, std::string(syscall) + " " + path + ": " + strerror(e));
-  err.Set("code", Napi::String::New(env, strerrorname_np(e) ? strerrorname_np(e) : "EUNKNOWN"));
-  err.Set("errno", Napi::Number::New(env, e));
-  err.Set("syscall", Napi::String::New(env, syscall));
-  err.Set("path", Napi::String::New(env, path));
-  err.ThrowAsJavaScriptException();
-  return env.Undefined();
-}
-
-// 's' string, 'n' number
-bool Args(const Napi::CallbackInfo &info, const char *sig) {
-  size_t n = strlen(sig);
-  if (info.Length() < n) {
-    Napi::TypeError::New(info.Env(), "wrong number of arguments").ThrowAsJavaScriptException();
-    return false;
-  }
-  for (size_t i = 0; i < n; i++) {
-    if (sig[i] == 's' ? !info[i].IsString() : !info[i].IsNumber()) {
-      Napi::TypeError::New(info.Env(), "argument " + std::to_string(i + 1) + (sig[i] == 's' ? " must be a string" : " must be a number")).ThrowAsJavaScriptException();
-      return false;
-    }
-  }
-  return true;
-}
+using skiff::CheckArgs;
+using skiff::ThrowErrno;
 
 int I32(const Napi::CallbackInfo &info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
 std::string Str(const Napi::CallbackInfo &info, size_t i) { return info[i].As<Napi::String>(); }
 
 // openat2(dirfd, path, flags, mode, resolve) -> fd (O_CLOEXEC)
 Napi::Value Openat2(const Napi::CallbackInfo &info) {
-  if (!Args(info, "nsnnn")) return info.Env().Undefined();
+  if (!CheckArgs(info, "nsnnn")) return info.Env().Undefined();
   std::string path = Str(info, 1);
   int fd = safe_openat2(I32(info, 0), path.c_str(), I32(info, 2), (mode_t)info[3].As<Napi::Number>().Uint32Value(), (uint64_t)info[4].As<Napi::Number>().Int64Value());
-  if (fd < 0) return ThrowAt(info.Env(), "openat2", path);
+  if (fd < 0) return ThrowErrno(info.Env(), "openat2", path);
   return Napi::Number::New(info.Env(), fd);
 }
 
@@ -68,42 +45,42 @@ Napi::Value ForceFallback(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value Mkdirat(const Napi::CallbackInfo &info) {
-  if (!Args(info, "nsn")) return info.Env().Undefined();
+  if (!CheckArgs(info, "nsn")) return info.Env().Undefined();
   std::string name = Str(info, 1);
-  if (mkdirat(I32(info, 0), name.c_str(), (mode_t)info[2].As<Napi::Number>().Uint32Value()) < 0) return ThrowAt(info.Env(), "mkdirat", name);
+  if (mkdirat(I32(info, 0), name.c_str(), (mode_t)info[2].As<Napi::Number>().Uint32Value()) < 0) return ThrowErrno(info.Env(), "mkdirat", name);
   return info.Env().Undefined();
 }
 
 // symlinkat(target, dirfd, name)
 Napi::Value Symlinkat(const Napi::CallbackInfo &info) {
-  if (!Args(info, "sns")) return info.Env().Undefined();
+  if (!CheckArgs(info, "sns")) return info.Env().Undefined();
   std::string target = Str(info, 0), name = Str(info, 2);
-  if (symlinkat(target.c_str(), I32(info, 1), name.c_str()) < 0) return ThrowAt(info.Env(), "symlinkat", name);
+  if (symlinkat(target.c_str(), I32(info, 1), name.c_str()) < 0) return ThrowErrno(info.Env(), "symlinkat", name);
   return info.Env().Undefined();
 }
 
 // linkat(olddirfd, oldname, newdirfd, newname, flags)
 Napi::Value Linkat(const Napi::CallbackInfo &info) {
-  if (!Args(info, "nsnsn")) return info.Env().Undefined();
+  if (!CheckArgs(info, "nsnsn")) return info.Env().Undefined();
   std::string oldname = Str(info, 1), newname = Str(info, 3);
-  if (linkat(I32(info, 0), oldname.c_str(), I32(info, 2), newname.c_str(), I32(info, 4)) < 0) return ThrowAt(info.Env(), "linkat", newname);
+  if (linkat(I32(info, 0), oldname.c_str(), I32(info, 2), newname.c_str(), I32(info, 4)) < 0) return ThrowErrno(info.Env(), "linkat", newname);
   return info.Env().Undefined();
 }
 
 // unlinkat(dirfd, name, flags)
 Napi::Value Unlinkat(const Napi::CallbackInfo &info) {
-  if (!Args(info, "nsn")) return info.Env().Undefined();
+  if (!CheckArgs(info, "nsn")) return info.Env().Undefined();
   std::string name = Str(info, 1);
-  if (unlinkat(I32(info, 0), name.c_str(), I32(info, 2)) < 0) return ThrowAt(info.Env(), "unlinkat", name);
+  if (unlinkat(I32(info, 0), name.c_str(), I32(info, 2)) < 0) return ThrowErrno(info.Env(), "unlinkat", name);
   return info.Env().Undefined();
 }
 
 // fchownat(dirfd, name, uid, gid, flags)
 Napi::Value Fchownat(const Napi::CallbackInfo &info) {
-  if (!Args(info, "nsnnn")) return info.Env().Undefined();
+  if (!CheckArgs(info, "nsnnn")) return info.Env().Undefined();
   std::string name = Str(info, 1);
   if (fchownat(I32(info, 0), name.c_str(), (uid_t)info[2].As<Napi::Number>().Uint32Value(), (gid_t)info[3].As<Napi::Number>().Uint32Value(), I32(info, 4)) < 0)
-    return ThrowAt(info.Env(), "fchownat", name);
+    return ThrowErrno(info.Env(), "fchownat", name);
   return info.Env().Undefined();
 }
 
@@ -118,38 +95,38 @@ struct timespec Ts(double ms) {
 
 // utimensat(dirfd, name, atimeMs, mtimeMs, flags)
 Napi::Value Utimensat(const Napi::CallbackInfo &info) {
-  if (!Args(info, "nsnnn")) return info.Env().Undefined();
+  if (!CheckArgs(info, "nsnnn")) return info.Env().Undefined();
   std::string name = Str(info, 1);
   struct timespec ts[2] = {Ts(info[2].As<Napi::Number>().DoubleValue()), Ts(info[3].As<Napi::Number>().DoubleValue())};
-  if (utimensat(I32(info, 0), name.c_str(), ts, I32(info, 4)) < 0) return ThrowAt(info.Env(), "utimensat", name);
+  if (utimensat(I32(info, 0), name.c_str(), ts, I32(info, 4)) < 0) return ThrowErrno(info.Env(), "utimensat", name);
   return info.Env().Undefined();
 }
 
 // readlinkat(dirfd, name) -> target ("" name: the symlink an O_PATH|O_NOFOLLOW fd refers to)
 Napi::Value Readlinkat(const Napi::CallbackInfo &info) {
-  if (!Args(info, "ns")) return info.Env().Undefined();
+  if (!CheckArgs(info, "ns")) return info.Env().Undefined();
   std::string name = Str(info, 1);
   char buf[PATH_MAX + 1];
   ssize_t n = readlinkat(I32(info, 0), name.c_str(), buf, PATH_MAX);
-  if (n < 0) return ThrowAt(info.Env(), "readlinkat", name);
+  if (n < 0) return ThrowErrno(info.Env(), "readlinkat", name);
   return Napi::String::New(info.Env(), buf, (size_t)n);
 }
 
 // mknodat(dirfd, name, mode, major, minor); mode has the file type bits
 Napi::Value Mknodat(const Napi::CallbackInfo &info) {
-  if (!Args(info, "nsnnn")) return info.Env().Undefined();
+  if (!CheckArgs(info, "nsnnn")) return info.Env().Undefined();
   std::string name = Str(info, 1);
   dev_t dev = makedev(info[3].As<Napi::Number>().Uint32Value(), info[4].As<Napi::Number>().Uint32Value());
-  if (mknodat(I32(info, 0), name.c_str(), (mode_t)info[2].As<Napi::Number>().Uint32Value(), dev) < 0) return ThrowAt(info.Env(), "mknodat", name);
+  if (mknodat(I32(info, 0), name.c_str(), (mode_t)info[2].As<Napi::Number>().Uint32Value(), dev) < 0) return ThrowErrno(info.Env(), "mknodat", name);
   return info.Env().Undefined();
 }
 
 // fstatat(dirfd, name, flags) -> { mode, uid, gid, size, nlink, dev, ino, rdevMajor, rdevMinor, atimeMs, mtimeMs }
 Napi::Value Fstatat(const Napi::CallbackInfo &info) {
-  if (!Args(info, "nsn")) return info.Env().Undefined();
+  if (!CheckArgs(info, "nsn")) return info.Env().Undefined();
   std::string name = Str(info, 1);
   struct stat sb;
-  if (fstatat(I32(info, 0), name.c_str(), &sb, I32(info, 2)) < 0) return ThrowAt(info.Env(), "fstatat", name);
+  if (fstatat(I32(info, 0), name.c_str(), &sb, I32(info, 2)) < 0) return ThrowErrno(info.Env(), "fstatat", name);
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
   o.Set("mode", Napi::Number::New(env, sb.st_mode));
@@ -168,18 +145,18 @@ Napi::Value Fstatat(const Napi::CallbackInfo &info) {
 
 // fxattrs(fd) -> { name: Buffer } (every extended attribute of an open file; {} if unsupported)
 Napi::Value Fxattrs(const Napi::CallbackInfo &info) {
-  if (!Args(info, "n")) return info.Env().Undefined();
+  if (!CheckArgs(info, "n")) return info.Env().Undefined();
   Napi::Env env = info.Env();
   int fd = I32(info, 0);
   Napi::Object out = Napi::Object::New(env);
   ssize_t n = flistxattr(fd, nullptr, 0);
   if (n < 0) {
     if (errno == ENOTSUP) return out;
-    return ThrowAt(env, "flistxattr", "fd " + std::to_string(fd));
+    return ThrowErrno(env, "flistxattr", "fd " + std::to_string(fd));
   }
   std::string names((size_t)n, '\0');
   n = n ? flistxattr(fd, names.data(), names.size()) : 0;
-  if (n < 0) return ThrowAt(env, "flistxattr", "fd " + std::to_string(fd));
+  if (n < 0) return ThrowErrno(env, "flistxattr", "fd " + std::to_string(fd));
   for (size_t i = 0; i < (size_t)n;) {
     const char *name = names.c_str() + i;
     size_t len = strlen(name);
@@ -189,7 +166,7 @@ Napi::Value Fxattrs(const Napi::CallbackInfo &info) {
       vn = vn ? fgetxattr(fd, name, value.data(), value.size()) : 0;
       if (vn >= 0) out.Set(name, Napi::Buffer<char>::Copy(env, value.data(), (size_t)vn));
     }
-    if (vn < 0 && errno != ENODATA) return ThrowAt(env, "fgetxattr", name);
+    if (vn < 0 && errno != ENODATA) return ThrowErrno(env, "fgetxattr", name);
     i += len + 1;
   }
   return out;
@@ -197,13 +174,13 @@ Napi::Value Fxattrs(const Napi::CallbackInfo &info) {
 
 // fsetxattr(fd, name, value)
 Napi::Value Fsetxattr(const Napi::CallbackInfo &info) {
-  if (!Args(info, "ns") || info.Length() < 3 || !info[2].IsBuffer()) {
+  if (!CheckArgs(info, "ns") || info.Length() < 3 || !info[2].IsBuffer()) {
     if (!info.Env().IsExceptionPending()) Napi::TypeError::New(info.Env(), "fsetxattr(fd, name, Buffer)").ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }
   std::string name = Str(info, 1);
   auto value = info[2].As<Napi::Buffer<char>>();
-  if (fsetxattr(I32(info, 0), name.c_str(), value.Data(), value.Length(), 0) < 0) return ThrowAt(info.Env(), "fsetxattr", name);
+  if (fsetxattr(I32(info, 0), name.c_str(), value.Data(), value.Length(), 0) < 0) return ThrowErrno(info.Env(), "fsetxattr", name);
   return info.Env().Undefined();
 }
 
