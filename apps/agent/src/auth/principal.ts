@@ -7,6 +7,11 @@ export interface Principal {
   role?: Role;
   userId?: string;
   tokenId?: string;
+  sessionId?: string;
+  /** the user's revocation epoch when this principal was authenticated (see revocation.ts) */
+  epoch?: number;
+  /** when the token or session expires (ms since the epoch); a WebSocket outliving it is cut */
+  expiresAt?: number;
 }
 
 export const ANONYMOUS: Principal = { kind: 'anonymous', username: 'anonymous' };

@@ -23,6 +23,9 @@ import { binaryStreamHandler } from './binary-streams.js';
 import { CLI_UPGRADE, serveCliCall } from './cli-host.js';
 import { DockerApi } from '../docker-api/server.js';
 import { tokenAccess } from '../docker-api/token-access.js';
+import { rememberedPrincipal, rememberPrincipal } from '../auth/request-principal.js';
+import { revocations } from '../auth/revocation.js';
+import type { Principal } from '../auth/principal.js';
 
 export interface RunningDaemon {
   runtime: Runtime;
@@ -63,19 +66,30 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     baseUrl: opts.http ? `http://${opts.http.host}:${opts.http.port}` : undefined,
     log: (l) => process.stdout.write(`${l}\n`),
   });
-  const createContext = async ({ req, res }: { req: IncomingMessage; res?: unknown }): Promise<Context> => ({
-    runtime,
-    sessions,
-    db,
-    services,
-    principal: await authenticate(req, db),
-    sessionToken: parseCookies(req.headers.cookie)[SESSION_COOKIE],
-    ip: req.socket.remoteAddress ?? undefined,
-    // an HTTP response can set cookies; a WebSocket (the WS adapter passes the socket) cannot
-    setHeader: res instanceof ServerResponse ? (name, value) => res.setHeader(name, value) : undefined,
-    ws: res instanceof WebSocket ? res : undefined,
-  });
+  const createContext = async ({ req, res }: { req: IncomingMessage; res?: unknown }): Promise<Context> => {
+    // a WebSocket's principal was found at its upgrade
+    const principal = rememberedPrincipal(req) ?? (await authenticate(req, db));
+    return {
+      runtime,
+      sessions,
+      db,
+      services,
+      principal,
+      sessionToken: parseCookies(req.headers.cookie)[SESSION_COOKIE],
+      ip: req.socket.remoteAddress ?? undefined,
+      // an HTTP response can set cookies; a WebSocket (the WS adapter passes the socket) cannot
+      setHeader: res instanceof ServerResponse ? (name, value) => res.setHeader(name, value) : undefined,
+      ws: res instanceof WebSocket ? res : undefined,
+    };
+  };
   const handler = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/' });
+
+  // open WebSockets and their principals: a revocation closes those it hits (1008, policy violation)
+  const sockets = new Map<WebSocket, Principal>();
+  // (a moment later, so the error answers of the socket's running subscriptions go out first)
+  const offRevoke = revocations.onRevoke(() => {
+    for (const [ws, p] of sockets) if (!revocations.isCurrent(p)) setTimeout(() => ws.close(1008, 'credentials revoked'), 50);
+  });
 
   const binary = binaryStreamHandler(runtime, db);
   const web = opts.http ? startWebFrontend(opts.root) : undefined;
@@ -106,7 +120,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
             socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
             return;
           }
+          rememberPrincipal(req, p);
           wss.handleUpgrade(req, socket, head, (ws) => {
+            sockets.set(ws, p);
+            ws.once('close', () => sockets.delete(ws));
             textFramesForBuffers(ws);
             wss.emit('connection', ws, req);
           });
@@ -182,6 +199,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   return {
     runtime,
     async close() {
+      offRevoke();
       sessions.closeAll();
       for (const w of wsServers) {
         for (const c of w.clients) c.terminate();

@@ -2,6 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { hashToken, newSecret } from '../auth/secrets.js';
 import { allows, RANK, roleOfScope, type Principal, type Role } from '../auth/principal.js';
+import { revocations } from '../auth/revocation.js';
 import { router, viewerProcedure } from '../trpc.js';
 
 const scope = z.enum(['read', 'operate', 'admin']);
@@ -55,5 +56,6 @@ export const tokensRouter = router({
     const row = await ctx.db.apiToken.findUnique({ where: { id: input.id } });
     if (!row || (row.userId !== ctx.principal.userId && !allows(ctx.principal, 'admin'))) throw new TRPCError({ code: 'NOT_FOUND', message: `no such token: ${input.id}` });
     await ctx.db.apiToken.delete({ where: { id: row.id } });
+    revocations.revokeToken(row.id);
   }),
 });
