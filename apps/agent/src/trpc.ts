@@ -12,7 +12,10 @@ import { revocations } from './auth/revocation.js';
 import { revokedError, untilRevoked } from './auth/until-revoked.js';
 
 export interface Context {
+  /** the runtime as this principal may use it (host-level options checked: auth/guarded-runtime.ts) */
   runtime: Runtime;
+  /** the same, with binds also allowed under these host directories (a stack's own directory) */
+  runtimeAllowingBinds(roots: string[]): Runtime;
   sessions: SessionRegistry;
   db: Db;
   services: AgentServices;

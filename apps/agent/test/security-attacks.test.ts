@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +58,94 @@ describe('5: token scope escalation', () => {
     const forOlga = await trpcCall(agent, 'mutation', 'tokens.create', { name: 'for-olga', scopes: ['operate'], username: 'olga' }, admin);
     expect(forOlga.status).toBe(200);
     expect((await trpcCall(agent, 'query', 'auth.me', undefined, bearer((forOlga.data as { token: string }).token))).data).toMatchObject({ username: 'olga', role: 'operator' });
+  });
+});
+
+describe('6: operator = root on the host', () => {
+  const codeOf = (r: { error?: { data: { code: string } } }) => r.error?.data.code;
+  let op: Record<string, string>;
+  beforeAll(() => {
+    op = bearer(agent.token('operate', 'olga'));
+  });
+
+  it('tRPC run/create/exec: host binds, extra capabilities, the host network and privileged exec are refused', async () => {
+    const attack = { image, cmd: ['cat', '/host/etc/shadow'], mounts: [{ type: 'bind', source: '/', target: '/host' }] };
+    const bind = await trpcCall(agent, 'mutation', 'containers.run', { spec: attack }, op);
+    expect(bind.status).toBe(403);
+    expect(bind.error?.message).toMatch(/the bind mount of \/ gives access to the host and needs the admin role; olga is operator/);
+    const cap = await trpcCall(agent, 'mutation', 'containers.create', { image, cmd: ['true'], capAdd: ['SYS_ADMIN'] }, op);
+    expect(cap.error?.message).toMatch(/--cap-add SYS_ADMIN/);
+    expect(codeOf(cap)).toBe('FORBIDDEN');
+    expect((await trpcCall(agent, 'mutation', 'containers.create', { image, cmd: ['true'], capAdd: ['ALL'] }, op)).status).toBe(403);
+    const net = await trpcCall(agent, 'mutation', 'containers.run', { spec: { image, cmd: ['true'], network: 'host' } }, op);
+    expect(net.error?.message).toMatch(/--network host/);
+    // Docker's default capabilities are fine
+    expect((await trpcCall(agent, 'mutation', 'containers.create', { image, cmd: ['true'], capAdd: ['CHOWN', 'cap_kill'] }, op)).status).toBe(200);
+
+    const exec = await trpcCall(agent, 'mutation', 'containers.exec', { id: 'victim', spec: { cmd: ['id'], privileged: true } }, op);
+    expect(exec.status).toBe(403);
+    expect(exec.error?.message).toMatch(/--privileged/);
+    // --volumes-from a container an admin gave a host bind does not pass either
+    expect(agent.cli(['create', '--name', 'hostroot', '-v', '/:/host', image, 'true']).code).toBe(0);
+    const from = await trpcCall(agent, 'mutation', 'containers.create', { image, cmd: ['true'], volumesFrom: ['hostroot'] }, op);
+    expect(from.error?.message).toMatch(/bind mount of \//);
+  });
+
+  it('admins keep host access; an admin-set bind root opens binds under it, never through a symlink', async () => {
+    const admin = bearer(agent.token('admin'));
+    expect((await trpcCall(agent, 'mutation', 'containers.create', { image, cmd: ['true'], mounts: [{ type: 'bind', source: '/', target: '/host' }] }, admin)).status).toBe(200);
+    mkdirSync(join(bindRoot, 'data'), { recursive: true });
+    symlinkSync('/', join(bindRoot, 'escape'));
+    expect((await trpcCall(agent, 'mutation', 'settings.setHostAccess', { allowedBindRoots: [bindRoot] }, op)).status).toBe(403);
+    expect((await trpcCall(agent, 'mutation', 'settings.setHostAccess', { allowedBindRoots: [bindRoot] }, admin)).status).toBe(200);
+    const bindOf = (source: string) => trpcCall(agent, 'mutation', 'containers.create', { image, cmd: ['true'], mounts: [{ type: 'bind', source, target: '/data' }] }, op);
+    expect((await bindOf(join(bindRoot, 'data'))).status).toBe(200);
+    // (a missing source is the runtime's own error, past the host check)
+    expect(codeOf(await bindOf(join(bindRoot, 'not-yet')))).not.toBe('FORBIDDEN');
+    expect((await bindOf(`${bindRoot}/../../etc`)).status).toBe(403);
+    expect((await bindOf(join(bindRoot, 'escape'))).status).toBe(403);
+    expect((await bindOf(join(bindRoot, 'escape', 'etc'))).status).toBe(403);
+    expect((await bindOf('/etc')).error?.message).toMatch(new RegExp(`or a path under ${bindRoot}`));
+    expect((await trpcCall(agent, 'mutation', 'settings.setHostAccess', { allowedBindRoots: [] }, admin)).status).toBe(200);
+  });
+
+  it('compose and stacks: a privileged host bind or the host network in the file is refused at deploy', async () => {
+    const ws = await RawTrpcSocket.open(agent, op);
+    try {
+      const compose = `services:\n  pwn:\n    image: ${image}\n    command: cat /host/etc/shadow\n    volumes:\n      - /:/host\n`;
+      const up = ws.send('subscription', 'compose.up', { files: [{ path: '/tmp/x/compose.yaml', content: compose }], projectName: 'pwn' });
+      const upErr = await ws.waitFor(up, (m) => !!m.error, 60_000);
+      expect(upErr?.error?.message).toMatch(/the bind mount of \/ gives access to the host/);
+
+      const hostNet = `services:\n  pwn:\n    image: ${image}\n    command: sleep 300\n    network_mode: host\n    cap_add: [SYS_ADMIN]\n`;
+      expect((await ws.call('mutation', 'stacks.save', { name: 'pwnstack', composeFile: hostNet, envFile: '', create: true }))?.error).toBeUndefined();
+      const deploy = ws.send('subscription', 'stacks.deploy', { name: 'pwnstack' });
+      const deployErr = await ws.waitFor(deploy, (m) => !!m.error, 60_000);
+      expect(deployErr?.error?.message).toMatch(/gives access to the host/);
+      expect(agent.cli(['ps', '-a', '--filter', 'label=com.docker.compose.project=pwnstack', '-q']).stdout.trim()).toBe('');
+      expect(agent.cli(['ps', '-a', '--filter', 'label=com.docker.compose.project=pwn', '-q']).stdout.trim()).toBe('');
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('the Docker API on TCP and the binary build endpoint check the same options', async () => {
+    const docker = (path: string, body: unknown, headers = op) =>
+      fetch(`http://127.0.0.1:${dockerPort}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const bind = await docker('/v1.47/containers/create', { Image: image, Cmd: ['cat', '/host/etc/shadow'], HostConfig: { Binds: ['/:/host'] } });
+    expect(bind.status).toBe(403);
+    expect(((await bind.json()) as { message: string }).message).toMatch(/bind mount of \//);
+    expect((await docker('/v1.47/containers/create', { Image: image, HostConfig: { Mounts: [{ Type: 'bind', Source: '/etc', Target: '/e' }] } })).status).toBe(403);
+    expect((await docker('/v1.47/containers/create', { Image: image, HostConfig: { CapAdd: ['SYS_ADMIN'] } })).status).toBe(403);
+    expect((await docker('/v1.47/containers/create', { Image: image, HostConfig: { NetworkMode: 'host' } })).status).toBe(403);
+    const exec = await docker('/v1.47/containers/victim/exec', { Cmd: ['id'], Privileged: true });
+    expect(exec.status).toBe(403);
+    expect((await docker('/v1.47/containers/victim/exec', { Cmd: ['id'] })).status).toBe(201);
+    // build with the host network: the refusal is the stream's error line (classic builder) / the answer
+    const build = await fetch(`http://127.0.0.1:${dockerPort}/v1.47/build?networkmode=host`, { method: 'POST', headers: { 'content-type': 'application/x-tar', ...op }, body: '' });
+    expect(await build.text()).toMatch(/build --network host gives access to the host/);
+    const api = await fetch(`${agent.url}/api/build?networkmode=host`, { method: 'POST', headers: { 'content-type': 'application/x-tar', ...op }, body: '' });
+    expect(await api.text()).toMatch(/build --network host gives access to the host/);
   });
 });
 

@@ -137,7 +137,7 @@ function authError(p: Principal, role: Role): HttpError | undefined {
  * the router (save/export: viewer; load/import/build: operator), mutations in the audit log.
  * Errors are `{ message }` with the HTTP status of the runtime error.
  */
-export function binaryStreamHandler(runtime: Runtime, db: Db) {
+export function binaryStreamHandler(runtime: Runtime, db: Db, runtimeFor: (p: Principal) => Runtime = () => runtime) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://agent');
     const ip = req.socket?.remoteAddress ?? undefined; // the socket is gone once the connection closes
@@ -154,7 +154,8 @@ export function binaryStreamHandler(runtime: Runtime, db: Db) {
       principal = await authenticate(req, db);
       const denied = authError(principal, route.role);
       if (denied) throw denied;
-      const target = await route.handle({ req, res, url, params: match.m!.slice(1), runtime });
+      // host-level options (a build's --network host) are checked against the caller
+      const target = await route.handle({ req, res, url, params: match.m!.slice(1), runtime: runtimeFor(principal) });
       audit(db, principal, route, target, ip);
     } catch (e) {
       const status = e instanceof HttpError ? e.status : isSkiffError(e) ? HTTP_STATUS[e.code] : 500;

@@ -23,7 +23,9 @@ import { binaryStreamHandler } from './binary-streams.js';
 import { CLI_UPGRADE, serveCliCall } from './cli-host.js';
 import { DockerApi } from '../docker-api/server.js';
 import { tokenAccess } from '../docker-api/token-access.js';
-import { rememberedPrincipal, rememberPrincipal } from '../auth/request-principal.js';
+import { guardedRuntime } from '../auth/guarded-runtime.js';
+import { loadHostAccessPolicy } from '../auth/host-access.js';
+import { principalOf, rememberedPrincipal, rememberPrincipal } from '../auth/request-principal.js';
 import { revocations } from '../auth/revocation.js';
 import type { Principal } from '../auth/principal.js';
 
@@ -66,11 +68,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     baseUrl: opts.http ? `http://${opts.http.host}:${opts.http.port}` : undefined,
     log: (l) => process.stdout.write(`${l}\n`),
   });
+  const policy = () => loadHostAccessPolicy(db);
   const createContext = async ({ req, res }: { req: IncomingMessage; res?: unknown }): Promise<Context> => {
     // a WebSocket's principal was found at its upgrade
     const principal = rememberedPrincipal(req) ?? (await authenticate(req, db));
     return {
-      runtime,
+      runtime: guardedRuntime(runtime, principal, policy),
+      runtimeAllowingBinds: (roots) => guardedRuntime(runtime, principal, async () => {
+        const p = await policy();
+        return { allowedBindRoots: [...p.allowedBindRoots, ...roots] };
+      }),
       sessions,
       db,
       services,
@@ -91,7 +98,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     for (const [ws, p] of sockets) if (!revocations.isCurrent(p)) setTimeout(() => ws.close(1008, 'credentials revoked'), 50);
   });
 
-  const binary = binaryStreamHandler(runtime, db);
+  const binary = binaryStreamHandler(runtime, db, (p) => guardedRuntime(runtime, p, policy));
   const web = opts.http ? startWebFrontend(opts.root) : undefined;
   const servers: Server[] = [];
   const wsServers: WebSocketServer[] = [];
@@ -170,7 +177,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
 
   if (opts.dockerSocket || opts.dockerTcp) {
-    const docker = new DockerApi(runtime);
+    // each request's runtime is what its token may do (the unix socket's callers are root)
+    const docker = new DockerApi(runtime, (req) => guardedRuntime(runtime, principalOf(req), policy));
     const path = opts.dockerSocket;
     // optional: a second agent (or dockerd's socket path) must not stop this one from starting
     if (path && existsSync(path) && (await socketAlive(path))) process.stderr.write(`warning: ${path} is in use; the Docker API is not served there\n`);

@@ -6,6 +6,8 @@ import { containerState, requireRunning } from './container-state.js';
 import { frame, pipeSession } from './frames.js';
 import { API_VERSION, DockerApiError, readJsonBody, sendJson } from './http.js';
 import type { Route } from './routes.js';
+import { assertHostAccess } from '../auth/host-access.js';
+import { principalOf } from '../auth/request-principal.js';
 
 interface ExecEntry {
   id: string;
@@ -58,6 +60,8 @@ export class DockerExecs {
         this.sweep();
         const body = (await readJsonBody<{ Cmd?: string[] | string; Tty?: boolean; AttachStdin?: boolean; AttachStdout?: boolean; AttachStderr?: boolean; Env?: string[]; WorkingDir?: string; User?: string; Privileged?: boolean }>(req)) ?? {};
         const ref = decodeURIComponent(params[0]!);
+        // checked here, at create: the start runs later on a hijacked connection
+        await assertHostAccess(principalOf(req), { privileged: !!body.Privileged }, async () => ({ allowedBindRoots: [] }));
         const state = await containerState(this.runtime, ref);
         requireRunning(state);
         // dockerd names the container as given here, not by its id

@@ -2,7 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { ComposeError, loadProject, readEnvFile, type ComposeEvent, type ComposeProject } from '@skiff/compose';
+import { ComposeEngine, ComposeError, loadProject, readEnvFile, type ComposeEvent, type ComposeProject } from '@skiff/compose';
 import { isSkiffError } from '@skiff/runtime';
 import { isUniqueViolation } from '@skiff/db';
 import { call, operatorProcedure, router, viewerProcedure, type Context } from '../trpc.js';
@@ -143,7 +143,8 @@ export const stacksRouter = router({
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await writeFile(join(dir, 'compose.yaml'), stack.composeFile);
       await writeFile(join(dir, '.env'), stack.envFile, { mode: 0o600 });
-      const engine = engineOf(ctx);
+      // a caller below admin may bind the stack's own directory (`./`), nothing else of the host
+      const engine = new ComposeEngine(ctx.runtimeAllowingBinds([dir]));
       yield* audited(ctx, 'stacks.deploy', stack.name, async (emit) => {
         if (input.pull) await engine.pull(v.project, undefined, emit);
         await engine.up(v.project, { forceRecreate: input.forceRecreate, removeOrphans: true, signal, onEvent: emit });
