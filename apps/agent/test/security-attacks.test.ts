@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
 import { freePort } from '../../../packages/runtime/test/fixtures/registry.js';
 import { AgentHarness } from './agent-harness.js';
-import { bearer, login, RawTrpcSocket, trpcCall } from './security-helpers.js';
+import { announceLargeBody, bearer, login, RawTrpcSocket, trpcCall } from './security-helpers.js';
 
 /**
  * Issue 21, "more power than granted": each test performs the attack a caller below admin
@@ -189,3 +189,21 @@ describe('8: revocation reaches open WebSockets', () => {
   });
 });
 
+describe('9: request bodies are limited before authentication', () => {
+  it('a 300 MB login body is refused at once, without reading it; chunked bodies are cut at the limit', async () => {
+    // 300 MB announced, 256 KiB sent: the answer comes without the rest (before, the agent waited for it all)
+    const big = await announceLargeBody(agent.url, '/trpc/auth.login', 300 * 1024 * 1024, 256 * 1024);
+    expect(big.status).toBe(413);
+    expect(big.ms).toBeLessThan(3000);
+    // an anonymous caller gets 64 KiB; with a token the default is 4 MiB
+    expect((await announceLargeBody(agent.url, '/trpc/auth.login', 100 * 1024, 0)).status).toBe(413);
+    expect((await announceLargeBody(agent.url, '/trpc/containers.create', 5 * 1024 * 1024, 0, bearer(agent.token('read')))).status).toBe(413);
+    const chunked = await fetch(`${agent.url}/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Blob([Buffer.alloc(6 * 1024 * 1024, 0x20)]).stream(), duplex: 'half' } as RequestInit);
+    expect(chunked.status).toBe(413);
+    // the Docker API refuses an announced oversize body before reading it too
+    const docker = await announceLargeBody(`http://127.0.0.1:${dockerPort}`, '/v1.47/containers/create', 300 * 1024 * 1024, 256 * 1024, bearer(agent.token('operate', 'olga')));
+    expect(docker.status).toBe(413);
+    // the agent still answers
+    expect((await trpcCall(agent, 'query', 'system.ping', undefined)).data).toBe('OK');
+  });
+});

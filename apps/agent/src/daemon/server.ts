@@ -28,6 +28,7 @@ import { loadHostAccessPolicy } from '../auth/host-access.js';
 import { principalOf, rememberedPrincipal, rememberPrincipal } from '../auth/request-principal.js';
 import { revocations } from '../auth/revocation.js';
 import type { Principal } from '../auth/principal.js';
+import { DEFAULT_MAX_BODY, refuseLargeBody } from './body-limit.js';
 
 export interface RunningDaemon {
   runtime: Runtime;
@@ -89,7 +90,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       ws: res instanceof WebSocket ? res : undefined,
     };
   };
-  const handler = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/' });
+  const maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
+  const handler = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/', maxBodySize: maxBody });
 
   // open WebSockets and their principals: a revocation closes those it hits (1008, policy violation)
   const sockets = new Map<WebSocket, Principal>();
@@ -104,7 +106,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const wsServers: WebSocketServer[] = [];
   const serve = async (listen: (srv: Server) => Promise<void>) => {
     const srv = createServer((req, res) => {
-      if (req.url?.startsWith('/trpc/')) return handler(req, res);
+      if (req.url?.startsWith('/trpc/')) {
+        // limited before authentication: the unix socket is root's and not limited
+        if (req.socket.remoteAddress && refuseLargeBody(req, res, maxBody)) return;
+        return handler(req, res);
+      }
       // tar streams (save/load/import/export) as plain HTTP bodies, on both listeners
       if (req.url?.startsWith('/api/')) return void binary(req, res);
       // the dashboard only on TCP; the unix socket is the API's alone
