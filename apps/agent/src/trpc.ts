@@ -14,7 +14,7 @@ import { revokedError, untilRevoked } from './auth/until-revoked.js';
 export interface Context {
   /** the runtime as this principal may use it (host-level options checked: auth/guarded-runtime.ts) */
   runtime: Runtime;
-  /** the same, with binds also allowed under these host directories (a stack's own directory) */
+  /** the same, with binds also allowed below these host directories, and of them read-only (a stack's own directory) */
   runtimeAllowingBinds(roots: string[]): Runtime;
   sessions: SessionRegistry;
   db: Db;

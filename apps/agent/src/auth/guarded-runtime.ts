@@ -1,15 +1,15 @@
 import type { BuildOptions, ContainerCreateSpec, ExecSpec, Runtime } from '@skiff/runtime';
 import { allows, type Principal } from './principal.js';
-import { assertHostAccess, type HostAccessPolicy } from './host-access.js';
+import { assertHostAccess, type BindPolicy } from './host-access.js';
 
 /** the host-level parts of a create spec: its bind sources (with those --volumes-from brings), caps, network */
 async function specRequest(runtime: Runtime, spec: ContainerCreateSpec) {
-  const binds = (spec.mounts ?? []).filter((m) => m.type === 'bind').map((m) => m.source ?? '');
+  const binds = (spec.mounts ?? []).filter((m) => m.type === 'bind').map((m) => ({ source: m.source ?? '', readOnly: !!m.readOnly }));
   for (const entry of spec.volumesFrom ?? []) {
-    const ref = entry.split(':')[0]!;
+    const [ref, mode] = entry.split(':');
     // an unknown source is the runtime's error to report; it has no binds to check here
-    const info = (await runtime.containers.inspect(ref).catch(() => undefined)) as { Mounts?: { Type: string; Source: string }[] } | undefined;
-    for (const m of info?.Mounts ?? []) if (m.Type === 'bind') binds.push(m.Source);
+    const info = (await runtime.containers.inspect(ref!).catch(() => undefined)) as { Mounts?: { Type: string; Source: string; RW: boolean }[] } | undefined;
+    for (const m of info?.Mounts ?? []) if (m.Type === 'bind') binds.push({ source: m.Source, readOnly: mode === 'ro' || (mode !== 'rw' && !m.RW) });
   }
   return { binds, capAdd: spec.capAdd, network: spec.network };
 }
@@ -19,7 +19,7 @@ async function specRequest(runtime: Runtime, spec: ContainerCreateSpec) {
  * checked by assertHostAccess before they reach the runtime; everything else passes through.
  * Admins (and the root socket) get the runtime itself.
  */
-export function guardedRuntime(runtime: Runtime, p: Principal, policy: () => Promise<HostAccessPolicy>): Runtime {
+export function guardedRuntime(runtime: Runtime, p: Principal, policy: () => Promise<BindPolicy>): Runtime {
   if (allows(p, 'admin')) return runtime;
   const containers = runtime.containers;
   const guardedContainers = new Proxy(containers, {

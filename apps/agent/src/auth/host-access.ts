@@ -23,6 +23,12 @@ export const hostAccessPolicy = z
   .strict();
 export type HostAccessPolicy = z.infer<typeof hostAccessPolicy>;
 
+/** the policy as checked: the admin's roots, plus roots the agent allows for one call that may be bound only read-only themselves */
+export interface BindPolicy extends HostAccessPolicy {
+  /** e.g. a stack's own directory: what is below may be bound read-write, the directory itself only read-only (its compose.yaml stays the agent's) */
+  readOnlyRoots?: string[];
+}
+
 const NO_ACCESS: HostAccessPolicy = { allowedBindRoots: [] };
 
 export async function loadHostAccessPolicy(db: Db): Promise<HostAccessPolicy> {
@@ -50,7 +56,7 @@ const DEFAULT_CAPABILITIES = new Set([
 /** What of a request can reach the host, in runtime terms. */
 export interface HostRequest {
   /** host paths to bind-mount (including those a --volumes-from source has) */
-  binds?: string[];
+  binds?: { source: string; readOnly: boolean }[];
   capAdd?: string[];
   network?: string;
   /** exec --privileged */
@@ -67,7 +73,7 @@ function refuse(p: Principal, option: string, hint = ''): never {
  * Throws FORBIDDEN naming the first host-level option a caller below admin asked for.
  * `policy` is read only when there are binds to check.
  */
-export async function assertHostAccess(p: Principal, req: HostRequest, policy: () => Promise<HostAccessPolicy>): Promise<void> {
+export async function assertHostAccess(p: Principal, req: HostRequest, policy: () => Promise<BindPolicy>): Promise<void> {
   if (allows(p, 'admin')) return;
   if (req.privileged) refuse(p, '--privileged');
   if (req.network === 'host') refuse(p, '--network host');
@@ -78,13 +84,16 @@ export async function assertHostAccess(p: Principal, req: HostRequest, policy: (
     if (!DEFAULT_CAPABILITIES.has(name)) refuse(p, `--cap-add ${c}`);
   }
   if (!req.binds?.length) return;
-  const { allowedBindRoots } = await policy();
-  for (const source of req.binds) {
-    const hint = allowedBindRoots.length ? ` (or a path under ${allowedBindRoots.join(', ')})` : ' (an admin can allow bind roots: settings.setHostAccess)';
+  const { allowedBindRoots, readOnlyRoots = [] } = await policy();
+  const roots = [...allowedBindRoots, ...readOnlyRoots];
+  for (const { source, readOnly } of req.binds) {
+    const hint = roots.length ? ` (or a path under ${roots.join(', ')})` : ' (an admin can allow bind roots: settings.setHostAccess)';
     if (!isAbsolute(source)) refuse(p, `the bind mount of ${source}`, hint);
     const real = await resolvedOnHost(source);
     // a symlink on the way is refused outright: it could be swapped after this check
-    if (real !== normalize(source) || !allowedBindRoots.some((root) => within(root, real))) refuse(p, `the bind mount of ${source}`, hint);
+    if (real !== normalize(source) || !roots.some((root) => within(root, real))) refuse(p, `the bind mount of ${source}`, hint);
+    const own = readOnlyRoots.some((root) => normalize(root) === real) && !allowedBindRoots.some((root) => within(root, real));
+    if (own && !readOnly) refuse(p, `the read-write bind mount of ${source}`, ' (bind it read-only, or a directory below it)');
   }
 }
 

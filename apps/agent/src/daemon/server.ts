@@ -75,10 +75,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const principal = rememberedPrincipal(req) ?? (await authenticate(req, db));
     return {
       runtime: guardedRuntime(runtime, principal, policy),
-      runtimeAllowingBinds: (roots) => guardedRuntime(runtime, principal, async () => {
-        const p = await policy();
-        return { allowedBindRoots: [...p.allowedBindRoots, ...roots] };
-      }),
+      runtimeAllowingBinds: (roots) => guardedRuntime(runtime, principal, async () => ({ ...(await policy()), readOnlyRoots: roots })),
       sessions,
       db,
       services,
