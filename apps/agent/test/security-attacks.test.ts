@@ -24,7 +24,7 @@ beforeAll(async () => {
   expect(agent.cli(['pull', '-q', image]).code).toBe(0);
   expect(agent.cli(['user', 'create', '--role', 'operator', '--password', 'operator-pass-1', 'olga']).code).toBe(0);
   expect(agent.cli(['user', 'create', '--role', 'viewer', '--password', 'viewer-pass-1', 'vic']).code).toBe(0);
-  expect(agent.cli(['run', '-d', '--name', 'victim', image, 'sleep', '300']).code).toBe(0);
+  expect(agent.cli(['run', '-d', '--name', 'victim', image, 'sh', '-c', 'echo victim up; exec sleep 300']).code).toBe(0);
 }, 120_000);
 
 afterAll(async () => {
@@ -169,6 +169,30 @@ describe('8: revocation reaches open WebSockets', () => {
     expect(closed?.code).toBe(1008);
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(ws.messages.some((m) => m.id === sub && m.error?.data?.code === 'UNAUTHORIZED')).toBe(true);
+  });
+
+  it('a revoked token ends its followed log streams over HTTP and the Docker API', async () => {
+    const tok = agent.token('read', 'olga');
+    const streams = [
+      await fetch(`${agent.url}/api/containers/victim/logs?follow=1`, { headers: bearer(tok) }),
+      await fetch(`http://127.0.0.1:${dockerPort}/v1.47/containers/victim/logs?follow=1&stdout=1`, { headers: bearer(tok) }),
+    ];
+    expect(streams.map((r) => r.status)).toEqual([200, 200]);
+    const ends = streams.map((r) => {
+      const reader = r.body!.getReader();
+      const drain = async (): Promise<string> => {
+        for (;;) {
+          const c = await reader.read().catch(() => ({ done: true }));
+          if (c.done) return 'ended';
+        }
+      };
+      return drain();
+    });
+    const admin = bearer(agent.token('admin'));
+    const rows = (await trpcCall(agent, 'query', 'tokens.list', undefined, admin)).data as { id: string; prefix: string }[];
+    expect((await trpcCall(agent, 'mutation', 'tokens.revoke', { id: rows.find((t) => tok.startsWith(`${t.prefix}_`))!.id }, admin)).status).toBe(200);
+    const timeout = new Promise((r) => setTimeout(() => r('still streaming'), 3000));
+    expect(await Promise.all(ends.map((e) => Promise.race([e, timeout])))).toEqual(['ended', 'ended']);
   });
 
   it('a lowered role, a deleted user and a logout end the WebSockets of that user', async () => {

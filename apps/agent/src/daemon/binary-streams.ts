@@ -8,6 +8,7 @@ import { allows, type Principal, type Role } from '../auth/principal.js';
 import { streamBuild } from './build-stream.js';
 import { streamLogs } from './log-stream.js';
 import { writeAudit } from '../auth/audit-log.js';
+import { cutOnRevoke } from '../auth/revocable-sockets.js';
 
 class HttpError extends Error {
   constructor(
@@ -154,6 +155,8 @@ export function binaryStreamHandler(runtime: Runtime, db: Db, runtimeFor: (p: Pr
       principal = await authenticate(req, db);
       const denied = authError(principal, route.role);
       if (denied) throw denied;
+      // a followed log or a build ends when its principal is revoked
+      cutOnRevoke(req.socket, principal);
       // host-level options (a build's --network host) are checked against the caller
       const target = await route.handle({ req, res, url, params: match.m!.slice(1), runtime: runtimeFor(principal) });
       audit(db, principal, route, target, ip);
