@@ -14,24 +14,32 @@ export const revokedError = () => new TRPCError({ code: 'UNAUTHORIZED', message:
  */
 export async function* untilRevoked<T>(source: AsyncIterable<T>, p: Principal): AsyncGenerator<T, void, undefined> {
   const it = source[Symbol.asyncIterator]();
-  let revoke!: () => void;
-  const revoked = new Promise<'revoked'>((r) => (revoke = () => r('revoked')));
+  // one settled-per-event promise (not a race against one long-pending promise, whose
+  // reactions would pile up with every event of a long stream)
+  let revoked = false;
+  let wake: ((r: 'revoked') => void) | undefined;
   const recheck = () => {
-    if (!revocations.isCurrent(p)) revoke();
+    if (revocations.isCurrent(p)) return;
+    revoked = true;
+    wake?.('revoked');
   };
   const off = revocations.onRevoke(recheck);
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     if (p.expiresAt === undefined) return;
-    timer = setTimeout(() => (recheck(), revocations.isCurrent(p) && arm()), Math.min(Math.max(p.expiresAt - Date.now(), 0), MAX_DELAY));
+    timer = setTimeout(() => (recheck(), revoked || arm()), Math.min(Math.max(p.expiresAt - Date.now(), 0), MAX_DELAY));
     timer.unref();
   };
   arm();
   let finished = false;
   try {
     for (;;) {
-      const r = await Promise.race([it.next(), revoked]);
-      if (r === 'revoked' || !revocations.isCurrent(p)) throw revokedError();
+      const r = revoked ? 'revoked' : await new Promise<IteratorResult<T> | 'revoked'>((resolve, reject) => {
+        wake = resolve;
+        it.next().then(resolve, reject);
+      });
+      wake = undefined;
+      if (r === 'revoked' || revoked) throw revokedError();
       if (r.done) {
         finished = true;
         return;
