@@ -100,6 +100,8 @@ describe('6: operator = root on the host', () => {
     expect((await trpcCall(agent, 'mutation', 'settings.setHostAccess', { allowedBindRoots: [bindRoot] }, admin)).status).toBe(200);
     const bindOf = (source: string) => trpcCall(agent, 'mutation', 'containers.create', { image, cmd: ['true'], mounts: [{ type: 'bind', source, target: '/data' }] }, op);
     expect((await bindOf(join(bindRoot, 'data'))).status).toBe(200);
+    expect((await bindOf(`${join(bindRoot, 'data')}/`)).status).toBe(200);
+    expect((await bindOf('/etc/passwd/x')).status).toBe(403);
     // (a missing source is the runtime's own error, past the host check)
     expect(codeOf(await bindOf(join(bindRoot, 'not-yet')))).not.toBe('FORBIDDEN');
     expect((await bindOf(`${bindRoot}/../../etc`)).status).toBe(403);

@@ -89,9 +89,10 @@ export async function assertHostAccess(p: Principal, req: HostRequest, policy: (
   for (const { source, readOnly } of req.binds) {
     const hint = roots.length ? ` (or a path under ${roots.join(', ')})` : ' (an admin can allow bind roots: settings.setHostAccess)';
     if (!isAbsolute(source)) refuse(p, `the bind mount of ${source}`, hint);
-    const real = await resolvedOnHost(source);
+    const clean = normalize(source).replace(/(.)\/+$/, '$1');
+    const real = await resolvedOnHost(clean).catch(() => refuse(p, `the bind mount of ${source}`, ' (it cannot be resolved on the host)'));
     // a symlink on the way is refused outright: it could be swapped after this check
-    if (real !== normalize(source) || !roots.some((root) => within(root, real))) refuse(p, `the bind mount of ${source}`, hint);
+    if (real !== clean || !roots.some((root) => within(root, real))) refuse(p, `the bind mount of ${source}`, hint);
     const own = readOnlyRoots.some((root) => normalize(root) === real) && !allowedBindRoots.some((root) => within(root, real));
     if (own && !readOnly) refuse(p, `the read-write bind mount of ${source}`, ' (bind it read-only, or a directory below it)');
   }
@@ -103,8 +104,7 @@ const within = (root: string, path: string) => {
 };
 
 /** the path with its symlinks resolved; a part that does not exist yet (the runtime creates it) is kept as written */
-async function resolvedOnHost(path: string): Promise<string> {
-  const clean = normalize(path);
+async function resolvedOnHost(clean: string): Promise<string> {
   let existing = clean;
   const rest: string[] = [];
   for (;;) {
