@@ -1,5 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
@@ -235,6 +236,21 @@ describe('9: request bodies are limited before authentication', () => {
     // the Docker API refuses an announced oversize body before reading it too
     const docker = await announceLargeBody(`http://127.0.0.1:${dockerPort}`, '/v1.47/containers/create', 300 * 1024 * 1024, 0, bearer(agent.token('operate', 'olga')));
     expect(docker.status).toBe(413);
+    // nor an exec start's body on its hijacked connection
+    const op = bearer(agent.token('operate', 'olga'));
+    const created = await fetch(`http://127.0.0.1:${dockerPort}/v1.47/containers/victim/exec`, { method: 'POST', headers: { 'content-type': 'application/json', ...op }, body: JSON.stringify({ Cmd: ['true'] }) });
+    const { Id } = (await created.json()) as { Id: string };
+    const answer = await new Promise<string>((resolve) => {
+      const s = connect(dockerPort, '127.0.0.1', () => {
+        s.write(`POST /v1.47/exec/${Id}/start HTTP/1.1\r\nHost: x\r\nAuthorization: ${op.authorization}\r\nContent-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: ${300 * 1024 * 1024}\r\n\r\n`);
+      });
+      let got = '';
+      s.on('data', (d) => (got += d.toString()));
+      s.on('close', () => resolve(got));
+      s.on('error', () => resolve(got));
+      setTimeout(() => (s.destroy(), resolve(got || 'no answer')), 3000);
+    });
+    expect(answer).toMatch(/^HTTP\/1.1 413/);
     // the agent still answers
     expect((await trpcCall(agent, 'query', 'system.ping', undefined)).data).toBe('OK');
   });

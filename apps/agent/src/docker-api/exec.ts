@@ -29,6 +29,9 @@ interface ExecEntry {
   created: number;
 }
 
+/** the largest exec start body (it is `{"Detach":false,"Tty":false}` and the like) */
+const MAX_START_BODY = 64 * 1024;
+
 /** Docker keeps exec instances until their container goes; here they expire an hour after they end. */
 const KEEP_MS = 60 * 60_000;
 
@@ -164,6 +167,11 @@ export class DockerExecs {
    */
   async hijack(req: IncomingMessage, socket: Duplex, head: Buffer, execId: string): Promise<void> {
     const length = Number(req.headers['content-length'] ?? 0);
+    // the body is a small JSON object ({Detach, Tty}); a bigger one is not read into memory
+    if (!(length <= MAX_START_BODY)) {
+      socket.end('HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"request body too large"}');
+      return;
+    }
     let buffered = head;
     while (buffered.length < length) {
       const chunk = await new Promise<Buffer | null>((resolve) => {
