@@ -9,6 +9,7 @@ import type { SecretBox } from './auth/secrets.js';
 import type { FailureLimiter } from './auth/rate-limit.js';
 import { writeAudit } from './auth/audit-log.js';
 import { revocations } from './auth/revocation.js';
+import type { HostRequest } from './auth/host-access.js';
 import { revokedError, untilRevoked } from './auth/until-revoked.js';
 
 export interface Context {
@@ -16,6 +17,8 @@ export interface Context {
   runtime: Runtime;
   /** the same, with binds also allowed below these host directories, and of them read-only (a stack's own directory) */
   runtimeAllowingBinds(roots: string[]): Runtime;
+  /** FORBIDDEN unless this principal may use these host-level options (auth/host-access.ts); `roots` as runtimeAllowingBinds */
+  checkHostAccess(requests: HostRequest[], roots?: string[]): Promise<void>;
   sessions: SessionRegistry;
   db: Db;
   services: AgentServices;

@@ -115,7 +115,7 @@ describe('6: operator = root on the host', () => {
   it('compose and stacks: a privileged host bind or the host network in the file is refused at deploy', async () => {
     const ws = await RawTrpcSocket.open(agent, op);
     try {
-      const compose = `services:\n  pwn:\n    image: ${image}\n    command: cat /host/etc/shadow\n    volumes:\n      - /:/host\n`;
+      const compose = `services:\n  aaa:\n    image: ${image}\n    command: sleep 300\n  pwn:\n    image: ${image}\n    command: cat /host/etc/shadow\n    volumes:\n      - /:/host\n`;
       const up = ws.send('subscription', 'compose.up', { files: [{ path: '/tmp/x/compose.yaml', content: compose }], projectName: 'pwn' });
       const upErr = await ws.waitFor(up, (m) => !!m.error, 60_000);
       expect(upErr?.error?.message).toMatch(/the bind mount of \/ gives access to the host/);
@@ -132,7 +132,9 @@ describe('6: operator = root on the host', () => {
       expect((await ws.call('mutation', 'stacks.save', { name: 'rwstack', composeFile: rwOwn, envFile: '', create: true }))?.error).toBeUndefined();
       const rw = ws.send('subscription', 'stacks.deploy', { name: 'rwstack' });
       expect((await ws.waitFor(rw, (m) => !!m.error, 60_000))?.error?.message).toMatch(/read-write bind mount of .*stacks\/rwstack/);
+      // refused before anything was made: no container of the harmless service, no network
       expect(agent.cli(['ps', '-a', '--filter', 'label=com.docker.compose.project=pwn', '-q']).stdout.trim()).toBe('');
+      expect(agent.cli(['network', 'ls', '--format', '{{.Name}}']).stdout).not.toMatch(/pwn/);
     } finally {
       ws.close();
     }

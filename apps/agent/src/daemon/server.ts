@@ -24,7 +24,7 @@ import { CLI_UPGRADE, serveCliCall } from './cli-host.js';
 import { DockerApi } from '../docker-api/server.js';
 import { tokenAccess } from '../docker-api/token-access.js';
 import { guardedRuntime } from '../auth/guarded-runtime.js';
-import { loadHostAccessPolicy } from '../auth/host-access.js';
+import { assertHostAccess, loadHostAccessPolicy } from '../auth/host-access.js';
 import { principalOf, rememberedPrincipal, rememberPrincipal } from '../auth/request-principal.js';
 import { revocations } from '../auth/revocation.js';
 import type { Principal } from '../auth/principal.js';
@@ -76,6 +76,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     return {
       runtime: guardedRuntime(runtime, principal, policy),
       runtimeAllowingBinds: (roots) => guardedRuntime(runtime, principal, async () => ({ ...(await policy()), readOnlyRoots: roots })),
+      checkHostAccess: async (requests, roots = []) => {
+        for (const r of requests) await assertHostAccess(principal, r, async () => ({ ...(await policy()), readOnlyRoots: roots }));
+      },
       sessions,
       db,
       services,

@@ -7,6 +7,7 @@ import { isSkiffError } from '@skiff/runtime';
 import { isUniqueViolation } from '@skiff/db';
 import { call, operatorProcedure, router, viewerProcedure, type Context } from '../trpc.js';
 import { audited, engineOf, projectName } from './compose.js';
+import { projectHostRequests } from '../auth/project-host-access.js';
 
 /**
  * Stacks: compose projects whose file and .env are stored in the database and managed
@@ -140,6 +141,7 @@ export const stacksRouter = router({
       const dir = stackDir(ctx, stack.name);
       const v = await validateStack(ctx, stack);
       if (!v.ok) throw new TRPCError({ code: 'BAD_REQUEST', message: v.error.message });
+      await call(() => ctx.checkHostAccess(projectHostRequests(v.project), [dir]));
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await writeFile(join(dir, 'compose.yaml'), stack.composeFile);
       await writeFile(join(dir, '.env'), stack.envFile, { mode: 0o600 });
