@@ -23,6 +23,12 @@ import { binaryStreamHandler } from './binary-streams.js';
 import { CLI_UPGRADE, serveCliCall } from './cli-host.js';
 import { DockerApi } from '../docker-api/server.js';
 import { tokenAccess } from '../docker-api/token-access.js';
+import { guardedRuntime } from '../auth/guarded-runtime.js';
+import { assertHostAccess, loadHostAccessPolicy } from '../auth/host-access.js';
+import { principalOf, rememberedPrincipal, rememberPrincipal } from '../auth/request-principal.js';
+import { revocations } from '../auth/revocation.js';
+import type { Principal } from '../auth/principal.js';
+import { DEFAULT_MAX_BODY, refuseLargeBody } from './body-limit.js';
 
 export interface RunningDaemon {
   runtime: Runtime;
@@ -63,27 +69,48 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     baseUrl: opts.http ? `http://${opts.http.host}:${opts.http.port}` : undefined,
     log: (l) => process.stdout.write(`${l}\n`),
   });
-  const createContext = async ({ req, res }: { req: IncomingMessage; res?: unknown }): Promise<Context> => ({
-    runtime,
-    sessions,
-    db,
-    services,
-    principal: await authenticate(req, db),
-    sessionToken: parseCookies(req.headers.cookie)[SESSION_COOKIE],
-    ip: req.socket.remoteAddress ?? undefined,
-    // an HTTP response can set cookies; a WebSocket (the WS adapter passes the socket) cannot
-    setHeader: res instanceof ServerResponse ? (name, value) => res.setHeader(name, value) : undefined,
-    ws: res instanceof WebSocket ? res : undefined,
-  });
-  const handler = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/' });
+  const policy = () => loadHostAccessPolicy(db);
+  const createContext = async ({ req, res }: { req: IncomingMessage; res?: unknown }): Promise<Context> => {
+    // a WebSocket's principal was found at its upgrade
+    const principal = rememberedPrincipal(req) ?? (await authenticate(req, db));
+    return {
+      runtime: guardedRuntime(runtime, principal, policy),
+      runtimeAllowingBinds: (roots) => guardedRuntime(runtime, principal, async () => ({ ...(await policy()), readOnlyRoots: roots })),
+      checkHostAccess: async (requests, roots = []) => {
+        for (const r of requests) await assertHostAccess(principal, r, async () => ({ ...(await policy()), readOnlyRoots: roots }));
+      },
+      sessions,
+      db,
+      services,
+      principal,
+      sessionToken: parseCookies(req.headers.cookie)[SESSION_COOKIE],
+      ip: req.socket.remoteAddress ?? undefined,
+      // an HTTP response can set cookies; a WebSocket (the WS adapter passes the socket) cannot
+      setHeader: res instanceof ServerResponse ? (name, value) => res.setHeader(name, value) : undefined,
+      ws: res instanceof WebSocket ? res : undefined,
+    };
+  };
+  const maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
+  const handler = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/', maxBodySize: maxBody });
 
-  const binary = binaryStreamHandler(runtime, db);
+  // open WebSockets and their principals: a revocation closes those it hits (1008, policy violation)
+  const sockets = new Map<WebSocket, Principal>();
+  // (a moment later, so the error answers of the socket's running subscriptions go out first)
+  const offRevoke = revocations.onRevoke(() => {
+    for (const [ws, p] of sockets) if (!revocations.isCurrent(p)) setTimeout(() => ws.close(1008, 'credentials revoked'), 50);
+  });
+
+  const binary = binaryStreamHandler(runtime, db, (p) => guardedRuntime(runtime, p, policy));
   const web = opts.http ? startWebFrontend(opts.root) : undefined;
   const servers: Server[] = [];
   const wsServers: WebSocketServer[] = [];
   const serve = async (listen: (srv: Server) => Promise<void>) => {
     const srv = createServer((req, res) => {
-      if (req.url?.startsWith('/trpc/')) return handler(req, res);
+      if (req.url?.startsWith('/trpc/')) {
+        // limited before authentication: the unix socket is root's and not limited
+        if (req.socket.remoteAddress && refuseLargeBody(req, res, maxBody)) return;
+        return handler(req, res);
+      }
       // tar streams (save/load/import/export) as plain HTTP bodies, on both listeners
       if (req.url?.startsWith('/api/')) return void binary(req, res);
       // the dashboard only on TCP; the unix socket is the API's alone
@@ -106,7 +133,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
             socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
             return;
           }
+          rememberPrincipal(req, p);
           wss.handleUpgrade(req, socket, head, (ws) => {
+            sockets.set(ws, p);
+            ws.once('close', () => sockets.delete(ws));
             textFramesForBuffers(ws);
             wss.emit('connection', ws, req);
           });
@@ -153,7 +183,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
 
   if (opts.dockerSocket || opts.dockerTcp) {
-    const docker = new DockerApi(runtime);
+    // each request's runtime is what its token may do (the unix socket's callers are root)
+    const docker = new DockerApi(runtime, (req) => guardedRuntime(runtime, principalOf(req), policy));
     const path = opts.dockerSocket;
     // optional: a second agent (or dockerd's socket path) must not stop this one from starting
     if (path && existsSync(path) && (await socketAlive(path))) process.stderr.write(`warning: ${path} is in use; the Docker API is not served there\n`);
@@ -182,6 +213,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   return {
     runtime,
     async close() {
+      offRevoke();
       sessions.closeAll();
       for (const w of wsServers) {
         for (const c of w.clients) c.terminate();

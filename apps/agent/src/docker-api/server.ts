@@ -32,7 +32,11 @@ export class DockerApi {
   private readonly execs: DockerExecs;
   private readonly routes;
 
-  constructor(private readonly runtime: Runtime) {
+  /** `runtimeFor`: the runtime as a request's caller may use it (host-level options checked) */
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly runtimeFor: (req: IncomingMessage) => Runtime = () => runtime,
+  ) {
     this.execs = new DockerExecs(runtime);
     this.routes = [...ALL_ROUTES, ...this.execs.routes, ...BUILD_ROUTES];
     recordEvents(runtime);
@@ -52,7 +56,7 @@ export class DockerApi {
         return;
       }
       (access ? access(req) : Promise.resolve())
-        .then(() => match.r.handle({ req, res, url, params: match.m!.slice(1), runtime, pendingAttach }))
+        .then(() => match.r.handle({ req, res, url, params: match.m!.slice(1), runtime: this.runtimeFor(req), pendingAttach }))
         .catch((e) => {
           req.resume();
           sendError(res, e);
