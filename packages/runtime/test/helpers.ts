@@ -26,6 +26,17 @@ export class TestRuntime {
     return new TestRuntime(await createRuntime(options), root, cgroupParent, options);
   }
 
+  /**
+   * Closes the runtime, lets `meanwhile` run another agent on the same root and options (a
+   * child process the test may kill), then opens the runtime again, like an agent restart.
+   */
+  async restartAround(meanwhile: (options: RuntimeOptions) => Promise<void>): Promise<Runtime> {
+    await this.rt.close();
+    await meanwhile(this.options);
+    this.rt = await createRuntime(this.options);
+    return this.rt;
+  }
+
   /** closes and opens the runtime again on the same root, like an agent restart */
   async reopen(): Promise<Runtime> {
     await this.rt.close();
