@@ -64,6 +64,9 @@ describe('build containers are internal', () => {
     expect((await env.t.rt.containers.prune()).deleted).toEqual([]);
     expect(env.t.rt.containers.counts().total).toBe(0);
     expect((await env.t.rt.containers.diskUsage()).map((c) => c.id)).not.toContain(id);
+    // it is on the default bridge, which does not show it as connected
+    expect(env.t.rt.networks.networkingOf(id!)).toBeDefined();
+    expect(env.t.rt.networks.endpointsOf(env.t.rt.networks.get('bridge').id).map((e) => e.containerId)).not.toContain(id);
     // its name is nobody's: a user may take it
     const mine = await env.t.rt.containers.create({ image: env.image, name, cmd: ['true'] });
     await env.t.rt.containers.remove(mine.id);
@@ -72,7 +75,7 @@ describe('build containers are internal', () => {
     ac.abort();
     await expect(building).rejects.toThrow();
     off();
-    expect(events.filter((e) => e.type === 'container' && e.id === id)).toEqual([]);
+    expect(events.filter((e) => e.id === id || e.attributes.container === id)).toEqual([]);
     // the LABEL, RUN and ENV images it made are gone with it
     expect((await env.t.rt.images.list()).map((i) => i.id)).toEqual(imagesBefore);
     expect(containerIds()).toEqual([]);

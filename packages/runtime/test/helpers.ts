@@ -6,7 +6,7 @@ import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime
 import type { ContainerCreateSpec } from '../src/types.js';
 import { afterAll, beforeAll } from 'vitest';
 import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
-import { removeCgroupParent } from './fixtures/sweep.js';
+import { sweepRuntimeLeftovers } from './fixtures/sweep.js';
 
 /** A runtime on a throw-away root and cgroup parent; `dispose` removes everything it made. */
 export class TestRuntime {
@@ -50,7 +50,8 @@ export class TestRuntime {
     }
     await this.rt.networks.destroyAll().catch(() => {});
     await this.rt.close();
-    await removeCgroupParent(this.cgroupParent);
+    // what no user listing shows (a failed test's build step) and what a killed child agent left
+    await sweepRuntimeLeftovers({ root: this.root, bridge: this.options.bridgeName!, nftTable: this.options.nftTable!, cgroupParent: this.cgroupParent });
     await rm(this.root, { recursive: true, force: true });
   }
 }

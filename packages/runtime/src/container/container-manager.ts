@@ -134,6 +134,11 @@ export class ContainerManager implements ContainerService {
     return this.store.all().filter((c) => c.record.mounts?.some((m) => m.name === name)).map((c) => c.record.id);
   }
 
+  /** is this the runtime's own container (a build step's), which no user sees? */
+  isInternal(id: string): boolean {
+    return !!this.store.find(id)?.record.internal;
+  }
+
   /** true while some container (in any state) was created from the image */
   usesImage(imageId: string): boolean {
     return this.store.all().some((c) => c.record.imageId === imageId);
