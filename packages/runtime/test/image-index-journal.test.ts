@@ -40,6 +40,11 @@ describe('image index journal', () => {
     // then in a compacted snapshot); rewriting the whole index per step wrote ~500 MB here
     expect(written / N).toBeLessThan(8 * 1024);
     expect((await store.list({ dangling: true })).length).toBe(N);
+    // an agent start reads snapshot and journal back quickly, to the same images
+    const t1 = Date.now();
+    const reopened = await ImageStore.open({ root, insecureRegistries: [] });
+    expect(Date.now() - t1).toBeLessThan(2000);
+    expect((await reopened.list()).length).toBe(N);
 
     const t0 = Date.now();
     const pruned = await store.prune();

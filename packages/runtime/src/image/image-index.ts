@@ -66,11 +66,6 @@ export class ImageIndex {
     });
   }
 
-  /** bytes the index wrote since it was loaded */
-  get bytesWritten(): number {
-    return this.map?.bytesWritten ?? 0;
-  }
-
   all(): ImageRecord[] {
     return [...this.images.values()];
   }

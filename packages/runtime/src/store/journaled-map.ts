@@ -32,8 +32,6 @@ export class JournaledMap<V> {
   private journalBytes = 0;
   private snapshotBytes = 0;
   private writing: Promise<unknown> = Promise.resolve();
-  /** bytes written to the snapshot and journal since open (diagnostics and tests) */
-  bytesWritten = 0;
 
   private constructor(private readonly opts: JournaledMapOptions<V>) {
     this.journal = `${opts.file}.journal`;
@@ -69,7 +67,6 @@ export class JournaledMap<V> {
       await fh.close();
     }
     this.journalBytes += bytes;
-    this.bytesWritten += bytes;
   }
 
   private async compact(): Promise<void> {
@@ -87,7 +84,6 @@ export class JournaledMap<V> {
     });
     this.snapshotBytes = Buffer.byteLength(data);
     this.journalBytes = 0;
-    this.bytesWritten += this.snapshotBytes;
   }
 
   /** a damaged cache starts over empty (snapshot and journal too); anything else refuses to open */
