@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync, truncateSync, statSync, readdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ImageStore } from '../src/image/image-store.js';
+import { JournaledMap } from '../src/store/journaled-map.js';
 import { waitFor } from './helpers.js';
 
 const roots: string[] = [];
@@ -79,6 +80,39 @@ describe('image index journal', () => {
     }
     // the rounds crossed compactions (3 KB records, 256 KB journal threshold), not just appends
     expect(acked.size).toBeGreaterThan(200);
+  });
+
+  it('a disk that fills up mid-append fails that change and leaves a journal that still opens', async () => {
+    const root = await freshRoot();
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'skiff-idx-test', root]).status).toBe(0);
+    try {
+      const file = join(root, 'map.json');
+      const opts = { file, fromSnapshot: (j: unknown) => Object.entries(j as Record<string, string>), toSnapshot: (e: ReadonlyMap<string, string>) => Object.fromEntries(e), onCorrupt: 'throw' as const };
+      const map = await JournaledMap.open<string>(opts);
+      map.entries.set('kept', 'before the disk filled');
+      await map.commit(['kept']);
+      // fill the disk, then give back one page: the next append fits only in part
+      const filler = join(root, 'filler');
+      const fd = openSync(filler, 'w');
+      try {
+        for (;;) writeSync(fd, Buffer.alloc(4096));
+      } catch (e) {
+        expect((e as NodeJS.ErrnoException).code).toBe('ENOSPC');
+      }
+      closeSync(fd);
+      truncateSync(filler, statSync(filler).size - 4096);
+      map.entries.set('big', 'z'.repeat(20_000));
+      await expect(map.commit(['big'])).rejects.toThrow(/ENOSPC|no space/);
+      // room again: the next change appends on a clean line
+      truncateSync(filler, 0);
+      map.entries.set('after', 'the disk had room again');
+      await map.commit(['after']);
+      const reopened = await JournaledMap.open<string>(opts);
+      expect(reopened.entries.get('kept')).toBe('before the disk filled');
+      expect(reopened.entries.get('after')).toBe('the disk had room again');
+    } finally {
+      spawnSync('umount', [root]);
+    }
   });
 
   it('drops a torn journal tail, appends after it, and refuses a journal damaged in the middle', async () => {

@@ -61,8 +61,12 @@ export class JournaledMap<V> {
     if (this.journalBytes + bytes > Math.max(MIN_COMPACT_BYTES, this.snapshotBytes)) return this.compact();
     const fh = await open(this.journal, 'a', 0o600);
     try {
-      await fh.write(text);
+      await fh.appendFile(text);
       await fh.datasync();
+    } catch (e) {
+      // a part-written line (disk full) would glue onto the next one and read as damage
+      await fh.truncate(this.journalBytes).catch((te: unknown) => console.warn(`skiff: could not cut a failed append off ${this.journal}: ${(te as Error).message}`));
+      throw e;
     } finally {
       await fh.close();
     }
