@@ -67,7 +67,11 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   images.setUsageCheck((imageId) => containers.usesImage(imageId));
   volumes.setUsage((name) => containers.volumeUsers(name));
   volumes.onEvent = (action, name) => emit({ type: 'volume', action, id: name, attributes: { driver: 'local' } });
-  networks.onEvent = (action, n, container) => emit({ type: 'network', action, id: n.id, attributes: { name: n.name, type: n.driver, ...(container ? { container } : {}) } });
+  networks.visibleContainer = (id) => !containers.isInternal(id);
+  networks.onEvent = (action, n, container) => {
+    if (container && containers.isInternal(container)) return; // a build step's connect and disconnect
+    emit({ type: 'network', action, id: n.id, attributes: { name: n.name, type: n.driver, ...(container ? { container } : {}) } });
+  };
 
   const builder = new Builder(runtimeBackend(images, containers, join(opts.root, 'tmp')), new BuildCache(join(opts.root, 'build-cache.json')));
   return {
