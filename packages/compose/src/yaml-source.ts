@@ -1,5 +1,6 @@
-import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { ComposeError, type Loc } from './errors.js';
+import { parseOffThread } from './yaml-parse-pool.js';
+import { plainDocument, type PlainDocument, type PlainNode } from './yaml-plain.mjs';
 
 /**
  * YAML → plain JS values (what the schema, interpolation and merge work on), with the
@@ -82,33 +83,54 @@ export function copySelfLoc(from: object, to: object): void {
 export const MAX_YAML_BYTES = 1024 * 1024;
 /** nodes copied out of aliases, all aliases together: a "billion laughs" file stops here */
 export const MAX_ALIAS_NODES = 10_000;
+/** nodes in all (aliases expanded): interpolation, the schema and normalisation walk each on the event loop */
+export const MAX_YAML_NODES = 20_000;
 /** mappings and sequences nested deeper than this are refused */
 export const MAX_YAML_DEPTH = 100;
 
-/** Parse one Compose file; malformed, oversized or alias-bomb YAML is a located ComposeError */
-export function parseYaml(text: string, displayName: string): unknown {
+/** files up to this size are parsed on the calling thread; larger ones in a worker (yaml-parse-pool.ts) */
+const SMALL_YAML_BYTES = 16 * 1024;
+
+/**
+ * Parse one Compose file; malformed, oversized or alias-bomb YAML is a located ComposeError.
+ * The yaml parser takes ~1-4 ms per KiB: a large file is parsed in a worker thread, so the
+ * agent's event loop keeps serving while it runs.
+ */
+export async function parseYaml(text: string, displayName: string): Promise<unknown> {
+  checkShape(text, displayName);
+  const doc = Buffer.byteLength(text, 'utf8') <= SMALL_YAML_BYTES ? plainDocument(text, MAX_YAML_NODES) : await parseOffThread(text, displayName, MAX_YAML_NODES);
+  return convertDocument(doc, text, displayName);
+}
+
+function checkShape(text: string, displayName: string): void {
   if (Buffer.byteLength(text, 'utf8') > MAX_YAML_BYTES) throw new ComposeError(`the file is larger than ${MAX_YAML_BYTES / 1024} KiB`, { file: displayName, line: 1, col: 1 });
   // the parser recurses once per level of nesting: refuse a deep file before it runs
-  const depth = flowOrIndentDepth(text);
-  if (depth > MAX_YAML_DEPTH) throw new ComposeError(`YAML nested deeper than ${MAX_YAML_DEPTH} levels`, { file: displayName, line: 1, col: 1 });
-  const lineCounter = new LineCounter();
+  if (flowOrIndentDepth(text) > MAX_YAML_DEPTH) throw new ComposeError(`YAML nested deeper than ${MAX_YAML_DEPTH} levels`, { file: displayName, line: 1, col: 1 });
+}
+
+function convertDocument(doc: PlainDocument, text: string, displayName: string): unknown {
+  const starts = lineStarts(text);
+  const pos = (offset: number): Loc => {
+    // the last line that starts at or before `offset`
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { file: displayName, line: lo + 1, col: offset - starts[lo]! + 1 };
+  };
+  if (doc.error) throw new ComposeError(`invalid YAML: ${doc.error.message}`, pos(doc.error.offset));
   // YAML 1.1 merge keys (`<<: *anchor`) are common in Compose files; the converter
   // resolves them itself to keep positions, so the parser sees `<<` as a plain key.
-  // duplicate keys are found by the converter: yaml's uniqueKeys compares each key with every
-  // earlier one (a mapping of 12,500 keys took 2.2 s, of 100,000 keys 225 s)
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
-  const pos = (offset: number): Loc => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { file: displayName, line, col };
-  };
-  const first = doc.errors[0];
-  if (first) {
-    const loc = pos(first.pos[0]);
-    const message = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw new ComposeError(`invalid YAML: ${message}`, loc);
-  }
-  const converter = new Converter(anchorTargets(doc), pos);
-  return doc.contents ? converter.convert(doc.contents as Node) : null;
+  return doc.root ? new Converter(pos).convert(doc.root) : null;
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
 }
 
 /**
@@ -147,69 +169,48 @@ function flowOrIndentDepth(text: string): number {
   return max;
 }
 
-/**
- * Each alias's target, found in one pass over the document (yaml's Alias.resolve walks the
- * document again for every alias: quadratic, minutes for a 1 MiB file of aliases). An
- * alias names the latest anchor of that name before it.
- */
-function anchorTargets(doc: Document): Map<Node, Node> {
-  const anchors = new Map<string, Node>();
-  const targets = new Map<Node, Node>();
-  visit(doc, (_key, node) => {
-    if (isAlias(node)) {
-      const target = anchors.get(node.source);
-      if (target) targets.set(node, target);
-    } else if (isNode(node) && node.anchor) anchors.set(node.anchor, node);
-  });
-  return targets;
-}
-
 class Converter {
   private aliasNodes = 0;
-  constructor(
-    private readonly aliases: Map<Node, Node>,
-    private readonly pos: (offset: number) => Loc,
-  ) {}
+  private nodes = 0;
+  constructor(private readonly pos: (offset: number) => Loc) {}
 
-  private locOfNode(n: Node | null | undefined): Loc | undefined {
-    return n?.range ? this.pos(n.range[0]) : undefined;
+  private locOfNode(n: PlainNode | undefined): Loc | undefined {
+    return n?.o !== undefined ? this.pos(n.o) : undefined;
   }
 
-  convert(node: Node | null | undefined, depth = 0, inAlias = false): unknown {
+  convert(node: PlainNode | undefined, depth = 0, inAlias = false): unknown {
     // aliases are expanded into copies; bound the work so a "billion laughs" file fails fast
+    if (++this.nodes > MAX_YAML_NODES) throw new ComposeError(`the file has more than ${MAX_YAML_NODES} YAML nodes`, this.locOfNode(node));
     if (inAlias && ++this.aliasNodes > MAX_ALIAS_NODES) throw new ComposeError(`YAML aliases expand to more than ${MAX_ALIAS_NODES} nodes`, this.locOfNode(node));
     if (depth > MAX_YAML_DEPTH * 2) throw new ComposeError('YAML aliases nest too deeply', this.locOfNode(node));
     if (node == null) return null;
-    if (isAlias(node)) {
-      const target = this.aliases.get(node);
-      if (!target) throw new ComposeError(`unknown YAML alias *${node.source}`, this.locOfNode(node));
-      return this.convert(target, depth + 1, true);
+    if (node.k === 'alias') {
+      if (!node.to) throw new ComposeError(`unknown YAML alias *${node.source}`, this.locOfNode(node));
+      return this.convert(node.to, depth + 1, true);
     }
-    if (isScalar(node)) return node.value ?? null;
-    if (isSeq(node)) {
+    if (node.k === 'scalar') return node.v ?? null;
+    if (node.k === 'seq') {
       const out: unknown[] = [];
       setLoc(out, undefined, this.locOfNode(node));
       for (const item of node.items) {
-        out.push(this.convert(item as Node, depth + 1, inAlias));
-        setLoc(out, out.length - 1, this.locOfNode(item as Node));
+        out.push(this.convert(item, depth + 1, inAlias));
+        setLoc(out, out.length - 1, this.locOfNode(item));
       }
       return out;
     }
-    if (isMap(node)) {
+    if (node.k === 'map') {
       const out: Record<string, unknown> = {};
       setLoc(out, undefined, this.locOfNode(node));
-      const merges: Node[] = [];
+      const merges: PlainNode[] = [];
       const seen = new Set<string>();
-      for (const pair of node.items) {
-        const keyNode = pair.key as Node | null;
-        if (isScalar(keyNode) && keyNode.value === '<<' && keyNode.type === 'PLAIN') {
-          merges.push(pair.value as Node);
+      for (const [keyNode, valueNode] of node.pairs) {
+        if (keyNode?.k === 'scalar' && keyNode.v === '<<' && keyNode.plain) {
+          merges.push(valueNode);
           continue;
         }
-        const key = isScalar(keyNode) ? String(keyNode.value) : String(this.convert(keyNode, depth + 1, inAlias));
+        const key = keyNode?.k === 'scalar' ? String(keyNode.v) : String(this.convert(keyNode, depth + 1, inAlias));
         if (seen.has(key)) throw new ComposeError('invalid YAML: Map keys must be unique', this.locOfNode(keyNode));
         seen.add(key);
-        const valueNode = pair.value as Node | null;
         setLoc(out, key, this.locOfNode(valueNode) ?? this.locOfNode(keyNode), this.locOfNode(keyNode));
         // `key: !reset …` removes what earlier files set; `key: !override …` replaces it whole
         const tag = valueNode?.tag === '!reset' ? 'reset' : valueNode?.tag === '!override' ? 'override' : undefined;
@@ -219,7 +220,7 @@ class Converter {
       }
       // merge keys add only what the mapping does not set itself; earlier sources win
       for (const m of merges) {
-        const sources = isSeq(m) ? (m.items as Node[]) : [m];
+        const sources = m?.k === 'seq' ? m.items : [m];
         for (const src of sources) {
           const value = this.convert(src, depth + 1, inAlias);
           if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -29,7 +29,7 @@ describe('hostile YAML is refused quickly', () => {
   it('refuses a file of aliases to one anchor without walking the document per alias', async () => {
     const text = `x-v: &v 1\nx-l:\n${'  - *v\n'.repeat(20_000)}services:\n  web:\n    image: busybox\n`;
     const { ms, value } = await timed(() => loadError(text));
-    expect(value).toMatch(/YAML aliases expand to more than/);
+    expect(value).toMatch(/more than \d+ YAML nodes|YAML aliases expand to more than/);
     expect(ms).toBeLessThan(1500); // yaml's Alias.resolve walked the document each time: minutes
   });
 
