@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import fc from 'fast-check';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSkiffError } from '../src/errors.js';
-import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
+import { buildImage, buildLayer, fixtureRegistry, stopFixtureRegistry, type BuiltImage } from './fixtures/index.js';
 import { TestRuntime } from './helpers.js';
 
 /**
@@ -206,4 +207,67 @@ describe('hostile archives', () => {
       await expectTypedFailure('copyTo', () => t.rt.containers.copyTo(container, '/tmp', Readable.from([archive])));
     }
   }, 60_000);
+});
+
+/** what the hostile registry answers for the next pull */
+interface Script {
+  manifest: Buffer;
+  contentType: string;
+  /** blob digest → bytes; anything else is random bytes of `junkSize` */
+  blobs: Map<string, Buffer>;
+  junkSize: number;
+}
+
+describe('a hostile registry', () => {
+  let server: Server;
+  let host = '';
+  let script: Script | undefined;
+  let good: BuiltImage;
+
+  beforeAll(async () => {
+    good = buildImage([await buildLayer([{ name: 'hello.txt', content: Buffer.from('hi') }])], { Cmd: ['sh'] });
+    server = createServer((req, res) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      if (path === '/v2/') return void res.writeHead(200).end('{}');
+      if (!script) return void res.writeHead(404).end();
+      if (path.includes('/manifests/')) return void res.writeHead(200, { 'content-type': script.contentType, 'docker-content-digest': `sha256:${createHash('sha256').update(script.manifest).digest('hex')}` }).end(script.manifest);
+      const blob = /\/blobs\/(sha256:[0-9a-f]+)$/.exec(path)?.[1];
+      if (blob) return void res.writeHead(200).end(script.blobs.get(blob) ?? randomBytes(script.junkSize));
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    host = `127.0.0.1:${(server.address() as { port: number }).port}`;
+    await t.rt.close();
+    t = await TestRuntime.create([host, busybox.split('/')[0]!]);
+  }, 60_000);
+  afterAll(async () => {
+    await new Promise((r) => server?.close(r));
+  });
+
+  const manifestOf = (o: unknown) => Buffer.from(JSON.stringify(o));
+  const digestArb = fc.oneof(fc.constantFrom('sha256:' + 'a'.repeat(64), 'sha256:../../../etc/passwd', 'sha512:xx', '', 'md5:0'), fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 }).map((h) => `sha256:${h}`));
+  const descriptor = fc.record({ mediaType: fc.constantFrom('application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.docker.image.rootfs.diff.tar.gzip', 'application/vnd.oci.image.manifest.v1+json', 'text/html', ''), digest: digestArb, size: fc.oneof(fc.constantFrom(-1, 0, 2 ** 53, 8 * 1024 ** 3), fc.nat(5000)), platform: fc.option(fc.record({ os: fc.constantFrom('linux', 'windows', ''), architecture: fc.constantFrom('amd64', 'arm64', '') }), { nil: undefined }) }, { requiredKeys: [] });
+  const goodManifest = () => JSON.parse(good.manifest.toString()) as Record<string, unknown>;
+  const scriptArb: fc.Arbitrary<() => Script> = fc.oneof(
+    // random JSON or bytes as the manifest
+    fc.tuple(fc.oneof(fc.jsonValue().map((v) => manifestOf(v)), fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a))), fc.constantFrom('application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.v2+json', 'text/plain')).map(([manifest, contentType]) => () => ({ manifest, contentType, blobs: new Map(), junkSize: 100 })),
+    // a real manifest with some fields replaced by hostile ones
+    fc.record({ config: fc.option(descriptor, { nil: undefined }), layers: fc.option(fc.array(descriptor, { maxLength: 3 }), { nil: undefined }), schemaVersion: fc.option(fc.constantFrom(1, 2, 3, '2'), { nil: undefined }), junkSize: fc.nat(4096), badConfig: fc.boolean() }).map((m) => () => {
+      const manifest = { ...goodManifest(), ...(m.config ? { config: m.config } : {}), ...(m.layers ? { layers: m.layers } : {}), ...(m.schemaVersion !== undefined ? { schemaVersion: m.schemaVersion } : {}) };
+      const blobs = new Map<string, Buffer>([[good.configDigest, m.badConfig ? Buffer.from('{"rootfs":{"diff_ids":[1,2,3]},"config":null}') : good.config], ...good.layers.map((l) => [l.digest, l.blob] as [string, Buffer])]);
+      return { manifest: manifestOf(manifest), contentType: good.mediaType, blobs, junkSize: m.junkSize };
+    }),
+    // an index whose entries point at random or self-referencing manifests
+    fc.array(descriptor, { maxLength: 4 }).map((manifests) => () => ({ manifest: manifestOf({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }), contentType: 'application/vnd.oci.image.index.v1+json', blobs: new Map(), junkSize: 50 })),
+  );
+
+  it('pull of random manifests, indexes and blobs: pulls or refuses with a SkiffError', async () => {
+    await fc.assert(
+      fc.asyncProperty(scriptArb, async (make) => {
+        script = make();
+        await expectTypedFailure('pull', () => t.rt.images.pull(`${host}/test/image:latest`));
+      }),
+      { seed: SEED, numRuns: 60, endOnFailure: true },
+    );
+  }, 120_000);
 });
