@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { existsSync, readFileSync, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,11 +29,18 @@ let saved: Buffer;
 let container: string;
 /** a directory outside the root that traversal names aim at: it must stay empty */
 let outside: string;
+/** the hostile registry (below), known to the runtime as an insecure registry */
+let hostile: Server;
+let hostileHost = '';
+let script: Script | undefined;
 
 beforeAll(async () => {
   const reg = await fixtureRegistry();
   busybox = `${reg.host}/skiff-test/busybox:latest`;
-  t = await TestRuntime.create([reg.host]);
+  hostile = createServer(serveScript);
+  await new Promise<void>((r) => hostile.listen(0, '127.0.0.1', r));
+  hostileHost = `127.0.0.1:${(hostile.address() as { port: number }).port}`;
+  t = await TestRuntime.create([reg.host, hostileHost]);
   await t.rt.images.pull(busybox);
   const work = await mkdtemp(join(tmpdir(), 'skiff-fz-'));
   outside = join(work, 'outside');
@@ -46,6 +53,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await new Promise((r) => hostile?.close(r));
   await t?.dispose();
   if (outside) await rm(join(outside, '..'), { recursive: true, force: true });
   await stopFixtureRegistry();
@@ -218,30 +226,21 @@ interface Script {
   junkSize: number;
 }
 
-describe('a hostile registry', () => {
-  let server: Server;
-  let host = '';
-  let script: Script | undefined;
-  let good: BuiltImage;
+/** a Distribution API server answering with whatever the current script says */
+function serveScript(req: IncomingMessage, res: ServerResponse): void {
+  const path = new URL(req.url ?? '/', 'http://x').pathname;
+  if (path === '/v2/') return void res.writeHead(200).end('{}');
+  if (!script) return void res.writeHead(404).end();
+  if (path.includes('/manifests/')) return void res.writeHead(200, { 'content-type': script.contentType, 'docker-content-digest': `sha256:${createHash('sha256').update(script.manifest).digest('hex')}` }).end(script.manifest);
+  const blob = /\/blobs\/(sha256:[0-9a-f]+)$/.exec(path)?.[1];
+  if (blob) return void res.writeHead(200).end(script.blobs.get(blob) ?? randomBytes(script.junkSize));
+  res.writeHead(404).end();
+}
 
+describe('a hostile registry', () => {
+  let good: BuiltImage;
   beforeAll(async () => {
     good = buildImage([await buildLayer([{ name: 'hello.txt', content: Buffer.from('hi') }])], { Cmd: ['sh'] });
-    server = createServer((req, res) => {
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
-      if (path === '/v2/') return void res.writeHead(200).end('{}');
-      if (!script) return void res.writeHead(404).end();
-      if (path.includes('/manifests/')) return void res.writeHead(200, { 'content-type': script.contentType, 'docker-content-digest': `sha256:${createHash('sha256').update(script.manifest).digest('hex')}` }).end(script.manifest);
-      const blob = /\/blobs\/(sha256:[0-9a-f]+)$/.exec(path)?.[1];
-      if (blob) return void res.writeHead(200).end(script.blobs.get(blob) ?? randomBytes(script.junkSize));
-      res.writeHead(404).end();
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    host = `127.0.0.1:${(server.address() as { port: number }).port}`;
-    await t.rt.close();
-    t = await TestRuntime.create([host, busybox.split('/')[0]!]);
-  }, 60_000);
-  afterAll(async () => {
-    await new Promise((r) => server?.close(r));
   });
 
   const manifestOf = (o: unknown) => Buffer.from(JSON.stringify(o));
@@ -265,7 +264,7 @@ describe('a hostile registry', () => {
     await fc.assert(
       fc.asyncProperty(scriptArb, async (make) => {
         script = make();
-        await expectTypedFailure('pull', () => t.rt.images.pull(`${host}/test/image:latest`));
+        await expectTypedFailure('pull', () => t.rt.images.pull(`${hostileHost}/test/image:latest`));
       }),
       { seed: SEED, numRuns: 60, endOnFailure: true },
     );
