@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { openDb } from '@skiff/db';
@@ -19,6 +20,7 @@ import { FailureLimiter } from '../auth/rate-limit.js';
 import { SecretBox } from '../auth/secrets.js';
 import type { DaemonOptions } from './options.js';
 import { startWebFrontend } from './web.js';
+import { httpScope, inRequest, socketScope } from './fault-containment.js';
 import { binaryStreamHandler } from './binary-streams.js';
 import { CLI_UPGRADE, serveCliCall } from './cli-host.js';
 import { DockerApi } from '../docker-api/server.js';
@@ -105,21 +107,23 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const servers: Server[] = [];
   const wsServers: WebSocketServer[] = [];
   const serve = async (listen: (srv: Server) => Promise<void>) => {
-    const srv = createServer((req, res) => {
+    const srv = createServer((req, res) => inRequest(httpScope(req, res), () => route(req, res)));
+    const route = (req: IncomingMessage, res: ServerResponse) => {
       if (req.url?.startsWith('/trpc/')) {
         // limited before authentication: the unix socket is root's and not limited
         if (req.socket.remoteAddress && refuseLargeBody(req, res, maxBody)) return;
-        return handler(req, res);
+        return void handler(req, res);
       }
       // tar streams (save/load/import/export) as plain HTTP bodies, on both listeners
       if (req.url?.startsWith('/api/')) return void binary(req, res);
       // the dashboard only on TCP; the unix socket is the API's alone
       if (web && req.socket.remoteAddress) return web.handle(req, res);
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    });
+    };
     const wss = new WebSocketServer({ noServer: true, maxPayload: 8 * 1024 * 1024 });
     applyWSSHandler({ wss, router: appRouter, createContext, experimental_encoder: wsEncoder, keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 } });
-    srv.on('upgrade', (req, socket, head) => {
+    srv.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => inRequest(socketScope(req, socket), () => upgrade(req, socket, head)));
+    const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (req.url === '/cli' && req.headers.upgrade === CLI_UPGRADE) {
         // the unix socket only: it is root's (0600), and the call runs as the agent
         if (req.socket.remoteAddress) return void socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
@@ -143,7 +147,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         },
         () => socket.destroy(),
       );
-    });
+    };
     // keep idle connections longer than clients typically pool them (Node's default is 5 s,
     // which races with clients reusing a pooled socket just as the server closes it)
     srv.keepAliveTimeout = 65_000;

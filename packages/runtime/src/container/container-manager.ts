@@ -18,6 +18,7 @@ import { ALL_CAPABILITIES, ZERO_TIME, type ContainerState } from './container-re
 import { buildRecord, mergeEnv } from './container-spec.js';
 import { ContainerStore, type StoredContainer } from './container-store.js';
 import { packFromRoot, packFromRootFd, unpackIntoRoot, unpackIntoRootFd } from './copy.js';
+import { copyError } from './copy-errors.js';
 import { openContainerRoot } from './fs/container-root.js';
 import { treeSize } from './fs/tree-size.js';
 import { containerDiff } from './diff.js';
@@ -978,12 +979,12 @@ export class ContainerManager implements ContainerService {
   async copyTo(idOrName: string, path: string, tarStream: NodeJS.ReadableStream): Promise<void> {
     const c = this.store.get(idOrName);
     if (c.state.status === 'running' || c.state.status === 'paused') {
-      await unpackIntoRootFd(openContainerRoot(c.state.pid, c.record.id), path, tarStream);
+      await unpackIntoRootFd(openContainerRoot(c.state.pid, c.record.id), path, tarStream).catch((e: unknown) => Promise.reject(copyError(e)));
       return;
     }
     const release = await this.mountRootfs(c);
     try {
-      await unpackIntoRoot(join(c.dir, 'rootfs'), path, tarStream);
+      await unpackIntoRoot(join(c.dir, 'rootfs'), path, tarStream).catch((e: unknown) => Promise.reject(copyError(e)));
     } finally {
       release();
     }
