@@ -9,7 +9,9 @@ if ./skiff version >/dev/null 2>&1; then
   echo "skiff: agent already running"
 else
   mkdir -p /run/skiff
-  touch /var/log/skiff-agent.log
+  # root's alone: the log gets the one-time setup link (an existing 0644 log is tightened too)
+  (umask 077 && touch /var/log/skiff-agent.log)
+  chmod 600 /var/log/skiff-agent.log
   before=$(wc -l </var/log/skiff-agent.log)
   nohup ./skiff daemon >>/var/log/skiff-agent.log 2>&1 &
   for _ in $(seq 1 100); do ./skiff version >/dev/null 2>&1 && break; sleep 0.1; done

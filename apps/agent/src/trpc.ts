@@ -8,9 +8,17 @@ import { allows, type Principal, type Role } from './auth/principal.js';
 import type { SecretBox } from './auth/secrets.js';
 import type { FailureLimiter } from './auth/rate-limit.js';
 import { writeAudit } from './auth/audit-log.js';
+import { revocations } from './auth/revocation.js';
+import type { HostRequest } from './auth/host-access.js';
+import { revokedError, untilRevoked } from './auth/until-revoked.js';
 
 export interface Context {
+  /** the runtime as this principal may use it (host-level options checked: auth/guarded-runtime.ts) */
   runtime: Runtime;
+  /** the same, with binds also allowed below these host directories, and of them read-only (a stack's own directory) */
+  runtimeAllowingBinds(roots: string[]): Runtime;
+  /** FORBIDDEN unless this principal may use these host-level options (auth/host-access.ts); `roots` as runtimeAllowingBinds */
+  checkHostAccess(requests: HostRequest[], roots?: string[]): Promise<void>;
   sessions: SessionRegistry;
   db: Db;
   services: AgentServices;
@@ -91,13 +99,22 @@ export function recordAudit(ctx: Context, action: string, target: string | undef
   writeAudit(ctx.db, { actor: ctx.principal.username, action, target, ip: ctx.ip, error });
 }
 
-/** Every procedure states the least role it needs; the unix socket (root) passes all. */
+/**
+ * Every procedure states the least role it needs; the unix socket (root) passes all. The
+ * principal is checked against revocations on every call (a WebSocket authenticates once),
+ * and a subscription ends when its principal is revoked.
+ */
 const requireRole = (role: Role) =>
-  t.middleware(({ ctx, next }) => {
+  t.middleware(async ({ ctx, type, next }) => {
     if (ctx.principal.kind === 'anonymous') throw new TRPCError({ code: 'UNAUTHORIZED', message: 'authentication required: log in or send an API token (Authorization: Bearer …)' });
+    if (!revocations.isCurrent(ctx.principal)) throw revokedError();
     if (!allows(ctx.principal, role)) throw new TRPCError({ code: 'FORBIDDEN', message: `this needs the ${role} role; ${ctx.principal.username} is ${ctx.principal.role}` });
-    return next();
+    const result = await next();
+    if (type === 'subscription' && result.ok && isAsyncIterable(result.data)) return { ...result, data: untilRevoked(result.data, ctx.principal) };
+    return result;
   });
+
+const isAsyncIterable = (v: unknown): v is AsyncIterable<unknown> => !!v && typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
 
 const base = t.procedure.use(mapErrors).use(audit);
 export const router = t.router;

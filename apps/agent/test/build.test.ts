@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tar from 'tar-stream';
@@ -166,19 +166,25 @@ describe('skiff build through the agent', () => {
     const garbage = await post('', Buffer.from([0, 1, 2, 3, 0, 0, 7]), operator);
     expect(events(await garbage.text()).at(-1)!.message).toMatch(/neither a tar archive .* nor a Dockerfile/);
 
-    // the client goes away during RUN: the build stops and its container is removed
+    // the client goes away during RUN, 3 steps in: the build stops, its container and images go
+    const imagesBefore = agent.cli(['images', '--format', 'json']).stdout;
     const ac = new AbortController();
-    const slow = await post('?t=api:slow', `FROM ${image}\nRUN echo started && sleep 60\n`, operator, ac.signal);
+    const slow = await post('?t=api:slow', `FROM ${image}\nLABEL step=one\nRUN echo two > /two\nRUN echo started && sleep 60\n`, operator, ac.signal);
     const reader = slow.body!.getReader();
     let seen = '';
     // the step's own output, not its `RUN echo started …` line, which comes before its container exists
     while (!/"type":"output"[^\n]*started/.test(seen)) seen += new TextDecoder().decode((await reader.read()).value);
-    expect(agent.cli(['ps', '-q']).stdout.trim()).not.toBe('');
+    const containersDir = join(agent.root, 'containers');
+    expect(readdirSync(containersDir)).toHaveLength(1);
+    // the step's container is the builder's own: no user listing shows it
+    expect(agent.cli(['ps', '-aq']).stdout.trim()).toBe('');
     ac.abort();
     const deadline = Date.now() + 20_000;
-    while (agent.cli(['ps', '-aq']).stdout.trim() !== '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    expect(agent.cli(['ps', '-aq']).stdout.trim()).toBe('');
+    while (readdirSync(containersDir).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(readdirSync(containersDir)).toEqual([]);
     expect(agent.cli(['inspect', 'api:slow']).code).not.toBe(0);
+    while (agent.cli(['images', '--format', 'json']).stdout !== imagesBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(agent.cli(['images', '--format', 'json']).stdout).toBe(imagesBefore);
   });
 
   it('push of a built image to the registry is read back by skopeo with the same digest (real peer)', () => {

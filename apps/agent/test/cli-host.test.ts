@@ -85,14 +85,18 @@ describe('the agent side of the native client', () => {
 });
 
 describe('a failing call in the agent', () => {
-  it('ends that call (exit 125), not the agent; a failure outside calls still stops it', () => {
+  it('ends that call (exit 125) or request, not the agent; only a Node internal assertion stops it', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/call-errors.mts')], { encoding: 'utf8', timeout: 30_000 });
     expect(r.stdout).toBe(
       'thrown: exit 125: skiff: internal error: a bug in a callback\n' +
         'rejected: exit 125: skiff: internal error: a rejection nobody took\n' +
-        'agent still running\n',
+        'agent still running\n' +
+        'request failed: a bug in a request\n' +
+        'still running after a fault outside any call\n',
     );
-    expect(r.stderr).toContain('a bug outside any call');
-    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/uncaught exception in GET \/trpc\/x \(contained fault #3/);
+    expect(r.stderr).toMatch(/uncaught exception in no known request \(contained fault #4.*a bug outside any call/);
+    expect(r.stderr).toMatch(/from Node itself, exiting .*a broken Node invariant/);
+    expect(r.status).toBe(70);
   });
 });

@@ -44,6 +44,21 @@ describe('skiff CLI against a real agent', () => {
     for (const r of [missing, unknown, noAgent]) expect(r.stderr).not.toMatch(/\n\s+at /); // never a stack trace
   });
 
+  it('answers a mount path with a control character with BAD_REQUEST over tRPC, and keeps serving', async () => {
+    expect(agent.cli(['pull', '-q', image]).code).toBe(0);
+    const headers = { authorization: `Bearer ${agent.token('operate')}`, 'content-type': 'application/json' };
+    const res = await fetch(`${agent.url}/trpc/containers.create`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ image, cmd: ['true'], mounts: [{ type: 'tmpfs', target: '/run\tx' }] }),
+    });
+    const body = (await res.json()) as { error?: { message: string; data?: { code?: string } } };
+    expect(res.status).toBe(400);
+    expect(body.error?.data?.code).toBe('BAD_REQUEST');
+    expect(body.error?.message).toMatch(/invalid tmpfs mount target: path contains a control character/);
+    expect(agent.cli(['ps', '-aq']).code).toBe(0);
+  });
+
   it('manages a detached container: ps, logs, exec, top, stats, inspect, pause, rename, cp, diff, stop, rm', () => {
     const run = agent.cli(['run', '-d', '--name', 'svc', '-e', 'GREETING=hi there', image, 'sh', '-c', 'echo "$GREETING"; while true; do sleep 1; done']);
     expect(run.code).toBe(0);

@@ -27,9 +27,9 @@ export async function loadProject(opts: LoadOptions): Promise<ComposeProject> {
   const lookup = (name: string) => opts.env[name];
   const unset = new Set<string>();
 
-  const prepare = (content: string, filePath: string): Obj => {
+  const prepare = async (content: string, filePath: string): Promise<Obj> => {
     const shown = displayPath(filePath);
-    const root = parseYaml(content, shown) ?? {};
+    const root = (await parseYaml(content, shown)) ?? {};
     if (typeof root !== 'object' || Array.isArray(root)) {
       throw new ComposeError('a Compose file must be a mapping at the top level', locOf(root) ?? { file: shown, line: 1, col: 1 });
     }
@@ -55,7 +55,7 @@ export async function loadProject(opts: LoadOptions): Promise<ComposeProject> {
 
   const roots: Obj[] = [];
   for (const file of opts.files) {
-    const root = prepare(file.content, file.path);
+    const root = await prepare(file.content, file.path);
     await applyExtends(root, path.resolve(file.path), loadRaw);
     roots.push(root);
   }

@@ -9,6 +9,7 @@ import { PrismaClient as SqliteClient } from '../generated/sqlite/client.js';
 import { PrismaClient as PostgresClient } from '../generated/postgresql/client.js';
 import { clientAdapterFor, providerOf } from './adapters.js';
 import { applyMigrations } from './migrate.js';
+import { makeDbFilesPrivate } from './private-file.js';
 import type { Provider } from './migrations.js';
 
 export type { Provider } from './migrations.js';
@@ -50,7 +51,10 @@ export async function openDb(opts: OpenDbOptions = {}): Promise<OpenedDb> {
   const provider = providerOf(url);
   if (provider === 'sqlite') {
     const path = url.slice('file:'.length).replace(/\?.*$/, '');
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true });
+      makeDbFilesPrivate(path);
+    }
   }
   const applied = await applyMigrations(url);
   const adapter = clientAdapterFor(url);

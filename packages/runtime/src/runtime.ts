@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
-import { mkdir } from 'node:fs/promises';
 import { cgroupVersion } from './container/cgroups.js';
 import { ContainerManager } from './container/container-manager.js';
 import { ImageStore } from './image/image-store.js';
@@ -15,6 +14,7 @@ import { runtimeBackend } from './build/runtime-backend.js';
 import { receiveContext } from './build/context-archive.js';
 
 import type { StartPhases } from './container/start-timeline.js';
+import { makePrivateRoot } from './store/private-root.js';
 
 export const SKIFF_VERSION = '0.1.0';
 
@@ -48,7 +48,7 @@ export interface Runtime extends RuntimeApi {
 
 /** Opens the runtime rooted at `root`, re-adopting containers whose shims are still running. */
 export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
-  await mkdir(opts.root, { recursive: true, mode: 0o711 });
+  await makePrivateRoot(opts.root);
   const listeners = new Set<(e: RuntimeEvent) => void>();
   const emit = (e: Omit<RuntimeEvent, 'time'>) => {
     const event = { ...e, time: Date.now() * 1_000_000 };
@@ -64,10 +64,16 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const volumes = await VolumeStore.open(opts.root);
   const networks = await NetworkManager.open(opts.root, { bridgeName: opts.bridgeName, defaultSubnet: opts.defaultSubnet, nftTable: opts.nftTable });
   const containers = await ContainerManager.open({ root: opts.root, images, volumes, networks, emit, cgroupParent: opts.cgroupParent, logMaxSize: opts.logMaxSize, logMaxFiles: opts.logMaxFiles, onStartPhases: opts.onStartPhases });
+  // the stores made their directories (layers/, containers/ …) with default modes on a fresh root
+  await makePrivateRoot(opts.root);
   images.setUsageCheck((imageId) => containers.usesImage(imageId));
   volumes.setUsage((name) => containers.volumeUsers(name));
   volumes.onEvent = (action, name) => emit({ type: 'volume', action, id: name, attributes: { driver: 'local' } });
-  networks.onEvent = (action, n, container) => emit({ type: 'network', action, id: n.id, attributes: { name: n.name, type: n.driver, ...(container ? { container } : {}) } });
+  networks.visibleContainer = (id) => !containers.isInternal(id);
+  networks.onEvent = (action, n, container) => {
+    if (container && containers.isInternal(container)) return; // a build step's connect and disconnect
+    emit({ type: 'network', action, id: n.id, attributes: { name: n.name, type: n.driver, ...(container ? { container } : {}) } });
+  };
 
   const builder = new Builder(runtimeBackend(images, containers, join(opts.root, 'tmp')), new BuildCache(join(opts.root, 'build-cache.json')));
   return {

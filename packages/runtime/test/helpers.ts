@@ -6,7 +6,7 @@ import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime
 import type { ContainerCreateSpec } from '../src/types.js';
 import { afterAll, beforeAll } from 'vitest';
 import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
-import { removeCgroupParent } from './fixtures/sweep.js';
+import { sweepRuntimeLeftovers } from './fixtures/sweep.js';
 
 /** A runtime on a throw-away root and cgroup parent; `dispose` removes everything it made. */
 export class TestRuntime {
@@ -26,6 +26,17 @@ export class TestRuntime {
     return new TestRuntime(await createRuntime(options), root, cgroupParent, options);
   }
 
+  /**
+   * Closes the runtime, lets `meanwhile` run another agent on the same root and options (a
+   * child process the test may kill), then opens the runtime again, like an agent restart.
+   */
+  async restartAround(meanwhile: (options: RuntimeOptions) => Promise<void>): Promise<Runtime> {
+    await this.rt.close();
+    await meanwhile(this.options);
+    this.rt = await createRuntime(this.options);
+    return this.rt;
+  }
+
   /** closes and opens the runtime again on the same root, like an agent restart */
   async reopen(): Promise<Runtime> {
     await this.rt.close();
@@ -39,7 +50,8 @@ export class TestRuntime {
     }
     await this.rt.networks.destroyAll().catch(() => {});
     await this.rt.close();
-    await removeCgroupParent(this.cgroupParent);
+    // what no user listing shows (a failed test's build step) and what a killed child agent left
+    await sweepRuntimeLeftovers({ root: this.root, bridge: this.options.bridgeName!, nftTable: this.options.nftTable!, cgroupParent: this.cgroupParent });
     await rm(this.root, { recursive: true, force: true });
   }
 }

@@ -7,16 +7,26 @@ export interface Principal {
   role?: Role;
   userId?: string;
   tokenId?: string;
+  sessionId?: string;
+  /** the user's revocation epoch when this principal was authenticated (see revocation.ts) */
+  epoch?: number;
+  /** when the token or session expires (ms since the epoch); a WebSocket outliving it is cut */
+  expiresAt?: number;
 }
 
 export const ANONYMOUS: Principal = { kind: 'anonymous', username: 'anonymous' };
 export const ROOT: Principal = { kind: 'root', username: 'root', role: 'admin' };
 
-const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
+export const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
 
 export function allows(p: Principal, needed: Role): boolean {
   return !!p.role && RANK[p.role] >= RANK[needed];
 }
+
+const SCOPE_ROLE: Record<string, Role> = { read: 'viewer', operate: 'operator', admin: 'admin' };
+
+/** the role a token scope stands for (`read` → viewer, `operate` → operator, `admin` → admin) */
+export const roleOfScope = (scope: string): Role => SCOPE_ROLE[scope] ?? 'viewer';
 
 /** A token's scopes never exceed its owner's role. */
 export function roleFromScopes(scopes: string[], ownerRole: Role): Role {

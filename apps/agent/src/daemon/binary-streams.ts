@@ -8,6 +8,7 @@ import { allows, type Principal, type Role } from '../auth/principal.js';
 import { streamBuild } from './build-stream.js';
 import { streamLogs } from './log-stream.js';
 import { writeAudit } from '../auth/audit-log.js';
+import { cutOnRevoke } from '../auth/revocable-sockets.js';
 
 class HttpError extends Error {
   constructor(
@@ -137,7 +138,7 @@ function authError(p: Principal, role: Role): HttpError | undefined {
  * the router (save/export: viewer; load/import/build: operator), mutations in the audit log.
  * Errors are `{ message }` with the HTTP status of the runtime error.
  */
-export function binaryStreamHandler(runtime: Runtime, db: Db) {
+export function binaryStreamHandler(runtime: Runtime, db: Db, runtimeFor: (p: Principal) => Runtime = () => runtime) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://agent');
     const ip = req.socket?.remoteAddress ?? undefined; // the socket is gone once the connection closes
@@ -154,7 +155,10 @@ export function binaryStreamHandler(runtime: Runtime, db: Db) {
       principal = await authenticate(req, db);
       const denied = authError(principal, route.role);
       if (denied) throw denied;
-      const target = await route.handle({ req, res, url, params: match.m!.slice(1), runtime });
+      // a followed log or a build ends when its principal is revoked
+      cutOnRevoke(req.socket, principal);
+      // host-level options (a build's --network host) are checked against the caller
+      const target = await route.handle({ req, res, url, params: match.m!.slice(1), runtime: runtimeFor(principal) });
       audit(db, principal, route, target, ip);
     } catch (e) {
       const status = e instanceof HttpError ? e.status : isSkiffError(e) ? HTTP_STATUS[e.code] : 500;

@@ -1,7 +1,7 @@
 import { Readable, Writable, type Duplex } from 'node:stream';
-import { messageOf } from '../cli/errors.js';
-import { afterOutput, currentCall, withIo, type CliInput, type CliIo, type CliOutput } from '../cli/io.js';
+import { afterOutput, withIo, type CliInput, type CliIo, type CliOutput } from '../cli/io.js';
 import { runCli, servedInAgent } from '../cli/run-cli.js';
+import { containFaults } from './fault-containment.js';
 
 /**
  * CLI calls run inside the agent for the native client (apps/agent/native/client): a call
@@ -104,28 +104,13 @@ export function serveCliCall(socket: Duplex, head: Buffer, agentSocket: string):
 
 const EMPTY = Buffer.alloc(0);
 
-let containing = false;
-
 /**
  * A call's own failure (an exception thrown in one of its callbacks, a rejection it left
  * unhandled) ends that call with exit code 125, as it would have ended a CLI process, and
- * not the agent. Anything else keeps Node's default: printed, and the agent exits 1. The
- * call is known by the AsyncLocalStorage context the failing callback ran in.
+ * not the agent: fault-containment.ts knows the call by its AsyncLocalStorage context.
  */
 export function containCallErrors(): void {
-  if (containing) return;
-  containing = true;
-  const onError = (e: unknown) => {
-    const call = currentCall();
-    if (!call) {
-      process.stderr.write(`${e instanceof Error && e.stack ? e.stack : String(e)}\n`);
-      process.exit(1);
-    }
-    call.stderr.write(`skiff: internal error: ${messageOf(e)}\n`);
-    call.exit(125);
-  };
-  process.on('uncaughtException', onError);
-  process.on('unhandledRejection', onError);
+  containFaults();
 }
 
 interface CallSetup {

@@ -1,10 +1,16 @@
 import { parseDaemonOptions } from './options.js';
 import { startDaemon } from './server.js';
+import { containFaults } from './fault-containment.js';
+import { privateLogFiles } from './private-files.js';
 
 /** `skiff daemon`: runs until SIGTERM/SIGINT; containers keep running after it stops. */
 export async function runDaemon(argv: string[]): Promise<number> {
   const opts = parseDaemonOptions(argv);
   if (process.getuid?.() !== 0) throw new Error('skiff daemon must run as root');
+  // a fault inside one request fails that request, not the agent (fault-containment.ts)
+  containFaults();
+  // the log gets the one-time setup token: a file the agent writes to is root's alone
+  privateLogFiles();
   const daemon = await startDaemon(opts);
   const where = [`unix://${opts.socket}`, opts.http ? `http://${opts.http.host}:${opts.http.port}` : undefined].filter(Boolean).join(' and ');
   process.stdout.write(`skiff agent ready on ${where} (root ${opts.root})\n`);

@@ -1,3 +1,4 @@
+import { parseByteSize } from '@skiff/runtime';
 export interface DaemonOptions {
   root: string;
   socket: string;
@@ -12,9 +13,11 @@ export interface DaemonOptions {
   nftTable?: string;
   /** cgroup parent of the containers under every hierarchy (SKIFF_CGROUP_PARENT, default `skiff`): a second agent's cgroups stay apart */
   cgroupParent?: string;
+  /** largest tRPC request body over TCP, bytes (SKIFF_MAX_BODY / --max-body; default 4 MiB) */
+  maxBody?: number;
 }
 
-const USAGE = 'usage: skiff daemon [--root DIR] [--socket PATH] [--http 127.0.0.1:PORT | --http off] [--docker-socket PATH | off] [--docker-tcp HOST:PORT] [--insecure-registry HOST:PORT ...]';
+const USAGE = 'usage: skiff daemon [--root DIR] [--socket PATH] [--http 127.0.0.1:PORT | --http off] [--docker-socket PATH | off] [--docker-tcp HOST:PORT] [--max-body SIZE] [--insecure-registry HOST:PORT ...]';
 
 /** Flags win over the environment (SKIFF_ROOT, SKIFF_SOCKET, SKIFF_HTTP, SKIFF_INSECURE_REGISTRIES). */
 export function parseDaemonOptions(argv: string[], env: Record<string, string | undefined> = process.env): DaemonOptions {
@@ -23,6 +26,7 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
   let http: string | undefined = env.SKIFF_HTTP || '127.0.0.1:7777';
   let dockerSocket = env.SKIFF_DOCKER_SOCKET || '/run/skiff/docker.sock';
   let dockerTcp: string | undefined = env.SKIFF_DOCKER_TCP || undefined;
+  let maxBody = env.SKIFF_MAX_BODY || undefined;
   const insecure = (env.SKIFF_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -39,6 +43,7 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
       case '--docker-socket': dockerSocket = value(); break;
       case '--docker-tcp': dockerTcp = value(); break;
       case '--insecure-registry': insecure.push(value()); break;
+      case '--max-body': maxBody = value(); break;
       default: throw new Error(`unknown flag: ${arg}\n${USAGE}`);
     }
   }
@@ -54,6 +59,11 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
     const m = /^(.*):(\d+)$/.exec(dockerTcp);
     if (!m) throw new Error(`invalid --docker-tcp address "${dockerTcp}" (want HOST:PORT)`);
     out.dockerTcp = { host: m[1] || '127.0.0.1', port: Number(m[2]) };
+  }
+  if (maxBody !== undefined) {
+    const n = parseByteSize(maxBody);
+    if (!n) throw new Error(`invalid --max-body "${maxBody}" (want a size such as 4m)`);
+    out.maxBody = n;
   }
   if (env.SKIFF_BRIDGE) out.bridge = env.SKIFF_BRIDGE;
   if (env.SKIFF_NFT_TABLE) out.nftTable = env.SKIFF_NFT_TABLE;

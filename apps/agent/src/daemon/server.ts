@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { openDb } from '@skiff/db';
@@ -19,10 +20,17 @@ import { FailureLimiter } from '../auth/rate-limit.js';
 import { SecretBox } from '../auth/secrets.js';
 import type { DaemonOptions } from './options.js';
 import { startWebFrontend } from './web.js';
+import { httpScope, inRequest, socketScope } from './fault-containment.js';
 import { binaryStreamHandler } from './binary-streams.js';
 import { CLI_UPGRADE, serveCliCall } from './cli-host.js';
 import { DockerApi } from '../docker-api/server.js';
 import { tokenAccess } from '../docker-api/token-access.js';
+import { guardedRuntime } from '../auth/guarded-runtime.js';
+import { assertHostAccess, loadHostAccessPolicy } from '../auth/host-access.js';
+import { principalOf, rememberedPrincipal, rememberPrincipal } from '../auth/request-principal.js';
+import { revocations } from '../auth/revocation.js';
+import type { Principal } from '../auth/principal.js';
+import { DEFAULT_MAX_BODY, refuseLargeBody } from './body-limit.js';
 
 export interface RunningDaemon {
   runtime: Runtime;
@@ -63,36 +71,59 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     baseUrl: opts.http ? `http://${opts.http.host}:${opts.http.port}` : undefined,
     log: (l) => process.stdout.write(`${l}\n`),
   });
-  const createContext = async ({ req, res }: { req: IncomingMessage; res?: unknown }): Promise<Context> => ({
-    runtime,
-    sessions,
-    db,
-    services,
-    principal: await authenticate(req, db),
-    sessionToken: parseCookies(req.headers.cookie)[SESSION_COOKIE],
-    ip: req.socket.remoteAddress ?? undefined,
-    // an HTTP response can set cookies; a WebSocket (the WS adapter passes the socket) cannot
-    setHeader: res instanceof ServerResponse ? (name, value) => res.setHeader(name, value) : undefined,
-    ws: res instanceof WebSocket ? res : undefined,
-  });
-  const handler = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/' });
+  const policy = () => loadHostAccessPolicy(db);
+  const createContext = async ({ req, res }: { req: IncomingMessage; res?: unknown }): Promise<Context> => {
+    // a WebSocket's principal was found at its upgrade
+    const principal = rememberedPrincipal(req) ?? (await authenticate(req, db));
+    return {
+      runtime: guardedRuntime(runtime, principal, policy),
+      runtimeAllowingBinds: (roots) => guardedRuntime(runtime, principal, async () => ({ ...(await policy()), readOnlyRoots: roots })),
+      checkHostAccess: async (requests, roots = []) => {
+        for (const r of requests) await assertHostAccess(principal, r, async () => ({ ...(await policy()), readOnlyRoots: roots }));
+      },
+      sessions,
+      db,
+      services,
+      principal,
+      sessionToken: parseCookies(req.headers.cookie)[SESSION_COOKIE],
+      ip: req.socket.remoteAddress ?? undefined,
+      // an HTTP response can set cookies; a WebSocket (the WS adapter passes the socket) cannot
+      setHeader: res instanceof ServerResponse ? (name, value) => res.setHeader(name, value) : undefined,
+      ws: res instanceof WebSocket ? res : undefined,
+    };
+  };
+  const maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
+  const handler = createHTTPHandler({ router: appRouter, createContext, basePath: '/trpc/', maxBodySize: maxBody });
 
-  const binary = binaryStreamHandler(runtime, db);
+  // open WebSockets and their principals: a revocation closes those it hits (1008, policy violation)
+  const sockets = new Map<WebSocket, Principal>();
+  // (a moment later, so the error answers of the socket's running subscriptions go out first)
+  const offRevoke = revocations.onRevoke(() => {
+    for (const [ws, p] of sockets) if (!revocations.isCurrent(p)) setTimeout(() => ws.close(1008, 'credentials revoked'), 50);
+  });
+
+  const binary = binaryStreamHandler(runtime, db, (p) => guardedRuntime(runtime, p, policy));
   const web = opts.http ? startWebFrontend(opts.root) : undefined;
   const servers: Server[] = [];
   const wsServers: WebSocketServer[] = [];
   const serve = async (listen: (srv: Server) => Promise<void>) => {
-    const srv = createServer((req, res) => {
-      if (req.url?.startsWith('/trpc/')) return handler(req, res);
+    const srv = createServer((req, res) => inRequest(httpScope(req, res), () => route(req, res)));
+    const route = (req: IncomingMessage, res: ServerResponse) => {
+      if (req.url?.startsWith('/trpc/')) {
+        // limited before authentication: the unix socket is root's and not limited
+        if (req.socket.remoteAddress && refuseLargeBody(req, res, maxBody)) return;
+        return void handler(req, res);
+      }
       // tar streams (save/load/import/export) as plain HTTP bodies, on both listeners
       if (req.url?.startsWith('/api/')) return void binary(req, res);
       // the dashboard only on TCP; the unix socket is the API's alone
       if (web && req.socket.remoteAddress) return web.handle(req, res);
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    });
+    };
     const wss = new WebSocketServer({ noServer: true, maxPayload: 8 * 1024 * 1024 });
     applyWSSHandler({ wss, router: appRouter, createContext, experimental_encoder: wsEncoder, keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 } });
-    srv.on('upgrade', (req, socket, head) => {
+    srv.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => inRequest(socketScope(req, socket), () => upgrade(req, socket, head)));
+    const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (req.url === '/cli' && req.headers.upgrade === CLI_UPGRADE) {
         // the unix socket only: it is root's (0600), and the call runs as the agent
         if (req.socket.remoteAddress) return void socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
@@ -106,14 +137,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
             socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
             return;
           }
+          rememberPrincipal(req, p);
           wss.handleUpgrade(req, socket, head, (ws) => {
+            sockets.set(ws, p);
+            ws.once('close', () => sockets.delete(ws));
             textFramesForBuffers(ws);
             wss.emit('connection', ws, req);
           });
         },
         () => socket.destroy(),
       );
-    });
+    };
     // keep idle connections longer than clients typically pool them (Node's default is 5 s,
     // which races with clients reusing a pooled socket just as the server closes it)
     srv.keepAliveTimeout = 65_000;
@@ -153,7 +187,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
 
   if (opts.dockerSocket || opts.dockerTcp) {
-    const docker = new DockerApi(runtime);
+    // each request's runtime is what its token may do (the unix socket's callers are root)
+    const docker = new DockerApi(runtime, (req) => guardedRuntime(runtime, principalOf(req), policy));
     const path = opts.dockerSocket;
     // optional: a second agent (or dockerd's socket path) must not stop this one from starting
     if (path && existsSync(path) && (await socketAlive(path))) process.stderr.write(`warning: ${path} is in use; the Docker API is not served there\n`);
@@ -182,6 +217,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   return {
     runtime,
     async close() {
+      offRevoke();
       sessions.closeAll();
       for (const w of wsServers) {
         for (const c of w.clients) c.terminate();

@@ -6,6 +6,8 @@ import { containerState, requireRunning } from './container-state.js';
 import { frame, pipeSession } from './frames.js';
 import { API_VERSION, DockerApiError, readJsonBody, sendJson } from './http.js';
 import type { Route } from './routes.js';
+import { assertHostAccess } from '../auth/host-access.js';
+import { principalOf } from '../auth/request-principal.js';
 
 interface ExecEntry {
   id: string;
@@ -26,6 +28,9 @@ interface ExecEntry {
   size?: { rows: number; cols: number };
   created: number;
 }
+
+/** the largest exec start body (it is `{"Detach":false,"Tty":false}` and the like) */
+const MAX_START_BODY = 64 * 1024;
 
 /** Docker keeps exec instances until their container goes; here they expire an hour after they end. */
 const KEEP_MS = 60 * 60_000;
@@ -58,6 +63,8 @@ export class DockerExecs {
         this.sweep();
         const body = (await readJsonBody<{ Cmd?: string[] | string; Tty?: boolean; AttachStdin?: boolean; AttachStdout?: boolean; AttachStderr?: boolean; Env?: string[]; WorkingDir?: string; User?: string; Privileged?: boolean }>(req)) ?? {};
         const ref = decodeURIComponent(params[0]!);
+        // checked here, at create: the start runs later on a hijacked connection
+        await assertHostAccess(principalOf(req), { privileged: !!body.Privileged }, async () => ({ allowedBindRoots: [] }));
         const state = await containerState(this.runtime, ref);
         requireRunning(state);
         // dockerd names the container as given here, not by its id
@@ -160,6 +167,11 @@ export class DockerExecs {
    */
   async hijack(req: IncomingMessage, socket: Duplex, head: Buffer, execId: string): Promise<void> {
     const length = Number(req.headers['content-length'] ?? 0);
+    // the body is a small JSON object ({Detach, Tty}); a bigger one is not read into memory
+    if (!(length <= MAX_START_BODY)) {
+      socket.end('HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"message":"request body too large"}');
+      return;
+    }
     let buffered = head;
     while (buffered.length < length) {
       const chunk = await new Promise<Buffer | null>((resolve) => {

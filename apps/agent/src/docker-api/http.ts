@@ -33,6 +33,8 @@ export function sendTar(res: ServerResponse, tar: Readable): Promise<void> {
 }
 
 export async function readJsonBody<T>(req: IncomingMessage, limit = 4 * 1024 * 1024): Promise<T | undefined> {
+  // an announced size over the limit is refused before a byte of it is read
+  if (Number(req.headers['content-length'] ?? 0) > limit) throw new DockerApiError(413, 'request body too large');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {

@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
-import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Runtime, StdioSession } from '@skiff/runtime';
@@ -15,6 +15,16 @@ import { IMAGE_EXTRA_ROUTES } from './images-extra-routes.js';
 import { NETWORK_ROUTES } from './networks-routes.js';
 import { recordEvents, SYSTEM_ROUTES } from './system-routes.js';
 import { VOLUME_ROUTES } from './volumes-routes.js';
+import { httpScope, inRequest, socketScope } from '../daemon/fault-containment.js';
+
+/** the request's target as a URL, or undefined for one no URL parser takes (`GET http://[ HTTP/1.1`) */
+function requestUrl(req: IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://docker');
+  } catch {
+    return undefined;
+  }
+}
 
 const ALL_ROUTES = [...ROUTES, ...VOLUME_ROUTES, ...NETWORK_ROUTES, ...IMAGE_EXTRA_ROUTES, ...SYSTEM_ROUTES, ...CONTAINER_EXTRA_ROUTES, ...COMMIT_ROUTES, ...UPDATE_ROUTES];
 
@@ -32,7 +42,11 @@ export class DockerApi {
   private readonly execs: DockerExecs;
   private readonly routes;
 
-  constructor(private readonly runtime: Runtime) {
+  /** `runtimeFor`: the runtime as a request's caller may use it (host-level options checked) */
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly runtimeFor: (req: IncomingMessage) => Runtime = () => runtime,
+  ) {
     this.execs = new DockerExecs(runtime);
     this.routes = [...ALL_ROUTES, ...this.execs.routes, ...BUILD_ROUTES];
     recordEvents(runtime);
@@ -41,8 +55,10 @@ export class DockerApi {
   /** an HTTP server for the API; `access` guards every request and hijack (TCP listeners) */
   server(access?: DockerApiAccess): Server {
     const { runtime, pendingAttach, execs, routes } = this;
-    const srv = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://docker');
+    const srv = createServer((req, res) => inRequest(httpScope(req, res, 'Docker API'), () => serve(req, res)));
+    const serve = (req: IncomingMessage, res: ServerResponse) => {
+      const url = requestUrl(req);
+      if (!url) return sendError(res, new DockerApiError(400, 'invalid request target'));
       const path = routePath(url);
       const method = req.method === 'HEAD' ? 'GET' : req.method;
       const match = routes.map((r) => ({ r, m: r.method === method ? r.pattern.exec(path) : null })).find((x) => x.m);
@@ -52,15 +68,16 @@ export class DockerApi {
         return;
       }
       (access ? access(req) : Promise.resolve())
-        .then(() => match.r.handle({ req, res, url, params: match.m!.slice(1), runtime, pendingAttach }))
+        .then(() => match.r.handle({ req, res, url, params: match.m!.slice(1), runtime: this.runtimeFor(req), pendingAttach }))
         .catch((e) => {
           req.resume();
           sendError(res, e);
         });
-    });
+    };
     // attach and exec start are hijacked connections: the client asks for an upgrade to a raw TCP stream
     const hijack = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const url = new URL(req.url ?? '/', 'http://docker');
+      const url = requestUrl(req);
+      if (!url) return void socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       const path = routePath(url);
       const attachTo = /^\/containers\/([^/]+)\/attach$/.exec(path);
       const execStart = /^\/exec\/([^/]+)\/start$/.exec(path);
@@ -75,7 +92,7 @@ export class DockerApi {
         socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
       }).catch(fail);
     };
-    srv.on('upgrade', hijack);
+    srv.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => inRequest(socketScope(req, socket, 'Docker API'), () => hijack(req, socket, head)));
     srv.keepAliveTimeout = 65_000;
     return srv;
   }

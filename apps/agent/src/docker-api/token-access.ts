@@ -3,6 +3,8 @@ import type { Db } from '@skiff/db';
 import { authenticate } from '../auth/authenticate.js';
 import { allows } from '../auth/principal.js';
 import { writeAudit } from '../auth/audit-log.js';
+import { rememberPrincipal } from '../auth/request-principal.js';
+import { cutOnRevoke } from '../auth/revocable-sockets.js';
 import { DockerApiError, routePath } from './http.js';
 import type { DockerApiAccess } from './server.js';
 
@@ -22,6 +24,10 @@ export function tokenAccess(db: Db): DockerApiAccess {
     const read = req.method === 'GET' || req.method === 'HEAD';
     const needed = read ? 'viewer' : 'operator';
     if (!allows(p, needed)) throw new DockerApiError(403, `this needs the ${needed} role; ${p.username} is ${p.role}`);
+    // the routes check host-level options (binds, caps, host network, privileged exec) against it
+    rememberPrincipal(req, p);
+    // an attach or exec stream on this connection ends when the token is revoked
+    cutOnRevoke(req.socket, p);
     if (!read) {
       const path = routePath(new URL(req.url ?? '/', 'http://docker'));
       writeAudit(db, { actor: p.username, action: `docker ${req.method} ${path.replace(/\/[0-9a-f]{64}(?=\/|$)/g, '/{id}')}`.slice(0, 200), target: path.slice(0, 200), ip: req.socket.remoteAddress ?? undefined });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { SESSION_COOKIE } from '../auth/authenticate.js';
 import { SETUP_TOKEN_SETTING } from '../auth/bootstrap.js';
 import { hashPassword, hashToken, newSecret, safeEqual, verifyPassword } from '../auth/secrets.js';
+import { revocations } from '../auth/revocation.js';
 import { publicProcedure, router, viewerProcedure, type Context } from '../trpc.js';
 
 const SESSION_TTL_MS = 12 * 3600_000;
@@ -35,6 +36,8 @@ export const authRouter = router({
 
   logout: publicProcedure.mutation(async ({ ctx }) => {
     if (ctx.principal.kind === 'session' && ctx.sessionToken) await ctx.db.session.deleteMany({ where: { tokenHash: hashToken(ctx.sessionToken) } });
+    // the same cookie's open WebSockets end too
+    if (ctx.principal.sessionId) revocations.revokeSession(ctx.principal.sessionId);
     ctx.setHeader?.('set-cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
   }),
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ComposeEngine, loadProject, type ComposeEvent } from '@skiff/compose';
 import { call, operatorProcedure, recordAudit, router, viewerProcedure, type Context } from '../trpc.js';
 import { eventStream } from './event-stream.js';
+import { projectHostRequests } from '../auth/project-host-access.js';
 
 export const projectName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a project name is lowercase letters, digits, "-" and "_"').max(128);
 const services = z.array(z.string().min(1).max(128)).max(256).optional();
@@ -45,6 +46,7 @@ export const composeRouter = router({
     .input(projectInput.extend({ services, build: z.boolean().optional(), forceRecreate: z.boolean().optional(), removeOrphans: z.boolean().optional() }))
     .subscription(async function* ({ ctx, input, signal }) {
       const project = await load(input);
+      await call(() => ctx.checkHostAccess(projectHostRequests(project)));
       yield* audited(ctx, 'compose.up', project.name, (emit) =>
         engineOf(ctx).up(project, { services: input.services, build: input.build, forceRecreate: input.forceRecreate, removeOrphans: input.removeOrphans, signal, onEvent: emit }),
       );

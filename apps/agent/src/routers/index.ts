@@ -11,6 +11,7 @@ import { tokensRouter } from './tokens.js';
 import { registriesRouter } from './registries.js';
 import { composeRouter } from './compose.js';
 import { stacksRouter } from './stacks.js';
+import { settingsRouter } from './settings.js';
 
 export const appRouter = router({
   containers: containersRouter,
@@ -25,6 +26,7 @@ export const appRouter = router({
   registries: registriesRouter,
   compose: composeRouter,
   stacks: stacksRouter,
+  settings: settingsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -2,11 +2,12 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { ComposeError, loadProject, readEnvFile, type ComposeEvent, type ComposeProject } from '@skiff/compose';
+import { ComposeEngine, ComposeError, loadProject, readEnvFile, type ComposeEvent, type ComposeProject } from '@skiff/compose';
 import { isSkiffError } from '@skiff/runtime';
 import { isUniqueViolation } from '@skiff/db';
 import { call, operatorProcedure, router, viewerProcedure, type Context } from '../trpc.js';
 import { audited, engineOf, projectName } from './compose.js';
+import { projectHostRequests } from '../auth/project-host-access.js';
 
 /**
  * Stacks: compose projects whose file and .env are stored in the database and managed
@@ -140,10 +141,12 @@ export const stacksRouter = router({
       const dir = stackDir(ctx, stack.name);
       const v = await validateStack(ctx, stack);
       if (!v.ok) throw new TRPCError({ code: 'BAD_REQUEST', message: v.error.message });
+      await call(() => ctx.checkHostAccess(projectHostRequests(v.project), [dir]));
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await writeFile(join(dir, 'compose.yaml'), stack.composeFile);
       await writeFile(join(dir, '.env'), stack.envFile, { mode: 0o600 });
-      const engine = engineOf(ctx);
+      // a caller below admin may bind the stack's own directory (`./`), nothing else of the host
+      const engine = new ComposeEngine(ctx.runtimeAllowingBinds([dir]));
       yield* audited(ctx, 'stacks.deploy', stack.name, async (emit) => {
         if (input.pull) await engine.pull(v.project, undefined, emit);
         await engine.up(v.project, { forceRecreate: input.forceRecreate, removeOrphans: true, signal, onEvent: emit });

@@ -1,11 +1,27 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { hashToken, newSecret } from '../auth/secrets.js';
-import { allows } from '../auth/principal.js';
+import { allows, RANK, roleOfScope, type Principal, type Role } from '../auth/principal.js';
+import { revocations } from '../auth/revocation.js';
 import { router, viewerProcedure } from '../trpc.js';
 
 const scope = z.enum(['read', 'operate', 'admin']);
 const publicToken = { id: true, name: true, prefix: true, scopes: true, createdAt: true, expiresAt: true, lastUsedAt: true, user: { select: { username: true } } } as const;
+
+/**
+ * Who may mint which scopes: a token is never worth more than its maker. An API token can
+ * mint tokens only when it is itself admin (else a leaked read token would mint a token that
+ * outlives its revocation); a session mints scopes up to its user's role; nobody mints a
+ * scope above the owner's role.
+ */
+function refuseEscalation(caller: Principal, scopes: string[], owner: { username: string; role: string }): void {
+  if (caller.kind === 'token' && !allows(caller, 'admin')) throw new TRPCError({ code: 'FORBIDDEN', message: 'an API token cannot create tokens unless it has the admin scope: create tokens from a logged-in session' });
+  for (const s of scopes) {
+    const needed = roleOfScope(s);
+    if (!allows(caller, needed)) throw new TRPCError({ code: 'FORBIDDEN', message: `the ${s} scope needs the ${needed} role; ${caller.username} acts as ${caller.role}` });
+    if (RANK[owner.role as Role] < RANK[needed]) throw new TRPCError({ code: 'FORBIDDEN', message: `the ${s} scope needs the ${needed} role; ${owner.username} is ${owner.role}` });
+  }
+}
 
 /** API tokens: every user manages their own; admins see and revoke everyone's. */
 export const tokensRouter = router({
@@ -20,6 +36,7 @@ export const tokensRouter = router({
       if (forOther && !allows(ctx.principal, 'admin')) throw new TRPCError({ code: 'FORBIDDEN', message: 'only admins create tokens for other users' });
       const owner = await ctx.db.user.findUnique({ where: { username: input.username ?? ctx.principal.username } });
       if (!owner) throw new TRPCError({ code: 'NOT_FOUND', message: `no such user: ${input.username ?? ctx.principal.username} (the root socket has no user: pass username)` });
+      refuseEscalation(ctx.principal, input.scopes, owner);
       const prefix = `sk_${newSecret(6)}`;
       const token = `${prefix}_${newSecret(32)}`;
       const row = await ctx.db.apiToken.create({
@@ -39,5 +56,6 @@ export const tokensRouter = router({
     const row = await ctx.db.apiToken.findUnique({ where: { id: input.id } });
     if (!row || (row.userId !== ctx.principal.userId && !allows(ctx.principal, 'admin'))) throw new TRPCError({ code: 'NOT_FOUND', message: `no such token: ${input.id}` });
     await ctx.db.apiToken.delete({ where: { id: row.id } });
+    revocations.revokeToken(row.id);
   }),
 });

@@ -1,6 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { hashPassword } from '../auth/secrets.js';
+import { revocations } from '../auth/revocation.js';
 import { adminProcedure, router } from '../trpc.js';
 import { password, username } from './auth.js';
 
@@ -24,12 +25,18 @@ export const usersRouter = router({
         select: publicUser,
       });
       // a changed password, role or a disabled account ends the user's sessions
-      if (input.password || input.role || input.disabled) await ctx.db.session.deleteMany({ where: { userId: user.id } });
+      // (and, through the revocation epoch, its open WebSockets and its tokens' running subscriptions)
+      if (input.password || input.role || input.disabled) {
+        await ctx.db.session.deleteMany({ where: { userId: user.id } });
+        revocations.revokeUser(user.id);
+      }
       return updated;
     }),
   remove: adminProcedure.input(z.object({ username })).mutation(async ({ ctx, input }) => {
     if (input.username === ctx.principal.username) throw new TRPCError({ code: 'CONFLICT', message: 'you cannot remove yourself' });
+    const user = await ctx.db.user.findUnique({ where: { username: input.username } });
     const { count } = await ctx.db.user.deleteMany({ where: { username: input.username } });
-    if (!count) throw new TRPCError({ code: 'NOT_FOUND', message: `no such user: ${input.username}` });
+    if (!count || !user) throw new TRPCError({ code: 'NOT_FOUND', message: `no such user: ${input.username}` });
+    revocations.revokeUser(user.id);
   }),
 });

@@ -8,6 +8,8 @@
 #include "device-filter.h"
 #include "image-ops.h"
 #include "log-ops.h"
+#include "napi-util.h"
+#include "safe-root-ops.h"
 
 #include <cerrno>
 #include <climits>
@@ -26,35 +28,8 @@
 
 namespace {
 
-Napi::Value ThrowErrno(Napi::Env env, const char *syscall, const std::string &path) {
-  int e = errno;
-  Napi::Error err = Napi::Error::New(env, std::string(syscall) + " " + path + ": " + strerror(e));
-  err.Set("code", Napi::String::New(env, strerrorname_np(e) ? strerrorname_np(e) : "EUNKNOWN"));
-  err.Set("errno", Napi::Number::New(env, e));
-  err.Set("syscall", Napi::String::New(env, syscall));
-  err.Set("path", Napi::String::New(env, path));
-  err.ThrowAsJavaScriptException();
-  return env.Undefined();
-}
-
-// Checks the arguments against a signature ('s' string, 'n' number, 'b' buffer): without
-// C++ exceptions a wrong type would otherwise become a pending exception mid-call.
-bool CheckArgs(const Napi::CallbackInfo &info, const char *sig) {
-  size_t n = strlen(sig);
-  if (info.Length() < n) {
-    Napi::TypeError::New(info.Env(), "wrong number of arguments").ThrowAsJavaScriptException();
-    return false;
-  }
-  for (size_t i = 0; i < n; i++) {
-    bool ok = sig[i] == 's' ? info[i].IsString() : sig[i] == 'n' ? info[i].IsNumber() : info[i].IsBuffer();
-    if (!ok) {
-      const char *want = sig[i] == 's' ? "a string" : sig[i] == 'n' ? "a number" : "a Buffer";
-      Napi::TypeError::New(info.Env(), "argument " + std::to_string(i + 1) + " must be " + want).ThrowAsJavaScriptException();
-      return false;
-    }
-  }
-  return true;
-}
+using skiff::CheckArgs;
+using skiff::ThrowErrno;
 
 // mknod(path, mode, major, minor): mode includes the file type bits (S_IFCHR, S_IFBLK, S_IFIFO)
 Napi::Value Mknod(const Napi::CallbackInfo &info) {
@@ -201,6 +176,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterAsyncOps(env, exports);
   RegisterImageOps(env, exports);
   RegisterLogOps(env, exports);
+  RegisterSafeRootOps(env, exports);
   return exports;
 }
 

@@ -30,6 +30,20 @@ static int cap_from_name(const char *name) {
   return -1;
 }
 
+/* What this process can still hand on: its bounding set and its permitted set. A host (or
+ * an outer container) that lacks a capability makes capset fail for the whole list, so
+ * the missing ones are left out, as runc does with capabilities the host does not know. */
+static uint64_t available_caps(void) {
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  memset(data, 0, sizeof data);
+  uint64_t permitted = ~0ULL, out = 0;
+  if (syscall(SYS_capget, &hdr, data) == 0) permitted = data[0].permitted | ((uint64_t)data[1].permitted << 32);
+  for (int c = 0; c < NCAPS; c++)
+    if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1 && (permitted & CAP_BIT(c))) out |= CAP_BIT(c);
+  return out;
+}
+
 int caps_from_conf(const struct conf *c, uint64_t *keep, char *err, size_t errlen) {
   const char *names[MAX_LIST];
   /* Fail closed: the agent always lists the set it wants (Docker's defaults are resolved
@@ -45,6 +59,7 @@ int caps_from_conf(const struct conf *c, uint64_t *keep, char *err, size_t errle
     }
     *keep |= CAP_BIT(bit);
   }
+  *keep &= available_caps();
   return 0;
 }
 

@@ -16,50 +16,60 @@
     return -1;                          \
   } while (0)
 
-/* The container's /dev: a small tmpfs with the host's harmless device nodes bind-mounted
- * in, its own devpts instance (so ptys inside are /dev/pts/N of the container), shm and
- * mqueue, and the usual /proc/self/fd symlinks. */
-int mount_dev(const char *root, char *err, size_t errlen) {
-  char p[4096];
-  snprintf(p, sizeof p, "%s/dev", root);
-  if (mkdir(p, 0755) < 0 && errno != EEXIST) FAIL("creating /dev: %s", strerror(errno));
-  if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k") < 0) FAIL("mounting /dev: %s", strerror(errno));
+static int mount_dev_dir(int devfd, const char *name, mode_t mode, const char *src, const char *type, unsigned long flags, const char *data) {
+  if (mkdirat(devfd, name, mode) < 0 && errno != EEXIST) return -1;
+  int fd = openat(devfd, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int r = mount_on_fd(src, fd, type, flags, data), e = errno;
+  close(fd);
+  errno = e;
+  return r;
+}
 
+static int mount_dev_fd(int devfd, char *err, size_t errlen) {
   static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
   for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++) {
     char host[64];
     snprintf(host, sizeof host, "/dev/%s", nodes[i]);
-    snprintf(p, sizeof p, "%s/dev/%s", root, nodes[i]);
-    int fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+    int fd = openat(devfd, nodes[i], O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0666);
     if (fd < 0) FAIL("creating /dev/%s: %s", nodes[i], strerror(errno));
+    int r = mount_on_fd(host, fd, NULL, MS_BIND, NULL), e = errno;
     close(fd);
-    if (mount(host, p, NULL, MS_BIND, NULL) < 0) FAIL("bind-mounting %s: %s", host, strerror(errno));
+    if (r < 0) FAIL("bind-mounting %s: %s", host, strerror(e));
   }
 
-  snprintf(p, sizeof p, "%s/dev/pts", root);
-  mkdir(p, 0755);
-  if (mount("devpts", p, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0)
+  if (mount_dev_dir(devfd, "pts", 0755, "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0)
     FAIL("mounting /dev/pts: %s", strerror(errno));
-  snprintf(p, sizeof p, "%s/dev/ptmx", root);
-  if (symlink("pts/ptmx", p) < 0) FAIL("linking /dev/ptmx: %s", strerror(errno));
-
-  snprintf(p, sizeof p, "%s/dev/shm", root);
-  mkdir(p, 01777);
-  if (mount("shm", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") < 0)
+  if (symlinkat("pts/ptmx", devfd, "ptmx") < 0) FAIL("linking /dev/ptmx: %s", strerror(errno));
+  if (mount_dev_dir(devfd, "shm", 01777, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") < 0)
     FAIL("mounting /dev/shm: %s", strerror(errno));
-  snprintf(p, sizeof p, "%s/dev/mqueue", root);
-  mkdir(p, 0755);
-  if (mount("mqueue", p, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) rmdir(p); /* optional */
+  if (mount_dev_dir(devfd, "mqueue", 0755, "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+    unlinkat(devfd, "mqueue", AT_REMOVEDIR); /* optional */
 
   static const char *const links[][2] = {
       {"/proc/self/fd", "fd"},         {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
       {"/proc/self/fd/2", "stderr"}, {"/proc/kcore", "core"},
   };
-  for (size_t i = 0; i < sizeof links / sizeof *links; i++) {
-    snprintf(p, sizeof p, "%s/dev/%s", root, links[i][1]);
-    symlink(links[i][0], p);
-  }
+  for (size_t i = 0; i < sizeof links / sizeof *links; i++) symlinkat(links[i][0], devfd, links[i][1]);
   return 0;
+}
+
+/* The container's /dev: a small tmpfs with the host's harmless device nodes bind-mounted
+ * in, its own devpts instance (so ptys inside are /dev/pts/N of the container), shm and
+ * mqueue, and the usual /proc/self/fd symlinks. Everything is made relative to the fresh
+ * tmpfs's fd, so nothing in the image decides where it lands. */
+int mount_dev(int rootfd, char *err, size_t errlen) {
+  int fd = open_root_dir(rootfd, "dev", err, errlen);
+  if (fd < 0) return -1;
+  int r = mount_on_fd("tmpfs", fd, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"), e = errno;
+  close(fd);
+  if (r < 0) FAIL("mounting /dev: %s", strerror(e));
+  /* by name again: the old fd still sees the image's directory under the tmpfs */
+  int devfd = open_root_dir(rootfd, "dev", err, errlen);
+  if (devfd < 0) return -1;
+  r = mount_dev_fd(devfd, err, errlen);
+  close(devfd);
+  return r;
 }
 
 /* A pty from the container's own devpts instance, so `tty` inside says /dev/pts/N.

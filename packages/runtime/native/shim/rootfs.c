@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -29,24 +31,6 @@ static const char *const DEFAULT_READONLY[] = {
 
 static int do_mount(const char *src, const char *dst, const char *type, unsigned long flags, const char *data, char *err, size_t errlen) {
   if (mount(src, dst, type, flags, data) < 0) FAIL("mount %s on %s (%s): %s", src ? src : "none", dst, type ? type : "bind", strerror(errno));
-  return 0;
-}
-
-/* A mount target must exist and be of the same kind (file or directory) as the source. */
-static int ensure_target(const char *target, int is_dir) {
-  struct stat st;
-  if (lstat(target, &st) == 0) return 0;
-  char parent[4096];
-  snprintf(parent, sizeof parent, "%s", target);
-  char *slash = strrchr(parent, '/');
-  if (slash && slash != parent) {
-    *slash = 0;
-    mkdir_p(parent, 0755);
-  }
-  if (is_dir) return mkdir(target, 0755) < 0 && errno != EEXIST ? -1 : 0;
-  int fd = open(target, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-  if (fd < 0) return -1;
-  close(fd);
   return 0;
 }
 
@@ -114,8 +98,76 @@ static unsigned long parse_mount_options(char *opts, char *data, size_t datalen,
   return flags;
 }
 
+/* runc's list: the only /proc files a mount may cover (lxcfs and friends); a symlink in
+ * the image must not turn /data into a mount over /proc/sys or /proc/sysrq-trigger */
+static const char *const PROC_MOUNT_OK[] = {
+    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps",
+    "/proc/uptime", "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev", NULL,
+};
+
+static int proc_target_allowed(int fd, const char *target) {
+  struct statfs sf;
+  if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC) return 1;
+  char clean[4096];
+  snprintf(clean, sizeof clean, "%s", target);
+  for (size_t l = strlen(clean); l > 1 && clean[l - 1] == '/'; l--) clean[l - 1] = 0;
+  for (size_t i = 0; PROC_MOUNT_OK[i]; i++)
+    if (!strcmp(clean, PROC_MOUNT_OK[i])) return 1;
+  return 0;
+}
+
+/* A mount point opened (made when missing) inside the root, never one that lands in /proc. */
+static int open_mount_point(int rootfd, const char *target, int want, char *err, size_t errlen) {
+  int fd = open_in_root(rootfd, target, want, 1, err, errlen);
+  if (fd >= 0 && !proc_target_allowed(fd, target)) {
+    snprintf(err, errlen, "mount point %s resolves into /proc, which a mount may not cover", target);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* A bind mount: source and target both by fd; ro/nosuid/... need a remount of the new
+ * mount, reached by resolving the target again and checked to be the source's inode. */
+static int bind_mount(int rootfd, const char *src, const char *target, unsigned long flags, char *err, size_t errlen) {
+  int sfd = open(src, O_PATH | O_CLOEXEC);
+  if (sfd < 0) FAIL("bind source %s: %s", src, strerror(errno));
+  struct stat sst;
+  int want = fstat(sfd, &sst) == 0 && S_ISDIR(sst.st_mode) ? INROOT_DIR : INROOT_FILE;
+  int tfd = open_mount_point(rootfd, target, want, err, errlen);
+  int r = -1;
+  char spath[32];
+  snprintf(spath, sizeof spath, "/proc/self/fd/%d", sfd);
+  if (tfd < 0) goto out;
+  if (mount_on_fd(spath, tfd, NULL, flags & (MS_BIND | MS_REC), NULL) < 0) {
+    snprintf(err, errlen, "bind-mounting %s on %s: %s", src, target, strerror(errno));
+    goto out;
+  }
+  r = 0;
+  if (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) {
+    close(tfd);
+    r = -1;
+    tfd = open_in_root(rootfd, target, want, 0, err, errlen);
+    struct stat tst;
+    if (tfd < 0) goto out;
+    if (fstat(tfd, &tst) < 0 || tst.st_dev != sst.st_dev || tst.st_ino != sst.st_ino) {
+      snprintf(err, errlen, "mount point %s changed while it was being mounted", target);
+      goto out;
+    }
+    if (mount_on_fd(NULL, tfd, NULL, MS_BIND | MS_REMOUNT | (flags & ~(MS_BIND | MS_REC)), NULL) < 0) {
+      snprintf(err, errlen, "remounting %s: %s", target, strerror(errno));
+      goto out;
+    }
+    r = 0;
+  }
+out:
+  if (tfd >= 0) close(tfd);
+  close(sfd);
+  return r;
+}
+
 /* `mount=type\tsource\ttarget\toptions` lines, in order. */
-static int apply_extra_mounts(const struct conf *c, const char *root, char *err, size_t errlen) {
+static int apply_extra_mounts(const struct conf *c, int rootfd, char *err, size_t errlen) {
   static const char *mounts[MAX_LIST];
   size_t n = conf_list(c, "mount", mounts, MAX_LIST);
   for (size_t i = 0; i < n; i++) {
@@ -130,32 +182,32 @@ static int apply_extra_mounts(const struct conf *c, const char *root, char *err,
     char *opts = strchr(target, '\t');
     if (opts) *opts++ = 0;
     else opts = (char *)"";
-    char data[4096], path[8192];
+    if (target[0] != '/' || strchr(opts, '\t')) FAIL("bad mount line: %s", mounts[i]);
+    char data[4096];
     int bind;
     unsigned long flags = parse_mount_options(opts, data, sizeof data, &bind);
     if (!strcmp(type, "bind")) bind = 1, flags |= MS_BIND;
-    snprintf(path, sizeof path, "%s%s", root, target);
-    struct stat st;
-    int is_dir = !bind || (stat(src, &st) == 0 && S_ISDIR(st.st_mode));
-    if (ensure_target(path, is_dir) < 0) FAIL("creating mount point %s: %s", target, strerror(errno));
     if (bind) {
-      if (do_mount(src, path, NULL, flags & (MS_BIND | MS_REC), NULL, err, errlen) < 0) return -1;
-      /* bind mounts take ro/nosuid/... only on a remount */
-      if (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC))
-        if (do_mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | (flags & ~(MS_BIND | MS_REC)), NULL, err, errlen) < 0) return -1;
-    } else if (do_mount(src, path, type, flags, data[0] ? data : NULL, err, errlen) < 0) {
-      return -1;
+      if (bind_mount(rootfd, src, target, flags, err, errlen) < 0) return -1;
+      continue;
     }
+    int fd = open_mount_point(rootfd, target, INROOT_DIR, err, errlen);
+    if (fd < 0) return -1;
+    int r = mount_on_fd(src, fd, type, flags, data[0] ? data : NULL), e = errno;
+    close(fd);
+    if (r < 0) FAIL("mount %s on %s (%s): %s", src, target, type, strerror(e));
   }
   return 0;
 }
 
-static int bind_file(const char *src, const char *root, const char *target, char *err, size_t errlen) {
+static int bind_file(const char *src, int rootfd, const char *target, char *err, size_t errlen) {
   if (!src || !*src) return 0;
-  char path[4096];
-  snprintf(path, sizeof path, "%s%s", root, target);
-  if (ensure_target(path, 0) < 0) FAIL("creating %s: %s", target, strerror(errno));
-  return do_mount(src, path, NULL, MS_BIND, NULL, err, errlen);
+  int fd = open_mount_point(rootfd, target, INROOT_FILE, err, errlen);
+  if (fd < 0) return -1;
+  int r = mount_on_fd(src, fd, NULL, MS_BIND, NULL), e = errno;
+  close(fd);
+  if (r < 0) FAIL("bind-mounting %s on %s: %s", src, target, strerror(e));
+  return 0;
 }
 
 static const char *const *path_list(const struct conf *c, const char *key, const char *const *dflt, const char **buf) {
@@ -186,18 +238,47 @@ static void readonly_paths(const struct conf *c) {
   }
 }
 
-static int mount_sys(const struct conf *c, const char *root, char *err, size_t errlen) {
-  char p[4096];
-  snprintf(p, sizeof p, "%s/sys", root);
-  ensure_target(p, 1);
+static int mount_proc(int rootfd, char *err, size_t errlen) {
+  int fd = open_root_dir(rootfd, "proc", err, errlen);
+  if (fd < 0) return -1;
+  int r = mount_on_fd("proc", fd, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL), e = errno;
+  close(fd);
+  if (r < 0) FAIL("mounting /proc: %s", strerror(e));
+  return 0;
+}
+
+static int mount_sys(const struct conf *c, int rootfd, char *err, size_t errlen) {
+  int fd = open_root_dir(rootfd, "sys", err, errlen);
+  if (fd < 0) return -1;
   const char *netns = conf_get(c, "netns");
   unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  int r;
   if (netns && strcmp(netns, "host") == 0) {
-    /* a fresh sysfs is refused while sharing the host's network namespace: bind it */
-    if (do_mount("/sys", p, NULL, MS_BIND | MS_REC, NULL, err, errlen) < 0) return -1;
-    return do_mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | ro, NULL, err, errlen);
+    /* a fresh sysfs is refused while sharing the host's network namespace: bind it, then
+     * remount the new mount (reached by name again: the fd still sees the directory under it) */
+    r = mount_on_fd("/sys", fd, NULL, MS_BIND | MS_REC, NULL);
+    close(fd);
+    if (r < 0) FAIL("bind-mounting /sys: %s", strerror(errno));
+    if ((fd = open_root_dir(rootfd, "sys", err, errlen)) < 0) return -1;
+    r = mount_on_fd(NULL, fd, NULL, MS_BIND | MS_REMOUNT | ro, NULL);
+  } else {
+    r = mount_on_fd("sysfs", fd, "sysfs", ro, NULL);
   }
-  return do_mount("sysfs", p, "sysfs", ro, NULL, err, errlen);
+  int e = errno;
+  close(fd);
+  if (r < 0) FAIL("mounting /sys: %s", strerror(e));
+  return 0;
+}
+
+/* Everything mounted inside the root before pivot_root, each target opened from `rootfd`. */
+static int mount_inside(const struct conf *c, int rootfd, char *err, size_t errlen) {
+  if (mount_proc(rootfd, err, errlen) < 0) return -1;
+  if (mount_dev(rootfd, err, errlen) < 0) return -1;
+  if (mount_sys(c, rootfd, err, errlen) < 0) return -1;
+  if (bind_file(conf_get(c, "hostsFile"), rootfd, "/etc/hosts", err, errlen) < 0) return -1;
+  if (bind_file(conf_get(c, "hostnameFile"), rootfd, "/etc/hostname", err, errlen) < 0) return -1;
+  if (bind_file(conf_get(c, "resolvFile"), rootfd, "/etc/resolv.conf", err, errlen) < 0) return -1;
+  return apply_extra_mounts(c, rootfd, err, errlen);
 }
 
 /* Runs in the container's fresh mount namespace; ends inside the new root. */
@@ -215,21 +296,18 @@ int setup_rootfs(const struct conf *c, char *err, size_t errlen) {
     return -1; /* pivot_root needs a mount point */
   }
 
-  char p[4096];
-  snprintf(p, sizeof p, "%s/proc", root);
-  ensure_target(p, 1);
-  if (do_mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err, errlen) < 0) return -1;
-  if (mount_dev(root, err, errlen) < 0) return -1;
-  if (mount_sys(c, root, err, errlen) < 0) return -1;
-
-  if (bind_file(conf_get(c, "hostsFile"), root, "/etc/hosts", err, errlen) < 0) return -1;
-  if (bind_file(conf_get(c, "hostnameFile"), root, "/etc/hostname", err, errlen) < 0) return -1;
-  if (bind_file(conf_get(c, "resolvFile"), root, "/etc/resolv.conf", err, errlen) < 0) return -1;
-  if (apply_extra_mounts(c, root, err, errlen) < 0) return -1;
-
+  /* opened after the root mount: the fd is the mount's root, not the directory under it */
+  int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) FAIL("opening the root %s: %s", root, strerror(errno));
+  int r = mount_inside(c, rootfd, err, errlen);
   /* pivot_root(".", ".") stacks the old root under the new one; detaching it leaves
    * only the container's mounts (no put_old directory needed) */
-  if (chdir(root) < 0) FAIL("chdir %s: %s", root, strerror(errno));
+  if (r == 0 && fchdir(rootfd) < 0) {
+    snprintf(err, errlen, "chdir %s: %s", root, strerror(errno));
+    r = -1;
+  }
+  close(rootfd);
+  if (r < 0) return -1;
   if (syscall(SYS_pivot_root, ".", ".") < 0) FAIL("pivot_root: %s", strerror(errno));
   if (umount2(".", MNT_DETACH) < 0) FAIL("detaching the old root: %s", strerror(errno));
   if (chdir("/") < 0) FAIL("chdir /: %s", strerror(errno));

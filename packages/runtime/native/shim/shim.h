@@ -63,7 +63,16 @@ int apply_capabilities(uint64_t keep, uid_t uid, char *err, size_t errlen);
 
 /* ---- rootfs.c / devfs.c: the container's mount namespace --------------------------- */
 int setup_rootfs(const struct conf *c, char *err, size_t errlen);
-int mount_dev(const char *root, char *err, size_t errlen);
+int mount_dev(int rootfd, char *err, size_t errlen);
+
+/* ---- inroot.c: paths inside the container root before pivot_root -------------------- */
+enum { INROOT_ANY, INROOT_DIR, INROOT_FILE };
+/* An O_PATH fd of `path` resolved with the root dir `rootfd` as "/" (symlinks and ".."
+ * never leave it); `create` makes missing components (the last one a file for
+ * INROOT_FILE). The resolved type must match `want`. */
+int open_in_root(int rootfd, const char *path, int want, int create, char *err, size_t errlen);
+int open_root_dir(int rootfd, const char *name, char *err, size_t errlen);
+int mount_on_fd(const char *src, int fd, const char *type, unsigned long flags, const char *data);
 int open_container_pty(int *master, int *slave, char *err, size_t errlen);
 
 /* ---- logfile.c: Docker json-file log with rotation ---------------------------------- */

@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { writeJsonAtomic } from '../store/atomic-file.js';
+import { JournaledMap } from '../store/journaled-map.js';
 
 /**
  * The build cache, keyed like Docker's classic builder: the parent image, the step as
  * evaluated (variables expanded, build args that RUN sees), and for COPY/ADD the
  * checksum of the files copied. A hit is only used while its image still exists.
+ * Stored as a journaled map: a step appends its one entry instead of rewriting the file.
  */
 export class BuildCache {
-  private entries: Record<string, string> = {};
-  private loaded = false;
+  private map?: Promise<JournaledMap<string>>;
 
   constructor(private readonly file: string) {}
 
@@ -20,34 +19,34 @@ export class BuildCache {
     return h.digest('hex');
   }
 
-  private async load(): Promise<void> {
-    if (this.loaded) return;
-    try {
-      this.entries = JSON.parse(await readFile(this.file, 'utf8')) as Record<string, string>;
-    } catch {
-      this.entries = {}; // no cache yet, or a damaged one: rebuilding is always correct
-    }
-    this.loaded = true;
+  private load(): Promise<JournaledMap<string>> {
+    // a damaged cache starts over empty: rebuilding is always correct
+    this.map ??= JournaledMap.open<string>({
+      file: this.file,
+      fromSnapshot: (json) => Object.entries(json as Record<string, string>).filter((e): e is [string, string] => typeof e[1] === 'string'),
+      toSnapshot: (entries) => Object.fromEntries(entries),
+      onCorrupt: 'empty',
+    });
+    return this.map;
   }
 
   async get(key: string, exists: (imageId: string) => boolean | Promise<boolean>): Promise<string | undefined> {
-    await this.load();
-    const id = this.entries[key];
+    const id = (await this.load()).entries.get(key);
     return id && (await exists(id)) ? id : undefined;
   }
 
   async set(key: string, imageId: string): Promise<void> {
-    await this.load();
-    this.entries[key] = imageId;
-    await writeJsonAtomic(this.file, this.entries);
+    const map = await this.load();
+    map.entries.set(key, imageId);
+    await map.commit([key]);
   }
 
   /** drops entries whose images are gone (after image prune/rm) */
   async prune(exists: (imageId: string) => boolean): Promise<number> {
-    await this.load();
-    const before = Object.keys(this.entries).length;
-    this.entries = Object.fromEntries(Object.entries(this.entries).filter(([, id]) => exists(id)));
-    await writeJsonAtomic(this.file, this.entries);
-    return before - Object.keys(this.entries).length;
+    const map = await this.load();
+    const gone = [...map.entries].filter(([, id]) => !exists(id)).map(([k]) => k);
+    for (const k of gone) map.entries.delete(k);
+    await map.commit(gone);
+    return gone.length;
   }
 }

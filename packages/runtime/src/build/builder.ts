@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { InvalidArgument, NotFound } from '../errors.js';
 import { BuildCache } from './build-cache.js';
+import { RunningBuilds, type BuildImages } from './build-images.js';
 import { BuildContext } from './context.js';
 import { parseArg, parseDockerfile, type Dockerfile, type Instruction, type Stage } from './dockerfile.js';
 import { applyMetadata, commandOf, METADATA_KEYWORDS, type ImageRunConfig } from './image-config.js';
@@ -37,6 +38,8 @@ export interface BuildBackend {
   tempDir(): Promise<{ dir: string; remove: () => Promise<void> }>;
   /** tags the result */
   tag(imageId: string, ref: string): Promise<void>;
+  /** removes the images of `ids` that no tag, container or `keep` holds (a cancelled build's); returns those removed */
+  discardImages(ids: string[], keep: (id: string) => boolean): Promise<string[]>;
 }
 
 export interface BuildOptions {
@@ -75,12 +78,35 @@ interface StageState {
 }
 
 export class Builder {
+  private readonly running = new RunningBuilds();
+  /** each running build's images, found from its options (the steps get those passed down) */
+  private readonly imagesOf = new WeakMap<BuildOptions, BuildImages>();
+
   constructor(
     private readonly backend: BuildBackend,
     private readonly cache: BuildCache,
   ) {}
 
+  /** A cancelled build (its signal aborted) removes the untagged images it made; a failed one keeps them as cache, as Docker does. */
   async build(opts: BuildOptions): Promise<{ id: string }> {
+    const own = { ...opts };
+    const images = this.running.begin();
+    this.imagesOf.set(own, images);
+    try {
+      return await this.buildStages(own);
+    } catch (e) {
+      if (opts.signal?.aborted && images.made.length) {
+        await this.backend
+          .discardImages([...images.made].reverse(), (id) => this.running.usedByOthers(images, id))
+          .catch((de: unknown) => console.warn(`skiff: a cancelled build could not remove its images: ${(de as Error).message}`));
+      }
+      throw e;
+    } finally {
+      this.running.end(images);
+    }
+  }
+
+  private async buildStages(opts: BuildOptions): Promise<{ id: string }> {
     const emit = opts.onEvent ?? (() => {});
     const text = opts.dockerfileText ?? (await this.readDockerfile(opts.context, opts.dockerfile ?? 'Dockerfile'));
     const df = parseDockerfile(text);
@@ -196,12 +222,16 @@ export class Builder {
   /** runs `make` unless the cache has this step on this parent; either way the stage moves on */
   private async cached(state: StageState, createdBy: string, extra: string[], opts: BuildOptions, emit: (e: BuildEvent) => void, make: () => Promise<string>): Promise<void> {
     const key = BuildCache.key(state.cacheParent, createdBy, extra);
-    const hit = opts.noCache ? undefined : await this.cache.get(key, (id) => this.backend.imageExists(id));
+    const mine = this.imagesOf.get(opts);
+    // marked used before the check: a cancelled build must not remove it from under this one
+    const hit = opts.noCache ? undefined : await this.cache.get(key, (id) => (mine?.used.add(id), this.backend.imageExists(id)));
     if (hit) {
       emit({ type: 'cached' });
       state.image = hit;
     } else {
       state.image = await make();
+      mine?.made.push(state.image);
+      mine?.used.add(state.image);
       await this.cache.set(key, state.image);
     }
     state.cacheParent = state.image;

@@ -2,14 +2,20 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { ContainerManager } from '../container/container-manager.js';
 import { unpackIntoRoot } from '../container/copy.js';
+import { asInternal } from '../container/internal-containers.js';
 import { resolveUser } from '../container/user.js';
 import type { ImageStore } from '../image/image-store.js';
 import type { ImageConfig } from '../types.js';
 import type { BuildBackend } from './builder.js';
 import type { ImageRunConfig } from './image-config.js';
 
-/** The builder's runtime parts: this runtime's image store and containers. */
+/**
+ * The builder's runtime parts: this runtime's image store and containers. The build's
+ * containers are internal (internal-containers.ts): no user sees or touches them, and an
+ * agent that dies mid-build removes them when it starts again.
+ */
 export function runtimeBackend(images: ImageStore, containers: ContainerManager, tmpRoot: string): BuildBackend {
+  const internal = <T>(fn: () => Promise<T>) => asInternal('build', fn);
   const asImageConfig = (c: ImageRunConfig) => c as ImageConfig & { OnBuild?: string[] | null };
   return {
     async resolveImage(ref, onStatus, signal) {
@@ -24,7 +30,8 @@ export function runtimeBackend(images: ImageStore, containers: ContainerManager,
     imageConfig: async (id) => (await images.inspect(id)).config as ImageRunConfig,
     async deriveImage(parent, change) {
       if (change.layer?.kind === 'container') {
-        const { id } = await containers.commit(change.layer.containerId, { config: asImageConfig(change.config), createdBy: change.createdBy, pause: false });
+        const containerId = change.layer.containerId;
+        const { id } = await internal(() => containers.commit(containerId, { config: asImageConfig(change.config), createdBy: change.createdBy, pause: false }));
         return id;
       }
       const created = await images.createImage({
@@ -38,25 +45,30 @@ export function runtimeBackend(images: ImageStore, containers: ContainerManager,
     async runStep(image, spec, onOutput, signal) {
       if (!image) throw new Error('RUN needs a base image with a shell: this stage is FROM scratch with no files');
       // no health probes inside a RUN step: they would race the step and could write into its layer
-      const { id, session } = await containers.run(
-        { image, cmd: spec.cmd, entrypoint: [], env: spec.env, user: spec.user || undefined, workingDir: spec.workingDir || undefined, network: spec.network, healthcheck: { test: ['NONE'] } },
-        { attach: true },
+      const { id } = await internal(() =>
+        containers.create({ image, cmd: spec.cmd, entrypoint: [], env: spec.env, user: spec.user || undefined, workingDir: spec.workingDir || undefined, network: spec.network, healthcheck: { test: ['NONE'] } }),
       );
-      const onAbort = () => void containers.kill(id).catch(() => {});
+      const session = await internal(() => containers.startAttached(id)).catch(async (e: unknown) => {
+        await internal(() => containers.remove(id, { force: true })).catch((re: unknown) => console.warn(`skiff: build container ${id} failed to start and to be removed: ${(re as Error).message}`));
+        throw e;
+      });
+      const onAbort = () => void internal(() => containers.kill(id)).catch(() => {}); // it may have exited just now
       signal?.addEventListener('abort', onAbort);
+      if (signal?.aborted) onAbort(); // cancelled while the container started: the listener came too late
       try {
         const exitCode = await new Promise<number>((resolve) => {
-          session!.on('stdout', (d: Buffer) => onOutput('stdout', d));
-          session!.on('stderr', (d: Buffer) => onOutput('stderr', d));
-          session!.on('exit', resolve);
+          session.on('stdout', (d: Buffer) => onOutput('stdout', d));
+          session.on('stderr', (d: Buffer) => onOutput('stderr', d));
+          session.on('exit', resolve);
         });
         return { containerId: id, exitCode };
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
     },
-    removeContainer: (id) => containers.remove(id, { force: true }),
-    async copyFromImage(image, paths, dest) {
+    removeContainer: (id) => internal(() => containers.remove(id, { force: true })),
+    discardImages: (ids, keep) => images.discardUnnamed(ids, keep),
+    copyFromImage: (image, paths, dest) => internal(async () => {
       const { id } = await containers.create({ image, cmd: ['true'], entrypoint: [], network: 'none' });
       try {
         for (const p of paths) {
@@ -65,9 +77,9 @@ export function runtimeBackend(images: ImageStore, containers: ContainerManager,
           await unpackIntoRoot(dest, parent, await containers.copyFrom(id, p));
         }
       } finally {
-        await containers.remove(id, { force: true }).catch(() => {});
+        await containers.remove(id, { force: true }).catch((e: unknown) => console.warn(`skiff: could not remove build container ${id}: ${(e as Error).message}`));
       }
-    },
+    }),
     async resolveOwner(image, spec) {
       const u = await resolveUser(spec, image ? await images.layerDirs(image) : []);
       return { uid: u.uid, gid: u.gid };

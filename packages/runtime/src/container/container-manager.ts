@@ -17,7 +17,10 @@ import { applyUpdate } from './container-update.js';
 import { ALL_CAPABILITIES, ZERO_TIME, type ContainerState } from './container-record.js';
 import { buildRecord, mergeEnv } from './container-spec.js';
 import { ContainerStore, type StoredContainer } from './container-store.js';
-import { packFromRoot, unpackIntoRoot } from './copy.js';
+import { packFromRoot, packFromRootFd, unpackIntoRoot, unpackIntoRootFd } from './copy.js';
+import { copyError } from './copy-errors.js';
+import { openContainerRoot } from './fs/container-root.js';
+import { treeSize } from './fs/tree-size.js';
 import { containerDiff } from './diff.js';
 import { runtimePlaceholders } from './runtime-placeholders.js';
 import { writeEtcFiles } from './etc-files.js';
@@ -42,7 +45,8 @@ import { sampleStats } from './stats.js';
 import { containerTop } from './top.js';
 import { validateExecStrings } from './spec-strings.js';
 import { resolveUser } from './user.js';
-import { dirSize, networkMode, portsOf } from './record-helpers.js';
+import { networkMode, portsOf } from './record-helpers.js';
+import { internalOwner, removeOrphanedInternal } from './internal-containers.js';
 import { resolveMounts, shimMountLines, type ResolvedMount } from './mounts.js';
 import type { VolumeStore } from '../volume/volume-store.js';
 import { applyChanges } from '../image/config-changes.js';
@@ -125,12 +129,18 @@ export class ContainerManager implements ContainerService {
   static async open(opts: ContainerManagerOptions): Promise<ContainerManager> {
     const m = new ContainerManager(await ContainerStore.open(opts.root), opts);
     await m.adoptAll();
+    await removeOrphanedInternal(m.store.all().map((c) => c.record), (id) => m.remove(id, { force: true }));
     return m;
   }
 
   /** ids of the containers (any state) that mount a volume */
   volumeUsers(name: string): string[] {
     return this.store.all().filter((c) => c.record.mounts?.some((m) => m.name === name)).map((c) => c.record.id);
+  }
+
+  /** is this the runtime's own container (a build step's), which no user sees? */
+  isInternal(id: string): boolean {
+    return !!this.store.find(id)?.record.internal;
   }
 
   /** true while some container (in any state) was created from the image */
@@ -162,6 +172,7 @@ export class ContainerManager implements ContainerService {
 
   private emit(c: StoredContainer, action: string, extra: Record<string, string> = {}): void {
     this.summaries.invalidate(c);
+    if (c.record.internal) return; // users see no event of a container they cannot see
     this.opts.emit({
       type: 'container',
       action,
@@ -190,6 +201,8 @@ export class ContainerManager implements ContainerService {
     const name = spec.name ? this.store.validateName(spec.name) : this.store.newName();
     const id = this.store.newId();
     const record = buildRecord(spec, image, { id, name, created: nowIso() });
+    const internal = internalOwner();
+    if (internal) record.internal = internal;
     for (const n of record.networks) this.opts.networks.get(n.network); // NotFound for a typo'd network
     for (const l of spec.links ?? []) this.store.get(l.split(':')[0]!);
     record.mounts = await resolveMounts(spec.mounts ?? [], {
@@ -956,7 +969,7 @@ export class ContainerManager implements ContainerService {
 
   async copyFrom(idOrName: string, path: string): Promise<NodeJS.ReadableStream> {
     const c = this.store.get(idOrName);
-    if (c.state.status === 'running' || c.state.status === 'paused') return packFromRoot(`/proc/${c.state.pid}/root`, path);
+    if (c.state.status === 'running' || c.state.status === 'paused') return packFromRootFd(openContainerRoot(c.state.pid, c.record.id), path);
     // A stopped container's files are read through a temporary overlay mount, released
     // once the tar stream ends.
     const release = await this.mountRootfs(c);
@@ -982,12 +995,12 @@ export class ContainerManager implements ContainerService {
   async copyTo(idOrName: string, path: string, tarStream: NodeJS.ReadableStream): Promise<void> {
     const c = this.store.get(idOrName);
     if (c.state.status === 'running' || c.state.status === 'paused') {
-      await unpackIntoRoot(`/proc/${c.state.pid}/root`, path, tarStream);
+      await unpackIntoRootFd(openContainerRoot(c.state.pid, c.record.id), path, tarStream).catch((e: unknown) => Promise.reject(copyError(e)));
       return;
     }
     const release = await this.mountRootfs(c);
     try {
-      await unpackIntoRoot(join(c.dir, 'rootfs'), path, tarStream);
+      await unpackIntoRoot(join(c.dir, 'rootfs'), path, tarStream).catch((e: unknown) => Promise.reject(copyError(e)));
     } finally {
       release();
     }
@@ -1048,7 +1061,7 @@ export class ContainerManager implements ContainerService {
   /** `container prune`: every stopped container */
   async prune(): Promise<{ deleted: string[] }> {
     const deleted: string[] = [];
-    for (const c of this.store.all()) {
+    for (const c of this.store.newestFirst()) {
       if (c.state.status !== 'exited' && c.state.status !== 'created' && c.state.status !== 'dead') continue;
       await this.remove(c.record.id).then(() => deleted.push(c.record.id), () => {});
     }
@@ -1058,12 +1071,12 @@ export class ContainerManager implements ContainerService {
   /** bytes in each container's writable layer (`system df`) */
   async diskUsage(): Promise<{ id: string; name: string; size: number }[]> {
     const out: { id: string; name: string; size: number }[] = [];
-    for (const c of this.store.all()) out.push({ id: c.record.id, name: c.record.name, size: await dirSize(join(c.dir, 'upper')) });
+    for (const c of this.store.newestFirst()) out.push({ id: c.record.id, name: c.record.name, size: await treeSize(join(c.dir, 'upper')) });
     return out;
   }
 
   counts(): { total: number; running: number; paused: number; stopped: number } {
-    const all = this.store.all();
+    const all = this.store.newestFirst();
     const running = all.filter((c) => c.state.status === 'running').length;
     const paused = all.filter((c) => c.state.status === 'paused').length;
     return { total: all.length, running, paused, stopped: all.length - running - paused };

@@ -37,6 +37,8 @@ export interface ContainerRecord {
   healthcheck?: HealthConfig;
   /** the image's SHELL, which a CMD-SHELL check runs under */
   healthShell?: string[];
+  /** set for a container the runtime made for itself (a build's RUN step): hidden from users (see internal-containers.ts) */
+  internal?: 'build';
 }
 
 /** `containers/<id>/state.json`: the agent's view; exit.json from the shim wins for exits. */

@@ -7,6 +7,7 @@ import type { ContainerRecord } from './container-record.js';
 import { MIN_MEMORY } from './container-update.js';
 import { parseSignal } from './signals.js';
 import { noNul, validateCreateStrings } from './spec-strings.js';
+import { checkMountRequests } from '../volume/mount-spec.js';
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -70,6 +71,7 @@ export function buildRecord(
   if (spec.workingDir && !spec.workingDir.startsWith('/')) {
     throw new InvalidArgument(`the working directory '${spec.workingDir}' is invalid, it needs to be an absolute path`);
   }
+  checkMountRequests(spec.mounts ?? [], Object.keys(ic.Volumes ?? {}));
   const healthcheck = mergeHealthcheck(spec.healthcheck, ic.Healthcheck);
   const hostname = spec.hostname ?? (network === 'host' ? osHostname() : ids.id.slice(0, 12));
   const baseEnv = ic.Env && ic.Env.some((e) => e.startsWith('PATH=')) ? ic.Env : [DEFAULT_PATH, ...(ic.Env ?? [])];

@@ -6,6 +6,7 @@ import { Conflict, InvalidArgument, NotFound } from '../errors.js';
 import { writeJsonAtomic, writeJsonAtomicUnsynced } from '../store/atomic-file.js';
 import { initialState, type ContainerRecord, type ContainerState } from './container-record.js';
 import { diskFullError } from './lifecycle/disk-errors.js';
+import { visibleHere } from './internal-containers.js';
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -57,7 +58,8 @@ export class ContainerStore {
   private index(c: StoredContainer): void {
     this.newest = undefined;
     this.byId.set(c.record.id, c);
-    this.byName.set(c.record.name, c.record.id);
+    // an internal container's name is nobody's: it must not block or reveal a user's name
+    if (!c.record.internal) this.byName.set(c.record.name, c.record.id);
   }
 
   newId(): string {
@@ -129,7 +131,7 @@ export class ContainerStore {
   async delete(c: StoredContainer): Promise<void> {
     this.newest = undefined;
     this.byId.delete(c.record.id);
-    this.byName.delete(c.record.name);
+    if (this.byName.get(c.record.name) === c.record.id) this.byName.delete(c.record.name);
     const gone = join(this.trash, `${c.record.id}-${randomBytes(4).toString('hex')}`);
     try {
       mkdirSync(this.trash, { recursive: true });
@@ -141,6 +143,7 @@ export class ContainerStore {
     void rm(gone, { recursive: true, force: true }).catch(() => {});
   }
 
+  /** every container, internal ones too (the runtime's bookkeeping) */
   all(): StoredContainer[] {
     return [...this.byId.values()];
   }
@@ -153,17 +156,21 @@ export class ContainerStore {
    * one ISO format, so code-unit order is time order.
    */
   newestFirst(): readonly StoredContainer[] {
-    this.newest ??= Object.freeze([...this.byId.values()].sort((a, b) => (a.record.created < b.record.created ? 1 : a.record.created > b.record.created ? -1 : 0)));
+    this.newest ??= Object.freeze([...this.byId.values()].filter((c) => !c.record.internal).sort((a, b) => (a.record.created < b.record.created ? 1 : a.record.created > b.record.created ? -1 : 0)));
     return this.newest;
   }
 
-  /** Full id, unique id prefix, or name (with or without the leading slash), as Docker resolves. */
+  /**
+   * Full id, unique id prefix, or name (with or without the leading slash), as Docker
+   * resolves; an internal container only for the code that owns it (internal-containers.ts).
+   */
   get(idOrName: string): StoredContainer {
     const found = this.find(idOrName);
-    if (!found) throw new NotFound(`no such container: ${idOrName}`);
+    if (!found || !visibleHere(found.record)) throw new NotFound(`no such container: ${idOrName}`);
     return found;
   }
 
+  /** The same lookup for the runtime's bookkeeping: a full id finds internal containers too. */
   find(idOrName: string): StoredContainer | undefined {
     if (!idOrName) return undefined;
     const direct = this.byId.get(idOrName);
@@ -172,7 +179,7 @@ export class ContainerStore {
     const byName = this.byName.get(name);
     if (byName) return this.byId.get(byName);
     if (!/^[0-9a-f]+$/.test(idOrName)) return undefined;
-    const matches = [...this.byId.keys()].filter((id) => id.startsWith(idOrName));
+    const matches = [...this.byId.values()].filter((c) => c.record.id.startsWith(idOrName) && visibleHere(c.record)).map((c) => c.record.id);
     if (matches.length > 1) throw new InvalidArgument(`multiple containers match the id prefix "${idOrName}"; use more characters`);
     return matches.length ? this.byId.get(matches[0]!) : undefined;
   }

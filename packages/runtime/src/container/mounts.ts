@@ -1,13 +1,11 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { InvalidArgument } from '../errors.js';
 import { MNT_DETACH, MS_RDONLY, mount as nativeMount, umount2 } from '../native/addon.js';
 import type { MountRequest } from '../types.js';
 import type { VolumeStore } from '../volume/volume-store.js';
-
-const run = promisify(execFile);
+import { closeQuietly, errCode, O_DIRECTORY, O_PATH, openInRoot, openRootDir, withFd } from './fs/root-fd.js';
+import { copyTreeFds } from './fs/tree-copy.js';
 
 /** A mount as the container gets it: everything resolved to host paths. */
 export interface ResolvedMount {
@@ -79,14 +77,26 @@ export async function resolveMounts(requests: MountRequest[], ctx: MountContext)
   }
 }
 
-/** Copies the image's files at `target` into an empty volume (Docker's copy-up on first mount). */
+/**
+ * Copies the image's files at `target` into an empty volume (Docker's copy-up on first
+ * mount). `target` is resolved inside the image's root (RESOLVE_IN_ROOT: an image symlink
+ * such as /hostetc -> /etc names the image's /etc, never the host's) and the tree is copied
+ * over fds without following any symlink (copyTreeFds).
+ */
 async function seedVolume(data: string, target: string, ctx: MountContext): Promise<void> {
   if (!ctx.lowers.length || (await readdir(data)).length) return;
   const copyFrom = async (root: string) => {
-    const src = join(root, target);
-    const st = await stat(src).catch(() => undefined);
-    if (!st?.isDirectory()) return;
-    await run('cp', ['-a', `${src}/.`, `${data}/`]);
+    const rootFd = openRootDir(root);
+    let src: number;
+    try {
+      src = openInRoot(rootFd, target, O_PATH | O_DIRECTORY);
+    } catch (e) {
+      if (errCode(e) === 'ENOENT' || errCode(e) === 'ENOTDIR') return; // nothing to copy up
+      throw e;
+    } finally {
+      closeQuietly(rootFd);
+    }
+    await withFd(src, (s) => withFd(openRootDir(data), (d) => copyTreeFds(s, d)));
   };
   if (ctx.lowers.length === 1) {
     await copyFrom(ctx.lowers[0]!);
@@ -102,7 +112,7 @@ async function seedVolume(data: string, target: string, ctx: MountContext): Prom
       umount2(mnt, MNT_DETACH);
     }
   } finally {
-    await rm(mnt, { recursive: true, force: true });
+    await rmdir(mnt); // never a recursive rm: the image would be under it if the unmount had failed
   }
 }
 

@@ -1,5 +1,3 @@
-import { lstat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { PortBinding } from '../types.js';
 import type { ContainerRecord } from './container-record.js';
 
@@ -20,15 +18,4 @@ export function portsOf(record: ContainerRecord): PortBinding[] {
     }
   }
   return ports;
-}
-
-/** bytes in a directory tree (a container's writable layer, for `system df`) */
-export async function dirSize(path: string): Promise<number> {
-  let total = 0;
-  for (const e of await readdir(path, { withFileTypes: true }).catch(() => [])) {
-    const p = join(path, e.name);
-    if (e.isDirectory()) total += await dirSize(p);
-    else total += (await lstat(p).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
 }

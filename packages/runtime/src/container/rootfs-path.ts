@@ -5,11 +5,12 @@ import { InvalidArgument, NotFound } from '../errors.js';
 const MAX_LINKS = 40;
 
 /**
- * Resolves `path` as the container would see it, inside `root` (a host path such as
- * `/proc/<pid>/root` or a temporary rootfs mount). Symlinks are followed by hand so an
- * absolute or `..` link can never lead outside `root` (the kernel would resolve an
- * absolute link against the *agent's* root). Returns the host path of the result.
- * With `followLast: false` the final component is not dereferenced (for `cp` of a link).
+ * Resolves `path` inside `root`, following symlinks by hand so an absolute or `..` link can
+ * never lead outside `root`. Returns a host path string, so it is only for trees nobody
+ * else writes while the agent works (a build context the agent unpacked): a container
+ * could swap a component between this check and the use. Container roots and image layers
+ * go through fs/root-fd.ts (openat2 RESOLVE_IN_ROOT, fds all the way).
+ * With `followLast: false` the final component is not dereferenced.
  */
 export async function resolveInRoot(root: string, path: string, opts: { followLast?: boolean; mustExist?: boolean } = {}): Promise<string> {
   const followLast = opts.followLast ?? true;

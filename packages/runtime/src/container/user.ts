@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { InvalidArgument } from '../errors.js';
+import { closeQuietly, errCode, fdPath, fsDebug, fstatFd, isFile, O_PATH, openInRoot, openRootDir, withFdSync } from './fs/root-fd.js';
 
 export interface ResolvedUser {
   uid: number;
@@ -9,13 +9,28 @@ export interface ResolvedUser {
   home: string;
 }
 
-/** Reads a file from the container's view of the root fs (upper dir first, then lower layers top-most first). */
+/**
+ * Reads a file from the container's view of the root fs (upper dir first, then lower layers
+ * top-most first). Looked up inside each layer (RESOLVE_IN_ROOT): an image whose /etc/passwd
+ * is a symlink to /etc/shadow must not make the agent read the host's.
+ */
 async function readFromLayers(dirs: string[], path: string): Promise<string | undefined> {
   for (const d of dirs) {
+    let root: number;
     try {
-      return readFileSync(join(d, path), 'utf8');
-    } catch {
-      /* not in this layer */
+      root = openRootDir(d);
+    } catch (e) {
+      fsDebug('user lookup: layer %s unreadable: %s', d, (e as Error).message);
+      continue;
+    }
+    try {
+      // O_PATH, then a reopen once it is known to be a regular file (a device node is never opened)
+      const text = withFdSync(openInRoot(root, path, O_PATH), (p) => (isFile(fstatFd(p)) ? readFileSync(fdPath(p), 'utf8') : undefined));
+      if (text !== undefined) return text;
+    } catch (e) {
+      if (errCode(e) !== 'ENOENT' && errCode(e) !== 'ENOTDIR') fsDebug('user lookup: %s in %s: %s', path, d, (e as Error).message);
+    } finally {
+      closeQuietly(root);
     }
   }
   return undefined;

@@ -1,6 +1,6 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../store/atomic-file.js';
+import { JournaledMap } from '../store/journaled-map.js';
 import { SkiffError } from '../errors.js';
 import type { ImageConfig } from '../types.js';
 
@@ -28,12 +28,22 @@ export interface ImageRecord {
   size: number;
 }
 
+/** One change to the index: what `ImageIndex.update` hands its function. */
+export interface IndexChange {
+  readonly images: ReadonlyMap<string, ImageRecord>;
+  /** stores a new or changed record (a record changed in place must be put again) */
+  put(record: ImageRecord): void;
+  delete(id: string): void;
+}
+
 /**
- * `images/index.json`: every image record, rewritten atomically on each change. Changes
- * are serialised so concurrent pulls and tags never lose each other's writes.
+ * Every image record: `images/index.json` (a snapshot) plus a journal of the records each
+ * change touched (see journaled-map.ts), so a build step writes its one new record instead
+ * of the whole index. Changes are serialised so concurrent pulls and tags never lose each
+ * other's writes.
  */
 export class ImageIndex {
-  private images = new Map<string, ImageRecord>();
+  private map?: JournaledMap<ImageRecord>;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly file: string;
 
@@ -41,38 +51,60 @@ export class ImageIndex {
     this.file = join(root, 'images', 'index.json');
   }
 
+  private get images(): Map<string, ImageRecord> {
+    if (!this.map) throw new SkiffError('INTERNAL', 'the image index is used before it was loaded');
+    return this.map.entries;
+  }
+
   async load(): Promise<void> {
     await mkdir(join(this.file, '..'), { recursive: true });
-    const text = await readFile(this.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return '';
-      throw e;
+    this.map = await JournaledMap.open<ImageRecord>({
+      file: this.file,
+      fromSnapshot: (json) => (json as { images: ImageRecord[] }).images.map((i) => [i.id, i]),
+      toSnapshot: (entries) => ({ images: [...entries.values()] }),
+      onCorrupt: 'throw',
     });
-    let list: ImageRecord[] = [];
-    try {
-      if (text) list = (JSON.parse(text) as { images: ImageRecord[] }).images;
-    } catch (e) {
-      // refuse to start on it rather than silently forget every image
-      throw new SkiffError('INTERNAL', `${this.file} is corrupt (${(e as Error).message}); move it away to start with no images`, { cause: e });
-    }
-    this.images = new Map(list.map((i) => [i.id, i]));
   }
 
   all(): ImageRecord[] {
     return [...this.images.values()];
   }
 
+  values(): IterableIterator<ImageRecord> {
+    return this.images.values();
+  }
+
   get(id: string): ImageRecord | undefined {
     return this.images.get(id);
   }
 
-  /** Runs `fn` with exclusive access and persists the result. */
-  update<T>(fn: (images: Map<string, ImageRecord>) => T | Promise<T>): Promise<T> {
+  /** Runs `fn` with exclusive access and persists the records it put or deleted. */
+  update<T>(fn: (change: IndexChange) => T | Promise<T>): Promise<T> {
     const run = this.queue.catch(() => {}).then(async () => {
-      const result = await fn(this.images);
-      await writeJsonAtomic(this.file, { images: [...this.images.values()] });
+      const images = this.images;
+      const touched = new Set<string>();
+      const result = await fn({
+        images,
+        put: (r) => {
+          images.set(r.id, r);
+          touched.add(r.id);
+        },
+        delete: (id) => {
+          if (images.delete(id)) touched.add(id);
+        },
+      });
+      await this.map!.commit(touched);
       return result;
     });
     this.queue = run;
     return run;
   }
+}
+
+/** A tag names one image: gives `tag` to `to` (put by the caller) and takes it from any other. */
+export function moveTag(change: IndexChange, tag: string, to: ImageRecord): void {
+  for (const other of change.images.values()) {
+    if (other.id !== to.id && other.repoTags.includes(tag)) change.put({ ...other, repoTags: other.repoTags.filter((t) => t !== tag) });
+  }
+  if (!to.repoTags.includes(tag)) to.repoTags.push(tag);
 }

@@ -42,7 +42,8 @@ export class LayerStore {
   }
 
   async init(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    // setuid binaries and device nodes of images live below: root's alone (private-root.ts)
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
   }
 
   path(chainID: string): string {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, type Stats } from 'node:fs';
+import { createReadStream, createWriteStream, openSync, type Stats } from 'node:fs';
 import { lstat, readdir, readlink, rename, unlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Transform } from 'node:stream';
@@ -9,6 +9,7 @@ import tar from 'tar-stream';
 import { InvalidArgument } from '../errors.js';
 import { lgetxattr, llistxattr } from '../native/addon.js';
 import type { BlobStore } from '../store/blob-store.js';
+import { fdPath, fsDebug, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, openInRoot, openRootDir, withFd } from '../container/fs/root-fd.js';
 import { MEDIA } from './registry-client.js';
 import { installRawPaxEncode } from './tar-pax-raw.js';
 
@@ -150,7 +151,16 @@ function addEntry(pack: tar.Pack, header: Header, content?: string): Promise<voi
     }
     // the file is streamed in; a size that changed since lstat fails the entry (and the layer)
     const entry = pack.entry(header as unknown as tar.Header, (err) => (err ? reject(err) : resolve()));
-    pipeline(createReadStream(content), entry).catch(reject);
+    // O_NOFOLLOW|O_NONBLOCK: a symlink or fifo swapped in since the lstat is neither followed nor waited on
+    let fd: number;
+    try {
+      fd = openSync(content, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    } catch (e) {
+      entry.destroy(e as Error);
+      reject(e as Error);
+      return;
+    }
+    pipeline(createReadStream('', { fd }), entry).catch(reject);
   });
 }
 
@@ -247,20 +257,32 @@ async function walkInto(pack: tar.Pack, source: LayerSource, opts: WriteLayerOpt
     // sockets are not archivable (Docker skips them too)
   };
 
-  const walk = async (rel: string): Promise<void> => {
-    const names = (await readdir(join(source.dir, rel))).sort();
+  // The tree may be a running container's upper dir, changing under the walk: each directory
+  // is held as an fd and its entries are reached as /proc/self/fd/<dir>/<name>, which the
+  // l*() calls and O_NOFOLLOW opens never follow out of that directory.
+  const walk = async (dirFd: number, rel: string): Promise<void> => {
+    const names = (await readdir(fdPath(dirFd))).sort();
     for (const n of names) {
       const r = rel ? `${rel}/${n}` : n;
       if (exclude?.has(r)) continue;
-      const hostPath = join(source.dir, r);
+      const hostPath = `${fdPath(dirFd)}/${n}`;
       const st = await lstat(hostPath);
       await emit(hostPath, prefix ? `${prefix}/${r}` : r, st);
-      if (st.isDirectory()) await walk(r);
+      if (!st.isDirectory()) continue;
+      let child: number;
+      try {
+        child = openInRoot(dirFd, n, O_PATH | O_NOFOLLOW | O_DIRECTORY);
+      } catch (e) {
+        // no longer a directory (a running container swapped it): written as the empty directory it was
+        fsDebug('layer from %s: %s changed while it was read: %s', source.dir, r, (e as Error).message);
+        continue;
+      }
+      await withFd(child, (fd) => walk(fd, r));
     }
   };
 
   const rootStat = await lstat(source.dir);
   if (!rootStat.isDirectory()) throw new InvalidArgument(`cannot write a layer from ${source.dir}: not a directory`);
   if (prefix) await emit(source.dir, prefix, rootStat);
-  await walk('');
+  await withFd(openRootDir(source.dir), (fd) => walk(fd, ''));
 }

@@ -1,4 +1,6 @@
+import type { z } from 'zod';
 import { InvalidArgument, NotFound } from '../errors.js';
+import { imageManifestSchema } from './manifest-schema.js';
 import { MEDIA } from './registry-client.js';
 
 export interface Descriptor {
@@ -25,19 +27,30 @@ export function isIndex(mediaType: string, body: { manifests?: unknown }): boole
   return mediaType === MEDIA.ociIndex || mediaType === MEDIA.dockerList || (!mediaType && Array.isArray(body.manifests));
 }
 
-export function parseJson<T>(body: Buffer, what: string): T {
+/** JSON from a registry or an archive; with `schema`, also of the shape the caller reads */
+export function parseJson<T>(body: Buffer, what: string, schema?: z.ZodType): T {
+  let value: unknown;
   try {
-    return JSON.parse(body.toString('utf8')) as T;
+    value = JSON.parse(body.toString('utf8'));
   } catch {
     throw new InvalidArgument(`${what} is not valid JSON`);
   }
+  if (!schema) return value as T;
+  const checked = schema.safeParse(value);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    throw new InvalidArgument(`${what} is malformed: ${issue.path.join('.') || 'the document'}: ${issue.message}`);
+  }
+  return checked.data as T;
 }
 
 /** Picks linux/amd64 from an image index, as `docker pull` does on this host. */
 export function selectPlatform(index: ImageIndexManifest, ref: string): Descriptor {
-  const match = index.manifests.find((m) => m.platform?.os === 'linux' && m.platform?.architecture === 'amd64');
+  // an index media type on a body without `manifests` is an empty index
+  const manifests = index.manifests ?? [];
+  const match = manifests.find((m) => m.platform?.os === 'linux' && m.platform?.architecture === 'amd64');
   if (!match) {
-    const have = index.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`).join(', ');
+    const have = manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`).join(', ');
     throw new NotFound(`no matching manifest for linux/amd64 in the manifest list entries of ${ref} (available: ${have || 'none'})`);
   }
   return match;
@@ -48,6 +61,11 @@ const CONFIG_TYPES: readonly string[] = [MEDIA.ociConfig, MEDIA.dockerConfig];
 export function validateManifest(m: ImageManifest, ref: string): void {
   if (m.schemaVersion !== 2 || !m.config?.digest || !Array.isArray(m.layers)) {
     throw new InvalidArgument(`unsupported manifest for ${ref} (only schema 2 / OCI image manifests are supported)`);
+  }
+  const checked = imageManifestSchema.safeParse(m);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    throw new InvalidArgument(`the manifest of ${ref} is malformed: ${issue.path.join('.')}: ${issue.message}`);
   }
   // OCI artifacts (helm charts, signatures, ...) use the same manifest shape with another config type
   if (m.config.mediaType && !CONFIG_TYPES.includes(m.config.mediaType)) {

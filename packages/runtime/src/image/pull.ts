@@ -5,6 +5,7 @@ import type { ImageConfig, PullProgress } from '../types.js';
 import { chainIDs } from './chain-id.js';
 import type { ImageRecord } from './image-index.js';
 import type { LayerStore } from './layer-store.js';
+import { imageConfigBlobSchema, topManifestSchema } from './manifest-schema.js';
 import { isIndex, parseJson, selectPlatform, validateManifest, type Descriptor, type ImageIndexManifest, type ImageManifest } from './manifest.js';
 import { formatReference, type ImageReference } from './reference.js';
 import { MEDIA, type RegistryClient } from './registry-client.js';
@@ -50,7 +51,7 @@ export async function pullImage(ctx: PullContext, ref: ImageReference, opts: Pul
   const top = await ctx.client.getManifest(ref.repository, ref.digest ?? ref.tag!, opts.signal);
   const topDigest = sha256(top.body);
   if (ref.digest && topDigest !== ref.digest) throw new InvalidArgument(`manifest digest mismatch for ${name}: the registry sent ${topDigest}`);
-  const topJson = parseJson<ImageManifest & ImageIndexManifest>(top.body, `manifest of ${name}`);
+  const topJson = parseJson<ImageManifest & ImageIndexManifest>(top.body, `manifest of ${name}`, topManifestSchema);
   let manifestBody = top.body;
   let manifestMediaType = mediaTypeOf(topJson, top.mediaType);
   let manifestDigest = topDigest;
@@ -60,9 +61,9 @@ export async function pullImage(ctx: PullContext, ref: ImageReference, opts: Pul
     if (sha256(m.body) !== chosen.digest) throw new InvalidArgument(`manifest digest mismatch for ${name} (linux/amd64): the registry sent ${sha256(m.body)}`);
     manifestBody = m.body;
     manifestDigest = chosen.digest;
-    manifestMediaType = mediaTypeOf(parseJson(m.body, `manifest of ${name} (linux/amd64)`), m.mediaType) || chosen.mediaType;
+    manifestMediaType = mediaTypeOf(parseJson(m.body, `manifest of ${name} (linux/amd64)`, topManifestSchema), m.mediaType) || chosen.mediaType;
   }
-  const manifest = parseJson<ImageManifest>(manifestBody, `manifest of ${name}`);
+  const manifest = parseJson<ImageManifest>(manifestBody, `manifest of ${name}`, topManifestSchema);
   validateManifest(manifest, name);
   manifestMediaType ||= manifest.config.mediaType === MEDIA.dockerConfig ? MEDIA.dockerManifest : MEDIA.ociManifest;
   [topDigest, manifestDigest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)].forEach((d) => ctx.pin(d));
@@ -73,7 +74,7 @@ export async function pullImage(ctx: PullContext, ref: ImageReference, opts: Pul
     const { stream } = await ctx.client.getBlob(ref.repository, configDigest, opts.signal);
     await ctx.blobs.putStream(configDigest, stream, { size: manifest.config.size, signal: opts.signal });
   }
-  const config = parseJson<ImageConfigBlob>(await ctx.blobs.read(configDigest), `config of ${name}`);
+  const config = parseJson<ImageConfigBlob>(await ctx.blobs.read(configDigest), `config of ${name}`, imageConfigBlobSchema);
   const diffIDs = config.rootfs?.diff_ids ?? [];
   if (diffIDs.length !== manifest.layers.length) {
     throw new InvalidArgument(`image ${name} is inconsistent: ${manifest.layers.length} layers but ${diffIDs.length} diff ids in its config`);

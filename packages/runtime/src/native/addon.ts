@@ -43,6 +43,34 @@ interface NativeAddon {
   zstdContext(): ZstdContext;
   zstdDecompress(ctx: ZstdContext, input: Buffer, offset: number, output: Buffer): Promise<ZstdStep>;
   logFrames(input: Buffer, start: number, end: number, output: Buffer, opts: LogFramesOptions): number;
+  openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number;
+  forceOpenat2Fallback(on: boolean): boolean;
+  mkdirat(dirfd: number, name: string, mode: number): void;
+  symlinkat(target: string, dirfd: number, name: string): void;
+  linkat(olddirfd: number, oldname: string, newdirfd: number, newname: string, flags: number): void;
+  unlinkat(dirfd: number, name: string, flags: number): void;
+  fchownat(dirfd: number, name: string, uid: number, gid: number, flags: number): void;
+  utimensat(dirfd: number, name: string, atimeMs: number, mtimeMs: number, flags: number): void;
+  readlinkat(dirfd: number, name: string): string;
+  mknodat(dirfd: number, name: string, mode: number, major: number, minor: number): void;
+  fstatat(dirfd: number, name: string, flags: number): StatAt;
+  fxattrs(fd: number): Record<string, Buffer>;
+  fsetxattr(fd: number, name: string, value: Buffer): void;
+}
+
+/** fstatat's answer (times in ms since the epoch) */
+export interface StatAt {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  nlink: number;
+  dev: number;
+  ino: number;
+  rdevMajor: number;
+  rdevMinor: number;
+  atimeMs: number;
+  mtimeMs: number;
 }
 
 /** which lines logFrames keeps and how it writes them (since/until: unix seconds) */
@@ -169,3 +197,37 @@ export const zstdDecompress = (ctx: ZstdContext, input: Buffer, offset: number, 
  */
 export const logFrames = (input: Buffer, start: number, end: number, output: Buffer, opts: LogFramesOptions): number =>
   load().logFrames(input, start, end, output, opts);
+
+// openat2(2) resolve flags (linux/openat2.h)
+export const RESOLVE_NO_XDEV = 0x01;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+export const RESOLVE_IN_ROOT = 0x10;
+
+// *at() flags (linux/fcntl.h)
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_REMOVEDIR = 0x200;
+export const AT_EMPTY_PATH = 0x1000;
+
+/**
+ * openat2(2): `path` looked up from `dirfd` under the `resolve` rules (RESOLVE_IN_ROOT: the
+ * fd is the root, absolute symlinks and `..` stay inside it). Without openat2 in the kernel
+ * an emulation walks the path over O_PATH|O_NOFOLLOW fds. Returns an O_CLOEXEC fd.
+ */
+export const openat2 = (dirfd: number, path: string, flags: number, mode: number, resolve: number): number => load().openat2(dirfd, path, flags, mode, resolve);
+/** makes openat2 use its emulation, as on a kernel without it (tests); returns the previous setting */
+export const forceOpenat2Fallback = (on: boolean): boolean => load().forceOpenat2Fallback(on);
+export const mkdirat = (dirfd: number, name: string, mode: number): void => load().mkdirat(dirfd, name, mode);
+export const symlinkat = (target: string, dirfd: number, name: string): void => load().symlinkat(target, dirfd, name);
+export const linkat = (olddirfd: number, oldname: string, newdirfd: number, newname: string, flags = 0): void => load().linkat(olddirfd, oldname, newdirfd, newname, flags);
+export const unlinkat = (dirfd: number, name: string, flags = 0): void => load().unlinkat(dirfd, name, flags);
+export const fchownat = (dirfd: number, name: string, uid: number, gid: number, flags: number): void => load().fchownat(dirfd, name, uid, gid, flags);
+export const utimensat = (dirfd: number, name: string, atimeMs: number, mtimeMs: number, flags: number): void => load().utimensat(dirfd, name, atimeMs, mtimeMs, flags);
+/** the target of symlink `name` in `dirfd` ('' with an O_PATH|O_NOFOLLOW fd of the link) */
+export const readlinkat = (dirfd: number, name: string): string => load().readlinkat(dirfd, name);
+export const mknodat = (dirfd: number, name: string, mode: number, major = 0, minor = 0): void => load().mknodat(dirfd, name, mode, major, minor);
+export const fstatat = (dirfd: number, name: string, flags: number): StatAt => load().fstatat(dirfd, name, flags);
+/** every extended attribute of an open (not O_PATH) file; {} where the filesystem has none */
+export const fxattrs = (fd: number): Record<string, Buffer> => load().fxattrs(fd);
+export const fsetxattr = (fd: number, name: string, value: Buffer): void => load().fsetxattr(fd, name, value);

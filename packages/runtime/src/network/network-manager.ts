@@ -63,6 +63,8 @@ export class NetworkManager {
   private queue: Promise<unknown> = Promise.resolve();
   /** lifecycle events (create, destroy, connect, disconnect) for `events` */
   onEvent: (action: string, network: NetworkRecord, container?: string) => void = () => {};
+  /** containers a user may see (a build step's are the runtime's own); set by the runtime */
+  visibleContainer: (containerId: string) => boolean = () => true;
 
   private constructor(
     private readonly root: string,
@@ -306,7 +308,10 @@ export class NetworkManager {
   /** Docker's network inspect `Containers` map */
   endpointsOf(networkId: string): { containerId: string; name: string; endpoint: Endpoint }[] {
     const out: { containerId: string; name: string; endpoint: Endpoint }[] = [];
-    for (const e of this.endpoints.values()) for (const p of e.endpoints) if (p.networkId === networkId) out.push({ containerId: e.containerId, name: e.name, endpoint: p });
+    for (const e of this.endpoints.values()) {
+      if (!this.visibleContainer(e.containerId)) continue;
+      for (const p of e.endpoints) if (p.networkId === networkId) out.push({ containerId: e.containerId, name: e.name, endpoint: p });
+    }
     return out;
   }
 

@@ -4,23 +4,44 @@ import { parseByteSize } from '../spec/byte-size.ts';
 
 export type { MountRequest };
 
-function absTarget(t: string, what: string): string {
+const CONTROL_CHARS = /[\x00-\x1f\x7f]/;
+
+/** A path that reaches the shim: control characters would split its `mount=` line. */
+export function checkMountPathText(p: string, what: string): void {
+  if (p.length > 4096) throw new InvalidArgument(`invalid ${what}: path longer than 4096 characters`);
+  if (CONTROL_CHARS.test(p)) throw new InvalidArgument(`invalid ${what}: path contains a control character: ${JSON.stringify(p)}`);
+}
+
+/** A container path a mount goes on: absolute, no "..", not `/` itself. */
+export function checkMountTarget(t: string, what: string): string {
+  checkMountPathText(t, what);
   if (!t.startsWith('/')) throw new InvalidArgument(`invalid ${what}: mount path must be absolute: "${t}"`);
   if (t.split('/').includes('..')) throw new InvalidArgument(`invalid ${what}: mount path may not contain "..": "${t}"`);
-  return t.replace(/\/+$/, '') || '/';
+  const clean = t.replace(/\/+$/, '') || '/';
+  if (clean === '/') throw new InvalidArgument(`invalid ${what}: destination can't be '/'`);
+  return clean;
+}
+
+/** Every mount of a create request, whichever edge it came through (CLI flags, tRPC, Docker API). */
+export function checkMountRequests(mounts: MountRequest[], imageVolumes: string[]): void {
+  for (const m of mounts) {
+    checkMountTarget(m.target, `${m.type} mount target`);
+    if (m.source) checkMountPathText(m.source, `${m.type} mount source`);
+  }
+  for (const v of imageVolumes) checkMountTarget(v, 'VOLUME in the image config');
 }
 
 /** `-v SRC:DST[:ro|rw]`, `-v NAME:DST`, `-v DST` (anonymous volume). */
 export function parseVolumeFlag(v: string): MountRequest {
   const parts = v.split(':');
-  if (parts.length === 1) return { type: 'volume', source: '', target: absTarget(parts[0]!, `volume spec "${v}"`) };
+  if (parts.length === 1) return { type: 'volume', source: '', target: checkMountTarget(parts[0]!, `volume spec "${v}"`) };
   if (parts.length > 3) throw new InvalidArgument(`invalid volume specification: "${v}"`);
   const [src, dst, mode] = parts as [string, string, string | undefined];
   const modes = (mode ?? '').split(',').filter(Boolean);
   for (const m of modes) if (!['ro', 'rw', 'z', 'Z', 'nocopy'].includes(m)) throw new InvalidArgument(`invalid mode "${m}" in volume specification "${v}"`);
   const readOnly = modes.includes('ro');
   if (!src) throw new InvalidArgument(`invalid volume specification: "${v}": empty source`);
-  const target = absTarget(dst, `volume spec "${v}"`);
+  const target = checkMountTarget(dst, `volume spec "${v}"`);
   if (src.startsWith('/') || src.startsWith('.')) return { type: 'bind', source: src, target, readOnly };
   return { type: 'volume', source: src, target, readOnly, noCopy: modes.includes('nocopy') };
 }
@@ -37,7 +58,7 @@ export function parseMountFlag(v: string): MountRequest {
   const target = kv.get('target') ?? kv.get('destination') ?? kv.get('dst');
   if (!target) throw new InvalidArgument(`invalid mount "${v}": target is required`);
   const ro = kv.get('readonly') ?? kv.get('ro');
-  const m: MountRequest = { type, source: kv.get('source') ?? kv.get('src') ?? '', target: absTarget(target, `mount "${v}"`), readOnly: ro !== undefined && ro !== 'false' && ro !== '0' };
+  const m: MountRequest = { type, source: kv.get('source') ?? kv.get('src') ?? '', target: checkMountTarget(target, `mount "${v}"`), readOnly: ro !== undefined && ro !== 'false' && ro !== '0' };
   if (type === 'bind' && !m.source) throw new InvalidArgument(`invalid mount "${v}": a bind mount needs a source`);
   if (type === 'tmpfs') {
     if (m.source) throw new InvalidArgument(`invalid mount "${v}": tmpfs takes no source`);
@@ -51,7 +72,7 @@ export function parseMountFlag(v: string): MountRequest {
 /** `--tmpfs /run[:size=64m,mode=1777]` */
 export function parseTmpfsFlag(v: string): MountRequest {
   const [target, opts] = v.split(':', 2) as [string, string | undefined];
-  const m: MountRequest = { type: 'tmpfs', target: absTarget(target, `tmpfs "${v}"`) };
+  const m: MountRequest = { type: 'tmpfs', target: checkMountTarget(target, `tmpfs "${v}"`) };
   for (const o of (opts ?? '').split(',').filter(Boolean)) {
     const [k, val] = o.split('=');
     if (k === 'size') m.tmpfsSize = parseSize(val ?? '');
