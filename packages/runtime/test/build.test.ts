@@ -99,6 +99,20 @@ describe('build', () => {
     expect(run.stdout).toBe('app source\nbuilt\n');
   });
 
+  it('runs RUN --network=host only in a build granted the host network (the Dockerfile is the image author\'s)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'skiff-build-net-'));
+    try {
+      // the attack: a Dockerfile from an untrusted repository lists the host's interfaces
+      await writeFile(join(dir, 'Dockerfile'), `FROM ${image}\nRUN --network=host ip -o link > /links\n`);
+      await expect(t.rt.build({ context: dir, noCache: true })).rejects.toThrow(/RUN --network=host needs a build with --network host/);
+      const granted = await t.rt.build({ context: dir, noCache: true, network: 'host' });
+      const run = await runCollect(t.rt, { image: granted.id, cmd: ['cat', '/links'], autoRemove: true });
+      expect(run.stdout).toMatch(/\d+: \w/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses sources outside the context, through symlinks too, and reports a failing RUN with its code', async () => {
     const evil = await mkdtemp(join(tmpdir(), 'skiff-build-evil-'));
     try {

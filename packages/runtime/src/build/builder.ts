@@ -194,9 +194,11 @@ export class Builder {
       // Docker's history shows the build args a RUN saw: `RUN |2 A=1 B=2 /bin/sh -c …`
       const argPrefix = declared.length ? `|${declared.length} ${declared.join(' ')} ` : '';
       const createdBy = `RUN ${argPrefix}${ins.json ? JSON.stringify(ins.json) : `${(state.config.Shell ?? ['/bin/sh', '-c']).join(' ')} ${ins.raw}`}`;
+      const netFlag = ins.flags.network;
+      if (netFlag && !['default', 'none', 'host'].includes(netFlag)) throw new InvalidArgument(`Dockerfile:${ins.line}: RUN --network must be default, none or host`);
+      // the Dockerfile is the image author's: the host network is the caller's grant (BuildKit's network.host entitlement)
+      if (netFlag === 'host' && opts.network !== 'host') throw new InvalidArgument(`Dockerfile:${ins.line}: RUN --network=host needs a build with --network host`);
       await this.cached(state, createdBy, declared, opts, emit, async () => {
-        const netFlag = ins.flags.network;
-        if (netFlag && !['default', 'none', 'host'].includes(netFlag)) throw new InvalidArgument(`Dockerfile:${ins.line}: RUN --network must be default, none or host`);
         const { containerId, exitCode } = await this.backend.runStep(
           state.image,
           { cmd, env: mergeEnv(state.config.Env ?? [], argEnv), user: state.config.User, workingDir: state.config.WorkingDir, network: netFlag === 'default' ? undefined : (netFlag ?? opts.network) },
