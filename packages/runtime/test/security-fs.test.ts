@@ -276,7 +276,8 @@ describe('commit of a container that swaps symlinks in', () => {
         await t.rt.images.remove(image.id).catch(() => undefined);
       }
       expect(leaked).toBe(0);
-      expect(made).toBeGreaterThan(0);
+      // entries that change kind mid-walk are left out, not fatal: most commits go through
+      expect(made).toBeGreaterThan(20);
     } finally {
       await t.rt.containers.remove(id, { force: true });
     }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, openSync, type Stats } from 'node:fs';
+import { createReadStream, createWriteStream, fstatSync, openSync, type Stats } from 'node:fs';
 import { lstat, readdir, readlink, rename, unlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Transform } from 'node:stream';
@@ -141,6 +141,9 @@ export async function writeLayer(source: LayerSource, blobs: BlobStore, opts: Wr
 
 type Header = Partial<Omit<tar.Header, 'pax'>> & { name: string; pax?: Record<string, string | Buffer> };
 
+/** errno codes of an entry that vanished or changed kind between the readdir and its read */
+const CHANGED_WHILE_READ = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EINVAL', 'ENXIO']);
+
 function addEntry(pack: tar.Pack, header: Header, content?: string): Promise<void> {
   return new Promise((resolve, reject) => {
     if (content === undefined) {
@@ -149,17 +152,17 @@ function addEntry(pack: tar.Pack, header: Header, content?: string): Promise<voi
       pack.entry(header as unknown as tar.Header, body as Buffer, (err) => (err ? reject(err) : resolve()));
       return;
     }
-    // the file is streamed in; a size that changed since lstat fails the entry (and the layer)
-    const entry = pack.entry(header as unknown as tar.Header, (err) => (err ? reject(err) : resolve()));
-    // O_NOFOLLOW|O_NONBLOCK: a symlink or fifo swapped in since the lstat is neither followed nor waited on
+    // O_NOFOLLOW|O_NONBLOCK: a symlink or fifo swapped in since the lstat is neither followed
+    // nor waited on; opened before the header, so a failed open leaves no half entry behind
     let fd: number;
     try {
       fd = openSync(content, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
     } catch (e) {
-      entry.destroy(e as Error);
       reject(e as Error);
       return;
     }
+    // the size is the opened file's; one that changes while it is read fails the entry (and the layer)
+    const entry = pack.entry({ ...header, size: fstatSync(fd).size } as unknown as tar.Header, (err) => (err ? reject(err) : resolve()));
     pipeline(createReadStream('', { fd }), entry).catch(reject);
   });
 }
@@ -266,8 +269,17 @@ async function walkInto(pack: tar.Pack, source: LayerSource, opts: WriteLayerOpt
       const r = rel ? `${rel}/${n}` : n;
       if (exclude?.has(r)) continue;
       const hostPath = `${fdPath(dirFd)}/${n}`;
-      const st = await lstat(hostPath);
-      await emit(hostPath, prefix ? `${prefix}/${r}` : r, st);
+      let st: Stats;
+      try {
+        st = await lstat(hostPath);
+        await emit(hostPath, prefix ? `${prefix}/${r}` : r, st);
+      } catch (e) {
+        // removed or swapped for another kind of entry since the readdir (a running container
+        // churning its files): left out, as it no longer is what was listed
+        if (!CHANGED_WHILE_READ.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+        fsDebug('layer from %s: %s changed while it was read: %s', source.dir, r, (e as Error).message);
+        continue;
+      }
       if (!st.isDirectory()) continue;
       let child: number;
       try {
