@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
 import { mountsUnder } from '../../../packages/runtime/test/fixtures/sweep.js';
-import { AgentHarness } from './agent-harness.js';
+import { AgentHarness, SKIFF } from './agent-harness.js';
 
 /**
- * Issue 30: an agent reset (root wiped) on the same host starts clean. Every check
- * reads the host itself: addresses, routes, links, nft tables, cgroups, mounts.
+ * Issue 30: an agent reset (root wiped) on the same host starts clean, and an
+ * uninstalled one leaves nothing behind. Every check reads the host itself: addresses,
+ * routes, links, nft tables, cgroups, mounts.
  */
 
 let image = '';
@@ -41,12 +42,22 @@ const markedBridges = (agent: string): string[] =>
       return false;
     }
   })());
+const nftTableExists = (t: string) => sh('nft', ['list', 'table', 'ip', t]).status === 0;
+const cgroupDirs = (parent: string) => ['', ...readdirSync('/sys/fs/cgroup')].map((h) => join('/sys/fs/cgroup', h, parent)).filter((d) => existsSync(d));
+const netnsNames = () => sh('ip', ['netns', 'list']).stdout.split('\n').map((l) => l.split(' ')[0]);
 
 const rootIdOf = (agent: AgentHarness) => (existsSync(join(agent.root, 'host-id')) ? readFileSync(join(agent.root, 'host-id'), 'utf8').trim() : '');
 
 /** a test that fails midway must not leave the bridges of the root it wiped */
 function dropMarkedBridges(agent: AgentHarness): void {
   for (const b of markedBridges(agent.bridge)) sh('ip', ['link', 'del', b]);
+}
+
+/** `skiff daemon --cleanup …` against the harness's agent (its root, socket, bridge, table, cgroup parent) */
+function daemonAction(agent: AgentHarness, flags: string[]) {
+  const env = { ...process.env, SKIFF_BRIDGE: agent.bridge, SKIFF_NFT_TABLE: agent.nftTable, SKIFF_CGROUP_PARENT: agent.cgroupParent };
+  const r = spawnSync(SKIFF, ['daemon', '--root', agent.root, '--socket', agent.socket, '--docker-socket', agent.dockerSocket, ...flags], { env, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('an agent reset on the same host', () => {
@@ -107,4 +118,57 @@ describe('an agent reset on the same host', () => {
       await agent.dispose();
     }
   }, 120_000);
+});
+
+describe('skiff daemon --cleanup / --purge', () => {
+  it('refuses while the agent or a container runs, then removes every host object; --purge the root', async () => {
+    const agent = await AgentHarness.create([registry]);
+    try {
+      const run = agent.cli(['run', '-d', image, 'sleep', '1d']);
+      expect(run.code, run.stderr).toBe(0);
+      const id = run.stdout.trim();
+      expect(agent.cli(['network', 'create', 'hyg-net2']).code).toBe(0);
+      expect(agent.cli(['network', 'connect', 'hyg-net2', id]).code).toBe(0);
+      const bridges = markedBridges(agent.bridge);
+      expect(bridges).toHaveLength(2);
+
+      const whileUp = daemonAction(agent, ['--cleanup']);
+      expect(whileUp.code).not.toBe(0);
+      expect(whileUp.stderr).toMatch(/agent is running/);
+
+      await agent.kill(); // the container's shim runs on
+      const refused = daemonAction(agent, ['--cleanup']);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/1 container\(s\) are running.*--force/);
+      expect(bridges.every(linkExists)).toBe(true);
+
+      const done = daemonAction(agent, ['--cleanup', '--force']);
+      expect(done.code, done.stderr).toBe(0);
+      for (const b of bridges) expect(linkExists(b), b).toBe(false);
+      expect(markedBridges(agent.bridge)).toEqual([]);
+      expect(nftTableExists(agent.nftTable)).toBe(false);
+      expect(cgroupDirs(agent.cgroupParent)).toEqual([]);
+      expect(netnsNames()).not.toContain(`skiff-${id.slice(0, 12)}`);
+      expect(mountsUnder(agent.root)).toEqual([]);
+      // the data stays: the container is still known, stopped
+      expect(existsSync(join(agent.root, 'containers', id))).toBe(true);
+
+      const purged = daemonAction(agent, ['--purge']);
+      expect(purged.code, purged.stderr).toBe(0);
+      expect(existsSync(agent.root)).toBe(false);
+      expect(markedBridges(agent.bridge)).toEqual([]);
+      expect(nftTableExists(agent.nftTable)).toBe(false);
+    } finally {
+      await agent.dispose();
+      dropMarkedBridges(agent);
+    }
+  }, 180_000);
+
+  it('`skiff daemon --help` prints the usage and exits 0', () => {
+    const r = spawnSync(SKIFF, ['daemon', '--help'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/usage: skiff daemon/);
+    expect(r.stdout).toMatch(/--cleanup/);
+    expect(r.stdout).toMatch(/--purge/);
+  });
 });

@@ -1,9 +1,12 @@
+import { runDaemonAction } from './cleanup.js';
 import { parseDaemonOptions } from './options.js';
 import { startDaemon } from './server.js';
 
 /** `skiff daemon`: runs until SIGTERM/SIGINT; containers keep running after it stops. */
 export async function runDaemon(argv: string[]): Promise<number> {
   const opts = parseDaemonOptions(argv);
+  const done = await runDaemonAction(opts);
+  if (done !== undefined) return done;
   if (process.getuid?.() !== 0) throw new Error('skiff daemon must run as root');
   const daemon = await startDaemon(opts);
   const where = [`unix://${opts.socket}`, opts.http ? `http://${opts.http.host}:${opts.http.port}` : undefined].filter(Boolean).join(' and ');
