@@ -164,6 +164,35 @@ describe('skiff daemon --cleanup / --purge', () => {
     }
   }, 180_000);
 
+  it('reports the cgroup of a container whose root was wiped while it ran, and --cleanup --force kills and removes it', async () => {
+    const agent = await AgentHarness.create([registry]);
+    let shim = 0;
+    try {
+      const run = agent.cli(['run', '-d', image, 'sleep', '1d']);
+      expect(run.code, run.stderr).toBe(0);
+      const id = run.stdout.trim();
+      shim = Number(readFileSync(join(agent.root, 'containers', id, 'shim.pid'), 'utf8'));
+      await agent.kill();
+      await rm(agent.root, { recursive: true, force: true }); // the container runs on, known to nobody
+      await agent.start();
+      expect(agent.output).toMatch(new RegExp(`found cgroup \\S*/${agent.cgroupParent}/${id}: no container of this root`));
+      await agent.kill();
+
+      const refused = daemonAction(agent, ['--cleanup']);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/cgroup\(s\) of containers this root does not know.*--force/);
+      const done = daemonAction(agent, ['--cleanup', '--force']);
+      expect(done.code, done.stderr).toBe(0);
+      expect(cgroupDirs(agent.cgroupParent)).toEqual([]);
+      expect(netnsNames()).not.toContain(`skiff-${id.slice(0, 12)}`);
+      for (let i = 0; i < 50 && existsSync(`/proc/${shim}`) && !/\) Z /.test(readFileSync(`/proc/${shim}/stat`, 'utf8')); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(existsSync(`/proc/${shim}`) && !/\) Z /.test(readFileSync(`/proc/${shim}/stat`, 'utf8')), 'the orphan shim exited').toBe(false);
+    } finally {
+      await agent.dispose();
+      dropMarkedBridges(agent);
+    }
+  }, 120_000);
+
   it('`skiff daemon --help` prints the usage and exits 0', () => {
     const r = spawnSync(SKIFF, ['daemon', '--help'], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { Conflict } from './errors.js';
 
@@ -25,15 +25,45 @@ function parentDirs(parent: string): string[] {
   return [...new Set(hierarchies.map((h) => join(h, parent)))].filter((d) => existsSync(d));
 }
 
-/** children first: a cgroup with children cannot be removed; an exiting task can take a moment to leave */
-export async function removeCgroupParent(parent: string): Promise<boolean> {
+/**
+ * Children first: a cgroup with children cannot be removed; an exiting task can take a
+ * moment to leave. With `kill`, what still runs there (containers of a wiped root, which
+ * no store knows any more) is SIGKILLed: every process under the parent is this agent's.
+ */
+export async function removeCgroupParent(parent: string, opts: { kill?: boolean } = {}): Promise<boolean> {
   const dirs = parentDirs(parent);
-  const until = Date.now() + 3000;
+  const until = Date.now() + 5000;
   for (;;) {
+    if (opts.kill) for (const d of dirs) killTree(d);
     const left = dirs.filter((d) => !removeTree(d));
     if (!left.length) return dirs.length > 0;
-    if (Date.now() > until) throw new Conflict(`cannot remove cgroup ${left[0]}: processes are still in it`);
+    if (Date.now() > until) throw new Conflict(`cannot remove cgroup ${left[0]}: processes are still in it${opts.kill ? '' : ' (--force kills them)'}`);
     await sleep(50);
+  }
+}
+
+function killTree(dir: string): void {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  for (const e of entries) if (e.isDirectory()) killTree(join(dir, e.name));
+  let procs = '';
+  try {
+    procs = readFileSync(join(dir, 'cgroup.procs'), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  for (const pid of procs.split('\n').filter(Boolean).map(Number)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+    }
   }
 }
 

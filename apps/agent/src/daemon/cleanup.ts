@@ -1,4 +1,5 @@
-import { existsSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { cleanupHost, createRuntime } from '@skiff/runtime';
 import { USAGE, type DaemonOptions } from './options.js';
 import { socketAlive } from './server.js';
@@ -28,6 +29,12 @@ export async function runDaemonAction(opts: DaemonOptions): Promise<number | und
       unlinkSync(sock);
       done.push(`removed stale socket ${sock}`);
     }
+  }
+  // the socket directory (/run/skiff) when nothing else is in it
+  const sockDir = dirname(opts.socket);
+  if (existsSync(sockDir) && !readdirSync(sockDir).length) {
+    rmdirSync(sockDir);
+    done.push(`removed ${sockDir}`);
   }
   for (const line of done) process.stdout.write(`${line}\n`);
   process.stdout.write(opts.action === 'purge' ? 'skiff: host objects and data removed\n' : `skiff: host objects removed; data kept in ${opts.root} (--purge removes it)\n`);
