@@ -46,8 +46,10 @@ export type BridgeVerdict =
 export function classifyBridge(b: HostBridge, mark: HostMark, known: Set<string>): BridgeVerdict {
   const m = parseMark(b.alias);
   if (!m) {
-    if (b.alias || b.name !== mark.agent) return 'foreign';
-    return known.has(b.name) ? 'own' : 'legacy-default';
+    if (b.alias) return 'foreign';
+    // unmarked: an older version made the bridges of the store's networks and the default one
+    if (known.has(b.name)) return 'own';
+    return b.name === mark.agent ? 'legacy-default' : 'foreign';
   }
   if (m.agent !== mark.agent) return 'foreign';
   if (m.rootId !== mark.rootId) return 'previous-install';
