@@ -72,6 +72,12 @@ describe('skiff CLI against a real agent', () => {
     expect(agent.cli(['logs', '-t', 'svc']).stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z hi there\n$/);
     expect(agent.cli(['exec', 'svc', 'sh', '-c', 'echo $$ $GREETING; exit 7'])).toMatchObject({ code: 7 });
     expect(agent.cli(['exec', '-u', 'app', '-w', '/tmp', 'svc', 'sh', '-c', 'id -u; pwd']).stdout).toBe('1000\n/tmp\n');
+    // exec -d returns at once and the process runs on in the container, its output dropped
+    const detached = agent.cli(['exec', '-d', 'svc', 'sh', '-c', 'echo dropped; sleep 1; echo detached-done > /tmp/detached']);
+    expect(detached).toMatchObject({ code: 0, stdout: '' });
+    let seen = '';
+    for (let i = 0; i < 60 && !seen; i++) seen = agent.cli(['exec', 'svc', 'sh', '-c', 'cat /tmp/detached 2>/dev/null || sleep 0.1']).stdout;
+    expect(seen).toBe('detached-done\n');
     expect(agent.cli(['top', 'svc']).stdout).toMatch(/PID[\s\S]*sleep/);
     expect(agent.cli(['stats', '--no-stream', 'svc']).stdout).toMatch(/CONTAINER ID\s+NAME\s+CPU %[\s\S]*svc/);
     const inspect = JSON.parse(agent.cli(['inspect', 'svc']).stdout);

@@ -16,3 +16,4 @@ export { parseRestartPolicy } from './spec/restart-policy.js';
 export { pathPattern } from './spec/path-match.js';
 export { chunkEntries } from './container/log-parse.js';
 export { summariesJsonOf, writeJsonArray, type PreSerializedList } from './container/summary-cache.js';
+export { cleanupHost, type HostCleanupOptions } from './host-cleanup.js';

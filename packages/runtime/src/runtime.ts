@@ -5,6 +5,7 @@ import { ContainerManager } from './container/container-manager.js';
 import { ImageStore } from './image/image-store.js';
 import { VolumeStore } from './volume/volume-store.js';
 import { NetworkManager } from './network/network-manager.js';
+import { unknownCgroups } from './host-cgroups.js';
 import type { RuntimeApi, RuntimeEvent, SystemInfo } from './types.js';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -40,6 +41,8 @@ export interface Runtime extends RuntimeApi {
   images: ImageStore;
   volumes: VolumeStore;
   networks: NetworkManager;
+  /** what the start found on the host that its state does not explain (the agent prints them) */
+  hostFindings: string[];
   /** `docker build`: a Dockerfile in a context directory into an image */
   build(opts: BuildOptions): Promise<{ id: string }>;
   /** `docker build` over an API: the context arrives as a tar stream (or a bare Dockerfile) */
@@ -75,12 +78,15 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     emit({ type: 'network', action, id: n.id, attributes: { name: n.name, type: n.driver, ...(container ? { container } : {}) } });
   };
 
+  const knownIds = new Set((await containers.list({ all: true })).map((c) => c.id));
+  const strayCgroups = unknownCgroups(opts.cgroupParent ?? 'skiff', knownIds).map((d) => `found cgroup ${d}: no container of this root (skiff daemon --cleanup removes it)`);
   const builder = new Builder(runtimeBackend(images, containers, join(opts.root, 'tmp')), new BuildCache(join(opts.root, 'build-cache.json')));
   return {
     images,
     containers,
     volumes,
     networks,
+    hostFindings: [...networks.hostFindings, ...strayCgroups],
     build: (o) => builder.build(o),
     async buildFromArchive(input, o) {
       const ctx = await receiveContext(input, join(opts.root, 'tmp'), o.signal);

@@ -1,3 +1,4 @@
+import { runDaemonAction } from './cleanup.js';
 import { parseDaemonOptions } from './options.js';
 import { startDaemon } from './server.js';
 import { containFaults } from './fault-containment.js';
@@ -6,6 +7,8 @@ import { privateLogFiles } from './private-files.js';
 /** `skiff daemon`: runs until SIGTERM/SIGINT; containers keep running after it stops. */
 export async function runDaemon(argv: string[]): Promise<number> {
   const opts = parseDaemonOptions(argv);
+  const done = await runDaemonAction(opts);
+  if (done !== undefined) return done;
   if (process.getuid?.() !== 0) throw new Error('skiff daemon must run as root');
   // a fault inside one request fails that request, not the agent (fault-containment.ts)
   containFaults();

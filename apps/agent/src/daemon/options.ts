@@ -15,9 +15,16 @@ export interface DaemonOptions {
   cgroupParent?: string;
   /** largest tRPC request body over TCP, bytes (SKIFF_MAX_BODY / --max-body; default 4 MiB) */
   maxBody?: number;
+  /** `--help`: print the usage; `--cleanup`: remove the agent's host objects; `--purge`: and its root */
+  action: 'serve' | 'help' | 'cleanup' | 'purge';
+  /** with --cleanup/--purge: stop running containers instead of refusing */
+  force: boolean;
 }
 
-const USAGE = 'usage: skiff daemon [--root DIR] [--socket PATH] [--http 127.0.0.1:PORT | --http off] [--docker-socket PATH | off] [--docker-tcp HOST:PORT] [--max-body SIZE] [--insecure-registry HOST:PORT ...]';
+export const USAGE = `usage: skiff daemon [--root DIR] [--socket PATH] [--http 127.0.0.1:PORT | --http off] [--docker-socket PATH | off] [--docker-tcp HOST:PORT] [--max-body SIZE] [--insecure-registry HOST:PORT ...]
+       skiff daemon --cleanup [--force] [--root DIR]   remove the agent's bridges, nft table, cgroups and mounts (data stays)
+       skiff daemon --purge [--force] [--root DIR]     the same, and remove the root with all images, volumes and containers
+--cleanup and --purge refuse while the agent or any container runs; --force stops the containers.`;
 
 /** Flags win over the environment (SKIFF_ROOT, SKIFF_SOCKET, SKIFF_HTTP, SKIFF_INSECURE_REGISTRIES). */
 export function parseDaemonOptions(argv: string[], env: Record<string, string | undefined> = process.env): DaemonOptions {
@@ -27,6 +34,8 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
   let dockerSocket = env.SKIFF_DOCKER_SOCKET || '/run/skiff/docker.sock';
   let dockerTcp: string | undefined = env.SKIFF_DOCKER_TCP || undefined;
   let maxBody = env.SKIFF_MAX_BODY || undefined;
+  let action: DaemonOptions['action'] = 'serve';
+  let force = false;
   const insecure = (env.SKIFF_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -44,6 +53,10 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
       case '--docker-tcp': dockerTcp = value(); break;
       case '--insecure-registry': insecure.push(value()); break;
       case '--max-body': maxBody = value(); break;
+      case '--help': case '-h': action = 'help'; break;
+      case '--cleanup': if (action !== 'help' && action !== 'purge') action = 'cleanup'; break;
+      case '--purge': if (action !== 'help') action = 'purge'; break;
+      case '--force': case '-f': force = true; break;
       default: throw new Error(`unknown flag: ${arg}\n${USAGE}`);
     }
   }
@@ -53,7 +66,7 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
     if (!m) throw new Error(`invalid --http address "${http}" (want HOST:PORT)`);
     httpAddr = { host: m[1] || '127.0.0.1', port: Number(m[2]) };
   }
-  const out: DaemonOptions = { root, socket, http: httpAddr, insecureRegistries: insecure };
+  const out: DaemonOptions = { root, socket, http: httpAddr, insecureRegistries: insecure, action, force };
   if (dockerSocket !== 'off') out.dockerSocket = dockerSocket;
   if (dockerTcp && dockerTcp !== 'off') {
     const m = /^(.*):(\d+)$/.exec(dockerTcp);

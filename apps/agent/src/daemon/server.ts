@@ -38,7 +38,7 @@ export interface RunningDaemon {
 }
 
 /** Is some agent already answering on this socket? (a stale socket file is not) */
-function socketAlive(path: string): Promise<boolean> {
+export function socketAlive(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(path);
     s.once('connect', () => {
@@ -59,6 +59,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     unlinkSync(opts.socket);
   }
   const runtime = await createRuntime({ root: opts.root, insecureRegistries: opts.insecureRegistries, bridgeName: opts.bridge, nftTable: opts.nftTable, cgroupParent: opts.cgroupParent });
+  for (const f of runtime.hostFindings) process.stdout.write(`skiff: ${f}\n`);
   // the database is opened (and migrated) at every start; it holds no container state
   const { db } = await openDb({ root: opts.root }).catch(async (e) => {
     await runtime.close();

@@ -160,6 +160,14 @@ export const containersRouter = router({
     }),
   ),
 
+  /** `exec -d`: the process runs on with no stdin and its output dropped, like Docker's detached exec */
+  execDetached: operatorProcedure.input(z.object({ id: idOrName, spec: execSpec })).mutation(({ ctx, input }) =>
+    call(async () => {
+      await ctx.runtime.containers.exec(input.id, { ...input.spec, stdin: false, tty: false });
+      return {};
+    }),
+  ),
+
   // ---- stdio sessions: output as a subscription, input as mutations ----
   sessionOutput: operatorProcedure.input(z.object({ sessionId: z.string() })).subscription(async function* ({ ctx, input, signal }) {
     const s = ctx.sessions.get(input.sessionId);

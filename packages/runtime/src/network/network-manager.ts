@@ -1,19 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { Conflict, InvalidArgument, NotFound, Unavailable } from '../errors.js';
 import { linkDelete, netnsCreate, netnsDelete, vethSetup } from '../native/addon.js';
 import { writeJsonAtomicUnsynced } from '../store/atomic-file.js';
 import type { PortBinding } from '../types.js';
-import { ipBatch, ipJson, nftApply, sysctl } from './commands.js';
+import { ipBatch, nftApply, sysctl } from './commands.js';
 import { DnsServer } from './dns-server.js';
+import { allocatePorts } from './port-allocator.js';
 import { Ipam } from './ipam.js';
 import { buildRuleset, deleteRuleset, type PortRule } from './nft-ruleset.js';
 import { builtinId, NetworkStore, type NetworkRecord } from './network-store.js';
 import { formatCidr, intToIp, ipToInt, overlaps, parseCidr, type Subnet } from './subnet.js';
+import { pickSubnet, usedSubnets } from './subnet-pool.js';
+import { assertBridgeOwned, markLine, pruneBridgeAddresses, reclaimBridges } from './host-reconcile.js';
+import { formatMark, loadRootId, type HostMark } from './host-mark.js';
 
 export interface Endpoint {
   networkId: string;
@@ -44,7 +46,6 @@ export interface NetworkRequest {
 
 const NETNS_DIR = '/run/netns';
 const DEFAULT_BRIDGE = 'skiff0';
-const EPHEMERAL = [32768, 60999];
 
 /**
  * Bridges, veth pairs, addresses, NAT and published ports for containers.
@@ -61,6 +62,8 @@ export class NetworkManager {
   private readonly ipams = new Map<string, Ipam>();
   private readonly dns: DnsServer;
   private queue: Promise<unknown> = Promise.resolve();
+  /** what the start found on the host that was not as its state says (reported by the agent) */
+  readonly hostFindings: string[] = [];
   /** lifecycle events (create, destroy, connect, disconnect) for `events` */
   onEvent: (action: string, network: NetworkRecord, container?: string) => void = () => {};
   /** containers a user may see (a build step's are the runtime's own); set by the runtime */
@@ -70,6 +73,7 @@ export class NetworkManager {
     private readonly root: string,
     private readonly store: NetworkStore,
     private readonly bridgeName: string,
+    private readonly mark: HostMark,
     private readonly defaultSubnet?: string,
     private readonly table = 'skiff',
   ) {
@@ -77,7 +81,10 @@ export class NetworkManager {
   }
 
   static async open(root: string, opts: { bridgeName?: string; defaultSubnet?: string; nftTable?: string } = {}): Promise<NetworkManager> {
-    const m = new NetworkManager(root, await NetworkStore.open(root), opts.bridgeName ?? DEFAULT_BRIDGE, opts.defaultSubnet, opts.nftTable);
+    const bridgeName = opts.bridgeName ?? DEFAULT_BRIDGE;
+    const mark = { agent: bridgeName, rootId: loadRootId(root) };
+    const m = new NetworkManager(root, await NetworkStore.open(root), bridgeName, mark, opts.defaultSubnet, opts.nftTable);
+    m.hostFindings.push(...(await reclaimBridges(mark, m.knownBridges())));
     await m.loadEndpoints();
     await m.ensureBuiltins();
     return m;
@@ -146,33 +153,13 @@ export class NetworkManager {
     }
   }
 
-  /** Subnets in use by the host's routes and by our networks: a new subnet must not clash. */
-  private async usedSubnets(): Promise<Subnet[]> {
-    const routes = await ipJson<{ dst: string }[]>(['-4', 'route', 'show', 'table', 'all']).catch(() => []);
-    const used: Subnet[] = [];
-    for (const r of routes) {
-      if (!r.dst || r.dst === 'default') continue;
-      const [addr, len] = r.dst.split('/');
-      try {
-        const prefix = len ? Number(len) : 32;
-        const base = prefix === 0 ? 0 : (ipToInt(addr!) & (~0 << (32 - prefix))) >>> 0;
-        used.push({ base, prefix });
-      } catch {
-        /* not IPv4 */
-      }
-    }
-    for (const n of this.store.all()) if (n.subnet) used.push(parseCidr(n.subnet));
-    return used;
+  /** bridge devices of the store's networks */
+  private knownBridges(): Set<string> {
+    return new Set(this.store.all().flatMap((n) => (n.bridge ? [n.bridge] : [])));
   }
 
-  private async pickSubnet(): Promise<Subnet> {
-    const used = await this.usedSubnets();
-    const candidates: Subnet[] = [];
-    for (let b = 17; b <= 31; b++) candidates.push({ base: ipToInt(`172.${b}.0.0`), prefix: 16 });
-    for (let c = 0; c < 256; c += 16) candidates.push({ base: ipToInt(`192.168.${c}.0`), prefix: 20 });
-    const free = candidates.find((c) => !used.some((u) => overlaps(c, u)));
-    if (!free) throw new Conflict('no free address pool for a new network: pass --subnet');
-    return free;
+  private takenSubnets(): string[] {
+    return this.store.all().flatMap((n) => (n.subnet ? [n.subnet] : []));
   }
 
   /** The default `bridge` network exists once any container asks for it. */
@@ -200,11 +187,11 @@ export class NetworkManager {
     let subnet: Subnet;
     if (opts.subnet) {
       subnet = parseCidr(opts.subnet);
-      const clash = (await this.usedSubnets()).find((u) => overlaps(u, subnet));
+      const clash = (await usedSubnets(this.takenSubnets())).find((u) => overlaps(u, subnet));
       if (clash) throw new Conflict(`subnet ${opts.subnet} overlaps with ${formatCidr(clash)}, which is already in use`);
     } else {
       if (opts.gateway || opts.ipRange) throw new InvalidArgument('--gateway and --ip-range need --subnet');
-      subnet = await this.pickSubnet();
+      subnet = await pickSubnet(this.takenSubnets());
     }
     const gateway = opts.gateway ?? intToIp(subnet.base + 1);
     const g = ipToInt(gateway);
@@ -241,13 +228,17 @@ export class NetworkManager {
     const exists = existsSync(`/sys/class/net/${n.bridge}`);
     if (exists && this.ensured.has(n.id)) return; // the hot path: nothing to do per container start
     const prefix = n.subnet!.split('/')[1];
+    if (exists) assertBridgeOwned(n.bridge!, this.mark, this.knownBridges());
     await ipBatch(
       [
         ...(exists ? [] : [`link add name ${n.bridge} type bridge`]),
+        markLine(n.bridge!, this.mark),
         `addr replace ${n.gateway}/${prefix} dev ${n.bridge}`,
         `link set ${n.bridge} up`,
       ],
     );
+    // an address of an earlier subnet (older versions re-picked one after a wiped root) would keep its pool taken
+    if (exists) for (const a of await pruneBridgeAddresses(n.bridge!, `${n.gateway}/${prefix}`)) this.hostFindings.push(`removed stale address ${a} from bridge ${n.bridge}`);
     await sysctl('net.ipv4.ip_forward', '1');
     // published ports reached through 127.0.0.1 are routed onto the bridge
     await sysctl(`net.ipv4.conf.${n.bridge}.route_localnet`, '1');
@@ -345,7 +336,7 @@ export class NetworkManager {
       try {
         await netnsCreate(netns);
         for (const req of requests) await this.addEndpoint(cn, req);
-        cn.ports = await this.allocatePorts(containerId, cn.endpoints[0], ports);
+        cn.ports = await allocatePorts(this.portsTakenBesides(containerId), cn.endpoints[0], ports);
         await this.saveEndpoint(cn);
         if (cn.ports.length) await this.applyRules(); // NAT for the subnet is already in place
         return cn;
@@ -462,36 +453,14 @@ export class NetworkManager {
 
   // ---- ports -----------------------------------------------------------------------------
 
-  private async allocatePorts(containerId: string, ep: Endpoint | undefined, ports: PortBinding[]): Promise<PortRule[]> {
-    if (!ports.length) return [];
-    if (!ep) throw new InvalidArgument('published ports need a bridge network');
+  /** `proto/port` of every published port but `containerId`'s */
+  private portsTakenBesides(containerId: string): Set<string> {
     const taken = new Set<string>();
     for (const e of this.endpoints.values()) {
       if (e.containerId === containerId) continue;
       for (const p of e.ports) taken.add(`${p.protocol}/${p.hostPort}`);
     }
-    const rules: PortRule[] = [];
-    for (const p of ports) {
-      const hostIp = p.hostIp || '0.0.0.0';
-      let hostPort = p.hostPort ?? 0;
-      if (!hostPort) {
-        hostPort = await this.randomPort(p.protocol, hostIp, taken);
-      } else {
-        if (taken.has(`${p.protocol}/${hostPort}`)) throw new Conflict(`Bind for ${hostIp}:${hostPort} failed: port is already allocated`);
-        if (!(await portFree(p.protocol, hostIp, hostPort))) throw new Conflict(`Bind for ${hostIp}:${hostPort} failed: port is already in use on the host`);
-      }
-      taken.add(`${p.protocol}/${hostPort}`);
-      rules.push({ protocol: p.protocol, hostIp, hostPort, containerIp: ep.ip, containerPort: p.containerPort });
-    }
-    return rules;
-  }
-
-  private async randomPort(protocol: 'tcp' | 'udp', hostIp: string, taken: Set<string>): Promise<number> {
-    for (let i = 0; i < 200; i++) {
-      const port = EPHEMERAL[0]! + Math.floor(Math.random() * (EPHEMERAL[1]! - EPHEMERAL[0]!));
-      if (!taken.has(`${protocol}/${port}`) && (await portFree(protocol, hostIp, port))) return port;
-    }
-    throw new Conflict('no free host port found for a random port mapping');
+    return taken;
   }
 
   private async applyRules(): Promise<void> {
@@ -501,7 +470,7 @@ export class NetworkManager {
       await nftApply(deleteRuleset(this.table)).catch(() => {});
       return;
     }
-    await nftApply(buildRuleset(bridges, ports, this.table));
+    await nftApply(buildRuleset(bridges, ports, this.table, formatMark(this.mark)));
   }
 
   /** Removes everything this manager created on the host (tests, uninstall). */
@@ -513,6 +482,31 @@ export class NetworkManager {
     });
   }
 
+  /**
+   * `skiff daemon --cleanup`: the host objects go, the networks stay in the store (the next
+   * start makes their bridges again), and marked bridges no network uses go too. Returns
+   * what was removed.
+   */
+  removeHostObjects(): Promise<string[]> {
+    return this.locked(async () => {
+      for (const id of [...this.endpoints.keys()]) await this.teardownLocked(id);
+      const removed: string[] = [];
+      for (const n of this.store.all()) {
+        if (!n.bridge || !existsSync(`/sys/class/net/${n.bridge}`)) continue;
+        this.dns.close(n.id);
+        this.ensured.delete(n.id);
+        await ipBatch([`link del ${n.bridge}`]);
+        removed.push(`removed bridge ${n.bridge} (network ${n.name})`);
+      }
+      removed.push(...(await reclaimBridges(this.mark, this.knownBridges(), { removeUnknown: true })));
+      await nftApply(deleteRuleset(this.table)).then(
+        () => removed.push(`removed nft table ip ${this.table}`),
+        (e: Error) => removed.push(`nft table ip ${this.table}: ${e.message}`),
+      );
+      return removed;
+    });
+  }
+
   close(): void {
     this.dns.close();
   }
@@ -521,19 +515,4 @@ export class NetworkManager {
 /** Docker's MAC scheme: 02:42 followed by the IPv4 address */
 function macFor(ip: string): string {
   return ['02', '42', ...ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0'))].join(':');
-}
-
-/** A host port is free if we can bind it right now (a host process owning it would clash with the DNAT). */
-function portFree(protocol: 'tcp' | 'udp', hostIp: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (protocol === 'udp') {
-      const s = createSocket('udp4');
-      s.once('error', () => resolve(false));
-      s.bind(port, hostIp, () => s.close(() => resolve(true)));
-      return;
-    }
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, hostIp, () => srv.close(() => resolve(true)));
-  });
 }

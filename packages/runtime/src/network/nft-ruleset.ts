@@ -26,11 +26,13 @@ export const TABLE = 'skiff';
  *    destination on the wire (127.0.0.1 -> container is masqueraded to the gateway before it
  *    leaves), so such packets are dropped before conntrack and NAT ever see them.
  */
-export function buildRuleset(networks: NetworkRecord[], ports: PortRule[], table = TABLE): string {
+export function buildRuleset(networks: NetworkRecord[], ports: PortRule[], table = TABLE, mark?: string): string {
   const bridges = networks.filter((n) => n.driver === 'bridge' && n.bridge && n.subnet);
   const q = (s: string) => JSON.stringify(s);
   const lines: string[] = [];
   lines.push(`table ip ${table} {}`, `delete table ip ${table}`, `table ip ${table} {`);
+  // whose table this is, for `nft list tables` readers and the agent's own uninstall
+  if (mark) lines.push(`  comment ${q(mark)}`);
 
   if (bridges.length) {
     const iif = `{ ${bridges.map((n) => q(n.bridge!)).join(', ')} }`;

@@ -267,23 +267,26 @@ export async function execCommand(client: SkiffClient, argv: string[]): Promise<
       { names: ['-w', '--workdir'], kind: 'string', key: 'workdir' },
       { names: ['-u', '--user'], kind: 'string', key: 'user' },
       { names: ['--privileged'], kind: 'bool', key: 'privileged' },
+      { names: ['-d', '--detach'], kind: 'bool', key: 'detach' },
     ],
     { command: 'exec', stopAtPositional: true },
   );
   need(args, 2, 'exec', '[OPTIONS] CONTAINER COMMAND [ARG...]');
   const [id, ...cmd] = args;
-  const { sessionId } = await client.containers.exec.mutate({
-    id: id!,
-    spec: {
-      cmd,
-      tty: !!flags.tty,
-      stdin: !!flags.interactive,
-      env: (flags.env as string[] | undefined) ?? undefined,
-      workingDir: flags.workdir as string | undefined,
-      user: flags.user as string | undefined,
-      privileged: !!flags.privileged,
-    },
-  });
+  const spec = {
+    cmd,
+    tty: !!flags.tty,
+    stdin: !!flags.interactive,
+    env: (flags.env as string[] | undefined) ?? undefined,
+    workingDir: flags.workdir as string | undefined,
+    user: flags.user as string | undefined,
+    privileged: !!flags.privileged,
+  };
+  if (flags.detach) {
+    await client.containers.execDetached.mutate({ id: id!, spec });
+    return 0;
+  }
+  const { sessionId } = await client.containers.exec.mutate({ id: id!, spec });
   return streamSession(client, sessionId, { tty: !!flags.tty, stdin: !!flags.interactive });
 }
 
