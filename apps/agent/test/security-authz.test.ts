@@ -30,7 +30,7 @@ const TABLE: Record<string, Row> = {
   'containers.unpause': O, 'containers.remove': O, 'containers.update': O, 'containers.rename': O, 'containers.top': V,
   'containers.stats': V, 'containers.statsSummary': V, 'containers.diff': V, 'containers.commit': O, 'containers.copyFrom': V,
   'containers.copyTo': O, 'containers.statsStream': V, 'containers.wait': V, 'containers.logs': V, 'containers.logChunks': V,
-  'containers.attach': O, 'containers.exec': O, 'containers.sessionOutput': O, 'containers.sessionInput': O,
+  'containers.attach': O, 'containers.exec': O, 'containers.execDetached': O, 'containers.sessionOutput': O, 'containers.sessionInput': O,
   'containers.sessionResize': O, 'containers.sessionCloseStdin': O, 'containers.sessionDetach': O,
   'images.push': O, 'images.list': V, 'images.inspect': V, 'images.tag': O, 'images.remove': O, 'images.prune': O,
   'images.history': V, 'images.pull': O,
