@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { startFakeRegistry } from '../../../packages/runtime/test/fixtures/fake-registry.js';
 import { buildImage, busyboxEntries, buildLayer, BUSYBOX_CONFIG } from '../../../packages/runtime/test/fixtures/index.js';
 import { AgentHarness } from './agent-harness.js';
+import { trpcCall, type TrpcReply } from './security-helpers.js';
 import { useAgent } from './use-agent.js';
 
 let agent: AgentHarness;
@@ -12,11 +13,9 @@ let image: string;
 
 useAgent({ pull: true }, (ctx) => ({ agent, image } = ctx));
 
-type TrpcReply = { status: number; data?: unknown; error?: { message: string; data: { code: string } }; setCookie?: string | null };
-
 async function call(kind: 'query' | 'mutation', path: string, input: unknown, headers: Record<string, string> = {}, attempt = 0): Promise<TrpcReply> {
   try {
-    return await callOnce(kind, path, input, headers);
+    return await trpcCall(agent, kind, path, input, headers);
   } catch (e) {
     // a pooled keep-alive socket can be closed under a request on a loaded machine: one retry
     if (attempt === 0 && e instanceof TypeError) return call(kind, path, input, headers, 1);
@@ -24,15 +23,6 @@ async function call(kind: 'query' | 'mutation', path: string, input: unknown, he
   }
 }
 
-async function callOnce(kind: 'query' | 'mutation', path: string, input: unknown, headers: Record<string, string>): Promise<TrpcReply> {
-  const url = `${agent.url}/trpc/${path}`;
-  const res =
-    kind === 'query'
-      ? await fetch(`${url}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, { headers })
-      : await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(input ?? null) });
-  const body = (await res.json()) as { result?: { data: unknown }; error?: TrpcReply['error'] };
-  return { status: res.status, data: body.result?.data, error: body.error, setCookie: res.headers.get('set-cookie') };
-}
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
 describe('authentication', () => {
