@@ -1,12 +1,13 @@
 /**
  * Fault injection for the container lifecycle: several clients run random interleavings of
- * run/start/stop/restart/kill/rm/exec against a real agent while the agent is SIGKILLed (and sometimes a
+ * run/start/stop/restart/kill/rm/exec/pull/build against a real agent while the agent is SIGKILLed (and sometimes a
  * shim) at random moments; after every restart the host itself is checked against the
  * agent's records. A failure prints its seed: SKIFF_FAULT_SEED=<seed> replays the choices.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { hostViolations, pidNsDepth, type RecordedContainer } from '../../../packages/runtime/test/fixtures/host-invariants.js';
 import { useAgent } from './use-agent.js';
 
@@ -18,6 +19,9 @@ const OPS_PER_CLIENT = 5;
 const NAMES = ['f0', 'f1', 'f2', 'f3', 'f4'];
 const VOLUME = 'fault-keep';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** a build context whose RUN step takes a moment, so a kill can land inside it */
+const buildCtx = mkdtempSync(join(tmpdir(), 'skiff-fault-build-'));
+afterAll(() => rmSync(buildCtx, { recursive: true, force: true }));
 
 /** mulberry32: a small seeded generator, so a failing round can be replayed */
 function prng(seed: number): () => number {
@@ -55,6 +59,7 @@ describe('the lifecycle under faults', () => {
     const pick = <T>(a: T[]) => a[Math.floor(rand() * a.length)]!;
     console.log(`lifecycle faults: seed ${seed} (SKIFF_FAULT_SEED=${seed} replays), ${ROUNDS} rounds x ${CLIENTS} clients x ${OPS_PER_CLIENT} ops`);
 
+    writeFileSync(join(buildCtx, 'Dockerfile'), `FROM ${image}\nRUN sleep 0.3 && echo $RANDOM > /r\n`);
     expect(agent.cli(['volume', 'create', VOLUME]).code).toBe(0);
     const seeded = agent.cli(['run', '--rm', '-v', `${VOLUME}:/v`, image, 'sh', '-c', 'echo kept > /v/data']);
     expect(seeded.code).toBe(0);
@@ -67,7 +72,7 @@ describe('the lifecycle under faults', () => {
 
     const op = async (): Promise<string> => {
       const name = pick(NAMES);
-      const kind = pick(['run', 'run', 'start', 'stop', 'rm', 'exec', 'kill', 'restart']);
+      const kind = pick(['run', 'run', 'start', 'stop', 'rm', 'exec', 'kill', 'restart', 'pull', 'build']);
       const args =
         kind === 'run' ? ['run', '-d', '--name', name, '-p', '80', ...(rand() < 0.3 ? ['-v', `${VOLUME}:/v`] : []), image, 'sleep', '1d']
         : kind === 'stop' ? ['stop', '-t', '0', name]
@@ -75,10 +80,12 @@ describe('the lifecycle under faults', () => {
         : kind === 'kill' ? ['kill', name]
         : kind === 'rm' ? ['rm', '-f', name]
         : kind === 'exec' ? ['exec', name, 'true']
+        : kind === 'pull' ? ['pull', image]
+        : kind === 'build' ? ['build', '--no-cache', '-q', '-t', `fault-build:${name}`, buildCtx]
         : ['start', name];
       const r = await agent.cliAsync(args);
       noteIds();
-      return `${kind} ${name}:${r.code}`;
+      return `${kind}${kind === 'pull' ? '' : ` ${name}`}:${r.code}`;
     };
 
     for (let round = 1; round <= ROUNDS; round++) {
