@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { tarOf, type Entry } from '../../packages/runtime/test/fixtures/image-builder.js';
+import { mulberry32 } from '../../packages/runtime/test/fixtures/prng.js';
 
 export interface BenchLayer {
   /** the uncompressed tar */
@@ -22,18 +23,6 @@ export interface LayeredImageOptions {
   seed: number;
   /** 1 = the full image (~33k files, ~190 MB of tar); smaller while developing */
   scale: number;
-}
-
-/** mulberry32: small, fast, good enough to make test data */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -121,7 +110,7 @@ function treeEntries(p: Pools, next: () => number, top: string, files: number, o
 
 /** the layers' uncompressed tars, bottom first */
 export async function layeredImage(opts: LayeredImageOptions): Promise<BenchLayer[]> {
-  const next = rng(opts.seed);
+  const next = mulberry32(opts.seed);
   const p = pools(next);
   const n = (x: number) => Math.max(40, Math.round(x * opts.scale));
   const mb = (x: number) => Math.max(1 << 16, Math.round(x * opts.scale * (1 << 20)));

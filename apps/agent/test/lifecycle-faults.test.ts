@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hostViolations, pidNsDepth, type RecordedContainer } from '../../../packages/runtime/test/fixtures/host-invariants.js';
+import { mulberry32 } from '../../../packages/runtime/test/fixtures/prng.js';
 import { useAgent } from './use-agent.js';
 
 const fx = useAgent({ pull: true });
@@ -22,18 +23,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** a build context whose RUN step takes a moment, so a kill can land inside it */
 const buildCtx = mkdtempSync(join(tmpdir(), 'skiff-fault-build-'));
 afterAll(() => rmSync(buildCtx, { recursive: true, force: true }));
-
-/** mulberry32: a small seeded generator, so a failing round can be replayed */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shimPids(root: string): number[] {
   const dir = join(root, 'containers');
@@ -55,7 +44,7 @@ describe('the lifecycle under faults', () => {
   it(`keeps the host and the records in step over ${ROUNDS} rounds of random operations, agent and shim kills`, async () => {
     const { agent, image } = fx;
     const seed = Number(process.env.SKIFF_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
-    const rand = prng(seed);
+    const rand = mulberry32(seed);
     const pick = <T>(a: T[]) => a[Math.floor(rand() * a.length)]!;
     console.log(`lifecycle faults: seed ${seed} (SKIFF_FAULT_SEED=${seed} replays), ${ROUNDS} rounds x ${CLIENTS} clients x ${OPS_PER_CLIENT} ops`);
 

@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../src/index.js';
 import { useAgent } from './use-agent.js';
+import { billionLaughs } from '../../../packages/compose/test/helpers.js';
 
 /**
  * stacks.validate is open to viewers: a hostile Compose file must neither stall the agent
@@ -22,16 +23,6 @@ function viewerClient() {
   const ws = createWSClient({ url: `ws://127.0.0.1:${fx.agent.port}/trpc`, WebSocket: Authed as unknown as typeof globalThis.WebSocket });
   close = () => ws.close();
   return createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] });
-}
-
-function billionLaughs(): string {
-  let text = 'x-a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
-  let prev = 'a';
-  for (const n of ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']) {
-    text += `x-${n}: &${n} [${Array(9).fill(`*${prev}`).join(',')}]\n`;
-    prev = n;
-  }
-  return `${text}services:\n  web:\n    image: busybox\n`;
 }
 
 describe('hostile Compose files sent by a viewer', () => {

@@ -17,3 +17,14 @@ export async function loadError(yaml: string, opts: Partial<LoadOptions> = {}): 
   }
   throw new Error('expected the load to fail');
 }
+
+/** a "billion laughs": nine levels of nine aliases, 9^9 nodes once expanded */
+export function billionLaughs(): string {
+  let text = 'x-a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
+  let prev = 'a';
+  for (const n of ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']) {
+    text += `x-${n}: &${n} [${Array(9).fill(`*${prev}`).join(',')}]\n`;
+    prev = n;
+  }
+  return `${text}services:\n  web:\n    image: busybox\n`;
+}

@@ -1,16 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { load, loadError } from './helpers.js';
-
-/** a "billion laughs": nine levels of nine aliases, 9^9 nodes once expanded */
-function billionLaughs(): string {
-  let text = 'x-a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
-  let prev = 'a';
-  for (const n of ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']) {
-    text += `x-${n}: &${n} [${Array(9).fill(`*${prev}`).join(',')}]\n`;
-    prev = n;
-  }
-  return `${text}services:\n  web:\n    image: busybox\n`;
-}
+import { billionLaughs, load, loadError } from './helpers.js';
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const t = performance.now();
