@@ -95,12 +95,7 @@ static void enqueue(struct client *cl, int type, const void *data, size_t len) {
   size_t need = cl->qlen + 5 + len;
   if (need > cl->qcap) {
     size_t cap = need * 2;
-    unsigned char *q = realloc(cl->q, cap);
-    if (!q) {
-      client_kill(cl);
-      return;
-    }
-    cl->q = q;
+    cl->q = xrealloc(cl->q, cap);
     cl->qcap = cap;
   }
   unsigned char *p = cl->q + cl->qlen;

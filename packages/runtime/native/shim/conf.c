@@ -6,7 +6,7 @@
 #include "shim.h"
 
 static char *unescape(const char *s) {
-  char *out = malloc(strlen(s) + 1), *o = out;
+  char *out = xmalloc(strlen(s) + 1), *o = out;
   for (; *s; s++) {
     if (*s == '\\' && s[1]) {
       s++;
@@ -38,9 +38,9 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen) {
     *eq = 0;
     if (c->n == cap) {
       cap = cap ? cap * 2 : 64;
-      c->entries = realloc(c->entries, cap * sizeof *c->entries);
+      c->entries = xrealloc(c->entries, cap * sizeof *c->entries);
     }
-    c->entries[c->n].key = strdup(line);
+    c->entries[c->n].key = xstrdup(line);
     c->entries[c->n].value = unescape(eq + 1);
     c->n++;
   }

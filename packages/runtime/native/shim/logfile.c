@@ -33,7 +33,7 @@ struct logfile {
 };
 
 struct logfile *logfile_open(const char *path, long max_size, int max_files) {
-  struct logfile *lf = calloc(1, sizeof *lf);
+  struct logfile *lf = xcalloc(1, sizeof *lf);
   snprintf(lf->path, sizeof lf->path, "%s", path);
   lf->max_size = max_size;
   lf->max_files = max_files < 1 ? 1 : max_files;
@@ -125,9 +125,7 @@ static void emit(struct logfile *lf, const char *stream, const char *data, size_
   size_t need = len * 6 + 64 + lf->ts_len;
   if (lf->outlen + need > lf->outcap) {
     size_t cap = (lf->outlen + need) * 2;
-    char *o = realloc(lf->out, cap);
-    if (!o) return;
-    lf->out = o;
+    lf->out = xrealloc(lf->out, cap);
     lf->outcap = cap;
   }
   char *line = lf->out + lf->outlen;

@@ -50,7 +50,7 @@ int resolve_executable(const struct conf *c, char *out, size_t outlen, char *err
   }
   const char *path = env_lookup(c, "PATH");
   if (!path) path = DEFAULT_PATH;
-  char *dup = strdup(path), *save = NULL;
+  char *dup = xstrdup(path), *save = NULL;
   for (char *dir = strtok_r(dup, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
     snprintf(out, outlen, "%s/%s", *dir ? dir : ".", cmd);
     if (is_executable_file(out)) {

@@ -44,6 +44,12 @@ int reserve_fd3(void); /* 1 if the caller passed fd 3 */
 void reset_signals(void); /* default dispositions, nothing blocked: what an exec'd process expects */
 /* Container-side failure before exec: "E <code> <msg>" on the status pipe, then _exit(code). */
 void die_report(int fd, int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
+/* The shim's one allocation-failure policy (as crun's xmalloc): a failed allocation aborts
+ * with a message; the agent then sees the shim die and kills and reports its container. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
 
 /* ---- process.c: what start and exec share (lookup, user, caps, nnp, seccomp, exec) ---- */
 /* Each returns 0 or the Docker exit code (126 / 127 / 125) with a message in err. */

@@ -65,7 +65,7 @@ static void on_stdin(void *ctx, const unsigned char *data, size_t len) {
   struct io *io = ctx;
   if (!io->want_stdin || io->stdin_fd < 0 || io->close_stdin_pending) return;
   if (io->inlen + len > STDIN_QUEUE_LIMIT) return; /* the container is not reading: drop */
-  io->inq = realloc(io->inq, io->inlen + len);
+  io->inq = xrealloc(io->inq, io->inlen + len);
   memcpy(io->inq + io->inlen, data, len);
   io->inlen += len;
   stdin_flush(io);

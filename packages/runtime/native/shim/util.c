@@ -138,3 +138,32 @@ int reserve_fd3(void) {
   }
   return 0;
 }
+
+static void __attribute__((noreturn)) oom(size_t n) {
+  dprintf(2, "skiff-shim: out of memory allocating %zu bytes\n", n);
+  abort();
+}
+
+void *xmalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (!p) oom(n);
+  return p;
+}
+
+void *xcalloc(size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size ? size : 1);
+  if (!p) oom(n * size);
+  return p;
+}
+
+void *xrealloc(void *p, size_t n) {
+  void *q = realloc(p, n ? n : 1);
+  if (!q) oom(n);
+  return q;
+}
+
+char *xstrdup(const char *s) {
+  char *p = strdup(s);
+  if (!p) oom(strlen(s) + 1);
+  return p;
+}
