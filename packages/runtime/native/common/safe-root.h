@@ -21,6 +21,15 @@
  */
 int safe_openat2(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve);
 
+#define SAFE_MKDIRS_FILE 1
+#define SAFE_MKDIRS_DIR 2
+/*
+ * An O_PATH fd of `path` resolved inside `dirfd` as RESOLVE_IN_ROOT does, creating every
+ * missing component on the way (0755 directories; the last one an empty 0644 file for
+ * SAFE_MKDIRS_FILE): `mkdir -p` that cannot leave the root (runc's securejoin.MkdirAll).
+ */
+int safe_mkdirs_in_root(int dirfd, const char *path, int mkdirs);
+
 /* forces the emulation (tests); returns the previous setting */
 int safe_root_force_fallback(int on);
 

@@ -1,6 +1,7 @@
 // Path lookups that cannot leave a directory: openat2(2) with RESOLVE_IN_ROOT and friends,
 // and for kernels without openat2 a component-by-component walk over O_PATH|O_NOFOLLOW fds
-// (the approach of crun's safe_openat and libpathrs' fallback resolver).
+// (the approach of crun's safe_openat and libpathrs' fallback resolver). One copy for the
+// addon (the agent's file operations) and the shim (mount targets before pivot_root).
 #define _GNU_SOURCE
 #include "safe-root.h"
 
@@ -72,7 +73,18 @@ static int splice_link(char **rest, size_t pos, const char *target, bool slash) 
   return 0;
 }
 
-static int emulate(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve) {
+// Creates the missing `name` in `dirfd`: a directory, or an empty file. O_EXCL|O_NOFOLLOW:
+// never through a symlink that appeared meanwhile (EEXIST then, and the walk re-reads it).
+static int create_entry(int dirfd, const char *name, bool as_dir) {
+  if (as_dir) return mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST ? -1 : 0;
+  int fd = openat(dirfd, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd >= 0) return close(fd), 0;
+  return errno == EEXIST ? 0 : -1;
+}
+
+// `mkdirs`: SAFE_MKDIRS_FILE/DIR create every missing component on the way (a dangling
+// symlink's target too), the last one as a file or a directory
+static int emulate(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve, int mkdirs) {
   const bool in_root = resolve & SAFE_RESOLVE_IN_ROOT, beneath = resolve & SAFE_RESOLVE_BENEATH;
   const bool no_symlinks = resolve & SAFE_RESOLVE_NO_SYMLINKS;
   if ((resolve & SAFE_RESOLVE_NO_XDEV) || !(in_root || beneath)) return errno = EINVAL, -1;  // not needed, not emulated
@@ -122,6 +134,13 @@ static int emulate(int dirfd, const char *path, int flags, mode_t mode, uint64_t
       continue;  // `..` at the root stays at the root, as RESOLVE_IN_ROOT does
     }
     int fd = openat(top, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && mkdirs) {
+      if (create_entry(top, name, !last || slash || mkdirs == SAFE_MKDIRS_DIR) < 0) {
+        err = errno;
+        goto out;
+      }
+      fd = openat(top, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    }
     if (fd < 0) {
       err = errno;
       if (err == ENOENT && last && (flags & O_CREAT)) {
@@ -222,8 +241,14 @@ int safe_openat2(int dirfd, const char *path, int flags, mode_t mode, uint64_t r
       // EAGAIN: a rename raced the `..` check; the kernel asks to retry
       if (errno != EAGAIN) break;
     }
+    // EPERM: a seccomp profile older than openat2 around us; the walk gives the same answer
+    if (errno == EPERM) return emulate(dirfd, path, flags, mode, resolve, 0);
     if (errno != ENOSYS) return -1;
     have_openat2 = 0;
   }
-  return emulate(dirfd, path, flags, mode, resolve);
+  return emulate(dirfd, path, flags, mode, resolve, 0);
+}
+
+int safe_mkdirs_in_root(int dirfd, const char *path, int mkdirs) {
+  return emulate(dirfd, path, O_PATH, 0, SAFE_RESOLVE_IN_ROOT | SAFE_RESOLVE_NO_MAGICLINKS, mkdirs);
 }
