@@ -3,6 +3,7 @@ import { parseDaemonOptions } from './options.js';
 import { startDaemon } from './server.js';
 import { containFaults } from './fault-containment.js';
 import { privateLogFiles } from './private-files.js';
+import { RotatingLog, writeOutputTo } from './log-file.js';
 
 /** `skiff daemon`: runs until SIGTERM/SIGINT; containers keep running after it stops. */
 export async function runDaemon(argv: string[]): Promise<number> {
@@ -14,6 +15,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
   containFaults();
   // the log gets the one-time setup token: a file the agent writes to is root's alone
   privateLogFiles();
+  if (opts.logFile) writeOutputTo(new RotatingLog(opts.logFile));
   const daemon = await startDaemon(opts);
   const where = [`unix://${opts.socket}`, opts.http ? `http://${opts.http.host}:${opts.http.port}` : undefined].filter(Boolean).join(' and ');
   process.stdout.write(`skiff agent ready on ${where} (root ${opts.root})\n`);

@@ -1,4 +1,5 @@
 import { parseByteSize } from '@skiff/runtime';
+import { DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, type LogFileOptions } from './log-file.js';
 export interface DaemonOptions {
   root: string;
   socket: string;
@@ -15,6 +16,8 @@ export interface DaemonOptions {
   cgroupParent?: string;
   /** largest tRPC request body over TCP, bytes (SKIFF_MAX_BODY / --max-body; default 4 MiB) */
   maxBody?: number;
+  /** `--log-file PATH` (SKIFF_LOG_FILE): the agent's output to a file rotated by size; undefined = stdout/stderr */
+  logFile?: LogFileOptions;
   /** `--help`: print the usage; `--cleanup`: remove the agent's host objects; `--purge`: and its root */
   action: 'serve' | 'help' | 'cleanup' | 'purge';
   /** with --cleanup/--purge: stop running containers instead of refusing */
@@ -22,11 +25,14 @@ export interface DaemonOptions {
 }
 
 export const USAGE = `usage: skiff daemon [--root DIR] [--socket PATH] [--http 127.0.0.1:PORT | --http off] [--docker-socket PATH | off] [--docker-tcp HOST:PORT] [--max-body SIZE] [--insecure-registry HOST:PORT ...]
+                    [--log-file PATH [--log-max-size SIZE] [--log-max-files N]]
        skiff daemon --cleanup [--force] [--root DIR]   remove the agent's bridges, nft table, cgroups and mounts (data stays)
        skiff daemon --purge [--force] [--root DIR]     the same, and remove the root with all images, volumes and containers
+--log-file writes the agent's output to PATH (0600) instead of stdout/stderr, rotated at --log-max-size
+(default 10m) into PATH.1, PATH.2 …, keeping at most --log-max-files files in all (default 5).
 --cleanup and --purge refuse while the agent or any container runs; --force stops the containers.`;
 
-/** Flags win over the environment (SKIFF_ROOT, SKIFF_SOCKET, SKIFF_HTTP, SKIFF_INSECURE_REGISTRIES). */
+/** Flags win over the environment (SKIFF_ROOT, SKIFF_SOCKET, SKIFF_HTTP, SKIFF_INSECURE_REGISTRIES, SKIFF_LOG_FILE …). */
 export function parseDaemonOptions(argv: string[], env: Record<string, string | undefined> = process.env): DaemonOptions {
   let root = env.SKIFF_ROOT || '/var/lib/skiff';
   let socket = env.SKIFF_SOCKET || '/run/skiff/skiff.sock';
@@ -34,6 +40,9 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
   let dockerSocket = env.SKIFF_DOCKER_SOCKET || '/run/skiff/docker.sock';
   let dockerTcp: string | undefined = env.SKIFF_DOCKER_TCP || undefined;
   let maxBody = env.SKIFF_MAX_BODY || undefined;
+  let logFile = env.SKIFF_LOG_FILE || undefined;
+  let logMaxSize = env.SKIFF_LOG_MAX_SIZE || undefined;
+  let logMaxFiles = env.SKIFF_LOG_MAX_FILES || undefined;
   let action: DaemonOptions['action'] = 'serve';
   let force = false;
   const insecure = (env.SKIFF_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -53,6 +62,9 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
       case '--docker-tcp': dockerTcp = value(); break;
       case '--insecure-registry': insecure.push(value()); break;
       case '--max-body': maxBody = value(); break;
+      case '--log-file': logFile = value(); break;
+      case '--log-max-size': logMaxSize = value(); break;
+      case '--log-max-files': logMaxFiles = value(); break;
       case '--help': case '-h': action = 'help'; break;
       case '--cleanup': if (action !== 'help' && action !== 'purge') action = 'cleanup'; break;
       case '--purge': if (action !== 'help') action = 'purge'; break;
@@ -78,8 +90,18 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
     if (!n) throw new Error(`invalid --max-body "${maxBody}" (want a size such as 4m)`);
     out.maxBody = n;
   }
+  if (logFile && logFile !== 'off') out.logFile = parseLogFile(logFile, logMaxSize, logMaxFiles);
   if (env.SKIFF_BRIDGE) out.bridge = env.SKIFF_BRIDGE;
   if (env.SKIFF_NFT_TABLE) out.nftTable = env.SKIFF_NFT_TABLE;
   if (env.SKIFF_CGROUP_PARENT) out.cgroupParent = env.SKIFF_CGROUP_PARENT;
   return out;
+}
+
+function parseLogFile(path: string, maxSize: string | undefined, maxFiles: string | undefined): LogFileOptions {
+  if (!path.startsWith('/')) throw new Error(`invalid --log-file "${path}" (want an absolute path)`);
+  const size = maxSize === undefined ? DEFAULT_LOG_MAX_SIZE : parseByteSize(maxSize);
+  if (!size) throw new Error(`invalid --log-max-size "${maxSize}" (want a size such as 10m)`);
+  const files = maxFiles === undefined ? DEFAULT_LOG_MAX_FILES : Number(maxFiles);
+  if (!Number.isInteger(files) || files < 1 || files > 100) throw new Error(`invalid --log-max-files "${maxFiles}" (want 1 to 100)`);
+  return { path, maxSize: size, maxFiles: files };
 }

@@ -31,6 +31,7 @@ import { principalOf, rememberedPrincipal, rememberPrincipal } from '../auth/req
 import { revocations } from '../auth/revocation.js';
 import type { Principal } from '../auth/principal.js';
 import { DEFAULT_MAX_BODY, refuseLargeBody } from './body-limit.js';
+import { Health } from './health-routes.js';
 
 export interface RunningDaemon {
   runtime: Runtime;
@@ -58,6 +59,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     if (await socketAlive(opts.socket)) throw new Error(`another skiff agent is already listening on ${opts.socket}`);
     unlinkSync(opts.socket);
   }
+  const health = new Health();
   const runtime = await createRuntime({ root: opts.root, insecureRegistries: opts.insecureRegistries, bridgeName: opts.bridge, nftTable: opts.nftTable, cgroupParent: opts.cgroupParent });
   for (const f of runtime.hostFindings) process.stdout.write(`skiff: ${f}\n`);
   // the database is opened (and migrated) at every start; it holds no container state
@@ -65,6 +67,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     await runtime.close();
     throw new Error(`cannot open the database: ${(e as Error).message}`);
   });
+  health.ready('runtime'); // createRuntime has re-adopted the containers
+  health.ready('database', () => db.$queryRaw`SELECT 1`);
   const sessions = new SessionRegistry();
   const services: AgentServices = { secrets: new SecretBox(opts.root), loginLimiter: new FailureLimiter(), secureCookies: false, events: new EventHistory(runtime), root: opts.root };
   await bootstrapAdmin(db, {
@@ -110,6 +114,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const serve = async (listen: (srv: Server) => Promise<void>) => {
     const srv = createServer((req, res) => inRequest(httpScope(req, res), () => route(req, res)));
     const route = (req: IncomingMessage, res: ServerResponse) => {
+      if (health.handle(req, res)) return; // /healthz, /readyz: unauthenticated, on both listeners
       if (req.url?.startsWith('/trpc/')) {
         // limited before authentication: the unix socket is root's and not limited
         if (req.socket.remoteAddress && refuseLargeBody(req, res, maxBody)) return;
@@ -218,6 +223,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   return {
     runtime,
     async close() {
+      health.stop();
       offRevoke();
       sessions.closeAll();
       for (const w of wsServers) {

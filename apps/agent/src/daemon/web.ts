@@ -39,10 +39,12 @@ export function startWebFrontend(runDir: string): WebFrontend {
 
   const launch = (): Promise<void> => {
     const c = spawn(process.execPath, [SERVER_SCRIPT, WEB_DIR, socketPath], {
-      stdio: ['pipe', 'pipe', 'inherit'],
+      // stderr through the agent's own, so it lands in the agent's rotating --log-file too
+      stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, NODE_ENV: 'production' },
     });
     child = c;
+    c.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
     const up = new Promise<void>((resolve, reject) => {
       c.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
       c.once('exit', (code, signal) => reject(new Error(`the dashboard server exited (${signal ?? code}) before it was ready`)));
