@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,6 +98,24 @@ describe('format versions', () => {
     expect((await t.rt.containers.list({ all: true })).map((c) => c.id)).toEqual(expect.arrayContaining([a.id, b.id]));
     await t.rt.containers.remove(a.id);
     await t.rt.containers.remove(b.id);
+  });
+
+  it('leaves a skipped running container running, with its network', async () => {
+    const { id } = await t.rt.containers.run({ image, cmd: ['sleep', '1d'] });
+    const dir = join(t.root, 'containers', id);
+    const shimPid = Number(readFileSync(join(dir, 'shim.pid'), 'utf8'));
+    const netns = `/run/netns/skiff-${id.slice(0, 12)}`;
+    const ip = ((await t.rt.containers.inspect(id)).NetworkSettings as { IPAddress: string }).IPAddress;
+    expect(existsSync(netns)).toBe(true);
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    await t.restartAround(async () => editJson(join(dir, 'config.json'), { version: NEWER.container }));
+    expect(existsSync(netns)).toBe(true);
+    expect(readFileSync(`/proc/${shimPid}/cmdline`, 'utf8')).toContain(dir);
+    await t.restartAround(async () => editJson(join(dir, 'config.json'), { version: FORMAT.container }));
+    const s = await t.rt.containers.inspect(id);
+    expect((s.State as { Status: string }).Status).toBe('running');
+    expect((s.NetworkSettings as { IPAddress: string }).IPAddress).toBe(ip);
+    await t.rt.containers.remove(id, { force: true });
   });
 
   it('refuses a newer volume instead of overwriting it, and leaves a newer network out', async () => {

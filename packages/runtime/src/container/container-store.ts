@@ -24,6 +24,8 @@ export interface StoredContainer {
 export class ContainerStore {
   private readonly byId = new Map<string, StoredContainer>();
   private readonly byName = new Map<string, string>();
+  /** containers a newer release recorded: not opened, left alone (see open) */
+  private readonly skipped = new Set<string>();
   /** newest first, kept between membership changes (see newestFirst) */
   private newest?: readonly StoredContainer[];
 
@@ -55,6 +57,7 @@ export class ContainerStore {
         // a newer release's container (FormatTooNew) or a damaged version is left as it is
         // (its shim keeps running) and its name stays taken; the rest of the root opens
         console.error(`skiff: container ${id} is skipped: ${(e as Error).message}`);
+        store.skipped.add(id);
         const name = (raw as { name?: unknown }).name;
         if (typeof name === 'string') store.byName.set(name, id);
       }
@@ -148,6 +151,11 @@ export class ContainerStore {
       return;
     }
     void rm(gone, { recursive: true, force: true }).catch(() => {});
+  }
+
+  /** ids of the containers open() skipped: their network endpoints and netns are kept too */
+  skippedIds(): string[] {
+    return [...this.skipped];
   }
 
   /** every container, internal ones too (the runtime's bookkeeping) */
