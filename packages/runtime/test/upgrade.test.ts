@@ -40,10 +40,10 @@ interface OldIds {
 }
 
 /** runs test/fixtures/old-release-child.ts against the previous release's runtime */
-function runOldRelease(options: RuntimeOptions, subnet: string): Promise<OldIds> {
+function runOldRelease<T = OldIds>(options: RuntimeOptions, extra: { subnet?: string; mode?: 'setup' | 'rollback'; id?: string }): Promise<T> {
   const env = { ...process.env };
   delete env.SKIFF_SHIM_PATH; // the old runtime starts its own shim
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('fixtures/old-release-child.ts', import.meta.url)), release.runtimeModule, JSON.stringify({ options, image, subnet })], {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('fixtures/old-release-child.ts', import.meta.url)), release.runtimeModule, JSON.stringify({ mode: 'setup', options, image, ...extra })], {
     cwd: REPO,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -56,7 +56,7 @@ function runOldRelease(options: RuntimeOptions, subnet: string): Promise<OldIds>
     child.once('error', reject);
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`the previous release's runtime failed (exit ${code}): ${err || out}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!) as OldIds);
+      resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
     });
   });
 }
@@ -97,14 +97,35 @@ function deleteNetworkBridges(root: string): void {
 
 const status = async (rt: Runtime, id: string) => ((await rt.containers.inspect(id)).State as { Status: string; Pid: number; ExitCode: number });
 
+/** a private root, bridge, nft table and cgroup parent, swept after `fn` even when it fails */
+async function withRoot(fn: (options: Required<Pick<RuntimeOptions, 'root' | 'insecureRegistries' | 'cgroupParent' | 'bridgeName' | 'nftTable'>>, opened: <R extends Runtime | undefined>(rt: R) => R) => Promise<void>): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'skiff-upgrade-'));
+  const tag = randomBytes(3).toString('hex');
+  const options = { root, insecureRegistries: [insecure], cgroupParent: `skiff-test-${tag}`, bridgeName: `skt${tag}`, nftTable: `skiff_t${tag}` };
+  let rt: Runtime | undefined;
+  try {
+    // `opened` tells the sweep which runtime is open now (none while the other release has the root)
+    await fn(options, (r) => {
+      rt = r;
+      return r;
+    });
+  } finally {
+    if (rt) {
+      for (const c of await rt.containers.list({ all: true }).catch(() => [])) await rt.containers.remove(c.id, { force: true }).catch(() => {});
+      await rt.networks.destroyAll().catch(() => {});
+      await rt.close().catch((e: unknown) => console.error(`upgrade test: closing the runtime: ${(e as Error).message}`));
+    }
+    await sweepRuntimeLeftovers({ root, bridge: options.bridgeName, nftTable: options.nftTable, cgroupParent: options.cgroupParent });
+    deleteNetworkBridges(root); // when the old release ran but this build never opened the root
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
 describe('upgrade from the previous release', () => {
   it('adopts what it left running, and logs, exec, attach, stop, start and rm work on it', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'skiff-upgrade-'));
-    const tag = randomBytes(3).toString('hex');
-    const options = { root, insecureRegistries: [insecure], cgroupParent: `skiff-test-${tag}`, bridgeName: `skt${tag}`, nftTable: `skiff_t${tag}` };
-    let rt: Runtime | undefined;
-    try {
-      const ids = await runOldRelease(options, freeTestSubnet().subnet);
+    await withRoot(async (options, opened) => {
+      const root = options.root;
+      const ids = await runOldRelease(options, { subnet: freeTestSubnet().subnet });
       // the old release wrote no versions: this build must read them as version 1
       expect(existsSync(join(root, 'format'))).toBe(false);
       expect(json(join(root, 'containers', ids.running, 'config.json')).version).toBeUndefined();
@@ -112,7 +133,7 @@ describe('upgrade from the previous release', () => {
       const oldInit = pidFile(root, ids.running, 'init.pid');
       expect(cmdline(oldShim)[0]).toBe(join(release.dir, 'packages/runtime/build/Release/skiff-shim'));
 
-      rt = await createRuntime(options);
+      const rt = opened(await createRuntime(options));
       expect(json(join(root, 'format'))).toEqual({ version: 1 });
       const s = await status(rt, ids.running);
       expect(s).toMatchObject({ Status: 'running', Pid: oldInit });
@@ -159,16 +180,45 @@ describe('upgrade from the previous release', () => {
         expect(existsSync(join(root, 'containers', id))).toBe(false);
       }
       expect(await rt.containers.list({ all: true })).toEqual([]);
-    } finally {
-      if (rt) {
-        for (const c of await rt.containers.list({ all: true }).catch(() => [])) await rt.containers.remove(c.id, { force: true }).catch(() => {});
-        await rt.networks.destroyAll().catch(() => {});
-        await rt.close();
-      }
-      await sweepRuntimeLeftovers({ root, bridge: options.bridgeName, nftTable: options.nftTable, cgroupParent: options.cgroupParent });
-      deleteNetworkBridges(root); // when the old release ran but this build never opened the root
+    });
+  }, 180_000);
 
-      await rm(root, { recursive: true, force: true });
-    }
+  it('rolls back: the previous release adopts what this one started, and this one adopts it again', async () => {
+    await withRoot(async (options, opened) => {
+      let rt = opened(await createRuntime(options));
+      await rt.images.pull(image);
+      await rt.volumes.create('upgrade-vol');
+      const say = 'echo before-rollback; echo kept > /data/kept; while :; do if [ -f /tmp/say ]; then cat /tmp/say; rm /tmp/say; fi; sleep 0.1; done';
+      const { id } = await rt.containers.run({ image, cmd: ['sh', '-c', say], mounts: [{ type: 'volume', source: 'upgrade-vol', target: '/data' }] });
+      await waitFor(async () => (await logText(rt, id)).includes('before-rollback'), 10_000, 'the first line');
+      const newShim = pidFile(options.root, id, 'shim.pid');
+      await rt.close();
+      opened(undefined);
+
+      const seen = await runOldRelease<Record<string, unknown>>(options, { mode: 'rollback', id });
+      expect(seen).toMatchObject({
+        adopted: { Status: 'running' },
+        execCode: 0,
+        execOut: 'kept\n',
+        logs: 'before-rollback\n',
+        stopped: { Status: 'exited', ExitCode: 137 },
+        restarted: { Status: 'running' },
+      });
+      const oldShim = pidFile(options.root, id, 'shim.pid');
+      expect(oldShim).not.toBe(newShim);
+      expect(cmdline(oldShim)[0]).toBe(join(release.dir, 'packages/runtime/build/Release/skiff-shim'));
+      // the old shim writes no shim-protocol.json: the one left names the earlier shim
+      expect(json(join(options.root, 'containers', id, 'shim-protocol.json')).pid).toBe(newShim);
+
+      rt = opened(await createRuntime(options));
+      expect((await status(rt, id)).Status).toBe('running');
+      const attach = await rt.containers.attach(id);
+      let attached = '';
+      attach.on('stdout', (d: Buffer) => (attached += d.toString()));
+      expect((await collect(await rt.containers.exec(id, { cmd: ['sh', '-c', 'echo upgraded-again > /tmp/say'] }))).code).toBe(0);
+      await waitFor(async () => attached.includes('upgraded-again'), 10_000, 'the line through the old shim on attach');
+      attach.detach();
+      await rt.containers.remove(id, { force: true });
+    });
   }, 180_000);
 });
