@@ -22,7 +22,7 @@ export function shimProtocol(containerDir: string): number {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return 1;
+    return 1; // no file: a shim from before versioning
   }
   let parsed: z.infer<typeof ProtocolFile>;
   try {
