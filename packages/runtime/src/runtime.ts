@@ -16,6 +16,7 @@ import { receiveContext } from './build/context-archive.js';
 
 import type { StartPhases } from './container/start-timeline.js';
 import { makePrivateRoot } from './store/private-root.js';
+import { checkRootFormat, writeRootFormat } from './store/root-format.js';
 
 export const SKIFF_VERSION = '0.1.0';
 
@@ -51,6 +52,8 @@ export interface Runtime extends RuntimeApi {
 
 /** Opens the runtime rooted at `root`, re-adopting containers whose shims are still running. */
 export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  // first of all: a root a newer release wrote is refused before anything in it changes
+  const format = checkRootFormat(opts.root);
   await makePrivateRoot(opts.root);
   const listeners = new Set<(e: RuntimeEvent) => void>();
   const emit = (e: Omit<RuntimeEvent, 'time'>) => {
@@ -67,6 +70,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const volumes = await VolumeStore.open(opts.root);
   const networks = await NetworkManager.open(opts.root, { bridgeName: opts.bridgeName, defaultSubnet: opts.defaultSubnet, nftTable: opts.nftTable });
   const containers = await ContainerManager.open({ root: opts.root, images, volumes, networks, emit, cgroupParent: opts.cgroupParent, logMaxSize: opts.logMaxSize, logMaxFiles: opts.logMaxFiles, onStartPhases: opts.onStartPhases });
+  await writeRootFormat(opts.root, format);
   // the stores made their directories (layers/, containers/ …) with default modes on a fresh root
   await makePrivateRoot(opts.root);
   images.setUsageCheck((imageId) => containers.usesImage(imageId));

@@ -72,3 +72,11 @@ size_t conf_list(const struct conf *c, const char *key, const char **out, size_t
     if (strcmp(c->entries[i].key, key) == 0) out[k++] = c->entries[i].value;
   return k;
 }
+
+int conf_check_version(const struct conf *c, const char *path, char *err, size_t errlen) {
+  long v = conf_long(c, "version", 1); /* no line: written before confs were versioned */
+  if (v >= 1 && v <= SHIM_CONF_VERSION) return 0;
+  snprintf(err, errlen, "%s has format version %ld, but this shim understands version %d at most: it was written by a newer release", path, v,
+           SHIM_CONF_VERSION);
+  return -1;
+}

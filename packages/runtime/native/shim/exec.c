@@ -162,7 +162,7 @@ int shim_exec(const char *conf_path) {
   char err[2048];
   close_fds_from(4); /* 0-2 stdio, 3 the resize channel */
   have_ctl = reserve_fd3();
-  if (conf_load(&c, conf_path, err, sizeof err) < 0) {
+  if (conf_load(&c, conf_path, err, sizeof err) < 0 || conf_check_version(&c, conf_path, err, sizeof err) < 0) {
     fprintf(stderr, "skiff: exec: %s\n", err);
     return 126;
   }

@@ -13,6 +13,14 @@
 /* the report's message when another shim holds the lock; the agent matches it */
 #define SHIM_BUSY_MESSAGE "the container is already running: another shim holds its lock"
 #define MAX_LIST 1024
+/* Format versions (packages/runtime/src/store/format-version.ts, FORMAT): a conf whose
+ * `version=` is above SHIM_CONF_VERSION is refused; exit.json and shim-protocol.json
+ * carry the others, so an agent can tell what a shim that outlived it speaks. */
+#define SHIM_CONF_VERSION 1
+#define SHIM_PROTOCOL_VERSION 1
+#define EXIT_RECORD_VERSION 1
+/* next to attach.sock: {"version":N,"pid":shim-pid}; absent (an older shim) means 1 */
+#define SHIM_PROTOCOL_FILE "shim-protocol.json"
 
 /* ---- conf.c: shim.conf / exec conf (key=value lines, lists repeat the key) ------------ */
 struct conf_entry {
@@ -28,6 +36,8 @@ const char *conf_get(const struct conf *c, const char *key); /* last value or NU
 int conf_flag(const struct conf *c, const char *key);       /* "1" -> 1 */
 long conf_long(const struct conf *c, const char *key, long dflt);
 size_t conf_list(const struct conf *c, const char *key, const char **out, size_t max);
+/* -1 with a message naming `path` when its `version=` is newer than SHIM_CONF_VERSION */
+int conf_check_version(const struct conf *c, const char *path, char *err, size_t errlen);
 
 /* ---- util.c ------------------------------------------------------------------------ */
 void format_rfc3339nano(char *buf, size_t len);

@@ -218,7 +218,7 @@ int shim_start(const char *dir) {
   signal(SIGHUP, SIG_IGN);
   setsid(); /* fails harmlessly when the agent already made us a session leader */
   snprintf(path, sizeof path, "%s/shim.conf", dir);
-  if (conf_load(&conf, path, err, sizeof err) < 0) return fail(125, "%s", err);
+  if (conf_load(&conf, path, err, sizeof err) < 0 || conf_check_version(&conf, path, err, sizeof err) < 0) return fail(125, "%s", err);
   if (chdir(dir) < 0) return fail(125, "chdir to the container dir: %s", strerror(errno));
   /* One shim per container dir: the lock is held for the shim's whole life, so a second
    * start on the same upper dir (an agent that lost track of this one) is refused. */
@@ -306,6 +306,11 @@ int shim_start(const char *dir) {
   int pw = write_file_atomic("shim.pid", pidbuf, 0);
   snprintf(pidbuf, sizeof pidbuf, "%d\n", pid);
   if (pw == 0) pw = write_file_atomic("init.pid", pidbuf, 0);
+  /* what this shim speaks on attach.sock, for an agent that adopts it after an upgrade;
+   * the pid tells it from a file an earlier shim of the same container left */
+  char proto[96];
+  snprintf(proto, sizeof proto, "{\"version\":%d,\"pid\":%d}\n", SHIM_PROTOCOL_VERSION, getpid());
+  if (pw == 0) pw = write_file_atomic(SHIM_PROTOCOL_FILE, proto, 0);
   int lfd = pw == 0 ? attach_listen("attach.sock") : -1;
   if (lfd < 0) {
     int e = errno;

@@ -3,6 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { Conflict } from '../errors.js';
 import type { StdioSession } from '../types.js';
+import { shimProtocol } from './shim-protocol.js';
 
 /** Frame types on attach.sock (docs/architecture.md, "Runtime files written by the shim"). */
 export const Frame = { stdin: 0, stdout: 1, stderr: 2, resize: 3, closeStdin: 4, exit: 5 } as const;
@@ -17,8 +18,15 @@ export function encodeFrame(type: number, payload: Buffer = Buffer.alloc(0)): Bu
 /**
  * Connects to a container's attach socket. The path goes through /proc/self/fd because
  * `<root>/containers/<64-hex-id>/attach.sock` can exceed the 108-byte sun_path limit.
+ * Every protocol version so far frames as above; a shim newer than this agent is refused
+ * (FormatTooNew) rather than misread. A shim from before versioning speaks version 1.
  */
 export function connectAttachSocket(containerDir: string): Promise<Socket> {
+  try {
+    shimProtocol(containerDir);
+  } catch (e) {
+    return Promise.reject(e as Error);
+  }
   const dirFd = openSync(containerDir, 'r');
   return new Promise<Socket>((resolve, reject) => {
     const sock = connect(`/proc/self/fd/${dirFd}/attach.sock`);

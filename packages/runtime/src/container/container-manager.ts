@@ -515,8 +515,10 @@ export class ContainerManager implements ContainerService {
       restartLater: (c) => this.maybeRestart(c),
       now: nowIso,
     });
-    const running = new Set(this.store.all().filter((c) => c.state.status === 'running' || c.state.status === 'paused').map((c) => c.record.id));
-    const known = new Set(this.store.all().map((c) => c.record.id));
+    // a newer release's containers (skipped by the store) keep their network as they keep their shim
+    const skipped = this.store.skippedIds();
+    const running = new Set([...this.store.all().filter((c) => c.state.status === 'running' || c.state.status === 'paused').map((c) => c.record.id), ...skipped]);
+    const known = new Set([...this.store.all().map((c) => c.record.id), ...skipped]);
     await this.opts.networks.reconcile(running, known).catch(() => {});
   }
 

@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Conflict, InvalidArgument, NotFound } from '../errors.js';
 import { writeJsonAtomic, writeJsonAtomicUnsynced } from '../store/atomic-file.js';
+import { FORMAT, readVersioned, withVersion } from '../store/format-version.js';
 import { initialState, type ContainerRecord, type ContainerState } from './container-record.js';
 import { diskFullError } from './lifecycle/disk-errors.js';
 import { visibleHere } from './internal-containers.js';
@@ -23,6 +24,8 @@ export interface StoredContainer {
 export class ContainerStore {
   private readonly byId = new Map<string, StoredContainer>();
   private readonly byName = new Map<string, string>();
+  /** containers a newer release recorded: not opened, left alone (see open) */
+  private readonly skipped = new Set<string>();
   /** newest first, kept between membership changes (see newestFirst) */
   private newest?: readonly StoredContainer[];
 
@@ -40,16 +43,23 @@ export class ContainerStore {
     for (const left of await readdir(store.trash)) void rm(join(store.trash, left), { recursive: true, force: true }).catch(() => {});
     for (const id of await readdir(store.dir)) {
       const dir = join(store.dir, id);
+      let raw: unknown;
       try {
-        const record = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as ContainerRecord;
-        // state.json is not fsync'ed: after a power loss it may be empty; the container stays
-        const state = await readFile(join(dir, 'state.json'), 'utf8')
-          .then((t) => JSON.parse(t) as ContainerState)
-          .catch(() => initialState());
-        store.index({ record, state, dir });
+        raw = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
       } catch {
         // A create that died before writing config.json: nothing references it.
         await rm(dir, { recursive: true, force: true }).catch(() => {});
+        continue;
+      }
+      try {
+        store.index(await readContainer(dir, raw));
+      } catch (e) {
+        // a newer release's container (FormatTooNew) or a damaged version is left as it is
+        // (its shim keeps running) and its name stays taken; the rest of the root opens
+        console.error(`skiff: container ${id} is skipped: ${(e as Error).message}`);
+        store.skipped.add(id);
+        const name = (raw as { name?: unknown }).name;
+        if (typeof name === 'string') store.byName.set(name, id);
       }
     }
     return store;
@@ -96,7 +106,7 @@ export class ContainerStore {
     const c: StoredContainer = { record, state: initialState(), dir };
     try {
       await this.saveState(c);
-      await writeJsonAtomic(join(dir, 'config.json'), record);
+      await writeJsonAtomic(join(dir, 'config.json'), withVersion(FORMAT.container, record));
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
       throw diskFullError(e, `the new container's record`);
@@ -106,7 +116,7 @@ export class ContainerStore {
   }
 
   async saveRecord(c: StoredContainer): Promise<void> {
-    await writeJsonAtomic(join(c.dir, 'config.json'), c.record);
+    await writeJsonAtomic(join(c.dir, 'config.json'), withVersion(FORMAT.container, c.record));
   }
 
   /**
@@ -116,7 +126,7 @@ export class ContainerStore {
    * shim means exited), and open() survives an empty file.
    */
   async saveState(c: StoredContainer): Promise<void> {
-    writeJsonAtomicUnsynced(join(c.dir, 'state.json'), c.state);
+    writeJsonAtomicUnsynced(join(c.dir, 'state.json'), withVersion(FORMAT.containerState, c.state));
   }
 
   async rename(c: StoredContainer, newName: string): Promise<void> {
@@ -141,6 +151,11 @@ export class ContainerStore {
       return;
     }
     void rm(gone, { recursive: true, force: true }).catch(() => {});
+  }
+
+  /** ids of the containers open() skipped: their network endpoints and netns are kept too */
+  skippedIds(): string[] {
+    return [...this.skipped];
   }
 
   /** every container, internal ones too (the runtime's bookkeeping) */
@@ -183,4 +198,22 @@ export class ContainerStore {
     if (matches.length > 1) throw new InvalidArgument(`multiple containers match the id prefix "${idOrName}"; use more characters`);
     return matches.length ? this.byId.get(matches[0]!) : undefined;
   }
+}
+
+/**
+ * One container's config.json (already parsed) and state.json, migrated to this release's
+ * shapes. A state.json lost to a power loss (it is not fsync'ed) reads as the initial
+ * state; one from a newer release is refused like the record.
+ */
+async function readContainer(dir: string, raw: unknown): Promise<StoredContainer> {
+  const record = readVersioned<ContainerRecord>(join(dir, 'config.json'), raw, FORMAT.container);
+  const stateFile = join(dir, 'state.json');
+  const stateJson = await readFile(stateFile, 'utf8')
+    .then((t) => JSON.parse(t) as unknown)
+    .catch((e: unknown) => {
+      console.warn(`skiff: ${stateFile} is unreadable (${(e as Error).message}): the container starts over as created`);
+      return undefined;
+    });
+  const state = stateJson === undefined ? initialState() : readVersioned<ContainerState>(stateFile, stateJson, FORMAT.containerState);
+  return { record, state, dir };
 }

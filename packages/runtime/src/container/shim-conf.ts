@@ -1,6 +1,10 @@
+import { FORMAT } from '../store/format-version.js';
+
 /**
  * Serialises the shim's `key=value` configuration (see docs/architecture.md, "shim.conf").
- * Lists repeat their key; values escape backslash, newline and tab.
+ * Lists repeat their key; values escape backslash, newline and tab. The first line is
+ * `version=N`: a shim refuses a conf newer than it understands (one without the line,
+ * from an older agent, is version 1).
  */
 export type ShimConfValue = string | number | boolean | undefined | null | (string | number)[];
 
@@ -9,7 +13,7 @@ export function escapeShimValue(v: string): string {
 }
 
 export function formatShimConf(entries: [string, ShimConfValue][]): string {
-  const lines: string[] = [];
+  const lines: string[] = [`version=${FORMAT.shimConf}`];
   for (const [key, value] of entries) {
     if (value === undefined || value === null) continue;
     const values = Array.isArray(value) ? value : [value];

@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeJsonAtomic } from '../store/atomic-file.js';
+import { FORMAT, readVersioned, withVersion } from '../store/format-version.js';
 import { JournaledMap } from '../store/journaled-map.js';
 import { SkiffError } from '../errors.js';
 import type { ImageConfig } from '../types.js';
@@ -58,10 +61,13 @@ export class ImageIndex {
 
   async load(): Promise<void> {
     await mkdir(join(this.file, '..'), { recursive: true });
+    // the journal carries no version of its own: a snapshot (empty at first) always
+    // exists beside it to say which format both are in
+    if (!existsSync(this.file)) await writeJsonAtomic(this.file, withVersion(FORMAT.imageIndex, { images: [] }));
     this.map = await JournaledMap.open<ImageRecord>({
       file: this.file,
-      fromSnapshot: (json) => (json as { images: ImageRecord[] }).images.map((i) => [i.id, i]),
-      toSnapshot: (entries) => ({ images: [...entries.values()] }),
+      fromSnapshot: (json) => readVersioned<{ images: ImageRecord[] }>(this.file, json, FORMAT.imageIndex).images.map((i) => [i.id, i]),
+      toSnapshot: (entries) => withVersion(FORMAT.imageIndex, { images: [...entries.values()] }),
       onCorrupt: 'throw',
     });
   }

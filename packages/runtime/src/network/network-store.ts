@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Conflict, InvalidArgument, NotFound } from '../errors.js';
 import { writeJsonAtomic } from '../store/atomic-file.js';
+import { FORMAT, FormatTooNew, readVersioned, withVersion } from '../store/format-version.js';
 
 export interface NetworkRecord {
   id: string;
@@ -41,8 +42,17 @@ export class NetworkStore {
     const s = new NetworkStore(root);
     await mkdir(s.dir, { recursive: true });
     for (const id of await readdir(s.dir)) {
-      const rec = await readFile(join(s.dir, id, 'network.json'), 'utf8').then((t) => JSON.parse(t) as NetworkRecord, () => undefined);
-      if (rec) s.byId.set(rec.id, rec);
+      const file = join(s.dir, id, 'network.json');
+      const json = await readFile(file, 'utf8').then((t) => JSON.parse(t) as unknown, () => undefined);
+      if (json === undefined) continue; // endpoints/, or a network whose creation died early
+      try {
+        const rec = readVersioned<NetworkRecord>(file, json, FORMAT.network);
+        s.byId.set(rec.id, rec);
+      } catch (e) {
+        // a newer release's network stays on disk untouched; its name is not reusable here
+        if (!(e instanceof FormatTooNew)) throw e;
+        console.error(`skiff: network ${id} is skipped: ${e.message}`);
+      }
     }
     return s;
   }
@@ -79,7 +89,7 @@ export class NetworkStore {
 
   async save(rec: NetworkRecord): Promise<void> {
     await mkdir(join(this.dir, rec.id), { recursive: true });
-    await writeJsonAtomic(join(this.dir, rec.id, 'network.json'), rec);
+    await writeJsonAtomic(join(this.dir, rec.id, 'network.json'), withVersion(FORMAT.network, rec));
     this.byId.set(rec.id, rec);
   }
 

@@ -2,6 +2,7 @@ import { open, readdir, readFile, rm, truncate } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SkiffError } from '../errors.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { FormatTooNew } from './format-version.js';
 
 export interface JournaledMapOptions<V> {
   /** the snapshot file; the journal is this path plus `.journal` */
@@ -110,6 +111,7 @@ export class JournaledMap<V> {
     try {
       for (const [k, v] of this.opts.fromSnapshot(JSON.parse(text))) this.entries.set(k, v);
     } catch (e) {
+      if (e instanceof FormatTooNew) throw e; // not damage: a newer release's file, kept as it is
       await this.corrupt(this.opts.file, e);
     }
   }

@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Conflict, InvalidArgument, NotFound } from '../errors.js';
 import { writeJsonAtomic } from '../store/atomic-file.js';
+import { FORMAT, readVersioned, withVersion } from '../store/format-version.js';
 
 export interface Volume {
   name: string;
@@ -60,17 +61,21 @@ export class VolumeStore {
     const dir = this.path(n);
     await mkdir(join(dir, '_data'), { recursive: true, mode: 0o755 });
     const v: Volume = { name: n, driver: 'local', mountpoint: join(dir, '_data'), createdAt: new Date().toISOString(), labels: opts.labels ?? {}, anonymous };
-    await writeJsonAtomic(join(dir, 'meta.json'), v);
+    await writeJsonAtomic(join(dir, 'meta.json'), withVersion(FORMAT.volume, v));
     this.onEvent('create', n);
     return v;
   }
 
+  /** undefined when there is no such volume; a newer release's volume is refused (FormatTooNew), never overwritten */
   async find(name: string): Promise<Volume | undefined> {
+    const file = join(this.path(name), 'meta.json');
+    let json: unknown;
     try {
-      return JSON.parse(await readFile(join(this.path(name), 'meta.json'), 'utf8')) as Volume;
+      json = JSON.parse(await readFile(file, 'utf8'));
     } catch {
       return undefined;
     }
+    return readVersioned<Volume>(file, json, FORMAT.volume);
   }
 
   async inspect(name: string): Promise<Volume & { usedBy: string[] }> {
@@ -82,7 +87,10 @@ export class VolumeStore {
   async list(filters: { dangling?: boolean; label?: string[]; name?: string[] } = {}): Promise<(Volume & { usedBy: string[] })[]> {
     const out: (Volume & { usedBy: string[] })[] = [];
     for (const n of await readdir(this.dir)) {
-      const v = await this.find(n).catch(() => undefined);
+      const v = await this.find(n).catch((e: unknown) => {
+        console.error(`skiff: volume ${n} is skipped: ${(e as Error).message}`);
+        return undefined;
+      });
       if (!v) continue;
       const usedBy = this.inUse(v.name);
       if (filters.dangling !== undefined && (usedBy.length === 0) !== filters.dangling) continue;

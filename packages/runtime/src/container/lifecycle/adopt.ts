@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ContainerCgroup } from '../cgroups.js';
 import { ZERO_TIME, type ContainerState } from '../container-record.js';
 import type { StoredContainer } from '../container-store.js';
+import { shimProtocol } from '../shim-protocol.js';
 import { killCgroup } from './cgroup-kill.js';
 import { lifecycleWarn } from './log.js';
 import { findShims, isShimOf, readPidFile } from './shim-process.js';
@@ -45,6 +46,7 @@ export async function reconcileContainers(h: AdoptHost): Promise<void> {
       continue;
     }
     if (shimPid && (status === 'running' || status === 'paused')) {
+      warnNewerShim(c);
       if (c.state.shimPid !== shimPid) await h.setState(c, { shimPid });
       h.watch(c);
       continue;
@@ -62,6 +64,19 @@ export async function reconcileContainers(h: AdoptHost): Promise<void> {
       await h.setState(c, { status: 'exited' });
       h.restartLater(c);
     }
+  }
+}
+
+/**
+ * A shim from an older release (an upgrade) is adopted as it is: every protocol version so
+ * far is one this agent speaks. One from a newer release (a rollback) keeps running and its
+ * exit is still recorded, but attaching to it is refused: said once here, at adoption.
+ */
+function warnNewerShim(c: StoredContainer): void {
+  try {
+    shimProtocol(c.dir);
+  } catch (e) {
+    lifecycleWarn('adopting its shim', c.record.id, e);
   }
 }
 
