@@ -51,13 +51,15 @@ async function quiet(): Promise<Counts> {
   return { fds: Math.min(...samples.map((s) => s.fds)), handles: Math.min(...samples.map((s) => s.handles)), rssMiB: Math.min(...samples.map((s) => s.rssMiB)) };
 }
 
-/** waits (up to 15 s) for the counts to come back within the slack of `base` */
+/** waits for the counts to come back to `base` (up to 5 s), or within its slack (up to 15 s) */
 async function settled(base: Counts): Promise<Counts & { types: Record<string, number> }> {
-  const until = Date.now() + 15_000;
+  const started = Date.now();
   for (;;) {
     const now = await counts();
-    const back = now.fds <= base.fds + FD_SLACK && now.handles <= base.handles + HANDLE_SLACK;
-    if (back || Date.now() > until) return now;
+    const exact = now.fds <= base.fds && now.handles <= base.handles;
+    const near = now.fds <= base.fds + FD_SLACK && now.handles <= base.handles + HANDLE_SLACK;
+    const waited = Date.now() - started;
+    if (exact || (near && waited > 5000) || waited > 15_000) return now;
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -105,7 +107,7 @@ async function noLeakAfter(name: string, call: (i: number) => Promise<unknown>, 
     const took = Date.now() - started;
     stop?.();
     const after = await settled(base);
-    process.stdout.write(`${name}: ${CALLS} calls in ${took} ms; fds ${base.fds} -> ${after.fds}, handles ${base.handles} -> ${after.handles}, rss ${base.rssMiB.toFixed(1)} -> ${after.rssMiB.toFixed(1)} MiB\n`);
+    process.stdout.write(`${name}: ${CALLS} calls in ${took} ms; fds ${base.fds} -> ${after.fds}, handles ${base.handles} -> ${after.handles}, rss ${base.rssMiB.toFixed(1)} -> ${after.rssMiB.toFixed(1)} MiB; ${JSON.stringify(after.types)}\n`);
     await expectNoNewLeakWarning(name, warned);
     expect(after.fds, `${name}: open files`).toBeLessThanOrEqual(base.fds + FD_SLACK);
     expect(after.handles, `${name}: handles ${JSON.stringify(after.types)}`).toBeLessThanOrEqual(base.handles + HANDLE_SLACK);
