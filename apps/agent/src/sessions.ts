@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { StdioSession } from '@skiff/runtime';
+import { wakeOrAbort } from './abort-wait.js';
 
 export type SessionEvent = { type: 'stdout' | 'stderr'; data: string } | { type: 'exit'; code: number };
 
@@ -76,10 +77,7 @@ export class StreamSession {
           if (e.type === 'exit') return;
         }
         if (signal?.aborted) return;
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          signal?.addEventListener('abort', () => resolve(), { once: true });
-        });
+        await wakeOrAbort(signal, (wake) => (this.wake = wake));
         this.wake = undefined;
       }
     } finally {

@@ -37,7 +37,7 @@ const TABLE: Record<string, Row> = {
   'volumes.list': V, 'volumes.inspect': V, 'volumes.create': O, 'volumes.remove': O, 'volumes.prune': O,
   'networks.list': V, 'networks.inspect': V, 'networks.create': O, 'networks.remove': O, 'networks.prune': O,
   'networks.connect': O, 'networks.disconnect': O,
-  'system.info': V, 'system.version': V, 'system.ping': P, 'system.df': V, 'system.prune': O, 'system.recentEvents': V, 'system.events': V,
+  'system.info': V, 'system.version': V, 'system.ping': P, 'system.resources': A, 'system.df': V, 'system.prune': O, 'system.recentEvents': V, 'system.events': V,
   'audit.list': A,
   'auth.login': P, 'auth.logout': P, 'auth.me': V, 'auth.setupNeeded': P, 'auth.setup': P,
   'users.list': A, 'users.create': A, 'users.update': A, 'users.remove': A,

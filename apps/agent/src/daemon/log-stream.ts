@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { InvalidArgument, type Runtime } from '@skiff/runtime';
 import { logsOptions } from '../schemas.js';
+import { writableAgain } from './writable-again.js';
 
 const flag = (v: string | null): boolean | undefined => (v === null ? undefined : v === '' || v === '1' || v === 'true');
 const num = (v: string | null): number | undefined => (v === null || v === '' ? undefined : Number(v));
@@ -42,7 +43,8 @@ export async function sendLogBytes(res: ServerResponse, headers: Record<string, 
   res.writeHead(200, headers);
   try {
     for await (const bytes of stream) {
-      if (!res.write(bytes)) await new Promise((r) => res.once('drain', r));
+      if (!res.write(bytes)) await writableAgain(res);
+      if (res.destroyed) break; // the client went away: returning the stream lets go of its log
     }
   } catch (e) {
     if (!ac.signal.aborted) throw e;

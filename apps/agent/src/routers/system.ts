@@ -1,12 +1,16 @@
 import type { RuntimeEvent } from '@skiff/runtime';
 import { SKIFF_VERSION } from '@skiff/runtime';
 import { z } from 'zod';
-import { call, operatorProcedure, publicProcedure, viewerProcedure, router } from '../trpc.js';
+import { wakeOrAbort } from '../abort-wait.js';
+import { processResources } from '../daemon/process-resources.js';
+import { adminProcedure, call, operatorProcedure, publicProcedure, viewerProcedure, router } from '../trpc.js';
 
 export const systemRouter = router({
   info: viewerProcedure.query(({ ctx }) => call(() => ctx.runtime.info())),
   version: viewerProcedure.query(() => ({ version: SKIFF_VERSION, apiVersion: '1', node: process.version, os: process.platform, arch: process.arch })),
   ping: publicProcedure.query(() => 'OK' as const),
+  /** the agent process's open files, handles, memory and listener-leak warnings (docker info's NFd, NGoroutines) */
+  resources: adminProcedure.query(() => processResources()),
 
   /** docker system df */
   df: viewerProcedure.query(({ ctx }) =>
@@ -53,10 +57,7 @@ export const systemRouter = router({
       try {
         while (!signal?.aborted) {
           while (queue.length) yield queue.shift()!;
-          await new Promise<void>((r) => {
-            wake = r;
-            signal?.addEventListener('abort', () => r(), { once: true });
-          });
+          await wakeOrAbort(signal, (w) => (wake = w));
         }
       } finally {
         off();
