@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
-import { cgroupVersion } from './container/cgroups.js';
+import { cgroupVersion } from './container/cgroup/cgroups.js';
 import { ContainerManager } from './container/container-manager.js';
 import { ImageStore } from './image/image-store.js';
 import { VolumeStore } from './volume/volume-store.js';
@@ -14,7 +14,7 @@ import { Builder, type BuildOptions } from './build/builder.js';
 import { runtimeBackend } from './build/runtime-backend.js';
 import { receiveContext } from './build/context-archive.js';
 
-import type { StartPhases } from './container/start-timeline.js';
+import type { StartPhases } from './container/shim/start-timeline.js';
 import { makePrivateRoot } from './store/private-root.js';
 
 export const SKIFF_VERSION = '0.1.0';

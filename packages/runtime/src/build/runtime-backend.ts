@@ -1,9 +1,9 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { ContainerManager } from '../container/container-manager.js';
-import { unpackIntoRoot } from '../container/copy.js';
-import { asInternal } from '../container/internal-containers.js';
-import { resolveUser } from '../container/user.js';
+import { unpackIntoRoot } from '../container/fs/copy.js';
+import { asInternal } from '../container/store/internal-containers.js';
+import { resolveUser } from '../container/spec/user.js';
 import type { ImageStore } from '../image/image-store.js';
 import type { ImageConfig } from '../types.js';
 import type { BuildBackend } from './builder.js';
