@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './types.js';
 export { createRuntime, SKIFF_VERSION, type Runtime, type RuntimeOptions } from './runtime.js';
+export type { RuntimeImages, RuntimeNetworks, RuntimeVolumes } from './services.js';
 export { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from './volume/mount-spec.js';
 export { validateVolumeName, type Volume } from './volume/volume-store.js';
 export { parsePublishFlag } from './network/port-spec.js';

@@ -6,7 +6,7 @@ import { ImageStore } from './image/image-store.js';
 import { VolumeStore } from './volume/volume-store.js';
 import { NetworkManager } from './network/network-manager.js';
 import { unknownCgroups } from './host-cgroups.js';
-import type { RuntimeApi, RuntimeEvent, SystemInfo } from './types.js';
+import type { ContainerService, RuntimeApi, RuntimeEvent, SystemInfo } from './types.js';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BuildCache } from './build/build-cache.js';
@@ -16,6 +16,7 @@ import { receiveContext } from './build/context-archive.js';
 
 import type { StartPhases } from './container/shim/start-timeline.js';
 import { makePrivateRoot } from './store/private-root.js';
+import type { RuntimeImages, RuntimeNetworks, RuntimeVolumes } from './services.js';
 
 export const SKIFF_VERSION = '0.1.0';
 
@@ -37,10 +38,10 @@ export interface RuntimeOptions {
 }
 
 export interface Runtime extends RuntimeApi {
-  containers: ContainerManager;
-  images: ImageStore;
-  volumes: VolumeStore;
-  networks: NetworkManager;
+  containers: ContainerService;
+  images: RuntimeImages;
+  volumes: RuntimeVolumes;
+  networks: RuntimeNetworks;
   /** what the start found on the host that its state does not explain (the agent prints them) */
   hostFindings: string[];
   /** `docker build`: a Dockerfile in a context directory into an image */
