@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
-import { cgroupVersion } from './container/cgroups.js';
+import { cgroupVersion } from './container/cgroup/cgroups.js';
 import { ContainerManager } from './container/container-manager.js';
 import { ImageStore } from './image/image-store.js';
 import { VolumeStore } from './volume/volume-store.js';
 import { NetworkManager } from './network/network-manager.js';
 import { unknownCgroups } from './host-cgroups.js';
-import type { RuntimeApi, RuntimeEvent, SystemInfo } from './types.js';
+import type { ContainerService, RuntimeApi, RuntimeEvent, SystemInfo } from './types.js';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BuildCache } from './build/build-cache.js';
@@ -14,9 +14,10 @@ import { Builder, type BuildOptions } from './build/builder.js';
 import { runtimeBackend } from './build/runtime-backend.js';
 import { receiveContext } from './build/context-archive.js';
 
-import type { StartPhases } from './container/start-timeline.js';
+import type { StartPhases } from './container/shim/start-timeline.js';
 import { makePrivateRoot } from './store/private-root.js';
 import { checkRootFormat, writeRootFormat } from './store/root-format.js';
+import type { RuntimeImages, RuntimeNetworks, RuntimeVolumes } from './services.js';
 
 export const SKIFF_VERSION = '0.1.0';
 
@@ -38,10 +39,10 @@ export interface RuntimeOptions {
 }
 
 export interface Runtime extends RuntimeApi {
-  containers: ContainerManager;
-  images: ImageStore;
-  volumes: VolumeStore;
-  networks: NetworkManager;
+  containers: ContainerService;
+  images: RuntimeImages;
+  volumes: RuntimeVolumes;
+  networks: RuntimeNetworks;
   /** what the start found on the host that its state does not explain (the agent prints them) */
   hostFindings: string[];
   /** `docker build`: a Dockerfile in a context directory into an image */

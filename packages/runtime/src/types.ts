@@ -2,6 +2,7 @@
  * The runtime's public shapes. The agent's tRPC routers, the CLI and (later) the
  * dashboard all speak these, so they follow Docker's names where Docker has one.
  */
+import type { Readable } from 'node:stream';
 
 export interface PullProgress {
   /** layer digest, or 'manifest' / 'config' for the small blobs */
@@ -345,6 +346,39 @@ export interface ContainerService {
   /** extract a tar stream into a directory in the container */
   copyTo(idOrName: string, path: string, tar: NodeJS.ReadableStream): Promise<void>;
   diff(idOrName: string): Promise<FileChange[]>;
+  /** `docker run` without -d: starts a created container with a session connected before its process execs */
+  startAttached(idOrName: string): Promise<StdioSession>;
+  /** `docker commit`: the container's changes as a new image on top of its own */
+  commit(idOrName: string, opts?: CommitOptions): Promise<{ id: string }>;
+  /** `network connect`: joins now if running, and on every later start */
+  connect(idOrName: string, network: string, opts?: { ip?: string; aliases?: string[] }): Promise<void>;
+  disconnect(idOrName: string, network: string): Promise<void>;
+  /** `docker export`: the container's filesystem (no volumes or binds) as a tar stream */
+  export(idOrName: string): Promise<Readable>;
+  /** `container prune`: removes every stopped container */
+  prune(): Promise<{ deleted: string[] }>;
+  /** bytes in each container's writable layer (`system df`) */
+  diskUsage(): Promise<{ id: string; name: string; size: number }[]>;
+  /** containers by state (`info`) */
+  counts(): { total: number; running: number; paused: number; stopped: number };
+}
+
+/** `docker commit` options */
+export interface CommitOptions {
+  /** `repo[:tag]` for the new image; without it the image is dangling (`<none>`) */
+  ref?: string;
+  /** the history entry's comment (`-m`) */
+  message?: string;
+  /** the image's author (`-a`) */
+  author?: string;
+  /** Dockerfile instructions applied to the config (`-c`): CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, VOLUME, STOPSIGNAL, ONBUILD */
+  changes?: string[];
+  /** freeze a running container while its layer is written (default true, like Docker) */
+  pause?: boolean;
+  /** the whole image config instead of the one derived from the container (a build's RUN step) */
+  config?: ImageConfig & { OnBuild?: string[] | null };
+  /** the history's created_by instead of the container's command */
+  createdBy?: string;
 }
 
 export interface SystemInfo {

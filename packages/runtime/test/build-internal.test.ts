@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ContainerCgroup } from '../src/container/cgroups.js';
+import { ContainerCgroup } from '../src/container/cgroup/cgroups.js';
 import type { RuntimeEvent } from '../src/types.js';
 import { useTestRuntime, waitFor } from './helpers.js';
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ContainerCgroup } from '../src/container/cgroups.js';
+import { ContainerCgroup } from '../src/container/cgroup/cgroups.js';
 import { killCgroup } from '../src/container/lifecycle/cgroup-kill.js';
 
 /**

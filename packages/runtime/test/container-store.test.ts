@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ContainerStore } from '../src/container/container-store.js';
-import type { ContainerRecord } from '../src/container/container-record.js';
+import { ContainerStore } from '../src/container/store/container-store.js';
+import type { ContainerRecord } from '../src/container/store/container-record.js';
 
 const dirs: string[] = [];
 afterEach(async () => {

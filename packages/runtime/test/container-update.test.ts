@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ContainerCgroup } from '../src/container/cgroups.js';
+import { ContainerCgroup } from '../src/container/cgroup/cgroups.js';
 import { useTestRuntime, waitFor } from './helpers.js';
 
 const env = useTestRuntime();

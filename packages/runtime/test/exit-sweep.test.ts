@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { inSlices, shimMayHaveExited } from '../src/container/exit-sweep.js';
+import { inSlices, shimMayHaveExited } from '../src/container/lifecycle/exit-sweep.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiff-exit-sweep-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ContainerManager } from '../src/container/container-manager.js';
+import type { ImageStore } from '../src/image/image-store.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime.js';
 import type { ContainerCreateSpec } from '../src/types.js';
 import { afterAll, beforeAll } from 'vitest';
@@ -16,6 +18,16 @@ export class TestRuntime {
     readonly cgroupParent: string,
     readonly options: RuntimeOptions,
   ) {}
+
+  /** the image store behind `rt.images`, for tests that look at its blobs and layer dirs */
+  get imageStore(): ImageStore {
+    return this.rt.images as ImageStore;
+  }
+
+  /** the container manager behind `rt.containers`, for tests that reach its records in memory */
+  get containerManager(): ContainerManager {
+    return this.rt.containers as ContainerManager;
+  }
 
   static async create(insecureRegistries: string[], extra: Partial<RuntimeOptions> = {}): Promise<TestRuntime> {
     const root = await mkdtemp(join(tmpdir(), 'skiff-rt-'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { humanDuration, humanDurationBucket } from '../src/container/human-duration.js';
+import { humanDuration, humanDurationBucket } from '../src/container/views/human-duration.js';
 
 describe('humanDurationBucket', () => {
   it('changes exactly where the text of humanDuration changes', () => {

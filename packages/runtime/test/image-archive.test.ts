@@ -142,7 +142,7 @@ describe('image load', () => {
       const b = await t.rt.images.inspect(ref);
       expect(b).toMatchObject({ id: a.id, repoTags: [ref], rootFS: a.rootFS, config: a.config, size: a.size });
     }
-    const again = await saveTo(t.rt.images, [busybox, layered], join(work, 'again.tar'));
+    const again = await saveTo(t.imageStore, [busybox, layered], join(work, 'again.tar'));
     expect(sha(again)).toBe(sha(first));
     const run = await runCollect(t.rt, { image: busybox, cmd: ['sh', '-c', 'echo loaded; id -un'], autoRemove: true });
     expect(run).toMatchObject({ code: 0, stdout: 'loaded\nroot\n' });

@@ -110,7 +110,7 @@ describe('commit', () => {
     expect(img.config.ExposedPorts).toEqual({ '8080/tcp': {}, '53/udp': {} });
     expect(img.config.Labels).toEqual({ 'org.skiff.test': 'yes' });
     expect(img.config.StopSignal).toBe('SIGINT');
-    const config = JSON.parse((await t.rt.images.blobs.read(id)).toString());
+    const config = JSON.parse((await t.imageStore.blobs.read(id)).toString());
     expect(config.author).toBe('Skiff Test <test@skiff.invalid>');
     expect(config.rootfs.diff_ids).toEqual(img.rootFS.diffIDs);
 
@@ -131,7 +131,7 @@ describe('commit', () => {
     expect(history[0]!.createdBy).toBe(`sh -c ${CHANGES}`);
     expect(history[0]!.size).toBeGreaterThan(0);
     expect(history.slice(1).map((h) => h.id)).toEqual(history.slice(1).map(() => '<missing>'));
-    const config = JSON.parse((await t.rt.images.blobs.read(committedId)).toString());
+    const config = JSON.parse((await t.imageStore.blobs.read(committedId)).toString());
     expect(config.history.at(-1)).toMatchObject({ author: 'Skiff Test <test@skiff.invalid>', comment: 'add, change, delete, replace' });
   });
 
@@ -150,7 +150,7 @@ describe('commit', () => {
   it('agrees with diff: A/C entries are the layer files, D entries its whiteouts', async () => {
     const diff = await t.rt.containers.diff(containerId);
     const img = await t.rt.images.inspect(committedId);
-    const entries = await entriesOf(t.rt.images.blobs.path(img.layers.at(-1)!.digest));
+    const entries = await entriesOf(t.imageStore.blobs.path(img.layers.at(-1)!.digest));
     const names = entries.map((e) => e.name.replace(/\/$/, ''));
     // sorted, depth first, directory before its contents
     expect(names).toContain('added');
@@ -178,7 +178,7 @@ describe('commit', () => {
       { path: '/home/new', kind: 1 },
     ]));
     // A vs C: added entries are absent from the base image's layer, changed ones present
-    const [lower] = await t.rt.images.layerDirs((await t.rt.images.inspect(image)).id);
+    const [lower] = await t.imageStore.layerDirs((await t.rt.images.inspect(image)).id);
     for (const c of diff.filter((d) => d.kind !== 2)) {
       expect(lstatSync(join(lower!, c.path), { throwIfNoEntry: false }) !== undefined, c.path).toBe(c.kind === 0);
     }

@@ -135,7 +135,7 @@ describe('crash consistency', () => {
     created.add(id);
     // the container's init is `sh -c '…' skiff-shim start <its own container dir>`
     const dir = join(t.root, 'containers', id);
-    const c = t.rt.containers.get(id);
+    const c = t.containerManager.get(id);
     c.record.args = [...c.record.args, 'skiff-shim', 'start', dir];
     await t.rt.containers.start(id);
     const init = pidOf(id, 'init.pid');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeLogChunks, encodeLogLines } from '../src/container/log-frames.js';
-import { parseLogChunks } from '../src/container/log-parse.js';
+import { encodeLogChunks, encodeLogLines } from '../src/container/logs/log-frames.js';
+import { parseLogChunks } from '../src/container/logs/log-parse.js';
 import type { LogChunk } from '../src/types.js';
 import { TRICKY_LOG_TEXTS } from './fixtures/log-texts.js';
 

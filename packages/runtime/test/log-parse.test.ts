@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkEntries, parseLogChunks, parseLogLines } from '../src/container/log-parse.js';
+import { chunkEntries, parseLogChunks, parseLogLines } from '../src/container/logs/log-parse.js';
 import type { LogChunk, LogEntry } from '../src/types.js';
 import { TRICKY_LOG_TEXTS } from './fixtures/log-texts.js';
 

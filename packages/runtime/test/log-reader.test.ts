@@ -2,9 +2,9 @@ import { appendFileSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HoldLimits } from '../src/container/log-generations.js';
-import { chunkEntries } from '../src/container/log-parse.js';
-import { readContainerLogChunks, readContainerLogStream, readContainerLogs } from '../src/container/log-reader.js';
+import type { HoldLimits } from '../src/container/logs/log-generations.js';
+import { chunkEntries } from '../src/container/logs/log-parse.js';
+import { readContainerLogChunks, readContainerLogStream, readContainerLogs } from '../src/container/logs/log-reader.js';
 import type { LogChunk, LogEntry, LogsOptions } from '../src/types.js';
 import { useTestRuntime, waitFor } from './helpers.js';
 

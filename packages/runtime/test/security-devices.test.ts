@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ContainerCgroup } from '../src/container/cgroups.js';
+import { ContainerCgroup } from '../src/container/cgroup/cgroups.js';
 import { runCollect, useTestRuntime } from './helpers.js';
 
 const env = useTestRuntime();

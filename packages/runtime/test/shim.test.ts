@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHIM_PATH } from '../src/native/paths.js';
-import { DEFAULT_CAPABILITIES as DOCKER_DEFAULT_CAPS } from '../src/container/container-record.js';
+import { DEFAULT_CAPABILITIES as DOCKER_DEFAULT_CAPS } from '../src/container/store/container-record.js';
 
 type ConfValue = string | number | (string | number)[] | undefined;
 

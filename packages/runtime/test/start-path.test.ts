@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StartPhases } from '../src/container/start-timeline.js';
+import type { StartPhases } from '../src/container/shim/start-timeline.js';
 import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
 import { TestRuntime } from './helpers.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summariesJsonOf, writeJsonArray } from '../src/container/summary-cache.js';
+import { summariesJsonOf, writeJsonArray } from '../src/container/views/summary-cache.js';
 import type { ContainerSummary } from '../src/types.js';
 import { freeTestSubnet } from './fixtures/index.js';
 import { useTestRuntime, waitFor } from './helpers.js';

@@ -5,7 +5,7 @@ import { posix } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Ignore } from '@balena/dockerignore';
 import { InvalidArgument, NotFound } from '../errors.js';
-import { resolveInRoot } from '../container/rootfs-path.js';
+import { resolveInRoot } from '../container/fs/rootfs-path.js';
 import { pathPattern } from '../spec/path-match.js';
 
 // a CommonJS module whose typings declare an ES default export: load it as what it is

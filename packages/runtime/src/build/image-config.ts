@@ -1,5 +1,5 @@
 import { InvalidArgument } from '../errors.js';
-import { parseSignal } from '../container/signals.js';
+import { parseSignal } from '../container/spec/signals.js';
 import { keyValues, type Instruction } from './dockerfile.js';
 import { processWord, processWords, type Lookup } from './shell-words.js';
 

@@ -1,11 +1,10 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { ContainerManager } from '../container/container-manager.js';
-import { unpackIntoRoot } from '../container/copy.js';
-import { asInternal } from '../container/internal-containers.js';
-import { resolveUser } from '../container/user.js';
+import { unpackIntoRoot } from '../container/fs/copy.js';
+import { asInternal } from '../container/store/internal-containers.js';
+import { resolveUser } from '../container/spec/user.js';
 import type { ImageStore } from '../image/image-store.js';
-import type { ImageConfig } from '../types.js';
+import type { ContainerService, ImageConfig } from '../types.js';
 import type { BuildBackend } from './builder.js';
 import type { ImageRunConfig } from './image-config.js';
 
@@ -14,7 +13,7 @@ import type { ImageRunConfig } from './image-config.js';
  * containers are internal (internal-containers.ts): no user sees or touches them, and an
  * agent that dies mid-build removes them when it starts again.
  */
-export function runtimeBackend(images: ImageStore, containers: ContainerManager, tmpRoot: string): BuildBackend {
+export function runtimeBackend(images: ImageStore, containers: ContainerService, tmpRoot: string): BuildBackend {
   const internal = <T>(fn: () => Promise<T>) => asInternal('build', fn);
   const asImageConfig = (c: ImageRunConfig) => c as ImageConfig & { OnBuild?: string[] | null };
   return {

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ContainerCgroup } from '../cgroups.js';
-import { ZERO_TIME, type ContainerState } from '../container-record.js';
-import type { StoredContainer } from '../container-store.js';
-import { shimProtocol } from '../shim-protocol.js';
+import type { ContainerCgroup } from '../cgroup/cgroups.js';
+import { ZERO_TIME, type ContainerState } from '../store/container-record.js';
+import type { StoredContainer } from '../store/container-store.js';
+import { shimProtocol } from '../shim/shim-protocol.js';
 import { killCgroup } from './cgroup-kill.js';
 import { lifecycleWarn } from './log.js';
 import { findShims, isShimOf, readPidFile } from './shim-process.js';

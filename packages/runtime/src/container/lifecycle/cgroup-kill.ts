@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ContainerCgroup } from '../cgroups.js';
+import type { ContainerCgroup } from '../cgroup/cgroups.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

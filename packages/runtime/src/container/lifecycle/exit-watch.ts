@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
-import type { StoredContainer } from '../container-store.js';
-import { FULL_CHECK_EVERY, inSlices, shimMayHaveExited } from '../exit-sweep.js';
+import type { StoredContainer } from '../store/container-store.js';
+import { FULL_CHECK_EVERY, inSlices, shimMayHaveExited } from './exit-sweep.js';
 import { lifecycleWarn } from './log.js';
 
 const SWEEP_MS = 1000;

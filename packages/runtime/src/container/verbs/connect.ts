@@ -1,0 +1,30 @@
+import { Conflict, InvalidArgument, NotFound } from '../../errors.js';
+import { type ContainerContext, isUp } from '../context.js';
+import { networkMode } from '../store/record-helpers.js';
+
+/** `network connect`: joins now if running, and on every later start */
+export async function connect(ctx: ContainerContext, idOrName: string, network: string, opts: { ip?: string; aliases?: string[] } = {}): Promise<void> {
+  const c = ctx.store.get(idOrName);
+  const networks = ctx.opts.networks;
+  const n = networks.get(network);
+  if (n.driver !== 'bridge') throw new InvalidArgument(`container cannot be connected to the ${n.name} network`);
+  if (networkMode(c.record.spec.network) !== 'bridge') throw new Conflict(`container ${c.record.name} uses the ${c.record.spec.network} network mode and cannot join other networks`);
+  if (c.record.networks.some((r) => networks.get(r.network).id === n.id)) throw new Conflict(`endpoint with name ${c.record.name} already exists in network ${n.name}`);
+  const req = { network: n.name, ip: opts.ip, aliases: opts.aliases };
+  if (isUp(c)) await networks.connect(c.record.id, req);
+  c.record.networks.push(req);
+  await ctx.store.saveRecord(c);
+  ctx.emit(c, 'connect', { network: n.name });
+}
+
+export async function disconnect(ctx: ContainerContext, idOrName: string, network: string): Promise<void> {
+  const c = ctx.store.get(idOrName);
+  const networks = ctx.opts.networks;
+  const n = networks.get(network);
+  const idx = c.record.networks.findIndex((r) => networks.get(r.network).id === n.id);
+  if (idx < 0) throw new NotFound(`container ${c.record.name} is not connected to network ${n.name}`);
+  if (isUp(c)) await networks.disconnect(c.record.id, n.id);
+  c.record.networks.splice(idx, 1);
+  await ctx.store.saveRecord(c);
+  ctx.emit(c, 'disconnect', { network: n.name });
+}
