@@ -3,7 +3,7 @@ import { buildOptionsOf, parseBuildQuery } from '../daemon/build-stream.js';
 import { API_VERSION, DockerApiError, sendJson } from './http.js';
 import { pruneFilter } from './prune-filters.js';
 import { queryFilters } from './query.js';
-import type { Route } from './routes.js';
+import type { Route } from './containers.js';
 
 /** what dockerd's build cache prune takes (its BuildKit builder accepts label filters and ignores them) */
 const BUILD_CACHE_FILTERS = ['until', 'unused-for', 'label', 'label!', 'id', 'parent', 'type', 'description', 'inuse', 'shared', 'private'];

@@ -1,5 +1,5 @@
 import { DockerApiError, isZero, readJsonBody, repoTag, sendJson } from './http.js';
-import type { Route } from './routes.js';
+import type { Route } from './containers.js';
 
 /** dockerd's BoolValueOrDefault: absent is the default; "", "0", "no", "false", "none" are false */
 function boolOr(v: string | null, fallback: boolean): boolean {

@@ -5,7 +5,7 @@ import { containerState } from './container-state.js';
 import { wrapDockerError } from './daemon-errors.js';
 import { DockerApiError, isZero, readJsonBody, sendJson } from './http.js';
 import { param } from './query.js';
-import type { Route } from './routes.js';
+import type { Route } from './containers.js';
 
 /**
  * The parts of Docker's UpdateConfig the runtime applies. The client sends the whole

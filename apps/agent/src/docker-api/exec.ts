@@ -5,7 +5,7 @@ import type { Runtime, StdioSession } from '@skiff/runtime';
 import { containerState, requireRunning } from './container-state.js';
 import { frame, pipeSession } from './frames.js';
 import { API_VERSION, DockerApiError, readJsonBody, sendJson } from './http.js';
-import type { Route } from './routes.js';
+import type { Route } from './containers.js';
 import { assertHostAccess } from '../auth/host-access.js';
 import { principalOf } from '../auth/request-principal.js';
 

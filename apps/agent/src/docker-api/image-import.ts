@@ -1,7 +1,7 @@
 import { uploadBody } from '../daemon/binary-streams.js';
 import { DockerApiError, repoTag } from './http.js';
 import { startJsonStream } from './query.js';
-import type { Call } from './routes.js';
+import type { Call } from './containers.js';
 
 /**
  * `POST /images/create?fromSrc=-` (`docker import`): the tarball is the body; `repo` / `tag`

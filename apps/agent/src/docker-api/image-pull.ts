@@ -2,7 +2,7 @@ import { familiarName, isSkiffError, parseReference, type PullProgress } from '@
 import { dockerError, familiarRef } from './daemon-errors.js';
 import { DockerApiError, registryAuth } from './http.js';
 import { startJsonStream } from './query.js';
-import type { Call } from './routes.js';
+import type { Call } from './containers.js';
 
 /** dockerd's status lines for a layer; the runtime announces every layer as waiting first, as dockerd's "Pulling fs layer" */
 const LAYER_STATUS: Record<PullProgress['status'], string[]> = {

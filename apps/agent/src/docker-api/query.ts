@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { API_VERSION, DockerApiError } from './http.js';
-import type { Call } from './routes.js';
+import type { Call } from './containers.js';
 
 /** `?filters={"label":["a=b"]}` (values as a list, or as Docker's old {"v":true} map) */
 export function queryFilters(url: URL): Record<string, string[]> {

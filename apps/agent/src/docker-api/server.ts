@@ -9,12 +9,12 @@ import { BUILD_ROUTES } from './build.js';
 import { COMMIT_ROUTES } from './commit.js';
 import { UPDATE_ROUTES } from './container-update.js';
 import { DockerExecs } from './exec.js';
-import { attach, ROUTES } from './routes.js';
-import { CONTAINER_EXTRA_ROUTES } from './containers-extra-routes.js';
-import { IMAGE_EXTRA_ROUTES } from './images-extra-routes.js';
-import { NETWORK_ROUTES } from './networks-routes.js';
-import { recordEvents, SYSTEM_ROUTES } from './system-routes.js';
-import { VOLUME_ROUTES } from './volumes-routes.js';
+import { attach, ROUTES } from './containers.js';
+import { CONTAINER_EXTRA_ROUTES } from './container-archive.js';
+import { IMAGE_EXTRA_ROUTES } from './images.js';
+import { NETWORK_ROUTES } from './networks.js';
+import { recordEvents, SYSTEM_ROUTES } from './events.js';
+import { VOLUME_ROUTES } from './volumes.js';
 import { httpScope, inRequest, socketScope } from '../daemon/fault-containment.js';
 
 /** the request's target as a URL, or undefined for one no URL parser takes (`GET http://[ HTTP/1.1`) */

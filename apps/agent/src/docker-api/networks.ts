@@ -2,7 +2,7 @@ import type { NetworkRecord, Runtime } from '@skiff/runtime';
 import { DockerApiError, readJsonBody, sendJson } from './http.js';
 import { pruneFilter } from './prune-filters.js';
 import { labelMatches, param, queryFilters } from './query.js';
-import type { Route } from './routes.js';
+import type { Route } from './containers.js';
 
 /** Docker's network inspect shape (the same as the tRPC networks.inspect) */
 export function networkJson(runtime: Runtime, n: NetworkRecord) {

@@ -2,7 +2,7 @@ import type { Volume } from '@skiff/runtime';
 import { DockerApiError, readJsonBody, sendJson, truthy } from './http.js';
 import { pruneFilter } from './prune-filters.js';
 import { param, queryFilters } from './query.js';
-import type { Route } from './routes.js';
+import type { Route } from './containers.js';
 
 function volumeJson(v: Volume & { usedBy?: string[] }) {
   return { Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: v.createdAt, Labels: v.labels, Scope: 'local', Options: null };

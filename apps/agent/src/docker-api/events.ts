@@ -2,7 +2,7 @@ import type { Runtime, RuntimeEvent } from '@skiff/runtime';
 import { sendJson } from './http.js';
 import { pruneFilter } from './prune-filters.js';
 import { labelMatches, queryFilters, startJsonStream, timeNs, unixSeconds } from './query.js';
-import type { Route } from './routes.js';
+import type { Route } from './containers.js';
 
 const KEPT = 1000;
 const logs = new WeakMap<Runtime, RuntimeEvent[]>();

@@ -6,7 +6,7 @@ import { NotFound, type ContainerStats, type Runtime } from '@skiff/runtime';
 import { containerState, requireNotPaused, requirePaused, requireRunning } from './container-state.js';
 import { API_VERSION, DockerApiError, sendJson, sendTar, truthy } from './http.js';
 import { param, startJsonStream } from './query.js';
-import type { Call, Route } from './routes.js';
+import type { Call, Route } from './containers.js';
 
 // ---- stats ------------------------------------------------------------------------------
 

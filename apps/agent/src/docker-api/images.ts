@@ -1,7 +1,7 @@
 import { DockerApiError, registryAuth, sendJson, sendTar } from './http.js';
 import { pruneFilter } from './prune-filters.js';
 import { param, queryFilters, startJsonStream, unixSeconds } from './query.js';
-import type { Route } from './routes.js';
+import type { Route } from './containers.js';
 
 const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
 
