@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'e2e/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'e2e/**/*.test.ts', 'test/**/*.test.ts'],
     // Tests create real cgroups, mounts and processes as root; running files one at a
     // time keeps them from competing for the 2 cores and keeps failures readable.
     fileParallelism: false,

@@ -1,5 +1,6 @@
 export * from './model.js';
-export { ComposeEngine, type ComposeEvent, type UpOptions, type DownOptions, type ProjectSummary } from './engine/engine.js';
+export { ComposeEngine, type UpOptions, type DownOptions, type ProjectSummary } from './engine/engine.js';
+export type { ComposeEvent } from './engine/events.js';
 export { LABEL as COMPOSE_LABEL } from './engine/labels.js';
 export { loadProject } from './load.js';
 export { ComposeError, type Loc } from './errors.js';

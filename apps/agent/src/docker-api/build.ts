@@ -3,7 +3,8 @@ import { buildOptionsOf, parseBuildQuery } from '../daemon/build-stream.js';
 import { API_VERSION, DockerApiError, sendJson } from './http.js';
 import { pruneFilter } from './prune-filters.js';
 import { queryFilters } from './query.js';
-import type { Route } from './routes.js';
+import type { BuildBackend } from './backend.js';
+import type { Route } from './route.js';
 
 /** what dockerd's build cache prune takes (its BuildKit builder accepts label filters and ignores them) */
 const BUILD_CACHE_FILTERS = ['until', 'unused-for', 'label', 'label!', 'id', 'parent', 'type', 'description', 'inuse', 'shared', 'private'];
@@ -13,7 +14,7 @@ const BUILD_CACHE_FILTERS = ['until', 'unused-for', 'label', 'label!', 'id', 'pa
  * `Builder-Version: 1`): the context tar in the body, Docker's `{"stream": …}` lines back,
  * `{"aux": {"ID": …}}` for the image, and a failure as the last `{"error": …}` line.
  */
-export const BUILD_ROUTES: Route[] = [
+export const BUILD_ROUTES: Route<BuildBackend>[] = [
   {
     method: 'POST',
     pattern: /^\/build$/,

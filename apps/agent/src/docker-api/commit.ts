@@ -1,5 +1,6 @@
 import { DockerApiError, isZero, readJsonBody, repoTag, sendJson } from './http.js';
-import type { Route } from './routes.js';
+import type { CommitBackend } from './backend.js';
+import type { Route } from './route.js';
 
 /** dockerd's BoolValueOrDefault: absent is the default; "", "0", "no", "false", "none" are false */
 function boolOr(v: string | null, fallback: boolean): boolean {
@@ -12,7 +13,7 @@ function boolOr(v: string | null, fallback: boolean): boolean {
  * the container's changes as a new image, through the runtime's commit. A running
  * container is frozen while its layer is written unless `pause` is false, as in dockerd.
  */
-export const COMMIT_ROUTES: Route[] = [
+export const COMMIT_ROUTES: Route<CommitBackend>[] = [
   {
     method: 'POST',
     pattern: /^\/commit$/,

@@ -1,4 +1,4 @@
-import type { Runtime } from '@skiff/runtime';
+import type { ContainerStateBackend } from './backend.js';
 import { DockerApiError } from './http.js';
 
 export interface ContainerState {
@@ -9,7 +9,7 @@ export interface ContainerState {
 }
 
 /** where a container stands, for the checks dockerd makes before kill, pause and unpause */
-export async function containerState(runtime: Runtime, ref: string): Promise<ContainerState> {
+export async function containerState(runtime: ContainerStateBackend, ref: string): Promise<ContainerState> {
   const info = await runtime.containers.inspect(ref);
   const state = info.State as { Running?: boolean; Paused?: boolean };
   return { id: String(info.Id), running: !!state.Running, paused: !!state.Paused };

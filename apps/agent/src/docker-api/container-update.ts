@@ -4,8 +4,8 @@ import { restartPolicyFromDocker } from './container-create.js';
 import { containerState } from './container-state.js';
 import { wrapDockerError } from './daemon-errors.js';
 import { DockerApiError, isZero, readJsonBody, sendJson } from './http.js';
-import { param } from './query.js';
-import type { Route } from './routes.js';
+import type { ContainerUpdateBackend } from './backend.js';
+import { param, type Route } from './route.js';
 
 /**
  * The parts of Docker's UpdateConfig the runtime applies. The client sends the whole
@@ -45,7 +45,7 @@ function updateSpec(raw: unknown): ContainerUpdateSpec {
  * dockerd, a refusal of the update itself (not of its arguments) is "Cannot update
  * container <id>: …".
  */
-export const UPDATE_ROUTES: Route[] = [
+export const UPDATE_ROUTES: Route<ContainerUpdateBackend>[] = [
   {
     method: 'POST',
     pattern: /^\/containers\/([^/]+)\/update$/,

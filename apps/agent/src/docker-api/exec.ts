@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Runtime, StdioSession } from '@skiff/runtime';
+import type { StdioSession } from '@skiff/runtime';
+import type { ExecBackend } from './backend.js';
 import { containerState, requireRunning } from './container-state.js';
 import { frame, pipeSession } from './frames.js';
 import { API_VERSION, DockerApiError, readJsonBody, sendJson } from './http.js';
-import type { Route } from './routes.js';
+import type { Route } from './route.js';
 import { assertHostAccess } from '../auth/host-access.js';
 import { principalOf } from '../auth/request-principal.js';
 
@@ -42,7 +43,7 @@ const KEEP_MS = 60 * 60_000;
 export class DockerExecs {
   private readonly execs = new Map<string, ExecEntry>();
 
-  constructor(private readonly runtime: Runtime) {}
+  constructor(private readonly runtime: ExecBackend) {}
 
   private get(id: string): ExecEntry {
     const e = this.execs.get(id);
@@ -55,7 +56,7 @@ export class DockerExecs {
     for (const [id, e] of this.execs) if (!e.running && now - e.created > KEEP_MS) this.execs.delete(id);
   }
 
-  readonly routes: Route[] = [
+  readonly routes: Route<unknown>[] = [
     {
       method: 'POST',
       pattern: /^\/containers\/([^/]+)\/exec$/,

@@ -1,7 +1,8 @@
 import { uploadBody } from '../daemon/binary-streams.js';
 import { DockerApiError, repoTag } from './http.js';
 import { startJsonStream } from './query.js';
-import type { Call } from './routes.js';
+import type { ImageBackend } from './backend.js';
+import type { Call } from './route.js';
 
 /**
  * `POST /images/create?fromSrc=-` (`docker import`): the tarball is the body; `repo` / `tag`
@@ -10,7 +11,7 @@ import type { Call } from './routes.js';
  * before the import is done: a refused tarball is a plain error response. The answer is
  * one status line with the new image's id, which the CLI prints.
  */
-export async function importImage({ req, res, url, runtime }: Call): Promise<void> {
+export async function importImage({ req, res, url, runtime }: Call<ImageBackend>): Promise<void> {
   if (url.searchParams.get('fromSrc') !== '-') {
     throw new DockerApiError(400, 'importing from a URL is not supported by Skiff: download the file and import it (docker import FILE, or - for stdin)');
   }

@@ -1,4 +1,5 @@
-import { pathPattern, type ImageSummary, type Runtime } from '@skiff/runtime';
+import { pathPattern, type ImageSummary } from '@skiff/runtime';
+import type { ImageBackend } from './backend.js';
 import { DockerApiError } from './http.js';
 import { pruneFilter } from './prune-filters.js';
 import { queryFilters, unixSeconds } from './query.js';
@@ -16,7 +17,7 @@ function danglingFilter(values: string[] | undefined): boolean | undefined {
 }
 
 /** `before` keeps what is older than the oldest image named, `since` what is newer than the newest */
-async function createdBound(runtime: Runtime, refs: string[] | undefined, pick: (a: number, b: number) => number): Promise<number | undefined> {
+async function createdBound(runtime: ImageBackend, refs: string[] | undefined, pick: (a: number, b: number) => number): Promise<number | undefined> {
   let bound: number | undefined;
   for (const ref of refs ?? []) {
     const created = Date.parse((await runtime.images.inspect(ref)).created);
@@ -34,7 +35,7 @@ const nameOf = (ref: string) => ref.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
  * each name, as `repo:tag` and as `repo`; only the names that match are listed, and an
  * image with none is left out).
  */
-export async function listImages(runtime: Runtime, url: URL, all: boolean): Promise<unknown[]> {
+export async function listImages(runtime: ImageBackend, url: URL, all: boolean): Promise<unknown[]> {
   const f = queryFilters(url);
   // label and until match as the prunes do (every label; created at or before until)
   const match = pruneFilter(f, IMAGE_LIST_FILTERS);

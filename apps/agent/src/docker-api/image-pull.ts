@@ -2,7 +2,8 @@ import { familiarName, isSkiffError, parseReference, type PullProgress } from '@
 import { dockerError, familiarRef } from './daemon-errors.js';
 import { DockerApiError, registryAuth } from './http.js';
 import { startJsonStream } from './query.js';
-import type { Call } from './routes.js';
+import type { ImageBackend } from './backend.js';
+import type { Call } from './route.js';
 
 /** dockerd's status lines for a layer; the runtime announces every layer as waiting first, as dockerd's "Pulling fs layer" */
 const LAYER_STATUS: Record<PullProgress['status'], string[]> = {
@@ -26,7 +27,7 @@ const WITH_PROGRESS = new Set<PullProgress['status']>(['downloading', 'extractin
  * last line. An image whose config is here already has no layer lines, and when the tag
  * named it before, the pull ends with "Image is up to date".
  */
-export async function pullImage({ req, res, url, runtime }: Call, from: string): Promise<void> {
+export async function pullImage({ req, res, url, runtime }: Call<ImageBackend>, from: string): Promise<void> {
   const tag = url.searchParams.get('tag');
   const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from.includes(':') || from.includes('@') ? from : `${from}:latest`;
   const parsed = parseReference(ref);

@@ -1,6 +1,5 @@
 import type { ServerResponse } from 'node:http';
 import { API_VERSION, DockerApiError } from './http.js';
-import type { Call } from './routes.js';
 
 /** `?filters={"label":["a=b"]}` (values as a list, or as Docker's old {"v":true} map) */
 export function queryFilters(url: URL): Record<string, string[]> {
@@ -13,9 +12,6 @@ export function queryFilters(url: URL): Record<string, string[]> {
     throw new DockerApiError(400, 'invalid filters');
   }
 }
-
-/** the n-th path parameter, URL-decoded */
-export const param = (c: Call, n = 0) => decodeURIComponent(c.params[n]!);
 
 /** a label filter (`k` or `k=v`) against a label map */
 export function labelMatches(labels: Record<string, string>, expr: string): boolean {

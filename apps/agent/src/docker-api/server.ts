@@ -2,19 +2,24 @@ import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
-import type { Runtime, StdioSession } from '@skiff/runtime';
+import type { Runtime } from '@skiff/runtime';
 import { DockerApiError, routePath } from './http.js';
 import { dockerError, sendError } from './daemon-errors.js';
 import { BUILD_ROUTES } from './build.js';
 import { COMMIT_ROUTES } from './commit.js';
+import { CONTAINER_ARCHIVE_ROUTES } from './container-archive.js';
+import { attach, PendingAttaches } from './container-attach.js';
+import { CONTAINER_STATS_ROUTES } from './container-stats.js';
 import { UPDATE_ROUTES } from './container-update.js';
+import { containerRoutes } from './containers.js';
+import { recordEvents, EVENT_ROUTES } from './events.js';
 import { DockerExecs } from './exec.js';
-import { attach, ROUTES } from './routes.js';
-import { CONTAINER_EXTRA_ROUTES } from './containers-extra-routes.js';
-import { IMAGE_EXTRA_ROUTES } from './images-extra-routes.js';
-import { NETWORK_ROUTES } from './networks-routes.js';
-import { recordEvents, SYSTEM_ROUTES } from './system-routes.js';
-import { VOLUME_ROUTES } from './volumes-routes.js';
+import { IMAGE_PUSH_ROUTES } from './image-push.js';
+import { IMAGE_ROUTES } from './images.js';
+import { NETWORK_ROUTES } from './networks.js';
+import type { Route } from './route.js';
+import { SYSTEM_ROUTES } from './system.js';
+import { VOLUME_ROUTES } from './volumes.js';
 import { httpScope, inRequest, socketScope } from '../daemon/fault-containment.js';
 
 /** the request's target as a URL, or undefined for one no URL parser takes (`GET http://[ HTTP/1.1`) */
@@ -26,8 +31,6 @@ function requestUrl(req: IncomingMessage): URL | undefined {
   }
 }
 
-const ALL_ROUTES = [...ROUTES, ...VOLUME_ROUTES, ...NETWORK_ROUTES, ...IMAGE_EXTRA_ROUTES, ...SYSTEM_ROUTES, ...CONTAINER_EXTRA_ROUTES, ...COMMIT_ROUTES, ...UPDATE_ROUTES];
-
 /** Decides whether a request may go on; throws a DockerApiError (401/403) when not. */
 export type DockerApiAccess = (req: IncomingMessage) => Promise<void>;
 
@@ -38,9 +41,10 @@ export type DockerApiAccess = (req: IncomingMessage) => Promise<void>;
  * is served.
  */
 export class DockerApi {
-  private readonly pendingAttach = new Map<string, (session: StdioSession) => void>();
+  private readonly pendingAttach = new PendingAttaches();
   private readonly execs: DockerExecs;
-  private readonly routes;
+  /** every endpoint; each route file types the runtime down to what it uses (backend.ts) */
+  private readonly routes: Route<Runtime>[];
 
   /** `runtimeFor`: the runtime as a request's caller may use it (host-level options checked) */
   constructor(
@@ -48,7 +52,21 @@ export class DockerApi {
     private readonly runtimeFor: (req: IncomingMessage) => Runtime = () => runtime,
   ) {
     this.execs = new DockerExecs(runtime);
-    this.routes = [...ALL_ROUTES, ...this.execs.routes, ...BUILD_ROUTES];
+    this.routes = [
+      ...SYSTEM_ROUTES,
+      ...IMAGE_ROUTES,
+      ...containerRoutes(this.pendingAttach),
+      ...VOLUME_ROUTES,
+      ...NETWORK_ROUTES,
+      ...IMAGE_PUSH_ROUTES,
+      ...EVENT_ROUTES,
+      ...CONTAINER_STATS_ROUTES,
+      ...CONTAINER_ARCHIVE_ROUTES,
+      ...COMMIT_ROUTES,
+      ...UPDATE_ROUTES,
+      ...this.execs.routes,
+      ...BUILD_ROUTES,
+    ];
     recordEvents(runtime);
   }
 
@@ -68,7 +86,7 @@ export class DockerApi {
         return;
       }
       (access ? access(req) : Promise.resolve())
-        .then(() => match.r.handle({ req, res, url, params: match.m!.slice(1), runtime: this.runtimeFor(req), pendingAttach }))
+        .then(() => match.r.handle({ req, res, url, params: match.m!.slice(1), runtime: this.runtimeFor(req) }))
         .catch((e) => {
           req.resume();
           sendError(res, e);

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Conflict, type ContainerSummary, type Runtime } from '@skiff/runtime';
 import type { DependsOnCondition } from '../model.js';
-import type { ComposeEvent } from './engine.js';
+import type { ComposeEvent } from './events.js';
 
 /** How long `up` waits for a dependency to become healthy or to complete before giving up */
 const WAIT_LIMIT_MS = 10 * 60_000;

@@ -4,15 +4,7 @@ import { configHash, LABEL } from './labels.js';
 import { startOrder } from './order.js';
 import { replicaSpec, serviceImage } from './service-spec.js';
 import { waitForDependency } from './dependency-wait.js';
-
-/** A line of progress, as `docker compose` prints them: `Container app-web-1  Started` */
-export interface ComposeEvent {
-  kind: 'Network' | 'Volume' | 'Container' | 'Image' | 'Service' | 'Warning';
-  name: string;
-  status: string;
-  /** build or pull output that belongs to this line */
-  detail?: string;
-}
+import type { ComposeEvent } from './events.js';
 
 export interface UpOptions {
   /** only these services (and what they depend on) */

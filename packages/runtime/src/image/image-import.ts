@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -7,7 +7,12 @@ import { pipeline } from 'node:stream/promises';
 import { InvalidArgument, isSkiffError } from '../errors.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { ImageConfig } from '../types.js';
+import { archiveManifest } from './archive-format.js';
+import { applyChanges } from './config-changes.js';
 import { decompressorFor } from './decompress.js';
+import { familiarTag, parseReference } from './reference.js';
+import { MEDIA } from './registry-client.js';
+import type { ImageStoreContext } from './store-context.js';
 
 /**
  * `docker import`'s layer: the tarball (plain, gzip or zstd) stored uncompressed as one
@@ -55,4 +60,60 @@ export function importConfig(diffID: string, config: ImageConfig, comment: strin
       history: [{ created, comment }],
     }),
   );
+}
+
+/**
+ * `docker import`: a filesystem tarball (plain, gzip or zstd) becomes a one-layer image,
+ * with `changes` (Dockerfile instructions) applied to an empty config.
+ */
+export async function importImage(
+  ctx: ImageStoreContext,
+  input: Readable,
+  opts: { ref?: string; changes?: string[]; message?: string; signal?: AbortSignal } = {},
+): Promise<{ id: string }> {
+  let tag: string | undefined;
+  if (opts.ref) {
+    const ref = parseReference(opts.ref);
+    if (ref.digest) throw new InvalidArgument(`refusing to create a tag with a digest reference: ${opts.ref}`);
+    tag = familiarTag(ref);
+  }
+  const config = applyChanges({}, opts.changes ?? []);
+  const pinned = new Set<string>();
+  ctx.pins.add(pinned);
+  try {
+    const { diffID, size } = await importLayerBlob(ctx.blobs, input, opts.signal).finally(() => input.resume());
+    pinned.add(diffID);
+    try {
+      const configBlob = importConfig(diffID, config, opts.message || 'Imported from -');
+      const configDigest = await ctx.blobs.putBuffer(configBlob);
+      pinned.add(configDigest);
+      const { meta } = await ctx.layers
+        .ensure({ chainID: diffID, diffID, digest: diffID }, () => createReadStream(ctx.blobs.path(diffID)), { signal: opts.signal })
+        .catch((e: unknown) => {
+          if (isSkiffError(e) || (e as Error).name === 'AbortError') throw e;
+          throw new InvalidArgument(`the imported file is not a valid tar archive: ${(e as Error).message}`, { cause: e });
+        });
+      const manifest = archiveManifest({ digest: configDigest, size: configBlob.length }, [{ mediaType: MEDIA.ociLayer, digest: diffID, size }]);
+      const manifestDigest = await ctx.blobs.putBuffer(manifest);
+      const parsed = JSON.parse(configBlob.toString('utf8')) as { created: string };
+      await ctx.register([
+        {
+          record: {
+            id: configDigest, manifestDigest, manifestMediaType: MEDIA.ociManifest, configDigest,
+            layers: [{ digest: diffID, diffID, size, mediaType: MEDIA.ociLayer }], chainIDs: [diffID],
+            created: parsed.created, architecture: 'amd64', os: 'linux', config, size: meta.size,
+          },
+          tags: tag ? [tag] : [],
+        },
+      ]);
+      ctx.emit('import', configDigest, tag ?? configDigest);
+      return { id: configDigest };
+    } catch (e) {
+      ctx.pins.delete(pinned);
+      await ctx.collectGarbage().catch(() => {});
+      throw e;
+    }
+  } finally {
+    ctx.pins.delete(pinned);
+  }
 }

@@ -1,26 +1,23 @@
-import { Conflict, InvalidArgument, isSkiffError, NotFound } from '../errors.js';
+import { Conflict, InvalidArgument, NotFound } from '../errors.js';
 import { BlobStore, digestHex } from '../store/blob-store.js';
-import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { rm, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ImageHistoryEntry, ImageInspect, ImageService, ImageSummary, PullProgress, RuntimeEvent } from '../types.js';
 import { collectGarbage } from './image-gc.js';
+import { imageHistory } from './image-history.js';
 import { ImageIndex, moveTag, type ImageRecord } from './image-index.js';
+import { importImage } from './image-import.js';
+import { loadImages } from './image-load.js';
+import { findImage, imageInspect, imageSummary } from './image-lookup.js';
 import { LayerStore } from './layer-store.js';
-import { archiveManifest } from './archive-format.js';
-import { materialize, parseArchive } from './archive-load.js';
 import { saveArchive, type SaveItem } from './archive-save.js';
-import { stageArchive } from './archive-staging.js';
-import { applyChanges } from './config-changes.js';
-import { importConfig, importLayerBlob } from './image-import.js';
 import { pullImage } from './pull.js';
 import { pushImage } from './push.js';
 import { createImage, type NewImageSpec } from './image-create.js';
 import { familiarName, familiarTag, formatReference, parseReference, registryHost } from './reference.js';
 import type { Credentials } from './registry-auth.js';
-import { MEDIA, RegistryClient } from './registry-client.js';
+import { RegistryClient } from './registry-client.js';
+import type { ImageStoreContext, Registration } from './store-context.js';
 
 export interface ImageStoreOptions {
   root: string;
@@ -127,25 +124,7 @@ export class ImageStore implements ImageService {
 
   /** Finds an image by id (or unique id prefix), `repo:tag` or `repo@digest`. */
   private find(refOrId: string): { image: ImageRecord; byName?: string } {
-    const s = refOrId.trim();
-    const idMatch = /^(?:sha256:)?([0-9a-f]{4,64})$/.exec(s);
-    if (idMatch) {
-      const hits = this.index.all().filter((i) => digestHex(i.id).startsWith(idMatch[1]!));
-      if (hits.length > 1) throw new InvalidArgument(`ambiguous image id prefix ${s}`);
-      if (hits.length === 1) return { image: hits[0]! };
-      if (s.startsWith('sha256:') || s.length === 64) throw new NotFound(`no such image: ${s}`);
-    }
-    const ref = parseReference(s);
-    if (ref.digest) {
-      const rd = `${familiarName(ref)}@${ref.digest}`;
-      const image = this.index.all().find((i) => i.repoDigests.includes(rd) || (i.manifestDigest === ref.digest && i.repoDigests.some((d) => d.startsWith(`${familiarName(ref)}@`))));
-      if (image) return { image, byName: rd };
-    } else {
-      const tag = familiarTag(ref);
-      const image = this.index.all().find((i) => i.repoTags.includes(tag));
-      if (image) return { image, byName: tag };
-    }
-    throw new NotFound(`no such image: ${s}`);
+    return findImage(this.index.all(), refOrId);
   }
 
   async resolve(refOrId: string): Promise<ImageInspect> {
@@ -158,29 +137,16 @@ export class ImageStore implements ImageService {
     return image.chainIDs.map((c) => this.layers.fsPath(c)).reverse();
   }
 
-  private summary(i: ImageRecord): ImageSummary {
-    return { id: i.id, repoTags: [...i.repoTags], repoDigests: [...i.repoDigests], created: i.created, size: i.size, labels: { ...i.config.Labels } };
-  }
-
   async list(opts: { all?: boolean; dangling?: boolean } = {}): Promise<ImageSummary[]> {
     return this.index
       .all()
       .filter((i) => opts.dangling === undefined || (i.repoTags.length === 0) === opts.dangling)
       .sort((a, b) => b.created.localeCompare(a.created))
-      .map((i) => this.summary(i));
+      .map((i) => imageSummary(i));
   }
 
   async inspect(refOrId: string): Promise<ImageInspect> {
-    const { image: i } = this.find(refOrId);
-    return {
-      ...this.summary(i),
-      architecture: i.architecture,
-      os: i.os,
-      config: i.config,
-      rootFS: { type: 'layers', diffIDs: i.layers.map((l) => l.diffID) },
-      manifestDigest: i.manifestDigest,
-      layers: i.layers.map((l) => ({ ...l })),
-    };
+    return imageInspect(this.find(refOrId).image);
   }
 
   async tag(source: string, target: string): Promise<void> {
@@ -292,31 +258,7 @@ export class ImageStore implements ImageService {
   }
 
   async history(refOrId: string): Promise<ImageHistoryEntry[]> {
-    const { image } = this.find(refOrId);
-    let entries: Record<string, unknown>[] = [];
-    try {
-      const config = JSON.parse((await this.blobs.read(image.configDigest)).toString('utf8')) as { history?: unknown };
-      if (Array.isArray(config.history)) entries = config.history.filter((h): h is Record<string, unknown> => !!h && typeof h === 'object');
-    } catch {
-      // a config without history (or unreadable) still lists the layers below
-    }
-    const sizes = await Promise.all(image.chainIDs.map(async (c, i) => (await this.layers.meta(c))?.size ?? image.layers[i]?.size ?? 0));
-    const out: Omit<ImageHistoryEntry, 'id'>[] = [];
-    let layer = 0;
-    for (const h of entries) {
-      const empty = h.empty_layer === true || layer >= sizes.length;
-      out.push({
-        created: typeof h.created === 'string' ? h.created : '',
-        createdBy: typeof h.created_by === 'string' ? h.created_by : '',
-        comment: typeof h.comment === 'string' ? h.comment : '',
-        size: empty ? 0 : sizes[layer]!,
-        emptyLayer: empty,
-      });
-      if (!empty) layer++;
-    }
-    // layers the history does not account for (configs without history)
-    for (; layer < sizes.length; layer++) out.push({ created: image.created, createdBy: '', comment: '', size: sizes[layer]!, emptyLayer: false });
-    return out.reverse().map((e, i) => ({ id: i === 0 ? image.id : '<missing>', ...e }));
+    return imageHistory(this.blobs, this.layers, this.find(refOrId).image);
   }
 
   // ---- commit / build ----------------------------------------------------------------------
@@ -381,102 +323,29 @@ export class ImageStore implements ImageService {
     return saveArchive(this.blobs, [...items.values()], () => this.pins.delete(pinned));
   }
 
-  /**
-   * `docker load`: a docker-archive (Docker 25+ or the older `<id>/layer.tar` layout) or an
-   * OCI image layout tar, plain or compressed. Every file is checked against its digest and
-   * every layer against its diffID before any image is registered: a malformed, hostile or
-   * truncated archive registers nothing and leaves no blob or layer behind.
-   */
-  async load(input: Readable, opts: { signal?: AbortSignal } = {}): Promise<{ loaded: string[] }> {
-    const dir = join(this.blobs.tmp, `load-${randomBytes(6).toString('hex')}`);
-    const pinned = new Set<string>();
-    this.pins.add(pinned);
-    let stored = false;
-    try {
-      await mkdir(dir, { recursive: true });
-      const staged = await stageArchive(input, dir, opts.signal);
-      const parsed = await parseArchive(staged);
-      stored = true;
-      const records: { record: Omit<ImageRecord, 'repoTags' | 'repoDigests'>; tags: string[] }[] = [];
-      for (const p of parsed) {
-        opts.signal?.throwIfAborted();
-        records.push({ record: await materialize({ blobs: this.blobs, layers: this.layers, pin: (d) => pinned.add(d) }, p), tags: p.tags });
-      }
-      await this.register(records);
-      stored = false;
-      const loaded: string[] = [];
-      for (const { record, tags } of records) {
-        loaded.push(...(tags.length ? tags : [record.id]));
-        this.emit('load', record.id, tags[0] ?? record.id);
-      }
-      return { loaded };
-    } catch (e) {
-      if (!stored) throw e;
-      // blobs and layers of a load that failed midway are referenced by nothing: drop them
-      this.pins.delete(pinned);
-      await this.collectGarbage().catch(() => {});
-      throw e;
-    } finally {
-      this.pins.delete(pinned);
-      input.resume(); // an unread rest of a refused archive must not stall the sender
-      await rm(dir, { recursive: true, force: true });
-    }
+  /** `docker load`: see image-load.ts */
+  load(input: Readable, opts: { signal?: AbortSignal } = {}): Promise<{ loaded: string[] }> {
+    return loadImages(this.context(), input, opts);
   }
 
-  /**
-   * `docker import`: a filesystem tarball (plain, gzip or zstd) becomes a one-layer image,
-   * with `changes` (Dockerfile instructions) applied to an empty config.
-   */
-  async import(input: Readable, opts: { ref?: string; changes?: string[]; message?: string; signal?: AbortSignal } = {}): Promise<{ id: string }> {
-    let tag: string | undefined;
-    if (opts.ref) {
-      const ref = parseReference(opts.ref);
-      if (ref.digest) throw new InvalidArgument(`refusing to create a tag with a digest reference: ${opts.ref}`);
-      tag = familiarTag(ref);
-    }
-    const config = applyChanges({}, opts.changes ?? []);
-    const pinned = new Set<string>();
-    this.pins.add(pinned);
-    try {
-      const { diffID, size } = await importLayerBlob(this.blobs, input, opts.signal).finally(() => input.resume());
-      pinned.add(diffID);
-      try {
-        const configBlob = importConfig(diffID, config, opts.message || 'Imported from -');
-        const configDigest = await this.blobs.putBuffer(configBlob);
-        pinned.add(configDigest);
-        const { meta } = await this.layers
-          .ensure({ chainID: diffID, diffID, digest: diffID }, () => createReadStream(this.blobs.path(diffID)), { signal: opts.signal })
-          .catch((e: unknown) => {
-            if (isSkiffError(e) || (e as Error).name === 'AbortError') throw e;
-            throw new InvalidArgument(`the imported file is not a valid tar archive: ${(e as Error).message}`, { cause: e });
-          });
-        const manifest = archiveManifest({ digest: configDigest, size: configBlob.length }, [{ mediaType: MEDIA.ociLayer, digest: diffID, size }]);
-        const manifestDigest = await this.blobs.putBuffer(manifest);
-        const parsed = JSON.parse(configBlob.toString('utf8')) as { created: string };
-        await this.register([
-          {
-            record: {
-              id: configDigest, manifestDigest, manifestMediaType: MEDIA.ociManifest, configDigest,
-              layers: [{ digest: diffID, diffID, size, mediaType: MEDIA.ociLayer }], chainIDs: [diffID],
-              created: parsed.created, architecture: 'amd64', os: 'linux', config, size: meta.size,
-            },
-            tags: tag ? [tag] : [],
-          },
-        ]);
-        this.emit('import', configDigest, tag ?? configDigest);
-        return { id: configDigest };
-      } catch (e) {
-        this.pins.delete(pinned);
-        await this.collectGarbage().catch(() => {});
-        throw e;
-      }
-    } finally {
-      this.pins.delete(pinned);
-    }
+  /** `docker import`: see image-import.ts */
+  import(input: Readable, opts: { ref?: string; changes?: string[]; message?: string; signal?: AbortSignal } = {}): Promise<{ id: string }> {
+    return importImage(this.context(), input, opts);
+  }
+
+  private context(): ImageStoreContext {
+    return {
+      blobs: this.blobs,
+      layers: this.layers,
+      pins: this.pins,
+      register: (records) => this.register(records),
+      emit: (action, id, name) => this.emit(action, id, name),
+      collectGarbage: () => this.collectGarbage(),
+    };
   }
 
   /** Records images under their tags in one index write (a tag moves to its new image, as in Docker). */
-  private async register(records: { record: Omit<ImageRecord, 'repoTags' | 'repoDigests'>; tags: string[] }[]): Promise<void> {
+  private async register(records: Registration[]): Promise<void> {
     await this.index.update((change) => {
       for (const { record: fields, tags } of records) {
         const record: ImageRecord = change.images.get(fields.id) ?? { ...fields, repoTags: [], repoDigests: [] };

@@ -1,8 +1,9 @@
 import type { Volume } from '@skiff/runtime';
 import { DockerApiError, readJsonBody, sendJson, truthy } from './http.js';
 import { pruneFilter } from './prune-filters.js';
-import { param, queryFilters } from './query.js';
-import type { Route } from './routes.js';
+import type { VolumeBackend } from './backend.js';
+import { queryFilters } from './query.js';
+import { param, type Route } from './route.js';
 
 function volumeJson(v: Volume & { usedBy?: string[] }) {
   return { Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: v.createdAt, Labels: v.labels, Scope: 'local', Options: null };
@@ -11,7 +12,7 @@ function volumeJson(v: Volume & { usedBy?: string[] }) {
 const bool = (v: string | undefined) => (v === undefined ? undefined : v === 'true' || v === '1');
 
 /** Docker's volume endpoints over runtime.volumes (local driver only) */
-export const VOLUME_ROUTES: Route[] = [
+export const VOLUME_ROUTES: Route<VolumeBackend>[] = [
   {
     method: 'GET',
     pattern: /^\/volumes$/,

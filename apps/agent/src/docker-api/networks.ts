@@ -1,11 +1,12 @@
-import type { NetworkRecord, Runtime } from '@skiff/runtime';
+import type { NetworkRecord } from '@skiff/runtime';
+import type { NetworkBackend } from './backend.js';
 import { DockerApiError, readJsonBody, sendJson } from './http.js';
 import { pruneFilter } from './prune-filters.js';
-import { labelMatches, param, queryFilters } from './query.js';
-import type { Route } from './routes.js';
+import { labelMatches, queryFilters } from './query.js';
+import { param, type Route } from './route.js';
 
 /** Docker's network inspect shape (the same as the tRPC networks.inspect) */
-export function networkJson(runtime: Runtime, n: NetworkRecord) {
+export function networkJson(runtime: Pick<NetworkBackend, 'networks'>, n: NetworkRecord) {
   const containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }> = {};
   for (const e of runtime.networks.endpointsOf(n.id)) {
     containers[e.containerId] = { Name: e.name, EndpointID: e.endpoint.hostVeth, MacAddress: e.endpoint.mac, IPv4Address: `${e.endpoint.ip}/${e.endpoint.prefix}`, IPv6Address: '' };
@@ -47,7 +48,7 @@ interface ConnectBody {
 }
 
 /** Docker's network endpoints over runtime.networks (bridge driver; host/none are built in) */
-export const NETWORK_ROUTES: Route[] = [
+export const NETWORK_ROUTES: Route<NetworkBackend>[] = [
   {
     method: 'GET',
     pattern: /^\/networks$/,

@@ -1,81 +1,10 @@
-import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { NotFound, type ContainerStats, type Runtime } from '@skiff/runtime';
-import { containerState, requireNotPaused, requirePaused, requireRunning } from './container-state.js';
-import { API_VERSION, DockerApiError, sendJson, sendTar, truthy } from './http.js';
-import { param, startJsonStream } from './query.js';
-import type { Call, Route } from './routes.js';
-
-// ---- stats ------------------------------------------------------------------------------
-
-function cpuJson(s: ContainerStats | undefined) {
-  return {
-    cpu_usage: { total_usage: s?.cpuTotalNs ?? 0, usage_in_kernelmode: 0, usage_in_usermode: 0 },
-    system_cpu_usage: s?.systemNs ?? 0,
-    online_cpus: s?.onlineCpus ?? 0,
-    throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
-  };
-}
-
-/**
- * Docker's stats shape (cgroup v2 flavour). The client computes CPU % from the cpu_stats /
- * precpu_stats deltas (container ns / host ns x online CPUs), memory as usage minus
- * inactive_file, block I/O from io_service_bytes_recursive's read/write entries.
- */
-function statsJson(id: string, name: string, cur: ContainerStats, pre: ContainerStats | undefined) {
-  const blk = (op: string, value: number) => ({ major: 0, minor: 0, op, value });
-  return {
-    name,
-    id,
-    read: cur.read,
-    preread: pre?.read ?? '0001-01-01T00:00:00Z',
-    pids_stats: { current: cur.pids },
-    blkio_stats: { io_service_bytes_recursive: [blk('read', cur.blockRead), blk('write', cur.blockWrite)], io_serviced_recursive: null, io_queue_recursive: null, io_service_time_recursive: null, io_wait_time_recursive: null, io_merged_recursive: null, io_time_recursive: null, sectors_recursive: null },
-    num_procs: 0,
-    storage_stats: {},
-    cpu_stats: cpuJson(cur),
-    precpu_stats: cpuJson(pre),
-    memory_stats: { usage: cur.memoryUsage, stats: {}, limit: cur.memoryLimit },
-    networks: { eth0: { rx_bytes: cur.netRx, rx_packets: 0, rx_errors: 0, rx_dropped: 0, tx_bytes: cur.netTx, tx_packets: 0, tx_errors: 0, tx_dropped: 0 } },
-  };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function stats(c: Call): Promise<void> {
-  const info = await c.runtime.containers.inspect(param(c));
-  const full = String(info.Id);
-  const name = String(info.Name);
-  const stream = c.url.searchParams.get('stream') === null || truthy(c.url.searchParams.get('stream'));
-  const sample = () => c.runtime.containers.stats(full);
-  if (!stream) {
-    const oneShot = truthy(c.url.searchParams.get('one-shot'));
-    const pre = oneShot ? undefined : await sample();
-    if (pre) await sleep(500);
-    sendJson(c.res, 200, statsJson(full, name, await sample(), pre));
-    return;
-  }
-  const line = startJsonStream(c.res);
-  let closed = false;
-  c.res.once('close', () => (closed = true));
-  let pre: ContainerStats | undefined;
-  while (!closed) {
-    let cur: ContainerStats;
-    try {
-      cur = await sample();
-    } catch {
-      break; // removed meanwhile
-    }
-    line(statsJson(full, name, cur, pre));
-    pre = cur;
-    await sleep(1000);
-  }
-  c.res.end();
-}
-
-// ---- archive (docker cp) ------------------------------------------------------------------
+import { NotFound } from '@skiff/runtime';
+import type { ContainerArchiveBackend } from './backend.js';
+import { API_VERSION, DockerApiError, sendTar } from './http.js';
+import { param, type Call, type Route } from './route.js';
 
 interface PathStat {
   name: string;
@@ -163,7 +92,7 @@ async function firstEntry(src: Readable): Promise<{ stat: PathStat; head: Buffer
 const statHeader = (s: PathStat) => Buffer.from(JSON.stringify(s)).toString('base64');
 
 /** stat of a path in the container: the first header of its tar, or the root itself */
-async function statPath(runtime: Runtime, id: string, path: string): Promise<{ stat: PathStat; src?: Readable; head?: Buffer; it?: AsyncIterator<Buffer> }> {
+async function statPath(runtime: ContainerArchiveBackend, id: string, path: string): Promise<{ stat: PathStat; src?: Readable; head?: Buffer; it?: AsyncIterator<Buffer> }> {
   const trimmed = path.replace(/\/\.$/, '').replace(/\/+$/, '');
   if (!trimmed) return { stat: { name: '/', size: 4096, mode: GO_MODE_DIR + 0o755, mtime: new Date(0).toISOString(), linkTarget: '' } };
   const src = (await runtime.containers.copyFrom(id, path === trimmed || path.endsWith('/') ? path : trimmed)) as Readable;
@@ -202,7 +131,7 @@ function asDotEntries(src: Readable, dir: PathStat): Readable {
   return pack as unknown as Readable;
 }
 
-async function getArchive(c: Call): Promise<void> {
+async function getArchive(c: Call<ContainerArchiveBackend>): Promise<void> {
   const path = c.url.searchParams.get('path');
   if (!path) throw new DockerApiError(400, 'path is required');
   const id = param(c);
@@ -233,62 +162,15 @@ async function getArchive(c: Call): Promise<void> {
   await pipeline(Readable.from(chunks()), c.res).catch(() => void c.res.destroy());
 }
 
-async function putArchive(c: Call): Promise<void> {
+async function putArchive(c: Call<ContainerArchiveBackend>): Promise<void> {
   const path = c.url.searchParams.get('path');
   if (!path) throw new DockerApiError(400, 'path is required');
   await c.runtime.containers.copyTo(param(c), path, c.req);
   c.res.writeHead(200, { 'content-length': 0 }).end();
 }
 
-function noContent(res: ServerResponse) {
-  res.writeHead(204).end();
-}
-
-/** top, stats, changes, rename, pause/unpause, export, archive */
-export const CONTAINER_EXTRA_ROUTES: Route[] = [
-  {
-    method: 'GET',
-    pattern: /^\/containers\/([^/]+)\/top$/,
-    async handle(c) {
-      const r = await c.runtime.containers.top(param(c), c.url.searchParams.get('ps_args') || undefined);
-      sendJson(c.res, 200, { Titles: r.titles, Processes: r.processes });
-    },
-  },
-  { method: 'GET', pattern: /^\/containers\/([^/]+)\/stats$/, handle: stats },
-  {
-    method: 'GET',
-    pattern: /^\/containers\/([^/]+)\/changes$/,
-    async handle(c) {
-      const changes = await c.runtime.containers.diff(param(c));
-      sendJson(c.res, 200, changes.map((ch) => ({ Path: ch.path, Kind: ch.kind })));
-    },
-  },
-  {
-    method: 'POST',
-    pattern: /^\/containers\/([^/]+)\/rename$/,
-    async handle(c) {
-      const name = c.url.searchParams.get('name');
-      if (!name) throw new DockerApiError(400, 'name is required');
-      await c.runtime.containers.rename(param(c), name.replace(/^\//, ''));
-      noContent(c.res);
-    },
-  },
-  {
-    method: 'POST',
-    pattern: /^\/containers\/([^/]+)\/(pause|unpause)$/,
-    async handle(c) {
-      const state = await containerState(c.runtime, param(c));
-      if (c.params[1] === 'pause') {
-        requireRunning(state);
-        requireNotPaused(state);
-        await c.runtime.containers.pause(state.id);
-      } else {
-        requirePaused(state);
-        await c.runtime.containers.unpause(state.id);
-      }
-      noContent(c.res);
-    },
-  },
+/** docker cp (`/archive`, HEAD for a stat) and docker export */
+export const CONTAINER_ARCHIVE_ROUTES: Route<ContainerArchiveBackend>[] = [
   {
     // docker export: the container's whole filesystem, as the runtime packs it
     method: 'GET',

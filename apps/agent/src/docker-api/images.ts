@@ -1,12 +1,64 @@
-import { DockerApiError, registryAuth, sendJson, sendTar } from './http.js';
+import type { ImageInspect } from '@skiff/runtime';
+import type { ImageBackend } from './backend.js';
+import { importImage } from './image-import.js';
+import { listImages } from './image-list.js';
+import { pullImage } from './image-pull.js';
+import { DockerApiError, sendJson, sendTar, truthy } from './http.js';
 import { pruneFilter } from './prune-filters.js';
-import { param, queryFilters, startJsonStream, unixSeconds } from './query.js';
-import type { Route } from './routes.js';
+import { queryFilters, startJsonStream, unixSeconds } from './query.js';
+import { param, type Route } from './route.js';
 
-const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
+function imageJson(i: ImageInspect) {
+  return {
+    Id: i.id,
+    RepoTags: i.repoTags,
+    RepoDigests: i.repoDigests,
+    Parent: '',
+    Comment: '',
+    Created: i.created,
+    Config: i.config,
+    Architecture: i.architecture,
+    Os: i.os,
+    Size: i.size,
+    RootFS: { Type: 'layers', Layers: i.rootFS.diffIDs },
+    Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
+  };
+}
 
-/** tag, history, push, save (get), load, prune */
-export const IMAGE_EXTRA_ROUTES: Route[] = [
+/** Docker's image endpoints over runtime.images: list, pull and import, inspect, remove, save, load, prune, tag, history */
+export const IMAGE_ROUTES: Route<ImageBackend>[] = [
+  {
+    method: 'GET',
+    pattern: /^\/images\/json$/,
+    async handle({ res, url, runtime }) {
+      sendJson(res, 200, await listImages(runtime, url, truthy(url.searchParams.get('all'))));
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/images\/create$/,
+    async handle(c) {
+      if (c.url.searchParams.has('fromSrc')) return importImage(c);
+      const from = c.url.searchParams.get('fromImage');
+      if (!from) throw new DockerApiError(400, 'fromImage or fromSrc is required');
+      await pullImage(c, from);
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/images\/(.+)\/json$/,
+    async handle(c) {
+      sendJson(c.res, 200, imageJson(await c.runtime.images.inspect(param(c))));
+    },
+  },
+  {
+    method: 'DELETE',
+    pattern: /^\/images\/(.+)$/,
+    async handle(c) {
+      const r = await c.runtime.images.remove(param(c), { force: truthy(c.url.searchParams.get('force')) });
+      sendJson(c.res, 200, [...r.untagged.map((u) => ({ Untagged: u })), ...r.deleted.map((d) => ({ Deleted: d }))]);
+    },
+  },
   {
     method: 'GET',
     pattern: /^\/images\/get$/,
@@ -70,41 +122,6 @@ export const IMAGE_EXTRA_ROUTES: Route[] = [
         200,
         h.map((e) => ({ Id: e.id, Created: unixSeconds(e.created), CreatedBy: e.createdBy, Tags: e.id === img.id ? img.repoTags : null, Size: e.size, Comment: e.comment })),
       );
-    },
-  },
-  {
-    method: 'POST',
-    pattern: /^\/images\/(.+)\/push$/,
-    async handle(c) {
-      const name = param(c);
-      const tag = c.url.searchParams.get('tag');
-      const ref = tag ? `${name}:${tag}` : name;
-      // the image must exist before the stream starts (Docker answers 404 then)
-      await c.runtime.images.inspect(ref);
-      const line = startJsonStream(c.res);
-      line({ status: `The push refers to repository [${name}]` });
-      try {
-        const seen = new Set<string>();
-        const r = await c.runtime.images.push(ref, {
-          auth: registryAuth(c.req.headers['x-registry-auth']),
-          onProgress: (p) => {
-            if (p.id === 'manifest' || p.id === 'config') return;
-            const id = short(p.id);
-            if (p.status === 'exists') line({ status: 'Layer already exists', id });
-            else if (p.status === 'done') line({ status: 'Pushed', id });
-            else if (p.status === 'downloading') {
-              if (!seen.has(id)) line({ status: 'Preparing', id });
-              seen.add(id);
-              line({ status: 'Pushing', id, ...(p.total ? { progressDetail: { current: p.current ?? 0, total: p.total } } : {}) });
-            } else if (p.status === 'waiting') line({ status: 'Waiting', id });
-          },
-        });
-        line({ status: `${tag ?? 'latest'}: digest: ${r.digest}` });
-        line({ progressDetail: {}, aux: { Tag: tag ?? 'latest', Digest: r.digest, Size: 0 } });
-      } catch (e) {
-        line({ errorDetail: { message: (e as Error).message }, error: (e as Error).message });
-      }
-      c.res.end();
     },
   },
 ];

@@ -1,17 +1,16 @@
-import type { Runtime, RuntimeEvent } from '@skiff/runtime';
-import { sendJson } from './http.js';
-import { pruneFilter } from './prune-filters.js';
-import { labelMatches, queryFilters, startJsonStream, timeNs, unixSeconds } from './query.js';
-import type { Route } from './routes.js';
+import type { RuntimeEvent } from '@skiff/runtime';
+import type { EventBackend } from './backend.js';
+import { labelMatches, queryFilters, startJsonStream, timeNs } from './query.js';
+import type { Route } from './route.js';
 
 const KEPT = 1000;
-const logs = new WeakMap<Runtime, RuntimeEvent[]>();
+const logs = new WeakMap<EventBackend, RuntimeEvent[]>();
 
 /**
  * Keeps the runtime's last events so `docker events --since` can replay them (dockerd keeps
  * 1024 too). Called once when the API starts.
  */
-export function recordEvents(runtime: Runtime): void {
+export function recordEvents(runtime: EventBackend): void {
   if (logs.has(runtime)) return;
   const log: RuntimeEvent[] = [];
   logs.set(runtime, log);
@@ -40,8 +39,8 @@ function eventFilter(f: Record<string, string[]>): (e: RuntimeEvent) => boolean 
     (!f.network?.length || (e.type === 'network' && f.network.some((v) => named(e, v))));
 }
 
-/** events, system df, container prune */
-export const SYSTEM_ROUTES: Route[] = [
+/** `GET /events`: the kept events in the window asked for, then live ones until the client or `until` ends it */
+export const EVENT_ROUTES: Route<EventBackend>[] = [
   {
     method: 'GET',
     pattern: /^\/events$/,
@@ -87,54 +86,6 @@ export const SYSTEM_ROUTES: Route[] = [
         clearTimeout(timer);
       }
       res.end();
-    },
-  },
-  {
-    method: 'GET',
-    pattern: /^\/system\/df$/,
-    async handle({ res, runtime }) {
-      const [images, containers, usage, volumes] = await Promise.all([runtime.images.list(), runtime.containers.list({ all: true }), runtime.containers.diskUsage(), runtime.volumes.list()]);
-      const sizeOf = new Map(usage.map((u) => [u.id, u.size]));
-      const users = new Map<string, number>();
-      for (const c of containers) users.set(c.imageId, (users.get(c.imageId) ?? 0) + 1);
-      const volumeSizes = await Promise.all(volumes.map((v) => runtime.volumes.size(v.name).catch(() => -1)));
-      sendJson(res, 200, {
-        LayersSize: images.reduce((a, i) => a + i.size, 0),
-        Images: images.map((i) => ({ Id: i.id, ParentId: '', RepoTags: i.repoTags, RepoDigests: i.repoDigests, Created: unixSeconds(i.created), Size: i.size, SharedSize: 0, Labels: i.labels, Containers: users.get(i.id) ?? 0 })),
-        Containers: containers.map((c) => ({
-          Id: c.id,
-          Names: c.names,
-          Image: c.image,
-          ImageID: c.imageId,
-          Command: c.command,
-          Created: c.created,
-          State: c.state,
-          Status: c.status,
-          Labels: c.labels,
-          Mounts: [],
-          SizeRw: sizeOf.get(c.id) ?? 0,
-          SizeRootFs: (sizeOf.get(c.id) ?? 0) + (images.find((i) => i.id === c.imageId)?.size ?? 0),
-        })),
-        Volumes: volumes.map((v, i) => ({ Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: v.createdAt, Labels: v.labels, Scope: 'local', Options: null, UsageData: { Size: volumeSizes[i], RefCount: v.usedBy.length } })),
-        BuildCache: [],
-      });
-    },
-  },
-  {
-    method: 'POST',
-    pattern: /^\/containers\/prune$/,
-    async handle({ res, url, runtime }) {
-      const prune = pruneFilter(queryFilters(url), ['label', 'label!', 'until']);
-      const before = new Map((await runtime.containers.diskUsage()).map((u) => [u.id, u.size]));
-      let deleted: string[];
-      if (prune.narrowed) {
-        // filtered: the stopped containers that match, one by one
-        const stopped = await runtime.containers.list({ all: true, filters: { status: ['exited', 'created', 'dead'] } });
-        const chosen = stopped.filter((c) => prune.matches(c.labels, c.created));
-        deleted = [];
-        for (const c of chosen) await runtime.containers.remove(c.id).then(() => deleted.push(c.id), () => {});
-      } else ({ deleted } = await runtime.containers.prune());
-      sendJson(res, 200, { ContainersDeleted: deleted, SpaceReclaimed: deleted.reduce((a, d) => a + (before.get(d) ?? 0), 0) });
     },
   },
 ];

@@ -1,0 +1,117 @@
+import { arch, cpus, release, totalmem } from 'node:os';
+import { SKIFF_VERSION } from '@skiff/runtime';
+import type { SystemBackend } from './backend.js';
+import { API_VERSION, DockerApiError, MIN_API_VERSION, readJsonBody, sendJson } from './http.js';
+import { unixSeconds } from './query.js';
+import type { Route } from './route.js';
+import { processResources } from '../daemon/process-resources.js';
+
+const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
+
+/** ping, version, info, login (`/auth`) and disk usage (`/system/df`) */
+export const SYSTEM_ROUTES: Route<SystemBackend>[] = [
+  {
+    method: 'GET',
+    pattern: /^\/_ping$/,
+    async handle({ res }) {
+      // builder-version 1: the client uses the classic /build protocol (no BuildKit session)
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'api-version': API_VERSION, 'builder-version': '1', 'docker-experimental': 'false', ostype: 'linux', 'cache-control': 'no-cache, no-store, must-revalidate' }).end('OK');
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/version$/,
+    async handle({ res }) {
+      sendJson(res, 200, {
+        Platform: { Name: 'Skiff' },
+        Components: [{ Name: 'Engine', Version: SKIFF_VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: GOARCH[arch()] ?? arch() } }],
+        Version: SKIFF_VERSION,
+        ApiVersion: API_VERSION,
+        MinAPIVersion: MIN_API_VERSION,
+        Os: 'linux',
+        Arch: GOARCH[arch()] ?? arch(),
+        KernelVersion: release(),
+        GoVersion: `node${process.versions.node}`,
+        GitCommit: 'skiff',
+      });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/info$/,
+    async handle({ res, runtime }) {
+      const i = await runtime.info();
+      const own = processResources();
+      sendJson(res, 200, {
+        ID: 'skiff',
+        Containers: i.containers,
+        ContainersRunning: i.containersRunning,
+        ContainersPaused: i.containersPaused,
+        ContainersStopped: i.containersStopped,
+        Images: i.images,
+        Driver: 'overlay2',
+        CgroupDriver: 'cgroupfs',
+        CgroupVersion: String(i.cgroupVersion),
+        KernelVersion: i.kernel,
+        OperatingSystem: i.os,
+        OSType: 'linux',
+        Architecture: arch() === 'x64' ? 'x86_64' : arch(),
+        NCPU: cpus().length,
+        MemTotal: totalmem(),
+        DockerRootDir: i.root,
+        Name: 'skiff',
+        ServerVersion: SKIFF_VERSION,
+        Runtimes: { skiff: { path: 'skiff-shim' } },
+        DefaultRuntime: 'skiff',
+        SecurityOptions: ['name=seccomp,profile=builtin', 'name=no-new-privileges'],
+        Warnings: [],
+        // like dockerd's (its goroutines are our libuv handles): what a leak per call shows in
+        NFd: own.fds,
+        NGoroutines: own.handles,
+      });
+    },
+  },
+  {
+    // `docker login`: the registry is asked as `skiff login` does; the CLI keeps the credentials itself
+    method: 'POST',
+    pattern: /^\/auth$/,
+    async handle({ req, res, runtime }) {
+      const body = (await readJsonBody<{ username?: string; password?: string; serveraddress?: string }>(req)) ?? {};
+      if (!body.username) throw new DockerApiError(400, 'a username is required');
+      const registry = (body.serveraddress || 'docker.io').replace(/^https?:\/\//, '').replace(/\/.*$/, '').replace(/^index\.docker\.io$|^registry-1\.docker\.io$/, 'docker.io');
+      await runtime.images.checkLogin(registry, { username: body.username, password: body.password ?? '' });
+      sendJson(res, 200, { Status: 'Login Succeeded', IdentityToken: '' });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/system\/df$/,
+    async handle({ res, runtime }) {
+      const [images, containers, usage, volumes] = await Promise.all([runtime.images.list(), runtime.containers.list({ all: true }), runtime.containers.diskUsage(), runtime.volumes.list()]);
+      const sizeOf = new Map(usage.map((u) => [u.id, u.size]));
+      const users = new Map<string, number>();
+      for (const c of containers) users.set(c.imageId, (users.get(c.imageId) ?? 0) + 1);
+      const volumeSizes = await Promise.all(volumes.map((v) => runtime.volumes.size(v.name).catch(() => -1)));
+      sendJson(res, 200, {
+        LayersSize: images.reduce((a, i) => a + i.size, 0),
+        Images: images.map((i) => ({ Id: i.id, ParentId: '', RepoTags: i.repoTags, RepoDigests: i.repoDigests, Created: unixSeconds(i.created), Size: i.size, SharedSize: 0, Labels: i.labels, Containers: users.get(i.id) ?? 0 })),
+        Containers: containers.map((c) => ({
+          Id: c.id,
+          Names: c.names,
+          Image: c.image,
+          ImageID: c.imageId,
+          Command: c.command,
+          Created: c.created,
+          State: c.state,
+          Status: c.status,
+          Labels: c.labels,
+          Mounts: [],
+          SizeRw: sizeOf.get(c.id) ?? 0,
+          SizeRootFs: (sizeOf.get(c.id) ?? 0) + (images.find((i) => i.id === c.imageId)?.size ?? 0),
+        })),
+        Volumes: volumes.map((v, i) => ({ Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: v.createdAt, Labels: v.labels, Scope: 'local', Options: null, UsageData: { Size: volumeSizes[i], RefCount: v.usedBy.length } })),
+        BuildCache: [],
+      });
+    },
+  },
+];
