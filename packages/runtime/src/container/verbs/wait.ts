@@ -18,9 +18,22 @@ export async function wait(ctx: ContainerContext, idOrName: string, opts: { sign
   if (condition === 'removed' && !ctx.store.find(c.record.id)) return { statusCode: c.state.exitCode };
   await new Promise<void>((resolve, reject) => {
     const list = map.get(c.record.id) ?? [];
-    list.push(() => resolve());
+    // a cancelled wait takes its waiter and its abort listener away with it: a client that
+    // polls wait on a long-running container leaves nothing behind
+    const onAbort = () => {
+      const left = map.get(c.record.id)?.filter((w) => w !== waiter);
+      if (left?.length) map.set(c.record.id, left);
+      else if (left) map.delete(c.record.id);
+      reject(new InvalidArgument('wait aborted'));
+    };
+    const waiter = () => {
+      opts.signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    list.push(waiter);
     map.set(c.record.id, list);
-    opts.signal?.addEventListener('abort', () => reject(new InvalidArgument('wait aborted')), { once: true });
+    if (opts.signal?.aborted) return onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (active()) void checkExit(ctx, c);
   });
   return { statusCode: c.state.exitCode };
