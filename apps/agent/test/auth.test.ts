@@ -75,7 +75,9 @@ describe('authentication', () => {
     const r = await call('mutation', 'auth.login', { username: '', password: 'x' });
     expect(r.status).toBe(400);
     expect(r.error?.data.code).toBe('BAD_REQUEST');
-    expect((r.error?.data as { inputIssues?: unknown }).inputIssues).toEqual([expect.objectContaining({ path: ['username'], message: expect.any(String) })]);
+    const issues = (r.error?.data as { inputIssues?: { path: unknown[]; message: string }[] }).inputIssues;
+    expect(issues?.length).toBeGreaterThan(0);
+    for (const i of issues ?? []) expect(i).toEqual({ path: ['username'], message: expect.any(String) });
     // an error of another kind has none
     const wrong = await call('mutation', 'auth.login', { username: 'nobody-here', password: 'x' });
     expect(wrong.status).toBe(401);
