@@ -44,10 +44,10 @@ async function tab(context: BrowserContext, errors: string[], provoked: number[]
 }
 
 /** signs the browser context in (its tabs share the cookie) */
-async function signIn(page: Page): Promise<void> {
+async function signIn(page: Page, username = 'admin', password = AgentHarness.ADMIN_PASSWORD): Promise<void> {
   await page.goto(`${agent.url}/login`);
-  await page.getByLabel('username').fill('admin');
-  await page.getByLabel('password').fill(AgentHarness.ADMIN_PASSWORD);
+  await page.getByLabel('username').fill(username);
+  await page.getByLabel('password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${agent.url}/`);
   await page.getByTestId('whoami').waitFor();
@@ -96,6 +96,27 @@ describe('live data', () => {
     await expect.poll(() => alert.textContent(), { timeout: 10_000 }).toMatch(/^name: /);
     expect(await alert.textContent()).not.toMatch(/[[{"]/); // not zod's JSON
     expect(agent.cli(['volume', 'ls', '-q']).stdout).not.toContain('vvvv');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+
+  it('signs out and in as someone else without showing anything cached for the first user', async () => {
+    expect(agent.cli(['user', 'create', '--role', 'viewer', '--password', 'viewer-password', 'vic']).code).toBe(0);
+    const context = await browser.newContext();
+    const errors: string[] = [];
+    const page = await tab(context, errors);
+    await signIn(page);
+    await page.getByRole('link', { name: 'Audit' }).waitFor();
+    await page.getByRole('link', { name: 'Containers' }).click();
+    await page.getByRole('button', { name: 'Run a container' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login$/);
+    await signIn(page, 'vic', 'viewer-password');
+    expect(await page.getByTestId('whoami').textContent()).toBe('vic · viewer');
+    expect(await page.getByRole('link', { name: 'Audit' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Containers' }).click();
+    await page.getByTestId('shown-count').waitFor();
+    expect(await page.getByRole('button', { name: 'Run a container' }).count()).toBe(0);
     expect(errors).toEqual([]);
     await context.close();
   }, 60_000);

@@ -1,7 +1,7 @@
 'use client';
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { applyTheme, nextTheme, storedTheme, type Theme } from '../lib/theme';
 import { useTRPC } from '../trpc/react';
@@ -25,18 +25,16 @@ export function Nav() {
   const path = usePathname();
   const router = useRouter();
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
   const { me } = useSession();
   const logout = useMutation(trpc.auth.logout.mutationOptions());
   const [theme, setTheme] = useState<Theme>('system');
   useEffect(() => setTheme(storedTheme()), []);
   if (SIGNED_OUT_PAGES.includes(path)) return null;
   const active = (href: string) => (href === '/' ? path === '/' : path.startsWith(href));
+  // the login page empties the cache: the next user sees nothing of this one's
   const signOut = async () => {
     await logout.mutateAsync().catch((e: unknown) => console.warn('logout failed; leaving for the login page anyway', e));
     router.replace('/login');
-    // the next user starts from an empty cache
-    queryClient.clear();
   };
   return (
     <header className="border-b border-zinc-200 dark:border-zinc-800">

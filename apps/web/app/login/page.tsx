@@ -1,7 +1,7 @@
 'use client';
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
 
@@ -10,6 +10,9 @@ export default function LoginPage() {
   const router = useRouter();
   const [username, setUsername] = useState('admin');
   const [password, setPassword] = useState('');
+  const queryClient = useQueryClient();
+  // signed out (or never in): nothing cached for a previous user stays, the pages that used it are gone
+  useEffect(() => queryClient.removeQueries(), [queryClient]);
   const login = useMutation(trpc.auth.login.mutationOptions({ onSuccess: () => router.replace('/') }));
   return (
     <form
