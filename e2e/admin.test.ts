@@ -127,7 +127,12 @@ describe('admin pages', () => {
 
     const me = await trpcGet('auth.me', secret);
     expect(me.status).toBe(200);
-    expect(((await me.json()) as { result: { data: unknown } }).result.data).toEqual({ username: 'admin', role: 'admin', via: 'token' });
+    expect(((await me.json()) as { result: { data: unknown } }).result.data).toEqual({
+      username: 'admin',
+      role: 'admin',
+      via: 'token',
+      can: { operate: true, admin: true, tokenScopes: ['read', 'operate', 'admin'] },
+    });
 
     const row = page.getByRole('row', { name: /from-ui/ });
     await expect.poll(() => row.textContent()).toMatch(/in 7 days/);

@@ -67,10 +67,27 @@ const t = initTRPC.context<Context>().create({
         /** the runtime's own code and Docker's CLI exit status (126/127) when there is one */
         skiffCode: skiff?.code,
         exitStatus: skiff?.exitStatus,
+        /** input the procedure's schema refused: each issue's field path and message (the message itself is zod's JSON) */
+        inputIssues: error.code === 'BAD_REQUEST' ? inputIssues(cause) : undefined,
       },
     };
   },
 });
+
+/** the issues of a schema failure (zod's error, or a Standard Schema one), as plain path + message */
+function inputIssues(cause: unknown): { path: (string | number)[]; message: string }[] | undefined {
+  const issues = (cause as { issues?: unknown } | undefined)?.issues;
+  if (!Array.isArray(issues)) return undefined;
+  // a Standard Schema path segment may be { key } instead of the key itself
+  const segment = (p: PropertyKey | { key: PropertyKey }): string | number => {
+    const k = typeof p === 'object' && p !== null ? p.key : p;
+    return typeof k === 'number' ? k : String(k);
+  };
+  return issues.map((i: { path?: (PropertyKey | { key: PropertyKey })[]; message?: string }) => ({
+    path: (i.path ?? []).map(segment),
+    message: i.message ?? 'invalid',
+  }));
+}
 
 /** Runtime errors become tRPC errors with the matching code and the runtime's message. */
 const mapErrors = t.middleware(async ({ next }) => {

@@ -49,6 +49,41 @@ describe('authentication', () => {
     expect(withToken).toBe(101);
   });
 
+  it('tells each caller what it may do (auth.me `can`), as the procedures then enforce it', async () => {
+    expect(agent.cli(['user', 'create', '--role', 'operator', '--password', 'operator-pass-2', 'olive']).code).toBe(0);
+    const login = await call('mutation', 'auth.login', { username: 'olive', password: 'operator-pass-2' });
+    const session = { cookie: login.setCookie!.split(';')[0]! };
+    const cases: [string, Record<string, string>, { operate: boolean; admin: boolean; tokenScopes: string[] }][] = [
+      ['operator session', session, { operate: true, admin: false, tokenScopes: ['read', 'operate'] }],
+      ['read token of an admin', bearer(agent.token('read')), { operate: false, admin: false, tokenScopes: [] }],
+      ['operate token', bearer(agent.token('operate', 'olive')), { operate: true, admin: false, tokenScopes: [] }],
+      ['admin token', bearer(agent.token('admin')), { operate: true, admin: true, tokenScopes: ['read', 'operate', 'admin'] }],
+    ];
+    for (const [who, headers, can] of cases) {
+      expect((await call('query', 'auth.me', undefined, headers)).data, who).toMatchObject({ can });
+      // the answer holds: each scope it offers is minted, the next one up is refused
+      for (const scope of ['read', 'operate', 'admin']) {
+        const minted = await call('mutation', 'tokens.create', { name: `can-${scope}`, scopes: [scope] }, headers);
+        expect(minted.status, `${who} minting ${scope}`).toBe(can.tokenScopes.includes(scope) ? 200 : 403);
+      }
+      expect((await call('query', 'users.list', undefined, headers)).status, who).toBe(can.admin ? 200 : 403);
+    }
+    expect(agent.cli(['user', 'rm', 'olive']).code).toBe(0); // the roles test counts the users
+  });
+
+  it('sends the fields a refused input got wrong as data (inputIssues), not only as JSON in the message', async () => {
+    const r = await call('mutation', 'auth.login', { username: '', password: 'x' });
+    expect(r.status).toBe(400);
+    expect(r.error?.data.code).toBe('BAD_REQUEST');
+    const issues = (r.error?.data as { inputIssues?: { path: unknown[]; message: string }[] }).inputIssues;
+    expect(issues?.length).toBeGreaterThan(0);
+    for (const i of issues ?? []) expect(i).toEqual({ path: ['username'], message: expect.any(String) });
+    // an error of another kind has none
+    const wrong = await call('mutation', 'auth.login', { username: 'nobody-here', password: 'x' });
+    expect(wrong.status).toBe(401);
+    expect((wrong.error?.data as { inputIssues?: unknown }).inputIssues).toBeUndefined();
+  });
+
   it('logs in with a password into an httpOnly SameSite session cookie, rate-limits failures, refuses other origins', async () => {
     const bad = await call('mutation', 'auth.login', { username: 'admin', password: 'nope' }, { 'x-forwarded-for': 'ignored' });
     expect(bad.status).toBe(401);
@@ -56,7 +91,12 @@ describe('authentication', () => {
     expect(ok.status).toBe(200);
     expect(ok.setCookie).toMatch(/^skiff_session=[\w-]+; HttpOnly; SameSite=Strict; Path=\//);
     const cookie = ok.setCookie!.split(';')[0]!;
-    expect((await call('query', 'auth.me', undefined, { cookie })).data).toEqual({ username: 'admin', role: 'admin', via: 'session' });
+    expect((await call('query', 'auth.me', undefined, { cookie })).data).toEqual({
+      username: 'admin',
+      role: 'admin',
+      via: 'session',
+      can: { operate: true, admin: true, tokenScopes: ['read', 'operate', 'admin'] },
+    });
     // a page on another origin riding the cookie gets nothing
     expect((await call('query', 'containers.list', {}, { cookie, origin: 'http://evil.example' })).status).toBe(401);
     await call('mutation', 'auth.logout', null, { cookie });

@@ -1,51 +1,27 @@
 'use client';
+import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { type ReactNode } from 'react';
 import { useMe } from '../components/use-auth';
 import { ago, bytes } from '../lib/format';
-import { api, errorMessage } from '../lib/trpc';
+import { errorMessage } from '../lib/errors';
+import { RECENT_EVENTS } from '../trpc/live-events';
+import { useTRPC } from '../trpc/react';
 
-type Info = Awaited<ReturnType<ReturnType<typeof api>['system']['info']['query']>>;
-type Df = Awaited<ReturnType<ReturnType<typeof api>['system']['df']['query']>>;
-type Event = Awaited<ReturnType<ReturnType<typeof api>['system']['recentEvents']['query']>>[number];
-
-/** Dashboard home: the host, what runs on it, what just happened. */
+/** Dashboard home: the host, what runs on it, what just happened (all kept current by the event stream: trpc/live-events.tsx). */
 export default function HomePage() {
   const me = useMe();
-  const [info, setInfo] = useState<Info | null>(null);
-  const [df, setDf] = useState<Df | null>(null);
-  const [counts, setCounts] = useState<{ volumes: number; networks: number } | null>(null);
-  const [events, setEvents] = useState<Event[]>([]);
-  const [error, setError] = useState('');
-
-  const refresh = useCallback(async () => {
-    try {
-      const [i, v, n] = await Promise.all([api().system.info.query(), api().volumes.list.query(), api().networks.list.query()]);
-      setInfo(i);
-      setCounts({ volumes: v.length, networks: n.length });
-    } catch (e) {
-      setError(errorMessage(e));
-    }
-  }, []);
-
-  useEffect(() => {
-    if (!me) return;
-    void refresh();
-    api().system.df.query().then(setDf, () => undefined);
-    api().system.recentEvents.query({ limit: 20 }).then(setEvents, () => undefined);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const sub = api().system.events.subscribe(undefined, {
-      onData: (e) => {
-        setEvents((xs) => [e, ...xs].slice(0, 20));
-        clearTimeout(timer);
-        timer = setTimeout(() => void refresh(), 300);
-      },
-    });
-    return () => {
-      clearTimeout(timer);
-      sub.unsubscribe();
-    };
-  }, [me, refresh]);
+  const trpc = useTRPC();
+  const signedIn = { enabled: !!me };
+  const infoQ = useQuery(trpc.system.info.queryOptions(undefined, signedIn));
+  const volumes = useQuery(trpc.volumes.list.queryOptions(undefined, signedIn));
+  const networks = useQuery(trpc.networks.list.queryOptions(undefined, signedIn));
+  const { data: df } = useQuery(trpc.system.df.queryOptions(undefined, signedIn));
+  const { data: events = [] } = useQuery(trpc.system.recentEvents.queryOptions({ limit: RECENT_EVENTS }, signedIn));
+  const info = infoQ.data;
+  const counts = volumes.data && networks.data ? { volumes: volumes.data.length, networks: networks.data.length } : null;
+  const failed = infoQ.error ?? volumes.error ?? networks.error;
+  const error = failed ? errorMessage(failed) : '';
 
   const stat = (label: string, value: ReactNode, href?: string, testId?: string) => (
     <div className="card">

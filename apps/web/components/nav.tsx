@@ -1,37 +1,39 @@
 'use client';
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
+import { useMutation } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { api } from '../lib/trpc';
 import { applyTheme, nextTheme, storedTheme, type Theme } from '../lib/theme';
+import { useTRPC } from '../trpc/react';
+import { SIGNED_OUT_PAGES, useSession, type Me } from './use-auth';
 
-const LINKS: { href: string; label: string; admin?: boolean; operator?: boolean }[] = [
+/** `needs`: what the signed-in user must be allowed (auth.me's `can`) to see the link */
+const LINKS: { href: string; label: string; needs?: keyof Pick<Me['can'], 'admin' | 'operate'> }[] = [
   { href: '/', label: 'Home' },
   { href: '/containers', label: 'Containers' },
   { href: '/stacks', label: 'Stacks' },
   { href: '/images', label: 'Images' },
-  { href: '/build', label: 'Build', operator: true },
+  { href: '/build', label: 'Build', needs: 'operate' },
   { href: '/volumes', label: 'Volumes' },
   { href: '/networks', label: 'Networks' },
   { href: '/users', label: 'Users' },
-  { href: '/registries', label: 'Registries', admin: true },
-  { href: '/audit', label: 'Audit', admin: true },
+  { href: '/registries', label: 'Registries', needs: 'admin' },
+  { href: '/audit', label: 'Audit', needs: 'admin' },
 ];
 
 export function Nav() {
   const path = usePathname();
   const router = useRouter();
-  const [me, setMe] = useState<{ username: string; role: string } | null>(null);
+  const trpc = useTRPC();
+  const { me } = useSession();
+  const logout = useMutation(trpc.auth.logout.mutationOptions());
   const [theme, setTheme] = useState<Theme>('system');
   useEffect(() => setTheme(storedTheme()), []);
-  useEffect(() => {
-    if (path === '/login' || path === '/setup') return;
-    api().auth.me.query().then(setMe, () => setMe(null));
-  }, [path]);
-  if (path === '/login' || path === '/setup') return null;
+  if (SIGNED_OUT_PAGES.includes(path)) return null;
   const active = (href: string) => (href === '/' ? path === '/' : path.startsWith(href));
+  // the login page empties the cache: the next user sees nothing of this one's
   const signOut = async () => {
-    await api().auth.logout.mutate().catch(() => undefined);
+    await logout.mutateAsync().catch((e: unknown) => console.warn('logout failed; leaving for the login page anyway', e));
     router.replace('/login');
   };
   return (
@@ -43,7 +45,7 @@ export function Nav() {
           </svg>
           Skiff
         </span>
-        {LINKS.filter((l) => (!l.admin || me?.role === 'admin') && (!l.operator || me?.role === 'admin' || me?.role === 'operator')).map((l) => (
+        {LINKS.filter((l) => !l.needs || me?.can[l.needs]).map((l) => (
           <Link key={l.href} href={l.href} aria-current={active(l.href) ? 'page' : undefined} className={`rounded px-2 py-1 ${active(l.href) ? 'bg-zinc-200 dark:bg-zinc-800' : 'hover:underline'}`}>
             {l.label}
           </Link>

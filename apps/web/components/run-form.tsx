@@ -1,17 +1,20 @@
 'use client';
-import { useEffect, useMemo, useState } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMemo, useState } from 'react';
 import type { PullProgress } from '@skiff/runtime/types.ts';
 import { bytes } from '../lib/format';
+import { errorMessage, isNotFound } from '../lib/errors';
 import { EMPTY_FORM, parseDotEnv, planRun, type RunForm as Form } from '../lib/run-spec';
-import { api, errorMessage } from '../lib/trpc';
+import type { Client } from '../lib/trpc';
+import { useInvalidate, useTRPC, useTRPCClient } from '../trpc/react';
 
 const RESTARTS = ['no', 'always', 'unless-stopped', 'on-failure'] as const;
 
 /** Pulls `ref`, reporting "n/m layers, x / y" as it goes (the same subscription the Images page uses). */
-function pull(ref: string, report: (s: string) => void): Promise<void> {
+function pull(client: Client, ref: string, report: (s: string) => void): Promise<void> {
   const layers = new Map<string, PullProgress>();
   return new Promise<void>((resolve, reject) => {
-    const sub = api().images.pull.subscribe(
+    const sub = client.images.pull.subscribe(
       { ref },
       {
         onData: (d) => {
@@ -34,10 +37,15 @@ function pull(ref: string, report: (s: string) => void): Promise<void> {
 }
 
 /** The run form: every common `docker run` option, with the equivalent command line shown as you type. */
-export function RunForm({ onDone, onError }: { onDone: () => void; onError: (m: string) => void }) {
+export function RunForm({ onError }: { onError: (m: string) => void }) {
+  const trpc = useTRPC();
+  const client = useTRPCClient();
+  const queryClient = useQueryClient();
+  const invalidate = useInvalidate();
   const [form, setForm] = useState<Form>(EMPTY_FORM);
-  const [images, setImages] = useState<string[]>([]);
-  const [networks, setNetworks] = useState<string[]>([]);
+  const { data: images = [] } = useQuery(trpc.images.list.queryOptions(undefined, { select: (l) => l.flatMap((i) => i.repoTags) }));
+  const { data: networks = [] } = useQuery(trpc.networks.list.queryOptions(undefined, { select: (l) => l.map((n) => n.name) }));
+  const run = useMutation(trpc.containers.run.mutationOptions());
   const [pasting, setPasting] = useState(false);
   const [pasted, setPasted] = useState('');
   const [alwaysPull, setAlwaysPull] = useState(false);
@@ -46,10 +54,18 @@ export function RunForm({ onDone, onError }: { onDone: () => void; onError: (m: 
   const plan = useMemo(() => planRun(form), [form]);
   const set = <K extends keyof Form>(k: K, v: Form[K]) => setForm((f) => ({ ...f, [k]: v }));
 
-  useEffect(() => {
-    api().images.list.query().then((l) => setImages(l.flatMap((i) => i.repoTags)), () => {});
-    api().networks.list.query().then((l) => setNetworks(l.map((n) => n.name)), () => {});
-  }, []);
+  const pullImage = async (ref: string) => {
+    await pull(client, ref, setStatus);
+    await invalidate([['images']]);
+  };
+
+  /** the run failed for want of the image itself (not of a network or volume it names) */
+  const imageMissing = async (e: unknown, ref: string) =>
+    isNotFound(e) &&
+    (await queryClient.fetchQuery(trpc.images.inspect.queryOptions({ ref }, { staleTime: 0 })).then(
+      () => false,
+      (err: unknown) => isNotFound(err),
+    ));
 
   const submit = async () => {
     setBusy(true);
@@ -58,23 +74,19 @@ export function RunForm({ onDone, onError }: { onDone: () => void; onError: (m: 
     try {
       // pull first when the image is not here (or always, on request), so progress shows from the start
       const local = images.includes(spec.image) || images.includes(`${spec.image}:latest`);
-      if (alwaysPull || !local) {
-        await pull(spec.image, setStatus);
-        setImages((i) => [...i, spec.image]);
-      }
+      if (alwaysPull || !local) await pullImage(spec.image);
       try {
         setStatus('starting…');
-        await api().containers.run.mutate({ spec });
+        await run.mutateAsync({ spec });
       } catch (e) {
-        if (alwaysPull || !/no such image/i.test(errorMessage(e))) throw e;
+        if (alwaysPull || !(await imageMissing(e, spec.image))) throw e;
         // removed meanwhile: pull-if-missing, like docker run
-        await pull(spec.image, setStatus);
+        await pullImage(spec.image);
         setStatus('starting…');
-        await api().containers.run.mutate({ spec });
+        await run.mutateAsync({ spec });
       }
       setStatus('');
       set('name', '');
-      onDone();
     } catch (e) {
       setStatus('');
       onError(errorMessage(e));

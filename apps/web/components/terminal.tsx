@@ -1,6 +1,7 @@
 'use client';
 import { useEffect, useRef, useState } from 'react';
-import { api, errorMessage } from '../lib/trpc';
+import { errorMessage } from '../lib/errors';
+import { useTRPCClient } from '../trpc/react';
 
 const toB64 = (s: string) => btoa(String.fromCharCode(...new TextEncoder().encode(s)));
 const fromB64 = (b: string) => Uint8Array.from(atob(b), (c) => c.charCodeAt(0));
@@ -13,6 +14,8 @@ type XTerm = import('@xterm/xterm').Terminal;
  * changes to reconnect.
  */
 export function Terminal({ id, cmd = ['/bin/sh'], user, generation = 0 }: { id: string; cmd?: string[]; user?: string; generation?: number }) {
+  // an exec session is a stream plus keystrokes in order: the client directly, no cache
+  const client = useTRPCClient();
   const ref = useRef<HTMLDivElement>(null);
   const term = useRef<XTerm | null>(null);
   const send = useRef<(d: string) => void>(() => {});
@@ -34,10 +37,10 @@ export function Terminal({ id, cmd = ['/bin/sh'], user, generation = 0 }: { id: 
       fit.fit();
       term.current = t;
       try {
-        const { sessionId } = await api().containers.exec.mutate({ id, spec: { cmd: JSON.parse(key) as string[], tty: true, stdin: true, user: user || undefined } });
+        const { sessionId } = await client.containers.exec.mutate({ id, spec: { cmd: JSON.parse(key) as string[], tty: true, stdin: true, user: user || undefined } });
         if (disposed) return;
         setState('connected');
-        const sub = api().containers.sessionOutput.subscribe(
+        const sub = client.containers.sessionOutput.subscribe(
           { sessionId },
           {
             onData: (e) => {
@@ -54,7 +57,7 @@ export function Terminal({ id, cmd = ['/bin/sh'], user, generation = 0 }: { id: 
           fit.fit();
           if (`${t.rows}x${t.cols}` === size) return;
           size = `${t.rows}x${t.cols}`;
-          void api().containers.sessionResize.mutate({ sessionId, rows: t.rows, cols: t.cols }).catch(() => {});
+          void client.containers.sessionResize.mutate({ sessionId, rows: t.rows, cols: t.cols }).catch(() => {});
         };
         resize();
         const observer = new ResizeObserver(() => resize());
@@ -62,7 +65,7 @@ export function Terminal({ id, cmd = ['/bin/sh'], user, generation = 0 }: { id: 
         // keystrokes in order: each waits for the previous one
         let chain = Promise.resolve();
         send.current = (d: string) => {
-          chain = chain.then(() => api().containers.sessionInput.mutate({ sessionId, data: toB64(d) })).then(() => {}, () => {});
+          chain = chain.then(() => client.containers.sessionInput.mutate({ sessionId, data: toB64(d) })).then(() => {}, () => {});
         };
         const input = t.onData((d) => send.current(d));
         t.focus();
@@ -71,7 +74,7 @@ export function Terminal({ id, cmd = ['/bin/sh'], user, generation = 0 }: { id: 
           input.dispose();
           sub.unsubscribe();
           // leaving the tab or reconnecting lets go of the session (its PTY closes, like an ssh window)
-          void api().containers.sessionDetach.mutate({ sessionId }).catch(() => {});
+          void client.containers.sessionDetach.mutate({ sessionId }).catch(() => {});
           t.dispose();
         };
       } catch (err) {
@@ -86,7 +89,7 @@ export function Terminal({ id, cmd = ['/bin/sh'], user, generation = 0 }: { id: 
       send.current = () => {};
       cleanup();
     };
-  }, [id, key, user, generation]);
+  }, [client, id, key, user, generation]);
 
   useEffect(() => {
     if (!full) return;

@@ -1,6 +1,7 @@
 import { TRPCClientError, type TRPCLink } from '@trpc/client';
 import { observable, type Unsubscribable } from '@trpc/server/observable';
 import type { AppRouter } from '@skiff/agent';
+import { isNotFound } from './errors';
 
 /**
  * Calls that the browser dropped on the way, sent once more. Chromium aborts every request
@@ -17,10 +18,6 @@ const RETRY_AFTER_MS = 250;
 /** no answer at all: the fetch itself failed (a TypeError), no status, no error body */
 export function droppedByNetwork(e: unknown): boolean {
   return e instanceof TRPCClientError && e.cause instanceof TypeError && e.data === undefined && e.meta?.response === undefined;
-}
-
-function isNotFound(e: unknown): boolean {
-  return e instanceof TRPCClientError && (e.data as { code?: string } | undefined)?.code === 'NOT_FOUND';
 }
 
 export const networkRetryLink: TRPCLink<AppRouter> =

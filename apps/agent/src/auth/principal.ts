@@ -28,6 +28,27 @@ const SCOPE_ROLE: Record<string, Role> = { read: 'viewer', operate: 'operator', 
 /** the role a token scope stands for (`read` → viewer, `operate` → operator, `admin` → admin) */
 export const roleOfScope = (scope: string): Role => SCOPE_ROLE[scope] ?? 'viewer';
 
+export const SCOPES = ['read', 'operate', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/**
+ * The scopes this principal may put on a token it creates for itself: up to its own role,
+ * and none at all for an API token without the admin scope (a leaked read token must not
+ * mint a token that outlives its revocation).
+ */
+export function mintableScopes(p: Principal): Scope[] {
+  if (p.kind === 'token' && !allows(p, 'admin')) return [];
+  return SCOPES.filter((s) => allows(p, roleOfScope(s)));
+}
+
+/**
+ * What a principal may do, for clients that show or hide controls by it (the dashboard):
+ * the procedures check the same rules again on every call.
+ */
+export function permissionsOf(p: Principal): { operate: boolean; admin: boolean; tokenScopes: Scope[] } {
+  return { operate: allows(p, 'operator'), admin: allows(p, 'admin'), tokenScopes: mintableScopes(p) };
+}
+
 /** A token's scopes never exceed its owner's role. */
 export function roleFromScopes(scopes: string[], ownerRole: Role): Role {
   const scopeRole: Role = scopes.includes('admin') ? 'admin' : scopes.includes('operate') ? 'operator' : 'viewer';

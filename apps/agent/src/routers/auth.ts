@@ -4,6 +4,7 @@ import { SESSION_COOKIE } from '../auth/authenticate.js';
 import { SETUP_TOKEN_SETTING } from '../auth/bootstrap.js';
 import { hashPassword, hashToken, newSecret, safeEqual, verifyPassword } from '../auth/secrets.js';
 import { revocations } from '../auth/revocation.js';
+import { permissionsOf } from '../auth/principal.js';
 import { publicProcedure, router, viewerProcedure, type Context } from '../trpc.js';
 
 const SESSION_TTL_MS = 12 * 3600_000;
@@ -41,7 +42,8 @@ export const authRouter = router({
     ctx.setHeader?.('set-cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
   }),
 
-  me: viewerProcedure.query(({ ctx }) => ({ username: ctx.principal.username, role: ctx.principal.role!, via: ctx.principal.kind })),
+  /** who is calling, and what they may do (`can`: the dashboard shows controls by it instead of re-deriving role rules) */
+  me: viewerProcedure.query(({ ctx }) => ({ username: ctx.principal.username, role: ctx.principal.role!, via: ctx.principal.kind, can: permissionsOf(ctx.principal) })),
 
   /** whether first-time setup is still open (no user yet) */
   setupNeeded: publicProcedure.query(async ({ ctx }) => ({ needed: (await ctx.db.user.count()) === 0 })),

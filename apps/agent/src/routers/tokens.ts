@@ -1,11 +1,11 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { hashToken, newSecret } from '../auth/secrets.js';
-import { allows, RANK, roleOfScope, type Principal, type Role } from '../auth/principal.js';
+import { allows, mintableScopes, RANK, roleOfScope, SCOPES, type Principal, type Role, type Scope } from '../auth/principal.js';
 import { revocations } from '../auth/revocation.js';
 import { router, viewerProcedure } from '../trpc.js';
 
-const scope = z.enum(['read', 'operate', 'admin']);
+const scope = z.enum(SCOPES);
 const publicToken = { id: true, name: true, prefix: true, scopes: true, createdAt: true, expiresAt: true, lastUsedAt: true, user: { select: { username: true } } } as const;
 
 /**
@@ -14,11 +14,12 @@ const publicToken = { id: true, name: true, prefix: true, scopes: true, createdA
  * outlives its revocation); a session mints scopes up to its user's role; nobody mints a
  * scope above the owner's role.
  */
-function refuseEscalation(caller: Principal, scopes: string[], owner: { username: string; role: string }): void {
-  if (caller.kind === 'token' && !allows(caller, 'admin')) throw new TRPCError({ code: 'FORBIDDEN', message: 'an API token cannot create tokens unless it has the admin scope: create tokens from a logged-in session' });
+function refuseEscalation(caller: Principal, scopes: Scope[], owner: { username: string; role: string }): void {
+  const mintable = mintableScopes(caller);
+  if (!mintable.length) throw new TRPCError({ code: 'FORBIDDEN', message: 'an API token cannot create tokens unless it has the admin scope: create tokens from a logged-in session' });
   for (const s of scopes) {
     const needed = roleOfScope(s);
-    if (!allows(caller, needed)) throw new TRPCError({ code: 'FORBIDDEN', message: `the ${s} scope needs the ${needed} role; ${caller.username} acts as ${caller.role}` });
+    if (!mintable.includes(s)) throw new TRPCError({ code: 'FORBIDDEN', message: `the ${s} scope needs the ${needed} role; ${caller.username} acts as ${caller.role}` });
     if (RANK[owner.role as Role] < RANK[needed]) throw new TRPCError({ code: 'FORBIDDEN', message: `the ${s} scope needs the ${needed} role; ${owner.username} is ${owner.role}` });
   }
 }

@@ -1,58 +1,41 @@
 'use client';
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { AdminsOnly, adminError, ErrorAlert, TableCard, When } from '../../components/admin/common';
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { AdminsOnly, ErrorAlert, TableCard, When } from '../../components/admin/common';
+import { useDebounced } from '../../components/use-debounced';
 import { useMe } from '../../components/use-auth';
-import { api } from '../../lib/trpc';
+import { errorMessage } from '../../lib/errors';
+import { useTRPC, useTRPCClient } from '../../trpc/react';
 
-type Entry = Awaited<ReturnType<ReturnType<typeof api>['audit']['list']['query']>>[number];
 const PAGE = 50;
 
 export default function AuditPage() {
   const me = useMe();
   if (!me) return null;
-  if (me.role !== 'admin') return <AdminsOnly what="the audit log is for admins" />;
+  if (!me.can.admin) return <AdminsOnly what="the audit log is for admins" />;
   return <AuditLog />;
 }
 
 /** The audit log, newest first, filtered by user and action, a page at a time. */
 function AuditLog() {
-  const [entries, setEntries] = useState<Entry[]>([]);
+  const trpc = useTRPC();
+  const client = useTRPCClient();
   const [user, setUser] = useState('');
   const [action, setAction] = useState('');
-  const [more, setMore] = useState(false);
-  const [loaded, setLoaded] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
-  // answers of an older filter arriving late are dropped
-  const generation = useRef(0);
-
-  const load = useCallback(async (filters: { user: string; action: string }, before?: string) => {
-    const gen = before ? generation.current : ++generation.current;
-    setBusy(true);
-    setError('');
-    try {
-      const page = await api().audit.list.query({
-        limit: PAGE,
-        actorContains: filters.user.trim() || undefined,
-        actionContains: filters.action.trim() || undefined,
-        before,
-      });
-      if (gen !== generation.current) return;
-      setEntries((old) => (before ? [...old, ...page] : page));
-      setMore(page.length === PAGE);
-      setLoaded(true);
-    } catch (e) {
-      if (gen === generation.current) setError(adminError(e));
-    } finally {
-      if (gen === generation.current) setBusy(false);
-    }
-  }, []);
-
   // filters apply as you type, a moment after the last key
-  useEffect(() => {
-    const t = setTimeout(() => void load({ user, action }), 250);
-    return () => clearTimeout(t);
-  }, [user, action, load]);
+  const filters = useDebounced({ actorContains: user.trim() || undefined, actionContains: action.trim() || undefined }, 250);
+  // pages by `before` (the last id shown), under the audit path so every mutation marks it stale
+  const pages = useInfiniteQuery({
+    queryKey: [trpc.audit.list.pathKey()[0], { input: filters, type: 'infinite' }] as const,
+    queryFn: ({ pageParam }) => client.audit.list.query({ limit: PAGE, ...filters, before: pageParam }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => (last.length === PAGE ? last.at(-1)?.id : undefined),
+  });
+  const entries = pages.data?.pages.flat() ?? [];
+  const loaded = pages.isSuccess;
+  const more = pages.hasNextPage;
+  const busy = pages.isFetching;
+  const error = pages.error ? errorMessage(pages.error) : '';
 
   return (
     <div className="space-y-3">
@@ -60,7 +43,7 @@ function AuditLog() {
         <h1 className="mr-2 text-lg font-semibold">Audit log</h1>
         <input className="input max-w-[14rem]" type="search" placeholder="user" aria-label="filter user" value={user} onChange={(e) => setUser(e.target.value)} />
         <input className="input max-w-[14rem]" type="search" placeholder="action, e.g. users. or containers.run" aria-label="filter action" value={action} onChange={(e) => setAction(e.target.value)} />
-        <button className="btn" disabled={busy} onClick={() => void load({ user, action })}>
+        <button className="btn" disabled={busy} onClick={() => void pages.refetch()}>
           Refresh
         </button>
       </div>
@@ -104,7 +87,7 @@ function AuditLog() {
       </TableCard>
       {loaded && !entries.length && <p className="text-sm text-zinc-500">{user || action ? 'No entry matches.' : 'Nothing recorded yet.'}</p>}
       {more && (
-        <button className="btn" disabled={busy} onClick={() => void load({ user, action }, entries[entries.length - 1]?.id)}>
+        <button className="btn" disabled={busy} onClick={() => void pages.fetchNextPage()}>
           Load more
         </button>
       )}

@@ -1,7 +1,7 @@
 'use client';
 import Link from 'next/link';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
-import { ErrorAlert, ROLE_CAN_OPERATE } from '../../components/resources/shared';
+import { ErrorAlert } from '../../components/resources/shared';
 import { useMe } from '../../components/use-auth';
 import { bytes } from '../../lib/format';
 import {
@@ -40,7 +40,7 @@ const KIND_CLASS: Record<LogKind, string> = {
 /** `docker build` in the browser: a Dockerfile (empty context) or an uploaded context archive, with the output live. */
 export default function BuildPage() {
   const me = useMe();
-  const canOperate = ROLE_CAN_OPERATE(me?.role);
+  const canOperate = !!me?.can.operate;
   const [source, setSource] = useState<Source>('dockerfile');
   const [dockerfile, setDockerfile] = useState('');
   const [archive, setArchive] = useState<File | null>(null);

@@ -1,15 +1,17 @@
 'use client';
+import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
-import { Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Suspense, useEffect, useMemo, useRef, useState } from 'react';
 import { RunForm } from '../../components/run-form';
+import { useAction } from '../../components/use-action';
 import { useMe } from '../../components/use-auth';
 import { bytes } from '../../lib/format';
-import { api, errorMessage } from '../../lib/trpc';
-
-type Row = Awaited<ReturnType<ReturnType<typeof api>['containers']['list']['query']>>[number];
-type Usage = { cpuPercent: number; memoryUsage: number; memoryLimit: number };
+import { errorMessage } from '../../lib/errors';
+import type { Client } from '../../lib/trpc';
+import { pathsForMutation } from '../../trpc/invalidation';
+import { useInvalidate, useTRPC, useTRPCClient } from '../../trpc/react';
 
 const STATE_COLOUR: Record<string, string> = {
   running: 'bg-emerald-500',
@@ -26,9 +28,12 @@ const COLUMNS = 'grid-cols-[2rem_minmax(6rem,1.4fr)_minmax(6rem,1.2fr)_minmax(6r
 
 type Bulk = 'start' | 'stop' | 'restart' | 'kill' | 'remove';
 
-/** One bulk action on one container, through the same API calls as the single-row buttons. */
-function bulkCall(action: Bulk, id: string): Promise<unknown> {
-  const c = api().containers;
+/**
+ * One bulk action on one container, through the same API calls as the single-row buttons;
+ * straight through the client, so that 1000 of them refresh the list once, at the end.
+ */
+function bulkCall(client: Client, action: Bulk, id: string): Promise<unknown> {
+  const c = client.containers;
   switch (action) {
     case 'start': return c.start.mutate({ id });
     case 'stop': return c.stop.mutate({ id, timeout: 3 });
@@ -49,47 +54,25 @@ export default function ContainersPageShell() {
 
 function ContainersPage() {
   const me = useMe();
+  const trpc = useTRPC();
+  const client = useTRPCClient();
+  const invalidate = useInvalidate();
   const params = useSearchParams();
-  const [rows, setRows] = useState<Row[]>([]);
-  const [loaded, setLoaded] = useState(false);
-  const [error, setError] = useState('');
+  const list = useQuery(trpc.containers.list.queryOptions({ all: true }, { enabled: !!me }));
+  const rows = useMemo(() => list.data ?? [], [list.data]);
+  const loaded = list.isSuccess;
+  const action = useAction();
   const [notice, setNotice] = useState('');
   const [search, setSearch] = useState('');
   const [state, setState] = useState<(typeof STATES)[number]>(() => (STATES as readonly string[]).includes(params.get('state') ?? '') ? (params.get('state') as (typeof STATES)[number]) : 'all');
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [usage, setUsage] = useState<Record<string, Usage>>({});
   const [showRun, setShowRun] = useState(false);
   const [busy, setBusy] = useState(false);
-  const canOperate = me?.role === 'operator' || me?.role === 'admin';
-
-  const refresh = useCallback(async () => {
-    try {
-      setRows(await api().containers.list.query({ all: true }));
-      setLoaded(true);
-    } catch (e) {
-      setError(errorMessage(e));
-    }
-  }, []);
-
-  useEffect(() => {
-    if (!me) return;
-    void refresh();
-    // live: lifecycle events refresh the table; a burst (bulk actions, 1000 containers) collapses into one fetch
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const sub = api().system.events.subscribe(
-      { type: 'container' },
-      {
-        onData: () => {
-          clearTimeout(timer);
-          timer = setTimeout(() => void refresh(), 250);
-        },
-      },
-    );
-    return () => {
-      clearTimeout(timer);
-      sub.unsubscribe();
-    };
-  }, [me, refresh]);
+  const canOperate = !!me?.can.operate;
+  const start = useMutation(trpc.containers.start.mutationOptions());
+  const stop = useMutation(trpc.containers.stop.mutationOptions());
+  const remove = useMutation(trpc.containers.remove.mutationOptions());
+  const error = action.error || (list.error ? errorMessage(list.error) : '');
 
   const shown = useMemo(() => {
     const q = search.trim().toLowerCase();
@@ -129,39 +112,17 @@ function ContainersPage() {
 
   // CPU/memory for the running rows on screen, every 5 s (never for 1000 rows at once)
   const visibleRunning = items.map((i) => shown[i.index]).filter((r) => r && r.state === 'running').map((r) => r!.id);
-  const visibleKey = visibleRunning.join(',');
-  useEffect(() => {
-    if (!me || !visibleKey) return;
-    let stop = false;
-    const ids = visibleKey.split(',');
-    const poll = async () => {
-      const got = await api().containers.statsSummary.query({ ids }).catch(() => []);
-      if (!stop) setUsage((u) => ({ ...u, ...Object.fromEntries(got.map((g) => [g.id, g])) }));
-    };
-    void poll();
-    const t = setInterval(poll, 5000);
-    return () => {
-      stop = true;
-      clearInterval(t);
-    };
-  }, [me, visibleKey]);
+  const stats = useQuery(
+    trpc.containers.statsSummary.queryOptions({ ids: visibleRunning }, { enabled: !!me && visibleRunning.length > 0, refetchInterval: 5000, placeholderData: keepPreviousData }),
+  );
+  const usage = useMemo(() => new Map((stats.data ?? []).map((g) => [g.id, g])), [stats.data]);
 
-  const act = async (fn: () => Promise<unknown>) => {
-    setError('');
-    try {
-      await fn();
-    } catch (e) {
-      setError(errorMessage(e));
-    }
-    await refresh();
-  };
-
-  const bulk = async (action: Bulk) => {
+  const bulk = async (what: Bulk) => {
     const ids = [...selected];
-    if (action === 'remove' && !window.confirm(`Remove ${ids.length} container(s)? Running ones are killed.`)) return;
+    if (what === 'remove' && !window.confirm(`Remove ${ids.length} container(s)? Running ones are killed.`)) return;
     setBusy(true);
-    setError('');
-    setNotice(`${action}: 0 / ${ids.length}`);
+    action.setError('');
+    setNotice(`${what}: 0 / ${ids.length}`);
     const failures: string[] = [];
     let done = 0;
     // a few at a time: fast, without flooding the agent with 1000 parallel stops
@@ -170,16 +131,16 @@ function ContainersPage() {
       Array.from({ length: Math.min(4, queue.length) }, async () => {
         for (let id = queue.shift(); id; id = queue.shift()) {
           const name = rows.find((r) => r.id === id)?.names[0]?.slice(1) ?? id.slice(0, 12);
-          await bulkCall(action, id).catch((e) => failures.push(`${name}: ${errorMessage(e)}`));
-          setNotice(`${action}: ${++done} / ${ids.length}`);
+          await bulkCall(client, what, id).catch((e) => failures.push(`${name}: ${errorMessage(e)}`));
+          setNotice(`${what}: ${++done} / ${ids.length}`);
         }
       }),
     );
     setBusy(false);
-    setNotice(failures.length ? '' : `${action}: ${ids.length} done`);
-    if (failures.length) setError(`${failures.length} failed — ${failures.slice(0, 5).join('; ')}${failures.length > 5 ? '; …' : ''}`);
-    if (action === 'remove') setSelected(new Set());
-    await refresh();
+    setNotice(failures.length ? '' : `${what}: ${ids.length} done`);
+    if (failures.length) action.setError(`${failures.length} failed — ${failures.slice(0, 5).join('; ')}${failures.length > 5 ? '; …' : ''}`);
+    if (what === 'remove') setSelected(new Set());
+    await invalidate(pathsForMutation(`containers.${what}`));
   };
 
   const allSelected = shown.length > 0 && selected.size === shown.length;
@@ -211,7 +172,7 @@ function ContainersPage() {
           </button>
         )}
       </div>
-      {canOperate && showRun && <RunForm onDone={() => void refresh()} onError={setError} />}
+      {canOperate && showRun && <RunForm onError={action.setError} />}
       {error && <p role="alert" className="rounded bg-rose-100 p-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">{error}</p>}
       {canOperate && selected.size > 0 && (
         <div className="card flex flex-wrap items-center gap-2 py-2 text-sm" role="toolbar" aria-label="bulk actions">
@@ -246,7 +207,7 @@ function ContainersPage() {
             {items.map((item) => {
               const c = shown[item.index]!;
               const name = c.names[0]!.slice(1);
-              const u = usage[c.id];
+              const u = usage.get(c.id);
               const running = c.state === 'running';
               return (
                 <div
@@ -275,9 +236,9 @@ function ContainersPage() {
                   <span className="hidden text-xs tabular-nums lg:block">{running && u ? `${u.cpuPercent.toFixed(1)}%` : '—'}</span>
                   <span className="hidden text-xs tabular-nums lg:block">{running && u ? bytes(u.memoryUsage) : '—'}</span>
                   <span className="space-x-1 whitespace-nowrap text-right">
-                    {canOperate && !running && c.state !== 'paused' && <button className="btn" onClick={() => act(() => api().containers.start.mutate({ id: c.id }))}>start</button>}
-                    {canOperate && running && <button className="btn" onClick={() => act(() => api().containers.stop.mutate({ id: c.id, timeout: 3 }))}>stop</button>}
-                    {canOperate && <button className="btn-danger" onClick={() => act(() => api().containers.remove.mutate({ id: c.id, force: true }))}>remove</button>}
+                    {canOperate && !running && c.state !== 'paused' && <button className="btn" onClick={() => void action.run(() => start.mutateAsync({ id: c.id }))}>start</button>}
+                    {canOperate && running && <button className="btn" onClick={() => void action.run(() => stop.mutateAsync({ id: c.id, timeout: 3 }))}>stop</button>}
+                    {canOperate && <button className="btn-danger" onClick={() => void action.run(() => remove.mutateAsync({ id: c.id, force: true }))}>remove</button>}
                   </span>
                 </div>
               );

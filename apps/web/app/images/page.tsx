@@ -1,28 +1,39 @@
 'use client';
-import { Fragment, useCallback, useEffect, useMemo, useState } from 'react';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { Fragment, useEffect, useMemo, useState } from 'react';
 import { ImageHistoryView } from '../../components/resources/image-history';
 import { PullPanel } from '../../components/resources/pull-panel';
-import { ErrorAlert, Notice, ROLE_CAN_OPERATE, ROW, TABLE, THEAD, useLiveRefresh, type ContainerRow, type ImageRow } from '../../components/resources/shared';
+import { ErrorAlert, Notice, ROW, TABLE, THEAD, type ImageRow } from '../../components/resources/shared';
+import { useAction } from '../../components/use-action';
 import { useMe } from '../../components/use-auth';
 import { ago, bytes } from '../../lib/format';
-import { api, errorMessage } from '../../lib/trpc';
+import { errorMessage } from '../../lib/errors';
+import { useTRPC } from '../../trpc/react';
 
 const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
 export default function ImagesPage() {
   const me = useMe();
-  const canOperate = ROLE_CAN_OPERATE(me?.role);
-  const [images, setImages] = useState<ImageRow[]>([]);
-  const [containers, setContainers] = useState<ContainerRow[]>([]);
-  const [loaded, setLoaded] = useState(false);
+  const trpc = useTRPC();
+  const canOperate = !!me?.can.operate;
+  // lists kept current by the event stream (trpc/live-events.tsx): a container started from the CLI shows as "in use"
+  const imagesQ = useQuery(trpc.images.list.queryOptions(undefined, { enabled: !!me }));
+  const containersQ = useQuery(trpc.containers.list.queryOptions({ all: true }, { enabled: !!me }));
+  const images = useMemo(() => imagesQ.data ?? [], [imagesQ.data]);
+  const loaded = imagesQ.isSuccess && containersQ.isSuccess;
   const [search, setSearch] = useState('');
-  const [error, setError] = useState('');
-  const [notice, setNotice] = useState('');
+  const action = useAction();
+  const failed = imagesQ.error ?? containersQ.error;
+  const error = action.error || (failed ? errorMessage(failed) : '');
+  const { notice, busy } = action;
+  const removeImage = useMutation(trpc.images.remove.mutationOptions());
+  const tagImage = useMutation(trpc.images.tag.mutationOptions());
+  const pushImage = useMutation(trpc.images.push.mutationOptions());
+  const pruneImages = useMutation(trpc.images.prune.mutationOptions());
   const [expanded, setExpanded] = useState<string | null>(null);
   const [tagging, setTagging] = useState<string | null>(null);
   const [newTag, setNewTag] = useState('');
   const [pruneAll, setPruneAll] = useState(false);
-  const [busy, setBusy] = useState(false);
   const [pushes, setPushes] = useState<Record<string, PushState>>({});
 
   // /images?q=… (the Build page's and the commit dialog's links) starts with that search
@@ -31,47 +42,17 @@ export default function ImagesPage() {
     if (q) setSearch(q);
   }, []);
 
-  const refresh = useCallback(async () => {
-    try {
-      const [i, c] = await Promise.all([api().images.list.query(), api().containers.list.query({ all: true })]);
-      setImages(i);
-      setContainers(c);
-      setLoaded(true);
-    } catch (e) {
-      setError(errorMessage(e));
-    }
-  }, []);
-  useEffect(() => {
-    if (me) void refresh();
-  }, [me, refresh]);
-  useLiveRefresh(!!me, ['image', 'container'], refresh);
-
   const usage = useMemo(() => {
     const m = new Map<string, number>();
-    for (const c of containers) m.set(c.imageId, (m.get(c.imageId) ?? 0) + 1);
+    for (const c of containersQ.data ?? []) m.set(c.imageId, (m.get(c.imageId) ?? 0) + 1);
     return m;
-  }, [containers]);
+  }, [containersQ.data]);
 
   const shown = useMemo(() => {
     const q = search.trim().toLowerCase();
     if (!q) return images;
     return images.filter((i) => shortId(i.id).startsWith(q.replace(/^sha256:/, '')) || i.repoTags.some((t) => t.toLowerCase().includes(q)) || i.repoDigests.some((d) => d.toLowerCase().includes(q)));
   }, [images, search]);
-
-  const act = async (fn: () => Promise<unknown>, done?: string) => {
-    setError('');
-    setNotice('');
-    setBusy(true);
-    try {
-      await fn();
-      if (done) setNotice(done);
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-    await refresh();
-  };
 
   const remove = (i: ImageRow) => {
     const users = usage.get(i.id) ?? 0;
@@ -82,22 +63,22 @@ export default function ImagesPage() {
         ? `Remove image ${shortId(i.id)} and all its tags (${i.repoTags.join(', ')})?`
         : `Remove image ${name}?`;
     if (!window.confirm(message)) return;
-    void act(async () => {
-      const r = await api().images.remove.mutate({ ref: i.id, force: users > 0 || i.repoTags.length > 1 });
-      setNotice(`${r.untagged.length ? `Untagged ${r.untagged.join(', ')}. ` : ''}${r.deleted.length ? `Deleted ${r.deleted.length} image/layer(s).` : ''}`.trim());
-    });
+    void action.run(
+      () => removeImage.mutateAsync({ ref: i.id, force: users > 0 || i.repoTags.length > 1 }),
+      (r) => `${r.untagged.length ? `Untagged ${r.untagged.join(', ')}. ` : ''}${r.deleted.length ? `Deleted ${r.deleted.length} image/layer(s).` : ''}`.trim(),
+    );
   };
 
   const untag = (i: ImageRow, tag: string) => {
     if (i.repoTags.length === 1 && !window.confirm(`${tag} is the last tag of ${shortId(i.id)}: removing it removes the image${usage.get(i.id) ? ' name (containers keep the image)' : ''}. Continue?`)) return;
-    void act(() => api().images.remove.mutate({ ref: tag, force: (usage.get(i.id) ?? 0) > 0 }), `Untagged ${tag}`);
+    void action.run(() => removeImage.mutateAsync({ ref: tag, force: (usage.get(i.id) ?? 0) > 0 }), `Untagged ${tag}`);
   };
 
   const tag = (i: ImageRow) => {
     const target = newTag.trim();
     if (!target) return;
-    void act(async () => {
-      await api().images.tag.mutate({ source: i.id, target });
+    void action.run(async () => {
+      await tagImage.mutateAsync({ source: i.id, target });
       setTagging(null);
       setNewTag('');
     }, `Tagged ${shortId(i.id)} as ${target}`);
@@ -107,7 +88,7 @@ export default function ImagesPage() {
   const push = async (tag: string) => {
     setPushes((p) => ({ ...p, [tag]: { state: 'pushing' } }));
     try {
-      const r = await api().images.push.mutate({ ref: tag });
+      const r = await pushImage.mutateAsync({ ref: tag });
       setPushes((p) => ({ ...p, [tag]: { state: 'done', digest: r.digest } }));
     } catch (e) {
       setPushes((p) => ({ ...p, [tag]: { state: 'error', message: errorMessage(e) } }));
@@ -122,10 +103,10 @@ export default function ImagesPage() {
   const prune = () => {
     const what = pruneAll ? 'every image no container uses (tagged ones too)' : 'dangling images (no tag, no container)';
     if (!window.confirm(`Remove ${what}?`)) return;
-    void act(async () => {
-      const r = await api().images.prune.mutate({ all: pruneAll });
-      setNotice(`Pruned ${r.deleted.length} image/layer(s), reclaimed ${bytes(r.spaceReclaimed)}`);
-    });
+    void action.run(
+      () => pruneImages.mutateAsync({ all: pruneAll }),
+      (r) => `Pruned ${r.deleted.length} image/layer(s), reclaimed ${bytes(r.spaceReclaimed)}`,
+    );
   };
 
   return (
@@ -146,8 +127,8 @@ export default function ImagesPage() {
           </div>
         )}
       </div>
-      {canOperate && <PullPanel onPulled={() => void refresh()} />}
-      <ErrorAlert message={error} onClose={() => setError('')} />
+      {canOperate && <PullPanel />}
+      <ErrorAlert message={error} onClose={() => action.setError('')} />
       <Notice message={notice} testId="images-notice" />
       <div className="card overflow-x-auto p-0">
         <table className={TABLE}>

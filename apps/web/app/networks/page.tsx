@@ -1,73 +1,58 @@
 'use client';
-import { Fragment, useCallback, useEffect, useState } from 'react';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { Fragment, useState } from 'react';
 import { NetworkInspectView } from '../../components/resources/network-inspect';
-import { ErrorAlert, Notice, parseLabels, ROLE_CAN_OPERATE, ROW, TABLE, THEAD, useLiveRefresh, type ContainerRow, type NetworkRow } from '../../components/resources/shared';
+import { ErrorAlert, Notice, parseLabels, ROW, TABLE, THEAD, type NetworkRow } from '../../components/resources/shared';
+import { useAction } from '../../components/use-action';
 import { useMe } from '../../components/use-auth';
-import { api, errorMessage } from '../../lib/trpc';
+import { errorMessage } from '../../lib/errors';
+import { useTRPC } from '../../trpc/react';
 
 const BUILTIN = new Set(['bridge', 'host', 'none']);
 
 export default function NetworksPage() {
   const me = useMe();
-  const canOperate = ROLE_CAN_OPERATE(me?.role);
-  const [networks, setNetworks] = useState<NetworkRow[]>([]);
-  const [containers, setContainers] = useState<ContainerRow[]>([]);
+  const trpc = useTRPC();
+  const canOperate = !!me?.can.operate;
+  // kept current by the event stream (trpc/live-events.tsx)
+  const networksQ = useQuery(trpc.networks.list.queryOptions(undefined, { enabled: !!me }));
+  const containersQ = useQuery(trpc.containers.list.queryOptions({ all: true }, { enabled: !!me }));
+  const networks = networksQ.data ?? [];
+  const containers = containersQ.data ?? [];
   const [name, setName] = useState('');
   const [subnet, setSubnet] = useState('');
   const [gateway, setGateway] = useState('');
   const [labels, setLabels] = useState('');
   const [internal, setInternal] = useState(false);
   const [expanded, setExpanded] = useState<string | null>(null);
-  const [error, setError] = useState('');
-  const [notice, setNotice] = useState('');
-  const [busy, setBusy] = useState(false);
-
-  const refresh = useCallback(async () => {
-    try {
-      const [n, c] = await Promise.all([api().networks.list.query(), api().containers.list.query({ all: true })]);
-      setNetworks(n);
-      setContainers(c);
-    } catch (e) {
-      setError(errorMessage(e));
-    }
-  }, []);
-  useEffect(() => {
-    if (me) void refresh();
-  }, [me, refresh]);
-  useLiveRefresh(!!me, ['network', 'container'], refresh);
-
-  const act = async (fn: () => Promise<string | void>) => {
-    setError('');
-    setNotice('');
-    setBusy(true);
-    try {
-      const msg = await fn();
-      if (msg) setNotice(msg);
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-    await refresh();
-  };
+  const action = useAction();
+  const { notice, busy } = action;
+  const failed = networksQ.error ?? containersQ.error;
+  const error = action.error || (failed ? errorMessage(failed) : '');
+  const createNetwork = useMutation(trpc.networks.create.mutationOptions());
+  const pruneNetworks = useMutation(trpc.networks.prune.mutationOptions());
+  const removeNetwork = useMutation(trpc.networks.remove.mutationOptions());
 
   const create = () =>
-    act(async () => {
-      const n = await api().networks.create.mutate({ name: name.trim(), subnet: subnet.trim() || undefined, gateway: gateway.trim() || undefined, internal, labels: parseLabels(labels) });
-      setName('');
-      setSubnet('');
-      setGateway('');
-      setLabels('');
-      setInternal(false);
-      return `Created network ${n.name}`;
-    });
+    action.run(
+      async () => {
+        const n = await createNetwork.mutateAsync({ name: name.trim(), subnet: subnet.trim() || undefined, gateway: gateway.trim() || undefined, internal, labels: parseLabels(labels) });
+        setName('');
+        setSubnet('');
+        setGateway('');
+        setLabels('');
+        setInternal(false);
+        return n;
+      },
+      (n) => `Created network ${n.name}`,
+    );
 
   const prune = () => {
     if (!window.confirm('Remove every user-defined network no container is connected to?')) return;
-    void act(async () => {
-      const removed = await api().networks.prune.mutate();
-      return removed.length ? `Pruned ${removed.length} network(s): ${removed.join(', ')}` : 'No unused network to prune';
-    });
+    void action.run(
+      () => pruneNetworks.mutateAsync(),
+      (removed) => (removed.length ? `Pruned ${removed.length} network(s): ${removed.join(', ')}` : 'No unused network to prune'),
+    );
   };
 
   const removable = (n: NetworkRow) => !n.builtin && !n.isDefault && !BUILTIN.has(n.name);
@@ -103,7 +88,7 @@ export default function NetworksPage() {
           </button>
         </form>
       )}
-      <ErrorAlert message={error} onClose={() => setError('')} />
+      <ErrorAlert message={error} onClose={() => action.setError('')} />
       <Notice message={notice} testId="networks-notice" />
       <div className="card overflow-x-auto p-0">
         <table className={TABLE}>
@@ -137,7 +122,7 @@ export default function NetworksPage() {
                         inspect
                       </button>
                       {canOperate && removable(n) && (
-                        <button className="btn-danger" disabled={busy} onClick={() => void act(() => api().networks.remove.mutate({ id: n.id }))}>
+                        <button className="btn-danger" disabled={busy} onClick={() => void action.run(() => removeNetwork.mutateAsync({ id: n.id }))}>
                           remove
                         </button>
                       )}
@@ -146,7 +131,7 @@ export default function NetworksPage() {
                   {open && (
                     <tr>
                       <td colSpan={6} className="bg-zinc-50 px-3 py-2 dark:bg-zinc-950">
-                        <NetworkInspectView network={n} containers={containers} canOperate={canOperate} onChanged={() => void refresh()} />
+                        <NetworkInspectView network={n} containers={containers} canOperate={canOperate} />
                       </td>
                     </tr>
                   )}

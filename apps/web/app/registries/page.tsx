@@ -1,69 +1,52 @@
 'use client';
-import { useCallback, useEffect, useState } from 'react';
-import { AdminsOnly, adminError, ErrorAlert, TableCard, When } from '../../components/admin/common';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { AdminsOnly, ErrorAlert, TableCard, When } from '../../components/admin/common';
+import { useAction } from '../../components/use-action';
 import { useMe } from '../../components/use-auth';
-import { api } from '../../lib/trpc';
+import { errorMessage } from '../../lib/errors';
+import type { Client } from '../../lib/trpc';
+import { useTRPC } from '../../trpc/react';
 
-type Credential = Awaited<ReturnType<ReturnType<typeof api>['registries']['list']['query']>>[number];
+type Credential = Awaited<ReturnType<Client['registries']['list']['query']>>[number];
 
 export default function RegistriesPage() {
   const me = useMe();
   if (!me) return null;
-  if (me.role !== 'admin') return <AdminsOnly what="registry credentials are for admins" />;
+  if (!me.can.admin) return <AdminsOnly what="registry credentials are for admins" />;
   return <Registries />;
 }
 
 /** Stored registry logins (the agent keeps the password encrypted and never returns it). */
 function Registries() {
-  const [list, setList] = useState<Credential[]>([]);
-  const [loaded, setLoaded] = useState(false);
+  const trpc = useTRPC();
+  const query = useQuery(trpc.registries.list.queryOptions());
+  const list = query.data ?? [];
+  const loaded = query.isSuccess;
   const [registry, setRegistry] = useState('');
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState('');
-  const [notice, setNotice] = useState('');
-  const [busy, setBusy] = useState(false);
+  const action = useAction();
+  const { notice, busy } = action;
+  const error = action.error || (query.error ? errorMessage(query.error) : '');
+  const loginM = useMutation(trpc.registries.login.mutationOptions());
+  const logoutM = useMutation(trpc.registries.logout.mutationOptions());
 
-  const refresh = useCallback(async () => {
-    try {
-      setList(await api().registries.list.query());
-      setLoaded(true);
-    } catch (e) {
-      setError(adminError(e));
-    }
-  }, []);
-  useEffect(() => {
-    void refresh();
-  }, [refresh]);
+  const login = () =>
+    action.run(
+      async () => {
+        const r = await loginM.mutateAsync({ registry: registry.trim(), username: username.trim(), password });
+        setRegistry('');
+        setUsername('');
+        setPassword('');
+        return r;
+      },
+      (r) => `Credentials for ${r.registry} stored; pulls and pushes use them.`,
+    );
 
-  const login = async () => {
-    setError('');
-    setNotice('');
-    setBusy(true);
-    try {
-      const r = await api().registries.login.mutate({ registry: registry.trim(), username: username.trim(), password });
-      setNotice(`Credentials for ${r.registry} stored; pulls and pushes use them.`);
-      setRegistry('');
-      setUsername('');
-      setPassword('');
-    } catch (e) {
-      setError(adminError(e));
-    } finally {
-      setBusy(false);
-    }
-    await refresh();
-  };
-
-  const logout = async (c: Credential) => {
+  const logout = (c: Credential) => {
     if (!window.confirm(`Forget the credentials for ${c.registry}?`)) return;
-    setError('');
-    setNotice('');
-    try {
-      await api().registries.logout.mutate({ registry: c.registry });
-    } catch (e) {
-      setError(adminError(e));
-    }
-    await refresh();
+    void action.run(() => logoutM.mutateAsync({ registry: c.registry }));
   };
 
   return (
@@ -116,7 +99,7 @@ function Registries() {
                 <When t={c.updatedAt} />
               </td>
               <td className="text-right">
-                <button className="btn-danger" onClick={() => void logout(c)}>
+                <button className="btn-danger" onClick={() => logout(c)}>
                   Log out
                 </button>
               </td>

@@ -1,32 +1,30 @@
 'use client';
+import { useMutation } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { api, errorMessage } from '../../lib/trpc';
+import { errorMessage } from '../../lib/errors';
+import { useTRPC } from '../../trpc/react';
 
 /** First start: the agent printed /setup?token=…; this creates the admin. */
 export default function SetupPage() {
+  const trpc = useTRPC();
   const router = useRouter();
   const [username, setUsername] = useState('admin');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState('');
+  const setup = useMutation(trpc.auth.setup.mutationOptions({ onSuccess: () => router.replace('/') }));
   return (
     <form
       className="card mx-auto mt-24 max-w-sm space-y-3"
-      onSubmit={async (e) => {
+      onSubmit={(e) => {
         e.preventDefault();
         const token = new URLSearchParams(location.search).get('token') ?? '';
-        try {
-          await api().auth.setup.mutate({ token, username, password });
-          router.replace('/');
-        } catch (err) {
-          setError(errorMessage(err));
-        }
+        setup.mutate({ token, username, password });
       }}
     >
       <h1 className="text-lg font-semibold">Create the first admin</h1>
       <input className="input" aria-label="username" value={username} onChange={(e) => setUsername(e.target.value)} />
       <input className="input" aria-label="password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} placeholder="at least 8 characters" />
-      {error && <p role="alert" className="text-sm text-rose-600">{error}</p>}
+      {setup.error && <p role="alert" className="text-sm text-rose-600">{errorMessage(setup.error)}</p>}
       <button className="btn-primary w-full">Create admin</button>
     </form>
   );

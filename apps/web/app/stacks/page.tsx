@@ -1,32 +1,22 @@
 'use client';
+import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useCallback, useEffect, useState } from 'react';
-import { ErrorAlert, ROLE_CAN_OPERATE, ROW, TABLE, THEAD, useLiveRefresh } from '../../components/resources/shared';
-import { StateBadge, type StackRow } from '../../components/stacks/shared';
+import { ErrorAlert, ROW, TABLE, THEAD } from '../../components/resources/shared';
+import { StateBadge } from '../../components/stacks/shared';
 import { useMe } from '../../components/use-auth';
 import { ago } from '../../lib/format';
-import { api, errorMessage } from '../../lib/trpc';
+import { errorMessage } from '../../lib/errors';
+import { useTRPC } from '../../trpc/react';
 
 /** Compose projects: the stored stacks with their live state, and projects started elsewhere (the CLI). */
 export default function StacksPage() {
   const me = useMe();
-  const canOperate = ROLE_CAN_OPERATE(me?.role);
-  const [rows, setRows] = useState<StackRow[]>([]);
-  const [loaded, setLoaded] = useState(false);
-  const [error, setError] = useState('');
-
-  const refresh = useCallback(async () => {
-    try {
-      setRows(await api().stacks.list.query());
-      setLoaded(true);
-    } catch (e) {
-      setError(errorMessage(e));
-    }
-  }, []);
-  useEffect(() => {
-    if (me) void refresh();
-  }, [me, refresh]);
-  useLiveRefresh(!!me, ['container'], refresh);
+  const canOperate = !!me?.can.operate;
+  // live states: container events refetch the list (trpc/live-events.tsx)
+  const list = useQuery(useTRPC().stacks.list.queryOptions(undefined, { enabled: !!me }));
+  const rows = list.data ?? [];
+  const loaded = list.isSuccess;
+  const error = list.error ? errorMessage(list.error) : '';
 
   return (
     <div className="space-y-3">
@@ -40,7 +30,7 @@ export default function StacksPage() {
           </Link>
         )}
       </div>
-      <ErrorAlert message={error} onClose={() => setError('')} />
+      <ErrorAlert message={error} />
       <div className="card overflow-x-auto p-0">
         <table className={TABLE}>
           <thead className={THEAD}>

@@ -10,7 +10,7 @@ export default function UsersPage() {
   if (!me) return null;
   return (
     <div className="space-y-8">
-      {me.role === 'admin' ? <UsersSection me={me} /> : <AdminsOnly what="ask an admin to manage users" />}
+      {me.can.admin ? <UsersSection me={me} /> : <AdminsOnly what="ask an admin to manage users" />}
       <TokensSection me={me} />
     </div>
   );

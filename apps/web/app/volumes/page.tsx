@@ -1,83 +1,64 @@
 'use client';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { Fragment, useCallback, useEffect, useMemo, useState } from 'react';
-import { containerNames, ErrorAlert, Labels, Notice, parseLabels, ROLE_CAN_OPERATE, ROW, TABLE, THEAD, useLiveRefresh, type ContainerRow, type VolumeRow } from '../../components/resources/shared';
+import { Fragment, useMemo, useState } from 'react';
+import { containerNames, ErrorAlert, Labels, Notice, parseLabels, ROW, TABLE, THEAD, type VolumeRow } from '../../components/resources/shared';
+import { useAction } from '../../components/use-action';
 import { useMe } from '../../components/use-auth';
 import { ago, bytes } from '../../lib/format';
-import { api, errorMessage } from '../../lib/trpc';
+import { errorMessage } from '../../lib/errors';
+import { useTRPC } from '../../trpc/react';
 
 export default function VolumesPage() {
   const me = useMe();
-  const canOperate = ROLE_CAN_OPERATE(me?.role);
-  const [volumes, setVolumes] = useState<VolumeRow[]>([]);
-  const [containers, setContainers] = useState<ContainerRow[]>([]);
-  const [loaded, setLoaded] = useState(false);
+  const trpc = useTRPC();
+  const canOperate = !!me?.can.operate;
+  // kept current by the event stream (trpc/live-events.tsx)
+  const volumesQ = useQuery(trpc.volumes.list.queryOptions(undefined, { enabled: !!me }));
+  const containersQ = useQuery(trpc.containers.list.queryOptions({ all: true }, { enabled: !!me }));
+  const volumes = useMemo(() => volumesQ.data ?? [], [volumesQ.data]);
+  const loaded = volumesQ.isSuccess && containersQ.isSuccess;
   const [name, setName] = useState('');
   const [labels, setLabels] = useState('');
   const [search, setSearch] = useState('');
   const [pruneAll, setPruneAll] = useState(true);
   const [expanded, setExpanded] = useState<string | null>(null);
-  const [error, setError] = useState('');
-  const [notice, setNotice] = useState('');
-  const [busy, setBusy] = useState(false);
+  const action = useAction();
+  const { notice, busy } = action;
+  const failed = volumesQ.error ?? containersQ.error;
+  const error = action.error || (failed ? errorMessage(failed) : '');
+  const createVolume = useMutation(trpc.volumes.create.mutationOptions());
+  const pruneVolumes = useMutation(trpc.volumes.prune.mutationOptions());
+  const removeVolume = useMutation(trpc.volumes.remove.mutationOptions());
 
-  const refresh = useCallback(async () => {
-    try {
-      const [v, c] = await Promise.all([api().volumes.list.query(), api().containers.list.query({ all: true })]);
-      setVolumes(v);
-      setContainers(c);
-      setLoaded(true);
-    } catch (e) {
-      setError(errorMessage(e));
-    }
-  }, []);
-  useEffect(() => {
-    if (me) void refresh();
-  }, [me, refresh]);
-  useLiveRefresh(!!me, ['volume', 'container'], refresh);
-
-  const names = useMemo(() => containerNames(containers), [containers]);
+  const names = useMemo(() => containerNames(containersQ.data ?? []), [containersQ.data]);
   const shown = useMemo(() => {
     const q = search.trim().toLowerCase();
     return q ? volumes.filter((v) => v.name.toLowerCase().includes(q) || Object.entries(v.labels).some(([k, val]) => `${k}=${val}`.toLowerCase().includes(q))) : volumes;
   }, [volumes, search]);
 
-  const act = async (fn: () => Promise<string | void>) => {
-    setError('');
-    setNotice('');
-    setBusy(true);
-    try {
-      const msg = await fn();
-      if (msg) setNotice(msg);
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-    await refresh();
-  };
-
   const create = () =>
-    act(async () => {
-      const v = await api().volumes.create.mutate({ name: name.trim() || undefined, labels: parseLabels(labels) });
-      setName('');
-      setLabels('');
-      return `Created volume ${v.name.length > 30 ? `${v.name.slice(0, 12)}…` : v.name}`;
-    });
+    action.run(
+      async () => {
+        const v = await createVolume.mutateAsync({ name: name.trim() || undefined, labels: parseLabels(labels) });
+        setName('');
+        setLabels('');
+        return v;
+      },
+      (v) => `Created volume ${v.name.length > 30 ? `${v.name.slice(0, 12)}…` : v.name}`,
+    );
 
   const prune = () => {
     if (!window.confirm(pruneAll ? 'Remove every volume no container uses (named ones too)? Their data is lost.' : 'Remove unused anonymous volumes? Their data is lost.')) return;
-    void act(async () => {
-      const r = await api().volumes.prune.mutate({ all: pruneAll });
-      return `Pruned ${r.deleted.length} volume(s), reclaimed ${bytes(r.spaceReclaimed)}`;
-    });
+    void action.run(
+      () => pruneVolumes.mutateAsync({ all: pruneAll }),
+      (r) => `Pruned ${r.deleted.length} volume(s), reclaimed ${bytes(r.spaceReclaimed)}`,
+    );
   };
 
   const remove = (v: VolumeRow) => {
     if (!window.confirm(`Remove volume ${v.name}? Its data is lost.`)) return;
-    void act(async () => {
-      await api().volumes.remove.mutate({ name: v.name });
-    });
+    void action.run(() => removeVolume.mutateAsync({ name: v.name }));
   };
 
   return (
@@ -113,7 +94,7 @@ export default function VolumesPage() {
           </button>
         </form>
       )}
-      <ErrorAlert message={error} onClose={() => setError('')} />
+      <ErrorAlert message={error} onClose={() => action.setError('')} />
       <Notice message={notice} testId="volumes-notice" />
       <div className="card overflow-x-auto p-0">
         <table className={TABLE}>

@@ -1,7 +1,6 @@
 'use client';
 import type { ReactNode } from 'react';
 import { ago } from '../../lib/format';
-import { errorMessage } from '../../lib/trpc';
 
 /** What a non-admin sees on an admin page (the API refuses them too). */
 export function AdminsOnly({ what }: { what?: string }) {
@@ -20,22 +19,6 @@ export function ErrorAlert({ error }: { error: string }) {
       {error}
     </p>
   );
-}
-
-/**
- * The agent's message; an input validation failure arrives as zod's JSON list of issues,
- * shown as "field: message; …" instead.
- */
-export function adminError(e: unknown): string {
-  const msg = errorMessage(e);
-  if (!msg.startsWith('[')) return msg;
-  try {
-    const issues = JSON.parse(msg) as { path?: (string | number)[]; message?: string }[];
-    if (!Array.isArray(issues) || !issues.length) return msg;
-    return issues.map((i) => `${i.path?.length ? `${i.path.join('.')}: ` : ''}${i.message ?? 'invalid'}`).join('; ');
-  } catch {
-    return msg;
-  }
 }
 
 /** A table that scrolls sideways instead of overflowing a tablet-wide screen. */

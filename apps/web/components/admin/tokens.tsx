@@ -1,70 +1,51 @@
 'use client';
-import { useCallback, useEffect, useState } from 'react';
-import { api } from '../../lib/trpc';
-import { adminError, ErrorAlert, TableCard, When } from './common';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { errorMessage } from '../../lib/errors';
+import type { Client } from '../../lib/trpc';
+import { useTRPC } from '../../trpc/react';
+import { useAction } from '../use-action';
+import type { Me } from '../use-auth';
+import { ErrorAlert, TableCard, When } from './common';
 
-type Token = Awaited<ReturnType<ReturnType<typeof api>['tokens']['list']['query']>>[number];
-type CreateInput = Parameters<ReturnType<typeof api>['tokens']['create']['mutate']>[0];
-type Scope = CreateInput['scopes'][number];
-
-/** the scopes a role may give its tokens (a token never exceeds its owner's role anyway) */
-const SCOPES: Record<string, Scope[]> = { viewer: ['read'], operator: ['read', 'operate'], admin: ['read', 'operate', 'admin'] };
+type Token = Awaited<ReturnType<Client['tokens']['list']['query']>>[number];
+type Scope = Me['can']['tokenScopes'][number];
 
 /**
  * API tokens: everyone manages their own (admins see and revoke everyone's). The secret is
  * shown once, right after creation.
  */
-export function TokensSection({ me }: { me: { username: string; role: string } }) {
-  const [tokens, setTokens] = useState<Token[]>([]);
-  const [loaded, setLoaded] = useState(false);
+export function TokensSection({ me }: { me: Me }) {
+  const trpc = useTRPC();
+  const list = useQuery(trpc.tokens.list.queryOptions());
+  const tokens = list.data ?? [];
+  const loaded = list.isSuccess;
   const [name, setName] = useState('');
-  const scopes = SCOPES[me.role] ?? ['read'];
+  // the scopes the agent lets this user give a token (auth.me's `can`)
+  const scopes = me.can.tokenScopes;
   const [scope, setScope] = useState<Scope>('read');
   const [days, setDays] = useState('');
   const [secret, setSecret] = useState<{ name: string; token: string } | null>(null);
   const [copied, setCopied] = useState(false);
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
-  const isAdmin = me.role === 'admin';
+  const action = useAction();
+  const { busy } = action;
+  const error = action.error || (list.error ? errorMessage(list.error) : '');
+  const isAdmin = me.can.admin;
+  const createToken = useMutation(trpc.tokens.create.mutationOptions());
+  const revokeToken = useMutation(trpc.tokens.revoke.mutationOptions());
 
-  const refresh = useCallback(async () => {
-    try {
-      setTokens(await api().tokens.list.query());
-      setLoaded(true);
-    } catch (e) {
-      setError(adminError(e));
-    }
-  }, []);
-  useEffect(() => {
-    void refresh();
-  }, [refresh]);
-
-  const create = async () => {
-    setError('');
-    setBusy(true);
-    try {
-      const t = await api().tokens.create.mutate({ name: name.trim(), scopes: [scope], expiresInDays: days ? Number(days) : undefined });
+  const create = () =>
+    action.run(async () => {
+      const t = await createToken.mutateAsync({ name: name.trim(), scopes: [scope], expiresInDays: days ? Number(days) : undefined });
       setSecret({ name: t.name, token: t.token });
       setCopied(false);
       setName('');
       setDays('');
-    } catch (e) {
-      setError(adminError(e));
-    } finally {
-      setBusy(false);
-    }
-    await refresh();
-  };
+    });
 
-  const revoke = async (t: Token) => {
+  const revoke = (t: Token) => {
     if (!window.confirm(`Revoke the token "${t.name}"${t.user.username !== me.username ? ` of ${t.user.username}` : ''}? Scripts using it stop working.`)) return;
-    setError('');
-    try {
-      await api().tokens.revoke.mutate({ id: t.id });
-    } catch (e) {
-      setError(adminError(e));
-    }
-    await refresh();
+    void action.run(() => revokeToken.mutateAsync({ id: t.id }));
   };
 
   const copy = async () => {
@@ -164,7 +145,7 @@ export function TokensSection({ me }: { me: { username: string; role: string } }
                   {expired ? <span className="text-rose-600 dark:text-rose-400">expired</span> : <When t={t.expiresAt} never="never" />}
                 </td>
                 <td className="text-right">
-                  <button className="btn-danger" onClick={() => void revoke(t)}>
+                  <button className="btn-danger" onClick={() => revoke(t)}>
                     revoke
                   </button>
                 </td>

@@ -1,57 +1,37 @@
 'use client';
-import { useCallback, useEffect, useState } from 'react';
-import { api } from '../../lib/trpc';
-import { adminError, ErrorAlert, TableCard, When } from './common';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { errorMessage } from '../../lib/errors';
+import type { Client } from '../../lib/trpc';
+import { useTRPC } from '../../trpc/react';
+import { useAction } from '../use-action';
+import { ErrorAlert, TableCard, When } from './common';
 
-type User = Awaited<ReturnType<ReturnType<typeof api>['users']['list']['query']>>[number];
-type Role = Parameters<ReturnType<typeof api>['users']['create']['mutate']>[0]['role'];
+type User = Awaited<ReturnType<Client['users']['list']['query']>>[number];
+type Role = Parameters<Client['users']['create']['mutate']>[0]['role'];
 const ROLES: Role[] = ['viewer', 'operator', 'admin'];
 
 /** User management (admins only: the page shows this section to admins alone). */
 export function UsersSection({ me }: { me: { username: string } }) {
-  const [users, setUsers] = useState<User[]>([]);
+  const trpc = useTRPC();
+  const list = useQuery(trpc.users.list.queryOptions());
+  const users = list.data ?? [];
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [role, setRole] = useState<Role>('viewer');
   const [resetFor, setResetFor] = useState<string | null>(null);
   const [newPassword, setNewPassword] = useState('');
-  const [error, setError] = useState('');
-  const [notice, setNotice] = useState('');
-  const [busy, setBusy] = useState(false);
-
-  const refresh = useCallback(async () => {
-    try {
-      setUsers(await api().users.list.query());
-    } catch (e) {
-      setError(adminError(e));
-    }
-  }, []);
-  useEffect(() => {
-    void refresh();
-  }, [refresh]);
-
-  /** runs a change, shows its error or a notice, and reloads the list */
-  const act = async (fn: () => Promise<unknown>, done?: string): Promise<boolean> => {
-    setError('');
-    setNotice('');
-    setBusy(true);
-    let ok = true;
-    try {
-      await fn();
-      if (done) setNotice(done);
-    } catch (e) {
-      setError(adminError(e));
-      ok = false;
-    } finally {
-      setBusy(false);
-    }
-    await refresh();
-    return ok;
-  };
+  const action = useAction();
+  const { notice, busy } = action;
+  const error = action.error || (list.error ? errorMessage(list.error) : '');
+  const createUser = useMutation(trpc.users.create.mutationOptions());
+  const updateUser = useMutation(trpc.users.update.mutationOptions());
+  const removeUser = useMutation(trpc.users.remove.mutationOptions());
+  const { run } = action;
 
   const create = async () => {
     const name = username.trim();
-    if (await act(() => api().users.create.mutate({ username: name, password, role }), `User ${name} created.`)) {
+    if (await run(() => createUser.mutateAsync({ username: name, password, role }), `User ${name} created.`)) {
       setUsername('');
       setPassword('');
       setRole('viewer');
@@ -60,11 +40,11 @@ export function UsersSection({ me }: { me: { username: string } }) {
 
   const remove = (u: User) => {
     if (!window.confirm(`Remove the user ${u.username}? Their sessions and API tokens end.`)) return;
-    void act(() => api().users.remove.mutate({ username: u.username }), `User ${u.username} removed.`);
+    void run(() => removeUser.mutateAsync({ username: u.username }), `User ${u.username} removed.`);
   };
 
   const resetPassword = async (name: string) => {
-    if (await act(() => api().users.update.mutate({ username: name, password: newPassword }), `Password of ${name} reset; their sessions ended.`)) {
+    if (await run(() => updateUser.mutateAsync({ username: name, password: newPassword }), `Password of ${name} reset; their sessions ended.`)) {
       setResetFor(null);
       setNewPassword('');
     }
@@ -137,7 +117,7 @@ export function UsersSection({ me }: { me: { username: string } }) {
                     // demoting yourself would lock you out of this page
                     disabled={busy || self}
                     title={self ? 'another admin changes your role' : undefined}
-                    onChange={(e) => void act(() => api().users.update.mutate({ username: u.username, role: e.target.value as Role }), `${u.username} is now ${e.target.value}; their sessions ended.`)}
+                    onChange={(e) => void run(() => updateUser.mutateAsync({ username: u.username, role: e.target.value as Role }), `${u.username} is now ${e.target.value}; their sessions ended.`)}
                   >
                     {ROLES.map((r) => (
                       <option key={r} value={r}>
@@ -179,7 +159,7 @@ export function UsersSection({ me }: { me: { username: string } }) {
                         reset password
                       </button>
                       {!self && (
-                        <button className="btn" disabled={busy} onClick={() => void act(() => api().users.update.mutate({ username: u.username, disabled: !u.disabled }), `${u.username} ${u.disabled ? 'enabled' : 'disabled'}.`)}>
+                        <button className="btn" disabled={busy} onClick={() => void run(() => updateUser.mutateAsync({ username: u.username, disabled: !u.disabled }), `${u.username} ${u.disabled ? 'enabled' : 'disabled'}.`)}>
                           {u.disabled ? 'enable' : 'disable'}
                         </button>
                       )}

@@ -1,21 +1,35 @@
 'use client';
+import { useMutation } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { api, errorMessage } from '../../lib/trpc';
+import { errorMessage } from '../../lib/errors';
+import { useTRPC } from '../../trpc/react';
 import { CommitDialog } from './commit-dialog';
 import type { ContainerInspect } from './inspect-types';
 
 /**
  * Lifecycle buttons that fit the container's state, plus rename and commit; errors go to
- * the page's alert. The page shows this toolbar to operators and admins only.
+ * the page's alert. The page shows this toolbar to operators and admins only. Each change
+ * refreshes the page's container itself (a settled mutation invalidates: trpc/react.tsx).
  */
-export function ContainerActions({ info, onChanged, onError }: { info: ContainerInspect; onChanged: () => void; onError: (m: string) => void }) {
+export function ContainerActions({ info, onError }: { info: ContainerInspect; onError: (m: string) => void }) {
   const router = useRouter();
+  const trpc = useTRPC();
+  const c = {
+    start: useMutation(trpc.containers.start.mutationOptions()),
+    stop: useMutation(trpc.containers.stop.mutationOptions()),
+    restart: useMutation(trpc.containers.restart.mutationOptions()),
+    pause: useMutation(trpc.containers.pause.mutationOptions()),
+    unpause: useMutation(trpc.containers.unpause.mutationOptions()),
+    kill: useMutation(trpc.containers.kill.mutationOptions()),
+    rename: useMutation(trpc.containers.rename.mutationOptions()),
+    // away before the refetch that finds it gone
+    remove: useMutation(trpc.containers.remove.mutationOptions({ onSuccess: () => router.push('/containers') })),
+  };
   const [busy, setBusy] = useState('');
   const [renaming, setRenaming] = useState(false);
   const [newName, setNewName] = useState(info.Name.slice(1));
   const [committing, setCommitting] = useState(false);
-  const c = api().containers;
   const id = info.Id;
   const { Running: running, Paused: paused } = info.State;
 
@@ -28,7 +42,6 @@ export function ContainerActions({ info, onChanged, onError }: { info: Container
       onError(errorMessage(e));
     } finally {
       setBusy('');
-      onChanged();
     }
   };
   const button = (label: string, fn: () => Promise<unknown>, cls = 'btn') => (
@@ -39,19 +52,19 @@ export function ContainerActions({ info, onChanged, onError }: { info: Container
 
   return (
     <div className="flex flex-wrap items-center gap-1" role="toolbar" aria-label="container actions">
-      {!running && button('start', () => c.start.mutate({ id }))}
-      {running && !paused && button('stop', () => c.stop.mutate({ id }))}
-      {button('restart', () => c.restart.mutate({ id }))}
-      {running && !paused && button('pause', () => c.pause.mutate({ id }))}
-      {paused && button('unpause', () => c.unpause.mutate({ id }))}
-      {running && button('kill', () => c.kill.mutate({ id }))}
+      {!running && button('start', () => c.start.mutateAsync({ id }))}
+      {running && !paused && button('stop', () => c.stop.mutateAsync({ id }))}
+      {button('restart', () => c.restart.mutateAsync({ id }))}
+      {running && !paused && button('pause', () => c.pause.mutateAsync({ id }))}
+      {paused && button('unpause', () => c.unpause.mutateAsync({ id }))}
+      {running && button('kill', () => c.kill.mutateAsync({ id }))}
       {renaming ? (
         <form
           className="flex gap-1"
           onSubmit={(e) => {
             e.preventDefault();
             void run('rename', async () => {
-              await c.rename.mutate({ id, name: newName });
+              await c.rename.mutateAsync({ id, name: newName });
               setRenaming(false);
             });
           }}
@@ -73,8 +86,7 @@ export function ContainerActions({ info, onChanged, onError }: { info: Container
         onClick={() => {
           if (!window.confirm(`Remove ${info.Name.slice(1)}?${running ? ' It is running and will be killed.' : ''}`)) return;
           void run('remove', async () => {
-            await c.remove.mutate({ id, force: true });
-            router.push('/containers');
+            await c.remove.mutateAsync({ id, force: true });
           });
         }}
       >

@@ -1,7 +1,9 @@
 'use client';
+import { useMutation } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useEffect, useRef, useState } from 'react';
-import { api, errorMessage } from '../../lib/trpc';
+import { errorMessage } from '../../lib/errors';
+import { useTRPC } from '../../trpc/react';
 import { ErrorAlert } from '../resources/shared';
 
 /** the changes textarea: one Dockerfile instruction per line, blank lines dropped */
@@ -22,35 +24,24 @@ export function CommitDialog({ containerId, containerName, onClose }: { containe
   const [author, setAuthor] = useState('');
   const [changes, setChanges] = useState('');
   const [pause, setPause] = useState(true);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
   const [result, setResult] = useState<{ id: string; ref?: string } | null>(null);
+  const commit = useMutation(useTRPC().containers.commit.mutationOptions());
+  const busy = commit.isPending;
+  const error = commit.error ? errorMessage(commit.error) : '';
 
   useEffect(() => {
     const d = dialog.current;
     if (d && !d.open) d.showModal();
   }, []);
 
-  const submit = async () => {
-    setBusy(true);
-    setError('');
+  const submit = () => {
     setResult(null);
-    try {
-      const lines = changeLines(changes);
-      const r = await api().containers.commit.mutate({
-        id: containerId,
-        ref: ref.trim() || undefined,
-        message: message.trim() || undefined,
-        author: author.trim() || undefined,
-        changes: lines.length ? lines : undefined,
-        pause,
-      });
-      setResult({ id: r.id, ref: ref.trim() || undefined });
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
+    const lines = changeLines(changes);
+    const target = ref.trim() || undefined;
+    commit.mutate(
+      { id: containerId, ref: target, message: message.trim() || undefined, author: author.trim() || undefined, changes: lines.length ? lines : undefined, pause },
+      { onSuccess: (r) => setResult({ id: r.id, ref: target }) },
+    );
   };
 
   const short = result?.id.replace(/^sha256:/, '').slice(0, 12);
@@ -65,7 +56,7 @@ export function CommitDialog({ containerId, containerName, onClose }: { containe
         className="space-y-3 p-4"
         onSubmit={(e) => {
           e.preventDefault();
-          void submit();
+          submit();
         }}
       >
         <h2 id="commit-title" className="text-base font-semibold">
@@ -100,7 +91,7 @@ export function CommitDialog({ containerId, containerName, onClose }: { containe
           <input type="checkbox" checked={pause} onChange={(e) => setPause(e.target.checked)} />
           Pause the container while committing
         </label>
-        <ErrorAlert message={error} onClose={() => setError('')} />
+        <ErrorAlert message={error} onClose={() => commit.reset()} />
         {result && (
           <p role="status" data-testid="commit-result" className="break-all rounded bg-emerald-50 p-2 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300">
             Committed <span className="font-mono" title={result.id}>{result.id}</span>

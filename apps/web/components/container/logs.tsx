@@ -1,6 +1,7 @@
 'use client';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { api, errorMessage } from '../../lib/trpc';
+import { errorMessage } from '../../lib/errors';
+import { useTRPCClient } from '../../trpc/react';
 
 type Entry = { stream: string; time: string; line: string };
 const KEEP = 5000;
@@ -11,6 +12,8 @@ const chunkLines = (text: string) => (text ? text.split(/(?<=\n)/) : []);
 
 /** Live logs: follow, tail N, timestamps, search, stdout/stderr colours, download of the full log. */
 export function Logs({ id, name }: { id: string; name: string }) {
+  // a stream, not a query: lines arrive as the container writes them
+  const client = useTRPCClient();
   const [lines, setLines] = useState<Entry[]>([]);
   const [tail, setTail] = useState<number>(500);
   const [follow, setFollow] = useState(true);
@@ -34,7 +37,7 @@ export function Logs({ id, name }: { id: string; name: string }) {
       pending = [];
       setLines((l) => (l.length + batch.length > KEEP ? [...l, ...batch].slice(-KEEP) : [...l, ...batch]));
     };
-    const sub = api().containers.logChunks.subscribe(
+    const sub = client.containers.logChunks.subscribe(
       { id, options: { follow, tail: tail || undefined } },
       {
         onData: (batch) => {
@@ -48,7 +51,7 @@ export function Logs({ id, name }: { id: string; name: string }) {
       cancelAnimationFrame(frame);
       sub.unsubscribe();
     };
-  }, [id, follow, tail]);
+  }, [client, id, follow, tail]);
 
   const shown = useMemo(() => {
     const q = search.toLowerCase();
@@ -66,7 +69,7 @@ export function Logs({ id, name }: { id: string; name: string }) {
     const all: string[] = [];
     try {
       await new Promise<void>((resolve, reject) => {
-        const sub = api().containers.logChunks.subscribe(
+        const sub = client.containers.logChunks.subscribe(
           { id, options: { follow: false, timestamps: true } },
           { onData: (batch) => { for (const c of batch) for (const line of chunkLines(c.text)) all.push(`${c.time} ${c.stream} ${line}`); }, onError: reject, onComplete: () => { sub.unsubscribe(); resolve(); } },
         );

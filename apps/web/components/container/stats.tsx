@@ -1,8 +1,10 @@
 'use client';
+import { useSubscription } from '@trpc/tanstack-react-query';
 import { useEffect, useState } from 'react';
 import type { ContainerStats } from '@skiff/runtime/types.ts';
 import { bytes } from '../../lib/format';
-import { api, errorMessage } from '../../lib/trpc';
+import { errorMessage } from '../../lib/errors';
+import { useTRPC } from '../../trpc/react';
 
 const WINDOW = 120;
 
@@ -26,12 +28,9 @@ const rates = (xs: ContainerStats[], pick: (s: ContainerStats) => number) =>
 /** CPU, memory, network and block I/O over the last two minutes, one sample a second. */
 export function Stats({ id }: { id: string }) {
   const [samples, setSamples] = useState<ContainerStats[]>([]);
-  const [error, setError] = useState('');
-  useEffect(() => {
-    setSamples([]);
-    const sub = api().containers.statsStream.subscribe({ id }, { onData: (s) => setSamples((xs) => [...xs.slice(-(WINDOW - 1)), s]), onError: (e) => setError(errorMessage(e)) });
-    return () => sub.unsubscribe();
-  }, [id]);
+  useEffect(() => setSamples([]), [id]);
+  const stream = useSubscription(useTRPC().containers.statsStream.subscriptionOptions({ id }, { onData: (s) => setSamples((xs) => [...xs.slice(-(WINDOW - 1)), s]) }));
+  const error = stream.error ? errorMessage(stream.error) : '';
   if (error) return <p role="alert" className="text-sm text-rose-600">{error}</p>;
   const last = samples.at(-1);
   if (!last) return <p className="text-sm">collecting…</p>;

@@ -1,25 +1,14 @@
 'use client';
-import { useEffect, useState } from 'react';
-import { api, errorMessage } from '../../lib/trpc';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/errors';
+import { useTRPC } from '../../trpc/react';
 
 /** `docker top`: the container's processes, refreshed every 2 s. */
 export function Top({ id }: { id: string }) {
-  const [top, setTop] = useState<{ titles: string[]; processes: string[][] } | null>(null);
-  const [error, setError] = useState('');
-  useEffect(() => {
-    let stop = false;
-    const load = () =>
-      api().containers.top.query({ id }).then(
-        (t) => !stop && (setTop(t), setError('')),
-        (e) => !stop && setError(errorMessage(e)),
-      );
-    void load();
-    const timer = setInterval(load, 2000);
-    return () => {
-      stop = true;
-      clearInterval(timer);
-    };
-  }, [id]);
+  const q = useQuery(useTRPC().containers.top.queryOptions({ id }, { refetchInterval: 2000 }));
+  const top = q.data;
+  // a failed refresh shows its error, as a successful one clears it
+  const error = q.error && q.errorUpdatedAt >= q.dataUpdatedAt ? errorMessage(q.error) : '';
   if (error) return <p role="alert" className="text-sm text-rose-600">{error}</p>;
   if (!top) return <p className="text-sm">loading…</p>;
   return (

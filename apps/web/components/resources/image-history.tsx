@@ -1,25 +1,15 @@
 'use client';
-import { useEffect, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
 import { ago, bytes } from '../../lib/format';
-import { api, errorMessage } from '../../lib/trpc';
-import { ErrorAlert, type ImageHistory } from './shared';
+import { errorMessage } from '../../lib/errors';
+import { useTRPC } from '../../trpc/react';
+import { ErrorAlert } from './shared';
 
 /** `docker history` of one image: newest step first, created-by and the layer size of each. */
 export function ImageHistoryView({ imageId }: { imageId: string }) {
-  const [rows, setRows] = useState<ImageHistory | null>(null);
-  const [error, setError] = useState('');
-  useEffect(() => {
-    let live = true;
-    api()
-      .images.history.query({ ref: imageId })
-      .then(
-        (h) => live && setRows(h),
-        (e) => live && setError(errorMessage(e)),
-      );
-    return () => {
-      live = false;
-    };
-  }, [imageId]);
+  const q = useQuery(useTRPC().images.history.queryOptions({ ref: imageId }));
+  const rows = q.data;
+  const error = q.error ? errorMessage(q.error) : '';
   if (error) return <ErrorAlert message={error} />;
   if (!rows) return <p className="text-xs text-zinc-500">loading history…</p>;
   return (

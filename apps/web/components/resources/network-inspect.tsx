@@ -1,43 +1,25 @@
 'use client';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import { ago } from '../../lib/format';
-import { api, errorMessage } from '../../lib/trpc';
-import { ErrorAlert, Labels, useLiveRefresh, type ContainerRow, type NetworkInspect, type NetworkRow } from './shared';
+import { errorMessage } from '../../lib/errors';
+import { useTRPC } from '../../trpc/react';
+import { useAction } from '../use-action';
+import { ErrorAlert, Labels, type ContainerRow, type NetworkRow } from './shared';
 
-/** docker network inspect, plus connecting and disconnecting containers */
-export function NetworkInspectView({ network, containers, canOperate, onChanged }: { network: NetworkRow; containers: ContainerRow[]; canOperate: boolean; onChanged: () => void }) {
-  const [info, setInfo] = useState<NetworkInspect | null>(null);
-  const [error, setError] = useState('');
+/** docker network inspect, plus connecting and disconnecting containers (kept current by the event stream) */
+export function NetworkInspectView({ network, containers, canOperate }: { network: NetworkRow; containers: ContainerRow[]; canOperate: boolean }) {
+  const trpc = useTRPC();
+  const inspect = useQuery(trpc.networks.inspect.queryOptions({ id: network.id }));
+  const info = inspect.data;
+  const action = useAction();
+  const { busy } = action;
+  const error = action.error || (inspect.error ? errorMessage(inspect.error) : '');
+  const connect = useMutation(trpc.networks.connect.mutationOptions());
+  const disconnect = useMutation(trpc.networks.disconnect.mutationOptions());
   const [pick, setPick] = useState('');
   const [ip, setIp] = useState('');
-  const [busy, setBusy] = useState(false);
-
-  const load = useCallback(
-    () =>
-      api()
-        .networks.inspect.query({ id: network.id })
-        .then(setInfo, (e) => setError(errorMessage(e))),
-    [network.id],
-  );
-  useEffect(() => {
-    void load();
-  }, [load]);
-  useLiveRefresh(true, ['container', 'network'], load);
-
-  const act = async (fn: () => Promise<unknown>) => {
-    setError('');
-    setBusy(true);
-    try {
-      await fn();
-    } catch (e) {
-      setError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-    await load();
-    onChanged();
-  };
 
   const endpoints = Object.entries(info?.Containers ?? {}).sort(([, a], [, b]) => a.Name.localeCompare(b.Name));
   const attached = new Set(endpoints.map(([id]) => id));
@@ -87,7 +69,7 @@ export function NetworkInspectView({ network, containers, canOperate, onChanged 
                 <td className="pr-2 font-mono">{e.Aliases.join(', ')}</td>
                 <td className="py-1 text-right">
                   {canConnect && (
-                    <button className="btn" disabled={busy} aria-label={`disconnect ${e.Name}`} onClick={() => void act(() => api().networks.disconnect.mutate({ network: network.id, container: id }))}>
+                    <button className="btn" disabled={busy} aria-label={`disconnect ${e.Name}`} onClick={() => void action.run(() => disconnect.mutateAsync({ network: network.id, container: id }))}>
                       disconnect
                     </button>
                   )}
@@ -110,8 +92,8 @@ export function NetworkInspectView({ network, containers, canOperate, onChanged 
           onSubmit={(e) => {
             e.preventDefault();
             if (!pick) return;
-            void act(async () => {
-              await api().networks.connect.mutate({ network: network.id, container: pick, ip: ip.trim() || undefined });
+            void action.run(async () => {
+              await connect.mutateAsync({ network: network.id, container: pick, ip: ip.trim() || undefined });
               setPick('');
               setIp('');
             });
@@ -134,7 +116,7 @@ export function NetworkInspectView({ network, containers, canOperate, onChanged 
           </button>
         </form>
       )}
-      <ErrorAlert message={error} onClose={() => setError('')} />
+      <ErrorAlert message={error} onClose={() => action.setError('')} />
     </div>
   );
 }

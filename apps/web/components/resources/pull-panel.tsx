@@ -1,7 +1,8 @@
 'use client';
 import { useEffect, useRef, useState } from 'react';
 import { bytes } from '../../lib/format';
-import { api, errorMessage } from '../../lib/trpc';
+import { errorMessage } from '../../lib/errors';
+import { useInvalidate, useTRPCClient } from '../../trpc/react';
 import { ErrorAlert, type PullEvent } from './shared';
 
 type Progress = Extract<PullEvent, { progress: unknown }>['progress'];
@@ -22,8 +23,13 @@ function layerFraction(p: Progress): number {
   return p.total ? Math.min(1, (p.current ?? 0) / p.total) : 0;
 }
 
-/** `docker pull` in the browser: one progress bar per layer, an overall status line, errors inline. */
-export function PullPanel({ onPulled }: { onPulled: () => void }) {
+/**
+ * `docker pull` in the browser: one progress bar per layer, an overall status line, errors
+ * inline. A stream, not a mutation: the image lists are marked stale when it ends.
+ */
+export function PullPanel() {
+  const client = useTRPCClient();
+  const invalidate = useInvalidate();
   const [ref, setRef] = useState('');
   const [layers, setLayers] = useState<Record<string, Progress>>({});
   const [status, setStatus] = useState('');
@@ -40,7 +46,7 @@ export function PullPanel({ onPulled }: { onPulled: () => void }) {
     setLayers({});
     setBusy(true);
     setStatus(`Pulling ${target}: resolving…`);
-    sub.current = api().images.pull.subscribe(
+    sub.current = client.images.pull.subscribe(
       { ref: target },
       {
         onData: (d) => {
@@ -49,7 +55,7 @@ export function PullPanel({ onPulled }: { onPulled: () => void }) {
             setStatus(`Pulled ${target} · Digest: ${digest || 'done'}`);
             setBusy(false);
             sub.current?.unsubscribe();
-            onPulled();
+            void invalidate([['images'], ['system', 'info'], ['audit']]);
             return;
           }
           const p = d.progress;

@@ -1,9 +1,7 @@
 'use client';
-import { useEffect, useRef } from 'react';
 import type { PullProgress } from '@skiff/runtime';
-import { api } from '../../lib/trpc';
+import type { Client } from '../../lib/trpc';
 
-type Client = ReturnType<typeof api>;
 type Out<F extends (...args: never[]) => Promise<unknown>> = Awaited<ReturnType<F>>;
 
 export type ImageRow = Out<Client['images']['list']['query']>[number];
@@ -14,35 +12,6 @@ export type VolumeRow = Out<Client['volumes']['list']['query']>[number];
 export type NetworkRow = Out<Client['networks']['list']['query']>[number];
 export type NetworkInspect = Out<Client['networks']['inspect']['query']>;
 export type ContainerRow = Out<Client['containers']['list']['query']>[number];
-type EventType = 'container' | 'image' | 'volume' | 'network';
-
-export const ROLE_CAN_OPERATE = (role: string | undefined) => role === 'operator' || role === 'admin';
-
-/** Refetches when the runtime reports a change of one of `types`; bursts collapse into one call. */
-export function useLiveRefresh(enabled: boolean, types: EventType[], refresh: () => unknown, delay = 300): void {
-  const latest = useRef(refresh);
-  latest.current = refresh;
-  const key = types.join(',');
-  useEffect(() => {
-    if (!enabled) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const subs = key.split(',').map((type) =>
-      api().system.events.subscribe(
-        { type: type as EventType },
-        {
-          onData: () => {
-            clearTimeout(timer);
-            timer = setTimeout(() => void latest.current(), delay);
-          },
-        },
-      ),
-    );
-    return () => {
-      clearTimeout(timer);
-      for (const s of subs) s.unsubscribe();
-    };
-  }, [enabled, key, delay]);
-}
 
 export function ErrorAlert({ message, onClose }: { message: string; onClose?: () => void }) {
   if (!message) return null;

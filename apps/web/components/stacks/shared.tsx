@@ -1,7 +1,5 @@
 'use client';
-import type { api } from '../../lib/trpc';
-
-type Client = ReturnType<typeof api>;
+import type { Client } from '../../lib/trpc';
 type Out<F extends (...args: never[]) => Promise<unknown>> = Awaited<ReturnType<F>>;
 
 export type StackRow = Out<Client['stacks']['list']['query']>[number];

@@ -1,6 +1,7 @@
 'use client';
+import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { use, useCallback, useEffect, useState } from 'react';
+import { use, useState } from 'react';
 import { ContainerActions } from '../../../components/container/actions';
 import type { ContainerInspect } from '../../../components/container/inspect-types';
 import { JsonTree } from '../../../components/container/json-tree';
@@ -10,7 +11,8 @@ import { Stats } from '../../../components/container/stats';
 import { Top } from '../../../components/container/top';
 import { Terminal } from '../../../components/terminal';
 import { useMe } from '../../../components/use-auth';
-import { api, errorMessage } from '../../../lib/trpc';
+import { errorMessage, isNotFound } from '../../../lib/errors';
+import { useTRPC } from '../../../trpc/react';
 
 type Tab = 'overview' | 'logs' | 'terminal' | 'stats' | 'top' | 'inspect';
 const SHELLS = ['/bin/sh', '/bin/bash', '/bin/ash'];
@@ -19,46 +21,17 @@ export default function ContainerPage({ params }: { params: Promise<{ id: string
   const { id } = use(params);
   const me = useMe();
   const [tab, setTab] = useState<Tab>('overview');
-  const [info, setInfo] = useState<ContainerInspect | null>(null);
-  const [error, setError] = useState('');
-  const [gone, setGone] = useState(false);
+  const trpc = useTRPC();
+  // the page follows the container: start/stop/die/rename from anywhere refetch it (trpc/live-events.tsx)
+  const inspect = useQuery(trpc.containers.inspect.queryOptions({ id }, { enabled: !!me }));
+  const info = inspect.data as unknown as ContainerInspect | undefined;
+  const [actionError, setError] = useState('');
+  const error = actionError || (inspect.error && !isNotFound(inspect.error) ? errorMessage(inspect.error) : '');
 
-  const load = useCallback(
-    () =>
-      api()
-        .containers.inspect.query({ id })
-        .then(
-          (i) => setInfo(i as unknown as ContainerInspect),
-          (e) => (/no such container/i.test(errorMessage(e)) ? setGone(true) : setError(errorMessage(e))),
-        ),
-    [id],
-  );
-
-  useEffect(() => {
-    if (!me) return;
-    void load();
-    // the page follows the container: start/stop/die/rename from anywhere show up here
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const sub = api().system.events.subscribe(
-      { type: 'container' },
-      {
-        onData: (e) => {
-          if (!e.id.startsWith(id) && e.attributes.name !== id) return;
-          clearTimeout(timer);
-          timer = setTimeout(() => void load(), 150);
-        },
-      },
-    );
-    return () => {
-      clearTimeout(timer);
-      sub.unsubscribe();
-    };
-  }, [me, id, load]);
-
-  if (gone) return <p className="card">This container no longer exists. <Link className="text-sky-600 hover:underline" href="/containers">Back to containers</Link></p>;
+  if (inspect.error && isNotFound(inspect.error)) return <p className="card">This container no longer exists. <Link className="text-sky-600 hover:underline" href="/containers">Back to containers</Link></p>;
   if (!info) return error ? <p role="alert" className="text-rose-600">{error}</p> : <p>loading…</p>;
   const state = info.State;
-  const canOperate = me?.role === 'operator' || me?.role === 'admin';
+  const canOperate = !!me?.can.operate;
   const tabs: Tab[] = ['overview', 'logs', ...(canOperate && state.Running ? (['terminal'] as Tab[]) : []), ...(state.Running ? (['stats', 'top'] as Tab[]) : []), 'inspect'];
   const current = tabs.includes(tab) ? tab : 'overview';
   return (
@@ -69,7 +42,7 @@ export default function ContainerPage({ params }: { params: Promise<{ id: string
         </h1>
         <span className={`rounded px-2 py-0.5 text-xs ${state.Running ? (state.Paused ? 'bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300' : 'bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300') : 'bg-zinc-200 text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300'}`} data-testid="state">{state.Status}</span>
         <span className="flex-1" />
-        {canOperate && <ContainerActions info={info} onChanged={() => void load()} onError={setError} />}
+        {canOperate && <ContainerActions info={info} onError={setError} />}
       </div>
       {error && <p role="alert" className="rounded bg-rose-100 p-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">{error}</p>}
       <div className="flex flex-wrap gap-1" role="tablist">
