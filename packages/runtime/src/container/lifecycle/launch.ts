@@ -15,7 +15,9 @@ import { connectAttachSocket } from '../stdio/attach-client.js';
 import { ZERO_TIME } from '../store/container-record.js';
 import type { StoredContainer } from '../store/container-store.js';
 import { networkMode, portsOf } from '../store/record-helpers.js';
+import { killCgroup } from './cgroup-kill.js';
 import { diskFullError } from './disk-errors.js';
+import { lifecycleWarn } from './log.js';
 import { liveOwner, readPidFile } from './shim-process.js';
 
 /** exit watch and health checks for a container whose shim runs */
@@ -133,8 +135,11 @@ export async function startLocked(ctx: ContainerContext, c: StoredContainer, wai
     timeline?.mark('state.json');
   } catch (e) {
     attach?.then((s) => s.destroy(), () => {});
-    await cg.remove().catch(() => {});
-    if (netns) await ctx.opts.networks.teardown(r.id).catch(() => {});
+    // a shim that died after cloning leaves the container's process in the cgroup: kill it
+    // first, or the removal fails and the process lives on unknown to anyone
+    await killCgroup(cg).catch((k) => lifecycleWarn('killing the cgroup of a failed start', r.id, k));
+    await cg.remove().catch((k) => lifecycleWarn('removing the cgroup of a failed start', r.id, k));
+    if (netns) await ctx.opts.networks.teardown(r.id).catch((k) => lifecycleWarn('tearing down the network of a failed start', r.id, k));
     const err = diskFullError(e, `starting container ${r.name}`) as SkiffError;
     await ctx.setState(c, { error: err.message, exitCode: err.exitStatus ?? 125 });
     throw err;
