@@ -8,7 +8,10 @@ export type WebHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface WebFrontend {
   handle: WebHandler;
-  close(): void;
+  /** stdin closed and SIGTERM; SIGKILL if still there after `graceMs`. Resolves once it is gone. */
+  close(graceMs: number): Promise<void>;
+  /** SIGKILL now (an agent leaving at once must not leave the child behind) */
+  kill(): void;
 }
 
 const WEB_DIR = fileURLToPath(new URL('../../../web', import.meta.url));
@@ -29,7 +32,8 @@ export function startWebFrontend(runDir: string): WebFrontend {
       handle: (_req, res) => {
         res.writeHead(503, { 'content-type': 'text/plain' }).end('The Skiff dashboard is not built: run `npm run build` (scripts/start.sh does). The API is at /trpc.\n');
       },
-      close() {},
+      close: async () => {},
+      kill() {},
     };
   }
   const socketPath = join(runDir, 'web.sock');
@@ -57,7 +61,8 @@ export function startWebFrontend(runDir: string): WebFrontend {
     return up;
   };
   ready = launch();
-  ready.catch((e: Error) => process.stderr.write(`warning: ${e.message}\n`));
+  // (a child stopped with the agent before it was up is no news)
+  ready.catch((e: Error) => closed || process.stderr.write(`warning: ${e.message}\n`));
 
   return {
     handle(req, res) {
@@ -79,10 +84,32 @@ export function startWebFrontend(runDir: string): WebFrontend {
         (e: Error) => res.writeHead(502, { 'content-type': 'text/plain' }).end(`${e.message}\n`),
       );
     },
-    close() {
+    close(graceMs) {
       closed = true;
-      child?.stdin?.end();
-      child?.kill('SIGTERM');
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
+      return stopChild(c, graceMs);
+    },
+    kill() {
+      closed = true;
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };
+}
+
+/** Asks the child to go (its stdin's end, then SIGTERM), and kills it if it has not after the grace. */
+function stopChild(c: ChildProcess, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    let killer: NodeJS.Timeout | undefined;
+    c.once('exit', () => {
+      clearTimeout(killer);
+      resolve();
+    });
+    c.stdin?.end();
+    c.kill('SIGTERM');
+    killer = setTimeout(() => {
+      process.stderr.write(`skiff: the dashboard server (pid ${c.pid}) did not stop within ${graceMs} ms of SIGTERM; killing it\n`);
+      c.kill('SIGKILL');
+    }, graceMs);
+  });
 }
