@@ -3,6 +3,7 @@ import { sendJson } from './http.js';
 import { pruneFilter } from './prune-filters.js';
 import { labelMatches, queryFilters, startJsonStream, timeNs, unixSeconds } from './query.js';
 import type { Route } from './routes.js';
+import { onStopping } from '../daemon/stopping.js';
 
 const KEPT = 1000;
 const logs = new WeakMap<Runtime, RuntimeEvent[]>();
@@ -60,10 +61,13 @@ export const SYSTEM_ROUTES: Route[] = [
         wake?.();
       });
       let closed = false;
-      res.once('close', () => {
+      const end = () => {
         closed = true;
         wake?.();
-      });
+      };
+      res.once('close', end);
+      // the agent stopping ends the stream cleanly (a client that stopped reading is cut later)
+      const offStopping = onStopping(end);
       // (a bound beyond setTimeout's range ends at the first event after it instead)
       const left = until === undefined ? Infinity : Math.max(0, until / 1e6 - Date.now());
       const timer = left < 2 ** 31 - 1 ? setTimeout(() => ((closed = true), wake?.()), left) : undefined;
@@ -84,6 +88,7 @@ export const SYSTEM_ROUTES: Route[] = [
         }
       } finally {
         off();
+        offStopping();
         clearTimeout(timer);
       }
       res.end();
