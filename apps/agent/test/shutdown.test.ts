@@ -116,12 +116,13 @@ describe('stopping the agent (SIGTERM)', { timeout: 90_000 }, () => {
     expect(await reading.closed).toEqual({ code: 1001, reason: SHUTTING_DOWN });
   });
 
-  it('Docker API: hijacked attach and events that stop reading do not hold it; exec, logs and events that read are ended', async () => {
+  it('Docker API: hijacked attach and events that stop reading do not hold it; exec, logs, events and stats that read are ended', async () => {
     const attachHead = `POST /containers/chatty/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`;
     socket(await stalledRequest({ path: h.dockerSocket }, attachHead));
     const stalledEvents = readingRequest(h.dockerSocket, '/events').then(({ res }) => (res.pause(), res));
     const events = await readingRequest(h.dockerSocket, '/events');
-    cleanups.push(() => void stalledEvents.then((r) => r.destroy()), () => events.res.destroy());
+    const stats = await readingRequest(h.dockerSocket, '/containers/chatty/stats');
+    cleanups.push(() => void stalledEvents.then((r) => r.destroy()), () => events.res.destroy(), () => stats.res.destroy());
     const exec = client(Client.docker(h, ['exec', 'chatty', 'sh', '-c', 'while :; do echo from-exec; usleep 100000; done']));
     const logs = client(Client.docker(h, ['logs', '-f', '--tail', '5', 'chatty']));
     await Promise.all([exec.streaming, logs.streaming, stalledEvents]);
@@ -131,6 +132,7 @@ describe('stopping the agent (SIGTERM)', { timeout: 90_000 }, () => {
       expect(c.stderr).toContain(SHUTTING_DOWN);
     }
     expect(await events.ended, 'the events stream ends cleanly').toBe('end');
+    expect(await stats.ended, 'the stats stream ends cleanly').toBe('end');
   });
 
   it.runIf(WEB_BUILT)('dashboard: the Next.js child is stopped with it; a stalled page load and a WebSocket do not hold it', async () => {

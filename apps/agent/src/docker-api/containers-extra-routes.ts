@@ -6,6 +6,7 @@ import { NotFound, type ContainerStats, type Runtime } from '@skiff/runtime';
 import { containerState, requireNotPaused, requirePaused, requireRunning } from './container-state.js';
 import { API_VERSION, DockerApiError, sendJson, sendTar, truthy } from './http.js';
 import { param, startJsonStream } from './query.js';
+import { onStopping } from '../daemon/stopping.js';
 import type { Call, Route } from './routes.js';
 
 // ---- stats ------------------------------------------------------------------------------
@@ -60,6 +61,9 @@ async function stats(c: Call): Promise<void> {
   const line = startJsonStream(c.res);
   let closed = false;
   c.res.once('close', () => (closed = true));
+  // the agent stopping ends the stream after the sample in flight
+  const offStopping = onStopping(() => (closed = true));
+  c.res.once('close', offStopping);
   let pre: ContainerStats | undefined;
   while (!closed) {
     let cur: ContainerStats;
