@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopChild } from './child-stop.js';
 
 export type WebHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -86,9 +87,7 @@ export function startWebFrontend(runDir: string): WebFrontend {
     },
     close(graceMs) {
       closed = true;
-      const c = child;
-      if (!c || c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
-      return stopChild(c, graceMs);
+      return child ? stopChild(child, graceMs, 'the dashboard server') : Promise.resolve();
     },
     kill() {
       closed = true;
@@ -97,19 +96,3 @@ export function startWebFrontend(runDir: string): WebFrontend {
   };
 }
 
-/** Asks the child to go (its stdin's end, then SIGTERM), and kills it if it has not after the grace. */
-function stopChild(c: ChildProcess, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    let killer: NodeJS.Timeout | undefined;
-    c.once('exit', () => {
-      clearTimeout(killer);
-      resolve();
-    });
-    c.stdin?.end();
-    c.kill('SIGTERM');
-    killer = setTimeout(() => {
-      process.stderr.write(`skiff: the dashboard server (pid ${c.pid}) did not stop within ${graceMs} ms of SIGTERM; killing it\n`);
-      c.kill('SIGKILL');
-    }, graceMs);
-  });
-}
