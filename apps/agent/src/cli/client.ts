@@ -5,6 +5,7 @@ import { observable } from '@trpc/server/observable';
 import WebSocket from 'ws';
 import type { AppRouter } from '../routers/index.js';
 import { CliError } from './errors.js';
+import { SHUTDOWN_CLOSE_CODE, SHUTDOWN_MESSAGE } from '../daemon/stopping.js';
 
 export type SkiffClient = TRPCClient<AppRouter>;
 
@@ -61,10 +62,12 @@ export async function connectAgent(): Promise<{ client: SkiffClient; close: () =
     url: addr.wsUrl,
     WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
     retryDelayMs: () => 500,
-    onClose: () => {
+    onClose: (cause) => {
       // the agent went away mid-command: nothing sensible to retry for a CLI
       if (!closing) {
-        callIo.stderr.write(`skiff: lost the connection to the agent at ${addr.display}\n`);
+        // a stopping agent says so (its close code and reason, daemon/stopping.ts)
+        const stopping = cause?.code === SHUTDOWN_CLOSE_CODE && (cause as { reason?: string }).reason === SHUTDOWN_MESSAGE;
+        callIo.stderr.write(`skiff: ${stopping ? SHUTDOWN_MESSAGE : `lost the connection to the agent at ${addr.display}`}\n`);
         callIo.exit(125);
       }
     },

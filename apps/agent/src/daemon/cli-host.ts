@@ -2,6 +2,7 @@ import { Readable, Writable, type Duplex } from 'node:stream';
 import { afterOutput, withIo, type CliInput, type CliIo, type CliOutput } from '../cli/io.js';
 import { runCli, servedInAgent } from '../cli/run-cli.js';
 import { containFaults } from './fault-containment.js';
+import { onStopping, SHUTDOWN_MESSAGE } from './stopping.js';
 
 /**
  * CLI calls run inside the agent for the native client (apps/agent/native/client): a call
@@ -94,7 +95,16 @@ export function serveCliCall(socket: Duplex, head: Buffer, agentSocket: string):
   // the client never half-closes (stdin's end is a frame), so its end is the caller gone; the
   // HTTP server's sockets allow half-open, so without this an idle call would never see 'close'
   socket.on('end', () => socket.destroy());
+  // the agent stopping ends the call with a word and a failed exit, not a bare cut (a suspended
+  // client reads neither: its connection is destroyed after the grace, shutdown.ts)
+  const offStopping = onStopping(() => {
+    if (finished) return;
+    send('E', Buffer.from(`skiff: ${SHUTDOWN_MESSAGE}\n`));
+    finish('X', SHUTDOWN_EXIT);
+    call?.abort();
+  });
   socket.on('close', () => {
+    offStopping();
     // the client went away mid-call (Ctrl+C, a dead pipe): its call's connections close too
     finished = true;
     call?.abort();
@@ -103,6 +113,8 @@ export function serveCliCall(socket: Duplex, head: Buffer, agentSocket: string):
 }
 
 const EMPTY = Buffer.alloc(0);
+/** exit code 125 (the agent failed the call, as docker's), big-endian, for the X frame */
+const SHUTDOWN_EXIT = Buffer.from([0, 0, 0, 125]);
 
 /**
  * A call's own failure (an exception thrown in one of its callbacks, a rejection it left

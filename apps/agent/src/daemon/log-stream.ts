@@ -1,7 +1,8 @@
+import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { InvalidArgument, type Runtime } from '@skiff/runtime';
 import { logsOptions } from '../schemas.js';
-import { writableAgain } from './writable-again.js';
+import { onStopping, SHUTDOWN_MESSAGE } from './stopping.js';
 
 const flag = (v: string | null): boolean | undefined => (v === null ? undefined : v === '' || v === '1' || v === 'true');
 const num = (v: string | null): number | undefined => (v === null || v === '' ? undefined : Number(v));
@@ -39,15 +40,39 @@ export async function streamLogs(runtime: Runtime, id: string, url: URL, res: Se
 export async function sendLogBytes(res: ServerResponse, headers: Record<string, string>, open: (signal: AbortSignal) => AsyncIterable<Buffer>): Promise<void> {
   const ac = new AbortController();
   const stream = open(ac.signal);
+  // the agent stopping ends a followed log, with a last frame that says why (below)
+  let stopped = false;
+  const offStopping = onStopping(() => {
+    stopped = true;
+    ac.abort();
+  });
   res.once('close', () => ac.abort());
   res.writeHead(200, headers);
   try {
     for await (const bytes of stream) {
-      if (!res.write(bytes)) await writableAgain(res);
-      if (res.destroyed) break; // the client went away: returning the stream lets go of its log
+      // a client that went away or stopped reading never drains: its close (or the agent
+      // stopping) aborts the wait, and returning the stream lets go of its log (issue 31)
+      if (!res.write(bytes)) await once(res, 'drain', { signal: ac.signal });
     }
   } catch (e) {
     if (!ac.signal.aborted) throw e;
+  } finally {
+    offStopping();
   }
+  if (stopped && headers['content-type'] === MULTIPLEXED) res.write(systemErrorFrame(SHUTDOWN_MESSAGE));
   res.end();
+}
+
+const MULTIPLEXED = 'application/vnd.docker.multiplexed-stream';
+
+/**
+ * Stream type 3 of Docker's multiplexed format, "systemerr": an error from the daemon in the
+ * stream, which the docker CLI (stdcopy) and `skiff logs` show and exit non-zero on.
+ */
+export function systemErrorFrame(message: string): Buffer {
+  const body = Buffer.from(message);
+  const header = Buffer.alloc(8);
+  header[0] = 3;
+  header.writeUInt32BE(body.length, 4);
+  return Buffer.concat([header, body]);
 }

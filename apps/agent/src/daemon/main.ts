@@ -4,6 +4,7 @@ import { startDaemon } from './server.js';
 import { containFaults } from './fault-containment.js';
 import { privateLogFiles } from './private-files.js';
 import { RotatingLog, writeOutputTo } from './log-file.js';
+import { stopOnSignals } from './shutdown.js';
 
 /** `skiff daemon`: runs until SIGTERM/SIGINT; containers keep running after it stops. */
 export async function runDaemon(argv: string[]): Promise<number> {
@@ -19,11 +20,6 @@ export async function runDaemon(argv: string[]): Promise<number> {
   const daemon = await startDaemon(opts);
   const where = [`unix://${opts.socket}`, opts.http ? `http://${opts.http.host}:${opts.http.port}` : undefined].filter(Boolean).join(' and ');
   process.stdout.write(`skiff agent ready on ${where} (root ${opts.root})\n`);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
-  await daemon.close();
-  return 0;
+  // SIGTERM/SIGINT: a bounded stop (shutdown.ts), a second one exits at once
+  return stopOnSignals({ stop: () => daemon.close(), kill: () => daemon.kill() });
 }

@@ -14,7 +14,6 @@ import { EventHistory } from '../event-history.js';
 import { SessionRegistry } from '../sessions.js';
 import type { AgentServices, Context } from '../trpc.js';
 import { authenticate, parseCookies, sameOrigin, SESSION_COOKIE } from '../auth/authenticate.js';
-import { flushAudit } from '../auth/audit-log.js';
 import { bootstrapAdmin } from '../auth/bootstrap.js';
 import { FailureLimiter } from '../auth/rate-limit.js';
 import { SecretBox } from '../auth/secrets.js';
@@ -32,10 +31,16 @@ import { revocations } from '../auth/revocation.js';
 import type { Principal } from '../auth/principal.js';
 import { DEFAULT_MAX_BODY, refuseLargeBody } from './body-limit.js';
 import { Health } from './health-routes.js';
+import { ConnectionTracker } from './connections.js';
+import { logStderr, SHUTDOWN_GRACE_MS } from './shutdown.js';
+import { stopDaemon } from './shutdown-steps.js';
 
 export interface RunningDaemon {
   runtime: Runtime;
+  /** the bounded, ordered stop (shutdown-steps.ts); containers keep running */
   close(): Promise<void>;
+  /** for an immediate exit: kills the dashboard child so it is not left behind */
+  kill(): void;
 }
 
 /** Is some agent already answering on this socket? (a stale socket file is not) */
@@ -111,6 +116,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const web = opts.http ? startWebFrontend(opts.root) : undefined;
   const servers: Server[] = [];
   const wsServers: WebSocketServer[] = [];
+  // every connection, upgraded ones too: the stop waits for them only for a grace period
+  const connections = new ConnectionTracker();
   const serve = async (listen: (srv: Server) => Promise<void>) => {
     const srv = createServer((req, res) => inRequest(httpScope(req, res), () => route(req, res)));
     const route = (req: IncomingMessage, res: ServerResponse) => {
@@ -158,6 +165,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     // which races with clients reusing a pooled socket just as the server closes it)
     srv.keepAliveTimeout = 65_000;
     srv.headersTimeout = 66_000;
+    connections.track(srv);
     await listen(srv);
     servers.push(srv);
     wsServers.push(wss);
@@ -186,7 +194,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         }),
     ).catch(async (e) => {
       for (const s of servers) s.close();
-      web?.close();
+      await web?.close(SHUTDOWN_GRACE_MS);
       await runtime.close();
       throw e;
     });
@@ -204,6 +212,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         return undefined;
       });
       if (srv) {
+        connections.track(srv);
         servers.push(srv);
         srv.on('close', () => existsSync(path) && unlinkSync(path));
       }
@@ -212,36 +221,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       // asked for explicitly, so a failure stops the agent rather than going unnoticed
       const srv = await docker.listenTcp(opts.dockerTcp.host, opts.dockerTcp.port, tokenAccess(db)).catch(async (e: Error) => {
         for (const s of servers) s.close();
-        web?.close();
+        await web?.close(SHUTDOWN_GRACE_MS);
         await runtime.close();
         throw e;
       });
+      connections.track(srv);
       servers.push(srv);
     }
   }
 
   return {
     runtime,
-    async close() {
-      health.stop();
-      offRevoke();
-      sessions.closeAll();
-      for (const w of wsServers) {
-        for (const c of w.clients) c.terminate();
-        w.close();
-      }
-      await Promise.all(
-        servers.map((s) => {
-          const closed = new Promise((r) => s.close(r));
-          s.closeAllConnections();
-          return closed;
-        }),
-      );
-      if (existsSync(opts.socket)) unlinkSync(opts.socket);
-      web?.close();
-      await runtime.close(); // containers keep running: their shims own them
-      await flushAudit(db);
-      await db.$disconnect();
+    close: () => {
+      health.stop(); // /readyz answers 503 from the first moment of the stop
+      return stopDaemon({ connections, wsServers, sessions, web, runtime, db, socketFiles: [opts.socket], unsubscribe: offRevoke }, logStderr);
     },
+    kill: () => web?.kill(),
   };
 }

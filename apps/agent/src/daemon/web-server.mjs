@@ -9,6 +9,9 @@ const [dir, socket] = process.argv.slice(2);
 process.stdin.on('end', () => process.exit(0));
 process.stdin.on('error', () => process.exit(0));
 process.stdin.resume();
+// the agent's stop sends SIGTERM (and SIGKILL after its grace); a handler a library installs
+// must not keep this process up
+process.on('SIGTERM', () => process.exit(0));
 
 const app = next({ dev: false, dir, quiet: true });
 await app.prepare();

@@ -3,12 +3,16 @@ import { existsSync } from 'node:fs';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopChild } from './child-stop.js';
 
 export type WebHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface WebFrontend {
   handle: WebHandler;
-  close(): void;
+  /** stdin closed and SIGTERM; SIGKILL if still there after `graceMs`. Resolves once it is gone. */
+  close(graceMs: number): Promise<void>;
+  /** SIGKILL now (an agent leaving at once must not leave the child behind) */
+  kill(): void;
 }
 
 const WEB_DIR = fileURLToPath(new URL('../../../web', import.meta.url));
@@ -29,7 +33,8 @@ export function startWebFrontend(runDir: string): WebFrontend {
       handle: (_req, res) => {
         res.writeHead(503, { 'content-type': 'text/plain' }).end('The Skiff dashboard is not built: run `npm run build` (scripts/start.sh does). The API is at /trpc.\n');
       },
-      close() {},
+      close: async () => {},
+      kill() {},
     };
   }
   const socketPath = join(runDir, 'web.sock');
@@ -59,7 +64,8 @@ export function startWebFrontend(runDir: string): WebFrontend {
     return up;
   };
   ready = launch();
-  ready.catch((e: Error) => process.stderr.write(`warning: ${e.message}\n`));
+  // (a child stopped with the agent before it was up is no news)
+  ready.catch((e: Error) => closed || process.stderr.write(`warning: ${e.message}\n`));
 
   return {
     handle(req, res) {
@@ -81,10 +87,14 @@ export function startWebFrontend(runDir: string): WebFrontend {
         (e: Error) => res.writeHead(502, { 'content-type': 'text/plain' }).end(`${e.message}\n`),
       );
     },
-    close() {
+    close(graceMs) {
       closed = true;
-      child?.stdin?.end();
-      child?.kill('SIGTERM');
+      return child ? stopChild(child, graceMs, 'the dashboard server') : Promise.resolve();
+    },
+    kill() {
+      closed = true;
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };
 }
+

@@ -3,6 +3,7 @@ import type { ContainerStatsBackend } from './backend.js';
 import { sendJson, truthy } from './http.js';
 import { startJsonStream } from './query.js';
 import { param, type Call, type Route } from './route.js';
+import { onStopping } from '../daemon/stopping.js';
 
 function cpuJson(s: ContainerStats | undefined) {
   return {
@@ -54,6 +55,9 @@ async function stats(c: Call<ContainerStatsBackend>): Promise<void> {
   const line = startJsonStream(c.res);
   let closed = false;
   c.res.once('close', () => (closed = true));
+  // the agent stopping ends the stream after the sample in flight
+  const offStopping = onStopping(() => (closed = true));
+  c.res.once('close', offStopping);
   let pre: ContainerStats | undefined;
   while (!closed) {
     let cur: ContainerStats;

@@ -2,6 +2,7 @@ import type { RuntimeEvent } from '@skiff/runtime';
 import type { EventBackend } from './backend.js';
 import { labelMatches, queryFilters, startJsonStream, timeNs } from './query.js';
 import type { Route } from './route.js';
+import { onStopping } from '../daemon/stopping.js';
 
 const KEPT = 1000;
 const logs = new WeakMap<EventBackend, RuntimeEvent[]>();
@@ -59,10 +60,13 @@ export const EVENT_ROUTES: Route<EventBackend>[] = [
         wake?.();
       });
       let closed = false;
-      res.once('close', () => {
+      const end = () => {
         closed = true;
         wake?.();
-      });
+      };
+      res.once('close', end);
+      // the agent stopping ends the stream cleanly (a client that stopped reading is cut later)
+      const offStopping = onStopping(end);
       // (a bound beyond setTimeout's range ends at the first event after it instead)
       const left = until === undefined ? Infinity : Math.max(0, until / 1e6 - Date.now());
       const timer = left < 2 ** 31 - 1 ? setTimeout(() => ((closed = true), wake?.()), left) : undefined;
@@ -83,6 +87,7 @@ export const EVENT_ROUTES: Route<EventBackend>[] = [
         }
       } finally {
         off();
+        offStopping();
         clearTimeout(timer);
       }
       res.end();

@@ -1,5 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { StdioSession } from '@skiff/runtime';
+import { systemErrorFrame } from '../daemon/log-stream.js';
+import { onStopping, SHUTDOWN_MESSAGE } from '../daemon/stopping.js';
 
 /**
  * Docker's multiplexed stream framing for non-TTY logs and attach: an 8-byte header
@@ -22,13 +24,22 @@ export function pipeSession(
   socket: Duplex,
   opts: { tty: boolean; stdout: boolean; stderr: boolean; stdin: boolean; onClose: () => void },
 ): void {
-  if (opts.stdout) session.on('stdout', (d: Buffer) => socket.write(opts.tty ? d : frame('stdout', d)));
-  if (opts.stderr) session.on('stderr', (d: Buffer) => socket.write(opts.tty ? d : frame('stderr', d)));
+  // (not after the socket was ended: the agent stopping ends it while the process still writes)
+  if (opts.stdout) session.on('stdout', (d: Buffer) => socket.writable && socket.write(opts.tty ? d : frame('stdout', d)));
+  if (opts.stderr) session.on('stderr', (d: Buffer) => socket.writable && socket.write(opts.tty ? d : frame('stderr', d)));
   session.on('exit', () => socket.end());
   session.on('error', () => socket.destroy());
   if (opts.stdin) {
     socket.on('data', (d: Buffer) => session.write(d));
     socket.on('end', () => session.closeStdin());
   }
-  socket.on('close', opts.onClose);
+  // the agent stopping ends the stream (the process keeps running), framed streams with why
+  const offStopping = onStopping(() => {
+    if (!opts.tty && socket.writable) socket.write(systemErrorFrame(SHUTDOWN_MESSAGE));
+    socket.end();
+  });
+  socket.on('close', () => {
+    offStopping();
+    opts.onClose();
+  });
 }
