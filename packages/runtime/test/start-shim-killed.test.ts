@@ -66,7 +66,7 @@ describe('start when the shim dies before it reports', () => {
       if (!started) failedStarts++;
       // whichever way the start went, the container's processes are gone once it settles
       await waitFor(async () => cg.joinDirs.every((d) => procsIn(d).length === 0), 5_000, `no process left in ${id}'s cgroup`);
-      await waitFor(async () => !(await t.rt.containers.inspect(id)).State.Running, 10_000, `${id} not running`);
+      await waitFor(async () => !((await t.rt.containers.inspect(id)).State as { Running: boolean }).Running, 10_000, `${id} not running`);
       await t.rt.containers.remove(id, { force: true });
     }
     // the race is the point: most rounds must have hit the start path's own failure handling
