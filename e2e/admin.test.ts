@@ -1,8 +1,8 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
-import { RegistryClient } from '../packages/runtime/src/image/registry-client.js';
-import { buildImage, buildLayer, busyboxEntries, BUSYBOX_CONFIG, pushImage, startRegistry, TEST_REGISTRY_USER, type TestRegistry } from '../packages/runtime/test/fixtures/index.js';
+import { RegistryClient } from '@skiff/runtime/image/registry-client.ts';
+import { buildImage, buildLayer, busyboxEntries, BUSYBOX_CONFIG, pushImage, startRegistry, TEST_REGISTRY_USER, type TestRegistry } from '@skiff/test-fixtures';
 import { isHostNetworkChange } from './browser-noise.js';
 
 /**

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page, type Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
-import { fixtureRegistry, stopFixtureRegistry } from '../packages/runtime/test/fixtures/index.js';
+import { fixtureRegistry, stopFixtureRegistry } from '@skiff/test-fixtures';
 import { isHostNetworkChange } from './browser-noise.js';
 
 /**

@@ -1,7 +1,7 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
-import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../packages/runtime/test/fixtures/index.js';
+import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '@skiff/test-fixtures';
 import { isHostNetworkChange } from './browser-noise.js';
 
 /**

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime.js';
 import type { ContainerCreateSpec } from '../src/types.js';
 import { afterAll, beforeAll } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
-import { sweepRuntimeLeftovers } from './fixtures/sweep.js';
+import { fixtureRegistry, stopFixtureRegistry, sweepRuntimeLeftovers } from '@skiff/test-fixtures';
 
 /** A runtime on a throw-away root and cgroup parent; `dispose` removes everything it made. */
 export class TestRuntime {
