@@ -19,9 +19,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { connectAgent, type SkiffClient } from '../apps/agent/src/cli/client.js';
 import { pullImage } from '../apps/agent/src/cli/commands/images.js';
-import { fixtureRegistry, stopFixtureRegistry } from '../packages/runtime/test/fixtures/index.js';
-import { freePort } from '../packages/runtime/test/fixtures/registry.js';
-import { sweepRuntimeLeftovers } from '../packages/runtime/test/fixtures/sweep.js';
+import { fixtureRegistry, stopFixtureRegistry, freePort, sweepRuntimeLeftovers } from '@skiff/test-fixtures';
 import { podman as startPodman, type Podman } from './lib/peers.mjs';
 import { median, percentile, report, timeMs, type BenchResult, type Row } from './lib/report.mjs';
 

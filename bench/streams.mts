@@ -21,7 +21,7 @@ import { createTRPCClient, createWSClient, httpLink, wsLink } from '@trpc/client
 import WebSocket from 'ws';
 import type { AppRouter } from '../apps/agent/src/index.js';
 import { AgentHarness, SKIFF } from '../apps/agent/test/agent-harness.js';
-import { fixtureRegistry, stopFixtureRegistry } from '../packages/runtime/test/fixtures/index.js';
+import { fixtureRegistry, stopFixtureRegistry } from '@skiff/test-fixtures';
 import { measureEcho, ptyTerminal, type EchoTerminal } from './lib/keystroke-echo.mts';
 import { podman as makePodman, type Podman } from './lib/peers.mts';
 import { median, percentile, report, type Row } from './lib/report.mts';

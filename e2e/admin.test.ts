@@ -1,9 +1,9 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RegistryClient } from '@skiff/runtime/image/registry-client.ts';
+import { buildImage, buildLayer, busyboxEntries, BUSYBOX_CONFIG, pushImage, startRegistry, TEST_REGISTRY_USER } from '@skiff/test-fixtures';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
-import { RegistryClient } from '../packages/runtime/src/image/registry-client.js';
-import { buildImage, buildLayer, busyboxEntries, BUSYBOX_CONFIG, pushImage, startRegistry, TEST_REGISTRY_USER, type TestRegistry } from '../packages/runtime/test/fixtures/index.js';
-import { isHostNetworkChange } from './browser-noise.js';
+import { recordErrors, signIn, useE2e } from './harness.js';
 
 /**
  * The admin pages (users, API tokens, audit log, registry logins) in a real browser against
@@ -11,46 +11,41 @@ import { isHostNetworkChange } from './browser-noise.js';
  */
 let agent: AgentHarness;
 let browser: Browser;
-let registry: TestRegistry;
+let registryHost: string;
 let privateImage: string;
 const pages: Page[] = [];
 
-beforeAll(async () => {
-  registry = await startRegistry({ auth: 'basic' });
-  const client = new RegistryClient({ registry: registry.host, insecure: true, credentials: TEST_REGISTRY_USER });
-  await pushImage(client, 'private/busybox', 'latest', buildImage([await buildLayer(busyboxEntries())], BUSYBOX_CONFIG));
-  privateImage = `${registry.host}/private/busybox:latest`;
-  agent = await AgentHarness.create([registry.host]);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-}, 120_000);
+useE2e(
+  {
+    registry: async () => {
+      const registry = await startRegistry({ auth: 'basic' });
+      const client = new RegistryClient({ registry: registry.host, insecure: true, credentials: TEST_REGISTRY_USER });
+      await pushImage(client, 'private/busybox', 'latest', buildImage([await buildLayer(busyboxEntries())], BUSYBOX_CONFIG));
+      return registry;
+    },
+  },
+  (f) => {
+    ({ agent, browser, registry: registryHost } = f);
+    privateImage = `${registryHost}/private/busybox:latest`;
+  },
+);
 
 afterAll(async () => {
   for (const p of pages) await p.close().catch(() => undefined);
-  await browser?.close();
-  await agent?.dispose();
-  await registry?.stop();
-}, 60_000);
+});
 
 /** A signed-in page (its own browser context, so its own cookie) that records page and console errors from then on. */
 async function signedIn(username: string, password: string): Promise<{ page: Page; errors: string[]; provoke: (status: number) => void }> {
   const page = await browser.newPage();
   pages.push(page);
-  await page.goto(`${agent.url}/login`);
-  await page.getByLabel('username').fill(username);
-  await page.getByLabel('password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${agent.url}/`);
+  await signIn(page, agent, username, password);
   await expect.poll(() => page.getByTestId('whoami').textContent()).toContain(username);
   const errors: string[] = [];
   const provoked = new Set<number>();
-  page.on('pageerror', (e) => errors.push(`${e.message} ${e.stack}`));
-  page.on('console', (m) => {
-    // the browser logs every refused request; one the test provokes on purpose is not a fault
-    const status = /status of (\d+)/.exec(m.text())?.[1];
-    if (m.type() === 'error' && !isHostNetworkChange(m.text()) && !(status && provoked.has(Number(status)))) errors.push(m.text());
+  // the browser logs every refused request; one the test provokes on purpose is not a fault
+  recordErrors(page, errors, (text) => {
+    const status = /status of (\d+)/.exec(text)?.[1];
+    return !!status && provoked.has(Number(status));
   });
   return { page, errors, provoke: (status) => provoked.add(status) };
 }
@@ -197,15 +192,15 @@ describe('admin pages', () => {
 
     // a password the registry refuses is reported and not stored (like docker login)
     provoke(401);
-    await page.getByLabel('registry', { exact: true }).fill(`http://${registry.host}`);
+    await page.getByLabel('registry', { exact: true }).fill(`http://${registryHost}`);
     await page.getByLabel('registry password').fill('not-the-password');
     await page.getByRole('button', { name: 'Log in' }).click();
     await expect.poll(() => page.locator('p[role=alert]').textContent()).toMatch(/refused these credentials/);
-    expect(await page.getByTestId(`registry-${registry.host}`).count()).toBe(0);
+    expect(await page.getByTestId(`registry-${registryHost}`).count()).toBe(0);
 
     await page.getByLabel('registry password').fill(TEST_REGISTRY_USER.password);
     await page.getByRole('button', { name: 'Log in' }).click();
-    const row = page.getByTestId(`registry-${registry.host}`);
+    const row = page.getByTestId(`registry-${registryHost}`);
     await row.waitFor();
     expect(await row.textContent()).toContain(TEST_REGISTRY_USER.username);
     await fitsTablet(page);

@@ -2,11 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page, type Route } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
-import { fixtureRegistry, stopFixtureRegistry } from '../packages/runtime/test/fixtures/index.js';
-import { isHostNetworkChange } from './browser-noise.js';
+import { openPage, signIn, useE2e } from './harness.js';
 
 /**
  * The Build page, commit and push in a real browser against a real agent: a Dockerfile
@@ -28,54 +27,24 @@ const COMMITTED_TAG = 'bld-e2e/committed:v1';
 const CONTAINER = 'bld-e2e-c';
 const VIEWER = 'bld-e2e-viewer';
 
+useE2e({}, (f) => ({ agent, browser, image, registry } = f));
+
 beforeAll(async () => {
-  const reg = await fixtureRegistry();
-  registry = reg.host;
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  agent = await AgentHarness.create([reg.host]);
   work = await mkdtemp(join(tmpdir(), 'skiff-bld-e2e-'));
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-}, 120_000);
+});
 
 afterAll(async () => {
-  await browser?.close();
   if (agent) {
     agent.cli(['rm', '-f', CONTAINER]);
     agent.cli(['rmi', '-f', BUILT_TAG, CTX_TAG, COMMITTED_TAG, `${registry}/bld-e2e/pushed:v1`]);
     agent.cli(['user', 'rm', VIEWER]);
-    await agent.dispose();
   }
   if (work) await rm(work, { recursive: true, force: true });
-  await stopFixtureRegistry();
 }, 60_000);
 
 /** Not this suite's business: the favicon, and prefetches of pages other branches add. */
 const FOREIGN = /\/favicon\.ico$|\/(users|registries|audit)\?_rsc=/;
-
-/** a page that records page errors and console errors, and accepts confirm() dialogs */
-async function openPage(errors: string[]): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 1000 } });
-  page.on('pageerror', (e) => errors.push(`${e.message} ${e.stack}`));
-  page.on('console', (m) => {
-    const url = m.location().url;
-    if (m.type() === 'error' && !isHostNetworkChange(m.text()) && !(m.text().includes('status of 404') && FOREIGN.test(url))) errors.push(`${m.text()} ${url}`);
-  });
-  page.on('dialog', (d) => void d.accept());
-  return page;
-}
-
-async function signIn(page: Page, errors: string[], username: string, password: string): Promise<void> {
-  await page.goto(`${agent.url}/`);
-  await page.waitForURL(/\/login$/);
-  await page.getByLabel('username').fill(username);
-  await page.getByLabel('password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${agent.url}/`);
-  errors.length = 0; // the signed-out page's 401 for auth.me is how it found out
-}
+const PAGE = { viewport: { width: 1100, height: 1000 }, ignore: (text: string, url: string) => text.includes('status of 404') && FOREIGN.test(url) };
 
 const log = (page: Page) => page.getByTestId('build-log').textContent().then((t) => t ?? '');
 const phase = (page: Page) => page.getByTestId('build-phase').textContent().then((t) => t ?? '', () => '');
@@ -92,8 +61,8 @@ async function buildAndWait(page: Page): Promise<string> {
 describe('build, commit and push in the dashboard', () => {
   it('builds a Dockerfile from the editor with live output, rebuilds from cache, and builds an uploaded context', async () => {
     const errors: string[] = [];
-    const page = await openPage(errors);
-    await signIn(page, errors, 'admin', AgentHarness.ADMIN_PASSWORD);
+    const page = await openPage(browser, errors, PAGE);
+    await signIn(page, agent, 'admin', AgentHarness.ADMIN_PASSWORD, errors);
 
     await page.getByRole('link', { name: 'Build', exact: true }).click();
     await page.waitForURL(/\/build$/);
@@ -160,8 +129,8 @@ describe('build, commit and push in the dashboard', () => {
     const r = agent.cli(['run', '-d', '--name', CONTAINER, image, 'sh', '-c', 'echo committed-from-dashboard > /marker; sleep 300']);
     expect(r.code, r.stderr).toBe(0);
     const errors: string[] = [];
-    const page = await openPage(errors);
-    await signIn(page, errors, 'admin', AgentHarness.ADMIN_PASSWORD);
+    const page = await openPage(browser, errors, PAGE);
+    await signIn(page, agent, 'admin', AgentHarness.ADMIN_PASSWORD, errors);
 
     await page.getByRole('link', { name: 'Containers' }).click();
     await page.getByTestId(`row-${CONTAINER}`).getByRole('link', { name: CONTAINER }).click();
@@ -233,8 +202,8 @@ describe('build, commit and push in the dashboard', () => {
 
   it('sends the form as the /api/build request and shows refusals, build errors and cancel (stubbed endpoint)', async () => {
     const errors: string[] = [];
-    const page = await openPage(errors);
-    await signIn(page, errors, 'admin', AgentHarness.ADMIN_PASSWORD);
+    const page = await openPage(browser, errors, PAGE);
+    await signIn(page, agent, 'admin', AgentHarness.ADMIN_PASSWORD, errors);
     const requests: { url: URL; type: string; body: string }[] = [];
     let answer: (route: Route) => Promise<void> = (route) => route.fulfill({ status: 403, contentType: 'application/json', body: JSON.stringify({ message: 'building needs the operator role' }) });
     await page.route('**/api/build**', async (route) => {
@@ -324,8 +293,8 @@ describe('build, commit and push in the dashboard', () => {
   it('shows a viewer no Build page, no commit and no push', async () => {
     expect(agent.cli(['user', 'create', '--role', 'viewer', '--password', 'viewer-password', VIEWER]).code).toBe(0);
     const errors: string[] = [];
-    const page = await openPage(errors);
-    await signIn(page, errors, VIEWER, 'viewer-password');
+    const page = await openPage(browser, errors, PAGE);
+    await signIn(page, agent, VIEWER, 'viewer-password', errors);
     await page.getByRole('link', { name: 'Images' }).waitFor();
     expect(await page.getByRole('link', { name: 'Build', exact: true }).count()).toBe(0);
     await page.goto(`${agent.url}/build`);

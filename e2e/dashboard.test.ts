@@ -1,57 +1,30 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { freeTestSubnet } from '@skiff/test-fixtures';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
-import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../packages/runtime/test/fixtures/index.js';
-import { isHostNetworkChange } from './browser-noise.js';
+import { recordErrors, screenshot, signIn, useE2e } from './harness.js';
 
 /**
  * The dashboard in a real browser (Debian's chromium through playwright-core) against a
  * real agent running real containers.
  */
-const SHOTS = join(import.meta.dirname, 'screenshots');
 let agent: AgentHarness;
 let browser: Browser;
 let image: string;
 
-beforeAll(async () => {
-  const reg = await fixtureRegistry();
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  agent = await AgentHarness.create([reg.host]);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-}, 120_000);
+useE2e({}, (f) => ({ agent, browser, image } = f));
 
-afterAll(async () => {
-  await browser?.close();
-  await agent?.dispose();
-  await stopFixtureRegistry();
-}, 60_000);
-
-/** page errors and console errors, to assert a page stayed clean */
+/** page errors and console errors from now on, to assert a page stayed clean */
 function watchErrors(page: Page): string[] {
   const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(`${e.message} ${e.stack}`));
-  page.on('console', (m) => m.type() === 'error' && !isHostNetworkChange(m.text()) && errors.push(`${m.text()} ${JSON.stringify(m.location())}`));
+  recordErrors(page, errors);
   return errors;
-}
-
-async function login(page: Page, username: string, password: string): Promise<void> {
-  await page.goto(`${agent.url}/`);
-  await page.waitForURL(/\/login$/);
-  await page.getByLabel('username').fill(username);
-  await page.getByLabel('password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${agent.url}/`);
 }
 
 describe('dashboard', () => {
   it('signs in, runs a container with a port and a volume (pulling it), follows its logs, opens a terminal, stops and removes it', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await login(page, 'admin', AgentHarness.ADMIN_PASSWORD);
+    await signIn(page, agent, 'admin', AgentHarness.ADMIN_PASSWORD);
     const errors = watchErrors(page); // signed out, the app's own auth.me check is a 401
     await page.getByTestId('running-count').waitFor();
     await page.getByRole('link', { name: 'Containers' }).click();
@@ -116,7 +89,6 @@ describe('dashboard', () => {
   it('lays every main page out without overflow at laptop and tablet widths, in light and dark (screenshots in e2e/screenshots/)', async () => {
     expect(agent.cli(['run', '-d', '--name', 'shot', '-p', '127.0.0.1::80', '-v', 'shot-data:/data', image, 'sh', '-c', 'while true; do echo shot; sleep 1; done']).code).toBe(0);
     const id = agent.cli(['inspect', '--format', '{{.Id}}', 'shot']).stdout.trim();
-    mkdirSync(SHOTS, { recursive: true });
     const pages: [string, string][] = [
       ['home', '/'],
       ['containers', '/containers'],
@@ -130,7 +102,7 @@ describe('dashboard', () => {
     ];
     for (const width of [1280, 768]) {
       const page = await browser.newPage({ viewport: { width, height: 900 } });
-      await login(page, 'admin', AgentHarness.ADMIN_PASSWORD);
+      await signIn(page, agent, 'admin', AgentHarness.ADMIN_PASSWORD);
       const errors = watchErrors(page);
       for (const [name, path] of pages) {
         await page.goto(`${agent.url}${path}`);
@@ -139,7 +111,7 @@ describe('dashboard', () => {
         // nothing wider than the window: no sideways scrolling of the whole page
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         expect(overflow, `${name} at ${width}px overflows by ${overflow}px`).toBeLessThanOrEqual(0);
-        await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: true });
+        await screenshot(page, `${name}-${width}.png`);
       }
       // the theme switch flips the whole page to dark and is remembered
       const dark = async () => page.evaluate(() => document.documentElement.classList.contains('dark'));
@@ -150,7 +122,7 @@ describe('dashboard', () => {
       await page.reload();
       await page.locator('main h1, main [data-testid]').first().waitFor();
       expect(await dark()).toBe(!before);
-      await page.screenshot({ path: join(SHOTS, `${pages.at(-1)![0]}-${width}-${before ? 'light' : 'dark'}.png`), fullPage: true });
+      await screenshot(page, `${pages.at(-1)![0]}-${width}-${before ? 'light' : 'dark'}.png`);
       expect(errors).toEqual([]);
       await page.close();
     }
@@ -159,7 +131,7 @@ describe('dashboard', () => {
 
   it('creates and removes volumes and networks', async () => {
     const page = await browser.newPage();
-    await login(page, 'admin', AgentHarness.ADMIN_PASSWORD);
+    await signIn(page, agent, 'admin', AgentHarness.ADMIN_PASSWORD);
     await page.getByRole('link', { name: 'Volumes' }).click();
     await page.getByLabel('volume name').fill('from-ui');
     await page.getByRole('button', { name: 'Create' }).click();
@@ -184,7 +156,7 @@ describe('dashboard', () => {
     await page.getByLabel('password').fill('not-it');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.locator('p[role=alert]').textContent()).toMatch(/wrong user name or password/);
-    await login(page, 'watcher', 'viewer-password');
+    await signIn(page, agent, 'watcher', 'viewer-password');
     await page.getByRole('link', { name: 'Containers' }).click();
     await page.getByTestId('row-from-browser').waitFor();
     expect(await page.getByRole('button', { name: 'Run a container' }).count()).toBe(0);
@@ -200,7 +172,7 @@ describe('dashboard', () => {
 
   it('removes a container from its page and goes back to the list', async () => {
     const page = await browser.newPage();
-    await login(page, 'admin', AgentHarness.ADMIN_PASSWORD);
+    await signIn(page, agent, 'admin', AgentHarness.ADMIN_PASSWORD);
     await page.getByRole('link', { name: 'Containers' }).click();
     await page.getByTestId('row-from-browser').getByRole('link', { name: 'from-browser' }).click();
     page.once('dialog', (d) => void d.accept());
@@ -230,7 +202,7 @@ describe('dashboard', () => {
       }),
     );
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await login(page, 'admin', AgentHarness.ADMIN_PASSWORD);
+    await signIn(page, agent, 'admin', AgentHarness.ADMIN_PASSWORD);
     const errors = watchErrors(page); // signed out, the app's own auth.me check is a 401
     await page.getByRole('link', { name: 'Containers' }).click();
     await page.getByLabel('search').fill('bulk-');

@@ -1,7 +1,7 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
-import { freeTestSubnet } from '../packages/runtime/test/fixtures/index.js';
+import { freeTestSubnet } from '@skiff/test-fixtures';
 import { isHostNetworkChange } from './browser-noise.js';
 
 /**

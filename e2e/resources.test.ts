@@ -1,8 +1,8 @@
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freeTestSubnet } from '@skiff/test-fixtures';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
-import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../packages/runtime/test/fixtures/index.js';
-import { isHostNetworkChange } from './browser-noise.js';
+import { openPage, signIn, useE2e } from './harness.js';
 
 /**
  * The Images, Volumes and Networks pages in a real browser against a real agent: pulling
@@ -15,25 +15,13 @@ let image: string;
 const NEW_TAG = 'res-local/busybox:v1';
 const net = freeTestSubnet();
 
-beforeAll(async () => {
-  const reg = await fixtureRegistry();
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  agent = await AgentHarness.create([reg.host]);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-}, 120_000);
+useE2e({}, (f) => ({ agent, browser, image } = f));
 
-afterAll(async () => {
-  await browser?.close();
-  if (agent) {
-    agent.cli(['rm', '-f', 'res-c']);
-    agent.cli(['network', 'rm', 'res-net']);
-    agent.cli(['volume', 'rm', 'res-vol']);
-    await agent.dispose();
-  }
-  await stopFixtureRegistry();
+afterAll(() => {
+  if (!agent) return;
+  agent.cli(['rm', '-f', 'res-c']);
+  agent.cli(['network', 'rm', 'res-net']);
+  agent.cli(['volume', 'rm', 'res-vol']);
 }, 60_000);
 
 /**
@@ -41,41 +29,16 @@ afterAll(async () => {
  * on this branch yet (users, registries, audit) answering 404.
  */
 const FOREIGN = /\/favicon\.ico$|\/(users|registries|audit)\?_rsc=/;
-
-/** a page (768 px wide) that records page errors and console errors, and accepts confirm() dialogs */
-async function openPage(errors: string[]): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 768, height: 1000 } });
-  page.on('pageerror', (e) => errors.push(`${e.message} ${e.stack}`));
-  page.on('console', (m) => {
-    const url = m.location().url;
-    if (m.type() === 'error' && !isHostNetworkChange(m.text()) && !(m.text().includes('status of 404') && FOREIGN.test(url))) errors.push(`${m.text()} ${url}`);
-  });
-  page.on('dialog', (d) => void d.accept());
-  return page;
-}
-
-async function login(page: Page, username: string, password: string): Promise<void> {
-  await page.goto(`${agent.url}/`);
-  await page.waitForURL(/\/login$/);
-  await page.getByLabel('username').fill(username);
-  await page.getByLabel('password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${agent.url}/`);
-}
-
-/** signs in, then forgets the signed-out page's 401 for auth.me (that is how it finds out) */
-async function signIn(page: Page, errors: string[], username: string, password: string): Promise<void> {
-  await login(page, username, password);
-  errors.length = 0;
-}
+/** pages 768 px wide */
+const PAGE = { viewport: { width: 768, height: 1000 }, ignore: (text: string, url: string) => text.includes('status of 404') && FOREIGN.test(url) };
 
 const imageRow = (page: Page) => page.locator('tr').filter({ has: page.getByText(image, { exact: true }) });
 
 describe('images, volumes and networks pages', () => {
   it('pulls with per-layer progress, tags, shows history and usage, connects networks and prunes volumes', async () => {
     const errors: string[] = [];
-    const page = await openPage(errors);
-    await signIn(page, errors, 'admin', AgentHarness.ADMIN_PASSWORD);
+    const page = await openPage(browser, errors, PAGE);
+    await signIn(page, agent, 'admin', AgentHarness.ADMIN_PASSWORD, errors);
 
     // ---- pull, with a progress row per layer and a final status line
     await page.getByRole('link', { name: 'Images' }).click();
@@ -168,8 +131,8 @@ describe('images, volumes and networks pages', () => {
   it('shows a viewer the lists but no Pull, Create, remove, prune or connect', async () => {
     expect(agent.cli(['user', 'create', '--role', 'viewer', '--password', 'viewer-password', 'v1']).code).toBe(0);
     const errors: string[] = [];
-    const page = await openPage(errors);
-    await signIn(page, errors, 'v1', 'viewer-password');
+    const page = await openPage(browser, errors, PAGE);
+    await signIn(page, agent, 'v1', 'viewer-password', errors);
 
     await page.getByRole('link', { name: 'Images' }).click();
     await imageRow(page).waitFor();

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freeTestSubnet } from '@skiff/test-fixtures';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
-import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../packages/runtime/test/fixtures/index.js';
-import { isHostNetworkChange } from './browser-noise.js';
+import { openPage, screenshot, signIn, useE2e } from './harness.js';
 
 /**
  * The Stacks pages in a real browser against a real agent: a new stack typed into the
@@ -19,48 +17,14 @@ const stack = `e2e${randomBytes(3).toString('hex')}`;
 const viewerName = `sv${randomBytes(2).toString('hex')}`;
 const net = freeTestSubnet();
 
-beforeAll(async () => {
-  const reg = await fixtureRegistry();
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  agent = await AgentHarness.create([reg.host]);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-}, 120_000);
+useE2e({}, (f) => ({ agent, browser, image } = f));
 
-afterAll(async () => {
-  await browser?.close();
-  if (agent) {
-    agent.cli(['compose', '-p', stack, 'down', '-v']);
-    await agent.dispose();
-  }
-  await stopFixtureRegistry();
+afterAll(() => {
+  if (agent) agent.cli(['compose', '-p', stack, 'down', '-v']);
 }, 90_000);
 
-const SHOTS = join(import.meta.dirname, 'screenshots');
 const FOREIGN = /\/favicon\.ico$/;
-
-async function openPage(errors: string[]): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  page.on('pageerror', (e) => errors.push(`${e.message} ${e.stack}`));
-  page.on('console', (m) => {
-    const url = m.location().url;
-    if (m.type() === 'error' && !isHostNetworkChange(m.text()) && !FOREIGN.test(url)) errors.push(`${m.text()} ${url}`);
-  });
-  page.on('dialog', (d) => void d.accept());
-  return page;
-}
-
-async function signIn(page: Page, errors: string[], username: string, password: string): Promise<void> {
-  await page.goto(`${agent.url}/`);
-  await page.waitForURL(/\/login$/);
-  await page.getByLabel('username').fill(username);
-  await page.getByLabel('password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${agent.url}/`);
-  errors.length = 0;
-}
+const PAGE = { viewport: { width: 1280, height: 1000 }, ignore: (_text: string, url: string) => FOREIGN.test(url) };
 
 const file = (key: string) => `services:
   web:
@@ -81,8 +45,8 @@ networks:
 describe('stacks page', () => {
   it('creates a stack in the editor, shows a located error, deploys, shows the services running, and removes it', async () => {
     const errors: string[] = [];
-    const page = await openPage(errors);
-    await signIn(page, errors, 'admin', AgentHarness.ADMIN_PASSWORD);
+    const page = await openPage(browser, errors, PAGE);
+    await signIn(page, agent, 'admin', AgentHarness.ADMIN_PASSWORD, errors);
 
     await page.getByRole('link', { name: 'Stacks' }).click();
     await page.waitForURL(/\/stacks$/);
@@ -96,8 +60,7 @@ describe('stacks page', () => {
     expect(await page.getByTestId('validation-location').textContent()).toBe('compose.yaml line 3, column 5');
     expect(await page.getByTestId('error-line').textContent()).toBe('3');
     expect(await page.getByRole('button', { name: 'Save', exact: true }).isDisabled()).toBe(true);
-    mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: join(SHOTS, 'stack-error-1280.png'), fullPage: true });
+    await screenshot(page, 'stack-error-1280.png');
 
     // fixed: valid, saved, and the page becomes the stack's own
     await page.getByLabel('compose file').fill(file('image'));
@@ -132,7 +95,6 @@ describe('stacks page', () => {
     await page.goBack();
 
     // laid out without sideways overflow at laptop and tablet widths, light and dark (screenshots in e2e/screenshots/)
-    mkdirSync(SHOTS, { recursive: true });
     for (const width of [1280, 768]) {
       await page.setViewportSize({ width, height: 1000 });
       for (const [shot, path] of [['stacks', '/stacks'], ['stack', `/stacks/${stack}`]] as const) {
@@ -141,11 +103,11 @@ describe('stacks page', () => {
         await page.waitForTimeout(500);
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         expect(overflow, `${shot} at ${width}px overflows by ${overflow}px`).toBeLessThanOrEqual(0);
-        await page.screenshot({ path: join(SHOTS, `${shot}-${width}.png`), fullPage: true });
+        await screenshot(page, `${shot}-${width}.png`);
       }
     }
     await page.evaluate(() => document.documentElement.classList.add('dark'));
-    await page.screenshot({ path: join(SHOTS, 'stack-768-dark.png'), fullPage: true });
+    await screenshot(page, 'stack-768-dark.png');
     await page.setViewportSize({ width: 1280, height: 1000 });
 
     // remove: containers, network and the stored stack are gone
@@ -161,8 +123,8 @@ describe('stacks page', () => {
   it('shows a viewer the stacks and the file but no mutating buttons', async () => {
     // a stored stack (saved over the API would need a token; the editor is what viewers read)
     const errors: string[] = [];
-    const admin = await openPage(errors);
-    await signIn(admin, errors, 'admin', AgentHarness.ADMIN_PASSWORD);
+    const admin = await openPage(browser, errors, PAGE);
+    await signIn(admin, agent, 'admin', AgentHarness.ADMIN_PASSWORD, errors);
     await admin.goto(`${agent.url}/stacks/new`);
     await admin.getByLabel('stack name').fill(`${stack}v`);
     await admin.getByLabel('env file').fill(`IMAGE=${image}\n`);
@@ -173,8 +135,8 @@ describe('stacks page', () => {
     await admin.close();
 
     expect(agent.cli(['user', 'create', '--role', 'viewer', '--password', 'viewer-password', viewerName]).code).toBe(0);
-    const page = await openPage(errors);
-    await signIn(page, errors, viewerName, 'viewer-password');
+    const page = await openPage(browser, errors, PAGE);
+    await signIn(page, agent, viewerName, 'viewer-password', errors);
     await page.goto(`${agent.url}/stacks`);
     await page.getByTestId(`stack-${stack}v`).waitFor();
     expect(await page.getByRole('link', { name: 'New stack' }).count()).toBe(0);

@@ -9,8 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { tarOf, type Entry } from '../../packages/runtime/test/fixtures/image-builder.js';
-import { mulberry32 } from '../../packages/runtime/test/fixtures/prng.js';
+import { tarOf, type Entry, mulberry32 } from '@skiff/test-fixtures';
 
 export interface BenchLayer {
   /** the uncompressed tar */

@@ -2,8 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
-import { mountsUnder } from '../../../packages/runtime/test/fixtures/sweep.js';
+import { fixtureRegistry, stopFixtureRegistry, mountsUnder } from '@skiff/test-fixtures';
 import { AgentHarness } from './agent-harness.js';
 
 afterAll(() => stopFixtureRegistry(), 60_000);

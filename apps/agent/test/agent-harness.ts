@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from '../../../packages/runtime/test/fixtures/registry.js';
-import { sweepRuntimeLeftovers } from '../../../packages/runtime/test/fixtures/sweep.js';
+import { freePort, sweepRuntimeLeftovers } from '@skiff/test-fixtures';
 
 export const SKIFF = resolve(import.meta.dirname, '../../../skiff');
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgs, parseBytes } from '../src/cli/args.js';
+import { oneOf, parseBytes, parseFlags } from '../src/cli/args.js';
 import { specFromArgs } from '../src/cli/commands/run.js';
 import { parseDaemonOptions } from '../src/daemon/options.js';
 
@@ -22,7 +22,28 @@ describe('docker-style flag parsing', () => {
     expect(() => specFromArgs(['--restart', 'sometimes', 'img'], 'run')).toThrow(/invalid restart policy/);
     expect(() => specFromArgs(['--rm', '--restart', 'always', 'img'], 'run')).toThrow(/conflicting options/);
     expect(() => specFromArgs([], 'run')).toThrow(/requires at least 1 argument/);
-    expect(() => parseArgs(['--name'], [{ names: ['--name'], kind: 'string', key: 'name' }], { command: 'x' })).toThrow(/needs an argument/);
+    expect(() => parseFlags(['--name'], { name: { type: 'string' } }, { command: 'x' })).toThrow('flag needs an argument: --name');
+    expect(() => specFromArgs(['-dZ', 'img'], 'run')).toThrow("unknown shorthand flag: 'Z' in -dZ\nSee 'skiff run --help'.");
+    expect(() => specFromArgs(['--bogus=1', 'img'], 'run')).toThrow("unknown flag: --bogus\nSee 'skiff run --help'.");
+    expect(() => specFromArgs(['-ie'], 'run')).toThrow("flag needs an argument: 'e' in -e");
+    expect(() => oneOf(['admin', 'viewer'], 'root', '--role')).toThrow('invalid argument "root" for "--role" flag: want admin, viewer');
+  });
+
+  it('takes pflag forms: aliases, --flag=false, -e=V, values starting with -, --', () => {
+    const defs = { pause: { type: 'boolean', short: 'p' }, time: { type: 'string', short: 't', aliases: ['timeout'] }, env: { type: 'string', short: 'e', multiple: true }, swap: { type: 'string' } } as const;
+    const parse = (argv: string[], stopAtPositional = false) => parseFlags(argv, defs, { command: 'x', stopAtPositional });
+    expect(parse(['--pause=false', 'a'])).toEqual({ flags: { pause: false }, args: ['a'] });
+    expect(parse(['-p', 'a', '--pause=true']).flags).toEqual({ pause: true });
+    expect(parse(['--timeout', '3', '-t5']).flags).toEqual({ time: '5' });
+    expect(parse(['--timeout=3']).flags.time).toBe('3');
+    expect(parse(['-e=A', '-eB=1', '--env', 'C', '--env=D=2']).flags.env).toEqual(['A', 'B=1', 'C', 'D=2']);
+    expect(parse(['--swap', '-1', 'a']).flags.swap).toBe('-1');
+    expect(parse(['a', '-p', 'b', '--', '-t', 'c'])).toEqual({ flags: { pause: true }, args: ['a', 'b', '-t', 'c'] });
+    expect(parse(['-p', 'a', '-t', '1', '--', 'b'], true)).toEqual({ flags: { pause: true }, args: ['a', '-t', '1', '--', 'b'] });
+    expect(parse(['-p', '--', '-t', '1'], true)).toEqual({ flags: { pause: true }, args: ['-t', '1'] });
+    expect(parse(['-', '-p'])).toEqual({ flags: { pause: true }, args: ['-'] });
+    const { spec } = specFromArgs(['--net', 'n1', '--alias', 'a1', '--network-alias=a2', '--read-only=false', '-P', 'img'], 'run');
+    expect(spec).toMatchObject({ network: 'n1', networkAliases: ['a1', 'a2'], readOnly: false, publishAll: true });
   });
 
   it('turns --health-* into a healthcheck with only the given fields (nanoseconds), as docker', () => {

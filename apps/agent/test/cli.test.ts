@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freeTestSubnet } from '../../../packages/runtime/test/fixtures/index.js';
+import { freeTestSubnet } from '@skiff/test-fixtures';
 import { SKIFF, type AgentHarness } from './agent-harness.js';
 import { useAgent } from './use-agent.js';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { freeTestSubnet } from '../../../packages/runtime/test/fixtures/index.js';
+import { freeTestSubnet } from '@skiff/test-fixtures';
 import type { AgentHarness } from './agent-harness.js';
 import { dockerClient, useDockerAgent } from './docker-cli.js';
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freeTestSubnet } from '../../../packages/runtime/test/fixtures/index.js';
+import { freeTestSubnet } from '@skiff/test-fixtures';
 import type { AgentHarness } from './agent-harness.js';
 import { dockerClient, useDockerAgent } from './docker-cli.js';
 

@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, TEST_REGISTRY_USER } from '../../../packages/runtime/test/fixtures/index.js';
-import { freePort } from '../../../packages/runtime/test/fixtures/registry.js';
+import { startRegistry, TEST_REGISTRY_USER, freePort } from '@skiff/test-fixtures';
 import type { AgentHarness } from './agent-harness.js';
 import { useAgent } from './use-agent.js';
 

@@ -4,8 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freeTestSubnet } from '../../../packages/runtime/test/fixtures/index.js';
-import { freePort } from '../../../packages/runtime/test/fixtures/registry.js';
+import { freeTestSubnet, freePort } from '@skiff/test-fixtures';
 import type { AgentHarness } from './agent-harness.js';
 import { useAgent } from './use-agent.js';
 

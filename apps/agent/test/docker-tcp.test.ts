@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
-import { freePort } from '../../../packages/runtime/test/fixtures/registry.js';
+import { fixtureRegistry, stopFixtureRegistry, freePort } from '@skiff/test-fixtures';
 import { AgentHarness } from './agent-harness.js';
 
 let agent: AgentHarness;

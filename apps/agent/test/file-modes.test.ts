@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sweepRuntimeLeftovers } from '../../../packages/runtime/test/fixtures/sweep.js';
+import { sweepRuntimeLeftovers } from '@skiff/test-fixtures';
 import { SKIFF } from './agent-harness.js';
 import { useAgent } from './use-agent.js';
 

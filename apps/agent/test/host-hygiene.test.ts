@@ -3,8 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
-import { mountsUnder } from '../../../packages/runtime/test/fixtures/sweep.js';
+import { fixtureRegistry, stopFixtureRegistry, mountsUnder } from '@skiff/test-fixtures';
 import { AgentHarness, SKIFF } from './agent-harness.js';
 
 /**

@@ -8,8 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hostViolations, pidNsDepth, type RecordedContainer } from '../../../packages/runtime/test/fixtures/host-invariants.js';
-import { mulberry32 } from '../../../packages/runtime/test/fixtures/prng.js';
+import { hostViolations, pidNsDepth, type RecordedContainer, mulberry32 } from '@skiff/test-fixtures';
 import { useAgent } from './use-agent.js';
 
 const fx = useAgent({ pull: true });

@@ -4,8 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../../packages/runtime/test/fixtures/registry.js';
-import { sweepRuntimeLeftovers } from '../../../packages/runtime/test/fixtures/sweep.js';
+import { freePort, sweepRuntimeLeftovers } from '@skiff/test-fixtures';
 
 /**
  * The environment of an agent started by something other than the harness (start.sh, a

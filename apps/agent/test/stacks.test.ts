@@ -5,7 +5,7 @@ import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../src/index.js';
-import { freeTestSubnet } from '../../../packages/runtime/test/fixtures/index.js';
+import { freeTestSubnet } from '@skiff/test-fixtures';
 import type { AgentHarness } from './agent-harness.js';
 import { useAgent } from './use-agent.js';
 

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
+import { fixtureRegistry, stopFixtureRegistry } from '@skiff/test-fixtures';
 import { AgentHarness } from './agent-harness.js';
 import { buildContext, cliFirstOutput, dockerFirstData, dockerHijack, dockerJson, repeat, trpcFirstData, trpcOverWs, type TrpcClient } from './stream-calls.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry } from '../../../packages/runtime/test/fixtures/index.js';
+import { fixtureRegistry, stopFixtureRegistry } from '@skiff/test-fixtures';
 import { AgentHarness } from './agent-harness.js';
 
 export interface AgentFixture {

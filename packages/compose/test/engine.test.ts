@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '../../runtime/test/fixtures/index.js';
-import { freePort } from '../../runtime/test/fixtures/registry.js';
+import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry, freePort } from '@skiff/test-fixtures';
 import { TestRuntime, waitFor } from '../../runtime/test/helpers.js';
 import { ComposeEngine, COMPOSE_LABEL, type ComposeEvent } from '../src/index.js';
 import type { ComposeProject, ServiceConfig } from '../src/model.js';

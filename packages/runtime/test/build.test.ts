@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildEvent } from '../src/build/builder.js';
-import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
+import { fixtureRegistry, stopFixtureRegistry } from '@skiff/test-fixtures';
 import { runCollect, TestRuntime } from './helpers.js';
 
 /** `build` with real containers for RUN, the busybox test image as base, a real context on disk. */

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSkiffError } from '../src/errors.js';
-import { buildImage, buildLayer, fixtureRegistry, stopFixtureRegistry, type BuiltImage } from './fixtures/index.js';
+import { buildImage, buildLayer, fixtureRegistry, stopFixtureRegistry, type BuiltImage } from '@skiff/test-fixtures';
 import { TestRuntime } from './helpers.js';
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerCreateSpec, HealthState } from '../src/types.js';
-import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
+import { fixtureRegistry, stopFixtureRegistry } from '@skiff/test-fixtures';
 import { TestRuntime, waitFor } from './helpers.js';
 
 /** HEALTHCHECK execution against real containers (busybox from the fixture registry). */

@@ -7,8 +7,7 @@ import type { ImageStore } from '../src/image/image-store.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime.js';
 import type { ContainerCreateSpec } from '../src/types.js';
 import { afterAll, beforeAll } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
-import { sweepRuntimeLeftovers } from './fixtures/sweep.js';
+import { fixtureRegistry, stopFixtureRegistry, sweepRuntimeLeftovers } from '@skiff/test-fixtures';
 
 /** A runtime on a throw-away root and cgroup parent; `dispose` removes everything it made. */
 export class TestRuntime {

@@ -11,7 +11,7 @@ import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgument, NotFound } from '../src/errors.js';
 import { ImageStore } from '../src/image/image-store.js';
-import { fixtureRegistry, stopFixtureRegistry, tarOf, type Entry, type Fixtures } from './fixtures/index.js';
+import { fixtureRegistry, stopFixtureRegistry, tarOf, type Entry, type Fixtures } from '@skiff/test-fixtures';
 import { runCollect, TestRuntime } from './helpers.js';
 
 let host: string;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageStore } from '../src/image/image-store.js';
 import { RegistryClient } from '../src/image/registry-client.js';
-import { buildImage, buildLayer, busyboxEntries, BUSYBOX_CONFIG, pushImage, startRegistry, type BuiltImage, type TestRegistry } from './fixtures/index.js';
+import { buildImage, buildLayer, busyboxEntries, BUSYBOX_CONFIG, pushImage, startRegistry, type BuiltImage, type TestRegistry } from '@skiff/test-fixtures';
 
 /** Pulls and pushes against Debian's docker-registry with basic (htpasswd) and token auth. */
 

@@ -15,7 +15,7 @@ import { unpackLayer } from '../src/image/layer-unpack.js';
 import { writeLayer, type WrittenLayer } from '../src/image/layer-writer.js';
 import { lgetxattr, llistxattr, lsetxattr, mknod, S_IFCHR } from '../src/native/addon.js';
 import { BlobStore } from '../src/store/blob-store.js';
-import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
+import { fixtureRegistry, stopFixtureRegistry } from '@skiff/test-fixtures';
 import { runCollect, TestRuntime } from './helpers.js';
 
 let t: TestRuntime;

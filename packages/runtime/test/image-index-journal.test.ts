@@ -62,7 +62,7 @@ describe('image index journal', () => {
     const root = await freshRoot();
     const acked = new Set<string>();
     for (let round = 0; round < 12; round++) {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures/index-writer-child.ts'), root, '3000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'programs/index-writer-child.ts'), root, '3000'], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
       const exited = new Promise((r) => child.once('exit', r));

@@ -12,7 +12,7 @@ import { InvalidArgument } from '../src/errors.js';
 import { zstdDecompress } from '../src/image/decompress.js';
 import { unpackLayer } from '../src/image/layer-unpack.js';
 import { lgetxattr, llistxattr, lsetxattr } from '../src/native/addon.js';
-import { buildLayer, type Entry } from './fixtures/image-builder.js';
+import { buildLayer, type Entry } from '@skiff/test-fixtures';
 
 const roots: string[] = [];
 afterAll(async () => {

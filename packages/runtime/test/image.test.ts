@@ -11,8 +11,7 @@ import { InvalidArgument } from '../src/errors.js';
 import { waitFor } from './helpers.js';
 import { RegistryClient } from '../src/image/registry-client.js';
 import { lgetxattr } from '../src/native/addon.js';
-import { startFakeRegistry } from './fixtures/fake-registry.js';
-import { buildImage, buildLayer, busyboxEntries, BUSYBOX_CONFIG, fixtureRegistry, pushImage, stopFixtureRegistry, type Fixtures } from './fixtures/index.js';
+import { startFakeRegistry, buildImage, buildLayer, busyboxEntries, BUSYBOX_CONFIG, fixtureRegistry, pushImage, stopFixtureRegistry, type Fixtures } from '@skiff/test-fixtures';
 
 let host: string;
 let fixtures: Fixtures;
@@ -239,7 +238,7 @@ describe('scripted registries', () => {
     const root = await mkdtemp(join(tmpdir(), 'skiff-img-'));
     roots.push(root);
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures/pull-child.ts'), root, `${fake.host}/test/image:latest`, fake.host], {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'programs/pull-child.ts'), root, `${fake.host}/test/image:latest`, fake.host], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let out = '';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnReported } from '../src/native/addon.js';
 import { SHIM_PATH } from '../src/native/paths.js';
-import { pidNsDepth, runtimeViolations } from './fixtures/host-invariants.js';
+import { pidNsDepth, runtimeViolations } from '@skiff/test-fixtures';
 import { TestRuntime, useTestRuntime, waitFor } from './helpers.js';
 
 const env = useTestRuntime();

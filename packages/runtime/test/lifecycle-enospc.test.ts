@@ -3,8 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmdirSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
-import { runtimeViolations } from './fixtures/host-invariants.js';
+import { fixtureRegistry, stopFixtureRegistry, runtimeViolations } from '@skiff/test-fixtures';
 import { TestRuntime } from './helpers.js';
 
 // the runtime root is a small tmpfs, so the disk can be filled for real

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runtimeViolations } from './fixtures/host-invariants.js';
+import { runtimeViolations } from '@skiff/test-fixtures';
 import { TestRuntime, useTestRuntime } from './helpers.js';
 
 const env = useTestRuntime();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeLogChunks, encodeLogLines } from '../src/container/logs/log-frames.js';
 import { parseLogChunks } from '../src/container/logs/log-parse.js';
 import type { LogChunk } from '../src/types.js';
-import { TRICKY_LOG_TEXTS } from './fixtures/log-texts.js';
+import { TRICKY_LOG_TEXTS } from '@skiff/test-fixtures';
 
 const TIME = '2026-12-04T14:08:17.123456789Z';
 const T2 = '2026-12-04T14:08:18.500000000Z';

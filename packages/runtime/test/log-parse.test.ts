@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chunkEntries, parseLogChunks, parseLogLines } from '../src/container/logs/log-parse.js';
 import type { LogChunk, LogEntry } from '../src/types.js';
-import { TRICKY_LOG_TEXTS } from './fixtures/log-texts.js';
+import { TRICKY_LOG_TEXTS } from '@skiff/test-fixtures';
 
 const TIME = '2026-12-04T14:08:17.123456789Z';
 const entry = (log: string, stream = 'stdout') => JSON.stringify({ log, stream, time: TIME });

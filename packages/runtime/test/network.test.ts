@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from './fixtures/index.js';
+import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '@skiff/test-fixtures';
 import { runCollect, TestRuntime, waitFor } from './helpers.js';
 
 let t: TestRuntime;

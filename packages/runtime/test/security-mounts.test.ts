@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgument } from '../src/errors.js';
 import { RegistryClient } from '../src/image/registry-client.js';
 import type { ContainerCreateSpec } from '../src/types.js';
-import { buildImage, buildLayer, busyboxEntries, BUSYBOX_CONFIG, pushImage, fixtureRegistry, type Entry } from './fixtures/index.js';
+import { buildImage, buildLayer, busyboxEntries, BUSYBOX_CONFIG, pushImage, fixtureRegistry, type Entry } from '@skiff/test-fixtures';
 import { runCollect, useTestRuntime } from './helpers.js';
 
 const env = useTestRuntime();

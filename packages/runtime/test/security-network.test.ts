@@ -77,7 +77,7 @@ describe('the host loopback behind the bridge (CVE-2020-8558)', () => {
     udp.on('message', (m) => received.push(m.toString()));
     const port = await new Promise<number>((r) => udp.bind(0, '127.0.0.1', () => r(udp.address().port)));
     try {
-      execFileSync('gcc', ['-static', '-O2', '-o', join(dir, 'raw-udp-frame'), join(__dirname, 'fixtures', 'raw-udp-frame.c')]);
+      execFileSync('gcc', ['-static', '-O2', '-o', join(dir, 'raw-udp-frame'), join(__dirname, 'programs', 'raw-udp-frame.c')]);
       const { id } = await t.rt.containers.run({ image, cmd: ['sleep', '60'], mounts: [{ type: 'bind', source: dir, target: '/probe', readOnly: true }] });
       try {
         const ip = ((await t.rt.containers.inspect(id)).NetworkSettings as { IPAddress: string }).IPAddress;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RegistryClient } from '../src/image/registry-client.js';
 import { NATIVE_BUILD_DIR } from '../src/native/paths.js';
-import { buildImage, buildLayer, busyboxEntries, BUSYBOX_CONFIG, fixtureRegistry, pushImage } from './fixtures/index.js';
+import { buildImage, buildLayer, busyboxEntries, BUSYBOX_CONFIG, fixtureRegistry, pushImage } from '@skiff/test-fixtures';
 import { runCollect, useTestRuntime } from './helpers.js';
 
 // every shim this file starts goes through the wrapper (SHIM_PATH is read at import)

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StartPhases } from '../src/container/shim/start-timeline.js';
-import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
+import { fixtureRegistry, stopFixtureRegistry } from '@skiff/test-fixtures';
 import { TestRuntime } from './helpers.js';
 
 let t: TestRuntime;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { summariesJsonOf, writeJsonArray } from '../src/container/views/summary-cache.js';
 import type { ContainerSummary } from '../src/types.js';
-import { freeTestSubnet } from './fixtures/index.js';
+import { freeTestSubnet } from '@skiff/test-fixtures';
 import { useTestRuntime, waitFor } from './helpers.js';
 
 const env = useTestRuntime();

@@ -9,9 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHIM_PATH } from '../src/native/paths.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime.js';
 import type { StdioSession } from '../src/types.js';
-import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from './fixtures/index.js';
-import { buildPreviousRelease, type PreviousRelease } from './fixtures/previous-release.js';
-import { sweepRuntimeLeftovers } from './fixtures/sweep.js';
+import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry, sweepRuntimeLeftovers } from '@skiff/test-fixtures';
+import { buildPreviousRelease, type PreviousRelease } from './programs/previous-release.js';
 import { waitFor } from './helpers.js';
 
 /**
@@ -39,11 +38,11 @@ interface OldIds {
   created: string;
 }
 
-/** runs test/fixtures/old-release-child.ts against the previous release's runtime */
+/** runs test/programs/old-release-child.ts against the previous release's runtime */
 function runOldRelease<T = OldIds>(options: RuntimeOptions, extra: { subnet?: string; mode?: 'setup' | 'rollback'; id?: string }): Promise<T> {
   const env = { ...process.env };
   delete env.SKIFF_SHIM_PATH; // the old runtime starts its own shim
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('fixtures/old-release-child.ts', import.meta.url)), release.runtimeModule, JSON.stringify({ mode: 'setup', options, image, ...extra })], {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('programs/old-release-child.ts', import.meta.url)), release.runtimeModule, JSON.stringify({ mode: 'setup', options, image, ...extra })], {
     cwd: REPO,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../src/volume/mount-spec.js';
-import { fixtureRegistry, stopFixtureRegistry } from './fixtures/index.js';
+import { fixtureRegistry, stopFixtureRegistry } from '@skiff/test-fixtures';
 import { runCollect, TestRuntime } from './helpers.js';
 
 let t: TestRuntime;

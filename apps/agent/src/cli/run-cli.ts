@@ -10,6 +10,7 @@ type Handler = (client: SkiffClient, argv: string[]) => Promise<number>;
 // command (and its dependencies: yaml for compose, the Dockerfile parser for build, …),
 // not of all of them. See docs/performance.md, "Start latency".
 const containers = () => import('./commands/containers.js');
+const views = () => import('./commands/container-views.js');
 const images = () => import('./commands/images.js');
 const imageIo = () => import('./commands/image-io.js');
 const system = () => import('./commands/system.js');
@@ -32,19 +33,19 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
   pause: from(containers, (m) => (cl, a) => m.simpleCommand(cl, a, 'pause')),
   unpause: from(containers, (m) => (cl, a) => m.simpleCommand(cl, a, 'unpause')),
   rm: from(containers, (m) => m.rmCommand),
-  ps: from(containers, (m) => m.psCommand),
-  inspect: from(containers, (m) => m.inspectCommand),
-  logs: from(containers, (m) => m.logsCommand),
+  ps: from(views, (m) => m.psCommand),
+  inspect: from(views, (m) => m.inspectCommand),
+  logs: from(views, (m) => m.logsCommand),
   exec: from(containers, (m) => m.execCommand),
   attach: from(containers, (m) => m.attachCommand),
-  top: from(containers, (m) => m.topCommand),
-  stats: from(containers, (m) => m.statsCommand),
+  top: from(views, (m) => m.topCommand),
+  stats: from(views, (m) => m.statsCommand),
   wait: from(containers, (m) => m.waitCommand),
   diff: from(containers, (m) => m.diffCommand),
   commit: from(containers, (m) => m.commitCommand),
   rename: from(containers, (m) => m.renameCommand),
   update: from(containers, (m) => m.updateCommand),
-  port: from(containers, (m) => m.portCommand),
+  port: from(views, (m) => m.portCommand),
   cp: from(() => import('./commands/cp.js'), (m) => m.cpCommand),
   pull: from(images, (m) => m.pullCommand),
   images: from(images, (m) => m.imagesCommand),

@@ -1,8 +1,11 @@
 import { io } from '../io.js';
-import { parseArgs } from '../args.js';
+import { oneOf, parseFlags } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError } from '../errors.js';
 import { table } from '../format.js';
+
+const ROLES = ['admin', 'operator', 'viewer'] as const;
+const SCOPES = ['read', 'operate', 'admin'] as const;
 
 async function readSecret(flag: string | undefined, fromStdin: boolean, what: string): Promise<string> {
   if (flag) return flag;
@@ -17,20 +20,20 @@ async function readSecret(flag: string | undefined, fromStdin: boolean, what: st
 /** `skiff user create|ls|rm|passwd|role` (admin) */
 export async function userCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  const { flags, args } = parseArgs(
+  const { flags, args } = parseFlags(
     rest,
-    [
-      { names: ['--role'], kind: 'string', key: 'role' },
-      { names: ['-p', '--password'], kind: 'string', key: 'password' },
-      { names: ['--password-stdin'], kind: 'bool', key: 'stdin' },
-    ],
+    {
+      role: { type: 'string' },
+      password: { type: 'string', short: 'p' },
+      'password-stdin': { type: 'boolean' },
+    },
     { command: `user ${sub}` },
   );
-  const role = (flags.role as string | undefined) as 'admin' | 'operator' | 'viewer' | undefined;
+  const role = flags.role === undefined ? undefined : oneOf(ROLES, flags.role, '--role');
   switch (sub) {
     case 'create':
       if (args.length !== 1) throw new CliError('usage: skiff user create [--role admin|operator|viewer] (--password P | --password-stdin) NAME');
-      await client.users.create.mutate({ username: args[0]!, role: role ?? 'viewer', password: await readSecret(flags.password as string, !!flags.stdin, 'a password') });
+      await client.users.create.mutate({ username: args[0]!, role: role ?? 'viewer', password: await readSecret(flags.password, !!flags['password-stdin'], 'a password') });
       io().stdout.write(`${args[0]}\n`);
       return 0;
     case 'ls':
@@ -45,7 +48,7 @@ export async function userCommand(client: SkiffClient, argv: string[]): Promise<
     case 'passwd':
     case 'update':
       if (args.length !== 1) throw new CliError('usage: skiff user passwd [--role R] [--password P | --password-stdin] NAME');
-      await client.users.update.mutate({ username: args[0]!, role, password: flags.password || flags.stdin ? await readSecret(flags.password as string, !!flags.stdin, 'a password') : undefined });
+      await client.users.update.mutate({ username: args[0]!, role, password: flags.password || flags['password-stdin'] ? await readSecret(flags.password, !!flags['password-stdin'], 'a password') : undefined });
       return 0;
     default:
       throw new CliError('usage: skiff user create|ls|rm|passwd ...');
@@ -55,20 +58,20 @@ export async function userCommand(client: SkiffClient, argv: string[]): Promise<
 /** `skiff token create|ls|rm` */
 export async function tokenCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  const { flags, args } = parseArgs(
+  const { flags, args } = parseFlags(
     rest,
-    [
-      { names: ['--scope'], kind: 'list', key: 'scope' },
-      { names: ['--user'], kind: 'string', key: 'user' },
-      { names: ['--expires-days'], kind: 'string', key: 'days' },
-    ],
+    {
+      scope: { type: 'string', multiple: true },
+      user: { type: 'string' },
+      'expires-days': { type: 'string' },
+    },
     { command: `token ${sub}` },
   );
   switch (sub) {
     case 'create': {
       if (args.length !== 1) throw new CliError('usage: skiff token create [--scope read|operate|admin] [--user NAME] [--expires-days N] NAME');
-      const scopes = ((flags.scope as string[] | undefined) ?? ['read']) as ('read' | 'operate' | 'admin')[];
-      const t = await client.tokens.create.mutate({ name: args[0]!, scopes, username: flags.user as string | undefined, expiresInDays: flags.days ? Number(flags.days) : undefined });
+      const scopes = (flags.scope ?? ['read']).map((s) => oneOf(SCOPES, s, '--scope'));
+      const t = await client.tokens.create.mutate({ name: args[0]!, scopes, username: flags.user, expiresInDays: flags['expires-days'] ? Number(flags['expires-days']) : undefined });
       io().stdout.write(`${t.token}\n`);
       return 0;
     }
@@ -89,17 +92,17 @@ export async function tokenCommand(client: SkiffClient, argv: string[]): Promise
 
 /** `skiff login [-u USER] [-p PASS | --password-stdin] REGISTRY`: stored encrypted by the agent */
 export async function loginCommand(client: SkiffClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(
+  const { flags, args } = parseFlags(
     argv,
-    [
-      { names: ['-u', '--username'], kind: 'string', key: 'username' },
-      { names: ['-p', '--password'], kind: 'string', key: 'password' },
-      { names: ['--password-stdin'], kind: 'bool', key: 'stdin' },
-    ],
+    {
+      username: { type: 'string', short: 'u' },
+      password: { type: 'string', short: 'p' },
+      'password-stdin': { type: 'boolean' },
+    },
     { command: 'login' },
   );
   if (args.length !== 1 || !flags.username) throw new CliError('usage: skiff login -u USER (-p PASS | --password-stdin) REGISTRY');
-  const { registry } = await client.registries.login.mutate({ registry: args[0]!, username: flags.username as string, password: await readSecret(flags.password as string, !!flags.stdin, 'a password') });
+  const { registry } = await client.registries.login.mutate({ registry: args[0]!, username: flags.username, password: await readSecret(flags.password, !!flags['password-stdin'], 'a password') });
   io().stdout.write(`Login Succeeded (credentials for ${registry} stored by the agent)\n`);
   return 0;
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from '../args.js';
+import { parseFlags } from '../args.js';
 import { agentRequest } from '../agent-http.js';
 import type { SkiffClient } from '../client.js';
 import { packContext, type ContextExtra } from '../context-tar.js';
@@ -40,29 +40,29 @@ function buildArgs(list: string[]): Record<string, string> {
 
 /** `skiff build [-t TAG]... [-f FILE] [--build-arg K=V]... [--no-cache] [--target STAGE] [--network MODE] [-q] PATH|-` */
 export async function buildCommand(_client: SkiffClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(
+  const { flags, args } = parseFlags(
     argv,
-    [
-      { names: ['-t', '--tag'], kind: 'list', key: 'tag' },
-      { names: ['-f', '--file'], kind: 'string', key: 'file' },
-      { names: ['--build-arg'], kind: 'list', key: 'buildArg' },
-      { names: ['--no-cache'], kind: 'bool', key: 'noCache' },
-      { names: ['--target'], kind: 'string', key: 'target' },
-      { names: ['--network'], kind: 'string', key: 'network' },
-      { names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' },
-    ],
+    {
+      tag: { type: 'string', short: 't', multiple: true },
+      file: { type: 'string', short: 'f' },
+      'build-arg': { type: 'string', multiple: true },
+      'no-cache': { type: 'boolean' },
+      target: { type: 'string' },
+      network: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
     { command: 'build' },
   );
   if (args.length !== 1) throw new CliError(`"skiff build" requires exactly 1 argument.\n${USAGE}`);
   const contextArg = args[0]!;
-  const file = flags.file as string | undefined;
+  const file = flags.file;
   const query = new URLSearchParams();
-  for (const t of (flags.tag as string[] | undefined) ?? []) query.append('t', t);
-  const bargs = buildArgs((flags.buildArg as string[] | undefined) ?? []);
+  for (const t of flags.tag ?? []) query.append('t', t);
+  const bargs = buildArgs(flags['build-arg'] ?? []);
   if (Object.keys(bargs).length) query.set('buildargs', JSON.stringify(bargs));
-  if (flags.noCache) query.set('nocache', '1');
-  if (flags.target) query.set('target', flags.target as string);
-  if (flags.network) query.set('networkmode', flags.network as string);
+  if (flags['no-cache']) query.set('nocache', '1');
+  if (flags.target) query.set('target', flags.target);
+  if (flags.network) query.set('networkmode', flags.network);
 
   let body: NodeJS.ReadableStream;
   if (contextArg === '-') {

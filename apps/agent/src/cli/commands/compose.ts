@@ -1,12 +1,13 @@
 import { io } from '../io.js';
 import type { ContainerSummary } from '@skiff/runtime';
 import { stringify } from 'yaml';
-import { parseArgs } from '../args.js';
+import { parseFlags } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { composeRequest } from '../compose-files.js';
 import { CliError } from '../errors.js';
 import { table, timeAgo, truncate } from '../format.js';
-import { execCommand, formatPorts, stamped } from './containers.js';
+import { formatPorts, stamped } from './container-views.js';
+import { execCommand } from './containers.js';
 
 const USAGE = `Usage: skiff compose [-f FILE]... [-p PROJECT] [--env-file FILE] [--profile NAME] COMMAND
 
@@ -97,41 +98,41 @@ async function logs(client: SkiffClient, containers: ContainerSummary[], opts: {
 
 /** `skiff compose …` */
 export async function composeCommand(client: SkiffClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(
+  const { flags, args } = parseFlags(
     argv,
-    [
-      { names: ['-f', '--file'], kind: 'list', key: 'file' },
-      { names: ['-p', '--project-name'], kind: 'string', key: 'project' },
-      { names: ['--env-file'], kind: 'list', key: 'envFile' },
-      { names: ['--profile'], kind: 'list', key: 'profile' },
-      { names: ['--project-directory'], kind: 'string', key: 'projectDirectory' },
-    ],
+    {
+      file: { type: 'string', short: 'f', multiple: true },
+      'project-name': { type: 'string', short: 'p' },
+      'env-file': { type: 'string', multiple: true },
+      profile: { type: 'string', multiple: true },
+      'project-directory': { type: 'string' },
+    },
     { command: 'compose', stopAtPositional: true },
   );
   const [sub, ...rest] = args;
   if (!sub) throw new CliError(USAGE);
   const g: Global = {
-    files: (flags.file as string[] | undefined) ?? [],
-    projectName: flags.project as string | undefined,
-    envFiles: (flags.envFile as string[] | undefined) ?? [],
-    profiles: (flags.profile as string[] | undefined) ?? [],
-    projectDirectory: flags.projectDirectory as string | undefined,
+    files: flags.file ?? [],
+    projectName: flags['project-name'],
+    envFiles: flags['env-file'] ?? [],
+    profiles: flags.profile ?? [],
+    projectDirectory: flags['project-directory'],
   };
 
   switch (sub) {
     case 'up': {
-      const { flags: f, args: services } = parseArgs(
+      const { flags: f, args: services } = parseFlags(
         rest,
-        [
-          { names: ['-d', '--detach'], kind: 'bool', key: 'detach' },
-          { names: ['--build'], kind: 'bool', key: 'build' },
-          { names: ['--force-recreate'], kind: 'bool', key: 'forceRecreate' },
-          { names: ['--remove-orphans'], kind: 'bool', key: 'removeOrphans' },
-        ],
+        {
+          detach: { type: 'boolean', short: 'd' },
+          build: { type: 'boolean' },
+          'force-recreate': { type: 'boolean' },
+          'remove-orphans': { type: 'boolean' },
+        },
         { command: 'compose up' },
       );
       const req = await composeRequest(g);
-      await follow((h) => client.compose.up.subscribe({ ...req, services, build: !!f.build, forceRecreate: !!f.forceRecreate, removeOrphans: !!f.removeOrphans }, h));
+      await follow((h) => client.compose.up.subscribe({ ...req, services, build: !!f.build, forceRecreate: !!f['force-recreate'], removeOrphans: !!f['remove-orphans'] }, h));
       if (f.detach) return 0;
       // attached: follow the logs until Ctrl-C, then stop the project like Compose does
       const name = (await client.compose.config.query(req)).name;
@@ -149,12 +150,12 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
       return 130;
     }
     case 'down': {
-      const { flags: f } = parseArgs(
+      const { flags: f } = parseFlags(
         rest,
-        [
-          { names: ['-v', '--volumes'], kind: 'bool', key: 'volumes' },
-          { names: ['--remove-orphans'], kind: 'bool', key: 'removeOrphans' },
-        ],
+        {
+          volumes: { type: 'boolean', short: 'v' },
+          'remove-orphans': { type: 'boolean' },
+        },
         { command: 'compose down' },
       );
       const name = await projectName(client, g);
@@ -162,13 +163,13 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
       return 0;
     }
     case 'ps': {
-      const { flags: f, args: services } = parseArgs(
+      const { flags: f, args: services } = parseFlags(
         rest,
-        [
-          { names: ['-a', '--all'], kind: 'bool', key: 'all' },
-          { names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' },
-          { names: ['--services'], kind: 'bool', key: 'services' },
-        ],
+        {
+          all: { type: 'boolean', short: 'a' },
+          quiet: { type: 'boolean', short: 'q' },
+          services: { type: 'boolean' },
+        },
         { command: 'compose ps' },
       );
       const name = await projectName(client, g);
@@ -185,14 +186,14 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
       return 0;
     }
     case 'logs': {
-      const { flags: f, args: services } = parseArgs(
+      const { flags: f, args: services } = parseFlags(
         rest,
-        [
-          { names: ['-f', '--follow'], kind: 'bool', key: 'follow' },
-          { names: ['-t', '--timestamps'], kind: 'bool', key: 'timestamps' },
-          { names: ['-n', '--tail'], kind: 'string', key: 'tail' },
-          { names: ['--no-log-prefix'], kind: 'bool', key: 'noPrefix' },
-        ],
+        {
+          follow: { type: 'boolean', short: 'f' },
+          timestamps: { type: 'boolean', short: 't' },
+          tail: { type: 'string', short: 'n' },
+          'no-log-prefix': { type: 'boolean' },
+        },
         { command: 'compose logs' },
       );
       const name = await projectName(client, g);
@@ -206,25 +207,25 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
     case 'start':
     case 'stop':
     case 'restart': {
-      const { args: services } = parseArgs(rest, [{ names: ['-t', '--timeout'], kind: 'string', key: 'timeout' }], { command: `compose ${sub}` });
+      const { args: services } = parseFlags(rest, { timeout: { type: 'string', short: 't' } }, { command: `compose ${sub}` });
       const name = await projectName(client, g);
       await client.compose[sub].mutate({ projectName: name, services: services.length ? services : undefined });
       return 0;
     }
     case 'pull': {
-      const { args: services } = parseArgs(rest, [{ names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' }], { command: 'compose pull' });
+      const { args: services } = parseFlags(rest, { quiet: { type: 'boolean', short: 'q' } }, { command: 'compose pull' });
       const req = await composeRequest(g);
       await follow((h) => client.compose.pull.subscribe({ ...req, services: services.length ? services : undefined }, h));
       return 0;
     }
     case 'config': {
-      const { flags: f } = parseArgs(
+      const { flags: f } = parseFlags(
         rest,
-        [
-          { names: ['--services'], kind: 'bool', key: 'services' },
-          { names: ['--format'], kind: 'string', key: 'format' },
-          { names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' },
-        ],
+        {
+          services: { type: 'boolean' },
+          format: { type: 'string' },
+          quiet: { type: 'boolean', short: 'q' },
+        },
         { command: 'compose config' },
       );
       const project = await client.compose.config.query(await composeRequest(g));
@@ -235,31 +236,31 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
     }
     case 'exec': {
       // `compose exec` has a TTY by default; -T turns it off. The rest is `skiff exec`.
-      const { flags: f, args: execArgs } = parseArgs(
+      const { flags: f, args: execArgs } = parseFlags(
         rest,
-        [
-          { names: ['-T', '--no-TTY'], kind: 'bool', key: 'noTty' },
-          { names: ['-d', '--detach'], kind: 'bool', key: 'detach' },
-          { names: ['-u', '--user'], kind: 'string', key: 'user' },
-          { names: ['-w', '--workdir'], kind: 'string', key: 'workdir' },
-          { names: ['-e', '--env'], kind: 'list', key: 'env' },
-          { names: ['--index'], kind: 'string', key: 'index' },
-        ],
+        {
+          'no-TTY': { type: 'boolean', short: 'T' },
+          detach: { type: 'boolean', short: 'd' },
+          user: { type: 'string', short: 'u' },
+          workdir: { type: 'string', short: 'w' },
+          env: { type: 'string', short: 'e', multiple: true },
+          index: { type: 'string' },
+        },
         { command: 'compose exec', stopAtPositional: true },
       );
       const [service, ...cmd] = execArgs;
       if (!service || !cmd.length) throw new CliError('"skiff compose exec" requires at least 2 arguments.\nUsage: skiff compose exec [OPTIONS] SERVICE COMMAND [ARGS...]');
       const name = await projectName(client, g);
-      const index = (f.index as string | undefined) ?? '1';
+      const index = f.index ?? '1';
       const target = (await client.compose.ps.query({ projectName: name, services: [service] })).find((c) => c.labels[NUMBER_LABEL] === index);
       if (!target) throw new CliError(`service "${service}" is not running`, 1);
-      const tty = !f.noTty && io().stdin.isTTY;
+      const tty = !f['no-TTY'] && io().stdin.isTTY;
       const passthrough = [
         ...(tty ? ['-it'] : ['-i']),
         ...(f.detach ? ['-d'] : []),
-        ...(f.user ? ['-u', f.user as string] : []),
-        ...(f.workdir ? ['-w', f.workdir as string] : []),
-        ...((f.env as string[] | undefined) ?? []).flatMap((e) => ['-e', e]),
+        ...(f.user ? ['-u', f.user] : []),
+        ...(f.workdir ? ['-w', f.workdir] : []),
+        ...(f.env ?? []).flatMap((e) => ['-e', e]),
       ];
       return execCommand(client, [...passthrough, target.id, ...cmd]);
     }

@@ -5,7 +5,7 @@ import { basename, dirname, join, posix, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import { parseArgs } from '../args.js';
+import { parseFlags } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError } from '../errors.js';
 
@@ -73,7 +73,7 @@ async function extractLocal(archive: Buffer, dest: string): Promise<void> {
 }
 
 export async function cpCommand(client: SkiffClient, argv: string[]): Promise<number> {
-  const { args } = parseArgs(argv, [{ names: ['-a', '--archive'], kind: 'bool', key: 'archive' }], { command: 'cp' });
+  const { args } = parseFlags(argv, { archive: { type: 'boolean', short: 'a' } }, { command: 'cp' });
   if (args.length !== 2) throw new CliError('"skiff cp" requires exactly 2 arguments.\nUsage: skiff cp CONTAINER:SRC_PATH DEST_PATH|-  or  skiff cp SRC_PATH|- CONTAINER:DEST_PATH');
   const src = splitContainerPath(args[0]!);
   const dst = splitContainerPath(args[1]!);

@@ -1,6 +1,6 @@
 import { io } from '../io.js';
 import type { ImageSummary, PullProgress } from '@skiff/runtime';
-import { parseArgs } from '../args.js';
+import { parseFlags } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError } from '../errors.js';
 import { humanSize, shortId, table, timeAgo, truncate } from '../format.js';
@@ -48,7 +48,7 @@ export function pullImage(client: SkiffClient, ref: string, opts: { quiet: boole
 }
 
 export async function pullCommand(client: SkiffClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, [{ names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' }], { command: 'pull' });
+  const { flags, args } = parseFlags(argv, { quiet: { type: 'boolean', short: 'q' } }, { command: 'pull' });
   if (args.length !== 1) throw new CliError('"skiff pull" requires exactly 1 argument.\nUsage: skiff pull [OPTIONS] NAME[:TAG|@DIGEST]');
   await pullImage(client, args[0]!, { quiet: !!flags.quiet, stream: io().stdout });
   if (flags.quiet) io().stdout.write(`${args[0]}\n`);
@@ -61,20 +61,20 @@ function splitRepoTag(t: string): [string, string] {
 }
 
 export async function imagesCommand(client: SkiffClient, argv: string[]): Promise<number> {
-  const { flags } = parseArgs(
+  const { flags } = parseFlags(
     argv,
-    [
-      { names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' },
-      { names: ['-a', '--all'], kind: 'bool', key: 'all' },
-      { names: ['--format'], kind: 'string', key: 'format' },
-      { names: ['--digests'], kind: 'bool', key: 'digests' },
-      { names: ['--no-trunc'], kind: 'bool', key: 'noTrunc' },
-    ],
+    {
+      quiet: { type: 'boolean', short: 'q' },
+      all: { type: 'boolean', short: 'a' },
+      format: { type: 'string' },
+      digests: { type: 'boolean' },
+      'no-trunc': { type: 'boolean' },
+    },
     { command: 'images' },
   );
   const images: ImageSummary[] = await client.images.list.query({ all: !!flags.all });
   if (flags.quiet) {
-    io().stdout.write([...new Set(images.map((i) => (flags.noTrunc ? i.id : shortId(i.id))))].map((i) => `${i}\n`).join(''));
+    io().stdout.write([...new Set(images.map((i) => (flags['no-trunc'] ? i.id : shortId(i.id))))].map((i) => `${i}\n`).join(''));
     return 0;
   }
   if (flags.format === 'json') {
@@ -86,7 +86,7 @@ export async function imagesCommand(client: SkiffClient, argv: string[]): Promis
     const tags = i.repoTags.length ? i.repoTags : ['<none>:<none>'];
     for (const t of tags) {
       const [repo, tag] = splitRepoTag(t);
-      rows.push([repo, tag, flags.noTrunc ? i.id : shortId(i.id), timeAgo(Date.parse(i.created)), humanSize(i.size)]);
+      rows.push([repo, tag, flags['no-trunc'] ? i.id : shortId(i.id), timeAgo(Date.parse(i.created)), humanSize(i.size)]);
     }
   }
   io().stdout.write(table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows));
@@ -94,7 +94,7 @@ export async function imagesCommand(client: SkiffClient, argv: string[]): Promis
 }
 
 export async function rmiCommand(client: SkiffClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, [{ names: ['-f', '--force'], kind: 'bool', key: 'force' }], { command: 'rmi' });
+  const { flags, args } = parseFlags(argv, { force: { type: 'boolean', short: 'f' } }, { command: 'rmi' });
   if (!args.length) throw new CliError('"skiff rmi" requires at least 1 argument.');
   let code = 0;
   for (const ref of args) {
@@ -111,27 +111,27 @@ export async function rmiCommand(client: SkiffClient, argv: string[]): Promise<n
 }
 
 export async function tagCommand(client: SkiffClient, argv: string[]): Promise<number> {
-  const { args } = parseArgs(argv, [], { command: 'tag' });
+  const { args } = parseFlags(argv, {}, { command: 'tag' });
   if (args.length !== 2) throw new CliError('"skiff tag" requires exactly 2 arguments.\nUsage: skiff tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]');
   await client.images.tag.mutate({ source: args[0]!, target: args[1]! });
   return 0;
 }
 
-/** `skiff history [-H=false] [--no-trunc] [-q] IMAGE`: build steps, newest first */
+/** `skiff history [--human=false] [--no-trunc] [-q] IMAGE`: build steps, newest first */
 export async function historyCommand(client: SkiffClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(
+  const { flags, args } = parseFlags(
     argv,
-    [
-      { names: ['-H', '--human'], kind: 'bool', key: 'human' },
-      { names: ['--no-trunc'], kind: 'bool', key: 'noTrunc' },
-      { names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' },
-      { names: ['--format'], kind: 'string', key: 'format' },
-    ],
+    {
+      human: { type: 'boolean', short: 'H' },
+      'no-trunc': { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+      format: { type: 'string' },
+    },
     { command: 'history' },
   );
   if (args.length !== 1) throw new CliError('"skiff history" requires exactly 1 argument.\nUsage: skiff history [OPTIONS] IMAGE');
   const entries = await client.images.history.query({ ref: args[0]! });
-  const noTrunc = !!flags.noTrunc;
+  const noTrunc = !!flags['no-trunc'];
   const id = (i: string) => (i === '<missing>' || noTrunc ? i : shortId(i));
   if (flags.quiet) {
     io().stdout.write(entries.map((e) => `${id(e.id)}\n`).join(''));
@@ -141,7 +141,7 @@ export async function historyCommand(client: SkiffClient, argv: string[]): Promi
     for (const e of entries) io().stdout.write(`${JSON.stringify(e)}\n`);
     return 0;
   }
-  const human = flags.human !== 'false' && flags.human !== false;
+  const human = flags.human !== false;
   const rows = entries.map((e) => [
     id(e.id),
     e.created ? (human ? timeAgo(Date.parse(e.created)) : e.created) : 'N/A',
@@ -155,7 +155,7 @@ export async function historyCommand(client: SkiffClient, argv: string[]): Promi
 
 /** `skiff push NAME[:TAG]`: with the credentials saved by `skiff login` for its registry */
 export async function pushCommand(client: SkiffClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseArgs(argv, [{ names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' }], { command: 'push' });
+  const { flags, args } = parseFlags(argv, { quiet: { type: 'boolean', short: 'q' } }, { command: 'push' });
   if (args.length !== 1) throw new CliError('"skiff push" requires exactly 1 argument.\nUsage: skiff push [OPTIONS] NAME[:TAG]');
   const ref = args[0]!;
   if (!flags.quiet) io().stdout.write(`The push refers to repository [${ref.replace(/[:@][^:/@]*$/, '')}]\n`);

@@ -1,5 +1,5 @@
 import { io } from '../io.js';
-import { parseArgs } from '../args.js';
+import { parseFlags } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError, messageOf } from '../errors.js';
 import { table } from '../format.js';
@@ -9,26 +9,26 @@ export async function networkCommand(client: SkiffClient, argv: string[]): Promi
   const [sub, ...rest] = argv;
   switch (sub) {
     case 'create': {
-      const { flags, args } = parseArgs(
+      const { flags, args } = parseFlags(
         rest,
-        [
-          { names: ['--subnet'], kind: 'string', key: 'subnet' },
-          { names: ['--gateway'], kind: 'string', key: 'gateway' },
-          { names: ['--ip-range'], kind: 'string', key: 'ipRange' },
-          { names: ['--internal'], kind: 'bool', key: 'internal' },
-          { names: ['-l', '--label'], kind: 'list', key: 'label' },
-          { names: ['-d', '--driver'], kind: 'string', key: 'driver' },
-        ],
+        {
+          subnet: { type: 'string' },
+          gateway: { type: 'string' },
+          'ip-range': { type: 'string' },
+          internal: { type: 'boolean' },
+          label: { type: 'string', short: 'l', multiple: true },
+          driver: { type: 'string', short: 'd' },
+        },
         { command: 'network create' },
       );
       if (args.length !== 1) throw new CliError('"skiff network create" requires exactly 1 argument.\nUsage: skiff network create [OPTIONS] NETWORK');
       if (flags.driver && flags.driver !== 'bridge') throw new CliError(`unsupported network driver "${flags.driver}" (only bridge)`);
-      const labels = Object.fromEntries(((flags.label as string[] | undefined) ?? []).map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
+      const labels = Object.fromEntries((flags.label ?? []).map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
       const n = await client.networks.create.mutate({
         name: args[0]!,
-        subnet: flags.subnet as string | undefined,
-        gateway: flags.gateway as string | undefined,
-        ipRange: flags.ipRange as string | undefined,
+        subnet: flags.subnet,
+        gateway: flags.gateway,
+        ipRange: flags['ip-range'],
         internal: !!flags.internal,
         labels,
       });
@@ -37,17 +37,17 @@ export async function networkCommand(client: SkiffClient, argv: string[]): Promi
     }
     case 'ls':
     case 'list': {
-      const { flags } = parseArgs(
+      const { flags } = parseFlags(
         rest,
-        [
-          { names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' },
-          { names: ['--format'], kind: 'string', key: 'format' },
-          { names: ['--no-trunc'], kind: 'bool', key: 'noTrunc' },
-        ],
+        {
+          quiet: { type: 'boolean', short: 'q' },
+          format: { type: 'string' },
+          'no-trunc': { type: 'boolean' },
+        },
         { command: 'network ls' },
       );
       const list = await client.networks.list.query();
-      const id = (s: string) => (flags.noTrunc ? s : s.slice(0, 12));
+      const id = (s: string) => (flags['no-trunc'] ? s : s.slice(0, 12));
       if (flags.quiet) io().stdout.write(list.map((n) => `${id(n.id)}\n`).join(''));
       else if (flags.format === 'json') for (const n of list) io().stdout.write(`${JSON.stringify(n)}\n`);
       else io().stdout.write(table(['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], list.map((n) => [id(n.id), n.name, n.driver, 'local'])));
@@ -81,20 +81,20 @@ export async function networkCommand(client: SkiffClient, argv: string[]): Promi
       return 0;
     }
     case 'connect': {
-      const { flags, args } = parseArgs(
+      const { flags, args } = parseFlags(
         rest,
-        [
-          { names: ['--ip'], kind: 'string', key: 'ip' },
-          { names: ['--alias'], kind: 'list', key: 'alias' },
-        ],
+        {
+          ip: { type: 'string' },
+          alias: { type: 'string', multiple: true },
+        },
         { command: 'network connect' },
       );
       if (args.length !== 2) throw new CliError('"skiff network connect" requires exactly 2 arguments.\nUsage: skiff network connect [OPTIONS] NETWORK CONTAINER');
-      await client.networks.connect.mutate({ network: args[0]!, container: args[1]!, ip: flags.ip as string | undefined, aliases: flags.alias as string[] | undefined });
+      await client.networks.connect.mutate({ network: args[0]!, container: args[1]!, ip: flags.ip, aliases: flags.alias });
       return 0;
     }
     case 'disconnect': {
-      const { args } = parseArgs(rest, [{ names: ['-f', '--force'], kind: 'bool', key: 'force' }], { command: 'network disconnect' });
+      const { args } = parseFlags(rest, { force: { type: 'boolean', short: 'f' } }, { command: 'network disconnect' });
       if (args.length !== 2) throw new CliError('"skiff network disconnect" requires exactly 2 arguments.\nUsage: skiff network disconnect NETWORK CONTAINER');
       await client.networks.disconnect.mutate({ network: args[0]!, container: args[1]! });
       return 0;

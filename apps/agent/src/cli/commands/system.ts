@@ -1,11 +1,11 @@
 import { io } from '../io.js';
-import { parseArgs } from '../args.js';
+import { oneOf, parseFlags } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { humanBinary, humanSize, table } from '../format.js';
 import { CliError } from '../errors.js';
 
 export async function infoCommand(client: SkiffClient, argv: string[]): Promise<number> {
-  const { flags } = parseArgs(argv, [{ names: ['-f', '--format'], kind: 'string', key: 'format' }], { command: 'info' });
+  const { flags } = parseFlags(argv, { format: { type: 'string', short: 'f' } }, { command: 'info' });
   const i = await client.system.info.query();
   if (flags.format === 'json') {
     io().stdout.write(`${JSON.stringify(i)}\n`);
@@ -59,7 +59,7 @@ export async function systemCommand(client: SkiffClient, argv: string[]): Promis
     return 0;
   }
   if (sub === 'prune') {
-    const { flags } = parseArgs(rest, [{ names: ['--volumes'], kind: 'bool', key: 'volumes' }, { names: ['-f', '--force'], kind: 'bool', key: 'force' }, { names: ['-a', '--all'], kind: 'bool', key: 'all' }], { command: 'system prune' });
+    const { flags } = parseFlags(rest, { volumes: { type: 'boolean' }, force: { type: 'boolean', short: 'f' }, all: { type: 'boolean', short: 'a' } }, { command: 'system prune' });
     const r = await client.system.prune.mutate({ volumes: !!flags.volumes });
     io().stdout.write(`Deleted Containers:\n${r.containers.map((c) => `${c}\n`).join('')}Deleted Networks:\n${r.networks.map((n) => `${n}\n`).join('')}Deleted Images:\n${r.images.map((i) => `${i}\n`).join('')}${flags.volumes ? `Deleted Volumes:\n${r.volumes.map((v) => `${v}\n`).join('')}` : ''}`);
     return 0;
@@ -70,8 +70,9 @@ export async function systemCommand(client: SkiffClient, argv: string[]): Promis
 
 /** `skiff events [--filter type=container]`: lifecycle events as they happen */
 export async function eventsCommand(client: SkiffClient, argv: string[]): Promise<number> {
-  const { flags } = parseArgs(argv, [{ names: ['-f', '--filter'], kind: 'list', key: 'filter' }, { names: ['--format'], kind: 'string', key: 'format' }], { command: 'events' });
-  const type = ((flags.filter as string[] | undefined) ?? []).map((f) => /^type=(\w+)$/.exec(f)?.[1]).find(Boolean) as 'container' | 'image' | 'volume' | 'network' | undefined;
+  const { flags } = parseFlags(argv, { filter: { type: 'string', short: 'f', multiple: true }, format: { type: 'string' } }, { command: 'events' });
+  const named = (flags.filter ?? []).map((f) => /^type=(\w+)$/.exec(f)?.[1]).find(Boolean);
+  const type = named === undefined ? undefined : oneOf(['container', 'image', 'volume', 'network'], named, '--filter type');
   await new Promise<void>((resolve, reject) => {
     client.system.events.subscribe(type ? { type } : undefined, {
       onData(e) {

@@ -1,5 +1,5 @@
 import { io } from '../io.js';
-import { parseArgs } from '../args.js';
+import { parseFlags } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError, messageOf } from '../errors.js';
 import { table } from '../format.js';
@@ -9,25 +9,25 @@ export async function volumeCommand(client: SkiffClient, argv: string[]): Promis
   const [sub, ...rest] = argv;
   switch (sub) {
     case 'create': {
-      const { flags, args } = parseArgs(rest, [{ names: ['-l', '--label'], kind: 'list', key: 'label' }], { command: 'volume create' });
-      const labels = Object.fromEntries(((flags.label as string[] | undefined) ?? []).map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
+      const { flags, args } = parseFlags(rest, { label: { type: 'string', short: 'l', multiple: true } }, { command: 'volume create' });
+      const labels = Object.fromEntries((flags.label ?? []).map((l) => [l.split('=')[0]!, l.includes('=') ? l.slice(l.indexOf('=') + 1) : '']));
       const v = await client.volumes.create.mutate({ name: args[0], labels });
       io().stdout.write(`${v.name}\n`);
       return 0;
     }
     case 'ls':
     case 'list': {
-      const { flags } = parseArgs(
+      const { flags } = parseFlags(
         rest,
-        [
-          { names: ['-q', '--quiet'], kind: 'bool', key: 'quiet' },
-          { names: ['-f', '--filter'], kind: 'list', key: 'filter' },
-          { names: ['--format'], kind: 'string', key: 'format' },
-        ],
+        {
+          quiet: { type: 'boolean', short: 'q' },
+          filter: { type: 'string', short: 'f', multiple: true },
+          format: { type: 'string' },
+        },
         { command: 'volume ls' },
       );
       const filters: { dangling?: boolean; label?: string[]; name?: string[] } = {};
-      for (const f of (flags.filter as string[] | undefined) ?? []) {
+      for (const f of flags.filter ?? []) {
         const [k, ...v] = f.split('=');
         const value = v.join('=');
         if (k === 'dangling') filters.dangling = value === 'true' || value === '1';
@@ -53,7 +53,7 @@ export async function volumeCommand(client: SkiffClient, argv: string[]): Promis
     }
     case 'rm':
     case 'remove': {
-      const { flags, args } = parseArgs(rest, [{ names: ['-f', '--force'], kind: 'bool', key: 'force' }], { command: 'volume rm' });
+      const { flags, args } = parseFlags(rest, { force: { type: 'boolean', short: 'f' } }, { command: 'volume rm' });
       if (!args.length) throw new CliError('"skiff volume rm" requires at least 1 argument.');
       let code = 0;
       for (const name of args) {
@@ -68,12 +68,12 @@ export async function volumeCommand(client: SkiffClient, argv: string[]): Promis
       return code;
     }
     case 'prune': {
-      const { flags } = parseArgs(
+      const { flags } = parseFlags(
         rest,
-        [
-          { names: ['-a', '--all'], kind: 'bool', key: 'all' },
-          { names: ['-f', '--force'], kind: 'bool', key: 'force' },
-        ],
+        {
+          all: { type: 'boolean', short: 'a' },
+          force: { type: 'boolean', short: 'f' },
+        },
         { command: 'volume prune' },
       );
       const r = await client.volumes.prune.mutate({ all: !!flags.all });
