@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import './globals.css';
 import { Nav } from '../components/nav';
 import { THEME_BOOT_SCRIPT } from '../lib/theme';
+import { LiveEvents } from '../trpc/live-events';
 import { TRPCReactProvider } from '../trpc/react';
 
 export const metadata = { title: 'Skiff', description: 'containers, your host' };
@@ -15,6 +16,8 @@ export default function RootLayout({ children }: { children: ReactNode }) {
       </head>
       <body className="min-h-screen">
         <TRPCReactProvider>
+          {/* mounted here, not inside the provider's module: it uses the provider's hooks */}
+          <LiveEvents />
           <Nav />
           <main className="mx-auto max-w-7xl p-4">{children}</main>
         </TRPCReactProvider>

@@ -5,7 +5,6 @@ import type { AppRouter } from '@skiff/agent';
 import { useCallback, useState, type ReactNode } from 'react';
 import { api } from '../lib/trpc';
 import { pathsForMutation, queryKeyOf, type QueryPath } from './invalidation';
-import { LiveEvents } from './live-events';
 
 /**
  * The dashboard's data layer (create-t3-app's pattern): one TanStack Query cache with tRPC's
@@ -49,7 +48,6 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
   return (
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
-        <LiveEvents />
         {children}
       </TRPCProvider>
     </QueryClientProvider>
