@@ -2,14 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry, mountsUnder } from '@skiff/test-fixtures';
+import { fixtureRegistry, stopFixtureRegistry, mountsUnder, processAlive } from '@skiff/test-fixtures';
 import { AgentHarness } from './agent-harness.js';
 
 afterAll(() => stopFixtureRegistry(), 60_000);
 
 const readPid = (file: string) => Number(readFileSync(file, 'utf8').trim());
-/** a zombie has exited: only its parent's wait is missing */
-const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 const netnsNames = () => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]);
 /** the harness's cgroup parent in every mounted hierarchy (v1 controllers, unified, systemd) */
 const cgroupDirs = (parent: string) => readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h, parent)).filter((d) => existsSync(d));
@@ -31,7 +29,7 @@ describe('AgentHarness.dispose', () => {
       init = readPid(join(state, 'init.pid'));
       // what a crash leaves, present before the kill so the checks below mean something (the
       // rootfs is mounted in the container's own namespace: nothing under the root to see here)
-      expect([alive(shim), alive(init)]).toEqual([true, true]);
+      expect([processAlive(shim), processAlive(init)]).toEqual([true, true]);
       expect(netnsNames()).toContain(`skiff-${id.slice(0, 12)}`);
       expect(cgroupDirs(agent.cgroupParent).some((d) => existsSync(join(d, id)))).toBe(true);
 
@@ -41,7 +39,7 @@ describe('AgentHarness.dispose', () => {
     }
 
     expect(netnsNames()).not.toContain(`skiff-${id.slice(0, 12)}`);
-    expect([alive(shim), alive(init)]).toEqual([false, false]);
+    expect([processAlive(shim), processAlive(init)]).toEqual([false, false]);
     expect(cgroupDirs(agent.cgroupParent)).toEqual([]);
     expect(mountsUnder(agent.dir)).toEqual([]);
     expect(existsSync(agent.dir)).toBe(false);

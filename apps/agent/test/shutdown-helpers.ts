@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { processAlive } from '@skiff/test-fixtures';
 import { SKIFF, type AgentHarness } from './agent-harness.js';
 
 /** what the agent's stop looked like from outside */
@@ -54,20 +55,10 @@ export function webChild(agentPid: number): number | undefined {
   });
 }
 
-/** alive and not a zombie */
-export function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 /** waits up to `ms` for `pid` to be gone */
 export async function gone(pid: number, ms = 2_000): Promise<boolean> {
   const deadline = Date.now() + ms;
-  while (alive(pid)) {
+  while (processAlive(pid)) {
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 50));
   }

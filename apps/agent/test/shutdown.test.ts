@@ -2,10 +2,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Socket } from 'node:net';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { processAlive } from '@skiff/test-fixtures';
 import type { AgentHarness } from './agent-harness.js';
 import { useAgent } from './use-agent.js';
 import { bearer, RawTrpcSocket } from './security-helpers.js';
-import { alive, Client, gone, initPid, readingRequest, signalAgent, stalledRequest, webChild, type StopResult } from './shutdown-helpers.js';
+import { Client, gone, initPid, readingRequest, signalAgent, stalledRequest, webChild, type StopResult } from './shutdown-helpers.js';
 
 /**
  * Issue 31: on SIGTERM/SIGINT the agent exits within 10 s whatever its clients do, telling
@@ -64,7 +65,7 @@ async function stopAndCheck(opts: { again?: number; code?: number; signal?: Node
   expect(h.output.slice(logged)).not.toMatch(/uncaught|unhandled|contained fault/i);
   expect(stop.ms).toBeLessThanOrEqual(10_000);
   expect(stop.code).toBe(opts.code ?? 0);
-  expect(alive(initPid(h, id)), 'the container keeps running').toBe(true);
+  expect(processAlive(initPid(h, id)), 'the container keeps running').toBe(true);
   if (web) expect(await gone(web), `the dashboard server (pid ${web}) outlived the agent`).toBe(true);
   return stop;
 }

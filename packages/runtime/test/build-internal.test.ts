@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { processAlive } from '@skiff/test-fixtures';
 import { ContainerCgroup } from '../src/container/cgroup/cgroups.js';
 import type { RuntimeEvent } from '../src/types.js';
 import { useTestRuntime, waitFor } from './helpers.js';
@@ -19,15 +20,6 @@ async function context(lines: string[]): Promise<string> {
   dirs.push(dir);
   await writeFile(join(dir, 'Dockerfile'), lines.join('\n'));
   return dir;
-}
-
-/** a zombie counts as gone: it has left its cgroups */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 function containerIds(): string[] {
@@ -98,12 +90,12 @@ describe('build containers are internal', () => {
       expect(containerIds()).toHaveLength(1);
       [id] = containerIds() as [string];
       initPid = Number(readFileSync(join(env.t.root, 'containers', id, 'init.pid'), 'utf8'));
-      expect(alive(initPid), 'the step outlives its agent').toBe(true);
+      expect(processAlive(initPid), 'the step outlives its agent').toBe(true);
     });
     expect(await rt.containers.list({ all: true })).toEqual([]);
     await expect(rt.containers.inspect(id)).rejects.toThrow(/no such container/);
     expect(containerIds()).toEqual([]);
-    await waitFor(async () => !alive(initPid), 5000, 'the orphaned step to be gone');
+    await waitFor(async () => !processAlive(initPid), 5000, 'the orphaned step to be gone');
     assertNoTrace(id);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnReported } from '../src/native/addon.js';
 import { SHIM_PATH } from '../src/native/paths.js';
-import { pidNsDepth, runtimeViolations } from '@skiff/test-fixtures';
+import { pidNsDepth, processAlive, runtimeViolations } from '@skiff/test-fixtures';
 import { TestRuntime, useTestRuntime, waitFor } from './helpers.js';
 
 const env = useTestRuntime();
@@ -16,13 +16,6 @@ beforeAll(() => {
 });
 
 const pidOf = (id: string, file: string) => Number(readFileSync(join(t.root, 'containers', id, file), 'utf8'));
-const alive = (pid: number) => {
-  try {
-    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
 const cmdline = (pid: string) => {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -32,7 +25,7 @@ const cmdline = (pid: string) => {
 };
 /** live shims started on this container's dir */
 const shimsOf = (id: string) =>
-  readdirSync('/proc').filter((e) => /^\d+$/.test(e) && cmdline(e).includes('skiff-shim') && cmdline(e).includes(`${t.root}/containers/${id}`) && alive(Number(e)) && pidNsDepth(Number(e)) === pidNsDepth('self')).length;
+  readdirSync('/proc').filter((e) => /^\d+$/.test(e) && cmdline(e).includes('skiff-shim') && cmdline(e).includes(`${t.root}/containers/${id}`) && processAlive(Number(e)) && pidNsDepth(Number(e)) === pidNsDepth('self')).length;
 
 async function runDetached(extra: Record<string, unknown> = {}): Promise<string> {
   const { id } = await t.rt.containers.run({ image, cmd: ['sleep', '1d'], ports: [{ containerPort: 80, protocol: 'tcp' }], ...extra });
@@ -57,7 +50,7 @@ describe('shim death is contained', () => {
     }, 10_000, 'the exit');
     expect(state.ExitCode).toBe(255);
     // the container's process was re-parented to the host's init: it must be gone too
-    expect(alive(initPid)).toBe(false);
+    expect(processAlive(initPid)).toBe(false);
     expect(await runtimeViolations(t, created)).toEqual([]);
     await t.rt.containers.remove(id, { force: true });
     expect(await runtimeViolations(t, created)).toEqual([]);
@@ -70,7 +63,7 @@ describe('shim death is contained (rm -f first)', () => {
     const initPid = pidOf(id, 'init.pid');
     process.kill(pidOf(id, 'shim.pid'), 'SIGKILL');
     await t.rt.containers.remove(id, { force: true });
-    expect(alive(initPid)).toBe(false);
+    expect(processAlive(initPid)).toBe(false);
     expect(await runtimeViolations(t, created, 0)).toEqual([]);
   });
 });
@@ -91,7 +84,7 @@ describe('crash consistency', () => {
     expect(pidOf(id, 'shim.pid')).toBe(shim);
     expect(await runtimeViolations(t, created)).toEqual([]);
     await rt.containers.remove(id, { force: true });
-    expect(alive(shim)).toBe(false);
+    expect(processAlive(shim)).toBe(false);
     expect(await runtimeViolations(t, created)).toEqual([]);
   });
 
@@ -144,7 +137,7 @@ describe('crash consistency', () => {
     process.kill(pidOf(id, 'shim.pid'), 'SIGKILL');
     const rt = await t.reopen();
     expect(((await rt.containers.inspect(id)).State as { Status: string }).Status).toBe('exited');
-    expect(alive(init)).toBe(false);
+    expect(processAlive(init)).toBe(false);
     expect(await runtimeViolations(t, created)).toEqual([]);
     await rt.containers.remove(id);
   });
@@ -156,7 +149,7 @@ describe('crash consistency', () => {
     setRecordedState(id, { status: 'removing' });
     const rt = await t.reopen();
     expect((await rt.containers.list({ all: true })).map((c) => c.id)).not.toContain(id);
-    expect(alive(init)).toBe(false);
+    expect(processAlive(init)).toBe(false);
     expect(existsSync(join(t.root, 'containers', id))).toBe(false);
     expect(await runtimeViolations(t, created)).toEqual([]);
   });
@@ -168,7 +161,7 @@ describe('crash consistency', () => {
     process.kill(pidOf(id, 'shim.pid'), 'SIGKILL');
     const rt = await t.reopen();
     expect(((await rt.containers.inspect(id)).State as { Status: string }).Status).toBe('exited');
-    expect(alive(init)).toBe(false);
+    expect(processAlive(init)).toBe(false);
     expect(await runtimeViolations(t, created)).toEqual([]);
     await rt.containers.start(id);
     expect(shimsOf(id)).toBe(1);
