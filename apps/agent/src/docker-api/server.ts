@@ -8,7 +8,7 @@ import { dockerError, sendError } from './daemon-errors.js';
 import { BUILD_ROUTES } from './build.js';
 import { COMMIT_ROUTES } from './commit.js';
 import { CONTAINER_ARCHIVE_ROUTES } from './container-archive.js';
-import { attach, PendingAttaches } from './container-attach.js';
+import { attach, attachRoutes, PendingAttaches } from './container-attach.js';
 import { CONTAINER_STATS_ROUTES } from './container-stats.js';
 import { UPDATE_ROUTES } from './container-update.js';
 import { containerRoutes } from './containers.js';
@@ -56,6 +56,7 @@ export class DockerApi {
       ...SYSTEM_ROUTES,
       ...IMAGE_ROUTES,
       ...containerRoutes(this.pendingAttach),
+      ...attachRoutes(this.pendingAttach),
       ...VOLUME_ROUTES,
       ...NETWORK_ROUTES,
       ...IMAGE_PUSH_ROUTES,
