@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,5 +54,26 @@ describe('the Docker API on TCP', () => {
     expect(docker(['exec', 'tcpbox', 'echo', 'in'], viewer).stderr).toMatch(/needs the operator role/);
     expect(docker(['exec', 'tcpbox', 'echo', 'in'], operator).stdout).toBe('in\n');
     expect(docker(['rm', '-f', 'tcpbox'], operator).code).toBe(0);
+  });
+  it('events --since replays to a caller below admin, and not the build steps no caller may see', () => {
+    const operator = agent.token('operate');
+    const viewer = agent.token('read');
+    // to the millisecond: the previous test's containers are not in the window
+    const since = (Date.now() / 1000).toFixed(3);
+    expect(docker(['run', '--name', 'tcpev', image, 'true'], operator).code).toBe(0);
+    const ctx = join(dir, 'evctx');
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${image}\nRUN echo built > /built\nRUN cat /built\n`);
+    expect(docker(['build', '-q', '-t', 'tcp-ev-built:1', ctx], operator)).toMatchObject({ code: 0 });
+    expect(docker(['rm', 'tcpev'], operator).code).toBe(0);
+    const until = String(Math.floor(Date.now() / 1000) + 1);
+    for (const token of [viewer, operator]) {
+      const r = docker(['events', '--since', since, '--until', until, '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}'], token);
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines).toEqual(expect.arrayContaining(['container create tcpev', 'container start tcpev', 'container die tcpev', 'container destroy tcpev']));
+      // the build ran two RUN steps in containers of its own: none of them is replayed
+      expect(lines.filter((l) => l.startsWith('container ') && !l.endsWith(' tcpev'))).toEqual([]);
+    }
   });
 });

@@ -6,6 +6,7 @@ import { ImageStore } from './image/image-store.js';
 import { VolumeStore } from './volume/volume-store.js';
 import { NetworkManager } from './network/network-manager.js';
 import { unknownCgroups } from './host-cgroups.js';
+import { EventBus } from './event-bus.js';
 import type { ContainerService, RuntimeApi, RuntimeEvent, SystemInfo } from './types.js';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -56,17 +57,8 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   // first of all: a root a newer release wrote is refused before anything in it changes
   const format = checkRootFormat(opts.root);
   await makePrivateRoot(opts.root);
-  const listeners = new Set<(e: RuntimeEvent) => void>();
-  const emit = (e: Omit<RuntimeEvent, 'time'>) => {
-    const event = { ...e, time: Date.now() * 1_000_000 };
-    for (const l of listeners) {
-      try {
-        l(event);
-      } catch {
-        /* a listener's failure is its own */
-      }
-    }
-  };
+  const bus = new EventBus();
+  const emit = (e: Omit<RuntimeEvent, 'time'>) => bus.emit(e);
   const images = await ImageStore.open({ root: opts.root, insecureRegistries: opts.insecureRegistries ?? [], emit });
   const volumes = await VolumeStore.open(opts.root);
   const networks = await NetworkManager.open(opts.root, { bridgeName: opts.bridgeName, defaultSubnet: opts.defaultSubnet, nftTable: opts.nftTable });
@@ -119,14 +111,13 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
         images: (await images.list()).length,
       };
     },
-    onEvent(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+    onEvent(listener, o) {
+      return bus.on(listener, o);
     },
     async close() {
       await containers.close();
       networks.close();
-      listeners.clear();
+      bus.clear();
     },
   };
 }

@@ -401,7 +401,7 @@ export interface RuntimeApi {
   containers: ContainerService;
   info(): Promise<SystemInfo>;
   /** lifecycle events (Docker's `events`): container create/start/die/destroy..., image pull/tag/delete */
-  onEvent(listener: (e: RuntimeEvent) => void): () => void;
+  onEvent(listener: (e: RuntimeEvent) => void, opts?: { /** the last 1000 events first, through the same listener */ replay?: boolean }): () => void;
   close(): Promise<void>;
 }
 

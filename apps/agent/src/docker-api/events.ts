@@ -4,23 +4,6 @@ import { labelMatches, queryFilters, startJsonStream, timeNs } from './query.js'
 import type { Route } from './route.js';
 import { onStopping } from '../daemon/stopping.js';
 
-const KEPT = 1000;
-const logs = new WeakMap<EventBackend, RuntimeEvent[]>();
-
-/**
- * Keeps the runtime's last events so `docker events --since` can replay them (dockerd keeps
- * 1024 too). Called once when the API starts.
- */
-export function recordEvents(runtime: EventBackend): void {
-  if (logs.has(runtime)) return;
-  const log: RuntimeEvent[] = [];
-  logs.set(runtime, log);
-  runtime.onEvent((e) => {
-    log.push(e);
-    if (log.length > KEPT) log.splice(0, log.length - KEPT);
-  });
-}
-
 /** Docker's event message: the current fields and the deprecated status/id/from */
 function dockerEvent(e: RuntimeEvent) {
   const legacy = e.type === 'container' ? { status: e.action, id: e.id, from: e.attributes.image ?? '' } : e.type === 'image' ? { status: e.action, id: e.attributes.name ?? e.id } : {};
@@ -53,12 +36,16 @@ export const EVENT_ROUTES: Route<EventBackend>[] = [
       const line = startJsonStream(res);
       const live: RuntimeEvent[] = [];
       let wake: (() => void) | undefined;
-      // subscribe before the replay, so nothing falls between the two
-      const off = runtime.onEvent((e) => {
-        live.push(e);
-        if (live.length > 10_000) live.shift(); // a client that stopped reading loses the oldest
-        wake?.();
-      });
+      // like dockerd: either bound replays the kept events that fall inside the window. The
+      // replay comes through the request's runtime, so a caller below admin gets what its guard lets through
+      const off = runtime.onEvent(
+        (e) => {
+          live.push(e);
+          if (live.length > 10_000) live.shift(); // a client that stopped reading loses the oldest
+          wake?.();
+        },
+        { replay: since !== undefined || until !== undefined },
+      );
       let closed = false;
       const end = () => {
         closed = true;
@@ -71,14 +58,9 @@ export const EVENT_ROUTES: Route<EventBackend>[] = [
       const left = until === undefined ? Infinity : Math.max(0, until / 1e6 - Date.now());
       const timer = left < 2 ** 31 - 1 ? setTimeout(() => ((closed = true), wake?.()), left) : undefined;
       try {
-        // like dockerd: either bound replays the kept events that fall inside the window
-        const replay = since !== undefined || until !== undefined ? (logs.get(runtime) ?? []).slice() : [];
-        const replayed = new Set(replay);
-        for (const e of replay) if (inWindow(e) && match(e)) line(dockerEvent(e));
         while (!closed) {
           while (live.length) {
             const e = live.shift()!;
-            if (replayed.has(e)) continue;
             if (inWindow(e) && match(e)) line(dockerEvent(e));
           }
           if (until !== undefined && Date.now() * 1e6 > until) break;

@@ -12,7 +12,7 @@ import { attach, attachRoutes, PendingAttaches } from './container-attach.js';
 import { CONTAINER_STATS_ROUTES } from './container-stats.js';
 import { UPDATE_ROUTES } from './container-update.js';
 import { containerRoutes } from './containers.js';
-import { recordEvents, EVENT_ROUTES } from './events.js';
+import { EVENT_ROUTES } from './events.js';
 import { DockerExecs } from './exec.js';
 import { IMAGE_PUSH_ROUTES } from './image-push.js';
 import { IMAGE_ROUTES } from './images.js';
@@ -68,7 +68,6 @@ export class DockerApi {
       ...this.execs.routes,
       ...BUILD_ROUTES,
     ];
-    recordEvents(runtime);
   }
 
   /** an HTTP server for the API; `access` guards every request and hijack (TCP listeners) */

@@ -39,6 +39,7 @@ export async function startExec(ctx: ContainerContext, c: StoredContainer, spec:
       ['tty', !!spec.tty],
     ]),
   );
-  ctx.emit(c, 'exec_start', { execCommand: spec.cmd.join(' ') });
+  // Docker's action names the command: `exec_start: sh -c …`
+  ctx.emit(c, `exec_start: ${spec.cmd.join(' ')}`, { execCommand: spec.cmd.join(' ') });
   return new ExecSession(confPath, !!spec.tty, spec.stdin ?? false);
 }

@@ -1,6 +1,14 @@
 import { Conflict, InvalidArgument, NotFound } from '../../errors.js';
 import { type ContainerContext, isUp } from '../context.js';
+import type { StoredContainer } from '../store/container-store.js';
 import { networkMode } from '../store/record-helpers.js';
+import type { NetworkRecord } from '../../network/network-store.js';
+
+/** Docker's `network connect|disconnect` event: the network is the actor, the container an attribute */
+function networkEvent(ctx: ContainerContext, c: StoredContainer, action: 'connect' | 'disconnect', n: NetworkRecord): void {
+  ctx.summaries.invalidate(c);
+  ctx.opts.networks.onEvent(action, n, c.record.id);
+}
 
 /** `network connect`: joins now if running, and on every later start */
 export async function connect(ctx: ContainerContext, idOrName: string, network: string, opts: { ip?: string; aliases?: string[] } = {}): Promise<void> {
@@ -14,7 +22,7 @@ export async function connect(ctx: ContainerContext, idOrName: string, network: 
   if (isUp(c)) await networks.connect(c.record.id, req);
   c.record.networks.push(req);
   await ctx.store.saveRecord(c);
-  ctx.emit(c, 'connect', { network: n.name });
+  networkEvent(ctx, c, 'connect', n);
 }
 
 export async function disconnect(ctx: ContainerContext, idOrName: string, network: string): Promise<void> {
@@ -26,5 +34,5 @@ export async function disconnect(ctx: ContainerContext, idOrName: string, networ
   if (isUp(c)) await networks.disconnect(c.record.id, n.id);
   c.record.networks.splice(idx, 1);
   await ctx.store.saveRecord(c);
-  ctx.emit(c, 'disconnect', { network: n.name });
+  networkEvent(ctx, c, 'disconnect', n);
 }

@@ -34,6 +34,7 @@ export async function remove(ctx: ContainerContext, idOrName: string, opts: { fo
 async function killLocked(ctx: ContainerContext, c: StoredContainer): Promise<void> {
   await ctx.setState(c, { stoppedByUser: true });
   if (!(await killCgroup(ctx.cgroup(c)))) throw new Unavailable(`the processes of container ${c.record.name} did not exit after SIGKILL`);
+  ctx.emit(c, 'kill', { signal: '9' }); // Docker's rm -f: kill, die, destroy
   if (!(await waitShimDone(c.dir, c.state.shimPid, 10_000))) throw new Unavailable(`the shim of container ${c.record.name} did not exit`);
   await finishExit(ctx, c, true);
 }

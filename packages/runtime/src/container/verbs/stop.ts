@@ -26,9 +26,16 @@ export async function stop(ctx: ContainerContext, idOrName: string, opts: { time
     return c.state.shimPid;
   });
   if (!run) return;
-  if (timeout >= 0 && (await waitExitEvent(ctx, c, timeout * 1000))) return;
-  await ctx.withLock(c.record.id, async () => {
-    if (c.state.shimPid === run) await killCgroup(ctx.cgroup(c));
-  });
-  if (!(await waitExitEvent(ctx, c, 10_000))) throw new Unavailable(`container ${c.record.name} did not exit after SIGKILL`);
+  // Docker's events for a stop: kill (the stop signal), kill 9 if it takes too long, die, stop
+  ctx.emit(c, 'kill', { signal: String(sig) });
+  if (timeout < 0 || !(await waitExitEvent(ctx, c, timeout * 1000))) {
+    const killed = await ctx.withLock(c.record.id, async () => {
+      if (c.state.shimPid !== run) return false;
+      await killCgroup(ctx.cgroup(c));
+      return true;
+    });
+    if (killed) ctx.emit(c, 'kill', { signal: '9' });
+    if (!(await waitExitEvent(ctx, c, 10_000))) throw new Unavailable(`container ${c.record.name} did not exit after SIGKILL`);
+  }
+  ctx.emit(c, 'stop');
 }
