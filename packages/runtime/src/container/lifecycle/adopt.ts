@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerCgroup } from '../cgroup/cgroups.js';
-import { ZERO_TIME, type ContainerState } from '../store/container-record.js';
+import type { ContainerState } from '../store/container-record.js';
 import type { StoredContainer } from '../store/container-store.js';
 import { shimProtocol } from '../shim/shim-protocol.js';
 import { killCgroup } from './cgroup-kill.js';
@@ -94,7 +94,7 @@ async function adoptUnrecorded(h: AdoptHost, c: StoredContainer, shimPid: number
     const pid = readPidFile(c.dir, 'init.pid');
     if (readPidFile(c.dir, 'shim.pid') === shimPid && pid) {
       await h.setState(c, {
-        status: 'running', pid, shimPid, startedAt: h.now(), finishedAt: ZERO_TIME,
+        status: 'running', pid, shimPid, startedAt: h.now(),
         exitCode: 0, oomKilled: false, error: '', stoppedByUser: false,
       });
       h.watch(c);

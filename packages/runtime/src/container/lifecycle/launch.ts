@@ -12,7 +12,6 @@ import { StartTimeline } from '../shim/start-timeline.js';
 import { shimMountLines } from '../spec/mounts.js';
 import { resolveUser } from '../spec/user.js';
 import { connectAttachSocket } from '../stdio/attach-client.js';
-import { ZERO_TIME } from '../store/container-record.js';
 import type { StoredContainer } from '../store/container-store.js';
 import { networkMode, portsOf } from '../store/record-helpers.js';
 import { killCgroup } from './cgroup-kill.js';
@@ -129,7 +128,7 @@ export async function startLocked(ctx: ContainerContext, c: StoredContainer, wai
       ? { Status: 'starting' as const, FailingStreak: 0, Log: c.state.health?.Log ?? [] }
       : undefined;
     await ctx.setState(c, {
-      status: 'running', pid, shimPid, startedAt: nowIso(), finishedAt: ZERO_TIME,
+      status: 'running', pid, shimPid, startedAt: nowIso(),
       exitCode: 0, oomKilled: false, error: '', stoppedByUser: false, health,
     });
     timeline?.mark('state.json');
@@ -161,7 +160,7 @@ function adoptOwner(ctx: ContainerContext, c: StoredContainer): boolean {
   const shimPid = liveOwner(c.dir);
   const pid = shimPid && readPidFile(c.dir, 'init.pid');
   if (!pid) return false;
-  void ctx.setState(c, { status: 'running', pid, shimPid, startedAt: nowIso(), finishedAt: ZERO_TIME, exitCode: 0, error: '' });
+  void ctx.setState(c, { status: 'running', pid, shimPid, startedAt: nowIso(), exitCode: 0, error: '' });
   supervise(ctx, c);
   return true;
 }
