@@ -28,6 +28,12 @@ function containerJson(c: ContainerSummary) {
   };
 }
 
+/** `tail` as dockerd reads it: a count; `all`, a negative number or anything unparsable is every line */
+export function logTail(v: string | null): number | undefined {
+  const n = v === null || v === '' ? NaN : Number(v);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
 /**
  * Docker's container endpoints over runtime.containers: list, create, inspect, the
  * lifecycle, wait, logs, remove, top, changes, rename, pause/unpause and prune. A start
@@ -136,12 +142,11 @@ export function containerRoutes(pending: PendingAttaches): Route<ContainerBacken
         const stdout = truthy(q.get('stdout'));
         const stderr = truthy(q.get('stderr'));
         if (!stdout && !stderr) throw new DockerApiError(400, 'you must choose at least one stream');
-        const tail = q.get('tail');
         const headers = { 'content-type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream', 'api-version': API_VERSION };
         await sendLogBytes(c.res, headers, (signal) =>
           c.runtime.containers.logStream(String(info.Id), {
             follow: truthy(q.get('follow')),
-            tail: tail && tail !== 'all' ? Number(tail) : undefined,
+            tail: logTail(q.get('tail')),
             since: q.get('since') ? Number(q.get('since')) : undefined,
             until: q.get('until') ? Number(q.get('until')) : undefined,
             stdout,
