@@ -211,6 +211,27 @@ describe('skiff CLI against a real agent', () => {
     expect(agent.cli(['run', '--rm', '-p', '99999:80', image, 'true'])).toMatchObject({ code: 125 });
   });
 
+  it('events: --since/--until replay a window, filters as docker events', () => {
+    const since = (Date.now() / 1000).toFixed(3);
+    expect(agent.cli(['run', '--name', 'evwin', '--label', 'evsuite=1', image, 'true']).code).toBe(0);
+    expect(agent.cli(['run', '--name', 'evother', image, 'true']).code).toBe(0);
+    agent.cli(['rm', 'evwin', 'evother']);
+    const actions = (args: string[]) => {
+      const r = agent.cli(['events', '--since', since, '--until', '0s', '--format', 'json', ...args]);
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout.trim().split('\n').filter(Boolean).map((l) => { const e = JSON.parse(l) as { type: string; action: string; attributes: { name?: string } }; return `${e.type} ${e.action} ${e.attributes.name ?? ''}`; });
+    };
+    // `--until 0s` is now (a duration ago, as docker takes it): the stream ends by itself
+    const lifecycle = ['container create evwin', 'container start evwin', 'container die evwin', 'container destroy evwin'];
+    expect(actions(['--filter', 'container=evwin'])).toEqual(lifecycle);
+    expect(actions(['--filter', 'container=evwin', '--since', '10m'])).toEqual(lifecycle);
+    expect(actions(['--filter', 'event=die', '--filter', 'event=destroy', '--filter', 'label=evsuite=1'])).toEqual(['container die evwin', 'container destroy evwin']);
+    expect(actions(['--filter', 'container=evwin', '--filter', 'container=evother', '--filter', 'event=start'])).toEqual(['container start evwin', 'container start evother']);
+    expect(actions(['--filter', 'type=volume', '--filter', 'container=evwin'])).toEqual([]);
+    expect(agent.cli(['events', '--filter', 'colour=red']).stderr).toMatch(/invalid filter 'colour'/);
+    expect(agent.cli(['events', '--since', 'yesterday-ish']).stderr).toMatch(/failed to parse value as time or duration/);
+  });
+
   it('streams events; shows disk usage; prunes', async () => {
     const events = spawn(SKIFF, ['events', '--format', 'json'], { env: agent.env });
     let out = '';

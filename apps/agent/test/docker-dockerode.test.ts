@@ -169,6 +169,9 @@ describe('dockerode', () => {
     const ev = await eventsOf(since, { type: ['network'], network: [net.id] });
     expect(ev.map((e) => e.Action)).toEqual(['create', 'connect', 'disconnect']);
     for (const e of ev.slice(1)) expect(e).toMatchObject({ Type: 'network', Actor: { ID: net.id, Attributes: { container: c.id, name: u('evnet'), type: 'bridge' } } });
+    // since/until as durations (dockerd reads them server-side too, as the docker CLI does)
+    const byDuration = (await collect((await docker.getEvents({ since: '5m' as unknown as number, until: '0s' as unknown as number, filters: { network: [net.id] } })) as unknown as Readable)).trim().split('\n');
+    expect(byDuration.map((l) => (JSON.parse(l) as { Action: string }).Action)).toEqual(['create', 'connect', 'disconnect']);
     // and a container filter does not see them as the container's
     expect((await eventsOf(since, { container: [c.id] })).map((e) => e.Action)).toEqual(['create', 'start']);
     await c.remove({ force: true });

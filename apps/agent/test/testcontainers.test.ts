@@ -135,7 +135,7 @@ describe('testcontainers-node', () => {
       expect((await c.exec(['cat', '/data/greeting.txt', '/data/inline.txt'])).stdout).toBe('hello from the host\ninline\n');
       await c.copyFilesToContainer([{ source: src, target: '/data/later.txt' }]);
       expect((await c.exec(['cat', '/data/later.txt'])).stdout).toBe('hello from the host\n');
-      const tar = await collect(await c.copyArchiveFromContainer('/data/later.txt'));
+      const tar = await collect((await c.copyArchiveFromContainer('/data/later.txt')) as Readable);
       expect(tar).toContain('later.txt');
       expect(tar).toContain('hello from the host');
     } finally {

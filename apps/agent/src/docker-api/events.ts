@@ -1,26 +1,26 @@
 import type { RuntimeEvent } from '@skiff/runtime';
 import type { EventBackend } from './backend.js';
-import { labelMatches, queryFilters, startJsonStream, timeNs } from './query.js';
+import { DockerApiError } from './http.js';
+import { queryFilters, startJsonStream } from './query.js';
 import type { Route } from './route.js';
 import { onStopping } from '../daemon/stopping.js';
+import { eventFilter } from '../event-filter.js';
+import { eventTimeNs, InvalidEventTime } from '../event-query.js';
+
+/** `since` / `until`: what the docker CLI sends (unix seconds), and durations and dates as dockerd also takes them */
+function timeParam(v: string | null): number | undefined {
+  try {
+    return eventTimeNs(v);
+  } catch (e) {
+    if (e instanceof InvalidEventTime) throw new DockerApiError(400, e.message);
+    throw e;
+  }
+}
 
 /** Docker's event message: the current fields and the deprecated status/id/from */
 function dockerEvent(e: RuntimeEvent) {
   const legacy = e.type === 'container' ? { status: e.action, id: e.id, from: e.attributes.image ?? '' } : e.type === 'image' ? { status: e.action, id: e.attributes.name ?? e.id } : {};
   return { ...legacy, Type: e.type, Action: e.action, Actor: { ID: e.id, Attributes: e.attributes }, scope: 'local', time: Math.floor(e.time / 1e9), timeNano: e.time };
-}
-
-function eventFilter(f: Record<string, string[]>): (e: RuntimeEvent) => boolean {
-  const any = (k: string, test: (v: string) => boolean) => !f[k]?.length || f[k]!.some(test);
-  const named = (e: RuntimeEvent, v: string) => e.id === v || (v.length >= 3 && e.id.startsWith(v)) || e.attributes.name === v || e.attributes.name === v.replace(/^\//, '');
-  return (e) =>
-    any('type', (v) => v === e.type) &&
-    any('event', (v) => v === e.action || e.action.startsWith(`${v}:`)) &&
-    (!f.label?.length || f.label.every((l) => labelMatches(e.attributes, l))) &&
-    (!f.container?.length || (e.type === 'container' && f.container.some((v) => named(e, v)))) &&
-    (!f.image?.length || f.image.some((v) => (e.type === 'image' ? named(e, v) : e.attributes.image === v))) &&
-    (!f.volume?.length || (e.type === 'volume' && f.volume.some((v) => named(e, v)))) &&
-    (!f.network?.length || (e.type === 'network' && f.network.some((v) => named(e, v))));
 }
 
 /** `GET /events`: the kept events in the window asked for, then live ones until the client or `until` ends it */
@@ -29,8 +29,8 @@ export const EVENT_ROUTES: Route<EventBackend>[] = [
     method: 'GET',
     pattern: /^\/events$/,
     async handle({ res, url, runtime }) {
-      const since = timeNs(url.searchParams.get('since'));
-      const until = timeNs(url.searchParams.get('until'));
+      const since = timeParam(url.searchParams.get('since'));
+      const until = timeParam(url.searchParams.get('until'));
       const match = eventFilter(queryFilters(url));
       const inWindow = (e: RuntimeEvent) => (since === undefined || e.time >= since) && (until === undefined || e.time <= until);
       const line = startJsonStream(res);

@@ -3,6 +3,8 @@ import { SKIFF_VERSION } from '@skiff/runtime';
 import { z } from 'zod';
 import { wakeOrAbort } from '../abort-wait.js';
 import { processResources } from '../daemon/process-resources.js';
+import { eventFilter } from '../event-filter.js';
+import { EVENT_FILTER_KEYS } from '../event-query.js';
 import { adminProcedure, call, operatorProcedure, publicProcedure, viewerProcedure, router } from '../trpc.js';
 
 export const systemRouter = router({
@@ -42,25 +44,49 @@ export const systemRouter = router({
     .input(z.object({ limit: z.number().int().min(1).max(200).optional() }).optional())
     .query(({ ctx, input }) => ctx.services.events.recent(input?.limit ?? 50)),
 
-  /** lifecycle events as they happen (docker events) */
+  /**
+   * lifecycle events as they happen (docker events): `filters` as docker's (type, event,
+   * container, image, label, network, volume), `since`/`until` in ns since the epoch replay
+   * the kept events in that window; `until` ends the stream
+   */
   events: viewerProcedure
-    .input(z.object({ type: z.enum(['container', 'image', 'volume', 'network']).optional() }).optional())
+    .input(
+      z
+        .object({
+          type: z.enum(['container', 'image', 'volume', 'network']).optional(),
+          filters: z.partialRecord(z.enum(EVENT_FILTER_KEYS), z.array(z.string().max(512)).max(64)).optional(),
+          since: z.number().nonnegative().finite().optional(),
+          until: z.number().nonnegative().finite().optional(),
+        })
+        .optional(),
+    )
     .subscription(async function* ({ ctx, input, signal }) {
+      const match = eventFilter({ ...input?.filters, ...(input?.type ? { type: [input.type] } : {}) });
+      const { since, until } = input ?? {};
+      const inWindow = (e: RuntimeEvent) => (since === undefined || e.time >= since) && (until === undefined || e.time <= until);
       const queue: RuntimeEvent[] = [];
       let wake: (() => void) | undefined;
-      const off = ctx.runtime.onEvent((e) => {
-        if (input?.type && e.type !== input.type) return;
-        queue.push(e);
-        if (queue.length > 10_000) queue.shift(); // a client that stopped reading loses the oldest
-        wake?.();
-      });
+      // the replay comes through the caller's runtime and listener, as live events do
+      const off = ctx.runtime.onEvent(
+        (e) => {
+          if (!inWindow(e) || !match(e)) return;
+          queue.push(e);
+          if (queue.length > 10_000) queue.shift(); // a client that stopped reading loses the oldest
+          wake?.();
+        },
+        { replay: since !== undefined || until !== undefined },
+      );
+      const left = until === undefined ? Infinity : until / 1e6 - Date.now();
+      const timer = left < 2 ** 31 - 1 ? setTimeout(() => wake?.(), Math.max(0, left) + 1) : undefined;
       try {
         while (!signal?.aborted) {
           while (queue.length) yield queue.shift()!;
+          if (until !== undefined && Date.now() * 1e6 > until) return;
           await wakeOrAbort(signal, (w) => (wake = w));
         }
       } finally {
         off();
+        clearTimeout(timer);
       }
     }),
 });

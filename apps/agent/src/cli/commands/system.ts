@@ -3,6 +3,7 @@ import { oneOf, parseFlags } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { humanBinary, humanSize, table } from '../format.js';
 import { CliError } from '../errors.js';
+import { EVENT_FILTER_KEYS, type EventFilterKey, eventTimeNs, InvalidEventTime } from '../../event-query.js';
 
 export async function infoCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const { flags } = parseFlags(argv, { format: { type: 'string', short: 'f' } }, { command: 'info' });
@@ -68,23 +69,54 @@ export async function systemCommand(client: SkiffClient, argv: string[]): Promis
   throw new CliError('usage: skiff system df|prune|events');
 }
 
-/** `skiff events [--filter type=container]`: lifecycle events as they happen */
+/** `key=value` filters, grouped by key as docker's `--filter` (unknown keys refused, as dockerd does) */
+function eventFilters(given: string[]): Partial<Record<EventFilterKey, string[]>> {
+  const filters: Partial<Record<EventFilterKey, string[]>> = {};
+  for (const f of given) {
+    const eq = f.indexOf('=');
+    if (eq < 1) throw new CliError(`bad format of filter (expected name=value): ${f}`);
+    const key = f.slice(0, eq);
+    if (!(EVENT_FILTER_KEYS as readonly string[]).includes(key)) throw new CliError(`invalid filter '${key}' (one of ${EVENT_FILTER_KEYS.join(', ')})`);
+    (filters[key as EventFilterKey] ??= []).push(f.slice(eq + 1));
+  }
+  return filters;
+}
+
+function eventTime(v: string | undefined, flag: string): number | undefined {
+  try {
+    return eventTimeNs(v);
+  } catch (e) {
+    if (e instanceof InvalidEventTime) throw new CliError(`${flag}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * `skiff events [--filter k=v]… [--since T] [--until T]`: lifecycle events as they happen,
+ * filtered as `docker events` does; `--since`/`--until` (a duration ago like `10m`, unix
+ * seconds or a date) replay the kept events of that window, and `--until` ends the stream
+ */
 export async function eventsCommand(client: SkiffClient, argv: string[]): Promise<number> {
-  const { flags } = parseFlags(argv, { filter: { type: 'string', short: 'f', multiple: true }, format: { type: 'string' } }, { command: 'events' });
-  const named = (flags.filter ?? []).map((f) => /^type=(\w+)$/.exec(f)?.[1]).find(Boolean);
-  const type = named === undefined ? undefined : oneOf(['container', 'image', 'volume', 'network'], named, '--filter type');
+  const { flags } = parseFlags(argv, { filter: { type: 'string', short: 'f', multiple: true }, format: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' } }, { command: 'events' });
+  const filters = eventFilters(flags.filter ?? []);
+  for (const t of filters.type ?? []) oneOf(['container', 'image', 'volume', 'network'], t, '--filter type');
+  const since = eventTime(flags.since, '--since');
+  const until = eventTime(flags.until, '--until');
   await new Promise<void>((resolve, reject) => {
-    client.system.events.subscribe(type ? { type } : undefined, {
-      onData(e) {
-        if (flags.format === 'json') io().stdout.write(`${JSON.stringify(e)}\n`);
-        else {
-          const attrs = Object.entries(e.attributes).map(([k, v]) => `${k}=${v}`).join(', ');
-          io().stdout.write(`${new Date(e.time / 1e6).toISOString()} ${e.type} ${e.action} ${e.id}${attrs ? ` (${attrs})` : ''}\n`);
-        }
+    client.system.events.subscribe(
+      { filters, since, until },
+      {
+        onData(e) {
+          if (flags.format === 'json') io().stdout.write(`${JSON.stringify(e)}\n`);
+          else {
+            const attrs = Object.entries(e.attributes).map(([k, v]) => `${k}=${v}`).join(', ');
+            io().stdout.write(`${new Date(e.time / 1e6).toISOString()} ${e.type} ${e.action} ${e.id}${attrs ? ` (${attrs})` : ''}\n`);
+          }
+        },
+        onError: reject,
+        onComplete: resolve,
       },
-      onError: reject,
-      onComplete: resolve,
-    });
+    );
   });
   return 0;
 }
