@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -220,5 +221,67 @@ describe('create fields not applied are refused, defaults pass', () => {
     expect(ok(['ps', '-aq', '--filter', 'status=created']).trim().split('\n').filter(Boolean).length).toBeLessThan(50);
     const two = await create({ NetworkingConfig: { EndpointsConfig: { a: {}, b: {} } } });
     expect(two).toMatchObject({ status: 400, body: expect.stringContaining('docker network connect') });
+  });
+});
+
+describe('the same fields from skiff run and docker-compose (v1)', () => {
+  const script = 'cat /proc/mounts; cat /proc/self/limits; cat /proc/sys/net/ipv4/ip_unprivileged_port_start; grep Cpus_allowed_list /proc/self/status';
+  const check = (out: string) => {
+    expect(mountLine(out, '/t').split(' ')[3]!.split(',')).toEqual(expect.arrayContaining(['noexec', 'nosuid', 'nodev', 'size=2048k']));
+    expect(mountLine(out, '/dev/shm')).toContain('size=4096k');
+    expect(out).toMatch(/Max open files\s+100\s+200\s+files/);
+    expect(out).toMatch(/\n77\nCpus_allowed_list:\t0\n$/);
+  };
+
+  it('skiff run --tmpfs --shm-size --ulimit --sysctl --cpuset-cpus; skiff update --cpuset-cpus', () => {
+    const r = agent.cli(['run', '--rm', '--tmpfs', '/t:size=2m', '--shm-size', '4m', '--ulimit', 'nofile=100:200', '--sysctl', 'net.ipv4.ip_unprivileged_port_start=77', '--cpuset-cpus', '0', image, 'sh', '-c', script]);
+    expect(r.stderr).toBe('');
+    check(r.stdout);
+    expect(agent.cli(['run', '--rm', '--sysctl', 'kernel.core_pattern=|/x', image, 'true'])).toMatchObject({ code: 125, stderr: expect.stringContaining('sysctl "kernel.core_pattern" is not allowed') });
+    expect(agent.cli(['run', '--rm', '--ulimit', 'bogus=1', image, 'true'])).toMatchObject({ code: 125, stderr: expect.stringContaining('bogus') });
+    const name = u('skiff-cpuset');
+    try {
+      expect(agent.cli(['run', '-d', '--name', name, image, 'sleep', '300']).code).toBe(0);
+      expect(agent.cli(['update', '--cpuset-cpus', '0', name]).code).toBe(0);
+      expect(agent.cli(['exec', name, 'grep', 'Cpus_allowed_list', '/proc/1/status']).stdout).toBe('Cpus_allowed_list:\t0\n');
+    } finally {
+      agent.cli(['rm', '-f', name]);
+    }
+  });
+
+  it('docker-compose tmpfs, shm_size, ulimits, sysctls, cpuset', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skiff-dc-kernel-'));
+    const project = `dck${tag}`;
+    const compose = (args: string[]) => {
+      const r = spawnSync('docker-compose', ['-p', project, ...args], { cwd: dir, env: { ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir }, encoding: 'utf8', timeout: 120_000 });
+      return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+    };
+    writeFileSync(join(dir, 'docker-compose.yml'), `version: "2.4"
+services:
+  app:
+    image: ${image}
+    command: ["sleep", "300"]
+    network_mode: none
+    tmpfs:
+      - /t:size=2m
+    shm_size: 4m
+    ulimits:
+      nofile:
+        soft: 100
+        hard: 200
+    sysctls:
+      net.ipv4.ip_unprivileged_port_start: "77"
+    cpuset: "0"
+`);
+    try {
+      const up = compose(['up', '-d']);
+      expect(up.code, up.stderr).toBe(0);
+      const out = compose(['exec', '-T', 'app', 'sh', '-c', script]);
+      expect(out.code, out.stderr).toBe(0);
+      check(out.stdout);
+    } finally {
+      compose(['down', '-t', '0']);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { io } from '../io.js';
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { parseDuration, parseMountFlag, parsePublishFlag, parseSysctlFlag, parseTmpfsFlag, parseUlimitFlag, parseVolumeFlag, type ContainerCreateSpec, type MountRequest } from '@skiff/runtime';
+import { parseDuration, parseMountFlag, parsePublishFlag, parseSysctlFlag, parseTmpfsFlag, parseUlimitFlag, parseVolumeFlag, validateUlimits, type ContainerCreateSpec, type MountRequest } from '@skiff/runtime';
 import { parseBytes, parseFlags, parseNumber, type FlagDefs, type Flags } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError, isNotFound } from '../errors.js';
@@ -174,7 +174,7 @@ export function specFromArgs(argv: string[], command: string): { spec: Container
   if (f['mac-address']) spec.macAddress = f['mac-address'];
   try {
     if (f['shm-size']) spec.shmSize = parseBytes(f['shm-size'], '--shm-size');
-    if (f.ulimit?.length) spec.ulimits = f.ulimit.map(parseUlimitFlag);
+    if (f.ulimit?.length) validateUlimits((spec.ulimits = f.ulimit.map(parseUlimitFlag)));
     if (f.sysctl?.length) spec.sysctls = Object.fromEntries(f.sysctl.map(parseSysctlFlag));
   } catch (e) {
     throw new CliError((e as Error).message);
