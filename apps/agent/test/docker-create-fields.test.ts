@@ -53,6 +53,14 @@ describe('docker run --tmpfs, --shm-size, --ulimit', () => {
     expect(out).toMatch(/\n1777 1000\n$/);
   });
 
+  it('--mount type=tmpfs takes its size and mode; option blocks it cannot apply are refused', () => {
+    const out = sh(['--mount', 'type=tmpfs,dst=/m,tmpfs-size=1048576,tmpfs-mode=1770'], 'cat /proc/mounts; stat -c %a /m');
+    expect(mountLine(out, '/m').split(' ')[3]!.split(',')).toEqual(expect.arrayContaining(['size=1024k', 'mode=1770']));
+    expect(out).toMatch(/\n1770\n$/);
+    expect(docker(['create', '--mount', 'type=bind,src=/tmp,dst=/b,bind-propagation=shared', image, 'true']).stderr).toContain('Mounts[].BindOptions.Propagation is not supported');
+    expect(docker(['create', '--mount', 'type=volume,dst=/v,volume-driver=nfs', image, 'true']).stderr).toContain('Mounts[].VolumeOptions.DriverConfig is not supported');
+  });
+
   it('sizes /dev/shm', () => {
     expect(mountLine(sh(['--shm-size', '8m'], 'cat /proc/mounts'), '/dev/shm')).toContain('size=8192k');
     expect(mountLine(sh([], 'cat /proc/mounts'), '/dev/shm')).toContain('size=65536k');

@@ -1,7 +1,19 @@
 import { parseVolumeFlag, type ContainerCreateSpec, type MountRequest, type PortBinding, type RestartPolicy } from '@skiff/runtime';
 import { kernelFieldsFromDocker, type DockerKernelFields } from './create-kernel.js';
-import { refuseUnsupportedCreateFields } from './create-refusals.js';
+import { deepZero, refuseUnsupportedCreateFields } from './create-refusals.js';
 import { DockerApiError } from './http.js';
+
+/** `--mount`: what Docker's mount.Mount carries; the option blocks are checked by mountOptions */
+interface DockerMount {
+  Type?: string;
+  Source?: string;
+  Target?: string;
+  ReadOnly?: boolean;
+  Consistency?: string;
+  BindOptions?: Record<string, unknown> | null;
+  VolumeOptions?: { NoCopy?: boolean } & Record<string, unknown>;
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number } & Record<string, unknown>;
+}
 
 /** The parts of Docker's `POST /containers/create` body that map onto the runtime */
 export interface DockerCreateBody {
@@ -36,7 +48,7 @@ export interface DockerCreateBody {
     CpuShares?: number;
     PidsLimit?: number | null;
     NetworkMode?: string;
-    Mounts?: { Type?: string; Source?: string; Target?: string; ReadOnly?: boolean }[] | null;
+    Mounts?: DockerMount[] | null;
     Init?: boolean | null;
     ReadonlyRootfs?: boolean;
     CapAdd?: string[] | null;
@@ -80,12 +92,32 @@ export function restartPolicyFromDocker(p: { Name?: string; MaximumRetryCount?: 
   throw new DockerApiError(400, `invalid restart policy: unknown policy '${p.Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
 }
 
+/** the option blocks of a `--mount` the runtime applies; anything else in them is refused, not dropped */
+function mountOptions(m: DockerMount): Partial<MountRequest> {
+  const { BindOptions: b, VolumeOptions: v, TmpfsOptions: t } = m;
+  const leftover = (what: string, o: Record<string, unknown> | null | undefined, applied: string[], ok: Record<string, unknown> = {}) => {
+    for (const [k, val] of Object.entries(o ?? {})) {
+      if (applied.includes(k) || deepZero(val) || ok[k] === val) continue;
+      throw new DockerApiError(400, `Mounts[].${what}.${k} is not supported by Skiff (value ${JSON.stringify(val)}) for the mount at ${m.Target}`);
+    }
+  };
+  leftover('BindOptions', b, [], { Propagation: 'rprivate' });
+  leftover('VolumeOptions', v, ['NoCopy']);
+  leftover('TmpfsOptions', t, ['SizeBytes', 'Mode']);
+  const out: Partial<MountRequest> = {};
+  if (v?.NoCopy) out.noCopy = true;
+  if (t?.SizeBytes) out.tmpfsSize = t.SizeBytes;
+  // the CLI sends the octal it was given as the number (dockerd prints it back with %o)
+  if (t?.Mode) out.tmpfsMode = t.Mode & 0o7777;
+  return out;
+}
+
 function mounts(body: DockerCreateBody, h: NonNullable<DockerCreateBody['HostConfig']>, tmpfs: MountRequest[]): MountRequest[] {
   const out: MountRequest[] = (h.Binds ?? []).map((b) => parseVolumeFlag(b));
   for (const m of h.Mounts ?? []) {
     if (m.Type !== 'bind' && m.Type !== 'volume' && m.Type !== 'tmpfs') throw new DockerApiError(400, `mount type "${m.Type}" is not supported`);
     if (!m.Target) throw new DockerApiError(400, 'a mount needs a Target');
-    out.push({ type: m.Type, source: m.Source || undefined, target: m.Target, readOnly: m.ReadOnly });
+    out.push({ type: m.Type, source: m.Source || undefined, target: m.Target, readOnly: m.ReadOnly, ...mountOptions(m) });
   }
   out.push(...tmpfs);
   // `docker run -v /data`: an anonymous volume, unless something else is mounted there
