@@ -328,7 +328,9 @@ function volumes(raw: Obj, name: string, base: string, ctx: ServiceContext, fail
       const t = (o.tmpfs ?? {}) as Obj;
       const size = t.size === undefined ? undefined : typeof t.size === 'number' ? t.size : parseByteSize(String(t.size));
       if (size === undefined && t.size !== undefined) fail(t, 'size', `${p}.tmpfs.size`, `invalid tmpfs size ${JSON.stringify(t.size)}`);
-      const mode = t.mode === undefined ? undefined : typeof t.mode === 'number' ? t.mode : parseInt(String(t.mode), 8);
+      // `mode: 1770` means the octal it reads as; a YAML 0o1770 is already the number
+      const mode = t.mode === undefined ? undefined : /^[0-7]{1,4}$/.test(String(t.mode)) ? parseInt(String(t.mode), 8) : Number(t.mode);
+      if (mode !== undefined && !(Number.isInteger(mode) && mode >= 0 && mode <= 0o7777)) fail(t, 'mode', `${p}.tmpfs.mode`, `invalid tmpfs mode ${JSON.stringify(t.mode)}`);
       out.push({ type, target: target!, readOnly, ...(size !== undefined ? { tmpfsSize: size } : {}), ...(mode !== undefined ? { tmpfsMode: mode } : {}) });
     } else fail(o, 'type', `${p}.type`, `unsupported volume type "${type}" (bind, volume or tmpfs)`);
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { replicaSpec } from '../src/engine/service-spec.js';
 import { load, loadError } from './helpers.js';
 
 const service = (body: string, top = '') => `services:\n  web:\n    image: x\n${body}${top}`;
@@ -157,6 +158,14 @@ describe('volumes', () => {
     );
     const web = p.services.web!;
     expect(web.volumes).toEqual([{ type: 'tmpfs', target: '/run', readOnly: false, tmpfsOptions: 'size=64m,mode=1770,exec' }]);
+    // what the engine asks the runtime for: Docker's tmpfs defaults under the options
+    expect(replicaSpec(p, web, 1, 'x', 'hash').spec).toMatchObject({
+      mounts: [{ type: 'tmpfs', target: '/run', tmpfsSize: 64 * 1024 * 1024, tmpfsMode: 0o1770, tmpfsOptions: ['noexec', 'exec'] }],
+      shmSize: 128 * 1024 * 1024,
+      ulimits: web.ulimits,
+      sysctls: { 'net.core.somaxconn': '1024' },
+      cpusetCpus: '0',
+    });
     expect(web).toMatchObject({
       shmSize: 128 * 1024 * 1024,
       ulimits: [{ name: 'nproc', soft: 65535, hard: 65535 }, { name: 'nofile', soft: 20000, hard: 40000 }],
