@@ -134,8 +134,9 @@ export class ContainerCgroup {
       if (l.cpusetCpus || l.cpusetMems) throw new Error(`the cpuset cgroup controller is not available: ${(e as Error).message}`);
     });
     if (!existsSync(join(dir, 'cpuset.cpus'))) return;
-    await writeFile(join(dir, 'cpuset.mems'), l.cpusetMems ?? '');
-    await writeFile(join(dir, 'cpuset.cpus'), l.cpusetCpus ?? '');
+    // a newline, not an empty write: the kernel never sees a zero-length write
+    await writeFile(join(dir, 'cpuset.mems'), `${l.cpusetMems ?? ''}\n`);
+    await writeFile(join(dir, 'cpuset.cpus'), `${l.cpusetCpus ?? ''}\n`);
   }
 
   private async writeV2Limits(l: CgroupLimits): Promise<void> {
