@@ -12,8 +12,8 @@ const SERVED_CONFIG = new Set([
   'Image', 'Cmd', 'Entrypoint', 'Env', 'WorkingDir', 'User', 'Hostname', 'Labels', 'Tty', 'OpenStdin', 'StopSignal',
   'StopTimeout', 'Healthcheck', 'HostConfig', 'NetworkingConfig', 'Volumes', 'ExposedPorts', 'MacAddress', 'NetworkDisabled',
 ]);
-/** what the client uses itself, or Windows/build-only: no effect on a Linux container, in Docker either */
-const CLIENT_CONFIG = new Set(['AttachStdin', 'AttachStdout', 'AttachStderr', 'StdinOnce', 'ArgsEscaped', 'OnBuild', 'Shell']);
+/** what the client uses itself, or Windows-only: no effect on a Linux container, in Docker either */
+const CLIENT_CONFIG = new Set(['AttachStdin', 'AttachStdout', 'AttachStderr', 'StdinOnce', 'ArgsEscaped']);
 
 const SERVED_HOST = new Set([
   'Binds', 'PortBindings', 'PublishAllPorts', 'AutoRemove', 'RestartPolicy', 'Memory', 'MemorySwap', 'NanoCpus', 'CpuShares',
