@@ -166,7 +166,7 @@ describe('docker update', () => {
       const rmId = ok(['inspect', '-f', '{{.Id}}', rm]).trim();
       expect(docker(['update', '--restart', 'always', rm]).stderr).toBe(daemon(`Cannot update container ${rmId}: Restart policy cannot be updated because AutoRemove is enabled for the container`));
       // what the runtime cannot change is refused, not dropped
-      expect(docker(['update', '--cpuset-cpus', '0', name])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^Error response from daemon: docker update of CpusetCpus is not supported by Skiff/) });
+      expect(docker(['update', '--blkio-weight', '500', name])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^Error response from daemon: docker update of BlkioWeight is not supported by Skiff/) });
       expect(ok(['inspect', '-f', limits, name])).toBe(`${64 * MiB} ${128 * MiB} 0 0 <no value> {"MaximumRetryCount":0,"Name":"no"}\n`);
       expect((await api('POST', `/containers/${name}/update`)).status).toBe(200);
     } finally {

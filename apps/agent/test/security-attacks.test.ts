@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -89,6 +89,26 @@ describe('6: operator = root on the host', () => {
     expect(agent.cli(['create', '--name', 'hostroot', '-v', '/:/host', image, 'true']).code).toBe(0);
     const from = await trpcCall(agent, 'mutation', 'containers.create', { image, cmd: ['true'], volumesFrom: ['hostroot'] }, op);
     expect(from.error?.message).toMatch(/bind mount of \//);
+  });
+
+  it('ulimits above the agent\'s own hard limits (real-time priority, unlimited files) are admin-only', async () => {
+    const rtprio = Number(/Max realtime priority\s+\S+\s+(\S+)/.exec(readFileSync('/proc/self/limits', 'utf8'))![1]);
+    const attacks = [
+      [{ name: 'rtprio', soft: rtprio + 1, hard: rtprio + 1 }],
+      [{ name: 'rtprio', soft: -1, hard: -1 }],
+      [{ name: 'nofile', soft: 1024, hard: -1 }],
+      [{ name: 'memlock', soft: -1, hard: -1 }],
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const ulimits of attacks) {
+        const r = await trpcCall(agent, 'mutation', 'containers.run', { spec: { image, cmd: ['true'], ulimits } }, op);
+        expect(r.status, JSON.stringify(ulimits)).toBe(403);
+        expect(r.error?.message).toMatch(new RegExp(`--ulimit ${ulimits[0]!.name}=.* gives access to the host and needs the admin role`));
+      }
+    }
+    // below the agent's own limits is every caller's
+    expect((await trpcCall(agent, 'mutation', 'containers.create', { image, cmd: ['true'], ulimits: [{ name: 'nofile', soft: 100, hard: 200 }] }, op)).status).toBe(200);
+    expect((await trpcCall(agent, 'mutation', 'containers.create', { image, cmd: ['true'], ulimits: [{ name: 'nofile', soft: 1024, hard: -1 }] }, bearer(agent.token('admin')))).status).toBe(200);
   });
 
   it('admins keep host access; an admin-set bind root opens binds under it, never through a symlink', async () => {

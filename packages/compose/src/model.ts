@@ -64,6 +64,12 @@ export interface ServiceConfig {
   pullPolicy: 'always' | 'never' | 'missing' | 'build';
   /** `profiles:`; a service with profiles is only started when one is active */
   profiles: string[];
+  /** `shm_size` in bytes */
+  shmSize?: number;
+  ulimits?: { name: string; soft: number; hard: number }[];
+  sysctls?: Record<string, string>;
+  /** `cpuset`: the CPUs the service may run on */
+  cpuset?: string;
 }
 
 export interface ServicePort {
@@ -83,6 +89,11 @@ export interface ServiceVolume {
   readOnly: boolean;
   /** bind: create the host path if missing (short syntax does, long syntax's bind.create_host_path) */
   createHostPath?: boolean;
+  /** the `tmpfs:` key's options (`size=64m,mode=1777,exec`), Docker's --tmpfs defaults under them */
+  tmpfsOptions?: string;
+  /** long syntax `tmpfs: {size, mode}` */
+  tmpfsSize?: number;
+  tmpfsMode?: number;
 }
 
 export interface ServiceHealthcheck {

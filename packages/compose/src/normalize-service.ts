@@ -4,6 +4,7 @@ import path from 'node:path';
 import { processWords } from '@skiff/runtime/build/shell-words.ts';
 import { parseByteSize } from '@skiff/runtime/spec/byte-size.ts';
 import { ComposeError } from './errors.js';
+import { normalizeKernel } from './normalize-kernel.js';
 import { readEnvFile } from './env-file.js';
 import { parseDuration } from './duration.js';
 import { dependsToMap, hostsToList, keyedToMap, namesToMap } from './merge.js';
@@ -38,6 +39,7 @@ const SUPPORTED = new Set([
   'networks', 'network_mode', 'depends_on', 'links', 'restart', 'healthcheck', 'labels', 'container_name', 'hostname',
   'working_dir', 'user', 'cpus', 'mem_limit', 'deploy', 'scale', 'stop_signal', 'stop_grace_period', 'tty',
   'stdin_open', 'init', 'read_only', 'cap_add', 'cap_drop', 'extra_hosts', 'dns', 'pull_policy', 'profiles', 'extends',
+  'shm_size', 'ulimits', 'sysctls', 'cpuset',
 ]);
 
 export async function normalizeService(name: string, raw: Obj, ctx: ServiceContext): Promise<ServiceConfig> {
@@ -182,6 +184,7 @@ export async function normalizeService(name: string, raw: Obj, ctx: ServiceConte
     return `${m![1]}:${m![2]}`;
   });
 
+  normalizeKernel(raw, svc, base, fail);
   if (raw.pull_policy !== undefined) {
     const p = String(raw.pull_policy);
     const mapped = p === 'if_not_present' ? 'missing' : p;
@@ -322,12 +325,19 @@ function volumes(raw: Obj, name: string, base: string, ctx: ServiceContext, fail
       if (source) named(source, o, 'source', `${p}.source`);
       out.push({ type, ...(source ? { source } : {}), target: target!, readOnly });
     } else if (type === 'tmpfs') {
-      out.push({ type, target: target!, readOnly });
+      const t = (o.tmpfs ?? {}) as Obj;
+      const size = t.size === undefined ? undefined : typeof t.size === 'number' ? t.size : parseByteSize(String(t.size));
+      if (size === undefined && t.size !== undefined) fail(t, 'size', `${p}.tmpfs.size`, `invalid tmpfs size ${JSON.stringify(t.size)}`);
+      // `mode: 1770` means the octal it reads as; a YAML 0o1770 is already the number
+      const mode = t.mode === undefined ? undefined : /^[0-7]{1,4}$/.test(String(t.mode)) ? parseInt(String(t.mode), 8) : Number(t.mode);
+      if (mode !== undefined && !(Number.isInteger(mode) && mode >= 0 && mode <= 0o7777)) fail(t, 'mode', `${p}.tmpfs.mode`, `invalid tmpfs mode ${JSON.stringify(t.mode)}`);
+      out.push({ type, target: target!, readOnly, ...(size !== undefined ? { tmpfsSize: size } : {}), ...(mode !== undefined ? { tmpfsMode: mode } : {}) });
     } else fail(o, 'type', `${p}.type`, `unsupported volume type "${type}" (bind, volume or tmpfs)`);
   });
   for (const t of strings(raw.tmpfs)) {
-    // `tmpfs: /run:size=64m` — options are the runtime's business; the path is what matters here
-    out.push({ type: 'tmpfs', target: t.split(':')[0]!, readOnly: false });
+    // `tmpfs: /run:size=64m,mode=1777`: the options are checked by the runtime's parser (service-spec)
+    const i = t.indexOf(':');
+    out.push({ type: 'tmpfs', target: i < 0 ? t : t.slice(0, i), readOnly: false, tmpfsOptions: i < 0 ? '' : t.slice(i + 1) });
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { replicaSpec } from '../src/engine/service-spec.js';
 import { load, loadError } from './helpers.js';
 
 const service = (body: string, top = '') => `services:\n  web:\n    image: x\n${body}${top}`;
@@ -135,9 +136,50 @@ describe('volumes', () => {
       { type: 'bind', source: '/var/run/x.sock', target: '/x.sock', readOnly: false, createHostPath: false },
       { type: 'volume', source: 'data', target: '/data', readOnly: false },
       { type: 'volume', target: '/anon', readOnly: false },
-      { type: 'tmpfs', target: '/tmp', readOnly: false },
-      { type: 'tmpfs', target: '/run', readOnly: false },
+      { type: 'tmpfs', target: '/tmp', readOnly: false, tmpfsSize: 1000 },
+      { type: 'tmpfs', target: '/run', readOnly: false, tmpfsOptions: '' },
     ]);
+  });
+
+  it('tmpfs options, shm_size, ulimits, sysctls and cpuset', async () => {
+    const p = await load(
+      service(`    tmpfs:
+      - /run:size=64m,mode=1770,exec
+    shm_size: 128m
+    ulimits:
+      nproc: 65535
+      nofile:
+        soft: 20000
+        hard: 40000
+    sysctls:
+      - net.core.somaxconn=1024
+    cpuset: "0"
+`),
+    );
+    const web = p.services.web!;
+    expect(web.volumes).toEqual([{ type: 'tmpfs', target: '/run', readOnly: false, tmpfsOptions: 'size=64m,mode=1770,exec' }]);
+    // what the engine asks the runtime for: Docker's tmpfs defaults under the options
+    expect(replicaSpec(p, web, 1, 'x', 'hash').spec).toMatchObject({
+      mounts: [{ type: 'tmpfs', target: '/run', tmpfsSize: 64 * 1024 * 1024, tmpfsMode: 0o1770, tmpfsOptions: ['noexec', 'exec'] }],
+      shmSize: 128 * 1024 * 1024,
+      ulimits: web.ulimits,
+      sysctls: { 'net.core.somaxconn': '1024' },
+      cpusetCpus: '0',
+    });
+    expect(web).toMatchObject({
+      shmSize: 128 * 1024 * 1024,
+      ulimits: [{ name: 'nproc', soft: 65535, hard: 65535 }, { name: 'nofile', soft: 20000, hard: 40000 }],
+      sysctls: { 'net.core.somaxconn': '1024' },
+      cpuset: '0',
+    });
+  });
+
+  it.each([
+    ['    ulimits:\n      bogus: 1\n', /unknown ulimit "bogus"/],
+    ['    cpuset: "1-0"\n', /invalid value 1-0 for cpuset cpus/],
+    ['    shm_size: lots\n', /invalid shm_size/],
+  ])('refuses %j', async (body, error) => {
+    expect(await loadError(service(body))).toMatch(error);
   });
 
   it.each([

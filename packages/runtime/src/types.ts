@@ -106,6 +106,8 @@ export interface MountRequest {
   readOnly?: boolean;
   tmpfsSize?: number;
   tmpfsMode?: number;
+  /** tmpfs: `noexec`/`exec`, `nosuid`/`suid`, `nodev`/`dev`, `uid=N`, `gid=N`, `nr_inodes=N` (later wins) */
+  tmpfsOptions?: string[];
   /** volume: don't copy the image's content in (volume-nocopy) */
   noCopy?: boolean;
 }
@@ -116,6 +118,13 @@ export interface PortBinding {
   protocol: 'tcp' | 'udp';
   hostIp?: string;
   hostPort?: number;
+}
+
+/** one resource limit (`--ulimit nofile=1024:2048`); -1 is unlimited */
+export interface Ulimit {
+  name: string;
+  soft: number;
+  hard: number;
 }
 
 export interface ContainerCreateSpec {
@@ -142,6 +151,15 @@ export interface ContainerCreateSpec {
   nanoCpus?: number; // --cpus * 1e9
   cpuShares?: number;
   pidsLimit?: number;
+  /** `--cpuset-cpus` / `--cpuset-mems`: lists such as `0-2,4` */
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  /** `--shm-size`: bytes of /dev/shm (Docker's default 64 MiB) */
+  shmSize?: number;
+  /** `--ulimit name=soft[:hard]`; -1 is unlimited */
+  ulimits?: Ulimit[];
+  /** `--sysctl`: only sysctls of the container's own namespaces (net.*, kernel.shm*, …) */
+  sysctls?: Record<string, string>;
   stopSignal?: string;
   stopTimeout?: number;
   mounts?: MountRequest[];
@@ -150,6 +168,8 @@ export interface ContainerCreateSpec {
   ports?: PortBinding[];
   /** -P: publish every port the image EXPOSEs on a random host port */
   publishAll?: boolean;
+  /** `--expose 80[/udp]`: exposed besides the image's EXPOSE (what -P publishes) */
+  exposedPorts?: string[];
   /** --ip on a user-defined network */
   ip?: string;
   networkAliases?: string[];
@@ -180,6 +200,9 @@ export interface ContainerUpdateSpec {
   cpuShares?: number;
   /** 0 or less removes the limit */
   pidsLimit?: number;
+  /** CPU and memory-node lists; '' puts back every one the host has */
+  cpusetCpus?: string;
+  cpusetMems?: string;
   restartPolicy?: RestartPolicy;
 }
 

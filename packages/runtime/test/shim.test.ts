@@ -363,6 +363,36 @@ describe('skiff-shim start', () => {
     expect(out).toContain('scratchrw\n');
   });
 
+  it('writes sysctl lines in the container\'s namespaces, refuses host-global ones itself, sets ulimits and /dev/shm', async () => {
+    const hostPorts = readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8');
+    const dir = await container({
+      sysctl: ['net/ipv4/ip_unprivileged_port_start=99', 'kernel/msgmax=4321'],
+      ulimit: ['nofile:111:222', 'nproc:500:600'],
+      shmSize: 2 * 1024 * 1024,
+      arg: sh('cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/msgmax; grep -E "open files|processes" /proc/self/limits; grep /dev/shm /proc/mounts'),
+    });
+    expect((await start(dir)).report).toMatch(/^ok/);
+    expect((await waitExit(dir)).exitCode).toBe(0);
+    const out = await logOf(dir);
+    expect(out).toMatch(/^99\n4321\nMax processes\s+500\s+600\s+processes\s*\nMax open files\s+111\s+222\s+files\s*\n/);
+    expect(out).toContain('size=2048k');
+    expect(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')).toBe(hostPorts);
+
+    // the agent never writes these; the shim refuses them on its own too
+    const core = readFileSync('/proc/sys/kernel/core_pattern', 'utf8');
+    for (const line of ['kernel/core_pattern=|/tmp/pwn', 'net/../kernel/core_pattern=|/tmp/pwn', 'vm/swappiness=1', 'net//../../kernel/core_pattern=x', 'fs/mqueue/../../kernel/core_pattern=x']) {
+      const r = await start(await container({ sysctl: [line], arg: ['true'] }));
+      expect(r.report, line).toMatch(/^error 125 sysctl .* is not in the container's own namespaces\n$/);
+    }
+    const hostNet = await start(await container({ netns: 'host', sysctl: ['net/ipv4/ip_unprivileged_port_start=1'], arg: ['true'] }));
+    expect(hostNet.report).toMatch(/^error 125 sysctl net\/ipv4\/ip_unprivileged_port_start is not in the container's own namespaces/);
+    expect(readFileSync('/proc/sys/kernel/core_pattern', 'utf8')).toBe(core);
+    expect(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')).toBe(hostPorts);
+    // a net sysctl that only the host's namespace has is not there to write
+    const global = await start(await container({ sysctl: ['net/core/rmem_max=1'], arg: ['true'] }));
+    expect(global.report).toMatch(/^error 125 sysctl net\/core\/rmem_max: /);
+  });
+
   it('blocks what Docker blocks: mount and unshare, but allows linux32', async () => {
     const dir = await container({
       arg: sh('mount -t tmpfs t /mnt 2>&1 || echo nomount; unshare -n true 2>&1 || echo nounshare; linux32 true && echo linux32ok'),

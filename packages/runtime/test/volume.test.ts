@@ -32,7 +32,12 @@ describe('mount flags', () => {
     expect(parseVolumeFlag('data:/var/lib/db')).toMatchObject({ type: 'volume', source: 'data', target: '/var/lib/db', readOnly: false });
     expect(parseVolumeFlag('/anon')).toEqual({ type: 'volume', source: '', target: '/anon' });
     expect(parseMountFlag('type=bind,source=/a,target=/b,readonly')).toMatchObject({ type: 'bind', source: '/a', target: '/b', readOnly: true });
-    expect(parseTmpfsFlag('/run:size=1m,mode=700')).toEqual({ type: 'tmpfs', target: '/run', tmpfsSize: 1048576, tmpfsMode: 0o700 });
+    // noexec first: Docker's default for --tmpfs, which a later `exec` undoes
+    expect(parseTmpfsFlag('/run:size=1m,mode=700')).toEqual({ type: 'tmpfs', target: '/run', tmpfsSize: 1048576, tmpfsMode: 0o700, tmpfsOptions: ['noexec'] });
+    expect(parseTmpfsFlag('/x:exec,nosuid,uid=5,ro')).toEqual({ type: 'tmpfs', target: '/x', readOnly: true, tmpfsOptions: ['noexec', 'exec', 'nosuid', 'uid=5'] });
+    expect(() => parseTmpfsFlag('/x:mpol=bind')).toThrow(/invalid tmpfs option "mpol=bind"/);
+    expect(() => parseTmpfsFlag('/x:uid=-1')).toThrow(/invalid tmpfs option/);
+    expect(() => parseTmpfsFlag('/x:mode=999')).toThrow(/invalid tmpfs mode/);
     expect(() => parseVolumeFlag('data:relative')).toThrow(/must be absolute/);
     expect(() => parseVolumeFlag('a:/b:rx')).toThrow(/invalid mode/);
     expect(() => parseMountFlag('type=nfs,target=/x')).toThrow(/invalid mount type/);

@@ -11,7 +11,7 @@ async function specRequest(runtime: Runtime, spec: ContainerCreateSpec) {
     const info = (await runtime.containers.inspect(ref!).catch(() => undefined)) as { Mounts?: { Type: string; Source: string; RW: boolean }[] } | undefined;
     for (const m of info?.Mounts ?? []) if (m.Type === 'bind') binds.push({ source: m.Source, readOnly: mode === 'ro' || (mode !== 'rw' && !m.RW) });
   }
-  return { binds, capAdd: spec.capAdd, network: spec.network };
+  return { binds, capAdd: spec.capAdd, network: spec.network, ulimits: spec.ulimits };
 }
 
 /**

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Db } from '@skiff/db';
 import { Forbidden } from '@skiff/runtime';
 import { allows, type Principal } from './principal.js';
+import { agentHardLimit } from './ulimit-policy.js';
 
 /**
  * Options that reach the host and therefore are root on it: host-path binds, capabilities
@@ -63,6 +64,8 @@ export interface HostRequest {
   privileged?: boolean;
   /** RUN steps of a build in the host network (`docker build --network host`) */
   buildNetwork?: string;
+  /** --ulimit: above the agent's own hard limits only for admins */
+  ulimits?: { name: string; soft: number; hard: number }[];
 }
 
 function refuse(p: Principal, option: string, hint = ''): never {
@@ -82,6 +85,11 @@ export async function assertHostAccess(p: Principal, req: HostRequest, policy: (
     const up = c.trim().toUpperCase();
     const name = up === 'ALL' || up.startsWith('CAP_') ? up : `CAP_${up}`;
     if (!DEFAULT_CAPABILITIES.has(name)) refuse(p, `--cap-add ${c}`);
+  }
+  for (const u of req.ulimits ?? []) {
+    const max = agentHardLimit(u.name);
+    const asked = u.hard < 0 || u.soft < 0 ? Infinity : Math.max(u.hard, u.soft);
+    if (asked > max) refuse(p, `--ulimit ${u.name}=${u.soft}:${u.hard}`, ` (above the agent's own hard limit ${max})`);
   }
   if (!req.binds?.length) return;
   const { allowedBindRoots, readOnlyRoots = [] } = await policy();

@@ -11,5 +11,6 @@ export function projectHostRequests(project: ComposeProject): HostRequest[] {
     binds: s.volumes.filter((v) => v.type === 'bind').map((v) => ({ source: v.source ?? '', readOnly: v.readOnly })),
     capAdd: s.capAdd,
     network: s.networkMode,
+    ulimits: s.ulimits,
   }));
 }

@@ -10,6 +10,8 @@ export const LIMIT_FLAGS = {
   cpus: { type: 'string' },
   'cpu-shares': { type: 'string', short: 'c' },
   'pids-limit': { type: 'string' },
+  'cpuset-cpus': { type: 'string' },
+  'cpuset-mems': { type: 'string' },
 } as const satisfies FlagDefs;
 
 /** the limits given by LIMIT_FLAGS; a flag not given is left out */
@@ -22,6 +24,8 @@ export function limitsFromFlags(f: Flags<typeof LIMIT_FLAGS>): ContainerUpdateSp
     nanoCpus: f.cpus ? Math.round(parseNumber(f.cpus, '--cpus') * 1e9) : undefined,
     cpuShares: f['cpu-shares'] ? parseNumber(f['cpu-shares'], '--cpu-shares', { integer: true }) : undefined,
     pidsLimit: f['pids-limit'] ? parseNumber(f['pids-limit'], '--pids-limit', { integer: true }) : undefined,
+    cpusetCpus: f['cpuset-cpus'],
+    cpusetMems: f['cpuset-mems'],
   };
   if (out.nanoCpus !== undefined && out.nanoCpus <= 0) throw new CliError('invalid value for --cpus: must be positive');
   for (const k of Object.keys(out) as (keyof ContainerUpdateSpec)[]) if (out[k] === undefined) delete out[k];

@@ -92,7 +92,7 @@ Commands:
   diff        Changes to a container's filesystem
   commit      Create a new image from a container's changes
   rename      Rename a container
-  update      Change a container's limits (-m, --memory-swap, --cpus, -c, --pids-limit) or --restart
+  update      Change a container's limits (-m, --memory-swap, --cpus, -c, --pids-limit, --cpuset-cpus, --cpuset-mems) or --restart
   build       Build an image from a Dockerfile (context dir, or - for a tar/Dockerfile on stdin)
   history     Show the history of an image
   pull        Pull an image from a registry

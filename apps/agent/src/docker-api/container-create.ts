@@ -1,5 +1,19 @@
 import { parseVolumeFlag, type ContainerCreateSpec, type MountRequest, type PortBinding, type RestartPolicy } from '@skiff/runtime';
+import { kernelFieldsFromDocker, type DockerKernelFields } from './create-kernel.js';
+import { deepZero, refuseUnsupportedCreateFields } from './create-refusals.js';
 import { DockerApiError } from './http.js';
+
+/** `--mount`: what Docker's mount.Mount carries; the option blocks are checked by mountOptions */
+interface DockerMount {
+  Type?: string;
+  Source?: string;
+  Target?: string;
+  ReadOnly?: boolean;
+  Consistency?: string;
+  BindOptions?: Record<string, unknown> | null;
+  VolumeOptions?: { NoCopy?: boolean } & Record<string, unknown>;
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number } & Record<string, unknown>;
+}
 
 /** The parts of Docker's `POST /containers/create` body that map onto the runtime */
 export interface DockerCreateBody {
@@ -16,8 +30,13 @@ export interface DockerCreateBody {
   StopSignal?: string;
   StopTimeout?: number;
   Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number };
-  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; Links?: string[] | null } | null> | null };
-  HostConfig?: {
+  /** `-v /path` without a source: anonymous volumes */
+  Volumes?: Record<string, unknown> | null;
+  ExposedPorts?: Record<string, unknown> | null;
+  MacAddress?: string;
+  NetworkDisabled?: boolean;
+  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; Links?: string[] | null; MacAddress?: string } | null> | null };
+  HostConfig?: DockerKernelFields & {
     Binds?: string[] | null;
     PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null;
     PublishAllPorts?: boolean;
@@ -29,7 +48,7 @@ export interface DockerCreateBody {
     CpuShares?: number;
     PidsLimit?: number | null;
     NetworkMode?: string;
-    Mounts?: { Type?: string; Source?: string; Target?: string; ReadOnly?: boolean }[] | null;
+    Mounts?: DockerMount[] | null;
     Init?: boolean | null;
     ReadonlyRootfs?: boolean;
     CapAdd?: string[] | null;
@@ -73,12 +92,38 @@ export function restartPolicyFromDocker(p: { Name?: string; MaximumRetryCount?: 
   throw new DockerApiError(400, `invalid restart policy: unknown policy '${p.Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
 }
 
-function mounts(h: NonNullable<DockerCreateBody['HostConfig']>): MountRequest[] {
+/** the option blocks of a `--mount` the runtime applies; anything else in them is refused, not dropped */
+function mountOptions(m: DockerMount): Partial<MountRequest> {
+  const { BindOptions: b, VolumeOptions: v, TmpfsOptions: t } = m;
+  const leftover = (what: string, o: Record<string, unknown> | null | undefined, applied: string[], ok: Record<string, unknown> = {}) => {
+    for (const [k, val] of Object.entries(o ?? {})) {
+      if (applied.includes(k) || deepZero(val) || ok[k] === val) continue;
+      throw new DockerApiError(400, `Mounts[].${what}.${k} is not supported by Skiff (value ${JSON.stringify(val)}) for the mount at ${m.Target}`);
+    }
+  };
+  leftover('BindOptions', b, [], { Propagation: 'rprivate' });
+  leftover('VolumeOptions', v, ['NoCopy']);
+  leftover('TmpfsOptions', t, ['SizeBytes', 'Mode']);
+  const out: Partial<MountRequest> = {};
+  if (v?.NoCopy) out.noCopy = true;
+  if (t?.SizeBytes) out.tmpfsSize = t.SizeBytes;
+  // the CLI sends the octal it was given as the number (dockerd prints it back with %o)
+  if (t?.Mode) out.tmpfsMode = t.Mode & 0o7777;
+  return out;
+}
+
+function mounts(body: DockerCreateBody, h: NonNullable<DockerCreateBody['HostConfig']>, tmpfs: MountRequest[]): MountRequest[] {
   const out: MountRequest[] = (h.Binds ?? []).map((b) => parseVolumeFlag(b));
   for (const m of h.Mounts ?? []) {
     if (m.Type !== 'bind' && m.Type !== 'volume' && m.Type !== 'tmpfs') throw new DockerApiError(400, `mount type "${m.Type}" is not supported`);
     if (!m.Target) throw new DockerApiError(400, 'a mount needs a Target');
-    out.push({ type: m.Type, source: m.Source || undefined, target: m.Target, readOnly: m.ReadOnly });
+    out.push({ type: m.Type, source: m.Source || undefined, target: m.Target, readOnly: m.ReadOnly, ...mountOptions(m) });
+  }
+  out.push(...tmpfs);
+  // `docker run -v /data`: an anonymous volume, unless something else is mounted there
+  const taken = new Set(out.map((m) => m.target.replace(/\/+$/, '')));
+  for (const target of Object.keys(body.Volumes ?? {})) {
+    if (!taken.has(target.replace(/\/+$/, ''))) out.push({ type: 'volume', source: '', target });
   }
   return out;
 }
@@ -86,12 +131,16 @@ function mounts(h: NonNullable<DockerCreateBody['HostConfig']>): MountRequest[] 
 /** Docker's create body (plus `?name=`) as the runtime's spec */
 export function createSpecFromDocker(body: DockerCreateBody, name: string | undefined): ContainerCreateSpec {
   if (!body.Image) throw new DockerApiError(400, 'config cannot be empty in order to create a container: no image');
+  refuseUnsupportedCreateFields(body as Record<string, unknown>);
   const h = body.HostConfig ?? {};
+  const { tmpfs, ...kernel } = kernelFieldsFromDocker(h);
   const hc = body.Healthcheck;
   // the endpoint of the network the container is created on: its aliases (how Compose makes
   // service names resolve) and a fixed address
   const endpoints = body.NetworkingConfig?.EndpointsConfig ?? {};
-  const network = !h.NetworkMode || h.NetworkMode === 'default' ? undefined : h.NetworkMode;
+  const mode = !h.NetworkMode || h.NetworkMode === 'default' ? undefined : h.NetworkMode;
+  // NetworkDisabled: no interface but lo, as `--network none`
+  const network = body.NetworkDisabled && !mode ? 'none' : mode;
   const endpoint = (network && endpoints[network]) || Object.values(endpoints)[0] || undefined;
   return {
     image: body.Image,
@@ -122,11 +171,14 @@ export function createSpecFromDocker(body: DockerCreateBody, name: string | unde
     pidsLimit: h.PidsLimit && h.PidsLimit > 0 ? h.PidsLimit : undefined,
     stopSignal: body.StopSignal || undefined,
     stopTimeout: body.StopTimeout ?? undefined,
-    mounts: mounts(h),
+    mounts: mounts(body, h, tmpfs),
+    ...kernel,
     volumesFrom: h.VolumesFrom ?? undefined,
     ports: ports(h.PortBindings),
     publishAll: !!h.PublishAllPorts,
-    links: h.Links ?? undefined,
+    links: h.Links?.length || endpoint?.Links?.length ? [...(h.Links ?? []), ...(endpoint?.Links ?? [])] : undefined,
+    macAddress: endpoint?.MacAddress || body.MacAddress || undefined,
+    exposedPorts: body.ExposedPorts && Object.keys(body.ExposedPorts).length ? Object.keys(body.ExposedPorts) : undefined,
     extraHosts: h.ExtraHosts ?? undefined,
     dns: h.Dns ?? undefined,
     healthcheck: hc && (hc.Test || hc.Interval || hc.Timeout || hc.Retries) ? { test: hc.Test, interval: hc.Interval || undefined, timeout: hc.Timeout || undefined, startPeriod: hc.StartPeriod || undefined, startInterval: hc.StartInterval || undefined, retries: hc.Retries || undefined } : undefined,

@@ -17,6 +17,8 @@ const updateBody = z.looseObject({
   NanoCpus: z.number().int().optional(),
   CpuShares: z.number().int().optional(),
   PidsLimit: z.number().int().nullable().optional(),
+  CpusetCpus: z.string().max(256).optional(),
+  CpusetMems: z.string().max(256).optional(),
   RestartPolicy: z.object({ Name: z.string().optional(), MaximumRetryCount: z.number().int().optional() }).nullable().optional(),
 });
 
@@ -28,13 +30,15 @@ function updateSpec(raw: unknown): ContainerUpdateSpec {
   if (!parsed.success) throw new DockerApiError(400, `invalid update: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const b = parsed.data;
   const unsupported = Object.entries(b).filter(([k, v]) => !APPLIED.has(k) && !isZero(v)).map(([k]) => k);
-  if (unsupported.length) throw new DockerApiError(400, `docker update of ${unsupported.join(', ')} is not supported by Skiff (memory, memory-swap, cpus, cpu-shares, pids-limit and restart are)`);
+  if (unsupported.length) throw new DockerApiError(400, `docker update of ${unsupported.join(', ')} is not supported by Skiff (memory, memory-swap, cpus, cpu-shares, cpuset-cpus, cpuset-mems, pids-limit and restart are)`);
   return {
     memory: b.Memory || undefined,
     memorySwap: b.MemorySwap || undefined,
     nanoCpus: b.NanoCpus || undefined,
     cpuShares: b.CpuShares || undefined,
     pidsLimit: b.PidsLimit ?? undefined,
+    cpusetCpus: b.CpusetCpus || undefined,
+    cpusetMems: b.CpusetMems || undefined,
     restartPolicy: restartPolicyFromDocker(b.RestartPolicy),
   };
 }

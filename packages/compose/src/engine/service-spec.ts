@@ -1,4 +1,4 @@
-import { parseRestartPolicy, type ContainerCreateSpec, type MountRequest, type PortBinding } from '@skiff/runtime';
+import { applyTmpfsOptions, parseRestartPolicy, type ContainerCreateSpec, type MountRequest, type PortBinding } from '@skiff/runtime';
 import type { ComposeProject, ServiceConfig, ServicePort } from '../model.js';
 import { COMPOSE_VERSION, LABEL } from './labels.js';
 
@@ -36,7 +36,10 @@ function healthcheck(service: ServiceConfig): ContainerCreateSpec['healthcheck']
 function mounts(project: ComposeProject, service: ServiceConfig): MountRequest[] {
   return service.volumes.map((v) => {
     if (v.type === 'volume') return { type: 'volume', source: v.source ? (project.volumes[v.source]?.name ?? v.source) : undefined, target: v.target, readOnly: v.readOnly };
-    if (v.type === 'tmpfs') return { type: 'tmpfs', target: v.target, readOnly: v.readOnly };
+    if (v.type === 'tmpfs') {
+      const m: MountRequest = { type: 'tmpfs', target: v.target, readOnly: v.readOnly, tmpfsSize: v.tmpfsSize, tmpfsMode: v.tmpfsMode };
+      return v.tmpfsOptions === undefined ? m : applyTmpfsOptions(m, v.tmpfsOptions, `service ${service.name} tmpfs ${v.target}`);
+    }
     return { type: 'bind', source: v.source, target: v.target, readOnly: v.readOnly };
   });
 }
@@ -91,6 +94,10 @@ export function replicaSpec(project: ComposeProject, service: ServiceConfig, num
     extraHosts: service.extraHosts.length ? service.extraHosts : undefined,
     dns: service.dns.length ? service.dns : undefined,
     healthcheck: healthcheck(service),
+    shmSize: service.shmSize || undefined,
+    ulimits: service.ulimits?.length ? service.ulimits : undefined,
+    sysctls: service.sysctls && Object.keys(service.sysctls).length ? service.sysctls : undefined,
+    cpusetCpus: service.cpuset || undefined,
   };
   return { spec, extraNetworks: service.networkMode ? [] : extraNetworks };
 }

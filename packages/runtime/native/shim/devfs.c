@@ -26,7 +26,7 @@ static int mount_dev_dir(int devfd, const char *name, mode_t mode, const char *s
   return r;
 }
 
-static int mount_dev_fd(int devfd, char *err, size_t errlen) {
+static int mount_dev_fd(int devfd, long shm_size, char *err, size_t errlen) {
   static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
   for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++) {
     char host[64];
@@ -41,7 +41,10 @@ static int mount_dev_fd(int devfd, char *err, size_t errlen) {
   if (mount_dev_dir(devfd, "pts", 0755, "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0)
     FAIL("mounting /dev/pts: %s", strerror(errno));
   if (symlinkat("pts/ptmx", devfd, "ptmx") < 0) FAIL("linking /dev/ptmx: %s", strerror(errno));
-  if (mount_dev_dir(devfd, "shm", 01777, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") < 0)
+  char shm_data[64];
+  /* --shm-size; Docker's default is 64 MiB */
+  snprintf(shm_data, sizeof shm_data, "mode=1777,size=%ld", shm_size > 0 ? shm_size : 64L * 1024 * 1024);
+  if (mount_dev_dir(devfd, "shm", 01777, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_data) < 0)
     FAIL("mounting /dev/shm: %s", strerror(errno));
   if (mount_dev_dir(devfd, "mqueue", 0755, "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
     unlinkat(devfd, "mqueue", AT_REMOVEDIR); /* optional */
@@ -58,7 +61,7 @@ static int mount_dev_fd(int devfd, char *err, size_t errlen) {
  * in, its own devpts instance (so ptys inside are /dev/pts/N of the container), shm and
  * mqueue, and the usual /proc/self/fd symlinks. Everything is made relative to the fresh
  * tmpfs's fd, so nothing in the image decides where it lands. */
-int mount_dev(int rootfd, char *err, size_t errlen) {
+int mount_dev(int rootfd, long shm_size, char *err, size_t errlen) {
   int fd = open_root_dir(rootfd, "dev", err, errlen);
   if (fd < 0) return -1;
   int r = mount_on_fd("tmpfs", fd, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"), e = errno;
@@ -67,7 +70,7 @@ int mount_dev(int rootfd, char *err, size_t errlen) {
   /* by name again: the old fd still sees the image's directory under the tmpfs */
   int devfd = open_root_dir(rootfd, "dev", err, errlen);
   if (devfd < 0) return -1;
-  r = mount_dev_fd(devfd, err, errlen);
+  r = mount_dev_fd(devfd, shm_size, err, errlen);
   close(devfd);
   return r;
 }

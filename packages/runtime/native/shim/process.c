@@ -74,6 +74,7 @@ int apply_identity_and_security(const struct conf *c, char *err, size_t errlen) 
   for (size_t i = 0; i < ng; i++) groups[i] = (gid_t)strtoul(groups_s[i], NULL, 10);
   uint64_t keep;
   if (caps_from_conf(c, &keep, err, errlen) < 0) return 125;
+  if (apply_ulimits(c, err, errlen) < 0) return 125;
 
   if (conf_flag(c, "noNewPrivileges") && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
     snprintf(err, errlen, "no_new_privs: %s", strerror(errno));

@@ -273,7 +273,7 @@ static int mount_sys(const struct conf *c, int rootfd, char *err, size_t errlen)
 /* Everything mounted inside the root before pivot_root, each target opened from `rootfd`. */
 static int mount_inside(const struct conf *c, int rootfd, char *err, size_t errlen) {
   if (mount_proc(rootfd, err, errlen) < 0) return -1;
-  if (mount_dev(rootfd, err, errlen) < 0) return -1;
+  if (mount_dev(rootfd, conf_long(c, "shmSize", 0), err, errlen) < 0) return -1;
   if (mount_sys(c, rootfd, err, errlen) < 0) return -1;
   if (bind_file(conf_get(c, "hostsFile"), rootfd, "/etc/hosts", err, errlen) < 0) return -1;
   if (bind_file(conf_get(c, "hostnameFile"), rootfd, "/etc/hostname", err, errlen) < 0) return -1;
@@ -313,6 +313,8 @@ int setup_rootfs(const struct conf *c, char *err, size_t errlen) {
   if (chdir("/") < 0) FAIL("chdir /: %s", strerror(errno));
 
   mask_paths(c);
+  /* through the container's own /proc, while /proc/sys is still writable */
+  if (apply_sysctls(c, err, errlen) < 0) return -1;
   readonly_paths(c);
   /* Docker creates a missing working dir; it has to happen before / turns read-only */
   const char *cwd = conf_get(c, "cwd");

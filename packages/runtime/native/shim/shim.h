@@ -79,7 +79,14 @@ int apply_capabilities(uint64_t keep, uid_t uid, char *err, size_t errlen);
 
 /* ---- rootfs.c / devfs.c: the container's mount namespace --------------------------- */
 int setup_rootfs(const struct conf *c, char *err, size_t errlen);
-int mount_dev(int rootfd, char *err, size_t errlen);
+int mount_dev(int rootfd, long shm_size, char *err, size_t errlen);
+
+/* ---- kernel.c: `sysctl=` and `ulimit=` lines ---------------------------------------- */
+/* After pivot_root, before /proc/sys turns read-only: each value written through the
+ * container's own procfs, so it lands in the container's net/ipc/uts namespaces. */
+int apply_sysctls(const struct conf *c, char *err, size_t errlen);
+/* setrlimit for each `ulimit=name:soft:hard`, while the caller still has CAP_SYS_RESOURCE */
+int apply_ulimits(const struct conf *c, char *err, size_t errlen);
 
 /* ---- inroot.c: paths inside the container root before pivot_root -------------------- */
 enum { INROOT_ANY, INROOT_DIR, INROOT_FILE };

@@ -27,6 +27,7 @@ export function checkMountRequests(mounts: MountRequest[], imageVolumes: string[
   for (const m of mounts) {
     checkMountTarget(m.target, `${m.type} mount target`);
     if (m.source) checkMountPathText(m.source, `${m.type} mount source`);
+    if (m.tmpfsOptions) checkTmpfsOptions(m.tmpfsOptions, `the tmpfs at ${m.target}`);
   }
   for (const v of imageVolumes) checkMountTarget(v, 'VOLUME in the image config');
 }
@@ -69,17 +70,47 @@ export function parseMountFlag(v: string): MountRequest {
   return m;
 }
 
+const TMPFS_FLAGS = new Set(['noexec', 'exec', 'nosuid', 'suid', 'nodev', 'dev']);
+const TMPFS_NUMBERS = new Set(['uid', 'gid', 'nr_inodes']);
+
+/** a tmpfs option list as the shim gets it: flags and `uid=`/`gid=`/`nr_inodes=` with decimal values */
+export function checkTmpfsOptions(opts: readonly string[], where: string): void {
+  for (const o of opts) {
+    const [k = '', v] = o.split('=', 2);
+    if (v === undefined ? TMPFS_FLAGS.has(k) : TMPFS_NUMBERS.has(k) && /^\d{1,10}$/.test(v)) continue;
+    throw new InvalidArgument(`invalid tmpfs option "${o}" in ${where} (size, mode, ro, rw, exec, noexec, suid, nosuid, dev, nodev, uid, gid, nr_inodes)`);
+  }
+}
+
+/**
+ * Docker's tmpfs options (`--tmpfs /run:size=64m,mode=1777,exec`, HostConfig.Tmpfs,
+ * compose `tmpfs:`) on a tmpfs request. As dockerd, such a tmpfs starts noexec, nosuid
+ * and nodev; a later option wins.
+ */
+export function applyTmpfsOptions(m: MountRequest, opts: string, where: string): MountRequest {
+  const flags: string[] = ['noexec'];
+  for (const o of opts.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const eq = o.indexOf('=');
+    const k = eq < 0 ? o : o.slice(0, eq), val = eq < 0 ? '' : o.slice(eq + 1);
+    if (k === 'size') m.tmpfsSize = parseSize(val);
+    else if (k === 'mode') {
+      if (!/^[0-7]{1,4}$/.test(val)) throw new InvalidArgument(`invalid tmpfs mode "${val}" in ${where}`);
+      m.tmpfsMode = parseInt(val, 8);
+    } else if (o === 'ro') m.readOnly = true;
+    else if (o === 'rw') m.readOnly = false;
+    else if (o === 'notmpcopyup') continue; // what this runtime does anyway: nothing copied in
+    else flags.push(o);
+  }
+  checkTmpfsOptions(flags, where);
+  m.tmpfsOptions = flags;
+  return m;
+}
+
 /** `--tmpfs /run[:size=64m,mode=1777]` */
 export function parseTmpfsFlag(v: string): MountRequest {
-  const [target, opts] = v.split(':', 2) as [string, string | undefined];
-  const m: MountRequest = { type: 'tmpfs', target: checkMountTarget(target, `tmpfs "${v}"`) };
-  for (const o of (opts ?? '').split(',').filter(Boolean)) {
-    const [k, val] = o.split('=');
-    if (k === 'size') m.tmpfsSize = parseSize(val ?? '');
-    else if (k === 'mode') m.tmpfsMode = parseInt(val ?? '', 8);
-    else if (k === 'ro') m.readOnly = true;
-  }
-  return m;
+  const i = v.indexOf(':');
+  const target = i < 0 ? v : v.slice(0, i);
+  return applyTmpfsOptions({ type: 'tmpfs', target: checkMountTarget(target, `tmpfs "${v}"`) }, i < 0 ? '' : v.slice(i + 1), `tmpfs "${v}"`);
 }
 
 function parseSize(v: string): number {

@@ -1,8 +1,8 @@
 import { io } from '../io.js';
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { parseDuration, parseMountFlag, parsePublishFlag, parseTmpfsFlag, parseVolumeFlag, type ContainerCreateSpec, type MountRequest } from '@skiff/runtime';
-import { parseFlags, parseNumber, type FlagDefs, type Flags } from '../args.js';
+import { parseDuration, parseMountFlag, parsePublishFlag, parseSysctlFlag, parseTmpfsFlag, parseUlimitFlag, parseVolumeFlag, validateUlimits, type ContainerCreateSpec, type MountRequest } from '@skiff/runtime';
+import { parseBytes, parseFlags, parseNumber, type FlagDefs, type Flags } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError, isNotFound } from '../errors.js';
 import { LIMIT_FLAGS, limitsFromFlags } from '../limits.js';
@@ -34,6 +34,10 @@ export const CREATE_FLAGS = {
   volume: { type: 'string', short: 'v', multiple: true },
   mount: { type: 'string', multiple: true },
   tmpfs: { type: 'string', multiple: true },
+  'shm-size': { type: 'string' },
+  ulimit: { type: 'string', multiple: true },
+  sysctl: { type: 'string', multiple: true },
+  expose: { type: 'string', multiple: true },
   'volumes-from': { type: 'string', multiple: true },
   publish: { type: 'string', short: 'p', multiple: true },
   'publish-all': { type: 'boolean', short: 'P' },
@@ -168,6 +172,14 @@ export function specFromArgs(argv: string[], command: string): { spec: Container
   if (f.dns?.length) spec.dns = f.dns;
   if (f['add-host']?.length) spec.extraHosts = f['add-host'];
   if (f['mac-address']) spec.macAddress = f['mac-address'];
+  try {
+    if (f['shm-size']) spec.shmSize = parseBytes(f['shm-size'], '--shm-size');
+    if (f.ulimit?.length) validateUlimits((spec.ulimits = f.ulimit.map(parseUlimitFlag)));
+    if (f.sysctl?.length) spec.sysctls = Object.fromEntries(f.sysctl.map(parseSysctlFlag));
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  if (f.expose?.length) spec.exposedPorts = f.expose;
   const mounts = mountsFromFlags(f);
   if (mounts.length) spec.mounts = mounts;
   if (f['volumes-from']?.length) spec.volumesFrom = f['volumes-from'];

@@ -21,6 +21,15 @@ export interface CgroupLimits {
   nanoCpus?: number;
   cpuShares?: number;
   pidsLimit?: number;
+  /** '' or absent: every CPU / node of the parent */
+  cpusetCpus?: string;
+  cpusetMems?: string;
+}
+
+/** the limits of a create (or updated) spec */
+export function cgroupLimitsOf(spec: CgroupLimits): CgroupLimits {
+  const { memory, memorySwap, nanoCpus, cpuShares, pidsLimit, cpusetCpus, cpusetMems } = spec;
+  return { memory, memorySwap, nanoCpus, cpuShares, pidsLimit, cpusetCpus, cpusetMems };
 }
 
 const CFS_PERIOD = 100_000;
@@ -100,6 +109,34 @@ export class ContainerCgroup {
     }
     if (cpu && l.cpuShares) await writeFile(join(cpu, 'cpu.shares'), String(l.cpuShares));
     if (pids && l.pidsLimit && l.pidsLimit > 0) await writeFile(join(pids, 'pids.max'), String(l.pidsLimit));
+    if (l.cpusetCpus || l.cpusetMems) await this.writeV1Cpuset(l);
+  }
+
+  /** v1 cpusets cannot be empty: what is not asked for is the parent's (as inheritCpuset did at create) */
+  private async writeV1Cpuset(l: CgroupLimits): Promise<void> {
+    const dir = this.dirs.cpuset;
+    if (!dir) {
+      if (l.cpusetCpus || l.cpusetMems) throw new Error('the cpuset cgroup controller is not available on this host');
+      return;
+    }
+    const parent = join(dir, '..');
+    // mems first: a task's memory may only move once the node is allowed
+    for (const [file, value] of [['cpuset.mems', l.cpusetMems], ['cpuset.cpus', l.cpusetCpus]] as const) {
+      await writeFile(join(dir, file), value || (await readFile(join(parent, file), 'utf8')).trim());
+    }
+  }
+
+  /** v2: '' in cpuset.cpus / cpuset.mems is the parent's effective set */
+  private async writeV2Cpuset(l: CgroupLimits, always: boolean): Promise<void> {
+    const dir = this.dirs.unified!;
+    if (!always && !l.cpusetCpus && !l.cpusetMems) return;
+    await writeFile(join(dir, '..', 'cgroup.subtree_control'), '+cpuset').catch((e: unknown) => {
+      if (l.cpusetCpus || l.cpusetMems) throw new Error(`the cpuset cgroup controller is not available: ${(e as Error).message}`);
+    });
+    if (!existsSync(join(dir, 'cpuset.cpus'))) return;
+    // a newline, not an empty write: the kernel never sees a zero-length write
+    await writeFile(join(dir, 'cpuset.mems'), `${l.cpusetMems ?? ''}\n`);
+    await writeFile(join(dir, 'cpuset.cpus'), `${l.cpusetCpus ?? ''}\n`);
   }
 
   private async writeV2Limits(l: CgroupLimits): Promise<void> {
@@ -113,6 +150,7 @@ export class ContainerCgroup {
     if (l.nanoCpus) await writeFile(join(dir, 'cpu.max'), `${cfsQuota(l.nanoCpus)} ${CFS_PERIOD}`);
     if (l.cpuShares) await writeFile(join(dir, 'cpu.weight'), String(cpuWeight(l.cpuShares)));
     if (l.pidsLimit && l.pidsLimit > 0) await writeFile(join(dir, 'pids.max'), String(l.pidsLimit));
+    await this.writeV2Cpuset(l, false);
   }
 
   /**
@@ -148,6 +186,7 @@ export class ContainerCgroup {
       await writeFile(join(cpu, 'cpu.shares'), String(l.cpuShares || 1024));
     }
     if (pids) await writeFile(join(pids, 'pids.max'), l.pidsLimit && l.pidsLimit > 0 ? String(l.pidsLimit) : 'max');
+    await this.writeV1Cpuset(l);
   }
 
   private async updateV2(l: CgroupLimits): Promise<void> {
@@ -158,6 +197,7 @@ export class ContainerCgroup {
     await writeFile(join(dir, 'cpu.max'), `${l.nanoCpus ? cfsQuota(l.nanoCpus) : 'max'} ${CFS_PERIOD}`);
     await writeFile(join(dir, 'cpu.weight'), String(l.cpuShares ? cpuWeight(l.cpuShares) : 100));
     await writeFile(join(dir, 'pids.max'), l.pidsLimit && l.pidsLimit > 0 ? String(l.pidsLimit) : 'max');
+    await this.writeV2Cpuset(l, true);
   }
 
   async freeze(frozen: boolean): Promise<void> {

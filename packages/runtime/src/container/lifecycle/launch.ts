@@ -9,6 +9,8 @@ import { writeEtcFiles } from '../shim/etc-files.js';
 import { formatShimConf } from '../shim/shim-conf.js';
 import { launchShim } from '../shim/shim-launcher.js';
 import { StartTimeline } from '../shim/start-timeline.js';
+import { cgroupLimitsOf } from '../cgroup/cgroups.js';
+import { kernelConfLines } from '../spec/kernel-conf.js';
 import { shimMountLines } from '../spec/mounts.js';
 import { resolveUser } from '../spec/user.js';
 import { connectAttachSocket } from '../stdio/attach-client.js';
@@ -64,7 +66,7 @@ export async function startLocked(ctx: ContainerContext, c: StoredContainer, wai
   const network = networkMode(spec.network);
   let netns: string | undefined;
   let attach: Promise<Socket> | undefined;
-  await cg.create({ memory: spec.memory, memorySwap: spec.memorySwap, nanoCpus: spec.nanoCpus, cpuShares: spec.cpuShares, pidsLimit: spec.pidsLimit });
+  await cg.create(cgroupLimitsOf(spec));
   try {
     timeline?.mark('image layers and cgroups');
     const user = await resolveUser(r.user, [upper, ...lowers]);
@@ -109,6 +111,7 @@ export async function startLocked(ctx: ContainerContext, c: StoredContainer, wai
       ['hostnameFile', join(c.dir, 'hostname')],
       ['resolvFile', join(c.dir, 'resolv.conf')],
       ['mount', shimMountLines(r.mounts ?? [])],
+      ...kernelConfLines(spec),
       ['logPath', join(c.dir, 'container.log')],
       ['logMaxSize', ctx.opts.logMaxSize ?? 20 * 1024 * 1024],
       ['logMaxFiles', ctx.opts.logMaxFiles ?? 5],

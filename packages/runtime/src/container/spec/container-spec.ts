@@ -5,6 +5,7 @@ import { resolveCapabilities } from './capabilities.js';
 import { mergeHealthcheck } from '../health/health-config.js';
 import type { ContainerRecord } from '../store/container-record.js';
 import { MIN_MEMORY } from './container-update.js';
+import { validateKernelResources } from './kernel-resources.js';
 import { parseSignal } from './signals.js';
 import { noNul, validateCreateStrings } from './spec-strings.js';
 import { checkMountRequests } from '../../volume/mount-spec.js';
@@ -31,6 +32,15 @@ function validateRestart(p: RestartPolicy | undefined, autoRemove: boolean | und
   if (autoRemove && policy.name !== 'no') throw new InvalidArgument('conflicting options: --restart and --rm');
   if (policy.name === 'on-failure' && (policy.maximumRetryCount ?? 0) < 0) throw new InvalidArgument('invalid restart policy: maximum retry count cannot be negative');
   return policy;
+}
+
+/** `--expose` ports as the image's EXPOSE keys (`80/tcp`) */
+function exposed(ports: string[] | undefined): string[] {
+  return (ports ?? []).map((p) => {
+    const m = /^(\d{1,5})(?:\/(tcp|udp))?$/.exec(p);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw new InvalidArgument(`invalid exposed port: ${JSON.stringify(p)}`);
+    return `${m[1]}/${m[2] ?? 'tcp'}`;
+  });
 }
 
 /** Builds the persisted record from a create request and the image's config (Docker's merge rules). */
@@ -72,6 +82,7 @@ export function buildRecord(
     throw new InvalidArgument(`the working directory '${spec.workingDir}' is invalid, it needs to be an absolute path`);
   }
   checkMountRequests(spec.mounts ?? [], Object.keys(ic.Volumes ?? {}));
+  validateKernelResources(spec, network);
   const healthcheck = mergeHealthcheck(spec.healthcheck, ic.Healthcheck);
   const hostname = spec.hostname ?? (network === 'host' ? osHostname() : ids.id.slice(0, 12));
   const baseEnv = ic.Env && ic.Env.some((e) => e.startsWith('PATH=')) ? ic.Env : [DEFAULT_PATH, ...(ic.Env ?? [])];
@@ -104,7 +115,7 @@ export function buildRecord(
     capabilities: resolveCapabilities(spec.capAdd, spec.capDrop),
     mounts: [],
     networks: network === 'host' || network === 'none' ? [] : [{ network, ip: spec.ip, aliases: spec.networkAliases, mac: spec.macAddress }],
-    exposedPorts: Object.keys(ic.ExposedPorts ?? {}),
+    exposedPorts: [...new Set([...Object.keys(ic.ExposedPorts ?? {}), ...exposed(spec.exposedPorts)])],
     ...(healthcheck ? { healthcheck } : {}),
     ...(healthcheck && ic.Shell?.length ? { healthShell: ic.Shell } : {}),
   };

@@ -1,6 +1,7 @@
 import { Conflict, InvalidArgument } from '../../errors.js';
 import type { ContainerCreateSpec, ContainerUpdateSpec, RestartPolicy } from '../../types.js';
 import type { ContainerRecord } from '../store/container-record.js';
+import { validateCpuset } from './kernel-resources.js';
 
 export const MIN_MEMORY = 6 * 1024 * 1024;
 
@@ -32,6 +33,7 @@ export function applyUpdate(record: ContainerRecord, u: ContainerUpdateSpec, cpu
     throw new InvalidArgument(`range of CPUs is from 0.01 to ${cpus}.00, as there are only ${cpus} CPUs available`);
   }
   if (u.cpuShares !== undefined && u.cpuShares <= 0) throw new InvalidArgument(`invalid CPU shares: ${u.cpuShares}`);
+  validateCpuset(u);
   const p = u.restartPolicy;
   if (p?.name === 'on-failure' && (p.maximumRetryCount ?? 0) < 0) throw new InvalidArgument('invalid restart policy: maximum retry count cannot be negative');
 
@@ -48,6 +50,8 @@ export function applyUpdate(record: ContainerRecord, u: ContainerUpdateSpec, cpu
   if (u.nanoCpus !== undefined) spec.nanoCpus = u.nanoCpus;
   if (u.cpuShares !== undefined) spec.cpuShares = u.cpuShares;
   if (u.pidsLimit !== undefined) spec.pidsLimit = Math.max(0, u.pidsLimit);
+  if (u.cpusetCpus !== undefined) spec.cpusetCpus = u.cpusetCpus || undefined;
+  if (u.cpusetMems !== undefined) spec.cpusetMems = u.cpusetMems || undefined;
   let restartPolicy = record.restartPolicy;
   if (p) {
     if (record.spec.autoRemove && p.name !== 'no') throw new Conflict('restart policy cannot be updated because AutoRemove is enabled for the container');

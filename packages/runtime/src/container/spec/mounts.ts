@@ -18,6 +18,7 @@ export interface ResolvedMount {
   anonymous?: boolean;
   tmpfsSize?: number;
   tmpfsMode?: number;
+  tmpfsOptions?: string[];
 }
 
 export interface MountContext {
@@ -48,7 +49,7 @@ export async function resolveMounts(requests: MountRequest[], ctx: MountContext)
     for (const m of ctx.volumesFrom) add(m);
     for (const r of requests) {
       if (r.type === 'tmpfs') {
-        add({ type: 'tmpfs', source: '', target: r.target, readOnly: !!r.readOnly, tmpfsSize: r.tmpfsSize, tmpfsMode: r.tmpfsMode });
+        add({ type: 'tmpfs', source: '', target: r.target, readOnly: !!r.readOnly, tmpfsSize: r.tmpfsSize, tmpfsMode: r.tmpfsMode, ...(r.tmpfsOptions?.length ? { tmpfsOptions: r.tmpfsOptions } : {}) });
       } else if (r.type === 'bind') {
         const src = r.source ?? '';
         if (!src.startsWith('/')) throw new InvalidArgument(`invalid bind mount source "${src}": it must be an absolute path on the host`);
@@ -116,11 +117,23 @@ async function seedVolume(data: string, target: string, ctx: MountContext): Prom
   }
 }
 
+/** nosuid and nodev unless the options say suid / dev; `uid=` and friends go to tmpfs as they are */
+function tmpfsFlags(options: readonly string[]): string[] {
+  const flags = new Set(['nosuid', 'nodev']);
+  const data: string[] = [];
+  for (const o of options) {
+    if (o.includes('=')) data.push(o);
+    else if (o.startsWith('no')) flags.add(o);
+    else flags.delete(`no${o}`);
+  }
+  return [...flags, ...data];
+}
+
 /** The shim's `mount=` lines: `type\tsource\ttarget\toptions` */
 export function shimMountLines(mounts: ResolvedMount[]): string[] {
   return mounts.map((m) => {
     if (m.type === 'tmpfs') {
-      const opts = ['nosuid', 'nodev', ...(m.readOnly ? ['ro'] : []), ...(m.tmpfsSize ? [`size=${m.tmpfsSize}`] : []), `mode=${(m.tmpfsMode ?? 0o1777).toString(8)}`];
+      const opts = [...tmpfsFlags(m.tmpfsOptions ?? []), ...(m.readOnly ? ['ro'] : []), ...(m.tmpfsSize ? [`size=${m.tmpfsSize}`] : []), `mode=${(m.tmpfsMode ?? 0o1777).toString(8)}`];
       return ['tmpfs', 'tmpfs', m.target, opts.join(',')].join('\t');
     }
     return ['bind', m.source, m.target, ['rbind', ...(m.readOnly ? ['ro'] : [])].join(',')].join('\t');

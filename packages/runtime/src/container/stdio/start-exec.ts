@@ -6,6 +6,7 @@ import type { ExecSpec } from '../../types.js';
 import type { ContainerContext } from '../context.js';
 import { formatShimConf } from '../shim/shim-conf.js';
 import { mergeEnv } from '../spec/container-spec.js';
+import { ulimitLines } from '../spec/kernel-conf.js';
 import { resolveUser } from '../spec/user.js';
 import { ALL_CAPABILITIES } from '../store/container-record.js';
 import type { StoredContainer } from '../store/container-store.js';
@@ -37,6 +38,8 @@ export async function startExec(ctx: ContainerContext, c: StoredContainer, spec:
       ['noNewPrivileges', true],
       ['seccomp', spec.privileged ? 'unconfined' : 'default'],
       ['tty', !!spec.tty],
+      // an exec'd process gets the container's limits, as runc's exec does
+      ['ulimit', ulimitLines(c.record.spec.ulimits)],
     ]),
   );
   // Docker's action names the command: `exec_start: sh -c …`

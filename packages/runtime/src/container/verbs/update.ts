@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { Conflict } from '../../errors.js';
+import { cgroupLimitsOf } from '../cgroup/cgroups.js';
 import type { ContainerUpdateSpec } from '../../types.js';
 import { type ContainerContext, isUp } from '../context.js';
 import { applyUpdate } from '../spec/container-update.js';
@@ -15,7 +16,7 @@ export async function update(ctx: ContainerContext, idOrName: string, u: Contain
     if (c.state.status === 'removing' || c.state.status === 'dead') throw new Conflict('container is marked for removal and cannot be "update"');
     const { spec, restartPolicy } = applyUpdate(c.record, u, cpus().length);
     if (isUp(c)) {
-      await ctx.cgroup(c).update({ memory: spec.memory, memorySwap: spec.memorySwap, nanoCpus: spec.nanoCpus, cpuShares: spec.cpuShares, pidsLimit: spec.pidsLimit });
+      await ctx.cgroup(c).update(cgroupLimitsOf(spec));
     }
     c.record.spec = spec;
     c.record.restartPolicy = restartPolicy;

@@ -1,9 +1,17 @@
 import { join } from 'node:path';
-import type { ContainerSummary } from '../../types.js';
+import type { ContainerSummary, MountRequest } from '../../types.js';
 import type { StoredContainer } from '../store/container-store.js';
 import { humanDuration } from './human-duration.js';
 import { inspectMounts } from '../spec/mounts.js';
 import type { ContainerNetworking } from '../../network/network-manager.js';
+
+/** HostConfig.Tmpfs: the tmpfs mounts given with options (`--tmpfs`, HostConfig.Tmpfs, compose) */
+function tmpfsOf(mounts: MountRequest[] | undefined): Record<string, string> | null {
+  const t = (mounts ?? []).filter((m) => m.type === 'tmpfs' && m.tmpfsOptions);
+  if (!t.length) return null;
+  const opts = (m: MountRequest) => [...(m.readOnly ? ['ro'] : []), ...(m.tmpfsOptions ?? []), ...(m.tmpfsSize ? [`size=${m.tmpfsSize}`] : []), ...(m.tmpfsMode !== undefined ? [`mode=${m.tmpfsMode.toString(8)}`] : [])];
+  return Object.fromEntries(t.map((m) => [m.target, opts(m).join(',')]));
+}
 
 /** Docker's `docker inspect` JSON for a container, derived from the record and state on disk. */
 export function containerInspect(c: StoredContainer, lowerDirs: string[], net?: ContainerNetworking): Record<string, unknown> {
@@ -78,6 +86,12 @@ export function containerInspect(c: StoredContainer, lowerDirs: string[], net?: 
       NanoCpus: spec.nanoCpus ?? 0,
       CpuShares: spec.cpuShares ?? 0,
       PidsLimit: spec.pidsLimit ?? null,
+      CpusetCpus: spec.cpusetCpus ?? '',
+      CpusetMems: spec.cpusetMems ?? '',
+      ShmSize: spec.shmSize || 64 * 1024 * 1024,
+      Ulimits: spec.ulimits?.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })) ?? null,
+      Sysctls: spec.sysctls ?? null,
+      Tmpfs: tmpfsOf(spec.mounts),
       LogConfig: { Type: 'json-file', Config: {} },
       Binds: (r.mounts ?? []).filter((m) => m.type === 'bind' || (m.type === 'volume' && !m.anonymous)).map((m) => `${m.name ?? m.source}:${m.target}${m.readOnly ? ':ro' : ''}`),
       VolumesFrom: spec.volumesFrom ?? null,
@@ -97,6 +111,7 @@ export function containerInspect(c: StoredContainer, lowerDirs: string[], net?: 
       Tty: !!spec.tty,
       OpenStdin: !!spec.openStdin,
       StdinOnce: false,
+      ...(r.exposedPorts?.length ? { ExposedPorts: Object.fromEntries(r.exposedPorts.map((e) => [e.includes('/') ? e : `${e}/tcp`, {}])) } : {}),
       Env: r.env,
       Cmd: r.cmd,
       Image: r.image,
