@@ -18,6 +18,7 @@ import type { StartPhases } from './container/shim/start-timeline.js';
 import { makePrivateRoot } from './store/private-root.js';
 import { checkRootFormat, writeRootFormat } from './store/root-format.js';
 import type { RuntimeImages, RuntimeNetworks, RuntimeVolumes } from './services.js';
+import { logger } from '@skiff/logger';
 
 export const SKIFF_VERSION = '0.1.0';
 
@@ -62,8 +63,9 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     for (const l of listeners) {
       try {
         l(event);
-      } catch {
-        /* a listener's failure is its own */
+      } catch (err) {
+        // a listener's failure is its own: the event still reaches the others
+        logger.warn('an event listener threw', { component: 'events', event: `${e.type} ${e.action}`, id: e.id, err });
       }
     }
   };
