@@ -127,7 +127,8 @@ describe('a real agent with --log-file', () => {
     const reported = all.split('\n').filter((l) => l.includes('found cgroup'));
     expect(reported.length).toBeGreaterThan(5);
     expect(reported.length).toBeLessThan(strays.length);
-    for (const l of reported) expect(l).toMatch(/^skiff: found cgroup \S+\/[0-9a-f]{64}: no container of this root/);
+    // each a JSON line of the logger, whole (a rotation never splits one)
+    for (const l of reported) expect(JSON.parse(l)).toMatchObject({ level: 'warn', component: 'host', msg: expect.stringMatching(/^found cgroup \S+\/[0-9a-f]{64}: no container of this root/) });
     // nothing went to the agent's own stdout and stderr
     expect(direct).toBe('');
   }, 90_000);

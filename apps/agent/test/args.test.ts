@@ -74,11 +74,15 @@ describe('docker-style flag parsing', () => {
     expect(parseBytes('1g', '-m')).toBe(1024 ** 3);
     expect(parseBytes('512', '-m')).toBe(512);
     const o = parseDaemonOptions(['--root', '/r', '--insecure-registry', 'h:1', '--http=127.0.0.1:9'], { SKIFF_INSECURE_REGISTRIES: 'a:1,b:2' });
-    expect(o).toEqual({ root: '/r', socket: '/run/skiff/skiff.sock', http: { host: '127.0.0.1', port: 9 }, dockerSocket: '/run/skiff/docker.sock', insecureRegistries: ['a:1', 'b:2', 'h:1'], action: 'serve', force: false });
+    expect(o).toEqual({ root: '/r', socket: '/run/skiff/skiff.sock', http: { host: '127.0.0.1', port: 9 }, dockerSocket: '/run/skiff/docker.sock', insecureRegistries: ['a:1', 'b:2', 'h:1'], action: 'serve', force: false, logLevel: 'info' });
     expect(parseDaemonOptions(['--docker-socket', 'off'], {}).dockerSocket).toBeUndefined();
     expect(parseDaemonOptions([], { SKIFF_DOCKER_SOCKET: '/tmp/d.sock' }).dockerSocket).toBe('/tmp/d.sock');
     expect(() => parseDaemonOptions(['--nope'], {})).toThrow(/unknown flag/);
     expect(parseDaemonOptions([], { SKIFF_CGROUP_PARENT: 'skiff-b' }).cgroupParent).toBe('skiff-b');
+    // the log level: the flag wins over SKIFF_LOG_LEVEL; a name pino does not know is refused
+    expect(parseDaemonOptions(['--log-level', 'WARN'], { SKIFF_LOG_LEVEL: 'debug' }).logLevel).toBe('warn');
+    expect(parseDaemonOptions([], { SKIFF_LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
+    expect(() => parseDaemonOptions(['--log-level=loud'], {})).toThrow(/invalid --log-level "loud"/);
     expect(parseDaemonOptions(['--help'], {}).action).toBe('help');
     expect(parseDaemonOptions(['--cleanup', '--force'], {})).toMatchObject({ action: 'cleanup', force: true });
     expect(parseDaemonOptions(['--cleanup', '--purge'], {}).action).toBe('purge');

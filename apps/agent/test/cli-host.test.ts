@@ -94,9 +94,13 @@ describe('a failing call in the agent', () => {
         'request failed: a bug in a request\n' +
         'still running after a fault outside any call\n',
     );
-    expect(r.stderr).toMatch(/uncaught exception in GET \/trpc\/x \(contained fault #3/);
-    expect(r.stderr).toMatch(/uncaught exception in no known request \(contained fault #4.*a bug outside any call/);
-    expect(r.stderr).toMatch(/from Node itself, exiting .*a broken Node invariant/);
+    // the agent's log: a JSON line for each fault, with its error and stack
+    const faults = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(faults).toContainEqual(expect.objectContaining({ level: 'error', msg: expect.stringMatching(/^uncaught exception in GET \/trpc\/x \(contained fault #3/) }));
+    expect(faults).toContainEqual(
+      expect.objectContaining({ level: 'error', msg: expect.stringMatching(/^uncaught exception in no known request \(contained fault #4/), err: { message: 'a bug outside any call' }, stack: expect.stringContaining('call-errors.mts') }),
+    );
+    expect(faults).toContainEqual(expect.objectContaining({ level: 'fatal', msg: expect.stringMatching(/from Node itself, exiting/), err: expect.objectContaining({ message: 'a broken Node invariant' }) }));
     expect(r.status).toBe(70);
   });
 });

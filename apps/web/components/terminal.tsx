@@ -57,7 +57,8 @@ export function Terminal({ id, cmd = ['/bin/sh'], user, generation = 0 }: { id: 
           fit.fit();
           if (`${t.rows}x${t.cols}` === size) return;
           size = `${t.rows}x${t.cols}`;
-          void client.containers.sessionResize.mutate({ sessionId, rows: t.rows, cols: t.cols }).catch(() => {});
+          // a resize racing the session's end is refused; the console keeps it for whoever debugs
+          void client.containers.sessionResize.mutate({ sessionId, rows: t.rows, cols: t.cols }).catch((e: unknown) => console.debug('terminal: resizing the session', sessionId, e));
         };
         resize();
         const observer = new ResizeObserver(() => resize());
@@ -74,7 +75,8 @@ export function Terminal({ id, cmd = ['/bin/sh'], user, generation = 0 }: { id: 
           input.dispose();
           sub.unsubscribe();
           // leaving the tab or reconnecting lets go of the session (its PTY closes, like an ssh window)
-          void client.containers.sessionDetach.mutate({ sessionId }).catch(() => {});
+          // the session may have ended already (its process exited); the PTY closes either way
+          void client.containers.sessionDetach.mutate({ sessionId }).catch((e: unknown) => console.debug('terminal: detaching from the session', sessionId, e));
           t.dispose();
         };
       } catch (err) {

@@ -236,8 +236,13 @@ async function refusal(res: Response): Promise<string> {
     const m = typeof j.message === 'string' ? j.message : typeof j.error?.message === 'string' ? j.error.message : undefined;
     if (m) return m;
   } catch {
-    /* not JSON */
+    // not JSON (a proxy's HTML page or plain text): the snippet below is the reason
+    return fallbackReason(res, text);
   }
+  return fallbackReason(res, text);
+}
+
+function fallbackReason(res: Response, text: string): string {
   const snippet = /^\s*</.test(text) ? '' : text.trim().slice(0, 200);
   return `the agent answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${snippet ? `: ${snippet}` : ''}`;
 }

@@ -85,7 +85,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await engine?.down(projectName, { volumes: true }).catch(() => {});
+  await engine?.down(projectName, { volumes: true }).catch((e: unknown) => console.warn(`test cleanup: compose down ${projectName}: ${(e as Error).message}`));
   await t?.dispose();
   await stopFixtureRegistry();
 }, 60_000);

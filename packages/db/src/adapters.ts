@@ -4,6 +4,9 @@ import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@p
 import pg from 'pg';
 import { InvalidDatabaseUrl } from './errors.js';
 import type { Provider } from './migrations.js';
+import { logFailure, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'db' });
 
 /** `file:…` (SQLite, the embedded default) or `postgres(ql)://…` (PostgreSQL). */
 export function providerOf(url: string): Provider {
@@ -76,7 +79,7 @@ async function temporaryDatabase(url: string, connect: (url: string) => Promise<
     try {
       await c.query(sql);
     } finally {
-      await c.end().catch(() => {});
+      await c.end().catch(logFailure(log, 'warn', 'closing an admin connection to PostgreSQL'));
     }
   };
   await admin(`CREATE DATABASE "${name}"`);

@@ -6,6 +6,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pg from 'pg';
 import { providerOf, redactUrl } from './adapters.js';
+import { logFailure, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'db' });
 
 /** A failure the Prisma CLI understands: a Prisma error code and a one-line message. */
 export class DatabaseAdminError extends Error {
@@ -39,7 +42,7 @@ async function withPg<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise
   } catch (e) {
     throw pgError(e, url);
   } finally {
-    await client.end().catch(() => {});
+    await client.end().catch(logFailure(log, 'warn', 'closing an admin connection to PostgreSQL'));
   }
 }
 

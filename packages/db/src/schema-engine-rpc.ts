@@ -173,7 +173,7 @@ function errorPayload(e: unknown) {
     const parsed = JSON.parse(message);
     if (parsed && typeof parsed === 'object' && 'message' in parsed) known = parsed;
   } catch {
-    /* a plain message */
+    known = undefined; // a plain message, not JSON: it is shown as it is
   }
   return {
     code: 4466,

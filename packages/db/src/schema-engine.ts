@@ -3,6 +3,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import * as bg from '@prisma/schema-engine-wasm/schema_engine_bg';
+import { logFailure, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'db' });
 
 type SchemaEngine = Awaited<ReturnType<typeof bg.SchemaEngine.new>>;
 
@@ -111,7 +114,10 @@ export async function openSchemaEngine(
     engine,
     async close() {
       engine.free();
-      await Promise.all(opened.map((c) => c.dispose().catch(() => {})));
+      // the engine disposes of a shadow database's connection itself: pg's pool then refuses a
+      // second end ("Called end on pool more than once"), which is expected and logged at debug
+      const closing = (e: unknown) => (/more than once/.test((e as Error).message) ? 'debug' : 'warn');
+      await Promise.all(opened.map((c) => c.dispose().catch((e: unknown) => logFailure(log, closing(e), 'closing a schema engine connection')(e))));
     },
   };
 }

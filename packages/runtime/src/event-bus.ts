@@ -1,4 +1,7 @@
+import { logger } from '@skiff/logger';
 import type { RuntimeEvent } from './types.js';
+
+const log = logger.child({ component: 'events' });
 
 /** how many past events a subscriber can ask to be replayed (dockerd keeps 1024) */
 const KEPT = 1000;
@@ -19,8 +22,9 @@ export class EventBus {
     for (const l of this.listeners) {
       try {
         l(event);
-      } catch {
-        /* a listener's failure is its own */
+      } catch (err) {
+        // a listener's failure is its own: the event still reaches the others
+        log.warn('an event listener threw', { event: `${e.type} ${e.action}`, id: e.id, err });
       }
     }
   }
@@ -30,8 +34,9 @@ export class EventBus {
       for (const e of this.kept.slice()) {
         try {
           listener(e);
-        } catch {
-          /* a listener's failure is its own */
+        } catch (err) {
+          // a listener's failure is its own: the replay goes on
+          log.warn('an event listener threw on replay', { event: `${e.type} ${e.action}`, id: e.id, err });
         }
       }
     }

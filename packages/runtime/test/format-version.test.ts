@@ -75,13 +75,15 @@ describe('format versions', () => {
     const b = await t.rt.containers.create({ image, name: 'from-today', cmd: ['true'] });
     const dir = join(t.root, 'containers', a.id);
     expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).version).toBe(FORMAT.container);
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const errors = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     let before: Record<string, string> = {};
     await t.restartAround(async () => {
       editJson(join(dir, 'config.json'), { version: NEWER.container });
       before = snapshot(dir);
     });
-    expect(errors.mock.calls.flat().join('\n')).toContain(`container ${a.id} is skipped: ${join(dir, 'config.json')} has format version ${NEWER.container}`);
+    // the runtime's logger: a JSON line at error with the container's id and the reason
+    const logged = errors.mock.calls.map((c) => String(c[0])).join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged).toContainEqual(expect.objectContaining({ level: 'error', msg: 'a container is skipped', container: a.id, err: expect.objectContaining({ message: expect.stringContaining(`${join(dir, 'config.json')} has format version ${NEWER.container}`) }) }));
     const ids = (await t.rt.containers.list({ all: true })).map((c) => c.id);
     expect(ids).toContain(b.id);
     expect(ids).not.toContain(a.id);
@@ -107,7 +109,7 @@ describe('format versions', () => {
     const netns = `/run/netns/skiff-${id.slice(0, 12)}`;
     const ip = ((await t.rt.containers.inspect(id)).NetworkSettings as { IPAddress: string }).IPAddress;
     expect(existsSync(netns)).toBe(true);
-    vi.spyOn(console, 'error').mockImplementation(() => {});
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     await t.restartAround(async () => editJson(join(dir, 'config.json'), { version: NEWER.container }));
     expect(existsSync(netns)).toBe(true);
     expect(readFileSync(`/proc/${shimPid}/cmdline`, 'utf8')).toContain(dir);
@@ -124,7 +126,7 @@ describe('format versions', () => {
     expect(JSON.parse(readFileSync(meta, 'utf8')).version).toBe(FORMAT.volume);
     editJson(meta, { version: FORMAT.volume + 1 });
     const written = readFileSync(meta, 'utf8');
-    vi.spyOn(console, 'error').mockImplementation(() => {});
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     await expect(t.rt.volumes.inspect('vol-from-the-future')).rejects.toThrow(`${meta} has format version ${FORMAT.volume + 1}`);
     await expect(t.rt.volumes.create('vol-from-the-future')).rejects.toBeInstanceOf(FormatTooNew);
     expect((await t.rt.volumes.list()).map((v) => v.name)).not.toContain('vol-from-the-future');

@@ -57,9 +57,9 @@ export class TestRuntime {
 
   async dispose(): Promise<void> {
     for (const c of await this.rt.containers.list({ all: true }).catch(() => [])) {
-      await this.rt.containers.remove(c.id, { force: true }).catch(() => {});
+      await this.rt.containers.remove(c.id, { force: true }).catch((e: unknown) => console.warn(`test cleanup: removing container ${c.id}: ${(e as Error).message}`));
     }
-    await this.rt.networks.destroyAll().catch(() => {});
+    await this.rt.networks.destroyAll().catch((e: unknown) => console.warn(`test cleanup: removing the networks: ${(e as Error).message}`));
     await this.rt.close();
     // what no user listing shows (a failed test's build step) and what a killed child agent left
     await sweepRuntimeLeftovers({ root: this.root, bridge: this.options.bridgeName!, nftTable: this.options.nftTable!, cgroupParent: this.cgroupParent });

@@ -80,7 +80,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await t?.dispose().catch(() => {});
+  await t?.dispose().catch((e: unknown) => console.warn(`test cleanup: disposing the test runtime: ${(e as Error).message}`));
   await stopFixtureRegistry();
   for (const r of [...roots, work]) await rm(r, { recursive: true, force: true });
 }, 60_000);

@@ -110,8 +110,8 @@ async function withRoot(fn: (options: Required<Pick<RuntimeOptions, 'root' | 'in
     });
   } finally {
     if (rt) {
-      for (const c of await rt.containers.list({ all: true }).catch(() => [])) await rt.containers.remove(c.id, { force: true }).catch(() => {});
-      await rt.networks.destroyAll().catch(() => {});
+      for (const c of await rt.containers.list({ all: true }).catch(() => [])) await rt.containers.remove(c.id, { force: true }).catch((e: unknown) => console.warn(`test cleanup: removing container ${c.id}: ${(e as Error).message}`));
+      await rt.networks.destroyAll().catch((e: unknown) => console.warn(`test cleanup: removing the networks: ${(e as Error).message}`));
       await rt.close().catch((e: unknown) => console.error(`upgrade test: closing the runtime: ${(e as Error).message}`));
     }
     await sweepRuntimeLeftovers({ root, bridge: options.bridgeName, nftTable: options.nftTable, cgroupParent: options.cgroupParent });

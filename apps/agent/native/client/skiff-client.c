@@ -73,11 +73,19 @@ static _Noreturn void fallback(void) {
   exit(125);
 }
 
+/* The client's one allocation-failure policy (the shim's xrealloc, as crun's): a client
+ * that cannot grow a frame buffer has nothing useful left to do, so it says so and exits. */
+static void *xrealloc(void *p, size_t n) {
+  void *q = realloc(p, n ? n : 1);
+  if (!q) die("out of memory");
+  return q;
+}
+
 static void reserve(struct buf *b, size_t n) {
   if (b->cap - b->len >= n) return;
   size_t cap = b->cap ? b->cap : CHUNK;
   while (cap - b->len < n) cap *= 2;
-  if (!(b->p = realloc(b->p, cap))) die("out of memory");
+  b->p = xrealloc(b->p, cap);
   b->cap = cap;
 }
 

@@ -1,4 +1,7 @@
 import type { Db } from '@skiff/db';
+import { logFailure, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'audit' });
 
 export interface AuditInput {
   actor: string;
@@ -44,7 +47,7 @@ class AuditQueue {
     this.pending = [];
     this.writing = this.writing.then(async () => {
       // one insert each: createMany costs more per row in Prisma's query compiler
-      for (const data of rows) await this.db.auditEntry.create({ data }).catch(() => {});
+      for (const data of rows) await this.db.auditEntry.create({ data }).catch(logFailure(log, 'warn', 'writing an audit entry', { action: data.action, actor: data.actor, target: data.target }));
     });
     return this.writing;
   }

@@ -3,6 +3,9 @@ import type { Db } from '@skiff/db';
 import { hashToken } from './secrets.js';
 import { ANONYMOUS, ROOT, roleFromScopes, type Principal, type Role } from './principal.js';
 import { revocations } from './revocation.js';
+import { logFailure, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'auth' });
 
 export const SESSION_COOKIE = 'skiff_session';
 
@@ -48,7 +51,7 @@ async function lookUp(req: IncomingMessage, db: Db): Promise<Principal> {
     const token = auth.slice(7).trim();
     const row = await db.apiToken.findUnique({ where: { tokenHash: hashToken(token) }, include: { user: true } });
     if (!row || row.user.disabled || (row.expiresAt && row.expiresAt < new Date())) return ANONYMOUS;
-    void db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } }).catch((e: Error) => process.stderr.write(`skiff: cannot record a token's last use: ${e.message}\n`));
+    void db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } }).catch(logFailure(log, 'warn', "recording a token's last use", { token: row.id }));
     const p: Principal = { kind: 'token', username: row.user.username, userId: row.userId, tokenId: row.id, role: roleFromScopes(row.scopes.split(','), row.user.role as Role), epoch: revocations.epochOf(row.userId), expiresAt: row.expiresAt?.getTime() };
     return p;
   }

@@ -5,6 +5,9 @@ import type { Db } from '@skiff/db';
 import { Forbidden } from '@skiff/runtime';
 import { allows, type Principal } from './principal.js';
 import { agentHardLimit } from './ulimit-policy.js';
+import { logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'auth' });
 
 /**
  * Options that reach the host and therefore are root on it: host-path binds, capabilities
@@ -37,7 +40,7 @@ export async function loadHostAccessPolicy(db: Db): Promise<HostAccessPolicy> {
   if (!row) return NO_ACCESS;
   const parsed = hostAccessPolicy.safeParse(JSON.parse(row.value));
   if (!parsed.success) {
-    process.stderr.write(`skiff: the ${HOST_ACCESS_SETTING} setting is unreadable (${parsed.error.issues[0]?.message}); no host access for non-admins\n`);
+    log.warn('a setting is unreadable; no host access for non-admins', { setting: HOST_ACCESS_SETTING, err: parsed.error.issues[0]?.message });
     return NO_ACCESS;
   }
   return parsed.data;

@@ -1,4 +1,7 @@
 import type { Principal } from './principal.js';
+import { logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'auth' });
 
 /**
  * Revocation that reaches already-authenticated principals (open WebSockets, running
@@ -57,7 +60,7 @@ export class Revocations {
       try {
         l();
       } catch (e) {
-        process.stderr.write(`skiff: a revocation listener failed: ${(e as Error).message}\n`);
+        log.warn('a revocation listener failed', { err: e });
       }
     }
   }

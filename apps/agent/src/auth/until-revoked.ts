@@ -1,6 +1,9 @@
 import { TRPCError } from '@trpc/server';
 import type { Principal } from './principal.js';
 import { revocations } from './revocation.js';
+import { logFailure, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'auth' });
 
 /** setTimeout's longest delay; a later expiry is checked again when it fires */
 const MAX_DELAY = 2 ** 31 - 1;
@@ -50,6 +53,6 @@ export async function* untilRevoked<T>(source: AsyncIterable<T>, p: Principal): 
     off();
     clearTimeout(timer);
     // the source may be waiting for an event: its return() is not awaited (it ends when its abort signal fires)
-    if (!finished) void it.return?.()?.catch((e: Error) => process.stderr.write(`skiff: a subscription ended with an error after revocation: ${e.message}\n`));
+    if (!finished) void it.return?.()?.catch(logFailure(log, 'warn', 'a subscription ended with an error after revocation'));
   }
 }

@@ -24,11 +24,7 @@ export function agentRequest(method: 'GET' | 'POST', path: string, body?: Readab
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         let message = text.trim() || `the agent answered ${res.statusCode}`;
-        try {
-          message = (JSON.parse(text) as { message?: string }).message ?? message;
-        } catch {
-          /* not JSON */
-        }
+        message = jsonMessage(text) ?? message;
         reject(new CliError(message));
       });
     });
@@ -52,4 +48,13 @@ export async function readJson<T>(res: IncomingMessage): Promise<T> {
   const chunks: Buffer[] = [];
   for await (const c of res) chunks.push(c as Buffer);
   return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+}
+
+/** the `message` of a JSON error body; undefined for a body that is not JSON (a proxy's page) */
+function jsonMessage(text: string): string | undefined {
+  try {
+    return (JSON.parse(text) as { message?: string }).message;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import { io } from './io.js';
 import type { SkiffClient } from './client.js';
+import { debugNote } from './debug-note.js';
 
 /**
  * Connects the local terminal to a session on the agent: output to stdout/stderr, stdin
@@ -16,7 +17,8 @@ export function streamSession(client: SkiffClient, sessionId: string, opts: { tt
       callIo.stdout.removeListener('resize', onResize);
     };
     const onResize = () => {
-      void client.containers.sessionResize.mutate({ sessionId, rows: callIo.stdout.rows || 24, cols: callIo.stdout.columns || 80 }).catch(() => {});
+      // a resize that races the session's end is refused: nothing the user needs to see
+      void client.containers.sessionResize.mutate({ sessionId, rows: callIo.stdout.rows || 24, cols: callIo.stdout.columns || 80 }).catch(debugNote('resizing the session'));
     };
     let sending = Promise.resolve();
     const send = (fn: () => Promise<unknown>) => {

@@ -3,6 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { currentCall } from '../cli/io.js';
 import { messageOf } from '../cli/errors.js';
+import { logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'agent' });
 
 /**
  * The agent's policy for an exception nothing caught (a throw in a stream or timer callback,
@@ -63,23 +66,22 @@ const describe = (e: unknown) => (e instanceof Error && e.stack ? e.stack : Stri
 const corrupt = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code === 'ERR_INTERNAL_ASSERTION';
 
 function onFault(e: unknown, kind: 'exception' | 'rejection'): void {
-  const at = new Date().toISOString();
   if (corrupt(e)) {
-    process.stderr.write(`${at} skiff agent: uncaught ${kind} from Node itself, exiting for the supervisor to restart the agent: ${describe(e)}\n`);
+    log.fatal(`uncaught ${kind} from Node itself, exiting for the supervisor to restart the agent`, { err: e, stack: describe(e) });
     process.exit(70);
   }
   contained++;
   const call = currentCall();
   const scope = scopes.getStore();
   const what = call ? 'an in-agent CLI call' : (scope?.what ?? 'no known request');
-  process.stderr.write(`${at} skiff agent: uncaught ${kind} in ${what} (contained fault #${contained}; the agent keeps serving): ${describe(e)}\n`);
+  log.error(`uncaught ${kind} in ${what} (contained fault #${contained}; the agent keeps serving)`, { err: e, stack: describe(e) });
   try {
     if (call) {
       call.stderr.write(`skiff: internal error: ${messageOf(e)}\n`);
       call.exit(125);
     } else scope?.fail(e);
   } catch (failErr) {
-    process.stderr.write(`${at} skiff agent: could not fail that request: ${describe(failErr)}\n`);
+    log.error('could not fail that request', { err: failErr, stack: describe(failErr) });
   }
 }
 

@@ -1,4 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'health' });
 
 /** What the agent needs before it can serve: containers re-adopted, the database open. */
 export type ReadinessPart = 'runtime' | 'database';
@@ -53,7 +56,7 @@ export class Health {
       const ok = await withTimeout(this.dbCheck(), DB_CHECK_MS).then(
         () => true,
         (e: Error) => {
-          process.stderr.write(`skiff agent: readiness: the database check failed: ${e.message}\n`);
+          log.warn('readiness: the database check failed', { err: e });
           return false;
         },
       );

@@ -5,10 +5,12 @@ import { containFaults } from './fault-containment.js';
 import { privateLogFiles } from './private-files.js';
 import { RotatingLog, writeOutputTo } from './log-file.js';
 import { stopOnSignals } from './shutdown.js';
+import { setLogLevel } from '@skiff/logger';
 
 /** `skiff daemon`: runs until SIGTERM/SIGINT; containers keep running after it stops. */
 export async function runDaemon(argv: string[]): Promise<number> {
   const opts = parseDaemonOptions(argv);
+  setLogLevel(opts.logLevel);
   const done = await runDaemonAction(opts);
   if (done !== undefined) return done;
   if (process.getuid?.() !== 0) throw new Error('skiff daemon must run as root');

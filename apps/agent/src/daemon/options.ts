@@ -1,5 +1,6 @@
 import { parseByteSize } from '@skiff/runtime';
 import { DEFAULT_LOG_MAX_FILES, DEFAULT_LOG_MAX_SIZE, type LogFileOptions } from './log-file.js';
+import { LEVELS, parseLevel, type Level } from '@skiff/logger';
 export interface DaemonOptions {
   root: string;
   socket: string;
@@ -18,6 +19,8 @@ export interface DaemonOptions {
   maxBody?: number;
   /** `--log-file PATH` (SKIFF_LOG_FILE): the agent's output to a file rotated by size; undefined = stdout/stderr */
   logFile?: LogFileOptions;
+  /** `--log-level` (SKIFF_LOG_LEVEL): the agent log's threshold, trace … fatal or silent; default info */
+  logLevel: Level;
   /** `--help`: print the usage; `--cleanup`: remove the agent's host objects; `--purge`: and its root */
   action: 'serve' | 'help' | 'cleanup' | 'purge';
   /** with --cleanup/--purge: stop running containers instead of refusing */
@@ -25,11 +28,12 @@ export interface DaemonOptions {
 }
 
 export const USAGE = `usage: skiff daemon [--root DIR] [--socket PATH] [--http 127.0.0.1:PORT | --http off] [--docker-socket PATH | off] [--docker-tcp HOST:PORT] [--max-body SIZE] [--insecure-registry HOST:PORT ...]
-                    [--log-file PATH [--log-max-size SIZE] [--log-max-files N]]
+                    [--log-file PATH [--log-max-size SIZE] [--log-max-files N]] [--log-level debug|info|warn|error]
        skiff daemon --cleanup [--force] [--root DIR]   remove the agent's bridges, nft table, cgroups and mounts (data stays)
        skiff daemon --purge [--force] [--root DIR]     the same, and remove the root with all images, volumes and containers
 --log-file writes the agent's output to PATH (0600) instead of stdout/stderr, rotated at --log-max-size
 (default 10m) into PATH.1, PATH.2 …, keeping at most --log-max-files files in all (default 5).
+--log-level (default info, or SKIFF_LOG_LEVEL) sets which JSON lines the agent logs; debug adds expected failures.
 --cleanup and --purge refuse while the agent or any container runs; --force stops the containers.`;
 
 /** Flags win over the environment (SKIFF_ROOT, SKIFF_SOCKET, SKIFF_HTTP, SKIFF_INSECURE_REGISTRIES, SKIFF_LOG_FILE …). */
@@ -43,6 +47,7 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
   let logFile = env.SKIFF_LOG_FILE || undefined;
   let logMaxSize = env.SKIFF_LOG_MAX_SIZE || undefined;
   let logMaxFiles = env.SKIFF_LOG_MAX_FILES || undefined;
+  let logLevel = env.SKIFF_LOG_LEVEL || 'info';
   let action: DaemonOptions['action'] = 'serve';
   let force = false;
   const insecure = (env.SKIFF_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -65,6 +70,7 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
       case '--log-file': logFile = value(); break;
       case '--log-max-size': logMaxSize = value(); break;
       case '--log-max-files': logMaxFiles = value(); break;
+      case '--log-level': logLevel = value(); break;
       case '--help': case '-h': action = 'help'; break;
       case '--cleanup': if (action !== 'help' && action !== 'purge') action = 'cleanup'; break;
       case '--purge': if (action !== 'help') action = 'purge'; break;
@@ -78,7 +84,9 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
     if (!m) throw new Error(`invalid --http address "${http}" (want HOST:PORT)`);
     httpAddr = { host: m[1] || '127.0.0.1', port: Number(m[2]) };
   }
-  const out: DaemonOptions = { root, socket, http: httpAddr, insecureRegistries: insecure, action, force };
+  const level = parseLevel(logLevel);
+  if (!level) throw new Error(`invalid --log-level "${logLevel}" (want one of ${LEVELS.join(', ')})`);
+  const out: DaemonOptions = { root, socket, http: httpAddr, insecureRegistries: insecure, action, force, logLevel: level };
   if (dockerSocket !== 'off') out.dockerSocket = dockerSocket;
   if (dockerTcp && dockerTcp !== 'off') {
     const m = /^(.*):(\d+)$/.exec(dockerTcp);

@@ -1,4 +1,7 @@
 import { fchmodSync, fstatSync } from 'node:fs';
+import { logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'agent' });
 
 /**
  * stdout and stderr, when they are regular files (`skiff daemon >>/var/log/skiff-agent.log`),
@@ -11,7 +14,7 @@ export function privateLogFiles(): void {
       const st = fstatSync(fd);
       if (st.isFile() && st.uid === process.getuid?.() && (st.mode & 0o077) !== 0) fchmodSync(fd, st.mode & 0o700);
     } catch (e) {
-      process.stderr.write(`warning: cannot make the log on fd ${fd} private: ${(e as Error).message}\n`);
+      log.warn('making the log private', { fd, err: e });
     }
   }
 }

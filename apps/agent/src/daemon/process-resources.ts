@@ -1,4 +1,7 @@
 import { readdirSync } from 'node:fs';
+import { logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'agent' });
 
 /**
  * What the agent process holds open, for `docker info` (NFd, NGoroutines) and tRPC's
@@ -30,7 +33,7 @@ function openFds(): number {
     // the directory's own fd, open while it is read, is not counted
     return readdirSync('/proc/self/fd').length - 1;
   } catch (e) {
-    process.stderr.write(`skiff: cannot count open files: ${(e as Error).message}\n`);
+    log.warn('counting open files', { err: e });
     return -1;
   }
 }

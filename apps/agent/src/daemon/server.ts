@@ -34,6 +34,9 @@ import { Health } from './health-routes.js';
 import { ConnectionTracker } from './connections.js';
 import { logStderr, SHUTDOWN_GRACE_MS } from './shutdown.js';
 import { stopDaemon } from './shutdown-steps.js';
+import { logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'agent' });
 
 export interface RunningDaemon {
   runtime: Runtime;
@@ -66,7 +69,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
   const health = new Health();
   const runtime = await createRuntime({ root: opts.root, insecureRegistries: opts.insecureRegistries, bridgeName: opts.bridge, nftTable: opts.nftTable, cgroupParent: opts.cgroupParent });
-  for (const f of runtime.hostFindings) process.stdout.write(`skiff: ${f}\n`);
+  for (const f of runtime.hostFindings) log.warn(f, { component: 'host' });
   // the database is opened (and migrated) at every start; it holds no container state
   const { db } = await openDb({ root: opts.root }).catch(async (e) => {
     await runtime.close();
@@ -205,10 +208,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const docker = new DockerApi(runtime, (req) => guardedRuntime(runtime, principalOf(req), policy));
     const path = opts.dockerSocket;
     // optional: a second agent (or dockerd's socket path) must not stop this one from starting
-    if (path && existsSync(path) && (await socketAlive(path))) process.stderr.write(`warning: ${path} is in use; the Docker API is not served there\n`);
+    if (path && existsSync(path) && (await socketAlive(path))) log.warn('the Docker API socket is in use; the Docker API is not served there', { socket: path });
     else if (path) {
       const srv = await docker.listenUnix(path).catch((e: Error) => {
-        process.stderr.write(`warning: cannot serve the Docker API on ${path}: ${e.message}\n`);
+        log.warn('cannot serve the Docker API', { socket: path, err: e });
         return undefined;
       });
       if (srv) {

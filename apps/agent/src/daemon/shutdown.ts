@@ -1,4 +1,7 @@
 import { beginStopping } from './stopping.js';
+import { logger } from '@skiff/logger';
+
+const shutdownLog = logger.child({ component: 'shutdown' });
 
 /**
  * The agent's stop, bounded: on SIGTERM/SIGINT it must be gone within SHUTDOWN_BUDGET_MS
@@ -22,7 +25,8 @@ export interface ShutdownStep {
 
 export type Log = (line: string) => void;
 
-export const logStderr: Log = (line) => void process.stderr.write(`skiff: ${line}\n`);
+/** the shutdown's progress and failures, to the agent's log */
+export const logStderr: Log = (line) => shutdownLog.info(line);
 
 /** Runs the steps in order; resolves with whether every one finished without error in its time. */
 export async function runSteps(steps: ShutdownStep[], log: Log): Promise<boolean> {

@@ -4,6 +4,9 @@ import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stopChild } from './child-stop.js';
+import { logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'web' });
 
 export type WebHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -65,7 +68,7 @@ export function startWebFrontend(runDir: string): WebFrontend {
   };
   ready = launch();
   // (a child stopped with the agent before it was up is no news)
-  ready.catch((e: Error) => closed || process.stderr.write(`warning: ${e.message}\n`));
+  ready.catch((e: Error) => closed || log.warn('the dashboard did not start', { err: e }));
 
   return {
     handle(req, res) {

@@ -31,7 +31,8 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen) {
   char *line = NULL;
   size_t len = 0;
   ssize_t r;
-  while ((r = getline(&line, &len, f)) >= 0) {
+  // errno is cleared before each read: getline's -1 is also its ENOMEM (or EIO), not only EOF
+  while ((errno = 0, r = getline(&line, &len, f)) >= 0) {
     if (r > 0 && line[r - 1] == '\n') line[--r] = 0;
     char *eq = strchr(line, '=');
     if (!eq) continue;
@@ -44,8 +45,13 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen) {
     c->entries[c->n].value = unescape(eq + 1);
     c->n++;
   }
+  int read_err = errno ? errno : (ferror(f) ? EIO : 0);
   free(line);
   fclose(f);
+  if (read_err) {
+    snprintf(err, errlen, "cannot read %s: %s", path, strerror(read_err));
+    return -1;
+  }
   return 0;
 }
 

@@ -9,6 +9,9 @@ import { applyMetadata, commandOf, METADATA_KEYWORDS, type ImageRunConfig } from
 import { processWord, processWords } from './shell-words.js';
 import { stageBase, stagesToBuild, findStage } from './stages.js';
 import { stageCopy, type SourceRoot } from './copy-staging.js';
+import { cleanupFailed, logFailure, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'build' });
 
 /**
  * The Dockerfile builder: runs the stages a target needs, one image per step, with
@@ -98,7 +101,7 @@ export class Builder {
       if (opts.signal?.aborted && images.made.length) {
         await this.backend
           .discardImages([...images.made].reverse(), (id) => this.running.usedByOthers(images, id))
-          .catch((de: unknown) => console.warn(`skiff: a cancelled build could not remove its images: ${(de as Error).message}`));
+          .catch(logFailure(log, 'warn', 'removing the images of a cancelled build', { images: images.made.length }));
       }
       throw e;
     } finally {
@@ -209,7 +212,7 @@ export class Builder {
           if (exitCode !== 0) throw new InvalidArgument(`Dockerfile:${ins.line}: The command '${cmd.join(' ')}' returned a non-zero code: ${exitCode}`);
           return await this.backend.deriveImage(state.image, { layer: { kind: 'container', containerId }, config: state.config, createdBy });
         } finally {
-          await this.backend.removeContainer(containerId).catch(() => {});
+          await this.backend.removeContainer(containerId).catch(cleanupFailed(log, 'removing a RUN step container', { container: containerId }));
         }
       });
       return;

@@ -7,6 +7,9 @@ import type { ImageStore } from '../image/image-store.js';
 import type { ContainerService, ImageConfig } from '../types.js';
 import type { BuildBackend } from './builder.js';
 import type { ImageRunConfig } from './image-config.js';
+import { logFailure, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'build' });
 
 /**
  * The builder's runtime parts: this runtime's image store and containers. The build's
@@ -48,10 +51,11 @@ export function runtimeBackend(images: ImageStore, containers: ContainerService,
         containers.create({ image, cmd: spec.cmd, entrypoint: [], env: spec.env, user: spec.user || undefined, workingDir: spec.workingDir || undefined, network: spec.network, healthcheck: { test: ['NONE'] } }),
       );
       const session = await internal(() => containers.startAttached(id)).catch(async (e: unknown) => {
-        await internal(() => containers.remove(id, { force: true })).catch((re: unknown) => console.warn(`skiff: build container ${id} failed to start and to be removed: ${(re as Error).message}`));
+        await internal(() => containers.remove(id, { force: true })).catch(logFailure(log, 'warn', 'removing a build container that failed to start', { container: id }));
         throw e;
       });
-      const onAbort = () => void internal(() => containers.kill(id)).catch(() => {}); // it may have exited just now
+      // debug: the container may have exited just now, which fails the kill harmlessly
+      const onAbort = () => void internal(() => containers.kill(id)).catch(logFailure(log, 'debug', 'killing a cancelled build container', { container: id }));
       signal?.addEventListener('abort', onAbort);
       if (signal?.aborted) onAbort(); // cancelled while the container started: the listener came too late
       try {
@@ -76,7 +80,7 @@ export function runtimeBackend(images: ImageStore, containers: ContainerService,
           await unpackIntoRoot(dest, parent, await containers.copyFrom(id, p));
         }
       } finally {
-        await containers.remove(id, { force: true }).catch((e: unknown) => console.warn(`skiff: could not remove build container ${id}: ${(e as Error).message}`));
+        await containers.remove(id, { force: true }).catch(logFailure(log, 'warn', 'removing a build container', { container: id }));
       }
     }),
     async resolveOwner(image, spec) {

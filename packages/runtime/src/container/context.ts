@@ -11,6 +11,7 @@ import type { StartPhases } from './shim/start-timeline.js';
 import type { ContainerState } from './store/container-record.js';
 import type { ContainerStore, StoredContainer } from './store/container-store.js';
 import { ContainerSummaryCache } from './views/summary-cache.js';
+import { afterSettled } from '../settled.js';
 
 /** What the container manager needs from the image store. */
 export interface ImageProvider {
@@ -75,7 +76,7 @@ export class ContainerContext {
 
   async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.locks.get(id) ?? Promise.resolve();
-    const next = prev.catch(() => {}).then(fn);
+    const next = afterSettled(prev).then(fn);
     this.locks.set(id, next);
     try {
       return await next;

@@ -2,6 +2,9 @@ import type { BlobStore } from '../store/blob-store.js';
 import type { ImageHistoryEntry } from '../types.js';
 import type { ImageRecord } from './image-index.js';
 import type { LayerStore } from './layer-store.js';
+import { logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'image' });
 
 /**
  * `docker history`: the config's history entries, newest first, each non-empty one with
@@ -12,8 +15,9 @@ export async function imageHistory(blobs: BlobStore, layers: LayerStore, image: 
   try {
     const config = JSON.parse((await blobs.read(image.configDigest)).toString('utf8')) as { history?: unknown };
     if (Array.isArray(config.history)) entries = config.history.filter((h): h is Record<string, unknown> => !!h && typeof h === 'object');
-  } catch {
-    // a config without history (or unreadable) still lists the layers below
+  } catch (e) {
+    // an unreadable config still lists the layers below
+    log.debug('reading an image config for its history', { image: image.id, err: e });
   }
   const sizes = await Promise.all(image.chainIDs.map(async (c, i) => (await layers.meta(c))?.size ?? image.layers[i]?.size ?? 0));
   const out: Omit<ImageHistoryEntry, 'id'>[] = [];

@@ -13,6 +13,9 @@ import { decompressorFor } from './decompress.js';
 import { familiarTag, parseReference } from './reference.js';
 import { MEDIA } from './registry-client.js';
 import type { ImageStoreContext } from './store-context.js';
+import { cleanupFailed, logFailure, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'image' });
 
 /**
  * `docker import`'s layer: the tarball (plain, gzip or zstd) stored uncompressed as one
@@ -43,7 +46,7 @@ export async function importLayerBlob(blobs: BlobStore, input: Readable, signal?
     if (isSkiffError(e) || (e as Error).name === 'AbortError') throw e;
     throw new InvalidArgument(`cannot read the tarball to import: ${(e as Error).message}`, { cause: e });
   } finally {
-    await unlink(tmp).catch(() => {});
+    await unlink(tmp).catch(cleanupFailed(log, 'removing an import temp file', { file: tmp }));
   }
 }
 
@@ -110,7 +113,7 @@ export async function importImage(
       return { id: configDigest };
     } catch (e) {
       ctx.pins.delete(pinned);
-      await ctx.collectGarbage().catch(() => {});
+      await ctx.collectGarbage().catch(logFailure(log, 'warn', 'collecting the garbage of a failed import'));
       throw e;
     }
   } finally {

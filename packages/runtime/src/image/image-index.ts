@@ -6,6 +6,7 @@ import { FORMAT, readVersioned, withVersion } from '../store/format-version.js';
 import { JournaledMap } from '../store/journaled-map.js';
 import { SkiffError } from '../errors.js';
 import type { ImageConfig } from '../types.js';
+import { afterSettled } from '../settled.js';
 
 export interface LayerRecord {
   digest: string; // compressed blob digest
@@ -86,7 +87,7 @@ export class ImageIndex {
 
   /** Runs `fn` with exclusive access and persists the records it put or deleted. */
   update<T>(fn: (change: IndexChange) => T | Promise<T>): Promise<T> {
-    const run = this.queue.catch(() => {}).then(async () => {
+    const run = afterSettled(this.queue).then(async () => {
       const images = this.images;
       const touched = new Set<string>();
       const result = await fn({

@@ -5,6 +5,9 @@ import type { Readable } from 'node:stream';
 import { materialize, parseArchive } from './archive-load.js';
 import { stageArchive } from './archive-staging.js';
 import type { ImageStoreContext, Registration } from './store-context.js';
+import { logFailure, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'image' });
 
 /**
  * `docker load`: a docker-archive (Docker 25+ or the older `<id>/layer.tar` layout) or an
@@ -39,7 +42,7 @@ export async function loadImages(ctx: ImageStoreContext, input: Readable, opts: 
     if (!stored) throw e;
     // blobs and layers of a load that failed midway are referenced by nothing: drop them
     ctx.pins.delete(pinned);
-    await ctx.collectGarbage().catch(() => {});
+    await ctx.collectGarbage().catch(logFailure(log, 'warn', 'collecting the garbage of a failed load'));
     throw e;
   } finally {
     ctx.pins.delete(pinned);

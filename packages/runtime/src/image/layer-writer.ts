@@ -12,6 +12,9 @@ import type { BlobStore } from '../store/blob-store.js';
 import { fdPath, fsDebug, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, openInRoot, openRootDir, withFd } from '../container/fs/root-fd.js';
 import { MEDIA } from './registry-client.js';
 import { installRawPaxEncode } from './tar-pax-raw.js';
+import { cleanupFailed, logFailure, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'image' });
 
 installRawPaxEncode();
 
@@ -122,17 +125,18 @@ export async function writeLayer(source: LayerSource, blobs: BlobStore, opts: Wr
     await sink;
   } catch (e) {
     pack.destroy(e as Error);
-    await sink.catch(() => {});
-    await unlink(tmpPath).catch(() => {});
+    // debug: the sink fails with the error thrown below (or the destroy); that one is reported
+    await sink.catch(logFailure(log, 'debug', 'writing a layer blob', { file: tmpPath }));
+    await unlink(tmpPath).catch(cleanupFailed(log, 'removing a layer temp file', { file: tmpPath }));
     throw e;
   }
 
   const diffID = `sha256:${diffHash.digest('hex')}`;
   const digest = `sha256:${blobHash.digest('hex')}`;
-  if (await blobs.has(digest)) await unlink(tmpPath).catch(() => {});
+  if (await blobs.has(digest)) await unlink(tmpPath).catch(cleanupFailed(log, 'removing a duplicate layer temp file', { file: tmpPath, digest }));
   else {
     await rename(tmpPath, blobs.path(digest)).catch(async (e) => {
-      await unlink(tmpPath).catch(() => {});
+      await unlink(tmpPath).catch(cleanupFailed(log, 'removing a layer temp file', { file: tmpPath, digest }));
       throw e;
     });
   }

@@ -3,6 +3,9 @@ import { Readable } from 'node:stream';
 import { InvalidArgument, NotFound, SkiffError, Unauthorized, Unavailable } from '../errors.js';
 import { basicHeader, fetchBearerToken, parseChallenge, type Credentials } from './registry-auth.js';
 import { registryEndpoint } from './reference.js';
+import { logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'registry' });
 
 export const MEDIA = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -150,8 +153,9 @@ export class RegistryClient {
     try {
       const body = JSON.parse(text) as { errors?: { code: string; message: string }[] };
       if (body.errors?.length) detail = body.errors.map((e) => `${e.code}: ${e.message}`).join('; ');
-    } catch {
-      /* not JSON */
+    } catch (e) {
+      // not JSON (a proxy's HTML page): the raw text is the detail
+      log.debug('a registry error body is not JSON', { status: res.status, err: e });
     }
     if (res.status === 404) throw new NotFound(`${what}: not found${detail ? ` (${detail})` : ''}`);
     if (res.status === 401 || res.status === 403) throw new Unauthorized(`${what}: access denied${detail ? ` (${detail})` : ''}`);

@@ -4,6 +4,9 @@ import { DnsServer } from './dns-server.js';
 import { assertBridgeOwned, markLine, pruneBridgeAddresses } from './host-reconcile.js';
 import type { HostMark } from './host-mark.js';
 import type { NetworkRecord } from './network-store.js';
+import { logFailure, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'network' });
 
 /**
  * The host side of bridge networks: each one's bridge device (marked as this runtime's),
@@ -45,7 +48,7 @@ export class BridgeDevices {
     await sysctl('net.ipv4.ip_forward', '1');
     // published ports reached through 127.0.0.1 are routed onto the bridge
     await sysctl(`net.ipv4.conf.${n.bridge}.route_localnet`, '1');
-    if (!n.isDefault) await this.dns.listen(n.id, n.gateway!).catch(() => {});
+    if (!n.isDefault) await this.dns.listen(n.id, n.gateway!).catch(logFailure(log, 'warn', 'starting the DNS server of a network', { network: n.id, address: n.gateway }));
     this.ensured.add(n.id);
   }
 

@@ -3,6 +3,9 @@ import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomicUnsynced } from '../store/atomic-file.js';
 import type { PortRule } from './nft-ruleset.js';
+import { cleanupFailed, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'network' });
 
 export interface Endpoint {
   networkId: string;
@@ -56,7 +59,8 @@ export class EndpointTable {
     for (const e of await readFile(legacy, 'utf8').then((t) => JSON.parse(t) as ContainerNetworking[], () => [])) {
       await this.save(e);
     }
-    await unlink(legacy).catch(() => {});
+    // ENOENT (debug) is the usual case: only a root from before per-container files has one
+    await unlink(legacy).catch(cleanupFailed(log, 'removing the legacy endpoints.json', { file: legacy }));
     this.endpoints = new Map();
     for (const f of await readdir(this.dir)) {
       if (!f.endsWith('.json')) continue;

@@ -2,6 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { Conflict, InvalidArgument, Unavailable } from '../errors.js';
 import { writeFileAtomicUnsynced } from '../store/atomic-file.js';
 import { contains, intToIp, ipToInt, parseCidr, size } from './subnet.js';
+import { logger } from '@skiff/logger';
+import { afterSettled } from '../settled.js';
+
+const log = logger.child({ component: 'ipam' });
 
 /** the file's shape */
 interface IpamFile {
@@ -69,7 +73,7 @@ export class Ipam {
    * holds extra addresses only, which reconcile() drops on the next open.
    */
   private locked<T>(fn: (s: IpamState) => T | Promise<T>, freeing = false): Promise<T> {
-    const run = this.queue.catch(() => {}).then(async () => {
+    const run = afterSettled(this.queue).then(async () => {
       const state = await this.load();
       // a failed change must not stay in the cached state
       const before = { allocated: new Map(state.allocated), cursor: state.cursor };
@@ -79,7 +83,7 @@ export class Ipam {
           writeFileAtomicUnsynced(this.file, serialize(state));
         } catch (e) {
           if (!freeing) throw e;
-          console.warn(`skiff runtime: writing ${this.file} after freeing addresses: ${(e as Error).message}`);
+          log.warn('writing the address file after freeing addresses', { file: this.file, err: e });
         }
         return result;
       } catch (e) {

@@ -15,6 +15,10 @@ import { buildRuleset, deleteRuleset } from './nft-ruleset.js';
 import { builtinId, NetworkStore, type NetworkRecord } from './network-store.js';
 import { reclaimBridges } from './host-reconcile.js';
 import { formatMark, loadRootId, type HostMark } from './host-mark.js';
+import { logFailure, logger } from '@skiff/logger';
+import { afterSettled } from '../settled.js';
+
+const log = logger.child({ component: 'network' });
 
 export type { ContainerNetworking, Endpoint, NetworkRequest };
 
@@ -68,7 +72,7 @@ export class NetworkManager {
   // ---- lock and address pools ----------------------------------------------------------
 
   private locked<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.catch(() => {}).then(fn);
+    const run = afterSettled(this.queue).then(fn);
     this.queue = run;
     return run;
   }
@@ -138,7 +142,8 @@ export class NetworkManager {
 
   private async removeNetworkLocked(n: NetworkRecord): Promise<void> {
     this.bridges.forget(n.id);
-    if (n.bridge) await ipBatch([`link del ${n.bridge}`], { force: true }).catch(() => {});
+    // a bridge not made yet (networks get theirs at first use) is not there to delete
+    if (n.bridge && existsSync(`/sys/class/net/${n.bridge}`)) await ipBatch([`link del ${n.bridge}`], { force: true }).catch(logFailure(log, 'warn', 'deleting the bridge of a removed network', { network: n.id, bridge: n.bridge }));
     this.ipams.delete(n.id);
     await this.store.delete(n);
     await this.applyRules();
@@ -252,7 +257,7 @@ export class NetworkManager {
         const last = cn.endpoints.at(-1);
         if (n && last?.networkId === n.id) {
           cn.endpoints.pop();
-          await linkDelete(last.hostVeth).catch(() => {});
+          await linkDelete(last.hostVeth).catch(logFailure(log, 'warn', 'deleting the veth of a failed connect', { container: containerId, network: n.id, veth: last.hostVeth }));
           await this.ipam(n).release(containerId);
         }
         throw e;
@@ -266,7 +271,7 @@ export class NetworkManager {
       const n = this.store.get(network);
       const ep = cn?.endpoints.find((p) => p.networkId === n.id);
       if (!cn || !ep) throw new NotFound(`container is not connected to network ${n.name}`);
-      await linkDelete(ep.hostVeth).catch(() => {});
+      await linkDelete(ep.hostVeth).catch(logFailure(log, 'warn', 'deleting the veth of a disconnect', { container: containerId, network: n.id, veth: ep.hostVeth }));
       cn.endpoints = cn.endpoints.filter((p) => p !== ep);
       await this.ipam(n).release(containerId);
       await this.endpoints.save(cn);
@@ -284,9 +289,9 @@ export class NetworkManager {
     // ends included) with it. Deleting each veth here would instead wait out an RCU grace
     // period per link. Only a veth whose namespace is already gone is deleted by name.
     const hadNetns = existsSync(netns);
-    if (hadNetns) await netnsDelete(netns).catch(() => {});
+    if (hadNetns) await netnsDelete(netns).catch(logFailure(log, 'warn', 'deleting the network namespace of a container', { container: containerId, netns }));
     for (const ep of cn?.endpoints ?? []) {
-      if (!hadNetns && existsSync(`/sys/class/net/${ep.hostVeth}`)) await linkDelete(ep.hostVeth).catch(() => {});
+      if (!hadNetns && existsSync(`/sys/class/net/${ep.hostVeth}`)) await linkDelete(ep.hostVeth).catch(logFailure(log, 'warn', 'deleting the veth of a container', { container: containerId, network: ep.networkId, veth: ep.hostVeth }));
       const n = this.store.find(ep.networkId);
       if (n) await this.ipam(n).release(containerId);
     }
@@ -305,11 +310,11 @@ export class NetworkManager {
       const nsNames = new Set(this.endpoints.all().map((e) => e.netns.split('/').pop()));
       const knownNs = new Set([...known].map((id) => `skiff-${id.slice(0, 12)}`));
       for (const ns of await readdir(NETNS_DIR).catch(() => [] as string[])) {
-        if (knownNs.has(ns) && !nsNames.has(ns)) await netnsDelete(join(NETNS_DIR, ns)).catch(() => {});
+        if (knownNs.has(ns) && !nsNames.has(ns)) await netnsDelete(join(NETNS_DIR, ns)).catch(logFailure(log, 'warn', 'deleting a stale network namespace', { netns: ns }));
       }
       for (const n of this.store.all()) {
         if (n.driver !== 'bridge') continue;
-        await this.bridges.ensure(n).catch(() => {});
+        await this.bridges.ensure(n).catch(logFailure(log, 'warn', 'restoring the bridge of a network', { network: n.id, bridge: n.bridge }));
         await this.ipam(n).reconcile(running);
       }
       await this.applyRules();
@@ -322,7 +327,8 @@ export class NetworkManager {
     const ports = this.endpoints.allPorts();
     const bridges = this.store.all().filter((n) => n.driver === 'bridge');
     if (!bridges.length && !ports.length) {
-      await nftApply(deleteRuleset(this.table)).catch(() => {});
+      // debug: the table is absent when there was nothing to filter before either
+      await nftApply(deleteRuleset(this.table)).catch(logFailure(log, 'debug', 'deleting the nftables table', { table: this.table }));
       return;
     }
     await nftApply(buildRuleset(bridges, ports, this.table, formatMark(this.mark)));
@@ -333,7 +339,8 @@ export class NetworkManager {
     await this.locked(async () => {
       for (const id of this.endpoints.containerIds()) await this.teardownLocked(id);
       for (const n of this.store.all()) if (n.driver === 'bridge') await this.removeNetworkLocked(n);
-      await nftApply(deleteRuleset(this.table)).catch(() => {});
+      // debug: removing the bridges above may have emptied it already
+      await nftApply(deleteRuleset(this.table)).catch(logFailure(log, 'debug', 'deleting the nftables table', { table: this.table }));
     });
   }
 

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { Conflict, InvalidArgument, NotFound } from '../errors.js';
 import { writeJsonAtomic } from '../store/atomic-file.js';
 import { FORMAT, FormatTooNew, readVersioned, withVersion } from '../store/format-version.js';
+import { logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'network' });
 
 export interface NetworkRecord {
   id: string;
@@ -51,7 +54,7 @@ export class NetworkStore {
       } catch (e) {
         // a newer release's network stays on disk untouched; its name is not reusable here
         if (!(e instanceof FormatTooNew)) throw e;
-        console.error(`skiff: network ${id} is skipped: ${e.message}`);
+        log.error('a network is skipped', { network: id, err: e });
       }
     }
     return s;

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
+import { cleanupFailed, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'store' });
 
 /**
  * Writes a file so readers see either the old or the new content, never a torn one:
@@ -15,14 +18,14 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
   } catch (e) {
     // a short write (a full disk) must not leave its partial temp file taking space
     await fh.close();
-    await unlink(tmp).catch(() => {});
+    await unlink(tmp).catch(cleanupFailed(log, 'removing a partial temp file', { file: tmp }));
     throw e;
   }
   await fh.close();
   try {
     await rename(tmp, path);
   } catch (e) {
-    await unlink(tmp).catch(() => {});
+    await unlink(tmp).catch(cleanupFailed(log, 'removing a temp file that was not renamed', { file: tmp }));
     throw e;
   }
 }
@@ -41,8 +44,9 @@ export function writeFileAtomicUnsynced(path: string, data: string | Buffer, mod
   } catch (e) {
     try {
       unlinkSync(tmp);
-    } catch {
-      /* already gone */
+    } catch (ue) {
+      // ENOENT when the write itself failed to create it
+      cleanupFailed(log, 'removing a temp file that was not renamed', { file: tmp })(ue);
     }
     throw e;
   }

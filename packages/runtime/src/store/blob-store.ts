@@ -6,6 +6,9 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidArgument, NotFound } from '../errors.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { cleanupFailed, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'store' });
 
 const DIGEST_RE = /^sha256:([a-f0-9]{64})$/;
 
@@ -67,7 +70,8 @@ export class BlobStore {
       await writeFileAtomic(tmpPath, data);
       await rename(tmpPath, this.path(digest));
     } catch (e) {
-      await unlink(tmpPath).catch(() => {});
+      // ENOENT (debug) when writeFileAtomic had already removed it
+      await unlink(tmpPath).catch(cleanupFailed(log, 'removing a blob temp file', { file: tmpPath, digest }));
       throw e;
     }
     return digest;
@@ -101,7 +105,7 @@ export class BlobStore {
       if (actual !== hex) throw new InvalidArgument(`digest mismatch for blob ${digest}: the content hashes to sha256:${actual}`);
       await rename(tmpPath, this.path(digest));
     } catch (e) {
-      await unlink(tmpPath).catch(() => {});
+      await unlink(tmpPath).catch(cleanupFailed(log, 'removing a blob temp file', { file: tmpPath, digest }));
       throw e;
     }
   }

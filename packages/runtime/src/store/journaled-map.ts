@@ -3,6 +3,10 @@ import { basename, dirname, join } from 'node:path';
 import { SkiffError } from '../errors.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { FormatTooNew } from './format-version.js';
+import { logFailure, logger } from '@skiff/logger';
+import { afterSettled } from '../settled.js';
+
+const log = logger.child({ component: 'store' });
 
 export interface JournaledMapOptions<V> {
   /** the snapshot file; the journal is this path plus `.journal` */
@@ -52,7 +56,7 @@ export class JournaledMap<V> {
    */
   commit(keys: Iterable<string>): Promise<void> {
     const lines = [...new Set(keys)].map((k) => JSON.stringify(this.entries.has(k) ? ({ k, v: this.entries.get(k) } satisfies JournalLine<V>) : { k }) + '\n');
-    const run = this.writing.catch(() => {}).then(() => (lines.length ? this.append(lines.join('')) : undefined));
+    const run = afterSettled(this.writing).then(() => (lines.length ? this.append(lines.join('')) : undefined));
     this.writing = run;
     return run;
   }
@@ -66,7 +70,7 @@ export class JournaledMap<V> {
       await fh.datasync();
     } catch (e) {
       // a part-written line (disk full) would glue onto the next one and read as damage
-      await fh.truncate(this.journalBytes).catch((te: unknown) => console.warn(`skiff: could not cut a failed append off ${this.journal}: ${(te as Error).message}`));
+      await fh.truncate(this.journalBytes).catch(logFailure(log, 'warn', 'cutting a failed append off the journal', { file: this.journal }));
       throw e;
     } finally {
       await fh.close();
@@ -96,7 +100,7 @@ export class JournaledMap<V> {
     if (this.opts.onCorrupt === 'throw') {
       throw new SkiffError('INTERNAL', `${what} is corrupt (${(cause as Error).message}); move it away to start without its entries`, { cause });
     }
-    console.warn(`skiff: ${what} is damaged (${(cause as Error).message}): starting it over empty`);
+    log.warn('a journal is damaged: starting it over empty', { file: what, err: cause });
     this.entries.clear();
     await rm(this.opts.file, { force: true });
     await rm(this.journal, { force: true });

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { Conflict, InvalidArgument, NotFound } from '../errors.js';
 import { writeJsonAtomic } from '../store/atomic-file.js';
 import { FORMAT, readVersioned, withVersion } from '../store/format-version.js';
+import { logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'volume' });
 
 export interface Volume {
   name: string;
@@ -88,7 +91,7 @@ export class VolumeStore {
     const out: (Volume & { usedBy: string[] })[] = [];
     for (const n of await readdir(this.dir)) {
       const v = await this.find(n).catch((e: unknown) => {
-        console.error(`skiff: volume ${n} is skipped: ${(e as Error).message}`);
+        log.error('a volume is skipped', { volume: n, err: e });
         return undefined;
       });
       if (!v) continue;

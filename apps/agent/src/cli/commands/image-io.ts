@@ -19,7 +19,7 @@ async function writeTar(res: IncomingMessage, file: string | undefined): Promise
   try {
     await pipeline(res, createWriteStream(file));
   } catch (e) {
-    await unlink(file).catch(() => {});
+    await unlink(file).catch((ue: NodeJS.ErrnoException) => void (ue.code === 'ENOENT' || io().stderr.write(`skiff: cannot remove the partial ${file}: ${ue.message}\n`)));
     throw new CliError(`the archive is incomplete: ${(e as Error).message}`);
   }
 }

@@ -2,6 +2,9 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'n
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyV1DeviceRules, applyV2DeviceRules } from './device-cgroup.js';
+import { logFailure, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'cgroup' });
 
 /**
  * Per-container cgroups. The agent creates the directories and writes the limits; the
@@ -101,7 +104,8 @@ export class ContainerCgroup {
       await writeFile(join(memory, 'memory.limit_in_bytes'), String(l.memory));
       // Docker's default: swap limit = 2x memory unless told otherwise; -1 means unlimited.
       const swap = l.memorySwap ?? l.memory * 2;
-      await writeFile(join(memory, 'memory.memsw.limit_in_bytes'), String(swap)).catch(() => {});
+      // debug: the file is absent on kernels booted without swap accounting (swapaccount=0)
+      await writeFile(join(memory, 'memory.memsw.limit_in_bytes'), String(swap)).catch(logFailure(log, 'debug', 'setting the swap limit', { cgroup: memory }));
     }
     if (cpu && l.nanoCpus) {
       await writeFile(join(cpu, 'cpu.cfs_period_us'), String(CFS_PERIOD));
@@ -142,10 +146,12 @@ export class ContainerCgroup {
   private async writeV2Limits(l: CgroupLimits): Promise<void> {
     const dir = this.dirs.unified!;
     const parent = join(dir, '..');
-    await writeFile(join(parent, 'cgroup.subtree_control'), '+memory +cpu +pids +io').catch(() => {});
+    // debug: the parent usually has them already, and one not delegated to us refuses; the limits below fail loudly then
+    await writeFile(join(parent, 'cgroup.subtree_control'), '+memory +cpu +pids +io').catch(logFailure(log, 'debug', 'enabling controllers', { cgroup: parent }));
     if (l.memory) {
       await writeFile(join(dir, 'memory.max'), String(l.memory));
-      await writeFile(join(dir, 'memory.swap.max'), v2Swap(l.memory, l.memorySwap)).catch(() => {});
+      // debug: memory.swap.max is absent without swap accounting
+      await writeFile(join(dir, 'memory.swap.max'), v2Swap(l.memory, l.memorySwap)).catch(logFailure(log, 'debug', 'setting the swap limit', { cgroup: dir }));
     }
     if (l.nanoCpus) await writeFile(join(dir, 'cpu.max'), `${cfsQuota(l.nanoCpus)} ${CFS_PERIOD}`);
     if (l.cpuShares) await writeFile(join(dir, 'cpu.weight'), String(cpuWeight(l.cpuShares)));
@@ -260,6 +266,7 @@ export class ContainerCgroup {
 
   /** Removes the directories (the shim normally does this; the agent retries for crashed shims). */
   async remove(): Promise<void> {
+    let failed: unknown;
     for (const dir of this.joinDirs) {
       for (let i = 0; i < 20; i++) {
         try {
@@ -269,10 +276,13 @@ export class ContainerCgroup {
           const code = (e as NodeJS.ErrnoException).code;
           if (code === 'ENOENT') break;
           if (code !== 'EBUSY') throw e;
-          await new Promise((r) => setTimeout(r, 25));
+          // still busy after ~0.5 s (a child cgroup, a process that moved in): the caller logs it
+          if (i === 19) failed ??= e;
+          else await new Promise((r) => setTimeout(r, 25));
         }
       }
     }
+    if (failed) throw failed;
   }
 }
 
@@ -296,8 +306,9 @@ function inheritCpuset(dir: string): void {
       let cur = '';
       try {
         cur = readFileSync(join(d, f), 'utf8').trim();
-      } catch {
-        /* not there yet */
+      } catch (e) {
+        // not there yet on a cgroup v1 cpuset made a moment ago: it is copied from the parent
+        log.debug('reading a cpuset', { cgroup: d, file: f, err: e });
       }
       if (cur) continue;
       writeFileSync(join(d, f), readFileSync(join(d, '..', f), 'utf8').trim());

@@ -3,6 +3,9 @@ import type { HealthLogEntry, HealthState } from '../../types.js';
 import type { StoredContainer } from '../store/container-store.js';
 import type { ExecSession } from '../stdio/exec-session.js';
 import type { HealthSchedule } from './health-config.js';
+import { logFailure, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'health' });
 
 const MAX_LOG_ENTRIES = 5;
 const MAX_OUTPUT_BYTES = 4096;
@@ -137,7 +140,8 @@ export class HealthMonitor {
         if (h.FailingStreak >= this.deps.schedule.retries) h.Status = 'unhealthy';
       }
     }
-    await this.deps.save().catch(() => {}); // the container may be gone by now
+    // debug: the container may be gone by now (removed while its probe ran)
+    await this.deps.save().catch(logFailure(log, 'debug', 'saving a health result', { container: this.deps.container.record.id }));
     if (h.Status !== before) this.deps.onStatus(h.Status);
   }
 }

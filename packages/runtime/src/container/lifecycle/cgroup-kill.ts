@@ -1,6 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerCgroup } from '../cgroup/cgroups.js';
+import { logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'cgroup' });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -16,8 +19,9 @@ function killEach(pids: number[]): void {
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');
-    } catch {
-      /* exited meanwhile */
+    } catch (e) {
+      // ESRCH: it exited between the read of cgroup.procs and the kill
+      log.debug('killing a cgroup process', { pid, err: e });
     }
   }
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FORMAT, readVersioned } from '../../store/format-version.js';
+import { lifecycleLog } from './log.js';
 
 /** exit.json, written atomically by the shim once the container's init has exited */
 export interface ExitRecord {
@@ -26,7 +27,7 @@ export async function readExitRecord(containerDir: string): Promise<ExitRecord |
   try {
     return readVersioned<ExitRecord>(file, json, FORMAT.exitRecord);
   } catch (e) {
-    console.error(`skiff: ${(e as Error).message}`);
+    lifecycleLog.error('an exit record is unreadable', { file, err: e });
     return undefined;
   }
 }

@@ -8,6 +8,8 @@ import { lifecycleWarn } from './log.js';
 import { removeLocked } from './removal.js';
 import { maybeRestart } from './restart.js';
 import { isShimOf } from './shim-process.js';
+import { cleanupFailed } from '@skiff/logger';
+import { lifecycleLog as log } from './log.js';
 
 /** The exit watch's check: records the exit once exit.json is there or the shim is gone. */
 export async function checkExit(ctx: ContainerContext, c: StoredContainer): Promise<void> {
@@ -47,7 +49,7 @@ export async function finishExit(ctx: ContainerContext, c: StoredContainer, remo
     await ctx.opts.networks.teardown(c.record.id).catch((e) => lifecycleWarn('tearing down its network', c.record.id, e));
     if (c.state.oomKilled) ctx.emit(c, 'oom');
     ctx.emit(c, 'die', { exitCode: String(c.state.exitCode) });
-    await cg.remove().catch(() => {});
+    await cg.remove().catch(cleanupFailed(log, 'removing the cgroup of an exited container', { container: c.record.id }));
     // `run --rm` ends once the container is gone, as docker's does (it waits for "removed")
     if (c.record.spec.autoRemove && !ctx.closed && !removing) await removeLocked(ctx, c, true).catch((e) => lifecycleWarn('removing it (--rm)', c.record.id, e));
   } finally {

@@ -20,6 +20,8 @@ import { killCgroup } from './cgroup-kill.js';
 import { diskFullError } from './disk-errors.js';
 import { lifecycleWarn } from './log.js';
 import { liveOwner, readPidFile } from './shim-process.js';
+import { logFailure } from '@skiff/logger';
+import { lifecycleLog as log } from './log.js';
 
 /** exit watch and health checks for a container whose shim runs */
 export function supervise(ctx: ContainerContext, c: StoredContainer): void {
@@ -124,7 +126,8 @@ export async function startLocked(ctx: ContainerContext, c: StoredContainer, wai
     // the process waits for it: connect while state.json is written, not after
     if (waitAttach) {
       attach = connectAttachSocket(c.dir);
-      attach.catch(() => {}); // the caller awaits it; a start that fails drops it below
+      // debug: the caller awaits it and gets the error; a start that fails drops it below
+      attach.catch(logFailure(log, 'debug', 'connecting to the attach socket', { container: r.id }));
     }
     // Docker: every start begins "starting" with a clear streak; the log carries over
     const health = healthSchedule(r.healthcheck, r.healthShell)

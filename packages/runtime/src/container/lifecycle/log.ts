@@ -1,9 +1,12 @@
+import { logger } from '@skiff/logger';
+
+/** the container lifecycle's logger: lines carry `container` (the full id) and the error */
+export const lifecycleLog = logger.child({ component: 'lifecycle' });
+
 /**
  * Lifecycle problems the runtime works around but an operator should see (a state file
- * that could not be written on a full disk, a cgroup that would not go). The runtime has
- * no logger of its own; the agent's stderr is its journal.
+ * that could not be written on a full disk, a cgroup that would not go), at warn level.
  */
 export function lifecycleWarn(what: string, containerId: string, err: unknown): void {
-  const reason = err instanceof Error ? err.message : String(err);
-  console.warn(`skiff runtime: container ${containerId.slice(0, 12)}: ${what}: ${reason}`);
+  lifecycleLog.warn(what, { container: containerId, err });
 }

@@ -4,6 +4,8 @@ import { finishExit } from './exit.js';
 import { supervise } from './launch.js';
 import { removeLocked } from './removal.js';
 import { maybeRestart } from './restart.js';
+import { logFailure } from '@skiff/logger';
+import { lifecycleLog as log } from './log.js';
 
 /** Agent start: records checked against the shims that run (adopt.ts), then the network. */
 export async function adoptAll(ctx: ContainerContext): Promise<void> {
@@ -22,5 +24,5 @@ export async function adoptAll(ctx: ContainerContext): Promise<void> {
   const skipped = ctx.store.skippedIds();
   const running = new Set([...ctx.store.all().filter(isUp).map((c) => c.record.id), ...skipped]);
   const known = new Set([...ctx.store.all().map((c) => c.record.id), ...skipped]);
-  await ctx.opts.networks.reconcile(running, known).catch(() => {});
+  await ctx.opts.networks.reconcile(running, known).catch(logFailure(log, 'warn', 'reconciling networks with the containers'));
 }

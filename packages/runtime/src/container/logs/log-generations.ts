@@ -1,6 +1,10 @@
 import { close, closeSync, fstat, fstatSync, openSync, read, readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { logger } from '@skiff/logger';
+import { afterSettled } from '../../settled.js';
+
+const log = logger.child({ component: 'logs' });
 
 /**
  * One generation of the log (what is `container.log` between two rotations), held open:
@@ -101,8 +105,9 @@ export class GenerationWatch {
         if (event === 'rename') void this.discover();
         this.wake?.();
       });
-    } catch {
-      /* polling only */
+    } catch (e) {
+      // inotify watches can run out (fs.inotify.max_user_watches): polling alone still follows
+      log.debug('watching a container log directory; polling only', { dir, err: e });
     }
     this.timer = setInterval(() => {
       void this.discover();
@@ -114,7 +119,7 @@ export class GenerationWatch {
   /** runs fn after every discovery queued before it, and before any queued after it */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const p = this.chain.then(fn);
-    this.chain = p.catch(() => {});
+    this.chain = afterSettled(p);
     return p;
   }
 

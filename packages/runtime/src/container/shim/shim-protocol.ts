@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { checkVersion, FORMAT } from '../../store/format-version.js';
 import { readPidFile } from '../lifecycle/shim-process.js';
+import { logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'shim' });
 
 /** written by the shim next to attach.sock (native/shim/shim.h SHIM_PROTOCOL_FILE) */
 export const SHIM_PROTOCOL_FILE = 'shim-protocol.json';
@@ -28,7 +31,7 @@ export function shimProtocol(containerDir: string): number {
   try {
     parsed = ProtocolFile.parse(JSON.parse(text));
   } catch (e) {
-    console.error(`skiff: ${file} is damaged (${(e as Error).message}): its shim is taken to speak version 1`);
+    log.error('a shim protocol file is damaged: its shim is taken to speak version 1', { file, err: e });
     return 1;
   }
   if (parsed.pid !== readPidFile(containerDir, 'shim.pid')) return 1;

@@ -6,6 +6,9 @@ import type { MountRequest } from '../../types.js';
 import type { VolumeStore } from '../../volume/volume-store.js';
 import { closeQuietly, errCode, O_DIRECTORY, O_PATH, openInRoot, openRootDir, withFd } from '../fs/root-fd.js';
 import { copyTreeFds } from '../fs/tree-copy.js';
+import { logFailure, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'volume' });
 
 /** A mount as the container gets it: everything resolved to host paths. */
 export interface ResolvedMount {
@@ -73,7 +76,7 @@ export async function resolveMounts(requests: MountRequest[], ctx: MountContext)
     }
     return out;
   } catch (e) {
-    for (const name of created) await ctx.volumes.remove(name, { force: true }).catch(() => {});
+    for (const name of created) await ctx.volumes.remove(name, { force: true }).catch(logFailure(log, 'warn', 'removing an anonymous volume of a failed create', { volume: name }));
     throw e;
   }
 }

@@ -4,6 +4,9 @@ import { connect, type Socket } from 'node:net';
 import { Conflict } from '../../errors.js';
 import type { StdioSession } from '../../types.js';
 import { shimProtocol } from '../shim/shim-protocol.js';
+import { logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'attach' });
 
 /** Frame types on attach.sock (docs/architecture.md, "Runtime files written by the shim"). */
 export const Frame = { stdin: 0, stdout: 1, stderr: 2, resize: 3, closeStdin: 4, exit: 5 } as const;
@@ -33,8 +36,9 @@ export function connectAttachSocket(containerDir: string): Promise<Socket> {
     const done = () => {
       try {
         closeSync(dirFd);
-      } catch {
-        /* already closed */
+      } catch (e) {
+        // EBADF: both the socket's close and its error end here, the second finds it closed
+        log.debug('closing a container directory fd', { fd: dirFd, err: e });
       }
     };
     sock.once('connect', () => {

@@ -6,6 +6,9 @@ import { SHIM_PATH } from '../../native/paths.js';
 import type { StdioSession } from '../../types.js';
 import { childPids } from './process-info.js';
 import { signalNumber } from '../spec/signals.js';
+import { cleanupFailed, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'exec' });
 
 /**
  * One `skiff-shim exec` process. Its stdio are pipes to the agent; with a TTY the shim
@@ -46,7 +49,7 @@ export class ExecSession extends EventEmitter implements StdioSession {
     this.child.once('exit', (code, signal) => {
       const status = code ?? 128 + (signal ? signalNumber(signal) : 0);
       void Promise.all(outputs).then(() => {
-        void unlink(confPath).catch(() => {});
+        void unlink(confPath).catch(cleanupFailed(log, 'removing an exec config', { file: confPath }));
         this.emit('exit', status);
       });
     });
@@ -96,8 +99,9 @@ export class ExecSession extends EventEmitter implements StdioSession {
     for (const pid of children.length ? children : [shim]) {
       try {
         process.kill(pid, 'SIGKILL');
-      } catch {
-        /* already gone */
+      } catch (e) {
+        // ESRCH: it exited between the listing of children and the kill
+        log.debug('killing an exec process', { pid, err: e });
       }
     }
     this.detach();

@@ -8,6 +8,9 @@ import { FORMAT, readVersioned, withVersion } from '../../store/format-version.j
 import { initialState, type ContainerRecord, type ContainerState } from './container-record.js';
 import { diskFullError } from '../lifecycle/disk-errors.js';
 import { visibleHere } from './internal-containers.js';
+import { cleanupFailed, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'store' });
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -40,7 +43,7 @@ export class ContainerStore {
     await mkdir(store.dir, { recursive: true });
     await mkdir(store.trash, { recursive: true });
     // what an earlier agent had not finished deleting
-    for (const left of await readdir(store.trash)) void rm(join(store.trash, left), { recursive: true, force: true }).catch(() => {});
+    for (const left of await readdir(store.trash)) void rm(join(store.trash, left), { recursive: true, force: true }).catch(cleanupFailed(log, 'emptying the trash', { container: left }));
     for (const id of await readdir(store.dir)) {
       const dir = join(store.dir, id);
       let raw: unknown;
@@ -48,7 +51,7 @@ export class ContainerStore {
         raw = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
       } catch {
         // A create that died before writing config.json: nothing references it.
-        await rm(dir, { recursive: true, force: true }).catch(() => {});
+        await rm(dir, { recursive: true, force: true }).catch(cleanupFailed(log, 'removing a half-created container', { container: id }));
         continue;
       }
       try {
@@ -56,7 +59,7 @@ export class ContainerStore {
       } catch (e) {
         // a newer release's container (FormatTooNew) or a damaged version is left as it is
         // (its shim keeps running) and its name stays taken; the rest of the root opens
-        console.error(`skiff: container ${id} is skipped: ${(e as Error).message}`);
+        log.error('a container is skipped', { container: id, err: e });
         store.skipped.add(id);
         const name = (raw as { name?: unknown }).name;
         if (typeof name === 'string') store.byName.set(name, id);
@@ -150,7 +153,7 @@ export class ContainerStore {
       await rm(c.dir, { recursive: true, force: true });
       return;
     }
-    void rm(gone, { recursive: true, force: true }).catch(() => {});
+    void rm(gone, { recursive: true, force: true }).catch(cleanupFailed(log, 'deleting a removed container directory', { container: c.record.id }));
   }
 
   /** ids of the containers open() skipped: their network endpoints and netns are kept too */
@@ -211,7 +214,7 @@ async function readContainer(dir: string, raw: unknown): Promise<StoredContainer
   const stateJson = await readFile(stateFile, 'utf8')
     .then((t) => JSON.parse(t) as unknown)
     .catch((e: unknown) => {
-      console.warn(`skiff: ${stateFile} is unreadable (${(e as Error).message}): the container starts over as created`);
+      log.warn('state.json is unreadable: the container starts over as created', { file: stateFile, err: e });
       return undefined;
     });
   const state = stateJson === undefined ? initialState() : readVersioned<ContainerState>(stateFile, stateJson, FORMAT.containerState);

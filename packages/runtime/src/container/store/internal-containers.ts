@@ -1,5 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ContainerRecord } from './container-record.js';
+import { logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'store' });
 
 /** Who owns an internal container: the runtime itself, never a user. */
 export type InternalOwner = NonNullable<ContainerRecord['internal']>;
@@ -35,7 +38,7 @@ export async function removeOrphanedInternal(records: ContainerRecord[], remove:
   for (const r of records) {
     if (!r.internal) continue;
     await asInternal(r.internal, () => remove(r.id)).catch((e: unknown) => {
-      console.warn(`skiff: could not remove the orphaned ${r.internal} container ${r.id}: ${(e as Error).message}`);
+      log.warn('removing an orphaned internal container', { container: r.id, internal: r.internal, err: e });
     });
   }
 }

@@ -5,6 +5,8 @@ import type { NewImageSpec } from '../../image/image-create.js';
 import type { ContainerContext } from '../context.js';
 import { runtimePlaceholders } from '../fs/runtime-placeholders.js';
 import type { StoredContainer } from '../store/container-store.js';
+import { logFailure } from '@skiff/logger';
+import { lifecycleLog as log } from '../lifecycle/log.js';
 
 /**
  * The image config of a commit: the image's with the container's Env (without the
@@ -50,7 +52,7 @@ export async function commit(ctx: ContainerContext, idOrName: string, opts: Comm
   const thaw = async () => {
     if (!frozen) return;
     frozen = false;
-    await ctx.cgroup(c).freeze(false).catch(() => {});
+    await ctx.cgroup(c).freeze(false).catch(logFailure(log, 'warn', 'thawing a container paused for a commit', { container: c.record.id }));
   };
   if (opts.pause !== false && c.state.status === 'running') {
     await ctx.withLock(r.id, async () => {

@@ -6,6 +6,9 @@ import { openContainerRoot } from '../fs/container-root.js';
 import { packFromRoot, packFromRootFd, unpackIntoRoot, unpackIntoRootFd } from '../fs/copy.js';
 import { copyError } from '../fs/copy-errors.js';
 import type { StoredContainer } from '../store/container-store.js';
+import { logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'copy' });
 
 /** tar stream of a path in the container (`docker cp ctr:path -`) */
 export async function copyFrom(ctx: ContainerContext, idOrName: string, path: string): Promise<NodeJS.ReadableStream> {
@@ -58,8 +61,9 @@ async function mountRootfs(ctx: ContainerContext, c: StoredContainer): Promise<(
   return () => {
     try {
       umount2(target, MNT_DETACH);
-    } catch {
-      /* already gone */
+    } catch (e) {
+      // EINVAL: already unmounted (the container's own teardown got there first)
+      log.debug('unmounting a copy view', { path: target, err: e });
     }
   };
 }

@@ -5,6 +5,9 @@ import type { Readable } from 'node:stream';
 import { MNT_DETACH, MS_RDONLY, mount as nativeMount, umount2 } from '../../native/addon.js';
 import type { ContainerContext } from '../context.js';
 import { packFromRoot } from '../fs/copy.js';
+import { cleanupFailed, logger } from '@skiff/logger';
+
+const log = logger.child({ component: 'export' });
 
 /**
  * `docker export`: the container's filesystem (image layers plus its changes; no volumes,
@@ -23,11 +26,12 @@ export async function exportFs(ctx: ContainerContext, idOrName: string): Promise
       mounted = false;
       try {
         umount2(target, MNT_DETACH);
-      } catch {
-        /* already gone */
+      } catch (e) {
+        // EINVAL: already unmounted
+        log.debug('unmounting an export view', { container: c.record.id, path: target, err: e });
       }
     }
-    void rmdir(target).catch(() => {});
+    void rmdir(target).catch(cleanupFailed(log, 'removing an export mount point', { container: c.record.id, path: target }));
   };
   try {
     nativeMount('overlay', target, 'overlay', MS_RDONLY, `lowerdir=${[join(c.dir, 'upper'), ...lowers].join(':')}`);

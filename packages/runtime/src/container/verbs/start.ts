@@ -6,6 +6,8 @@ import { startLocked } from '../lifecycle/launch.js';
 import { attachTo } from './attach.js';
 import { create } from './create.js';
 import { remove } from './remove.js';
+import { logFailure } from '@skiff/logger';
+import { lifecycleLog as log } from '../lifecycle/log.js';
 
 export async function start(ctx: ContainerContext, idOrName: string): Promise<void> {
   const c = ctx.store.get(idOrName);
@@ -31,7 +33,7 @@ export async function run(ctx: ContainerContext, spec: ContainerCreateSpec, opts
   try {
     ({ attach } = await ctx.withLock(id, () => startLocked(ctx, c, !!opts.attach)));
   } catch (e) {
-    if (spec.autoRemove) await remove(ctx, id, { force: true }).catch(() => {});
+    if (spec.autoRemove) await remove(ctx, id, { force: true }).catch(logFailure(log, 'warn', 'removing a --rm container that failed to start', { container: id }));
     throw e;
   }
   if (!opts.attach) return { id };

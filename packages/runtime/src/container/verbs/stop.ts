@@ -4,6 +4,8 @@ import { killCgroup } from '../lifecycle/cgroup-kill.js';
 import { waitExitEvent } from '../lifecycle/exit.js';
 import { parseSignal } from '../spec/signals.js';
 import { signalInit } from './kill.js';
+import { logFailure } from '@skiff/logger';
+import { lifecycleLog as log } from '../lifecycle/log.js';
 
 /** the stop signal, then SIGKILL to the whole cgroup after `timeout` seconds (Docker's stop) */
 export async function stop(ctx: ContainerContext, idOrName: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
@@ -21,7 +23,7 @@ export async function stop(ctx: ContainerContext, idOrName: string, opts: { time
   const run = await ctx.withLock(c.record.id, async () => {
     if (!isUp(c)) return 0; // Docker: 304, not an error
     await ctx.setState(c, { stoppedByUser: true });
-    if (c.state.status === 'paused') await ctx.cgroup(c).freeze(false).catch(() => {});
+    if (c.state.status === 'paused') await ctx.cgroup(c).freeze(false).catch(logFailure(log, 'warn', 'thawing a paused container to stop it', { container: c.record.id }));
     signalInit(c, sig);
     return c.state.shimPid;
   });
