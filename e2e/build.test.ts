@@ -156,9 +156,9 @@ describe('build, commit and push in the dashboard', () => {
     await expect.poll(() => page.getByTestId('state').textContent()).toMatch(/Up|running/i);
     const run = agent.cli(['run', '--rm', COMMITTED_TAG]);
     expect(run.stdout.trim(), run.stderr).toBe('committed-from-dashboard');
-    const inspect = JSON.parse(agent.cli(['inspect', '--type', 'image', COMMITTED_TAG]).stdout) as [{ config?: { Env?: string[]; Cmd?: string[] } }];
-    expect(inspect[0].config?.Env).toContain('FROM_DASHBOARD=1');
-    expect(inspect[0].config?.Cmd).toEqual(['cat', '/marker']);
+    const inspect = JSON.parse(agent.cli(['inspect', '--type', 'image', COMMITTED_TAG]).stdout) as [{ Config?: { Env?: string[]; Cmd?: string[] } }];
+    expect(inspect[0].Config?.Env).toContain('FROM_DASHBOARD=1');
+    expect(inspect[0].Config?.Cmd).toEqual(['cat', '/marker']);
 
     // ---- the new image on the Images page
     await committed.getByRole('link', { name: 'Show in images' }).click();

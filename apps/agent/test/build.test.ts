@@ -73,7 +73,7 @@ describe('skiff build through the agent', () => {
     expect(again.code).toBe(0);
     expect(again.stdout.match(/ ---> Using cache/g)).toHaveLength(3); // COPY, RUN, CMD (ARG changes no image)
     expect(again.stdout).not.toContain('run-42-output');
-    expect(agent.cli(['inspect', '-f', '{{.id}}', 'built:two']).stdout).toBe(agent.cli(['inspect', '-f', '{{.id}}', 'built:one']).stdout);
+    expect(agent.cli(['inspect', '-f', '{{.Id}}', 'built:two']).stdout).toBe(agent.cli(['inspect', '-f', '{{.Id}}', 'built:one']).stdout);
 
     // history shows the steps, newest first
     const history = agent.cli(['history', '--no-trunc', 'built:one']);
@@ -197,8 +197,11 @@ describe('skiff build through the agent', () => {
     expect(digest).toBeDefined();
     const inspected = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${target}`], { encoding: 'utf8' })) as { Digest: string; Layers: string[] };
     expect(inspected.Digest).toBe(digest);
-    const local = JSON.parse(agent.cli(['inspect', target]).stdout)[0] as { layers: { digest: string }[] };
-    expect(inspected.Layers).toEqual(local.layers.map((l) => l.digest));
+    // inspect is Docker-shaped: the layers as diffIDs, which the pushed config must list
+    const local = JSON.parse(agent.cli(['inspect', target]).stdout)[0] as { Id: string; RootFS: { Layers: string[] } };
+    const config = JSON.parse(execFileSync('skopeo', ['inspect', '--config', '--tls-verify=false', `docker://${target}`], { encoding: 'utf8' })) as { rootfs: { diff_ids: string[] } };
+    expect(config.rootfs.diff_ids).toEqual(local.RootFS.Layers);
+    expect(inspected.Layers).toHaveLength(local.RootFS.Layers.length);
     // a full copy verifies every blob skiff uploaded against its digest
     const out = mkdtempSync(join(dir, 'skopeo-'));
     expect(spawnSync('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${target}`, `dir:${out}`]).status).toBe(0);

@@ -248,7 +248,7 @@ describe('skiff CLI against a real agent', () => {
     for (const want of ['volume:create', 'network:create', 'container:create', 'container:start', 'container:die', 'volume:destroy', 'network:destroy']) {
       expect(seen.map((e) => `${e.type}:${e.action}`)).toContain(want);
     }
-    expect(agent.cli(['system', 'df']).stdout).toMatch(/TYPE\s+TOTAL\s+SIZE\nImages\s+\d+[\s\S]*Local Volumes/);
+    expect(agent.cli(['system', 'df']).stdout).toMatch(/TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE\nImages\s+\d+[\s\S]*Local Volumes/);
     const pruned = agent.cli(['container', 'prune']);
     expect(pruned.stdout).toMatch(/Deleted Containers:\n[0-9a-f]{64}/);
     expect(agent.cli(['ps', '-a', '--filter', 'status=exited', '-q']).stdout).toBe('');

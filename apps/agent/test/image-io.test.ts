@@ -28,7 +28,7 @@ afterAll(() => {
 
 describe('save / load / export / import through the agent', () => {
   it('save | load through stdout and stdin, and with -o / -i', () => {
-    const id = agent.cli(['inspect', '-f', '{{.id}}', image]).stdout.trim();
+    const id = agent.cli(['inspect', '-f', '{{.Id}}', image]).stdout.trim();
     const saved = skiffBin(['save', image]);
     expect(saved.code).toBe(0);
     expect(saved.stdout.length).toBeGreaterThan(100_000);
@@ -36,7 +36,7 @@ describe('save / load / export / import through the agent', () => {
     const loaded = skiffBin(['load'], saved.stdout);
     expect(loaded).toMatchObject({ code: 0, stderr: '' });
     expect(loaded.stdout.toString()).toBe(`Loaded image: ${image}\n`);
-    expect(agent.cli(['inspect', '-f', '{{.id}}', image]).stdout.trim()).toBe(id);
+    expect(agent.cli(['inspect', '-f', '{{.Id}}', image]).stdout.trim()).toBe(id);
     expect(agent.cli(['run', '--rm', image, 'echo', 'runs']).stdout).toBe('runs\n');
 
     const file = join(dir, 'busybox.tar');

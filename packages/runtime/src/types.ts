@@ -22,6 +22,16 @@ export interface ImageSummary {
   size: number; // unpacked bytes
   /** the config's labels (`LABEL`), which `images --filter label=` matches */
   labels: Record<string, string>;
+  /** the image a build step or commit made this one on ('' for pulled, loaded and imported images) */
+  parentId: string;
+}
+
+/** `docker system df`'s images: each layer on disk counted once in `layersSize` */
+export interface ImageDiskUsage {
+  /** unpacked bytes of the distinct layers on disk */
+  layersSize: number;
+  /** the images `images` lists (intermediates hidden); `size` is all their layers' bytes */
+  images: (ImageSummary & { sharedSize: number; uniqueSize: number })[];
 }
 
 /** One entry of an image's build history (`docker history`), newest first */
@@ -327,7 +337,9 @@ export interface ImageService {
   inspect(refOrId: string): Promise<ImageInspect>;
   tag(source: string, target: string): Promise<void>;
   /** untags or deletes; refuses while a container uses the image unless force */
-  remove(refOrId: string, opts?: { force?: boolean }): Promise<{ untagged: string[]; deleted: string[] }>;
+  remove(refOrId: string, opts?: { force?: boolean; noPrune?: boolean }): Promise<{ untagged: string[]; deleted: string[] }>;
+  /** layer bytes per image and in all (docker system df) */
+  diskUsage(): Promise<ImageDiskUsage>;
   /** dangling images (no tag, no container), or with `all` every image no container uses */
   prune(opts?: { all?: boolean }): Promise<{ deleted: string[]; spaceReclaimed: number }>;
   /** the config's `history`, newest first, with each filesystem layer's unpacked size */

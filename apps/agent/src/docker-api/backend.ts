@@ -72,7 +72,7 @@ export interface VolumeBackend {
 /** system.ts: info, login and disk usage */
 export interface SystemBackend {
   info: Runtime['info'];
-  images: Pick<Images, 'list' | 'checkLogin'>;
+  images: Pick<Images, 'list' | 'checkLogin' | 'diskUsage'>;
   containers: Pick<Containers, 'list' | 'diskUsage'>;
   volumes: Pick<Volumes, 'list' | 'size'>;
 }

@@ -68,7 +68,7 @@ export async function listImages(runtime: ImageBackend, url: URL, all: boolean):
     if (patterns && !repoTags.length && !repoDigests.length) continue;
     out.push({
       Id: i.id,
-      ParentId: '',
+      ParentId: i.parentId,
       RepoTags: repoTags,
       RepoDigests: repoDigests,
       Created: unixSeconds(i.created),

@@ -1,29 +1,12 @@
-import type { ImageInspect } from '@skiff/runtime';
 import type { ImageBackend } from './backend.js';
 import { importImage } from './image-import.js';
+import { imageJson } from './image-json.js';
 import { listImages } from './image-list.js';
 import { pullImage } from './image-pull.js';
 import { DockerApiError, sendJson, sendTar, truthy } from './http.js';
 import { pruneFilter } from './prune-filters.js';
 import { queryFilters, startJsonStream, unixSeconds } from './query.js';
 import { param, type Route } from './route.js';
-
-function imageJson(i: ImageInspect) {
-  return {
-    Id: i.id,
-    RepoTags: i.repoTags,
-    RepoDigests: i.repoDigests,
-    Parent: '',
-    Comment: '',
-    Created: i.created,
-    Config: i.config,
-    Architecture: i.architecture,
-    Os: i.os,
-    Size: i.size,
-    RootFS: { Type: 'layers', Layers: i.rootFS.diffIDs },
-    Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
-  };
-}
 
 /** Docker's image endpoints over runtime.images: list, pull and import, inspect, remove, save, load, prune, tag, history */
 export const IMAGE_ROUTES: Route<ImageBackend>[] = [
@@ -55,7 +38,7 @@ export const IMAGE_ROUTES: Route<ImageBackend>[] = [
     method: 'DELETE',
     pattern: /^\/images\/(.+)$/,
     async handle(c) {
-      const r = await c.runtime.images.remove(param(c), { force: truthy(c.url.searchParams.get('force')) });
+      const r = await c.runtime.images.remove(param(c), { force: truthy(c.url.searchParams.get('force')), noPrune: truthy(c.url.searchParams.get('noprune')) });
       sendJson(c.res, 200, [...r.untagged.map((u) => ({ Untagged: u })), ...r.deleted.map((d) => ({ Deleted: d }))]);
     },
   },

@@ -87,14 +87,16 @@ export const SYSTEM_ROUTES: Route<SystemBackend>[] = [
     method: 'GET',
     pattern: /^\/system\/df$/,
     async handle({ res, runtime }) {
-      const [images, containers, usage, volumes] = await Promise.all([runtime.images.list(), runtime.containers.list({ all: true }), runtime.containers.diskUsage(), runtime.volumes.list()]);
+      const [du, containers, usage, volumes] = await Promise.all([runtime.images.diskUsage(), runtime.containers.list({ all: true }), runtime.containers.diskUsage(), runtime.volumes.list()]);
       const sizeOf = new Map(usage.map((u) => [u.id, u.size]));
       const users = new Map<string, number>();
       for (const c of containers) users.set(c.imageId, (users.get(c.imageId) ?? 0) + 1);
       const volumeSizes = await Promise.all(volumes.map((v) => runtime.volumes.size(v.name).catch(() => -1)));
+      const imageSize = new Map(du.images.map((i) => [i.id, i.size]));
       sendJson(res, 200, {
-        LayersSize: images.reduce((a, i) => a + i.size, 0),
-        Images: images.map((i) => ({ Id: i.id, ParentId: '', RepoTags: i.repoTags, RepoDigests: i.repoDigests, Created: unixSeconds(i.created), Size: i.size, SharedSize: 0, Labels: i.labels, Containers: users.get(i.id) ?? 0 })),
+        // each layer on disk once: images sharing a base share its bytes
+        LayersSize: du.layersSize,
+        Images: du.images.map((i) => ({ Id: i.id, ParentId: i.parentId, RepoTags: i.repoTags, RepoDigests: i.repoDigests, Created: unixSeconds(i.created), Size: i.size, SharedSize: i.sharedSize, Labels: i.labels, Containers: users.get(i.id) ?? 0 })),
         Containers: containers.map((c) => ({
           Id: c.id,
           Names: c.names,
@@ -107,7 +109,7 @@ export const SYSTEM_ROUTES: Route<SystemBackend>[] = [
           Labels: c.labels,
           Mounts: [],
           SizeRw: sizeOf.get(c.id) ?? 0,
-          SizeRootFs: (sizeOf.get(c.id) ?? 0) + (images.find((i) => i.id === c.imageId)?.size ?? 0),
+          SizeRootFs: (sizeOf.get(c.id) ?? 0) + (imageSize.get(c.imageId) ?? 0),
         })),
         Volumes: volumes.map((v, i) => ({ Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: v.createdAt, Labels: v.labels, Scope: 'local', Options: null, UsageData: { Size: volumeSizes[i], RefCount: v.usedBy.length } })),
         BuildCache: [],

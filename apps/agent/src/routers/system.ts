@@ -7,6 +7,8 @@ import { eventFilter } from '../event-filter.js';
 import { EVENT_FILTER_KEYS } from '../event-query.js';
 import { adminProcedure, call, operatorProcedure, publicProcedure, viewerProcedure, router } from '../trpc.js';
 
+const sum = (items: { size: number }[]) => items.reduce((a, i) => a + Math.max(0, i.size), 0);
+
 export const systemRouter = router({
   info: viewerProcedure.query(({ ctx }) => call(() => ctx.runtime.info())),
   version: viewerProcedure.query(() => ({ version: SKIFF_VERSION, apiVersion: '1', node: process.version, os: process.platform, arch: process.arch })),
@@ -17,14 +19,25 @@ export const systemRouter = router({
   /** docker system df */
   df: viewerProcedure.query(({ ctx }) =>
     call(async () => {
-      const images = await ctx.runtime.images.list();
+      const du = await ctx.runtime.images.diskUsage();
+      const users = new Map<string, number>();
+      const running = new Set<string>();
+      for (const c of await ctx.runtime.containers.list({ all: true })) {
+        users.set(c.imageId, (users.get(c.imageId) ?? 0) + 1);
+        if (c.state === 'running') running.add(c.id);
+      }
       const containers = await ctx.runtime.containers.diskUsage();
+      const stopped = containers.filter((c) => !running.has(c.id));
       const volumes = await ctx.runtime.volumes.list();
       const volumeSizes = await Promise.all(volumes.map(async (v) => ({ name: v.name, size: await ctx.runtime.volumes.size(v.name), usedBy: v.usedBy.length })));
+      const items = du.images.map((i) => ({ ...i, containers: users.get(i.id) ?? 0 }));
+      // as the docker CLI counts: what containers' images hold beyond the shared layers stays
+      const inUse = items.filter((i) => i.containers > 0);
+      const held = inUse.reduce((a, i) => a + i.size - i.sharedSize, 0);
       return {
-        images: { count: images.length, size: images.reduce((a, i) => a + i.size, 0) },
-        containers: { count: containers.length, size: containers.reduce((a, c) => a + c.size, 0), items: containers },
-        volumes: { count: volumes.length, size: volumeSizes.reduce((a, v) => a + v.size, 0), items: volumeSizes },
+        images: { count: items.length, active: inUse.length, size: du.layersSize, reclaimable: Math.max(0, du.layersSize - held), items },
+        containers: { count: containers.length, active: containers.length - stopped.length, size: sum(containers), reclaimable: sum(stopped), items: containers },
+        volumes: { count: volumes.length, active: volumeSizes.filter((v) => v.usedBy > 0).length, size: sum(volumeSizes), reclaimable: sum(volumeSizes.filter((v) => v.usedBy === 0)), items: volumeSizes },
       };
     }),
   ),

@@ -139,6 +139,7 @@ export async function createImage(ctx: CreateContext, parent: ImageRecord | unde
     os: configBlob.os!,
     config: config as ImageConfig,
     size,
+    ...(parent ? { parent: parent.id } : {}),
   };
 }
 

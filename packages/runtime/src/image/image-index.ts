@@ -30,6 +30,8 @@ export interface ImageRecord {
   config: ImageConfig;
   /** unpacked bytes of all layers */
   size: number;
+  /** the image a build step or commit made this one on (Docker's local `Parent`) */
+  parent?: string;
 }
 
 /** One change to the index: what `ImageIndex.update` hands its function. */

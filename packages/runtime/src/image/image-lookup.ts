@@ -31,7 +31,7 @@ export function findImage(images: ImageRecord[], refOrId: string): { image: Imag
 }
 
 export function imageSummary(i: ImageRecord): ImageSummary {
-  return { id: i.id, repoTags: [...i.repoTags], repoDigests: [...i.repoDigests], created: i.created, size: i.size, labels: { ...i.config.Labels } };
+  return { id: i.id, repoTags: [...i.repoTags], repoDigests: [...i.repoDigests], created: i.created, size: i.size, labels: { ...i.config.Labels }, parentId: i.parent ?? '' };
 }
 
 export function imageInspect(i: ImageRecord): ImageInspect {

@@ -2,10 +2,12 @@ import { Conflict, InvalidArgument, NotFound } from '../errors.js';
 import { BlobStore, digestHex } from '../store/blob-store.js';
 import { rm, mkdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import type { ImageHistoryEntry, ImageInspect, ImageService, ImageSummary, PullProgress, RuntimeEvent } from '../types.js';
+import type { ImageDiskUsage, ImageHistoryEntry, ImageInspect, ImageService, ImageSummary, PullProgress, RuntimeEvent } from '../types.js';
 import { collectGarbage } from './image-gc.js';
 import { imageHistory } from './image-history.js';
 import { ImageIndex, moveTag, type ImageRecord } from './image-index.js';
+import { danglingChains, topImages, unreferencedParents } from './image-lineage.js';
+import { imageDiskUsage } from './image-usage.js';
 import { importImage } from './image-import.js';
 import { loadImages } from './image-load.js';
 import { findImage, imageInspect, imageSummary } from './image-lookup.js';
@@ -13,6 +15,7 @@ import { LayerStore } from './layer-store.js';
 import { saveArchive, type SaveItem } from './archive-save.js';
 import { pullImage } from './pull.js';
 import { pushImage } from './push.js';
+import { compressForPush } from './push-compress.js';
 import { createImage, type NewImageSpec } from './image-create.js';
 import { familiarName, familiarTag, formatReference, parseReference, registryHost } from './reference.js';
 import type { Credentials } from './registry-auth.js';
@@ -137,12 +140,17 @@ export class ImageStore implements ImageService {
     return image.chainIDs.map((c) => this.layers.fsPath(c)).reverse();
   }
 
+  /** without `all`, intermediates (unnamed images others were made on) are left out, as in `docker images` */
   async list(opts: { all?: boolean; dangling?: boolean } = {}): Promise<ImageSummary[]> {
-    return this.index
-      .all()
+    const images = this.index.all();
+    return (opts.all ? images : topImages(images))
       .filter((i) => opts.dangling === undefined || (i.repoTags.length === 0) === opts.dangling)
       .sort((a, b) => b.created.localeCompare(a.created))
       .map((i) => imageSummary(i));
+  }
+
+  async diskUsage(): Promise<ImageDiskUsage> {
+    return imageDiskUsage(topImages(this.index.all()), this.layers);
   }
 
   async inspect(refOrId: string): Promise<ImageInspect> {
@@ -165,7 +173,8 @@ export class ImageStore implements ImageService {
 
   // ---- remove / prune ----------------------------------------------------------------
 
-  async remove(refOrId: string, opts: { force?: boolean } = {}): Promise<{ untagged: string[]; deleted: string[] }> {
+  /** Deletes the image's unreferenced, unnamed parents with it unless `noPrune` (dockerd's rmi). */
+  async remove(refOrId: string, opts: { force?: boolean; noPrune?: boolean } = {}): Promise<{ untagged: string[]; deleted: string[] }> {
     const { image, byName } = this.find(refOrId);
     const untagged: string[] = [];
     // by name with other tags left: only that name goes (docker rmi repo:tag / repo@digest)
@@ -192,15 +201,38 @@ export class ImageStore implements ImageService {
       for (const t of untagged) this.emit('untag', image.id, t);
       return { untagged, deleted: [] };
     }
+    if (this.index.all().some((i) => i.parent === image.id)) return this.untagParent(image, byName);
     if (!opts.force && !byName && image.repoTags.length > 1) {
       throw new Conflict(`unable to delete ${digestHex(image.id).slice(0, 12)} (must be forced) - image is referenced in multiple repositories`);
     }
     untagged.push(...image.repoTags, ...image.repoDigests);
-    await this.index.update((change) => change.delete(image.id));
-    const deleted = [image.id, ...(await this.collectGarbage())];
+    const parents = await this.index.update((change) => {
+      change.delete(image.id);
+      // under the index's lock: a tag, container or child may have come since
+      const gone = opts.noPrune ? [] : unreferencedParents(change.images, image, (id) => this.isUsed(id));
+      for (const p of gone) change.delete(p.id);
+      return gone;
+    });
+    const deleted = [image.id, ...parents.map((p) => p.id), ...(await this.collectGarbage())];
     for (const t of image.repoTags) this.emit('untag', image.id, t);
     this.emit('delete', image.id, image.repoTags[0] ?? image.id);
+    for (const p of parents) this.emit('delete', p.id, p.id);
     return { untagged, deleted };
+  }
+
+  /**
+   * An image others were made on stays (their parent) as dockerd keeps it: removing it by
+   * name takes its names, by id with no names is refused.
+   */
+  private async untagParent(image: ImageRecord, byName: string | undefined): Promise<{ untagged: string[]; deleted: string[] }> {
+    const names = byName ? [byName] : [...image.repoTags, ...image.repoDigests];
+    if (!names.length) throw new Conflict(`conflict: unable to delete ${digestHex(image.id).slice(0, 12)} (cannot be forced) - image has dependent child images`);
+    await this.index.update((change) => {
+      const i = change.images.get(image.id);
+      if (i) change.put({ ...i, repoTags: i.repoTags.filter((t) => !names.includes(t)), repoDigests: i.repoDigests.filter((d) => !names.includes(d)) });
+    });
+    for (const t of names) this.emit('untag', image.id, t);
+    return { untagged: names, deleted: [] };
   }
 
   /** Removes layers and blobs that no image references and no running pull relies on. */
@@ -209,15 +241,17 @@ export class ImageStore implements ImageService {
   }
 
   /**
-   * Removes dangling images no container uses (with `all`, every unused image); `match`
-   * narrows that down (the Docker API's label/until filters).
+   * Removes dangling images no container uses with the unnamed parents only they were made
+   * on (with `all`, every unused image); `match` narrows that down (label/until filters).
    */
   async prune(
     opts: { all?: boolean; match?: (image: { created: string; labels: Record<string, string> }) => boolean } = {},
   ): Promise<{ deleted: string[]; untagged: string[]; spaceReclaimed: number }> {
     // with `all` a tagged image goes with every tag (several tags are no reason to keep it)
     const eligible = (i: ImageRecord) => (!i.repoTags.length || !!opts.all) && (!opts.match || opts.match({ created: i.created, labels: i.config.Labels ?? {} }));
-    const { gone, deleted, untagged } = await this.removeUnused(this.index.all().filter(eligible).map((i) => i.id), eligible);
+    const ids = opts.all ? this.index.all().filter(eligible).map((i) => i.id) : danglingChains(this.index.all(), eligible, (id) => this.isUsed(id)).map((i) => i.id);
+    const chosen = new Set(ids);
+    const { gone, deleted, untagged } = await this.removeUnused(ids, opts.all ? eligible : (i) => chosen.has(i.id) && !i.repoTags.length);
     return { deleted, untagged, spaceReclaimed: gone.reduce((n, i) => n + i.size, 0) };
   }
 
@@ -294,7 +328,8 @@ export class ImageStore implements ImageService {
    * with the pull statuses ('downloading' while uploading, 'exists' when the registry has it).
    */
   async push(refStr: string, opts: { onProgress?: (p: PullProgress) => void; auth?: Credentials } = {}): Promise<{ digest: string }> {
-    const { image } = this.find(refStr);
+    // every layer compressed: an imported or loaded image's plain tars are gzipped once, for good
+    const image = await compressForPush({ blobs: this.blobs, index: this.index, pins: this.pins }, this.find(refStr).image);
     const ref = parseReference(refStr);
     const result = await pushImage(this.client(ref.registry, opts.auth), this.blobs, image, ref.repository, ref.digest ?? ref.tag ?? 'latest', opts.onProgress);
     this.emit('push', image.id, formatReference(ref));

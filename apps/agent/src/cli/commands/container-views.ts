@@ -6,6 +6,7 @@ import { CliError } from '../errors.js';
 import { humanBinary, humanSize, table, timeAgo, truncate } from '../format.js';
 import { agentRequest } from '../agent-http.js';
 import { demuxFrames } from '../log-demux.js';
+import { imageJson } from '../../docker-api/image-json.js';
 
 const PS_FILTER_KEYS = ['status', 'name', 'label', 'id', 'health'] as const;
 type PsFilters = Partial<Record<(typeof PS_FILTER_KEYS)[number], string[]>>;
@@ -103,7 +104,8 @@ export async function inspectCommand(client: SkiffClient, argv: string[]): Promi
         }
       }
       try {
-        out.push(await client.images.inspect.query({ ref: name }));
+        // Docker-shaped, as container inspect is: the Docker API's builder
+        out.push(imageJson(await client.images.inspect.query({ ref: name })));
       } catch (e) {
         if (flags.type === 'image') throw e;
         out.push(await client.networks.inspect.query({ id: name }));

@@ -55,7 +55,7 @@ export async function pullCommand(client: SkiffClient, argv: string[]): Promise<
   return 0;
 }
 
-function splitRepoTag(t: string): [string, string] {
+export function splitRepoTag(t: string): [string, string] {
   const i = t.lastIndexOf(':');
   return i > t.lastIndexOf('/') ? [t.slice(0, i), t.slice(i + 1)] : [t, '<none>'];
 }

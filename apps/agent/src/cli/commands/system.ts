@@ -1,9 +1,10 @@
 import { io } from '../io.js';
 import { oneOf, parseFlags } from '../args.js';
 import type { SkiffClient } from '../client.js';
-import { humanBinary, humanSize, table } from '../format.js';
+import { humanBinary } from '../format.js';
 import { CliError } from '../errors.js';
 import { EVENT_FILTER_KEYS, type EventFilterKey, eventTimeNs, InvalidEventTime } from '../../event-query.js';
+import { dfCommand } from './system-df.js';
 
 export async function infoCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const { flags } = parseFlags(argv, { format: { type: 'string', short: 'f' } }, { command: 'info' });
@@ -45,20 +46,7 @@ export async function versionCommand(client: SkiffClient | undefined, clientVers
 /** `skiff system df|prune|events` */
 export async function systemCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === 'df') {
-    const d = await client.system.df.query();
-    io().stdout.write(
-      table(
-        ['TYPE', 'TOTAL', 'SIZE'],
-        [
-          ['Images', String(d.images.count), humanSize(d.images.size)],
-          ['Containers', String(d.containers.count), humanSize(d.containers.size)],
-          ['Local Volumes', String(d.volumes.count), humanSize(d.volumes.size)],
-        ],
-      ),
-    );
-    return 0;
-  }
+  if (sub === 'df') return dfCommand(client, rest);
   if (sub === 'prune') {
     const { flags } = parseFlags(rest, { volumes: { type: 'boolean' }, force: { type: 'boolean', short: 'f' }, all: { type: 'boolean', short: 'a' } }, { command: 'system prune' });
     const r = await client.system.prune.mutate({ volumes: !!flags.volumes });
