@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomicUnsynced } from '../store/atomic-file.js';
+import { resolveForAsker, type ServesNames } from './dns-names.js';
 import type { PortRule } from './nft-ruleset.js';
 
 export interface Endpoint {
@@ -104,15 +105,9 @@ export class EndpointTable {
     return this.all().filter((e) => e.endpoints.some((p) => p.networkId === networkId)).map((e) => e.containerId);
   }
 
-  /** the address a name (container name, alias or short id) has on the network, for its DNS server */
-  resolveName(networkId: string, name: string): string | undefined {
-    for (const e of this.endpoints.values()) {
-      for (const p of e.endpoints) {
-        if (p.networkId !== networkId) continue;
-        if (e.name === name || p.aliases.includes(name) || e.containerId.slice(0, 12) === name) return p.ip;
-      }
-    }
-    return undefined;
+  /** the addresses a name has for the container asking from `askerIp` (see resolveForAsker) */
+  resolveFor(askerIp: string, viaNetworkId: string, name: string, serves: ServesNames): string[] {
+    return resolveForAsker(this.all(), askerIp, viaNetworkId, name, serves);
   }
 
   /** `proto/port` of every published port but `containerId`'s */

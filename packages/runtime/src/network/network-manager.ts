@@ -52,7 +52,15 @@ export class NetworkManager {
     private readonly table = 'skiff',
   ) {
     this.endpoints = new EndpointTable(root);
-    this.bridges = new BridgeDevices(mark, () => this.knownBridges(), this.hostFindings, (netId, name) => this.endpoints.resolveName(netId, name));
+    this.bridges = new BridgeDevices(mark, () => this.knownBridges(), this.hostFindings, (netId, asker, name) =>
+      this.endpoints.resolveFor(asker, netId, name, (id) => this.servesNames(id)),
+    );
+  }
+
+  /** the embedded DNS answers for user-defined networks only (Docker: the default bridge has no names) */
+  private servesNames(networkId: string): boolean {
+    const n = this.store.find(networkId);
+    return !!n && n.driver === 'bridge' && !n.isDefault;
   }
 
   static async open(root: string, opts: { bridgeName?: string; defaultSubnet?: string; nftTable?: string } = {}): Promise<NetworkManager> {
