@@ -80,6 +80,8 @@ int apply_capabilities(uint64_t keep, uid_t uid, char *err, size_t errlen);
 /* ---- rootfs.c / devfs.c: the container's mount namespace --------------------------- */
 int setup_rootfs(const struct conf *c, char *err, size_t errlen);
 int mount_dev(int rootfd, char *err, size_t errlen);
+/* cgroupfs.c: the container's own cgroups, read-only, at /sys/fs/cgroup of `sysfd` */
+int mount_cgroupfs(const struct conf *c, int sysfd, char *err, size_t errlen);
 
 /* ---- inroot.c: paths inside the container root before pivot_root -------------------- */
 enum { INROOT_ANY, INROOT_DIR, INROOT_FILE };
