@@ -76,6 +76,26 @@ describe('the container’s cgroups at /sys/fs/cgroup', () => {
     await t.rt.containers.remove(other, { force: true });
   });
 
+  it('--cgroupns=host: the host namespace, and still only the container’s own cgroups, read-only', async () => {
+    const { id: other } = await t.rt.containers.run({ image, name: 'neighbour2', memory: MiB256, cmd: ['sleep', '300'] });
+    const script = [
+      READ_LIMIT,
+      'grep memory /proc/self/cgroup | cut -d: -f3',
+      'find /sys/fs/cgroup/ -mindepth 2 -type d | wc -l',
+      `find /sys/fs/cgroup/ /sys/fs/cgroup/memory/.. /sys/fs/cgroup/memory/../.. 2>/dev/null | grep -c -e ${other.slice(0, 12)} -e systemd -e unified`,
+      'mkdir /sys/fs/cgroup/memory/child 2>/dev/null && echo made-child',
+      'echo 1 > /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null && echo wrote-limit',
+      'grep " /sys/fs/cgroup" /proc/self/mounts | grep -vc " ro,"',
+    ].join('; ');
+    const r = await runCollect(t.rt, { image, autoRemove: true, cgroupns: 'host', memory: MiB256, cmd: sh(script) });
+    const [limit, path, ...rest] = r.stdout.split('\n');
+    expect(limit).toBe(String(MiB256));
+    expect(path).toMatch(new RegExp(`^/${t.cgroupParent}/[0-9a-f]{64}$`)); // the host's path, as Docker shows it
+    expect(rest).toEqual(['0', '0', '0', '']);
+    await expect(t.rt.containers.create({ image, cgroupns: 'sideways' as 'host' })).rejects.toThrow(/cgroup namespace mode/);
+    await t.rt.containers.remove(other, { force: true });
+  });
+
   it('exec joins the container’s cgroup namespace and sees the same view', async () => {
     const { id } = await t.rt.containers.run({ image, memory: MiB256, cmd: ['sleep', '300'] });
     const out = await execOut(id, `${READ_LIMIT}; grep -E "memory" /proc/self/cgroup | cut -d: -f3; ls /sys/fs/cgroup/memory/ | grep -c ^memory.limit_in_bytes$ || true`);

@@ -20,7 +20,9 @@
  * runc's layout: a tmpfs there with one mount per hierarchy, named as on the host, and
  * symlinks for co-mounted controllers (cpu -> cpu,cpuacct). Only hierarchies the
  * container has its own cgroup in (the conf's `cgroup` dirs) are mounted: in any other
- * (name=systemd, a hybrid's unified) its namespace root is the agent's cgroup. */
+ * (name=systemd, a hybrid's unified) its namespace root is the agent's cgroup.
+ * With `cgroupns=host` a fresh mount would show the whole host hierarchy: the
+ * container's own cgroup directories are bind-mounted instead (runc without cgroupns). */
 
 #define MAX_HIER 32
 
@@ -29,7 +31,13 @@ struct hierarchy {
   char opts[512];  /* v1: the controllers (and name=) to mount with; v2: "" */
   int v2;
   int at_root;     /* v2 mounted on /sys/fs/cgroup itself (a v2-only host) */
+  char dir[PATH_MAX]; /* the container's own cgroup in it, on the host */
 };
+
+int cgroupns_host(const struct conf *c) {
+  const char *v = conf_get(c, "cgroupns");
+  return v && !strcmp(v, "host");
+}
 
 #define FAIL(...)                       \
   do {                                  \
@@ -94,6 +102,7 @@ static size_t joined_hierarchies(const struct conf *c, struct hierarchy *out, si
     char real[PATH_MAX];
     struct hierarchy h;
     if (!realpath(dirs[i], real) || hierarchy_of(real, &h) < 0) continue;
+    snprintf(h.dir, sizeof h.dir, "%s", real);
     int dup = 0;
     for (size_t k = 0; k < count; k++) dup |= !strcmp(out[k].name, h.name);
     if (!dup) out[count++] = h;
@@ -103,17 +112,40 @@ static size_t joined_hierarchies(const struct conf *c, struct hierarchy *out, si
 
 static const unsigned long RO = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
+/* The hierarchy on `fd` (the directory reached from `parentfd` as `name`): a fresh cgroup mount rooted at the namespace's cgroup, or with
+ * `host` a bind of the container's own directory, remounted read-only by name. */
+static int mount_one(int parentfd, const char *name, int fd, const struct hierarchy *h, int host, char *err, size_t errlen) {
+  if (!host) {
+    if (mount_on_fd(h->v2 ? "cgroup2" : "cgroup", fd, h->v2 ? "cgroup2" : "cgroup", RO, h->v2 ? NULL : h->opts) < 0)
+      FAIL("mounting the %s cgroup at /sys/fs/cgroup/%s: %s", h->v2 ? "v2" : h->opts, h->name, strerror(errno));
+    return 0;
+  }
+  int src = open(h->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (src < 0) FAIL("opening cgroup %s: %s", h->dir, strerror(errno));
+  char spath[32];
+  snprintf(spath, sizeof spath, "/proc/self/fd/%d", src);
+  int r = mount_on_fd(spath, fd, NULL, MS_BIND, NULL), e = errno;
+  close(src);
+  if (r < 0) FAIL("bind-mounting cgroup %s: %s", h->dir, strerror(e));
+  int top = openat(parentfd, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+  if (top < 0) FAIL("opening /sys/fs/cgroup/%s: %s", h->name, strerror(errno));
+  r = mount_on_fd(NULL, top, NULL, MS_REMOUNT | MS_BIND | RO, NULL), e = errno;
+  close(top);
+  if (r < 0) FAIL("remounting /sys/fs/cgroup/%s read-only: %s", h->name, strerror(e));
+  return 0;
+}
+
 /* One hierarchy under the tmpfs `cgfd`; co-mounted controllers get their symlinks. */
-static int mount_hierarchy(int cgfd, const struct hierarchy *h, char *err, size_t errlen) {
+static int mount_hierarchy(int cgfd, const struct hierarchy *h, int host, char *err, size_t errlen) {
   if (mkdirat(cgfd, h->name, 0755) < 0 && errno != EEXIST) FAIL("creating /sys/fs/cgroup/%s: %s", h->name, strerror(errno));
   int fd = openat(cgfd, h->name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) FAIL("opening /sys/fs/cgroup/%s: %s", h->name, strerror(errno));
-  int r = mount_on_fd(h->v2 ? "cgroup2" : "cgroup", fd, h->v2 ? "cgroup2" : "cgroup", RO, h->v2 ? NULL : h->opts), e = errno;
+  int r = mount_one(cgfd, h->name, fd, h, host, err, errlen);
   close(fd);
-  if (r < 0) FAIL("mounting the %s cgroup at /sys/fs/cgroup/%s: %s", h->v2 ? "v2" : h->opts, h->name, strerror(e));
+  if (r < 0) return -1;
   if (!strchr(h->name, ',')) return 0;
-  char names[256];
-  snprintf(names, sizeof names, "%s", h->name);
+  char names[sizeof h->name];
+  memcpy(names, h->name, sizeof names);
   char *save = NULL;
   for (char *ctrl = strtok_r(names, ",", &save); ctrl; ctrl = strtok_r(NULL, ",", &save))
     if (symlinkat(h->name, cgfd, ctrl) < 0 && errno != EEXIST) FAIL("linking /sys/fs/cgroup/%s: %s", ctrl, strerror(errno));
@@ -126,13 +158,12 @@ int mount_cgroupfs(const struct conf *c, int sysfd, char *err, size_t errlen) {
   size_t n = joined_hierarchies(c, hs, MAX_HIER);
   int fd = openat(sysfd, "fs/cgroup", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) FAIL("opening /sys/fs/cgroup: %s", strerror(errno));
+  int host = cgroupns_host(c);
   if (n == 1 && hs[0].at_root) {
-    int r = mount_on_fd("cgroup2", fd, "cgroup2", RO, NULL), e = errno;
+    int r = mount_one(sysfd, "fs/cgroup", fd, &hs[0], host, err, errlen);
     close(fd);
-    if (r < 0) FAIL("mounting cgroup2 at /sys/fs/cgroup: %s", strerror(e));
-    return 0;
+    return r;
   }
-  /* the tmpfs also covers whatever a bind of the host's /sys (host network) brought along */
   int r = mount_on_fd("tmpfs", fd, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k"), e = errno;
   close(fd);
   if (r < 0) FAIL("mounting a tmpfs at /sys/fs/cgroup: %s", strerror(e));
@@ -140,7 +171,7 @@ int mount_cgroupfs(const struct conf *c, int sysfd, char *err, size_t errlen) {
   int cgfd = openat(sysfd, "fs/cgroup", O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
   if (cgfd < 0) FAIL("opening the /sys/fs/cgroup tmpfs: %s", strerror(errno));
   r = 0;
-  for (size_t i = 0; r == 0 && i < n; i++) r = mount_hierarchy(cgfd, &hs[i], err, errlen);
+  for (size_t i = 0; r == 0 && i < n; i++) r = mount_hierarchy(cgfd, &hs[i], host, err, errlen);
   if (r == 0 && mount_on_fd(NULL, cgfd, NULL, MS_REMOUNT | MS_BIND | RO, NULL) < 0) {
     snprintf(err, errlen, "remounting /sys/fs/cgroup read-only: %s", strerror(errno));
     r = -1;

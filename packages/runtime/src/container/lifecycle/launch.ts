@@ -104,6 +104,7 @@ export async function startLocked(ctx: ContainerContext, c: StoredContainer, wai
       ['waitAttach', waitAttach],
       ['init', !!spec.init],
       ['cgroup', cg.joinDirs],
+      ['cgroupns', spec.cgroupns === 'host' ? 'host' : undefined],
       ['oomFile', cg.oomFile],
       ['hostsFile', join(c.dir, 'hosts')],
       ['hostnameFile', join(c.dir, 'hostname')],
