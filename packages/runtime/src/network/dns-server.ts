@@ -7,14 +7,14 @@ export type NameLookup = (networkId: string, askerIp: string, name: string) => s
 
 /**
  * The embedded DNS of user-defined networks: one UDP listener on each network's gateway
- * address (the containers' resolv.conf points there). Names of containers on that
- * network, their aliases and short ids answer with their addresses; anything else is
- * forwarded to the host's resolvers. (Docker answers on 127.0.0.11 inside every
- * container; a listener on the gateway gives the same behaviour without entering each
- * namespace.) As Docker's resolver, every listener answers for the asker: the container
- * the query's source address belongs to gets the names of all networks it is attached
- * to, whichever gateway it asked, and none of the networks it is not on. A spoofed
- * source gains nothing: the answer goes to the address's real owner.
+ * address (the containers' resolv.conf points there). As Docker's resolver, a listener
+ * answers for the asker: the container the query's source address belongs to gets the
+ * names (container names, aliases, short ids) of every network it is attached to,
+ * whichever gateway it asked, and none of the networks it is not on (`dns-names.ts`);
+ * anything else is forwarded to the host's resolvers. A spoofed source gains nothing:
+ * the answer goes to the address's real owner. (Docker answers on 127.0.0.11 inside
+ * every container; a listener on the gateway gives the same behaviour without entering
+ * each namespace.)
  */
 export class DnsServer {
   private readonly sockets = new Map<string, Socket>();

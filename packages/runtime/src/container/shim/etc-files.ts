@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { ContainerNetworking } from '../../network/endpoint-table.js';
 import { join } from 'node:path';
 import { InvalidArgument } from '../../errors.js';
+import type { ContainerNetworking } from '../../network/endpoint-table.js';
 
 export interface EtcOptions {
   hostname: string;
