@@ -2,7 +2,6 @@ import { rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomicUnsynced } from '../store/atomic-file.js';
-import { resolveForAsker, type ServesNames } from './dns-names.js';
 import type { PortRule } from './nft-ruleset.js';
 
 export interface Endpoint {
@@ -103,11 +102,6 @@ export class EndpointTable {
   /** the containers with an endpoint on the network */
   containersOn(networkId: string): string[] {
     return this.all().filter((e) => e.endpoints.some((p) => p.networkId === networkId)).map((e) => e.containerId);
-  }
-
-  /** the addresses a name has for the container asking from `askerIp` (see resolveForAsker) */
-  resolveFor(askerIp: string, viaNetworkId: string, name: string, serves: ServesNames): string[] {
-    return resolveForAsker(this.all(), askerIp, viaNetworkId, name, serves);
   }
 
   /** `proto/port` of every published port but `containerId`'s */

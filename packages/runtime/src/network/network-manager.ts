@@ -6,6 +6,7 @@ import { Conflict, InvalidArgument, NotFound, Unavailable } from '../errors.js';
 import { linkDelete, netnsCreate, netnsDelete, vethSetup } from '../native/addon.js';
 import type { PortBinding } from '../types.js';
 import { BridgeDevices } from './bridge-devices.js';
+import { resolveForAsker } from './dns-names.js';
 import { ipBatch, nftApply } from './commands.js';
 import { EndpointTable, type ContainerNetworking, type Endpoint, type NetworkRequest } from './endpoint-table.js';
 import { allocatePorts } from './port-allocator.js';
@@ -53,7 +54,7 @@ export class NetworkManager {
   ) {
     this.endpoints = new EndpointTable(root);
     this.bridges = new BridgeDevices(mark, () => this.knownBridges(), this.hostFindings, (netId, asker, name) =>
-      this.endpoints.resolveFor(asker, netId, name, (id) => this.servesNames(id)),
+      resolveForAsker(this.endpoints.all(), asker, netId, name, (id) => this.servesNames(id)),
     );
   }
 
