@@ -12,7 +12,7 @@
     {
       "target_name": "skiff-shim",
       "type": "executable",
-      "sources": ["native/shim/main.c", "native/shim/conf.c", "native/shim/util.c", "native/shim/caps.c", "native/shim/seccomp.c", "native/shim/process.c", "native/shim/rootfs.c", "native/shim/devfs.c", "native/shim/kernel.c", "native/shim/inroot.c", "native/common/safe-root.c", "native/shim/container.c", "native/shim/init.c", "native/shim/attach.c", "native/shim/logfile.c", "native/shim/exitrec.c", "native/shim/start.c", "native/shim/exec.c", "native/shim/trace.c", "native/shim/memtrim.c"],
+      "sources": ["native/shim/main.c", "native/shim/conf.c", "native/shim/util.c", "native/shim/caps.c", "native/shim/seccomp.c", "native/shim/process.c", "native/shim/rootfs.c", "native/shim/devfs.c", "native/shim/kernel.c", "native/shim/cgroupfs.c", "native/shim/inroot.c", "native/common/safe-root.c", "native/shim/container.c", "native/shim/init.c", "native/shim/attach.c", "native/shim/logfile.c", "native/shim/exitrec.c", "native/shim/start.c", "native/shim/exec.c", "native/shim/trace.c", "native/shim/memtrim.c"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-sign-compare"],
       "include_dirs": ["native/common"],
       "ldflags": ["-static-pie"],

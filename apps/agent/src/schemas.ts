@@ -71,6 +71,7 @@ export const containerCreateSpec = z
     autoRemove: z.boolean().optional(),
     init: z.boolean().optional(),
     readOnly: z.boolean().optional(),
+    cgroupns: z.enum(['private', 'host']).optional(),
     capAdd: z.array(z.string()).optional(),
     capDrop: z.array(z.string()).optional(),
     restartPolicy: restartPolicy.optional(),

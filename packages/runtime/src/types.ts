@@ -152,6 +152,8 @@ export interface ContainerCreateSpec {
   autoRemove?: boolean;
   init?: boolean;
   readOnly?: boolean;
+  /** `--cgroupns`: Docker's CgroupnsMode; private (the default) gives the container a cgroup namespace of its own */
+  cgroupns?: 'private' | 'host';
   capAdd?: string[];
   capDrop?: string[];
   restartPolicy?: RestartPolicy;

@@ -51,6 +51,7 @@ export interface DockerCreateBody {
     Mounts?: DockerMount[] | null;
     Init?: boolean | null;
     ReadonlyRootfs?: boolean;
+    CgroupnsMode?: string;
     CapAdd?: string[] | null;
     CapDrop?: string[] | null;
     ExtraHosts?: string[] | null;
@@ -128,6 +129,13 @@ function mounts(body: DockerCreateBody, h: NonNullable<DockerCreateBody['HostCon
   return out;
 }
 
+/** `HostConfig.CgroupnsMode`: empty is the daemon's default (private, as Docker on cgroup v2) */
+function cgroupnsFromDocker(mode: string | undefined): 'private' | 'host' | undefined {
+  if (!mode) return undefined;
+  if (mode === 'private' || mode === 'host') return mode;
+  throw new DockerApiError(400, `invalid cgroup namespace mode: ${mode}`);
+}
+
 /** Docker's create body (plus `?name=`) as the runtime's spec */
 export function createSpecFromDocker(body: DockerCreateBody, name: string | undefined): ContainerCreateSpec {
   if (!body.Image) throw new DockerApiError(400, 'config cannot be empty in order to create a container: no image');
@@ -157,6 +165,7 @@ export function createSpecFromDocker(body: DockerCreateBody, name: string | unde
     autoRemove: !!h.AutoRemove,
     init: h.Init ?? undefined,
     readOnly: !!h.ReadonlyRootfs,
+    cgroupns: cgroupnsFromDocker(h.CgroupnsMode),
     capAdd: h.CapAdd ?? undefined,
     capDrop: h.CapDrop ?? undefined,
     restartPolicy: restartPolicyFromDocker(h.RestartPolicy),

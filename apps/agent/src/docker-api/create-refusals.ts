@@ -18,14 +18,13 @@ const CLIENT_CONFIG = new Set(['AttachStdin', 'AttachStdout', 'AttachStderr', 'S
 const SERVED_HOST = new Set([
   'Binds', 'PortBindings', 'PublishAllPorts', 'AutoRemove', 'RestartPolicy', 'Memory', 'MemorySwap', 'NanoCpus', 'CpuShares',
   'PidsLimit', 'NetworkMode', 'Mounts', 'Init', 'ReadonlyRootfs', 'CapAdd', 'CapDrop', 'ExtraHosts', 'Dns', 'VolumesFrom', 'Links',
-  'Tmpfs', 'ShmSize', 'Ulimits', 'Sysctls', 'CpusetCpus', 'CpusetMems',
+  'Tmpfs', 'ShmSize', 'Ulimits', 'Sysctls', 'CpusetCpus', 'CpusetMems', 'CgroupnsMode',
 ]);
 /** the client's own (the initial tty size comes with the resize; the id file is written by the CLI) */
 const CLIENT_HOST = new Set(['ConsoleSize', 'ContainerIDFile']);
 
 /** values that are what Skiff does anyway (the defaults dockerd would pick) */
 const DEFAULT_VALUES: Record<string, (v: unknown) => boolean> = {
-  CgroupnsMode: (v) => v === 'private',
   IpcMode: (v) => v === 'private' || v === 'shareable',
   Isolation: (v) => v === 'default',
   VolumeDriver: (v) => v === 'local',
@@ -48,7 +47,7 @@ const FLAGS: Record<string, string> = {
   CpuPeriod: '--cpu-period', CpuQuota: '--cpu-quota', CpuRealtimePeriod: '--cpu-rt-period', CpuRealtimeRuntime: '--cpu-rt-runtime',
   MemoryReservation: '--memory-reservation', MemorySwappiness: '--memory-swappiness', KernelMemory: '--kernel-memory',
   OomKillDisable: '--oom-kill-disable', OomScoreAdj: '--oom-score-adj', PidMode: '--pid', IpcMode: '--ipc', UTSMode: '--uts',
-  UsernsMode: '--userns', CgroupnsMode: '--cgroupns', CgroupParent: '--cgroup-parent', Cgroup: '--cgroup', GroupAdd: '--group-add',
+  UsernsMode: '--userns', CgroupParent: '--cgroup-parent', Cgroup: '--cgroup', GroupAdd: '--group-add',
   DnsOptions: '--dns-option', DnsSearch: '--dns-search', SecurityOpt: '--security-opt', StorageOpt: '--storage-opt',
   LogConfig: '--log-driver/--log-opt', VolumeDriver: '--volume-driver', Runtime: '--runtime', Isolation: '--isolation',
   Domainname: '--domainname', MaskedPaths: '--security-opt systempaths', ReadonlyPaths: '--security-opt systempaths',

@@ -70,12 +70,14 @@ static void join_network(const struct conf *c, int status_w) {
   }
 }
 
-/* Joined before the cgroup namespace exists, so the container sees its cgroups as "/". */
+/* Joined before the cgroup namespace exists, so the container sees its cgroups as "/".
+ * `cgroupns=host` (Docker's CgroupnsMode) keeps the host's namespace. */
 static void join_cgroups(const struct conf *c, int status_w) {
   static const char *dirs[MAX_LIST];
   size_t n = conf_list(c, "cgroup", dirs, MAX_LIST);
   for (size_t i = 0; i < n; i++) /* the clone's only thread */
     if (join_cgroup_self(dirs[i]) < 0) die_report(status_w, 125, "joining cgroup %s: %s", dirs[i], strerror(errno));
+  if (cgroupns_host(c)) return;
   if (unshare(CLONE_NEWCGROUP) < 0) die_report(status_w, 125, "cgroup namespace: %s", strerror(errno));
 }
 

@@ -255,8 +255,10 @@ static int mount_sys(const struct conf *c, int rootfd, char *err, size_t errlen)
   int r;
   if (netns && strcmp(netns, "host") == 0) {
     /* a fresh sysfs is refused while sharing the host's network namespace: bind it, then
-     * remount the new mount (reached by name again: the fd still sees the directory under it) */
-    r = mount_on_fd("/sys", fd, NULL, MS_BIND | MS_REC, NULL);
+     * remount the new mount (reached by name again: the fd still sees the directory under it).
+     * Not recursive: the host's mounts under /sys (its cgroup hierarchies, read-write)
+     * stay out; the container's own cgroups are mounted below. */
+    r = mount_on_fd("/sys", fd, NULL, MS_BIND, NULL);
     close(fd);
     if (r < 0) FAIL("bind-mounting /sys: %s", strerror(errno));
     if ((fd = open_root_dir(rootfd, "sys", err, errlen)) < 0) return -1;
@@ -267,7 +269,11 @@ static int mount_sys(const struct conf *c, int rootfd, char *err, size_t errlen)
   int e = errno;
   close(fd);
   if (r < 0) FAIL("mounting /sys: %s", strerror(e));
-  return 0;
+  /* the new mount's root, not the directory under it */
+  if ((fd = open_root_dir(rootfd, "sys", err, errlen)) < 0) return -1;
+  r = mount_cgroupfs(c, fd, err, errlen);
+  close(fd);
+  return r;
 }
 
 /* Everything mounted inside the root before pivot_root, each target opened from `rootfd`. */

@@ -87,6 +87,10 @@ int mount_dev(int rootfd, long shm_size, char *err, size_t errlen);
 int apply_sysctls(const struct conf *c, char *err, size_t errlen);
 /* setrlimit for each `ulimit=name:soft:hard`, while the caller still has CAP_SYS_RESOURCE */
 int apply_ulimits(const struct conf *c, char *err, size_t errlen);
+/* cgroupfs.c: the container's own cgroups, read-only, at /sys/fs/cgroup of `sysfd` */
+int mount_cgroupfs(const struct conf *c, int sysfd, char *err, size_t errlen);
+/* conf `cgroupns=host`: the container shares the host's cgroup namespace */
+int cgroupns_host(const struct conf *c);
 
 /* ---- inroot.c: paths inside the container root before pivot_root -------------------- */
 enum { INROOT_ANY, INROOT_DIR, INROOT_FILE };

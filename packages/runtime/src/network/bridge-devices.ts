@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ipBatch, sysctl } from './commands.js';
-import { DnsServer } from './dns-server.js';
+import { DnsServer, type NameLookup } from './dns-server.js';
 import { assertBridgeOwned, markLine, pruneBridgeAddresses } from './host-reconcile.js';
 import type { HostMark } from './host-mark.js';
 import type { NetworkRecord } from './network-store.js';
@@ -25,7 +25,7 @@ export class BridgeDevices {
     private readonly knownBridges: () => Set<string>,
     /** where what was found on the host and fixed is reported */
     private readonly findings: string[],
-    resolve: (networkId: string, name: string) => string | undefined,
+    resolve: NameLookup,
   ) {
     this.dns = new DnsServer(resolve);
   }

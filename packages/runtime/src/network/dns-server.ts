@@ -2,15 +2,19 @@ import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import dnsPacket from 'dns-packet';
 
-export type NameLookup = (networkId: string, name: string) => string | undefined;
+/** the addresses `name` has for the container at `askerIp` that asked the resolver of `networkId` */
+export type NameLookup = (networkId: string, askerIp: string, name: string) => string[];
 
 /**
  * The embedded DNS of user-defined networks: one UDP listener on each network's gateway
- * address (the containers' resolv.conf points there). Names of containers on that
- * network, their aliases and short ids answer with their addresses; anything else is
- * forwarded to the host's resolvers. (Docker answers on 127.0.0.11 inside every
- * container; a listener on the gateway gives the same behaviour without entering each
- * namespace.)
+ * address (the containers' resolv.conf points there). As Docker's resolver, a listener
+ * answers for the asker: the container the query's source address belongs to gets the
+ * names (container names, aliases, short ids) of every network it is attached to,
+ * whichever gateway it asked, and none of the networks it is not on (`dns-names.ts`);
+ * anything else is forwarded to the host's resolvers. A spoofed source gains nothing:
+ * the answer goes to the address's real owner. (Docker answers on 127.0.0.11 inside
+ * every container; a listener on the gateway gives the same behaviour without entering
+ * each namespace.)
  */
 export class DnsServer {
   private readonly sockets = new Map<string, Socket>();
@@ -47,14 +51,16 @@ export class DnsServer {
     const q = query.questions?.[0];
     if (!q) return;
     const name = q.name.replace(/\.$/, '').toLowerCase();
-    const ip = this.lookup(networkId, name);
-    if (ip || (q.type === 'AAAA' && this.lookup(networkId, name) !== undefined)) {
+    const ips = this.lookup(networkId, addr, name);
+    if (ips.length) {
+      // a known name has no AAAA (IPv4 networks): an empty answer, not a forward that could say otherwise
+      const answers = q.type === 'A' ? ips.map((ip) => ({ type: 'A' as const, name: q.name, ttl: 600, data: ip })) : [];
       const reply = dnsPacket.encode({
         type: 'response',
         id: query.id,
         flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | dnsPacket.AUTHORITATIVE_ANSWER,
         questions: [q],
-        answers: q.type === 'A' ? [{ type: 'A', name: q.name, ttl: 600, data: ip! }] : [],
+        answers,
       });
       sock.send(reply, port, addr);
       return;

@@ -108,17 +108,6 @@ export class EndpointTable {
     return this.all().filter((e) => e.endpoints.some((p) => p.networkId === networkId)).map((e) => e.containerId);
   }
 
-  /** the address a name (container name, alias or short id) has on the network, for its DNS server */
-  resolveName(networkId: string, name: string): string | undefined {
-    for (const e of this.endpoints.values()) {
-      for (const p of e.endpoints) {
-        if (p.networkId !== networkId) continue;
-        if (e.name === name || p.aliases.includes(name) || e.containerId.slice(0, 12) === name) return p.ip;
-      }
-    }
-    return undefined;
-  }
-
   /** `proto/port` of every published port but `containerId`'s */
   portsTakenBesides(containerId: string): Set<string> {
     const taken = new Set<string>();

@@ -6,6 +6,7 @@ import { Conflict, InvalidArgument, NotFound, Unavailable } from '../errors.js';
 import { linkDelete, netnsCreate, netnsDelete, vethSetup } from '../native/addon.js';
 import type { PortBinding } from '../types.js';
 import { BridgeDevices } from './bridge-devices.js';
+import { resolveForAsker } from './dns-names.js';
 import { ipBatch, nftApply } from './commands.js';
 import { EndpointTable, type ContainerNetworking, type Endpoint, type NetworkRequest } from './endpoint-table.js';
 import { allocatePorts } from './port-allocator.js';
@@ -56,7 +57,15 @@ export class NetworkManager {
     private readonly table = 'skiff',
   ) {
     this.endpoints = new EndpointTable(root);
-    this.bridges = new BridgeDevices(mark, () => this.knownBridges(), this.hostFindings, (netId, name) => this.endpoints.resolveName(netId, name));
+    this.bridges = new BridgeDevices(mark, () => this.knownBridges(), this.hostFindings, (netId, asker, name) =>
+      resolveForAsker(this.endpoints.all(), asker, netId, name, (id) => this.servesNames(id)),
+    );
+  }
+
+  /** the embedded DNS answers for user-defined networks only (Docker: the default bridge has no names) */
+  private servesNames(networkId: string): boolean {
+    const n = this.store.find(networkId);
+    return !!n && n.driver === 'bridge' && !n.isDefault;
   }
 
   static async open(root: string, opts: { bridgeName?: string; defaultSubnet?: string; nftTable?: string } = {}): Promise<NetworkManager> {

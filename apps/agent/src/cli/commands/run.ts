@@ -24,6 +24,7 @@ export const CREATE_FLAGS = {
   ...LIMIT_FLAGS,
   init: { type: 'boolean' },
   'read-only': { type: 'boolean' },
+  cgroupns: { type: 'string' },
   'cap-add': { type: 'string', multiple: true },
   'cap-drop': { type: 'string', multiple: true },
   label: { type: 'string', short: 'l', multiple: true },
@@ -56,6 +57,13 @@ export const CREATE_FLAGS = {
   'no-healthcheck': { type: 'boolean' },
 } as const satisfies FlagDefs;
 export type CreateFlags = Flags<typeof CREATE_FLAGS>;
+
+/** `--cgroupns host|private` (Docker's flag; empty is the default, private) */
+function cgroupnsFlag(v: string | undefined): ContainerCreateSpec['cgroupns'] {
+  if (!v) return undefined;
+  if (v === 'host' || v === 'private') return v;
+  throw new CliError(`invalid cgroup namespace mode: ${v}: use "host" or "private"`);
+}
 
 /**
  * `--health-*` / `--no-healthcheck` as docker's CLI turns them into a HealthConfig: only
@@ -152,6 +160,7 @@ export function specFromArgs(argv: string[], command: string): { spec: Container
     autoRemove: !!f.rm,
     init: f.init ? true : undefined,
     readOnly: !!f['read-only'],
+    cgroupns: cgroupnsFlag(f.cgroupns),
     capAdd: f['cap-add'],
     capDrop: f['cap-drop'],
     ...limitsFromFlags(f),

@@ -5,7 +5,7 @@ import { Conflict, NotFound, type SkiffError } from '../../errors.js';
 import { type ContainerContext, nowIso } from '../context.js';
 import { healthSchedule } from '../health/health-config.js';
 import { startHealth, stopHealth } from '../health/supervise.js';
-import { writeEtcFiles } from '../shim/etc-files.js';
+import { embeddedDnsOf, writeEtcFiles } from '../shim/etc-files.js';
 import { formatShimConf } from '../shim/shim-conf.js';
 import { launchShim } from '../shim/shim-launcher.js';
 import { StartTimeline } from '../shim/start-timeline.js';
@@ -80,8 +80,7 @@ export async function startLocked(ctx: ContainerContext, c: StoredContainer, wai
       const net = await ctx.opts.networks.setup(r.id, r.name, r.networks, portsOf(c.record));
       netns = net.netns;
       ip = net.endpoints[0]?.ip;
-      const userNet = net.endpoints.find((e) => !ctx.opts.networks.get(e.networkId).isDefault);
-      dnsServer = userNet?.gateway;
+      dnsServer = embeddedDnsOf(net, (id) => !!ctx.opts.networks.get(id).isDefault);
     }
     timeline?.mark('network (netns, veth, address, ports)');
     await writeEtcFiles(c.dir, { hostname: r.hostname, network, ip, hostEntries, dnsServer, dns: spec.dns });
@@ -108,6 +107,7 @@ export async function startLocked(ctx: ContainerContext, c: StoredContainer, wai
       ['waitAttach', waitAttach],
       ['init', !!spec.init],
       ['cgroup', cg.joinDirs],
+      ['cgroupns', spec.cgroupns === 'host' ? 'host' : undefined],
       ['oomFile', cg.oomFile],
       ['hostsFile', join(c.dir, 'hosts')],
       ['hostnameFile', join(c.dir, 'hostname')],

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgument } from '../../errors.js';
+import type { ContainerNetworking } from '../../network/endpoint-table.js';
 
 export interface EtcOptions {
   hostname: string;
@@ -51,6 +52,26 @@ export async function writeEtcFiles(dir: string, o: EtcOptions): Promise<void> {
   }
   writeFileSync(join(dir, 'hosts'), hosts);
   writeFileSync(join(dir, 'resolv.conf'), resolvConf(o));
+}
+
+/** the embedded DNS a container asks: the gateway of its first user-defined network (it answers for all of them) */
+export function embeddedDnsOf(cn: ContainerNetworking | undefined, isDefault: (networkId: string) => boolean): string | undefined {
+  return cn?.endpoints.find((e) => !isDefault(e.networkId))?.gateway;
+}
+
+/**
+ * After `network connect`/`disconnect` of a running container: resolv.conf names the
+ * embedded DNS of a network it is still on (the one named may be gone, or a first
+ * user-defined network joined), as Docker rewrites it. Written in place: the container
+ * sees the file through a bind mount of this inode. Left alone when its nameservers
+ * are already right, so edits made inside survive.
+ */
+export function updateResolvConf(dir: string, o: Pick<EtcOptions, 'network' | 'dnsServer' | 'dns'>): void {
+  const file = join(dir, 'resolv.conf');
+  const want = resolvConf({ hostname: '', ...o });
+  const servers = (text: string) => text.split('\n').filter((l) => /^\s*nameserver\s/.test(l)).join('\n');
+  if (servers(readOr(file, '')) === servers(want)) return;
+  writeFileSync(file, want);
 }
 
 /** Docker's rules: user networks ask the embedded DNS; otherwise the host's resolvers minus loopback ones. */

@@ -76,6 +76,9 @@ export function buildRecord(
   if (spec.hostname !== undefined && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/.test(spec.hostname)) {
     throw new InvalidArgument(`invalid hostname: "${spec.hostname}"`);
   }
+  if (spec.cgroupns !== undefined && spec.cgroupns !== 'private' && spec.cgroupns !== 'host') {
+    throw new InvalidArgument(`invalid cgroup namespace mode: ${String(spec.cgroupns)}`);
+  }
   const stopSignal = spec.stopSignal ?? ic.StopSignal ?? 'SIGTERM';
   parseSignal(stopSignal);
   if (spec.workingDir && !spec.workingDir.startsWith('/')) {

@@ -1,5 +1,6 @@
 import { Conflict, InvalidArgument, NotFound } from '../../errors.js';
 import { type ContainerContext, isUp } from '../context.js';
+import { embeddedDnsOf, updateResolvConf } from '../shim/etc-files.js';
 import type { StoredContainer } from '../store/container-store.js';
 import { networkMode } from '../store/record-helpers.js';
 import type { NetworkRecord } from '../../network/network-store.js';
@@ -19,7 +20,10 @@ export async function connect(ctx: ContainerContext, idOrName: string, network: 
   if (networkMode(c.record.spec.network) !== 'bridge') throw new Conflict(`container ${c.record.name} uses the ${c.record.spec.network} network mode and cannot join other networks`);
   if (c.record.networks.some((r) => networks.get(r.network).id === n.id)) throw new Conflict(`endpoint with name ${c.record.name} already exists in network ${n.name}`);
   const req = { network: n.name, ip: opts.ip, aliases: opts.aliases };
-  if (isUp(c)) await networks.connect(c.record.id, req);
+  if (isUp(c)) {
+    await networks.connect(c.record.id, req);
+    refreshResolvConf(ctx, c);
+  }
   c.record.networks.push(req);
   await ctx.store.saveRecord(c);
   networkEvent(ctx, c, 'connect', n);
@@ -31,8 +35,18 @@ export async function disconnect(ctx: ContainerContext, idOrName: string, networ
   const n = networks.get(network);
   const idx = c.record.networks.findIndex((r) => networks.get(r.network).id === n.id);
   if (idx < 0) throw new NotFound(`container ${c.record.name} is not connected to network ${n.name}`);
-  if (isUp(c)) await networks.disconnect(c.record.id, n.id);
+  if (isUp(c)) {
+    await networks.disconnect(c.record.id, n.id);
+    refreshResolvConf(ctx, c);
+  }
   c.record.networks.splice(idx, 1);
   await ctx.store.saveRecord(c);
   networkEvent(ctx, c, 'disconnect', n);
+}
+
+/** the embedded DNS named in resolv.conf follows the networks the container is on now */
+function refreshResolvConf(ctx: ContainerContext, c: StoredContainer): void {
+  const networks = ctx.opts.networks;
+  const dnsServer = embeddedDnsOf(networks.networkingOf(c.record.id), (id) => !!networks.get(id).isDefault);
+  updateResolvConf(c.dir, { network: 'bridge', dnsServer, dns: c.record.spec.dns });
 }

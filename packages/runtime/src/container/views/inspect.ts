@@ -81,6 +81,7 @@ export function containerInspect(c: StoredContainer, lowerDirs: string[], net?: 
       Privileged: false,
       ReadonlyRootfs: !!spec.readOnly,
       Init: spec.init ?? null,
+      CgroupnsMode: spec.cgroupns ?? 'private',
       Memory: spec.memory ?? 0,
       MemorySwap: spec.memorySwap ?? (spec.memory ? spec.memory * 2 : 0),
       NanoCpus: spec.nanoCpus ?? 0,

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '@skiff/test-fixtures';
+import { TestRuntime } from './helpers.js';
+
+/**
+ * The embedded DNS of a container on several networks (issue 24): Docker's resolver
+ * answers for every network the asker is attached to and for none other, whichever
+ * resolver address it asks. The reverse-proxy layout: `proxy` on front and back, `app`
+ * on back only, `outsider` on front only.
+ */
+
+let t: TestRuntime;
+let image: string;
+const front = freeTestSubnet();
+const back = freeTestSubnet();
+const sh = (s: string) => ['sh', '-c', s];
+const httpd = (text: string) => sh(`mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www`);
+let appIp = '';
+
+beforeAll(async () => {
+  const reg = await fixtureRegistry();
+  image = `${reg.host}/skiff-test/busybox:latest`;
+  t = await TestRuntime.create([reg.host]);
+  await t.rt.images.pull(image);
+  await t.rt.networks.create('front', { subnet: front.subnet, gateway: front.gateway });
+  await t.rt.networks.create('back', { subnet: back.subnet, gateway: back.gateway });
+  const { id } = await t.rt.containers.run({ image, name: 'app', network: 'back', networkAliases: ['api'], cmd: httpd('from-app') });
+  const nets = ((await t.rt.containers.inspect(id)).NetworkSettings as { Networks: Record<string, { IPAddress: string }> }).Networks;
+  appIp = nets.back!.IPAddress;
+}, 120_000);
+
+afterAll(async () => {
+  await t?.dispose();
+  await stopFixtureRegistry();
+}, 60_000);
+
+async function execOut(id: string, script: string): Promise<string> {
+  const s = await t.rt.containers.exec(id, { cmd: sh(script) });
+  let out = '';
+  s.on('stdout', (d: Buffer) => (out += d.toString()));
+  s.on('stderr', (d: Buffer) => (out += d.toString()));
+  await new Promise((r) => s.on('exit', r));
+  return out;
+}
+
+/** "yes" when `name` resolves to the app's address through `server` (resolv.conf's when empty) */
+const resolves = (name: string, server = '') => `if nslookup ${name} ${server} 2>&1 | grep -q "Address:* ${appIp}$"; then echo yes; else echo no; fi`;
+
+/** a container created on `first`, connected to the rest before it starts */
+async function startOn(name: string, networks: string[]): Promise<string> {
+  const { id } = await t.rt.containers.create({ image, name, network: networks[0], cmd: ['sleep', '300'] });
+  for (const n of networks.slice(1)) await t.rt.containers.connect(id, n);
+  await t.rt.containers.start(id);
+  return id;
+}
+
+describe('embedded DNS on several networks', () => {
+  it.each([
+    ['front first', ['front', 'back']],
+    ['back first', ['back', 'front']],
+  ])('a proxy on front and back resolves the app on back (%s), through either resolver', async (_, order) => {
+    const id = await startOn(`proxy-${order[0]}`, order);
+    const out = await execOut(id, [resolves('app'), resolves('api'), resolves('app.back'), resolves('app', front.gateway), resolves('app', back.gateway), 'wget -qO- http://app/'].join('; '));
+    expect(out).toBe('yes\nyes\nyes\nyes\nyes\nfrom-app\n');
+    await t.rt.containers.remove(id, { force: true });
+  });
+
+  it('never answers names of a network the asker is not on, whichever resolver it asks', async () => {
+    const id = await startOn('outsider', ['front']);
+    // the back network's resolver is reachable from front (it is a host address), so ask it directly too
+    const probes = ['app', 'api', 'app.back'];
+    for (let i = 0; i < 2; i++) {
+      const out = await execOut(id, [...probes.map((n) => resolves(n)), ...probes.map((n) => resolves(n, back.gateway)), resolves('app', front.gateway)].join('; '));
+      expect(out).toBe('no\nno\nno\nno\nno\nno\nno\n');
+    }
+    await t.rt.containers.remove(id, { force: true });
+  }, 120_000);
+
+  it('follows network connect and disconnect of a running container', async () => {
+    const id = await startOn('mover', ['front']);
+    expect(await execOut(id, resolves('app'))).toBe('no\n');
+    await t.rt.containers.connect(id, 'back');
+    expect(await execOut(id, resolves('app'))).toBe('yes\n');
+    await t.rt.containers.disconnect(id, 'back');
+    expect(await execOut(id, `${resolves('app')}; ${resolves('app', back.gateway)}`)).toBe('no\nno\n');
+    // leaving the network resolv.conf names: it now names the resolver of one still joined
+    await t.rt.containers.connect(id, 'back');
+    await t.rt.containers.disconnect(id, 'front');
+    expect(await execOut(id, `grep nameserver /etc/resolv.conf; ${resolves('app')}`)).toBe(`nameserver ${back.gateway}\nyes\n`);
+    await t.rt.containers.remove(id, { force: true });
+  });
+
+  it('a container on the default bridge and a user network resolves only user-network names', async () => {
+    const { id: onBridge } = await t.rt.containers.run({ image, name: 'bridged', cmd: ['sleep', '300'] });
+    const id = await startOn('both', ['bridge', 'back']);
+    expect(await execOut(id, `grep nameserver /etc/resolv.conf; ${resolves('app')}; nslookup bridged >/dev/null 2>&1 && echo bridged-named || echo no-bridge-names`)).toBe(`nameserver ${back.gateway}\nyes\nno-bridge-names\n`);
+    await t.rt.containers.remove(id, { force: true });
+    await t.rt.containers.remove(onBridge, { force: true });
+  });
+});
