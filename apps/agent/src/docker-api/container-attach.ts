@@ -38,9 +38,9 @@ export class PendingAttaches {
  */
 export async function attach(runtime: AttachBackend, pending: PendingAttaches, req: IncomingMessage, socket: Duplex, containerId: string, url: URL): Promise<void> {
   const info = await runtime.containers.inspect(containerId);
-  const full = String(info.Id);
-  const tty = !!(info.Config as { Tty?: boolean }).Tty;
-  const running = !!(info.State as { Running?: boolean }).Running;
+  const full = info.Id;
+  const tty = info.Config.Tty;
+  const running = info.State.Running;
   const wantStdin = truthy(url.searchParams.get('stdin'));
   const wantStdout = truthy(url.searchParams.get('stdout'));
   const wantStderr = truthy(url.searchParams.get('stderr'));

@@ -1,3 +1,4 @@
+import type { ImageInspect as DockerImageInspect } from '@skiff/docker-types';
 import type { ImageInspect } from '@skiff/runtime';
 import type { ImageBackend } from './backend.js';
 import { importImage } from './image-import.js';
@@ -8,7 +9,7 @@ import { pruneFilter } from './prune-filters.js';
 import { queryFilters, startJsonStream, unixSeconds } from './query.js';
 import { param, type Route } from './route.js';
 
-function imageJson(i: ImageInspect) {
+function imageJson(i: ImageInspect): DockerImageInspect {
   return {
     Id: i.id,
     RepoTags: i.repoTags,

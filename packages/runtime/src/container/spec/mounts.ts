@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { InvalidArgument } from '../../errors.js';
 import { MNT_DETACH, MS_RDONLY, mount as nativeMount, umount2 } from '../../native/addon.js';
 import type { MountRequest } from '../../types.js';
+import type { MountPoint } from '@skiff/docker-types';
 import type { VolumeStore } from '../../volume/volume-store.js';
 import { closeQuietly, errCode, O_DIRECTORY, O_PATH, openInRoot, openRootDir, withFd } from '../fs/root-fd.js';
 import { copyTreeFds } from '../fs/tree-copy.js';
@@ -128,7 +129,7 @@ export function shimMountLines(mounts: ResolvedMount[]): string[] {
 }
 
 /** Docker's inspect `Mounts` entries */
-export function inspectMounts(mounts: ResolvedMount[]): Record<string, unknown>[] {
+export function inspectMounts(mounts: ResolvedMount[]): MountPoint[] {
   return mounts.map((m) => ({
     Type: m.type,
     ...(m.name ? { Name: m.name } : {}),
