@@ -69,7 +69,7 @@ export function NetworkInspectView({ network, containers, canOperate }: { networ
                 </td>
                 <td className="pr-2 font-mono" data-testid="endpoint-ip">{e.IPv4Address}</td>
                 <td className="pr-2 font-mono">{e.MacAddress}</td>
-                <td className="pr-2 font-mono">{aliasesOf(i).join(', ')}</td>
+                <td className="pr-2 font-mono" data-testid="endpoint-aliases">{aliasesOf(i).join(', ')}</td>
                 <td className="py-1 text-right">
                   {canConnect && (
                     <button className="btn" disabled={busy} aria-label={`disconnect ${e.Name}`} onClick={() => void action.run(() => disconnect.mutateAsync({ network: network.id, container: id }))}>
