@@ -52,9 +52,9 @@ describe('Docker wire shapes across the Docker API and tRPC', () => {
     const overDocker = await getJson<NetworkInspect>(`/networks/${networkId}`);
     const overTrpc = await client.networks.inspect.query({ id: networkId });
     expect(overTrpc).toEqual(overDocker);
-    // every `GET /networks` entry is the same shape
+    // every `GET /networks` entry is the same shape (whether the list fills Containers is not pinned: dockerd's does not)
     const listed = (await getJson<NetworkInspect[]>('/networks')).find((n) => n.Id === networkId);
-    expect(listed).toEqual(overDocker);
+    expect({ ...listed, Containers: {} }).toEqual({ ...overDocker, Containers: {} });
 
     expect(keys(overDocker)).toEqual(['Attachable', 'ConfigFrom', 'ConfigOnly', 'Containers', 'Created', 'Driver', 'EnableIPv4', 'EnableIPv6', 'IPAM', 'Id', 'Ingress', 'Internal', 'Labels', 'Name', 'Options', 'Scope']);
     expect(overDocker.IPAM).toEqual({ Driver: 'default', Options: null, Config: [{ Subnet: net.subnet, Gateway: net.gateway }] });
