@@ -1,9 +1,9 @@
 import { mkdtemp, readdir, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { MountPoint } from '@skiff/docker-types';
 import { InvalidArgument } from '../../errors.js';
 import { MNT_DETACH, MS_RDONLY, mount as nativeMount, umount2 } from '../../native/addon.js';
 import type { MountRequest } from '../../types.js';
-import type { MountPoint } from '@skiff/docker-types';
 import type { VolumeStore } from '../../volume/volume-store.js';
 import { closeQuietly, errCode, O_DIRECTORY, O_PATH, openInRoot, openRootDir, withFd } from '../fs/root-fd.js';
 import { copyTreeFds } from '../fs/tree-copy.js';
