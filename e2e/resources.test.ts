@@ -97,6 +97,11 @@ describe('images, volumes and networks pages', () => {
     await endpoint.getByRole('button', { name: 'disconnect' }).click();
     await expect.poll(() => endpoint.count(), { timeout: 15_000 }).toBe(0);
     await expect.poll(() => netRow.getByTestId('network-containers').textContent()).toBe('0');
+    // aliases come from the container's own inspect (Docker's network inspect has none)
+    expect(agent.cli(['network', 'connect', '--alias', 'res-db', 'res-net', 'res-c']).code).toBe(0);
+    await expect.poll(() => endpoint.getByTestId('endpoint-aliases').textContent().catch(() => ''), { timeout: 15_000 }).toBe('res-db');
+    expect(agent.cli(['network', 'disconnect', 'res-net', 'res-c']).code).toBe(0);
+    await expect.poll(() => endpoint.count(), { timeout: 15_000 }).toBe(0);
 
     // ---- volumes: create with a label, see it, prune it away
     await page.getByRole('link', { name: 'Volumes' }).click();

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { HostConfig } from '@skiff/docker-types';
 import { ContainerCgroup } from '../src/container/cgroup/cgroups.js';
 import { useTestRuntime, waitFor } from './helpers.js';
 
@@ -22,8 +23,8 @@ async function v1Limits(id: string) {
   };
 }
 
-const hostConfig = async (id: string) => (await env.t.rt.containers.inspect(id)).HostConfig as Record<string, unknown>;
-const limitsOf = (h: Record<string, unknown>) => ({ Memory: h.Memory, MemorySwap: h.MemorySwap, NanoCpus: h.NanoCpus, CpuShares: h.CpuShares, PidsLimit: h.PidsLimit });
+const hostConfig = async (id: string) => (await env.t.rt.containers.inspect(id)).HostConfig;
+const limitsOf = (h: HostConfig) => ({ Memory: h.Memory, MemorySwap: h.MemorySwap, NanoCpus: h.NanoCpus, CpuShares: h.CpuShares, PidsLimit: h.PidsLimit });
 
 describe('containers.update', () => {
   it('a running container takes new limits at once; the record keeps them over a runtime restart and a container restart', async () => {

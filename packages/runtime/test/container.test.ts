@@ -214,7 +214,7 @@ describe('a detached container', () => {
     const started = Date.now();
     await t.rt.containers.stop('worker', { timeout: 1 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-    const state = (await t.rt.containers.inspect('worker')).State as Record<string, unknown>;
+    const state = (await t.rt.containers.inspect('worker')).State;
     expect(state).toMatchObject({ Status: 'exited', ExitCode: 137, Running: false });
     await t.rt.containers.remove('worker');
     expect(await t.rt.containers.list({ all: true, filters: { name: ['worker'] } })).toEqual([]);
@@ -286,7 +286,7 @@ describe('more of docker run', () => {
       expect((await readFile(`${dir}/cpu.cfs_quota_us`, 'utf8')).trim()).toBe('50000');
       expect((await readFile(`${dir}/cpu.cfs_period_us`, 'utf8')).trim()).toBe('100000');
       expect((await readFile(`${dir}/cpu.shares`, 'utf8')).trim()).toBe('512');
-      const info = (await t.rt.containers.inspect(id)).HostConfig as Record<string, unknown>;
+      const info = (await t.rt.containers.inspect(id)).HostConfig;
       expect(info).toMatchObject({ NanoCpus: 0.5e9, CpuShares: 512 });
     } finally {
       await t.rt.containers.remove(id, { force: true });

@@ -8,7 +8,7 @@ async function specRequest(runtime: Runtime, spec: ContainerCreateSpec) {
   for (const entry of spec.volumesFrom ?? []) {
     const [ref, mode] = entry.split(':');
     // an unknown source is the runtime's error to report; it has no binds to check here
-    const info = (await runtime.containers.inspect(ref!).catch(() => undefined)) as { Mounts?: { Type: string; Source: string; RW: boolean }[] } | undefined;
+    const info = await runtime.containers.inspect(ref!).catch(() => undefined);
     for (const m of info?.Mounts ?? []) if (m.Type === 'bind') binds.push({ source: m.Source, readOnly: mode === 'ro' || (mode !== 'rw' && !m.RW) });
   }
   return { binds, capAdd: spec.capAdd, network: spec.network, ulimits: spec.ulimits };

@@ -11,8 +11,7 @@ export interface ContainerState {
 /** where a container stands, for the checks dockerd makes before kill, pause and unpause */
 export async function containerState(runtime: ContainerStateBackend, ref: string): Promise<ContainerState> {
   const info = await runtime.containers.inspect(ref);
-  const state = info.State as { Running?: boolean; Paused?: boolean };
-  return { id: String(info.Id), running: !!state.Running, paused: !!state.Paused };
+  return { id: info.Id, running: info.State.Running, paused: info.State.Paused };
 }
 
 // dockerd's own wording (daemon/errors.go, daemon/unpause.go): the runtime's messages name

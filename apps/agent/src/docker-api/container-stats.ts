@@ -41,8 +41,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function stats(c: Call<ContainerStatsBackend>): Promise<void> {
   const info = await c.runtime.containers.inspect(param(c));
-  const full = String(info.Id);
-  const name = String(info.Name);
+  const full = info.Id;
+  const name = info.Name;
   const stream = c.url.searchParams.get('stream') === null || truthy(c.url.searchParams.get('stream'));
   const sample = () => c.runtime.containers.stats(full);
   if (!stream) {

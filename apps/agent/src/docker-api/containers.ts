@@ -9,24 +9,7 @@ import { pruneFilter } from './prune-filters.js';
 import { queryFilters } from './query.js';
 import { param, type Route } from './route.js';
 import { sendLogBytes } from '../daemon/log-stream.js';
-
-function containerJson(c: ContainerSummary) {
-  return {
-    Id: c.id,
-    Names: c.names,
-    Image: c.image,
-    ImageID: c.imageId,
-    Command: c.command,
-    Created: c.created,
-    State: c.state,
-    Status: c.status,
-    Ports: c.ports.map((p) => ({ ...(p.publicPort ? { IP: p.ip ?? '0.0.0.0', PublicPort: p.publicPort } : {}), PrivatePort: p.privatePort, Type: p.type })),
-    Labels: c.labels,
-    HostConfig: { NetworkMode: c.networks[0] ?? 'default' },
-    NetworkSettings: { Networks: Object.fromEntries(c.networks.map((n) => [n, {}])) },
-    Mounts: [],
-  };
-}
+import { dockerContainerSummary } from '../docker-json/container-summary.js';
 
 /** `tail` as dockerd reads it: a count; `all`, a negative number or anything unparsable is every line */
 export function logTail(v: string | null): number | undefined {
@@ -51,7 +34,7 @@ export function containerRoutes(pending: PendingAttaches): Route<ContainerBacken
           filters: { label: f.label, name: f.name, id: f.id, status: f.status as ContainerSummary['state'][] | undefined },
         });
         const limit = Number(url.searchParams.get('limit') ?? -1);
-        sendJson(res, 200, (limit > 0 ? list.slice(0, limit) : list).map(containerJson));
+        sendJson(res, 200, (limit > 0 ? list.slice(0, limit) : list).map(dockerContainerSummary));
       },
     },
     {
@@ -75,8 +58,8 @@ export function containerRoutes(pending: PendingAttaches): Route<ContainerBacken
       pattern: /^\/containers\/([^/]+)\/start$/,
       async handle(c) {
         const target = await c.runtime.containers.inspect(param(c));
-        const full = String(target.Id);
-        if ((target.State as { Running?: boolean }).Running) {
+        const full = target.Id;
+        if (target.State.Running) {
           c.res.writeHead(304).end();
           return;
         }
@@ -116,7 +99,7 @@ export function containerRoutes(pending: PendingAttaches): Route<ContainerBacken
       method: 'POST',
       pattern: /^\/containers\/([^/]+)\/wait$/,
       async handle(c) {
-        const full = String((await c.runtime.containers.inspect(param(c))).Id);
+        const full = (await c.runtime.containers.inspect(param(c))).Id;
         const condition = c.url.searchParams.get('condition') || 'not-running';
         if (condition !== 'not-running' && condition !== 'next-exit' && condition !== 'removed') throw new DockerApiError(400, `invalid condition: "${condition}"`);
         // headers first: the client waits on this response while it starts the container
@@ -138,13 +121,13 @@ export function containerRoutes(pending: PendingAttaches): Route<ContainerBacken
       async handle(c) {
         const q = c.url.searchParams;
         const info = await c.runtime.containers.inspect(param(c));
-        const tty = !!(info.Config as { Tty?: boolean }).Tty;
+        const tty = info.Config.Tty;
         const stdout = truthy(q.get('stdout'));
         const stderr = truthy(q.get('stderr'));
         if (!stdout && !stderr) throw new DockerApiError(400, 'you must choose at least one stream');
         const headers = { 'content-type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream', 'api-version': API_VERSION };
         await sendLogBytes(c.res, headers, (signal) =>
-          c.runtime.containers.logStream(String(info.Id), {
+          c.runtime.containers.logStream(info.Id, {
             follow: truthy(q.get('follow')),
             tail: logTail(q.get('tail')),
             since: q.get('since') ? Number(q.get('since')) : undefined,

@@ -1,3 +1,4 @@
+import type { ImageInspect as DockerImageInspect } from '@skiff/docker-types';
 import type { ImageInspect } from '@skiff/runtime';
 
 /**
@@ -5,7 +6,7 @@ import type { ImageInspect } from '@skiff/runtime';
  * same, so the CLI and the Docker API show one shape. Only types from the runtime: the CLI
  * bundle takes this module.
  */
-export function imageJson(i: ImageInspect) {
+export function imageJson(i: ImageInspect): DockerImageInspect {
   return {
     Id: i.id,
     RepoTags: i.repoTags,

@@ -1,3 +1,4 @@
+import type { ImageSummary as DockerImageSummary } from '@skiff/docker-types';
 import { pathPattern, type ImageSummary } from '@skiff/runtime';
 import type { ImageBackend } from './backend.js';
 import { DockerApiError } from './http.js';
@@ -35,7 +36,7 @@ const nameOf = (ref: string) => ref.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
  * each name, as `repo:tag` and as `repo`; only the names that match are listed, and an
  * image with none is left out).
  */
-export async function listImages(runtime: ImageBackend, url: URL, all: boolean): Promise<unknown[]> {
+export async function listImages(runtime: ImageBackend, url: URL, all: boolean): Promise<DockerImageSummary[]> {
   const f = queryFilters(url);
   // label and until match as the prunes do (every label; created at or before until)
   const match = pruneFilter(f, IMAGE_LIST_FILTERS);
@@ -60,7 +61,7 @@ export async function listImages(runtime: ImageBackend, url: URL, all: boolean):
       (since === undefined || created > since)
     );
   };
-  const out: unknown[] = [];
+  const out: DockerImageSummary[] = [];
   for (const i of await runtime.images.list({ all })) {
     if (!keep(i)) continue;
     const repoTags = i.repoTags.filter(named);

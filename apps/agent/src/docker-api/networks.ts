@@ -1,35 +1,11 @@
+import type { NetworkCreateResponse } from '@skiff/docker-types';
 import type { NetworkRecord } from '@skiff/runtime';
 import type { NetworkBackend } from './backend.js';
 import { DockerApiError, readJsonBody, sendJson } from './http.js';
 import { pruneFilter } from './prune-filters.js';
 import { labelMatches, queryFilters } from './query.js';
 import { param, type Route } from './route.js';
-
-/** Docker's network inspect shape (the same as the tRPC networks.inspect) */
-export function networkJson(runtime: Pick<NetworkBackend, 'networks'>, n: NetworkRecord) {
-  const containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }> = {};
-  for (const e of runtime.networks.endpointsOf(n.id)) {
-    containers[e.containerId] = { Name: e.name, EndpointID: e.endpoint.hostVeth, MacAddress: e.endpoint.mac, IPv4Address: `${e.endpoint.ip}/${e.endpoint.prefix}`, IPv6Address: '' };
-  }
-  return {
-    Name: n.name,
-    Id: n.id,
-    Created: n.created,
-    Scope: 'local',
-    Driver: n.driver,
-    EnableIPv4: true,
-    EnableIPv6: false,
-    IPAM: { Driver: 'default', Options: null, Config: n.subnet ? [{ Subnet: n.subnet, ...(n.gateway ? { Gateway: n.gateway } : {}), ...(n.ipRange ? { IPRange: n.ipRange } : {}) }] : [] },
-    Internal: n.internal,
-    Attachable: false,
-    Ingress: false,
-    ConfigFrom: { Network: '' },
-    ConfigOnly: false,
-    Containers: containers,
-    Options: n.bridge ? { 'com.docker.network.bridge.name': n.bridge } : {},
-    Labels: n.labels,
-  };
-}
+import { networkJson } from '../docker-json/network.js';
 
 interface CreateBody {
   Name?: string;
@@ -64,7 +40,7 @@ export const NETWORK_ROUTES: Route<NetworkBackend>[] = [
           (!f.type?.length || f.type.includes(builtin(n) ? 'builtin' : 'custom')) &&
           (!f.dangling?.length || (f.dangling[0] === 'true' || f.dangling[0] === '1') === (!builtin(n) && runtime.networks.endpointsOf(n.id).length === 0)),
       );
-      sendJson(res, 200, list.map((n) => networkJson(runtime, n)));
+      sendJson(res, 200, list.map((n) => networkJson(runtime.networks, n)));
     },
   },
   {
@@ -78,7 +54,7 @@ export const NETWORK_ROUTES: Route<NetworkBackend>[] = [
       const ipam = body.IPAM?.Config ?? [];
       if (ipam.length > 1) throw new DockerApiError(400, 'one IPAM config (one IPv4 subnet) per network is supported');
       const n = await runtime.networks.create(body.Name, { subnet: ipam[0]?.Subnet || undefined, gateway: ipam[0]?.Gateway || undefined, ipRange: ipam[0]?.IPRange || undefined, internal: !!body.Internal, labels: body.Labels ?? {} });
-      sendJson(res, 201, { Id: n.id, Warning: '' });
+      sendJson(res, 201, { Id: n.id, Warning: '' } satisfies NetworkCreateResponse);
     },
   },
   {
@@ -93,7 +69,7 @@ export const NETWORK_ROUTES: Route<NetworkBackend>[] = [
     method: 'GET',
     pattern: /^\/networks\/([^/]+)$/,
     async handle(c) {
-      sendJson(c.res, 200, networkJson(c.runtime, c.runtime.networks.get(param(c))));
+      sendJson(c.res, 200, networkJson(c.runtime.networks, c.runtime.networks.get(param(c))));
     },
   },
   {

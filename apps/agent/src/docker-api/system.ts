@@ -1,10 +1,12 @@
 import { arch, cpus, release, totalmem } from 'node:os';
+import type { DiskUsage } from '@skiff/docker-types';
 import { SKIFF_VERSION } from '@skiff/runtime';
 import type { SystemBackend } from './backend.js';
 import { API_VERSION, DockerApiError, MIN_API_VERSION, readJsonBody, sendJson } from './http.js';
 import { unixSeconds } from './query.js';
 import type { Route } from './route.js';
 import { processResources } from '../daemon/process-resources.js';
+import { dockerContainerSummary } from '../docker-json/container-summary.js';
 
 const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
 
@@ -98,22 +100,13 @@ export const SYSTEM_ROUTES: Route<SystemBackend>[] = [
         LayersSize: du.layersSize,
         Images: du.images.map((i) => ({ Id: i.id, ParentId: i.parentId, RepoTags: i.repoTags, RepoDigests: i.repoDigests, Created: unixSeconds(i.created), Size: i.size, SharedSize: i.sharedSize, Labels: i.labels, Containers: users.get(i.id) ?? 0 })),
         Containers: containers.map((c) => ({
-          Id: c.id,
-          Names: c.names,
-          Image: c.image,
-          ImageID: c.imageId,
-          Command: c.command,
-          Created: c.created,
-          State: c.state,
-          Status: c.status,
-          Labels: c.labels,
-          Mounts: [],
+          ...dockerContainerSummary(c),
           SizeRw: sizeOf.get(c.id) ?? 0,
           SizeRootFs: (sizeOf.get(c.id) ?? 0) + (imageSize.get(c.imageId) ?? 0),
         })),
         Volumes: volumes.map((v, i) => ({ Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: v.createdAt, Labels: v.labels, Scope: 'local', Options: null, UsageData: { Size: volumeSizes[i], RefCount: v.usedBy.length } })),
         BuildCache: [],
-      });
+      } satisfies DiskUsage);
     },
   },
 ];

@@ -1,3 +1,4 @@
+import type { Volume as DockerVolume } from '@skiff/docker-types';
 import type { Volume } from '@skiff/runtime';
 import { DockerApiError, readJsonBody, sendJson, truthy } from './http.js';
 import { pruneFilter } from './prune-filters.js';
@@ -5,7 +6,7 @@ import type { VolumeBackend } from './backend.js';
 import { queryFilters } from './query.js';
 import { param, type Route } from './route.js';
 
-function volumeJson(v: Volume & { usedBy?: string[] }) {
+function volumeJson(v: Volume & { usedBy?: string[] }): DockerVolume {
   return { Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: v.createdAt, Labels: v.labels, Scope: 'local', Options: null };
 }
 

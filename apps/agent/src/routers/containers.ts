@@ -147,7 +147,7 @@ export const containersRouter = router({
 
   attach: operatorProcedure.input(z.object({ id: idOrName })).mutation(({ ctx, input }) =>
     call(async () => {
-      const info = (await ctx.runtime.containers.inspect(input.id)) as { Config: { Tty: boolean } };
+      const info = await ctx.runtime.containers.inspect(input.id);
       const session = await ctx.runtime.containers.attach(input.id);
       return { sessionId: ctx.sessions.add(session, info.Config.Tty).id, tty: info.Config.Tty };
     }),

@@ -1,11 +1,11 @@
 'use client';
+import type { ContainerInspect } from '@skiff/docker-types';
 import { useMutation } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
 import { CommitDialog } from './commit-dialog';
-import type { ContainerInspect } from './inspect-types';
 
 /**
  * Lifecycle buttons that fit the container's state, plus rename and commit; errors go to

@@ -1,6 +1,6 @@
 'use client';
+import type { ContainerInspect, Health } from '@skiff/docker-types';
 import { ago, bytes } from '../../lib/format';
-import type { ContainerHealth, ContainerInspect } from './inspect-types';
 
 const Row = ({ label, children }: { label: string; children: React.ReactNode }) => (
   <>
@@ -9,14 +9,14 @@ const Row = ({ label, children }: { label: string; children: React.ReactNode }) 
   </>
 );
 
-const HEALTH_TONE: Record<ContainerHealth['Status'], string> = {
+const HEALTH_TONE: Record<Health['Status'], string> = {
   healthy: 'bg-emerald-100 text-emerald-700 dark:bg-emerald-950 dark:text-emerald-300',
   unhealthy: 'bg-rose-100 text-rose-700 dark:bg-rose-950 dark:text-rose-300',
   starting: 'bg-amber-100 text-amber-700 dark:bg-amber-950 dark:text-amber-300',
 };
 
 /** Status, streak and the last probe's output: what someone debugging a failing check looks at first. */
-function HealthSummary({ health }: { health: ContainerHealth }) {
+function HealthSummary({ health }: { health: Health }) {
   const last = health.Log[health.Log.length - 1];
   return (
     <span data-testid="health">

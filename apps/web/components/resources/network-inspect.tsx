@@ -1,5 +1,5 @@
 'use client';
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation, useQueries, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useState } from 'react';
 import { ago } from '../../lib/format';
@@ -22,6 +22,9 @@ export function NetworkInspectView({ network, containers, canOperate }: { networ
   const [ip, setIp] = useState('');
 
   const endpoints = Object.entries(info?.Containers ?? {}).sort(([, a], [, b]) => a.Name.localeCompare(b.Name));
+  // Docker's network inspect has no aliases: each container's inspect has its own on this network
+  const endpointInspects = useQueries({ queries: endpoints.map(([id]) => trpc.containers.inspect.queryOptions({ id })) });
+  const aliasesOf = (i: number) => endpointInspects[i]?.data?.NetworkSettings.Networks[network.name]?.Aliases ?? [];
   const attached = new Set(endpoints.map(([id]) => id));
   const connectable = containers.filter((c) => !attached.has(c.id) && !c.networks.includes(network.name) && !c.networks.includes(network.id));
   const canConnect = canOperate && network.driver === 'bridge';
@@ -57,7 +60,7 @@ export function NetworkInspectView({ network, containers, canOperate }: { networ
             </tr>
           </thead>
           <tbody>
-            {endpoints.map(([id, e]) => (
+            {endpoints.map(([id, e], i) => (
               <tr key={id} data-testid={`endpoint-${e.Name}`} className="border-t border-zinc-100 dark:border-zinc-800">
                 <td className="py-1 pr-2">
                   <Link className="text-sky-600 hover:underline" href={`/containers/${id}`}>
@@ -66,7 +69,7 @@ export function NetworkInspectView({ network, containers, canOperate }: { networ
                 </td>
                 <td className="pr-2 font-mono" data-testid="endpoint-ip">{e.IPv4Address}</td>
                 <td className="pr-2 font-mono">{e.MacAddress}</td>
-                <td className="pr-2 font-mono">{e.Aliases.join(', ')}</td>
+                <td className="pr-2 font-mono" data-testid="endpoint-aliases">{aliasesOf(i).join(', ')}</td>
                 <td className="py-1 text-right">
                   {canConnect && (
                     <button className="btn" disabled={busy} aria-label={`disconnect ${e.Name}`} onClick={() => void action.run(() => disconnect.mutateAsync({ network: network.id, container: id }))}>

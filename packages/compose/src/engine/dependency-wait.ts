@@ -14,8 +14,7 @@ interface DependencyState {
 }
 
 async function stateOf(rt: Runtime, id: string): Promise<DependencyState> {
-  const info = (await rt.containers.inspect(id)) as { State?: { Running?: boolean; ExitCode?: number; Status?: string; Health?: { Status?: string } } };
-  const st = info.State ?? {};
+  const st = (await rt.containers.inspect(id)).State;
   return { running: !!st.Running, exitCode: st.Status === 'exited' ? st.ExitCode : undefined, health: st.Health?.Status };
 }
 

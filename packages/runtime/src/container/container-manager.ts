@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ContainerInspect } from '@skiff/docker-types';
 import type {
   CommitOptions, ContainerCreateSpec, ContainerService, ContainerStats, ContainerSummary, ContainerUpdateSpec, ExecSpec, FileChange,
   ListContainersOptions, LogChunk, LogEntry, LogStreamOptions, LogsOptions, ProcessList, StdioSession, WaitCondition,
@@ -151,7 +152,7 @@ export class ContainerManager implements ContainerService {
     return counts(this.ctx);
   }
 
-  inspect(idOrName: string): Promise<Record<string, unknown>> {
+  inspect(idOrName: string): Promise<ContainerInspect> {
     return inspect(this.ctx, idOrName);
   }
 

@@ -74,7 +74,7 @@ export function formatPorts(ports: ContainerSummary['ports']): string {
 export async function portCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const { args } = parseFlags(argv, {}, { command: 'port' });
   needArgs(args, 1, 'port', 'CONTAINER [PRIVATE_PORT[/PROTO]]');
-  const info = (await client.containers.inspect.query({ id: args[0]! })) as { NetworkSettings: { Ports: Record<string, { HostIp: string; HostPort: string }[] | null> } };
+  const info = await client.containers.inspect.query({ id: args[0]! });
   const want = args[1] ? (args[1].includes('/') ? args[1] : `${args[1]}/tcp`) : undefined;
   let found = false;
   for (const [key, binds] of Object.entries(info.NetworkSettings.Ports ?? {})) {

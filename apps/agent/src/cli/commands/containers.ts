@@ -90,7 +90,7 @@ export async function execCommand(client: SkiffClient, argv: string[]): Promise<
 export async function attachCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const { flags, args } = parseFlags(argv, { 'no-stdin': { type: 'boolean' } }, { command: 'attach' });
   needArgs(args, 1, 'attach', '[OPTIONS] CONTAINER');
-  const info = (await client.containers.inspect.query({ id: args[0]! })) as { Config: { OpenStdin: boolean } };
+  const info = await client.containers.inspect.query({ id: args[0]! });
   const { sessionId, tty } = await client.containers.attach.mutate({ id: args[0]! });
   return streamSession(client, sessionId, { tty, stdin: info.Config.OpenStdin && !flags['no-stdin'] });
 }

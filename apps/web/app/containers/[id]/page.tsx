@@ -3,7 +3,6 @@ import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { use, useState } from 'react';
 import { ContainerActions } from '../../../components/container/actions';
-import type { ContainerInspect } from '../../../components/container/inspect-types';
 import { JsonTree } from '../../../components/container/json-tree';
 import { Logs } from '../../../components/container/logs';
 import { Overview } from '../../../components/container/overview';
@@ -24,7 +23,7 @@ export default function ContainerPage({ params }: { params: Promise<{ id: string
   const trpc = useTRPC();
   // the page follows the container: start/stop/die/rename from anywhere refetch it (trpc/live-events.tsx)
   const inspect = useQuery(trpc.containers.inspect.queryOptions({ id }, { enabled: !!me }));
-  const info = inspect.data as unknown as ContainerInspect | undefined;
+  const info = inspect.data;
   const [actionError, setError] = useState('');
   const error = actionError || (inspect.error && !isNotFound(inspect.error) ? errorMessage(inspect.error) : '');
 

@@ -1,5 +1,6 @@
 import { mkdtemp, readdir, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { MountPoint } from '@skiff/docker-types';
 import { InvalidArgument } from '../../errors.js';
 import { MNT_DETACH, MS_RDONLY, mount as nativeMount, umount2 } from '../../native/addon.js';
 import type { MountRequest } from '../../types.js';
@@ -144,7 +145,7 @@ export function shimMountLines(mounts: ResolvedMount[]): string[] {
 }
 
 /** Docker's inspect `Mounts` entries */
-export function inspectMounts(mounts: ResolvedMount[]): Record<string, unknown>[] {
+export function inspectMounts(mounts: ResolvedMount[]): MountPoint[] {
   return mounts.map((m) => ({
     Type: m.type,
     ...(m.name ? { Name: m.name } : {}),

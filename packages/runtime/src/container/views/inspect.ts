@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { ContainerInspect, EndpointSettings, PortMap } from '@skiff/docker-types';
 import type { ContainerSummary, MountRequest } from '../../types.js';
 import type { StoredContainer } from '../store/container-store.js';
 import { humanDuration } from './human-duration.js';
@@ -14,20 +15,22 @@ function tmpfsOf(mounts: MountRequest[] | undefined): Record<string, string> | n
 }
 
 /** Docker's `docker inspect` JSON for a container, derived from the record and state on disk. */
-export function containerInspect(c: StoredContainer, lowerDirs: string[], net?: ContainerNetworking): Record<string, unknown> {
+export function containerInspect(c: StoredContainer, lowerDirs: string[], net?: ContainerNetworking): ContainerInspect {
   const { record: r, state: s, dir } = c;
   const spec = r.spec;
   const network = spec.network || 'bridge';
   const first = net?.endpoints[0];
-  const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+  const ports: PortMap = {};
   for (const e of r.exposedPorts ?? []) ports[e.includes('/') ? e : `${e}/tcp`] = null;
   for (const p of spec.ports ?? []) ports[`${p.containerPort}/${p.protocol}`] ??= null;
   for (const p of net?.ports ?? []) (ports[`${p.containerPort}/${p.protocol}`] ??= [])!.push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
-  const networks: Record<string, unknown> = {};
-  if (network === 'host' || network === 'none') networks[network] = { IPAddress: '', Gateway: '', MacAddress: '', NetworkID: network };
+  const networks: Record<string, EndpointSettings> = {};
+  // dockerd sends every EndpointSettings field for host and none too, empty
+  if (network === 'host' || network === 'none') networks[network] = { IPAMConfig: null, Aliases: null, NetworkID: network, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' };
   for (const req of r.networks ?? []) {
     const ep = net?.endpoints.find((e) => e.networkName === req.network || e.networkId === req.network);
     networks[req.network] = {
+      IPAMConfig: req.ip ? { IPv4Address: req.ip } : null,
       Aliases: req.aliases ?? null,
       NetworkID: ep?.networkId ?? '',
       EndpointID: ep ? ep.hostVeth : '',
@@ -35,7 +38,6 @@ export function containerInspect(c: StoredContainer, lowerDirs: string[], net?: 
       IPAddress: ep?.ip ?? '',
       IPPrefixLen: ep?.prefix ?? 0,
       MacAddress: ep?.mac ?? '',
-      IPAMConfig: req.ip ? { IPv4Address: req.ip } : null,
     };
   }
   return {
