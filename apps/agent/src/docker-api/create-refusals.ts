@@ -67,9 +67,25 @@ function refuse(where: string, key: string, value: unknown): never {
   throw new DockerApiError(400, `${where}${key}${flag} is not supported by Skiff (value ${JSON.stringify(value)}); remove it or leave it at its default`);
 }
 
-function check(obj: Record<string, unknown>, where: string, served: Set<string>, client: Set<string>): void {
+/**
+ * The fields Docker's API defines (moby api/types/container Config and HostConfig with its
+ * Resources, network EndpointSettings). Keys outside them are not Docker fields at all and
+ * dockerd's JSON decoding ignores them; clients rely on that (dockerode repeats the `name`
+ * query parameter in the body), so they are ignored here too.
+ */
+const DOCKER_CONFIG = new Set([
+  ...SERVED_CONFIG, ...CLIENT_CONFIG, 'Domainname', 'OnBuild', 'Shell',
+]);
+const DOCKER_HOST = new Set([
+  ...SERVED_HOST, ...CLIENT_HOST, ...Object.keys(FLAGS), ...Object.keys(DEFAULT_VALUES), 'CgroupParent', 'KernelMemoryTCP',
+  'CpuCount', 'CpuPercent',
+]);
+const DOCKER_ENDPOINT = new Set(['Aliases', 'IPAMConfig', 'Links', 'MacAddress', 'NetworkID', 'EndpointID', 'Gateway', 'IPAddress',
+  'IPPrefixLen', 'IPv6Gateway', 'GlobalIPv6Address', 'GlobalIPv6PrefixLen', 'DNSNames', 'DriverOpts', 'GwPriority']);
+
+function check(obj: Record<string, unknown>, where: string, served: Set<string>, client: Set<string>, known: Set<string>): void {
   for (const [key, value] of Object.entries(obj)) {
-    if (served.has(key) || client.has(key) || deepZero(value)) continue;
+    if (!known.has(key) || served.has(key) || client.has(key) || deepZero(value)) continue;
     if (DEFAULT_VALUES[key]?.(value)) continue;
     refuse(where, key, value);
   }
@@ -80,9 +96,9 @@ const SERVED_ENDPOINT = new Set(['Aliases', 'IPAMConfig', 'Links', 'MacAddress']
 const OUTPUT_ENDPOINT = new Set(['NetworkID', 'EndpointID', 'Gateway', 'IPAddress', 'IPPrefixLen', 'IPv6Gateway', 'GlobalIPv6Address', 'GlobalIPv6PrefixLen', 'DNSNames']);
 
 export function refuseUnsupportedCreateFields(body: Record<string, unknown>): void {
-  check(body, '', SERVED_CONFIG, CLIENT_CONFIG);
+  check(body, '', SERVED_CONFIG, CLIENT_CONFIG, DOCKER_CONFIG);
   const h = body.HostConfig;
-  if (h && typeof h === 'object') check(h as Record<string, unknown>, 'HostConfig.', SERVED_HOST, CLIENT_HOST);
+  if (h && typeof h === 'object') check(h as Record<string, unknown>, 'HostConfig.', SERVED_HOST, CLIENT_HOST, DOCKER_HOST);
   const endpoints = (body.NetworkingConfig as { EndpointsConfig?: Record<string, unknown> | null } | undefined)?.EndpointsConfig ?? {};
   const names = Object.keys(endpoints);
   if (names.length > 1) {
@@ -91,8 +107,8 @@ export function refuseUnsupportedCreateFields(body: Record<string, unknown>): vo
   for (const [name, ep] of Object.entries(endpoints)) {
     if (!ep || typeof ep !== 'object') continue;
     const e = ep as Record<string, unknown>;
-    check(e, `NetworkingConfig.EndpointsConfig.${name}.`, SERVED_ENDPOINT, OUTPUT_ENDPOINT);
+    check(e, `NetworkingConfig.EndpointsConfig.${name}.`, SERVED_ENDPOINT, OUTPUT_ENDPOINT, DOCKER_ENDPOINT);
     const ipam = e.IPAMConfig as Record<string, unknown> | null | undefined;
-    if (ipam) check(ipam, `NetworkingConfig.EndpointsConfig.${name}.IPAMConfig.`, new Set(['IPv4Address']), new Set());
+    if (ipam) check(ipam, `NetworkingConfig.EndpointsConfig.${name}.IPAMConfig.`, new Set(['IPv4Address']), new Set(), new Set(['IPv4Address', 'IPv6Address', 'LinkLocalIPs']));
   }
 }
