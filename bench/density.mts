@@ -12,15 +12,14 @@
  *   DENSITY_PS_LOG: a file that gets each `ps` call of the client process as "N start-ms duration-ms" (wall clock, to line up with --trace-gc)
  * Everything it creates is removed at the end, also on failure and Ctrl-C.
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { connectAgent, type SkiffClient } from '../apps/agent/src/cli/client.js';
 import { pullImage } from '../apps/agent/src/cli/commands/images.js';
-import { fixtureRegistry, stopFixtureRegistry, freePort, sweepRuntimeLeftovers } from '@skiff/test-fixtures';
+import { fixtureRegistry, stopFixtureRegistry } from '@skiff/test-fixtures';
+import { startAgent, type Agent } from './lib/bench-agent.mjs';
 import { podman as startPodman, type Podman } from './lib/peers.mjs';
+import { kernelKb, meminfo, mib, processRss, readPid, smapsRollup } from './lib/proc-memory.mjs';
 import { median, percentile, report, timeMs, type BenchResult, type Row } from './lib/report.mjs';
 
 // ---- arguments --------------------------------------------------------------------------
@@ -44,7 +43,6 @@ const PEER_N = Math.min(100, Math.min(...SIZES));
 const BRIDGE = 'skbdensity0';
 const NFT_TABLE = 'skiff_b_density';
 const CGROUP_PARENT = 'skiff-b-density';
-const SKIFF = resolve(import.meta.dirname, '..', 'skiff');
 
 // ---- cleanup, also on failure and Ctrl-C --------------------------------------------------
 
@@ -76,41 +74,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-// ---- host measurements ------------------------------------------------------------------
-
-/** kB fields of /proc/meminfo */
-function meminfo(): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const line of readFileSync('/proc/meminfo', 'utf8').split('\n')) {
-    const m = /^(\w+(?:\(\w+\))?):\s+(\d+)/.exec(line);
-    if (m) out[m[1]!] = Number(m[2]);
-  }
-  return out;
-}
-
-/** Rss and Pss (kB) of a process from /proc/<pid>/smaps_rollup; undefined when it is gone */
-function smapsRollup(pid: number): { rss: number; pss: number } | undefined {
-  try {
-    const t = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-    return { rss: Number(/^Rss:\s+(\d+)/m.exec(t)![1]), pss: Number(/^Pss:\s+(\d+)/m.exec(t)![1]) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** VmRSS and VmHWM (kB) */
-function processRss(pid: number): { rss: number; hwm: number } {
-  const t = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return { rss: Number(/^VmRSS:\s+(\d+)/m.exec(t)![1]), hwm: Number(/^VmHWM:\s+(\d+)/m.exec(t)![1]) };
-}
-
-/** what the kernel allocated for itself between two /proc/meminfo samples (kB) */
-const kernelKb = (before: Record<string, number>, after: Record<string, number>) =>
-  ['Slab', 'KernelStack', 'PageTables', 'SecPageTables', 'Percpu'].reduce((sum, k) => sum + (after[k] ?? 0) - (before[k] ?? 0), 0);
-
-const readPid = (file: string) => Number(readFileSync(file, 'utf8').trim());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const mib = (kb: number) => kb / 1024;
 
 /** runs fn over items with at most `limit` in flight; after Ctrl-C only with `always` */
 async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>, always = false): Promise<void> {
@@ -124,67 +88,6 @@ async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>
 
 /** `p`, or undefined after `ms`: one stuck call must not hang the cleanup */
 const within = <T,>(p: Promise<T>, ms: number) => Promise.race([p, sleep(ms).then(() => undefined)]);
-
-// ---- the agent --------------------------------------------------------------------------
-
-interface Agent {
-  proc: ChildProcess;
-  root: string;
-  client: SkiffClient;
-  close(): void;
-}
-
-async function startAgent(registry: string): Promise<Agent> {
-  const dir = mkdtempSync(join(tmpdir(), 'skiff-density-'));
-  const root = join(dir, 'root');
-  const socket = join(dir, 'skiff.sock');
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, SKIFF_BRIDGE: BRIDGE, SKIFF_NFT_TABLE: NFT_TABLE, SKIFF_CGROUP_PARENT: CGROUP_PARENT, SKIFF_ADMIN_PASSWORD: 'density-bench' };
-  if (process.env.DENSITY_AGENT_NODE_FLAGS) env.SKIFF_NODE_FLAGS = process.env.DENSITY_AGENT_NODE_FLAGS;
-  // its own process group: a Ctrl-C reaches this script, which then removes the containers through the agent
-  const proc = spawn(SKIFF, ['daemon', '--root', root, '--socket', socket, '--docker-socket', 'off', '--http', `127.0.0.1:${port}`, '--insecure-registry', registry], {
-    env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  cleanups.push(() => stopAgentAndSweep(proc, dir, root));
-  let out = '';
-  const log = process.env.DENSITY_AGENT_LOG;
-  // each chunk as it arrives, stamped: --trace-gc counts from the agent's start, and the
-  // stamp of its earliest line puts that start on DENSITY_PS_LOG's wall clock
-  if (log) for (const s of [proc.stdout!, proc.stderr!]) s.on('data', (b: Buffer) => appendFileSync(log, `@${Date.now()} ${b}`));
-  await new Promise<void>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`agent did not start: ${out}`)), 60_000);
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('ready')) {
-        clearTimeout(timer);
-        ok();
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`agent exited (${code}): ${out}`));
-    });
-  });
-  process.env.SKIFF_HOST = `unix://${socket}`;
-  const { client, close } = await connectAgent();
-  return { proc, root, client, close };
-}
-
-/** the agent first (SIGTERM, then SIGKILL), then whatever a crashed agent left: shims, netns, bridge, nft, cgroups */
-async function stopAgentAndSweep(proc: ChildProcess, dir: string, root: string): Promise<void> {
-  if (proc.exitCode === null && proc.signalCode === null) {
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    await Promise.race([exited, sleep(10_000)]);
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-  }
-  await sweepRuntimeLeftovers({ root, bridge: BRIDGE, nftTable: NFT_TABLE, cgroupParent: CGROUP_PARENT });
-  rmSync(dir, { recursive: true, force: true });
-}
 
 // ---- one size -----------------------------------------------------------------------------
 
@@ -350,7 +253,7 @@ async function main(): Promise<void> {
   const reg = await fixtureRegistry();
   cleanups.push(() => stopFixtureRegistry());
   const image = `${reg.host}/skiff-test/busybox:latest`;
-  const agent = await startAgent(reg.host);
+  const agent = await startAgent(reg.host, { bridge: BRIDGE, nftTable: NFT_TABLE, cgroupParent: CGROUP_PARENT }, (fn) => cleanups.push(fn));
   cleanups.push(async () => {
     // through the agent while it lives: it tears down netns, veths and cgroups itself
     const left = (await within(agent.client.containers.list.query({ all: true }), 10_000).catch(() => undefined)) ?? [];

@@ -118,7 +118,12 @@ try {
       const listeners: ((s: string) => void)[] = [];
       const sub = client.containers.sessionOutput.subscribe(
         { sessionId },
-        { onData: (e) => e.type !== 'exit' && listeners.forEach((l) => l(Buffer.from(e.data, 'base64').toString('latin1'))) },
+        {
+          onData: (e) => {
+            if (e.type === 'exit') return;
+            for (const l of listeners) l(Buffer.from(e.data, 'base64').toString('latin1'));
+          },
+        },
       );
       const term: EchoTerminal = {
         write: (keys) => void send.containers.sessionInput.mutate({ sessionId, data: Buffer.from(keys, 'latin1').toString('base64') }),

@@ -10,6 +10,7 @@ APT_PACKAGES=(
   busybox-static docker-registry zstd skopeo openssl   # test images and the local registry
   postgresql                                           # the PostgreSQL back end is tested for real
   chromium                                             # the dashboard e2e tests (playwright-core drives it)
+  clang-format                                         # the C format check (test/lint.test.ts, npm run format)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done

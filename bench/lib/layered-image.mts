@@ -43,7 +43,7 @@ function pools(next: () => number): Pools {
   const parts: string[] = [];
   let len = 0;
   while (len < 4 << 20) {
-    const line = Array.from({ length: 3 + Math.floor(next() * 10) }, () => words[Math.floor(Math.pow(next(), 2) * words.length)]).join(' ');
+    const line = Array.from({ length: 3 + Math.floor(next() * 10) }, () => words[Math.floor(next() ** 2 * words.length)]).join(' ');
     const s = `${' '.repeat(Math.floor(next() * 4) * 2)}${line}\n`;
     parts.push(s);
     len += s.length;
@@ -99,7 +99,7 @@ function treeEntries(p: Pools, next: () => number, top: string, files: number, o
       entries.push({ name, type: 'link', linkname: lastFile, mode: 0o644 });
       continue;
     }
-    const size = Math.round(512 * Math.pow(32, next())); // 0.5–16 KiB, log-uniform
+    const size = Math.round(512 * 32 ** next()); // 0.5–16 KiB, log-uniform
     const binary = name.endsWith('.so') || next() < 0.1;
     entries.push({ name, type: 'file', mode: binary ? 0o755 : 0o644, uid: i % 97 === 0 ? 1000 : 0, gid: i % 97 === 0 ? 1000 : 0, content: content(p, next, size, binary) });
     lastFile = name;

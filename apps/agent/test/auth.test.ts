@@ -74,13 +74,13 @@ describe('authentication', () => {
     const r = await call('mutation', 'auth.login', { username: '', password: 'x' });
     expect(r.status).toBe(400);
     expect(r.error?.data.code).toBe('BAD_REQUEST');
-    const issues = (r.error?.data as { inputIssues?: { path: unknown[]; message: string }[] }).inputIssues;
+    const issues = (r.error?.data as { inputIssues?: { path: unknown[]; message: string }[] } | undefined)?.inputIssues;
     expect(issues?.length).toBeGreaterThan(0);
     for (const i of issues ?? []) expect(i).toEqual({ path: ['username'], message: expect.any(String) });
     // an error of another kind has none
     const wrong = await call('mutation', 'auth.login', { username: 'nobody-here', password: 'x' });
     expect(wrong.status).toBe(401);
-    expect((wrong.error?.data as { inputIssues?: unknown }).inputIssues).toBeUndefined();
+    expect((wrong.error?.data as { inputIssues?: unknown } | undefined)?.inputIssues).toBeUndefined();
   });
 
   it('logs in with a password into an httpOnly SameSite session cookie, rate-limits failures, refuses other origins', async () => {

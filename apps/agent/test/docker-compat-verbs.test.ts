@@ -21,7 +21,7 @@ const { env: dockerEnv, docker, ok, api } = dockerClient(() => agent);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const daemon = (message: string) => `Error response from daemon: ${message}\n`;
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 useDockerAgent((ctx) => ({ agent, registry, image } = ctx));
 
@@ -251,8 +251,8 @@ describe('docker system prune, docker builder prune', () => {
       // one layer: its ChainID is its diffID
       expect(pruned.stdout).toMatch(
         new RegExp(
-          `^Deleted Containers:\\n${id}\\n\\nDeleted Networks:\\n${escape(net)}\\n\\nDeleted Volumes:\\n${vol}\\n\\n` +
-            `Deleted Images:\\nuntagged: ${escape(image)}\\nuntagged: ${escape(digest)}\\ndeleted: ${imageId}\\n${layers.map((l) => `deleted: ${l}\\n`).join('')}\\n` +
+          `^Deleted Containers:\\n${id}\\n\\nDeleted Networks:\\n${escapeRegExp(net)}\\n\\nDeleted Volumes:\\n${vol}\\n\\n` +
+            `Deleted Images:\\nuntagged: ${escapeRegExp(image)}\\nuntagged: ${escapeRegExp(digest)}\\ndeleted: ${imageId}\\n${layers.map((l) => `deleted: ${l}\\n`).join('')}\\n` +
             `Total reclaimed space: \\d+(\\.\\d+)?[kMG]?B\\n$`,
         ),
       );

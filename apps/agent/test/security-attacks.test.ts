@@ -269,7 +269,10 @@ describe('9: request bodies are limited before authentication', () => {
       s.on('data', (d) => (got += d.toString()));
       s.on('close', () => resolve(got));
       s.on('error', () => resolve(got));
-      setTimeout(() => (s.destroy(), resolve(got || 'no answer')), 3000);
+      setTimeout(() => {
+        s.destroy();
+        resolve(got || 'no answer');
+      }, 3000);
     });
     expect(answer).toMatch(/^HTTP\/1.1 413/);
     // the agent still answers

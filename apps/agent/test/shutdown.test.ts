@@ -121,7 +121,10 @@ describe('stopping the agent (SIGTERM)', { timeout: 90_000 }, () => {
   it('Docker API: hijacked attach and events that stop reading do not hold it; exec, logs, events and stats that read are ended', async () => {
     const attachHead = `POST /containers/chatty/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`;
     socket(await stalledRequest({ path: h.dockerSocket }, attachHead));
-    const stalledEvents = readingRequest(h.dockerSocket, '/events').then(({ res }) => (res.pause(), res));
+    const stalledEvents = readingRequest(h.dockerSocket, '/events').then(({ res }) => {
+      res.pause();
+      return res;
+    });
     const events = await readingRequest(h.dockerSocket, '/events');
     const stats = await readingRequest(h.dockerSocket, '/containers/chatty/stats');
     cleanups.push(() => void stalledEvents.then((r) => r.destroy()), () => events.res.destroy(), () => stats.res.destroy());

@@ -144,7 +144,11 @@ describe('a long stream adds no listener per event', () => {
     try {
       await new Promise<void>((resolve, reject) => {
         let n = 0;
-        const sub = c.system.events.subscribe(undefined, { onData: () => ++n === 40 && (sub.unsubscribe(), resolve()), onError: reject });
+        const sub = c.system.events.subscribe(undefined, { onData: () => {
+            if (++n !== 40) return;
+            sub.unsubscribe();
+            resolve();
+          }, onError: reject });
       });
     } finally {
       stop();

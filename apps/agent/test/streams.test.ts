@@ -100,12 +100,26 @@ describe('log streams', () => {
   const entries = (client: Client, id: string, options: LogsOptions = {}) =>
     new Promise<LogEntry[]>((resolve, reject) => {
       const out: LogEntry[] = [];
-      const sub = client.containers.logs.subscribe({ id, options }, { onData: (e) => out.push(e), onError: reject, onComplete: () => (sub.unsubscribe(), resolve(out)) });
+      const sub = client.containers.logs.subscribe({ id, options }, {
+        onData: (e) => out.push(e),
+        onError: reject,
+        onComplete: () => {
+          sub.unsubscribe();
+          resolve(out);
+        },
+      });
     });
   const chunks = (client: Client, id: string, options: LogsOptions = {}) =>
     new Promise<LogChunk[]>((resolve, reject) => {
       const out: LogChunk[] = [];
-      const sub = client.containers.logChunks.subscribe({ id, options }, { onData: (b) => out.push(...b), onError: reject, onComplete: () => (sub.unsubscribe(), resolve(out)) });
+      const sub = client.containers.logChunks.subscribe({ id, options }, {
+        onData: (b) => out.push(...b),
+        onError: reject,
+        onComplete: () => {
+          sub.unsubscribe();
+          resolve(out);
+        },
+      });
     });
   /** GET /containers/{id}/logs on the Docker API socket, demultiplexed into (stream, text) runs */
   const dockerLogs = (id: string, query: string) =>

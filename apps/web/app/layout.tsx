@@ -12,6 +12,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
     // the boot script may add `dark` before React hydrates
     <html lang="en" suppressHydrationWarning>
       <head>
+        {/* biome-ignore lint/security/noDangerouslySetInnerHtml: a constant script of ours that sets the theme before the first paint; no input reaches it */}
         <script dangerouslySetInnerHTML={{ __html: THEME_BOOT_SCRIPT }} />
       </head>
       <body className="min-h-screen">

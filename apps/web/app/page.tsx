@@ -1,7 +1,7 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import { useMe } from '../components/use-auth';
 import { ago, bytes } from '../lib/format';
 import { errorMessage } from '../lib/errors';

@@ -23,6 +23,7 @@ export function Terminal({ id, cmd = ['/bin/sh'], user, generation = 0 }: { id: 
   const [full, setFull] = useState(false);
   const key = JSON.stringify(cmd);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new generation (reconnect) opens a new session though the effect does not read it
   useEffect(() => {
     let disposed = false;
     let cleanup = () => {};

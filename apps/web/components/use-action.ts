@@ -3,6 +3,7 @@ import { useCallback, useState } from 'react';
 import { errorMessage } from '../lib/errors';
 
 /** what an action says when it worked: fixed text, or text made from its result (nothing: no notice) */
+// biome-ignore lint/suspicious/noConfusingVoidType: a callback that shows no notice returns nothing, which TypeScript types as void
 export type Done<T> = string | ((result: T) => string | void | undefined);
 
 /**

@@ -35,7 +35,7 @@ export function readEnvFile(text: string, opts: EnvFileOptions = {}): Record<str
       line++;
       continue;
     }
-    const m = /^\s*(?:export\s+)?([A-Za-z0-9_.\-\[\]]+)\s*(?:([=:])\s*)?/.exec(raw);
+    const m = /^\s*(?:export\s+)?([A-Za-z0-9_.\-[\]]+)\s*(?:([=:])\s*)?/.exec(raw);
     if (!m || (!m[2] && raw.slice(m[0].length).trim() !== '' && !raw.slice(m[0].length).trim().startsWith('#'))) {
       fail(`invalid line in env file: ${JSON.stringify(trimmed)}`);
     }

@@ -98,7 +98,7 @@ function rebase(svc: Obj, dir: string): Obj {
       const o = v as Obj;
       return o.type === 'bind' && typeof o.source === 'string' ? { ...o, source: abs(o.source) } : o;
     });
-    vols.forEach((_, i) => copyLoc(vols, i, out.volumes as unknown[], i));
+    for (let i = 0; i < vols.length; i++) copyLoc(vols, i, out.volumes as unknown[], i);
   }
   return out;
 }

@@ -208,10 +208,10 @@ export function interpolateTree(root: unknown, lookup: Lookup): string[] {
         if (e instanceof InterpolationError) throw new ComposeError(e.message, locOf(container, key), joinPath(segs));
         throw e;
       }
-      r.unset.forEach((n) => unset.add(n));
+      for (const n of r.unset) unset.add(n);
       container[key] = cast(segs, r.value);
     } else if (Array.isArray(v)) {
-      v.forEach((_, i) => walk(v as unknown as Record<number, unknown>, i, [...segs, i]));
+      for (let i = 0; i < v.length; i++) walk(v as unknown as Record<number, unknown>, i, [...segs, i]);
     } else if (v && typeof v === 'object') {
       for (const k of Object.keys(v)) walk(v as Record<string, unknown>, k, [...segs, k]);
     }

@@ -33,7 +33,7 @@ export async function loadProject(opts: LoadOptions): Promise<ComposeProject> {
     if (typeof root !== 'object' || Array.isArray(root)) {
       throw new ComposeError('a Compose file must be a mapping at the top level', locOf(root) ?? { file: shown, line: 1, col: 1 });
     }
-    interpolateTree(root, lookup).forEach((n) => unset.add(n));
+    for (const n of interpolateTree(root, lookup)) unset.add(n);
     validateSchema(root, shown);
     return root as Obj;
   };

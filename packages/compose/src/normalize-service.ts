@@ -34,13 +34,13 @@ export interface ServiceContext {
 }
 
 /** keys that have a meaning in Skiff; any other non-`x-` key is accepted but reported as ignored */
-const SUPPORTED = new Set([
-  'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'expose', 'volumes', 'tmpfs',
-  'networks', 'network_mode', 'depends_on', 'links', 'restart', 'healthcheck', 'labels', 'container_name', 'hostname',
-  'working_dir', 'user', 'cpus', 'mem_limit', 'deploy', 'scale', 'stop_signal', 'stop_grace_period', 'tty',
-  'stdin_open', 'init', 'read_only', 'cap_add', 'cap_drop', 'extra_hosts', 'dns', 'pull_policy', 'profiles', 'extends',
-  'shm_size', 'ulimits', 'sysctls', 'cpuset',
-]);
+const SUPPORTED = new Set(
+  `image build command entrypoint environment env_file ports expose volumes tmpfs
+  networks network_mode depends_on links restart healthcheck labels container_name hostname
+  working_dir user cpus mem_limit deploy scale stop_signal stop_grace_period tty
+  stdin_open init read_only cap_add cap_drop extra_hosts dns pull_policy profiles extends
+  shm_size ulimits sysctls cpuset`.split(/\s+/),
+);
 
 export async function normalizeService(name: string, raw: Obj, ctx: ServiceContext): Promise<ServiceConfig> {
   const base = `services.${name}`;
@@ -149,24 +149,24 @@ export async function normalizeService(name: string, raw: Obj, ctx: ServiceConte
   // resources: deploy.resources.limits and the service-level shorthands must agree
   const deploy = (raw.deploy ?? {}) as Obj;
   const limits = (((deploy.resources ?? {}) as Obj).limits ?? {}) as Obj;
-  const cpus = pick(raw, 'cpus', limits, 'cpus', base, (c, k, p) => {
+  const cpus = pick(raw, 'cpus', limits, 'cpus', base, fail, (c, k, p) => {
     const n = Number(c[k]);
     if (!Number.isFinite(n) || n < 0) fail(c, k, p, `invalid cpus ${JSON.stringify(c[k])}`);
     return n;
-  }, fail);
+  });
   if (cpus !== undefined) svc.cpus = cpus;
-  const memory = pick(raw, 'mem_limit', limits, 'memory', base, (c, k, p) => {
+  const memory = pick(raw, 'mem_limit', limits, 'memory', base, fail, (c, k, p) => {
     const v = c[k];
     const n = typeof v === 'number' ? v : parseByteSize(String(v));
     if (n === undefined || !Number.isFinite(n) || n < 0) fail(c, k, p, `invalid memory size ${JSON.stringify(v)} (like 512m, 1g)`);
     return n!;
-  }, fail);
+  });
   if (memory !== undefined) svc.memory = memory;
-  const replicas = pick(raw, 'scale', deploy, 'replicas', base, (c, k, p) => {
+  const replicas = pick(raw, 'scale', deploy, 'replicas', base, fail, (c, k, p) => {
     const n = Number(c[k]);
     if (!Number.isInteger(n) || n < 0) fail(c, k, p, `invalid replica count ${JSON.stringify(c[k])}`);
     return n;
-  }, fail);
+  });
   if (replicas !== undefined) svc.replicas = replicas;
   if (svc.containerName && svc.replicas > 1) {
     fail(raw, 'container_name', `${base}.container_name`, `service "${name}" sets container_name but runs ${svc.replicas} replicas: container names must be unique`);
@@ -202,7 +202,7 @@ function strings(v: unknown): string[] {
 }
 
 /** a value settable in two places (`cpus` / `deploy.resources.limits.cpus`): both must agree */
-function pick<T>(a: Obj, aKey: string, b: Obj, bKey: string, base: string, conv: (c: Obj, k: string, p: string) => T, fail: Fail): T | undefined {
+function pick<T>(a: Obj, aKey: string, b: Obj, bKey: string, base: string, fail: Fail, conv: (c: Obj, k: string, p: string) => T): T | undefined {
   const aPath = `${base}.${aKey}`;
   const bPath = `${base}.deploy.${bKey === 'replicas' ? '' : 'resources.limits.'}${bKey}`;
   const va = a[aKey] === undefined || a[aKey] === null ? undefined : conv(a, aKey, aPath);

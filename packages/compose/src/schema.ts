@@ -11,6 +11,7 @@ import { keyLocOf, locOf } from './yaml-source.js';
  * turned into a located ComposeError.
  */
 
+// biome-ignore lint/suspicious/noExplicitAny: the vendored JSON Schema is patched by key paths below; ajv checks its shape
 type Json = Record<string, any>;
 
 function loadSchema(): Json {
@@ -112,7 +113,7 @@ function segmentsOf(instancePath: string, root: unknown): (string | number)[] {
 }
 
 function valueAt(root: unknown, segs: (string | number)[]): { parent: unknown; key?: string | number; value: unknown } {
-  let parent: unknown = undefined;
+  let parent: unknown;
   let value: unknown = root;
   let key: string | number | undefined;
   for (const s of segs) {
@@ -162,7 +163,7 @@ export function toComposeError(errors: ErrorObject[], root: unknown, file: strin
       for (const e of errors) {
         if (e.keyword === 'type' && e.instancePath === best.instancePath) {
           const t = (e.params as { type: string | string[] }).type;
-          (Array.isArray(t) ? t : String(t).split(',')).forEach((x) => types.add(x === 'array' ? 'list' : x === 'object' ? 'mapping' : x));
+          for (const x of Array.isArray(t) ? t : String(t).split(',')) types.add(x === 'array' ? 'list' : x === 'object' ? 'mapping' : x);
         }
       }
       const got = value === null ? 'null' : Array.isArray(value) ? 'list' : typeof value === 'object' ? 'mapping' : typeof value;

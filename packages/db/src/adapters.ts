@@ -55,7 +55,7 @@ const PG_TEXT = 25;
  * the query. Its values arrive as one-letter strings, so reporting them as text is exact.
  */
 class CatalogFriendlyPool extends pg.Pool {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: an override of pg.Pool's overloaded query must accept and return what every overload does
   override query(...args: any[]): any {
     const result = (super.query as (...a: unknown[]) => unknown)(...args);
     if (!(result instanceof Promise)) return result;

@@ -11,7 +11,7 @@ import { SHIM_PATH } from '../src/native/paths.js';
 import { NetworkStore } from '../src/network/network-store.js';
 import { createRuntime } from '../src/runtime.js';
 import { FORMAT, FormatTooNew, readVersioned } from '../src/store/format-version.js';
-import { TestRuntime, useTestRuntime } from './helpers.js';
+import { type TestRuntime, useTestRuntime } from './helpers.js';
 
 const env = useTestRuntime();
 let t: TestRuntime;

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnReported } from '../src/native/addon.js';
 import { SHIM_PATH } from '../src/native/paths.js';
 import { pidNsDepth, processAlive, runtimeViolations } from '@skiff/test-fixtures';
-import { TestRuntime, useTestRuntime, waitFor } from './helpers.js';
+import { type TestRuntime, useTestRuntime, waitFor } from './helpers.js';
 
 const env = useTestRuntime();
 let t: TestRuntime;

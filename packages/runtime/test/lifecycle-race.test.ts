@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runtimeViolations } from '@skiff/test-fixtures';
-import { TestRuntime, useTestRuntime } from './helpers.js';
+import { type TestRuntime, useTestRuntime } from './helpers.js';
 
 const env = useTestRuntime();
 let t: TestRuntime;

@@ -37,7 +37,7 @@ const PROBES: Record<string, string> = {
 describe('a default container cannot reach the host through kernel interfaces', () => {
   it('refuses every probe', async () => {
     const script = Object.entries(PROBES)
-      .map(([name, cmd], i) => `if (${cmd}) >/tmp/o${i} 2>&1; then echo "${i}=ALLOWED"; else echo "${i}=refused $(head -c 200 /tmp/o${i} | tr '\\n' ' ')"; fi`)
+      .map(([, cmd], i) => `if (${cmd}) >/tmp/o${i} 2>&1; then echo "${i}=ALLOWED"; else echo "${i}=refused $(head -c 200 /tmp/o${i} | tr '\\n' ' ')"; fi`)
       .join('\n');
     const r = await runCollect(env.t.rt, { image: env.image, cmd: ['sh', '-c', script] });
     const names = Object.keys(PROBES);

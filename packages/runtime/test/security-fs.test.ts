@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerCreateSpec } from '../src/types.js';
-import { runCollect, TestRuntime, useTestRuntime, waitFor } from './helpers.js';
+import { runCollect, type TestRuntime, useTestRuntime, waitFor } from './helpers.js';
 
 // Attacks on the agent's file operations on container filesystems (cp in/out, export,
 // volume seeding): a container swaps directories for symlinks to host paths while the

@@ -115,7 +115,10 @@ describe('the start path', () => {
     const { id } = await t.rt.containers.create({ image, cmd: ['true'] });
     expect(await t.rt.containers.wait(id)).toEqual({ statusCode: 0 });
     let gone = false;
-    const removed = t.rt.containers.wait(id, { condition: 'removed' }).then((r) => ((gone = true), r));
+    const removed = t.rt.containers.wait(id, { condition: 'removed' }).then((r) => {
+      gone = true;
+      return r;
+    });
     await new Promise((r) => setTimeout(r, 100));
     expect(gone).toBe(false);
     await t.rt.containers.remove(id);

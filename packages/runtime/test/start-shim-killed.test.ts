@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ContainerCgroup } from '../src/container/cgroup/cgroups.js';
-import { TestRuntime, useTestRuntime, waitFor } from './helpers.js';
+import { type TestRuntime, useTestRuntime, waitFor } from './helpers.js';
 
 const env = useTestRuntime();
 let t: TestRuntime;

@@ -16,7 +16,10 @@ async function ps(): Promise<ContainerSummary[]> {
   return list;
 }
 async function reusedWithin(list: () => Promise<ContainerSummary[]>): Promise<boolean> {
-  for (let i = 0; i < 5; i++) if ((await list()) === (await list())) return true;
+  for (let i = 0; i < 5; i++) {
+    const first = await list();
+    if ((await list()) === first) return true;
+  }
   return false;
 }
 const byName = (list: ContainerSummary[], name: string) => list.find((s) => s.names[0] === `/${name}`)!;

@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TestRuntime, useTestRuntime } from './helpers.js';
+import { type TestRuntime, useTestRuntime } from './helpers.js';
 
 const env = useTestRuntime();
 let t: TestRuntime;

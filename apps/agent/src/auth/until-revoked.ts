@@ -30,7 +30,10 @@ export async function* untilRevoked<T>(source: AsyncIterable<T>, p: Principal): 
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     if (p.expiresAt === undefined) return;
-    timer = setTimeout(() => (recheck(), revoked || arm()), Math.min(Math.max(p.expiresAt - Date.now(), 0), MAX_DELAY));
+    timer = setTimeout(() => {
+      recheck();
+      if (!revoked) arm();
+    }, Math.min(Math.max(p.expiresAt - Date.now(), 0), MAX_DELAY));
     timer.unref();
   };
   arm();

@@ -57,7 +57,13 @@ export const EVENT_ROUTES: Route<EventBackend>[] = [
       const offStopping = onStopping(end);
       // (a bound beyond setTimeout's range ends at the first event after it instead)
       const left = until === undefined ? Infinity : Math.max(0, until / 1e6 - Date.now());
-      const timer = left < 2 ** 31 - 1 ? setTimeout(() => ((closed = true), wake?.()), left) : undefined;
+      const timer =
+        left < 2 ** 31 - 1
+          ? setTimeout(() => {
+              closed = true;
+              wake?.();
+            }, left)
+          : undefined;
       try {
         while (!closed) {
           while (live.length) {

@@ -52,7 +52,10 @@ export const VOLUME_ROUTES: Route<VolumeBackend>[] = [
         if ((!v.anonymous && !all) || !prune.matches(v.labels, Date.parse(v.createdAt) / 1000)) continue;
         const size = await runtime.volumes.size(v.name).catch(() => 0);
         await runtime.volumes.remove(v.name).then(
-          () => (deleted.push(v.name), (space += size)),
+          () => {
+            deleted.push(v.name);
+            space += size;
+          },
           () => {},
         );
       }

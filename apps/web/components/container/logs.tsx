@@ -58,6 +58,7 @@ export function Logs({ id, name }: { id: string; name: string }) {
     return lines.filter((l) => streams[l.stream as 'stdout'] !== false && (!q || l.line.toLowerCase().includes(q)));
   }, [lines, search, streams]);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: new lines on screen are what re-scrolls, though the effect reads only the ref
   useEffect(() => {
     const el = box.current;
     if (el && stuckToBottom.current) el.scrollTop = el.scrollHeight;

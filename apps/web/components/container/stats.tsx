@@ -28,6 +28,7 @@ const rates = (xs: ContainerStats[], pick: (s: ContainerStats) => number) =>
 /** CPU, memory, network and block I/O over the last two minutes, one sample a second. */
 export function Stats({ id }: { id: string }) {
   const [samples, setSamples] = useState<ContainerStats[]>([]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: another container's samples start from none
   useEffect(() => setSamples([]), [id]);
   const stream = useSubscription(useTRPC().containers.statsStream.subscriptionOptions({ id }, { onData: (s) => setSamples((xs) => [...xs.slice(-(WINDOW - 1)), s]) }));
   const error = stream.error ? errorMessage(stream.error) : '';

@@ -99,7 +99,7 @@ function diffIDsOf(config: ConfigBlob, layers: number, what: string): string[] {
   if (!Array.isArray(diffIDs) || diffIDs.length !== layers) {
     throw new InvalidArgument(`${what} is inconsistent: ${layers} layers but ${Array.isArray(diffIDs) ? diffIDs.length : 'no'} diff ids in its config`);
   }
-  diffIDs.forEach((d) => digestHex(d));
+  for (const d of diffIDs) digestHex(d); // throws on a malformed one
   return diffIDs;
 }
 
@@ -212,7 +212,7 @@ async function adopt(blobs: BlobStore, file: StagedFile): Promise<void> {
  */
 export async function materialize(ctx: LoadContext, img: ParsedImage): Promise<Omit<ImageRecord, 'repoTags' | 'repoDigests'>> {
   const chains = chainIDs(img.layers.map((l) => l.diffID));
-  [img.configDigest, img.manifestDigest, ...img.layers.map((l) => l.digest), ...chains].forEach((d) => ctx.pin(d));
+  for (const d of [img.configDigest, img.manifestDigest, ...img.layers.map((l) => l.digest), ...chains]) ctx.pin(d);
   await adopt(ctx.blobs, img.configFile);
   let size = 0;
   for (const [i, l] of img.layers.entries()) {

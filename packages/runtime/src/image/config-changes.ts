@@ -1,5 +1,5 @@
 import { InvalidArgument } from '../errors.js';
-import { parseDockerfile } from '../build/dockerfile.js';
+import { parseDockerfile, type Instruction } from '../build/dockerfile.js';
 import { applyMetadata, type ImageRunConfig } from '../build/image-config.js';
 import type { ImageConfig } from '../types.js';
 
@@ -15,7 +15,7 @@ export function applyChanges<C extends ImageConfig & { OnBuild?: string[] | null
   let config = structuredClone(base) as ImageRunConfig;
   const stage = { cmdSet: false };
   for (const change of changes) {
-    let instructions;
+    let instructions: Instruction[];
     try {
       instructions = parseDockerfile(`FROM scratch\n${change}`).stages[0]!.instructions;
     } catch (e) {

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InvalidArgument } from '../errors.js';
-import { zstdContext, zstdDecompress as zstdDecompressStep } from '../native/addon.js';
+import { zstdContext, zstdDecompress as zstdDecompressStep, type ZstdStep } from '../native/addon.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -71,7 +71,7 @@ export async function* zstdDecompress(source: AsyncIterable<Buffer>): AsyncGener
     let offset = 0;
     for (;;) {
       const out = Buffer.allocUnsafe(ZSTD_OUT);
-      let r;
+      let r: ZstdStep;
       try {
         r = await zstdDecompressStep(z, chunk, offset, out);
       } catch (e) {

@@ -66,7 +66,7 @@ export async function pullImage(ctx: PullContext, ref: ImageReference, opts: Pul
   const manifest = parseJson<ImageManifest>(manifestBody, `manifest of ${name}`, topManifestSchema);
   validateManifest(manifest, name);
   manifestMediaType ||= manifest.config.mediaType === MEDIA.dockerConfig ? MEDIA.dockerManifest : MEDIA.ociManifest;
-  [topDigest, manifestDigest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)].forEach((d) => ctx.pin(d));
+  for (const d of [topDigest, manifestDigest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)]) ctx.pin(d);
 
   progress({ id: 'config', status: 'downloading', total: manifest.config.size, digest: manifest.config.digest });
   const configDigest = manifest.config.digest;
@@ -81,7 +81,7 @@ export async function pullImage(ctx: PullContext, ref: ImageReference, opts: Pul
   }
   progress({ id: 'config', status: 'done', total: manifest.config.size });
   const chains = chainIDs(diffIDs);
-  chains.forEach((c) => ctx.pin(c));
+  for (const c of chains) ctx.pin(c);
 
   for (const l of manifest.layers) progress({ id: l.digest, status: 'waiting', total: l.size });
   // one failing layer cancels its siblings instead of letting them download to the end

@@ -21,7 +21,11 @@ export function pathPattern(pattern: string): RegExp {
     } else if (ch === '[') {
       // '[' [ '^' ] { c | lo '-' hi } ']', where c is any character but '\\', '-', ']' unless escaped
       let j = i + 1;
-      let cls = pattern[j] === '^' ? (j++, '^') : '';
+      let cls = '';
+      if (pattern[j] === '^') {
+        cls = '^';
+        j++;
+      }
       const one = () => {
         const escaped = pattern[j] === '\\';
         const c = pattern[escaped ? ++j : j];

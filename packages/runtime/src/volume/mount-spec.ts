@@ -4,6 +4,7 @@ import { parseByteSize } from '../spec/byte-size.ts';
 
 export type { MountRequest };
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: they are refused
 const CONTROL_CHARS = /[\x00-\x1f\x7f]/;
 
 /** A path that reaches the shim: control characters would split its `mount=` line. */

@@ -129,7 +129,8 @@ export async function inspectCommand(client: SkiffClient, argv: string[]): Promi
   return code;
 }
 
-export async function logsCommand(client: SkiffClient, argv: string[]): Promise<number> {
+// every command takes the client; logs streams over the agent's HTTP API instead
+export async function logsCommand(_client: SkiffClient, argv: string[]): Promise<number> {
   const { flags, args } = parseFlags(
     argv,
     {

@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { InvalidArgument, NotFound } from '../../errors.js';
@@ -28,7 +29,7 @@ export async function resolveInRoot(root: string, path: string, opts: { followLa
     const candidate = [...resolved, part];
     const hostPath = posix.join(root, ...candidate);
     const isLast = pending.length === 0;
-    let st;
+    let st: Stats;
     try {
       st = await lstat(hostPath);
     } catch {

@@ -38,7 +38,8 @@ function ownPidNsDepth(): number {
 /** how many pid namespaces deep `pid` is (NSpid's entries) */
 function pidNsDepth(pid: number | 'self'): number {
   try {
-    return /^NSpid:(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]!.trim().split(/\s+/).length ?? 1;
+    const nspid = /^NSpid:(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return nspid ? nspid[1]!.trim().split(/\s+/).length : 1;
   } catch {
     return 0;
   }

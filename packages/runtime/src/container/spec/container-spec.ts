@@ -53,7 +53,7 @@ export function buildRecord(
   const ic = image.config ?? {};
   // An explicit entrypoint resets the image's CMD too (Docker's rule).
   const entrypoint = spec.entrypoint !== undefined ? (spec.entrypoint.length ? spec.entrypoint : null) : (ic.Entrypoint ?? null);
-  const cmd = spec.cmd && spec.cmd.length ? spec.cmd : spec.entrypoint !== undefined ? null : (ic.Cmd ?? null);
+  const cmd = spec.cmd?.length ? spec.cmd : spec.entrypoint !== undefined ? null : (ic.Cmd ?? null);
   const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
   if (!argv.length || !argv[0]) throw new InvalidArgument('no command specified');
 
@@ -88,7 +88,7 @@ export function buildRecord(
   validateKernelResources(spec, network);
   const healthcheck = mergeHealthcheck(spec.healthcheck, ic.Healthcheck);
   const hostname = spec.hostname ?? (network === 'host' ? osHostname() : ids.id.slice(0, 12));
-  const baseEnv = ic.Env && ic.Env.some((e) => e.startsWith('PATH=')) ? ic.Env : [DEFAULT_PATH, ...(ic.Env ?? [])];
+  const baseEnv = ic.Env?.some((e) => e.startsWith('PATH=')) ? ic.Env : [DEFAULT_PATH, ...(ic.Env ?? [])];
   const env = mergeEnv(baseEnv, [`HOSTNAME=${hostname}`], spec.tty ? ['TERM=xterm'] : [], spec.env);
   // the image's own CMD, ENTRYPOINT, ENV, WORKDIR and HEALTHCHECK reach the shim as C strings too
   noNul('image command argument', argv);

@@ -11,19 +11,21 @@ import { validateUserSpec } from './user.js';
  */
 
 /** what a name in /etc/hosts may be: no whitespace, no control characters, no `#` */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: they are refused
 const HOST_NAME = /^[^\s\0-\x1f\x7f#]+$/;
 /** a --link alias: Docker's container-name characters */
 const LINK_ALIAS = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 export function noNul(what: string, values: readonly (string | undefined)[] | undefined): void {
   for (const v of values ?? []) {
-    if (v !== undefined && v.includes('\0')) throw new InvalidArgument(`invalid ${what} ${JSON.stringify(v)}: contains a NUL byte`);
+    if (v?.includes('\0')) throw new InvalidArgument(`invalid ${what} ${JSON.stringify(v)}: contains a NUL byte`);
   }
 }
 
 /** `--dns`: addresses only, as Docker's ValidateIPAddress (anything else could add lines to resolv.conf) */
 export function validateDns(servers: readonly string[] | undefined): void {
   for (const s of servers ?? []) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: they are refused
     if (isIP(s) === 0 || /[\s\0-\x1f]/.test(s)) throw new InvalidArgument(`invalid --dns ${JSON.stringify(s)}: not an IP address`);
   }
 }
@@ -39,6 +41,7 @@ export function validateExtraHost(h: string): void {
 /** `--link NAME[:ALIAS]`: the alias becomes an /etc/hosts name */
 export function validateLink(l: string): void {
   const [ref = '', alias, ...rest] = l.split(':');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: they are refused
   if (!ref || rest.length || (alias !== undefined && !LINK_ALIAS.test(alias)) || /[\s\0-\x1f]/.test(ref)) {
     throw new InvalidArgument(`invalid --link ${JSON.stringify(l)}: want NAME[:ALIAS]`);
   }
