@@ -34,7 +34,7 @@ const emptyFunction = (n: ts.Node | undefined) => !!n && (ts.isArrowFunction(n) 
  * The places a failure vanishes without a trace: a `catch` block with no statement (a
  * comment is not one) and a `.catch()` whose handler is an empty function.
  */
-export function emptyCatches(fileName: string, text: string): string[] {
+function emptyCatches(fileName: string, text: string): string[] {
   const src = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, fileName.endsWith('x') ? ts.ScriptKind.TSX : undefined);
   const found: string[] = [];
   const at = (n: ts.Node) => `${fileName}:${src.getLineAndCharacterOfPosition(n.getStart(src)).line + 1}`;

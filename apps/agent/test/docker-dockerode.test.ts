@@ -35,7 +35,10 @@ function demux(s: Readable): { stdout: Promise<string>; stderr: Promise<string> 
   const out = new PassThrough();
   const err = new PassThrough();
   docker.modem.demuxStream(s, out, err);
-  s.on('end', () => (out.end(), err.end()));
+  s.on('end', () => {
+    out.end();
+    err.end();
+  });
   return { stdout: collect(out), stderr: collect(err) };
 }
 

@@ -63,7 +63,10 @@ function collect(s: Readable): Promise<string> {
 function readUntil(s: Readable, enough: (text: string) => boolean): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => (s.destroy(), reject(new Error(`timed out; read: ${JSON.stringify(out)}`))), 20_000);
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`timed out; read: ${JSON.stringify(out)}`));
+    }, 20_000);
     s.on('data', (d: Buffer | string) => {
       out += d.toString();
       if (enough(out)) {

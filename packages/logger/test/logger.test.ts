@@ -6,7 +6,10 @@ import { cleanupFailed, getLogLevel, logger, parseLevel, setLogLevel } from '../
 function captured(fn: () => void): Record<string, unknown>[] {
   const lines: string[] = [];
   const write = process.stderr.write;
-  process.stderr.write = ((chunk: string) => (lines.push(String(chunk)), true)) as typeof process.stderr.write;
+  process.stderr.write = ((chunk: string) => {
+    lines.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
   try {
     fn();
   } finally {
