@@ -16,5 +16,4 @@ export { BuildContext } from './build/context.js';
 export { parseRestartPolicy } from './spec/restart-policy.js';
 export { pathPattern } from './spec/path-match.js';
 export { chunkEntries } from './container/logs/log-parse.js';
-export { summariesJsonOf, writeJsonArray, type PreSerializedList } from './container/views/summary-cache.js';
 export { cleanupHost, type HostCleanupOptions } from './host-cleanup.js';
