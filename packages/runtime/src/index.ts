@@ -17,3 +17,5 @@ export { parseRestartPolicy } from './spec/restart-policy.js';
 export { pathPattern } from './spec/path-match.js';
 export { chunkEntries } from './container/logs/log-parse.js';
 export { cleanupHost, type HostCleanupOptions } from './host-cleanup.js';
+export { removeCgroupParent } from './host-cgroups.js';
+export { MEDIA, RegistryClient } from './image/registry-client.js';
