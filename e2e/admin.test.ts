@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RegistryClient } from '@skiff/runtime/image/registry-client.ts';
+import { RegistryClient } from '@skiff/runtime';
 import { buildImage, buildLayer, busyboxEntries, BUSYBOX_CONFIG, pushImage, startRegistry, TEST_REGISTRY_USER } from '@skiff/test-fixtures';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
 import { recordErrors, signIn, useE2e } from './harness.js';

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,7 +40,7 @@ const describeCycles = (cycles: string[][]) => cycles.map((c) => `  ${[...c, c[0
 describe('import cycles (madge)', () => {
   // the Node packages and the agent resolve imports as NodeNext (`./x.js` is x.ts); the dashboard as a bundler does
   const roots = [
-    { name: 'packages and agent', dirs: [...readdirSync(join(ROOT, 'packages')).map((p) => `packages/${p}/src`), 'apps/agent/src'], tsConfig: 'tsconfig.json', known: ['apps/agent/src/docker-api/server.ts', 'apps/agent/src/docker-api/route.ts'] },
+    { name: 'packages and agent', dirs: [...readdirSync(join(ROOT, 'packages')).map((p) => `packages/${p}/src`).filter((d) => existsSync(join(ROOT, d))), 'apps/agent/src'], tsConfig: 'tsconfig.json', known: ['apps/agent/src/docker-api/server.ts', 'apps/agent/src/docker-api/route.ts'] },
     { name: 'dashboard', dirs: ['apps/web'], tsConfig: 'apps/web/tsconfig.json', known: ['apps/web/app/layout.tsx', undefined] },
   ];
 

@@ -1,7 +1,7 @@
 'use client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
-import type { PullProgress } from '@skiff/runtime/types.ts';
+import type { PullProgress } from '@skiff/runtime/types';
 import { bytes } from '../lib/format';
 import { errorMessage, isNotFound } from '../lib/errors';
 import { EMPTY_FORM, parseDotEnv, planRun, type RunForm as Form } from '../lib/run-spec';

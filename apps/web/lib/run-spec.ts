@@ -1,8 +1,6 @@
-import type { ContainerCreateSpec, MountRequest, PortBinding, RestartPolicy } from '@skiff/runtime/types.ts';
+import type { ContainerCreateSpec, MountRequest, PortBinding, RestartPolicy } from '@skiff/runtime/types';
 import { parse as parseShell } from 'shell-quote';
-import { parsePublishFlag } from '@skiff/runtime/network/port-spec.ts';
-import { parseVolumeFlag } from '@skiff/runtime/volume/mount-spec.ts';
-import { parseByteSize } from '@skiff/runtime/spec/byte-size.ts';
+import { parseByteSize, parsePublishFlag, parseVolumeFlag } from '@skiff/runtime/parse';
 
 /**
  * The run form's state turned into the agent's create spec and the equivalent

@@ -1,4 +1,4 @@
-import { InvalidArgument } from '@skiff/runtime/errors.ts';
+import { InvalidArgument } from '@skiff/runtime/parse';
 
 /** A place in a Compose file; `file` is the name shown to the user (relative to the project when inside it) */
 export interface Loc {

@@ -1,5 +1,4 @@
-import { parseByteSize } from '@skiff/runtime/spec/byte-size.ts';
-import { parseCpuList, ULIMIT_NAMES } from '@skiff/runtime/container/spec/kernel-resources.ts';
+import { parseByteSize, parseCpuList, ULIMIT_NAMES } from '@skiff/runtime/parse';
 import { keyedToMap } from './merge.js';
 import type { ServiceConfig } from './model.js';
 

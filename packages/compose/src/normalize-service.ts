@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { processWords } from '@skiff/runtime/build/shell-words.ts';
-import { parseByteSize } from '@skiff/runtime/spec/byte-size.ts';
+import { parseByteSize, processWords } from '@skiff/runtime/parse';
 import { ComposeError } from './errors.js';
 import { normalizeKernel } from './normalize-kernel.js';
 import { readEnvFile } from './env-file.js';

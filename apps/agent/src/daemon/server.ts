@@ -8,7 +8,7 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { openDb } from '@skiff/db';
 import { createRuntime, type Runtime } from '@skiff/runtime';
 import { WebSocket, WebSocketServer } from 'ws';
-import { textFramesForBuffers, wsEncoder } from './ws-encoder.js';
+import { JsonTextWebSocket, wsEncoder } from './ws-encoder.js';
 import { appRouter } from '../routers/index.js';
 import { EventHistory } from '../event-history.js';
 import { SessionRegistry } from '../sessions.js';
@@ -136,7 +136,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       if (web && req.socket.remoteAddress) return web.handle(req, res);
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     };
-    const wss = new WebSocketServer({ noServer: true, maxPayload: 8 * 1024 * 1024 });
+    const wss = new WebSocketServer({ noServer: true, maxPayload: 8 * 1024 * 1024, WebSocket: JsonTextWebSocket });
     applyWSSHandler({ wss, router: appRouter, createContext, experimental_encoder: wsEncoder, keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 } });
     srv.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => inRequest(socketScope(req, socket), () => upgrade(req, socket, head)));
     const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -157,7 +157,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
           wss.handleUpgrade(req, socket, head, (ws) => {
             sockets.set(ws, p);
             ws.once('close', () => sockets.delete(ws));
-            textFramesForBuffers(ws);
             wss.emit('connection', ws, req);
           });
         },

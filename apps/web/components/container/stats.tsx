@@ -1,7 +1,7 @@
 'use client';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useEffect, useState } from 'react';
-import type { ContainerStats } from '@skiff/runtime/types.ts';
+import type { ContainerStats } from '@skiff/runtime/types';
 import { bytes } from '../../lib/format';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';

@@ -1,4 +1,4 @@
-import { InvalidArgument } from '../errors.js';
+import { InvalidArgument } from '../errors.ts';
 
 /**
  * Docker's Dockerfile word processing (moby/buildkit `frontend/dockerfile/shell/lex.go`):

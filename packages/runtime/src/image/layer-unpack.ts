@@ -3,15 +3,13 @@ import { readdir, rm } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
+// our fork: tar-stream decodes PAX values as UTF-8, which mangles binary xattrs (file capabilities)
+import tar from '@skiff/tar-stream';
 import { InvalidArgument } from '../errors.js';
 import { S_IFBLK, S_IFCHR, S_IFIFO } from '../native/addon.js';
 import { decompressorFor } from './decompress.js';
-import { installRawPaxXattrs, xattrValue } from './tar-pax-raw.js';
 import { refuseSparseOrUnknown } from './tar-sparse.js';
 import { F_CHOWN, F_MTIME, F_TOLERANT, OP, UnpackQueue } from './unpack-queue.js';
-
-installRawPaxXattrs();
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE = '.wh..wh..opq';
@@ -104,13 +102,13 @@ export async function unpackLayer(input: Readable, dest: string, signal?: AbortS
   /** owner is part of the create op; xattrs follow it */
   const addXattrs = (target: string, header: tar.Header) => {
     if (opts.plain || !header.pax) return;
-    const pax = header.pax as Record<string, unknown>;
+    const pax = header.pax;
     for (const key of Object.keys(pax)) {
       if (!key.startsWith('SCHILY.xattr.')) continue;
       const name = key.slice('SCHILY.xattr.'.length);
       // like containerd, an xattr the filesystem or the kernel will not take (no `user.*`
       // support, a `security.*` namespace no LSM owns) is skipped rather than failing the image
-      if (!RESERVED_XATTR.test(name)) q.add(OP.xattr, target, header.name, { arg: name, data: xattrValue(pax, key), flags: F_TOLERANT });
+      if (!RESERVED_XATTR.test(name)) q.add(OP.xattr, target, header.name, { arg: name, data: xattrBytes(pax[key]!), flags: F_TOLERANT });
     }
   };
 
@@ -250,4 +248,9 @@ export async function unpackLayer(input: Readable, dest: string, signal?: AbortS
     throw e;
   }
   return { diffID: `sha256:${hash.digest('hex')}`, size };
+}
+
+/** an xattr's value: the fork hands `SCHILY.xattr.*` records over as their bytes */
+function xattrBytes(value: string | Buffer): Buffer {
+  return Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8');
 }

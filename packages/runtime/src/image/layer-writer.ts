@@ -5,18 +5,16 @@ import { join, posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
-import tar from 'tar-stream';
+// our fork: tar-stream writes PAX values as UTF-8 text, which mangles binary xattrs (file capabilities)
+import tar from '@skiff/tar-stream';
 import { InvalidArgument } from '../errors.js';
 import { lgetxattr, llistxattr } from '../native/addon.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { fdPath, fsDebug, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, openInRoot, openRootDir, withFd } from '../container/fs/root-fd.js';
 import { MEDIA } from './registry-client.js';
-import { installRawPaxEncode } from './tar-pax-raw.js';
 import { cleanupFailed, logFailure, logger } from '@skiff/logger';
 
 const log = logger.child({ component: 'image' });
-
-installRawPaxEncode();
 
 /**
  * What a layer is made from.

@@ -5,7 +5,7 @@ import { resolveCapabilities } from './capabilities.js';
 import { mergeHealthcheck } from '../health/health-config.js';
 import type { ContainerRecord } from '../store/container-record.js';
 import { MIN_MEMORY } from './container-update.js';
-import { validateKernelResources } from './kernel-resources.js';
+import { validateKernelResources } from './kernel-host.js';
 import { parseSignal } from './signals.js';
 import { noNul, validateCreateStrings } from './spec-strings.js';
 import { checkMountRequests } from '../../volume/mount-spec.js';

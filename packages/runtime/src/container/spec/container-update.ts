@@ -1,7 +1,7 @@
 import { Conflict, InvalidArgument } from '../../errors.js';
 import type { ContainerCreateSpec, ContainerUpdateSpec, RestartPolicy } from '../../types.js';
 import type { ContainerRecord } from '../store/container-record.js';
-import { validateCpuset } from './kernel-resources.js';
+import { validateCpuset } from './kernel-host.js';
 
 export const MIN_MEMORY = 6 * 1024 * 1024;
 

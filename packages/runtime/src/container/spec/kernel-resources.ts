@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { InvalidArgument } from '../../errors.js';
-import type { ContainerCreateSpec, Ulimit } from '../../types.js';
+// no Node built-ins here: compose's loader and the dashboard parse these flags too (kernel-host.ts reads the host)
+import { InvalidArgument } from '../../errors.ts';
+import type { Ulimit } from '../../types.js';
 
 /**
  * The kernel-facing create fields Docker has and this runtime applies in the shim:
@@ -82,38 +82,4 @@ export function parseCpuList(s: string, what: string): number[] {
     for (let i = Number(m[1]); i <= Number(m[2] ?? m[1]); i++) out.add(i);
   }
   return [...out].sort((a, b) => a - b);
-}
-
-function hostList(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').trim() || '0';
-  } catch {
-    return '0'; // no NUMA information: one node
-  }
-}
-
-/** the host's online CPUs and memory nodes, as the kernel lists them */
-export const hostCpus = () => hostList('/sys/devices/system/cpu/online');
-export const hostMems = () => hostList('/sys/devices/system/node/online');
-
-/** Docker's check: every CPU / node asked for is one the host has ('' is none asked). */
-export function validateCpuset(spec: { cpusetCpus?: string; cpusetMems?: string }): void {
-  for (const [what, value, host, label] of [
-    ['cpus', spec.cpusetCpus, hostCpus, 'CPUs'],
-    ['mems', spec.cpusetMems, hostMems, 'memory nodes'],
-  ] as const) {
-    if (!value) continue;
-    const have = new Set(parseCpuList(host(), what));
-    if (!parseCpuList(value, what).every((n) => have.has(n))) {
-      throw new InvalidArgument(`Requested ${label} are not available - requested ${value}, available: ${host()}`);
-    }
-  }
-}
-
-/** every kernel-facing field of a create request */
-export function validateKernelResources(spec: ContainerCreateSpec, network: string): void {
-  validateUlimits(spec.ulimits);
-  validateSysctls(spec.sysctls, network);
-  validateCpuset(spec);
-  if (spec.shmSize !== undefined && (!Number.isSafeInteger(spec.shmSize) || spec.shmSize < 0)) throw new InvalidArgument('SHM size can not be less than 0');
 }

@@ -4,48 +4,6 @@ import type { StoredContainer } from '../store/container-store.js';
 import { humanDurationBucket } from './human-duration.js';
 import { containerSummary, statusSince, statusTextSince } from './inspect.js';
 
-/**
- * The JSON text (UTF-8 bytes) of a list of summaries, attached to the array `list()`
- * returns: a transport that sends JSON (the agent's WebSocket encoder) can copy it into its
- * message instead of stringifying the objects again. Each summary's bytes are kept while it
- * does not change, and joined only by the transport, straight into the buffer it sends:
- * a joined copy per list would be one more 360 kB allocation and copy per `ps` at 1000.
- * Bytes rather than strings: a 360 kB string lands in V8's large-object space, a Buffer
- * lives outside the heap. The array stays an ordinary (frozen) array for everyone else.
- */
-const SUMMARIES_JSON = Symbol.for('skiff.summariesJson');
-
-export interface PreSerializedList {
-  /** each item's JSON text */
-  readonly parts: readonly Buffer[];
-  /** the length of `[a,b,…]` */
-  readonly bytes: number;
-}
-
-/** the JSON text attached by `ContainerSummaryCache.list`, if `value` is such an array */
-export function summariesJsonOf(value: unknown): PreSerializedList | undefined {
-  return Array.isArray(value) ? (value as { [SUMMARIES_JSON]?: PreSerializedList })[SUMMARIES_JSON] : undefined;
-}
-
-/** writes `[a,b,…]` into `out` at `at`; returns the offset after it */
-export function writeJsonArray(list: PreSerializedList, out: Buffer, at: number): number {
-  out[at++] = 0x5b; // [
-  const parts = list.parts;
-  for (let i = 0; i < parts.length; i++) {
-    if (i) out[at++] = 0x2c; // ,
-    at += parts[i]!.copy(out, at);
-  }
-  out[at++] = 0x5d; // ]
-  return at;
-}
-
-function preSerialized(entries: readonly Entry[]): PreSerializedList {
-  const parts = new Array<Buffer>(entries.length);
-  let bytes = entries.length ? entries.length + 1 : 2;
-  for (let i = 0; i < entries.length; i++) bytes += (parts[i] = entries[i]!.json).length;
-  return { parts, bytes };
-}
-
 interface Entry {
   /** what the summary was built from that can change without an event (the status text's duration as a humanDurationBucket) */
   tick: number;
@@ -57,7 +15,6 @@ interface Entry {
   ports: number;
   networks: number;
   summary: ContainerSummary;
-  json: Buffer;
   /** the start/finish time the status text counts from, and its Date.parse (done once) */
   since: string;
   sinceMs: number;
@@ -72,13 +29,13 @@ interface List {
 const LISTS_KEPT = 8;
 
 /**
- * Summaries of containers that did not change are reused between `ps` calls, objects and
- * JSON text alike, and so is a whole answer when none of its summaries changed: at 1000
- * containers, building the summaries and stringifying the 360 kB answer was most of a
- * call's time and garbage (see docs/performance.md, Density). An entry is dropped on every
- * event of its container and checked against what can change without one (the status
- * text ticks with time; health, exit code and state show in it). What is handed out is
- * frozen: callers share it.
+ * Summaries of containers that did not change are reused between `ps` calls, and so is a
+ * whole answer (the same array) when none of its summaries changed: at 1000 containers,
+ * building the summaries was most of a call's time and garbage (see docs/performance.md,
+ * Density). An entry is dropped on every event of its container and checked against what
+ * can change without one (the status text ticks with time; health, exit code and state show
+ * in it). What is handed out is deeply frozen: callers share it, and a transport may cache
+ * what it makes of an answer by its identity (the agent keeps its JSON bytes).
  */
 export class ContainerSummaryCache {
   private readonly entries = new WeakMap<StoredContainer, Entry>();
@@ -89,8 +46,8 @@ export class ContainerSummaryCache {
   }
 
   /**
-   * Summaries of the containers in `source` that `keep` accepts, in that order, with their
-   * JSON text attached (see summariesJsonOf); `key` names the filter. When none of them
+   * Summaries of the containers in `source` that `keep` accepts, in that order; `key` names
+   * the filter. When none of them
    * changed, the last answer for `key` comes back without allocating: at 1000 containers a
    * `ps` made ~75 kB of arrays per call for nothing, which set the pace of the agent's GCs.
    */
@@ -115,7 +72,6 @@ export class ContainerSummaryCache {
     }
     const summaries = new Array<ContainerSummary>(entries.length);
     for (let i = 0; i < entries.length; i++) summaries[i] = entries[i]!.summary;
-    Object.defineProperty(summaries, SUMMARIES_JSON, { value: preSerialized(entries) });
     Object.freeze(summaries);
     this.lists.delete(key);
     this.lists.set(key, { entries, summaries });
@@ -147,7 +103,7 @@ export class ContainerSummaryCache {
       return cached;
     }
     const summary = deepFreeze(containerSummary(c, net, statusTextSince(c, now, sinceMs)));
-    const entry: Entry = { tick, state: s.status, exitCode: s.exitCode, health, name: c.record.name, net, ports, networks, summary, json: Buffer.from(JSON.stringify(summary)), since, sinceMs };
+    const entry: Entry = { tick, state: s.status, exitCode: s.exitCode, health, name: c.record.name, net, ports, networks, summary, since, sinceMs };
     this.entries.set(c, entry);
     return entry;
   }
