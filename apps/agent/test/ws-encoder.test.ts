@@ -22,7 +22,14 @@ async function connected(): Promise<{ server: JsonTextWebSocket; client: WebSock
   const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
   const [server] = (await once(wss, 'connection')) as [JsonTextWebSocket];
   await once(client, 'open');
-  return { server, client, close: () => (client.close(), wss.close()) };
+  return {
+    server,
+    client,
+    close: () => {
+      client.close();
+      wss.close();
+    },
+  };
 }
 
 describe('the agent WebSocket encoder', () => {

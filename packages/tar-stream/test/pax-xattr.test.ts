@@ -9,7 +9,10 @@ function packWith(lib: typeof fork | typeof upstream, entries: Entry[]): Promise
   const pack = lib.pack();
   const chunks: Buffer[] = [];
   pack.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise<Buffer>((resolve, reject) => (pack.on('end', () => resolve(Buffer.concat(chunks))), pack.on('error', reject)));
+  const done = new Promise<Buffer>((resolve, reject) => {
+    pack.on('end', () => resolve(Buffer.concat(chunks)));
+    pack.on('error', reject);
+  });
   for (const e of entries) pack.entry({ name: e.name, linkname: e.linkname, type: e.type ?? 'file', mtime: new Date(0), pax: e.pax as never }, e.body ?? '');
   pack.finalize();
   return done;
@@ -21,9 +24,15 @@ async function extractWith(lib: typeof fork | typeof upstream, tarBytes: Buffer)
   ex.on('entry', (header, stream, next) => {
     const parts: Buffer[] = [];
     stream.on('data', (c: Buffer) => parts.push(c));
-    stream.on('end', () => (got.push({ name: header.name, linkname: header.linkname, pax: header.pax as Got['pax'], body: Buffer.concat(parts).toString() }), next()));
+    stream.on('end', () => {
+      got.push({ name: header.name, linkname: header.linkname, pax: header.pax as Got['pax'], body: Buffer.concat(parts).toString() });
+      next();
+    });
   });
-  const done = new Promise<void>((resolve, reject) => (ex.on('finish', resolve), ex.on('error', reject)));
+  const done = new Promise<void>((resolve, reject) => {
+    ex.on('finish', resolve);
+    ex.on('error', reject);
+  });
   ex.end(tarBytes);
   await done;
   return got;
