@@ -116,7 +116,9 @@ interface Sample {
 
 /** `ps` latencies measured by bench/lib/ps-client.mts in a process of its own (same loader, same SKIFF_HOST) */
 async function psFromOwnProcess(calls: number): Promise<{ ms: number[]; bytes: number }> {
-  const { stdout } = await promisify(execFile)(process.execPath, [...process.execArgv, resolve(import.meta.dirname, 'lib', 'ps-client.mts'), String(calls)], { maxBuffer: 1 << 24 });
+  const { stdout } = await promisify(execFile)(process.execPath, [...process.execArgv, resolve(import.meta.dirname, 'lib', 'ps-client.mts'), String(calls)], {
+    maxBuffer: 1 << 24,
+  });
   return JSON.parse(stdout) as { ms: number[]; bytes: number };
 }
 
@@ -127,10 +129,14 @@ async function measureSkiff(agent: Agent, image: string, n: number): Promise<Sam
   const before = meminfo();
   const ids: string[] = [];
   const startMs = await timeMs(() =>
-    pool(Array.from({ length: n }, (_, i) => i), CONCURRENCY, async () => {
-      const { id } = await client.containers.run.mutate({ spec: { image, cmd: ['sleep', '1d'] } });
-      ids.push(id);
-    }),
+    pool(
+      Array.from({ length: n }, (_, i) => i),
+      CONCURRENCY,
+      async () => {
+        const { id } = await client.containers.run.mutate({ spec: { image, cmd: ['sleep', '1d'] } });
+        ids.push(id);
+      },
+    ),
   );
   await sleep(3000); // let start-up allocations settle (and the sweep run) before sampling
   const running = await client.containers.list.query({});
@@ -214,10 +220,14 @@ async function measurePodman(registryImage: string, n: number): Promise<PeerSamp
   const before = meminfo();
   const ids: string[] = [];
   const startMs = await timeMs(() =>
-    pool(Array.from({ length: n }, (_, i) => i), CONCURRENCY, async () => {
-      const { stdout } = await cmd(['run', '-d', ...p.runFlags, '--network', network, registryImage, 'sleep', '1d']);
-      ids.push(stdout.trim());
-    }),
+    pool(
+      Array.from({ length: n }, (_, i) => i),
+      CONCURRENCY,
+      async () => {
+        const { stdout } = await cmd(['run', '-d', ...p.runFlags, '--network', network, registryImage, 'sleep', '1d']);
+        ids.push(stdout.trim());
+      },
+    ),
   );
   await sleep(3000);
   const { stdout } = await cmd(['inspect', '--format', '{{.State.ConmonPid}} {{.State.Pid}}', ...ids]);
@@ -257,7 +267,16 @@ async function main(): Promise<void> {
   cleanups.push(async () => {
     // through the agent while it lives: it tears down netns, veths and cgroups itself
     const left = (await within(agent.client.containers.list.query({ all: true }), 10_000).catch(() => undefined)) ?? [];
-    await pool(left.map((c) => c.id), 16, (id) => within(agent.client.containers.remove.mutate({ id, force: true }), 10_000).then(() => {}, () => {}), true);
+    await pool(
+      left.map((c) => c.id),
+      16,
+      (id) =>
+        within(agent.client.containers.remove.mutate({ id, force: true }), 10_000).then(
+          () => {},
+          () => {},
+        ),
+      true,
+    );
     agent.close();
   });
   await pullImage(agent.client, image, { quiet: true, stream: process.stdout });
@@ -268,7 +287,9 @@ async function main(): Promise<void> {
     console.log(`skiff: ${n} containers…`);
     const s = await measureSkiff(agent, image, n);
     samples.push(s);
-    console.log(`  start ${(s.startMs / 1000).toFixed(1)} s, shim RSS median ${median(s.shimRss)} kB, agent RSS ${(mib(s.agentRss)).toFixed(0)} MiB, ps p99 ${percentile(s.psMs, 99).toFixed(1)} ms (in the bench's process ${percentile(s.psInBenchMs, 99).toFixed(1)}), stop ${(s.stopMs / 1000).toFixed(1)} s`);
+    console.log(
+      `  start ${(s.startMs / 1000).toFixed(1)} s, shim RSS median ${median(s.shimRss)} kB, agent RSS ${(mib(s.agentRss)).toFixed(0)} MiB, ps p99 ${percentile(s.psMs, 99).toFixed(1)} ms (in the bench's process ${percentile(s.psInBenchMs, 99).toFixed(1)}), stop ${(s.stopMs / 1000).toFixed(1)} s`,
+    );
   }
   let peer: PeerSample | undefined;
   if (PEER) {
@@ -285,21 +306,70 @@ async function main(): Promise<void> {
   for (const s of samples) {
     const isPeerN = peer && s === skiffAtPeer;
     const label = (what: string) => `${what}, N=${s.n}`;
-    rows.push({ label: label('shim RSS per container'), value: mib(median(s.shimRss)), unit: 'MiB', extra: { max: mib(Math.max(...s.shimRss)), ...(isPeerN ? { 'x podman': ratio(median(s.shimRss), median(peer!.conmonRss)) } : {}) } });
-    rows.push({ label: label('shim PSS per container'), value: mib(median(s.shimPss)), unit: 'MiB', extra: { max: mib(Math.max(...s.shimPss)), ...(isPeerN ? { 'x podman': ratio(median(s.shimPss), median(peer!.conmonPss)) } : {}) } });
-    rows.push({ label: label('kernel memory per container'), value: mib(s.kernelPerContainer), unit: 'MiB', extra: { 'slab MiB': mib(s.slabPerContainer), 'MemAvailable-based MiB': mib(s.availPerContainer), ...(isPeerN ? { 'x podman': ratio(s.kernelPerContainer, peer!.kernelPerContainer) } : {}) } });
+    rows.push({
+      label: label('shim RSS per container'),
+      value: mib(median(s.shimRss)),
+      unit: 'MiB',
+      extra: { max: mib(Math.max(...s.shimRss)), ...(isPeerN ? { 'x podman': ratio(median(s.shimRss), median(peer!.conmonRss)) } : {}) },
+    });
+    rows.push({
+      label: label('shim PSS per container'),
+      value: mib(median(s.shimPss)),
+      unit: 'MiB',
+      extra: { max: mib(Math.max(...s.shimPss)), ...(isPeerN ? { 'x podman': ratio(median(s.shimPss), median(peer!.conmonPss)) } : {}) },
+    });
+    rows.push({
+      label: label('kernel memory per container'),
+      value: mib(s.kernelPerContainer),
+      unit: 'MiB',
+      extra: {
+        'slab MiB': mib(s.slabPerContainer),
+        'MemAvailable-based MiB': mib(s.availPerContainer),
+        ...(isPeerN ? { 'x podman': ratio(s.kernelPerContainer, peer!.kernelPerContainer) } : {}),
+      },
+    });
     rows.push({ label: label('agent RSS'), value: mib(s.agentRss), unit: 'MiB', extra: { max: mib(s.agentHwm), 'before ps': mib(s.agentRssBeforePs) } });
-    rows.push({ label: label(`start all (concurrency ${CONCURRENCY})`), value: s.startMs / 1000, unit: 's', extra: { 'per container ms': s.startMs / s.n, ...(isPeerN ? { 'x podman': ratio(s.startMs, peer!.startMs) } : {}) } });
-    rows.push({ label: label(`ps (containers.list), ${s.psMs.length} calls from a client process`), value: median(s.psMs), unit: 'ms p50', extra: { p99: percentile(s.psMs, 99), 'response kB': s.psBytes / 1024 } });
-    rows.push({ label: label(`ps, the same from the bench's process`), value: median(s.psInBenchMs), unit: 'ms p50', extra: { p99: percentile(s.psInBenchMs, 99) } });
-    rows.push({ label: label(`stop all, -t 0 (concurrency ${CONCURRENCY * 4})`), value: s.stopMs / 1000, unit: 's', extra: { 'remove all s': s.removeMs / 1000, ...(isPeerN ? { 'x podman': ratio(s.stopMs, peer!.stopMs) } : {}) } });
+    rows.push({
+      label: label(`start all (concurrency ${CONCURRENCY})`),
+      value: s.startMs / 1000,
+      unit: 's',
+      extra: { 'per container ms': s.startMs / s.n, ...(isPeerN ? { 'x podman': ratio(s.startMs, peer!.startMs) } : {}) },
+    });
+    rows.push({
+      label: label(`ps (containers.list), ${s.psMs.length} calls from a client process`),
+      value: median(s.psMs),
+      unit: 'ms p50',
+      extra: { p99: percentile(s.psMs, 99), 'response kB': s.psBytes / 1024 },
+    });
+    rows.push({
+      label: label(`ps, the same from the bench's process`),
+      value: median(s.psInBenchMs),
+      unit: 'ms p50',
+      extra: { p99: percentile(s.psInBenchMs, 99) },
+    });
+    rows.push({
+      label: label(`stop all, -t 0 (concurrency ${CONCURRENCY * 4})`),
+      value: s.stopMs / 1000,
+      unit: 's',
+      extra: { 'remove all s': s.removeMs / 1000, ...(isPeerN ? { 'x podman': ratio(s.stopMs, peer!.stopMs) } : {}) },
+    });
   }
   if (peer) {
     const label = (what: string) => `podman ${what}, N=${peer!.n}`;
     rows.push({ label: label('conmon RSS per container'), value: mib(median(peer.conmonRss)), unit: 'MiB', extra: { max: mib(Math.max(...peer.conmonRss)) } });
     rows.push({ label: label('conmon PSS per container'), value: mib(median(peer.conmonPss)), unit: 'MiB', extra: { max: mib(Math.max(...peer.conmonPss)) } });
-    rows.push({ label: label('kernel memory per container'), value: mib(peer.kernelPerContainer), unit: 'MiB', extra: { 'slab MiB': mib(peer.slabPerContainer), 'MemAvailable-based MiB': mib(peer.availPerContainer) } });
-    rows.push({ label: label(`run -d all (concurrency ${CONCURRENCY}, network ${peer.network})`), value: peer.startMs / 1000, unit: 's', extra: { 'per container ms': peer.startMs / peer.n } });
+    rows.push({
+      label: label('kernel memory per container'),
+      value: mib(peer.kernelPerContainer),
+      unit: 'MiB',
+      extra: { 'slab MiB': mib(peer.slabPerContainer), 'MemAvailable-based MiB': mib(peer.availPerContainer) },
+    });
+    rows.push({
+      label: label(`run -d all (concurrency ${CONCURRENCY}, network ${peer.network})`),
+      value: peer.startMs / 1000,
+      unit: 's',
+      extra: { 'per container ms': peer.startMs / peer.n },
+    });
     rows.push({ label: label('stop -t 0 all (one command)'), value: peer.stopMs / 1000, unit: 's' });
   }
 
@@ -320,7 +390,7 @@ async function main(): Promise<void> {
     ],
     notes: [
       `agent RSS idle (image pulled, no containers): ${mib(agentIdle).toFixed(0)} MiB`,
-      'kernel memory = growth of Slab + KernelStack + PageTables + Percpu in /proc/meminfo / N; MemAvailable-based = (drop in MemAvailable − shims\' and containers\' PSS − agent RSS growth) / N, approximate on a shared host',
+      "kernel memory = growth of Slab + KernelStack + PageTables + Percpu in /proc/meminfo / N; MemAvailable-based = (drop in MemAvailable − shims' and containers' PSS − agent RSS growth) / N, approximate on a shared host",
       'targets: shim RSS ≤ 1 MiB, agent RSS ≤ 200 MiB at N=1000; ps p99 ≤ 20 ms at N=1000',
     ],
   };

@@ -95,13 +95,20 @@ try {
         await rt.images.pull(ref, {
           onProgress: (p) => {
             progressEvents++;
-            if (process.env.PULL_TRACE && p.status !== 'downloading') console.log(`${(performance.now() - t0).toFixed(0).padStart(6)} ms ${p.id.slice(0, 19)} ${p.status}`);
+            if (process.env.PULL_TRACE && p.status !== 'downloading')
+              console.log(`${(performance.now() - t0).toFixed(0).padStart(6)} ms ${p.id.slice(0, 19)} ${p.status}`);
           },
         });
       },
       async clean(ref) {
         // after a failed pull there may be no image to remove, only its layers and blobs
-        if (!(await rt.images.remove(ref, { force: true }).then(() => true, () => false))) return;
+        if (
+          !(await rt.images.remove(ref, { force: true }).then(
+            () => true,
+            () => false,
+          ))
+        )
+          return;
         const left = readdirSync(join(work, 'skiff', 'layers')).length + readdirSync(join(work, 'skiff', 'blobs', 'sha256')).length;
         if (left) throw new Error(`skiff left ${left} layers/blobs behind after rmi`);
       },

@@ -37,7 +37,11 @@ const work = mkdtempSync(join(tmpdir(), 'skiff-bench-start-'));
 const phases: Record<string, number[]> = {};
 let bridgeRun = false;
 const rt = await createRuntime({
-  root: join(work, 'root'), insecureRegistries: [reg.host], cgroupParent: 'skiff-bench', bridgeName: 'skbench0', nftTable: 'skiff_bench',
+  root: join(work, 'root'),
+  insecureRegistries: [reg.host],
+  cgroupParent: 'skiff-bench',
+  bridgeName: 'skbench0',
+  nftTable: 'skiff_bench',
   // the bridge starts' phases: the full path (a --network none start skips the network phase)
   onStartPhases: (_id, p) => {
     if (!bridgeRun) return;
@@ -70,33 +74,66 @@ if (spawnSync(SKIFF, ['pull', image], { env: agent.env, stdio: 'ignore' }).statu
 async function agentRun(network?: string): Promise<void> {
   const { sessionId } = await client.containers.run.mutate({ spec: { image, cmd: ['true'], autoRemove: true, network }, attach: true });
   await new Promise<void>((resolve, reject) => {
-    const sub = client.containers.sessionOutput.subscribe({ sessionId: sessionId! }, {
-      onData(e) {
-        if (e.type !== 'exit') return;
-        sub.unsubscribe();
-        if (e.code !== 0) reject(new Error(`exit ${e.code}`));
-        else resolve();
+    const sub = client.containers.sessionOutput.subscribe(
+      { sessionId: sessionId! },
+      {
+        onData(e) {
+          if (e.type !== 'exit') return;
+          sub.unsubscribe();
+          if (e.code !== 0) reject(new Error(`exit ${e.code}`));
+          else resolve();
+        },
+        onError: reject,
       },
-      onError: reject,
-    });
+    );
   });
 }
 
 function mustSucceed(r: { status: number | null; stderr?: string | Buffer }, what: string): void {
-  if (r.status !== 0) throw new Error(`${what} failed (${r.status}): ${String(r.stderr ?? '').trim().split('\n')[0]}`);
+  if (r.status !== 0)
+    throw new Error(
+      `${what} failed (${r.status}): ${
+        String(r.stderr ?? '')
+          .trim()
+          .split('\n')[0]
+      }`,
+    );
 }
 
 let n = 0;
 /** `skiff run --rm IMAGE true`, a new process per run */
 function cliRun(env: Record<string, string>): () => Promise<unknown> {
-  return async () => mustSucceed(spawnSync(SKIFF, ['run', '--rm', image, 'true'], { env: { ...agent.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] }), 'skiff run');
+  return async () =>
+    mustSucceed(spawnSync(SKIFF, ['run', '--rm', image, 'true'], { env: { ...agent.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] }), 'skiff run');
 }
 
 const cases: { label: string; peer?: boolean; run: () => Promise<unknown> }[] = [
   { label: 'crun run', peer: true, run: async () => mustSucceed(await crun.run(['crun', 'run', '--bundle', bundle, `bench-crun-${n}`]), 'crun run') },
-  { label: 'runc run', peer: true, run: async () => mustSucceed(spawnSync('runc', ['run', '--bundle', bundle, `bench-runc-${n}`], { stdio: ['ignore', 'ignore', 'pipe'] }), 'runc run') },
-  { label: 'podman run --rm --network none', peer: true, run: async () => mustSucceed(spawnSync(pm.argv[0]!, [...pm.argv.slice(1), 'run', '--rm', ...pm.runFlags, '--network', 'none', image, 'true'], { stdio: ['ignore', 'ignore', 'pipe'] }), 'podman run') },
-  { label: 'podman run --rm (bridge)', peer: true, run: async () => mustSucceed(spawnSync(pm.argv[0]!, [...pm.argv.slice(1), 'run', '--rm', ...pm.runFlags, image, 'true'], { stdio: ['ignore', 'ignore', 'pipe'] }), 'podman run') },
+  {
+    label: 'runc run',
+    peer: true,
+    run: async () => mustSucceed(spawnSync('runc', ['run', '--bundle', bundle, `bench-runc-${n}`], { stdio: ['ignore', 'ignore', 'pipe'] }), 'runc run'),
+  },
+  {
+    label: 'podman run --rm --network none',
+    peer: true,
+    run: async () =>
+      mustSucceed(
+        spawnSync(pm.argv[0]!, [...pm.argv.slice(1), 'run', '--rm', ...pm.runFlags, '--network', 'none', image, 'true'], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        }),
+        'podman run',
+      ),
+  },
+  {
+    label: 'podman run --rm (bridge)',
+    peer: true,
+    run: async () =>
+      mustSucceed(
+        spawnSync(pm.argv[0]!, [...pm.argv.slice(1), 'run', '--rm', ...pm.runFlags, image, 'true'], { stdio: ['ignore', 'ignore', 'pipe'] }),
+        'podman run',
+      ),
+  },
   {
     label: 'skiff runtime API, --network none',
     run: async () => {
@@ -165,7 +202,12 @@ const rows: Row[] = Object.entries(times).map(([label, xs]) => ({
   extra: { p90: percentile(xs, 90), '× crun': median(xs) / crunMs, '× podman (bridge)': median(xs) / podmanMs },
 }));
 // runtime API starts only (the agent's ran in the agent process), bridge and none alike
-const phaseRows: Row[] = Object.entries(phases).map(([label, xs]) => ({ label: `phase: ${label}`, value: median(xs), unit: 'ms', extra: { p90: percentile(xs, 90) } }));
+const phaseRows: Row[] = Object.entries(phases).map(([label, xs]) => ({
+  label: `phase: ${label}`,
+  value: median(xs),
+  unit: 'ms',
+  extra: { p90: percentile(xs, 90) },
+}));
 report({
   name: 'start-latency',
   title: `start latency: run to exit of \`true\`, ${RUNS} runs each, ${GAP_MS} ms idle before each`,

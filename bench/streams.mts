@@ -43,7 +43,10 @@ const BYTES = Number(args.mb) * 1e6;
 const RUNS = Number(args.runs);
 const CGROUP_PARENT = 'skiff-bench-streams';
 /** the line lengths (newline included) the log writers produce */
-const LINE_VARIANTS = args.lines!.split(',').map(Number).map((len) => ({ name: len % 1024 ? `${len} B lines` : `${len / 1024} KiB lines`, len }));
+const LINE_VARIANTS = args
+  .lines!.split(',')
+  .map(Number)
+  .map((len) => ({ name: len % 1024 ? `${len} B lines` : `${len / 1024} KiB lines`, len }));
 const BUSYBOX = '/usr/bin/busybox';
 
 /** `len`-byte lines (newline included) in blocks of about 1 MB, repeated to make about BYTES */
@@ -68,7 +71,11 @@ const writeScript = (len: number, prepare = true) => {
  * when the follower has everything (or nothing came for STALL_MS), never because the
  * container exited (podman logs -f stops at the exit before it has read everything).
  */
-const writer = (len: number) => ['sh', '-c', `yes $(printf '%0${len - 1}d' 0) | head -c ${shape(len).block} > /tmp/block; sleep 1; ${writeScript(len, false)}; exec sleep 3600`];
+const writer = (len: number) => [
+  'sh',
+  '-c',
+  `yes $(printf '%0${len - 1}d' 0) | head -c ${shape(len).block} > /tmp/block; sleep 1; ${writeScript(len, false)}; exec sleep 3600`,
+];
 const STALL_MS = 5000;
 const FOLLOWERS = new Set(args.followers!.split(','));
 
@@ -136,7 +143,10 @@ try {
       ['skiff exec -it, WebSocket in + out', () => skiffExec('ws')],
       ['skiff exec -it, HTTP in + WebSocket out (dashboard)', () => skiffExec('http')],
       ['podman exec -it (pty)', () => ptyTerminal([...pm.argv, 'exec', '-it', pmId, 'sh'])],
-      ['busybox sh on a local pty (floor)', () => ptyTerminal([BUSYBOX, 'sh', '-i'], { PATH: '/bin:/usr/bin', TERM: 'xterm', PS1: '/ # ' } as Record<string, string> as NodeJS.ProcessEnv)],
+      [
+        'busybox sh on a local pty (floor)',
+        () => ptyTerminal([BUSYBOX, 'sh', '-i'], { PATH: '/bin:/usr/bin', TERM: 'xterm', PS1: '/ # ' } as Record<string, string> as NodeJS.ProcessEnv),
+      ],
     ];
     for (const [name, open] of terminals) {
       const term = await open();
@@ -149,7 +159,12 @@ try {
     const floor = median(echo['busybox sh on a local pty (floor)']!);
     const pmEcho = median(echo['podman exec -it (pty)']!);
     for (const [name, xs] of Object.entries(echo)) {
-      rows.push({ label: `echo: ${name}`, value: median(xs), unit: 'ms p50', extra: { 'p99 ms': percentile(xs, 99), '× podman': median(xs) / pmEcho, '× floor': median(xs) / floor } });
+      rows.push({
+        label: `echo: ${name}`,
+        value: median(xs),
+        unit: 'ms p50',
+        extra: { 'p99 ms': percentile(xs, 99), '× podman': median(xs) / pmEcho, '× floor': median(xs) / floor },
+      });
     }
     notes.push(`echo: ${KEYS} keystrokes per terminal after ${WARMUP} warm-up ones, one at a time, each timed until its echo arrives`);
     await client.containers.remove.mutate({ id, force: true });
@@ -163,7 +178,8 @@ try {
       const { total } = shape(v.len);
       const mbps: Record<string, number[]> = {};
       const record = (name: string, bytes: number, ms: number) => {
-        if (process.env.STREAMS_DEBUG) console.log(`${v.name} ${name}: ${bytes} B in ${ms.toFixed(0)} ms; cpu ms since last: agent ${cpu.agent()}, bench ${cpu.self()}`);
+        if (process.env.STREAMS_DEBUG)
+          console.log(`${v.name} ${name}: ${bytes} B in ${ms.toFixed(0)} ms; cpu ms since last: agent ${cpu.agent()}, bench ${cpu.self()}`);
         if (bytes !== total) notes.push(`${v.name}, ${name}: ${bytes} of ${total} bytes arrived`);
         (mbps[name] ??= []).push(bytes / 1e6 / (ms / 1000));
       };
@@ -216,7 +232,9 @@ try {
         rows.push({ label: `logs, ${v.name}: ${name}`, value: median(xs), unit: 'MB/s', extra: { '× podman': median(xs) / pmRate, runs: xs.length } });
       }
     }
-    notes.push(`logs: each writer produces ~${BYTES / 1e6} MB (10^6 bytes) of fixed-length lines (newline included) on stdout, a ~1 MB block of them repeated with cat; MB/s = bytes / (last byte − first byte) at the follower`);
+    notes.push(
+      `logs: each writer produces ~${BYTES / 1e6} MB (10^6 bytes) of fixed-length lines (newline included) on stdout, a ~1 MB block of them repeated with cat; MB/s = bytes / (last byte − first byte) at the follower`,
+    );
   }
 
   report({ name: 'streams', title: 'Streams: keystroke echo and log follow', rows, notes });

@@ -63,7 +63,9 @@ async function fitsTablet(page: Page): Promise<void> {
 }
 
 const trpcGet = (path: string, token: string, input?: unknown) =>
-  fetch(`${agent.url}/trpc/${path}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, { headers: { authorization: `Bearer ${token}` } });
+  fetch(`${agent.url}/trpc/${path}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
 
 describe('admin pages', () => {
   it('creates an operator who can sign in, changes their role, removes them', async () => {
@@ -96,7 +98,12 @@ describe('admin pages', () => {
     await page.getByLabel('new password for otto').fill('otto-password-3');
     await page.getByTestId('user-otto').getByRole('button', { name: 'Set' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toMatch(/Password of otto reset/);
-    const login = (password: string) => fetch(`${agent.url}/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'otto', password }) });
+    const login = (password: string) =>
+      fetch(`${agent.url}/trpc/auth.login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'otto', password }),
+      });
     expect((await login('otto-password-1')).status).toBe(401);
     expect((await login('otto-password-3')).status).toBe(200);
 
@@ -150,10 +157,9 @@ describe('admin pages', () => {
     await page.getByLabel('filter action').fill('users.create');
     // both tries of the first test: the creation, then the refused duplicate (newest first)
     const created = page.getByTestId('audit-row').filter({ hasText: 'otto' });
-    await expect.poll(() => created.allTextContents()).toEqual([
-      expect.stringMatching(/admin.*users\.create.*otto.*error.*already exists/),
-      expect.stringMatching(/admin.*users\.create.*otto.*ok/),
-    ]);
+    await expect
+      .poll(() => created.allTextContents())
+      .toEqual([expect.stringMatching(/admin.*users\.create.*otto.*error.*already exists/), expect.stringMatching(/admin.*users\.create.*otto.*ok/)]);
     await page.getByLabel('filter user').fill('nobody-at-all');
     await page.getByText('No entry matches.').waitFor();
     await page.getByLabel('filter user').fill('');
@@ -168,7 +174,8 @@ describe('admin pages', () => {
 
     // the API pages with `before`, without gaps or repeats
     const token = agent.token('admin');
-    const get = async (input: unknown) => ((await (await trpcGet('audit.list', token, input)).json()) as { result: { data: { id: string }[] } }).result.data.map((e) => e.id);
+    const get = async (input: unknown) =>
+      ((await (await trpcGet('audit.list', token, input)).json()) as { result: { data: { id: string }[] } }).result.data.map((e) => e.id);
     const all = await get({ limit: 1000 });
     const first = await get({ limit: 3 });
     const second = await get({ limit: 3, before: first[2] });

@@ -46,8 +46,19 @@ afterAll(async () => {
 const FOREIGN = /\/favicon\.ico$|\/(users|registries|audit)\?_rsc=/;
 const PAGE = { viewport: { width: 1100, height: 1000 }, ignore: (text: string, url: string) => text.includes('status of 404') && FOREIGN.test(url) };
 
-const log = (page: Page) => page.getByTestId('build-log').textContent().then((t) => t ?? '');
-const phase = (page: Page) => page.getByTestId('build-phase').textContent().then((t) => t ?? '', () => '');
+const log = (page: Page) =>
+  page
+    .getByTestId('build-log')
+    .textContent()
+    .then((t) => t ?? '');
+const phase = (page: Page) =>
+  page
+    .getByTestId('build-phase')
+    .textContent()
+    .then(
+      (t) => t ?? '',
+      () => '',
+    );
 
 /** clicks Build and waits for the build to end; fails with the log when it did not finish */
 async function buildAndWait(page: Page): Promise<string> {
@@ -105,7 +116,10 @@ describe('build, commit and push in the dashboard', () => {
     const ctx = join(work, 'ctx');
     spawnSync('mkdir', ['-p', join(ctx, 'build')]);
     await writeFile(join(ctx, 'hello.txt'), 'hello from the context\n');
-    await writeFile(join(ctx, 'build', 'Dockerfile'), `FROM ${image}\nARG GREETING=unset\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt && echo "arg=$GREETING"\n`);
+    await writeFile(
+      join(ctx, 'build', 'Dockerfile'),
+      `FROM ${image}\nARG GREETING=unset\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt && echo "arg=$GREETING"\n`,
+    );
     const archive = join(work, 'ctx.tar.gz');
     expect(spawnSync('tar', ['-czf', archive, '-C', ctx, '.']).status).toBe(0);
     await page.getByRole('link', { name: 'Build', exact: true }).click();
@@ -166,7 +180,14 @@ describe('build, commit and push in the dashboard', () => {
     await page.getByTestId('image-tag').filter({ hasText: COMMITTED_TAG }).waitFor();
     const row = page.locator('tr').filter({ has: page.getByText(COMMITTED_TAG, { exact: true }) });
     await row.getByRole('button', { name: 'history' }).click();
-    await expect.poll(() => page.getByTestId('image-history').textContent().catch(() => '')).toContain('from the dashboard');
+    await expect
+      .poll(() =>
+        page
+          .getByTestId('image-history')
+          .textContent()
+          .catch(() => ''),
+      )
+      .toContain('from the dashboard');
 
     // ---- push: a tag for the local registry goes there, with its digest shown
     const pushed = `${registry}/bld-e2e/pushed:v1`;
@@ -205,7 +226,8 @@ describe('build, commit and push in the dashboard', () => {
     const page = await openPage(browser, errors, PAGE);
     await signIn(page, agent, 'admin', AgentHarness.ADMIN_PASSWORD, errors);
     const requests: { url: URL; type: string; body: string }[] = [];
-    let answer: (route: Route) => Promise<void> = (route) => route.fulfill({ status: 403, contentType: 'application/json', body: JSON.stringify({ message: 'building needs the operator role' }) });
+    let answer: (route: Route) => Promise<void> = (route) =>
+      route.fulfill({ status: 403, contentType: 'application/json', body: JSON.stringify({ message: 'building needs the operator role' }) });
     await page.route('**/api/build**', async (route) => {
       const req = route.request();
       requests.push({ url: new URL(req.url()), type: (await req.allHeaders())['content-type'] ?? '', body: req.postData() ?? '' });

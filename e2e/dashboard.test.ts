@@ -32,7 +32,9 @@ describe('dashboard', () => {
     const port = 20000 + Math.floor(Math.random() * 9000);
     await page.getByLabel('image').fill(image);
     await page.getByLabel('name').fill('from-browser');
-    await page.getByLabel('command').fill('mkdir -p /www; echo served-$HOSTNAME > /www/index.html; httpd -p 80 -h /www; while true; do echo tick-tock; echo to-stderr >&2; sleep 1; done');
+    await page
+      .getByLabel('command')
+      .fill('mkdir -p /www; echo served-$HOSTNAME > /www/index.html; httpd -p 80 -h /www; while true; do echo tick-tock; echo to-stderr >&2; sleep 1; done');
     await page.getByLabel('ports').fill(`127.0.0.1:${port}:80`);
     await page.getByLabel('volumes').fill('browser-data:/data');
     await page.getByLabel('env key 1').fill('GREETING');
@@ -43,7 +45,16 @@ describe('dashboard', () => {
     const row = page.getByTestId('row-from-browser');
     await row.waitFor({ timeout: 30_000 });
     await expect.poll(() => row.textContent(), { timeout: 15_000 }).toMatch(/Up/);
-    await expect.poll(() => fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => ''), { timeout: 10_000 }).toMatch(/^served-/);
+    await expect
+      .poll(
+        () =>
+          fetch(`http://127.0.0.1:${port}/`).then(
+            (r) => r.text(),
+            () => '',
+          ),
+        { timeout: 10_000 },
+      )
+      .toMatch(/^served-/);
     expect(agent.cli(['volume', 'ls', '-q']).stdout).toContain('browser-data');
 
     await row.getByRole('link', { name: 'from-browser' }).click();
@@ -69,7 +80,9 @@ describe('dashboard', () => {
     const colsBefore = Number(/(\d+) (\d+)\s*[#$]?\s*$/m.exec((await screen())!.replace(/\u00a0/g, ' '))?.[2] ?? 0);
     await page.setViewportSize({ width: 900, height: 900 });
     await page.keyboard.type('clear; stty size\n');
-    await expect.poll(async () => Number(/(\d+) (\d+)/.exec((await screen())!.replace(/\u00a0/g, ' '))?.[2] ?? 0), { timeout: 10_000 }).toBeLessThan(colsBefore || 1000);
+    await expect
+      .poll(async () => Number(/(\d+) (\d+)/.exec((await screen())!.replace(/\u00a0/g, ' '))?.[2] ?? 0), { timeout: 10_000 })
+      .toBeLessThan(colsBefore || 1000);
 
     await page.getByRole('tab', { name: 'top' }).click();
     await expect.poll(() => page.getByTestId('top').textContent(), { timeout: 10_000 }).toContain('httpd');
@@ -87,7 +100,10 @@ describe('dashboard', () => {
   }, 120_000);
 
   it('lays every main page out without overflow at laptop and tablet widths, in light and dark (screenshots in e2e/screenshots/)', async () => {
-    expect(agent.cli(['run', '-d', '--name', 'shot', '-p', '127.0.0.1::80', '-v', 'shot-data:/data', image, 'sh', '-c', 'while true; do echo shot; sleep 1; done']).code).toBe(0);
+    expect(
+      agent.cli(['run', '-d', '--name', 'shot', '-p', '127.0.0.1::80', '-v', 'shot-data:/data', image, 'sh', '-c', 'while true; do echo shot; sleep 1; done'])
+        .code,
+    ).toBe(0);
     const id = agent.cli(['inspect', '--format', '{{.Id}}', 'shot']).stdout.trim();
     const pages: [string, string][] = [
       ['home', '/'],
@@ -143,7 +159,10 @@ describe('dashboard', () => {
     await page.getByLabel('subnet').fill(uiNet);
     await page.getByRole('button', { name: 'Create' }).click();
     await page.getByText(uiNet).waitFor();
-    await page.getByRole('row', { name: /ui-net/ }).getByRole('button', { name: 'remove' }).click();
+    await page
+      .getByRole('row', { name: /ui-net/ })
+      .getByRole('button', { name: 'remove' })
+      .click();
     await expect.poll(() => page.getByText(uiNet).count()).toBe(0);
     await page.close();
   }, 60_000);
@@ -225,7 +244,13 @@ describe('dashboard', () => {
     await page.getByLabel('select all').check();
     expect(await page.getByTestId('selected-count').textContent()).toBe('111 selected');
     await page.getByRole('toolbar', { name: 'bulk actions' }).getByRole('button', { name: 'start', exact: true }).click();
-    await expect.poll(async () => (await page.getByTestId('bulk-progress').count()) ? page.getByTestId('bulk-progress').textContent() : page.getByRole('alert').first().textContent(), { timeout: 90_000 }).toBe('start: 111 done'); // else the alert says which failed
+    await expect
+      .poll(
+        async () =>
+          (await page.getByTestId('bulk-progress').count()) ? page.getByTestId('bulk-progress').textContent() : page.getByRole('alert').first().textContent(),
+        { timeout: 90_000 },
+      )
+      .toBe('start: 111 done'); // else the alert says which failed
     const running = () => agent.cli(['ps', '-q', '--filter', 'name=bulk-']).stdout.trim().split('\n').filter(Boolean).length;
     expect(running()).toBe(111);
     await page.getByRole('button', { name: /^running/ }).click();

@@ -63,7 +63,11 @@ export function recordErrors(page: Page, errors: string[], ignore: (text: string
 }
 
 /** a new page that records its errors into `errors` and accepts confirm() dialogs */
-export async function openPage(browser: Browser, errors: string[], opts: { viewport?: ViewportSize; ignore?: (text: string, url: string) => boolean } = {}): Promise<Page> {
+export async function openPage(
+  browser: Browser,
+  errors: string[],
+  opts: { viewport?: ViewportSize; ignore?: (text: string, url: string) => boolean } = {},
+): Promise<Page> {
   const page = await browser.newPage(opts.viewport ? { viewport: opts.viewport } : {});
   recordErrors(page, errors, opts.ignore);
   page.on('dialog', (d) => void d.accept());

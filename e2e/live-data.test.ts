@@ -37,7 +37,8 @@ async function tab(context: BrowserContext, errors: string[], provoked: number[]
   page.on('pageerror', (e) => errors.push(`${e.message} ${e.stack}`));
   page.on('console', (m) => {
     const status = Number(/status of (\d+)/.exec(m.text())?.[1]);
-    if (m.type() === 'error' && !isHostNetworkChange(m.text()) && !provoked.includes(status) && !m.location().url.endsWith('/favicon.ico')) errors.push(m.text());
+    if (m.type() === 'error' && !isHostNetworkChange(m.text()) && !provoked.includes(status) && !m.location().url.endsWith('/favicon.ico'))
+      errors.push(m.text());
   });
   page.on('dialog', (d) => void d.accept());
   return page;

@@ -91,7 +91,16 @@ describe('images, volumes and networks pages', () => {
     await inspect.getByLabel('container to connect').selectOption('res-c');
     await inspect.getByRole('button', { name: 'Connect', exact: true }).click();
     const endpoint = inspect.getByTestId('endpoint-res-c');
-    await expect.poll(() => endpoint.getByTestId('endpoint-ip').textContent().catch(() => ''), { timeout: 15_000 }).toMatch(new RegExp(`^${net.prefix.replace(/\./g, '\\.')}\\.\\d+/24$`));
+    await expect
+      .poll(
+        () =>
+          endpoint
+            .getByTestId('endpoint-ip')
+            .textContent()
+            .catch(() => ''),
+        { timeout: 15_000 },
+      )
+      .toMatch(new RegExp(`^${net.prefix.replace(/\./g, '\\.')}\\.\\d+/24$`));
     await expect.poll(() => netRow.getByTestId('network-containers').textContent()).toBe('1');
     expect(agent.cli(['network', 'inspect', 'res-net']).stdout).toContain('res-c');
     await endpoint.getByRole('button', { name: 'disconnect' }).click();
@@ -99,7 +108,16 @@ describe('images, volumes and networks pages', () => {
     await expect.poll(() => netRow.getByTestId('network-containers').textContent()).toBe('0');
     // aliases come from the container's own inspect (Docker's network inspect has none)
     expect(agent.cli(['network', 'connect', '--alias', 'res-db', 'res-net', 'res-c']).code).toBe(0);
-    await expect.poll(() => endpoint.getByTestId('endpoint-aliases').textContent().catch(() => ''), { timeout: 15_000 }).toBe('res-db');
+    await expect
+      .poll(
+        () =>
+          endpoint
+            .getByTestId('endpoint-aliases')
+            .textContent()
+            .catch(() => ''),
+        { timeout: 15_000 },
+      )
+      .toBe('res-db');
     expect(agent.cli(['network', 'disconnect', 'res-net', 'res-c']).code).toBe(0);
     await expect.poll(() => endpoint.count(), { timeout: 15_000 }).toBe(0);
 
@@ -125,7 +143,9 @@ describe('images, volumes and networks pages', () => {
     await imageRow(page).waitFor();
     await page.getByRole('button', { name: 'Prune' }).click();
     await expect.poll(() => page.getByTestId('images-notice').textContent()).toMatch(/Pruned 0 image\/layer\(s\), reclaimed 0 B/);
-    await imageRow(page).getByRole('button', { name: `untag ${NEW_TAG}` }).click();
+    await imageRow(page)
+      .getByRole('button', { name: `untag ${NEW_TAG}` })
+      .click();
     await expect.poll(() => imageRow(page).getByTestId('image-tag').count()).toBe(1);
     expect(agent.cli(['images']).stdout).not.toContain('res-local/busybox');
 

@@ -56,7 +56,9 @@ describe('stacks page', () => {
 
     // a typo'd key: the error with its place, the line marked in the gutter, Save disabled
     await page.getByLabel('compose file').fill(file('imagee'));
-    await expect.poll(() => page.getByTestId('validation').textContent(), { timeout: 10_000 }).toMatch(/compose\.yaml:3:5: services\.web: unknown key "imagee" \(did you mean "image"\?\)/);
+    await expect
+      .poll(() => page.getByTestId('validation').textContent(), { timeout: 10_000 })
+      .toMatch(/compose\.yaml:3:5: services\.web: unknown key "imagee" \(did you mean "image"\?\)/);
     expect(await page.getByTestId('validation-location').textContent()).toBe('compose.yaml line 3, column 5');
     expect(await page.getByTestId('error-line').textContent()).toBe('3');
     expect(await page.getByRole('button', { name: 'Save', exact: true }).isDisabled()).toBe(true);
@@ -97,7 +99,10 @@ describe('stacks page', () => {
     // laid out without sideways overflow at laptop and tablet widths, light and dark (screenshots in e2e/screenshots/)
     for (const width of [1280, 768]) {
       await page.setViewportSize({ width, height: 1000 });
-      for (const [shot, path] of [['stacks', '/stacks'], ['stack', `/stacks/${stack}`]] as const) {
+      for (const [shot, path] of [
+        ['stacks', '/stacks'],
+        ['stack', `/stacks/${stack}`],
+      ] as const) {
         await page.goto(`${agent.url}${path}`);
         await page.locator('main h1').first().waitFor();
         await page.waitForTimeout(500);

@@ -40,13 +40,26 @@ const describeCycles = (cycles: string[][]) => cycles.map((c) => `  ${[...c, c[0
 describe('import cycles (madge)', () => {
   // the Node packages and the agent resolve imports as NodeNext (`./x.js` is x.ts); the dashboard as a bundler does
   const roots = [
-    { name: 'packages and agent', dirs: [...readdirSync(join(ROOT, 'packages')).map((p) => `packages/${p}/src`).filter((d) => existsSync(join(ROOT, d))), 'apps/agent/src'], tsConfig: 'tsconfig.json', known: ['apps/agent/src/docker-api/server.ts', 'apps/agent/src/docker-api/route.ts'] },
+    {
+      name: 'packages and agent',
+      dirs: [
+        ...readdirSync(join(ROOT, 'packages'))
+          .map((p) => `packages/${p}/src`)
+          .filter((d) => existsSync(join(ROOT, d))),
+        'apps/agent/src',
+      ],
+      tsConfig: 'tsconfig.json',
+      known: ['apps/agent/src/docker-api/server.ts', 'apps/agent/src/docker-api/route.ts'],
+    },
     { name: 'dashboard', dirs: ['apps/web'], tsConfig: 'apps/web/tsconfig.json', known: ['apps/web/app/layout.tsx', undefined] },
   ];
 
   for (const r of roots) {
     it(`finds none in ${r.name}`, async () => {
-      const g = await graph(r.dirs.map((d) => join(ROOT, d)), r.tsConfig);
+      const g = await graph(
+        r.dirs.map((d) => join(ROOT, d)),
+        r.tsConfig,
+      );
       const files = g.obj();
       // the check only means something while madge resolves the imports: a known edge must be there
       const [from, to] = r.known;
@@ -54,7 +67,10 @@ describe('import cycles (madge)', () => {
       expect(files[from!]).toBeDefined();
       if (to) expect(files[from!]).toContain(to);
       const cycles = g.circular();
-      if (cycles.length) expect.fail(`${cycles.length} import cycle(s); reproduce with npx madge --circular --extensions ts,tsx --ts-config ${r.tsConfig} ${r.dirs.join(' ')}\n${describeCycles(cycles)}`);
+      if (cycles.length)
+        expect.fail(
+          `${cycles.length} import cycle(s); reproduce with npx madge --circular --extensions ts,tsx --ts-config ${r.tsConfig} ${r.dirs.join(' ')}\n${describeCycles(cycles)}`,
+        );
     });
   }
 });

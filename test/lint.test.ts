@@ -23,7 +23,10 @@ describe('lint and format', () => {
     // `biome ci` is lint + format check, read-only; it also fails on a config it cannot read
     const r = run(join(ROOT, 'node_modules/.bin/biome'), ['ci', '--colors=off', '--max-diagnostics=50', '.']);
     expect(r.out).toMatch(/Checked \d+ files?/); // it ran over the tree, not over nothing
-    if (r.code !== 0) expect.fail(`biome ci failed (exit ${r.code}); see the findings with npm run lint and npm run format:check, fix formatting with npm run format\n${r.out}`);
+    if (r.code !== 0)
+      expect.fail(
+        `biome ci failed (exit ${r.code}); see the findings with npm run lint and npm run format:check, fix formatting with npm run format\n${r.out}`,
+      );
   });
 
   it('clang-format has nothing to change in the C sources (npm run format)', () => {

@@ -33,14 +33,24 @@ export async function startAgent(registry: string, names: AgentNames, onCleanup:
   const root = join(dir, 'root');
   const socket = join(dir, 'skiff.sock');
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, SKIFF_BRIDGE: names.bridge, SKIFF_NFT_TABLE: names.nftTable, SKIFF_CGROUP_PARENT: names.cgroupParent, SKIFF_ADMIN_PASSWORD: 'density-bench' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SKIFF_BRIDGE: names.bridge,
+    SKIFF_NFT_TABLE: names.nftTable,
+    SKIFF_CGROUP_PARENT: names.cgroupParent,
+    SKIFF_ADMIN_PASSWORD: 'density-bench',
+  };
   if (process.env.DENSITY_AGENT_NODE_FLAGS) env.SKIFF_NODE_FLAGS = process.env.DENSITY_AGENT_NODE_FLAGS;
   // its own process group: a Ctrl-C reaches this script, which then removes the containers through the agent
-  const proc = spawn(SKIFF, ['daemon', '--root', root, '--socket', socket, '--docker-socket', 'off', '--http', `127.0.0.1:${port}`, '--insecure-registry', registry], {
-    env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    SKIFF,
+    ['daemon', '--root', root, '--socket', socket, '--docker-socket', 'off', '--http', `127.0.0.1:${port}`, '--insecure-registry', registry],
+    {
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   onCleanup(() => stopAgentAndSweep(proc, dir, root, names));
   let out = '';
   const log = process.env.DENSITY_AGENT_LOG;

@@ -22,7 +22,18 @@ export function crunRunner(tmpDir: string): TimedRunner {
   const script = join(import.meta.dirname, 'timed-runner.mjs');
   const child: ChildProcess = spawn(
     'unshare',
-    ['-m', '--propagation', 'private', '--', 'sh', '-c', `mount --bind "$0" /sys/fs/cgroup/unified/cgroup.controllers && exec "$1" "$2"`, empty, process.execPath, script],
+    [
+      '-m',
+      '--propagation',
+      'private',
+      '--',
+      'sh',
+      '-c',
+      `mount --bind "$0" /sys/fs/cgroup/unified/cgroup.controllers && exec "$1" "$2"`,
+      empty,
+      process.execPath,
+      script,
+    ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const lines = createInterface({ input: child.stdout! });

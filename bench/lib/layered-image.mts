@@ -101,7 +101,14 @@ function treeEntries(p: Pools, next: () => number, top: string, files: number, o
     }
     const size = Math.round(512 * 32 ** next()); // 0.5–16 KiB, log-uniform
     const binary = name.endsWith('.so') || next() < 0.1;
-    entries.push({ name, type: 'file', mode: binary ? 0o755 : 0o644, uid: i % 97 === 0 ? 1000 : 0, gid: i % 97 === 0 ? 1000 : 0, content: content(p, next, size, binary) });
+    entries.push({
+      name,
+      type: 'file',
+      mode: binary ? 0o755 : 0o644,
+      uid: i % 97 === 0 ? 1000 : 0,
+      gid: i % 97 === 0 ? 1000 : 0,
+      content: content(p, next, size, binary),
+    });
     lastFile = name;
   }
   return entries;

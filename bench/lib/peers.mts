@@ -12,7 +12,9 @@ import { join } from 'node:path';
 
 /** installs the Debian packages whose commands are missing ({command: package}) */
 export function ensureDebian(commands: Record<string, string>): void {
-  const missing = Object.entries(commands).filter(([cmd]) => spawnSync('which', [cmd]).status !== 0).map(([, pkg]) => pkg);
+  const missing = Object.entries(commands)
+    .filter(([cmd]) => spawnSync('which', [cmd]).status !== 0)
+    .map(([, pkg]) => pkg);
   if (!missing.length) return;
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update', '-qq'], { env, stdio: 'inherit' });
@@ -33,7 +35,19 @@ export function podman(): Podman {
   // podman's package pulls in crun, not the runc it is configured with here
   ensureDebian({ podman: 'podman', runc: 'runc' });
   const dir = mkdtempSync(join(tmpdir(), 'skiff-bench-podman-'));
-  const argv = ['podman', '--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', 'runc'];
+  const argv = [
+    'podman',
+    '--root',
+    join(dir, 'root'),
+    '--runroot',
+    join(dir, 'run'),
+    '--cgroup-manager',
+    'cgroupfs',
+    '--events-backend',
+    'file',
+    '--runtime',
+    'runc',
+  ];
   const run = (args: string[], opts: { input?: string } = {}) =>
     execFileSync(argv[0]!, [...argv.slice(1), ...args], { encoding: 'utf8', input: opts.input, maxBuffer: 1 << 30 });
   return {

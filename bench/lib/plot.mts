@@ -50,8 +50,12 @@ function linesSvg(title: string, series: NonNullable<BenchResult['series']>): { 
     const ph = panelH - 40;
     const X = (x: number) => ox + (x1 === x0 ? pw / 2 : ((x - x0) / (x1 - x0)) * pw);
     const Y = (y: number) => oy + ph - (y / y1) * ph;
-    parts.push(`<line x1="${ox}" y1="${oy + ph}" x2="${ox + pw}" y2="${oy + ph}" stroke="#111"/><line x1="${ox}" y1="${oy}" x2="${ox}" y2="${oy + ph}" stroke="#111"/>`);
-    parts.push(`<text x="${ox - 8}" y="${oy + 4}" text-anchor="end" font-size="11">${num(y1)}</text><text x="${ox - 8}" y="${oy + ph}" text-anchor="end" font-size="11">0</text>`);
+    parts.push(
+      `<line x1="${ox}" y1="${oy + ph}" x2="${ox + pw}" y2="${oy + ph}" stroke="#111"/><line x1="${ox}" y1="${oy}" x2="${ox}" y2="${oy + ph}" stroke="#111"/>`,
+    );
+    parts.push(
+      `<text x="${ox - 8}" y="${oy + 4}" text-anchor="end" font-size="11">${num(y1)}</text><text x="${ox - 8}" y="${oy + ph}" text-anchor="end" font-size="11">0</text>`,
+    );
     parts.push(`<text x="${ox}" y="${oy - 6}" font-size="12">${esc(unit)}</text>`);
     for (const x of [...new Set(pts.map((q) => q.x))]) parts.push(`<text x="${X(x)}" y="${oy + ph + 16}" text-anchor="middle" font-size="11">${x}</text>`);
     ss.forEach((s, i) => {
@@ -59,7 +63,9 @@ function linesSvg(title: string, series: NonNullable<BenchResult['series']>): { 
       const sorted = [...s.points].sort((a, b) => a.x - b.x);
       parts.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${sorted.map((q) => `${X(q.x)},${Y(q.y)}`).join(' ')}"/>`);
       for (const q of sorted) parts.push(`<circle cx="${X(q.x)}" cy="${Y(q.y)}" r="3" fill="${c}"/>`);
-      parts.push(`<rect x="${ox + pw + 16}" y="${oy + i * 18}" width="10" height="10" fill="${c}"/><text x="${ox + pw + 30}" y="${oy + i * 18 + 9}" font-size="12">${esc(s.name)}</text>`);
+      parts.push(
+        `<rect x="${ox + pw + 16}" y="${oy + i * 18}" width="10" height="10" fill="${c}"/><text x="${ox + pw + 30}" y="${oy + i * 18 + 9}" font-size="12">${esc(s.name)}</text>`,
+      );
     });
   });
   return { svg: parts.join('\n'), height: 44 + units.length * (panelH + 30) };
@@ -69,8 +75,25 @@ function render(file: string, chart: { svg: string; height: number }): boolean {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-plot-'));
   try {
     const svgFile = join(dir, 'chart.svg');
-    writeFileSync(svgFile, `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${chart.height}" font-family="DejaVu Sans, sans-serif"><rect width="100%" height="100%" fill="#fff"/>${chart.svg}</svg>`);
-    const r = spawnSync(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--hide-scrollbars', `--user-data-dir=${join(dir, 'profile')}`, `--window-size=${W},${chart.height}`, `--screenshot=${file}`, `file://${svgFile}`], { stdio: 'ignore', timeout: 60_000 });
+    writeFileSync(
+      svgFile,
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${chart.height}" font-family="DejaVu Sans, sans-serif"><rect width="100%" height="100%" fill="#fff"/>${chart.svg}</svg>`,
+    );
+    const r = spawnSync(
+      CHROMIUM,
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--hide-scrollbars',
+        `--user-data-dir=${join(dir, 'profile')}`,
+        `--window-size=${W},${chart.height}`,
+        `--screenshot=${file}`,
+        `file://${svgFile}`,
+      ],
+      { stdio: 'ignore', timeout: 60_000 },
+    );
     return r.status === 0 && existsSync(file);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -90,7 +113,16 @@ export function plot(result: BenchResult): string[] {
   }
   if (phases.length) {
     const f = join(IMG_DIR, `${result.name}-phases.png`);
-    if (render(f, barsSvg('where a Skiff start spends its time (median per phase)', phases.map((r) => ({ ...r, label: r.label.slice('phase: '.length) }))))) out.push(f);
+    if (
+      render(
+        f,
+        barsSvg(
+          'where a Skiff start spends its time (median per phase)',
+          phases.map((r) => ({ ...r, label: r.label.slice('phase: '.length) })),
+        ),
+      )
+    )
+      out.push(f);
   }
   if (result.series?.length) {
     const f = join(IMG_DIR, `${result.name}-series.png`);

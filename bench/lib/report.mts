@@ -49,8 +49,15 @@ const fmt = (v: number | string) => (typeof v === 'number' ? (Math.abs(v) >= 100
 export function markdownTable(rows: Row[]): string {
   const extraCols = [...new Set(rows.flatMap((r) => Object.keys(r.extra ?? {})))];
   const head = ['measurement', 'value', 'unit', ...extraCols];
-  const lines = [`| ${head.join(' | ')} |`, `| --- | ${head.slice(1).map(() => '---:').join(' | ')} |`];
-  for (const r of rows) lines.push(`| ${[r.label, fmt(r.value), r.unit, ...extraCols.map((c) => (r.extra?.[c] === undefined ? '' : fmt(r.extra[c]!)))].join(' | ')} |`);
+  const lines = [
+    `| ${head.join(' | ')} |`,
+    `| --- | ${head
+      .slice(1)
+      .map(() => '---:')
+      .join(' | ')} |`,
+  ];
+  for (const r of rows)
+    lines.push(`| ${[r.label, fmt(r.value), r.unit, ...extraCols.map((c) => (r.extra?.[c] === undefined ? '' : fmt(r.extra[c]!)))].join(' | ')} |`);
   return lines.join('\n');
 }
 

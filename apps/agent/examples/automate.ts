@@ -36,7 +36,10 @@ const skiff = createTRPCClient<AppRouter>({
 });
 
 /** Collects a subscription's events until it completes (or `until` says stop). */
-function collect<T>(subscribe: (h: { onData: (d: T) => void; onError: (e: unknown) => void; onComplete: () => void }) => { unsubscribe(): void }, until?: (d: T) => boolean): Promise<T[]> {
+function collect<T>(
+  subscribe: (h: { onData: (d: T) => void; onError: (e: unknown) => void; onComplete: () => void }) => { unsubscribe(): void },
+  until?: (d: T) => boolean,
+): Promise<T[]> {
   return new Promise((resolve, reject) => {
     const items: T[] = [];
     const sub = subscribe({
@@ -54,7 +57,10 @@ function collect<T>(subscribe: (h: { onData: (d: T) => void; onError: (e: unknow
 }
 
 // 1. pull, with per-layer progress
-const pull = await collect<Events<'images', 'pull'>>((h) => skiff.images.pull.subscribe({ ref: image }, h), (e) => 'image' in e);
+const pull = await collect<Events<'images', 'pull'>>(
+  (h) => skiff.images.pull.subscribe({ ref: image }, h),
+  (e) => 'image' in e,
+);
 const pulled = pull.at(-1)!;
 console.log('pulled', 'image' in pulled ? pulled.image.id : '?');
 
@@ -63,7 +69,10 @@ const { id } = await skiff.containers.run.mutate({ spec: { image, cmd: ['sh', '-
 console.log('started', id.slice(0, 12));
 
 // 3. wait for it to exit
-const [{ statusCode }] = await collect<Events<'containers', 'wait'>>((h) => skiff.containers.wait.subscribe({ id }, h), () => true);
+const [{ statusCode }] = await collect<Events<'containers', 'wait'>>(
+  (h) => skiff.containers.wait.subscribe({ id }, h),
+  () => true,
+);
 console.log('exit code', statusCode);
 
 // 4. read its logs

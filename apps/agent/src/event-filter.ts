@@ -8,7 +8,8 @@ import { labelMatches } from './docker-api/query.js';
  */
 export function eventFilter(f: Record<string, string[] | undefined>): (e: RuntimeEvent) => boolean {
   const any = (k: string, test: (v: string) => boolean) => !f[k]?.length || f[k]!.some(test);
-  const named = (e: RuntimeEvent, v: string) => e.id === v || (v.length >= 3 && e.id.startsWith(v)) || e.attributes.name === v || e.attributes.name === v.replace(/^\//, '');
+  const named = (e: RuntimeEvent, v: string) =>
+    e.id === v || (v.length >= 3 && e.id.startsWith(v)) || e.attributes.name === v || e.attributes.name === v.replace(/^\//, '');
   return (e) =>
     any('type', (v) => v === e.type) &&
     any('event', (v) => v === e.action || e.action.startsWith(`${v}:`)) &&

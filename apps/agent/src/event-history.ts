@@ -9,7 +9,10 @@ export class EventHistory {
   private readonly events: RuntimeEvent[] = [];
   readonly stop: () => void;
 
-  constructor(runtime: Pick<Runtime, 'onEvent'>, private readonly capacity = 200) {
+  constructor(
+    runtime: Pick<Runtime, 'onEvent'>,
+    private readonly capacity = 200,
+  ) {
     const off = runtime.onEvent((e) => {
       this.events.push(e);
       if (this.events.length > this.capacity) this.events.shift();

@@ -32,13 +32,21 @@ export const mountRequest = z
     readOnly: z.boolean().optional(),
     tmpfsSize: z.number().int().min(0).optional(),
     tmpfsMode: z.number().int().min(0).max(0o7777).optional(),
-    tmpfsOptions: z.array(z.string().regex(/^(no)?(exec|suid|dev)$|^(uid|gid|nr_inodes)=\d{1,10}$/, 'a tmpfs option: [no]exec, [no]suid, [no]dev, uid=N, gid=N or nr_inodes=N')).max(16).optional(),
+    tmpfsOptions: z
+      .array(
+        z.string().regex(/^(no)?(exec|suid|dev)$|^(uid|gid|nr_inodes)=\d{1,10}$/, 'a tmpfs option: [no]exec, [no]suid, [no]dev, uid=N, gid=N or nr_inodes=N'),
+      )
+      .max(16)
+      .optional(),
     noCopy: z.boolean().optional(),
   })
   .strict();
 
 /** `--cpuset-cpus` / `--cpuset-mems`: `0-2,4`; the host's own list is checked by the runtime */
-const cpuList = z.string().max(256).regex(/^$|^\d+(-\d+)?(,\d+(-\d+)?)*$/, 'a CPU list such as 0-2,4');
+const cpuList = z
+  .string()
+  .max(256)
+  .regex(/^$|^\d+(-\d+)?(,\d+(-\d+)?)*$/, 'a CPU list such as 0-2,4');
 
 /** ContainerUpdateSpec at the edge (`docker update`) */
 export const containerUpdateSpec = z
@@ -85,12 +93,23 @@ export const containerCreateSpec = z
     cpusetMems: cpuList.optional(),
     shmSize: z.number().int().min(0).optional(),
     ulimits: z
-      .array(z.object({ name: z.string().refine((n) => (ULIMIT_NAMES as readonly string[]).includes(n), `a ulimit name: ${ULIMIT_NAMES.join(', ')}`), soft: z.number().int().min(-1), hard: z.number().int().min(-1) }).strict())
+      .array(
+        z
+          .object({
+            name: z.string().refine((n) => (ULIMIT_NAMES as readonly string[]).includes(n), `a ulimit name: ${ULIMIT_NAMES.join(', ')}`),
+            soft: z.number().int().min(-1),
+            hard: z.number().int().min(-1),
+          })
+          .strict(),
+      )
       .max(ULIMIT_NAMES.length)
       .optional(),
     // names and namespaces are checked by the runtime (validateSysctls), with the network known
     sysctls: z.record(z.string().min(1).max(256), z.string().max(4096)).optional(),
-    exposedPorts: z.array(z.string().regex(/^\d{1,5}(\/(tcp|udp))?$/)).max(1024).optional(),
+    exposedPorts: z
+      .array(z.string().regex(/^\d{1,5}(\/(tcp|udp))?$/))
+      .max(1024)
+      .optional(),
     stopSignal: z.string().optional(),
     stopTimeout: z.number().int().optional(),
     mounts: z.array(mountRequest).max(256).optional(),

@@ -105,7 +105,18 @@ const audit = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
   if (type === 'mutation' && !path.startsWith('containers.session')) {
     const input = (await getRawInput().catch(() => undefined)) as Record<string, unknown> | undefined;
     const spec = input?.spec as Record<string, unknown> | undefined;
-    const target = [input?.id, input?.ref, input?.source, spec?.name, spec?.image, input?.image, input?.username, input?.registry, input?.name, input?.projectName].find((v) => typeof v === 'string') as string | undefined;
+    const target = [
+      input?.id,
+      input?.ref,
+      input?.source,
+      spec?.name,
+      spec?.image,
+      input?.image,
+      input?.username,
+      input?.registry,
+      input?.name,
+      input?.projectName,
+    ].find((v) => typeof v === 'string') as string | undefined;
     recordAudit(ctx, path, target, result.ok ? undefined : result.error.message);
   }
   return result;
@@ -123,9 +134,11 @@ export function recordAudit(ctx: Context, action: string, target: string | undef
  */
 const requireRole = (role: Role) =>
   t.middleware(async ({ ctx, type, next }) => {
-    if (ctx.principal.kind === 'anonymous') throw new TRPCError({ code: 'UNAUTHORIZED', message: 'authentication required: log in or send an API token (Authorization: Bearer …)' });
+    if (ctx.principal.kind === 'anonymous')
+      throw new TRPCError({ code: 'UNAUTHORIZED', message: 'authentication required: log in or send an API token (Authorization: Bearer …)' });
     if (!revocations.isCurrent(ctx.principal)) throw revokedError();
-    if (!allows(ctx.principal, role)) throw new TRPCError({ code: 'FORBIDDEN', message: `this needs the ${role} role; ${ctx.principal.username} is ${ctx.principal.role}` });
+    if (!allows(ctx.principal, role))
+      throw new TRPCError({ code: 'FORBIDDEN', message: `this needs the ${role} role; ${ctx.principal.username} is ${ctx.principal.role}` });
     const result = await next();
     if (type === 'subscription' && result.ok && isAsyncIterable(result.data)) return { ...result, data: untilRevoked(result.data, ctx.principal) };
     return result;

@@ -8,9 +8,15 @@ import { AgentHarness } from './agent-harness.js';
 afterAll(() => stopFixtureRegistry(), 60_000);
 
 const readPid = (file: string) => Number(readFileSync(file, 'utf8').trim());
-const netnsNames = () => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]);
+const netnsNames = () =>
+  spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((l) => l.split(' ')[0]);
 /** the harness's cgroup parent in every mounted hierarchy (v1 controllers, unified, systemd) */
-const cgroupDirs = (parent: string) => readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h, parent)).filter((d) => existsSync(d));
+const cgroupDirs = (parent: string) =>
+  readdirSync('/sys/fs/cgroup')
+    .map((h) => join('/sys/fs/cgroup', h, parent))
+    .filter((d) => existsSync(d));
 
 describe('AgentHarness.dispose', () => {
   it('after a crashed (SIGKILLed) agent still removes its shims, netns, cgroups and mounts', async () => {

@@ -75,8 +75,25 @@ export class AgentHarness {
   }
 
   async start(): Promise<void> {
-    const args = ['daemon', '--root', this.root, '--socket', this.socket, '--docker-socket', this.dockerSocket, '--http', `127.0.0.1:${this.port}`, ...this.insecure.flatMap((r) => ['--insecure-registry', r])];
-    const env: NodeJS.ProcessEnv = { ...process.env, SKIFF_BRIDGE: this.bridge, SKIFF_NFT_TABLE: this.nftTable, SKIFF_CGROUP_PARENT: this.cgroupParent, ...this.extraEnv };
+    const args = [
+      'daemon',
+      '--root',
+      this.root,
+      '--socket',
+      this.socket,
+      '--docker-socket',
+      this.dockerSocket,
+      '--http',
+      `127.0.0.1:${this.port}`,
+      ...this.insecure.flatMap((r) => ['--insecure-registry', r]),
+    ];
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      SKIFF_BRIDGE: this.bridge,
+      SKIFF_NFT_TABLE: this.nftTable,
+      SKIFF_CGROUP_PARENT: this.cgroupParent,
+      ...this.extraEnv,
+    };
     if (this.adminPassword) env.SKIFF_ADMIN_PASSWORD = this.adminPassword;
     else delete env.SKIFF_ADMIN_PASSWORD;
     const d = spawn(SKIFF, args, { stdio: ['ignore', 'pipe', 'pipe'], env });

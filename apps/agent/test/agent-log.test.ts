@@ -87,7 +87,11 @@ describe('skiff daemon --log-file options', () => {
   it('defaults to 10 MiB x 5, takes flags and SKIFF_LOG_*, and refuses nonsense', () => {
     expect(parseDaemonOptions([], {}).logFile).toBeUndefined();
     expect(parseDaemonOptions(['--log-file', '/var/log/s.log'], {}).logFile).toEqual({ path: '/var/log/s.log', maxSize: 10 * 1024 * 1024, maxFiles: 5 });
-    expect(parseDaemonOptions(['--log-file=/l', '--log-max-size', '64k', '--log-max-files', '2'], {}).logFile).toEqual({ path: '/l', maxSize: 65536, maxFiles: 2 });
+    expect(parseDaemonOptions(['--log-file=/l', '--log-max-size', '64k', '--log-max-files', '2'], {}).logFile).toEqual({
+      path: '/l',
+      maxSize: 65536,
+      maxFiles: 2,
+    });
     expect(parseDaemonOptions([], { SKIFF_LOG_FILE: '/l', SKIFF_LOG_MAX_SIZE: '1m' }).logFile).toEqual({ path: '/l', maxSize: 1024 * 1024, maxFiles: 5 });
     expect(parseDaemonOptions(['--log-file', 'off'], { SKIFF_LOG_FILE: '/l' }).logFile).toBeUndefined();
     expect(() => parseDaemonOptions(['--log-file', 'rel.log'], {})).toThrow(/absolute/);
@@ -104,7 +108,10 @@ describe('a real agent with --log-file', () => {
     const strays = Array.from({ length: 150 }, () => randomBytes(32).toString('hex'));
     for (const id of strays) mkdirSync(join('/sys/fs/cgroup/pids', agent.cgroupParent, id), { recursive: true });
     const log = join(agent.dir, 'agent.log');
-    const daemon = spawn(SKIFF, ['daemon', '--log-file', log, '--log-max-size', '4k', '--log-max-files', '3'], { stdio: ['ignore', 'pipe', 'pipe'], env: agent.env });
+    const daemon = spawn(SKIFF, ['daemon', '--log-file', log, '--log-max-size', '4k', '--log-max-files', '3'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: agent.env,
+    });
     let direct = '';
     daemon.stdout.on('data', (d: Buffer) => (direct += d.toString()));
     daemon.stderr.on('data', (d: Buffer) => (direct += d.toString()));
@@ -128,7 +135,12 @@ describe('a real agent with --log-file', () => {
     expect(reported.length).toBeGreaterThan(5);
     expect(reported.length).toBeLessThan(strays.length);
     // each a JSON line of the logger, whole (a rotation never splits one)
-    for (const l of reported) expect(JSON.parse(l)).toMatchObject({ level: 'warn', component: 'host', msg: expect.stringMatching(/^found cgroup \S+\/[0-9a-f]{64}: no container of this root/) });
+    for (const l of reported)
+      expect(JSON.parse(l)).toMatchObject({
+        level: 'warn',
+        component: 'host',
+        msg: expect.stringMatching(/^found cgroup \S+\/[0-9a-f]{64}: no container of this root/),
+      });
     // nothing went to the agent's own stdout and stderr
     expect(direct).toBe('');
   }, 90_000);

@@ -40,13 +40,17 @@ describe('agent memory', () => {
     expect(await res.text()).toContain('Skiff');
     const agentPid = agent.daemon!.pid!;
     const children = () =>
-      readFileSync(`/proc/${agentPid}/task/${agentPid}/children`, 'utf8').split(' ').filter(Boolean).map(Number)
+      readFileSync(`/proc/${agentPid}/task/${agentPid}/children`, 'utf8')
+        .split(' ')
+        .filter(Boolean)
+        .map(Number)
         .filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('web-server.mjs'));
     const [web] = children();
     expect(web).toBeGreaterThan(0);
     await agent.kill();
     const until = Date.now() + 5000;
-    while (existsSync(`/proc/${web}`) && !readFileSync(`/proc/${web}/stat`, 'utf8').includes(') Z') && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    while (existsSync(`/proc/${web}`) && !readFileSync(`/proc/${web}/stat`, 'utf8').includes(') Z') && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
     expect(existsSync(`/proc/${web}`) && !readFileSync(`/proc/${web}/stat`, 'utf8').includes(') Z')).toBe(false);
   }, 60_000);
 });

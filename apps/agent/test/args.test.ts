@@ -5,14 +5,31 @@ import { parseDaemonOptions } from '../src/daemon/options.js';
 
 describe('docker-style flag parsing', () => {
   it('combines short flags and stops at the image', () => {
-    const { spec, flags } = specFromArgs(['-dit', '--name=web', '-e', 'A=1', '-eB=2', '-m', '64m', '--cpus', '1.5', 'busybox', 'sh', '-c', 'echo -e hi'], 'run');
+    const { spec, flags } = specFromArgs(
+      ['-dit', '--name=web', '-e', 'A=1', '-eB=2', '-m', '64m', '--cpus', '1.5', 'busybox', 'sh', '-c', 'echo -e hi'],
+      'run',
+    );
     expect(flags.detach).toBe(true);
-    expect(spec).toMatchObject({ image: 'busybox', name: 'web', tty: true, openStdin: true, env: ['A=1', 'B=2'], memory: 64 * 1024 * 1024, nanoCpus: 1.5e9, cmd: ['sh', '-c', 'echo -e hi'] });
+    expect(spec).toMatchObject({
+      image: 'busybox',
+      name: 'web',
+      tty: true,
+      openStdin: true,
+      env: ['A=1', 'B=2'],
+      memory: 64 * 1024 * 1024,
+      nanoCpus: 1.5e9,
+      cmd: ['sh', '-c', 'echo -e hi'],
+    });
   });
 
   it('understands restart policies, labels, entrypoint and users', () => {
     const { spec } = specFromArgs(['--restart', 'on-failure:3', '-l', 'a=b', '--label', 'flag', '--entrypoint', '', '-u', 'app:staff', 'img'], 'run');
-    expect(spec).toMatchObject({ restartPolicy: { name: 'on-failure', maximumRetryCount: 3 }, labels: { a: 'b', flag: '' }, entrypoint: [], user: 'app:staff' });
+    expect(spec).toMatchObject({
+      restartPolicy: { name: 'on-failure', maximumRetryCount: 3 },
+      labels: { a: 'b', flag: '' },
+      entrypoint: [],
+      user: 'app:staff',
+    });
   });
 
   it('rejects bad flags with clear messages', () => {
@@ -30,7 +47,12 @@ describe('docker-style flag parsing', () => {
   });
 
   it('takes pflag forms: aliases, --flag=false, -e=V, values starting with -, --', () => {
-    const defs = { pause: { type: 'boolean', short: 'p' }, time: { type: 'string', short: 't', aliases: ['timeout'] }, env: { type: 'string', short: 'e', multiple: true }, swap: { type: 'string' } } as const;
+    const defs = {
+      pause: { type: 'boolean', short: 'p' },
+      time: { type: 'string', short: 't', aliases: ['timeout'] },
+      env: { type: 'string', short: 'e', multiple: true },
+      swap: { type: 'string' },
+    } as const;
     const parse = (argv: string[], stopAtPositional = false) => parseFlags(argv, defs, { command: 'x', stopAtPositional });
     expect(parse(['--pause=false', 'a'])).toEqual({ flags: { pause: false }, args: ['a'] });
     expect(parse(['-p', 'a', '--pause=true']).flags).toEqual({ pause: true });
@@ -47,8 +69,31 @@ describe('docker-style flag parsing', () => {
   });
 
   it('turns --health-* into a healthcheck with only the given fields (nanoseconds), as docker', () => {
-    const { spec } = specFromArgs(['--health-cmd', 'curl -f localhost || exit 1', '--health-interval=1m30s', '--health-timeout', '500ms', '--health-retries', '5', '--health-start-period', '2s', '--health-start-interval', '1s', 'img'], 'run');
-    expect(spec.healthcheck).toEqual({ test: ['CMD-SHELL', 'curl -f localhost || exit 1'], interval: 90e9, timeout: 500e6, retries: 5, startPeriod: 2e9, startInterval: 1e9 });
+    const { spec } = specFromArgs(
+      [
+        '--health-cmd',
+        'curl -f localhost || exit 1',
+        '--health-interval=1m30s',
+        '--health-timeout',
+        '500ms',
+        '--health-retries',
+        '5',
+        '--health-start-period',
+        '2s',
+        '--health-start-interval',
+        '1s',
+        'img',
+      ],
+      'run',
+    );
+    expect(spec.healthcheck).toEqual({
+      test: ['CMD-SHELL', 'curl -f localhost || exit 1'],
+      interval: 90e9,
+      timeout: 500e6,
+      retries: 5,
+      startPeriod: 2e9,
+      startInterval: 1e9,
+    });
     expect(specFromArgs(['--health-retries', '2', 'img'], 'run').spec.healthcheck).toEqual({ retries: 2 });
     expect(specFromArgs(['--no-healthcheck', 'img'], 'run').spec.healthcheck).toEqual({ test: ['NONE'] });
     expect(specFromArgs(['img'], 'run').spec.healthcheck).toBeUndefined();
@@ -74,7 +119,16 @@ describe('docker-style flag parsing', () => {
     expect(parseBytes('1g', '-m')).toBe(1024 ** 3);
     expect(parseBytes('512', '-m')).toBe(512);
     const o = parseDaemonOptions(['--root', '/r', '--insecure-registry', 'h:1', '--http=127.0.0.1:9'], { SKIFF_INSECURE_REGISTRIES: 'a:1,b:2' });
-    expect(o).toEqual({ root: '/r', socket: '/run/skiff/skiff.sock', http: { host: '127.0.0.1', port: 9 }, dockerSocket: '/run/skiff/docker.sock', insecureRegistries: ['a:1', 'b:2', 'h:1'], action: 'serve', force: false, logLevel: 'info' });
+    expect(o).toEqual({
+      root: '/r',
+      socket: '/run/skiff/skiff.sock',
+      http: { host: '127.0.0.1', port: 9 },
+      dockerSocket: '/run/skiff/docker.sock',
+      insecureRegistries: ['a:1', 'b:2', 'h:1'],
+      action: 'serve',
+      force: false,
+      logLevel: 'info',
+    });
     expect(parseDaemonOptions(['--docker-socket', 'off'], {}).dockerSocket).toBeUndefined();
     expect(parseDaemonOptions([], { SKIFF_DOCKER_SOCKET: '/tmp/d.sock' }).dockerSocket).toBe('/tmp/d.sock');
     expect(() => parseDaemonOptions(['--nope'], {})).toThrow(/unknown flag/);

@@ -137,7 +137,9 @@ describe('roles', () => {
 
   it('serves 500 concurrent API calls', async () => {
     const token = bearer(agent.token('read'));
-    const replies = await Promise.all(Array.from({ length: 500 }, (_, i) => call('query', i % 2 ? 'system.info' : 'containers.list', i % 2 ? undefined : { all: true }, token)));
+    const replies = await Promise.all(
+      Array.from({ length: 500 }, (_, i) => call('query', i % 2 ? 'system.info' : 'containers.list', i % 2 ? undefined : { all: true }, token)),
+    );
     expect(replies.filter((r) => r.status !== 200)).toEqual([]);
   });
 
@@ -145,7 +147,10 @@ describe('roles', () => {
     const t = agent.token('read');
     expect((await call('query', 'containers.list', {}, bearer(t))).status).toBe(200);
     const list = agent.cli(['token', 'ls']).stdout;
-    const id = list.split('\n').find((l) => l.includes(t.split('_').slice(0, 2).join('_')))!.split(/\s+/)[0]!;
+    const id = list
+      .split('\n')
+      .find((l) => l.includes(t.split('_').slice(0, 2).join('_')))!
+      .split(/\s+/)[0]!;
     expect(agent.cli(['token', 'rm', id]).code).toBe(0);
     expect((await call('query', 'containers.list', {}, bearer(t))).status).toBe(401);
   });
@@ -165,7 +170,9 @@ describe('registry credentials', () => {
       expect((await agent.cliAsync(['pull', `${fake.host}/test/image:latest`])).code).not.toBe(0);
       expect((await agent.cliAsync(['login', '-u', 'ci', '--password-stdin', fake.host], { input: 'registry-secret\n' })).code).toBe(0);
       expect((await agent.cliAsync(['pull', `${fake.host}/test/image:latest`])).code).toBe(0);
-      const db = await import('node:child_process').then((cp) => cp.execFileSync('grep', ['-c', 'registry-secret', `${agent.dir}/root/skiff.db`], { encoding: 'utf8' }).trim()).catch(() => '0');
+      const db = await import('node:child_process')
+        .then((cp) => cp.execFileSync('grep', ['-c', 'registry-secret', `${agent.dir}/root/skiff.db`], { encoding: 'utf8' }).trim())
+        .catch(() => '0');
       expect(db).toBe('0'); // never stored in clear
     } finally {
       await fake.stop();

@@ -35,7 +35,10 @@ async function tarOf(entries: { name: string; content?: string; type?: 'file' | 
 }
 
 function events(text: string): { type: string; [k: string]: unknown }[] {
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 useAgent({ pull: true }, (ctx) => ({ agent, registry, image } = ctx));
@@ -124,7 +127,12 @@ describe('skiff build through the agent', () => {
     const viewer = agent.token('read');
     const operator = agent.token('operate');
     const post = (query: string, body: Buffer | string, token?: string, signal?: AbortSignal) =>
-      fetch(`${agent.url}/api/build${query}`, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), signal, headers: token ? { authorization: `Bearer ${token}` } : {} });
+      fetch(`${agent.url}/api/build${query}`, {
+        method: 'POST',
+        body: typeof body === 'string' ? body : new Uint8Array(body),
+        signal,
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
     const dockerfile = `FROM ${image}\nCMD ["true"]\n`;
 
     expect((await post('', dockerfile)).status).toBe(401);
@@ -145,8 +153,15 @@ describe('skiff build through the agent', () => {
     // a tar that climbs out of the context, and one that writes through its own symlink
     const outside = join(dir, `escaped-${randomBytes(3).toString('hex')}`);
     for (const entries of [
-      [{ name: 'Dockerfile', content: dockerfile }, { name: `../../../../../../..${outside}`, content: 'pwned' }],
-      [{ name: 'Dockerfile', content: dockerfile }, { name: 'link', type: 'symlink' as const, linkname: dir }, { name: `link/${outside.split('/').pop()}`, content: 'pwned' }],
+      [
+        { name: 'Dockerfile', content: dockerfile },
+        { name: `../../../../../../..${outside}`, content: 'pwned' },
+      ],
+      [
+        { name: 'Dockerfile', content: dockerfile },
+        { name: 'link', type: 'symlink' as const, linkname: dir },
+        { name: `link/${outside.split('/').pop()}`, content: 'pwned' },
+      ],
     ]) {
       const r = await post('', await tarOf(entries), operator);
       expect(r.status).toBe(200);
@@ -156,7 +171,14 @@ describe('skiff build through the agent', () => {
       expect(existsSync(outside)).toBe(false);
     }
     // symlinks inside a context cannot make COPY read the host
-    const sneaky = await post('', await tarOf([{ name: 'Dockerfile', content: `FROM ${image}\nCOPY hostpasswd /p\n` }, { name: 'hostpasswd', type: 'symlink', linkname: '/etc/passwd' }]), operator);
+    const sneaky = await post(
+      '',
+      await tarOf([
+        { name: 'Dockerfile', content: `FROM ${image}\nCOPY hostpasswd /p\n` },
+        { name: 'hostpasswd', type: 'symlink', linkname: '/etc/passwd' },
+      ]),
+      operator,
+    );
     const sneakyEvents = events(await sneaky.text());
     if (sneakyEvents.at(-1)!.type === 'built') {
       // a symlink is copied as a symlink, never as the host file it names
@@ -195,11 +217,16 @@ describe('skiff build through the agent', () => {
     expect(pushed.stderr).toBe('');
     const digest = /v1: digest: (sha256:[0-9a-f]{64})/.exec(pushed.stdout)?.[1];
     expect(digest).toBeDefined();
-    const inspected = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${target}`], { encoding: 'utf8' })) as { Digest: string; Layers: string[] };
+    const inspected = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${target}`], { encoding: 'utf8' })) as {
+      Digest: string;
+      Layers: string[];
+    };
     expect(inspected.Digest).toBe(digest);
     // inspect is Docker-shaped: the layers as diffIDs, which the pushed config must list
     const local = JSON.parse(agent.cli(['inspect', target]).stdout)[0] as { Id: string; RootFS: { Layers: string[] } };
-    const config = JSON.parse(execFileSync('skopeo', ['inspect', '--config', '--tls-verify=false', `docker://${target}`], { encoding: 'utf8' })) as { rootfs: { diff_ids: string[] } };
+    const config = JSON.parse(execFileSync('skopeo', ['inspect', '--config', '--tls-verify=false', `docker://${target}`], { encoding: 'utf8' })) as {
+      rootfs: { diff_ids: string[] };
+    };
     expect(config.rootfs.diff_ids).toEqual(local.RootFS.Layers);
     expect(inspected.Layers).toHaveLength(local.RootFS.Layers.length);
     // a full copy verifies every blob skiff uploaded against its digest
@@ -207,4 +234,3 @@ describe('skiff build through the agent', () => {
     expect(spawnSync('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${target}`, `dir:${out}`]).status).toBe(0);
   });
 });
-

@@ -49,7 +49,11 @@ describe('cleanup failures in the agent log', () => {
         if (!warned.length) await new Promise((r) => setTimeout(r, 100));
       }
       expect(warned, agent.output.slice(-3000)).toContainEqual(
-        expect.objectContaining({ component: 'lifecycle', msg: 'removing its cgroup', err: expect.objectContaining({ code: 'EBUSY', message: expect.stringContaining(id) }) }),
+        expect.objectContaining({
+          component: 'lifecycle',
+          msg: 'removing its cgroup',
+          err: expect.objectContaining({ code: 'EBUSY', message: expect.stringContaining(id) }),
+        }),
       );
       expect(warned[0]!.time).toEqual(expect.any(String));
     } finally {

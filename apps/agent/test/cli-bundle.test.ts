@@ -22,14 +22,21 @@ beforeAll(() => {
 describe('the bundled agent', () => {
   it('is what bin/skiff runs for `skiff daemon`, with its memory flags, and leaves npm packages to node_modules', () => {
     const traced = spawnSync('bash', ['-x', bin, 'daemon', '--help'], { encoding: 'utf8' });
-    expect(traced.stderr).toContain(`exec node --liftoff-only --max-semi-space-size=2 --initial-old-space-size=48 --heap-growing-percent=50 ${daemonBundle} daemon --help`);
+    expect(traced.stderr).toContain(
+      `exec node --liftoff-only --max-semi-space-size=2 --initial-old-space-size=48 --heap-growing-percent=50 ${daemonBundle} daemon --help`,
+    );
     // the same answer as the sources (the usage, on stdout, exit 0)
     const bundled = spawnSync(bin, ['daemon', '--help'], { encoding: 'utf8' });
     const fromSource = spawnSync(process.execPath, ['--import', 'tsx', resolve(agentDir, 'src/cli/main.ts'), 'daemon', '--help'], { encoding: 'utf8' });
     expect([bundled.status, bundled.stdout, bundled.stderr]).toEqual([fromSource.status, fromSource.stdout, fromSource.stderr]);
     expect([bundled.status, bundled.stdout]).toEqual([0, expect.stringContaining('usage: skiff daemon')]);
     // Prisma, better-sqlite3 and Next.js find their own files next to theirs: not inlined
-    const code = [daemonBundle, ...readdirSync(resolve(agentDir, 'dist/daemon/chunks')).filter((f) => f.endsWith('.js')).map((f) => resolve(agentDir, 'dist/daemon/chunks', f))]
+    const code = [
+      daemonBundle,
+      ...readdirSync(resolve(agentDir, 'dist/daemon/chunks'))
+        .filter((f) => f.endsWith('.js'))
+        .map((f) => resolve(agentDir, 'dist/daemon/chunks', f)),
+    ]
       .map((f) => readFileSync(f, 'utf8'))
       .join('');
     expect(code).toMatch(/from "@prisma\/adapter-better-sqlite3"/);
@@ -54,7 +61,7 @@ describe('the bundled CLI', () => {
     expect(a.status).not.toBe(0);
   });
 
-  it('loads a command\'s code only when that command runs', () => {
+  it("loads a command's code only when that command runs", () => {
     // what main.js imports before any command is chosen: itself and the chunks it names statically
     const seen = new Set<string>();
     const visit = (file: string) => {
@@ -74,13 +81,23 @@ describe('the bundled CLI', () => {
     const repo = resolve(agentDir, '../..');
     const link = resolve(mkdtempSync(resolve(tmpdir(), 'skiff-bin-')), 'skiff');
     symlinkSync(bin, link);
-    for (const [cwd, cmd] of [[repo, './skiff'], [repo, './apps/agent/bin/skiff'], [resolve(repo, 'apps'), '../skiff'], ['/tmp', resolve(repo, 'skiff')], ['/tmp', link]] as const) {
+    for (const [cwd, cmd] of [
+      [repo, './skiff'],
+      [repo, './apps/agent/bin/skiff'],
+      [resolve(repo, 'apps'), '../skiff'],
+      ['/tmp', resolve(repo, 'skiff')],
+      ['/tmp', link],
+    ] as const) {
       // SHELLOPTS=xtrace traces the wrapper that bin/skiff is exec'd from, too
       const traced = spawnSync(cmd, ['--version'], { encoding: 'utf8', cwd, env: { ...process.env, SHELLOPTS: 'xtrace', SKIFF_CLIENT: 'node' } });
       expect(traced.status, `${cwd} ${cmd}`).toBe(0);
       expect(traced.stderr, `${cwd} ${cmd}`).toContain(`exec node ${bundle} --version`);
       // without SKIFF_CLIENT=node, the native client (which hands the call to an agent, or back to the Node CLI)
-      const native = spawnSync(cmd, ['--version'], { encoding: 'utf8', cwd, env: { ...process.env, SHELLOPTS: 'xtrace', SKIFF_HOST: 'unix:///nonexistent/skiff.sock' } });
+      const native = spawnSync(cmd, ['--version'], {
+        encoding: 'utf8',
+        cwd,
+        env: { ...process.env, SHELLOPTS: 'xtrace', SKIFF_HOST: 'unix:///nonexistent/skiff.sock' },
+      });
       expect(native.stderr, `${cwd} ${cmd}`).toMatch(/exec \S*apps\/agent\/dist\/skiff-client --version/);
       expect(native.stdout).toBe(traced.stdout);
     }

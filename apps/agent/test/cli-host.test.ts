@@ -73,14 +73,21 @@ describe('the agent side of the native client', () => {
   });
 
   it('answers F, and nothing else, for a command the Node CLI runs', async () => {
-    for (const argv of [['cp', 'a', 'b'], ['build', '.'], ['image', 'save', 'x'], ['compose', 'up']]) {
+    for (const argv of [
+      ['cp', 'a', 'b'],
+      ['build', '.'],
+      ['image', 'save', 'x'],
+      ['compose', 'up'],
+    ]) {
       expect((await call(argv)).map((f) => f.type)).toEqual(['F']);
     }
   });
 
   it('connects the call to its own socket, whatever SKIFF_HOST the caller had', async () => {
     const frames = await call(['ps']);
-    expect(Buffer.concat(frames.filter((f) => f.type === 'E').map((f) => f.payload)).toString()).toContain(`cannot connect to the skiff agent at unix://${join(dir, 'no-agent.sock')}`);
+    expect(Buffer.concat(frames.filter((f) => f.type === 'E').map((f) => f.payload)).toString()).toContain(
+      `cannot connect to the skiff agent at unix://${join(dir, 'no-agent.sock')}`,
+    );
   });
 });
 
@@ -95,12 +102,28 @@ describe('a failing call in the agent', () => {
         'still running after a fault outside any call\n',
     );
     // the agent's log: a JSON line for each fault, with its error and stack
-    const faults = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(faults).toContainEqual(expect.objectContaining({ level: 'error', msg: expect.stringMatching(/^uncaught exception in GET \/trpc\/x \(contained fault #3/) }));
+    const faults = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(faults).toContainEqual(
-      expect.objectContaining({ level: 'error', msg: expect.stringMatching(/^uncaught exception in no known request \(contained fault #4/), err: { message: 'a bug outside any call' }, stack: expect.stringContaining('call-errors.mts') }),
+      expect.objectContaining({ level: 'error', msg: expect.stringMatching(/^uncaught exception in GET \/trpc\/x \(contained fault #3/) }),
     );
-    expect(faults).toContainEqual(expect.objectContaining({ level: 'fatal', msg: expect.stringMatching(/from Node itself, exiting/), err: expect.objectContaining({ message: 'a broken Node invariant' }) }));
+    expect(faults).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        msg: expect.stringMatching(/^uncaught exception in no known request \(contained fault #4/),
+        err: { message: 'a bug outside any call' },
+        stack: expect.stringContaining('call-errors.mts'),
+      }),
+    );
+    expect(faults).toContainEqual(
+      expect.objectContaining({
+        level: 'fatal',
+        msg: expect.stringMatching(/from Node itself, exiting/),
+        err: expect.objectContaining({ message: 'a broken Node invariant' }),
+      }),
+    );
     expect(r.status).toBe(70);
   });
 });

@@ -29,13 +29,14 @@ afterAll(() => {
 });
 
 /** the agent's open sockets: a call's connections back to the agent are among them */
-const agentSockets = () => readdirSync(`/proc/${agent.daemon!.pid}/fd`).filter((fd) => {
-  try {
-    return readlinkSync(`/proc/${agent.daemon!.pid}/fd/${fd}`).startsWith('socket:');
-  } catch {
-    return false;
-  }
-}).length;
+const agentSockets = () =>
+  readdirSync(`/proc/${agent.daemon!.pid}/fd`).filter((fd) => {
+    try {
+      return readlinkSync(`/proc/${agent.daemon!.pid}/fd/${fd}`).startsWith('socket:');
+    } catch {
+      return false;
+    }
+  }).length;
 
 /** the agent's socket count once the connections of earlier calls have finished closing */
 async function settledSockets(): Promise<number> {
@@ -69,7 +70,11 @@ describe('the native client', () => {
   });
 
   it('reads stdin only for a command that takes it', () => {
-    const r = spawnSync('sh', ['-c', `${SKIFF} ps -q >/dev/null; ${SKIFF} images -q >/dev/null; cat`], { env: agent.env, input: 'still here\n', encoding: 'utf8' });
+    const r = spawnSync('sh', ['-c', `${SKIFF} ps -q >/dev/null; ${SKIFF} images -q >/dev/null; cat`], {
+      env: agent.env,
+      input: 'still here\n',
+      encoding: 'utf8',
+    });
     expect(r.stdout).toBe('still here\n');
     const big = 'x'.repeat(3 << 20);
     const piped = spawnSync(SKIFF, ['run', '--rm', '-i', image, 'wc', '-c'], { env: agent.env, input: big, encoding: 'utf8' });

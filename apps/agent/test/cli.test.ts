@@ -66,7 +66,11 @@ describe('skiff CLI against a real agent', () => {
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     expect(agent.cli(['run', '-d', '--name', 'svc', image, 'true'])).toMatchObject({ code: 125 });
 
-    const ps = agent.cli(['ps', '--format', 'json']).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const ps = agent
+      .cli(['ps', '--format', 'json'])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(ps.find((c) => c.Id === id)).toMatchObject({ Names: 'svc', State: 'running' });
     expect(agent.cli(['logs', 'svc']).stdout).toBe('hi there\n');
     expect(agent.cli(['logs', '-t', 'svc']).stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z hi there\n$/);
@@ -136,7 +140,13 @@ describe('skiff CLI against a real agent', () => {
       const r = agent.cli(['update', '-m', '64m', '--memory-swap', '128m', '--pids-limit', '50', '--cpus', '0.5', '--restart', 'on-failure:2', name]);
       expect(r).toMatchObject({ code: 0, stdout: `${name}\n` });
       const host = JSON.parse(agent.cli(['inspect', '-f', '{{json .HostConfig}}', name]).stdout) as Record<string, unknown>;
-      expect(host).toMatchObject({ Memory: 64 * 1024 * 1024, MemorySwap: 128 * 1024 * 1024, PidsLimit: 50, NanoCpus: 5e8, RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 2 } });
+      expect(host).toMatchObject({
+        Memory: 64 * 1024 * 1024,
+        MemorySwap: 128 * 1024 * 1024,
+        PidsLimit: 50,
+        NanoCpus: 5e8,
+        RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 2 },
+      });
       // the kernel has it: the pids cgroup of the container's process
       const pid = agent.cli(['inspect', '-f', '{{.State.Pid}}', name]).stdout.trim();
       const pidsPath = /^\d+:pids:(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))![1]!;
@@ -191,19 +201,39 @@ describe('skiff CLI against a real agent', () => {
     const shopNet = freeTestSubnet();
     expect(agent.cli(['network', 'create', '--subnet', shopNet.subnet, '--gateway', shopNet.gateway, 'shop']).code).toBe(0);
     expect(agent.cli(['network', 'ls']).stdout).toMatch(/NETWORK ID\s+NAME\s+DRIVER\s+SCOPE[\s\S]*shop\s+bridge\s+local/);
-    const web = agent.cli(['run', '-d', '--name', 'shopweb', '--network', 'shop', '--network-alias', 'store', '-p', `127.0.0.1:${port}:80`, image, 'sh', '-c', 'mkdir /www; echo hi-from-shop > /www/index.html; exec httpd -f -p 80 -h /www']);
+    const web = agent.cli([
+      'run',
+      '-d',
+      '--name',
+      'shopweb',
+      '--network',
+      'shop',
+      '--network-alias',
+      'store',
+      '-p',
+      `127.0.0.1:${port}:80`,
+      image,
+      'sh',
+      '-c',
+      'mkdir /www; echo hi-from-shop > /www/index.html; exec httpd -f -p 80 -h /www',
+    ]);
     expect(web.code).toBe(0);
     expect(agent.cli(['run', '--rm', '--network', 'shop', image, 'wget', '-qO-', 'http://store/']).stdout).toBe('hi-from-shop\n');
     let body = '';
     for (let i = 0; i < 50 && !body; i++) {
-      body = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => '');
+      body = await fetch(`http://127.0.0.1:${port}/`).then(
+        (r) => r.text(),
+        () => '',
+      );
       if (!body) await new Promise((r) => setTimeout(r, 100));
     }
     expect(body).toBe('hi-from-shop\n');
     expect(agent.cli(['ps']).stdout).toContain(`127.0.0.1:${port}->80/tcp`);
     expect(agent.cli(['port', 'shopweb', '80']).stdout).toBe(`127.0.0.1:${port}\n`);
     const net = JSON.parse(agent.cli(['network', 'inspect', 'shop']).stdout)[0];
-    expect(Object.values(net.Containers)).toContainEqual(expect.objectContaining({ Name: 'shopweb', IPv4Address: expect.stringMatching(new RegExp(`^${shopNet.prefix.replaceAll('.', '\\.')}\\.\\d+/24$`)) }));
+    expect(Object.values(net.Containers)).toContainEqual(
+      expect.objectContaining({ Name: 'shopweb', IPv4Address: expect.stringMatching(new RegExp(`^${shopNet.prefix.replaceAll('.', '\\.')}\\.\\d+/24$`)) }),
+    );
     expect(agent.cli(['network', 'rm', 'shop']).code).toBe(1); // in use
     expect(agent.cli(['run', '--rm', '-p', `127.0.0.1:${port}:80`, image, 'true']).stderr).toMatch(/port is already allocated/);
     agent.cli(['rm', '-f', 'shopweb']);
@@ -219,14 +249,27 @@ describe('skiff CLI against a real agent', () => {
     const actions = (args: string[]) => {
       const r = agent.cli(['events', '--since', since, '--until', '0s', '--format', 'json', ...args]);
       expect(r.code, r.stderr).toBe(0);
-      return r.stdout.trim().split('\n').filter(Boolean).map((l) => { const e = JSON.parse(l) as { type: string; action: string; attributes: { name?: string } }; return `${e.type} ${e.action} ${e.attributes.name ?? ''}`; });
+      return r.stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const e = JSON.parse(l) as { type: string; action: string; attributes: { name?: string } };
+          return `${e.type} ${e.action} ${e.attributes.name ?? ''}`;
+        });
     };
     // `--until 0s` is now (a duration ago, as docker takes it): the stream ends by itself
     const lifecycle = ['container create evwin', 'container start evwin', 'container die evwin', 'container destroy evwin'];
     expect(actions(['--filter', 'container=evwin'])).toEqual(lifecycle);
     expect(actions(['--filter', 'container=evwin', '--since', '10m'])).toEqual(lifecycle);
-    expect(actions(['--filter', 'event=die', '--filter', 'event=destroy', '--filter', 'label=evsuite=1'])).toEqual(['container die evwin', 'container destroy evwin']);
-    expect(actions(['--filter', 'container=evwin', '--filter', 'container=evother', '--filter', 'event=start'])).toEqual(['container start evwin', 'container start evother']);
+    expect(actions(['--filter', 'event=die', '--filter', 'event=destroy', '--filter', 'label=evsuite=1'])).toEqual([
+      'container die evwin',
+      'container destroy evwin',
+    ]);
+    expect(actions(['--filter', 'container=evwin', '--filter', 'container=evother', '--filter', 'event=start'])).toEqual([
+      'container start evwin',
+      'container start evother',
+    ]);
     expect(actions(['--filter', 'type=volume', '--filter', 'container=evwin'])).toEqual([]);
     expect(agent.cli(['events', '--filter', 'colour=red']).stderr).toMatch(/invalid filter 'colour'/);
     expect(agent.cli(['events', '--since', 'yesterday-ish']).stderr).toMatch(/failed to parse value as time or duration/);
@@ -244,7 +287,10 @@ describe('skiff CLI against a real agent', () => {
     agent.cli(['network', 'rm', 'evnet']);
     await new Promise((r) => setTimeout(r, 500));
     events.kill();
-    const seen = out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; action: string });
+    const seen = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; action: string });
     for (const want of ['volume:create', 'network:create', 'container:create', 'container:start', 'container:die', 'volume:destroy', 'network:destroy']) {
       expect(seen.map((e) => `${e.type}:${e.action}`)).toContain(want);
     }
@@ -255,7 +301,21 @@ describe('skiff CLI against a real agent', () => {
   });
 
   it('runs a health check from --health-* flags; ps and inspect show it', async () => {
-    const run = agent.cli(['run', '-d', '--name', 'cli-health', '--health-cmd', 'test -e /bin/sh', '--health-interval', '200ms', '--health-retries', '2', image, 'sleep', '60']);
+    const run = agent.cli([
+      'run',
+      '-d',
+      '--name',
+      'cli-health',
+      '--health-cmd',
+      'test -e /bin/sh',
+      '--health-interval',
+      '200ms',
+      '--health-retries',
+      '2',
+      image,
+      'sleep',
+      '60',
+    ]);
     expect(run.code).toBe(0);
     const end = Date.now() + 15_000;
     let ps = '';
@@ -268,7 +328,11 @@ describe('skiff CLI against a real agent', () => {
     expect(agent.cli(['ps', '-q', '--filter', 'health=healthy']).stdout).toContain(run.stdout.trim().slice(0, 12));
     expect(agent.cli(['ps', '-q', '--filter', 'health=none']).stdout).not.toContain(run.stdout.trim().slice(0, 12));
     expect(agent.cli(['inspect', '-f', '{{.State.Health.Status}}', 'cli-health']).stdout).toBe('healthy\n');
-    expect(JSON.parse(agent.cli(['inspect', '-f', '{{json .Config.Healthcheck}}', 'cli-health']).stdout)).toEqual({ Test: ['CMD-SHELL', 'test -e /bin/sh'], Interval: 200e6, Retries: 2 });
+    expect(JSON.parse(agent.cli(['inspect', '-f', '{{json .Config.Healthcheck}}', 'cli-health']).stdout)).toEqual({
+      Test: ['CMD-SHELL', 'test -e /bin/sh'],
+      Interval: 200e6,
+      Retries: 2,
+    });
     expect(agent.cli(['rm', '-f', 'cli-health']).code).toBe(0);
   });
 

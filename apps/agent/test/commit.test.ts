@@ -10,14 +10,30 @@ useAgent({ pull: true }, (ctx) => ({ agent, image } = ctx));
 describe('skiff commit', () => {
   it('commits a container with -a/-m/-c and runs the new image', () => {
     expect(agent.cli(['run', '--name', 'src', image, 'sh', '-c', 'echo added > /added; rm /bin/ls']).code).toBe(0);
-    const commit = agent.cli(['commit', '-a', 'CLI Tester', '-m', 'from the cli', '-c', 'CMD ["cat","/added"]', '-c', 'ENV FROM_CLI=1', 'src', 'cli/committed:v2']);
+    const commit = agent.cli([
+      'commit',
+      '-a',
+      'CLI Tester',
+      '-m',
+      'from the cli',
+      '-c',
+      'CMD ["cat","/added"]',
+      '-c',
+      'ENV FROM_CLI=1',
+      'src',
+      'cli/committed:v2',
+    ]);
     expect(commit).toMatchObject({ code: 0, stderr: '' });
     expect(commit.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
     const id = commit.stdout.trim();
 
     expect(agent.cli(['run', '--rm', 'cli/committed:v2'])).toMatchObject({ code: 0, stdout: 'added\n' });
     expect(agent.cli(['run', '--rm', 'cli/committed:v2', 'sh', '-c', 'echo $FROM_CLI; ls /bin/ls 2>&1 || true']).stdout).toMatch(/^1\n.*No such file/);
-    const images = agent.cli(['images', '--format', 'json']).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const images = agent
+      .cli(['images', '--format', 'json'])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(images.find((i) => i.id === id)).toMatchObject({ repoTags: ['cli/committed:v2'] });
     // diff lists what the layer holds
     expect(agent.cli(['diff', 'src']).stdout).toBe('A /added\nC /bin\nD /bin/ls\n');
@@ -29,7 +45,11 @@ describe('skiff commit', () => {
     const commit = agent.cli(['commit', '--pause=false', 'busy']);
     expect(commit.code).toBe(0);
     const id = commit.stdout.trim();
-    const images = agent.cli(['images', '--format', 'json']).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const images = agent
+      .cli(['images', '--format', 'json'])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(images.find((i) => i.id === id)).toMatchObject({ repoTags: [] });
     expect(agent.cli(['run', '--rm', id, 'cat', '/busy']).stdout).toBe('busy\n');
     expect(agent.cli(['ps', '--format', 'json']).stdout).toContain('"State":"running"');

@@ -52,7 +52,12 @@ volumes:
 }
 
 function compose(args: string[], opts: { cwd?: string } = {}) {
-  const r = spawnSync(SKIFF, ['compose', ...args], { cwd: opts.cwd ?? dir, env: { ...agent.env, IMAGE: image, COMPOSE_PROJECT_NAME: project }, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(SKIFF, ['compose', ...args], {
+    cwd: opts.cwd ?? dir,
+    env: { ...agent.env, IMAGE: image, COMPOSE_PROJECT_NAME: project },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -174,8 +179,12 @@ describe('skiff compose', () => {
     mkdirSync(join(root, 'app'));
     writeFileSync(join(root, 'app', 'Dockerfile'), 'ARG BASE\nFROM ${BASE}\nCOPY msg.txt /msg.txt\nCMD ["sh", "-c", "cat /msg.txt; sleep 300"]\n');
     writeFileSync(join(root, 'app', 'msg.txt'), 'version one\n');
-    writeFileSync(join(root, 'compose.yaml'), `services:\n  app:\n    build:\n      context: ./app\n      args:\n        BASE: \${IMAGE}\n    network_mode: none\n`);
-    const run = (args: string[]) => spawnSync(SKIFF, ['compose', '-p', built, ...args], { cwd: root, env: { ...agent.env, IMAGE: image }, encoding: 'utf8', timeout: 120_000 });
+    writeFileSync(
+      join(root, 'compose.yaml'),
+      `services:\n  app:\n    build:\n      context: ./app\n      args:\n        BASE: \${IMAGE}\n    network_mode: none\n`,
+    );
+    const run = (args: string[]) =>
+      spawnSync(SKIFF, ['compose', '-p', built, ...args], { cwd: root, env: { ...agent.env, IMAGE: image }, encoding: 'utf8', timeout: 120_000 });
     const up = run(['up', '-d']);
     expect(up.stderr).toBe('');
     expect(up.stdout).toContain('Step 1/');
@@ -194,7 +203,10 @@ describe('skiff compose', () => {
   it('up without -d follows the logs with service prefixes and stops the project on Ctrl-C', async () => {
     const attached = `${project}a`;
     const root = mkdtempSync(join(dir, 'attached-'));
-    writeFileSync(join(root, 'compose.yaml'), 'services:\n  talker:\n    image: ${IMAGE}\n    network_mode: none\n    command: sh -c \'trap "exit 0" TERM; while true; do echo tick; sleep 0.3; done\'\n');
+    writeFileSync(
+      join(root, 'compose.yaml'),
+      'services:\n  talker:\n    image: ${IMAGE}\n    network_mode: none\n    command: sh -c \'trap "exit 0" TERM; while true; do echo tick; sleep 0.3; done\'\n',
+    );
     const child = spawn(SKIFF, ['compose', '-p', attached, 'up'], { cwd: root, env: { ...agent.env, IMAGE: image } });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -209,4 +221,3 @@ describe('skiff compose', () => {
     expect(spawnSync(SKIFF, ['compose', '-p', attached, 'down'], { cwd: root, env: agent.env }).status).toBe(0);
   });
 });
-

@@ -47,7 +47,8 @@ export function dockerClient(agent: () => AgentHarness) {
  */
 export function useDockerAgent(ready: (ctx: { agent: AgentHarness; registry: string; image: string }) => void): void {
   beforeAll(() => {
-    if (spawnSync('docker', ['--version']).status !== 0) throw new Error('the docker CLI is needed for these tests (scripts/test.sh installs Debian\'s docker.io when it is missing)');
+    if (spawnSync('docker', ['--version']).status !== 0)
+      throw new Error("the docker CLI is needed for these tests (scripts/test.sh installs Debian's docker.io when it is missing)");
   });
   const fixture = useAgent({}, ready);
   beforeAll(() => {

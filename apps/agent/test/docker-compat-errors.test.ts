@@ -50,10 +50,16 @@ describe('dockerd error text through the docker CLI', () => {
       expect(docker(['run', '-d', '--name', name, image, 'true'])).toMatchObject({ code: 125, stdout: '', stderr: runFailure(conflict) });
       expect(docker(['create', '--name', name, image])).toMatchObject({ code: 1, stderr: daemon(conflict) });
 
-      expect(docker(['rm', name])).toMatchObject({ code: 1, stderr: daemon(`cannot remove container "/${name}": container is running: stop the container before removing or force remove`) });
+      expect(docker(['rm', name])).toMatchObject({
+        code: 1,
+        stderr: daemon(`cannot remove container "/${name}": container is running: stop the container before removing or force remove`),
+      });
       expect((await api('DELETE', `/containers/${name}`)).status).toBe(409);
       ok(['pause', name]);
-      expect(docker(['rm', name])).toMatchObject({ code: 1, stderr: daemon(`cannot remove container "/${name}": container is paused and must be unpaused first`) });
+      expect(docker(['rm', name])).toMatchObject({
+        code: 1,
+        stderr: daemon(`cannot remove container "/${name}": container is paused and must be unpaused first`),
+      });
       expect(docker(['exec', name, 'true'])).toMatchObject({ code: 1, stderr: daemon(`Container ${name} is paused, unpause the container before exec`) });
       ok(['unpause', name]);
       ok(['stop', '-t', '0', name]);
@@ -90,7 +96,7 @@ describe('dockerd error text through the docker CLI', () => {
     }
   });
 
-  it('a memory limit below dockerd\'s minimum', () => {
+  it("a memory limit below dockerd's minimum", () => {
     expect(docker(['run', '--rm', '-m', '1m', image, 'true'])).toEqual({ code: 125, stdout: '', stderr: runFailure('Minimum memory limit allowed is 6MB') });
   });
 
@@ -100,7 +106,10 @@ describe('dockerd error text through the docker CLI', () => {
       expect(rm.code).toBe(1);
       // the CLI adds "exit status 1" itself
       expect(rm.stderr).toBe(`${daemon(`${net} is a pre-defined network and cannot be removed`)}exit status 1\n`);
-      expect(await api('DELETE', `/networks/${net}`)).toEqual({ status: 403, body: JSON.stringify({ message: `${net} is a pre-defined network and cannot be removed` }) });
+      expect(await api('DELETE', `/networks/${net}`)).toEqual({
+        status: 403,
+        body: JSON.stringify({ message: `${net} is a pre-defined network and cannot be removed` }),
+      });
     }
   });
 
@@ -108,10 +117,18 @@ describe('dockerd error text through the docker CLI', () => {
     const missing = `${registry}/skiff-test/busybox:nope-${tag}`;
     const manifestUnknown = `manifest for ${missing} not found: manifest unknown: manifest unknown`;
     // the error comes before any progress, so it is the daemon's answer, not a stream line
-    expect(docker(['run', '--rm', missing, 'true'])).toEqual({ code: 125, stdout: '', stderr: `Unable to find image '${missing}' locally\n${runFailure(manifestUnknown)}` });
+    expect(docker(['run', '--rm', missing, 'true'])).toEqual({
+      code: 125,
+      stdout: '',
+      stderr: `Unable to find image '${missing}' locally\n${runFailure(manifestUnknown)}`,
+    });
     expect(docker(['pull', missing])).toEqual({ code: 1, stdout: '', stderr: daemon(manifestUnknown) });
     const byDigest = `${registry}/skiff-test/busybox@sha256:${'0'.repeat(64)}`;
-    expect(docker(['pull', byDigest])).toEqual({ code: 1, stdout: '', stderr: daemon(`manifest for ${byDigest} not found: manifest unknown: manifest unknown`) });
+    expect(docker(['pull', byDigest])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: daemon(`manifest for ${byDigest} not found: manifest unknown: manifest unknown`),
+    });
     const create = await api('POST', `/images/create?fromImage=${encodeURIComponent(`${registry}/skiff-test/busybox`)}&tag=nope-${tag}`);
     expect(create).toEqual({ status: 404, body: JSON.stringify({ message: manifestUnknown }) });
   });
@@ -125,7 +142,9 @@ describe('dockerd error text through the docker CLI', () => {
       const rm = docker(['network', 'rm', net]);
       expect(rm.code).toBe(1);
       // the CLI adds "exit status 1" itself; endpoint ids differ from dockerd's
-      expect(rm.stderr).toMatch(new RegExp(`^Error response from daemon: error while removing network: network ${net} has active endpoints \\(name:"${ctr}" id:"[\\w-]{1,12}"\\)\\n`));
+      expect(rm.stderr).toMatch(
+        new RegExp(`^Error response from daemon: error while removing network: network ${net} has active endpoints \\(name:"${ctr}" id:"[\\w-]{1,12}"\\)\\n`),
+      );
       expect((await api('DELETE', `/networks/${net}`)).status).toBe(403);
     } finally {
       docker(['rm', '-f', ctr]);

@@ -53,7 +53,9 @@ describe('the docker CLI: volumes, networks, images', () => {
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     expect(ok(['network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Scope}}', '--filter', 'label=suite=more']).trim()).toBe(`${net} bridge local`);
     expect(ok(['network', 'ls', '--format', '{{.Name}}'])).toMatch(/^bridge$/m);
-    expect(ok(['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}} {{.Driver}} {{.Internal}}', net]).trim()).toBe(`${subnet} ${gateway} bridge false`);
+    expect(ok(['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}} {{.Driver}} {{.Internal}}', net]).trim()).toBe(
+      `${subnet} ${gateway} bridge false`,
+    );
 
     const ctr = u('netctr');
     ok(['run', '-d', '--name', ctr, image, 'sleep', '300']);
@@ -111,7 +113,17 @@ describe('the docker CLI: events, system df, running containers', () => {
     const name = u('ev');
     ok(['run', '--name', name, image, 'true']);
     const until = (Date.now() / 1000 + 0.5).toFixed(3);
-    const ev = docker(['events', '--since', since, '--until', until, '--filter', `container=${name}`, '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}']);
+    const ev = docker([
+      'events',
+      '--since',
+      since,
+      '--until',
+      until,
+      '--filter',
+      `container=${name}`,
+      '--format',
+      '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}',
+    ]);
     expect(ev.code).toBe(0);
     const lines = ev.stdout.trim().split('\n');
     expect(lines).toContain(`container start ${name}`);
@@ -133,7 +145,11 @@ describe('the docker CLI: events, system df, running containers', () => {
 
   it('live events, filtered', async () => {
     const name = u('live-ev');
-    const follower = spawn('docker', ['events', '--filter', `container=${name}`, '--filter', 'event=die', '--format', '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}'], { env: dockerEnv() });
+    const follower = spawn(
+      'docker',
+      ['events', '--filter', `container=${name}`, '--filter', 'event=die', '--format', '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}'],
+      { env: dockerEnv() },
+    );
     let out = '';
     follower.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const closed = new Promise((r) => follower.on('close', r));
@@ -167,7 +183,9 @@ describe('the docker CLI: events, system df, running containers', () => {
 
     const stats = docker(['stats', '--no-stream', '--format', '{{.Name}}|{{.CPUPerc}}|{{.MemUsage}}|{{.NetIO}}|{{.BlockIO}}|{{.PIDs}}', name]);
     expect(stats.code).toBe(0);
-    expect(stats.stdout.trim()).toMatch(new RegExp(`^${name}\\|\\d+\\.\\d+%\\|[\\d.]+\\w?i?B / [\\d.]+\\w?i?B\\|[\\d.]+\\w?B / [\\d.]+\\w?B\\|[\\d.]+\\w?B / [\\d.]+\\w?B\\|1$`));
+    expect(stats.stdout.trim()).toMatch(
+      new RegExp(`^${name}\\|\\d+\\.\\d+%\\|[\\d.]+\\w?i?B / [\\d.]+\\w?i?B\\|[\\d.]+\\w?B / [\\d.]+\\w?B\\|[\\d.]+\\w?B / [\\d.]+\\w?B\\|1$`),
+    );
 
     expect(ok(['diff', name])).toMatch(/^A \/created\.txt$/m);
 
@@ -236,7 +254,10 @@ describe('the docker CLI: prune filters', () => {
       const later = String(Math.ceil(Date.now() / 1000) + 60);
       expect(ok(['image', 'prune', '-a', '-f', '--filter', mine, '--filter', `until=${later}`])).toContain(`untagged: prune-keep:${tag}\ndeleted: ${kept}\n`);
       expect([exists(kept), exists(image)]).toEqual([false, true]);
-      expect(docker(['image', 'prune', '-f', '--filter', 'reference=x'])).toMatchObject({ code: 1, stderr: "Error response from daemon: invalid filter 'reference'\n" });
+      expect(docker(['image', 'prune', '-f', '--filter', 'reference=x'])).toMatchObject({
+        code: 1,
+        stderr: "Error response from daemon: invalid filter 'reference'\n",
+      });
     } finally {
       docker(['rmi', '-f', dangling, dropped, kept]);
     }
@@ -244,7 +265,8 @@ describe('the docker CLI: prune filters', () => {
 
   it('network prune: label, label!, until (timestamp and duration), unknown filters', async () => {
     const [a, b, c] = [u('prune-a'), u('prune-b'), u('prune-c')];
-    const create = (name: string, kind: string) => ok(['network', 'create', '--subnet', freeTestSubnet().subnet, '--label', `prune.test=${tag}`, '--label', `prune.kind=${kind}`, name]);
+    const create = (name: string, kind: string) =>
+      ok(['network', 'create', '--subnet', freeTestSubnet().subnet, '--label', `prune.test=${tag}`, '--label', `prune.kind=${kind}`, name]);
     const mine = `label=prune.test=${tag}`;
     try {
       create(a, 'drop');
@@ -256,7 +278,10 @@ describe('the docker CLI: prune filters', () => {
       expect(ok(['network', 'prune', '-f', '--filter', mine, '--filter', `until=${between}`])).toBe(`Deleted Networks:\n${b}\n\n`);
       expect(ok(['network', 'prune', '-f', '--filter', mine, '--filter', 'until=1h'])).toBe('');
       expect(ok(['network', 'ls', '-q', '--filter', mine]).trim().split('\n')).toHaveLength(1);
-      expect(docker(['network', 'prune', '-f', '--filter', 'dangling=true'])).toMatchObject({ code: 1, stderr: "Error response from daemon: invalid filter 'dangling'\n" });
+      expect(docker(['network', 'prune', '-f', '--filter', 'dangling=true'])).toMatchObject({
+        code: 1,
+        stderr: "Error response from daemon: invalid filter 'dangling'\n",
+      });
     } finally {
       for (const n of [a, b, c]) docker(['network', 'rm', n]);
     }

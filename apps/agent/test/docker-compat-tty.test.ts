@@ -25,8 +25,8 @@ function onTerminal(rows: number, cols: number, expect: string, args: string[], 
   return { code: r.status ?? -1, screen: r.stdout };
 }
 
-describe('the docker CLI on a terminal: the container TTY has the terminal\'s size', () => {
-  it('docker run -it: stty size inside is the terminal\'s (POST /containers/{id}/resize)', () => {
+describe("the docker CLI on a terminal: the container TTY has the terminal's size", () => {
+  it("docker run -it: stty size inside is the terminal's (POST /containers/{id}/resize)", () => {
     const name = u('runit');
     const r = onTerminal(41, 123, '41 123', ['run', '-it', '--name', name, image, 'sh'], ['stty size']);
     expect(r.screen).toMatch(/41 123/);
@@ -34,7 +34,7 @@ describe('the docker CLI on a terminal: the container TTY has the terminal\'s si
     ok(['rm', '-f', name]);
   }, 120_000);
 
-  it('docker attach on a TTY container: the attaching terminal\'s size', () => {
+  it("docker attach on a TTY container: the attaching terminal's size", () => {
     const name = u('attach');
     ok(['run', '-dit', '--name', name, image, 'sh']);
     const r = onTerminal(37, 99, '37 99', ['attach', name], ['stty size']);

@@ -26,7 +26,7 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 useDockerAgent((ctx) => ({ agent, registry, image } = ctx));
 
 describe('docker pull', () => {
-  it('of an image already here and unchanged: up to date, no layer lines; a fresh one: dockerd\'s layer lines', () => {
+  it("of an image already here and unchanged: up to date, no layer lines; a fresh one: dockerd's layer lines", () => {
     const repo = `${registry}/skiff-test/busybox`;
     const other = `${repo}:other-${tag}`;
     const digest = ok(['image', 'inspect', '-f', '{{index .RepoDigests 0}}', image]).trim().split('@')[1]!;
@@ -44,7 +44,9 @@ describe('docker pull', () => {
       const fresh = docker(['pull', repo]);
       expect(fresh.code).toBe(0);
       const layerLines = fresh.stdout.slice(head.length).split('\n').slice(0, 4);
-      expect(layerLines).toEqual(['Pulling fs layer', 'Verifying Checksum', 'Download complete', 'Pull complete'].map((s) => `${layerLines[0]!.split(':')[0]}: ${s}`));
+      expect(layerLines).toEqual(
+        ['Pulling fs layer', 'Verifying Checksum', 'Download complete', 'Pull complete'].map((s) => `${layerLines[0]!.split(':')[0]}: ${s}`),
+      );
       expect(layerLines[0]).toMatch(/^[0-9a-f]{12}: /);
       expect(fresh.stdout).toBe(`${head}${layerLines.join('\n')}\n${tail('Downloaded newer image')}`);
       expect(ok(['image', 'inspect', '-f', '{{index .RootFS.Layers 0}}', image]).trim()).toBe(layer);
@@ -93,7 +95,10 @@ describe('docker export, commit, import', () => {
       expect(importedId).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(ok(['run', '--rm', imported, 'cat', '/made.txt'])).toBe('exported\n');
       expect(ok(['history', '--format', '{{.Comment}}', imported]).trim()).toBe('Imported from -');
-      const viaStdin = spawnSync('sh', ['-c', `docker import -m 'from a pipe' -c 'CMD ["cat","/made.txt"]' - ${piped} < ${tarFile}`], { env: dockerEnv(), encoding: 'utf8' });
+      const viaStdin = spawnSync('sh', ['-c', `docker import -m 'from a pipe' -c 'CMD ["cat","/made.txt"]' - ${piped} < ${tarFile}`], {
+        env: dockerEnv(),
+        encoding: 'utf8',
+      });
       expect(viaStdin).toMatchObject({ status: 0, stderr: '' });
       expect(viaStdin.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
       expect(ok(['run', '--rm', piped])).toBe('exported\n');
@@ -112,14 +117,32 @@ describe('docker export, commit, import', () => {
 
 describe('docker update', () => {
   const MiB = 1024 * 1024;
-  const limits = '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}} {{json .HostConfig.RestartPolicy}}';
+  const limits =
+    '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}} {{json .HostConfig.RestartPolicy}}';
 
-  it('changes a running container\'s limits and restart policy: inspect, its cgroup, after an agent restart', async () => {
+  it("changes a running container's limits and restart policy: inspect, its cgroup, after an agent restart", async () => {
     const name = u('updated');
     try {
       const id = ok(['run', '-d', '--name', name, '-m', '64m', image, 'sleep', '300']).trim();
       expect(ok(['inspect', '-f', limits, name])).toBe(`${64 * MiB} ${128 * MiB} 0 0 <no value> {"MaximumRetryCount":0,"Name":"no"}\n`);
-      expect(docker(['update', '-m', '256m', '--memory-swap', '512m', '--cpus', '0.5', '--cpu-shares', '256', '--pids-limit', '20', '--restart', 'on-failure:3', name])).toEqual({ code: 0, stdout: `${name}\n`, stderr: '' });
+      expect(
+        docker([
+          'update',
+          '-m',
+          '256m',
+          '--memory-swap',
+          '512m',
+          '--cpus',
+          '0.5',
+          '--cpu-shares',
+          '256',
+          '--pids-limit',
+          '20',
+          '--restart',
+          'on-failure:3',
+          name,
+        ]),
+      ).toEqual({ code: 0, stdout: `${name}\n`, stderr: '' });
       const updated = `${256 * MiB} ${512 * MiB} 500000000 256 20 {"MaximumRetryCount":3,"Name":"on-failure"}\n`;
       expect(ok(['inspect', '-f', limits, name])).toBe(updated);
       // at once, in the cgroup: stats shows the memory limit, and the pids limit holds
@@ -127,9 +150,13 @@ describe('docker update', () => {
       const forks = docker(['exec', name, 'sh', '-c', 'for i in $(seq 30); do sleep 5 & done']);
       expect(forks.stdout + forks.stderr).toMatch(/can't fork|Resource temporarily unavailable/);
       const cgroup = (ctrl: string, file: string) => readFileSync(`/sys/fs/cgroup/${ctrl}/${agent.cgroupParent}/${id}/${file}`, 'utf8').trim();
-      expect([cgroup('memory', 'memory.limit_in_bytes'), cgroup('memory', 'memory.memsw.limit_in_bytes'), cgroup('cpu', 'cpu.cfs_quota_us'), cgroup('cpu', 'cpu.shares'), cgroup('pids', 'pids.max')]).toEqual([
-        String(256 * MiB), String(512 * MiB), '50000', '256', '20',
-      ]);
+      expect([
+        cgroup('memory', 'memory.limit_in_bytes'),
+        cgroup('memory', 'memory.memsw.limit_in_bytes'),
+        cgroup('cpu', 'cpu.cfs_quota_us'),
+        cgroup('cpu', 'cpu.shares'),
+        cgroup('pids', 'pids.max'),
+      ]).toEqual([String(256 * MiB), String(512 * MiB), '50000', '256', '20']);
 
       // the agent goes and comes back: the container ran on, its record kept the update
       await agent.kill();
@@ -156,17 +183,28 @@ describe('docker update', () => {
       expect(docker(['update', '-m', '512m', name])).toEqual({
         code: 1,
         stdout: '',
-        stderr: daemon(`Cannot update container ${id}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time`),
+        stderr: daemon(
+          `Cannot update container ${id}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time`,
+        ),
       });
       expect(docker(['update', '-m', '1m', name]).stderr).toBe(daemon('Minimum memory limit allowed is 6MB'));
-      expect(docker(['update', '-m', '64m', '--memory-swap', '32m', name]).stderr).toBe(daemon('Minimum memoryswap limit should be larger than memory limit, see usage'));
-      expect(docker(['update', '--cpus', '1000', name]).stderr).toMatch(/^Error response from daemon: Range of CPUs is from 0\.01 to \d+\.00, as there are only \d+ CPUs available\n$/);
+      expect(docker(['update', '-m', '64m', '--memory-swap', '32m', name]).stderr).toBe(
+        daemon('Minimum memoryswap limit should be larger than memory limit, see usage'),
+      );
+      expect(docker(['update', '--cpus', '1000', name]).stderr).toMatch(
+        /^Error response from daemon: Range of CPUs is from 0\.01 to \d+\.00, as there are only \d+ CPUs available\n$/,
+      );
       expect(docker(['update', '--cpus', '1', u('ghost')])).toMatchObject({ code: 1, stderr: daemon(`No such container: ${u('ghost')}`) });
       ok(['run', '-d', '--rm', '--name', rm, image, 'sleep', '300']);
       const rmId = ok(['inspect', '-f', '{{.Id}}', rm]).trim();
-      expect(docker(['update', '--restart', 'always', rm]).stderr).toBe(daemon(`Cannot update container ${rmId}: Restart policy cannot be updated because AutoRemove is enabled for the container`));
+      expect(docker(['update', '--restart', 'always', rm]).stderr).toBe(
+        daemon(`Cannot update container ${rmId}: Restart policy cannot be updated because AutoRemove is enabled for the container`),
+      );
       // what the runtime cannot change is refused, not dropped
-      expect(docker(['update', '--blkio-weight', '500', name])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^Error response from daemon: docker update of BlkioWeight is not supported by Skiff/) });
+      expect(docker(['update', '--blkio-weight', '500', name])).toMatchObject({
+        code: 1,
+        stderr: expect.stringMatching(/^Error response from daemon: docker update of BlkioWeight is not supported by Skiff/),
+      });
       expect(ok(['inspect', '-f', limits, name])).toBe(`${64 * MiB} ${128 * MiB} 0 0 <no value> {"MaximumRetryCount":0,"Name":"no"}\n`);
       expect((await api('POST', `/containers/${name}/update`)).status).toBe(200);
     } finally {
@@ -184,7 +222,12 @@ describe('docker images', () => {
       return ok(['build', '-q', ...tagged.flatMap((t) => ['-t', t]), ctx]).trim();
     };
     const [web, db, loose] = [`flt-web-${tag}:1`, `flt-db-${tag}:1`, `flt/nested-${tag}:1`];
-    const rows = (...args: string[]) => ok(['images', '--format', '{{.Repository}}:{{.Tag}}', ...args]).trim().split('\n').filter(Boolean).sort();
+    const rows = (...args: string[]) =>
+      ok(['images', '--format', '{{.Repository}}:{{.Tag}}', ...args])
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .sort();
     const dangling = build(`flt.test=${tag} role=dangling`);
     const webId = build(`flt.test=${tag} role=web tier=front`, web, loose);
     const dbId = build(`flt.test=${tag} role=db`, db);
@@ -213,7 +256,11 @@ describe('docker images', () => {
 
       // the CLI has no column for labels; the API lists them (null without any, as dockerd)
       const filters = encodeURIComponent(JSON.stringify({ reference: [web, image] }));
-      const listed = JSON.parse((await api('GET', `/images/json?filters=${filters}`)).body) as { Id: string; RepoTags: string[]; Labels: Record<string, string> | null }[];
+      const listed = JSON.parse((await api('GET', `/images/json?filters=${filters}`)).body) as {
+        Id: string;
+        RepoTags: string[];
+        Labels: Record<string, string> | null;
+      }[];
       expect(listed.map((i) => [i.Id, i.RepoTags, i.Labels])).toEqual(
         expect.arrayContaining([
           [webId, [web], { 'flt.test': tag, role: 'web', tier: 'front' }],
@@ -264,11 +311,14 @@ describe('docker system prune, docker builder prune', () => {
     }
   });
 
-  it('builder prune: nothing to reclaim; dockerd\'s filters', async () => {
+  it("builder prune: nothing to reclaim; dockerd's filters", async () => {
     // the legacy builder's deprecation notice comes from the CLI itself (no buildx here)
     expect(docker(['builder', 'prune', '-f'])).toMatchObject({ code: 0, stdout: 'Total reclaimed space: 0B\n' });
     expect(docker(['builder', 'prune', '-a', '-f', '--filter', 'until=24h'])).toMatchObject({ code: 0, stdout: 'Total reclaimed space: 0B\n' });
-    expect(docker(['builder', 'prune', '-f', '--filter', 'dangling=true'])).toMatchObject({ code: 1, stderr: expect.stringContaining(daemon("invalid filter 'dangling'")) });
+    expect(docker(['builder', 'prune', '-f', '--filter', 'dangling=true'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(daemon("invalid filter 'dangling'")),
+    });
     expect(await api('POST', '/build/prune?all=1')).toEqual({ status: 200, body: '{"CachesDeleted":null,"SpaceReclaimed":0}' });
     const conflicting = encodeURIComponent(JSON.stringify({ until: ['1h'], 'unused-for': ['1h'] }));
     expect((await api('POST', `/build/prune?filters=${conflicting}`)).status).toBe(400);

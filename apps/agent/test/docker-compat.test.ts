@@ -12,13 +12,18 @@ let image: string;
 
 /** the real docker CLI, pointed at the agent's Docker API socket */
 function docker(args: string[], input = '') {
-  const r = spawnSync('docker', args, { env: { ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir }, input, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('docker', args, {
+    env: { ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir },
+    input,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 beforeAll(() => {
   const found = spawnSync('docker', ['--version']);
-  if (found.status !== 0) throw new Error('the docker CLI is needed for these tests (scripts/test.sh installs Debian\'s docker.io when it is missing)');
+  if (found.status !== 0) throw new Error("the docker CLI is needed for these tests (scripts/test.sh installs Debian's docker.io when it is missing)");
 });
 
 useAgent({}, (ctx) => ({ agent, image } = ctx));
@@ -49,13 +54,28 @@ describe('the docker CLI against the Docker API socket', () => {
     // the pull fails before any progress: the daemon's answer, as dockerd gives it (the text is Skiff's)
     const missing = docker(['run', '--rm', '127.0.0.1:1/nope/none:latest', 'true']);
     expect(missing.code).toBe(125);
-    expect(missing.stderr).toMatch(/^Unable to find image '127\.0\.0\.1:1\/nope\/none:latest' locally\ndocker: Error response from daemon: cannot reach registry 127\.0\.0\.1:1/);
+    expect(missing.stderr).toMatch(
+      /^Unable to find image '127\.0\.0\.1:1\/nope\/none:latest' locally\ndocker: Error response from daemon: cannot reach registry 127\.0\.0\.1:1/,
+    );
     expect(docker(['rm', 'no-such-container']).stderr).toMatch(/Error response from daemon: No such container: no-such-container/);
   });
 
   it('run -d with a published port, ps, logs (-f), inspect, stop, rm', async () => {
     const port = await freePort();
-    const started = docker(['run', '-d', '--name', 'web', '-p', `127.0.0.1:${port}:80`, '-l', 'tier=front', image, 'sh', '-c', 'mkdir -p /www && echo served > /www/index.html && echo ready && exec httpd -f -p 80 -h /www']);
+    const started = docker([
+      'run',
+      '-d',
+      '--name',
+      'web',
+      '-p',
+      `127.0.0.1:${port}:80`,
+      '-l',
+      'tier=front',
+      image,
+      'sh',
+      '-c',
+      'mkdir -p /www && echo served > /www/index.html && echo ready && exec httpd -f -p 80 -h /www',
+    ]);
     expect(started.code).toBe(0);
     const id = started.stdout.trim();
     expect(id).toMatch(/^[0-9a-f]{64}$/);
@@ -65,7 +85,10 @@ describe('the docker CLI against the Docker API socket', () => {
     expect(docker(['ps', '-q', '--filter', 'label=tier=front']).stdout.trim()).toBe(id.slice(0, 12));
     let body = '';
     for (let i = 0; i < 50 && body !== 'served\n'; i++) {
-      body = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => '');
+      body = await fetch(`http://127.0.0.1:${port}/`).then(
+        (r) => r.text(),
+        () => '',
+      );
       if (body !== 'served\n') await new Promise((r) => setTimeout(r, 100));
     }
     expect(body).toBe('served\n');
@@ -112,7 +135,10 @@ describe('the docker CLI against the Docker API socket', () => {
   it('docker build: steps, cache, tags, a failing step', () => {
     const ctx = mkdtempSync(join(tmpdir(), 'skiff-dbuild-'));
     try {
-      writeFileSync(join(ctx, 'Dockerfile'), `FROM ${image}\nCOPY hello.txt /hello.txt\nRUN echo built-by-docker-cli >> /hello.txt\nCMD ["cat", "/hello.txt"]\n`);
+      writeFileSync(
+        join(ctx, 'Dockerfile'),
+        `FROM ${image}\nCOPY hello.txt /hello.txt\nRUN echo built-by-docker-cli >> /hello.txt\nCMD ["cat", "/hello.txt"]\n`,
+      );
       writeFileSync(join(ctx, 'hello.txt'), 'hello\n');
       const first = docker(['build', '-t', 'dockerbuilt:1', ctx]);
       expect(first.stderr).not.toMatch(/error/i);
@@ -159,4 +185,3 @@ describe('the docker CLI against the Docker API socket', () => {
     }
   });
 });
-

@@ -17,12 +17,18 @@ const subnet = freeTestSubnet();
 
 /** Debian's docker-compose (1.29, docker-py) against the agent's Docker API socket */
 function compose(args: string[]) {
-  const r = spawnSync('docker-compose', ['-p', project, ...args], { cwd: dir, env: { ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir }, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync('docker-compose', ['-p', project, ...args], {
+    cwd: dir,
+    env: { ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 beforeAll(() => {
-  if (spawnSync('docker-compose', ['version']).status !== 0) throw new Error("docker-compose is needed for these tests (scripts/test.sh installs Debian's package when it is missing)");
+  if (spawnSync('docker-compose', ['version']).status !== 0)
+    throw new Error("docker-compose is needed for these tests (scripts/test.sh installs Debian's package when it is missing)");
 });
 
 useAgent({}, (ctx) => ({ agent, image } = ctx));
@@ -68,7 +74,10 @@ describe('docker-compose (Debian, docker-py) against Skiff', () => {
     expect(up.code).toBe(0);
     let body = '';
     for (let i = 0; i < 50 && body !== 'from-web\n'; i++) {
-      body = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => '');
+      body = await fetch(`http://127.0.0.1:${port}/`).then(
+        (r) => r.text(),
+        () => '',
+      );
       if (body !== 'from-web\n') await new Promise((r) => setTimeout(r, 200));
     }
     expect(body).toBe('from-web\n');
@@ -84,7 +93,10 @@ describe('docker-compose (Debian, docker-py) against Skiff', () => {
     const down = compose(['down', '-v', '-t', '1']);
     expect(down.code).toBe(0);
     expect(down.stderr).toContain(`Removing network ${project}_default`);
-    const left = spawnSync('docker', ['ps', '-aq'], { env: { ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir }, encoding: 'utf8' });
+    const left = spawnSync('docker', ['ps', '-aq'], {
+      env: { ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir },
+      encoding: 'utf8',
+    });
     expect(left.stdout).toBe('');
     expect(agent.cli(['volume', 'ls']).stdout).not.toContain(project);
     expect(agent.cli(['network', 'ls']).stdout).not.toContain(project);

@@ -23,12 +23,18 @@ const front = freeTestSubnet();
 const back = freeTestSubnet();
 
 function compose(args: string[]) {
-  const r = spawnSync('docker-compose', ['-p', project, ...args], { cwd: dir, env: { ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir }, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync('docker-compose', ['-p', project, ...args], {
+    cwd: dir,
+    env: { ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 beforeAll(() => {
-  if (spawnSync('docker-compose', ['version']).status !== 0) throw new Error("docker-compose is needed for these tests (scripts/test.sh installs Debian's package when it is missing)");
+  if (spawnSync('docker-compose', ['version']).status !== 0)
+    throw new Error("docker-compose is needed for these tests (scripts/test.sh installs Debian's package when it is missing)");
 });
 
 useAgent({}, (ctx) => ({ agent, image } = ctx));

@@ -29,12 +29,20 @@ const sh = (flags: string[], script: string) => ok(['run', '--rm', ...flags, ima
 function create(body: Record<string, unknown>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify({ Image: image, Cmd: ['true'], ...body });
-    const req = request({ socketPath: agent.dockerSocket, method: 'POST', path: '/v1.47/containers/create', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
-      let out = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (out += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: out }));
-    });
+    const req = request(
+      {
+        socketPath: agent.dockerSocket,
+        method: 'POST',
+        path: '/v1.47/containers/create',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+      },
+      (res) => {
+        let out = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (out += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: out }));
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
@@ -43,7 +51,7 @@ function create(body: Record<string, unknown>): Promise<{ status: number; body: 
 const mountLine = (mounts: string, target: string) => mounts.split('\n').find((l) => l.split(' ')[1] === target) ?? '';
 
 describe('docker run --tmpfs, --shm-size, --ulimit', () => {
-  it('mounts a tmpfs with size, mode and Docker\'s noexec default; exec overrides it', () => {
+  it("mounts a tmpfs with size, mode and Docker's noexec default; exec overrides it", () => {
     const out = sh(['--tmpfs', '/scratch:size=1m,mode=1770', '--tmpfs', '/run/x:exec,uid=1000'], 'cat /proc/mounts; stat -c "%a %u" /scratch /run/x');
     const scratch = mountLine(out, '/scratch');
     expect(scratch).toMatch(/^tmpfs \/scratch tmpfs /);
@@ -57,8 +65,12 @@ describe('docker run --tmpfs, --shm-size, --ulimit', () => {
     const out = sh(['--mount', 'type=tmpfs,dst=/m,tmpfs-size=1048576,tmpfs-mode=1770'], 'cat /proc/mounts; stat -c %a /m');
     expect(mountLine(out, '/m').split(' ')[3]!.split(',')).toEqual(expect.arrayContaining(['size=1024k', 'mode=1770']));
     expect(out).toMatch(/\n1770\n$/);
-    expect(docker(['create', '--mount', 'type=bind,src=/tmp,dst=/b,bind-propagation=shared', image, 'true']).stderr).toContain('Mounts[].BindOptions.Propagation is not supported');
-    expect(docker(['create', '--mount', 'type=volume,dst=/v,volume-driver=nfs', image, 'true']).stderr).toContain('Mounts[].VolumeOptions.DriverConfig is not supported');
+    expect(docker(['create', '--mount', 'type=bind,src=/tmp,dst=/b,bind-propagation=shared', image, 'true']).stderr).toContain(
+      'Mounts[].BindOptions.Propagation is not supported',
+    );
+    expect(docker(['create', '--mount', 'type=volume,dst=/v,volume-driver=nfs', image, 'true']).stderr).toContain(
+      'Mounts[].VolumeOptions.DriverConfig is not supported',
+    );
   });
 
   it('sizes /dev/shm', () => {
@@ -96,8 +108,10 @@ describe('docker run --sysctl', () => {
   it('writes namespaced sysctls inside the container only', () => {
     const hostPorts = readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8');
     const hostShm = readFileSync('/proc/sys/kernel/shmmni', 'utf8');
-    const out = sh(['--sysctl', 'net.ipv4.ip_unprivileged_port_start=123', '--sysctl', 'kernel.shmmni=1234', '--sysctl', 'fs.mqueue.msg_max=17'],
-      'cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/shmmni /proc/sys/fs/mqueue/msg_max');
+    const out = sh(
+      ['--sysctl', 'net.ipv4.ip_unprivileged_port_start=123', '--sysctl', 'kernel.shmmni=1234', '--sysctl', 'fs.mqueue.msg_max=17'],
+      'cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/shmmni /proc/sys/fs/mqueue/msg_max',
+    );
     expect(out).toBe('123\n1234\n17\n');
     expect(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')).toBe(hostPorts);
     expect(readFileSync('/proc/sys/kernel/shmmni', 'utf8')).toBe(hostShm);
@@ -105,7 +119,7 @@ describe('docker run --sysctl', () => {
     expect(docker(['run', '--rm', '--sysctl', 'kernel.shmmni=1234', image, 'sh', '-c', 'echo 99 > /proc/sys/kernel/shmmni']).code).not.toBe(0);
   });
 
-  it('refuses sysctls outside the container\'s namespaces with a 400 naming them, and leaves the host alone', async () => {
+  it("refuses sysctls outside the container's namespaces with a 400 naming them, and leaves the host alone", async () => {
     const core = readFileSync('/proc/sys/kernel/core_pattern', 'utf8');
     const swappiness = readFileSync('/proc/sys/vm/swappiness', 'utf8');
     const attacks: Record<string, string>[] = [
@@ -143,7 +157,9 @@ describe('docker run --cpuset-cpus / --cpuset-mems', () => {
     try {
       ok(['run', '-d', '--name', name, '--cpuset-cpus', last, '--cpuset-mems', '0', image, 'sleep', '300']);
       const allowed = () => ok(['exec', name, 'sh', '-c', 'grep -E "^(Cpus|Mems)_allowed_list" /proc/1/status /proc/self/status | sort']);
-      expect(allowed()).toBe(`/proc/1/status:Cpus_allowed_list:\t${last}\n/proc/1/status:Mems_allowed_list:\t0\n/proc/self/status:Cpus_allowed_list:\t${last}\n/proc/self/status:Mems_allowed_list:\t0\n`);
+      expect(allowed()).toBe(
+        `/proc/1/status:Cpus_allowed_list:\t${last}\n/proc/1/status:Mems_allowed_list:\t0\n/proc/self/status:Cpus_allowed_list:\t${last}\n/proc/self/status:Mems_allowed_list:\t0\n`,
+      );
       expect(ok(['inspect', '-f', '{{.HostConfig.CpusetCpus}}/{{.HostConfig.CpusetMems}}', name])).toBe(`${last}/0\n`);
       ok(['update', '--cpuset-cpus', '0', name]);
       expect(allowed()).toMatch(/^\/proc\/1\/status:Cpus_allowed_list:\t0\n/);
@@ -153,8 +169,14 @@ describe('docker run --cpuset-cpus / --cpuset-mems', () => {
     } finally {
       docker(['rm', '-f', name]);
     }
-    expect(docker(['run', '--rm', '--cpuset-cpus', '4096', image, 'true'])).toMatchObject({ code: 125, stderr: expect.stringContaining(`Requested CPUs are not available - requested 4096, available: ${cpus}`) });
-    expect(docker(['run', '--rm', '--cpuset-mems', '63', image, 'true'])).toMatchObject({ code: 125, stderr: expect.stringContaining('Requested memory nodes are not available') });
+    expect(docker(['run', '--rm', '--cpuset-cpus', '4096', image, 'true'])).toMatchObject({
+      code: 125,
+      stderr: expect.stringContaining(`Requested CPUs are not available - requested 4096, available: ${cpus}`),
+    });
+    expect(docker(['run', '--rm', '--cpuset-mems', '63', image, 'true'])).toMatchObject({
+      code: 125,
+      stderr: expect.stringContaining('Requested memory nodes are not available'),
+    });
     expect(docker(['run', '--rm', '--cpuset-cpus', '1-0', image, 'true'])).toMatchObject({ code: 125 });
   });
 });
@@ -165,7 +187,10 @@ describe('a tmpfs target through a symlink in the image', () => {
     const ctx = join(agent.dir, `escape-ctx-${tag}`);
     mkdirSync(ctx, { recursive: true });
     const img = `escape-${tag}:1`;
-    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${image}\nRUN ln -s ${hostDir} /abs && ln -s ../../../../../../..${hostDir} /rel && ln -s ${hostDir} /parent\n`);
+    writeFileSync(
+      join(ctx, 'Dockerfile'),
+      `FROM ${image}\nRUN ln -s ${hostDir} /abs && ln -s ../../../../../../..${hostDir} /rel && ln -s ${hostDir} /parent\n`,
+    );
     ok(['build', '-q', '-t', img, ctx]);
     try {
       for (let round = 0; round < 3; round++) {
@@ -185,21 +210,59 @@ describe('a tmpfs target through a symlink in the image', () => {
 });
 
 describe('create fields not applied are refused, defaults pass', () => {
-  it('the docker CLI\'s and compose\'s zero values create fine', async () => {
+  it("the docker CLI's and compose's zero values create fine", async () => {
     const name = u('defaults');
     try {
-      ok(['create', '--name', name, '-e', 'A=1', '-p', '127.0.0.1::80', '--restart', 'on-failure:2', '--init', '--read-only', '-w', '/tmp', '--expose', '81', image, 'true']);
+      ok([
+        'create',
+        '--name',
+        name,
+        '-e',
+        'A=1',
+        '-p',
+        '127.0.0.1::80',
+        '--restart',
+        'on-failure:2',
+        '--init',
+        '--read-only',
+        '-w',
+        '/tmp',
+        '--expose',
+        '81',
+        image,
+        'true',
+      ]);
       expect(ok(['inspect', '-f', '{{json .Config.ExposedPorts}}', name])).toMatch(/"81\/tcp":\{\}/);
     } finally {
       docker(['rm', '-f', name]);
     }
     // what docker-py (compose v1) and older clients send for nothing set
     const zeros = await create({
-      Domainname: '', AttachStdin: false, StdinOnce: false, NetworkDisabled: false, OnBuild: null, Shell: null,
+      Domainname: '',
+      AttachStdin: false,
+      StdinOnce: false,
+      NetworkDisabled: false,
+      OnBuild: null,
+      Shell: null,
       HostConfig: {
-        LogConfig: { Type: '', Config: {} }, CgroupnsMode: '', IpcMode: '', PidMode: '', UTSMode: '', UsernsMode: '', Privileged: false,
-        MemorySwappiness: -1, OomKillDisable: false, BlkioWeightDevice: [], BlkioDeviceReadBps: null, Devices: [], CpuQuota: 0,
-        SecurityOpt: null, ConsoleSize: [24, 80], Isolation: '', DeviceRequests: null, RestartPolicy: { Name: '', MaximumRetryCount: 0 },
+        LogConfig: { Type: '', Config: {} },
+        CgroupnsMode: '',
+        IpcMode: '',
+        PidMode: '',
+        UTSMode: '',
+        UsernsMode: '',
+        Privileged: false,
+        MemorySwappiness: -1,
+        OomKillDisable: false,
+        BlkioWeightDevice: [],
+        BlkioDeviceReadBps: null,
+        Devices: [],
+        CpuQuota: 0,
+        SecurityOpt: null,
+        ConsoleSize: [24, 80],
+        Isolation: '',
+        DeviceRequests: null,
+        RestartPolicy: { Name: '', MaximumRetryCount: 0 },
       },
       NetworkingConfig: { EndpointsConfig: { bridge: { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '' } } },
     });
@@ -242,10 +305,30 @@ describe('the same fields from skiff run and docker-compose (v1)', () => {
   };
 
   it('skiff run --tmpfs --shm-size --ulimit --sysctl --cpuset-cpus; skiff update --cpuset-cpus', () => {
-    const r = agent.cli(['run', '--rm', '--tmpfs', '/t:size=2m', '--shm-size', '4m', '--ulimit', 'nofile=100:200', '--sysctl', 'net.ipv4.ip_unprivileged_port_start=77', '--cpuset-cpus', '0', image, 'sh', '-c', script]);
+    const r = agent.cli([
+      'run',
+      '--rm',
+      '--tmpfs',
+      '/t:size=2m',
+      '--shm-size',
+      '4m',
+      '--ulimit',
+      'nofile=100:200',
+      '--sysctl',
+      'net.ipv4.ip_unprivileged_port_start=77',
+      '--cpuset-cpus',
+      '0',
+      image,
+      'sh',
+      '-c',
+      script,
+    ]);
     expect(r.stderr).toBe('');
     check(r.stdout);
-    expect(agent.cli(['run', '--rm', '--sysctl', 'kernel.core_pattern=|/x', image, 'true'])).toMatchObject({ code: 125, stderr: expect.stringContaining('sysctl "kernel.core_pattern" is not allowed') });
+    expect(agent.cli(['run', '--rm', '--sysctl', 'kernel.core_pattern=|/x', image, 'true'])).toMatchObject({
+      code: 125,
+      stderr: expect.stringContaining('sysctl "kernel.core_pattern" is not allowed'),
+    });
     expect(agent.cli(['run', '--rm', '--ulimit', 'bogus=1', image, 'true'])).toMatchObject({ code: 125, stderr: expect.stringContaining('bogus') });
     const name = u('skiff-cpuset');
     try {
@@ -261,10 +344,17 @@ describe('the same fields from skiff run and docker-compose (v1)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'skiff-dc-kernel-'));
     const project = `dck${tag}`;
     const compose = (args: string[]) => {
-      const r = spawnSync('docker-compose', ['-p', project, ...args], { cwd: dir, env: { ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir }, encoding: 'utf8', timeout: 120_000 });
+      const r = spawnSync('docker-compose', ['-p', project, ...args], {
+        cwd: dir,
+        env: { ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
       return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
     };
-    writeFileSync(join(dir, 'docker-compose.yml'), `version: "2.4"
+    writeFileSync(
+      join(dir, 'docker-compose.yml'),
+      `version: "2.4"
 services:
   app:
     image: ${image}
@@ -280,7 +370,8 @@ services:
     sysctls:
       net.ipv4.ip_unprivileged_port_start: "77"
     cpuset: "0"
-`);
+`,
+    );
     try {
       const up = compose(['up', '-d']);
       expect(up.code, up.stderr).toBe(0);

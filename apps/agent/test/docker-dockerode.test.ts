@@ -54,7 +54,10 @@ function demuxBuffer(b: Buffer): { stdout: string; stderr: string } {
 }
 
 /** the events in [since, now] about one container, as dockerode reads them */
-async function eventsOf(since: number, filters: Record<string, string[]>): Promise<{ Type: string; Action: string; Actor: { ID: string; Attributes: Record<string, string> } }[]> {
+async function eventsOf(
+  since: number,
+  filters: Record<string, string[]>,
+): Promise<{ Type: string; Action: string; Actor: { ID: string; Attributes: Record<string, string> } }[]> {
   const stream = (await docker.getEvents({ since, until: Math.floor(Date.now() / 1000) + 1, filters })) as unknown as Readable;
   return (await collect(stream))
     .split('\n')
@@ -66,7 +69,10 @@ describe('dockerode', () => {
   it('run: attach (a plain POST, no upgrade), start, wait — output and exit code', async () => {
     const out = new PassThrough();
     const text = collect(out);
-    const [result, container] = (await docker.run(image, ['sh', '-c', 'echo hello from run; exit 3'], out, { name: u('run') })) as [{ StatusCode: number }, Docker.Container];
+    const [result, container] = (await docker.run(image, ['sh', '-c', 'echo hello from run; exit 3'], out, { name: u('run') })) as [
+      { StatusCode: number },
+      Docker.Container,
+    ];
     expect(result.StatusCode).toBe(3);
     expect(await text).toContain('hello from run');
     await container.remove();
@@ -75,7 +81,10 @@ describe('dockerode', () => {
     const o = new PassThrough();
     const e = new PassThrough();
     const [oText, eText] = [collect(o), collect(e)];
-    const [r2, c2] = (await docker.run(image, ['sh', '-c', 'echo to-out; echo to-err >&2'], [o, e], { Tty: false, name: u('run2') })) as [{ StatusCode: number }, Docker.Container];
+    const [r2, c2] = (await docker.run(image, ['sh', '-c', 'echo to-out; echo to-err >&2'], [o, e], { Tty: false, name: u('run2') })) as [
+      { StatusCode: number },
+      Docker.Container,
+    ];
     expect(r2.StatusCode).toBe(0);
     expect(await oText).toBe('to-out\n');
     expect(await eText).toBe('to-err\n');
@@ -83,7 +92,14 @@ describe('dockerode', () => {
   });
 
   it('attach to a running container, without and with hijack (stdin)', async () => {
-    const c = await docker.createContainer({ Image: image, name: u('attach'), Cmd: ['sh', '-c', 'while read l; do echo "got $l"; done; echo bye'], OpenStdin: true, StdinOnce: false, Tty: false });
+    const c = await docker.createContainer({
+      Image: image,
+      name: u('attach'),
+      Cmd: ['sh', '-c', 'while read l; do echo "got $l"; done; echo bye'],
+      OpenStdin: true,
+      StdinOnce: false,
+      Tty: false,
+    });
     await c.start();
     const watching = (await c.attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
     const watched = demux(watching).stdout;
@@ -99,7 +115,11 @@ describe('dockerode', () => {
   });
 
   it('logs: all lines (tail -1, all, none given), the last n, follow', async () => {
-    const c = await docker.createContainer({ Image: image, name: u('logs'), Cmd: ['sh', '-c', 'for i in 1 2 3 4 5; do echo line$i; done; echo oops >&2; sleep 300'] });
+    const c = await docker.createContainer({
+      Image: image,
+      name: u('logs'),
+      Cmd: ['sh', '-c', 'for i in 1 2 3 4 5; do echo line$i; done; echo oops >&2; sleep 300'],
+    });
     await c.start();
     const all = 'line1\nline2\nline3\nline4\nline5\n';
     for (let i = 0; i < 50 && !demuxBuffer((await c.logs({ stdout: true, stderr: true })) as unknown as Buffer).stderr; i++) await sleep(100);
@@ -147,7 +167,23 @@ describe('dockerode', () => {
     await c.remove({ force: true });
 
     const actions = (await eventsOf(since, { container: [name] })).map((e) => e.Action);
-    expect(actions).toEqual(['create', 'start', 'kill', 'die', 'stop', 'start', 'kill', 'die', 'stop', 'start', 'restart', 'exec_start: sh -c echo hi', 'kill', 'die', 'destroy']);
+    expect(actions).toEqual([
+      'create',
+      'start',
+      'kill',
+      'die',
+      'stop',
+      'start',
+      'kill',
+      'die',
+      'stop',
+      'start',
+      'restart',
+      'exec_start: sh -c echo hi',
+      'kill',
+      'die',
+      'destroy',
+    ]);
     const kills = (await eventsOf(since, { container: [name], event: ['kill'] })).map((e) => e.Actor.Attributes.signal);
     expect(kills).toEqual(['15', '15', '9']);
 
@@ -157,7 +193,9 @@ describe('dockerode', () => {
     await deaf.start();
     await deaf.stop({ t: 1 });
     await deaf.remove();
-    expect((await eventsOf(since2, { container: [u('deaf')] })).map((e) => `${e.Action}${e.Actor.Attributes.signal ? ` ${e.Actor.Attributes.signal}` : ''}`)).toEqual(['create', 'start', 'kill 15', 'kill 9', 'die', 'stop', 'destroy']);
+    expect(
+      (await eventsOf(since2, { container: [u('deaf')] })).map((e) => `${e.Action}${e.Actor.Attributes.signal ? ` ${e.Actor.Attributes.signal}` : ''}`),
+    ).toEqual(['create', 'start', 'kill 15', 'kill 9', 'die', 'stop', 'destroy']);
     // the exec_start filter matches the action with its command
     expect((await eventsOf(since, { container: [name], event: ['exec_start'] })).length).toBe(1);
   });
@@ -171,9 +209,16 @@ describe('dockerode', () => {
     await net.disconnect({ Container: c.id });
     const ev = await eventsOf(since, { type: ['network'], network: [net.id] });
     expect(ev.map((e) => e.Action)).toEqual(['create', 'connect', 'disconnect']);
-    for (const e of ev.slice(1)) expect(e).toMatchObject({ Type: 'network', Actor: { ID: net.id, Attributes: { container: c.id, name: u('evnet'), type: 'bridge' } } });
+    for (const e of ev.slice(1))
+      expect(e).toMatchObject({ Type: 'network', Actor: { ID: net.id, Attributes: { container: c.id, name: u('evnet'), type: 'bridge' } } });
     // since/until as durations (dockerd reads them server-side too, as the docker CLI does)
-    const byDuration = (await collect((await docker.getEvents({ since: '5m' as unknown as number, until: '0s' as unknown as number, filters: { network: [net.id] } })) as unknown as Readable)).trim().split('\n');
+    const byDuration = (
+      await collect(
+        (await docker.getEvents({ since: '5m' as unknown as number, until: '0s' as unknown as number, filters: { network: [net.id] } })) as unknown as Readable,
+      )
+    )
+      .trim()
+      .split('\n');
     expect(byDuration.map((l) => (JSON.parse(l) as { Action: string }).Action)).toEqual(['create', 'connect', 'disconnect']);
     // and a container filter does not see them as the container's
     expect((await eventsOf(since, { container: [c.id] })).map((e) => e.Action)).toEqual(['create', 'start']);

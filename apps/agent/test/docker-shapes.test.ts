@@ -43,7 +43,15 @@ describe('Docker wire shapes across the Docker API and tRPC', () => {
     const n = await client.networks.create.mutate({ name: 'shapes-net', subnet: net.subnet, gateway: net.gateway, labels: { suite: 'shapes' } });
     networkId = n.id;
     const r = await client.containers.run.mutate({
-      spec: { image: fx.image, name: 'shapes-ctr', cmd: ['sleep', '300'], network: 'shapes-net', networkAliases: ['db'], ports: [{ containerPort: 80, protocol: 'tcp' }], labels: { suite: 'shapes' } },
+      spec: {
+        image: fx.image,
+        name: 'shapes-ctr',
+        cmd: ['sleep', '300'],
+        network: 'shapes-net',
+        networkAliases: ['db'],
+        ports: [{ containerPort: 80, protocol: 'tcp' }],
+        labels: { suite: 'shapes' },
+      },
     });
     containerId = r.id;
   }, 60_000);
@@ -56,9 +64,34 @@ describe('Docker wire shapes across the Docker API and tRPC', () => {
     const listed = (await getJson<NetworkInspect[]>('/networks')).find((n) => n.Id === networkId);
     expect({ ...listed, Containers: {} }).toEqual({ ...overDocker, Containers: {} });
 
-    expect(keys(overDocker)).toEqual(['Attachable', 'ConfigFrom', 'ConfigOnly', 'Containers', 'Created', 'Driver', 'EnableIPv4', 'EnableIPv6', 'IPAM', 'Id', 'Ingress', 'Internal', 'Labels', 'Name', 'Options', 'Scope']);
+    expect(keys(overDocker)).toEqual([
+      'Attachable',
+      'ConfigFrom',
+      'ConfigOnly',
+      'Containers',
+      'Created',
+      'Driver',
+      'EnableIPv4',
+      'EnableIPv6',
+      'IPAM',
+      'Id',
+      'Ingress',
+      'Internal',
+      'Labels',
+      'Name',
+      'Options',
+      'Scope',
+    ]);
     expect(overDocker.IPAM).toEqual({ Driver: 'default', Options: null, Config: [{ Subnet: net.subnet, Gateway: net.gateway }] });
-    expect(overDocker).toMatchObject({ Name: 'shapes-net', Driver: 'bridge', Scope: 'local', EnableIPv4: true, EnableIPv6: false, Internal: false, Labels: { suite: 'shapes' } });
+    expect(overDocker).toMatchObject({
+      Name: 'shapes-net',
+      Driver: 'bridge',
+      Scope: 'local',
+      EnableIPv4: true,
+      EnableIPv6: false,
+      Internal: false,
+      Labels: { suite: 'shapes' },
+    });
     const endpoint = overDocker.Containers[containerId]!;
     // network.EndpointResource: no Aliases (they are in the container's inspect)
     expect(keys(endpoint)).toEqual(['EndpointID', 'IPv4Address', 'IPv6Address', 'MacAddress', 'Name']);
@@ -86,7 +119,21 @@ describe('Docker wire shapes across the Docker API and tRPC', () => {
       if (docker?.Status === trpc?.status) break;
     }
     expect(docker && trpc).toBeTruthy();
-    expect(keys(docker!)).toEqual(['Command', 'Created', 'HostConfig', 'Id', 'Image', 'ImageID', 'Labels', 'Mounts', 'Names', 'NetworkSettings', 'Ports', 'State', 'Status']);
+    expect(keys(docker!)).toEqual([
+      'Command',
+      'Created',
+      'HostConfig',
+      'Id',
+      'Image',
+      'ImageID',
+      'Labels',
+      'Mounts',
+      'Names',
+      'NetworkSettings',
+      'Ports',
+      'State',
+      'Status',
+    ]);
     const t = trpc!;
     expect(docker).toEqual({
       Id: t.id,

@@ -15,7 +15,11 @@ let dir: string;
 function docker(args: string[], token?: string) {
   const config = mkdtempSync(join(dir, 'cfg-'));
   writeFileSync(join(config, 'config.json'), JSON.stringify(token ? { HttpHeaders: { Authorization: `Bearer ${token}` } } : {}));
-  const r = spawnSync('docker', ['-H', `tcp://127.0.0.1:${port}`, ...args], { env: { ...process.env, DOCKER_CONFIG: config }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('docker', ['-H', `tcp://127.0.0.1:${port}`, ...args], {
+    env: { ...process.env, DOCKER_CONFIG: config },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -24,7 +24,8 @@ function rawHttp(socket: string, request: string, timeoutMs = 10_000): Promise<s
   });
 }
 
-const post = (path: string, body: string) => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+const post = (path: string, body: string) =>
+  `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 
 /** a tar header of a file that claims 1000 bytes, followed by 10: the archive ends inside the entry */
 function truncatedTar(): Buffer {
@@ -66,7 +67,10 @@ describe('fault containment', () => {
     const r = fx.agent.cli(['run', '-d', '--name', 'cut', fx.image, 'sleep', '3600']);
     expect(r.code, r.stderr).toBe(0);
     for (let i = 0; i < 3; i++) {
-      const answer = await rawHttp(fx.agent.socket, post('/trpc/containers.copyTo', JSON.stringify({ id: 'cut', path: '/tmp', tar: truncatedTar().toString('base64') })));
+      const answer = await rawHttp(
+        fx.agent.socket,
+        post('/trpc/containers.copyTo', JSON.stringify({ id: 'cut', path: '/tmp', tar: truncatedTar().toString('base64') })),
+      );
       expect(answer, fx.agent.output.slice(-3000)).toMatch(/^HTTP\/1\.1 (4|5)\d\d/);
       expect(fx.agent.running, fx.agent.output).toBe(true);
     }

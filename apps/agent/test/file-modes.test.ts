@@ -57,7 +57,18 @@ describe('file modes of the agent state', () => {
       return r.stdout.trim();
     };
     cli(['volume', 'create', 'fmv']);
-    const id = cli(['run', '-d', '--name', 'fm', '-v', 'fmv:/data', image, 'sh', '-c', 'cp /bin/busybox /tmp/suid && chmod 4755 /tmp/suid && echo x > /data/f && sleep 3600']);
+    const id = cli([
+      'run',
+      '-d',
+      '--name',
+      'fm',
+      '-v',
+      'fmv:/data',
+      image,
+      'sh',
+      '-c',
+      'cp /bin/busybox /tmp/suid && chmod 4755 /tmp/suid && echo x > /data/f && sleep 3600',
+    ]);
     for (let i = 0; i < 50 && !cli(['exec', 'fm', 'ls', '/tmp']).includes('suid'); i++) spawnSync('sleep', ['0.1']);
     cli(['commit', 'fm', 'fm-suid:latest']); // a layer with a setuid binary in it
     agent.token('read'); // the database is written (WAL)
@@ -69,10 +80,17 @@ describe('file modes of the agent state', () => {
     for (const f of ['skiff.db', 'skiff.db-wal', 'skiff.db-shm']) if (existsSync(join(root, f))) expect(statSync(join(root, f)).mode & 0o777, f).toBe(0o600);
 
     // what an unprivileged user tries: the database, a setuid binary of a layer and of the container
-    const layerSuid = readdirSync(join(root, 'layers')).map((l) => join(root, 'layers', l, 'fs/tmp/suid')).find((p) => existsSync(p));
+    const layerSuid = readdirSync(join(root, 'layers'))
+      .map((l) => join(root, 'layers', l, 'fs/tmp/suid'))
+      .find((p) => existsSync(p));
     expect(layerSuid, 'the committed layer holds /tmp/suid').toBeDefined();
     expect(statSync(layerSuid!).mode & 0o4000).toBe(0o4000);
-    for (const args of [['cat', join(root, 'skiff.db')], [layerSuid!, 'id'], [join(root, 'containers', id, 'upper/tmp/suid'), 'id'], ['ls', join(root, 'layers')]]) {
+    for (const args of [
+      ['cat', join(root, 'skiff.db')],
+      [layerSuid!, 'id'],
+      [join(root, 'containers', id, 'upper/tmp/suid'), 'id'],
+      ['ls', join(root, 'layers')],
+    ]) {
       const r = asNobody(args);
       expect(r.status, `nobody ran ${args.join(' ')}: ${r.stdout}`).not.toBe(0);
       expect(r.stderr).toMatch(/Permission denied/);
@@ -97,13 +115,22 @@ describe('file modes of the agent state', () => {
   it('makes the log file it writes to 0600 (it carries the one-time setup link)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'skiff-log-'));
     const tag = randomBytes(3).toString('hex');
-    const env: NodeJS.ProcessEnv & Record<'SKIFF_BRIDGE' | 'SKIFF_NFT_TABLE' | 'SKIFF_CGROUP_PARENT', string> = { ...process.env, SKIFF_BRIDGE: `skl${tag}`, SKIFF_NFT_TABLE: `skiff_l${tag}`, SKIFF_CGROUP_PARENT: `skiff-l${tag}` };
+    const env: NodeJS.ProcessEnv & Record<'SKIFF_BRIDGE' | 'SKIFF_NFT_TABLE' | 'SKIFF_CGROUP_PARENT', string> = {
+      ...process.env,
+      SKIFF_BRIDGE: `skl${tag}`,
+      SKIFF_NFT_TABLE: `skiff_l${tag}`,
+      SKIFF_CGROUP_PARENT: `skiff-l${tag}`,
+    };
     delete env.SKIFF_ADMIN_PASSWORD; // a fresh install prints the setup link
     const log = join(dir, 'agent.log');
     writeFileSync(log, '');
     chmodSync(log, 0o644);
     const fd = openSync(log, 'a');
-    const daemon = spawn(SKIFF, ['daemon', '--root', join(dir, 'root'), '--socket', join(dir, 's.sock'), '--docker-socket', join(dir, 'd.sock'), '--http', '127.0.0.1:0'], { stdio: ['ignore', fd, fd], env });
+    const daemon = spawn(
+      SKIFF,
+      ['daemon', '--root', join(dir, 'root'), '--socket', join(dir, 's.sock'), '--docker-socket', join(dir, 'd.sock'), '--http', '127.0.0.1:0'],
+      { stdio: ['ignore', fd, fd], env },
+    );
     closeSync(fd);
     try {
       for (let i = 0; i < 300 && !readFileSync(log, 'utf8').includes('ready'); i++) await new Promise((r) => setTimeout(r, 100));

@@ -40,7 +40,9 @@ function rawHttp(socket: string, request: string | Buffer, timeoutMs: number): P
 }
 
 const request = (method: string, target: string, body = '', headers: Record<string, string> = {}) =>
-  `${method} ${target} HTTP/1.1\r\nHost: fuzz\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+  `${method} ${target} HTTP/1.1\r\nHost: fuzz\r\n${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('')}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 
 /** what a request target may hold unescaped; the rest is %-encoded, except `%` itself (bad escapes are part of the fuzz) */
 const escapeTarget = (s: string) => s.replace(/[^!-~]|[?#]/gu, (c) => encodeURIComponent(c));
@@ -81,7 +83,9 @@ interface Procedure {
   type: 'query' | 'mutation' | 'subscription';
   keys: string[];
 }
-const procedures: Procedure[] = Object.entries((appRouter as unknown as { _def: { procedures: Record<string, { _def: { type: Procedure['type']; inputs: { shape?: object }[] } }> } })._def.procedures)
+const procedures: Procedure[] = Object.entries(
+  (appRouter as unknown as { _def: { procedures: Record<string, { _def: { type: Procedure['type']; inputs: { shape?: object }[] } }> } })._def.procedures,
+)
   .filter(([path]) => !OFF_HOST.has(path))
   .map(([path, p]) => ({ path, type: p._def.type, keys: Object.keys(p._def.inputs[0]?.shape ?? {}) }));
 
@@ -110,7 +114,11 @@ describe('fuzzing the API', () => {
         const answer =
           p.type === 'mutation'
             ? await rawHttp(agent.socket, request('POST', target, json, { 'content-type': 'application/json' }), 15_000)
-            : await rawHttp(agent.socket, request('GET', json ? `${target}?input=${encodeURIComponent(json)}` : target), p.type === 'subscription' ? 300 : 15_000);
+            : await rawHttp(
+                agent.socket,
+                request('GET', json ? `${target}?input=${encodeURIComponent(json)}` : target),
+                p.type === 'subscription' ? 300 : 15_000,
+              );
         expect(agent.running, `the agent died on ${p.path} ${json.slice(0, 300)}`).toBe(true);
         expect(agent.output, `a fault on ${p.path} ${json.slice(0, 300)}`).not.toContain('uncaught');
         if (p.type !== 'subscription') expect(statusOf(answer), `${p.path} ${json.slice(0, 300)} got: ${answer.slice(0, 300)}`).toBeGreaterThan(0);
@@ -122,27 +130,147 @@ describe('fuzzing the API', () => {
   }, 120_000);
 
   const dockerRoutes: [string, string][] = [
-    ['GET', '/_ping'], ['GET', '/version'], ['GET', '/info'], ['GET', '/images/json'], ['GET', '/images/{id}/json'], ['DELETE', '/images/{id}'],
-    ['GET', '/containers/json'], ['POST', '/containers/create'], ['GET', '/containers/{id}/json'], ['POST', '/containers/{id}/start'],
-    ['POST', '/containers/{id}/stop'], ['POST', '/containers/{id}/restart'], ['POST', '/containers/{id}/kill'], ['POST', '/containers/{id}/wait'],
-    ['GET', '/containers/{id}/logs'], ['DELETE', '/containers/{id}'], ['GET', '/containers/{id}/top'], ['GET', '/containers/{id}/changes'],
-    ['POST', '/containers/{id}/rename'], ['POST', '/containers/{id}/pause'], ['POST', '/containers/{id}/unpause'], ['GET', '/containers/{id}/export'],
-    ['GET', '/containers/{id}/stats'], ['GET', '/containers/{id}/archive'], ['HEAD', '/containers/{id}/archive'], ['PUT', '/containers/{id}/archive'],
-    ['POST', '/containers/{id}/update'], ['POST', '/containers/{id}/exec'], ['GET', '/exec/{id}/json'], ['POST', '/exec/{id}/resize'], ['POST', '/exec/{id}/start'],
-    ['POST', '/containers/{id}/attach'], ['POST', '/containers/{id}/resize'], ['POST', '/commit'], ['GET', '/images/get'], ['POST', '/images/load'],
-    ['POST', '/images/prune'], ['GET', '/images/{id}/get'], ['POST', '/images/{id}/tag'], ['GET', '/images/{id}/history'], ['GET', '/networks'],
-    ['POST', '/networks/create'], ['POST', '/networks/prune'], ['GET', '/networks/{id}'], ['DELETE', '/networks/{id}'], ['POST', '/networks/{id}/connect'],
-    ['POST', '/networks/{id}/disconnect'], ['GET', '/events'], ['GET', '/system/df'], ['POST', '/containers/prune'], ['GET', '/volumes'],
-    ['POST', '/volumes/create'], ['POST', '/volumes/prune'], ['GET', '/volumes/{id}'], ['DELETE', '/volumes/{id}'], ['POST', '/build/prune'],
+    ['GET', '/_ping'],
+    ['GET', '/version'],
+    ['GET', '/info'],
+    ['GET', '/images/json'],
+    ['GET', '/images/{id}/json'],
+    ['DELETE', '/images/{id}'],
+    ['GET', '/containers/json'],
+    ['POST', '/containers/create'],
+    ['GET', '/containers/{id}/json'],
+    ['POST', '/containers/{id}/start'],
+    ['POST', '/containers/{id}/stop'],
+    ['POST', '/containers/{id}/restart'],
+    ['POST', '/containers/{id}/kill'],
+    ['POST', '/containers/{id}/wait'],
+    ['GET', '/containers/{id}/logs'],
+    ['DELETE', '/containers/{id}'],
+    ['GET', '/containers/{id}/top'],
+    ['GET', '/containers/{id}/changes'],
+    ['POST', '/containers/{id}/rename'],
+    ['POST', '/containers/{id}/pause'],
+    ['POST', '/containers/{id}/unpause'],
+    ['GET', '/containers/{id}/export'],
+    ['GET', '/containers/{id}/stats'],
+    ['GET', '/containers/{id}/archive'],
+    ['HEAD', '/containers/{id}/archive'],
+    ['PUT', '/containers/{id}/archive'],
+    ['POST', '/containers/{id}/update'],
+    ['POST', '/containers/{id}/exec'],
+    ['GET', '/exec/{id}/json'],
+    ['POST', '/exec/{id}/resize'],
+    ['POST', '/exec/{id}/start'],
+    ['POST', '/containers/{id}/attach'],
+    ['POST', '/containers/{id}/resize'],
+    ['POST', '/commit'],
+    ['GET', '/images/get'],
+    ['POST', '/images/load'],
+    ['POST', '/images/prune'],
+    ['GET', '/images/{id}/get'],
+    ['POST', '/images/{id}/tag'],
+    ['GET', '/images/{id}/history'],
+    ['GET', '/networks'],
+    ['POST', '/networks/create'],
+    ['POST', '/networks/prune'],
+    ['GET', '/networks/{id}'],
+    ['DELETE', '/networks/{id}'],
+    ['POST', '/networks/{id}/connect'],
+    ['POST', '/networks/{id}/disconnect'],
+    ['GET', '/events'],
+    ['GET', '/system/df'],
+    ['POST', '/containers/prune'],
+    ['GET', '/volumes'],
+    ['POST', '/volumes/create'],
+    ['POST', '/volumes/prune'],
+    ['GET', '/volumes/{id}'],
+    ['DELETE', '/volumes/{id}'],
+    ['POST', '/build/prune'],
   ];
-  const queryKeys = fc.constantFrom('all', 'filters', 'force', 'v', 't', 'signal', 'follow', 'stdout', 'tail', 'since', 'until', 'name', 'path', 'ps_args', 'stream', 'repo', 'tag', 'container', 'names', 'condition', 'h', 'w', 'noOverwriteDirNonDir', 'changes', 'pause', 'quiet', 'timestamps', 'one-shot');
-  const queryString = fc.array(fc.tuple(queryKeys, fc.oneof(fc.string({ maxLength: 20 }), nasty, fc.constantFrom('1', 'true', '{"label":["a"]}', '{"x":null}', '[]', 'null', '-5', '99999999999'))), { maxLength: 5 });
+  const queryKeys = fc.constantFrom(
+    'all',
+    'filters',
+    'force',
+    'v',
+    't',
+    'signal',
+    'follow',
+    'stdout',
+    'tail',
+    'since',
+    'until',
+    'name',
+    'path',
+    'ps_args',
+    'stream',
+    'repo',
+    'tag',
+    'container',
+    'names',
+    'condition',
+    'h',
+    'w',
+    'noOverwriteDirNonDir',
+    'changes',
+    'pause',
+    'quiet',
+    'timestamps',
+    'one-shot',
+  );
+  const queryString = fc.array(
+    fc.tuple(
+      queryKeys,
+      fc.oneof(fc.string({ maxLength: 20 }), nasty, fc.constantFrom('1', 'true', '{"label":["a"]}', '{"x":null}', '[]', 'null', '-5', '99999999999')),
+    ),
+    { maxLength: 5 },
+  );
   const idArb = fc.oneof(fc.constant(CONTAINER), fc.string({ maxLength: 20 }), nasty);
-  const bodyArb = fc.oneof(fc.constant(''), fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)), fc.record({ Image: value, Cmd: value, HostConfig: value, Env: value, Name: value, Driver: value, Container: value, EndpointConfig: value, AttachStdin: value, Tty: value }, { requiredKeys: [] }).map((v) => JSON.stringify(v)), fc.string({ maxLength: 100 }));
+  const bodyArb = fc.oneof(
+    fc.constant(''),
+    fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+    fc
+      .record(
+        {
+          Image: value,
+          Cmd: value,
+          HostConfig: value,
+          Env: value,
+          Name: value,
+          Driver: value,
+          Container: value,
+          EndpointConfig: value,
+          AttachStdin: value,
+          Tty: value,
+        },
+        { requiredKeys: [] },
+      )
+      .map((v) => JSON.stringify(v)),
+    fc.string({ maxLength: 100 }),
+  );
   const dockerCall = fc.oneof(
-    { weight: 9, arbitrary: fc.tuple(fc.constantFrom(...dockerRoutes), idArb, queryString, bodyArb, fc.constantFrom('', '/v1.47', '/v1.24', '/v0.0')).map(([[method, path], id, query, body, version]) => ({ method, target: escapeTarget(`${version}${path.replace('{id}', id)}`) + (query.length ? `?${query.map(([k, v]) => `${k}=${escapeTarget(v)}`).join('&')}` : ''), body })) },
+    {
+      weight: 9,
+      arbitrary: fc
+        .tuple(fc.constantFrom(...dockerRoutes), idArb, queryString, bodyArb, fc.constantFrom('', '/v1.47', '/v1.24', '/v0.0'))
+        .map(([[method, path], id, query, body, version]) => ({
+          method,
+          target:
+            escapeTarget(`${version}${path.replace('{id}', id)}`) + (query.length ? `?${query.map(([k, v]) => `${k}=${escapeTarget(v)}`).join('&')}` : ''),
+          body,
+        })),
+    },
     // request targets no route expects (absolute form, bad escapes, nothing at all)
-    { weight: 1, arbitrary: fc.record({ method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD'), target: fc.oneof(fc.constantFrom('http://[', 'http://a:99999/', '*', '//', '/%', '/containers/%E0%A4%A/json', '/containers/json?filters=%'), fc.string({ maxLength: 30 }).map((s) => `/${escapeTarget(s)}`)), body: bodyArb }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD'),
+        target: fc.oneof(
+          fc.constantFrom('http://[', 'http://a:99999/', '*', '//', '/%', '/containers/%E0%A4%A/json', '/containers/json?filters=%'),
+          fc.string({ maxLength: 30 }).map((s) => `/${escapeTarget(s)}`),
+        ),
+        body: bodyArb,
+      }),
+    },
   );
 
   it('answers every Docker API route called with random parameters and bodies, and stays up', async () => {

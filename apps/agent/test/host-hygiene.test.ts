@@ -24,7 +24,9 @@ const sh = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'ut
 const v4Addresses = (dev: string): string[] => {
   const r = sh('ip', ['-j', '-4', 'addr', 'show', 'dev', dev]);
   if (r.status !== 0) return [];
-  return (JSON.parse(r.stdout || '[]') as { addr_info: { local: string; prefixlen: number }[] }[]).flatMap((l) => l.addr_info.map((a) => `${a.local}/${a.prefixlen}`));
+  return (JSON.parse(r.stdout || '[]') as { addr_info: { local: string; prefixlen: number }[] }[]).flatMap((l) =>
+    l.addr_info.map((a) => `${a.local}/${a.prefixlen}`),
+  );
 };
 const routesVia = (dev: string): string[] => {
   const r = sh('ip', ['-j', '-4', 'route', 'show', 'dev', dev]);
@@ -34,16 +36,23 @@ const linkExists = (dev: string) => existsSync(`/sys/class/net/${dev}`);
 const ifalias = (dev: string) => readFileSync(`/sys/class/net/${dev}/ifalias`, 'utf8').trim();
 /** every bridge carrying this agent's mark (any root id) */
 const markedBridges = (agent: string): string[] =>
-  readdirSync('/sys/class/net').filter((d) => existsSync(`/sys/class/net/${d}/bridge`) && (() => {
-    try {
-      return ifalias(d).startsWith(`skiff:${agent}:`);
-    } catch {
-      return false;
-    }
-  })());
+  readdirSync('/sys/class/net').filter(
+    (d) =>
+      existsSync(`/sys/class/net/${d}/bridge`) &&
+      (() => {
+        try {
+          return ifalias(d).startsWith(`skiff:${agent}:`);
+        } catch {
+          return false;
+        }
+      })(),
+  );
 const nftTableExists = (t: string) => sh('nft', ['list', 'table', 'ip', t]).status === 0;
 const cgroupDirs = (parent: string) => ['', ...readdirSync('/sys/fs/cgroup')].map((h) => join('/sys/fs/cgroup', h, parent)).filter((d) => existsSync(d));
-const netnsNames = () => sh('ip', ['netns', 'list']).stdout.split('\n').map((l) => l.split(' ')[0]);
+const netnsNames = () =>
+  sh('ip', ['netns', 'list'])
+    .stdout.split('\n')
+    .map((l) => l.split(' ')[0]);
 
 const rootIdOf = (agent: AgentHarness) => (existsSync(join(agent.root, 'host-id')) ? readFileSync(join(agent.root, 'host-id'), 'utf8').trim() : '');
 
@@ -55,12 +64,16 @@ function dropMarkedBridges(agent: AgentHarness): void {
 /** `skiff daemon --cleanup …` against the harness's agent (its root, socket, bridge, table, cgroup parent) */
 function daemonAction(agent: AgentHarness, flags: string[]) {
   const env = { ...process.env, SKIFF_BRIDGE: agent.bridge, SKIFF_NFT_TABLE: agent.nftTable, SKIFF_CGROUP_PARENT: agent.cgroupParent };
-  const r = spawnSync(SKIFF, ['daemon', '--root', agent.root, '--socket', agent.socket, '--docker-socket', agent.dockerSocket, ...flags], { env, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(SKIFF, ['daemon', '--root', agent.root, '--socket', agent.socket, '--docker-socket', agent.dockerSocket, ...flags], {
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('an agent reset on the same host', () => {
-  it('starts clean: its bridge keeps one subnet, the old root\'s network bridges are gone', async () => {
+  it("starts clean: its bridge keeps one subnet, the old root's network bridges are gone", async () => {
     const agent = await AgentHarness.create([registry]);
     let userBridges: string[] = [];
     try {
@@ -184,7 +197,8 @@ describe('skiff daemon --cleanup / --purge', () => {
       expect(done.code, done.stderr).toBe(0);
       expect(cgroupDirs(agent.cgroupParent)).toEqual([]);
       expect(netnsNames()).not.toContain(`skiff-${id.slice(0, 12)}`);
-      for (let i = 0; i < 50 && existsSync(`/proc/${shim}`) && !/\) Z /.test(readFileSync(`/proc/${shim}/stat`, 'utf8')); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 50 && existsSync(`/proc/${shim}`) && !/\) Z /.test(readFileSync(`/proc/${shim}/stat`, 'utf8')); i++)
+        await new Promise((r) => setTimeout(r, 100));
       expect(existsSync(`/proc/${shim}`) && !/\) Z /.test(readFileSync(`/proc/${shim}/stat`, 'utf8')), 'the orphan shim exited').toBe(false);
     } finally {
       await agent.dispose();

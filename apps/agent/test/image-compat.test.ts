@@ -38,7 +38,13 @@ function goSize(s: string): number {
   return Number(m[1]) * { B: 1, kB: 1e3, MB: 1e6, GB: 1e9 }[m[2] as 'B'];
 }
 
-interface DfImage { Id: string; RepoTags: string[]; Size: number; SharedSize: number; Containers: number }
+interface DfImage {
+  Id: string;
+  RepoTags: string[];
+  Size: number;
+  SharedSize: number;
+  Containers: number;
+}
 
 describe('system df', () => {
   it('counts each layer once: two images on one base built here share it', async () => {
@@ -54,7 +60,12 @@ describe('system df', () => {
       for (const i of df.Images) {
         const diffIDs = JSON.parse(ok(['image', 'inspect', '-f', '{{json .RootFS.Layers}}', i.Id])) as string[];
         // history, oldest first: one non-empty entry per layer, with that layer's bytes
-        const sizes = skiff(['history', '--format', 'json', i.Id]).trim().split('\n').map((l) => JSON.parse(l) as { size: number; emptyLayer: boolean }).reverse().filter((h) => !h.emptyLayer);
+        const sizes = skiff(['history', '--format', 'json', i.Id])
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { size: number; emptyLayer: boolean })
+          .reverse()
+          .filter((h) => !h.emptyLayer);
         expect(sizes).toHaveLength(diffIDs.length);
         let chain = '';
         diffIDs.forEach((d, n) => {
@@ -75,18 +86,24 @@ describe('system df', () => {
       expect(df.Images.reduce((x, i) => x + i.Size, 0)).toBeGreaterThan(df.LayersSize + 2 * 3_000_000);
 
       // the real docker CLI's table: Images SIZE is LayersSize, not the sum of image sizes
-      const row = ok(['system', 'df', '--format', '{{.Type}}|{{.TotalCount}}|{{.Size}}']).split('\n').find((l) => l.startsWith('Images|'))!;
+      const row = ok(['system', 'df', '--format', '{{.Type}}|{{.TotalCount}}|{{.Size}}'])
+        .split('\n')
+        .find((l) => l.startsWith('Images|'))!;
       const [, count, size] = row.split('|');
       expect(Number(count)).toBe(df.Images.length);
       expect(Math.abs(goSize(size!) - df.LayersSize) / df.LayersSize).toBeLessThan(0.001);
       // -v: REPOSITORY TAG IMAGE ID CREATED SIZE SHARED SIZE UNIQUE SIZE CONTAINERS, columns 2+ spaces apart
-      const verbose = ok(['system', 'df', '-v']).split('\n').map((l) => l.split(/\s{2,}/));
+      const verbose = ok(['system', 'df', '-v'])
+        .split('\n')
+        .map((l) => l.split(/\s{2,}/));
       const vA = verbose.find((r) => r[0] === `df-a-${tag}` && r[1] === '1')!;
       expect(Math.abs(goSize(vA[5]!) - iBase.Size) / iBase.Size).toBeLessThan(0.001);
       expect(Math.abs(goSize(vA[6]!) - (iA.Size - iA.SharedSize)) / (iA.Size - iA.SharedSize)).toBeLessThan(0.001);
 
       // skiff's own: tRPC (system df --format json) and the table, the same numbers
-      const mine = JSON.parse(skiff(['system', 'df', '--format', 'json'])) as { images: { size: number; count: number; items: { id: string; sharedSize: number; uniqueSize: number; size: number }[] } };
+      const mine = JSON.parse(skiff(['system', 'df', '--format', 'json'])) as {
+        images: { size: number; count: number; items: { id: string; sharedSize: number; uniqueSize: number; size: number }[] };
+      };
       expect(mine.images.size).toBe(df.LayersSize);
       expect(mine.images.count).toBe(df.Images.length);
       expect(mine.images.items.find((i) => i.id === iA.Id)).toMatchObject({ size: iA.Size, sharedSize: iA.SharedSize, uniqueSize: iA.Size - iA.SharedSize });
@@ -191,12 +208,15 @@ describe('push of an imported image', () => {
 });
 
 describe('skiff inspect IMAGE', () => {
-  it('prints the Docker API\'s shape, as docker image inspect does', () => {
+  it("prints the Docker API's shape, as docker image inspect does", () => {
     const mine = JSON.parse(skiff(['inspect', image])) as Record<string, unknown>[];
     const theirs = JSON.parse(ok(['image', 'inspect', image])) as Record<string, unknown>[];
     expect(mine).toHaveLength(1);
-    for (const k of ['Id', 'RepoTags', 'RepoDigests', 'Parent', 'Created', 'Config', 'Architecture', 'Os', 'Size', 'RootFS']) expect(mine[0]![k]).toEqual(theirs[0]![k]);
+    for (const k of ['Id', 'RepoTags', 'RepoDigests', 'Parent', 'Created', 'Config', 'Architecture', 'Os', 'Size', 'RootFS'])
+      expect(mine[0]![k]).toEqual(theirs[0]![k]);
     expect(mine[0]).not.toHaveProperty('repoTags');
-    expect(skiff(['inspect', '-f', '{{.Config.Cmd}}', '--type', 'image', image])).toBe(`${JSON.stringify(theirs[0]!.Config && (theirs[0]!.Config as { Cmd: unknown }).Cmd)}\n`);
+    expect(skiff(['inspect', '-f', '{{.Config.Cmd}}', '--type', 'image', image])).toBe(
+      `${JSON.stringify(theirs[0]!.Config && (theirs[0]!.Config as { Cmd: unknown }).Cmd)}\n`,
+    );
   });
 });

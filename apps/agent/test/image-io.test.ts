@@ -89,7 +89,11 @@ describe('save / load / export / import through the agent', () => {
     const operator = agent.token('operate');
     const get = (path: string, token?: string) => fetch(`${agent.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
     const post = (path: string, body: Buffer, token?: string) =>
-      fetch(`${agent.url}${path}`, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'application/x-tar', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+      fetch(`${agent.url}${path}`, {
+        method: 'POST',
+        body: new Uint8Array(body),
+        headers: { 'content-type': 'application/x-tar', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      });
     const q = `/api/images/get?names=${encodeURIComponent(image)}`;
 
     expect((await get(q)).status).toBe(401);

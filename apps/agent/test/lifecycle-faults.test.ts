@@ -62,15 +62,23 @@ describe('the lifecycle under faults', () => {
       const name = pick(NAMES);
       const kind = pick(['run', 'run', 'start', 'stop', 'rm', 'exec', 'kill', 'restart', 'pull', 'build']);
       const args =
-        kind === 'run' ? ['run', '-d', '--name', name, '-p', '80', ...(rand() < 0.3 ? ['-v', `${VOLUME}:/v`] : []), image, 'sleep', '1d']
-        : kind === 'stop' ? ['stop', '-t', '0', name]
-        : kind === 'restart' ? ['restart', '-t', '0', name]
-        : kind === 'kill' ? ['kill', name]
-        : kind === 'rm' ? ['rm', '-f', name]
-        : kind === 'exec' ? ['exec', name, 'true']
-        : kind === 'pull' ? ['pull', image]
-        : kind === 'build' ? ['build', '--no-cache', '-q', '-t', `fault-build:${name}`, buildCtx]
-        : ['start', name];
+        kind === 'run'
+          ? ['run', '-d', '--name', name, '-p', '80', ...(rand() < 0.3 ? ['-v', `${VOLUME}:/v`] : []), image, 'sleep', '1d']
+          : kind === 'stop'
+            ? ['stop', '-t', '0', name]
+            : kind === 'restart'
+              ? ['restart', '-t', '0', name]
+              : kind === 'kill'
+                ? ['kill', name]
+                : kind === 'rm'
+                  ? ['rm', '-f', name]
+                  : kind === 'exec'
+                    ? ['exec', name, 'true']
+                    : kind === 'pull'
+                      ? ['pull', image]
+                      : kind === 'build'
+                        ? ['build', '--no-cache', '-q', '-t', `fault-build:${name}`, buildCtx]
+                        : ['start', name];
       const r = await agent.cliAsync(args);
       noteIds();
       return `${kind}${kind === 'pull' ? '' : ` ${name}`}:${r.code}`;
@@ -83,10 +91,11 @@ describe('the lifecycle under faults', () => {
       const killAgentAfter = rand() < 0.75 ? 1 + Math.floor(rand() * (total - 2)) : undefined;
       const killShimAfter = rand() < 0.4 ? Math.floor(rand() * total) : undefined;
       let finished = 0;
-      const reached = (n: number) => new Promise<void>((r) => {
-        const poll = () => (finished >= n ? r() : setTimeout(poll, 5));
-        poll();
-      });
+      const reached = (n: number) =>
+        new Promise<void>((r) => {
+          const poll = () => (finished >= n ? r() : setTimeout(poll, 5));
+          poll();
+        });
       const clients = Array.from({ length: CLIENTS }, async () => {
         const done: string[] = [];
         for (let i = 0; i < OPS_PER_CLIENT; i++) {
@@ -130,7 +139,14 @@ describe('the lifecycle under faults', () => {
       let containers: RecordedContainer[] = [];
       for (const until = Date.now() + 6000; ; ) {
         containers = recorded(agent);
-        violations = hostViolations({ root: agent.root, cgroupParent: agent.cgroupParent, bridge: agent.bridge, nftTable: agent.nftTable, containers, everCreated });
+        violations = hostViolations({
+          root: agent.root,
+          cgroupParent: agent.cgroupParent,
+          bridge: agent.bridge,
+          nftTable: agent.nftTable,
+          containers,
+          everCreated,
+        });
         if (!existsSync(volumeFile) || readFileSync(volumeFile, 'utf8') !== 'kept\n') violations.push(`volume ${VOLUME} lost its data`);
         if (!violations.length || Date.now() > until) break;
         await sleep(200);
@@ -165,7 +181,14 @@ describe('an agent killed while containers start', () => {
     await agent.start();
     const check = async () => {
       for (const until = Date.now() + 6000; ; ) {
-        const v = hostViolations({ root: agent.root, cgroupParent: agent.cgroupParent, bridge: agent.bridge, nftTable: agent.nftTable, containers: recorded(agent), everCreated });
+        const v = hostViolations({
+          root: agent.root,
+          cgroupParent: agent.cgroupParent,
+          bridge: agent.bridge,
+          nftTable: agent.nftTable,
+          containers: recorded(agent),
+          everCreated,
+        });
         if (!v.length || Date.now() > until) return v;
         await sleep(200);
       }
@@ -192,10 +215,16 @@ function recorded(agent: (typeof fx)['agent']): RecordedContainer[] {
   if (!ids.length) return [];
   const ins = agent.cli(['inspect', ...ids]);
   // a container removed between the two calls is simply not listed
-  const list = JSON.parse(ins.stdout || '[]') as { Id: string; State: { Status: string }; NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> } }[];
+  const list = JSON.parse(ins.stdout || '[]') as {
+    Id: string;
+    State: { Status: string };
+    NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
+  }[];
   return list.map((c) => ({
     id: c.Id,
     status: c.State.Status,
-    ips: Object.values(c.NetworkSettings?.Networks ?? {}).map((n) => n.IPAddress ?? '').filter(Boolean),
+    ips: Object.values(c.NetworkSettings?.Networks ?? {})
+      .map((n) => n.IPAddress ?? '')
+      .filter(Boolean),
   }));
 }

@@ -57,7 +57,10 @@ describe('5: token scope escalation', () => {
     expect((await trpcCall(agent, 'mutation', 'tokens.create', { name: 'for-olga', scopes: ['admin'], username: 'olga' }, admin)).status).toBe(403);
     const forOlga = await trpcCall(agent, 'mutation', 'tokens.create', { name: 'for-olga', scopes: ['operate'], username: 'olga' }, admin);
     expect(forOlga.status).toBe(200);
-    expect((await trpcCall(agent, 'query', 'auth.me', undefined, bearer((forOlga.data as { token: string }).token))).data).toMatchObject({ username: 'olga', role: 'operator' });
+    expect((await trpcCall(agent, 'query', 'auth.me', undefined, bearer((forOlga.data as { token: string }).token))).data).toMatchObject({
+      username: 'olga',
+      role: 'operator',
+    });
   });
 });
 
@@ -91,7 +94,7 @@ describe('6: operator = root on the host', () => {
     expect(from.error?.message).toMatch(/bind mount of \//);
   });
 
-  it('ulimits above the agent\'s own hard limits (real-time priority, unlimited files) are admin-only', async () => {
+  it("ulimits above the agent's own hard limits (real-time priority, unlimited files) are admin-only", async () => {
     const rtprio = Number(/Max realtime priority\s+\S+\s+(\S+)/.exec(readFileSync('/proc/self/limits', 'utf8'))![1]);
     const attacks = [
       [{ name: 'rtprio', soft: rtprio + 1, hard: rtprio + 1 }],
@@ -107,18 +110,34 @@ describe('6: operator = root on the host', () => {
       }
     }
     // below the agent's own limits is every caller's
-    expect((await trpcCall(agent, 'mutation', 'containers.create', { image, cmd: ['true'], ulimits: [{ name: 'nofile', soft: 100, hard: 200 }] }, op)).status).toBe(200);
-    expect((await trpcCall(agent, 'mutation', 'containers.create', { image, cmd: ['true'], ulimits: [{ name: 'nofile', soft: 1024, hard: -1 }] }, bearer(agent.token('admin')))).status).toBe(200);
+    expect(
+      (await trpcCall(agent, 'mutation', 'containers.create', { image, cmd: ['true'], ulimits: [{ name: 'nofile', soft: 100, hard: 200 }] }, op)).status,
+    ).toBe(200);
+    expect(
+      (
+        await trpcCall(
+          agent,
+          'mutation',
+          'containers.create',
+          { image, cmd: ['true'], ulimits: [{ name: 'nofile', soft: 1024, hard: -1 }] },
+          bearer(agent.token('admin')),
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it('admins keep host access; an admin-set bind root opens binds under it, never through a symlink', async () => {
     const admin = bearer(agent.token('admin'));
-    expect((await trpcCall(agent, 'mutation', 'containers.create', { image, cmd: ['true'], mounts: [{ type: 'bind', source: '/', target: '/host' }] }, admin)).status).toBe(200);
+    expect(
+      (await trpcCall(agent, 'mutation', 'containers.create', { image, cmd: ['true'], mounts: [{ type: 'bind', source: '/', target: '/host' }] }, admin))
+        .status,
+    ).toBe(200);
     mkdirSync(join(bindRoot, 'data'), { recursive: true });
     symlinkSync('/', join(bindRoot, 'escape'));
     expect((await trpcCall(agent, 'mutation', 'settings.setHostAccess', { allowedBindRoots: [bindRoot] }, op)).status).toBe(403);
     expect((await trpcCall(agent, 'mutation', 'settings.setHostAccess', { allowedBindRoots: [bindRoot] }, admin)).status).toBe(200);
-    const bindOf = (source: string) => trpcCall(agent, 'mutation', 'containers.create', { image, cmd: ['true'], mounts: [{ type: 'bind', source, target: '/data' }] }, op);
+    const bindOf = (source: string) =>
+      trpcCall(agent, 'mutation', 'containers.create', { image, cmd: ['true'], mounts: [{ type: 'bind', source, target: '/data' }] }, op);
     expect((await bindOf(join(bindRoot, 'data'))).status).toBe(200);
     expect((await bindOf(`${join(bindRoot, 'data')}/`)).status).toBe(200);
     expect((await bindOf('/etc/passwd/x')).status).toBe(403);
@@ -161,18 +180,28 @@ describe('6: operator = root on the host', () => {
 
   it('the Docker API on TCP and the binary build endpoint check the same options', async () => {
     const docker = (path: string, body: unknown, headers = op) =>
-      fetch(`http://127.0.0.1:${dockerPort}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+      fetch(`http://127.0.0.1:${dockerPort}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
     const bind = await docker('/v1.47/containers/create', { Image: image, Cmd: ['cat', '/host/etc/shadow'], HostConfig: { Binds: ['/:/host'] } });
     expect(bind.status).toBe(403);
     expect(((await bind.json()) as { message: string }).message).toMatch(/bind mount of \//);
-    expect((await docker('/v1.47/containers/create', { Image: image, HostConfig: { Mounts: [{ Type: 'bind', Source: '/etc', Target: '/e' }] } })).status).toBe(403);
+    expect((await docker('/v1.47/containers/create', { Image: image, HostConfig: { Mounts: [{ Type: 'bind', Source: '/etc', Target: '/e' }] } })).status).toBe(
+      403,
+    );
     expect((await docker('/v1.47/containers/create', { Image: image, HostConfig: { CapAdd: ['SYS_ADMIN'] } })).status).toBe(403);
     expect((await docker('/v1.47/containers/create', { Image: image, HostConfig: { NetworkMode: 'host' } })).status).toBe(403);
     const exec = await docker('/v1.47/containers/victim/exec', { Cmd: ['id'], Privileged: true });
     expect(exec.status).toBe(403);
     expect((await docker('/v1.47/containers/victim/exec', { Cmd: ['id'] })).status).toBe(201);
     // build with the host network: the refusal is the stream's error line (classic builder) / the answer
-    const build = await fetch(`http://127.0.0.1:${dockerPort}/v1.47/build?networkmode=host`, { method: 'POST', headers: { 'content-type': 'application/x-tar', ...op }, body: '' });
+    const build = await fetch(`http://127.0.0.1:${dockerPort}/v1.47/build?networkmode=host`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-tar', ...op },
+      body: '',
+    });
     expect(await build.text()).toMatch(/build --network host gives access to the host/);
     const api = await fetch(`${agent.url}/api/build?networkmode=host`, { method: 'POST', headers: { 'content-type': 'application/x-tar', ...op }, body: '' });
     expect(await api.text()).toMatch(/build --network host gives access to the host/);
@@ -252,18 +281,35 @@ describe('9: request bodies are limited before authentication', () => {
     // an anonymous caller gets 64 KiB; with a token the default is 4 MiB
     expect((await announceLargeBody(agent.url, '/trpc/auth.login', 100 * 1024, 0)).status).toBe(413);
     expect((await announceLargeBody(agent.url, '/trpc/containers.create', 5 * 1024 * 1024, 0, bearer(agent.token('read')))).status).toBe(413);
-    const chunked = await fetch(`${agent.url}/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Blob([Buffer.alloc(6 * 1024 * 1024, 0x20)]).stream(), duplex: 'half' } as RequestInit);
+    const chunked = await fetch(`${agent.url}/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new Blob([Buffer.alloc(6 * 1024 * 1024, 0x20)]).stream(),
+      duplex: 'half',
+    } as RequestInit);
     expect(chunked.status).toBe(413);
     // the Docker API refuses an announced oversize body before reading it too
-    const docker = await announceLargeBody(`http://127.0.0.1:${dockerPort}`, '/v1.47/containers/create', 300 * 1024 * 1024, 0, bearer(agent.token('operate', 'olga')));
+    const docker = await announceLargeBody(
+      `http://127.0.0.1:${dockerPort}`,
+      '/v1.47/containers/create',
+      300 * 1024 * 1024,
+      0,
+      bearer(agent.token('operate', 'olga')),
+    );
     expect(docker.status).toBe(413);
     // nor an exec start's body on its hijacked connection
     const op = bearer(agent.token('operate', 'olga'));
-    const created = await fetch(`http://127.0.0.1:${dockerPort}/v1.47/containers/victim/exec`, { method: 'POST', headers: { 'content-type': 'application/json', ...op }, body: JSON.stringify({ Cmd: ['true'] }) });
+    const created = await fetch(`http://127.0.0.1:${dockerPort}/v1.47/containers/victim/exec`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...op },
+      body: JSON.stringify({ Cmd: ['true'] }),
+    });
     const { Id } = (await created.json()) as { Id: string };
     const answer = await new Promise<string>((resolve) => {
       const s = connect(dockerPort, '127.0.0.1', () => {
-        s.write(`POST /v1.47/exec/${Id}/start HTTP/1.1\r\nHost: x\r\nAuthorization: ${op.authorization}\r\nContent-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: ${300 * 1024 * 1024}\r\n\r\n`);
+        s.write(
+          `POST /v1.47/exec/${Id}/start HTTP/1.1\r\nHost: x\r\nAuthorization: ${op.authorization}\r\nContent-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: ${300 * 1024 * 1024}\r\n\r\n`,
+        );
       });
       let got = '';
       s.on('data', (d) => (got += d.toString()));

@@ -25,29 +25,104 @@ const A: Row = { least: 'admin' };
 const P: Row = { least: 'public' };
 
 const TABLE: Record<string, Row> = {
-  'containers.list': V, 'containers.inspect': V, 'containers.prune': O, 'containers.create': O, 'containers.run': O,
-  'containers.start': O, 'containers.stop': O, 'containers.restart': O, 'containers.kill': O, 'containers.pause': O,
-  'containers.unpause': O, 'containers.remove': O, 'containers.update': O, 'containers.rename': O, 'containers.top': V,
-  'containers.stats': V, 'containers.statsSummary': V, 'containers.diff': V, 'containers.commit': O, 'containers.copyFrom': V,
-  'containers.copyTo': O, 'containers.statsStream': V, 'containers.wait': V, 'containers.logs': V, 'containers.logChunks': V,
-  'containers.attach': O, 'containers.exec': O, 'containers.execDetached': O, 'containers.sessionOutput': O, 'containers.sessionInput': O,
-  'containers.sessionResize': O, 'containers.sessionCloseStdin': O, 'containers.sessionDetach': O,
-  'images.push': O, 'images.list': V, 'images.inspect': V, 'images.tag': O, 'images.remove': O, 'images.prune': O,
-  'images.history': V, 'images.pull': O,
-  'volumes.list': V, 'volumes.inspect': V, 'volumes.create': O, 'volumes.remove': O, 'volumes.prune': O,
-  'networks.list': V, 'networks.inspect': V, 'networks.create': O, 'networks.remove': O, 'networks.prune': O,
-  'networks.connect': O, 'networks.disconnect': O,
-  'system.info': V, 'system.version': V, 'system.ping': P, 'system.resources': A, 'system.df': V, 'system.prune': O, 'system.recentEvents': V, 'system.events': V,
+  'containers.list': V,
+  'containers.inspect': V,
+  'containers.prune': O,
+  'containers.create': O,
+  'containers.run': O,
+  'containers.start': O,
+  'containers.stop': O,
+  'containers.restart': O,
+  'containers.kill': O,
+  'containers.pause': O,
+  'containers.unpause': O,
+  'containers.remove': O,
+  'containers.update': O,
+  'containers.rename': O,
+  'containers.top': V,
+  'containers.stats': V,
+  'containers.statsSummary': V,
+  'containers.diff': V,
+  'containers.commit': O,
+  'containers.copyFrom': V,
+  'containers.copyTo': O,
+  'containers.statsStream': V,
+  'containers.wait': V,
+  'containers.logs': V,
+  'containers.logChunks': V,
+  'containers.attach': O,
+  'containers.exec': O,
+  'containers.execDetached': O,
+  'containers.sessionOutput': O,
+  'containers.sessionInput': O,
+  'containers.sessionResize': O,
+  'containers.sessionCloseStdin': O,
+  'containers.sessionDetach': O,
+  'images.push': O,
+  'images.list': V,
+  'images.inspect': V,
+  'images.tag': O,
+  'images.remove': O,
+  'images.prune': O,
+  'images.history': V,
+  'images.pull': O,
+  'volumes.list': V,
+  'volumes.inspect': V,
+  'volumes.create': O,
+  'volumes.remove': O,
+  'volumes.prune': O,
+  'networks.list': V,
+  'networks.inspect': V,
+  'networks.create': O,
+  'networks.remove': O,
+  'networks.prune': O,
+  'networks.connect': O,
+  'networks.disconnect': O,
+  'system.info': V,
+  'system.version': V,
+  'system.ping': P,
+  'system.resources': A,
+  'system.df': V,
+  'system.prune': O,
+  'system.recentEvents': V,
+  'system.events': V,
   'audit.list': A,
-  'auth.login': P, 'auth.logout': P, 'auth.me': V, 'auth.setupNeeded': P, 'auth.setup': P,
-  'users.list': A, 'users.create': A, 'users.update': A, 'users.remove': A,
-  'tokens.list': V, 'tokens.create': { least: 'viewer', tokensNeed: 'admin', input: { name: 'authz-table', scopes: ['read'] } }, 'tokens.revoke': V,
-  'registries.list': A, 'registries.login': A, 'registries.logout': A,
-  'compose.config': V, 'compose.ls': V, 'compose.ps': V, 'compose.up': O, 'compose.down': O, 'compose.pull': O,
-  'compose.start': O, 'compose.stop': O, 'compose.restart': O,
-  'stacks.list': V, 'stacks.get': V, 'stacks.validate': V, 'stacks.save': O, 'stacks.deploy': O, 'stacks.start': O,
-  'stacks.stop': O, 'stacks.restart': O, 'stacks.down': O, 'stacks.remove': O,
-  'settings.hostAccess': A, 'settings.setHostAccess': A,
+  'auth.login': P,
+  'auth.logout': P,
+  'auth.me': V,
+  'auth.setupNeeded': P,
+  'auth.setup': P,
+  'users.list': A,
+  'users.create': A,
+  'users.update': A,
+  'users.remove': A,
+  'tokens.list': V,
+  'tokens.create': { least: 'viewer', tokensNeed: 'admin', input: { name: 'authz-table', scopes: ['read'] } },
+  'tokens.revoke': V,
+  'registries.list': A,
+  'registries.login': A,
+  'registries.logout': A,
+  'compose.config': V,
+  'compose.ls': V,
+  'compose.ps': V,
+  'compose.up': O,
+  'compose.down': O,
+  'compose.pull': O,
+  'compose.start': O,
+  'compose.stop': O,
+  'compose.restart': O,
+  'stacks.list': V,
+  'stacks.get': V,
+  'stacks.validate': V,
+  'stacks.save': O,
+  'stacks.deploy': O,
+  'stacks.start': O,
+  'stacks.stop': O,
+  'stacks.restart': O,
+  'stacks.down': O,
+  'stacks.remove': O,
+  'settings.hostAccess': A,
+  'settings.setHostAccess': A,
 };
 
 const RANK: Record<Least, number> = { public: 0, viewer: 1, operator: 2, admin: 3 };
@@ -60,7 +135,8 @@ interface Caller {
   headers: Record<string, string>;
 }
 
-const procedures = (appRouter as unknown as { _def: { procedures: Record<string, { _def: { type: 'query' | 'mutation' | 'subscription' } }> } })._def.procedures;
+const procedures = (appRouter as unknown as { _def: { procedures: Record<string, { _def: { type: 'query' | 'mutation' | 'subscription' } }> } })._def
+  .procedures;
 
 let agent: AgentHarness;
 useAgent({}, (f) => ({ agent } = f));
@@ -113,8 +189,14 @@ async function passes(path: string, c: Caller, ws: RawTrpcSocket | undefined): P
 describe('authorization table', () => {
   it('has a row for every procedure of the router, and none for a procedure that is gone', () => {
     const names = Object.keys(procedures);
-    expect(names.filter((n) => !(n in TABLE)), 'procedures without a row in the authorization table').toEqual([]);
-    expect(Object.keys(TABLE).filter((n) => !names.includes(n)), 'rows for procedures the router no longer has').toEqual([]);
+    expect(
+      names.filter((n) => !(n in TABLE)),
+      'procedures without a row in the authorization table',
+    ).toEqual([]);
+    expect(
+      Object.keys(TABLE).filter((n) => !names.includes(n)),
+      'rows for procedures the router no longer has',
+    ).toEqual([]);
   });
 
   it('every principal gets exactly what its role (and token scope) allows', async () => {

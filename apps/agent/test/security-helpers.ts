@@ -5,7 +5,13 @@ import type { AgentHarness } from './agent-harness.js';
 export type TrpcReply = { status: number; data?: unknown; error?: { message: string; data: { code: string } }; setCookie?: string | null };
 
 /** one tRPC call over HTTP (GET for queries, POST for mutations) with the given headers */
-export async function trpcCall(agent: AgentHarness, kind: 'query' | 'mutation', path: string, input: unknown, headers: Record<string, string> = {}): Promise<TrpcReply> {
+export async function trpcCall(
+  agent: AgentHarness,
+  kind: 'query' | 'mutation',
+  path: string,
+  input: unknown,
+  headers: Record<string, string> = {},
+): Promise<TrpcReply> {
   const url = `${agent.url}/trpc/${path}`;
   const res =
     kind === 'query'
@@ -83,11 +89,24 @@ export class RawTrpcSocket {
  * A raw HTTP request that announces `announced` bytes and sends `send` of them: the status
  * and how long the answer took (a server that waits for the whole body never answers).
  */
-export function announceLargeBody(url: string, path: string, announced: number, send: number, headers: Record<string, string> = {}, timeoutMs = 5000): Promise<{ status: number; ms: number }> {
+export function announceLargeBody(
+  url: string,
+  path: string,
+  announced: number,
+  send: number,
+  headers: Record<string, string> = {},
+  timeoutMs = 5000,
+): Promise<{ status: number; ms: number }> {
   return new Promise((resolve) => {
     const t0 = Date.now();
     const u = new URL(url);
-    const req = request({ host: u.hostname, port: u.port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(announced), ...headers } });
+    const req = request({
+      host: u.hostname,
+      port: u.port,
+      path,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(announced), ...headers },
+    });
     const timer = setTimeout(() => {
       req.destroy();
       resolve({ status: 0, ms: Date.now() - t0 });

@@ -124,7 +124,11 @@ describe('scripts/start.sh', () => {
     expect(existsSync(join(dir, 'never.log')), 'no --log-file under systemd').toBe(false);
     expect(readFileSync(join(dir, 'journal'), 'utf8')).toContain('skiff agent ready on');
     // the admin was made with the password as given, every quote and $ intact
-    const login = await fetch(`http://127.0.0.1:${agent.port}/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
+    const login = await fetch(`http://127.0.0.1:${agent.port}/trpc/auth.login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    });
     expect(login.status).toBe(200);
     // again: the service runs, nothing is started twice
     const again = sh(join(REPO, 'scripts/start.sh'), [], env);

@@ -37,7 +37,10 @@ export function childPids(pid: number): number[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((t) => {
     try {
-      return readFileSync(join(dir, t, 'children'), 'utf8').split(' ').filter(Boolean).map(Number);
+      return readFileSync(join(dir, t, 'children'), 'utf8')
+        .split(' ')
+        .filter(Boolean)
+        .map(Number);
     } catch {
       return []; // the thread ended while we looked
     }

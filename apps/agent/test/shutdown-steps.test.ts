@@ -25,7 +25,9 @@ describe('the stop steps', () => {
   });
 
   it('a child that catches SIGTERM and ignores its stdin is killed after the grace', async () => {
-    const c = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000); console.log('up')"], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const c = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000); console.log('up')"], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     await new Promise((r) => c.stdout.once('data', r));
     const lines: string[] = [];
     const t0 = Date.now();
@@ -36,7 +38,9 @@ describe('the stop steps', () => {
   });
 
   it('a child that goes on its stdin end is not killed', async () => {
-    const c = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); process.stdin.on('end', () => process.exit(0)).resume(); console.log('up')"], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const c = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); process.stdin.on('end', () => process.exit(0)).resume(); console.log('up')"], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     await new Promise((r) => c.stdout.once('data', r));
     const lines: string[] = [];
     await stopChild(c, 2_000, 'the test child', (l) => lines.push(l));

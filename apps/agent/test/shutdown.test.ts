@@ -24,7 +24,16 @@ const cleanups: (() => void)[] = [];
 beforeAll(() => {
   h = fx.agent;
   // output all the time, so every follower has something to read (and a stalled one fills its buffers)
-  const r = h.cli(['run', '-d', '--name', 'chatty', fx.image, 'sh', '-c', 'i=0; while :; do i=$((i+1)); echo "line $i of a container that talks all the time ......................................"; usleep 5000; done']);
+  const r = h.cli([
+    'run',
+    '-d',
+    '--name',
+    'chatty',
+    fx.image,
+    'sh',
+    '-c',
+    'i=0; while :; do i=$((i+1)); echo "line $i of a container that talks all the time ......................................"; usleep 5000; done',
+  ]);
   if (r.code !== 0) throw new Error(`run failed: ${r.stderr}`);
   id = readdirSync(join(h.root, 'containers'))[0]!;
 }, 60_000);
@@ -107,7 +116,10 @@ describe('stopping the agent (SIGTERM)', { timeout: 90_000 }, () => {
     const token = h.token('read');
     const stalled = await RawTrpcSocket.open(h, bearer(token));
     const reading = await RawTrpcSocket.open(h, bearer(token));
-    cleanups.push(() => stalled.ws.terminate(), () => reading.ws.terminate());
+    cleanups.push(
+      () => stalled.ws.terminate(),
+      () => reading.ws.terminate(),
+    );
     for (const s of [stalled, reading]) {
       const sub = s.send('subscription', 'containers.logChunks', { id: 'chatty', options: { follow: true } });
       expect(await s.waitFor(sub, (m) => m.result?.type === 'data'), 'log chunks arrive').toBeDefined();
@@ -127,7 +139,11 @@ describe('stopping the agent (SIGTERM)', { timeout: 90_000 }, () => {
     });
     const events = await readingRequest(h.dockerSocket, '/events');
     const stats = await readingRequest(h.dockerSocket, '/containers/chatty/stats');
-    cleanups.push(() => void stalledEvents.then((r) => r.destroy()), () => events.res.destroy(), () => stats.res.destroy());
+    cleanups.push(
+      () => void stalledEvents.then((r) => r.destroy()),
+      () => events.res.destroy(),
+      () => stats.res.destroy(),
+    );
     const exec = client(Client.docker(h, ['exec', 'chatty', 'sh', '-c', 'while :; do echo from-exec; usleep 100000; done']));
     const logs = client(Client.docker(h, ['logs', '-f', '--tail', '5', 'chatty']));
     await Promise.all([exec.streaming, logs.streaming, stalledEvents]);
@@ -143,7 +159,12 @@ describe('stopping the agent (SIGTERM)', { timeout: 90_000 }, () => {
   it.runIf(WEB_BUILT)('dashboard: the Next.js child is stopped with it; a stalled page load and a WebSocket do not hold it', async () => {
     // the dashboard answers once its child is up
     const deadline = Date.now() + 60_000;
-    while ((await fetch(`${h.url}/login`).then((r) => r.status, () => 0)) !== 200) {
+    while (
+      (await fetch(`${h.url}/login`).then(
+        (r) => r.status,
+        () => 0,
+      )) !== 200
+    ) {
       if (Date.now() > deadline) throw new Error('the dashboard did not come up');
       await new Promise((r) => setTimeout(r, 500));
     }

@@ -9,7 +9,11 @@ let token = '';
 
 async function trpc(path: string, input: unknown): Promise<{ status: number; message?: string }> {
   token ||= fx.agent.token('operate');
-  const res = await fetch(`${fx.agent.url}/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(input) });
+  const res = await fetch(`${fx.agent.url}/trpc/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(input),
+  });
   const body = (await res.json()) as { error?: { message: string } };
   return { status: res.status, message: body.error?.message };
 }
@@ -47,7 +51,11 @@ describe('create and exec values at the API edge', () => {
   });
 
   it('the Docker API answers 400 with the reason', async () => {
-    const dns = await dockerApi('POST', '/v1.47/containers/create', { Image: fx.image, Cmd: ['true'], HostConfig: { Dns: ['192.0.2.1\nnameserver 198.51.100.66'] } });
+    const dns = await dockerApi('POST', '/v1.47/containers/create', {
+      Image: fx.image,
+      Cmd: ['true'],
+      HostConfig: { Dns: ['192.0.2.1\nnameserver 198.51.100.66'] },
+    });
     expect(dns.status).toBe(400);
     expect(JSON.parse(dns.body).message).toMatch(/invalid --dns/);
     const user = await dockerApi('POST', '/v1.47/containers/create', { Image: fx.image, Cmd: ['true'], User: '99999999999' });

@@ -88,8 +88,13 @@ afterAll(async () => {
 describe('stacks', () => {
   it('an invalid file is refused with its located error; validate gives line and column', async () => {
     const bad = 'services:\n  web:\n    imagee: busybox\n';
-    await expect(op.client.stacks.save.mutate({ name, composeFile: bad, envFile: '' })).rejects.toThrow(/compose\.yaml:3:5: services\.web: unknown key "imagee" \(did you mean "image"\?\)/);
-    expect(await viewer.client.stacks.validate.query({ name, composeFile: bad, envFile: '' })).toMatchObject({ ok: false, error: { file: 'compose.yaml', line: 3, col: 5, path: 'services.web' } });
+    await expect(op.client.stacks.save.mutate({ name, composeFile: bad, envFile: '' })).rejects.toThrow(
+      /compose\.yaml:3:5: services\.web: unknown key "imagee" \(did you mean "image"\?\)/,
+    );
+    expect(await viewer.client.stacks.validate.query({ name, composeFile: bad, envFile: '' })).toMatchObject({
+      ok: false,
+      error: { file: 'compose.yaml', line: 3, col: 5, path: 'services.web' },
+    });
     const env = await viewer.client.stacks.validate.query({ name, composeFile: 'services:\n  a:\n    image: x\n', envFile: 'A=1\nB="unterminated\n' });
     expect(env).toMatchObject({ ok: false, error: { file: '.env' } });
     await expect(viewer.client.stacks.get.query({ name })).rejects.toThrow(/no stack named/);
@@ -100,7 +105,9 @@ describe('stacks', () => {
     await expect(viewer.client.stacks.save.mutate({ name, composeFile: composeFile('one'), envFile: `IMAGE=${image}\n` })).rejects.toThrow(/operator/);
     const saved = await op.client.stacks.save.mutate({ name, composeFile: composeFile('one'), envFile: `IMAGE=${image}\nGREETING=stacks\n`, create: true });
     expect(saved.stack).toMatchObject({ name, updatedBy: 'admin' });
-    await expect(op.client.stacks.save.mutate({ name, composeFile: composeFile('one'), envFile: `IMAGE=${image}\n`, create: true })).rejects.toThrow(/already exists/);
+    await expect(op.client.stacks.save.mutate({ name, composeFile: composeFile('one'), envFile: `IMAGE=${image}\n`, create: true })).rejects.toThrow(
+      /already exists/,
+    );
 
     const lines = await deploy(name);
     expect(lines).toContain(`Network ${name}_default  Created`);
@@ -120,7 +127,21 @@ describe('stacks', () => {
     expect(agent.cli(['exec', `${name}-web-1`, 'cat', '/www/index.html']).stdout).toBe('hello stacks\n');
 
     // a compose project started elsewhere (the CLI) is listed as external
-    expect(agent.cli(['run', '-d', '--name', `${external}-x-1`, '--label', `com.docker.compose.project=${external}`, '--label', 'com.docker.compose.service=x', image, 'sleep', '300']).code).toBe(0);
+    expect(
+      agent.cli([
+        'run',
+        '-d',
+        '--name',
+        `${external}-x-1`,
+        '--label',
+        `com.docker.compose.project=${external}`,
+        '--label',
+        'com.docker.compose.service=x',
+        image,
+        'sleep',
+        '300',
+      ]).code,
+    ).toBe(0);
     const list = await viewer.client.stacks.list.query();
     expect(list.find((s) => s.name === name)).toMatchObject({ external: false, state: 'running', containers: 2 });
     expect(list.find((s) => s.name === external)).toMatchObject({ external: true, state: 'running', containers: 1 });
@@ -160,6 +181,8 @@ describe('stacks', () => {
 
     const audit = await admin.client.audit.list.query({ actionContains: 'stacks.' });
     const actions = audit.filter((a) => a.target === name).map((a) => `${a.action} ${a.result}`);
-    expect(actions).toEqual(expect.arrayContaining(['stacks.save error', 'stacks.save ok', 'stacks.deploy ok', 'stacks.stop ok', 'stacks.start ok', 'stacks.remove ok']));
+    expect(actions).toEqual(
+      expect.arrayContaining(['stacks.save error', 'stacks.save ok', 'stacks.deploy ok', 'stacks.stop ok', 'stacks.start ok', 'stacks.remove ok']),
+    );
   });
 });

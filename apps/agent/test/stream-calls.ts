@@ -35,7 +35,13 @@ function bounded<T>(what: string, start: (done: (v: T) => void, fail: (e: Error)
 }
 
 /** a Docker API request on the agent's socket whose response's first bytes end it */
-export function dockerFirstData(agent: AgentHarness, method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<Buffer> {
+export function dockerFirstData(
+  agent: AgentHarness,
+  method: string,
+  path: string,
+  body?: Buffer | string,
+  headers: Record<string, string> = {},
+): Promise<Buffer> {
   return bounded<Buffer>(`${method} ${path}`, (done, fail) => {
     const req = request({ socketPath: agent.dockerSocket, method, path: `/v1.43${path}`, headers }, (res) => {
       if (res.statusCode! >= 300) {
@@ -56,11 +62,16 @@ export function dockerFirstData(agent: AgentHarness, method: string, path: strin
 /** a Docker API call read to its end (exec create, a short JSON answer) */
 export function dockerJson<T>(agent: AgentHarness, method: string, path: string, body?: unknown): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const req = request({ socketPath: agent.dockerSocket, method, path: `/v1.43${path}`, headers: body === undefined ? {} : { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => (res.statusCode! >= 300 ? reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`)) : resolve((text ? JSON.parse(text) : undefined) as T)));
-    });
+    const req = request(
+      { socketPath: agent.dockerSocket, method, path: `/v1.43${path}`, headers: body === undefined ? {} : { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () =>
+          res.statusCode! >= 300 ? reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`)) : resolve((text ? JSON.parse(text) : undefined) as T),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));
   });

@@ -48,7 +48,11 @@ async function quiet(): Promise<Counts> {
     await new Promise((r) => setTimeout(r, 100));
     samples.push(await counts());
   }
-  return { fds: Math.min(...samples.map((s) => s.fds)), handles: Math.min(...samples.map((s) => s.handles)), rssMiB: Math.min(...samples.map((s) => s.rssMiB)) };
+  return {
+    fds: Math.min(...samples.map((s) => s.fds)),
+    handles: Math.min(...samples.map((s) => s.handles)),
+    rssMiB: Math.min(...samples.map((s) => s.rssMiB)),
+  };
 }
 
 /** waits for the counts to come back to `base` (up to 5 s), or within its slack (up to 15 s) */
@@ -107,7 +111,9 @@ async function noLeakAfter(name: string, call: (i: number) => Promise<unknown>, 
     const took = Date.now() - started;
     stop?.();
     const after = await settled(base);
-    process.stdout.write(`${name}: ${CALLS} calls in ${took} ms; fds ${base.fds} -> ${after.fds}, handles ${base.handles} -> ${after.handles}, rss ${base.rssMiB.toFixed(1)} -> ${after.rssMiB.toFixed(1)} MiB; ${JSON.stringify(after.types)}\n`);
+    process.stdout.write(
+      `${name}: ${CALLS} calls in ${took} ms; fds ${base.fds} -> ${after.fds}, handles ${base.handles} -> ${after.handles}, rss ${base.rssMiB.toFixed(1)} -> ${after.rssMiB.toFixed(1)} MiB; ${JSON.stringify(after.types)}\n`,
+    );
     await expectNoNewLeakWarning(name, warned);
     expect(after.fds, `${name}: open files`).toBeLessThanOrEqual(base.fds + FD_SLACK);
     expect(after.handles, `${name}: handles ${JSON.stringify(after.types)}`).toBeLessThanOrEqual(base.handles + HANDLE_SLACK);
@@ -144,11 +150,14 @@ describe('a long stream adds no listener per event', () => {
     try {
       await new Promise<void>((resolve, reject) => {
         let n = 0;
-        const sub = c.system.events.subscribe(undefined, { onData: () => {
+        const sub = c.system.events.subscribe(undefined, {
+          onData: () => {
             if (++n !== 40) return;
             sub.unsubscribe();
             resolve();
-          }, onError: reject });
+          },
+          onError: reject,
+        });
       });
     } finally {
       stop();
@@ -181,7 +190,11 @@ describe('a thousand calls of each stream leave the agent as it was', () => {
     await noLeakAfter('Docker stats', () => dockerFirstData(agent, 'GET', `/containers/${ticker}/stats?stream=1`));
     await noLeakAfter('Docker attach', () => dockerHijack(agent, `/containers/${ticker}/attach?stream=1&stdout=1&stderr=1`, {}));
     await noLeakAfter('Docker exec', async () => {
-      const { Id } = await dockerJson<{ Id: string }>(agent, 'POST', `/containers/${ticker}/exec`, { Cmd: ['echo', 'hi'], AttachStdout: true, AttachStderr: true });
+      const { Id } = await dockerJson<{ Id: string }>(agent, 'POST', `/containers/${ticker}/exec`, {
+        Cmd: ['echo', 'hi'],
+        AttachStdout: true,
+        AttachStderr: true,
+      });
       await dockerHijack(agent, `/exec/${Id}/start`, { Detach: false, Tty: false }, true);
     });
   }, 600_000);
@@ -191,7 +204,9 @@ describe('a thousand calls of each stream leave the agent as it was', () => {
     await noLeakAfter('Docker pull', () => dockerFirstData(agent, 'POST', `/images/create?fromImage=${encodeURIComponent(repo)}&tag=${tag}`));
     // every other build is cancelled at its first line (its first step); the others run to
     // their end (quiet: the image id is their first line), a cached LABEL step each
-    await noLeakAfter('Docker build', (i) => dockerFirstData(agent, 'POST', `/build?t=leak-build:latest${i % 2 ? '&q=1' : ''}`, buildTar, { 'content-type': 'application/x-tar' }));
+    await noLeakAfter('Docker build', (i) =>
+      dockerFirstData(agent, 'POST', `/build?t=leak-build:latest${i % 2 ? '&q=1' : ''}`, buildTar, { 'content-type': 'application/x-tar' }),
+    );
   }, 600_000);
 
   it('CLI through the agent: logs -f, stats, events in turn', async () => {

@@ -100,26 +100,32 @@ describe('log streams', () => {
   const entries = (client: Client, id: string, options: LogsOptions = {}) =>
     new Promise<LogEntry[]>((resolve, reject) => {
       const out: LogEntry[] = [];
-      const sub = client.containers.logs.subscribe({ id, options }, {
-        onData: (e) => out.push(e),
-        onError: reject,
-        onComplete: () => {
-          sub.unsubscribe();
-          resolve(out);
+      const sub = client.containers.logs.subscribe(
+        { id, options },
+        {
+          onData: (e) => out.push(e),
+          onError: reject,
+          onComplete: () => {
+            sub.unsubscribe();
+            resolve(out);
+          },
         },
-      });
+      );
     });
   const chunks = (client: Client, id: string, options: LogsOptions = {}) =>
     new Promise<LogChunk[]>((resolve, reject) => {
       const out: LogChunk[] = [];
-      const sub = client.containers.logChunks.subscribe({ id, options }, {
-        onData: (b) => out.push(...b),
-        onError: reject,
-        onComplete: () => {
-          sub.unsubscribe();
-          resolve(out);
+      const sub = client.containers.logChunks.subscribe(
+        { id, options },
+        {
+          onData: (b) => out.push(...b),
+          onError: reject,
+          onComplete: () => {
+            sub.unsubscribe();
+            resolve(out);
+          },
         },
-      });
+      );
     });
   /** GET /containers/{id}/logs on the Docker API socket, demultiplexed into (stream, text) runs */
   const dockerLogs = (id: string, query: string) =>
@@ -154,9 +160,13 @@ describe('log streams', () => {
   const stamp = (es: LogEntry[]) => merged(es.map((e) => [e.stream, `${e.time} ${e.line}`]));
   const plain = (es: LogEntry[]) => merged(es.map((e) => [e.stream, e.line]));
   const text = (es: LogEntry[], stream: string, stamped = false) =>
-    es.filter((e) => e.stream === stream).map((e) => (stamped ? `${e.time} ${e.line}` : e.line)).join('');
+    es
+      .filter((e) => e.stream === stream)
+      .map((e) => (stamped ? `${e.time} ${e.line}` : e.line))
+      .join('');
 
-  const SCRIPT = 'i=0; while [ $i -lt 10000 ]; do echo "out $i"; [ $((i % 5)) = 0 ] && echo "err $i" >&2; i=$((i+1)); [ $((i % 2500)) = 0 ] && sleep 0.3; done; printf "no newline at the end"';
+  const SCRIPT =
+    'i=0; while [ $i -lt 10000 ]; do echo "out $i"; [ $((i % 5)) = 0 ] && echo "err $i" >&2; i=$((i+1)); [ $((i % 2500)) = 0 ] && sleep 0.3; done; printf "no newline at the end"';
 
   it('the CLI, the chunk subscription and the Docker API give the bytes of the per-line stream', async () => {
     const { client, close } = connect(agent.token('read'));

@@ -34,7 +34,11 @@ async function connected(): Promise<{ server: JsonTextWebSocket; client: WebSock
 
 describe('the agent WebSocket encoder', () => {
   it('sends a frozen list as the JSON text JSON.stringify would give', () => {
-    const items = [{ id: 'a', status: 'Up $& 5 seconds', labels: { '$1': '"quoted"\n' } }, { id: 'b', names: ['/x'], status: '\u0000skiff-pre-serialized\u0000', gone: undefined }, null];
+    const items = [
+      { id: 'a', status: 'Up $& 5 seconds', labels: { $1: '"quoted"\n' } },
+      { id: 'b', names: ['/x'], status: '\u0000skiff-pre-serialized\u0000', gone: undefined },
+      null,
+    ];
     const msg = envelope(7, deepFreeze(structuredClone(items)));
     const sent = wsEncoder.encode(msg);
     expect(Buffer.isBuffer(sent)).toBe(true);
@@ -80,7 +84,7 @@ describe('the agent WebSocket encoder', () => {
     expect(wsEncoder.encode(envelope(7, date))).toBe(JSON.stringify(envelope(7, date)));
   });
 
-  it('reuses a message\'s buffer once the socket has written it, never while it is lent out', async () => {
+  it("reuses a message's buffer once the socket has written it, never while it is lent out", async () => {
     const items = Array.from({ length: 500 }, (_, i) => ({ id: `c${i}`, status: `Up ${i} seconds`, names: ['/ü-é'] }));
     const list = deepFreeze(structuredClone(items));
     const { server, client, close } = await connected();
@@ -101,7 +105,12 @@ describe('the agent WebSocket encoder', () => {
   });
 
   it('stringifies everything else as the default encoder does', () => {
-    for (const msg of [{ id: 1, result: { type: 'data', data: [1, 2] } }, { id: 2, error: { message: 'x' } }, { id: 3, result: { type: 'started' } }, { method: 'connectionParams', data: null }]) {
+    for (const msg of [
+      { id: 1, result: { type: 'data', data: [1, 2] } },
+      { id: 2, error: { message: 'x' } },
+      { id: 3, result: { type: 'started' } },
+      { method: 'connectionParams', data: null },
+    ]) {
       expect(wsEncoder.encode(msg)).toBe(JSON.stringify(msg));
     }
     expect(() => wsEncoder.decode(new Uint8Array([1]))).toThrow(/text frames/);
@@ -122,7 +131,12 @@ describe('the agent WebSocket encoder', () => {
     server.send(Buffer.from([2]), { binary: true });
     await all;
     expect(await sentCb).toBeFalsy(); // ws reports success as null
-    expect(got).toEqual([[false, 'cb'], [false, JSON.stringify(envelope(1, [{ text: true }]))], [true, '0001'], [true, '02']]);
+    expect(got).toEqual([
+      [false, 'cb'],
+      [false, JSON.stringify(envelope(1, [{ text: true }]))],
+      [true, '0001'],
+      [true, '02'],
+    ]);
     close();
   });
 });

@@ -4,8 +4,8 @@ import { bearer, RawTrpcSocket } from './security-helpers.js';
 
 const env = useAgent({ pull: true });
 
-describe('`ps` over the agent\'s tRPC WebSocket', () => {
-  it('comes as text frames holding the list\'s JSON, the same for unchanged calls', async () => {
+describe("`ps` over the agent's tRPC WebSocket", () => {
+  it("comes as text frames holding the list's JSON, the same for unchanged calls", async () => {
     const made = env.agent.cli(['create', '--name', 'ws-ps', env.image, 'true']);
     expect(made.code, made.stderr).toBe(0);
     const ws = await RawTrpcSocket.open(env.agent, bearer(env.agent.token('read')));

@@ -46,7 +46,9 @@ describe('hostile Compose files sent by a viewer', () => {
     // ~600 KiB of flow sequence: seconds of the yaml parser's time, on the event loop before
     const big = `services:\n  web:\n    image: busybox\nx-big: [${'a,'.repeat(300_000)}]\n`;
     let parsing = true;
-    const validations = Promise.all([1].map((i) => client.stacks.validate.query({ name: `big${i}`, composeFile: big, envFile: '' }))).finally(() => (parsing = false));
+    const validations = Promise.all([1].map((i) => client.stacks.validate.query({ name: `big${i}`, composeFile: big, envFile: '' }))).finally(
+      () => (parsing = false),
+    );
     const latencies: number[] = [];
     await new Promise((r) => setTimeout(r, 200)); // the files are in, their parse under way
     while (parsing) {

@@ -40,11 +40,23 @@ export default function HomePage() {
 
   return (
     <div className="space-y-4">
-      {error && <p role="alert" className="rounded bg-rose-100 p-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">{error}</p>}
+      {error && (
+        <p role="alert" className="rounded bg-rose-100 p-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">
+          {error}
+        </p>
+      )}
       {info && (
         <>
           <div className="grid grid-cols-2 gap-3 md:grid-cols-4">
-            {stat('Running', <>{info.containersRunning}<span className="text-base text-zinc-500"> / {info.containers}</span></>, '/containers', 'running-count')}
+            {stat(
+              'Running',
+              <>
+                {info.containersRunning}
+                <span className="text-base text-zinc-500"> / {info.containers}</span>
+              </>,
+              '/containers',
+              'running-count',
+            )}
             {stat('Stopped', info.containersStopped, '/containers?state=exited', 'stopped-count')}
             {stat('Images', info.images, '/images', 'image-count')}
             {stat('Volumes · networks', counts ? `${counts.volumes} · ${counts.networks}` : '…', '/volumes')}
@@ -53,21 +65,38 @@ export default function HomePage() {
             <section className="card text-sm" aria-label="host">
               <h2 className="mb-2 font-semibold">Host</h2>
               <dl className="grid grid-cols-[8rem_1fr] gap-y-1">
-                <dt className="text-zinc-500">OS</dt><dd>{info.os}</dd>
-                <dt className="text-zinc-500">Kernel</dt><dd data-testid="kernel">{info.kernel}</dd>
-                <dt className="text-zinc-500">CPUs</dt><dd>{info.cpus}</dd>
-                <dt className="text-zinc-500">Memory</dt><dd>{bytes(info.memTotal)}</dd>
-                <dt className="text-zinc-500">cgroups</dt><dd>v{info.cgroupVersion}</dd>
-                <dt className="text-zinc-500">Skiff</dt><dd>{info.version} · root {info.root}</dd>
+                <dt className="text-zinc-500">OS</dt>
+                <dd>{info.os}</dd>
+                <dt className="text-zinc-500">Kernel</dt>
+                <dd data-testid="kernel">{info.kernel}</dd>
+                <dt className="text-zinc-500">CPUs</dt>
+                <dd>{info.cpus}</dd>
+                <dt className="text-zinc-500">Memory</dt>
+                <dd>{bytes(info.memTotal)}</dd>
+                <dt className="text-zinc-500">cgroups</dt>
+                <dd>v{info.cgroupVersion}</dd>
+                <dt className="text-zinc-500">Skiff</dt>
+                <dd>
+                  {info.version} · root {info.root}
+                </dd>
               </dl>
             </section>
             <section className="card text-sm" aria-label="disk usage">
               <h2 className="mb-2 font-semibold">Disk used</h2>
               {df ? (
                 <dl className="grid grid-cols-[8rem_1fr] gap-y-1" data-testid="disk">
-                  <dt className="text-zinc-500">Images</dt><dd>{bytes(df.images.size)} ({df.images.count})</dd>
-                  <dt className="text-zinc-500">Containers</dt><dd>{bytes(df.containers.size)} ({df.containers.count})</dd>
-                  <dt className="text-zinc-500">Volumes</dt><dd>{bytes(df.volumes.size)} ({df.volumes.count})</dd>
+                  <dt className="text-zinc-500">Images</dt>
+                  <dd>
+                    {bytes(df.images.size)} ({df.images.count})
+                  </dd>
+                  <dt className="text-zinc-500">Containers</dt>
+                  <dd>
+                    {bytes(df.containers.size)} ({df.containers.count})
+                  </dd>
+                  <dt className="text-zinc-500">Volumes</dt>
+                  <dd>
+                    {bytes(df.volumes.size)} ({df.volumes.count})
+                  </dd>
                 </dl>
               ) : (
                 <p className="text-zinc-500">measuring…</p>

@@ -46,7 +46,12 @@ export function Nav() {
           Skiff
         </span>
         {LINKS.filter((l) => !l.needs || me?.can[l.needs]).map((l) => (
-          <Link key={l.href} href={l.href} aria-current={active(l.href) ? 'page' : undefined} className={`rounded px-2 py-1 ${active(l.href) ? 'bg-zinc-200 dark:bg-zinc-800' : 'hover:underline'}`}>
+          <Link
+            key={l.href}
+            href={l.href}
+            aria-current={active(l.href) ? 'page' : undefined}
+            className={`rounded px-2 py-1 ${active(l.href) ? 'bg-zinc-200 dark:bg-zinc-800' : 'hover:underline'}`}
+          >
             {l.label}
           </Link>
         ))}

@@ -38,7 +38,10 @@ export function Terminal({ id, cmd = ['/bin/sh'], user, generation = 0 }: { id: 
       fit.fit();
       term.current = t;
       try {
-        const { sessionId } = await client.containers.exec.mutate({ id, spec: { cmd: JSON.parse(key) as string[], tty: true, stdin: true, user: user || undefined } });
+        const { sessionId } = await client.containers.exec.mutate({
+          id,
+          spec: { cmd: JSON.parse(key) as string[], tty: true, stdin: true, user: user || undefined },
+        });
         if (disposed) return;
         setState('connected');
         const sub = client.containers.sessionOutput.subscribe(
@@ -59,7 +62,9 @@ export function Terminal({ id, cmd = ['/bin/sh'], user, generation = 0 }: { id: 
           if (`${t.rows}x${t.cols}` === size) return;
           size = `${t.rows}x${t.cols}`;
           // a resize racing the session's end is refused; the console keeps it for whoever debugs
-          void client.containers.sessionResize.mutate({ sessionId, rows: t.rows, cols: t.cols }).catch((e: unknown) => console.debug('terminal: resizing the session', sessionId, e));
+          void client.containers.sessionResize
+            .mutate({ sessionId, rows: t.rows, cols: t.cols })
+            .catch((e: unknown) => console.debug('terminal: resizing the session', sessionId, e));
         };
         resize();
         const observer = new ResizeObserver(() => resize());
@@ -67,7 +72,12 @@ export function Terminal({ id, cmd = ['/bin/sh'], user, generation = 0 }: { id: 
         // keystrokes in order: each waits for the previous one
         let chain = Promise.resolve();
         send.current = (d: string) => {
-          chain = chain.then(() => client.containers.sessionInput.mutate({ sessionId, data: toB64(d) })).then(() => {}, () => {});
+          chain = chain
+            .then(() => client.containers.sessionInput.mutate({ sessionId, data: toB64(d) }))
+            .then(
+              () => {},
+              () => {},
+            );
         };
         const input = t.onData((d) => send.current(d));
         t.focus();
@@ -115,11 +125,19 @@ export function Terminal({ id, cmd = ['/bin/sh'], user, generation = 0 }: { id: 
   return (
     <div className={full ? 'fixed inset-0 z-50 flex flex-col bg-black p-2' : ''}>
       <div className="mb-1 flex items-center gap-2 text-xs">
-        <span className={full ? 'text-zinc-300' : 'text-zinc-500'} data-testid="terminal-state">{state}</span>
+        <span className={full ? 'text-zinc-300' : 'text-zinc-500'} data-testid="terminal-state">
+          {state}
+        </span>
         <span className="flex-1" />
-        <button className="btn" onClick={copy} title="copy the selection">copy</button>
-        <button className="btn" onClick={() => void paste()} title="paste from the clipboard">paste</button>
-        <button className="btn" aria-pressed={full} onClick={() => setFull((f) => !f)} title="Shift+Esc leaves full screen">{full ? 'exit full screen' : 'full screen'}</button>
+        <button className="btn" onClick={copy} title="copy the selection">
+          copy
+        </button>
+        <button className="btn" onClick={() => void paste()} title="paste from the clipboard">
+          paste
+        </button>
+        <button className="btn" aria-pressed={full} onClick={() => setFull((f) => !f)} title="Shift+Esc leaves full screen">
+          {full ? 'exit full screen' : 'full screen'}
+        </button>
       </div>
       <div ref={ref} className={`${full ? 'flex-1' : 'h-96'} rounded bg-black p-1`} data-testid="terminal" />
     </div>

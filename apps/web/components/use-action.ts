@@ -17,7 +17,7 @@ export function useAction() {
   const [notice, setNotice] = useState('');
   const [running, setRunning] = useState(0);
 
-  const run = useCallback(async <T,>(fn: () => Promise<T>, done?: Done<T>): Promise<boolean> => {
+  const run = useCallback(async <T>(fn: () => Promise<T>, done?: Done<T>): Promise<boolean> => {
     setError('');
     setNotice('');
     setRunning((n) => n + 1);

@@ -92,7 +92,11 @@ function quote(argv: string[]): string {
 }
 
 const words = (s: string) => s.split(/[\s,]+/).filter(Boolean);
-const lines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
+const lines = (s: string) =>
+  s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 export function planRun(f: RunForm): RunPlan {
   const errors: RunPlan['errors'] = {};

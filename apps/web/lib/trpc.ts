@@ -12,9 +12,15 @@ export type Client = TRPCClient<AppRouter>;
 let client: Client | undefined;
 
 function make(): Client {
-  const ws = createWSClient({ url: () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/trpc`, lazy: { enabled: true, closeMs: 30_000 } });
+  const ws = createWSClient({
+    url: () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/trpc`,
+    lazy: { enabled: true, closeMs: 30_000 },
+  });
   return createTRPCClient<AppRouter>({
-    links: [networkRetryLink, splitLink({ condition: (op) => op.type === 'subscription', true: wsLink({ client: ws }), false: httpBatchLink({ url: '/trpc' }) })],
+    links: [
+      networkRetryLink,
+      splitLink({ condition: (op) => op.type === 'subscription', true: wsLink({ client: ws }), false: httpBatchLink({ url: '/trpc' }) }),
+    ],
   });
 }
 

@@ -71,8 +71,19 @@ describe('build request', () => {
   });
 
   it('turns build arg rows into an object, skipping empty keys and refusing duplicates', () => {
-    expect(buildArgsFromRows([{ key: ' A ', value: 'x y' }, { key: '', value: 'ignored' }, { key: 'B', value: '' }])).toEqual({ A: 'x y', B: '' });
-    expect(() => buildArgsFromRows([{ key: 'A', value: '1' }, { key: 'A', value: '2' }])).toThrow(/twice/);
+    expect(
+      buildArgsFromRows([
+        { key: ' A ', value: 'x y' },
+        { key: '', value: 'ignored' },
+        { key: 'B', value: '' },
+      ]),
+    ).toEqual({ A: 'x y', B: '' });
+    expect(() =>
+      buildArgsFromRows([
+        { key: 'A', value: '1' },
+        { key: 'A', value: '2' },
+      ]),
+    ).toThrow(/twice/);
     expect(() => buildArgsFromRows([{ key: 'A=1', value: '' }])).toThrow(/cannot contain/);
   });
 });
@@ -151,7 +162,10 @@ describe('event formatting and the log', () => {
   });
 
   it('records an error event', () => {
-    const s = applyEvent(applyEvent(EMPTY_BUILD, { type: 'output', stream: 'stderr', data: 'sh: nope: not found' }), { type: 'error', message: 'The command returned a non-zero code: 127' });
+    const s = applyEvent(applyEvent(EMPTY_BUILD, { type: 'output', stream: 'stderr', data: 'sh: nope: not found' }), {
+      type: 'error',
+      message: 'The command returned a non-zero code: 127',
+    });
     expect(s.error).toBe('The command returned a non-zero code: 127');
     expect(logText(s)).toBe('sh: nope: not found\nERROR: The command returned a non-zero code: 127\n');
   });
@@ -186,20 +200,28 @@ describe('runBuild', () => {
 
   it('rejects with the message of a refused request', async () => {
     const { f } = fakeFetch(403, JSON.stringify({ message: 'this needs the operator role' }), 'application/json');
-    await expect(runBuild({ url: '/api/build', body: '', contentType: 'text/plain', onEvent: () => {}, fetch: f })).rejects.toThrow('this needs the operator role');
+    await expect(runBuild({ url: '/api/build', body: '', contentType: 'text/plain', onEvent: () => {}, fetch: f })).rejects.toThrow(
+      'this needs the operator role',
+    );
     const html = fakeFetch(404, '<!DOCTYPE html><html>not found</html>', 'text/html');
-    await expect(runBuild({ url: '/api/build', body: '', contentType: 'text/plain', onEvent: () => {}, fetch: html.f })).rejects.toThrow(/^the agent answered HTTP 404$/);
+    await expect(runBuild({ url: '/api/build', body: '', contentType: 'text/plain', onEvent: () => {}, fetch: html.f })).rejects.toThrow(
+      /^the agent answered HTTP 404$/,
+    );
   });
 
   it('rejects with the build error after passing it on, and when the stream ends without a result', async () => {
     const { f } = fakeFetch(200, '{"type":"step","text":"Step 1/1 : FROM nope"}\n{"type":"error","message":"no such image"}\n');
     const seen: string[] = [];
-    const err = await runBuild({ url: '/api/build', body: '', contentType: 'text/plain', onEvent: (e) => seen.push(e.type), fetch: f }).catch((e: unknown) => e);
+    const err = await runBuild({ url: '/api/build', body: '', contentType: 'text/plain', onEvent: (e) => seen.push(e.type), fetch: f }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(BuildFailed);
     expect((err as Error).message).toBe('no such image');
     expect(seen).toEqual(['step', 'error']);
     const cut = fakeFetch(200, '{"type":"step","text":"Step 1/1 : FROM x"}\n');
-    await expect(runBuild({ url: '/api/build', body: '', contentType: 'text/plain', onEvent: () => {}, fetch: cut.f })).rejects.toThrow(/ended without a result/);
+    await expect(runBuild({ url: '/api/build', body: '', contentType: 'text/plain', onEvent: () => {}, fetch: cut.f })).rejects.toThrow(
+      /ended without a result/,
+    );
   });
 
   it('is cancelled by its signal mid-stream', async () => {

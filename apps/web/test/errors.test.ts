@@ -18,7 +18,13 @@ describe('errors by code', () => {
 
   it('shows refused input field by field from inputIssues, else the message', () => {
     const json = JSON.stringify([{ code: 'too_big', path: ['registry'], message: 'Too big' }]);
-    const refused = fromAgent(json, { code: 'BAD_REQUEST', inputIssues: [{ path: ['registry'], message: 'Too big' }, { path: [], message: 'odd' }] });
+    const refused = fromAgent(json, {
+      code: 'BAD_REQUEST',
+      inputIssues: [
+        { path: ['registry'], message: 'Too big' },
+        { path: [], message: 'odd' },
+      ],
+    });
     expect(errorMessage(refused)).toBe('registry: Too big; odd');
     expect(errorMessage(fromAgent('wrong user name or password', { code: 'UNAUTHORIZED' }))).toBe('wrong user name or password');
     expect(errorMessage('plain')).toBe('plain');

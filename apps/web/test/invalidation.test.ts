@@ -56,7 +56,15 @@ describe('what a change makes stale', () => {
     expect(await seeded().stale(paths(pathsForMutation('volumes.create')))).toEqual(['audit', 'volumes']);
     expect(await seeded().stale(paths(pathsForMutation('users.update')))).toEqual(['audit', 'users']);
     expect(await seeded().stale(paths(pathsForMutation('tokens.revoke')))).toEqual(['audit', 'tokens']);
-    expect(await seeded().stale(paths(pathsForMutation('stacks.save')))).toEqual(['audit', 'container', 'containers', 'networks', 'stack', 'stacks', 'volumes']);
+    expect(await seeded().stale(paths(pathsForMutation('stacks.save')))).toEqual([
+      'audit',
+      'container',
+      'containers',
+      'networks',
+      'stack',
+      'stacks',
+      'volumes',
+    ]);
   });
 
   it('signing in starts everything over; signing out leaves it to the page that clears the cache', () => {

@@ -9,18 +9,22 @@ type Answer = 'dropped' | 'not-found' | 'refused' | { data: unknown };
 /** a stand-in for the HTTP link: answers each attempt from the script, records the paths */
 function scripted(answers: Answer[]) {
   const calls: string[] = [];
-  const link: TRPCLink<AppRouter> = () => ({ op }) =>
-    observable((observer) => {
-      calls.push(op.path);
-      const a = answers.shift() ?? 'refused';
-      if (a === 'dropped') observer.error(TRPCClientError.from(new TypeError('Failed to fetch')));
-      else if (a === 'not-found') observer.error(TRPCClientError.from({ error: { message: 'no such container: x', code: -32004, data: { code: 'NOT_FOUND', httpStatus: 404 } } }));
-      else if (a === 'refused') observer.error(TRPCClientError.from({ error: { message: 'the container is paused', code: -32009, data: { code: 'CONFLICT', httpStatus: 409 } } }));
-      else {
-        observer.next({ result: { type: 'data', data: a.data } });
-        observer.complete();
-      }
-    });
+  const link: TRPCLink<AppRouter> =
+    () =>
+    ({ op }) =>
+      observable((observer) => {
+        calls.push(op.path);
+        const a = answers.shift() ?? 'refused';
+        if (a === 'dropped') observer.error(TRPCClientError.from(new TypeError('Failed to fetch')));
+        else if (a === 'not-found')
+          observer.error(TRPCClientError.from({ error: { message: 'no such container: x', code: -32004, data: { code: 'NOT_FOUND', httpStatus: 404 } } }));
+        else if (a === 'refused')
+          observer.error(TRPCClientError.from({ error: { message: 'the container is paused', code: -32009, data: { code: 'CONFLICT', httpStatus: 409 } } }));
+        else {
+          observer.next({ result: { type: 'data', data: a.data } });
+          observer.complete();
+        }
+      });
   return { calls, client: createTRPCClient<AppRouter>({ links: [networkRetryLink, link] }) };
 }
 

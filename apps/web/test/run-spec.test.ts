@@ -9,13 +9,16 @@ describe('run form → create spec and command line', () => {
     expect(p.errors).toEqual({});
   });
 
-  it('maps every field onto the spec with the runtime\'s own -p/-v parsers', () => {
+  it("maps every field onto the spec with the runtime's own -p/-v parsers", () => {
     const p = planRun({
       ...EMPTY_FORM,
       image: 'busybox',
       command: 'httpd -f -p 80',
       entrypoint: '/bin/sh',
-      env: [{ key: 'A', value: 'one two' }, { key: '', value: 'ignored' }],
+      env: [
+        { key: 'A', value: 'one two' },
+        { key: '', value: 'ignored' },
+      ],
       ports: '8080:80, 127.0.0.1:9000-9001:90-91/udp',
       volumes: '/srv/www:/www:ro\ndata:/data\n/cache',
       network: 'shop',
@@ -66,7 +69,16 @@ describe('run form → create spec and command line', () => {
   });
 
   it('names each bad field instead of sending a request the agent would refuse', () => {
-    const p = planRun({ ...EMPTY_FORM, name: 'bad name', ports: '99999:80', volumes: 'rel/dir:/x\nsrc:relative', cpus: '-1', memory: 'lots', restart: 'always', autoRemove: true });
+    const p = planRun({
+      ...EMPTY_FORM,
+      name: 'bad name',
+      ports: '99999:80',
+      volumes: 'rel/dir:/x\nsrc:relative',
+      cpus: '-1',
+      memory: 'lots',
+      restart: 'always',
+      autoRemove: true,
+    });
     expect(Object.keys(p.errors).sort()).toEqual(['cpus', 'image', 'memory', 'name', 'ports', 'restart', 'volumes']);
     expect(planRun({ ...EMPTY_FORM, image: 'x', volumes: './here:/x' }).errors.volumes).toMatch(/absolute/);
   });

@@ -10,11 +10,29 @@ export type RuntimeEventType = 'container' | 'image' | 'volume' | 'network';
 
 const BY_EVENT: Record<RuntimeEventType, QueryPath[]> = {
   // a container's state shows in stack states, network endpoint counts and volume users
-  container: [['containers', 'list'], ['containers', 'inspect'], ['stacks', 'list'], ['stacks', 'get'], ['networks', 'list'], ['networks', 'inspect'], ['volumes', 'list'], ['system', 'info']],
-  image: [['images', 'list'], ['images', 'inspect'], ['system', 'info']],
+  container: [
+    ['containers', 'list'],
+    ['containers', 'inspect'],
+    ['stacks', 'list'],
+    ['stacks', 'get'],
+    ['networks', 'list'],
+    ['networks', 'inspect'],
+    ['volumes', 'list'],
+    ['system', 'info'],
+  ],
+  image: [
+    ['images', 'list'],
+    ['images', 'inspect'],
+    ['system', 'info'],
+  ],
   volume: [['volumes', 'list']],
   // connect/disconnect change the container's own network list too
-  network: [['networks', 'list'], ['networks', 'inspect'], ['containers', 'list'], ['containers', 'inspect']],
+  network: [
+    ['networks', 'list'],
+    ['networks', 'inspect'],
+    ['containers', 'list'],
+    ['containers', 'inspect'],
+  ],
 };
 
 const EVENT_TYPES = Object.keys(BY_EVENT) as RuntimeEventType[];

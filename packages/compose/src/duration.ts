@@ -2,7 +2,7 @@
  * Go `time.ParseDuration` syntax, which Compose uses for healthcheck timings and
  * stop_grace_period: `1m30s`, `500ms`, `1.5h`, `10us`. Returns nanoseconds.
  */
-const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
 export function parseDuration(s: string): number | undefined {
   const t = s.trim();

@@ -78,7 +78,10 @@ class Parser {
     const start = this.pos;
     this.pos += 2;
     const m = NAME.exec(this.s.slice(this.pos));
-    if (!m) throw new InterpolationError(`invalid interpolation format for "${this.s}": bad variable name in "${this.s.slice(start, this.s.indexOf('}', start) + 1 || undefined)}"`);
+    if (!m)
+      throw new InterpolationError(
+        `invalid interpolation format for "${this.s}": bad variable name in "${this.s.slice(start, this.s.indexOf('}', start) + 1 || undefined)}"`,
+      );
     const name = m[0];
     this.pos += name.length;
     if (this.s[this.pos] === '}') {
@@ -175,7 +178,10 @@ const CASTS: [string[], 'int' | 'float' | 'bool'][] = (
 ).map(([p, t]) => [p.split('.'), t]);
 
 function matches(pattern: readonly string[], segs: readonly (string | number)[]): boolean {
-  return pattern.length === segs.length && pattern.every((p, i) => (p === '[]' ? typeof segs[i] === 'number' : p === '*' ? typeof segs[i] === 'string' : p === segs[i]));
+  return (
+    pattern.length === segs.length &&
+    pattern.every((p, i) => (p === '[]' ? typeof segs[i] === 'number' : p === '*' ? typeof segs[i] === 'string' : p === segs[i]))
+  );
 }
 
 function cast(segs: readonly (string | number)[], v: string): unknown {

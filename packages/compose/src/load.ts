@@ -67,7 +67,13 @@ export async function loadProject(opts: LoadOptions): Promise<ComposeProject> {
   const warnings = [...unset].map((n) => `the "${n}" variable is not set; defaulting to a blank string`);
 
   const rawServices = (merged.services ?? {}) as Record<string, Obj>;
-  const active = new Set(opts.profiles ?? (opts.env.COMPOSE_PROFILES ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  const active = new Set(
+    opts.profiles ??
+      (opts.env.COMPOSE_PROFILES ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+  );
   const enabled = (raw: Obj) => {
     const profiles = Array.isArray(raw.profiles) ? raw.profiles.map(String) : [];
     return profiles.length === 0 || active.has('*') || profiles.some((p) => active.has(p));
@@ -114,7 +120,11 @@ function checkDependencies(services: Record<string, ServiceConfig>, raw: Record<
       if (!raw[dep]) throw new ComposeError(`service "${svc.name}" depends on undefined service "${dep}"`, w.loc, w.path);
       if (opts.required) {
         const profiles = Array.isArray(raw[dep]!.profiles) ? (raw[dep]!.profiles as unknown[]).join(', ') : '';
-        throw new ComposeError(`service "${svc.name}" depends on "${dep}", which is not enabled (profiles: ${profiles}); activate one of its profiles`, w.loc, w.path);
+        throw new ComposeError(
+          `service "${svc.name}" depends on "${dep}", which is not enabled (profiles: ${profiles}); activate one of its profiles`,
+          w.loc,
+          w.path,
+        );
       }
       // an optional dependency on a service that is not part of this run is dropped, as in Compose
       delete svc.dependsOn[dep];

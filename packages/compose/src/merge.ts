@@ -13,9 +13,26 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 /** lists whose later entries add to the earlier ones (duplicates dropped) */
 const UNION = new Set([
-  'cap_add', 'cap_drop', 'dns', 'dns_opt', 'dns_search', 'expose', 'external_links', 'links', 'profiles',
-  'security_opt', 'tmpfs', 'volumes_from', 'group_add', 'devices', 'device_cgroup_rules', 'extra_hosts',
-  'ports', 'secrets', 'configs', 'env_file',
+  'cap_add',
+  'cap_drop',
+  'dns',
+  'dns_opt',
+  'dns_search',
+  'expose',
+  'external_links',
+  'links',
+  'profiles',
+  'security_opt',
+  'tmpfs',
+  'volumes_from',
+  'group_add',
+  'devices',
+  'device_cgroup_rules',
+  'extra_hosts',
+  'ports',
+  'secrets',
+  'configs',
+  'env_file',
 ]);
 /** `KEY=VAL` lists or mappings, merged by key */
 const KEYED = new Set(['environment', 'labels', 'sysctls', 'annotations']);

@@ -14,7 +14,8 @@ const int = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' &
 export function normalizeKernel(raw: Obj, svc: ServiceConfig, base: string, fail: Fail): void {
   if (raw.shm_size !== undefined && raw.shm_size !== null) {
     const n = typeof raw.shm_size === 'number' ? raw.shm_size : parseByteSize(String(raw.shm_size));
-    if (n === undefined || !Number.isSafeInteger(n) || n < 0) fail(raw, 'shm_size', `${base}.shm_size`, `invalid shm_size ${JSON.stringify(raw.shm_size)} (like 64m, 1g)`);
+    if (n === undefined || !Number.isSafeInteger(n) || n < 0)
+      fail(raw, 'shm_size', `${base}.shm_size`, `invalid shm_size ${JSON.stringify(raw.shm_size)} (like 64m, 1g)`);
     svc.shmSize = n;
   }
   if (raw.ulimits && typeof raw.ulimits === 'object') {
@@ -23,17 +24,20 @@ export function normalizeKernel(raw: Obj, svc: ServiceConfig, base: string, fail
       const p = `${base}.ulimits.${name}`;
       if (!(ULIMIT_NAMES as readonly string[]).includes(name)) fail(u, name, p, `unknown ulimit "${name}" (one of ${ULIMIT_NAMES.join(', ')})`);
       const o = v && typeof v === 'object' ? (v as Obj) : { soft: v, hard: v };
-      const soft = int(o.soft), hard = int(o.hard);
+      const soft = int(o.soft),
+        hard = int(o.hard);
       if (!Number.isSafeInteger(soft) || !Number.isSafeInteger(hard)) fail(u, name, p, `ulimit ${name} needs integer soft and hard limits`);
       return { name, soft, hard };
     });
   }
   if (raw.sysctls) {
     const map = keyedToMap(raw.sysctls);
-    svc.sysctls = Object.fromEntries(Object.entries(map).map(([k, v]) => {
-      if (v === null || typeof v === 'object') fail(map, k, `${base}.sysctls.${k}`, `sysctl ${k} needs a value`);
-      return [k, String(v)];
-    }));
+    svc.sysctls = Object.fromEntries(
+      Object.entries(map).map(([k, v]) => {
+        if (v === null || typeof v === 'object') fail(map, k, `${base}.sysctls.${k}`, `sysctl ${k} needs a value`);
+        return [k, String(v)];
+      }),
+    );
   }
   if (raw.cpuset !== undefined && raw.cpuset !== null) {
     const s = String(raw.cpuset);

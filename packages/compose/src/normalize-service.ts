@@ -99,7 +99,8 @@ export async function normalizeService(name: string, raw: Obj, ctx: ServiceConte
   if (raw.network_mode !== undefined && raw.network_mode !== null) {
     const mode = String(raw.network_mode);
     if (raw.networks !== undefined && raw.networks !== null) fail(raw, 'networks', `${base}.networks`, `service "${name}" sets both network_mode and networks`);
-    if (!/^(host|none|bridge|(service|container):.+)$/.test(mode)) fail(raw, 'network_mode', `${base}.network_mode`, `unsupported network_mode "${mode}" (host, none, service:NAME or container:NAME)`);
+    if (!/^(host|none|bridge|(service|container):.+)$/.test(mode))
+      fail(raw, 'network_mode', `${base}.network_mode`, `unsupported network_mode "${mode}" (host, none, service:NAME or container:NAME)`);
     svc.networkMode = mode;
   } else if (raw.networks === undefined || raw.networks === null) {
     svc.networks = { default: { aliases: [] } };
@@ -138,7 +139,8 @@ export async function normalizeService(name: string, raw: Obj, ctx: ServiceConte
   for (const [k, v] of Object.entries(keyedToMap(raw.labels ?? []))) svc.labels[k] = v === null ? '' : String(v);
   if (typeof raw.container_name === 'string') {
     // Docker's rule for container names, checked here to point at the file
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(raw.container_name)) fail(raw, 'container_name', `${base}.container_name`, `invalid container name "${raw.container_name}": use [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(raw.container_name))
+      fail(raw, 'container_name', `${base}.container_name`, `invalid container name "${raw.container_name}": use [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
     svc.containerName = raw.container_name;
   }
   if (typeof raw.hostname === 'string') svc.hostname = raw.hostname;
@@ -168,7 +170,12 @@ export async function normalizeService(name: string, raw: Obj, ctx: ServiceConte
   });
   if (replicas !== undefined) svc.replicas = replicas;
   if (svc.containerName && svc.replicas > 1) {
-    fail(raw, 'container_name', `${base}.container_name`, `service "${name}" sets container_name but runs ${svc.replicas} replicas: container names must be unique`);
+    fail(
+      raw,
+      'container_name',
+      `${base}.container_name`,
+      `service "${name}" sets container_name but runs ${svc.replicas} replicas: container names must be unique`,
+    );
   }
 
   if (typeof raw.stop_signal === 'string') svc.stopSignal = raw.stop_signal;
@@ -187,7 +194,8 @@ export async function normalizeService(name: string, raw: Obj, ctx: ServiceConte
   if (raw.pull_policy !== undefined) {
     const p = String(raw.pull_policy);
     const mapped = p === 'if_not_present' ? 'missing' : p;
-    if (!['always', 'never', 'missing', 'build'].includes(mapped)) fail(raw, 'pull_policy', `${base}.pull_policy`, `unsupported pull_policy "${p}" (always, never, missing, build)`);
+    if (!['always', 'never', 'missing', 'build'].includes(mapped))
+      fail(raw, 'pull_policy', `${base}.pull_policy`, `unsupported pull_policy "${p}" (always, never, missing, build)`);
     svc.pullPolicy = mapped as ServiceConfig['pullPolicy'];
   }
   return svc;
@@ -281,7 +289,8 @@ function ports(raw: unknown, base: string, fail: Fail): ServicePort[] {
     if (o.published !== undefined && o.published !== null && o.published !== '') {
       const pub = String(o.published);
       const m = /^(\d+)(?:-(\d+))?$/.exec(pub);
-      if (!m || Number(m[1]) > 65535 || Number(m[2] ?? m[1]) > 65535 || Number(m[2] ?? m[1]) < Number(m[1])) fail(o, 'published', `${p}.published`, `invalid published port "${pub}"`);
+      if (!m || Number(m[1]) > 65535 || Number(m[2] ?? m[1]) > 65535 || Number(m[2] ?? m[1]) < Number(m[1]))
+        fail(o, 'published', `${p}.published`, `invalid published port "${pub}"`);
       port.published = pub;
     }
     if (typeof o.host_ip === 'string' && o.host_ip) port.hostIp = o.host_ip;
@@ -329,7 +338,8 @@ function volumes(raw: Obj, name: string, base: string, ctx: ServiceContext, fail
       if (size === undefined && t.size !== undefined) fail(t, 'size', `${p}.tmpfs.size`, `invalid tmpfs size ${JSON.stringify(t.size)}`);
       // `mode: 1770` means the octal it reads as; a YAML 0o1770 is already the number
       const mode = t.mode === undefined ? undefined : /^[0-7]{1,4}$/.test(String(t.mode)) ? parseInt(String(t.mode), 8) : Number(t.mode);
-      if (mode !== undefined && !(Number.isInteger(mode) && mode >= 0 && mode <= 0o7777)) fail(t, 'mode', `${p}.tmpfs.mode`, `invalid tmpfs mode ${JSON.stringify(t.mode)}`);
+      if (mode !== undefined && !(Number.isInteger(mode) && mode >= 0 && mode <= 0o7777))
+        fail(t, 'mode', `${p}.tmpfs.mode`, `invalid tmpfs mode ${JSON.stringify(t.mode)}`);
       out.push({ type, target: target!, readOnly, ...(size !== undefined ? { tmpfsSize: size } : {}), ...(mode !== undefined ? { tmpfsMode: mode } : {}) });
     } else fail(o, 'type', `${p}.type`, `unsupported volume type "${type}" (bind, volume or tmpfs)`);
   });
@@ -344,7 +354,8 @@ function volumes(raw: Obj, name: string, base: string, ctx: ServiceContext, fail
 function restart(raw: Obj, base: string, fail: Fail): string | undefined {
   if (raw.restart !== undefined && raw.restart !== null) {
     const r = String(raw.restart);
-    if (!/^(no|always|unless-stopped|on-failure(:\d+)?)$/.test(r)) fail(raw, 'restart', `${base}.restart`, `invalid restart policy "${r}" (no, always, unless-stopped, on-failure[:N])`);
+    if (!/^(no|always|unless-stopped|on-failure(:\d+)?)$/.test(r))
+      fail(raw, 'restart', `${base}.restart`, `invalid restart policy "${r}" (no, always, unless-stopped, on-failure[:N])`);
     return r;
   }
   // deploy.restart_policy is the Swarm spelling of the same thing
@@ -358,7 +369,12 @@ function restart(raw: Obj, base: string, fail: Fail): string | undefined {
     case 'on-failure':
       return policy.max_attempts !== undefined ? `on-failure:${policy.max_attempts}` : 'on-failure';
     default:
-      return fail(policy, 'condition', `${base}.deploy.restart_policy.condition`, `invalid restart condition "${String(policy.condition)}" (none, on-failure, any)`);
+      return fail(
+        policy,
+        'condition',
+        `${base}.deploy.restart_policy.condition`,
+        `invalid restart condition "${String(policy.condition)}" (none, on-failure, any)`,
+      );
   }
 }
 

@@ -56,7 +56,10 @@ export function normalizeVolumes(raw: unknown, project: string): Record<string, 
 
 /** compose-go's NormalizeProjectName */
 export function normalizeProjectName(s: string): string {
-  return s.toLowerCase().replace(/[^-_a-z0-9]+/g, '').replace(/^[-_]+/, '');
+  return s
+    .toLowerCase()
+    .replace(/[^-_a-z0-9]+/g, '')
+    .replace(/^[-_]+/, '');
 }
 
 /**
@@ -75,7 +78,11 @@ export function resolveProjectName(explicit: string | undefined, merged: Obj, di
     name = fromFile || normalizeProjectName(dirName);
   }
   if (!name) {
-    throw new ComposeError('project name must not be empty: set name: in the file or pass a project name', typeof merged.name === 'string' ? locOf(merged, 'name') : undefined, typeof merged.name === 'string' ? 'name' : undefined);
+    throw new ComposeError(
+      'project name must not be empty: set name: in the file or pass a project name',
+      typeof merged.name === 'string' ? locOf(merged, 'name') : undefined,
+      typeof merged.name === 'string' ? 'name' : undefined,
+    );
   }
   return name;
 }

@@ -126,9 +126,10 @@ function valueAt(root: unknown, segs: (string | number)[]): { parent: unknown; k
 
 export function toComposeError(errors: ErrorObject[], root: unknown, file: string): ComposeError {
   const depth = (e: ErrorObject) => (e.instancePath ? e.instancePath.split('/').length : 0) + (e.keyword === 'additionalProperties' ? 1 : 0);
-  const best = [...errors]
-    .filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if')
-    .sort((a, b) => depth(b) - depth(a) || (RANK[b.keyword] ?? 0) - (RANK[a.keyword] ?? 0))[0] ?? errors[0]!;
+  const best =
+    [...errors]
+      .filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if')
+      .sort((a, b) => depth(b) - depth(a) || (RANK[b.keyword] ?? 0) - (RANK[a.keyword] ?? 0))[0] ?? errors[0]!;
   const segs = segmentsOf(best.instancePath, root);
   const { parent, key, value } = valueAt(root, segs);
   const path = joinPath(segs);
@@ -154,7 +155,11 @@ export function toComposeError(errors: ErrorObject[], root: unknown, file: strin
       return new ComposeError(`invalid ${FORMAT_NAMES[fmt] ?? fmt} ${JSON.stringify(value)}`, loc, path);
     }
     case 'enum':
-      return new ComposeError(`must be one of ${((best.params as { allowedValues: unknown[] }).allowedValues).join(', ')}, not ${JSON.stringify(value)}`, loc, path);
+      return new ComposeError(
+        `must be one of ${((best.params as { allowedValues: unknown[] }).allowedValues).join(', ')}, not ${JSON.stringify(value)}`,
+        loc,
+        path,
+      );
     case 'required':
       return new ComposeError(`missing required key "${(best.params as { missingProperty: string }).missingProperty}"`, loc, path);
     case 'type': {
@@ -169,7 +174,11 @@ export function toComposeError(errors: ErrorObject[], root: unknown, file: strin
       const got = value === null ? 'null' : Array.isArray(value) ? 'list' : typeof value === 'object' ? 'mapping' : typeof value;
       const list = [...types];
       const expected = list.length > 1 ? `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}` : list[0];
-      return new ComposeError(`must be ${expected}, not ${got}${typeof value === 'string' || typeof value === 'number' ? ` ${JSON.stringify(value)}` : ''}`, loc, path);
+      return new ComposeError(
+        `must be ${expected}, not ${got}${typeof value === 'string' || typeof value === 'number' ? ` ${JSON.stringify(value)}` : ''}`,
+        loc,
+        path,
+      );
     }
     case 'uniqueItems': {
       // ajv gives the indexes of the two equal items: point at the later one

@@ -98,14 +98,17 @@ const SMALL_YAML_BYTES = 16 * 1024;
  */
 export async function parseYaml(text: string, displayName: string): Promise<unknown> {
   checkShape(text, displayName);
-  const doc = Buffer.byteLength(text, 'utf8') <= SMALL_YAML_BYTES ? plainDocument(text, MAX_YAML_NODES) : await parseOffThread(text, displayName, MAX_YAML_NODES);
+  const doc =
+    Buffer.byteLength(text, 'utf8') <= SMALL_YAML_BYTES ? plainDocument(text, MAX_YAML_NODES) : await parseOffThread(text, displayName, MAX_YAML_NODES);
   return convertDocument(doc, text, displayName);
 }
 
 function checkShape(text: string, displayName: string): void {
-  if (Buffer.byteLength(text, 'utf8') > MAX_YAML_BYTES) throw new ComposeError(`the file is larger than ${MAX_YAML_BYTES / 1024} KiB`, { file: displayName, line: 1, col: 1 });
+  if (Buffer.byteLength(text, 'utf8') > MAX_YAML_BYTES)
+    throw new ComposeError(`the file is larger than ${MAX_YAML_BYTES / 1024} KiB`, { file: displayName, line: 1, col: 1 });
   // the parser recurses once per level of nesting: refuse a deep file before it runs
-  if (flowOrIndentDepth(text) > MAX_YAML_DEPTH) throw new ComposeError(`YAML nested deeper than ${MAX_YAML_DEPTH} levels`, { file: displayName, line: 1, col: 1 });
+  if (flowOrIndentDepth(text) > MAX_YAML_DEPTH)
+    throw new ComposeError(`YAML nested deeper than ${MAX_YAML_DEPTH} levels`, { file: displayName, line: 1, col: 1 });
 }
 
 function convertDocument(doc: PlainDocument, text: string, displayName: string): unknown {
@@ -181,7 +184,8 @@ class Converter {
   convert(node: PlainNode | undefined, depth = 0, inAlias = false): unknown {
     // aliases are expanded into copies; bound the work so a "billion laughs" file fails fast
     if (++this.nodes > MAX_YAML_NODES) throw new ComposeError(`the file has more than ${MAX_YAML_NODES} YAML nodes`, this.locOfNode(node));
-    if (inAlias && ++this.aliasNodes > MAX_ALIAS_NODES) throw new ComposeError(`YAML aliases expand to more than ${MAX_ALIAS_NODES} nodes`, this.locOfNode(node));
+    if (inAlias && ++this.aliasNodes > MAX_ALIAS_NODES)
+      throw new ComposeError(`YAML aliases expand to more than ${MAX_ALIAS_NODES} nodes`, this.locOfNode(node));
     if (depth > MAX_YAML_DEPTH * 2) throw new ComposeError('YAML aliases nest too deeply', this.locOfNode(node));
     if (node == null) return null;
     if (node.k === 'alias') {

@@ -95,15 +95,33 @@ describe('compose engine', () => {
     const events = await up(stack());
     const lines = events.map((e) => `${e.kind} ${e.name} ${e.status}`);
     expect(lines).toEqual(
-      expect.arrayContaining([`Network ${projectName}_default Created`, `Volume ${projectName}_data Created`, `Container ${projectName}-web-1 Started`, `Container ${projectName}-client-1 Started`]),
+      expect.arrayContaining([
+        `Network ${projectName}_default Created`,
+        `Volume ${projectName}_data Created`,
+        `Container ${projectName}-web-1 Started`,
+        `Container ${projectName}-client-1 Started`,
+      ]),
     );
     // web before client (depends_on)
     expect(lines.indexOf(`Container ${projectName}-web-1 Started`)).toBeLessThan(lines.indexOf(`Container ${projectName}-client-1 Creating`));
-    const body = await waitFor(() => fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => undefined), 15_000, 'the published port');
+    const body = await waitFor(
+      () =>
+        fetch(`http://127.0.0.1:${port}/`).then(
+          (r) => r.text(),
+          () => undefined,
+        ),
+      15_000,
+      'the published port',
+    );
     expect(body).toBe('hello from web\n');
     await waitFor(async () => (await logsOf(`${projectName}-client-1`)).includes('hello from web'), 15_000, 'client to reach web by its service name');
     const web = (await engine.containers(projectName, { services: ['web'] }))[0]!;
-    expect(web.labels).toMatchObject({ [COMPOSE_LABEL.project]: projectName, [COMPOSE_LABEL.service]: 'web', [COMPOSE_LABEL.number]: '1', [COMPOSE_LABEL.oneoff]: 'False' });
+    expect(web.labels).toMatchObject({
+      [COMPOSE_LABEL.project]: projectName,
+      [COMPOSE_LABEL.service]: 'web',
+      [COMPOSE_LABEL.number]: '1',
+      [COMPOSE_LABEL.oneoff]: 'False',
+    });
     expect((await engine.projects()).find((p) => p.name === projectName)).toMatchObject({ status: 'running(2)', containers: 2 });
   }, 90_000);
 
@@ -131,14 +149,26 @@ describe('compose engine', () => {
   }, 120_000);
 
   it('depends_on service_completed_successfully waits for a one-shot service, and fails up when it fails', async () => {
-    const init = (code: number) => service('init', { command: ['sh', '-c', `sleep 1; echo init-ran; exit ${code}`], networks: {} , networkMode: 'none' });
-    const p = stack({ extra: { init: init(0) }, client: { environment: { MODE: 'changed' }, dependsOn: { web: { condition: 'service_started', required: true, restart: true }, init: { condition: 'service_completed_successfully', required: true, restart: true } } } });
+    const init = (code: number) => service('init', { command: ['sh', '-c', `sleep 1; echo init-ran; exit ${code}`], networks: {}, networkMode: 'none' });
+    const p = stack({
+      extra: { init: init(0) },
+      client: {
+        environment: { MODE: 'changed' },
+        dependsOn: {
+          web: { condition: 'service_started', required: true, restart: true },
+          init: { condition: 'service_completed_successfully', required: true, restart: true },
+        },
+      },
+    });
     const events = await up(p);
     const lines = events.map((e) => `${e.name} ${e.status}`);
     expect(lines.indexOf(`${projectName}-init-1 Exited`)).toBeGreaterThan(-1);
     expect(lines.indexOf(`${projectName}-init-1 Exited`)).toBeLessThan(lines.indexOf(`${projectName}-client-1 Recreate`));
 
-    const failing = stack({ extra: { init: init(3) }, client: { environment: { MODE: 'again' }, dependsOn: { init: { condition: 'service_completed_successfully', required: true, restart: true } } } });
+    const failing = stack({
+      extra: { init: init(3) },
+      client: { environment: { MODE: 'again' }, dependsOn: { init: { condition: 'service_completed_successfully', required: true, restart: true } } },
+    });
     await expect(engine.up(failing)).rejects.toThrow(/service "init" didn't complete successfully: exit 3/);
     // a healthcheck condition on a service without one is refused with Compose's message
     const noHealth = stack({ client: { dependsOn: { web: { condition: 'service_healthy', required: true, restart: true } } } });

@@ -27,7 +27,9 @@ describe('located errors', () => {
   });
 
   it('unknown top-level key', async () => {
-    expect(await loadError('servicess:\n  web:\n    image: nginx\n')).toMatch(/^docker-compose\.yml:1:1: unknown key "servicess" \(did you mean "services"\?\)/);
+    expect(await loadError('servicess:\n  web:\n    image: nginx\n')).toMatch(
+      /^docker-compose\.yml:1:1: unknown key "servicess" \(did you mean "services"\?\)/,
+    );
   });
 
   it('unknown key deep inside', async () => {
@@ -45,7 +47,9 @@ describe('located errors', () => {
     expect(await loadError('services:\n  web:\n    image: nginx\n    ports:\n      - "8080:80"\n      - "80:80:80:80"\n')).toMatch(
       /^docker-compose\.yml:6:9: services\.web\.ports\[1\]: invalid port "80:80:80:80"/,
     );
-    expect(await loadError('services:\n  web:\n    image: nginx\n    ports: ["70000"]\n')).toBe('docker-compose.yml:4:13: services.web.ports[0]: invalid port "70000"');
+    expect(await loadError('services:\n  web:\n    image: nginx\n    ports: ["70000"]\n')).toBe(
+      'docker-compose.yml:4:13: services.web.ports[0]: invalid port "70000"',
+    );
   });
 
   it('wrong type names the accepted types', async () => {
@@ -55,7 +59,9 @@ describe('located errors', () => {
   });
 
   it('a list item given twice points at the second one', async () => {
-    expect(await loadError('services:\n  web:\n    image: nginx\n    ports: ["80", "80"]\n')).toBe('docker-compose.yml:4:19: services.web.ports[1]: "80" is listed twice');
+    expect(await loadError('services:\n  web:\n    image: nginx\n    ports: ["80", "80"]\n')).toBe(
+      'docker-compose.yml:4:19: services.web.ports[1]: "80" is listed twice',
+    );
   });
 
   it('a value of the wrong type inside a mapping', async () => {
@@ -121,7 +127,9 @@ describe('located errors', () => {
   });
 
   it('service without image or build', async () => {
-    expect(await loadError('services:\n  db:\n    restart: always\n')).toBe('docker-compose.yml:3:5: services.db: service "db" has neither an image nor a build context');
+    expect(await loadError('services:\n  db:\n    restart: always\n')).toBe(
+      'docker-compose.yml:3:5: services.db: service "db" has neither an image nor a build context',
+    );
   });
 
   it('errors in a second file name that file', async () => {

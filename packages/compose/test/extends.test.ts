@@ -35,21 +35,34 @@ describe('extends', () => {
       'services:\n  base:\n    build: ./app\n    env_file: base.env\n    volumes: ["./conf:/conf", "/abs:/abs"]\n    restart: ${POLICY}\n',
     );
     const p = await loadProject({
-      files: [{ path: path.join(dir, 'compose.yml'), content: 'services:\n  web:\n    extends:\n      file: common/services.yml\n      service: base\n    volumes: ["./data:/data"]\n' }],
+      files: [
+        {
+          path: path.join(dir, 'compose.yml'),
+          content: 'services:\n  web:\n    extends:\n      file: common/services.yml\n      service: base\n    volumes: ["./data:/data"]\n',
+        },
+      ],
       env: { POLICY: 'always' },
     });
     const web = p.services.web!;
     expect(web.build!.context).toBe(path.join(dir, 'common', 'app'));
     expect(web.environment).toEqual({ FROM_BASE: '1' });
     expect(web.restart).toBe('always');
-    expect(web.volumes.map((v) => `${v.source}:${v.target}`)).toEqual([`${path.join(dir, 'common', 'conf')}:/conf`, '/abs:/abs', `${path.join(dir, 'data')}:/data`]);
+    expect(web.volumes.map((v) => `${v.source}:${v.target}`)).toEqual([
+      `${path.join(dir, 'common', 'conf')}:/conf`,
+      '/abs:/abs',
+      `${path.join(dir, 'data')}:/data`,
+    ]);
   });
 
   it('errors: unknown base, missing file, cycle', async () => {
-    expect(await loadError('services:\n  web:\n    extends: nope\n')).toBe('docker-compose.yml:3:14: services.web.extends: service "web" extends undefined service "nope"');
+    expect(await loadError('services:\n  web:\n    extends: nope\n')).toBe(
+      'docker-compose.yml:3:14: services.web.extends: service "web" extends undefined service "nope"',
+    );
     expect(await loadError('services:\n  web:\n    extends:\n      file: missing.yml\n      service: x\n')).toBe(
       'docker-compose.yml:4:13: services.web.extends: cannot read /srv/notes/missing.yml: no such file',
     );
-    expect(await loadError('services:\n  a:\n    extends: b\n  b:\n    extends: a\n')).toMatch(/services\.[ab]\.extends: extends cycle: (a -> b -> a|b -> a -> b)/);
+    expect(await loadError('services:\n  a:\n    extends: b\n  b:\n    extends: a\n')).toMatch(
+      /services\.[ab]\.extends: extends cycle: (a -> b -> a|b -> a -> b)/,
+    );
   });
 });

@@ -72,7 +72,9 @@ describe('ports', () => {
 
   it('rejects a bad long-syntax port', async () => {
     expect(await loadError(service('    ports:\n      - target: 70000\n'))).toBe('docker-compose.yml:5:17: services.web.ports[0].target: invalid port 70000');
-    expect(await loadError(service('    ports:\n      - target: 80\n        published: "x"\n'))).toMatch(/services\.web\.ports\[0\]\.published: invalid published port "x"/);
+    expect(await loadError(service('    ports:\n      - target: 80\n        published: "x"\n'))).toMatch(
+      /services\.web\.ports\[0\]\.published: invalid published port "x"/,
+    );
   });
 });
 
@@ -168,7 +170,10 @@ describe('volumes', () => {
     });
     expect(web).toMatchObject({
       shmSize: 128 * 1024 * 1024,
-      ulimits: [{ name: 'nproc', soft: 65535, hard: 65535 }, { name: 'nofile', soft: 20000, hard: 40000 }],
+      ulimits: [
+        { name: 'nproc', soft: 65535, hard: 65535 },
+        { name: 'nofile', soft: 20000, hard: 40000 },
+      ],
       sysctls: { 'net.core.somaxconn': '1024' },
       cpuset: '0',
     });

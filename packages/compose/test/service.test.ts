@@ -39,7 +39,9 @@ describe('service normalisation', () => {
     const s = await one(`    command: bash -c 'echo "hi there" && exit 1' --x="a b"\n    entrypoint: ["/bin/sh", "-c"]\n`);
     expect(s.command).toEqual(['bash', '-c', 'echo "hi there" && exit 1', '--x=a b']);
     expect(s.entrypoint).toEqual(['/bin/sh', '-c']);
-    expect(await loadError('services:\n  web:\n    image: x\n    command: ["npm", 1]\n')).toBe('docker-compose.yml:4:22: services.web.command[1]: must be string, not number 1');
+    expect(await loadError('services:\n  web:\n    image: x\n    command: ["npm", 1]\n')).toBe(
+      'docker-compose.yml:4:22: services.web.command[1]: must be string, not number 1',
+    );
     expect(await loadError('services:\n  web:\n    image: x\n    command: echo "unterminated\n')).toMatch(
       /^docker-compose\.yml:4:14: services\.web\.command: unexpected end of statement/,
     );
@@ -48,10 +50,14 @@ describe('service normalisation', () => {
   it('build: string and object, context resolved, args list/map', async () => {
     expect((await load('services:\n  web:\n    build: ./app\n')).services.web!.build).toEqual({ context: '/srv/notes/app', args: {} });
     const b = (
-      await load('services:\n  web:\n    build:\n      dockerfile: Dockerfile.dev\n      target: dev\n      args:\n        - A=1\n        - B\n        - C\n', { env: { B: 'b' } })
+      await load('services:\n  web:\n    build:\n      dockerfile: Dockerfile.dev\n      target: dev\n      args:\n        - A=1\n        - B\n        - C\n', {
+        env: { B: 'b' },
+      })
     ).services.web!.build;
     expect(b).toEqual({ context: '/srv/notes', dockerfile: 'Dockerfile.dev', target: 'dev', args: { A: '1', B: 'b' } });
-    expect((await load('services:\n  web:\n    build: https://github.com/x/y.git#main\n')).services.web!.build!.context).toBe('https://github.com/x/y.git#main');
+    expect((await load('services:\n  web:\n    build: https://github.com/x/y.git#main\n')).services.web!.build!.context).toBe(
+      'https://github.com/x/y.git#main',
+    );
   });
 
   it('networks in list and map form, with aliases and ipv4_address', async () => {
@@ -65,7 +71,9 @@ describe('service normalisation', () => {
     const s = await one('    network_mode: host\n');
     expect(s.networkMode).toBe('host');
     expect(s.networks).toEqual({});
-    expect(await loadError('services:\n  web:\n    image: x\n    network_mode: host\n    networks: [default]\n')).toMatch(/sets both network_mode and networks/);
+    expect(await loadError('services:\n  web:\n    image: x\n    network_mode: host\n    networks: [default]\n')).toMatch(
+      /sets both network_mode and networks/,
+    );
     expect(await loadError('services:\n  web:\n    image: x\n    network_mode: bogus\n')).toMatch(/unsupported network_mode "bogus"/);
   });
 
@@ -105,20 +113,29 @@ describe('service normalisation', () => {
 
   it('restart policies, including deploy.restart_policy', async () => {
     for (const r of ['no', 'always', 'unless-stopped', 'on-failure', 'on-failure:3']) expect((await one(`    restart: "${r}"\n`)).restart).toBe(r);
-    expect(await loadError('services:\n  web:\n    image: x\n    restart: sometimes\n')).toMatch(/^docker-compose\.yml:4:14: services\.web\.restart: invalid restart policy "sometimes"/);
+    expect(await loadError('services:\n  web:\n    image: x\n    restart: sometimes\n')).toMatch(
+      /^docker-compose\.yml:4:14: services\.web\.restart: invalid restart policy "sometimes"/,
+    );
     expect((await one('    deploy:\n      restart_policy:\n        condition: on-failure\n        max_attempts: 5\n')).restart).toBe('on-failure:5');
     expect((await one('    deploy:\n      restart_policy:\n        condition: any\n')).restart).toBe('always');
   });
 
   it('healthcheck: string test, list test, durations, disable', async () => {
-    expect((await one('    healthcheck:\n      test: curl -f http://localhost/ || exit 1\n      interval: 1m30s\n      timeout: 500ms\n      start_interval: 1s\n')).healthcheck).toEqual({
+    expect(
+      (await one('    healthcheck:\n      test: curl -f http://localhost/ || exit 1\n      interval: 1m30s\n      timeout: 500ms\n      start_interval: 1s\n'))
+        .healthcheck,
+    ).toEqual({
       test: ['CMD-SHELL', 'curl -f http://localhost/ || exit 1'],
       interval: 90e9,
       timeout: 500e6,
       startInterval: 1e9,
       disable: false,
     });
-    expect((await one('    healthcheck:\n      test: ["CMD-SHELL", "true"]\n      retries: 3\n')).healthcheck).toEqual({ test: ['CMD-SHELL', 'true'], retries: 3, disable: false });
+    expect((await one('    healthcheck:\n      test: ["CMD-SHELL", "true"]\n      retries: 3\n')).healthcheck).toEqual({
+      test: ['CMD-SHELL', 'true'],
+      retries: 3,
+      disable: false,
+    });
     expect((await one('    healthcheck:\n      disable: true\n')).healthcheck).toEqual({ test: ['NONE'], disable: true });
     expect((await one('    healthcheck:\n      test: ["NONE"]\n')).healthcheck).toEqual({ test: ['NONE'], disable: true });
     expect(await loadError('services:\n  web:\n    image: x\n    healthcheck:\n      test: ["curl", "x"]\n')).toMatch(/must start with CMD, CMD-SHELL or NONE/);
@@ -163,12 +180,19 @@ describe('service normalisation', () => {
       dns: ['1.1.1.1'],
       pullPolicy: 'never',
     });
-    expect((await one('    labels:\n      a: 1\n      b: "x"\n    dns: [8.8.8.8, 1.1.1.1]\n    pull_policy: if_not_present\n')).labels).toEqual({ a: '1', b: 'x' });
+    expect((await one('    labels:\n      a: 1\n      b: "x"\n    dns: [8.8.8.8, 1.1.1.1]\n    pull_policy: if_not_present\n')).labels).toEqual({
+      a: '1',
+      b: 'x',
+    });
     expect((await one('    stop_grace_period: 500ms\n')).stopGracePeriod).toBe(0.5);
   });
 
   it('extra_hosts list (both separators) and map', async () => {
-    expect((await one('    extra_hosts:\n      - "db:10.0.0.2"\n      - "cache=10.0.0.3"\n      - "v6:::1"\n')).extraHosts).toEqual(['db:10.0.0.2', 'cache:10.0.0.3', 'v6:::1']);
+    expect((await one('    extra_hosts:\n      - "db:10.0.0.2"\n      - "cache=10.0.0.3"\n      - "v6:::1"\n')).extraHosts).toEqual([
+      'db:10.0.0.2',
+      'cache:10.0.0.3',
+      'v6:::1',
+    ]);
     expect((await one('    extra_hosts:\n      db: 10.0.0.2\n      v6: "::1"\n')).extraHosts).toEqual(['db:10.0.0.2', 'v6:::1']);
   });
 
@@ -180,7 +204,9 @@ describe('service normalisation', () => {
     expect((await one('    mem_limit: 1073741824\n')).memory).toBe(1024 ** 3);
     expect((await one('    scale: 0\n')).replicas).toBe(0);
     expect(await loadError('services:\n  web:\n    image: x\n    mem_limit: lots\n')).toMatch(/services\.web\.mem_limit: invalid memory size "lots"/);
-    expect(await loadError('services:\n  web:\n    image: x\n    scale: 2\n    deploy:\n      replicas: 3\n')).toMatch(/can't set distinct values on scale and deploy\.replicas/);
+    expect(await loadError('services:\n  web:\n    image: x\n    scale: 2\n    deploy:\n      replicas: 3\n')).toMatch(
+      /can't set distinct values on scale and deploy\.replicas/,
+    );
     expect(await loadError('services:\n  web:\n    image: x\n    container_name: one\n    scale: 2\n')).toMatch(/container names must be unique/);
   });
 

@@ -15,7 +15,10 @@ export function migrationList(provider: Provider) {
   const baseDir = join(PRISMA_DIR, provider, 'migrations');
   const lockPath = join(baseDir, 'migration_lock.toml');
   const dirs = existsSync(baseDir)
-    ? readdirSync(baseDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()
+    ? readdirSync(baseDir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort()
     : [];
   return {
     baseDir,

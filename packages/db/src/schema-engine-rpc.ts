@@ -60,7 +60,8 @@ async function runCliCommand(command: string | undefined, url: string | undefine
   } catch (e) {
     const err = e as Error;
     process.stderr.write(
-      JSON.stringify({ level: 'ERROR', target: 'schema_engine::logger', fields: { message: err.message, error_code: (e as DatabaseAdminError).errorCode } }) + '\n',
+      JSON.stringify({ level: 'ERROR', target: 'schema_engine::logger', fields: { message: err.message, error_code: (e as DatabaseAdminError).errorCode } }) +
+        '\n',
     );
     process.exitCode = 1;
   }
@@ -117,7 +118,8 @@ async function evaluateDataLossByDiff(e: Engine, params: unknown) {
     filters,
   } as never);
   const changed = diff.exitCode === 2;
-  if (changed) printToCli('note: data-loss warnings are not available from the WebAssembly schema engine; review the generated migration.sql before applying it.');
+  if (changed)
+    printToCli('note: data-loss warnings are not available from the WebAssembly schema engine; review the generated migration.sql before applying it.');
   return { migrationSteps: changed ? 1 : 0, warnings: [], unexecutableSteps: [] };
 }
 
@@ -178,7 +180,12 @@ function errorPayload(e: unknown) {
   return {
     code: 4466,
     message: 'An error happened. Check the data field for details.',
-    data: { is_panic: false, message: known?.message ?? message, meta: known?.meta ?? null, error_code: known?.error_code ?? (typeof err?.code === 'string' && /^P\d{4}$/.test(err.code) ? err.code : null) },
+    data: {
+      is_panic: false,
+      message: known?.message ?? message,
+      meta: known?.meta ?? null,
+      error_code: known?.error_code ?? (typeof err?.code === 'string' && /^P\d{4}$/.test(err.code) ? err.code : null),
+    },
   };
 }
 
@@ -202,7 +209,9 @@ export async function serveSchemaEngine(argv: string[]): Promise<void> {
   const engine = () =>
     (opened ??= (() => {
       if (!url) throw new Error('no datasource URL: set datasource.url in prisma.config.ts (DATABASE_URL)');
-      return openSchemaEngine(schemas, migrationAdapterFor(absoluteSqliteUrl(url), args.datasource?.shadowDatabaseUrl), { log: (line) => process.stderr.write(line + '\n') });
+      return openSchemaEngine(schemas, migrationAdapterFor(absoluteSqliteUrl(url), args.datasource?.shadowDatabaseUrl), {
+        log: (line) => process.stderr.write(line + '\n'),
+      });
     })());
 
   const send = (msg: object) => process.stdout.write(JSON.stringify(msg) + '\n');

@@ -62,24 +62,47 @@ function suite(name: string, provider: Provider, setup: () => Promise<{ url: str
       expect(updated).toMatchObject({ role: 'admin', passwordHash: 'y' });
       expect(updated.updatedAt.getTime()).toBeGreaterThanOrEqual(u.updatedAt.getTime());
 
-      const dup = await client().user.create({ data: { username: 'alice', passwordHash: 'z' } }).catch((e: unknown) => e);
+      const dup = await client()
+        .user.create({ data: { username: 'alice', passwordHash: 'z' } })
+        .catch((e: unknown) => e);
       expect(isUniqueViolation(dup)).toBe(true);
       await expect(client().user.create({ data: { username: 'eve', passwordHash: 'z', role: 'root' as never } })).rejects.toThrow();
 
       expect((await client().user.findMany({ orderBy: { username: 'asc' } })).map((x) => x.username)).toEqual(['alice', 'bob']);
       await client().user.delete({ where: { username: 'bob' } });
       expect(await client().user.findUnique({ where: { username: 'bob' } })).toBeNull();
-      expect(isRecordNotFound(await client().user.delete({ where: { username: 'bob' } }).catch((e: unknown) => e))).toBe(true);
+      expect(
+        isRecordNotFound(
+          await client()
+            .user.delete({ where: { username: 'bob' } })
+            .catch((e: unknown) => e),
+        ),
+      ).toBe(true);
     });
 
     it('sessions: belong to a user, unique token hash, expiry queries, removed with the user', async () => {
       const user = await client().user.create({ data: { username: 'sess', passwordHash: 'x' } });
       const s = await client().session.create({ data: { tokenHash: 'sha256:s1', userId: user.id, expiresAt: hourFromNow(), ip: '10.0.0.1' } });
       await client().session.create({ data: { tokenHash: 'sha256:old', userId: user.id, expiresAt: new Date(Date.now() - 1000) } });
-      expect(await client().session.findUnique({ where: { tokenHash: 'sha256:s1' }, include: { user: true } })).toMatchObject({ id: s.id, user: { username: 'sess' } });
+      expect(await client().session.findUnique({ where: { tokenHash: 'sha256:s1' }, include: { user: true } })).toMatchObject({
+        id: s.id,
+        user: { username: 'sess' },
+      });
 
-      expect(isUniqueViolation(await client().session.create({ data: { tokenHash: 'sha256:s1', userId: user.id, expiresAt: hourFromNow() } }).catch((e: unknown) => e))).toBe(true);
-      expect(isForeignKeyViolation(await client().session.create({ data: { tokenHash: 'sha256:s2', userId: 'nobody', expiresAt: hourFromNow() } }).catch((e: unknown) => e))).toBe(true);
+      expect(
+        isUniqueViolation(
+          await client()
+            .session.create({ data: { tokenHash: 'sha256:s1', userId: user.id, expiresAt: hourFromNow() } })
+            .catch((e: unknown) => e),
+        ),
+      ).toBe(true);
+      expect(
+        isForeignKeyViolation(
+          await client()
+            .session.create({ data: { tokenHash: 'sha256:s2', userId: 'nobody', expiresAt: hourFromNow() } })
+            .catch((e: unknown) => e),
+        ),
+      ).toBe(true);
 
       const seen = new Date();
       await client().session.update({ where: { id: s.id }, data: { lastSeenAt: seen } });
@@ -92,7 +115,9 @@ function suite(name: string, provider: Provider, setup: () => Promise<{ url: str
 
     it('API tokens: hashed, prefixed, scoped, expiring, last used; unique hash; removed with the user', async () => {
       const user = await client().user.create({ data: { username: 'ci', passwordHash: 'x' } });
-      const t = await client().apiToken.create({ data: { name: 'deploy', tokenHash: 'sha256:t1', prefix: 'sk_ab12', scopes: 'read,operate', userId: user.id } });
+      const t = await client().apiToken.create({
+        data: { name: 'deploy', tokenHash: 'sha256:t1', prefix: 'sk_ab12', scopes: 'read,operate', userId: user.id },
+      });
       expect(t).toMatchObject({ expiresAt: null, lastUsedAt: null });
       const expires = hourFromNow();
       const used = new Date();
@@ -101,7 +126,13 @@ function suite(name: string, provider: Provider, setup: () => Promise<{ url: str
       expect(loaded).toMatchObject({ prefix: 'sk_ab12', scopes: 'read,operate', user: { username: 'ci' } });
       expect([loaded.lastUsedAt?.getTime(), loaded.expiresAt?.getTime()]).toEqual([used.getTime(), expires.getTime()]);
 
-      expect(isUniqueViolation(await client().apiToken.create({ data: { name: 'again', tokenHash: 'sha256:t1', prefix: 'sk_x', scopes: 'read', userId: user.id } }).catch((e: unknown) => e))).toBe(true);
+      expect(
+        isUniqueViolation(
+          await client()
+            .apiToken.create({ data: { name: 'again', tokenHash: 'sha256:t1', prefix: 'sk_x', scopes: 'read', userId: user.id } })
+            .catch((e: unknown) => e),
+        ),
+      ).toBe(true);
       await client().user.delete({ where: { id: user.id } });
       expect(await client().apiToken.count()).toBe(0);
     });
@@ -110,7 +141,15 @@ function suite(name: string, provider: Provider, setup: () => Promise<{ url: str
       const t0 = Date.now();
       for (let i = 0; i < 5; i++) {
         await client().auditEntry.create({
-          data: { actor: 'admin', action: `container.op${i}`, target: `c${i}`, result: i === 3 ? 'error' : 'ok', detail: i === 3 ? 'boom' : null, ip: '127.0.0.1', createdAt: new Date(t0 + i * 1000) },
+          data: {
+            actor: 'admin',
+            action: `container.op${i}`,
+            target: `c${i}`,
+            result: i === 3 ? 'error' : 'ok',
+            detail: i === 3 ? 'boom' : null,
+            ip: '127.0.0.1',
+            createdAt: new Date(t0 + i * 1000),
+          },
         });
       }
       await client().auditEntry.create({ data: { actor: 'system', action: 'agent.start', result: 'ok' } });
@@ -125,16 +164,31 @@ function suite(name: string, provider: Provider, setup: () => Promise<{ url: str
       await client().setting.upsert({ where: { key: 'theme' }, create: { key: 'theme', value: 'dark' }, update: { value: 'dark' } });
       await client().setting.upsert({ where: { key: 'theme' }, create: { key: 'theme', value: 'light' }, update: { value: 'light' } });
       expect(await client().setting.findMany()).toMatchObject([{ key: 'theme', value: 'light' }]);
-      expect(isUniqueViolation(await client().setting.create({ data: { key: 'theme', value: 'x' } }).catch((e: unknown) => e))).toBe(true);
+      expect(
+        isUniqueViolation(
+          await client()
+            .setting.create({ data: { key: 'theme', value: 'x' } })
+            .catch((e: unknown) => e),
+        ),
+      ).toBe(true);
       await client().setting.delete({ where: { key: 'theme' } });
       expect(await client().setting.count()).toBe(0);
     });
 
     it('registry credentials: one per registry, update, delete', async () => {
       await client().registryCredential.create({ data: { registry: 'registry.example:5000', username: 'u', secretEncrypted: 'v1:iv:ct:tag' } });
-      expect(isUniqueViolation(await client().registryCredential.create({ data: { registry: 'registry.example:5000', username: 'v', secretEncrypted: 'x' } }).catch((e: unknown) => e))).toBe(true);
+      expect(
+        isUniqueViolation(
+          await client()
+            .registryCredential.create({ data: { registry: 'registry.example:5000', username: 'v', secretEncrypted: 'x' } })
+            .catch((e: unknown) => e),
+        ),
+      ).toBe(true);
       await client().registryCredential.update({ where: { registry: 'registry.example:5000' }, data: { username: 'v', secretEncrypted: 'v1:iv2:ct2:tag2' } });
-      expect(await client().registryCredential.findUnique({ where: { registry: 'registry.example:5000' } })).toMatchObject({ username: 'v', secretEncrypted: 'v1:iv2:ct2:tag2' });
+      expect(await client().registryCredential.findUnique({ where: { registry: 'registry.example:5000' } })).toMatchObject({
+        username: 'v',
+        secretEncrypted: 'v1:iv2:ct2:tag2',
+      });
       await client().registryCredential.delete({ where: { registry: 'registry.example:5000' } });
       expect(await client().registryCredential.count()).toBe(0);
     });
@@ -142,7 +196,13 @@ function suite(name: string, provider: Provider, setup: () => Promise<{ url: str
     it('stacks: one per name, update bumps updatedAt, delete', async () => {
       const created = await client().stack.create({ data: { name: 'web', composeFile: 'services: {}\n', updatedBy: 'admin' } });
       expect(created.envFile).toBe('');
-      expect(isUniqueViolation(await client().stack.create({ data: { name: 'web', composeFile: 'x' } }).catch((e: unknown) => e))).toBe(true);
+      expect(
+        isUniqueViolation(
+          await client()
+            .stack.create({ data: { name: 'web', composeFile: 'x' } })
+            .catch((e: unknown) => e),
+        ),
+      ).toBe(true);
       await new Promise((r) => setTimeout(r, 5));
       const updated = await client().stack.update({ where: { name: 'web' }, data: { envFile: 'A=1\n', updatedBy: 'bob' } });
       expect(updated.updatedAt.getTime()).toBeGreaterThan(created.updatedAt.getTime());

@@ -62,7 +62,16 @@ export async function startPostgres(): Promise<TestPostgres> {
   process.once('exit', stopSync);
   try {
     asPostgres(pgBin('initdb'), ['-D', join(dir, 'data'), '--auth=trust', '-U', 'postgres', '--no-sync']);
-    asPostgres(pgBin('pg_ctl'), ['-D', join(dir, 'data'), '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+    asPostgres(pgBin('pg_ctl'), [
+      '-D',
+      join(dir, 'data'),
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      'start',
+    ]);
   } catch (e) {
     stopSync();
     throw e;

@@ -15,7 +15,11 @@ function captured(fn: () => void): Record<string, unknown>[] {
   } finally {
     process.stderr.write = write;
   }
-  return lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return lines
+    .join('')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 const initial = getLogLevel();
@@ -25,7 +29,15 @@ describe('@skiff/logger', () => {
   it('writes one JSON object a line: ISO time, the level as a label, msg, the context and the error', () => {
     const log = logger.child({ component: 'network' }).child({ network: 'n1' });
     const [line] = captured(() => log.warn('deleting a bridge', { container: 'c1', err: Object.assign(new Error('busy'), { code: 'EBUSY' }) }));
-    expect(line).toMatchObject({ level: 'warn', msg: 'deleting a bridge', component: 'network', network: 'n1', container: 'c1', err: { message: 'busy', code: 'EBUSY' }, pid: process.pid });
+    expect(line).toMatchObject({
+      level: 'warn',
+      msg: 'deleting a bridge',
+      component: 'network',
+      network: 'n1',
+      container: 'c1',
+      err: { message: 'busy', code: 'EBUSY' },
+      pid: process.pid,
+    });
     expect(line!.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
@@ -56,7 +68,12 @@ describe('@skiff/logger', () => {
     expect(parseLevel(' DEBUG ')).toBe('debug');
     expect(parseLevel('loud')).toBeUndefined();
     const script = "import { logger } from './packages/logger/src/index.ts'; logger.debug('from the child', { component: 'x' });";
-    const run = (env: Record<string, string>) => spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: `${import.meta.dirname}/../../..`, env: { ...process.env, ...env }, encoding: 'utf8' });
+    const run = (env: Record<string, string>) =>
+      spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: `${import.meta.dirname}/../../..`,
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+      });
     expect(run({ SKIFF_LOG_LEVEL: 'info' }).stderr).toBe('');
     const shown = run({ SKIFF_LOG_LEVEL: 'debug' });
     expect(JSON.parse(shown.stderr)).toMatchObject({ level: 'debug', msg: 'from the child', component: 'x' });

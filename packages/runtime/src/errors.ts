@@ -2,14 +2,7 @@
  * Typed runtime errors. The agent maps `code` onto tRPC/HTTP codes and the CLI onto
  * exit codes, so every failure a user can cause must be one of these.
  */
-export type SkiffErrorCode =
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'INVALID_ARGUMENT'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
-  | 'UNAVAILABLE'
-  | 'INTERNAL';
+export type SkiffErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'INVALID_ARGUMENT' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'UNAVAILABLE' | 'INTERNAL';
 
 export class SkiffError extends Error {
   /** Docker's CLI exit status for this failure when it is not 125 (126 not executable, 127 not found) */

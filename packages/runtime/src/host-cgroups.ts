@@ -76,4 +76,3 @@ function removeTree(dir: string): boolean {
     return (e as NodeJS.ErrnoException).code === 'ENOENT';
   }
 }
-

@@ -6,7 +6,6 @@ import { removeCgroupParent, unknownCgroups } from './host-cgroups.js';
 import { netnsDelete } from './native/addon.js';
 import type { Runtime } from './runtime.js';
 
-
 export interface HostCleanupOptions {
   root: string;
   cgroupParent: string;
@@ -27,11 +26,14 @@ export async function cleanupHost(rt: Runtime, opts: HostCleanupOptions): Promis
   const all = await rt.containers.list({ all: true });
   const running = all.filter((c) => c.state === 'running' || c.state === 'paused' || c.state === 'restarting');
   if (running.length && !opts.force) {
-    throw new Conflict(`${running.length} container(s) are running (${running.map((c) => c.names[0] ?? c.id.slice(0, 12)).join(', ')}): stop them first or pass --force`);
+    throw new Conflict(
+      `${running.length} container(s) are running (${running.map((c) => c.names[0] ?? c.id.slice(0, 12)).join(', ')}): stop them first or pass --force`,
+    );
   }
   // containers of a wiped root: their processes sit in this agent's cgroup parent, their namespaces under their ids
   const orphans = unknownCgroups(opts.cgroupParent, new Set(all.map((c) => c.id)));
-  if (orphans.length && !opts.force) throw new Conflict(`${orphans.length} cgroup(s) of containers this root does not know exist (${orphans[0]}): pass --force to kill what runs in them`);
+  if (orphans.length && !opts.force)
+    throw new Conflict(`${orphans.length} cgroup(s) of containers this root does not know exist (${orphans[0]}): pass --force to kill what runs in them`);
   const done: string[] = [];
   for (const c of running) {
     await rt.containers.stop(c.id, { timeout: 0 });
@@ -39,7 +41,8 @@ export async function cleanupHost(rt: Runtime, opts: HostCleanupOptions): Promis
   }
   done.push(...(await rt.networks.removeHostObjects()));
   await rt.close();
-  if (await removeCgroupParent(opts.cgroupParent, { kill: opts.force })) done.push(`removed cgroup parent ${opts.cgroupParent}${orphans.length ? ` (with ${orphans.length} unknown container cgroup(s))` : ''}`);
+  if (await removeCgroupParent(opts.cgroupParent, { kill: opts.force }))
+    done.push(`removed cgroup parent ${opts.cgroupParent}${orphans.length ? ` (with ${orphans.length} unknown container cgroup(s))` : ''}`);
   for (const id of new Set(orphans.map((d) => basename(d)))) {
     const netns = `/run/netns/skiff-${id.slice(0, 12)}`;
     if (!existsSync(netns)) continue;

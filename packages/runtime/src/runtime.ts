@@ -62,7 +62,17 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const images = await ImageStore.open({ root: opts.root, insecureRegistries: opts.insecureRegistries ?? [], emit });
   const volumes = await VolumeStore.open(opts.root);
   const networks = await NetworkManager.open(opts.root, { bridgeName: opts.bridgeName, defaultSubnet: opts.defaultSubnet, nftTable: opts.nftTable });
-  const containers = await ContainerManager.open({ root: opts.root, images, volumes, networks, emit, cgroupParent: opts.cgroupParent, logMaxSize: opts.logMaxSize, logMaxFiles: opts.logMaxFiles, onStartPhases: opts.onStartPhases });
+  const containers = await ContainerManager.open({
+    root: opts.root,
+    images,
+    volumes,
+    networks,
+    emit,
+    cgroupParent: opts.cgroupParent,
+    logMaxSize: opts.logMaxSize,
+    logMaxFiles: opts.logMaxFiles,
+    onStartPhases: opts.onStartPhases,
+  });
   await writeRootFormat(opts.root, format);
   // the stores made their directories (layers/, containers/ …) with default modes on a fresh root
   await makePrivateRoot(opts.root);
@@ -76,7 +86,9 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   };
 
   const knownIds = new Set((await containers.list({ all: true })).map((c) => c.id));
-  const strayCgroups = unknownCgroups(opts.cgroupParent ?? 'skiff', knownIds).map((d) => `found cgroup ${d}: no container of this root (skiff daemon --cleanup removes it)`);
+  const strayCgroups = unknownCgroups(opts.cgroupParent ?? 'skiff', knownIds).map(
+    (d) => `found cgroup ${d}: no container of this root (skiff daemon --cleanup removes it)`,
+  );
   const builder = new Builder(runtimeBackend(images, containers, join(opts.root, 'tmp')), new BuildCache(join(opts.root, 'build-cache.json')));
   return {
     images,

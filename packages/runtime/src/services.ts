@@ -16,4 +16,7 @@ export interface RuntimeVolumes extends Pick<VolumeStore, 'create' | 'find' | 'i
 
 /** user networks and the endpoints of running containers */
 export interface RuntimeNetworks
-  extends Pick<NetworkManager, 'create' | 'get' | 'list' | 'remove' | 'prune' | 'endpointsOf' | 'networkingOf' | 'destroyAll' | 'removeHostObjects' | 'hostFindings'> {}
+  extends Pick<
+    NetworkManager,
+    'create' | 'get' | 'list' | 'remove' | 'prune' | 'endpointsOf' | 'networkingOf' | 'destroyAll' | 'removeHostObjects' | 'hostFindings'
+  > {}

@@ -16,7 +16,14 @@ describe('build cache', () => {
     const file = join(dir, 'build-cache.json');
     const k = BuildCache.key('sha256:p', 'RUN make', ['A=1']);
     expect(k).toBe(BuildCache.key('sha256:p', 'RUN make', ['A=1']));
-    expect(new Set([k, BuildCache.key('sha256:q', 'RUN make', ['A=1']), BuildCache.key('sha256:p', 'RUN make -j', ['A=1']), BuildCache.key('sha256:p', 'RUN make', ['A=2'])]).size).toBe(4);
+    expect(
+      new Set([
+        k,
+        BuildCache.key('sha256:q', 'RUN make', ['A=1']),
+        BuildCache.key('sha256:p', 'RUN make -j', ['A=1']),
+        BuildCache.key('sha256:p', 'RUN make', ['A=2']),
+      ]).size,
+    ).toBe(4);
     await new BuildCache(file).set(k, 'sha256:img');
     const again = new BuildCache(file);
     expect(await again.get(k, () => true)).toBe('sha256:img');

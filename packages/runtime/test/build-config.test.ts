@@ -18,7 +18,17 @@ function configOf(body: string, base: ImageRunConfig = { Env: ['PATH=/usr/bin:/b
 describe('metadata instructions → image config', () => {
   it('sets and expands ENV, LABEL, WORKDIR, USER, EXPOSE, VOLUME, STOPSIGNAL', () => {
     const { config, history } = configOf(
-      ['ENV APP=/srv/app MODE=${MODE:-prod}', 'ENV PATH=$APP/bin:$PATH', 'LABEL org.example.mode="$MODE" tier=web', 'WORKDIR $APP', 'WORKDIR sub', 'USER ${RUNAS}', 'EXPOSE 80 53/udp 8000-8001', 'VOLUME ["/data", "/logs"]', 'STOPSIGNAL SIGTERM'].join('\n'),
+      [
+        'ENV APP=/srv/app MODE=${MODE:-prod}',
+        'ENV PATH=$APP/bin:$PATH',
+        'LABEL org.example.mode="$MODE" tier=web',
+        'WORKDIR $APP',
+        'WORKDIR sub',
+        'USER ${RUNAS}',
+        'EXPOSE 80 53/udp 8000-8001',
+        'VOLUME ["/data", "/logs"]',
+        'STOPSIGNAL SIGTERM',
+      ].join('\n'),
       undefined,
       { RUNAS: 'nobody' },
     );

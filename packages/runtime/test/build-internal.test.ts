@@ -79,7 +79,9 @@ describe('build containers are internal', () => {
     let id = '';
     let initPid = 0;
     const rt = await env.t.restartAround(async (options) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'programs/build-child.ts'), JSON.stringify(options), ctx], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'programs/build-child.ts'), JSON.stringify(options), ctx], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let out = '';
       child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
       const exited = new Promise((r) => child.once('exit', r));

@@ -52,7 +52,15 @@ afterAll(async () => {
 async function build(extra: Partial<Parameters<typeof t.rt.build>[0]> = {}) {
   const events: BuildEvent[] = [];
   const r = await t.rt.build({ context: ctx, buildArgs: { BASE: image }, tags: ['built:v1'], onEvent: (e) => events.push(e), ...extra });
-  return { id: r.id, events, cached: events.filter((e) => e.type === 'cached').length, output: events.filter((e) => e.type === 'output').map((e) => (e as { data: string }).data).join('') };
+  return {
+    id: r.id,
+    events,
+    cached: events.filter((e) => e.type === 'cached').length,
+    output: events
+      .filter((e) => e.type === 'output')
+      .map((e) => (e as { data: string }).data)
+      .join(''),
+  };
 }
 
 describe('build', () => {
@@ -99,7 +107,7 @@ describe('build', () => {
     expect(run.stdout).toBe('app source\nbuilt\n');
   });
 
-  it('runs RUN --network=host only in a build granted the host network (the Dockerfile is the image author\'s)', async () => {
+  it("runs RUN --network=host only in a build granted the host network (the Dockerfile is the image author's)", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'skiff-build-net-'));
     try {
       // the attack: a Dockerfile from an untrusted repository lists the host's interfaces

@@ -50,7 +50,10 @@ describe('killCgroup', () => {
       mkdirSync(d);
       made.push(d);
     }
-    const p = spawn('sh', ['-c', `echo $$ > ${freezer}/cgroup.procs && echo $$ > ${pids}/cgroup.procs && while :; do sleep 30 & sleep 0.005; done`], { detached: true, stdio: 'ignore' });
+    const p = spawn('sh', ['-c', `echo $$ > ${freezer}/cgroup.procs && echo $$ > ${pids}/cgroup.procs && while :; do sleep 30 & sleep 0.005; done`], {
+      detached: true,
+      stdio: 'ignore',
+    });
     p.unref();
     for (let i = 0; i < 200 && procs(freezer).length < 10; i++) await new Promise((r) => setTimeout(r, 10));
     expect(procs(freezer).length).toBeGreaterThanOrEqual(10);

@@ -54,7 +54,13 @@ describe('the container’s cgroups at /sys/fs/cgroup', () => {
     ].join('; ');
     // host networking binds the host's /sys: none of the host's (read-write) cgroup mounts may come along
     for (const network of [undefined, 'host', undefined, 'host']) {
-      const r = await runCollect(t.rt, { image, autoRemove: true, network, memory: MiB256, cmd: sh(`${script}; grep -c " /sys/fs/cgroup" /proc/self/mountinfo`) });
+      const r = await runCollect(t.rt, {
+        image,
+        autoRemove: true,
+        network,
+        memory: MiB256,
+        cmd: sh(`${script}; grep -c " /sys/fs/cgroup" /proc/self/mountinfo`),
+      });
       // no write succeeded, every cgroup mount is ro, and there is one per hierarchy plus the tmpfs (v1), or one (v2)
       expect(r.stdout, `network ${network ?? 'bridge'}`).toMatch(/^0\n([2-9]|1\d)\n$|^0\n1\n$/);
     }
@@ -98,7 +104,10 @@ describe('the container’s cgroups at /sys/fs/cgroup', () => {
 
   it('exec joins the container’s cgroup namespace and sees the same view', async () => {
     const { id } = await t.rt.containers.run({ image, memory: MiB256, cmd: ['sleep', '300'] });
-    const out = await execOut(id, `${READ_LIMIT}; grep -E "memory" /proc/self/cgroup | cut -d: -f3; ls /sys/fs/cgroup/memory/ | grep -c ^memory.limit_in_bytes$ || true`);
+    const out = await execOut(
+      id,
+      `${READ_LIMIT}; grep -E "memory" /proc/self/cgroup | cut -d: -f3; ls /sys/fs/cgroup/memory/ | grep -c ^memory.limit_in_bytes$ || true`,
+    );
     expect(out.split('\n').slice(0, 2)).toEqual([String(MiB256), '/']);
     await t.rt.containers.remove(id, { force: true });
   });

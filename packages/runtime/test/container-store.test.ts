@@ -18,7 +18,11 @@ describe('ContainerStore', () => {
     dirs.push(root);
     const store = await ContainerStore.open(root);
     // as concurrent creates land: each took its timestamp before its awaits
-    for (const [name, created] of [['b', '2026-12-06T05:00:00.200000000Z'], ['c', '2026-12-06T05:00:00.300000000Z'], ['a', '2026-12-06T05:00:00.100000000Z']] as const) {
+    for (const [name, created] of [
+      ['b', '2026-12-06T05:00:00.200000000Z'],
+      ['c', '2026-12-06T05:00:00.300000000Z'],
+      ['a', '2026-12-06T05:00:00.100000000Z'],
+    ] as const) {
       await store.add(record(store, name, created));
     }
     const names = (list: readonly { record: ContainerRecord }[]) => list.map((c) => c.record.name);

@@ -65,10 +65,14 @@ describe('containers.update', () => {
     await env.t.rt.containers.update(id, { restartPolicy: { name: 'on-failure', maximumRetryCount: 1 } });
     expect((await hostConfig(id)).RestartPolicy).toEqual({ Name: 'on-failure', MaximumRetryCount: 1 });
     await env.t.rt.containers.start(id);
-    await waitFor(async () => {
-      const i = await env.t.rt.containers.inspect(id);
-      return i.RestartCount === 1 && (i.State as { Status: string }).Status === 'exited';
-    }, 15_000, 'one restart');
+    await waitFor(
+      async () => {
+        const i = await env.t.rt.containers.inspect(id);
+        return i.RestartCount === 1 && (i.State as { Status: string }).Status === 'exited';
+      },
+      15_000,
+      'one restart',
+    );
     await env.t.rt.containers.remove(id);
 
     const { id: rm } = await env.t.rt.containers.create({ image: env.image, autoRemove: true, cmd: ['true'] });
@@ -88,10 +92,21 @@ describe('containers.update', () => {
         code: 'CONFLICT',
         message: 'memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time',
       });
-      await expect(env.t.rt.containers.update(id, { memory: MiB })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: 'minimum memory limit allowed is 6MB' });
-      await expect(env.t.rt.containers.update(id, { memory: 64 * MiB, memorySwap: 32 * MiB })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: 'minimum memoryswap limit should be larger than memory limit, see usage' });
-      await expect(env.t.rt.containers.update(id, { nanoCpus: 1000e9 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^range of CPUs is from 0\.01 to \d+\.00, as there are only \d+ CPUs available$/) });
-      await expect(env.t.rt.containers.update(id, { restartPolicy: { name: 'on-failure', maximumRetryCount: -1 } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      await expect(env.t.rt.containers.update(id, { memory: MiB })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: 'minimum memory limit allowed is 6MB',
+      });
+      await expect(env.t.rt.containers.update(id, { memory: 64 * MiB, memorySwap: 32 * MiB })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: 'minimum memoryswap limit should be larger than memory limit, see usage',
+      });
+      await expect(env.t.rt.containers.update(id, { nanoCpus: 1000e9 })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/^range of CPUs is from 0\.01 to \d+\.00, as there are only \d+ CPUs available$/),
+      });
+      await expect(env.t.rt.containers.update(id, { restartPolicy: { name: 'on-failure', maximumRetryCount: -1 } })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
       await expect(env.t.rt.containers.update('no-such-container', { cpuShares: 512 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
       expect(limitsOf(await hostConfig(id))).toEqual(before);
       expect(await v1Limits(id)).toMatchObject({ memory: 64 * MiB, memorySwap: 128 * MiB });
@@ -131,9 +146,21 @@ describe('cgroup v2 writes', () => {
       const read = async () => Object.fromEntries(await Promise.all(files.map(async (f) => [f, (await readFile(join(dir, f), 'utf8')).trim()])));
       await cg.update({ memory: 256 * MiB, memorySwap: 512 * MiB, nanoCpus: 1.5e9, cpuShares: 512, pidsLimit: 50 });
       // swap.max is the swap alone; weight is Docker's conversion of the shares
-      expect(await read()).toEqual({ 'memory.max': String(256 * MiB), 'memory.swap.max': String(256 * MiB), 'cpu.max': '150000 100000', 'cpu.weight': '20', 'pids.max': '50' });
+      expect(await read()).toEqual({
+        'memory.max': String(256 * MiB),
+        'memory.swap.max': String(256 * MiB),
+        'cpu.max': '150000 100000',
+        'cpu.weight': '20',
+        'pids.max': '50',
+      });
       await cg.update({ memory: 64 * MiB });
-      expect(await read()).toEqual({ 'memory.max': String(64 * MiB), 'memory.swap.max': String(64 * MiB), 'cpu.max': 'max 100000', 'cpu.weight': '100', 'pids.max': 'max' });
+      expect(await read()).toEqual({
+        'memory.max': String(64 * MiB),
+        'memory.swap.max': String(64 * MiB),
+        'cpu.max': 'max 100000',
+        'cpu.weight': '100',
+        'pids.max': 'max',
+      });
       await cg.update({ memory: 64 * MiB, memorySwap: -1 });
       expect((await read())['memory.swap.max']).toBe('max');
       await cg.update({});

@@ -28,7 +28,9 @@ describe('run', () => {
     const r = await runCollect(t.rt, {
       image,
       hostname: 'boat',
-      cmd: sh('echo pid=$$; hostname; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; wc -c < /proc/timer_list; ls /sys/firmware | wc -l; cat /proc/mounts; touch /proc/sys/kernel/x 2>&1 || echo rosys'),
+      cmd: sh(
+        'echo pid=$$; hostname; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; wc -c < /proc/timer_list; ls /sys/firmware | wc -l; cat /proc/mounts; touch /proc/sys/kernel/x 2>&1 || echo rosys',
+      ),
     });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('pid=1\n');
@@ -38,14 +40,23 @@ describe('run', () => {
     expect(r.stdout).toMatch(/Seccomp:\s+2/);
     expect(r.stdout).toMatch(/^0\n0\n/m); // /proc/timer_list is /dev/null, /sys/firmware an empty tmpfs
     // the host's own mounts are not visible, only the container's
-    const mountPoints = r.stdout.split('\n').filter((l) => / (proc|sysfs|tmpfs|overlay|devpts|mqueue|ext4|xfs|btrfs) /.test(l)).map((l) => l.split(' ')[1]!);
+    const mountPoints = r.stdout
+      .split('\n')
+      .filter((l) => / (proc|sysfs|tmpfs|overlay|devpts|mqueue|ext4|xfs|btrfs) /.test(l))
+      .map((l) => l.split(' ')[1]!);
     expect(mountPoints).toContain('/');
     expect(mountPoints.filter((m) => m.startsWith('/tmp') || m.startsWith('/work') || m.startsWith('/var/lib'))).toEqual([]);
     expect(r.stdout).toContain('rosys');
   });
 
   it('sets user, working dir and environment', async () => {
-    const r = await runCollect(t.rt, { image, user: 'app', workingDir: '/work/dir', env: ['FOO=bar baz'], cmd: sh('id -u; id -g; pwd; echo "$FOO"; echo $HOSTNAME') });
+    const r = await runCollect(t.rt, {
+      image,
+      user: 'app',
+      workingDir: '/work/dir',
+      env: ['FOO=bar baz'],
+      cmd: sh('id -u; id -g; pwd; echo "$FOO"; echo $HOSTNAME'),
+    });
     expect(r.stdout.split('\n').slice(0, 4)).toEqual(['1000', '1000', '/work/dir', 'bar baz']);
     const numeric = await runCollect(t.rt, { image, user: '4242:4343', cmd: sh('id -u; id -g') });
     expect(numeric.stdout).toBe('4242\n4343\n');
@@ -58,9 +69,8 @@ describe('run', () => {
     expect(tty.stdout.trim()).toBe('/dev/pts/0');
   });
 
-  it('keeps Docker\'s default capabilities; --cap-drop ALL leaves none, --cap-add adds one', async () => {
-    const capEff = async (spec: object) =>
-      (await runCollect(t.rt, { image, cmd: ['sh', '-c', 'grep CapEff /proc/self/status'], ...spec })).stdout.trim();
+  it("keeps Docker's default capabilities; --cap-drop ALL leaves none, --cap-add adds one", async () => {
+    const capEff = async (spec: object) => (await runCollect(t.rt, { image, cmd: ['sh', '-c', 'grep CapEff /proc/self/status'], ...spec })).stdout.trim();
     expect(await capEff({})).toMatch(/CapEff:\s+00000000a80425fb$/);
     expect(await capEff({ capDrop: ['ALL'] })).toMatch(/CapEff:\s+0000000000000000$/);
     expect(await capEff({ capDrop: ['ALL'], capAdd: ['NET_ADMIN'] })).toMatch(/CapEff:\s+0000000000001000$/);
@@ -111,7 +121,10 @@ describe('a detached container', () => {
       for await (const e of t.rt.containers.logs('worker')) lines.push(e);
       return lines.length >= 2 && lines;
     });
-    expect(logs.map((l) => [l.stream, l.line])).toEqual([['stdout', 'started\n'], ['stderr', 'err\n']]);
+    expect(logs.map((l) => [l.stream, l.line])).toEqual([
+      ['stdout', 'started\n'],
+      ['stderr', 'err\n'],
+    ]);
     const info = await t.rt.containers.inspect(id.slice(0, 12));
     expect(info).toMatchObject({ Id: id, Name: '/worker', State: { Status: 'running', Running: true } });
   });
@@ -223,7 +236,12 @@ describe('a detached container', () => {
 
 describe('limits and policies', () => {
   it('records an OOM kill under a memory limit', async () => {
-    const { id } = await t.rt.containers.run({ image, memory: 16 * 1024 * 1024, memorySwap: 16 * 1024 * 1024, cmd: sh('x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done') });
+    const { id } = await t.rt.containers.run({
+      image,
+      memory: 16 * 1024 * 1024,
+      memorySwap: 16 * 1024 * 1024,
+      cmd: sh('x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done'),
+    });
     const { statusCode } = await t.rt.containers.wait(id);
     expect(statusCode).toBe(137);
     expect(((await t.rt.containers.inspect(id)).State as { OOMKilled: boolean }).OOMKilled).toBe(true);
@@ -236,10 +254,14 @@ describe('limits and policies', () => {
 
   it('restarts on failure up to the maximum', async () => {
     const { id } = await t.rt.containers.run({ image, restartPolicy: { name: 'on-failure', maximumRetryCount: 2 }, cmd: sh('exit 1') });
-    await waitFor(async () => {
-      const i = await t.rt.containers.inspect(id);
-      return i.RestartCount === 2 && (i.State as { Status: string }).Status === 'exited';
-    }, 15_000, 'two restarts');
+    await waitFor(
+      async () => {
+        const i = await t.rt.containers.inspect(id);
+        return i.RestartCount === 2 && (i.State as { Status: string }).Status === 'exited';
+      },
+      15_000,
+      'two restarts',
+    );
   });
 
   it('notices a shim killed without leaving an exit record (the sweep, not the watch)', async () => {
@@ -249,10 +271,14 @@ describe('limits and policies', () => {
     const initPid = Number(readFileSync(join(dir, 'init.pid'), 'utf8'));
     process.kill(shimPid, 'SIGKILL');
     process.kill(initPid, 'SIGKILL');
-    const state = await waitFor(async () => {
-      const s = (await t.rt.containers.inspect(id)).State as { Status: string; ExitCode: number; Error: string };
-      return s.Status === 'exited' && s;
-    }, 10_000, 'the exit');
+    const state = await waitFor(
+      async () => {
+        const s = (await t.rt.containers.inspect(id)).State as { Status: string; ExitCode: number; Error: string };
+        return s.Status === 'exited' && s;
+      },
+      10_000,
+      'the exit',
+    );
     expect(state).toMatchObject({ ExitCode: 255, Error: 'the container shim exited unexpectedly' });
     expect(existsSync(join(dir, 'exit.json'))).toBe(false);
     await t.rt.containers.remove(id);
@@ -264,7 +290,6 @@ describe('limits and policies', () => {
     await waitFor(async () => !(await t.rt.containers.list({ all: true })).some((c) => c.id === r.id), 5000, '--rm removal');
   });
 });
-
 
 describe('more of docker run', () => {
   it('--init runs a minimal init as PID 1 that reaps and forwards signals', async () => {

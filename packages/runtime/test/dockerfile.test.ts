@@ -58,7 +58,11 @@ describe('Dockerfile parsing', () => {
     ]);
     const [env1, env2, run, copy, cmd, hc] = df.stages[0]!.instructions;
     expect(env1).toMatchObject({ keyword: 'ENV', line: 5 });
-    expect(keyValues(env1!, lookup, '\\')).toEqual([['A', '1'], ['B', 'two words'], ['C', '3']]);
+    expect(keyValues(env1!, lookup, '\\')).toEqual([
+      ['A', '1'],
+      ['B', 'two words'],
+      ['C', '3'],
+    ]);
     expect(keyValues(env2!, lookup, '\\')).toEqual([['LEGACY', 'value with spaces']]);
     expect(run).toMatchObject({ keyword: 'RUN', line: 8, raw: 'echo hi &&     echo there' });
     expect(run!.json).toBeUndefined();
@@ -96,7 +100,18 @@ describe('Dockerfile parsing', () => {
 
 describe('stages to build', () => {
   const df = parseDockerfile(
-    ['ARG TAG=1.0', 'FROM base:${TAG} AS deps', 'RUN make deps', 'FROM deps AS build', 'COPY --from=tools /bin/x /', 'FROM scratch AS tools', 'FROM busybox AS unused', 'FROM scratch', 'COPY --from=build /out /', 'COPY --from=alpine:3 /etc/os-release /'].join('\n'),
+    [
+      'ARG TAG=1.0',
+      'FROM base:${TAG} AS deps',
+      'RUN make deps',
+      'FROM deps AS build',
+      'COPY --from=tools /bin/x /',
+      'FROM scratch AS tools',
+      'FROM busybox AS unused',
+      'FROM scratch',
+      'COPY --from=build /out /',
+      'COPY --from=alpine:3 /etc/os-release /',
+    ].join('\n'),
   );
 
   it('builds only what the target needs, in order, skipping unrelated stages', () => {

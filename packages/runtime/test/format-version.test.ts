@@ -37,7 +37,8 @@ function snapshot(dir: string): Record<string, string> {
   return out;
 }
 
-const editJson = (file: string, patch: Record<string, unknown>) => writeFileSync(file, JSON.stringify({ ...(JSON.parse(readFileSync(file, 'utf8')) as object), ...patch }));
+const editJson = (file: string, patch: Record<string, unknown>) =>
+  writeFileSync(file, JSON.stringify({ ...(JSON.parse(readFileSync(file, 'utf8')) as object), ...patch }));
 const NEWER = { root: FORMAT.root + 1, container: FORMAT.container + 1 };
 
 describe('format versions', () => {
@@ -82,8 +83,20 @@ describe('format versions', () => {
       before = snapshot(dir);
     });
     // the runtime's logger: a JSON line at error with the container's id and the reason
-    const logged = errors.mock.calls.map((c) => String(c[0])).join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(logged).toContainEqual(expect.objectContaining({ level: 'error', msg: 'a container is skipped', container: a.id, err: expect.objectContaining({ message: expect.stringContaining(`${join(dir, 'config.json')} has format version ${NEWER.container}`) }) }));
+    const logged = errors.mock.calls
+      .map((c) => String(c[0]))
+      .join('')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        msg: 'a container is skipped',
+        container: a.id,
+        err: expect.objectContaining({ message: expect.stringContaining(`${join(dir, 'config.json')} has format version ${NEWER.container}`) }),
+      }),
+    );
     const ids = (await t.rt.containers.list({ all: true })).map((c) => c.id);
     expect(ids).toContain(b.id);
     expect(ids).not.toContain(a.id);
@@ -139,7 +152,10 @@ describe('format versions', () => {
       mkdirSync(join(root, 'networks', 'n1'), { recursive: true });
       writeFileSync(join(root, 'networks', 'n1', 'network.json'), JSON.stringify({ version: FORMAT.network + 1, id: 'n1', name: 'future' }));
       mkdirSync(join(root, 'networks', 'n2'), { recursive: true });
-      writeFileSync(join(root, 'networks', 'n2', 'network.json'), JSON.stringify({ id: 'n2', name: 'old', driver: 'bridge', internal: false, labels: {}, created: '' }));
+      writeFileSync(
+        join(root, 'networks', 'n2', 'network.json'),
+        JSON.stringify({ id: 'n2', name: 'old', driver: 'bridge', internal: false, labels: {}, created: '' }),
+      );
       const store = await NetworkStore.open(root);
       expect(store.all().map((n) => [n.name, 'version' in n])).toEqual([['old', false]]);
       await store.save(store.get('old'));
@@ -168,7 +184,9 @@ describe('format versions', () => {
     try {
       writeFileSync(join(dir, 'shim.conf'), `version=${FORMAT.shimConf + 1}\nid=x\narg=/bin/true\n`);
       const { report } = await spawnReported(SHIM_PATH, ['start', dir]);
-      expect(report).toBe(`error 125 ${join(dir, 'shim.conf')} has format version ${FORMAT.shimConf + 1}, but this shim understands version ${FORMAT.shimConf} at most: it was written by a newer release\n`);
+      expect(report).toBe(
+        `error 125 ${join(dir, 'shim.conf')} has format version ${FORMAT.shimConf + 1}, but this shim understands version ${FORMAT.shimConf} at most: it was written by a newer release\n`,
+      );
       const conf = join(dir, 'exec.conf');
       writeFileSync(conf, `version=${FORMAT.shimConf + 1}\npid=${process.pid}\narg=/bin/true\n`);
       const p = spawn(SHIM_PATH, ['exec', conf], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -73,10 +73,37 @@ interface Entry {
 /** names that aim out of wherever they are unpacked; `${OUT}` is the directory that must stay empty */
 const OUT = '@OUT@';
 const name = fc.oneof(
-  fc.constantFrom('a', 'a/b', 'dir/', './x', '../x', '../../../../../../..' + OUT + '/p', '/' + OUT.slice(1) + '/abs', 'link/escape', 'link/../../x', 'a'.repeat(300), 'é/ü', '.', '..', '', 'manifest.json', 'index.json', 'oci-layout', 'blobs/sha256/x', 'link', 'hard', '.wh.a', 'a/.wh..wh..opq', 'etc/passwd'),
+  fc.constantFrom(
+    'a',
+    'a/b',
+    'dir/',
+    './x',
+    '../x',
+    '../../../../../../..' + OUT + '/p',
+    '/' + OUT.slice(1) + '/abs',
+    'link/escape',
+    'link/../../x',
+    'a'.repeat(300),
+    'é/ü',
+    '.',
+    '..',
+    '',
+    'manifest.json',
+    'index.json',
+    'oci-layout',
+    'blobs/sha256/x',
+    'link',
+    'hard',
+    '.wh.a',
+    'a/.wh..wh..opq',
+    'etc/passwd',
+  ),
   fc.string({ maxLength: 40 }),
 );
-const linkname = fc.oneof(fc.constantFrom('/', '..', '../../../../../../..', OUT, `${OUT}/p`, 'a', 'link', '/etc/shadow', '/proc/self/root', 'a'.repeat(200)), fc.string({ maxLength: 20 }));
+const linkname = fc.oneof(
+  fc.constantFrom('/', '..', '../../../../../../..', OUT, `${OUT}/p`, 'a', 'link', '/etc/shadow', '/proc/self/root', 'a'.repeat(200)),
+  fc.string({ maxLength: 20 }),
+);
 const entry: fc.Arbitrary<Entry> = fc.record({
   name,
   type: fc.constantFrom('file', 'file', 'file', 'directory', 'symlink', 'symlink', 'link', 'link', 'character-device', 'block-device', 'fifo'),
@@ -85,7 +112,13 @@ const entry: fc.Arbitrary<Entry> = fc.record({
   size: fc.oneof(fc.constant(-1), fc.constantFrom(0, 1, 8 ** 11 - 1), fc.nat(2000)),
   content: fc.uint8Array({ maxLength: 600 }).map((a) => Buffer.from(a)),
   uid: fc.oneof(fc.constant(0), fc.nat(), fc.constant(2 ** 31)),
-  pax: fc.option(fc.dictionary(fc.constantFrom('path', 'linkpath', 'size', 'uid', 'SCHILY.xattr.security.capability', 'SCHILY.xattr.user.x', 'mtime', 'x'), fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('-1', '99999999999999999999', '../../../' + OUT, 'abc'))), { nil: undefined }),
+  pax: fc.option(
+    fc.dictionary(
+      fc.constantFrom('path', 'linkpath', 'size', 'uid', 'SCHILY.xattr.security.capability', 'SCHILY.xattr.user.x', 'mtime', 'x'),
+      fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('-1', '99999999999999999999', '../../../' + OUT, 'abc')),
+    ),
+    { nil: undefined },
+  ),
 });
 
 /** a tar of `entries` made with tar-stream, then some of its bytes overwritten */
@@ -100,7 +133,15 @@ async function buildTar(entries: Entry[], flips: [number, number][], outsideDir:
   const sub = (s: string) => s.replaceAll(OUT, outsideDir.slice(1)).replaceAll('/' + outsideDir.slice(1), outsideDir);
   for (const e of entries) {
     const isFile = e.type === 'file';
-    const header: Partial<tar.Header> & { name: string } = { name: sub(e.name) || 'x', type: e.type, mode: e.mode, uid: e.uid, gid: 0, linkname: sub(e.linkname), pax: e.pax && Object.fromEntries(Object.entries(e.pax).map(([k, v]) => [k, sub(v)])) };
+    const header: Partial<tar.Header> & { name: string } = {
+      name: sub(e.name) || 'x',
+      type: e.type,
+      mode: e.mode,
+      uid: e.uid,
+      gid: 0,
+      linkname: sub(e.linkname),
+      pax: e.pax && Object.fromEntries(Object.entries(e.pax).map(([k, v]) => [k, sub(v)])),
+    };
     try {
       if (isFile) {
         // a declared size that is not the content's: tar-stream refuses it, so fix it up with raw bytes below
@@ -176,7 +217,9 @@ describe('hostile archives', () => {
       fc.asyncProperty(hostileTar, fc.boolean(), async (h, asImport) => {
         const raw = await buildTar(h.entries, h.flips, outside);
         const archive = h.gzip ? gzipSync(raw) : raw;
-        await expectTypedFailure(asImport ? 'image import' : 'image load', () => (asImport ? t.rt.images.import(Readable.from([archive])) : t.rt.images.load(Readable.from([archive]))));
+        await expectTypedFailure(asImport ? 'image import' : 'image load', () =>
+          asImport ? t.rt.images.import(Readable.from([archive])) : t.rt.images.load(Readable.from([archive])),
+        );
         await outsideIsEmpty();
       }),
       { seed: SEED, numRuns: 80, endOnFailure: true },
@@ -231,7 +274,10 @@ function serveScript(req: IncomingMessage, res: ServerResponse): void {
   const path = new URL(req.url ?? '/', 'http://x').pathname;
   if (path === '/v2/') return void res.writeHead(200).end('{}');
   if (!script) return void res.writeHead(404).end();
-  if (path.includes('/manifests/')) return void res.writeHead(200, { 'content-type': script.contentType, 'docker-content-digest': `sha256:${createHash('sha256').update(script.manifest).digest('hex')}` }).end(script.manifest);
+  if (path.includes('/manifests/'))
+    return void res
+      .writeHead(200, { 'content-type': script.contentType, 'docker-content-digest': `sha256:${createHash('sha256').update(script.manifest).digest('hex')}` })
+      .end(script.manifest);
   const blob = /\/blobs\/(sha256:[0-9a-f]+)$/.exec(path)?.[1];
   if (blob) return void res.writeHead(200).end(script.blobs.get(blob) ?? randomBytes(script.junkSize));
   res.writeHead(404).end();
@@ -244,20 +290,71 @@ describe('a hostile registry', () => {
   });
 
   const manifestOf = (o: unknown) => Buffer.from(JSON.stringify(o));
-  const digestArb = fc.oneof(fc.constantFrom('sha256:' + 'a'.repeat(64), 'sha256:../../../etc/passwd', 'sha512:xx', '', 'md5:0'), fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 }).map((h) => `sha256:${h}`));
-  const descriptor = fc.record({ mediaType: fc.constantFrom('application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.docker.image.rootfs.diff.tar.gzip', 'application/vnd.oci.image.manifest.v1+json', 'text/html', ''), digest: digestArb, size: fc.oneof(fc.constantFrom(-1, 0, 2 ** 53, 8 * 1024 ** 3), fc.nat(5000)), platform: fc.option(fc.record({ os: fc.constantFrom('linux', 'windows', ''), architecture: fc.constantFrom('amd64', 'arm64', '') }), { nil: undefined }) }, { requiredKeys: [] });
+  const digestArb = fc.oneof(
+    fc.constantFrom('sha256:' + 'a'.repeat(64), 'sha256:../../../etc/passwd', 'sha512:xx', '', 'md5:0'),
+    fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 }).map((h) => `sha256:${h}`),
+  );
+  const descriptor = fc.record(
+    {
+      mediaType: fc.constantFrom(
+        'application/vnd.oci.image.layer.v1.tar+gzip',
+        'application/vnd.docker.image.rootfs.diff.tar.gzip',
+        'application/vnd.oci.image.manifest.v1+json',
+        'text/html',
+        '',
+      ),
+      digest: digestArb,
+      size: fc.oneof(fc.constantFrom(-1, 0, 2 ** 53, 8 * 1024 ** 3), fc.nat(5000)),
+      platform: fc.option(fc.record({ os: fc.constantFrom('linux', 'windows', ''), architecture: fc.constantFrom('amd64', 'arm64', '') }), { nil: undefined }),
+    },
+    { requiredKeys: [] },
+  );
   const goodManifest = () => JSON.parse(good.manifest.toString()) as Record<string, unknown>;
   const scriptArb: fc.Arbitrary<() => Script> = fc.oneof(
     // random JSON or bytes as the manifest
-    fc.tuple(fc.oneof(fc.jsonValue().map((v) => manifestOf(v)), fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a))), fc.constantFrom('application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.v2+json', 'text/plain')).map(([manifest, contentType]) => () => ({ manifest, contentType, blobs: new Map(), junkSize: 100 })),
+    fc
+      .tuple(
+        fc.oneof(
+          fc.jsonValue().map((v) => manifestOf(v)),
+          fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+        ),
+        fc.constantFrom(
+          'application/vnd.oci.image.manifest.v1+json',
+          'application/vnd.oci.image.index.v1+json',
+          'application/vnd.docker.distribution.manifest.v2+json',
+          'text/plain',
+        ),
+      )
+      .map(([manifest, contentType]) => () => ({ manifest, contentType, blobs: new Map(), junkSize: 100 })),
     // a real manifest with some fields replaced by hostile ones
-    fc.record({ config: fc.option(descriptor, { nil: undefined }), layers: fc.option(fc.array(descriptor, { maxLength: 3 }), { nil: undefined }), schemaVersion: fc.option(fc.constantFrom(1, 2, 3, '2'), { nil: undefined }), junkSize: fc.nat(4096), badConfig: fc.boolean() }).map((m) => () => {
-      const manifest = { ...goodManifest(), ...(m.config ? { config: m.config } : {}), ...(m.layers ? { layers: m.layers } : {}), ...(m.schemaVersion !== undefined ? { schemaVersion: m.schemaVersion } : {}) };
-      const blobs = new Map<string, Buffer>([[good.configDigest, m.badConfig ? Buffer.from('{"rootfs":{"diff_ids":[1,2,3]},"config":null}') : good.config], ...good.layers.map((l) => [l.digest, l.blob] as [string, Buffer])]);
-      return { manifest: manifestOf(manifest), contentType: good.mediaType, blobs, junkSize: m.junkSize };
-    }),
+    fc
+      .record({
+        config: fc.option(descriptor, { nil: undefined }),
+        layers: fc.option(fc.array(descriptor, { maxLength: 3 }), { nil: undefined }),
+        schemaVersion: fc.option(fc.constantFrom(1, 2, 3, '2'), { nil: undefined }),
+        junkSize: fc.nat(4096),
+        badConfig: fc.boolean(),
+      })
+      .map((m) => () => {
+        const manifest = {
+          ...goodManifest(),
+          ...(m.config ? { config: m.config } : {}),
+          ...(m.layers ? { layers: m.layers } : {}),
+          ...(m.schemaVersion !== undefined ? { schemaVersion: m.schemaVersion } : {}),
+        };
+        const blobs = new Map<string, Buffer>([
+          [good.configDigest, m.badConfig ? Buffer.from('{"rootfs":{"diff_ids":[1,2,3]},"config":null}') : good.config],
+          ...good.layers.map((l) => [l.digest, l.blob] as [string, Buffer]),
+        ]);
+        return { manifest: manifestOf(manifest), contentType: good.mediaType, blobs, junkSize: m.junkSize };
+      }),
     // an index whose entries point at random or self-referencing manifests
-    fc.array(descriptor, { maxLength: 4 }).map((manifests) => () => ({ manifest: manifestOf({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }), contentType: 'application/vnd.oci.image.index.v1+json', blobs: new Map(), junkSize: 50 })),
+    fc.array(descriptor, { maxLength: 4 }).map((manifests) => () => ({
+      manifest: manifestOf({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }),
+      contentType: 'application/vnd.oci.image.index.v1+json',
+      blobs: new Map(),
+      junkSize: 50,
+    })),
   );
 
   it('pull of random manifests, indexes and blobs: pulls or refuses with a SkiffError', async () => {

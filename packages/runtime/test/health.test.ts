@@ -27,18 +27,21 @@ afterAll(async () => {
   await stopFixtureRegistry();
 }, 60_000);
 
-const run = (name: string, extra: Partial<ContainerCreateSpec>) =>
-  t.rt.containers.run({ image, name, network: 'none', cmd: ['sleep', '120'], ...extra });
+const run = (name: string, extra: Partial<ContainerCreateSpec>) => t.rt.containers.run({ image, name, network: 'none', cmd: ['sleep', '120'], ...extra });
 
 async function health(id: string): Promise<HealthState | undefined> {
   return ((await t.rt.containers.inspect(id)).State as { Health?: HealthState }).Health;
 }
 
 const healthIs = (id: string, status: HealthState['Status'], timeoutMs = 10_000) =>
-  waitFor(async () => {
-    const h = await health(id);
-    return h?.Status === status && h;
-  }, timeoutMs, `health ${status}`);
+  waitFor(
+    async () => {
+      const h = await health(id);
+      return h?.Status === status && h;
+    },
+    timeoutMs,
+    `health ${status}`,
+  );
 
 const psStatus = async (id: string) => (await t.rt.containers.list({ all: true, filters: { id: [id] } }))[0]!.status;
 
@@ -68,22 +71,36 @@ describe('health checks', () => {
     expect(h.Log.every((l) => l.ExitCode === 3 && l.Output === 'bad\n')).toBe(true);
     expect(await psStatus(id)).toMatch(/^Up .* \(unhealthy\)$/);
     await waitFor(async () => events.includes('hc-fail health_status: unhealthy'), 5000, 'the unhealthy event');
-    const later = await waitFor(async () => {
-      const x = await health(id);
-      return x && x.FailingStreak >= 6 && x;
-    }, 10_000, 'six failures');
+    const later = await waitFor(
+      async () => {
+        const x = await health(id);
+        return x && x.FailingStreak >= 6 && x;
+      },
+      10_000,
+      'six failures',
+    );
     expect(later.Log).toHaveLength(5);
     await t.rt.containers.remove(id, { force: true });
   });
 
   it('does not count failures inside the start period, and truncates output at 4096 bytes', async () => {
     const { id } = await run('hc-grace', {
-      healthcheck: { test: ['CMD-SHELL', 'head -c 5000 /dev/zero | tr "\\0" x; exit 1'], interval: 100 * MS, startPeriod: 3000 * MS, startInterval: 100 * MS, retries: 1 },
+      healthcheck: {
+        test: ['CMD-SHELL', 'head -c 5000 /dev/zero | tr "\\0" x; exit 1'],
+        interval: 100 * MS,
+        startPeriod: 3000 * MS,
+        startInterval: 100 * MS,
+        retries: 1,
+      },
     });
-    const early = await waitFor(async () => {
-      const x = await health(id);
-      return x && x.Log.length >= 2 && x;
-    }, 10_000, 'two probes');
+    const early = await waitFor(
+      async () => {
+        const x = await health(id);
+        return x && x.Log.length >= 2 && x;
+      },
+      10_000,
+      'two probes',
+    );
     expect(early).toMatchObject({ Status: 'starting', FailingStreak: 0 });
     expect(early.Log[0]!.Output).toBe('x'.repeat(4096) + '...');
     const h = await healthIs(id, 'unhealthy');
@@ -115,10 +132,23 @@ describe('health checks', () => {
     const img = 'skiff-health-test/hc:v1';
     const { id: fromImage } = await t.rt.containers.run({ image: img, name: 'hc-image', network: 'none' });
     await healthIs(fromImage, 'healthy');
-    expect(((await t.rt.containers.inspect(fromImage)).Config as { Healthcheck: unknown }).Healthcheck).toEqual({ Test: ['CMD-SHELL', 'exit 0'], Interval: 150 * MS, Retries: 4 });
+    expect(((await t.rt.containers.inspect(fromImage)).Config as { Healthcheck: unknown }).Healthcheck).toEqual({
+      Test: ['CMD-SHELL', 'exit 0'],
+      Interval: 150 * MS,
+      Retries: 4,
+    });
 
-    const { id: overridden } = await t.rt.containers.run({ image: img, name: 'hc-override', network: 'none', healthcheck: { test: ['CMD-SHELL', 'exit 1'], retries: 1 } });
-    expect(((await t.rt.containers.inspect(overridden)).Config as { Healthcheck: unknown }).Healthcheck).toEqual({ Test: ['CMD-SHELL', 'exit 1'], Interval: 150 * MS, Retries: 1 });
+    const { id: overridden } = await t.rt.containers.run({
+      image: img,
+      name: 'hc-override',
+      network: 'none',
+      healthcheck: { test: ['CMD-SHELL', 'exit 1'], retries: 1 },
+    });
+    expect(((await t.rt.containers.inspect(overridden)).Config as { Healthcheck: unknown }).Healthcheck).toEqual({
+      Test: ['CMD-SHELL', 'exit 1'],
+      Interval: 150 * MS,
+      Retries: 1,
+    });
     await healthIs(overridden, 'unhealthy');
     // commit keeps the container's merged check, as docker commit does
     const { id: committed } = await t.rt.containers.commit(overridden, { ref: 'skiff-health-test/hc:committed' });
@@ -137,8 +167,12 @@ describe('health checks', () => {
   });
 
   it('refuses durations under 1ms and negative retries', async () => {
-    await expect(t.rt.containers.create({ image, healthcheck: { test: ['CMD', 'true'], interval: 500 } })).rejects.toThrow(/Interval in Healthcheck cannot be less than 1ms/);
-    await expect(t.rt.containers.create({ image, healthcheck: { test: ['CMD', 'true'], retries: -1 } })).rejects.toThrow(/Retries in Healthcheck cannot be negative/);
+    await expect(t.rt.containers.create({ image, healthcheck: { test: ['CMD', 'true'], interval: 500 } })).rejects.toThrow(
+      /Interval in Healthcheck cannot be less than 1ms/,
+    );
+    await expect(t.rt.containers.create({ image, healthcheck: { test: ['CMD', 'true'], retries: -1 } })).rejects.toThrow(
+      /Retries in Healthcheck cannot be negative/,
+    );
     await expect(t.rt.containers.create({ image, healthcheck: { test: ['CMD'] } })).rejects.toThrow(/healthcheck command is empty/);
   });
 
@@ -164,10 +198,14 @@ describe('health checks', () => {
 
   it('survives an agent restart: state.json keeps the streak and the new runtime resumes the checks', async () => {
     const { id } = await run('hc-adopt', { healthcheck: { test: ['CMD-SHELL', 'exit 1'], interval: 150 * MS, retries: 1000 } });
-    const before = await waitFor(async () => {
-      const x = await health(id);
-      return x && x.FailingStreak >= 2 && x;
-    }, 10_000, 'two failures');
+    const before = await waitFor(
+      async () => {
+        const x = await health(id);
+        return x && x.FailingStreak >= 2 && x;
+      },
+      10_000,
+      'two failures',
+    );
     const rt = await t.reopen();
     const adopted = ((await rt.containers.inspect(id)).State as { Health: HealthState }).Health;
     expect(adopted.Status).toBe('starting');

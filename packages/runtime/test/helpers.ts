@@ -57,7 +57,9 @@ export class TestRuntime {
 
   async dispose(): Promise<void> {
     for (const c of await this.rt.containers.list({ all: true }).catch(() => [])) {
-      await this.rt.containers.remove(c.id, { force: true }).catch((e: unknown) => console.warn(`test cleanup: removing container ${c.id}: ${(e as Error).message}`));
+      await this.rt.containers
+        .remove(c.id, { force: true })
+        .catch((e: unknown) => console.warn(`test cleanup: removing container ${c.id}: ${(e as Error).message}`));
     }
     await this.rt.networks.destroyAll().catch((e: unknown) => console.warn(`test cleanup: removing the networks: ${(e as Error).message}`));
     await this.rt.close();
@@ -68,7 +70,11 @@ export class TestRuntime {
 }
 
 /** Runs a container attached and collects its output and exit code. */
-export async function runCollect(rt: Runtime, spec: ContainerCreateSpec, stdin?: string): Promise<{ id: string; code: number; stdout: string; stderr: string }> {
+export async function runCollect(
+  rt: Runtime,
+  spec: ContainerCreateSpec,
+  stdin?: string,
+): Promise<{ id: string; code: number; stdout: string; stderr: string }> {
   const { id, session } = await rt.containers.run(spec, { attach: true });
   let stdout = '';
   let stderr = '';

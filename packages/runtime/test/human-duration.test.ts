@@ -19,6 +19,19 @@ describe('humanDurationBucket', () => {
     expect(mismatches.slice(0, 5)).toEqual([]);
     expect(changes).toBeGreaterThan(100);
     const texts = new Set(points.map(humanDuration));
-    for (const t of ['Less than a second', '1 second', '59 seconds', 'About a minute', '2 minutes', 'About an hour', '47 hours', '2 days', '2 weeks', '2 months', '2 years']) expect(texts).toContain(t);
+    for (const t of [
+      'Less than a second',
+      '1 second',
+      '59 seconds',
+      'About a minute',
+      '2 minutes',
+      'About an hour',
+      '47 hours',
+      '2 days',
+      '2 weeks',
+      '2 months',
+      '2 years',
+    ])
+      expect(texts).toContain(t);
   });
 });

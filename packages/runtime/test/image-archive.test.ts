@@ -116,7 +116,10 @@ describe('image save', () => {
     const file = join(work, 'busybox.tar');
     await saveTo(source, [busybox], file);
     const diffIDs = (await source.inspect(busybox)).rootFS.diffIDs;
-    const asDocker = JSON.parse(execFileSync('skopeo', ['inspect', `docker-archive:${file}`], { encoding: 'utf8' })) as { Layers: string[]; RepoTags: string[] };
+    const asDocker = JSON.parse(execFileSync('skopeo', ['inspect', `docker-archive:${file}`], { encoding: 'utf8' })) as {
+      Layers: string[];
+      RepoTags: string[];
+    };
     const asOci = JSON.parse(execFileSync('skopeo', ['inspect', `oci-archive:${file}:latest`], { encoding: 'utf8' })) as { Layers: string[]; Digest: string };
     expect(asDocker.Layers).toEqual(diffIDs);
     expect(asOci.Layers).toEqual(diffIDs);
@@ -211,7 +214,10 @@ describe('image load', () => {
       await refused(await tarOf([{ name: '/etc/evil', content: 'x' }, ...toEntries(good)]), /absolute path/);
       const manifest = good.find((e) => e.name === 'manifest.json')!;
       const escaping = toEntries(good).filter((e) => e.name !== 'manifest.json');
-      await refused(await tarOf([...escaping, { name: 'manifest.json', type: 'symlink', linkname: '../../../etc/passwd' }]), /symlink to "..\/..\/..\/etc\/passwd", outside the archive/);
+      await refused(
+        await tarOf([...escaping, { name: 'manifest.json', type: 'symlink', linkname: '../../../etc/passwd' }]),
+        /symlink to "..\/..\/..\/etc\/passwd", outside the archive/,
+      );
       await refused(await tarOf([...escaping, { name: 'manifest.json', type: 'symlink', linkname: '/etc/passwd' }]), /symlink to the absolute path/);
       expect(manifest).toBeDefined();
     });
@@ -225,13 +231,20 @@ describe('image load', () => {
 
     it('a layer whose content is not the diffID its config names (after other blobs went in)', async () => {
       // consistent names and digests, but the second layer's tar is another one: found while unpacking
-      const manifest = JSON.parse(good.find((e) => e.name === 'manifest.json')!.content.toString()) as { Config: string; RepoTags: string[]; Layers: string[] }[];
+      const manifest = JSON.parse(good.find((e) => e.name === 'manifest.json')!.content.toString()) as {
+        Config: string;
+        RepoTags: string[];
+        Layers: string[];
+      }[];
       const other = await tarOf([{ name: 'other', content: 'not the layer' }]);
       const otherName = `blobs/sha256/${sha(other).slice(7)}`;
       const rewritten = [{ ...manifest[0]!, Layers: manifest[0]!.Layers.map((l, i) => (i === 1 ? otherName : l)), RepoTags: ['tampered:1'] }];
       const entries = toEntries(good)
         .filter((e) => e.name !== 'manifest.json' && e.name !== 'index.json')
-        .concat([{ name: otherName, content: other }, { name: 'manifest.json', content: JSON.stringify(rewritten) }]);
+        .concat([
+          { name: otherName, content: other },
+          { name: 'manifest.json', content: JSON.stringify(rewritten) },
+        ]);
       await refused(await tarOf(entries), /does not match the image config/);
       await expect(store.inspect('tampered:1')).rejects.toThrow(NotFound);
     });
@@ -249,7 +262,10 @@ describe('export and import', () => {
   it('exports a container filesystem with its changes; the import runs', async () => {
     t ??= await TestRuntime.create([host]);
     await t.rt.images.pull(busybox).catch(() => {});
-    const made = await runCollect(t.rt, { image: busybox, cmd: ['sh', '-c', 'echo made-here > /thatfile && rm /etc/group && mkdir -p /var/data && echo x > /var/data/y'] });
+    const made = await runCollect(t.rt, {
+      image: busybox,
+      cmd: ['sh', '-c', 'echo made-here > /thatfile && rm /etc/group && mkdir -p /var/data && echo x > /var/data/y'],
+    });
     expect(made.code).toBe(0);
     const file = join(work, 'export.tar');
     await pipeline(await t.rt.containers.export(made.id), createWriteStream(file));
@@ -261,7 +277,11 @@ describe('export and import', () => {
     expect(entries.find((e) => e.name === 'thatfile')!.content.toString()).toBe('made-here\n');
     await expect(t.rt.containers.export('no-such-container')).rejects.toThrow(NotFound);
 
-    const { id } = await t.rt.images.import(createReadStream(file), { ref: 'imported:v1', changes: ['CMD ["cat", "/thatfile"]', 'ENV A=1 B="two words"', 'WORKDIR /var/data'], message: 'from a test' });
+    const { id } = await t.rt.images.import(createReadStream(file), {
+      ref: 'imported:v1',
+      changes: ['CMD ["cat", "/thatfile"]', 'ENV A=1 B="two words"', 'WORKDIR /var/data'],
+      message: 'from a test',
+    });
     const img = await t.rt.images.inspect('imported:v1');
     expect(img).toMatchObject({ id, repoTags: ['imported:v1'], config: { Cmd: ['cat', '/thatfile'], Env: ['A=1', 'B=two words'], WorkingDir: '/var/data' } });
     expect(img.layers).toHaveLength(1);

@@ -55,7 +55,10 @@ describe('basic auth (htpasswd)', () => {
   it('checks a login like docker login: right credentials pass, wrong ones are refused', async () => {
     const store = await freshStore();
     await expect(store.checkLogin(reg.host, reg.credentials)).resolves.toBeUndefined();
-    await expect(store.checkLogin(reg.host, { username: reg.credentials.username, password: 'wrong' })).rejects.toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringMatching(/refused these credentials/) });
+    await expect(store.checkLogin(reg.host, { username: reg.credentials.username, password: 'wrong' })).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+      message: expect.stringMatching(/refused these credentials/),
+    });
   });
 
   it('pushes with credentials', async () => {

@@ -30,7 +30,7 @@ function addImage(store: ImageStore, n: number, filler = '') {
 }
 
 describe('image index journal', () => {
-  it('writes each step\'s record once, not the whole index; prunes 1000 dangling images in one pass', async () => {
+  it("writes each step's record once, not the whole index; prunes 1000 dangling images in one pass", async () => {
     const root = await freshRoot();
     const store = await ImageStore.open({ root, insecureRegistries: [] });
     const N = 1000;
@@ -62,7 +62,9 @@ describe('image index journal', () => {
     const root = await freshRoot();
     const acked = new Set<string>();
     for (let round = 0; round < 12; round++) {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'programs/index-writer-child.ts'), root, '3000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'programs/index-writer-child.ts'), root, '3000'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let out = '';
       child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
       const exited = new Promise((r) => child.once('exit', r));
@@ -87,7 +89,12 @@ describe('image index journal', () => {
     expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'skiff-idx-test', root]).status).toBe(0);
     try {
       const file = join(root, 'map.json');
-      const opts = { file, fromSnapshot: (j: unknown) => Object.entries(j as Record<string, string>), toSnapshot: (e: ReadonlyMap<string, string>) => Object.fromEntries(e), onCorrupt: 'throw' as const };
+      const opts = {
+        file,
+        fromSnapshot: (j: unknown) => Object.entries(j as Record<string, string>),
+        toSnapshot: (e: ReadonlyMap<string, string>) => Object.fromEntries(e),
+        onCorrupt: 'throw' as const,
+      };
       const map = await JournaledMap.open<string>(opts);
       map.entries.set('kept', 'before the disk filled');
       await map.commit(['kept']);

@@ -3,9 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  getWinsize, lgetxattr, llistxattr, lsetxattr, mknod, MNT_DETACH, mount, openpty, S_IFCHR, S_IFIFO, setWinsize, umount2,
-} from '../src/native/addon.js';
+import { getWinsize, lgetxattr, llistxattr, lsetxattr, mknod, MNT_DETACH, mount, openpty, S_IFCHR, S_IFIFO, setWinsize, umount2 } from '../src/native/addon.js';
 
 let dir: string;
 const mounted: string[] = [];

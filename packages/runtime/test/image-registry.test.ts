@@ -141,7 +141,15 @@ describe('scripted registries', () => {
     const img = image();
     for (const [manifest, message] of [
       [Buffer.alloc(5 * 1024 * 1024, 0x20), /larger than 4194304 bytes/],
-      [Buffer.from(JSON.stringify({ ...JSON.parse(img.manifest.toString()), config: { mediaType: 'application/vnd.cncf.helm.config.v1+json', digest: img.configDigest, size: img.config.length } })), /not a container image/],
+      [
+        Buffer.from(
+          JSON.stringify({
+            ...JSON.parse(img.manifest.toString()),
+            config: { mediaType: 'application/vnd.cncf.helm.config.v1+json', digest: img.configDigest, size: img.config.length },
+          }),
+        ),
+        /not a container image/,
+      ],
       [Buffer.from('{"schemaVersion":1,"fsLayers":[]}'), /only schema 2/],
       [Buffer.from('not json'), /not valid JSON/],
     ] as const) {

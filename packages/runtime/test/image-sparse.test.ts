@@ -37,16 +37,22 @@ afterAll(async () => {
 describe('GNU sparse files in archives', () => {
   it.each(SPARSE_FORMATS.map(([name], i) => [name, i] as const))('import refuses %s with a clear error, and registers nothing', async (name, i) => {
     const before = (await t.rt.images.list()).length;
-    await expect(t.rt.images.import(createReadStream(join(dir, `s${i}.tar`)), { ref: `sparse-${i}:latest` })).rejects.toThrow(/"hole" is a GNU sparse file|"hole" has a tar entry type Skiff does not unpack/);
+    await expect(t.rt.images.import(createReadStream(join(dir, `s${i}.tar`)), { ref: `sparse-${i}:latest` })).rejects.toThrow(
+      /"hole" is a GNU sparse file|"hole" has a tar entry type Skiff does not unpack/,
+    );
     expect((await t.rt.images.list()).length).toBe(before);
     // a build context takes the same unpacker
-    await expect(receiveContext(createReadStream(join(dir, `s${i}.tar`)), join(dir, 'ctx'))).rejects.toThrow(/build context archive is invalid: .*(GNU sparse|entry type)/);
+    await expect(receiveContext(createReadStream(join(dir, `s${i}.tar`)), join(dir, 'ctx'))).rejects.toThrow(
+      /build context archive is invalid: .*(GNU sparse|entry type)/,
+    );
     void name;
   });
 
   it('load refuses an image archive whose own entries are sparse', async () => {
     execFileSync('tar', ['--sparse', '-C', dir, '-cf', join(dir, 'load.tar'), 'hole']);
-    await expect(t.rt.images.load(createReadStream(join(dir, 'load.tar')))).rejects.toThrow(/image archive entry "hole" has a tar entry type Skiff does not unpack/);
+    await expect(t.rt.images.load(createReadStream(join(dir, 'load.tar')))).rejects.toThrow(
+      /image archive entry "hole" has a tar entry type Skiff does not unpack/,
+    );
   });
 
   it('still imports the same files archived without --sparse', async () => {

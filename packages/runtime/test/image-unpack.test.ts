@@ -35,7 +35,10 @@ async function unpack(entries: Entry[], compression: 'gzip' | 'zstd' | 'none' = 
 }
 
 async function rejects(entries: Entry[], message: RegExp): Promise<void> {
-  const err = await unpack(entries).then(() => undefined, (e: unknown) => e);
+  const err = await unpack(entries).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(InvalidArgument);
   expect((err as Error).message).toMatch(message);
 }
@@ -61,7 +64,10 @@ describe('layer unpack', () => {
   }, 60_000);
 
   it('gives the same tree and diffID for gzip, zstd and plain tar', async () => {
-    const entries: Entry[] = [{ name: 'a', type: 'directory' }, { name: 'a/b', content: 'hello\n', mode: 0o600 }];
+    const entries: Entry[] = [
+      { name: 'a', type: 'directory' },
+      { name: 'a/b', content: 'hello\n', mode: 0o600 },
+    ];
     const results = [await unpack(entries, 'gzip'), await unpack(entries, 'zstd'), await unpack(entries, 'none')];
     expect(new Set(results.map((r) => r.diffID)).size).toBe(1);
     for (const { dest } of results) {
@@ -84,7 +90,11 @@ describe('layer unpack', () => {
   it('keeps setuid bits, ownership, mtimes and xattrs but drops overlay xattrs', async () => {
     const { dest } = await unpack([
       { name: 'su', content: 'x', mode: 0o4755, uid: 1000, gid: 50 },
-      { name: 'x', content: 'x', pax: { 'SCHILY.xattr.user.skiff': '1', 'SCHILY.xattr.trusted.overlay.redirect': '/etc', 'SCHILY.xattr.trusted.overlay.opaque': 'y' } },
+      {
+        name: 'x',
+        content: 'x',
+        pax: { 'SCHILY.xattr.user.skiff': '1', 'SCHILY.xattr.trusted.overlay.redirect': '/etc', 'SCHILY.xattr.trusted.overlay.opaque': 'y' },
+      },
     ]);
     const su = statSync(join(dest, 'su'));
     expect([su.mode & 0o7777, su.uid, su.gid]).toEqual([0o4755, 1000, 50]);
@@ -109,11 +119,7 @@ describe('layer unpack', () => {
   });
 
   it('turns whiteouts into 0:0 devices and opaque markers into the overlay xattr', async () => {
-    const { dest } = await unpack([
-      { name: 'd/.wh.gone' },
-      { name: 'o/.wh..wh..opq' },
-      { name: 'o/kept', content: 'k' },
-    ]);
+    const { dest } = await unpack([{ name: 'd/.wh.gone' }, { name: 'o/.wh..wh..opq' }, { name: 'o/kept', content: 'k' }]);
     const wh = lstatSync(join(dest, 'd/gone'));
     expect(wh.isCharacterDevice() && wh.rdev === 0).toBe(true);
     expect(lgetxattr(join(dest, 'o'), 'trusted.overlay.opaque')?.toString()).toBe('y');
@@ -178,11 +184,29 @@ describe('hostile layers', () => {
   });
 
   it('rejects relative symlink escapes and hard links through or out of the layer', async () => {
-    await rejects([{ name: 'up', type: 'symlink', linkname: '../../../..' }, { name: 'up/x', content: 'p' }], /symlink escape/);
-    await rejects([{ name: 'up', type: 'symlink', linkname: '/etc' }, { name: 'h', type: 'link', linkname: 'up/passwd' }], /symlink escape/);
+    await rejects(
+      [
+        { name: 'up', type: 'symlink', linkname: '../../../..' },
+        { name: 'up/x', content: 'p' },
+      ],
+      /symlink escape/,
+    );
+    await rejects(
+      [
+        { name: 'up', type: 'symlink', linkname: '/etc' },
+        { name: 'h', type: 'link', linkname: 'up/passwd' },
+      ],
+      /symlink escape/,
+    );
     await rejects([{ name: 'h', type: 'link', linkname: '../../../../etc/passwd' }], /tar-slip/);
     await rejects([{ name: 'h', type: 'link', linkname: '/etc/passwd' }], /not in the layer/);
-    await rejects([{ name: 'd', type: 'directory' }, { name: 'h', type: 'link', linkname: 'd' }], /hard link to the directory/);
+    await rejects(
+      [
+        { name: 'd', type: 'directory' },
+        { name: 'h', type: 'link', linkname: 'd' },
+      ],
+      /hard link to the directory/,
+    );
   });
 
   it('never writes a file through a symlink planted at its own name', async () => {

@@ -26,7 +26,11 @@ describe('references', () => {
     expect(formatReference(parseReference('busybox'))).toBe('docker.io/library/busybox:latest');
     expect(registryEndpoint(parseReference('busybox').registry)).toBe('registry-1.docker.io');
     expect(parseReference('[::1]:5000/a/b:c')).toMatchObject({ registry: '[::1]:5000', repository: 'a/b', tag: 'c' });
-    expect(parseReference('127.0.0.1:5000/a:v@sha256:' + 'b'.repeat(64))).toMatchObject({ registry: '127.0.0.1:5000', tag: 'v', digest: 'sha256:' + 'b'.repeat(64) });
+    expect(parseReference('127.0.0.1:5000/a:v@sha256:' + 'b'.repeat(64))).toMatchObject({
+      registry: '127.0.0.1:5000',
+      tag: 'v',
+      digest: 'sha256:' + 'b'.repeat(64),
+    });
     for (const bad of ['', ' ', 'a//b', '-a', 'a/', 'host:99999999/x', 'a:' + 'x'.repeat(129), 'a@sha512:00']) {
       expect(() => parseReference(bad), bad).toThrow(InvalidArgument);
     }
@@ -213,6 +217,9 @@ describe('tag, remove, prune', () => {
     const reopened = await ImageStore.open({ root, insecureRegistries: [host] });
     expect((await reopened.list()).map((i) => i.repoTags[0])).toEqual([`${host}/skiff-test/busybox:latest`]);
     writeFileSync(join(root, 'images/index.json'), '{"images": [');
-    await expect(ImageStore.open({ root, insecureRegistries: [] })).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/index.json is corrupt/) });
+    await expect(ImageStore.open({ root, insecureRegistries: [] })).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/index.json is corrupt/),
+    });
   });
 });

@@ -28,7 +28,7 @@ describe('Ipam', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ allocated: { '10.9.0.4': 'c' }, cursor: 6 });
   });
 
-  it('releases a thousand containers\' addresses one by one and keeps the file in step', async () => {
+  it("releases a thousand containers' addresses one by one and keeps the file in step", async () => {
     const file = fresh();
     const ipam = new Ipam(file, '10.10.0.0/16', '10.10.0.1');
     const owners = Array.from({ length: 1000 }, (_, i) => `${i}`.padStart(64, '0'));

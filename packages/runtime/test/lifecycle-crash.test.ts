@@ -25,7 +25,14 @@ const cmdline = (pid: string) => {
 };
 /** live shims started on this container's dir */
 const shimsOf = (id: string) =>
-  readdirSync('/proc').filter((e) => /^\d+$/.test(e) && cmdline(e).includes('skiff-shim') && cmdline(e).includes(`${t.root}/containers/${id}`) && processAlive(Number(e)) && pidNsDepth(Number(e)) === pidNsDepth('self')).length;
+  readdirSync('/proc').filter(
+    (e) =>
+      /^\d+$/.test(e) &&
+      cmdline(e).includes('skiff-shim') &&
+      cmdline(e).includes(`${t.root}/containers/${id}`) &&
+      processAlive(Number(e)) &&
+      pidNsDepth(Number(e)) === pidNsDepth('self'),
+  ).length;
 
 async function runDetached(extra: Record<string, unknown> = {}): Promise<string> {
   const { id } = await t.rt.containers.run({ image, cmd: ['sleep', '1d'], ports: [{ containerPort: 80, protocol: 'tcp' }], ...extra });
@@ -44,10 +51,14 @@ describe('shim death is contained', () => {
     const id = await runDetached();
     const initPid = pidOf(id, 'init.pid');
     process.kill(pidOf(id, 'shim.pid'), 'SIGKILL');
-    const state = await waitFor(async () => {
-      const s = (await t.rt.containers.inspect(id)).State as { Status: string; ExitCode: number };
-      return s.Status === 'exited' && s;
-    }, 10_000, 'the exit');
+    const state = await waitFor(
+      async () => {
+        const s = (await t.rt.containers.inspect(id)).State as { Status: string; ExitCode: number };
+        return s.Status === 'exited' && s;
+      },
+      10_000,
+      'the exit',
+    );
     expect(state.ExitCode).toBe(255);
     // the container's process was re-parented to the host's init: it must be gone too
     expect(processAlive(initPid)).toBe(false);

@@ -76,7 +76,10 @@ describe('a full disk', () => {
     // what needs space fails with the reason, and leaves no container behind (the removals
     // freed space in the background: fill it again)
     fillDisk();
-    await expect(t.rt.containers.run({ image, cmd: ['true'] })).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/^no space left on device for /) });
+    await expect(t.rt.containers.run({ image, cmd: ['true'] })).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      message: expect.stringMatching(/^no space left on device for /),
+    });
     expect(readdirSync(join(root, 'containers'))).toEqual([]);
     // an agent restart reads back only whole files
     const rt = await t.reopen();

@@ -32,7 +32,10 @@ describe('one owner per container', () => {
           const run = t.rt.containers.run({ image, name, ports: [{ containerPort: 80, protocol: 'tcp' }], cmd: ['sleep', '1d'] }).catch((e: Error) => e);
           await Promise.race([isCreated, run]);
           await sleep(Math.random() * 60);
-          const rm = await t.rt.containers.remove(name, { force: true }).then(() => 'removed', (e: Error) => e.constructor.name);
+          const rm = await t.rt.containers.remove(name, { force: true }).then(
+            () => 'removed',
+            (e: Error) => e.constructor.name,
+          );
           const r = await run;
           outcomes.push(`${rm}/${r instanceof Error ? r.message.slice(0, 40) : 'ran'}`);
         }),
@@ -49,7 +52,12 @@ describe('one owner per container', () => {
   }, 120_000);
 
   it('rm -f racing start of created containers: started and removed, or never started', async () => {
-    const ids = await Promise.all(Array.from({ length: 20 }, async () => (await t.rt.containers.create({ image, ports: [{ containerPort: 80, protocol: 'tcp' }], cmd: ['sleep', '1d'] })).id));
+    const ids = await Promise.all(
+      Array.from(
+        { length: 20 },
+        async () => (await t.rt.containers.create({ image, ports: [{ containerPort: 80, protocol: 'tcp' }], cmd: ['sleep', '1d'] })).id,
+      ),
+    );
     const outcomes = await Promise.all(
       ids.map(async (id, i) => {
         // half the removals go first, half after the start was asked for

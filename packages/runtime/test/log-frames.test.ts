@@ -38,16 +38,22 @@ function native(text: string, opts: Parameters<typeof encodeLogLines>[3] = {}): 
   return encodeLogLines(buf, start, start + Buffer.byteLength(text), opts) ?? Buffer.alloc(0);
 }
 
-
 describe('log frames (addon)', () => {
   it('give the bytes the JavaScript reader gives, for plain, escaped and tricky text on both streams', () => {
     const text = TRICKY_LOG_TEXTS.map((t, i) => entry(t, i % 3 ? 'stdout' : 'stderr')).join('\n') + '\n';
     expect(demux(native(text))).toEqual(demux(viaJs(text)));
-    expect(demux(native(text)).map((r) => r.text).join('')).toBe(TRICKY_LOG_TEXTS.join(''));
+    expect(
+      demux(native(text))
+        .map((r) => r.text)
+        .join(''),
+    ).toBe(TRICKY_LOG_TEXTS.join(''));
   });
 
   it('decode \\u escapes, surrogate pairs and lone surrogates as JSON.parse and UTF-8 do', () => {
-    const raw = ['{"log":"\\u00e9\\u2713\\ud83d\\ude80\\n","stream":"stdout","time":"' + TIME + '"}', '{"log":"lone \\ud800 \\udc00 x\\n","stream":"stdout","time":"' + TIME + '"}'];
+    const raw = [
+      '{"log":"\\u00e9\\u2713\\ud83d\\ude80\\n","stream":"stdout","time":"' + TIME + '"}',
+      '{"log":"lone \\ud800 \\udc00 x\\n","stream":"stdout","time":"' + TIME + '"}',
+    ];
     const want = raw.map((l) => (JSON.parse(l) as { log: string }).log).join('');
     expect(Buffer.from(want)).toEqual(native(raw.join('\n') + '\n').subarray(8));
   });
@@ -62,7 +68,15 @@ describe('log frames (addon)', () => {
   });
 
   it('skip torn lines, other streams, broken escapes and empty lines; a whole batch of them gives nothing', () => {
-    const junk = ['{"log":"torn', '{"log":"x","stream":"stdin","time":"t"}', 'garbage', '', '{"log":"bad \\q escape","stream":"stdout","time":"' + TIME + '"}', '{"log":"raw " quote","stream":"stdout","time":"' + TIME + '"}', '{"log":"odd \\","stream":"stdout","time":"' + TIME + '"}'];
+    const junk = [
+      '{"log":"torn',
+      '{"log":"x","stream":"stdin","time":"t"}',
+      'garbage',
+      '',
+      '{"log":"bad \\q escape","stream":"stdout","time":"' + TIME + '"}',
+      '{"log":"raw " quote","stream":"stdout","time":"' + TIME + '"}',
+      '{"log":"odd \\","stream":"stdout","time":"' + TIME + '"}',
+    ];
     expect(native(junk.join('\n') + '\n').length).toBe(0);
     expect(encodeLogLines(Buffer.from(junk.join('\n')), 0, Buffer.byteLength(junk.join('\n')), {})).toBeUndefined();
     const mixed = [entry('ok 1\n'), ...junk, entry('ok 2\n', 'stderr')].join('\n') + '\n';
@@ -89,14 +103,18 @@ describe('log frames (addon)', () => {
 
   it('filter by since and until in unix seconds, with offsets and without fractions', () => {
     const t = (iso: string) => Date.parse(iso) / 1000;
-    const text = [
-      entry('early\n', 'stdout', '2026-12-04T14:08:16Z'),
-      entry('mid\n', 'stdout', '2026-12-04T14:08:17.5Z'),
-      entry('offset\n', 'stdout', '2026-12-04T15:08:18+01:00'), // 14:08:18Z
-      entry('late\n', 'stdout', '2026-12-04T14:08:19.001Z'),
-      entry('unparsed time is kept\n', 'stdout', 'yesterday'),
-    ].join('\n') + '\n';
-    const kept = (since?: number, until?: number) => demux(native(text, { since, until })).map((r) => r.text).join('');
+    const text =
+      [
+        entry('early\n', 'stdout', '2026-12-04T14:08:16Z'),
+        entry('mid\n', 'stdout', '2026-12-04T14:08:17.5Z'),
+        entry('offset\n', 'stdout', '2026-12-04T15:08:18+01:00'), // 14:08:18Z
+        entry('late\n', 'stdout', '2026-12-04T14:08:19.001Z'),
+        entry('unparsed time is kept\n', 'stdout', 'yesterday'),
+      ].join('\n') + '\n';
+    const kept = (since?: number, until?: number) =>
+      demux(native(text, { since, until }))
+        .map((r) => r.text)
+        .join('');
     expect(kept(t('2026-12-04T14:08:17Z'))).toBe('mid\noffset\nlate\nunparsed time is kept\n');
     expect(kept(undefined, t('2026-12-04T14:08:18Z'))).toBe('early\nmid\noffset\nunparsed time is kept\n');
     expect(kept(t('2026-12-04T14:08:17.6Z'), t('2026-12-04T14:08:19Z'))).toBe('offset\nunparsed time is kept\n');
@@ -104,7 +122,8 @@ describe('log frames (addon)', () => {
 
   it('never write more than they read, even for lines that are all escapes', () => {
     const worst = [entry('\n'), entry(''), entry('\u0001'.repeat(100) + '\n', 'stderr')].join('\n') + '\n';
-    for (const opts of [{}, { timestamps: true }, { raw: true, timestamps: true }]) expect(native(worst, opts).length).toBeLessThanOrEqual(Buffer.byteLength(worst));
+    for (const opts of [{}, { timestamps: true }, { raw: true, timestamps: true }])
+      expect(native(worst, opts).length).toBeLessThanOrEqual(Buffer.byteLength(worst));
     expect(() => encodeLogLines(Buffer.from('x'), 0, 2, {})).toThrow(/range/);
   });
 });

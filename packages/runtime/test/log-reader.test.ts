@@ -180,7 +180,6 @@ describe('log reader: follow', () => {
   }
 
   for (const form of ['entries', 'chunks', 'bytes'] as const) {
-
     it(`${form}: --tail 0 shows only lines written after it started`, async () => {
       writeFileSync(log, line('old1\n') + line('old2\n'));
       let done = false;
@@ -203,7 +202,11 @@ describe('log reader: follow', () => {
       await waitFor(async () => f.got.length === 3, 5000, 'three lines');
       done = true;
       await f.pump;
-      expect(f.got.map((e) => [e.stream, e.line])).toEqual([['stdout', 'first\n'], ['stderr', 'second\n'], ['stdout', 'third\n']]);
+      expect(f.got.map((e) => [e.stream, e.line])).toEqual([
+        ['stdout', 'first\n'],
+        ['stderr', 'second\n'],
+        ['stdout', 'third\n'],
+      ]);
     });
 
     it(`${form}: loses nothing when the log rotates twice while the follower is behind`, async () => {
@@ -246,13 +249,14 @@ describe('log reader: follow', () => {
     it(`${form}: a consumer that stopped reading holds a bounded number of bytes of deleted generations`, async () => {
       const L = line('g10\n').length; // each generation below holds one such line
       const f = await stalledFollower(form, { maxHeldBytes: 5 * L, stalledMs: 100 });
-      const heldLogs = () => readdirSync('/proc/self/fd').filter((fd) => {
-        try {
-          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(log);
-        } catch {
-          return false;
-        }
-      }).length;
+      const heldLogs = () =>
+        readdirSync('/proc/self/fd').filter((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`).startsWith(log);
+          } catch {
+            return false;
+          }
+        }).length;
       for (let i = 10; i < 32; i++) {
         appendFileSync(log, line(`g${i}\n`));
         rotate(2);
@@ -303,7 +307,8 @@ describe('log chunks of a real container', () => {
 
   it('a follow through rotations gives the same lines as entries, as chunks and as bytes', async () => {
     // ~2000 lines, some on stderr, written in bursts so they share timestamps, rotated about 3 times
-    const script = 'i=0; while [ $i -lt 2000 ]; do echo "line $i of the log"; [ $((i % 7)) = 0 ] && echo "err $i" >&2; i=$((i+1)); [ $((i % 500)) = 0 ] && sleep 0.2; done';
+    const script =
+      'i=0; while [ $i -lt 2000 ]; do echo "line $i of the log"; [ $((i % 7)) = 0 ] && echo "err $i" >&2; i=$((i+1)); [ $((i % 500)) = 0 ] && sleep 0.2; done';
     const { id } = await env.t.rt.containers.run({ image: env.image, cmd: ['sh', '-c', script] });
     const byEntry: LogEntry[] = [];
     const byChunk: LogEntry[] = [];

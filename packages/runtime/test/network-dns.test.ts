@@ -60,7 +60,12 @@ describe('embedded DNS on several networks', () => {
     ['back first', ['back', 'front']],
   ])('a proxy on front and back resolves the app on back (%s), through either resolver', async (_, order) => {
     const id = await startOn(`proxy-${order[0]}`, order);
-    const out = await execOut(id, [resolves('app'), resolves('api'), resolves('app.back'), resolves('app', front.gateway), resolves('app', back.gateway), 'wget -qO- http://app/'].join('; '));
+    const out = await execOut(
+      id,
+      [resolves('app'), resolves('api'), resolves('app.back'), resolves('app', front.gateway), resolves('app', back.gateway), 'wget -qO- http://app/'].join(
+        '; ',
+      ),
+    );
     expect(out).toBe('yes\nyes\nyes\nyes\nyes\nfrom-app\n');
     await t.rt.containers.remove(id, { force: true });
   });
@@ -70,7 +75,10 @@ describe('embedded DNS on several networks', () => {
     // the back network's resolver is reachable from front (it is a host address), so ask it directly too
     const probes = ['app', 'api', 'app.back'];
     for (let i = 0; i < 2; i++) {
-      const out = await execOut(id, [...probes.map((n) => resolves(n)), ...probes.map((n) => resolves(n, back.gateway)), resolves('app', front.gateway)].join('; '));
+      const out = await execOut(
+        id,
+        [...probes.map((n) => resolves(n)), ...probes.map((n) => resolves(n, back.gateway)), resolves('app', front.gateway)].join('; '),
+      );
       expect(out).toBe('no\nno\nno\nno\nno\nno\nno\n');
     }
     await t.rt.containers.remove(id, { force: true });
@@ -93,7 +101,9 @@ describe('embedded DNS on several networks', () => {
   it('a container on the default bridge and a user network resolves only user-network names', async () => {
     const { id: onBridge } = await t.rt.containers.run({ image, name: 'bridged', cmd: ['sleep', '300'] });
     const id = await startOn('both', ['bridge', 'back']);
-    expect(await execOut(id, `grep nameserver /etc/resolv.conf; ${resolves('app')}; nslookup bridged >/dev/null 2>&1 && echo bridged-named || echo no-bridge-names`)).toBe(`nameserver ${back.gateway}\nyes\nno-bridge-names\n`);
+    expect(
+      await execOut(id, `grep nameserver /etc/resolv.conf; ${resolves('app')}; nslookup bridged >/dev/null 2>&1 && echo bridged-named || echo no-bridge-names`),
+    ).toBe(`nameserver ${back.gateway}\nyes\nno-bridge-names\n`);
     await t.rt.containers.remove(id, { force: true });
     await t.rt.containers.remove(onBridge, { force: true });
   });

@@ -35,10 +35,14 @@ async function ipOf(id: string): Promise<string> {
 }
 
 async function fetchText(url: string): Promise<string> {
-  return waitFor(async () => {
-    const r = await fetch(url).catch(() => undefined);
-    return r?.ok ? r.text() : undefined;
-  }, 10_000, url);
+  return waitFor(
+    async () => {
+      const r = await fetch(url).catch(() => undefined);
+      return r?.ok ? r.text() : undefined;
+    },
+    10_000,
+    url,
+  );
 }
 
 describe('default bridge', () => {
@@ -46,7 +50,13 @@ describe('default bridge', () => {
     const { id: a } = await t.rt.containers.run({ image, name: 'bridge-a', cmd: httpd('from-a') });
     const ipA = await ipOf(a);
     expect(ipA).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
-    const r = await runCollect(t.rt, { image, autoRemove: true, cmd: sh(`ip -4 addr show eth0 | grep -o "inet [0-9./]*"; ip route | grep default; wget -qO- http://${ipA}/; nslookup bridge-a >/dev/null 2>&1 || echo no-names`) });
+    const r = await runCollect(t.rt, {
+      image,
+      autoRemove: true,
+      cmd: sh(
+        `ip -4 addr show eth0 | grep -o "inet [0-9./]*"; ip route | grep default; wget -qO- http://${ipA}/; nslookup bridge-a >/dev/null 2>&1 || echo no-names`,
+      ),
+    });
     expect(r.stdout).toMatch(/^inet \d+\.\d+\.\d+\.\d+\/\d+\ndefault via \d+\.\d+\.\d+\.1 dev eth0/);
     expect(r.stdout).toContain('from-a\n');
     expect(r.stdout).toContain('no-names'); // no name resolution on the default bridge
@@ -57,7 +67,14 @@ describe('default bridge', () => {
 
   it('publishes ports on 127.0.0.1, on a random port, and refuses a taken one cleanly', async () => {
     const port = 20000 + Math.floor(Math.random() * 10000);
-    const { id } = await t.rt.containers.run({ image, ports: [{ containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: port }, { containerPort: 80, protocol: 'tcp' }], cmd: httpd('published') });
+    const { id } = await t.rt.containers.run({
+      image,
+      ports: [
+        { containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: port },
+        { containerPort: 80, protocol: 'tcp' },
+      ],
+      cmd: httpd('published'),
+    });
     expect(await fetchText(`http://127.0.0.1:${port}/`)).toBe('published\n');
     const ports = (await t.rt.containers.inspect(id)).NetworkSettings as { Ports: Record<string, { HostIp: string; HostPort: string }[]> };
     const random = ports.Ports['80/tcp']!.find((p) => p.HostPort !== String(port))!;
@@ -67,14 +84,18 @@ describe('default bridge', () => {
 
     // the same host port again: a clear error, and nothing half-created
     const before = readdirSync('/run/netns').length;
-    await expect(t.rt.containers.run({ image, name: 'clash', ports: [{ containerPort: 80, protocol: 'tcp', hostPort: port }], cmd: ['true'] })).rejects.toThrow(/port is already allocated/);
+    await expect(t.rt.containers.run({ image, name: 'clash', ports: [{ containerPort: 80, protocol: 'tcp', hostPort: port }], cmd: ['true'] })).rejects.toThrow(
+      /port is already allocated/,
+    );
     expect(readdirSync('/run/netns').length).toBe(before);
     expect(((await t.rt.containers.inspect('clash')).State as { Running: boolean }).Running).toBe(false);
     await t.rt.containers.remove('clash');
     // a port some host process holds
     const holder: Server = createServer();
     const held = await new Promise<number>((r) => holder.listen(0, '127.0.0.1', () => r((holder.address() as { port: number }).port)));
-    await expect(t.rt.containers.run({ image, autoRemove: true, ports: [{ containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: held }], cmd: ['true'] })).rejects.toThrow(/already in use/);
+    await expect(
+      t.rt.containers.run({ image, autoRemove: true, ports: [{ containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: held }], cmd: ['true'] }),
+    ).rejects.toThrow(/already in use/);
     holder.close();
     await t.rt.containers.remove(id, { force: true });
     await expect(fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) })).rejects.toThrow(); // rule gone with the container
@@ -83,15 +104,31 @@ describe('default bridge', () => {
     const { id } = await t.rt.containers.run({ image, cmd: ['sleep', '60'] });
     const pid = String(((await t.rt.containers.inspect(id)).State as { Pid: number }).Pid);
     const bridge = (t as unknown as { options: { bridgeName: string } }).options.bridgeName;
-    const hostEnds = execFileSync('ip', ['-o', 'link', 'show', 'master', bridge], { encoding: 'utf8' }).split('\n').filter(Boolean).map((l) => l.split(': ')[1]!.split('@')[0]!);
+    const hostEnds = execFileSync('ip', ['-o', 'link', 'show', 'master', bridge], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(': ')[1]!.split('@')[0]!);
     expect(hostEnds.length).toBeGreaterThan(0);
     // a link-local address would have sent its DAD and MLD report by now, and a router solicitation
     await new Promise((r) => setTimeout(r, 2500));
     const inside = (file: string) => execFileSync('nsenter', ['-t', pid, '-n', 'cat', file], { encoding: 'utf8' });
-    expect(inside('/proc/net/if_inet6').trim().split('\n').map((l) => l.trim().split(/\s+/).at(-1))).toEqual(['lo']);
-    const eth0 = inside('/proc/net/dev').split('\n').find((l) => l.trim().startsWith('eth0:'))!.split(':')[1]!.trim().split(/\s+/).map(Number);
+    expect(
+      inside('/proc/net/if_inet6')
+        .trim()
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/).at(-1)),
+    ).toEqual(['lo']);
+    const eth0 = inside('/proc/net/dev')
+      .split('\n')
+      .find((l) => l.trim().startsWith('eth0:'))!
+      .split(':')[1]!
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     expect(eth0[9]).toBe(0); // packets the container sent: none of its own making
-    const hostV6 = readFileSync('/proc/net/if_inet6', 'utf8').split('\n').map((l) => l.trim().split(/\s+/).at(-1));
+    const hostV6 = readFileSync('/proc/net/if_inet6', 'utf8')
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).at(-1));
     for (const v of hostEnds) expect(hostV6).not.toContain(v);
     await t.rt.containers.remove(id, { force: true });
   });
@@ -142,7 +179,12 @@ describe('user-defined networks', () => {
     expect(net).toMatchObject({ subnet: `${p}.0/24`, gateway: `${p}.254`, driver: 'bridge' });
     const { id: web } = await t.rt.containers.run({ image, name: 'web', network: 'appnet', ip: `${p}.10`, networkAliases: ['www'], cmd: httpd('by-name') });
     expect(await ipOf(web)).toBe(`${p}.10`);
-    const r = await runCollect(t.rt, { image, autoRemove: true, network: 'appnet', cmd: sh(`wget -qO- http://web/; wget -qO- http://www/; nslookup web | grep -c ${p}.10; cat /etc/resolv.conf | grep nameserver`) });
+    const r = await runCollect(t.rt, {
+      image,
+      autoRemove: true,
+      network: 'appnet',
+      cmd: sh(`wget -qO- http://web/; wget -qO- http://www/; nslookup web | grep -c ${p}.10; cat /etc/resolv.conf | grep nameserver`),
+    });
     expect(r.stdout).toBe(`by-name\nby-name\n1\nnameserver ${p}.254\n`);
     await expect(t.rt.containers.run({ image, network: 'appnet', ip: `${p}.10`, cmd: ['true'] })).rejects.toThrow(/already in use/);
     await expect(t.rt.containers.create({ image, network: 'nosuchnet' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -188,7 +230,12 @@ describe('user-defined networks', () => {
     const links = () => execFileSync('ip', ['-o', 'link', 'show', 'master', churn.bridge!], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
     const before = links();
     for (let i = 0; i < 200; i++) {
-      const { id } = await t.rt.containers.run({ image, network: 'churn', ports: i % 10 === 0 ? [{ containerPort: 80, protocol: 'tcp' }] : undefined, cmd: ['true'] });
+      const { id } = await t.rt.containers.run({
+        image,
+        network: 'churn',
+        ports: i % 10 === 0 ? [{ containerPort: 80, protocol: 'tcp' }] : undefined,
+        cmd: ['true'],
+      });
       created.add(`skiff-${id.slice(0, 12)}`);
       await t.rt.containers.wait(id);
       await t.rt.containers.remove(id);

@@ -31,7 +31,10 @@ beforeAll(() => {
   symlinkSync('loop1', join(root, 'loop2'));
   symlinkSync('/newfile', join(root, 'dangle'));
   symlinkSync(outside, join(root, 'out'));
-  writeFileSync(join(base, 'swap.c'), '#define _GNU_SOURCE\n#include <fcntl.h>\n#include <stdio.h>\nint main(int c, char **v) { for (;;) renameat2(AT_FDCWD, v[1], AT_FDCWD, v[2], RENAME_EXCHANGE); }\n');
+  writeFileSync(
+    join(base, 'swap.c'),
+    '#define _GNU_SOURCE\n#include <fcntl.h>\n#include <stdio.h>\nint main(int c, char **v) { for (;;) renameat2(AT_FDCWD, v[1], AT_FDCWD, v[2], RENAME_EXCHANGE); }\n',
+  );
   swapBin = join(base, 'swap');
   execFileSync('gcc', ['-O2', '-o', swapBin, join(base, 'swap.c')]);
 });
@@ -57,8 +60,8 @@ const codeOf = (fn: () => unknown) => {
   }
 };
 
-describe('a running container\'s root', () => {
-  it('is refused when the pid is not in the container\'s cgroup (an exited container\'s pid reused)', () => {
+describe("a running container's root", () => {
+  it("is refused when the pid is not in the container's cgroup (an exited container's pid reused)", () => {
     expect(() => openContainerRoot(process.pid, 'f'.repeat(64))).toThrow(Conflict);
   });
 });
@@ -78,7 +81,8 @@ describe.each([
   });
 
   it('resolves absolute links, `..` and relative links inside the root', () => {
-    for (const p of ['/etc/passwd', 'abs/passwd', '/up/etc/passwd', 'd/rel', '../../etc/passwd', 'd/../../abs/./passwd']) expect(read(rootFd, p)).toBe('root-passwd');
+    for (const p of ['/etc/passwd', 'abs/passwd', '/up/etc/passwd', 'd/rel', '../../etc/passwd', 'd/../../abs/./passwd'])
+      expect(read(rootFd, p)).toBe('root-passwd');
     expect(codeOf(() => read(rootFd, 'out/secret'))).toBe('ENOENT'); // the host path named by the link does not exist in the root
     expect(codeOf(() => read(rootFd, 'loop1'))).toBe('ELOOP');
     expect(codeOf(() => openInRoot(rootFd, 'etc/passwd/', O_RDONLY))).toBe('ENOTDIR');

@@ -21,7 +21,11 @@ describe('device nodes', () => {
     const marker = `skiff-kmsg-${randomBytes(6).toString('hex')}`;
     const r = await runCollect(env.t.rt, {
       image: env.image,
-      cmd: ['sh', '-c', `mknod /tmp/kmsg c 1 11 && echo made; echo ${marker} > /tmp/kmsg && echo wrote-kmsg; mknod /tmp/disk b 7 0 && echo made-b; head -c1 /tmp/disk >/dev/null && echo read-disk; mknod /tmp/null c 1 3 && echo via-null > /tmp/null && echo null-ok; echo x > /dev/null && echo devnull-ok`],
+      cmd: [
+        'sh',
+        '-c',
+        `mknod /tmp/kmsg c 1 11 && echo made; echo ${marker} > /tmp/kmsg && echo wrote-kmsg; mknod /tmp/disk b 7 0 && echo made-b; head -c1 /tmp/disk >/dev/null && echo read-disk; mknod /tmp/null c 1 3 && echo via-null > /tmp/null && echo null-ok; echo x > /dev/null && echo devnull-ok`,
+      ],
     });
     expect(r.stdout).toContain('made'); // Docker allows mknod ("c *:* m")
     expect(r.stdout).not.toContain('wrote-kmsg');
@@ -36,7 +40,10 @@ describe('device nodes', () => {
     try {
       for (const privileged of [false, true]) {
         const marker = `skiff-kmsg-${randomBytes(6).toString('hex')}`;
-        const s = await env.t.rt.containers.exec(id, { privileged, cmd: ['sh', '-c', `mknod /tmp/k${privileged} c 1 11; echo ${marker} > /tmp/k${privileged} && echo wrote`] });
+        const s = await env.t.rt.containers.exec(id, {
+          privileged,
+          cmd: ['sh', '-c', `mknod /tmp/k${privileged} c 1 11; echo ${marker} > /tmp/k${privileged} && echo wrote`],
+        });
         let out = '';
         s.on('stdout', (d: Buffer) => (out += d.toString()));
         await new Promise<number>((r) => s.on('exit', r));
@@ -56,7 +63,11 @@ describe('device cgroup v2 (BPF filter)', () => {
     try {
       await new ContainerCgroup(2, { unified: dir }).create({});
       const marker = `skiff-kmsg-${randomBytes(6).toString('hex')}`;
-      const r = spawnSync('sh', ['-c', `echo $$ > ${dir}/cgroup.procs && exec sh -c 'echo ${marker} > /dev/kmsg && echo wrote-kmsg; echo x > /dev/null && echo null-ok'`], { encoding: 'utf8' });
+      const r = spawnSync(
+        'sh',
+        ['-c', `echo $$ > ${dir}/cgroup.procs && exec sh -c 'echo ${marker} > /dev/kmsg && echo wrote-kmsg; echo x > /dev/null && echo null-ok'`],
+        { encoding: 'utf8' },
+      );
       expect(r.stdout).toContain('null-ok');
       expect(r.stdout).not.toContain('wrote-kmsg');
       expect(kmsgHas(marker)).toBe(false);

@@ -21,7 +21,7 @@ const PROBES: Record<string, string> = {
   'mount cgroupfs': 'mkdir -p /mnt/c && mount -t cgroup -o memory none /mnt/c',
   'new mount namespace': 'unshare -m true',
   'new user namespace': 'unshare -U true',
-  'enter PID 1\'s namespaces again': 'nsenter -t 1 -m -u true',
+  "enter PID 1's namespaces again": 'nsenter -t 1 -m -u true',
   'read the kernel keyring': 'cat /proc/keys | grep -q .',
   'read timer_list': 'cat /proc/timer_list | grep -q .',
   'change the hostname': 'hostname skiff-escape',
@@ -31,7 +31,7 @@ const PROBES: Record<string, string> = {
   'set the clock': 'date -s "2001-01-01 00:00:00"; test "$(date +%Y)" = 2001',
   'raw block I/O via a created node': 'mknod /tmp/b b 7 0 && head -c1 /tmp/b >/dev/null',
   'write the kernel log via a created node': 'mknod /tmp/k c 1 11 && echo skiff-escape > /tmp/k',
-  'swapon': 'swapon /tmp',
+  swapon: 'swapon /tmp',
 };
 
 describe('a default container cannot reach the host through kernel interfaces', () => {
@@ -58,7 +58,11 @@ describe('a default container cannot reach the host through kernel interfaces', 
   });
 
   it('the probes are real: with CAP_SYS_ADMIN added, mount and unshare go through', async () => {
-    const r = await runCollect(env.t.rt, { image: env.image, capAdd: ['SYS_ADMIN'], cmd: ['sh', '-c', 'mkdir -p /mnt/t && mount -t tmpfs none /mnt/t && echo mounted; unshare -m true && echo unshared'] });
+    const r = await runCollect(env.t.rt, {
+      image: env.image,
+      capAdd: ['SYS_ADMIN'],
+      cmd: ['sh', '-c', 'mkdir -p /mnt/t && mount -t tmpfs none /mnt/t && echo mounted; unshare -m true && echo unshared'],
+    });
     expect(r.stdout).toContain('mounted');
     expect(r.stdout).toContain('unshared');
   });

@@ -63,7 +63,18 @@ async function swapper(dirs: string[], to: string, fill = ''): Promise<string> {
 /** a detached container running `script`, once the script has created /ready */
 async function runReady(script: string, mounts: ContainerCreateSpec['mounts'] = []): Promise<string> {
   const { id } = await t.rt.containers.run({ image, cmd: sh(script), mounts });
-  await waitFor(() => t.rt.containers.copyFrom(id, '/ready').then(readTar).then(() => true, () => false), 10_000, 'the container to be ready');
+  await waitFor(
+    () =>
+      t.rt.containers
+        .copyFrom(id, '/ready')
+        .then(readTar)
+        .then(
+          () => true,
+          () => false,
+        ),
+    10_000,
+    'the container to be ready',
+  );
   return id;
 }
 
@@ -350,7 +361,12 @@ describe('volume seeding from a hostile image', () => {
     expect(base.code).toBe(0);
     const { id: imageId } = await t.rt.containers.commit(base.id, { ref: 'skiff-test/seed-attack:latest' });
     await t.rt.containers.remove(base.id, { force: true });
-    const r = await runCollect(t.rt, { image: imageId, autoRemove: true, mounts: [{ type: 'volume', source: 'seed-attack', target: '/hostetc' }], cmd: sh('ls -A /hostetc') });
+    const r = await runCollect(t.rt, {
+      image: imageId,
+      autoRemove: true,
+      mounts: [{ type: 'volume', source: 'seed-attack', target: '/hostetc' }],
+      cmd: sh('ls -A /hostetc'),
+    });
     const seeded = readdirSync((await t.rt.volumes.inspect('seed-attack')).mountpoint);
     expect(seeded).not.toContain('secret');
     expect(r.stdout).not.toContain('secret');
@@ -362,7 +378,9 @@ describe('volume seeding from a hostile image', () => {
   it('copies owners, modes, times, hard links, symlinks and fifos as they are', async () => {
     const base = await runCollect(t.rt, {
       image,
-      cmd: sh('mkdir -p /data/sub && echo hi > /data/f && chown -R 1000:1001 /data/sub && chmod 4755 /data/f && ln /data/f /data/hard && ln -s /etc/passwd /data/abs && mkfifo /data/fifo && touch -t 202001020304.05 /data/f'),
+      cmd: sh(
+        'mkdir -p /data/sub && echo hi > /data/f && chown -R 1000:1001 /data/sub && chmod 4755 /data/f && ln /data/f /data/hard && ln -s /etc/passwd /data/abs && mkfifo /data/fifo && touch -t 202001020304.05 /data/f',
+      ),
     });
     expect(base.code).toBe(0);
     const { id: imageId } = await t.rt.containers.commit(base.id);

@@ -117,14 +117,23 @@ for (const mode of ['openat2', 'walk'] as const) {
       const vol = `race-${mode}`;
       // the other container flips /v/sub between a directory, nothing and a link to the host dir
       const flipper = await env.t.rt.containers.run(
-        { image: env.image, cmd: ['sh', '-c', `while :; do mkdir /v/sub; rmdir /v/sub; ln -s ${target.path} /v/sub; rm /v/sub; done`], mounts: [{ type: 'volume', source: vol, target: '/v' }] },
+        {
+          image: env.image,
+          cmd: ['sh', '-c', `while :; do mkdir /v/sub; rmdir /v/sub; ln -s ${target.path} /v/sub; rm /v/sub; done`],
+          mounts: [{ type: 'volume', source: vol, target: '/v' }],
+        },
         {},
       );
       let started = 0;
       for (let i = 0; i < 25; i++) {
-        const r = await runCollect(env.t.rt, { image: env.image, cmd: ['true'], mounts: [{ type: 'volume', source: vol, target: '/data' }, { type: 'tmpfs', target: '/data/sub/t' }] }).catch(
-          (e: Error) => e,
-        );
+        const r = await runCollect(env.t.rt, {
+          image: env.image,
+          cmd: ['true'],
+          mounts: [
+            { type: 'volume', source: vol, target: '/data' },
+            { type: 'tmpfs', target: '/data/sub/t' },
+          ],
+        }).catch((e: Error) => e);
         if (!(r instanceof Error)) started++;
         else expect(r.message).toMatch(/mount point \/data\/sub\/t|mount .* on \/data\/sub\/t/);
         if (!(r instanceof Error)) await env.t.rt.containers.remove(r.id, { force: true });
@@ -145,11 +154,11 @@ for (const mode of ['openat2', 'walk'] as const) {
       }
     });
 
-    it('refuses a mount point whose resolved type is not the source\'s', async () => {
-      const image = await pushHostile(`wrong-type-${mode}`, [
-        { name: 'etc/hosts', type: 'directory' },
-      ]);
-      await expect(runCollect(env.t.rt, { image, cmd: ['true'] })).rejects.toThrow(/mount point \/etc\/hosts in the container is a directory, but the source is a file/);
+    it("refuses a mount point whose resolved type is not the source's", async () => {
+      const image = await pushHostile(`wrong-type-${mode}`, [{ name: 'etc/hosts', type: 'directory' }]);
+      await expect(runCollect(env.t.rt, { image, cmd: ['true'] })).rejects.toThrow(
+        /mount point \/etc\/hosts in the container is a directory, but the source is a file/,
+      );
       const src = join(hostTmp, `dir-src-${mode}`);
       mkdirSync(src);
       await expect(runCollect(env.t.rt, { image: env.image, cmd: ['true'], mounts: [{ type: 'bind', source: src, target: '/etc/passwd' }] })).rejects.toThrow(
@@ -187,7 +196,12 @@ describe('mount paths at the spec edge', () => {
 
   it('refuses an image whose VOLUME path has a control character', async () => {
     const client = new RegistryClient({ registry, insecure: true });
-    await pushImage(client, 'skiff-test/volume-tab', 'latest', buildImage([await buildLayer(busyboxEntries())], { ...BUSYBOX_CONFIG, Volumes: { '/data\tnosuid': {} } }));
+    await pushImage(
+      client,
+      'skiff-test/volume-tab',
+      'latest',
+      buildImage([await buildLayer(busyboxEntries())], { ...BUSYBOX_CONFIG, Volumes: { '/data\tnosuid': {} } }),
+    );
     const image = `${registry}/skiff-test/volume-tab:latest`;
     await env.t.rt.images.pull(image);
     await expect(env.t.rt.containers.create({ image, cmd: ['true'] })).rejects.toThrow(/invalid VOLUME in the image config: path contains a control character/);

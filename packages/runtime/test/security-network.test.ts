@@ -37,7 +37,11 @@ describe('the host loopback behind the bridge (CVE-2020-8558)', () => {
     const { t, image } = env;
     const { server, port } = await listenLoopback('host-loopback-only\n');
     const published = 20000 + Math.floor(Math.random() * 10000);
-    const { id: web } = await t.rt.containers.run({ image, ports: [{ containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: published }], cmd: sh('mkdir -p /www && echo published > /www/index.html && exec httpd -f -p 80 -h /www') });
+    const { id: web } = await t.rt.containers.run({
+      image,
+      ports: [{ containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: published }],
+      cmd: sh('mkdir -p /www && echo published > /www/index.html && exec httpd -f -p 80 -h /www'),
+    });
     const { id: attacker } = await t.rt.containers.run({ image, cmd: ['sleep', '120'] });
     try {
       // the host itself still reaches the published port through 127.0.0.1 (route_localnet + masquerade)
@@ -52,7 +56,17 @@ describe('the host loopback behind the bridge (CVE-2020-8558)', () => {
       execFileSync('ip', ['-n', ns, '-batch', '-'], {
         input: ['addr del 127.0.0.1/8 dev lo', `route add 127.0.0.1/32 via ${gateway} dev eth0`].join('\n') + '\n',
       });
-      execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv4.conf.eth0.route_localnet=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.eth0.rp_filter=0']);
+      execFileSync('ip', [
+        'netns',
+        'exec',
+        ns,
+        'sysctl',
+        '-q',
+        '-w',
+        'net.ipv4.conf.eth0.route_localnet=1',
+        'net.ipv4.conf.all.rp_filter=0',
+        'net.ipv4.conf.eth0.rp_filter=0',
+      ]);
       expect(await execOut(attacker, ['ip', 'route', 'get', '127.0.0.1'])).toContain(`via ${gateway} dev eth0`);
 
       // busybox nc speaks the HTTP request (this image's wget crashes with -T)

@@ -44,7 +44,9 @@ int main(void) {
 
 beforeAll(() => {
   mkdirSync(wrapDir, { recursive: true });
-  writeFileSync(join(wrapDir, 'skiff-shim'), `#!/bin/sh\nexec setpriv --bounding-set -sys_module,-sys_rawio -- ${NATIVE_BUILD_DIR}skiff-shim "$@"\n`, { mode: 0o755 });
+  writeFileSync(join(wrapDir, 'skiff-shim'), `#!/bin/sh\nexec setpriv --bounding-set -sys_module,-sys_rawio -- ${NATIVE_BUILD_DIR}skiff-shim "$@"\n`, {
+    mode: 0o755,
+  });
 });
 afterAll(async () => {
   await rm(wrapDir, { recursive: true, force: true });

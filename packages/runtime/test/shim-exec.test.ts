@@ -15,7 +15,10 @@ useShimHarness();
 
 describe('init, exec and signals', () => {
   it('runs a minimal init as PID 1 that forwards signals and returns the child status', async () => {
-    const dir = await container({ init: 1, arg: sh('echo "sh=$$"; tr "\\0" " " < /proc/1/cmdline; echo; trap "echo term; exit 42" TERM; while :; do sleep 0.05; done') });
+    const dir = await container({
+      init: 1,
+      arg: sh('echo "sh=$$"; tr "\\0" " " < /proc/1/cmdline; echo; trap "echo term; exit 42" TERM; while :; do sleep 0.05; done'),
+    });
     const r = await start(dir);
     expect(r.report).toMatch(/^ok/);
     await new Promise<void>((resolve, reject) => {
@@ -40,7 +43,11 @@ describe('init, exec and signals', () => {
     const dir = await container({ hostname: 'execbox', arg: ['sleep', '1000'] });
     const r = await start(dir);
     expect(r.report).toMatch(/^ok/);
-    const e = await execIn(r.pid, { arg: sh('echo "pid=$$"; tr "\\0" " " < /proc/1/cmdline; echo; hostname; ps -o pid,comm | grep -c sleep; id -u; exit 5'), uid: 1000, gid: 1000 });
+    const e = await execIn(r.pid, {
+      arg: sh('echo "pid=$$"; tr "\\0" " " < /proc/1/cmdline; echo; hostname; ps -o pid,comm | grep -c sleep; id -u; exit 5'),
+      uid: 1000,
+      gid: 1000,
+    });
     expect(e.stderr).toBe('');
     expect(e.code).toBe(5);
     expect(e.stdout).not.toContain('pid=1\n');
@@ -152,7 +159,9 @@ describe('cgroups', () => {
     const r = await start(dir);
     expect(r.report).toMatch(/^ok/);
     expect(readFileSync(join(pids, 'cgroup.procs'), 'utf8').trim().split('\n')).toEqual([String(r.pid)]);
-    const e = await execIn(r.pid, { arg: sh('grep -E ":(memory|pids):" /proc/self/cgroup | cut -d: -f2,3 | sort; cat /sys/fs/cgroup/pids/pids.current 2>/dev/null || true') });
+    const e = await execIn(r.pid, {
+      arg: sh('grep -E ":(memory|pids):" /proc/self/cgroup | cut -d: -f2,3 | sort; cat /sys/fs/cgroup/pids/pids.current 2>/dev/null || true'),
+    });
     expect(e.stdout).toMatch(/^memory:\/\npids:\/\n/);
     process.kill(r.pid, 'SIGKILL');
     expect((await waitExit(dir)).oomKilled).toBe(false);
@@ -180,7 +189,9 @@ describe('cgroups', () => {
     const dir = await container({
       cgroup: [mem, pids],
       oomFile: join(mem, 'memory.oom_control'),
-      arg: sh('cat /proc/self/cgroup | grep -E "memory|pids"; cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null; x=$(head -c 200000000 /dev/zero | tr "\\0" a); echo survived'),
+      arg: sh(
+        'cat /proc/self/cgroup | grep -E "memory|pids"; cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null; x=$(head -c 200000000 /dev/zero | tr "\\0" a); echo survived',
+      ),
     });
     expect((await start(dir)).report).toMatch(/^ok/);
     const exit = await waitExit(dir, 30_000);

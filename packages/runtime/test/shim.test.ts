@@ -97,7 +97,9 @@ describe('skiff-shim start', () => {
       cwd: '/work/here',
       readonly: 1,
       mount: [`bind\t${hostDir}\t/data\tbind,ro`, 'tmpfs\ttmpfs\t/scratch\tnosuid,size=1m'],
-      arg: sh('id; pwd; grep CapEff /proc/self/status; cat /data/hello.txt; touch /x 2>/dev/null || echo rootro; touch /data/y 2>/dev/null || echo dataro; touch /scratch/z && echo scratchrw'),
+      arg: sh(
+        'id; pwd; grep CapEff /proc/self/status; cat /data/hello.txt; touch /x 2>/dev/null || echo rootro; touch /data/y 2>/dev/null || echo dataro; touch /scratch/z && echo scratchrw',
+      ),
     });
     expect((await start(dir)).report).toMatch(/^ok/);
     expect((await waitExit(dir)).exitCode).toBe(0);
@@ -111,13 +113,15 @@ describe('skiff-shim start', () => {
     expect(out).toContain('scratchrw\n');
   });
 
-  it('writes sysctl lines in the container\'s namespaces, refuses host-global ones itself, sets ulimits and /dev/shm', async () => {
+  it("writes sysctl lines in the container's namespaces, refuses host-global ones itself, sets ulimits and /dev/shm", async () => {
     const hostPorts = readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8');
     const dir = await container({
       sysctl: ['net/ipv4/ip_unprivileged_port_start=99', 'kernel/msgmax=4321'],
       ulimit: ['nofile:111:222', 'nproc:500:600'],
       shmSize: 2 * 1024 * 1024,
-      arg: sh('cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/msgmax; grep -E "open files|processes" /proc/self/limits; grep /dev/shm /proc/mounts'),
+      arg: sh(
+        'cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/msgmax; grep -E "open files|processes" /proc/self/limits; grep /dev/shm /proc/mounts',
+      ),
     });
     expect((await start(dir)).report).toMatch(/^ok/);
     expect((await waitExit(dir)).exitCode).toBe(0);
@@ -128,7 +132,13 @@ describe('skiff-shim start', () => {
 
     // the agent never writes these; the shim refuses them on its own too
     const core = readFileSync('/proc/sys/kernel/core_pattern', 'utf8');
-    for (const line of ['kernel/core_pattern=|/tmp/pwn', 'net/../kernel/core_pattern=|/tmp/pwn', 'vm/swappiness=1', 'net//../../kernel/core_pattern=x', 'fs/mqueue/../../kernel/core_pattern=x']) {
+    for (const line of [
+      'kernel/core_pattern=|/tmp/pwn',
+      'net/../kernel/core_pattern=|/tmp/pwn',
+      'vm/swappiness=1',
+      'net//../../kernel/core_pattern=x',
+      'fs/mqueue/../../kernel/core_pattern=x',
+    ]) {
       const r = await start(await container({ sysctl: [line], arg: ['true'] }));
       expect(r.report, line).toMatch(/^error 125 sysctl .* is not in the container's own namespaces\n$/);
     }

@@ -10,10 +10,18 @@ const create = (spec: Partial<ContainerCreateSpec>) => env.t.rt.containers.creat
 
 describe('create refuses values that would be cut short or inject lines', () => {
   it('--dns must be an IP address', async () => {
-    await expect(create({ dns: ['192.0.2.1\nnameserver 198.51.100.66'] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/invalid --dns .*not an IP address/) });
+    await expect(create({ dns: ['192.0.2.1\nnameserver 198.51.100.66'] })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/invalid --dns .*not an IP address/),
+    });
     await expect(create({ dns: ['192.0.2.1 options'] })).rejects.toThrow(/invalid --dns/);
     await expect(create({ dns: ['ns.example'] })).rejects.toThrow(/invalid --dns/);
-    const r = await runCollect(env.t.rt, { image: env.image, autoRemove: true, dns: ['192.0.2.53', '2001:db8::53'], cmd: ['grep', '-c', 'nameserver', '/etc/resolv.conf'] });
+    const r = await runCollect(env.t.rt, {
+      image: env.image,
+      autoRemove: true,
+      dns: ['192.0.2.53', '2001:db8::53'],
+      cmd: ['grep', '-c', 'nameserver', '/etc/resolv.conf'],
+    });
     expect(r.stdout).toBe('2\n');
   });
 
@@ -24,7 +32,13 @@ describe('create refuses values that would be cut short or inject lines', () => 
     const { id } = await env.t.rt.containers.run({ image: env.image, name: 'link-target', cmd: ['sleep', '30'] });
     try {
       await expect(create({ links: ['link-target:alias\n198.51.100.66 registry'] })).rejects.toThrow(/invalid --link/);
-      const r = await runCollect(env.t.rt, { image: env.image, autoRemove: true, links: ['link-target:site'], extraHosts: ['db:192.0.2.7', 'v6:2001:db8::7'], cmd: ['sh', '-c', 'grep -c -E "site|db|v6" /etc/hosts'] });
+      const r = await runCollect(env.t.rt, {
+        image: env.image,
+        autoRemove: true,
+        links: ['link-target:site'],
+        extraHosts: ['db:192.0.2.7', 'v6:2001:db8::7'],
+        cmd: ['sh', '-c', 'grep -c -E "site|db|v6" /etc/hosts'],
+      });
       expect(r.stdout).toBe('3\n');
     } finally {
       await env.t.rt.containers.remove(id, { force: true });
@@ -32,7 +46,10 @@ describe('create refuses values that would be cut short or inject lines', () => 
   });
 
   it('-u: uid and gid from 0 to 2^32-2, never wrapped', async () => {
-    await expect(create({ user: '99999999999' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/invalid uid "99999999999": must be a number from 0 to 4294967294/) });
+    await expect(create({ user: '99999999999' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/invalid uid "99999999999": must be a number from 0 to 4294967294/),
+    });
     await expect(create({ user: '4294967295' })).rejects.toThrow(/invalid uid/);
     await expect(create({ user: '0:99999999999' })).rejects.toThrow(/invalid gid/);
     const r = await runCollect(env.t.rt, { image: env.image, autoRemove: true, user: '4294967294:4294967294', cmd: ['sh', '-c', 'id -u; id -g'] });
@@ -40,13 +57,20 @@ describe('create refuses values that would be cut short or inject lines', () => 
   });
 
   it('NUL bytes in command, entrypoint, env, workdir and labels', async () => {
-    const specs: Partial<ContainerCreateSpec>[] = [{ cmd: ['echo', 'a\0b'] }, { entrypoint: ['sh\0x'] }, { env: ['A=1\0B=2'] }, { workingDir: '/tmp\0/x' }, { labels: { k: 'v\0w' } }, { labels: { 'k\0': 'v' } }];
+    const specs: Partial<ContainerCreateSpec>[] = [
+      { cmd: ['echo', 'a\0b'] },
+      { entrypoint: ['sh\0x'] },
+      { env: ['A=1\0B=2'] },
+      { workingDir: '/tmp\0/x' },
+      { labels: { k: 'v\0w' } },
+      { labels: { 'k\0': 'v' } },
+    ];
     for (const spec of specs) {
       await expect(create(spec)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('contains a NUL byte') });
     }
   });
 
-  it('a published port\'s host address and --ip must be IP addresses', async () => {
+  it("a published port's host address and --ip must be IP addresses", async () => {
     await expect(create({ ports: [{ containerPort: 80, protocol: 'tcp', hostIp: 'localhost', hostPort: 0 }] })).rejects.toThrow(/invalid host IP/);
     await expect(create({ ip: '172.31.0.5\nx' })).rejects.toThrow(/invalid --ip/);
   });

@@ -88,7 +88,14 @@ describe('the start path', () => {
     await t.rt.containers.remove(id);
     expect(phases).toHaveLength(1);
     const p = phases[0]!;
-    for (const k of ['image layers and cgroups', 'network (netns, veth, address, ports)', 'clone (pid/mount/uts/ipc namespaces)', 'rootfs (overlay, /proc /dev /sys, pivot_root)', 'exec', 'state.json']) {
+    for (const k of [
+      'image layers and cgroups',
+      'network (netns, veth, address, ports)',
+      'clone (pid/mount/uts/ipc namespaces)',
+      'rootfs (overlay, /proc /dev /sys, pivot_root)',
+      'exec',
+      'state.json',
+    ]) {
       expect(p[k], k).toBeGreaterThan(0);
     }
     expect(Object.values(p).every((ms) => ms >= 0 && ms < 10_000)).toBe(true);

@@ -61,7 +61,10 @@ describe('start when the shim dies before it reports', () => {
       const dir = cg.joinDirs[0]!;
       // start makes the cgroup: the watcher spins until it exists and has a process
       const watcher = await killShimOnFirstProcess(dir);
-      const started = await t.rt.containers.start(id).then(() => true, () => false);
+      const started = await t.rt.containers.start(id).then(
+        () => true,
+        () => false,
+      );
       await watcher.done;
       if (!started) failedStarts++;
       // whichever way the start went, the container's processes are gone once it settles

@@ -28,7 +28,12 @@ const byName = (list: ContainerSummary[], name: string) => list.find((s) => s.na
 describe('container summaries (ps)', () => {
   it('are reused while a container does not change, and follow every change that shows', async () => {
     const { id: idle } = await env.t.rt.containers.run({ image: env.image, cmd: ['sleep', '300'], name: 'idle' });
-    const { id: busy } = await env.t.rt.containers.run({ image: env.image, cmd: ['sleep', '300'], name: 'busy', ports: [{ containerPort: 80, protocol: 'tcp' }] });
+    const { id: busy } = await env.t.rt.containers.run({
+      image: env.image,
+      cmd: ['sleep', '300'],
+      name: 'busy',
+      ports: [{ containerPort: 80, protocol: 'tcp' }],
+    });
     const { id: made } = await env.t.rt.containers.create({ image: env.image, cmd: ['true'], name: 'made' });
 
     const first = await ps();

@@ -42,11 +42,21 @@ interface OldIds {
 function runOldRelease<T = OldIds>(options: RuntimeOptions, extra: { subnet?: string; mode?: 'setup' | 'rollback'; id?: string }): Promise<T> {
   const env = { ...process.env };
   delete env.SKIFF_SHIM_PATH; // the old runtime starts its own shim
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('programs/old-release-child.ts', import.meta.url)), release.runtimeModule, JSON.stringify({ mode: 'setup', options, image, ...extra })], {
-    cwd: REPO,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('programs/old-release-child.ts', import.meta.url)),
+      release.runtimeModule,
+      JSON.stringify({ mode: 'setup', options, image, ...extra }),
+    ],
+    {
+      cwd: REPO,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -94,10 +104,15 @@ function deleteNetworkBridges(root: string): void {
   }
 }
 
-const status = async (rt: Runtime, id: string) => ((await rt.containers.inspect(id)).State as { Status: string; Pid: number; ExitCode: number });
+const status = async (rt: Runtime, id: string) => (await rt.containers.inspect(id)).State as { Status: string; Pid: number; ExitCode: number };
 
 /** a private root, bridge, nft table and cgroup parent, swept after `fn` even when it fails */
-async function withRoot(fn: (options: Required<Pick<RuntimeOptions, 'root' | 'insecureRegistries' | 'cgroupParent' | 'bridgeName' | 'nftTable'>>, opened: <R extends Runtime | undefined>(rt: R) => R) => Promise<void>): Promise<void> {
+async function withRoot(
+  fn: (
+    options: Required<Pick<RuntimeOptions, 'root' | 'insecureRegistries' | 'cgroupParent' | 'bridgeName' | 'nftTable'>>,
+    opened: <R extends Runtime | undefined>(rt: R) => R,
+  ) => Promise<void>,
+): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'skiff-upgrade-'));
   const tag = randomBytes(3).toString('hex');
   const options = { root, insecureRegistries: [insecure], cgroupParent: `skiff-test-${tag}`, bridgeName: `skt${tag}`, nftTable: `skiff_t${tag}` };
@@ -110,7 +125,10 @@ async function withRoot(fn: (options: Required<Pick<RuntimeOptions, 'root' | 'in
     });
   } finally {
     if (rt) {
-      for (const c of await rt.containers.list({ all: true }).catch(() => [])) await rt.containers.remove(c.id, { force: true }).catch((e: unknown) => console.warn(`test cleanup: removing container ${c.id}: ${(e as Error).message}`));
+      for (const c of await rt.containers.list({ all: true }).catch(() => []))
+        await rt.containers
+          .remove(c.id, { force: true })
+          .catch((e: unknown) => console.warn(`test cleanup: removing container ${c.id}: ${(e as Error).message}`));
       await rt.networks.destroyAll().catch((e: unknown) => console.warn(`test cleanup: removing the networks: ${(e as Error).message}`));
       await rt.close().catch((e: unknown) => console.error(`upgrade test: closing the runtime: ${(e as Error).message}`));
     }
@@ -167,7 +185,10 @@ describe('upgrade from the previous release', () => {
       expect(json(join(root, 'containers', ids.running, 'state.json')).version).toBe(1);
 
       // what the old release left stopped or never started runs under this one
-      for (const [id, line] of [[ids.stopped, 'run-of-up-stopped'], [ids.created, 'created-by-old']] as const) {
+      for (const [id, line] of [
+        [ids.stopped, 'run-of-up-stopped'],
+        [ids.created, 'created-by-old'],
+      ] as const) {
         await rt.containers.start(id);
         expect((await status(rt, id)).Status).toBe('running');
         await waitFor(async () => (await logText(rt!, id)).includes(line), 10_000, `${line} in the log`);

@@ -34,7 +34,12 @@ describe('mount flags', () => {
     expect(parseMountFlag('type=bind,source=/a,target=/b,readonly')).toMatchObject({ type: 'bind', source: '/a', target: '/b', readOnly: true });
     // noexec first: Docker's default for --tmpfs, which a later `exec` undoes
     expect(parseTmpfsFlag('/run:size=1m,mode=700')).toEqual({ type: 'tmpfs', target: '/run', tmpfsSize: 1048576, tmpfsMode: 0o700, tmpfsOptions: ['noexec'] });
-    expect(parseTmpfsFlag('/x:exec,nosuid,uid=5,ro')).toEqual({ type: 'tmpfs', target: '/x', readOnly: true, tmpfsOptions: ['noexec', 'exec', 'nosuid', 'uid=5'] });
+    expect(parseTmpfsFlag('/x:exec,nosuid,uid=5,ro')).toEqual({
+      type: 'tmpfs',
+      target: '/x',
+      readOnly: true,
+      tmpfsOptions: ['noexec', 'exec', 'nosuid', 'uid=5'],
+    });
     expect(() => parseTmpfsFlag('/x:mpol=bind')).toThrow(/invalid tmpfs option "mpol=bind"/);
     expect(() => parseTmpfsFlag('/x:uid=-1')).toThrow(/invalid tmpfs option/);
     expect(() => parseTmpfsFlag('/x:mode=999')).toThrow(/invalid tmpfs mode/);
@@ -47,10 +52,20 @@ describe('mount flags', () => {
 describe('bind mounts', () => {
   it('shares a host directory, read-write or read-only', async () => {
     writeFileSync(join(hostDir, 'hello.txt'), 'from host\n');
-    const rw = await runCollect(t.rt, { image, autoRemove: true, mounts: [{ type: 'bind', source: hostDir, target: '/host' }], cmd: sh('cat /host/hello.txt; echo from container > /host/out.txt') });
+    const rw = await runCollect(t.rt, {
+      image,
+      autoRemove: true,
+      mounts: [{ type: 'bind', source: hostDir, target: '/host' }],
+      cmd: sh('cat /host/hello.txt; echo from container > /host/out.txt'),
+    });
     expect(rw).toMatchObject({ code: 0, stdout: 'from host\n' });
     expect(readFileSync(join(hostDir, 'out.txt'), 'utf8')).toBe('from container\n');
-    const ro = await runCollect(t.rt, { image, autoRemove: true, mounts: [{ type: 'bind', source: hostDir, target: '/host', readOnly: true }], cmd: sh('echo x > /host/y 2>&1 || echo refused') });
+    const ro = await runCollect(t.rt, {
+      image,
+      autoRemove: true,
+      mounts: [{ type: 'bind', source: hostDir, target: '/host', readOnly: true }],
+      cmd: sh('echo x > /host/y 2>&1 || echo refused'),
+    });
     expect(ro.stdout).toBe('refused\n');
     expect(ro.stderr).toMatch(/Read-only file system/);
     expect(existsSync(join(hostDir, 'y'))).toBe(false);
@@ -58,18 +73,35 @@ describe('bind mounts', () => {
 
   it('refuses a missing source before creating anything', async () => {
     const before = (await t.rt.containers.list({ all: true })).length;
-    await expect(t.rt.containers.create({ image, mounts: [{ type: 'bind', source: '/no/such/dir', target: '/x' }] })).rejects.toThrow(/bind source path does not exist: \/no\/such\/dir/);
+    await expect(t.rt.containers.create({ image, mounts: [{ type: 'bind', source: '/no/such/dir', target: '/x' }] })).rejects.toThrow(
+      /bind source path does not exist: \/no\/such\/dir/,
+    );
     expect((await t.rt.containers.list({ all: true })).length).toBe(before);
   });
 });
 
 describe('volumes', () => {
   it('keeps named volume data across containers and seeds it with the image content', async () => {
-    const w = await runCollect(t.rt, { image, autoRemove: true, mounts: [{ type: 'volume', source: 'appdata', target: '/data' }], cmd: sh('echo persisted > /data/file') });
+    const w = await runCollect(t.rt, {
+      image,
+      autoRemove: true,
+      mounts: [{ type: 'volume', source: 'appdata', target: '/data' }],
+      cmd: sh('echo persisted > /data/file'),
+    });
     expect(w.code).toBe(0);
-    const r = await runCollect(t.rt, { image, autoRemove: true, mounts: [{ type: 'volume', source: 'appdata', target: '/data', readOnly: true }], cmd: ['cat', '/data/file'] });
+    const r = await runCollect(t.rt, {
+      image,
+      autoRemove: true,
+      mounts: [{ type: 'volume', source: 'appdata', target: '/data', readOnly: true }],
+      cmd: ['cat', '/data/file'],
+    });
     expect(r.stdout).toBe('persisted\n');
-    const seeded = await runCollect(t.rt, { image, autoRemove: true, mounts: [{ type: 'volume', source: 'etc-copy', target: '/etc' }], cmd: ['grep', '-c', 'app', '/etc/passwd'] });
+    const seeded = await runCollect(t.rt, {
+      image,
+      autoRemove: true,
+      mounts: [{ type: 'volume', source: 'etc-copy', target: '/etc' }],
+      cmd: ['grep', '-c', 'app', '/etc/passwd'],
+    });
     expect(seeded.stdout).toBe('1\n');
     const v = await t.rt.volumes.inspect('appdata');
     expect(v).toMatchObject({ name: 'appdata', anonymous: false, usedBy: [] });
@@ -83,7 +115,9 @@ describe('volumes', () => {
     await t.rt.volumes.remove('busy');
     for (const bad of ['../escape', 'a/b', '..', '.hidden']) {
       await expect(t.rt.volumes.create(bad)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-      await expect(t.rt.containers.create({ image, mounts: [{ type: 'volume', source: bad, target: '/x' }] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      await expect(t.rt.containers.create({ image, mounts: [{ type: 'volume', source: bad, target: '/x' }] })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
     }
     expect(existsSync(join(t.root, 'escape'))).toBe(false);
   });
@@ -107,7 +141,12 @@ describe('volumes', () => {
     await runCollect(t.rt, { image, autoRemove: true, volumesFrom: ['store'], cmd: sh('echo via volumes-from > /shared/f') });
     const r = await runCollect(t.rt, { image, autoRemove: true, volumesFrom: ['store:ro'], cmd: sh('cat /shared/f; touch /shared/g 2>/dev/null || echo ro') });
     expect(r.stdout).toBe('via volumes-from\nro\n');
-    const tmp = await runCollect(t.rt, { image, autoRemove: true, mounts: [{ type: 'tmpfs', target: '/fast', tmpfsSize: 1 << 20 }], cmd: sh('grep " /fast " /proc/mounts') });
+    const tmp = await runCollect(t.rt, {
+      image,
+      autoRemove: true,
+      mounts: [{ type: 'tmpfs', target: '/fast', tmpfsSize: 1 << 20 }],
+      cmd: sh('grep " /fast " /proc/mounts'),
+    });
     expect(tmp.stdout).toMatch(/^tmpfs \/fast tmpfs rw,nosuid,nodev,.*size=1024k/);
     await t.rt.containers.remove(id);
   });

@@ -46,7 +46,11 @@ describe('@skiff/tar-stream (tar-stream with byte-exact xattr PAX records)', () 
     const long = `${'d'.repeat(120)}/ünïcode-${'f'.repeat(110)}`;
     const odd = Buffer.from([0xff, 0x3d, 0x0a, 0xc3, 0x20, 0x00]); // invalid UTF-8, '=', newline, space, NUL
     const bytes = await packWith(fork, [
-      { name: long, pax: { 'SCHILY.xattr.security.capability': CAP, 'SCHILY.xattr.user.odd': odd, 'SCHILY.xattr.user.text': 'héllo', comment: 'naïve=yes' }, body: 'x' },
+      {
+        name: long,
+        pax: { 'SCHILY.xattr.security.capability': CAP, 'SCHILY.xattr.user.odd': odd, 'SCHILY.xattr.user.text': 'héllo', comment: 'naïve=yes' },
+        body: 'x',
+      },
       { name: 'link', type: 'symlink', linkname: 'l'.repeat(150), pax: { 'SCHILY.xattr.user.a': Buffer.from('b') } },
     ]);
     const [file, link] = await extractWith(fork, bytes);
@@ -61,7 +65,10 @@ describe('@skiff/tar-stream (tar-stream with byte-exact xattr PAX records)', () 
     expect(link!.pax!['SCHILY.xattr.user.a']).toEqual(Buffer.from('b'));
     // upstream reads the same archive (its text form of the capability is the mangled one this fork exists for)
     const up = await extractWith(upstream, bytes);
-    expect(up.map((e) => [e.name, e.linkname, e.body])).toEqual([[long, null, 'x'], ['link', 'l'.repeat(150), '']]);
+    expect(up.map((e) => [e.name, e.linkname, e.body])).toEqual([
+      [long, null, 'x'],
+      ['link', 'l'.repeat(150), ''],
+    ]);
     expect(Buffer.from(up[0]!.pax!['SCHILY.xattr.security.capability'] as string)).not.toEqual(CAP);
   });
 

@@ -31,13 +31,16 @@
 extern char **environ;
 
 static char **g_argv;
-static const char *g_host;          /* SKIFF_HOST as shown in messages */
+static const char *g_host;                       /* SKIFF_HOST as shown in messages */
 static int g_sock = -1, g_sendfail, g_committed; /* committed: output written or stdin read */
 static int g_sigpipe[2] = {-1, -1};
 static struct termios g_saved;
 static volatile sig_atomic_t g_raw; /* the handlers read it: fd 0 must be restored */
 
-struct buf { char *p; size_t len, cap; };
+struct buf {
+  char *p;
+  size_t len, cap;
+};
 
 static void restore_tty(void) {
   if (g_raw) {
@@ -61,7 +64,7 @@ static _Noreturn void fallback(void) {
   ssize_t n = readlink("/proc/self/exe", path, PATH_MAX);
   if (n >= 0) {
     path[n] = 0;
-    char *slash = strrchr(path, '/');  /* ".../dist/skiff-client (deleted)" after a rebuild */
+    char *slash = strrchr(path, '/'); /* ".../dist/skiff-client (deleted)" after a rebuild */
     if (slash) *slash = 0;
     slash = strrchr(path, '/');
     if (slash && slash != path) strcpy(slash, "/bin/skiff");
@@ -212,8 +215,7 @@ int main(int argc, char **argv) {
 
   /* Request and hello in one write: the agent reads the bytes after the headers, so the
    * call costs one round trip. */
-  static const char req[] =
-      "GET /cli HTTP/1.1\r\nHost: skiff\r\nConnection: Upgrade\r\nUpgrade: skiff-cli/1\r\n\r\n";
+  static const char req[] = "GET /cli HTTP/1.1\r\nHost: skiff\r\nConnection: Upgrade\r\nUpgrade: skiff-cli/1\r\n\r\n";
   struct buf out = {0};
   reserve(&out, sizeof req);
   memcpy(out.p, req, sizeof req - 1);
@@ -265,19 +267,43 @@ int main(int argc, char **argv) {
       const char *p = in.p + off + 5;
       off += 5 + len;
       switch (h[0]) {
-      case 'O': g_committed = 1; write_all(1, p, len); continue;
-      case 'E': g_committed = 1; write_all(2, p, len); continue;
-      case 'S': if (len == 0) { reading = !in_eof; continue; } break;
-      case 'P': if (len == 0) { reading = 0; continue; } break;
-      case 'R': if (len == 1) { g_committed = 1; set_raw(p[0] == 1); continue; } break;
-      case 'X':
-        if (len == 4) {
-          const unsigned char *c = (const unsigned char *)p;
-          restore_tty();
-          exit((int32_t)((uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | (uint32_t)c[2] << 8 | c[3]));
-        }
-        break;
-      case 'F': if (len == 0 && !g_committed) fallback(); break;
+        case 'O':
+          g_committed = 1;
+          write_all(1, p, len);
+          continue;
+        case 'E':
+          g_committed = 1;
+          write_all(2, p, len);
+          continue;
+        case 'S':
+          if (len == 0) {
+            reading = !in_eof;
+            continue;
+          }
+          break;
+        case 'P':
+          if (len == 0) {
+            reading = 0;
+            continue;
+          }
+          break;
+        case 'R':
+          if (len == 1) {
+            g_committed = 1;
+            set_raw(p[0] == 1);
+            continue;
+          }
+          break;
+        case 'X':
+          if (len == 4) {
+            const unsigned char *c = (const unsigned char *)p;
+            restore_tty();
+            exit((int32_t)((uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | (uint32_t)c[2] << 8 | c[3]));
+          }
+          break;
+        case 'F':
+          if (len == 0 && !g_committed) fallback();
+          break;
       }
       die("protocol error from the agent");
     }

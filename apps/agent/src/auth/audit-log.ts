@@ -47,7 +47,10 @@ class AuditQueue {
     this.pending = [];
     this.writing = this.writing.then(async () => {
       // one insert each: createMany costs more per row in Prisma's query compiler
-      for (const data of rows) await this.db.auditEntry.create({ data }).catch(logFailure(log, 'warn', 'writing an audit entry', { action: data.action, actor: data.actor, target: data.target }));
+      for (const data of rows)
+        await this.db.auditEntry
+          .create({ data })
+          .catch(logFailure(log, 'warn', 'writing an audit entry', { action: data.action, actor: data.actor, target: data.target }));
     });
     return this.writing;
   }

@@ -51,8 +51,18 @@ async function lookUp(req: IncomingMessage, db: Db): Promise<Principal> {
     const token = auth.slice(7).trim();
     const row = await db.apiToken.findUnique({ where: { tokenHash: hashToken(token) }, include: { user: true } });
     if (!row || row.user.disabled || (row.expiresAt && row.expiresAt < new Date())) return ANONYMOUS;
-    void db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } }).catch(logFailure(log, 'warn', "recording a token's last use", { token: row.id }));
-    const p: Principal = { kind: 'token', username: row.user.username, userId: row.userId, tokenId: row.id, role: roleFromScopes(row.scopes.split(','), row.user.role as Role), epoch: revocations.epochOf(row.userId), expiresAt: row.expiresAt?.getTime() };
+    void db.apiToken
+      .update({ where: { id: row.id }, data: { lastUsedAt: new Date() } })
+      .catch(logFailure(log, 'warn', "recording a token's last use", { token: row.id }));
+    const p: Principal = {
+      kind: 'token',
+      username: row.user.username,
+      userId: row.userId,
+      tokenId: row.id,
+      role: roleFromScopes(row.scopes.split(','), row.user.role as Role),
+      epoch: revocations.epochOf(row.userId),
+      expiresAt: row.expiresAt?.getTime(),
+    };
     return p;
   }
   const cookie = parseCookies(req.headers.cookie)[SESSION_COOKIE];
@@ -60,9 +70,16 @@ async function lookUp(req: IncomingMessage, db: Db): Promise<Principal> {
     if (!sameOrigin(req)) return ANONYMOUS;
     const s = await db.session.findUnique({ where: { tokenHash: hashToken(cookie) }, include: { user: true } });
     if (!s || s.user.disabled || s.expiresAt < new Date()) return ANONYMOUS;
-    const p: Principal = { kind: 'session', username: s.user.username, userId: s.userId, sessionId: s.id, role: s.user.role as Role, epoch: revocations.epochOf(s.userId), expiresAt: s.expiresAt.getTime() };
+    const p: Principal = {
+      kind: 'session',
+      username: s.user.username,
+      userId: s.userId,
+      sessionId: s.id,
+      role: s.user.role as Role,
+      epoch: revocations.epochOf(s.userId),
+      expiresAt: s.expiresAt.getTime(),
+    };
     return p;
   }
   return ANONYMOUS;
 }
-

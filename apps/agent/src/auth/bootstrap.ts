@@ -18,6 +18,12 @@ export async function bootstrapAdmin(db: Db, opts: { adminPassword?: string; bas
     return;
   }
   const token = newSecret(24);
-  await db.setting.upsert({ where: { key: SETUP_TOKEN_SETTING }, create: { key: SETUP_TOKEN_SETTING, value: hashToken(token) }, update: { value: hashToken(token) } });
-  opts.log(`skiff: no users yet. Create the admin at ${opts.baseUrl ?? 'http://127.0.0.1:7777'}/setup?token=${token}  (or: skiff user create --role admin NAME on this host)`);
+  await db.setting.upsert({
+    where: { key: SETUP_TOKEN_SETTING },
+    create: { key: SETUP_TOKEN_SETTING, value: hashToken(token) },
+    update: { value: hashToken(token) },
+  });
+  opts.log(
+    `skiff: no users yet. Create the admin at ${opts.baseUrl ?? 'http://127.0.0.1:7777'}/setup?token=${token}  (or: skiff user create --role admin NAME on this host)`,
+  );
 }

@@ -22,7 +22,16 @@ export const HOST_ACCESS_SETTING = 'hostAccess';
 export const hostAccessPolicy = z
   .object({
     /** host directories non-admins may bind-mount (with what is below them) */
-    allowedBindRoots: z.array(z.string().min(1).max(4096).refine((p) => isAbsolute(p), 'an absolute path').transform((p) => normalize(p))).max(64),
+    allowedBindRoots: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(4096)
+          .refine((p) => isAbsolute(p), 'an absolute path')
+          .transform((p) => normalize(p)),
+      )
+      .max(64),
   })
   .strict();
 export type HostAccessPolicy = z.infer<typeof hostAccessPolicy>;
@@ -53,8 +62,20 @@ export async function saveHostAccessPolicy(db: Db, policy: HostAccessPolicy): Pr
 
 /** Docker's default capability set (`docker run` keeps these; anything more is host-level) */
 const DEFAULT_CAPABILITIES = new Set([
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
-  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
 ]);
 
 /** What of a request can reach the host, in runtime terms. */

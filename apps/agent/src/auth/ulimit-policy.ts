@@ -2,10 +2,21 @@ import { readFileSync } from 'node:fs';
 
 /** /proc/self/limits rows by Docker's ulimit names */
 const ROWS: Record<string, string> = {
-  core: 'Max core file size', cpu: 'Max cpu time', data: 'Max data size', fsize: 'Max file size', locks: 'Max file locks',
-  memlock: 'Max locked memory', msgqueue: 'Max msgqueue size', nice: 'Max nice priority', nofile: 'Max open files',
-  nproc: 'Max processes', rss: 'Max resident set', rtprio: 'Max realtime priority', rttime: 'Max realtime timeout',
-  sigpending: 'Max pending signals', stack: 'Max stack size',
+  core: 'Max core file size',
+  cpu: 'Max cpu time',
+  data: 'Max data size',
+  fsize: 'Max file size',
+  locks: 'Max file locks',
+  memlock: 'Max locked memory',
+  msgqueue: 'Max msgqueue size',
+  nice: 'Max nice priority',
+  nofile: 'Max open files',
+  nproc: 'Max processes',
+  rss: 'Max resident set',
+  rtprio: 'Max realtime priority',
+  rttime: 'Max realtime timeout',
+  sigpending: 'Max pending signals',
+  stack: 'Max stack size',
 };
 
 /**

@@ -8,7 +8,8 @@ const log = logger.child({ component: 'auth' });
 /** setTimeout's longest delay; a later expiry is checked again when it fires */
 const MAX_DELAY = 2 ** 31 - 1;
 
-export const revokedError = () => new TRPCError({ code: 'UNAUTHORIZED', message: 'your session or API token was revoked, expired, or your account changed: authenticate again' });
+export const revokedError = () =>
+  new TRPCError({ code: 'UNAUTHORIZED', message: 'your session or API token was revoked, expired, or your account changed: authenticate again' });
 
 /**
  * A subscription's events while its principal stays current: a revocation (or the
@@ -30,20 +31,25 @@ export async function* untilRevoked<T>(source: AsyncIterable<T>, p: Principal): 
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     if (p.expiresAt === undefined) return;
-    timer = setTimeout(() => {
-      recheck();
-      if (!revoked) arm();
-    }, Math.min(Math.max(p.expiresAt - Date.now(), 0), MAX_DELAY));
+    timer = setTimeout(
+      () => {
+        recheck();
+        if (!revoked) arm();
+      },
+      Math.min(Math.max(p.expiresAt - Date.now(), 0), MAX_DELAY),
+    );
     timer.unref();
   };
   arm();
   let finished = false;
   try {
     for (;;) {
-      const r = revoked ? 'revoked' : await new Promise<IteratorResult<T> | 'revoked'>((resolve, reject) => {
-        wake = resolve;
-        it.next().then(resolve, reject);
-      });
+      const r = revoked
+        ? 'revoked'
+        : await new Promise<IteratorResult<T> | 'revoked'>((resolve, reject) => {
+            wake = resolve;
+            it.next().then(resolve, reject);
+          });
       wake = undefined;
       if (r === 'revoked' || revoked) throw revokedError();
       if (r.done) {

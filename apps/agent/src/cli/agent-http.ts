@@ -30,7 +30,8 @@ export function agentRequest(method: 'GET' | 'POST', path: string, body?: Readab
     });
     req.on('error', (e: NodeJS.ErrnoException) => {
       // the agent may answer (and close) before the whole upload was sent: its answer wins
-      if (e.code === 'EPIPE' || e.code === 'ECONNRESET') return setTimeout(() => reject(new CliError(`the connection to the agent at ${addr.display} was cut: ${e.message}`)), 200);
+      if (e.code === 'EPIPE' || e.code === 'ECONNRESET')
+        return setTimeout(() => reject(new CliError(`the connection to the agent at ${addr.display} was cut: ${e.message}`)), 200);
       reject(new CliError(`cannot connect to the skiff agent at ${addr.display}: ${e.message}`));
     });
     if (body) {

@@ -66,7 +66,8 @@ export function parseFlags<const S extends FlagDefs>(argv: string[], defs: S, op
     const letter = t.rawName.slice(1);
     const name = long ? byLong.get(t.name) : byShort.get(letter);
     const def = name === undefined ? undefined : defs[name];
-    if (name === undefined || !def) throw new CliError(long ? `unknown flag: ${t.rawName}${see}` : `unknown shorthand flag: '${letter}' in ${argv[t.index]}${see}`);
+    if (name === undefined || !def)
+      throw new CliError(long ? `unknown flag: ${t.rawName}${see}` : `unknown shorthand flag: '${letter}' in ${argv[t.index]}${see}`);
     if (def.type === 'boolean') {
       flags[name] = t.value !== 'false'; // `--rm=false`
       continue;

@@ -30,7 +30,12 @@ export function agentAddress(host = io().env.SKIFF_HOST || 'unix:///run/skiff/sk
   }
   const m = /^(?:https?|tcp|ws):\/\/([^/:]+):(\d+)\/?$/.exec(host);
   if (!m) throw new CliError(`invalid SKIFF_HOST "${host}": use unix:///path/to.sock or http://127.0.0.1:PORT`);
-  return { display: host, wsUrl: `ws://${m[1]}:${m[2]}/trpc`, http: { host: m[1]!, port: Number(m[2]) }, probe: () => probe(() => connect(Number(m[2]), m[1])) };
+  return {
+    display: host,
+    wsUrl: `ws://${m[1]}:${m[2]}/trpc`,
+    http: { host: m[1]!, port: Number(m[2]) },
+    probe: () => probe(() => connect(Number(m[2]), m[1])),
+  };
 }
 
 function probe(open: () => import('node:net').Socket): Promise<void> {
@@ -75,11 +80,13 @@ export async function connectAgent(): Promise<{ client: SkiffClient; close: () =
   let closing = false;
   // once closed, every call fails at once: a closed wsClient would reconnect for the next
   // one, and a loop of calls (stats, a retry) in a call whose caller left must end
-  const closedGuard: TRPCLink<AppRouter> = () => ({ next, op }) =>
-    observable((observer) => {
-      if (closing) return void observer.error(TRPCClientError.from(new Error('the call has ended')));
-      return next(op).subscribe(observer);
-    });
+  const closedGuard: TRPCLink<AppRouter> =
+    () =>
+    ({ next, op }) =>
+      observable((observer) => {
+        if (closing) return void observer.error(TRPCClientError.from(new Error('the call has ended')));
+        return next(op).subscribe(observer);
+      });
   const client = createTRPCClient<AppRouter>({ links: [closedGuard, wsLink({ client: ws })] });
   const close = () => {
     closing = true;

@@ -31,12 +31,21 @@ async function findDefault(dir: string): Promise<string | undefined> {
  * (the shell's environment over the project's `.env` or `--env-file`, like Compose), and
  * the project name.
  */
-export async function composeRequest(opts: { files: string[]; projectName?: string; envFiles: string[]; profiles: string[]; projectDirectory?: string }): Promise<ComposeRequest> {
+export async function composeRequest(opts: {
+  files: string[];
+  projectName?: string;
+  envFiles: string[];
+  profiles: string[];
+  projectDirectory?: string;
+}): Promise<ComposeRequest> {
   let paths = opts.files.map((f) => resolve(f));
   if (!paths.length) {
     const found = await findDefault(resolve(opts.projectDirectory ?? '.'));
     if (!found) {
-      throw new CliError('no configuration file provided: not found (looked for compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml here and in parent directories)', 14);
+      throw new CliError(
+        'no configuration file provided: not found (looked for compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml here and in parent directories)',
+        14,
+      );
     }
     paths = [found];
   }

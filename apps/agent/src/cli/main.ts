@@ -15,8 +15,10 @@ function exitWhenWritten(code: number): void {
 
 const argv = process.argv.slice(2);
 if (argv[0] === 'daemon') {
-  import('../daemon/main.js').then(({ runDaemon }) => runDaemon(argv.slice(1))).then(exitWhenWritten, (e: unknown) => {
-    process.stderr.write(`skiff: ${messageOf(e)}\n`);
-    exitWhenWritten(exitCodeOf(e));
-  });
+  import('../daemon/main.js')
+    .then(({ runDaemon }) => runDaemon(argv.slice(1)))
+    .then(exitWhenWritten, (e: unknown) => {
+      process.stderr.write(`skiff: ${messageOf(e)}\n`);
+      exitWhenWritten(exitCodeOf(e));
+    });
 } else runCli(argv).then(exitWhenWritten);

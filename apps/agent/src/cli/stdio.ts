@@ -18,12 +18,17 @@ export function streamSession(client: SkiffClient, sessionId: string, opts: { tt
     };
     const onResize = () => {
       // a resize that races the session's end is refused: nothing the user needs to see
-      void client.containers.sessionResize.mutate({ sessionId, rows: callIo.stdout.rows || 24, cols: callIo.stdout.columns || 80 }).catch(debugNote('resizing the session'));
+      void client.containers.sessionResize
+        .mutate({ sessionId, rows: callIo.stdout.rows || 24, cols: callIo.stdout.columns || 80 })
+        .catch(debugNote('resizing the session'));
     };
     let sending = Promise.resolve();
     const send = (fn: () => Promise<unknown>) => {
       // keep input ordered: each write goes after the previous one
-      sending = sending.then(fn).then(() => {}, () => {});
+      sending = sending.then(fn).then(
+        () => {},
+        () => {},
+      );
     };
 
     const sub = client.containers.sessionOutput.subscribe(

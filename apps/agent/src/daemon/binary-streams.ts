@@ -68,7 +68,11 @@ const ROUTES: Route[] = [
     pattern: /^\/api\/images\/get$/,
     role: 'viewer',
     async handle({ res, url, runtime }) {
-      const names = url.searchParams.getAll('names').flatMap((n) => n.split(',')).map((n) => n.trim()).filter(Boolean);
+      const names = url.searchParams
+        .getAll('names')
+        .flatMap((n) => n.split(','))
+        .map((n) => n.trim())
+        .filter(Boolean);
       if (names.length === 0) throw new HttpError(400, 'at least one image name is needed (?names=IMAGE)');
       await sendTar(res, runtime.images.save(names), 'images.tar');
       return names.join(',');
@@ -92,7 +96,11 @@ const ROUTES: Route[] = [
     action: 'images.import',
     async handle({ req, res, url, runtime }) {
       const ref = url.searchParams.get('ref') || undefined;
-      const r = await runtime.images.import(uploadBody(req), { ref, message: url.searchParams.get('message') ?? undefined, changes: url.searchParams.getAll('changes') });
+      const r = await runtime.images.import(uploadBody(req), {
+        ref,
+        message: url.searchParams.get('message') ?? undefined,
+        changes: url.searchParams.getAll('changes'),
+      });
       sendJson(res, 200, r);
       return ref ?? r.id;
     },

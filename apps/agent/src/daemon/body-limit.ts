@@ -17,7 +17,9 @@ export function refuseLargeBody(req: IncomingMessage, res: ServerResponse, maxBo
   const limit = hasCredentials(req) ? maxBody : Math.min(maxBody, ANONYMOUS_MAX_BODY);
   const length = Number(req.headers['content-length'] ?? 0);
   if (!(length > limit)) return false;
-  const body = JSON.stringify({ error: { message: `request body too large: ${length} bytes, the limit is ${limit}`, code: -32600, data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 } } });
+  const body = JSON.stringify({
+    error: { message: `request body too large: ${length} bytes, the limit is ${limit}`, code: -32600, data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 } },
+  });
   res.shouldKeepAlive = false;
   res.writeHead(413, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
   // the unread body is dropped with the connection (not drained: it may be hundreds of MB)

@@ -35,7 +35,11 @@ export function parseBuildQuery(url: URL): z.infer<typeof buildQuery> {
     }
   }
   const parsed = buildQuery.safeParse({
-    tags: q.getAll('t').flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean),
+    tags: q
+      .getAll('t')
+      .flatMap((t) => t.split(','))
+      .map((t) => t.trim())
+      .filter(Boolean),
     dockerfile: q.get('dockerfile') || undefined,
     target: q.get('target') || undefined,
     noCache: flag(q.get('nocache')),
@@ -51,7 +55,14 @@ export function parseBuildQuery(url: URL): z.infer<typeof buildQuery> {
 
 /** the query as the runtime's build options (Docker's "default" network is the runtime's default) */
 export function buildOptionsOf(q: z.infer<typeof buildQuery>) {
-  return { tags: q.tags, dockerfile: q.dockerfile, target: q.target, noCache: q.noCache, network: q.network === 'default' ? undefined : q.network, buildArgs: q.buildArgs };
+  return {
+    tags: q.tags,
+    dockerfile: q.dockerfile,
+    target: q.target,
+    noCache: q.noCache,
+    network: q.network === 'default' ? undefined : q.network,
+    buildArgs: q.buildArgs,
+  };
 }
 
 /**

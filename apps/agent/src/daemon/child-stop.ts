@@ -6,7 +6,12 @@ import { logger } from '@skiff/logger';
  * after the grace: a child that catches SIGTERM must not hold the agent's stop. Resolves
  * once it has exited.
  */
-export function stopChild(c: ChildProcess, graceMs: number, what: string, log: (line: string) => void = (l) => logger.warn(l, { component: 'agent' })): Promise<void> {
+export function stopChild(
+  c: ChildProcess,
+  graceMs: number,
+  what: string,
+  log: (line: string) => void = (l) => logger.warn(l, { component: 'agent' }),
+): Promise<void> {
   if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     let killer: NodeJS.Timeout | undefined;

@@ -15,10 +15,22 @@ export async function runDaemonAction(opts: DaemonOptions): Promise<number | und
   }
   if (opts.action === 'serve') return undefined;
   if (process.getuid?.() !== 0) throw new Error(`skiff daemon --${opts.action} must run as root`);
-  if (existsSync(opts.socket) && (await socketAlive(opts.socket))) throw new Error(`the agent is running on ${opts.socket}: stop it first (systemctl stop skiff, or SIGTERM)`);
+  if (existsSync(opts.socket) && (await socketAlive(opts.socket)))
+    throw new Error(`the agent is running on ${opts.socket}: stop it first (systemctl stop skiff, or SIGTERM)`);
   const hadRoot = existsSync(opts.root);
-  const runtime = await createRuntime({ root: opts.root, insecureRegistries: [], bridgeName: opts.bridge, nftTable: opts.nftTable, cgroupParent: opts.cgroupParent });
-  const done = await cleanupHost(runtime, { root: opts.root, cgroupParent: opts.cgroupParent ?? 'skiff', force: opts.force, purge: opts.action === 'purge' }).catch(async (e: Error) => {
+  const runtime = await createRuntime({
+    root: opts.root,
+    insecureRegistries: [],
+    bridgeName: opts.bridge,
+    nftTable: opts.nftTable,
+    cgroupParent: opts.cgroupParent,
+  });
+  const done = await cleanupHost(runtime, {
+    root: opts.root,
+    cgroupParent: opts.cgroupParent ?? 'skiff',
+    force: opts.force,
+    purge: opts.action === 'purge',
+  }).catch(async (e: Error) => {
     await runtime.close();
     throw e;
   });
@@ -37,6 +49,8 @@ export async function runDaemonAction(opts: DaemonOptions): Promise<number | und
     done.push(`removed ${sockDir}`);
   }
   for (const line of done) process.stdout.write(`${line}\n`);
-  process.stdout.write(opts.action === 'purge' ? 'skiff: host objects and data removed\n' : `skiff: host objects removed; data kept in ${opts.root} (--purge removes it)\n`);
+  process.stdout.write(
+    opts.action === 'purge' ? 'skiff: host objects and data removed\n' : `skiff: host objects removed; data kept in ${opts.root} (--purge removes it)\n`,
+  );
   return 0;
 }

@@ -28,7 +28,9 @@ export async function streamLogs(runtime: Runtime, id: string, url: URL, res: Se
     const issue = parsed.error.issues[0]!;
     throw new InvalidArgument(`invalid logs parameter ${issue.path.join('.')}: ${issue.message}`);
   }
-  await sendLogBytes(res, { 'content-type': 'application/vnd.docker.multiplexed-stream' }, (signal) => runtime.containers.logStream(id, { ...parsed.data, signal }));
+  await sendLogBytes(res, { 'content-type': 'application/vnd.docker.multiplexed-stream' }, (signal) =>
+    runtime.containers.logStream(id, { ...parsed.data, signal }),
+  );
 }
 
 /**

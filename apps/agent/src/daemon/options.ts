@@ -50,7 +50,10 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
   let logLevel = env.SKIFF_LOG_LEVEL || 'info';
   let action: DaemonOptions['action'] = 'serve';
   let force = false;
-  const insecure = (env.SKIFF_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const insecure = (env.SKIFF_INSECURE_REGISTRIES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -60,22 +63,55 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
       return v;
     };
     switch (flag) {
-      case '--root': root = value(); break;
-      case '--socket': socket = value(); break;
-      case '--http': http = value(); break;
-      case '--docker-socket': dockerSocket = value(); break;
-      case '--docker-tcp': dockerTcp = value(); break;
-      case '--insecure-registry': insecure.push(value()); break;
-      case '--max-body': maxBody = value(); break;
-      case '--log-file': logFile = value(); break;
-      case '--log-max-size': logMaxSize = value(); break;
-      case '--log-max-files': logMaxFiles = value(); break;
-      case '--log-level': logLevel = value(); break;
-      case '--help': case '-h': action = 'help'; break;
-      case '--cleanup': if (action !== 'help' && action !== 'purge') action = 'cleanup'; break;
-      case '--purge': if (action !== 'help') action = 'purge'; break;
-      case '--force': case '-f': force = true; break;
-      default: throw new Error(`unknown flag: ${arg}\n${USAGE}`);
+      case '--root':
+        root = value();
+        break;
+      case '--socket':
+        socket = value();
+        break;
+      case '--http':
+        http = value();
+        break;
+      case '--docker-socket':
+        dockerSocket = value();
+        break;
+      case '--docker-tcp':
+        dockerTcp = value();
+        break;
+      case '--insecure-registry':
+        insecure.push(value());
+        break;
+      case '--max-body':
+        maxBody = value();
+        break;
+      case '--log-file':
+        logFile = value();
+        break;
+      case '--log-max-size':
+        logMaxSize = value();
+        break;
+      case '--log-max-files':
+        logMaxFiles = value();
+        break;
+      case '--log-level':
+        logLevel = value();
+        break;
+      case '--help':
+      case '-h':
+        action = 'help';
+        break;
+      case '--cleanup':
+        if (action !== 'help' && action !== 'purge') action = 'cleanup';
+        break;
+      case '--purge':
+        if (action !== 'help') action = 'purge';
+        break;
+      case '--force':
+      case '-f':
+        force = true;
+        break;
+      default:
+        throw new Error(`unknown flag: ${arg}\n${USAGE}`);
     }
   }
   let httpAddr: DaemonOptions['http'];

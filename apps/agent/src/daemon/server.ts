@@ -68,7 +68,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     unlinkSync(opts.socket);
   }
   const health = new Health();
-  const runtime = await createRuntime({ root: opts.root, insecureRegistries: opts.insecureRegistries, bridgeName: opts.bridge, nftTable: opts.nftTable, cgroupParent: opts.cgroupParent });
+  const runtime = await createRuntime({
+    root: opts.root,
+    insecureRegistries: opts.insecureRegistries,
+    bridgeName: opts.bridge,
+    nftTable: opts.nftTable,
+    cgroupParent: opts.cgroupParent,
+  });
   for (const f of runtime.hostFindings) log.warn(f, { component: 'host' });
   // the database is opened (and migrated) at every start; it holds no container state
   const { db } = await openDb({ root: opts.root }).catch(async (e) => {
@@ -78,7 +84,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   health.ready('runtime'); // createRuntime has re-adopted the containers
   health.ready('database', () => db.$queryRaw`SELECT 1`);
   const sessions = new SessionRegistry();
-  const services: AgentServices = { secrets: new SecretBox(opts.root), loginLimiter: new FailureLimiter(), secureCookies: false, events: new EventHistory(runtime), root: opts.root };
+  const services: AgentServices = {
+    secrets: new SecretBox(opts.root),
+    loginLimiter: new FailureLimiter(),
+    secureCookies: false,
+    events: new EventHistory(runtime),
+    root: opts.root,
+  };
   await bootstrapAdmin(db, {
     adminPassword: process.env.SKIFF_ADMIN_PASSWORD,
     baseUrl: opts.http ? `http://${opts.http.host}:${opts.http.port}` : undefined,
@@ -137,7 +149,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     };
     const wss = new WebSocketServer({ noServer: true, maxPayload: 8 * 1024 * 1024, WebSocket: JsonTextWebSocket });
-    applyWSSHandler({ wss, router: appRouter, createContext, experimental_encoder: wsEncoder, keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 } });
+    applyWSSHandler({
+      wss,
+      router: appRouter,
+      createContext,
+      experimental_encoder: wsEncoder,
+      keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
+    });
     srv.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => inRequest(socketScope(req, socket), () => upgrade(req, socket, head)));
     const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (req.url === '/cli' && req.headers.upgrade === CLI_UPGRADE) {
@@ -207,7 +225,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const docker = new DockerApi(runtime, (req) => guardedRuntime(runtime, principalOf(req), policy));
     const path = opts.dockerSocket;
     // optional: a second agent (or dockerd's socket path) must not stop this one from starting
-    if (path && existsSync(path) && (await socketAlive(path))) log.warn('the Docker API socket is in use; the Docker API is not served there', { socket: path });
+    if (path && existsSync(path) && (await socketAlive(path)))
+      log.warn('the Docker API socket is in use; the Docker API is not served there', { socket: path });
     else if (path) {
       const srv = await docker.listenUnix(path).catch((e: Error) => {
         log.warn('cannot serve the Docker API', { socket: path, err: e });

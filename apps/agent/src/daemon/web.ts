@@ -34,7 +34,9 @@ export function startWebFrontend(runDir: string): WebFrontend {
   if (!existsSync(join(WEB_DIR, '.next', 'BUILD_ID'))) {
     return {
       handle: (_req, res) => {
-        res.writeHead(503, { 'content-type': 'text/plain' }).end('The Skiff dashboard is not built: run `npm run build` (scripts/start.sh does). The API is at /trpc.\n');
+        res
+          .writeHead(503, { 'content-type': 'text/plain' })
+          .end('The Skiff dashboard is not built: run `npm run build` (scripts/start.sh does). The API is at /trpc.\n');
       },
       close: async () => {},
       kill() {},
@@ -100,4 +102,3 @@ export function startWebFrontend(runDir: string): WebFrontend {
     },
   };
 }
-

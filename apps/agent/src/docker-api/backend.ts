@@ -19,7 +19,24 @@ export interface ContainerStateBackend {
 export interface ContainerBackend {
   containers: Pick<
     Containers,
-    'list' | 'create' | 'inspect' | 'start' | 'startAttached' | 'stop' | 'restart' | 'kill' | 'wait' | 'logStream' | 'remove' | 'top' | 'diff' | 'rename' | 'pause' | 'unpause' | 'prune' | 'diskUsage'
+    | 'list'
+    | 'create'
+    | 'inspect'
+    | 'start'
+    | 'startAttached'
+    | 'stop'
+    | 'restart'
+    | 'kill'
+    | 'wait'
+    | 'logStream'
+    | 'remove'
+    | 'top'
+    | 'diff'
+    | 'rename'
+    | 'pause'
+    | 'unpause'
+    | 'prune'
+    | 'diskUsage'
   >;
 }
 

@@ -77,7 +77,13 @@ async function firstEntry(src: Readable): Promise<{ stat: PathStat; head: Buffer
     const prefix = cstr(h.subarray(345, 500));
     const name = pax.path ?? (prefix ? `${prefix}/${cstr(h.subarray(0, 100))}` : cstr(h.subarray(0, 100)));
     const perm = octal(h.subarray(100, 108)) & 0o7777;
-    const mode = (perm & 0o777) + (perm & 0o4000 ? 2 ** 23 : 0) + (perm & 0o2000 ? 2 ** 22 : 0) + (perm & 0o1000 ? 2 ** 20 : 0) + (type === '5' ? GO_MODE_DIR : 0) + (type === '2' ? GO_MODE_SYMLINK : 0);
+    const mode =
+      (perm & 0o777) +
+      (perm & 0o4000 ? 2 ** 23 : 0) +
+      (perm & 0o2000 ? 2 ** 22 : 0) +
+      (perm & 0o1000 ? 2 ** 20 : 0) +
+      (type === '5' ? GO_MODE_DIR : 0) +
+      (type === '2' ? GO_MODE_SYMLINK : 0);
     const stat = {
       name: name.replace(/\/+$/, '').split('/').pop() ?? name,
       size: pax.size ? Number(pax.size) : size,
@@ -92,7 +98,11 @@ async function firstEntry(src: Readable): Promise<{ stat: PathStat; head: Buffer
 const statHeader = (s: PathStat) => Buffer.from(JSON.stringify(s)).toString('base64');
 
 /** stat of a path in the container: the first header of its tar, or the root itself */
-async function statPath(runtime: ContainerArchiveBackend, id: string, path: string): Promise<{ stat: PathStat; src?: Readable; head?: Buffer; it?: AsyncIterator<Buffer> }> {
+async function statPath(
+  runtime: ContainerArchiveBackend,
+  id: string,
+  path: string,
+): Promise<{ stat: PathStat; src?: Readable; head?: Buffer; it?: AsyncIterator<Buffer> }> {
   const trimmed = path.replace(/\/\.$/, '').replace(/\/+$/, '');
   if (!trimmed) return { stat: { name: '/', size: 4096, mode: GO_MODE_DIR + 0o755, mtime: new Date(0).toISOString(), linkTarget: '' } };
   const src = (await runtime.containers.copyFrom(id, path === trimmed || path.endsWith('/') ? path : trimmed)) as Readable;

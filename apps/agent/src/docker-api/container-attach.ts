@@ -49,7 +49,8 @@ const streamType = (tty: boolean) => (tty ? 'application/vnd.docker.raw-stream' 
 /** the session onto `link` now if the container runs, else at its start */
 async function wireUp(runtime: AttachBackend, pending: PendingAttaches, t: AttachTarget, link: Duplex, url: URL, stdin: boolean): Promise<void> {
   const q = url.searchParams;
-  const wire = (session: StdioSession) => pipeSession(session, link, { tty: t.tty, stdout: truthy(q.get('stdout')), stderr: truthy(q.get('stderr')), stdin, onClose: () => session.detach() });
+  const wire = (session: StdioSession) =>
+    pipeSession(session, link, { tty: t.tty, stdout: truthy(q.get('stdout')), stderr: truthy(q.get('stderr')), stdin, onClose: () => session.detach() });
   if (t.running) wire(await runtime.containers.attach(t.full));
   else pending.park(t.full, wire, link);
 }
@@ -59,7 +60,14 @@ async function wireUp(runtime: AttachBackend, pending: PendingAttaches, t: Attac
  * (101 UPGRADED, then raw bytes both ways). Before start, the session is parked until the
  * start call creates it, so the first output is never missed.
  */
-export async function attach(runtime: AttachBackend, pending: PendingAttaches, req: IncomingMessage, socket: Duplex, containerId: string, url: URL): Promise<void> {
+export async function attach(
+  runtime: AttachBackend,
+  pending: PendingAttaches,
+  req: IncomingMessage,
+  socket: Duplex,
+  containerId: string,
+  url: URL,
+): Promise<void> {
   const t = await attachTarget(runtime, containerId);
   const upgrade = req.headers.upgrade ? 'Connection: Upgrade\r\nUpgrade: tcp\r\n' : '';
   socket.write(`HTTP/1.1 ${upgrade ? '101 UPGRADED' : '200 OK'}\r\nContent-Type: ${streamType(t.tty)}\r\n${upgrade}\r\n`);
@@ -109,7 +117,8 @@ export function attachRoutes(pending: PendingAttaches): Route<AttachBackend>[] {
       async handle(c) {
         const rows = Number(c.url.searchParams.get('h'));
         const cols = Number(c.url.searchParams.get('w'));
-        if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows > 0 && cols > 0 && rows < 65536 && cols < 65536)) throw new DockerApiError(400, 'resize needs h and w (1 to 65535)');
+        if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows > 0 && cols > 0 && rows < 65536 && cols < 65536))
+          throw new DockerApiError(400, 'resize needs h and w (1 to 65535)');
         const t = await attachTarget(c.runtime, param(c));
         requireRunning({ id: t.full, running: t.running, paused: false });
         if (t.tty) await resizeTty(c.runtime, t.full, rows, cols);

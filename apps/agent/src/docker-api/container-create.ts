@@ -35,7 +35,12 @@ export interface DockerCreateBody {
   ExposedPorts?: Record<string, unknown> | null;
   MacAddress?: string;
   NetworkDisabled?: boolean;
-  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; Links?: string[] | null; MacAddress?: string } | null> | null };
+  NetworkingConfig?: {
+    EndpointsConfig?: Record<
+      string,
+      { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; Links?: string[] | null; MacAddress?: string } | null
+    > | null;
+  };
   HostConfig?: DockerKernelFields & {
     Binds?: string[] | null;
     PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null;
@@ -69,7 +74,12 @@ function ports(bindings: NonNullable<DockerCreateBody['HostConfig']>['PortBindin
     const m = /^(\d+)(?:\/(tcp|udp))?$/.exec(key);
     if (!m) throw new DockerApiError(400, `invalid port specification: "${key}"`);
     for (const h of hosts?.length ? hosts : [{}]) {
-      out.push({ containerPort: Number(m[1]), protocol: (m[2] ?? 'tcp') as 'tcp' | 'udp', hostIp: h.HostIp || undefined, hostPort: h.HostPort ? Number(h.HostPort) : undefined });
+      out.push({
+        containerPort: Number(m[1]),
+        protocol: (m[2] ?? 'tcp') as 'tcp' | 'udp',
+        hostIp: h.HostIp || undefined,
+        hostPort: h.HostPort ? Number(h.HostPort) : undefined,
+      });
     }
   }
   return out;
@@ -83,7 +93,11 @@ export function restartPolicyFromDocker(p: { Name?: string; MaximumRetryCount?: 
   if (!p?.Name) return undefined;
   const retries = p.MaximumRetryCount ?? 0;
   if (p.Name === 'no' || p.Name === 'always' || p.Name === 'unless-stopped') {
-    if (retries !== 0) throw new DockerApiError(400, `invalid restart policy: maximum retry count can only be used with 'on-failure'${retries < 0 ? ' and cannot be negative' : ''}`);
+    if (retries !== 0)
+      throw new DockerApiError(
+        400,
+        `invalid restart policy: maximum retry count can only be used with 'on-failure'${retries < 0 ? ' and cannot be negative' : ''}`,
+      );
     return { name: p.Name };
   }
   if (p.Name === 'on-failure') {
@@ -190,6 +204,16 @@ export function createSpecFromDocker(body: DockerCreateBody, name: string | unde
     exposedPorts: body.ExposedPorts && Object.keys(body.ExposedPorts).length ? Object.keys(body.ExposedPorts) : undefined,
     extraHosts: h.ExtraHosts ?? undefined,
     dns: h.Dns ?? undefined,
-    healthcheck: hc && (hc.Test || hc.Interval || hc.Timeout || hc.Retries) ? { test: hc.Test, interval: hc.Interval || undefined, timeout: hc.Timeout || undefined, startPeriod: hc.StartPeriod || undefined, startInterval: hc.StartInterval || undefined, retries: hc.Retries || undefined } : undefined,
+    healthcheck:
+      hc && (hc.Test || hc.Interval || hc.Timeout || hc.Retries)
+        ? {
+            test: hc.Test,
+            interval: hc.Interval || undefined,
+            timeout: hc.Timeout || undefined,
+            startPeriod: hc.StartPeriod || undefined,
+            startInterval: hc.StartInterval || undefined,
+            retries: hc.Retries || undefined,
+          }
+        : undefined,
   };
 }

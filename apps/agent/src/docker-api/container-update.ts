@@ -29,8 +29,14 @@ function updateSpec(raw: unknown): ContainerUpdateSpec {
   const parsed = updateBody.safeParse(raw ?? {});
   if (!parsed.success) throw new DockerApiError(400, `invalid update: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const b = parsed.data;
-  const unsupported = Object.entries(b).filter(([k, v]) => !APPLIED.has(k) && !isZero(v)).map(([k]) => k);
-  if (unsupported.length) throw new DockerApiError(400, `docker update of ${unsupported.join(', ')} is not supported by Skiff (memory, memory-swap, cpus, cpu-shares, cpuset-cpus, cpuset-mems, pids-limit and restart are)`);
+  const unsupported = Object.entries(b)
+    .filter(([k, v]) => !APPLIED.has(k) && !isZero(v))
+    .map(([k]) => k);
+  if (unsupported.length)
+    throw new DockerApiError(
+      400,
+      `docker update of ${unsupported.join(', ')} is not supported by Skiff (memory, memory-swap, cpus, cpu-shares, cpuset-cpus, cpuset-mems, pids-limit and restart are)`,
+    );
   return {
     memory: b.Memory || undefined,
     memorySwap: b.MemorySwap || undefined,

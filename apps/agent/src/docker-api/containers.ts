@@ -101,7 +101,8 @@ export function containerRoutes(pending: PendingAttaches): Route<ContainerBacken
       async handle(c) {
         const full = (await c.runtime.containers.inspect(param(c))).Id;
         const condition = c.url.searchParams.get('condition') || 'not-running';
-        if (condition !== 'not-running' && condition !== 'next-exit' && condition !== 'removed') throw new DockerApiError(400, `invalid condition: "${condition}"`);
+        if (condition !== 'not-running' && condition !== 'next-exit' && condition !== 'removed')
+          throw new DockerApiError(400, `invalid condition: "${condition}"`);
         // headers first: the client waits on this response while it starts the container
         c.res.writeHead(200, { 'content-type': 'application/json', 'api-version': API_VERSION });
         c.res.flushHeaders();
@@ -162,7 +163,11 @@ export function containerRoutes(pending: PendingAttaches): Route<ContainerBacken
       pattern: /^\/containers\/([^/]+)\/changes$/,
       async handle(c) {
         const changes = await c.runtime.containers.diff(param(c));
-        sendJson(c.res, 200, changes.map((ch) => ({ Path: ch.path, Kind: ch.kind })));
+        sendJson(
+          c.res,
+          200,
+          changes.map((ch) => ({ Path: ch.path, Kind: ch.kind })),
+        );
       },
     },
     {
@@ -203,7 +208,11 @@ export function containerRoutes(pending: PendingAttaches): Route<ContainerBacken
           const stopped = await runtime.containers.list({ all: true, filters: { status: ['exited', 'created', 'dead'] } });
           const chosen = stopped.filter((c) => prune.matches(c.labels, c.created));
           deleted = [];
-          for (const c of chosen) await runtime.containers.remove(c.id).then(() => deleted.push(c.id), () => {});
+          for (const c of chosen)
+            await runtime.containers.remove(c.id).then(
+              () => deleted.push(c.id),
+              () => {},
+            );
         } else ({ deleted } = await runtime.containers.prune());
         sendJson(res, 200, { ContainersDeleted: deleted, SpaceReclaimed: deleted.reduce((a, d) => a + (before.get(d) ?? 0), 0) });
       },

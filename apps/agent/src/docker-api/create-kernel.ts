@@ -22,7 +22,9 @@ const kernelFields = z.object({
 
 export type DockerKernelFields = z.input<typeof kernelFields>;
 
-export function kernelFieldsFromDocker(h: unknown): Pick<ContainerCreateSpec, 'shmSize' | 'ulimits' | 'sysctls' | 'cpusetCpus' | 'cpusetMems'> & { tmpfs: MountRequest[] } {
+export function kernelFieldsFromDocker(
+  h: unknown,
+): Pick<ContainerCreateSpec, 'shmSize' | 'ulimits' | 'sysctls' | 'cpusetCpus' | 'cpusetMems'> & { tmpfs: MountRequest[] } {
   const parsed = kernelFields.safeParse(h ?? {});
   if (!parsed.success) throw new DockerApiError(400, `invalid HostConfig: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const k = parsed.data;

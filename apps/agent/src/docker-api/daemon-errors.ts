@@ -32,7 +32,8 @@ const REWORDED: [RegExp, (m: RegExpExecArray) => string][] = [
   [/^the container name (.*)$/s, (m) => `Conflict. The container name ${m[1]}`],
   [
     /^cannot remove container "\/?([^"]+)": container is (\w+): stop the container before removing or force remove$/,
-    (m) => `cannot remove container "/${m[1]}": ${m[2] === 'paused' ? 'container is paused and must be unpaused first' : `container is ${m[2]}: stop the container before removing or force remove`}`,
+    (m) =>
+      `cannot remove container "/${m[1]}": ${m[2] === 'paused' ? 'container is paused and must be unpaused first' : `container is ${m[2]}: stop the container before removing or force remove`}`,
   ],
   // the runtime's limits checks speak as dockerd, which starts these with a capital
   [

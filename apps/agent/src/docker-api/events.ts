@@ -20,8 +20,21 @@ function timeParam(v: string | null): number | undefined {
 
 /** Docker's event message: the current fields and the deprecated status/id/from */
 function dockerEvent(e: RuntimeEvent): EventMessage {
-  const legacy = e.type === 'container' ? { status: e.action, id: e.id, from: e.attributes.image ?? '' } : e.type === 'image' ? { status: e.action, id: e.attributes.name ?? e.id } : {};
-  return { ...legacy, Type: e.type, Action: e.action, Actor: { ID: e.id, Attributes: e.attributes }, scope: 'local', time: Math.floor(e.time / 1e9), timeNano: e.time };
+  const legacy =
+    e.type === 'container'
+      ? { status: e.action, id: e.id, from: e.attributes.image ?? '' }
+      : e.type === 'image'
+        ? { status: e.action, id: e.attributes.name ?? e.id }
+        : {};
+  return {
+    ...legacy,
+    Type: e.type,
+    Action: e.action,
+    Actor: { ID: e.id, Attributes: e.attributes },
+    scope: 'local',
+    time: Math.floor(e.time / 1e9),
+    timeNano: e.time,
+  };
 }
 
 /** `GET /events`: the kept events in the window asked for, then live ones until the client or `until` ends it */

@@ -62,7 +62,18 @@ export class DockerExecs {
       pattern: /^\/containers\/([^/]+)\/exec$/,
       handle: async ({ req, res, params }) => {
         this.sweep();
-        const body = (await readJsonBody<{ Cmd?: string[] | string; Tty?: boolean; AttachStdin?: boolean; AttachStdout?: boolean; AttachStderr?: boolean; Env?: string[]; WorkingDir?: string; User?: string; Privileged?: boolean }>(req)) ?? {};
+        const body =
+          (await readJsonBody<{
+            Cmd?: string[] | string;
+            Tty?: boolean;
+            AttachStdin?: boolean;
+            AttachStdout?: boolean;
+            AttachStderr?: boolean;
+            Env?: string[];
+            WorkingDir?: string;
+            User?: string;
+            Privileged?: boolean;
+          }>(req)) ?? {};
         const ref = decodeURIComponent(params[0]!);
         // checked here, at create: the start runs later on a hijacked connection
         await assertHostAccess(principalOf(req), { privileged: !!body.Privileged }, async () => ({ allowedBindRoots: [] }));
@@ -149,7 +160,15 @@ export class DockerExecs {
     if (e.running || e.exitCode !== null) throw new DockerApiError(409, `exec ${e.id} has already been started`);
     e.running = true;
     try {
-      e.session = await this.runtime.containers.exec(e.containerId, { cmd: e.cmd, tty: e.tty, stdin: e.stdin, env: e.env, workingDir: e.workingDir, user: e.user, privileged: e.privileged });
+      e.session = await this.runtime.containers.exec(e.containerId, {
+        cmd: e.cmd,
+        tty: e.tty,
+        stdin: e.stdin,
+        env: e.env,
+        workingDir: e.workingDir,
+        user: e.user,
+        privileged: e.privileged,
+      });
     } catch (err) {
       e.running = false;
       throw err;
@@ -185,7 +204,9 @@ export class DockerExecs {
     const rest = buffered.subarray(length);
     const e = this.get(execId);
     const session = await this.begin(e);
-    socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${e.tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream'}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+    socket.write(
+      `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${e.tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream'}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`,
+    );
     // stdin the client sent right behind the body comes first
     if (e.stdin && rest.length) session.write(rest);
     pipeSession(session, socket, { tty: e.tty, stdout: e.stdout, stderr: e.stderr, stdin: e.stdin, onClose: () => e.running && session.detach() });

@@ -31,7 +31,10 @@ export async function pullImage({ req, res, url, runtime }: Call<ImageBackend>, 
   const tag = url.searchParams.get('tag');
   const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from.includes(':') || from.includes('@') ? from : `${from}:latest`;
   const parsed = parseReference(ref);
-  const before = await runtime.images.inspect(ref).then((i) => i.id, () => undefined);
+  const before = await runtime.images.inspect(ref).then(
+    (i) => i.id,
+    () => undefined,
+  );
   const present = new Set((await runtime.images.list()).map((i) => i.id));
   let haveConfig = false;
   let line: ((o: unknown) => boolean) | undefined;

@@ -46,7 +46,10 @@ export const IMAGE_ROUTES: Route<ImageBackend>[] = [
     method: 'GET',
     pattern: /^\/images\/get$/,
     async handle({ res, url, runtime }) {
-      const names = url.searchParams.getAll('names').flatMap((n) => n.split(',')).filter(Boolean);
+      const names = url.searchParams
+        .getAll('names')
+        .flatMap((n) => n.split(','))
+        .filter(Boolean);
       await sendTar(res, runtime.images.save(names));
     },
   },
@@ -73,7 +76,10 @@ export const IMAGE_ROUTES: Route<ImageBackend>[] = [
       // `docker image prune -a` sends dangling=false: every unused image, tagged or not
       const all = f.dangling?.[0] === 'false' || f.dangling?.[0] === '0';
       const r = await runtime.images.prune({ all, match: prune.narrowed ? (i) => prune.matches(i.labels, Date.parse(i.created) / 1000) : undefined });
-      sendJson(res, 200, { ImagesDeleted: [...r.untagged.map((u) => ({ Untagged: u })), ...r.deleted.map((d) => ({ Deleted: d }))], SpaceReclaimed: r.spaceReclaimed });
+      sendJson(res, 200, {
+        ImagesDeleted: [...r.untagged.map((u) => ({ Untagged: u })), ...r.deleted.map((d) => ({ Deleted: d }))],
+        SpaceReclaimed: r.spaceReclaimed,
+      });
     },
   },
   {
@@ -103,7 +109,14 @@ export const IMAGE_ROUTES: Route<ImageBackend>[] = [
       sendJson(
         c.res,
         200,
-        h.map((e) => ({ Id: e.id, Created: unixSeconds(e.created), CreatedBy: e.createdBy, Tags: e.id === img.id ? img.repoTags : null, Size: e.size, Comment: e.comment })),
+        h.map((e) => ({
+          Id: e.id,
+          Created: unixSeconds(e.created),
+          CreatedBy: e.createdBy,
+          Tags: e.id === img.id ? img.repoTags : null,
+          Size: e.size,
+          Comment: e.comment,
+        })),
       );
     },
   },

@@ -31,16 +31,22 @@ export const NETWORK_ROUTES: Route<NetworkBackend>[] = [
     async handle({ res, url, runtime }) {
       const f = queryFilters(url);
       const builtin = (n: NetworkRecord) => !!(n.builtin || n.isDefault);
-      const list = runtime.networks.list().filter(
-        (n) =>
-          (!f.name?.length || f.name.some((x) => n.name.includes(x))) &&
-          (!f.id?.length || f.id.some((x) => n.id.startsWith(x))) &&
-          (!f.driver?.length || f.driver.includes(n.driver)) &&
-          (!f.label?.length || f.label.every((l) => labelMatches(n.labels, l))) &&
-          (!f.type?.length || f.type.includes(builtin(n) ? 'builtin' : 'custom')) &&
-          (!f.dangling?.length || (f.dangling[0] === 'true' || f.dangling[0] === '1') === (!builtin(n) && runtime.networks.endpointsOf(n.id).length === 0)),
+      const list = runtime.networks
+        .list()
+        .filter(
+          (n) =>
+            (!f.name?.length || f.name.some((x) => n.name.includes(x))) &&
+            (!f.id?.length || f.id.some((x) => n.id.startsWith(x))) &&
+            (!f.driver?.length || f.driver.includes(n.driver)) &&
+            (!f.label?.length || f.label.every((l) => labelMatches(n.labels, l))) &&
+            (!f.type?.length || f.type.includes(builtin(n) ? 'builtin' : 'custom')) &&
+            (!f.dangling?.length || (f.dangling[0] === 'true' || f.dangling[0] === '1') === (!builtin(n) && runtime.networks.endpointsOf(n.id).length === 0)),
+        );
+      sendJson(
+        res,
+        200,
+        list.map((n) => networkJson(runtime.networks, n)),
       );
-      sendJson(res, 200, list.map((n) => networkJson(runtime.networks, n)));
     },
   },
   {
@@ -49,11 +55,18 @@ export const NETWORK_ROUTES: Route<NetworkBackend>[] = [
     async handle({ req, res, runtime }) {
       const body = (await readJsonBody<CreateBody>(req)) ?? {};
       if (!body.Name) throw new DockerApiError(400, 'network name is required');
-      if (body.Driver && body.Driver !== 'bridge') throw new DockerApiError(400, `network driver ${body.Driver} is not supported: Skiff creates bridge networks`);
+      if (body.Driver && body.Driver !== 'bridge')
+        throw new DockerApiError(400, `network driver ${body.Driver} is not supported: Skiff creates bridge networks`);
       if (body.EnableIPv6) throw new DockerApiError(400, 'IPv6 networks are not supported');
       const ipam = body.IPAM?.Config ?? [];
       if (ipam.length > 1) throw new DockerApiError(400, 'one IPAM config (one IPv4 subnet) per network is supported');
-      const n = await runtime.networks.create(body.Name, { subnet: ipam[0]?.Subnet || undefined, gateway: ipam[0]?.Gateway || undefined, ipRange: ipam[0]?.IPRange || undefined, internal: !!body.Internal, labels: body.Labels ?? {} });
+      const n = await runtime.networks.create(body.Name, {
+        subnet: ipam[0]?.Subnet || undefined,
+        gateway: ipam[0]?.Gateway || undefined,
+        ipRange: ipam[0]?.IPRange || undefined,
+        internal: !!body.Internal,
+        labels: body.Labels ?? {},
+      });
       sendJson(res, 201, { Id: n.id, Warning: '' } satisfies NetworkCreateResponse);
     },
   },
@@ -98,7 +111,10 @@ export const NETWORK_ROUTES: Route<NetworkBackend>[] = [
       const network = c.runtime.networks.get(param(c)).name;
       if (c.params[1] === 'connect') {
         const e = body.EndpointConfig ?? {};
-        await c.runtime.containers.connect(body.Container, network, { ip: e.IPAMConfig?.IPv4Address || undefined, aliases: e.Aliases?.length ? e.Aliases : undefined });
+        await c.runtime.containers.connect(body.Container, network, {
+          ip: e.IPAMConfig?.IPv4Address || undefined,
+          aliases: e.Aliases?.length ? e.Aliases : undefined,
+        });
       } else await c.runtime.containers.disconnect(body.Container, network);
       c.res.writeHead(200, { 'content-length': 0 }).end();
     },

@@ -34,6 +34,8 @@ export function pruneFilter(f: Record<string, string[]>, accepted: readonly stri
   return {
     narrowed: label.length > 0 || notLabel.length > 0 || until !== undefined,
     matches: (labels, created) =>
-      (until === undefined || created <= until) && label.every((l) => labelMatches(labels, l)) && !(notLabel.length && notLabel.every((l) => labelMatches(labels, l))),
+      (until === undefined || created <= until) &&
+      label.every((l) => labelMatches(labels, l)) &&
+      !(notLabel.length && notLabel.every((l) => labelMatches(labels, l))),
   };
 }

@@ -82,7 +82,13 @@ export class DockerApi {
       const match = routes.map((r) => ({ r, m: r.method === method ? r.pattern.exec(path) : null })).find((x) => x.m);
       if (!match) {
         const known = routes.some((r) => r.pattern.test(path));
-        sendError(res, new DockerApiError(known ? 405 : 404, known ? `${req.method} is not allowed on ${path}` : `page not found: ${path} is not served by Skiff (see docs/docker-compat.md)`));
+        sendError(
+          res,
+          new DockerApiError(
+            known ? 405 : 404,
+            known ? `${req.method} is not allowed on ${path}` : `page not found: ${path} is not served by Skiff (see docs/docker-compat.md)`,
+          ),
+        );
         return;
       }
       (access ? access(req) : Promise.resolve())
@@ -102,15 +108,21 @@ export class DockerApi {
       const fail = (e: unknown) => {
         const { status, message } = dockerError(e);
         const body = JSON.stringify({ message });
-        socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        socket.end(
+          `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
       };
-      (access ? access(req) : Promise.resolve()).then(() => {
-        if (req.method === 'POST' && attachTo) return attach(runtime, pendingAttach, req, socket, decodeURIComponent(attachTo[1]!), url);
-        if (req.method === 'POST' && execStart) return execs.hijack(req, socket, head, execStart[1]!);
-        socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
-      }).catch(fail);
+      (access ? access(req) : Promise.resolve())
+        .then(() => {
+          if (req.method === 'POST' && attachTo) return attach(runtime, pendingAttach, req, socket, decodeURIComponent(attachTo[1]!), url);
+          if (req.method === 'POST' && execStart) return execs.hijack(req, socket, head, execStart[1]!);
+          socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+        })
+        .catch(fail);
     };
-    srv.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => inRequest(socketScope(req, socket, 'Docker API'), () => hijack(req, socket, head)));
+    srv.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      inRequest(socketScope(req, socket, 'Docker API'), () => hijack(req, socket, head)),
+    );
     srv.keepAliveTimeout = 65_000;
     return srv;
   }
@@ -132,7 +144,9 @@ export class DockerApi {
   async listenTcp(host: string, port: number, access: DockerApiAccess): Promise<Server> {
     const srv = this.server(access);
     await new Promise<void>((resolve, reject) => {
-      srv.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new Error(`cannot listen on ${host}:${port}: the address is in use`) : e));
+      srv.once('error', (e: NodeJS.ErrnoException) =>
+        reject(e.code === 'EADDRINUSE' ? new Error(`cannot listen on ${host}:${port}: the address is in use`) : e),
+      );
       srv.listen(port, host, () => resolve());
     });
     return srv;

@@ -17,7 +17,16 @@ export const SYSTEM_ROUTES: Route<SystemBackend>[] = [
     pattern: /^\/_ping$/,
     async handle({ res }) {
       // builder-version 1: the client uses the classic /build protocol (no BuildKit session)
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'api-version': API_VERSION, 'builder-version': '1', 'docker-experimental': 'false', ostype: 'linux', 'cache-control': 'no-cache, no-store, must-revalidate' }).end('OK');
+      res
+        .writeHead(200, {
+          'content-type': 'text/plain; charset=utf-8',
+          'api-version': API_VERSION,
+          'builder-version': '1',
+          'docker-experimental': 'false',
+          ostype: 'linux',
+          'cache-control': 'no-cache, no-store, must-revalidate',
+        })
+        .end('OK');
     },
   },
   {
@@ -26,7 +35,13 @@ export const SYSTEM_ROUTES: Route<SystemBackend>[] = [
     async handle({ res }) {
       sendJson(res, 200, {
         Platform: { Name: 'Skiff' },
-        Components: [{ Name: 'Engine', Version: SKIFF_VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: GOARCH[arch()] ?? arch() } }],
+        Components: [
+          {
+            Name: 'Engine',
+            Version: SKIFF_VERSION,
+            Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: GOARCH[arch()] ?? arch() },
+          },
+        ],
         Version: SKIFF_VERSION,
         ApiVersion: API_VERSION,
         MinAPIVersion: MIN_API_VERSION,
@@ -80,7 +95,10 @@ export const SYSTEM_ROUTES: Route<SystemBackend>[] = [
     async handle({ req, res, runtime }) {
       const body = (await readJsonBody<{ username?: string; password?: string; serveraddress?: string }>(req)) ?? {};
       if (!body.username) throw new DockerApiError(400, 'a username is required');
-      const registry = (body.serveraddress || 'docker.io').replace(/^https?:\/\//, '').replace(/\/.*$/, '').replace(/^index\.docker\.io$|^registry-1\.docker\.io$/, 'docker.io');
+      const registry = (body.serveraddress || 'docker.io')
+        .replace(/^https?:\/\//, '')
+        .replace(/\/.*$/, '')
+        .replace(/^index\.docker\.io$|^registry-1\.docker\.io$/, 'docker.io');
       await runtime.images.checkLogin(registry, { username: body.username, password: body.password ?? '' });
       sendJson(res, 200, { Status: 'Login Succeeded', IdentityToken: '' });
     },
@@ -89,7 +107,12 @@ export const SYSTEM_ROUTES: Route<SystemBackend>[] = [
     method: 'GET',
     pattern: /^\/system\/df$/,
     async handle({ res, runtime }) {
-      const [du, containers, usage, volumes] = await Promise.all([runtime.images.diskUsage(), runtime.containers.list({ all: true }), runtime.containers.diskUsage(), runtime.volumes.list()]);
+      const [du, containers, usage, volumes] = await Promise.all([
+        runtime.images.diskUsage(),
+        runtime.containers.list({ all: true }),
+        runtime.containers.diskUsage(),
+        runtime.volumes.list(),
+      ]);
       const sizeOf = new Map(usage.map((u) => [u.id, u.size]));
       const users = new Map<string, number>();
       for (const c of containers) users.set(c.imageId, (users.get(c.imageId) ?? 0) + 1);
@@ -98,13 +121,32 @@ export const SYSTEM_ROUTES: Route<SystemBackend>[] = [
       sendJson(res, 200, {
         // each layer on disk once: images sharing a base share its bytes
         LayersSize: du.layersSize,
-        Images: du.images.map((i) => ({ Id: i.id, ParentId: i.parentId, RepoTags: i.repoTags, RepoDigests: i.repoDigests, Created: unixSeconds(i.created), Size: i.size, SharedSize: i.sharedSize, Labels: i.labels, Containers: users.get(i.id) ?? 0 })),
+        Images: du.images.map((i) => ({
+          Id: i.id,
+          ParentId: i.parentId,
+          RepoTags: i.repoTags,
+          RepoDigests: i.repoDigests,
+          Created: unixSeconds(i.created),
+          Size: i.size,
+          SharedSize: i.sharedSize,
+          Labels: i.labels,
+          Containers: users.get(i.id) ?? 0,
+        })),
         Containers: containers.map((c) => ({
           ...dockerContainerSummary(c),
           SizeRw: sizeOf.get(c.id) ?? 0,
           SizeRootFs: (sizeOf.get(c.id) ?? 0) + (imageSize.get(c.imageId) ?? 0),
         })),
-        Volumes: volumes.map((v, i) => ({ Name: v.name, Driver: v.driver, Mountpoint: v.mountpoint, CreatedAt: v.createdAt, Labels: v.labels, Scope: 'local', Options: null, UsageData: { Size: volumeSizes[i], RefCount: v.usedBy.length } })),
+        Volumes: volumes.map((v, i) => ({
+          Name: v.name,
+          Driver: v.driver,
+          Mountpoint: v.mountpoint,
+          CreatedAt: v.createdAt,
+          Labels: v.labels,
+          Scope: 'local',
+          Options: null,
+          UsageData: { Size: volumeSizes[i], RefCount: v.usedBy.length },
+        })),
         BuildCache: [],
       } satisfies DiskUsage);
     },

@@ -17,7 +17,10 @@ import type { DockerApiAccess } from './server.js';
 export function tokenAccess(db: Db): DockerApiAccess {
   return async (req: IncomingMessage) => {
     if (!req.headers.authorization?.startsWith('Bearer ')) {
-      throw new DockerApiError(401, 'this Docker API listener needs a Skiff API token: put {"HttpHeaders": {"Authorization": "Bearer <token>"}} in the docker CLI\'s config.json');
+      throw new DockerApiError(
+        401,
+        'this Docker API listener needs a Skiff API token: put {"HttpHeaders": {"Authorization": "Bearer <token>"}} in the docker CLI\'s config.json',
+      );
     }
     const p = await authenticate(req, db);
     if (p.kind === 'anonymous') throw new DockerApiError(401, 'the API token is invalid, revoked or expired');
@@ -30,7 +33,12 @@ export function tokenAccess(db: Db): DockerApiAccess {
     cutOnRevoke(req.socket, p);
     if (!read) {
       const path = routePath(new URL(req.url ?? '/', 'http://docker'));
-      writeAudit(db, { actor: p.username, action: `docker ${req.method} ${path.replace(/\/[0-9a-f]{64}(?=\/|$)/g, '/{id}')}`.slice(0, 200), target: path.slice(0, 200), ip: req.socket.remoteAddress ?? undefined });
+      writeAudit(db, {
+        actor: p.username,
+        action: `docker ${req.method} ${path.replace(/\/[0-9a-f]{64}(?=\/|$)/g, '/{id}')}`.slice(0, 200),
+        target: path.slice(0, 200),
+        ip: req.socket.remoteAddress ?? undefined,
+      });
     }
   };
 }

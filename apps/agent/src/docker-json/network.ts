@@ -11,7 +11,13 @@ import type { NetworkRecord, RuntimeNetworks } from '@skiff/runtime';
 export function networkJson(networks: Pick<RuntimeNetworks, 'endpointsOf'>, n: NetworkRecord): NetworkInspect {
   const containers: Record<string, EndpointResource> = {};
   for (const e of networks.endpointsOf(n.id)) {
-    containers[e.containerId] = { Name: e.name, EndpointID: e.endpoint.hostVeth, MacAddress: e.endpoint.mac, IPv4Address: `${e.endpoint.ip}/${e.endpoint.prefix}`, IPv6Address: '' };
+    containers[e.containerId] = {
+      Name: e.name,
+      EndpointID: e.endpoint.hostVeth,
+      MacAddress: e.endpoint.mac,
+      IPv4Address: `${e.endpoint.ip}/${e.endpoint.prefix}`,
+      IPv6Address: '',
+    };
   }
   return {
     Name: n.name,
@@ -21,7 +27,11 @@ export function networkJson(networks: Pick<RuntimeNetworks, 'endpointsOf'>, n: N
     Driver: n.driver,
     EnableIPv4: true,
     EnableIPv6: false,
-    IPAM: { Driver: 'default', Options: null, Config: n.subnet ? [{ Subnet: n.subnet, ...(n.gateway ? { Gateway: n.gateway } : {}), ...(n.ipRange ? { IPRange: n.ipRange } : {}) }] : [] },
+    IPAM: {
+      Driver: 'default',
+      Options: null,
+      Config: n.subnet ? [{ Subnet: n.subnet, ...(n.gateway ? { Gateway: n.gateway } : {}), ...(n.ipRange ? { IPRange: n.ipRange } : {}) }] : [],
+    },
     Internal: n.internal,
     Attachable: false,
     Ingress: false,

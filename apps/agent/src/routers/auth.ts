@@ -8,11 +8,16 @@ import { permissionsOf } from '../auth/principal.js';
 import { publicProcedure, router, viewerProcedure, type Context } from '../trpc.js';
 
 const SESSION_TTL_MS = 12 * 3600_000;
-export const username = z.string().min(1).max(64).regex(/^[a-zA-Z0-9][a-zA-Z0-9_.@-]*$/, 'letters, digits and _ . @ - only');
+export const username = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.@-]*$/, 'letters, digits and _ . @ - only');
 export const password = z.string().min(8, 'at least 8 characters').max(1024);
 
 async function startSession(ctx: Context, userId: string): Promise<void> {
-  if (!ctx.setHeader) throw new TRPCError({ code: 'BAD_REQUEST', message: 'log in over HTTP (a WebSocket cannot set the session cookie); scripts use API tokens' });
+  if (!ctx.setHeader)
+    throw new TRPCError({ code: 'BAD_REQUEST', message: 'log in over HTTP (a WebSocket cannot set the session cookie); scripts use API tokens' });
   const token = newSecret();
   await ctx.db.session.create({ data: { tokenHash: hashToken(token), userId, expiresAt: new Date(Date.now() + SESSION_TTL_MS), ip: ctx.ip } });
   const secure = ctx.services.secureCookies ? '; Secure' : '';
@@ -23,7 +28,8 @@ export const authRouter = router({
   /** rate-limited per client address and per user name */
   login: publicProcedure.input(z.object({ username, password: z.string().max(1024) })).mutation(async ({ ctx, input }) => {
     const keys = [`ip:${ctx.ip ?? 'local'}`, `user:${input.username}`];
-    if (keys.some((k) => ctx.services.loginLimiter.blocked(k))) throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: 'too many failed logins; wait a minute' });
+    if (keys.some((k) => ctx.services.loginLimiter.blocked(k)))
+      throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: 'too many failed logins; wait a minute' });
     const user = await ctx.db.user.findUnique({ where: { username: input.username } });
     const ok = user && !user.disabled && (await verifyPassword(input.password, user.passwordHash));
     if (!ok) {
@@ -43,7 +49,12 @@ export const authRouter = router({
   }),
 
   /** who is calling, and what they may do (`can`: the dashboard shows controls by it instead of re-deriving role rules) */
-  me: viewerProcedure.query(({ ctx }) => ({ username: ctx.principal.username, role: ctx.principal.role!, via: ctx.principal.kind, can: permissionsOf(ctx.principal) })),
+  me: viewerProcedure.query(({ ctx }) => ({
+    username: ctx.principal.username,
+    role: ctx.principal.role!,
+    via: ctx.principal.kind,
+    can: permissionsOf(ctx.principal),
+  })),
 
   /** whether first-time setup is still open (no user yet) */
   setupNeeded: publicProcedure.query(async ({ ctx }) => ({ needed: (await ctx.db.user.count()) === 0 })),

@@ -4,7 +4,10 @@ import { call, operatorProcedure, recordAudit, router, viewerProcedure, type Con
 import { eventStream } from './event-stream.js';
 import { projectHostRequests } from '../auth/project-host-access.js';
 
-export const projectName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a project name is lowercase letters, digits, "-" and "_"').max(128);
+export const projectName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'a project name is lowercase letters, digits, "-" and "_"')
+  .max(128);
 const services = z.array(z.string().min(1).max(128)).max(256).optional();
 
 /**
@@ -13,13 +16,17 @@ const services = z.array(z.string().min(1).max(128)).max(256).optional();
  * the CLI over the unix socket is the same machine.
  */
 const projectInput = z.object({
-  files: z.array(z.object({ path: z.string().min(1).max(4096), content: z.string().max(4 * 1024 * 1024) })).min(1).max(16),
+  files: z
+    .array(z.object({ path: z.string().min(1).max(4096), content: z.string().max(4 * 1024 * 1024) }))
+    .min(1)
+    .max(16),
   projectName: projectName.optional(),
   env: z.record(z.string(), z.string()).default({}),
   profiles: z.array(z.string()).max(64).optional(),
 });
 
-const load = (input: z.infer<typeof projectInput>) => call(() => loadProject({ files: input.files, projectName: input.projectName, env: input.env, profiles: input.profiles }));
+const load = (input: z.infer<typeof projectInput>) =>
+  call(() => loadProject({ files: input.files, projectName: input.projectName, env: input.env, profiles: input.profiles }));
 export const engineOf = (ctx: Context) => new ComposeEngine(ctx.runtime);
 
 /** a stream of compose progress lines whose end (or error) is also an audit-log entry */
@@ -48,7 +55,14 @@ export const composeRouter = router({
       const project = await load(input);
       await call(() => ctx.checkHostAccess(projectHostRequests(project)));
       yield* audited(ctx, 'compose.up', project.name, (emit) =>
-        engineOf(ctx).up(project, { services: input.services, build: input.build, forceRecreate: input.forceRecreate, removeOrphans: input.removeOrphans, signal, onEvent: emit }),
+        engineOf(ctx).up(project, {
+          services: input.services,
+          build: input.build,
+          forceRecreate: input.forceRecreate,
+          removeOrphans: input.removeOrphans,
+          signal,
+          onEvent: emit,
+        }),
       );
     }),
   down: operatorProcedure.input(z.object({ projectName, volumes: z.boolean().optional() })).subscription(async function* ({ ctx, input, signal }) {
@@ -58,7 +72,13 @@ export const composeRouter = router({
     const project = await load(input);
     yield* audited(ctx, 'compose.pull', project.name, (emit) => engineOf(ctx).pull(project, input.services, emit));
   }),
-  start: operatorProcedure.input(z.object({ projectName, services })).mutation(({ ctx, input }) => call(() => engineOf(ctx).start(input.projectName, input.services))),
-  stop: operatorProcedure.input(z.object({ projectName, services })).mutation(({ ctx, input }) => call(() => engineOf(ctx).stop(input.projectName, input.services))),
-  restart: operatorProcedure.input(z.object({ projectName, services })).mutation(({ ctx, input }) => call(() => engineOf(ctx).restart(input.projectName, input.services))),
+  start: operatorProcedure
+    .input(z.object({ projectName, services }))
+    .mutation(({ ctx, input }) => call(() => engineOf(ctx).start(input.projectName, input.services))),
+  stop: operatorProcedure
+    .input(z.object({ projectName, services }))
+    .mutation(({ ctx, input }) => call(() => engineOf(ctx).stop(input.projectName, input.services))),
+  restart: operatorProcedure
+    .input(z.object({ projectName, services }))
+    .mutation(({ ctx, input }) => call(() => engineOf(ctx).restart(input.projectName, input.services))),
 });

@@ -24,7 +24,13 @@ export const containersRouter = router({
         .object({
           all: z.boolean().optional(),
           filters: z
-            .object({ status: z.array(statusEnum).optional(), name: z.array(z.string()).optional(), label: z.array(z.string()).optional(), id: z.array(z.string()).optional(), health: z.array(z.enum(['starting', 'healthy', 'unhealthy', 'none'])).optional() })
+            .object({
+              status: z.array(statusEnum).optional(),
+              name: z.array(z.string()).optional(),
+              label: z.array(z.string()).optional(),
+              id: z.array(z.string()).optional(),
+              health: z.array(z.enum(['starting', 'healthy', 'unhealthy', 'none'])).optional(),
+            })
             .optional(),
         })
         .optional(),
@@ -37,14 +43,12 @@ export const containersRouter = router({
   create: operatorProcedure.input(containerCreateSpec).mutation(({ ctx, input }) => call(() => ctx.runtime.containers.create(input))),
 
   /** create + start; with `attach` the returned session id streams the output from the first byte */
-  run: operatorProcedure
-    .input(z.object({ spec: containerCreateSpec, attach: z.boolean().optional() }))
-    .mutation(({ ctx, input }) =>
-      call(async () => {
-        const { id, session } = await ctx.runtime.containers.run(input.spec, { attach: input.attach });
-        return { id, sessionId: session ? ctx.sessions.add(session, !!input.spec.tty).id : undefined };
-      }),
-    ),
+  run: operatorProcedure.input(z.object({ spec: containerCreateSpec, attach: z.boolean().optional() })).mutation(({ ctx, input }) =>
+    call(async () => {
+      const { id, session } = await ctx.runtime.containers.run(input.spec, { attach: input.attach });
+      return { id, sessionId: session ? ctx.sessions.add(session, !!input.spec.tty).id : undefined };
+    }),
+  ),
 
   start: operatorProcedure.input(z.object({ id: idOrName })).mutation(({ ctx, input }) => call(() => ctx.runtime.containers.start(input.id))),
   stop: operatorProcedure
@@ -177,11 +181,9 @@ export const containersRouter = router({
       await drained(ctx, signal);
     }
   }),
-  sessionInput: operatorProcedure
-    .input(z.object({ sessionId: z.string(), data: z.string().max(1024 * 1024) }))
-    .mutation(({ ctx, input }) => {
-      ctx.sessions.get(input.sessionId)?.session.write(Buffer.from(input.data, 'base64'));
-    }),
+  sessionInput: operatorProcedure.input(z.object({ sessionId: z.string(), data: z.string().max(1024 * 1024) })).mutation(({ ctx, input }) => {
+    ctx.sessions.get(input.sessionId)?.session.write(Buffer.from(input.data, 'base64'));
+  }),
   sessionResize: operatorProcedure
     .input(z.object({ sessionId: z.string(), rows: z.number().int().min(1).max(10000), cols: z.number().int().min(1).max(10000) }))
     .mutation(({ ctx, input }) => {

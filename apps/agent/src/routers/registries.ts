@@ -3,7 +3,9 @@ import { adminProcedure, call, router } from '../trpc.js';
 
 /** Registry credentials (skiff login): stored encrypted, used by pull and push. */
 export const registriesRouter = router({
-  list: adminProcedure.query(({ ctx }) => ctx.db.registryCredential.findMany({ select: { registry: true, username: true, createdAt: true, updatedAt: true }, orderBy: { registry: 'asc' } })),
+  list: adminProcedure.query(({ ctx }) =>
+    ctx.db.registryCredential.findMany({ select: { registry: true, username: true, createdAt: true, updatedAt: true }, orderBy: { registry: 'asc' } }),
+  ),
   login: adminProcedure
     .input(z.object({ registry: z.string().min(1).max(255), username: z.string().min(1).max(255), password: z.string().min(1).max(4096) }))
     .mutation(async ({ ctx, input }) => {

@@ -43,7 +43,11 @@ export type Validation = { ok: true; project: ComposeProject } | { ok: false; er
 async function validateStack(ctx: Context, input: { name: string; composeFile: string; envFile: string }): Promise<Validation> {
   try {
     const env = readEnvFile(input.envFile, { file: '.env' });
-    const project = await loadProject({ files: [{ path: join(stackDir(ctx, input.name), 'compose.yaml'), content: input.composeFile }], projectName: input.name, env });
+    const project = await loadProject({
+      files: [{ path: join(stackDir(ctx, input.name), 'compose.yaml'), content: input.composeFile }],
+      projectName: input.name,
+      env,
+    });
     return { ok: true, project };
   } catch (e) {
     if (e instanceof ComposeError) return { ok: false, error: { message: e.message, file: e.loc?.file, line: e.loc?.line, col: e.loc?.col, path: e.path } };
@@ -101,21 +105,32 @@ export const stacksRouter = router({
       }),
       ...projects
         .filter((p) => !names.has(p.name))
-        .map((p) => ({ name: p.name, createdAt: null, updatedAt: null, updatedBy: null, external: true, status: p.status, state: stateOf(p), containers: p.containers, workingDir: p.workingDir })),
+        .map((p) => ({
+          name: p.name,
+          createdAt: null,
+          updatedAt: null,
+          updatedBy: null,
+          external: true,
+          status: p.status,
+          state: stateOf(p),
+          containers: p.containers,
+          workingDir: p.workingDir,
+        })),
     ];
   }),
 
   /** the stored stack (null for an external project) and its containers, all states */
   get: viewerProcedure.input(byName).query(async ({ ctx, input }) => {
-    const [stack, containers] = await Promise.all([ctx.db.stack.findUnique({ where: { name: input.name } }), call(() => engineOf(ctx).containers(input.name, { all: true }))]);
+    const [stack, containers] = await Promise.all([
+      ctx.db.stack.findUnique({ where: { name: input.name } }),
+      call(() => engineOf(ctx).containers(input.name, { all: true })),
+    ]);
     if (!stack && containers.length === 0) throw new TRPCError({ code: 'NOT_FOUND', message: `no stack named "${input.name}"` });
     return { stack, external: !stack, containers, dir: stackDir(ctx, input.name) };
   }),
 
   /** the normalised project, or the first error with its place in compose.yaml / .env (for the editor) */
-  validate: viewerProcedure
-    .input(stackInput.extend({ name: projectName.default('stack') }))
-    .query(({ ctx, input }) => validateStack(ctx, input)),
+  validate: viewerProcedure.input(stackInput.extend({ name: projectName.default('stack') })).query(({ ctx, input }) => validateStack(ctx, input)),
 
   /** create (`create: true` refuses an existing name) or update; an invalid file is refused with its located error */
   save: operatorProcedure.input(stackInput.extend({ create: z.boolean().optional() })).mutation(async ({ ctx, input }) => {
@@ -136,22 +151,24 @@ export const stacksRouter = router({
   /** `compose up -d` of the stored file and .env, written to the stack's directory first; streams progress lines */
   deploy: operatorProcedure
     .input(byName.extend({ pull: z.boolean().optional(), forceRecreate: z.boolean().optional() }))
-    .subscription(({ ctx, input, signal }) => exclusive(input.name, async function* () {
-      const stack = await loadStored(ctx, input.name);
-      const dir = stackDir(ctx, stack.name);
-      const v = await validateStack(ctx, stack);
-      if (!v.ok) throw new TRPCError({ code: 'BAD_REQUEST', message: v.error.message });
-      await call(() => ctx.checkHostAccess(projectHostRequests(v.project), [dir]));
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      await writeFile(join(dir, 'compose.yaml'), stack.composeFile);
-      await writeFile(join(dir, '.env'), stack.envFile, { mode: 0o600 });
-      // a caller below admin may bind the stack's own directory (`./`), nothing else of the host
-      const engine = new ComposeEngine(ctx.runtimeAllowingBinds([dir]));
-      yield* audited(ctx, 'stacks.deploy', stack.name, async (emit) => {
-        if (input.pull) await engine.pull(v.project, undefined, emit);
-        await engine.up(v.project, { forceRecreate: input.forceRecreate, removeOrphans: true, signal, onEvent: emit });
-      });
-    })),
+    .subscription(({ ctx, input, signal }) =>
+      exclusive(input.name, async function* () {
+        const stack = await loadStored(ctx, input.name);
+        const dir = stackDir(ctx, stack.name);
+        const v = await validateStack(ctx, stack);
+        if (!v.ok) throw new TRPCError({ code: 'BAD_REQUEST', message: v.error.message });
+        await call(() => ctx.checkHostAccess(projectHostRequests(v.project), [dir]));
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await writeFile(join(dir, 'compose.yaml'), stack.composeFile);
+        await writeFile(join(dir, '.env'), stack.envFile, { mode: 0o600 });
+        // a caller below admin may bind the stack's own directory (`./`), nothing else of the host
+        const engine = new ComposeEngine(ctx.runtimeAllowingBinds([dir]));
+        yield* audited(ctx, 'stacks.deploy', stack.name, async (emit) => {
+          if (input.pull) await engine.pull(v.project, undefined, emit);
+          await engine.up(v.project, { forceRecreate: input.forceRecreate, removeOrphans: true, signal, onEvent: emit });
+        });
+      }),
+    ),
 
   start: operatorProcedure.input(byName).mutation(({ ctx, input }) => collect((emit) => engineOf(ctx).start(input.name, undefined, emit))),
   stop: operatorProcedure.input(byName).mutation(({ ctx, input }) => collect((emit) => engineOf(ctx).stop(input.name, undefined, emit))),

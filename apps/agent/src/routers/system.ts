@@ -29,15 +29,29 @@ export const systemRouter = router({
       const containers = await ctx.runtime.containers.diskUsage();
       const stopped = containers.filter((c) => !running.has(c.id));
       const volumes = await ctx.runtime.volumes.list();
-      const volumeSizes = await Promise.all(volumes.map(async (v) => ({ name: v.name, size: await ctx.runtime.volumes.size(v.name), usedBy: v.usedBy.length })));
+      const volumeSizes = await Promise.all(
+        volumes.map(async (v) => ({ name: v.name, size: await ctx.runtime.volumes.size(v.name), usedBy: v.usedBy.length })),
+      );
       const items = du.images.map((i) => ({ ...i, containers: users.get(i.id) ?? 0 }));
       // as the docker CLI counts: what containers' images hold beyond the shared layers stays
       const inUse = items.filter((i) => i.containers > 0);
       const held = inUse.reduce((a, i) => a + i.size - i.sharedSize, 0);
       return {
         images: { count: items.length, active: inUse.length, size: du.layersSize, reclaimable: Math.max(0, du.layersSize - held), items },
-        containers: { count: containers.length, active: containers.length - stopped.length, size: sum(containers), reclaimable: sum(stopped), items: containers },
-        volumes: { count: volumes.length, active: volumeSizes.filter((v) => v.usedBy > 0).length, size: sum(volumeSizes), reclaimable: sum(volumeSizes.filter((v) => v.usedBy === 0)), items: volumeSizes },
+        containers: {
+          count: containers.length,
+          active: containers.length - stopped.length,
+          size: sum(containers),
+          reclaimable: sum(stopped),
+          items: containers,
+        },
+        volumes: {
+          count: volumes.length,
+          active: volumeSizes.filter((v) => v.usedBy > 0).length,
+          size: sum(volumeSizes),
+          reclaimable: sum(volumeSizes.filter((v) => v.usedBy === 0)),
+          items: volumeSizes,
+        },
       };
     }),
   ),

@@ -11,7 +11,8 @@ const publicUser = { id: true, username: true, role: true, createdAt: true, disa
 export const usersRouter = router({
   list: adminProcedure.query(({ ctx }) => ctx.db.user.findMany({ select: publicUser, orderBy: { username: 'asc' } })),
   create: adminProcedure.input(z.object({ username, password, role })).mutation(async ({ ctx, input }) => {
-    if (await ctx.db.user.findUnique({ where: { username: input.username } })) throw new TRPCError({ code: 'CONFLICT', message: `user ${input.username} already exists` });
+    if (await ctx.db.user.findUnique({ where: { username: input.username } }))
+      throw new TRPCError({ code: 'CONFLICT', message: `user ${input.username} already exists` });
     return ctx.db.user.create({ data: { username: input.username, passwordHash: await hashPassword(input.password), role: input.role }, select: publicUser });
   }),
   update: adminProcedure

@@ -41,8 +41,22 @@ function AuditLog() {
     <div className="space-y-3">
       <div className="flex flex-wrap items-center gap-2">
         <h1 className="mr-2 text-lg font-semibold">Audit log</h1>
-        <input className="input max-w-[14rem]" type="search" placeholder="user" aria-label="filter user" value={user} onChange={(e) => setUser(e.target.value)} />
-        <input className="input max-w-[14rem]" type="search" placeholder="action, e.g. users. or containers.run" aria-label="filter action" value={action} onChange={(e) => setAction(e.target.value)} />
+        <input
+          className="input max-w-[14rem]"
+          type="search"
+          placeholder="user"
+          aria-label="filter user"
+          value={user}
+          onChange={(e) => setUser(e.target.value)}
+        />
+        <input
+          className="input max-w-[14rem]"
+          type="search"
+          placeholder="action, e.g. users. or containers.run"
+          aria-label="filter action"
+          value={action}
+          onChange={(e) => setAction(e.target.value)}
+        />
         <button className="btn" disabled={busy} onClick={() => void pages.refetch()}>
           Refresh
         </button>

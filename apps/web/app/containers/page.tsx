@@ -24,7 +24,8 @@ const STATE_COLOUR: Record<string, string> = {
 const STATES = ['all', 'running', 'paused', 'exited', 'created'] as const;
 const ROW_HEIGHT = 44;
 // tablets drop the CPU and memory columns rather than cutting off the row's buttons
-const COLUMNS = 'grid-cols-[2rem_minmax(6rem,1.4fr)_minmax(6rem,1.2fr)_minmax(6rem,1fr)_minmax(4rem,0.8fr)_auto] lg:grid-cols-[2rem_minmax(8rem,1.4fr)_minmax(8rem,1.4fr)_minmax(7rem,1fr)_minmax(5rem,0.8fr)_4rem_5rem_auto]';
+const COLUMNS =
+  'grid-cols-[2rem_minmax(6rem,1.4fr)_minmax(6rem,1.2fr)_minmax(6rem,1fr)_minmax(4rem,0.8fr)_auto] lg:grid-cols-[2rem_minmax(8rem,1.4fr)_minmax(8rem,1.4fr)_minmax(7rem,1fr)_minmax(5rem,0.8fr)_4rem_5rem_auto]';
 
 type Bulk = 'start' | 'stop' | 'restart' | 'kill' | 'remove';
 
@@ -35,11 +36,16 @@ type Bulk = 'start' | 'stop' | 'restart' | 'kill' | 'remove';
 function bulkCall(client: Client, action: Bulk, id: string): Promise<unknown> {
   const c = client.containers;
   switch (action) {
-    case 'start': return c.start.mutate({ id });
-    case 'stop': return c.stop.mutate({ id, timeout: 3 });
-    case 'restart': return c.restart.mutate({ id, timeout: 3 });
-    case 'kill': return c.kill.mutate({ id });
-    case 'remove': return c.remove.mutate({ id, force: true });
+    case 'start':
+      return c.start.mutate({ id });
+    case 'stop':
+      return c.stop.mutate({ id, timeout: 3 });
+    case 'restart':
+      return c.restart.mutate({ id, timeout: 3 });
+    case 'kill':
+      return c.kill.mutate({ id });
+    case 'remove':
+      return c.remove.mutate({ id, force: true });
   }
 }
 
@@ -64,7 +70,9 @@ function ContainersPage() {
   const action = useAction();
   const [notice, setNotice] = useState('');
   const [search, setSearch] = useState('');
-  const [state, setState] = useState<(typeof STATES)[number]>(() => (STATES as readonly string[]).includes(params.get('state') ?? '') ? (params.get('state') as (typeof STATES)[number]) : 'all');
+  const [state, setState] = useState<(typeof STATES)[number]>(() =>
+    (STATES as readonly string[]).includes(params.get('state') ?? '') ? (params.get('state') as (typeof STATES)[number]) : 'all',
+  );
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [showRun, setShowRun] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -79,7 +87,11 @@ function ContainersPage() {
     return rows.filter(
       (r) =>
         (state === 'all' || r.state === state) &&
-        (!q || r.names[0]!.toLowerCase().includes(q) || r.image.toLowerCase().includes(q) || r.id.startsWith(q) || r.ports.some((p) => `${p.publicPort}`.startsWith(q))),
+        (!q ||
+          r.names[0]!.toLowerCase().includes(q) ||
+          r.image.toLowerCase().includes(q) ||
+          r.id.startsWith(q) ||
+          r.ports.some((p) => `${p.publicPort}`.startsWith(q))),
     );
   }, [rows, search, state]);
 
@@ -111,9 +123,15 @@ function ContainersPage() {
   const items = virtual.getVirtualItems();
 
   // CPU/memory for the running rows on screen, every 5 s (never for 1000 rows at once)
-  const visibleRunning = items.map((i) => shown[i.index]).filter((r) => r && r.state === 'running').map((r) => r!.id);
+  const visibleRunning = items
+    .map((i) => shown[i.index])
+    .filter((r) => r && r.state === 'running')
+    .map((r) => r!.id);
   const stats = useQuery(
-    trpc.containers.statsSummary.queryOptions({ ids: visibleRunning }, { enabled: !!me && visibleRunning.length > 0, refetchInterval: 5000, placeholderData: keepPreviousData }),
+    trpc.containers.statsSummary.queryOptions(
+      { ids: visibleRunning },
+      { enabled: !!me && visibleRunning.length > 0, refetchInterval: 5000, placeholderData: keepPreviousData },
+    ),
   );
   const usage = useMemo(() => new Map((stats.data ?? []).map((g) => [g.id, g])), [stats.data]);
 
@@ -157,7 +175,15 @@ function ContainersPage() {
     <div className="space-y-3">
       <div className="flex flex-wrap items-center gap-2">
         <h1 className="mr-2 text-lg font-semibold">Containers</h1>
-        <input ref={searchBox} className="input max-w-xs" type="search" placeholder="search name, image, id, port  ( / )" aria-label="search" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <input
+          ref={searchBox}
+          className="input max-w-xs"
+          type="search"
+          placeholder="search name, image, id, port  ( / )"
+          aria-label="search"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
         <div className="flex gap-1" role="group" aria-label="state filter">
           {STATES.map((s) => (
             <button key={s} className={s === state ? 'btn-primary' : 'btn'} aria-pressed={s === state} onClick={() => setState(s)}>
@@ -173,7 +199,11 @@ function ContainersPage() {
         )}
       </div>
       {canOperate && showRun && <RunForm onError={action.setError} />}
-      {error && <p role="alert" className="rounded bg-rose-100 p-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">{error}</p>}
+      {error && (
+        <p role="alert" className="rounded bg-rose-100 p-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">
+          {error}
+        </p>
+      )}
       {canOperate && selected.size > 0 && (
         <div className="card flex flex-wrap items-center gap-2 py-2 text-sm" role="toolbar" aria-label="bulk actions">
           <span data-testid="selected-count">{selected.size} selected</span>
@@ -188,12 +218,25 @@ function ContainersPage() {
           <button className="btn" disabled={busy} onClick={() => setSelected(new Set())}>
             clear
           </button>
-          {notice && <span className="text-zinc-500" data-testid="bulk-progress">{notice}</span>}
+          {notice && (
+            <span className="text-zinc-500" data-testid="bulk-progress">
+              {notice}
+            </span>
+          )}
         </div>
       )}
       <div className="card p-0">
         <div className={`grid ${COLUMNS} items-center gap-2 border-b border-zinc-200 px-3 py-2 text-xs text-zinc-500 dark:border-zinc-800`} role="row">
-          <span>{canOperate && <input type="checkbox" aria-label="select all" checked={allSelected} onChange={() => setSelected(allSelected ? new Set() : new Set(shown.map((r) => r.id)))} />}</span>
+          <span>
+            {canOperate && (
+              <input
+                type="checkbox"
+                aria-label="select all"
+                checked={allSelected}
+                onChange={() => setSelected(allSelected ? new Set() : new Set(shown.map((r) => r.id)))}
+              />
+            )}
+          </span>
           <span>Name</span>
           <span>Image</span>
           <span>State</span>
@@ -217,28 +260,52 @@ function ContainersPage() {
                   className={`absolute left-0 grid w-full ${COLUMNS} items-center gap-2 border-b border-zinc-100 px-3 text-sm dark:border-zinc-800`}
                   style={{ top: item.start, height: ROW_HEIGHT }}
                 >
-                  <span>{canOperate && <input type="checkbox" aria-label={`select ${name}`} checked={selected.has(c.id)} onChange={() => toggle(c.id)} />}</span>
+                  <span>
+                    {canOperate && <input type="checkbox" aria-label={`select ${name}`} checked={selected.has(c.id)} onChange={() => toggle(c.id)} />}
+                  </span>
                   <Link className="truncate text-sky-600 hover:underline" href={`/containers/${c.id}`} title={c.id}>
                     {name}
                   </Link>
-                  <span className="truncate font-mono text-xs" title={c.image}>{c.image}</span>
+                  <span className="truncate font-mono text-xs" title={c.image}>
+                    {c.image}
+                  </span>
                   <span className="truncate" title={c.status}>
                     <span className={`mr-2 inline-block h-2 w-2 rounded-full ${STATE_COLOUR[c.state] ?? 'bg-zinc-400'}`} />
                     {c.status}
                   </span>
                   <span className="truncate text-xs">
-                    {c.ports.filter((p) => p.publicPort).map((p) => (
-                      <a key={`${p.publicPort}/${p.type}`} className="mr-2 text-sky-600 hover:underline" href={`http://${location.hostname}:${p.publicPort}/`} target="_blank" rel="noreferrer">
-                        {p.publicPort}→{p.privatePort}
-                      </a>
-                    ))}
+                    {c.ports
+                      .filter((p) => p.publicPort)
+                      .map((p) => (
+                        <a
+                          key={`${p.publicPort}/${p.type}`}
+                          className="mr-2 text-sky-600 hover:underline"
+                          href={`http://${location.hostname}:${p.publicPort}/`}
+                          target="_blank"
+                          rel="noreferrer"
+                        >
+                          {p.publicPort}→{p.privatePort}
+                        </a>
+                      ))}
                   </span>
                   <span className="hidden text-xs tabular-nums lg:block">{running && u ? `${u.cpuPercent.toFixed(1)}%` : '—'}</span>
                   <span className="hidden text-xs tabular-nums lg:block">{running && u ? bytes(u.memoryUsage) : '—'}</span>
                   <span className="space-x-1 whitespace-nowrap text-right">
-                    {canOperate && !running && c.state !== 'paused' && <button className="btn" onClick={() => void action.run(() => start.mutateAsync({ id: c.id }))}>start</button>}
-                    {canOperate && running && <button className="btn" onClick={() => void action.run(() => stop.mutateAsync({ id: c.id, timeout: 3 }))}>stop</button>}
-                    {canOperate && <button className="btn-danger" onClick={() => void action.run(() => remove.mutateAsync({ id: c.id, force: true }))}>remove</button>}
+                    {canOperate && !running && c.state !== 'paused' && (
+                      <button className="btn" onClick={() => void action.run(() => start.mutateAsync({ id: c.id }))}>
+                        start
+                      </button>
+                    )}
+                    {canOperate && running && (
+                      <button className="btn" onClick={() => void action.run(() => stop.mutateAsync({ id: c.id, timeout: 3 }))}>
+                        stop
+                      </button>
+                    )}
+                    {canOperate && (
+                      <button className="btn-danger" onClick={() => void action.run(() => remove.mutateAsync({ id: c.id, force: true }))}>
+                        remove
+                      </button>
+                    )}
                   </span>
                 </div>
               );
@@ -246,7 +313,9 @@ function ContainersPage() {
           </div>
         </div>
         {loaded && !shown.length && <p className="py-6 text-center text-sm text-zinc-500">{rows.length ? 'No container matches.' : 'No containers yet.'}</p>}
-        <p className="px-3 py-1 text-right text-xs text-zinc-500" data-testid="shown-count">{shown.length} of {rows.length}</p>
+        <p className="px-3 py-1 text-right text-xs text-zinc-500" data-testid="shown-count">
+          {shown.length} of {rows.length}
+        </p>
       </div>
     </div>
   );

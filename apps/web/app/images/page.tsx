@@ -51,7 +51,12 @@ export default function ImagesPage() {
   const shown = useMemo(() => {
     const q = search.trim().toLowerCase();
     if (!q) return images;
-    return images.filter((i) => shortId(i.id).startsWith(q.replace(/^sha256:/, '')) || i.repoTags.some((t) => t.toLowerCase().includes(q)) || i.repoDigests.some((d) => d.toLowerCase().includes(q)));
+    return images.filter(
+      (i) =>
+        shortId(i.id).startsWith(q.replace(/^sha256:/, '')) ||
+        i.repoTags.some((t) => t.toLowerCase().includes(q)) ||
+        i.repoDigests.some((d) => d.toLowerCase().includes(q)),
+    );
   }, [images, search]);
 
   const remove = (i: ImageRow) => {
@@ -70,18 +75,27 @@ export default function ImagesPage() {
   };
 
   const untag = (i: ImageRow, tag: string) => {
-    if (i.repoTags.length === 1 && !window.confirm(`${tag} is the last tag of ${shortId(i.id)}: removing it removes the image${usage.get(i.id) ? ' name (containers keep the image)' : ''}. Continue?`)) return;
+    if (
+      i.repoTags.length === 1 &&
+      !window.confirm(
+        `${tag} is the last tag of ${shortId(i.id)}: removing it removes the image${usage.get(i.id) ? ' name (containers keep the image)' : ''}. Continue?`,
+      )
+    )
+      return;
     void action.run(() => removeImage.mutateAsync({ ref: tag, force: (usage.get(i.id) ?? 0) > 0 }), `Untagged ${tag}`);
   };
 
   const tag = (i: ImageRow) => {
     const target = newTag.trim();
     if (!target) return;
-    void action.run(async () => {
-      await tagImage.mutateAsync({ source: i.id, target });
-      setTagging(null);
-      setNewTag('');
-    }, `Tagged ${shortId(i.id)} as ${target}`);
+    void action.run(
+      async () => {
+        await tagImage.mutateAsync({ source: i.id, target });
+        setTagging(null);
+        setNewTag('');
+      },
+      `Tagged ${shortId(i.id)} as ${target}`,
+    );
   };
 
   /** pushes run side by side, each with its own spinner and result under the image's tags */
@@ -113,11 +127,23 @@ export default function ImagesPage() {
     <div className="space-y-3">
       <div className="flex flex-wrap items-center gap-2">
         <h1 className="mr-2 text-lg font-semibold">Images</h1>
-        <input className="input max-w-xs" type="search" placeholder="search tag, digest, id" aria-label="search images" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <input
+          className="input max-w-xs"
+          type="search"
+          placeholder="search tag, digest, id"
+          aria-label="search images"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
         <span className="flex-1" />
         {canOperate && (
           <div className="flex items-center gap-2" role="group" aria-label="prune images">
-            <select className="input w-auto" aria-label="prune mode" value={pruneAll ? 'all' : 'dangling'} onChange={(e) => setPruneAll(e.target.value === 'all')}>
+            <select
+              className="input w-auto"
+              aria-label="prune mode"
+              value={pruneAll ? 'all' : 'dangling'}
+              onChange={(e) => setPruneAll(e.target.value === 'all')}
+            >
               <option value="dangling">dangling only</option>
               <option value="all">all unused</option>
             </select>
@@ -153,7 +179,11 @@ export default function ImagesPage() {
                       <span className="flex flex-wrap gap-1">
                         {i.repoTags.length ? (
                           i.repoTags.map((t) => (
-                            <span key={t} className="inline-flex items-center gap-1 rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-xs dark:bg-zinc-800" data-testid="image-tag">
+                            <span
+                              key={t}
+                              className="inline-flex items-center gap-1 rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-xs dark:bg-zinc-800"
+                              data-testid="image-tag"
+                            >
                               <span>{t}</span>
                               {canOperate && (
                                 <button
@@ -167,7 +197,13 @@ export default function ImagesPage() {
                                 </button>
                               )}
                               {canOperate && (
-                                <button className="text-zinc-500 hover:text-rose-600" aria-label={`untag ${t}`} title={`untag ${t}`} disabled={busy} onClick={() => untag(i, t)}>
+                                <button
+                                  className="text-zinc-500 hover:text-rose-600"
+                                  aria-label={`untag ${t}`}
+                                  title={`untag ${t}`}
+                                  disabled={busy}
+                                  onClick={() => untag(i, t)}
+                                >
                                   ×
                                 </button>
                               )}
@@ -179,9 +215,11 @@ export default function ImagesPage() {
                       </span>
                       {i.repoTags.some((t) => pushes[t]) && (
                         <ul className="mt-1 space-y-0.5 text-xs" aria-label="push results">
-                          {i.repoTags.filter((t) => pushes[t]).map((t) => (
-                            <PushLine key={t} tag={t} s={pushes[t]!} onDismiss={() => dismissPush(t)} />
-                          ))}
+                          {i.repoTags
+                            .filter((t) => pushes[t])
+                            .map((t) => (
+                              <PushLine key={t} tag={t} s={pushes[t]!} onDismiss={() => dismissPush(t)} />
+                            ))}
                         </ul>
                       )}
                       {canOperate && tagging === i.id && (
@@ -192,41 +230,59 @@ export default function ImagesPage() {
                             tag(i);
                           }}
                         >
-                          <input className="input" aria-label="new tag" placeholder="repository:tag" value={newTag} onChange={(e) => setNewTag(e.target.value)} autoFocus required />
+                          <input
+                            className="input"
+                            aria-label="new tag"
+                            placeholder="repository:tag"
+                            value={newTag}
+                            onChange={(e) => setNewTag(e.target.value)}
+                            autoFocus
+                            required
+                          />
                           <button className="btn-primary" disabled={busy || !newTag.trim()}>
                             Add tag
                           </button>
                         </form>
                       )}
                     </td>
-                    <td className="px-2 font-mono text-xs" title={i.id}>{shortId(i.id)}</td>
+                    <td className="px-2 font-mono text-xs" title={i.id}>
+                      {shortId(i.id)}
+                    </td>
                     <td className="whitespace-nowrap px-2 text-right tabular-nums">{bytes(i.size)}</td>
-                    <td className="whitespace-nowrap px-2" title={i.created}>{ago(i.created)}</td>
+                    <td className="whitespace-nowrap px-2" title={i.created}>
+                      {ago(i.created)}
+                    </td>
                     <td className="px-2" data-testid="in-use">
-                      {users ? <span className="whitespace-nowrap rounded bg-sky-100 px-1.5 py-0.5 text-xs text-sky-800 dark:bg-sky-950 dark:text-sky-300">{users} container{users > 1 ? 's' : ''}</span> : <span className="text-zinc-400">unused</span>}
+                      {users ? (
+                        <span className="whitespace-nowrap rounded bg-sky-100 px-1.5 py-0.5 text-xs text-sky-800 dark:bg-sky-950 dark:text-sky-300">
+                          {users} container{users > 1 ? 's' : ''}
+                        </span>
+                      ) : (
+                        <span className="text-zinc-400">unused</span>
+                      )}
                     </td>
                     <td className="px-3 py-1">
                       <div className="flex flex-wrap justify-end gap-1">
-                      <button className="btn" aria-expanded={open} onClick={() => setExpanded(open ? null : i.id)}>
-                        history
-                      </button>
-                      {canOperate && (
-                        <>
-                          <button
-                            className="btn"
-                            aria-expanded={tagging === i.id}
-                            onClick={() => {
-                              setTagging(tagging === i.id ? null : i.id);
-                              setNewTag(i.repoTags[0]?.replace(/:[^:/]+$/, ':') ?? '');
-                            }}
-                          >
-                            tag
-                          </button>
-                          <button className="btn-danger" disabled={busy} onClick={() => remove(i)}>
-                            {users ? 'force remove' : 'remove'}
-                          </button>
-                        </>
-                      )}
+                        <button className="btn" aria-expanded={open} onClick={() => setExpanded(open ? null : i.id)}>
+                          history
+                        </button>
+                        {canOperate && (
+                          <>
+                            <button
+                              className="btn"
+                              aria-expanded={tagging === i.id}
+                              onClick={() => {
+                                setTagging(tagging === i.id ? null : i.id);
+                                setNewTag(i.repoTags[0]?.replace(/:[^:/]+$/, ':') ?? '');
+                              }}
+                            >
+                              tag
+                            </button>
+                            <button className="btn-danger" disabled={busy} onClick={() => remove(i)}>
+                              {users ? 'force remove' : 'remove'}
+                            </button>
+                          </>
+                        )}
                       </div>
                     </td>
                   </tr>
@@ -254,7 +310,13 @@ export default function ImagesPage() {
 type PushState = { state: 'pushing' } | { state: 'done'; digest: string } | { state: 'error'; message: string };
 
 function Spinner() {
-  return <span className="inline-block h-3 w-3 animate-spin rounded-full border-2 border-current border-t-transparent align-[-2px]" role="progressbar" aria-label="pushing" />;
+  return (
+    <span
+      className="inline-block h-3 w-3 animate-spin rounded-full border-2 border-current border-t-transparent align-[-2px]"
+      role="progressbar"
+      aria-label="pushing"
+    />
+  );
 }
 
 /** one tag's push: a spinner while it runs, then the digest or the error */
@@ -276,7 +338,11 @@ function PushLine({ tag, s, onDismiss }: { tag: string; s: PushState; onDismiss:
             Pushed {tag} · <span className="font-mono">{s.digest}</span>
           </>
         )}
-        {s.state === 'error' && <>Push of {tag} failed: {s.message}</>}
+        {s.state === 'error' && (
+          <>
+            Push of {tag} failed: {s.message}
+          </>
+        )}
       </span>
       {s.state !== 'pushing' && (
         <button className="text-zinc-500 underline" aria-label={`dismiss push result of ${tag}`} onClick={onDismiss}>

@@ -24,8 +24,19 @@ export default function LoginPage() {
     >
       <h1 className="text-lg font-semibold">⛵ Sign in to Skiff</h1>
       <input className="input" aria-label="username" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" />
-      <input className="input" aria-label="password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="current-password" />
-      {login.error && <p role="alert" className="text-sm text-rose-600">{errorMessage(login.error)}</p>}
+      <input
+        className="input"
+        aria-label="password"
+        type="password"
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+        autoComplete="current-password"
+      />
+      {login.error && (
+        <p role="alert" className="text-sm text-rose-600">
+          {errorMessage(login.error)}
+        </p>
+      )}
       <button className="btn-primary w-full" disabled={login.isPending}>
         Sign in
       </button>

@@ -36,7 +36,13 @@ export default function NetworksPage() {
   const create = () =>
     action.run(
       async () => {
-        const n = await createNetwork.mutateAsync({ name: name.trim(), subnet: subnet.trim() || undefined, gateway: gateway.trim() || undefined, internal, labels: parseLabels(labels) });
+        const n = await createNetwork.mutateAsync({
+          name: name.trim(),
+          subnet: subnet.trim() || undefined,
+          gateway: gateway.trim() || undefined,
+          internal,
+          labels: parseLabels(labels),
+        });
         setName('');
         setSubnet('');
         setGateway('');
@@ -77,9 +83,27 @@ export default function NetworksPage() {
           }}
         >
           <input className="input max-w-[12rem]" placeholder="name" aria-label="network name" value={name} onChange={(e) => setName(e.target.value)} required />
-          <input className="input max-w-[12rem]" placeholder="subnet (optional) 10.10.0.0/24" aria-label="subnet" value={subnet} onChange={(e) => setSubnet(e.target.value)} />
-          <input className="input max-w-[10rem]" placeholder="gateway (optional)" aria-label="gateway" value={gateway} onChange={(e) => setGateway(e.target.value)} />
-          <input className="input max-w-[14rem]" placeholder="labels: k=v, k2=v2" aria-label="network labels" value={labels} onChange={(e) => setLabels(e.target.value)} />
+          <input
+            className="input max-w-[12rem]"
+            placeholder="subnet (optional) 10.10.0.0/24"
+            aria-label="subnet"
+            value={subnet}
+            onChange={(e) => setSubnet(e.target.value)}
+          />
+          <input
+            className="input max-w-[10rem]"
+            placeholder="gateway (optional)"
+            aria-label="gateway"
+            value={gateway}
+            onChange={(e) => setGateway(e.target.value)}
+          />
+          <input
+            className="input max-w-[14rem]"
+            placeholder="labels: k=v, k2=v2"
+            aria-label="network labels"
+            value={labels}
+            onChange={(e) => setLabels(e.target.value)}
+          />
           <label className="text-sm">
             <input type="checkbox" checked={internal} onChange={(e) => setInternal(e.target.checked)} /> internal
           </label>
@@ -116,7 +140,9 @@ export default function NetworksPage() {
                     <td className="px-2">{n.driver}</td>
                     <td className="px-2 font-mono text-xs">{n.subnet ?? '—'}</td>
                     <td className="px-2 font-mono text-xs">{n.gateway ?? '—'}</td>
-                    <td className="px-2 tabular-nums" data-testid="network-containers">{n.containers}</td>
+                    <td className="px-2 tabular-nums" data-testid="network-containers">
+                      {n.containers}
+                    </td>
                     <td className="space-x-1 whitespace-nowrap px-3 py-1 text-right">
                       <button className="btn" aria-expanded={open} onClick={() => setExpanded(open ? null : n.id)}>
                         inspect

@@ -61,15 +61,37 @@ function Registries() {
       >
         <label className="min-w-[12rem] flex-1 text-xs text-zinc-500">
           Registry
-          <input className="input mt-1" aria-label="registry" placeholder="registry.example.com:5000 or docker.io" required value={registry} onChange={(e) => setRegistry(e.target.value)} />
+          <input
+            className="input mt-1"
+            aria-label="registry"
+            placeholder="registry.example.com:5000 or docker.io"
+            required
+            value={registry}
+            onChange={(e) => setRegistry(e.target.value)}
+          />
         </label>
         <label className="min-w-[10rem] flex-1 text-xs text-zinc-500">
           User name
-          <input className="input mt-1" aria-label="registry username" required autoComplete="off" value={username} onChange={(e) => setUsername(e.target.value)} />
+          <input
+            className="input mt-1"
+            aria-label="registry username"
+            required
+            autoComplete="off"
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+          />
         </label>
         <label className="min-w-[10rem] flex-1 text-xs text-zinc-500">
           Password or access token
-          <input className="input mt-1" aria-label="registry password" type="password" required autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+          <input
+            className="input mt-1"
+            aria-label="registry password"
+            type="password"
+            required
+            autoComplete="new-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
         </label>
         <button className="btn-primary" disabled={busy}>
           Log in

@@ -23,8 +23,19 @@ export default function SetupPage() {
     >
       <h1 className="text-lg font-semibold">Create the first admin</h1>
       <input className="input" aria-label="username" value={username} onChange={(e) => setUsername(e.target.value)} />
-      <input className="input" aria-label="password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} placeholder="at least 8 characters" />
-      {setup.error && <p role="alert" className="text-sm text-rose-600">{errorMessage(setup.error)}</p>}
+      <input
+        className="input"
+        aria-label="password"
+        type="password"
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+        placeholder="at least 8 characters"
+      />
+      {setup.error && (
+        <p role="alert" className="text-sm text-rose-600">
+          {errorMessage(setup.error)}
+        </p>
+      )}
       <button className="btn-primary w-full">Create admin</button>
     </form>
   );

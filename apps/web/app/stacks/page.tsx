@@ -49,7 +49,10 @@ export default function StacksPage() {
                     {s.name}
                   </Link>
                   {s.external && (
-                    <span className="ml-2 rounded bg-zinc-100 px-1.5 py-0.5 text-xs text-zinc-600 dark:bg-zinc-800 dark:text-zinc-300" title={s.workingDir ? `working directory ${s.workingDir}` : undefined}>
+                    <span
+                      className="ml-2 rounded bg-zinc-100 px-1.5 py-0.5 text-xs text-zinc-600 dark:bg-zinc-800 dark:text-zinc-300"
+                      title={s.workingDir ? `working directory ${s.workingDir}` : undefined}
+                    >
                       external/CLI
                     </span>
                   )}

@@ -34,7 +34,9 @@ export default function VolumesPage() {
   const names = useMemo(() => containerNames(containersQ.data ?? []), [containersQ.data]);
   const shown = useMemo(() => {
     const q = search.trim().toLowerCase();
-    return q ? volumes.filter((v) => v.name.toLowerCase().includes(q) || Object.entries(v.labels).some(([k, val]) => `${k}=${val}`.toLowerCase().includes(q))) : volumes;
+    return q
+      ? volumes.filter((v) => v.name.toLowerCase().includes(q) || Object.entries(v.labels).some(([k, val]) => `${k}=${val}`.toLowerCase().includes(q)))
+      : volumes;
   }, [volumes, search]);
 
   const create = () =>
@@ -49,7 +51,12 @@ export default function VolumesPage() {
     );
 
   const prune = () => {
-    if (!window.confirm(pruneAll ? 'Remove every volume no container uses (named ones too)? Their data is lost.' : 'Remove unused anonymous volumes? Their data is lost.')) return;
+    if (
+      !window.confirm(
+        pruneAll ? 'Remove every volume no container uses (named ones too)? Their data is lost.' : 'Remove unused anonymous volumes? Their data is lost.',
+      )
+    )
+      return;
     void action.run(
       () => pruneVolumes.mutateAsync({ all: pruneAll }),
       (r) => `Pruned ${r.deleted.length} volume(s), reclaimed ${bytes(r.spaceReclaimed)}`,
@@ -65,11 +72,23 @@ export default function VolumesPage() {
     <div className="space-y-3">
       <div className="flex flex-wrap items-center gap-2">
         <h1 className="mr-2 text-lg font-semibold">Volumes</h1>
-        <input className="input max-w-xs" type="search" placeholder="search name or label" aria-label="search volumes" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <input
+          className="input max-w-xs"
+          type="search"
+          placeholder="search name or label"
+          aria-label="search volumes"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
         <span className="flex-1" />
         {canOperate && (
           <div className="flex items-center gap-2" role="group" aria-label="prune volumes">
-            <select className="input w-auto" aria-label="prune mode" value={pruneAll ? 'all' : 'anonymous'} onChange={(e) => setPruneAll(e.target.value === 'all')}>
+            <select
+              className="input w-auto"
+              aria-label="prune mode"
+              value={pruneAll ? 'all' : 'anonymous'}
+              onChange={(e) => setPruneAll(e.target.value === 'all')}
+            >
               <option value="all">all unused</option>
               <option value="anonymous">anonymous only</option>
             </select>
@@ -87,8 +106,20 @@ export default function VolumesPage() {
             void create();
           }}
         >
-          <input className="input max-w-xs" placeholder="name (empty: anonymous)" aria-label="volume name" value={name} onChange={(e) => setName(e.target.value)} />
-          <input className="input max-w-sm" placeholder="labels: key=value, key2=value2" aria-label="labels" value={labels} onChange={(e) => setLabels(e.target.value)} />
+          <input
+            className="input max-w-xs"
+            placeholder="name (empty: anonymous)"
+            aria-label="volume name"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+          />
+          <input
+            className="input max-w-sm"
+            placeholder="labels: key=value, key2=value2"
+            aria-label="labels"
+            value={labels}
+            onChange={(e) => setLabels(e.target.value)}
+          />
           <button className="btn-primary" disabled={busy}>
             Create
           </button>
@@ -115,18 +146,33 @@ export default function VolumesPage() {
               return (
                 <Fragment key={v.name}>
                   <tr className={ROW} data-testid={`volume-${v.name}`}>
-                    <td className="px-3 py-2 font-mono text-xs" title={v.name}>{v.name.length > 30 ? `${v.name.slice(0, 12)}…` : v.name}</td>
+                    <td className="px-3 py-2 font-mono text-xs" title={v.name}>
+                      {v.name.length > 30 ? `${v.name.slice(0, 12)}…` : v.name}
+                    </td>
                     <td className="px-2">{v.driver}</td>
-                    <td className="max-w-[16rem] truncate px-2 font-mono text-xs" title={v.mountpoint}>{v.mountpoint}</td>
-                    <td className="whitespace-nowrap px-2" title={v.createdAt}>{ago(v.createdAt)}</td>
-                    <td className="px-2"><Labels labels={v.labels} /></td>
-                    <td className="px-2">{v.usedBy.length ? `${v.usedBy.length} container${v.usedBy.length > 1 ? 's' : ''}` : <span className="text-zinc-400">unused</span>}</td>
+                    <td className="max-w-[16rem] truncate px-2 font-mono text-xs" title={v.mountpoint}>
+                      {v.mountpoint}
+                    </td>
+                    <td className="whitespace-nowrap px-2" title={v.createdAt}>
+                      {ago(v.createdAt)}
+                    </td>
+                    <td className="px-2">
+                      <Labels labels={v.labels} />
+                    </td>
+                    <td className="px-2">
+                      {v.usedBy.length ? `${v.usedBy.length} container${v.usedBy.length > 1 ? 's' : ''}` : <span className="text-zinc-400">unused</span>}
+                    </td>
                     <td className="space-x-1 whitespace-nowrap px-3 py-1 text-right">
                       <button className="btn" aria-expanded={open} onClick={() => setExpanded(open ? null : v.name)}>
                         inspect
                       </button>
                       {canOperate && (
-                        <button className="btn-danger" disabled={busy || v.usedBy.length > 0} title={v.usedBy.length ? 'in use' : undefined} onClick={() => remove(v)}>
+                        <button
+                          className="btn-danger"
+                          disabled={busy || v.usedBy.length > 0}
+                          title={v.usedBy.length ? 'in use' : undefined}
+                          onClick={() => remove(v)}
+                        >
                           remove
                         </button>
                       )}

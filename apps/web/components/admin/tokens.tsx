@@ -44,7 +44,8 @@ export function TokensSection({ me }: { me: Me }) {
     });
 
   const revoke = (t: Token) => {
-    if (!window.confirm(`Revoke the token "${t.name}"${t.user.username !== me.username ? ` of ${t.user.username}` : ''}? Scripts using it stop working.`)) return;
+    if (!window.confirm(`Revoke the token "${t.name}"${t.user.username !== me.username ? ` of ${t.user.username}` : ''}? Scripts using it stop working.`))
+      return;
     void action.run(() => revokeToken.mutateAsync({ id: t.id }));
   };
 
@@ -66,7 +67,8 @@ export function TokensSection({ me }: { me: Me }) {
         API tokens
       </h2>
       <p className="text-sm text-zinc-500">
-        For scripts and the CLI over HTTP: send <code className="font-mono">Authorization: Bearer &lt;token&gt;</code>. A token never has more rights than its owner.
+        For scripts and the CLI over HTTP: send <code className="font-mono">Authorization: Bearer &lt;token&gt;</code>. A token never has more rights than its
+        owner.
         {isAdmin && ' As an admin you see everyone’s tokens.'}
       </p>
       <form
@@ -78,7 +80,15 @@ export function TokensSection({ me }: { me: Me }) {
       >
         <label className="min-w-[12rem] flex-1 text-xs text-zinc-500">
           Name
-          <input className="input mt-1" aria-label="token name" placeholder="ci-deploy" required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
+          <input
+            className="input mt-1"
+            aria-label="token name"
+            placeholder="ci-deploy"
+            required
+            maxLength={100}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+          />
         </label>
         <label className="text-xs text-zinc-500">
           Scope
@@ -92,7 +102,16 @@ export function TokensSection({ me }: { me: Me }) {
         </label>
         <label className="text-xs text-zinc-500">
           Expires in days (empty: never)
-          <input className="input mt-1 w-40" aria-label="token expiry days" type="number" min={1} max={3650} step={1} value={days} onChange={(e) => setDays(e.target.value)} />
+          <input
+            className="input mt-1 w-40"
+            aria-label="token expiry days"
+            type="number"
+            min={1}
+            max={3650}
+            step={1}
+            value={days}
+            onChange={(e) => setDays(e.target.value)}
+          />
         </label>
         <button className="btn-primary" disabled={busy || !name.trim()}>
           Create token
@@ -139,8 +158,12 @@ export function TokensSection({ me }: { me: Me }) {
                 {isAdmin && <td>{t.user.username}</td>}
                 <td className="text-xs">{t.scopes.split(',').join(', ')}</td>
                 <td className="font-mono text-xs">{t.prefix}…</td>
-                <td className="whitespace-nowrap"><When t={t.createdAt} /></td>
-                <td className="whitespace-nowrap"><When t={t.lastUsedAt} never="never" /></td>
+                <td className="whitespace-nowrap">
+                  <When t={t.createdAt} />
+                </td>
+                <td className="whitespace-nowrap">
+                  <When t={t.lastUsedAt} never="never" />
+                </td>
                 <td className="whitespace-nowrap">
                   {expired ? <span className="text-rose-600 dark:text-rose-400">expired</span> : <When t={t.expiresAt} never="never" />}
                 </td>

@@ -64,11 +64,27 @@ export function UsersSection({ me }: { me: { username: string } }) {
       >
         <label className="min-w-[10rem] flex-1 text-xs text-zinc-500">
           User name
-          <input className="input mt-1" aria-label="new username" required maxLength={64} autoComplete="off" value={username} onChange={(e) => setUsername(e.target.value)} />
+          <input
+            className="input mt-1"
+            aria-label="new username"
+            required
+            maxLength={64}
+            autoComplete="off"
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+          />
         </label>
         <label className="min-w-[10rem] flex-1 text-xs text-zinc-500">
           Password (8+ characters)
-          <input className="input mt-1" aria-label="new password" type="password" required autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+          <input
+            className="input mt-1"
+            aria-label="new password"
+            type="password"
+            required
+            autoComplete="new-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
         </label>
         <label className="text-xs text-zinc-500">
           Role
@@ -117,7 +133,12 @@ export function UsersSection({ me }: { me: { username: string } }) {
                     // demoting yourself would lock you out of this page
                     disabled={busy || self}
                     title={self ? 'another admin changes your role' : undefined}
-                    onChange={(e) => void run(() => updateUser.mutateAsync({ username: u.username, role: e.target.value as Role }), `${u.username} is now ${e.target.value}; their sessions ended.`)}
+                    onChange={(e) =>
+                      void run(
+                        () => updateUser.mutateAsync({ username: u.username, role: e.target.value as Role }),
+                        `${u.username} is now ${e.target.value}; their sessions ended.`,
+                      )
+                    }
                   >
                     {ROLES.map((r) => (
                       <option key={r} value={r}>
@@ -138,7 +159,16 @@ export function UsersSection({ me }: { me: { username: string } }) {
                         void resetPassword(u.username);
                       }}
                     >
-                      <input className="input w-44" type="password" aria-label={`new password for ${u.username}`} placeholder="new password" autoComplete="new-password" required value={newPassword} onChange={(e) => setNewPassword(e.target.value)} />
+                      <input
+                        className="input w-44"
+                        type="password"
+                        aria-label={`new password for ${u.username}`}
+                        placeholder="new password"
+                        autoComplete="new-password"
+                        required
+                        value={newPassword}
+                        onChange={(e) => setNewPassword(e.target.value)}
+                      />
                       <button className="btn-primary" disabled={busy}>
                         Set
                       </button>
@@ -159,7 +189,16 @@ export function UsersSection({ me }: { me: { username: string } }) {
                         reset password
                       </button>
                       {!self && (
-                        <button className="btn" disabled={busy} onClick={() => void run(() => updateUser.mutateAsync({ username: u.username, disabled: !u.disabled }), `${u.username} ${u.disabled ? 'enabled' : 'disabled'}.`)}>
+                        <button
+                          className="btn"
+                          disabled={busy}
+                          onClick={() =>
+                            void run(
+                              () => updateUser.mutateAsync({ username: u.username, disabled: !u.disabled }),
+                              `${u.username} ${u.disabled ? 'enabled' : 'disabled'}.`,
+                            )
+                          }
+                        >
                           {u.disabled ? 'enable' : 'disable'}
                         </button>
                       )}

@@ -70,11 +70,17 @@ export function ContainerActions({ info, onError }: { info: ContainerInspect; on
           }}
         >
           <input className="input w-40" aria-label="new name" value={newName} onChange={(e) => setNewName(e.target.value)} autoFocus />
-          <button className="btn-primary" disabled={!!busy || !newName}>save</button>
-          <button type="button" className="btn" onClick={() => setRenaming(false)}>cancel</button>
+          <button className="btn-primary" disabled={!!busy || !newName}>
+            save
+          </button>
+          <button type="button" className="btn" onClick={() => setRenaming(false)}>
+            cancel
+          </button>
         </form>
       ) : (
-        <button className="btn" onClick={() => setRenaming(true)}>rename</button>
+        <button className="btn" onClick={() => setRenaming(true)}>
+          rename
+        </button>
       )}
       <button className="btn" aria-haspopup="dialog" onClick={() => setCommitting(true)}>
         commit

@@ -39,7 +39,14 @@ export function CommitDialog({ containerId, containerName, onClose }: { containe
     const lines = changeLines(changes);
     const target = ref.trim() || undefined;
     commit.mutate(
-      { id: containerId, ref: target, message: message.trim() || undefined, author: author.trim() || undefined, changes: lines.length ? lines : undefined, pause },
+      {
+        id: containerId,
+        ref: target,
+        message: message.trim() || undefined,
+        author: author.trim() || undefined,
+        changes: lines.length ? lines : undefined,
+        pause,
+      },
       { onSuccess: (r) => setResult({ id: r.id, ref: target }) },
     );
   };
@@ -64,7 +71,14 @@ export function CommitDialog({ containerId, containerName, onClose }: { containe
         </h2>
         <label className="block">
           <span className="label">Repository:tag (optional; without it the image is untagged)</span>
-          <input className="input font-mono" aria-label="repository:tag" placeholder="myapp:snapshot" value={ref} onChange={(e) => setRef(e.target.value)} autoFocus />
+          <input
+            className="input font-mono"
+            aria-label="repository:tag"
+            placeholder="myapp:snapshot"
+            value={ref}
+            onChange={(e) => setRef(e.target.value)}
+            autoFocus
+          />
         </label>
         <div className="grid gap-3 sm:grid-cols-2">
           <label className="block">
@@ -93,8 +107,15 @@ export function CommitDialog({ containerId, containerName, onClose }: { containe
         </label>
         <ErrorAlert message={error} onClose={() => commit.reset()} />
         {result && (
-          <p role="status" data-testid="commit-result" className="break-all rounded bg-emerald-50 p-2 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300">
-            Committed <span className="font-mono" title={result.id}>{result.id}</span>
+          <p
+            role="status"
+            data-testid="commit-result"
+            className="break-all rounded bg-emerald-50 p-2 text-sm text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300"
+          >
+            Committed{' '}
+            <span className="font-mono" title={result.id}>
+              {result.id}
+            </span>
             {result.ref ? ` as ${result.ref}` : ''}.{' '}
             <Link className="text-sky-700 underline dark:text-sky-400" href={`/images?q=${short}`}>
               Show in images

@@ -4,7 +4,12 @@
 export function JsonTree({ value, name, depth = 0 }: { value: unknown; name?: string; depth?: number }) {
   const key = name !== undefined ? <span className="text-sky-700 dark:text-sky-400">{JSON.stringify(name)}: </span> : null;
   if (value === null || typeof value !== 'object') {
-    const colour = typeof value === 'string' ? 'text-emerald-700 dark:text-emerald-400' : typeof value === 'number' ? 'text-amber-700 dark:text-amber-400' : 'text-violet-700 dark:text-violet-400';
+    const colour =
+      typeof value === 'string'
+        ? 'text-emerald-700 dark:text-emerald-400'
+        : typeof value === 'number'
+          ? 'text-amber-700 dark:text-amber-400'
+          : 'text-violet-700 dark:text-violet-400';
     return (
       <div className="pl-4">
         {key}
@@ -14,13 +19,23 @@ export function JsonTree({ value, name, depth = 0 }: { value: unknown; name?: st
   }
   const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
   const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
-  if (!entries.length) return <div className="pl-4">{key}{open}{close}</div>;
+  if (!entries.length)
+    return (
+      <div className="pl-4">
+        {key}
+        {open}
+        {close}
+      </div>
+    );
   return (
     <details open={depth < 2} className="pl-4">
       <summary className="cursor-pointer select-none">
         {key}
         {open}
-        <span className="text-zinc-400"> {entries.length} {Array.isArray(value) ? 'items' : 'keys'} </span>
+        <span className="text-zinc-400">
+          {' '}
+          {entries.length} {Array.isArray(value) ? 'items' : 'keys'}{' '}
+        </span>
       </summary>
       {entries.map(([k, v]) => (
         <JsonTree key={k} name={Array.isArray(value) ? undefined : k} value={v} depth={depth + 1} />

@@ -72,7 +72,16 @@ export function Logs({ id, name }: { id: string; name: string }) {
       await new Promise<void>((resolve, reject) => {
         const sub = client.containers.logChunks.subscribe(
           { id, options: { follow: false, timestamps: true } },
-          { onData: (batch) => { for (const c of batch) for (const line of chunkLines(c.text)) all.push(`${c.time} ${c.stream} ${line}`); }, onError: reject, onComplete: () => { sub.unsubscribe(); resolve(); } },
+          {
+            onData: (batch) => {
+              for (const c of batch) for (const line of chunkLines(c.text)) all.push(`${c.time} ${c.stream} ${line}`);
+            },
+            onError: reject,
+            onComplete: () => {
+              sub.unsubscribe();
+              resolve();
+            },
+          },
         );
       });
       const a = document.createElement('a');
@@ -90,7 +99,9 @@ export function Logs({ id, name }: { id: string; name: string }) {
   const highlight = (text: string) => {
     if (!search) return text;
     const i = text.toLowerCase().indexOf(search.toLowerCase());
-    return i < 0 ? text : (
+    return i < 0 ? (
+      text
+    ) : (
       <>
         {text.slice(0, i)}
         <mark>{text.slice(i, i + search.length)}</mark>
@@ -102,23 +113,53 @@ export function Logs({ id, name }: { id: string; name: string }) {
   return (
     <div className="card space-y-2">
       <div className="flex flex-wrap items-center gap-3 text-xs">
-        <input className="input w-48" type="search" placeholder="search logs" aria-label="search logs" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <input
+          className="input w-48"
+          type="search"
+          placeholder="search logs"
+          aria-label="search logs"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
         <label className="flex items-center gap-1">
           tail
           <select className="input w-24" aria-label="tail" value={tail} onChange={(e) => setTail(Number(e.target.value))}>
-            {TAILS.map((t) => <option key={t} value={t}>{t || 'all'}</option>)}
+            {TAILS.map((t) => (
+              <option key={t} value={t}>
+                {t || 'all'}
+              </option>
+            ))}
           </select>
         </label>
-        <label className="flex items-center gap-1"><input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> follow</label>
-        <label className="flex items-center gap-1"><input type="checkbox" checked={timestamps} onChange={(e) => setTimestamps(e.target.checked)} /> timestamps</label>
-        <label className="flex items-center gap-1"><input type="checkbox" checked={streams.stdout} onChange={(e) => setStreams((s) => ({ ...s, stdout: e.target.checked }))} /> stdout</label>
-        <label className="flex items-center gap-1"><input type="checkbox" checked={streams.stderr} onChange={(e) => setStreams((s) => ({ ...s, stderr: e.target.checked }))} /> <span className="text-rose-500">stderr</span></label>
+        <label className="flex items-center gap-1">
+          <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> follow
+        </label>
+        <label className="flex items-center gap-1">
+          <input type="checkbox" checked={timestamps} onChange={(e) => setTimestamps(e.target.checked)} /> timestamps
+        </label>
+        <label className="flex items-center gap-1">
+          <input type="checkbox" checked={streams.stdout} onChange={(e) => setStreams((s) => ({ ...s, stdout: e.target.checked }))} /> stdout
+        </label>
+        <label className="flex items-center gap-1">
+          <input type="checkbox" checked={streams.stderr} onChange={(e) => setStreams((s) => ({ ...s, stderr: e.target.checked }))} />{' '}
+          <span className="text-rose-500">stderr</span>
+        </label>
         <span className="flex-1" />
-        <span className="text-zinc-500" data-testid="log-count">{shown.length} lines</span>
-        <button className="btn" onClick={() => setLines([])}>clear</button>
-        <button className="btn" disabled={downloading} onClick={() => void download()}>{downloading ? 'downloading…' : 'download'}</button>
+        <span className="text-zinc-500" data-testid="log-count">
+          {shown.length} lines
+        </span>
+        <button className="btn" onClick={() => setLines([])}>
+          clear
+        </button>
+        <button className="btn" disabled={downloading} onClick={() => void download()}>
+          {downloading ? 'downloading…' : 'download'}
+        </button>
       </div>
-      {error && <p role="alert" className="text-sm text-rose-600">{error}</p>}
+      {error && (
+        <p role="alert" className="text-sm text-rose-600">
+          {error}
+        </p>
+      )}
       <pre
         ref={box}
         className="h-[28rem] overflow-auto whitespace-pre-wrap break-all rounded bg-zinc-950 p-2 text-xs text-zinc-100"

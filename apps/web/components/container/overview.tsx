@@ -24,7 +24,8 @@ function HealthSummary({ health }: { health: Health }) {
       {health.FailingStreak > 0 && <span className="ml-2 text-zinc-500">failing streak {health.FailingStreak}</span>}
       {last && (
         <span className="mt-0.5 block truncate font-mono text-xs text-zinc-500" title={last.Output}>
-          exit {last.ExitCode} · {ago(last.End)}{last.Output.trim() ? ` · ${last.Output.trim()}` : ''}
+          exit {last.ExitCode} · {ago(last.End)}
+          {last.Output.trim() ? ` · ${last.Output.trim()}` : ''}
         </span>
       )}
     </span>
@@ -45,17 +46,47 @@ export function Overview({ info }: { info: ContainerInspect }) {
           <span>{s.Status}</span>
           {s.OOMKilled && <span className="ml-2 rounded bg-rose-100 px-1 text-xs text-rose-700 dark:bg-rose-950 dark:text-rose-300">OOM killed</span>}
         </Row>
-        {!s.Running && s.FinishedAt && !s.FinishedAt.startsWith('0001') && <Row label="Exit code"><span data-testid="exit-code">{s.ExitCode}</span> · {ago(s.FinishedAt)}</Row>}
-        {s.Error && <Row label="Error"><span className="text-rose-600">{s.Error}</span></Row>}
-        {s.Health && <Row label="Health"><HealthSummary health={s.Health} /></Row>}
-        {s.Running && <Row label="Started">{ago(s.StartedAt)} · PID {s.Pid}</Row>}
+        {!s.Running && s.FinishedAt && !s.FinishedAt.startsWith('0001') && (
+          <Row label="Exit code">
+            <span data-testid="exit-code">{s.ExitCode}</span> · {ago(s.FinishedAt)}
+          </Row>
+        )}
+        {s.Error && (
+          <Row label="Error">
+            <span className="text-rose-600">{s.Error}</span>
+          </Row>
+        )}
+        {s.Health && (
+          <Row label="Health">
+            <HealthSummary health={s.Health} />
+          </Row>
+        )}
+        {s.Running && (
+          <Row label="Started">
+            {ago(s.StartedAt)} · PID {s.Pid}
+          </Row>
+        )}
         <Row label="Created">{ago(info.Created)}</Row>
-        <Row label="Image"><span className="font-mono text-xs">{info.Config.Image}</span></Row>
-        <Row label="Command"><span className="font-mono text-xs">{[info.Path, ...info.Args].join(' ')}</span></Row>
-        <Row label="Restart">{hc.RestartPolicy.Name}{hc.RestartPolicy.Name === 'on-failure' && hc.RestartPolicy.MaximumRetryCount ? `:${hc.RestartPolicy.MaximumRetryCount}` : ''} · restarted {info.RestartCount}×{hc.AutoRemove ? ' · --rm' : ''}</Row>
-        <Row label="Limits">{hc.NanoCpus ? `${hc.NanoCpus / 1e9} CPUs` : 'no CPU limit'} · {hc.Memory ? bytes(hc.Memory) : 'no memory limit'}</Row>
+        <Row label="Image">
+          <span className="font-mono text-xs">{info.Config.Image}</span>
+        </Row>
+        <Row label="Command">
+          <span className="font-mono text-xs">{[info.Path, ...info.Args].join(' ')}</span>
+        </Row>
+        <Row label="Restart">
+          {hc.RestartPolicy.Name}
+          {hc.RestartPolicy.Name === 'on-failure' && hc.RestartPolicy.MaximumRetryCount ? `:${hc.RestartPolicy.MaximumRetryCount}` : ''} · restarted{' '}
+          {info.RestartCount}×{hc.AutoRemove ? ' · --rm' : ''}
+        </Row>
+        <Row label="Limits">
+          {hc.NanoCpus ? `${hc.NanoCpus / 1e9} CPUs` : 'no CPU limit'} · {hc.Memory ? bytes(hc.Memory) : 'no memory limit'}
+        </Row>
         {info.Config.User && <Row label="User">{info.Config.User}</Row>}
-        {info.Config.WorkingDir && <Row label="Working dir"><span className="font-mono text-xs">{info.Config.WorkingDir}</span></Row>}
+        {info.Config.WorkingDir && (
+          <Row label="Working dir">
+            <span className="font-mono text-xs">{info.Config.WorkingDir}</span>
+          </Row>
+        )}
         <Row label="Hostname">{info.Config.Hostname}</Row>
       </dl>
       <div className="space-y-3">
@@ -68,14 +99,22 @@ export function Overview({ info }: { info: ContainerInspect }) {
                   <span className="font-mono">{port}</span>
                   {binds?.length ? ' → ' : ' (not published)'}
                   {binds?.map((b) => (
-                    <a key={`${b.HostIp}:${b.HostPort}`} className="mr-2 text-sky-600 hover:underline" href={`http://${b.HostIp && b.HostIp !== '0.0.0.0' ? b.HostIp : location.hostname}:${b.HostPort}/`} target="_blank" rel="noreferrer">
+                    <a
+                      key={`${b.HostIp}:${b.HostPort}`}
+                      className="mr-2 text-sky-600 hover:underline"
+                      href={`http://${b.HostIp && b.HostIp !== '0.0.0.0' ? b.HostIp : location.hostname}:${b.HostPort}/`}
+                      target="_blank"
+                      rel="noreferrer"
+                    >
                       {b.HostIp || '0.0.0.0'}:{b.HostPort}
                     </a>
                   ))}
                 </li>
               ))}
             </ul>
-          ) : <p className="text-zinc-500">none</p>}
+          ) : (
+            <p className="text-zinc-500">none</p>
+          )}
         </section>
         <section className="card text-sm" aria-label="networks">
           <h2 className="mb-1 font-medium">Networks</h2>
@@ -107,12 +146,20 @@ export function Overview({ info }: { info: ContainerInspect }) {
                 ))}
               </tbody>
             </table>
-          ) : <p className="text-zinc-500">none</p>}
+          ) : (
+            <p className="text-zinc-500">none</p>
+          )}
         </section>
         {labels.length > 0 && (
           <section className="card text-sm" aria-label="labels">
             <h2 className="mb-1 font-medium">Labels</h2>
-            <ul className="font-mono text-xs">{labels.map(([k, v]) => <li key={k}>{k}={v}</li>)}</ul>
+            <ul className="font-mono text-xs">
+              {labels.map(([k, v]) => (
+                <li key={k}>
+                  {k}={v}
+                </li>
+              ))}
+            </ul>
           </section>
         )}
       </div>

@@ -30,9 +30,16 @@ export function Stats({ id }: { id: string }) {
   const [samples, setSamples] = useState<ContainerStats[]>([]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: another container's samples start from none
   useEffect(() => setSamples([]), [id]);
-  const stream = useSubscription(useTRPC().containers.statsStream.subscriptionOptions({ id }, { onData: (s) => setSamples((xs) => [...xs.slice(-(WINDOW - 1)), s]) }));
+  const stream = useSubscription(
+    useTRPC().containers.statsStream.subscriptionOptions({ id }, { onData: (s) => setSamples((xs) => [...xs.slice(-(WINDOW - 1)), s]) }),
+  );
   const error = stream.error ? errorMessage(stream.error) : '';
-  if (error) return <p role="alert" className="text-sm text-rose-600">{error}</p>;
+  if (error)
+    return (
+      <p role="alert" className="text-sm text-rose-600">
+        {error}
+      </p>
+    );
   const last = samples.at(-1);
   if (!last) return <p className="text-sm">collecting…</p>;
   const rx = rates(samples, (s) => s.netRx);
@@ -43,7 +50,10 @@ export function Stats({ id }: { id: string }) {
   return (
     <div className="grid gap-3 text-sm md:grid-cols-2">
       <div className="card" data-testid="stats-cpu">
-        CPU {last.cpuPercent.toFixed(1)}% <span className="text-zinc-500">of {last.onlineCpus} CPUs · {last.pids} processes</span>
+        CPU {last.cpuPercent.toFixed(1)}%{' '}
+        <span className="text-zinc-500">
+          of {last.onlineCpus} CPUs · {last.pids} processes
+        </span>
         <Chart values={samples.map((s) => s.cpuPercent)} max={100} colour="fill-sky-500 stroke-sky-500" />
       </div>
       <div className="card" data-testid="stats-mem">
@@ -51,11 +61,17 @@ export function Stats({ id }: { id: string }) {
         <Chart values={samples.map((s) => s.memoryUsage)} max={limited ? last.memoryLimit : undefined} colour="fill-violet-500 stroke-violet-500" />
       </div>
       <div className="card" data-testid="stats-net">
-        Network {bytes(rx.at(-1) ?? 0)}/s in · {bytes(tx.at(-1) ?? 0)}/s out <span className="text-zinc-500">(total {bytes(last.netRx)} / {bytes(last.netTx)})</span>
+        Network {bytes(rx.at(-1) ?? 0)}/s in · {bytes(tx.at(-1) ?? 0)}/s out{' '}
+        <span className="text-zinc-500">
+          (total {bytes(last.netRx)} / {bytes(last.netTx)})
+        </span>
         <Chart values={rx.map((v, i) => v + tx[i]!)} colour="fill-emerald-500 stroke-emerald-500" />
       </div>
       <div className="card" data-testid="stats-blkio">
-        Block I/O {bytes(rd.at(-1) ?? 0)}/s read · {bytes(wr.at(-1) ?? 0)}/s write <span className="text-zinc-500">(total {bytes(last.blockRead)} / {bytes(last.blockWrite)})</span>
+        Block I/O {bytes(rd.at(-1) ?? 0)}/s read · {bytes(wr.at(-1) ?? 0)}/s write{' '}
+        <span className="text-zinc-500">
+          (total {bytes(last.blockRead)} / {bytes(last.blockWrite)})
+        </span>
         <Chart values={rd.map((v, i) => v + wr[i]!)} colour="fill-amber-500 stroke-amber-500" />
       </div>
     </div>

@@ -67,12 +67,21 @@ export function NetworkInspectView({ network, containers, canOperate }: { networ
                     {e.Name}
                   </Link>
                 </td>
-                <td className="pr-2 font-mono" data-testid="endpoint-ip">{e.IPv4Address}</td>
+                <td className="pr-2 font-mono" data-testid="endpoint-ip">
+                  {e.IPv4Address}
+                </td>
                 <td className="pr-2 font-mono">{e.MacAddress}</td>
-                <td className="pr-2 font-mono" data-testid="endpoint-aliases">{aliasesOf(i).join(', ')}</td>
+                <td className="pr-2 font-mono" data-testid="endpoint-aliases">
+                  {aliasesOf(i).join(', ')}
+                </td>
                 <td className="py-1 text-right">
                   {canConnect && (
-                    <button className="btn" disabled={busy} aria-label={`disconnect ${e.Name}`} onClick={() => void action.run(() => disconnect.mutateAsync({ network: network.id, container: id }))}>
+                    <button
+                      className="btn"
+                      disabled={busy}
+                      aria-label={`disconnect ${e.Name}`}
+                      onClick={() => void action.run(() => disconnect.mutateAsync({ network: network.id, container: id }))}
+                    >
                       disconnect
                     </button>
                   )}
@@ -113,7 +122,9 @@ export function NetworkInspectView({ network, containers, canOperate }: { networ
               );
             })}
           </select>
-          {network.subnet && <input className="input w-40" aria-label="ip address (optional)" placeholder="IP (optional)" value={ip} onChange={(e) => setIp(e.target.value)} />}
+          {network.subnet && (
+            <input className="input w-40" aria-label="ip address (optional)" placeholder="IP (optional)" value={ip} onChange={(e) => setIp(e.target.value)} />
+          )}
           <button className="btn-primary" disabled={busy || !pick}>
             Connect
           </button>

@@ -7,7 +7,6 @@ import { ErrorAlert, type PullEvent } from './shared';
 
 type Progress = Extract<PullEvent, { progress: unknown }>['progress'];
 
-
 const STATUS_TEXT: Record<Progress['status'], string> = {
   resolving: 'Resolving',
   waiting: 'Waiting',
@@ -89,7 +88,14 @@ export function PullPanel() {
           pull();
         }}
       >
-        <input className="input min-w-[12rem] flex-1" placeholder="registry/repository:tag" aria-label="image to pull" value={ref} onChange={(e) => setRef(e.target.value)} required />
+        <input
+          className="input min-w-[12rem] flex-1"
+          placeholder="registry/repository:tag"
+          aria-label="image to pull"
+          value={ref}
+          onChange={(e) => setRef(e.target.value)}
+          required
+        />
         <button className="btn-primary" disabled={busy || !ref.trim()}>
           Pull
         </button>

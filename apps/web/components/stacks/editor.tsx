@@ -21,13 +21,23 @@ export function StackEditor({ name: initialName }: { name?: string }) {
   const nameError = nameErrorOf(creating, state.name);
   const valid = validation?.ok === true;
   const containers = detail?.containers ?? [];
-  const stackState = containers.length === 0 ? 'not deployed' : containers.every((c) => c.state === 'running') ? 'running' : containers.some((c) => c.state === 'running') ? 'partial' : 'stopped';
+  const stackState =
+    containers.length === 0
+      ? 'not deployed'
+      : containers.every((c) => c.state === 'running')
+        ? 'running'
+        : containers.some((c) => c.state === 'running')
+          ? 'partial'
+          : 'stopped';
   const error = action.error || loadError;
 
   if (missing) {
     return (
       <p className="card">
-        No stack named {initialName}. <Link className="text-sky-600 hover:underline" href="/stacks">Back to stacks</Link>
+        No stack named {initialName}.{' '}
+        <Link className="text-sky-600 hover:underline" href="/stacks">
+          Back to stacks
+        </Link>
       </p>
     );
   }

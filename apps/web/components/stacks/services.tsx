@@ -95,7 +95,13 @@ function Ports({ c }: { c?: StackContainer }) {
         const host = !p.ip || p.ip === '0.0.0.0' || p.ip === '::' ? (typeof location === 'undefined' ? 'localhost' : location.hostname) : p.ip;
         const text = `${p.ip && p.ip !== '0.0.0.0' ? `${p.ip}:` : ''}${p.publicPort}->${p.privatePort}/${p.type}`;
         return p.type === 'tcp' ? (
-          <a key={text} className="text-sky-600 hover:underline" href={`http://${host.includes(':') ? `[${host}]` : host}:${p.publicPort}/`} target="_blank" rel="noreferrer">
+          <a
+            key={text}
+            className="text-sky-600 hover:underline"
+            href={`http://${host.includes(':') ? `[${host}]` : host}:${p.publicPort}/`}
+            target="_blank"
+            rel="noreferrer"
+          >
             {text}
           </a>
         ) : (
@@ -105,4 +111,3 @@ function Ports({ c }: { c?: StackContainer }) {
     </span>
   );
 }
-

@@ -65,7 +65,17 @@ export function DeployProgress({ phase, lines }: { phase: Phase; lines: Line[] }
             <span className="truncate" title={l.detail}>
               {l.name}
             </span>
-            <span className={/Started|Running|Created|Healthy|Removed|Stopped|Pulled/.test(l.status) ? 'text-emerald-600 dark:text-emerald-400' : /Error|fail/i.test(l.status) ? 'text-rose-600' : ''}>{l.status}</span>
+            <span
+              className={
+                /Started|Running|Created|Healthy|Removed|Stopped|Pulled/.test(l.status)
+                  ? 'text-emerald-600 dark:text-emerald-400'
+                  : /Error|fail/i.test(l.status)
+                    ? 'text-rose-600'
+                    : ''
+              }
+            >
+              {l.status}
+            </span>
           </li>
         ))}
       </ul>

@@ -118,7 +118,8 @@ export function useStackEditor(initialName: string | undefined) {
       ),
 
     remove: (withVolumes: boolean) => {
-      if (!window.confirm(`Remove stack ${name}? Its containers and networks${withVolumes ? ' and volumes' : ''} are removed and the stored file is deleted.`)) return;
+      if (!window.confirm(`Remove stack ${name}? Its containers and networks${withVolumes ? ' and volumes' : ''} are removed and the stored file is deleted.`))
+        return;
       setRemoving(true);
       void action.run(() => removeM.mutateAsync({ name, volumes: withVolumes })).then((ok) => ok || setRemoving(false));
     },

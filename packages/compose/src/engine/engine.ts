@@ -78,8 +78,10 @@ export class ComposeEngine {
     const order = startOrder(project.services).filter((s) => selected.has(s));
     for (const s of order) {
       const svc = project.services[s]!;
-      if (svc.containerName && svc.replicas > 1) throw new InvalidArgument(`service "${s}" has container_name "${svc.containerName}" and cannot be scaled to ${svc.replicas} replicas`);
-      if (svc.networkMode && /^(service|container):/.test(svc.networkMode)) throw new InvalidArgument(`service "${s}": network_mode "${svc.networkMode}" is not supported yet`);
+      if (svc.containerName && svc.replicas > 1)
+        throw new InvalidArgument(`service "${s}" has container_name "${svc.containerName}" and cannot be scaled to ${svc.replicas} replicas`);
+      if (svc.networkMode && /^(service|container):/.test(svc.networkMode))
+        throw new InvalidArgument(`service "${s}": network_mode "${svc.networkMode}" is not supported yet`);
     }
 
     const networkNames = await this.ensureNetworks(project, order, emit);
@@ -100,7 +102,11 @@ export class ComposeEngine {
     if (orphans.length && opts.removeOrphans) for (const c of orphans) await this.removeContainer(c, false, emit);
     else if (orphans.length) {
       const names = [...new Set(orphans.map((c) => c.labels[LABEL.service]))].join(', ');
-      emit({ kind: 'Warning', name: project.name, status: `Found orphan containers (${orphans.map((c) => c.names[0]!.slice(1)).join(', ')}) for services not in the file (${names}); run with --remove-orphans to clean them up` });
+      emit({
+        kind: 'Warning',
+        name: project.name,
+        status: `Found orphan containers (${orphans.map((c) => c.names[0]!.slice(1)).join(', ')}) for services not in the file (${names}); run with --remove-orphans to clean them up`,
+      });
     }
   }
 
@@ -123,7 +129,9 @@ export class ComposeEngine {
   }
 
   async stop(projectName: string, services?: string[], onEvent?: (e: ComposeEvent) => void): Promise<void> {
-    for (const c of (await this.containers(projectName, { services })).filter((c) => c.state === 'running' || c.state === 'paused' || c.state === 'restarting')) {
+    for (const c of (await this.containers(projectName, { services })).filter(
+      (c) => c.state === 'running' || c.state === 'paused' || c.state === 'restarting',
+    )) {
       onEvent?.({ kind: 'Container', name: c.names[0]!.slice(1), status: 'Stopping' });
       await this.rt.containers.stop(c.id);
       onEvent?.({ kind: 'Container', name: c.names[0]!.slice(1), status: 'Stopped' });
@@ -246,7 +254,14 @@ export class ComposeEngine {
   }
 
   /** makes the service's containers match: keep, start, recreate, add or remove replicas */
-  private async converge(project: ComposeProject, svc: ServiceConfig, networkNames: Record<string, string>, volumeNames: Record<string, string>, opts: UpOptions, emit: (e: ComposeEvent) => void): Promise<void> {
+  private async converge(
+    project: ComposeProject,
+    svc: ServiceConfig,
+    networkNames: Record<string, string>,
+    volumeNames: Record<string, string>,
+    opts: UpOptions,
+    emit: (e: ComposeEvent) => void,
+  ): Promise<void> {
     const ref = serviceImage(project, svc);
     const imageId = (await this.rt.images.inspect(ref)).id;
     const hash = configHash(svc, imageId, networkNames, volumeNames);
@@ -267,7 +282,10 @@ export class ComposeEngine {
       if (current) {
         emit({ kind: 'Container', name, status: 'Recreate' });
         await this.rt.containers.remove(current.id, { force: true });
-      } else if (svc.containerName && (await this.rt.containers.list({ all: true, filters: { name: [svc.containerName] } })).some((c) => c.names[0] === `/${svc.containerName}`)) {
+      } else if (
+        svc.containerName &&
+        (await this.rt.containers.list({ all: true, filters: { name: [svc.containerName] } })).some((c) => c.names[0] === `/${svc.containerName}`)
+      ) {
         throw new Conflict(`the container name "/${svc.containerName}" is already in use by a container outside project "${project.name}"`);
       }
       await this.createAndStart(project, svc, n, ref, hash, emit);
@@ -275,7 +293,14 @@ export class ComposeEngine {
     for (const extra of existing.filter((c) => Number(c.labels[LABEL.number]) > svc.replicas)) await this.removeContainer(extra, false, emit);
   }
 
-  private async createAndStart(project: ComposeProject, svc: ServiceConfig, n: number, ref: string, hash: string, emit: (e: ComposeEvent) => void): Promise<void> {
+  private async createAndStart(
+    project: ComposeProject,
+    svc: ServiceConfig,
+    n: number,
+    ref: string,
+    hash: string,
+    emit: (e: ComposeEvent) => void,
+  ): Promise<void> {
     const { spec, extraNetworks } = replicaSpec(project, svc, n, ref, hash);
     emit({ kind: 'Container', name: spec.name!, status: 'Creating' });
     const { id } = await this.rt.containers.create(spec);

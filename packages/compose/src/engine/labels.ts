@@ -29,7 +29,9 @@ export const COMPOSE_VERSION = '2.29.0-skiff';
 export function configHash(service: ServiceConfig, imageId: string, networkNames: Record<string, string>, volumeNames: Record<string, string>): string {
   const { replicas: _r, profiles: _p, dependsOn, ...rest } = service;
   const deps = Object.fromEntries(Object.entries(dependsOn).map(([k, v]) => [k, v.condition]));
-  return createHash('sha256').update(stableJson({ ...rest, dependsOn: deps, imageId, networkNames, volumeNames })).digest('hex');
+  return createHash('sha256')
+    .update(stableJson({ ...rest, dependsOn: deps, imageId, networkNames, volumeNames }))
+    .digest('hex');
 }
 
 function stableJson(v: unknown): string {

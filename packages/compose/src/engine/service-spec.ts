@@ -35,7 +35,8 @@ function healthcheck(service: ServiceConfig): ContainerCreateSpec['healthcheck']
 
 function mounts(project: ComposeProject, service: ServiceConfig): MountRequest[] {
   return service.volumes.map((v) => {
-    if (v.type === 'volume') return { type: 'volume', source: v.source ? (project.volumes[v.source]?.name ?? v.source) : undefined, target: v.target, readOnly: v.readOnly };
+    if (v.type === 'volume')
+      return { type: 'volume', source: v.source ? (project.volumes[v.source]?.name ?? v.source) : undefined, target: v.target, readOnly: v.readOnly };
     if (v.type === 'tmpfs') {
       const m: MountRequest = { type: 'tmpfs', target: v.target, readOnly: v.readOnly, tmpfsSize: v.tmpfsSize, tmpfsMode: v.tmpfsMode };
       return v.tmpfsOptions === undefined ? m : applyTmpfsOptions(m, v.tmpfsOptions, `service ${service.name} tmpfs ${v.target}`);

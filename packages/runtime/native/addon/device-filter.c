@@ -20,8 +20,8 @@
 #define ANY (-1L)
 
 struct rule {
-  int type;      /* BPF_DEVCG_DEV_CHAR, BPF_DEVCG_DEV_BLOCK, 0 for any */
-  long major;    /* ANY or a number */
+  int type;   /* BPF_DEVCG_DEV_CHAR, BPF_DEVCG_DEV_BLOCK, 0 for any */
+  long major; /* ANY or a number */
   long minor;
   unsigned access; /* BPF_DEVCG_ACC_* bits */
 };
@@ -137,7 +137,7 @@ int device_filter_attach(const char *dir, const char *rules, char *err, size_t e
   load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
   load.insns = (uint64_t)(uintptr_t)prog;
   load.insn_cnt = (uint32_t)k;
-  load.license = (uint64_t)(uintptr_t)"Apache";
+  load.license = (uint64_t)(uintptr_t) "Apache";
   int prog_fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
   if (prog_fd < 0) {
     snprintf(err, errlen, "loading the device filter: %s", strerror(errno));

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-static const char PREFIX[] = "{\"log\":\"";           /* 8 */
+static const char PREFIX[] = "{\"log\":\"";          /* 8 */
 static const char STREAM_KEY[] = "\",\"stream\":\""; /* 12 */
 static const char TIME_KEY[] = "\",\"time\":\"";     /* 10 */
 #define PREFIX_LEN 8
@@ -37,7 +37,8 @@ static long days_from_civil(int y, int m, int d) {
 static int parse_time(const uint8_t *p, size_t n, double *out) {
   int y, mo, d, h, mi, s;
   if (n < 20 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != 't') || p[13] != ':' || p[16] != ':') return 0;
-  if (!digits(p, 4, &y) || !digits(p + 5, 2, &mo) || !digits(p + 8, 2, &d) || !digits(p + 11, 2, &h) || !digits(p + 14, 2, &mi) || !digits(p + 17, 2, &s)) return 0;
+  if (!digits(p, 4, &y) || !digits(p + 5, 2, &mo) || !digits(p + 8, 2, &d) || !digits(p + 11, 2, &h) || !digits(p + 14, 2, &mi) || !digits(p + 17, 2, &s))
+    return 0;
   size_t i = 19;
   double frac = 0, scale = 0.1;
   if (i < n && p[i] == '.') {

@@ -18,14 +18,14 @@ int netns_create(const char *path, char *err, size_t errlen);
 int netns_delete(const char *path, char *err, size_t errlen);
 
 struct veth_spec {
-  const char *netns;   /* namespace file of the container */
-  const char *host;    /* host-side name, attached to `bridge` and brought up */
-  const char *peer;    /* name inside the namespace (eth0, eth1...) */
+  const char *netns; /* namespace file of the container */
+  const char *host;  /* host-side name, attached to `bridge` and brought up */
+  const char *peer;  /* name inside the namespace (eth0, eth1...) */
   const char *bridge;
   const unsigned char *mac; /* 6 bytes for the peer */
-  unsigned addr;       /* peer IPv4 address, host byte order */
+  unsigned addr;            /* peer IPv4 address, host byte order */
   unsigned prefix;
-  unsigned gateway;    /* default route via this address when nonzero, host byte order */
+  unsigned gateway; /* default route via this address when nonzero, host byte order */
 };
 
 /* Creates the veth pair with the peer inside the namespace, configured and up. */

@@ -33,7 +33,8 @@ std::string Str(const Napi::CallbackInfo &info, size_t i) { return info[i].As<Na
 Napi::Value Openat2(const Napi::CallbackInfo &info) {
   if (!CheckArgs(info, "nsnnn")) return info.Env().Undefined();
   std::string path = Str(info, 1);
-  int fd = safe_openat2(I32(info, 0), path.c_str(), I32(info, 2), (mode_t)info[3].As<Napi::Number>().Uint32Value(), (uint64_t)info[4].As<Napi::Number>().Int64Value());
+  int fd = safe_openat2(I32(info, 0), path.c_str(), I32(info, 2), (mode_t)info[3].As<Napi::Number>().Uint32Value(),
+                        (uint64_t)info[4].As<Napi::Number>().Int64Value());
   if (fd < 0) return ThrowErrno(info.Env(), "openat2", path);
   return Napi::Number::New(info.Env(), fd);
 }

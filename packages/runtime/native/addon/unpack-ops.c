@@ -135,9 +135,7 @@ int unpack_run(struct unpack_ctx *ctx, const uint8_t *ops, size_t ops_len, const
       case OP_CHOWN:
         if (lchown(path, uid, gid) < 0) return fail(e, index, "lchown");
         break;
-      default:
-        errno = EINVAL;
-        return fail(e, index, "decode");
+      default: errno = EINVAL; return fail(e, index, "decode");
     }
   }
   return 0;

@@ -68,8 +68,7 @@ int attach_listen(const char *name) {
 int attach_pollfds(struct pollfd *pfd, int max) {
   compact();
   int n = 0;
-  for (int i = 0; i < nclients && n < max; i++)
-    pfd[n++] = (struct pollfd){clients[i].fd, (short)(POLLIN | (clients[i].qlen ? POLLOUT : 0)), 0};
+  for (int i = 0; i < nclients && n < max; i++) pfd[n++] = (struct pollfd){clients[i].fd, (short)(POLLIN | (clients[i].qlen ? POLLOUT : 0)), 0};
   return n;
 }
 

@@ -27,10 +27,10 @@
 #define MAX_HIER 32
 
 struct hierarchy {
-  char name[256];  /* the host mount's last component: "memory", "cpu,cpuacct", "unified" */
-  char opts[512];  /* v1: the controllers (and name=) to mount with; v2: "" */
+  char name[256]; /* the host mount's last component: "memory", "cpu,cpuacct", "unified" */
+  char opts[512]; /* v1: the controllers (and name=) to mount with; v2: "" */
   int v2;
-  int at_root;     /* v2 mounted on /sys/fs/cgroup itself (a v2-only host) */
+  int at_root;        /* v2 mounted on /sys/fs/cgroup itself (a v2-only host) */
   char dir[PATH_MAX]; /* the container's own cgroup in it, on the host */
 };
 

@@ -124,8 +124,7 @@ int container_main(void *arg) {
   if (setup_rootfs(c, err, sizeof err) < 0) die_report(a->status_w, 125, "%s", err);
   trace_mark(TR_ROOTFS);
   const char *hostname = conf_get(c, "hostname");
-  if (hostname && *hostname && sethostname(hostname, strlen(hostname)) < 0)
-    die_report(a->status_w, 125, "sethostname: %s", strerror(errno));
+  if (hostname && *hostname && sethostname(hostname, strlen(hostname)) < 0) die_report(a->status_w, 125, "sethostname: %s", strerror(errno));
 
   int tty = conf_flag(c, "tty");
   setup_stdio(a, tty);

@@ -44,14 +44,12 @@ static int mount_dev_fd(int devfd, long shm_size, char *err, size_t errlen) {
   char shm_data[64];
   /* --shm-size; Docker's default is 64 MiB */
   snprintf(shm_data, sizeof shm_data, "mode=1777,size=%ld", shm_size > 0 ? shm_size : 64L * 1024 * 1024);
-  if (mount_dev_dir(devfd, "shm", 01777, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_data) < 0)
-    FAIL("mounting /dev/shm: %s", strerror(errno));
+  if (mount_dev_dir(devfd, "shm", 01777, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_data) < 0) FAIL("mounting /dev/shm: %s", strerror(errno));
   if (mount_dev_dir(devfd, "mqueue", 0755, "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
     unlinkat(devfd, "mqueue", AT_REMOVEDIR); /* optional */
 
   static const char *const links[][2] = {
-      {"/proc/self/fd", "fd"},         {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
-      {"/proc/self/fd/2", "stderr"}, {"/proc/kcore", "core"},
+      {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"}, {"/proc/kcore", "core"},
   };
   for (size_t i = 0; i < sizeof links / sizeof *links; i++) symlinkat(links[i][0], devfd, links[i][1]);
   return 0;

@@ -170,9 +170,11 @@ int shim_exec(const char *conf_path) {
   if (target <= 0) return fail(&c, 126, "exec conf has no pid");
   /* user-less: the container has no user namespace. cgroup first (so the cgroup
    * namespace's root is the container's cgroup), mount last (it changes our root) */
-  static const struct { const char *name; int type; } order[] = {
-      {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
-      {"net", CLONE_NEWNET},       {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS},
+  static const struct {
+    const char *name;
+    int type;
+  } order[] = {
+      {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET}, {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS},
   };
   int fds[6];
   for (int i = 0; i < 6; i++) {

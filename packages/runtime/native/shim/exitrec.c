@@ -42,7 +42,7 @@ void remove_cgroups(const struct conf *c) {
 int write_exit_record(int exit_code, int exit_signal, int oom) {
   char ts[64], json[512];
   format_rfc3339nano(ts, sizeof ts);
-  snprintf(json, sizeof json, "{\"version\":%d,\"exitCode\":%d,\"signal\":%d,\"finishedAt\":\"%s\",\"oomKilled\":%s}\n", EXIT_RECORD_VERSION,
-           exit_code, exit_signal, ts, oom ? "true" : "false");
+  snprintf(json, sizeof json, "{\"version\":%d,\"exitCode\":%d,\"signal\":%d,\"finishedAt\":\"%s\",\"oomKilled\":%s}\n", EXIT_RECORD_VERSION, exit_code,
+           exit_signal, ts, oom ? "true" : "false");
   return write_file_atomic("exit.json", json, 1);
 }

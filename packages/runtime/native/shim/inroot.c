@@ -73,8 +73,8 @@ int open_in_root(int rootfd, const char *path, int want, int create, char *err, 
     return -1;
   }
   if ((want == INROOT_DIR && !S_ISDIR(st.st_mode)) || (want == INROOT_FILE && S_ISDIR(st.st_mode))) {
-    snprintf(err, errlen, "mount point %s in the container is %s, but the source is %s", path,
-             S_ISDIR(st.st_mode) ? "a directory" : "not a directory", want == INROOT_DIR ? "a directory" : "a file");
+    snprintf(err, errlen, "mount point %s in the container is %s, but the source is %s", path, S_ISDIR(st.st_mode) ? "a directory" : "not a directory",
+             want == INROOT_DIR ? "a directory" : "a file");
     close(fd);
     return -1;
   }
@@ -89,7 +89,8 @@ int open_root_dir(int rootfd, const char *name, char *err, size_t errlen) {
     return -1;
   }
   int fd = openat(rootfd, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) snprintf(err, errlen, "/%s in the image must be an ordinary directory: %s", name, errno == ENOTDIR ? "it is a symlink or a file" : strerror(errno));
+  if (fd < 0)
+    snprintf(err, errlen, "/%s in the image must be an ordinary directory: %s", name, errno == ENOTDIR ? "it is a symlink or a file" : strerror(errno));
   return fd;
 }
 

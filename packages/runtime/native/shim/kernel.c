@@ -21,7 +21,7 @@
 /* runc's namespaced sysctls, checked again here (the agent checked them first): a conf
  * line must never reach a host-global one such as kernel/core_pattern or vm/... */
 static const char *const IPC_SYSCTLS[] = {
-    "kernel/msgmax", "kernel/msgmnb", "kernel/msgmni", "kernel/sem", "kernel/shmall",
+    "kernel/msgmax", "kernel/msgmnb", "kernel/msgmni",          "kernel/sem",        "kernel/shmall",
     "kernel/shmmax", "kernel/shmmni", "kernel/shm_rmid_forced", "kernel/domainname", NULL,
 };
 
@@ -105,10 +105,9 @@ static const struct {
   const char *name;
   int resource;
 } RLIMITS[] = {
-    {"core", RLIMIT_CORE},       {"cpu", RLIMIT_CPU},       {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},
-    {"locks", RLIMIT_LOCKS},     {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
-    {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},   {"rss", RLIMIT_RSS},         {"rtprio", RLIMIT_RTPRIO},
-    {"rttime", RLIMIT_RTTIME},   {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK},
+    {"core", RLIMIT_CORE},       {"cpu", RLIMIT_CPU},           {"data", RLIMIT_DATA},     {"fsize", RLIMIT_FSIZE},           {"locks", RLIMIT_LOCKS},
+    {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},     {"nofile", RLIMIT_NOFILE},         {"nproc", RLIMIT_NPROC},
+    {"rss", RLIMIT_RSS},         {"rtprio", RLIMIT_RTPRIO},     {"rttime", RLIMIT_RTTIME}, {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK},
 };
 
 static rlim_t rlim_value(const char *s) {

@@ -26,9 +26,9 @@ struct logfile {
   long max_size;
   int max_files;
   struct stream_buf stdout_buf, stderr_buf;
-  char ts[64];        /* one timestamp per chunk read from the container, as Docker does */
+  char ts[64]; /* one timestamp per chunk read from the container, as Docker does */
   size_t ts_len;
-  char *out;          /* encoded entries not yet written: one write per chunk, not per line */
+  char *out; /* encoded entries not yet written: one write per chunk, not per line */
   size_t outlen, outcap;
 };
 
@@ -89,10 +89,30 @@ size_t json_escape(char *out, const unsigned char *s, size_t n) {
     i = run;
     if (i == n) break;
     unsigned char ch = s[i];
-    if (ch == '"' || ch == '\\') { out[o++] = '\\'; out[o++] = (char)ch; i++; continue; }
-    if (ch == '\n') { out[o++] = '\\'; out[o++] = 'n'; i++; continue; }
-    if (ch == '\r') { out[o++] = '\\'; out[o++] = 'r'; i++; continue; }
-    if (ch == '\t') { out[o++] = '\\'; out[o++] = 't'; i++; continue; }
+    if (ch == '"' || ch == '\\') {
+      out[o++] = '\\';
+      out[o++] = (char)ch;
+      i++;
+      continue;
+    }
+    if (ch == '\n') {
+      out[o++] = '\\';
+      out[o++] = 'n';
+      i++;
+      continue;
+    }
+    if (ch == '\r') {
+      out[o++] = '\\';
+      out[o++] = 'r';
+      i++;
+      continue;
+    }
+    if (ch == '\t') {
+      out[o++] = '\\';
+      out[o++] = 't';
+      i++;
+      continue;
+    }
     if (ch < 0x20 || ch == 0x7f) {
       static const char hex[] = "0123456789abcdef";
       memcpy(out + o, "\\u00", 4);

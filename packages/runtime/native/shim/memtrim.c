@@ -19,7 +19,9 @@
 struct ranges {
   long page;
   int n;
-  struct { uintptr_t start, end; } r[MAX_RANGES];
+  struct {
+    uintptr_t start, end;
+  } r[MAX_RANGES];
 };
 
 static int collect(struct dl_phdr_info *info, size_t size, void *data) {

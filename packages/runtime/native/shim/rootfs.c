@@ -15,9 +15,8 @@
 
 /* Docker's defaults (moby oci/defaults.go) */
 static const char *const DEFAULT_MASKED[] = {
-    "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-    "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-    "/sys/firmware", "/sys/devices/virtual/powercap", NULL,
+    "/proc/asound",      "/proc/acpi",        "/proc/kcore", "/proc/keys",    "/proc/latency_stats",           "/proc/timer_list",
+    "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",  "/sys/firmware", "/sys/devices/virtual/powercap", NULL,
 };
 static const char *const DEFAULT_READONLY[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
@@ -81,16 +80,19 @@ static unsigned long parse_mount_options(char *opts, char *data, size_t datalen,
   *bind = 0;
   char *save = NULL;
   for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
-    if (!strcmp(o, "bind")) { flags |= MS_BIND; *bind = 1; }
-    else if (!strcmp(o, "rbind")) { flags |= MS_BIND | MS_REC; *bind = 1; }
-    else if (!strcmp(o, "ro")) flags |= MS_RDONLY;
-    else if (!strcmp(o, "rw")) {}
-    else if (!strcmp(o, "nosuid")) flags |= MS_NOSUID;
+    if (!strcmp(o, "bind")) {
+      flags |= MS_BIND;
+      *bind = 1;
+    } else if (!strcmp(o, "rbind")) {
+      flags |= MS_BIND | MS_REC;
+      *bind = 1;
+    } else if (!strcmp(o, "ro")) flags |= MS_RDONLY;
+    else if (!strcmp(o, "rw")) {
+    } else if (!strcmp(o, "nosuid")) flags |= MS_NOSUID;
     else if (!strcmp(o, "nodev")) flags |= MS_NODEV;
     else if (!strcmp(o, "noexec")) flags |= MS_NOEXEC;
-    else if (!strcmp(o, "private") || !strcmp(o, "rprivate") || !strcmp(o, "shared") || !strcmp(o, "rshared") ||
-             !strcmp(o, "slave") || !strcmp(o, "rslave")) {}
-    else {
+    else if (!strcmp(o, "private") || !strcmp(o, "rprivate") || !strcmp(o, "shared") || !strcmp(o, "rshared") || !strcmp(o, "slave") || !strcmp(o, "rslave")) {
+    } else {
       size_t l = strlen(data);
       snprintf(data + l, datalen - l, "%s%s", l ? "," : "", o);
     }
@@ -101,8 +103,7 @@ static unsigned long parse_mount_options(char *opts, char *data, size_t datalen,
 /* runc's list: the only /proc files a mount may cover (lxcfs and friends); a symlink in
  * the image must not turn /data into a mount over /proc/sys or /proc/sysrq-trigger */
 static const char *const PROC_MOUNT_OK[] = {
-    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps",
-    "/proc/uptime", "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev", NULL,
+    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps", "/proc/uptime", "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev", NULL,
 };
 
 static int proc_target_allowed(int fd, const char *target) {
@@ -325,7 +326,6 @@ int setup_rootfs(const struct conf *c, char *err, size_t errlen) {
   /* Docker creates a missing working dir; it has to happen before / turns read-only */
   const char *cwd = conf_get(c, "cwd");
   if (cwd && *cwd && mkdir_p(cwd, 0755) < 0) FAIL("creating working directory %s: %s", cwd, strerror(errno));
-  if (conf_flag(c, "readonly") && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
-    FAIL("remounting / read-only: %s", strerror(errno));
+  if (conf_flag(c, "readonly") && mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0) FAIL("remounting / read-only: %s", strerror(errno));
   return 0;
 }

@@ -33,7 +33,7 @@ struct conf {
 };
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
 const char *conf_get(const struct conf *c, const char *key); /* last value or NULL */
-int conf_flag(const struct conf *c, const char *key);       /* "1" -> 1 */
+int conf_flag(const struct conf *c, const char *key);        /* "1" -> 1 */
 long conf_long(const struct conf *c, const char *key, long dflt);
 size_t conf_list(const struct conf *c, const char *key, const char **out, size_t max);
 /* -1 with a message naming `path` when its `version=` is newer than SHIM_CONF_VERSION */
@@ -50,8 +50,8 @@ int join_cgroup_self(const char *dir);
 int write_file_atomic(const char *path, const char *s, int durable);
 int mkdir_p(const char *path, mode_t mode);
 void close_fds_from(int first); /* close_range(first, ~0) */
-int reserve_fd3(void); /* 1 if the caller passed fd 3 */
-void reset_signals(void); /* default dispositions, nothing blocked: what an exec'd process expects */
+int reserve_fd3(void);          /* 1 if the caller passed fd 3 */
+void reset_signals(void);       /* default dispositions, nothing blocked: what an exec'd process expects */
 /* Container-side failure before exec: "E <code> <msg>" on the status pipe, then _exit(code). */
 void die_report(int fd, int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
 /* The shim's one allocation-failure policy (as crun's xmalloc): a failed allocation aborts
@@ -106,7 +106,7 @@ int open_container_pty(int *master, int *slave, char *err, size_t errlen);
 struct logfile;
 struct logfile *logfile_open(const char *path, long max_size, int max_files);
 void logfile_write(struct logfile *lf, const char *stream, const char *data, size_t len);
-void logfile_close(struct logfile *lf); /* writes pending partial lines */
+void logfile_close(struct logfile *lf);                          /* writes pending partial lines */
 size_t json_escape(char *out, const unsigned char *s, size_t n); /* out: 6*n bytes */
 
 /* ---- attach.c: attach.sock clients ------------------------------------------------- */
@@ -118,8 +118,8 @@ struct attach_handler {
   void (*on_first_client)(void *ctx);
   void *ctx;
 };
-int attach_listen(const char *name); /* relative name, bound in the cwd (sun_path is 108 bytes) */
-int attach_pollfds(struct pollfd *pfd, int max);   /* fills client fds, returns the count */
+int attach_listen(const char *name);             /* relative name, bound in the cwd (sun_path is 108 bytes) */
+int attach_pollfds(struct pollfd *pfd, int max); /* fills client fds, returns the count */
 void attach_accept(int lfd, const struct attach_handler *h);
 void attach_handle(struct pollfd *pfd, int n, const struct attach_handler *h); /* the slots from attach_pollfds */
 void attach_broadcast(int type, const void *data, size_t len);
@@ -139,11 +139,11 @@ void run_init(const struct conf *c, const char *path, int tty, int status_w) __a
 /* ---- container.c / start.c / exec.c ------------------------------------------------- */
 struct child_args {
   struct conf *c;
-  int status_w;              /* CLOEXEC: EOF = exec'd, "R" = waiting for attach, "E ..." = failed */
-  int go_r;                  /* waitAttach: one byte arrives when the first client connects */
-  int pty_sock;              /* tty: the pty master travels back to the shim over this socket */
+  int status_w; /* CLOEXEC: EOF = exec'd, "R" = waiting for attach, "E ..." = failed */
+  int go_r;     /* waitAttach: one byte arrives when the first client connects */
+  int pty_sock; /* tty: the pty master travels back to the shim over this socket */
   int stdin_r, stdout_w, stderr_w;
-  int close_fds[8];          /* the shim's ends of the pipes, closed in the container */
+  int close_fds[8]; /* the shim's ends of the pipes, closed in the container */
   int nclose;
 };
 int container_main(void *arg);

@@ -28,13 +28,13 @@
 
 struct io {
   int tty, want_stdin;
-  int out_fd, err_fd;  /* pipes, or the pty master as out_fd */
-  int master;          /* tty: for resize */
-  int stdin_fd;        /* pipe write end, or the pty master; -1 when stdin is closed */
-  unsigned char *inq;  /* stdin bytes the container has not read yet */
+  int out_fd, err_fd; /* pipes, or the pty master as out_fd */
+  int master;         /* tty: for resize */
+  int stdin_fd;       /* pipe write end, or the pty master; -1 when stdin is closed */
+  unsigned char *inq; /* stdin bytes the container has not read yet */
   size_t inlen;
   int close_stdin_pending;
-  int go_w;            /* waitAttach */
+  int go_w; /* waitAttach */
   struct logfile *log;
 };
 
@@ -225,8 +225,7 @@ int shim_start(const char *dir) {
   int lock_fd = open(SHIM_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock_fd < 0) return fail(125, "opening the container lock: %s", strerror(errno));
   if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0)
-    return fail(125, errno == EWOULDBLOCK ? "%s" : "locking the container dir: %s",
-                errno == EWOULDBLOCK ? SHIM_BUSY_MESSAGE : strerror(errno));
+    return fail(125, errno == EWOULDBLOCK ? "%s" : "locking the container dir: %s", errno == EWOULDBLOCK ? SHIM_BUSY_MESSAGE : strerror(errno));
   if (conf_flag(&conf, "trace")) trace_enable();
   trace_mark(TR_CONF);
 
@@ -236,15 +235,20 @@ int shim_start(const char *dir) {
   int wait_attach = conf_flag(&conf, "waitAttach");
 
   int status[2], go[2] = {-1, -1}, ptys[2], in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
-  if (pipe2(status, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ptys) < 0 ||
-      (wait_attach && pipe2(go, O_CLOEXEC) < 0) ||
+  if (pipe2(status, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ptys) < 0 || (wait_attach && pipe2(go, O_CLOEXEC) < 0) ||
       (!io.tty && ((io.want_stdin && pipe2(in, O_CLOEXEC) < 0) || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)))
     return fail(125, "creating pipes: %s", strerror(errno));
 
   struct child_args a = {
-      .c = &conf, .status_w = status[1], .go_r = go[0], .pty_sock = ptys[1],
-      .stdin_r = in[0], .stdout_w = out[1], .stderr_w = errp[1],
-      .close_fds = {status[0], go[1], ptys[0], in[1], out[0], errp[0], lock_fd}, .nclose = 7,
+      .c = &conf,
+      .status_w = status[1],
+      .go_r = go[0],
+      .pty_sock = ptys[1],
+      .stdin_r = in[0],
+      .stdout_w = out[1],
+      .stderr_w = errp[1],
+      .close_fds = {status[0], go[1], ptys[0], in[1], out[0], errp[0], lock_fd},
+      .nclose = 7,
   };
   int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
   const char *netns = conf_get(&conf, "netns");

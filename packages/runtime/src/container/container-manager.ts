@@ -1,8 +1,22 @@
 import type { Readable } from 'node:stream';
 import type { ContainerInspect } from '@skiff/docker-types';
 import type {
-  CommitOptions, ContainerCreateSpec, ContainerService, ContainerStats, ContainerSummary, ContainerUpdateSpec, ExecSpec, FileChange,
-  ListContainersOptions, LogChunk, LogEntry, LogStreamOptions, LogsOptions, ProcessList, StdioSession, WaitCondition,
+  CommitOptions,
+  ContainerCreateSpec,
+  ContainerService,
+  ContainerStats,
+  ContainerSummary,
+  ContainerUpdateSpec,
+  ExecSpec,
+  FileChange,
+  ListContainersOptions,
+  LogChunk,
+  LogEntry,
+  LogStreamOptions,
+  LogsOptions,
+  ProcessList,
+  StdioSession,
+  WaitCondition,
 } from '../types.js';
 import { ContainerContext, type ContainerManagerOptions } from './context.js';
 import { checkExit } from './lifecycle/exit.js';
@@ -54,7 +68,10 @@ export class ContainerManager implements ContainerService {
     const ctx: ContainerContext = new ContainerContext(store, opts, (c) => checkExit(ctx, c));
     const m = new ContainerManager(ctx);
     await adoptAll(ctx);
-    await removeOrphanedInternal(store.all().map((c) => c.record), (id) => m.remove(id, { force: true }));
+    await removeOrphanedInternal(
+      store.all().map((c) => c.record),
+      (id) => m.remove(id, { force: true }),
+    );
     return m;
   }
 
@@ -215,5 +232,4 @@ export class ContainerManager implements ContainerService {
   diskUsage(): Promise<{ id: string; name: string; size: number }[]> {
     return diskUsage(this.ctx);
   }
-
 }

@@ -37,7 +37,11 @@ export interface ContainerManagerOptions {
   onStartPhases?: (containerId: string, phases: StartPhases) => void;
 }
 
-export const nowIso = () => new Date().toISOString().replace(/Z$/, '000000Z').replace(/\.(\d{9})\d*Z$/, '.$1Z');
+export const nowIso = () =>
+  new Date()
+    .toISOString()
+    .replace(/Z$/, '000000Z')
+    .replace(/\.(\d{9})\d*Z$/, '.$1Z');
 
 /** running or paused: a shim and a container process exist */
 export const isUp = (c: StoredContainer) => c.state.status === 'running' || c.state.status === 'paused';

@@ -67,7 +67,8 @@ function checkNamedDigest(name: string, file: StagedFile): void {
 
 function checkDescriptor(d: Descriptor, file: StagedFile, what: string): void {
   if (file.digest !== d.digest) throw new InvalidArgument(`digest mismatch for ${what}: ${blobPath(d.digest)} hashes to ${file.digest}`);
-  if (typeof d.size === 'number' && file.size !== d.size) throw new InvalidArgument(`size mismatch for ${what} ${d.digest}: ${file.size} bytes, the descriptor says ${d.size}`);
+  if (typeof d.size === 'number' && file.size !== d.size)
+    throw new InvalidArgument(`size mismatch for ${what} ${d.digest}: ${file.size} bytes, the descriptor says ${d.size}`);
 }
 
 async function compressionOf(file: StagedFile): Promise<'gzip' | 'zstd' | 'none'> {
@@ -217,7 +218,9 @@ export async function materialize(ctx: LoadContext, img: ParsedImage): Promise<O
   let size = 0;
   for (const [i, l] of img.layers.entries()) {
     await adopt(ctx.blobs, l.file);
-    const { meta } = await ctx.layers.ensure({ chainID: chains[i]!, parent: chains[i - 1], diffID: l.diffID, digest: l.digest }, () => createReadStream(ctx.blobs.path(l.digest)));
+    const { meta } = await ctx.layers.ensure({ chainID: chains[i]!, parent: chains[i - 1], diffID: l.diffID, digest: l.digest }, () =>
+      createReadStream(ctx.blobs.path(l.digest)),
+    );
     size += meta.size;
   }
   await ctx.blobs.putBuffer(img.manifest);

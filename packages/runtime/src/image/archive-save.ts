@@ -5,8 +5,13 @@ import tar from 'tar-stream';
 import { SkiffError } from '../errors.js';
 import { digestHex, sha256, type BlobStore } from '../store/blob-store.js';
 import {
-  ANNOTATION_CONTAINERD_NAME, ANNOTATION_REF_NAME, archiveManifest, blobPath, OCI_LAYOUT,
-  type ArchiveLayer, type DockerArchiveEntry,
+  ANNOTATION_CONTAINERD_NAME,
+  ANNOTATION_REF_NAME,
+  archiveManifest,
+  blobPath,
+  OCI_LAYOUT,
+  type ArchiveLayer,
+  type DockerArchiveEntry,
 } from './archive-format.js';
 import { decompressorFor } from './decompress.js';
 import type { ImageRecord } from './image-index.js';
@@ -119,7 +124,6 @@ async function writeLayer(pack: tar.Pack, blobs: BlobStore, layer: ImageRecord['
   });
   return size;
 }
-
 
 /** A stored layer blob as its uncompressed tar. */
 async function openUncompressed(file: string): Promise<Readable> {

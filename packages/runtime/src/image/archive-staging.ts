@@ -71,14 +71,18 @@ export function archivePath(name: string): string {
   if (name.includes('\0')) throw new InvalidArgument(`invalid archive entry name ${JSON.stringify(name)}`);
   if (name.startsWith('/')) throw new InvalidArgument(`archive entry "${name}" has an absolute path; refusing it`);
   if (name.split('/').includes('..')) throw new InvalidArgument(`archive entry "${name}" contains ".."; refusing a path that could leave the archive`);
-  return posix.normalize(name).replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+  return posix
+    .normalize(name)
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/+$/, '');
 }
 
 /** Where a symlink entry points, as an archive name (it must stay inside the archive). */
 function symlinkTarget(name: string, target: string): string {
   if (target.startsWith('/')) throw new InvalidArgument(`archive entry "${name}" is a symlink to the absolute path "${target}"; refusing it`);
   const resolved = posix.normalize(posix.join(posix.dirname(name), target));
-  if (resolved === '..' || resolved.startsWith('../')) throw new InvalidArgument(`archive entry "${name}" is a symlink to "${target}", outside the archive; refusing it`);
+  if (resolved === '..' || resolved.startsWith('../'))
+    throw new InvalidArgument(`archive entry "${name}" is a symlink to "${target}", outside the archive; refusing it`);
   return resolved.replace(/\/+$/, '');
 }
 

@@ -23,7 +23,8 @@ export function applyChanges<C extends ImageConfig & { OnBuild?: string[] | null
     }
     if (instructions.length !== 1) throw new InvalidArgument(`invalid change "${change}": give one instruction per change`);
     const ins = instructions[0]!;
-    if (!CHANGE_INSTRUCTIONS.includes(ins.keyword)) throw new InvalidArgument(`${ins.keyword} is not a valid change command (allowed: ${CHANGE_INSTRUCTIONS.join(', ')})`);
+    if (!CHANGE_INSTRUCTIONS.includes(ins.keyword))
+      throw new InvalidArgument(`${ins.keyword} is not a valid change command (allowed: ${CHANGE_INSTRUCTIONS.join(', ')})`);
     try {
       config = applyMetadata(config, ins, { stage }).config;
     } catch (e) {

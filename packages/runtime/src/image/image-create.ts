@@ -62,8 +62,14 @@ const nowNano = () => new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000000
  * The manifest is of the parent's kind (Docker schema 2 or OCI) so pushing mixes nothing.
  * Returns the record for the image index (names are the caller's).
  */
-export async function createImage(ctx: CreateContext, parent: ImageRecord | undefined, spec: NewImageSpec): Promise<Omit<ImageRecord, 'repoTags' | 'repoDigests'>> {
-  const layer: WrittenLayer = spec.source ? await writeLayer(spec.source, ctx.blobs, spec.layerOptions) : { diffID: EMPTY_TAR_DIFF_ID, digest: '', size: 0, mediaType: '', empty: true };
+export async function createImage(
+  ctx: CreateContext,
+  parent: ImageRecord | undefined,
+  spec: NewImageSpec,
+): Promise<Omit<ImageRecord, 'repoTags' | 'repoDigests'>> {
+  const layer: WrittenLayer = spec.source
+    ? await writeLayer(spec.source, ctx.blobs, spec.layerOptions)
+    : { diffID: EMPTY_TAR_DIFF_ID, digest: '', size: 0, mediaType: '', empty: true };
   if (spec.source) {
     ctx.pin(layer.digest);
     await spec.onLayerWritten?.(layer);
@@ -83,9 +89,8 @@ export async function createImage(ctx: CreateContext, parent: ImageRecord | unde
     layers.push({ digest: layer.digest, diffID: layer.diffID, size: layer.size, mediaType });
     const chainID = chains[chains.length - 1]!;
     ctx.pin(chainID);
-    const { meta } = await ctx.layers.ensure(
-      { chainID, parent: chains[chains.length - 2], diffID: layer.diffID, digest: layer.digest },
-      () => createReadStream(ctx.blobs.path(layer.digest)),
+    const { meta } = await ctx.layers.ensure({ chainID, parent: chains[chains.length - 2], diffID: layer.diffID, digest: layer.digest }, () =>
+      createReadStream(ctx.blobs.path(layer.digest)),
     );
     size += meta.size;
   }

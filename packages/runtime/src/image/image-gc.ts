@@ -6,7 +6,12 @@ import type { LayerStore } from './layer-store.js';
  * Removes layers and blobs that none of `images` references and `pinned` does not hold
  * (running pulls, saves, commits). Returns the ChainIDs of the layers removed.
  */
-export async function collectGarbage(images: Iterable<ImageRecord>, layers: LayerStore, blobs: BlobStore, pinned: (digest: string) => boolean): Promise<string[]> {
+export async function collectGarbage(
+  images: Iterable<ImageRecord>,
+  layers: LayerStore,
+  blobs: BlobStore,
+  pinned: (digest: string) => boolean,
+): Promise<string[]> {
   // layers by ChainID, blobs by digest: kept apart, since a base layer's ChainID is its diffID,
   // which is also the digest of its uncompressed blob (loaded archives, imports)
   const keepLayers = new Set<string>();

@@ -102,9 +102,17 @@ export async function importImage(
       await ctx.register([
         {
           record: {
-            id: configDigest, manifestDigest, manifestMediaType: MEDIA.ociManifest, configDigest,
-            layers: [{ digest: diffID, diffID, size, mediaType: MEDIA.ociLayer }], chainIDs: [diffID],
-            created: parsed.created, architecture: 'amd64', os: 'linux', config, size: meta.size,
+            id: configDigest,
+            manifestDigest,
+            manifestMediaType: MEDIA.ociManifest,
+            configDigest,
+            layers: [{ digest: diffID, diffID, size, mediaType: MEDIA.ociLayer }],
+            chainIDs: [diffID],
+            created: parsed.created,
+            architecture: 'amd64',
+            os: 'linux',
+            config,
+            size: meta.size,
           },
           tags: tag ? [tag] : [],
         },

@@ -20,7 +20,9 @@ export function findImage(images: ImageRecord[], refOrId: string): { image: Imag
   const ref = parseReference(s);
   if (ref.digest) {
     const rd = `${familiarName(ref)}@${ref.digest}`;
-    const image = images.find((i) => i.repoDigests.includes(rd) || (i.manifestDigest === ref.digest && i.repoDigests.some((d) => d.startsWith(`${familiarName(ref)}@`))));
+    const image = images.find(
+      (i) => i.repoDigests.includes(rd) || (i.manifestDigest === ref.digest && i.repoDigests.some((d) => d.startsWith(`${familiarName(ref)}@`))),
+    );
     if (image) return { image, byName: rd };
   } else {
     const tag = familiarTag(ref);
@@ -31,7 +33,15 @@ export function findImage(images: ImageRecord[], refOrId: string): { image: Imag
 }
 
 export function imageSummary(i: ImageRecord): ImageSummary {
-  return { id: i.id, repoTags: [...i.repoTags], repoDigests: [...i.repoDigests], created: i.created, size: i.size, labels: { ...i.config.Labels }, parentId: i.parent ?? '' };
+  return {
+    id: i.id,
+    repoTags: [...i.repoTags],
+    repoDigests: [...i.repoDigests],
+    created: i.created,
+    size: i.size,
+    labels: { ...i.config.Labels },
+    parentId: i.parent ?? '',
+  };
 }
 
 export function imageInspect(i: ImageRecord): ImageInspect {

@@ -92,19 +92,15 @@ export class ImageStore implements ImageService {
 
   // ---- pull -------------------------------------------------------------------------
 
-  async pull(
-    refStr: string,
-    opts: { onProgress?: (p: PullProgress) => void; signal?: AbortSignal; auth?: Credentials } = {},
-  ): Promise<ImageInspect> {
+  async pull(refStr: string, opts: { onProgress?: (p: PullProgress) => void; signal?: AbortSignal; auth?: Credentials } = {}): Promise<ImageInspect> {
     const ref = parseReference(refStr);
     const pinned = new Set<string>();
     this.pins.add(pinned);
     try {
-      const pulled = await pullImage(
-        { blobs: this.blobs, layers: this.layers, client: this.client(ref.registry, opts.auth), pin: (d) => pinned.add(d) },
-        ref,
-        { onProgress: opts.onProgress, signal: opts.signal },
-      );
+      const pulled = await pullImage({ blobs: this.blobs, layers: this.layers, client: this.client(ref.registry, opts.auth), pin: (d) => pinned.add(d) }, ref, {
+        onProgress: opts.onProgress,
+        signal: opts.signal,
+      });
       opts.signal?.throwIfAborted();
       const { pulledDigest, ...fields } = pulled;
       const tag = ref.tag ? familiarTag(ref) : undefined;
@@ -226,7 +222,8 @@ export class ImageStore implements ImageService {
    */
   private async untagParent(image: ImageRecord, byName: string | undefined): Promise<{ untagged: string[]; deleted: string[] }> {
     const names = byName ? [byName] : [...image.repoTags, ...image.repoDigests];
-    if (!names.length) throw new Conflict(`conflict: unable to delete ${digestHex(image.id).slice(0, 12)} (cannot be forced) - image has dependent child images`);
+    if (!names.length)
+      throw new Conflict(`conflict: unable to delete ${digestHex(image.id).slice(0, 12)} (cannot be forced) - image has dependent child images`);
     await this.index.update((change) => {
       const i = change.images.get(image.id);
       if (i) change.put({ ...i, repoTags: i.repoTags.filter((t) => !names.includes(t)), repoDigests: i.repoDigests.filter((d) => !names.includes(d)) });
@@ -248,8 +245,14 @@ export class ImageStore implements ImageService {
     opts: { all?: boolean; match?: (image: { created: string; labels: Record<string, string> }) => boolean } = {},
   ): Promise<{ deleted: string[]; untagged: string[]; spaceReclaimed: number }> {
     // with `all` a tagged image goes with every tag (several tags are no reason to keep it)
-    const eligible = (i: ImageRecord) => (!i.repoTags.length || !!opts.all) && (!opts.match || opts.match({ created: i.created, labels: i.config.Labels ?? {} }));
-    const ids = opts.all ? this.index.all().filter(eligible).map((i) => i.id) : danglingChains(this.index.all(), eligible, (id) => this.isUsed(id)).map((i) => i.id);
+    const eligible = (i: ImageRecord) =>
+      (!i.repoTags.length || !!opts.all) && (!opts.match || opts.match({ created: i.created, labels: i.config.Labels ?? {} }));
+    const ids = opts.all
+      ? this.index
+          .all()
+          .filter(eligible)
+          .map((i) => i.id)
+      : danglingChains(this.index.all(), eligible, (id) => this.isUsed(id)).map((i) => i.id);
     const chosen = new Set(ids);
     const { gone, deleted, untagged } = await this.removeUnused(ids, opts.all ? eligible : (i) => chosen.has(i.id) && !i.repoTags.length);
     return { deleted, untagged, spaceReclaimed: gone.reduce((n, i) => n + i.size, 0) };

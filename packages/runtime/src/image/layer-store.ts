@@ -37,7 +37,10 @@ export class LayerStore {
   readonly dir: string;
   private readonly inflight = new Map<string, { work: Promise<LayerMeta>; signal?: AbortSignal }>();
 
-  constructor(root: string, private readonly tmp: string) {
+  constructor(
+    root: string,
+    private readonly tmp: string,
+  ) {
     this.dir = join(root, 'layers');
   }
 
@@ -74,11 +77,7 @@ export class LayerStore {
    * one unpack; if that one was cancelled by its own caller's signal, the others retry.
    * Throws InvalidArgument when the content does not hash to the expected diffID.
    */
-  async ensure(
-    layer: Omit<LayerMeta, 'size'>,
-    open: () => Readable,
-    opts: LayerEnsureOptions = {},
-  ): Promise<{ meta: LayerMeta; existed: boolean }> {
+  async ensure(layer: Omit<LayerMeta, 'size'>, open: () => Readable, opts: LayerEnsureOptions = {}): Promise<{ meta: LayerMeta; existed: boolean }> {
     for (;;) {
       const running = this.inflight.get(layer.chainID);
       if (!running) break;

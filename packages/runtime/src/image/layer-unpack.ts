@@ -216,7 +216,13 @@ export async function unpackLayer(input: Readable, dest: string, signal?: AbortS
         case 'block-device':
         case 'fifo': {
           const type = header.type === 'fifo' ? S_IFIFO : header.type === 'block-device' ? S_IFBLK : S_IFCHR;
-          q.add(OP.mknod, target, header.name, { ...meta, mode: type | mode, major: header.devmajor ?? 0, minor: header.devminor ?? 0, flags: F_CHOWN | (header.mtime ? F_MTIME : 0) });
+          q.add(OP.mknod, target, header.name, {
+            ...meta,
+            mode: type | mode,
+            major: header.devmajor ?? 0,
+            minor: header.devminor ?? 0,
+            flags: F_CHOWN | (header.mtime ? F_MTIME : 0),
+          });
           kinds.set(rel, 'other');
           addXattrs(target, header);
           stream.resume();

@@ -223,7 +223,13 @@ async function walkInto(pack: tar.Pack, source: LayerSource, opts: WriteLayerOpt
     const base: Header = { name, mode: st.mode, uid: st.uid, gid: st.gid, mtime: mtimeOf(st), uname: '', gname: '' };
     if (overlay && st.isCharacterDevice() && st.rdev === 0) {
       // overlayfs whiteout (often a hard link to the shared whiteout inode: no link logic here)
-      await addEntry(pack, { ...base, name: posix.join(posix.dirname(name), WHITEOUT_PREFIX + posix.basename(name)), mode: S_IFREG | 0o600, type: 'file', size: 0 });
+      await addEntry(pack, {
+        ...base,
+        name: posix.join(posix.dirname(name), WHITEOUT_PREFIX + posix.basename(name)),
+        mode: S_IFREG | 0o600,
+        type: 'file',
+        size: 0,
+      });
       return;
     }
     if (overlay && !st.isDirectory()) {
@@ -239,7 +245,17 @@ async function walkInto(pack: tar.Pack, source: LayerSource, opts: WriteLayerOpt
       }
       await addEntry(pack, { ...base, name: `${name}/`, type: 'directory', size: 0 });
       if (overlay && overlayXattr(hostPath, 'trusted.overlay.opaque') === 'y') {
-        await addEntry(pack, { name: `${name}/${OPAQUE}`, mode: S_IFREG | (st.mode & 0o777), uid: st.uid, gid: st.gid, mtime: mtimeOf(st), uname: '', gname: '', type: 'file', size: 0 });
+        await addEntry(pack, {
+          name: `${name}/${OPAQUE}`,
+          mode: S_IFREG | (st.mode & 0o777),
+          uid: st.uid,
+          gid: st.gid,
+          mtime: mtimeOf(st),
+          uname: '',
+          gname: '',
+          type: 'file',
+          size: 0,
+        });
       }
       return;
     }

@@ -88,8 +88,8 @@ export async function pullImage(ctx: PullContext, ref: ImageReference, opts: Pul
   const local = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, local.signal]) : local.signal;
   const sizes = await runLimited(
-    manifest.layers.map((layer, i) => () =>
-      fetchLayer(ctx, ref.repository, layer, { chainID: chains[i]!, parent: chains[i - 1], diffID: diffIDs[i]! }, progress, signal),
+    manifest.layers.map(
+      (layer, i) => () => fetchLayer(ctx, ref.repository, layer, { chainID: chains[i]!, parent: chains[i - 1], diffID: diffIDs[i]! }, progress, signal),
     ),
     PARALLEL_LAYERS,
     () => local.abort(),
@@ -138,32 +138,28 @@ async function fetchLayer(
     progress({ id: layer.digest, status: 'exists', total: layer.size });
     return onDisk.size;
   }
-  const { meta, existed } = await ctx.layers.ensure(
-    { ...ids, digest: layer.digest },
-    () => createReadStream(ctx.blobs.path(layer.digest)),
-    {
-      signal,
-      onStart: () => progress({ id: layer.digest, status: 'extracting', total: layer.size }),
-      // download inside ensure() so a concurrent pull of the same layer waits for one download
-      before: async () => {
-        if (await ctx.blobs.has(layer.digest)) return;
-        progress({ id: layer.digest, status: 'downloading', current: 0, total: layer.size });
-        const { stream } = await ctx.client.getBlob(repo, layer.digest, signal);
-        let last = 0;
-        await ctx.blobs.putStream(layer.digest, stream, {
-          size: layer.size,
-          signal,
-          onBytes: (n) => {
-            if (n - last >= PROGRESS_STEP || n === layer.size) {
-              last = n;
-              progress({ id: layer.digest, status: 'downloading', current: n, total: layer.size });
-            }
-          },
-        });
-        progress({ id: layer.digest, status: 'verifying', current: layer.size, total: layer.size });
-      },
+  const { meta, existed } = await ctx.layers.ensure({ ...ids, digest: layer.digest }, () => createReadStream(ctx.blobs.path(layer.digest)), {
+    signal,
+    onStart: () => progress({ id: layer.digest, status: 'extracting', total: layer.size }),
+    // download inside ensure() so a concurrent pull of the same layer waits for one download
+    before: async () => {
+      if (await ctx.blobs.has(layer.digest)) return;
+      progress({ id: layer.digest, status: 'downloading', current: 0, total: layer.size });
+      const { stream } = await ctx.client.getBlob(repo, layer.digest, signal);
+      let last = 0;
+      await ctx.blobs.putStream(layer.digest, stream, {
+        size: layer.size,
+        signal,
+        onBytes: (n) => {
+          if (n - last >= PROGRESS_STEP || n === layer.size) {
+            last = n;
+            progress({ id: layer.digest, status: 'downloading', current: n, total: layer.size });
+          }
+        },
+      });
+      progress({ id: layer.digest, status: 'verifying', current: layer.size, total: layer.size });
     },
-  );
+  });
   progress({ id: layer.digest, status: existed ? 'exists' : 'done', total: layer.size });
   return meta.size;
 }

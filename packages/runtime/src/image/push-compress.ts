@@ -34,7 +34,12 @@ export async function gzipBlob(blobs: BlobStore, digest: string): Promise<{ dige
     },
   });
   try {
-    await pipeline(createReadStream(blobs.path(digest)), createGzip({ level: 6, strategy: zlibConstants.Z_DEFAULT_STRATEGY }), tap, createWriteStream(tmp, { mode: 0o644 }));
+    await pipeline(
+      createReadStream(blobs.path(digest)),
+      createGzip({ level: 6, strategy: zlibConstants.Z_DEFAULT_STRATEGY }),
+      tap,
+      createWriteStream(tmp, { mode: 0o644 }),
+    );
     const out = `sha256:${hash.digest('hex')}`;
     if (!(await blobs.has(out))) await rename(tmp, blobs.path(out));
     return { digest: out, size };
@@ -68,7 +73,10 @@ export async function compressedLayers(
     pin(gz.digest);
     layers.push({ digest: gz.digest, diffID: l.diffID, size: gz.size, mediaType: gzipType });
   }
-  const manifest = parseJson<{ layers?: Record<string, unknown>[] } & Record<string, unknown>>(await blobs.read(image.manifestDigest), `manifest of ${image.id}`);
+  const manifest = parseJson<{ layers?: Record<string, unknown>[] } & Record<string, unknown>>(
+    await blobs.read(image.manifestDigest),
+    `manifest of ${image.id}`,
+  );
   // each entry keeps its other fields (annotations); digest, size and type are the gzip blob's
   manifest.layers = layers.map((l, i) => ({ ...(manifest.layers?.[i] ?? {}), mediaType: l.mediaType, digest: l.digest, size: l.size }));
   const manifestDigest = await blobs.putBuffer(Buffer.from(JSON.stringify(manifest)));

@@ -12,11 +12,20 @@ export function refuseSparseOrUnknown(header: tar.Header, where: string): void {
   const pax = header.pax as Record<string, unknown> | undefined;
   const sparseKey = pax && Object.keys(pax).find((k) => k.startsWith('GNU.sparse.'));
   if (sparseKey) {
-    const version = pax['GNU.sparse.major'] !== undefined ? `${String(pax['GNU.sparse.major'])}.${String(pax['GNU.sparse.minor'] ?? 0)}` : pax['GNU.sparse.map'] !== undefined ? '0.1' : '0.0';
+    const version =
+      pax['GNU.sparse.major'] !== undefined
+        ? `${String(pax['GNU.sparse.major'])}.${String(pax['GNU.sparse.minor'] ?? 0)}`
+        : pax['GNU.sparse.map'] !== undefined
+          ? '0.1'
+          : '0.0';
     const name = typeof pax['GNU.sparse.name'] === 'string' ? pax['GNU.sparse.name'] : header.name;
-    throw new InvalidArgument(`${where} entry "${name}" is a GNU sparse file (PAX format ${version}), which Skiff does not unpack; re-create the archive without --sparse`);
+    throw new InvalidArgument(
+      `${where} entry "${name}" is a GNU sparse file (PAX format ${version}), which Skiff does not unpack; re-create the archive without --sparse`,
+    );
   }
   if (header.type === null || header.type === undefined) {
-    throw new InvalidArgument(`${where} entry "${header.name}" has a tar entry type Skiff does not unpack (a GNU sparse file, typeflag 'S', or another GNU extension); re-create the archive without --sparse`);
+    throw new InvalidArgument(
+      `${where} entry "${header.name}" has a tar entry type Skiff does not unpack (a GNU sparse file, typeflag 'S', or another GNU extension); re-create the archive without --sparse`,
+    );
   }
 }

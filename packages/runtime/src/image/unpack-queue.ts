@@ -162,7 +162,8 @@ function describe(e: NativeError & { index: number }, b: Batch): Error {
   const entry = b.entries[e.index] ?? '?';
   const path = b.paths[e.index] ?? '';
   if (b.types[e.index] === OP.xattr) return new InvalidArgument(`layer entry "${entry}": cannot set xattr on ${path}: ${e.code}`);
-  if (e.code === 'ENOSPC' || e.code === 'EDQUOT') return Object.assign(new Error(`no space left on the device while unpacking layer entry "${entry}" (${e.syscall} ${path})`), { code: e.code });
+  if (e.code === 'ENOSPC' || e.code === 'EDQUOT')
+    return Object.assign(new Error(`no space left on the device while unpacking layer entry "${entry}" (${e.syscall} ${path})`), { code: e.code });
   const err = new Error(`${e.code}: ${e.message}, ${e.syscall} '${path}' (layer entry "${entry}", ${OP_NAMES[b.types[e.index]!]})`);
   return Object.assign(err, { code: e.code, errno: e.errno, syscall: e.syscall, path });
 }

@@ -155,8 +155,7 @@ export const lsetxattr = (path: string, name: string, value: Buffer): void => lo
 /** the attribute's value, or null when the file has no such attribute */
 export const lgetxattr = (path: string, name: string): Buffer | null => load().lgetxattr(path, name);
 export const llistxattr = (path: string): string[] => load().llistxattr(path);
-export const mount = (source: string, target: string, fstype: string, flags: number, data = ''): void =>
-  load().mount(source, target, fstype, flags, data);
+export const mount = (source: string, target: string, fstype: string, flags: number, data = ''): void => load().mount(source, target, fstype, flags, data);
 export const umount2 = (target: string, flags = 0): void => load().umount2(target, flags);
 /** a new pty pair; both fds are O_CLOEXEC and must be closed by the caller (fs.closeSync) */
 /** cgroup v2: allow exactly these devices (v1 rule syntax, one a line) in the cgroup at `cgroupDir` */
@@ -220,10 +219,12 @@ export const openat2 = (dirfd: number, path: string, flags: number, mode: number
 export const forceOpenat2Fallback = (on: boolean): boolean => load().forceOpenat2Fallback(on);
 export const mkdirat = (dirfd: number, name: string, mode: number): void => load().mkdirat(dirfd, name, mode);
 export const symlinkat = (target: string, dirfd: number, name: string): void => load().symlinkat(target, dirfd, name);
-export const linkat = (olddirfd: number, oldname: string, newdirfd: number, newname: string, flags = 0): void => load().linkat(olddirfd, oldname, newdirfd, newname, flags);
+export const linkat = (olddirfd: number, oldname: string, newdirfd: number, newname: string, flags = 0): void =>
+  load().linkat(olddirfd, oldname, newdirfd, newname, flags);
 export const unlinkat = (dirfd: number, name: string, flags = 0): void => load().unlinkat(dirfd, name, flags);
 export const fchownat = (dirfd: number, name: string, uid: number, gid: number, flags: number): void => load().fchownat(dirfd, name, uid, gid, flags);
-export const utimensat = (dirfd: number, name: string, atimeMs: number, mtimeMs: number, flags: number): void => load().utimensat(dirfd, name, atimeMs, mtimeMs, flags);
+export const utimensat = (dirfd: number, name: string, atimeMs: number, mtimeMs: number, flags: number): void =>
+  load().utimensat(dirfd, name, atimeMs, mtimeMs, flags);
 /** the target of symlink `name` in `dirfd` ('' with an O_PATH|O_NOFOLLOW fd of the link) */
 export const readlinkat = (dirfd: number, name: string): string => load().readlinkat(dirfd, name);
 export const mknodat = (dirfd: number, name: string, mode: number, major = 0, minor = 0): void => load().mknodat(dirfd, name, mode, major, minor);

@@ -35,20 +35,20 @@ export class BridgeDevices {
     if (exists && this.ensured.has(n.id)) return; // the hot path: nothing to do per container start
     const prefix = n.subnet!.split('/')[1];
     if (exists) assertBridgeOwned(n.bridge!, this.mark, this.knownBridges());
-    await ipBatch(
-      [
-        ...(exists ? [] : [`link add name ${n.bridge} type bridge`]),
-        markLine(n.bridge!, this.mark),
-        `addr replace ${n.gateway}/${prefix} dev ${n.bridge}`,
-        `link set ${n.bridge} up`,
-      ],
-    );
+    await ipBatch([
+      ...(exists ? [] : [`link add name ${n.bridge} type bridge`]),
+      markLine(n.bridge!, this.mark),
+      `addr replace ${n.gateway}/${prefix} dev ${n.bridge}`,
+      `link set ${n.bridge} up`,
+    ]);
     // an address of an earlier subnet (older versions re-picked one after a wiped root) would keep its pool taken
-    if (exists) for (const a of await pruneBridgeAddresses(n.bridge!, `${n.gateway}/${prefix}`)) this.findings.push(`removed stale address ${a} from bridge ${n.bridge}`);
+    if (exists)
+      for (const a of await pruneBridgeAddresses(n.bridge!, `${n.gateway}/${prefix}`)) this.findings.push(`removed stale address ${a} from bridge ${n.bridge}`);
     await sysctl('net.ipv4.ip_forward', '1');
     // published ports reached through 127.0.0.1 are routed onto the bridge
     await sysctl(`net.ipv4.conf.${n.bridge}.route_localnet`, '1');
-    if (!n.isDefault) await this.dns.listen(n.id, n.gateway!).catch(logFailure(log, 'warn', 'starting the DNS server of a network', { network: n.id, address: n.gateway }));
+    if (!n.isDefault)
+      await this.dns.listen(n.id, n.gateway!).catch(logFailure(log, 'warn', 'starting the DNS server of a network', { network: n.id, address: n.gateway }));
     this.ensured.add(n.id);
   }
 

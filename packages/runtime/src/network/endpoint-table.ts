@@ -56,7 +56,10 @@ export class EndpointTable {
     await mkdir(this.dir, { recursive: true });
     // the single file of earlier versions
     const legacy = join(this.root, 'networks', 'endpoints.json');
-    for (const e of await readFile(legacy, 'utf8').then((t) => JSON.parse(t) as ContainerNetworking[], () => [])) {
+    for (const e of await readFile(legacy, 'utf8').then(
+      (t) => JSON.parse(t) as ContainerNetworking[],
+      () => [],
+    )) {
       await this.save(e);
     }
     // ENOENT (debug) is the usual case: only a root from before per-container files has one
@@ -64,7 +67,10 @@ export class EndpointTable {
     this.endpoints = new Map();
     for (const f of await readdir(this.dir)) {
       if (!f.endsWith('.json')) continue;
-      const e = await readFile(join(this.dir, f), 'utf8').then((t) => JSON.parse(t) as ContainerNetworking, () => undefined);
+      const e = await readFile(join(this.dir, f), 'utf8').then(
+        (t) => JSON.parse(t) as ContainerNetworking,
+        () => undefined,
+      );
       if (e?.containerId) this.endpoints.set(e.containerId, e);
     }
   }
@@ -105,7 +111,9 @@ export class EndpointTable {
 
   /** the containers with an endpoint on the network */
   containersOn(networkId: string): string[] {
-    return this.all().filter((e) => e.endpoints.some((p) => p.networkId === networkId)).map((e) => e.containerId);
+    return this.all()
+      .filter((e) => e.endpoints.some((p) => p.networkId === networkId))
+      .map((e) => e.containerId);
   }
 
   /** `proto/port` of every published port but `containerId`'s */

@@ -72,10 +72,15 @@ export async function reclaimBridges(mark: HostMark, known: Set<string>, opts: {
       findings.push(`removed bridge ${b.name}: left by a previous installation of this agent (${b.alias || 'unmarked'})`);
     } else if (verdict === 'unknown') {
       if (opts.removeUnknown) doomed.push(b.name);
-      findings.push(`${opts.removeUnknown ? 'removed' : 'found'} bridge ${b.name}: marked by this agent, but no network of it uses it${opts.removeUnknown ? '' : ' (skiff daemon --cleanup removes it)'}`);
+      findings.push(
+        `${opts.removeUnknown ? 'removed' : 'found'} bridge ${b.name}: marked by this agent, but no network of it uses it${opts.removeUnknown ? '' : ' (skiff daemon --cleanup removes it)'}`,
+      );
     }
   }
-  await ipBatch(doomed.map((n) => `link del ${n}`), { force: true });
+  await ipBatch(
+    doomed.map((n) => `link del ${n}`),
+    { force: true },
+  );
   return findings;
 }
 
@@ -99,6 +104,9 @@ export function markLine(name: string, mark: HostMark): string {
 export async function pruneBridgeAddresses(name: string, keep: string): Promise<string[]> {
   const links = await ipJson<{ addr_info?: { family: string; local: string; prefixlen: number }[] }[]>(['-4', 'addr', 'show', 'dev', name]);
   const stale = (links[0]?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`).filter((a) => a !== keep);
-  await ipBatch(stale.map((a) => `addr del ${a} dev ${name}`), { force: true });
+  await ipBatch(
+    stale.map((a) => `addr del ${a} dev ${name}`),
+    { force: true },
+  );
   return stale;
 }

@@ -60,7 +60,10 @@ export class Ipam {
 
   private async load(): Promise<IpamState> {
     if (!this.state) {
-      const f = await readFile(this.file, 'utf8').then((t) => JSON.parse(t) as IpamFile, () => ({ allocated: {}, cursor: 0 }));
+      const f = await readFile(this.file, 'utf8').then(
+        (t) => JSON.parse(t) as IpamFile,
+        () => ({ allocated: {}, cursor: 0 }),
+      );
       const allocated = new Map(Object.entries(f.allocated));
       this.state = { allocated, byOwner: indexOwners(allocated), cursor: f.cursor };
     }

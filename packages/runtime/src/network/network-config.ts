@@ -31,10 +31,12 @@ export async function bridgeNetworkRecord(name: string, opts: BridgeNetworkOptio
   }
   const gateway = opts.gateway ?? intToIp(subnet.base + 1);
   const g = ipToInt(gateway);
-  if (g <= subnet.base || g >= subnet.base + 2 ** (32 - subnet.prefix) - 1) throw new InvalidArgument(`gateway ${gateway} is not in subnet ${formatCidr(subnet)}`);
+  if (g <= subnet.base || g >= subnet.base + 2 ** (32 - subnet.prefix) - 1)
+    throw new InvalidArgument(`gateway ${gateway} is not in subnet ${formatCidr(subnet)}`);
   if (opts.ipRange) {
     const r = parseCidr(opts.ipRange);
-    if (r.base < subnet.base || r.base + 2 ** (32 - r.prefix) > subnet.base + 2 ** (32 - subnet.prefix)) throw new InvalidArgument(`ip range ${opts.ipRange} is not inside subnet ${formatCidr(subnet)}`);
+    if (r.base < subnet.base || r.base + 2 ** (32 - r.prefix) > subnet.base + 2 ** (32 - subnet.prefix))
+      throw new InvalidArgument(`ip range ${opts.ipRange} is not inside subnet ${formatCidr(subnet)}`);
   }
   const id = opts.id ?? newId();
   return {

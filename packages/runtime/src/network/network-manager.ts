@@ -57,8 +57,11 @@ export class NetworkManager {
     private readonly table = 'skiff',
   ) {
     this.endpoints = new EndpointTable(root);
-    this.bridges = new BridgeDevices(mark, () => this.knownBridges(), this.hostFindings, (netId, asker, name) =>
-      resolveForAsker(this.endpoints.all(), asker, netId, name, (id) => this.servesNames(id)),
+    this.bridges = new BridgeDevices(
+      mark,
+      () => this.knownBridges(),
+      this.hostFindings,
+      (netId, asker, name) => resolveForAsker(this.endpoints.all(), asker, netId, name, (id) => this.servesNames(id)),
     );
   }
 
@@ -98,8 +101,12 @@ export class NetworkManager {
   // ---- networks ------------------------------------------------------------------------
 
   private async ensureBuiltins(): Promise<void> {
-    for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const) {
-      if (!this.store.find(name)) await this.store.save({ id: builtinId(name), name, driver, internal: false, labels: {}, created: new Date().toISOString(), builtin: true });
+    for (const [name, driver] of [
+      ['host', 'host'],
+      ['none', 'null'],
+    ] as const) {
+      if (!this.store.find(name))
+        await this.store.save({ id: builtinId(name), name, driver, internal: false, labels: {}, created: new Date().toISOString(), builtin: true });
     }
   }
 
@@ -122,7 +129,10 @@ export class NetworkManager {
     return this.createLocked('bridge', { subnet: this.defaultSubnet, isDefault: true, bridge: this.bridgeName, id: builtinId('bridge') });
   }
 
-  create(name: string, opts: { subnet?: string; gateway?: string; ipRange?: string; internal?: boolean; labels?: Record<string, string> } = {}): Promise<NetworkRecord> {
+  create(
+    name: string,
+    opts: { subnet?: string; gateway?: string; ipRange?: string; internal?: boolean; labels?: Record<string, string> } = {},
+  ): Promise<NetworkRecord> {
     return this.locked(async () => {
       if ((['bridge', 'host', 'none'] as string[]).includes(name)) throw new Conflict(`network with name ${name} already exists`);
       return this.createLocked(name, opts);
@@ -152,7 +162,10 @@ export class NetworkManager {
   private async removeNetworkLocked(n: NetworkRecord): Promise<void> {
     this.bridges.forget(n.id);
     // a bridge not made yet (networks get theirs at first use) is not there to delete
-    if (n.bridge && existsSync(`/sys/class/net/${n.bridge}`)) await ipBatch([`link del ${n.bridge}`], { force: true }).catch(logFailure(log, 'warn', 'deleting the bridge of a removed network', { network: n.id, bridge: n.bridge }));
+    if (n.bridge && existsSync(`/sys/class/net/${n.bridge}`))
+      await ipBatch([`link del ${n.bridge}`], { force: true }).catch(
+        logFailure(log, 'warn', 'deleting the bridge of a removed network', { network: n.id, bridge: n.bridge }),
+      );
     this.ipams.delete(n.id);
     await this.store.delete(n);
     await this.applyRules();
@@ -175,12 +188,21 @@ export class NetworkManager {
 
   list(): NetworkRecord[] {
     const builtins = ['bridge', 'host', 'none'];
-    return this.store.all().sort((a, b) => (builtins.indexOf(b.name) - builtins.indexOf(a.name)) || a.name.localeCompare(b.name));
+    return this.store.all().sort((a, b) => builtins.indexOf(b.name) - builtins.indexOf(a.name) || a.name.localeCompare(b.name));
   }
 
   get(idOrName: string): NetworkRecord {
     if (idOrName === 'bridge' && !this.store.find('bridge')) {
-      return { id: builtinId('bridge'), name: 'bridge', driver: 'bridge', internal: false, labels: {}, created: new Date().toISOString(), isDefault: true, bridge: this.bridgeName };
+      return {
+        id: builtinId('bridge'),
+        name: 'bridge',
+        driver: 'bridge',
+        internal: false,
+        labels: {},
+        created: new Date().toISOString(),
+        isDefault: true,
+        bridge: this.bridgeName,
+      };
     }
     return this.store.get(idOrName);
   }
@@ -244,8 +266,14 @@ export class NetworkManager {
     // the first non-internal network carries the default route; internal networks have no way out
     const defaultRoute = !n.internal && !cn.endpoints.slice(0, -1).some((p) => !this.store.find(p.networkId)?.internal);
     await vethSetup({
-      netns: cn.netns, host: hostVeth, peer: ifname, bridge: n.bridge!, mac: Buffer.from(mac.replaceAll(':', ''), 'hex'),
-      address: ip, prefix, gateway: defaultRoute ? n.gateway : undefined,
+      netns: cn.netns,
+      host: hostVeth,
+      peer: ifname,
+      bridge: n.bridge!,
+      mac: Buffer.from(mac.replaceAll(':', ''), 'hex'),
+      address: ip,
+      prefix,
+      gateway: defaultRoute ? n.gateway : undefined,
     }).catch((e: Error) => {
       throw new Unavailable(`connecting to network ${n.name}: ${e.message}`);
     });
@@ -266,7 +294,9 @@ export class NetworkManager {
         const last = cn.endpoints.at(-1);
         if (n && last?.networkId === n.id) {
           cn.endpoints.pop();
-          await linkDelete(last.hostVeth).catch(logFailure(log, 'warn', 'deleting the veth of a failed connect', { container: containerId, network: n.id, veth: last.hostVeth }));
+          await linkDelete(last.hostVeth).catch(
+            logFailure(log, 'warn', 'deleting the veth of a failed connect', { container: containerId, network: n.id, veth: last.hostVeth }),
+          );
           await this.ipam(n).release(containerId);
         }
         throw e;
@@ -280,7 +310,9 @@ export class NetworkManager {
       const n = this.store.get(network);
       const ep = cn?.endpoints.find((p) => p.networkId === n.id);
       if (!cn || !ep) throw new NotFound(`container is not connected to network ${n.name}`);
-      await linkDelete(ep.hostVeth).catch(logFailure(log, 'warn', 'deleting the veth of a disconnect', { container: containerId, network: n.id, veth: ep.hostVeth }));
+      await linkDelete(ep.hostVeth).catch(
+        logFailure(log, 'warn', 'deleting the veth of a disconnect', { container: containerId, network: n.id, veth: ep.hostVeth }),
+      );
       cn.endpoints = cn.endpoints.filter((p) => p !== ep);
       await this.ipam(n).release(containerId);
       await this.endpoints.save(cn);
@@ -300,7 +332,10 @@ export class NetworkManager {
     const hadNetns = existsSync(netns);
     if (hadNetns) await netnsDelete(netns).catch(logFailure(log, 'warn', 'deleting the network namespace of a container', { container: containerId, netns }));
     for (const ep of cn?.endpoints ?? []) {
-      if (!hadNetns && existsSync(`/sys/class/net/${ep.hostVeth}`)) await linkDelete(ep.hostVeth).catch(logFailure(log, 'warn', 'deleting the veth of a container', { container: containerId, network: ep.networkId, veth: ep.hostVeth }));
+      if (!hadNetns && existsSync(`/sys/class/net/${ep.hostVeth}`))
+        await linkDelete(ep.hostVeth).catch(
+          logFailure(log, 'warn', 'deleting the veth of a container', { container: containerId, network: ep.networkId, veth: ep.hostVeth }),
+        );
       const n = this.store.find(ep.networkId);
       if (n) await this.ipam(n).release(containerId);
     }
@@ -319,7 +354,8 @@ export class NetworkManager {
       const nsNames = new Set(this.endpoints.all().map((e) => e.netns.split('/').pop()));
       const knownNs = new Set([...known].map((id) => `skiff-${id.slice(0, 12)}`));
       for (const ns of await readdir(NETNS_DIR).catch(() => [] as string[])) {
-        if (knownNs.has(ns) && !nsNames.has(ns)) await netnsDelete(join(NETNS_DIR, ns)).catch(logFailure(log, 'warn', 'deleting a stale network namespace', { netns: ns }));
+        if (knownNs.has(ns) && !nsNames.has(ns))
+          await netnsDelete(join(NETNS_DIR, ns)).catch(logFailure(log, 'warn', 'deleting a stale network namespace', { netns: ns }));
       }
       for (const n of this.store.all()) {
         if (n.driver !== 'bridge') continue;

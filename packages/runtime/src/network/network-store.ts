@@ -46,7 +46,10 @@ export class NetworkStore {
     await mkdir(s.dir, { recursive: true });
     for (const id of await readdir(s.dir)) {
       const file = join(s.dir, id, 'network.json');
-      const json = await readFile(file, 'utf8').then((t) => JSON.parse(t) as unknown, () => undefined);
+      const json = await readFile(file, 'utf8').then(
+        (t) => JSON.parse(t) as unknown,
+        () => undefined,
+      );
       if (json === undefined) continue; // endpoints/, or a network whose creation died early
       try {
         const rec = readVersioned<NetworkRecord>(file, json, FORMAT.network);

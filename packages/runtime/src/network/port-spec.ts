@@ -25,7 +25,8 @@ export function parsePublishFlag(v: string): PortBinding[] {
   if (hostIp !== undefined && hostIp !== '' && !/^\d+\.\d+\.\d+\.\d+$/.test(hostIp)) throw new InvalidArgument(`invalid host IP "${hostIp}" in "${v}"`);
   const [c0, c1] = range(ctrPart, 'container port');
   const host = hostPart ? range(hostPart, 'host port') : undefined;
-  if (host && host[1] - host[0] !== c1 - c0 && host[0] !== host[1]) throw new InvalidArgument(`invalid port range "${v}": host and container ranges differ in size`);
+  if (host && host[1] - host[0] !== c1 - c0 && host[0] !== host[1])
+    throw new InvalidArgument(`invalid port range "${v}": host and container ranges differ in size`);
   const out: PortBinding[] = [];
   for (let p = c0; p <= c1; p++) {
     const hostPort = host ? (host[0] === host[1] && c0 !== c1 ? undefined : host[0] + (p - c0)) : undefined;

@@ -46,7 +46,10 @@ export class BlobStore {
   }
 
   async has(digest: string): Promise<boolean> {
-    return stat(this.path(digest)).then(() => true, () => false);
+    return stat(this.path(digest)).then(
+      () => true,
+      () => false,
+    );
   }
 
   async size(digest: string): Promise<number> {

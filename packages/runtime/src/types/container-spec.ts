@@ -1,11 +1,7 @@
 /** What a caller asks of a container: creation, update and commit requests. */
 import type { ImageConfig } from '@skiff/docker-types';
 
-export type RestartPolicy =
-  | { name: 'no' }
-  | { name: 'on-failure'; maximumRetryCount?: number }
-  | { name: 'always' }
-  | { name: 'unless-stopped' };
+export type RestartPolicy = { name: 'no' } | { name: 'on-failure'; maximumRetryCount?: number } | { name: 'always' } | { name: 'unless-stopped' };
 
 /** One mount of a container, as requested (Docker's `-v`, `--mount`, `--tmpfs`). */
 export interface MountRequest {

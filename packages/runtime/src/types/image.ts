@@ -53,7 +53,10 @@ export interface ImageInspect extends ImageSummary {
 }
 
 export interface ImageService {
-  pull(ref: string, opts?: { onProgress?: (p: PullProgress) => void; signal?: AbortSignal; auth?: { username: string; password: string } }): Promise<ImageInspect>;
+  pull(
+    ref: string,
+    opts?: { onProgress?: (p: PullProgress) => void; signal?: AbortSignal; auth?: { username: string; password: string } },
+  ): Promise<ImageInspect>;
   list(opts?: { all?: boolean; dangling?: boolean }): Promise<ImageSummary[]>;
   inspect(refOrId: string): Promise<ImageInspect>;
   tag(source: string, target: string): Promise<void>;

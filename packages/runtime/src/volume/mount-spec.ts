@@ -60,7 +60,12 @@ export function parseMountFlag(v: string): MountRequest {
   const target = kv.get('target') ?? kv.get('destination') ?? kv.get('dst');
   if (!target) throw new InvalidArgument(`invalid mount "${v}": target is required`);
   const ro = kv.get('readonly') ?? kv.get('ro');
-  const m: MountRequest = { type, source: kv.get('source') ?? kv.get('src') ?? '', target: checkMountTarget(target, `mount "${v}"`), readOnly: ro !== undefined && ro !== 'false' && ro !== '0' };
+  const m: MountRequest = {
+    type,
+    source: kv.get('source') ?? kv.get('src') ?? '',
+    target: checkMountTarget(target, `mount "${v}"`),
+    readOnly: ro !== undefined && ro !== 'false' && ro !== '0',
+  };
   if (type === 'bind' && !m.source) throw new InvalidArgument(`invalid mount "${v}": a bind mount needs a source`);
   if (type === 'tmpfs') {
     if (m.source) throw new InvalidArgument(`invalid mount "${v}": tmpfs takes no source`);
@@ -90,16 +95,21 @@ export function checkTmpfsOptions(opts: readonly string[], where: string): void 
  */
 export function applyTmpfsOptions(m: MountRequest, opts: string, where: string): MountRequest {
   const flags: string[] = ['noexec'];
-  for (const o of opts.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const o of opts
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const eq = o.indexOf('=');
-    const k = eq < 0 ? o : o.slice(0, eq), val = eq < 0 ? '' : o.slice(eq + 1);
+    const k = eq < 0 ? o : o.slice(0, eq),
+      val = eq < 0 ? '' : o.slice(eq + 1);
     if (k === 'size') m.tmpfsSize = parseSize(val);
     else if (k === 'mode') {
       if (!/^[0-7]{1,4}$/.test(val)) throw new InvalidArgument(`invalid tmpfs mode "${val}" in ${where}`);
       m.tmpfsMode = parseInt(val, 8);
     } else if (o === 'ro') m.readOnly = true;
     else if (o === 'rw') m.readOnly = false;
-    else if (o === 'notmpcopyup') continue; // what this runtime does anyway: nothing copied in
+    else if (o === 'notmpcopyup')
+      continue; // what this runtime does anyway: nothing copied in
     else flags.push(o);
   }
   checkTmpfsOptions(flags, where);

@@ -98,7 +98,8 @@ export class VolumeStore {
       const usedBy = this.inUse(v.name);
       if (filters.dangling !== undefined && (usedBy.length === 0) !== filters.dangling) continue;
       if (filters.name?.length && !filters.name.some((f) => v.name.includes(f))) continue;
-      if (filters.label?.length && !filters.label.every((l) => (l.includes('=') ? v.labels[l.split('=')[0]!] === l.slice(l.indexOf('=') + 1) : l in v.labels))) continue;
+      if (filters.label?.length && !filters.label.every((l) => (l.includes('=') ? v.labels[l.split('=')[0]!] === l.slice(l.indexOf('=') + 1) : l in v.labels)))
+        continue;
       out.push({ ...v, usedBy });
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));

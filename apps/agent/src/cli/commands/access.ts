@@ -33,13 +33,22 @@ export async function userCommand(client: SkiffClient, argv: string[]): Promise<
   switch (sub) {
     case 'create':
       if (args.length !== 1) throw new CliError('usage: skiff user create [--role admin|operator|viewer] (--password P | --password-stdin) NAME');
-      await client.users.create.mutate({ username: args[0]!, role: role ?? 'viewer', password: await readSecret(flags.password, !!flags['password-stdin'], 'a password') });
+      await client.users.create.mutate({
+        username: args[0]!,
+        role: role ?? 'viewer',
+        password: await readSecret(flags.password, !!flags['password-stdin'], 'a password'),
+      });
       io().stdout.write(`${args[0]}\n`);
       return 0;
     case 'ls':
     case 'list': {
       const users = await client.users.list.query();
-      io().stdout.write(table(['USERNAME', 'ROLE', 'DISABLED', 'CREATED'], users.map((u) => [u.username, u.role, String(u.disabled), new Date(u.createdAt).toISOString()])));
+      io().stdout.write(
+        table(
+          ['USERNAME', 'ROLE', 'DISABLED', 'CREATED'],
+          users.map((u) => [u.username, u.role, String(u.disabled), new Date(u.createdAt).toISOString()]),
+        ),
+      );
       return 0;
     }
     case 'rm':
@@ -48,7 +57,11 @@ export async function userCommand(client: SkiffClient, argv: string[]): Promise<
     case 'passwd':
     case 'update':
       if (args.length !== 1) throw new CliError('usage: skiff user passwd [--role R] [--password P | --password-stdin] NAME');
-      await client.users.update.mutate({ username: args[0]!, role, password: flags.password || flags['password-stdin'] ? await readSecret(flags.password, !!flags['password-stdin'], 'a password') : undefined });
+      await client.users.update.mutate({
+        username: args[0]!,
+        role,
+        password: flags.password || flags['password-stdin'] ? await readSecret(flags.password, !!flags['password-stdin'], 'a password') : undefined,
+      });
       return 0;
     default:
       throw new CliError('usage: skiff user create|ls|rm|passwd ...');
@@ -71,14 +84,32 @@ export async function tokenCommand(client: SkiffClient, argv: string[]): Promise
     case 'create': {
       if (args.length !== 1) throw new CliError('usage: skiff token create [--scope read|operate|admin] [--user NAME] [--expires-days N] NAME');
       const scopes = (flags.scope ?? ['read']).map((s) => oneOf(SCOPES, s, '--scope'));
-      const t = await client.tokens.create.mutate({ name: args[0]!, scopes, username: flags.user, expiresInDays: flags['expires-days'] ? Number(flags['expires-days']) : undefined });
+      const t = await client.tokens.create.mutate({
+        name: args[0]!,
+        scopes,
+        username: flags.user,
+        expiresInDays: flags['expires-days'] ? Number(flags['expires-days']) : undefined,
+      });
       io().stdout.write(`${t.token}\n`);
       return 0;
     }
     case 'ls':
     case 'list': {
       const list = await client.tokens.list.query();
-      io().stdout.write(table(['ID', 'NAME', 'USER', 'SCOPES', 'PREFIX', 'EXPIRES', 'LAST USED'], list.map((t) => [t.id, t.name, t.user.username, t.scopes, t.prefix, t.expiresAt ? new Date(t.expiresAt).toISOString() : 'never', t.lastUsedAt ? new Date(t.lastUsedAt).toISOString() : '-'])));
+      io().stdout.write(
+        table(
+          ['ID', 'NAME', 'USER', 'SCOPES', 'PREFIX', 'EXPIRES', 'LAST USED'],
+          list.map((t) => [
+            t.id,
+            t.name,
+            t.user.username,
+            t.scopes,
+            t.prefix,
+            t.expiresAt ? new Date(t.expiresAt).toISOString() : 'never',
+            t.lastUsedAt ? new Date(t.lastUsedAt).toISOString() : '-',
+          ]),
+        ),
+      );
       return 0;
     }
     case 'rm':
@@ -102,7 +133,11 @@ export async function loginCommand(client: SkiffClient, argv: string[]): Promise
     { command: 'login' },
   );
   if (args.length !== 1 || !flags.username) throw new CliError('usage: skiff login -u USER (-p PASS | --password-stdin) REGISTRY');
-  const { registry } = await client.registries.login.mutate({ registry: args[0]!, username: flags.username, password: await readSecret(flags.password, !!flags['password-stdin'], 'a password') });
+  const { registry } = await client.registries.login.mutate({
+    registry: args[0]!,
+    username: flags.username,
+    password: await readSecret(flags.password, !!flags['password-stdin'], 'a password'),
+  });
   io().stdout.write(`Login Succeeded (credentials for ${registry} stored by the agent)\n`);
   return 0;
 }

@@ -68,7 +68,7 @@ export async function buildCommand(_client: SkiffClient, argv: string[]): Promis
   if (contextArg === '-') {
     // stdin is the context: a tar (plain, gzip, zstd) or a bare Dockerfile; -f names a file inside it
     if (io().stdin.isTTY) throw new CliError('the build context is stdin, but stdin is a terminal: pipe a tar archive or a Dockerfile into it');
-    if (file === '-') throw new CliError('invalid argument: can\'t use stdin for both build context and dockerfile');
+    if (file === '-') throw new CliError("invalid argument: can't use stdin for both build context and dockerfile");
     if (file) query.set('dockerfile', file);
     body = io().stdin;
   } else {
@@ -83,7 +83,8 @@ export async function buildCommand(_client: SkiffClient, argv: string[]): Promis
       else {
         // a Dockerfile outside the context travels inside the archive under a name of its own, as with docker
         const text = file === '-' ? await readAll(io().stdin) : await readFile(file, 'utf8').catch(() => undefined);
-        if (text === undefined) throw new CliError(`unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${resolve(file)}: no such file or directory`);
+        if (text === undefined)
+          throw new CliError(`unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${resolve(file)}: no such file or directory`);
         dockerfileRel = `.dockerfile.${randomBytes(10).toString('hex')}`;
         extra.push({ name: dockerfileRel, content: text });
       }

@@ -132,7 +132,9 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
         { command: 'compose up' },
       );
       const req = await composeRequest(g);
-      await follow((h) => client.compose.up.subscribe({ ...req, services, build: !!f.build, forceRecreate: !!f['force-recreate'], removeOrphans: !!f['remove-orphans'] }, h));
+      await follow((h) =>
+        client.compose.up.subscribe({ ...req, services, build: !!f.build, forceRecreate: !!f['force-recreate'], removeOrphans: !!f['remove-orphans'] }, h),
+      );
       if (f.detach) return 0;
       // attached: follow the logs until Ctrl-C, then stop the project like Compose does
       const name = (await client.compose.config.query(req)).name;
@@ -180,7 +182,15 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
         io().stdout.write(
           table(
             ['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'],
-            cs.map((c) => [containerName(c), c.image, `"${truncate(c.command, 20)}"`, c.labels[SERVICE_LABEL] ?? '', timeAgo(c.created * 1000), c.status, formatPorts(c.ports)]),
+            cs.map((c) => [
+              containerName(c),
+              c.image,
+              `"${truncate(c.command, 20)}"`,
+              c.labels[SERVICE_LABEL] ?? '',
+              timeAgo(c.created * 1000),
+              c.status,
+              formatPorts(c.ports),
+            ]),
           ),
         );
       return 0;
@@ -230,7 +240,12 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
       );
       const project = await client.compose.config.query(await composeRequest(g));
       if (f.quiet) return 0;
-      if (f.services) io().stdout.write(Object.keys(project.services).map((s) => `${s}\n`).join(''));
+      if (f.services)
+        io().stdout.write(
+          Object.keys(project.services)
+            .map((s) => `${s}\n`)
+            .join(''),
+        );
       else io().stdout.write(f.format === 'json' ? `${JSON.stringify(project, null, 2)}\n` : stringify(project));
       return 0;
     }
@@ -249,7 +264,8 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
         { command: 'compose exec', stopAtPositional: true },
       );
       const [service, ...cmd] = execArgs;
-      if (!service || !cmd.length) throw new CliError('"skiff compose exec" requires at least 2 arguments.\nUsage: skiff compose exec [OPTIONS] SERVICE COMMAND [ARGS...]');
+      if (!service || !cmd.length)
+        throw new CliError('"skiff compose exec" requires at least 2 arguments.\nUsage: skiff compose exec [OPTIONS] SERVICE COMMAND [ARGS...]');
       const name = await projectName(client, g);
       const index = f.index ?? '1';
       const target = (await client.compose.ps.query({ projectName: name, services: [service] })).find((c) => c.labels[NUMBER_LABEL] === index);
@@ -266,7 +282,12 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
     }
     case 'ls': {
       const projects = await client.compose.ls.query();
-      io().stdout.write(table(['NAME', 'STATUS', 'CONFIG FILES'], projects.map((p) => [p.name, p.status, p.workingDir])));
+      io().stdout.write(
+        table(
+          ['NAME', 'STATUS', 'CONFIG FILES'],
+          projects.map((p) => [p.name, p.status, p.workingDir]),
+        ),
+      );
       return 0;
     }
     default:

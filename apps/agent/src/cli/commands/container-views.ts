@@ -32,7 +32,8 @@ export async function psCommand(client: SkiffClient, argv: string[]): Promise<nu
     const key = f.slice(0, eq);
     const value = f.slice(eq + 1);
     if (eq < 0 || !isPsFilterKey(key)) throw new CliError(`invalid filter '${f}' (supported: status=, name=, label=, id=, health=)`);
-    if (key === 'health' && !['starting', 'healthy', 'unhealthy', 'none'].includes(value)) throw new CliError(`invalid filter 'health=${value}' (starting, healthy, unhealthy or none)`);
+    if (key === 'health' && !['starting', 'healthy', 'unhealthy', 'none'].includes(value))
+      throw new CliError(`invalid filter 'health=${value}' (starting, healthy, unhealthy or none)`);
     (filters[key] ??= []).push(value);
   }
   const noTrunc = !!flags['no-trunc'];
@@ -151,7 +152,8 @@ export async function logsCommand(_client: SkiffClient, argv: string[]): Promise
     until: flags.until ? parseTime(flags.until) : undefined,
   };
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries({ ...options, timestamps: !!flags.timestamps })) if (v !== undefined && v !== false) q.set(k, v === true ? '1' : String(v));
+  for (const [k, v] of Object.entries({ ...options, timestamps: !!flags.timestamps }))
+    if (v !== undefined && v !== false) q.set(k, v === true ? '1' : String(v));
   // the byte stream, not tRPC: JSON per batch cost more than the bytes it carried
   const res = await agentRequest('GET', `/api/containers/${encodeURIComponent(args[0]!)}/logs?${q}`);
   await demuxFrames(res, io().stdout, io().stderr);
@@ -160,7 +162,12 @@ export async function logsCommand(_client: SkiffClient, argv: string[]): Promise
 
 /** every line of a log chunk with its time in front, as `docker logs -t` prints it */
 export function stamped(time: string, text: string): string {
-  return text ? text.split(/(?<=\n)/).map((l) => `${time} ${l}`).join('') : '';
+  return text
+    ? text
+        .split(/(?<=\n)/)
+        .map((l) => `${time} ${l}`)
+        .join('')
+    : '';
 }
 
 /** `--since 10m`, `--since 2024-01-01T00:00:00Z` or unix seconds */
@@ -197,7 +204,11 @@ function statsRow(id: string, name: string, s: ContainerStats): string[] {
 const STATS_HEADERS = ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'];
 
 export async function statsCommand(client: SkiffClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseFlags(argv, { 'no-stream': { type: 'boolean' }, all: { type: 'boolean', short: 'a' }, format: { type: 'string' } }, { command: 'stats' });
+  const { flags, args } = parseFlags(
+    argv,
+    { 'no-stream': { type: 'boolean' }, all: { type: 'boolean', short: 'a' }, format: { type: 'string' } },
+    { command: 'stats' },
+  );
   for (;;) {
     const list = await client.containers.list.query({ all: !!flags.all });
     const wanted = args.length ? list.filter((c) => args.some((a) => c.id.startsWith(a) || c.names.includes(`/${a}`))) : list;

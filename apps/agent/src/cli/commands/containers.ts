@@ -34,7 +34,9 @@ export async function stopCommand(client: SkiffClient, argv: string[], command: 
   const { flags, args } = parseFlags(argv, { time: { type: 'string', short: 't', aliases: ['timeout'] }, signal: { type: 'string', short: 's' } }, { command });
   needArgs(args, 1, command, '[OPTIONS] CONTAINER [CONTAINER...]');
   const timeout = flags.time !== undefined ? parseNumber(flags.time, '--time', { integer: true }) : undefined;
-  return forEach(args, (id) => (command === 'stop' ? client.containers.stop.mutate({ id, timeout, signal: flags.signal }) : client.containers.restart.mutate({ id, timeout })));
+  return forEach(args, (id) =>
+    command === 'stop' ? client.containers.stop.mutate({ id, timeout, signal: flags.signal }) : client.containers.restart.mutate({ id, timeout }),
+  );
 }
 
 export async function simpleCommand(client: SkiffClient, argv: string[], command: 'pause' | 'unpause'): Promise<number> {
@@ -78,7 +80,15 @@ export async function execCommand(client: SkiffClient, argv: string[]): Promise<
   );
   needArgs(args, 2, 'exec', '[OPTIONS] CONTAINER COMMAND [ARG...]');
   const [id, ...cmd] = args;
-  const spec = { cmd, tty: !!flags.tty, stdin: !!flags.interactive, env: flags.env, workingDir: flags.workdir, user: flags.user, privileged: !!flags.privileged };
+  const spec = {
+    cmd,
+    tty: !!flags.tty,
+    stdin: !!flags.interactive,
+    env: flags.env,
+    workingDir: flags.workdir,
+    user: flags.user,
+    privileged: !!flags.privileged,
+  };
   if (flags.detach) {
     await client.containers.execDetached.mutate({ id: id!, spec });
     return 0;
@@ -144,7 +154,14 @@ export async function commitCommand(client: SkiffClient, argv: string[]): Promis
   );
   const usage = 'Usage: skiff commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]';
   if (args.length < 1 || args.length > 2) throw new CliError(`"skiff commit" requires at least 1 and at most 2 arguments.\n${usage}`);
-  const { id } = await client.containers.commit.mutate({ id: args[0]!, ref: args[1], author: flags.author, message: flags.message, changes: flags.change, pause: flags.pause !== false });
+  const { id } = await client.containers.commit.mutate({
+    id: args[0]!,
+    ref: args[1],
+    author: flags.author,
+    message: flags.message,
+    changes: flags.change,
+    pause: flags.pause !== false,
+  });
   io().stdout.write(`${id}\n`);
   return 0;
 }

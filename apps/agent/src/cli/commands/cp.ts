@@ -48,7 +48,10 @@ async function packLocal(src: string, nameInArchive: string): Promise<Buffer> {
 
 /** Extracts into `dest`; a single top entry is renamed to dest's basename when dest is not a directory. */
 async function extractLocal(archive: Buffer, dest: string): Promise<void> {
-  const destIsDir = await stat(dest).then((s) => s.isDirectory(), () => false);
+  const destIsDir = await stat(dest).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   const extract = tar.extract();
   let top: string | undefined;
   extract.on('entry', (h, stream, next) => {
@@ -67,14 +70,18 @@ async function extractLocal(archive: Buffer, dest: string): Promise<void> {
       } else if (h.type === 'file') {
         await pipeline(stream, createWriteStream(path, { mode: h.mode }));
       } else stream.resume();
-    })().then(() => next(), (e) => next(e as Error));
+    })().then(
+      () => next(),
+      (e) => next(e as Error),
+    );
   });
   await pipeline(Readable.from([archive]), extract);
 }
 
 export async function cpCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const { args } = parseFlags(argv, { archive: { type: 'boolean', short: 'a' } }, { command: 'cp' });
-  if (args.length !== 2) throw new CliError('"skiff cp" requires exactly 2 arguments.\nUsage: skiff cp CONTAINER:SRC_PATH DEST_PATH|-  or  skiff cp SRC_PATH|- CONTAINER:DEST_PATH');
+  if (args.length !== 2)
+    throw new CliError('"skiff cp" requires exactly 2 arguments.\nUsage: skiff cp CONTAINER:SRC_PATH DEST_PATH|-  or  skiff cp SRC_PATH|- CONTAINER:DEST_PATH');
   const src = splitContainerPath(args[0]!);
   const dst = splitContainerPath(args[1]!);
   if (src.container && dst.container) throw new CliError('copying between containers is not supported');
@@ -92,10 +99,13 @@ export async function cpCommand(client: SkiffClient, argv: string[]): Promise<nu
   // into an existing directory keeps the name; otherwise the entry takes the destination's name
   const tryDir = await client.containers.copyTo
     .mutate({ id: dst.container!, path: dst.path, tar: (await packLocal(local, basename(resolve(local)))).toString('base64') })
-    .then(() => true, (e: Error) => {
-      if (!/not a directory|no such file/i.test(e.message)) throw e;
-      return false;
-    });
+    .then(
+      () => true,
+      (e: Error) => {
+        if (!/not a directory|no such file/i.test(e.message)) throw e;
+        return false;
+      },
+    );
   if (!tryDir) {
     const parent = posix.dirname(dst.path);
     await client.containers.copyTo.mutate({ id: dst.container!, path: parent, tar: (await packLocal(local, posix.basename(dst.path))).toString('base64') });

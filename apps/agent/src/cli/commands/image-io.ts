@@ -19,7 +19,9 @@ async function writeTar(res: IncomingMessage, file: string | undefined): Promise
   try {
     await pipeline(res, createWriteStream(file));
   } catch (e) {
-    await unlink(file).catch((ue: NodeJS.ErrnoException) => void (ue.code === 'ENOENT' || io().stderr.write(`skiff: cannot remove the partial ${file}: ${ue.message}\n`)));
+    await unlink(file).catch(
+      (ue: NodeJS.ErrnoException) => void (ue.code === 'ENOENT' || io().stderr.write(`skiff: cannot remove the partial ${file}: ${ue.message}\n`)),
+    );
     throw new CliError(`the archive is incomplete: ${(e as Error).message}`);
   }
 }
@@ -78,7 +80,8 @@ export async function importCommand(_client: SkiffClient, argv: string[]): Promi
     },
     { command: 'import' },
   );
-  if (args.length < 1 || args.length > 2) throw new CliError('"skiff import" requires 1 or 2 arguments.\nUsage: skiff import [OPTIONS] file|- [REPOSITORY[:TAG]]');
+  if (args.length < 1 || args.length > 2)
+    throw new CliError('"skiff import" requires 1 or 2 arguments.\nUsage: skiff import [OPTIONS] file|- [REPOSITORY[:TAG]]');
   const [src, ref] = args as [string, string | undefined];
   const query = new URLSearchParams();
   if (ref) query.set('ref', ref);

@@ -50,7 +50,13 @@ export async function networkCommand(client: SkiffClient, argv: string[]): Promi
       const id = (s: string) => (flags['no-trunc'] ? s : s.slice(0, 12));
       if (flags.quiet) io().stdout.write(list.map((n) => `${id(n.id)}\n`).join(''));
       else if (flags.format === 'json') for (const n of list) io().stdout.write(`${JSON.stringify(n)}\n`);
-      else io().stdout.write(table(['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], list.map((n) => [id(n.id), n.name, n.driver, 'local'])));
+      else
+        io().stdout.write(
+          table(
+            ['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'],
+            list.map((n) => [id(n.id), n.name, n.driver, 'local']),
+          ),
+        );
       return 0;
     }
     case 'inspect': {
@@ -89,7 +95,8 @@ export async function networkCommand(client: SkiffClient, argv: string[]): Promi
         },
         { command: 'network connect' },
       );
-      if (args.length !== 2) throw new CliError('"skiff network connect" requires exactly 2 arguments.\nUsage: skiff network connect [OPTIONS] NETWORK CONTAINER');
+      if (args.length !== 2)
+        throw new CliError('"skiff network connect" requires exactly 2 arguments.\nUsage: skiff network connect [OPTIONS] NETWORK CONTAINER');
       await client.networks.connect.mutate({ network: args[0]!, container: args[1]!, ip: flags.ip, aliases: flags.alias });
       return 0;
     }

@@ -1,7 +1,18 @@
 import { io } from '../io.js';
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { parseDuration, parseMountFlag, parsePublishFlag, parseSysctlFlag, parseTmpfsFlag, parseUlimitFlag, parseVolumeFlag, validateUlimits, type ContainerCreateSpec, type MountRequest } from '@skiff/runtime';
+import {
+  parseDuration,
+  parseMountFlag,
+  parsePublishFlag,
+  parseSysctlFlag,
+  parseTmpfsFlag,
+  parseUlimitFlag,
+  parseVolumeFlag,
+  validateUlimits,
+  type ContainerCreateSpec,
+  type MountRequest,
+} from '@skiff/runtime';
 import { parseBytes, parseFlags, parseNumber, type FlagDefs, type Flags } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError, isNotFound } from '../errors.js';
@@ -132,7 +143,10 @@ function readEnvFile(path: string): string[] {
   } catch (e) {
     throw new CliError(`open ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
   }
-  return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 }
 
 export function specFromArgs(argv: string[], command: string): { spec: ContainerCreateSpec; flags: CreateFlags } {
@@ -214,9 +228,7 @@ async function withPull<T>(client: SkiffClient, image: string, pullPolicy: strin
 export async function runCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const { spec, flags } = specFromArgs(argv, 'run');
   const detach = !!flags.detach;
-  const { id, sessionId } = await withPull(client, spec.image, flags.pull, () =>
-    client.containers.run.mutate({ spec, attach: !detach }),
-  );
+  const { id, sessionId } = await withPull(client, spec.image, flags.pull, () => client.containers.run.mutate({ spec, attach: !detach }));
   if (detach || !sessionId) {
     io().stdout.write(`${id}\n`);
     return 0;

@@ -15,16 +15,44 @@ export async function dfCommand(client: SkiffClient, argv: string[]): Promise<nu
     io().stdout.write(`${JSON.stringify(d)}\n`);
     return 0;
   }
-  const row = (type: string, t: { count: number; active: number; size: number; reclaimable: number }) => [type, String(t.count), String(t.active), humanSize(t.size), reclaimable(t.reclaimable, t.size)];
+  const row = (type: string, t: { count: number; active: number; size: number; reclaimable: number }) => [
+    type,
+    String(t.count),
+    String(t.active),
+    humanSize(t.size),
+    reclaimable(t.reclaimable, t.size),
+  ];
   if (!flags.verbose) {
-    io().stdout.write(table(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], [row('Images', d.images), row('Containers', d.containers), row('Local Volumes', d.volumes)]));
+    io().stdout.write(
+      table(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], [row('Images', d.images), row('Containers', d.containers), row('Local Volumes', d.volumes)]),
+    );
     return 0;
   }
   const images = d.images.items.flatMap((i) =>
-    (i.repoTags.length ? i.repoTags : ['<none>:<none>']).map((t) => [...splitRepoTag(t), shortId(i.id), timeAgo(Date.parse(i.created)), humanSize(i.size), humanSize(i.sharedSize), humanSize(i.uniqueSize), String(i.containers)]),
+    (i.repoTags.length ? i.repoTags : ['<none>:<none>']).map((t) => [
+      ...splitRepoTag(t),
+      shortId(i.id),
+      timeAgo(Date.parse(i.created)),
+      humanSize(i.size),
+      humanSize(i.sharedSize),
+      humanSize(i.uniqueSize),
+      String(i.containers),
+    ]),
   );
-  io().stdout.write(`Images space usage:\n\n${table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'SHARED SIZE', 'UNIQUE SIZE', 'CONTAINERS'], images)}\n`);
-  io().stdout.write(`Containers space usage:\n\n${table(['CONTAINER ID', 'NAMES', 'SIZE'], d.containers.items.map((c) => [shortId(c.id), c.name, humanSize(c.size)]))}\n`);
-  io().stdout.write(`Local Volumes space usage:\n\n${table(['VOLUME NAME', 'LINKS', 'SIZE'], d.volumes.items.map((v) => [v.name, String(v.usedBy), humanSize(v.size)]))}`);
+  io().stdout.write(
+    `Images space usage:\n\n${table(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'SHARED SIZE', 'UNIQUE SIZE', 'CONTAINERS'], images)}\n`,
+  );
+  io().stdout.write(
+    `Containers space usage:\n\n${table(
+      ['CONTAINER ID', 'NAMES', 'SIZE'],
+      d.containers.items.map((c) => [shortId(c.id), c.name, humanSize(c.size)]),
+    )}\n`,
+  );
+  io().stdout.write(
+    `Local Volumes space usage:\n\n${table(
+      ['VOLUME NAME', 'LINKS', 'SIZE'],
+      d.volumes.items.map((v) => [v.name, String(v.usedBy), humanSize(v.size)]),
+    )}`,
+  );
   return 0;
 }

@@ -48,9 +48,15 @@ export async function systemCommand(client: SkiffClient, argv: string[]): Promis
   const [sub, ...rest] = argv;
   if (sub === 'df') return dfCommand(client, rest);
   if (sub === 'prune') {
-    const { flags } = parseFlags(rest, { volumes: { type: 'boolean' }, force: { type: 'boolean', short: 'f' }, all: { type: 'boolean', short: 'a' } }, { command: 'system prune' });
+    const { flags } = parseFlags(
+      rest,
+      { volumes: { type: 'boolean' }, force: { type: 'boolean', short: 'f' }, all: { type: 'boolean', short: 'a' } },
+      { command: 'system prune' },
+    );
     const r = await client.system.prune.mutate({ volumes: !!flags.volumes });
-    io().stdout.write(`Deleted Containers:\n${r.containers.map((c) => `${c}\n`).join('')}Deleted Networks:\n${r.networks.map((n) => `${n}\n`).join('')}Deleted Images:\n${r.images.map((i) => `${i}\n`).join('')}${flags.volumes ? `Deleted Volumes:\n${r.volumes.map((v) => `${v}\n`).join('')}` : ''}`);
+    io().stdout.write(
+      `Deleted Containers:\n${r.containers.map((c) => `${c}\n`).join('')}Deleted Networks:\n${r.networks.map((n) => `${n}\n`).join('')}Deleted Images:\n${r.images.map((i) => `${i}\n`).join('')}${flags.volumes ? `Deleted Volumes:\n${r.volumes.map((v) => `${v}\n`).join('')}` : ''}`,
+    );
     return 0;
   }
   if (sub === 'events') return eventsCommand(client, rest);
@@ -85,7 +91,11 @@ function eventTime(v: string | undefined, flag: string): number | undefined {
  * seconds or a date) replay the kept events of that window, and `--until` ends the stream
  */
 export async function eventsCommand(client: SkiffClient, argv: string[]): Promise<number> {
-  const { flags } = parseFlags(argv, { filter: { type: 'string', short: 'f', multiple: true }, format: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' } }, { command: 'events' });
+  const { flags } = parseFlags(
+    argv,
+    { filter: { type: 'string', short: 'f', multiple: true }, format: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' } },
+    { command: 'events' },
+  );
   const filters = eventFilters(flags.filter ?? []);
   for (const t of filters.type ?? []) oneOf(['container', 'image', 'volume', 'network'], t, '--filter type');
   const since = eventTime(flags.since, '--since');
@@ -97,7 +107,9 @@ export async function eventsCommand(client: SkiffClient, argv: string[]): Promis
         onData(e) {
           if (flags.format === 'json') io().stdout.write(`${JSON.stringify(e)}\n`);
           else {
-            const attrs = Object.entries(e.attributes).map(([k, v]) => `${k}=${v}`).join(', ');
+            const attrs = Object.entries(e.attributes)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(', ');
             io().stdout.write(`${new Date(e.time / 1e6).toISOString()} ${e.type} ${e.action} ${e.id}${attrs ? ` (${attrs})` : ''}\n`);
           }
         },

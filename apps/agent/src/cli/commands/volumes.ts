@@ -38,7 +38,13 @@ export async function volumeCommand(client: SkiffClient, argv: string[]): Promis
       const list = await client.volumes.list.query(filters);
       if (flags.quiet) io().stdout.write(list.map((v) => `${v.name}\n`).join(''));
       else if (flags.format === 'json') for (const v of list) io().stdout.write(`${JSON.stringify(v)}\n`);
-      else io().stdout.write(table(['DRIVER', 'VOLUME NAME'], list.map((v) => [v.driver, v.name])));
+      else
+        io().stdout.write(
+          table(
+            ['DRIVER', 'VOLUME NAME'],
+            list.map((v) => [v.driver, v.name]),
+          ),
+        );
       return 0;
     }
     case 'inspect': {

@@ -27,11 +27,32 @@ export default function ContainerPage({ params }: { params: Promise<{ id: string
   const [actionError, setError] = useState('');
   const error = actionError || (inspect.error && !isNotFound(inspect.error) ? errorMessage(inspect.error) : '');
 
-  if (inspect.error && isNotFound(inspect.error)) return <p className="card">This container no longer exists. <Link className="text-sky-600 hover:underline" href="/containers">Back to containers</Link></p>;
-  if (!info) return error ? <p role="alert" className="text-rose-600">{error}</p> : <p>loading…</p>;
+  if (inspect.error && isNotFound(inspect.error))
+    return (
+      <p className="card">
+        This container no longer exists.{' '}
+        <Link className="text-sky-600 hover:underline" href="/containers">
+          Back to containers
+        </Link>
+      </p>
+    );
+  if (!info)
+    return error ? (
+      <p role="alert" className="text-rose-600">
+        {error}
+      </p>
+    ) : (
+      <p>loading…</p>
+    );
   const state = info.State;
   const canOperate = !!me?.can.operate;
-  const tabs: Tab[] = ['overview', 'logs', ...(canOperate && state.Running ? (['terminal'] as Tab[]) : []), ...(state.Running ? (['stats', 'top'] as Tab[]) : []), 'inspect'];
+  const tabs: Tab[] = [
+    'overview',
+    'logs',
+    ...(canOperate && state.Running ? (['terminal'] as Tab[]) : []),
+    ...(state.Running ? (['stats', 'top'] as Tab[]) : []),
+    'inspect',
+  ];
   const current = tabs.includes(tab) ? tab : 'overview';
   return (
     <div className="space-y-3">
@@ -39,11 +60,20 @@ export default function ContainerPage({ params }: { params: Promise<{ id: string
         <h1 className="text-xl font-semibold">
           {info.Name.slice(1)} <span className="text-sm font-normal text-zinc-500">{info.Id.slice(0, 12)}</span>
         </h1>
-        <span className={`rounded px-2 py-0.5 text-xs ${state.Running ? (state.Paused ? 'bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300' : 'bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300') : 'bg-zinc-200 text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300'}`} data-testid="state">{state.Status}</span>
+        <span
+          className={`rounded px-2 py-0.5 text-xs ${state.Running ? (state.Paused ? 'bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300' : 'bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300') : 'bg-zinc-200 text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300'}`}
+          data-testid="state"
+        >
+          {state.Status}
+        </span>
         <span className="flex-1" />
         {canOperate && <ContainerActions info={info} onError={setError} />}
       </div>
-      {error && <p role="alert" className="rounded bg-rose-100 p-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">{error}</p>}
+      {error && (
+        <p role="alert" className="rounded bg-rose-100 p-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">
+          {error}
+        </p>
+      )}
       <div className="flex flex-wrap gap-1" role="tablist">
         {tabs.map((t) => (
           <button key={t} role="tab" aria-selected={t === current} className={t === current ? 'btn-primary' : 'btn'} onClick={() => setTab(t)}>
@@ -58,7 +88,9 @@ export default function ContainerPage({ params }: { params: Promise<{ id: string
       {current === 'top' && <Top id={id} />}
       {current === 'inspect' && (
         <div className="card overflow-auto font-mono text-xs" data-testid="inspect">
-          <button className="btn mb-2" onClick={() => void navigator.clipboard?.writeText(JSON.stringify(info, null, 2))}>copy JSON</button>
+          <button className="btn mb-2" onClick={() => void navigator.clipboard?.writeText(JSON.stringify(info, null, 2))}>
+            copy JSON
+          </button>
           <JsonTree value={info} />
         </div>
       )}
@@ -72,28 +104,45 @@ function TerminalTab({ id }: { id: string }) {
   const [custom, setCustom] = useState('');
   const [user, setUser] = useState('');
   const [session, setSession] = useState({ cmd: [SHELLS[0]!], user: '', generation: 0 });
-  const connect = () => setSession((s) => ({ cmd: shell === 'custom' ? custom.trim().split(/\s+/).filter(Boolean) : [shell], user, generation: s.generation + 1 }));
+  const connect = () =>
+    setSession((s) => ({ cmd: shell === 'custom' ? custom.trim().split(/\s+/).filter(Boolean) : [shell], user, generation: s.generation + 1 }));
   return (
     <div className="card space-y-2">
-      <form className="flex flex-wrap items-end gap-2 text-xs" onSubmit={(e) => { e.preventDefault(); connect(); }}>
+      <form
+        className="flex flex-wrap items-end gap-2 text-xs"
+        onSubmit={(e) => {
+          e.preventDefault();
+          connect();
+        }}
+      >
         <label>
           <span className="label">Command</span>
           <select className="input w-32" aria-label="shell" value={shell} onChange={(e) => setShell(e.target.value)}>
-            {SHELLS.map((s) => <option key={s}>{s}</option>)}
+            {SHELLS.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
             <option value="custom">custom…</option>
           </select>
         </label>
         {shell === 'custom' && (
           <label>
             <span className="label">Custom command</span>
-            <input className="input w-56 font-mono" aria-label="custom command" placeholder="top -d 1" value={custom} onChange={(e) => setCustom(e.target.value)} />
+            <input
+              className="input w-56 font-mono"
+              aria-label="custom command"
+              placeholder="top -d 1"
+              value={custom}
+              onChange={(e) => setCustom(e.target.value)}
+            />
           </label>
         )}
         <label>
           <span className="label">User</span>
           <input className="input w-32" aria-label="exec user" placeholder="default" value={user} onChange={(e) => setUser(e.target.value)} />
         </label>
-        <button className="btn-primary" disabled={shell === 'custom' && !custom.trim()}>{session.generation ? 'reconnect' : 'connect'}</button>
+        <button className="btn-primary" disabled={shell === 'custom' && !custom.trim()}>
+          {session.generation ? 'reconnect' : 'connect'}
+        </button>
       </form>
       <Terminal id={id} cmd={session.cmd} user={session.user} generation={session.generation} />
     </div>

@@ -125,7 +125,10 @@ export class ContainerCgroup {
     }
     const parent = join(dir, '..');
     // mems first: a task's memory may only move once the node is allowed
-    for (const [file, value] of [['cpuset.mems', l.cpusetMems], ['cpuset.cpus', l.cpusetCpus]] as const) {
+    for (const [file, value] of [
+      ['cpuset.mems', l.cpusetMems],
+      ['cpuset.cpus', l.cpusetCpus],
+    ] as const) {
       await writeFile(join(dir, file), value || (await readFile(join(parent, file), 'utf8')).trim());
     }
   }
@@ -147,7 +150,9 @@ export class ContainerCgroup {
     const dir = this.dirs.unified!;
     const parent = join(dir, '..');
     // debug: the parent usually has them already, and one not delegated to us refuses; the limits below fail loudly then
-    await writeFile(join(parent, 'cgroup.subtree_control'), '+memory +cpu +pids +io').catch(logFailure(log, 'debug', 'enabling controllers', { cgroup: parent }));
+    await writeFile(join(parent, 'cgroup.subtree_control'), '+memory +cpu +pids +io').catch(
+      logFailure(log, 'debug', 'enabling controllers', { cgroup: parent }),
+    );
     if (l.memory) {
       await writeFile(join(dir, 'memory.max'), String(l.memory));
       // debug: memory.swap.max is absent without swap accounting
@@ -233,23 +238,41 @@ export class ContainerCgroup {
     if (this.version === 2) {
       const d = this.dirs.unified!;
       const [cpu, mem, max, pids, io] = await Promise.all([
-        read(join(d, 'cpu.stat')), read(join(d, 'memory.current')), read(join(d, 'memory.max')),
-        read(join(d, 'pids.current')), read(join(d, 'io.stat')),
+        read(join(d, 'cpu.stat')),
+        read(join(d, 'memory.current')),
+        read(join(d, 'memory.max')),
+        read(join(d, 'pids.current')),
+        read(join(d, 'io.stat')),
       ]);
       const usec = Number(/usage_usec (\d+)/.exec(cpu)?.[1] ?? 0);
-      let blkRead = 0, blkWrite = 0;
-      for (const m of io.matchAll(/rbytes=(\d+) wbytes=(\d+)/g)) { blkRead += Number(m[1]); blkWrite += Number(m[2]); }
-      return { cpuNs: usec * 1000, memUsage: Number(mem) || 0, memLimit: max.trim() === 'max' || !max ? 0 : Number(max), pids: Number(pids) || 0, blkRead, blkWrite };
+      let blkRead = 0,
+        blkWrite = 0;
+      for (const m of io.matchAll(/rbytes=(\d+) wbytes=(\d+)/g)) {
+        blkRead += Number(m[1]);
+        blkWrite += Number(m[2]);
+      }
+      return {
+        cpuNs: usec * 1000,
+        memUsage: Number(mem) || 0,
+        memLimit: max.trim() === 'max' || !max ? 0 : Number(max),
+        pids: Number(pids) || 0,
+        blkRead,
+        blkWrite,
+      };
     }
     const { memory, cpuacct, pids, blkio } = this.dirs;
     const [cpu, usage, limit, memStat, pidsCur, io] = await Promise.all([
-      read(cpuacct && join(cpuacct, 'cpuacct.usage')), read(memory && join(memory, 'memory.usage_in_bytes')),
-      read(memory && join(memory, 'memory.limit_in_bytes')), read(memory && join(memory, 'memory.stat')),
-      read(pids && join(pids, 'pids.current')), read(blkio && join(blkio, 'blkio.throttle.io_service_bytes')),
+      read(cpuacct && join(cpuacct, 'cpuacct.usage')),
+      read(memory && join(memory, 'memory.usage_in_bytes')),
+      read(memory && join(memory, 'memory.limit_in_bytes')),
+      read(memory && join(memory, 'memory.stat')),
+      read(pids && join(pids, 'pids.current')),
+      read(blkio && join(blkio, 'blkio.throttle.io_service_bytes')),
     ]);
     // Docker subtracts the page cache ("total_inactive_file") from the usage it shows.
     const inactive = Number(/total_inactive_file (\d+)/.exec(memStat)?.[1] ?? 0);
-    let blkRead = 0, blkWrite = 0;
+    let blkRead = 0,
+      blkWrite = 0;
     for (const m of io.matchAll(/^\S+ (Read|Write) (\d+)$/gm)) {
       if (m[1] === 'Read') blkRead += Number(m[2]);
       else blkWrite += Number(m[2]);
@@ -260,7 +283,8 @@ export class ContainerCgroup {
       memUsage: Math.max(0, (Number(usage) || 0) - inactive),
       memLimit: lim >= 2 ** 62 ? 0 : lim,
       pids: Number(pidsCur) || 0,
-      blkRead, blkWrite,
+      blkRead,
+      blkWrite,
     };
   }
 

@@ -1,7 +1,21 @@
 import { readdir } from 'node:fs/promises';
 import { AT_SYMLINK_NOFOLLOW, fstatat, openat2, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, type StatAt } from '../../native/addon.js';
 import type { FileChange } from '../../types.js';
-import { assertEntryName, closeQuietly, errCode, fdPath, fsDebug, isDir, O_DIRECTORY, O_NOFOLLOW, O_PATH, openInRoot, openRootDir, S_IFMT, withFd } from './root-fd.js';
+import {
+  assertEntryName,
+  closeQuietly,
+  errCode,
+  fdPath,
+  fsDebug,
+  isDir,
+  O_DIRECTORY,
+  O_NOFOLLOW,
+  O_PATH,
+  openInRoot,
+  openRootDir,
+  S_IFMT,
+  withFd,
+} from './root-fd.js';
 
 const S_IFCHR = 0o020000;
 

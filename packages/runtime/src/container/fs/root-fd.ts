@@ -72,7 +72,8 @@ export function withFdSync<T>(fd: number, fn: (fd: number) => T): T {
 
 /** A single directory-entry name from an archive or readdir: no separators, not `.`/`..`. */
 export function assertEntryName(name: string): void {
-  if (!name || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) throw new InvalidArgument(`invalid file name: ${JSON.stringify(name)}`);
+  if (!name || name === '.' || name === '..' || name.includes('/') || name.includes('\0'))
+    throw new InvalidArgument(`invalid file name: ${JSON.stringify(name)}`);
 }
 
 /**

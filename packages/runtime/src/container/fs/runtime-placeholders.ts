@@ -1,7 +1,22 @@
 import { openSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { fxattrs, openat2, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, type StatAt } from '../../native/addon.js';
-import { closeQuietly, errCode, fdPath, fsDebug, fstatFd, isDir, isFile, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_RDONLY, openRootDir, withFd, withFdSync } from './root-fd.js';
+import {
+  closeQuietly,
+  errCode,
+  fdPath,
+  fsDebug,
+  fstatFd,
+  isDir,
+  isFile,
+  O_DIRECTORY,
+  O_NOFOLLOW,
+  O_PATH,
+  O_RDONLY,
+  openRootDir,
+  withFd,
+  withFdSync,
+} from './root-fd.js';
 
 /**
  * Mount points the shim creates in the container's upper dir when the image lacks them
@@ -36,7 +51,9 @@ async function listBeneath(rootFd: number, rel: string): Promise<string[]> {
 /** trusted.overlay.opaque of directory `rel` under the fd */
 function opaqueBeneath(rootFd: number, rel: string): boolean {
   try {
-    const dir = withFdSync(openat2(rootFd, rel, O_PATH | O_NOFOLLOW | O_DIRECTORY, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), (fd) => openSync(fdPath(fd), O_RDONLY | O_DIRECTORY));
+    const dir = withFdSync(openat2(rootFd, rel, O_PATH | O_NOFOLLOW | O_DIRECTORY, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), (fd) =>
+      openSync(fdPath(fd), O_RDONLY | O_DIRECTORY),
+    );
     return withFdSync(dir, (fd) => fxattrs(fd)['trusted.overlay.opaque']?.toString() === 'y');
   } catch (e) {
     fsDebug('placeholders: opaque of %s: %s', rel, (e as Error).message);

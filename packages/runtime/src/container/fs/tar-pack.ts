@@ -4,7 +4,21 @@ import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { readlinkat } from '../../native/addon.js';
-import { assertEntryName, closeQuietly, fdPath, fsDebug, fstatFd, isDir, isFile, isSymlink, O_NOFOLLOW, O_PATH, O_RDONLY, openInRoot, withFd } from './root-fd.js';
+import {
+  assertEntryName,
+  closeQuietly,
+  fdPath,
+  fsDebug,
+  fstatFd,
+  isDir,
+  isFile,
+  isSymlink,
+  O_NOFOLLOW,
+  O_PATH,
+  O_RDONLY,
+  openInRoot,
+  withFd,
+} from './root-fd.js';
 
 const readAsync = promisify(read);
 const CHUNK = 64 * 1024;

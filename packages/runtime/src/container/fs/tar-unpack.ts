@@ -64,7 +64,11 @@ export async function extractIntoRoot(rootFd: number, dest: string, input: NodeJ
 
 async function writeEntry(rootFd: number, dest: string, header: tar.Header, stream: Readable): Promise<void> {
   if (header.name.includes('\0')) throw new InvalidArgument(`invalid tar entry name: ${JSON.stringify(header.name)}`);
-  const rel = posix.normalize(header.name).replace(/^(\.\/)+/, '').replace(/^\/+/, '').replace(/\/+$/, '');
+  const rel = posix
+    .normalize(header.name)
+    .replace(/^(\.\/)+/, '')
+    .replace(/^\/+/, '')
+    .replace(/\/+$/, '');
   if (rel === '.' || rel === '') {
     stream.resume();
     return;

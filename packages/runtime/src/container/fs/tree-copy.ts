@@ -2,8 +2,39 @@ import { chmodSync, createReadStream, createWriteStream, fchmodSync, fchownSync,
 import { readdir } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { StatAt } from '../../native/addon.js';
-import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, fchownat, fsetxattr, fxattrs, linkat, mkdirat, mknodat, readlinkat, symlinkat, utimensat } from '../../native/addon.js';
-import { assertEntryName, closeQuietly, fdPath, fsDebug, fstatFd, isDir, isFile, isSymlink, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_WRONLY, openInRoot, S_IFMT, withFd } from './root-fd.js';
+import {
+  AT_EMPTY_PATH,
+  AT_SYMLINK_NOFOLLOW,
+  fchownat,
+  fsetxattr,
+  fxattrs,
+  linkat,
+  mkdirat,
+  mknodat,
+  readlinkat,
+  symlinkat,
+  utimensat,
+} from '../../native/addon.js';
+import {
+  assertEntryName,
+  closeQuietly,
+  fdPath,
+  fsDebug,
+  fstatFd,
+  isDir,
+  isFile,
+  isSymlink,
+  O_CREAT,
+  O_DIRECTORY,
+  O_EXCL,
+  O_NOFOLLOW,
+  O_PATH,
+  O_RDONLY,
+  O_WRONLY,
+  openInRoot,
+  S_IFMT,
+  withFd,
+} from './root-fd.js';
 
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
@@ -20,7 +51,9 @@ const S_IFIFO = 0o010000;
 export async function copyTreeFds(srcFd: number, dstFd: number): Promise<void> {
   const links = new Map<string, string>();
   await copyDirContent(srcFd, dstFd, dstFd, '', links);
-  await withFd(openSync(fdPath(dstFd), O_RDONLY | O_DIRECTORY), (fd) => withFd(openSync(fdPath(srcFd), O_RDONLY | O_DIRECTORY), (from) => setMeta(fd, fstatFd(srcFd), from)));
+  await withFd(openSync(fdPath(dstFd), O_RDONLY | O_DIRECTORY), (fd) =>
+    withFd(openSync(fdPath(srcFd), O_RDONLY | O_DIRECTORY), (from) => setMeta(fd, fstatFd(srcFd), from)),
+  );
 }
 
 async function copyDirContent(src: number, dst: number, dstRoot: number, rel: string, links: Map<string, string>): Promise<void> {

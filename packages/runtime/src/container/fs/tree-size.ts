@@ -42,4 +42,3 @@ async function sizeOf(dir: number): Promise<number> {
   }
   return total;
 }
-

@@ -42,7 +42,8 @@ export function mergeHealthcheck(user: ContainerCreateSpec['healthcheck'], image
   for (const k of Object.keys(merged) as (keyof HealthConfig)[]) if (merged[k] === undefined) delete merged[k];
   if (!merged.Test?.length) return undefined;
   const kind = merged.Test[0];
-  if (kind !== 'CMD' && kind !== 'CMD-SHELL' && kind !== 'NONE') throw new InvalidArgument(`unknown healthcheck type "${kind}" (expected CMD, CMD-SHELL or NONE)`);
+  if (kind !== 'CMD' && kind !== 'CMD-SHELL' && kind !== 'NONE')
+    throw new InvalidArgument(`unknown healthcheck type "${kind}" (expected CMD, CMD-SHELL or NONE)`);
   if (kind !== 'NONE' && (merged.Test.length < 2 || !merged.Test[1])) throw new InvalidArgument('the healthcheck command is empty');
   return merged;
 }

@@ -94,8 +94,14 @@ async function adoptUnrecorded(h: AdoptHost, c: StoredContainer, shimPid: number
     const pid = readPidFile(c.dir, 'init.pid');
     if (readPidFile(c.dir, 'shim.pid') === shimPid && pid) {
       await h.setState(c, {
-        status: 'running', pid, shimPid, startedAt: h.now(),
-        exitCode: 0, oomKilled: false, error: '', stoppedByUser: false,
+        status: 'running',
+        pid,
+        shimPid,
+        startedAt: h.now(),
+        exitCode: 0,
+        oomKilled: false,
+        error: '',
+        stoppedByUser: false,
       });
       h.watch(c);
       return true;

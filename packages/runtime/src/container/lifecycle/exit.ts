@@ -51,7 +51,8 @@ export async function finishExit(ctx: ContainerContext, c: StoredContainer, remo
     ctx.emit(c, 'die', { exitCode: String(c.state.exitCode) });
     await cg.remove().catch(cleanupFailed(log, 'removing the cgroup of an exited container', { container: c.record.id }));
     // `run --rm` ends once the container is gone, as docker's does (it waits for "removed")
-    if (c.record.spec.autoRemove && !ctx.closed && !removing) await removeLocked(ctx, c, true).catch((e) => lifecycleWarn('removing it (--rm)', c.record.id, e));
+    if (c.record.spec.autoRemove && !ctx.closed && !removing)
+      await removeLocked(ctx, c, true).catch((e) => lifecycleWarn('removing it (--rm)', c.record.id, e));
   } finally {
     ctx.finishing.delete(c.record.id);
     ctx.wake(ctx.exitWaiters, c.record.id);

@@ -130,16 +130,24 @@ export async function startLocked(ctx: ContainerContext, c: StoredContainer, wai
       attach.catch(logFailure(log, 'debug', 'connecting to the attach socket', { container: r.id }));
     }
     // Docker: every start begins "starting" with a clear streak; the log carries over
-    const health = healthSchedule(r.healthcheck, r.healthShell)
-      ? { Status: 'starting' as const, FailingStreak: 0, Log: c.state.health?.Log ?? [] }
-      : undefined;
+    const health = healthSchedule(r.healthcheck, r.healthShell) ? { Status: 'starting' as const, FailingStreak: 0, Log: c.state.health?.Log ?? [] } : undefined;
     await ctx.setState(c, {
-      status: 'running', pid, shimPid, startedAt: nowIso(),
-      exitCode: 0, oomKilled: false, error: '', stoppedByUser: false, health,
+      status: 'running',
+      pid,
+      shimPid,
+      startedAt: nowIso(),
+      exitCode: 0,
+      oomKilled: false,
+      error: '',
+      stoppedByUser: false,
+      health,
     });
     timeline?.mark('state.json');
   } catch (e) {
-    attach?.then((s) => s.destroy(), () => {});
+    attach?.then(
+      (s) => s.destroy(),
+      () => {},
+    );
     // a shim that died after cloning leaves the container's process in the cgroup: kill it
     // first, or the removal fails and the process lives on unknown to anyone
     await killCgroup(cg).catch((k) => lifecycleWarn('killing the cgroup of a failed start', r.id, k));

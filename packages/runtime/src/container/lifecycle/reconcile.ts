@@ -22,7 +22,13 @@ export async function adoptAll(ctx: ContainerContext): Promise<void> {
   });
   // a newer release's containers (skipped by the store) keep their network as they keep their shim
   const skipped = ctx.store.skippedIds();
-  const running = new Set([...ctx.store.all().filter(isUp).map((c) => c.record.id), ...skipped]);
+  const running = new Set([
+    ...ctx.store
+      .all()
+      .filter(isUp)
+      .map((c) => c.record.id),
+    ...skipped,
+  ]);
   const known = new Set([...ctx.store.all().map((c) => c.record.id), ...skipped]);
   await ctx.opts.networks.reconcile(running, known).catch(logFailure(log, 'warn', 'reconciling networks with the containers'));
 }

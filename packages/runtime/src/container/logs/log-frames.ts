@@ -10,7 +10,11 @@ import { chunkEntries } from './log-parse.js';
 
 /** a chunk's bytes as `docker logs` shows them */
 function chunkText(c: LogChunk, timestamps: boolean): string {
-  return timestamps ? chunkEntries(c).map((e) => `${e.time} ${e.line}`).join('') : c.text;
+  return timestamps
+    ? chunkEntries(c)
+        .map((e) => `${e.time} ${e.line}`)
+        .join('')
+    : c.text;
 }
 
 /** chunks (parsed in JS: history with --tail) as frames, a frame per chunk */

@@ -44,7 +44,8 @@ function scanLine(text: string, start: number, end: number): boolean {
   if (esc === -1 || esc >= s) scanned.line = text.slice(from, s);
   else if (esc === s - 2 && text.charCodeAt(s - 1) === N) scanned.line = text.slice(from, s - 2) + '\n';
   // a terminal's lines end in \r\n
-  else if (esc === s - 4 && text.charCodeAt(s - 3) === R && text.charCodeAt(s - 2) === 0x5c && text.charCodeAt(s - 1) === N) scanned.line = text.slice(from, s - 4) + '\r\n';
+  else if (esc === s - 4 && text.charCodeAt(s - 3) === R && text.charCodeAt(s - 2) === 0x5c && text.charCodeAt(s - 1) === N)
+    scanned.line = text.slice(from, s - 4) + '\r\n';
   else return scanSlow(text.slice(start, end));
   scanned.stream = stream;
   scanned.time = text.slice(t + TIME_KEY.length, end - 2);

@@ -83,7 +83,11 @@ export function readContainerLogChunks(dir: string, opts: ReadOptions, isDone: (
 }
 
 /** the same as Docker's stream bytes (see log-frames.ts): what `docker logs` and `skiff logs` read */
-export function readContainerLogStream(dir: string, opts: LogsOptions & LogStreamOptions & { signal?: AbortSignal }, isDone: () => boolean): AsyncGenerator<Buffer> {
+export function readContainerLogStream(
+  dir: string,
+  opts: LogsOptions & LogStreamOptions & { signal?: AbortSignal },
+  isDone: () => boolean,
+): AsyncGenerator<Buffer> {
   return readLog(dir, opts, isDone, bytes(opts));
 }
 
@@ -161,13 +165,7 @@ async function* readLog<B>(dir: string, opts: ReadOptions, isDone: () => boolean
  * opens new generations as soon as `container.log` is seen to be a new file, before the
  * shim can rotate them away, also while this generator waits for its consumer.
  */
-async function* follow<B>(
-  watch: GenerationWatch,
-  opts: ReadOptions,
-  keep: Keep,
-  isDone: () => boolean,
-  format: Format<B>,
-): AsyncGenerator<B> {
+async function* follow<B>(watch: GenerationWatch, opts: ReadOptions, keep: Keep, isDone: () => boolean, format: Format<B>): AsyncGenerator<B> {
   const gens = watch.gens;
   const onAbort = () => watch.interrupt();
   opts.signal?.addEventListener('abort', onAbort);

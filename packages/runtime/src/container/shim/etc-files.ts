@@ -31,7 +31,8 @@ const readOr = (path: string, fallback: string) => {
 export async function writeEtcFiles(dir: string, o: EtcOptions): Promise<void> {
   // create validates these; a record from before that check must not inject lines either
   for (const v of [o.hostname, o.ip, o.dnsServer, ...(o.dns ?? []), ...(o.hostEntries ?? []).flat()]) {
-    if (v !== undefined && /[\s\0]/.test(v)) throw new InvalidArgument(`invalid /etc/hosts or resolv.conf value ${JSON.stringify(v)}: contains whitespace or a NUL byte`);
+    if (v !== undefined && /[\s\0]/.test(v))
+      throw new InvalidArgument(`invalid /etc/hosts or resolv.conf value ${JSON.stringify(v)}: contains whitespace or a NUL byte`);
   }
   writeFileSync(join(dir, 'hostname'), `${o.hostname}\n`);
   let hosts: string;
@@ -69,7 +70,11 @@ export function embeddedDnsOf(cn: ContainerNetworking | undefined, isDefault: (n
 export function updateResolvConf(dir: string, o: Pick<EtcOptions, 'network' | 'dnsServer' | 'dns'>): void {
   const file = join(dir, 'resolv.conf');
   const want = resolvConf({ hostname: '', ...o });
-  const servers = (text: string) => text.split('\n').filter((l) => /^\s*nameserver\s/.test(l)).join('\n');
+  const servers = (text: string) =>
+    text
+      .split('\n')
+      .filter((l) => /^\s*nameserver\s/.test(l))
+      .join('\n');
   if (servers(readOr(file, '')) === servers(want)) return;
   writeFileSync(file, want);
 }
@@ -79,7 +84,14 @@ function resolvConf(o: EtcOptions): string {
   const host = readOr('/etc/resolv.conf', '');
   if (o.network === 'host' && !o.dns?.length) return host;
   const keep = host.split('\n').filter((l) => !/^\s*nameserver\s/.test(l) && l.trim() && !l.startsWith('#'));
-  let servers = o.dns?.length ? o.dns : o.dnsServer ? [o.dnsServer] : host.split('\n').map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1]).filter((s): s is string => !!s && !/^(127\.|::1$)/.test(s));
+  let servers = o.dns?.length
+    ? o.dns
+    : o.dnsServer
+      ? [o.dnsServer]
+      : host
+          .split('\n')
+          .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+          .filter((s): s is string => !!s && !/^(127\.|::1$)/.test(s));
   if (o.dnsServer && o.dns?.length) servers = [o.dnsServer]; // --dns becomes the embedded server's upstream in Docker; here the gateway answers and forwards
   return [...servers.map((s) => `nameserver ${s}`), ...keep, ...(o.dnsServer ? ['options ndots:0'] : []), ''].join('\n');
 }

@@ -19,7 +19,11 @@ export class StartError extends SkiffError {
 export async function launchShim(containerDir: string, timeline?: StartTimeline): Promise<{ pid: number; shimPid: number }> {
   if (!existsSync(SHIM_PATH)) throw new Unavailable(`the container shim is not built (${SHIM_PATH}); run npm install`);
   const spawnAt = process.hrtime.bigint();
-  const { pid: shimPid, report, stderr } = await spawnReported(SHIM_PATH, ['start', containerDir]).catch((e: Error) => {
+  const {
+    pid: shimPid,
+    report,
+    stderr,
+  } = await spawnReported(SHIM_PATH, ['start', containerDir]).catch((e: Error) => {
     throw new StartError(125, `starting the container shim: ${e.message}`);
   });
   const line = report.split('\n')[0] ?? '';

@@ -30,7 +30,8 @@ export function mergeEnv(...lists: (string[] | undefined)[]): string[] {
 function validateRestart(p: RestartPolicy | undefined, autoRemove: boolean | undefined): RestartPolicy {
   const policy = p ?? { name: 'no' as const };
   if (autoRemove && policy.name !== 'no') throw new InvalidArgument('conflicting options: --restart and --rm');
-  if (policy.name === 'on-failure' && (policy.maximumRetryCount ?? 0) < 0) throw new InvalidArgument('invalid restart policy: maximum retry count cannot be negative');
+  if (policy.name === 'on-failure' && (policy.maximumRetryCount ?? 0) < 0)
+    throw new InvalidArgument('invalid restart policy: maximum retry count cannot be negative');
   return policy;
 }
 
@@ -44,11 +45,7 @@ function exposed(ports: string[] | undefined): string[] {
 }
 
 /** Builds the persisted record from a create request and the image's config (Docker's merge rules). */
-export function buildRecord(
-  spec: ContainerCreateSpec,
-  image: ImageInspect,
-  ids: { id: string; name: string; created: string },
-): ContainerRecord {
+export function buildRecord(spec: ContainerCreateSpec, image: ImageInspect, ids: { id: string; name: string; created: string }): ContainerRecord {
   validateCreateStrings(spec);
   const ic = image.config ?? {};
   // An explicit entrypoint resets the image's CMD too (Docker's rule).
@@ -63,11 +60,17 @@ export function buildRecord(
   }
   if (network === 'host' && spec.hostname) throw new InvalidArgument('conflicting options: hostname and the network mode host');
   for (const p of spec.ports ?? []) {
-    if (!Number.isInteger(p.containerPort) || p.containerPort < 1 || p.containerPort > 65535) throw new InvalidArgument(`invalid container port: ${p.containerPort}`);
-    if (p.hostPort !== undefined && (!Number.isInteger(p.hostPort) || p.hostPort < 0 || p.hostPort > 65535)) throw new InvalidArgument(`invalid host port: ${p.hostPort}`);
+    if (!Number.isInteger(p.containerPort) || p.containerPort < 1 || p.containerPort > 65535)
+      throw new InvalidArgument(`invalid container port: ${p.containerPort}`);
+    if (p.hostPort !== undefined && (!Number.isInteger(p.hostPort) || p.hostPort < 0 || p.hostPort > 65535))
+      throw new InvalidArgument(`invalid host port: ${p.hostPort}`);
     if (p.protocol !== 'tcp' && p.protocol !== 'udp') throw new InvalidArgument(`invalid protocol: ${p.protocol}`);
   }
-  for (const [k, v] of [['memory', spec.memory], ['nanoCpus', spec.nanoCpus], ['cpuShares', spec.cpuShares]] as const) {
+  for (const [k, v] of [
+    ['memory', spec.memory],
+    ['nanoCpus', spec.nanoCpus],
+    ['cpuShares', spec.cpuShares],
+  ] as const) {
     if (v !== undefined && (!Number.isFinite(v) || v < 0)) throw new InvalidArgument(`invalid ${k}: ${v}`);
   }
   if (spec.memory !== undefined && spec.memory > 0 && spec.memory < MIN_MEMORY) {

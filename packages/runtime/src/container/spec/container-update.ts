@@ -22,7 +22,14 @@ const integer = (name: string, v: number | undefined) => {
  * Docker API gives them its capital letter back).
  */
 export function applyUpdate(record: ContainerRecord, u: ContainerUpdateSpec, cpus: number): { spec: ContainerCreateSpec; restartPolicy: RestartPolicy } {
-  for (const [name, v] of [['memory', u.memory], ['memory swap', u.memorySwap], ['nano CPUs', u.nanoCpus], ['CPU shares', u.cpuShares], ['pids limit', u.pidsLimit]] as const) integer(name, v);
+  for (const [name, v] of [
+    ['memory', u.memory],
+    ['memory swap', u.memorySwap],
+    ['nano CPUs', u.nanoCpus],
+    ['CPU shares', u.cpuShares],
+    ['pids limit', u.pidsLimit],
+  ] as const)
+    integer(name, v);
   // checked before anything else, as dockerd's verifyContainerSettings does
   if (u.memory !== undefined && u.memory < MIN_MEMORY) throw new InvalidArgument('minimum memory limit allowed is 6MB');
   if (u.memory !== undefined && u.memorySwap !== undefined && u.memorySwap > 0 && u.memorySwap < u.memory) {

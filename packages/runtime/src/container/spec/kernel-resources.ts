@@ -9,7 +9,23 @@ import type { Ulimit } from '../../types.js';
  */
 
 /** Docker's names (go-units ulimit.go), each an RLIMIT_* the shim maps */
-export const ULIMIT_NAMES = ['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'] as const;
+export const ULIMIT_NAMES = [
+  'core',
+  'cpu',
+  'data',
+  'fsize',
+  'locks',
+  'memlock',
+  'msgqueue',
+  'nice',
+  'nofile',
+  'nproc',
+  'rss',
+  'rtprio',
+  'rttime',
+  'sigpending',
+  'stack',
+] as const;
 const ULIMITS = new Set<string>(ULIMIT_NAMES);
 
 /** `name=soft[:hard]` as `docker run --ulimit` takes it; one value sets both */
@@ -29,7 +45,8 @@ export function validateUlimits(list: readonly Ulimit[] | undefined): void {
     for (const v of [u.soft, u.hard]) {
       if (!Number.isSafeInteger(v) || v < -1) throw new InvalidArgument(`invalid ulimit ${u.name} value: ${v} (-1 is unlimited)`);
     }
-    const soft = u.soft === -1 ? Infinity : u.soft, hard = u.hard === -1 ? Infinity : u.hard;
+    const soft = u.soft === -1 ? Infinity : u.soft,
+      hard = u.hard === -1 ? Infinity : u.hard;
     if (soft > hard) throw new InvalidArgument(`ulimit soft limit must be less than or equal to hard limit: ${u.soft} > ${u.hard}`);
   }
 }
@@ -40,7 +57,16 @@ export function validateUlimits(list: readonly Ulimit[] | undefined): void {
  * (net.*, only when the container is not in the host's network namespace). Anything else
  * (kernel.core_pattern, vm.*, fs.file-max) would change the host.
  */
-const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
+const IPC_SYSCTLS = new Set([
+  'kernel.msgmax',
+  'kernel.msgmnb',
+  'kernel.msgmni',
+  'kernel.sem',
+  'kernel.shmall',
+  'kernel.shmmax',
+  'kernel.shmmni',
+  'kernel.shm_rmid_forced',
+]);
 const SYSCTL_COMPONENT = /^[A-Za-z0-9_:@-][A-Za-z0-9_.:@-]*$/;
 
 /** the dotted name of a sysctl given either way (`net.ipv4.ip_forward` or `net/ipv4/conf/eth0.1/forwarding`) */
@@ -67,7 +93,9 @@ export function validateSysctls(sysctls: Record<string, string> | undefined, net
     const name = dotted(key);
     const namespaced = IPC_SYSCTLS.has(name) || name.startsWith('fs.mqueue.') || name === 'kernel.domainname' || name.startsWith('net.');
     if (!namespaced) {
-      throw new InvalidArgument(`sysctl "${key}" is not allowed: it is not in one of the container's own namespaces (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, kernel.domainname)`);
+      throw new InvalidArgument(
+        `sysctl "${key}" is not allowed: it is not in one of the container's own namespaces (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, kernel.domainname)`,
+      );
     }
     if (name.startsWith('net.') && network === 'host') throw new InvalidArgument(`sysctl "${key}" is not allowed in the host's network namespace`);
   }

@@ -53,11 +53,25 @@ export async function resolveMounts(requests: MountRequest[], ctx: MountContext)
     for (const m of ctx.volumesFrom) add(m);
     for (const r of requests) {
       if (r.type === 'tmpfs') {
-        add({ type: 'tmpfs', source: '', target: r.target, readOnly: !!r.readOnly, tmpfsSize: r.tmpfsSize, tmpfsMode: r.tmpfsMode, ...(r.tmpfsOptions?.length ? { tmpfsOptions: r.tmpfsOptions } : {}) });
+        add({
+          type: 'tmpfs',
+          source: '',
+          target: r.target,
+          readOnly: !!r.readOnly,
+          tmpfsSize: r.tmpfsSize,
+          tmpfsMode: r.tmpfsMode,
+          ...(r.tmpfsOptions?.length ? { tmpfsOptions: r.tmpfsOptions } : {}),
+        });
       } else if (r.type === 'bind') {
         const src = r.source ?? '';
         if (!src.startsWith('/')) throw new InvalidArgument(`invalid bind mount source "${src}": it must be an absolute path on the host`);
-        if (!(await stat(src).then(() => true, () => false))) throw new InvalidArgument(`invalid mount config for type "bind": bind source path does not exist: ${src}`);
+        if (
+          !(await stat(src).then(
+            () => true,
+            () => false,
+          ))
+        )
+          throw new InvalidArgument(`invalid mount config for type "bind": bind source path does not exist: ${src}`);
         add({ type: 'bind', source: src, target: r.target, readOnly: !!r.readOnly });
       } else {
         const existed = r.source ? await ctx.volumes.find(r.source) : undefined;
@@ -77,7 +91,8 @@ export async function resolveMounts(requests: MountRequest[], ctx: MountContext)
     }
     return out;
   } catch (e) {
-    for (const name of created) await ctx.volumes.remove(name, { force: true }).catch(logFailure(log, 'warn', 'removing an anonymous volume of a failed create', { volume: name }));
+    for (const name of created)
+      await ctx.volumes.remove(name, { force: true }).catch(logFailure(log, 'warn', 'removing an anonymous volume of a failed create', { volume: name }));
     throw e;
   }
 }
@@ -137,7 +152,12 @@ function tmpfsFlags(options: readonly string[]): string[] {
 export function shimMountLines(mounts: ResolvedMount[]): string[] {
   return mounts.map((m) => {
     if (m.type === 'tmpfs') {
-      const opts = [...tmpfsFlags(m.tmpfsOptions ?? []), ...(m.readOnly ? ['ro'] : []), ...(m.tmpfsSize ? [`size=${m.tmpfsSize}`] : []), `mode=${(m.tmpfsMode ?? 0o1777).toString(8)}`];
+      const opts = [
+        ...tmpfsFlags(m.tmpfsOptions ?? []),
+        ...(m.readOnly ? ['ro'] : []),
+        ...(m.tmpfsSize ? [`size=${m.tmpfsSize}`] : []),
+        `mode=${(m.tmpfsMode ?? 0o1777).toString(8)}`,
+      ];
       return ['tmpfs', 'tmpfs', m.target, opts.join(',')].join('\t');
     }
     return ['bind', m.source, m.target, ['rbind', ...(m.readOnly ? ['ro'] : [])].join(',')].join('\t');

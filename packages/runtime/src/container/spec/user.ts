@@ -55,7 +55,10 @@ export function validateUserSpec(spec: string): void {
 }
 
 function parseColonFile(text: string | undefined): string[][] {
-  return (text ?? '').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+  return (text ?? '')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(':'));
 }
 
 /**
@@ -68,7 +71,10 @@ export async function resolveUser(spec: string, rootDirs: string[]): Promise<Res
   const passwd = parseColonFile(await readFromLayers(rootDirs, 'etc/passwd'));
   const groupFile = parseColonFile(await readFromLayers(rootDirs, 'etc/group'));
 
-  let uid = 0, gid = 0, home = '/', userName: string | undefined;
+  let uid = 0,
+    gid = 0,
+    home = '/',
+    userName: string | undefined;
   if (userPart === '' || /^\d+$/.test(userPart)) {
     uid = userPart ? parseId(userPart, 'uid') : 0;
     const entry = passwd.find((p) => Number(p[2]) === uid);
@@ -90,7 +96,10 @@ export async function resolveUser(spec: string, rootDirs: string[]): Promise<Res
     }
   }
   const groups = userName
-    ? groupFile.filter((g) => (g[3] ?? '').split(',').includes(userName!)).map((g) => parseId(g[2] ?? '', `gid of group ${g[0]} in /etc/group`)).filter((g) => g !== gid)
+    ? groupFile
+        .filter((g) => (g[3] ?? '').split(',').includes(userName!))
+        .map((g) => parseId(g[2] ?? '', `gid of group ${g[0]} in /etc/group`))
+        .filter((g) => g !== gid)
     : [];
   return { uid, gid, groups, home };
 }

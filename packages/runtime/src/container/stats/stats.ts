@@ -20,7 +20,8 @@ async function systemCpuNs(): Promise<number> {
 async function netBytes(pid: number): Promise<{ rx: number; tx: number }> {
   if (!pid) return { rx: 0, tx: 0 };
   const text = await readFile(`/proc/${pid}/net/dev`, 'utf8').catch(() => '');
-  let rx = 0, tx = 0;
+  let rx = 0,
+    tx = 0;
   for (const line of text.split('\n').slice(2)) {
     const [iface, rest] = line.split(':');
     if (!rest || iface!.trim() === 'lo') continue;

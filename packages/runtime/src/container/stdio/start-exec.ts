@@ -20,7 +20,8 @@ export async function startExec(ctx: ContainerContext, c: StoredContainer, spec:
   if (c.state.status === 'paused') throw new Conflict(`container ${c.record.name} is paused, unpause the container before exec`);
   ctx.requireRunning(c);
   if (!spec.cmd?.length || !spec.cmd[0]) throw new InvalidArgument('no exec command specified');
-  if (spec.workingDir && !spec.workingDir.startsWith('/')) throw new InvalidArgument(`the working directory '${spec.workingDir}' is invalid, it needs to be an absolute path`);
+  if (spec.workingDir && !spec.workingDir.startsWith('/'))
+    throw new InvalidArgument(`the working directory '${spec.workingDir}' is invalid, it needs to be an absolute path`);
   const lowers = await ctx.opts.images.layerDirs(c.record.imageId);
   const user = await resolveUser(spec.user ?? c.record.user, [join(c.dir, 'upper'), ...lowers]);
   const confPath = join(c.dir, `exec-${randomBytes(6).toString('hex')}.conf`);

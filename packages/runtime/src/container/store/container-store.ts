@@ -43,7 +43,8 @@ export class ContainerStore {
     await mkdir(store.dir, { recursive: true });
     await mkdir(store.trash, { recursive: true });
     // what an earlier agent had not finished deleting
-    for (const left of await readdir(store.trash)) void rm(join(store.trash, left), { recursive: true, force: true }).catch(cleanupFailed(log, 'emptying the trash', { container: left }));
+    for (const left of await readdir(store.trash))
+      void rm(join(store.trash, left), { recursive: true, force: true }).catch(cleanupFailed(log, 'emptying the trash', { container: left }));
     for (const id of await readdir(store.dir)) {
       const dir = join(store.dir, id);
       let raw: unknown;
@@ -98,7 +99,9 @@ export class ContainerStore {
     if (!NAME_RE.test(n)) throw new InvalidArgument(`invalid container name "${name}", only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     const existing = this.byName.get(n);
     if (existing) {
-      throw new Conflict(`the container name "/${n}" is already in use by container "${existing}". You have to remove (or rename) that container to be able to reuse that name.`);
+      throw new Conflict(
+        `the container name "/${n}" is already in use by container "${existing}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
     }
     return n;
   }
@@ -174,7 +177,11 @@ export class ContainerStore {
    * one ISO format, so code-unit order is time order.
    */
   newestFirst(): readonly StoredContainer[] {
-    this.newest ??= Object.freeze([...this.byId.values()].filter((c) => !c.record.internal).sort((a, b) => (a.record.created < b.record.created ? 1 : a.record.created > b.record.created ? -1 : 0)));
+    this.newest ??= Object.freeze(
+      [...this.byId.values()]
+        .filter((c) => !c.record.internal)
+        .sort((a, b) => (a.record.created < b.record.created ? 1 : a.record.created > b.record.created ? -1 : 0)),
+    );
     return this.newest;
   }
 

@@ -52,7 +52,10 @@ export async function commit(ctx: ContainerContext, idOrName: string, opts: Comm
   const thaw = async () => {
     if (!frozen) return;
     frozen = false;
-    await ctx.cgroup(c).freeze(false).catch(logFailure(log, 'warn', 'thawing a container paused for a commit', { container: c.record.id }));
+    await ctx
+      .cgroup(c)
+      .freeze(false)
+      .catch(logFailure(log, 'warn', 'thawing a container paused for a commit', { container: c.record.id }));
   };
   if (opts.pause !== false && c.state.status === 'running') {
     await ctx.withLock(r.id, async () => {

@@ -17,8 +17,10 @@ export async function connect(ctx: ContainerContext, idOrName: string, network: 
   const networks = ctx.opts.networks;
   const n = networks.get(network);
   if (n.driver !== 'bridge') throw new InvalidArgument(`container cannot be connected to the ${n.name} network`);
-  if (networkMode(c.record.spec.network) !== 'bridge') throw new Conflict(`container ${c.record.name} uses the ${c.record.spec.network} network mode and cannot join other networks`);
-  if (c.record.networks.some((r) => networks.get(r.network).id === n.id)) throw new Conflict(`endpoint with name ${c.record.name} already exists in network ${n.name}`);
+  if (networkMode(c.record.spec.network) !== 'bridge')
+    throw new Conflict(`container ${c.record.name} uses the ${c.record.spec.network} network mode and cannot join other networks`);
+  if (c.record.networks.some((r) => networks.get(r.network).id === n.id))
+    throw new Conflict(`endpoint with name ${c.record.name} already exists in network ${n.name}`);
   const req = { network: n.name, ip: opts.ip, aliases: opts.aliases };
   if (isUp(c)) {
     await networks.connect(c.record.id, req);

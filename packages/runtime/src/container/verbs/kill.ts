@@ -20,7 +20,11 @@ export async function kill(ctx: ContainerContext, idOrName: string, signal = 'SI
   await ctx.withLock(c.record.id, async () => {
     ctx.requireRunning(c);
     if (sig === 9) await ctx.setState(c, { stoppedByUser: true });
-    if (c.state.status === 'paused' && sig === 9) await ctx.cgroup(c).freeze(false).catch(logFailure(log, 'warn', 'thawing a paused container to kill it', { container: c.record.id }));
+    if (c.state.status === 'paused' && sig === 9)
+      await ctx
+        .cgroup(c)
+        .freeze(false)
+        .catch(logFailure(log, 'warn', 'thawing a paused container to kill it', { container: c.record.id }));
     signalInit(c, sig);
   });
   ctx.emit(c, 'kill', { signal: String(sig) });

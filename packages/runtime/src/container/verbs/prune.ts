@@ -6,7 +6,10 @@ export async function prune(ctx: ContainerContext): Promise<{ deleted: string[] 
   const deleted: string[] = [];
   for (const c of ctx.store.newestFirst()) {
     if (c.state.status !== 'exited' && c.state.status !== 'created' && c.state.status !== 'dead') continue;
-    await remove(ctx, c.record.id).then(() => deleted.push(c.record.id), () => {});
+    await remove(ctx, c.record.id).then(
+      () => deleted.push(c.record.id),
+      () => {},
+    );
   }
   return { deleted };
 }

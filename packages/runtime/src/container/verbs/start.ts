@@ -33,7 +33,8 @@ export async function run(ctx: ContainerContext, spec: ContainerCreateSpec, opts
   try {
     ({ attach } = await ctx.withLock(id, () => startLocked(ctx, c, !!opts.attach)));
   } catch (e) {
-    if (spec.autoRemove) await remove(ctx, id, { force: true }).catch(logFailure(log, 'warn', 'removing a --rm container that failed to start', { container: id }));
+    if (spec.autoRemove)
+      await remove(ctx, id, { force: true }).catch(logFailure(log, 'warn', 'removing a --rm container that failed to start', { container: id }));
     throw e;
   }
   if (!opts.attach) return { id };

@@ -23,7 +23,11 @@ export async function stop(ctx: ContainerContext, idOrName: string, opts: { time
   const run = await ctx.withLock(c.record.id, async () => {
     if (!isUp(c)) return 0; // Docker: 304, not an error
     await ctx.setState(c, { stoppedByUser: true });
-    if (c.state.status === 'paused') await ctx.cgroup(c).freeze(false).catch(logFailure(log, 'warn', 'thawing a paused container to stop it', { container: c.record.id }));
+    if (c.state.status === 'paused')
+      await ctx
+        .cgroup(c)
+        .freeze(false)
+        .catch(logFailure(log, 'warn', 'thawing a paused container to stop it', { container: c.record.id }));
     signalInit(c, sig);
     return c.state.shimPid;
   });

@@ -9,7 +9,11 @@ import { checkExit } from '../lifecycle/exit.js';
  * container is gone (its exit code kept). Waiters are registered before any state is
  * re-read, so a container that starts, exits and is removed in a millisecond is not missed.
  */
-export async function wait(ctx: ContainerContext, idOrName: string, opts: { signal?: AbortSignal; condition?: WaitCondition } = {}): Promise<{ statusCode: number }> {
+export async function wait(
+  ctx: ContainerContext,
+  idOrName: string,
+  opts: { signal?: AbortSignal; condition?: WaitCondition } = {},
+): Promise<{ statusCode: number }> {
   const c = ctx.store.get(idOrName);
   const condition = opts.condition ?? 'not-running';
   const active = () => c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'restarting' || ctx.finishing.has(c.record.id);

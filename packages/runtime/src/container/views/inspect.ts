@@ -10,7 +10,12 @@ import type { ContainerNetworking } from '../../network/network-manager.js';
 function tmpfsOf(mounts: MountRequest[] | undefined): Record<string, string> | null {
   const t = (mounts ?? []).filter((m) => m.type === 'tmpfs' && m.tmpfsOptions);
   if (!t.length) return null;
-  const opts = (m: MountRequest) => [...(m.readOnly ? ['ro'] : []), ...(m.tmpfsOptions ?? []), ...(m.tmpfsSize ? [`size=${m.tmpfsSize}`] : []), ...(m.tmpfsMode !== undefined ? [`mode=${m.tmpfsMode.toString(8)}`] : [])];
+  const opts = (m: MountRequest) => [
+    ...(m.readOnly ? ['ro'] : []),
+    ...(m.tmpfsOptions ?? []),
+    ...(m.tmpfsSize ? [`size=${m.tmpfsSize}`] : []),
+    ...(m.tmpfsMode !== undefined ? [`mode=${m.tmpfsMode.toString(8)}`] : []),
+  ];
   return Object.fromEntries(t.map((m) => [m.target, opts(m).join(',')]));
 }
 
@@ -26,7 +31,8 @@ export function containerInspect(c: StoredContainer, lowerDirs: string[], net?: 
   for (const p of net?.ports ?? []) (ports[`${p.containerPort}/${p.protocol}`] ??= [])!.push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
   const networks: Record<string, EndpointSettings> = {};
   // dockerd sends every EndpointSettings field for host and none too, empty
-  if (network === 'host' || network === 'none') networks[network] = { IPAMConfig: null, Aliases: null, NetworkID: network, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' };
+  if (network === 'host' || network === 'none')
+    networks[network] = { IPAMConfig: null, Aliases: null, NetworkID: network, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' };
   for (const req of r.networks ?? []) {
     const ep = net?.endpoints.find((e) => e.networkName === req.network || e.networkId === req.network);
     networks[req.network] = {
@@ -71,7 +77,9 @@ export function containerInspect(c: StoredContainer, lowerDirs: string[], net?: 
     Platform: 'linux',
     HostConfig: {
       NetworkMode: network,
-      PortBindings: Object.fromEntries((spec.ports ?? []).map((p) => [`${p.containerPort}/${p.protocol}`, [{ HostIp: p.hostIp ?? '', HostPort: p.hostPort ? String(p.hostPort) : '' }]])),
+      PortBindings: Object.fromEntries(
+        (spec.ports ?? []).map((p) => [`${p.containerPort}/${p.protocol}`, [{ HostIp: p.hostIp ?? '', HostPort: p.hostPort ? String(p.hostPort) : '' }]]),
+      ),
       PublishAllPorts: !!spec.publishAll,
       Links: spec.links ?? null,
       Dns: spec.dns ?? [],
@@ -96,7 +104,9 @@ export function containerInspect(c: StoredContainer, lowerDirs: string[], net?: 
       Sysctls: spec.sysctls ?? null,
       Tmpfs: tmpfsOf(spec.mounts),
       LogConfig: { Type: 'json-file', Config: {} },
-      Binds: (r.mounts ?? []).filter((m) => m.type === 'bind' || (m.type === 'volume' && !m.anonymous)).map((m) => `${m.name ?? m.source}:${m.target}${m.readOnly ? ':ro' : ''}`),
+      Binds: (r.mounts ?? [])
+        .filter((m) => m.type === 'bind' || (m.type === 'volume' && !m.anonymous))
+        .map((m) => `${m.name ?? m.source}:${m.target}${m.readOnly ? ':ro' : ''}`),
       VolumesFrom: spec.volumesFrom ?? null,
     },
     GraphDriver: {
@@ -189,7 +199,12 @@ function partsOf(r: StoredContainer['record']): { command: string; created: numb
 export function containerSummary(c: StoredContainer, net?: ContainerNetworking, status = statusText(c)): ContainerSummary {
   const r = c.record;
   const parts = partsOf(r);
-  const ports: ContainerSummary['ports'] = (net?.ports ?? []).map((p) => ({ privatePort: p.containerPort, publicPort: p.hostPort, type: p.protocol, ip: p.hostIp }));
+  const ports: ContainerSummary['ports'] = (net?.ports ?? []).map((p) => ({
+    privatePort: p.containerPort,
+    publicPort: p.hostPort,
+    type: p.protocol,
+    ip: p.hostIp,
+  }));
   for (const e of r.exposedPorts ?? []) {
     const [port, proto = 'tcp'] = e.split('/');
     if (!ports.some((p) => p.privatePort === Number(port) && p.type === proto)) ports.push({ privatePort: Number(port), type: proto as 'tcp' | 'udp' });

@@ -51,7 +51,13 @@ export class ContainerSummaryCache {
    * changed, the last answer for `key` comes back without allocating: at 1000 containers a
    * `ps` made ~75 kB of arrays per call for nothing, which set the pace of the agent's GCs.
    */
-  list(key: string, source: readonly StoredContainer[], keep: (c: StoredContainer) => boolean, networkingOf: (id: string) => ContainerNetworking | undefined, now = Date.now()): ContainerSummary[] {
+  list(
+    key: string,
+    source: readonly StoredContainer[],
+    keep: (c: StoredContainer) => boolean,
+    networkingOf: (id: string) => ContainerNetworking | undefined,
+    now = Date.now(),
+  ): ContainerSummary[] {
     const prev = this.lists.get(key);
     const had = prev?.entries ?? [];
     // one pass: entries are collected only from the first one that differs from the last
