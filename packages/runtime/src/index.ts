@@ -21,3 +21,4 @@ export { chunkEntries } from './container/logs/log-parse.js';
 export { cleanupHost, type HostCleanupOptions } from './host-cleanup.js';
 export { removeCgroupParent } from './host-cgroups.js';
 export { MEDIA, RegistryClient } from './image/registry-client.js';
+export { DEFAULT_CAPABILITIES } from './container/store/container-record.js';

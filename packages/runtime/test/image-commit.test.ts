@@ -1,23 +1,18 @@
 import type { ImageConfig } from '../src/types.js';
-import { createReadStream, lstatSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgument, NotFound } from '../src/errors.js';
 import { applyChanges } from '../src/image/config-changes.js';
 import { ImageStore } from '../src/image/image-store.js';
 import { lgetxattr } from '../src/native/addon.js';
 import { fixtureRegistry, stopFixtureRegistry } from '@skiff/test-fixtures';
+import { entriesOf, scratchDirs } from './layer-entries.js';
 import { runCollect, TestRuntime } from './helpers.js';
 
 let t: TestRuntime;
 let host: string;
 let image: string;
-const roots: string[] = [];
 
 beforeAll(async () => {
   const reg = await fixtureRegistry();
@@ -30,51 +25,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.dispose().catch((e: unknown) => console.warn(`test cleanup: disposing the test runtime: ${(e as Error).message}`));
   await stopFixtureRegistry();
-  for (const r of roots) await rm(r, { recursive: true, force: true });
+  await dirs.removeAll();
 }, 60_000);
 
-async function scratch(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'skiff-commit-'));
-  roots.push(dir);
-  return dir;
-}
-
-interface TarEntry {
-  name: string;
-  type: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  mtime: number;
-  linkname: string | null;
-  uname: string;
-  gname: string;
-  pax: Record<string, unknown>;
-}
-
-/** the entries of a gzip layer blob, in order */
-async function entriesOf(blobPath: string): Promise<TarEntry[]> {
-  const out: TarEntry[] = [];
-  const extract = tar.extract();
-  extract.on('entry', (h, stream, next) => {
-    out.push({
-      name: h.name,
-      type: h.type ?? 'file',
-      mode: h.mode ?? 0,
-      uid: h.uid ?? 0,
-      gid: h.gid ?? 0,
-      mtime: h.mtime?.getTime() ?? 0,
-      linkname: h.linkname ?? null,
-      uname: h.uname ?? '',
-      gname: h.gname ?? '',
-      pax: (h.pax ?? {}) as Record<string, unknown>,
-    });
-    stream.on('end', next);
-    stream.resume();
-  });
-  await pipeline(createReadStream(blobPath), createGunzip(), extract);
-  return out;
-}
+const dirs = scratchDirs('skiff-commit-');
+const scratch = dirs.make;
 
 const sh = (script: string) => ['sh', '-c', script];
 /** add a file, change one, delete one of the image's, replace a directory (opaque) */

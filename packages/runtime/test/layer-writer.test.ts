@@ -13,66 +13,20 @@ import {
   chownSync,
   utimesSync,
 } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import tar from 'tar-stream';
+import { entriesOf, scratchDirs } from './layer-entries.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { unpackLayer } from '../src/image/layer-unpack.js';
 import { writeLayer, type WrittenLayer } from '../src/image/layer-writer.js';
 import { lgetxattr, llistxattr, lsetxattr, mknod, S_IFCHR } from '../src/native/addon.js';
 import { BlobStore } from '../src/store/blob-store.js';
 
-const roots: string[] = [];
-
 afterAll(async () => {
-  for (const r of roots) await rm(r, { recursive: true, force: true });
+  await dirs.removeAll();
 });
 
-async function scratch(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'skiff-commit-'));
-  roots.push(dir);
-  return dir;
-}
-
-interface TarEntry {
-  name: string;
-  type: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  mtime: number;
-  linkname: string | null;
-  uname: string;
-  gname: string;
-  pax: Record<string, unknown>;
-}
-
-/** the entries of a gzip layer blob, in order */
-async function entriesOf(blobPath: string): Promise<TarEntry[]> {
-  const out: TarEntry[] = [];
-  const extract = tar.extract();
-  extract.on('entry', (h, stream, next) => {
-    out.push({
-      name: h.name,
-      type: h.type ?? 'file',
-      mode: h.mode ?? 0,
-      uid: h.uid ?? 0,
-      gid: h.gid ?? 0,
-      mtime: h.mtime?.getTime() ?? 0,
-      linkname: h.linkname ?? null,
-      uname: h.uname ?? '',
-      gname: h.gname ?? '',
-      pax: (h.pax ?? {}) as Record<string, unknown>,
-    });
-    stream.on('end', next);
-    stream.resume();
-  });
-  await pipeline(createReadStream(blobPath), createGunzip(), extract);
-  return out;
-}
+const dirs = scratchDirs('skiff-commit-');
+const scratch = dirs.make;
 
 describe('layer writer', () => {
   async function tree(): Promise<string> {
@@ -157,7 +111,6 @@ describe('layer writer', () => {
     const a = await writeLayer({ kind: 'directory', dir: src }, await blobStore());
     readFileSync(join(src, 'dir/file')); // atime changes do not matter
     execFileSync('cp', ['-a', src, `${src}-copy`]); // another inode order on disk
-    roots.push(`${src}-copy`);
     const b = await writeLayer({ kind: 'directory', dir: `${src}-copy` }, await blobStore());
     expect(b.diffID).toBe(a.diffID);
     expect(b.digest).toBe(a.digest);

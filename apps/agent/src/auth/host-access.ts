@@ -2,7 +2,7 @@ import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { z } from 'zod';
 import type { Db } from '@skiff/db';
-import { Forbidden } from '@skiff/runtime';
+import { DEFAULT_CAPABILITIES, Forbidden } from '@skiff/runtime';
 import { allows, type Principal } from './principal.js';
 import { agentHardLimit } from './ulimit-policy.js';
 import { logger } from '@skiff/logger';
@@ -61,22 +61,7 @@ export async function saveHostAccessPolicy(db: Db, policy: HostAccessPolicy): Pr
 }
 
 /** Docker's default capability set (`docker run` keeps these; anything more is host-level) */
-const DEFAULT_CAPABILITIES = new Set([
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETFCAP',
-  'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT',
-  'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-]);
+const DEFAULT_CAPS = new Set<string>(DEFAULT_CAPABILITIES);
 
 /** What of a request can reach the host, in runtime terms. */
 export interface HostRequest {
@@ -108,7 +93,7 @@ export async function assertHostAccess(p: Principal, req: HostRequest, policy: (
   for (const c of req.capAdd ?? []) {
     const up = c.trim().toUpperCase();
     const name = up === 'ALL' || up.startsWith('CAP_') ? up : `CAP_${up}`;
-    if (!DEFAULT_CAPABILITIES.has(name)) refuse(p, `--cap-add ${c}`);
+    if (!DEFAULT_CAPS.has(name)) refuse(p, `--cap-add ${c}`);
   }
   for (const u of req.ulimits ?? []) {
     const max = agentHardLimit(u.name);

@@ -1,11 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidArgument, isSkiffError } from '../errors.js';
 import type { BlobStore } from '../store/blob-store.js';
+import { DigestTap } from '../store/digest-tap.js';
 import type { ImageConfig } from '../types.js';
 import { archiveManifest } from './archive-format.js';
 import { applyChanges } from './config-changes.js';
@@ -24,24 +25,16 @@ const log = logger.child({ component: 'image' });
  */
 export async function importLayerBlob(blobs: BlobStore, input: Readable, signal?: AbortSignal): Promise<{ diffID: string; size: number }> {
   const tmp = join(blobs.tmp, `import-${randomBytes(6).toString('hex')}`);
-  const hash = createHash('sha256');
-  let size = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-  });
+  const tap = new DigestTap();
   try {
     const decompress = await decompressorFor(input);
     const sink = createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
     if (decompress) await pipeline(input, decompress, tap, sink, { signal });
     else await pipeline(input, tap, sink, { signal });
-    if (size === 0) throw new InvalidArgument('the imported tarball is empty');
-    const diffID = `sha256:${hash.digest('hex')}`;
+    if (tap.size === 0) throw new InvalidArgument('the imported tarball is empty');
+    const diffID = tap.digest();
     if (!(await blobs.has(diffID))) await rename(tmp, blobs.path(diffID));
-    return { diffID, size };
+    return { diffID, size: tap.size };
   } catch (e) {
     if (isSkiffError(e) || (e as Error).name === 'AbortError') throw e;
     throw new InvalidArgument(`cannot read the tarball to import: ${(e as Error).message}`, { cause: e });

@@ -1,15 +1,18 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
+import { cleanupFailed, logger } from '@skiff/logger';
 import type { BlobStore } from '../store/blob-store.js';
+import { DigestTap } from '../store/digest-tap.js';
 import { NotFound } from '../errors.js';
 import type { ImageIndex, ImageRecord, LayerRecord } from './image-index.js';
 import { parseJson } from './manifest.js';
 import { MEDIA } from './registry-client.js';
+
+const log = logger.child({ component: 'image' });
 
 /** layer media types whose blob is a plain tar (imported and loaded images keep their layers so) */
 const PLAIN_TAR = new Set<string>([MEDIA.ociLayer, 'application/vnd.docker.image.rootfs.diff.tar']);
@@ -24,15 +27,7 @@ export const isGzipLayer = (l: LayerRecord) => GZIP.has(l.mediaType);
  */
 export async function gzipBlob(blobs: BlobStore, digest: string): Promise<{ digest: string; size: number }> {
   const tmp = join(blobs.tmp, `gzip-${randomBytes(6).toString('hex')}`);
-  const hash = createHash('sha256');
-  let size = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-  });
+  const tap = new DigestTap();
   try {
     await pipeline(
       createReadStream(blobs.path(digest)),
@@ -40,13 +35,12 @@ export async function gzipBlob(blobs: BlobStore, digest: string): Promise<{ dige
       tap,
       createWriteStream(tmp, { mode: 0o644 }),
     );
-    const out = `sha256:${hash.digest('hex')}`;
+    const out = tap.digest();
     if (!(await blobs.has(out))) await rename(tmp, blobs.path(out));
-    return { digest: out, size };
+    return { digest: out, size: tap.size };
   } finally {
-    await unlink(tmp).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOENT') console.warn(`skiff: could not remove ${tmp}: ${e.message}`);
-    });
+    // renamed into the store on success: ENOENT is the usual case and logs at debug
+    await unlink(tmp).catch(cleanupFailed(log, 'removing a push gzip temp file', { file: tmp }));
   }
 }
 
