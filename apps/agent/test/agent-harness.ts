@@ -166,7 +166,8 @@ export class AgentHarness {
     } finally {
       await this.kill();
       await sweepRuntimeLeftovers({ root: this.root, bridge: this.bridge, nftTable: this.nftTable, cgroupParent: this.cgroupParent });
-      await rm(this.dir, { recursive: true, force: true });
+      // a process of the agent still exiting can create a file while the tree goes (ENOTEMPTY): rm retries that
+      await rm(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   }
 }

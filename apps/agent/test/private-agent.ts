@@ -101,6 +101,7 @@ export class PrivateAgent {
     }
     for (let i = 0; i < 50 && this.pids().length; i++) await new Promise((r) => setTimeout(r, 100));
     await sweepRuntimeLeftovers({ root: this.root, bridge: this.bridge, nftTable: this.nftTable, cgroupParent: this.cgroupParent });
-    await rm(this.dir, { recursive: true, force: true });
+    // a process of the agent still exiting can create a file while the tree goes (ENOTEMPTY): rm retries that
+    await rm(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }

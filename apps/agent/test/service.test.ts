@@ -20,7 +20,8 @@ afterEach(async () => {
 });
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'skiff-svc-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  // a process of the agent still exiting can create a file while the tree goes (ENOTEMPTY): rm retries that
+  cleanups.push(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   return dir;
 }
 
