@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, stopFixtureRegistry } from '@skiff/test-fixtures';
-import { runCollect, TestRuntime } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { execOutput, runCollect, useTestRuntime } from './helpers.js';
 
 /**
  * /sys/fs/cgroup inside a container (issue 24): the container's own cgroups, read-only,
@@ -8,37 +7,22 @@ import { runCollect, TestRuntime } from './helpers.js';
  * (JVM, Node, Go) see their limits, and nothing of other containers or the host shows.
  */
 
-let t: TestRuntime;
-let image: string;
+const env = useTestRuntime();
 const sh = (s: string) => ['sh', '-c', s];
 const MiB256 = 256 * 1024 * 1024;
 /** the memory limit as v1 or v2 shows it */
 const READ_LIMIT = 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max';
 
-beforeAll(async () => {
-  const reg = await fixtureRegistry();
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  t = await TestRuntime.create([reg.host]);
-  await t.rt.images.pull(image);
-}, 120_000);
-
-afterAll(async () => {
-  await t?.dispose();
-  await stopFixtureRegistry();
-}, 60_000);
-
-async function execOut(id: string, script: string): Promise<string> {
-  const s = await t.rt.containers.exec(id, { cmd: sh(script) });
-  let out = '';
-  s.on('stdout', (d: Buffer) => (out += d.toString()));
-  s.on('stderr', (d: Buffer) => (out += d.toString()));
-  await new Promise((r) => s.on('exit', r));
-  return out;
-}
+const execOut = (id: string, script: string) => execOutput(env.t.rt, id, sh(script));
 
 describe('the container’s cgroups at /sys/fs/cgroup', () => {
   it('show the memory limit, and /proc/self/cgroup names the namespace root', async () => {
-    const r = await runCollect(t.rt, { image, autoRemove: true, memory: MiB256, cmd: sh(`${READ_LIMIT}; grep -E "memory" /proc/self/cgroup | cut -d: -f3`) });
+    const r = await runCollect(env.t.rt, {
+      image: env.image,
+      autoRemove: true,
+      memory: MiB256,
+      cmd: sh(`${READ_LIMIT}; grep -E "memory" /proc/self/cgroup | cut -d: -f3`),
+    });
     expect(r.stdout).toBe(`${MiB256}\n/\n`);
   });
 
@@ -54,8 +38,8 @@ describe('the container’s cgroups at /sys/fs/cgroup', () => {
     ].join('; ');
     // host networking binds the host's /sys: none of the host's (read-write) cgroup mounts may come along
     for (const network of [undefined, 'host', undefined, 'host']) {
-      const r = await runCollect(t.rt, {
-        image,
+      const r = await runCollect(env.t.rt, {
+        image: env.image,
         autoRemove: true,
         network,
         memory: MiB256,
@@ -67,23 +51,23 @@ describe('the container’s cgroups at /sys/fs/cgroup', () => {
   });
 
   it('show no other container’s cgroups nor the host’s, `..` included, with host networking too', async () => {
-    const { id: other } = await t.rt.containers.run({ image, name: 'neighbour', memory: MiB256, cmd: ['sleep', '300'] });
+    const { id: other } = await env.t.rt.containers.run({ image: env.image, name: 'neighbour', memory: MiB256, cmd: ['sleep', '300'] });
     // directories anywhere under /sys/fs/cgroup (a hierarchy's root is the container's own cgroup: no children)
     const script = [
       'find /sys/fs/cgroup/ -mindepth 2 -type d | wc -l',
-      `find /sys/fs/cgroup/ /sys/fs/cgroup/memory/.. /sys/fs/cgroup/memory/../.. 2>/dev/null | grep -c -e ${other.slice(0, 12)} -e ${t.cgroupParent} -e systemd -e unified`,
+      `find /sys/fs/cgroup/ /sys/fs/cgroup/memory/.. /sys/fs/cgroup/memory/../.. 2>/dev/null | grep -c -e ${other.slice(0, 12)} -e ${env.t.cgroupParent} -e systemd -e unified`,
       // the members, read by the shell itself (no child to race): its own pid only
       'while read p; do echo "member $p"; done < /sys/fs/cgroup/memory/cgroup.procs',
     ].join('; ');
     for (const network of [undefined, 'host']) {
-      const r = await runCollect(t.rt, { image, autoRemove: true, network, memory: MiB256, cmd: sh(script) });
+      const r = await runCollect(env.t.rt, { image: env.image, autoRemove: true, network, memory: MiB256, cmd: sh(script) });
       expect(r.stdout, `network ${network ?? 'bridge'}`).toBe('0\n0\nmember 1\n');
     }
-    await t.rt.containers.remove(other, { force: true });
+    await env.t.rt.containers.remove(other, { force: true });
   });
 
   it('--cgroupns=host: the host namespace, and still only the container’s own cgroups, read-only', async () => {
-    const { id: other } = await t.rt.containers.run({ image, name: 'neighbour2', memory: MiB256, cmd: ['sleep', '300'] });
+    const { id: other } = await env.t.rt.containers.run({ image: env.image, name: 'neighbour2', memory: MiB256, cmd: ['sleep', '300'] });
     const script = [
       READ_LIMIT,
       'grep memory /proc/self/cgroup | cut -d: -f3',
@@ -93,22 +77,22 @@ describe('the container’s cgroups at /sys/fs/cgroup', () => {
       'echo 1 > /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null && echo wrote-limit',
       'grep " /sys/fs/cgroup" /proc/self/mounts | grep -vc " ro,"',
     ].join('; ');
-    const r = await runCollect(t.rt, { image, autoRemove: true, cgroupns: 'host', memory: MiB256, cmd: sh(script) });
+    const r = await runCollect(env.t.rt, { image: env.image, autoRemove: true, cgroupns: 'host', memory: MiB256, cmd: sh(script) });
     const [limit, path, ...rest] = r.stdout.split('\n');
     expect(limit).toBe(String(MiB256));
-    expect(path).toMatch(new RegExp(`^/${t.cgroupParent}/[0-9a-f]{64}$`)); // the host's path, as Docker shows it
+    expect(path).toMatch(new RegExp(`^/${env.t.cgroupParent}/[0-9a-f]{64}$`)); // the host's path, as Docker shows it
     expect(rest).toEqual(['0', '0', '0', '']);
-    await expect(t.rt.containers.create({ image, cgroupns: 'sideways' as 'host' })).rejects.toThrow(/cgroup namespace mode/);
-    await t.rt.containers.remove(other, { force: true });
+    await expect(env.t.rt.containers.create({ image: env.image, cgroupns: 'sideways' as 'host' })).rejects.toThrow(/cgroup namespace mode/);
+    await env.t.rt.containers.remove(other, { force: true });
   });
 
   it('exec joins the container’s cgroup namespace and sees the same view', async () => {
-    const { id } = await t.rt.containers.run({ image, memory: MiB256, cmd: ['sleep', '300'] });
+    const { id } = await env.t.rt.containers.run({ image: env.image, memory: MiB256, cmd: ['sleep', '300'] });
     const out = await execOut(
       id,
       `${READ_LIMIT}; grep -E "memory" /proc/self/cgroup | cut -d: -f3; ls /sys/fs/cgroup/memory/ | grep -c ^memory.limit_in_bytes$ || true`,
     );
     expect(out.split('\n').slice(0, 2)).toEqual([String(MiB256), '/']);
-    await t.rt.containers.remove(id, { force: true });
+    await env.t.rt.containers.remove(id, { force: true });
   });
 });

@@ -127,3 +127,13 @@ export function useTestRuntime(extra: Partial<RuntimeOptions> = {}): { readonly 
     },
   };
 }
+
+/** what `cmd` writes (stdout and stderr together) when exec'd in a running container */
+export async function execOutput(rt: Runtime, id: string, cmd: string[]): Promise<string> {
+  const s = await rt.containers.exec(id, { cmd });
+  let out = '';
+  s.on('stdout', (d: Buffer) => (out += d.toString()));
+  s.on('stderr', (d: Buffer) => (out += d.toString()));
+  await new Promise<number>((r) => s.on('exit', r));
+  return out;
+}

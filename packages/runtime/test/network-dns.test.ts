@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry } from '@skiff/test-fixtures';
-import { TestRuntime } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { freeTestSubnet } from '@skiff/test-fixtures';
+import { execOutput, useTestRuntime } from './helpers.js';
 
 /**
  * The embedded DNS of a container on several networks (issue 24): Docker's resolver
@@ -9,8 +9,7 @@ import { TestRuntime } from './helpers.js';
  * on back only, `outsider` on front only.
  */
 
-let t: TestRuntime;
-let image: string;
+const env = useTestRuntime();
 const front = freeTestSubnet();
 const back = freeTestSubnet();
 const sh = (s: string) => ['sh', '-c', s];
@@ -18,39 +17,23 @@ const httpd = (text: string) => sh(`mkdir -p /www && echo ${text} > /www/index.h
 let appIp = '';
 
 beforeAll(async () => {
-  const reg = await fixtureRegistry();
-  image = `${reg.host}/skiff-test/busybox:latest`;
-  t = await TestRuntime.create([reg.host]);
-  await t.rt.images.pull(image);
-  await t.rt.networks.create('front', { subnet: front.subnet, gateway: front.gateway });
-  await t.rt.networks.create('back', { subnet: back.subnet, gateway: back.gateway });
-  const { id } = await t.rt.containers.run({ image, name: 'app', network: 'back', networkAliases: ['api'], cmd: httpd('from-app') });
-  const nets = ((await t.rt.containers.inspect(id)).NetworkSettings as { Networks: Record<string, { IPAddress: string }> }).Networks;
+  await env.t.rt.networks.create('front', { subnet: front.subnet, gateway: front.gateway });
+  await env.t.rt.networks.create('back', { subnet: back.subnet, gateway: back.gateway });
+  const { id } = await env.t.rt.containers.run({ image: env.image, name: 'app', network: 'back', networkAliases: ['api'], cmd: httpd('from-app') });
+  const nets = (await env.t.rt.containers.inspect(id)).NetworkSettings.Networks;
   appIp = nets.back!.IPAddress;
 }, 120_000);
 
-afterAll(async () => {
-  await t?.dispose();
-  await stopFixtureRegistry();
-}, 60_000);
-
-async function execOut(id: string, script: string): Promise<string> {
-  const s = await t.rt.containers.exec(id, { cmd: sh(script) });
-  let out = '';
-  s.on('stdout', (d: Buffer) => (out += d.toString()));
-  s.on('stderr', (d: Buffer) => (out += d.toString()));
-  await new Promise((r) => s.on('exit', r));
-  return out;
-}
+const execOut = (id: string, script: string) => execOutput(env.t.rt, id, sh(script));
 
 /** "yes" when `name` resolves to the app's address through `server` (resolv.conf's when empty) */
 const resolves = (name: string, server = '') => `if nslookup ${name} ${server} 2>&1 | grep -q "Address:* ${appIp}$"; then echo yes; else echo no; fi`;
 
 /** a container created on `first`, connected to the rest before it starts */
 async function startOn(name: string, networks: string[]): Promise<string> {
-  const { id } = await t.rt.containers.create({ image, name, network: networks[0], cmd: ['sleep', '300'] });
-  for (const n of networks.slice(1)) await t.rt.containers.connect(id, n);
-  await t.rt.containers.start(id);
+  const { id } = await env.t.rt.containers.create({ image: env.image, name, network: networks[0], cmd: ['sleep', '300'] });
+  for (const n of networks.slice(1)) await env.t.rt.containers.connect(id, n);
+  await env.t.rt.containers.start(id);
   return id;
 }
 
@@ -67,7 +50,7 @@ describe('embedded DNS on several networks', () => {
       ),
     );
     expect(out).toBe('yes\nyes\nyes\nyes\nyes\nfrom-app\n');
-    await t.rt.containers.remove(id, { force: true });
+    await env.t.rt.containers.remove(id, { force: true });
   });
 
   it('never answers names of a network the asker is not on, whichever resolver it asks', async () => {
@@ -81,30 +64,30 @@ describe('embedded DNS on several networks', () => {
       );
       expect(out).toBe('no\nno\nno\nno\nno\nno\nno\n');
     }
-    await t.rt.containers.remove(id, { force: true });
+    await env.t.rt.containers.remove(id, { force: true });
   }, 120_000);
 
   it('follows network connect and disconnect of a running container', async () => {
     const id = await startOn('mover', ['front']);
     expect(await execOut(id, resolves('app'))).toBe('no\n');
-    await t.rt.containers.connect(id, 'back');
+    await env.t.rt.containers.connect(id, 'back');
     expect(await execOut(id, resolves('app'))).toBe('yes\n');
-    await t.rt.containers.disconnect(id, 'back');
+    await env.t.rt.containers.disconnect(id, 'back');
     expect(await execOut(id, `${resolves('app')}; ${resolves('app', back.gateway)}`)).toBe('no\nno\n');
     // leaving the network resolv.conf names: it now names the resolver of one still joined
-    await t.rt.containers.connect(id, 'back');
-    await t.rt.containers.disconnect(id, 'front');
+    await env.t.rt.containers.connect(id, 'back');
+    await env.t.rt.containers.disconnect(id, 'front');
     expect(await execOut(id, `grep nameserver /etc/resolv.conf; ${resolves('app')}`)).toBe(`nameserver ${back.gateway}\nyes\n`);
-    await t.rt.containers.remove(id, { force: true });
+    await env.t.rt.containers.remove(id, { force: true });
   });
 
   it('a container on the default bridge and a user network resolves only user-network names', async () => {
-    const { id: onBridge } = await t.rt.containers.run({ image, name: 'bridged', cmd: ['sleep', '300'] });
+    const { id: onBridge } = await env.t.rt.containers.run({ image: env.image, name: 'bridged', cmd: ['sleep', '300'] });
     const id = await startOn('both', ['bridge', 'back']);
     expect(
       await execOut(id, `grep nameserver /etc/resolv.conf; ${resolves('app')}; nslookup bridged >/dev/null 2>&1 && echo bridged-named || echo no-bridge-names`),
     ).toBe(`nameserver ${back.gateway}\nyes\nno-bridge-names\n`);
-    await t.rt.containers.remove(id, { force: true });
-    await t.rt.containers.remove(onBridge, { force: true });
+    await env.t.rt.containers.remove(id, { force: true });
+    await env.t.rt.containers.remove(onBridge, { force: true });
   });
 });

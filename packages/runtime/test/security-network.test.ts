@@ -6,20 +6,13 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { useTestRuntime, waitFor } from './helpers.js';
+import { execOutput, useTestRuntime, waitFor } from './helpers.js';
 
 const env = useTestRuntime();
 const nftTable = () => (env.t as unknown as { options: { nftTable: string; bridgeName: string } }).options;
 const sh = (s: string) => ['sh', '-c', s];
 
-async function execOut(id: string, cmd: string[]): Promise<string> {
-  const s = await env.t.rt.containers.exec(id, { cmd });
-  let out = '';
-  s.on('stdout', (d: Buffer) => (out += d.toString()));
-  s.on('stderr', (d: Buffer) => (out += d.toString()));
-  await new Promise<number>((r) => s.on('exit', r));
-  return out;
-}
+const execOut = (id: string, cmd: string[]) => execOutput(env.t.rt, id, cmd);
 
 /** packets the loopback guard of this runtime's nft table dropped for their 127.0.0.0/8 destination */
 function guardDrops(): number {
