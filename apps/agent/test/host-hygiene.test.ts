@@ -92,7 +92,8 @@ describe('an agent reset on the same host', () => {
         expect(agent.cli(['rm', '-f', ...agent.cli(['ps', '-aq']).stdout.split('\n').filter(Boolean)]).code).toBe(0);
         await agent.kill();
         expect(mountsUnder(agent.root)).toEqual([]);
-        await rm(agent.root, { recursive: true, force: true });
+        // a process of the agent still exiting can create a file while the tree goes (ENOTEMPTY): rm retries that
+        await rm(agent.root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
         await agent.start();
         const again = agent.cli(['run', '-d', image, 'sleep', '1d']);
         expect(again.code, again.stderr).toBe(0);
@@ -185,7 +186,8 @@ describe('skiff daemon --cleanup / --purge', () => {
       const id = run.stdout.trim();
       shim = Number(readFileSync(join(agent.root, 'containers', id, 'shim.pid'), 'utf8'));
       await agent.kill();
-      await rm(agent.root, { recursive: true, force: true }); // the container runs on, known to nobody
+      // the container runs on, known to nobody; its shim or an exiting agent process can still create a file while the tree goes (ENOTEMPTY)
+      await rm(agent.root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
       await agent.start();
       expect(agent.output).toMatch(new RegExp(`found cgroup \\S*/${agent.cgroupParent}/${id}: no container of this root`));
       await agent.kill();
