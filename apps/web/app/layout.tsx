@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import './globals.css';
 import { Nav } from '../components/nav';
+import { Toaster } from '../components/toast';
 import { THEME_BOOT_SCRIPT } from '../lib/theme';
 import { LiveEvents } from '../trpc/live-events';
 import { TRPCReactProvider } from '../trpc/react';
@@ -21,6 +22,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           <LiveEvents />
           <Nav />
           <main className="mx-auto max-w-7xl p-4">{children}</main>
+          <Toaster />
         </TRPCReactProvider>
       </body>
     </html>

@@ -5,7 +5,20 @@ import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
+import { toasted } from '../toast';
 import { CommitDialog } from './commit-dialog';
+
+/** what a toast says when an action worked: "Stopped web" */
+const DONE: Record<string, string> = {
+  start: 'Started',
+  stop: 'Stopped',
+  restart: 'Restarted',
+  pause: 'Paused',
+  unpause: 'Unpaused',
+  kill: 'Killed',
+  rename: 'Renamed',
+  remove: 'Removed',
+};
 
 /**
  * Lifecycle buttons that fit the container's state, plus rename and commit; errors go to
@@ -31,13 +44,15 @@ export function ContainerActions({ info, onError }: { info: ContainerInspect; on
   const [newName, setNewName] = useState(info.Name.slice(1));
   const [committing, setCommitting] = useState(false);
   const id = info.Id;
+  const name = info.Name.slice(1);
   const { Running: running, Paused: paused } = info.State;
 
   const run = async (label: string, fn: () => Promise<unknown>) => {
     setBusy(label);
     onError('');
     try {
-      await fn();
+      // a stop may take its full timeout: the toast says when it ended, wherever the user is by then
+      await toasted(fn(), `${DONE[label] ?? label} ${name}`, `Could not ${label} ${name}`);
     } catch (e) {
       onError(errorMessage(e));
     } finally {

@@ -5,6 +5,7 @@ import { useEffect, useReducer, useRef, useState, type Dispatch } from 'react';
 import { errorMessage, isNotFound } from '../../lib/errors';
 import { pathsForMutation } from '../../trpc/invalidation';
 import { useInvalidate, useTRPC, useTRPCClient } from '../../trpc/react';
+import { toast, toasted } from '../toast';
 import { useAction } from '../use-action';
 import { useDebounced } from '../use-debounced';
 import { useMe } from '../use-auth';
@@ -14,7 +15,7 @@ import { NEW_STACK, type Validation } from './shared';
 /**
  * One stack as the agent has it (its stored files, containers and state), kept current by
  * container events. `paused` while a removal runs: the events it causes must not re-read a
- * stack that is going away.
+ * stack that is going away (its end is a 404).
  */
 function useStackDetail(name: string | undefined, enabled: boolean) {
   const q = useQuery(useTRPC().stacks.get.queryOptions({ name: name ?? '' }, { enabled: enabled && name !== undefined }));
@@ -34,6 +35,8 @@ function useValidation(state: EditorState, enabled: boolean): Validation | null 
  * Everything the editor page does: the files (a reducer), the stack and its validation
  * (queries), and the actions (mutations, and deploy's progress stream).
  */
+const PROJECT_LABEL = 'com.docker.compose.project';
+
 export function useStackEditor(initialName: string | undefined) {
   const me = useMe();
   const router = useRouter();
@@ -43,7 +46,10 @@ export function useStackEditor(initialName: string | undefined) {
   const creating = initialName === undefined;
   const [state, dispatch] = useReducer(editorReducer, initialName, (n) => initialEditorState(n, NEW_STACK));
   const [removing, setRemoving] = useState(false);
-  const { detail, missing, error: loadError } = useStackDetail(initialName, !!me && !removing);
+  const { detail: stored, missing, error: loadError } = useStackDetail(initialName, !!me && !removing);
+  // meanwhile its containers come from the container list, so each badge changes as it stops and goes
+  const live = useQuery(trpc.containers.list.queryOptions({ all: true }, { enabled: removing }));
+  const detail = removing && stored && live.data ? { ...stored, containers: live.data.filter((c) => c.labels[PROJECT_LABEL] === initialName) } : stored;
   const external = !!detail?.external;
   const validation = useValidation(state, !!me && !external && (creating || !!state.saved));
   const action = useAction();
@@ -99,8 +105,10 @@ export function useStackEditor(initialName: string | undefined) {
             );
           });
           dispatch({ type: 'progress-end', ok: true });
+          toast(`Deployed ${name}`);
         } catch (e) {
           dispatch({ type: 'progress-end', ok: false });
+          toast(`Deploy of ${name} failed: ${errorMessage(e)}`, 'error');
           throw e;
         } finally {
           // a stream, not a mutation: what it changed is marked stale here
@@ -111,7 +119,8 @@ export function useStackEditor(initialName: string | undefined) {
     lifecycle: (what: 'start' | 'stop' | 'restart' | 'down', withVolumes: boolean) =>
       action.run(
         async () => {
-          const r = what === 'down' ? await lifecycleM.down.mutateAsync({ name, volumes: withVolumes }) : await lifecycleM[what].mutateAsync({ name });
+          const work = what === 'down' ? lifecycleM.down.mutateAsync({ name, volumes: withVolumes }) : lifecycleM[what].mutateAsync({ name });
+          const r = await toasted(work, `${what === 'down' ? 'Down' : what[0]!.toUpperCase() + what.slice(1)}: ${name} done`, `${what} of ${name} failed`);
           dispatch({ type: 'progress-lines', lines: r.events });
         },
         `${what === 'down' ? 'Down' : what[0]!.toUpperCase() + what.slice(1)}: ${name}`,
@@ -121,9 +130,11 @@ export function useStackEditor(initialName: string | undefined) {
       if (!window.confirm(`Remove stack ${name}? Its containers and networks${withVolumes ? ' and volumes' : ''} are removed and the stored file is deleted.`))
         return;
       setRemoving(true);
-      void action.run(() => removeM.mutateAsync({ name, volumes: withVolumes })).then((ok) => ok || setRemoving(false));
+      void action
+        .run(() => toasted(removeM.mutateAsync({ name, volumes: withVolumes }), `Removed stack ${name}`, `Could not remove stack ${name}`))
+        .then((ok) => ok || setRemoving(false));
     },
   };
 
-  return { me, creating, state, dispatch: dispatch as Dispatch<EditorAction>, detail, missing, loadError, external, validation, action, actions };
+  return { me, creating, removing, state, dispatch: dispatch as Dispatch<EditorAction>, detail, missing, loadError, external, validation, action, actions };
 }

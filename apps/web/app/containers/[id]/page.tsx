@@ -2,11 +2,12 @@
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { use, useState } from 'react';
+import { Activity } from '../../../components/container/activity';
 import { ContainerActions } from '../../../components/container/actions';
 import { JsonTree } from '../../../components/container/json-tree';
 import { Logs } from '../../../components/container/logs';
 import { Overview } from '../../../components/container/overview';
-import { Stats } from '../../../components/container/stats';
+import { limitsOf, Stats } from '../../../components/container/stats';
 import { Top } from '../../../components/container/top';
 import { Terminal } from '../../../components/terminal';
 import { useMe } from '../../../components/use-auth';
@@ -30,7 +31,7 @@ export default function ContainerPage({ params }: { params: Promise<{ id: string
   if (inspect.error && isNotFound(inspect.error))
     return (
       <p className="card">
-        This container no longer exists.{' '}
+        No such container: {decodeURIComponent(id)}.{' '}
         <Link className="text-sky-600 hover:underline" href="/containers">
           Back to containers
         </Link>
@@ -69,6 +70,7 @@ export default function ContainerPage({ params }: { params: Promise<{ id: string
         <span className="flex-1" />
         {canOperate && <ContainerActions info={info} onError={setError} />}
       </div>
+      <Activity id={info.Id} running={state.Running} />
       {error && (
         <p role="alert" className="rounded bg-rose-100 p-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">
           {error}
@@ -84,7 +86,12 @@ export default function ContainerPage({ params }: { params: Promise<{ id: string
       {current === 'overview' && <Overview info={info} />}
       {current === 'logs' && <Logs id={id} name={info.Name.slice(1)} />}
       {current === 'terminal' && <TerminalTab id={id} />}
-      {current === 'stats' && <Stats id={id} />}
+      {/* sampled from the page's opening on, not from when the tab is first shown */}
+      {state.Running && (
+        <div hidden={current !== 'stats'}>
+          <Stats id={id} limits={limitsOf(info)} />
+        </div>
+      )}
       {current === 'top' && <Top id={id} />}
       {current === 'inspect' && (
         <div className="card overflow-auto font-mono text-xs" data-testid="inspect">
