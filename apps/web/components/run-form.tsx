@@ -36,13 +36,13 @@ function pull(client: Client, ref: string, report: (s: string) => void): Promise
   });
 }
 
-/** The run form: every common `docker run` option, with the equivalent command line shown as you type. */
-export function RunForm({ onError }: { onError: (m: string) => void }) {
+/** The run form: every common `docker run` option, with the equivalent command line shown as you type; `image` prefills the image (an image's page). */
+export function RunForm({ onError, image }: { onError: (m: string) => void; image?: string }) {
   const trpc = useTRPC();
   const client = useTRPCClient();
   const queryClient = useQueryClient();
   const invalidate = useInvalidate();
-  const [form, setForm] = useState<Form>(EMPTY_FORM);
+  const [form, setForm] = useState<Form>(() => (image ? { ...EMPTY_FORM, image } : EMPTY_FORM));
   const { data: images = [] } = useQuery(trpc.images.list.queryOptions(undefined, { select: (l) => l.flatMap((i) => i.repoTags) }));
   const { data: networks = [] } = useQuery(trpc.networks.list.queryOptions(undefined, { select: (l) => l.map((n) => n.name) }));
   const run = useMutation(trpc.containers.run.mutationOptions());

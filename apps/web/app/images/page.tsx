@@ -1,9 +1,11 @@
 'use client';
 import { useMutation, useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
 import { Fragment, useEffect, useMemo, useState } from 'react';
 import { ImageHistoryView } from '../../components/resources/image-history';
 import { PullPanel } from '../../components/resources/pull-panel';
 import { ErrorAlert, Notice, ROW, TABLE, THEAD, type ImageRow } from '../../components/resources/shared';
+import { toasted } from '../../components/toast';
 import { useAction } from '../../components/use-action';
 import { useMe } from '../../components/use-auth';
 import { ago, bytes } from '../../lib/format';
@@ -11,6 +13,8 @@ import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
 
 const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+/** the image's own page (a search parameter: the dashboard exports statically) */
+const imageHref = (ref: string) => `/images/view?ref=${encodeURIComponent(ref)}`;
 
 export default function ImagesPage() {
   const me = useMe();
@@ -69,7 +73,7 @@ export default function ImagesPage() {
         : `Remove image ${name}?`;
     if (!window.confirm(message)) return;
     void action.run(
-      () => removeImage.mutateAsync({ ref: i.id, force: users > 0 || i.repoTags.length > 1 }),
+      () => toasted(removeImage.mutateAsync({ ref: i.id, force: users > 0 || i.repoTags.length > 1 }), `Removed ${name}`, `Could not remove ${name}`),
       (r) => `${r.untagged.length ? `Untagged ${r.untagged.join(', ')}. ` : ''}${r.deleted.length ? `Deleted ${r.deleted.length} image/layer(s).` : ''}`.trim(),
     );
   };
@@ -82,7 +86,10 @@ export default function ImagesPage() {
       )
     )
       return;
-    void action.run(() => removeImage.mutateAsync({ ref: tag, force: (usage.get(i.id) ?? 0) > 0 }), `Untagged ${tag}`);
+    void action.run(
+      () => toasted(removeImage.mutateAsync({ ref: tag, force: (usage.get(i.id) ?? 0) > 0 }), `Untagged ${tag}`, `Could not untag ${tag}`),
+      `Untagged ${tag}`,
+    );
   };
 
   const tag = (i: ImageRow) => {
@@ -184,7 +191,9 @@ export default function ImagesPage() {
                               className="inline-flex items-center gap-1 rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-xs dark:bg-zinc-800"
                               data-testid="image-tag"
                             >
-                              <span>{t}</span>
+                              <Link className="hover:underline" href={imageHref(t)}>
+                                {t}
+                              </Link>
                               {canOperate && (
                                 <button
                                   className="text-sky-700 hover:underline disabled:opacity-50 dark:text-sky-400"
@@ -246,7 +255,13 @@ export default function ImagesPage() {
                       )}
                     </td>
                     <td className="px-2 font-mono text-xs" title={i.id}>
-                      {shortId(i.id)}
+                      <Link
+                        className="text-sky-700 hover:underline dark:text-sky-400"
+                        href={imageHref(i.id)}
+                        aria-label={`details of ${i.repoTags[0] ?? shortId(i.id)}`}
+                      >
+                        {shortId(i.id)}
+                      </Link>
                     </td>
                     <td className="whitespace-nowrap px-2 text-right tabular-nums">{bytes(i.size)}</td>
                     <td className="whitespace-nowrap px-2" title={i.created}>
