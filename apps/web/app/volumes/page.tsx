@@ -32,6 +32,9 @@ export default function VolumesPage() {
   const removeVolume = useMutation(trpc.volumes.remove.mutationOptions());
 
   const names = useMemo(() => containerNames(containersQ.data ?? []), [containersQ.data]);
+  // sizes come from `system df` (it walks each volume): a query of its own, so the list does not wait for it
+  const dfQ = useQuery(trpc.system.df.queryOptions(undefined, { enabled: !!me }));
+  const sizes = useMemo(() => new Map(dfQ.data?.volumes.items.map((v) => [v.name, v.size])), [dfQ.data]);
   const shown = useMemo(() => {
     const q = search.trim().toLowerCase();
     return q
@@ -133,6 +136,7 @@ export default function VolumesPage() {
             <tr>
               <th className="px-3 py-2 font-medium">Name</th>
               <th className="px-2 font-medium">Driver</th>
+              <th className="px-2 text-right font-medium">Size</th>
               <th className="px-2 font-medium">Mountpoint</th>
               <th className="px-2 font-medium">Created</th>
               <th className="px-2 font-medium">Labels</th>
@@ -150,6 +154,9 @@ export default function VolumesPage() {
                       {v.name.length > 30 ? `${v.name.slice(0, 12)}…` : v.name}
                     </td>
                     <td className="px-2">{v.driver}</td>
+                    <td className="whitespace-nowrap px-2 text-right tabular-nums" data-testid="volume-size">
+                      {sizes.has(v.name) ? bytes(sizes.get(v.name)!) : dfQ.isPending ? '…' : '—'}
+                    </td>
                     <td className="max-w-[16rem] truncate px-2 font-mono text-xs" title={v.mountpoint}>
                       {v.mountpoint}
                     </td>
@@ -180,7 +187,7 @@ export default function VolumesPage() {
                   </tr>
                   {open && (
                     <tr>
-                      <td colSpan={7} className="bg-zinc-50 px-3 py-2 text-xs dark:bg-zinc-950" data-testid="volume-inspect">
+                      <td colSpan={8} className="bg-zinc-50 px-3 py-2 text-xs dark:bg-zinc-950" data-testid="volume-inspect">
                         <dl className="grid grid-cols-[8rem_1fr] gap-1">
                           <dt className="text-zinc-500">Name</dt>
                           <dd className="break-all font-mono">{v.name}</dd>

@@ -10,7 +10,11 @@ const TAILS = [100, 500, 1000, 5000, 0] as const;
 /** the lines of a log chunk (the agent sends runs of lines with one timestamp), each with its newline */
 const chunkLines = (text: string) => (text ? text.split(/(?<=\n)/) : []);
 
-/** Live logs: follow, tail N, timestamps, search, stdout/stderr colours, download of the full log. */
+/**
+ * Live logs: tail N, timestamps, search, stdout/stderr colours, download of the full log.
+ * New lines always arrive; "follow" keeps the newest in view. Scrolling up to read unticks
+ * it (the view stays put while lines arrive below) and offers a jump back to the latest.
+ */
 export function Logs({ id, name }: { id: string; name: string }) {
   // a stream, not a query: lines arrive as the container writes them
   const client = useTRPCClient();
@@ -23,7 +27,6 @@ export function Logs({ id, name }: { id: string; name: string }) {
   const [error, setError] = useState('');
   const [downloading, setDownloading] = useState(false);
   const box = useRef<HTMLPreElement>(null);
-  const stuckToBottom = useRef(true);
 
   useEffect(() => {
     setLines([]);
@@ -38,7 +41,7 @@ export function Logs({ id, name }: { id: string; name: string }) {
       setLines((l) => (l.length + batch.length > KEEP ? [...l, ...batch].slice(-KEEP) : [...l, ...batch]));
     };
     const sub = client.containers.logChunks.subscribe(
-      { id, options: { follow, tail: tail || undefined } },
+      { id, options: { follow: true, tail: tail || undefined } },
       {
         onData: (batch) => {
           for (const c of batch) for (const line of chunkLines(c.text)) pending.push({ stream: c.stream, time: c.time, line });
@@ -51,18 +54,18 @@ export function Logs({ id, name }: { id: string; name: string }) {
       cancelAnimationFrame(frame);
       sub.unsubscribe();
     };
-  }, [client, id, follow, tail]);
+  }, [client, id, tail]);
 
   const shown = useMemo(() => {
     const q = search.toLowerCase();
     return lines.filter((l) => streams[l.stream as 'stdout'] !== false && (!q || l.line.toLowerCase().includes(q)));
   }, [lines, search, streams]);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: new lines on screen are what re-scrolls, though the effect reads only the ref
+  // biome-ignore lint/correctness/useExhaustiveDependencies: new lines on screen are what re-scrolls, though the effect does not read them
   useEffect(() => {
     const el = box.current;
-    if (el && stuckToBottom.current) el.scrollTop = el.scrollHeight;
-  }, [shown]);
+    if (el && follow) el.scrollTop = el.scrollHeight;
+  }, [shown, follow]);
 
   /** the whole log (not just what is on screen), as the agent has it */
   const download = async () => {
@@ -160,22 +163,35 @@ export function Logs({ id, name }: { id: string; name: string }) {
           {error}
         </p>
       )}
-      <pre
-        ref={box}
-        className="h-[28rem] overflow-auto whitespace-pre-wrap break-all rounded bg-zinc-950 p-2 text-xs text-zinc-100"
-        data-testid="logs"
-        onScroll={(e) => {
-          const el = e.currentTarget;
-          stuckToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
-        }}
-      >
-        {shown.map((l, i) => (
-          <span key={i} className={l.stream === 'stderr' ? 'text-rose-400' : ''}>
-            {timestamps && <span className="text-zinc-500">{l.time} </span>}
-            {highlight(l.line)}
-          </span>
-        ))}
-      </pre>
+      <div className="relative">
+        <pre
+          ref={box}
+          className="h-[28rem] overflow-auto whitespace-pre-wrap break-all rounded bg-zinc-950 p-2 text-xs text-zinc-100"
+          data-testid="logs"
+          onScroll={(e) => {
+            // reading further up pauses following; back at the bottom resumes it
+            const el = e.currentTarget;
+            setFollow(el.scrollHeight - el.scrollTop - el.clientHeight < 40);
+          }}
+        >
+          {shown.map((l, i) => (
+            <span key={i} className={l.stream === 'stderr' ? 'text-rose-400' : ''}>
+              {timestamps && <span className="text-zinc-500">{l.time} </span>}
+              {highlight(l.line)}
+            </span>
+          ))}
+          {!shown.length && (
+            <span className="text-zinc-400" data-testid="logs-empty">
+              {lines.length ? 'No line matches.' : 'No output yet.'}
+            </span>
+          )}
+        </pre>
+        {!follow && (
+          <button className="btn-primary absolute right-4 bottom-3 shadow-lg" onClick={() => setFollow(true)}>
+            jump to latest ↓
+          </button>
+        )}
+      </div>
     </div>
   );
 }
