@@ -57,8 +57,9 @@ export function Toaster() {
     () => EMPTY,
   );
   return (
-    // one live region that is always in the page: a region added with its text is often not read out
-    <div role="status" aria-live="polite" className="pointer-events-none fixed right-3 bottom-3 z-[60] flex w-80 max-w-[calc(100vw-1.5rem)] flex-col gap-2">
+    // one live region that is always in the page (a region added with its text is often not read out);
+    // aria-live without role=status, so the pages' own status lines stay the page's one status
+    <div aria-live="polite" className="pointer-events-none fixed right-3 bottom-3 z-[60] flex w-80 max-w-[calc(100vw-1.5rem)] flex-col gap-2">
       {shown.map((t) => (
         <ToastItem key={t.id} t={t} />
       ))}
