@@ -166,7 +166,15 @@ describe('stack removal', () => {
     });
     await page.getByRole('button', { name: 'Remove' }).click();
     await expect.poll(() => page.getByTestId('stack-state').textContent(), { timeout: 10_000 }).toBe('removing…');
-    await screenshot(page, 'pages-stack-removing-1280.png');
+    // a picture of the removal half way, for a reviewer (the recorder below is what the test asserts on)
+    for (let i = 0; i < 100 && page.url().endsWith(`/stacks/${stack}`); i++) {
+      const states = await page.getByTestId('container-state').allTextContents();
+      if (states.filter((t) => t.startsWith('running')).length < 2) {
+        await screenshot(page, 'pages-stack-removing-1280.png');
+        break;
+      }
+      await page.waitForTimeout(100);
+    }
     await page.waitForURL(/\/stacks$/, { timeout: 60_000 });
     await expect.poll(() => page.getByTestId('toast').last().textContent(), { timeout: 10_000 }).toMatch(`Removed stack ${stack}`);
     // while "removing…", the containers were seen leaving running (stopped, or gone) before the page left

@@ -15,9 +15,12 @@ export function describeEvent(e: Pick<RuntimeEvent, 'action' | 'attributes'>): s
   return e.action;
 }
 
+// signals a process is sent to reload or reopen its logs, not to stop (SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH)
+const NOT_A_STOP = new Set(['1', '10', '12', '28']);
+
 /** the change under way, from the last event, while the container has not got there yet */
 function inProgress(last: RuntimeEvent | undefined, now: number): string {
-  if (last?.action !== 'kill') return '';
+  if (last?.action !== 'kill' || NOT_A_STOP.has(last.attributes.signal ?? '')) return '';
   const waited = Math.max(0, Math.round((now - last.time / 1e6) / 1000));
   const signal = SIGNALS[last.attributes.signal ?? ''] ?? `signal ${last.attributes.signal}`;
   return `Stopping: ${signal} sent ${waited} s ago, waiting for the process to exit…`;
