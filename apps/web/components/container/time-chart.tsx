@@ -50,7 +50,8 @@ export function TimeChart({
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const text = getComputedStyle(el).color;
+    // read at each draw (every sample): a theme switched to dark recolours the axes within a second
+    const text = () => getComputedStyle(el).color;
     const grid = { stroke: 'rgba(128,128,128,0.18)', width: 1 };
     const fmt = (v: number | null | undefined) => (v == null ? '—' : unitRef.current(v));
     const u = new uPlot(
@@ -60,7 +61,7 @@ export function TimeChart({
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max ?? 0, floor) * 1.1] } },
         axes: [
           // the labels drawn are also kept on the element: the canvas has no text a reader (or a test) can find
-          { stroke: text, grid, ticks: grid, space: 80, values: (_u, splits) => labelled(el, 'xTicks', splits.map(clock)) },
+          { stroke: text, grid, ticks: grid, space: 64, values: (_u, splits) => labelled(el, 'xTicks', splits.map(clock)) },
           {
             stroke: text,
             grid,
