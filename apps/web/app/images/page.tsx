@@ -1,6 +1,6 @@
 'use client';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { Fragment, useEffect, useMemo, useState } from 'react';
+import { Fragment, useMemo, useState } from 'react';
 import { ImageHistoryView } from '../../components/resources/image-history';
 import { PullPanel } from '../../components/resources/pull-panel';
 import { ErrorAlert, Notice, ROW, TABLE, THEAD, type ImageRow } from '../../components/resources/shared';
@@ -9,10 +9,13 @@ import { useMe } from '../../components/use-auth';
 import { ago, bytes } from '../../lib/format';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
+import { useTitle } from '../../components/use-title';
+import { useUrlState } from '../../components/use-url-state';
 
 const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
 export default function ImagesPage() {
+  useTitle('Images');
   const me = useMe();
   const trpc = useTRPC();
   const canOperate = !!me?.can.operate;
@@ -21,7 +24,8 @@ export default function ImagesPage() {
   const containersQ = useQuery(trpc.containers.list.queryOptions({ all: true }, { enabled: !!me }));
   const images = useMemo(() => imagesQ.data ?? [], [imagesQ.data]);
   const loaded = imagesQ.isSuccess && containersQ.isSuccess;
-  const [search, setSearch] = useState('');
+  // in the URL (also how the Build page and the commit dialog link here): a refresh or back keeps it
+  const [search, setSearch] = useUrlState('q', '');
   const action = useAction();
   const failed = imagesQ.error ?? containersQ.error;
   const error = action.error || (failed ? errorMessage(failed) : '');
@@ -35,12 +39,6 @@ export default function ImagesPage() {
   const [newTag, setNewTag] = useState('');
   const [pruneAll, setPruneAll] = useState(false);
   const [pushes, setPushes] = useState<Record<string, PushState>>({});
-
-  // /images?q=… (the Build page's and the commit dialog's links) starts with that search
-  useEffect(() => {
-    const q = new URLSearchParams(window.location.search).get('q');
-    if (q) setSearch(q);
-  }, []);
 
   const usage = useMemo(() => {
     const m = new Map<string, number>();

@@ -4,8 +4,10 @@ import { useRouter } from 'next/navigation';
 import { useEffect, useState } from 'react';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
+import { useTitle } from '../../components/use-title';
 
 export default function LoginPage() {
+  useTitle('Sign in');
   const trpc = useTRPC();
   const router = useRouter();
   const [username, setUsername] = useState('admin');

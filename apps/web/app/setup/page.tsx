@@ -4,9 +4,11 @@ import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
+import { useTitle } from '../../components/use-title';
 
 /** First start: the agent printed /setup?token=…; this creates the admin. */
 export default function SetupPage() {
+  useTitle('Set up');
   const trpc = useTRPC();
   const router = useRouter();
   const [username, setUsername] = useState('admin');
