@@ -3,7 +3,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { Fragment, useMemo, useState } from 'react';
 import { ImageHistoryView } from '../../components/resources/image-history';
 import { PullPanel } from '../../components/resources/pull-panel';
-import { ErrorAlert, Notice, ROW, TABLE, THEAD, type ImageRow } from '../../components/resources/shared';
+import { ErrorAlert, Notice, PHONE_CARDS, ROW, TABLE, THEAD, type ImageRow } from '../../components/resources/shared';
 import { useAction } from '../../components/use-action';
 import { useMe } from '../../components/use-auth';
 import { ago, bytes } from '../../lib/format';
@@ -155,7 +155,7 @@ export default function ImagesPage() {
       <ErrorAlert message={error} onClose={() => action.setError('')} />
       <Notice message={notice} testId="images-notice" />
       <div className="card overflow-x-auto p-0">
-        <table className={TABLE}>
+        <table className={`${TABLE} ${PHONE_CARDS}`}>
           <thead className={THEAD}>
             <tr>
               <th className="px-3 py-2 font-medium">Repository:tag</th>

@@ -3,8 +3,9 @@ import type { SortKey } from './list-model';
 /**
  * The list's columns, in order: header cells and row cells take their classes from here, so
  * a column hidden at a width is hidden in both (the table's fixed layout sizes the columns
- * from the header row; cells without a width share what is left). Narrow screens keep
- * name, state and the buttons and scroll the rest inside the table's own box.
+ * from the header row; cells without a width share what is left). Phones keep name,
+ * state and the buttons, each with a width (so the table grows past the screen rather than
+ * squeezing the name to nothing) and scroll sideways inside the table's own box.
  */
 export interface Column {
   id: 'select' | 'name' | 'image' | 'state' | 'ports' | 'ip' | 'created' | 'project' | 'cpu' | 'memory' | 'actions';
@@ -16,9 +17,9 @@ export interface Column {
 
 export const COLUMNS: readonly Column[] = [
   { id: 'select', label: '', className: 'w-9' },
-  { id: 'name', label: 'Name', sort: 'name', className: '' },
+  { id: 'name', label: 'Name', sort: 'name', className: 'w-36 sm:w-auto' },
   { id: 'image', label: 'Image', sort: 'image', className: 'hidden md:table-cell' },
-  { id: 'state', label: 'State', sort: 'state', className: 'w-32 sm:w-40' },
+  { id: 'state', label: 'State', sort: 'state', className: 'w-28 sm:w-40' },
   { id: 'ports', label: 'Ports', className: 'hidden w-24 lg:table-cell' },
   { id: 'ip', label: 'IP', sort: 'ip', className: 'hidden w-28 lg:table-cell' },
   { id: 'created', label: 'Created', sort: 'created', className: 'hidden w-28 md:table-cell' },

@@ -62,7 +62,7 @@ export function ContainerTable({
   const selectAll = canOperate ? <input type="checkbox" aria-label="select all" checked={allSelected} onChange={onSelectAll} /> : null;
   return (
     <div ref={scroller} className="max-h-[70vh] overflow-auto" data-testid="container-rows">
-      <table className="w-full min-w-[30rem] table-fixed border-separate border-spacing-0" aria-label="containers" aria-rowcount={entries.length + 1}>
+      <table className="w-full table-fixed border-separate border-spacing-0" aria-label="containers" aria-rowcount={entries.length + 1}>
         <thead>
           <tr>
             {COLUMNS.map((col) => (
