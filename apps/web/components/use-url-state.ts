@@ -23,8 +23,8 @@ const noSearch = () => '';
  * back button bring the same view back. Read straight from location (a store React re-reads
  * synchronously, so a controlled input keeps up with typing; useSearchParams updates in a
  * transition and needs a Suspense boundary in every static page). Written through
- * history.pushState/replaceState, which Next's router patches to keep its own state in the
- * entry, so its back/forward handling stays intact. The fallback is left out of the URL.
+ * history.pushState/replaceState past Next's router (see below), so useSearchParams does not
+ * see these parameters: read them with this hook. The fallback is left out of the URL.
  */
 export function useUrlState(key: string, fallback: string): [string, (value: string, mode?: HistoryMode) => void] {
   const value = new URLSearchParams(useSyncExternalStore(subscribe, search, noSearch)).get(key) ?? fallback;
@@ -36,8 +36,13 @@ export function useUrlState(key: string, fallback: string): [string, (value: str
       const qs = params.toString();
       const url = `${window.location.pathname}${qs ? `?${qs}` : ''}${window.location.hash}`;
       if (url === `${window.location.pathname}${window.location.search}${window.location.hash}`) return;
-      if (mode === 'push') window.history.pushState(null, '', url);
-      else window.history.replaceState(null, '', url);
+      // Next's router patches these to replay the change through a router transition, whose own
+      // history write could land after a later change of ours and put an older URL back (three
+      // quick changes lost one). An entry marked __NA passes through untouched; it keeps Next's
+      // state of the entry, so back and forward still restore the page from it.
+      const state = { ...(window.history.state ?? {}), __NA: true };
+      if (mode === 'push') window.history.pushState(state, '', url);
+      else window.history.replaceState(state, '', url);
       for (const l of listeners) l();
     },
     [key, fallback],
