@@ -186,6 +186,12 @@ describe('container list', () => {
     expect(await fold.getAttribute('aria-expanded')).toBe('false');
     expect(await rowOrder(page)).toEqual(['alpha', '[shop]', 'zed']);
     await fold.click();
+    // the group's checkbox selects its containers for the bulk toolbar
+    await page.getByLabel('select stack shop').check();
+    expect(await page.getByTestId('selected-count').textContent()).toBe('2 selected');
+    expect(await page.getByLabel('select shop-web-1').isChecked()).toBe(true);
+    await page.getByLabel('select stack shop').uncheck();
+    expect(await page.getByTestId('selected-count').count()).toBe(0);
 
     // sorting by header, aria-sort saying how
     const header = (name: string) => page.locator('thead th').filter({ has: page.getByRole('button', { name, exact: true }) });

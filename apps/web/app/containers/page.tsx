@@ -101,6 +101,18 @@ function ContainersPage() {
       }),
     [],
   );
+  const onSelectMany = useCallback(
+    (ids: string[], select: boolean) =>
+      setSelected((s) => {
+        const n = new Set(s);
+        for (const id of ids) {
+          if (select) n.add(id);
+          else n.delete(id);
+        }
+        return n;
+      }),
+    [],
+  );
   const onAction = (what: RowAction, c: ContainerSummary) => {
     const id = c.id;
     if (what === 'start') void action.run(() => start.mutateAsync({ id }));
@@ -154,6 +166,7 @@ function ContainersPage() {
           allSelected={allSelected}
           onSelectAll={() => setSelected(allSelected ? new Set() : new Set(shown.map((r) => r.id)))}
           onToggle={onToggle}
+          onSelectMany={onSelectMany}
           onFold={onFold}
           onAction={onAction}
           live={!!me}

@@ -33,6 +33,7 @@ export function ContainerRow({
   selected,
   onToggle,
   onAction,
+  rowIndex,
 }: {
   c: ContainerSummary;
   inGroup: boolean;
@@ -41,13 +42,15 @@ export function ContainerRow({
   selected: boolean;
   onToggle: () => void;
   onAction: (what: RowAction, c: ContainerSummary) => void;
+  /** its place among all rows, header first (only a screenful is rendered: aria-rowindex says where) */
+  rowIndex: number;
 }) {
   const name = nameOf(c);
   const running = c.state === 'running';
   const project = projectOf(c);
   const ip = ipOf(c);
   return (
-    <tr data-testid={`row-${name}`} className="border-b border-zinc-100 text-sm dark:border-zinc-800" style={{ height: ROW_HEIGHT }}>
+    <tr data-testid={`row-${name}`} aria-rowindex={rowIndex} className="border-b border-zinc-100 text-sm dark:border-zinc-800" style={{ height: ROW_HEIGHT }}>
       <td className={cell('select')}>{canOperate && <input type="checkbox" aria-label={`select ${name}`} checked={selected} onChange={onToggle} />}</td>
       <td className={cell('name')} data-column="name">
         <Link className={`block truncate text-sky-700 hover:underline dark:text-sky-400 ${inGroup ? 'pl-5' : ''}`} href={`/containers/${c.id}`} title={c.id}>
@@ -134,6 +137,9 @@ export function GroupRow({
   folded,
   onFold,
   span,
+  rowIndex,
+  selection,
+  onSelect,
 }: {
   project: string;
   count: number;
@@ -141,14 +147,33 @@ export function GroupRow({
   folded: boolean;
   onFold: () => void;
   span: number;
+  rowIndex: number;
+  /** how many of its containers are selected; undefined: no selecting (a viewer) */
+  selection?: 'all' | 'some' | 'none';
+  /** select all of its containers, or none when all were */
+  onSelect: () => void;
 }) {
   return (
     <tr
       data-testid={`group-${project}`}
+      aria-rowindex={rowIndex}
       className="border-b border-zinc-100 bg-zinc-50 text-sm dark:border-zinc-800 dark:bg-zinc-950"
       style={{ height: ROW_HEIGHT }}
     >
-      <td colSpan={span} className="px-2">
+      <td className={cell('select')}>
+        {selection && (
+          <input
+            type="checkbox"
+            aria-label={`select stack ${project}`}
+            checked={selection === 'all'}
+            ref={(el) => {
+              if (el) el.indeterminate = selection === 'some';
+            }}
+            onChange={onSelect}
+          />
+        )}
+      </td>
+      <td colSpan={span - 1} className="px-2">
         <span className="flex items-center gap-2">
           <button type="button" className="flex items-center gap-1 font-medium" aria-expanded={!folded} onClick={onFold}>
             <span aria-hidden className="inline-block w-4 text-center">

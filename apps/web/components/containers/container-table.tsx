@@ -24,6 +24,7 @@ export function ContainerTable({
   allSelected,
   onSelectAll,
   onToggle,
+  onSelectMany,
   onFold,
   onAction,
   live,
@@ -36,6 +37,8 @@ export function ContainerTable({
   allSelected: boolean;
   onSelectAll: () => void;
   onToggle: (id: string) => void;
+  /** select (or unselect) these all at once: a stack's containers */
+  onSelectMany: (ids: string[], select: boolean) => void;
   onFold: (project: string) => void;
   onAction: (what: RowAction, c: ContainerSummary) => void;
   /** whether to fetch CPU and memory (signed in) */
@@ -59,12 +62,16 @@ export function ContainerTable({
     ),
   );
   const usage = useMemo(() => new Map((stats.data ?? []).map((g) => [g.id, g])), [stats.data]);
+  const selectionOf = (members: ContainerSummary[]) => {
+    const n = members.filter((m) => selected.has(m.id)).length;
+    return n === 0 ? 'none' : n === members.length ? 'all' : 'some';
+  };
   const selectAll = canOperate ? <input type="checkbox" aria-label="select all" checked={allSelected} onChange={onSelectAll} /> : null;
   return (
     <div ref={scroller} className="max-h-[70vh] overflow-auto" data-testid="container-rows">
       <table className="w-full table-fixed border-separate border-spacing-0" aria-label="containers" aria-rowcount={entries.length + 1}>
         <thead>
-          <tr>
+          <tr aria-rowindex={1}>
             {COLUMNS.map((col) => (
               <SortHeader key={col.id} col={col} sort={sort} onSort={onSort}>
                 {col.id === 'select' ? selectAll : undefined}
@@ -89,6 +96,14 @@ export function ContainerTable({
                 folded={e.folded}
                 onFold={() => onFold(e.project)}
                 span={COLUMNS.length}
+                rowIndex={item.index + 2}
+                selection={canOperate ? selectionOf(e.members) : undefined}
+                onSelect={() =>
+                  onSelectMany(
+                    e.members.map((m) => m.id),
+                    selectionOf(e.members) !== 'all',
+                  )
+                }
               />
             ) : (
               <ContainerRow
@@ -100,6 +115,7 @@ export function ContainerTable({
                 selected={selected.has(e.c.id)}
                 onToggle={() => onToggle(e.c.id)}
                 onAction={onAction}
+                rowIndex={item.index + 2}
               />
             );
           })}
