@@ -89,6 +89,9 @@ const misalignment = (page: Page) =>
       });
   });
 
+/** the page's search parameters as the page has them (page.url() learns of history.replaceState a moment later) */
+const search = (page: Page) => page.evaluate(() => Object.fromEntries(new URLSearchParams(location.search)));
+
 const sideways = (page: Page) => page.evaluate(() => document.scrollingElement!.scrollWidth - window.innerWidth);
 
 describe('run form', () => {
@@ -162,7 +165,7 @@ describe('container list', () => {
       await page.setViewportSize(viewport);
       await page.waitForTimeout(200);
       const off = await misalignment(page);
-      expect(off.length).toBeGreaterThanOrEqual(4);
+      expect(off.length).toBeGreaterThanOrEqual(3); // a phone keeps select, name and buttons
       expect(
         off.map(([, l, r]) => Math.max(Math.abs(l), Math.abs(r))),
         JSON.stringify(off),
@@ -212,7 +215,7 @@ describe('container list', () => {
     expect(await header('Image').getAttribute('aria-sort')).toBe('ascending');
     // the sort is in the URL
     await header('Created').getByRole('button').click();
-    expect(page.url()).toMatch(/[?&]sort=-created\b/);
+    expect(await search(page)).toMatchObject({ sort: '-created' });
     await page.reload();
     await page.getByTestId('row-alpha').waitFor();
     expect(await header('Created').getAttribute('aria-sort')).toBe('descending');
@@ -231,8 +234,7 @@ describe('state in the URL and titles', () => {
     await page.getByRole('button', { name: /^running/ }).click();
     await page.getByLabel('search').fill('shop');
     await expect.poll(() => page.getByTestId('shown-count').textContent()).toMatch(/^2 of/);
-    expect(new URL(page.url()).searchParams.get('state')).toBe('running');
-    expect(new URL(page.url()).searchParams.get('q')).toBe('shop');
+    expect(await search(page)).toEqual({ state: 'running', q: 'shop' });
     await page.reload();
     await expect.poll(() => page.getByTestId('shown-count').textContent(), { timeout: 10_000 }).toMatch(/^2 of/);
     expect(await page.getByLabel('search').inputValue()).toBe('shop');
@@ -246,8 +248,7 @@ describe('state in the URL and titles', () => {
     await page.getByLabel('tail').selectOption('1000');
     await page.getByLabel('timestamps').check();
     await page.getByLabel('search logs').fill('sleep');
-    const url = new URL(page.url());
-    expect(Object.fromEntries(url.searchParams)).toEqual({ tab: 'logs', tail: '1000', ts: '1', grep: 'sleep' });
+    expect(await search(page)).toEqual({ tab: 'logs', tail: '1000', ts: '1', grep: 'sleep' });
     await page.reload();
     await page.getByTestId('logs').waitFor();
     expect(await page.getByRole('tab', { name: 'logs' }).getAttribute('aria-selected')).toBe('true');
@@ -331,7 +332,13 @@ describe('phone width', () => {
     }
     expect(overflowing, 'pages that scroll sideways at 390 px').toEqual([]);
 
-    // the image rows' buttons stay on screen
+    // the container rows' buttons stay on screen (the table scrolls under them), as do the image rows'
+    await page.goto(`${agent.url}/containers`);
+    await page.getByTestId('row-alpha').waitFor();
+    const stop = page.getByTestId('row-alpha').getByRole('button', { name: 'stop' });
+    expect(await stop.evaluate((b) => b.getBoundingClientRect().right <= window.innerWidth)).toBe(true);
+    await stop.click();
+    await expect.poll(() => page.getByTestId('row-alpha').textContent(), { timeout: 15_000 }).toMatch(/Exited/);
     await page.goto(`${agent.url}/images`);
     await page.getByRole('button', { name: 'remove' }).first().waitFor();
     const offscreen = await page

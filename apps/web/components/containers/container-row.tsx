@@ -2,7 +2,7 @@
 import type { ContainerSummary } from '@skiff/runtime/types';
 import Link from 'next/link';
 import { ago, bytes } from '../../lib/format';
-import { column } from './columns';
+import { type Column, COLUMNS, column } from './columns';
 import { ipOf, nameOf, projectOf } from './list-model';
 
 export const ROW_HEIGHT = 44;
@@ -53,9 +53,18 @@ export function ContainerRow({
     <tr data-testid={`row-${name}`} aria-rowindex={rowIndex} className="border-b border-zinc-100 text-sm dark:border-zinc-800" style={{ height: ROW_HEIGHT }}>
       <td className={cell('select')}>{canOperate && <input type="checkbox" aria-label={`select ${name}`} checked={selected} onChange={onToggle} />}</td>
       <td className={cell('name')} data-column="name">
-        <Link className={`block truncate text-sky-700 hover:underline dark:text-sky-400 ${inGroup ? 'pl-5' : ''}`} href={`/containers/${c.id}`} title={c.id}>
-          {name}
-        </Link>
+        <span className={`flex items-center gap-1.5 ${inGroup ? 'pl-5' : ''}`}>
+          {/* phones have no state column: its dot (and, for screen readers, its text) goes here */}
+          <span
+            role="img"
+            aria-label={c.status}
+            title={c.status}
+            className={`inline-block h-2 w-2 shrink-0 rounded-full sm:hidden ${STATE_COLOUR[c.state] ?? 'bg-zinc-400'}`}
+          />
+          <Link className="truncate text-sky-700 hover:underline dark:text-sky-400" href={`/containers/${c.id}`} title={c.id}>
+            {name}
+          </Link>
+        </span>
       </td>
       <td className={cell('image')} data-column="image">
         <span className="block truncate font-mono text-xs" title={c.image}>
@@ -129,14 +138,17 @@ export function ContainerRow({
   );
 }
 
-/** A compose project's row above its containers: folds them away, says how many run, links to the stack. */
+/**
+ * A compose project's row above its containers: folds them away, selects them, says how many
+ * run, links to the stack. It has a cell per column like any row (no colSpan: spanning the
+ * columns a phone hides made the table's fixed layout add columns and squeeze the names).
+ */
 export function GroupRow({
   project,
   count,
   running,
   folded,
   onFold,
-  span,
   rowIndex,
   selection,
   onSelect,
@@ -146,13 +158,53 @@ export function GroupRow({
   running: number;
   folded: boolean;
   onFold: () => void;
-  span: number;
   rowIndex: number;
   /** how many of its containers are selected; undefined: no selecting (a viewer) */
   selection?: 'all' | 'some' | 'none';
   /** select all of its containers, or none when all were */
   onSelect: () => void;
 }) {
+  const content = (id: Column['id']) => {
+    switch (id) {
+      case 'select':
+        return (
+          selection && (
+            <input
+              type="checkbox"
+              aria-label={`select stack ${project}`}
+              checked={selection === 'all'}
+              ref={(el) => {
+                if (el) el.indeterminate = selection === 'some';
+              }}
+              onChange={onSelect}
+            />
+          )
+        );
+      case 'name':
+        return (
+          <button type="button" className="flex max-w-full items-center gap-1 font-medium" aria-expanded={!folded} onClick={onFold}>
+            <span aria-hidden className="inline-block w-4 shrink-0 text-center">
+              {folded ? '▸' : '▾'}
+            </span>
+            <span className="truncate">{project}</span>
+          </button>
+        );
+      case 'actions':
+        return (
+          <span className="flex items-center justify-end gap-2 text-xs">
+            <span className="text-zinc-600 dark:text-zinc-400">
+              {running}/{count} running
+            </span>
+            <Link className="text-sky-700 hover:underline dark:text-sky-400" href={`/stacks/${encodeURIComponent(project)}`}>
+              stack
+              <span className="sr-only"> {project}</span>
+            </Link>
+          </span>
+        );
+      default:
+        return null;
+    }
+  };
   return (
     <tr
       data-testid={`group-${project}`}
@@ -160,36 +212,12 @@ export function GroupRow({
       className="border-b border-zinc-100 bg-zinc-50 text-sm dark:border-zinc-800 dark:bg-zinc-950"
       style={{ height: ROW_HEIGHT }}
     >
-      <td className={cell('select')}>
-        {selection && (
-          <input
-            type="checkbox"
-            aria-label={`select stack ${project}`}
-            checked={selection === 'all'}
-            ref={(el) => {
-              if (el) el.indeterminate = selection === 'some';
-            }}
-            onChange={onSelect}
-          />
-        )}
-      </td>
-      <td colSpan={span - 1} className="px-2">
-        <span className="flex items-center gap-2">
-          <button type="button" className="flex items-center gap-1 font-medium" aria-expanded={!folded} onClick={onFold}>
-            <span aria-hidden className="inline-block w-4 text-center">
-              {folded ? '▸' : '▾'}
-            </span>
-            {project}
-          </button>
-          <span className="text-xs text-zinc-600 dark:text-zinc-400">
-            {running}/{count} running
-          </span>
-          <Link className="text-xs text-sky-700 hover:underline dark:text-sky-400" href={`/stacks/${encodeURIComponent(project)}`}>
-            stack
-            <span className="sr-only"> {project}</span>
-          </Link>
-        </span>
-      </td>
+      {COLUMNS.map((col) => (
+        // the pinned action cell takes the group row's shade, not the white of the others
+        <td key={col.id} className={`${cell(col.id)} ${col.id === 'actions' ? 'bg-zinc-50! dark:bg-zinc-950!' : ''}`}>
+          {content(col.id)}
+        </td>
+      ))}
     </tr>
   );
 }

@@ -81,8 +81,9 @@ export function ContainerTable({
         </thead>
         <tbody>
           {before > 0 && (
+            // one cell, no colSpan: see GroupRow
             <tr aria-hidden style={{ height: before }}>
-              <td colSpan={COLUMNS.length} />
+              <td />
             </tr>
           )}
           {items.map((item) => {
@@ -95,7 +96,6 @@ export function ContainerTable({
                 running={e.running}
                 folded={e.folded}
                 onFold={() => onFold(e.project)}
-                span={COLUMNS.length}
                 rowIndex={item.index + 2}
                 selection={canOperate ? selectionOf(e.members) : undefined}
                 onSelect={() =>
@@ -121,7 +121,7 @@ export function ContainerTable({
           })}
           {after > 0 && (
             <tr aria-hidden style={{ height: after }}>
-              <td colSpan={COLUMNS.length} />
+              <td />
             </tr>
           )}
         </tbody>
