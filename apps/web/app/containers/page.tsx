@@ -1,7 +1,7 @@
 'use client';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import type { ContainerSummary } from '@skiff/runtime/types';
-import { Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { BulkToolbar } from '../../components/containers/bulk-toolbar';
 import { ContainerTable } from '../../components/containers/container-table';
 import type { RowAction } from '../../components/containers/container-row';
@@ -23,17 +23,8 @@ import { useUrlState } from '../../components/use-url-state';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
 
-export default function ContainersPageShell() {
+export default function ContainersPage() {
   useTitle('Containers');
-  // useSearchParams needs a Suspense boundary in a statically rendered page
-  return (
-    <Suspense>
-      <ContainersPage />
-    </Suspense>
-  );
-}
-
-function ContainersPage() {
   const me = useMe();
   const trpc = useTRPC();
   const list = useQuery(trpc.containers.list.queryOptions({ all: true }, { enabled: !!me }));
