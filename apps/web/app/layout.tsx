@@ -6,7 +6,9 @@ import { THEME_BOOT_SCRIPT } from '../lib/theme';
 import { LiveEvents } from '../trpc/live-events';
 import { TRPCReactProvider } from '../trpc/react';
 
-export const metadata = { title: 'Skiff', description: 'containers, your host' };
+// no title here: each page sets its own ("ux-web · Containers · Skiff", components/use-title.ts), and
+// Next's metadata title, resolved after the page's effects, put "Skiff" back over it
+export const metadata = { description: 'containers, your host' };
 
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (

@@ -7,9 +7,11 @@ import { ago, bytes } from '../lib/format';
 import { errorMessage } from '../lib/errors';
 import { RECENT_EVENTS } from '../trpc/live-events';
 import { useTRPC } from '../trpc/react';
+import { useTitle } from '../components/use-title';
 
 /** Dashboard home: the host, what runs on it, what just happened (all kept current by the event stream: trpc/live-events.tsx). */
 export default function HomePage() {
+  useTitle('Home');
   const me = useMe();
   const trpc = useTRPC();
   const signedIn = { enabled: !!me };

@@ -1,22 +1,25 @@
 'use client';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { Fragment, useEffect, useMemo, useState } from 'react';
+import { Fragment, useMemo, useState } from 'react';
 import { ImageHistoryView } from '../../components/resources/image-history';
 import { PullPanel } from '../../components/resources/pull-panel';
-import { ErrorAlert, Notice, ROW, TABLE, THEAD, type ImageRow } from '../../components/resources/shared';
+import { ErrorAlert, Notice, PHONE_CARDS, ROW, TABLE, THEAD, type ImageRow } from '../../components/resources/shared';
 import { toasted } from '../../components/toast';
 import { useAction } from '../../components/use-action';
 import { useMe } from '../../components/use-auth';
 import { ago, bytes } from '../../lib/format';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
+import { useTitle } from '../../components/use-title';
+import { useUrlState } from '../../components/use-url-state';
 
 const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 /** the image's own page (a search parameter: the dashboard exports statically) */
 const imageHref = (ref: string) => `/images/view?ref=${encodeURIComponent(ref)}`;
 
 export default function ImagesPage() {
+  useTitle('Images');
   const me = useMe();
   const trpc = useTRPC();
   const canOperate = !!me?.can.operate;
@@ -25,7 +28,8 @@ export default function ImagesPage() {
   const containersQ = useQuery(trpc.containers.list.queryOptions({ all: true }, { enabled: !!me }));
   const images = useMemo(() => imagesQ.data ?? [], [imagesQ.data]);
   const loaded = imagesQ.isSuccess && containersQ.isSuccess;
-  const [search, setSearch] = useState('');
+  // in the URL (also how the Build page and the commit dialog link here): a refresh or back keeps it
+  const [search, setSearch] = useUrlState('q', '');
   const action = useAction();
   const failed = imagesQ.error ?? containersQ.error;
   const error = action.error || (failed ? errorMessage(failed) : '');
@@ -39,12 +43,6 @@ export default function ImagesPage() {
   const [newTag, setNewTag] = useState('');
   const [pruneAll, setPruneAll] = useState(false);
   const [pushes, setPushes] = useState<Record<string, PushState>>({});
-
-  // /images?q=… (the Build page's and the commit dialog's links) starts with that search
-  useEffect(() => {
-    const q = new URLSearchParams(window.location.search).get('q');
-    if (q) setSearch(q);
-  }, []);
 
   const usage = useMemo(() => {
     const m = new Map<string, number>();
@@ -164,7 +162,7 @@ export default function ImagesPage() {
       <ErrorAlert message={error} onClose={() => action.setError('')} />
       <Notice message={notice} testId="images-notice" />
       <div className="card overflow-x-auto p-0">
-        <table className={TABLE}>
+        <table className={`${TABLE} ${PHONE_CARDS}`}>
           <thead className={THEAD}>
             <tr>
               <th className="px-3 py-2 font-medium">Repository:tag</th>

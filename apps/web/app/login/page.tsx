@@ -5,8 +5,10 @@ import { useEffect, useState } from 'react';
 import { Logo } from '../../components/logo';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC, useTRPCClient } from '../../trpc/react';
+import { useTitle } from '../../components/use-title';
 
 export default function LoginPage() {
+  useTitle('Sign in');
   const trpc = useTRPC();
   const router = useRouter();
   const [username, setUsername] = useState('admin');

@@ -7,10 +7,12 @@ import { useAction } from '../../components/use-action';
 import { useMe } from '../../components/use-auth';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
+import { useTitle } from '../../components/use-title';
 
 const BUILTIN = new Set(['bridge', 'host', 'none']);
 
 export default function NetworksPage() {
+  useTitle('Networks');
   const me = useMe();
   const trpc = useTRPC();
   const canOperate = !!me?.can.operate;

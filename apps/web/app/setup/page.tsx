@@ -6,9 +6,11 @@ import { useState } from 'react';
 import { Logo } from '../../components/logo';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
+import { useTitle } from '../../components/use-title';
 
 /** First start: the agent printed /setup?token=…; this creates the admin. Once one exists, the link is spent. */
 export default function SetupPage() {
+  useTitle('Set up');
   const trpc = useTRPC();
   const router = useRouter();
   const [username, setUsername] = useState('admin');

@@ -8,8 +8,11 @@ import { useMe } from '../../components/use-auth';
 import { ago, bytes } from '../../lib/format';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
+import { useTitle } from '../../components/use-title';
+import { useUrlState } from '../../components/use-url-state';
 
 export default function VolumesPage() {
+  useTitle('Volumes');
   const me = useMe();
   const trpc = useTRPC();
   const canOperate = !!me?.can.operate;
@@ -20,7 +23,7 @@ export default function VolumesPage() {
   const loaded = volumesQ.isSuccess && containersQ.isSuccess;
   const [name, setName] = useState('');
   const [labels, setLabels] = useState('');
-  const [search, setSearch] = useState('');
+  const [search, setSearch] = useUrlState('q', ''); // in the URL: a refresh or back keeps the filter
   const [pruneAll, setPruneAll] = useState(true);
   const [expanded, setExpanded] = useState<string | null>(null);
   const action = useAction();

@@ -2,6 +2,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { errorMessage } from '../../lib/errors';
 import { useTRPCClient } from '../../trpc/react';
+import { useUrlFlag, useUrlState } from '../use-url-state';
 
 type Entry = { stream: string; time: string; line: string };
 const KEEP = 5000;
@@ -19,11 +20,15 @@ export function Logs({ id, name }: { id: string; name: string }) {
   // a stream, not a query: lines arrive as the container writes them
   const client = useTRPCClient();
   const [lines, setLines] = useState<Entry[]>([]);
-  const [tail, setTail] = useState<number>(500);
-  const [follow, setFollow] = useState(true);
-  const [timestamps, setTimestamps] = useState(false);
-  const [search, setSearch] = useState('');
-  const [streams, setStreams] = useState({ stdout: true, stderr: true });
+  // the options are in the URL (?tail=1000&ts=1…): a refresh or the back button keeps them
+  const [tailParam, setTailParam] = useUrlState('tail', '500');
+  const tail = TAILS.includes(Number(tailParam) as (typeof TAILS)[number]) ? Number(tailParam) : 500;
+  const [follow, setFollow] = useUrlFlag('follow', true);
+  const [timestamps, setTimestamps] = useUrlFlag('ts', false);
+  const [search, setSearch] = useUrlState('grep', '');
+  const [stdout, setStdout] = useUrlFlag('stdout', true);
+  const [stderr, setStderr] = useUrlFlag('stderr', true);
+  const streams = useMemo(() => ({ stdout, stderr }), [stdout, stderr]);
   const [error, setError] = useState('');
   const [downloading, setDownloading] = useState(false);
   const box = useRef<HTMLPreElement>(null);
@@ -126,7 +131,7 @@ export function Logs({ id, name }: { id: string; name: string }) {
         />
         <label className="flex items-center gap-1">
           tail
-          <select className="input w-24" aria-label="tail" value={tail} onChange={(e) => setTail(Number(e.target.value))}>
+          <select className="input w-24" aria-label="tail" value={tail} onChange={(e) => setTailParam(e.target.value)}>
             {TAILS.map((t) => (
               <option key={t} value={t}>
                 {t || 'all'}
@@ -141,11 +146,10 @@ export function Logs({ id, name }: { id: string; name: string }) {
           <input type="checkbox" checked={timestamps} onChange={(e) => setTimestamps(e.target.checked)} /> timestamps
         </label>
         <label className="flex items-center gap-1">
-          <input type="checkbox" checked={streams.stdout} onChange={(e) => setStreams((s) => ({ ...s, stdout: e.target.checked }))} /> stdout
+          <input type="checkbox" checked={streams.stdout} onChange={(e) => setStdout(e.target.checked)} /> stdout
         </label>
         <label className="flex items-center gap-1">
-          <input type="checkbox" checked={streams.stderr} onChange={(e) => setStreams((s) => ({ ...s, stderr: e.target.checked }))} />{' '}
-          <span className="text-rose-500">stderr</span>
+          <input type="checkbox" checked={streams.stderr} onChange={(e) => setStderr(e.target.checked)} /> <span className="text-rose-500">stderr</span>
         </label>
         <span className="flex-1" />
         <span className="text-zinc-500" data-testid="log-count">

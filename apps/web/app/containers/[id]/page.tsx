@@ -11,6 +11,8 @@ import { limitsOf, Stats } from '../../../components/container/stats';
 import { Top } from '../../../components/container/top';
 import { Terminal } from '../../../components/terminal';
 import { useMe } from '../../../components/use-auth';
+import { useTitle } from '../../../components/use-title';
+import { useUrlState } from '../../../components/use-url-state';
 import { errorMessage, isNotFound } from '../../../lib/errors';
 import { useTRPC } from '../../../trpc/react';
 
@@ -20,13 +22,15 @@ const SHELLS = ['/bin/sh', '/bin/bash', '/bin/ash'];
 export default function ContainerPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = use(params);
   const me = useMe();
-  const [tab, setTab] = useState<Tab>('overview');
+  // the tab is in the URL (?tab=logs): a refresh keeps it, back goes to the tab before
+  const [tab, setTab] = useUrlState('tab', 'overview');
   const trpc = useTRPC();
   // the page follows the container: start/stop/die/rename from anywhere refetch it (trpc/live-events.tsx)
   const inspect = useQuery(trpc.containers.inspect.queryOptions({ id }, { enabled: !!me }));
   const info = inspect.data;
   const [actionError, setError] = useState('');
   const error = actionError || (inspect.error && !isNotFound(inspect.error) ? errorMessage(inspect.error) : '');
+  useTitle(info?.Name.slice(1) ?? id.slice(0, 12), 'Containers');
 
   if (inspect.error && isNotFound(inspect.error))
     return (
@@ -54,7 +58,7 @@ export default function ContainerPage({ params }: { params: Promise<{ id: string
     ...(state.Running ? (['stats', 'top'] as Tab[]) : []),
     'inspect',
   ];
-  const current = tabs.includes(tab) ? tab : 'overview';
+  const current = tabs.includes(tab as Tab) ? (tab as Tab) : 'overview';
   return (
     <div className="space-y-3">
       <div className="flex flex-wrap items-center gap-3">
@@ -78,7 +82,7 @@ export default function ContainerPage({ params }: { params: Promise<{ id: string
       )}
       <div className="flex flex-wrap gap-1" role="tablist">
         {tabs.map((t) => (
-          <button key={t} role="tab" aria-selected={t === current} className={t === current ? 'btn-primary' : 'btn'} onClick={() => setTab(t)}>
+          <button key={t} role="tab" aria-selected={t === current} className={t === current ? 'btn-primary' : 'btn'} onClick={() => setTab(t, 'push')}>
             {t}
           </button>
         ))}
