@@ -7,6 +7,10 @@ import { humanBinary, humanSize, table, timeAgo, truncate } from '../format.js';
 import { agentRequest } from '../agent-http.js';
 import { demuxFrames } from '../log-demux.js';
 import { imageJson } from '../../docker-api/image-json.js';
+import { dockerContainerSummary } from '../../docker-json/container-summary.js';
+import { renderListing } from '../listing.js';
+import { CONTAINER_KIND, containerRow } from '../listing-rows.js';
+import { renderInspect } from '../inspect-format.js';
 
 const PS_FILTER_KEYS = ['status', 'name', 'label', 'id', 'health'] as const;
 type PsFilters = Partial<Record<(typeof PS_FILTER_KEYS)[number], string[]>>;
@@ -41,19 +45,21 @@ export async function psCommand(client: SkiffClient, argv: string[]): Promise<nu
   let list = await client.containers.list.query({ all: !!flags.all || !!flags.latest || !!flags.last, filters: filters as never });
   if (flags.latest) list = list.slice(0, 1);
   if (flags.last) list = list.slice(0, parseNumber(flags.last, '--last', { integer: true }));
+  // docker: -q gives ids unless a custom format is asked for
+  if (flags.format && flags.format.trim() !== 'table') {
+    io().stdout.write(
+      renderListing(
+        flags.format,
+        list.map((c) => containerRow(dockerContainerSummary(c), !noTrunc)),
+        CONTAINER_KIND,
+      ),
+    );
+    return 0;
+  }
   if (flags.quiet) {
     io().stdout.write(list.map((c) => `${noTrunc ? c.id : c.id.slice(0, 12)}\n`).join(''));
     return 0;
   }
-  if (flags.format === 'json' || flags.format === '{{json .}}') {
-    for (const c of list) {
-      io().stdout.write(
-        `${JSON.stringify({ ID: c.id.slice(0, 12), Id: c.id, Names: c.names.map((n) => n.slice(1)).join(','), Image: c.image, Command: c.command, CreatedAt: new Date(c.created * 1000).toISOString(), State: c.state, Status: c.status, Labels: c.labels })}\n`,
-      );
-    }
-    return 0;
-  }
-  if (flags.format) throw new CliError(`unsupported --format "${flags.format}" (use json)`);
   const rows = list.map((c) => [
     noTrunc ? c.id : c.id.slice(0, 12),
     noTrunc ? c.image : truncate(c.image, 40),
@@ -116,17 +122,7 @@ export async function inspectCommand(client: SkiffClient, argv: string[]): Promi
       code = 1;
     }
   }
-  if (flags.format) {
-    // Go templates are not reproduced; `{{json .X.Y}}` and `{{.X.Y}}` paths are
-    const path = /^\{\{\s*(?:json\s+)?\.([\w.]*)\s*\}\}$/.exec(flags.format)?.[1];
-    if (path === undefined) throw new CliError(`unsupported --format "${flags.format}" (use {{.Field.Sub}} or {{json .Field}})`);
-    for (const o of out) {
-      const v = path ? path.split('.').reduce<unknown>((acc, k) => (acc as Record<string, unknown> | undefined)?.[k], o) : o;
-      io().stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v)}\n`);
-    }
-  } else {
-    io().stdout.write(`${JSON.stringify(out, null, 4)}\n`);
-  }
+  io().stdout.write(renderInspect(flags.format, out));
   return code;
 }
 

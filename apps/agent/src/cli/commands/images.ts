@@ -4,6 +4,8 @@ import { parseFlags } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError } from '../errors.js';
 import { humanSize, shortId, table, timeAgo, truncate } from '../format.js';
+import { renderListing } from '../listing.js';
+import { IMAGE_KIND, imageRows } from '../listing-rows.js';
 
 const STATUS_TEXT: Record<PullProgress['status'], string> = {
   resolving: 'Resolving',
@@ -73,12 +75,20 @@ export async function imagesCommand(client: SkiffClient, argv: string[]): Promis
     { command: 'images' },
   );
   const images: ImageSummary[] = await client.images.list.query({ all: !!flags.all });
-  if (flags.quiet) {
-    io().stdout.write([...new Set(images.map((i) => (flags['no-trunc'] ? i.id : shortId(i.id))))].map((i) => `${i}\n`).join(''));
+  const custom = flags.format && flags.format.trim() !== 'table';
+  if (custom || (flags.format && !flags.quiet)) {
+    const kind = flags.digests ? { ...IMAGE_KIND, defaultTable: IMAGE_KIND.defaultTable.replace('\\t{{.ID}}', '\\t{{.Digest}}\\t{{.ID}}') } : IMAGE_KIND;
+    io().stdout.write(
+      renderListing(
+        flags.format!,
+        images.flatMap((i) => imageRows(i, !flags['no-trunc'])),
+        kind,
+      ),
+    );
     return 0;
   }
-  if (flags.format === 'json') {
-    for (const i of images) io().stdout.write(`${JSON.stringify(i)}\n`);
+  if (flags.quiet) {
+    io().stdout.write([...new Set(images.map((i) => (flags['no-trunc'] ? i.id : shortId(i.id))))].map((i) => `${i}\n`).join(''));
     return 0;
   }
   const rows: string[][] = [];

@@ -1,12 +1,18 @@
+import { groupHelpFor } from '../help.js';
 import { io } from '../io.js';
 import { parseFlags } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError, messageOf } from '../errors.js';
 import { table } from '../format.js';
+import { renderInspect } from '../inspect-format.js';
+import { renderListing } from '../listing.js';
+import { NETWORK_KIND, networkRow } from '../listing-rows.js';
 
 /** `skiff network create|ls|inspect|rm|prune|connect|disconnect` */
 export async function networkCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  const help = groupHelpFor('network', sub);
+  if (help) throw help;
   switch (sub) {
     case 'create': {
       const { flags, args } = parseFlags(
@@ -49,7 +55,14 @@ export async function networkCommand(client: SkiffClient, argv: string[]): Promi
       const list = await client.networks.list.query();
       const id = (s: string) => (flags['no-trunc'] ? s : s.slice(0, 12));
       if (flags.quiet) io().stdout.write(list.map((n) => `${id(n.id)}\n`).join(''));
-      else if (flags.format === 'json') for (const n of list) io().stdout.write(`${JSON.stringify(n)}\n`);
+      else if (flags.format)
+        io().stdout.write(
+          renderListing(
+            flags.format,
+            list.map((n) => networkRow(n, !flags['no-trunc'])),
+            NETWORK_KIND,
+          ),
+        );
       else
         io().stdout.write(
           table(
@@ -60,17 +73,23 @@ export async function networkCommand(client: SkiffClient, argv: string[]): Promi
       return 0;
     }
     case 'inspect': {
-      if (!rest.length) throw new CliError('"skiff network inspect" requires at least 1 argument.');
+      const { flags, args } = parseFlags(
+        rest,
+        { format: { type: 'string', short: 'f' }, verbose: { type: 'boolean', short: 'v' } },
+        { command: 'network inspect' },
+      );
+      if (!args.length) throw new CliError('"skiff network inspect" requires at least 1 argument.');
       const out = [];
-      for (const id of rest) out.push(await client.networks.inspect.query({ id }));
-      io().stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+      for (const id of args) out.push(await client.networks.inspect.query({ id }));
+      io().stdout.write(renderInspect(flags.format, out));
       return 0;
     }
     case 'rm':
     case 'remove': {
-      if (!rest.length) throw new CliError('"skiff network rm" requires at least 1 argument.');
+      const { args } = parseFlags(rest, {}, { command: 'network rm' });
+      if (!args.length) throw new CliError('"skiff network rm" requires at least 1 argument.');
       let code = 0;
-      for (const id of rest) {
+      for (const id of args) {
         try {
           await client.networks.remove.mutate({ id });
           io().stdout.write(`${id}\n`);
@@ -82,6 +101,7 @@ export async function networkCommand(client: SkiffClient, argv: string[]): Promi
       return code;
     }
     case 'prune': {
+      parseFlags(rest, { force: { type: 'boolean', short: 'f' } }, { command: 'network prune' });
       const removed = await client.networks.prune.mutate();
       io().stdout.write(removed.length ? `Deleted Networks:\n${removed.map((n) => `${n}\n`).join('')}` : '');
       return 0;
