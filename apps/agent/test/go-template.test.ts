@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderInspect } from '../src/cli/inspect-format.js';
+import { renderInspect as writeInspect } from '../src/cli/inspect-format.js';
 import { renderListing } from '../src/cli/listing.js';
 import { CONTAINER_KIND, containerRow, displayablePorts, humanDuration, humanSize3, IMAGE_KIND, imageRows } from '../src/cli/listing-rows.js';
 import { tabwrite } from '../src/cli/tabwriter.js';
@@ -30,14 +30,16 @@ describe('Go templates: fields, functions, pipelines', () => {
     expect(run('{{.ID}}\t{{.Names}} x', ctx)).toBe('abc123\tweb x');
     expect(run('{{.Label "a"}}/{{.Label "zz"}}', ctx)).toBe('1/');
     expect(run('{{.State.Status}} {{.State.Pid}} {{.State.Running}}', inspect)).toBe('running 1234 true');
-    expect(run('{{.Config.Cmd}} {{.Nope}}', inspect)).toBe('<nil> <no value>');
+    expect(run('{{.Config.Cmd}}', inspect)).toBe('<nil>');
     expect(run('{{.Config.Env}} {{.Config.Labels}}', inspect)).toBe('[A=1 PATH=/bin] map[com.example:x empty:]');
   });
 
   it('json, index, len, upper/lower, join, split, title, pad, truncate, println', () => {
     expect(run('{{json .Config.Env}}', inspect)).toBe('["A=1","PATH=/bin"]');
     expect(run('{{json .}}', ctx)).toBe('{"ID":"abc123","Labels":"a=1,b=2","Names":"web"}');
-    expect(run('{{index .Config.Labels "com.example"}}|{{index .Config.Env 1}}|{{index .Config.Labels "no"}}', inspect)).toBe('x|PATH=/bin|<no value>');
+    expect(run('{{index .Config.Labels "com.example"}}|{{index .Config.Env 1}}|{{index .Config.Labels "no"}}|{{index .State "no"}}', inspect)).toBe(
+      'x|PATH=/bin||<no value>',
+    );
     expect(run('{{len .Mounts}} {{len .Config.Labels}} {{len "héllo"}}', inspect)).toBe('2 2 6');
     expect(run('{{upper .Names}} {{lower "AbC"}} {{title "hello world"}}', ctx)).toBe('WEB abc Hello World');
     expect(run('{{join .Config.Env ","}} {{join (split "a:b:c" ":") "-"}}', inspect)).toBe('A=1,PATH=/bin a-b-c');
@@ -116,7 +118,7 @@ describe("docker's listing formats", () => {
     expect(renderListing('table {{upper .Names}}', [], CONTAINER_KIND)).toBe('NAMES\n');
     expect(renderListing('{{.Names}}: {{.ID}}', rows, CONTAINER_KIND)).toBe('web: abc123\ndb-with-a-long-name: def456\n');
     expect(renderListing('json', rows.slice(0, 1), CONTAINER_KIND)).toBe('{"ID":"abc123","Labels":"a=1,b=2","Names":"web"}\n');
-    expect(() => renderListing('{{.Nope}}', rows, CONTAINER_KIND)).toThrow(/can't evaluate field Nope/);
+    expect(() => renderListing('{{.Nope}}', rows, CONTAINER_KIND)).toThrow(/^failed to execute template: template: :1:2: .*can't evaluate field Nope/);
   });
 
   it("the container row has docker's fields and values", () => {
@@ -184,9 +186,27 @@ describe("docker's listing formats", () => {
     ).toBe('53/tcp, 53/udp');
   });
 
-  it('inspect: no format is the indented array, json one object a line, templates over maps', () => {
+  it('inspect: no format is the indented array, json the array on one line, templates over maps', () => {
+    const renderInspect = (format: string | undefined, objects: unknown[]) => {
+      let out = '';
+      writeInspect(format, objects, (t) => (out += t));
+      return out;
+    };
     expect(renderInspect(undefined, [{ a: 1 }])).toBe('[\n    {\n        "a": 1\n    }\n]\n');
-    expect(renderInspect('json', [{ a: 1 }, { a: 2 }])).toBe('{"a":1}\n{"a":2}\n');
-    expect(renderInspect('{{.State.Status}} {{.Missing}}', [inspect])).toBe('running <no value>\n');
+    expect(renderInspect('json', [{ a: 1 }, { a: 2 }])).toBe('[{"a":1},{"a":2}]\n');
+    expect(renderInspect('{{.State.Status}}', [inspect])).toBe('running\n');
+    // docker's missingkey=error, and its inspector's words for any template error
+    expect(() => renderInspect('{{.State.Status}} {{.Missing}}', [inspect])).toThrow(
+      'template parsing error: template: :1:20: executing "" at <.Missing>: map has no entry for key "Missing"',
+    );
+    expect(() => renderInspect('{{.Id', [inspect])).toThrow(expect.objectContaining({ exitCode: 64 }));
+    // what came before a failing object is printed, an empty line when nothing did, as docker
+    let printed = '';
+    expect(() => writeInspect('{{.Id}}{{.State.Status.X}}', [inspect], (t) => (printed += t))).toThrow(/nil pointer|can't evaluate/);
+    expect(printed).toBe('\n');
+    printed = '';
+    expect(() => writeInspect('{{.State.Nope}}', [{ State: { Nope: 1 } }, inspect], (t) => (printed += t))).toThrow(/map has no entry/);
+    expect(printed).toBe('1\n');
+    expect(() => renderListing('{{.Names', [], CONTAINER_KIND)).toThrow('failed to parse template: template: :1: unclosed action');
   });
 });

@@ -34,14 +34,18 @@ export function humanSize3(bytes: number): string {
   return `${Number(v.toPrecision(3))}${units[i]}`;
 }
 
-/** Go's time.Time.String() of a local time: "2026-12-07 19:40:00 +0000 UTC" */
-export function goTime(ms: number): string {
-  const d = new Date(ms);
+/**
+ * Go's time.Time.String() of a local time: "2026-12-07 19:40:00 +0000 UTC", with the
+ * fraction of a second when there is one ("19:40:00.033"); an RFC 3339 string keeps its digits.
+ */
+export function goTime(time: number | string): string {
+  const d = new Date(time);
+  const frac = typeof time === 'string' ? (/\.(\d+)/.exec(time)?.[1] ?? '').replace(/0+$/, '') : '';
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   const off = -d.getTimezoneOffset();
   const zone = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((x) => x.type === 'timeZoneName')?.value ?? '';
   const abbr = off === 0 && /^(GMT|UTC)$/.test(zone) ? 'UTC' : zone;
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${off < 0 ? '-' : '+'}${p(Math.floor(Math.abs(off) / 60))}${p(Math.abs(off) % 60)} ${abbr}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}${frac ? `.${frac}` : ''} ${off < 0 ? '-' : '+'}${p(Math.floor(Math.abs(off) / 60))}${p(Math.abs(off) % 60)} ${abbr}`;
 }
 
 /** docker's Ellipsis: at most `n` characters, the last one "…" when cut */
@@ -93,6 +97,7 @@ export function displayablePorts(ports: Port[]): string {
 }
 
 export const CONTAINER_KIND: ListingKind = {
+  errorPrefix: { parse: 'failed to parse template: ', execute: 'failed to execute template: ' },
   defaultTable: 'table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t{{.Names}}',
   headers: {
     ID: 'CONTAINER ID',
@@ -139,6 +144,8 @@ export function containerRow(c: DockerContainerSummary, trunc: boolean, now = Da
     Networks: Object.keys(c.NetworkSettings?.Networks ?? {})
       .sort()
       .join(','),
+    // docker 28 has the image's platform when the API gives it; Skiff's does not
+    Platform: null,
   });
 }
 
@@ -193,6 +200,7 @@ export const NETWORK_KIND: ListingKind = {
     Name: 'NAME',
     Driver: 'DRIVER',
     Scope: 'SCOPE',
+    IPv4: 'IPV4',
     IPv6: 'IPV6',
     Internal: 'INTERNAL',
     Labels: 'LABELS',
@@ -216,11 +224,12 @@ export function networkRow(n: NetworkListEntry, trunc: boolean): GoStruct {
     Name: n.name,
     Driver: n.driver,
     Scope: 'local',
+    IPv4: 'true',
     IPv6: 'false',
     Internal: String(n.internal),
     Labels: joinLabels(n.labels),
     Label: labelOf(n.labels),
-    CreatedAt: goTime(Date.parse(n.created)),
+    CreatedAt: goTime(n.created),
   });
 }
 
@@ -239,5 +248,23 @@ export function volumeRow(v: { name: string; driver: string; mountpoint: string;
     Label: labelOf(v.labels),
     Links: 'N/A',
     Size: 'N/A',
+    // cluster volumes' fields, N/A for local ones
+    Availability: 'N/A',
+    Group: 'N/A',
+    Status: 'N/A',
   });
+}
+
+/** docker's sortorder.NaturalLess: runs of digits compare as numbers, the rest byte by byte */
+export function naturalCompare(a: string, b: string): number {
+  const chunks = (s: string) => s.match(/\d+|\D+/g) ?? [];
+  const x = chunks(a);
+  const y = chunks(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const [p, q] = [x[i]!, y[i]!];
+    if (p === q) continue;
+    if (/^\d/.test(p) && /^\d/.test(q)) return Number(p) - Number(q) || p.length - q.length;
+    return p < q ? -1 : 1;
+  }
+  return x.length - y.length;
 }

@@ -1,6 +1,16 @@
 // docker's --format for listings: `table …` with a header row, `json`, or any Go template.
 import { tabwrite } from './tabwriter.js';
-import { compileTemplate, type GoStruct } from './template/index.js';
+import { compileTemplate, type GoStruct, TemplateError } from './template/index.js';
+
+/** docker's words in front of a template's error: what failed, parsing or executing */
+export function withPrefix<T>(prefix: string, fn: () => T, exitCode = 1): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof TemplateError) throw new TemplateError(prefix + e.message, exitCode);
+    throw e;
+  }
+}
 
 /** One listing's formatter, as docker's (cli/command/formatter): its table, headers and type name. */
 export interface ListingKind {
@@ -8,7 +18,11 @@ export interface ListingKind {
   defaultTable: string;
   /** column headers by field, docker's names ("CONTAINER ID") */
   headers: Readonly<Record<string, string>>;
+  /** docker's words before a template error: ps has its own, the other listings formatter.Write's */
+  errorPrefix?: { parse: string; execute: string };
 }
+
+const WRITE_ERRORS = { parse: 'template parsing error: ', execute: 'template parsing error: ' };
 
 /** Docker's pre-processing: `table`/`json` keys, outer spaces trimmed, `\t` and `\n` written as escapes. */
 function prepare(format: string, kind: ListingKind): { table: boolean; template: string } {
@@ -32,8 +46,9 @@ function headerData(row: GoStruct | undefined, kind: ListingKind): Record<string
  */
 export function renderListing(format: string, rows: GoStruct[], kind: ListingKind): string {
   const { table, template } = prepare(format, kind);
-  const tmpl = compileTemplate(template);
-  const body = rows.map((r) => `${tmpl.execute(r)}\n`).join('');
+  const prefix = kind.errorPrefix ?? WRITE_ERRORS;
+  const tmpl = withPrefix(prefix.parse, () => compileTemplate(template));
+  const body = withPrefix(prefix.execute, () => rows.map((r) => `${tmpl.execute(r)}\n`).join(''));
   if (!table) return body;
   return tabwrite(`${tmpl.executeHeader(headerData(rows[0], kind))}\n${body}`);
 }

@@ -10,6 +10,7 @@ import { imageJson } from '../../docker-api/image-json.js';
 import { dockerContainerSummary } from '../../docker-json/container-summary.js';
 import { renderListing } from '../listing.js';
 import { CONTAINER_KIND, containerRow } from '../listing-rows.js';
+import { STATS_KIND, statsRow as statsContext } from '../listing-more.js';
 import { renderInspect } from '../inspect-format.js';
 
 const PS_FILTER_KEYS = ['status', 'name', 'label', 'id', 'health'] as const;
@@ -122,7 +123,7 @@ export async function inspectCommand(client: SkiffClient, argv: string[]): Promi
       code = 1;
     }
   }
-  io().stdout.write(renderInspect(flags.format, out));
+  renderInspect(flags.format, out, (t) => io().stdout.write(t));
   return code;
 }
 
@@ -213,12 +214,19 @@ export async function statsCommand(client: SkiffClient, argv: string[]): Promise
       throw new CliError(`no such container: ${missing.join(', ')}`);
     }
     const rows: string[][] = [];
+    const contexts = [];
+    const custom = flags.format && flags.format !== 'json';
     for (const c of wanted) {
       const s = await client.containers.stats.query({ id: c.id });
-      if (flags.format === 'json') io().stdout.write(`${JSON.stringify({ ID: c.id.slice(0, 12), Name: c.names[0]!.slice(1), ...s })}\n`);
-      else rows.push(statsRow(c.id, c.names[0]!.slice(1), s));
+      const name = c.names[0]!.slice(1);
+      if (flags.format === 'json') io().stdout.write(`${JSON.stringify({ ID: c.id.slice(0, 12), Name: name, ...s })}\n`);
+      else if (custom) contexts.push(statsContext({ id: c.id, name, asGiven: args.find((a) => c.id.startsWith(a)) ?? name }, s));
+      else rows.push(statsRow(c.id, name, s));
     }
-    if (flags.format !== 'json') {
+    if (custom) {
+      if (!flags['no-stream'] && io().stdout.isTTY) io().stdout.write('\x1b[2J\x1b[H');
+      io().stdout.write(renderListing(flags.format!, contexts, STATS_KIND));
+    } else if (flags.format !== 'json') {
       if (!flags['no-stream'] && io().stdout.isTTY) io().stdout.write('\x1b[2J\x1b[H');
       io().stdout.write(table(STATS_HEADERS, rows));
     }

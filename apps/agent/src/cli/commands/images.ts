@@ -6,6 +6,7 @@ import { CliError } from '../errors.js';
 import { humanSize, shortId, table, timeAgo, truncate } from '../format.js';
 import { renderListing } from '../listing.js';
 import { IMAGE_KIND, imageRows } from '../listing-rows.js';
+import { HISTORY_KIND, historyRow } from '../listing-more.js';
 
 const STATUS_TEXT: Record<PullProgress['status'], string> = {
   resolving: 'Resolving',
@@ -152,6 +153,16 @@ export async function historyCommand(client: SkiffClient, argv: string[]): Promi
     return 0;
   }
   const human = flags.human !== false;
+  if (flags.format) {
+    io().stdout.write(
+      renderListing(
+        flags.format,
+        entries.map((e) => historyRow(e, { trunc: !noTrunc, human })),
+        HISTORY_KIND,
+      ),
+    );
+    return 0;
+  }
   const rows = entries.map((e) => [
     id(e.id),
     e.created ? (human ? timeAgo(Date.parse(e.created)) : e.created) : 'N/A',

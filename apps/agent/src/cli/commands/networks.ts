@@ -6,7 +6,7 @@ import { CliError, messageOf } from '../errors.js';
 import { table } from '../format.js';
 import { renderInspect } from '../inspect-format.js';
 import { renderListing } from '../listing.js';
-import { NETWORK_KIND, networkRow } from '../listing-rows.js';
+import { NETWORK_KIND, naturalCompare, networkRow } from '../listing-rows.js';
 
 /** `skiff network create|ls|inspect|rm|prune|connect|disconnect` */
 export async function networkCommand(client: SkiffClient, argv: string[]): Promise<number> {
@@ -49,10 +49,12 @@ export async function networkCommand(client: SkiffClient, argv: string[]): Promi
           quiet: { type: 'boolean', short: 'q' },
           format: { type: 'string' },
           'no-trunc': { type: 'boolean' },
+          filter: { type: 'string', short: 'f', multiple: true },
         },
         { command: 'network ls' },
       );
-      const list = await client.networks.list.query();
+      // sorted by name, as docker's CLI sorts them
+      const list = networkFilter(flags.filter ?? [])(await client.networks.list.query()).sort((a, b) => naturalCompare(a.name, b.name));
       const id = (s: string) => (flags['no-trunc'] ? s : s.slice(0, 12));
       if (flags.quiet) io().stdout.write(list.map((n) => `${id(n.id)}\n`).join(''));
       else if (flags.format)
@@ -81,7 +83,7 @@ export async function networkCommand(client: SkiffClient, argv: string[]): Promi
       if (!args.length) throw new CliError('"skiff network inspect" requires at least 1 argument.');
       const out = [];
       for (const id of args) out.push(await client.networks.inspect.query({ id }));
-      io().stdout.write(renderInspect(flags.format, out));
+      renderInspect(flags.format, out, (t) => io().stdout.write(t));
       return 0;
     }
     case 'rm':
@@ -130,3 +132,31 @@ export async function networkCommand(client: SkiffClient, argv: string[]): Promi
       throw new CliError('usage: skiff network create|ls|inspect|rm|prune|connect|disconnect ...');
   }
 }
+
+/**
+ * docker's `network ls --filter`: name= (substring), id= (prefix), driver=, label=KEY[=VALUE],
+ * type=builtin|custom; values of one key are alternatives, keys all apply.
+ */
+function networkFilter(filters: string[]) {
+  const by = new Map<string, string[]>();
+  for (const f of filters) {
+    const eq = f.indexOf('=');
+    const key = f.slice(0, eq);
+    if (eq < 0 || !['name', 'id', 'driver', 'label', 'type'].includes(key))
+      throw new CliError(`invalid filter '${f}' (supported: name=, id=, driver=, label=, type=)`);
+    by.set(key, [...(by.get(key) ?? []), f.slice(eq + 1)]);
+  }
+  const builtin = new Set(['bridge', 'host', 'none']);
+  const tests: Record<string, (n: NetworkRow, v: string) => boolean> = {
+    name: (n, v) => n.name.includes(v),
+    id: (n, v) => n.id.startsWith(v),
+    driver: (n, v) => n.driver === v,
+    label: (n, v) => {
+      const eq = v.indexOf('=');
+      return eq < 0 ? v in n.labels : n.labels[v.slice(0, eq)] === v.slice(eq + 1);
+    },
+    type: (n, v) => (v === 'builtin') === builtin.has(n.name),
+  };
+  return <T extends NetworkRow>(list: T[]): T[] => list.filter((n) => [...by].every(([k, vs]) => vs.some((v) => tests[k]!(n, v))));
+}
+type NetworkRow = { id: string; name: string; driver: string; labels: Record<string, string> };

@@ -6,7 +6,7 @@ import { CliError, messageOf } from '../errors.js';
 import { table } from '../format.js';
 import { renderInspect } from '../inspect-format.js';
 import { renderListing } from '../listing.js';
-import { VOLUME_KIND, volumeRow } from '../listing-rows.js';
+import { naturalCompare, VOLUME_KIND, volumeRow } from '../listing-rows.js';
 
 /** `skiff volume create|ls|inspect|rm|prune` */
 export async function volumeCommand(client: SkiffClient, argv: string[]): Promise<number> {
@@ -41,7 +41,8 @@ export async function volumeCommand(client: SkiffClient, argv: string[]): Promis
         else if (k === 'name') (filters.name ??= []).push(value);
         else throw new CliError(`invalid filter '${f}' (supported: dangling=, label=, name=)`);
       }
-      const list = await client.volumes.list.query(filters);
+      // sorted by name, as docker's CLI sorts them
+      const list = (await client.volumes.list.query(filters)).sort((a, b) => naturalCompare(a.name, b.name));
       if (flags.quiet) io().stdout.write(list.map((v) => `${v.name}\n`).join(''));
       else if (flags.format) io().stdout.write(renderListing(flags.format, list.map(volumeRow), VOLUME_KIND));
       else
@@ -70,7 +71,7 @@ export async function volumeCommand(client: SkiffClient, argv: string[]): Promis
           UsedBy: v.usedBy,
         });
       }
-      io().stdout.write(renderInspect(flags.format, out));
+      renderInspect(flags.format, out, (t) => io().stdout.write(t));
       return 0;
     }
     case 'rm':

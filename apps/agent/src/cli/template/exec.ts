@@ -237,7 +237,9 @@ export class Exec {
     }
     if (isMap(receiver)) {
       if (hasArgs) this.fail(node.pos, at, `${name} is not a method but has arguments`);
-      return Object.hasOwn(receiver, name) ? receiver[name] : undefined;
+      // docker parses its templates with missingkey=error
+      if (!Object.hasOwn(receiver, name)) this.fail(node.pos, at, `map has no entry for key "${name}"`);
+      return receiver[name];
     }
     if (receiver === null || receiver === undefined) this.fail(node.pos, at, `nil pointer evaluating interface {}.${name}`);
     this.fail(node.pos, at, `can't evaluate field ${name} in type ${goType(receiver)}`);

@@ -30,7 +30,9 @@ function index(v: unknown, ...keys: unknown[]): unknown {
       cur = typeof cur === 'string' ? Buffer.from(cur)[k] : cur[k];
     } else if (isMap(cur)) {
       if (typeof k !== 'string') throw new FuncError(`value has type ${goType(k)}; should be string`);
-      cur = Object.hasOwn(cur, k) ? cur[k] : undefined;
+      // a missing key is the zero value: "" in docker's string maps (labels), else no value
+      const values = Object.values(cur);
+      cur = Object.hasOwn(cur, k) ? cur[k] : values.every((x) => typeof x === 'string') ? '' : undefined;
     } else throw new FuncError(`can't index item of type ${goType(cur)}`);
   }
   return cur;
