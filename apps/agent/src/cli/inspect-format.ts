@@ -8,9 +8,15 @@ import { compileTemplate } from './template/index.js';
  * there fails (docker's missingkey=error).
  */
 export function renderInspect(format: string | undefined, objects: unknown[], write: (text: string) => void): void {
-  if (!format) return write(`${JSON.stringify(objects, null, 4)}\n`);
+  if (!format) {
+    write(`${JSON.stringify(objects, null, 4)}\n`);
+    return;
+  }
   // docker's JSON inspector: the array, on one line
-  if (format.trim() === 'json') return write(`${JSON.stringify(objects)}\n`);
+  if (format.trim() === 'json') {
+    write(`${JSON.stringify(objects)}\n`);
+    return;
+  }
   // docker's inspector says "template parsing error" for both; a template that does not
   // parse is a usage error there (exit 64), one that fails on an object exits 1
   const tmpl = withPrefix('template parsing error: ', () => compileTemplate(format), 64);
