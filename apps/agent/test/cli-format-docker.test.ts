@@ -106,6 +106,9 @@ describe('--format against the docker CLI', () => {
     expectSame(['volume', 'ls', '--format', 'table {{.Name}}\\t{{.Driver}}\\t{{.Scope}}\\t{{.Labels}}']);
     expectSame(['volume', 'ls', '--format', '{{.Name}} {{.Mountpoint}} {{.Label "keep"}}']);
     expectSame(['volume', 'ls', '--format', 'json']);
+    expectSame(['history', '--format', 'table {{.ID}}\\t{{.CreatedBy}}\\t{{.Size}}\\t{{.Comment}}', image]);
+    expectSame(['history', '--human=false', '--no-trunc', '--format', '{{.ID}} {{.CreatedAt}} {{.Size}} {{.CreatedBy}}', image]);
+    expectSame(['stats', '--no-stream', '--format', 'table {{.Name}}\\t{{.ID}}\\t{{.Container}}', u('web')]);
   });
 
   it('inspect: nested fields, json, range, index, missing fields, json per line', () => {

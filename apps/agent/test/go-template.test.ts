@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderInspect as writeInspect } from '../src/cli/inspect-format.js';
 import { renderListing } from '../src/cli/listing.js';
+import { COMPOSE_KIND, composeRow } from '../src/cli/listing-compose.js';
 import { CONTAINER_KIND, containerRow, displayablePorts, humanDuration, humanSize3, IMAGE_KIND, imageRows } from '../src/cli/listing-rows.js';
 import { tabwrite } from '../src/cli/tabwriter.js';
 import { compileTemplate, GoStruct, TemplateError } from '../src/cli/template/index.js';
@@ -184,6 +185,27 @@ describe("docker's listing formats", () => {
         { PrivatePort: 53, Type: 'tcp' },
       ]),
     ).toBe('53/tcp, 53/udp');
+  });
+
+  it("compose ps rows: compose's Name, Service, Project, ExitCode over the container fields", () => {
+    const c = {
+      id: 'f'.repeat(64),
+      names: ['/app-web-1'],
+      image: 'nginx',
+      imageId: 'sha256:' + '1'.repeat(64),
+      command: 'nginx -g "daemon off;"',
+      created: Date.now() / 1000 - 5,
+      state: 'exited' as const,
+      status: 'Exited (3) 1 second ago',
+      labels: { 'com.docker.compose.project': 'app', 'com.docker.compose.service': 'web' },
+      ports: [],
+      networks: ['app_default'],
+    };
+    const row = composeRow(c, true);
+    expect(run('{{.Name}} {{.Service}} {{.Project}} {{.ExitCode}} {{.State}} {{.ID}} {{.Networks}} {{.Command}}', row)).toBe(
+      'app-web-1 web app 3 exited ffffffffffff app_default "nginx -g \\"daemon of…"',
+    );
+    expect(renderListing('table {{.Service}}\\t{{.Name}}', [row], COMPOSE_KIND)).toBe('SERVICE   NAME\nweb       app-web-1\n');
   });
 
   it('inspect: no format is the indented array, json the array on one line, templates over maps', () => {
