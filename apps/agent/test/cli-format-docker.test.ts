@@ -152,4 +152,13 @@ describe('--format against the docker CLI', () => {
       expect(node, `skiff (node) ${args.join(' ')}`).toEqual(want);
     }
   });
+
+  it("--help through the native client and the agent is the Node CLI's; -h stays --hostname for run", () => {
+    const native = agent.cli(['network', 'create', '--help']);
+    expect(native).toMatchObject({ code: 0, stderr: '' });
+    expect(native.stdout).toMatch(/^\nUsage: {2}skiff network create \[OPTIONS\] NETWORK\n\nCreate a network\n/);
+    expect(agent.cli(['network', 'create', '--help'], { env: { SKIFF_CLIENT: 'node' } })).toEqual(native);
+    expect(agent.cli(['run', '--rm', '-h', `box-${tag}`, image, 'hostname'])).toMatchObject({ code: 0, stdout: `box-${tag}\n` });
+    expect(agent.cli(['ps', '--bogus'])).toMatchObject({ code: 125, stderr: "skiff: unknown flag: --bogus\nSee 'skiff ps --help'.\n" });
+  });
 });
