@@ -78,6 +78,9 @@ describe('--format against the docker CLI', () => {
     ])
       expectSame(['ps', '-a', '--filter', `name=${tag}`, '--format', f]);
     expectSame(['ps', '-a', '--no-trunc', '--filter', `name=${tag}`, '--format', '{{.ID}} {{.Command}}']);
+    const quiet = compare(['ps', '-aq', '--filter', `name=${tag}`, '--format', '{{.Names}}']);
+    expect(quiet.native).toEqual(quiet.want);
+    expect(quiet.node).toEqual(quiet.want);
     // json: docker's keys, the same values but for the clock's
     const { want, native, node } = compare(['ps', '-a', '--filter', `name=${tag}`, '--format', 'json']);
     const clockless = (out: string) =>
@@ -93,6 +96,8 @@ describe('--format against the docker CLI', () => {
     expectSame(['images', '--format', 'table {{.Repository}}\\t{{.Tag}}\\t{{.ID}}\\t{{.Size}}']);
     expectSame(['images', '--format', '{{.Repository}}:{{.Tag}} {{.Digest}} {{.CreatedAt}} {{.Containers}}']);
     expectSame(['images', '--digests', '--no-trunc', '--format', '{{.ID}} {{.Digest}}']);
+    const quiet = compare(['images', '-q', '--format', '{{.Repository}}']);
+    expect(quiet.native).toEqual(quiet.want);
     expectSame([
       'network',
       'ls',

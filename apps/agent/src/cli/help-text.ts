@@ -44,7 +44,7 @@ export const COMMANDS: Readonly<Record<string, readonly [usage: string, descript
   events: ['[OPTIONS]', 'Get real time events from the server'],
   login: ['[OPTIONS] [SERVER]', 'Log in to a registry'],
   logout: ['[SERVER]', 'Log out from a registry'],
-  'system df': ['[OPTIONS]', 'Show docker disk usage'],
+  'system df': ['[OPTIONS]', 'Show disk usage'],
   'system prune': ['[OPTIONS]', 'Remove unused data'],
   'network create': ['[OPTIONS] NETWORK', 'Create a network'],
   'network ls': ['[OPTIONS]', 'List networks'],

@@ -17,6 +17,8 @@ const PS_FILTER_KEYS = ['status', 'name', 'label', 'id', 'health'] as const;
 type PsFilters = Partial<Record<(typeof PS_FILTER_KEYS)[number], string[]>>;
 const isPsFilterKey = (k: string): k is (typeof PS_FILTER_KEYS)[number] => (PS_FILTER_KEYS as readonly string[]).includes(k);
 
+export const QUIET_WINS = 'WARNING: Ignoring custom format, because both --format and --quiet are set.\n';
+
 export async function psCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const { flags } = parseFlags(
     argv,
@@ -46,8 +48,9 @@ export async function psCommand(client: SkiffClient, argv: string[]): Promise<nu
   let list = await client.containers.list.query({ all: !!flags.all || !!flags.latest || !!flags.last, filters: filters as never });
   if (flags.latest) list = list.slice(0, 1);
   if (flags.last) list = list.slice(0, parseNumber(flags.last, '--last', { integer: true }));
-  // docker: -q gives ids unless a custom format is asked for
-  if (flags.format && flags.format.trim() !== 'table') {
+  // docker: -q wins over a custom format, with a warning
+  if (flags.quiet && flags.format && flags.format.trim() !== 'table') io().stderr.write(QUIET_WINS);
+  else if (flags.format && flags.format.trim() !== 'table') {
     io().stdout.write(
       renderListing(
         flags.format,

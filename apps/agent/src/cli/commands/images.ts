@@ -77,6 +77,7 @@ export async function imagesCommand(client: SkiffClient, argv: string[]): Promis
   );
   const images: ImageSummary[] = await client.images.list.query({ all: !!flags.all });
   const custom = flags.format && flags.format.trim() !== 'table';
+  // docker images: a custom format wins over -q (docker ps warns and does the opposite)
   if (custom || (flags.format && !flags.quiet)) {
     const kind = flags.digests ? { ...IMAGE_KIND, defaultTable: IMAGE_KIND.defaultTable.replace('\\t{{.ID}}', '\\t{{.Digest}}\\t{{.ID}}') } : IMAGE_KIND;
     io().stdout.write(
