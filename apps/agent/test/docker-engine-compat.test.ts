@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import { describe, expect, it } from 'vitest';
+import type { AgentHarness } from './agent-harness.js';
+import { dockerClient, useDockerAgent } from './docker-cli.js';
+
+/**
+ * What real clients see of the engine (issue 24): exec and network events as dockerd emits
+ * them, a tty sized from the create (`ConsoleSize`), a container created on several networks
+ * at once (API 1.44+). The docker CLI and dockerode as the clients.
+ */
+
+let agent: AgentHarness;
+let image: string;
+let docker: Docker;
+const { docker: cli, ok } = dockerClient(() => agent);
+const tag = randomBytes(3).toString('hex');
+const u = (name: string) => `${name}-${tag}`;
+
+useDockerAgent((ctx) => {
+  ({ agent, image } = ctx);
+  docker = new Docker({ socketPath: agent.dockerSocket });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const now = () => (Date.now() / 1000).toFixed(3);
+
+interface DockerEvent {
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+}
+
+/** the events of [since, now] as the docker CLI prints them with `{{json .}}` */
+function cliEvents(since: string, filters: string[] = []): DockerEvent[] {
+  const out = ok(['events', '--since', since, '--until', now(), ...filters.flatMap((f) => ['--filter', f]), '--format', '{{json .}}']);
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as DockerEvent);
+}
+
+function collect(s: Readable): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    s.on('data', (d: Buffer | string) => (out += d.toString()));
+    s.on('end', () => resolve(out));
+    s.on('error', reject);
+  });
+}
+
+describe('exec events', () => {
+  it('dockerode: exec_create, exec_start and exec_die (with the exit code), one execID, as dockerd', async () => {
+    const name = u('execev');
+    const c = await docker.createContainer({ Image: image, name, Cmd: ['sleep', '300'] });
+    await c.start();
+    const since = now();
+    const exec = await c.exec({ Cmd: ['sh', '-c', 'exit 3'], AttachStdout: true, AttachStderr: true });
+    // the create step alone is an event: a client watching sees it before any start
+    await sleep(50);
+    expect(cliEvents(since, [`container=${name}`]).map((e) => e.Action)).toEqual(['exec_create: sh -c exit 3']);
+    await collect((await exec.start({})) as unknown as Readable);
+    expect(((await exec.inspect()) as { ExitCode: number }).ExitCode).toBe(3);
+    const ev = cliEvents(since, [`container=${name}`]);
+    expect(ev.map((e) => e.Action)).toEqual(['exec_create: sh -c exit 3', 'exec_start: sh -c exit 3', 'exec_die']);
+    for (const e of ev) expect(e).toMatchObject({ Type: 'container', Actor: { ID: c.id, Attributes: { execID: exec.id, name } } });
+    expect(ev[2]!.Actor.Attributes.exitCode).toBe('3');
+    // the event filter takes the bare action, as dockerd's
+    expect(cliEvents(since, [`container=${name}`, 'event=exec_die']).map((e) => e.Actor.Attributes.exitCode)).toEqual(['3']);
+    await c.remove({ force: true });
+  });
+
+  it("docker CLI: docker exec emits the three, a bare command keeps dockerd's trailing space", () => {
+    const name = u('execcli');
+    ok(['run', '-d', '--name', name, image, 'sleep', '300']);
+    const since = now();
+    expect(cli(['exec', name, 'false']).code).toBe(1);
+    expect(cli(['exec', name, 'sh', '-c', 'echo hi']).stdout).toBe('hi\n');
+    const ev = cliEvents(since, [`container=${name}`]);
+    // dockerd writes "exec_create: " + entrypoint + " " + the arguments joined
+    expect(ev.map((e) => `${e.Action}|${e.Actor.Attributes.exitCode ?? ''}`)).toEqual([
+      'exec_create: false |',
+      'exec_start: false |',
+      'exec_die|1',
+      'exec_create: sh -c echo hi|',
+      'exec_start: sh -c echo hi|',
+      'exec_die|0',
+    ]);
+    expect(new Set(ev.slice(0, 3).map((e) => e.Actor.Attributes.execID)).size).toBe(1);
+    expect(ev[0]!.Actor.Attributes.execID).not.toBe(ev[3]!.Actor.Attributes.execID);
+    ok(['rm', '-f', name]);
+  });
+});
