@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
+import { freeTestSubnet } from '@skiff/test-fixtures';
 import type { AgentHarness } from './agent-harness.js';
 import { dockerClient, useDockerAgent } from './docker-cli.js';
 
@@ -90,5 +91,44 @@ describe('exec events', () => {
     expect(new Set(ev.slice(0, 3).map((e) => e.Actor.Attributes.execID)).size).toBe(1);
     expect(ev[0]!.Actor.Attributes.execID).not.toBe(ev[3]!.Actor.Attributes.execID);
     ok(['rm', '-f', name]);
+  });
+});
+
+describe('network events of a start and a stop', () => {
+  it('connect on start and disconnect on stop for each network, network-typed, around the container events', () => {
+    const [a, b] = [u('neta'), u('netb')];
+    const ids = [a, b].map((n) => ok(['network', 'create', '--subnet', freeTestSubnet().subnet, n]).trim());
+    const name = u('netev');
+    const since = now();
+    const id = ok(['create', '--name', name, '--network', a, image, 'sleep', '300']).trim();
+    ok(['network', 'connect', b, name]); // not running: joins at the start, its event comes then (dockerd's)
+    ok(['start', name]);
+    ok(['stop', '-t', '1', name]);
+    const mine = cliEvents(since).filter((e) => (e.Type === 'container' && e.Actor.ID === id) || e.Actor.Attributes.container === id);
+    expect(mine.map((e) => `${e.Type} ${e.Action} ${e.Type === 'network' ? e.Actor.Attributes.name : ''}`.trim())).toEqual([
+      'container create',
+      `network connect ${a}`,
+      `network connect ${b}`,
+      'container start',
+      'container kill', // 15, which sleep as pid 1 ignores
+      'container kill', // 9 once the timeout ran out
+      `network disconnect ${a}`,
+      `network disconnect ${b}`,
+      'container die',
+      'container stop',
+    ]);
+    for (const e of mine.filter((m) => m.Type === 'network'))
+      expect(e).toMatchObject({ Actor: { ID: ids[[a, b].indexOf(e.Actor.Attributes.name!)], Attributes: { container: id, type: 'bridge' } } });
+    // the network filter sees them; the default bridge's own come the same way
+    expect(cliEvents(since, ['type=network', `network=${a}`]).map((e) => e.Action)).toEqual(['connect', 'disconnect']);
+    const bridged = u('bridged');
+    const bid = ok(['run', '-d', '--name', bridged, image, 'sleep', '300']).trim();
+    ok(['rm', '-f', bridged]);
+    expect(cliEvents(since, ['type=network', 'network=bridge']).map((e) => `${e.Action} ${e.Actor.Attributes.container}`)).toEqual([
+      `connect ${bid}`,
+      `disconnect ${bid}`,
+    ]);
+    ok(['rm', name]);
+    ok(['network', 'rm', a, b]);
   });
 });
