@@ -132,3 +132,90 @@ describe('network events of a start and a stop', () => {
     ok(['network', 'rm', a, b]);
   });
 });
+
+describe('ConsoleSize', () => {
+  it('dockerode: a tty container sees the size from its first instant, and again after a restart', async () => {
+    const c = await docker.createContainer({ Image: image, name: u('console'), Tty: true, Cmd: ['stty', 'size'], HostConfig: { ConsoleSize: [33, 101] } });
+    await c.start();
+    await c.wait();
+    expect(((await c.logs({ stdout: true })) as unknown as Buffer).toString()).toBe('33 101\r\n');
+    await c.start();
+    await c.wait();
+    expect(((await c.logs({ stdout: true })) as unknown as Buffer).toString()).toBe('33 101\r\n33 101\r\n');
+    expect(((await c.inspect()) as { HostConfig: { ConsoleSize: number[] } }).HostConfig.ConsoleSize).toEqual([33, 101]);
+    await c.remove();
+  });
+
+  it('refuses a size that is not [rows, columns]', async () => {
+    for (const size of [[-1, 80], [24], 'big', [24, 70_000]])
+      await expect(
+        docker.createContainer({ Image: image, Tty: true, Cmd: ['true'], HostConfig: { ConsoleSize: size as unknown as number[] } }),
+      ).rejects.toMatchObject({
+        statusCode: 400,
+      });
+  });
+});
+
+describe('a container created on several networks (API 1.44)', () => {
+  it('docker CLI: --network twice, each with its alias and address; names resolve on each', () => {
+    const [a, b] = [freeTestSubnet(), freeTestSubnet()];
+    const [na, nb] = [u('mna'), u('mnb')];
+    ok(['network', 'create', '--subnet', a.subnet, na]);
+    ok(['network', 'create', '--subnet', b.subnet, nb]);
+    const name = u('multi');
+    ok(['run', '-d', '--name', name, '--network', `name=${na},alias=alpha,ip=${a.prefix}.10`, '--network', `name=${nb},alias=beta`, image, 'sleep', '300']);
+    const nets = JSON.parse(ok(['inspect', '-f', '{{json .NetworkSettings.Networks}}', name])) as Record<
+      string,
+      { IPAddress: string; Aliases: string[] | null }
+    >;
+    expect(Object.keys(nets).sort()).toEqual([na, nb].sort());
+    expect(nets[na]).toMatchObject({ IPAddress: `${a.prefix}.10`, Aliases: expect.arrayContaining(['alpha']) });
+    expect(nets[nb]!.IPAddress.startsWith(`${b.prefix}.`)).toBe(true);
+    expect(nets[nb]!.Aliases).toEqual(expect.arrayContaining(['beta']));
+    expect(nets[nb]!.Aliases ?? []).not.toContain('alpha');
+    expect(ok(['exec', name, 'sh', '-c', 'ip -4 -o addr show | grep -c " eth[01] "']).trim()).toBe('2');
+    // each alias on its own network: a container on b finds beta, not alpha
+    const probe = (net: string, host: string) =>
+      cli(['run', '--rm', '--network', net, image, 'sh', '-c', `nslookup ${host} >/dev/null 2>&1 && echo found || echo missing`]).stdout.trim();
+    expect([probe(na, 'alpha'), probe(nb, 'beta'), probe(nb, 'alpha')]).toEqual(['found', 'found', 'missing']);
+    ok(['rm', '-f', name]);
+    ok(['network', 'rm', na, nb]);
+  });
+
+  it('dockerode: EndpointsConfig with two networks, each endpoint its own; a network twice is refused', async () => {
+    const [a, b] = [freeTestSubnet(), freeTestSubnet()];
+    const na = await docker.createNetwork({ Name: u('dna'), IPAM: { Config: [{ Subnet: a.subnet }] } });
+    const nb = await docker.createNetwork({ Name: u('dnb'), IPAM: { Config: [{ Subnet: b.subnet }] } });
+    const c = await docker.createContainer({
+      Image: image,
+      name: u('dmulti'),
+      Cmd: ['sleep', '300'],
+      HostConfig: { NetworkMode: u('dna') },
+      NetworkingConfig: {
+        EndpointsConfig: {
+          [u('dna')]: { Aliases: ['one'] },
+          [u('dnb')]: { Aliases: ['two'], IPAMConfig: { IPv4Address: `${b.prefix}.20` } },
+        },
+      },
+    });
+    await c.start();
+    const nets = ((await c.inspect()) as { NetworkSettings: { Networks: Record<string, { IPAddress: string; Aliases: string[] | null; NetworkID: string }> } })
+      .NetworkSettings.Networks;
+    expect(nets[u('dnb')]).toMatchObject({ IPAddress: `${b.prefix}.20`, NetworkID: nb.id, Aliases: expect.arrayContaining(['two']) });
+    expect(nets[u('dna')]).toMatchObject({ NetworkID: na.id, Aliases: expect.arrayContaining(['one']) });
+    const inspected = (await nb.inspect()) as { Containers: Record<string, { IPv4Address: string }> };
+    expect(inspected.Containers[c.id]?.IPv4Address).toBe(`${b.prefix}.20/24`);
+    await c.remove({ force: true });
+    // the same network by name and by id, each with an address: one endpoint cannot have two
+    await expect(
+      docker.createContainer({
+        Image: image,
+        Cmd: ['true'],
+        HostConfig: { NetworkMode: u('dna') },
+        NetworkingConfig: { EndpointsConfig: { [u('dna')]: { Aliases: ['x'] }, [na.id]: { Aliases: ['y'] } } },
+      }),
+    ).rejects.toMatchObject({ statusCode: 409 });
+    await na.remove();
+    await nb.remove();
+  });
+});

@@ -1,5 +1,6 @@
 import { parseVolumeFlag, type ContainerCreateSpec, type MountRequest, type PortBinding, type RestartPolicy } from '@skiff/runtime';
 import { kernelFieldsFromDocker, type DockerKernelFields } from './create-kernel.js';
+import { consoleSizeFromDocker, networksFromDocker, type DockerNetworkingConfig } from './create-endpoints.js';
 import { deepZero, refuseUnsupportedCreateFields } from './create-refusals.js';
 import { DockerApiError } from './http.js';
 
@@ -35,12 +36,7 @@ export interface DockerCreateBody {
   ExposedPorts?: Record<string, unknown> | null;
   MacAddress?: string;
   NetworkDisabled?: boolean;
-  NetworkingConfig?: {
-    EndpointsConfig?: Record<
-      string,
-      { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; Links?: string[] | null; MacAddress?: string } | null
-    > | null;
-  };
+  NetworkingConfig?: DockerNetworkingConfig;
   HostConfig?: DockerKernelFields & {
     Binds?: string[] | null;
     PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null;
@@ -63,6 +59,7 @@ export interface DockerCreateBody {
     Dns?: string[] | null;
     VolumesFrom?: string[] | null;
     Links?: string[] | null;
+    ConsoleSize?: [number, number] | null;
   };
 }
 
@@ -157,13 +154,8 @@ export function createSpecFromDocker(body: DockerCreateBody, name: string | unde
   const h = body.HostConfig ?? {};
   const { tmpfs, ...kernel } = kernelFieldsFromDocker(h);
   const hc = body.Healthcheck;
-  // the endpoint of the network the container is created on: its aliases (how Compose makes
-  // service names resolve) and a fixed address
-  const endpoints = body.NetworkingConfig?.EndpointsConfig ?? {};
-  const mode = !h.NetworkMode || h.NetworkMode === 'default' ? undefined : h.NetworkMode;
-  // NetworkDisabled: no interface but lo, as `--network none`
-  const network = body.NetworkDisabled && !mode ? 'none' : mode;
-  const endpoint = (network && endpoints[network]) || Object.values(endpoints)[0] || undefined;
+  // the endpoints it is created on: their aliases (how Compose makes service names resolve) and fixed addresses
+  const { links: endpointLinks, ...networks } = networksFromDocker(body, h.NetworkMode);
   return {
     image: body.Image,
     name,
@@ -183,10 +175,8 @@ export function createSpecFromDocker(body: DockerCreateBody, name: string | unde
     capAdd: h.CapAdd ?? undefined,
     capDrop: h.CapDrop ?? undefined,
     restartPolicy: restartPolicyFromDocker(h.RestartPolicy),
-    // Docker's "default" is its bridge
-    network,
-    networkAliases: endpoint?.Aliases?.length ? endpoint.Aliases : undefined,
-    ip: endpoint?.IPAMConfig?.IPv4Address || undefined,
+    ...networks,
+    consoleSize: consoleSizeFromDocker(h.ConsoleSize),
     memory: h.Memory || undefined,
     memorySwap: h.MemorySwap || undefined,
     nanoCpus: h.NanoCpus || undefined,
@@ -199,8 +189,7 @@ export function createSpecFromDocker(body: DockerCreateBody, name: string | unde
     volumesFrom: h.VolumesFrom ?? undefined,
     ports: ports(h.PortBindings),
     publishAll: !!h.PublishAllPorts,
-    links: h.Links?.length || endpoint?.Links?.length ? [...(h.Links ?? []), ...(endpoint?.Links ?? [])] : undefined,
-    macAddress: endpoint?.MacAddress || body.MacAddress || undefined,
+    links: h.Links?.length || endpointLinks?.length ? [...(h.Links ?? []), ...(endpointLinks ?? [])] : undefined,
     exposedPorts: body.ExposedPorts && Object.keys(body.ExposedPorts).length ? Object.keys(body.ExposedPorts) : undefined,
     extraHosts: h.ExtraHosts ?? undefined,
     dns: h.Dns ?? undefined,

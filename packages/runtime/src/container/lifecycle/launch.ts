@@ -104,6 +104,7 @@ export async function startLocked(ctx: ContainerContext, c: StoredContainer, wai
       ['noNewPrivileges', true],
       ['seccomp', 'default'],
       ['tty', !!spec.tty],
+      ['consoleSize', spec.tty && spec.consoleSize ? spec.consoleSize.join(' ') : undefined],
       ['stdin', !!spec.openStdin],
       ['waitAttach', waitAttach],
       ['init', !!spec.init],
