@@ -6,7 +6,7 @@ import { Conflict, InvalidArgument, NotFound, Unavailable } from '../errors.js';
 import { linkDelete, netnsCreate, netnsDelete, vethSetup } from '../native/addon.js';
 import type { PortBinding } from '../types.js';
 import { BridgeDevices } from './bridge-devices.js';
-import { resolveForAsker } from './dns-names.js';
+import { resolveForAsker, reverseForAsker } from './dns-names.js';
 import { ipBatch, nftApply } from './commands.js';
 import { EndpointTable, type ContainerNetworking, type Endpoint, type NetworkRequest } from './endpoint-table.js';
 import { allocatePorts } from './port-allocator.js';
@@ -62,6 +62,7 @@ export class NetworkManager {
       () => this.knownBridges(),
       this.hostFindings,
       (netId, asker, name) => resolveForAsker(this.endpoints.all(), asker, netId, name, (id) => this.servesNames(id)),
+      (netId, asker, ip) => reverseForAsker(this.endpoints.all(), asker, netId, ip, (id) => this.servesNames(id)),
     );
   }
 
