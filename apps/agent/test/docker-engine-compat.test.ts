@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
@@ -15,7 +16,7 @@ import { dockerClient, useDockerAgent } from './docker-cli.js';
 let agent: AgentHarness;
 let image: string;
 let docker: Docker;
-const { docker: cli, ok } = dockerClient(() => agent);
+const { docker: cli, ok, env } = dockerClient(() => agent);
 const tag = randomBytes(3).toString('hex');
 const u = (name: string) => `${name}-${tag}`;
 
@@ -144,6 +145,21 @@ describe('ConsoleSize', () => {
     expect(((await c.logs({ stdout: true })) as unknown as Buffer).toString()).toBe('33 101\r\n33 101\r\n');
     expect(((await c.inspect()) as { HostConfig: { ConsoleSize: number[] } }).HostConfig.ConsoleSize).toEqual([33, 101]);
     await c.remove();
+  });
+
+  it('docker CLI: run -t in a terminal sends its size, the container starts with it', () => {
+    const name = u('consolecli');
+    // script gives the CLI a terminal of that size; -d: no resize follows, so only ConsoleSize can carry it
+    const r = spawnSync('script', ['-qec', `stty rows 27 cols 91; docker run -d -t --name ${name} ${image} stty size`, '/dev/null'], {
+      env: env(),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stdout).toBe(0);
+    ok(['wait', name]);
+    expect(ok(['logs', name])).toBe('27 91\r\n');
+    expect(ok(['inspect', '-f', '{{json .HostConfig.ConsoleSize}}', name]).trim()).toBe('[27,91]');
+    ok(['rm', name]);
   });
 
   it('refuses a size that is not [rows, columns]', async () => {
