@@ -126,7 +126,8 @@ export function buildRecord(spec: ContainerCreateSpec, image: ImageInspect, ids:
     created: ids.created,
     image: spec.image,
     imageId: image.id,
-    spec: { ...spec, network, consoleSize: consoleSizeOf(spec.consoleSize) },
+    // the extra networks live in `networks` (connect/disconnect change them), not twice
+    spec: { ...spec, network, extraNetworks: undefined, consoleSize: consoleSizeOf(spec.consoleSize) },
     path: argv[0],
     args: argv.slice(1),
     env,
