@@ -67,6 +67,8 @@ export interface HostConfigRequest {
   Dns?: string[] | null;
   VolumesFrom?: string[] | null;
   Links?: string[] | null;
+  /** the tty's [rows, columns] at start (API 1.42+) */
+  ConsoleSize?: [number, number] | null;
   /** target → mount options ("size=64m,mode=1777") */
   Tmpfs?: Record<string, string> | null;
   ShmSize?: number | null;

@@ -104,6 +104,8 @@ export interface HostConfig {
   LogConfig: LogConfig;
   Binds: string[] | null;
   VolumesFrom: string[] | null;
+  /** [rows, columns] the tty starts with; [0, 0] when none was given */
+  ConsoleSize: [number, number];
 }
 
 /** inspect `Config` (container.Config) */

@@ -90,4 +90,21 @@ describe('embedded DNS on several networks', () => {
     await env.t.rt.containers.remove(id, { force: true });
     await env.t.rt.containers.remove(onBridge, { force: true });
   });
+
+  it('answers reverse lookups (PTR) of addresses on the asker networks with <container>.<network>, as Docker', async () => {
+    const { id: onBridge } = await env.t.rt.containers.run({ image: env.image, name: 'ptr-bridged', cmd: ['sleep', '300'] });
+    const bridgeIp = (await env.t.rt.containers.inspect(onBridge)).NetworkSettings.Networks.bridge!.IPAddress;
+    const proxy = await startOn('ptr-proxy', ['front', 'back']);
+    const outsider = await startOn('ptr-outsider', ['front']);
+    const ptr = (ip: string, server = '') => `nslookup ${ip} ${server} 2>&1 | grep -o "name = [^ ]*" || echo unknown`;
+    // busybox nslookup of an address asks the PTR of its in-addr.arpa name
+    expect(await execOut(proxy, `${ptr(appIp)}; ${ptr(appIp, front.gateway)}; ${ptr(appIp, back.gateway)}`)).toBe(
+      'name = app.back\nname = app.back\nname = app.back\n',
+    );
+    const proxyFront = (await env.t.rt.containers.inspect(proxy)).NetworkSettings.Networks.front!.IPAddress;
+    expect(await execOut(outsider, ptr(proxyFront))).toBe('name = ptr-proxy.front\n');
+    // not on back: its addresses are not named for it, whichever resolver it asks; nor the default bridge's
+    for (const script of [ptr(appIp), ptr(appIp, back.gateway), ptr(bridgeIp)]) expect(await execOut(outsider, script)).not.toMatch(/app|ptr-bridged/);
+    for (const id of [proxy, outsider, onBridge]) await env.t.rt.containers.remove(id, { force: true });
+  }, 120_000);
 });

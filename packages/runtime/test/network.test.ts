@@ -198,14 +198,37 @@ describe('user-defined networks', () => {
 
   it('keeps networks apart, and an --internal network has no way out', async () => {
     await t.rt.networks.create('left');
+    await t.rt.networks.create('open');
     await t.rt.networks.create('sealed', { internal: true });
-    const { id: web } = await t.rt.containers.run({ image, name: 'lefty', network: 'left', cmd: httpd('left') });
+    const { id: web } = await t.rt.containers.run({ image, name: 'lefty', network: 'left', cmd: httpd('from-left-web') });
     const leftIp = await ipOf(web);
-    const r = await runCollect(t.rt, { image, autoRemove: true, network: 'sealed', cmd: sh(`ip route; wget -qO- -T 2 http://${leftIp}/ || echo blocked`) });
-    expect(r.stdout).not.toMatch(/default/);
-    expect(r.stdout).toContain('blocked');
-    await t.rt.containers.remove(web, { force: true });
-    expect((await t.rt.networks.prune()).sort()).toEqual(['left', 'sealed']);
+    // a service of the host: left's gateway is a host address, reached off-link through a default route
+    const gateway = t.rt.networks.get('left').gateway!;
+    const server: Server = createServer((s) => s.end('host-reached\n'));
+    await new Promise<void>((r) => server.listen(0, gateway, r));
+    const port = (server.address() as { port: number }).port;
+    // busybox nc: this busybox's wget crashes with -T, so `wget -T … || echo blocked` passed whatever happened
+    const probes = sh(`ip route; printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${leftIp} 80; nc -w 2 ${gateway} ${port} </dev/null; echo probed`);
+    const from = async (network: string) => (await runCollect(t.rt, { image, autoRemove: true, network, cmd: probes })).stdout;
+    try {
+      // the probes reach what they aim at: the web server from its own network, the host through a default route
+      const left = await from('left');
+      expect(left).toContain('from-left-web');
+      expect(left).toContain('host-reached');
+      const open = await from('open');
+      expect(open).toMatch(/default via/);
+      expect(open).toContain('host-reached');
+      expect(open).not.toContain('from-left-web'); // another network's container is not reachable
+      const sealed = await from('sealed');
+      expect(sealed).toContain('probed');
+      expect(sealed).not.toContain('host-reached');
+      expect(sealed).not.toContain('from-left-web');
+      expect(sealed).not.toMatch(/default/);
+    } finally {
+      server.close();
+      await t.rt.containers.remove(web, { force: true });
+    }
+    expect((await t.rt.networks.prune()).sort()).toEqual(['left', 'open', 'sealed']);
   });
 
   it('connects and disconnects a running container', async () => {

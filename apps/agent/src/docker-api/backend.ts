@@ -67,7 +67,7 @@ export interface CommitBackend {
 
 /** exec.ts: Docker's two-step exec over the runtime's one call */
 export interface ExecBackend {
-  containers: Pick<Containers, 'inspect' | 'exec'>;
+  containers: Pick<Containers, 'inspect' | 'exec' | 'announceExec'>;
 }
 
 /** images.ts, image-list.ts, image-pull.ts, image-push.ts, image-import.ts */

@@ -2,6 +2,7 @@ import { parseVolumeFlag, type ContainerCreateSpec, type MountRequest, type Port
 import type { ContainerCreateRequest, ContainerMountRequest, HostConfigRequest } from '@skiff/docker-types';
 import { parseCreateBody } from './create-body.js';
 import { kernelFieldsFromDocker } from './create-kernel.js';
+import { consoleSizeFromDocker, networksFromDocker } from './create-endpoints.js';
 import { deepZero, refuseUnsupportedCreateFields } from './create-refusals.js';
 import { DockerApiError } from './http.js';
 
@@ -98,13 +99,8 @@ export function createSpecFromDocker(raw: unknown, name: string | undefined): Co
   const h = body.HostConfig ?? {};
   const { tmpfs, ...kernel } = kernelFieldsFromDocker(h);
   const hc = body.Healthcheck;
-  // the endpoint of the network the container is created on: its aliases (how Compose makes
-  // service names resolve) and a fixed address
-  const endpoints = body.NetworkingConfig?.EndpointsConfig ?? {};
-  const mode = !h.NetworkMode || h.NetworkMode === 'default' ? undefined : h.NetworkMode;
-  // NetworkDisabled: no interface but lo, as `--network none`
-  const network = body.NetworkDisabled && !mode ? 'none' : mode;
-  const endpoint = (network && endpoints[network]) || Object.values(endpoints)[0] || undefined;
+  // the endpoints it is created on: their aliases (how Compose makes service names resolve) and fixed addresses
+  const { links: endpointLinks, ...networks } = networksFromDocker(body, h.NetworkMode);
   return {
     image: body.Image,
     name,
@@ -124,10 +120,8 @@ export function createSpecFromDocker(raw: unknown, name: string | undefined): Co
     capAdd: h.CapAdd ?? undefined,
     capDrop: h.CapDrop ?? undefined,
     restartPolicy: restartPolicyFromDocker(h.RestartPolicy),
-    // Docker's "default" is its bridge
-    network,
-    networkAliases: endpoint?.Aliases?.length ? endpoint.Aliases : undefined,
-    ip: endpoint?.IPAMConfig?.IPv4Address || undefined,
+    ...networks,
+    consoleSize: consoleSizeFromDocker(h.ConsoleSize),
     memory: h.Memory || undefined,
     memorySwap: h.MemorySwap || undefined,
     nanoCpus: h.NanoCpus || undefined,
@@ -140,8 +134,7 @@ export function createSpecFromDocker(raw: unknown, name: string | undefined): Co
     volumesFrom: h.VolumesFrom ?? undefined,
     ports: ports(h.PortBindings),
     publishAll: !!h.PublishAllPorts,
-    links: h.Links?.length || endpoint?.Links?.length ? [...(h.Links ?? []), ...(endpoint?.Links ?? [])] : undefined,
-    macAddress: endpoint?.MacAddress || body.MacAddress || undefined,
+    links: h.Links?.length || endpointLinks?.length ? [...(h.Links ?? []), ...(endpointLinks ?? [])] : undefined,
     exposedPorts: body.ExposedPorts && Object.keys(body.ExposedPorts).length ? Object.keys(body.ExposedPorts) : undefined,
     extraHosts: h.ExtraHosts ?? undefined,
     dns: h.Dns ?? undefined,

@@ -50,6 +50,8 @@ const hostConfig = z.object({
   Dns: strings,
   VolumesFrom: strings,
   Links: strings,
+  /** [rows, columns]; create-endpoints.ts checks the range */
+  ConsoleSize: nul(z.tuple([z.number(), z.number()])),
 }) satisfies z.ZodType<HostConfigRequest>;
 
 /** an endpoint asked for at create or connect */

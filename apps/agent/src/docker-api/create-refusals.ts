@@ -60,9 +60,10 @@ const SERVED_HOST = new Set([
   'CpusetCpus',
   'CpusetMems',
   'CgroupnsMode',
+  'ConsoleSize',
 ]);
-/** the client's own (the initial tty size comes with the resize; the id file is written by the CLI) */
-const CLIENT_HOST = new Set(['ConsoleSize', 'ContainerIDFile']);
+/** the client's own (the id file is written by the CLI) */
+const CLIENT_HOST = new Set(['ContainerIDFile']);
 
 /** values that are what Skiff does anyway (the defaults dockerd would pick) */
 const DEFAULT_VALUES: Record<string, (v: unknown) => boolean> = {
@@ -200,10 +201,6 @@ export function refuseUnsupportedCreateFields(body: Record<string, unknown>): vo
   const h = body.HostConfig;
   if (h && typeof h === 'object') check(h as Record<string, unknown>, 'HostConfig.', SERVED_HOST, CLIENT_HOST, DOCKER_HOST);
   const endpoints = (body.NetworkingConfig as { EndpointsConfig?: Record<string, unknown> | null } | undefined)?.EndpointsConfig ?? {};
-  const names = Object.keys(endpoints);
-  if (names.length > 1) {
-    throw new DockerApiError(400, `a container is created on one network here (${names.join(', ')} given); connect the others with docker network connect`);
-  }
   for (const [name, ep] of Object.entries(endpoints)) {
     if (!ep || typeof ep !== 'object') continue;
     const e = ep as Record<string, unknown>;

@@ -100,6 +100,7 @@ export class DockerExecs {
           exitCode: null,
           created: Date.now(),
         });
+        this.runtime.containers.announceExec(state.id, id, cmd);
         sendJson(res, 201, { Id: id });
       },
     },
@@ -168,6 +169,7 @@ export class DockerExecs {
         workingDir: e.workingDir,
         user: e.user,
         privileged: e.privileged,
+        execId: e.id,
       });
     } catch (err) {
       e.running = false;

@@ -86,6 +86,13 @@ static void setup_stdio(struct child_args *a, int tty) {
   if (tty) {
     int m, s;
     if (open_container_pty(&m, &s, err, sizeof err) < 0) die_report(a->status_w, 125, "%s", err);
+    /* ConsoleSize: the process sees its terminal's size from its first instruction, before any resize */
+    unsigned rows, cols;
+    const char *size = conf_get(a->c, "consoleSize");
+    if (size && sscanf(size, "%u %u", &rows, &cols) == 2) {
+      struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+      if (ioctl(s, TIOCSWINSZ, &ws) < 0) die_report(a->status_w, 125, "setting the console size: %s", strerror(errno));
+    }
     if (send_fd(a->pty_sock, m) < 0) die_report(a->status_w, 125, "passing the pty to the shim: %s", strerror(errno));
     close(m);
     dup2(s, 0);

@@ -32,6 +32,7 @@ import { create } from './verbs/create.js';
 import { diff } from './verbs/diff.js';
 import { diskUsage } from './verbs/disk-usage.js';
 import { exec } from './verbs/exec.js';
+import { announceExec } from './stdio/exec-events.js';
 import { exportFs } from './verbs/export.js';
 import { inspect } from './verbs/inspect.js';
 import { kill } from './verbs/kill.js';
@@ -191,6 +192,10 @@ export class ContainerManager implements ContainerService {
 
   exec(idOrName: string, spec: ExecSpec): Promise<StdioSession> {
     return exec(this.ctx, idOrName, spec);
+  }
+
+  announceExec(idOrName: string, execId: string, cmd: string[]): void {
+    announceExec(this.ctx, this.ctx.store.get(idOrName), execId, cmd);
   }
 
   top(idOrName: string, psArgs?: string): Promise<ProcessList> {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ipBatch, sysctl } from './commands.js';
-import { DnsServer, type NameLookup } from './dns-server.js';
+import { DnsServer, type NameLookup, type ReverseLookup } from './dns-server.js';
 import { assertBridgeOwned, markLine, pruneBridgeAddresses } from './host-reconcile.js';
 import type { HostMark } from './host-mark.js';
 import type { NetworkRecord } from './network-store.js';
@@ -26,8 +26,9 @@ export class BridgeDevices {
     /** where what was found on the host and fixed is reported */
     private readonly findings: string[],
     resolve: NameLookup,
+    reverse: ReverseLookup,
   ) {
-    this.dns = new DnsServer(resolve);
+    this.dns = new DnsServer(resolve, reverse);
   }
 
   async ensure(n: NetworkRecord): Promise<void> {

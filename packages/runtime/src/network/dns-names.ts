@@ -56,3 +56,28 @@ export function resolveForAsker(all: ContainerNetworking[], askerIp: string, via
   }
   return [];
 }
+
+/** `4.3.2.1.in-addr.arpa` as `1.2.3.4`; undefined for any other name */
+export function reverseName(name: string): string | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.in-addr\.arpa$/.exec(name);
+  if (!m || m.slice(1).some((o) => Number(o) > 255)) return undefined;
+  return m.slice(1).reverse().map(Number).join('.');
+}
+
+/**
+ * A reverse lookup as Docker's resolver answers it: `ip` of a container on a network the
+ * asker is attached to (and that has names) is `<container>.<network>`; anything else is
+ * not known here (forwarded, as any name the networks do not have).
+ */
+export function reverseForAsker(all: ContainerNetworking[], askerIp: string, viaNetworkId: string, ip: string, serves: ServesNames): string | undefined {
+  const asker = askerOf(all, askerIp, viaNetworkId);
+  if (!asker) return undefined;
+  for (const mine of asker.endpoints) {
+    if (!serves(mine.networkId)) continue;
+    for (const cn of all) {
+      const p = cn.endpoints.find((e) => e.networkId === mine.networkId && e.ip === ip);
+      if (p) return `${cn.name}.${p.networkName}`;
+    }
+  }
+  return undefined;
+}

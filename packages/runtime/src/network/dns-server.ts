@@ -1,9 +1,12 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import dnsPacket from 'dns-packet';
+import { reverseName } from './dns-names.js';
 
 /** the addresses `name` has for the container at `askerIp` that asked the resolver of `networkId` */
 export type NameLookup = (networkId: string, askerIp: string, name: string) => string[];
+/** the name (`<container>.<network>`) an address has for the container at `askerIp`, as a PTR answers it */
+export type ReverseLookup = (networkId: string, askerIp: string, ip: string) => string | undefined;
 
 /**
  * The embedded DNS of user-defined networks: one UDP listener on each network's gateway
@@ -14,12 +17,18 @@ export type NameLookup = (networkId: string, askerIp: string, name: string) => s
  * anything else is forwarded to the host's resolvers. A spoofed source gains nothing:
  * the answer goes to the address's real owner. (Docker answers on 127.0.0.11 inside
  * every container; a listener on the gateway gives the same behaviour without entering
- * each namespace.)
+ * each namespace.) Reverse lookups (`in-addr.arpa` PTR) of those containers' addresses are
+ * answered with `<container>.<network>`, by the same rule.
  */
+const ANSWER_FLAGS = dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | dnsPacket.AUTHORITATIVE_ANSWER;
+
 export class DnsServer {
   private readonly sockets = new Map<string, Socket>();
 
-  constructor(private readonly lookup: NameLookup) {}
+  constructor(
+    private readonly lookup: NameLookup,
+    private readonly reverse: ReverseLookup,
+  ) {}
 
   async listen(networkId: string, address: string): Promise<void> {
     if (this.sockets.has(networkId)) return;
@@ -51,14 +60,22 @@ export class DnsServer {
     const q = query.questions?.[0];
     if (!q) return;
     const name = q.name.replace(/\.$/, '').toLowerCase();
-    const ips = this.lookup(networkId, addr, name);
+    const ip = q.type === 'PTR' ? reverseName(name) : undefined;
+    const ptr = ip === undefined ? undefined : this.reverse(networkId, addr, ip);
+    if (ptr) {
+      const answers = [{ type: 'PTR' as const, name: q.name, ttl: 600, data: ptr }];
+      const reply = dnsPacket.encode({ type: 'response', id: query.id, flags: ANSWER_FLAGS, questions: [q], answers });
+      sock.send(reply, port, addr);
+      return;
+    }
+    const ips = ip === undefined ? this.lookup(networkId, addr, name) : [];
     if (ips.length) {
       // a known name has no AAAA (IPv4 networks): an empty answer, not a forward that could say otherwise
       const answers = q.type === 'A' ? ips.map((ip) => ({ type: 'A' as const, name: q.name, ttl: 600, data: ip })) : [];
       const reply = dnsPacket.encode({
         type: 'response',
         id: query.id,
-        flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | dnsPacket.AUTHORITATIVE_ANSWER,
+        flags: ANSWER_FLAGS,
         questions: [q],
         answers,
       });

@@ -6,7 +6,7 @@ import { netnsDelete } from '../native/addon.js';
 import type { PortBinding } from '../types.js';
 import { BridgeDevices } from './bridge-devices.js';
 import { ContainerEndpoints, NETNS_DIR } from './container-endpoints.js';
-import { resolveForAsker } from './dns-names.js';
+import { resolveForAsker, reverseForAsker } from './dns-names.js';
 import { ipBatch, nftApply } from './commands.js';
 import { EndpointTable, type ContainerNetworking, type Endpoint, type NetworkRequest } from './endpoint-table.js';
 import { Ipam } from './ipam.js';
@@ -62,6 +62,7 @@ export class NetworkManager {
       () => this.knownBridges(),
       this.hostFindings,
       (netId, asker, name) => resolveForAsker(this.endpoints.all(), asker, netId, name, (id) => this.servesNames(id)),
+      (netId, asker, ip) => reverseForAsker(this.endpoints.all(), asker, netId, ip, (id) => this.servesNames(id)),
     );
     this.containers = new ContainerEndpoints({
       store,

@@ -81,6 +81,13 @@ export interface ContainerCreateSpec {
   /** --ip on a user-defined network */
   ip?: string;
   networkAliases?: string[];
+  /**
+   * the networks it joins besides `network`, each with its own address and aliases (Docker's
+   * EndpointsConfig with several entries, API 1.44+: `docker run --network a --network b`)
+   */
+  extraNetworks?: EndpointRequest[];
+  /** `ConsoleSize` [rows, cols]: the tty's size from the first instant (`docker run -it`, API 1.42+) */
+  consoleSize?: [number, number];
   /** --link NAME[:ALIAS] (default bridge) */
   links?: string[];
   dns?: string[];
@@ -92,6 +99,14 @@ export interface ContainerCreateSpec {
    * (`test: ['NONE']` disables it). Durations in nanoseconds, as Docker's API.
    */
   healthcheck?: { test?: string[]; interval?: number; timeout?: number; startPeriod?: number; startInterval?: number; retries?: number };
+}
+
+/** one more network a container is created on, with what its endpoint there gets */
+export interface EndpointRequest {
+  network: string;
+  ip?: string;
+  aliases?: string[];
+  macAddress?: string;
 }
 
 /**

@@ -41,6 +41,8 @@ export interface ExecSpec {
   workingDir?: string;
   user?: string;
   privileged?: boolean;
+  /** an exec announced with `announceExec` (Docker's create step); without it the start announces one itself */
+  execId?: string;
 }
 
 export interface ProcessList {
@@ -107,6 +109,8 @@ export interface ContainerService {
   logStream(idOrName: string, opts?: LogsOptions & LogStreamOptions & { signal?: AbortSignal }): AsyncIterable<Buffer>;
   attach(idOrName: string): Promise<StdioSession>;
   exec(idOrName: string, spec: ExecSpec): Promise<StdioSession>;
+  /** Docker's `exec_create: CMD` event for an exec `execId` that a later `exec` with that id starts */
+  announceExec(idOrName: string, execId: string, cmd: string[]): void;
   top(idOrName: string, psArgs?: string): Promise<ProcessList>;
   stats(idOrName: string): Promise<ContainerStats>;
   /** resolves with the exit code once `condition` (default `not-running`) holds */

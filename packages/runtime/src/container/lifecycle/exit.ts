@@ -5,6 +5,7 @@ import type { StoredContainer } from '../store/container-store.js';
 import { killCgroup } from './cgroup-kill.js';
 import { readExitRecord } from './exit-record.js';
 import { lifecycleWarn } from './log.js';
+import { attachedNetworks, networkEvents } from './network-events.js';
 import { removeLocked } from './removal.js';
 import { maybeRestart } from './restart.js';
 import { isShimOf } from './shim-process.js';
@@ -46,7 +47,9 @@ export async function finishExit(ctx: ContainerContext, c: StoredContainer, remo
     // "exited" once its cgroup is empty, and its address and ports go only after that
     if (!(await killCgroup(cg))) lifecycleWarn('killing the processes its dead shim left', c.record.id, 'still there');
     await ctx.setState(c, { ...patch, status: 'exited', pid: 0, shimPid: 0 });
+    const left = attachedNetworks(ctx, c);
     await ctx.opts.networks.teardown(c.record.id).catch((e) => lifecycleWarn('tearing down its network', c.record.id, e));
+    networkEvents(ctx, c, 'disconnect', left); // dockerd's cleanup leaves the networks before its die event
     if (c.state.oomKilled) ctx.emit(c, 'oom');
     ctx.emit(c, 'die', { exitCode: String(c.state.exitCode) });
     await cg.remove().catch(cleanupFailed(log, 'removing the cgroup of an exited container', { container: c.record.id }));

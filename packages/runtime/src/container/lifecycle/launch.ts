@@ -20,6 +20,7 @@ import { networkMode, portsOf } from '../store/record-helpers.js';
 import { killCgroup } from './cgroup-kill.js';
 import { diskFullError } from './disk-errors.js';
 import { lifecycleWarn } from './log.js';
+import { attachedNetworks, networkEvents } from './network-events.js';
 import { liveOwner, readPidFile } from './shim-process.js';
 import { logFailure } from '@skiff/logger';
 import { lifecycleLog as log } from './log.js';
@@ -104,6 +105,7 @@ export async function startLocked(ctx: ContainerContext, c: StoredContainer, wai
       ['noNewPrivileges', true],
       ['seccomp', 'default'],
       ['tty', !!spec.tty],
+      ['consoleSize', spec.tty && spec.consoleSize ? spec.consoleSize.join(' ') : undefined],
       ['stdin', !!spec.openStdin],
       ['waitAttach', waitAttach],
       ['init', !!spec.init],
@@ -162,6 +164,7 @@ export async function startLocked(ctx: ContainerContext, c: StoredContainer, wai
   ctx.exits.watch(c);
   stopHealth(ctx, c); // a monitor left from the previous run would keep its old schedule
   startHealth(ctx, c);
+  networkEvents(ctx, c, 'connect', attachedNetworks(ctx, c)); // dockerd joins the networks before its start event
   ctx.emit(c, 'start');
   if (timeline) ctx.opts.onStartPhases!(r.id, timeline.phases);
   return { attach };

@@ -44,6 +44,27 @@ function exposed(ports: string[] | undefined): string[] {
   });
 }
 
+/** the networks it joins at start: `network` first (it carries the ports), then the extra ones */
+function endpointsOf(spec: ContainerCreateSpec, network: string): ContainerRecord['networks'] {
+  const extra = spec.extraNetworks ?? [];
+  if (network === 'host' || network === 'none') {
+    if (extra.length) throw new InvalidArgument(`container cannot be connected to network endpoints: ${[network, ...extra.map((e) => e.network)].join(', ')}`);
+    return [];
+  }
+  return [
+    { network, ip: spec.ip, aliases: spec.networkAliases, mac: spec.macAddress },
+    ...extra.map((e) => ({ network: e.network, ip: e.ip || undefined, aliases: e.aliases?.length ? e.aliases : undefined, mac: e.macAddress || undefined })),
+  ];
+}
+
+/** `ConsoleSize` [rows, cols]: whole numbers a winsize holds; [0, 0] is none given */
+function consoleSizeOf(size: [number, number] | undefined): [number, number] | undefined {
+  if (!size || (size[0] === 0 && size[1] === 0)) return undefined;
+  if (size.length !== 2 || !size.every((n) => Number.isInteger(n) && n > 0 && n <= 65535))
+    throw new InvalidArgument(`invalid console size ${JSON.stringify(size)}: want [rows, columns], each 1 to 65535`);
+  return size;
+}
+
 /** Builds the persisted record from a create request and the image's config (Docker's merge rules). */
 export function buildRecord(spec: ContainerCreateSpec, image: ImageInspect, ids: { id: string; name: string; created: string }): ContainerRecord {
   validateCreateStrings(spec);
@@ -105,7 +126,8 @@ export function buildRecord(spec: ContainerCreateSpec, image: ImageInspect, ids:
     created: ids.created,
     image: spec.image,
     imageId: image.id,
-    spec: { ...spec, network },
+    // the extra networks live in `networks` (connect/disconnect change them), not twice
+    spec: { ...spec, network, extraNetworks: undefined, consoleSize: consoleSizeOf(spec.consoleSize) },
     path: argv[0],
     args: argv.slice(1),
     env,
@@ -120,7 +142,7 @@ export function buildRecord(spec: ContainerCreateSpec, image: ImageInspect, ids:
     stopTimeout: spec.stopTimeout ?? 10,
     capabilities: resolveCapabilities(spec.capAdd, spec.capDrop),
     mounts: [],
-    networks: network === 'host' || network === 'none' ? [] : [{ network, ip: spec.ip, aliases: spec.networkAliases, mac: spec.macAddress }],
+    networks: endpointsOf(spec, network),
     exposedPorts: [...new Set([...Object.keys(ic.ExposedPorts ?? {}), ...exposed(spec.exposedPorts)])],
     ...(healthcheck ? { healthcheck } : {}),
     ...(healthcheck && ic.Shell?.length ? { healthShell: ic.Shell } : {}),

@@ -59,7 +59,10 @@ export function validateCreateStrings(spec: ContainerCreateSpec): void {
   validateDns(spec.dns);
   for (const h of spec.extraHosts ?? []) validateExtraHost(h);
   for (const l of spec.links ?? []) validateLink(l);
-  if (spec.ip !== undefined && spec.ip !== '' && isIP(spec.ip) !== 4) throw new InvalidArgument(`invalid --ip ${JSON.stringify(spec.ip)}: not an IPv4 address`);
+  for (const e of [{ ip: spec.ip }, ...(spec.extraNetworks ?? [])]) {
+    if (e.ip !== undefined && e.ip !== '' && isIP(e.ip) !== 4) throw new InvalidArgument(`invalid --ip ${JSON.stringify(e.ip)}: not an IPv4 address`);
+  }
+  for (const e of spec.extraNetworks ?? []) noNul('network alias', e.aliases);
   for (const p of spec.ports ?? []) {
     // the host address is written into the nft ruleset
     if (p.hostIp && isIP(p.hostIp) === 0) throw new InvalidArgument(`invalid host IP ${JSON.stringify(p.hostIp)} for a published port`);

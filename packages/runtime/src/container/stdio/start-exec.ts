@@ -10,6 +10,7 @@ import { ulimitLines } from '../spec/kernel-conf.js';
 import { resolveUser } from '../spec/user.js';
 import { ALL_CAPABILITIES } from '../store/container-record.js';
 import type { StoredContainer } from '../store/container-store.js';
+import { announceExec, execDied, execStarted, newExecId } from './exec-events.js';
 import { ExecSession } from './exec-session.js';
 
 /**
@@ -43,7 +44,11 @@ export async function startExec(ctx: ContainerContext, c: StoredContainer, spec:
       ['ulimit', ulimitLines(c.record.spec.ulimits)],
     ]),
   );
-  // Docker's action names the command: `exec_start: sh -c …`
-  ctx.emit(c, `exec_start: ${spec.cmd.join(' ')}`, { execCommand: spec.cmd.join(' ') });
-  return new ExecSession(confPath, !!spec.tty, spec.stdin ?? false);
+  // Docker's exec events: create (unless the caller's create step announced it), start, die with the code
+  const execId = spec.execId ?? newExecId();
+  if (!spec.execId) announceExec(ctx, c, execId, spec.cmd);
+  execStarted(ctx, c, execId, spec.cmd);
+  const session = new ExecSession(confPath, !!spec.tty, spec.stdin ?? false);
+  session.once('exit', (code: number) => execDied(ctx, c, execId, code));
+  return session;
 }

@@ -28,7 +28,9 @@ export async function connect(ctx: ContainerContext, idOrName: string, network: 
   }
   c.record.networks.push(req);
   await ctx.store.saveRecord(c);
-  networkEvent(ctx, c, 'connect', n);
+  // dockerd's connect event is the endpoint's: a stopped container gets it when it starts
+  if (isUp(c)) networkEvent(ctx, c, 'connect', n);
+  else ctx.summaries.invalidate(c);
 }
 
 export async function disconnect(ctx: ContainerContext, idOrName: string, network: string): Promise<void> {

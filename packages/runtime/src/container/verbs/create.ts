@@ -1,12 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidArgument } from '../../errors.js';
+import { Conflict, InvalidArgument } from '../../errors.js';
 import type { ContainerCreateSpec } from '../../types.js';
 import { type ContainerContext, nowIso } from '../context.js';
 import { diskFullError } from '../lifecycle/disk-errors.js';
 import { writeEtcFiles } from '../shim/etc-files.js';
 import { buildRecord } from '../spec/container-spec.js';
 import { resolveMounts, type ResolvedMount } from '../spec/mounts.js';
+import type { ContainerRecord } from '../store/container-record.js';
 import { internalOwner } from '../store/internal-containers.js';
 import { networkMode } from '../store/record-helpers.js';
 import { removeAnonymousVolumes } from '../store/volume-users.js';
@@ -19,7 +20,7 @@ export async function create(ctx: ContainerContext, spec: ContainerCreateSpec): 
   const record = buildRecord(spec, image, { id, name, created: nowIso() });
   const internal = internalOwner();
   if (internal) record.internal = internal;
-  for (const n of record.networks) ctx.opts.networks.get(n.network); // NotFound for a typo'd network
+  record.networks = distinctNetworks(ctx, record.networks);
   for (const l of spec.links ?? []) ctx.store.get(l.split(':')[0]!);
   record.mounts = await resolveMounts(spec.mounts ?? [], {
     volumes: ctx.opts.volumes,
@@ -42,6 +43,24 @@ export async function create(ctx: ContainerContext, spec: ContainerCreateSpec): 
   }
   ctx.emit(c, 'create');
   return { id, warnings: [] };
+}
+
+/**
+ * The networks resolved (NotFound for a typo'd one) and each joined once: a network named
+ * twice (by name and by id) is one endpoint, unless both ask for settings of their own.
+ */
+function distinctNetworks(ctx: ContainerContext, requests: ContainerRecord['networks']): ContainerRecord['networks'] {
+  const byId = new Map<string, ContainerRecord['networks'][number]>();
+  for (const r of requests) {
+    const net = ctx.opts.networks.get(r.network);
+    if (requests.length > 1 && net.driver !== 'bridge')
+      throw new InvalidArgument(`container cannot be connected to network ${net.name}: use --network ${net.name} alone`);
+    const seen = byId.get(net.id);
+    const settings = (q: typeof r) => !!(q.ip || q.aliases?.length || q.mac);
+    if (seen && settings(seen) && settings(r)) throw new Conflict(`container cannot be connected to network ${net.name} twice`);
+    if (!seen || settings(r)) byId.set(net.id, { ...r, network: seen?.network ?? r.network });
+  }
+  return [...byId.values()];
 }
 
 /** `--volumes-from CONTAINER[:ro|rw]`: that container's volumes and binds, same targets */

@@ -108,6 +108,7 @@ export function containerInspect(c: StoredContainer, lowerDirs: string[], net?: 
         .filter((m) => m.type === 'bind' || (m.type === 'volume' && !m.anonymous))
         .map((m) => `${m.name ?? m.source}:${m.target}${m.readOnly ? ':ro' : ''}`),
       VolumesFrom: spec.volumesFrom ?? null,
+      ConsoleSize: spec.consoleSize ?? [0, 0],
     },
     GraphDriver: {
       Name: 'overlay',

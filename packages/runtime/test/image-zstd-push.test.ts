@@ -1,0 +1,72 @@
+/** zstd layers through a pull or a load and a push (issue 24): a real tool (skopeo) makes and reads the images. */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MEDIA } from '../src/image/registry-client.js';
+import { freshStore, host, useImageFixtures } from './image-setup.js';
+
+useImageFixtures();
+
+const skopeo = (args: string[]) => execFileSync('skopeo', args, { encoding: 'utf8', timeout: 120_000 });
+
+interface Manifest {
+  mediaType?: string;
+  layers: { mediaType: string; digest: string; size: number }[];
+}
+const rawManifest = (ref: string) => JSON.parse(skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${ref}`])) as Manifest;
+
+describe('zstd layers', () => {
+  it('a pulled or loaded zstd image is pushed with its zstd layers as they were: same media type, same digests', async () => {
+    const tag = randomBytes(3).toString('hex');
+    const source = `${host}/skiff-test/zstd-${tag}:v1`;
+    // skopeo recompresses the busybox fixture's layer as zstd (an OCI manifest: Docker's has no zstd type)
+    skopeo([
+      'copy',
+      '--quiet',
+      '--src-tls-verify=false',
+      '--dest-tls-verify=false',
+      '--format',
+      'oci',
+      '--dest-compress-format',
+      'zstd',
+      `docker://${host}/skiff-test/busybox:latest`,
+      `docker://${source}`,
+    ]);
+    const made = rawManifest(source);
+    expect(made.layers.map((l) => l.mediaType)).toEqual([MEDIA.ociLayerZstd]);
+
+    const { store } = await freshStore();
+    const img = await store.pull(source);
+    expect((await store.layerDirs(img.id)).length).toBe(1); // unpacked: the zstd was decoded
+    const target = `${host}/skiff-test/zstd-pushed-${tag}:v1`;
+    await store.tag(img.id, target);
+    const { digest } = await store.push(target);
+    expect(digest).toBe(img.manifestDigest); // the manifest byte for byte, so the layers too
+    const pushed = rawManifest(target);
+    expect(pushed.layers).toEqual(made.layers.map((l) => expect.objectContaining({ mediaType: MEDIA.ociLayerZstd, digest: l.digest, size: l.size })));
+    // and skopeo reads the pushed image's zstd blob back as the same bytes
+    const pushedDigest = skopeo(['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${target}`]).trim();
+    expect(pushedDigest).toBe(img.manifestDigest);
+
+    // loaded from an OCI archive (skopeo's, zstd kept), then pushed: the same zstd blobs again
+    const dir = await mkdtemp(join(tmpdir(), 'skiff-zstd-'));
+    try {
+      const archive = join(dir, 'image.tar');
+      skopeo(['copy', '--quiet', '--src-tls-verify=false', `docker://${source}`, `oci-archive:${archive}:skiff-test/zstd-loaded:v1`]);
+      const { store: other } = await freshStore();
+      const { loaded } = await other.load(createReadStream(archive));
+      const loadedTarget = `${host}/skiff-test/zstd-loaded-${tag}:v1`;
+      await other.tag(loaded[0]!, loadedTarget);
+      await other.push(loadedTarget);
+      expect(rawManifest(loadedTarget).layers).toEqual(
+        made.layers.map((l) => expect.objectContaining({ mediaType: MEDIA.ociLayerZstd, digest: l.digest, size: l.size })),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
