@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freeTestSubnet } from '@skiff/test-fixtures';
+import type { AgentHarness } from './agent-harness.js';
+import { dockerClient, useDockerAgent } from './docker-cli.js';
+
+// What the docker CLI (and skiff's own CLI on the same agent) lists as dockerd does: the
+// images filters, the env order an ENV PATH override keeps, no ports for a container that
+// is not running, and what a network still in use says on removal.
+
+let agent: AgentHarness;
+let image: string;
+const tag = randomBytes(3).toString('hex');
+const u = (name: string) => `${name}-${tag}`;
+const { docker, ok, api } = dockerClient(() => agent);
+const daemon = (message: string) => `Error response from daemon: ${message}\n`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sorted = (text: string) => text.trim().split('\n').filter(Boolean).sort();
+
+useDockerAgent((ctx) => ({ agent, image } = ctx));
+
+/** an image built FROM the test image with these Dockerfile lines, tagged */
+function build(lines: string, ...tags: string[]): string {
+  const ctx = join(agent.dir, `ctx-${randomBytes(3).toString('hex')}`);
+  mkdirSync(ctx);
+  writeFileSync(join(ctx, 'Dockerfile'), `FROM ${image}\n${lines}\n`);
+  return ok(['build', '-q', ...tags.flatMap((t) => ['-t', t]), ctx]).trim();
+}
+
+describe('images --filter', () => {
+  it('takes dangling, reference globs, label, before and since in docker images and skiff images; an unknown key is refused', async () => {
+    const [app, other, nested] = [`lst-${tag}/app:1`, `lst-${tag}/other:1`, `lst-${tag}-app:2`];
+    const dangling = build(`LABEL lst=${tag} kind=dangling`);
+    const appId = build(`LABEL lst=${tag} kind=app tier=front`, app, nested);
+    const otherId = build(`LABEL lst=${tag} kind=other`, other);
+    const viaDocker = (...filters: string[]) => sorted(ok(['images', '--format', '{{.Repository}}:{{.Tag}}', ...filters.flatMap((f) => ['--filter', f])]));
+    const viaSkiff = (...args: string[]) => {
+      const r = agent.cli(['images', ...args]);
+      expect(r.stderr).toBe('');
+      return sorted(
+        r.stdout
+          .split('\n')
+          .slice(1)
+          .map((l) => l.split(/\s+/).slice(0, 2).join(':'))
+          .join('\n'),
+      );
+    };
+    try {
+      const cases: [string[], string[]][] = [
+        [[`reference=lst-${tag}/*`], [app, other]],
+        [[`reference=*/app:*`, `label=lst=${tag}`], [app]],
+        [[`reference=lst-${tag}*`], [nested]],
+        [
+          [`label=lst=${tag}`, 'label=tier'],
+          [app, nested],
+        ],
+        [[`label=lst=${tag}`, 'dangling=true'], ['<none>:<none>']],
+        [[`label=lst=${tag}`, 'dangling=false', `since=${app}`], [other]],
+        [[`label=lst=${tag}`, `before=${app}`], ['<none>:<none>']],
+      ];
+      for (const [filters, want] of cases) {
+        expect(viaDocker(...filters)).toEqual(want.sort());
+        expect(viaSkiff(...filters.flatMap((f) => ['--filter', f]))).toEqual(want.sort());
+      }
+      // the argument is the reference filter, as in docker images REPOSITORY[:TAG]
+      expect(viaSkiff(`lst-${tag}/app`)).toEqual([app]);
+      expect(agent.cli(['images', '-q', '--no-trunc', '--filter', `label=lst=${tag}`, '--filter', 'dangling=true']).stdout).toBe(`${dangling}\n`);
+
+      // an unknown key is dockerd's 400; skiff's CLI says the same
+      expect(docker(['images', '--filter', 'foo=bar'])).toMatchObject({ code: 1, stderr: daemon("invalid filter 'foo'") });
+      const filters = encodeURIComponent(JSON.stringify({ foo: ['bar'] }));
+      expect(await api('GET', `/images/json?filters=${filters}`)).toEqual({ status: 400, body: JSON.stringify({ message: "invalid filter 'foo'" }) });
+      const unknown = agent.cli(['images', '--filter', 'foo=bar']);
+      expect([unknown.code, unknown.stdout]).toEqual([125, '']);
+      expect(unknown.stderr).toContain("invalid filter 'foo'");
+      expect(agent.cli(['images', '--filter', 'dangling=maybe']).stderr).toContain("invalid filter 'dangling=maybe'");
+      expect(agent.cli(['images', '--filter', 'nonsense']).stderr).toContain('bad format of filter (expected name=value): nonsense');
+    } finally {
+      docker(['rmi', '-f', dangling, appId, otherId]);
+    }
+  });
+});
