@@ -82,3 +82,29 @@ describe('images --filter', () => {
     }
   });
 });
+
+describe('ENV PATH overridden', () => {
+  it('stays where it was in Config.Env and in the process environment (Docker replaces in place)', () => {
+    const built = u('pathorder');
+    build('ENV APP_HOME=/srv/app\nENV PATH=/srv/app/bin:$PATH MODE=prod', built);
+    try {
+      const env = JSON.parse(ok(['image', 'inspect', '-f', '{{json .Config.Env}}', built])) as string[];
+      expect(env[0]).toMatch(/^PATH=\/srv\/app\/bin:/);
+      expect(env.slice(1)).toEqual(['APP_HOME=/srv/app', 'MODE=prod']);
+
+      // docker run -e PATH=… over the image's: first still, in Config.Env and in what the process sees
+      const name = u('pathrun');
+      ok(['create', '--name', name, '-e', 'EXTRA=1', '-e', 'PATH=/opt/bin:/bin', built, 'env']);
+      const cfg = JSON.parse(ok(['inspect', '-f', '{{json .Config.Env}}', name])) as string[];
+      expect(cfg.filter((e) => !e.startsWith('HOSTNAME='))).toEqual(['PATH=/opt/bin:/bin', 'APP_HOME=/srv/app', 'MODE=prod', 'EXTRA=1']);
+      const seen = ok(['start', '-a', name])
+        .trim()
+        .split('\n')
+        .filter((l) => /^(PATH|APP_HOME|MODE|EXTRA)=/.test(l));
+      expect(seen).toEqual(['PATH=/opt/bin:/bin', 'APP_HOME=/srv/app', 'MODE=prod', 'EXTRA=1']);
+      docker(['rm', '-f', name]);
+    } finally {
+      docker(['rmi', '-f', built]);
+    }
+  });
+});
