@@ -108,3 +108,30 @@ describe('ENV PATH overridden', () => {
     }
   });
 });
+
+describe('ports of a container that is not running', () => {
+  it('are not listed by docker ps -a, the API or skiff ps -a; a running one lists them', async () => {
+    const [live, done, fresh] = [u('portlive'), u('portdone'), u('portfresh')];
+    try {
+      ok(['run', '-d', '--name', live, '-p', '127.0.0.1::80', '--expose', '81', image, 'sleep', '300']);
+      ok(['run', '-d', '--name', done, '-p', '127.0.0.1::80', '--expose', '81', image, 'true']);
+      ok(['create', '--name', fresh, '-p', '127.0.0.1::80', image, 'true']);
+      for (let i = 0; i < 50 && ok(['inspect', '-f', '{{.State.Status}}', done]).trim() !== 'exited'; i++) await sleep(100);
+      const rows = ok(['ps', '-a', '--format', '{{.Names}}|{{.Ports}}']).trim().split('\n');
+      const ports = (n: string) => rows.find((r) => r.startsWith(`${n}|`))?.slice(n.length + 1);
+      expect(ports(live)).toMatch(/^81\/tcp, 127\.0\.0\.1:\d+->80\/tcp$/);
+      expect([ports(done), ports(fresh)]).toEqual(['', '']);
+      const listed = JSON.parse((await api('GET', '/containers/json?all=1')).body) as { Names: string[]; Ports: unknown[] }[];
+      const of = (n: string) => listed.find((c) => c.Names[0] === `/${n}`)?.Ports;
+      expect(of(live)).toHaveLength(2);
+      expect([of(done), of(fresh)]).toEqual([[], []]);
+      const ps = agent.cli(['ps', '-a']).stdout.split('\n');
+      const row = (n: string) => ps.find((l) => l.endsWith(n)) ?? '';
+      expect(row(live)).toMatch(/127\.0\.0\.1:\d+->80\/tcp/);
+      expect(row(done)).not.toMatch(/tcp/);
+      expect(row(fresh)).not.toMatch(/tcp/);
+    } finally {
+      docker(['rm', '-f', live, done, fresh]);
+    }
+  });
+});
