@@ -135,3 +135,26 @@ describe('ports of a container that is not running', () => {
     }
   });
 });
+
+describe('network rm of a network in use', () => {
+  it("is dockerd's 403 on the Docker API, and skiff network rm names the containers", async () => {
+    const [net, a, b] = [u('usednet'), u('user-a'), u('user-b')];
+    try {
+      ok(['network', 'create', '--subnet', freeTestSubnet().subnet, net]);
+      for (const n of [a, b]) ok(['run', '-d', '--name', n, '--network', net, image, 'sleep', '300']);
+      const id = ok(['network', 'inspect', '-f', '{{.Id}}', net]).trim();
+      const rm = docker(['network', 'rm', net]);
+      expect(rm.code).toBe(1);
+      expect(rm.stderr).toMatch(new RegExp(`^Error response from daemon: error while removing network: network ${net} has active endpoints \\(name:"`));
+      expect((await api('DELETE', `/networks/${net}`)).status).toBe(403);
+      const mine = agent.cli(['network', 'rm', net]);
+      expect(mine.code).toBe(1);
+      const named = /has active endpoints \(containers: (.*)\)/.exec(mine.stderr)?.[1]?.split(', ').sort();
+      expect(mine.stderr).toContain(`error while removing network: network ${net} id ${id} has active endpoints`);
+      expect(named).toEqual([a, b].sort());
+    } finally {
+      docker(['rm', '-f', a, b]);
+      docker(['network', 'rm', net]);
+    }
+  });
+});
