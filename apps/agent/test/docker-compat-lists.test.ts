@@ -158,3 +158,17 @@ describe('network rm of a network in use', () => {
     }
   });
 });
+
+describe("a container's Command in lists", () => {
+  it("is dockerd's: arguments with a space in single quotes, which docker ps quotes whole", async () => {
+    const name = u('cmdquote');
+    try {
+      ok(['create', '--name', name, image, 'sh', '-c', 'echo "a b" it\'s', 'x']);
+      expect(ok(['ps', '-a', '--no-trunc', '--filter', `name=${name}`, '--format', '{{.Command}}'])).toBe(`"sh -c 'echo \\"a b\\" it's' x"\n`);
+      const listed = JSON.parse((await api('GET', '/containers/json?all=1')).body) as { Names: string[]; Command: string }[];
+      expect(listed.find((c) => c.Names[0] === `/${name}`)?.Command).toBe(`sh -c 'echo "a b" it's' x`);
+    } finally {
+      docker(['rm', '-f', name]);
+    }
+  });
+});

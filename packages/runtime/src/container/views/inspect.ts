@@ -190,7 +190,8 @@ const recordParts = new WeakMap<StoredContainer['record'], { command: string; cr
 function partsOf(r: StoredContainer['record']): { command: string; created: number } {
   let p = recordParts.get(r);
   if (!p) {
-    p = { command: [r.path, ...r.args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' '), created: Math.floor(Date.parse(r.created) / 1000) };
+    // dockerd's view.go: an argument with a space in single quotes, nothing escaped (the CLI quotes the whole)
+    p = { command: [r.path, ...r.args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' '), created: Math.floor(Date.parse(r.created) / 1000) };
     recordParts.set(r, p);
   }
   return p;
