@@ -51,10 +51,11 @@ volumes:
 `;
 }
 
-function compose(args: string[], opts: { cwd?: string } = {}) {
+function compose(args: string[], opts: { cwd?: string; input?: string } = {}) {
   const r = spawnSync(SKIFF, ['compose', ...args], {
     cwd: opts.cwd ?? dir,
     env: { ...agent.env, IMAGE: image, COMPOSE_PROJECT_NAME: project },
+    input: opts.input ?? '',
     encoding: 'utf8',
     timeout: 120_000,
   });
@@ -132,12 +133,25 @@ describe('skiff compose', () => {
     expect(idOf(`${project}-client-1`)).not.toBe(client);
   });
 
-  it('config prints the normalised project; malformed YAML, unknown keys and bad values are located errors', () => {
+  it('config prints a Compose file that loads again to the same project; malformed YAML, unknown keys and bad values are located errors', () => {
     const config = compose(['config']);
-    expect(config.code).toBe(0);
-    expect(config.stdout).toContain(`name: ${project}`);
-    expect(config.stdout).toContain(`image: ${image}`);
+    expect(config).toMatchObject({ code: 0, stderr: '' });
+    // interpolated, short syntaxes expanded, not the internal model
+    expect(config.stdout).toMatch(new RegExp(`^name: ${project}\nservices:\n  web:\n    image: ${image}\n`));
+    expect(config.stdout).toContain(`      - 127.0.0.1:${port}:80/tcp\n`);
+    expect(config.stdout).toContain('hello from compose');
+    expect(config.stdout).toMatch(/depends_on:\n\s+web:\n\s+condition: service_healthy\n/);
+    expect(config.stdout).not.toMatch(/environment:\n\s+\{|dependsOn|replicas|pullPolicy/);
+    // fed back, the same document and the same project: `up` finds nothing to recreate
+    expect(compose(['-f', '-', 'config'], { input: config.stdout })).toMatchObject({ code: 0, stdout: config.stdout });
+    const again = compose(['-f', '-', 'up', '-d'], { input: config.stdout });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`Container ${project}-web-1  Running`);
+    expect(again.stdout).toContain(`Container ${project}-client-1  Running`);
+    expect(again.stdout).not.toMatch(/Recreate|Creat/);
     expect(compose(['config', '--services']).stdout).toBe('web\nclient\n');
+    expect(compose(['config', '--volumes']).stdout).toBe('data\n');
+    expect(compose(['config', '-q'])).toMatchObject({ code: 0, stdout: '', stderr: '' });
 
     const bad = mkdtempSync(join(dir, 'bad-'));
     const check = (yaml: string, pattern: RegExp) => {
@@ -155,13 +169,28 @@ describe('skiff compose', () => {
     expect(none.code).toBe(0); // COMPOSE_PROJECT_NAME names the project without a file
   });
 
-  it('stop, start and restart; down -v leaves no container, network or volume behind', async () => {
-    expect(compose(['stop']).code).toBe(0);
+  it('stop, start and restart print a line per container; down -v leaves no container, network or volume behind', async () => {
+    // each container's lines as docker compose prints them (the order is the engine's, not checked here)
+    const progress = (r: { code: number; stdout: string }, ...lines: string[]) => {
+      expect(r.code).toBe(0);
+      expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual(lines.map((l) => ` ✔ Container ${project}-${l}`).sort());
+    };
+    progress(compose(['stop', '-t', '2']), 'client-1  Stopping', 'client-1  Stopped', 'web-1  Stopping', 'web-1  Stopped');
     expect(compose(['ps']).stdout.split('\n').filter(Boolean)).toHaveLength(1);
     expect(compose(['ps', '-a']).stdout).toMatch(/Exited/);
-    expect(compose(['start']).code).toBe(0);
+    progress(compose(['start']), 'web-1  Starting', 'web-1  Started', 'client-1  Starting', 'client-1  Started');
     await waitFor(() => (compose(['ps', '-q']).stdout.split('\n').filter(Boolean).length === 2 ? true : undefined), 20_000, 'both running');
-    expect(compose(['restart', 'client']).code).toBe(0);
+    expect(compose(['restart', '-t', '1', 'client'])).toMatchObject({
+      code: 0,
+      stdout: ` ✔ Container ${project}-client-1  Restarting\n ✔ Container ${project}-client-1  Started\n`,
+    });
+    expect(compose(['stop', '-t', 'soon']).stderr).toMatch(/invalid --timeout "soon"/);
+    // COMMAND as docker compose shows it: the daemon's command (an argument with spaces in
+    // single quotes) quoted whole, `"` escaped
+    expect(compose(['ps', '--no-trunc']).stdout).toContain(
+      `"sh -c 'mkdir -p /www && echo \\"hello from compose\\" > /www/index.html && exec httpd -f -p 80 -h /www'"`,
+    );
+    expect(compose(['ps']).stdout).toContain(`"sh -c 'mkdir -p /ww…"`);
 
     const down = compose(['down', '-v']);
     expect(down.code).toBe(0);

@@ -16,9 +16,10 @@ const project = `dc${randomBytes(3).toString('hex')}`;
 const subnet = freeTestSubnet();
 
 /** Debian's docker-compose (1.29, docker-py) against the agent's Docker API socket */
-function compose(args: string[]) {
+function compose(args: string[], input = '') {
   const r = spawnSync('docker-compose', ['-p', project, ...args], {
     cwd: dir,
+    input,
     env: { ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir },
     encoding: 'utf8',
     timeout: 120_000,
@@ -68,6 +69,22 @@ afterAll(() => {
 });
 
 describe('docker-compose (Debian, docker-py) against Skiff', () => {
+  it("takes skiff compose config's output as its Compose file (but for the top-level name:, which 1.29 predates)", () => {
+    const config = agent.cli(['compose', '-p', project, '-f', join(dir, 'docker-compose.yml'), 'config']);
+    expect(config).toMatchObject({ code: 0, stderr: '' });
+    expect(config.stdout).toMatch(new RegExp(`^name: ${project}\n`));
+    const file = config.stdout.replace(/^name: .*\n/, '');
+    expect(compose(['-f', '-', 'config', '-q'], file)).toMatchObject({ code: 0, stderr: '' });
+    expect(compose(['-f', '-', 'config', '--services'], file).stdout.split('\n').filter(Boolean).sort()).toEqual(['client', 'web']);
+    expect(compose(['-f', '-', 'config', '--volumes'], file).stdout).toBe('data\n');
+    // what docker-compose makes of it: the same port, network and volume as from the original
+    const read = compose(['-f', '-', 'config'], file).stdout;
+    expect(read).toContain(`- 127.0.0.1:${port}:80/tcp\n`);
+    expect(read).toContain(`name: ${project}_default`);
+    expect(read).toContain(`subnet: ${subnet.subnet}`);
+    expect(read).toContain(`name: ${project}_data`);
+  });
+
   it('brings a two-service stack up, serves the port, resolves service names, and takes it down with its volume', async () => {
     const up = compose(['up', '-d']);
     expect(up.stderr).toMatch(new RegExp(`Creating ${project}_web_1 .*done`));

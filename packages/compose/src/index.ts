@@ -6,3 +6,4 @@ export { loadProject } from './load.js';
 export { ComposeError, type Loc } from './errors.js';
 export { readEnvFile, type EnvFileOptions } from './env-file.js';
 export { interpolateString } from './interpolate.js';
+export { renderProject, goDuration } from './render.js';

@@ -32,7 +32,8 @@ describe('metadata instructions → image config', () => {
       undefined,
       { RUNAS: 'nobody' },
     );
-    expect(config.Env).toEqual(['APP=/srv/app', 'MODE=prod', 'PATH=/srv/app/bin:/usr/bin:/bin']);
+    // an ENV of a name set already replaces it in place, as dockerd does: PATH stays first
+    expect(config.Env).toEqual(['PATH=/srv/app/bin:/usr/bin:/bin', 'APP=/srv/app', 'MODE=prod']);
     expect(config.Labels).toEqual({ 'org.example.mode': 'prod', tier: 'web' });
     expect(config.WorkingDir).toBe('/srv/app/sub');
     expect(config.User).toBe('nobody');

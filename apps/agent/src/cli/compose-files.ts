@@ -26,6 +26,14 @@ async function findDefault(dir: string): Promise<string | undefined> {
   }
 }
 
+async function readStdin(): Promise<string> {
+  if (io().stdin.isTTY) throw new CliError('the compose file is stdin (-f -), but stdin is a terminal: pipe the file into it', 14);
+  let text = '';
+  io().stdin.setEncoding('utf8');
+  for await (const chunk of io().stdin) text += chunk as string;
+  return text;
+}
+
 /**
  * What `skiff compose` sends the agent: the files' text, the variables for interpolation
  * (the shell's environment over the project's `.env` or `--env-file`, like Compose), and
@@ -38,7 +46,9 @@ export async function composeRequest(opts: {
   profiles: string[];
   projectDirectory?: string;
 }): Promise<ComposeRequest> {
-  let paths = opts.files.map((f) => resolve(f));
+  // `-f -`: the file is stdin, its relative paths against the project directory (the current one by default)
+  const stdinPath = join(resolve(opts.projectDirectory ?? '.'), '-');
+  let paths = opts.files.map((f) => (f === '-' ? stdinPath : resolve(f)));
   if (!paths.length) {
     const found = await findDefault(resolve(opts.projectDirectory ?? '.'));
     if (!found) {
@@ -52,6 +62,7 @@ export async function composeRequest(opts: {
   const files = await Promise.all(
     paths.map(async (path) => {
       try {
+        if (path === stdinPath) return { path, content: await readStdin() };
         return { path, content: await readFile(path, 'utf8') };
       } catch (e) {
         throw new CliError(`open ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`, 14);

@@ -1,5 +1,4 @@
-import { parseDuration } from '@skiff/runtime';
-import { DockerApiError } from './http.js';
+import { InvalidArgument, parseDuration } from '@skiff/runtime';
 import { labelMatches, timeNs } from './query.js';
 
 /**
@@ -22,12 +21,12 @@ export interface PruneFilter {
 
 /**
  * The filters of a prune endpoint, checked against the ones it takes (`invalid filter 'x'`
- * otherwise, as dockerd answers). Labels match as dockerd's matchLabels: every `label`
+ * otherwise, as dockerd answers; a 400 on the Docker API, a bad argument on tRPC). Labels match as dockerd's matchLabels: every `label`
  * must match, and `label!` spares an object only when all of them match it.
  */
 export function pruneFilter(f: Record<string, string[]>, accepted: readonly string[]): PruneFilter {
-  for (const k of Object.keys(f)) if (!accepted.includes(k)) throw new DockerApiError(400, `invalid filter '${k}'`);
-  if ((f.until?.length ?? 0) > 1) throw new DockerApiError(400, 'more than one until filter specified');
+  for (const k of Object.keys(f)) if (!accepted.includes(k)) throw new InvalidArgument(`invalid filter '${k}'`);
+  if ((f.until?.length ?? 0) > 1) throw new InvalidArgument('more than one until filter specified');
   const until = f.until?.length ? pruneUntil(f.until[0]!) : undefined;
   const label = f.label ?? [];
   const notLabel = f['label!'] ?? [];

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { InvalidArgument } from '@skiff/runtime';
 import { API_VERSION, DockerApiError } from './http.js';
 
 /** `?filters={"label":["a=b"]}` (values as a list, or as Docker's old {"v":true} map) */
@@ -35,6 +36,6 @@ export function timeNs(v: string | null): number | undefined {
   const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v);
   if (m) return Number(m[1]) * 1e9 + Number((m[2] ?? '').padEnd(9, '0'));
   const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new DockerApiError(400, `invalid timestamp: ${v}`);
+  if (Number.isNaN(t)) throw new InvalidArgument(`invalid timestamp: ${v}`);
   return t * 1e6;
 }

@@ -9,6 +9,8 @@ export const projectName = z
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'a project name is lowercase letters, digits, "-" and "_"')
   .max(128);
 const services = z.array(z.string().min(1).max(128)).max(256).optional();
+/** seconds to wait for a stop before SIGKILL */
+const timeout = z.number().int().min(0).max(86_400).optional();
 
 /**
  * The compose files travel with the request (the CLI reads them where it runs, the
@@ -72,13 +74,16 @@ export const composeRouter = router({
     const project = await load(input);
     yield* audited(ctx, 'compose.pull', project.name, (emit) => engineOf(ctx).pull(project, input.services, emit));
   }),
-  start: operatorProcedure
-    .input(z.object({ projectName, services }))
-    .mutation(({ ctx, input }) => call(() => engineOf(ctx).start(input.projectName, input.services))),
-  stop: operatorProcedure
-    .input(z.object({ projectName, services }))
-    .mutation(({ ctx, input }) => call(() => engineOf(ctx).stop(input.projectName, input.services))),
-  restart: operatorProcedure
-    .input(z.object({ projectName, services }))
-    .mutation(({ ctx, input }) => call(() => engineOf(ctx).restart(input.projectName, input.services))),
+  /** `compose start|stop|restart`: one progress line per container as it goes, like `down` */
+  start: operatorProcedure.input(z.object({ projectName, services })).subscription(async function* ({ ctx, input }) {
+    yield* audited(ctx, 'compose.start', input.projectName, (emit) => engineOf(ctx).start(input.projectName, input.services, emit));
+  }),
+  stop: operatorProcedure.input(z.object({ projectName, services, timeout })).subscription(async function* ({ ctx, input }) {
+    yield* audited(ctx, 'compose.stop', input.projectName, (emit) => engineOf(ctx).stop(input.projectName, input.services, emit, { timeout: input.timeout }));
+  }),
+  restart: operatorProcedure.input(z.object({ projectName, services, timeout })).subscription(async function* ({ ctx, input }) {
+    yield* audited(ctx, 'compose.restart', input.projectName, (emit) =>
+      engineOf(ctx).restart(input.projectName, input.services, emit, { timeout: input.timeout }),
+    );
+  }),
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseReference, type ImageInspect, type PullProgress } from '@skiff/runtime';
 import { call, operatorProcedure, viewerProcedure, router, type Context } from '../trpc.js';
+import { filterImages } from '../image-filter.js';
 import { eventStream } from './event-stream.js';
 
 const credentials = z.object({ username: z.string(), password: z.string() }).optional();
@@ -22,9 +23,24 @@ export const imagesRouter = router({
     const auth = input.auth ?? (await storedCredentials(ctx, input.ref));
     return call(() => ctx.runtime.images.push(input.ref, { auth }));
   }),
+  /** `filters` as docker's `images --filter` (image-filter.ts): dangling, label, before, since, reference, until */
   list: viewerProcedure
-    .input(z.object({ all: z.boolean().optional(), dangling: z.boolean().optional() }).optional())
-    .query(({ ctx, input }) => call(() => ctx.runtime.images.list(input ?? {}))),
+    .input(
+      z
+        .object({
+          all: z.boolean().optional(),
+          dangling: z.boolean().optional(),
+          filters: z.record(z.string().max(64), z.array(z.string().max(1024)).max(64)).optional(),
+        })
+        .optional(),
+    )
+    .query(({ ctx, input }) =>
+      call(async () => {
+        const { filters, ...opts } = input ?? {};
+        const images = await ctx.runtime.images.list(opts);
+        return filters ? filterImages(images, filters, (ref) => ctx.runtime.images.inspect(ref)) : images;
+      }),
+    ),
   inspect: viewerProcedure.input(z.object({ ref: z.string().min(1) })).query(({ ctx, input }) => call(() => ctx.runtime.images.inspect(input.ref))),
   tag: operatorProcedure
     .input(z.object({ source: z.string().min(1), target: z.string().min(1) }))

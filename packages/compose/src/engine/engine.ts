@@ -128,12 +128,13 @@ export class ComposeEngine {
     }
   }
 
-  async stop(projectName: string, services?: string[], onEvent?: (e: ComposeEvent) => void): Promise<void> {
+  /** `timeout`: seconds before SIGKILL (`compose stop -t`); each container's own stop timeout otherwise */
+  async stop(projectName: string, services?: string[], onEvent?: (e: ComposeEvent) => void, opts: { timeout?: number } = {}): Promise<void> {
     for (const c of (await this.containers(projectName, { services })).filter(
       (c) => c.state === 'running' || c.state === 'paused' || c.state === 'restarting',
     )) {
       onEvent?.({ kind: 'Container', name: c.names[0]!.slice(1), status: 'Stopping' });
-      await this.rt.containers.stop(c.id);
+      await this.rt.containers.stop(c.id, opts.timeout === undefined ? undefined : { timeout: opts.timeout });
       onEvent?.({ kind: 'Container', name: c.names[0]!.slice(1), status: 'Stopped' });
     }
   }
@@ -148,10 +149,10 @@ export class ComposeEngine {
     }
   }
 
-  async restart(projectName: string, services?: string[], onEvent?: (e: ComposeEvent) => void): Promise<void> {
+  async restart(projectName: string, services?: string[], onEvent?: (e: ComposeEvent) => void, opts: { timeout?: number } = {}): Promise<void> {
     for (const c of (await this.containers(projectName, { services })).sort((a, b) => a.created - b.created)) {
       onEvent?.({ kind: 'Container', name: c.names[0]!.slice(1), status: 'Restarting' });
-      await this.rt.containers.restart(c.id);
+      await this.rt.containers.restart(c.id, opts.timeout === undefined ? undefined : { timeout: opts.timeout });
       onEvent?.({ kind: 'Container', name: c.names[0]!.slice(1), status: 'Started' });
     }
   }

@@ -44,7 +44,10 @@ export function envLookup(env: string[] | undefined, args?: Lookup): Lookup {
 }
 
 function setEnv(env: string[], key: string, value: string): string[] {
-  return [...env.filter((e) => !e.startsWith(`${key}=`)), `${key}=${value}`];
+  // replaced where it stands, as dockerd's dispatchEnv does: `ENV PATH=…` keeps PATH first
+  const i = env.findIndex((e) => e.startsWith(`${key}=`));
+  if (i < 0) return [...env, `${key}=${value}`];
+  return env.map((e, j) => (j === i ? `${key}=${value}` : e));
 }
 
 /** `30s`, `1m30s`, `500ms` → nanoseconds (Go's time.ParseDuration subset Docker accepts) */

@@ -162,8 +162,9 @@ export class NetworkManager {
     return this.locked(async () => {
       const n = this.store.get(idOrName);
       if (n.builtin || n.isDefault) throw new Conflict(`${n.name} is a pre-defined network and cannot be removed`);
-      const users = this.endpoints.containersOn(n.id);
-      if (users.length) throw new Conflict(`error while removing network: network ${n.name} id ${n.id} has active endpoints (${users.join(', ')})`);
+      // the containers by name, which is what a user acts on (dockerd lists endpoint ids)
+      const users = this.endpoints.containersOn(n.id).map((id) => this.endpoints.get(id)?.name ?? id);
+      if (users.length) throw new Conflict(`error while removing network: network ${n.name} id ${n.id} has active endpoints (containers: ${users.join(', ')})`);
       await this.removeNetworkLocked(n);
     });
   }

@@ -1,6 +1,5 @@
 import { io } from '../io.js';
 import type { ContainerSummary } from '@skiff/runtime';
-import { stringify } from 'yaml';
 import { parseFlags } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { composeRequest } from '../compose-files.js';
@@ -9,6 +8,7 @@ import { table, timeAgo, truncate } from '../format.js';
 import { renderListing } from '../listing.js';
 import { COMPOSE_KIND, composeRow } from '../listing-compose.js';
 import { formatPorts, stamped } from './container-views.js';
+import { composeConfigCommand } from './compose-config.js';
 import { execCommand } from './containers.js';
 
 const USAGE = `Usage: skiff compose [-f FILE]... [-p PROJECT] [--env-file FILE] [--profile NAME] COMMAND
@@ -18,7 +18,8 @@ Commands:
   down [-v] [--remove-orphans]
   ps [-a] [-q] [SERVICE...]      logs [-f] [-t] [-n N] [SERVICE...]
   start|stop|restart [SERVICE...] pull [SERVICE...]
-  config [--services]            exec [-T] [-u USER] [-w DIR] [-e K=V] SERVICE COMMAND...
+  config [--services|--volumes|--networks] [-q]
+  exec [-T] [-u USER] [-w DIR] [-e K=V] SERVICE COMMAND...
   ls`;
 
 type ComposeEvent = { kind: string; name: string; status: string; detail?: string };
@@ -145,7 +146,7 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
       process.once('SIGINT', () => {
         io().stdout.write('Gracefully stopping... (press Ctrl+C again to force)\n');
         process.once('SIGINT', () => process.exit(130));
-        stopping = client.compose.stop.mutate({ projectName: name, services: services.length ? services : undefined });
+        stopping = follow((h) => client.compose.stop.subscribe({ projectName: name, services: services.length ? services : undefined }, h));
       });
       await logs(client, cs, { follow: true, timestamps: false });
       // the logs end when the containers stop: by Ctrl-C (exit 130, as Compose) or on their own
@@ -197,7 +198,8 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
             cs.map((c) => [
               containerName(c),
               c.image,
-              `"${truncate(c.command, 20)}"`,
+              // quoted as Go's strconv.Quote does in docker compose: `"` and `\` escaped
+              JSON.stringify(f['no-trunc'] ? c.command : truncate(c.command, 20)),
               c.labels[SERVICE_LABEL] ?? '',
               timeAgo(c.created * 1000),
               c.status,
@@ -229,9 +231,16 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
     case 'start':
     case 'stop':
     case 'restart': {
-      const { args: services } = parseFlags(rest, { timeout: { type: 'string', short: 't' } }, { command: `compose ${sub}` });
+      const { flags: f, args: services } = parseFlags(rest, { timeout: { type: 'string', short: 't' } }, { command: `compose ${sub}` });
+      const timeout = f.timeout === undefined ? undefined : Number(f.timeout);
+      if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 0))
+        throw new CliError(`invalid --timeout "${f.timeout}": a whole number of seconds`);
+      if (sub === 'start' && timeout !== undefined) throw new CliError('unknown flag: --timeout');
       const name = await projectName(client, g);
-      await client.compose[sub].mutate({ projectName: name, services: services.length ? services : undefined });
+      const input = { projectName: name, services: services.length ? services : undefined };
+      // a line per container as it goes, the way `down` prints
+      if (sub === 'start') await follow((h) => client.compose.start.subscribe(input, h));
+      else await follow((h) => client.compose[sub].subscribe({ ...input, timeout }, h));
       return 0;
     }
     case 'pull': {
@@ -240,27 +249,8 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
       await follow((h) => client.compose.pull.subscribe({ ...req, services: services.length ? services : undefined }, h));
       return 0;
     }
-    case 'config': {
-      const { flags: f } = parseFlags(
-        rest,
-        {
-          services: { type: 'boolean' },
-          format: { type: 'string' },
-          quiet: { type: 'boolean', short: 'q' },
-        },
-        { command: 'compose config' },
-      );
-      const project = await client.compose.config.query(await composeRequest(g));
-      if (f.quiet) return 0;
-      if (f.services)
-        io().stdout.write(
-          Object.keys(project.services)
-            .map((s) => `${s}\n`)
-            .join(''),
-        );
-      else io().stdout.write(f.format === 'json' ? `${JSON.stringify(project, null, 2)}\n` : stringify(project));
-      return 0;
-    }
+    case 'config':
+      return composeConfigCommand(client, () => composeRequest(g), rest);
     case 'exec': {
       // `compose exec` has a TTY by default; -T turns it off. The rest is `skiff exec`.
       const { flags: f, args: execArgs } = parseFlags(

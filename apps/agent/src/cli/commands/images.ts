@@ -63,8 +63,22 @@ export function splitRepoTag(t: string): [string, string] {
   return i > t.lastIndexOf('/') ? [t.slice(0, i), t.slice(i + 1)] : [t, '<none>'];
 }
 
+/** `--filter k=v`, repeated, grouped by key as docker sends them; the agent checks the keys and values */
+export function imageFilters(given: string[], args: string[]): Record<string, string[]> {
+  const filters: Record<string, string[]> = {};
+  for (const f of given) {
+    const eq = f.indexOf('=');
+    if (eq < 1) throw new CliError(`bad format of filter (expected name=value): ${f}`);
+    (filters[f.slice(0, eq)] ??= []).push(f.slice(eq + 1));
+  }
+  // `skiff images busybox` is docker's reference filter on the argument
+  if (args.length > 1) throw new CliError('"skiff images" accepts at most 1 argument.\nUsage: skiff images [OPTIONS] [REPOSITORY[:TAG]]');
+  if (args[0]) (filters.reference ??= []).push(args[0]);
+  return filters;
+}
+
 export async function imagesCommand(client: SkiffClient, argv: string[]): Promise<number> {
-  const { flags } = parseFlags(
+  const { flags, args } = parseFlags(
     argv,
     {
       quiet: { type: 'boolean', short: 'q' },
@@ -72,10 +86,12 @@ export async function imagesCommand(client: SkiffClient, argv: string[]): Promis
       format: { type: 'string' },
       digests: { type: 'boolean' },
       'no-trunc': { type: 'boolean' },
+      filter: { type: 'string', short: 'f', multiple: true },
     },
     { command: 'images' },
   );
-  const images: ImageSummary[] = await client.images.list.query({ all: !!flags.all });
+  const filters = imageFilters(flags.filter ?? [], args);
+  const images: ImageSummary[] = await client.images.list.query({ all: !!flags.all, ...(Object.keys(filters).length ? { filters } : {}) });
   const custom = flags.format && flags.format.trim() !== 'table';
   // docker images: a custom format wins over -q (docker ps warns and does the opposite)
   if (custom || (flags.format && !flags.quiet)) {

@@ -191,7 +191,8 @@ const recordParts = new WeakMap<StoredContainer['record'], { command: string; cr
 function partsOf(r: StoredContainer['record']): { command: string; created: number } {
   let p = recordParts.get(r);
   if (!p) {
-    p = { command: [r.path, ...r.args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' '), created: Math.floor(Date.parse(r.created) / 1000) };
+    // dockerd's view.go: an argument with a space in single quotes, nothing escaped (the CLI quotes the whole)
+    p = { command: [r.path, ...r.args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' '), created: Math.floor(Date.parse(r.created) / 1000) };
     recordParts.set(r, p);
   }
   return p;
@@ -200,15 +201,15 @@ function partsOf(r: StoredContainer['record']): { command: string; created: numb
 export function containerSummary(c: StoredContainer, net?: ContainerNetworking, status = statusText(c)): ContainerSummary {
   const r = c.record;
   const parts = partsOf(r);
-  const ports: ContainerSummary['ports'] = (net?.ports ?? []).map((p) => ({
-    privatePort: p.containerPort,
-    publicPort: p.hostPort,
-    type: p.protocol,
-    ip: p.hostIp,
-  }));
-  for (const e of r.exposedPorts ?? []) {
-    const [port, proto = 'tcp'] = e.split('/');
-    if (!ports.some((p) => p.privatePort === Number(port) && p.type === proto)) ports.push({ privatePort: Number(port), type: proto as 'tcp' | 'udp' });
+  const ports: ContainerSummary['ports'] = [];
+  // dockerd lists the ports of a container with its network up only (releaseNetwork empties
+  // them at exit): a created, exited or restarting container shows none, exposed ones included
+  if (c.state.status === 'running' || c.state.status === 'paused') {
+    for (const p of net?.ports ?? []) ports.push({ privatePort: p.containerPort, publicPort: p.hostPort, type: p.protocol, ip: p.hostIp });
+    for (const e of r.exposedPorts ?? []) {
+      const [port, proto = 'tcp'] = e.split('/');
+      if (!ports.some((p) => p.privatePort === Number(port) && p.type === proto)) ports.push({ privatePort: Number(port), type: proto as 'tcp' | 'udp' });
+    }
   }
   return {
     id: r.id,
