@@ -18,10 +18,10 @@ export async function composeConfigCommand(client: SkiffClient, request: () => P
     argv,
     {
       services: { type: 'boolean' },
-      volumes: { type: 'boolean' },
-      networks: { type: 'boolean' },
-      format: { type: 'string' },
-      quiet: { type: 'boolean', short: 'q' },
+      volumes: { type: 'boolean', help: 'Print the volume names, one per line' },
+      networks: { type: 'boolean', help: 'Print the network names, one per line' },
+      format: { type: 'string', help: 'Format the output: yaml (default) or json' },
+      quiet: { type: 'boolean', short: 'q', help: 'Only validate the configuration, print nothing' },
     },
     { command: 'compose config' },
   );
