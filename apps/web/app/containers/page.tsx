@@ -4,6 +4,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { Suspense, useEffect, useMemo, useRef, useState } from 'react';
+import { useConfirm } from '../../components/confirm-dialog';
 import { RunForm } from '../../components/run-form';
 import { useAction } from '../../components/use-action';
 import { useMe } from '../../components/use-auth';
@@ -68,6 +69,7 @@ function ContainersPage() {
   const rows = useMemo(() => list.data ?? [], [list.data]);
   const loaded = list.isSuccess;
   const action = useAction();
+  const confirm = useConfirm();
   const [notice, setNotice] = useState('');
   const [search, setSearch] = useState('');
   const [state, setState] = useState<(typeof STATES)[number]>(() =>
@@ -135,9 +137,31 @@ function ContainersPage() {
   );
   const usage = useMemo(() => new Map((stats.data ?? []).map((g) => [g.id, g])), [stats.data]);
 
+  // remove and kill ask first, naming the containers (bulkRun does the work)
   const bulk = async (what: Bulk) => {
     const ids = [...selected];
-    if (what === 'remove' && !window.confirm(`Remove ${ids.length} container(s)? Running ones are killed.`)) return;
+    if (what !== 'remove' && what !== 'kill') return bulkRun(what, ids);
+    const names = ids.map((id) => rows.find((r) => r.id === id)?.names[0]?.slice(1) ?? id.slice(0, 12));
+    const object = names.length === 1 ? `container ${names[0]}` : `${names.length} containers`;
+    const verb = what === 'remove' ? 'Remove' : 'Kill';
+    await confirm.ask({
+      title: `${verb} ${object}?`,
+      body: `${names.length > 1 ? `${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}. ` : ''}${
+        what === 'remove' ? 'Running ones are killed; their writable layers and logs are deleted.' : 'Their processes get SIGKILL at once.'
+      }`,
+      confirm: `${verb} ${object}`,
+      run: () => bulkRun(what, ids),
+    });
+  };
+  const removeOne = (id: string, name: string, running: boolean) =>
+    confirm.ask({
+      title: `Remove container ${name}?`,
+      body: `${running ? 'It is running and will be killed. ' : ''}Its writable layer and logs are deleted; named volumes stay.`,
+      confirm: `Remove container ${name}`,
+      run: () => action.run(() => remove.mutateAsync({ id, force: true })),
+    });
+
+  const bulkRun = async (what: Bulk, ids: string[]) => {
     setBusy(true);
     action.setError('');
     setNotice(`${what}: 0 / ${ids.length}`);
@@ -302,7 +326,7 @@ function ContainersPage() {
                       </button>
                     )}
                     {canOperate && (
-                      <button className="btn-danger" onClick={() => void action.run(() => remove.mutateAsync({ id: c.id, force: true }))}>
+                      <button className="btn-danger" aria-label={`remove ${name}`} onClick={() => void removeOne(c.id, name, running)}>
                         remove
                       </button>
                     )}
@@ -313,6 +337,7 @@ function ContainersPage() {
           </div>
         </div>
         {loaded && !shown.length && <p className="py-6 text-center text-sm text-zinc-500">{rows.length ? 'No container matches.' : 'No containers yet.'}</p>}
+        {confirm.dialog}
         <p className="px-3 py-1 text-right text-xs text-zinc-500" data-testid="shown-count">
           {shown.length} of {rows.length}
         </p>

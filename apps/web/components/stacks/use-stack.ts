@@ -5,6 +5,7 @@ import { useEffect, useReducer, useRef, useState, type Dispatch } from 'react';
 import { errorMessage, isNotFound } from '../../lib/errors';
 import { pathsForMutation } from '../../trpc/invalidation';
 import { useInvalidate, useTRPC, useTRPCClient } from '../../trpc/react';
+import { useConfirm } from '../confirm-dialog';
 import { useAction } from '../use-action';
 import { useDebounced } from '../use-debounced';
 import { useMe } from '../use-auth';
@@ -47,6 +48,7 @@ export function useStackEditor(initialName: string | undefined) {
   const external = !!detail?.external;
   const validation = useValidation(state, !!me && !external && (creating || !!state.saved));
   const action = useAction();
+  const confirm = useConfirm();
 
   useEffect(() => {
     if (detail?.stack) dispatch({ type: 'loaded', files: { composeFile: detail.stack.composeFile, envFile: detail.stack.envFile } });
@@ -108,22 +110,48 @@ export function useStackEditor(initialName: string | undefined) {
         }
       }),
 
-    lifecycle: (what: 'start' | 'stop' | 'restart' | 'down', withVolumes: boolean) =>
-      action.run(
-        async () => {
-          const r = what === 'down' ? await lifecycleM.down.mutateAsync({ name, volumes: withVolumes }) : await lifecycleM[what].mutateAsync({ name });
-          dispatch({ type: 'progress-lines', lines: r.events });
-        },
-        `${what === 'down' ? 'Down' : what[0]!.toUpperCase() + what.slice(1)}: ${name}`,
-      ),
-
-    remove: (withVolumes: boolean) => {
-      if (!window.confirm(`Remove stack ${name}? Its containers and networks${withVolumes ? ' and volumes' : ''} are removed and the stored file is deleted.`))
-        return;
-      setRemoving(true);
-      void action.run(() => removeM.mutateAsync({ name, volumes: withVolumes })).then((ok) => ok || setRemoving(false));
+    lifecycle: (what: 'start' | 'stop' | 'restart' | 'down', withVolumes: boolean) => {
+      const go = () =>
+        action.run(
+          async () => {
+            const r = what === 'down' ? await lifecycleM.down.mutateAsync({ name, volumes: withVolumes }) : await lifecycleM[what].mutateAsync({ name });
+            dispatch({ type: 'progress-lines', lines: r.events });
+          },
+          `${what === 'down' ? 'Down' : what[0]!.toUpperCase() + what.slice(1)}: ${name}`,
+        );
+      if (what !== 'down') return go();
+      return confirm.ask({
+        title: `Take stack ${name} down?`,
+        body: `Its containers and networks${withVolumes ? ' and volumes (their data is lost)' : ''} are removed; the stored file stays.`,
+        confirm: `Down stack ${name}${withVolumes ? ' with volumes' : ''}`,
+        run: go,
+      });
     },
+
+    remove: (withVolumes: boolean) =>
+      void confirm.ask({
+        title: `Remove stack ${name}?`,
+        body: `Its containers and networks${withVolumes ? ' and volumes (their data is lost)' : ''} are removed and the stored file is deleted.`,
+        confirm: `Remove stack ${name}${withVolumes ? ' with volumes' : ''}`,
+        run: async () => {
+          setRemoving(true);
+          if (!(await action.run(() => removeM.mutateAsync({ name, volumes: withVolumes })))) setRemoving(false);
+        },
+      }),
   };
 
-  return { me, creating, state, dispatch: dispatch as Dispatch<EditorAction>, detail, missing, loadError, external, validation, action, actions };
+  return {
+    confirmDialog: confirm.dialog,
+    me,
+    creating,
+    state,
+    dispatch: dispatch as Dispatch<EditorAction>,
+    detail,
+    missing,
+    loadError,
+    external,
+    validation,
+    action,
+    actions,
+  };
 }
