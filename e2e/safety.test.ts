@@ -233,7 +233,7 @@ describe('messages and the audit log', () => {
     expect(agent.cli(['network', 'connect', 'audit-net', 'audited']).code).toBe(0);
     expect(agent.cli(['rm', '-f', id]).code).toBe(0);
     const { page, errors } = await signedIn();
-    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.goto(`${agent.url}/audit`);
     const rows = page.getByTestId('audit-row');
     await rows.first().waitFor();
     await page.getByLabel('filter action').fill('auth.login');
