@@ -25,6 +25,14 @@ async function call(kind: 'query' | 'mutation', path: string, input: unknown, he
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
 describe('authentication', () => {
+  it('tells the login page whether the caller is signed in, without a 401', async () => {
+    const anonymous = await call('query', 'auth.setupNeeded', undefined);
+    expect(anonymous.status).toBe(200);
+    expect(anonymous.data).toEqual({ needed: false, signedIn: false });
+    const signed = await call('query', 'auth.setupNeeded', undefined, bearer(agent.token('read')));
+    expect(signed.data).toEqual({ needed: false, signedIn: true });
+  });
+
   it('refuses anonymous HTTP calls and WebSocket upgrades', async () => {
     const r = await call('query', 'containers.list', {});
     expect(r.status).toBe(401);

@@ -189,7 +189,7 @@ describe('skiff build through the agent', () => {
     expect(events(await garbage.text()).at(-1)!.message).toMatch(/neither a tar archive .* nor a Dockerfile/);
 
     // the client goes away during RUN, 3 steps in: the build stops, its container and images go
-    const imagesBefore = agent.cli(['images', '--format', 'json']).stdout;
+    const imagesBefore = agent.cli(['images', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}']).stdout;
     const ac = new AbortController();
     const slow = await post('?t=api:slow', `FROM ${image}\nLABEL step=one\nRUN echo two > /two\nRUN echo started && sleep 60\n`, operator, ac.signal);
     const reader = slow.body!.getReader();
@@ -205,8 +205,9 @@ describe('skiff build through the agent', () => {
     while (readdirSync(containersDir).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(readdirSync(containersDir)).toEqual([]);
     expect(agent.cli(['inspect', 'api:slow']).code).not.toBe(0);
-    while (agent.cli(['images', '--format', 'json']).stdout !== imagesBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    expect(agent.cli(['images', '--format', 'json']).stdout).toBe(imagesBefore);
+    while (agent.cli(['images', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}']).stdout !== imagesBefore && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    expect(agent.cli(['images', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}']).stdout).toBe(imagesBefore);
   });
 
   it('push of a built image to the registry is read back by skopeo with the same digest (real peer)', () => {

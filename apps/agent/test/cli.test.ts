@@ -71,7 +71,7 @@ describe('skiff CLI against a real agent', () => {
       .stdout.trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(ps.find((c) => c.Id === id)).toMatchObject({ Names: 'svc', State: 'running' });
+    expect(ps.find((c) => c.ID === id.slice(0, 12))).toMatchObject({ Names: 'svc', State: 'running' });
     expect(agent.cli(['logs', 'svc']).stdout).toBe('hi there\n');
     expect(agent.cli(['logs', '-t', 'svc']).stdout).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z hi there\n$/);
     expect(agent.cli(['exec', 'svc', 'sh', '-c', 'echo $$ $GREETING; exit 7'])).toMatchObject({ code: 7 });

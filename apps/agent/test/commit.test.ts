@@ -30,11 +30,11 @@ describe('skiff commit', () => {
     expect(agent.cli(['run', '--rm', 'cli/committed:v2'])).toMatchObject({ code: 0, stdout: 'added\n' });
     expect(agent.cli(['run', '--rm', 'cli/committed:v2', 'sh', '-c', 'echo $FROM_CLI; ls /bin/ls 2>&1 || true']).stdout).toMatch(/^1\n.*No such file/);
     const images = agent
-      .cli(['images', '--format', 'json'])
+      .cli(['images', '--no-trunc', '--format', 'json'])
       .stdout.trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(images.find((i) => i.id === id)).toMatchObject({ repoTags: ['cli/committed:v2'] });
+    expect(images.find((i) => i.ID === id)).toMatchObject({ Repository: 'cli/committed', Tag: 'v2' });
     // diff lists what the layer holds
     expect(agent.cli(['diff', 'src']).stdout).toBe('A /added\nC /bin\nD /bin/ls\n');
   });
@@ -46,11 +46,11 @@ describe('skiff commit', () => {
     expect(commit.code).toBe(0);
     const id = commit.stdout.trim();
     const images = agent
-      .cli(['images', '--format', 'json'])
+      .cli(['images', '--no-trunc', '--format', 'json'])
       .stdout.trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(images.find((i) => i.id === id)).toMatchObject({ repoTags: [] });
+    expect(images.find((i) => i.ID === id)).toMatchObject({ Repository: '<none>', Tag: '<none>' });
     expect(agent.cli(['run', '--rm', id, 'cat', '/busy']).stdout).toBe('busy\n');
     expect(agent.cli(['ps', '--format', 'json']).stdout).toContain('"State":"running"');
   });

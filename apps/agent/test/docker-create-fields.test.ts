@@ -25,15 +25,15 @@ afterAll(() => rmSync(hostDir, { recursive: true, force: true }));
 /** `docker run --rm IMAGE sh -c SCRIPT` with extra flags; stdout */
 const sh = (flags: string[], script: string) => ok(['run', '--rm', ...flags, image, 'sh', '-c', script]);
 
-/** POST /containers/create with a raw body: for what the docker CLI refuses client-side */
-function create(body: Record<string, unknown>): Promise<{ status: number; body: string }> {
+/** a POST with a raw JSON body to the Docker API */
+function post(path: string, body: unknown): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const data = JSON.stringify({ Image: image, Cmd: ['true'], ...body });
+    const data = JSON.stringify(body);
     const req = request(
       {
         socketPath: agent.dockerSocket,
         method: 'POST',
-        path: '/v1.47/containers/create',
+        path: `/v1.47${path}`,
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
       },
       (res) => {
@@ -47,6 +47,9 @@ function create(body: Record<string, unknown>): Promise<{ status: number; body: 
     req.end(data);
   });
 }
+
+/** POST /containers/create with a raw body: for what the docker CLI refuses client-side */
+const create = (body: Record<string, unknown>) => post('/containers/create', { Image: image, Cmd: ['true'], ...body });
 
 const mountLine = (mounts: string, target: string) => mounts.split('\n').find((l) => l.split(' ')[1] === target) ?? '';
 
@@ -292,6 +295,45 @@ describe('create fields not applied are refused, defaults pass', () => {
     expect(ok(['ps', '-aq', '--filter', 'status=created']).trim().split('\n').filter(Boolean).length).toBeLessThan(50);
     const two = await create({ NetworkingConfig: { EndpointsConfig: { a: {}, b: {} } } });
     expect(two).toMatchObject({ status: 400, body: expect.stringContaining('docker network connect') });
+  });
+});
+
+describe('request bodies of the wrong shape', () => {
+  it('a create field of the wrong type is a 400 naming it, not a failure inside', async () => {
+    const wrong: [Record<string, unknown>, string][] = [
+      [{ Env: 'A=1' }, 'Env'],
+      [{ Cmd: 5 }, 'Cmd'],
+      [{ Labels: { a: 1 } }, 'Labels.a'],
+      [{ Healthcheck: { Test: 'true' } }, 'Healthcheck.Test'],
+      [{ HostConfig: { Binds: '/tmp:/x' } }, 'HostConfig.Binds'],
+      [{ HostConfig: { PortBindings: { '80/tcp': [{ HostPort: 8080 }] } } }, 'HostConfig.PortBindings.80/tcp.0.HostPort'],
+      [{ HostConfig: { Mounts: [{ Type: 'tmpfs', Target: 5 }] } }, 'HostConfig.Mounts.0.Target'],
+      [{ HostConfig: { ShmSize: -1 } }, 'HostConfig.ShmSize'],
+      [{ NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: 'a' } } } }, 'NetworkingConfig.EndpointsConfig.bridge.Aliases'],
+    ];
+    for (const [body, field] of wrong) {
+      const r = await create(body);
+      expect(r, JSON.stringify(body)).toMatchObject({ status: 400, body: expect.stringContaining(`invalid container config: ${field}:`) });
+    }
+    expect((await post('/containers/create', ['not', 'an', 'object'])).status).toBe(400);
+  });
+
+  it('a network connect body of the wrong type is a 400 naming the field', async () => {
+    const name = u('shape');
+    ok(['run', '-d', '--name', name, image, 'sleep', '30']);
+    try {
+      for (const [body, field] of [
+        [{ Container: name, EndpointConfig: { Aliases: 'a' } }, 'EndpointConfig.Aliases'],
+        [{ Container: name, EndpointConfig: { IPAMConfig: { IPv4Address: 1 } } }, 'EndpointConfig.IPAMConfig.IPv4Address'],
+        [{ Container: 7 }, 'Container'],
+      ] as const) {
+        const r = await post('/networks/bridge/connect', body);
+        expect(r, JSON.stringify(body)).toMatchObject({ status: 400, body: expect.stringContaining(`invalid connect request: ${field}:`) });
+      }
+      expect(ok(['inspect', '-f', '{{len .NetworkSettings.Networks}}', name]).trim()).toBe('1');
+    } finally {
+      docker(['rm', '-f', name]);
+    }
   });
 });
 

@@ -1,11 +1,14 @@
 import type { ReactNode } from 'react';
 import './globals.css';
 import { Nav } from '../components/nav';
+import { Toaster } from '../components/toast';
 import { THEME_BOOT_SCRIPT } from '../lib/theme';
 import { LiveEvents } from '../trpc/live-events';
 import { TRPCReactProvider } from '../trpc/react';
 
-export const metadata = { title: 'Skiff', description: 'containers, your host' };
+// no title here: each page sets its own ("ux-web · Containers · Skiff", components/use-title.ts), and
+// Next's metadata title, resolved after the page's effects, put "Skiff" back over it
+export const metadata = { description: 'containers, your host' };
 
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
@@ -21,6 +24,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           <LiveEvents />
           <Nav />
           <main className="mx-auto max-w-7xl p-4">{children}</main>
+          <Toaster />
         </TRPCReactProvider>
       </body>
     </html>

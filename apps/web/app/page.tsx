@@ -7,9 +7,11 @@ import { ago, bytes } from '../lib/format';
 import { errorMessage } from '../lib/errors';
 import { RECENT_EVENTS } from '../trpc/live-events';
 import { useTRPC } from '../trpc/react';
+import { useTitle } from '../components/use-title';
 
 /** Dashboard home: the host, what runs on it, what just happened (all kept current by the event stream: trpc/live-events.tsx). */
 export default function HomePage() {
+  useTitle('Home');
   const me = useMe();
   const trpc = useTRPC();
   const signedIn = { enabled: !!me };
@@ -45,6 +47,7 @@ export default function HomePage() {
           {error}
         </p>
       )}
+      {!info && !error && <Skeleton />}
       {info && (
         <>
           <div className="grid grid-cols-2 gap-3 md:grid-cols-4">
@@ -122,6 +125,35 @@ export default function HomePage() {
           <p className="text-zinc-500">Nothing yet.</p>
         )}
       </section>
+    </div>
+  );
+}
+
+/**
+ * The cards' shapes while the first answers load, so the recent-events card below does not
+ * jump down when they land.
+ */
+function Skeleton() {
+  const bar = (w: string) => <div className={`h-4 ${w} animate-pulse rounded bg-zinc-200 dark:bg-zinc-800`} />;
+  return (
+    <div className="space-y-4" aria-hidden data-testid="home-skeleton">
+      <div className="grid grid-cols-2 gap-3 md:grid-cols-4">
+        {[0, 1, 2, 3].map((i) => (
+          <div key={i} className="card">
+            {bar('w-20')}
+            <div className="mt-1 h-8 w-12 animate-pulse rounded bg-zinc-200 dark:bg-zinc-800" />
+          </div>
+        ))}
+      </div>
+      <div className="grid gap-3 md:grid-cols-2">
+        {[0, 1].map((i) => (
+          <div key={i} className="card">
+            <div className="mb-2 h-5 w-24 animate-pulse rounded bg-zinc-200 dark:bg-zinc-800" />
+            {/* the host card's six 20 px rows with their 4 px gaps */}
+            <div className="h-[140px]" />
+          </div>
+        ))}
+      </div>
     </div>
   );
 }

@@ -28,6 +28,8 @@ export function Nav() {
   const { me } = useSession();
   const logout = useMutation(trpc.auth.logout.mutationOptions());
   const [theme, setTheme] = useState<Theme>('system');
+  // phones: the links fold behind a menu button; following one closes it
+  const [menuOpen, setMenuOpen] = useState(false);
   useEffect(() => setTheme(storedTheme()), []);
   if (SIGNED_OUT_PAGES.includes(path)) return null;
   const active = (href: string) => (href === '/' ? path === '/' : path.startsWith(href));
@@ -45,39 +47,49 @@ export function Nav() {
           </svg>
           Skiff
         </span>
-        {LINKS.filter((l) => !l.needs || me?.can[l.needs]).map((l) => (
-          <Link
-            key={l.href}
-            href={l.href}
-            aria-current={active(l.href) ? 'page' : undefined}
-            className={`rounded px-2 py-1 ${active(l.href) ? 'bg-zinc-200 dark:bg-zinc-800' : 'hover:underline'}`}
-          >
-            {l.label}
-          </Link>
-        ))}
-        <span className="flex-1" />
-        <button
-          className="btn"
-          aria-label="theme"
-          title="light / dark / system"
-          onClick={() => {
-            const t = nextTheme(theme);
-            setTheme(t);
-            applyTheme(t);
-          }}
-        >
-          {theme === 'dark' ? '☾ dark' : theme === 'light' ? '☀ light' : '◐ system'}
+        <span className="flex-1 md:hidden" />
+        <button className="btn md:hidden" aria-expanded={menuOpen} aria-controls="main-menu" onClick={() => setMenuOpen((o) => !o)}>
+          {menuOpen ? '✕' : '☰'} Menu
         </button>
-        {me && (
-          <>
-            <span className="px-2 text-zinc-500" data-testid="whoami">
-              {me.username} · {me.role}
-            </span>
-            <button className="btn" onClick={() => void signOut()}>
-              Sign out
-            </button>
-          </>
-        )}
+        <div
+          id="main-menu"
+          className={`${menuOpen ? 'flex' : 'hidden'} w-full flex-col gap-1 pt-2 md:flex md:w-auto md:flex-1 md:flex-row md:flex-wrap md:items-center md:pt-0`}
+        >
+          {LINKS.filter((l) => !l.needs || me?.can[l.needs]).map((l) => (
+            <Link
+              key={l.href}
+              href={l.href}
+              aria-current={active(l.href) ? 'page' : undefined}
+              onClick={() => setMenuOpen(false)}
+              className={`rounded px-2 py-1 ${active(l.href) ? 'bg-zinc-200 dark:bg-zinc-800' : 'hover:underline'}`}
+            >
+              {l.label}
+            </Link>
+          ))}
+          <span className="flex-1" />
+          <button
+            className="btn"
+            aria-label="theme"
+            title="light / dark / system"
+            onClick={() => {
+              const t = nextTheme(theme);
+              setTheme(t);
+              applyTheme(t);
+            }}
+          >
+            {theme === 'dark' ? '☾ dark' : theme === 'light' ? '☀ light' : '◐ system'}
+          </button>
+          {me && (
+            <>
+              <span className="px-2 text-zinc-500" data-testid="whoami">
+                {me.username} · {me.role}
+              </span>
+              <button className="btn" onClick={() => void signOut()}>
+                Sign out
+              </button>
+            </>
+          )}
+        </div>
       </nav>
     </header>
   );

@@ -1,61 +1,39 @@
 'use client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useMemo, useState } from 'react';
-import type { PullProgress } from '@skiff/runtime/types';
-import { bytes } from '../lib/format';
+import Link from 'next/link';
+import { useId, useMemo, useRef, useState } from 'react';
 import { errorMessage, isNotFound } from '../lib/errors';
-import { EMPTY_FORM, parseDotEnv, planRun, type RunForm as Form } from '../lib/run-spec';
-import type { Client } from '../lib/trpc';
+import { EMPTY_FORM, planRun, type RunForm as Form } from '../lib/run-spec';
 import { useInvalidate, useTRPC, useTRPCClient } from '../trpc/react';
+import { EnvFields } from './run/env-fields';
+import { FieldError, invalidProps } from './run/field-error';
+import { pullWithProgress } from './run/pull';
 
 const RESTARTS = ['no', 'always', 'unless-stopped', 'on-failure'] as const;
 
-/** Pulls `ref`, reporting "n/m layers, x / y" as it goes (the same subscription the Images page uses). */
-function pull(client: Client, ref: string, report: (s: string) => void): Promise<void> {
-  const layers = new Map<string, PullProgress>();
-  return new Promise<void>((resolve, reject) => {
-    const sub = client.images.pull.subscribe(
-      { ref },
-      {
-        onData: (d) => {
-          if ('image' in d) {
-            sub.unsubscribe();
-            resolve();
-            return;
-          }
-          if (d.progress.id !== 'manifest' && d.progress.id !== 'config') layers.set(d.progress.id, d.progress);
-          const all = [...layers.values()];
-          const done = all.filter((l) => l.status === 'done' || l.status === 'exists').length;
-          const cur = all.reduce((n, l) => n + (l.current ?? 0), 0);
-          const total = all.reduce((n, l) => n + (l.total ?? 0), 0);
-          report(`pulling ${ref}: ${done}/${all.length} layers${total ? `, ${bytes(cur)} / ${bytes(total)}` : ''}`);
-        },
-        onError: reject,
-      },
-    );
-  });
-}
-
-/** The run form: every common `docker run` option, with the equivalent command line shown as you type. */
-export function RunForm({ onError }: { onError: (m: string) => void }) {
+/** The run form: every common `docker run` option, with the equivalent command line shown as you type; `image` prefills the image (an image's page). */
+export function RunForm({ onError, image }: { onError: (m: string) => void; image?: string }) {
   const trpc = useTRPC();
   const client = useTRPCClient();
   const queryClient = useQueryClient();
   const invalidate = useInvalidate();
-  const [form, setForm] = useState<Form>(EMPTY_FORM);
+  const uid = useId();
+  const formRef = useRef<HTMLFormElement>(null);
+  const [form, setForm] = useState<Form>(() => (image ? { ...EMPTY_FORM, image } : EMPTY_FORM));
   const { data: images = [] } = useQuery(trpc.images.list.queryOptions(undefined, { select: (l) => l.flatMap((i) => i.repoTags) }));
   const { data: networks = [] } = useQuery(trpc.networks.list.queryOptions(undefined, { select: (l) => l.map((n) => n.name) }));
   const run = useMutation(trpc.containers.run.mutationOptions());
-  const [pasting, setPasting] = useState(false);
-  const [pasted, setPasted] = useState('');
   const [alwaysPull, setAlwaysPull] = useState(false);
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState('');
+  // after a Run with errors every error shows, not only those of fields already typed in
+  const [submitted, setSubmitted] = useState(false);
+  const [started, setStarted] = useState<{ id: string; name: string } | null>(null);
   const plan = useMemo(() => planRun(form), [form]);
   const set = <K extends keyof Form>(k: K, v: Form[K]) => setForm((f) => ({ ...f, [k]: v }));
 
   const pullImage = async (ref: string) => {
-    await pull(client, ref, setStatus);
+    await pullWithProgress(client, ref, setStatus);
     await invalidate([['images']]);
   };
 
@@ -69,24 +47,30 @@ export function RunForm({ onError }: { onError: (m: string) => void }) {
 
   const submit = async () => {
     setBusy(true);
+    setStarted(null);
     onError('');
     const { spec } = plan;
     try {
       // pull first when the image is not here (or always, on request), so progress shows from the start
       const local = images.includes(spec.image) || images.includes(`${spec.image}:latest`);
       if (alwaysPull || !local) await pullImage(spec.image);
+      let created: { id: string };
       try {
         setStatus('starting…');
-        await run.mutateAsync({ spec });
+        created = await run.mutateAsync({ spec });
       } catch (e) {
         if (alwaysPull || !(await imageMissing(e, spec.image))) throw e;
         // removed meanwhile: pull-if-missing, like docker run
         await pullImage(spec.image);
         setStatus('starting…');
-        await run.mutateAsync({ spec });
+        created = await run.mutateAsync({ spec });
       }
       setStatus('');
-      set('name', '');
+      // a fresh form for the next container, and word (with a link) of this one
+      setStarted({ id: created.id, name: spec.name ?? created.id.slice(0, 12) });
+      setForm(EMPTY_FORM);
+      setAlwaysPull(false);
+      setSubmitted(false);
     } catch (e) {
       setStatus('');
       onError(errorMessage(e));
@@ -95,27 +79,29 @@ export function RunForm({ onError }: { onError: (m: string) => void }) {
     }
   };
 
-  const fieldError = (k: keyof Form) =>
-    plan.errors[k] && form[k] !== EMPTY_FORM[k] ? (
-      <p className="text-xs text-rose-600" role="alert">
-        {plan.errors[k]}
-      </p>
-    ) : null;
-  const env = form.env.length ? form.env : [{ key: '', value: '' }];
-  const setEnv = (i: number, part: 'key' | 'value', v: string) =>
-    set(
-      'env',
-      env.map((e, j) => (j === i ? { ...e, [part]: v } : e)),
-    );
+  /** a field's error once it was typed in (or Run was pressed): fresh forms do not start red */
+  const errorOf = (k: keyof Form) => (plan.errors[k] && (submitted || form[k] !== EMPTY_FORM[k]) ? plan.errors[k] : undefined);
+  const errorId = (k: keyof Form) => `${uid}-${k}-error`;
+  const invalid = (k: keyof Form) => invalidProps(errorId(k), errorOf(k));
+  const fieldError = (k: keyof Form) => <FieldError id={errorId(k)} message={errorOf(k)} />;
+  const shownErrors = (Object.keys(plan.errors) as (keyof Form)[]).filter((k) => errorOf(k));
   const hasErrors = Object.keys(plan.errors).length > 0;
 
   return (
     <form
+      ref={formRef}
       className="card space-y-3 text-sm"
       aria-label="run a container"
+      noValidate
       onSubmit={(e) => {
         e.preventDefault();
-        if (!hasErrors) void submit();
+        if (!hasErrors) {
+          void submit();
+          return;
+        }
+        setSubmitted(true);
+        // after React marks the fields, the first one gets the focus (and its message is read out)
+        requestAnimationFrame(() => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
       }}
     >
       <div className="grid grid-cols-1 gap-2 md:grid-cols-6">
@@ -129,20 +115,29 @@ export function RunForm({ onError }: { onError: (m: string) => void }) {
             value={form.image}
             onChange={(e) => set('image', e.target.value)}
             required
+            {...invalid('image')}
           />
           <datalist id="local-images">
             {images.map((i) => (
               <option key={i} value={i} />
             ))}
           </datalist>
+          {fieldError('image')}
         </label>
         <label className="md:col-span-2">
           <span className="label">Name</span>
-          <input className="input" placeholder="optional" aria-label="name" value={form.name} onChange={(e) => set('name', e.target.value)} />
+          <input
+            className="input"
+            placeholder="optional"
+            aria-label="name"
+            value={form.name}
+            onChange={(e) => set('name', e.target.value)}
+            {...invalid('name')}
+          />
           {fieldError('name')}
         </label>
         <div className="flex items-end">
-          <button className="btn-primary w-full" disabled={busy || hasErrors}>
+          <button className="btn-primary w-full" disabled={busy}>
             Run
           </button>
         </div>
@@ -174,6 +169,7 @@ export function RunForm({ onError }: { onError: (m: string) => void }) {
             aria-label="ports"
             value={form.ports}
             onChange={(e) => set('ports', e.target.value)}
+            {...invalid('ports')}
           />
           {fieldError('ports')}
         </label>
@@ -193,7 +189,13 @@ export function RunForm({ onError }: { onError: (m: string) => void }) {
         <div className="flex gap-2 md:col-span-2">
           <label className="flex-1">
             <span className="label">Restart</span>
-            <select className="input" aria-label="restart policy" value={form.restart} onChange={(e) => set('restart', e.target.value as Form['restart'])}>
+            <select
+              className="input"
+              aria-label="restart policy"
+              value={form.restart}
+              onChange={(e) => set('restart', e.target.value as Form['restart'])}
+              {...invalid('restart')}
+            >
               {RESTARTS.map((r) => (
                 <option key={r} value={r}>
                   {r}
@@ -210,11 +212,12 @@ export function RunForm({ onError }: { onError: (m: string) => void }) {
                 inputMode="numeric"
                 value={form.maxRetries}
                 onChange={(e) => set('maxRetries', e.target.value)}
+                {...invalid('maxRetries')}
               />
             </label>
           )}
         </div>
-        {(fieldError('restart') || fieldError('maxRetries')) && (
+        {(errorOf('restart') || errorOf('maxRetries')) && (
           <div className="md:col-span-6">
             {fieldError('restart')}
             {fieldError('maxRetries')}
@@ -229,6 +232,7 @@ export function RunForm({ onError }: { onError: (m: string) => void }) {
             aria-label="volumes"
             value={form.volumes}
             onChange={(e) => set('volumes', e.target.value)}
+            {...invalid('volumes')}
           />
           {fieldError('volumes')}
         </label>
@@ -245,12 +249,27 @@ export function RunForm({ onError }: { onError: (m: string) => void }) {
         </label>
         <label>
           <span className="label">CPUs</span>
-          <input className="input" placeholder="0.5" aria-label="cpus" inputMode="decimal" value={form.cpus} onChange={(e) => set('cpus', e.target.value)} />
+          <input
+            className="input"
+            placeholder="0.5"
+            aria-label="cpus"
+            inputMode="decimal"
+            value={form.cpus}
+            onChange={(e) => set('cpus', e.target.value)}
+            {...invalid('cpus')}
+          />
           {fieldError('cpus')}
         </label>
         <label>
           <span className="label">Memory</span>
-          <input className="input" placeholder="256m" aria-label="memory" value={form.memory} onChange={(e) => set('memory', e.target.value)} />
+          <input
+            className="input"
+            placeholder="256m"
+            aria-label="memory"
+            value={form.memory}
+            onChange={(e) => set('memory', e.target.value)}
+            {...invalid('memory')}
+          />
           {fieldError('memory')}
         </label>
         <label>
@@ -273,86 +292,38 @@ export function RunForm({ onError }: { onError: (m: string) => void }) {
           </label>
         </div>
       </div>
-      <fieldset className="space-y-1">
-        <legend className="label">Environment</legend>
-        {env.map((e, i) => (
-          <div key={i} className="flex gap-2">
-            <input
-              className="input w-1/3 font-mono"
-              placeholder="KEY"
-              aria-label={`env key ${i + 1}`}
-              value={e.key}
-              onChange={(ev) => setEnv(i, 'key', ev.target.value)}
-            />
-            <input
-              className="input flex-1 font-mono"
-              placeholder="value"
-              aria-label={`env value ${i + 1}`}
-              value={e.value}
-              onChange={(ev) => setEnv(i, 'value', ev.target.value)}
-            />
-            <button
-              type="button"
-              className="btn"
-              aria-label={`remove env ${i + 1}`}
-              onClick={() =>
-                set(
-                  'env',
-                  env.filter((_, j) => j !== i),
-                )
-              }
-            >
-              ×
-            </button>
-          </div>
-        ))}
-        {fieldError('env')}
-        <div className="flex gap-2">
-          <button type="button" className="btn" onClick={() => set('env', [...env, { key: '', value: '' }])}>
-            add variable
-          </button>
-          <button type="button" className="btn" aria-expanded={pasting} onClick={() => setPasting((p) => !p)}>
-            paste .env
-          </button>
+      <EnvFields env={form.env} onChange={(rows) => set('env', rows)} error={errorOf('env')} errorId={errorId('env')} />
+      {shownErrors.length ? (
+        // a command line with the bad values in it would be one the agent refuses: say what to fix instead
+        <div className="rounded bg-rose-50 p-2 text-xs text-rose-700 dark:bg-rose-950 dark:text-rose-300" data-testid="run-command-line">
+          Fix {shownErrors.length === 1 ? 'this field' : `these ${shownErrors.length} fields`} to see the command:{' '}
+          {shownErrors.map((k) => plan.errors[k]).join('; ')}
         </div>
-        {pasting && (
-          <div className="flex gap-2">
-            <textarea
-              className="input flex-1 font-mono"
-              rows={3}
-              aria-label="paste env"
-              placeholder={'# .env\nDB_HOST=db'}
-              value={pasted}
-              onChange={(e) => setPasted(e.target.value)}
-            />
-            <button
-              type="button"
-              className="btn"
-              onClick={() => {
-                const rows = parseDotEnv(pasted);
-                const merged = new Map(env.filter((e) => e.key).map((e) => [e.key, e.value]));
-                for (const r of rows) merged.set(r.key, r.value);
-                set(
-                  'env',
-                  [...merged].map(([key, value]) => ({ key, value })),
-                );
-                setPasted('');
-                setPasting(false);
-              }}
-            >
-              add
-            </button>
-          </div>
-        )}
-      </fieldset>
-      <code className="block break-all rounded bg-zinc-100 p-2 text-xs text-zinc-600 dark:bg-zinc-900 dark:text-zinc-400" data-testid="run-command-line">
-        {plan.commandLine}
-      </code>
+      ) : (
+        <code className="block break-all rounded bg-zinc-100 p-2 text-xs text-zinc-600 dark:bg-zinc-900 dark:text-zinc-400" data-testid="run-command-line">
+          {plan.commandLine}
+        </code>
+      )}
       {status && (
         <p className="text-xs" data-testid="run-status">
           {status}
         </p>
       )}
+      <p
+        role="status"
+        className="rounded bg-emerald-50 p-2 text-xs text-emerald-800 empty:p-0 dark:bg-emerald-950 dark:text-emerald-300"
+        data-testid="run-started"
+      >
+        {started && (
+          <>
+            Started{' '}
+            <Link className="font-medium underline" href={`/containers/${started.id}`}>
+              {started.name}
+            </Link>
+            . The form is ready for the next one.
+          </>
+        )}
+      </p>
     </form>
   );
 }

@@ -137,6 +137,10 @@ export function Terminal({ id, cmd = ['/bin/sh'], user, generation = 0 }: { id: 
     };
   }, [client, id, key, user, generation]);
 
+  // the keys typed right after switching go to the shell, not to the button that switched
+  // biome-ignore lint/correctness/useExhaustiveDependencies: switching full screen is what moves the focus, though the effect reads only the ref
+  useEffect(() => term.current?.focus(), [full]);
+
   useEffect(() => {
     if (!full) return;
     const esc = (e: KeyboardEvent) => e.key === 'Escape' && e.shiftKey && setFull(false);
@@ -172,7 +176,8 @@ export function Terminal({ id, cmd = ['/bin/sh'], user, generation = 0 }: { id: 
           {full ? 'exit full screen' : 'full screen'}
         </button>
       </div>
-      <div ref={ref} className={`${full ? 'flex-1' : 'h-96'} rounded bg-black p-1`} data-testid="terminal" />
+      {/* min-h-0: a flex item may shrink below the rows xterm last drew, so a smaller window refits */}
+      <div ref={ref} className={`${full ? 'min-h-0 flex-1' : 'h-[clamp(12rem,60vh,36rem)]'} overflow-hidden rounded bg-black p-1`} data-testid="terminal" />
     </div>
   );
 }

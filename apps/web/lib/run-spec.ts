@@ -53,7 +53,7 @@ export const EMPTY_FORM: RunForm = {
 
 export interface RunPlan {
   spec: ContainerCreateSpec;
-  /** the same request as a command line, shell-quoted */
+  /** the same request as a command line, shell-quoted; invalid values are left out of it (the form shows their errors instead) */
   commandLine: string;
   /** one message per field the agent would refuse, keyed by field */
   errors: Partial<Record<keyof RunForm, string>>;
@@ -106,7 +106,7 @@ export function planRun(f: RunForm): RunPlan {
   if (f.name.trim()) {
     spec.name = f.name.trim();
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(spec.name)) errors.name = 'names use letters, digits, _ . - and start with a letter or digit';
-    args.push('--name', spec.name);
+    else args.push('--name', spec.name);
   }
   if (f.autoRemove) {
     spec.autoRemove = true;
@@ -143,7 +143,7 @@ export function planRun(f: RunForm): RunPlan {
   const env = f.env.filter((e) => e.key.trim());
   for (const e of env) {
     if (/[=\s]/.test(e.key.trim())) errors.env = `invalid variable name "${e.key}"`;
-    args.push('-e', `${e.key.trim()}=${e.value}`);
+    else args.push('-e', `${e.key.trim()}=${e.value}`);
   }
   if (env.length) spec.env = env.map((e) => `${e.key.trim()}=${e.value}`);
   if (f.network) {
@@ -153,8 +153,10 @@ export function planRun(f: RunForm): RunPlan {
   if (f.restart !== 'no') {
     if (f.autoRemove) errors.restart = 'a restart policy cannot be combined with --rm';
     if (f.restart === 'on-failure') {
-      const max = f.maxRetries.trim();
-      if (max && !/^\d+$/.test(max)) errors.maxRetries = 'maximum retries must be a whole number';
+      const given = f.maxRetries.trim();
+      const valid = /^\d+$/.test(given);
+      if (given && !valid) errors.maxRetries = 'maximum retries must be a whole number';
+      const max = valid ? given : '';
       spec.restartPolicy = { name: 'on-failure', maximumRetryCount: max ? Number(max) : undefined };
       args.push('--restart', max ? `on-failure:${max}` : 'on-failure');
     } else {
@@ -165,14 +167,18 @@ export function planRun(f: RunForm): RunPlan {
   if (f.cpus.trim()) {
     const n = Number(f.cpus);
     if (!Number.isFinite(n) || n <= 0) errors.cpus = 'CPUs must be a positive number, like 0.5';
-    else spec.nanoCpus = Math.round(n * 1e9);
-    args.push('--cpus', f.cpus.trim());
+    else {
+      spec.nanoCpus = Math.round(n * 1e9);
+      args.push('--cpus', f.cpus.trim());
+    }
   }
   if (f.memory.trim()) {
     const n = parseByteSize(f.memory);
     if (!n) errors.memory = 'memory is a size like 256m or 1g';
-    else spec.memory = n;
-    args.push('-m', f.memory.trim());
+    else {
+      spec.memory = n;
+      args.push('-m', f.memory.trim());
+    }
   }
   const labels: Record<string, string> = {};
   for (const l of lines(f.labels)) {

@@ -83,6 +83,25 @@ describe('run form → create spec and command line', () => {
     expect(planRun({ ...EMPTY_FORM, image: 'x', volumes: './here:/x' }).errors.volumes).toMatch(/absolute/);
   });
 
+  it('leaves invalid values out of the command line (the form shows their errors instead)', () => {
+    const p = planRun({
+      ...EMPTY_FORM,
+      image: 'busybox',
+      name: 'bad name',
+      memory: 'abc',
+      cpus: 'x',
+      ports: '99999:80 8080:80',
+      env: [
+        { key: 'BAD KEY', value: '1' },
+        { key: 'OK', value: '2' },
+      ],
+      restart: 'on-failure',
+      maxRetries: 'many',
+    });
+    expect(Object.keys(p.errors).sort()).toEqual(['cpus', 'env', 'maxRetries', 'memory', 'name', 'ports']);
+    expect(p.commandLine).toBe('skiff run -d -p 8080:80 -e OK=2 --restart on-failure busybox');
+  });
+
   it('reads pasted .env files', () => {
     expect(parseDotEnv('# db\nexport DB_HOST=db\nDB_PASS="p#ss word"\nEMPTY=\nPORT=5432 # comment\n\nFLAG')).toEqual([
       { key: 'DB_HOST', value: 'db' },

@@ -5,6 +5,7 @@
  */
 export type * from './health.js';
 export type * from './container.js';
+export type * from './container-create.js';
 export type * from './network.js';
 export type * from './image.js';
 export type * from './volume.js';

@@ -76,3 +76,24 @@ export interface NetworkCreateResponse {
   Id: string;
   Warning: string;
 }
+
+/** an endpoint asked for: a create's NetworkingConfig.EndpointsConfig value, a connect's EndpointConfig (network.EndpointSettings) */
+export interface EndpointSettingsRequest {
+  /** network-scoped aliases (`--network-alias`) */
+  Aliases?: string[] | null;
+  IPAMConfig?: { IPv4Address?: string } | null;
+  Links?: string[] | null;
+  MacAddress?: string;
+}
+
+/** `POST /networks/{id}/connect` body (network.ConnectOptions) */
+export interface NetworkConnectRequest {
+  Container?: string;
+  EndpointConfig?: EndpointSettingsRequest | null;
+}
+
+/** `POST /networks/{id}/disconnect` body (network.DisconnectOptions) */
+export interface NetworkDisconnectRequest {
+  Container?: string;
+  Force?: boolean;
+}

@@ -63,6 +63,9 @@ describe('container summaries (ps)', () => {
     await env.t.rt.containers.connect(busy, 'summaries');
     const third = await ps();
     expect(byName(third, 'renamed')).toMatchObject({ id: busy, state: 'running', networks: ['bridge', 'summaries'] });
+    // an address on each network while running (the dashboard's IP column), none once stopped
+    expect(byName(third, 'renamed').ipAddresses).toEqual([expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/), expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/)]);
+    expect(byName(third, 'idle').ipAddresses).toBeUndefined();
     expect(byName(third, 'idle')).toMatchObject({ state: 'exited', status: expect.stringMatching(/^Exited \(137\) /) });
     expect(byName(third, 'made')).toMatchObject({ state: 'exited', status: expect.stringMatching(/^Exited \(0\) /) });
     // the running-only answer reused above drops the stopped ones (fewer entries, the rest unchanged)

@@ -1,18 +1,10 @@
 import { parseArgs as tokenize } from 'node:util';
 import { parseByteSize } from '@skiff/runtime';
 import { CliError } from './errors.js';
+import type { FlagDef, FlagDefs } from './flag-defs.js';
+import { commandHelp, HelpRequested } from './help.js';
 
-/**
- * One flag in node's util.parseArgs terms (the key is its long name), plus the other long
- * names docker takes for it (`--net` for `--network`).
- */
-export interface FlagDef {
-  readonly type: 'boolean' | 'string';
-  readonly short?: string;
-  readonly multiple?: boolean;
-  readonly aliases?: readonly string[];
-}
-export type FlagDefs = Readonly<Record<string, FlagDef>>;
+export type { FlagDef, FlagDefs } from './flag-defs.js';
 
 type ValueOf<D extends FlagDef> = D['type'] extends 'boolean' ? boolean : D['multiple'] extends true ? string[] : string;
 /** the parsed flags of `S`: a flag not given is absent */
@@ -29,7 +21,8 @@ export interface Parsed<S extends FlagDefs> {
  * `--rm=false` turns a boolean off (`-H=false` does not: util.parseArgs reads it as the
  * group -H -= -f …), `--` ends the flags. With `stopAtPositional` (run, create, exec)
  * everything from the first positional argument on belongs to the command. Unknown flags
- * and missing values get docker's (pflag's) messages.
+ * and missing values get docker's (pflag's) messages. `--help` (and `-h` where no flag
+ * takes it) throws HelpRequested with the command's help, made from `defs`.
  */
 export function parseFlags<const S extends FlagDefs>(argv: string[], defs: S, opts: { stopAtPositional?: boolean; command: string }): Parsed<S> {
   const options: Record<string, { type: 'boolean' | 'string'; short?: string }> = {};
@@ -64,6 +57,7 @@ export function parseFlags<const S extends FlagDefs>(argv: string[], defs: S, op
     }
     const long = t.rawName.startsWith('--');
     const letter = t.rawName.slice(1);
+    if ((long && t.name === 'help' && !defs.help) || (!long && letter === 'h' && !byShort.has('h'))) throw new HelpRequested(commandHelp(opts.command, defs));
     const name = long ? byLong.get(t.name) : byShort.get(letter);
     const def = name === undefined ? undefined : defs[name];
     if (name === undefined || !def)

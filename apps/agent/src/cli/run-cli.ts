@@ -1,6 +1,7 @@
 import { SKIFF_VERSION } from '@skiff/runtime';
 import { connectAgent } from './client.js';
 import { CliError, exitCodeOf, messageOf } from './errors.js';
+import { HelpRequested } from './help.js';
 import { io } from './io.js';
 import type { SkiffClient } from './client.js';
 
@@ -132,6 +133,7 @@ Commands:
   version     Client and agent versions
 
 The agent is found through SKIFF_HOST (default unix:///run/skiff/skiff.sock).
+Run 'skiff COMMAND --help' for more information on a command.
 `;
 
 /**
@@ -148,6 +150,18 @@ export function servedInAgent(argv: string[]): boolean {
   return !NOT_IN_AGENT.has(command in ALIASES && sub ? sub : command);
 }
 
+/** thrown by offlineClient() when a command gets as far as calling the agent */
+class NeedsAgent extends Error {}
+
+/** a client that is never used: any call throws NeedsAgent */
+function offlineClient(): SkiffClient {
+  return new Proxy({} as SkiffClient, {
+    get() {
+      throw new NeedsAgent('no agent connection yet');
+    },
+  });
+}
+
 /**
  * One CLI call, to its exit code: what it prints goes to io() (errors as `skiff: …` on
  * stderr), so the same code serves a Node process and the agent (daemon/cli-host.ts).
@@ -156,6 +170,10 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     return await dispatch(argv);
   } catch (e) {
+    if (e instanceof HelpRequested) {
+      io().stdout.write(e.text);
+      return 0;
+    }
     io().stderr.write(`skiff: ${messageOf(e)}\n`);
     return exitCodeOf(e);
   }
@@ -207,12 +225,28 @@ async function dispatch(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[command];
   if (!load) throw new CliError(`unknown command "${command}" for "skiff"\nRun 'skiff --help' for usage.`);
-  if (rest.includes('--help')) {
-    io().stdout.write(`${USAGE}\n`);
-    return 0;
+  if (rest.some((a) => a === '--help' || a === '-h')) {
+    // the command's own parser prints its help (HelpRequested) before it needs the agent, so
+    // help works with no agent; where `-h` meant a flag (`run -h HOST`) it runs for real below
+    const handler = await load();
+    try {
+      return await handler(offlineClient(), rest);
+    } catch (e) {
+      if (!(e instanceof NeedsAgent)) throw e;
+    }
   }
   // the command's code loads while the connection is made
-  const [handler, { client, close }] = await Promise.all([load(), connectAgent()]);
+  const [handler, conn] = await Promise.all([load(), connectAgent().catch((e: unknown) => e as Error)]);
+  if (conn instanceof Error) {
+    // no agent: a usage error (unknown flag, missing argument) is still the one to report
+    try {
+      await handler(offlineClient(), rest);
+    } catch (e) {
+      if (!(e instanceof NeedsAgent)) throw e;
+    }
+    throw conn;
+  }
+  const { client, close } = conn;
   try {
     return await handler(client, rest);
   } finally {

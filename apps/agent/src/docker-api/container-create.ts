@@ -1,74 +1,13 @@
 import { parseVolumeFlag, type ContainerCreateSpec, type MountRequest, type PortBinding, type RestartPolicy } from '@skiff/runtime';
-import { kernelFieldsFromDocker, type DockerKernelFields } from './create-kernel.js';
+import type { ContainerCreateRequest, ContainerMountRequest, HostConfigRequest } from '@skiff/docker-types';
+import { parseCreateBody } from './create-body.js';
+import { kernelFieldsFromDocker } from './create-kernel.js';
 import { deepZero, refuseUnsupportedCreateFields } from './create-refusals.js';
 import { DockerApiError } from './http.js';
 
-/** `--mount`: what Docker's mount.Mount carries; the option blocks are checked by mountOptions */
-interface DockerMount {
-  Type?: string;
-  Source?: string;
-  Target?: string;
-  ReadOnly?: boolean;
-  Consistency?: string;
-  BindOptions?: Record<string, unknown> | null;
-  VolumeOptions?: { NoCopy?: boolean } & Record<string, unknown>;
-  TmpfsOptions?: { SizeBytes?: number; Mode?: number } & Record<string, unknown>;
-}
-
-/** The parts of Docker's `POST /containers/create` body that map onto the runtime */
-export interface DockerCreateBody {
-  Image?: string;
-  Cmd?: string[] | string | null;
-  Entrypoint?: string[] | string | null;
-  Env?: string[] | null;
-  WorkingDir?: string;
-  User?: string;
-  Hostname?: string;
-  Labels?: Record<string, string> | null;
-  Tty?: boolean;
-  OpenStdin?: boolean;
-  StopSignal?: string;
-  StopTimeout?: number;
-  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number };
-  /** `-v /path` without a source: anonymous volumes */
-  Volumes?: Record<string, unknown> | null;
-  ExposedPorts?: Record<string, unknown> | null;
-  MacAddress?: string;
-  NetworkDisabled?: boolean;
-  NetworkingConfig?: {
-    EndpointsConfig?: Record<
-      string,
-      { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; Links?: string[] | null; MacAddress?: string } | null
-    > | null;
-  };
-  HostConfig?: DockerKernelFields & {
-    Binds?: string[] | null;
-    PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null;
-    PublishAllPorts?: boolean;
-    AutoRemove?: boolean;
-    RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
-    Memory?: number;
-    MemorySwap?: number;
-    NanoCpus?: number;
-    CpuShares?: number;
-    PidsLimit?: number | null;
-    NetworkMode?: string;
-    Mounts?: DockerMount[] | null;
-    Init?: boolean | null;
-    ReadonlyRootfs?: boolean;
-    CgroupnsMode?: string;
-    CapAdd?: string[] | null;
-    CapDrop?: string[] | null;
-    ExtraHosts?: string[] | null;
-    Dns?: string[] | null;
-    VolumesFrom?: string[] | null;
-    Links?: string[] | null;
-  };
-}
-
 const words = (v: string[] | string | null | undefined) => (v == null ? undefined : Array.isArray(v) ? v : [v]);
 
-function ports(bindings: NonNullable<DockerCreateBody['HostConfig']>['PortBindings']): PortBinding[] {
+function ports(bindings: HostConfigRequest['PortBindings']): PortBinding[] {
   const out: PortBinding[] = [];
   for (const [key, hosts] of Object.entries(bindings ?? {})) {
     const m = /^(\d+)(?:\/(tcp|udp))?$/.exec(key);
@@ -108,7 +47,7 @@ export function restartPolicyFromDocker(p: { Name?: string; MaximumRetryCount?: 
 }
 
 /** the option blocks of a `--mount` the runtime applies; anything else in them is refused, not dropped */
-function mountOptions(m: DockerMount): Partial<MountRequest> {
+function mountOptions(m: ContainerMountRequest): Partial<MountRequest> {
   const { BindOptions: b, VolumeOptions: v, TmpfsOptions: t } = m;
   const leftover = (what: string, o: Record<string, unknown> | null | undefined, applied: string[], ok: Record<string, unknown> = {}) => {
     for (const [k, val] of Object.entries(o ?? {})) {
@@ -127,7 +66,7 @@ function mountOptions(m: DockerMount): Partial<MountRequest> {
   return out;
 }
 
-function mounts(body: DockerCreateBody, h: NonNullable<DockerCreateBody['HostConfig']>, tmpfs: MountRequest[]): MountRequest[] {
+function mounts(body: ContainerCreateRequest, h: HostConfigRequest, tmpfs: MountRequest[]): MountRequest[] {
   const out: MountRequest[] = (h.Binds ?? []).map((b) => parseVolumeFlag(b));
   for (const m of h.Mounts ?? []) {
     if (m.Type !== 'bind' && m.Type !== 'volume' && m.Type !== 'tmpfs') throw new DockerApiError(400, `mount type "${m.Type}" is not supported`);
@@ -150,10 +89,12 @@ function cgroupnsFromDocker(mode: string | undefined): 'private' | 'host' | unde
   throw new DockerApiError(400, `invalid cgroup namespace mode: ${mode}`);
 }
 
-/** Docker's create body (plus `?name=`) as the runtime's spec */
-export function createSpecFromDocker(body: DockerCreateBody, name: string | undefined): ContainerCreateSpec {
+/** Docker's create body (plus `?name=`) as the runtime's spec: its shape checked, then what it asks for */
+export function createSpecFromDocker(raw: unknown, name: string | undefined): ContainerCreateSpec {
+  const body = parseCreateBody(raw);
   if (!body.Image) throw new DockerApiError(400, 'config cannot be empty in order to create a container: no image');
-  refuseUnsupportedCreateFields(body as Record<string, unknown>);
+  // on the raw body: the parsed one has lost the fields Skiff does not serve
+  refuseUnsupportedCreateFields(raw as Record<string, unknown>);
   const h = body.HostConfig ?? {};
   const { tmpfs, ...kernel } = kernelFieldsFromDocker(h);
   const hc = body.Healthcheck;
@@ -207,7 +148,7 @@ export function createSpecFromDocker(body: DockerCreateBody, name: string | unde
     healthcheck:
       hc && (hc.Test || hc.Interval || hc.Timeout || hc.Retries)
         ? {
-            test: hc.Test,
+            test: hc.Test ?? undefined,
             interval: hc.Interval || undefined,
             timeout: hc.Timeout || undefined,
             startPeriod: hc.StartPeriod || undefined,

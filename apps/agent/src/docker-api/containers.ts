@@ -1,7 +1,7 @@
 import type { ContainerSummary } from '@skiff/runtime';
 import type { ContainerBackend } from './backend.js';
 import type { PendingAttaches } from './container-attach.js';
-import { createSpecFromDocker, type DockerCreateBody } from './container-create.js';
+import { createSpecFromDocker } from './container-create.js';
 import { containerState, requireNotPaused, requirePaused, requireRunning } from './container-state.js';
 import { wrapDockerError } from './daemon-errors.js';
 import { API_VERSION, DockerApiError, readJsonBody, sendJson, truthy } from './http.js';
@@ -41,7 +41,7 @@ export function containerRoutes(pending: PendingAttaches): Route<ContainerBacken
       method: 'POST',
       pattern: /^\/containers\/create$/,
       async handle({ req, res, url, runtime }) {
-        const body = (await readJsonBody<DockerCreateBody>(req)) ?? {};
+        const body = await readJsonBody<unknown>(req);
         const r = await runtime.containers.create(createSpecFromDocker(body, url.searchParams.get('name') ?? undefined));
         sendJson(res, 201, { Id: r.id, Warnings: r.warnings });
       },

@@ -1,4 +1,5 @@
 import { applyTmpfsOptions, checkMountTarget, type ContainerCreateSpec, type MountRequest } from '@skiff/runtime';
+import type { HostConfigRequest } from '@skiff/docker-types';
 import { z } from 'zod';
 import { DockerApiError } from './http.js';
 
@@ -7,7 +8,7 @@ import { DockerApiError } from './http.js';
  * create fields. The runtime checks the values (names, namespaces, the host's CPUs); the
  * shapes are checked here so a wrong type is a 400 naming the field.
  */
-const kernelFields = z.object({
+export const kernelFields = z.object({
   Tmpfs: z.record(z.string(), z.string()).nullable().optional(),
   ShmSize: z.number().int().min(0, 'SHM size can not be less than 0').nullable().optional(),
   Ulimits: z
@@ -18,9 +19,7 @@ const kernelFields = z.object({
   Sysctls: z.record(z.string(), z.string()).nullable().optional(),
   CpusetCpus: z.string().max(256).optional(),
   CpusetMems: z.string().max(256).optional(),
-});
-
-export type DockerKernelFields = z.input<typeof kernelFields>;
+}) satisfies z.ZodType<Pick<HostConfigRequest, 'Tmpfs' | 'ShmSize' | 'Ulimits' | 'Sysctls' | 'CpusetCpus' | 'CpusetMems'>>;
 
 export function kernelFieldsFromDocker(
   h: unknown,

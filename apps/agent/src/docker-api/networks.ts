@@ -1,6 +1,8 @@
-import type { NetworkCreateResponse } from '@skiff/docker-types';
+import type { NetworkConnectRequest, NetworkCreateResponse, NetworkDisconnectRequest } from '@skiff/docker-types';
 import type { NetworkRecord } from '@skiff/runtime';
 import type { NetworkBackend } from './backend.js';
+import { z } from 'zod';
+import { endpointSettings, zodIssues } from './create-body.js';
 import { DockerApiError, readJsonBody, sendJson } from './http.js';
 import { pruneFilter } from './prune-filters.js';
 import { labelMatches, queryFilters } from './query.js';
@@ -17,11 +19,12 @@ interface CreateBody {
   Labels?: Record<string, string>;
 }
 
-interface ConnectBody {
-  Container?: string;
-  Force?: boolean;
-  EndpointConfig?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null };
-}
+/** connect and disconnect share the route: one schema for both bodies */
+const connectBody = z.object({
+  Container: z.string().optional(),
+  Force: z.boolean().optional(),
+  EndpointConfig: endpointSettings.nullable().optional(),
+}) satisfies z.ZodType<NetworkConnectRequest & NetworkDisconnectRequest>;
 
 /** Docker's network endpoints over runtime.networks (bridge driver; host/none are built in) */
 export const NETWORK_ROUTES: Route<NetworkBackend>[] = [
@@ -106,7 +109,9 @@ export const NETWORK_ROUTES: Route<NetworkBackend>[] = [
     method: 'POST',
     pattern: /^\/networks\/([^/]+)\/(connect|disconnect)$/,
     async handle(c) {
-      const body = (await readJsonBody<ConnectBody>(c.req)) ?? {};
+      const parsed = connectBody.safeParse((await readJsonBody<unknown>(c.req)) ?? {});
+      if (!parsed.success) throw new DockerApiError(400, `invalid ${c.params[1]} request: ${zodIssues(parsed.error)}`);
+      const body = parsed.data;
       if (!body.Container) throw new DockerApiError(400, 'Container is required');
       const network = c.runtime.networks.get(param(c)).name;
       if (c.params[1] === 'connect') {

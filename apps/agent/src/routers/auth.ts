@@ -56,8 +56,11 @@ export const authRouter = router({
     can: permissionsOf(ctx.principal),
   })),
 
-  /** whether first-time setup is still open (no user yet) */
-  setupNeeded: publicProcedure.query(async ({ ctx }) => ({ needed: (await ctx.db.user.count()) === 0 })),
+  /**
+   * whether first-time setup is still open (no user yet), and whether the caller is signed
+   * in: the login and setup pages ask without a 401 for the signed-out case
+   */
+  setupNeeded: publicProcedure.query(async ({ ctx }) => ({ needed: (await ctx.db.user.count()) === 0, signedIn: !!ctx.principal.role })),
 
   /** first-time setup with the one-time token printed at agent start */
   setup: publicProcedure.input(z.object({ token: z.string().min(1), username, password })).mutation(async ({ ctx, input }) => {

@@ -1,15 +1,17 @@
 'use client';
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { useState } from 'react';
 import { AdminsOnly, ErrorAlert, TableCard, When } from '../../components/admin/common';
 import { useDebounced } from '../../components/use-debounced';
 import { useMe } from '../../components/use-auth';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC, useTRPCClient } from '../../trpc/react';
+import { useTitle } from '../../components/use-title';
+import { useUrlState } from '../../components/use-url-state';
 
 const PAGE = 50;
 
 export default function AuditPage() {
+  useTitle('Audit log');
   const me = useMe();
   if (!me) return null;
   if (!me.can.admin) return <AdminsOnly what="the audit log is for admins" />;
@@ -20,8 +22,9 @@ export default function AuditPage() {
 function AuditLog() {
   const trpc = useTRPC();
   const client = useTRPCClient();
-  const [user, setUser] = useState('');
-  const [action, setAction] = useState('');
+  // the filters are in the URL: a refresh or the back button keeps them
+  const [user, setUser] = useUrlState('user', '');
+  const [action, setAction] = useUrlState('action', '');
   // filters apply as you type, a moment after the last key
   const filters = useDebounced({ actorContains: user.trim() || undefined, actionContains: action.trim() || undefined }, 250);
   // pages by `before` (the last id shown), under the audit path so every mutation marks it stale

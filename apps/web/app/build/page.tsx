@@ -18,6 +18,7 @@ import {
   type BuildState,
   type LogKind,
 } from '../../lib/build-stream';
+import { useTitle } from '../../components/use-title';
 
 type Source = 'dockerfile' | 'context';
 type Phase = 'idle' | 'running' | 'done' | 'failed' | 'cancelled';
@@ -39,6 +40,7 @@ const KIND_CLASS: Record<LogKind, string> = {
 
 /** `docker build` in the browser: a Dockerfile (empty context) or an uploaded context archive, with the output live. */
 export default function BuildPage() {
+  useTitle('Build');
   const me = useMe();
   const canOperate = !!me?.can.operate;
   const [source, setSource] = useState<Source>('dockerfile');

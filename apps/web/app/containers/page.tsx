@@ -1,101 +1,57 @@
 'use client';
-import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
-import { useVirtualizer } from '@tanstack/react-virtual';
-import Link from 'next/link';
-import { useSearchParams } from 'next/navigation';
-import { Suspense, useEffect, useMemo, useRef, useState } from 'react';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import type { ContainerSummary } from '@skiff/runtime/types';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useConfirm } from '../../components/confirm-dialog';
+import { BulkToolbar } from '../../components/containers/bulk-toolbar';
+import { ContainerTable } from '../../components/containers/container-table';
+import type { RowAction } from '../../components/containers/container-row';
+import {
+  filterContainers,
+  formatSort,
+  groupEntries,
+  parseSort,
+  type SortKey,
+  STATES,
+  type StateFilter,
+  nameOf,
+  sortContainers,
+} from '../../components/containers/list-model';
 import { RunForm } from '../../components/run-form';
 import { useAction } from '../../components/use-action';
 import { useMe } from '../../components/use-auth';
-import { bytes } from '../../lib/format';
+import { useTitle } from '../../components/use-title';
+import { useUrlState } from '../../components/use-url-state';
 import { errorMessage } from '../../lib/errors';
-import type { Client } from '../../lib/trpc';
-import { pathsForMutation } from '../../trpc/invalidation';
-import { useInvalidate, useTRPC, useTRPCClient } from '../../trpc/react';
+import { useTRPC } from '../../trpc/react';
 
-const STATE_COLOUR: Record<string, string> = {
-  running: 'bg-emerald-500',
-  paused: 'bg-amber-500',
-  restarting: 'bg-amber-500',
-  exited: 'bg-zinc-400',
-  dead: 'bg-rose-500',
-  created: 'bg-sky-400',
-};
-const STATES = ['all', 'running', 'paused', 'exited', 'created'] as const;
-const ROW_HEIGHT = 44;
-// tablets drop the CPU and memory columns rather than cutting off the row's buttons
-const COLUMNS =
-  'grid-cols-[2rem_minmax(6rem,1.4fr)_minmax(6rem,1.2fr)_minmax(6rem,1fr)_minmax(4rem,0.8fr)_auto] lg:grid-cols-[2rem_minmax(8rem,1.4fr)_minmax(8rem,1.4fr)_minmax(7rem,1fr)_minmax(5rem,0.8fr)_4rem_5rem_auto]';
-
-type Bulk = 'start' | 'stop' | 'restart' | 'kill' | 'remove';
-
-/**
- * One bulk action on one container, through the same API calls as the single-row buttons;
- * straight through the client, so that 1000 of them refresh the list once, at the end.
- */
-function bulkCall(client: Client, action: Bulk, id: string): Promise<unknown> {
-  const c = client.containers;
-  switch (action) {
-    case 'start':
-      return c.start.mutate({ id });
-    case 'stop':
-      return c.stop.mutate({ id, timeout: 3 });
-    case 'restart':
-      return c.restart.mutate({ id, timeout: 3 });
-    case 'kill':
-      return c.kill.mutate({ id });
-    case 'remove':
-      return c.remove.mutate({ id, force: true });
-  }
-}
-
-export default function ContainersPageShell() {
-  // useSearchParams needs a Suspense boundary in a statically rendered page
-  return (
-    <Suspense>
-      <ContainersPage />
-    </Suspense>
-  );
-}
-
-function ContainersPage() {
+export default function ContainersPage() {
+  useTitle('Containers');
   const me = useMe();
   const trpc = useTRPC();
-  const client = useTRPCClient();
-  const invalidate = useInvalidate();
-  const params = useSearchParams();
   const list = useQuery(trpc.containers.list.queryOptions({ all: true }, { enabled: !!me }));
   const rows = useMemo(() => list.data ?? [], [list.data]);
   const loaded = list.isSuccess;
   const action = useAction();
   const confirm = useConfirm();
-  const [notice, setNotice] = useState('');
-  const [search, setSearch] = useState('');
-  const [state, setState] = useState<(typeof STATES)[number]>(() =>
-    (STATES as readonly string[]).includes(params.get('state') ?? '') ? (params.get('state') as (typeof STATES)[number]) : 'all',
-  );
+  // search, state filter and sort live in the URL: a refresh or the back button keeps them
+  const [search, setSearch] = useUrlState('q', '');
+  const [stateParam, setState] = useUrlState('state', 'all');
+  const state: StateFilter = (STATES as readonly string[]).includes(stateParam) ? (stateParam as StateFilter) : 'all';
+  const [sortParam, setSort] = useUrlState('sort', 'name');
+  const sort = useMemo(() => parseSort(sortParam), [sortParam]);
+  const [folded, setFolded] = useState<ReadonlySet<string>>(new Set());
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [showRun, setShowRun] = useState(false);
-  const [busy, setBusy] = useState(false);
   const canOperate = !!me?.can.operate;
   const start = useMutation(trpc.containers.start.mutationOptions());
   const stop = useMutation(trpc.containers.stop.mutationOptions());
   const remove = useMutation(trpc.containers.remove.mutationOptions());
   const error = action.error || (list.error ? errorMessage(list.error) : '');
 
-  const shown = useMemo(() => {
-    const q = search.trim().toLowerCase();
-    return rows.filter(
-      (r) =>
-        (state === 'all' || r.state === state) &&
-        (!q ||
-          r.names[0]!.toLowerCase().includes(q) ||
-          r.image.toLowerCase().includes(q) ||
-          r.id.startsWith(q) ||
-          r.ports.some((p) => `${p.publicPort}`.startsWith(q))),
-    );
-  }, [rows, search, state]);
+  const shown = useMemo(() => filterContainers(rows, search, state), [rows, search, state]);
+  const sorted = useMemo(() => sortContainers(shown, sort), [shown, sort]);
+  const entries = useMemo(() => groupEntries(sorted, folded), [sorted, folded]);
 
   // drop selections that no longer exist or are filtered away
   useEffect(() => {
@@ -120,79 +76,53 @@ function ContainersPage() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  const scroller = useRef<HTMLDivElement>(null);
-  const virtual = useVirtualizer({ count: shown.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 10 });
-  const items = virtual.getVirtualItems();
-
-  // CPU/memory for the running rows on screen, every 5 s (never for 1000 rows at once)
-  const visibleRunning = items
-    .map((i) => shown[i.index])
-    .filter((r) => r && r.state === 'running')
-    .map((r) => r!.id);
-  const stats = useQuery(
-    trpc.containers.statsSummary.queryOptions(
-      { ids: visibleRunning },
-      { enabled: !!me && visibleRunning.length > 0, refetchInterval: 5000, placeholderData: keepPreviousData },
-    ),
-  );
-  const usage = useMemo(() => new Map((stats.data ?? []).map((g) => [g.id, g])), [stats.data]);
-
-  // remove and kill ask first, naming the containers (bulkRun does the work)
-  const bulk = async (what: Bulk) => {
-    const ids = [...selected];
-    if (what !== 'remove' && what !== 'kill') return bulkRun(what, ids);
-    const names = ids.map((id) => rows.find((r) => r.id === id)?.names[0]?.slice(1) ?? id.slice(0, 12));
-    const object = names.length === 1 ? `container ${names[0]}` : `${names.length} containers`;
-    const verb = what === 'remove' ? 'Remove' : 'Kill';
-    await confirm.ask({
-      title: `${verb} ${object}?`,
-      body: `${names.length > 1 ? `${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}. ` : ''}${
-        what === 'remove' ? 'Running ones are killed; their writable layers and logs are deleted.' : 'Their processes get SIGKILL at once.'
-      }`,
-      confirm: `${verb} ${object}`,
-      run: () => bulkRun(what, ids),
-    });
-  };
-  const removeOne = (id: string, name: string, running: boolean) =>
-    confirm.ask({
-      title: `Remove container ${name}?`,
-      body: `${running ? 'It is running and will be killed. ' : ''}Its writable layer and logs are deleted; named volumes stay.`,
-      confirm: `Remove container ${name}`,
-      run: () => action.run(() => remove.mutateAsync({ id, force: true })),
-    });
-
-  const bulkRun = async (what: Bulk, ids: string[]) => {
-    setBusy(true);
-    action.setError('');
-    setNotice(`${what}: 0 / ${ids.length}`);
-    const failures: string[] = [];
-    let done = 0;
-    // a few at a time: fast, without flooding the agent with 1000 parallel stops
-    const queue = [...ids];
-    await Promise.all(
-      Array.from({ length: Math.min(4, queue.length) }, async () => {
-        for (let id = queue.shift(); id; id = queue.shift()) {
-          const name = rows.find((r) => r.id === id)?.names[0]?.slice(1) ?? id.slice(0, 12);
-          await bulkCall(client, what, id).catch((e) => failures.push(`${name}: ${errorMessage(e)}`));
-          setNotice(`${what}: ${++done} / ${ids.length}`);
-        }
+  const onSort = (key: SortKey) => setSort(formatSort({ key, desc: sort.key === key ? !sort.desc : key === 'created' }));
+  const onFold = useCallback(
+    (project: string) =>
+      setFolded((f) => {
+        const n = new Set(f);
+        if (!n.delete(project)) n.add(project);
+        return n;
       }),
-    );
-    setBusy(false);
-    setNotice(failures.length ? '' : `${what}: ${ids.length} done`);
-    if (failures.length) action.setError(`${failures.length} failed — ${failures.slice(0, 5).join('; ')}${failures.length > 5 ? '; …' : ''}`);
-    if (what === 'remove') setSelected(new Set());
-    await invalidate(pathsForMutation(`containers.${what}`));
+    [],
+  );
+  const onToggle = useCallback(
+    (id: string) =>
+      setSelected((s) => {
+        const n = new Set(s);
+        if (!n.delete(id)) n.add(id);
+        return n;
+      }),
+    [],
+  );
+  const onSelectMany = useCallback(
+    (ids: string[], select: boolean) =>
+      setSelected((s) => {
+        const n = new Set(s);
+        for (const id of ids) {
+          if (select) n.add(id);
+          else n.delete(id);
+        }
+        return n;
+      }),
+    [],
+  );
+  const onAction = (what: RowAction, c: ContainerSummary) => {
+    const id = c.id;
+    if (what === 'start') void action.run(() => start.mutateAsync({ id }));
+    else if (what === 'stop') void action.run(() => stop.mutateAsync({ id, timeout: 3 }));
+    else {
+      // removal asks first, naming the container
+      const name = nameOf(c);
+      void confirm.ask({
+        title: `Remove container ${name}?`,
+        body: `${c.state === 'running' ? 'It is running and will be killed. ' : ''}Its writable layer and logs are deleted; named volumes stay.`,
+        confirm: `Remove container ${name}`,
+        run: () => action.run(() => remove.mutateAsync({ id, force: true })),
+      });
+    }
   };
-
   const allSelected = shown.length > 0 && selected.size === shown.length;
-  const toggle = (id: string) =>
-    setSelected((s) => {
-      const n = new Set(s);
-      if (n.has(id)) n.delete(id);
-      else n.add(id);
-      return n;
-    });
   const counts = useMemo(() => Object.fromEntries(STATES.map((s) => [s, s === 'all' ? rows.length : rows.filter((r) => r.state === s).length])), [rows]);
 
   return (
@@ -208,7 +138,7 @@ function ContainersPage() {
           value={search}
           onChange={(e) => setSearch(e.target.value)}
         />
-        <div className="flex gap-1" role="group" aria-label="state filter">
+        <div className="flex flex-wrap gap-1" role="group" aria-label="state filter">
           {STATES.map((s) => (
             <button key={s} className={s === state ? 'btn-primary' : 'btn'} aria-pressed={s === state} onClick={() => setState(s)}>
               {s} <span className="opacity-70">{counts[s]}</span>
@@ -229,113 +159,23 @@ function ContainersPage() {
         </p>
       )}
       {canOperate && selected.size > 0 && (
-        <div className="card flex flex-wrap items-center gap-2 py-2 text-sm" role="toolbar" aria-label="bulk actions">
-          <span data-testid="selected-count">{selected.size} selected</span>
-          {(['start', 'stop', 'restart', 'kill'] as const).map((a) => (
-            <button key={a} className="btn" disabled={busy} onClick={() => void bulk(a)}>
-              {a}
-            </button>
-          ))}
-          <button className="btn-danger" disabled={busy} onClick={() => void bulk('remove')}>
-            remove
-          </button>
-          <button className="btn" disabled={busy} onClick={() => setSelected(new Set())}>
-            clear
-          </button>
-          {notice && (
-            <span className="text-zinc-500" data-testid="bulk-progress">
-              {notice}
-            </span>
-          )}
-        </div>
+        <BulkToolbar selected={selected} rows={rows} onClear={() => setSelected(new Set())} onError={action.setError} confirm={confirm.ask} />
       )}
       <div className="card p-0">
-        <div className={`grid ${COLUMNS} items-center gap-2 border-b border-zinc-200 px-3 py-2 text-xs text-zinc-500 dark:border-zinc-800`} role="row">
-          <span>
-            {canOperate && (
-              <input
-                type="checkbox"
-                aria-label="select all"
-                checked={allSelected}
-                onChange={() => setSelected(allSelected ? new Set() : new Set(shown.map((r) => r.id)))}
-              />
-            )}
-          </span>
-          <span>Name</span>
-          <span>Image</span>
-          <span>State</span>
-          <span>Ports</span>
-          <span className="hidden lg:block">CPU</span>
-          <span className="hidden lg:block">Memory</span>
-          <span />
-        </div>
-        <div ref={scroller} className="max-h-[70vh] overflow-auto" data-testid="container-rows">
-          <div style={{ height: virtual.getTotalSize(), position: 'relative' }}>
-            {items.map((item) => {
-              const c = shown[item.index]!;
-              const name = c.names[0]!.slice(1);
-              const u = usage.get(c.id);
-              const running = c.state === 'running';
-              return (
-                <div
-                  key={c.id}
-                  role="row"
-                  data-testid={`row-${name}`}
-                  className={`absolute left-0 grid w-full ${COLUMNS} items-center gap-2 border-b border-zinc-100 px-3 text-sm dark:border-zinc-800`}
-                  style={{ top: item.start, height: ROW_HEIGHT }}
-                >
-                  <span>
-                    {canOperate && <input type="checkbox" aria-label={`select ${name}`} checked={selected.has(c.id)} onChange={() => toggle(c.id)} />}
-                  </span>
-                  <Link className="truncate text-sky-600 hover:underline" href={`/containers/${c.id}`} title={c.id}>
-                    {name}
-                  </Link>
-                  <span className="truncate font-mono text-xs" title={c.image}>
-                    {c.image}
-                  </span>
-                  <span className="truncate" title={c.status}>
-                    <span className={`mr-2 inline-block h-2 w-2 rounded-full ${STATE_COLOUR[c.state] ?? 'bg-zinc-400'}`} />
-                    {c.status}
-                  </span>
-                  <span className="truncate text-xs">
-                    {c.ports
-                      .filter((p) => p.publicPort)
-                      .map((p) => (
-                        <a
-                          key={`${p.publicPort}/${p.type}`}
-                          className="mr-2 text-sky-600 hover:underline"
-                          href={`http://${location.hostname}:${p.publicPort}/`}
-                          target="_blank"
-                          rel="noreferrer"
-                        >
-                          {p.publicPort}→{p.privatePort}
-                        </a>
-                      ))}
-                  </span>
-                  <span className="hidden text-xs tabular-nums lg:block">{running && u ? `${u.cpuPercent.toFixed(1)}%` : '—'}</span>
-                  <span className="hidden text-xs tabular-nums lg:block">{running && u ? bytes(u.memoryUsage) : '—'}</span>
-                  <span className="space-x-1 whitespace-nowrap text-right">
-                    {canOperate && !running && c.state !== 'paused' && (
-                      <button className="btn" onClick={() => void action.run(() => start.mutateAsync({ id: c.id }))}>
-                        start
-                      </button>
-                    )}
-                    {canOperate && running && (
-                      <button className="btn" onClick={() => void action.run(() => stop.mutateAsync({ id: c.id, timeout: 3 }))}>
-                        stop
-                      </button>
-                    )}
-                    {canOperate && (
-                      <button className="btn-danger" aria-label={`remove ${name}`} onClick={() => void removeOne(c.id, name, running)}>
-                        remove
-                      </button>
-                    )}
-                  </span>
-                </div>
-              );
-            })}
-          </div>
-        </div>
+        <ContainerTable
+          entries={entries}
+          sort={sort}
+          onSort={onSort}
+          canOperate={canOperate}
+          selected={selected}
+          allSelected={allSelected}
+          onSelectAll={() => setSelected(allSelected ? new Set() : new Set(shown.map((r) => r.id)))}
+          onToggle={onToggle}
+          onSelectMany={onSelectMany}
+          onFold={onFold}
+          onAction={onAction}
+          live={!!me}
+        />
         {loaded && !shown.length && <p className="py-6 text-center text-sm text-zinc-500">{rows.length ? 'No container matches.' : 'No containers yet.'}</p>}
         {confirm.dialog}
         <p className="px-3 py-1 text-right text-xs text-zinc-500" data-testid="shown-count">

@@ -1,19 +1,26 @@
 'use client';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { Fragment, useEffect, useMemo, useState } from 'react';
+import Link from 'next/link';
+import { Fragment, useMemo, useState } from 'react';
 import { ImageHistoryView } from '../../components/resources/image-history';
 import { PullPanel } from '../../components/resources/pull-panel';
-import { ErrorAlert, Notice, ROW, TABLE, THEAD, type ImageRow } from '../../components/resources/shared';
+import { ErrorAlert, Notice, PHONE_CARDS, ROW, TABLE, THEAD, type ImageRow } from '../../components/resources/shared';
+import { toasted } from '../../components/toast';
 import { useAction } from '../../components/use-action';
 import { useMe } from '../../components/use-auth';
 import { ago, bytes } from '../../lib/format';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
 import { useConfirm } from '../../components/confirm-dialog';
+import { useTitle } from '../../components/use-title';
+import { useUrlState } from '../../components/use-url-state';
 
 const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+/** the image's own page (a search parameter: the dashboard exports statically) */
+const imageHref = (ref: string) => `/images/view?ref=${encodeURIComponent(ref)}`;
 
 export default function ImagesPage() {
+  useTitle('Images');
   const me = useMe();
   const trpc = useTRPC();
   const canOperate = !!me?.can.operate;
@@ -22,7 +29,8 @@ export default function ImagesPage() {
   const containersQ = useQuery(trpc.containers.list.queryOptions({ all: true }, { enabled: !!me }));
   const images = useMemo(() => imagesQ.data ?? [], [imagesQ.data]);
   const loaded = imagesQ.isSuccess && containersQ.isSuccess;
-  const [search, setSearch] = useState('');
+  // in the URL (also how the Build page and the commit dialog link here): a refresh or back keeps it
+  const [search, setSearch] = useUrlState('q', '');
   const action = useAction();
   const confirm = useConfirm();
   const failed = imagesQ.error ?? containersQ.error;
@@ -37,12 +45,6 @@ export default function ImagesPage() {
   const [newTag, setNewTag] = useState('');
   const [pruneAll, setPruneAll] = useState(false);
   const [pushes, setPushes] = useState<Record<string, PushState>>({});
-
-  // /images?q=… (the Build page's and the commit dialog's links) starts with that search
-  useEffect(() => {
-    const q = new URLSearchParams(window.location.search).get('q');
-    if (q) setSearch(q);
-  }, []);
 
   const usage = useMemo(() => {
     const m = new Map<string, number>();
@@ -75,7 +77,7 @@ export default function ImagesPage() {
       confirm: `${users ? 'Force-remove' : 'Remove'} image ${name}`,
       run: () =>
         action.run(
-          () => removeImage.mutateAsync({ ref: i.id, force }),
+          () => toasted(removeImage.mutateAsync({ ref: i.id, force }), `Removed ${name}`, `Could not remove ${name}`),
           (r) =>
             `${r.untagged.length ? `Untagged ${r.untagged.join(', ')}. ` : ''}${r.deleted.length ? `Deleted ${r.deleted.length} image/layer(s).` : ''}`.trim(),
         ),
@@ -90,7 +92,11 @@ export default function ImagesPage() {
         ? `It is the last tag of ${shortId(i.id)}: removing it removes the image${usage.get(i.id) ? ' name (containers keep the image)' : ''}.`
         : `The image keeps its other tags (${i.repoTags.filter((t) => t !== tag).join(', ')}).`,
       confirm: `Untag ${tag}`,
-      run: () => action.run(() => removeImage.mutateAsync({ ref: tag, force: (usage.get(i.id) ?? 0) > 0 }), `Untagged ${tag}`),
+      run: () =>
+        action.run(
+          () => toasted(removeImage.mutateAsync({ ref: tag, force: (usage.get(i.id) ?? 0) > 0 }), `Untagged ${tag}`, `Could not untag ${tag}`),
+          `Untagged ${tag}`,
+        ),
     });
   };
 
@@ -172,7 +178,7 @@ export default function ImagesPage() {
       <ErrorAlert message={error} onClose={() => action.setError('')} />
       <Notice message={notice} testId="images-notice" />
       <div className="card overflow-x-auto p-0">
-        <table className={TABLE}>
+        <table className={`${TABLE} ${PHONE_CARDS}`}>
           <thead className={THEAD}>
             <tr>
               <th className="px-3 py-2 font-medium">Repository:tag</th>
@@ -199,7 +205,9 @@ export default function ImagesPage() {
                               className="inline-flex items-center gap-1 rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-xs dark:bg-zinc-800"
                               data-testid="image-tag"
                             >
-                              <span>{t}</span>
+                              <Link className="hover:underline" href={imageHref(t)}>
+                                {t}
+                              </Link>
                               {canOperate && (
                                 <button
                                   className="text-sky-700 hover:underline disabled:opacity-50 dark:text-sky-400"
@@ -261,7 +269,13 @@ export default function ImagesPage() {
                       )}
                     </td>
                     <td className="px-2 font-mono text-xs" title={i.id}>
-                      {shortId(i.id)}
+                      <Link
+                        className="text-sky-700 hover:underline dark:text-sky-400"
+                        href={imageHref(i.id)}
+                        aria-label={`details of ${i.repoTags[0] ?? shortId(i.id)}`}
+                      >
+                        {shortId(i.id)}
+                      </Link>
                     </td>
                     <td className="whitespace-nowrap px-2 text-right tabular-nums">{bytes(i.size)}</td>
                     <td className="whitespace-nowrap px-2" title={i.created}>

@@ -8,10 +8,12 @@ import { useMe } from '../../components/use-auth';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
 import { useConfirm } from '../../components/confirm-dialog';
+import { useTitle } from '../../components/use-title';
 
 const BUILTIN = new Set(['bridge', 'host', 'none']);
 
 export default function NetworksPage() {
+  useTitle('Networks');
   const me = useMe();
   const trpc = useTRPC();
   const canOperate = !!me?.can.operate;

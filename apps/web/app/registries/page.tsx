@@ -8,10 +8,12 @@ import { errorMessage } from '../../lib/errors';
 import type { Client } from '../../lib/trpc';
 import { useTRPC } from '../../trpc/react';
 import { useConfirm } from '../../components/confirm-dialog';
+import { useTitle } from '../../components/use-title';
 
 type Credential = Awaited<ReturnType<Client['registries']['list']['query']>>[number];
 
 export default function RegistriesPage() {
+  useTitle('Registries');
   const me = useMe();
   if (!me) return null;
   if (!me.can.admin) return <AdminsOnly what="registry credentials are for admins" />;

@@ -7,9 +7,11 @@ import { useMe } from '../../components/use-auth';
 import { ago } from '../../lib/format';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
+import { useTitle } from '../../components/use-title';
 
 /** Compose projects: the stored stacks with their live state, and projects started elsewhere (the CLI). */
 export default function StacksPage() {
+  useTitle('Stacks');
   const me = useMe();
   const canOperate = !!me?.can.operate;
   // live states: container events refetch the list (trpc/live-events.tsx)

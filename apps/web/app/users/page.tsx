@@ -3,9 +3,11 @@ import { AdminsOnly } from '../../components/admin/common';
 import { TokensSection } from '../../components/admin/tokens';
 import { UsersSection } from '../../components/admin/users';
 import { useMe } from '../../components/use-auth';
+import { useTitle } from '../../components/use-title';
 
 /** Users (admins) and everyone's own API tokens. */
 export default function UsersPage() {
+  useTitle('Users');
   const me = useMe();
   if (!me) return null;
   return (

@@ -9,8 +9,11 @@ import { ago, bytes } from '../../lib/format';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
 import { useConfirm } from '../../components/confirm-dialog';
+import { useTitle } from '../../components/use-title';
+import { useUrlState } from '../../components/use-url-state';
 
 export default function VolumesPage() {
+  useTitle('Volumes');
   const me = useMe();
   const trpc = useTRPC();
   const canOperate = !!me?.can.operate;
@@ -21,7 +24,7 @@ export default function VolumesPage() {
   const loaded = volumesQ.isSuccess && containersQ.isSuccess;
   const [name, setName] = useState('');
   const [labels, setLabels] = useState('');
-  const [search, setSearch] = useState('');
+  const [search, setSearch] = useUrlState('q', ''); // in the URL: a refresh or back keeps the filter
   const [pruneAll, setPruneAll] = useState(true);
   const [expanded, setExpanded] = useState<string | null>(null);
   const action = useAction();
@@ -34,6 +37,9 @@ export default function VolumesPage() {
   const removeVolume = useMutation(trpc.volumes.remove.mutationOptions());
 
   const names = useMemo(() => containerNames(containersQ.data ?? []), [containersQ.data]);
+  // sizes come from `system df` (it walks each volume): a query of its own, so the list does not wait for it
+  const dfQ = useQuery(trpc.system.df.queryOptions(undefined, { enabled: !!me }));
+  const sizes = useMemo(() => new Map(dfQ.data?.volumes.items.map((v) => [v.name, v.size])), [dfQ.data]);
   const shown = useMemo(() => {
     const q = search.trim().toLowerCase();
     return q
@@ -140,6 +146,7 @@ export default function VolumesPage() {
             <tr>
               <th className="px-3 py-2 font-medium">Name</th>
               <th className="px-2 font-medium">Driver</th>
+              <th className="px-2 text-right font-medium">Size</th>
               <th className="px-2 font-medium">Mountpoint</th>
               <th className="px-2 font-medium">Created</th>
               <th className="px-2 font-medium">Labels</th>
@@ -157,6 +164,9 @@ export default function VolumesPage() {
                       {v.name.length > 30 ? `${v.name.slice(0, 12)}…` : v.name}
                     </td>
                     <td className="px-2">{v.driver}</td>
+                    <td className="whitespace-nowrap px-2 text-right tabular-nums" data-testid="volume-size">
+                      {sizes.has(v.name) ? bytes(sizes.get(v.name)!) : dfQ.isPending ? '…' : '—'}
+                    </td>
                     <td className="max-w-[16rem] truncate px-2 font-mono text-xs" title={v.mountpoint}>
                       {v.mountpoint}
                     </td>
@@ -187,7 +197,7 @@ export default function VolumesPage() {
                   </tr>
                   {open && (
                     <tr>
-                      <td colSpan={7} className="bg-zinc-50 px-3 py-2 text-xs dark:bg-zinc-950" data-testid="volume-inspect">
+                      <td colSpan={8} className="bg-zinc-50 px-3 py-2 text-xs dark:bg-zinc-950" data-testid="volume-inspect">
                         <dl className="grid grid-cols-[8rem_1fr] gap-1">
                           <dt className="text-zinc-500">Name</dt>
                           <dd className="break-all font-mono">{v.name}</dd>

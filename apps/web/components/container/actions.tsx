@@ -6,7 +6,20 @@ import { useState } from 'react';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
 import { useConfirm } from '../confirm-dialog';
+import { toasted } from '../toast';
 import { CommitDialog } from './commit-dialog';
+
+/** what a toast says when an action worked: "Stopped web" */
+const DONE: Record<string, string> = {
+  start: 'Started',
+  stop: 'Stopped',
+  restart: 'Restarted',
+  pause: 'Paused',
+  unpause: 'Unpaused',
+  kill: 'Killed',
+  rename: 'Renamed',
+  remove: 'Removed',
+};
 
 /**
  * Lifecycle buttons (those that do not fit the state disabled, in fixed places), rename and
@@ -34,20 +47,21 @@ export function ContainerActions({ info, onError }: { info: ContainerInspect; on
   const [newName, setNewName] = useState(info.Name.slice(1));
   const [committing, setCommitting] = useState(false);
   const id = info.Id;
+  const name = info.Name.slice(1);
   const { Running: running, Paused: paused } = info.State;
 
   const run = async (label: string, fn: () => Promise<unknown>) => {
     setBusy(label);
     onError('');
     try {
-      await fn();
+      // a stop may take its full timeout: the toast says when it ended, wherever the user is by then
+      await toasted(fn(), `${DONE[label] ?? label} ${name}`, `Could not ${label} ${name}`);
     } catch (e) {
       onError(errorMessage(e));
     } finally {
       setBusy('');
     }
   };
-  const name = info.Name.slice(1);
   // every button keeps its place whatever the state (disabled, never hidden) and its label
   // while it runs, so a second click never lands on a neighbour that moved under the pointer
   const button = (label: string, enabled: boolean, fn: () => Promise<unknown>, cls = 'btn') => (

@@ -2,6 +2,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { errorMessage } from '../../lib/errors';
 import { useTRPCClient } from '../../trpc/react';
+import { useUrlFlag, useUrlState } from '../use-url-state';
 
 type Entry = { stream: string; time: string; line: string };
 const KEEP = 5000;
@@ -10,20 +11,27 @@ const TAILS = [100, 500, 1000, 5000, 0] as const;
 /** the lines of a log chunk (the agent sends runs of lines with one timestamp), each with its newline */
 const chunkLines = (text: string) => (text ? text.split(/(?<=\n)/) : []);
 
-/** Live logs: follow, tail N, timestamps, search, stdout/stderr colours, download of the full log. */
+/**
+ * Live logs: tail N, timestamps, search, stdout/stderr colours, download of the full log.
+ * New lines always arrive; "follow" keeps the newest in view. Scrolling up to read unticks
+ * it (the view stays put while lines arrive below) and offers a jump back to the latest.
+ */
 export function Logs({ id, name }: { id: string; name: string }) {
   // a stream, not a query: lines arrive as the container writes them
   const client = useTRPCClient();
   const [lines, setLines] = useState<Entry[]>([]);
-  const [tail, setTail] = useState<number>(500);
-  const [follow, setFollow] = useState(true);
-  const [timestamps, setTimestamps] = useState(false);
-  const [search, setSearch] = useState('');
-  const [streams, setStreams] = useState({ stdout: true, stderr: true });
+  // the options are in the URL (?tail=1000&ts=1…): a refresh or the back button keeps them
+  const [tailParam, setTailParam] = useUrlState('tail', '500');
+  const tail = TAILS.includes(Number(tailParam) as (typeof TAILS)[number]) ? Number(tailParam) : 500;
+  const [follow, setFollow] = useUrlFlag('follow', true);
+  const [timestamps, setTimestamps] = useUrlFlag('ts', false);
+  const [search, setSearch] = useUrlState('grep', '');
+  const [stdout, setStdout] = useUrlFlag('stdout', true);
+  const [stderr, setStderr] = useUrlFlag('stderr', true);
+  const streams = useMemo(() => ({ stdout, stderr }), [stdout, stderr]);
   const [error, setError] = useState('');
   const [downloading, setDownloading] = useState(false);
   const box = useRef<HTMLPreElement>(null);
-  const stuckToBottom = useRef(true);
 
   useEffect(() => {
     setLines([]);
@@ -38,7 +46,7 @@ export function Logs({ id, name }: { id: string; name: string }) {
       setLines((l) => (l.length + batch.length > KEEP ? [...l, ...batch].slice(-KEEP) : [...l, ...batch]));
     };
     const sub = client.containers.logChunks.subscribe(
-      { id, options: { follow, tail: tail || undefined } },
+      { id, options: { follow: true, tail: tail || undefined } },
       {
         onData: (batch) => {
           for (const c of batch) for (const line of chunkLines(c.text)) pending.push({ stream: c.stream, time: c.time, line });
@@ -51,18 +59,18 @@ export function Logs({ id, name }: { id: string; name: string }) {
       cancelAnimationFrame(frame);
       sub.unsubscribe();
     };
-  }, [client, id, follow, tail]);
+  }, [client, id, tail]);
 
   const shown = useMemo(() => {
     const q = search.toLowerCase();
     return lines.filter((l) => streams[l.stream as 'stdout'] !== false && (!q || l.line.toLowerCase().includes(q)));
   }, [lines, search, streams]);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: new lines on screen are what re-scrolls, though the effect reads only the ref
+  // biome-ignore lint/correctness/useExhaustiveDependencies: new lines on screen are what re-scrolls, though the effect does not read them
   useEffect(() => {
     const el = box.current;
-    if (el && stuckToBottom.current) el.scrollTop = el.scrollHeight;
-  }, [shown]);
+    if (el && follow) el.scrollTop = el.scrollHeight;
+  }, [shown, follow]);
 
   /** the whole log (not just what is on screen), as the agent has it */
   const download = async () => {
@@ -123,7 +131,7 @@ export function Logs({ id, name }: { id: string; name: string }) {
         />
         <label className="flex items-center gap-1">
           tail
-          <select className="input w-24" aria-label="tail" value={tail} onChange={(e) => setTail(Number(e.target.value))}>
+          <select className="input w-24" aria-label="tail" value={tail} onChange={(e) => setTailParam(e.target.value)}>
             {TAILS.map((t) => (
               <option key={t} value={t}>
                 {t || 'all'}
@@ -138,11 +146,10 @@ export function Logs({ id, name }: { id: string; name: string }) {
           <input type="checkbox" checked={timestamps} onChange={(e) => setTimestamps(e.target.checked)} /> timestamps
         </label>
         <label className="flex items-center gap-1">
-          <input type="checkbox" checked={streams.stdout} onChange={(e) => setStreams((s) => ({ ...s, stdout: e.target.checked }))} /> stdout
+          <input type="checkbox" checked={streams.stdout} onChange={(e) => setStdout(e.target.checked)} /> stdout
         </label>
         <label className="flex items-center gap-1">
-          <input type="checkbox" checked={streams.stderr} onChange={(e) => setStreams((s) => ({ ...s, stderr: e.target.checked }))} />{' '}
-          <span className="text-rose-500">stderr</span>
+          <input type="checkbox" checked={streams.stderr} onChange={(e) => setStderr(e.target.checked)} /> <span className="text-rose-500">stderr</span>
         </label>
         <span className="flex-1" />
         <span className="text-zinc-500" data-testid="log-count">
@@ -160,22 +167,35 @@ export function Logs({ id, name }: { id: string; name: string }) {
           {error}
         </p>
       )}
-      <pre
-        ref={box}
-        className="h-[28rem] overflow-auto whitespace-pre-wrap break-all rounded bg-zinc-950 p-2 text-xs text-zinc-100"
-        data-testid="logs"
-        onScroll={(e) => {
-          const el = e.currentTarget;
-          stuckToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
-        }}
-      >
-        {shown.map((l, i) => (
-          <span key={i} className={l.stream === 'stderr' ? 'text-rose-400' : ''}>
-            {timestamps && <span className="text-zinc-500">{l.time} </span>}
-            {highlight(l.line)}
-          </span>
-        ))}
-      </pre>
+      <div className="relative">
+        <pre
+          ref={box}
+          className="h-[28rem] overflow-auto whitespace-pre-wrap break-all rounded bg-zinc-950 p-2 text-xs text-zinc-100"
+          data-testid="logs"
+          onScroll={(e) => {
+            // reading further up pauses following; back at the bottom resumes it
+            const el = e.currentTarget;
+            setFollow(el.scrollHeight - el.scrollTop - el.clientHeight < 40);
+          }}
+        >
+          {shown.map((l, i) => (
+            <span key={i} className={l.stream === 'stderr' ? 'text-rose-400' : ''}>
+              {timestamps && <span className="text-zinc-500">{l.time} </span>}
+              {highlight(l.line)}
+            </span>
+          ))}
+          {!shown.length && (
+            <span className="text-zinc-400" data-testid="logs-empty">
+              {lines.length ? 'No line matches.' : 'No output yet.'}
+            </span>
+          )}
+        </pre>
+        {!follow && (
+          <button className="btn-primary absolute right-4 bottom-3 shadow-lg" onClick={() => setFollow(true)}>
+            jump to latest ↓
+          </button>
+        )}
+      </div>
     </div>
   );
 }

@@ -40,8 +40,8 @@ export function Overview({ info }: { info: ContainerInspect }) {
   const hc = info.HostConfig;
   const labels = Object.entries(info.Config.Labels ?? {});
   return (
-    <div className="grid gap-3 lg:grid-cols-2">
-      <dl className="card grid grid-cols-[8rem_1fr] gap-x-3 gap-y-1 text-sm">
+    <div className="grid grid-cols-1 gap-3 lg:grid-cols-2">
+      <dl className="card grid grid-cols-[6rem_minmax(0,1fr)] gap-x-3 gap-y-1 text-sm sm:grid-cols-[8rem_minmax(0,1fr)]">
         <Row label="State">
           <span>{s.Status}</span>
           {s.OOMKilled && <span className="ml-2 rounded bg-rose-100 px-1 text-xs text-rose-700 dark:bg-rose-950 dark:text-rose-300">OOM killed</span>}
@@ -124,8 +124,9 @@ export function Overview({ info }: { info: ContainerInspect }) {
                 <tr key={name} data-testid={`network-${name}`}>
                   <td className="pr-2">{name}</td>
                   <td className="font-mono text-xs">{n.IPAddress ? `${n.IPAddress}${n.IPPrefixLen ? `/${n.IPPrefixLen}` : ''}` : '—'}</td>
-                  <td className="font-mono text-xs text-zinc-500">{n.Gateway && `gw ${n.Gateway}`}</td>
-                  <td className="font-mono text-xs text-zinc-500">{n.MacAddress}</td>
+                  {/* phones keep name and address; gateway and MAC are in inspect */}
+                  <td className="hidden font-mono text-xs text-zinc-500 sm:table-cell">{n.Gateway && `gw ${n.Gateway}`}</td>
+                  <td className="hidden font-mono text-xs text-zinc-500 sm:table-cell">{n.MacAddress}</td>
                 </tr>
               ))}
             </tbody>
@@ -153,7 +154,7 @@ export function Overview({ info }: { info: ContainerInspect }) {
         {labels.length > 0 && (
           <section className="card text-sm" aria-label="labels">
             <h2 className="mb-1 font-medium">Labels</h2>
-            <ul className="font-mono text-xs">
+            <ul className="break-all font-mono text-xs">
               {labels.map(([k, v]) => (
                 <li key={k}>
                   {k}={v}

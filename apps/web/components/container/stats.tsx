@@ -1,37 +1,64 @@
 'use client';
+import type { ContainerInspect } from '@skiff/docker-types';
+import type { ContainerStats } from '@skiff/runtime/types';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useEffect, useState } from 'react';
-import type { ContainerStats } from '@skiff/runtime/types';
 import { bytes } from '../../lib/format';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
+import { TimeChart } from './time-chart';
 
-const WINDOW = 120;
+// one sample a second: an hour of history, then the oldest go
+const KEEP = 3600;
 
-/** An area chart of the last samples, scaled to `max` (or to the largest sample). */
-function Chart({ values, max, colour }: { values: number[]; max?: number; colour: string }) {
-  const top = Math.max(max ?? 0, ...values, 1e-9);
-  const w = WINDOW - 1;
-  const pts = values.map((v, i) => `${w - (values.length - 1 - i)},${40 - (v / top) * 38}`);
-  return (
-    <svg viewBox={`0 0 ${w} 40`} preserveAspectRatio="none" className="mt-2 h-20 w-full" aria-hidden>
-      {pts.length > 1 && <polygon points={`${pts[0]!.split(',')[0]},40 ${pts.join(' ')} ${w},40`} className={colour} fillOpacity={0.25} />}
-      {pts.length > 1 && <polyline points={pts.join(' ')} fill="none" className={colour} strokeWidth={0.8} vectorEffect="non-scaling-stroke" />}
-    </svg>
-  );
+/** the container's own limits, drawn as dashed lines (0: none set) */
+export interface Limits {
+  /** bytes */
+  memory: number;
+  /** percent of one CPU (1.5 CPUs: 150) */
+  cpu: number;
 }
 
-/** per-second rate between consecutive cumulative counters */
-const rates = (xs: ContainerStats[], pick: (s: ContainerStats) => number) =>
-  xs.slice(1).map((s, i) => Math.max(0, (pick(s) - pick(xs[i]!)) / Math.max(0.001, (Date.parse(s.read) - Date.parse(xs[i]!.read)) / 1000)));
+export function limitsOf(info: ContainerInspect): Limits {
+  const h = info.HostConfig;
+  // --cpus is NanoCpus, the one CPU limit the runtime takes (--cpu-quota is refused)
+  return { memory: h?.Memory ?? 0, cpu: h?.NanoCpus ? (h.NanoCpus / 1e9) * 100 : 0 };
+}
 
-/** CPU, memory, network and block I/O over the last two minutes, one sample a second. */
-export function Stats({ id }: { id: string }) {
+/**
+ * CPU % between two samples of this stream, from the cumulative counters: the agent's own
+ * `cpuPercent` is taken against the last sample of any reader of the container, so two
+ * readers (another tab, `skiff stats`) halve each other's window and make it jump.
+ */
+function cpuBetween(prev: ContainerStats | undefined, s: ContainerStats): number {
+  if (!prev) return s.cpuPercent;
+  const cpu = s.cpuTotalNs - prev.cpuTotalNs;
+  const sys = s.systemNs - prev.systemNs;
+  return cpu > 0 && sys > 0 ? (cpu / sys) * s.onlineCpus * 100 : 0;
+}
+
+/** per-second rate between consecutive cumulative counters (null for the first sample) */
+const rates = (xs: ContainerStats[], pick: (s: ContainerStats) => number): (number | null)[] =>
+  xs.map((s, i) => {
+    const p = xs[i - 1];
+    if (!p) return null;
+    const secs = Math.max(0.001, (Date.parse(s.read) - Date.parse(p.read)) / 1000);
+    return Math.max(0, (pick(s) - pick(p)) / secs);
+  });
+
+const percent = (v: number) => (v === 0 ? '0%' : `${v.toFixed(v < 10 ? 1 : 0)}%`);
+const rate = (v: number) => `${bytes(v)}/s`;
+
+/**
+ * CPU, memory, network and block I/O since the stats were first shown, one sample a second,
+ * as time charts with the container's memory limit and CPU quota when it has them.
+ */
+export function Stats({ id, limits = { memory: 0, cpu: 0 } }: { id: string; limits?: Limits }) {
   const [samples, setSamples] = useState<ContainerStats[]>([]);
   // biome-ignore lint/correctness/useExhaustiveDependencies: another container's samples start from none
   useEffect(() => setSamples([]), [id]);
   const stream = useSubscription(
-    useTRPC().containers.statsStream.subscriptionOptions({ id }, { onData: (s) => setSamples((xs) => [...xs.slice(-(WINDOW - 1)), s]) }),
+    useTRPC().containers.statsStream.subscriptionOptions({ id }, { onData: (s) => setSamples((xs) => [...xs.slice(-(KEEP - 1)), s]) }),
   );
   const error = stream.error ? errorMessage(stream.error) : '';
   if (error)
@@ -42,37 +69,76 @@ export function Stats({ id }: { id: string }) {
     );
   const last = samples.at(-1);
   if (!last) return <p className="text-sm">collecting…</p>;
+  const times = samples.map((s) => Date.parse(s.read) / 1000);
+  const cpu = samples.map((s, i) => cpuBetween(samples[i - 1], s));
+  const flat = (v: number) => samples.map(() => v);
   const rx = rates(samples, (s) => s.netRx);
   const tx = rates(samples, (s) => s.netTx);
   const rd = rates(samples, (s) => s.blockRead);
   const wr = rates(samples, (s) => s.blockWrite);
-  const limited = last.memoryLimit > 0 && last.memoryLimit < 2 ** 60;
   return (
     <div className="grid gap-3 text-sm md:grid-cols-2">
       <div className="card" data-testid="stats-cpu">
-        CPU {last.cpuPercent.toFixed(1)}%{' '}
+        CPU {percent(cpu.at(-1) ?? 0)}{' '}
         <span className="text-zinc-500">
-          of {last.onlineCpus} CPUs · {last.pids} processes
+          of {last.onlineCpus} CPUs{limits.cpu ? ` · limit ${percent(limits.cpu)}` : ''} · {last.pids} processes
         </span>
-        <Chart values={samples.map((s) => s.cpuPercent)} max={100} colour="fill-sky-500 stroke-sky-500" />
+        <TimeChart
+          title="CPU over time"
+          times={times}
+          unit={percent}
+          floor={limits.cpu || 5}
+          series={[
+            { label: 'CPU', colour: '#0ea5e9', values: cpu },
+            ...(limits.cpu ? [{ label: 'limit', colour: '#f43f5e', values: flat(limits.cpu), limit: true }] : []),
+          ]}
+        />
       </div>
       <div className="card" data-testid="stats-mem">
-        Memory {(last.memoryUsage / 1024 / 1024).toFixed(1)} MiB <span className="text-zinc-500">/ {limited ? bytes(last.memoryLimit) : 'no limit'}</span>
-        <Chart values={samples.map((s) => s.memoryUsage)} max={limited ? last.memoryLimit : undefined} colour="fill-violet-500 stroke-violet-500" />
+        Memory {(last.memoryUsage / 1024 / 1024).toFixed(1)} MiB{' '}
+        <span className="text-zinc-500">/ {limits.memory ? bytes(limits.memory) : `no limit (host ${bytes(last.memoryLimit)})`}</span>
+        <TimeChart
+          title="memory over time"
+          times={times}
+          unit={bytes}
+          floor={1024 * 1024}
+          series={[
+            { label: 'used', colour: '#8b5cf6', values: samples.map((s) => s.memoryUsage) },
+            ...(limits.memory ? [{ label: 'limit', colour: '#f43f5e', values: flat(limits.memory), limit: true }] : []),
+          ]}
+        />
       </div>
       <div className="card" data-testid="stats-net">
-        Network {bytes(rx.at(-1) ?? 0)}/s in · {bytes(tx.at(-1) ?? 0)}/s out{' '}
+        Network {rate(rx.at(-1) ?? 0)} in · {rate(tx.at(-1) ?? 0)} out{' '}
         <span className="text-zinc-500">
           (total {bytes(last.netRx)} / {bytes(last.netTx)})
         </span>
-        <Chart values={rx.map((v, i) => v + tx[i]!)} colour="fill-emerald-500 stroke-emerald-500" />
+        <TimeChart
+          title="network over time"
+          times={times}
+          unit={rate}
+          floor={1024}
+          series={[
+            { label: 'in', colour: '#10b981', values: rx },
+            { label: 'out', colour: '#3b82f6', values: tx },
+          ]}
+        />
       </div>
       <div className="card" data-testid="stats-blkio">
-        Block I/O {bytes(rd.at(-1) ?? 0)}/s read · {bytes(wr.at(-1) ?? 0)}/s write{' '}
+        Block I/O {rate(rd.at(-1) ?? 0)} read · {rate(wr.at(-1) ?? 0)} write{' '}
         <span className="text-zinc-500">
           (total {bytes(last.blockRead)} / {bytes(last.blockWrite)})
         </span>
-        <Chart values={rd.map((v, i) => v + wr[i]!)} colour="fill-amber-500 stroke-amber-500" />
+        <TimeChart
+          title="block I/O over time"
+          times={times}
+          unit={rate}
+          floor={1024}
+          series={[
+            { label: 'read', colour: '#f59e0b', values: rd },
+            { label: 'write', colour: '#f43f5e', values: wr },
+          ]}
+        />
       </div>
     </div>
   );

@@ -29,10 +29,10 @@ export function ImageHistoryView({ imageId }: { imageId: string }) {
             <tr key={i} data-testid="history-row" className="border-t border-zinc-100 align-top dark:border-zinc-800">
               <td className="py-1 pr-2 font-mono">{h.id === '<missing>' ? '<missing>' : h.id.replace(/^sha256:/, '').slice(0, 12)}</td>
               <td className="whitespace-nowrap pr-2" title={h.created}>
-                {h.created ? ago(h.created) : '—'}
+                {ago(h.created)}
               </td>
               <td className="max-w-[32rem] break-all pr-2 font-mono" title={h.createdBy}>
-                {h.createdBy || '—'}
+                {h.createdBy || <span className="font-sans text-zinc-500">not recorded in the image</span>}
               </td>
               <td className="whitespace-nowrap pr-2 text-right tabular-nums">{h.emptyLayer ? '0 B' : bytes(h.size)}</td>
               <td className="text-zinc-500">{h.comment}</td>

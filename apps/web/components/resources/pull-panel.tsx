@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from 'react';
 import { bytes } from '../../lib/format';
 import { errorMessage } from '../../lib/errors';
 import { useInvalidate, useTRPCClient } from '../../trpc/react';
+import { toast } from '../toast';
 import { ErrorAlert, type PullEvent } from './shared';
 
 type Progress = Extract<PullEvent, { progress: unknown }>['progress'];
@@ -52,6 +53,7 @@ export function PullPanel() {
           if ('image' in d) {
             const digest = d.image.repoDigests.map((r) => r.slice(r.lastIndexOf('@') + 1)).at(-1) ?? d.image.manifestDigest;
             setStatus(`Pulled ${target} · Digest: ${digest || 'done'}`);
+            toast(`Pulled ${target}`);
             setBusy(false);
             sub.current?.unsubscribe();
             void invalidate([['images'], ['system', 'info'], ['audit']]);
@@ -69,6 +71,7 @@ export function PullPanel() {
         onError: (e) => {
           setError(errorMessage(e));
           setStatus(`Pull of ${target} failed`);
+          toast(`Pull of ${target} failed: ${errorMessage(e)}`, 'error');
           setBusy(false);
         },
       },

@@ -67,6 +67,13 @@ export function parseLabels(text: string): Record<string, string> {
 export const TABLE = 'w-full min-w-[40rem] text-left text-sm';
 export const THEAD = 'border-b border-zinc-200 text-xs text-zinc-500 dark:border-zinc-800';
 export const ROW = 'border-t border-zinc-100 align-top dark:border-zinc-800';
+/**
+ * Added to TABLE: below 640 px each row becomes a card (cells flow and wrap, the first and
+ * last cell, the name and the buttons, take a line each), so a row's buttons stay on a
+ * phone's screen instead of scrolling off to the right.
+ */
+export const PHONE_CARDS =
+  'max-sm:block max-sm:min-w-0 max-sm:[&_thead]:hidden max-sm:[&_tbody]:block max-sm:[&_tr]:flex max-sm:[&_tr]:flex-wrap max-sm:[&_tr]:items-center max-sm:[&_tr]:gap-x-3 max-sm:[&_tr]:py-2 max-sm:[&_td]:block max-sm:[&_td:first-child]:w-full max-sm:[&_td:last-child]:w-full';
 
 /** container id → its name without the leading slash */
 export function containerNames(list: ContainerRow[]): Map<string, string> {

@@ -15,7 +15,8 @@ import { useStackEditor } from './use-stack';
  * a new stack. The state and the calls are in use-stack.ts; this only lays them out.
  */
 export function StackEditor({ name: initialName }: { name?: string }) {
-  const { confirmDialog, me, creating, state, dispatch, detail, missing, loadError, external, validation, action, actions } = useStackEditor(initialName);
+  const { confirmDialog, me, creating, removing, state, dispatch, detail, missing, loadError, external, validation, action, actions } =
+    useStackEditor(initialName);
   const canOperate = !!me?.can.operate;
   const dirty = isDirty(state);
   const nameError = nameErrorOf(creating, state.name);
@@ -54,7 +55,7 @@ export function StackEditor({ name: initialName }: { name?: string }) {
           </Link>{' '}
           / {creating ? 'new stack' : initialName}
         </h1>
-        {!creating && <StateBadge state={stackState} />}
+        {!creating && <StateBadge state={removing ? 'removing…' : stackState} />}
         {external && <span className="rounded bg-zinc-100 px-1.5 py-0.5 text-xs text-zinc-600 dark:bg-zinc-800 dark:text-zinc-300">external/CLI</span>}
         <span className="flex-1" />
         {canOperate && !external && (

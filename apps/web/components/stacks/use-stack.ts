@@ -6,6 +6,7 @@ import { errorMessage, isNotFound } from '../../lib/errors';
 import { pathsForMutation } from '../../trpc/invalidation';
 import { useInvalidate, useTRPC, useTRPCClient } from '../../trpc/react';
 import { useConfirm } from '../confirm-dialog';
+import { toast, toasted } from '../toast';
 import { useAction } from '../use-action';
 import { useDebounced } from '../use-debounced';
 import { useMe } from '../use-auth';
@@ -15,7 +16,7 @@ import { NEW_STACK, type Validation } from './shared';
 /**
  * One stack as the agent has it (its stored files, containers and state), kept current by
  * container events. `paused` while a removal runs: the events it causes must not re-read a
- * stack that is going away.
+ * stack that is going away (its end is a 404).
  */
 function useStackDetail(name: string | undefined, enabled: boolean) {
   const q = useQuery(useTRPC().stacks.get.queryOptions({ name: name ?? '' }, { enabled: enabled && name !== undefined }));
@@ -35,6 +36,8 @@ function useValidation(state: EditorState, enabled: boolean): Validation | null 
  * Everything the editor page does: the files (a reducer), the stack and its validation
  * (queries), and the actions (mutations, and deploy's progress stream).
  */
+const PROJECT_LABEL = 'com.docker.compose.project';
+
 export function useStackEditor(initialName: string | undefined) {
   const me = useMe();
   const router = useRouter();
@@ -44,7 +47,10 @@ export function useStackEditor(initialName: string | undefined) {
   const creating = initialName === undefined;
   const [state, dispatch] = useReducer(editorReducer, initialName, (n) => initialEditorState(n, NEW_STACK));
   const [removing, setRemoving] = useState(false);
-  const { detail, missing, error: loadError } = useStackDetail(initialName, !!me && !removing);
+  const { detail: stored, missing, error: loadError } = useStackDetail(initialName, !!me && !removing);
+  // meanwhile its containers come from the container list, so each badge changes as it stops and goes
+  const live = useQuery(trpc.containers.list.queryOptions({ all: true }, { enabled: removing }));
+  const detail = removing && stored && live.data ? { ...stored, containers: live.data.filter((c) => c.labels[PROJECT_LABEL] === initialName) } : stored;
   const external = !!detail?.external;
   const validation = useValidation(state, !!me && !external && (creating || !!state.saved));
   const action = useAction();
@@ -101,8 +107,10 @@ export function useStackEditor(initialName: string | undefined) {
             );
           });
           dispatch({ type: 'progress-end', ok: true });
+          toast(`Deployed ${name}`);
         } catch (e) {
           dispatch({ type: 'progress-end', ok: false });
+          toast(`Deploy of ${name} failed: ${errorMessage(e)}`, 'error');
           throw e;
         } finally {
           // a stream, not a mutation: what it changed is marked stale here
@@ -114,7 +122,8 @@ export function useStackEditor(initialName: string | undefined) {
       const go = () =>
         action.run(
           async () => {
-            const r = what === 'down' ? await lifecycleM.down.mutateAsync({ name, volumes: withVolumes }) : await lifecycleM[what].mutateAsync({ name });
+            const work = what === 'down' ? lifecycleM.down.mutateAsync({ name, volumes: withVolumes }) : lifecycleM[what].mutateAsync({ name });
+            const r = await toasted(work, `${what === 'down' ? 'Down' : what[0]!.toUpperCase() + what.slice(1)}: ${name} done`, `${what} of ${name} failed`);
             dispatch({ type: 'progress-lines', lines: r.events });
           },
           `${what === 'down' ? 'Down' : what[0]!.toUpperCase() + what.slice(1)}: ${name}`,
@@ -135,7 +144,10 @@ export function useStackEditor(initialName: string | undefined) {
         confirm: `Remove stack ${name}${withVolumes ? ' with volumes' : ''}`,
         run: async () => {
           setRemoving(true);
-          if (!(await action.run(() => removeM.mutateAsync({ name, volumes: withVolumes })))) setRemoving(false);
+          const removed = await action.run(() =>
+            toasted(removeM.mutateAsync({ name, volumes: withVolumes }), `Removed stack ${name}`, `Could not remove stack ${name}`),
+          );
+          if (!removed) setRemoving(false);
         },
       }),
   };
@@ -144,6 +156,7 @@ export function useStackEditor(initialName: string | undefined) {
     confirmDialog: confirm.dialog,
     me,
     creating,
+    removing,
     state,
     dispatch: dispatch as Dispatch<EditorAction>,
     detail,

@@ -1,17 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Conflict, InvalidArgument, NotFound, Unavailable } from '../errors.js';
-import { linkDelete, netnsCreate, netnsDelete, vethSetup } from '../native/addon.js';
+import { Conflict } from '../errors.js';
+import { netnsDelete } from '../native/addon.js';
 import type { PortBinding } from '../types.js';
 import { BridgeDevices } from './bridge-devices.js';
+import { ContainerEndpoints, NETNS_DIR } from './container-endpoints.js';
 import { resolveForAsker } from './dns-names.js';
 import { ipBatch, nftApply } from './commands.js';
 import { EndpointTable, type ContainerNetworking, type Endpoint, type NetworkRequest } from './endpoint-table.js';
-import { allocatePorts } from './port-allocator.js';
 import { Ipam } from './ipam.js';
-import { bridgeNetworkRecord, macFor, type BridgeNetworkOptions } from './network-config.js';
+import { bridgeNetworkRecord, type BridgeNetworkOptions } from './network-config.js';
 import { buildRuleset, deleteRuleset } from './nft-ruleset.js';
 import { builtinId, NetworkStore, type NetworkRecord } from './network-store.js';
 import { reclaimBridges } from './host-reconcile.js';
@@ -23,7 +22,6 @@ const log = logger.child({ component: 'network' });
 
 export type { ContainerNetworking, Endpoint, NetworkRequest };
 
-const NETNS_DIR = '/run/netns';
 const DEFAULT_BRIDGE = 'skiff0';
 
 /**
@@ -34,12 +32,14 @@ const DEFAULT_BRIDGE = 'skiff0';
  * starts; the shim joins it. Namespaces and veths are made over rtnetlink by the addon:
  * a start spawns no `ip` process. Everything about a running container's networking is
  * recorded in `networks/endpoints/<id>.json`, from which the nftables table is rebuilt
- * and leftovers of a crash are reconciled at start.
+ * and leftovers of a crash are reconciled at start. This class holds the lock and the
+ * networks; a container's side is container-endpoints.ts.
  */
 export class NetworkManager {
   private readonly endpoints: EndpointTable;
   private readonly ipams = new Map<string, Ipam>();
   private readonly bridges: BridgeDevices;
+  private readonly containers: ContainerEndpoints;
   private queue: Promise<unknown> = Promise.resolve();
   /** what the start found on the host that was not as its state says (reported by the agent) */
   readonly hostFindings: string[] = [];
@@ -63,6 +63,14 @@ export class NetworkManager {
       this.hostFindings,
       (netId, asker, name) => resolveForAsker(this.endpoints.all(), asker, netId, name, (id) => this.servesNames(id)),
     );
+    this.containers = new ContainerEndpoints({
+      store,
+      endpoints: this.endpoints,
+      bridges: this.bridges,
+      ipam: (n) => this.ipam(n),
+      defaultBridge: () => this.defaultBridge(),
+      applyRules: () => this.applyRules(),
+    });
   }
 
   /** the embedded DNS answers for user-defined networks only (Docker: the default bridge has no names) */
@@ -221,126 +229,27 @@ export class NetworkManager {
     return this.endpoints.get(containerId);
   }
 
-  // ---- containers ----------------------------------------------------------------------
+  // ---- containers (container-endpoints.ts, under the lock) ---------------------------------
 
   /**
    * Creates the container's namespace with one interface per network and publishes its
    * ports. Nothing is left behind when any step fails (a taken port included).
    */
   setup(containerId: string, name: string, requests: NetworkRequest[], ports: PortBinding[]): Promise<ContainerNetworking> {
-    return this.locked(async () => {
-      if (this.endpoints.has(containerId)) await this.teardownLocked(containerId);
-      const netnsName = `skiff-${containerId.slice(0, 12)}`;
-      const netns = join(NETNS_DIR, netnsName);
-      const cn: ContainerNetworking = { containerId, name, netns, endpoints: [], ports: [] };
-      this.endpoints.set(cn);
-      try {
-        await netnsCreate(netns);
-        for (const req of requests) await this.addEndpoint(cn, req);
-        cn.ports = await allocatePorts(this.endpoints.portsTakenBesides(containerId), cn.endpoints[0], ports);
-        await this.endpoints.save(cn);
-        if (cn.ports.length) await this.applyRules(); // NAT for the subnet is already in place
-        return cn;
-      } catch (e) {
-        await this.teardownLocked(containerId);
-        throw e;
-      }
-    });
-  }
-
-  private async addEndpoint(cn: ContainerNetworking, req: NetworkRequest): Promise<Endpoint> {
-    const n = req.network === 'bridge' ? await this.defaultBridge() : this.store.get(req.network);
-    if (n.driver !== 'bridge') throw new InvalidArgument(`container cannot be connected to network ${n.name}: use --network ${n.name} alone`);
-    if (cn.endpoints.some((p) => p.networkId === n.id)) throw new Conflict(`container ${cn.name} is already connected to network ${n.name}`);
-    if (n.isDefault && req.aliases?.length) throw new InvalidArgument('network-scoped aliases are only supported for user-defined networks');
-    if (n.isDefault && req.ip) throw new InvalidArgument('user specified IP address is supported only on user-defined networks');
-    await this.bridges.ensure(n);
-    const ip = await this.ipam(n).allocate(cn.containerId, req.ip);
-    const ifname = `eth${cn.endpoints.length}`;
-    const hostVeth = `veth${randomBytes(4).toString('hex').slice(0, 7)}`;
-    const mac = req.mac ?? macFor(ip);
-    if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac)) throw new InvalidArgument(`invalid MAC address: ${mac}`);
-    const prefix = Number(n.subnet!.split('/')[1]);
-    const ep: Endpoint = { networkId: n.id, networkName: n.name, ip, prefix, gateway: n.gateway!, mac, ifname, hostVeth, aliases: req.aliases ?? [] };
-    cn.endpoints.push(ep);
-    // the first non-internal network carries the default route; internal networks have no way out
-    const defaultRoute = !n.internal && !cn.endpoints.slice(0, -1).some((p) => !this.store.find(p.networkId)?.internal);
-    await vethSetup({
-      netns: cn.netns,
-      host: hostVeth,
-      peer: ifname,
-      bridge: n.bridge!,
-      mac: Buffer.from(mac.replaceAll(':', ''), 'hex'),
-      address: ip,
-      prefix,
-      gateway: defaultRoute ? n.gateway : undefined,
-    }).catch((e: Error) => {
-      throw new Unavailable(`connecting to network ${n.name}: ${e.message}`);
-    });
-    return ep;
+    return this.locked(() => this.containers.setup(containerId, name, requests, ports));
   }
 
   /** `network connect` for a running container */
   connect(containerId: string, req: NetworkRequest): Promise<Endpoint> {
-    return this.locked(async () => {
-      const cn = this.endpoints.get(containerId);
-      if (!cn) throw new Conflict('container is not running on a bridge network: start it on one first');
-      try {
-        const ep = await this.addEndpoint(cn, req);
-        await this.endpoints.save(cn);
-        return ep;
-      } catch (e) {
-        const n = this.store.find(req.network);
-        const last = cn.endpoints.at(-1);
-        if (n && last?.networkId === n.id) {
-          cn.endpoints.pop();
-          await linkDelete(last.hostVeth).catch(
-            logFailure(log, 'warn', 'deleting the veth of a failed connect', { container: containerId, network: n.id, veth: last.hostVeth }),
-          );
-          await this.ipam(n).release(containerId);
-        }
-        throw e;
-      }
-    });
+    return this.locked(() => this.containers.connect(containerId, req));
   }
 
   disconnect(containerId: string, network: string): Promise<void> {
-    return this.locked(async () => {
-      const cn = this.endpoints.get(containerId);
-      const n = this.store.get(network);
-      const ep = cn?.endpoints.find((p) => p.networkId === n.id);
-      if (!cn || !ep) throw new NotFound(`container is not connected to network ${n.name}`);
-      await linkDelete(ep.hostVeth).catch(
-        logFailure(log, 'warn', 'deleting the veth of a disconnect', { container: containerId, network: n.id, veth: ep.hostVeth }),
-      );
-      cn.endpoints = cn.endpoints.filter((p) => p !== ep);
-      await this.ipam(n).release(containerId);
-      await this.endpoints.save(cn);
-    });
+    return this.locked(() => this.containers.disconnect(containerId, network));
   }
 
   teardown(containerId: string): Promise<void> {
-    return this.locked(() => this.teardownLocked(containerId));
-  }
-
-  private async teardownLocked(containerId: string): Promise<void> {
-    const cn = this.endpoints.get(containerId);
-    const netns = join(NETNS_DIR, `skiff-${containerId.slice(0, 12)}`);
-    // The kernel removes a namespace once its last user is gone, and its veths (host
-    // ends included) with it. Deleting each veth here would instead wait out an RCU grace
-    // period per link. Only a veth whose namespace is already gone is deleted by name.
-    const hadNetns = existsSync(netns);
-    if (hadNetns) await netnsDelete(netns).catch(logFailure(log, 'warn', 'deleting the network namespace of a container', { container: containerId, netns }));
-    for (const ep of cn?.endpoints ?? []) {
-      if (!hadNetns && existsSync(`/sys/class/net/${ep.hostVeth}`))
-        await linkDelete(ep.hostVeth).catch(
-          logFailure(log, 'warn', 'deleting the veth of a container', { container: containerId, network: ep.networkId, veth: ep.hostVeth }),
-        );
-      const n = this.store.find(ep.networkId);
-      if (n) await this.ipam(n).release(containerId);
-    }
-    await this.endpoints.drop(containerId);
-    if (cn?.ports.length) await this.applyRules();
+    return this.locked(() => this.containers.teardown(containerId));
   }
 
   /**
@@ -350,7 +259,7 @@ export class NetworkManager {
    */
   reconcile(running: Set<string>, known: Set<string>): Promise<void> {
     return this.locked(async () => {
-      for (const id of this.endpoints.containerIds()) if (!running.has(id)) await this.teardownLocked(id);
+      for (const id of this.endpoints.containerIds()) if (!running.has(id)) await this.containers.teardown(id);
       const nsNames = new Set(this.endpoints.all().map((e) => e.netns.split('/').pop()));
       const knownNs = new Set([...known].map((id) => `skiff-${id.slice(0, 12)}`));
       for (const ns of await readdir(NETNS_DIR).catch(() => [] as string[])) {
@@ -382,7 +291,7 @@ export class NetworkManager {
   /** Removes everything this manager created on the host (tests, uninstall). */
   async destroyAll(): Promise<void> {
     await this.locked(async () => {
-      for (const id of this.endpoints.containerIds()) await this.teardownLocked(id);
+      for (const id of this.endpoints.containerIds()) await this.containers.teardown(id);
       for (const n of this.store.all()) if (n.driver === 'bridge') await this.removeNetworkLocked(n);
       // debug: removing the bridges above may have emptied it already
       await nftApply(deleteRuleset(this.table)).catch(logFailure(log, 'debug', 'deleting the nftables table', { table: this.table }));
@@ -396,7 +305,7 @@ export class NetworkManager {
    */
   removeHostObjects(): Promise<string[]> {
     return this.locked(async () => {
-      for (const id of this.endpoints.containerIds()) await this.teardownLocked(id);
+      for (const id of this.endpoints.containerIds()) await this.containers.teardown(id);
       const removed: string[] = [];
       for (const n of this.store.all()) {
         if (!n.bridge || !existsSync(`/sys/class/net/${n.bridge}`)) continue;

@@ -20,6 +20,8 @@ export interface ContainerSummary {
   labels: Record<string, string>;
   ports: { privatePort: number; publicPort?: number; type: 'tcp' | 'udp'; ip?: string }[];
   networks: string[];
+  /** the container's addresses on its networks while it has them (running), in the order of `networks` */
+  ipAddresses?: string[];
 }
 
 /** Docker's `wait?condition=`; see ContainerManager.wait */

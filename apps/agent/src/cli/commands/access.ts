@@ -1,3 +1,4 @@
+import { groupHelpFor } from '../help.js';
 import { io } from '../io.js';
 import { oneOf, parseFlags } from '../args.js';
 import type { SkiffClient } from '../client.js';
@@ -20,6 +21,8 @@ async function readSecret(flag: string | undefined, fromStdin: boolean, what: st
 /** `skiff user create|ls|rm|passwd|role` (admin) */
 export async function userCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  const help = groupHelpFor('user', sub);
+  if (help) throw help;
   const { flags, args } = parseFlags(
     rest,
     {
@@ -71,6 +74,8 @@ export async function userCommand(client: SkiffClient, argv: string[]): Promise<
 /** `skiff token create|ls|rm` */
 export async function tokenCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  const help = groupHelpFor('token', sub);
+  if (help) throw help;
   const { flags, args } = parseFlags(
     rest,
     {
@@ -143,8 +148,9 @@ export async function loginCommand(client: SkiffClient, argv: string[]): Promise
 }
 
 export async function logoutCommand(client: SkiffClient, argv: string[]): Promise<number> {
-  if (argv.length !== 1) throw new CliError('usage: skiff logout REGISTRY');
-  await client.registries.logout.mutate({ registry: argv[0]! });
+  const { args } = parseFlags(argv, {}, { command: 'logout' });
+  if (args.length !== 1) throw new CliError('usage: skiff logout REGISTRY');
+  await client.registries.logout.mutate({ registry: args[0]! });
   io().stdout.write(`Removing login credentials for ${argv[0]}\n`);
   return 0;
 }

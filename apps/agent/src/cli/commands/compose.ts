@@ -6,6 +6,8 @@ import type { SkiffClient } from '../client.js';
 import { composeRequest } from '../compose-files.js';
 import { CliError } from '../errors.js';
 import { table, timeAgo, truncate } from '../format.js';
+import { renderListing } from '../listing.js';
+import { COMPOSE_KIND, composeRow } from '../listing-compose.js';
 import { formatPorts, stamped } from './container-views.js';
 import { execCommand } from './containers.js';
 
@@ -171,6 +173,8 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
           all: { type: 'boolean', short: 'a' },
           quiet: { type: 'boolean', short: 'q' },
           services: { type: 'boolean' },
+          format: { type: 'string' },
+          'no-trunc': { type: 'boolean' },
         },
         { command: 'compose ps' },
       );
@@ -178,6 +182,14 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
       const cs = await client.compose.ps.query({ projectName: name, all: !!f.all, services: services.length ? services : undefined });
       if (f.quiet) io().stdout.write(cs.map((c) => `${c.id}\n`).join(''));
       else if (f.services) io().stdout.write([...new Set(cs.map((c) => c.labels[SERVICE_LABEL]))].map((s) => `${s}\n`).join(''));
+      else if (f.format)
+        io().stdout.write(
+          renderListing(
+            f.format,
+            cs.map((c) => composeRow(c, !f['no-trunc'])),
+            COMPOSE_KIND,
+          ),
+        );
       else
         io().stdout.write(
           table(
@@ -281,6 +293,7 @@ export async function composeCommand(client: SkiffClient, argv: string[]): Promi
       return execCommand(client, [...passthrough, target.id, ...cmd]);
     }
     case 'ls': {
+      parseFlags(rest, {}, { command: 'compose ls' });
       const projects = await client.compose.ls.query();
       io().stdout.write(
         table(

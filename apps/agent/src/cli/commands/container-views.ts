@@ -7,10 +7,17 @@ import { humanBinary, humanSize, table, timeAgo, truncate } from '../format.js';
 import { agentRequest } from '../agent-http.js';
 import { demuxFrames } from '../log-demux.js';
 import { imageJson } from '../../docker-api/image-json.js';
+import { dockerContainerSummary } from '../../docker-json/container-summary.js';
+import { renderListing } from '../listing.js';
+import { CONTAINER_KIND, containerRow } from '../listing-rows.js';
+import { STATS_KIND, statsRow as statsContext } from '../listing-more.js';
+import { renderInspect } from '../inspect-format.js';
 
 const PS_FILTER_KEYS = ['status', 'name', 'label', 'id', 'health'] as const;
 type PsFilters = Partial<Record<(typeof PS_FILTER_KEYS)[number], string[]>>;
 const isPsFilterKey = (k: string): k is (typeof PS_FILTER_KEYS)[number] => (PS_FILTER_KEYS as readonly string[]).includes(k);
+
+export const QUIET_WINS = 'WARNING: Ignoring custom format, because both --format and --quiet are set.\n';
 
 export async function psCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const { flags } = parseFlags(
@@ -41,19 +48,22 @@ export async function psCommand(client: SkiffClient, argv: string[]): Promise<nu
   let list = await client.containers.list.query({ all: !!flags.all || !!flags.latest || !!flags.last, filters: filters as never });
   if (flags.latest) list = list.slice(0, 1);
   if (flags.last) list = list.slice(0, parseNumber(flags.last, '--last', { integer: true }));
+  // docker: -q wins over a custom format, with a warning
+  if (flags.quiet && flags.format && flags.format.trim() !== 'table') io().stderr.write(QUIET_WINS);
+  else if (flags.format && flags.format.trim() !== 'table') {
+    io().stdout.write(
+      renderListing(
+        flags.format,
+        list.map((c) => containerRow(dockerContainerSummary(c), !noTrunc)),
+        CONTAINER_KIND,
+      ),
+    );
+    return 0;
+  }
   if (flags.quiet) {
     io().stdout.write(list.map((c) => `${noTrunc ? c.id : c.id.slice(0, 12)}\n`).join(''));
     return 0;
   }
-  if (flags.format === 'json' || flags.format === '{{json .}}') {
-    for (const c of list) {
-      io().stdout.write(
-        `${JSON.stringify({ ID: c.id.slice(0, 12), Id: c.id, Names: c.names.map((n) => n.slice(1)).join(','), Image: c.image, Command: c.command, CreatedAt: new Date(c.created * 1000).toISOString(), State: c.state, Status: c.status, Labels: c.labels })}\n`,
-      );
-    }
-    return 0;
-  }
-  if (flags.format) throw new CliError(`unsupported --format "${flags.format}" (use json)`);
   const rows = list.map((c) => [
     noTrunc ? c.id : c.id.slice(0, 12),
     noTrunc ? c.image : truncate(c.image, 40),
@@ -116,17 +126,7 @@ export async function inspectCommand(client: SkiffClient, argv: string[]): Promi
       code = 1;
     }
   }
-  if (flags.format) {
-    // Go templates are not reproduced; `{{json .X.Y}}` and `{{.X.Y}}` paths are
-    const path = /^\{\{\s*(?:json\s+)?\.([\w.]*)\s*\}\}$/.exec(flags.format)?.[1];
-    if (path === undefined) throw new CliError(`unsupported --format "${flags.format}" (use {{.Field.Sub}} or {{json .Field}})`);
-    for (const o of out) {
-      const v = path ? path.split('.').reduce<unknown>((acc, k) => (acc as Record<string, unknown> | undefined)?.[k], o) : o;
-      io().stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v)}\n`);
-    }
-  } else {
-    io().stdout.write(`${JSON.stringify(out, null, 4)}\n`);
-  }
+  renderInspect(flags.format, out, (t) => io().stdout.write(t));
   return code;
 }
 
@@ -217,12 +217,19 @@ export async function statsCommand(client: SkiffClient, argv: string[]): Promise
       throw new CliError(`no such container: ${missing.join(', ')}`);
     }
     const rows: string[][] = [];
+    const contexts = [];
+    const custom = flags.format && flags.format !== 'json';
     for (const c of wanted) {
       const s = await client.containers.stats.query({ id: c.id });
-      if (flags.format === 'json') io().stdout.write(`${JSON.stringify({ ID: c.id.slice(0, 12), Name: c.names[0]!.slice(1), ...s })}\n`);
-      else rows.push(statsRow(c.id, c.names[0]!.slice(1), s));
+      const name = c.names[0]!.slice(1);
+      if (flags.format === 'json') io().stdout.write(`${JSON.stringify({ ID: c.id.slice(0, 12), Name: name, ...s })}\n`);
+      else if (custom) contexts.push(statsContext({ id: c.id, name, asGiven: args.find((a) => c.id.startsWith(a)) ?? name }, s));
+      else rows.push(statsRow(c.id, name, s));
     }
-    if (flags.format !== 'json') {
+    if (custom) {
+      if (!flags['no-stream'] && io().stdout.isTTY) io().stdout.write('\x1b[2J\x1b[H');
+      io().stdout.write(renderListing(flags.format!, contexts, STATS_KIND));
+    } else if (flags.format !== 'json') {
       if (!flags['no-stream'] && io().stdout.isTTY) io().stdout.write('\x1b[2J\x1b[H');
       io().stdout.write(table(STATS_HEADERS, rows));
     }

@@ -4,6 +4,9 @@ import { parseFlags } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError } from '../errors.js';
 import { humanSize, shortId, table, timeAgo, truncate } from '../format.js';
+import { renderListing } from '../listing.js';
+import { IMAGE_KIND, imageRows } from '../listing-rows.js';
+import { HISTORY_KIND, historyRow } from '../listing-more.js';
 
 const STATUS_TEXT: Record<PullProgress['status'], string> = {
   resolving: 'Resolving',
@@ -73,12 +76,21 @@ export async function imagesCommand(client: SkiffClient, argv: string[]): Promis
     { command: 'images' },
   );
   const images: ImageSummary[] = await client.images.list.query({ all: !!flags.all });
-  if (flags.quiet) {
-    io().stdout.write([...new Set(images.map((i) => (flags['no-trunc'] ? i.id : shortId(i.id))))].map((i) => `${i}\n`).join(''));
+  const custom = flags.format && flags.format.trim() !== 'table';
+  // docker images: a custom format wins over -q (docker ps warns and does the opposite)
+  if (custom || (flags.format && !flags.quiet)) {
+    const kind = flags.digests ? { ...IMAGE_KIND, defaultTable: IMAGE_KIND.defaultTable.replace('\\t{{.ID}}', '\\t{{.Digest}}\\t{{.ID}}') } : IMAGE_KIND;
+    io().stdout.write(
+      renderListing(
+        flags.format!,
+        images.flatMap((i) => imageRows(i, !flags['no-trunc'])),
+        kind,
+      ),
+    );
     return 0;
   }
-  if (flags.format === 'json') {
-    for (const i of images) io().stdout.write(`${JSON.stringify(i)}\n`);
+  if (flags.quiet) {
+    io().stdout.write([...new Set(images.map((i) => (flags['no-trunc'] ? i.id : shortId(i.id))))].map((i) => `${i}\n`).join(''));
     return 0;
   }
   const rows: string[][] = [];
@@ -142,6 +154,16 @@ export async function historyCommand(client: SkiffClient, argv: string[]): Promi
     return 0;
   }
   const human = flags.human !== false;
+  if (flags.format) {
+    io().stdout.write(
+      renderListing(
+        flags.format,
+        entries.map((e) => historyRow(e, { trunc: !noTrunc, human })),
+        HISTORY_KIND,
+      ),
+    );
+    return 0;
+  }
   const rows = entries.map((e) => [
     id(e.id),
     e.created ? (human ? timeAgo(Date.parse(e.created)) : e.created) : 'N/A',

@@ -1,3 +1,4 @@
+import { groupHelpFor } from '../help.js';
 import { io } from '../io.js';
 import { oneOf, parseFlags } from '../args.js';
 import type { SkiffClient } from '../client.js';
@@ -46,6 +47,8 @@ export async function versionCommand(client: SkiffClient | undefined, clientVers
 /** `skiff system df|prune|events` */
 export async function systemCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  const help = groupHelpFor('system', sub);
+  if (help) throw help;
   if (sub === 'df') return dfCommand(client, rest);
   if (sub === 'prune') {
     const { flags } = parseFlags(
@@ -59,7 +62,7 @@ export async function systemCommand(client: SkiffClient, argv: string[]): Promis
     );
     return 0;
   }
-  if (sub === 'events') return eventsCommand(client, rest);
+  if (sub === 'events') return eventsCommand(client, rest, 'system events');
   throw new CliError('usage: skiff system df|prune|events');
 }
 
@@ -90,11 +93,11 @@ function eventTime(v: string | undefined, flag: string): number | undefined {
  * filtered as `docker events` does; `--since`/`--until` (a duration ago like `10m`, unix
  * seconds or a date) replay the kept events of that window, and `--until` ends the stream
  */
-export async function eventsCommand(client: SkiffClient, argv: string[]): Promise<number> {
+export async function eventsCommand(client: SkiffClient, argv: string[], command = 'events'): Promise<number> {
   const { flags } = parseFlags(
     argv,
     { filter: { type: 'string', short: 'f', multiple: true }, format: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' } },
-    { command: 'events' },
+    { command },
   );
   const filters = eventFilters(flags.filter ?? []);
   for (const t of filters.type ?? []) oneOf(['container', 'image', 'volume', 'network'], t, '--filter type');

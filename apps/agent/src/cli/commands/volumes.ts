@@ -1,12 +1,18 @@
+import { groupHelpFor } from '../help.js';
 import { io } from '../io.js';
 import { parseFlags } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { CliError, messageOf } from '../errors.js';
 import { table } from '../format.js';
+import { renderInspect } from '../inspect-format.js';
+import { renderListing } from '../listing.js';
+import { naturalCompare, VOLUME_KIND, volumeRow } from '../listing-rows.js';
 
 /** `skiff volume create|ls|inspect|rm|prune` */
 export async function volumeCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  const help = groupHelpFor('volume', sub);
+  if (help) throw help;
   switch (sub) {
     case 'create': {
       const { flags, args } = parseFlags(rest, { label: { type: 'string', short: 'l', multiple: true } }, { command: 'volume create' });
@@ -35,9 +41,10 @@ export async function volumeCommand(client: SkiffClient, argv: string[]): Promis
         else if (k === 'name') (filters.name ??= []).push(value);
         else throw new CliError(`invalid filter '${f}' (supported: dangling=, label=, name=)`);
       }
-      const list = await client.volumes.list.query(filters);
+      // sorted by name, as docker's CLI sorts them
+      const list = (await client.volumes.list.query(filters)).sort((a, b) => naturalCompare(a.name, b.name));
       if (flags.quiet) io().stdout.write(list.map((v) => `${v.name}\n`).join(''));
-      else if (flags.format === 'json') for (const v of list) io().stdout.write(`${JSON.stringify(v)}\n`);
+      else if (flags.format) io().stdout.write(renderListing(flags.format, list.map(volumeRow), VOLUME_KIND));
       else
         io().stdout.write(
           table(
@@ -48,13 +55,23 @@ export async function volumeCommand(client: SkiffClient, argv: string[]): Promis
       return 0;
     }
     case 'inspect': {
-      if (!rest.length) throw new CliError('"skiff volume inspect" requires at least 1 argument.');
+      const { flags, args } = parseFlags(rest, { format: { type: 'string', short: 'f' } }, { command: 'volume inspect' });
+      if (!args.length) throw new CliError('"skiff volume inspect" requires at least 1 argument.');
       const out = [];
-      for (const name of rest) {
+      for (const name of args) {
         const v = await client.volumes.inspect.query({ name });
-        out.push({ CreatedAt: v.createdAt, Driver: v.driver, Labels: v.labels, Mountpoint: v.mountpoint, Name: v.name, Scope: 'local', UsedBy: v.usedBy });
+        out.push({
+          CreatedAt: v.createdAt,
+          Driver: v.driver,
+          Labels: v.labels,
+          Mountpoint: v.mountpoint,
+          Name: v.name,
+          Options: null,
+          Scope: 'local',
+          UsedBy: v.usedBy,
+        });
       }
-      io().stdout.write(`${JSON.stringify(out, null, 4)}\n`);
+      renderInspect(flags.format, out, (t) => io().stdout.write(t));
       return 0;
     }
     case 'rm':

@@ -2,14 +2,17 @@
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { use, useState } from 'react';
+import { Activity } from '../../../components/container/activity';
 import { ContainerActions } from '../../../components/container/actions';
 import { JsonTree } from '../../../components/container/json-tree';
 import { Logs } from '../../../components/container/logs';
 import { Overview } from '../../../components/container/overview';
-import { Stats } from '../../../components/container/stats';
+import { limitsOf, Stats } from '../../../components/container/stats';
 import { Top } from '../../../components/container/top';
 import { Terminal } from '../../../components/terminal';
 import { useMe } from '../../../components/use-auth';
+import { useTitle } from '../../../components/use-title';
+import { useUrlState } from '../../../components/use-url-state';
 import { errorMessage, isNotFound } from '../../../lib/errors';
 import { useTRPC } from '../../../trpc/react';
 
@@ -19,18 +22,20 @@ const SHELLS = ['/bin/sh', '/bin/bash', '/bin/ash'];
 export default function ContainerPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = use(params);
   const me = useMe();
-  const [tab, setTab] = useState<Tab>('overview');
+  // the tab is in the URL (?tab=logs): a refresh keeps it, back goes to the tab before
+  const [tab, setTab] = useUrlState('tab', 'overview');
   const trpc = useTRPC();
   // the page follows the container: start/stop/die/rename from anywhere refetch it (trpc/live-events.tsx)
   const inspect = useQuery(trpc.containers.inspect.queryOptions({ id }, { enabled: !!me }));
   const info = inspect.data;
   const [actionError, setError] = useState('');
   const error = actionError || (inspect.error && !isNotFound(inspect.error) ? errorMessage(inspect.error) : '');
+  useTitle(info?.Name.slice(1) ?? id.slice(0, 12), 'Containers');
 
   if (inspect.error && isNotFound(inspect.error))
     return (
       <p className="card">
-        This container no longer exists.{' '}
+        No such container: {decodeURIComponent(id)}.{' '}
         <Link className="text-sky-600 hover:underline" href="/containers">
           Back to containers
         </Link>
@@ -53,7 +58,7 @@ export default function ContainerPage({ params }: { params: Promise<{ id: string
     ...(state.Running ? (['stats', 'top'] as Tab[]) : []),
     'inspect',
   ];
-  const current = tabs.includes(tab) ? tab : 'overview';
+  const current = tabs.includes(tab as Tab) ? (tab as Tab) : 'overview';
   return (
     <div className="space-y-3">
       <div className="flex flex-wrap items-center gap-3">
@@ -69,6 +74,7 @@ export default function ContainerPage({ params }: { params: Promise<{ id: string
         <span className="flex-1" />
         {canOperate && <ContainerActions info={info} onError={setError} />}
       </div>
+      <Activity id={info.Id} running={state.Running} />
       {error && (
         <p role="alert" className="rounded bg-rose-100 p-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">
           {error}
@@ -76,7 +82,7 @@ export default function ContainerPage({ params }: { params: Promise<{ id: string
       )}
       <div className="flex flex-wrap gap-1" role="tablist">
         {tabs.map((t) => (
-          <button key={t} role="tab" aria-selected={t === current} className={t === current ? 'btn-primary' : 'btn'} onClick={() => setTab(t)}>
+          <button key={t} role="tab" aria-selected={t === current} className={t === current ? 'btn-primary' : 'btn'} onClick={() => setTab(t, 'push')}>
             {t}
           </button>
         ))}
@@ -84,7 +90,12 @@ export default function ContainerPage({ params }: { params: Promise<{ id: string
       {current === 'overview' && <Overview info={info} />}
       {current === 'logs' && <Logs id={id} name={info.Name.slice(1)} />}
       {current === 'terminal' && <TerminalTab id={id} />}
-      {current === 'stats' && <Stats id={id} />}
+      {/* sampled from the page's opening on, not from when the tab is first shown */}
+      {state.Running && (
+        <div hidden={current !== 'stats'}>
+          <Stats id={id} limits={limitsOf(info)} />
+        </div>
+      )}
       {current === 'top' && <Top id={id} />}
       {current === 'inspect' && (
         <div className="card overflow-auto font-mono text-xs" data-testid="inspect">

@@ -9,6 +9,7 @@ import { embeddedDnsOf, writeEtcFiles } from '../shim/etc-files.js';
 import { formatShimConf } from '../shim/shim-conf.js';
 import { launchShim } from '../shim/shim-launcher.js';
 import { StartTimeline } from '../shim/start-timeline.js';
+import { cgroupMountLines } from '../cgroup/cgroup-mounts.js';
 import { cgroupLimitsOf } from '../cgroup/cgroups.js';
 import { kernelConfLines } from '../spec/kernel-conf.js';
 import { shimMountLines } from '../spec/mounts.js';
@@ -107,6 +108,7 @@ export async function startLocked(ctx: ContainerContext, c: StoredContainer, wai
       ['waitAttach', waitAttach],
       ['init', !!spec.init],
       ['cgroup', cg.joinDirs],
+      ['cgroupMount', cgroupMountLines(cg.joinDirs)],
       ['cgroupns', spec.cgroupns === 'host' ? 'host' : undefined],
       ['oomFile', cg.oomFile],
       ['hostsFile', join(c.dir, 'hosts')],

@@ -222,5 +222,6 @@ export function containerSummary(c: StoredContainer, net?: ContainerNetworking, 
     labels: r.labels,
     ports,
     networks: r.networks?.length ? r.networks.map((n) => n.network) : [r.spec.network || 'bridge'],
+    ...(net?.endpoints.length ? { ipAddresses: net.endpoints.map((e) => e.ip) } : {}),
   };
 }
