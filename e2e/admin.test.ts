@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '@skiff/runtime';
 import { buildImage, buildLayer, busyboxEntries, BUSYBOX_CONFIG, pushImage, startRegistry, TEST_REGISTRY_USER } from '@skiff/test-fixtures';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
-import { recordErrors, signIn, useE2e } from './harness.js';
+import { confirmAction, recordErrors, signIn, useE2e } from './harness.js';
 
 /**
  * The admin pages (users, API tokens, audit log, registry logins) in a real browser against
@@ -83,6 +83,14 @@ describe('admin pages', () => {
     expect(otto.errors).toEqual([]);
 
     await page.getByLabel('role of otto').selectOption('viewer');
+    // asked first: Escape keeps the role (the select shows it again), the named button changes it
+    await page.getByRole('alertdialog', { name: 'Make otto a viewer?' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('alertdialog').waitFor({ state: 'detached' });
+    expect(await page.getByLabel('role of otto').inputValue()).toBe('operator');
+    expect(userList()).toMatch(/otto\s+operator/);
+    await page.getByLabel('role of otto').selectOption('viewer');
+    await confirmAction(page, 'Change the role of otto to viewer');
     await expect.poll(() => userList()).toMatch(/otto\s+viewer/);
     await expect.poll(() => page.getByRole('status').textContent()).toMatch(/otto is now viewer/);
 
@@ -109,8 +117,8 @@ describe('admin pages', () => {
 
     // no remove button for yourself
     expect(await page.getByTestId('user-admin').getByRole('button', { name: 'remove' }).count()).toBe(0);
-    page.once('dialog', (d) => void d.accept());
     await page.getByTestId('user-otto').getByRole('button', { name: 'remove' }).click();
+    await confirmAction(page, 'Remove user otto');
     await expect.poll(() => page.getByTestId('user-otto').count()).toBe(0);
     expect(userList()).not.toMatch(/otto/);
     expect(errors).toEqual([]);
@@ -144,8 +152,8 @@ describe('admin pages', () => {
     await fitsTablet(page);
     expect(await page.content()).not.toContain(secret);
 
-    page.once('dialog', (d) => void d.accept());
     await row.getByRole('button', { name: 'revoke' }).click();
+    await confirmAction(page, /^Revoke token /);
     await expect.poll(() => row.count()).toBe(0);
     expect((await trpcGet('auth.me', secret)).status).toBe(401);
     expect(errors).toEqual([]);
@@ -195,7 +203,7 @@ describe('admin pages', () => {
     await page.getByLabel('registry username').fill(TEST_REGISTRY_USER.username);
     await page.getByLabel('registry password').fill(TEST_REGISTRY_USER.password);
     await page.getByRole('button', { name: 'Log in' }).click();
-    await expect.poll(() => page.locator('p[role=alert]').textContent()).toMatch(/registry: .*255/);
+    await expect.poll(() => page.locator('p[role=alert]').textContent()).toMatch(/^Registry must be at most 255 characters\./);
 
     // a password the registry refuses is reported and not stored (like docker login)
     provoke(401);
@@ -216,8 +224,8 @@ describe('admin pages', () => {
     const pulled = agent.cli(['pull', '-q', privateImage]);
     expect(pulled.code, pulled.stderr).toBe(0);
 
-    page.once('dialog', (d) => void d.accept());
     await row.getByRole('button', { name: 'Log out' }).click();
+    await confirmAction(page, /^Remove registry login /);
     await expect.poll(() => row.count()).toBe(0);
     expect(agent.cli(['rmi', privateImage]).code).toBe(0);
     expect(agent.cli(['pull', '-q', privateImage]).code).not.toBe(0);

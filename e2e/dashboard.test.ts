@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { freeTestSubnet } from '@skiff/test-fixtures';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
-import { recordErrors, screenshot, signIn, useE2e } from './harness.js';
+import { confirmAction, recordErrors, screenshot, signIn, useE2e } from './harness.js';
 
 /**
  * The dashboard in a real browser (Debian's chromium through playwright-core) against a
@@ -163,6 +163,7 @@ describe('dashboard', () => {
       .getByRole('row', { name: /ui-net/ })
       .getByRole('button', { name: 'remove' })
       .click();
+    await confirmAction(page, 'Remove network ui-net');
     await expect.poll(() => page.getByText(uiNet).count()).toBe(0);
     await page.close();
   }, 60_000);
@@ -194,8 +195,8 @@ describe('dashboard', () => {
     await signIn(page, agent, 'admin', AgentHarness.ADMIN_PASSWORD);
     await page.getByRole('link', { name: 'Containers' }).click();
     await page.getByTestId('row-from-browser').getByRole('link', { name: 'from-browser' }).click();
-    page.once('dialog', (d) => void d.accept());
     await page.getByRole('toolbar', { name: 'container actions' }).getByRole('button', { name: 'remove' }).click();
+    await confirmAction(page, 'Remove container from-browser');
     await page.waitForURL(/\/containers$/);
     await expect.poll(() => page.getByTestId('row-from-browser').count()).toBe(0);
     expect(agent.cli(['ps', '-a', '--format', '{{.Names}}']).stdout).not.toContain('from-browser');
@@ -257,16 +258,16 @@ describe('dashboard', () => {
     await expect.poll(() => page.getByTestId('shown-count').textContent(), { timeout: 15_000 }).toMatch(/^111 of \d+$/);
     await page.getByLabel('search').fill('bulk-');
     await page.getByLabel('select all').check();
-    page.once('dialog', (d) => void d.accept());
     await page.getByRole('toolbar', { name: 'bulk actions' }).getByRole('button', { name: 'remove' }).click();
+    await confirmAction(page, 'Remove 111 containers');
     await expect.poll(() => page.getByTestId('bulk-progress').count(), { timeout: 90_000 }).toBe(0); // the toolbar goes with the selection
     // the rows (and so the selection) go as each removal lands; the last few may still be on their way
     await expect.poll(running, { timeout: 30_000 }).toBe(0);
     await page.getByRole('button', { name: /^all/ }).click();
     await expect.poll(() => page.getByTestId('shown-count').textContent(), { timeout: 15_000 }).toMatch(new RegExp(`^${n - 111} of \\d+$`));
     await page.getByLabel('select all').check();
-    page.once('dialog', (d) => void d.accept());
     await page.getByRole('toolbar', { name: 'bulk actions' }).getByRole('button', { name: 'remove' }).click();
+    await confirmAction(page, /^Remove \d+ containers$/);
     await expect.poll(() => agent.cli(['ps', '-aq', '--filter', 'name=bulk-']).stdout.trim(), { timeout: 120_000 }).toBe('');
     await expect.poll(() => page.getByTestId('shown-count').textContent(), { timeout: 15_000 }).toMatch(/^0 of/);
     await page.getByText(/^No containers? (yet|matches)\.$/).waitFor();

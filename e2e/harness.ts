@@ -23,19 +23,20 @@ export interface OwnRegistry {
 
 /**
  * The set-up of every browser suite: a registry (the fixture registry with busybox, unless
- * `registry` starts another), an agent that trusts it and Debian's chromium, made in
+ * `registry` starts another), an agent that trusts it (with `env` added to its environment)
+ * and Debian's chromium, made in
  * beforeAll and removed after the file's tests. `ready` gets the fixture once made, for
  * files that keep `agent` and `browser` in variables of their own. Hooks the file registers
  * after this call run after this beforeAll and before this afterAll (the agent still runs).
  */
-export function useE2e(opts: { registry?: () => Promise<OwnRegistry> } = {}, ready?: (fixture: E2eFixture) => void): void {
+export function useE2e(opts: { registry?: () => Promise<OwnRegistry>; env?: Record<string, string> } = {}, ready?: (fixture: E2eFixture) => void): void {
   let own: OwnRegistry | undefined;
   let agent: AgentHarness | undefined;
   let browser: Browser | undefined;
   beforeAll(async () => {
     own = opts.registry ? await opts.registry() : undefined;
     const registry = own?.host ?? (await fixtureRegistry()).host;
-    agent = await AgentHarness.create([registry]);
+    agent = await AgentHarness.create([registry], { env: opts.env });
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -86,6 +87,17 @@ export async function signIn(page: Page, agent: AgentHarness, username: string, 
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${agent.url}/`);
   if (errors) errors.length = 0;
+}
+
+/**
+ * Confirms the dashboard's confirmation dialog (components/confirm-dialog.tsx) by its
+ * destructive button, which names the verb and the object ("Remove container web-1").
+ * The dialog stays up while the action runs; `settled` waits until it has gone.
+ */
+export async function confirmAction(page: Page, name: string | RegExp, opts: { settled?: boolean; timeout?: number } = {}): Promise<void> {
+  const dialog = page.getByRole('alertdialog');
+  await dialog.getByRole('button', { name, exact: typeof name === 'string' }).click();
+  if (opts.settled) await dialog.waitFor({ state: 'detached', timeout: opts.timeout ?? 60_000 });
 }
 
 /** a full-page screenshot into e2e/screenshots/ (kept out of git), to look at a layout */

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
 import { freeTestSubnet } from '@skiff/test-fixtures';
 import { isHostNetworkChange } from './browser-noise.js';
+import { confirmAction } from './harness.js';
 
 /**
  * The dashboard's data layer in a real browser against a real agent: what one tab changes
@@ -78,6 +79,7 @@ describe('live data', () => {
     // tab A was not touched: the network event refetched its list
     await expect.poll(() => networkOptions(a), { timeout: 10_000 }).toContain(NET);
     await b.getByTestId(`network-${NET}`).getByRole('button', { name: 'remove' }).click();
+    await confirmAction(b, `Remove network ${NET}`);
     await expect.poll(() => networkOptions(a), { timeout: 10_000 }).not.toContain(NET);
     // the form kept what was typed meanwhile: a refetch, not a remount
     expect(await a.getByLabel('image').inputValue()).toBe('kept:latest');
@@ -85,7 +87,7 @@ describe('live data', () => {
     await context.close();
   }, 90_000);
 
-  it('shows a refused input as the field and the reason the agent names', async () => {
+  it('shows a refused input as a sentence naming the field and the reason', async () => {
     const context = await browser.newContext();
     const errors: string[] = [];
     const page = await tab(context, errors, [400]);
@@ -94,7 +96,7 @@ describe('live data', () => {
     await page.getByLabel('volume name').fill('v'.repeat(300)); // the agent's schema allows 255
     await page.getByRole('button', { name: 'Create' }).click();
     const alert = page.locator('main p[role=alert]');
-    await expect.poll(() => alert.textContent(), { timeout: 10_000 }).toMatch(/^name: /);
+    await expect.poll(() => alert.textContent(), { timeout: 10_000 }).toMatch(/^Name must be at most 255 characters\./);
     expect(await alert.textContent()).not.toMatch(/[[{"]/); // not zod's JSON
     expect(agent.cli(['volume', 'ls', '-q']).stdout).not.toContain('vvvv');
     expect(errors).toEqual([]);

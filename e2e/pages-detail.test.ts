@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
-import { openPage, screenshot, signIn, useE2e } from './harness.js';
+import { confirmAction, openPage, screenshot, signIn, useE2e } from './harness.js';
 
 /**
  * The smaller pages' details in a real browser against a real agent: the sign-in and setup
@@ -164,7 +164,8 @@ describe('stack removal', () => {
       };
       new MutationObserver(snap).observe(document.body, { subtree: true, childList: true, characterData: true });
     });
-    await page.getByRole('button', { name: 'Remove' }).click();
+    await page.getByRole('button', { name: 'Remove', exact: true }).click();
+    await confirmAction(page, `Remove stack ${stack}`);
     await expect.poll(() => page.getByTestId('stack-state').textContent(), { timeout: 10_000 }).toBe('removing…');
     // a picture of the removal half way, for a reviewer (the recorder below is what the test asserts on)
     for (let i = 0; i < 100 && page.url().endsWith(`/stacks/${stack}`); i++) {

@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freeTestSubnet } from '@skiff/test-fixtures';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
-import { openPage, signIn, useE2e } from './harness.js';
+import { confirmAction, openPage, signIn, useE2e } from './harness.js';
 
 /**
  * The Images, Volumes and Networks pages in a real browser against a real agent: pulling
@@ -134,6 +134,7 @@ describe('images, volumes and networks pages', () => {
     expect(await page.getByTestId('volume-inspect').textContent()).toContain('Containersnone');
     await page.getByLabel('prune mode').selectOption('all');
     await page.getByRole('button', { name: 'Prune' }).click();
+    await confirmAction(page, 'Remove unused volumes');
     await expect.poll(() => page.getByTestId('volumes-notice').textContent()).toMatch(/Pruned [1-9]\d* volume\(s\), reclaimed/);
     await expect.poll(() => volRow.count()).toBe(0);
     expect(agent.cli(['volume', 'ls', '-q']).stdout).not.toContain('res-vol');
@@ -142,10 +143,12 @@ describe('images, volumes and networks pages', () => {
     await page.getByRole('link', { name: 'Images' }).click();
     await imageRow(page).waitFor();
     await page.getByRole('button', { name: 'Prune' }).click();
+    await confirmAction(page, 'Remove dangling images');
     await expect.poll(() => page.getByTestId('images-notice').textContent()).toMatch(/Pruned 0 image\/layer\(s\), reclaimed 0 B/);
     await imageRow(page)
       .getByRole('button', { name: `untag ${NEW_TAG}` })
       .click();
+    await confirmAction(page, `Untag ${NEW_TAG}`);
     await expect.poll(() => imageRow(page).getByTestId('image-tag').count()).toBe(1);
     expect(agent.cli(['images']).stdout).not.toContain('res-local/busybox');
 

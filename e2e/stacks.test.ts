@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freeTestSubnet } from '@skiff/test-fixtures';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
-import { openPage, screenshot, signIn, useE2e } from './harness.js';
+import { confirmAction, openPage, screenshot, signIn, useE2e } from './harness.js';
 
 /**
  * The Stacks pages in a real browser against a real agent: a new stack typed into the
@@ -116,7 +116,8 @@ describe('stacks page', () => {
     await page.setViewportSize({ width: 1280, height: 1000 });
 
     // remove: containers, network and the stored stack are gone
-    await page.getByRole('button', { name: 'Remove' }).click();
+    await page.getByRole('button', { name: 'Remove', exact: true }).click();
+    await confirmAction(page, `Remove stack ${stack}`);
     await page.waitForURL(/\/stacks$/);
     await expect.poll(() => page.getByTestId(`stack-${stack}`).count(), { timeout: 10_000 }).toBe(0);
     expect(agent.cli(['ps', '-aq', '--filter', `label=com.docker.compose.project=${stack}`]).stdout).toBe('');

@@ -8,6 +8,8 @@ import { allows, type Principal, type Role } from './auth/principal.js';
 import type { SecretBox } from './auth/secrets.js';
 import type { FailureLimiter } from './auth/rate-limit.js';
 import { writeAudit } from './auth/audit-log.js';
+import { auditTarget } from './auth/audit-target.js';
+import { issueSentence, type SchemaIssue } from './issue-text.js';
 import { revocations } from './auth/revocation.js';
 import type { HostRequest } from './auth/host-access.js';
 import { revokedError, untilRevoked } from './auth/until-revoked.js';
@@ -74,8 +76,11 @@ const t = initTRPC.context<Context>().create({
   },
 });
 
-/** the issues of a schema failure (zod's error, or a Standard Schema one), as plain path + message */
-function inputIssues(cause: unknown): { path: (string | number)[]; message: string }[] | undefined {
+/**
+ * The issues of a schema failure (zod's error, or a Standard Schema one): each field path,
+ * zod's message and `text`, a sentence for people ("Password must be at least 8 characters.").
+ */
+function inputIssues(cause: unknown): { path: (string | number)[]; message: string; text: string }[] | undefined {
   const issues = (cause as { issues?: unknown } | undefined)?.issues;
   if (!Array.isArray(issues)) return undefined;
   // a Standard Schema path segment may be { key } instead of the key itself
@@ -83,10 +88,19 @@ function inputIssues(cause: unknown): { path: (string | number)[]; message: stri
     const k = typeof p === 'object' && p !== null ? p.key : p;
     return typeof k === 'number' ? k : String(k);
   };
-  return issues.map((i: { path?: (PropertyKey | { key: PropertyKey })[]; message?: string }) => ({
-    path: (i.path ?? []).map(segment),
-    message: i.message ?? 'invalid',
-  }));
+  return issues.map((i: Omit<SchemaIssue, 'path' | 'message'> & { path?: (PropertyKey | { key: PropertyKey })[]; message?: string }) => {
+    const issue: SchemaIssue = {
+      code: typeof i.code === 'string' ? i.code : undefined,
+      path: (i.path ?? []).map(segment),
+      message: i.message ?? 'invalid',
+      origin: typeof i.origin === 'string' ? i.origin : undefined,
+      minimum: typeof i.minimum === 'number' ? i.minimum : undefined,
+      maximum: typeof i.maximum === 'number' ? i.maximum : undefined,
+      expected: typeof i.expected === 'string' ? i.expected : undefined,
+      keys: Array.isArray(i.keys) ? i.keys.filter((k): k is string => typeof k === 'string') : undefined,
+    };
+    return { path: issue.path, message: issue.message, text: issueSentence(issue) };
+  });
 }
 
 /** Runtime errors become tRPC errors with the matching code and the runtime's message. */
@@ -101,26 +115,22 @@ const mapErrors = t.middleware(async ({ next }) => {
 
 /** Every mutation lands in the audit log (who, what, target, result), never blocking the call. */
 const audit = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
+  if (type !== 'mutation' || path.startsWith('containers.session')) return next();
+  const input = (await getRawInput().catch(() => undefined)) as Record<string, unknown> | undefined;
+  const target = await auditTarget(ctx.runtime, path, input);
   const result = await next();
-  if (type === 'mutation' && !path.startsWith('containers.session')) {
-    const input = (await getRawInput().catch(() => undefined)) as Record<string, unknown> | undefined;
-    const spec = input?.spec as Record<string, unknown> | undefined;
-    const target = [
-      input?.id,
-      input?.ref,
-      input?.source,
-      spec?.name,
-      spec?.image,
-      input?.image,
-      input?.username,
-      input?.registry,
-      input?.name,
-      input?.projectName,
-    ].find((v) => typeof v === 'string') as string | undefined;
-    recordAudit(ctx, path, target, result.ok ? undefined : result.error.message);
-  }
+  // a sign-in or the first admin's set-up is done by the user it names, not by `anonymous`
+  const signedIn = result.ok && (path === 'auth.login' || path === 'auth.setup') && typeof input?.username === 'string';
+  const actor = signedIn ? (input.username as string) : ctx.principal.username;
+  writeAudit(ctx.db, { actor, action: path, target, ip: ctx.ip, error: result.ok ? undefined : auditError(result.error) });
   return result;
 });
+
+/** the failure an audit row keeps: for refused input a sentence per issue, not zod's JSON */
+function auditError(error: TRPCError): string {
+  const issues = error.code === 'BAD_REQUEST' ? inputIssues(error.cause) : undefined;
+  return issues?.length ? issues.map((i) => i.text).join(' ') : error.message;
+}
 
 /** An audit-log row, written in the background (subscriptions that change things call this themselves). */
 export function recordAudit(ctx: Context, action: string, target: string | undefined, error?: string): void {

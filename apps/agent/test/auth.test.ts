@@ -82,9 +82,15 @@ describe('authentication', () => {
     const r = await call('mutation', 'auth.login', { username: '', password: 'x' });
     expect(r.status).toBe(400);
     expect(r.error?.data.code).toBe('BAD_REQUEST');
-    const issues = (r.error?.data as { inputIssues?: { path: unknown[]; message: string }[] } | undefined)?.inputIssues;
+    const issues = (r.error?.data as { inputIssues?: { path: unknown[]; message: string; text: string }[] } | undefined)?.inputIssues;
     expect(issues?.length).toBeGreaterThan(0);
-    for (const i of issues ?? []) expect(i).toEqual({ path: ['username'], message: expect.any(String) });
+    for (const i of issues ?? []) expect(i).toEqual({ path: ['username'], message: expect.any(String), text: expect.any(String) });
+    // and a sentence for people, not zod's words or JSON
+    expect(issues?.map((i) => i.text)).toContain('User name is required.');
+    const short = await call('mutation', 'auth.setup', { token: 'x', username: 'admin', password: 'short' });
+    expect((short.error?.data as { inputIssues?: { text: string }[] } | undefined)?.inputIssues?.map((i) => i.text)).toEqual([
+      'Password must be at least 8 characters.',
+    ]);
     // an error of another kind has none
     const wrong = await call('mutation', 'auth.login', { username: 'nobody-here', password: 'x' });
     expect(wrong.status).toBe(401);

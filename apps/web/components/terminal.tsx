@@ -9,9 +9,32 @@ const fromB64 = (b: string) => Uint8Array.from(atob(b), (c) => c.charCodeAt(0));
 type XTerm = import('@xterm/xterm').Terminal;
 
 /**
+ * The session a terminal of this page had (per tab: sessionStorage): a reload or a dropped
+ * socket re-attaches to it within the agent's grace instead of starting another shell.
+ */
+const sessionKey = (id: string, cmd: string, user?: string) => `skiff.terminal:${id}:${cmd}:${user ?? ''}`;
+const remembered = (key: string): string | undefined => {
+  try {
+    return sessionStorage.getItem(key) ?? undefined;
+  } catch (e) {
+    console.debug('terminal: no session storage', e);
+    return undefined;
+  }
+};
+const remember = (key: string, sessionId: string | undefined) => {
+  try {
+    if (sessionId) sessionStorage.setItem(key, sessionId);
+    else sessionStorage.removeItem(key);
+  } catch (e) {
+    console.debug('terminal: no session storage', e);
+  }
+};
+
+/**
  * An xterm.js terminal on an exec session of the container (the runtime's own PTY).
  * The PTY follows the element's size (window resize, full screen); `generation`
- * changes to reconnect.
+ * changes to reconnect. Leaving the tab ends the session (the agent kills the shell); a
+ * reload re-attaches to it (the agent keeps it for a short grace after its socket closes).
  */
 export function Terminal({ id, cmd = ['/bin/sh'], user, generation = 0 }: { id: string; cmd?: string[]; user?: string; generation?: number }) {
   // an exec session is a stream plus keystrokes in order: the client directly, no cache
@@ -38,11 +61,20 @@ export function Terminal({ id, cmd = ['/bin/sh'], user, generation = 0 }: { id: 
       fit.fit();
       term.current = t;
       try {
-        const { sessionId } = await client.containers.exec.mutate({
+        const stored = sessionKey(id, key, user);
+        const { sessionId, reattached } = await client.containers.exec.mutate({
           id,
           spec: { cmd: JSON.parse(key) as string[], tty: true, stdin: true, user: user || undefined },
+          reattach: remembered(stored),
         });
-        if (disposed) return;
+        remember(stored, sessionId);
+        if (disposed) {
+          // unmounted while starting: nobody will read this session, so it ends now
+          remember(stored, undefined);
+          void client.containers.sessionDetach.mutate({ sessionId }).catch((e: unknown) => console.debug('terminal: ending an unread session', sessionId, e));
+          return;
+        }
+        if (reattached) t.write('[re-attached to the running session]\r\n');
         setState('connected');
         const sub = client.containers.sessionOutput.subscribe(
           { sessionId },
@@ -85,8 +117,9 @@ export function Terminal({ id, cmd = ['/bin/sh'], user, generation = 0 }: { id: 
           observer.disconnect();
           input.dispose();
           sub.unsubscribe();
-          // leaving the tab or reconnecting lets go of the session (its PTY closes, like an ssh window)
-          // the session may have ended already (its process exited); the PTY closes either way
+          // leaving the tab or reconnecting ends the session: the agent kills its process, like
+          // closing an ssh window (it may have ended already: its process exited)
+          remember(stored, undefined);
           void client.containers.sessionDetach.mutate({ sessionId }).catch((e: unknown) => console.debug('terminal: detaching from the session', sessionId, e));
           t.dispose();
         };

@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'INTERNAL_SERVER_ERROR'
   | (string & {});
 
-type ErrorData = { code?: ErrorCode; inputIssues?: { path: (string | number)[]; message: string }[] };
+/** a refused field: its path, zod's message and (from the agent) `text`, a sentence such as "Password must be at least 8 characters." */
+type InputIssue = { path: (string | number)[]; message: string; text?: string };
+type ErrorData = { code?: ErrorCode; inputIssues?: InputIssue[] };
 
 const dataOf = (e: unknown): ErrorData | undefined => (e instanceof TRPCClientError ? ((e.data ?? undefined) as ErrorData | undefined) : undefined);
 
@@ -29,12 +31,34 @@ export function errorCode(e: unknown): ErrorCode | undefined {
 export const isUnauthorized = (e: unknown): boolean => errorCode(e) === 'UNAUTHORIZED';
 export const isNotFound = (e: unknown): boolean => errorCode(e) === 'NOT_FOUND';
 
+/** a sentence for an issue an older agent sent without one: "Password: at least 8 characters." */
+const sentence = (i: InputIssue): string => {
+  const key = [...i.path].reverse().find((k) => typeof k === 'string');
+  const field = key ? key.charAt(0).toUpperCase() + key.slice(1) : 'Input';
+  return `${field}: ${i.message.replace(/\.$/, '')}.`;
+};
+
+/** a message that is zod's JSON dump of issues (a tRPC error without the issues alongside) */
+function issuesInMessage(message: string): InputIssue[] | undefined {
+  if (!message.trimStart().startsWith('[')) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(message);
+    return Array.isArray(parsed) && parsed.every((i) => typeof i?.message === 'string')
+      ? parsed.map((i: { path?: unknown; message: string }) => ({ path: Array.isArray(i.path) ? i.path : [], message: i.message }))
+      : undefined;
+  } catch (e) {
+    console.debug('errors: a message that looked like JSON was not', e);
+    return undefined;
+  }
+}
+
 /**
- * What to show for a failure: the agent's message; for refused input, "field: message; …"
- * from the issues the agent sends alongside (its message is then zod's JSON).
+ * What to show for a failure: the agent's message; for refused input one sentence per
+ * refused field ("Password must be at least 8 characters."), never zod's JSON of the issues.
  */
 export function errorMessage(e: unknown): string {
-  const issues = dataOf(e)?.inputIssues;
-  if (issues?.length) return issues.map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ');
-  return e instanceof Error ? e.message : String(e);
+  const message = e instanceof Error ? e.message : String(e);
+  const issues = dataOf(e)?.inputIssues ?? issuesInMessage(message);
+  if (issues?.length) return issues.map((i) => i.text ?? sentence(i)).join(' ');
+  return message;
 }

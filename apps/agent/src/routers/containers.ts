@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { call, drained, operatorProcedure, viewerProcedure, router } from '../trpc.js';
+import { reattachGraceMs, sessionOwner } from '../sessions.js';
 import { containerCreateSpec, containerUpdateSpec, execSpec, idOrName, logsOptions } from '../schemas.js';
 
 const statusEnum = z.enum(['created', 'running', 'paused', 'restarting', 'exited', 'removing', 'dead']);
@@ -46,7 +47,7 @@ export const containersRouter = router({
   run: operatorProcedure.input(z.object({ spec: containerCreateSpec, attach: z.boolean().optional() })).mutation(({ ctx, input }) =>
     call(async () => {
       const { id, session } = await ctx.runtime.containers.run(input.spec, { attach: input.attach });
-      return { id, sessionId: session ? ctx.sessions.add(session, !!input.spec.tty).id : undefined };
+      return { id, sessionId: session ? ctx.sessions.add(session, !!input.spec.tty, { owner: sessionOwner(ctx.principal), containerId: id }).id : undefined };
     }),
   ),
 
@@ -153,14 +154,26 @@ export const containersRouter = router({
     call(async () => {
       const info = await ctx.runtime.containers.inspect(input.id);
       const session = await ctx.runtime.containers.attach(input.id);
-      return { sessionId: ctx.sessions.add(session, info.Config.Tty).id, tty: info.Config.Tty };
+      return { sessionId: ctx.sessions.add(session, info.Config.Tty, { owner: sessionOwner(ctx.principal), containerId: info.Id }).id, tty: info.Config.Tty };
     }),
   ),
 
-  exec: operatorProcedure.input(z.object({ id: idOrName, spec: execSpec })).mutation(({ ctx, input }) =>
+  /**
+   * Starts a process in the container; its session ends (the process killed) when the reader
+   * goes away for good. An interactive one (tty + stdin) waits a grace for a new reader, and
+   * `reattach` (the id of such a session of the caller's, on this container) returns that
+   * session instead of starting another: a reloaded terminal gets its shell back.
+   */
+  exec: operatorProcedure.input(z.object({ id: idOrName, spec: execSpec, reattach: z.string().max(64).optional() })).mutation(({ ctx, input }) =>
     call(async () => {
+      const owner = sessionOwner(ctx.principal);
+      const { Id: containerId } = await ctx.runtime.containers.inspect(input.id);
+      const previous = input.reattach ? ctx.sessions.get(input.reattach, owner) : undefined;
+      if (previous?.live && previous.opts.containerId === containerId) return { sessionId: previous.id, reattached: true };
       const session = await ctx.runtime.containers.exec(input.id, input.spec);
-      return { sessionId: ctx.sessions.add(session, !!input.spec.tty).id };
+      const interactive = !!input.spec.tty && !!input.spec.stdin;
+      const s = ctx.sessions.add(session, !!input.spec.tty, { owner, containerId, killOnClose: true, graceMs: interactive ? reattachGraceMs() : 0 });
+      return { sessionId: s.id, reattached: false };
     }),
   ),
 
@@ -174,7 +187,7 @@ export const containersRouter = router({
 
   // ---- stdio sessions: output as a subscription, input as mutations ----
   sessionOutput: operatorProcedure.input(z.object({ sessionId: z.string() })).subscription(async function* ({ ctx, input, signal }) {
-    const s = ctx.sessions.get(input.sessionId);
+    const s = ctx.sessions.get(input.sessionId, sessionOwner(ctx.principal));
     if (!s) throw new TRPCError({ code: 'NOT_FOUND', message: `no such session: ${input.sessionId}` });
     for await (const e of s.events(signal)) {
       yield e;
@@ -182,17 +195,17 @@ export const containersRouter = router({
     }
   }),
   sessionInput: operatorProcedure.input(z.object({ sessionId: z.string(), data: z.string().max(1024 * 1024) })).mutation(({ ctx, input }) => {
-    ctx.sessions.get(input.sessionId)?.session.write(Buffer.from(input.data, 'base64'));
+    ctx.sessions.get(input.sessionId, sessionOwner(ctx.principal))?.session.write(Buffer.from(input.data, 'base64'));
   }),
   sessionResize: operatorProcedure
     .input(z.object({ sessionId: z.string(), rows: z.number().int().min(1).max(10000), cols: z.number().int().min(1).max(10000) }))
     .mutation(({ ctx, input }) => {
-      ctx.sessions.get(input.sessionId)?.session.resize(input.rows, input.cols);
+      ctx.sessions.get(input.sessionId, sessionOwner(ctx.principal))?.session.resize(input.rows, input.cols);
     }),
   sessionCloseStdin: operatorProcedure.input(z.object({ sessionId: z.string() })).mutation(({ ctx, input }) => {
-    ctx.sessions.get(input.sessionId)?.session.closeStdin();
+    ctx.sessions.get(input.sessionId, sessionOwner(ctx.principal))?.session.closeStdin();
   }),
   sessionDetach: operatorProcedure.input(z.object({ sessionId: z.string() })).mutation(({ ctx, input }) => {
-    ctx.sessions.get(input.sessionId)?.close();
+    ctx.sessions.get(input.sessionId, sessionOwner(ctx.principal))?.close();
   }),
 });

@@ -2,6 +2,7 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import type { ContainerSummary } from '@skiff/runtime/types';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useConfirm } from '../../components/confirm-dialog';
 import { BulkToolbar } from '../../components/containers/bulk-toolbar';
 import { ContainerTable } from '../../components/containers/container-table';
 import type { RowAction } from '../../components/containers/container-row';
@@ -13,6 +14,7 @@ import {
   type SortKey,
   STATES,
   type StateFilter,
+  nameOf,
   sortContainers,
 } from '../../components/containers/list-model';
 import { RunForm } from '../../components/run-form';
@@ -31,6 +33,7 @@ export default function ContainersPage() {
   const rows = useMemo(() => list.data ?? [], [list.data]);
   const loaded = list.isSuccess;
   const action = useAction();
+  const confirm = useConfirm();
   // search, state filter and sort live in the URL: a refresh or the back button keeps them
   const [search, setSearch] = useUrlState('q', '');
   const [stateParam, setState] = useUrlState('state', 'all');
@@ -108,7 +111,16 @@ export default function ContainersPage() {
     const id = c.id;
     if (what === 'start') void action.run(() => start.mutateAsync({ id }));
     else if (what === 'stop') void action.run(() => stop.mutateAsync({ id, timeout: 3 }));
-    else void action.run(() => remove.mutateAsync({ id, force: true }));
+    else {
+      // removal asks first, naming the container
+      const name = nameOf(c);
+      void confirm.ask({
+        title: `Remove container ${name}?`,
+        body: `${c.state === 'running' ? 'It is running and will be killed. ' : ''}Its writable layer and logs are deleted; named volumes stay.`,
+        confirm: `Remove container ${name}`,
+        run: () => action.run(() => remove.mutateAsync({ id, force: true })),
+      });
+    }
   };
   const allSelected = shown.length > 0 && selected.size === shown.length;
   const counts = useMemo(() => Object.fromEntries(STATES.map((s) => [s, s === 'all' ? rows.length : rows.filter((r) => r.state === s).length])), [rows]);
@@ -146,7 +158,9 @@ export default function ContainersPage() {
           {error}
         </p>
       )}
-      {canOperate && selected.size > 0 && <BulkToolbar selected={selected} rows={rows} onClear={() => setSelected(new Set())} onError={action.setError} />}
+      {canOperate && selected.size > 0 && (
+        <BulkToolbar selected={selected} rows={rows} onClear={() => setSelected(new Set())} onError={action.setError} confirm={confirm.ask} />
+      )}
       <div className="card p-0">
         <ContainerTable
           entries={entries}
@@ -163,6 +177,7 @@ export default function ContainersPage() {
           live={!!me}
         />
         {loaded && !shown.length && <p className="py-6 text-center text-sm text-zinc-500">{rows.length ? 'No container matches.' : 'No containers yet.'}</p>}
+        {confirm.dialog}
         <p className="px-3 py-1 text-right text-xs text-zinc-500" data-testid="shown-count">
           {shown.length} of {rows.length}
         </p>

@@ -11,6 +11,7 @@ import { useMe } from '../../components/use-auth';
 import { ago, bytes } from '../../lib/format';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
+import { useConfirm } from '../../components/confirm-dialog';
 import { useTitle } from '../../components/use-title';
 import { useUrlState } from '../../components/use-url-state';
 
@@ -31,6 +32,7 @@ export default function ImagesPage() {
   // in the URL (also how the Build page and the commit dialog link here): a refresh or back keeps it
   const [search, setSearch] = useUrlState('q', '');
   const action = useAction();
+  const confirm = useConfirm();
   const failed = imagesQ.error ?? containersQ.error;
   const error = action.error || (failed ? errorMessage(failed) : '');
   const { notice, busy } = action;
@@ -64,30 +66,38 @@ export default function ImagesPage() {
   const remove = (i: ImageRow) => {
     const users = usage.get(i.id) ?? 0;
     const name = i.repoTags[0] ?? shortId(i.id);
-    const message = users
-      ? `${name} is used by ${users} container(s). Force removal? Its tags are removed; the containers keep the image.`
-      : i.repoTags.length > 1
-        ? `Remove image ${shortId(i.id)} and all its tags (${i.repoTags.join(', ')})?`
-        : `Remove image ${name}?`;
-    if (!window.confirm(message)) return;
-    void action.run(
-      () => toasted(removeImage.mutateAsync({ ref: i.id, force: users > 0 || i.repoTags.length > 1 }), `Removed ${name}`, `Could not remove ${name}`),
-      (r) => `${r.untagged.length ? `Untagged ${r.untagged.join(', ')}. ` : ''}${r.deleted.length ? `Deleted ${r.deleted.length} image/layer(s).` : ''}`.trim(),
-    );
+    const force = users > 0 || i.repoTags.length > 1;
+    void confirm.ask({
+      title: `${users ? 'Force-remove' : 'Remove'} image ${name}?`,
+      body: users
+        ? `It is used by ${users} container(s). Its tags are removed; the containers keep the image.`
+        : i.repoTags.length > 1
+          ? `All its tags go: ${i.repoTags.join(', ')}.`
+          : 'Layers no other image uses are deleted.',
+      confirm: `${users ? 'Force-remove' : 'Remove'} image ${name}`,
+      run: () =>
+        action.run(
+          () => toasted(removeImage.mutateAsync({ ref: i.id, force }), `Removed ${name}`, `Could not remove ${name}`),
+          (r) =>
+            `${r.untagged.length ? `Untagged ${r.untagged.join(', ')}. ` : ''}${r.deleted.length ? `Deleted ${r.deleted.length} image/layer(s).` : ''}`.trim(),
+        ),
+    });
   };
 
   const untag = (i: ImageRow, tag: string) => {
-    if (
-      i.repoTags.length === 1 &&
-      !window.confirm(
-        `${tag} is the last tag of ${shortId(i.id)}: removing it removes the image${usage.get(i.id) ? ' name (containers keep the image)' : ''}. Continue?`,
-      )
-    )
-      return;
-    void action.run(
-      () => toasted(removeImage.mutateAsync({ ref: tag, force: (usage.get(i.id) ?? 0) > 0 }), `Untagged ${tag}`, `Could not untag ${tag}`),
-      `Untagged ${tag}`,
-    );
+    const last = i.repoTags.length === 1;
+    void confirm.ask({
+      title: `Untag ${tag}?`,
+      body: last
+        ? `It is the last tag of ${shortId(i.id)}: removing it removes the image${usage.get(i.id) ? ' name (containers keep the image)' : ''}.`
+        : `The image keeps its other tags (${i.repoTags.filter((t) => t !== tag).join(', ')}).`,
+      confirm: `Untag ${tag}`,
+      run: () =>
+        action.run(
+          () => toasted(removeImage.mutateAsync({ ref: tag, force: (usage.get(i.id) ?? 0) > 0 }), `Untagged ${tag}`, `Could not untag ${tag}`),
+          `Untagged ${tag}`,
+        ),
+    });
   };
 
   const tag = (i: ImageRow) => {
@@ -121,15 +131,21 @@ export default function ImagesPage() {
 
   const prune = () => {
     const what = pruneAll ? 'every image no container uses (tagged ones too)' : 'dangling images (no tag, no container)';
-    if (!window.confirm(`Remove ${what}?`)) return;
-    void action.run(
-      () => pruneImages.mutateAsync({ all: pruneAll }),
-      (r) => `Pruned ${r.deleted.length} image/layer(s), reclaimed ${bytes(r.spaceReclaimed)}`,
-    );
+    void confirm.ask({
+      title: `Remove ${what}?`,
+      body: 'Their layers are deleted unless another image uses them.',
+      confirm: pruneAll ? 'Remove unused images' : 'Remove dangling images',
+      run: () =>
+        action.run(
+          () => pruneImages.mutateAsync({ all: pruneAll }),
+          (r) => `Pruned ${r.deleted.length} image/layer(s), reclaimed ${bytes(r.spaceReclaimed)}`,
+        ),
+    });
   };
 
   return (
     <div className="space-y-3">
+      {confirm.dialog}
       <div className="flex flex-wrap items-center gap-2">
         <h1 className="mr-2 text-lg font-semibold">Images</h1>
         <input

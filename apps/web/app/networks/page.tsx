@@ -7,6 +7,7 @@ import { useAction } from '../../components/use-action';
 import { useMe } from '../../components/use-auth';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
+import { useConfirm } from '../../components/confirm-dialog';
 import { useTitle } from '../../components/use-title';
 
 const BUILTIN = new Set(['bridge', 'host', 'none']);
@@ -28,6 +29,7 @@ export default function NetworksPage() {
   const [internal, setInternal] = useState(false);
   const [expanded, setExpanded] = useState<string | null>(null);
   const action = useAction();
+  const confirm = useConfirm();
   const { notice, busy } = action;
   const failed = networksQ.error ?? containersQ.error;
   const error = action.error || (failed ? errorMessage(failed) : '');
@@ -55,18 +57,30 @@ export default function NetworksPage() {
       (n) => `Created network ${n.name}`,
     );
 
-  const prune = () => {
-    if (!window.confirm('Remove every user-defined network no container is connected to?')) return;
-    void action.run(
-      () => pruneNetworks.mutateAsync(),
-      (removed) => (removed.length ? `Pruned ${removed.length} network(s): ${removed.join(', ')}` : 'No unused network to prune'),
-    );
-  };
+  const prune = () =>
+    void confirm.ask({
+      title: 'Remove unused networks?',
+      body: 'Every user-defined network no container is connected to is removed.',
+      confirm: 'Remove unused networks',
+      run: () =>
+        action.run(
+          () => pruneNetworks.mutateAsync(),
+          (removed) => (removed.length ? `Pruned ${removed.length} network(s): ${removed.join(', ')}` : 'No unused network to prune'),
+        ),
+    });
+  const remove = (n: NetworkRow) =>
+    void confirm.ask({
+      title: `Remove network ${n.name}?`,
+      body: n.containers ? `${n.containers} container(s) are connected to it; the agent refuses while they are.` : 'Its bridge and address range are freed.',
+      confirm: `Remove network ${n.name}`,
+      run: () => action.run(() => removeNetwork.mutateAsync({ id: n.id }), `Removed network ${n.name}`),
+    });
 
   const removable = (n: NetworkRow) => !n.builtin && !n.isDefault && !BUILTIN.has(n.name);
 
   return (
     <div className="space-y-3">
+      {confirm.dialog}
       <div className="flex flex-wrap items-center gap-2">
         <h1 className="mr-2 text-lg font-semibold">Networks</h1>
         <span className="flex-1" />
@@ -150,7 +164,7 @@ export default function NetworksPage() {
                         inspect
                       </button>
                       {canOperate && removable(n) && (
-                        <button className="btn-danger" disabled={busy} onClick={() => void action.run(() => removeNetwork.mutateAsync({ id: n.id }))}>
+                        <button className="btn-danger" disabled={busy} onClick={() => remove(n)}>
                           remove
                         </button>
                       )}

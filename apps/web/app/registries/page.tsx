@@ -7,6 +7,7 @@ import { useMe } from '../../components/use-auth';
 import { errorMessage } from '../../lib/errors';
 import type { Client } from '../../lib/trpc';
 import { useTRPC } from '../../trpc/react';
+import { useConfirm } from '../../components/confirm-dialog';
 import { useTitle } from '../../components/use-title';
 
 type Credential = Awaited<ReturnType<Client['registries']['list']['query']>>[number];
@@ -29,6 +30,7 @@ function Registries() {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const action = useAction();
+  const confirm = useConfirm();
   const { notice, busy } = action;
   const error = action.error || (query.error ? errorMessage(query.error) : '');
   const loginM = useMutation(trpc.registries.login.mutationOptions());
@@ -46,13 +48,17 @@ function Registries() {
       (r) => `Credentials for ${r.registry} stored; pulls and pushes use them.`,
     );
 
-  const logout = (c: Credential) => {
-    if (!window.confirm(`Forget the credentials for ${c.registry}?`)) return;
-    void action.run(() => logoutM.mutateAsync({ registry: c.registry }));
-  };
+  const logout = (c: Credential) =>
+    void confirm.ask({
+      title: `Forget the credentials for ${c.registry}?`,
+      body: 'Pulls and pushes to it go without a login until you sign in again.',
+      confirm: `Remove registry login ${c.registry}`,
+      run: () => action.run(() => logoutM.mutateAsync({ registry: c.registry })),
+    });
 
   return (
     <div className="space-y-3">
+      {confirm.dialog}
       <h1 className="text-lg font-semibold">Registries</h1>
       <form
         className="card flex flex-wrap items-end gap-2"

@@ -8,6 +8,7 @@ import { useMe } from '../../components/use-auth';
 import { ago, bytes } from '../../lib/format';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
+import { useConfirm } from '../../components/confirm-dialog';
 import { useTitle } from '../../components/use-title';
 import { useUrlState } from '../../components/use-url-state';
 
@@ -27,6 +28,7 @@ export default function VolumesPage() {
   const [pruneAll, setPruneAll] = useState(true);
   const [expanded, setExpanded] = useState<string | null>(null);
   const action = useAction();
+  const confirm = useConfirm();
   const { notice, busy } = action;
   const failed = volumesQ.error ?? containersQ.error;
   const error = action.error || (failed ? errorMessage(failed) : '');
@@ -56,26 +58,31 @@ export default function VolumesPage() {
       (v) => `Created volume ${v.name.length > 30 ? `${v.name.slice(0, 12)}…` : v.name}`,
     );
 
-  const prune = () => {
-    if (
-      !window.confirm(
-        pruneAll ? 'Remove every volume no container uses (named ones too)? Their data is lost.' : 'Remove unused anonymous volumes? Their data is lost.',
-      )
-    )
-      return;
-    void action.run(
-      () => pruneVolumes.mutateAsync({ all: pruneAll }),
-      (r) => `Pruned ${r.deleted.length} volume(s), reclaimed ${bytes(r.spaceReclaimed)}`,
-    );
-  };
+  const prune = () =>
+    void confirm.ask({
+      title: pruneAll ? 'Remove every volume no container uses?' : 'Remove unused anonymous volumes?',
+      body: `${pruneAll ? 'Named volumes too. ' : ''}Their data is lost.`,
+      confirm: pruneAll ? 'Remove unused volumes' : 'Remove unused anonymous volumes',
+      run: () =>
+        action.run(
+          () => pruneVolumes.mutateAsync({ all: pruneAll }),
+          (r) => `Pruned ${r.deleted.length} volume(s), reclaimed ${bytes(r.spaceReclaimed)}`,
+        ),
+    });
 
   const remove = (v: VolumeRow) => {
-    if (!window.confirm(`Remove volume ${v.name}? Its data is lost.`)) return;
-    void action.run(() => removeVolume.mutateAsync({ name: v.name }));
+    const short = v.name.length > 30 ? `${v.name.slice(0, 12)}…` : v.name;
+    void confirm.ask({
+      title: `Remove volume ${short}?`,
+      body: 'Its data is lost.',
+      confirm: `Remove volume ${short}`,
+      run: () => action.run(() => removeVolume.mutateAsync({ name: v.name }), `Removed volume ${short}`),
+    });
   };
 
   return (
     <div className="space-y-3">
+      {confirm.dialog}
       <div className="flex flex-wrap items-center gap-2">
         <h1 className="mr-2 text-lg font-semibold">Volumes</h1>
         <input

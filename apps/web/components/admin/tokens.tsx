@@ -7,6 +7,7 @@ import { useTRPC } from '../../trpc/react';
 import { useAction } from '../use-action';
 import type { Me } from '../use-auth';
 import { ErrorAlert, TableCard, When } from './common';
+import { useConfirm } from '../confirm-dialog';
 
 type Token = Awaited<ReturnType<Client['tokens']['list']['query']>>[number];
 type Scope = Me['can']['tokenScopes'][number];
@@ -28,6 +29,7 @@ export function TokensSection({ me }: { me: Me }) {
   const [secret, setSecret] = useState<{ name: string; token: string } | null>(null);
   const [copied, setCopied] = useState(false);
   const action = useAction();
+  const confirm = useConfirm();
   const { busy } = action;
   const error = action.error || (list.error ? errorMessage(list.error) : '');
   const isAdmin = me.can.admin;
@@ -44,9 +46,13 @@ export function TokensSection({ me }: { me: Me }) {
     });
 
   const revoke = (t: Token) => {
-    if (!window.confirm(`Revoke the token "${t.name}"${t.user.username !== me.username ? ` of ${t.user.username}` : ''}? Scripts using it stop working.`))
-      return;
-    void action.run(() => revokeToken.mutateAsync({ id: t.id }));
+    const of = t.user.username !== me.username ? ` of ${t.user.username}` : '';
+    void confirm.ask({
+      title: `Revoke token ${t.name}${of}?`,
+      body: 'Scripts using it stop working at once.',
+      confirm: `Revoke token ${t.name}`,
+      run: () => action.run(() => revokeToken.mutateAsync({ id: t.id })),
+    });
   };
 
   const copy = async () => {
@@ -63,6 +69,7 @@ export function TokensSection({ me }: { me: Me }) {
 
   return (
     <section className="space-y-3" aria-labelledby="tokens-heading">
+      {confirm.dialog}
       <h2 id="tokens-heading" className="text-lg font-semibold">
         API tokens
       </h2>

@@ -6,6 +6,7 @@ import type { Client } from '../../lib/trpc';
 import { useTRPC } from '../../trpc/react';
 import { useAction } from '../use-action';
 import { ErrorAlert, TableCard, When } from './common';
+import { useConfirm } from '../confirm-dialog';
 
 type User = Awaited<ReturnType<Client['users']['list']['query']>>[number];
 type Role = Parameters<Client['users']['create']['mutate']>[0]['role'];
@@ -22,6 +23,7 @@ export function UsersSection({ me }: { me: { username: string } }) {
   const [resetFor, setResetFor] = useState<string | null>(null);
   const [newPassword, setNewPassword] = useState('');
   const action = useAction();
+  const confirm = useConfirm();
   const { notice, busy } = action;
   const error = action.error || (list.error ? errorMessage(list.error) : '');
   const createUser = useMutation(trpc.users.create.mutationOptions());
@@ -38,10 +40,30 @@ export function UsersSection({ me }: { me: { username: string } }) {
     }
   };
 
-  const remove = (u: User) => {
-    if (!window.confirm(`Remove the user ${u.username}? Their sessions and API tokens end.`)) return;
-    void run(() => removeUser.mutateAsync({ username: u.username }), `User ${u.username} removed.`);
-  };
+  const remove = (u: User) =>
+    void confirm.ask({
+      title: `Remove user ${u.username}?`,
+      body: 'Their sessions and API tokens end at once.',
+      confirm: `Remove user ${u.username}`,
+      run: () => run(() => removeUser.mutateAsync({ username: u.username }), `User ${u.username} removed.`),
+    });
+
+  // the select shows the stored role until the change is confirmed and made
+  const changeRole = (u: User, to: Role) =>
+    void confirm.ask({
+      title: `Make ${u.username} ${to === 'admin' ? 'an' : 'a'} ${to}?`,
+      body: `${u.username} is ${u.role === 'admin' ? 'an' : 'a'} ${u.role} now. Their sessions end; they sign in again with the new role.`,
+      confirm: `Change the role of ${u.username} to ${to}`,
+      run: () => run(() => updateUser.mutateAsync({ username: u.username, role: to }), `${u.username} is now ${to}; their sessions ended.`),
+    });
+
+  const disable = (u: User) =>
+    void confirm.ask({
+      title: `Disable user ${u.username}?`,
+      body: 'Their sessions and API tokens stop working until an admin enables them again.',
+      confirm: `Disable user ${u.username}`,
+      run: () => run(() => updateUser.mutateAsync({ username: u.username, disabled: true }), `${u.username} disabled.`),
+    });
 
   const resetPassword = async (name: string) => {
     if (await run(() => updateUser.mutateAsync({ username: name, password: newPassword }), `Password of ${name} reset; their sessions ended.`)) {
@@ -52,6 +74,7 @@ export function UsersSection({ me }: { me: { username: string } }) {
 
   return (
     <section className="space-y-3" aria-labelledby="users-heading">
+      {confirm.dialog}
       <h2 id="users-heading" className="text-lg font-semibold">
         Users
       </h2>
@@ -133,12 +156,7 @@ export function UsersSection({ me }: { me: { username: string } }) {
                     // demoting yourself would lock you out of this page
                     disabled={busy || self}
                     title={self ? 'another admin changes your role' : undefined}
-                    onChange={(e) =>
-                      void run(
-                        () => updateUser.mutateAsync({ username: u.username, role: e.target.value as Role }),
-                        `${u.username} is now ${e.target.value}; their sessions ended.`,
-                      )
-                    }
+                    onChange={(e) => changeRole(u, e.target.value as Role)}
                   >
                     {ROLES.map((r) => (
                       <option key={r} value={r}>
@@ -193,10 +211,9 @@ export function UsersSection({ me }: { me: { username: string } }) {
                           className="btn"
                           disabled={busy}
                           onClick={() =>
-                            void run(
-                              () => updateUser.mutateAsync({ username: u.username, disabled: !u.disabled }),
-                              `${u.username} ${u.disabled ? 'enabled' : 'disabled'}.`,
-                            )
+                            u.disabled
+                              ? void run(() => updateUser.mutateAsync({ username: u.username, disabled: false }), `${u.username} enabled.`)
+                              : disable(u)
                           }
                         >
                           {u.disabled ? 'enable' : 'disable'}

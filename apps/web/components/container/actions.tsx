@@ -5,6 +5,7 @@ import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
+import { useConfirm } from '../confirm-dialog';
 import { toasted } from '../toast';
 import { CommitDialog } from './commit-dialog';
 
@@ -21,7 +22,8 @@ const DONE: Record<string, string> = {
 };
 
 /**
- * Lifecycle buttons that fit the container's state, plus rename and commit; errors go to
+ * Lifecycle buttons (those that do not fit the state disabled, in fixed places), rename and
+ * commit; kill and remove ask first; errors go to
  * the page's alert. The page shows this toolbar to operators and admins only. Each change
  * refreshes the page's container itself (a settled mutation invalidates: trpc/react.tsx).
  */
@@ -40,6 +42,7 @@ export function ContainerActions({ info, onError }: { info: ContainerInspect; on
     remove: useMutation(trpc.containers.remove.mutationOptions({ onSuccess: () => router.push('/containers') })),
   };
   const [busy, setBusy] = useState('');
+  const confirm = useConfirm();
   const [renaming, setRenaming] = useState(false);
   const [newName, setNewName] = useState(info.Name.slice(1));
   const [committing, setCommitting] = useState(false);
@@ -59,20 +62,46 @@ export function ContainerActions({ info, onError }: { info: ContainerInspect; on
       setBusy('');
     }
   };
-  const button = (label: string, fn: () => Promise<unknown>, cls = 'btn') => (
-    <button key={label} className={cls} disabled={!!busy} onClick={() => void run(label, fn)}>
-      {busy === label ? `${label}…` : label}
+  // every button keeps its place whatever the state (disabled, never hidden) and its label
+  // while it runs, so a second click never lands on a neighbour that moved under the pointer
+  const button = (label: string, enabled: boolean, fn: () => Promise<unknown>, cls = 'btn') => (
+    <button key={label} className={cls} disabled={!!busy || !enabled} aria-busy={busy === label} onClick={() => void run(label, fn)}>
+      {label}
     </button>
   );
+  const removeContainer = () =>
+    confirm.ask({
+      title: `Remove container ${name}?`,
+      body: `${running ? 'It is running and will be killed. ' : ''}Its writable layer and logs are deleted; named volumes stay.`,
+      confirm: `Remove container ${name}`,
+      run: () => run('remove', () => c.remove.mutateAsync({ id, force: true })),
+    });
+  const killContainer = () =>
+    confirm.ask({
+      title: `Kill container ${name}?`,
+      body: 'Its processes get SIGKILL at once, with no chance to save their work.',
+      confirm: `Kill container ${name}`,
+      run: () => run('kill', () => c.kill.mutateAsync({ id })),
+    });
 
   return (
-    <div className="flex flex-wrap items-center gap-1" role="toolbar" aria-label="container actions">
-      {!running && button('start', () => c.start.mutateAsync({ id }))}
-      {running && !paused && button('stop', () => c.stop.mutateAsync({ id }))}
-      {button('restart', () => c.restart.mutateAsync({ id }))}
-      {running && !paused && button('pause', () => c.pause.mutateAsync({ id }))}
-      {paused && button('unpause', () => c.unpause.mutateAsync({ id }))}
-      {running && button('kill', () => c.kill.mutateAsync({ id }))}
+    <div className="flex flex-wrap items-center gap-1" role="toolbar" aria-label="container actions" aria-busy={!!busy}>
+      {button('start', !running, () => c.start.mutateAsync({ id }))}
+      {button('stop', running && !paused, () => c.stop.mutateAsync({ id }))}
+      {button('restart', true, () => c.restart.mutateAsync({ id }))}
+      {paused
+        ? button('unpause', true, () => c.unpause.mutateAsync({ id }), 'btn min-w-[5.5rem]')
+        : button('pause', running, () => c.pause.mutateAsync({ id }), 'btn min-w-[5.5rem]')}
+      <button className="btn-danger" disabled={!!busy || !running} aria-busy={busy === 'kill'} onClick={() => void killContainer()}>
+        kill
+      </button>
+      <button className="btn-danger" disabled={!!busy} aria-busy={busy === 'remove'} onClick={() => void removeContainer()}>
+        remove
+      </button>
+      <button className="btn" aria-haspopup="dialog" onClick={() => setCommitting(true)}>
+        commit
+      </button>
+      {committing && <CommitDialog containerId={id} containerName={name} onClose={() => setCommitting(false)} />}
       {renaming ? (
         <form
           className="flex gap-1"
@@ -97,22 +126,7 @@ export function ContainerActions({ info, onError }: { info: ContainerInspect; on
           rename
         </button>
       )}
-      <button className="btn" aria-haspopup="dialog" onClick={() => setCommitting(true)}>
-        commit
-      </button>
-      {committing && <CommitDialog containerId={id} containerName={info.Name.slice(1)} onClose={() => setCommitting(false)} />}
-      <button
-        className="btn-danger"
-        disabled={!!busy}
-        onClick={() => {
-          if (!window.confirm(`Remove ${info.Name.slice(1)}?${running ? ' It is running and will be killed.' : ''}`)) return;
-          void run('remove', async () => {
-            await c.remove.mutateAsync({ id, force: true });
-          });
-        }}
-      >
-        remove
-      </button>
+      {confirm.dialog}
     </div>
   );
 }

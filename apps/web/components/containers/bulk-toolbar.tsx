@@ -2,6 +2,7 @@
 import type { ContainerSummary } from '@skiff/runtime/types';
 import { useState } from 'react';
 import { errorMessage } from '../../lib/errors';
+import type { ConfirmRequest } from '../confirm-dialog';
 import type { Client } from '../../lib/trpc';
 import { pathsForMutation } from '../../trpc/invalidation';
 import { useInvalidate, useTRPCClient } from '../../trpc/react';
@@ -29,26 +30,50 @@ function bulkCall(client: Client, action: Bulk, id: string): Promise<unknown> {
   }
 }
 
-/** The selection's toolbar: start/stop/restart/kill/remove them all, with progress and the failures named. */
+/**
+ * The selection's toolbar: start/stop/restart/kill/remove them all, with progress and the
+ * failures named; kill and remove ask first (through the page's dialog), naming the containers.
+ */
 export function BulkToolbar({
   selected,
   rows,
   onClear,
   onError,
+  confirm,
 }: {
   selected: ReadonlySet<string>;
   rows: readonly ContainerSummary[];
   onClear: () => void;
   onError: (message: string) => void;
+  confirm: (request: ConfirmRequest) => Promise<boolean>;
 }) {
   const client = useTRPCClient();
   const invalidate = useInvalidate();
   const [notice, setNotice] = useState('');
   const [busy, setBusy] = useState(false);
 
+  const nameOfId = (id: string) => {
+    const row = rows.find((r) => r.id === id);
+    return row ? nameOf(row) : id.slice(0, 12);
+  };
+
   const bulk = async (what: Bulk) => {
     const ids = [...selected];
-    if (what === 'remove' && !window.confirm(`Remove ${ids.length} container(s)? Running ones are killed.`)) return;
+    if (what !== 'remove' && what !== 'kill') return bulkRun(what, ids);
+    const names = ids.map(nameOfId);
+    const object = names.length === 1 ? `container ${names[0]}` : `${names.length} containers`;
+    const verb = what === 'remove' ? 'Remove' : 'Kill';
+    await confirm({
+      title: `${verb} ${object}?`,
+      body: `${names.length > 1 ? `${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}. ` : ''}${
+        what === 'remove' ? 'Running ones are killed; their writable layers and logs are deleted.' : 'Their processes get SIGKILL at once.'
+      }`,
+      confirm: `${verb} ${object}`,
+      run: () => bulkRun(what, ids),
+    });
+  };
+
+  const bulkRun = async (what: Bulk, ids: string[]) => {
     setBusy(true);
     onError('');
     setNotice(`${what}: 0 / ${ids.length}`);
@@ -59,8 +84,7 @@ export function BulkToolbar({
     await Promise.all(
       Array.from({ length: Math.min(4, queue.length) }, async () => {
         for (let id = queue.shift(); id; id = queue.shift()) {
-          const row = rows.find((r) => r.id === id);
-          const name = row ? nameOf(row) : id.slice(0, 12);
+          const name = nameOfId(id);
           await bulkCall(client, what, id).catch((e) => failures.push(`${name}: ${errorMessage(e)}`));
           setNotice(`${what}: ${++done} / ${ids.length}`);
         }

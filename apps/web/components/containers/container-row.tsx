@@ -128,7 +128,7 @@ export function ContainerRow({
             </button>
           )}
           {canOperate && (
-            <button className="btn-danger" onClick={() => onAction('remove', c)}>
+            <button className="btn-danger" aria-label={`remove ${name}`} onClick={() => onAction('remove', c)}>
               remove
             </button>
           )}

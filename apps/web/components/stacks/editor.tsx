@@ -15,7 +15,8 @@ import { useStackEditor } from './use-stack';
  * a new stack. The state and the calls are in use-stack.ts; this only lays them out.
  */
 export function StackEditor({ name: initialName }: { name?: string }) {
-  const { me, creating, removing, state, dispatch, detail, missing, loadError, external, validation, action, actions } = useStackEditor(initialName);
+  const { confirmDialog, me, creating, removing, state, dispatch, detail, missing, loadError, external, validation, action, actions } =
+    useStackEditor(initialName);
   const canOperate = !!me?.can.operate;
   const dirty = isDirty(state);
   const nameError = nameErrorOf(creating, state.name);
@@ -72,6 +73,7 @@ export function StackEditor({ name: initialName }: { name?: string }) {
           />
         )}
       </div>
+      {confirmDialog}
       <ErrorAlert message={error} onClose={() => action.setError('')} />
       <Notice message={action.notice} testId="stack-notice" />
 

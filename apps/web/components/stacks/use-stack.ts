@@ -5,6 +5,7 @@ import { useEffect, useReducer, useRef, useState, type Dispatch } from 'react';
 import { errorMessage, isNotFound } from '../../lib/errors';
 import { pathsForMutation } from '../../trpc/invalidation';
 import { useInvalidate, useTRPC, useTRPCClient } from '../../trpc/react';
+import { useConfirm } from '../confirm-dialog';
 import { toast, toasted } from '../toast';
 import { useAction } from '../use-action';
 import { useDebounced } from '../use-debounced';
@@ -53,6 +54,7 @@ export function useStackEditor(initialName: string | undefined) {
   const external = !!detail?.external;
   const validation = useValidation(state, !!me && !external && (creating || !!state.saved));
   const action = useAction();
+  const confirm = useConfirm();
 
   useEffect(() => {
     if (detail?.stack) dispatch({ type: 'loaded', files: { composeFile: detail.stack.composeFile, envFile: detail.stack.envFile } });
@@ -116,25 +118,53 @@ export function useStackEditor(initialName: string | undefined) {
         }
       }),
 
-    lifecycle: (what: 'start' | 'stop' | 'restart' | 'down', withVolumes: boolean) =>
-      action.run(
-        async () => {
-          const work = what === 'down' ? lifecycleM.down.mutateAsync({ name, volumes: withVolumes }) : lifecycleM[what].mutateAsync({ name });
-          const r = await toasted(work, `${what === 'down' ? 'Down' : what[0]!.toUpperCase() + what.slice(1)}: ${name} done`, `${what} of ${name} failed`);
-          dispatch({ type: 'progress-lines', lines: r.events });
-        },
-        `${what === 'down' ? 'Down' : what[0]!.toUpperCase() + what.slice(1)}: ${name}`,
-      ),
-
-    remove: (withVolumes: boolean) => {
-      if (!window.confirm(`Remove stack ${name}? Its containers and networks${withVolumes ? ' and volumes' : ''} are removed and the stored file is deleted.`))
-        return;
-      setRemoving(true);
-      void action
-        .run(() => toasted(removeM.mutateAsync({ name, volumes: withVolumes }), `Removed stack ${name}`, `Could not remove stack ${name}`))
-        .then((ok) => ok || setRemoving(false));
+    lifecycle: (what: 'start' | 'stop' | 'restart' | 'down', withVolumes: boolean) => {
+      const go = () =>
+        action.run(
+          async () => {
+            const work = what === 'down' ? lifecycleM.down.mutateAsync({ name, volumes: withVolumes }) : lifecycleM[what].mutateAsync({ name });
+            const r = await toasted(work, `${what === 'down' ? 'Down' : what[0]!.toUpperCase() + what.slice(1)}: ${name} done`, `${what} of ${name} failed`);
+            dispatch({ type: 'progress-lines', lines: r.events });
+          },
+          `${what === 'down' ? 'Down' : what[0]!.toUpperCase() + what.slice(1)}: ${name}`,
+        );
+      if (what !== 'down') return go();
+      return confirm.ask({
+        title: `Take stack ${name} down?`,
+        body: `Its containers and networks${withVolumes ? ' and volumes (their data is lost)' : ''} are removed; the stored file stays.`,
+        confirm: `Down stack ${name}${withVolumes ? ' with volumes' : ''}`,
+        run: go,
+      });
     },
+
+    remove: (withVolumes: boolean) =>
+      void confirm.ask({
+        title: `Remove stack ${name}?`,
+        body: `Its containers and networks${withVolumes ? ' and volumes (their data is lost)' : ''} are removed and the stored file is deleted.`,
+        confirm: `Remove stack ${name}${withVolumes ? ' with volumes' : ''}`,
+        run: async () => {
+          setRemoving(true);
+          const removed = await action.run(() =>
+            toasted(removeM.mutateAsync({ name, volumes: withVolumes }), `Removed stack ${name}`, `Could not remove stack ${name}`),
+          );
+          if (!removed) setRemoving(false);
+        },
+      }),
   };
 
-  return { me, creating, removing, state, dispatch: dispatch as Dispatch<EditorAction>, detail, missing, loadError, external, validation, action, actions };
+  return {
+    confirmDialog: confirm.dialog,
+    me,
+    creating,
+    removing,
+    state,
+    dispatch: dispatch as Dispatch<EditorAction>,
+    detail,
+    missing,
+    loadError,
+    external,
+    validation,
+    action,
+    actions,
+  };
 }

@@ -79,6 +79,8 @@ export interface StdioSession {
   resize(rows: number, cols: number): void;
   /** detach from the session without affecting the process */
   detach(): void;
+  /** kill the process (an exec'd one; an attach has none of its own) and let go of it */
+  kill?(): Promise<void>;
   /** stop / restart reading output (flow control for slow readers) */
   pause?(): void;
   resume?(): void;
