@@ -23,5 +23,5 @@ export async function runDaemon(argv: string[]): Promise<number> {
   const where = [`unix://${opts.socket}`, opts.http ? `http://${opts.http.host}:${opts.http.port}` : undefined].filter(Boolean).join(' and ');
   process.stdout.write(`skiff agent ready on ${where} (root ${opts.root})\n`);
   // SIGTERM/SIGINT: a bounded stop (shutdown.ts), a second one exits at once
-  return stopOnSignals({ stop: () => daemon.close(), kill: () => daemon.kill() });
+  return stopOnSignals({ stop: () => daemon.close() });
 }

@@ -1,7 +1,7 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { use, useState } from 'react';
+import { useState } from 'react';
 import { ContainerActions } from '../../../components/container/actions';
 import { JsonTree } from '../../../components/container/json-tree';
 import { Logs } from '../../../components/container/logs';
@@ -10,14 +10,20 @@ import { Stats } from '../../../components/container/stats';
 import { Top } from '../../../components/container/top';
 import { Terminal } from '../../../components/terminal';
 import { useMe } from '../../../components/use-auth';
+import { useRouteParam } from '../../../components/use-route-param';
 import { errorMessage, isNotFound } from '../../../lib/errors';
 import { useTRPC } from '../../../trpc/react';
 
 type Tab = 'overview' | 'logs' | 'terminal' | 'stats' | 'top' | 'inspect';
 const SHELLS = ['/bin/sh', '/bin/bash', '/bin/ash'];
 
-export default function ContainerPage({ params }: { params: Promise<{ id: string }> }) {
-  const { id } = use(params);
+// the id comes from the URL: the static export has one page for every container (lib/route-param.ts)
+export default function ContainerRoute() {
+  const id = useRouteParam('/containers/');
+  return id ? <ContainerPage key={id} id={id} /> : <p>loading…</p>;
+}
+
+function ContainerPage({ id }: { id: string }) {
   const me = useMe();
   const [tab, setTab] = useState<Tab>('overview');
   const trpc = useTRPC();
