@@ -1,7 +1,9 @@
 import type { NextConfig } from 'next';
 
 const config: NextConfig = {
-  // the agent runs this app's server in a child process and proxies it on its own port (apps/agent/src/daemon/web.ts)
+  // a static export (out/), served by the agent itself (apps/agent/src/daemon/web.ts): no
+  // Next.js server process; dynamic routes are built once for a placeholder (lib/route-param.ts)
+  output: 'export',
   poweredByHeader: false,
   reactStrictMode: true,
   // types are checked by `npm run typecheck` (tsc) for the whole workspace, router types included

@@ -23,12 +23,22 @@ export interface AgentNames {
 export interface Agent {
   proc: ChildProcess;
   root: string;
+  /** its HTTP port on 127.0.0.1 (API and dashboard) */
+  port: number;
   client: SkiffClient;
   close(): void;
 }
 
-/** `onCleanup` gets the teardown as soon as the agent process exists, so a failed start is cleaned up too */
-export async function startAgent(registry: string, names: AgentNames, onCleanup: (fn: () => Promise<void>) => void): Promise<Agent> {
+/**
+ * `onCleanup` gets the teardown as soon as the agent process exists, so a failed start is
+ * cleaned up too. `skiff`: another checkout's `skiff` to run (a before/after in one run).
+ */
+export async function startAgent(
+  registry: string,
+  names: AgentNames,
+  onCleanup: (fn: () => Promise<void>) => void,
+  opts: { skiff?: string } = {},
+): Promise<Agent> {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-density-'));
   const root = join(dir, 'root');
   const socket = join(dir, 'skiff.sock');
@@ -43,7 +53,7 @@ export async function startAgent(registry: string, names: AgentNames, onCleanup:
   if (process.env.DENSITY_AGENT_NODE_FLAGS) env.SKIFF_NODE_FLAGS = process.env.DENSITY_AGENT_NODE_FLAGS;
   // its own process group: a Ctrl-C reaches this script, which then removes the containers through the agent
   const proc = spawn(
-    SKIFF,
+    opts.skiff ?? SKIFF,
     ['daemon', '--root', root, '--socket', socket, '--docker-socket', 'off', '--http', `127.0.0.1:${port}`, '--insecure-registry', registry],
     {
       env,
@@ -75,7 +85,7 @@ export async function startAgent(registry: string, names: AgentNames, onCleanup:
   });
   process.env.SKIFF_HOST = `unix://${socket}`;
   const { client, close } = await connectAgent();
-  return { proc, root, client, close };
+  return { proc, root, port, client, close };
 }
 
 /** the agent first (SIGTERM, then SIGKILL), then whatever a crashed agent left: shims, netns, bridge, nft, cgroups */

@@ -23,14 +23,14 @@ describe('the bundled agent', () => {
   it('is what bin/skiff runs for `skiff daemon`, with its memory flags, and leaves npm packages to node_modules', () => {
     const traced = spawnSync('bash', ['-x', bin, 'daemon', '--help'], { encoding: 'utf8' });
     expect(traced.stderr).toContain(
-      `exec node --liftoff-only --max-semi-space-size=2 --initial-old-space-size=48 --heap-growing-percent=50 ${daemonBundle} daemon --help`,
+      `exec node --liftoff-only --max-semi-space-size=2 --initial-old-space-size=48 --heap-growing-percent=50 --expose-gc ${daemonBundle} daemon --help`,
     );
     // the same answer as the sources (the usage, on stdout, exit 0)
     const bundled = spawnSync(bin, ['daemon', '--help'], { encoding: 'utf8' });
     const fromSource = spawnSync(process.execPath, ['--import', 'tsx', resolve(agentDir, 'src/cli/main.ts'), 'daemon', '--help'], { encoding: 'utf8' });
     expect([bundled.status, bundled.stdout, bundled.stderr]).toEqual([fromSource.status, fromSource.stdout, fromSource.stderr]);
     expect([bundled.status, bundled.stdout]).toEqual([0, expect.stringContaining('usage: skiff daemon')]);
-    // Prisma, better-sqlite3 and Next.js find their own files next to theirs: not inlined
+    // Prisma and better-sqlite3 find their own files next to theirs: not inlined
     const code = [
       daemonBundle,
       ...readdirSync(resolve(agentDir, 'dist/daemon/chunks'))

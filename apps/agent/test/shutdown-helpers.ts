@@ -3,7 +3,6 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { processAlive } from '@skiff/test-fixtures';
 import { SKIFF, type AgentHarness } from './agent-harness.js';
 
 /** what the agent's stop looked like from outside */
@@ -31,7 +30,7 @@ export async function signalAgent(h: AgentHarness, opts: { limitMs?: number; aga
   return { code: r, ms: Date.now() - t0, killed: false };
 }
 
-/** a process's children (the agent's: its dashboard server; shims are started apart) */
+/** a process's children (the agent has none: shims are started apart, the dashboard is its own files) */
 export function childPids(pid: number): number[] {
   const dir = `/proc/${pid}/task`;
   if (!existsSync(dir)) return [];
@@ -45,27 +44,6 @@ export function childPids(pid: number): number[] {
       return []; // the thread ended while we looked
     }
   });
-}
-
-/** the dashboard's Next.js server among the agent's children */
-export function webChild(agentPid: number): number | undefined {
-  return childPids(agentPid).find((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('web-server.mjs');
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** waits up to `ms` for `pid` to be gone */
-export async function gone(pid: number, ms = 2_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (processAlive(pid)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
 }
 
 /** the container's init process, from the agent's state (the shim wrote it) */

@@ -2,6 +2,7 @@ import { runDaemonAction } from './cleanup.js';
 import { parseDaemonOptions } from './options.js';
 import { startDaemon } from './server.js';
 import { containFaults } from './fault-containment.js';
+import { collectWhenIdle } from './idle-gc.js';
 import { privateLogFiles } from './private-files.js';
 import { RotatingLog, writeOutputTo } from './log-file.js';
 import { stopOnSignals } from './shutdown.js';
@@ -22,6 +23,8 @@ export async function runDaemon(argv: string[]): Promise<number> {
   const daemon = await startDaemon(opts);
   const where = [`unix://${opts.socket}`, opts.http ? `http://${opts.http.host}:${opts.http.port}` : undefined].filter(Boolean).join(' and ');
   process.stdout.write(`skiff agent ready on ${where} (root ${opts.root})\n`);
+  // what a burst of work left is given back once the agent goes quiet (bin/skiff exposes gc)
+  collectWhenIdle({ gc: (globalThis as { gc?: () => void }).gc });
   // SIGTERM/SIGINT: a bounded stop (shutdown.ts), a second one exits at once
-  return stopOnSignals({ stop: () => daemon.close(), kill: () => daemon.kill() });
+  return stopOnSignals({ stop: () => daemon.close() });
 }

@@ -18,7 +18,7 @@ import { bootstrapAdmin } from '../auth/bootstrap.js';
 import { FailureLimiter } from '../auth/rate-limit.js';
 import { SecretBox } from '../auth/secrets.js';
 import type { DaemonOptions } from './options.js';
-import { startWebFrontend } from './web.js';
+import { webFrontend } from './web.js';
 import { httpScope, inRequest, socketScope } from './fault-containment.js';
 import { binaryStreamHandler } from './binary-streams.js';
 import { CLI_UPGRADE, serveCliCall } from './cli-host.js';
@@ -32,7 +32,7 @@ import type { Principal } from '../auth/principal.js';
 import { DEFAULT_MAX_BODY, refuseLargeBody } from './body-limit.js';
 import { Health } from './health-routes.js';
 import { ConnectionTracker } from './connections.js';
-import { logStderr, SHUTDOWN_GRACE_MS } from './shutdown.js';
+import { logStderr } from './shutdown.js';
 import { stopDaemon } from './shutdown-steps.js';
 import { logger } from '@skiff/logger';
 
@@ -42,8 +42,6 @@ export interface RunningDaemon {
   runtime: Runtime;
   /** the bounded, ordered stop (shutdown-steps.ts); containers keep running */
   close(): Promise<void>;
-  /** for an immediate exit: kills the dashboard child so it is not left behind */
-  kill(): void;
 }
 
 /** Is some agent already answering on this socket? (a stale socket file is not) */
@@ -128,7 +126,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   });
 
   const binary = binaryStreamHandler(runtime, db, (p) => guardedRuntime(runtime, p, policy));
-  const web = opts.http ? startWebFrontend(opts.root) : undefined;
+  // the dashboard's static files, served by the agent itself (web.ts)
+  const web = opts.http ? webFrontend() : undefined;
   const servers: Server[] = [];
   const wsServers: WebSocketServer[] = [];
   // every connection, upgraded ones too: the stop waits for them only for a grace period
@@ -145,7 +144,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       // tar streams (save/load/import/export) as plain HTTP bodies, on both listeners
       if (req.url?.startsWith('/api/')) return void binary(req, res);
       // the dashboard only on TCP; the unix socket is the API's alone
-      if (web && req.socket.remoteAddress) return web.handle(req, res);
+      if (web && req.socket.remoteAddress) return web(req, res);
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     };
     const wss = new WebSocketServer({ noServer: true, maxPayload: 8 * 1024 * 1024, WebSocket: JsonTextWebSocket });
@@ -214,7 +213,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         }),
     ).catch(async (e) => {
       for (const s of servers) s.close();
-      await web?.close(SHUTDOWN_GRACE_MS);
       await runtime.close();
       throw e;
     });
@@ -242,7 +240,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       // asked for explicitly, so a failure stops the agent rather than going unnoticed
       const srv = await docker.listenTcp(opts.dockerTcp.host, opts.dockerTcp.port, tokenAccess(db)).catch(async (e: Error) => {
         for (const s of servers) s.close();
-        await web?.close(SHUTDOWN_GRACE_MS);
         await runtime.close();
         throw e;
       });
@@ -255,8 +252,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     runtime,
     close: () => {
       health.stop(); // /readyz answers 503 from the first moment of the stop
-      return stopDaemon({ connections, wsServers, sessions, web, runtime, db, socketFiles: [opts.socket], unsubscribe: offRevoke }, logStderr);
+      return stopDaemon({ connections, wsServers, sessions, runtime, db, socketFiles: [opts.socket], unsubscribe: offRevoke }, logStderr);
     },
-    kill: () => web?.kill(),
   };
 }

@@ -7,13 +7,11 @@ import type { SessionRegistry } from '../sessions.js';
 import type { ConnectionTracker } from './connections.js';
 import { announceStop, runSteps, SHUTDOWN_GRACE_MS, type Log, type ShutdownStep } from './shutdown.js';
 import { SHUTDOWN_CLOSE_CODE, SHUTDOWN_MESSAGE } from './stopping.js';
-import type { WebFrontend } from './web.js';
 
 export interface DaemonParts {
   connections: ConnectionTracker;
   wsServers: WebSocketServer[];
   sessions: SessionRegistry;
-  web?: WebFrontend;
   runtime: Runtime;
   db: Db;
   /** the unix socket files to remove (the Docker API's goes with its listener, when it made it) */
@@ -24,9 +22,9 @@ export interface DaemonParts {
 
 /**
  * The agent's stop, in order: tell the streams (each ends itself with a message), stop
- * accepting, close the WebSockets with a reason, then give connections and the dashboard
- * child the grace to go before they are destroyed and killed, then the runtime (containers
- * keep running), the audit log and the database. Worst case ~8.5 s, under the 10 s budget.
+ * accepting, close the WebSockets with a reason, then give connections the grace to go
+ * before they are destroyed, then the runtime (containers keep running), the audit log and
+ * the database. Worst case ~8.5 s, under the 10 s budget.
  */
 export function daemonStopSteps(p: DaemonParts, log: Log, graceMs = SHUTDOWN_GRACE_MS): ShutdownStep[] {
   return [
@@ -53,10 +51,10 @@ export function daemonStopSteps(p: DaemonParts, log: Log, graceMs = SHUTDOWN_GRA
       },
     },
     {
-      name: 'draining connections and stopping the dashboard server',
+      name: 'draining connections',
       timeoutMs: graceMs + 1_000,
       run: async () => {
-        const [destroyed] = await Promise.all([p.connections.drain(graceMs), p.web?.close(graceMs)]);
+        const destroyed = await p.connections.drain(graceMs);
         if (destroyed) log(`shutdown: destroyed ${destroyed} connection(s) that did not close within ${graceMs} ms (a client not reading, or gone)`);
       },
     },

@@ -53,8 +53,6 @@ export async function runSteps(steps: ShutdownStep[], log: Log): Promise<boolean
 export interface StopHooks {
   /** the ordered, bounded stop (RunningDaemon.close) */
   stop(): Promise<void>;
-  /** what must happen even on an immediate exit (the dashboard child killed, not orphaned) */
-  kill(): void;
   log?: Log;
 }
 
@@ -75,7 +73,6 @@ export function stopOnSignals(hooks: StopHooks): Promise<number> {
       // not unref'd: the process must leave by this time even if nothing else keeps it up
       setTimeout(() => {
         log(`shutdown: still running after ${HARD_DEADLINE_MS} ms; exiting now`);
-        hooks.kill();
         process.exit(1);
       }, HARD_DEADLINE_MS);
       const started = Date.now();
@@ -92,7 +89,6 @@ export function stopOnSignals(hooks: StopHooks): Promise<number> {
     };
     const again = (signal: NodeJS.Signals) => {
       log(`${signal} again: exiting at once (containers keep running)`);
-      hooks.kill();
       process.exit(signal === 'SIGINT' ? 130 : 143);
     };
     process.on('SIGTERM', first);

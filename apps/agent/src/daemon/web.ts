@@ -1,104 +1,92 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stopChild } from './child-stop.js';
 import { logger } from '@skiff/logger';
+import { indexExport, lookup, type FileIndex, type StaticFile } from './static/file-index.js';
+import { SECURITY_HEADERS } from './static/headers.js';
+import { requestPath } from './static/request-path.js';
+import { sendFile, StaticFileGone } from './static/send-file.js';
 
 const log = logger.child({ component: 'web' });
 
 export type WebHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
-export interface WebFrontend {
-  handle: WebHandler;
-  /** stdin closed and SIGTERM; SIGKILL if still there after `graceMs`. Resolves once it is gone. */
-  close(graceMs: number): Promise<void>;
-  /** SIGKILL now (an agent leaving at once must not leave the child behind) */
-  kill(): void;
-}
+/** `next build` writes the dashboard's static export here (apps/web/next.config.ts: output 'export') */
+export const WEB_EXPORT_DIR = fileURLToPath(new URL('../../../web/out', import.meta.url));
 
-const WEB_DIR = fileURLToPath(new URL('../../../web', import.meta.url));
-const SERVER_SCRIPT = fileURLToPath(new URL('./web-server.mjs', import.meta.url));
+const NOT_BUILT = 'The Skiff dashboard is not built: run `npm run build` (scripts/start.sh does). The API is at /trpc.\n';
+/** a missed file re-reads the export at most this often: a rebuild shows, a 404 scan costs nothing */
+const REINDEX_MS = 1_000;
+
+const plain = (res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}) =>
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...extra }).end(body);
 
 /**
- * The dashboard (apps/web, a Next.js app) runs in a child process of the agent and is
- * proxied on the agent's own port, so one start command and one address give both API and
- * UI. Apart because Next.js costs ~80 MiB of resident memory that the privileged, long-lived
- * agent (which holds every container's bookkeeping) should not carry, and a dashboard crash
- * must not touch the API. The child is started at once (a first page should not wait for
- * Next.js to boot) and again on the next request if it dies. Without a build, a short page
- * says how to get one.
+ * The dashboard (apps/web, a Next.js static export) served by the agent itself on its HTTP
+ * port, from the files the build wrote: no second process, no Next.js server in memory.
+ * The export is indexed at the first request (and again when a rebuild replaced it); until
+ * there is a build, every page is a 503 that says how to make one.
  */
-export function startWebFrontend(runDir: string): WebFrontend {
-  if (!existsSync(join(WEB_DIR, '.next', 'BUILD_ID'))) {
-    return {
-      handle: (_req, res) => {
-        res
-          .writeHead(503, { 'content-type': 'text/plain' })
-          .end('The Skiff dashboard is not built: run `npm run build` (scripts/start.sh does). The API is at /trpc.\n');
-      },
-      close: async () => {},
-      kill() {},
-    };
-  }
-  const socketPath = join(runDir, 'web.sock');
-  let child: ChildProcess | undefined;
-  let ready: Promise<void> | undefined;
-  let closed = false;
+export function webFrontend(dir = WEB_EXPORT_DIR): WebHandler {
+  let index: Promise<FileIndex | undefined> | undefined;
+  let stamp = '';
+  let checked = 0;
 
-  const launch = (): Promise<void> => {
-    const c = spawn(process.execPath, [SERVER_SCRIPT, WEB_DIR, socketPath], {
-      // stderr through the agent's own, so it lands in the agent's rotating --log-file too
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_ENV: 'production' },
+  const exportStamp = () =>
+    stat(dir).then(
+      (st) => `${st.ino}-${st.mtimeMs}`,
+      () => '',
+    );
+  const load = (): Promise<FileIndex | undefined> =>
+    (async () => {
+      stamp = await exportStamp();
+      if (!stamp || !(await stat(join(dir, 'index.html')).catch(() => undefined))) return undefined;
+      const i = await indexExport(dir);
+      log.info('serving the dashboard', { dir, files: i.files.size });
+      return i;
+    })().catch((e: Error) => {
+      log.error('cannot read the dashboard build', { dir, err: e });
+      return undefined;
     });
-    child = c;
-    c.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
-    const up = new Promise<void>((resolve, reject) => {
-      c.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-      c.once('exit', (code, signal) => reject(new Error(`the dashboard server exited (${signal ?? code}) before it was ready`)));
-      c.once('error', reject);
-    });
-    c.once('exit', () => {
-      if (child === c) {
-        child = undefined;
-        ready = undefined;
+  /** the index, read again when the export directory was replaced since (rate-limited) */
+  const current = async (recheck: boolean): Promise<FileIndex | undefined> => {
+    if (index && recheck && Date.now() - checked > REINDEX_MS) {
+      checked = Date.now();
+      if ((await exportStamp()) !== stamp) index = undefined;
+    }
+    index ??= load();
+    const i = await index;
+    if (!i) index = undefined; // not built yet: look again at the next request
+    return i;
+  };
+
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return void plain(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
+    const path = requestPath(req.url);
+    if (!path) return void plain(res, 400, 'bad path\n');
+    for (const recheck of [false, true]) {
+      const i = await current(recheck);
+      if (!i) return void plain(res, 503, NOT_BUILT);
+      const file = lookup(i, path);
+      const missing: StaticFile | undefined = path.startsWith('/_next/') ? undefined : i.files.get('/404.html');
+      try {
+        if (file) return await sendFile(req, res, file, { status: 200, immutable: path.startsWith('/_next/static/') });
+        // a miss may be a file of a build that replaced this one: read it again, then answer 404
+        if (!recheck) continue;
+        if (missing) return await sendFile(req, res, missing, { status: 404, immutable: false });
+        return void plain(res, 404, 'not found\n');
+      } catch (e) {
+        if (!(e instanceof StaticFileGone)) throw e;
       }
-    });
-    return up;
+    }
+    plain(res, 404, 'not found\n');
   };
-  ready = launch();
-  // (a child stopped with the agent before it was up is no news)
-  ready.catch((e: Error) => closed || log.warn('the dashboard did not start', { err: e }));
 
-  return {
-    handle(req, res) {
-      if (closed) return void res.writeHead(503).end();
-      ready ??= launch();
-      ready.then(
-        () => {
-          const upstream = request({ socketPath, method: req.method, path: req.url, headers: req.headers }, (up) => {
-            res.writeHead(up.statusCode ?? 502, up.statusMessage, up.headers);
-            up.pipe(res);
-          });
-          upstream.on('error', () => {
-            if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end('the dashboard server is not answering\n');
-            else res.destroy();
-          });
-          res.on('close', () => upstream.destroy());
-          req.pipe(upstream);
-        },
-        (e: Error) => res.writeHead(502, { 'content-type': 'text/plain' }).end(`${e.message}\n`),
-      );
-    },
-    close(graceMs) {
-      closed = true;
-      return child ? stopChild(child, graceMs, 'the dashboard server') : Promise.resolve();
-    },
-    kill() {
-      closed = true;
-      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
-  };
+  return (req, res) =>
+    void serve(req, res).catch((e: Error) => {
+      log.error('serving a dashboard file failed', { url: req.url, err: e });
+      if (!res.headersSent) plain(res, 500, 'internal error\n');
+      else res.destroy();
+    });
 }

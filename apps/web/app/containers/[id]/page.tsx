@@ -1,7 +1,7 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { use, useState } from 'react';
+import { useState } from 'react';
 import { Activity } from '../../../components/container/activity';
 import { ContainerActions } from '../../../components/container/actions';
 import { JsonTree } from '../../../components/container/json-tree';
@@ -11,6 +11,7 @@ import { limitsOf, Stats } from '../../../components/container/stats';
 import { Top } from '../../../components/container/top';
 import { Terminal } from '../../../components/terminal';
 import { useMe } from '../../../components/use-auth';
+import { useRouteParam } from '../../../components/use-route-param';
 import { useTitle } from '../../../components/use-title';
 import { useUrlState } from '../../../components/use-url-state';
 import { errorMessage, isNotFound } from '../../../lib/errors';
@@ -19,8 +20,13 @@ import { useTRPC } from '../../../trpc/react';
 type Tab = 'overview' | 'logs' | 'terminal' | 'stats' | 'top' | 'inspect';
 const SHELLS = ['/bin/sh', '/bin/bash', '/bin/ash'];
 
-export default function ContainerPage({ params }: { params: Promise<{ id: string }> }) {
-  const { id } = use(params);
+// the id comes from the URL: the static export has one page for every container (lib/route-param.ts)
+export default function ContainerRoute() {
+  const id = useRouteParam('/containers/');
+  return id ? <ContainerPage key={id} id={id} /> : <p>loading…</p>;
+}
+
+function ContainerPage({ id }: { id: string }) {
   const me = useMe();
   // the tab is in the URL (?tab=logs): a refresh keeps it, back goes to the tab before
   const [tab, setTab] = useUrlState('tab', 'overview');
