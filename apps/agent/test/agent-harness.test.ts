@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureRegistry, stopFixtureRegistry, mountsUnder, processAlive } from '@skiff/test-fixtures';
@@ -48,6 +49,34 @@ describe('AgentHarness.dispose', () => {
     expect([processAlive(shim), processAlive(init)]).toEqual([false, false]);
     expect(cgroupDirs(agent.cgroupParent)).toEqual([]);
     expect(mountsUnder(agent.dir)).toEqual([]);
+    expect(existsSync(agent.dir)).toBe(false);
+  }, 120_000);
+
+  it('after a crash that also wiped the root still finds the containers through the cgroup parent', async () => {
+    const reg = await fixtureRegistry();
+    const image = `${reg.host}/skiff-test/busybox:latest`;
+    const agent = await AgentHarness.create([reg.host]);
+    let id = '';
+    let shim = 0;
+    let init = 0;
+    try {
+      const run = agent.cli(['run', '-d', image, 'sleep', '1d']);
+      expect(run.code, run.stderr).toBe(0);
+      id = run.stdout.trim();
+      const state = join(agent.root, 'containers', id);
+      shim = readPid(join(state, 'shim.pid'));
+      init = readPid(join(state, 'init.pid'));
+      await agent.kill();
+      // what host-hygiene's wiped-root test does before its checks: a failure there must not leave the container running
+      await rm(agent.root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      expect([processAlive(shim), processAlive(init)]).toEqual([true, true]);
+    } finally {
+      await agent.dispose();
+    }
+
+    expect(netnsNames()).not.toContain(`skiff-${id.slice(0, 12)}`);
+    expect([processAlive(shim), processAlive(init)]).toEqual([false, false]);
+    expect(cgroupDirs(agent.cgroupParent)).toEqual([]);
     expect(existsSync(agent.dir)).toBe(false);
   }, 120_000);
 });
