@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { renderInspect as writeInspect } from '../src/cli/inspect-format.js';
 import { renderListing } from '../src/cli/listing.js';
 import { COMPOSE_KIND, composeRow } from '../src/cli/listing-compose.js';
-import { CONTAINER_KIND, containerRow, displayablePorts, humanDuration, humanSize3, IMAGE_KIND, imageRows } from '../src/cli/listing-rows.js';
+import { humanDuration } from '@skiff/runtime/parse';
+import { CONTAINER_KIND, containerRow, displayablePorts, humanSize3, IMAGE_KIND, imageRows } from '../src/cli/listing-rows.js';
 import { tabwrite } from '../src/cli/tabwriter.js';
 import { compileTemplate, GoStruct, TemplateError } from '../src/cli/template/index.js';
 

@@ -8,4 +8,5 @@ export { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from './volume/mount-
 export { parsePublishFlag } from './network/port-spec.ts';
 export { parseByteSize } from './spec/byte-size.ts';
 export { processWords } from './build/shell-words.ts';
+export { humanDuration } from './container/views/human-duration.ts';
 export { parseCpuList, parseSysctlFlag, parseUlimitFlag, ULIMIT_NAMES } from './container/spec/kernel-resources.ts';

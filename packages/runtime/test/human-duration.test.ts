@@ -34,4 +34,14 @@ describe('humanDurationBucket', () => {
     ])
       expect(texts).toContain(t);
   });
+
+  it('truncates seconds and minutes and rounds hours, as go-units (and so docker ps) does', () => {
+    expect([59_700, 119_000, 3_599_000, 89 * 60_000, 90 * 60_000].map(humanDuration)).toEqual([
+      '59 seconds',
+      'About a minute',
+      '59 minutes',
+      'About an hour',
+      '2 hours',
+    ]);
+  });
 });

@@ -2,7 +2,8 @@
 import type { ContainerStats, ImageHistoryEntry } from '@skiff/runtime';
 import { humanBinary, humanSize } from './format.js';
 import type { ListingKind } from './listing.js';
-import { humanDuration, humanSize3 } from './listing-rows.js';
+import { humanDuration } from '@skiff/runtime/parse';
+import { humanSize3 } from './listing-rows.js';
 import { GoStruct } from './template/index.js';
 
 export const HISTORY_KIND: ListingKind = {

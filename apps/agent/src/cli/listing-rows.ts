@@ -1,26 +1,9 @@
 // The rows docker's formatter contexts make (ContainerContext, ImageContext, …), field for field.
 import type { ContainerSummary as DockerContainerSummary, Port } from '@skiff/docker-types';
 import type { ImageSummary } from '@skiff/runtime';
+import { humanDuration } from '@skiff/runtime/parse';
 import type { ListingKind } from './listing.js';
 import { GoStruct } from './template/index.js';
-
-/** go-units' HumanDuration, which docker's "2 minutes ago" is made of */
-export function humanDuration(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 1) return 'Less than a second';
-  if (s === 1) return '1 second';
-  if (s < 60) return `${s} seconds`;
-  const m = Math.floor(s / 60);
-  if (m === 1) return 'About a minute';
-  if (m < 60) return `${m} minutes`;
-  const h = Math.floor(ms / 3_600_000 + 0.5);
-  if (h === 1) return 'About an hour';
-  if (h < 48) return `${h} hours`;
-  if (h < 24 * 14) return `${Math.floor(h / 24)} days`;
-  if (h < 24 * 60) return `${Math.floor(h / 24 / 7)} weeks`;
-  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`;
-  return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`;
-}
 
 /** go-units' HumanSizeWithPrecision(size, 3): "1.23MB", "0B" */
 export function humanSize3(bytes: number): string {
