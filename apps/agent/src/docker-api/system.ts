@@ -1,9 +1,9 @@
+import { dockerImageSummary } from '../docker-json/image-summary.js';
 import { arch, cpus, release, totalmem } from 'node:os';
 import type { DiskUsage } from '@skiff/docker-types';
 import { SKIFF_VERSION } from '@skiff/runtime';
 import type { SystemBackend } from './backend.js';
 import { API_VERSION, DockerApiError, MIN_API_VERSION, readJsonBody, sendJson } from './http.js';
-import { unixSeconds } from './query.js';
 import type { Route } from './route.js';
 import { processResources } from '../daemon/process-resources.js';
 import { dockerContainerSummary } from '../docker-json/container-summary.js';
@@ -121,17 +121,7 @@ export const SYSTEM_ROUTES: Route<SystemBackend>[] = [
       sendJson(res, 200, {
         // each layer on disk once: images sharing a base share its bytes
         LayersSize: du.layersSize,
-        Images: du.images.map((i) => ({
-          Id: i.id,
-          ParentId: i.parentId,
-          RepoTags: i.repoTags,
-          RepoDigests: i.repoDigests,
-          Created: unixSeconds(i.created),
-          Size: i.size,
-          SharedSize: i.sharedSize,
-          Labels: i.labels,
-          Containers: users.get(i.id) ?? 0,
-        })),
+        Images: du.images.map((i) => dockerImageSummary(i, { sharedSize: i.sharedSize, containers: users.get(i.id) ?? 0 })),
         Containers: containers.map((c) => ({
           ...dockerContainerSummary(c),
           SizeRw: sizeOf.get(c.id) ?? 0,
