@@ -1,9 +1,7 @@
-import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureRegistry, stopFixtureRegistry } from '@skiff/test-fixtures';
-import type { AppRouter } from '../src/index.js';
 import { AgentHarness } from './agent-harness.js';
+import { connectWs } from './ws-trpc-client.js';
 
 /**
  * Terminal sessions (the dashboard's exec of /bin/sh with a TTY): they end with their
@@ -27,15 +25,7 @@ afterAll(async () => {
   await stopFixtureRegistry();
 }, 90_000);
 
-function connect(token: string) {
-  class Authed extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, { headers: { authorization: `Bearer ${token}` } });
-    }
-  }
-  const ws = createWSClient({ url: `ws://127.0.0.1:${agent.port}/trpc`, WebSocket: Authed as unknown as typeof globalThis.WebSocket });
-  return { client: createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] }), close: () => ws.close() };
-}
+const connect = (token: string) => connectWs(agent.port, token);
 type Client = ReturnType<typeof connect>['client'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppRouter } from '../src/index.js';
 import { freeTestSubnet } from '@skiff/test-fixtures';
 import type { AgentHarness } from './agent-harness.js';
 import { useAgent } from './use-agent.js';
+import { connectWs } from './ws-trpc-client.js';
 
 let agent: AgentHarness;
 let image: string;
@@ -18,15 +16,7 @@ const name = `stk${randomBytes(3).toString('hex')}`;
 const external = `ext${randomBytes(3).toString('hex')}`;
 const subnet = freeTestSubnet();
 
-function connect(token: string) {
-  class Authed extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, { headers: { authorization: `Bearer ${token}` } });
-    }
-  }
-  const ws = createWSClient({ url: `ws://127.0.0.1:${agent.port}/trpc`, WebSocket: Authed as unknown as typeof globalThis.WebSocket });
-  return { client: createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] }), close: () => ws.close() };
-}
+const connect = (token: string) => connectWs(agent.port, token);
 
 /** a web server and a client; `./` is bound into web, so relative paths resolve in the stack's directory */
 const composeFile = (mode: string) => `

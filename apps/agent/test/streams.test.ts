@@ -1,27 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
-import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import type { LogChunk, LogEntry, LogsOptions } from '@skiff/runtime';
-import type { AppRouter } from '../src/index.js';
 import type { AgentHarness } from './agent-harness.js';
 import { useAgent } from './use-agent.js';
+import { connectWs } from './ws-trpc-client.js';
 
 let agent: AgentHarness;
 let image: string;
 
 useAgent({ pull: true }, (ctx) => ({ agent, image } = ctx));
 
-function connect(token: string) {
-  class Authed extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, { headers: { authorization: `Bearer ${token}` } });
-    }
-  }
-  const ws = createWSClient({ url: `ws://127.0.0.1:${agent.port}/trpc`, WebSocket: Authed as unknown as typeof globalThis.WebSocket });
-  return { client: createTRPCClient<AppRouter>({ links: [wsLink({ client: ws })] }), close: () => ws.close() };
-}
+const connect = (token: string) => connectWs(agent.port, token);
 
 const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 
