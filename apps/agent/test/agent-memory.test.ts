@@ -38,7 +38,8 @@ describe('agent memory', () => {
     const res = await fetch(`http://127.0.0.1:${agent.port}/login`);
     expect(res.status).toBe(built ? 200 : 503);
     if (!built) return;
-    expect(await res.text()).toContain('Skiff');
+    // the export's page (its scripts under /_next/static), not a proxy's or an error page
+    expect(await res.text()).toMatch(/<script src="\/_next\/static\//);
     // a container's page, for any id (the export has one page for every container)
     const page = await fetch(`http://127.0.0.1:${agent.port}/containers/${'ab'.repeat(32)}`);
     expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
