@@ -1,5 +1,5 @@
 // The image store's hot loops on a libuv worker thread: a layer's filesystem ops in batches
-// (unpack-ops.c) and zstd decompression (libzstd). Both keep their state in a context object
+// (unpack-ops.c) and zstd (de)compression (libzstd). Both keep their state in a context object
 // the JS side owns; calls on one context are made one at a time.
 #include "image-ops.h"
 
@@ -176,6 +176,99 @@ Napi::Value ZstdDecompress(const Napi::CallbackInfo &info) {
   return p;
 }
 
+// ---- zstd compression -----------------------------------------------------------------------
+
+void FreeZstdC(Napi::Env, ZSTD_CCtx *z) { ZSTD_freeCCtx(z); }
+
+// zstdCompressContext(level) -> External; single-threaded, no checksum, no content size: the
+// same input at the same level gives the same bytes however it is fed, so pushed digests hold
+Napi::Value ZstdCompressContext(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "zstdCompressContext(level)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int level = info[0].As<Napi::Number>().Int32Value();
+  if (level < 1 || level > ZSTD_maxCLevel()) {
+    Napi::RangeError::New(env, "zstd level out of range").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  ZSTD_CCtx *z = ZSTD_createCCtx();
+  if (!z) {
+    Napi::Error::New(env, "out of memory").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  size_t r = ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, level);
+  if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 0);
+  if (ZSTD_isError(r)) {
+    ZSTD_freeCCtx(z);
+    Napi::Error::New(env, ZSTD_getErrorName(r)).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::External<ZSTD_CCtx>::New(env, z, FreeZstdC);
+}
+
+class ZstdCompressWorker : public Napi::AsyncWorker {
+ public:
+  ZstdCompressWorker(Napi::Env env, Napi::Object ctx, Napi::Buffer<uint8_t> in, size_t in_off, Napi::Buffer<uint8_t> out, bool end)
+      : Napi::AsyncWorker(env, "skiff_zstd_compress"), deferred_(Napi::Promise::Deferred::New(env)) {
+    ctx_ref_ = Napi::Persistent(ctx);
+    in_ref_ = Napi::Persistent(in.As<Napi::Object>());
+    out_ref_ = Napi::Persistent(out.As<Napi::Object>());
+    z_ = ctx.As<Napi::External<ZSTD_CCtx>>().Data();
+    in_ = {in.Data(), in.Length(), in_off};
+    in_off_ = in_off;
+    out_ = {out.Data(), out.Length(), 0};
+    end_ = end ? ZSTD_e_end : ZSTD_e_continue;
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override {
+    // until the output is full or the input is used up (with end: the frame is closed), so
+    // the caller bounds what one call holds
+    for (;;) {
+      size_t r = ZSTD_compressStream2(z_, &out_, &in_, end_);
+      if (ZSTD_isError(r)) return SetError(ZSTD_getErrorName(r));
+      remaining_ = r;
+      if (out_.pos == out_.size) break;
+      if (in_.pos == in_.size && (end_ == ZSTD_e_continue || r == 0)) break;
+    }
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("consumed", Napi::Number::New(env, (double)(in_.pos - in_off_)));
+    o.Set("produced", Napi::Number::New(env, (double)out_.pos));
+    // with end: the frame is complete and flushed
+    o.Set("done", Napi::Boolean::New(env, end_ == ZSTD_e_end && in_.pos == in_.size && remaining_ == 0));
+    deferred_.Resolve(o);
+  }
+  void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference ctx_ref_, in_ref_, out_ref_;
+  ZSTD_CCtx *z_;
+  ZSTD_inBuffer in_;
+  size_t in_off_;
+  ZSTD_outBuffer out_;
+  ZSTD_EndDirective end_;
+  size_t remaining_ = 1;
+};
+
+// zstdCompress(ctx, input, inputOffset, output, end) -> Promise<{ consumed, produced, done }>
+Napi::Value ZstdCompress(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 5 || !info[0].IsExternal() || !info[1].IsBuffer() || !info[2].IsNumber() || !info[3].IsBuffer() || !info[4].IsBoolean())
+    return Rejected(env, "zstdCompress(ctx, input, offset, output, end)");
+  auto in = info[1].As<Napi::Buffer<uint8_t>>();
+  size_t off = info[2].As<Napi::Number>().Int64Value();
+  if (off > in.Length()) return Rejected(env, "offset beyond the input");
+  auto *w = new ZstdCompressWorker(env, info[0].As<Napi::Object>(), in, off, info[3].As<Napi::Buffer<uint8_t>>(), info[4].As<Napi::Boolean>().Value());
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
 }  // namespace
 
 void RegisterImageOps(Napi::Env env, Napi::Object exports) {
@@ -183,4 +276,6 @@ void RegisterImageOps(Napi::Env env, Napi::Object exports) {
   exports.Set("unpackRun", Napi::Function::New(env, UnpackRun));
   exports.Set("zstdContext", Napi::Function::New(env, ZstdContext));
   exports.Set("zstdDecompress", Napi::Function::New(env, ZstdDecompress));
+  exports.Set("zstdCompressContext", Napi::Function::New(env, ZstdCompressContext));
+  exports.Set("zstdCompress", Napi::Function::New(env, ZstdCompress));
 }

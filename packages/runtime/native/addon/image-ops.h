@@ -3,7 +3,8 @@
 
 #include <napi.h>
 
-// unpackContext, unpackRun, zstdContext, zstdDecompress
+// unpackContext, unpackRun, zstdContext, zstdDecompress,
+// zstdCompressContext, zstdCompress
 void RegisterImageOps(Napi::Env env, Napi::Object exports);
 
 #endif

@@ -42,6 +42,8 @@ interface NativeAddon {
   unpackRun(ctx: UnpackContext, ops: Buffer, data: Buffer): Promise<void>;
   zstdContext(): ZstdContext;
   zstdDecompress(ctx: ZstdContext, input: Buffer, offset: number, output: Buffer): Promise<ZstdStep>;
+  zstdCompressContext(level: number): ZstdCompressContext;
+  zstdCompress(ctx: ZstdCompressContext, input: Buffer, offset: number, output: Buffer, end: boolean): Promise<ZstdCompressStep>;
   logFrames(input: Buffer, start: number, end: number, output: Buffer, opts: LogFramesOptions): number;
   openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number;
   forceOpenat2Fallback(on: boolean): boolean;
@@ -87,6 +89,18 @@ export interface LogFramesOptions {
 export type UnpackContext = { readonly __unpack: unique symbol };
 /** a zstd decoder (ZSTD_DStream); freed with the object */
 export type ZstdContext = { readonly __zstd: unique symbol };
+
+/** a zstd encoder (ZSTD_CCtx); freed with the object */
+export type ZstdCompressContext = { readonly __zstdCompress: unique symbol };
+
+export interface ZstdCompressStep {
+  /** input bytes used (from the offset) */
+  consumed: number;
+  /** output bytes written (from 0) */
+  produced: number;
+  /** with `end`: the frame is complete and nothing is left to flush */
+  done: boolean;
+}
 
 export interface ZstdStep {
   /** input bytes used (from the offset) */
@@ -190,6 +204,14 @@ export const zstdContext = (): ZstdContext => load().zstdContext();
 /** decodes from `input[offset..]` into `output` until either is used up (libzstd, on a worker thread) */
 export const zstdDecompress = (ctx: ZstdContext, input: Buffer, offset: number, output: Buffer): Promise<ZstdStep> =>
   load().zstdDecompress(ctx, input, offset, output);
+/** a zstd encoder at `level` (1-19): single-threaded, no checksum, so its output is deterministic */
+export const zstdCompressContext = (level: number): ZstdCompressContext => load().zstdCompressContext(level);
+/**
+ * encodes from `input[offset..]` into `output` until the output is full or the input used up;
+ * with `end`, until the frame is closed (libzstd, on a worker thread)
+ */
+export const zstdCompress = (ctx: ZstdCompressContext, input: Buffer, offset: number, output: Buffer, end: boolean): Promise<ZstdCompressStep> =>
+  load().zstdCompress(ctx, input, offset, output, end);
 /**
  * json-file log lines in input[start..end) (whole lines) as Docker frames (or raw bytes)
  * into `output`, which must be at least end - start bytes; returns the bytes written.
