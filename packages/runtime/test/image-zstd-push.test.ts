@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -65,6 +65,51 @@ describe('zstd layers', () => {
       expect(rawManifest(loadedTarget).layers).toEqual(
         made.layers.map((l) => expect.objectContaining({ mediaType: MEDIA.ociLayerZstd, digest: l.digest, size: l.size })),
       );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe('push --compression zstd', () => {
+  it('an imported plain-tar image goes out as tar+zstd, with the same digests every push and from another store', async () => {
+    const tag = randomBytes(3).toString('hex');
+    const dir = await mkdtemp(join(tmpdir(), 'skiff-zstd-import-'));
+    try {
+      const files = join(dir, 'rootfs');
+      await mkdir(join(files, 'etc'), { recursive: true });
+      await writeFile(join(files, 'etc', 'hello'), 'hello from a zstd layer\n'.repeat(2000));
+      await writeFile(join(files, 'random'), randomBytes(300_000));
+      const tarFile = join(dir, 'rootfs.tar');
+      execFileSync('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', files, '-cf', tarFile, '.']);
+
+      const { store } = await freshStore();
+      const target = `${host}/skiff-test/zstd-import-${tag}:v1`;
+      const { id } = await store.import(createReadStream(tarFile), { ref: target });
+      const diffIDs = (await store.inspect(id)).rootFS.diffIDs;
+      const { digest } = await store.push(target, { compression: 'zstd' });
+      const pushed = rawManifest(target);
+      expect(pushed.mediaType).toBe(MEDIA.ociManifest);
+      expect(pushed.layers.map((l) => l.mediaType)).toEqual([MEDIA.ociLayerZstd]);
+      // skopeo reads the zstd blob back (it decompresses and checks the diffID against the config)
+      skopeo(['copy', '--quiet', '--src-tls-verify=false', `docker://${target}`, `dir:${join(dir, 'copied')}`]);
+
+      // the record keeps the zstd form: a second push sends the same manifest
+      expect((await store.push(target, { compression: 'zstd' })).digest).toBe(digest);
+      // another store compresses the same tar anew to the same bytes (its config, with its
+      // own creation time, differs: the layer is what must agree)
+      const { store: other } = await freshStore();
+      const otherTarget = `${host}/skiff-test/zstd-import-other-${tag}:v1`;
+      await other.import(createReadStream(tarFile), { ref: otherTarget });
+      await other.push(otherTarget, { compression: 'zstd' });
+      expect(rawManifest(otherTarget).layers).toEqual(pushed.layers);
+
+      // pulled back into a clean store: the zstd layer is decoded to the same diffIDs
+      const { store: clean } = await freshStore();
+      const back = await clean.pull(target);
+      expect(back.manifestDigest).toBe(digest);
+      expect((await clean.inspect(back.id)).rootFS.diffIDs).toEqual(diffIDs);
+      expect((await clean.layerDirs(back.id)).length).toBe(1);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -15,7 +15,7 @@ import { LayerStore } from './layer-store.js';
 import { saveArchive, type SaveItem } from './archive-save.js';
 import { pullImage } from './pull.js';
 import { pushImage } from './push.js';
-import { compressForPush } from './push-compress.js';
+import { compressForPush, type PushCompression } from './push-compress.js';
 import { createImage, type NewImageSpec } from './image-create.js';
 import { familiarName, familiarTag, formatReference, parseReference, registryHost } from './reference.js';
 import type { Credentials } from './registry-auth.js';
@@ -329,10 +329,14 @@ export class ImageStore implements ImageService {
   /**
    * Pushes a local image to the registry its name points at. Upload progress is reported
    * with the pull statuses ('downloading' while uploading, 'exists' when the registry has it).
+   * `compression` applies to plain-tar layers only (gzip by default; zstd needs an OCI manifest).
    */
-  async push(refStr: string, opts: { onProgress?: (p: PullProgress) => void; auth?: Credentials } = {}): Promise<{ digest: string }> {
-    // every layer compressed: an imported or loaded image's plain tars are gzipped once, for good
-    const image = await compressForPush({ blobs: this.blobs, index: this.index, pins: this.pins }, this.find(refStr).image);
+  async push(
+    refStr: string,
+    opts: { onProgress?: (p: PullProgress) => void; auth?: Credentials; compression?: PushCompression } = {},
+  ): Promise<{ digest: string }> {
+    // every layer compressed: an imported or loaded image's plain tars are compressed once, for good
+    const image = await compressForPush({ blobs: this.blobs, index: this.index, pins: this.pins }, this.find(refStr).image, opts.compression);
     const ref = parseReference(refStr);
     const result = await pushImage(this.client(ref.registry, opts.auth), this.blobs, image, ref.repository, ref.digest ?? ref.tag ?? 'latest', opts.onProgress);
     this.emit('push', image.id, formatReference(ref));
