@@ -207,6 +207,38 @@ describe('push of an imported image', () => {
   });
 });
 
+describe('skiff push --compression zstd', () => {
+  it('sends an imported image with tar+zstd layers, the same digest twice, and it pulls back and runs', () => {
+    const ctr = `zst-src-${tag}`;
+    const tarball = join(agent.dir, `rootfs-zstd-${tag}.tar`);
+    ok(['create', '--name', ctr, image, 'true']);
+    try {
+      ok(['export', '-o', tarball, ctr]);
+    } finally {
+      docker(['rm', ctr]);
+    }
+    const target = `${registry}/skiff-test/imported-zstd-${tag}:v1`;
+    skiff(['import', '-c', 'CMD ["echo","from zstd"]', tarball, target]);
+    const bad = agent.cli(['push', '--compression', 'brotli', target]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('must be gzip or zstd');
+    expect(skiff(['push', '--help'])).toMatch(/--compression string\s+Compression of uncompressed layers/);
+
+    const digestOf = (out: string) => /digest: (sha256:[0-9a-f]{64})/.exec(out)?.[1];
+    const first = digestOf(skiff(['push', '--compression', 'zstd', target]));
+    expect(first).toBeDefined();
+    const manifest = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${target}`], { encoding: 'utf8' })) as {
+      layers: { mediaType: string }[];
+    };
+    expect(manifest.layers.map((l) => l.mediaType)).toEqual(['application/vnd.oci.image.layer.v1.tar+zstd']);
+    expect(digestOf(skiff(['push', '--compression', 'zstd', target]))).toBe(first);
+    // pulled back after removal (decoding the zstd layer), it runs
+    skiff(['rmi', target]);
+    expect(docker(['run', '--rm', target]).stdout).toBe('from zstd\n');
+    docker(['rmi', target]);
+  });
+});
+
 describe('skiff inspect IMAGE', () => {
   it("prints the Docker API's shape, as docker image inspect does", () => {
     const mine = JSON.parse(skiff(['inspect', image])) as Record<string, unknown>[];

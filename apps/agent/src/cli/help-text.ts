@@ -98,6 +98,7 @@ export const FLAG_HELP: Readonly<Record<string, string>> = {
   'cap-add': 'Add Linux capabilities',
   'cap-drop': 'Drop Linux capabilities',
   cgroupns: 'Cgroup namespace to use (host|private)',
+  compression: 'Compression of uncompressed layers: gzip (default) or zstd (OCI manifests only)',
   change: 'Apply Dockerfile instruction to the created image',
   'cpu-shares': 'CPU shares (relative weight)',
   cpus: 'Number of CPUs',

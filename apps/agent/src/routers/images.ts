@@ -19,10 +19,13 @@ async function storedCredentials(ctx: Context, ref: string): Promise<{ username:
 }
 
 export const imagesRouter = router({
-  push: operatorProcedure.input(z.object({ ref: z.string().min(1), auth: credentials })).mutation(async ({ ctx, input }) => {
-    const auth = input.auth ?? (await storedCredentials(ctx, input.ref));
-    return call(() => ctx.runtime.images.push(input.ref, { auth }));
-  }),
+  /** `compression` applies to plain-tar layers (imported or loaded images); zstd needs an OCI manifest */
+  push: operatorProcedure
+    .input(z.object({ ref: z.string().min(1), auth: credentials, compression: z.enum(['gzip', 'zstd']).optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const auth = input.auth ?? (await storedCredentials(ctx, input.ref));
+      return call(() => ctx.runtime.images.push(input.ref, { auth, compression: input.compression }));
+    }),
   /** `filters` as docker's `images --filter` (image-filter.ts): dangling, label, before, since, reference, until */
   list: viewerProcedure
     .input(

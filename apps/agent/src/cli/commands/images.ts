@@ -191,13 +191,20 @@ export async function historyCommand(client: SkiffClient, argv: string[]): Promi
   return 0;
 }
 
-/** `skiff push NAME[:TAG]`: with the credentials saved by `skiff login` for its registry */
+/**
+ * `skiff push NAME[:TAG]`: with the credentials saved by `skiff login` for its registry;
+ * `--compression zstd` (Skiff's own flag) compresses plain-tar layers with zstd instead of gzip
+ */
 export async function pushCommand(client: SkiffClient, argv: string[]): Promise<number> {
-  const { flags, args } = parseFlags(argv, { quiet: { type: 'boolean', short: 'q' } }, { command: 'push' });
+  const { flags, args } = parseFlags(argv, { quiet: { type: 'boolean', short: 'q' }, compression: { type: 'string' } }, { command: 'push' });
   if (args.length !== 1) throw new CliError('"skiff push" requires exactly 1 argument.\nUsage: skiff push [OPTIONS] NAME[:TAG]');
+  const compression = flags.compression as string | undefined;
+  if (compression !== undefined && compression !== 'gzip' && compression !== 'zstd') {
+    throw new CliError(`invalid argument "${compression}" for "--compression" flag: must be gzip or zstd`);
+  }
   const ref = args[0]!;
   if (!flags.quiet) io().stdout.write(`The push refers to repository [${ref.replace(/[:@][^:/@]*$/, '')}]\n`);
-  const { digest } = await client.images.push.mutate({ ref });
+  const { digest } = await client.images.push.mutate({ ref, ...(compression ? { compression } : {}) });
   const tag = /:([^:/@]+)$/.exec(ref)?.[1] ?? 'latest';
   io().stdout.write(flags.quiet ? `${ref}\n` : `${tag}: digest: ${digest}\n`);
   return 0;
