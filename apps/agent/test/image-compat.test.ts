@@ -208,7 +208,7 @@ describe('push of an imported image', () => {
 });
 
 describe('skiff push --compression zstd', () => {
-  it('sends an imported image with tar+zstd layers, the same digest twice, and it pulls back and runs', () => {
+  it('sends an imported image with tar+zstd layers, the same digest twice, and it pulls back and runs', async () => {
     const ctr = `zst-src-${tag}`;
     const tarball = join(agent.dir, `rootfs-zstd-${tag}.tar`);
     ok(['create', '--name', ctr, image, 'true']);
@@ -232,6 +232,11 @@ describe('skiff push --compression zstd', () => {
     };
     expect(manifest.layers.map((l) => l.mediaType)).toEqual(['application/vnd.oci.image.layer.v1.tar+zstd']);
     expect(digestOf(skiff(['push', '--compression', 'zstd', target]))).toBe(first);
+    // the Docker API's Skiff-only parameter: the same image, the same digest; a bad value is a 400
+    const repo = `${registry}/skiff-test/imported-zstd-${tag}`;
+    const viaApi = await api('POST', `/images/${repo}/push?tag=v1&compression=zstd`);
+    expect(viaApi.body).toContain(`"Digest":"${first}"`);
+    expect((await api('POST', `/images/${repo}/push?tag=v1&compression=lz4`)).status).toBe(400);
     // pulled back after removal (decoding the zstd layer), it runs
     skiff(['rmi', target]);
     expect(docker(['run', '--rm', target]).stdout).toBe('from zstd\n');

@@ -1,3 +1,4 @@
+import { InvalidArgument } from '@skiff/runtime';
 import type { ImageBackend } from './backend.js';
 import { registryAuth } from './http.js';
 import { startJsonStream } from './query.js';
@@ -8,6 +9,7 @@ const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
 /**
  * `POST /images/{name}/push` (`docker push`): dockerd's progress lines per layer, and the
  * digest the registry took as the last lines; a failure once the stream runs is its last line.
+ * `compression=zstd` is Skiff's own parameter (Docker has none): plain-tar layers as zstd.
  */
 export const IMAGE_PUSH_ROUTES: Route<ImageBackend>[] = [
   {
@@ -17,6 +19,8 @@ export const IMAGE_PUSH_ROUTES: Route<ImageBackend>[] = [
       const name = param(c);
       const tag = c.url.searchParams.get('tag');
       const ref = tag ? `${name}:${tag}` : name;
+      const compression = c.url.searchParams.get('compression') ?? 'gzip';
+      if (compression !== 'gzip' && compression !== 'zstd') throw new InvalidArgument(`invalid compression: ${compression} (gzip or zstd)`);
       // the image must exist before the stream starts (Docker answers 404 then)
       await c.runtime.images.inspect(ref);
       const line = startJsonStream(c.res);
@@ -25,6 +29,7 @@ export const IMAGE_PUSH_ROUTES: Route<ImageBackend>[] = [
         const seen = new Set<string>();
         const r = await c.runtime.images.push(ref, {
           auth: registryAuth(c.req.headers['x-registry-auth']),
+          compression,
           onProgress: (p) => {
             if (p.id === 'manifest' || p.id === 'config') return;
             const id = short(p.id);
