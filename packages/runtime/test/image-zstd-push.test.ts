@@ -6,7 +6,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ImageIndex, ImageRecord } from '../src/image/image-index.js';
+import { compressForPush } from '../src/image/push-compress.js';
 import { MEDIA } from '../src/image/registry-client.js';
+import type { BlobStore } from '../src/store/blob-store.js';
 import { freshStore, host, useImageFixtures } from './image-setup.js';
 
 useImageFixtures();
@@ -87,6 +90,10 @@ describe('push --compression zstd', () => {
       const target = `${host}/skiff-test/zstd-import-${tag}:v1`;
       const { id } = await store.import(createReadStream(tarFile), { ref: target });
       const diffIDs = (await store.inspect(id)).rootFS.diffIDs;
+      // the same image under a Docker schema2 manifest: no zstd layer type there, so refused
+      const internals = store as unknown as { find(ref: string): { image: ImageRecord }; blobs: BlobStore; index: ImageIndex; pins: Set<Set<string>> };
+      const asDocker = { ...internals.find(target).image, manifestMediaType: MEDIA.dockerManifest };
+      await expect(compressForPush(internals, asDocker, 'zstd')).rejects.toThrow(/Docker v2 schema2 manifest.*OCI manifest/);
       const { digest } = await store.push(target, { compression: 'zstd' });
       const pushed = rawManifest(target);
       expect(pushed.mediaType).toBe(MEDIA.ociManifest);
