@@ -21,6 +21,7 @@ import { startAgent, type Agent } from './lib/bench-agent.mjs';
 import { podman as startPodman, type Podman } from './lib/peers.mjs';
 import { kernelKb, meminfo, mib, processRss, readPid, smapsRollup } from './lib/proc-memory.mjs';
 import { median, percentile, report, timeMs, type BenchResult, type Row } from './lib/report.mjs';
+import { cleanup, cleanups } from './lib/cleanups.mjs';
 
 // ---- arguments --------------------------------------------------------------------------
 
@@ -46,22 +47,8 @@ const CGROUP_PARENT = 'skiff-b-density';
 
 // ---- cleanup, also on failure and Ctrl-C --------------------------------------------------
 
-const cleanups: (() => Promise<void> | void)[] = [];
-let cleaning: Promise<void> | undefined;
 /** set on Ctrl-C: the measuring pools stop taking new work, so cleanup is not racing them */
 let stopping = false;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const fn of cleanups.reverse()) {
-      try {
-        await fn();
-      } catch (e) {
-        console.error(`cleanup: ${(e as Error).message}`);
-      }
-    }
-  })();
-  return cleaning;
-}
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     if (stopping) {

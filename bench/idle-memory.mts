@@ -24,6 +24,7 @@ import { startAgent, type Agent } from './lib/bench-agent.mjs';
 import { startDockerd } from './lib/dockerd.mjs';
 import { median, report, type Row } from './lib/report.mjs';
 import { v8Breakdown } from './lib/v8-inspect.mjs';
+import { cleanup, cleanups } from './lib/cleanups.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name: string) => {
@@ -42,20 +43,6 @@ const ALSO_NAMES = { bridge: 'skbidle1', nftTable: 'skiff_b_idle1', cgroupParent
 const PAGES = ['/', '/login', '/setup', '/containers', '/containers/4f1c0a', '/images', '/build', '/stacks', '/stacks/new', '/stacks/web'];
 const PAGES_MORE = ['/volumes', '/networks', '/users', '/audit', '/registries'];
 
-const cleanups: (() => Promise<void> | void)[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const fn of cleanups.reverse()) {
-      try {
-        await fn();
-      } catch (e) {
-        console.error(`cleanup: ${(e as Error).message}`);
-      }
-    }
-  })();
-  return cleaning;
-}
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void cleanup().finally(() => process.exit(130)));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
