@@ -141,6 +141,37 @@ describe('--format against the docker CLI', () => {
     expect(node.stdout).toBe(native.stdout);
   });
 
+  it('events, info and system df: templates and json as docker prints them', () => {
+    const until = String(Math.floor(Date.now() / 1000) + 1);
+    const since = String(Math.floor(Date.now() / 1000) - 600);
+    const window = ['--since', since, '--until', until, '--filter', `container=${u('idle')}`];
+    for (const f of ['{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Status}} {{.Scope}}', '{{json .Actor}}', 'json', '{{.TimeNano}} {{.From}}'])
+      expectSame(['events', ...window, '--format', f]);
+    expectSame(['info', '--format', '{{.ServerVersion}} {{.Driver}} {{.NCPU}} {{.MemTotal}} {{.KernelVersion}} {{.OSType}} {{.Architecture}}']);
+    expectSame(['info', '--format', '{{.Images}} {{.DockerRootDir}} {{json .SecurityOptions}}']);
+    // a table, and one summary row per type as JSON
+    for (const f of ['table', 'table {{.Type}}\t{{.TotalCount}}', '{{.Type}}={{.Active}}', 'json']) {
+      const { want, native, node } = compare(['system', 'df', '--format', f]);
+      expect(want.code, want.stderr).toBe(0);
+      // docker adds a "Build Cache" row; Skiff's build cache is its layer store (counted in Images)
+      const noCache = (t: string) => t.replace(/^.*Build Cache.*\n/m, '');
+      expect(native.stdout, f).toBe(noCache(want.stdout));
+      expect(node.stdout, f).toBe(native.stdout);
+    }
+    // errors: events validates the template before any event; info's does not parse
+    for (const args of [
+      ['events', '--format', '{{.Nope}}'],
+      ['events', '--format', '{{.Type'],
+      ['info', '--format', '{{.Nope'],
+      ['info', '--format', '{{.Nope}}'],
+    ]) {
+      const { want, native, node } = compare(args);
+      expect(want.code, args.join(' ')).not.toBe(0);
+      expect(native, `skiff ${args.join(' ')}`).toEqual(want);
+      expect(node, `skiff (node) ${args.join(' ')}`).toEqual(want);
+    }
+  });
+
   it("template errors: docker's message and exit code", () => {
     for (const args of [
       ['ps', '-a', '--format', '{{.Foo}}'],

@@ -254,8 +254,9 @@ describe('skiff CLI against a real agent', () => {
         .split('\n')
         .filter(Boolean)
         .map((l) => {
-          const e = JSON.parse(l) as { type: string; action: string; attributes: { name?: string } };
-          return `${e.type} ${e.action} ${e.attributes.name ?? ''}`;
+          // docker's events.Message, as `docker events --format json` prints it
+          const e = JSON.parse(l) as { Type: string; Action: string; Actor: { Attributes: { name?: string } } };
+          return `${e.Type} ${e.Action} ${e.Actor.Attributes.name ?? ''}`;
         });
     };
     // `--until 0s` is now (a duration ago, as docker takes it): the stream ends by itself
@@ -290,9 +291,9 @@ describe('skiff CLI against a real agent', () => {
     const seen = out
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { type: string; action: string });
+      .map((l) => JSON.parse(l) as { Type: string; Action: string });
     for (const want of ['volume:create', 'network:create', 'container:create', 'container:start', 'container:die', 'volume:destroy', 'network:destroy']) {
-      expect(seen.map((e) => `${e.type}:${e.action}`)).toContain(want);
+      expect(seen.map((e) => `${e.Type}:${e.Action}`)).toContain(want);
     }
     expect(agent.cli(['system', 'df']).stdout).toMatch(/TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE\nImages\s+\d+[\s\S]*Local Volumes/);
     const pruned = agent.cli(['container', 'prune']);

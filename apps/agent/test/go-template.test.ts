@@ -232,4 +232,9 @@ describe("docker's listing formats", () => {
     expect(printed).toBe('1\n');
     expect(() => renderListing('{{.Names', [], CONTAINER_KIND)).toThrow('failed to parse template: template: :1: unclosed action');
   });
+
+  it("a missing map key: <no value> by default (events' attributes), an error only with missingkey=error", () => {
+    expect(run('{{.Attributes.name}}|{{.Attributes.exitCode}}', { Attributes: { name: 'web' } })).toBe('web|<no value>');
+    expect(() => compileTemplate('{{.A.b}}', { missingKeyError: true }).execute({ A: {} })).toThrow('map has no entry for key "b"');
+  });
 });

@@ -100,13 +100,14 @@ describe('system df', () => {
       expect(Math.abs(goSize(vA[5]!) - iBase.Size) / iBase.Size).toBeLessThan(0.001);
       expect(Math.abs(goSize(vA[6]!) - (iA.Size - iA.SharedSize)) / (iA.Size - iA.SharedSize)).toBeLessThan(0.001);
 
-      // skiff's own: tRPC (system df --format json) and the table, the same numbers
-      const mine = JSON.parse(skiff(['system', 'df', '--format', 'json'])) as {
-        images: { size: number; count: number; items: { id: string; sharedSize: number; uniqueSize: number; size: number }[] };
-      };
-      expect(mine.images.size).toBe(df.LayersSize);
-      expect(mine.images.count).toBe(df.Images.length);
-      expect(mine.images.items.find((i) => i.id === iA.Id)).toMatchObject({ size: iA.Size, sharedSize: iA.SharedSize, uniqueSize: iA.Size - iA.SharedSize });
+      // skiff's table and its json rows, the same numbers as docker's
+      const rows = skiff(['system', 'df', '--format', 'json'])
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { Type: string; TotalCount: string; Size: string });
+      const images = rows.find((r) => r.Type === 'Images')!;
+      expect(Number(images.TotalCount)).toBe(df.Images.length);
+      expect(Math.abs(goSize(images.Size) - df.LayersSize) / df.LayersSize).toBeLessThan(0.001);
       expect(skiff(['system', 'df'])).toMatch(/^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE\nImages\s+\d+\s+\d+\s+\S+\s+\S+ \(\d+%\)\n/);
       expect(skiff(['system', 'df', '-v'])).toMatch(new RegExp(`^df-a-${tag}\\s+1\\s+\\w{12}\\s+.+\\s+\\S+\\s+\\S+\\s+\\S+\\s+0$`, 'm'));
     } finally {

@@ -19,7 +19,7 @@ export function renderInspect(format: string | undefined, objects: unknown[], wr
   }
   // docker's inspector says "template parsing error" for both; a template that does not
   // parse is a usage error there (exit 64), one that fails on an object exits 1
-  const tmpl = withPrefix('template parsing error: ', () => compileTemplate(format), 64);
+  const tmpl = withPrefix('template parsing error: ', () => compileTemplate(format, { missingKeyError: true }), 64);
   let out = '';
   try {
     withPrefix('template parsing error: ', () => {

@@ -5,8 +5,8 @@ import { humanDuration } from '@skiff/runtime/parse';
 import type { ListingKind } from './listing.js';
 import { GoStruct } from './template/index.js';
 
-/** go-units' HumanSizeWithPrecision(size, 3): "1.23MB", "0B" */
-export function humanSize3(bytes: number): string {
+/** go-units' HumanSizeWithPrecision(size, precision): "1.23MB", "0B" (its HumanSize is precision 4) */
+export function goHumanSize(bytes: number, precision: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let v = bytes;
   let i = 0;
@@ -14,8 +14,11 @@ export function humanSize3(bytes: number): string {
     v /= 1000;
     i++;
   }
-  return `${Number(v.toPrecision(3))}${units[i]}`;
+  return `${Number(v.toPrecision(precision))}${units[i]}`;
 }
+
+/** go-units' HumanSizeWithPrecision(size, 3), what ps and images print */
+export const humanSize3 = (bytes: number): string => goHumanSize(bytes, 3);
 
 /**
  * Go's time.Time.String() of a local time: "2026-12-07 19:40:00 +0000 UTC", with the

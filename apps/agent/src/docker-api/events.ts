@@ -1,4 +1,3 @@
-import type { EventMessage } from '@skiff/docker-types';
 import type { RuntimeEvent } from '@skiff/runtime';
 import type { EventBackend } from './backend.js';
 import { DockerApiError } from './http.js';
@@ -7,6 +6,7 @@ import type { Route } from './route.js';
 import { onStopping } from '../daemon/stopping.js';
 import { eventFilter } from '../event-filter.js';
 import { eventTimeNs, InvalidEventTime } from '../event-query.js';
+import { dockerEvent } from '../docker-json/event.js';
 
 /** `since` / `until`: what the docker CLI sends (unix seconds), and durations and dates as dockerd also takes them */
 function timeParam(v: string | null): number | undefined {
@@ -16,25 +16,6 @@ function timeParam(v: string | null): number | undefined {
     if (e instanceof InvalidEventTime) throw new DockerApiError(400, e.message);
     throw e;
   }
-}
-
-/** Docker's event message: the current fields and the deprecated status/id/from */
-function dockerEvent(e: RuntimeEvent): EventMessage {
-  const legacy =
-    e.type === 'container'
-      ? { status: e.action, id: e.id, from: e.attributes.image ?? '' }
-      : e.type === 'image'
-        ? { status: e.action, id: e.attributes.name ?? e.id }
-        : {};
-  return {
-    ...legacy,
-    Type: e.type,
-    Action: e.action,
-    Actor: { ID: e.id, Attributes: e.attributes },
-    scope: 'local',
-    time: Math.floor(e.time / 1e9),
-    timeNano: e.time,
-  };
 }
 
 /** `GET /events`: the kept events in the window asked for, then live ones until the client or `until` ends it */

@@ -1,5 +1,5 @@
 import { dockerImageSummary } from '../docker-json/image-summary.js';
-import { arch, cpus, release, totalmem } from 'node:os';
+import { arch, release } from 'node:os';
 import type { DiskUsage } from '@skiff/docker-types';
 import { SKIFF_VERSION } from '@skiff/runtime';
 import type { SystemBackend } from './backend.js';
@@ -7,6 +7,7 @@ import { API_VERSION, DockerApiError, MIN_API_VERSION, readJsonBody, sendJson } 
 import type { Route } from './route.js';
 import { processResources } from '../daemon/process-resources.js';
 import { dockerContainerSummary } from '../docker-json/container-summary.js';
+import { dockerInfo } from '../docker-json/info.js';
 
 const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
 
@@ -59,33 +60,7 @@ export const SYSTEM_ROUTES: Route<SystemBackend>[] = [
     async handle({ res, runtime }) {
       const i = await runtime.info();
       const own = processResources();
-      sendJson(res, 200, {
-        ID: 'skiff',
-        Containers: i.containers,
-        ContainersRunning: i.containersRunning,
-        ContainersPaused: i.containersPaused,
-        ContainersStopped: i.containersStopped,
-        Images: i.images,
-        Driver: 'overlay2',
-        CgroupDriver: 'cgroupfs',
-        CgroupVersion: String(i.cgroupVersion),
-        KernelVersion: i.kernel,
-        OperatingSystem: i.os,
-        OSType: 'linux',
-        Architecture: arch() === 'x64' ? 'x86_64' : arch(),
-        NCPU: cpus().length,
-        MemTotal: totalmem(),
-        DockerRootDir: i.root,
-        Name: 'skiff',
-        ServerVersion: SKIFF_VERSION,
-        Runtimes: { skiff: { path: 'skiff-shim' } },
-        DefaultRuntime: 'skiff',
-        SecurityOptions: ['name=seccomp,profile=builtin', 'name=no-new-privileges'],
-        Warnings: [],
-        // like dockerd's (its goroutines are our libuv handles): what a leak per call shows in
-        NFd: own.fds,
-        NGoroutines: own.handles,
-      });
+      sendJson(res, 200, dockerInfo(i, own));
     },
   },
   {

@@ -3,29 +3,16 @@ import { parseFlags } from '../args.js';
 import type { SkiffClient } from '../client.js';
 import { humanSize, shortId, table, timeAgo } from '../format.js';
 import { splitRepoTag } from './images.js';
+import { renderListing } from '../listing.js';
+import { DF_KIND, dfRow } from '../system-format.js';
 
-/** `12.3MB (70%)`, as the docker CLI prints RECLAIMABLE */
-const reclaimable = (bytes: number, total: number) => `${humanSize(bytes)}${total > 0 ? ` (${Math.floor((bytes * 100) / total)}%)` : ''}`;
-
-/** `skiff system df [-v] [--format json]`: the docker CLI's table, images counted by distinct layers */
+/** `skiff system df [-v] [--format TEMPLATE]`: the docker CLI's table, images counted by distinct layers */
 export async function dfCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const { flags } = parseFlags(argv, { verbose: { type: 'boolean', short: 'v' }, format: { type: 'string' } }, { command: 'system df' });
   const d = await client.system.df.query();
-  if (flags.format === 'json') {
-    io().stdout.write(`${JSON.stringify(d)}\n`);
-    return 0;
-  }
-  const row = (type: string, t: { count: number; active: number; size: number; reclaimable: number }) => [
-    type,
-    String(t.count),
-    String(t.active),
-    humanSize(t.size),
-    reclaimable(t.reclaimable, t.size),
-  ];
   if (!flags.verbose) {
-    io().stdout.write(
-      table(['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], [row('Images', d.images), row('Containers', d.containers), row('Local Volumes', d.volumes)]),
-    );
+    const rows = [dfRow('Images', d.images), dfRow('Containers', d.containers), dfRow('Local Volumes', d.volumes)];
+    io().stdout.write(renderListing(flags.format ?? 'table', rows, DF_KIND));
     return 0;
   }
   const images = d.images.items.flatMap((i) =>

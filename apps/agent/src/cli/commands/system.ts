@@ -6,12 +6,13 @@ import { humanBinary } from '../format.js';
 import { CliError } from '../errors.js';
 import { EVENT_FILTER_KEYS, type EventFilterKey, eventTimeNs, InvalidEventTime } from '../../event-query.js';
 import { dfCommand } from './system-df.js';
+import { eventStruct, eventTemplate, renderInfo } from '../system-format.js';
 
 export async function infoCommand(client: SkiffClient, argv: string[]): Promise<number> {
   const { flags } = parseFlags(argv, { format: { type: 'string', short: 'f' } }, { command: 'info' });
   const i = await client.system.info.query();
-  if (flags.format === 'json') {
-    io().stdout.write(`${JSON.stringify(i)}\n`);
+  if (flags.format) {
+    renderInfo(flags.format, i, (t) => io().stdout.write(t));
     return 0;
   }
   io().stdout.write(
@@ -101,6 +102,7 @@ export async function eventsCommand(client: SkiffClient, argv: string[], command
   );
   const filters = eventFilters(flags.filter ?? []);
   for (const t of filters.type ?? []) oneOf(['container', 'image', 'volume', 'network'], t, '--filter type');
+  const tmpl = flags.format ? eventTemplate(flags.format) : undefined;
   const since = eventTime(flags.since, '--since');
   const until = eventTime(flags.until, '--until');
   await new Promise<void>((resolve, reject) => {
@@ -108,7 +110,7 @@ export async function eventsCommand(client: SkiffClient, argv: string[], command
       { filters, since, until },
       {
         onData(e) {
-          if (flags.format === 'json') io().stdout.write(`${JSON.stringify(e)}\n`);
+          if (tmpl) io().stdout.write(`${tmpl.execute(eventStruct(e))}\n`);
           else {
             const attrs = Object.entries(e.attributes)
               .map(([k, v]) => `${k}=${v}`)

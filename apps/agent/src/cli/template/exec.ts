@@ -40,6 +40,8 @@ export class Exec {
   constructor(
     private readonly src: string,
     private readonly funcs: Readonly<Record<string, Func>>,
+    /** Go's `missingkey=error`, which docker's inspect sets; elsewhere a missing key is `<no value>` */
+    private readonly missingKeyError = false,
   ) {}
 
   /** the output so far, also after a failure */
@@ -237,8 +239,10 @@ export class Exec {
     }
     if (isMap(receiver)) {
       if (hasArgs) this.fail(node.pos, at, `${name} is not a method but has arguments`);
-      // docker parses its templates with missingkey=error
-      if (!Object.hasOwn(receiver, name)) this.fail(node.pos, at, `map has no entry for key "${name}"`);
+      if (!Object.hasOwn(receiver, name)) {
+        if (this.missingKeyError) this.fail(node.pos, at, `map has no entry for key "${name}"`);
+        return undefined;
+      }
       return receiver[name];
     }
     if (receiver === null || receiver === undefined) this.fail(node.pos, at, `nil pointer evaluating interface {}.${name}`);

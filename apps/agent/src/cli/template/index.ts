@@ -17,10 +17,15 @@ export interface Template {
 
 const FUNC_NAMES: ReadonlySet<string> = new Set(Object.keys(FUNCS));
 
-export function compileTemplate(src: string): Template {
+export interface TemplateOptions {
+  /** Go's `missingkey=error` (docker's inspect): a map key that is not there fails instead of printing `<no value>` */
+  missingKeyError?: boolean;
+}
+
+export function compileTemplate(src: string, opts: TemplateOptions = {}): Template {
   const tree: Node[] = parse(src, FUNC_NAMES);
   return {
-    execute: (data) => new Exec(src, FUNCS).run(tree, data),
+    execute: (data) => new Exec(src, FUNCS, opts.missingKeyError).run(tree, data),
     executeHeader: (data) => {
       const exec = new Exec(src, HEADER_FUNCS);
       try {

@@ -11,10 +11,13 @@ export class GoStruct {
   constructor(
     readonly typeName: string,
     readonly fields: Readonly<Record<string, unknown>>,
+    /** the struct's own JSON when its tags differ from its field names (events.Message's `status`, `timeNano`) */
+    private readonly wire?: Record<string, unknown>,
   ) {}
 
   /** as docker's contexts marshal: every field but the methods taking arguments, keys sorted */
   toJSON(): Record<string, unknown> {
+    if (this.wire) return this.wire;
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(this.fields).sort()) {
       const v = this.fields[k];
