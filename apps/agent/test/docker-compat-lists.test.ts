@@ -96,13 +96,28 @@ describe('ENV PATH overridden', () => {
       const name = u('pathrun');
       ok(['create', '--name', name, '-e', 'EXTRA=1', '-e', 'PATH=/opt/bin:/bin', built, 'env']);
       const cfg = JSON.parse(ok(['inspect', '-f', '{{json .Config.Env}}', name])) as string[];
-      expect(cfg.filter((e) => !e.startsWith('HOSTNAME='))).toEqual(['PATH=/opt/bin:/bin', 'APP_HOME=/srv/app', 'MODE=prod', 'EXTRA=1']);
+      // Config.Env is the image's and the caller's only, as Docker keeps it (no HOSTNAME)
+      expect(cfg).toEqual(['PATH=/opt/bin:/bin', 'APP_HOME=/srv/app', 'MODE=prod', 'EXTRA=1']);
+      // env itself as the process (a shell would print its own order)
       const seen = ok(['start', '-a', name])
         .trim()
         .split('\n')
-        .filter((l) => /^(PATH|APP_HOME|MODE|EXTRA)=/.test(l));
-      expect(seen).toEqual(['PATH=/opt/bin:/bin', 'APP_HOME=/srv/app', 'MODE=prod', 'EXTRA=1']);
-      docker(['rm', '-f', name]);
+        .filter((l) => /^(PATH|HOSTNAME|APP_HOME|MODE|EXTRA)=/.test(l));
+      // the process: PATH then HOSTNAME first (moby's CreateDaemonEnvironment), then the rest in order
+      expect(seen).toEqual(['PATH=/opt/bin:/bin', `HOSTNAME=${seen[1]?.slice('HOSTNAME='.length)}`, 'APP_HOME=/srv/app', 'MODE=prod', 'EXTRA=1']);
+      expect(seen[1]).toMatch(/^HOSTNAME=[0-9a-f]{12}$/);
+      // an exec sees the same order, TERM only when it has a TTY of its own
+      const live = u('pathexec');
+      ok(['run', '-d', '--name', live, '--hostname', seen[1]!.slice('HOSTNAME='.length), '-e', 'EXTRA=1', '-e', 'PATH=/opt/bin:/bin', built, 'sleep', '1000']);
+      const execSeen = (flags: string[]) =>
+        ok(['exec', ...flags, live, 'env'])
+          .replaceAll('\r', '')
+          .trim()
+          .split('\n')
+          .filter((l) => /^(PATH|HOSTNAME|TERM|APP_HOME|MODE|EXTRA)=/.test(l));
+      expect(execSeen([])).toEqual(seen);
+      expect(execSeen(['-t'])).toEqual([...seen.slice(0, 2), 'TERM=xterm', ...seen.slice(2)]);
+      docker(['rm', '-f', name, live]);
     } finally {
       docker(['rmi', '-f', built]);
     }

@@ -11,6 +11,7 @@ import { launchShim } from '../shim/shim-launcher.js';
 import { StartTimeline } from '../shim/start-timeline.js';
 import { cgroupMountLines } from '../cgroup/cgroup-mounts.js';
 import { cgroupLimitsOf } from '../cgroup/cgroups.js';
+import { processEnv } from '../spec/container-spec.js';
 import { kernelConfLines } from '../spec/kernel-conf.js';
 import { shimMountLines } from '../spec/mounts.js';
 import { resolveUser } from '../spec/user.js';
@@ -96,7 +97,7 @@ export async function startLocked(ctx: ContainerContext, c: StoredContainer, wai
       ['hostname', r.hostname],
       ['netns', network === 'host' ? 'host' : (netns ?? 'new')],
       ['arg', [r.path, ...r.args]],
-      ['env', r.env],
+      ['env', processEnv(r, !!spec.tty)],
       ['cwd', r.workingDir],
       ['uid', user.uid],
       ['gid', user.gid],

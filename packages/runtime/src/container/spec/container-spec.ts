@@ -27,6 +27,15 @@ export function mergeEnv(...lists: (string[] | undefined)[]): string[] {
   return [...map.values()];
 }
 
+/**
+ * The environment a container's process (or an exec in it) starts with, as moby's
+ * CreateDaemonEnvironment: PATH, HOSTNAME and TERM (a TTY) first, each replaced in place by
+ * the container's own value, then the rest of Config.Env in its order.
+ */
+export function processEnv(r: { env: string[]; hostname: string }, tty: boolean): string[] {
+  return mergeEnv([DEFAULT_PATH, `HOSTNAME=${r.hostname}`], tty ? ['TERM=xterm'] : [], r.env);
+}
+
 function validateRestart(p: RestartPolicy | undefined, autoRemove: boolean | undefined): RestartPolicy {
   const policy = p ?? { name: 'no' as const };
   if (autoRemove && policy.name !== 'no') throw new InvalidArgument('conflicting options: --restart and --rm');
@@ -112,8 +121,8 @@ export function buildRecord(spec: ContainerCreateSpec, image: ImageInspect, ids:
   validateKernelResources(spec, network);
   const healthcheck = mergeHealthcheck(spec.healthcheck, ic.Healthcheck);
   const hostname = spec.hostname ?? (network === 'host' ? osHostname() : ids.id.slice(0, 12));
-  const baseEnv = ic.Env?.some((e) => e.startsWith('PATH=')) ? ic.Env : [DEFAULT_PATH, ...(ic.Env ?? [])];
-  const env = mergeEnv(baseEnv, [`HOSTNAME=${hostname}`], spec.tty ? ['TERM=xterm'] : [], spec.env);
+  // Config.Env as Docker keeps it: the image's and the caller's; the process adds PATH, HOSTNAME, TERM (processEnv)
+  const env = mergeEnv(ic.Env, spec.env);
   // the image's own CMD, ENTRYPOINT, ENV, WORKDIR and HEALTHCHECK reach the shim as C strings too
   noNul('image command argument', argv);
   noNul('image environment variable', env);

@@ -5,7 +5,7 @@ import { Conflict, InvalidArgument } from '../../errors.js';
 import type { ExecSpec } from '../../types.js';
 import type { ContainerContext } from '../context.js';
 import { formatShimConf } from '../shim/shim-conf.js';
-import { mergeEnv } from '../spec/container-spec.js';
+import { mergeEnv, processEnv } from '../spec/container-spec.js';
 import { ulimitLines } from '../spec/kernel-conf.js';
 import { resolveUser } from '../spec/user.js';
 import { ALL_CAPABILITIES } from '../store/container-record.js';
@@ -31,7 +31,7 @@ export async function startExec(ctx: ContainerContext, c: StoredContainer, spec:
     formatShimConf([
       ['pid', c.state.pid],
       ['arg', spec.cmd],
-      ['env', mergeEnv(c.record.env, spec.tty ? ['TERM=xterm'] : [], spec.env)],
+      ['env', mergeEnv(processEnv(c.record, !!spec.tty), spec.env)],
       ['cwd', spec.workingDir || c.record.workingDir],
       ['uid', user.uid],
       ['gid', user.gid],
