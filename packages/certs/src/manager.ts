@@ -13,6 +13,7 @@ import type { CertificateInfo, CertificateManagerOptions, CertificateSource, Cer
 export const MAX_DOMAINS_PER_CALL = 100;
 /** orders in flight at once: Let's Encrypt limits new orders, and the host has few cores */
 const MAX_CONCURRENT = 2;
+const CLOSE_GRACE_MS = 5000;
 
 interface Attempt {
   failures: number;
@@ -79,7 +80,12 @@ export class CertificateManager implements CertificateSource, ChallengeSource {
       this.running++;
       start();
     }
-    await Promise.allSettled([...this.inflight.values()]);
+    // an order mid-poll can take minutes; it checks `closed` before saving, so the daemon
+    // need not wait for it past a short grace period
+    const settled = Promise.allSettled([...this.inflight.values()]);
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([settled, new Promise((r) => (grace = setTimeout(r, CLOSE_GRACE_MS)))]);
+    clearTimeout(grace);
     this.acme?.close();
   }
 
@@ -229,7 +235,7 @@ export class CertificateManager implements CertificateSource, ChallengeSource {
     } catch (e) {
       attempt.failures++;
       attempt.lastError = e instanceof Error ? e.message : String(e);
-      const delay = retryDelay(attempt.failures, this.opts.retryBaseMs ?? 60_000, this.opts.retryMaxMs ?? 6 * 3600_000);
+      const delay = retryDelay(attempt.failures, this.opts.retryBaseMs ?? 5 * 60_000, this.opts.retryMaxMs ?? 6 * 3600_000);
       attempt.nextAttempt = this.now() + delay;
       this.log.error('certificate issuance failed; the current certificate (if any) stays in service', {
         domain,

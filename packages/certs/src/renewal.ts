@@ -7,8 +7,9 @@ const RENEW_BEFORE_MS = 30 * DAY;
  * lifetime for short-lived certificates (6-day profiles, Pebble's test validity).
  */
 export function renewalDue(notBefore: number, notAfter: number, now: number): boolean {
-  const lifetime = Math.max(0, notAfter - notBefore);
-  return notAfter - now < Math.min(RENEW_BEFORE_MS, lifetime / 3);
+  // expired, or dates that make no sense (NaN, inverted): get a proper certificate
+  if (!(notAfter > notBefore) || !(notAfter > now)) return true;
+  return notAfter - now < Math.min(RENEW_BEFORE_MS, (notAfter - notBefore) / 3);
 }
 
 /** exponential backoff after `failures` consecutive failures */

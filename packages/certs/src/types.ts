@@ -28,7 +28,10 @@ export interface CertificateManagerOptions {
   selfSigned?: boolean;
   /** how often renewals are looked for (default 1 hour) */
   checkIntervalMs?: number;
-  /** backoff after a failed issuance: base doubles per failure up to max (default 1 min … 6 h) */
+  /**
+   * backoff after a failed issuance: base doubles per failure up to max (default 5 min …
+   * 6 h; Let's Encrypt allows 5 failed validations per name and hour)
+   */
   retryBaseMs?: number;
   retryMaxMs?: number;
   /** the clock for renewal and expiry decisions only (never for the ACME protocol) */

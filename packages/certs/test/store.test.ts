@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { logger } from '@skiff/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CertError, CertificateManager, certificateManagerFromEnv, normalizeDomain } from '../src/index.ts';
+import { CertError, CertificateManager, certificateManagerFromEnv, normalizeDomain, renewalDue } from '../src/index.ts';
 import { type Issued, makeCa, makeLeaf } from './x509.ts';
 
 /**
@@ -85,6 +85,24 @@ describe('domain names', () => {
     for (const name of bad) expect(() => normalizeDomain(name), JSON.stringify(name.slice(0, 40))).toThrow(CertError);
     expect(() => normalizeDomain(42)).toThrow(CertError);
     expect(() => normalizeDomain('*.*.example.com', { allowWildcard: true })).toThrow(CertError);
+  });
+});
+
+describe('renewal decision', () => {
+  it('renews with 30 days left, or a third of the lifetime for short certificates', () => {
+    const t0 = Date.parse('2026-01-01T00:00:00Z');
+    // Let's Encrypt's 90 days: due after day 60
+    expect(renewalDue(t0, t0 + 90 * DAY, t0 + 59 * DAY)).toBe(false);
+    expect(renewalDue(t0, t0 + 90 * DAY, t0 + 61 * DAY)).toBe(true);
+    // a year: still 30 days before the end, not a third
+    expect(renewalDue(t0, t0 + 365 * DAY, t0 + 300 * DAY)).toBe(false);
+    expect(renewalDue(t0, t0 + 365 * DAY, t0 + 336 * DAY)).toBe(true);
+    // 6 days: due with 2 days left
+    expect(renewalDue(t0, t0 + 6 * DAY, t0 + 3.9 * DAY)).toBe(false);
+    expect(renewalDue(t0, t0 + 6 * DAY, t0 + 4.1 * DAY)).toBe(true);
+    // expired, or nonsense dates
+    expect(renewalDue(t0, t0 + 90 * DAY, t0 + 91 * DAY)).toBe(true);
+    expect(renewalDue(t0 + DAY, t0, t0)).toBe(true);
   });
 });
 
