@@ -6,6 +6,18 @@ import type { AcmeOptions } from './types.ts';
 
 /** one ACME request may not hang an issuance (and close()) forever */
 const REQUEST_TIMEOUT_MS = 30_000;
+/** how ACME servers say an account URL is unknown (RFC 8555 accountDoesNotExist, Pebble, Boulder) */
+const ACCOUNT_GONE = /accountDoesNotExist|not known to the ACME server|\baccount\b.{0,300}\b(not found|does not exist)|No account found/i;
+
+/** acme-client tells that no account URL is set only by throwing */
+function hasAccountUrl(client: acme.Client): boolean {
+  try {
+    client.getAccountUrl();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The ACME side: the account key (made once, stored 0600), HTTP-01 orders through
@@ -14,6 +26,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export class AcmeIssuer {
   private readonly challenges = new Map<string, string>();
   private client?: acme.Client;
+  private accountKey?: string;
   private interceptor?: number;
 
   constructor(
@@ -30,7 +43,26 @@ export class AcmeIssuer {
       this.log.info('ACME account key created', { directory: this.opts.directoryUrl });
     }
     this.scopeHttp();
-    this.client = new acme.Client({ directoryUrl: this.opts.directoryUrl, accountKey });
+    const known = await this.store.readAccount();
+    this.accountKey = accountKey;
+    this.newClient(known?.directoryUrl === this.opts.directoryUrl ? known.url : undefined);
+  }
+
+  private newClient(accountUrl: string | undefined): void {
+    this.client = new acme.Client({ directoryUrl: this.opts.directoryUrl, accountKey: this.accountKey as string, accountUrl });
+  }
+
+  /**
+   * Registers the account once and keeps its URL: acme-client re-finds an existing account
+   * by "creating" it again and then sending an update, which an ACME server may refuse as
+   * empty when there is no contact address to update (Pebble does).
+   */
+  private async account(client: acme.Client): Promise<void> {
+    if (hasAccountUrl(client)) return;
+    await client.createAccount({ termsOfServiceAgreed: true, ...(this.opts.email ? { contact: [`mailto:${this.opts.email}`] } : {}) });
+    const url = client.getAccountUrl();
+    await this.store.writeAccount({ directoryUrl: this.opts.directoryUrl, url });
+    this.log.info('ACME account registered', { directory: this.opts.directoryUrl, account: url });
   }
 
   close(): void {
@@ -46,9 +78,23 @@ export class AcmeIssuer {
   async issue(domain: string): Promise<{ certPem: string; keyPem: string }> {
     const client = this.client;
     if (!client) throw new Error('ACME issuer not initialised');
+    await this.account(client);
     const key = await acme.crypto.createPrivateEcdsaKey('P-256');
     const [, csr] = await acme.crypto.createCsr({ commonName: domain, altNames: [domain] }, key);
-    const certPem = await client.auto({
+    const certPem = await client.auto(this.autoOptions(csr)).catch((e: unknown) => {
+      // the CA forgot the account (a test CA restarted, an account deleted): register anew
+      // on the next attempt instead of failing forever with the stored URL
+      if (ACCOUNT_GONE.test(String((e as Error)?.message))) {
+        this.log.warn('the ACME account is unknown to the CA; registering again on the next attempt', { err: e });
+        this.newClient(undefined);
+      }
+      throw e;
+    });
+    return { certPem, keyPem: key.toString() };
+  }
+
+  private autoOptions(csr: Buffer): acme.ClientAutoOptions {
+    return {
       csr,
       email: this.opts.email,
       termsOfServiceAgreed: true,
@@ -62,8 +108,7 @@ export class AcmeIssuer {
       challengeRemoveFn: async (_authz, challenge) => {
         this.challenges.delete(challenge.token);
       },
-    });
-    return { certPem, keyPem: key.toString() };
+    };
   }
 
   /**

@@ -17,11 +17,16 @@ const StoredSchema = z.object({
 });
 export type StoredCert = z.infer<typeof StoredSchema>;
 
+const AccountSchema = z.object({ directoryUrl: z.string().max(2048), url: z.string().max(2048) });
+export type StoredAccount = z.infer<typeof AccountSchema>;
+
 const MAX_FILE = MAX_CHAIN_BYTES + MAX_KEY_BYTES + 4096;
 const ACCOUNT_KEY = 'account-key.pem';
+const ACCOUNT = 'account.json';
 
 /**
- * The on-disk layout under `dir` (0700): `account-key.pem` (the ACME account, 0600) and
+ * The on-disk layout under `dir` (0700): `account-key.pem` (the ACME account key, 0600),
+ * `account.json` (its URL at the directory) and
  * `domains/<name>.json` (0600). `*.example.com` is stored as `_.example.com.json`; '_' is
  * never in a validated hostname, so the two cannot collide.
  */
@@ -97,5 +102,19 @@ export class CertStore {
 
   async writeAccountKey(pem: string): Promise<void> {
     await writeFileAtomic(join(this.dir, ACCOUNT_KEY), pem);
+  }
+
+  /** the account's URL at its directory; undefined when missing or unreadable (re-found then) */
+  async readAccount(): Promise<StoredAccount | undefined> {
+    try {
+      return AccountSchema.parse(JSON.parse(await readFileSafe(join(this.dir, ACCOUNT), 8192)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn('ignoring the stored ACME account URL', { err: e });
+      return undefined;
+    }
+  }
+
+  async writeAccount(account: StoredAccount): Promise<void> {
+    await writeFileAtomic(join(this.dir, ACCOUNT), `${JSON.stringify(account)}\n`);
   }
 }

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, createServer, type Server, type TLSSocket } from 'node:tls';
 import { logger } from '@skiff/logger';
+import * as acme from 'acme-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateManager, type CertificateInfo } from '../src/index.ts';
 import { type ChallengeServer, type Pebble, startChallengeServer, startPebble } from './pebble.ts';
@@ -27,14 +28,16 @@ const dirs: string[] = [];
 const managers: CertificateManager[] = [];
 const servers: Server[] = [];
 
-function manager(dir: string, extra: { checkIntervalMs?: number } = {}): CertificateManager {
+function manager(dir: string, extra: { checkIntervalMs?: number; email?: string; retryBaseMs?: number } = {}): CertificateManager {
+  const { email = 'admin@example.org', ...rest } = extra;
   const m = new CertificateManager({
     dir,
-    acme: { directoryUrl: pebble.directoryUrl, email: 'admin@example.org', caBundle: pebble.caBundle },
+    acme: { directoryUrl: pebble.directoryUrl, email: email || undefined, caBundle: pebble.caBundle },
     logger,
     retryBaseMs: 1000,
     retryMaxMs: 2000,
-    ...extra,
+    ...rest,
+    ...(rest.retryBaseMs ? { retryMaxMs: rest.retryBaseMs } : {}),
   });
   managers.push(m);
   current = m;
@@ -97,7 +100,9 @@ afterAll(async () => {
 describe('ACME against Pebble', () => {
   it('issues over HTTP-01, serves the chain, stores it privately and reloads it after a restart', async () => {
     const dir = newDir();
-    const m = manager(dir);
+    // no contact address: the account is found again after the restart by its stored URL;
+    // no retry within the test, so any failed attempt fails it
+    const m = manager(dir, { email: '', retryBaseMs: 600_000 });
     await m.start();
     const a = host('a');
     // five concurrent requests for one name make one order (one challenge token)
@@ -123,7 +128,7 @@ describe('ACME against Pebble', () => {
 
     // restart: the stored certificate is served again without a new order
     await m.close();
-    const m2 = manager(dir);
+    const m2 = manager(dir, { email: '', retryBaseMs: 600_000 });
     await m2.start();
     const again = m2.list().find((i) => i.domain === a);
     expect(again).toMatchObject({ source: 'acme', serial: info.serial, status: 'valid' });
@@ -132,6 +137,21 @@ describe('ACME against Pebble', () => {
     expect(statSync(join(dir, 'account-key.pem')).ino).toBe(accountKey);
     const port2 = await tlsServer(m2);
     expect((await handshake(port2, a, root)).serial).toBe(info.serial);
+
+    // revoked at the CA (a real ACME revokeCert with the stored account key): removing the
+    // certificate and ensuring the name again brings a new one
+    const stored = JSON.parse(readFileSync(join(dir, 'domains', `${a}.json`), 'utf8')) as { certPem: string };
+    const client = new acme.Client({ directoryUrl: pebble.directoryUrl, accountKey: readFileSync(join(dir, 'account-key.pem'), 'utf8') });
+    await client.createAccount({ termsOfServiceAgreed: true, contact: ['mailto:admin@example.org'] });
+    await client.revokeCertificate(stored.certPem, { reason: 1 });
+    expect(await pebble.certStatus(info.serial ?? '')).toBe('Revoked');
+    await m2.remove(a);
+    expect(m2.secureContext(a)).toBeUndefined();
+    await m2.ensure([a]);
+    const fresh = await until(m2, a, (i) => i.status === 'valid');
+    expect(fresh.serial).not.toBe(info.serial);
+    expect(await pebble.certStatus(fresh.serial ?? '')).toBe('Valid');
+    expect((await handshake(port2, a, root)).serial).toBe(fresh.serial);
     await m2.close();
   });
 
@@ -156,6 +176,24 @@ describe('ACME against Pebble', () => {
     const ok = await until(m, c, (i) => i.status === 'valid');
     expect(ok.source).toBe('acme');
     expect(ok.lastError).toBeUndefined();
+    await m.close();
+  });
+
+  it('registers again when the CA no longer knows the stored account', async () => {
+    // as after Pebble restarts (it keeps nothing) or an account is deleted at the CA
+    const dir = newDir();
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const origin = new URL(pebble.directoryUrl).origin;
+    writeFileSync(join(dir, 'account.json'), JSON.stringify({ directoryUrl: pebble.directoryUrl, url: `${origin}/my-account/forgotten` }));
+    const m = manager(dir);
+    await m.start();
+    const g = host('gone');
+    await m.ensure([g]);
+    const failed = await until(m, g, (i) => i.failures > 0 || i.status === 'valid');
+    expect(failed.lastError).toMatch(/not known|account/i);
+    await until(m, g, (i) => i.status === 'valid');
+    const account = JSON.parse(readFileSync(join(dir, 'account.json'), 'utf8')) as { url: string };
+    expect(account.url).not.toMatch(/forgotten$/);
     await m.close();
   });
 

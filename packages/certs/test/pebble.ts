@@ -20,6 +20,8 @@ export interface Pebble {
   httpPort: number;
   /** Pebble's issuing root, for verifying issued chains (regenerated per launch) */
   issuingRoot(): Promise<string>;
+  /** Pebble's management view of a certificate: 'Valid' or 'Revoked' */
+  certStatus(serial: string): Promise<string>;
   logs(): string;
   stop(): Promise<void>;
 }
@@ -175,6 +177,10 @@ export async function startPebble(opts: PebbleOptions = {}): Promise<Pebble> {
     caBundle,
     httpPort,
     issuingRoot: async () => (await fetchText(`https://127.0.0.1:${mgmtPort}/roots/0`, caBundle)).body,
+    certStatus: async (serial) => {
+      const r = await fetchText(`https://127.0.0.1:${mgmtPort}/cert-status-by-serial/${serial}`, caBundle);
+      return r.status === 200 ? (JSON.parse(r.body) as { Status: string }).Status : `HTTP ${r.status}`;
+    },
     logs: () => log,
     stop,
   };
