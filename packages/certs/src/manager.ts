@@ -226,8 +226,9 @@ export class CertificateManager implements CertificateSource, ChallengeSource {
     try {
       const { certPem, keyPem } = await acme.issue(domain);
       const served = toServed(domain, 'acme', certPem, keyPem, { requireCurrent: true, now: Date.now() });
-      // remove() during the order: the certificate must not come back
-      if (!this.wanted.has(domain) || this.closed) return;
+      // remove() during the order: the certificate must not come back; an upload during
+      // the order: the admin's certificate wins
+      if (!this.wanted.has(domain) || this.closed || this.served.get(domain)?.source === 'custom') return;
       await this.store.save({ domain, source: 'acme', certPem: served.certPem, keyPem: served.keyPem });
       this.served.set(domain, served);
       this.attempts.delete(domain);

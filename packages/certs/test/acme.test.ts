@@ -8,6 +8,7 @@ import * as acme from 'acme-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateManager, type CertificateInfo } from '../src/index.ts';
 import { type ChallengeServer, type Pebble, startChallengeServer, startPebble } from './pebble.ts';
+import { makeCa, makeLeaf } from './x509.ts';
 
 /**
  * The real ACME flow against Pebble (Let's Encrypt's test CA): HTTP-01 issuance, renewal of
@@ -194,6 +195,28 @@ describe('ACME against Pebble', () => {
     await until(m, g, (i) => i.status === 'valid');
     const account = JSON.parse(readFileSync(join(dir, 'account.json'), 'utf8')) as { url: string };
     expect(account.url).not.toMatch(/forgotten$/);
+    await m.close();
+  });
+
+  it('keeps a certificate uploaded while an order is in flight, and forgets a removed name', async () => {
+    const m = manager(newDir());
+    await m.start();
+    const [u, r] = [host('upload'), host('removed')];
+    challenges.delay.set(u, 1500);
+    challenges.delay.set(r, 1500);
+    await m.ensure([u, r]);
+    expect(m.list().map((i) => i.status)).toEqual(['issuing', 'issuing']);
+    const ca = await makeCa();
+    const custom = await makeLeaf(ca, [u]);
+    await m.upload(u, custom.certPem, custom.keyPem);
+    await m.remove(r);
+    expect(m.list().find((i) => i.domain === u)?.status).toBe('renewing');
+    await until(m, u, (i) => i.status === 'valid');
+    // the order itself completed (the CA fetched the token), its result was discarded
+    expect(challenges.tokens.get(u)?.size).toBe(1);
+    await new Promise((res) => setTimeout(res, 1000));
+    expect(m.list()).toMatchObject([{ domain: u, source: 'custom', status: 'valid', serial: custom.cert.serialNumber.toLowerCase() }]);
+    expect(m.secureContext(r)).toBeUndefined();
     await m.close();
   });
 

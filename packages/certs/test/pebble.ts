@@ -193,20 +193,24 @@ export async function startPebble(opts: PebbleOptions = {}): Promise<Pebble> {
  */
 export interface ChallengeServer {
   refuse: Set<string>;
+  /** hosts whose answers wait this many ms (an order held in flight) */
+  delay: Map<string, number>;
   tokens: Map<string, Set<string>>;
   close(): Promise<void>;
 }
 
 export async function startChallengeServer(port: number, source: () => ChallengeSource | undefined): Promise<ChallengeServer> {
   const refuse = new Set<string>();
+  const delay = new Map<string, number>();
   const tokens = new Map<string, Set<string>>();
-  const srv: Server = createHttpServer((req, res) => {
+  const srv: Server = createHttpServer(async (req, res) => {
     const host = (req.headers.host ?? '').replace(/:\d+$/, '');
     const m = /^\/\.well-known\/acme-challenge\/([A-Za-z0-9_-]+)$/.exec(req.url ?? '');
-    const answer = m && !refuse.has(host) ? source()?.keyAuthorization(m[1] as string) : undefined;
     if (m) tokens.set(host, (tokens.get(host) ?? new Set()).add(m[1] as string));
+    await new Promise((r) => setTimeout(r, delay.get(host) ?? 0));
+    const answer = m && !refuse.has(host) ? source()?.keyAuthorization(m[1] as string) : undefined;
     res.writeHead(answer ? 200 : 404, { 'content-type': 'text/plain' }).end(answer ?? 'not found');
   });
   await new Promise<void>((r) => srv.listen(port, '127.0.0.1', r));
-  return { refuse, tokens, close: () => new Promise((r) => srv.close(() => r())) };
+  return { refuse, delay, tokens, close: () => new Promise((r) => srv.close(() => r())) };
 }
