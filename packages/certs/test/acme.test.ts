@@ -220,6 +220,24 @@ describe('ACME against Pebble', () => {
     await m.close();
   });
 
+  it('shows that the CA revoked (deactivated) the account and keeps serving what it has', async () => {
+    const dir = newDir();
+    const m = manager(dir);
+    await m.start();
+    const [x, y] = [host('before-deactivation'), host('after-deactivation')];
+    await m.ensure([x]);
+    const xInfo = await until(m, x, (i) => i.status === 'valid');
+    const { url } = JSON.parse(readFileSync(join(dir, 'account.json'), 'utf8')) as { url: string };
+    const client = new acme.Client({ directoryUrl: pebble.directoryUrl, accountKey: readFileSync(join(dir, 'account-key.pem'), 'utf8'), accountUrl: url });
+    await client.updateAccount({ status: 'deactivated' });
+    await m.ensure([y]);
+    const yInfo = await until(m, y, (i) => i.status === 'failed');
+    expect(yInfo.lastError).toMatch(/deactivated|unauthorized|not valid/i);
+    expect(yInfo.source).toBe('self-signed');
+    expect(m.list().find((i) => i.domain === x)).toMatchObject({ status: 'valid', serial: xInfo.serial });
+    await m.close();
+  });
+
   it('shows a name the CA refuses', async () => {
     const m = manager(newDir());
     await m.start();
