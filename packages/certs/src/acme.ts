@@ -28,6 +28,7 @@ export class AcmeIssuer {
   private client?: acme.Client;
   private accountKey?: string;
   private interceptor?: number;
+  private agent?: Agent;
 
   constructor(
     private readonly opts: AcmeOptions,
@@ -68,6 +69,7 @@ export class AcmeIssuer {
   close(): void {
     if (this.interceptor !== undefined) acme.axios.interceptors.request.eject(this.interceptor);
     this.interceptor = undefined;
+    this.agent?.destroy();
   }
 
   keyAuthorization(token: string): string | undefined {
@@ -119,6 +121,7 @@ export class AcmeIssuer {
   private scopeHttp(): void {
     const origin = new URL(this.opts.directoryUrl).origin;
     const agent = this.opts.caBundle ? new Agent({ ca: this.opts.caBundle, keepAlive: true }) : undefined;
+    this.agent = agent;
     this.interceptor = acme.axios.interceptors.request.use((config) => {
       if (config.url && new URL(config.url, origin).origin === origin) {
         config.timeout = REQUEST_TIMEOUT_MS;

@@ -114,6 +114,9 @@ export class CertificateManager implements CertificateSource, ChallengeSource {
       const current = this.served.get(domain) ?? this.coveringCustom(domain);
       if (current && current.source !== 'self-signed' && !this.due(current)) continue;
       if (!current && this.opts.selfSigned !== false) await this.placeholder(domain);
+      // a name in backoff waits for its timer: callers may ensure() on every deploy or
+      // reconcile, and each early order would count against the CA's failure limit
+      if (this.attempts.get(domain)?.timer) continue;
       this.schedule(domain);
     }
   }

@@ -238,12 +238,16 @@ describe('ACME against Pebble', () => {
     await m.close();
   });
 
-  it('shows a name the CA refuses', async () => {
-    const m = manager(newDir());
+  it('shows a name the CA refuses, and repeated ensure() calls respect the backoff', async () => {
+    const m = manager(newDir(), { retryBaseMs: 600_000 });
     await m.start();
     await m.ensure([BLOCKED]);
     const info = await until(m, BLOCKED, (i) => i.status === 'failed');
     expect(info.lastError).toMatch(/rejectedIdentifier|blocked|policy|forbidden/i);
+    expect(Date.parse(info.nextAttempt ?? '') - Date.parse(info.lastAttempt ?? '')).toBeGreaterThanOrEqual(600_000);
+    for (let i = 0; i < 5; i++) await m.ensure([BLOCKED]);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(m.list().find((i) => i.domain === BLOCKED)).toMatchObject({ status: 'failed', failures: 1, nextAttempt: info.nextAttempt });
     await m.close();
   });
 
