@@ -32,6 +32,9 @@ export interface PebbleOptions {
   domainBlocklist?: string[];
 }
 
+/** a test worker killed mid-run (timeout, ^C) must not leave Pebble running: PR_SET_PDEATHSIG */
+const DIE_WITH_PARENT = ['--pdeathsig', 'KILL', '--'];
+
 export async function freePort(): Promise<number> {
   const srv = createNetServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -115,8 +118,10 @@ export async function startPebble(opts: PebbleOptions = {}): Promise<Pebble> {
     });
   };
   const dns = spawn(
-    'pebble-challtestsrv',
+    'setpriv',
     [
+      ...DIE_WITH_PARENT,
+      'pebble-challtestsrv',
       '-dns01',
       `127.0.0.1:${dnsPort}`,
       '-http01',
@@ -137,7 +142,7 @@ export async function startPebble(opts: PebbleOptions = {}): Promise<Pebble> {
   collect(dns);
   // no sleeps between validation attempts, no authorization reuse (each order validates),
   // no injected bad nonces (acme-client retries them, but a test should not depend on it)
-  const pebble = spawn('pebble', ['-config', join(dir, 'pebble.json'), '-dnsserver', `127.0.0.1:${dnsPort}`], {
+  const pebble = spawn('setpriv', [...DIE_WITH_PARENT, 'pebble', '-config', join(dir, 'pebble.json'), '-dnsserver', `127.0.0.1:${dnsPort}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_AUTHZREUSE: '0', PEBBLE_WFE_NONCEREJECT: '0' },
   });
