@@ -14,6 +14,7 @@ export const MAX_DOMAINS_PER_CALL = 100;
 /** orders in flight at once: Let's Encrypt limits new orders, and the host has few cores */
 const MAX_CONCURRENT = 2;
 const CLOSE_GRACE_MS = 5000;
+const PLACEHOLDER_REFRESH_MS = 24 * 3600_000;
 
 interface Attempt {
   failures: number;
@@ -187,10 +188,20 @@ export class CertificateManager implements CertificateSource, ChallengeSource {
     return s && s.source === 'custom' && s.facts.notAfter.getTime() > this.now() ? s : undefined;
   }
 
-  private async placeholder(domain: string): Promise<void> {
+  /** installs a placeholder where `replacing` (nothing, or an old placeholder) still is */
+  private async placeholder(domain: string, replacing?: Served): Promise<void> {
     const { certPem, keyPem } = await selfSigned(domain, this.now());
-    // an issuance may have finished while the key was generated: never replace a real one
-    if (!this.served.has(domain)) this.served.set(domain, toServed(domain, 'self-signed', certPem, keyPem, { now: this.now() }));
+    // an issuance, upload or remove() may have happened while the key was generated
+    if (this.served.get(domain) !== replacing || this.closed) return;
+    this.served.set(domain, toServed(domain, 'self-signed', certPem, keyPem, { now: this.now() }));
+  }
+
+  /** placeholders last 30 days; one for a name that stays pending longer is made anew */
+  private refreshPlaceholders(): void {
+    for (const [domain, s] of this.served) {
+      if (s.source !== 'self-signed' || s.facts.notAfter.getTime() - this.now() > PLACEHOLDER_REFRESH_MS) continue;
+      this.placeholder(domain, s).catch((e: unknown) => this.log.error('could not renew a placeholder certificate', { domain, err: e }));
+    }
   }
 
   /** starts (or joins) the one issuance of `domain`; runs when a concurrency slot frees up */
@@ -261,7 +272,9 @@ export class CertificateManager implements CertificateSource, ChallengeSource {
 
   /** renews what is due; a domain in backoff waits for its retry timer */
   private checkRenewals(): void {
-    if (this.closed || !this.acme) return;
+    if (this.closed) return;
+    this.refreshPlaceholders();
+    if (!this.acme) return;
     for (const domain of this.wanted) {
       if (this.inflight.has(domain) || this.attempts.get(domain)?.timer) continue;
       const s = this.served.get(domain) ?? this.coveringCustom(domain);

@@ -279,6 +279,27 @@ describe('without ACME', () => {
     expect(off.secureContext('pending.example.com')).toBeUndefined();
   });
 
+  it('renews an old placeholder and marks an expired upload, by its clock', async () => {
+    let offset = 0;
+    const m = new CertificateManager({ dir: join(newRoot(), 'certs'), logger, now: () => Date.now() + offset, checkIntervalMs: 100 });
+    managers.push(m);
+    await m.start();
+    await m.ensure(['waiting.example.com']);
+    const leaf = await makeLeaf(ca, ['shop.example.com'], { notAfter: new Date(Date.now() + 40 * DAY) });
+    await m.upload('shop.example.com', leaf.certPem, leaf.keyPem);
+    const before = m.list().find((i) => i.domain === 'waiting.example.com');
+    offset = 45 * DAY;
+    const deadline = Date.now() + 10_000;
+    let after = before;
+    while (after?.serial === before?.serial && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = m.list().find((i) => i.domain === 'waiting.example.com');
+    }
+    expect(after?.serial).not.toBe(before?.serial);
+    expect(Date.parse(after?.notAfter ?? '')).toBeGreaterThan(Date.now() + offset);
+    expect(m.list().find((i) => i.domain === 'shop.example.com')?.status).toBe('expired');
+  });
+
   it('is configured from the environment and refuses malformed values', () => {
     const root = newRoot();
     expect(certificateManagerFromEnv(root, logger, {}).list()).toEqual([]);
