@@ -3,6 +3,7 @@ import type { Logger } from '@skiff/logger';
 import { hasBody, requestHeaders, responseHeaders } from './headers.js';
 import { sendPage } from './pages.js';
 import type { LiveRoute } from './routes.js';
+import type { Target } from './target.js';
 import { roundRobin, UpstreamTimeoutError, whenConnected } from './upstreams.js';
 
 export interface ForwardOptions {
@@ -19,10 +20,11 @@ export interface ForwardOptions {
  * it can have been acted on). Anything else after the request went out is a 502, or a cut
  * if the response had begun.
  */
-export function forward(req: IncomingMessage, res: ServerResponse, route: LiveRoute, path: string, proto: 'http' | 'https', o: ForwardOptions): void {
+export function forward(req: IncomingMessage, res: ServerResponse, route: LiveRoute, t: Target, proto: 'http' | 'https', o: ForwardOptions): void {
   const next = roundRobin(route);
   const body = hasBody(req);
-  const headers = requestHeaders(req, proto);
+  const headers = requestHeaders(req, proto, t.host);
+  const path = t.path;
   let current: ReturnType<typeof request> | undefined;
   // the client went away: the upstream's work for it stops too
   res.once('close', () => {

@@ -18,7 +18,7 @@ const HOP_BY_HOP = new Set([
  * are its own (a client's X-Forwarded-For would let it pick its address in the app's
  * logs and rate limits). Expect is answered by the proxy's own server already.
  */
-const REPLACED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'forwarded', 'expect']);
+const REPLACED = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'forwarded', 'expect']);
 
 /** the field names a Connection header lists: hop-by-hop too (RFC 9110 §7.6.1) */
 function connectionListed(raw: string[]): Set<string> | undefined {
@@ -46,12 +46,16 @@ function endToEnd(raw: string[], drop: Set<string>): string[] {
 
 const NONE = new Set<string>();
 
-/** the request's fields as the upstream gets them: a flat [name, value, …] list, names as sent */
-export function requestHeaders(req: IncomingMessage, proto: 'http' | 'https', upgrade?: string): string[] {
+/**
+ * The request's fields as the upstream gets them: a flat [name, value, …] list, names as
+ * sent. `host` is the one the route was found by (the Host field, or the authority of an
+ * absolute-form target, which wins over it: RFC 9112 §3.2.2).
+ */
+export function requestHeaders(req: IncomingMessage, proto: 'http' | 'https', host: string | undefined, upgrade?: string): string[] {
   const out = endToEnd(req.rawHeaders, REPLACED);
   const ip = req.socket.remoteAddress ?? '';
   out.push('X-Forwarded-For', ip, 'X-Real-IP', ip, 'X-Forwarded-Proto', proto);
-  if (req.headers.host) out.push('X-Forwarded-Host', req.headers.host);
+  if (host) out.push('Host', host, 'X-Forwarded-Host', host);
   if (upgrade) out.push('Connection', 'Upgrade', 'Upgrade', upgrade);
   return out;
 }

@@ -8,6 +8,7 @@ import { forward } from './forward.js';
 import { sendPage, socketPage } from './pages.js';
 import { hostKey, Routes, type LiveRoute } from './routes.js';
 import { DEFAULT_TIMEOUTS, type ProxyTimeouts } from './timeouts.js';
+import { target, type Target } from './target.js';
 import type { CertificateSource, ChallengeSource, ProxyRoute, RouteTable } from './types.js';
 import { forwardUpgrade } from './upgrade.js';
 
@@ -43,25 +44,6 @@ export class ProxyListenError extends Error {
 
 const ACME = '/.well-known/acme-challenge/';
 const TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
-
-/** the request target as a host and an origin-form path (a proxy may be sent the absolute form, RFC 9112 §3.2.2) */
-function target(req: IncomingMessage): { host: string | undefined; path: string } | undefined {
-  // two Host fields would let the proxy and the app disagree on the site (RFC 9112 §3.2: answer 400)
-  let hosts = 0;
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hosts++;
-  if (hosts > 1) return undefined;
-  const url = req.url ?? '/';
-  if (url.charCodeAt(0) === 47 /* / */) return { host: req.headers.host, path: url };
-  if (url === '*') return { host: req.headers.host, path: url };
-  if (!/^https?:\/\//i.test(url)) return undefined;
-  try {
-    const u = new URL(url);
-    return { host: u.host, path: `${u.pathname}${u.search}` };
-  } catch {
-    return undefined; // not a URL: the caller answers 400
-  }
-}
 
 /**
  * The agent's reverse proxy: routes each request by its Host (and its TLS server name) to
@@ -162,7 +144,7 @@ export class ReverseProxy implements RouteTable {
     req: IncomingMessage,
     proto: 'http' | 'https',
     refuse: (status: number, extra?: Record<string, string>) => void,
-  ): { route: LiveRoute; path: string } | undefined {
+  ): { route: LiveRoute; target: Target } | undefined {
     const t = target(req);
     if (!t) return void refuse(400);
     const route = this.routes.lookup(t.host);
@@ -176,7 +158,7 @@ export class ReverseProxy implements RouteTable {
       const location = `https://${route.domain}${port === 443 ? '' : `:${port}`}${t.path === '*' ? '/' : t.path}`;
       return void refuse(308, { location });
     }
-    return { route, path: t.path };
+    return { route, target: t };
   }
 
   private handle(req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https'): void {
@@ -192,7 +174,7 @@ export class ReverseProxy implements RouteTable {
     const found = this.routeOf(req, proto, (status, extra) => sendPage(res, status, status === 400, extra));
     if (!found) return;
     const t = this.timeouts;
-    forward(req, res, found.route, found.path, proto, { agent: this.agent, connectTimeoutMs: t.connectMs, upstreamTimeoutMs: t.upstreamMs, log: this.log });
+    forward(req, res, found.route, found.target, proto, { agent: this.agent, connectTimeoutMs: t.connectMs, upstreamTimeoutMs: t.upstreamMs, log: this.log });
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, proto: 'http' | 'https'): void {
@@ -200,7 +182,7 @@ export class ReverseProxy implements RouteTable {
     const found = this.routeOf(req, proto, (status, extra) => socketPage(socket, status, extra));
     if (!found) return;
     const t = this.timeouts;
-    forwardUpgrade(req, socket, head, found.route, found.path, proto, {
+    forwardUpgrade(req, socket, head, found.route, found.target, proto, {
       connectTimeoutMs: t.connectMs,
       upstreamTimeoutMs: t.upstreamMs,
       tunnels: this.tunnels,
@@ -208,11 +190,14 @@ export class ReverseProxy implements RouteTable {
     });
   }
 
+  /** each listener's close: resolves once its last connection is gone */
+  private closed: Promise<void>[] = [];
+
   /** stops taking connections; open ones go on (close() ends them) */
   stopAccepting(): void {
     for (const s of [this.httpServer, this.httpsServer]) {
       if (!s?.listening) continue;
-      s.close();
+      this.closed.push(new Promise<void>((r) => s.close(() => r())));
       s.closeIdleConnections();
     }
   }
@@ -222,9 +207,13 @@ export class ReverseProxy implements RouteTable {
     this.closing ??= (async () => {
       this.stopAccepting();
       const servers = [this.httpServer, this.httpsServer].filter((s): s is Server => !!s);
-      const drained = Promise.all(servers.map((s) => new Promise<void>((r) => (s.listening ? s.once('close', () => r()) : r()))));
+      // tunnels are not the servers' connections any more: they count as open work too
+      const tunnelsGone = async () => {
+        while (this.tunnels.size) await new Promise((r) => setTimeout(r, 50));
+      };
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([drained, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+      const grace = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
+      await Promise.race([Promise.all([...this.closed, tunnelsGone()]), grace]);
       clearTimeout(timer);
       for (const s of servers) s.closeAllConnections();
       for (const t of this.tunnels) t.destroy();

@@ -5,6 +5,7 @@ import type { Logger } from '@skiff/logger';
 import { requestHeaders, responseHeaders, switchingHead } from './headers.js';
 import { socketPage } from './pages.js';
 import type { LiveRoute } from './routes.js';
+import type { Target } from './target.js';
 import { roundRobin, whenConnected } from './upstreams.js';
 
 export interface UpgradeOptions {
@@ -46,12 +47,13 @@ export function forwardUpgrade(
   socket: Duplex,
   head: Buffer,
   route: LiveRoute,
-  path: string,
+  t: Target,
   proto: 'http' | 'https',
   o: UpgradeOptions,
 ): void {
   const next = roundRobin(route);
-  const headers = requestHeaders(req, proto, req.headers.upgrade);
+  const headers = requestHeaders(req, proto, t.host, req.headers.upgrade);
+  const path = t.path;
   let current: ReturnType<typeof request> | undefined;
   let joined = false;
   const clientGone = () => {

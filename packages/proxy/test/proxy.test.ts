@@ -92,6 +92,9 @@ describe('the reverse proxy', () => {
     // the proxy's own keep-alive to the client, not the upstream's
     expect(r.headers['keep-alive']).not.toBe('timeout=5');
     expect(r.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    // an absolute-form target's authority is the host the app is told (RFC 9112 §3.2.2)
+    await get(port(p), 'elsewhere.test', 'http://app.test/abs');
+    expect([seen.host, seen['x-forwarded-host']]).toEqual(['app.test', 'app.test']);
   });
 
   it('pools keep-alive connections to the upstream', async () => {
@@ -183,6 +186,23 @@ describe('the reverse proxy', () => {
     // an unknown token goes on as any request (here: the redirect), a plain route is served
     expect((await get(port(p), 'secure.test', '/.well-known/acme-challenge/other')).status).toBe(308);
     expect((await get(port(p), 'plain.test')).body).toBe('A');
+  });
+
+  it('lets requests in flight finish when it closes, then cuts what is left', async () => {
+    const u = await server('slow', (req, res) => {
+      req.resume();
+      setTimeout(() => res.end(req.url === '/quick' ? 'done' : 'late'), req.url === '/quick' ? 300 : 60_000);
+    });
+    const p = await startProxy();
+    p.setRoutes('app', [{ domain: 'app.test', upstreams: [u.up], https: false }]);
+    const quick = get(port(p), 'app.test', '/quick');
+    const stuck = get(port(p), 'app.test', '/stuck').catch((e: Error) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    await p.close(1_500);
+    expect((await quick).body).toBe('done');
+    expect(await stuck).toBeInstanceOf(Error);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('answers 504 for an upstream that never answers, and the proxy goes on serving', async () => {
