@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReverseProxy } from '../src/index.js';
 import { closeServer, get, port, raw, startProxy, upstream } from './helpers.js';
@@ -108,5 +108,36 @@ describe('hostile clients', () => {
   it('answers a plain 400 to a garbage request target and a missing Host', async () => {
     expect(await raw(port(p), 'GET ftp://app.test/ HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /);
     expect(await raw(port(p), 'GET / HTTP/1.1\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /);
+  });
+});
+
+describe('hostile upstreams (a container is not trusted either)', () => {
+  it('answer 502 for malformed or smuggling responses, and other routes are not affected', async () => {
+    const answers = [
+      'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nHTTP/1.1 200 OK\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 50\r\n\r\nhello',
+      `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\nContent-Length: 2\r\n\r\nok`,
+      'HTTP/1.1 200 OK\r\nX-A: a\rSet-Cookie: injected=1\r\nContent-Length: 2\r\n\r\nok',
+      'NOT HTTP AT ALL\r\n\r\n',
+    ];
+    let i = 0;
+    const evil = createTcpServer((s) => {
+      const answer = answers[i++ % answers.length]!;
+      s.once('data', () => s.end(answer));
+      s.on('error', () => undefined); // the proxy cuts it: expected
+    });
+    await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
+    try {
+      p.setRoutes('evil', [{ domain: 'evil.test', upstreams: [{ host: '127.0.0.1', port: (evil.address() as AddressInfo).port }], https: false }]);
+      for (let n = 0; n < answers.length * 3; n++) {
+        const r = await get(port(p), 'evil.test');
+        expect(r.status, answers[n % answers.length]!.slice(0, 60)).toBe(502);
+        expect(r.headers['set-cookie']).toBeUndefined();
+        expect((await get(port(p), 'app.test')).body).toBe('ok');
+      }
+    } finally {
+      p.deleteRoutes('evil');
+      await new Promise((r) => evil.close(r));
+    }
   });
 });
