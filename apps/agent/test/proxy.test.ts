@@ -1,10 +1,11 @@
 import { request } from 'node:http';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureRegistry, freePort, stopFixtureRegistry } from '@skiff/test-fixtures';
 import { logger } from '@skiff/logger';
 import { ReverseProxy } from '@skiff/proxy';
 import { AgentHarness } from './agent-harness.js';
+import { signalAgent } from './shutdown-helpers.js';
 
 function get(port: number, host: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -49,6 +50,25 @@ describe("the agent's reverse proxy", () => {
       );
     } finally {
       taken.close();
+    }
+  });
+
+  it('does not hold the stop: SIGTERM ends the agent with a proxy client idle and another mid-head', async () => {
+    const port = await freePort();
+    const other = await AgentHarness.create([], { env: { SKIFF_PROXY_HTTP: `127.0.0.1:${port}` } });
+    try {
+      const idle = connect(port, '127.0.0.1');
+      const slow = connect(port, '127.0.0.1');
+      for (const s of [idle, slow]) s.on('error', () => undefined); // cut by the stop: expected
+      await new Promise((r) => slow.once('connect', r));
+      slow.write('GET / HTTP/1.1\r\nHost: app.test\r\n');
+      // a SIGTERM within milliseconds of the ready line can find no handler yet (seen with the proxy off too)
+      await new Promise((r) => setTimeout(r, 1_000));
+      const stop = await signalAgent(other);
+      expect(stop, other.output.slice(-2000)).toMatchObject({ code: 0, killed: false });
+      expect(stop.ms).toBeLessThanOrEqual(10_000);
+    } finally {
+      await other.dispose();
     }
   });
 
