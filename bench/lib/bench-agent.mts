@@ -49,6 +49,9 @@ export async function startAgent(
     SKIFF_NFT_TABLE: names.nftTable,
     SKIFF_CGROUP_PARENT: names.cgroupParent,
     SKIFF_ADMIN_PASSWORD: 'density-bench',
+    // the apps' proxy stays off: a bench agent must not take (or fail on) the host's :80/:443
+    SKIFF_PROXY_HTTP: 'off',
+    SKIFF_PROXY_HTTPS: 'off',
   };
   if (process.env.DENSITY_AGENT_NODE_FLAGS) env.SKIFF_NODE_FLAGS = process.env.DENSITY_AGENT_NODE_FLAGS;
   // its own process group: a Ctrl-C reaches this script, which then removes the containers through the agent

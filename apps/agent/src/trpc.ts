@@ -7,6 +7,7 @@ import type { EventHistory } from './event-history.js';
 import { allows, type Principal, type Role } from './auth/principal.js';
 import type { SecretBox } from './auth/secrets.js';
 import type { FailureLimiter } from './auth/rate-limit.js';
+import type { ReverseProxy } from '@skiff/proxy';
 import { writeAudit } from './auth/audit-log.js';
 import { auditTarget } from './auth/audit-target.js';
 import { issueSentence, type SchemaIssue } from './issue-text.js';
@@ -44,6 +45,8 @@ export interface AgentServices {
   events: EventHistory;
   /** the runtime's root directory (stacks keep their files under `<root>/stacks/<name>/`) */
   root: string;
+  /** the apps' reverse proxy: the app service sets each app's routes here (its listeners may be off) */
+  proxy: ReverseProxy;
 }
 
 const TRPC_CODE: Record<SkiffErrorCode, TRPCError['code']> = {

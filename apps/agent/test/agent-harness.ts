@@ -92,6 +92,9 @@ export class AgentHarness {
       SKIFF_BRIDGE: this.bridge,
       SKIFF_NFT_TABLE: this.nftTable,
       SKIFF_CGROUP_PARENT: this.cgroupParent,
+      // the apps' proxy is off unless a test asks for it on a free port: test agents run side by side, :80 is one
+      SKIFF_PROXY_HTTP: 'off',
+      SKIFF_PROXY_HTTPS: 'off',
       ...this.extraEnv,
     };
     if (this.adminPassword) env.SKIFF_ADMIN_PASSWORD = this.adminPassword;

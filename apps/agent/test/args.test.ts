@@ -128,8 +128,17 @@ describe('docker-style flag parsing', () => {
       action: 'serve',
       force: false,
       logLevel: 'info',
+      proxyHttp: { host: '', port: 80 },
+      proxyHttps: { host: '', port: 443 },
     });
     expect(parseDaemonOptions(['--docker-socket', 'off'], {}).dockerSocket).toBeUndefined();
+    // the apps' proxy: every interface by default, a flag wins over SKIFF_PROXY_*, off turns a listener off
+    const flags = parseDaemonOptions(['--proxy-http', '127.0.0.1:8080', '--proxy-https=off'], { SKIFF_PROXY_HTTP: ':81' });
+    expect([flags.proxyHttp, flags.proxyHttps]).toEqual([{ host: '127.0.0.1', port: 8080 }, undefined]);
+    const env = parseDaemonOptions([], { SKIFF_PROXY_HTTP: 'off', SKIFF_PROXY_HTTPS: '[::1]:8443' });
+    expect([env.proxyHttp, env.proxyHttps]).toEqual([undefined, { host: '::1', port: 8443 }]);
+    expect(() => parseDaemonOptions(['--proxy-http', '80'], {})).toThrow(/invalid --proxy-http address "80"/);
+    expect(() => parseDaemonOptions(['--proxy-https', ':70000'], {})).toThrow(/invalid --proxy-https/);
     expect(parseDaemonOptions([], { SKIFF_DOCKER_SOCKET: '/tmp/d.sock' }).dockerSocket).toBe('/tmp/d.sock');
     expect(() => parseDaemonOptions(['--nope'], {})).toThrow(/unknown flag/);
     expect(parseDaemonOptions([], { SKIFF_CGROUP_PARENT: 'skiff-b' }).cgroupParent).toBe('skiff-b');

@@ -45,6 +45,8 @@ export class PrivateAgent {
       SKIFF_BRIDGE: this.bridge,
       SKIFF_NFT_TABLE: this.nftTable,
       SKIFF_CGROUP_PARENT: this.cgroupParent,
+      SKIFF_PROXY_HTTP: 'off',
+      SKIFF_PROXY_HTTPS: 'off',
     };
     delete env.SKIFF_ADMIN_PASSWORD;
     return env;

@@ -21,6 +21,10 @@ export interface DaemonOptions {
   logFile?: LogFileOptions;
   /** `--log-level` (SKIFF_LOG_LEVEL): the agent log's threshold, trace … fatal or silent; default info */
   logLevel: Level;
+  /** `--proxy-http ADDR` (SKIFF_PROXY_HTTP): the apps' reverse proxy, plain HTTP; default `:80` (all interfaces), undefined = off */
+  proxyHttp?: { host: string; port: number };
+  /** `--proxy-https ADDR` (SKIFF_PROXY_HTTPS): the same over TLS; default `:443`, undefined = off */
+  proxyHttps?: { host: string; port: number };
   /** `--help`: print the usage; `--cleanup`: remove the agent's host objects; `--purge`: and its root */
   action: 'serve' | 'help' | 'cleanup' | 'purge';
   /** with --cleanup/--purge: stop running containers instead of refusing */
@@ -29,11 +33,14 @@ export interface DaemonOptions {
 
 export const USAGE = `usage: skiff daemon [--root DIR] [--socket PATH] [--http 127.0.0.1:PORT | --http off] [--docker-socket PATH | off] [--docker-tcp HOST:PORT] [--max-body SIZE] [--insecure-registry HOST:PORT ...]
                     [--log-file PATH [--log-max-size SIZE] [--log-max-files N]] [--log-level debug|info|warn|error]
+                    [--proxy-http [HOST]:PORT | off] [--proxy-https [HOST]:PORT | off]
        skiff daemon --cleanup [--force] [--root DIR]   remove the agent's bridges, nft table, cgroups and mounts (data stays)
        skiff daemon --purge [--force] [--root DIR]     the same, and remove the root with all images, volumes and containers
 --log-file writes the agent's output to PATH (0600) instead of stdout/stderr, rotated at --log-max-size
 (default 10m) into PATH.1, PATH.2 …, keeping at most --log-max-files files in all (default 5).
 --log-level (default info, or SKIFF_LOG_LEVEL) sets which JSON lines the agent logs; debug adds expected failures.
+--proxy-http and --proxy-https (default :80 and :443, all interfaces; or SKIFF_PROXY_HTTP/SKIFF_PROXY_HTTPS)
+are where the apps' reverse proxy listens; off turns a listener off.
 --cleanup and --purge refuse while the agent or any container runs; --force stops the containers.`;
 
 /** Flags win over the environment (SKIFF_ROOT, SKIFF_SOCKET, SKIFF_HTTP, SKIFF_INSECURE_REGISTRIES, SKIFF_LOG_FILE …). */
@@ -48,6 +55,8 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
   let logMaxSize = env.SKIFF_LOG_MAX_SIZE || undefined;
   let logMaxFiles = env.SKIFF_LOG_MAX_FILES || undefined;
   let logLevel = env.SKIFF_LOG_LEVEL || 'info';
+  let proxyHttp = env.SKIFF_PROXY_HTTP || ':80';
+  let proxyHttps = env.SKIFF_PROXY_HTTPS || ':443';
   let action: DaemonOptions['action'] = 'serve';
   let force = false;
   const insecure = (env.SKIFF_INSECURE_REGISTRIES ?? '')
@@ -96,6 +105,12 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
       case '--log-level':
         logLevel = value();
         break;
+      case '--proxy-http':
+        proxyHttp = value();
+        break;
+      case '--proxy-https':
+        proxyHttps = value();
+        break;
       case '--help':
       case '-h':
         action = 'help';
@@ -135,10 +150,24 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
     out.maxBody = n;
   }
   if (logFile && logFile !== 'off') out.logFile = parseLogFile(logFile, logMaxSize, logMaxFiles);
+  const ph = parseProxyAddress('--proxy-http', proxyHttp);
+  if (ph) out.proxyHttp = ph;
+  const phs = parseProxyAddress('--proxy-https', proxyHttps);
+  if (phs) out.proxyHttps = phs;
   if (env.SKIFF_BRIDGE) out.bridge = env.SKIFF_BRIDGE;
   if (env.SKIFF_NFT_TABLE) out.nftTable = env.SKIFF_NFT_TABLE;
   if (env.SKIFF_CGROUP_PARENT) out.cgroupParent = env.SKIFF_CGROUP_PARENT;
   return out;
+}
+
+/** `[HOST]:PORT` or `off`; an empty host is every interface (the proxy faces the outside, unlike --http) */
+function parseProxyAddress(flag: string, text: string): { host: string; port: number } | undefined {
+  if (text === 'off') return undefined;
+  const m = /^(.*):(\d+)$/.exec(text);
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port < 1 || port > 65535) throw new Error(`invalid ${flag} address "${text}" (want [HOST]:PORT or off)`);
+  const host = m[1]!.replace(/^\[(.*)\]$/, '$1');
+  return { host, port };
 }
 
 function parseLogFile(path: string, maxSize: string | undefined, maxFiles: string | undefined): LogFileOptions {

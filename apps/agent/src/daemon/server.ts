@@ -35,6 +35,8 @@ import { ConnectionTracker } from './connections.js';
 import { logStderr } from './shutdown.js';
 import { stopDaemon } from './shutdown-steps.js';
 import { logger } from '@skiff/logger';
+import { ReverseProxy } from '@skiff/proxy';
+import { startProxy } from './proxy.js';
 
 const log = logger.child({ component: 'agent' });
 
@@ -88,6 +90,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     secureCookies: false,
     events: new EventHistory(runtime),
     root: opts.root,
+    // the apps' reverse proxy; its listeners open below, after the agent's own
+    proxy: new ReverseProxy({ http: opts.proxyHttp, https: opts.proxyHttps, logger: logger.child({ component: 'proxy' }) }),
   };
   await bootstrapAdmin(db, {
     adminPassword: process.env.SKIFF_ADMIN_PASSWORD,
@@ -248,11 +252,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     }
   }
 
+  // asked for (on by default): a taken port stops the agent with the flag named
+  await startProxy(services.proxy).catch(async (e) => {
+    for (const s of servers) s.close();
+    await runtime.close();
+    throw e;
+  });
+
   return {
     runtime,
     close: () => {
       health.stop(); // /readyz answers 503 from the first moment of the stop
-      return stopDaemon({ connections, wsServers, sessions, runtime, db, socketFiles: [opts.socket], unsubscribe: offRevoke }, logStderr);
+      const parts = { connections, wsServers, sessions, runtime, db, socketFiles: [opts.socket], unsubscribe: offRevoke, proxy: services.proxy };
+      return stopDaemon(parts, logStderr);
     },
   };
 }

@@ -18,6 +18,8 @@ export interface DaemonParts {
   socketFiles: string[];
   /** listeners of the agent's own (revocation hooks) that must not outlive it */
   unsubscribe: () => void;
+  /** the apps' reverse proxy: stops accepting with the agent's listeners, drains beside its connections */
+  proxy?: { stopAccepting(): void; close(graceMs?: number): Promise<void> };
 }
 
 /**
@@ -35,6 +37,7 @@ export function daemonStopSteps(p: DaemonParts, log: Log, graceMs = SHUTDOWN_GRA
       run: () => {
         p.unsubscribe();
         p.connections.stopAccepting(log);
+        p.proxy?.stopAccepting();
         for (const f of p.socketFiles) if (existsSync(f)) unlinkSync(f);
       },
     },
@@ -54,7 +57,8 @@ export function daemonStopSteps(p: DaemonParts, log: Log, graceMs = SHUTDOWN_GRA
       name: 'draining connections',
       timeoutMs: graceMs + 1_000,
       run: async () => {
-        const destroyed = await p.connections.drain(graceMs);
+        // the proxy's requests and tunnels get the same grace, at the same time
+        const [destroyed] = await Promise.all([p.connections.drain(graceMs), p.proxy?.close(graceMs)]);
         if (destroyed) log(`shutdown: destroyed ${destroyed} connection(s) that did not close within ${graceMs} ms (a client not reading, or gone)`);
       },
     },
