@@ -11,6 +11,7 @@ APT_PACKAGES=(
   postgresql                                           # the PostgreSQL back end is tested for real
   chromium                                             # the dashboard e2e tests (playwright-core drives it)
   clang-format                                         # the C format check (test/lint.test.ts, npm run format)
+  git openssh-server                                   # @skiff/git runs git; its tests serve repos over sshd
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
