@@ -130,6 +130,23 @@ describe('fetchSource over git://', () => {
     );
   });
 
+  it('falls back to the branch history for an exact commit when the server refuses wants by id (protocol v0)', async () => {
+    const v0 = await startHttpGitServer(join(root, 'srv'), undefined, '127.0.0.1', { protocolV0: true });
+    try {
+      const log = new CaptureLogger();
+      const old = await fetchSource({ url: `${v0.url}/app.git`, branch: 'main', commit: first, auth: { kind: 'none' }, dest: dest(), logger: log });
+      expect(old.commit).toBe(first);
+      expect(log.text()).toContain('fetching the branch history');
+      // a commit the server does not have fails after the fallback too
+      await expectGitError(
+        fetchSource({ url: `${v0.url}/app.git`, branch: 'main', commit: 'e'.repeat(40), auth: { kind: 'none' }, dest: dest(), logger: log }),
+        'not-found',
+      );
+    } finally {
+      await v0.close();
+    }
+  });
+
   it('refuses an existing destination', async () => {
     const d = dest();
     await fetchSource({ url: `git://127.0.0.1:${daemon.port}/app.git`, branch: 'main', auth: { kind: 'none' }, dest: d, logger: new CaptureLogger() });
