@@ -205,6 +205,24 @@ describe('hostile URLs and branches', () => {
     expect(existsSync(pwned)).toBe(false);
   });
 
+  it('does not fetch or check out submodules, even one whose URL would run a command', async () => {
+    await rm(pwned, { force: true });
+    const sub = await makeRepo(root, 'with-sub.git');
+    await sub.commit({ '.gitmodules': `[submodule "evil"]\n\tpath = evil\n\turl = ext::sh -c touch% ${pwned}\n`, README: 'x' }, 'add .gitmodules');
+    sub.git('update-index', '--add', '--cacheinfo', `160000,${first},evil`);
+    sub.git('commit', '--quiet', '-m', 'gitlink');
+    sub.git('push', '--quiet', 'origin', 'HEAD:refs/heads/main');
+    const src = await fetchSource({
+      url: `git://127.0.0.1:${daemon.port}/with-sub.git`,
+      branch: 'main',
+      auth: { kind: 'none' },
+      dest: dest(),
+      logger: new CaptureLogger(),
+    });
+    expect(await readdir(join(src.dir, 'evil'))).toEqual([]);
+    expect(existsSync(pwned)).toBe(false);
+  });
+
   it('keeps ext:: and file:: refused by git itself even past the URL check (GIT_ALLOW_PROTOCOL)', async () => {
     const { GitSession } = await import('../src/session.js');
     const { runGit } = await import('../src/run-git.js');
