@@ -72,7 +72,7 @@ export class GitSession {
   ) {}
 
   static async create(auth: GitAuth, url: ParsedUrl, timeoutSec = 30): Promise<GitSession> {
-    const dir = await mkdtemp(join(tmpdir(), 'skiff-git-'));
+    const dir = await mkdtemp(join(tmpdir(), 'skiff-gitsession-'));
     try {
       if (!SAFE_PATH.test(dir)) throw new GitError('git-failed', `unusable temp dir for git: ${dir}`);
       const askpass = join(dir, 'askpass');

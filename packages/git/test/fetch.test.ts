@@ -313,7 +313,7 @@ describe('limits', () => {
   });
 
   it('leaves no private temp dir (askpass, keys, HOME) behind, whatever the outcome', async () => {
-    const left = (await readdir(tmpdir())).filter((f) => f.startsWith('skiff-git-') && !tmpBefore.has(f));
+    const left = (await readdir(tmpdir())).filter((f) => f.startsWith('skiff-gitsession-') && !tmpBefore.has(f));
     expect(left).toEqual([]);
   });
 });

@@ -57,7 +57,7 @@ describe('fetchSource over ssh with a deploy key', () => {
     expect(src.knownHosts).toContain(hostKeyBody);
     expect(log.text()).not.toContain(key.privateKey.split('\n')[1]!);
     // the key file lived in a private temp dir that is gone
-    const leftovers = (await readdir(tmpdir())).filter((f) => f.startsWith('skiff-git-') && !tmpBefore.has(f));
+    const leftovers = (await readdir(tmpdir())).filter((f) => f.startsWith('skiff-gitsession-') && !tmpBefore.has(f));
     expect(leftovers).toEqual([]);
     const pinned = await fetchSource({
       url,
