@@ -93,8 +93,10 @@ export function verifyWebhook(headers: Headers, rawBody: Buffer, secret: string,
     throw new WebhookError('bad-payload', 'the webhook body is not a push payload', event);
   const guard = opts.replay === undefined ? defaultGuard : opts.replay;
   if (guard) {
-    const keys = [`body:${provider}:${createHash('sha256').update(rawBody).digest('hex')}`];
-    if (delivery) keys.push(`id:${provider}:${delivery}`);
+    // keyed by the app's secret too: two apps on one repository get the same push body, each once
+    const app = createHmac('sha256', secret).update('skiff-replay').digest('hex').slice(0, 32);
+    const keys = [`body:${app}:${createHmac('sha256', secret).update(rawBody).digest('hex')}`];
+    if (delivery) keys.push(`id:${app}:${provider}:${delivery}`);
     if (guard.checkAndRecord(keys)) throw new WebhookError('replay', 'this webhook delivery was already received', event);
   }
   const { ref, after } = parsed.data;

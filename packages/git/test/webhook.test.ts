@@ -101,6 +101,10 @@ describe('verifyWebhook', () => {
     expect(code(() => verifyWebhook({ ...h, 'x-github-delivery': randomUUID() }, b, SECRET, { replay: guard }))).toBe('replay');
     const b2 = push('refs/heads/main', sha('9'));
     expect(code(() => verifyWebhook({ ...github(b2), 'x-github-delivery': h['x-github-delivery'] }, b2, SECRET, { replay: guard }))).toBe('replay');
+    // another app (another secret) on the same repository gets the same body once too
+    const other = 'second-app-secret';
+    expect(verifyWebhook(github(b, other), b, other, { replay: guard }).commit).toBe(sha('f'));
+    expect(code(() => verifyWebhook(github(b, other), b, other, { replay: guard }))).toBe('replay');
     // the guard forgets after its TTL and stays bounded
     const small = new ReplayGuard(1000, 3);
     expect(small.checkAndRecord(['a'], 0)).toBe(false);
