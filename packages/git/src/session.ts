@@ -45,6 +45,9 @@ function baseConfig(allowHttp: boolean, askpass: string): [string, string][] {
     ['submodule.recurse', 'false'],
     ['fetch.recurseSubmodules', 'false'],
     ['transfer.fsckObjects', 'true'],
+    // cosmetic faults old, real repositories carry; the path and .gitmodules checks stay errors
+    ['fetch.fsck.zeroPaddedFilemode', 'ignore'],
+    ['fetch.fsck.badTimezone', 'ignore'],
     ['gc.auto', '0'],
     ['maintenance.auto', 'false'],
     ['advice.detachedHead', 'false'],

@@ -223,6 +223,28 @@ describe('hostile URLs and branches', () => {
     expect(existsSync(pwned)).toBe(false);
   });
 
+  it('refuses a crafted tree with a .git directory (hooks smuggled into the checkout)', async () => {
+    await rm(pwned, { force: true });
+    const bare = join(root, 'srv/app.git');
+    const git = (args: string[], input?: Buffer) =>
+      execFileSync('git', args, { cwd: bare, input, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' } })
+        .toString()
+        .trim();
+    const entry = (mode: string, name: string, sha: string) => Buffer.concat([Buffer.from(`${mode} ${name}\0`), Buffer.from(sha, 'hex')]);
+    const hook = git(['hash-object', '-w', '--stdin'], Buffer.from(`#!/bin/sh\ntouch ${pwned}\n`));
+    const hooks = git(['hash-object', '-w', '-t', 'tree', '--literally', '--stdin'], entry('100755', 'post-checkout', hook));
+    const dotgit = git(['hash-object', '-w', '-t', 'tree', '--literally', '--stdin'], entry('40000', 'hooks', hooks));
+    const top = git(['hash-object', '-w', '-t', 'tree', '--literally', '--stdin'], entry('40000', '.git', dotgit));
+    const commit = git(['-c', 'user.name=x', '-c', 'user.email=x@x', 'commit-tree', top, '-m', 'evil']);
+    git(['update-ref', 'refs/heads/evil', commit]);
+    const d = dest();
+    const e = await fetchSource({ url: httpUrl(), branch: 'evil', auth: token, dest: d, logger: new CaptureLogger() }).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(GitError);
+    expect((e as GitError).message).toMatch(/hasDotgit|dotgit|\.git/i);
+    expect(existsSync(d)).toBe(false);
+    expect(existsSync(pwned)).toBe(false);
+  });
+
   it('keeps ext:: and file:: refused by git itself even past the URL check (GIT_ALLOW_PROTOCOL)', async () => {
     const { GitSession } = await import('../src/session.js');
     const { runGit } = await import('../src/run-git.js');
