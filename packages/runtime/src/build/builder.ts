@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { posix } from 'node:path';
 import { InvalidArgument, NotFound } from '../errors.js';
 import { BuildCache } from './build-cache.js';
 import { RunningBuilds, type BuildImages } from './build-images.js';
 import { BuildContext } from './context.js';
+import { readContextFile } from './context-read.js';
 import { parseArg, parseDockerfile, type Dockerfile, type Instruction, type Stage } from './dockerfile.js';
 import { applyMetadata, commandOf, METADATA_KEYWORDS, type ImageRunConfig } from './image-config.js';
 import { processWord, processWords } from './shell-words.js';
@@ -12,6 +12,9 @@ import { stageCopy, type SourceRoot } from './copy-staging.js';
 import { cleanupFailed, logFailure, logger } from '@skiff/logger';
 
 const log = logger.child({ component: 'build' });
+
+/** the Dockerfile and .dockerignore are read whole: parseDockerfile refuses more than this anyway */
+const MAX_CONTEXT_TEXT = 1024 * 1024;
 
 /**
  * The Dockerfile builder: runs the stages a target needs, one image per step, with
@@ -113,7 +116,7 @@ export class Builder {
     const emit = opts.onEvent ?? (() => {});
     const text = opts.dockerfileText ?? (await this.readDockerfile(opts.context, opts.dockerfile ?? 'Dockerfile'));
     const df = parseDockerfile(text);
-    const dockerignore = await readFile(join(opts.context, '.dockerignore'), 'utf8').catch(() => '');
+    const dockerignore = readContextFile(opts.context, '.dockerignore', MAX_CONTEXT_TEXT) ?? '';
     const ctx = new BuildContext(opts.context, dockerignore);
     const buildArgs = opts.buildArgs ?? {};
     const stages = stagesToBuild(df, buildArgs, opts.target);
@@ -157,11 +160,10 @@ export class Builder {
   private async readDockerfile(context: string, path: string): Promise<string> {
     const rel = posix.normalize(path);
     if (rel.startsWith('../') || rel === '..') throw new InvalidArgument(`the Dockerfile (${path}) must be inside the build context`);
-    try {
-      return await readFile(join(context, rel), 'utf8');
-    } catch {
-      throw new NotFound(`failed to read dockerfile: open ${path}: no such file or directory`);
-    }
+    // through an fd in the context root: a Dockerfile symlinked to a host file must not be read
+    const text = readContextFile(context, rel, MAX_CONTEXT_TEXT);
+    if (text === undefined) throw new NotFound(`failed to read dockerfile: open ${path}: no such file or directory`);
+    return text;
   }
 
   private async step(
