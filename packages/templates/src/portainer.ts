@@ -71,7 +71,7 @@ export function fromPortainer(doc: { version: string | number; templates: unknow
       warnings.push(`${what}: left out: ${why}`);
       return;
     }
-    templates.push(convert(t, uniqueId(t.title ?? t.name ?? t.image, ids)));
+    templates.push(convert(t, uniqueId(t.title ?? t.name ?? t.image ?? 'template', ids)));
   });
   return { version: 1, name: `Portainer templates (v${doc.version})`, templates };
 }
