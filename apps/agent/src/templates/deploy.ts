@@ -5,8 +5,11 @@ import { projectHostRequests } from '../auth/project-host-access.js';
 import { call, recordAudit, type Context } from '../trpc.js';
 import { engineOf } from '../routers/compose.js';
 import { stackDir, validateStack } from '../routers/stacks.js';
+import { logger } from '@skiff/logger';
 import { findTemplate } from './catalogues.js';
 import { envWithSecrets, openStackSecrets, storeStackSecrets } from './stack-secrets.js';
+
+const log = logger.child({ component: 'templates' });
 
 export interface TemplateDeployInput {
   catalogue: string;
@@ -58,7 +61,10 @@ export async function prepareTemplateStack(ctx: Context, input: TemplateDeployIn
     if (input.update) throw new TRPCError({ code: 'NOT_FOUND', message: `no stack named "${input.name}" to update` });
   }
   const kept = existing ? await openStackSecrets(ctx, input.name) : {};
-  const r = await call(async () => renderTemplate(template, input.values, { existingSecrets: kept }));
+  // an update starts from the values of the last deploy: `--set NOTE=x` must not reset the port to its default
+  const names = new Set(template.parameters.map((p) => p.name));
+  const previous = existing && origin ? Object.fromEntries(Object.entries(previousValues(origin.values)).filter(([k]) => names.has(k))) : {};
+  const r = await call(async () => renderTemplate(template, { ...previous, ...input.values }, { existingSecrets: kept }));
   const secrets = Object.keys(r.secrets);
   const envFile = envNote(input.catalogue, input.template, secrets);
   const v = await validateStack(ctx, { name: input.name, composeFile: r.compose, envFile: envWithSecrets(envFile, r.secrets) });
@@ -78,4 +84,15 @@ export async function prepareTemplateStack(ctx: Context, input: TemplateDeployIn
   await ctx.db.templateStack.upsert({ where: { stack: input.name }, create: { stack: input.name, ...origins }, update: origins });
   recordAudit(ctx, 'templates.deploy', `${input.name} (${input.catalogue}/${input.template})`);
   return { name: input.name, catalogue: input.catalogue, template: input.template, secrets, generated: r.generated, values: r.values, updated: !!existing };
+}
+
+/** the stored non-secret values of a stack's last template deploy (a row an older agent wrote badly counts as none) */
+function previousValues(json: string): Record<string, ParamValue> {
+  try {
+    const v = JSON.parse(json) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, ParamValue>) : {};
+  } catch (e) {
+    log.warn('unreadable stored template values', { err: e });
+    return {};
+  }
 }

@@ -81,7 +81,7 @@ export async function templateCommand(client: SkiffClient, argv: string[]): Prom
           catalogue: catalogueFlag,
           name: { type: 'string', help: 'Name of the stack to create' },
           set: { type: 'string', multiple: true, value: 'list', help: 'Set a parameter (KEY=VALUE)' },
-          update: { type: 'boolean', help: 'Re-render an existing stack of this template (its secrets are kept)' },
+          update: { type: 'boolean', help: 'Re-render an existing stack of this template (its last values and secrets are kept)' },
           pull: { type: 'boolean', help: 'Pull the images before starting' },
         },
         { command: 'template deploy' },
