@@ -101,6 +101,11 @@ describe('templates page', () => {
     await page.getByTestId('template-builtin-postgres').waitFor();
     expect(await page.getByRole('button', { name: /^Deploy / }).count()).toBe(0);
     expect(await page.getByLabel('catalogue name').count()).toBe(0);
+    // a phone's width: the grid folds to one column, nothing scrolls sideways
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(300);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    await screenshot(page, 'templates-phone-390.png');
     expect(errors).toEqual([]);
     await page.close();
   });
