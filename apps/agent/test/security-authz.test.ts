@@ -123,6 +123,14 @@ const TABLE: Record<string, Row> = {
   'stacks.remove': O,
   'settings.hostAccess': A,
   'settings.setHostAccess': A,
+  'templates.catalogues': V,
+  'templates.list': V,
+  'templates.get': V,
+  'templates.deploy': O,
+  'templates.revealSecrets': O,
+  'templates.addCatalogue': A,
+  'templates.refreshCatalogue': A,
+  'templates.removeCatalogue': A,
 };
 
 const RANK: Record<Least, number> = { public: 0, viewer: 1, operator: 2, admin: 3 };

@@ -12,6 +12,7 @@ const LINKS: { href: string; label: string; needs?: keyof Pick<Me['can'], 'admin
   { href: '/', label: 'Home' },
   { href: '/containers', label: 'Containers' },
   { href: '/stacks', label: 'Stacks' },
+  { href: '/templates', label: 'Templates' },
   { href: '/images', label: 'Images' },
   { href: '/build', label: 'Build', needs: 'operate' },
   { href: '/volumes', label: 'Volumes' },

@@ -51,6 +51,7 @@ const MUTATION_EVENTS: Record<string, RuntimeEventType[]> = {
   volumes: ['volume'],
   networks: ['network'],
   stacks: ['container', 'network', 'volume'],
+  templates: ['container', 'network', 'volume'],
   system: ['container', 'image', 'volume', 'network'],
 };
 
@@ -60,6 +61,7 @@ const MUTATION_OWN: Record<string, QueryPath[]> = {
   images: [['system', 'df']],
   volumes: [['system', 'df']],
   stacks: [['stacks']],
+  templates: [['templates']],
   users: [['users']],
   tokens: [['tokens']],
   registries: [['registries']],

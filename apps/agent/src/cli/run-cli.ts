@@ -80,6 +80,10 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
     () => import('./commands/networks.js'),
     (m) => m.networkCommand,
   ),
+  template: from(
+    () => import('./commands/templates.js'),
+    (m) => m.templateCommand,
+  ),
   user: from(access, (m) => m.userCommand),
   token: from(access, (m) => m.tokenCommand),
   login: from(access, (m) => m.loginCommand),
@@ -121,6 +125,7 @@ Commands:
   export      Export a container's filesystem as a tar archive
   import      Import a filesystem tarball as an image
   compose     Multi-container apps from compose.yaml (up, down, ps, logs, exec, …)
+  template    One-click templates: list, show, deploy as a stack; catalogues
   volume      Manage volumes (create, ls, inspect, rm, prune)
   network     Manage networks (create, ls, inspect, rm, prune, connect, disconnect)
   port        List a container's published ports
@@ -142,7 +147,7 @@ Run 'skiff COMMAND --help' for more information on a command.
  * would do it as root, not as the caller), the credential ones, and compose (its own
  * Ctrl+C handling).
  */
-const NOT_IN_AGENT = new Set(['daemon', 'cp', 'build', 'save', 'load', 'export', 'import', 'compose', 'login', 'logout', 'user', 'token']);
+const NOT_IN_AGENT = new Set(['daemon', 'cp', 'build', 'save', 'load', 'export', 'import', 'compose', 'login', 'logout', 'user', 'token', 'template']);
 
 /** Can the agent run this call (argv without the program name)? */
 export function servedInAgent(argv: string[]): boolean {

@@ -8,6 +8,7 @@ import { isUniqueViolation } from '@skiff/db';
 import { call, operatorProcedure, router, viewerProcedure, type Context } from '../trpc.js';
 import { audited, engineOf, projectName } from './compose.js';
 import { projectHostRequests } from '../auth/project-host-access.js';
+import { deleteStackSecrets, envWithPlaceholders, envWithSecrets, openStackSecrets, secretKeys } from '../templates/stack-secrets.js';
 
 /**
  * Stacks: compose projects whose file and .env are stored in the database and managed
@@ -40,7 +41,7 @@ export interface StackError {
 export type Validation = { ok: true; project: ComposeProject } | { ok: false; error: StackError };
 
 /** The stack's file and .env → the project, exactly as deploy would load it; a bad file is a result, not a throw. */
-async function validateStack(ctx: Context, input: { name: string; composeFile: string; envFile: string }): Promise<Validation> {
+export async function validateStack(ctx: Context, input: { name: string; composeFile: string; envFile: string }): Promise<Validation> {
   try {
     const env = readEnvFile(input.envFile, { file: '.env' });
     const project = await loadProject({
@@ -80,6 +81,31 @@ function stateOf(p: Summary | undefined): 'running' | 'partial' | 'stopped' | 'n
   if (!p || p.containers === 0) return 'not deployed';
   const running = Number(/running\((\d+)\)/.exec(p.status)?.[1] ?? 0);
   return running === p.containers ? 'running' : running === 0 ? 'stopped' : 'partial';
+}
+
+/**
+ * `compose up -d` of a stored stack: its file and .env (with its sealed secrets) written to
+ * the stack's directory first; progress lines, then `{ done }`. The one deploy path of
+ * stacks, shared by stacks.deploy and templates.deploy.
+ */
+export function deployStack(ctx: Context, name: string, opts: { pull?: boolean; forceRecreate?: boolean }, signal?: AbortSignal) {
+  return exclusive(name, async function* () {
+    const stack = await loadStored(ctx, name);
+    const dir = stackDir(ctx, stack.name);
+    const envFile = envWithSecrets(stack.envFile, await openStackSecrets(ctx, stack.name));
+    const v = await validateStack(ctx, { name: stack.name, composeFile: stack.composeFile, envFile });
+    if (!v.ok) throw new TRPCError({ code: 'BAD_REQUEST', message: v.error.message });
+    await call(() => ctx.checkHostAccess(projectHostRequests(v.project), [dir]));
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(join(dir, 'compose.yaml'), stack.composeFile);
+    await writeFile(join(dir, '.env'), envFile, { mode: 0o600 });
+    // a caller below admin may bind the stack's own directory (`./`), nothing else of the host
+    const engine = new ComposeEngine(ctx.runtimeAllowingBinds([dir]));
+    yield* audited(ctx, 'stacks.deploy', stack.name, async (emit) => {
+      if (opts.pull) await engine.pull(v.project, undefined, emit);
+      await engine.up(v.project, { forceRecreate: opts.forceRecreate, removeOrphans: true, signal, onEvent: emit });
+    });
+  });
 }
 
 /** runs one engine call that reports progress, returning its lines (for mutations the dashboard shows at once) */
@@ -126,15 +152,18 @@ export const stacksRouter = router({
       call(() => engineOf(ctx).containers(input.name, { all: true })),
     ]);
     if (!stack && containers.length === 0) throw new TRPCError({ code: 'NOT_FOUND', message: `no stack named "${input.name}"` });
-    return { stack, external: !stack, containers, dir: stackDir(ctx, input.name) };
+    // a secret's name only: its value is never returned (templates.revealSecrets is for operators)
+    return { stack, external: !stack, containers, dir: stackDir(ctx, input.name), secrets: stack ? await secretKeys(ctx, stack.name) : [] };
   }),
 
   /** the normalised project, or the first error with its place in compose.yaml / .env (for the editor) */
-  validate: viewerProcedure.input(stackInput.extend({ name: projectName.default('stack') })).query(({ ctx, input }) => validateStack(ctx, input)),
+  validate: viewerProcedure
+    .input(stackInput.extend({ name: projectName.default('stack') }))
+    .query(async ({ ctx, input }) => validateStack(ctx, { ...input, envFile: await envWithPlaceholders(ctx, input.name, input.envFile) })),
 
   /** create (`create: true` refuses an existing name) or update; an invalid file is refused with its located error */
   save: operatorProcedure.input(stackInput.extend({ create: z.boolean().optional() })).mutation(async ({ ctx, input }) => {
-    const v = await validateStack(ctx, input);
+    const v = await validateStack(ctx, { ...input, envFile: await envWithPlaceholders(ctx, input.name, input.envFile) });
     if (!v.ok) throw new TRPCError({ code: 'BAD_REQUEST', message: v.error.message });
     const data = { composeFile: input.composeFile, envFile: input.envFile, updatedBy: ctx.principal.username };
     try {
@@ -151,24 +180,7 @@ export const stacksRouter = router({
   /** `compose up -d` of the stored file and .env, written to the stack's directory first; streams progress lines */
   deploy: operatorProcedure
     .input(byName.extend({ pull: z.boolean().optional(), forceRecreate: z.boolean().optional() }))
-    .subscription(({ ctx, input, signal }) =>
-      exclusive(input.name, async function* () {
-        const stack = await loadStored(ctx, input.name);
-        const dir = stackDir(ctx, stack.name);
-        const v = await validateStack(ctx, stack);
-        if (!v.ok) throw new TRPCError({ code: 'BAD_REQUEST', message: v.error.message });
-        await call(() => ctx.checkHostAccess(projectHostRequests(v.project), [dir]));
-        await mkdir(dir, { recursive: true, mode: 0o700 });
-        await writeFile(join(dir, 'compose.yaml'), stack.composeFile);
-        await writeFile(join(dir, '.env'), stack.envFile, { mode: 0o600 });
-        // a caller below admin may bind the stack's own directory (`./`), nothing else of the host
-        const engine = new ComposeEngine(ctx.runtimeAllowingBinds([dir]));
-        yield* audited(ctx, 'stacks.deploy', stack.name, async (emit) => {
-          if (input.pull) await engine.pull(v.project, undefined, emit);
-          await engine.up(v.project, { forceRecreate: input.forceRecreate, removeOrphans: true, signal, onEvent: emit });
-        });
-      }),
-    ),
+    .subscription(({ ctx, input, signal }) => deployStack(ctx, input.name, input, signal)),
 
   start: operatorProcedure.input(byName).mutation(({ ctx, input }) => collect((emit) => engineOf(ctx).start(input.name, undefined, emit))),
   stop: operatorProcedure.input(byName).mutation(({ ctx, input }) => collect((emit) => engineOf(ctx).stop(input.name, undefined, emit))),
@@ -182,6 +194,8 @@ export const stacksRouter = router({
     await loadStored(ctx, input.name);
     const result = await collect((emit) => engineOf(ctx).down(input.name, { volumes: input.volumes, onEvent: emit }));
     await ctx.db.stack.delete({ where: { name: input.name } }).catch(() => undefined);
+    await deleteStackSecrets(ctx, input.name);
+    await ctx.db.templateStack.deleteMany({ where: { stack: input.name } });
     await rm(stackDir(ctx, input.name), { recursive: true, force: true });
     return result;
   }),
