@@ -42,6 +42,7 @@ export default function HomePage() {
 
   return (
     <div className="space-y-4">
+      <h1 className="text-lg font-semibold">Overview</h1>
       {error && (
         <p role="alert" className="rounded bg-rose-100 p-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">
           {error}
