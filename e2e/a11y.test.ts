@@ -187,6 +187,33 @@ describe('accessibility (axe-core)', () => {
     }
   }
 
+  it('lets the keyboard skip the nav, and describes the home page’s stat links by what they count', async () => {
+    const ctx = await context('light', WIDTHS[0]);
+    const page = await ctx.newPage();
+    await signIn(page, agent, 'admin', AgentHarness.ADMIN_PASSWORD);
+    // a fresh load: the focus starts at the top of the document
+    await page.goto(`${agent.url}/`);
+    await page.getByTestId('running-count').waitFor();
+    await page.keyboard.press('Tab');
+    const skip = page.getByRole('link', { name: 'Skip to content' });
+    expect(await skip.evaluate((el) => el === document.activeElement)).toBe(true);
+    // shown while focused, at the top of the page
+    expect(await skip.evaluate((el) => el.getBoundingClientRect().width > 20 && el.getBoundingClientRect().top < 40)).toBe(true);
+    await screenshot(page, 'a11y-skip-link.png');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    // the next Tab lands in the page, past the nav
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => !!document.activeElement?.closest('main'))).toBe(true);
+    // each count's link is described by its card's label
+    const stats = await page
+      .locator('main a[aria-describedby]')
+      .evaluateAll((links) => links.map((a) => [a.textContent, document.getElementById(a.getAttribute('aria-describedby')!)?.textContent]));
+    expect(stats.map(([, label]) => label)).toEqual(['Running', 'Stopped', 'Images', 'Volumes · networks']);
+    expect(stats.every(([text]) => /\d/.test(text ?? ''))).toBe(true);
+    await ctx.close();
+  }, 60_000);
+
   it('names the rule, the element, the page, the mode and the width of a violation', async () => {
     const ctx = await context('dark', WIDTHS[1]);
     const page = await ctx.newPage();
