@@ -332,12 +332,13 @@ describe('phone width', () => {
     }
     expect(overflowing, 'pages that scroll sideways at 390 px').toEqual([]);
 
-    // the container rows' buttons stay on screen (the table scrolls under them), as do the image rows'
+    // the container rows' actions menu stays on screen (the table scrolls under it), as do the image rows' buttons
     await page.goto(`${agent.url}/containers`);
     await page.getByTestId('row-alpha').waitFor();
-    const stop = page.getByTestId('row-alpha').getByRole('button', { name: 'stop' });
-    expect(await stop.evaluate((b) => b.getBoundingClientRect().right <= window.innerWidth)).toBe(true);
-    await stop.click();
+    const actions = page.getByTestId('row-alpha').getByRole('button', { name: 'actions for alpha' });
+    expect(await actions.evaluate((b) => b.getBoundingClientRect().right <= window.innerWidth)).toBe(true);
+    await actions.click();
+    await page.getByRole('menu', { name: 'actions for alpha' }).getByRole('menuitem', { name: 'stop' }).click();
     await expect.poll(() => page.getByTestId('row-alpha').textContent(), { timeout: 15_000 }).toMatch(/Exited/);
     await page.goto(`${agent.url}/images`);
     await page.getByRole('button', { name: 'remove' }).first().waitFor();

@@ -87,6 +87,31 @@ describe('live data', () => {
     await context.close();
   }, 90_000);
 
+  it('shows what the CLI changes without a reload: home’s disk use and the audit log', async () => {
+    const context = await browser.newContext();
+    const errors: string[] = [];
+    const home = await tab(context, errors);
+    await signIn(home);
+    const volumesUsed = home.getByTestId('disk').locator('dt:text-is("Volumes") + dd');
+    await expect.poll(() => volumesUsed.textContent(), { timeout: 10_000 }).toMatch(/\(0\)$/);
+    const audit = await tab(context, errors);
+    await audit.goto(`${agent.url}/audit`);
+    await audit.getByTestId('audit-row').first().waitFor();
+    // a reload would drop these marks
+    for (const p of [home, audit]) await p.evaluate(() => ((window as unknown as { kept: boolean }).kept = true));
+
+    expect(agent.cli(['volume', 'create', 'cli-made']).code).toBe(0);
+    await expect.poll(() => volumesUsed.textContent(), { timeout: 15_000 }).toMatch(/\(1\)$/);
+    const row = audit.getByTestId('audit-row').filter({ hasText: 'volumes.create' }).filter({ hasText: 'cli-made' });
+    await expect.poll(() => row.count(), { timeout: 15_000 }).toBe(1);
+    expect(agent.cli(['volume', 'rm', 'cli-made']).code).toBe(0);
+    await expect.poll(() => volumesUsed.textContent(), { timeout: 15_000 }).toMatch(/\(0\)$/);
+    await expect.poll(() => audit.getByTestId('audit-row').filter({ hasText: 'volumes.remove' }).count(), { timeout: 15_000 }).toBe(1);
+    for (const p of [home, audit]) expect(await p.evaluate(() => (window as unknown as { kept?: boolean }).kept)).toBe(true);
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+
   it('shows a refused input as a sentence naming the field and the reason', async () => {
     const context = await browser.newContext();
     const errors: string[] = [];

@@ -19,11 +19,20 @@ export default function RootLayout({ children }: { children: ReactNode }) {
         <script dangerouslySetInnerHTML={{ __html: THEME_BOOT_SCRIPT }} />
       </head>
       <body className="min-h-screen">
+        {/* first in the tab order: keyboard users skip the nav (shown only while focused) */}
+        <a
+          href="#main"
+          className="sr-only rounded bg-white px-3 py-2 text-sm font-medium text-zinc-900 focus:not-sr-only focus:fixed focus:top-2 focus:left-2 focus:z-[70] dark:bg-zinc-900 dark:text-zinc-100"
+        >
+          Skip to content
+        </a>
         <TRPCReactProvider>
           {/* mounted here, not inside the provider's module: it uses the provider's hooks */}
           <LiveEvents />
           <Nav />
-          <main className="mx-auto max-w-7xl p-4">{children}</main>
+          <main id="main" tabIndex={-1} className="mx-auto max-w-7xl p-4 focus:outline-none">
+            {children}
+          </main>
           <Toaster />
         </TRPCReactProvider>
       </body>

@@ -25,23 +25,24 @@ export default function HomePage() {
   const failed = infoQ.error ?? volumes.error ?? networks.error;
   const error = failed ? errorMessage(failed) : '';
 
-  const stat = (label: string, value: ReactNode, href?: string, testId?: string) => (
+  // the number is the link (the nav's "Images" and "Volumes" stay the only links of those names);
+  // the card's label describes it, so a screen reader says "3, link, Images"
+  const stat = (label: string, value: ReactNode, href: string, id: string) => (
     <div className="card">
-      <div className="text-xs uppercase tracking-wide text-zinc-500">{label}</div>
-      <div className="mt-1 text-2xl font-semibold" data-testid={testId}>
-        {href ? (
-          <Link href={href} className="hover:underline">
-            {value}
-          </Link>
-        ) : (
-          value
-        )}
+      <div className="text-xs uppercase tracking-wide text-zinc-500" id={`stat-${id}`}>
+        {label}
+      </div>
+      <div className="mt-1 text-2xl font-semibold" data-testid={id}>
+        <Link href={href} className="hover:underline" aria-describedby={`stat-${id}`}>
+          {value}
+        </Link>
       </div>
     </div>
   );
 
   return (
     <div className="space-y-4">
+      <h1 className="text-lg font-semibold">Overview</h1>
       {error && (
         <p role="alert" className="rounded bg-rose-100 p-2 text-sm text-rose-700 dark:bg-rose-950 dark:text-rose-300">
           {error}
@@ -62,7 +63,7 @@ export default function HomePage() {
             )}
             {stat('Stopped', info.containersStopped, '/containers?state=exited', 'stopped-count')}
             {stat('Images', info.images, '/images', 'image-count')}
-            {stat('Volumes · networks', counts ? `${counts.volumes} · ${counts.networks}` : '…', '/volumes')}
+            {stat('Volumes · networks', counts ? `${counts.volumes} · ${counts.networks}` : '…', '/volumes', 'volume-network-count')}
           </div>
           <div className="grid gap-3 md:grid-cols-2">
             <section className="card text-sm" aria-label="host">

@@ -70,7 +70,8 @@ export function Nav() {
           <span className="flex-1" />
           <button
             className="btn"
-            aria-label="theme"
+            // the name says what the button sets and includes its visible word (the glyph is decoration)
+            aria-label={`theme: ${theme}`}
             title="light / dark / system"
             onClick={() => {
               const t = nextTheme(theme);
@@ -78,7 +79,7 @@ export function Nav() {
               applyTheme(t);
             }}
           >
-            {theme === 'dark' ? '☾ dark' : theme === 'light' ? '☀ light' : '◐ system'}
+            <span aria-hidden>{theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐'}</span> {theme}
           </button>
           {me && (
             <>

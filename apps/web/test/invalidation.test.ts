@@ -25,6 +25,7 @@ function seeded() {
     users: trpc.users.list.queryKey(),
     tokens: trpc.tokens.list.queryKey(),
     audit: trpc.audit.list.queryKey({ limit: 50 }),
+    df: trpc.system.df.queryKey(),
     me: trpc.auth.me.queryKey(),
   };
   for (const k of Object.values(keys)) queryClient.setQueryData(k, []);
@@ -44,22 +45,31 @@ const paths = (p: ReturnType<typeof pathsForMutation>) => {
 };
 
 describe('what a change makes stale', () => {
-  it('a container event: the lists that show containers, not the polled process list nor users', async () => {
-    expect(await seeded().stale(pathsForEvents(['container']))).toEqual(['container', 'containers', 'networks', 'stack', 'stacks', 'volumes']);
+  it('a container event: the lists that show containers, disk use and the audit log, not the polled process list nor users', async () => {
+    expect(await seeded().stale(pathsForEvents(['container']))).toEqual(['audit', 'container', 'containers', 'df', 'networks', 'stack', 'stacks', 'volumes']);
   });
 
-  it('an image event: only the image lists', async () => {
-    expect(await seeded().stale(pathsForEvents(['image', 'image']))).toEqual(['images']);
+  it('an image event: the image lists, disk use and the audit log', async () => {
+    expect(await seeded().stale(pathsForEvents(['image', 'image']))).toEqual(['audit', 'df', 'images']);
+  });
+
+  it('a volume event (a volume made with the CLI): the volume list, disk use and the audit log', async () => {
+    expect(await seeded().stale(pathsForEvents(['volume']))).toEqual(['audit', 'df', 'volumes']);
+  });
+
+  it('no events: nothing', async () => {
+    expect(await seeded().stale(pathsForEvents([]))).toEqual([]);
   });
 
   it('a mutation: its own lists and the audit log; a user change nothing of the runtime', async () => {
-    expect(await seeded().stale(paths(pathsForMutation('volumes.create')))).toEqual(['audit', 'volumes']);
+    expect(await seeded().stale(paths(pathsForMutation('volumes.create')))).toEqual(['audit', 'df', 'volumes']);
     expect(await seeded().stale(paths(pathsForMutation('users.update')))).toEqual(['audit', 'users']);
     expect(await seeded().stale(paths(pathsForMutation('tokens.revoke')))).toEqual(['audit', 'tokens']);
     expect(await seeded().stale(paths(pathsForMutation('stacks.save')))).toEqual([
       'audit',
       'container',
       'containers',
+      'df',
       'networks',
       'stack',
       'stacks',

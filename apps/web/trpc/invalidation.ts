@@ -19,13 +19,18 @@ const BY_EVENT: Record<RuntimeEventType, QueryPath[]> = {
     ['networks', 'inspect'],
     ['volumes', 'list'],
     ['system', 'info'],
+    ['system', 'df'],
   ],
   image: [
     ['images', 'list'],
     ['images', 'inspect'],
     ['system', 'info'],
+    ['system', 'df'],
   ],
-  volume: [['volumes', 'list']],
+  volume: [
+    ['volumes', 'list'],
+    ['system', 'df'],
+  ],
   // connect/disconnect change the container's own network list too
   network: [
     ['networks', 'list'],
@@ -35,13 +40,21 @@ const BY_EVENT: Record<RuntimeEventType, QueryPath[]> = {
   ],
 };
 
+/**
+ * A change made through the API from elsewhere (the CLI, another tab, a script with a token)
+ * is in the audit log too; its runtime event is how this tab hears of it. (A restart policy's
+ * event refetches the log for nothing: only an open audit page refetches.)
+ */
+const AUDITED: QueryPath = ['audit'];
+
 const EVENT_TYPES = Object.keys(BY_EVENT) as RuntimeEventType[];
 
 export const isRuntimeEventType = (t: string): t is RuntimeEventType => (EVENT_TYPES as string[]).includes(t);
 
 /** the lists a batch of runtime events makes stale, each once */
 export function pathsForEvents(types: Iterable<RuntimeEventType>): QueryPath[] {
-  return dedupe([...new Set(types)].flatMap((t) => BY_EVENT[t]));
+  const unique = [...new Set(types)];
+  return unique.length ? dedupe([...unique.flatMap((t) => BY_EVENT[t]), AUDITED]) : [];
 }
 
 /** a router's mutations change what these event types cover (their events may land later, or not reach a closed stream) */

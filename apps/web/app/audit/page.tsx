@@ -27,7 +27,8 @@ function AuditLog() {
   const [action, setAction] = useUrlState('action', '');
   // filters apply as you type, a moment after the last key
   const filters = useDebounced({ actorContains: user.trim() || undefined, actionContains: action.trim() || undefined }, 250);
-  // pages by `before` (the last id shown), under the audit path so every mutation marks it stale
+  // pages by `before` (the last id shown), under the audit path so every mutation of this tab and
+  // every runtime event (a change from the CLI or another tab) marks it stale: no Refresh button
   const pages = useInfiniteQuery({
     queryKey: [trpc.audit.list.pathKey()[0], { input: filters, type: 'infinite' }] as const,
     queryFn: ({ pageParam }) => client.audit.list.query({ limit: PAGE, ...filters, before: pageParam }),
@@ -60,9 +61,6 @@ function AuditLog() {
           value={action}
           onChange={(e) => setAction(e.target.value)}
         />
-        <button className="btn" disabled={busy} onClick={() => void pages.refetch()}>
-          Refresh
-        </button>
       </div>
       <ErrorAlert error={error} />
       <TableCard label="audit log">
@@ -85,7 +83,7 @@ function AuditLog() {
               <td>{e.actor}</td>
               <td className="font-mono text-xs">{e.action}</td>
               <td className="max-w-[16rem] truncate font-mono text-xs" title={e.target ?? undefined}>
-                {e.target ?? <span className="text-zinc-400">—</span>}
+                {e.target ?? <span className="text-zinc-500">—</span>}
               </td>
               <td>
                 {e.result === 'ok' ? (

@@ -18,12 +18,16 @@ import {
   sortContainers,
 } from '../../components/containers/list-model';
 import { RunForm } from '../../components/run-form';
+import { toasted } from '../../components/toast';
 import { useAction } from '../../components/use-action';
 import { useMe } from '../../components/use-auth';
 import { useTitle } from '../../components/use-title';
 import { useUrlState } from '../../components/use-url-state';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
+
+/** what a row action's toast says when it worked: "Stopped web" */
+const DONE: Record<RowAction, string> = { start: 'Started', stop: 'Stopped', restart: 'Restarted', remove: 'Removed' };
 
 export default function ContainersPage() {
   useTitle('Containers');
@@ -40,12 +44,15 @@ export default function ContainersPage() {
   const state: StateFilter = (STATES as readonly string[]).includes(stateParam) ? (stateParam as StateFilter) : 'all';
   const [sortParam, setSort] = useUrlState('sort', 'name');
   const sort = useMemo(() => parseSort(sortParam), [sortParam]);
-  const [folded, setFolded] = useState<ReadonlySet<string>>(new Set());
+  // folded stacks too (?folded=shop,blog; project names have no commas)
+  const [foldedParam, setFoldedParam] = useUrlState('folded', '');
+  const folded = useMemo<ReadonlySet<string>>(() => new Set(foldedParam.split(',').filter(Boolean)), [foldedParam]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [showRun, setShowRun] = useState(false);
   const canOperate = !!me?.can.operate;
   const start = useMutation(trpc.containers.start.mutationOptions());
   const stop = useMutation(trpc.containers.stop.mutationOptions());
+  const restart = useMutation(trpc.containers.restart.mutationOptions());
   const remove = useMutation(trpc.containers.remove.mutationOptions());
   const error = action.error || (list.error ? errorMessage(list.error) : '');
 
@@ -78,13 +85,12 @@ export default function ContainersPage() {
 
   const onSort = (key: SortKey) => setSort(formatSort({ key, desc: sort.key === key ? !sort.desc : key === 'created' }));
   const onFold = useCallback(
-    (project: string) =>
-      setFolded((f) => {
-        const n = new Set(f);
-        if (!n.delete(project)) n.add(project);
-        return n;
-      }),
-    [],
+    (project: string) => {
+      const n = new Set(folded);
+      if (!n.delete(project)) n.add(project);
+      setFoldedParam([...n].sort().join(','));
+    },
+    [folded, setFoldedParam],
   );
   const onToggle = useCallback(
     (id: string) =>
@@ -109,16 +115,19 @@ export default function ContainersPage() {
   );
   const onAction = (what: RowAction, c: ContainerSummary) => {
     const id = c.id;
-    if (what === 'start') void action.run(() => start.mutateAsync({ id }));
-    else if (what === 'stop') void action.run(() => stop.mutateAsync({ id, timeout: 3 }));
+    const name = nameOf(c);
+    // as on the container's page: a toast says when it is done (a stop may take seconds), wherever the user is by then
+    const act = (work: () => Promise<unknown>) => action.run(() => toasted(work(), `${DONE[what]} ${name}`, `Could not ${what} ${name}`));
+    if (what === 'start') void act(() => start.mutateAsync({ id }));
+    else if (what === 'stop') void act(() => stop.mutateAsync({ id, timeout: 3 }));
+    else if (what === 'restart') void act(() => restart.mutateAsync({ id, timeout: 3 }));
     else {
       // removal asks first, naming the container
-      const name = nameOf(c);
       void confirm.ask({
         title: `Remove container ${name}?`,
         body: `${c.state === 'running' ? 'It is running and will be killed. ' : ''}Its writable layer and logs are deleted; named volumes stay.`,
         confirm: `Remove container ${name}`,
-        run: () => action.run(() => remove.mutateAsync({ id, force: true })),
+        run: () => act(() => remove.mutateAsync({ id, force: true })),
       });
     }
   };

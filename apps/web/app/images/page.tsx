@@ -210,7 +210,7 @@ export default function ImagesPage() {
                               </Link>
                               {canOperate && (
                                 <button
-                                  className="text-sky-700 hover:underline disabled:opacity-50 dark:text-sky-400"
+                                  className="inline-flex min-h-6 items-center px-1 text-sky-700 hover:underline disabled:opacity-50 dark:text-sky-400"
                                   aria-label={`push ${t}`}
                                   title={`push ${t} to its registry`}
                                   disabled={pushes[t]?.state === 'pushing'}
@@ -221,7 +221,7 @@ export default function ImagesPage() {
                               )}
                               {canOperate && (
                                 <button
-                                  className="text-zinc-500 hover:text-rose-600"
+                                  className="inline-flex min-h-6 min-w-6 items-center justify-center text-zinc-500 hover:text-rose-700 dark:hover:text-rose-400"
                                   aria-label={`untag ${t}`}
                                   title={`untag ${t}`}
                                   disabled={busy}
@@ -233,7 +233,7 @@ export default function ImagesPage() {
                             </span>
                           ))
                         ) : (
-                          <span className="font-mono text-xs text-zinc-400">&lt;none&gt;:&lt;none&gt;</span>
+                          <span className="font-mono text-xs text-zinc-500">&lt;none&gt;:&lt;none&gt;</span>
                         )}
                       </span>
                       {i.repoTags.some((t) => pushes[t]) && (
@@ -272,7 +272,7 @@ export default function ImagesPage() {
                       <Link
                         className="text-sky-700 hover:underline dark:text-sky-400"
                         href={imageHref(i.id)}
-                        aria-label={`details of ${i.repoTags[0] ?? shortId(i.id)}`}
+                        aria-label={`${shortId(i.id)}: details of ${i.repoTags[0] ?? 'the untagged image'}`}
                       >
                         {shortId(i.id)}
                       </Link>
@@ -287,7 +287,7 @@ export default function ImagesPage() {
                           {users} container{users > 1 ? 's' : ''}
                         </span>
                       ) : (
-                        <span className="text-zinc-400">unused</span>
+                        <span className="text-zinc-500">unused</span>
                       )}
                     </td>
                     <td className="px-3 py-1">

@@ -62,7 +62,7 @@ export default function LoginPage() {
         autoComplete="current-password"
       />
       {login.error && (
-        <p role="alert" className="text-sm text-rose-600">
+        <p role="alert" className="text-sm text-rose-700 dark:text-rose-400">
           {errorMessage(login.error)}
         </p>
       )}

@@ -61,7 +61,7 @@ export default function SetupPage() {
         />
       </label>
       {setup.error && (
-        <p role="alert" className="text-sm text-rose-600">
+        <p role="alert" className="text-sm text-rose-700 dark:text-rose-400">
           {errorMessage(setup.error)}
         </p>
       )}

@@ -47,7 +47,7 @@ export default function StacksPage() {
             {rows.map((s) => (
               <tr key={s.name} className={ROW} data-testid={`stack-${s.name}`}>
                 <td className="p-2">
-                  <Link className="font-medium text-sky-600 hover:underline" href={`/stacks/${encodeURIComponent(s.name)}`}>
+                  <Link className="font-medium text-sky-700 dark:text-sky-400 hover:underline" href={`/stacks/${encodeURIComponent(s.name)}`}>
                     {s.name}
                   </Link>
                   {s.external && (

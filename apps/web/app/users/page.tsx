@@ -12,6 +12,8 @@ export default function UsersPage() {
   if (!me) return null;
   return (
     <div className="space-y-8">
+      {/* the page's one h1 for screen readers; its two sections show their own headings */}
+      <h1 className="sr-only">Users and API tokens</h1>
       {me.can.admin ? <UsersSection me={me} /> : <AdminsOnly what="ask an admin to manage users" />}
       <TokensSection me={me} />
     </div>

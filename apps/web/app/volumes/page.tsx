@@ -177,7 +177,7 @@ export default function VolumesPage() {
                       <Labels labels={v.labels} />
                     </td>
                     <td className="px-2">
-                      {v.usedBy.length ? `${v.usedBy.length} container${v.usedBy.length > 1 ? 's' : ''}` : <span className="text-zinc-400">unused</span>}
+                      {v.usedBy.length ? `${v.usedBy.length} container${v.usedBy.length > 1 ? 's' : ''}` : <span className="text-zinc-500">unused</span>}
                     </td>
                     <td className="space-x-1 whitespace-nowrap px-3 py-1 text-right">
                       <button className="btn" aria-expanded={open} onClick={() => setExpanded(open ? null : v.name)}>
@@ -211,7 +211,7 @@ export default function VolumesPage() {
                               <ul>
                                 {v.usedBy.map((id) => (
                                   <li key={id}>
-                                    <Link className="text-sky-600 hover:underline" href={`/containers/${id}`}>
+                                    <Link className="text-sky-700 dark:text-sky-400 hover:underline" href={`/containers/${id}`}>
                                       {names.get(id) ?? id.slice(0, 12)}
                                     </Link>
                                   </li>

@@ -1,6 +1,7 @@
 'use client';
 import type { ReactNode } from 'react';
 import { ago } from '../../lib/format';
+import { ScrollRegion } from '../scroll-region';
 
 /** What a non-admin sees on an admin page (the API refuses them too). */
 export function AdminsOnly({ what }: { what?: string }) {
@@ -21,20 +22,20 @@ export function ErrorAlert({ error }: { error: string }) {
   );
 }
 
-/** A table that scrolls sideways instead of overflowing a tablet-wide screen. */
+/** A table that scrolls sideways instead of overflowing a tablet-wide screen (focusable, so a keyboard can scroll it). */
 export function TableCard({ children, label }: { children: ReactNode; label: string }) {
   return (
-    <div className="card overflow-x-auto p-0">
+    <ScrollRegion className="card p-0" label={label}>
       <table className="w-full min-w-[40rem] text-left text-sm" aria-label={label}>
         {children}
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 
 /** "3 minutes ago" with the exact time as a tooltip; "—" for none */
 export function When({ t, never = '—' }: { t: string | null | undefined; never?: string }) {
-  if (!t) return <span className="text-zinc-400">{never}</span>;
+  if (!t) return <span className="text-zinc-500">{never}</span>;
   return (
     <time dateTime={t} title={new Date(t).toLocaleString()}>
       {agoOrIn(t)}

@@ -172,7 +172,7 @@ export function TokensSection({ me }: { me: Me }) {
                   <When t={t.lastUsedAt} never="never" />
                 </td>
                 <td className="whitespace-nowrap">
-                  {expired ? <span className="text-rose-600 dark:text-rose-400">expired</span> : <When t={t.expiresAt} never="never" />}
+                  {expired ? <span className="text-rose-700 dark:text-rose-400">expired</span> : <When t={t.expiresAt} never="never" />}
                 </td>
                 <td className="text-right">
                   <button className="btn-danger" onClick={() => revoke(t)}>

@@ -29,10 +29,10 @@ export function JsonTree({ value, name, depth = 0 }: { value: unknown; name?: st
     );
   return (
     <details open={depth < 2} className="pl-4">
-      <summary className="cursor-pointer select-none">
+      <summary className="cursor-pointer select-none leading-6">
         {key}
         {open}
-        <span className="text-zinc-400">
+        <span className="text-zinc-500">
           {' '}
           {entries.length} {Array.isArray(value) ? 'items' : 'keys'}{' '}
         </span>

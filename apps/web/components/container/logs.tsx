@@ -149,7 +149,8 @@ export function Logs({ id, name }: { id: string; name: string }) {
           <input type="checkbox" checked={streams.stdout} onChange={(e) => setStdout(e.target.checked)} /> stdout
         </label>
         <label className="flex items-center gap-1">
-          <input type="checkbox" checked={streams.stderr} onChange={(e) => setStderr(e.target.checked)} /> <span className="text-rose-500">stderr</span>
+          <input type="checkbox" checked={streams.stderr} onChange={(e) => setStderr(e.target.checked)} />{' '}
+          <span className="text-rose-700 dark:text-rose-400">stderr</span>
         </label>
         <span className="flex-1" />
         <span className="text-zinc-500" data-testid="log-count">
@@ -163,7 +164,7 @@ export function Logs({ id, name }: { id: string; name: string }) {
         </button>
       </div>
       {error && (
-        <p role="alert" className="text-sm text-rose-600">
+        <p role="alert" className="text-sm text-rose-700 dark:text-rose-400">
           {error}
         </p>
       )}

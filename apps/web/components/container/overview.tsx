@@ -53,7 +53,7 @@ export function Overview({ info }: { info: ContainerInspect }) {
         )}
         {s.Error && (
           <Row label="Error">
-            <span className="text-rose-600">{s.Error}</span>
+            <span className="text-rose-700 dark:text-rose-400">{s.Error}</span>
           </Row>
         )}
         {s.Health && (
@@ -101,7 +101,7 @@ export function Overview({ info }: { info: ContainerInspect }) {
                   {binds?.map((b) => (
                     <a
                       key={`${b.HostIp}:${b.HostPort}`}
-                      className="mr-2 text-sky-600 hover:underline"
+                      className="mr-2 text-sky-700 dark:text-sky-400 hover:underline"
                       href={`http://${b.HostIp && b.HostIp !== '0.0.0.0' ? b.HostIp : location.hostname}:${b.HostPort}/`}
                       target="_blank"
                       rel="noreferrer"

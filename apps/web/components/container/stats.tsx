@@ -63,7 +63,7 @@ export function Stats({ id, limits = { memory: 0, cpu: 0 } }: { id: string; limi
   const error = stream.error ? errorMessage(stream.error) : '';
   if (error)
     return (
-      <p role="alert" className="text-sm text-rose-600">
+      <p role="alert" className="text-sm text-rose-700 dark:text-rose-400">
         {error}
       </p>
     );

@@ -2,6 +2,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
+import { ScrollRegion } from '../scroll-region';
 
 /** `docker top`: the container's processes, refreshed every 2 s. */
 export function Top({ id }: { id: string }) {
@@ -11,13 +12,13 @@ export function Top({ id }: { id: string }) {
   const error = q.error && q.errorUpdatedAt >= q.dataUpdatedAt ? errorMessage(q.error) : '';
   if (error)
     return (
-      <p role="alert" className="text-sm text-rose-600">
+      <p role="alert" className="text-sm text-rose-700 dark:text-rose-400">
         {error}
       </p>
     );
   if (!top) return <p className="text-sm">loading…</p>;
   return (
-    <div className="card overflow-x-auto p-0">
+    <ScrollRegion className="card p-0" label="processes">
       <table className="w-full text-left text-xs" data-testid="top">
         <thead className="border-b border-zinc-200 text-zinc-500 dark:border-zinc-800">
           <tr>
@@ -40,6 +41,6 @@ export function Top({ id }: { id: string }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }

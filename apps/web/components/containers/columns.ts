@@ -4,7 +4,7 @@ import type { SortKey } from './list-model';
  * The list's columns, in order: header cells and row cells take their classes from here, so
  * a column hidden at a width is hidden in both (the table's fixed layout sizes the columns
  * from the header row; cells without a width share what is left). Phones keep the name
- * (with the state as a dot) and the buttons.
+ * (with the state under it) and an actions menu.
  */
 export interface Column {
   id: 'select' | 'name' | 'image' | 'state' | 'ports' | 'ip' | 'created' | 'project' | 'cpu' | 'memory' | 'actions';
@@ -26,7 +26,7 @@ export const COLUMNS: readonly Column[] = [
   { id: 'cpu', label: 'CPU', className: 'hidden w-16 xl:table-cell' },
   { id: 'memory', label: 'Memory', className: 'hidden w-20 xl:table-cell' },
   // pinned to the right edge: on a phone the row's buttons stay on screen while the rest scrolls under them
-  { id: 'actions', label: 'Actions', className: 'sticky right-0 w-36 bg-white dark:bg-zinc-900' },
+  { id: 'actions', label: 'Actions', className: 'sticky right-0 w-24 bg-white sm:w-56 dark:bg-zinc-900' },
 ];
 
 export const column = (id: Column['id']) => COLUMNS.find((c) => c.id === id)!.className;

@@ -4,6 +4,9 @@ import Link from 'next/link';
 import { ago, bytes } from '../../lib/format';
 import { type Column, COLUMNS, column } from './columns';
 import { ipOf, nameOf, projectOf } from './list-model';
+import { RowActions, type RowAction } from './row-actions';
+
+export type { RowAction };
 
 export const ROW_HEIGHT = 44;
 
@@ -16,7 +19,6 @@ export const STATE_COLOUR: Record<string, string> = {
   created: 'bg-sky-400',
 };
 
-export type RowAction = 'start' | 'stop' | 'remove';
 export interface Usage {
   cpuPercent: number;
   memoryUsage: number;
@@ -54,16 +56,16 @@ export function ContainerRow({
       <td className={cell('select')}>{canOperate && <input type="checkbox" aria-label={`select ${name}`} checked={selected} onChange={onToggle} />}</td>
       <td className={cell('name')} data-column="name">
         <span className={`flex items-center gap-1.5 ${inGroup ? 'pl-5' : ''}`}>
-          {/* phones have no state column: its dot (and, for screen readers, its text) goes here */}
-          <span
-            role="img"
-            aria-label={c.status}
-            title={c.status}
-            className={`inline-block h-2 w-2 shrink-0 rounded-full sm:hidden ${STATE_COLOUR[c.state] ?? 'bg-zinc-400'}`}
-          />
-          <Link className="truncate text-sky-700 hover:underline dark:text-sky-400" href={`/containers/${c.id}`} title={c.id}>
-            {name}
-          </Link>
+          {/* phones have no state column: its dot and text go here, under the name */}
+          <span aria-hidden className={`inline-block h-2 w-2 shrink-0 rounded-full sm:hidden ${STATE_COLOUR[c.state] ?? 'bg-zinc-400'}`} />
+          <span className="flex min-w-0 flex-col">
+            <Link className="truncate text-sky-700 hover:underline dark:text-sky-400" href={`/containers/${c.id}`} title={c.id}>
+              {name}
+            </Link>
+            <span className="truncate text-xs text-zinc-600 sm:hidden dark:text-zinc-400" data-testid="phone-state">
+              {c.status}
+            </span>
+          </span>
         </span>
       </td>
       <td className={cell('image')} data-column="image">
@@ -116,23 +118,7 @@ export function ContainerRow({
       <td className={cell('cpu', 'text-xs tabular-nums')}>{running && usage ? `${usage.cpuPercent.toFixed(1)}%` : '—'}</td>
       <td className={cell('memory', 'text-xs tabular-nums')}>{running && usage ? bytes(usage.memoryUsage) : '—'}</td>
       <td className={cell('actions', 'whitespace-nowrap text-right')} data-column="actions">
-        <span className="inline-flex gap-1">
-          {canOperate && !running && c.state !== 'paused' && (
-            <button className="btn" onClick={() => onAction('start', c)}>
-              start
-            </button>
-          )}
-          {canOperate && running && (
-            <button className="btn" onClick={() => onAction('stop', c)}>
-              stop
-            </button>
-          )}
-          {canOperate && (
-            <button className="btn-danger" aria-label={`remove ${name}`} onClick={() => onAction('remove', c)}>
-              remove
-            </button>
-          )}
-        </span>
+        {canOperate && <RowActions c={c} name={name} onAction={onAction} />}
       </td>
     </tr>
   );

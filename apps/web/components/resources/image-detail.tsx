@@ -9,9 +9,10 @@ import { RunForm } from '../run-form';
 import { useMe } from '../use-auth';
 import { ImageHistoryView } from './image-history';
 import { ErrorAlert, Labels } from './shared';
+import { ScrollRegion } from '../scroll-region';
 
 const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
-const none = <span className="text-zinc-400">—</span>;
+const none = <span className="text-zinc-500">—</span>;
 /** a list of strings as `docker inspect` would quote it, or — */
 const argv = (xs: string[] | null | undefined) => (xs?.length ? <code className="break-all text-xs">{JSON.stringify(xs)}</code> : none);
 const keys = (o: Record<string, object> | undefined) =>
@@ -75,7 +76,8 @@ export function ImageDetail({ imageRef }: { imageRef: string }) {
     <div className="space-y-3">
       <div className="flex flex-wrap items-center gap-3">
         <h1 className="text-xl font-semibold">
-          <Link className="text-sky-700 hover:underline dark:text-sky-400" href="/images">
+          {/* underlined: in the heading's text a colour alone does not mark it as a link */}
+          <Link className="text-sky-700 underline underline-offset-2 hover:no-underline dark:text-sky-400" href="/images">
             Images
           </Link>{' '}
           / <span className="break-all">{name}</span> <span className="text-sm font-normal text-zinc-500">{shortId(image.id)}</span>
@@ -129,7 +131,7 @@ export function ImageDetail({ imageRef }: { imageRef: string }) {
         </dl>
       </section>
 
-      <section className="card overflow-x-auto text-sm" aria-label="layers">
+      <ScrollRegion className="card text-sm" label="layers">
         <h2 className="mb-2 font-semibold">Layers ({image.layers.length})</h2>
         <table className="w-full min-w-[32rem] text-left text-xs">
           <thead className="text-zinc-500">
@@ -153,7 +155,7 @@ export function ImageDetail({ imageRef }: { imageRef: string }) {
             ))}
           </tbody>
         </table>
-      </section>
+      </ScrollRegion>
 
       <section className="card text-sm" aria-label="history">
         <h2 className="mb-2 font-semibold">History</h2>

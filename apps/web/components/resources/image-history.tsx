@@ -4,6 +4,7 @@ import { ago, bytes } from '../../lib/format';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
 import { ErrorAlert } from './shared';
+import { ScrollRegion } from '../scroll-region';
 
 /** `docker history` of one image: newest step first, created-by and the layer size of each. */
 export function ImageHistoryView({ imageId }: { imageId: string }) {
@@ -13,7 +14,7 @@ export function ImageHistoryView({ imageId }: { imageId: string }) {
   if (error) return <ErrorAlert message={error} />;
   if (!rows) return <p className="text-xs text-zinc-500">loading history…</p>;
   return (
-    <div className="overflow-x-auto" data-testid="image-history">
+    <ScrollRegion className="" label="history" testId="image-history">
       <table className="w-full min-w-[36rem] text-left text-xs">
         <thead className="text-zinc-500">
           <tr>
@@ -47,6 +48,6 @@ export function ImageHistoryView({ imageId }: { imageId: string }) {
           )}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }

@@ -63,7 +63,7 @@ export function NetworkInspectView({ network, containers, canOperate }: { networ
             {endpoints.map(([id, e], i) => (
               <tr key={id} data-testid={`endpoint-${e.Name}`} className="border-t border-zinc-100 dark:border-zinc-800">
                 <td className="py-1 pr-2">
-                  <Link className="text-sky-600 hover:underline" href={`/containers/${id}`}>
+                  <Link className="text-sky-700 dark:text-sky-400 hover:underline" href={`/containers/${id}`}>
                     {e.Name}
                   </Link>
                 </td>

@@ -134,7 +134,7 @@ export function PullPanel() {
                 <span className="font-mono" title={p.id}>
                   {short}
                 </span>
-                <span className={p.status === 'done' || p.status === 'exists' ? 'text-emerald-600 dark:text-emerald-400' : ''}>{STATUS_TEXT[p.status]}</span>
+                <span className={p.status === 'done' || p.status === 'exists' ? 'text-emerald-700 dark:text-emerald-400' : ''}>{STATUS_TEXT[p.status]}</span>
                 <progress className="h-2 w-full" aria-label={`layer ${short}`} max={1} value={frac} />
                 <span className="text-right tabular-nums text-zinc-500">
                   {p.total ? `${bytes(p.status === 'downloading' ? (p.current ?? 0) : frac * p.total)} / ${bytes(p.total)}` : ''}

@@ -38,7 +38,7 @@ export function Notice({ message, testId }: { message: string; testId?: string }
 
 export function Labels({ labels }: { labels: Record<string, string> }) {
   const entries = Object.entries(labels);
-  if (!entries.length) return <span className="text-zinc-400">—</span>;
+  if (!entries.length) return <span className="text-zinc-500">—</span>;
   return (
     <span className="flex flex-wrap gap-1">
       {entries.map(([k, v]) => (

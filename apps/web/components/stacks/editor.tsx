@@ -36,7 +36,7 @@ export function StackEditor({ name: initialName }: { name?: string }) {
     return (
       <p className="card">
         No stack named {initialName}.{' '}
-        <Link className="text-sky-600 hover:underline" href="/stacks">
+        <Link className="text-sky-700 dark:text-sky-400 hover:underline" href="/stacks">
           Back to stacks
         </Link>
       </p>
@@ -50,7 +50,8 @@ export function StackEditor({ name: initialName }: { name?: string }) {
     <div className="space-y-3">
       <div className="flex flex-wrap items-center gap-2">
         <h1 className="mr-2 text-lg font-semibold">
-          <Link className="text-sky-600 hover:underline" href="/stacks">
+          {/* underlined: in the heading's text a colour alone does not mark it as a link */}
+          <Link className="text-sky-700 underline underline-offset-2 hover:no-underline dark:text-sky-400" href="/stacks">
             Stacks
           </Link>{' '}
           / {creating ? 'new stack' : initialName}

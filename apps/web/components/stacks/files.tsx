@@ -29,7 +29,7 @@ export function StackFiles(props: {
             readOnly={readOnly}
           />
           {nameError && (
-            <span className="text-xs text-rose-600" role="alert">
+            <span className="text-xs text-rose-700 dark:text-rose-400" role="alert">
               {nameError}
             </span>
           )}
@@ -118,7 +118,7 @@ function CodeArea(props: {
       <div
         ref={gutter}
         aria-hidden
-        className="select-none overflow-hidden border-r border-zinc-200 bg-zinc-50 py-2 text-right text-zinc-400 dark:border-zinc-800 dark:bg-zinc-950"
+        className="select-none overflow-hidden border-r border-zinc-200 bg-zinc-50 py-2 text-right text-zinc-500 dark:border-zinc-800 dark:bg-zinc-950"
         style={{ height: `${props.rows * 1.25 + 1}rem` }}
       >
         {Array.from({ length: lines }, (_, i) => (

@@ -42,11 +42,11 @@ export function ServicesTable({ validation, containers }: { validation: Validati
                   <td className="p-2 font-medium">{i === 0 ? s.name : ''}</td>
                   <td className="p-2">
                     {c ? (
-                      <Link className="text-sky-600 hover:underline" href={`/containers/${c.id}`}>
+                      <Link className="text-sky-700 dark:text-sky-400 hover:underline" href={`/containers/${c.id}`}>
                         {c.names[0]?.replace(/^\//, '')}
                       </Link>
                     ) : (
-                      <span className="text-zinc-400">not created</span>
+                      <span className="text-zinc-500">not created</span>
                     )}
                   </td>
                   <td className="p-2" data-testid="container-state">
@@ -88,7 +88,7 @@ export function ServicesTable({ validation, containers }: { validation: Validati
 
 function Ports({ c }: { c?: StackContainer }) {
   const published = (c?.ports ?? []).filter((p) => p.publicPort);
-  if (!published.length) return <span className="text-zinc-400">—</span>;
+  if (!published.length) return <span className="text-zinc-500">—</span>;
   return (
     <span className="flex flex-wrap gap-1 font-mono text-xs">
       {published.map((p) => {
@@ -97,7 +97,7 @@ function Ports({ c }: { c?: StackContainer }) {
         return p.type === 'tcp' ? (
           <a
             key={text}
-            className="text-sky-600 hover:underline"
+            className="text-sky-700 dark:text-sky-400 hover:underline"
             href={`http://${host.includes(':') ? `[${host}]` : host}:${p.publicPort}/`}
             target="_blank"
             rel="noreferrer"

@@ -68,9 +68,9 @@ export function DeployProgress({ phase, lines }: { phase: Phase; lines: Line[] }
             <span
               className={
                 /Started|Running|Created|Healthy|Removed|Stopped|Pulled/.test(l.status)
-                  ? 'text-emerald-600 dark:text-emerald-400'
+                  ? 'text-emerald-700 dark:text-emerald-400'
                   : /Error|fail/i.test(l.status)
-                    ? 'text-rose-600'
+                    ? 'text-rose-700 dark:text-rose-400'
                     : ''
               }
             >

@@ -42,14 +42,14 @@ function ContainerPage({ id }: { id: string }) {
     return (
       <p className="card">
         No such container: {decodeURIComponent(id)}.{' '}
-        <Link className="text-sky-600 hover:underline" href="/containers">
+        <Link className="text-sky-700 dark:text-sky-400 hover:underline" href="/containers">
           Back to containers
         </Link>
       </p>
     );
   if (!info)
     return error ? (
-      <p role="alert" className="text-rose-600">
+      <p role="alert" className="text-rose-700 dark:text-rose-400">
         {error}
       </p>
     ) : (
