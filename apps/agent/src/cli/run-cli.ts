@@ -84,6 +84,10 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
   token: from(access, (m) => m.tokenCommand),
   login: from(access, (m) => m.loginCommand),
   logout: from(access, (m) => m.logoutCommand),
+  app: from(
+    () => import('./commands/apps.js'),
+    (m) => m.appCommand,
+  ),
 };
 const ALIASES: Record<string, string> = { container: '', image: '' };
 
@@ -121,6 +125,7 @@ Commands:
   export      Export a container's filesystem as a tar archive
   import      Import a filesystem tarball as an image
   compose     Multi-container apps from compose.yaml (up, down, ps, logs, exec, …)
+  app         Applications from git or an image: create, deploy, rollback, ls, logs, rm
   volume      Manage volumes (create, ls, inspect, rm, prune)
   network     Manage networks (create, ls, inspect, rm, prune, connect, disconnect)
   port        List a container's published ports

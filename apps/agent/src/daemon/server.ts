@@ -35,6 +35,9 @@ import { ConnectionTracker } from './connections.js';
 import { logStderr } from './shutdown.js';
 import { stopDaemon } from './shutdown-steps.js';
 import { logger } from '@skiff/logger';
+import { AppService } from '../apps/service.js';
+import type { AppPorts } from '../apps/ports.js';
+import { unwiredPorts } from '../apps/unwired.js';
 
 const log = logger.child({ component: 'agent' });
 
@@ -60,7 +63,7 @@ export function socketAlive(path: string): Promise<boolean> {
  * The agent: one runtime, one tRPC router, served over HTTP and WebSocket on the unix
  * socket (root only; the CLI's transport) and on a loopback TCP port (the dashboard's).
  */
-export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
+export async function startDaemon(opts: DaemonOptions, parts: Partial<AppPorts> = {}): Promise<RunningDaemon> {
   if (existsSync(opts.socket)) {
     if (await socketAlive(opts.socket)) throw new Error(`another skiff agent is already listening on ${opts.socket}`);
     unlinkSync(opts.socket);
@@ -82,8 +85,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   health.ready('runtime'); // createRuntime has re-adopted the containers
   health.ready('database', () => db.$queryRaw`SELECT 1`);
   const sessions = new SessionRegistry();
+  const secrets = new SecretBox(opts.root);
+  // the proxy, certificates and git come from their packages when wired; unwired.ts otherwise
+  const apps = new AppService({ db, runtime, secrets, root: opts.root, ...unwiredPorts(), ...parts });
+  // routes of live apps again before the agent says it is ready
+  await apps.start().catch((e: Error) => log.error('cannot restore the apps', { err: e }));
   const services: AgentServices = {
-    secrets: new SecretBox(opts.root),
+    apps,
+    secrets,
     loginLimiter: new FailureLimiter(),
     secureCookies: false,
     events: new EventHistory(runtime),
@@ -252,7 +261,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     runtime,
     close: () => {
       health.stop(); // /readyz answers 503 from the first moment of the stop
-      return stopDaemon({ connections, wsServers, sessions, runtime, db, socketFiles: [opts.socket], unsubscribe: offRevoke }, logStderr);
+      return stopDaemon({ connections, wsServers, sessions, runtime, db, apps, socketFiles: [opts.socket], unsubscribe: offRevoke }, logStderr);
     },
   };
 }

@@ -18,6 +18,8 @@ export interface DaemonParts {
   socketFiles: string[];
   /** listeners of the agent's own (revocation hooks) that must not outlive it */
   unsubscribe: () => void;
+  /** the app service: its running deploys are cancelled (the next start fails their rows) */
+  apps?: { close(): Promise<void> };
 }
 
 /**
@@ -58,6 +60,7 @@ export function daemonStopSteps(p: DaemonParts, log: Log, graceMs = SHUTDOWN_GRA
         if (destroyed) log(`shutdown: destroyed ${destroyed} connection(s) that did not close within ${graceMs} ms (a client not reading, or gone)`);
       },
     },
+    ...(p.apps ? [{ name: 'cancelling deploys', timeoutMs: 1_000, run: () => p.apps?.close() }] : []),
     // containers keep running: their shims own them
     { name: 'closing the runtime', timeoutMs: 2_000, run: () => p.runtime.close() },
     { name: 'flushing the audit log', timeoutMs: 1_000, run: () => flushAudit(p.db) },

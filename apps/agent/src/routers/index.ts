@@ -12,6 +12,7 @@ import { registriesRouter } from './registries.js';
 import { composeRouter } from './compose.js';
 import { stacksRouter } from './stacks.js';
 import { settingsRouter } from './settings.js';
+import { appsRouter } from './apps.js';
 
 export const appRouter = router({
   containers: containersRouter,
@@ -27,6 +28,7 @@ export const appRouter = router({
   compose: composeRouter,
   stacks: stacksRouter,
   settings: settingsRouter,
+  apps: appsRouter,
 });
 
 export type AppRouter = typeof appRouter;
