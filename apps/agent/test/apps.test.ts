@@ -202,8 +202,21 @@ describe('secrets and hostile input', () => {
       ['apps.remove', { name: 'web' }],
     ] as const)
       expect((await trpcCall(asHarness(), 'mutation', path, input, viewer)).status).toBe(403);
-    // the container has it, in clear, from its start
+    // nor does inspect show it, over tRPC or the Docker API, to anyone below admin
     const [id] = (await agent.daemon!.runtime.containers.list({ filters: { label: ['skiff.app=web'] } })).map((c) => c.id);
+    const token = ((await call('mutation', 'tokens.create', { name: 'peek', scopes: ['read'] }, viewer)) as { token: string }).token;
+    for (let i = 0; i < 3; i++) {
+      const viaTrpc = await trpcCall(asHarness(), 'query', 'containers.inspect', { id }, viewer);
+      expect(viaTrpc.status).toBe(200);
+      expect(JSON.stringify(viaTrpc.data)).not.toContain(secret);
+      expect(JSON.stringify(viaTrpc.data)).toContain('DB_PASSWORD=********');
+      for (const path of [`/containers/${id}/json`, `/v1.43/containers/${id}/json`, '/containers/json?all=1']) {
+        const viaDocker = await fetch(`http://127.0.0.1:${agent.dockerPort}${path}`, { headers: { authorization: `Bearer ${token}` } });
+        expect(viaDocker.status, path).toBe(200);
+        expect(await viaDocker.text()).not.toContain(secret);
+      }
+    }
+    // the container has it, in clear, from its start
     const exec = await agent.cli(['exec', id!, 'sh', '-c', 'echo $DB_PASSWORD $MODE']);
     expect(exec.stdout.trim()).toBe(`${secret} prod`);
   });

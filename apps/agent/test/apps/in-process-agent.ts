@@ -18,6 +18,8 @@ export class InProcessAgent {
   private constructor(
     readonly dir: string,
     readonly port: number,
+    /** the Docker API on TCP (API tokens only) */
+    readonly dockerPort: number,
   ) {}
   static readonly ADMIN_PASSWORD = 'admin-pass-for-apps';
   readonly bridge = `skp${randomBytes(3).toString('hex')}`;
@@ -25,7 +27,7 @@ export class InProcessAgent {
   readonly cgroupParent = `skiff-p${randomBytes(3).toString('hex')}`;
 
   static async create(): Promise<InProcessAgent> {
-    return new InProcessAgent(await mkdtemp(join(tmpdir(), 'skiff-apps-')), await freePort());
+    return new InProcessAgent(await mkdtemp(join(tmpdir(), 'skiff-apps-')), await freePort(), await freePort());
   }
 
   get root(): string {
@@ -45,6 +47,7 @@ export class InProcessAgent {
         root: this.root,
         socket: this.socket,
         http: { host: '127.0.0.1', port: this.port },
+        dockerTcp: { host: '127.0.0.1', port: this.dockerPort },
         insecureRegistries: insecure,
         bridge: this.bridge,
         nftTable: this.nftTable,
