@@ -35,6 +35,14 @@ async function deploy(name: string, verb: 'deploy' | 'rollback' = 'deploy', extr
   return call('mutation', `apps.${verb}`, { name, wait: true, ...extra });
 }
 
+async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function appContainerNames(name: string): Promise<string[]> {
   const all = await agent.daemon!.runtime.containers.list({ all: true, filters: { label: [`skiff.app=${name}`] } });
   return all.map((c) => c.names[0]!.slice(1)).sort();
@@ -126,6 +134,52 @@ describe('image apps', () => {
       [2, 'rolled-back'],
       [1, 'superseded'],
     ]);
+  });
+});
+
+describe('live apps', () => {
+  it('routes follow the replicas: one stopped gets no requests, started again it gets them', async () => {
+    const [a, b] = (await agent.daemon!.runtime.containers.list({ filters: { label: ['skiff.app=web'] } })).map((c) => c.id);
+    await agent.daemon!.runtime.containers.stop(a!, { timeout: 1 });
+    await until(() => routes.upstreamsOf('web.apps.test').length === 1);
+    for (let i = 0; i < 10; i++) expect((await routes.get('web.apps.test')).status).toBe(200);
+    await agent.daemon!.runtime.containers.start(a!);
+    await until(() => routes.upstreamsOf('web.apps.test').length === 2);
+    const ips = await Promise.all(
+      [a!, b!].map(async (id) => Object.values((await agent.daemon!.runtime.containers.inspect(id)).NetworkSettings.Networks)[0]!.IPAddress),
+    );
+    expect(
+      routes
+        .upstreamsOf('web.apps.test')
+        .map((u) => u.host)
+        .sort(),
+    ).toEqual(ips.sort());
+  });
+
+  it("changes a live app's domains at once", async () => {
+    await call('mutation', 'apps.update', { name: 'web', domains: ['web.apps.test', 'www.apps.test'] });
+    expect((await routes.get('www.apps.test')).body).toBe('v1\n');
+    await call('mutation', 'apps.update', { name: 'web', domains: ['web.apps.test'] });
+    expect((await routes.get('www.apps.test')).status).toBe(502);
+  });
+
+  it('runs one deploy of an app at a time, and a queued one can be cancelled', async () => {
+    // (a rollback leaves the app's own image setting as it was: still the broken one)
+    await call('mutation', 'apps.update', { name: 'web', image: `${registry}/skiff-test/app:v2`, health });
+    const first = (await call('mutation', 'apps.deploy', { name: 'web' })) as Deployment;
+    const second = (await call('mutation', 'apps.deploy', { name: 'web' })) as Deployment;
+    expect(second.status).toBe('queued');
+    await call('mutation', 'apps.cancel', { name: 'web', deployment: second.id });
+    await until(
+      async () => ['live', 'failed'].includes(((await call('query', 'apps.deployment', { name: 'web', deployment: first.id })) as Deployment).status),
+      60_000,
+    );
+    expect(((await call('query', 'apps.deployment', { name: 'web', deployment: first.id })) as Deployment).status).toBe('live');
+    const cancelled = (await call('query', 'apps.deployment', { name: 'web', deployment: second.id })) as Deployment;
+    expect([cancelled.status, cancelled.error]).toEqual(['failed', 'cancelled: by admin']);
+    // cancelling what is over is a conflict
+    const again = await trpcCall(asHarness(), 'mutation', 'apps.cancel', { name: 'web', deployment: first.id }, admin);
+    expect(again.status).toBe(409);
   });
 });
 
@@ -298,6 +352,7 @@ describe("the agent's restart", () => {
     expect(routes.upstreamsOf('web.apps.test')).toHaveLength(2);
     const d99 = (await call('query', 'apps.deployment', { name: 'web', deployment: 99 })) as Deployment;
     expect([d99.status, d99.error]).toEqual(['failed', 'agent restarted']);
-    expect(await appContainerNames('web')).toEqual(['app-web-5-1', 'app-web-5-2']);
+    const live = ((await call('query', 'apps.get', { name: 'web' })) as { current: { number: number } }).current.number;
+    expect(await appContainerNames('web')).toEqual([`app-web-${live}-1`, `app-web-${live}-2`]);
   });
 });

@@ -4,6 +4,7 @@ import type { Runtime } from '@skiff/runtime';
 import type { SecretBox } from '../auth/secrets.js';
 import type { AppPorts } from './ports.js';
 import type { DeployQueue } from './queue.js';
+import type { KeyedLock } from './route-sync.js';
 
 /** what every verb of the app service works with */
 export interface AppContext extends AppPorts {
@@ -17,6 +18,8 @@ export interface AppContext extends AppPorts {
   log: Logger;
   /** the upstreams last given to the route table, per app (what apps.get shows) */
   routed: Map<string, { host: string; port: number }[]>;
+  /** serializes each app's route switches (deploy, refresh) */
+  switching: KeyedLock;
   /** aborted when the agent stops */
   stopping: AbortSignal;
 }

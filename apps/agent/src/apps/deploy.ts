@@ -84,12 +84,14 @@ async function runDeploy(ctx: AppContext, name: string, deploymentId: string, si
     signal.throwIfAborted();
     // past this point the new version serves: a cancel no longer undoes it
     const previous = app.currentDeploymentId;
-    await ctx.db.$transaction([
-      ctx.db.deployment.updateMany({ where: { appId: app.id, status: 'live' }, data: { status: deployment.rollbackOf ? 'rolled-back' : 'superseded' } }),
-      ctx.db.deployment.update({ where: { id: deploymentId }, data: { status: 'live', finishedAt: new Date() } }),
-      ctx.db.app.update({ where: { id: app.id }, data: { currentDeploymentId: deploymentId } }),
-    ]);
-    await publishRoutes(ctx, app, upstreams, log);
+    await ctx.switching.run(app.name, async () => {
+      await ctx.db.$transaction([
+        ctx.db.deployment.updateMany({ where: { appId: app.id, status: 'live' }, data: { status: deployment.rollbackOf ? 'rolled-back' : 'superseded' } }),
+        ctx.db.deployment.update({ where: { id: deploymentId }, data: { status: 'live', finishedAt: new Date() } }),
+        ctx.db.app.update({ where: { id: app.id }, data: { currentDeploymentId: deploymentId } }),
+      ]);
+      await publishRoutes(ctx, app, upstreams, log);
+    });
     log.line(`live (previous: ${previous ?? 'none'})`);
   } catch (e) {
     const why = signal.aborted ? `cancelled: ${(signal.reason as Error)?.message ?? 'cancelled'}` : (e as Error).message;
@@ -132,4 +134,10 @@ export async function cancelDeploy(ctx: AppContext, name: string, deploymentId: 
   if (!d) throw new NotFound(`no deployment ${deploymentId} of "${name}"`);
   if (!(IN_FLIGHT as readonly string[]).includes(d.status) || !ctx.queue.cancel(d.id, `by ${actor}`))
     throw new Conflict(`deployment #${d.number} is ${d.status}, not queued or running`);
+  // one still waiting says so at once (its turn only confirms it); a running one when it has unwound
+  if (d.status === 'queued')
+    await ctx.db.deployment.updateMany({
+      where: { id: d.id, status: 'queued' },
+      data: { status: 'failed', error: `cancelled: by ${actor}`, finishedAt: new Date() },
+    });
 }

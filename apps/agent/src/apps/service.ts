@@ -10,6 +10,7 @@ import type { AppPorts } from './ports.js';
 import { DeployQueue } from './queue.js';
 import { appView, deploymentView } from './record.js';
 import { reconcileApps } from './reconcile.js';
+import { followReplicas, KeyedLock, refreshRoutes } from './route-sync.js';
 import { removeApp } from './remove.js';
 import { rollback } from './rollback.js';
 import type { CreateAppInput, UpdateAppInput } from './spec.js';
@@ -24,22 +25,37 @@ export class AppService {
   private readonly stopping = new AbortController();
 
   constructor(deps: { db: Db; runtime: Runtime; secrets: SecretBox; root: string } & AppPorts) {
-    this.ctx = { ...deps, queue: new DeployQueue(), log: logger.child({ component: 'apps' }), routed: new Map(), stopping: this.stopping.signal };
+    this.ctx = {
+      ...deps,
+      queue: new DeployQueue(),
+      log: logger.child({ component: 'apps' }),
+      routed: new Map(),
+      switching: new KeyedLock(),
+      stopping: this.stopping.signal,
+    };
   }
 
   /** the agent's start: in-flight deployments failed, live apps' routes published again */
-  start(): Promise<void> {
-    return reconcileApps(this.ctx);
+  async start(): Promise<void> {
+    await reconcileApps(this.ctx);
+    this.unfollow = followReplicas(this.ctx);
   }
+  private unfollow?: () => void;
 
   /** the agent's stop: running deploys are cancelled (their rows are failed at the next start) */
   close(): Promise<void> {
     this.stopping.abort(new Error('the agent is stopping'));
+    this.unfollow?.();
     return this.ctx.queue.close('the agent is stopping');
   }
 
   create = (input: CreateAppInput, actor: string) => createApp(this.ctx, input, actor);
-  update = (input: UpdateAppInput, actor: string) => updateApp(this.ctx, input, actor);
+  /** settings apply at the next deploy, except domains and HTTPS: a live app's routes change at once */
+  async update(input: UpdateAppInput, actor: string) {
+    const app = await updateApp(this.ctx, input, actor);
+    if (app.currentDeploymentId && (input.domains !== undefined || input.https !== undefined)) await refreshRoutes(this.ctx, input.name);
+    return app;
+  }
   setVars = (name: string, vars: Record<string, string | null>, secret: boolean, actor: string) => setVars(this.ctx, name, vars, secret, actor);
   remove = (name: string) => removeApp(this.ctx, name);
   logs = (name: string, opts: { tail: number; since?: number }) => appLogs(this.ctx, name, opts);
