@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '@skiff/db';
 import { fixtureRegistry, stopFixtureRegistry } from '@skiff/test-fixtures';
 import type { AgentHarness } from './agent-harness.js';
+import type { GitAuth, SourceFetcher } from '../src/apps/ports.js';
 import { gitCliFetcher } from './apps/git-fetcher.js';
 import { pushAppImages } from './apps/fixtures.js';
 import { InProcessAgent } from './apps/in-process-agent.js';
@@ -35,6 +36,15 @@ async function deploy(name: string, verb: 'deploy' | 'rollback' = 'deploy', extr
   return call('mutation', `apps.${verb}`, { name, wait: true, ...extra });
 }
 
+/** the git CLI fetcher, keeping the auth it was given last */
+let lastAuth: GitAuth | undefined;
+const recordingFetcher: SourceFetcher = {
+  fetchSource: (o) => {
+    lastAuth = o.auth;
+    return gitCliFetcher.fetchSource(o);
+  },
+};
+
 async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
@@ -54,7 +64,7 @@ beforeAll(async () => {
   routes = new TestRouteTable();
   await routes.listen();
   agent = await InProcessAgent.create();
-  await agent.start({ routes, git: gitCliFetcher }, [registry]);
+  await agent.start({ routes, git: recordingFetcher }, [registry]);
   admin = { cookie: (await login(asHarness(), 'admin', InProcessAgent.ADMIN_PASSWORD)).cookie };
 }, 180_000);
 
@@ -103,6 +113,8 @@ describe('image apps', () => {
     expect(seen).toContain('v1');
     expect(seen.at(-1)).toBe('v2');
     expect(await appContainerNames('web')).toEqual(['app-web-2-1', 'app-web-2-2']);
+    const logs = (await call('query', 'apps.logs', { name: 'web' })) as { container: string; line: string }[];
+    expect(logs.map((l) => `${l.container} ${l.line}`).sort()).toEqual(['app-web-2-1 serving v2\n', 'app-web-2-2 serving v2\n']);
     const list = (await call('query', 'apps.deployments', { name: 'web' })) as Deployment[];
     expect(list.map((d) => [d.number, d.status])).toEqual([
       [2, 'live'],
@@ -217,6 +229,26 @@ describe('git apps', () => {
       expect(d.commit).toBe(sha);
       expect(d.log).toContain('COPY index.html');
       expect((await routes.get('site.apps.test')).body).toBe('from git\n');
+      expect(lastAuth).toEqual({ kind: 'none' });
+
+      // a deploy key: the public half in the answers, the private half only to the git client
+      const keyed = (await call('mutation', 'apps.create', {
+        name: 'keyed',
+        source: { kind: 'git', url: `file://${repo}`, branch: 'main', path: 'site', deployKey: true },
+        port: 8080,
+        health,
+      })) as { app: { deployKey: string; source: { auth: string } } };
+      expect(keyed.app.deployKey).toMatch(/^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5\S+ skiff-app-keyed$/);
+      expect(keyed.app.source.auth).toBe('ssh');
+      expect((await deploy('keyed')).status).toBe('live');
+      const auth = lastAuth as Extract<GitAuth, { kind: 'ssh' }>;
+      expect(auth.kind).toBe('ssh');
+      writeFileSync(join(work, 'key'), auth.privateKey, { mode: 0o600 });
+      // OpenSSH reads the private half and derives the same public half from it
+      expect(execFileSync('ssh-keygen', ['-y', '-f', join(work, 'key')], { encoding: 'utf8' }).trim()).toBe(keyed.app.deployKey);
+      for (const path of ['apps.get', 'apps.list'])
+        expect(JSON.stringify(await call('query', path, path === 'apps.get' ? { name: 'keyed' } : undefined))).not.toContain('PRIVATE KEY');
+      await call('mutation', 'apps.remove', { name: 'keyed' });
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
@@ -316,6 +348,9 @@ describe('the CLI', () => {
     expect(ls.code, ls.stderr).toBe(0);
     expect(ls.stdout).toMatch(/^NAME\s+SOURCE\s+DEPLOYMENT\s+DOMAINS\n/);
     expect(ls.stdout).toMatch(/\nsite\s+file:\/\/\S+#main\s+#1 live\s+site\.apps\.test\n/);
+    const logs = await agent.cli(['app', 'logs', 'web']);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toMatch(/^app-web-\d+-1 \| serving v2\n/m);
     const bad = await agent.cli(['app', 'create', 'Bad_Name', '--image', 'x']);
     expect(bad.code).toBe(125);
     expect(bad.stderr).toContain('name');

@@ -1,6 +1,7 @@
 import { isUniqueViolation, type App } from '@skiff/db';
-import { Conflict, NotFound } from '@skiff/runtime';
+import { Conflict, InvalidArgument, NotFound } from '@skiff/runtime';
 import { newSecret } from '../auth/secrets.js';
+import { newDeployKey } from './deploy-key.js';
 import type { AppContext } from './context.js';
 import { appView, type AppView } from './record.js';
 import type { CreateAppInput, UpdateAppInput } from './spec.js';
@@ -43,6 +44,8 @@ async function checkDomainsFree(ctx: AppContext, name: string, domains: string[]
 export async function createApp(ctx: AppContext, input: CreateAppInput, actor: string): Promise<{ app: AppView; webhookSecret?: string }> {
   await checkDomainsFree(ctx, input.name, input.domains);
   const s = input.source;
+  if (s.kind === 'git' && s.deployKey && s.token) throw new InvalidArgument('a git source takes a token or a deploy key, not both');
+  const key = s.kind === 'git' && s.deployKey ? newDeployKey(`skiff-app-${input.name}`) : undefined;
   const webhookSecret = s.kind === 'git' ? newSecret() : undefined;
   const gitAuth = s.kind === 'git' && s.token ? ctx.secrets.seal(JSON.stringify({ kind: 'token', token: s.token, username: s.username })) : undefined;
   try {
@@ -58,6 +61,8 @@ export async function createApp(ctx: AppContext, input: CreateAppInput, actor: s
         ...stripUndefined(fieldsOf(ctx, input)),
         webhookSecretSealed: webhookSecret && ctx.secrets.seal(webhookSecret),
         gitAuthSealed: gitAuth,
+        deployKeySealed: key && ctx.secrets.seal(key.privateKey),
+        deployKeyPublic: key?.publicKey,
         updatedBy: actor,
       },
     });

@@ -2,7 +2,7 @@ import { buildImage, buildLayer, busyboxEntries, BUSYBOX_CONFIG, pushImage } fro
 import { RegistryClient } from '@skiff/runtime';
 
 /** a web app that serves `text` on port 80 (busybox httpd) */
-const webCmd = (text: string) => ['sh', '-c', `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www`];
+const webCmd = (text: string) => ['sh', '-c', `echo serving ${text}; mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www`];
 
 /** pushes skiff-test/app:v1, :v2 (each serving its tag) and :broken (never listens) */
 export async function pushAppImages(registry: string): Promise<void> {
