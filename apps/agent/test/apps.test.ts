@@ -249,6 +249,17 @@ describe('git apps', () => {
       for (const path of ['apps.get', 'apps.list'])
         expect(JSON.stringify(await call('query', path, path === 'apps.get' ? { name: 'keyed' } : undefined))).not.toContain('PRIVATE KEY');
       await call('mutation', 'apps.remove', { name: 'keyed' });
+
+      // a commit that does not build: failed with the build's output, the old one serves
+      writeFileSync(join(src, 'site', 'Dockerfile'), `FROM ${registry}/skiff-test/busybox:latest\nRUN echo compiling && echo syntax error >&2 && exit 3\n`);
+      git(src, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-am', 'break the build');
+      git(src, 'push', '--quiet', repo, 'main');
+      const broken = await deploy('site');
+      expect(broken.status).toBe('failed');
+      expect(broken.error).toMatch(/exit(ed)? .*3|returned a non-zero code: 3/);
+      expect(broken.log).toContain('syntax error');
+      expect(broken.commit).toBe(git(src, 'rev-parse', 'HEAD'));
+      expect((await routes.get('site.apps.test')).body).toBe('from git\n');
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
@@ -336,6 +347,11 @@ describe('secrets and hostile input', () => {
       expect(r.status, JSON.stringify(input)).toBe(400);
     }
     expect((await call('query', 'apps.list', undefined)) as unknown[]).toHaveLength(2);
+    // an operator may not have the agent clone the host's own repositories
+    await call('mutation', 'users.create', { username: 'otto', password: 'operator-pass-1', role: 'operator' });
+    const operator = { cookie: (await login(asHarness(), 'otto', 'operator-pass-1')).cookie };
+    for (const url of ['file:///root/.git', 'FILE:///etc/skiff.git', 'file://localhost/var/lib/skiff'])
+      expect((await trpcCall(asHarness(), 'mutation', 'apps.create', { name: 'peek', source: { kind: 'git', url } }, operator)).status, url).toBe(403);
     // a domain routes to one app only
     const taken = await trpcCall(asHarness(), 'mutation', 'apps.create', { name: 'thief', source: image, domains: ['web.apps.test'] }, admin);
     expect([taken.status, taken.error?.message]).toEqual([409, 'the domain "web.apps.test" is already routed to the app "web"']);
@@ -356,6 +372,31 @@ describe('the CLI', () => {
     expect(bad.stderr).toContain('name');
     const both = await agent.cli(['app', 'create', 'x', '--image', 'x', '--git', 'file:///x']);
     expect([both.code, both.stderr]).toEqual([125, 'skiff: "skiff app create" needs exactly one of --git URL and --image REF\n']);
+    // create, deploy, roll back from the CLI; a failed deploy exits 1
+    const created = await agent.cli([
+      'app',
+      'create',
+      'cli',
+      '--image',
+      `${registry}/skiff-test/app:v1`,
+      '--domain',
+      'cli.apps.test',
+      '--no-https',
+      '--health-path',
+      '/',
+      '--deploy',
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/^cli\n[\s\S]*\nlive/);
+    expect((await routes.get('cli.apps.test')).body).toBe('v1\n');
+    await call('mutation', 'apps.update', { name: 'cli', image: `${registry}/skiff-test/app:broken`, health: { ...health, retries: 2 } });
+    const failed = await agent.cli(['app', 'deploy', 'cli']);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/deployment #2 failed: not healthy after 2 checks/);
+    const back = await agent.cli(['app', 'rollback', 'cli', '1']);
+    expect(back.code, back.stderr).toBe(0);
+    expect((await routes.get('cli.apps.test')).body).toBe('v1\n');
+    expect((await agent.cli(['app', 'rm', 'cli'])).code).toBe(0);
     const rm = await agent.cli(['app', 'rm', 'site']);
     expect(rm.code, rm.stderr).toBe(0);
     expect(await appContainerNames('site')).toEqual([]);

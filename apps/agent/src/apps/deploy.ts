@@ -68,7 +68,9 @@ async function runDeploy(ctx: AppContext, name: string, deploymentId: string, si
     log.line(`deployment #${deployment.number} of ${name}, by ${deployment.triggeredBy ?? 'unknown'}`);
     let imageId = deployment.imageId;
     if (!imageId) {
-      const built = await obtainImage(ctx, app, deployment.number, log, signal);
+      const built = await obtainImage(ctx, app, deployment.number, log, signal, (commit, message) =>
+        setStatus(ctx, deploymentId, 'building', { commit, message }),
+      );
       imageId = built.imageId;
       await setStatus(ctx, deploymentId, 'building', { imageId, imageRef: built.imageRef, commit: built.commit, message: built.message });
     } else {

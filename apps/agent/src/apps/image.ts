@@ -17,8 +17,16 @@ export interface BuiltImage {
 export const appRepo = (name: string) => `skiff-app/${name}`;
 
 /** the image a deployment runs: pulled (image sources) or built from the fetched source (git) */
-export async function obtainImage(ctx: AppContext, app: App, number: number, out: DeployLog, signal: AbortSignal): Promise<BuiltImage> {
-  const built = app.sourceKind === 'git' ? await buildFromGit(ctx, app, number, out, signal) : await pullImage(ctx, app.image ?? '', out, signal);
+export async function obtainImage(
+  ctx: AppContext,
+  app: App,
+  number: number,
+  out: DeployLog,
+  signal: AbortSignal,
+  /** the fetched commit, before the build (a build that fails still says what it built) */
+  onSource: (commit: string, message: string) => Promise<void>,
+): Promise<BuiltImage> {
+  const built = app.sourceKind === 'git' ? await buildFromGit(ctx, app, number, out, signal, onSource) : await pullImage(ctx, app.image ?? '', out, signal);
   await ctx.runtime.images.tag(built.imageId, `${appRepo(app.name)}:${number}`);
   return built;
 }
@@ -60,7 +68,14 @@ function gitAuthOf(ctx: AppContext, app: App): GitAuth {
 }
 
 /** checkout → the Dockerfile in the context directory → an image (the build cache applies) */
-async function buildFromGit(ctx: AppContext, app: App, number: number, out: DeployLog, signal: AbortSignal): Promise<BuiltImage> {
+async function buildFromGit(
+  ctx: AppContext,
+  app: App,
+  number: number,
+  out: DeployLog,
+  signal: AbortSignal,
+  onSource: (commit: string, message: string) => Promise<void>,
+): Promise<BuiltImage> {
   const dest = join(ctx.root, 'apps', app.name, `src-${number}`);
   await rm(dest, { recursive: true, force: true });
   await mkdir(join(ctx.root, 'apps', app.name), { recursive: true, mode: 0o700 });
@@ -76,6 +91,7 @@ async function buildFromGit(ctx: AppContext, app: App, number: number, out: Depl
       logger: ctx.log.child({ app: app.name }),
     });
     out.line(`commit ${src.commit}: ${src.message.split('\n')[0]}`);
+    await onSource(src.commit, src.message);
     const { id } = await ctx.runtime.build({
       context: src.contextDir,
       signal,

@@ -47,7 +47,7 @@ export const gitUrl = z
   .min(1)
   .max(2048)
   .refine((u) => !/\s/.test(u) && !u.startsWith('-'), 'not a git URL')
-  .refine((u) => /^(https?|ssh|git|file):\/\//.test(u) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$/.test(u), 'not a git URL');
+  .refine((u) => /^(https?|ssh|git|file):\/\//i.test(u) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$/.test(u), 'not a git URL');
 /** a branch name git would accept (check-ref-format, roughly) */
 export const branchName = z
   .string()

@@ -1,5 +1,7 @@
+import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { call, operatorProcedure, router, viewerProcedure } from '../trpc.js';
+import { allows } from '../auth/principal.js';
+import { call, operatorProcedure, router, viewerProcedure, type Context } from '../trpc.js';
 import { appName, createAppInput, setVarsInput, updateAppInput } from '../apps/spec.js';
 
 /**
@@ -7,6 +9,15 @@ import { appName, createAppInput, setVarsInput, updateAppInput } from '../apps/s
  * value (only its name); operators create, change, deploy, roll back and remove, as stacks.
  */
 const byName = z.object({ name: appName });
+
+/** a file:// repository is the host's filesystem: only admins, as host binds (auth/host-access.ts) */
+function checkLocalRepo(ctx: Context, url: string): void {
+  if (/^file:/i.test(url) && !allows(ctx.principal, 'admin'))
+    throw new TRPCError({
+      code: 'FORBIDDEN',
+      message: `a file:// repository reads the agent's host; ${ctx.principal.username} is ${ctx.principal.role}, this needs admin`,
+    });
+}
 const deploymentRef = z.union([
   z.number().int().min(1),
   z
@@ -32,7 +43,10 @@ export const appsRouter = router({
     .query(({ ctx, input }) => call(() => ctx.services.apps.logs(input.name, input))),
 
   /** a git app's webhook secret is in the answer this once */
-  create: operatorProcedure.input(createAppInput).mutation(({ ctx, input }) => call(() => ctx.services.apps.create(input, ctx.principal.username))),
+  create: operatorProcedure.input(createAppInput).mutation(({ ctx, input }) => {
+    if (input.source.kind === 'git') checkLocalRepo(ctx, input.source.url);
+    return call(() => ctx.services.apps.create(input, ctx.principal.username));
+  }),
   update: operatorProcedure.input(updateAppInput).mutation(({ ctx, input }) => call(() => ctx.services.apps.update(input, ctx.principal.username))),
   /** set (a value) or unset (null) variables; `secret` ones are sealed and never shown again */
   setVars: operatorProcedure
