@@ -193,6 +193,19 @@ describe('live apps', () => {
     const again = await trpcCall(asHarness(), 'mutation', 'apps.cancel', { name: 'web', deployment: first.id }, admin);
     expect(again.status).toBe(409);
   });
+  it('removes an app in the middle of a deploy: the deploy stops, nothing of it stays', async () => {
+    await call('mutation', 'apps.create', {
+      name: 'slow',
+      source: { kind: 'image', image: `${registry}/skiff-test/app:broken` },
+      health: { ...health, retries: 60 },
+    });
+    const d = (await call('mutation', 'apps.deploy', { name: 'slow' })) as Deployment;
+    await until(async () => ((await call('query', 'apps.deployment', { name: 'slow', deployment: d.id })) as Deployment).status === 'starting', 30_000);
+    await until(async () => (await appContainerNames('slow')).length === 1);
+    await call('mutation', 'apps.remove', { name: 'slow' });
+    expect(await appContainerNames('slow')).toEqual([]);
+    expect((await trpcCall(asHarness(), 'query', 'apps.get', { name: 'slow' }, admin)).status).toBe(404);
+  });
 });
 
 describe('git apps', () => {

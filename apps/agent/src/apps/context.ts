@@ -4,7 +4,7 @@ import type { Runtime } from '@skiff/runtime';
 import type { SecretBox } from '../auth/secrets.js';
 import type { AppPorts } from './ports.js';
 import type { DeployQueue } from './queue.js';
-import type { KeyedLock } from './route-sync.js';
+import type { KeyedLock } from './keyed-lock.js';
 
 /** what every verb of the app service works with */
 export interface AppContext extends AppPorts {

@@ -3,7 +3,7 @@ import { Conflict, InvalidArgument, NotFound } from '@skiff/runtime';
 import { newSecret } from '../auth/secrets.js';
 import { newDeployKey } from './deploy-key.js';
 import type { AppContext } from './context.js';
-import { appView, type AppView } from './record.js';
+import { appView, domainsOf, type AppView } from './record.js';
 import type { CreateAppInput, UpdateAppInput } from './spec.js';
 
 export async function loadApp(ctx: AppContext, name: string): Promise<App> {
@@ -35,7 +35,7 @@ async function checkDomainsFree(ctx: AppContext, name: string, domains: string[]
   if (!domains?.length) return;
   const others = await ctx.db.app.findMany({ where: { name: { not: name } }, select: { name: true, domains: true } });
   for (const o of others) {
-    const taken = domains.find((d) => (JSON.parse(o.domains) as string[]).includes(d));
+    const taken = domains.find((d) => domainsOf(o).includes(d));
     if (taken) throw new Conflict(`the domain "${taken}" is already routed to the app "${o.name}"`);
   }
 }

@@ -1,4 +1,4 @@
-import type { App, Deployment } from '@skiff/db';
+import { isUniqueViolation, type App, type Deployment } from '@skiff/db';
 import { Conflict, NotFound } from '@skiff/runtime';
 import { DEPLOYMENT_LABEL, type AppContext } from './context.js';
 import { loadApp } from './create.js';
@@ -43,7 +43,7 @@ async function newDeployment(ctx: AppContext, app: App, req: DeployRequest): Pro
         },
       });
     } catch (e) {
-      if (attempt >= 5) throw e;
+      if (!isUniqueViolation(e) || attempt >= 5) throw e;
     }
   }
 }

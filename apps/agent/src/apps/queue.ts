@@ -33,6 +33,11 @@ export class DeployQueue {
     return true;
   }
 
+  /** settles when the app's jobs queued so far have ended */
+  settled(app: string): Promise<void> {
+    return this.tails.get(app) ?? Promise.resolve();
+  }
+
   /** whether the app has a job queued or running */
   busy(app: string): boolean {
     return this.tails.has(app);

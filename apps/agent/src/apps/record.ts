@@ -25,7 +25,7 @@ export function parseJson<T>(text: string | null | undefined, schema: z.ZodType<
 
 export const envOf = (app: App) => parseJson(app.env, stringMap, {}, 'env');
 export const sealedSecretsOf = (app: App) => parseJson(app.secrets, stringMap, {}, 'secrets');
-export const domainsOf = (app: App) => parseJson(app.domains, stringList, [], 'domains');
+export const domainsOf = (app: Pick<App, 'domains'>) => parseJson(app.domains, stringList, [], 'domains');
 export const healthCommandOf = (app: App) => (app.healthCommand ? parseJson(app.healthCommand, stringList, [], 'healthCommand') : undefined);
 
 export const TERMINAL = ['live', 'failed', 'superseded', 'rolled-back'] as const;

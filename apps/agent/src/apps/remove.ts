@@ -13,6 +13,8 @@ export async function removeApp(ctx: AppContext, name: string): Promise<{ contai
   const app = await loadApp(ctx, name);
   const running = await ctx.db.deployment.findMany({ where: { appId: app.id, status: { in: [...IN_FLIGHT] } }, select: { id: true } });
   for (const d of running) ctx.queue.cancel(d.id, 'the app is being removed');
+  // a cancelled deploy removes its own new containers; what it leaves is removed below
+  await ctx.queue.settled(name);
   unpublishRoutes(ctx, name);
   const containers = await appContainers(ctx, name);
   await removeContainers(
