@@ -6,8 +6,10 @@ import type { SessionRegistry } from './sessions.js';
 import type { EventHistory } from './event-history.js';
 import { allows, type Principal, type Role } from './auth/principal.js';
 import type { SecretBox } from './auth/secrets.js';
+import type { AppService } from './apps/service.js';
 import type { FailureLimiter } from './auth/rate-limit.js';
 import type { ReverseProxy } from '@skiff/proxy';
+import type { CertificateManager } from '@skiff/certs';
 import { writeAudit } from './auth/audit-log.js';
 import { auditTarget } from './auth/audit-target.js';
 import { issueSentence, type SchemaIssue } from './issue-text.js';
@@ -47,6 +49,11 @@ export interface AgentServices {
   root: string;
   /** the apps' reverse proxy: the app service sets each app's routes here (its listeners may be off) */
   proxy: ReverseProxy;
+  /** the apps' certificates (ACME, uploads, placeholders): packages/certs */
+  certs: CertificateManager;
+
+  /** applications: deploys, rollbacks, routes (apps/service.ts) */
+  apps: AppService;
 }
 
 const TRPC_CODE: Record<SkiffErrorCode, TRPCError['code']> = {

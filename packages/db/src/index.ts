@@ -18,7 +18,7 @@ export { providerOf, redactUrl } from './adapters.js';
 export { InvalidDatabaseUrl, isForeignKeyViolation, isRecordNotFound, isUniqueViolation } from './errors.js';
 // Both generated clients have the same model API and enums; these come from one of them.
 export { Role } from '../generated/sqlite/enums.js';
-export type { ApiToken, AuditEntry, Prisma, RegistryCredential, Session, Setting, User } from '../generated/sqlite/client.js';
+export type { ApiToken, App, AuditEntry, Deployment, Prisma, RegistryCredential, Session, Setting, User } from '../generated/sqlite/client.js';
 
 /** The typed Prisma client, whichever database is behind it. */
 export type Db = SqliteClient;

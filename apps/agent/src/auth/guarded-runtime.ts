@@ -1,6 +1,7 @@
 import type { BuildOptions, ContainerCreateSpec, ExecSpec, Runtime } from '@skiff/runtime';
 import { allows, type Principal } from './principal.js';
 import { assertHostAccess, type BindPolicy } from './host-access.js';
+import { redactSecretEnv } from '../apps/redact.js';
 
 /** the host-level parts of a create spec: its bind sources (with those --volumes-from brings), caps, network */
 async function specRequest(runtime: Runtime, spec: ContainerCreateSpec) {
@@ -16,7 +17,8 @@ async function specRequest(runtime: Runtime, spec: ContainerCreateSpec) {
 
 /**
  * The runtime as a caller below admin may use it: container create/run, exec and build are
- * checked by assertHostAccess before they reach the runtime; everything else passes through.
+ * checked by assertHostAccess before they reach the runtime; inspect hides app secrets
+ * (apps/redact.ts); everything else passes through.
  * Admins (and the root socket) get the runtime itself.
  */
 export function guardedRuntime(runtime: Runtime, p: Principal, policy: () => Promise<BindPolicy>): Runtime {
@@ -34,6 +36,8 @@ export function guardedRuntime(runtime: Runtime, p: Principal, policy: () => Pro
           await assertHostAccess(p, await specRequest(runtime, spec), policy);
           return target.run(spec, opts);
         };
+      // an app's secrets are in its containers' environment, never in what inspect shows them
+      if (prop === 'inspect') return async (id: string) => redactSecretEnv(await target.inspect(id));
       if (prop === 'exec')
         return async (id: string, spec: ExecSpec) => {
           await assertHostAccess(p, { privileged: spec.privileged }, policy);

@@ -88,6 +88,10 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
   token: from(access, (m) => m.tokenCommand),
   login: from(access, (m) => m.loginCommand),
   logout: from(access, (m) => m.logoutCommand),
+  app: from(
+    () => import('./commands/apps.js'),
+    (m) => m.appCommand,
+  ),
 };
 const ALIASES: Record<string, string> = { container: '', image: '' };
 
@@ -126,6 +130,9 @@ Commands:
   import      Import a filesystem tarball as an image
   compose     Multi-container apps from compose.yaml (up, down, ps, logs, exec, …)
   template    One-click templates: list, show, deploy as a stack; catalogues
+
+  app         Applications from git or an image: create, deploy, rollback, ls, logs, rm
+
   volume      Manage volumes (create, ls, inspect, rm, prune)
   network     Manage networks (create, ls, inspect, rm, prune, connect, disconnect)
   port        List a container's published ports

@@ -25,6 +25,9 @@ export interface DaemonOptions {
   proxyHttp?: { host: string; port: number };
   /** `--proxy-https ADDR` (SKIFF_PROXY_HTTPS): the same over TLS; default `:443`, undefined = off */
   proxyHttps?: { host: string; port: number };
+  /** `--acme-directory URL` (SKIFF_ACME_DIRECTORY) and `--acme-email ADDR` (SKIFF_ACME_EMAIL): the CA the apps' certificates come from */
+  acmeDirectory?: string;
+  acmeEmail?: string;
   /** `--help`: print the usage; `--cleanup`: remove the agent's host objects; `--purge`: and its root */
   action: 'serve' | 'help' | 'cleanup' | 'purge';
   /** with --cleanup/--purge: stop running containers instead of refusing */
@@ -33,7 +36,7 @@ export interface DaemonOptions {
 
 export const USAGE = `usage: skiff daemon [--root DIR] [--socket PATH] [--http 127.0.0.1:PORT | --http off] [--docker-socket PATH | off] [--docker-tcp HOST:PORT] [--max-body SIZE] [--insecure-registry HOST:PORT ...]
                     [--log-file PATH [--log-max-size SIZE] [--log-max-files N]] [--log-level debug|info|warn|error]
-                    [--proxy-http [HOST]:PORT | off] [--proxy-https [HOST]:PORT | off]
+                    [--proxy-http [HOST]:PORT | off] [--proxy-https [HOST]:PORT | off] [--acme-directory URL [--acme-email ADDR]]
        skiff daemon --cleanup [--force] [--root DIR]   remove the agent's bridges, nft table, cgroups and mounts (data stays)
        skiff daemon --purge [--force] [--root DIR]     the same, and remove the root with all images, volumes and containers
 --log-file writes the agent's output to PATH (0600) instead of stdout/stderr, rotated at --log-max-size
@@ -41,6 +44,7 @@ export const USAGE = `usage: skiff daemon [--root DIR] [--socket PATH] [--http 1
 --log-level (default info, or SKIFF_LOG_LEVEL) sets which JSON lines the agent logs; debug adds expected failures.
 --proxy-http and --proxy-https (default :80 and :443, all interfaces; or SKIFF_PROXY_HTTP/SKIFF_PROXY_HTTPS)
 are where the apps' reverse proxy listens; off turns a listener off.
+--acme-directory (https, e.g. Let's Encrypt's) turns on automatic certificates for the apps' domains (docs/apps.md).
 --cleanup and --purge refuse while the agent or any container runs; --force stops the containers.`;
 
 /** Flags win over the environment (SKIFF_ROOT, SKIFF_SOCKET, SKIFF_HTTP, SKIFF_INSECURE_REGISTRIES, SKIFF_LOG_FILE …). */
@@ -57,6 +61,8 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
   let logLevel = env.SKIFF_LOG_LEVEL || 'info';
   let proxyHttp = env.SKIFF_PROXY_HTTP || ':80';
   let proxyHttps = env.SKIFF_PROXY_HTTPS || ':443';
+  let acmeDirectory = env.SKIFF_ACME_DIRECTORY || undefined;
+  let acmeEmail = env.SKIFF_ACME_EMAIL || undefined;
   let action: DaemonOptions['action'] = 'serve';
   let force = false;
   const insecure = (env.SKIFF_INSECURE_REGISTRIES ?? '')
@@ -111,6 +117,12 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
       case '--proxy-https':
         proxyHttps = value();
         break;
+      case '--acme-directory':
+        acmeDirectory = value();
+        break;
+      case '--acme-email':
+        acmeEmail = value();
+        break;
       case '--help':
       case '-h':
         action = 'help';
@@ -154,6 +166,8 @@ export function parseDaemonOptions(argv: string[], env: Record<string, string | 
   if (ph) out.proxyHttp = ph;
   const phs = parseProxyAddress('--proxy-https', proxyHttps);
   if (phs) out.proxyHttps = phs;
+  if (acmeDirectory) out.acmeDirectory = acmeDirectory;
+  if (acmeEmail) out.acmeEmail = acmeEmail;
   if (env.SKIFF_BRIDGE) out.bridge = env.SKIFF_BRIDGE;
   if (env.SKIFF_NFT_TABLE) out.nftTable = env.SKIFF_NFT_TABLE;
   if (env.SKIFF_CGROUP_PARENT) out.cgroupParent = env.SKIFF_CGROUP_PARENT;

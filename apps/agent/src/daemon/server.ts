@@ -37,6 +37,10 @@ import { stopDaemon } from './shutdown-steps.js';
 import { logger } from '@skiff/logger';
 import { ReverseProxy } from '@skiff/proxy';
 import { startProxy } from './proxy.js';
+import { AppService } from '../apps/service.js';
+import type { AppPorts } from '../apps/ports.js';
+import { certificateManagerFromEnv } from '@skiff/certs';
+import { fetchSource } from '@skiff/git';
 
 const log = logger.child({ component: 'agent' });
 
@@ -44,6 +48,11 @@ export interface RunningDaemon {
   runtime: Runtime;
   /** the bounded, ordered stop (shutdown-steps.ts); containers keep running */
   close(): Promise<void>;
+}
+
+/** the certificate store's settings: the daemon's flags over the environment (the CA bundle is env only) */
+function acmeEnv(opts: DaemonOptions): NodeJS.ProcessEnv {
+  return { SKIFF_ACME_DIRECTORY: opts.acmeDirectory, SKIFF_ACME_EMAIL: opts.acmeEmail, SKIFF_ACME_CA_BUNDLE: process.env.SKIFF_ACME_CA_BUNDLE };
 }
 
 /** Is some agent already answering on this socket? (a stale socket file is not) */
@@ -62,7 +71,7 @@ export function socketAlive(path: string): Promise<boolean> {
  * The agent: one runtime, one tRPC router, served over HTTP and WebSocket on the unix
  * socket (root only; the CLI's transport) and on a loopback TCP port (the dashboard's).
  */
-export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
+export async function startDaemon(opts: DaemonOptions, parts: Partial<AppPorts> = {}): Promise<RunningDaemon> {
   if (existsSync(opts.socket)) {
     if (await socketAlive(opts.socket)) throw new Error(`another skiff agent is already listening on ${opts.socket}`);
     unlinkSync(opts.socket);
@@ -84,14 +93,31 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   health.ready('runtime'); // createRuntime has re-adopted the containers
   health.ready('database', () => db.$queryRaw`SELECT 1`);
   const sessions = new SessionRegistry();
+  const secrets = new SecretBox(opts.root);
+  // certificates for the apps' domains: ACME when a directory is configured, uploads and placeholders always
+  const certs = certificateManagerFromEnv(opts.root, logger.child({ component: 'certs' }), acmeEnv(opts));
+  await certs.start();
+  // the apps' reverse proxy; its listeners open below, after the agent's own
+  const proxy = new ReverseProxy({
+    http: opts.proxyHttp,
+    https: opts.proxyHttps,
+    certificates: certs,
+    challenges: certs,
+    logger: logger.child({ component: 'proxy' }),
+  });
+  // tests may bring their own route table or git fetcher (parts); the agent's are the real ones
+  const apps = new AppService({ db, runtime, secrets, root: opts.root, routes: proxy, certs, git: { fetchSource }, ...parts });
+  // routes of live apps again before the agent says it is ready
+  await apps.start().catch((e: Error) => log.error('cannot restore the apps', { err: e }));
   const services: AgentServices = {
-    secrets: new SecretBox(opts.root),
+    apps,
+    secrets,
     loginLimiter: new FailureLimiter(),
     secureCookies: false,
     events: new EventHistory(runtime),
     root: opts.root,
-    // the apps' reverse proxy; its listeners open below, after the agent's own
-    proxy: new ReverseProxy({ http: opts.proxyHttp, https: opts.proxyHttps, logger: logger.child({ component: 'proxy' }) }),
+    proxy,
+    certs,
   };
   await bootstrapAdmin(db, {
     adminPassword: process.env.SKIFF_ADMIN_PASSWORD,
@@ -263,7 +289,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     runtime,
     close: () => {
       health.stop(); // /readyz answers 503 from the first moment of the stop
-      const parts = { connections, wsServers, sessions, runtime, db, socketFiles: [opts.socket], unsubscribe: offRevoke, proxy: services.proxy };
+      const parts = { connections, wsServers, sessions, runtime, db, apps, certs, socketFiles: [opts.socket], unsubscribe: offRevoke, proxy: services.proxy };
       return stopDaemon(parts, logStderr);
     },
   };

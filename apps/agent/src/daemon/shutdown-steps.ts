@@ -20,6 +20,11 @@ export interface DaemonParts {
   unsubscribe: () => void;
   /** the apps' reverse proxy: stops accepting with the agent's listeners, drains beside its connections */
   proxy?: { stopAccepting(): void; close(graceMs?: number): Promise<void> };
+
+  /** the app service: its running deploys are cancelled (the next start fails their rows) */
+  apps?: { close(): Promise<void> };
+  /** the certificate store: its renewal timer and running orders stop (a half order is redone) */
+  certs?: { close(): Promise<void> };
 }
 
 /**
@@ -62,6 +67,8 @@ export function daemonStopSteps(p: DaemonParts, log: Log, graceMs = SHUTDOWN_GRA
         if (destroyed) log(`shutdown: destroyed ${destroyed} connection(s) that did not close within ${graceMs} ms (a client not reading, or gone)`);
       },
     },
+    ...(p.apps ? [{ name: 'cancelling deploys', timeoutMs: 1_000, run: () => p.apps?.close() }] : []),
+    ...(p.certs ? [{ name: 'stopping certificate renewal', timeoutMs: 500, run: () => p.certs?.close() }] : []),
     // containers keep running: their shims own them
     { name: 'closing the runtime', timeoutMs: 2_000, run: () => p.runtime.close() },
     { name: 'flushing the audit log', timeoutMs: 1_000, run: () => flushAudit(p.db) },

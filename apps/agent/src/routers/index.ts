@@ -14,6 +14,8 @@ import { stacksRouter } from './stacks.js';
 import { settingsRouter } from './settings.js';
 import { templatesRouter } from './templates.js';
 
+import { appsRouter } from './apps.js';
+
 export const appRouter = router({
   containers: containersRouter,
   images: imagesRouter,
@@ -29,6 +31,8 @@ export const appRouter = router({
   stacks: stacksRouter,
   settings: settingsRouter,
   templates: templatesRouter,
+
+  apps: appsRouter,
 });
 
 export type AppRouter = typeof appRouter;
