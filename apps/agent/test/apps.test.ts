@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -243,6 +244,27 @@ describe('git apps', () => {
       expect(d.log).toContain('COPY index.html');
       expect((await routes.get('site.apps.test')).body).toBe('from git\n');
       expect(lastAuth).toEqual({ kind: 'none' });
+
+      // the push webhook (GitHub's shape): signed with the app's secret, it redeploys
+      const hook = async (app: string, event: string, body: object, secret = created.webhookSecret!) => {
+        const raw = JSON.stringify(body);
+        const sig = `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
+        const r = await fetch(`${agent.url}/hooks/apps/${app}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': randomUUID(), 'x-hub-signature-256': sig },
+          body: raw,
+        });
+        return { status: r.status, body: (await r.json()) as { message: string; number?: number } };
+      };
+      const push = (ref: string) => ({ ref, after: sha, repository: { full_name: 't/site' } });
+      expect((await hook('site', 'ping', { zen: 'hi' })).status).toBe(200);
+      expect((await hook('site', 'push', push('refs/heads/main'), 'not-the-secret')).status).toBe(401);
+      expect((await hook('nosuchapp', 'push', push('refs/heads/main'))).status).toBe(404);
+      expect((await hook('site', 'push', push('refs/heads/other'))).status).toBe(202);
+      expect((await call('query', 'apps.deployments', { name: 'site' })) as Deployment[]).toHaveLength(1);
+      const hooked = await hook('site', 'push', push('refs/heads/main'));
+      expect(hooked).toMatchObject({ status: 202, body: { number: 2 } });
+      await until(async () => ((await call('query', 'apps.deployment', { name: 'site', deployment: 2 })) as Deployment).status === 'live', 60_000);
 
       // a deploy key: the public half in the answers, the private half only to the git client
       const keyed = (await call('mutation', 'apps.create', {

@@ -38,6 +38,7 @@ import { logger } from '@skiff/logger';
 import { ReverseProxy } from '@skiff/proxy';
 import { startProxy } from './proxy.js';
 import { AppService } from '../apps/service.js';
+import { serveAppWebhook, WEBHOOK_PREFIX } from '../apps/webhook-route.js';
 import type { AppPorts } from '../apps/ports.js';
 import { certificateManagerFromEnv } from '@skiff/certs';
 import { fetchSource } from '@skiff/git';
@@ -171,6 +172,8 @@ export async function startDaemon(opts: DaemonOptions, parts: Partial<AppPorts> 
         if (req.socket.remoteAddress && refuseLargeBody(req, res, maxBody)) return;
         return void handler(req, res);
       }
+      // git hosts' push webhooks: signed with the app's secret, no session or token
+      if (req.url?.startsWith(WEBHOOK_PREFIX)) return void serveAppWebhook(apps, req, res);
       // tar streams (save/load/import/export) as plain HTTP bodies, on both listeners
       if (req.url?.startsWith('/api/')) return void binary(req, res);
       // the dashboard only on TCP; the unix socket is the API's alone
