@@ -6,6 +6,7 @@ import type { SessionRegistry } from './sessions.js';
 import type { EventHistory } from './event-history.js';
 import { allows, type Principal, type Role } from './auth/principal.js';
 import type { SecretBox } from './auth/secrets.js';
+import type { BackupService } from './backups/service.js';
 import type { FailureLimiter } from './auth/rate-limit.js';
 import { writeAudit } from './auth/audit-log.js';
 import { auditTarget } from './auth/audit-target.js';
@@ -44,6 +45,8 @@ export interface AgentServices {
   events: EventHistory;
   /** the runtime's root directory (stacks keep their files under `<root>/stacks/<name>/`) */
   root: string;
+  /** backup plans, schedules, runs and restores (backups/service.ts) */
+  backups: BackupService;
 }
 
 const TRPC_CODE: Record<SkiffErrorCode, TRPCError['code']> = {

@@ -44,7 +44,17 @@ export async function auditTarget(runtime: Runtime, path: string, input: Input):
   if (id && path.startsWith('containers.') && path !== 'containers.create') return containerLabel(runtime, id);
   if (id && path === 'networks.remove') return networkLabel(runtime, id);
   const spec = input?.spec as Input;
-  return [id, input?.ref, input?.source, spec?.name, spec?.image, input?.image, input?.username, input?.registry, input?.name, input?.projectName].find(
-    (v) => typeof v === 'string',
-  ) as string | undefined;
+  return [
+    id,
+    input?.ref,
+    input?.source,
+    spec?.name,
+    spec?.image,
+    input?.image,
+    input?.username,
+    input?.registry,
+    input?.name,
+    input?.projectName,
+    input?.run,
+  ].find((v) => typeof v === 'string') as string | undefined;
 }

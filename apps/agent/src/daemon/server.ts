@@ -17,6 +17,7 @@ import { authenticate, parseCookies, sameOrigin, SESSION_COOKIE } from '../auth/
 import { bootstrapAdmin } from '../auth/bootstrap.js';
 import { FailureLimiter } from '../auth/rate-limit.js';
 import { SecretBox } from '../auth/secrets.js';
+import { BackupService } from '../backups/service.js';
 import type { DaemonOptions } from './options.js';
 import { webFrontend } from './web.js';
 import { httpScope, inRequest, socketScope } from './fault-containment.js';
@@ -82,13 +83,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   health.ready('runtime'); // createRuntime has re-adopted the containers
   health.ready('database', () => db.$queryRaw`SELECT 1`);
   const sessions = new SessionRegistry();
+  const secrets = new SecretBox(opts.root);
   const services: AgentServices = {
-    secrets: new SecretBox(opts.root),
+    secrets,
     loginLimiter: new FailureLimiter(),
     secureCookies: false,
     events: new EventHistory(runtime),
     root: opts.root,
+    backups: new BackupService({ db, runtime, secrets, root: opts.root }),
   };
+  await services.backups.start();
   await bootstrapAdmin(db, {
     adminPassword: process.env.SKIFF_ADMIN_PASSWORD,
     baseUrl: opts.http ? `http://${opts.http.host}:${opts.http.port}` : undefined,
@@ -250,8 +254,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
 
   return {
     runtime,
-    close: () => {
+    close: async () => {
       health.stop(); // /readyz answers 503 from the first moment of the stop
+      await services.backups.stop();
       return stopDaemon({ connections, wsServers, sessions, runtime, db, socketFiles: [opts.socket], unsubscribe: offRevoke }, logStderr);
     },
   };

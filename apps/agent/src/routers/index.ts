@@ -12,6 +12,7 @@ import { registriesRouter } from './registries.js';
 import { composeRouter } from './compose.js';
 import { stacksRouter } from './stacks.js';
 import { settingsRouter } from './settings.js';
+import { backupsRouter } from './backups.js';
 
 export const appRouter = router({
   containers: containersRouter,
@@ -27,6 +28,7 @@ export const appRouter = router({
   compose: composeRouter,
   stacks: stacksRouter,
   settings: settingsRouter,
+  backups: backupsRouter,
 });
 
 export type AppRouter = typeof appRouter;
