@@ -1,14 +1,9 @@
 import type { Readable } from 'node:stream';
 import { Client } from 'minio';
-import { logger } from '@skiff/logger';
 import { NotFound } from '@skiff/runtime';
 import { checkKey } from '../artifact-key.js';
 import type { Destination } from './destination.js';
-
-const log = logger.child({ component: 'backup' });
-
-/** multipart part size: what one part holds in memory while it is sent (streams of unknown size are sent in parts) */
-const PART_SIZE = 16 * 1024 * 1024;
+import { PART_SIZE, uploadStream } from './s3-upload.js';
 
 export interface S3Options {
   endpoint: string;
@@ -48,14 +43,7 @@ export class S3Bucket implements Destination {
   }
 
   async put(key: string, body: Readable): Promise<void> {
-    const name = this.object(key);
-    try {
-      await this.client.putObject(this.o.bucket, name, body, undefined, { 'Content-Type': 'application/octet-stream' });
-    } catch (e) {
-      // a multipart upload that failed half-way leaves parts the bucket keeps (and bills) until aborted
-      await this.client.removeIncompleteUpload(this.o.bucket, name).catch((e2: unknown) => log.warn('aborting a failed upload', { key, err: e2 }));
-      throw e;
-    }
+    await uploadStream(this.client, this.o.bucket, this.object(key), body);
   }
 
   async get(key: string): Promise<Readable> {
