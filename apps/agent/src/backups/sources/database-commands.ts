@@ -73,9 +73,11 @@ export function dumpCommand(t: DatabaseTarget, env: string[]): DbCommand {
 export function restoreCommand(t: DatabaseTarget, env: string[]): DbCommand {
   if (t.engine === 'postgres') {
     const { user, passEnv } = postgresUser(t, env);
-    // a single database's dump is replayed into it; pg_dumpall's connects to each database itself
-    const db = t.database ?? 'postgres';
-    return { cmd: ['psql', '-U', user, '--no-password', '-v', 'ON_ERROR_STOP=1', '-q', '-d', db], env: passEnv };
+    // a single database's dump is replayed into it, stopping at the first error; pg_dumpall's
+    // connects to each database itself and cannot stop there: it re-creates the roles, and
+    // the one psql runs as always exists (PostgreSQL's documented way is to let that fail)
+    if (t.database) return { cmd: ['psql', '-U', user, '--no-password', '-v', 'ON_ERROR_STOP=1', '-q', '-d', t.database], env: passEnv };
+    return { cmd: ['psql', '-U', user, '--no-password', '-q', '-d', 'postgres'], env: passEnv };
   }
   const { user, passEnv } = mysqlUser(t, env);
   return { cmd: either('mariadb', 'mysql', [`--user=${user}`]), env: passEnv };
