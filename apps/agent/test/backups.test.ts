@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -221,6 +221,25 @@ describe('volume backups to a local directory', () => {
     const r = cli(['backup', 'run', name]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/failed: /);
+  }, 60_000);
+});
+
+describe('the local directory as an attack surface', () => {
+  it('a plan directory replaced by a symlink is not followed: the run fails, nothing lands where it points', async () => {
+    const v = filledVolume();
+    const name = uniq('symdir');
+    await op.client.backups.create.mutate({ name, target: { kind: 'volume', volume: v }, destination: { kind: 'local', path: backupDir() } });
+    const first = await op.client.backups.run.mutate({ name });
+    expect(first.status).toBe('succeeded');
+    // whoever can write the backup directory swaps the plan's directory for a symlink elsewhere
+    rmSync(join(backupDir(), name), { recursive: true });
+    symlinkSync(outside, join(backupDir(), name));
+    const run = await op.client.backups.run.mutate({ name });
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/ELOOP|ENOTDIR/);
+    expect(readdirSync(outside).filter((f) => f.startsWith(name))).toEqual([]);
+    // nor is an archive read through it
+    await expect(op.client.backups.restore.mutate({ run: first.id, newVolume: uniq('viasym') })).rejects.toThrow(/ELOOP|ENOTDIR|not in/);
   }, 60_000);
 });
 
