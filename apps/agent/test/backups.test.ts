@@ -286,3 +286,22 @@ describe('skiff backup', () => {
     expect(cli(['backup', 'create', '--help']).stdout).toContain('--s3-endpoint url');
   }, 120_000);
 });
+
+describe('an agent that stops during a run', () => {
+  it('leaves the run failed, with why, after its restart; nothing else is changed', async () => {
+    const v = uniq('slow');
+    // enough bytes that the run is still going when the agent is killed
+    expect(cli(['run', '--rm', '-v', `${v}:/v`, image, 'sh', '-c', 'head -c 300000000 /dev/urandom > /v/big']).code).toBe(0);
+    const name = uniq('killed');
+    await op.client.backups.create.mutate({ name, target: { kind: 'volume', volume: v }, destination: { kind: 'local', path: backupDir() } });
+    const run = await op.client.backups.run.mutate({ name, wait: false });
+    expect(run.status).toBe('running');
+    await agent.kill();
+    await agent.start();
+    for (const c of [op, admin, viewer]) c.close();
+    op = connectWs(agent.port, agent.token('operate'));
+    const after = (await op.client.backups.runs.query({ name })).find((r) => r.id === run.id)!;
+    expect(after).toMatchObject({ status: 'failed', error: 'the agent stopped during this run' });
+    expect((await op.client.backups.run.mutate({ name })).status).toBe('succeeded');
+  }, 180_000);
+});
