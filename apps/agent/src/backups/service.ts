@@ -83,7 +83,7 @@ export class BackupService {
     this.scheduler.remove(p.id);
     let removedArchives = 0;
     if (purge) {
-      const dest = openDestination(p.destination, this.deps.secrets);
+      const dest = await openDestination(p.destination, this.deps.secrets);
       for (const r of await this.deps.db.backupRun.findMany({ where: { planId: p.id, location: { not: null } } })) {
         await dest.remove(r.location!);
         removedArchives++;
@@ -146,7 +146,7 @@ export class BackupService {
     const p = planOf(run.plan);
     checkPlanAccess(p, principal, this.deps.root);
     if (run.status === 'running') throw new Conflict(`backup run ${id} is still running`);
-    if (run.location) await openDestination(p.destination, this.deps.secrets).remove(run.location);
+    if (run.location) await (await openDestination(p.destination, this.deps.secrets)).remove(run.location);
     await this.deps.db.backupRun.delete({ where: { id } });
   }
 }

@@ -59,7 +59,7 @@ export async function restoreRun(deps: RestoreDeps, req: RestoreRequest): Promis
   if (run.status !== 'succeeded' || !run.location || !run.sha256 || run.rawSize === null)
     throw new Conflict(`backup run ${run.id} has no archive (status ${run.status})`);
   const plan = planOf(run.plan);
-  const dest = openDestination(plan.destination, deps.secrets);
+  const dest = await openDestination(plan.destination, deps.secrets);
   const check = await sha256Of(await dest.get(run.location));
   if (check.sha256 !== run.sha256)
     throw new Conflict(`the archive of run ${run.id} at ${dest.describe} is not the one backed up (sha256 differs): refusing to restore it`);

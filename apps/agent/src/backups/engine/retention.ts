@@ -39,7 +39,7 @@ export async function applyRetention(deps: { db: Db; secrets: SecretBox }, plan:
   const runs = await deps.db.backupRun.findMany({ where: { planId: plan.id }, orderBy: { startedAt: 'desc' } });
   const drop = new Set(toPrune(runs, plan, now));
   if (!drop.size) return [];
-  const dest = openDestination(plan.destination, deps.secrets);
+  const dest = await openDestination(plan.destination, deps.secrets);
   const removed: string[] = [];
   for (const r of runs) {
     if (!drop.has(r.id)) continue;

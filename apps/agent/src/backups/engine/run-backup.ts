@@ -73,7 +73,7 @@ async function runBackup(deps: RunDeps, plan: Plan, run: RunRow, release: () => 
   let stored = false;
   try {
     key = artifactKey(plan.name, run.id, started, extensionOf(kind, plan.compression));
-    dest = openDestination(plan.destination, deps.secrets);
+    dest = await openDestination(plan.destination, deps.secrets);
     const source = await openSource(deps.runtime, plan);
     const raw = new Meter();
     const packed = new Meter({ hash: true });
