@@ -7,6 +7,9 @@ import type { EventHistory } from './event-history.js';
 import { allows, type Principal, type Role } from './auth/principal.js';
 import type { SecretBox } from './auth/secrets.js';
 import type { AppService } from './apps/service.js';
+
+import type { BackupService } from './backups/service.js';
+
 import type { FailureLimiter } from './auth/rate-limit.js';
 import type { ReverseProxy } from '@skiff/proxy';
 import type { CertificateManager } from '@skiff/certs';
@@ -54,6 +57,10 @@ export interface AgentServices {
 
   /** applications: deploys, rollbacks, routes (apps/service.ts) */
   apps: AppService;
+
+  /** backup plans, schedules, runs and restores (backups/service.ts) */
+  backups: BackupService;
+
 }
 
 const TRPC_CODE: Record<SkiffErrorCode, TRPCError['code']> = {

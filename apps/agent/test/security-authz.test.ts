@@ -133,6 +133,17 @@ const TABLE: Record<string, Row> = {
   'apps.rollback': O,
   'apps.cancel': O,
   'apps.remove': O,
+
+  'backups.list': V,
+  'backups.get': V,
+  'backups.create': O,
+  'backups.update': O,
+  'backups.remove': O,
+  'backups.run': O,
+  'backups.runs': V,
+  'backups.restore': O,
+  'backups.deleteRun': O,
+
   'settings.hostAccess': A,
   'settings.setHostAccess': A,
   'templates.catalogues': V,

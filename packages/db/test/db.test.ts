@@ -211,6 +211,26 @@ function suite(name: string, provider: Provider, setup: () => Promise<{ url: str
       expect(await client().stack.count()).toBe(0);
     });
 
+    it('backup plans: one per name; runs keep sizes as floats and go with their plan', async () => {
+      const plan = await client().backupPlan.create({ data: { name: 'nightly', target: '{"kind":"volume"}', destination: '{"kind":"local"}', keepLast: 3 } });
+      expect(plan).toMatchObject({ compression: 'zstd', enabled: true, schedule: null, keepDays: null });
+      expect(
+        isUniqueViolation(
+          await client()
+            .backupPlan.create({ data: { name: 'nightly', target: '{}', destination: '{}' } })
+            .catch((e: unknown) => e),
+        ),
+      ).toBe(true);
+      // past 2^31: sizes are doubles, exact to 2^53
+      const size = 5 * 1024 ** 3 + 1;
+      const run = await client().backupRun.create({
+        data: { planId: plan.id, status: 'succeeded', trigger: 'manual', kind: 'volume', compression: 'zstd', size },
+      });
+      expect((await client().backupRun.findUnique({ where: { id: run.id } }))?.size).toBe(size);
+      await client().backupPlan.delete({ where: { id: plan.id } });
+      expect(await client().backupRun.count()).toBe(0);
+    });
+
     it('transactions roll back as a whole', async () => {
       await expect(
         client().$transaction(async (tx) => {

@@ -22,3 +22,5 @@ export { cleanupHost, type HostCleanupOptions } from './host-cleanup.js';
 export { removeCgroupParent } from './host-cgroups.js';
 export { MEDIA, RegistryClient } from './image/registry-client.js';
 export { DEFAULT_CAPABILITIES } from './container/store/container-record.js';
+export { ZstdCompress } from './image/compress.js';
+export { detectCompression, zstdDecompress } from './image/decompress.js';

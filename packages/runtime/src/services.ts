@@ -12,7 +12,7 @@ import type { VolumeStore } from './volume/volume-store.js';
 export interface RuntimeImages extends Pick<ImageStore, keyof ImageService | 'import' | 'load' | 'save' | 'push'> {}
 
 /** local volumes */
-export interface RuntimeVolumes extends Pick<VolumeStore, 'create' | 'find' | 'inspect' | 'list' | 'remove' | 'size' | 'prune'> {}
+export interface RuntimeVolumes extends Pick<VolumeStore, 'create' | 'find' | 'inspect' | 'list' | 'remove' | 'size' | 'prune' | 'archive' | 'restore'> {}
 
 /** user networks and the endpoints of running containers */
 export interface RuntimeNetworks

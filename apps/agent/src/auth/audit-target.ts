@@ -46,7 +46,17 @@ export async function auditTarget(runtime: Runtime, path: string, input: Input):
   // an app's changes name the app (an update's `image` is a setting, not the target)
   if (path.startsWith('apps.') && str(input?.name)) return str(input?.name);
   const spec = input?.spec as Input;
-  return [id, input?.ref, input?.source, spec?.name, spec?.image, input?.image, input?.username, input?.registry, input?.name, input?.projectName].find(
-    (v) => typeof v === 'string',
-  ) as string | undefined;
+  return [
+    id,
+    input?.ref,
+    input?.source,
+    spec?.name,
+    spec?.image,
+    input?.image,
+    input?.username,
+    input?.registry,
+    input?.name,
+    input?.projectName,
+    input?.run,
+  ].find((v) => typeof v === 'string') as string | undefined;
 }

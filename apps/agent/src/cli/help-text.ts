@@ -98,6 +98,13 @@ export const COMMANDS: Readonly<Record<string, readonly [usage: string, descript
   'token create': ['[OPTIONS] NAME', 'Create an API token'],
   'token ls': ['[OPTIONS]', 'List API tokens'],
   'token rm': ['NAME', 'Revoke an API token'],
+  backup: ['COMMAND', 'Manage backups of volumes and databases'],
+  'backup create': ['[OPTIONS] NAME (--volume VOLUME | --database CONTAINER) (--dir PATH | --s3-endpoint URL ...)', 'Create a backup plan'],
+  'backup ls': ['[OPTIONS]', 'List backup plans and their last run'],
+  'backup run': ['[OPTIONS] NAME', 'Run a backup plan now'],
+  'backup runs': ['[OPTIONS] [NAME]', 'List backup runs: status, size, duration, error'],
+  'backup restore': ['[OPTIONS] RUN', 'Restore a backup into a volume or a database'],
+  'backup rm': ['[OPTIONS] NAME [NAME...]', 'Remove backup plans (or, with --run, backups)'],
 };
 
 /** each flag's help by its long name, docker's words where docker has the flag */

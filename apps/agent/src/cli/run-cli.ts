@@ -84,6 +84,10 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
     () => import('./commands/templates.js'),
     (m) => m.templateCommand,
   ),
+  backup: from(
+    () => import('./commands/backups.js'),
+    (m) => m.backupCommand,
+  ),
   user: from(access, (m) => m.userCommand),
   token: from(access, (m) => m.tokenCommand),
   login: from(access, (m) => m.loginCommand),
@@ -135,6 +139,7 @@ Commands:
 
   volume      Manage volumes (create, ls, inspect, rm, prune)
   network     Manage networks (create, ls, inspect, rm, prune, connect, disconnect)
+  backup      Volume and database backups (create, ls, run, runs, restore, rm)
   port        List a container's published ports
   login       Store registry credentials in the agent (used by pull)
   user        Manage dashboard/API users (create, ls, rm, passwd)

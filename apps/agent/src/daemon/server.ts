@@ -17,6 +17,7 @@ import { authenticate, parseCookies, sameOrigin, SESSION_COOKIE } from '../auth/
 import { bootstrapAdmin } from '../auth/bootstrap.js';
 import { FailureLimiter } from '../auth/rate-limit.js';
 import { SecretBox } from '../auth/secrets.js';
+import { BackupService } from '../backups/service.js';
 import type { DaemonOptions } from './options.js';
 import { webFrontend } from './web.js';
 import { httpScope, inRequest, socketScope } from './fault-containment.js';
@@ -119,7 +120,9 @@ export async function startDaemon(opts: DaemonOptions, parts: Partial<AppPorts> 
     root: opts.root,
     proxy,
     certs,
+    backups: new BackupService({ db, runtime, secrets, root: opts.root }),
   };
+  await services.backups.start();
   await bootstrapAdmin(db, {
     adminPassword: process.env.SKIFF_ADMIN_PASSWORD,
     baseUrl: opts.http ? `http://${opts.http.host}:${opts.http.port}` : undefined,
@@ -290,8 +293,9 @@ export async function startDaemon(opts: DaemonOptions, parts: Partial<AppPorts> 
 
   return {
     runtime,
-    close: () => {
+    close: async () => {
       health.stop(); // /readyz answers 503 from the first moment of the stop
+      await services.backups.stop();
       const parts = { connections, wsServers, sessions, runtime, db, apps, certs, socketFiles: [opts.socket], unsubscribe: offRevoke, proxy: services.proxy };
       return stopDaemon(parts, logStderr);
     },

@@ -16,6 +16,9 @@ import { templatesRouter } from './templates.js';
 
 import { appsRouter } from './apps.js';
 
+import { backupsRouter } from './backups.js';
+
+
 export const appRouter = router({
   containers: containersRouter,
   images: imagesRouter,
@@ -33,6 +36,9 @@ export const appRouter = router({
   templates: templatesRouter,
 
   apps: appsRouter,
+
+  backups: backupsRouter,
+
 });
 
 export type AppRouter = typeof appRouter;

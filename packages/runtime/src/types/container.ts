@@ -76,6 +76,8 @@ export interface StdioSession {
   write(data: Buffer): void;
   /** close the process's stdin (EOF) */
   closeStdin(): void;
+  /** resolves once stdin has taken what was written (back-pressure for large inputs: a restore's SQL) */
+  stdinDrained?(): Promise<void>;
   resize(rows: number, cols: number): void;
   /** detach from the session without affecting the process */
   detach(): void;

@@ -5,6 +5,8 @@ import { Conflict, InvalidArgument, NotFound } from '../errors.js';
 import { writeJsonAtomic } from '../store/atomic-file.js';
 import { FORMAT, readVersioned, withVersion } from '../store/format-version.js';
 import { logger } from '@skiff/logger';
+import type { Readable } from 'node:stream';
+import { packVolume, unpackVolume } from './volume-archive.js';
 
 const log = logger.child({ component: 'volume' });
 
@@ -115,6 +117,21 @@ export class VolumeStore {
     if (users.length) throw new Conflict(`remove ${name}: volume is in use - [${users.join(', ')}]`);
     await rm(this.path(v.name), { recursive: true, force: true });
     this.onEvent('destroy', v.name);
+  }
+
+  /** the volume's content as a tar stream (backups; see volume-archive.ts) */
+  async archive(name: string): Promise<Readable> {
+    const v = await this.inspect(name);
+    return packVolume(v.mountpoint);
+  }
+
+  /**
+   * Extracts a tar stream into the volume, emptied first with `replace`. Whether containers
+   * that use it may be running meanwhile is the caller's decision (it knows their states).
+   */
+  async restore(name: string, input: NodeJS.ReadableStream, opts: { replace?: boolean } = {}): Promise<void> {
+    const v = await this.inspect(name);
+    await unpackVolume(v.mountpoint, input, { replace: opts.replace });
   }
 
   async size(name: string): Promise<number> {

@@ -25,6 +25,11 @@ import {
   withFdSync,
 } from './root-fd.js';
 
+export interface ExtractOptions {
+  /** the archive's `.` entry sets the owner, mode and times of `dest` itself (a volume restore; cp leaves them) */
+  rootMeta?: boolean;
+}
+
 /**
  * Extracts a tar stream into directory `dest` (a path in the container) of the root `rootFd`.
  * Each entry's parent is looked up in the root (RESOLVE_IN_ROOT, so a symlink planted by the
@@ -32,7 +37,7 @@ import {
  * calls on that parent's fd; files are written through the fd that created them (O_EXCL |
  * O_NOFOLLOW). Nothing is ever done on a path string the container could swap.
  */
-export async function extractIntoRoot(rootFd: number, dest: string, input: NodeJS.ReadableStream): Promise<void> {
+export async function extractIntoRoot(rootFd: number, dest: string, input: NodeJS.ReadableStream, opts: ExtractOptions = {}): Promise<void> {
   let destFd: number;
   try {
     destFd = openInRoot(rootFd, dest, O_PATH);
@@ -51,7 +56,7 @@ export async function extractIntoRoot(rootFd: number, dest: string, input: NodeJ
     // a failed entry destroys the extract, which destroys this stream with the same error:
     // pipeline reports it, this listener only keeps it from being an uncaught 'error' event
     stream.on('error', (e: Error) => fsDebug('tar entry %s: %s', header.name, e.message));
-    void writeEntry(rootFd, dest, header, stream as unknown as Readable).then(
+    void writeEntry(rootFd, dest, header, stream as unknown as Readable, opts).then(
       () => next(),
       (e: Error) => {
         stream.resume();
@@ -62,7 +67,7 @@ export async function extractIntoRoot(rootFd: number, dest: string, input: NodeJ
   await pipeline(input as Readable, extract);
 }
 
-async function writeEntry(rootFd: number, dest: string, header: tar.Header, stream: Readable): Promise<void> {
+async function writeEntry(rootFd: number, dest: string, header: tar.Header, stream: Readable, opts: ExtractOptions): Promise<void> {
   if (header.name.includes('\0')) throw new InvalidArgument(`invalid tar entry name: ${JSON.stringify(header.name)}`);
   const rel = posix
     .normalize(header.name)
@@ -71,6 +76,10 @@ async function writeEntry(rootFd: number, dest: string, header: tar.Header, stre
     .replace(/\/+$/, '');
   if (rel === '.' || rel === '') {
     stream.resume();
+    if (opts.rootMeta && header.type === 'directory') {
+      const mtimeMs = header.mtime ? header.mtime.getTime() : undefined;
+      await withFd(openInRoot(rootFd, dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW), (fd) => setMeta(fd, (header.mode ?? 0o755) & 0o7777, header, mtimeMs));
+    }
     return;
   }
   if (rel === '..' || rel.startsWith('../')) throw new InvalidArgument(`invalid tar entry (outside the destination): ${header.name}`);

@@ -72,6 +72,20 @@ export class ExecSession extends EventEmitter implements StdioSession {
     this.child.stdin?.end();
   }
 
+  stdinDrained(): Promise<void> {
+    const s = this.child.stdin;
+    if (!s || s.destroyed || !s.writableNeedDrain) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        s.off('drain', done);
+        s.off('close', done);
+        resolve();
+      };
+      s.once('drain', done);
+      s.once('close', done);
+    });
+  }
+
   resize(rows: number, cols: number): void {
     if (!this.control.destroyed) this.control.write(`resize ${Math.max(1, rows | 0)} ${Math.max(1, cols | 0)}\n`);
   }
