@@ -4,7 +4,7 @@
  * (docs/performance.md, "Start latency") and, for the agent, less memory ("Density").
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,16 +15,19 @@ const bundle = resolve(agentDir, 'dist/cli/main.js');
 const daemonBundle = resolve(agentDir, 'dist/daemon/main.js');
 const repo = resolve(agentDir, '../..');
 
-/** every .js file of a bundle directory (its entry and its chunks) */
-const bundleCode = (dir: string) =>
-  [
-    resolve(dir, 'main.js'),
-    ...readdirSync(resolve(dir, 'chunks'))
-      .filter((f) => f.endsWith('.js'))
-      .map((f) => resolve(dir, 'chunks', f)),
-  ]
-    .map((f) => readFileSync(f, 'utf8'))
-    .join('');
+/** the code of a bundle: its entry and every chunk it loads, statically or not (chunks of earlier builds stay a day) */
+function bundleCode(dir: string): string {
+  const seen = new Map<string, string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    const code = readFileSync(file, 'utf8');
+    seen.set(file, code);
+    // chunk names end in esbuild's content hash (bundle.mjs: chunks/[name]-[hash])
+    for (const m of code.matchAll(/["'](\.\.?\/[^"']+-[A-Z0-9]{8}\.js)["']/g)) visit(resolve(dirname(file), m[1]!));
+  };
+  visit(resolve(dir, 'main.js'));
+  return [...seen.values()].join('');
+}
 
 beforeAll(() => {
   // `npm run build` makes it; a test run right after an edit rebuilds it
