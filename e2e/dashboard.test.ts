@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { freeTestSubnet } from '@skiff/test-fixtures';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
-import { confirmAction, recordErrors, screenshot, signIn, useE2e } from './harness.js';
+import { confirmAction, mainPages, recordErrors, screenshot, signIn, useE2e } from './harness.js';
 
 /**
  * The dashboard in a real browser (Debian's chromium through playwright-core) against a
@@ -105,17 +105,7 @@ describe('dashboard', () => {
         .code,
     ).toBe(0);
     const id = agent.cli(['inspect', '--format', '{{.Id}}', 'shot']).stdout.trim();
-    const pages: [string, string][] = [
-      ['home', '/'],
-      ['containers', '/containers'],
-      ['container', `/containers/${id}`],
-      ['images', '/images'],
-      ['volumes', '/volumes'],
-      ['networks', '/networks'],
-      ['users', '/users'],
-      ['audit', '/audit'],
-      ['registries', '/registries'],
-    ];
+    const pages = mainPages(id);
     for (const width of [1280, 768]) {
       const page = await browser.newPage({ viewport: { width, height: 900 } });
       await signIn(page, agent, 'admin', AgentHarness.ADMIN_PASSWORD);

@@ -106,3 +106,24 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: join(dir, name), fullPage: true });
 }
+
+/** the dashboard's main pages as [name, path], the container page showing `containerId`, then `more` */
+export function mainPages(containerId: string, more: [string, string][] = []): [string, string][] {
+  return [
+    ['home', '/'],
+    ['containers', '/containers'],
+    ['container', `/containers/${containerId}`],
+    ['images', '/images'],
+    ['volumes', '/volumes'],
+    ['networks', '/networks'],
+    ['users', '/users'],
+    ['audit', '/audit'],
+    ['registries', '/registries'],
+    ...more,
+  ];
+}
+
+/** a compose file of `services` (the YAML under `services:`) whose default network is in `subnet` (freeTestSubnet: no clash with other tests' networks) */
+export function composeOnSubnet(services: string, subnet: string): string {
+  return `services:\n${services}networks:\n  default:\n    ipam:\n      config:\n        - subnet: ${subnet}\n`;
+}

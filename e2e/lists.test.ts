@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freeTestSubnet } from '@skiff/test-fixtures';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
-import { openPage, screenshot, signIn, useE2e } from './harness.js';
+import { composeOnSubnet, mainPages, openPage, screenshot, signIn, useE2e } from './harness.js';
 
 /**
  * The run form, the container list (columns, sorting, compose groups), the phone layout and
@@ -38,8 +38,8 @@ async function signedIn(viewport: { width: number; height: number }, errors: str
 function makeContainers(): void {
   writeFileSync(
     join(dir, 'compose.yaml'),
-    `services:
-  web:
+    composeOnSubnet(
+      `  web:
     image: \${IMAGE}
     command: sleep 600
     stop_grace_period: 1s
@@ -47,12 +47,9 @@ function makeContainers(): void {
     image: \${IMAGE}
     command: sleep 600
     stop_grace_period: 1s
-networks:
-  default:
-    ipam:
-      config:
-        - subnet: ${net.subnet}
 `,
+      net.subnet,
+    ),
   );
   const up = agent.cli(['compose', '-p', 'shop', '-f', join(dir, 'compose.yaml'), 'up', '-d'], { env: { IMAGE: image } });
   expect(up.code, up.stderr).toBe(0);
@@ -307,20 +304,11 @@ describe('phone width', () => {
     expect(await page.getByRole('link', { name: 'Images' }).isVisible()).toBe(false); // closed again
 
     const id = agent.cli(['inspect', '--format', '{{.Id}}', 'shop-web-1']).stdout.trim();
-    const pages: [string, string][] = [
-      ['home', '/'],
-      ['containers', '/containers'],
-      ['container', `/containers/${id}`],
-      ['images', '/images'],
-      ['volumes', '/volumes'],
-      ['networks', '/networks'],
-      ['users', '/users'],
-      ['audit', '/audit'],
+    const pages = mainPages(id, [
       ['stacks', '/stacks'],
       ['stack', '/stacks/shop'],
-      ['registries', '/registries'],
       ['build', '/build'],
-    ];
+    ]);
     const overflowing: string[] = [];
     for (const [name, path] of pages) {
       await page.goto(`${agent.url}${path}`);

@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freeTestSubnet } from '@skiff/test-fixtures';
 import { AgentHarness } from '../apps/agent/test/agent-harness.js';
-import { confirmAction, openPage, screenshot, signIn, useE2e } from './harness.js';
+import { composeOnSubnet, confirmAction, openPage, screenshot, signIn, useE2e } from './harness.js';
 
 /**
  * The Stacks pages in a real browser against a real agent: a new stack typed into the
@@ -26,8 +26,9 @@ afterAll(() => {
 const FOREIGN = /\/favicon\.ico$/;
 const PAGE = { viewport: { width: 1280, height: 1000 }, ignore: (_text: string, url: string) => FOREIGN.test(url) };
 
-const file = (key: string) => `services:
-  web:
+const file = (key: string) =>
+  composeOnSubnet(
+    `  web:
     ${key}: \${IMAGE}
     command: ["sh", "-c", "mkdir -p /www && echo hi > /www/index.html && exec httpd -f -p 80 -h /www"]
     stop_grace_period: 1s
@@ -35,12 +36,9 @@ const file = (key: string) => `services:
     image: \${IMAGE}
     command: sh -c 'while true; do wget -qO- http://web/ >/dev/null; sleep 1; done'
     stop_grace_period: 1s
-networks:
-  default:
-    ipam:
-      config:
-        - subnet: ${net.subnet}
-`;
+`,
+    net.subnet,
+  );
 
 describe('stacks page', () => {
   it('creates a stack in the editor, shows a located error, deploys, shows the services running, and removes it', async () => {

@@ -4,7 +4,7 @@
  * (docs/performance.md, "Start latency") and, for the agent, less memory ("Density").
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,21 @@ const agentDir = resolve(import.meta.dirname, '..');
 const bin = resolve(agentDir, 'bin/skiff');
 const bundle = resolve(agentDir, 'dist/cli/main.js');
 const daemonBundle = resolve(agentDir, 'dist/daemon/main.js');
+const repo = resolve(agentDir, '../..');
+
+/** the code of a bundle: its entry and every chunk it loads, statically or not (chunks of earlier builds stay a day) */
+function bundleCode(dir: string): string {
+  const seen = new Map<string, string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    const code = readFileSync(file, 'utf8');
+    seen.set(file, code);
+    // chunk names end in esbuild's content hash (bundle.mjs: chunks/[name]-[hash])
+    for (const m of code.matchAll(/["'](\.\.?\/[^"']+-[A-Z0-9]{8}\.js)["']/g)) visit(resolve(dirname(file), m[1]!));
+  };
+  visit(resolve(dir, 'main.js'));
+  return [...seen.values()].join('');
+}
 
 beforeAll(() => {
   // `npm run build` makes it; a test run right after an edit rebuilds it
@@ -31,14 +46,7 @@ describe('the bundled agent', () => {
     expect([bundled.status, bundled.stdout, bundled.stderr]).toEqual([fromSource.status, fromSource.stdout, fromSource.stderr]);
     expect([bundled.status, bundled.stdout]).toEqual([0, expect.stringContaining('usage: skiff daemon')]);
     // Prisma and better-sqlite3 find their own files next to theirs: not inlined
-    const code = [
-      daemonBundle,
-      ...readdirSync(resolve(agentDir, 'dist/daemon/chunks'))
-        .filter((f) => f.endsWith('.js'))
-        .map((f) => resolve(agentDir, 'dist/daemon/chunks', f)),
-    ]
-      .map((f) => readFileSync(f, 'utf8'))
-      .join('');
+    const code = bundleCode(resolve(agentDir, 'dist/daemon'));
     expect(code).toMatch(/from "@prisma\/adapter-better-sqlite3"/);
     expect(code).toContain('serveCliCall');
   });
@@ -78,7 +86,6 @@ describe('the bundled CLI', () => {
   });
 
   it('is found through the repo-root wrapper, a symlink and relative paths alike', () => {
-    const repo = resolve(agentDir, '../..');
     const link = resolve(mkdtempSync(resolve(tmpdir(), 'skiff-bin-')), 'skiff');
     symlinkSync(bin, link);
     for (const [cwd, cmd] of [
@@ -102,5 +109,37 @@ describe('the bundled CLI', () => {
       expect(native.stdout).toBe(traced.stdout);
     }
     rmSync(dirname(link), { recursive: true, force: true });
+  });
+});
+
+describe('a bundle built in another checkout', () => {
+  it('holds no path of the checkout it was built in', () => {
+    for (const dir of ['dist/cli', 'dist/daemon']) expect(bundleCode(resolve(agentDir, dir))).not.toContain(repo);
+  });
+
+  it('is what bin/skiff runs there (turbo replays dist/ across checkouts and worktrees)', () => {
+    // another checkout: bin/skiff and dist/ as the replay writes them, the sources linked
+    const other = mkdtempSync(resolve(tmpdir(), 'skiff-replay-'));
+    try {
+      mkdirSync(resolve(other, 'apps/agent'), { recursive: true });
+      cpSync(resolve(agentDir, 'bin'), resolve(other, 'apps/agent/bin'), { recursive: true });
+      cpSync(resolve(agentDir, 'dist'), resolve(other, 'apps/agent/dist'), { recursive: true });
+      for (const part of ['node_modules', 'packages', 'apps/agent/src', 'apps/agent/node_modules'])
+        if (existsSync(resolve(repo, part))) symlinkSync(resolve(repo, part), resolve(other, part));
+      const otherBin = resolve(other, 'apps/agent/bin/skiff');
+      const env = { ...process.env, SKIFF_CLIENT: 'node', SKIFF_HOST: 'unix:///nonexistent/skiff.sock' };
+      for (const [args, bundled] of [
+        [['--help'], resolve(other, 'apps/agent/dist/cli/main.js')],
+        [['daemon', '--help'], resolve(other, 'apps/agent/dist/daemon/main.js')],
+      ] as const) {
+        const traced = spawnSync('bash', ['-x', otherBin, ...args], { encoding: 'utf8', env });
+        expect(traced.stderr, args.join(' ')).toContain(`${bundled} ${args.join(' ')}\n`);
+        const fromSource = spawnSync(process.execPath, ['--import', 'tsx', resolve(agentDir, 'src/cli/main.ts'), ...args], { encoding: 'utf8', env });
+        expect([traced.status, traced.stdout], args.join(' ')).toEqual([fromSource.status, fromSource.stdout]);
+        expect(traced.status).toBe(0);
+      }
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 });

@@ -55,3 +55,23 @@ export function useDockerAgent(ready: (ctx: { agent: AgentHarness; registry: str
     dockerClient(() => fixture.agent).ok(['pull', fixture.image]);
   }, 120_000);
 }
+
+/** fails the file's tests up front when Debian's docker-compose is missing */
+export function requireDockerCompose(): void {
+  beforeAll(() => {
+    if (spawnSync('docker-compose', ['version']).status !== 0)
+      throw new Error("docker-compose is needed for these tests (scripts/test.sh installs Debian's package when it is missing)");
+  });
+}
+
+/** Debian's docker-compose (1.29, docker-py) against the agent's Docker API socket, in `dir` as project `project` */
+export function dockerCompose(agent: AgentHarness, project: string, dir: string, args: string[], input = '') {
+  const r = spawnSync('docker-compose', ['-p', project, ...args], {
+    cwd: dir,
+    input,
+    env: { ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}

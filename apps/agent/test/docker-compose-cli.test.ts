@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeTestSubnet, freePort } from '@skiff/test-fixtures';
 import type { AgentHarness } from './agent-harness.js';
+import { dockerCompose, requireDockerCompose } from './docker-cli.js';
 import { useAgent } from './use-agent.js';
 
 let agent: AgentHarness;
@@ -15,22 +16,9 @@ let port: number;
 const project = `dc${randomBytes(3).toString('hex')}`;
 const subnet = freeTestSubnet();
 
-/** Debian's docker-compose (1.29, docker-py) against the agent's Docker API socket */
-function compose(args: string[], input = '') {
-  const r = spawnSync('docker-compose', ['-p', project, ...args], {
-    cwd: dir,
-    input,
-    env: { ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-beforeAll(() => {
-  if (spawnSync('docker-compose', ['version']).status !== 0)
-    throw new Error("docker-compose is needed for these tests (scripts/test.sh installs Debian's package when it is missing)");
-});
+/** docker-compose on the agent's Docker API socket, as this file's project */
+const compose = (args: string[], input = '') => dockerCompose(agent, project, dir, args, input);
+requireDockerCompose();
 
 useAgent({}, (ctx) => ({ agent, image } = ctx));
 

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeTestSubnet } from '@skiff/test-fixtures';
 import type { AgentHarness } from './agent-harness.js';
+import { dockerCompose, requireDockerCompose } from './docker-cli.js';
 import { useAgent } from './use-agent.js';
 
 /**
@@ -22,20 +22,9 @@ const project = `dn${randomBytes(3).toString('hex')}`;
 const front = freeTestSubnet();
 const back = freeTestSubnet();
 
-function compose(args: string[]) {
-  const r = spawnSync('docker-compose', ['-p', project, ...args], {
-    cwd: dir,
-    env: { ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-beforeAll(() => {
-  if (spawnSync('docker-compose', ['version']).status !== 0)
-    throw new Error("docker-compose is needed for these tests (scripts/test.sh installs Debian's package when it is missing)");
-});
+/** docker-compose on the agent's Docker API socket, as this file's project */
+const compose = (args: string[]) => dockerCompose(agent, project, dir, args);
+requireDockerCompose();
 
 useAgent({}, (ctx) => ({ agent, image } = ctx));
 

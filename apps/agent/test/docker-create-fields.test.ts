@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -6,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AgentHarness } from './agent-harness.js';
-import { dockerClient, useDockerAgent } from './docker-cli.js';
+import { dockerClient, dockerCompose, useDockerAgent } from './docker-cli.js';
 
 // Create fields the docker CLI sends for --tmpfs, --shm-size, --ulimit, --sysctl and
 // --cpuset-*: applied in the container (and only there), and every field that is still
@@ -386,15 +385,7 @@ describe('the same fields from skiff run and docker-compose (v1)', () => {
   it('docker-compose tmpfs, shm_size, ulimits, sysctls, cpuset', () => {
     const dir = mkdtempSync(join(tmpdir(), 'skiff-dc-kernel-'));
     const project = `dck${tag}`;
-    const compose = (args: string[]) => {
-      const r = spawnSync('docker-compose', ['-p', project, ...args], {
-        cwd: dir,
-        env: { ...process.env, DOCKER_HOST: `unix://${agent.dockerSocket}`, DOCKER_CONFIG: agent.dir },
-        encoding: 'utf8',
-        timeout: 120_000,
-      });
-      return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-    };
+    const compose = (args: string[]) => dockerCompose(agent, project, dir, args);
     writeFileSync(
       join(dir, 'docker-compose.yml'),
       `version: "2.4"

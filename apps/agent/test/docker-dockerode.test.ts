@@ -1,34 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import type { AgentHarness } from './agent-harness.js';
-import { useDockerAgent } from './docker-cli.js';
+import { collect, uniqueNames, useDockerodeAgent } from './dockerode-agent.js';
 
 // dockerode (the Docker client most Node tools build on) as a real peer of the Docker API
 
-let agent: AgentHarness;
 let image: string;
 let docker: Docker;
-const tag = randomBytes(3).toString('hex');
-const u = (name: string) => `${name}-${tag}`;
+const u = uniqueNames();
 
-useDockerAgent((ctx) => {
-  ({ agent, image } = ctx);
-  docker = new Docker({ socketPath: agent.dockerSocket });
-});
+useDockerodeAgent((ctx) => ({ image, docker } = ctx));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** everything a stream carries until it ends */
-function collect(s: Readable): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    s.on('data', (d: Buffer | string) => (out += d.toString()));
-    s.on('end', () => resolve(out));
-    s.on('error', reject);
-  });
-}
 
 /** a non-TTY log or attach stream's stdout and stderr, demultiplexed */
 function demux(s: Readable): { stdout: Promise<string>; stderr: Promise<string> } {

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { freeTestSubnet } from '@skiff/test-fixtures';
 import type { AgentHarness } from './agent-harness.js';
-import { dockerClient, useDockerAgent } from './docker-cli.js';
+import { dockerClient } from './docker-cli.js';
+import { collect, uniqueNames, useDockerodeAgent } from './dockerode-agent.js';
 
 /**
  * What real clients see of the engine (issue 24): exec and network events as dockerd emits
@@ -17,13 +17,9 @@ let agent: AgentHarness;
 let image: string;
 let docker: Docker;
 const { docker: cli, ok, env } = dockerClient(() => agent);
-const tag = randomBytes(3).toString('hex');
-const u = (name: string) => `${name}-${tag}`;
+const u = uniqueNames();
 
-useDockerAgent((ctx) => {
-  ({ agent, image } = ctx);
-  docker = new Docker({ socketPath: agent.dockerSocket });
-});
+useDockerodeAgent((ctx) => ({ agent, image, docker } = ctx));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => (Date.now() / 1000).toFixed(3);
@@ -41,15 +37,6 @@ function cliEvents(since: string, filters: string[] = []): DockerEvent[] {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as DockerEvent);
-}
-
-function collect(s: Readable): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    s.on('data', (d: Buffer | string) => (out += d.toString()));
-    s.on('end', () => resolve(out));
-    s.on('error', reject);
-  });
 }
 
 describe('exec events', () => {

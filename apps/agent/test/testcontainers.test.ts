@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentHarness } from './agent-harness.js';
 import { useDockerAgent } from './docker-cli.js';
+import { collect } from './dockerode-agent.js';
 
 // testcontainers-node as a real peer: what a test suite of a Skiff user does against the Docker API
 
@@ -48,15 +49,6 @@ async function readLine(port: number): Promise<string> {
     if (got) return got;
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-function collect(s: Readable): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    s.on('data', (d: Buffer | string) => (out += d.toString()));
-    s.on('end', () => resolve(out));
-    s.on('error', reject);
-  });
 }
 
 /** a followed log stream (testcontainers' logs() always follows) until `enough` holds, then closed */

@@ -1,15 +1,18 @@
 'use client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useId, useMemo, useRef, useState } from 'react';
+import { type ChangeEvent, useId, useMemo, useRef, useState } from 'react';
 import { errorMessage, isNotFound } from '../lib/errors';
 import { EMPTY_FORM, planRun, type RunForm as Form } from '../lib/run-spec';
 import { useInvalidate, useTRPC, useTRPCClient } from '../trpc/react';
+import { Field } from './field';
 import { EnvFields } from './run/env-fields';
 import { FieldError, invalidProps } from './run/field-error';
 import { pullWithProgress } from './run/pull';
 
 const RESTARTS = ['no', 'always', 'unless-stopped', 'on-failure'] as const;
+/** the fields typed in as free text */
+type TextKey = { [K in keyof Form]: string extends Form[K] ? K : never }[keyof Form];
 
 /** The run form: every common `docker run` option, with the equivalent command line shown as you type; `image` prefills the image (an image's page). */
 export function RunForm({ onError, image }: { onError: (m: string) => void; image?: string }) {
@@ -84,6 +87,12 @@ export function RunForm({ onError, image }: { onError: (m: string) => void; imag
   const errorId = (k: keyof Form) => `${uid}-${k}-error`;
   const invalid = (k: keyof Form) => invalidProps(errorId(k), errorOf(k));
   const fieldError = (k: keyof Form) => <FieldError id={errorId(k)} message={errorOf(k)} />;
+  /** a text control's value, its updates and its invalid marks */
+  const bound = (k: TextKey) => ({
+    value: form[k],
+    onChange: (e: ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => set(k, e.target.value),
+    ...invalid(k),
+  });
   const shownErrors = (Object.keys(plan.errors) as (keyof Form)[]).filter((k) => errorOf(k));
   const hasErrors = Object.keys(plan.errors).length > 0;
 
@@ -105,74 +114,31 @@ export function RunForm({ onError, image }: { onError: (m: string) => void; imag
       }}
     >
       <div className="grid grid-cols-1 gap-2 md:grid-cols-6">
-        <label className="md:col-span-3">
-          <span className="label">Image</span>
-          <input
-            className="input"
-            placeholder="busybox:latest"
-            aria-label="image"
-            list="local-images"
-            value={form.image}
-            onChange={(e) => set('image', e.target.value)}
-            required
-            {...invalid('image')}
-          />
+        <Field className="md:col-span-3" label="Image" error={fieldError('image')}>
+          <input className="input" placeholder="busybox:latest" aria-label="image" list="local-images" required {...bound('image')} />
           <datalist id="local-images">
             {images.map((i) => (
               <option key={i} value={i} />
             ))}
           </datalist>
-          {fieldError('image')}
-        </label>
-        <label className="md:col-span-2">
-          <span className="label">Name</span>
-          <input
-            className="input"
-            placeholder="optional"
-            aria-label="name"
-            value={form.name}
-            onChange={(e) => set('name', e.target.value)}
-            {...invalid('name')}
-          />
-          {fieldError('name')}
-        </label>
+        </Field>
+        <Field className="md:col-span-2" label="Name" error={fieldError('name')}>
+          <input className="input" placeholder="optional" aria-label="name" {...bound('name')} />
+        </Field>
         <div className="flex items-end">
           <button className="btn-primary w-full" disabled={busy}>
             Run
           </button>
         </div>
-        <label className="md:col-span-4">
-          <span className="label">Command</span>
-          <input
-            className="input font-mono"
-            placeholder="image default; shell syntax runs in sh -c"
-            aria-label="command"
-            value={form.command}
-            onChange={(e) => set('command', e.target.value)}
-          />
-        </label>
-        <label className="md:col-span-2">
-          <span className="label">Entrypoint</span>
-          <input
-            className="input font-mono"
-            placeholder="image default"
-            aria-label="entrypoint"
-            value={form.entrypoint}
-            onChange={(e) => set('entrypoint', e.target.value)}
-          />
-        </label>
-        <label className="md:col-span-2">
-          <span className="label">Ports</span>
-          <input
-            className="input font-mono"
-            placeholder="8080:80 127.0.0.1:5353:53/udp"
-            aria-label="ports"
-            value={form.ports}
-            onChange={(e) => set('ports', e.target.value)}
-            {...invalid('ports')}
-          />
-          {fieldError('ports')}
-        </label>
+        <Field className="md:col-span-4" label="Command">
+          <input className="input font-mono" placeholder="image default; shell syntax runs in sh -c" aria-label="command" {...bound('command')} />
+        </Field>
+        <Field className="md:col-span-2" label="Entrypoint">
+          <input className="input font-mono" placeholder="image default" aria-label="entrypoint" {...bound('entrypoint')} />
+        </Field>
+        <Field className="md:col-span-2" label="Ports" error={fieldError('ports')}>
+          <input className="input font-mono" placeholder="8080:80 127.0.0.1:5353:53/udp" aria-label="ports" {...bound('ports')} />
+        </Field>
         <label className="md:col-span-2">
           <span className="label">Network</span>
           <select className="input" aria-label="network" value={form.network} onChange={(e) => set('network', e.target.value)}>
@@ -204,17 +170,9 @@ export function RunForm({ onError, image }: { onError: (m: string) => void; imag
             </select>
           </label>
           {form.restart === 'on-failure' && (
-            <label className="w-20">
-              <span className="label">Retries</span>
-              <input
-                className="input"
-                aria-label="max retries"
-                inputMode="numeric"
-                value={form.maxRetries}
-                onChange={(e) => set('maxRetries', e.target.value)}
-                {...invalid('maxRetries')}
-              />
-            </label>
+            <Field className="w-20" label="Retries">
+              <input className="input" aria-label="max retries" inputMode="numeric" {...bound('maxRetries')} />
+            </Field>
           )}
         </div>
         {(errorOf('restart') || errorOf('maxRetries')) && (
@@ -223,63 +181,30 @@ export function RunForm({ onError, image }: { onError: (m: string) => void; imag
             {fieldError('maxRetries')}
           </div>
         )}
-        <label className="md:col-span-3">
-          <span className="label">Volumes, one per line</span>
+        <Field className="md:col-span-3" label="Volumes, one per line" error={fieldError('volumes')}>
           <textarea
             className="input font-mono"
             rows={2}
             placeholder={'/srv/site:/www:ro\ndata:/var/lib/data\n/cache'}
             aria-label="volumes"
-            value={form.volumes}
-            onChange={(e) => set('volumes', e.target.value)}
-            {...invalid('volumes')}
+            {...bound('volumes')}
           />
-          {fieldError('volumes')}
-        </label>
-        <label className="md:col-span-3">
-          <span className="label">Labels, key=value per line</span>
-          <textarea
-            className="input font-mono"
-            rows={2}
-            placeholder="app=web"
-            aria-label="labels"
-            value={form.labels}
-            onChange={(e) => set('labels', e.target.value)}
-          />
-        </label>
-        <label>
-          <span className="label">CPUs</span>
-          <input
-            className="input"
-            placeholder="0.5"
-            aria-label="cpus"
-            inputMode="decimal"
-            value={form.cpus}
-            onChange={(e) => set('cpus', e.target.value)}
-            {...invalid('cpus')}
-          />
-          {fieldError('cpus')}
-        </label>
-        <label>
-          <span className="label">Memory</span>
-          <input
-            className="input"
-            placeholder="256m"
-            aria-label="memory"
-            value={form.memory}
-            onChange={(e) => set('memory', e.target.value)}
-            {...invalid('memory')}
-          />
-          {fieldError('memory')}
-        </label>
-        <label>
-          <span className="label">User</span>
-          <input className="input" placeholder="image default" aria-label="user" value={form.user} onChange={(e) => set('user', e.target.value)} />
-        </label>
-        <label>
-          <span className="label">Working dir</span>
-          <input className="input" placeholder="image default" aria-label="working dir" value={form.workdir} onChange={(e) => set('workdir', e.target.value)} />
-        </label>
+        </Field>
+        <Field className="md:col-span-3" label="Labels, key=value per line">
+          <textarea className="input font-mono" rows={2} placeholder="app=web" aria-label="labels" {...bound('labels')} />
+        </Field>
+        <Field label="CPUs" error={fieldError('cpus')}>
+          <input className="input" placeholder="0.5" aria-label="cpus" inputMode="decimal" {...bound('cpus')} />
+        </Field>
+        <Field label="Memory" error={fieldError('memory')}>
+          <input className="input" placeholder="256m" aria-label="memory" {...bound('memory')} />
+        </Field>
+        <Field label="User">
+          <input className="input" placeholder="image default" aria-label="user" {...bound('user')} />
+        </Field>
+        <Field label="Working dir">
+          <input className="input" placeholder="image default" aria-label="working dir" {...bound('workdir')} />
+        </Field>
         <div className="flex flex-wrap items-end gap-3 md:col-span-2">
           <label className="flex items-center gap-1">
             <input type="checkbox" checked={form.autoRemove} onChange={(e) => set('autoRemove', e.target.checked)} /> --rm

@@ -4,6 +4,7 @@ import { fixtureRegistry, freeTestSubnet, stopFixtureRegistry, freePort } from '
 import { TestRuntime, waitFor } from '../../runtime/test/helpers.js';
 import { ComposeEngine, COMPOSE_LABEL, type ComposeEvent } from '../src/index.js';
 import type { ComposeProject, ServiceConfig } from '../src/model.js';
+import { serviceDefaults } from './helpers.js';
 
 let t: TestRuntime;
 let image: string;
@@ -12,27 +13,7 @@ const projectName = `ct${randomBytes(3).toString('hex')}`;
 
 /** a service with the loader's defaults, so tests state only what matters */
 function service(name: string, s: Partial<ServiceConfig>): ServiceConfig {
-  return {
-    name,
-    image,
-    environment: {},
-    ports: [],
-    volumes: [],
-    networks: { default: { aliases: [] } },
-    dependsOn: {},
-    labels: {},
-    replicas: 1,
-    tty: false,
-    stdinOpen: false,
-    readOnly: false,
-    capAdd: [],
-    capDrop: [],
-    extraHosts: [],
-    dns: [],
-    pullPolicy: 'missing',
-    profiles: [],
-    ...s,
-  };
+  return { name, image, ...serviceDefaults(), ...s };
 }
 
 let port: number;

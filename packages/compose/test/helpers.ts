@@ -1,11 +1,34 @@
 import { loadProject } from '../src/index.js';
 import type { ComposeProject, LoadOptions } from '../src/index.js';
+import type { ServiceConfig } from '../src/model.js';
 
 export const DIR = '/srv/notes';
 
 /** one in-memory file at /srv/notes/docker-compose.yml (paths are resolved, never read) */
 export function load(yaml: string, opts: Partial<LoadOptions> = {}): Promise<ComposeProject> {
   return loadProject({ files: [{ path: `${DIR}/docker-compose.yml`, content: yaml }], env: {}, ...opts });
+}
+
+/** what the loader gives a service that sets nothing but its name and image (fresh objects each call) */
+export function serviceDefaults(): Omit<ServiceConfig, 'name' | 'image'> {
+  return {
+    environment: {},
+    ports: [],
+    volumes: [],
+    networks: { default: { aliases: [] } },
+    dependsOn: {},
+    labels: {},
+    replicas: 1,
+    tty: false,
+    stdinOpen: false,
+    readOnly: false,
+    capAdd: [],
+    capDrop: [],
+    extraHosts: [],
+    dns: [],
+    pullPolicy: 'missing',
+    profiles: [],
+  };
 }
 
 /** the message of the error the load fails with */

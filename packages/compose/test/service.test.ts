@@ -1,31 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { load, loadError } from './helpers.js';
+import { load, loadError, serviceDefaults } from './helpers.js';
 
 const one = async (body: string, top = '', env: Record<string, string> = {}) =>
   (await load(`services:\n  web:\n    image: x\n${body}${top}`, { env })).services.web!;
 
 describe('service normalisation', () => {
   it('defaults', async () => {
-    expect(await one('')).toEqual({
-      name: 'web',
-      image: 'x',
-      environment: {},
-      ports: [],
-      volumes: [],
-      networks: { default: { aliases: [] } },
-      dependsOn: {},
-      labels: {},
-      replicas: 1,
-      tty: false,
-      stdinOpen: false,
-      readOnly: false,
-      capAdd: [],
-      capDrop: [],
-      extraHosts: [],
-      dns: [],
-      pullPolicy: 'missing',
-      profiles: [],
-    });
+    expect(await one('')).toEqual({ name: 'web', image: 'x', ...serviceDefaults() });
   });
 
   it('environment in list and map form; valueless keys come from the loader env or are left out', async () => {

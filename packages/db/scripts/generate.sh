@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Generates both Prisma clients (generated/sqlite, generated/postgresql), offline.
+# Generates both Prisma clients (generated/sqlite, generated/postgresql), offline, their
+# query compiler read from a file (scripts/wasm-from-file.ts).
 # `prisma generate` itself never runs the schema engine, but the CLI looks for it (and
 # would download it) first: PRISMA_SCHEMA_ENGINE_BINARY points it at bin/schema-engine,
 # the WebAssembly engine from npm (also set by prisma.config.ts; see docs/database.md).
@@ -12,3 +13,4 @@ node --import tsx scripts/schemas.ts
 for provider in sqlite postgresql; do
   npx --no-install prisma generate --schema "../../prisma/$provider/schema.prisma" >/dev/null
 done
+node --import tsx scripts/wasm-from-file.ts

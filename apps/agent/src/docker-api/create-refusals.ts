@@ -156,31 +156,6 @@ const DOCKER_HOST = new Set([
   'CpuCount',
   'CpuPercent',
 ]);
-const DOCKER_ENDPOINT = new Set([
-  'Aliases',
-  'IPAMConfig',
-  'Links',
-  'MacAddress',
-  'NetworkID',
-  'EndpointID',
-  'Gateway',
-  'IPAddress',
-  'IPPrefixLen',
-  'IPv6Gateway',
-  'GlobalIPv6Address',
-  'GlobalIPv6PrefixLen',
-  'DNSNames',
-  'DriverOpts',
-  'GwPriority',
-]);
-
-function check(obj: Record<string, unknown>, where: string, served: Set<string>, client: Set<string>, known: Set<string>): void {
-  for (const [key, value] of Object.entries(obj)) {
-    if (!known.has(key) || served.has(key) || client.has(key) || deepZero(value)) continue;
-    if (DEFAULT_VALUES[key]?.(value)) continue;
-    refuse(where, key, value);
-  }
-}
 
 /** endpoint fields create applies; the rest of EndpointSettings is what inspect reports */
 const SERVED_ENDPOINT = new Set(['Aliases', 'IPAMConfig', 'Links', 'MacAddress']);
@@ -195,6 +170,15 @@ const OUTPUT_ENDPOINT = new Set([
   'GlobalIPv6PrefixLen',
   'DNSNames',
 ]);
+const DOCKER_ENDPOINT = new Set([...SERVED_ENDPOINT, ...OUTPUT_ENDPOINT, 'DriverOpts', 'GwPriority']);
+
+function check(obj: Record<string, unknown>, where: string, served: Set<string>, client: Set<string>, known: Set<string>): void {
+  for (const [key, value] of Object.entries(obj)) {
+    if (!known.has(key) || served.has(key) || client.has(key) || deepZero(value)) continue;
+    if (DEFAULT_VALUES[key]?.(value)) continue;
+    refuse(where, key, value);
+  }
+}
 
 export function refuseUnsupportedCreateFields(body: Record<string, unknown>): void {
   check(body, '', SERVED_CONFIG, CLIENT_CONFIG, DOCKER_CONFIG);

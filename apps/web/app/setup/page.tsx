@@ -3,6 +3,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
+import { Field } from '../../components/field';
 import { Logo } from '../../components/logo';
 import { errorMessage } from '../../lib/errors';
 import { useTRPC } from '../../trpc/react';
@@ -44,12 +45,10 @@ export default function SetupPage() {
       }}
     >
       {heading}
-      <label className="block">
-        <span className="label">Username</span>
+      <Field className="block" label="Username">
         <input className="input" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" required />
-      </label>
-      <label className="block">
-        <span className="label">Password</span>
+      </Field>
+      <Field className="block" label="Password">
         <input
           className="input"
           type="password"
@@ -59,7 +58,7 @@ export default function SetupPage() {
           autoComplete="new-password"
           required
         />
-      </label>
+      </Field>
       {setup.error && (
         <p role="alert" className="text-sm text-rose-700 dark:text-rose-400">
           {errorMessage(setup.error)}

@@ -49,6 +49,50 @@ const rates = (xs: ContainerStats[], pick: (s: ContainerStats) => number): (numb
 const percent = (v: number) => (v === 0 ? '0%' : `${v.toFixed(v < 10 ? 1 : 0)}%`);
 const rate = (v: number) => `${bytes(v)}/s`;
 
+/** a byte counter of the samples, drawn as its rate per second */
+interface Counter {
+  label: string;
+  colour: string;
+  pick: (s: ContainerStats) => number;
+}
+
+/** the cards of two byte counters each: the latest rate of each, their totals, and both over time */
+const RATE_CARDS: { testId: string; title: string; chart: string; counters: [Counter, Counter] }[] = [
+  {
+    testId: 'stats-net',
+    title: 'Network',
+    chart: 'network over time',
+    counters: [
+      { label: 'in', colour: '#10b981', pick: (s) => s.netRx },
+      { label: 'out', colour: '#3b82f6', pick: (s) => s.netTx },
+    ],
+  },
+  {
+    testId: 'stats-blkio',
+    title: 'Block I/O',
+    chart: 'block I/O over time',
+    counters: [
+      { label: 'read', colour: '#f59e0b', pick: (s) => s.blockRead },
+      { label: 'write', colour: '#f43f5e', pick: (s) => s.blockWrite },
+    ],
+  },
+];
+
+function RatesCard({ card, samples, last, times }: { card: (typeof RATE_CARDS)[number]; samples: ContainerStats[]; last: ContainerStats; times: number[] }) {
+  const series = (c: Counter) => ({ label: c.label, colour: c.colour, values: rates(samples, c.pick), total: c.pick(last) });
+  const a = series(card.counters[0]);
+  const b = series(card.counters[1]);
+  return (
+    <div className="card" data-testid={card.testId}>
+      {card.title} {rate(a.values.at(-1) ?? 0)} {a.label} · {rate(b.values.at(-1) ?? 0)} {b.label}{' '}
+      <span className="text-zinc-500">
+        (total {bytes(a.total)} / {bytes(b.total)})
+      </span>
+      <TimeChart title={card.chart} times={times} unit={rate} floor={1024} series={[a, b]} />
+    </div>
+  );
+}
+
 /**
  * CPU, memory, network and block I/O since the stats were first shown, one sample a second,
  * as time charts with the container's memory limit and CPU quota when it has them.
@@ -72,10 +116,6 @@ export function Stats({ id, limits = { memory: 0, cpu: 0 } }: { id: string; limi
   const times = samples.map((s) => Date.parse(s.read) / 1000);
   const cpu = samples.map((s, i) => cpuBetween(samples[i - 1], s));
   const flat = (v: number) => samples.map(() => v);
-  const rx = rates(samples, (s) => s.netRx);
-  const tx = rates(samples, (s) => s.netTx);
-  const rd = rates(samples, (s) => s.blockRead);
-  const wr = rates(samples, (s) => s.blockWrite);
   return (
     <div className="grid gap-3 text-sm md:grid-cols-2">
       <div className="card" data-testid="stats-cpu">
@@ -108,38 +148,9 @@ export function Stats({ id, limits = { memory: 0, cpu: 0 } }: { id: string; limi
           ]}
         />
       </div>
-      <div className="card" data-testid="stats-net">
-        Network {rate(rx.at(-1) ?? 0)} in · {rate(tx.at(-1) ?? 0)} out{' '}
-        <span className="text-zinc-500">
-          (total {bytes(last.netRx)} / {bytes(last.netTx)})
-        </span>
-        <TimeChart
-          title="network over time"
-          times={times}
-          unit={rate}
-          floor={1024}
-          series={[
-            { label: 'in', colour: '#10b981', values: rx },
-            { label: 'out', colour: '#3b82f6', values: tx },
-          ]}
-        />
-      </div>
-      <div className="card" data-testid="stats-blkio">
-        Block I/O {rate(rd.at(-1) ?? 0)} read · {rate(wr.at(-1) ?? 0)} write{' '}
-        <span className="text-zinc-500">
-          (total {bytes(last.blockRead)} / {bytes(last.blockWrite)})
-        </span>
-        <TimeChart
-          title="block I/O over time"
-          times={times}
-          unit={rate}
-          floor={1024}
-          series={[
-            { label: 'read', colour: '#f59e0b', values: rd },
-            { label: 'write', colour: '#f43f5e', values: wr },
-          ]}
-        />
-      </div>
+      {RATE_CARDS.map((card) => (
+        <RatesCard key={card.testId} card={card} samples={samples} last={last} times={times} />
+      ))}
     </div>
   );
 }

@@ -116,19 +116,67 @@ Napi::Value ZstdContext(const Napi::CallbackInfo &info) {
   return Napi::External<ZSTD_DStream>::New(info.Env(), z, FreeZstd);
 }
 
-class ZstdWorker : public Napi::AsyncWorker {
+// One step of a zstd stream on the thread pool, from input[offset..] into output: the
+// context and both buffers are kept alive until it settles, and it resolves with
+// { consumed, produced, <flag> }, the flag named and judged by the step (Flag()).
+class ZstdStepWorker : public Napi::AsyncWorker {
  public:
-  ZstdWorker(Napi::Env env, Napi::Object ctx, Napi::Buffer<uint8_t> in, size_t in_off, Napi::Buffer<uint8_t> out)
-      : Napi::AsyncWorker(env, "skiff_zstd"), deferred_(Napi::Promise::Deferred::New(env)) {
-    ctx_ref_ = Napi::Persistent(ctx);
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("consumed", Napi::Number::New(env, (double)(in_.pos - in_off_)));
+    o.Set("produced", Napi::Number::New(env, (double)out_.pos));
+    o.Set(flag_name_, Napi::Boolean::New(env, Flag()));
+    deferred_.Resolve(o);
+  }
+  void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
+
+ protected:
+  // info: (ctx, input, offset, output, ...), checked by QueueZstdStep
+  ZstdStepWorker(const Napi::CallbackInfo &info, size_t in_off, const char *name, const char *flag_name)
+      : Napi::AsyncWorker(info.Env(), name), deferred_(Napi::Promise::Deferred::New(info.Env())), flag_name_(flag_name), in_off_(in_off) {
+    auto in = info[1].As<Napi::Buffer<uint8_t>>();
+    auto out = info[3].As<Napi::Buffer<uint8_t>>();
+    ctx_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
     in_ref_ = Napi::Persistent(in.As<Napi::Object>());
     out_ref_ = Napi::Persistent(out.As<Napi::Object>());
-    z_ = ctx.As<Napi::External<ZSTD_DStream>>().Data();
     in_ = {in.Data(), in.Length(), in_off};
-    in_off_ = in_off;
     out_ = {out.Data(), out.Length(), 0};
   }
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  template <class Ctx>
+  static Ctx *Context(const Napi::CallbackInfo &info) {
+    return info[0].As<Napi::External<Ctx>>().Data();
+  }
+  virtual bool Flag() const = 0;
+  ZSTD_inBuffer in_;
+  ZSTD_outBuffer out_;
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  const char *flag_name_;
+  Napi::ObjectReference ctx_ref_, in_ref_, out_ref_;
+  size_t in_off_;
+};
+
+// Queues the step of a Worker made from info (ctx, input, offset, output, then a boolean when
+// argc is 5) once those are of the right kinds and the offset is within the input.
+template <class Worker>
+Napi::Value QueueZstdStep(const Napi::CallbackInfo &info, size_t argc, const char *usage) {
+  Napi::Env env = info.Env();
+  if (info.Length() < argc || !info[0].IsExternal() || !info[1].IsBuffer() || !info[2].IsNumber() || !info[3].IsBuffer() || (argc > 4 && !info[4].IsBoolean()))
+    return Rejected(env, usage);
+  size_t off = info[2].As<Napi::Number>().Int64Value();
+  if (off > info[1].As<Napi::Buffer<uint8_t>>().Length()) return Rejected(env, "offset beyond the input");
+  auto *w = new Worker(info, off);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+class ZstdWorker : public ZstdStepWorker {
+ public:
+  ZstdWorker(const Napi::CallbackInfo &info, size_t in_off) : ZstdStepWorker(info, in_off, "skiff_zstd", "frameEnd"), z_(Context<ZSTD_DStream>(info)) {}
   void Execute() override {
     // until the output is full, or nothing more comes out without more input: the caller
     // bounds what one call makes, so a layer that expands enormously is never held in memory
@@ -141,40 +189,16 @@ class ZstdWorker : public Napi::AsyncWorker {
       if (in_.pos == in_.size && (r == 0 || out_.pos == out_before)) break;
     }
   }
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("consumed", Napi::Number::New(env, (double)(in_.pos - in_off_)));
-    o.Set("produced", Napi::Number::New(env, (double)out_.pos));
-    // 0: a frame has just ended (the input may hold another)
-    o.Set("frameEnd", Napi::Boolean::New(env, hint_ == 0));
-    deferred_.Resolve(o);
-  }
-  void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
 
  private:
-  Napi::Promise::Deferred deferred_;
-  Napi::ObjectReference ctx_ref_, in_ref_, out_ref_;
+  // 0: a frame has just ended (the input may hold another)
+  bool Flag() const override { return hint_ == 0; }
   ZSTD_DStream *z_;
-  ZSTD_inBuffer in_;
-  size_t in_off_;
-  ZSTD_outBuffer out_;
   size_t hint_ = 1;
 };
 
 // zstdDecompress(ctx, input, inputOffset, output) -> Promise<{ consumed, produced, frameEnd }>
-Napi::Value ZstdDecompress(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 4 || !info[0].IsExternal() || !info[1].IsBuffer() || !info[2].IsNumber() || !info[3].IsBuffer())
-    return Rejected(env, "zstdDecompress(ctx, input, offset, output)");
-  auto in = info[1].As<Napi::Buffer<uint8_t>>();
-  size_t off = info[2].As<Napi::Number>().Int64Value();
-  if (off > in.Length()) return Rejected(env, "offset beyond the input");
-  auto *w = new ZstdWorker(env, info[0].As<Napi::Object>(), in, off, info[3].As<Napi::Buffer<uint8_t>>());
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
-}
+Napi::Value ZstdDecompress(const Napi::CallbackInfo &info) { return QueueZstdStep<ZstdWorker>(info, 4, "zstdDecompress(ctx, input, offset, output)"); }
 
 // ---- zstd compression -----------------------------------------------------------------------
 
@@ -208,20 +232,12 @@ Napi::Value ZstdCompressContext(const Napi::CallbackInfo &info) {
   return Napi::External<ZSTD_CCtx>::New(env, z, FreeZstdC);
 }
 
-class ZstdCompressWorker : public Napi::AsyncWorker {
+class ZstdCompressWorker : public ZstdStepWorker {
  public:
-  ZstdCompressWorker(Napi::Env env, Napi::Object ctx, Napi::Buffer<uint8_t> in, size_t in_off, Napi::Buffer<uint8_t> out, bool end)
-      : Napi::AsyncWorker(env, "skiff_zstd_compress"), deferred_(Napi::Promise::Deferred::New(env)) {
-    ctx_ref_ = Napi::Persistent(ctx);
-    in_ref_ = Napi::Persistent(in.As<Napi::Object>());
-    out_ref_ = Napi::Persistent(out.As<Napi::Object>());
-    z_ = ctx.As<Napi::External<ZSTD_CCtx>>().Data();
-    in_ = {in.Data(), in.Length(), in_off};
-    in_off_ = in_off;
-    out_ = {out.Data(), out.Length(), 0};
-    end_ = end ? ZSTD_e_end : ZSTD_e_continue;
-  }
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  ZstdCompressWorker(const Napi::CallbackInfo &info, size_t in_off)
+      : ZstdStepWorker(info, in_off, "skiff_zstd_compress", "done"),
+        z_(Context<ZSTD_CCtx>(info)),
+        end_(info[4].As<Napi::Boolean>().Value() ? ZSTD_e_end : ZSTD_e_continue) {}
   void Execute() override {
     // until the output is full or the input is used up (with end: the frame is closed), so
     // the caller bounds what one call holds
@@ -233,41 +249,17 @@ class ZstdCompressWorker : public Napi::AsyncWorker {
       if (in_.pos == in_.size && (end_ == ZSTD_e_continue || r == 0)) break;
     }
   }
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("consumed", Napi::Number::New(env, (double)(in_.pos - in_off_)));
-    o.Set("produced", Napi::Number::New(env, (double)out_.pos));
-    // with end: the frame is complete and flushed
-    o.Set("done", Napi::Boolean::New(env, end_ == ZSTD_e_end && in_.pos == in_.size && remaining_ == 0));
-    deferred_.Resolve(o);
-  }
-  void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
 
  private:
-  Napi::Promise::Deferred deferred_;
-  Napi::ObjectReference ctx_ref_, in_ref_, out_ref_;
+  // with end: the frame is complete and flushed
+  bool Flag() const override { return end_ == ZSTD_e_end && in_.pos == in_.size && remaining_ == 0; }
   ZSTD_CCtx *z_;
-  ZSTD_inBuffer in_;
-  size_t in_off_;
-  ZSTD_outBuffer out_;
   ZSTD_EndDirective end_;
   size_t remaining_ = 1;
 };
 
 // zstdCompress(ctx, input, inputOffset, output, end) -> Promise<{ consumed, produced, done }>
-Napi::Value ZstdCompress(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 5 || !info[0].IsExternal() || !info[1].IsBuffer() || !info[2].IsNumber() || !info[3].IsBuffer() || !info[4].IsBoolean())
-    return Rejected(env, "zstdCompress(ctx, input, offset, output, end)");
-  auto in = info[1].As<Napi::Buffer<uint8_t>>();
-  size_t off = info[2].As<Napi::Number>().Int64Value();
-  if (off > in.Length()) return Rejected(env, "offset beyond the input");
-  auto *w = new ZstdCompressWorker(env, info[0].As<Napi::Object>(), in, off, info[3].As<Napi::Buffer<uint8_t>>(), info[4].As<Napi::Boolean>().Value());
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
-}
+Napi::Value ZstdCompress(const Napi::CallbackInfo &info) { return QueueZstdStep<ZstdCompressWorker>(info, 5, "zstdCompress(ctx, input, offset, output, end)"); }
 
 }  // namespace
 
