@@ -60,7 +60,6 @@ export interface AgentServices {
 
   /** backup plans, schedules, runs and restores (backups/service.ts) */
   backups: BackupService;
-
 }
 
 const TRPC_CODE: Record<SkiffErrorCode, TRPCError['code']> = {

@@ -54,7 +54,7 @@ type Entry = { name: string; type?: tar.Header['type']; body?: string; linkname?
 function tarOf(entries: Entry[], opts: { truncateLast?: boolean } = {}): Readable {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
+  pack.on('data', (c) => chunks.push(c as Buffer));
   const done = new Promise<Buffer>((r) => pack.on('end', () => r(Buffer.concat(chunks))));
   for (const e of entries) {
     const type = e.type ?? 'file';
@@ -64,7 +64,9 @@ function tarOf(entries: Entry[], opts: { truncateLast?: boolean } = {}): Readabl
       s.write(Buffer.alloc(1024, 1));
       continue;
     }
-    pack.entry({ name: e.name, type, linkname: e.linkname, mode: e.mode ?? 0o644, devmajor: 1, devminor: 3 }, type === 'file' ? (e.body ?? '') : undefined);
+    const header = { name: e.name, type, linkname: e.linkname, mode: e.mode ?? 0o644, devmajor: 1, devminor: 3 };
+    if (type === 'file') pack.entry(header, e.body ?? '');
+    else pack.entry(header);
   }
   if (!opts.truncateLast) pack.finalize();
   return Readable.from(
@@ -85,7 +87,7 @@ async function readTar(stream: NodeJS.ReadableStream): Promise<{ name: string; t
   const done = new Promise<void>((resolve, reject) => {
     extract.on('entry', (h, s, next) => {
       const chunks: Buffer[] = [];
-      s.on('data', (d: Buffer) => chunks.push(d));
+      s.on('data', (d) => chunks.push(d as Buffer));
       s.on('end', () => {
         out.push({ name: h.name, type: h.type ?? 'file', linkname: h.linkname ?? undefined, body: Buffer.concat(chunks), mode: h.mode ?? 0, uid: h.uid ?? 0 });
         next();

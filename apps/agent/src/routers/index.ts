@@ -18,7 +18,6 @@ import { appsRouter } from './apps.js';
 
 import { backupsRouter } from './backups.js';
 
-
 export const appRouter = router({
   containers: containersRouter,
   images: imagesRouter,
@@ -38,7 +37,6 @@ export const appRouter = router({
   apps: appsRouter,
 
   backups: backupsRouter,
-
 });
 
 export type AppRouter = typeof appRouter;
