@@ -1,4 +1,5 @@
-import type { Logger } from '@skiff/logger';
+import type { FetchedSource, FetchSourceOptions } from '@skiff/git';
+import type { RouteTable } from '@skiff/proxy';
 
 /*
  * The parts of the apps feature that other packages provide (@skiff/proxy, @skiff/certs,
@@ -6,41 +7,17 @@ import type { Logger } from '@skiff/logger';
  * ones and tests their own; these shapes are the contract between those teams.
  */
 
-export interface Upstream {
-  host: string;
-  port: number;
-}
-export interface ProxyRoute {
-  domain: string;
-  upstreams: Upstream[];
-  https: boolean;
-}
-/** the reverse proxy's routes, set per owner (owner = app name) */
-export interface RouteTable {
-  setRoutes(owner: string, routes: ProxyRoute[]): void;
-  deleteRoutes(owner: string): void;
-}
+export type { ProxyRoute, RouteTable, Upstream } from '@skiff/proxy';
+export type { FetchedSource, FetchSourceOptions, GitAuth } from '@skiff/git';
+
+/** what the app service asks of the certificate store (@skiff/certs' CertificateManager) */
 export interface CertificateEnsurer {
   ensure(domains: string[]): Promise<void>;
 }
-export type GitAuth = { kind: 'none' } | { kind: 'token'; token: string; username?: string } | { kind: 'ssh'; privateKey: string; knownHosts?: string };
-export interface FetchedSource {
-  commit: string;
-  message: string;
-  dir: string;
-  contextDir: string;
-}
+
+/** the git client (@skiff/git's fetchSource): one branch or commit, checked out */
 export interface SourceFetcher {
-  fetchSource(opts: {
-    url: string;
-    branch: string;
-    path?: string;
-    auth: GitAuth;
-    dest: string;
-    commit?: string;
-    signal?: AbortSignal;
-    logger: Logger;
-  }): Promise<FetchedSource>;
+  fetchSource(opts: FetchSourceOptions): Promise<FetchedSource>;
 }
 
 export interface AppPorts {
