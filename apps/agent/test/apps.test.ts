@@ -398,7 +398,8 @@ describe('the CLI', () => {
     const ls = await agent.cli(['app', 'ls']);
     expect(ls.code, ls.stderr).toBe(0);
     expect(ls.stdout).toMatch(/^NAME\s+SOURCE\s+DEPLOYMENT\s+DOMAINS\n/);
-    expect(ls.stdout).toMatch(/\nsite\s+file:\/\/\S+#main\s+#1 live\s+site\.apps\.test\n/);
+    // #2: the webhook's redeploy in the git test (#3, a broken build, failed)
+    expect(ls.stdout).toMatch(/\nsite\s+file:\/\/\S+#main\s+#2 live\s+site\.apps\.test\n/);
     const logs = await agent.cli(['app', 'logs', 'web']);
     expect(logs.code, logs.stderr).toBe(0);
     expect(logs.stdout).toMatch(/^app-web-\d+-1 \| serving v2\n/m);
